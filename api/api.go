@@ -1,0 +1,123 @@
+// Package api holds the SWF wire types, generated member for member from the
+// service model (types_gen.go, ops_gen.go, shapes_gen.go), the faults SWF
+// answers with, and the model-driven validation and decoding of requests.
+// It knows nothing of HTTP or storage: the frontend decodes a request here
+// and calls a Service.
+package api
+
+//go:generate go run ../internal/apigen/cmd/apigen -out .
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Time is the model's timestamp: on the wire, epoch seconds with a fraction
+// (milliseconds), e.g. 1326592619.474.
+type Time struct{ time.Time }
+
+// NewTime wraps t, truncated to milliseconds as the wire carries them.
+func NewTime(t time.Time) Time { return Time{t.Truncate(time.Millisecond)} }
+
+// MarshalJSON encodes epoch seconds with millisecond fraction.
+func (t Time) MarshalJSON() ([]byte, error) {
+	ms := t.UnixMilli()
+	if ms%1000 == 0 {
+		return strconv.AppendInt(nil, ms/1000, 10), nil
+	}
+	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
+}
+
+// UnmarshalJSON accepts an integer or fractional number of epoch seconds.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // absent, as encoding/json treats null elsewhere
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("timestamp must be a number of epoch seconds")
+	}
+	t.Time = time.UnixMilli(int64(math.Round(f * 1000))).UTC()
+	return nil
+}
+
+// IsZero reports whether t is unset (used by omitempty-like checks).
+func (t Time) IsZero() bool { return t.Time.IsZero() }
+
+// Shape is one entry of the generated constraint table.
+type Shape struct {
+	Name    string
+	Type    string // string, integer, long, boolean, timestamp, list, structure
+	Min     int64
+	HasMin  bool
+	Max     int64
+	HasMax  bool
+	Enum    []string
+	Member  string // element shape of a list
+	Members []ShapeMember
+}
+
+// ShapeMember is one member of a structure shape.
+type ShapeMember struct {
+	Name     string
+	Shape    string
+	Required bool
+}
+
+// LookupShape returns the constraint table entry of a shape.
+func LookupShape(name string) (*Shape, bool) {
+	s, ok := shapes[name]
+	return s, ok
+}
+
+// OperationInfo describes one operation of the model.
+type OperationInfo struct {
+	Name   string
+	Input  string
+	Output string
+	Faults []string
+
+	newInput func() any
+	call     func(ctx context.Context, s Service, in any) (any, error)
+}
+
+// NewInput returns a pointer to a zero input value of the operation.
+func (o OperationInfo) NewInput() any { return o.newInput() }
+
+// Call invokes the operation on s. out is nil for operations without output.
+func (o OperationInfo) Call(ctx context.Context, s Service, in any) (out any, err error) {
+	out, err = o.call(ctx, s, in)
+	if err != nil {
+		return nil, err
+	}
+	if o.Output == "" {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// Decode validates body against the operation's input shape and decodes it
+// into a fresh input value. Errors are *Fault values: SerializationException
+// for malformed JSON or wrong JSON types, ValidationException for constraint
+// violations.
+func (o OperationInfo) Decode(body []byte) (any, error) {
+	clean, err := validate(o.Input, body)
+	if err != nil {
+		return nil, err
+	}
+	// Decode the validated value, not the raw body: it holds only the
+	// model's members, exactly spelled (see validate).
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return nil, NewFault(SerializationException, "%s", err.Error())
+	}
+	in := o.newInput()
+	if err := json.Unmarshal(b, in); err != nil {
+		return nil, NewFault(SerializationException, "%s", err.Error())
+	}
+	return in, nil
+}

@@ -1,0 +1,255 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxNesting bounds how deep request JSON may nest; the deepest SWF input is
+// far shallower, so anything deeper is hostile.
+const maxNesting = 32
+
+// Validate checks a request body against an input shape the way the AWS
+// framework does before an operation runs: JSON well-formedness and types
+// (SerializationException), then required members, lengths, ranges and
+// enums (ValidationException, every violation listed). Unknown members are
+// ignored.
+func Validate(shapeName string, body []byte) error {
+	_, err := validate(shapeName, body)
+	return err
+}
+
+// validate is Validate that also returns the request reduced to the
+// members of the model, spelled exactly as the model spells them, with
+// null members dropped. Decoding that reduced value (instead of the raw
+// body) keeps encoding/json's case-insensitive key matching from letting a
+// member such as "NAME" overwrite the validated "name".
+func validate(shapeName string, body []byte) (any, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if !utf8.Valid(body) {
+		return nil, NewFault(SerializationException, "Request body is not valid UTF-8")
+	}
+	if depth(body) > maxNesting {
+		return nil, NewFault(SerializationException, "Request body nests too deeply")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, NewFault(SerializationException, "Malformed request body: %s", err.Error())
+	}
+	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
+		// Decoder.More misses a stray '}' or ']', so look at the bytes.
+		return nil, NewFault(SerializationException, "Malformed request body: trailing data after the JSON object")
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, NewFault(SerializationException, "Request body must be a JSON object")
+	}
+	w := walker{}
+	clean := w.walk(shapeName, v, "")
+	if w.serr != "" {
+		return nil, NewFault(SerializationException, "%s", w.serr)
+	}
+	if len(w.errs) > 0 {
+		noun := "error"
+		if len(w.errs) > 1 {
+			noun = "errors"
+		}
+		return nil, NewFault(ValidationException, "%d validation %s detected: %s", len(w.errs), noun, strings.Join(w.errs, "; "))
+	}
+	return clean, nil
+}
+
+// depth returns the maximum nesting of objects and arrays in a JSON text,
+// ignoring brackets inside strings.
+func depth(b []byte) int {
+	d, maxD, inStr, esc := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			d++
+			if d > maxD {
+				maxD = d
+			}
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return maxD
+}
+
+type walker struct {
+	errs []string
+	serr string // first serialization (type) error
+}
+
+func (w *walker) fail(val any, path, constraint string) {
+	w.errs = append(w.errs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", render(val), path, constraint))
+}
+
+func render(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		if len(x) > 1024 {
+			cut := 1024
+			for cut > 0 && !utf8.RuneStart(x[cut]) {
+				cut--
+			}
+			x = x[:cut] + "..."
+		}
+		return "'" + x + "'"
+	case json.Number:
+		return "'" + x.String() + "'"
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			parts = append(parts, strings.Trim(render(e), "'"))
+		}
+		return "'[" + strings.Join(parts, ", ") + "]'"
+	case map[string]any:
+		return "'{...}'"
+	}
+	return fmt.Sprintf("'%v'", v)
+}
+
+func (w *walker) typeErr(path, want string) {
+	if w.serr == "" {
+		if path == "" {
+			path = "request"
+		}
+		w.serr = fmt.Sprintf("Expected %s at '%s'", want, path)
+	}
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// walk checks v against the shape and returns v reduced to the model's
+// members (see validate).
+func (w *walker) walk(shapeName string, v any, path string) any {
+	s := shapes[shapeName]
+	switch s.Type {
+	case "structure":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			w.typeErr(path, "a JSON object")
+			return nil
+		}
+		clean := make(map[string]any, len(s.Members))
+		for _, m := range s.Members {
+			mv, present := obj[m.Name]
+			if !present || mv == nil {
+				if m.Required {
+					w.fail(nil, join(path, m.Name), "Member must not be null")
+				}
+				continue
+			}
+			clean[m.Name] = w.walk(m.Shape, mv, join(path, m.Name))
+		}
+		return clean
+	case "list":
+		arr, ok := v.([]any)
+		if !ok {
+			w.typeErr(path, "a JSON array")
+			return nil
+		}
+		if s.HasMin && int64(len(arr)) < s.Min {
+			w.fail(v, path, fmt.Sprintf("Member must have length greater than or equal to %d", s.Min))
+		}
+		if s.HasMax && int64(len(arr)) > s.Max {
+			w.fail(v, path, fmt.Sprintf("Member must have length less than or equal to %d", s.Max))
+		}
+		clean := make([]any, 0, len(arr))
+		for i, e := range arr {
+			ep := path + "." + strconv.Itoa(i+1) + ".member"
+			if e == nil {
+				w.fail(nil, ep, "Member must not be null")
+				continue
+			}
+			clean = append(clean, w.walk(s.Member, e, ep))
+		}
+		return clean
+	case "string":
+		str, ok := v.(string)
+		if !ok {
+			w.typeErr(path, "a string")
+			return nil
+		}
+		n := int64(utf8.RuneCountInString(str))
+		if s.HasMin && n < s.Min {
+			w.fail(v, path, fmt.Sprintf("Member must have length greater than or equal to %d", s.Min))
+		}
+		if s.HasMax && n > s.Max {
+			w.fail(v, path, fmt.Sprintf("Member must have length less than or equal to %d", s.Max))
+		}
+		if len(s.Enum) > 0 && !contains(s.Enum, str) {
+			w.fail(v, path, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
+		}
+	case "integer", "long":
+		num, ok := v.(json.Number)
+		if !ok {
+			w.typeErr(path, "a number")
+			return nil
+		}
+		i, err := strconv.ParseInt(num.String(), 10, 64)
+		if err != nil || (s.Type == "integer" && (i > 1<<31-1 || i < -1<<31)) {
+			w.typeErr(path, "an integer")
+			return nil
+		}
+		if s.HasMin && i < s.Min {
+			w.fail(v, path, fmt.Sprintf("Member must have value greater than or equal to %d", s.Min))
+		}
+		if s.HasMax && i > s.Max {
+			w.fail(v, path, fmt.Sprintf("Member must have value less than or equal to %d", s.Max))
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			w.typeErr(path, "a boolean")
+			return nil
+		}
+	case "timestamp":
+		num, ok := v.(json.Number)
+		if !ok {
+			w.typeErr(path, "a timestamp (epoch seconds)")
+			return nil
+		}
+		if f, err := num.Float64(); err != nil || f < -1e11 || f > 1e11 {
+			w.typeErr(path, "a timestamp (epoch seconds)")
+			return nil
+		}
+	default:
+		// A shape the table does not know: keep nothing of it.
+		w.typeErr(path, "a known member")
+		return nil
+	}
+	return v
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

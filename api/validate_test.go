@@ -1,0 +1,348 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/swfd/swfd/api"
+)
+
+// faultOf runs Validate and returns the fault (nil if the body is valid).
+func faultOf(t *testing.T, shape, body string) *api.Fault {
+	t.Helper()
+	err := api.Validate(shape, []byte(body))
+	if err == nil {
+		return nil
+	}
+	f, ok := api.AsFault(err)
+	if !ok {
+		t.Fatalf("Validate(%s, %q) returned a non-fault error %T: %v", shape, body, err, err)
+	}
+	return f
+}
+
+func wantFault(t *testing.T, shape, body, code string, contains ...string) *api.Fault {
+	t.Helper()
+	f := faultOf(t, shape, body)
+	if f == nil {
+		t.Fatalf("Validate(%s, %q) = nil, want %s", shape, body, code)
+	}
+	if f.Code != code {
+		t.Fatalf("Validate(%s, %q) code = %s (%s), want %s", shape, body, f.Code, f.Message, code)
+	}
+	for _, c := range contains {
+		if !strings.Contains(f.Message, c) {
+			t.Errorf("Validate(%s, %q) message\n  %s\nlacks\n  %s", shape, body, f.Message, c)
+		}
+	}
+	return f
+}
+
+func wantValid(t *testing.T, shape, body string) {
+	t.Helper()
+	if f := faultOf(t, shape, body); f != nil {
+		t.Fatalf("Validate(%s, %q) = %s: %s, want valid", shape, body, f.Code, f.Message)
+	}
+}
+
+func TestValidateRequiredMember(t *testing.T) {
+	f := wantFault(t, "RegisterDomainInput", `{"workflowExecutionRetentionPeriodInDays":"1"}`, api.ValidationException)
+	want := "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"
+	if f.Message != want {
+		t.Errorf("message = %q\nwant      %q", f.Message, want)
+	}
+	// An explicit JSON null is the same as absent.
+	f = wantFault(t, "RegisterDomainInput", `{"name":null,"workflowExecutionRetentionPeriodInDays":"1"}`, api.ValidationException)
+	if f.Message != want {
+		t.Errorf("null member: message = %q, want %q", f.Message, want)
+	}
+	wantValid(t, "RegisterDomainInput", `{"name":"d","workflowExecutionRetentionPeriodInDays":"1"}`)
+}
+
+func TestValidatePluralAndJoin(t *testing.T) {
+	f := wantFault(t, "RegisterDomainInput", `{}`, api.ValidationException)
+	if !strings.HasPrefix(f.Message, "2 validation errors detected: ") {
+		t.Errorf("message = %q, want plural prefix", f.Message)
+	}
+	parts := strings.Split(strings.TrimPrefix(f.Message, "2 validation errors detected: "), "; ")
+	if len(parts) != 2 {
+		t.Fatalf("want 2 '; '-joined errors, got %q", parts)
+	}
+	for _, p := range []string{"'name'", "'workflowExecutionRetentionPeriodInDays'"} {
+		if !strings.Contains(f.Message, p) {
+			t.Errorf("message %q lacks %s", f.Message, p)
+		}
+	}
+}
+
+func TestValidateNestedPath(t *testing.T) {
+	wantFault(t, "StartWorkflowExecutionInput",
+		`{"domain":"d","workflowId":"w","workflowType":{"version":"1"}}`, api.ValidationException,
+		"Value null at 'workflowType.name' failed to satisfy constraint: Member must not be null")
+	wantFault(t, "StartWorkflowExecutionInput",
+		`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":""}}`, api.ValidationException,
+		"Value '' at 'workflowType.version' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	// Deeper: a decision's attributes inside a list.
+	wantFault(t, "RespondDecisionTaskCompletedInput",
+		`{"taskToken":"t","decisions":[{"decisionType":"CompleteWorkflowExecution"},{"decisionType":"StartTimer","startTimerDecisionAttributes":{"startToFireTimeout":"5"}}]}`,
+		api.ValidationException,
+		"Value null at 'decisions.2.member.startTimerDecisionAttributes.timerId' failed to satisfy constraint: Member must not be null")
+}
+
+func TestValidateListElementPath(t *testing.T) {
+	long := strings.Repeat("x", 257)
+	f := wantFault(t, "StartWorkflowExecutionInput",
+		`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":["ok","`+long+`"]}`,
+		api.ValidationException,
+		"at 'tagList.2.member' failed to satisfy constraint: Member must have length less than or equal to 256")
+	if strings.Contains(f.Message, "tagList.1.member") {
+		t.Errorf("valid first element reported: %s", f.Message)
+	}
+	wantFault(t, "StartWorkflowExecutionInput",
+		`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":[null]}`,
+		api.ValidationException, "Value null at 'tagList.1.member' failed to satisfy constraint: Member must not be null")
+	wantFault(t, "StartWorkflowExecutionInput",
+		`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":["a","b","c","d","e","f"]}`,
+		api.ValidationException, "Value '[a, b, c, d, e, f]' at 'tagList' failed to satisfy constraint: Member must have length less than or equal to 5")
+	wantValid(t, "StartWorkflowExecutionInput",
+		`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":["a","b","c","d","e"]}`)
+}
+
+func TestValidateLengths(t *testing.T) {
+	wantFault(t, "DescribeDomainInput", `{"name":""}`, api.ValidationException,
+		"Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	wantFault(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("a", 257)+`"}`, api.ValidationException,
+		"at 'name' failed to satisfy constraint: Member must have length less than or equal to 256")
+	wantValid(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("a", 256)+`"}`)
+	// Lengths count characters, not bytes: 256 three-byte runes fit.
+	wantValid(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("€", 256)+`"}`)
+	wantFault(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("€", 257)+`"}`, api.ValidationException, "less than or equal to 256")
+	// A long rejected value is cut in the message without breaking UTF-8.
+	f := wantFault(t, "RegisterDomainInput", `{"name":"d","workflowExecutionRetentionPeriodInDays":"1","description":"ab`+strings.Repeat("€", 1100)+`"}`, api.ValidationException, "'description'")
+	if !utf8.ValidString(f.Message) {
+		t.Errorf("message is not clean UTF-8")
+	}
+}
+
+func TestValidateEnum(t *testing.T) {
+	f := wantFault(t, "ListDomainsInput", `{"registrationStatus":"BOGUS"}`, api.ValidationException)
+	want := "1 validation error detected: Value 'BOGUS' at 'registrationStatus' failed to satisfy constraint: Member must satisfy enum value set: [REGISTERED, DEPRECATED]"
+	if f.Message != want {
+		t.Errorf("message = %q\nwant      %q", f.Message, want)
+	}
+	wantFault(t, "ListDomainsInput", `{"registrationStatus":"registered"}`, api.ValidationException, "enum value set")
+	wantValid(t, "ListDomainsInput", `{"registrationStatus":"DEPRECATED"}`)
+}
+
+func TestValidateNumericRange(t *testing.T) {
+	wantFault(t, "ListDomainsInput", `{"registrationStatus":"REGISTERED","maximumPageSize":1001}`, api.ValidationException,
+		"Value '1001' at 'maximumPageSize' failed to satisfy constraint: Member must have value less than or equal to 1000")
+	wantFault(t, "ListDomainsInput", `{"registrationStatus":"REGISTERED","maximumPageSize":-1}`, api.ValidationException,
+		"Value '-1' at 'maximumPageSize' failed to satisfy constraint: Member must have value greater than or equal to 0")
+	wantValid(t, "ListDomainsInput", `{"registrationStatus":"REGISTERED","maximumPageSize":1000}`)
+	wantValid(t, "ListDomainsInput", `{"registrationStatus":"REGISTERED","maximumPageSize":0}`)
+	// Beyond 32 bits is not an integer at all.
+	wantFault(t, "ListDomainsInput", `{"registrationStatus":"REGISTERED","maximumPageSize":4294967296}`, api.SerializationException)
+}
+
+func TestValidateWrongJSONTypes(t *testing.T) {
+	for _, tc := range []struct{ shape, body string }{
+		{"DescribeDomainInput", `{"name":5}`},
+		{"DescribeDomainInput", `{"name":true}`},
+		{"DescribeDomainInput", `{"name":{"a":1}}`},
+		{"DescribeDomainInput", `{"name":["a"]}`},
+		{"ListDomainsInput", `{"registrationStatus":"REGISTERED","maximumPageSize":"10"}`},
+		{"ListDomainsInput", `{"registrationStatus":"REGISTERED","maximumPageSize":1.5}`},
+		{"ListDomainsInput", `{"registrationStatus":"REGISTERED","reverseOrder":"true"}`},
+		{"ListDomainsInput", `{"registrationStatus":"REGISTERED","reverseOrder":1}`},
+		{"StartWorkflowExecutionInput", `{"domain":"d","workflowId":"w","workflowType":"n"}`},
+		{"StartWorkflowExecutionInput", `{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":"a"}`},
+		{"StartWorkflowExecutionInput", `{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":[1]}`},
+		{"CountOpenWorkflowExecutionsInput", `{"domain":"d","startTimeFilter":{"oldestDate":"yesterday"}}`},
+		{"CountOpenWorkflowExecutionsInput", `{"domain":"d","startTimeFilter":{"oldestDate":1e300}}`},
+		{"DescribeDomainInput", `["name"]`},
+		{"DescribeDomainInput", `"name"`},
+		{"DescribeDomainInput", `null`},
+		{"DescribeDomainInput", `42`},
+	} {
+		f := faultOf(t, tc.shape, tc.body)
+		if f == nil || f.Code != api.SerializationException {
+			t.Errorf("Validate(%s, %s) = %v, want SerializationException", tc.shape, tc.body, f)
+		}
+	}
+	// A type error wins over constraint errors elsewhere in the body.
+	wantFault(t, "RegisterDomainInput", `{"name":"","workflowExecutionRetentionPeriodInDays":7}`, api.SerializationException,
+		"workflowExecutionRetentionPeriodInDays")
+}
+
+func TestValidateMalformed(t *testing.T) {
+	for name, body := range map[string]string{
+		"invalid utf-8":       "{\"name\":\"a\xff\xfe\"}",
+		"truncated":           `{"name":"a"`,
+		"trailing object":     `{"name":"a"} {}`,
+		"trailing brace":      `{"name":"a"}}`,
+		"trailing bracket":    `{"name":"a"}]`,
+		"trailing word":       `{"name":"a"} x`,
+		"two objects no gap":  `{"name":"a"}{"name":"b"}`,
+		"single quotes":       `{'name':'a'}`,
+		"bare word":           `hello`,
+		"comment":             `{"name":"a"} // c`,
+		"deep nesting":        `{"name":"a","x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`,
+		"deep nesting object": `{"name":"a","x":` + strings.Repeat(`{"y":`, 40) + `1` + strings.Repeat("}", 40) + `}`,
+		"very deep nesting":   strings.Repeat("[", 100000) + strings.Repeat("]", 100000),
+	} {
+		f := faultOf(t, "DescribeDomainInput", body)
+		if f == nil || f.Code != api.SerializationException {
+			t.Errorf("%s: Validate = %v, want SerializationException", name, f)
+		}
+	}
+	// Brackets inside strings do not count as nesting.
+	wantValid(t, "DescribeDomainInput", `{"name":"a","x":"`+strings.Repeat("[", 100)+`"}`)
+	// Whitespace around the object and an empty body are fine (empty = {}).
+	wantValid(t, "ListDomainsInput", " \n\t{\"registrationStatus\":\"REGISTERED\"}\r\n ")
+	wantFault(t, "DescribeDomainInput", ``, api.ValidationException, "Value null at 'name'")
+}
+
+func TestValidateUnknownMembersIgnored(t *testing.T) {
+	wantValid(t, "DescribeDomainInput", `{"name":"a","unknown":{"deep":[1,2,{"x":null}]},"Name":5}`)
+
+	op := api.Operations["DescribeDomain"]
+	in, err := op.Decode([]byte(`{"name":"good","NAME":"","Name":"b:c","nAmE":7}`))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if got := in.(*api.DescribeDomainInput).Name; got != "good" {
+		t.Errorf("Name = %q: a member differing only in case overrode the validated one", got)
+	}
+}
+
+func TestDecodeValues(t *testing.T) {
+	op := api.Operations["StartWorkflowExecution"]
+	in, err := op.Decode([]byte(`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},
+		"tagList":["t1","t2"],"taskList":{"name":"tl"},"childPolicy":"ABANDON","executionStartToCloseTimeout":"NONE","input":"x","extra":1}`))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	s := in.(*api.StartWorkflowExecutionInput)
+	if s.Domain != "d" || s.WorkflowID != "w" || s.WorkflowType.Name != "n" || s.WorkflowType.Version != "1" ||
+		len(s.TagList) != 2 || s.TagList[1] != "t2" || s.TaskList == nil || s.TaskList.Name != "tl" ||
+		s.ChildPolicy != api.ChildPolicyAbandon || s.ExecutionStartToCloseTimeout != "NONE" || s.Input != "x" {
+		t.Errorf("decoded %+v", s)
+	}
+	// Null optional timestamps are absent, not an error.
+	in, err = api.Operations["CountOpenWorkflowExecutions"].Decode([]byte(`{"domain":"d","startTimeFilter":{"oldestDate":1326592619.474,"latestDate":null}}`))
+	if err != nil {
+		t.Fatalf("Decode with null latestDate: %v", err)
+	}
+	c := in.(*api.CountOpenWorkflowExecutionsInput)
+	if !c.StartTimeFilter.LatestDate.IsZero() || c.StartTimeFilter.OldestDate.UnixMilli() != 1326592619474 {
+		t.Errorf("filter = %+v", c.StartTimeFilter)
+	}
+	// Every operation decodes an empty body to a fresh input or a
+	// ValidationException naming its required members.
+	for name, op := range api.Operations {
+		in, err := op.Decode(nil)
+		if err != nil {
+			if f, ok := api.AsFault(err); !ok || f.Code != api.ValidationException {
+				t.Errorf("%s: Decode(nil) = %v", name, err)
+			}
+			continue
+		}
+		if in == nil {
+			t.Errorf("%s: Decode(nil) returned nil input", name)
+		}
+	}
+}
+
+func TestTimeEncoding(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.UnixMilli(1326592619474), "1326592619.474"},
+		{time.UnixMilli(1326592619000), "1326592619"},
+		{time.UnixMilli(1326592619400), "1326592619.4"},
+		{time.UnixMilli(1326592619001), "1326592619.001"},
+		{time.Unix(1700000000, 999_999_999), "1700000000.999"}, // truncated, never rounded up
+	} {
+		b, err := json.Marshal(api.NewTime(tc.t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tc.want {
+			t.Errorf("Marshal(%v) = %s, want %s", tc.t, b, tc.want)
+		}
+	}
+	// Zero times are omitted from output structures.
+	b, _ := json.Marshal(api.ActivityTypeInfo{ActivityType: api.ActivityType{Name: "a", Version: "1"}, Status: "REGISTERED", CreationDate: api.NewTime(time.UnixMilli(1000))})
+	if strings.Contains(string(b), "deprecationDate") || !strings.Contains(string(b), `"creationDate":1`) {
+		t.Errorf("ActivityTypeInfo = %s", b)
+	}
+}
+
+func TestTimeDecoding(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64 // ms
+	}{
+		{"1326592619", 1326592619000},
+		{"1326592619.474", 1326592619474},
+		{"1326592619.4745", 1326592619475},
+		{"1.326592619474e9", 1326592619474},
+		{"0", 0},
+		{"-1.5", -1500},
+	} {
+		var tm api.Time
+		if err := json.Unmarshal([]byte(tc.in), &tm); err != nil {
+			t.Errorf("Unmarshal(%s): %v", tc.in, err)
+			continue
+		}
+		if tm.UnixMilli() != tc.want || tm.Location() != time.UTC {
+			t.Errorf("Unmarshal(%s) = %v (%d ms), want %d ms UTC", tc.in, tm.Time, tm.UnixMilli(), tc.want)
+		}
+	}
+	for _, bad := range []string{`"1326592619"`, `true`, `{}`} {
+		var tm api.Time
+		if err := json.Unmarshal([]byte(bad), &tm); err == nil {
+			t.Errorf("Unmarshal(%s) succeeded", bad)
+		}
+	}
+	// Round trip.
+	orig := api.NewTime(time.Date(2024, 2, 29, 12, 34, 56, 789_000_000, time.UTC))
+	b, _ := json.Marshal(orig)
+	var back api.Time
+	if err := json.Unmarshal(b, &back); err != nil || !back.Equal(orig.Time) {
+		t.Errorf("round trip %s -> %v (%v)", b, back.Time, err)
+	}
+}
+
+func TestFaultWire(t *testing.T) {
+	for code, want := range map[string]string{
+		api.UnknownResourceFault:      "com.amazonaws.swf.base.model#UnknownResourceFault",
+		api.TooManyTagsFault:          "com.amazonaws.swf.base.model#TooManyTagsFault",
+		api.ValidationException:       "com.amazon.coral.validate#ValidationException",
+		api.UnknownOperationException: "com.amazon.coral.service#UnknownOperationException",
+		api.ThrottlingException:       "com.amazon.coral.availability#ThrottlingException",
+	} {
+		f := &api.Fault{Code: code}
+		if f.WireType() != want {
+			t.Errorf("%s: WireType = %s, want %s", code, f.WireType(), want)
+		}
+		if f.HTTPStatus() != 400 {
+			t.Errorf("%s: status %d", code, f.HTTPStatus())
+		}
+	}
+	if (&api.Fault{Code: api.InternalFailure}).HTTPStatus() != 500 {
+		t.Error("InternalFailure is not 500")
+	}
+	// Every modeled fault is an SWF-namespaced 400.
+	for _, name := range api.FaultNames {
+		f := &api.Fault{Code: name}
+		if f.WireType() != "com.amazonaws.swf.base.model#"+name || f.HTTPStatus() != 400 {
+			t.Errorf("%s: %s %d", name, f.WireType(), f.HTTPStatus())
+		}
+	}
+}

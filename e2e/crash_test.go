@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/swfd/swfd/internal/swfdtest"
+)
+
+// buildSwfd builds ./cmd/swfd into the test's temporary directory (the
+// build cache makes repeated builds cheap).
+func buildSwfd(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the swfd binary")
+	}
+	bin := filepath.Join(t.TempDir(), "swfd")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/swfd/swfd/cmd/swfd").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+type swfdProc struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	exited chan struct{}
+}
+
+// startSwfd starts the binary and waits until /healthz answers 200.
+func startSwfd(t *testing.T, bin, addr string, env []string, args ...string) *swfdProc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &swfdProc{cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	cmd.Stderr = &syncWriter{w: p.stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.exited
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-p.exited:
+			t.Fatalf("swfd exited before serving: %v\n%s", cmd.ProcessState, p.stderr)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("swfd did not become healthy on %s\n%s", addr, p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func TestCrashKill9Durability(t *testing.T) {
+	bin := buildSwfd(t)
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "swfd.db")
+	addr := freeAddr(t)
+	p := startSwfd(t, bin, addr, nil, "--addr", addr, "--db", db, "--log-level", "warn")
+	c := swfdtest.NewClient("http://" + addr)
+	ctx := rgCtx(t)
+
+	if _, err := c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String("crashy"), WorkflowExecutionRetentionPeriodInDays: aws.String("3"),
+		Tags: []types.ResourceTag{{Key: aws.String("k"), Value: aws.String("v")}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		rgActivity(t, c, "crashy", fmt.Sprintf("act%d", i), "1")
+	}
+	rgWorkflow(t, c, "crashy", "wf", "1")
+	if _, err := c.DeprecateActivityType(ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String("crashy"), ActivityType: &types.ActivityType{Name: aws.String("act4"), Version: aws.String("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	// Every acknowledged write must survive an immediate SIGKILL.
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+
+	addr2 := freeAddr(t)
+	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn")
+	c2 := swfdtest.NewClient("http://" + addr2)
+	d := rgDescribeDomain(t, c2, "crashy")
+	if aws.ToString(d.Configuration.WorkflowExecutionRetentionPeriodInDays) != "3" {
+		t.Errorf("retention after crash = %v", d.Configuration.WorkflowExecutionRetentionPeriodInDays)
+	}
+	tags, err := c2.ListTagsForResource(ctx, &swf.ListTagsForResourceInput{ResourceArn: aws.String(rgARN("crashy"))})
+	if err != nil || len(tags.Tags) != 1 {
+		t.Errorf("tags after crash: %+v %v", tags, err)
+	}
+	reg, err := c2.ListActivityTypes(ctx, &swf.ListActivityTypesInput{Domain: aws.String("crashy"), RegistrationStatus: types.RegistrationStatusRegistered})
+	if err != nil || len(reg.TypeInfos) != 4 {
+		t.Errorf("registered activity types after crash: %+v %v", reg, err)
+	}
+	dep, err := c2.ListActivityTypes(ctx, &swf.ListActivityTypesInput{Domain: aws.String("crashy"), RegistrationStatus: types.RegistrationStatusDeprecated})
+	if err != nil || len(dep.TypeInfos) != 1 || *dep.TypeInfos[0].ActivityType.Name != "act4" {
+		t.Errorf("deprecated activity types after crash: %+v %v", dep, err)
+	}
+	if _, err := c2.DescribeWorkflowType(ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String("crashy"), WorkflowType: &types.WorkflowType{Name: aws.String("wf"), Version: aws.String("1")}}); err != nil {
+		t.Errorf("workflow type after crash: %v", err)
+	}
+	// And the restarted server takes new writes.
+	rgDomain(t, c2, "after-crash")
+}
+
+func TestSwfdPostgresNotSupported(t *testing.T) {
+	bin := buildSwfd(t)
+	cmd := exec.Command(bin, "--addr", freeAddr(t), "--db", "postgres://x")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || cmd.ProcessState.ExitCode() == 0 {
+			t.Errorf("swfd --db postgres://x exited 0")
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("swfd --db postgres://x kept running")
+	}
+	if !strings.Contains(stderr.String(), "not yet supported") {
+		t.Errorf("stderr = %q, want a clear 'not yet supported' message", stderr.String())
+	}
+}
+
+func TestSwfdAddrFromEnv(t *testing.T) {
+	bin := buildSwfd(t)
+	addr := freeAddr(t)
+	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
+	startSwfd(t, bin, addr, []string{"SWFD_ADDR=" + addr, "SWFD_DB=" + db, "SWFD_LOG_LEVEL=warn"})
+	c := swfdtest.NewClient("http://" + addr)
+	rgDomain(t, c, "env-domain")
+	// A flag overrides the environment.
+	addr2 := freeAddr(t)
+	db2 := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
+	startSwfd(t, bin, addr2, []string{"SWFD_ADDR=127.0.0.1:1", "SWFD_DB=" + db2}, "--addr", addr2)
+}

@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/swfd/swfd/internal/swfdtest"
+)
+
+// Timers that come due while swfd is down (killed with SIGKILL) fire
+// promptly after restart, exactly once; pending tasks are handed out again.
+func TestTimersDueDuringDowntimeFireOnceAfterRestart(t *testing.T) {
+	bin := buildSwfd(t)
+	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
+	addr := freeAddr(t)
+	p := startSwfd(t, bin, addr, nil, "--addr", addr, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
+	h := &wfHarness{t: t, ctx: context.Background(), c: swfdtest.NewClient("http://" + addr), domain: "restart",
+		wfType: &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}}
+	h.must(h.c.RegisterDomain(h.ctx, &swf.RegisterDomainInput{Name: aws.String("restart"), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+	h.must(h.c.RegisterWorkflowType(h.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String("restart"), Name: h.wfType.Name, Version: h.wfType.Version,
+		DefaultTaskList: &types.TaskList{Name: aws.String("deciders")}, DefaultExecutionStartToCloseTimeout: aws.String("3600"),
+		DefaultTaskStartToCloseTimeout: aws.String("NONE"), DefaultChildPolicy: types.ChildPolicyTerminate}))
+	h.must(h.c.RegisterActivityType(h.ctx, &swf.RegisterActivityTypeInput{Domain: aws.String("restart"), Name: aws.String("charge"), Version: aws.String("1"),
+		DefaultTaskList: &types.TaskList{Name: aws.String("nobody")}, DefaultTaskScheduleToStartTimeout: aws.String("2"),
+		DefaultTaskScheduleToCloseTimeout: aws.String("NONE"), DefaultTaskStartToCloseTimeout: aws.String("NONE"), DefaultTaskHeartbeatTimeout: aws.String("NONE")}))
+
+	timerRun := h.start("timer")
+	d := h.mustDecision("deciders")
+	h.decide(d.TaskToken,
+		types.Decision{DecisionType: types.DecisionTypeStartTimer, StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{TimerId: aws.String("t"), StartToFireTimeout: aws.String("2")}},
+		scheduleActivity("a", ""))
+	pendingRun := h.start("pending") // its first decision task waits across the crash
+
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	time.Sleep(3 * time.Second) // both deadlines pass while swfd is down
+
+	addr2 := freeAddr(t)
+	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
+	up := time.Now()
+	h.c = swfdtest.NewClient("http://" + addr2)
+	waitFor(t, "timer and activity timeout after restart", func() bool {
+		evs := h.history("timer", timerRun)
+		return findEvent(evs, types.EventTypeTimerFired) != nil && findEvent(evs, types.EventTypeActivityTaskTimedOut) != nil
+	})
+	if lag := time.Since(up); lag > time.Second {
+		t.Errorf("overdue timers fired %v after start-up, want within 1s", lag)
+	}
+	time.Sleep(500 * time.Millisecond)
+	counts := map[types.EventType]int{}
+	for _, e := range h.history("timer", timerRun) {
+		counts[e.EventType]++
+	}
+	if counts[types.EventTypeTimerFired] != 1 || counts[types.EventTypeActivityTaskTimedOut] != 1 {
+		t.Fatalf("fired %d timers and %d activity timeouts, want 1 each", counts[types.EventTypeTimerFired], counts[types.EventTypeActivityTaskTimedOut])
+	}
+	// The decision tasks that were pending (the new run's, and the one the
+	// timer scheduled) are handed out after the restart.
+	got := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		d := h.mustDecision("deciders")
+		got[*d.WorkflowExecution.RunId] = true
+		h.decide(d.TaskToken, completeWorkflow(""))
+	}
+	if !got[pendingRun] || !got[timerRun] {
+		t.Fatalf("decision tasks after restart went to %v", got)
+	}
+}

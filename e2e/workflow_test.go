@@ -1,0 +1,560 @@
+package e2e
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/swfd/swfd/internal/swfdtest"
+)
+
+// Canonical sequence A: one activity, happy path.
+func TestWorkflowOneActivity(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	runID := h.start("order-1", func(in *swf.StartWorkflowExecutionInput) { in.TagList = []string{"blue", "vip"} })
+
+	d := h.mustDecision("deciders")
+	if d.StartedEventId != 3 || d.PreviousStartedEventId != 0 || *d.WorkflowExecution.RunId != runID || *d.WorkflowType.Name != "order" {
+		t.Fatalf("first decision task: started %d prev %d exec %+v", d.StartedEventId, d.PreviousStartedEventId, d.WorkflowExecution)
+	}
+	if got := eventTypes(d.Events); !reflect.DeepEqual(got, []string{"WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted"}) {
+		t.Fatalf("first task events: %v", got)
+	}
+	started := d.Events[0].WorkflowExecutionStartedEventAttributes
+	if *started.Input != "in-order-1" || *started.TaskList.Name != "deciders" || *started.ExecutionStartToCloseTimeout != "3600" || started.ChildPolicy != types.ChildPolicyTerminate || !reflect.DeepEqual(started.TagList, []string{"blue", "vip"}) {
+		t.Fatalf("WorkflowExecutionStarted attributes: %+v", started)
+	}
+	if id := d.Events[2].DecisionTaskStartedEventAttributes.Identity; id == nil || *id != "decider-1" {
+		t.Fatalf("identity not recorded: %v", id)
+	}
+	h.decide(d.TaskToken, scheduleActivity("a1", "pay 10"))
+
+	a := h.mustActivity("workers")
+	if *a.ActivityId != "a1" || *a.Input != "pay 10" || a.StartedEventId != 6 || *a.ActivityType.Name != "charge" {
+		t.Fatalf("activity task: %+v", a)
+	}
+	if _, err := h.c.RespondActivityTaskCompleted(h.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken, Result: aws.String("paid")}); err != nil {
+		t.Fatal(err)
+	}
+	// A token is good once.
+	_, err := h.c.RespondActivityTaskCompleted(h.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken})
+	wantCode(t, err, "UnknownResourceFault")
+
+	d = h.mustDecision("deciders")
+	if d.StartedEventId != 9 || d.PreviousStartedEventId != 3 {
+		t.Fatalf("second decision task: started %d prev %d", d.StartedEventId, d.PreviousStartedEventId)
+	}
+	h.decide(d.TaskToken, completeWorkflow("done"))
+	_, err = h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken})
+	wantCode(t, err, "UnknownResourceFault")
+
+	evs := h.history("order-1", runID)
+	want := []string{"WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted", "DecisionTaskCompleted",
+		"ActivityTaskScheduled", "ActivityTaskStarted", "ActivityTaskCompleted", "DecisionTaskScheduled", "DecisionTaskStarted",
+		"DecisionTaskCompleted", "WorkflowExecutionCompleted"}
+	if got := eventTypes(evs); !reflect.DeepEqual(got, want) {
+		t.Fatalf("history:\n got %v\nwant %v", got, want)
+	}
+	sched := evs[4].ActivityTaskScheduledEventAttributes
+	if *sched.TaskList.Name != "workers" || *sched.StartToCloseTimeout != "NONE" || sched.DecisionTaskCompletedEventId != 4 {
+		t.Fatalf("resolved ActivityTaskScheduled: %+v", sched)
+	}
+	if c := evs[6].ActivityTaskCompletedEventAttributes; *c.Result != "paid" || c.ScheduledEventId != 5 || c.StartedEventId != 6 {
+		t.Fatalf("ActivityTaskCompleted: %+v", c)
+	}
+	desc := h.describe("order-1", runID)
+	if desc.ExecutionInfo.ExecutionStatus != types.ExecutionStatusClosed || desc.ExecutionInfo.CloseStatus != types.CloseStatusCompleted || desc.ExecutionInfo.CloseTimestamp == nil {
+		t.Fatalf("describe after completion: %+v", desc.ExecutionInfo)
+	}
+	if desc.OpenCounts.OpenDecisionTasks != 0 || desc.OpenCounts.OpenActivityTasks != 0 {
+		t.Fatalf("open counts: %+v", desc.OpenCounts)
+	}
+	// The workflowId may be reused once the run is closed.
+	if h.start("order-1") == runID {
+		t.Fatal("new run got the old run id")
+	}
+}
+
+func TestEmptyPollsOmitToken(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{PollTimeout: 100 * time.Millisecond})
+	d := h.pollDecision("nobody-home")
+	if d.TaskToken != nil || d.StartedEventId != 0 || len(d.Events) != 0 {
+		t.Fatalf("empty decision poll: %+v", d)
+	}
+	a, err := h.c.PollForActivityTask(h.ctx, &swf.PollForActivityTaskInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String("nobody")}})
+	if err != nil || a.TaskToken != nil {
+		t.Fatalf("empty activity poll: %+v %v", a, err)
+	}
+}
+
+func TestStartFaults(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	h.start("dup")
+	_, err := h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("dup"), WorkflowType: h.wfType})
+	wantCode(t, err, "WorkflowExecutionAlreadyStartedFault")
+	_, err = h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("x"), WorkflowType: &types.WorkflowType{Name: aws.String("nope"), Version: aws.String("1")}})
+	wantCode(t, err, "UnknownResourceFault")
+	_, err = h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String("no-domain"), WorkflowId: aws.String("x"), WorkflowType: h.wfType})
+	wantCode(t, err, "UnknownResourceFault")
+	// A type without defaults needs every value in the call.
+	h.must(h.c.RegisterWorkflowType(h.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(h.domain), Name: aws.String("bare"), Version: aws.String("1")}))
+	_, err = h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("x"), WorkflowType: &types.WorkflowType{Name: aws.String("bare"), Version: aws.String("1")}})
+	wantCode(t, err, "DefaultUndefinedFault")
+	h.must(h.c.DeprecateWorkflowType(h.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(h.domain), WorkflowType: h.wfType}))
+	_, err = h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("y"), WorkflowType: h.wfType})
+	wantCode(t, err, "TypeDeprecatedFault")
+	_, err = h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("a:b"), WorkflowType: h.wfType})
+	wantCode(t, err, "ValidationException")
+}
+
+func TestSignalAndMarkerAndTimerCancel(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	runID := h.start("sig")
+	d := h.mustDecision("deciders")
+	h.decide(d.TaskToken,
+		types.Decision{DecisionType: types.DecisionTypeRecordMarker, RecordMarkerDecisionAttributes: &types.RecordMarkerDecisionAttributes{MarkerName: aws.String("m"), Details: aws.String("x")}},
+		types.Decision{DecisionType: types.DecisionTypeStartTimer, StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{TimerId: aws.String("t1"), StartToFireTimeout: aws.String("3600")}},
+	)
+	if _, err := h.c.SignalWorkflowExecution(h.ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("sig"), SignalName: aws.String("go"), Input: aws.String("now")}); err != nil {
+		t.Fatal(err)
+	}
+	d = h.mustDecision("deciders")
+	if desc := h.describe("sig", runID); desc.OpenCounts.OpenTimers != 1 {
+		t.Fatalf("open timers = %d", desc.OpenCounts.OpenTimers)
+	}
+	h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeCancelTimer, CancelTimerDecisionAttributes: &types.CancelTimerDecisionAttributes{TimerId: aws.String("t1")}})
+	evs := h.history("sig", runID)
+	want := []string{"WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted", "DecisionTaskCompleted",
+		"MarkerRecorded", "TimerStarted", "WorkflowExecutionSignaled", "DecisionTaskScheduled", "DecisionTaskStarted", "DecisionTaskCompleted", "TimerCanceled"}
+	if got := eventTypes(evs); !reflect.DeepEqual(got, want) {
+		t.Fatalf("history:\n got %v\nwant %v", got, want)
+	}
+	if s := evs[6].WorkflowExecutionSignaledEventAttributes; *s.SignalName != "go" || *s.Input != "now" {
+		t.Fatalf("signal: %+v", s)
+	}
+	if c := evs[10].TimerCanceledEventAttributes; *c.TimerId != "t1" || c.StartedEventId != 6 {
+		t.Fatalf("timer canceled: %+v", c)
+	}
+	if desc := h.describe("sig", runID); desc.OpenCounts.OpenTimers != 0 {
+		t.Fatalf("open timers after cancel = %d", desc.OpenCounts.OpenTimers)
+	}
+}
+
+func TestRequestCancelWorkflowExecution(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	cancel := func(wid, rid string) error {
+		in := &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String(wid)}
+		if rid != "" {
+			in.RunId = aws.String(rid)
+		}
+		_, err := h.c.RequestCancelWorkflowExecution(h.ctx, in)
+		return err
+	}
+	runID := h.start("c1")
+
+	t.Run("unknown targets record nothing", func(t *testing.T) {
+		wantCode(t, cancel("nope", ""), "UnknownResourceFault")
+		wantCode(t, cancel("c1", "22notarun"), "UnknownResourceFault")
+		_, err := h.c.RequestCancelWorkflowExecution(h.ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String("nodomain"), WorkflowId: aws.String("c1")})
+		wantCode(t, err, "UnknownResourceFault")
+		if n := len(h.history("c1", runID)); n != 2 {
+			t.Fatalf("history grew to %d events", n)
+		}
+	})
+
+	t.Run("scheduled task is not duplicated", func(t *testing.T) {
+		if err := cancel("c1", ""); err != nil { // no runId: the open run
+			t.Fatal(err)
+		}
+		got := eventTypes(h.history("c1", runID))
+		want := []string{"WorkflowExecutionStarted", "DecisionTaskScheduled", "WorkflowExecutionCancelRequested"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("history %v, want %v", got, want)
+		}
+		desc := h.describe("c1", runID)
+		if !desc.ExecutionInfo.CancelRequested || desc.ExecutionInfo.ExecutionStatus != types.ExecutionStatusOpen {
+			t.Fatalf("describe: %+v", desc.ExecutionInfo)
+		}
+		attrs := h.history("c1", runID)[2].WorkflowExecutionCancelRequestedEventAttributes
+		if attrs.ExternalWorkflowExecution != nil || attrs.Cause != "" || attrs.ExternalInitiatedEventId != 0 {
+			t.Fatalf("API cancel request has external fields: %+v", attrs)
+		}
+	})
+
+	t.Run("started task does not prevent a new one; closing decision fails UNHANDLED_DECISION", func(t *testing.T) {
+		d := h.mustDecision("deciders")
+		if err := cancel("c1", runID); err != nil {
+			t.Fatal(err)
+		}
+		h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeCancelWorkflowExecution, CancelWorkflowExecutionDecisionAttributes: &types.CancelWorkflowExecutionDecisionAttributes{Details: aws.String("bye")}})
+		evs := h.history("c1", runID)
+		got := eventTypes(evs)
+		want := []string{"WorkflowExecutionStarted", "DecisionTaskScheduled", "WorkflowExecutionCancelRequested", "DecisionTaskStarted",
+			"WorkflowExecutionCancelRequested", "DecisionTaskScheduled", "DecisionTaskCompleted", "CancelWorkflowExecutionFailed"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("history\n got %v\nwant %v", got, want)
+		}
+		if c := evs[7].CancelWorkflowExecutionFailedEventAttributes.Cause; c != types.CancelWorkflowExecutionFailedCauseUnhandledDecision {
+			t.Fatalf("cause %s", c)
+		}
+		// The pending task is handed out next; cancel now succeeds.
+		d = h.mustDecision("deciders")
+		if d.PreviousStartedEventId != 4 {
+			t.Fatalf("previousStartedEventId = %d, want 4", d.PreviousStartedEventId)
+		}
+		h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeCancelWorkflowExecution, CancelWorkflowExecutionDecisionAttributes: &types.CancelWorkflowExecutionDecisionAttributes{Details: aws.String("bye")}})
+		desc := h.describe("c1", runID)
+		if desc.ExecutionInfo.CloseStatus != types.CloseStatusCanceled {
+			t.Fatalf("close status %s", desc.ExecutionInfo.CloseStatus)
+		}
+	})
+
+	t.Run("closed run", func(t *testing.T) {
+		wantCode(t, cancel("c1", runID), "UnknownResourceFault")
+		wantCode(t, cancel("c1", ""), "UnknownResourceFault")
+	})
+}
+
+func TestActivityCancelAndHeartbeat(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	runID := h.start("hb")
+	d := h.mustDecision("deciders")
+	h.decide(d.TaskToken, scheduleActivity("a1", ""))
+	a := h.mustActivity("workers")
+	st, err := h.c.RecordActivityTaskHeartbeat(h.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: a.TaskToken, Details: aws.String("50%")})
+	if err != nil || st.CancelRequested {
+		t.Fatalf("heartbeat: %+v %v", st, err)
+	}
+	if _, err := h.c.SignalWorkflowExecution(h.ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("hb"), SignalName: aws.String("stop")}); err != nil {
+		t.Fatal(err)
+	}
+	d = h.mustDecision("deciders")
+	h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeRequestCancelActivityTask, RequestCancelActivityTaskDecisionAttributes: &types.RequestCancelActivityTaskDecisionAttributes{ActivityId: aws.String("a1")}})
+	st, err = h.c.RecordActivityTaskHeartbeat(h.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: a.TaskToken})
+	if err != nil || !st.CancelRequested {
+		t.Fatalf("heartbeat after cancel request: %+v %v", st, err)
+	}
+	if _, err := h.c.RespondActivityTaskCanceled(h.ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: a.TaskToken, Details: aws.String("stopped")}); err != nil {
+		t.Fatal(err)
+	}
+	evs := h.history("hb", runID)
+	last := evs[len(evs)-2]
+	if last.EventType != types.EventTypeActivityTaskCanceled || *last.ActivityTaskCanceledEventAttributes.Details != "stopped" || last.ActivityTaskCanceledEventAttributes.LatestCancelRequestedEventId == 0 {
+		t.Fatalf("expected ActivityTaskCanceled then DTS, got %v", eventTypes(evs))
+	}
+	if evs[len(evs)-1].EventType != types.EventTypeDecisionTaskScheduled {
+		t.Fatalf("no decision task after cancel: %v", eventTypes(evs))
+	}
+}
+
+func TestChildWorkflowAndTerminatePolicy(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	parentRun := h.start("parent")
+	d := h.mustDecision("deciders")
+	h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
+		WorkflowId: aws.String("child"), WorkflowType: h.wfType, Input: aws.String("kid"), TaskList: &types.TaskList{Name: aws.String("child-deciders")}}})
+
+	// The child starts and its decider sees the parent.
+	c := h.mustDecision("child-deciders")
+	cs := c.Events[0].WorkflowExecutionStartedEventAttributes
+	if *c.WorkflowExecution.WorkflowId != "child" || cs.ParentWorkflowExecution == nil || *cs.ParentWorkflowExecution.RunId != parentRun || cs.ParentInitiatedEventId != 5 {
+		t.Fatalf("child start: %+v", cs)
+	}
+	childRun := *c.WorkflowExecution.RunId
+	// The parent is told the child started.
+	d = h.mustDecision("deciders")
+	if got := eventTypes(d.Events); got[len(got)-3] != "ChildWorkflowExecutionStarted" {
+		t.Fatalf("parent events: %v", got)
+	}
+	h.decide(d.TaskToken)
+	h.decide(c.TaskToken, completeWorkflow("kid-done"))
+	d = h.mustDecision("deciders")
+	var completed *types.ChildWorkflowExecutionCompletedEventAttributes
+	for _, e := range d.Events {
+		if e.ChildWorkflowExecutionCompletedEventAttributes != nil {
+			completed = e.ChildWorkflowExecutionCompletedEventAttributes
+		}
+	}
+	if completed == nil || *completed.Result != "kid-done" || completed.InitiatedEventId != 5 || *completed.WorkflowExecution.RunId != childRun {
+		t.Fatalf("ChildWorkflowExecutionCompleted: %+v", completed)
+	}
+	list, err := h.c.ListClosedWorkflowExecutions(h.ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: aws.String(h.domain), StartTimeFilter: &types.ExecutionTimeFilter{OldestDate: aws.Time(time.Unix(0, 0))}, ExecutionFilter: &types.WorkflowExecutionFilter{WorkflowId: aws.String("child")}})
+	if err != nil || len(list.ExecutionInfos) != 1 || list.ExecutionInfos[0].Parent == nil || *list.ExecutionInfos[0].Parent.RunId != parentRun {
+		t.Fatalf("closed child listing: %+v %v", list, err)
+	}
+
+	// A second child, then terminate the parent: policy TERMINATE closes it.
+	h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
+		WorkflowId: aws.String("child2"), WorkflowType: h.wfType, TaskList: &types.TaskList{Name: aws.String("child-deciders")}}})
+	c2 := h.mustDecision("child-deciders")
+	child2Run := *c2.WorkflowExecution.RunId
+	if _, err := h.c.TerminateWorkflowExecution(h.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("parent"), Reason: aws.String("enough")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "child2 terminated", func() bool {
+		return h.describe("child2", child2Run).ExecutionInfo.CloseStatus == types.CloseStatusTerminated
+	})
+	evs := h.history("child2", child2Run)
+	term := evs[len(evs)-1].WorkflowExecutionTerminatedEventAttributes
+	if term == nil || term.Cause != types.WorkflowExecutionTerminatedCauseChildPolicyApplied {
+		t.Fatalf("child2 last event: %+v", evs[len(evs)-1])
+	}
+	if h.describe("parent", parentRun).ExecutionInfo.CloseStatus != types.CloseStatusTerminated {
+		t.Fatal("parent not terminated")
+	}
+}
+
+func TestRequestCancelExternalAndSignalExternal(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	targetRun := h.start("target", func(in *swf.StartWorkflowExecutionInput) { in.TaskList = &types.TaskList{Name: aws.String("target-list")} })
+	senderRun := h.start("sender")
+	d := h.mustDecision("deciders")
+	h.decide(d.TaskToken,
+		types.Decision{DecisionType: types.DecisionTypeSignalExternalWorkflowExecution, SignalExternalWorkflowExecutionDecisionAttributes: &types.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowId: aws.String("target"), SignalName: aws.String("hello"), Input: aws.String("hi")}},
+		types.Decision{DecisionType: types.DecisionTypeRequestCancelExternalWorkflowExecution, RequestCancelExternalWorkflowExecutionDecisionAttributes: &types.RequestCancelExternalWorkflowExecutionDecisionAttributes{WorkflowId: aws.String("target")}},
+		types.Decision{DecisionType: types.DecisionTypeRequestCancelExternalWorkflowExecution, RequestCancelExternalWorkflowExecutionDecisionAttributes: &types.RequestCancelExternalWorkflowExecutionDecisionAttributes{WorkflowId: aws.String("ghost")}},
+	)
+	waitFor(t, "sender sees all three outcomes", func() bool {
+		n := 0
+		for _, e := range h.history("sender", senderRun) {
+			switch e.EventType {
+			case types.EventTypeExternalWorkflowExecutionSignaled, types.EventTypeExternalWorkflowExecutionCancelRequested, types.EventTypeRequestCancelExternalWorkflowExecutionFailed:
+				n++
+			}
+		}
+		return n == 3
+	})
+	for _, e := range h.history("sender", senderRun) {
+		if f := e.RequestCancelExternalWorkflowExecutionFailedEventAttributes; f != nil && f.Cause != types.RequestCancelExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution {
+			t.Fatalf("cause %s", f.Cause)
+		}
+	}
+	var sig *types.WorkflowExecutionSignaledEventAttributes
+	var creq *types.WorkflowExecutionCancelRequestedEventAttributes
+	for _, e := range h.history("target", targetRun) {
+		if e.WorkflowExecutionSignaledEventAttributes != nil {
+			sig = e.WorkflowExecutionSignaledEventAttributes
+		}
+		if e.WorkflowExecutionCancelRequestedEventAttributes != nil {
+			creq = e.WorkflowExecutionCancelRequestedEventAttributes
+		}
+	}
+	if sig == nil || *sig.SignalName != "hello" || sig.ExternalWorkflowExecution == nil || *sig.ExternalWorkflowExecution.RunId != senderRun || sig.ExternalInitiatedEventId == 0 {
+		t.Fatalf("target signal: %+v", sig)
+	}
+	if creq == nil || creq.ExternalWorkflowExecution == nil || *creq.ExternalWorkflowExecution.RunId != senderRun || creq.ExternalInitiatedEventId == 0 {
+		t.Fatalf("target cancel request: %+v", creq)
+	}
+	if !h.describe("target", targetRun).ExecutionInfo.CancelRequested {
+		t.Fatal("target cancelRequested not set")
+	}
+}
+
+func TestContinueAsNew(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	run1 := h.start("loop")
+	d := h.mustDecision("deciders")
+	h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeContinueAsNewWorkflowExecution, ContinueAsNewWorkflowExecutionDecisionAttributes: &types.ContinueAsNewWorkflowExecutionDecisionAttributes{Input: aws.String("round-2")}})
+	d = h.mustDecision("deciders")
+	run2 := *d.WorkflowExecution.RunId
+	if run2 == run1 {
+		t.Fatal("same run id")
+	}
+	st := d.Events[0].WorkflowExecutionStartedEventAttributes
+	if *st.ContinuedExecutionRunId != run1 || *st.Input != "round-2" || *st.ExecutionStartToCloseTimeout != "3600" {
+		t.Fatalf("continued run start: %+v", st)
+	}
+	evs := h.history("loop", run1)
+	last := evs[len(evs)-1]
+	if last.EventType != types.EventTypeWorkflowExecutionContinuedAsNew || *last.WorkflowExecutionContinuedAsNewEventAttributes.NewExecutionRunId != run2 {
+		t.Fatalf("old run last event: %+v", last)
+	}
+	if h.describe("loop", run1).ExecutionInfo.CloseStatus != types.CloseStatusContinuedAsNew {
+		t.Fatal("old run not CONTINUED_AS_NEW")
+	}
+}
+
+func TestDecisionTaskPaging(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	runID := h.start("pages")
+	for i := 0; i < 7; i++ {
+		h.must(h.c.SignalWorkflowExecution(h.ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("pages"), SignalName: aws.String(fmt.Sprint("s", i))}))
+	}
+	first, err := h.c.PollForDecisionTask(h.ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String("deciders")}, MaximumPageSize: 4})
+	if err != nil || first.TaskToken == nil || len(first.Events) != 4 || first.NextPageToken == nil {
+		t.Fatalf("first page: %d events, token %v, err %v", len(first.Events), first.NextPageToken, err)
+	}
+	var all []types.HistoryEvent
+	all = append(all, first.Events...)
+	tok := first.NextPageToken
+	for tok != nil {
+		p, err := h.c.PollForDecisionTask(h.ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String("deciders")}, MaximumPageSize: 4, NextPageToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *p.TaskToken != *first.TaskToken || p.StartedEventId != first.StartedEventId {
+			t.Fatal("later page names another task")
+		}
+		all = append(all, p.Events...)
+		tok = p.NextPageToken
+	}
+	if len(all) != 10 || all[9].EventType != types.EventTypeDecisionTaskStarted {
+		t.Fatalf("paged events: %v", eventTypes(all))
+	}
+	if n := len(h.history("pages", runID)); n != 10 {
+		t.Fatalf("fetching pages changed the history: %d events", n)
+	}
+	h.decide(first.TaskToken, completeWorkflow(""))
+}
+
+func TestInvalidDecisionsChangeNothing(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	runID := h.start("bad")
+	d := h.mustDecision("deciders")
+	before := len(h.history("bad", runID))
+	_, err := h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{
+		{DecisionType: types.DecisionTypeStartTimer}}}) // attributes missing
+	wantCode(t, err, "ValidationException")
+	_, err = h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{completeWorkflow("x"), scheduleActivity("a", "")}})
+	wantCode(t, err, "ValidationException")
+	if n := len(h.history("bad", runID)); n != before {
+		t.Fatalf("history changed: %d -> %d", before, n)
+	}
+	h.decide(d.TaskToken, completeWorkflow("ok")) // the token is still good
+}
+
+// Many deciders and workers on one task list: every task is handed out
+// once, every workflow completes, every history is contiguous.
+func TestConcurrentDecidersAndWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stress test")
+	}
+	h := newWFHarness(t, swfdtest.Options{PollTimeout: 200 * time.Millisecond})
+	const workflows, perWorkflow, pollers = 40, 3, 12
+	runs := make([]string, workflows)
+	for i := range runs {
+		runs[i] = h.start(fmt.Sprint("stress-", i))
+	}
+	var completed atomic.Int32
+	var mu sync.Mutex
+	seenActivity := map[string]bool{}
+	seenDecision := map[string]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	fail := make(chan error, 100)
+	for p := 0; p < pollers; p++ {
+		wg.Add(2)
+		go func() { // decider
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				d, err := h.c.PollForDecisionTask(h.ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+				if err != nil {
+					fail <- err
+					return
+				}
+				if d.TaskToken == nil {
+					continue
+				}
+				key := *d.WorkflowExecution.RunId + fmt.Sprint("/", d.StartedEventId)
+				mu.Lock()
+				if seenDecision[key] {
+					fail <- fmt.Errorf("decision task %s handed out twice", key)
+				}
+				seenDecision[key] = true
+				mu.Unlock()
+				done := 0
+				for _, e := range d.Events {
+					if e.EventType == types.EventTypeActivityTaskCompleted {
+						done++
+					}
+				}
+				var ds []types.Decision
+				switch {
+				case done == perWorkflow:
+					ds = []types.Decision{completeWorkflow("ok")}
+				case d.PreviousStartedEventId == 0 || done > 0:
+					ds = []types.Decision{scheduleActivity(fmt.Sprint("act-", done), "")}
+				}
+				_, err = h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: ds})
+				if err != nil {
+					fail <- err
+					return
+				}
+				if done == perWorkflow {
+					completed.Add(1)
+				}
+			}
+		}()
+		go func() { // worker
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a, err := h.c.PollForActivityTask(h.ctx, &swf.PollForActivityTaskInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String("workers")}})
+				if err != nil {
+					fail <- err
+					return
+				}
+				if a.TaskToken == nil {
+					continue
+				}
+				key := *a.WorkflowExecution.RunId + "/" + *a.ActivityId
+				mu.Lock()
+				if seenActivity[key] {
+					fail <- fmt.Errorf("activity %s handed out twice", key)
+				}
+				seenActivity[key] = true
+				mu.Unlock()
+				if _, err := h.c.RespondActivityTaskCompleted(h.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken}); err != nil {
+					fail <- err
+					return
+				}
+			}
+		}()
+	}
+	deadline := time.After(60 * time.Second)
+	for completed.Load() < workflows {
+		select {
+		case err := <-fail:
+			close(stop)
+			wg.Wait()
+			t.Fatal(err)
+		case <-deadline:
+			close(stop)
+			wg.Wait()
+			t.Fatalf("only %d of %d workflows completed", completed.Load(), workflows)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-fail:
+		t.Fatal(err)
+	default:
+	}
+	for i, r := range runs {
+		evs := h.history(fmt.Sprint("stress-", i), r) // checks contiguity
+		if evs[len(evs)-1].EventType != types.EventTypeWorkflowExecutionCompleted {
+			t.Fatalf("run %d did not complete: %v", i, eventTypes(evs))
+		}
+	}
+	if len(seenActivity) != workflows*perWorkflow {
+		t.Fatalf("%d activities ran, want %d", len(seenActivity), workflows*perWorkflow)
+	}
+}

@@ -1,0 +1,232 @@
+// Package frontend speaks the SWF wire protocol — AWS JSON 1.0 over HTTP —
+// in front of an api.Service: it routes on X-Amz-Target, bounds and
+// decodes the body (gzip too), validates it against the service model,
+// calls the operation and encodes the answer or the fault exactly as the
+// real service does. It holds no SWF logic.
+package frontend
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// MaxBodyBytes is SWF's request size limit (1 MB).
+const MaxBodyBytes = 1 << 20
+
+// Target prefixes: the current one, and the legacy one boto 2 sends.
+const (
+	targetPrefix       = "SimpleWorkflowService."
+	legacyTargetPrefix = "com.amazonaws.swf.service.model.SimpleWorkflowService."
+)
+
+// Handler serves the SWF API.
+type Handler struct {
+	Service api.Service
+	Logger  *slog.Logger
+	// Observe, if set, is told of every call (for metrics).
+	Observe func(op string, code string, d time.Duration)
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	op := operationName(r.Header.Get("X-Amz-Target"))
+	code := ""
+	defer func() {
+		if p := recover(); p != nil {
+			h.log().Error("panic serving request", "op", op, "request_id", reqID, "panic", fmt.Sprint(p))
+			code = api.InternalFailure
+			writeFault(w, &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."})
+		}
+		if h.Observe != nil {
+			h.Observe(op, code, time.Since(start))
+		}
+	}()
+	out, err := h.serve(r, op)
+	if err != nil {
+		f, ok := api.AsFault(err)
+		if !ok {
+			if errors.Is(err, context.Canceled) {
+				// The client went away; nobody reads the answer.
+				code = "ClientClosed"
+				return
+			}
+			h.log().Error("internal error", "op", op, "request_id", reqID, "err", err)
+			f = &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
+		}
+		code = f.Code
+		h.log().Debug("fault", "op", op, "request_id", reqID, "code", f.Code, "message", f.Message)
+		writeFault(w, f)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	if out == nil {
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Logger
+}
+
+func operationName(target string) string {
+	switch {
+	case strings.HasPrefix(target, targetPrefix):
+		return target[len(targetPrefix):]
+	case strings.HasPrefix(target, legacyTargetPrefix):
+		return target[len(legacyTargetPrefix):]
+	}
+	return ""
+}
+
+func (h *Handler) serve(r *http.Request, op string) ([]byte, error) {
+	if r.Method != http.MethodPost {
+		return nil, api.NewFault(api.UnknownOperationException, "Only POST requests are accepted")
+	}
+	info, ok := api.Operations[op]
+	if !ok {
+		return nil, api.NewFault(api.UnknownOperationException, "Unknown operation %s", strconv.Quote(r.Header.Get("X-Amz-Target")))
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	in, err := info.Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	out, err := info.Call(r.Context(), h.Service, in)
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, nil
+	}
+	return encode(out)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	// The limit applies to what the client sends and, for gzip, to the
+	// decompressed body too.
+	raw := &capReader{r: r.Body, left: MaxBodyBytes}
+	var src io.Reader = raw
+	if enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc == "gzip" {
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return nil, tooLarge()
+			}
+			return nil, api.NewFault(api.SerializationException, "Request body is not valid gzip")
+		}
+		defer zr.Close()
+		src = zr
+	}
+	body, err := io.ReadAll(&capReader{r: src, left: MaxBodyBytes})
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return nil, tooLarge()
+	case err != nil:
+		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, api.NewFault(api.SerializationException, "Request body could not be read: %v", err)
+		}
+		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
+	}
+	return body, nil
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+// capReader reads at most left bytes from r and fails with errBodyTooLarge
+// if r holds more.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, errBodyTooLarge
+	}
+	return n, err
+}
+
+func tooLarge() *api.Fault {
+	return api.NewFault(api.RequestEntityTooLarge, "Request size exceeds the limit of %d bytes", MaxBodyBytes)
+}
+
+// encode marshals an operation's output. Empty long polls omit taskToken,
+// as the real service does (the Flow framework treats any token as a task).
+func encode(out any) ([]byte, error) {
+	switch t := out.(type) {
+	case *api.DecisionTask:
+		if t.TaskToken == "" {
+			return []byte(`{"previousStartedEventId":0,"startedEventId":0}`), nil
+		}
+	case *api.ActivityTask:
+		if t.TaskToken == "" {
+			return []byte(`{"startedEventId":0}`), nil
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, fmt.Errorf("encode output: %w", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func writeFault(w http.ResponseWriter, f *api.Fault) {
+	body, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{f.WireType(), f.Message})
+	h := w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h.Set("x-amzn-ErrorType", f.Code)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(f.HTTPStatus())
+	w.Write(body)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}

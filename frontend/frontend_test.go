@@ -1,0 +1,463 @@
+package frontend_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/frontend"
+)
+
+// fakeService implements the handful of operations the tests call; any
+// other operation panics through the nil embedded interface.
+type fakeService struct {
+	api.Service
+	calls      atomic.Int32
+	lastDomain atomic.Value // string
+}
+
+func (f *fakeService) DescribeDomain(ctx context.Context, in *api.DescribeDomainInput) (*api.DomainDetail, error) {
+	f.calls.Add(1)
+	f.lastDomain.Store(in.Name)
+	switch in.Name {
+	case "missing":
+		return nil, api.ErrUnknownResource("Unknown domain: %s", in.Name)
+	case "boom":
+		panic("service exploded")
+	case "plainerr":
+		return nil, errors.New("database is on fire")
+	case "wrapped":
+		return nil, fmtWrap(api.NewFault(api.DomainDeprecatedFault, "wrapped"))
+	}
+	return &api.DomainDetail{
+		DomainInfo:    api.DomainInfo{Name: in.Name, Status: api.RegistrationStatusRegistered, Arn: "arn:aws:swf:us-east-1:123456789012:/domain/" + in.Name, Description: "<&>"},
+		Configuration: api.DomainConfiguration{WorkflowExecutionRetentionPeriodInDays: "7"},
+	}, nil
+}
+
+type wrapErr struct{ err error }
+
+func (w wrapErr) Error() string { return "wrapped: " + w.err.Error() }
+func (w wrapErr) Unwrap() error { return w.err }
+func fmtWrap(err error) error   { return wrapErr{err} }
+
+func (f *fakeService) RegisterDomain(ctx context.Context, in *api.RegisterDomainInput) error {
+	f.calls.Add(1)
+	f.lastDomain.Store(in.Name)
+	return nil
+}
+
+func (f *fakeService) PollForDecisionTask(ctx context.Context, in *api.PollForDecisionTaskInput) (*api.DecisionTask, error) {
+	f.calls.Add(1)
+	return &api.DecisionTask{}, nil
+}
+
+func (f *fakeService) PollForActivityTask(ctx context.Context, in *api.PollForActivityTaskInput) (*api.ActivityTask, error) {
+	f.calls.Add(1)
+	return &api.ActivityTask{}, nil
+}
+
+func newServer(t *testing.T) (*httptest.Server, *fakeService) {
+	t.Helper()
+	svc := &fakeService{}
+	srv := httptest.NewServer(&frontend.Handler{Service: svc})
+	t.Cleanup(srv.Close)
+	return srv, svc
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func do(t *testing.T, srv *httptest.Server, method, target, contentType string, body io.Reader, mod ...func(*http.Request)) response {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+"/", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for _, m := range mod {
+		m(req)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+func post(t *testing.T, srv *httptest.Server, op, body string) response {
+	t.Helper()
+	return do(t, srv, http.MethodPost, "SimpleWorkflowService."+op, "application/x-amz-json-1.0", strings.NewReader(body))
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// checkFault asserts a fault response and returns its message.
+func checkFault(t *testing.T, r response, status int, wireType string) string {
+	t.Helper()
+	if r.status != status {
+		t.Errorf("status = %d, want %d (body %s)", r.status, status, r.body)
+	}
+	if id := r.header.Get("x-amzn-RequestId"); !uuidRE.MatchString(id) {
+		t.Errorf("x-amzn-RequestId = %q", id)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("fault body %q is not JSON: %v", r.body, err)
+	}
+	if len(m) != 2 {
+		t.Errorf("fault body has members %v, want exactly __type and message", m)
+	}
+	if m["__type"] != wireType {
+		t.Errorf("__type = %v, want %s", m["__type"], wireType)
+	}
+	msg, ok := m["message"].(string)
+	if !ok {
+		t.Errorf("message = %v, want a string", m["message"])
+	}
+	code := wireType[strings.Index(wireType, "#")+1:]
+	if got := r.header.Get("x-amzn-ErrorType"); got != code {
+		t.Errorf("x-amzn-ErrorType = %q, want %q", got, code)
+	}
+	return msg
+}
+
+func TestTargetPrefixesAndContentTypes(t *testing.T) {
+	srv, svc := newServer(t)
+	for _, target := range []string{
+		"SimpleWorkflowService.DescribeDomain",
+		"com.amazonaws.swf.service.model.SimpleWorkflowService.DescribeDomain",
+	} {
+		for _, ct := range []string{"application/x-amz-json-1.0", "application/json", "application/json; charset=utf-8", ""} {
+			before := svc.calls.Load()
+			r := do(t, srv, http.MethodPost, target, ct, strings.NewReader(`{"name":"d1"}`))
+			if r.status != 200 {
+				t.Fatalf("%s %q: status %d %s", target, ct, r.status, r.body)
+			}
+			if svc.calls.Load() != before+1 {
+				t.Errorf("%s %q: service not called", target, ct)
+			}
+			var out map[string]any
+			if err := json.Unmarshal(r.body, &out); err != nil {
+				t.Fatalf("body %s: %v", r.body, err)
+			}
+			info := out["domainInfo"].(map[string]any)
+			if info["name"] != "d1" || info["status"] != "REGISTERED" || info["description"] != "<&>" {
+				t.Errorf("domainInfo = %v", info)
+			}
+			if !bytes.Contains(r.body, []byte(`"<&>"`)) {
+				t.Errorf("HTML characters were escaped: %s", r.body)
+			}
+			if got := out["configuration"].(map[string]any)["workflowExecutionRetentionPeriodInDays"]; got != "7" {
+				t.Errorf("retention = %#v, want string \"7\"", got)
+			}
+			if r.header.Get("Content-Type") != "application/x-amz-json-1.0" {
+				t.Errorf("Content-Type = %q", r.header.Get("Content-Type"))
+			}
+			if !uuidRE.MatchString(r.header.Get("x-amzn-RequestId")) {
+				t.Errorf("x-amzn-RequestId = %q", r.header.Get("x-amzn-RequestId"))
+			}
+		}
+	}
+}
+
+func TestRequestIDsDiffer(t *testing.T) {
+	srv, _ := newServer(t)
+	a := post(t, srv, "DescribeDomain", `{"name":"a"}`).header.Get("x-amzn-RequestId")
+	b := post(t, srv, "DescribeDomain", `{"name":"a"}`).header.Get("x-amzn-RequestId")
+	if a == b {
+		t.Errorf("two requests share request id %s", a)
+	}
+}
+
+func gz(t *testing.T, s string) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(s))
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestGzipBodies(t *testing.T) {
+	srv, svc := newServer(t)
+	enc := func(v string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("Content-Encoding", v) }
+	}
+	r := do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
+		bytes.NewReader(gz(t, `{"name":"zipped"}`)), enc("gzip"))
+	if r.status != 200 || svc.lastDomain.Load() != "zipped" {
+		t.Fatalf("gzip body: status %d %s, service saw %v", r.status, r.body, svc.lastDomain.Load())
+	}
+	// Legacy clients send Content-Encoding amz-1.0 on a plain body.
+	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
+		strings.NewReader(`{"name":"legacy"}`), enc("amz-1.0"))
+	if r.status != 200 || svc.lastDomain.Load() != "legacy" {
+		t.Fatalf("amz-1.0 body: status %d %s", r.status, r.body)
+	}
+	// Not gzip at all.
+	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
+		strings.NewReader(`{"name":"plain"}`), enc("gzip"))
+	checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+	// A gzip stream cut short.
+	full := gz(t, `{"name":"`+strings.Repeat("x", 200)+`"}`)
+	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
+		bytes.NewReader(full[:len(full)-6]), enc("gzip"))
+	checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+	// A corrupted checksum.
+	bad := append([]byte(nil), full...)
+	bad[len(bad)-5] ^= 0xff
+	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
+		bytes.NewReader(bad), enc("gzip"))
+	checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+	// A small gzip body that inflates past the limit.
+	bomb := gz(t, `{"name":"a","pad":"`+strings.Repeat("0", frontend.MaxBodyBytes)+`"}`)
+	if len(bomb) > 64<<10 {
+		t.Fatalf("bomb is %d bytes compressed", len(bomb))
+	}
+	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
+		bytes.NewReader(bomb), enc("gzip"))
+	if r.status < 400 || r.status == 500 {
+		t.Errorf("inflating gzip bomb: status %d", r.status)
+	}
+	var m map[string]string
+	json.Unmarshal(r.body, &m)
+	if !strings.Contains(m["__type"], "RequestEntityTooLarge") {
+		t.Errorf("inflating gzip bomb: %s", r.body)
+	}
+	// A compressed body that is itself over the limit (sent chunked, so
+	// only reading it tells) is too large, not malformed.
+	noise := make([]byte, 1200<<10)
+	mrand.NewChaCha8([32]byte{1}).Read(noise)
+	big := gz(t, `{"name":"a","pad":"`+base64.StdEncoding.EncodeToString(noise)+`"}`)
+	if len(big) <= frontend.MaxBodyBytes {
+		t.Fatalf("compressed body is only %d bytes", len(big))
+	}
+	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
+		noLen{bytes.NewReader(big)}, enc("gzip"))
+	m = nil
+	json.Unmarshal(r.body, &m)
+	if !strings.Contains(m["__type"], "RequestEntityTooLarge") {
+		t.Errorf("oversized compressed body: %d %s", r.status, r.body)
+	}
+}
+
+// noLen hides a reader's length so the request is sent chunked.
+type noLen struct{ io.Reader }
+
+func TestBodyLimit(t *testing.T) {
+	srv, svc := newServer(t)
+	// Exactly the limit is accepted (the padding is an unknown member).
+	prefix, suffix := `{"name":"big","pad":"`, `"}`
+	exact := prefix + strings.Repeat("p", frontend.MaxBodyBytes-len(prefix)-len(suffix)) + suffix
+	if len(exact) != frontend.MaxBodyBytes {
+		t.Fatal("bad arithmetic")
+	}
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(exact)
+		if chunked {
+			body = noLen{body}
+		}
+		r := do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0", body)
+		if r.status != 200 {
+			t.Errorf("chunked=%v: body of exactly %d bytes: status %d %s", chunked, len(exact), r.status, r.body)
+		}
+	}
+	over := exact[:len(exact)-2] + "p" + suffix
+	for _, chunked := range []bool{false, true} {
+		before := svc.calls.Load()
+		var body io.Reader = strings.NewReader(over)
+		if chunked {
+			body = noLen{body}
+		}
+		r := do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0", body)
+		if r.status == 200 || r.status == 500 {
+			t.Errorf("chunked=%v: body of %d bytes: status %d", chunked, len(over), r.status)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(r.body, &m); err != nil || !strings.Contains(m["__type"], "RequestEntityTooLarge") || m["message"] == "" {
+			t.Errorf("chunked=%v: fault body %s", chunked, r.body)
+		}
+		if svc.calls.Load() != before {
+			t.Errorf("chunked=%v: service was called for an oversized body", chunked)
+		}
+	}
+	// A declared Content-Length over the limit is refused without reading.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(over))
+	req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DescribeDomain")
+	resp, err := srv.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("declared oversized body: status %d", resp.StatusCode)
+		}
+	}
+}
+
+func TestUnknownOperation(t *testing.T) {
+	srv, svc := newServer(t)
+	for _, target := range []string{
+		"SimpleWorkflowService.NoSuchOperation",
+		"SimpleWorkflowService.",
+		"SimpleWorkflowService.describeDomain",
+		"AmazonSQS.DescribeDomain",
+		"DescribeDomain",
+		"",
+	} {
+		r := do(t, srv, http.MethodPost, target, "application/x-amz-json-1.0", strings.NewReader(`{"name":"x"}`))
+		checkFault(t, r, 400, "com.amazon.coral.service#UnknownOperationException")
+	}
+	if svc.calls.Load() != 0 {
+		t.Errorf("service called %d times", svc.calls.Load())
+	}
+}
+
+func TestGetIsAFault(t *testing.T) {
+	srv, svc := newServer(t)
+	for _, target := range []string{"", "SimpleWorkflowService.DescribeDomain"} {
+		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+			r := do(t, srv, method, target, "", nil)
+			if r.status < 400 || r.status >= 500 {
+				t.Errorf("%s %q: status %d", method, target, r.status)
+			}
+			var m map[string]string
+			if err := json.Unmarshal(r.body, &m); err != nil || m["__type"] == "" {
+				t.Errorf("%s %q: body %s", method, target, r.body)
+			}
+		}
+	}
+	if svc.calls.Load() != 0 {
+		t.Errorf("service called")
+	}
+}
+
+func TestServiceFault(t *testing.T) {
+	srv, _ := newServer(t)
+	r := post(t, srv, "DescribeDomain", `{"name":"missing"}`)
+	msg := checkFault(t, r, 400, "com.amazonaws.swf.base.model#UnknownResourceFault")
+	if msg != "Unknown domain: missing" {
+		t.Errorf("message = %q", msg)
+	}
+	if !bytes.HasPrefix(r.body, []byte(`{"__type":"com.amazonaws.swf.base.model#UnknownResourceFault","message":`)) {
+		t.Errorf("body = %s", r.body)
+	}
+	// A fault wrapped in another error still reaches the client.
+	r = post(t, srv, "DescribeDomain", `{"name":"wrapped"}`)
+	checkFault(t, r, 400, "com.amazonaws.swf.base.model#DomainDeprecatedFault")
+	// A plain error is an internal failure that does not leak its text.
+	r = post(t, srv, "DescribeDomain", `{"name":"plainerr"}`)
+	msg = checkFault(t, r, 500, "com.amazon.coral.service#InternalFailure")
+	if strings.Contains(msg, "fire") {
+		t.Errorf("internal error text leaked: %q", msg)
+	}
+}
+
+func TestValidationFault(t *testing.T) {
+	srv, svc := newServer(t)
+	r := post(t, srv, "DescribeDomain", `{}`)
+	msg := checkFault(t, r, 400, "com.amazon.coral.validate#ValidationException")
+	if msg != "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null" {
+		t.Errorf("message = %q", msg)
+	}
+	r = post(t, srv, "DescribeDomain", `{"name":`)
+	checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+	r = post(t, srv, "DescribeDomain", `{"name":"a"}}`)
+	checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+	if svc.calls.Load() != 0 {
+		t.Errorf("service called for invalid input")
+	}
+}
+
+func TestEmptyOutput(t *testing.T) {
+	srv, svc := newServer(t)
+	r := post(t, srv, "RegisterDomain", `{"name":"d","workflowExecutionRetentionPeriodInDays":"1"}`)
+	if r.status != 200 || len(r.body) != 0 || r.header.Get("Content-Length") != "0" {
+		t.Errorf("status %d, Content-Length %q, body %q", r.status, r.header.Get("Content-Length"), r.body)
+	}
+	if svc.lastDomain.Load() != "d" {
+		t.Errorf("service not called")
+	}
+	if !uuidRE.MatchString(r.header.Get("x-amzn-RequestId")) {
+		t.Errorf("no request id")
+	}
+}
+
+func TestEmptyPolls(t *testing.T) {
+	srv, _ := newServer(t)
+	r := post(t, srv, "PollForDecisionTask", `{"domain":"d","taskList":{"name":"tl"}}`)
+	if r.status != 200 || string(r.body) != `{"previousStartedEventId":0,"startedEventId":0}` {
+		t.Errorf("empty decision poll: %d %s", r.status, r.body)
+	}
+	r = post(t, srv, "PollForActivityTask", `{"domain":"d","taskList":{"name":"tl"}}`)
+	if r.status != 200 || string(r.body) != `{"startedEventId":0}` {
+		t.Errorf("empty activity poll: %d %s", r.status, r.body)
+	}
+	if bytes.Contains(r.body, []byte("taskToken")) {
+		t.Errorf("empty poll carries a taskToken")
+	}
+}
+
+func TestPanicIsInternalFailure(t *testing.T) {
+	srv, _ := newServer(t)
+	r := post(t, srv, "DescribeDomain", `{"name":"boom"}`)
+	msg := checkFault(t, r, 500, "com.amazon.coral.service#InternalFailure")
+	if strings.Contains(msg, "exploded") {
+		t.Errorf("panic text leaked: %q", msg)
+	}
+	// An unimplemented method of the fake panics on the nil interface.
+	r = post(t, srv, "DeprecateDomain", `{"name":"x"}`)
+	checkFault(t, r, 500, "com.amazon.coral.service#InternalFailure")
+	// The server keeps serving.
+	for i := 0; i < 3; i++ {
+		r = post(t, srv, "DescribeDomain", `{"name":"after"}`)
+		if r.status != 200 {
+			t.Fatalf("after panic: status %d %s", r.status, r.body)
+		}
+	}
+}
+
+func TestObserve(t *testing.T) {
+	svc := &fakeService{}
+	type call struct{ op, code string }
+	var got []call
+	h := &frontend.Handler{Service: svc, Observe: func(op, code string, _ time.Duration) { got = append(got, call{op, code}) }}
+	for _, body := range []string{`{"name":"ok"}`, `{"name":"missing"}`, `{"name":"boom"}`} {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DescribeDomain")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	want := []call{{"DescribeDomain", ""}, {"DescribeDomain", "UnknownResourceFault"}, {"DescribeDomain", "InternalFailure"}}
+	if len(got) != len(want) {
+		t.Fatalf("observed %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("call %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+}

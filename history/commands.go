@@ -1,0 +1,438 @@
+package history
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// The commands below are the engine's whole surface. Each appends events to
+// the run (ids from s.NextEventID, timestamps env.Now), updates s, and
+// returns what follows. On error the caller discards s (it works on a fresh
+// copy per call), so a command may leave s half-changed when it fails.
+// Errors are *api.Fault values (UnknownResourceFault for stale or unknown
+// tasks, ValidationException for malformed decision lists).
+//
+// Any command that appends events may hit Limits.MaxEvents, in which case
+// the run is terminated (EVENT_LIMIT_EXCEEDED) and Result.Closed is set with
+// a nil error: callers must check Result.Closed (e.g. a poll must not hand
+// out a task whose run closed in the same step).
+
+// Start begins a new run from resolved parameters: WorkflowExecutionStarted,
+// DecisionTaskScheduled, the decision task, and the run's timeout timer.
+// An empty p.RunID is filled from env.NewRunID.
+func Start(env Env, p StartParams) (*State, Result) {
+	if p.RunID == "" && env.NewRunID != nil {
+		p.RunID = env.NewRunID()
+	}
+	s := &State{
+		Domain:                 p.Domain,
+		WorkflowID:             p.WorkflowID,
+		RunID:                  p.RunID,
+		WorkflowType:           p.WorkflowType,
+		Config:                 p.Config,
+		TagList:                cloneStrings(p.TagList),
+		ParentInitiatedEventID: p.ParentInitiatedEventID,
+		StartTime:              env.Now,
+		Open:                   true,
+		NextEventID:            1,
+	}
+	if p.Parent != nil {
+		parent := *p.Parent
+		s.Parent = &parent
+	}
+	st := newStep(s, env)
+	var parent *api.WorkflowExecution
+	if p.Parent != nil {
+		parent = &api.WorkflowExecution{WorkflowID: p.Parent.WorkflowID, RunID: p.Parent.RunID}
+	}
+	st.append(api.HistoryEvent{
+		EventType: api.EventTypeWorkflowExecutionStarted,
+		WorkflowExecutionStartedEventAttributes: &api.WorkflowExecutionStartedEventAttributes{
+			ChildPolicy:                  p.Config.ChildPolicy,
+			TaskList:                     api.TaskList{Name: p.Config.TaskList},
+			TaskPriority:                 p.Config.TaskPriority,
+			ExecutionStartToCloseTimeout: p.Config.ExecutionStartToCloseTimeout,
+			TaskStartToCloseTimeout:      p.Config.TaskStartToCloseTimeout,
+			WorkflowType:                 p.WorkflowType,
+			TagList:                      cloneStrings(p.TagList),
+			Input:                        p.Input,
+			ContinuedExecutionRunID:      p.ContinuedExecutionRunID,
+			ParentWorkflowExecution:      parent,
+			ParentInitiatedEventID:       p.ParentInitiatedEventID,
+			LambdaRole:                   p.Config.LambdaRole,
+		},
+	})
+	st.addTimerAfter(WorkflowTimerKey, p.Config.ExecutionStartToCloseTimeout, env.Now)
+	st.scheduleDecision()
+	return s, st.finish()
+}
+
+// StartDecisionTask hands out the scheduled decision task scheduledID to a
+// poller: DecisionTaskStarted and its START_TO_CLOSE timer.
+func (s *State) StartDecisionTask(env Env, scheduledID int64, identity string) (Result, error) {
+	if !s.Open || scheduledID == 0 || s.Decision.ScheduledID != scheduledID || s.Decision.StartedID != 0 {
+		return Result{}, api.ErrUnknownResource("Unknown decision task, scheduledEventId = %d", scheduledID)
+	}
+	st := newStep(s, env)
+	id := st.add(api.HistoryEvent{
+		EventType: api.EventTypeDecisionTaskStarted,
+		DecisionTaskStartedEventAttributes: &api.DecisionTaskStartedEventAttributes{
+			Identity: identity, ScheduledEventID: scheduledID,
+		},
+	})
+	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
+	if id == 0 {
+		return st.finish(), nil
+	}
+	d := &s.Decision
+	if d.ScheduleToStart != "" {
+		st.deleteTimers(DecisionScheduleToStartKey(scheduledID))
+	}
+	d.StartedTemporary = d.ScheduleToStart != ""
+	d.StartedID = id
+	d.StartedSchedID = scheduledID
+	d.StartedTime = env.Now
+	d.ScheduledID = 0
+	d.ScheduledTime = time.Time{}
+	d.ScheduledList = ""
+	d.ScheduleToStart = ""
+	st.addTimerAfter(DecisionStartToCloseKey(id), s.Config.TaskStartToCloseTimeout, env.Now)
+	return st.finish(), nil
+}
+
+// CompleteDecisionTask applies RespondDecisionTaskCompleted for the running
+// decision task whose DecisionTaskStarted id is startedID.
+func (s *State) CompleteDecisionTask(env Env, startedID int64, in *api.RespondDecisionTaskCompletedInput) (Result, error) {
+	return s.completeDecisionTask(env, startedID, in)
+}
+
+// openActivity finds the activity a worker answers for: open run, task
+// scheduled as scheduledID and started as startedID.
+func (s *State) openActivity(scheduledID, startedID int64) (*Activity, error) {
+	if s.Open {
+		if a := s.activityBySchedID(scheduledID); a != nil && a.StartedID != 0 && a.StartedID == startedID {
+			return a, nil
+		}
+	}
+	return nil, api.ErrUnknownResource("Unknown activity, scheduledEventId = %d", scheduledID)
+}
+
+// StartActivityTask hands out the scheduled activity task scheduledID.
+func (s *State) StartActivityTask(env Env, scheduledID int64, identity string) (Result, error) {
+	var a *Activity
+	if s.Open {
+		a = s.activityBySchedID(scheduledID)
+	}
+	if a == nil || a.StartedID != 0 {
+		return Result{}, api.ErrUnknownResource("Unknown activity, scheduledEventId = %d", scheduledID)
+	}
+	st := newStep(s, env)
+	id := st.add(api.HistoryEvent{
+		EventType: api.EventTypeActivityTaskStarted,
+		ActivityTaskStartedEventAttributes: &api.ActivityTaskStartedEventAttributes{
+			Identity: identity, ScheduledEventID: scheduledID,
+		},
+	})
+	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
+	if id == 0 {
+		return st.finish(), nil
+	}
+	a.StartedID = id
+	a.StartedTime = env.Now
+	a.Identity = identity
+	st.deleteTimers(ActivityTimerKey(scheduledID, ActivityScheduleToStart))
+	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityStartToClose), a.StartToClose, env.Now)
+	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityHeartbeat), a.Heartbeat, env.Now)
+	return st.finish(), nil
+}
+
+// RecordHeartbeat records a heartbeat of a started activity task.
+func (s *State) RecordHeartbeat(env Env, scheduledID, startedID int64, details string) (cancelRequested bool, res Result, err error) {
+	a, err := s.openActivity(scheduledID, startedID)
+	if err != nil {
+		return false, Result{}, err
+	}
+	st := newStep(s, env)
+	a.LastHeartbeat = env.Now
+	a.HeartbeatDetails = details
+	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityHeartbeat), a.Heartbeat, env.Now)
+	return a.CancelRequested, st.finish(), nil
+}
+
+// CompleteActivityTask records ActivityTaskCompleted.
+func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, result string) (Result, error) {
+	a, err := s.openActivity(scheduledID, startedID)
+	if err != nil {
+		return Result{}, err
+	}
+	st := newStep(s, env)
+	st.add(api.HistoryEvent{
+		EventType: api.EventTypeActivityTaskCompleted,
+		ActivityTaskCompletedEventAttributes: &api.ActivityTaskCompletedEventAttributes{
+			Result: result, ScheduledEventID: scheduledID, StartedEventID: startedID,
+		},
+	})
+	st.removeActivity(a)
+	st.scheduleDecision()
+	return st.finish(), nil
+}
+
+// FailActivityTask records ActivityTaskFailed.
+func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, details string) (Result, error) {
+	a, err := s.openActivity(scheduledID, startedID)
+	if err != nil {
+		return Result{}, err
+	}
+	st := newStep(s, env)
+	st.add(api.HistoryEvent{
+		EventType: api.EventTypeActivityTaskFailed,
+		ActivityTaskFailedEventAttributes: &api.ActivityTaskFailedEventAttributes{
+			Reason: reason, Details: details, ScheduledEventID: scheduledID, StartedEventID: startedID,
+		},
+	})
+	st.removeActivity(a)
+	st.scheduleDecision()
+	return st.finish(), nil
+}
+
+// CancelActivityTask records ActivityTaskCanceled (RespondActivityTaskCanceled).
+// It is accepted whether or not a cancellation was requested [infer: the
+// docs only advise workers to call it after cancelRequested; Eucalyptus does
+// not enforce it either].
+func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, details string) (Result, error) {
+	a, err := s.openActivity(scheduledID, startedID)
+	if err != nil {
+		return Result{}, err
+	}
+	st := newStep(s, env)
+	st.add(api.HistoryEvent{
+		EventType: api.EventTypeActivityTaskCanceled,
+		ActivityTaskCanceledEventAttributes: &api.ActivityTaskCanceledEventAttributes{
+			Details: details, ScheduledEventID: scheduledID, StartedEventID: startedID,
+			LatestCancelRequestedEventID: a.LatestCancelRequestID,
+		},
+	})
+	st.removeActivity(a)
+	st.scheduleDecision()
+	return st.finish(), nil
+}
+
+// Signal records WorkflowExecutionSignaled from SignalWorkflowExecution.
+func (s *State) Signal(env Env, name, input string) (Result, error) {
+	if !s.Open {
+		return Result{}, unknownExecution(s)
+	}
+	st := newStep(s, env)
+	st.add(api.HistoryEvent{
+		EventType: api.EventTypeWorkflowExecutionSignaled,
+		WorkflowExecutionSignaledEventAttributes: &api.WorkflowExecutionSignaledEventAttributes{
+			SignalName: name, Input: input,
+		},
+	})
+	st.scheduleDecision()
+	return st.finish(), nil
+}
+
+// RequestCancel records WorkflowExecutionCancelRequested from
+// RequestCancelWorkflowExecution: no external execution, no cause. Every
+// request records an event, repeated ones included [infer: §2.3.1].
+func (s *State) RequestCancel(env Env) (Result, error) {
+	if !s.Open {
+		return Result{}, unknownExecution(s)
+	}
+	st := newStep(s, env)
+	st.add(api.HistoryEvent{
+		EventType: api.EventTypeWorkflowExecutionCancelRequested,
+		WorkflowExecutionCancelRequestedEventAttributes: &api.WorkflowExecutionCancelRequestedEventAttributes{},
+	})
+	s.CancelRequested = true
+	st.scheduleDecision()
+	return st.finish(), nil
+}
+
+// Terminate closes the run as TERMINATED. An empty childPolicy means the
+// run's own. cause is recorded as given: the service passes "" for
+// TerminateWorkflowExecution calls, because the model documents the cause
+// as set only for automatic terminations (OPERATOR_INITIATED is left out;
+// moto always sets it, which is unverified) [infer].
+func (s *State) Terminate(env Env, reason, details string, childPolicy api.ChildPolicy, cause api.WorkflowExecutionTerminatedCause) (Result, error) {
+	if !s.Open {
+		return Result{}, unknownExecution(s)
+	}
+	st := newStep(s, env)
+	st.terminate(reason, details, childPolicy, cause)
+	return st.finish(), nil
+}
+
+// FireTimer handles a durable timer that came due. Timers that no longer
+// apply (the task it guarded finished, the run closed) are a no-op with an
+// empty Result and a nil error.
+func (s *State) FireTimer(env Env, key string) (Result, error) {
+	if !s.Open {
+		return Result{}, nil
+	}
+	st := newStep(s, env)
+	switch {
+	case key == WorkflowTimerKey:
+		st.add(api.HistoryEvent{
+			EventType: api.EventTypeWorkflowExecutionTimedOut,
+			WorkflowExecutionTimedOutEventAttributes: &api.WorkflowExecutionTimedOutEventAttributes{
+				TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose, ChildPolicy: s.Config.ChildPolicy,
+			},
+		})
+		st.close(api.CloseStatusTimedOut, ChildClosedMsg{TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose})
+		st.applyChildPolicy(s.Config.ChildPolicy)
+	case strings.HasPrefix(key, "dt:"):
+		id, kind, ok := splitKey(key[3:])
+		if !ok {
+			return Result{}, nil
+		}
+		switch kind {
+		case "S2C":
+			if s.Decision.StartedID != id {
+				return Result{}, nil
+			}
+			st.decisionTimedOut(api.DecisionTaskTimeoutTypeStartToClose)
+		case "S2S":
+			if s.Decision.ScheduledID != id || s.Decision.StartedID != 0 || s.Decision.ScheduleToStart == "" {
+				return Result{}, nil
+			}
+			st.decisionTimedOut(api.DecisionTaskTimeoutTypeScheduleToStart)
+		default:
+			return Result{}, nil
+		}
+	case strings.HasPrefix(key, "at:"):
+		id, kind, ok := splitKey(key[3:])
+		if !ok {
+			return Result{}, nil
+		}
+		a := s.activityBySchedID(id)
+		if a == nil {
+			return Result{}, nil
+		}
+		var tt api.ActivityTaskTimeoutType
+		switch kind {
+		case ActivityScheduleToStart:
+			if a.StartedID != 0 {
+				return Result{}, nil
+			}
+			tt = api.ActivityTaskTimeoutTypeScheduleToStart
+		case ActivityScheduleToClose:
+			tt = api.ActivityTaskTimeoutTypeScheduleToClose
+		case ActivityStartToClose:
+			if a.StartedID == 0 {
+				return Result{}, nil
+			}
+			tt = api.ActivityTaskTimeoutTypeStartToClose
+		case ActivityHeartbeat:
+			if a.StartedID == 0 {
+				return Result{}, nil
+			}
+			d, none, err := ParseDuration(a.Heartbeat)
+			if err != nil || none {
+				return Result{}, nil
+			}
+			last := a.StartedTime
+			if a.LastHeartbeat.After(last) {
+				last = a.LastHeartbeat
+			}
+			if due := last.Add(d); env.Now.Before(due) {
+				// A stale firing after a heartbeat moved the deadline: re-arm
+				// the timer at the real deadline (harmless if the service
+				// still holds it) and record nothing.
+				st.addTimer(key, due)
+				return st.finish(), nil
+			}
+			tt = api.ActivityTaskTimeoutTypeHeartbeat
+		default:
+			return Result{}, nil
+		}
+		st.add(api.HistoryEvent{
+			EventType: api.EventTypeActivityTaskTimedOut,
+			ActivityTaskTimedOutEventAttributes: &api.ActivityTaskTimedOutEventAttributes{
+				TimeoutType: tt, ScheduledEventID: a.ScheduledID, StartedEventID: a.StartedID,
+				Details: a.HeartbeatDetails,
+			},
+		})
+		st.removeActivity(a)
+		st.scheduleDecision()
+	case strings.HasPrefix(key, "ut:"):
+		rest := key[3:]
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
+			return Result{}, nil
+		}
+		timerID := rest[:i]
+		started, err := strconv.ParseInt(rest[i+1:], 10, 64)
+		t := s.Timers[timerID]
+		if err != nil || t == nil || t.StartedID != started {
+			return Result{}, nil
+		}
+		st.add(api.HistoryEvent{
+			EventType: api.EventTypeTimerFired,
+			TimerFiredEventAttributes: &api.TimerFiredEventAttributes{
+				TimerID: timerID, StartedEventID: started,
+			},
+		})
+		delete(s.Timers, timerID)
+		st.scheduleDecision()
+	default:
+		return Result{}, nil
+	}
+	return st.finish(), nil
+}
+
+// splitKey parses "<id>:<kind>".
+func splitKey(rest string) (int64, string, bool) {
+	i := strings.IndexByte(rest, ':')
+	if i < 0 {
+		return 0, "", false
+	}
+	id, err := strconv.ParseInt(rest[:i], 10, 64)
+	if err != nil {
+		return 0, "", false
+	}
+	return id, rest[i+1:], true
+}
+
+// decisionTimedOut records DecisionTaskTimedOut for the running task
+// (START_TO_CLOSE) or the queued one (SCHEDULE_TO_START), and makes a new
+// decision task available at once: the one already scheduled while the
+// task ran, else a new DecisionTaskScheduled with the same timestamp.
+// A timeout on a temporary task-list override reverts to the execution's
+// task list (§2.4.1). The timed-out task does not count as processed:
+// previousStartedEventId keeps pointing at the last completed task [infer;
+// the spec calls this ambiguous].
+func (st *step) decisionTimedOut(tt api.DecisionTaskTimeoutType) {
+	s := st.s
+	d := &s.Decision
+	attrs := &api.DecisionTaskTimedOutEventAttributes{TimeoutType: tt}
+	revert := false
+	if tt == api.DecisionTaskTimeoutTypeStartToClose {
+		attrs.ScheduledEventID, attrs.StartedEventID = d.StartedSchedID, d.StartedID
+		revert = d.StartedTemporary
+	} else {
+		attrs.ScheduledEventID = d.ScheduledID
+		revert = true
+		st.res.DoneTasks = append(st.res.DoneTasks, d.ScheduledID)
+	}
+	if st.add(api.HistoryEvent{EventType: api.EventTypeDecisionTaskTimedOut, DecisionTaskTimedOutEventAttributes: attrs}) == 0 {
+		return
+	}
+	if tt == api.DecisionTaskTimeoutTypeStartToClose {
+		d.StartedID, d.StartedSchedID, d.StartedTime, d.StartedTemporary = 0, 0, time.Time{}, false
+	} else {
+		d.ScheduledID, d.ScheduledTime, d.ScheduledList, d.ScheduleToStart = 0, time.Time{}, "", ""
+	}
+	if revert {
+		d.Override, d.OverrideTimeout = "", ""
+	}
+	if d.ScheduledID != 0 {
+		st.releaseDecision()
+	} else {
+		st.scheduleDecision()
+	}
+}

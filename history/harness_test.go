@@ -1,0 +1,413 @@
+package history
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+)
+
+var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fakeTypes is an in-memory TypeLookup.
+type fakeTypes struct {
+	acts map[string]actType
+	wfs  map[string]wfType
+}
+
+type actType struct {
+	status string
+	cfg    api.ActivityTypeConfiguration
+}
+
+type wfType struct {
+	status string
+	cfg    api.WorkflowTypeConfiguration
+}
+
+func (f *fakeTypes) ActivityType(domain, name, version string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool) {
+	t, ok := f.acts[domain+"/"+name+"/"+version]
+	if !ok {
+		return swfd.TypeRecord{}, api.ActivityTypeConfiguration{}, false
+	}
+	return swfd.TypeRecord{Kind: swfd.ActivityKind, Domain: domain, Name: name, Version: version, Status: t.status}, t.cfg, true
+}
+
+func (f *fakeTypes) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool) {
+	t, ok := f.wfs[domain+"/"+name+"/"+version]
+	if !ok {
+		return swfd.TypeRecord{}, api.WorkflowTypeConfiguration{}, false
+	}
+	return swfd.TypeRecord{Kind: swfd.WorkflowKind, Domain: domain, Name: name, Version: version, Status: t.status}, t.cfg, true
+}
+
+func newFakeTypes() *fakeTypes {
+	full := api.ActivityTypeConfiguration{
+		DefaultTaskList:                   &api.TaskList{Name: "acts"},
+		DefaultTaskPriority:               "5",
+		DefaultTaskScheduleToStartTimeout: "30",
+		DefaultTaskScheduleToCloseTimeout: "300",
+		DefaultTaskStartToCloseTimeout:    "60",
+		DefaultTaskHeartbeatTimeout:       "20",
+	}
+	wfc := api.WorkflowTypeConfiguration{
+		DefaultTaskList:                     &api.TaskList{Name: "deciders"},
+		DefaultExecutionStartToCloseTimeout: "3600",
+		DefaultTaskStartToCloseTimeout:      "10",
+		DefaultChildPolicy:                  api.ChildPolicyTerminate,
+	}
+	wfc2 := wfc
+	wfc2.DefaultTaskList = &api.TaskList{Name: "deciders-v2"}
+	wfc2.DefaultChildPolicy = api.ChildPolicyAbandon
+	return &fakeTypes{
+		acts: map[string]actType{
+			"d/act/1":  {swfd.StatusRegistered, full},
+			"d/none/1": {swfd.StatusRegistered, api.ActivityTypeConfiguration{DefaultTaskScheduleToStartTimeout: "NONE", DefaultTaskScheduleToCloseTimeout: "NONE", DefaultTaskStartToCloseTimeout: "NONE", DefaultTaskHeartbeatTimeout: "NONE", DefaultTaskList: &api.TaskList{Name: "acts"}}},
+			"d/bare/1": {swfd.StatusRegistered, api.ActivityTypeConfiguration{}},
+			"d/dep/1":  {swfd.StatusDeprecated, full},
+		},
+		wfs: map[string]wfType{
+			"d/wf/1":     {swfd.StatusRegistered, wfc},
+			"d/wf/2":     {swfd.StatusRegistered, wfc2},
+			"d/bare/1":   {swfd.StatusRegistered, api.WorkflowTypeConfiguration{}},
+			"d/wfdep/1":  {swfd.StatusDeprecated, wfc},
+			"d/child/1":  {swfd.StatusRegistered, wfc},
+			"d/parent/1": {swfd.StatusRegistered, wfc},
+		},
+	}
+}
+
+// harness drives one run through commands, checking the invariants of every
+// step: contiguous event ids, exactly one attributes member matching the
+// event type, timestamps at env.Now, and that the state survives a JSON
+// round trip and a Clone unchanged. A failing command leaves the run as it
+// was (the caller discards its copy, as the service does).
+type harness struct {
+	t    *testing.T
+	env  Env
+	s    *State
+	hist []api.HistoryEvent
+	runs int
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t}
+	h.env = Env{Now: t0, Types: newFakeTypes(), Limits: DefaultLimits}
+	h.env.NewRunID = func() string { h.runs++; return fmt.Sprintf("run-%d", h.runs) }
+	return h
+}
+
+func defaultConfig() Config {
+	return Config{TaskList: "deciders", TaskPriority: "3", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "10", ChildPolicy: api.ChildPolicyTerminate}
+}
+
+func rootParams() StartParams {
+	return StartParams{Domain: "d", WorkflowID: "w1", RunID: "r1", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, Config: defaultConfig(), Input: "in", TagList: []string{"t1"}}
+}
+
+func (h *harness) start(p StartParams) Result {
+	h.t.Helper()
+	s, res := Start(h.env, p)
+	h.s = s
+	h.check(res)
+	return res
+}
+
+// startDefault starts the root run and returns the harness.
+func startDefault(t *testing.T) *harness {
+	h := newHarness(t)
+	h.start(rootParams())
+	return h
+}
+
+func (h *harness) advance(d time.Duration) { h.env.Now = h.env.Now.Add(d) }
+
+func (h *harness) try(f func(s *State) (Result, error)) (Result, error) {
+	h.t.Helper()
+	c := h.s.Clone()
+	res, err := f(c)
+	if err != nil {
+		if _, ok := api.AsFault(err); !ok {
+			h.t.Fatalf("error is not a fault: %v", err)
+		}
+		return res, err
+	}
+	h.s = c
+	h.check(res)
+	return res, nil
+}
+
+func (h *harness) must(f func(s *State) (Result, error)) Result {
+	h.t.Helper()
+	res, err := h.try(f)
+	if err != nil {
+		h.t.Fatalf("unexpected error: %v", err)
+	}
+	return res
+}
+
+func (h *harness) mustFault(code string, f func(s *State) (Result, error)) *api.Fault {
+	h.t.Helper()
+	before := h.s.NextEventID
+	_, err := h.try(f)
+	if err == nil {
+		h.t.Fatalf("expected %s, got success", code)
+	}
+	flt, _ := api.AsFault(err)
+	if flt.Code != code {
+		h.t.Fatalf("expected %s, got %v", code, err)
+	}
+	if h.s.NextEventID != before {
+		h.t.Fatalf("state changed on error")
+	}
+	return flt
+}
+
+func (h *harness) check(res Result) {
+	h.t.Helper()
+	for _, e := range res.Events {
+		want := int64(len(h.hist) + 1)
+		if e.EventID != want {
+			h.t.Fatalf("event id %d, want %d (%s)", e.EventID, want, e.EventType)
+		}
+		if !e.EventTimestamp.Equal(h.env.Now.Truncate(time.Millisecond)) {
+			h.t.Fatalf("event %d timestamp %v, want %v", e.EventID, e.EventTimestamp, h.env.Now)
+		}
+		checkAttrs(h.t, e)
+		h.hist = append(h.hist, e)
+	}
+	if h.s.NextEventID != int64(len(h.hist)+1) {
+		h.t.Fatalf("NextEventID %d, history has %d events", h.s.NextEventID, len(h.hist))
+	}
+	for _, tk := range res.AddTasks {
+		if tk.RunID != h.s.RunID || tk.Domain != h.s.Domain || tk.ScheduledEventID == 0 {
+			h.t.Fatalf("bad task %+v", tk)
+		}
+	}
+	for _, tm := range res.AddTimers {
+		if tm.RunID != h.s.RunID || tm.Key == "" {
+			h.t.Fatalf("bad timer %+v", tm)
+		}
+	}
+	// JSON round trip and Clone.
+	b, err := json.Marshal(h.s)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var back State
+	if err := json.Unmarshal(b, &back); err != nil {
+		h.t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&back, h.s) {
+		h.t.Fatalf("state does not survive JSON:\n%+v\n%+v", back, *h.s)
+	}
+	if !reflect.DeepEqual(h.s.Clone(), h.s) {
+		h.t.Fatalf("clone differs")
+	}
+	if h.s.Open && res.Closed {
+		h.t.Fatalf("Closed result on open run")
+	}
+}
+
+// checkAttrs asserts exactly one attributes member is set and it matches
+// the event type.
+func checkAttrs(t *testing.T, e api.HistoryEvent) {
+	t.Helper()
+	v := reflect.ValueOf(e)
+	var set []string
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if f.Kind() == reflect.Pointer && !f.IsNil() {
+			set = append(set, strings.Split(v.Type().Field(i).Tag.Get("json"), ",")[0])
+		}
+	}
+	et := string(e.EventType)
+	want := strings.ToLower(et[:1]) + et[1:] + "EventAttributes"
+	if len(set) != 1 || set[0] != want {
+		t.Fatalf("event %d %s has attributes %v", e.EventID, et, set)
+	}
+}
+
+// types lists the event types of res, as "id:Type".
+func evTypes(evs []api.HistoryEvent) string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, fmt.Sprintf("%d:%s", e.EventID, e.EventType))
+	}
+	return strings.Join(out, " ")
+}
+
+func (h *harness) expectEvents(res Result, want string) {
+	h.t.Helper()
+	if got := evTypes(res.Events); got != want {
+		h.t.Fatalf("events\n got: %s\nwant: %s", got, want)
+	}
+}
+
+func (h *harness) last() api.HistoryEvent { return h.hist[len(h.hist)-1] }
+
+func (h *harness) event(id int64) api.HistoryEvent { return h.hist[id-1] }
+
+// pollDecision starts the scheduled decision task and returns its started id.
+func (h *harness) pollDecision() int64 {
+	h.t.Helper()
+	sid := h.s.Decision.ScheduledID
+	if sid == 0 {
+		h.t.Fatalf("no decision task scheduled")
+	}
+	h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, sid, "decider") })
+	return h.s.Decision.StartedID
+}
+
+func (h *harness) decide(started int64, ds ...api.Decision) Result {
+	h.t.Helper()
+	return h.must(func(s *State) (Result, error) {
+		return s.CompleteDecisionTask(h.env, started, &api.RespondDecisionTaskCompletedInput{Decisions: ds})
+	})
+}
+
+// pollAndDecide runs one decision task with the given decisions.
+func (h *harness) pollAndDecide(ds ...api.Decision) Result {
+	h.t.Helper()
+	return h.decide(h.pollDecision(), ds...)
+}
+
+func (h *harness) startActivity(activityID string) int64 {
+	h.t.Helper()
+	a := h.s.Activities[activityID]
+	if a == nil {
+		h.t.Fatalf("no activity %s", activityID)
+	}
+	h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, a.ScheduledID, "worker") })
+	return h.s.Activities[activityID].StartedID
+}
+
+func (h *harness) fire(key string) Result {
+	h.t.Helper()
+	return h.must(func(s *State) (Result, error) { return s.FireTimer(h.env, key) })
+}
+
+func (h *harness) deliver(m Message) Result {
+	h.t.Helper()
+	return h.must(func(s *State) (Result, error) { return s.Deliver(h.env, m) })
+}
+
+// Decision builders.
+
+func schedAct(id string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{
+		ActivityID: id, ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "ai",
+	}}
+}
+
+func schedActOf(id, typ string, mod func(*api.ScheduleActivityTaskDecisionAttributes)) api.Decision {
+	d := schedAct(id)
+	d.ScheduleActivityTaskDecisionAttributes.ActivityType.Name = typ
+	if mod != nil {
+		mod(d.ScheduleActivityTaskDecisionAttributes)
+	}
+	return d
+}
+
+func cancelAct(id string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeRequestCancelActivityTask, RequestCancelActivityTaskDecisionAttributes: &api.RequestCancelActivityTaskDecisionAttributes{ActivityID: id}}
+}
+
+func completeWF(result string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &api.CompleteWorkflowExecutionDecisionAttributes{Result: result}}
+}
+
+func failWF(reason, details string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeFailWorkflowExecution, FailWorkflowExecutionDecisionAttributes: &api.FailWorkflowExecutionDecisionAttributes{Reason: reason, Details: details}}
+}
+
+func cancelWF(details string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeCancelWorkflowExecution, CancelWorkflowExecutionDecisionAttributes: &api.CancelWorkflowExecutionDecisionAttributes{Details: details}}
+}
+
+func continueAsNew(mod func(*api.ContinueAsNewWorkflowExecutionDecisionAttributes)) api.Decision {
+	a := &api.ContinueAsNewWorkflowExecutionDecisionAttributes{Input: "next"}
+	if mod != nil {
+		mod(a)
+	}
+	return api.Decision{DecisionType: api.DecisionTypeContinueAsNewWorkflowExecution, ContinueAsNewWorkflowExecutionDecisionAttributes: a}
+}
+
+func marker(name, details string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeRecordMarker, RecordMarkerDecisionAttributes: &api.RecordMarkerDecisionAttributes{MarkerName: name, Details: details}}
+}
+
+func startTimer(id, after string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeStartTimer, StartTimerDecisionAttributes: &api.StartTimerDecisionAttributes{TimerID: id, StartToFireTimeout: after, Control: "tc"}}
+}
+
+func cancelTimer(id string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeCancelTimer, CancelTimerDecisionAttributes: &api.CancelTimerDecisionAttributes{TimerID: id}}
+}
+
+func signalExt(wid, rid, name string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution, SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{
+		WorkflowID: wid, RunID: rid, SignalName: name, Input: "sig-in", Control: "sc",
+	}}
+}
+
+func cancelExt(wid, rid string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeRequestCancelExternalWorkflowExecution, RequestCancelExternalWorkflowExecutionDecisionAttributes: &api.RequestCancelExternalWorkflowExecutionDecisionAttributes{
+		WorkflowID: wid, RunID: rid, Control: "cc",
+	}}
+}
+
+func startChild(wid, typ string, mod func(*api.StartChildWorkflowExecutionDecisionAttributes)) api.Decision {
+	a := &api.StartChildWorkflowExecutionDecisionAttributes{WorkflowID: wid, WorkflowType: api.WorkflowType{Name: typ, Version: "1"}, Input: "child-in", Control: "ctl"}
+	if mod != nil {
+		mod(a)
+	}
+	return api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: a}
+}
+
+func lambda(id string) api.Decision {
+	return api.Decision{DecisionType: api.DecisionTypeScheduleLambdaFunction, ScheduleLambdaFunctionDecisionAttributes: &api.ScheduleLambdaFunctionDecisionAttributes{ID: id, Name: "fn"}}
+}
+
+func faultCode(err error) string {
+	var f *api.Fault
+	if errors.As(err, &f) {
+		return f.Code
+	}
+	return ""
+}
+
+func hasTimer(res Result, key string) (swfd.Timer, bool) {
+	for _, t := range res.AddTimers {
+		if t.Key == key {
+			return t, true
+		}
+	}
+	return swfd.Timer{}, false
+}
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isEmpty(res Result) bool {
+	return reflect.DeepEqual(res, Result{})
+}
+
+func equalJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}

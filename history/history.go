@@ -1,0 +1,273 @@
+// Package history is the per-execution state machine of SWF: given a run's
+// State and one command (a poll hand-out, a decision batch, a worker's
+// answer, a signal, a timer firing, a message from another run), it returns
+// the events to append, the run's new State, and the tasks, timers and
+// messages that follow. It does no I/O and reads no clock: the caller passes
+// the time and a TypeLookup, so every rule can be tested exhaustively in
+// memory with an injected clock.
+//
+// Storage, task lists and cross-run delivery live elsewhere (service,
+// matching, timer); this package only decides.
+package history
+
+import (
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+)
+
+// Limits are SWF's per-execution quotas (shared/reference/swf-semantics.md §8).
+type Limits struct {
+	MaxEvents         int // 25,000: past it the run is terminated (EVENT_LIMIT_EXCEEDED)
+	MaxOpenActivities int // 1,000
+	MaxOpenTimers     int // 1,000
+	MaxOpenChildren   int // 1,000
+}
+
+// DefaultLimits are the limits of the real service.
+var DefaultLimits = Limits{MaxEvents: 25000, MaxOpenActivities: 1000, MaxOpenTimers: 1000, MaxOpenChildren: 1000}
+
+// TypeLookup answers questions about registered types. found is false when
+// the type does not exist (or was deleted).
+type TypeLookup interface {
+	ActivityType(domain, name, version string) (t swfd.TypeRecord, cfg api.ActivityTypeConfiguration, found bool)
+	WorkflowType(domain, name, version string) (t swfd.TypeRecord, cfg api.WorkflowTypeConfiguration, found bool)
+}
+
+// Env is what a step may read besides the state: the time, the registry,
+// a source of new run ids and the limits.
+type Env struct {
+	Now      time.Time
+	Types    TypeLookup
+	NewRunID func() string
+	Limits   Limits
+	// OpenExecutions reports how many executions are open in a domain and
+	// the per-domain limit, for OPEN_WORKFLOWS_LIMIT_EXCEEDED. May be nil.
+	OpenExecutions func(domain string) (open, limit int)
+}
+
+// Execution configuration as resolved at start (call value, else the type's
+// default). Durations are the wire strings: digits or "NONE".
+type Config struct {
+	TaskList                     string
+	TaskPriority                 string
+	ExecutionStartToCloseTimeout string
+	TaskStartToCloseTimeout      string
+	ChildPolicy                  api.ChildPolicy
+	LambdaRole                   string
+}
+
+// DecisionState is the run's decision task: at most one scheduled and not
+// started, and at most one started.
+type DecisionState struct {
+	ScheduledID    int64 // DecisionTaskScheduled not yet started; 0 if none
+	ScheduledTime  time.Time
+	ScheduledList  string // task list the scheduled task waits on
+	StartedID      int64  // DecisionTaskStarted of the running task; 0 if none
+	StartedSchedID int64  // the scheduled id the running task was started from
+	StartedTime    time.Time
+	// Override is a task-list override from RespondDecisionTaskCompleted;
+	// OverrideTimeout, if set, makes it temporary (§2.4.1).
+	Override        string
+	OverrideTimeout string
+	// ScheduleToStart is the scheduleToStartTimeout of the scheduled task
+	// (set only on a temporary override); StartedTemporary tells that the
+	// running task was scheduled on a temporary override, so its timeout
+	// reverts to the execution's task list.
+	ScheduleToStart  string `json:",omitempty"`
+	StartedTemporary bool   `json:",omitempty"`
+}
+
+// Activity is an open activity task (scheduled or started).
+type Activity struct {
+	ActivityID            string
+	ActivityType          api.ActivityType
+	ScheduledID           int64
+	ScheduledTime         time.Time
+	StartedID             int64 // 0 until started
+	StartedTime           time.Time
+	Identity              string
+	TaskList              string
+	TaskPriority          string
+	ScheduleToStart       string
+	ScheduleToClose       string
+	StartToClose          string
+	Heartbeat             string
+	LastHeartbeat         time.Time
+	HeartbeatDetails      string
+	CancelRequested       bool
+	LatestCancelRequestID int64
+}
+
+// UserTimer is an open timer started by a StartTimer decision.
+type UserTimer struct {
+	TimerID   string
+	StartedID int64
+	Due       time.Time
+}
+
+// Child is a child execution started by this run and not yet closed.
+type Child struct {
+	InitiatedID  int64
+	StartedID    int64 // ChildWorkflowExecutionStarted id; 0 until started
+	WorkflowID   string
+	RunID        string // empty until started
+	WorkflowType api.WorkflowType
+	Control      string `json:",omitempty"`
+	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the
+	// decision that initiated the child, for StartChildWorkflowExecutionFailed.
+	DecisionTaskCompletedID int64
+}
+
+// External is an outstanding SignalExternal / RequestCancelExternal.
+type External struct {
+	InitiatedID int64
+	WorkflowID  string
+	RunID       string
+	Control     string
+	Signal      bool // true: a signal; false: a cancel request
+	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the
+	// decision that initiated it, for the *Failed event.
+	DecisionTaskCompletedID int64
+}
+
+// State is everything the engine knows about one run. It is serialized
+// (JSON) into the store with every update.
+type State struct {
+	Domain                 string
+	WorkflowID             string
+	RunID                  string
+	WorkflowType           api.WorkflowType
+	Config                 Config
+	TagList                []string
+	Parent                 *api.WorkflowExecution
+	ParentInitiatedEventID int64
+	StartTime              time.Time
+	CloseTime              time.Time
+	Open                   bool
+	CloseStatus            api.CloseStatus
+	CancelRequested        bool
+	NextEventID            int64
+
+	Decision               DecisionState
+	PreviousStartedEventID int64 // DecisionTaskStarted id of the last completed decision task
+
+	Activities map[string]*Activity  // by activityId
+	Timers     map[string]*UserTimer // by timerId
+	Children   map[int64]*Child      // by initiated event id
+	Externals  map[int64]*External   // by initiated event id
+
+	LatestExecutionContext      string
+	LatestActivityTaskTimestamp time.Time
+}
+
+// Message is a durable message between runs, produced by one step and
+// delivered by the service to the target run with Deliver (or, for
+// StartChild, by starting the child). Exactly one pointer field is set.
+type Message struct {
+	// Target names the run the message is for: a RunID, or a WorkflowID to
+	// resolve to the open run of that id in Domain.
+	Domain     string
+	WorkflowID string
+	RunID      string
+
+	StartChild       *StartChildMsg       `json:",omitempty"`
+	ChildStarted     *ChildStartedMsg     `json:",omitempty"`
+	ChildStartFailed *ChildStartFailedMsg `json:",omitempty"`
+	ChildClosed      *ChildClosedMsg      `json:",omitempty"`
+	Signal           *SignalMsg           `json:",omitempty"`
+	SignalResult     *ExternalResultMsg   `json:",omitempty"`
+	Cancel           *CancelMsg           `json:",omitempty"`
+	CancelResult     *ExternalResultMsg   `json:",omitempty"`
+	Terminate        *TerminateMsg        `json:",omitempty"` // child policy TERMINATE
+}
+
+// StartChildMsg asks the service to start a child run (the target is the
+// child's WorkflowID; it must have no open run, else the parent is told
+// WORKFLOW_ALREADY_RUNNING with ChildStartFailed).
+type StartChildMsg struct {
+	Parent      api.WorkflowExecution
+	InitiatedID int64
+	Start       StartParams
+}
+
+// ChildStartedMsg tells a parent its child started.
+type ChildStartedMsg struct {
+	InitiatedID int64
+	Child       api.WorkflowExecution
+	Type        api.WorkflowType
+}
+
+// ChildStartFailedMsg tells a parent its child could not start.
+type ChildStartFailedMsg struct {
+	InitiatedID int64
+	Cause       api.StartChildWorkflowExecutionFailedCause
+}
+
+// ChildClosedMsg tells a parent its child closed, and how.
+type ChildClosedMsg struct {
+	InitiatedID int64
+	Child       api.WorkflowExecution
+	Type        api.WorkflowType
+	CloseStatus api.CloseStatus
+	Result      string // COMPLETED
+	Reason      string // FAILED
+	Details     string // FAILED, CANCELED
+	TimeoutType api.WorkflowExecutionTimeoutType
+}
+
+// SignalMsg delivers a signal sent by a SignalExternalWorkflowExecution decision.
+type SignalMsg struct {
+	Sender      api.WorkflowExecution
+	InitiatedID int64
+	SignalName  string
+	Input       string
+}
+
+// CancelMsg delivers a cancel request from a RequestCancelExternal decision
+// (Sender set) or from a parent's child policy (ChildPolicy true).
+type CancelMsg struct {
+	Sender      *api.WorkflowExecution
+	InitiatedID int64
+	ChildPolicy bool
+}
+
+// TerminateMsg terminates a child under child policy TERMINATE.
+type TerminateMsg struct{}
+
+// ExternalResultMsg answers a signal or cancel request: delivered, or failed
+// because the target is unknown or closed.
+type ExternalResultMsg struct {
+	InitiatedID int64
+	Target      api.WorkflowExecution // the run that was reached
+	Failed      bool
+}
+
+// StartParams are the resolved parameters of a new run.
+type StartParams struct {
+	Domain                  string
+	WorkflowID              string
+	RunID                   string
+	WorkflowType            api.WorkflowType
+	Config                  Config
+	Input                   string
+	TagList                 []string
+	Parent                  *api.WorkflowExecution
+	ParentInitiatedEventID  int64
+	ContinuedExecutionRunID string
+}
+
+// Result is the outcome of one step.
+type Result struct {
+	Events       []api.HistoryEvent // with ids and timestamps assigned
+	AddTasks     []swfd.Task
+	DoneTasks    []int64
+	AddTimers    []swfd.Timer
+	DeleteTimers []string
+	Closed       bool      // the run closed in this step
+	Messages     []Message // to other runs
+	// ContinuedAs is set when a ContinueAsNew decision closed the run: the
+	// new run's start parameters (its RunID already assigned).
+	ContinuedAs *StartParams
+}

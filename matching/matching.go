@@ -1,0 +1,255 @@
+// Package matching owns the task lists: scheduled tasks waiting for a
+// poller, and pollers waiting for a task. It is memory only — the store is
+// the record of every task, and the service loads pending tasks into the
+// matcher at start-up — so handing a task to a waiting poller costs no I/O.
+// Each task goes to exactly one poller; higher priority first, then schedule
+// order.
+package matching
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/swfd/swfd"
+)
+
+// ErrTooManyPollers is returned by Poll when a task list already has
+// MaxPollers pollers waiting.
+var ErrTooManyPollers = errors.New("matching: too many pollers on the task list")
+
+// ListKey names one task list: decision and activity lists are separate,
+// and names are per domain.
+type ListKey struct {
+	Kind     swfd.TaskKind
+	Domain   string
+	TaskList string
+}
+
+// KeyOf returns the list a task belongs on.
+func KeyOf(t swfd.Task) ListKey { return ListKey{t.Kind, t.Domain, t.TaskList} }
+
+type taskID struct {
+	runID string
+	sched int64
+}
+
+// Matcher holds every task list. The zero value is not usable; call New.
+type Matcher struct {
+	// MaxPollers bounds concurrent pollers per list (SWF: 1,000).
+	MaxPollers int
+
+	mu    sync.Mutex
+	lists map[ListKey]*list
+	where map[taskID]ListKey
+	byRun map[string]map[int64]bool
+	seq   uint64
+}
+
+// New returns an empty Matcher.
+func New(maxPollers int) *Matcher {
+	return &Matcher{MaxPollers: maxPollers, lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{}}
+}
+
+type item struct {
+	task  swfd.Task
+	seq   uint64
+	index int
+}
+
+type waiter struct {
+	ch chan swfd.Task // buffered(1): Add never blocks
+}
+
+type list struct {
+	queue   taskHeap
+	byID    map[taskID]*item
+	waiters []*waiter
+}
+
+func (m *Matcher) list(k ListKey) *list {
+	l := m.lists[k]
+	if l == nil {
+		l = &list{byID: map[taskID]*item{}}
+		m.lists[k] = l
+	}
+	return l
+}
+
+// Add makes a task available: a waiting poller gets it at once, else it is
+// queued. Adding a task that is already queued does nothing.
+func (m *Matcher) Add(t swfd.Task) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.addLocked(t)
+}
+
+func (m *Matcher) addLocked(t swfd.Task) {
+	id := taskID{t.RunID, t.ScheduledEventID}
+	if _, dup := m.where[id]; dup {
+		return
+	}
+	k := KeyOf(t)
+	l := m.list(k)
+	if len(l.waiters) > 0 {
+		w := l.waiters[0]
+		l.waiters = l.waiters[1:]
+		w.ch <- t
+		return
+	}
+	m.seq++
+	it := &item{task: t, seq: m.seq}
+	heap.Push(&l.queue, it)
+	l.byID[id] = it
+	m.where[id] = k
+	if m.byRun[t.RunID] == nil {
+		m.byRun[t.RunID] = map[int64]bool{}
+	}
+	m.byRun[t.RunID][t.ScheduledEventID] = true
+}
+
+// forget drops the indexes of a task that left its queue.
+func (m *Matcher) forget(id taskID) {
+	delete(m.where, id)
+	if r := m.byRun[id.runID]; r != nil {
+		delete(r, id.sched)
+		if len(r) == 0 {
+			delete(m.byRun, id.runID)
+		}
+	}
+}
+
+// Remove drops a queued task (it timed out, was canceled, or its run
+// closed). Unknown tasks are ignored.
+func (m *Matcher) Remove(runID string, scheduledEventID int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := taskID{runID, scheduledEventID}
+	k, ok := m.where[id]
+	if !ok {
+		return
+	}
+	l := m.lists[k]
+	it := l.byID[id]
+	heap.Remove(&l.queue, it.index)
+	delete(l.byID, id)
+	m.forget(id)
+	m.gc(k, l)
+}
+
+// RemoveRun drops every queued task of a run.
+func (m *Matcher) RemoveRun(runID string) {
+	m.mu.Lock()
+	var scheds []int64
+	for s := range m.byRun[runID] {
+		scheds = append(scheds, s)
+	}
+	m.mu.Unlock()
+	for _, s := range scheds {
+		m.Remove(runID, s)
+	}
+}
+
+func (m *Matcher) gc(k ListKey, l *list) {
+	if len(l.queue) == 0 && len(l.waiters) == 0 {
+		delete(m.lists, k)
+	}
+}
+
+// Poll returns the next task of a list, waiting until one is added or ctx
+// is done (then it returns ctx.Err()). A task handed to a poller whose ctx
+// ended in the same instant is put back for the next poller.
+func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
+	m.mu.Lock()
+	l := m.list(k)
+	if len(l.queue) > 0 {
+		it := heap.Pop(&l.queue).(*item)
+		id := taskID{it.task.RunID, it.task.ScheduledEventID}
+		delete(l.byID, id)
+		m.forget(id)
+		m.gc(k, l)
+		m.mu.Unlock()
+		return it.task, nil
+	}
+	if m.MaxPollers > 0 && len(l.waiters) >= m.MaxPollers {
+		m.gc(k, l)
+		m.mu.Unlock()
+		return swfd.Task{}, ErrTooManyPollers
+	}
+	w := &waiter{ch: make(chan swfd.Task, 1)}
+	l.waiters = append(l.waiters, w)
+	m.mu.Unlock()
+
+	select {
+	case t := <-w.ch:
+		return t, nil
+	case <-ctx.Done():
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l := m.lists[k]; l != nil {
+		for i, x := range l.waiters {
+			if x == w {
+				l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+				m.gc(k, l)
+				return swfd.Task{}, ctx.Err()
+			}
+		}
+	}
+	// Already handed a task: give it back to the next poller.
+	select {
+	case t := <-w.ch:
+		m.addLocked(t)
+	default:
+	}
+	return swfd.Task{}, ctx.Err()
+}
+
+// Count returns how many tasks wait on a list.
+func (m *Matcher) Count(k ListKey) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l := m.lists[k]; l != nil {
+		return len(l.queue)
+	}
+	return 0
+}
+
+// Waiting returns how many pollers wait on a list.
+func (m *Matcher) Waiting(k ListKey) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l := m.lists[k]; l != nil {
+		return len(l.waiters)
+	}
+	return 0
+}
+
+type taskHeap []*item
+
+func (h taskHeap) Len() int { return len(h) }
+func (h taskHeap) Less(i, j int) bool {
+	if h[i].task.Priority != h[j].task.Priority {
+		return h[i].task.Priority > h[j].task.Priority
+	}
+	return h[i].seq < h[j].seq
+}
+func (h taskHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *taskHeap) Push(x any) {
+	it := x.(*item)
+	it.index = len(*h)
+	*h = append(*h, it)
+}
+func (h *taskHeap) Pop() any {
+	old := *h
+	n := len(old)
+	it := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	return it
+}

@@ -1,0 +1,181 @@
+package matching
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+func task(run string, sched int64, prio int32) swfd.Task {
+	return swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "l", RunID: run, ScheduledEventID: sched, Priority: prio}
+}
+
+var key = ListKey{swfd.ActivityTask, "d", "l"}
+
+func TestPriorityThenScheduleOrder(t *testing.T) {
+	m := New(0)
+	m.Add(task("a", 1, 0))
+	m.Add(task("a", 2, 5))
+	m.Add(task("a", 3, 0))
+	m.Add(task("a", 4, 5))
+	m.Add(task("a", 5, -3))
+	want := []int64{2, 4, 1, 3, 5}
+	for _, w := range want {
+		got, err := m.Poll(context.Background(), key)
+		if err != nil || got.ScheduledEventID != w {
+			t.Fatalf("got %v %v, want sched %d", got.ScheduledEventID, err, w)
+		}
+	}
+}
+
+func TestListsAreSeparate(t *testing.T) {
+	m := New(0)
+	m.Add(swfd.Task{Kind: swfd.DecisionTask, Domain: "d", TaskList: "l", RunID: "r", ScheduledEventID: 1})
+	if n := m.Count(key); n != 0 {
+		t.Fatalf("activity list count = %d, want 0", n)
+	}
+	if n := m.Count(ListKey{swfd.DecisionTask, "d", "l"}); n != 1 {
+		t.Fatalf("decision list count = %d, want 1", n)
+	}
+}
+
+func TestDuplicateAddIgnored(t *testing.T) {
+	m := New(0)
+	m.Add(task("a", 1, 0))
+	m.Add(task("a", 1, 0))
+	if n := m.Count(key); n != 1 {
+		t.Fatalf("count = %d, want 1", n)
+	}
+}
+
+func TestRemoveAndRemoveRun(t *testing.T) {
+	m := New(0)
+	m.Add(task("a", 1, 0))
+	m.Add(task("a", 2, 0))
+	m.Add(task("b", 1, 0))
+	m.Remove("a", 1)
+	m.Remove("zzz", 9) // unknown: ignored
+	if n := m.Count(key); n != 2 {
+		t.Fatalf("count = %d, want 2", n)
+	}
+	m.RemoveRun("a")
+	got, err := m.Poll(context.Background(), key)
+	if err != nil || got.RunID != "b" {
+		t.Fatalf("got %+v %v, want run b", got, err)
+	}
+	if n := m.Count(key); n != 0 {
+		t.Fatalf("count = %d, want 0", n)
+	}
+}
+
+func TestWaitingPollerGetsTask(t *testing.T) {
+	m := New(0)
+	got := make(chan swfd.Task)
+	go func() {
+		tk, _ := m.Poll(context.Background(), key)
+		got <- tk
+	}()
+	for m.Waiting(key) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	m.Add(task("a", 7, 0))
+	if tk := <-got; tk.ScheduledEventID != 7 {
+		t.Fatalf("got %+v", tk)
+	}
+}
+
+func TestCanceledPollReturnsAndLeavesNoWaiter(t *testing.T) {
+	m := New(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, err := m.Poll(ctx, key)
+		done <- err
+	}()
+	for m.Waiting(key) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := m.Waiting(key); n != 0 {
+		t.Fatalf("waiting = %d", n)
+	}
+	m.Add(task("a", 1, 0))
+	if n := m.Count(key); n != 1 {
+		t.Fatalf("task not queued after the only poller left: count %d", n)
+	}
+}
+
+func TestTooManyPollers(t *testing.T) {
+	m := New(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go m.Poll(ctx, key)
+	for m.Waiting(key) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := m.Poll(ctx, key); !errors.Is(err, ErrTooManyPollers) {
+		t.Fatalf("err = %v, want ErrTooManyPollers", err)
+	}
+}
+
+// Many pollers, many tasks, pollers canceling at random: every task is
+// handed out exactly once.
+func TestExactlyOnceUnderConcurrency(t *testing.T) {
+	m := New(0)
+	const tasks = 2000
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for p := 0; p < 64; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+(p+i)%3)*time.Millisecond)
+				tk, err := m.Poll(ctx, key)
+				cancel()
+				if err == nil {
+					mu.Lock()
+					seen[tk.ScheduledEventID]++
+					mu.Unlock()
+				}
+			}
+		}(p)
+	}
+	for i := int64(1); i <= tasks; i++ {
+		m.Add(task("r", i, int32(i%3)))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == tasks || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if len(seen) != tasks {
+		t.Fatalf("delivered %d distinct tasks, want %d (queued %d)", len(seen), tasks, m.Count(key))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("task %d delivered %d times", id, n)
+		}
+	}
+}

@@ -1,0 +1,163 @@
+// Package server assembles a running swfd from its parts: it opens the
+// store named by a DSN, builds the service and the HTTP frontend, serves
+// /healthz, and shuts everything down in order. cmd/swfd and the
+// end-to-end tests both start servers through it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/service"
+	"github.com/swfd/swfd/sqlite"
+)
+
+// Config is a server's configuration.
+type Config struct {
+	DB          string // sqlite:PATH, sqlite::memory:, postgres://… (not yet)
+	AccountID   string
+	Region      string
+	PollTimeout time.Duration
+	Logger      *slog.Logger
+	Clock       swfd.Clock
+	Limits      service.Limits
+}
+
+// Server is an assembled swfd.
+type Server struct {
+	Store   swfd.Store
+	Service *service.Service
+	Handler http.Handler
+	log     *slog.Logger
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// OpenStore opens the store a DSN names.
+func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, errors.New("--db sqlite: needs a path, e.g. sqlite:./swfd-data/swfd.db or sqlite::memory:")
+		}
+		if path != ":memory:" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, fmt.Errorf("create data directory: %w", err)
+			}
+		}
+		return sqlite.Open(ctx, path, log)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, errors.New("the PostgreSQL backend is not yet supported in this version of swfd; use --db sqlite:PATH")
+	}
+	return nil, fmt.Errorf("--db %q: unknown database; use sqlite:PATH or sqlite::memory:", dsn)
+}
+
+// Open opens the store and builds the service; call Start to begin the
+// background work and Close to stop.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := service.New(ctx, service.Options{
+		Store: st, Clock: cfg.Clock, Logger: cfg.Logger,
+		AccountID: cfg.AccountID, Region: cfg.Region,
+		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Server{Store: st, Service: svc, log: cfg.Logger, done: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("/", &frontend.Handler{Service: svc, Logger: cfg.Logger})
+	s.Handler = mux
+	return s, nil
+}
+
+// limitsWithDefaults fills every zero field of l from the real service's
+// quotas, so a configuration may set only the limits it cares about (the
+// service itself only defaults an entirely zero Limits, and a zero
+// MaxTagsPerDomain would refuse every tag).
+func limitsWithDefaults(l service.Limits) service.Limits {
+	d := service.DefaultLimits
+	def := func(v *int, dv int) {
+		if *v <= 0 {
+			*v = dv
+		}
+	}
+	def(&l.MaxDomains, d.MaxDomains)
+	def(&l.MaxTypesPerKind, d.MaxTypesPerKind)
+	def(&l.MaxOpenExecutions, d.MaxOpenExecutions)
+	def(&l.MaxPollersPerList, d.MaxPollersPerList)
+	def(&l.MaxTagsPerDomain, d.MaxTagsPerDomain)
+	def(&l.History.MaxEvents, d.History.MaxEvents)
+	def(&l.History.MaxOpenActivities, d.History.MaxOpenActivities)
+	def(&l.History.MaxOpenTimers, d.History.MaxOpenTimers)
+	def(&l.History.MaxOpenChildren, d.History.MaxOpenChildren)
+	return l
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// Start begins the service's background work (timers, messages, retention).
+func (s *Server) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		defer close(s.done)
+		s.Service.Run(ctx)
+	}()
+}
+
+// Serve serves HTTP on ln until ctx ends, then shuts down gracefully:
+// waiting polls are answered empty, in-flight calls finish, the store is
+// closed last.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	s.Service.StopPolls()
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+// Close stops background work and closes the store.
+func (s *Server) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	s.Service.StopPolls()
+	return s.Store.Close()
+}

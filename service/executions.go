@@ -1,0 +1,243 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
+)
+
+func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkflowExecutionInput) (*api.Run, error) {
+	var c checker
+	c.name("workflowId", in.WorkflowID)
+	c.taskList("taskList", in.TaskList)
+	c.priority("taskPriority", in.TaskPriority)
+	c.executionTimeout("executionStartToCloseTimeout", in.ExecutionStartToCloseTimeout)
+	c.duration("taskStartToCloseTimeout", in.TaskStartToCloseTimeout, true)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.getDomain(ctx, in.Domain); err != nil {
+		return nil, err
+	}
+	t, err := s.getType(ctx, swfd.WorkflowKind, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != swfd.StatusRegistered {
+		return nil, api.NewFault(api.TypeDeprecatedFault, "%s", typeString(swfd.WorkflowKind, t.Name, t.Version))
+	}
+	_, def, _ := typeLookup{ctx, s.store}.WorkflowType(in.Domain, t.Name, t.Version)
+	cfg := history.Config{
+		ExecutionStartToCloseTimeout: first(in.ExecutionStartToCloseTimeout, def.DefaultExecutionStartToCloseTimeout),
+		TaskStartToCloseTimeout:      first(in.TaskStartToCloseTimeout, def.DefaultTaskStartToCloseTimeout),
+		ChildPolicy:                  api.ChildPolicy(first(string(in.ChildPolicy), string(def.DefaultChildPolicy))),
+		TaskPriority:                 first(in.TaskPriority, def.DefaultTaskPriority, "0"),
+		LambdaRole:                   first(in.LambdaRole, def.DefaultLambdaRole),
+	}
+	if in.TaskList != nil {
+		cfg.TaskList = in.TaskList.Name
+	} else if def.DefaultTaskList != nil {
+		cfg.TaskList = def.DefaultTaskList.Name
+	}
+	// The order in which missing defaults are reported follows the
+	// parameters' order in the API reference.
+	switch {
+	case cfg.ExecutionStartToCloseTimeout == "":
+		return nil, api.NewFault(api.DefaultUndefinedFault, "executionStartToCloseTimeout")
+	case cfg.TaskList == "":
+		return nil, api.NewFault(api.DefaultUndefinedFault, "taskList")
+	case cfg.TaskStartToCloseTimeout == "":
+		return nil, api.NewFault(api.DefaultUndefinedFault, "taskStartToCloseTimeout")
+	case cfg.ChildPolicy == "":
+		return nil, api.NewFault(api.DefaultUndefinedFault, "childPolicy")
+	}
+	open, err := s.store.CountOpen(ctx, in.Domain)
+	if err != nil {
+		return nil, err
+	}
+	if open >= s.limits.MaxOpenExecutions {
+		return nil, api.NewFault(api.LimitExceededFault, "The maximum number of open workflow executions (%d) in domain %s has been reached", s.limits.MaxOpenExecutions, in.Domain)
+	}
+	p := history.StartParams{
+		Domain:       in.Domain,
+		WorkflowID:   in.WorkflowID,
+		RunID:        newRunID(),
+		WorkflowType: in.WorkflowType,
+		Config:       cfg,
+		Input:        in.Input,
+		TagList:      in.TagList,
+	}
+	st, res := history.Start(s.env(ctx), p)
+	var b step
+	if err := b.add(st, 0, true, res); err != nil {
+		return nil, err
+	}
+	if err := s.commit(ctx, &b); err != nil {
+		if errors.Is(err, swfd.ErrAlreadyExists) {
+			return nil, api.NewFault(api.WorkflowExecutionAlreadyStartedFault, "")
+		}
+		return nil, err
+	}
+	return &api.Run{RunID: p.RunID}, nil
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Service) SignalWorkflowExecution(ctx context.Context, in *api.SignalWorkflowExecutionInput) error {
+	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, in.RunID, func(r *run) error {
+		res, err := r.st.Signal(s.env(ctx), in.SignalName, in.Input)
+		if err != nil {
+			return err
+		}
+		return s.commitRun(ctx, r, res)
+	})
+}
+
+func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, in *api.RequestCancelWorkflowExecutionInput) error {
+	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, in.RunID, func(r *run) error {
+		res, err := r.st.RequestCancel(s.env(ctx))
+		if err != nil {
+			return err
+		}
+		return s.commitRun(ctx, r, res)
+	})
+}
+
+func (s *Service) TerminateWorkflowExecution(ctx context.Context, in *api.TerminateWorkflowExecutionInput) error {
+	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, in.RunID, func(r *run) error {
+		res, err := r.st.Terminate(s.env(ctx), in.Reason, in.Details, in.ChildPolicy, "")
+		if err != nil {
+			return err
+		}
+		return s.commitRun(ctx, r, res)
+	})
+}
+
+// describeRun loads a run for Describe/GetHistory: any status, within
+// retention; the workflowId must match.
+func (s *Service) describeRun(ctx context.Context, domain string, ex api.WorkflowExecution) (*run, error) {
+	if _, err := s.getDomain(ctx, domain); err != nil {
+		return nil, err
+	}
+	r, err := s.loadRun(ctx, domain, ex.RunID)
+	if errors.Is(err, swfd.ErrNotFound) || (err == nil && r.row.WorkflowID != ex.WorkflowID) {
+		return nil, unknownExecution(ex.WorkflowID, ex.RunID)
+	}
+	return r, err
+}
+
+func executionInfo(row swfd.Execution) api.WorkflowExecutionInfo {
+	info := api.WorkflowExecutionInfo{
+		Execution:       api.WorkflowExecution{WorkflowID: row.WorkflowID, RunID: row.RunID},
+		WorkflowType:    api.WorkflowType{Name: row.TypeName, Version: row.TypeVersion},
+		StartTimestamp:  api.NewTime(row.StartTime),
+		ExecutionStatus: api.ExecutionStatusOpen,
+		TagList:         row.Tags,
+		CancelRequested: row.CancelRequested,
+	}
+	if !row.Open {
+		info.ExecutionStatus = api.ExecutionStatusClosed
+		info.CloseStatus = api.CloseStatus(row.CloseStatus)
+		info.CloseTimestamp = api.NewTime(row.CloseTime)
+	}
+	if row.ParentRunID != "" {
+		info.Parent = &api.WorkflowExecution{WorkflowID: row.ParentWorkflowID, RunID: row.ParentRunID}
+	}
+	return info
+}
+
+func (s *Service) DescribeWorkflowExecution(ctx context.Context, in *api.DescribeWorkflowExecutionInput) (*api.WorkflowExecutionDetail, error) {
+	r, err := s.describeRun(ctx, in.Domain, in.Execution)
+	if err != nil {
+		return nil, err
+	}
+	cfg := r.st.Config
+	out := &api.WorkflowExecutionDetail{
+		ExecutionInfo: executionInfo(r.row),
+		ExecutionConfiguration: api.WorkflowExecutionConfiguration{
+			TaskStartToCloseTimeout:      cfg.TaskStartToCloseTimeout,
+			ExecutionStartToCloseTimeout: cfg.ExecutionStartToCloseTimeout,
+			TaskList:                     api.TaskList{Name: cfg.TaskList},
+			TaskPriority:                 cfg.TaskPriority,
+			ChildPolicy:                  cfg.ChildPolicy,
+			LambdaRole:                   cfg.LambdaRole,
+		},
+		OpenCounts:             r.st.OpenCounts(),
+		LatestExecutionContext: r.st.LatestExecutionContext,
+	}
+	if !r.st.LatestActivityTaskTimestamp.IsZero() {
+		out.LatestActivityTaskTimestamp = api.NewTime(r.st.LatestActivityTaskTimestamp)
+	}
+	return out, nil
+}
+
+func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *api.GetWorkflowExecutionHistoryInput) (*api.History, error) {
+	r, err := s.describeRun(ctx, in.Domain, in.Execution)
+	if err != nil {
+		return nil, err
+	}
+	scope := "history|" + r.row.RunID + "|" + strconv.FormatBool(in.ReverseOrder)
+	var after int64
+	if in.NextPageToken != "" {
+		a, err := s.openPageToken(in.NextPageToken, scope)
+		if err != nil {
+			return nil, err
+		}
+		if after, err = strconv.ParseInt(a, 10, 64); err != nil {
+			return nil, errBadPageToken
+		}
+	}
+	events, next, err := s.historyPage(ctx, r.row.RunID, after, 0, in.ReverseOrder, in.MaximumPageSize)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.History{Events: events}
+	if next != 0 {
+		out.NextPageToken = s.pageToken(scope, strconv.FormatInt(next, 10))
+	}
+	return out, nil
+}
+
+// historyPage reads one page of a run's events: ascending after id
+// `after`, or descending before `after` (0: from the end). upTo, if not 0,
+// hides events with larger ids. next is the position to resume from, 0 at
+// the end.
+func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int64, reverse bool, size int) ([]api.HistoryEvent, int64, error) {
+	n := pageSize(size)
+	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
+	if reverse && after == 0 && upTo != 0 {
+		q.AfterID = upTo + 1
+	}
+	evs, err := s.store.History(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]api.HistoryEvent, 0, len(evs))
+	var next int64
+	for i, e := range evs {
+		if upTo != 0 && e.ID > upTo {
+			break
+		}
+		if i == n {
+			next = evs[i-1].ID
+			break
+		}
+		var ev api.HistoryEvent
+		if err := jsonUnmarshal(e.JSON, &ev); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, ev)
+	}
+	return out, next, nil
+}

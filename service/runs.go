@@ -1,0 +1,253 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
+)
+
+// run is one loaded execution: its stored row and the engine's state.
+type run struct {
+	row swfd.Execution
+	st  *history.State
+}
+
+func decodeRun(row swfd.Execution) (*run, error) {
+	st := new(history.State)
+	if err := json.Unmarshal(row.State, st); err != nil {
+		return nil, fmt.Errorf("decode state of run %s: %w", row.RunID, err)
+	}
+	return &run{row: row, st: st}, nil
+}
+
+// loadRun loads a run by id; it must belong to domain. The caller holds the
+// run's lock.
+func (s *Service) loadRun(ctx context.Context, domain, runID string) (*run, error) {
+	row, err := s.store.GetExecution(ctx, domain, runID)
+	if err != nil {
+		return nil, err
+	}
+	return decodeRun(row)
+}
+
+func unknownExecution(workflowID, runID string) *api.Fault {
+	if runID == "" {
+		return api.ErrUnknownResource("Unknown execution, workflowId = %s", workflowID)
+	}
+	return api.ErrUnknownResource("Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s]", workflowID, runID)
+}
+
+// withOpenRun resolves (workflowId, runId) — runId empty meaning the open
+// run of the workflowId — takes the run's lock, loads it, and calls fn.
+// Unknown, mismatched or closed runs are UnknownResourceFault.
+func (s *Service) withOpenRun(ctx context.Context, domain, workflowID, runID string, fn func(r *run) error) error {
+	if _, err := s.getDomain(ctx, domain); err != nil {
+		return err
+	}
+	id := runID
+	if id == "" {
+		row, err := s.store.OpenRun(ctx, domain, workflowID)
+		if errors.Is(err, swfd.ErrNotFound) {
+			return unknownExecution(workflowID, runID)
+		}
+		if err != nil {
+			return err
+		}
+		id = row.RunID
+	}
+	unlock := s.lock(id)
+	defer unlock()
+	r, err := s.loadRun(ctx, domain, id)
+	if errors.Is(err, swfd.ErrNotFound) || (err == nil && (r.row.WorkflowID != workflowID || !r.st.Open)) {
+		return unknownExecution(workflowID, runID)
+	}
+	if err != nil {
+		return err
+	}
+	return fn(r)
+}
+
+// rowOf builds the stored row of a state.
+func rowOf(st *history.State, version int64) (swfd.Execution, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return swfd.Execution{}, fmt.Errorf("encode state: %w", err)
+	}
+	row := swfd.Execution{
+		Domain:          st.Domain,
+		WorkflowID:      st.WorkflowID,
+		RunID:           st.RunID,
+		TypeName:        st.WorkflowType.Name,
+		TypeVersion:     st.WorkflowType.Version,
+		StartTime:       st.StartTime,
+		CloseTime:       st.CloseTime,
+		Open:            st.Open,
+		CloseStatus:     string(st.CloseStatus),
+		Tags:            st.TagList,
+		CancelRequested: st.CancelRequested,
+		Version:         version,
+		State:           b,
+	}
+	if st.Parent != nil {
+		row.ParentWorkflowID, row.ParentRunID = st.Parent.WorkflowID, st.Parent.RunID
+	}
+	return row, nil
+}
+
+// stepUpdate turns a history step into a store update of the run.
+func stepUpdate(st *history.State, prevVersion int64, create bool, res history.Result) (swfd.Update, error) {
+	row, err := rowOf(st, prevVersion+1)
+	if err != nil {
+		return swfd.Update{}, err
+	}
+	u := swfd.Update{
+		Execution:    row,
+		Create:       create,
+		AddTasks:     res.AddTasks,
+		DoneTasks:    res.DoneTasks,
+		AddTimers:    res.AddTimers,
+		DeleteTimers: res.DeleteTimers,
+		Closed:       res.Closed,
+	}
+	for _, ev := range res.Events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return swfd.Update{}, fmt.Errorf("encode event: %w", err)
+		}
+		u.Events = append(u.Events, swfd.Event{ID: ev.EventID, JSON: b})
+	}
+	return u, nil
+}
+
+func messageTransfers(msgs []history.Message) ([]swfd.Transfer, error) {
+	var out []swfd.Transfer
+	for _, m := range msgs {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("encode message: %w", err)
+		}
+		out = append(out, swfd.Transfer{RunID: m.RunID, Payload: b})
+	}
+	return out, nil
+}
+
+// step is one commit in the making: updates of runs and transfers.
+type step struct {
+	batch   swfd.Batch
+	results []history.Result
+}
+
+// add appends a run's step result (create: the run is new).
+func (b *step) add(st *history.State, prevVersion int64, create bool, res history.Result) error {
+	u, err := stepUpdate(st, prevVersion, create, res)
+	if err != nil {
+		return err
+	}
+	tr, err := messageTransfers(res.Messages)
+	if err != nil {
+		return err
+	}
+	b.batch.Updates = append(b.batch.Updates, u)
+	b.batch.AddTransfers = append(b.batch.AddTransfers, tr...)
+	b.results = append(b.results, res)
+	return nil
+}
+
+// commitRun commits one step of r, with the new run of a continue-as-new,
+// and then updates the task lists and wakes the timer and transfer loops.
+func (s *Service) commitRun(ctx context.Context, r *run, res history.Result, extra ...func(*step) error) error {
+	var b step
+	if err := b.add(r.st, r.row.Version, false, res); err != nil {
+		return err
+	}
+	if res.ContinuedAs != nil {
+		nst, nres := history.Start(s.env(ctx), *res.ContinuedAs)
+		if err := b.add(nst, 0, true, nres); err != nil {
+			return err
+		}
+	}
+	for _, fn := range extra {
+		if err := fn(&b); err != nil {
+			return err
+		}
+	}
+	return s.commit(ctx, &b)
+}
+
+// commit writes a step and, once it is durable, publishes its effects.
+func (s *Service) commit(ctx context.Context, b *step) error {
+	// The commit must not be abandoned half-way because a client went
+	// away: its outcome is what the next call sees.
+	if err := s.store.Commit(context.WithoutCancel(ctx), b.batch); err != nil {
+		return err
+	}
+	timers, transfers := false, len(b.batch.AddTransfers) > 0
+	for i, res := range b.results {
+		runID := b.batch.Updates[i].Execution.RunID
+		for _, id := range res.DoneTasks {
+			s.matcher.Remove(runID, id)
+		}
+		if res.Closed {
+			s.matcher.RemoveRun(runID)
+		} else {
+			for _, t := range res.AddTasks {
+				s.matcher.Add(t)
+			}
+		}
+		if len(res.AddTimers) > 0 {
+			timers = true
+		}
+	}
+	if timers {
+		poke(s.timerWake)
+	}
+	if transfers {
+		poke(s.transferWake)
+	}
+	return nil
+}
+
+// typeLookup reads types from the store for the engine.
+type typeLookup struct {
+	ctx   context.Context
+	store swfd.Store
+}
+
+func (l typeLookup) ActivityType(domain, name, version string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool) {
+	var cfg api.ActivityTypeConfiguration
+	t, err := l.store.GetType(l.ctx, swfd.ActivityKind, domain, name, version)
+	if err != nil || json.Unmarshal(t.Config, &cfg) != nil {
+		return t, cfg, false
+	}
+	return t, cfg, true
+}
+
+func (l typeLookup) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool) {
+	var cfg api.WorkflowTypeConfiguration
+	t, err := l.store.GetType(l.ctx, swfd.WorkflowKind, domain, name, version)
+	if err != nil || json.Unmarshal(t.Config, &cfg) != nil {
+		return t, cfg, false
+	}
+	return t, cfg, true
+}
+
+func (s *Service) env(ctx context.Context) history.Env {
+	return history.Env{
+		Now:      s.now(),
+		Types:    typeLookup{ctx, s.store},
+		NewRunID: newRunID,
+		Limits:   s.limits.History,
+		OpenExecutions: func(domain string) (int, int) {
+			n, err := s.store.CountOpen(ctx, domain)
+			if err != nil {
+				return 0, s.limits.MaxOpenExecutions
+			}
+			return n, s.limits.MaxOpenExecutions
+		},
+	}
+}

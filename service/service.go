@@ -1,0 +1,169 @@
+// Package service implements the SWF operations (api.Service) on top of a
+// swfd.Store: the registry of domains and types directly, and executions
+// through the history state machine, with the matching engine handing tasks
+// to long polls, durable timers firing timeouts, and transfers carrying
+// messages between runs. Each call on a run takes that run's lock, runs one
+// history step, and commits the step's events, state, tasks, timers and
+// messages in one store batch before it answers.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/matching"
+)
+
+// Limits are the account and domain quotas the service enforces.
+type Limits struct {
+	MaxDomains           int // 100
+	MaxTypesPerKind      int // 10,000 per domain
+	MaxOpenExecutions    int // 100,000 per domain
+	MaxPollersPerList    int // 1,000
+	MaxTagsPerDomain     int // 50
+	History              history.Limits
+}
+
+// DefaultLimits are the real service's quotas.
+var DefaultLimits = Limits{
+	MaxDomains:        100,
+	MaxTypesPerKind:   10000,
+	MaxOpenExecutions: 100000,
+	MaxPollersPerList: 1000,
+	MaxTagsPerDomain:  50,
+	History:           history.DefaultLimits,
+}
+
+// Options configure a Service.
+type Options struct {
+	Store       swfd.Store
+	Clock       swfd.Clock // default: the system clock
+	Logger      *slog.Logger
+	AccountID   string
+	Region      string
+	PollTimeout time.Duration // how long a poll waits for a task (60s)
+	Limits      Limits
+}
+
+// Service implements api.Service.
+type Service struct {
+	store     swfd.Store
+	clock     swfd.Clock
+	log       *slog.Logger
+	accountID string
+	region    string
+	pollWait  time.Duration
+	limits    Limits
+	tokenKey  []byte
+
+	matcher *matching.Matcher
+	locks   [256]sync.Mutex
+
+	timerWake    chan struct{}
+	transferWake chan struct{}
+
+	// stopping ends every long poll (with an empty answer) when the
+	// server shuts down.
+	stopping context.Context
+	stop     context.CancelFunc
+}
+
+var _ api.Service = (*Service)(nil)
+
+// New returns a Service over opts.Store, with its task lists loaded from the
+// store. Call Run to start its background work (timers, transfers,
+// retention).
+func New(ctx context.Context, opts Options) (*Service, error) {
+	s := &Service{
+		store:        opts.Store,
+		clock:        opts.Clock,
+		log:          opts.Logger,
+		accountID:    opts.AccountID,
+		region:       opts.Region,
+		pollWait:     opts.PollTimeout,
+		limits:       opts.Limits,
+		timerWake:    make(chan struct{}, 1),
+		transferWake: make(chan struct{}, 1),
+	}
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	if s.clock == nil {
+		s.clock = swfd.SystemClock{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.pollWait <= 0 {
+		s.pollWait = 60 * time.Second
+	}
+	if s.limits == (Limits{}) {
+		s.limits = DefaultLimits
+	}
+	if s.accountID == "" {
+		s.accountID = "123456789012"
+	}
+	if s.region == "" {
+		s.region = "us-east-1"
+	}
+	s.matcher = matching.New(s.limits.MaxPollersPerList)
+	key := make([]byte, 32)
+	rand.Read(key)
+	key, err := s.store.SetMetaIfAbsent(ctx, "token-key", key)
+	if err != nil {
+		return nil, fmt.Errorf("service: token key: %w", err)
+	}
+	s.tokenKey = key
+	tasks, err := s.store.PendingTasks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("service: load pending tasks: %w", err)
+	}
+	for _, t := range tasks {
+		s.matcher.Add(t)
+	}
+	s.log.Info("task lists loaded", "tasks", len(tasks))
+	return s, nil
+}
+
+func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Millisecond) }
+
+// lock serializes calls on one run.
+func (s *Service) lock(runID string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+func (s *Service) domainARN(name string) string {
+	return fmt.Sprintf("arn:aws:swf:%s:%s:/domain/%s", s.region, s.accountID, name)
+}
+
+func newRunID() string {
+	b := make([]byte, 33)
+	rand.Read(b)
+	return "22" + base64.StdEncoding.EncodeToString(b)[:42]
+}
+
+func unknownDomain(name string) *api.Fault {
+	return api.ErrUnknownResource("Unknown domain: %s", name)
+}
+
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// StopPolls ends every waiting long poll with an empty answer and makes new
+// polls return at once; used for graceful shutdown.
+func (s *Service) StopPolls() { s.stop() }

@@ -1,0 +1,147 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+)
+
+// countLimit is where Count*WorkflowExecutions stops counting and answers
+// truncated=true.
+const countLimit = 1_000_000
+
+// visibilityFilters are the filters of the four visibility operations.
+type visibilityFilters struct {
+	domain      string
+	open        bool
+	start       *api.ExecutionTimeFilter
+	close       *api.ExecutionTimeFilter
+	execution   *api.WorkflowExecutionFilter
+	typ         *api.WorkflowTypeFilter
+	tag         *api.TagFilter
+	closeStatus *api.CloseStatusFilter
+	reverse     bool
+}
+
+func (f visibilityFilters) query() (swfd.VisibilityQuery, error) {
+	q := swfd.VisibilityQuery{Domain: f.domain, Open: f.open, Reverse: f.reverse}
+	switch {
+	case f.start != nil && f.close != nil:
+		return q, api.ErrValidation("startTimeFilter and closeTimeFilter are mutually exclusive")
+	case f.start == nil && f.close == nil:
+		return q, api.ErrValidation("Either startTimeFilter or closeTimeFilter must be specified")
+	}
+	tf := f.start
+	if f.close != nil {
+		tf, q.ByCloseTime = f.close, true
+	}
+	q.Oldest = tf.OldestDate.Time
+	if !tf.LatestDate.IsZero() {
+		q.Latest = tf.LatestDate.Time
+	}
+	selectors := 0
+	if f.execution != nil {
+		selectors++
+		q.WorkflowID = f.execution.WorkflowID
+	}
+	if f.typ != nil {
+		selectors++
+		q.TypeName, q.TypeVersion = f.typ.Name, f.typ.Version
+	}
+	if f.tag != nil {
+		selectors++
+		q.Tag = f.tag.Tag
+	}
+	if f.closeStatus != nil {
+		selectors++
+		q.CloseStatus = string(f.closeStatus.Status)
+	}
+	if selectors > 1 {
+		return q, api.ErrValidation("executionFilter, typeFilter, tagFilter and closeStatusFilter are mutually exclusive: specify at most one")
+	}
+	return q, nil
+}
+
+type visibilityCursor struct {
+	Time  int64  `json:"t"`
+	RunID string `json:"r"`
+}
+
+func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size int, token string) (*api.WorkflowExecutionInfos, error) {
+	if _, err := s.getDomain(ctx, f.domain); err != nil {
+		return nil, err
+	}
+	q, err := f.query()
+	if err != nil {
+		return nil, err
+	}
+	scopeBytes, _ := json.Marshal(q)
+	scope := "executions|" + string(scopeBytes)
+	if token != "" {
+		raw, err := s.openPageToken(token, scope)
+		if err != nil {
+			return nil, err
+		}
+		var c visibilityCursor
+		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+			return nil, errBadPageToken
+		}
+		q.AfterTime, q.AfterRunID = time.UnixMilli(c.Time).UTC(), c.RunID
+	}
+	n := pageSize(size)
+	q.Limit = n + 1
+	rows, err := s.store.ListExecutions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.WorkflowExecutionInfos{ExecutionInfos: []api.WorkflowExecutionInfo{}}
+	for i, row := range rows {
+		if i == n {
+			last := rows[i-1]
+			t := last.StartTime
+			if q.ByCloseTime {
+				t = last.CloseTime
+			}
+			b, _ := json.Marshal(visibilityCursor{Time: t.UnixMilli(), RunID: last.RunID})
+			out.NextPageToken = s.pageToken(scope, string(b))
+			break
+		}
+		out.ExecutionInfos = append(out.ExecutionInfos, executionInfo(row))
+	}
+	return out, nil
+}
+
+func (s *Service) countExecutions(ctx context.Context, f visibilityFilters) (*api.WorkflowExecutionCount, error) {
+	if _, err := s.getDomain(ctx, f.domain); err != nil {
+		return nil, err
+	}
+	q, err := f.query()
+	if err != nil {
+		return nil, err
+	}
+	n, truncated, err := s.store.CountExecutions(ctx, q, countLimit)
+	if err != nil {
+		return nil, fmt.Errorf("count executions: %w", err)
+	}
+	return &api.WorkflowExecutionCount{Count: n, Truncated: truncated}, nil
+}
+
+func (s *Service) ListOpenWorkflowExecutions(ctx context.Context, in *api.ListOpenWorkflowExecutionsInput) (*api.WorkflowExecutionInfos, error) {
+	return s.listExecutions(ctx, visibilityFilters{domain: in.Domain, open: true, start: &in.StartTimeFilter, execution: in.ExecutionFilter, typ: in.TypeFilter, tag: in.TagFilter, reverse: in.ReverseOrder}, in.MaximumPageSize, in.NextPageToken)
+}
+
+func (s *Service) ListClosedWorkflowExecutions(ctx context.Context, in *api.ListClosedWorkflowExecutionsInput) (*api.WorkflowExecutionInfos, error) {
+	return s.listExecutions(ctx, visibilityFilters{domain: in.Domain, start: in.StartTimeFilter, close: in.CloseTimeFilter, execution: in.ExecutionFilter, typ: in.TypeFilter, tag: in.TagFilter, closeStatus: in.CloseStatusFilter, reverse: in.ReverseOrder}, in.MaximumPageSize, in.NextPageToken)
+}
+
+func (s *Service) CountOpenWorkflowExecutions(ctx context.Context, in *api.CountOpenWorkflowExecutionsInput) (*api.WorkflowExecutionCount, error) {
+	return s.countExecutions(ctx, visibilityFilters{domain: in.Domain, open: true, start: &in.StartTimeFilter, execution: in.ExecutionFilter, typ: in.TypeFilter, tag: in.TagFilter})
+}
+
+func (s *Service) CountClosedWorkflowExecutions(ctx context.Context, in *api.CountClosedWorkflowExecutionsInput) (*api.WorkflowExecutionCount, error) {
+	return s.countExecutions(ctx, visibilityFilters{domain: in.Domain, start: in.StartTimeFilter, close: in.CloseTimeFilter, execution: in.ExecutionFilter, typ: in.TypeFilter, tag: in.TagFilter, closeStatus: in.CloseStatusFilter})
+}

@@ -1,0 +1,591 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// Commit applies a batch atomically and durably: when it returns nil the
+// batch is in the fsynced write-ahead log.
+//
+// Beyond the interface's contract: a non-Create update of a run that does not
+// exist fails with ErrNotFound; an event id the run already has, and a
+// DoneTransfers id that no longer exists (another writer delivered it), fail
+// with ErrConflict. Tasks and timers with an empty RunID belong to the
+// update's run; adding an existing task replaces it.
+func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
+	if len(b.Updates) == 0 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
+		return nil
+	}
+	tags, err := encodeTags(b)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(x *wtx) error { return applyBatch(x, b, tags) })
+}
+
+// encodeTags encodes the tags of a batch's updates, outside the writer,
+// which is the bottleneck.
+func encodeTags(b swfd.Batch) ([]string, error) {
+	tags := make([]string, len(b.Updates))
+	for i := range b.Updates {
+		e := &b.Updates[i].Execution
+		if e.RunID == "" {
+			return nil, fmt.Errorf("sqlite: commit: update %d has no run id", i)
+		}
+		t := e.Tags
+		if t == nil {
+			t = []string{}
+		}
+		js, err := json.Marshal(t)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: commit: encode tags of run %s: %w", e.RunID, err)
+		}
+		tags[i] = string(js)
+	}
+	return tags, nil
+}
+
+// applyBatch applies a batch on the writer connection; tags are the encoded
+// tags of its updates.
+func applyBatch(x *wtx, b swfd.Batch, tags []string) error {
+	for i := range b.Updates {
+		if err := applyUpdate(x, &b.Updates[i], tags[i]); err != nil {
+			return err
+		}
+	}
+	for _, id := range b.DoneTransfers {
+		n, err := x.execN("DELETE FROM transfers WHERE id = ?", id)
+		if err != nil {
+			return fmt.Errorf("sqlite: commit: delete transfer %d: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlite: commit: transfer %d is already done: %w", id, swfd.ErrConflict)
+		}
+	}
+	for _, t := range b.AddTransfers {
+		if _, err := x.exec("INSERT INTO transfers (run_id, payload) VALUES (?, ?)", t.RunID, t.Payload); err != nil {
+			return fmt.Errorf("sqlite: commit: add transfer for run %s: %w", t.RunID, err)
+		}
+	}
+	return nil
+}
+
+func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
+	e := &u.Execution
+	open := boolInt(e.Open)
+	if u.Create {
+		_, err := x.exec(`INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version,
+			start_time, close_time, open, close_status, tags, parent_workflow_id, parent_run_id,
+			cancel_requested, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.RunID, e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
+			e.StartTime.UnixMilli(), nullMillis(e.CloseTime), open, e.CloseStatus, tags,
+			e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State)
+		if err != nil {
+			if isConstraint(err) {
+				return fmt.Errorf("sqlite: commit: start run %s of workflow %q: %w", e.RunID, e.WorkflowID, swfd.ErrAlreadyExists)
+			}
+			return fmt.Errorf("sqlite: commit: insert run %s: %w", e.RunID, err)
+		}
+		if err := insertTags(x, e); err != nil {
+			return err
+		}
+	} else {
+		var version, oldStart int64
+		var oldTags, oldDomain string
+		err := x.queryRow("SELECT version, tags, domain, start_time FROM executions WHERE run_id = ?", e.RunID).
+			Scan(&version, &oldTags, &oldDomain, &oldStart)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: commit: run %s: %w", e.RunID, swfd.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: commit: read run %s: %w", e.RunID, err)
+		}
+		if version != e.Version-1 {
+			return fmt.Errorf("sqlite: commit: run %s is at version %d, update is for %d: %w",
+				e.RunID, version, e.Version-1, swfd.ErrConflict)
+		}
+		_, err = x.exec(`UPDATE executions SET domain = ?, workflow_id = ?, type_name = ?, type_version = ?,
+			start_time = ?, close_time = ?, open = ?, close_status = ?, tags = ?, parent_workflow_id = ?,
+			parent_run_id = ?, cancel_requested = ?, version = ?, state = ? WHERE run_id = ?`,
+			e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
+			e.StartTime.UnixMilli(), nullMillis(e.CloseTime), open, e.CloseStatus, tags,
+			e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
+		if err != nil {
+			if isConstraint(err) {
+				return fmt.Errorf("sqlite: commit: reopen run %s of workflow %q: %w", e.RunID, e.WorkflowID, swfd.ErrAlreadyExists)
+			}
+			return fmt.Errorf("sqlite: commit: update run %s: %w", e.RunID, err)
+		}
+		if oldTags != tags || oldDomain != e.Domain || oldStart != e.StartTime.UnixMilli() {
+			if _, err := x.exec("DELETE FROM execution_tags WHERE run_id = ?", e.RunID); err != nil {
+				return fmt.Errorf("sqlite: commit: update tags of run %s: %w", e.RunID, err)
+			}
+			if err := insertTags(x, e); err != nil {
+				return err
+			}
+		}
+	}
+
+	for _, ev := range u.Events {
+		if _, err := x.exec("INSERT INTO events (run_id, event_id, json) VALUES (?, ?, ?)", e.RunID, ev.ID, nonNil(ev.JSON)); err != nil {
+			if isConstraint(err) {
+				return fmt.Errorf("sqlite: commit: run %s already has event %d: %w", e.RunID, ev.ID, swfd.ErrConflict)
+			}
+			return fmt.Errorf("sqlite: commit: append event %d to run %s: %w", ev.ID, e.RunID, err)
+		}
+	}
+	for _, id := range u.DoneTasks {
+		if _, err := x.exec("DELETE FROM tasks WHERE run_id = ? AND scheduled_event_id = ?", e.RunID, id); err != nil {
+			return fmt.Errorf("sqlite: commit: remove task %d of run %s: %w", id, e.RunID, err)
+		}
+	}
+	for _, t := range u.AddTasks {
+		run := t.RunID
+		if run == "" {
+			run = e.RunID
+		}
+		if _, err := x.exec(`INSERT INTO tasks (run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET kind = excluded.kind, domain = excluded.domain,
+			task_list = excluded.task_list, priority = excluded.priority, scheduled = excluded.scheduled`,
+			run, t.ScheduledEventID, string(t.Kind), t.Domain, t.TaskList, t.Priority, t.Scheduled.UnixMilli()); err != nil {
+			return fmt.Errorf("sqlite: commit: add task %d of run %s: %w", t.ScheduledEventID, run, err)
+		}
+	}
+	for _, key := range u.DeleteTimers {
+		if _, err := x.exec("DELETE FROM timers WHERE run_id = ? AND key = ?", e.RunID, key); err != nil {
+			return fmt.Errorf("sqlite: commit: delete timer %q of run %s: %w", key, e.RunID, err)
+		}
+	}
+	for _, t := range u.AddTimers {
+		run := t.RunID
+		if run == "" {
+			run = e.RunID
+		}
+		if _, err := x.exec(`INSERT INTO timers (run_id, key, due) VALUES (?, ?, ?)
+			ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`,
+			run, t.Key, t.Due.UnixMilli()); err != nil {
+			return fmt.Errorf("sqlite: commit: add timer %q of run %s: %w", t.Key, run, err)
+		}
+	}
+	if u.Closed {
+		if _, err := x.exec("DELETE FROM tasks WHERE run_id = ?", e.RunID); err != nil {
+			return fmt.Errorf("sqlite: commit: remove tasks of closed run %s: %w", e.RunID, err)
+		}
+		if _, err := x.exec("DELETE FROM timers WHERE run_id = ?", e.RunID); err != nil {
+			return fmt.Errorf("sqlite: commit: remove timers of closed run %s: %w", e.RunID, err)
+		}
+	}
+	return nil
+}
+
+func insertTags(x *wtx, e *swfd.Execution) error {
+	for _, tag := range e.Tags {
+		if _, err := x.exec(`INSERT INTO execution_tags (domain, tag, start_time, run_id) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, e.Domain, tag, e.StartTime.UnixMilli(), e.RunID); err != nil {
+			return fmt.Errorf("sqlite: commit: tag run %s: %w", e.RunID, err)
+		}
+	}
+	return nil
+}
+
+const execCols = `run_id, domain, workflow_id, type_name, type_version, start_time, close_time, open,
+	close_status, tags, parent_workflow_id, parent_run_id, cancel_requested, version, state`
+
+func scanExecution(s interface{ Scan(...any) error }) (swfd.Execution, error) {
+	var e swfd.Execution
+	var start int64
+	var closeTime sql.NullInt64
+	var open, cancel int64
+	var tags string
+	if err := s.Scan(&e.RunID, &e.Domain, &e.WorkflowID, &e.TypeName, &e.TypeVersion, &start, &closeTime, &open,
+		&e.CloseStatus, &tags, &e.ParentWorkflowID, &e.ParentRunID, &cancel, &e.Version, &e.State); err != nil {
+		return e, err
+	}
+	e.StartTime = fromMillis(start)
+	e.CloseTime = fromNullMillis(closeTime)
+	e.Open = open != 0
+	e.CancelRequested = cancel != 0
+	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
+		return e, fmt.Errorf("run %s: bad tags: %w", e.RunID, err)
+	}
+	if len(e.Tags) == 0 {
+		e.Tags = nil
+	}
+	return e, nil
+}
+
+func (db *DB) getExecution(ctx context.Context, what, query string, args ...any) (swfd.Execution, error) {
+	var e swfd.Execution
+	err := db.read(ctx, func(q querier) error {
+		var err error
+		e, err = scanExecution(q.QueryRowContext(ctx, query, args...))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("sqlite: %s: %w", what, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return e, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return e, nil
+}
+
+// GetExecution returns a run of a domain (of any domain when domain is
+// empty) or ErrNotFound.
+func (db *DB) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	if domain == "" {
+		return db.getExecution(ctx, fmt.Sprintf("run %s", runID),
+			"SELECT "+execCols+" FROM executions WHERE run_id = ?", runID)
+	}
+	return db.getExecution(ctx, fmt.Sprintf("run %s in domain %q", runID, domain),
+		"SELECT "+execCols+" FROM executions WHERE run_id = ? AND domain = ?", runID, domain)
+}
+
+// OpenRun returns the open run of a workflowId, or ErrNotFound.
+func (db *DB) OpenRun(ctx context.Context, domain, workflowID string) (swfd.Execution, error) {
+	return db.getExecution(ctx, fmt.Sprintf("open run of workflow %q in domain %q", workflowID, domain),
+		"SELECT "+execCols+" FROM executions WHERE domain = ? AND workflow_id = ? AND open = 1", domain, workflowID)
+}
+
+// LatestRun returns the most recently started run of a workflowId, or
+// ErrNotFound.
+func (db *DB) LatestRun(ctx context.Context, domain, workflowID string) (swfd.Execution, error) {
+	return db.getExecution(ctx, fmt.Sprintf("latest run of workflow %q in domain %q", workflowID, domain),
+		"SELECT "+execCols+` FROM executions WHERE domain = ? AND workflow_id = ?
+		ORDER BY start_time DESC, open DESC, run_id DESC LIMIT 1`, domain, workflowID)
+}
+
+// History returns a range of a run's events.
+func (db *DB) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, error) {
+	var query string
+	var args []any
+	switch {
+	case !q.Reverse:
+		query = "SELECT event_id, json FROM events WHERE run_id = ? AND event_id > ? ORDER BY event_id LIMIT ?"
+		args = []any{q.RunID, q.AfterID, sqlLimit(q.Limit)}
+	case q.AfterID > 0:
+		query = "SELECT event_id, json FROM events WHERE run_id = ? AND event_id < ? ORDER BY event_id DESC LIMIT ?"
+		args = []any{q.RunID, q.AfterID, sqlLimit(q.Limit)}
+	default:
+		query = "SELECT event_id, json FROM events WHERE run_id = ? ORDER BY event_id DESC LIMIT ?"
+		args = []any{q.RunID, sqlLimit(q.Limit)}
+	}
+	var out []swfd.Event
+	err := db.read(ctx, func(qr querier) error {
+		rows, err := qr.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ev swfd.Event
+			if err := rows.Scan(&ev.ID, &ev.JSON); err != nil {
+				return err
+			}
+			out = append(out, ev)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history of run %s: %w", q.RunID, err)
+	}
+	return out, nil
+}
+
+// PendingTasks returns every stored task, in scheduled order.
+func (db *DB) PendingTasks(ctx context.Context) ([]swfd.Task, error) {
+	var out []swfd.Task
+	err := db.read(ctx, func(q querier) error {
+		rows, err := q.QueryContext(ctx, `SELECT run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled
+			FROM tasks ORDER BY scheduled, run_id, scheduled_event_id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t swfd.Task
+			var kind string
+			var scheduled int64
+			if err := rows.Scan(&t.RunID, &t.ScheduledEventID, &kind, &t.Domain, &t.TaskList, &t.Priority, &scheduled); err != nil {
+				return err
+			}
+			t.Kind = swfd.TaskKind(kind)
+			t.Scheduled = fromMillis(scheduled)
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending tasks: %w", err)
+	}
+	return out, nil
+}
+
+func (db *DB) timers(ctx context.Context, query string, args ...any) ([]swfd.Timer, error) {
+	var out []swfd.Timer
+	err := db.read(ctx, func(q querier) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t swfd.Timer
+			var due int64
+			if err := rows.Scan(&t.RunID, &t.Key, &due); err != nil {
+				return err
+			}
+			t.Due = fromMillis(due)
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// DueTimers returns up to limit timers due at or before now, earliest first.
+// A limit of 0 or less means no limit.
+func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]swfd.Timer, error) {
+	out, err := db.timers(ctx, "SELECT run_id, key, due FROM timers WHERE due <= ? ORDER BY due, run_id, key LIMIT ?",
+		now.UnixMilli(), sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due timers: %w", err)
+	}
+	return out, nil
+}
+
+// NextTimer returns the earliest timer, or ErrNotFound.
+func (db *DB) NextTimer(ctx context.Context) (swfd.Timer, error) {
+	out, err := db.timers(ctx, "SELECT run_id, key, due FROM timers ORDER BY due, run_id, key LIMIT 1")
+	if err != nil {
+		return swfd.Timer{}, fmt.Errorf("sqlite: next timer: %w", err)
+	}
+	if len(out) == 0 {
+		return swfd.Timer{}, fmt.Errorf("sqlite: next timer: %w", swfd.ErrNotFound)
+	}
+	return out[0], nil
+}
+
+// PendingTransfers returns up to limit undelivered transfers, oldest first.
+// A limit of 0 or less means no limit.
+func (db *DB) PendingTransfers(ctx context.Context, limit int) ([]swfd.Transfer, error) {
+	var out []swfd.Transfer
+	err := db.read(ctx, func(q querier) error {
+		rows, err := q.QueryContext(ctx, "SELECT id, run_id, payload FROM transfers ORDER BY id LIMIT ?", sqlLimit(limit))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t swfd.Transfer
+			if err := rows.Scan(&t.ID, &t.RunID, &t.Payload); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending transfers: %w", err)
+	}
+	return out, nil
+}
+
+// visibilityWhere builds the FROM ... WHERE of a visibility query and returns
+// it with its arguments and the time column it orders by.
+func visibilityWhere(q swfd.VisibilityQuery) (string, []any, string) {
+	var sb strings.Builder
+	args := []any{q.Domain}
+	col := "start_time"
+	// open is a literal so that the planner can use the partial index on
+	// closed runs.
+	if q.Open {
+		sb.WriteString(" FROM executions WHERE domain = ? AND open = 1")
+	} else {
+		sb.WriteString(" FROM executions WHERE domain = ? AND open = 0")
+		if q.ByCloseTime {
+			col = "close_time"
+		}
+	}
+	if !q.Oldest.IsZero() {
+		sb.WriteString(" AND " + col + " >= ?")
+		args = append(args, q.Oldest.UnixMilli())
+	}
+	if !q.Latest.IsZero() {
+		sb.WriteString(" AND " + col + " <= ?")
+		args = append(args, q.Latest.UnixMilli())
+	}
+	if q.WorkflowID != "" {
+		sb.WriteString(" AND workflow_id = ?")
+		args = append(args, q.WorkflowID)
+	}
+	if q.TypeName != "" {
+		sb.WriteString(" AND type_name = ?")
+		args = append(args, q.TypeName)
+		if q.TypeVersion != "" {
+			sb.WriteString(" AND type_version = ?")
+			args = append(args, q.TypeVersion)
+		}
+	}
+	if q.Tag != "" {
+		sb.WriteString(" AND run_id IN (SELECT run_id FROM execution_tags WHERE domain = ? AND tag = ?)")
+		args = append(args, q.Domain, q.Tag)
+	}
+	if q.CloseStatus != "" {
+		sb.WriteString(" AND close_status = ?")
+		args = append(args, q.CloseStatus)
+	}
+	if !q.AfterTime.IsZero() || q.AfterRunID != "" {
+		if q.Reverse {
+			sb.WriteString(" AND (" + col + ", run_id) > (?, ?)")
+		} else {
+			sb.WriteString(" AND (" + col + ", run_id) < (?, ?)")
+		}
+		args = append(args, q.AfterTime.UnixMilli(), q.AfterRunID)
+	}
+	return sb.String(), args, col
+}
+
+// ListExecutions returns executions matching q, newest first unless
+// q.Reverse. A Limit of 0 or less means no limit.
+func (db *DB) ListExecutions(ctx context.Context, q swfd.VisibilityQuery) ([]swfd.Execution, error) {
+	where, args, col := visibilityWhere(q)
+	dir := " DESC"
+	if q.Reverse {
+		dir = ""
+	}
+	query := "SELECT " + execCols + where + " ORDER BY " + col + dir + ", run_id" + dir + " LIMIT ?"
+	args = append(args, sqlLimit(q.Limit))
+	var out []swfd.Execution
+	err := db.read(ctx, func(qr querier) error {
+		rows, err := qr.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanExecution(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list executions: %w", err)
+	}
+	return out, nil
+}
+
+// CountExecutions counts executions matching q (ignoring its paging and
+// Limit) up to limit; truncated is true when more than limit match. A limit
+// of 0 or less means no limit.
+func (db *DB) CountExecutions(ctx context.Context, q swfd.VisibilityQuery, limit int) (int, bool, error) {
+	q.AfterTime, q.AfterRunID = time.Time{}, ""
+	where, args, _ := visibilityWhere(q)
+	query := "SELECT count(*) FROM (SELECT 1" + where + " LIMIT ?)"
+	lim := -1
+	if limit > 0 {
+		lim = limit + 1
+	}
+	args = append(args, lim)
+	var n int
+	err := db.read(ctx, func(qr querier) error {
+		return qr.QueryRowContext(ctx, query, args...).Scan(&n)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("sqlite: count executions: %w", err)
+	}
+	if limit > 0 && n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
+}
+
+// CountOpen counts a domain's open executions.
+func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
+	var n int
+	err := db.read(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, "SELECT count(*) FROM executions WHERE domain = ? AND open = 1", domain).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count open executions: %w", err)
+	}
+	return n, nil
+}
+
+// PurgeClosed deletes up to limit runs of a domain closed before cutoff
+// (oldest first), with their histories, tags, tasks, timers and transfers.
+// A limit of 0 or less deletes nothing.
+func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int
+	err := db.write(ctx, func(x *wtx) error {
+		n = 0
+		rows, err := x.query(`SELECT run_id FROM executions WHERE domain = ? AND open = 0 AND close_time < ?
+			ORDER BY close_time, run_id LIMIT ?`, domain, cutoff.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		var runs []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			runs = append(runs, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, id := range runs {
+			for _, del := range purgeDeletes {
+				if _, err := x.exec(del, id); err != nil {
+					return fmt.Errorf("run %s: %w", id, err)
+				}
+			}
+		}
+		n = len(runs)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge closed runs of %q: %w", domain, err)
+	}
+	return n, nil
+}
+
+var purgeDeletes = []string{
+	"DELETE FROM events WHERE run_id = ?",
+	"DELETE FROM tasks WHERE run_id = ?",
+	"DELETE FROM timers WHERE run_id = ?",
+	"DELETE FROM transfers WHERE run_id = ?",
+	"DELETE FROM execution_tags WHERE run_id = ?",
+	"DELETE FROM executions WHERE run_id = ? AND open = 0",
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

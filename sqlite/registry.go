@@ -1,0 +1,390 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// CreateDomain inserts d.
+func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) error {
+	tags, err := marshalTags(d.Tags)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(x *wtx) error {
+		found, err := x.exists("SELECT 1 FROM domains WHERE name = ?", d.Name)
+		if err != nil {
+			return fmt.Errorf("sqlite: create domain %q: %w", d.Name, err)
+		}
+		if found {
+			return fmt.Errorf("sqlite: domain %q: %w", d.Name, swfd.ErrAlreadyExists)
+		}
+		if maxDomains > 0 {
+			var n int
+			if err := x.queryRow("SELECT count(*) FROM domains").Scan(&n); err != nil {
+				return fmt.Errorf("sqlite: create domain %q: %w", d.Name, err)
+			}
+			if n >= maxDomains {
+				return fmt.Errorf("sqlite: create domain %q: %d domains exist: %w", d.Name, n, swfd.ErrLimitExceeded)
+			}
+		}
+		_, err = x.exec(`INSERT INTO domains (name, description, status, retention, tags, created)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			d.Name, d.Description, d.Status, d.RetentionDays, tags, d.Created.UnixMilli())
+		if err != nil {
+			if isConstraint(err) {
+				return fmt.Errorf("sqlite: domain %q: %w", d.Name, swfd.ErrAlreadyExists)
+			}
+			return fmt.Errorf("sqlite: create domain %q: %w", d.Name, err)
+		}
+		return nil
+	})
+}
+
+const domainCols = "name, description, status, retention, tags, created"
+
+func scanDomain(s interface{ Scan(...any) error }) (swfd.Domain, error) {
+	var d swfd.Domain
+	var tags string
+	var created int64
+	if err := s.Scan(&d.Name, &d.Description, &d.Status, &d.RetentionDays, &tags, &created); err != nil {
+		return d, err
+	}
+	d.Created = fromMillis(created)
+	if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
+		return d, fmt.Errorf("sqlite: domain %q: bad tags: %w", d.Name, err)
+	}
+	if len(d.Tags) == 0 {
+		d.Tags = nil
+	}
+	return d, nil
+}
+
+// GetDomain returns a domain or ErrNotFound.
+func (db *DB) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
+	var d swfd.Domain
+	err := db.read(ctx, func(q querier) error {
+		var err error
+		d, err = scanDomain(q.QueryRowContext(ctx, "SELECT "+domainCols+" FROM domains WHERE name = ?", name))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("sqlite: domain %q: %w", name, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("sqlite: get domain %q: %w", name, err)
+	}
+	return d, nil
+}
+
+// SetDomainStatus changes a domain's status; deprecating it deprecates its
+// registered types at the same instant.
+func (db *DB) SetDomainStatus(ctx context.Context, name, status string, at time.Time) error {
+	return db.write(ctx, func(x *wtx) error {
+		n, err := x.execN("UPDATE domains SET status = ? WHERE name = ?", status, name)
+		if err != nil {
+			return fmt.Errorf("sqlite: set domain status %q: %w", name, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlite: domain %q: %w", name, swfd.ErrNotFound)
+		}
+		if status == swfd.StatusDeprecated {
+			if _, err := x.exec("UPDATE types SET status = ?, deprecated = ? WHERE domain = ? AND status = ?",
+				swfd.StatusDeprecated, at.UnixMilli(), name, swfd.StatusRegistered); err != nil {
+				return fmt.Errorf("sqlite: deprecate types of domain %q: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetDomainTags replaces a domain's tags.
+func (db *DB) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
+	js, err := marshalTags(tags)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(x *wtx) error {
+		n, err := x.execN("UPDATE domains SET tags = ? WHERE name = ?", js, name)
+		if err != nil {
+			return fmt.Errorf("sqlite: set domain tags %q: %w", name, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlite: domain %q: %w", name, swfd.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// ListDomains returns domains of q.Status in name order.
+func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain, error) {
+	var sb strings.Builder
+	var args []any
+	sb.WriteString("SELECT " + domainCols + " FROM domains WHERE 1=1")
+	if q.Status != "" {
+		sb.WriteString(" AND status = ?")
+		args = append(args, q.Status)
+	}
+	if q.After != "" {
+		if q.Reverse {
+			sb.WriteString(" AND name < ?")
+		} else {
+			sb.WriteString(" AND name > ?")
+		}
+		args = append(args, q.After)
+	}
+	if q.Reverse {
+		sb.WriteString(" ORDER BY name DESC")
+	} else {
+		sb.WriteString(" ORDER BY name")
+	}
+	sb.WriteString(" LIMIT ?")
+	args = append(args, sqlLimit(q.Limit))
+	var out []swfd.Domain
+	err := db.read(ctx, func(qr querier) error {
+		rows, err := qr.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDomain(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list domains: %w", err)
+	}
+	return out, nil
+}
+
+// CreateType inserts t.
+func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) error {
+	return db.write(ctx, func(x *wtx) error {
+		found, err := x.exists("SELECT 1 FROM types WHERE kind = ? AND domain = ? AND name = ? AND version = ?",
+			string(t.Kind), t.Domain, t.Name, t.Version)
+		if err != nil {
+			return fmt.Errorf("sqlite: create %s type: %w", t.Kind, err)
+		}
+		if found {
+			return fmt.Errorf("sqlite: %s type %s/%s:%s: %w", t.Kind, t.Domain, t.Name, t.Version, swfd.ErrAlreadyExists)
+		}
+		if maxTypes > 0 {
+			var n int
+			if err := x.queryRow("SELECT count(*) FROM types WHERE kind = ? AND domain = ?", string(t.Kind), t.Domain).Scan(&n); err != nil {
+				return fmt.Errorf("sqlite: create %s type: %w", t.Kind, err)
+			}
+			if n >= maxTypes {
+				return fmt.Errorf("sqlite: create %s type in %q: %d exist: %w", t.Kind, t.Domain, n, swfd.ErrLimitExceeded)
+			}
+		}
+		_, err = x.exec(`INSERT INTO types (kind, domain, name, version, status, description, created, deprecated, config)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(t.Kind), t.Domain, t.Name, t.Version, t.Status, t.Description,
+			t.Created.UnixMilli(), nullMillis(t.Deprecated), t.Config)
+		if err != nil {
+			if isConstraint(err) {
+				return fmt.Errorf("sqlite: %s type %s/%s:%s: %w", t.Kind, t.Domain, t.Name, t.Version, swfd.ErrAlreadyExists)
+			}
+			return fmt.Errorf("sqlite: create %s type: %w", t.Kind, err)
+		}
+		return nil
+	})
+}
+
+const typeCols = "kind, domain, name, version, status, description, created, deprecated, config"
+
+func scanType(s interface{ Scan(...any) error }) (swfd.TypeRecord, error) {
+	var t swfd.TypeRecord
+	var kind string
+	var created int64
+	var deprecated sql.NullInt64
+	if err := s.Scan(&kind, &t.Domain, &t.Name, &t.Version, &t.Status, &t.Description, &created, &deprecated, &t.Config); err != nil {
+		return t, err
+	}
+	t.Kind = swfd.TypeKind(kind)
+	t.Created = fromMillis(created)
+	t.Deprecated = fromNullMillis(deprecated)
+	return t, nil
+}
+
+// GetType returns a type or ErrNotFound.
+func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) (swfd.TypeRecord, error) {
+	var t swfd.TypeRecord
+	err := db.read(ctx, func(q querier) error {
+		var err error
+		t, err = scanType(q.QueryRowContext(ctx, "SELECT "+typeCols+
+			" FROM types WHERE kind = ? AND domain = ? AND name = ? AND version = ?",
+			string(kind), domain, name, version))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("sqlite: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("sqlite: get %s type: %w", kind, err)
+	}
+	return t, nil
+}
+
+// SetTypeStatus changes a type's status and deprecation date.
+func (db *DB) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, deprecated time.Time) error {
+	return db.write(ctx, func(x *wtx) error {
+		n, err := x.execN("UPDATE types SET status = ?, deprecated = ? WHERE kind = ? AND domain = ? AND name = ? AND version = ?",
+			status, nullMillis(deprecated), string(kind), domain, name, version)
+		if err != nil {
+			return fmt.Errorf("sqlite: set %s type status: %w", kind, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlite: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// DeleteType removes a type.
+func (db *DB) DeleteType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) error {
+	return db.write(ctx, func(x *wtx) error {
+		n, err := x.execN("DELETE FROM types WHERE kind = ? AND domain = ? AND name = ? AND version = ?",
+			string(kind), domain, name, version)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete %s type: %w", kind, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlite: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// ListTypes returns types of a kind and domain ordered by name then version.
+func (db *DB) ListTypes(ctx context.Context, kind swfd.TypeKind, domain string, q swfd.ListQuery) ([]swfd.TypeRecord, error) {
+	var sb strings.Builder
+	args := []any{string(kind), domain}
+	sb.WriteString("SELECT " + typeCols + " FROM types WHERE kind = ? AND domain = ?")
+	if q.Status != "" {
+		sb.WriteString(" AND status = ?")
+		args = append(args, q.Status)
+	}
+	if q.Name != "" {
+		sb.WriteString(" AND name = ?")
+		args = append(args, q.Name)
+	}
+	if q.After != "" {
+		name, version, _ := strings.Cut(q.After, "\x00")
+		if q.Reverse {
+			sb.WriteString(" AND (name, version) < (?, ?)")
+		} else {
+			sb.WriteString(" AND (name, version) > (?, ?)")
+		}
+		args = append(args, name, version)
+	}
+	if q.Reverse {
+		sb.WriteString(" ORDER BY name DESC, version DESC")
+	} else {
+		sb.WriteString(" ORDER BY name, version")
+	}
+	sb.WriteString(" LIMIT ?")
+	args = append(args, sqlLimit(q.Limit))
+	var out []swfd.TypeRecord
+	err := db.read(ctx, func(qr querier) error {
+		rows, err := qr.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanType(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list %s types: %w", kind, err)
+	}
+	return out, nil
+}
+
+// Meta reads a server-wide value.
+func (db *DB) Meta(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := db.read(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: meta %q: %w", key, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMetaIfAbsent writes a server-wide value unless it is set, and returns
+// the value in force.
+func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error) {
+	if value == nil {
+		value = []byte{}
+	}
+	var v []byte
+	err := db.write(ctx, func(x *wtx) error {
+		if _, err := x.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, value); err != nil {
+			return err
+		}
+		return x.queryRow("SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: set meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+func marshalTags(tags []swfd.Tag) (string, error) {
+	if tags == nil {
+		tags = []swfd.Tag{}
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: encode tags: %w", err)
+	}
+	return string(b), nil
+}
+
+// sqlLimit turns a Go limit (0 or less: none) into SQLite's (-1: none).
+func sqlLimit(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMillis(v.Int64)
+}
+
+// nullMillis stores a zero time as NULL.
+func nullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}

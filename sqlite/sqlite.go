@@ -1,0 +1,250 @@
+// Package sqlite is swfd's embedded storage driver: a swfd.Store kept in one
+// SQLite database file (or in memory, for tests and throwaway servers).
+//
+// It owns the database file and everything in it: the schema and its
+// numbered migrations (embedded in the binary and applied at Open), the
+// single writer connection through which every change is made, and a pool of
+// read connections.
+//
+// Writes are group-committed. Every write (a Commit, a registry change, a
+// purge) is queued to one writer goroutine, which takes whatever writes are
+// waiting, applies each inside its own SAVEPOINT of one SQLite transaction
+// (so one write's ErrConflict or ErrAlreadyExists undoes only that write),
+// commits once and then answers every waiter. With journal_mode=WAL and
+// synchronous=FULL that one commit is one fsync of the write-ahead log, so an
+// acknowledged write survives a crash of the process or of the machine, and
+// the fsync's cost is shared by every write in the group. Reads run on their
+// own connections and, thanks to WAL, never wait for the writer.
+//
+// The driver is modernc.org/sqlite, SQLite translated to pure Go: it needs no
+// cgo and no C toolchain, so `go run ./cmd/swfd` and cross-compilation work
+// everywhere Go does.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/swfd/swfd"
+)
+
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// process (e.g. a backup tool) before failing with SQLITE_BUSY.
+const busyTimeoutMS = 10000
+
+// maxGroup bounds how many queued writes one transaction takes.
+const maxGroup = 256
+
+// ErrClosed is returned by every method called after Close.
+var ErrClosed = errors.New("sqlite: store is closed")
+
+// DB is a swfd.Store kept in SQLite. It is safe for concurrent use.
+type DB struct {
+	logger *slog.Logger
+	path   string
+	mem    bool
+
+	wdb   *sql.DB   // the writer's database handle: one connection
+	wconn *sql.Conn // the writer connection, held for the life of DB
+	// wmu guards wconn. The writer goroutine holds it for a group; in
+	// memory mode readers hold it too, since they share the one connection.
+	wmu   sync.Mutex
+	stmts map[string]*sql.Stmt // prepared on wconn; guarded by wmu
+
+	rdb *sql.DB // read connections (nil in memory mode)
+
+	queue      chan *writeReq
+	stop       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closed     atomic.Bool
+	closeErr   error
+
+	// Group commit counters, for tests and benchmarks.
+	groups  atomic.Int64
+	batches atomic.Int64
+}
+
+var _ swfd.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at dsn, a file path or
+// ":memory:", and brings its schema up to date. The logger may be nil.
+func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if dsn == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	db := &DB{
+		logger:     logger,
+		path:       dsn,
+		mem:        dsn == ":memory:",
+		stmts:      make(map[string]*sql.Stmt),
+		queue:      make(chan *writeReq),
+		stop:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	if err := db.open(ctx); err != nil {
+		db.closeHandles()
+		return nil, err
+	}
+	go db.writer()
+	return db, nil
+}
+
+func (db *DB) open(ctx context.Context) error {
+	var wdsn, rdsn string
+	if db.mem {
+		// One connection serves writer and readers alike: every
+		// connection to ":memory:" would otherwise be its own database.
+		wdsn = ":memory:?_busy_timeout=" + fmt.Sprint(busyTimeoutMS)
+	} else {
+		uri := "file:" + escapePath(db.path)
+		params := fmt.Sprintf("_busy_timeout=%d", busyTimeoutMS)
+		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=0"
+		rdsn = uri + "?" + params + "&_query_only=1&_foreign_keys=0"
+	}
+	var err error
+	db.wdb, err = sql.Open("sqlite", wdsn)
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	db.wdb.SetMaxOpenConns(1)
+	db.wdb.SetMaxIdleConns(1)
+	db.wdb.SetConnMaxLifetime(0)
+	db.wdb.SetConnMaxIdleTime(0)
+	db.wconn, err = db.wdb.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	if !db.mem {
+		var mode string
+		if err := db.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("sqlite: open %s: journal_mode is %q, want wal", db.path, mode)
+		}
+	}
+	from, to, err := migrate(ctx, db.wconn, db.logger)
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	if !db.mem {
+		db.rdb, err = sql.Open("sqlite", rdsn)
+		if err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
+		n := max(4, runtime.GOMAXPROCS(0))
+		db.rdb.SetMaxOpenConns(n)
+		db.rdb.SetMaxIdleConns(n)
+		if err := db.rdb.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
+	}
+	db.logger.Info("sqlite store open", "path", db.path, "schema_version", to, "migrated_from", from)
+	return nil
+}
+
+// escapePath makes a file path safe inside a "file:" URI.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// Ping reports whether the store is usable.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	return db.read(ctx, func(q querier) error {
+		var one int
+		if err := q.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+			return fmt.Errorf("sqlite: ping: %w", err)
+		}
+		return nil
+	})
+}
+
+// Close stops the writer, after it has finished the group in progress, and
+// closes every connection. Writes still queued fail with ErrClosed.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.closed.Store(true)
+		close(db.stop)
+		<-db.writerDone
+		db.wmu.Lock()
+		if db.wconn != nil {
+			// Recommended before closing: refreshes the planner's
+			// statistics where they have drifted. Cheap when they have not.
+			if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA optimize"); err != nil {
+				db.logger.Debug("sqlite: pragma optimize", "err", err)
+			}
+		}
+		db.wmu.Unlock()
+		db.closeErr = db.closeHandles()
+		db.logger.Info("sqlite store closed", "path", db.path)
+	})
+	return db.closeErr
+}
+
+func (db *DB) closeHandles() error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	var errs []error
+	for _, st := range db.stmts {
+		errs = append(errs, st.Close())
+	}
+	db.stmts = nil
+	if db.wconn != nil {
+		errs = append(errs, db.wconn.Close())
+	}
+	if db.wdb != nil {
+		errs = append(errs, db.wdb.Close())
+	}
+	if db.rdb != nil {
+		errs = append(errs, db.rdb.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// querier is what reads need of a connection or pool.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// read runs fn with a read connection: the pool, or in memory mode the one
+// shared connection (held for the duration of fn).
+func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if db.mem {
+		db.wmu.Lock()
+		defer db.wmu.Unlock()
+		if db.stmts == nil { // closed meanwhile
+			return ErrClosed
+		}
+		return fn(db.wconn)
+	}
+	return fn(db.rdb)
+}
+
+// isConstraint reports whether err is a SQLite constraint violation.
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 19 // SQLITE_CONSTRAINT
+}

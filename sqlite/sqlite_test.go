@@ -1,0 +1,520 @@
+package sqlite
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/storetest"
+)
+
+func openTemp(t testing.TB) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db, path
+}
+
+func TestStoreFile(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) swfd.Store {
+		db, _ := openTemp(t)
+		return db
+	})
+}
+
+func TestStoreMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) swfd.Store {
+		db, err := Open(context.Background(), ":memory:", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}
+
+func schemaVersions(t *testing.T, path string) []int {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query("SELECT version FROM schema_version ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+func TestMigrationsAppliedOnce(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	for i := range 3 {
+		db, err := Open(context.Background(), path, nil)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if i == 0 {
+			// Data written after the first open survives the later ones.
+			if err := db.CreateDomain(context.Background(), swfd.Domain{Name: "d", Status: swfd.StatusRegistered}, 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.GetDomain(context.Background(), "d"); err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		vs := schemaVersions(t, path)
+		if len(vs) != len(ms) || vs[len(vs)-1] != ms[len(ms)-1].version {
+			t.Fatalf("open %d: schema versions %v, want 1..%d", i, vs, len(ms))
+		}
+	}
+}
+
+func TestMigrationsIncremental(t *testing.T) {
+	// A database at version 1 of a two-step history gets step 2 only.
+	v1 := fstest.MapFS{"m/0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")}}
+	v2 := fstest.MapFS{
+		"m/0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
+		"m/0002_b.sql": {Data: []byte("CREATE TABLE b (y INTEGER); INSERT INTO a VALUES (42);")},
+	}
+	raw, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	conn, err := raw.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	run := func(fsys fstest.MapFS) (int, int, error) {
+		ms, err := loadMigrations(fsys, "m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return applyMigrations(context.Background(), conn, nilLogger(), ms)
+	}
+	if from, to, err := run(v1); err != nil || from != 0 || to != 1 {
+		t.Fatalf("v1: %d→%d %v", from, to, err)
+	}
+	if from, to, err := run(v2); err != nil || from != 1 || to != 2 {
+		t.Fatalf("v2: %d→%d %v", from, to, err)
+	}
+	if from, to, err := run(v2); err != nil || from != 2 || to != 2 {
+		t.Fatalf("v2 again: %d→%d %v", from, to, err)
+	}
+	var n int
+	if err := conn.QueryRowContext(context.Background(), "SELECT count(*) FROM a").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("migration 2 ran %d times (%v)", n, err)
+	}
+	// A failing migration leaves nothing behind.
+	bad := fstest.MapFS{
+		"m/0001_a.sql": v2["m/0001_a.sql"], "m/0002_b.sql": v2["m/0002_b.sql"],
+		"m/0003_c.sql": {Data: []byte("CREATE TABLE c (z INTEGER); SELECT * FROM no_such_table;")},
+	}
+	if _, _, err := run(bad); err == nil {
+		t.Fatal("failing migration succeeded")
+	}
+	if err := conn.QueryRowContext(context.Background(), "SELECT count(*) FROM sqlite_schema WHERE name = 'c'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("failed migration left table c (%d, %v)", n, err)
+	}
+	if _, to, err := run(v2); err != nil || to != 2 {
+		t.Fatalf("after the failed migration: %d %v", to, err)
+	}
+	// Gaps in numbering are refused.
+	if _, err := loadMigrations(fstest.MapFS{"m/0002_x.sql": {Data: []byte("")}}, "m"); err == nil {
+		t.Fatal("gap in migration numbers accepted")
+	}
+}
+
+func TestRefuseNewerSchema(t *testing.T) {
+	_, path := openTemp(t)
+	ms, _ := migrations()
+	latest := ms[len(ms)-1].version
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("INSERT INTO schema_version (version, applied) VALUES (?, 0)", latest+7); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db, err := Open(context.Background(), path, nil)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a newer schema succeeded")
+	}
+	want := fmt.Sprintf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", latest+7, latest)
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not say %q", err, want)
+	}
+	// Nothing was changed.
+	if vs := schemaVersions(t, path); vs[len(vs)-1] != latest+7 {
+		t.Fatalf("schema versions now %v", vs)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	db, _ := openTemp(t)
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "busy_timeout": strconv.Itoa(busyTimeoutMS)} {
+		var got string
+		if err := db.wconn.QueryRowContext(context.Background(), "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+	// Readers cannot write.
+	if _, err := db.rdb.Exec("INSERT INTO meta (key, value) VALUES ('x', 'y')"); err == nil {
+		t.Error("a read connection wrote")
+	}
+}
+
+// sampleBatch is one run's creation with history, a task, a timer and a transfer.
+func sampleBatch(i int) swfd.Batch {
+	run := fmt.Sprintf("run-%04d", i)
+	e := swfd.Execution{Domain: "d", WorkflowID: "wf-" + run, RunID: run, TypeName: "t", TypeVersion: "1",
+		StartTime: time.UnixMilli(1_700_000_000_000 + int64(i)), Open: true, Tags: []string{"tag"}, Version: 1, State: []byte(run)}
+	return swfd.Batch{
+		Updates: []swfd.Update{{
+			Execution: e, Create: true,
+			Events:    []swfd.Event{{ID: 1, JSON: []byte(`{"eventId":1}`)}, {ID: 2, JSON: []byte(`{"eventId":2}`)}},
+			AddTasks:  []swfd.Task{{Kind: swfd.DecisionTask, Domain: "d", TaskList: "tl", RunID: run, ScheduledEventID: 2, Scheduled: e.StartTime}},
+			AddTimers: []swfd.Timer{{RunID: run, Key: "start-to-close", Due: e.StartTime.Add(time.Hour)}},
+		}},
+		AddTransfers: []swfd.Transfer{{RunID: run, Payload: []byte(run)}},
+	}
+}
+
+func checkSample(t *testing.T, db *DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		run := fmt.Sprintf("run-%04d", i)
+		e, err := db.GetExecution(ctx, "d", run)
+		if err != nil {
+			t.Fatalf("run %d of %d: %v", i, n, err)
+		}
+		if string(e.State) != run {
+			t.Fatalf("run %d state %q", i, e.State)
+		}
+		evs, err := db.History(ctx, swfd.HistoryQuery{RunID: run})
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("run %d history: %d events, %v", i, len(evs), err)
+		}
+	}
+	tasks, err := db.PendingTasks(ctx)
+	if err != nil || len(tasks) < n {
+		t.Fatalf("%d tasks, want at least %d: %v", len(tasks), n, err)
+	}
+	trs, err := db.PendingTransfers(ctx, 0)
+	if err != nil || len(trs) < n {
+		t.Fatalf("%d transfers, want at least %d: %v", len(trs), n, err)
+	}
+	if c, err := db.CountOpen(ctx, "d"); err != nil || c < n {
+		t.Fatalf("CountOpen = %d, want at least %d: %v", c, n, err)
+	}
+}
+
+func TestDurableAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	ctx := context.Background()
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := db.Commit(ctx, sampleBatch(i)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := db.CreateDomain(ctx, swfd.Domain{Name: "d", Status: swfd.StatusRegistered, Created: time.UnixMilli(5)}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetMetaIfAbsent(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(ctx, sampleBatch(n)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Commit after Close: %v", err)
+	}
+	if _, err := db.GetDomain(ctx, "d"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("GetDomain after Close: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+
+	db, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkSample(t, db, n)
+	if d, err := db.GetDomain(ctx, "d"); err != nil || !d.Created.Equal(time.UnixMilli(5)) {
+		t.Fatalf("domain after reopen: %+v %v", d, err)
+	}
+	if v, err := db.Meta(ctx, "k"); err != nil || string(v) != "v" {
+		t.Fatalf("meta after reopen: %q %v", v, err)
+	}
+}
+
+// TestDurableAfterKill commits from a child process that reports each
+// acknowledged commit and then dies by SIGKILL without closing the store;
+// every acknowledged commit must be in the database afterwards.
+func TestDurableAfterKill(t *testing.T) {
+	if path := os.Getenv("SWFD_SQLITE_CRASH_CHILD"); path != "" {
+		crashChild(path)
+		return
+	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("needs SIGKILL")
+	}
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDurableAfterKill$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SWFD_SQLITE_CRASH_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acked := 0
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if n, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
+			acked, _ = strconv.Atoi(n)
+		}
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die by SIGKILL: %v", err)
+	}
+	if acked < 20 {
+		t.Fatalf("child acknowledged only %d commits", acked)
+	}
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkSample(t, db, acked)
+}
+
+func crashChild(path string) {
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	// Commit in parallel so that groups are in flight when the kill comes.
+	var mu sync.Mutex
+	acked := 0
+	done := map[int]bool{}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; ; i += 4 {
+				if err := db.Commit(context.Background(), sampleBatch(i)); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(2)
+				}
+				mu.Lock()
+				done[i] = true
+				for done[acked] {
+					acked++
+				}
+				fmt.Printf("acked %d\n", acked) // every run below acked is committed
+				if acked >= 40 {
+					syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestGroupCommit(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	const n = 64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := db.Commit(ctx, sampleBatch(i)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	checkSample(t, db, n)
+	t.Logf("%d batches in %d transactions", db.batches.Load(), db.groups.Load())
+	if db.groups.Load() >= db.batches.Load() {
+		t.Logf("no grouping happened (possible on an idle machine)")
+	}
+}
+
+func TestCanceledContext(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := db.Commit(ctx, sampleBatch(0)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit with a canceled context: %v", err)
+	}
+	if _, err := db.GetExecution(context.Background(), "d", "run-0000"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Fatalf("the canceled commit was applied: %v", err)
+	}
+}
+
+func TestPanicInWrite(t *testing.T) {
+	db, _ := openTemp(t)
+	err := db.write(context.Background(), func(x *wtx) error {
+		if _, err := x.exec("INSERT INTO meta (key, value) VALUES ('p', 'q')"); err != nil {
+			return err
+		}
+		var m map[string]int
+		m["boom"]++ // nil map write panics
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("panicking write: %v", err)
+	}
+	if _, err := db.Meta(context.Background(), "p"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Fatalf("the panicking write was applied: %v", err)
+	}
+	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
+		t.Fatalf("writer dead after a panic: %v", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := Open(context.Background(), "", nil); err == nil {
+		t.Error("Open(\"\") succeeded")
+	}
+	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"), nil); err == nil {
+		t.Error("Open in a missing directory succeeded")
+	}
+	// Odd characters in the path.
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "a?b#c%20d.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}
+
+func nilLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestGroupSavepoints commits one group mixing good and failing writes: the
+// failing ones, which wrote before failing, leave nothing; the others commit.
+func TestGroupSavepoints(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	if err := db.Commit(ctx, sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	e, err := db.GetExecution(ctx, "d", "run-0000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(b swfd.Batch) *writeReq {
+		tags, err := encodeTags(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &writeReq{ctx: ctx, done: make(chan error, 1), fn: func(x *wtx) error {
+			return applyBatch(x, b, tags)
+		}}
+	}
+	conflicting := sampleBatch(2) // creates run 2, then fails on run 0's version
+	stale := e
+	stale.Version = 5
+	conflicting.Updates = append(conflicting.Updates, swfd.Update{Execution: stale})
+	dup := sampleBatch(3) // creates run 3, then run 0's workflowId again
+	dupRun := sampleBatch(0).Updates[0]
+	dupRun.Execution.RunID = "run-dup"
+	dup.Updates = append(dup.Updates, dupRun)
+	group := []*writeReq{mk(sampleBatch(1)), mk(conflicting), mk(sampleBatch(4)), mk(dup), mk(sampleBatch(5))}
+	db.commitGroup(group)
+	want := []error{nil, swfd.ErrConflict, nil, swfd.ErrAlreadyExists, nil}
+	for i, r := range group {
+		if err := <-r.done; !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
+			t.Errorf("write %d: %v, want %v", i, err, want[i])
+		}
+	}
+	for i, wantFound := range []bool{true, true, false, false, true, true} {
+		_, err := db.GetExecution(ctx, "d", fmt.Sprintf("run-%04d", i))
+		if found := err == nil; found != wantFound {
+			t.Errorf("run %d found=%v, want %v (%v)", i, found, wantFound, err)
+		}
+		evs, _ := db.History(ctx, swfd.HistoryQuery{RunID: fmt.Sprintf("run-%04d", i)})
+		if (len(evs) > 0) != wantFound {
+			t.Errorf("run %d has %d events", i, len(evs))
+		}
+	}
+	trs, err := db.PendingTransfers(ctx, 0)
+	if err != nil || len(trs) != 4 {
+		t.Errorf("%d transfers, want 4 (%v)", len(trs), err)
+	}
+	if g, n := db.groups.Load(), db.batches.Load(); n-g != 4 {
+		t.Errorf("%d writes in %d groups: the mixed group was not one transaction", n, g)
+	}
+}

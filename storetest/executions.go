@@ -1,0 +1,745 @@
+package storetest
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+func testExecutionCreateGet(t *testing.T, s swfd.Store) {
+	e := swfd.Execution{
+		Domain:           "dom",
+		WorkflowID:       "order-1",
+		RunID:            "run-1",
+		TypeName:         "process",
+		TypeVersion:      "v2",
+		StartTime:        at(1).Add(250 * time.Millisecond),
+		Open:             true,
+		Tags:             []string{"b", "a", "Mixed Case"},
+		ParentWorkflowID: "parent-wf",
+		ParentRunID:      "parent-run",
+		CancelRequested:  false,
+		Version:          1,
+		State:            []byte{0, 1, 2, 255},
+	}
+	create(t, s, e)
+	checkExec(t, getExec(t, s, "dom", "run-1"), e)
+
+	_, err := s.GetExecution(ctx(), "other", "run-1")
+	wantErr(t, err, swfd.ErrNotFound, "GetExecution in another domain")
+	_, err = s.GetExecution(ctx(), "dom", "run-2")
+	wantErr(t, err, swfd.ErrNotFound, "GetExecution of a missing run")
+	// An empty domain finds the run in any domain.
+	checkExec(t, getExec(t, s, "", "run-1"), e)
+	_, err = s.GetExecution(ctx(), "", "run-2")
+	wantErr(t, err, swfd.ErrNotFound, "GetExecution of a missing run in any domain")
+
+	// A run created with a version other than 1 keeps it.
+	e2 := execution("dom", "order-2", "run-2", at(2))
+	e2.Version = 7
+	create(t, s, e2)
+	checkExec(t, getExec(t, s, "dom", "run-2"), e2)
+}
+
+func testExecutionDuplicate(t *testing.T, s swfd.Store) {
+	first := create(t, s, execution("dom", "wf", "run-1", at(1)))
+	err := s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: execution("dom", "wf", "run-2", at(2)), Create: true}}})
+	wantErr(t, err, swfd.ErrAlreadyExists, "Create with an open run of the workflowId")
+	_, err = s.GetExecution(ctx(), "dom", "run-2")
+	wantErr(t, err, swfd.ErrNotFound, "GetExecution of the refused run")
+
+	// Another domain is another namespace.
+	create(t, s, execution("dom2", "wf", "run-3", at(2)))
+
+	// A closed run does not block a new one.
+	closeRun(t, s, first, "COMPLETED", at(3))
+	create(t, s, execution("dom", "wf", "run-2", at(4)))
+	open, err := s.OpenRun(ctx(), "dom", "wf")
+	noErr(t, err, "OpenRun")
+	if open.RunID != "run-2" {
+		t.Fatalf("OpenRun = %s, want run-2", open.RunID)
+	}
+
+	// A run id is unique whatever its state.
+	err = s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: execution("dom", "wf-other", "run-1", at(5)), Create: true}}})
+	wantErr(t, err, swfd.ErrAlreadyExists, "Create with the run id of a closed run")
+}
+
+func testExecutionUpdate(t *testing.T, s swfd.Store) {
+	e := execution("dom", "wf", "run-1", at(1))
+	e.Tags = []string{"t1"}
+	create(t, s, e)
+	e = next(e)
+	e.CancelRequested = true
+	e.State = bytes.Repeat([]byte("x"), 100_000)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: e}}})
+	checkExec(t, getExec(t, s, "dom", "run-1"), e)
+
+	// Two updates of one run in one batch apply in order.
+	e3 := next(e)
+	e4 := next(e3)
+	e4.State = []byte("four")
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: e3}, {Execution: e4}}})
+	checkExec(t, getExec(t, s, "dom", "run-1"), e4)
+
+	c := closeRun(t, s, e4, "TERMINATED", at(2).Add(time.Millisecond))
+	checkExec(t, getExec(t, s, "dom", "run-1"), c)
+	if _, err := s.OpenRun(ctx(), "dom", "wf"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Fatalf("OpenRun of a closed workflow: %v", err)
+	}
+
+	// Updating a run that does not exist fails and stores nothing.
+	ghost := next(execution("dom", "ghost", "run-ghost", at(1)))
+	err := s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: ghost, Events: events("run-ghost", 1, 1)}}})
+	if err == nil {
+		t.Fatal("Commit of an update of a missing run succeeded")
+	}
+	if !errors.Is(err, swfd.ErrNotFound) && !errors.Is(err, swfd.ErrConflict) {
+		t.Fatalf("Commit of an update of a missing run: %v, want ErrNotFound or ErrConflict", err)
+	}
+	if evs := history(t, s, swfd.HistoryQuery{RunID: "run-ghost"}); len(evs) != 0 {
+		t.Fatalf("events of the refused update were stored: %v", eventIDs(evs))
+	}
+}
+
+func testVersionConflict(t *testing.T, s swfd.Store) {
+	e := create(t, s, execution("dom", "wf", "run-1", at(1)))
+	ahead := next(next(e)) // version 3 while 1 is stored
+	wantErr(t, s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: ahead}}}), swfd.ErrConflict, "update skipping a version")
+	same := e // version 1 again
+	same.State = []byte("stale")
+	wantErr(t, s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: same}}}), swfd.ErrConflict, "update at the stored version")
+	checkExec(t, getExec(t, s, "dom", "run-1"), e)
+
+	e2 := next(e)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: e2}}})
+	stale := next(e) // another writer's version 2
+	stale.State = []byte("loser")
+	wantErr(t, s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: stale}}}), swfd.ErrConflict, "stale update")
+	checkExec(t, getExec(t, s, "dom", "run-1"), e2)
+}
+
+// testCommitAtomic checks that a failing batch leaves no trace.
+func testCommitAtomic(t *testing.T, s swfd.Store) {
+	a := create(t, s, execution("dom", "wf-a", "run-a", at(1)))
+	b := create(t, s, execution("dom", "wf-b", "run-b", at(1)))
+	commit(t, s, swfd.Batch{
+		Updates: []swfd.Update{{
+			Execution: next(a),
+			Events:    events("run-a", 1, 2),
+			AddTasks:  []swfd.Task{{Kind: swfd.DecisionTask, Domain: "dom", TaskList: "tl", RunID: "run-a", ScheduledEventID: 2, Scheduled: at(1)}},
+			AddTimers: []swfd.Timer{{RunID: "run-a", Key: "t1", Due: at(10)}},
+		}},
+		AddTransfers: []swfd.Transfer{{RunID: "run-b", Payload: []byte("p1")}},
+	})
+	a = next(a)
+	transfers, err := s.PendingTransfers(ctx(), 10)
+	noErr(t, err, "PendingTransfers")
+	if len(transfers) != 1 {
+		t.Fatalf("%d transfers, want 1", len(transfers))
+	}
+
+	snapshot := func() string {
+		t.Helper()
+		var buf bytes.Buffer
+		for _, run := range []string{"run-a", "run-b", "run-c", "run-d"} {
+			if e, err := s.GetExecution(ctx(), "dom", run); err == nil {
+				fmt.Fprintln(&buf, execView(e))
+			} else if !errors.Is(err, swfd.ErrNotFound) {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&buf, run, eventIDs(history(t, s, swfd.HistoryQuery{RunID: run})))
+		}
+		tasks, err := s.PendingTasks(ctx())
+		noErr(t, err, "PendingTasks")
+		for _, tk := range sortedTasks(tasks) {
+			fmt.Fprintf(&buf, "task %s/%d\n", tk.RunID, tk.ScheduledEventID)
+		}
+		timers, err := s.DueTimers(ctx(), at(1000), 100)
+		noErr(t, err, "DueTimers")
+		for _, tm := range sortedTimers(timers) {
+			fmt.Fprintf(&buf, "timer %s/%s %s\n", tm.RunID, tm.Key, ms(tm.Due))
+		}
+		trs, err := s.PendingTransfers(ctx(), 100)
+		noErr(t, err, "PendingTransfers")
+		for _, tr := range trs {
+			fmt.Fprintf(&buf, "transfer %d %s %q\n", tr.ID, tr.RunID, tr.Payload)
+		}
+		open, err := s.CountOpen(ctx(), "dom")
+		noErr(t, err, "CountOpen")
+		fmt.Fprintln(&buf, "open", open)
+		return buf.String()
+	}
+	before := snapshot()
+
+	big := func(e swfd.Execution, first int64) swfd.Update {
+		return swfd.Update{
+			Execution:    next(e),
+			Events:       events(e.RunID, first, first+2),
+			AddTasks:     []swfd.Task{{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "acts", RunID: e.RunID, ScheduledEventID: first, Scheduled: at(2)}},
+			DoneTasks:    []int64{2},
+			AddTimers:    []swfd.Timer{{RunID: e.RunID, Key: "t2", Due: at(3)}},
+			DeleteTimers: []string{"t1"},
+		}
+	}
+	bad := next(next(next(b))) // version 4: conflicts even after big(b)
+	cases := []struct {
+		name  string
+		batch swfd.Batch
+		want  error
+	}{
+		{"conflict in the last update", swfd.Batch{
+			Updates:       []swfd.Update{big(a, 3), big(b, 1), {Execution: bad}},
+			AddTransfers:  []swfd.Transfer{{RunID: "run-a", Payload: []byte("p2")}},
+			DoneTransfers: []int64{transfers[0].ID},
+		}, swfd.ErrConflict},
+		{"conflict in the first update", swfd.Batch{
+			Updates:      []swfd.Update{{Execution: bad}, big(a, 3)},
+			AddTransfers: []swfd.Transfer{{RunID: "run-a", Payload: []byte("p2")}},
+		}, swfd.ErrConflict},
+		{"create and conflict", swfd.Batch{
+			Updates: []swfd.Update{
+				{Execution: execution("dom", "wf-c", "run-c", at(5)), Create: true, Events: events("run-c", 1, 1)},
+				{Execution: bad},
+			},
+		}, swfd.ErrConflict},
+		{"create and duplicate create", swfd.Batch{
+			Updates: []swfd.Update{
+				{Execution: execution("dom", "wf-c", "run-c", at(5)), Create: true, Events: events("run-c", 1, 1)},
+				big(a, 3),
+				{Execution: execution("dom", "wf-b", "run-d", at(5)), Create: true, Events: events("run-d", 1, 1)},
+			},
+			AddTransfers: []swfd.Transfer{{RunID: "run-c", Payload: []byte("p3")}},
+		}, swfd.ErrAlreadyExists},
+		{"closing update and conflict", swfd.Batch{
+			Updates: []swfd.Update{
+				{Execution: closed(a, "COMPLETED", at(6)), Closed: true, Events: events("run-a", 3, 3)},
+				{Execution: bad},
+			},
+		}, swfd.ErrConflict},
+	}
+	for _, tc := range cases {
+		wantErr(t, s.Commit(ctx(), tc.batch), tc.want, tc.name)
+		if after := snapshot(); after != before {
+			t.Fatalf("%s: the failed batch changed the store:\nbefore:\n%s\nafter:\n%s", tc.name, before, after)
+		}
+	}
+
+	// The same batch minus its faulty update applies entirely.
+	commit(t, s, swfd.Batch{
+		Updates:       []swfd.Update{big(a, 3), big(b, 1)},
+		AddTransfers:  []swfd.Transfer{{RunID: "run-a", Payload: []byte("p2")}},
+		DoneTransfers: []int64{transfers[0].ID},
+	})
+	if got := getExec(t, s, "dom", "run-a"); got.Version != 3 {
+		t.Fatalf("run-a version %d, want 3", got.Version)
+	}
+	checkIDs(t, "run-a history", eventIDs(history(t, s, swfd.HistoryQuery{RunID: "run-a"})), []int64{1, 2, 3, 4, 5})
+	trs, err := s.PendingTransfers(ctx(), 10)
+	noErr(t, err, "PendingTransfers")
+	if len(trs) != 1 || string(trs[0].Payload) != "p2" {
+		t.Fatalf("transfers after the good batch: %+v", trs)
+	}
+}
+
+func testOpenAndLatestRun(t *testing.T, s swfd.Store) {
+	_, err := s.OpenRun(ctx(), "dom", "wf")
+	wantErr(t, err, swfd.ErrNotFound, "OpenRun of an unknown workflow")
+	_, err = s.LatestRun(ctx(), "dom", "wf")
+	wantErr(t, err, swfd.ErrNotFound, "LatestRun of an unknown workflow")
+
+	r1 := create(t, s, execution("dom", "wf", "run-1", at(1)))
+	got, err := s.LatestRun(ctx(), "dom", "wf")
+	noErr(t, err, "LatestRun")
+	checkExec(t, got, r1)
+	got, err = s.OpenRun(ctx(), "dom", "wf")
+	noErr(t, err, "OpenRun")
+	checkExec(t, got, r1)
+
+	r1 = closeRun(t, s, r1, "CONTINUED_AS_NEW", at(2))
+	_, err = s.OpenRun(ctx(), "dom", "wf")
+	wantErr(t, err, swfd.ErrNotFound, "OpenRun after close")
+	got, err = s.LatestRun(ctx(), "dom", "wf")
+	noErr(t, err, "LatestRun")
+	checkExec(t, got, r1)
+
+	r2 := create(t, s, execution("dom", "wf", "run-0", at(2))) // sorts before run-1 by id, started later
+	r2 = closeRun(t, s, r2, "COMPLETED", at(4))
+	r3 := create(t, s, execution("dom", "wf", "run-3", at(3)))
+	got, err = s.LatestRun(ctx(), "dom", "wf")
+	noErr(t, err, "LatestRun")
+	checkExec(t, got, r3)
+	r3 = closeRun(t, s, r3, "COMPLETED", at(5))
+	create(t, s, execution("dom2", "wf", "run-x", at(9))) // another domain
+	got, err = s.LatestRun(ctx(), "dom", "wf")
+	noErr(t, err, "LatestRun")
+	checkExec(t, got, r3) // the latest start, not the latest close
+	// A run inserted last but started earlier is not the latest.
+	closeRun(t, s, create(t, s, execution("dom", "wf", "run-4", at(2).Add(time.Millisecond))), "COMPLETED", at(6))
+	got, err = s.LatestRun(ctx(), "dom", "wf")
+	noErr(t, err, "LatestRun")
+	checkExec(t, got, r3)
+	_ = r2
+	_, err = s.LatestRun(ctx(), "dom3", "wf")
+	wantErr(t, err, swfd.ErrNotFound, "LatestRun in another domain")
+}
+
+func testHistory(t *testing.T, s swfd.Store) {
+	e := execution("dom", "wf", "run-1", at(1))
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: e, Create: true, Events: events("run-1", 1, 4)}}})
+	e = next(e)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: e, Events: events("run-1", 5, 10)}}})
+	other := execution("dom", "wf-2", "run-2", at(1))
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: other, Create: true, Events: events("run-2", 1, 3)}}})
+
+	h := func(q swfd.HistoryQuery) []int64 {
+		t.Helper()
+		q.RunID = "run-1"
+		return eventIDs(history(t, s, q))
+	}
+	checkIDs(t, "all", h(swfd.HistoryQuery{}), []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	checkIDs(t, "limit", h(swfd.HistoryQuery{Limit: 3}), []int64{1, 2, 3})
+	checkIDs(t, "after 3 limit 4", h(swfd.HistoryQuery{AfterID: 3, Limit: 4}), []int64{4, 5, 6, 7})
+	checkIDs(t, "after 8", h(swfd.HistoryQuery{AfterID: 8}), []int64{9, 10})
+	checkIDs(t, "after 10", h(swfd.HistoryQuery{AfterID: 10}), nil)
+	checkIDs(t, "reverse", h(swfd.HistoryQuery{Reverse: true}), []int64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1})
+	checkIDs(t, "reverse limit 3", h(swfd.HistoryQuery{Reverse: true, Limit: 3}), []int64{10, 9, 8})
+	checkIDs(t, "reverse before 5", h(swfd.HistoryQuery{Reverse: true, AfterID: 5}), []int64{4, 3, 2, 1})
+	checkIDs(t, "reverse before 8 limit 2", h(swfd.HistoryQuery{Reverse: true, AfterID: 8, Limit: 2}), []int64{7, 6})
+	checkIDs(t, "reverse before 1", h(swfd.HistoryQuery{Reverse: true, AfterID: 1}), nil)
+	checkIDs(t, "other run", eventIDs(history(t, s, swfd.HistoryQuery{RunID: "run-2"})), []int64{1, 2, 3})
+	checkIDs(t, "unknown run", eventIDs(history(t, s, swfd.HistoryQuery{RunID: "run-3"})), nil)
+
+	// Paging visits every event once, both ways.
+	for _, rev := range []bool{false, true} {
+		var got []int64
+		var after int64
+		for range 20 {
+			page := h(swfd.HistoryQuery{AfterID: after, Reverse: rev, Limit: 3})
+			if len(page) == 0 {
+				break
+			}
+			got = append(got, page...)
+			after = page[len(page)-1]
+		}
+		want := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+		if rev {
+			slices.Reverse(want)
+		}
+		checkIDs(t, fmt.Sprintf("paged reverse=%v", rev), got, want)
+	}
+}
+
+func sortedTasks(ts []swfd.Task) []swfd.Task {
+	ts = slices.Clone(ts)
+	slices.SortFunc(ts, func(a, b swfd.Task) int {
+		return cmp.Or(cmp.Compare(a.RunID, b.RunID), cmp.Compare(a.ScheduledEventID, b.ScheduledEventID))
+	})
+	return ts
+}
+
+func taskView(tk swfd.Task) string {
+	return fmt.Sprintf("%s/%d %s %s/%s p%d %s", tk.RunID, tk.ScheduledEventID, tk.Kind, tk.Domain, tk.TaskList, tk.Priority, ms(tk.Scheduled))
+}
+
+func pendingTasks(t *testing.T, s swfd.Store) []string {
+	t.Helper()
+	ts, err := s.PendingTasks(ctx())
+	noErr(t, err, "PendingTasks")
+	var out []string
+	for _, tk := range sortedTasks(ts) {
+		out = append(out, taskView(tk))
+	}
+	return out
+}
+
+func testTasks(t *testing.T, s swfd.Store) {
+	checkIDs(t, "no tasks", pendingTasks(t, s), nil)
+	a := execution("dom", "wf-a", "run-a", at(1))
+	b := execution("dom", "wf-b", "run-b", at(1))
+	ta := []swfd.Task{
+		{Kind: swfd.DecisionTask, Domain: "dom", TaskList: "deciders", Priority: 0, RunID: "run-a", ScheduledEventID: 2, Scheduled: at(1)},
+		{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "acts", Priority: -5, RunID: "run-a", ScheduledEventID: 5, Scheduled: at(2).Add(3 * time.Millisecond)},
+		{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "acts", Priority: 7, RunID: "run-a", ScheduledEventID: 6, Scheduled: at(2)},
+	}
+	tb := []swfd.Task{
+		{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "other", Priority: 1, RunID: "run-b", ScheduledEventID: 5, Scheduled: at(3)},
+	}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{
+		{Execution: a, Create: true, AddTasks: ta},
+		{Execution: b, Create: true, AddTasks: tb},
+	}})
+	var want []string
+	for _, tk := range sortedTasks(append(slices.Clone(ta), tb...)) {
+		want = append(want, taskView(tk))
+	}
+	checkIDs(t, "added", pendingTasks(t, s), want)
+
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(a), DoneTasks: []int64{5, 99}}}})
+	a = next(a)
+	checkIDs(t, "after DoneTasks", pendingTasks(t, s), []string{taskView(ta[0]), taskView(ta[2]), taskView(tb[0])})
+
+	// Closed removes every task of the run, and only of that run.
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "COMPLETED", at(4)), Closed: true}}})
+	checkIDs(t, "after Closed", pendingTasks(t, s), []string{taskView(tb[0])})
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(b), DoneTasks: []int64{5}}}})
+	checkIDs(t, "all done", pendingTasks(t, s), nil)
+}
+
+func sortedTimers(ts []swfd.Timer) []swfd.Timer {
+	ts = slices.Clone(ts)
+	slices.SortFunc(ts, func(a, b swfd.Timer) int {
+		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.RunID, b.RunID), cmp.Compare(a.Key, b.Key))
+	})
+	return ts
+}
+
+func timerView(tm swfd.Timer) string { return fmt.Sprintf("%s/%s@%s", tm.RunID, tm.Key, ms(tm.Due)) }
+
+// dueTimers checks DueTimers' order and bound and returns its timers in a
+// canonical order (timers due at the same instant may come in any order).
+func dueTimers(t *testing.T, s swfd.Store, now time.Time, limit int) []string {
+	t.Helper()
+	ts, err := s.DueTimers(ctx(), now, limit)
+	noErr(t, err, "DueTimers")
+	if len(ts) > limit {
+		t.Fatalf("DueTimers(limit %d) returned %d", limit, len(ts))
+	}
+	var out []string
+	for i, tm := range ts {
+		if tm.Due.After(now) {
+			t.Fatalf("DueTimers(%s) returned %s", ms(now), timerView(tm))
+		}
+		if i > 0 && tm.Due.Before(ts[i-1].Due) {
+			t.Fatalf("DueTimers not earliest first: %s after %s", timerView(tm), timerView(ts[i-1]))
+		}
+	}
+	for _, tm := range sortedTimers(ts) {
+		out = append(out, timerView(tm))
+	}
+	return out
+}
+
+func testTimers(t *testing.T, s swfd.Store) {
+	_, err := s.NextTimer(ctx())
+	wantErr(t, err, swfd.ErrNotFound, "NextTimer of an empty store")
+	a := execution("dom", "wf-a", "run-a", at(0))
+	b := execution("dom", "wf-b", "run-b", at(0))
+	ta := []swfd.Timer{{RunID: "run-a", Key: "x", Due: at(5)}, {RunID: "run-a", Key: "y", Due: at(1).Add(1 * time.Millisecond)}}
+	tb := []swfd.Timer{{RunID: "run-b", Key: "x", Due: at(3)}, {RunID: "run-b", Key: "z", Due: at(3)}}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{
+		{Execution: a, Create: true, AddTimers: ta},
+		{Execution: b, Create: true, AddTimers: tb},
+	}})
+
+	checkIDs(t, "none due", dueTimers(t, s, at(1), 10), nil)
+	checkIDs(t, "one due", dueTimers(t, s, at(1).Add(time.Millisecond), 10), []string{timerView(ta[1])})
+	checkIDs(t, "due at the bound", dueTimers(t, s, at(3), 10), []string{timerView(ta[1]), timerView(tb[0]), timerView(tb[1])})
+	checkIDs(t, "limit 1", dueTimers(t, s, at(10), 1), []string{timerView(ta[1])})
+	if got := dueTimers(t, s, at(10), 2); len(got) != 2 || got[0] != timerView(ta[1]) {
+		t.Fatalf("DueTimers limit 2: %v", got)
+	}
+	checkIDs(t, "all", dueTimers(t, s, at(10), 10), []string{timerView(ta[1]), timerView(tb[0]), timerView(tb[1]), timerView(ta[0])})
+	next1, err := s.NextTimer(ctx())
+	noErr(t, err, "NextTimer")
+	checkIDs(t, "next", []string{timerView(next1)}, []string{timerView(ta[1])})
+
+	// Adding an existing key replaces the timer; deleting removes one.
+	moved := swfd.Timer{RunID: "run-a", Key: "y", Due: at(20)}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(a), AddTimers: []swfd.Timer{moved}, DeleteTimers: []string{"nope"}}}})
+	a = next(a)
+	checkIDs(t, "after replace", dueTimers(t, s, at(30), 10), []string{timerView(tb[0]), timerView(tb[1]), timerView(ta[0]), timerView(moved)})
+	next1, err = s.NextTimer(ctx())
+	noErr(t, err, "NextTimer")
+	if !next1.Due.Equal(at(3)) || next1.RunID != "run-b" {
+		t.Fatalf("NextTimer = %s, want a run-b timer at %s", timerView(next1), ms(at(3)))
+	}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(b), DeleteTimers: []string{"x"}}}})
+	b = next(b)
+	next1, err = s.NextTimer(ctx())
+	noErr(t, err, "NextTimer")
+	checkIDs(t, "next after delete", []string{timerView(next1)}, []string{timerView(tb[1])})
+
+	// A timer deleted and re-added in one update is there.
+	again := swfd.Timer{RunID: "run-b", Key: "z", Due: at(4)}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(b), DeleteTimers: []string{"z"}, AddTimers: []swfd.Timer{again}}}})
+	b = next(b)
+	checkIDs(t, "re-added", dueTimers(t, s, at(30), 10), []string{timerView(again), timerView(ta[0]), timerView(moved)})
+
+	// Closed removes every timer of the run.
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "FAILED", at(6)), Closed: true}}})
+	checkIDs(t, "after Closed", dueTimers(t, s, at(30), 10), []string{timerView(again)})
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(b, "FAILED", at(6)), Closed: true}}})
+	_, err = s.NextTimer(ctx())
+	wantErr(t, err, swfd.ErrNotFound, "NextTimer after every run closed")
+}
+
+func testTransfers(t *testing.T, s swfd.Store) {
+	trs, err := s.PendingTransfers(ctx(), 10)
+	noErr(t, err, "PendingTransfers")
+	if len(trs) != 0 {
+		t.Fatalf("transfers in an empty store: %+v", trs)
+	}
+	a := execution("dom", "wf-a", "run-a", at(0))
+	commit(t, s, swfd.Batch{
+		Updates:      []swfd.Update{{Execution: a, Create: true}},
+		AddTransfers: []swfd.Transfer{{RunID: "run-x", Payload: []byte("one")}, {RunID: "run-y", Payload: []byte("two")}},
+	})
+	commit(t, s, swfd.Batch{AddTransfers: []swfd.Transfer{{RunID: "run-x", Payload: []byte("three")}}})
+	commit(t, s, swfd.Batch{AddTransfers: []swfd.Transfer{{RunID: "run-z", Payload: []byte{0, 255}}}})
+
+	pending := func(limit int) []swfd.Transfer {
+		t.Helper()
+		trs, err := s.PendingTransfers(ctx(), limit)
+		noErr(t, err, "PendingTransfers")
+		if len(trs) > limit {
+			t.Fatalf("PendingTransfers(%d) returned %d", limit, len(trs))
+		}
+		return trs
+	}
+	view := func(trs []swfd.Transfer) []string {
+		var out []string
+		for _, tr := range trs {
+			out = append(out, tr.RunID+":"+string(tr.Payload))
+		}
+		return out
+	}
+	all := pending(10)
+	checkIDs(t, "pending", view(all), []string{"run-x:one", "run-y:two", "run-x:three", "run-z:\x00\xff"})
+	seen := map[int64]bool{}
+	for i, tr := range all {
+		if tr.ID == 0 || seen[tr.ID] {
+			t.Fatalf("transfer ids not assigned or not unique: %+v", all)
+		}
+		seen[tr.ID] = true
+		if i > 0 && tr.ID <= all[i-1].ID {
+			t.Fatalf("transfer ids not increasing in commit order: %+v", all)
+		}
+	}
+	checkIDs(t, "limit 2", view(pending(2)), []string{"run-x:one", "run-y:two"})
+
+	// Done with the update that delivers them.
+	commit(t, s, swfd.Batch{
+		Updates:       []swfd.Update{{Execution: next(a), Events: events("run-a", 1, 1)}},
+		DoneTransfers: []int64{all[0].ID, all[2].ID},
+	})
+	checkIDs(t, "after done", view(pending(10)), []string{"run-y:two", "run-z:\x00\xff"})
+	commit(t, s, swfd.Batch{DoneTransfers: []int64{all[1].ID}, AddTransfers: []swfd.Transfer{{RunID: "run-a", Payload: []byte("five")}}})
+	rest := pending(10)
+	checkIDs(t, "after done and add", view(rest), []string{"run-z:\x00\xff", "run-a:five"})
+	if rest[1].ID <= all[3].ID {
+		t.Fatalf("a new transfer's id %d is not after the older %d", rest[1].ID, all[3].ID)
+	}
+}
+
+func testConcurrentCreate(t *testing.T, s swfd.Store) {
+	const n = 24
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			e := execution("dom", "same", fmt.Sprintf("run-%02d", i), at(1))
+			errs[i] = s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: e, Create: true, Events: events(e.RunID, 1, 2)}}})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if winner >= 0 {
+				t.Fatalf("runs %d and %d both created", winner, i)
+			}
+			winner = i
+		case !errors.Is(err, swfd.ErrAlreadyExists):
+			t.Fatalf("run %d: %v, want ErrAlreadyExists", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no create succeeded")
+	}
+	open, err := s.OpenRun(ctx(), "dom", "same")
+	noErr(t, err, "OpenRun")
+	if want := fmt.Sprintf("run-%02d", winner); open.RunID != want {
+		t.Fatalf("OpenRun = %s, want %s", open.RunID, want)
+	}
+	n2, err := s.CountOpen(ctx(), "dom")
+	noErr(t, err, "CountOpen")
+	if n2 != 1 {
+		t.Fatalf("CountOpen = %d", n2)
+	}
+	for i := range n {
+		evs := history(t, s, swfd.HistoryQuery{RunID: fmt.Sprintf("run-%02d", i)})
+		if (i == winner) != (len(evs) == 2) {
+			t.Fatalf("run %d has %d events", i, len(evs))
+		}
+	}
+}
+
+// testConcurrentUpdate races writers of one run. Each writer's batch first
+// updates a run of its own, then the shared run: the losers' batches must
+// leave no trace, even when a driver commits them together with the winner's.
+func testConcurrentUpdate(t *testing.T, s swfd.Store) {
+	const n = 16
+	shared := create(t, s, execution("dom", "wf", "run-shared", at(1)))
+	own := make([]swfd.Execution, n)
+	for i := range n {
+		own[i] = create(t, s, execution("dom", fmt.Sprintf("wf-%02d", i), fmt.Sprintf("run-%02d", i), at(1)))
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			u := next(shared)
+			u.State = []byte(fmt.Sprintf("writer-%d", i))
+			mine := next(own[i])
+			errs[i] = s.Commit(ctx(), swfd.Batch{
+				Updates: []swfd.Update{
+					{Execution: mine, Events: events(mine.RunID, 1, 2),
+						AddTimers: []swfd.Timer{{RunID: mine.RunID, Key: "k", Due: at(5)}},
+						AddTasks:  []swfd.Task{{Kind: swfd.DecisionTask, Domain: "dom", TaskList: "tl", RunID: mine.RunID, ScheduledEventID: 2, Scheduled: at(1)}}},
+					{Execution: u, Events: events("run-shared", 1, 1)},
+				},
+				AddTransfers: []swfd.Transfer{{RunID: "run-shared", Payload: u.State}},
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if winner >= 0 {
+				t.Fatalf("writers %d and %d both committed", winner, i)
+			}
+			winner = i
+		case !errors.Is(err, swfd.ErrConflict):
+			t.Fatalf("writer %d: %v, want ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no writer committed")
+	}
+	got := getExec(t, s, "dom", "run-shared")
+	if want := fmt.Sprintf("writer-%d", winner); string(got.State) != want || got.Version != 2 {
+		t.Fatalf("state %q version %d, want %q version 2", got.State, got.Version, want)
+	}
+	checkIDs(t, "shared history", eventIDs(history(t, s, swfd.HistoryQuery{RunID: "run-shared"})), []int64{1})
+	for i := range n {
+		e := getExec(t, s, "dom", own[i].RunID)
+		evs := history(t, s, swfd.HistoryQuery{RunID: own[i].RunID})
+		if i == winner {
+			if e.Version != 2 || len(evs) != 2 {
+				t.Fatalf("winner %d: version %d, %d events", i, e.Version, len(evs))
+			}
+			continue
+		}
+		if e.Version != 1 || len(evs) != 0 {
+			t.Fatalf("loser %d's batch was partly applied: version %d, %d events", i, e.Version, len(evs))
+		}
+	}
+	tasks, err := s.PendingTasks(ctx())
+	noErr(t, err, "PendingTasks")
+	timers, err := s.DueTimers(ctx(), at(100), 100)
+	noErr(t, err, "DueTimers")
+	trs, err := s.PendingTransfers(ctx(), 100)
+	noErr(t, err, "PendingTransfers")
+	if len(tasks) != 1 || len(timers) != 1 || len(trs) != 1 || string(trs[0].Payload) != string(got.State) {
+		t.Fatalf("after the race: %d tasks, %d timers, transfers %+v; want only the winner's", len(tasks), len(timers), trs)
+	}
+}
+
+// testConcurrentRounds has writers race for one run over many rounds, each
+// batch also updating a run of the writer's own: no update may be lost, and
+// no loser's batch may leave a trace, whichever batches a driver commits
+// together.
+func testConcurrentRounds(t *testing.T, s swfd.Store) {
+	const writers, rounds = 8, 12
+	create(t, s, execution("dom", "wf", "run-shared", at(1)))
+	own := make([]swfd.Execution, writers)
+	for i := range writers {
+		own[i] = create(t, s, execution("dom", fmt.Sprintf("wf-%02d", i), fmt.Sprintf("run-%02d", i), at(1)))
+	}
+	wins := make([]int, writers)
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := own[i]
+			for r := range rounds {
+				cur, err := s.GetExecution(ctx(), "dom", "run-shared")
+				if err != nil {
+					errs <- err
+					return
+				}
+				u := next(cur)
+				u.State = []byte(fmt.Sprintf("writer-%d-%d", i, r))
+				m := next(mine)
+				err = s.Commit(ctx(), swfd.Batch{
+					Updates: []swfd.Update{
+						{Execution: m, Events: events(m.RunID, 2*mine.Version-1, 2*mine.Version),
+							AddTimers: []swfd.Timer{{RunID: m.RunID, Key: fmt.Sprint(mine.Version), Due: at(5)}}},
+						{Execution: u, Events: events("run-shared", cur.Version, cur.Version)},
+					},
+					AddTransfers: []swfd.Transfer{{RunID: "run-shared", Payload: u.State}},
+				})
+				switch {
+				case err == nil:
+					mine = m
+					wins[i]++
+				case !errors.Is(err, swfd.ErrConflict):
+					errs <- fmt.Errorf("writer %d round %d: %w", i, r, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	total := 0
+	for i, w := range wins {
+		total += w
+		e := getExec(t, s, "dom", own[i].RunID)
+		n := len(history(t, s, swfd.HistoryQuery{RunID: own[i].RunID}))
+		if e.Version != int64(1+w) || n != 2*w {
+			t.Fatalf("writer %d won %d times: its run is at version %d with %d events", i, w, e.Version, n)
+		}
+	}
+	shared := getExec(t, s, "dom", "run-shared")
+	if shared.Version != int64(1+total) {
+		t.Fatalf("shared run at version %d after %d winning commits", shared.Version, total)
+	}
+	if n := len(history(t, s, swfd.HistoryQuery{RunID: "run-shared"})); n != total {
+		t.Fatalf("shared run has %d events after %d winning commits", n, total)
+	}
+	timers, err := s.DueTimers(ctx(), at(100), 10_000)
+	noErr(t, err, "DueTimers")
+	trs, err := s.PendingTransfers(ctx(), 10_000)
+	noErr(t, err, "PendingTransfers")
+	if len(timers) != total || len(trs) != total {
+		t.Fatalf("%d timers and %d transfers after %d winning commits", len(timers), len(trs), total)
+	}
+	t.Logf("%d of %d commits won", total, writers*rounds)
+}

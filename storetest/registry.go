@@ -1,0 +1,383 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+func domain(name, status string) swfd.Domain {
+	return swfd.Domain{
+		Name:          name,
+		Description:   "the " + name + " domain",
+		Status:        status,
+		RetentionDays: "30",
+		Created:       at(0),
+	}
+}
+
+func createDomain(t *testing.T, s swfd.Store, d swfd.Domain) {
+	t.Helper()
+	noErr(t, s.CreateDomain(ctx(), d, 100), "CreateDomain "+d.Name)
+}
+
+func getDomain(t *testing.T, s swfd.Store, name string) swfd.Domain {
+	t.Helper()
+	d, err := s.GetDomain(ctx(), name)
+	noErr(t, err, "GetDomain "+name)
+	return d
+}
+
+func testDomainCreateGet(t *testing.T, s swfd.Store) {
+	d := swfd.Domain{
+		Name:          "orders",
+		Description:   "order processing",
+		Status:        swfd.StatusRegistered,
+		RetentionDays: "NONE",
+		Tags:          []swfd.Tag{{Key: "team", Value: "b"}, {Key: "env", Value: "prod"}, {Key: "a", Value: ""}},
+		Created:       at(1).Add(123 * time.Millisecond),
+	}
+	noErr(t, s.CreateDomain(ctx(), d, 10), "CreateDomain")
+	if got, want := domainView(getDomain(t, s, "orders")), domainView(d); got != want {
+		t.Fatalf("GetDomain:\n got %s\nwant %s", got, want)
+	}
+	_, err := s.GetDomain(ctx(), "Orders")
+	wantErr(t, err, swfd.ErrNotFound, "GetDomain of another name")
+	_, err = s.GetDomain(ctx(), "missing")
+	wantErr(t, err, swfd.ErrNotFound, "GetDomain missing")
+
+	plain := domain("plain", swfd.StatusRegistered)
+	createDomain(t, s, plain)
+	if got := getDomain(t, s, "plain"); len(got.Tags) != 0 {
+		t.Fatalf("domain without tags has tags %v", got.Tags)
+	}
+}
+
+func testDomainDuplicate(t *testing.T, s swfd.Store) {
+	createDomain(t, s, domain("dup", swfd.StatusRegistered))
+	other := domain("dup", swfd.StatusRegistered)
+	other.Description = "another"
+	wantErr(t, s.CreateDomain(ctx(), other, 100), swfd.ErrAlreadyExists, "CreateDomain of a registered name")
+	noErr(t, s.SetDomainStatus(ctx(), "dup", swfd.StatusDeprecated, at(5)), "SetDomainStatus")
+	wantErr(t, s.CreateDomain(ctx(), other, 100), swfd.ErrAlreadyExists, "CreateDomain of a deprecated name")
+	if got := getDomain(t, s, "dup"); got.Description != "the dup domain" {
+		t.Fatalf("duplicate CreateDomain changed the domain: %s", domainView(got))
+	}
+}
+
+func testDomainLimit(t *testing.T, s swfd.Store) {
+	noErr(t, s.CreateDomain(ctx(), domain("d1", swfd.StatusRegistered), 3), "CreateDomain d1")
+	noErr(t, s.CreateDomain(ctx(), domain("d2", swfd.StatusRegistered), 3), "CreateDomain d2")
+	noErr(t, s.SetDomainStatus(ctx(), "d2", swfd.StatusDeprecated, at(1)), "SetDomainStatus")
+	noErr(t, s.CreateDomain(ctx(), domain("d3", swfd.StatusRegistered), 3), "CreateDomain d3")
+	// Deprecated domains count.
+	wantErr(t, s.CreateDomain(ctx(), domain("d4", swfd.StatusRegistered), 3), swfd.ErrLimitExceeded, "CreateDomain over the limit")
+	_, err := s.GetDomain(ctx(), "d4")
+	wantErr(t, err, swfd.ErrNotFound, "GetDomain of the refused domain")
+	noErr(t, s.CreateDomain(ctx(), domain("d4", swfd.StatusRegistered), 4), "CreateDomain with a higher limit")
+}
+
+func testDomainStatus(t *testing.T, s swfd.Store) {
+	createDomain(t, s, domain("alpha", swfd.StatusRegistered))
+	createDomain(t, s, domain("beta", swfd.StatusRegistered))
+	mk := func(kind swfd.TypeKind, dom, name string) swfd.TypeRecord {
+		return swfd.TypeRecord{Kind: kind, Domain: dom, Name: name, Version: "1", Status: swfd.StatusRegistered, Created: at(0)}
+	}
+	types := []swfd.TypeRecord{
+		mk(swfd.ActivityKind, "alpha", "act"),
+		mk(swfd.WorkflowKind, "alpha", "wf"),
+		mk(swfd.ActivityKind, "alpha", "old"),
+		mk(swfd.ActivityKind, "beta", "act"),
+		mk(swfd.WorkflowKind, "beta", "wf"),
+	}
+	for _, tr := range types {
+		noErr(t, s.CreateType(ctx(), tr, 100), "CreateType")
+	}
+	noErr(t, s.SetTypeStatus(ctx(), swfd.ActivityKind, "alpha", "old", "1", swfd.StatusDeprecated, at(3)), "SetTypeStatus")
+
+	when := at(10).Add(7 * time.Millisecond)
+	noErr(t, s.SetDomainStatus(ctx(), "alpha", swfd.StatusDeprecated, when), "SetDomainStatus")
+	if got := getDomain(t, s, "alpha"); got.Status != swfd.StatusDeprecated {
+		t.Fatalf("alpha status %q", got.Status)
+	}
+	if got := getDomain(t, s, "beta"); got.Status != swfd.StatusRegistered {
+		t.Fatalf("beta status %q", got.Status)
+	}
+	check := func(kind swfd.TypeKind, dom, name, status string, deprecated time.Time) {
+		t.Helper()
+		got, err := s.GetType(ctx(), kind, dom, name, "1")
+		noErr(t, err, "GetType")
+		if got.Status != status || !got.Deprecated.Equal(deprecated) {
+			t.Fatalf("%s %s/%s: status %q deprecated %s, want %q %s", kind, dom, name, got.Status, ms(got.Deprecated), status, ms(deprecated))
+		}
+	}
+	check(swfd.ActivityKind, "alpha", "act", swfd.StatusDeprecated, when)
+	check(swfd.WorkflowKind, "alpha", "wf", swfd.StatusDeprecated, when)
+	check(swfd.ActivityKind, "alpha", "old", swfd.StatusDeprecated, at(3)) // already deprecated: keeps its date
+	check(swfd.ActivityKind, "beta", "act", swfd.StatusRegistered, time.Time{})
+	check(swfd.WorkflowKind, "beta", "wf", swfd.StatusRegistered, time.Time{})
+
+	noErr(t, s.SetDomainStatus(ctx(), "alpha", swfd.StatusRegistered, at(11)), "SetDomainStatus back to registered")
+	if got := getDomain(t, s, "alpha"); got.Status != swfd.StatusRegistered {
+		t.Fatalf("alpha status %q after undeprecation", got.Status)
+	}
+	wantErr(t, s.SetDomainStatus(ctx(), "missing", swfd.StatusDeprecated, at(1)), swfd.ErrNotFound, "SetDomainStatus missing")
+}
+
+func testDomainTags(t *testing.T, s swfd.Store) {
+	d := domain("tagged", swfd.StatusRegistered)
+	d.Tags = []swfd.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}
+	createDomain(t, s, d)
+	d.Tags = []swfd.Tag{{Key: "z", Value: "26"}, {Key: "b", Value: "3"}, {Key: "c", Value: ""}}
+	noErr(t, s.SetDomainTags(ctx(), "tagged", d.Tags), "SetDomainTags")
+	if got, want := domainView(getDomain(t, s, "tagged")), domainView(d); got != want {
+		t.Fatalf("after SetDomainTags:\n got %s\nwant %s", got, want)
+	}
+	noErr(t, s.SetDomainTags(ctx(), "tagged", nil), "SetDomainTags nil")
+	if got := getDomain(t, s, "tagged"); len(got.Tags) != 0 {
+		t.Fatalf("tags after clearing: %v", got.Tags)
+	}
+	wantErr(t, s.SetDomainTags(ctx(), "missing", d.Tags), swfd.ErrNotFound, "SetDomainTags missing")
+}
+
+func domainNames(ds []swfd.Domain) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Name
+	}
+	return out
+}
+
+func testListDomains(t *testing.T, s swfd.Store) {
+	// Created out of order; deprecated: d02, d05.
+	for _, n := range []string{"d04", "d01", "d06", "d02", "d07", "d03", "d05"} {
+		createDomain(t, s, domain(n, swfd.StatusRegistered))
+	}
+	noErr(t, s.SetDomainStatus(ctx(), "d02", swfd.StatusDeprecated, at(1)), "SetDomainStatus")
+	noErr(t, s.SetDomainStatus(ctx(), "d05", swfd.StatusDeprecated, at(1)), "SetDomainStatus")
+	list := func(q swfd.ListQuery) []string {
+		t.Helper()
+		ds, err := s.ListDomains(ctx(), q)
+		noErr(t, err, "ListDomains")
+		for _, d := range ds {
+			if d.Status != q.Status {
+				t.Fatalf("ListDomains %+v returned %s", q, domainView(d))
+			}
+		}
+		return domainNames(ds)
+	}
+	reg := swfd.StatusRegistered
+	checkIDs(t, "registered", list(swfd.ListQuery{Status: reg}), []string{"d01", "d03", "d04", "d06", "d07"})
+	checkIDs(t, "deprecated", list(swfd.ListQuery{Status: swfd.StatusDeprecated}), []string{"d02", "d05"})
+	checkIDs(t, "reverse", list(swfd.ListQuery{Status: reg, Reverse: true}), []string{"d07", "d06", "d04", "d03", "d01"})
+	checkIDs(t, "limit", list(swfd.ListQuery{Status: reg, Limit: 2}), []string{"d01", "d03"})
+	checkIDs(t, "after", list(swfd.ListQuery{Status: reg, After: "d03", Limit: 2}), []string{"d04", "d06"})
+	checkIDs(t, "after a missing name", list(swfd.ListQuery{Status: reg, After: "d05", Limit: 10}), []string{"d06", "d07"})
+	checkIDs(t, "after the last", list(swfd.ListQuery{Status: reg, After: "d07"}), nil)
+	checkIDs(t, "reverse after", list(swfd.ListQuery{Status: reg, Reverse: true, After: "d06", Limit: 2}), []string{"d04", "d03"})
+
+	// Paging visits every domain once.
+	for _, rev := range []bool{false, true} {
+		var all []string
+		after := ""
+		for range 10 {
+			page := list(swfd.ListQuery{Status: reg, Reverse: rev, After: after, Limit: 2})
+			if len(page) == 0 {
+				break
+			}
+			all = append(all, page...)
+			after = page[len(page)-1]
+		}
+		want := []string{"d01", "d03", "d04", "d06", "d07"}
+		if rev {
+			slices.Reverse(want)
+		}
+		checkIDs(t, "paged", all, want)
+	}
+}
+
+func typeRecord(kind swfd.TypeKind, dom, name, version string) swfd.TypeRecord {
+	return swfd.TypeRecord{
+		Kind:        kind,
+		Domain:      dom,
+		Name:        name,
+		Version:     version,
+		Status:      swfd.StatusRegistered,
+		Description: name + " v" + version,
+		Created:     at(2),
+		Config:      []byte(`{"defaultTaskList":{"name":"` + name + `"}}`),
+	}
+}
+
+func testTypeCreateGet(t *testing.T, s swfd.Store) {
+	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1.0")
+	a.Created = at(2).Add(45 * time.Millisecond)
+	w := typeRecord(swfd.WorkflowKind, "dom", "order", "2")
+	w.Config = nil
+	noErr(t, s.CreateType(ctx(), a, 10), "CreateType activity")
+	noErr(t, s.CreateType(ctx(), w, 10), "CreateType workflow")
+	got, err := s.GetType(ctx(), swfd.ActivityKind, "dom", "charge", "1.0")
+	noErr(t, err, "GetType")
+	if g, want := typeView(got), typeView(a); g != want {
+		t.Fatalf("GetType:\n got %s\nwant %s", g, want)
+	}
+	got, err = s.GetType(ctx(), swfd.WorkflowKind, "dom", "order", "2")
+	noErr(t, err, "GetType")
+	if g, want := typeView(got), typeView(w); g != want {
+		t.Fatalf("GetType:\n got %s\nwant %s", g, want)
+	}
+	for _, k := range []struct {
+		kind               swfd.TypeKind
+		dom, name, version string
+	}{
+		{swfd.WorkflowKind, "dom", "charge", "1.0"}, // other kind
+		{swfd.ActivityKind, "other", "charge", "1.0"},
+		{swfd.ActivityKind, "dom", "charge", "1"},
+		{swfd.ActivityKind, "dom", "Charge", "1.0"},
+	} {
+		_, err := s.GetType(ctx(), k.kind, k.dom, k.name, k.version)
+		wantErr(t, err, swfd.ErrNotFound, "GetType "+k.name)
+	}
+}
+
+func testTypeDuplicate(t *testing.T, s swfd.Store) {
+	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1")
+	noErr(t, s.CreateType(ctx(), a, 10), "CreateType")
+	wantErr(t, s.CreateType(ctx(), a, 10), swfd.ErrAlreadyExists, "CreateType registered duplicate")
+	noErr(t, s.SetTypeStatus(ctx(), a.Kind, a.Domain, a.Name, a.Version, swfd.StatusDeprecated, at(3)), "SetTypeStatus")
+	b := a
+	b.Description = "changed"
+	wantErr(t, s.CreateType(ctx(), b, 10), swfd.ErrAlreadyExists, "CreateType deprecated duplicate")
+	got, err := s.GetType(ctx(), a.Kind, a.Domain, a.Name, a.Version)
+	noErr(t, err, "GetType")
+	if got.Description != a.Description {
+		t.Fatalf("duplicate CreateType changed the type: %s", typeView(got))
+	}
+	// The same name and version in another kind or domain, or another version, is a different type.
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.WorkflowKind, "dom", "charge", "1"), 10), "CreateType other kind")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom2", "charge", "1"), 10), "CreateType other domain")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "charge", "2"), 10), "CreateType other version")
+}
+
+func testTypeLimit(t *testing.T, s swfd.Store) {
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "a", "1"), 2), "CreateType")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "b", "1"), 2), "CreateType")
+	noErr(t, s.SetTypeStatus(ctx(), swfd.ActivityKind, "dom", "b", "1", swfd.StatusDeprecated, at(1)), "SetTypeStatus")
+	wantErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "c", "1"), 2), swfd.ErrLimitExceeded, "CreateType over the limit")
+	_, err := s.GetType(ctx(), swfd.ActivityKind, "dom", "c", "1")
+	wantErr(t, err, swfd.ErrNotFound, "GetType of the refused type")
+	// The limit is per kind and per domain.
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.WorkflowKind, "dom", "a", "1"), 2), "CreateType workflow")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.WorkflowKind, "dom", "b", "1"), 2), "CreateType workflow")
+	wantErr(t, s.CreateType(ctx(), typeRecord(swfd.WorkflowKind, "dom", "c", "1"), 2), swfd.ErrLimitExceeded, "CreateType workflow over the limit")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom2", "c", "1"), 2), "CreateType in another domain")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "c", "1"), 3), "CreateType with a higher limit")
+}
+
+func testTypeStatus(t *testing.T, s swfd.Store) {
+	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1")
+	noErr(t, s.CreateType(ctx(), a, 10), "CreateType")
+	when := at(9).Add(999 * time.Millisecond)
+	noErr(t, s.SetTypeStatus(ctx(), a.Kind, "dom", "charge", "1", swfd.StatusDeprecated, when), "SetTypeStatus")
+	got, err := s.GetType(ctx(), a.Kind, "dom", "charge", "1")
+	noErr(t, err, "GetType")
+	a.Status, a.Deprecated = swfd.StatusDeprecated, when
+	if g, w := typeView(got), typeView(a); g != w {
+		t.Fatalf("after deprecation:\n got %s\nwant %s", g, w)
+	}
+	noErr(t, s.SetTypeStatus(ctx(), a.Kind, "dom", "charge", "1", swfd.StatusRegistered, time.Time{}), "SetTypeStatus")
+	got, err = s.GetType(ctx(), a.Kind, "dom", "charge", "1")
+	noErr(t, err, "GetType")
+	a.Status, a.Deprecated = swfd.StatusRegistered, time.Time{}
+	if g, w := typeView(got), typeView(a); g != w {
+		t.Fatalf("after undeprecation:\n got %s\nwant %s", g, w)
+	}
+	wantErr(t, s.SetTypeStatus(ctx(), swfd.WorkflowKind, "dom", "charge", "1", swfd.StatusDeprecated, when),
+		swfd.ErrNotFound, "SetTypeStatus of a missing type")
+}
+
+func testTypeDelete(t *testing.T, s swfd.Store) {
+	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1")
+	w := typeRecord(swfd.WorkflowKind, "dom", "charge", "1")
+	noErr(t, s.CreateType(ctx(), a, 10), "CreateType")
+	noErr(t, s.CreateType(ctx(), w, 10), "CreateType")
+	noErr(t, s.DeleteType(ctx(), swfd.ActivityKind, "dom", "charge", "1"), "DeleteType")
+	_, err := s.GetType(ctx(), swfd.ActivityKind, "dom", "charge", "1")
+	wantErr(t, err, swfd.ErrNotFound, "GetType after DeleteType")
+	_, err = s.GetType(ctx(), swfd.WorkflowKind, "dom", "charge", "1")
+	noErr(t, err, "GetType of the other kind")
+	wantErr(t, s.DeleteType(ctx(), swfd.ActivityKind, "dom", "charge", "1"), swfd.ErrNotFound, "DeleteType again")
+	// A deleted type's key is free again.
+	noErr(t, s.CreateType(ctx(), a, 10), "CreateType after DeleteType")
+}
+
+func testListTypes(t *testing.T, s swfd.Store) {
+	// Created out of order.
+	for _, nv := range [][2]string{{"b", "2"}, {"a", "1"}, {"c", "1"}, {"b", "1"}, {"a", "2"}, {"b", "3"}, {"ab", "1"}} {
+		noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", nv[0], nv[1]), 100), "CreateType")
+	}
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.WorkflowKind, "dom", "a", "9"), 100), "CreateType workflow")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom2", "a", "8"), 100), "CreateType other domain")
+	noErr(t, s.SetTypeStatus(ctx(), swfd.ActivityKind, "dom", "b", "2", swfd.StatusDeprecated, at(5)), "SetTypeStatus")
+
+	list := func(kind swfd.TypeKind, dom string, q swfd.ListQuery) []string {
+		t.Helper()
+		ts, err := s.ListTypes(ctx(), kind, dom, q)
+		noErr(t, err, "ListTypes")
+		out := make([]string, len(ts))
+		for i, tr := range ts {
+			if tr.Kind != kind || tr.Domain != dom || tr.Status != q.Status {
+				t.Fatalf("ListTypes %s %s %+v returned %s", kind, dom, q, typeView(tr))
+			}
+			out[i] = tr.Name + ":" + tr.Version
+		}
+		return out
+	}
+	reg := swfd.StatusRegistered
+	all := []string{"a:1", "a:2", "ab:1", "b:1", "b:3", "c:1"}
+	checkIDs(t, "registered", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg}), all)
+	checkIDs(t, "deprecated", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: swfd.StatusDeprecated}), []string{"b:2"})
+	checkIDs(t, "workflow", list(swfd.WorkflowKind, "dom", swfd.ListQuery{Status: reg}), []string{"a:9"})
+	checkIDs(t, "other domain", list(swfd.ActivityKind, "dom2", swfd.ListQuery{Status: reg}), []string{"a:8"})
+	checkIDs(t, "no domain", list(swfd.ActivityKind, "none", swfd.ListQuery{Status: reg}), nil)
+	checkIDs(t, "name a", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg, Name: "a"}), []string{"a:1", "a:2"})
+	checkIDs(t, "name b", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg, Name: "b"}), []string{"b:1", "b:3"})
+	checkIDs(t, "name b reverse", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg, Name: "b", Reverse: true}), []string{"b:3", "b:1"})
+	rev := slices.Clone(all)
+	slices.Reverse(rev)
+	checkIDs(t, "reverse", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg, Reverse: true}), rev)
+	checkIDs(t, "after a:2", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg, After: swfd.TypeListKey("a", "2"), Limit: 2}),
+		[]string{"ab:1", "b:1"})
+	checkIDs(t, "reverse after b:1", list(swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg, Reverse: true, After: swfd.TypeListKey("b", "1")}),
+		[]string{"ab:1", "a:2", "a:1"})
+
+	for _, reverse := range []bool{false, true} {
+		for _, limit := range []int{1, 2, 4} {
+			var got []string
+			after := ""
+			for range 20 {
+				ts, err := s.ListTypes(ctx(), swfd.ActivityKind, "dom", swfd.ListQuery{Status: reg, Reverse: reverse, After: after, Limit: limit})
+				noErr(t, err, "ListTypes")
+				if len(ts) > limit {
+					t.Fatalf("ListTypes limit %d returned %d", limit, len(ts))
+				}
+				if len(ts) == 0 {
+					break
+				}
+				for _, tr := range ts {
+					got = append(got, tr.Name+":"+tr.Version)
+				}
+				last := ts[len(ts)-1]
+				after = swfd.TypeListKey(last.Name, last.Version)
+			}
+			want := all
+			if reverse {
+				want = rev
+			}
+			checkIDs(t, fmt.Sprintf("paged reverse=%v limit=%d", reverse, limit), got, want)
+		}
+	}
+}

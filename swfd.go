@@ -1,0 +1,299 @@
+// Package swfd is the domain of swfd, a self-hosted server that speaks the
+// Amazon Simple Workflow Service API. It holds the records the server keeps
+// and the Store interface that every storage driver implements; it imports no
+// driver, no HTTP and no engine.
+//
+// The layout, one package per concern:
+//
+//	api/            wire types generated from the SWF service model, faults, validation
+//	history/        the per-execution state machine: pure, deterministic, no I/O
+//	matching/       task lists and long polls, in memory, fed from the store
+//	timer/          durable timers: one wake-up for the earliest due timer
+//	service/        the SWF operations, wiring registry, history, matching and timers
+//	frontend/       the AWS JSON 1.0 protocol over HTTP
+//	sqlite/         the embedded Store (default)
+//	storetest/      the shared test suite every Store must pass
+//	cmd/swfd        the server; cmd/swf the command line
+package swfd
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors. Drivers wrap them with %w; callers test with errors.Is.
+var (
+	// ErrNotFound: the record does not exist.
+	ErrNotFound = errors.New("swfd: not found")
+	// ErrAlreadyExists: a record with that key exists (for executions: an
+	// open run with that workflowId exists in the domain).
+	ErrAlreadyExists = errors.New("swfd: already exists")
+	// ErrLimitExceeded: a count limit passed to the store would be exceeded.
+	ErrLimitExceeded = errors.New("swfd: limit exceeded")
+	// ErrConflict: an execution's version did not match; another writer won.
+	ErrConflict = errors.New("swfd: version conflict")
+)
+
+// Clock tells the time. Engines take it injected so tests control time.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Registration statuses of domains and types.
+const (
+	StatusRegistered = "REGISTERED"
+	StatusDeprecated = "DEPRECATED"
+)
+
+// Domain is a registered SWF domain.
+type Domain struct {
+	Name          string
+	Description   string
+	Status        string // StatusRegistered or StatusDeprecated
+	RetentionDays string // as registered: digits, or "NONE"
+	Tags          []Tag  // resource tags, in the order first set
+	Created       time.Time
+}
+
+// Tag is a domain resource tag.
+type Tag struct{ Key, Value string }
+
+// TypeKind tells activity types from workflow types.
+type TypeKind string
+
+// The two kinds of registered type.
+const (
+	ActivityKind TypeKind = "activity"
+	WorkflowKind TypeKind = "workflow"
+)
+
+// TypeRecord is a registered activity or workflow type.
+type TypeRecord struct {
+	Kind        TypeKind
+	Domain      string
+	Name        string
+	Version     string
+	Status      string
+	Description string
+	Created     time.Time
+	Deprecated  time.Time // zero while registered
+	// Config is the type's registered defaults as the JSON of
+	// api.ActivityTypeConfiguration or api.WorkflowTypeConfiguration.
+	Config []byte
+}
+
+// ListQuery pages through names in order.
+type ListQuery struct {
+	Status  string // required registration status
+	Name    string // exact name filter (types only); empty for all
+	After   string // resume strictly after this key (opaque to the caller)
+	Reverse bool
+	Limit   int
+}
+
+// RegistryStore keeps domains and types.
+type RegistryStore interface {
+	// CreateDomain inserts d. ErrAlreadyExists if the name is taken in any
+	// status; ErrLimitExceeded if maxDomains domains exist already.
+	CreateDomain(ctx context.Context, d Domain, maxDomains int) error
+	// GetDomain returns a domain or ErrNotFound.
+	GetDomain(ctx context.Context, name string) (Domain, error)
+	// SetDomainStatus changes a domain's status. Deprecating a domain also
+	// deprecates every registered type in it, at the same instant.
+	SetDomainStatus(ctx context.Context, name, status string, at time.Time) error
+	// SetDomainTags replaces a domain's tags.
+	SetDomainTags(ctx context.Context, name string, tags []Tag) error
+	// ListDomains returns domains of q.Status ordered by name; q.After is a
+	// domain name.
+	ListDomains(ctx context.Context, q ListQuery) ([]Domain, error)
+
+	// CreateType inserts t. ErrAlreadyExists if (kind, domain, name,
+	// version) exists in any status; ErrLimitExceeded if maxTypes types of
+	// that kind exist in the domain.
+	CreateType(ctx context.Context, t TypeRecord, maxTypes int) error
+	// GetType returns a type or ErrNotFound.
+	GetType(ctx context.Context, kind TypeKind, domain, name, version string) (TypeRecord, error)
+	// SetTypeStatus changes a type's status and deprecation date.
+	SetTypeStatus(ctx context.Context, kind TypeKind, domain, name, version, status string, deprecated time.Time) error
+	// DeleteType removes a type. ErrNotFound if it does not exist.
+	DeleteType(ctx context.Context, kind TypeKind, domain, name, version string) error
+	// ListTypes returns types ordered by name then version; q.After is the
+	// key returned by TypeListKey of the last type of the previous page.
+	ListTypes(ctx context.Context, kind TypeKind, domain string, q ListQuery) ([]TypeRecord, error)
+}
+
+// TypeListKey is the paging key of a type in ListTypes order.
+func TypeListKey(name, version string) string { return name + "\x00" + version }
+
+// Execution is the stored row of one workflow run: the columns visibility
+// queries use, plus the opaque state the history engine owns.
+type Execution struct {
+	Domain           string
+	WorkflowID       string
+	RunID            string
+	TypeName         string
+	TypeVersion      string
+	StartTime        time.Time
+	CloseTime        time.Time // zero while open
+	Open             bool
+	CloseStatus      string // empty while open
+	Tags             []string
+	ParentWorkflowID string
+	ParentRunID      string
+	CancelRequested  bool
+	// Version increases by one with every committed update; it is the
+	// optimistic-concurrency check for multi-writer stores.
+	Version int64
+	// State is the history engine's serialized state of the run.
+	State []byte
+}
+
+// Event is one stored history event: its id, and the JSON of the complete
+// api.HistoryEvent as it is sent on the wire.
+type Event struct {
+	ID   int64
+	JSON []byte
+}
+
+// TaskKind tells decision tasks from activity tasks.
+type TaskKind string
+
+// The two kinds of task.
+const (
+	DecisionTask TaskKind = "decision"
+	ActivityTask TaskKind = "activity"
+)
+
+// Task is a scheduled, not yet started task waiting on a task list. It is
+// identified by (RunID, ScheduledEventID).
+type Task struct {
+	Kind             TaskKind
+	Domain           string
+	TaskList         string
+	Priority         int32
+	RunID            string
+	ScheduledEventID int64
+	Scheduled        time.Time
+}
+
+// Timer is a durable wake-up for a run: at Due, the engine is told Key.
+// (RunID, Key) identifies it; adding an existing key replaces it.
+type Timer struct {
+	RunID string
+	Key   string
+	Due   time.Time
+}
+
+// Transfer is a durable message from one run to another (start a child,
+// deliver a signal or cancel request, tell a parent a child closed), written
+// with the update that caused it and removed with the update that delivers
+// it, so that a crash in between neither loses nor repeats it.
+type Transfer struct {
+	ID      int64 // assigned by the store
+	RunID   string
+	Payload []byte
+}
+
+// Update is everything one engine step changes for one run.
+type Update struct {
+	// Execution is the run's new row. Create inserts it (ErrAlreadyExists if
+	// another open run has its workflowId); otherwise the stored Version
+	// must equal Execution.Version-1 (else ErrConflict).
+	Execution    Execution
+	Create       bool
+	Events       []Event
+	AddTasks     []Task
+	DoneTasks    []int64 // scheduled event ids of this run's tasks to remove
+	AddTimers    []Timer
+	DeleteTimers []string // keys of this run's timers to remove
+	// Closed removes every task and timer of the run (the run has closed).
+	Closed bool
+}
+
+// Batch is one atomic commit: every update and transfer, or none.
+type Batch struct {
+	Updates       []Update
+	AddTransfers  []Transfer
+	DoneTransfers []int64
+}
+
+// HistoryQuery reads a range of a run's events.
+type HistoryQuery struct {
+	RunID   string
+	AfterID int64 // ascending: events with id > AfterID; descending: id < AfterID (0 = from the end)
+	Reverse bool
+	Limit   int
+}
+
+// VisibilityQuery selects executions of a domain for List/Count.
+type VisibilityQuery struct {
+	Domain      string
+	Open        bool
+	ByCloseTime bool // filter and order by close time (closed only)
+	Oldest      time.Time
+	Latest      time.Time // zero: no upper bound
+	WorkflowID  string
+	TypeName    string
+	TypeVersion string
+	Tag         string
+	CloseStatus string
+	Reverse     bool // oldest first
+	// After resumes strictly after (AfterTime, AfterRunID) in result order.
+	AfterTime  time.Time
+	AfterRunID string
+	Limit      int
+}
+
+// ExecutionStore keeps runs, their histories, tasks, timers and transfers.
+type ExecutionStore interface {
+	// Commit applies a batch atomically and durably.
+	Commit(ctx context.Context, b Batch) error
+	// GetExecution returns a run of a domain (any domain when domain is
+	// empty) or ErrNotFound.
+	GetExecution(ctx context.Context, domain, runID string) (Execution, error)
+	// OpenRun returns the open run of a workflowId, or ErrNotFound.
+	OpenRun(ctx context.Context, domain, workflowID string) (Execution, error)
+	// LatestRun returns the most recently started run of a workflowId.
+	LatestRun(ctx context.Context, domain, workflowID string) (Execution, error)
+	// History returns events in id order (reversed if asked).
+	History(ctx context.Context, q HistoryQuery) ([]Event, error)
+	// PendingTasks returns every stored task, for loading task lists at start.
+	PendingTasks(ctx context.Context) ([]Task, error)
+	// DueTimers returns up to limit timers due at or before now, earliest first.
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	// NextTimer returns the earliest timer, or ErrNotFound when there is none.
+	NextTimer(ctx context.Context) (Timer, error)
+	// PendingTransfers returns up to limit undelivered transfers, oldest first.
+	PendingTransfers(ctx context.Context, limit int) ([]Transfer, error)
+	// ListExecutions returns executions matching q in its order.
+	ListExecutions(ctx context.Context, q VisibilityQuery) ([]Execution, error)
+	// CountExecutions counts executions matching q, up to limit; truncated
+	// is true when it stopped there.
+	CountExecutions(ctx context.Context, q VisibilityQuery, limit int) (count int, truncated bool, err error)
+	// CountOpen counts a domain's open executions.
+	CountOpen(ctx context.Context, domain string) (int, error)
+	// PurgeClosed deletes up to limit runs of a domain closed before cutoff,
+	// with their histories; it returns how many it deleted.
+	PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error)
+}
+
+// Store is everything swfd keeps. Every method is safe for concurrent use.
+type Store interface {
+	RegistryStore
+	ExecutionStore
+	// Meta reads a server-wide value (e.g. the task-token key); ErrNotFound
+	// if unset. SetMetaIfAbsent writes it unless set, returning the value
+	// in force.
+	Meta(ctx context.Context, key string) ([]byte, error)
+	SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error)
+	// Ping reports whether the store is usable.
+	Ping(ctx context.Context) error
+	Close() error
+}
