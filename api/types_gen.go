@@ -803,7 +803,7 @@ type ListTagsForResourceInput struct {
 
 // ListTagsForResourceOutput is the model's ListTagsForResourceOutput shape.
 type ListTagsForResourceOutput struct {
-	Tags []ResourceTag `json:"tags,omitempty"`
+	Tags []ResourceTag `json:"tags"`
 }
 
 // ListWorkflowTypesInput is the model's ListWorkflowTypesInput shape.

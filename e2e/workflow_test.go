@@ -313,7 +313,9 @@ func TestChildWorkflowAndTerminatePolicy(t *testing.T) {
 
 func TestRequestCancelExternalAndSignalExternal(t *testing.T) {
 	h := newWFHarness(t, swfdtest.Options{})
-	targetRun := h.start("target", func(in *swf.StartWorkflowExecutionInput) { in.TaskList = &types.TaskList{Name: aws.String("target-list")} })
+	targetRun := h.start("target", func(in *swf.StartWorkflowExecutionInput) {
+		in.TaskList = &types.TaskList{Name: aws.String("target-list")}
+	})
 	senderRun := h.start("sender")
 	d := h.mustDecision("deciders")
 	h.decide(d.TaskToken,

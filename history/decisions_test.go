@@ -538,7 +538,9 @@ func TestChildPolicies(t *testing.T) {
 					t.Fatalf("messages %+v", res.Messages)
 				}
 			default:
-				if len(res.Messages) != 2 || res.Messages[0].RunID != "r-c1" || res.Messages[1].RunID != "r-c2" {
+				// c3's start is still in flight: it is addressed by workflowId.
+				if len(res.Messages) != 3 || res.Messages[0].RunID != "r-c1" || res.Messages[1].RunID != "r-c2" ||
+					res.Messages[2].RunID != "" || res.Messages[2].WorkflowID != "c3" {
 					t.Fatalf("messages %+v", res.Messages)
 				}
 				for _, m := range res.Messages {

@@ -332,10 +332,11 @@ func (st *step) close(status api.CloseStatus, info ChildClosedMsg) {
 	}
 }
 
-// applyChildPolicy acts on the open, started children of a run that was
-// terminated or timed out. Children not yet started are not reached [infer:
-// the policy targets running executions; a child whose start is still in
-// flight cannot be addressed by run id].
+// applyChildPolicy acts on the open children of a run that was terminated
+// or timed out. A child whose start is still in flight is addressed by its
+// workflowId [infer: SWF applies the policy to every child it started]:
+// messages are delivered in order, so the child's start is delivered first
+// and the policy then reaches its open run.
 func (st *step) applyChildPolicy(policy api.ChildPolicy) {
 	s := st.s
 	if policy == api.ChildPolicyAbandon || policy == "" {
@@ -343,9 +344,6 @@ func (st *step) applyChildPolicy(policy api.ChildPolicy) {
 	}
 	for _, id := range sortedChildIDs(s.Children) {
 		c := s.Children[id]
-		if c.StartedID == 0 {
-			continue
-		}
 		m := Message{Domain: s.Domain, WorkflowID: c.WorkflowID, RunID: c.RunID}
 		switch policy {
 		case api.ChildPolicyTerminate:

@@ -373,7 +373,7 @@ func TestSequenceD(t *testing.T) {
 	if !res.Closed || h.s.CloseStatus != api.CloseStatusTimedOut || len(res.AddTasks) != 0 || len(res.AddTimers) != 0 {
 		t.Fatalf("res %+v", res)
 	}
-	if len(res.Messages) != 2 {
+	if len(res.Messages) != 3 {
 		t.Fatalf("messages %+v", res.Messages)
 	}
 	pm := res.Messages[0]
@@ -381,10 +381,14 @@ func TestSequenceD(t *testing.T) {
 		*pm.ChildClosed != (ChildClosedMsg{InitiatedID: 9, Child: api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}, Type: p.WorkflowType, CloseStatus: api.CloseStatusTimedOut, TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose}) {
 		t.Fatalf("parent message %+v", pm)
 	}
-	// Only the started child is reached.
+	// The started child by run id; the one whose start is in flight by
+	// workflowId.
 	cm := res.Messages[1]
 	if cm.WorkflowID != "c1" || cm.RunID != "cr1" || cm.Cancel == nil || !cm.Cancel.ChildPolicy || cm.Cancel.Sender != nil {
 		t.Fatalf("child message %+v", cm)
+	}
+	if cm := res.Messages[2]; cm.WorkflowID != "c2" || cm.RunID != "" || cm.Cancel == nil || !cm.Cancel.ChildPolicy {
+		t.Fatalf("unstarted child message %+v", cm)
 	}
 	if oc := h.s.OpenCounts(); oc != (api.WorkflowExecutionOpenCounts{}) {
 		t.Fatalf("open counts %+v", oc)

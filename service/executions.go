@@ -55,7 +55,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 	case cfg.ChildPolicy == "":
 		return nil, api.NewFault(api.DefaultUndefinedFault, "childPolicy")
 	}
-	open, err := s.store.CountOpen(ctx, in.Domain)
+	open, err := s.openExecutions(ctx, in.Domain)
 	if err != nil {
 		return nil, err
 	}

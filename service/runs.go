@@ -188,7 +188,14 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 	}
 	timers, transfers := false, len(b.batch.AddTransfers) > 0
 	for i, res := range b.results {
-		runID := b.batch.Updates[i].Execution.RunID
+		u := b.batch.Updates[i]
+		runID := u.Execution.RunID
+		if u.Create && u.Execution.Open {
+			s.countOpenDelta(u.Execution.Domain, +1)
+		}
+		if res.Closed {
+			s.countOpenDelta(u.Execution.Domain, -1)
+		}
 		for _, id := range res.DoneTasks {
 			s.matcher.Remove(runID, id)
 		}
@@ -243,7 +250,7 @@ func (s *Service) env(ctx context.Context) history.Env {
 		NewRunID: newRunID,
 		Limits:   s.limits.History,
 		OpenExecutions: func(domain string) (int, int) {
-			n, err := s.store.CountOpen(ctx, domain)
+			n, err := s.openExecutions(ctx, domain)
 			if err != nil {
 				return 0, s.limits.MaxOpenExecutions
 			}

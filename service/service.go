@@ -25,12 +25,12 @@ import (
 
 // Limits are the account and domain quotas the service enforces.
 type Limits struct {
-	MaxDomains           int // 100
-	MaxTypesPerKind      int // 10,000 per domain
-	MaxOpenExecutions    int // 100,000 per domain
-	MaxPollersPerList    int // 1,000
-	MaxTagsPerDomain     int // 50
-	History              history.Limits
+	MaxDomains        int // 100
+	MaxTypesPerKind   int // 10,000 per domain
+	MaxOpenExecutions int // 100,000 per domain
+	MaxPollersPerList int // 1,000
+	MaxTagsPerDomain  int // 50
+	History           history.Limits
 }
 
 // DefaultLimits are the real service's quotas.
@@ -68,6 +68,12 @@ type Service struct {
 	matcher *matching.Matcher
 	locks   [256]sync.Mutex
 
+	// openMu guards open: executions open per domain, counted from the
+	// store on first use and kept current by commits, so the per-domain
+	// limit costs no query per start.
+	openMu sync.Mutex
+	open   map[string]int
+
 	timerWake    chan struct{}
 	transferWake chan struct{}
 
@@ -92,6 +98,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		pollWait:     opts.PollTimeout,
 		limits:       opts.Limits,
 		timerWake:    make(chan struct{}, 1),
+		open:         map[string]int{},
 		transferWake: make(chan struct{}, 1),
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
@@ -167,3 +174,27 @@ func poke(ch chan struct{}) {
 // StopPolls ends every waiting long poll with an empty answer and makes new
 // polls return at once; used for graceful shutdown.
 func (s *Service) StopPolls() { s.stop() }
+
+// openExecutions returns how many executions are open in a domain.
+func (s *Service) openExecutions(ctx context.Context, domain string) (int, error) {
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if n, ok := s.open[domain]; ok {
+		return n, nil
+	}
+	n, err := s.store.CountOpen(ctx, domain)
+	if err != nil {
+		return 0, err
+	}
+	s.open[domain] = n
+	return n, nil
+}
+
+// countOpenDelta applies a committed change of open executions.
+func (s *Service) countOpenDelta(domain string, delta int) {
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if n, ok := s.open[domain]; ok {
+		s.open[domain] = n + delta
+	}
+}

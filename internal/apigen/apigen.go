@@ -56,6 +56,9 @@ var alwaysEmit = map[string]bool{
 	"WorkflowExecutionInfo.cancelRequested":                            true,
 	"ActivityTaskCanceledEventAttributes.latestCancelRequestedEventId": true,
 	"WorkflowExecutionOpenCounts.openLambdaFunctions":                  true,
+	// An untagged domain lists as "tags": [] (the service always sets the
+	// slice), as AWS JSON services answer an empty list [infer].
+	"ListTagsForResourceOutput.tags": true,
 }
 
 // Generate returns the generated files of package api, by file name.
