@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
 	"github.com/swfd/swfd/internal/swfdtest"
+	"github.com/swfd/swfd/server"
+	"github.com/swfd/swfd/service"
 )
 
 // Canonical sequence A: one activity, happy path.
@@ -559,4 +563,71 @@ func TestConcurrentDecidersAndWorkers(t *testing.T) {
 	if len(seenActivity) != workflows*perWorkflow {
 		t.Fatalf("%d activities ran, want %d", len(seenActivity), workflows*perWorkflow)
 	}
+}
+
+// A poller whose client goes away before a task arrives is not handed the
+// task: the next poller gets it, as the first decision task of the run.
+func TestDisconnectedPollerGetsNoTask(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{PollTimeout: 5 * time.Second})
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the poll is waiting
+	cancel()
+	<-done
+	time.Sleep(100 * time.Millisecond) // the server notices the closed connection
+	runID := h.start("after-disconnect")
+	d := h.mustDecision("deciders")
+	if d.StartedEventId != 3 {
+		t.Fatalf("decision task started as event %d, want 3 (was it handed to the gone poller?)", d.StartedEventId)
+	}
+	if got := eventTypes(h.history("after-disconnect", runID)); len(got) != 3 {
+		t.Fatalf("history %v", got)
+	}
+}
+
+func TestExecutionLimits(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{Config: func(c *server.Config) {
+		c.Limits = service.DefaultLimits
+		c.Limits.MaxOpenExecutions = 2
+		c.Limits.History.MaxEvents = 12
+	}})
+	t.Run("six tags", func(t *testing.T) {
+		_, err := h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("tags"), WorkflowType: h.wfType,
+			TagList: []string{"1", "2", "3", "4", "5", "6"}})
+		wantCode(t, err, "ValidationException")
+	})
+	t.Run("input over 32768", func(t *testing.T) {
+		_, err := h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("big"), WorkflowType: h.wfType,
+			Input: aws.String(strings.Repeat("x", 32769))})
+		wantCode(t, err, "ValidationException")
+	})
+	runID := h.start("limited")
+	h.start("second")
+	t.Run("open executions per domain", func(t *testing.T) {
+		_, err := h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("third"), WorkflowType: h.wfType})
+		wantCode(t, err, "LimitExceededFault")
+	})
+	t.Run("history size", func(t *testing.T) {
+		for i := 0; i < 12; i++ {
+			_, err := h.c.SignalWorkflowExecution(h.ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("limited"), SignalName: aws.String("s")})
+			if err != nil {
+				wantCode(t, err, "UnknownResourceFault") // closed by the limit
+				break
+			}
+		}
+		evs := h.history("limited", runID)
+		last := evs[len(evs)-1]
+		if last.EventType != types.EventTypeWorkflowExecutionTerminated || last.WorkflowExecutionTerminatedEventAttributes.Cause != types.WorkflowExecutionTerminatedCauseEventLimitExceeded {
+			t.Fatalf("last event %v", eventTypes(evs))
+		}
+		if len(evs) > 12 {
+			t.Fatalf("%d events, limit 12", len(evs))
+		}
+		// The slot is free again.
+		h.start("third")
+	})
 }

@@ -95,28 +95,30 @@ func (s *Service) FireDueTimers(ctx context.Context, skip map[string]time.Time) 
 func (s *Service) fireTimer(ctx context.Context, t swfd.Timer) error {
 	unlock := s.lock(t.RunID)
 	defer unlock()
-	row, err := s.store.GetExecution(ctx, "", t.RunID)
-	if err != nil {
-		return err
-	}
-	r, err := decodeRun(row)
-	if err != nil {
-		return err
-	}
-	res, err := r.st.FireTimer(s.env(ctx), t.Key)
-	if err != nil {
-		return err
-	}
-	rearmed := false
-	for _, a := range res.AddTimers {
-		if a.Key == t.Key {
-			rearmed = true
+	return retryConflicts(ctx, func() error {
+		row, err := s.store.GetExecution(ctx, "", t.RunID)
+		if err != nil {
+			return err
 		}
-	}
-	if !rearmed {
-		res.DeleteTimers = append(res.DeleteTimers, t.Key)
-	}
-	return s.commitRun(ctx, r, res)
+		r, err := decodeRun(row)
+		if err != nil {
+			return err
+		}
+		res, err := r.st.FireTimer(s.env(ctx), t.Key)
+		if err != nil {
+			return err
+		}
+		rearmed := false
+		for _, a := range res.AddTimers {
+			if a.Key == t.Key {
+				rearmed = true
+			}
+		}
+		if !rearmed {
+			res.DeleteTimers = append(res.DeleteTimers, t.Key)
+		}
+		return s.commitRun(ctx, r, res)
+	})
 }
 
 // transferLoop delivers messages between runs, oldest first.
@@ -155,6 +157,11 @@ func (s *Service) DeliverTransfers(ctx context.Context) (int, error) {
 			continue
 		}
 		if err := s.deliver(ctx, tr.ID, m); err != nil {
+			if errors.Is(err, swfd.ErrConflict) {
+				// Another node delivered it, or updated the target
+				// first: the next round sees which.
+				continue
+			}
 			return i, err
 		}
 	}

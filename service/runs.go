@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
@@ -62,14 +63,35 @@ func (s *Service) withOpenRun(ctx context.Context, domain, workflowID, runID str
 	}
 	unlock := s.lock(id)
 	defer unlock()
-	r, err := s.loadRun(ctx, domain, id)
-	if errors.Is(err, swfd.ErrNotFound) || (err == nil && (r.row.WorkflowID != workflowID || !r.st.Open)) {
-		return unknownExecution(workflowID, runID)
+	return retryConflicts(ctx, func() error {
+		r, err := s.loadRun(ctx, domain, id)
+		if errors.Is(err, swfd.ErrNotFound) || (err == nil && (r.row.WorkflowID != workflowID || !r.st.Open)) {
+			return unknownExecution(workflowID, runID)
+		}
+		if err != nil {
+			return err
+		}
+		return fn(r)
+	})
+}
+
+// retryConflicts runs a load-apply-commit step again when its commit lost
+// an optimistic-concurrency race (another writer — another node, or a
+// concurrent step of this one — updated the run first). Each attempt
+// reloads the run, so the step is decided on the state that won.
+func retryConflicts(ctx context.Context, step func() error) error {
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		if err = step(); !errors.Is(err, swfd.ErrConflict) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+		}
 	}
-	if err != nil {
-		return err
-	}
-	return fn(r)
+	return fmt.Errorf("gave up after repeated conflicts: %w", err)
 }
 
 // rowOf builds the stored row of a state.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/matching"
 )
 
@@ -46,7 +47,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 
 // isStale reports whether err means the task no longer exists.
 func isStale(err error) bool {
-	if errors.Is(err, swfd.ErrNotFound) {
+	if errors.Is(err, swfd.ErrNotFound) || errors.Is(err, swfd.ErrConflict) {
 		return true
 	}
 	f, ok := api.AsFault(err)
@@ -69,21 +70,22 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 	ok, err := s.pollList(ctx, matching.ListKey{Kind: swfd.DecisionTask, Domain: in.Domain, TaskList: in.TaskList.Name}, func(t swfd.Task) (bool, error) {
 		unlock := s.lock(t.RunID)
 		defer unlock()
-		r, err := s.loadRun(ctx, t.Domain, t.RunID)
+		var r *run
+		var res history.Result
+		err := retryConflicts(ctx, func() error {
+			var err error
+			if r, err = s.loadRun(ctx, t.Domain, t.RunID); err != nil {
+				return err
+			}
+			if res, err = r.st.StartDecisionTask(s.env(ctx), t.ScheduledEventID, in.Identity); err != nil {
+				return err
+			}
+			return s.commitRun(ctx, r, res)
+		})
 		if err != nil {
 			if isStale(err) {
 				return false, nil
 			}
-			return false, err
-		}
-		res, err := r.st.StartDecisionTask(s.env(ctx), t.ScheduledEventID, in.Identity)
-		if err != nil {
-			if isStale(err) {
-				return false, nil
-			}
-			return false, err
-		}
-		if err := s.commitRun(ctx, r, res); err != nil {
 			return false, err
 		}
 		if res.Closed {
@@ -187,14 +189,16 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.Resp
 func (s *Service) withTask(ctx context.Context, ref taskRef, fn func(r *run) error) error {
 	unlock := s.lock(ref.RunID)
 	defer unlock()
-	r, err := s.loadRun(ctx, ref.Domain, ref.RunID)
-	if errors.Is(err, swfd.ErrNotFound) || (err == nil && !r.st.Open) {
-		return errBadToken
-	}
-	if err != nil {
-		return err
-	}
-	return fn(r)
+	return retryConflicts(ctx, func() error {
+		r, err := s.loadRun(ctx, ref.Domain, ref.RunID)
+		if errors.Is(err, swfd.ErrNotFound) || (err == nil && !r.st.Open) {
+			return errBadToken
+		}
+		if err != nil {
+			return err
+		}
+		return fn(r)
+	})
 }
 
 func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivityTaskInput) (*api.ActivityTask, error) {
@@ -210,21 +214,22 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 	ok, err := s.pollList(ctx, matching.ListKey{Kind: swfd.ActivityTask, Domain: in.Domain, TaskList: in.TaskList.Name}, func(t swfd.Task) (bool, error) {
 		unlock := s.lock(t.RunID)
 		defer unlock()
-		r, err := s.loadRun(ctx, t.Domain, t.RunID)
+		var r *run
+		var res history.Result
+		err := retryConflicts(ctx, func() error {
+			var err error
+			if r, err = s.loadRun(ctx, t.Domain, t.RunID); err != nil {
+				return err
+			}
+			if res, err = r.st.StartActivityTask(s.env(ctx), t.ScheduledEventID, in.Identity); err != nil {
+				return err
+			}
+			return s.commitRun(ctx, r, res)
+		})
 		if err != nil {
 			if isStale(err) {
 				return false, nil
 			}
-			return false, err
-		}
-		res, err := r.st.StartActivityTask(s.env(ctx), t.ScheduledEventID, in.Identity)
-		if err != nil {
-			if isStale(err) {
-				return false, nil
-			}
-			return false, err
-		}
-		if err := s.commitRun(ctx, r, res); err != nil {
 			return false, err
 		}
 		if res.Closed {

@@ -26,7 +26,7 @@ func (s *Service) seal(payload []byte) string {
 }
 
 func (s *Service) unseal(token string) ([]byte, bool) {
-	raw, err := base64.StdEncoding.DecodeString(token)
+	raw, err := base64.StdEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) <= macLen {
 		return nil, false
 	}
