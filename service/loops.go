@@ -16,11 +16,15 @@ import (
 // as they come due, delivers messages between runs, and purges closed
 // executions past their domain's retention.
 func (s *Service) Run(ctx context.Context) error {
-	done := make(chan struct{}, 3)
-	go func() { s.timerLoop(ctx); done <- struct{}{} }()
-	go func() { s.transferLoop(ctx); done <- struct{}{} }()
-	go func() { s.retentionLoop(ctx); done <- struct{}{} }()
-	for range 3 {
+	loops := []func(context.Context){s.timerLoop, s.transferLoop, s.retentionLoop}
+	if s.bcast != nil {
+		loops = append(loops, s.subscribeLoop, s.resyncLoop)
+	}
+	done := make(chan struct{}, len(loops))
+	for _, loop := range loops {
+		go func() { loop(ctx); done <- struct{}{} }()
+	}
+	for range loops {
 		<-done
 	}
 	return ctx.Err()
@@ -39,6 +43,11 @@ func (s *Service) timerLoop(ctx context.Context) {
 		}
 		if n > 0 {
 			continue
+		}
+		if s.bcast != nil && next > clusterTimerCheck {
+			// Another node may add an earlier timer and die before it
+			// fires: look at the store again soon.
+			next = clusterTimerCheck
 		}
 		wait := time.NewTimer(next)
 		select {
@@ -333,4 +342,47 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// clusterTimerCheck bounds how long a node of a cluster sleeps between
+// looks at the store's earliest timer.
+const clusterTimerCheck = 2 * time.Second
+
+// subscribeLoop applies news from the other nodes until ctx ends,
+// resubscribing after failures.
+func (s *Service) subscribeLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := s.bcast.Subscribe(ctx, s.receive); err != nil && ctx.Err() == nil {
+			s.log.Warn("cluster subscription failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// clusterResync is how often a node of a cluster reloads the pending tasks
+// from the store, in case it missed news (it joined late, or a message was
+// lost).
+const clusterResync = 5 * time.Second
+
+func (s *Service) resyncLoop(ctx context.Context) {
+	t := time.NewTicker(clusterResync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tasks, err := s.store.PendingTasks(ctx)
+		if err != nil {
+			s.log.Warn("reloading pending tasks", "err", err)
+			continue
+		}
+		for _, tk := range tasks {
+			s.matcher.Add(tk)
+		}
+	}
 }

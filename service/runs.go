@@ -209,6 +209,7 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 		return err
 	}
 	timers, transfers := false, len(b.batch.AddTransfers) > 0
+	var n news
 	for i, res := range b.results {
 		u := b.batch.Updates[i]
 		runID := u.Execution.RunID
@@ -220,13 +221,16 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 		}
 		for _, id := range res.DoneTasks {
 			s.matcher.Remove(runID, id)
+			n.Done = append(n.Done, taskKey{runID, id})
 		}
 		if res.Closed {
 			s.matcher.RemoveRun(runID)
+			n.Closed = append(n.Closed, runID)
 		} else {
 			for _, t := range res.AddTasks {
 				s.matcher.Add(t)
 			}
+			n.Tasks = append(n.Tasks, res.AddTasks...)
 		}
 		if len(res.AddTimers) > 0 {
 			timers = true
@@ -237,6 +241,10 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 	}
 	if transfers {
 		poke(s.transferWake)
+	}
+	if s.bcast != nil && (len(n.Tasks) > 0 || len(n.Done) > 0 || len(n.Closed) > 0 || timers || transfers) {
+		n.Timers, n.Transfers = timers, transfers
+		s.publish(ctx, n)
 	}
 	return nil
 }

@@ -52,6 +52,8 @@ type Options struct {
 	Region      string
 	PollTimeout time.Duration // how long a poll waits for a task (60s)
 	Limits      Limits
+	// Broadcaster connects the nodes of a cluster; nil on a single node.
+	Broadcaster Broadcaster
 }
 
 // Service implements api.Service.
@@ -77,6 +79,9 @@ type Service struct {
 	timerWake    chan struct{}
 	transferWake chan struct{}
 
+	bcast  Broadcaster
+	nodeID string
+
 	// stopping ends every long poll (with an empty answer) when the
 	// server shuts down.
 	stopping context.Context
@@ -99,6 +104,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		limits:       opts.Limits,
 		timerWake:    make(chan struct{}, 1),
 		open:         map[string]int{},
+		bcast:        opts.Broadcaster,
+		nodeID:       newRunID(),
 		transferWake: make(chan struct{}, 1),
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
