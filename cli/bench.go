@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/swfd/swfd/bench"
+)
+
+func init() {
+	extraSpecs["bench"] = map[string]argKind{"workflows": kindValue, "activities": kindValue, "concurrency": kindValue, "starters": kindValue,
+		"bench-domain": kindValue, "timeout": kindValue, "json": kindBool, "quiet": kindBool}
+	extraRequired["bench"] = nil
+	extraHelp["bench"] = `swf bench [--workflows N] [--activities K] [--concurrency C] [--starters S]
+          [--bench-domain D] [--timeout 30m] [--json] [--quiet]
+
+Drives the endpoint with N workflows (default 1000), each a chain of K
+activities (default 1) scheduled one after another by a decider that reads
+the history it is given, then CompleteWorkflowExecution; C concurrent
+deciders and C concurrent activity workers (default 8), and S concurrent
+starters (default 4), all on task lists new to this run. It registers its
+own domain (swf-bench) and types, so it runs against a fresh server, swfd or
+any other SWF endpoint (e.g. moto_server). It reports workflows and API
+calls per second, p50/p99/max latency per operation, errors, and the time
+from a task being scheduled to a waiting poller receiving it.
+--json prints the report as JSON.
+`
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	p, g, done, err := parseExtra(e, "bench", args)
+	if err != nil || done {
+		return err
+	}
+	intFlag := func(name string, def int) (int, error) {
+		if !p.has(name) {
+			return def, nil
+		}
+		n, err := strconv.Atoi(p.get(name))
+		if err != nil || n < 0 {
+			return 0, &usageError{fmt.Sprintf("--%s: a non-negative whole number, not %q", name, p.get(name))}
+		}
+		return n, nil
+	}
+	cfg := bench.Config{Endpoint: g.endpoint, Region: g.region, Domain: p.get("bench-domain")}
+	if cfg.Workflows, err = intFlag("workflows", 1000); err != nil {
+		return err
+	}
+	if cfg.Activities, err = intFlag("activities", 1); err != nil {
+		return err
+	}
+	if cfg.Concurrency, err = intFlag("concurrency", 8); err != nil {
+		return err
+	}
+	if cfg.Starters, err = intFlag("starters", 4); err != nil {
+		return err
+	}
+	if p.has("timeout") {
+		if cfg.Timeout, err = time.ParseDuration(p.get("timeout")); err != nil {
+			return &usageError{fmt.Sprintf("--timeout: %v", err)}
+		}
+	}
+	if !p.has("quiet") && !p.has("json") {
+		cfg.Progress = func(done, total int) { fmt.Fprintf(e.stderr, "\r%d/%d workflows", done, total) }
+	}
+	rep, err := bench.Run(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprintln(e.stderr)
+	}
+	if rep != nil {
+		if p.has("json") {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "    ")
+			enc.Encode(rep)
+		} else {
+			printBenchReport(e, rep)
+		}
+	}
+	return err
+}
+
+func printBenchReport(e *env, r *bench.Report) {
+	fmt.Fprintf(e.stdout, "endpoint      %s\n", r.Endpoint)
+	fmt.Fprintf(e.stdout, "workload      N=%d K=%d C=%d\n", r.Workflows, r.Activities, r.Concurrency)
+	fmt.Fprintf(e.stdout, "completed     %d workflows in %.2fs\n", r.Completed, r.Seconds)
+	fmt.Fprintf(e.stdout, "throughput    %.1f workflows/s, %.1f calls/s\n", r.WorkflowsPerSec, r.CallsPerSec)
+	fmt.Fprintf(e.stdout, "errors        %d\n", r.Errors)
+	for _, s := range r.ErrorSamples {
+		fmt.Fprintf(e.stdout, "  %s\n", s)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\toperation\tcalls\tp50 ms\tp99 ms\tmax ms\t")
+	names := make([]string, 0, len(r.Operations))
+	for op := range r.Operations {
+		names = append(names, op)
+	}
+	sort.Strings(names)
+	for _, op := range names {
+		l := r.Operations[op]
+		fmt.Fprintf(tw, "\t%s\t%d\t%.2f\t%.2f\t%.2f\t\n", op, l.Count, l.P50, l.P99, l.Max)
+	}
+	for _, k := range []string{"decision", "activity"} {
+		if l, ok := r.ScheduledToPolled[k]; ok {
+			fmt.Fprintf(tw, "\tscheduled→polled (%s)\t%d\t%.2f\t%.2f\t%.2f\t\n", k, l.Count, l.P50, l.P99, l.Max)
+		}
+	}
+	tw.Flush()
+}

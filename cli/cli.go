@@ -1,0 +1,538 @@
+// Package cli is the swf command line: a drop-in for `aws swf` against
+// swfd or Amazon SWF, plus a few commands for daily work.
+//
+// It owns everything the binary cmd/swf does: the 39 service commands and
+// their flags (generated from the service model in package api, named and
+// parsed as the AWS CLI v1 names and parses them, shorthand syntax and
+// file:// values included), --cli-input-json and --generate-cli-skeleton,
+// the global options (--endpoint-url, --region, --profile, --output
+// json|text|table, --query, pagination, --debug, timeouts), request
+// signing with the standard AWS credential chain, the AWS CLI's output
+// formats, error messages and exit statuses, help and shell completion,
+// and the extra commands history, executions and describe.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmespath/go-jmespath"
+)
+
+// Exit statuses, as the AWS CLI v1 (1.45) returns them.
+const (
+	exitOK      = 0
+	exitUsage   = 2   // command-line syntax (argparse) errors
+	exitFailure = 255 // everything else: service faults, bad values, connection errors
+	exitSignal  = 130
+)
+
+// usageError is an argparse-style error: printed after the usage lines
+// with "swf: error: ", exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// unknownOptionsError lists arguments no option took (exit status 255).
+type unknownOptionsError struct{ args []string }
+
+func (e *unknownOptionsError) Error() string {
+	return "Unknown options: " + strings.Join(e.args, ", ")
+}
+
+const usageText = `usage: swf [options] <command> [parameters]
+To see help text, you can run:
+
+  swf help
+  swf <command> help
+`
+
+// env is what Main reads from the environment.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// globals are the options every command accepts.
+type globals struct {
+	endpoint       string
+	region         string
+	profile        string
+	output         string
+	query          string
+	color          string
+	caBundle       string
+	debug          bool
+	noVerifySSL    bool
+	noPaginate     bool
+	noSign         bool
+	readTimeout    *time.Duration
+	connectTimeout *time.Duration
+	debugOut       io.Writer
+}
+
+type argKind int
+
+const (
+	kindValue    argKind = iota // exactly one value
+	kindBool                    // no value
+	kindList                    // one or more values
+	kindOptional                // zero or one value
+)
+
+var globalSpecs = map[string]argKind{
+	"endpoint-url": kindValue, "region": kindValue, "profile": kindValue, "output": kindValue,
+	"query": kindValue, "color": kindValue, "ca-bundle": kindValue, "cli-read-timeout": kindValue,
+	"cli-connect-timeout": kindValue, "debug": kindBool, "no-verify-ssl": kindBool,
+	"no-paginate": kindBool, "no-sign-request": kindBool, "version": kindBool,
+	// AWS CLI v2 options, accepted so v2 scripts run.
+	"no-cli-pager": kindBool, "cli-binary-format": kindValue, "v2-debug": kindBool,
+}
+
+// parsed is the result of parsing one command line.
+type parsed struct {
+	values      map[string][]string // by flag name (without dashes)
+	order       []string            // flags in the order given
+	positionals []string
+	unknown     []string
+}
+
+func (p *parsed) has(flag string) bool { _, ok := p.values[flag]; return ok }
+
+func (p *parsed) get(flag string) string {
+	if v := p.values[flag]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// parseArgs parses args against specs the way argparse does for the AWS
+// CLI: --flag value, --flag=value, repeated flags (the last wins), lists
+// taking every following value up to the next option.
+func parseArgs(args []string, specs map[string]argKind) (*parsed, error) {
+	p := &parsed{values: map[string][]string{}}
+	isOpt := func(s string) bool { return strings.HasPrefix(s, "--") && len(s) > 2 }
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !isOpt(a) {
+			p.positionals = append(p.positionals, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(a[2:], "=")
+		kind, ok := specs[name]
+		if !ok {
+			p.unknown = append(p.unknown, a)
+			continue
+		}
+		if _, seen := p.values[name]; !seen {
+			p.order = append(p.order, name)
+		}
+		switch kind {
+		case kindBool:
+			if hasVal {
+				return nil, &usageError{fmt.Sprintf("argument --%s: ignored explicit argument '%s'", name, val)}
+			}
+			p.values[name] = []string{}
+		case kindValue:
+			if !hasVal {
+				if i+1 >= len(args) || isOpt(args[i+1]) {
+					return nil, &usageError{fmt.Sprintf("argument --%s: expected one argument", name)}
+				}
+				i++
+				val = args[i]
+			}
+			p.values[name] = []string{val}
+		case kindOptional:
+			if !hasVal && i+1 < len(args) && !isOpt(args[i+1]) {
+				i++
+				val, hasVal = args[i], true
+			}
+			if hasVal {
+				p.values[name] = []string{val}
+			} else {
+				p.values[name] = []string{}
+			}
+		case kindList:
+			var vals []string
+			if hasVal {
+				vals = append(vals, val)
+			} else {
+				for i+1 < len(args) && !isOpt(args[i+1]) {
+					i++
+					vals = append(vals, args[i])
+				}
+			}
+			if len(vals) == 0 {
+				return nil, &usageError{fmt.Sprintf("argument --%s: expected at least one argument", name)}
+			}
+			p.values[name] = vals
+		}
+	}
+	return p, nil
+}
+
+// Main runs the swf command line and returns its exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := run(ctx, e, args)
+	return report(e, err)
+}
+
+// report prints err as the AWS CLI would and returns the exit status.
+func report(e *env, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	var uo *unknownOptionsError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "%sswf: error: %s\n", usageText, ue.msg)
+		return exitUsage
+	case errors.As(err, &uo):
+		fmt.Fprintf(e.stderr, "%s\n%s\n", usageText, uo.Error())
+		return exitFailure
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(e.stderr)
+		return exitSignal
+	}
+	fmt.Fprintf(e.stderr, "\n%s\n", err)
+	return exitFailure
+}
+
+func run(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "swf" {
+		args = args[1:] // `swf swf describe-domain …` reads like `aws swf …`
+	}
+	// Global options may come before the command.
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "--") {
+		name, _, hasVal := strings.Cut(args[i][2:], "=")
+		kind, ok := globalSpecs[name]
+		if !ok {
+			break
+		}
+		i++
+		if kind == kindValue && !hasVal {
+			i++
+		}
+	}
+	if i > len(args) {
+		i = len(args)
+	}
+	pre := args[:i]
+	rest := args[i:]
+	if len(rest) == 0 {
+		gp, err := parseArgs(pre, globalSpecs)
+		if err != nil {
+			return err
+		}
+		if gp.has("version") {
+			fmt.Fprintln(e.stdout, versionString())
+			return nil
+		}
+		return &usageError{"the following arguments are required: command"}
+	}
+	name := rest[0]
+	rest = append(append([]string{}, pre...), rest[1:]...)
+	switch name {
+	case "help":
+		printTopHelp(e.stdout)
+		return nil
+	case "completion":
+		return runCompletion(e, rest)
+	case "history":
+		return runHistory(ctx, e, rest)
+	case "executions":
+		return runExecutions(ctx, e, rest)
+	case "describe":
+		return runDescribe(ctx, e, rest)
+	case "bench":
+		return runBench(ctx, e, rest)
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		return &usageError{invalidChoice(name)}
+	}
+	return runService(ctx, e, cmd, rest)
+}
+
+func versionString() string { return "swf/1 (swfd; SWF API 2012-01-25)" }
+
+// invalidChoice lists the commands in two columns, as the AWS CLI does.
+func invalidChoice(name string) string {
+	choices := append(append([]string{}, commandNames...), "history", "executions", "describe", "bench", "completion", "help")
+	var b strings.Builder
+	b.WriteString("argument command: Invalid choice, valid choices are:\n")
+	for i := 0; i < len(choices); i += 2 {
+		left := fmt.Sprintf("%-40s", choices[i])
+		right := ""
+		if i+1 < len(choices) {
+			right = fmt.Sprintf("%-40s", choices[i+1])
+		}
+		b.WriteString(left + " | " + right + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// resolveGlobals reads the global options and their environment defaults.
+func resolveGlobals(e *env, p *parsed) (*globals, error) {
+	g := &globals{output: "json", color: "auto"}
+	g.endpoint = p.get("endpoint-url")
+	if g.endpoint == "" {
+		g.endpoint = e.getenv("AWS_ENDPOINT_URL_SWF")
+	}
+	if g.endpoint == "" {
+		g.endpoint = e.getenv("AWS_ENDPOINT_URL")
+	}
+	if g.endpoint == "" {
+		g.endpoint = defaultEndpoint
+	}
+	if !strings.Contains(g.endpoint, "://") {
+		return nil, fmt.Errorf("Bad value for --endpoint-url \"%s\": scheme is missing.  Must be of the form http://<hostname>/ or https://<hostname>/", g.endpoint)
+	}
+	g.region = p.get("region")
+	if g.region == "" {
+		g.region = e.getenv("AWS_REGION")
+	}
+	if g.region == "" {
+		g.region = e.getenv("AWS_DEFAULT_REGION")
+	}
+	g.profile = p.get("profile")
+	if g.profile == "" {
+		g.profile = e.getenv("AWS_PROFILE")
+	}
+	if g.profile == "" {
+		g.profile = e.getenv("AWS_DEFAULT_PROFILE")
+	}
+	if p.has("output") {
+		g.output = p.get("output")
+	} else if o := e.getenv("AWS_DEFAULT_OUTPUT"); o != "" {
+		g.output = o
+	}
+	switch g.output {
+	case "json", "text", "table":
+	default:
+		return nil, &usageError{"argument --output: Invalid choice, valid choices are:\n\njson                                     | text                                    \ntable                                   "}
+	}
+	g.query = p.get("query")
+	if p.has("color") {
+		g.color = p.get("color")
+		switch g.color {
+		case "on", "off", "auto":
+		default:
+			return nil, &usageError{fmt.Sprintf("argument --color: Invalid choice, valid choices are:\n\non                                       | off                                     \nauto                                    ")}
+		}
+	}
+	g.caBundle = p.get("ca-bundle")
+	g.debug = p.has("debug")
+	g.noVerifySSL = p.has("no-verify-ssl")
+	g.noPaginate = p.has("no-paginate")
+	g.noSign = p.has("no-sign-request")
+	for _, t := range []struct {
+		flag string
+		dst  **time.Duration
+	}{{"cli-read-timeout", &g.readTimeout}, {"cli-connect-timeout", &g.connectTimeout}} {
+		if !p.has(t.flag) {
+			continue
+		}
+		n, err := strconv.Atoi(p.get(t.flag))
+		if err != nil {
+			return nil, fmt.Errorf("invalid literal for int() with base 10: '%s'", p.get(t.flag))
+		}
+		d := time.Duration(n) * time.Second // 0: no timeout
+		*t.dst = &d
+	}
+	if g.debug {
+		g.debugOut = e.stderr
+	}
+	return g, nil
+}
+
+// specsFor returns the flags of a service command plus the global ones.
+func specsFor(c *command) map[string]argKind {
+	specs := map[string]argKind{}
+	for k, v := range globalSpecs {
+		specs[k] = v
+	}
+	specs["cli-input-json"] = kindValue
+	specs["generate-cli-skeleton"] = kindOptional
+	if c.pager != nil {
+		specs["starting-token"] = kindValue
+		specs["page-size"] = kindValue
+		specs["max-items"] = kindValue
+	}
+	for _, p := range c.params {
+		switch p.shape.Type {
+		case "boolean":
+			specs[p.flag] = kindBool
+			specs["no-"+p.flag] = kindBool
+		case "list":
+			specs[p.flag] = kindList
+		default:
+			specs[p.flag] = kindValue
+		}
+	}
+	return specs
+}
+
+func isHelp(p *parsed) bool {
+	for _, a := range p.positionals {
+		if a == "help" {
+			return true
+		}
+	}
+	return false
+}
+
+func runService(ctx context.Context, e *env, c *command, args []string) error {
+	p, err := parseArgs(args, specsFor(c))
+	if err != nil {
+		return err
+	}
+	if isHelp(p) {
+		printCommandHelp(e.stdout, c)
+		return nil
+	}
+	skel, wantSkel := p.values["generate-cli-skeleton"]
+	if !p.has("cli-input-json") && !wantSkel {
+		var missing []string
+		for _, prm := range c.params {
+			if prm.required && !p.has(prm.flag) && !(prm.shape.Type == "boolean" && p.has("no-"+prm.flag)) {
+				missing = append(missing, "--"+prm.flag)
+			}
+		}
+		if len(missing) > 0 {
+			return &usageError{"the following arguments are required: " + strings.Join(missing, ", ")}
+		}
+	}
+	if len(p.unknown) > 0 || len(p.positionals) > 0 {
+		return &unknownOptionsError{append(append([]string{}, p.unknown...), p.positionals...)}
+	}
+	g, err := resolveGlobals(e, p)
+	if err != nil {
+		return err
+	}
+	if wantSkel {
+		kind := "input"
+		if len(skel) > 0 {
+			kind = skel[0]
+		}
+		switch kind {
+		case "input":
+			io.WriteString(e.stdout, pyJSON(inputSkeleton(shape(c.op.Input)))+"\n")
+		case "output":
+			if c.op.Output != "" {
+				io.WriteString(e.stdout, pyJSON(outputSkeleton(shape(c.op.Output)))+"\n")
+			}
+		default:
+			return &usageError{fmt.Sprintf("argument --generate-cli-skeleton: Invalid choice, valid choices are:\n\ninput                                    | output                                  ")}
+		}
+		return nil
+	}
+	if g.query != "" {
+		if _, err := jmespath.Compile(g.query); err != nil {
+			return fmt.Errorf("Bad value for --query %s: Invalid jmespath expression: %v", g.query, err)
+		}
+	}
+	in, err := buildInput(c, p)
+	if err != nil {
+		return err
+	}
+	body, err := prepare(shape(c.op.Input), in)
+	if err != nil {
+		return err
+	}
+	cl, err := newClient(ctx, g)
+	if err != nil {
+		return err
+	}
+	res, err := callCommand(ctx, cl, c, p, g, body, e.stderr)
+	if err != nil {
+		return err
+	}
+	return printResult(e, g, c.op.Name, res)
+}
+
+// buildInput merges --cli-input-json with the flags given (flags win).
+func buildInput(c *command, p *parsed) (*omap, error) {
+	in := newOmap()
+	if p.has("cli-input-json") {
+		s, err := resolveParamFile("cli-input-json", p.get("cli-input-json"))
+		if err != nil {
+			return nil, err
+		}
+		v, err := decodeJSON([]byte(s))
+		if err != nil {
+			return nil, &paramError{"cli-input-json", fmt.Sprintf("Invalid JSON: %v\nJSON received: %s", err, s)}
+		}
+		o, ok := v.(*omap)
+		if !ok {
+			return nil, &paramError{"cli-input-json", fmt.Sprintf("Invalid JSON: expected an object\nJSON received: %s", s)}
+		}
+		in = o
+	}
+	for _, prm := range c.params {
+		if prm.shape.Type == "boolean" {
+			if p.has(prm.flag) {
+				in.set(prm.member, true)
+			}
+			if p.has("no-" + prm.flag) {
+				in.set(prm.member, false)
+			}
+			continue
+		}
+		raw, ok := p.values[prm.flag]
+		if !ok {
+			continue
+		}
+		v, err := convertArg(prm, raw)
+		if err != nil {
+			return nil, err
+		}
+		in.set(prm.member, v)
+	}
+	return in, nil
+}
+
+// sortedFlags lists a command's documented flags (for help and completion).
+func sortedFlags(c *command) []string {
+	var out []string
+	for _, p := range c.params {
+		if p.hidden {
+			continue
+		}
+		out = append(out, "--"+p.flag)
+		if p.shape.Type == "boolean" {
+			out = append(out, "--no-"+p.flag)
+		}
+	}
+	out = append(out, "--cli-input-json", "--generate-cli-skeleton")
+	if c.pager != nil {
+		out = append(out, "--starting-token", "--page-size", "--max-items")
+	}
+	return out
+}
+
+func globalFlagNames() []string {
+	var out []string
+	for k := range globalSpecs {
+		out = append(out, "--"+k)
+	}
+	sort.Strings(out)
+	return out
+}

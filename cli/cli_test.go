@@ -1,0 +1,583 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ---- shorthand -------------------------------------------------------------
+
+func TestShorthandParse(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string // compact JSON
+	}{
+		{"name=order,version=1", `{"name":"order","version":"1"}`},
+		{"a=b,c", `{"a":["b","c"]}`},
+		{"a=b,c,d=e", `{"a":["b","c"],"d":"e"}`},
+		{"a=[x,y],b={c=d,e=[1,2]}", `{"a":["x","y"],"b":{"c":"d","e":["1","2"]}}`},
+		{"a='x, y=z',b=\"q\\\"r\"", `{"a":"x, y=z","b":"q\"r"}`},
+		{"a=x\\,y", `{"a":"x,y"}`},
+		{"a=b=c", `{"a":"b=c"}`},
+		{"a=", `{"a":""}`},
+		{"a = b , c = d", `{"a":"b","c":"d"}`},
+		{"key=k1,value=v1", `{"key":"k1","value":"v1"}`},
+		{"oldestDate=2024-01-01T10:00:00Z", `{"oldestDate":"2024-01-01T10:00:00Z"}`},
+	}
+	for _, c := range cases {
+		got, err := parseShorthand(c.in)
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		b, _ := json.Marshal(plainJSON(got))
+		if !jsonEqual(string(b), c.want) {
+			t.Errorf("%q: got %s want %s", c.in, b, c.want)
+		}
+	}
+	for _, bad := range []string{"novalue", "a=b,c=d,a=e", "a=[x", "a='open"} {
+		if _, err := parseShorthand(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	_, err := parseShorthand("a")
+	if err == nil || err.Error() != "Expected: '=', received: 'EOF' for input:\na\n ^" {
+		t.Errorf("error text: %v", err)
+	}
+}
+
+func jsonEqual(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// ---- flags to request bodies -------------------------------------------------
+
+// fakeSWF is an httptest server recording requests and answering with
+// canned bodies by operation.
+type fakeSWF struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []fakeReq
+	answer   func(op string, body map[string]any) (int, string)
+}
+
+type fakeReq struct {
+	op     string
+	body   map[string]any
+	header http.Header
+}
+
+func newFake(t *testing.T, answer func(op string, body map[string]any) (int, string)) *fakeSWF {
+	f := &fakeSWF{answer: answer}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := io.ReadAll(r.Body)
+		var body map[string]any
+		json.Unmarshal(data, &body)
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "SimpleWorkflowService.")
+		f.mu.Lock()
+		f.requests = append(f.requests, fakeReq{op, body, r.Header.Clone()})
+		f.mu.Unlock()
+		status, resp := 200, ""
+		if f.answer != nil {
+			status, resp = f.answer(op, body)
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(status)
+		io.WriteString(w, resp)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeSWF) last() fakeReq {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests[len(f.requests)-1]
+}
+
+func setCreds(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+func TestFlagsToRequest(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(op string, _ map[string]any) (int, string) { return 200, "" })
+	dir := t.TempDir()
+	decisions := filepath.Join(dir, "d.json")
+	os.WriteFile(decisions, []byte(`[{"decisionType":"CompleteWorkflowExecution","completeWorkflowExecutionDecisionAttributes":{"result":"ok"}}]`), 0o644)
+	input := filepath.Join(dir, "in.txt")
+	os.WriteFile(input, []byte("from file"), 0o644)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_REGION": "eu-west-1"}
+	cases := []struct {
+		args []string
+		op   string
+		want string
+	}{
+		{[]string{"register-domain", "--name", "d", "--workflow-execution-retention-period-in-days", "7", "--tags", "key=k1,value=v1", "key=k2,value=v2"},
+			"RegisterDomain", `{"name":"d","workflowExecutionRetentionPeriodInDays":"7","tags":[{"key":"k1","value":"v1"},{"key":"k2","value":"v2"}]}`},
+		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", "name=order,version=1", "--task-list", "name=x", "--tag-list", "a", "b", "--input", "file://" + input},
+			"StartWorkflowExecution", `{"domain":"d","workflowId":"w","workflowType":{"name":"order","version":"1"},"taskList":{"name":"x"},"tagList":["a","b"],"input":"from file"}`},
+		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", `{"name":"o","version":"2"}`, "--tag-list", `["x"]`},
+			"StartWorkflowExecution", `{"domain":"d","workflowId":"w","workflowType":{"name":"o","version":"2"},"tagList":["x"]}`},
+		{[]string{"respond-decision-task-completed", "--task-token", "tt", "--decisions", "file://" + decisions},
+			"RespondDecisionTaskCompleted", `{"taskToken":"tt","decisions":[{"decisionType":"CompleteWorkflowExecution","completeWorkflowExecutionDecisionAttributes":{"result":"ok"}}]}`},
+		{[]string{"respond-decision-task-completed", "--task-token", "tt", "--decisions", "decisionType=StartTimer,startTimerDecisionAttributes={timerId=t1,startToFireTimeout=5}"},
+			"RespondDecisionTaskCompleted", `{"taskToken":"tt","decisions":[{"decisionType":"StartTimer","startTimerDecisionAttributes":{"timerId":"t1","startToFireTimeout":"5"}}]}`},
+		{[]string{"list-domains", "--registration-status", "REGISTERED", "--reverse-order", "--maximum-page-size", "5"},
+			"ListDomains", `{"registrationStatus":"REGISTERED","reverseOrder":true,"maximumPageSize":5}`},
+		{[]string{"list-domains", "--registration-status=DEPRECATED", "--no-reverse-order", "--no-paginate"},
+			"ListDomains", `{"registrationStatus":"DEPRECATED","reverseOrder":false}`},
+		{[]string{"list-open-workflow-executions", "--domain", "d", "--start-time-filter", "oldestDate=2024-01-01T10:00:00+02:00,latestDate=1700000000.7", "--no-paginate"},
+			"ListOpenWorkflowExecutions", `{"domain":"d","startTimeFilter":{"oldestDate":1704096000,"latestDate":1700000000}}`},
+		{[]string{"count-closed-workflow-executions", "--domain", "d", "--close-time-filter", `{"oldestDate":"2024-01-01"}`, "--close-status-filter", "status=FAILED"},
+			"CountClosedWorkflowExecutions", `{"domain":"d","closeTimeFilter":{"oldestDate":1704067200},"closeStatusFilter":{"status":"FAILED"}}`},
+		{[]string{"register-activity-type", "--domain", "d", "--name", "a", "--activity-version", "1", "--default-task-list", "name=tl"},
+			"RegisterActivityType", `{"domain":"d","name":"a","version":"1","defaultTaskList":{"name":"tl"}}`},
+		{[]string{"describe-domain", "--cli-input-json", `{"name":"from-json"}`},
+			"DescribeDomain", `{"name":"from-json"}`},
+		{[]string{"describe-domain", "--cli-input-json", `{"name":"from-json"}`, "--name", "from-flag"},
+			"DescribeDomain", `{"name":"from-flag"}`},
+		{[]string{"untag-resource", "--resource-arn", "arn:x", "--tag-keys", "a", "b"},
+			"UntagResource", `{"resourceArn":"arn:x","tagKeys":["a","b"]}`},
+	}
+	for _, c := range cases {
+		r := swfRun(env, c.args...)
+		if r.RC != 0 {
+			t.Errorf("%v: rc=%d %s", c.args, r.RC, r.Stderr)
+			continue
+		}
+		req := f.last()
+		b, _ := json.Marshal(req.body)
+		if req.op != c.op || !jsonEqual(string(b), c.want) {
+			t.Errorf("%v: sent %s %s, want %s %s", c.args, req.op, b, c.op, c.want)
+		}
+	}
+	// Wire protocol and signing.
+	h := f.last().header
+	if h.Get("Content-Type") != "application/x-amz-json-1.0" || h.Get("X-Amz-Target") != "SimpleWorkflowService.UntagResource" {
+		t.Errorf("headers: %v", h)
+	}
+	if a := h.Get("Authorization"); !strings.Contains(a, "Credential=AKIDTEST/") || !strings.Contains(a, "/eu-west-1/swf/aws4_request") {
+		t.Errorf("authorization: %q", a)
+	}
+	// --cli-input-json from a file.
+	in := filepath.Join(dir, "in.json")
+	os.WriteFile(in, []byte(`{"name":"filed"}`), 0o644)
+	if r := swfRun(env, "describe-domain", "--cli-input-json", "file://"+in); r.RC != 0 || f.last().body["name"] != "filed" {
+		t.Errorf("cli-input-json file: %+v %v", r, f.last().body)
+	}
+}
+
+func TestKebabNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"RequestCancelWorkflowExecution":         "request-cancel-workflow-execution",
+		"workflowExecutionRetentionPeriodInDays": "workflow-execution-retention-period-in-days",
+		"resourceArn":                            "resource-arn",
+		"PollForDecisionTask":                    "poll-for-decision-task",
+	} {
+		if got := kebab(in); got != want {
+			t.Errorf("%s: %s", in, got)
+		}
+	}
+	c := commands["list-open-workflow-executions"]
+	var flags []string
+	for _, p := range c.params {
+		flags = append(flags, p.flag)
+	}
+	want := []string{"domain", "start-time-filter", "type-filter", "tag-filter", "next-page-token", "maximum-page-size", "reverse-order", "execution-filter"}
+	if !reflect.DeepEqual(flags, want) {
+		t.Errorf("flags in model order: %v", flags)
+	}
+}
+
+// ---- errors and exit statuses ------------------------------------------
+
+func TestErrorsAndExitStatus(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(op string, _ map[string]any) (int, string) {
+		switch op {
+		case "DescribeDomain":
+			return 400, `{"__type":"com.amazonaws.swf.base.model#UnknownResourceFault","message":"Unknown domain: nope"}`
+		case "StartWorkflowExecution":
+			return 400, `{"__type":"com.amazonaws.swf.base.model#WorkflowExecutionAlreadyStartedFault"}`
+		}
+		return 200, ""
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	cases := []struct {
+		args   []string
+		rc     int
+		stderr string // exact, or a prefix when it ends in "…"
+	}{
+		{[]string{"describe-domain", "--name", "nope"}, 255, "\nAn error occurred (UnknownResourceFault) when calling the DescribeDomain operation: Unknown domain: nope\n"},
+		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", "name=a,version=1"}, 255,
+			"\nAn error occurred (WorkflowExecutionAlreadyStartedFault) when calling the StartWorkflowExecution operation: Unknown\n"},
+		{[]string{"describe-domain"}, 2, usageText + "swf: error: the following arguments are required: --name\n"},
+		{[]string{"register-domain"}, 2, usageText + "swf: error: the following arguments are required: --name, --workflow-execution-retention-period-in-days\n"},
+		{[]string{"describe-domain", "--name"}, 2, usageText + "swf: error: argument --name: expected one argument\n"},
+		{[]string{"no-such-command"}, 2, usageText + "swf: error: argument command: Invalid choice, valid choices are:\n…"},
+		{[]string{}, 2, usageText + "swf: error: the following arguments are required: command\n"},
+		{[]string{"describe-domain", "--name", "x", "--bogus", "1"}, 255, usageText + "\nUnknown options: --bogus, 1\n"},
+		{[]string{"describe-domain", "--name", ""}, 255, "\nParameter validation failed:\nInvalid length for parameter name, value: 0, valid min length: 1\n"},
+		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", "name=a,bogus=3"}, 255,
+			"\nParameter validation failed:\nMissing required parameter in workflowType: \"version\"\nUnknown parameter in workflowType: \"bogus\", must be one of: name, version\n"},
+		{[]string{"list-domains", "--registration-status", "REGISTERED", "--maximum-page-size", "abc"}, 255, "\ninvalid literal for int() with base 10: 'abc'\n"},
+		{[]string{"list-domains", "--registration-status", "REGISTERED", "--maximum-page-size", "-1"}, 255,
+			"\nParameter validation failed:\nInvalid value for parameter maximumPageSize, value: -1, valid min value: 0\n"},
+		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", "{bad"}, 255, "\nError parsing parameter '--workflow-type': Invalid JSON: …"},
+		{[]string{"describe-domain", "--name", "x", "--query", "a["}, 255, "\nBad value for --query a[: Invalid jmespath expression: …"},
+		{[]string{"describe-domain", "--name", "x", "--output", "yaml"}, 2, usageText + "swf: error: argument --output: Invalid choice, valid choices are:\n…"},
+		{[]string{"list-domains", "--registration-status", "REGISTERED", "--no-paginate", "--max-items", "1"}, 255,
+			"\nError during pagination: Cannot specify --no-paginate along with pagination arguments: --max-items\n"},
+		{[]string{"describe-domain", "--name", "x", "--endpoint-url", "http://127.0.0.1:1"}, 255, "\nCould not connect to the endpoint URL: \"http://127.0.0.1:1/\"\n"},
+		{[]string{"describe-domain", "--name", "x", "--decisions", "file:///nonexistent"}, 255, usageText + "\nUnknown options: --decisions, file:///nonexistent\n"},
+		{[]string{"describe-domain", "--name", "file:///nonexistent/x"}, 255, "\nError parsing parameter '--name': Unable to load paramfile file:///nonexistent/x: …"},
+	}
+	for _, c := range cases {
+		r := swfRun(env, c.args...)
+		ok := r.Stderr == c.stderr
+		if p, cut := strings.CutSuffix(c.stderr, "…"); cut {
+			ok = strings.HasPrefix(r.Stderr, p)
+		}
+		if r.RC != c.rc || !ok {
+			t.Errorf("%v: rc=%d (want %d)\nstderr %q\nwant   %q", c.args, r.RC, c.rc, r.Stderr, c.stderr)
+		}
+		if r.Stdout != "" {
+			t.Errorf("%v: stdout %q", c.args, r.Stdout)
+		}
+	}
+}
+
+// ---- output formats ------------------------------------------------------------
+
+// Responses and what the AWS CLI 1.45 printed for them (captured by
+// running it against swfd; the e2e test compares live).
+const describeDomainWire = `{"configuration":{"workflowExecutionRetentionPeriodInDays":"1"},"domainInfo":{"arn":"arn:aws:swf:us-east-1:123456789012:/domain/d1","description":"hello","name":"d1","status":"REGISTERED"}}`
+
+const describeDomainJSON = `{
+    "domainInfo": {
+        "name": "d1",
+        "status": "REGISTERED",
+        "description": "hello",
+        "arn": "arn:aws:swf:us-east-1:123456789012:/domain/d1"
+    },
+    "configuration": {
+        "workflowExecutionRetentionPeriodInDays": "1"
+    }
+}
+`
+
+const describeDomainText = "CONFIGURATION\t1\nDOMAININFO\tarn:aws:swf:us-east-1:123456789012:/domain/d1\thello\td1\tREGISTERED\n"
+
+const describeDomainTable = `--------------------------------------------------------------------
+|                          DescribeDomain                          |
++------------------------------------------------------------------+
+||                          configuration                         ||
+|+---------------------------------------------------------+------+|
+||  workflowExecutionRetentionPeriodInDays                 |  1   ||
+|+---------------------------------------------------------+------+|
+||                           domainInfo                           ||
+|+-------------+--------------------------------------------------+|
+||  arn        |  arn:aws:swf:us-east-1:123456789012:/domain/d1   ||
+||  description|  hello                                           ||
+||  name       |  d1                                              ||
+||  status     |  REGISTERED                                      ||
+|+-------------+--------------------------------------------------+|
+`
+
+const listActivityTypesWire = `{"typeInfos":[{"activityType":{"name":"act","version":"1"},"creationDate":1795677290.426,"status":"REGISTERED"}]}`
+
+const listActivityTypesJSON = `{
+    "typeInfos": [
+        {
+            "activityType": {
+                "name": "act",
+                "version": "1"
+            },
+            "status": "REGISTERED",
+            "creationDate": 1795677290.426
+        }
+    ]
+}
+`
+
+const listActivityTypesText = "TYPEINFOS\t1795677290.426\tREGISTERED\nACTIVITYTYPE\tact\t1\n"
+
+const listActivityTypesTable = `------------------------------------
+|         ListActivityTypes        |
++----------------------------------+
+||            typeInfos           ||
+|+-----------------+--------------+|
+||  creationDate   |   status     ||
+|+-----------------+--------------+|
+||  1795677290.426 |  REGISTERED  ||
+|+-----------------+--------------+|
+|||         activityType         |||
+||+-----------+------------------+||
+|||   name    |     version      |||
+||+-----------+------------------+||
+|||  act      |  1               |||
+||+-----------+------------------+||
+`
+
+func TestOutputFormats(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(op string, _ map[string]any) (int, string) {
+		switch op {
+		case "DescribeDomain":
+			return 200, describeDomainWire
+		case "ListActivityTypes":
+			return 200, listActivityTypesWire
+		case "ListOpenWorkflowExecutions":
+			return 200, `{"executionInfos":[]}`
+		}
+		return 200, ""
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	dd := []string{"describe-domain", "--name", "d1"}
+	lt := []string{"list-activity-types", "--domain", "d1", "--registration-status", "REGISTERED"}
+	lo := []string{"list-open-workflow-executions", "--domain", "d1", "--start-time-filter", "oldestDate=0"}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{dd, describeDomainJSON},
+		{append(dd, "--output", "text"), describeDomainText},
+		{append(dd, "--output", "table"), describeDomainTable},
+		{lt, listActivityTypesJSON},
+		{append(lt, "--output", "text"), listActivityTypesText},
+		{append(lt, "--output", "table"), listActivityTypesTable},
+		{lo, "{\n    \"executionInfos\": []\n}\n"},
+		{append(lo, "--output", "text"), ""},
+		{append(lo, "--output", "table"), "----------------------------\n|ListOpenWorkflowExecutions|\n+--------------------------+\n"},
+		{[]string{"register-domain", "--name", "x", "--workflow-execution-retention-period-in-days", "1"}, ""},
+		// --query
+		{append(dd, "--query", "domainInfo.name"), "\"d1\"\n"},
+		{append(dd, "--query", "domainInfo.name", "--output", "text"), "d1\n"},
+		{append(dd, "--query", "{b: domainInfo.status, a: configuration}"), "{\n    \"b\": \"REGISTERED\",\n    \"a\": {\n        \"workflowExecutionRetentionPeriodInDays\": \"1\"\n    }\n}\n"},
+		{append(lt, "--query", "typeInfos[0]"), "{\n    \"activityType\": {\n        \"name\": \"act\",\n        \"version\": \"1\"\n    },\n    \"status\": \"REGISTERED\",\n    \"creationDate\": 1795677290.426\n}\n"},
+		{append(lt, "--query", "typeInfos[].activityType.name", "--output", "text"), "act\n"},
+		{append(lt, "--query", "length(typeInfos)"), "1\n"},
+		{append(dd, "--query", "nothing"), "null\n"},
+		{append(dd, "--query", "nothing", "--output", "text"), "None\n"},
+		{append([]string{"--output", "text"}, dd...), describeDomainText},
+	}
+	for _, c := range cases {
+		r := swfRun(env, c.args...)
+		if r.RC != 0 || r.Stdout != c.want {
+			t.Errorf("%v: rc=%d %s\ngot:\n%s\nwant:\n%s", c.args, r.RC, r.Stderr, r.Stdout, c.want)
+		}
+	}
+	t.Setenv("AWS_DEFAULT_OUTPUT", "")
+	if r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_DEFAULT_OUTPUT": "text"}, dd...); r.Stdout != describeDomainText {
+		t.Errorf("AWS_DEFAULT_OUTPUT=text: %q", r.Stdout)
+	}
+}
+
+func TestPythonNumbersAndStrings(t *testing.T) {
+	v, err := decodeJSON([]byte(`{"a":1.492443961284E9,"b":1326592619,"c":1.0,"d":0.00001,"e":1e16,"f":"é\u0001\"/<"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n    \"a\": 1492443961.284,\n    \"b\": 1326592619,\n    \"c\": 1.0,\n    \"d\": 1e-05,\n    \"e\": 1e+16,\n    \"f\": \"é\\u0001\\\"/<\"\n}"
+	if got := pyJSON(v); got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+	if pyStr(true) != "True" || pyStr(nil) != "None" || pyStr(json.Number("2.50")) != "2.5" {
+		t.Error("pyStr")
+	}
+}
+
+// ---- pagination ------------------------------------------------------------------
+
+// pagedFake serves ListDomains in pages of two over five domains, and
+// PollForDecisionTask in two pages of events.
+func pagedFake(t *testing.T) *fakeSWF {
+	return newFake(t, func(op string, body map[string]any) (int, string) {
+		tok, _ := body["nextPageToken"].(string)
+		switch op {
+		case "ListDomains":
+			names := []string{"a", "b", "c", "d", "e"}
+			start := 0
+			if tok != "" {
+				start = int(tok[1] - '0')
+			}
+			size := 2
+			if n, ok := body["maximumPageSize"].(float64); ok && n > 0 {
+				size = int(n)
+			}
+			end := min(start+size, len(names))
+			var infos []string
+			for _, n := range names[start:end] {
+				infos = append(infos, `{"status":"REGISTERED","name":"`+n+`"}`)
+			}
+			resp := `{"domainInfos":[` + strings.Join(infos, ",") + `]`
+			if end < len(names) {
+				resp += `,"nextPageToken":"p` + string(rune('0'+end)) + `"`
+			}
+			return 200, resp + "}"
+		case "PollForDecisionTask":
+			if tok == "" {
+				return 200, `{"taskToken":"tt","startedEventId":3,"previousStartedEventId":0,"workflowExecution":{"workflowId":"w","runId":"r"},"workflowType":{"name":"n","version":"1"},"events":[{"eventId":1,"eventType":"WorkflowExecutionStarted","eventTimestamp":1.5}],"nextPageToken":"more"}`
+			}
+			return 200, `{"taskToken":"tt","startedEventId":3,"previousStartedEventId":0,"workflowExecution":{"workflowId":"w","runId":"r"},"workflowType":{"name":"n","version":"1"},"events":[{"eventId":2,"eventType":"DecisionTaskScheduled","eventTimestamp":1.5},{"eventId":3,"eventType":"DecisionTaskStarted","eventTimestamp":2}]}`
+		}
+		return 200, ""
+	})
+}
+
+func TestPagination(t *testing.T) {
+	setCreds(t)
+	f := pagedFake(t)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	ld := []string{"list-domains", "--registration-status", "REGISTERED", "--query", "domainInfos[].name", "--output", "text"}
+	run := func(extra ...string) awsRun { return swfRun(env, append(append([]string{}, ld...), extra...)...) }
+	if r := run(); r.Stdout != "a\tb\nc\td\ne\n" {
+		t.Errorf("all pages (text prints page by page): %q %s", r.Stdout, r.Stderr)
+	}
+	if r := swfRun(env, "list-domains", "--registration-status", "REGISTERED", "--query", "domainInfos[].name"); r.Stdout != "[\n    \"a\",\n    \"b\",\n    \"c\",\n    \"d\",\n    \"e\"\n]\n" {
+		t.Errorf("merged json: %q", r.Stdout)
+	}
+	if r := run("--no-paginate"); r.Stdout != "a\tb\n" {
+		t.Errorf("--no-paginate: %q", r.Stdout)
+	}
+	if r := run("--next-page-token", "p2"); r.Stdout != "c\td\n" {
+		t.Errorf("--next-page-token turns pagination off: %q", r.Stdout)
+	}
+	if r := run("--page-size", "3"); r.Stdout != "a\tb\tc\nd\te\n" {
+		t.Errorf("--page-size: %q", r.Stdout)
+	}
+	// --max-items stops inside a page: NextToken says where to resume.
+	r := swfRun(env, "list-domains", "--registration-status", "REGISTERED", "--max-items", "3")
+	var out struct {
+		DomainInfos []struct{ Name string }
+		NextToken   string
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil || len(out.DomainInfos) != 3 || out.NextToken == "" {
+		t.Fatalf("--max-items 3: %v %s", err, r.Stdout)
+	}
+	tok, _ := decodePageToken(out.NextToken)
+	if tok.next != "p2" || tok.truncate != 1 {
+		t.Errorf("resume token %+v", tok)
+	}
+	if r := run("--starting-token", out.NextToken); r.Stdout != "d\ne\n" {
+		t.Errorf("--starting-token: %q", r.Stdout)
+	}
+	// Same encoding as the AWS CLI's: base64 of {"nextPageToken": …, "boto_truncate_amount": …}.
+	if got := (pageToken{next: nil, truncate: 0, hasTrunc: true}).encode(); got != "eyJuZXh0UGFnZVRva2VuIjogbnVsbCwgImJvdG9fdHJ1bmNhdGVfYW1vdW50IjogMH0=" {
+		t.Errorf("token encoding %s", got)
+	}
+	// poll-for-decision-task: events merged, the other members from the first page.
+	r = swfRun(env, "poll-for-decision-task", "--domain", "d", "--task-list", "name=t")
+	want := `{
+    "events": [
+        {
+            "eventTimestamp": 1.5,
+            "eventType": "WorkflowExecutionStarted",
+            "eventId": 1
+        },
+        {
+            "eventTimestamp": 1.5,
+            "eventType": "DecisionTaskScheduled",
+            "eventId": 2
+        },
+        {
+            "eventTimestamp": 2,
+            "eventType": "DecisionTaskStarted",
+            "eventId": 3
+        }
+    ],
+    "taskToken": "tt",
+    "startedEventId": 3,
+    "workflowExecution": {
+        "workflowId": "w",
+        "runId": "r"
+    },
+    "workflowType": {
+        "name": "n",
+        "version": "1"
+    },
+    "previousStartedEventId": 0
+}
+`
+	if r.Stdout != want {
+		t.Errorf("poll merged:\n%s", r.Stdout)
+	}
+}
+
+// ---- configuration ------------------------------------------------------------
+
+func TestCABundleAndProfiles(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	bundle := os.Getenv("AWS_CA_BUNDLE")
+	if bundle == "" {
+		bundle = "/etc/ssl/certs/ca-certificates.crt"
+	}
+	if _, err := os.Stat(bundle); err != nil {
+		t.Skip("no CA bundle on this machine")
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	if r := swfRun(map[string]string{"AWS_ENDPOINT_URL": f.URL}, "describe-domain", "--name", "d1"); r.RC != 0 || r.Stdout != describeDomainJSON {
+		t.Fatalf("with AWS_CA_BUNDLE: rc=%d %s", r.RC, r.Stderr)
+	}
+	// A profile from the shared files gives region and keys.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config"), []byte("[profile p1]\nregion = ap-south-1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "credentials"), []byte("[p1]\naws_access_key_id = AKIDP1\naws_secret_access_key = s\n"), 0o644)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	if r := swfRun(map[string]string{}, "describe-domain", "--name", "d1", "--profile", "p1", "--endpoint-url", f.URL); r.RC != 0 {
+		t.Fatalf("profile: %s", r.Stderr)
+	}
+	a := f.last().header.Get("Authorization")
+	if !strings.Contains(a, "AKIDP1/") || !strings.Contains(a, "/ap-south-1/swf/") {
+		t.Errorf("profile credentials/region not used: %s", a)
+	}
+	if r := swfRun(map[string]string{}, "describe-domain", "--name", "d1", "--profile", "nope", "--endpoint-url", f.URL); r.RC != 255 || !strings.Contains(r.Stderr, "The config profile (nope) could not be found") {
+		t.Errorf("missing profile: rc=%d %s", r.RC, r.Stderr)
+	}
+}
+
+func TestHelpAndCompletion(t *testing.T) {
+	r := swfRun(nil, "help")
+	if r.RC != 0 || !strings.Contains(r.Stdout, "request-cancel-workflow-execution") || !strings.Contains(r.Stdout, "history") {
+		t.Errorf("help: %s", r.Stdout)
+	}
+	r = swfRun(nil, "start-workflow-execution", "help")
+	for _, s := range []string{"--workflow-type <value>", "[--tag-list <value>]", "Shorthand: name=string,version=string", "--child-policy (string) -> childPolicy", "one of: TERMINATE, REQUEST_CANCEL, ABANDON"} {
+		if !strings.Contains(r.Stdout, s) {
+			t.Errorf("command help lacks %q:\n%s", s, r.Stdout)
+		}
+	}
+	r = swfRun(nil, "completion", "bash")
+	if r.RC != 0 || !strings.Contains(r.Stdout, "complete -o default -F _swf swf") || !strings.Contains(r.Stdout, "--workflow-execution-retention-period-in-days") {
+		t.Errorf("bash completion: %s", r.Stderr)
+	}
+	if r := swfRun(nil, "completion", "zsh"); r.RC != 0 || !strings.HasPrefix(r.Stdout, "#compdef swf") {
+		t.Error("zsh completion")
+	}
+	if r := swfRun(nil, "history", "help"); r.RC != 0 || !strings.Contains(r.Stdout, "--follow") {
+		t.Error("history help")
+	}
+}

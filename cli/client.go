@@ -1,0 +1,303 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+const (
+	defaultEndpoint = "http://127.0.0.1:7733"
+	defaultRegion   = "us-east-1"
+	// Longer than the server's 60 s long poll, so an empty poll is an
+	// answer and not a timeout.
+	defaultReadTimeout    = 70 * time.Second
+	defaultConnectTimeout = 60 * time.Second
+	maxRetries            = 4
+)
+
+// serviceError is a fault answered by the service.
+type serviceError struct {
+	code, message, op string
+	hasMessage        bool
+	retries           int
+}
+
+func (e *serviceError) Error() string {
+	msg := e.message
+	if !e.hasMessage {
+		msg = "Unknown"
+	}
+	retry := ""
+	if e.retries > 0 {
+		retry = fmt.Sprintf(" (reached max retries: %d)", e.retries)
+	}
+	return fmt.Sprintf("An error occurred (%s) when calling the %s operation%s: %s", e.code, e.op, retry, msg)
+}
+
+// client sends signed SWF requests.
+type client struct {
+	endpoint string
+	region   string
+	doer     interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+	creds  aws.CredentialsProvider // nil: send unsigned
+	signer *v4.Signer
+	debug  io.Writer // nil unless --debug
+	now    func() time.Time
+}
+
+// newClient resolves region, credentials and the HTTP client through the
+// standard AWS chain (environment, shared config and credentials files,
+// profiles).
+func newClient(ctx context.Context, g *globals) (*client, error) {
+	read, connect := defaultReadTimeout, defaultConnectTimeout
+	if g.readTimeout != nil {
+		read = *g.readTimeout
+	}
+	if g.connectTimeout != nil {
+		connect = *g.connectTimeout
+	}
+	hc := awshttp.NewBuildableClient().
+		WithReadTimeout(read).
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = connect })
+	if g.noVerifySSL {
+		hc = hc.WithTransportOptions(func(t *http.Transport) {
+			if t.TLSClientConfig == nil {
+				t.TLSClientConfig = &tls.Config{}
+			}
+			t.TLSClientConfig.InsecureSkipVerify = true
+		})
+	}
+	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(hc)}
+	if g.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(g.profile))
+	}
+	if g.region != "" {
+		opts = append(opts, config.WithRegion(g.region))
+	}
+	if g.caBundle != "" {
+		data, err := os.ReadFile(g.caBundle)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, config.WithCustomCABundle(bytes.NewReader(data)))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		if strings.Contains(err.Error(), "failed to get shared config profile") {
+			return nil, fmt.Errorf("The config profile (%s) could not be found", g.profile)
+		}
+		return nil, err
+	}
+	c := &client{endpoint: g.endpoint, region: cfg.Region, creds: cfg.Credentials, signer: v4.NewSigner(), debug: g.debugOut, now: time.Now}
+	if c.region == "" {
+		c.region = defaultRegion
+	}
+	// The configured client: it carries AWS_CA_BUNDLE / --ca-bundle and
+	// the timeouts.
+	c.doer = cfg.HTTPClient
+	if g.noSign {
+		c.creds = nil
+	}
+	return c, nil
+}
+
+// call sends one operation and returns the response body (nil for an empty
+// body).
+func (c *client) call(ctx context.Context, op string, body *omap) (any, error) {
+	payload, err := json.Marshal(plainJSON(body))
+	if err != nil {
+		return nil, err
+	}
+	var creds *aws.Credentials
+	if c.creds != nil {
+		cr, err := c.creds.Retrieve(ctx)
+		if err != nil {
+			// A local swfd needs no credentials; send the request unsigned
+			// rather than fail as the AWS CLI would.
+			if c.debug != nil {
+				fmt.Fprintf(c.debug, "swf: no credentials (%v); sending unsigned\n", err)
+			}
+		} else {
+			creds = &cr
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		status, respBody, err := c.send(ctx, op, payload, creds)
+		if err != nil {
+			return nil, err
+		}
+		if status == 200 {
+			if len(bytes.TrimSpace(respBody)) == 0 {
+				return nil, nil
+			}
+			v, err := decodeJSON(respBody)
+			if err != nil {
+				return nil, fmt.Errorf("Unable to parse response (%v), invalid JSON received:\n%s", err, respBody)
+			}
+			return v, nil
+		}
+		se := parseFault(op, status, respBody)
+		if retryable(status, se.code) && attempt < maxRetries {
+			sleep := time.Duration(rand.Float64() * float64(time.Second) * float64(int(1)<<attempt) / 2)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(sleep):
+			}
+			continue
+		}
+		if attempt > 0 {
+			se.retries = attempt
+		}
+		return nil, se
+	}
+}
+
+var faultHeader = http.CanonicalHeaderKey("X-Amzn-Errortype")
+
+func parseFault(op string, status int, body []byte) *serviceError {
+	se := &serviceError{op: op, code: fmt.Sprint(status)}
+	var fb map[string]any
+	if json.Unmarshal(body, &fb) == nil {
+		if t, ok := fb["__type"].(string); ok {
+			se.code = t
+		} else if t, ok := fb["code"].(string); ok {
+			se.code = t
+		}
+		for _, k := range []string{"message", "Message", "errorMessage"} {
+			if m, ok := fb[k].(string); ok {
+				se.message, se.hasMessage = m, true
+				break
+			}
+		}
+	}
+	if i := strings.LastIndexByte(se.code, '#'); i >= 0 {
+		se.code = se.code[i+1:]
+	}
+	if i := strings.IndexByte(se.code, ':'); i >= 0 {
+		se.code = se.code[:i]
+	}
+	return se
+}
+
+func retryable(status int, code string) bool {
+	switch code {
+	case "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
+		"TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException":
+		return true
+	}
+	return status == 500 || status == 502 || status == 503 || status == 504
+}
+
+func (c *client) send(ctx context.Context, op string, payload []byte, creds *aws.Credentials) (int, []byte, error) {
+	u := strings.TrimRight(c.endpoint, "/") + "/"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(payload))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "SimpleWorkflowService."+op)
+	req.Header.Set("User-Agent", "swf-cli/1 (swfd)")
+	if creds != nil {
+		sum := sha256.Sum256(payload)
+		if err := c.signer.SignHTTP(ctx, *creds, req, hex.EncodeToString(sum[:]), "swf", c.region, c.now()); err != nil {
+			return 0, nil, err
+		}
+	}
+	if c.debug != nil {
+		c.logRequest(req, payload)
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return 0, nil, endpointError(u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, endpointError(u, err)
+	}
+	if c.debug != nil {
+		c.logResponse(resp, body)
+	}
+	return resp.StatusCode, body, nil
+}
+
+func (c *client) do(req *http.Request) (*http.Response, error) {
+	if c.doer != nil {
+		return c.doer.Do(req)
+	}
+	return http.DefaultClient.Do(req)
+}
+
+// endpointError words transport failures as the AWS CLI does.
+func endpointError(u string, err error) error {
+	var ne net.Error
+	var ue *url.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("Read timeout on endpoint URL: \"%s\"", u)
+	}
+	if errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "dial" {
+			return fmt.Errorf("Could not connect to the endpoint URL: \"%s\"", u)
+		}
+		return fmt.Errorf("Connection was closed before we received a valid response from endpoint URL: \"%s\".", u)
+	}
+	return err
+}
+
+func (c *client) logRequest(req *http.Request, body []byte) {
+	fmt.Fprintf(c.debug, "%s swf debug: request %s %s\n", time.Now().UTC().Format(time.RFC3339Nano), req.Method, req.URL)
+	writeHeaders(c.debug, req.Header, req.Host)
+	fmt.Fprintf(c.debug, "  body: %s\n", body)
+}
+
+func (c *client) logResponse(resp *http.Response, body []byte) {
+	fmt.Fprintf(c.debug, "%s swf debug: response %s\n", time.Now().UTC().Format(time.RFC3339Nano), resp.Status)
+	writeHeaders(c.debug, resp.Header, "")
+	fmt.Fprintf(c.debug, "  body: %s\n", body)
+}
+
+func writeHeaders(w io.Writer, h http.Header, host string) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if host != "" {
+		fmt.Fprintf(w, "  Host: %s\n", host)
+	}
+	for _, k := range keys {
+		v := strings.Join(h[k], ", ")
+		if k == "Authorization" {
+			// Keep the credential scope, hide the signature.
+			if i := strings.Index(v, "Signature="); i >= 0 {
+				v = v[:i] + "Signature=<redacted>"
+			}
+		}
+		fmt.Fprintf(w, "  %s: %s\n", k, v)
+	}
+}

@@ -1,0 +1,655 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The commands aws swf does not have: history, executions, describe.
+// They share the global options and print readable tables; with
+// --output json they print the underlying data instead.
+
+var extraSpecs = map[string]map[string]argKind{
+	"history":    {"domain": kindValue, "workflow-id": kindValue, "run-id": kindValue, "follow": kindBool, "interval": kindValue, "reverse-order": kindBool},
+	"executions": {"domain": kindValue, "closed": kindBool, "workflow-id": kindValue, "workflow-type": kindValue, "tag": kindValue, "status": kindValue, "since": kindValue, "until": kindValue},
+	"describe":   {"domain": kindValue, "workflow-id": kindValue, "run-id": kindValue},
+}
+
+var extraRequired = map[string][]string{
+	"history":    {"domain", "workflow-id"},
+	"executions": {"domain"},
+	"describe":   {"domain", "workflow-id"},
+}
+
+var extraHelp = map[string]string{
+	"history": `swf history --domain D --workflow-id W [--run-id R] [--follow] [--interval SECONDS] [--reverse-order]
+
+Prints an execution's history as a table: event id, time, type and the
+event's main attributes. Without --run-id it shows the open run of the
+workflow id, else its most recently started closed run. --follow keeps
+printing new events (polling every --interval seconds, default 2) until
+the execution closes. --output json prints the events as JSON.
+`,
+	"executions": `swf executions --domain D [--closed] [--since T] [--until T]
+               [--workflow-id W | --workflow-type NAME[:VERSION] | --tag T | --status S]
+
+Lists open executions (closed ones with --closed) started within the last
+24 hours, newest first. --since and --until take a duration back from now
+(90m, 24h, 7d) or a time (2024-05-01, 2024-05-01T10:00:00Z, epoch
+seconds). --status filters closed executions by close status (COMPLETED,
+FAILED, CANCELED, TERMINATED, CONTINUED_AS_NEW, TIMED_OUT).
+--output json prints the execution infos as JSON.
+`,
+	"describe": `swf describe --domain D --workflow-id W [--run-id R]
+
+Shows an execution at a glance: type, status, times, configuration, open
+counts, and the activities and timers still pending (from its history).
+Without --run-id: the open run of the workflow id, else the latest closed.
+--output json prints the DescribeWorkflowExecution answer.
+`,
+}
+
+func parseExtra(e *env, name string, args []string) (*parsed, *globals, bool, error) {
+	specs := map[string]argKind{}
+	for k, v := range globalSpecs {
+		specs[k] = v
+	}
+	for k, v := range extraSpecs[name] {
+		specs[k] = v
+	}
+	p, err := parseArgs(args, specs)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if isHelp(p) {
+		io.WriteString(e.stdout, extraHelp[name])
+		return nil, nil, true, nil
+	}
+	var missing []string
+	for _, f := range extraRequired[name] {
+		if !p.has(f) {
+			missing = append(missing, "--"+f)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, nil, false, &usageError{"the following arguments are required: " + strings.Join(missing, ", ")}
+	}
+	if len(p.unknown) > 0 || len(p.positionals) > 0 {
+		return nil, nil, false, &unknownOptionsError{append(append([]string{}, p.unknown...), p.positionals...)}
+	}
+	g, err := resolveGlobals(e, p)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return p, g, false, nil
+}
+
+// callOp calls an operation and shapes the answer as the model orders it.
+func (c *client) callOp(ctx context.Context, op string, body *omap) (*omap, error) {
+	v, err := c.call(ctx, op, body)
+	if err != nil {
+		return nil, err
+	}
+	info := commands[kebab(op)].op
+	if v == nil || info.Output == "" {
+		return newOmap(), nil
+	}
+	o, _ := modelOrder(shape(info.Output), v).(*omap)
+	if o == nil {
+		o = newOmap()
+	}
+	return o, nil
+}
+
+// callAll calls a paginated operation and returns all items of key.
+func (c *client) callAll(ctx context.Context, op string, body *omap, key string) ([]any, error) {
+	var all []any
+	for {
+		page, err := c.callOp(ctx, op, body)
+		if err != nil {
+			return nil, err
+		}
+		l, _ := page.m[key].([]any)
+		all = append(all, l...)
+		tok, _ := page.m["nextPageToken"].(string)
+		if tok == "" {
+			return all, nil
+		}
+		body.set("nextPageToken", tok)
+	}
+}
+
+func obj(kv ...any) *omap {
+	o := newOmap()
+	for i := 0; i+1 < len(kv); i += 2 {
+		o.set(kv[i].(string), kv[i+1])
+	}
+	return o
+}
+
+// str digs a string out of nested objects: str(o, "a", "b").
+func str(v any, path ...string) string {
+	for _, k := range path {
+		o, ok := v.(*omap)
+		if !ok {
+			return ""
+		}
+		v = o.m[k]
+	}
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return string(v)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+func epoch(v any) (time.Time, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return time.Time{}, false
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(int64(math.Round(f * 1000))), true
+}
+
+func fmtTime(v any) string {
+	t, ok := epoch(v)
+	if !ok {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000")
+}
+
+// resolveRun finds the execution to show: the given run, else the open
+// run of the workflow id, else its latest closed run.
+func resolveRun(ctx context.Context, c *client, domain, wid, rid string) (string, error) {
+	if rid != "" {
+		return rid, nil
+	}
+	filter := obj("workflowId", wid)
+	since := obj("oldestDate", json.Number("0"))
+	open, err := c.callOp(ctx, "ListOpenWorkflowExecutions", obj("domain", domain, "startTimeFilter", since, "executionFilter", filter, "maximumPageSize", json.Number("1")))
+	if err != nil {
+		return "", err
+	}
+	if l, _ := open.m["executionInfos"].([]any); len(l) > 0 {
+		return str(l[0], "execution", "runId"), nil
+	}
+	closed, err := c.callOp(ctx, "ListClosedWorkflowExecutions", obj("domain", domain, "startTimeFilter", since, "executionFilter", filter, "maximumPageSize", json.Number("1")))
+	if err != nil {
+		return "", err
+	}
+	if l, _ := closed.m["executionInfos"].([]any); len(l) > 0 {
+		return str(l[0], "execution", "runId"), nil
+	}
+	return "", fmt.Errorf("No execution with workflow id %q in domain %q", wid, domain)
+}
+
+func runHistory(ctx context.Context, e *env, args []string) error {
+	p, g, done, err := parseExtra(e, "history", args)
+	if err != nil || done {
+		return err
+	}
+	interval := 2 * time.Second
+	if p.has("interval") {
+		f, err := strconv.ParseFloat(p.get("interval"), 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("--interval: a positive number of seconds, not %q", p.get("interval"))
+		}
+		interval = time.Duration(f * float64(time.Second))
+	}
+	c, err := newClient(ctx, g)
+	if err != nil {
+		return err
+	}
+	domain, wid := p.get("domain"), p.get("workflow-id")
+	rid, err := resolveRun(ctx, c, domain, wid, p.get("run-id"))
+	if err != nil {
+		return err
+	}
+	fetch := func() ([]any, error) {
+		body := obj("domain", domain, "execution", obj("workflowId", wid, "runId", rid))
+		if p.has("reverse-order") && !p.has("follow") {
+			body.set("reverseOrder", true)
+		}
+		return c.callAll(ctx, "GetWorkflowExecutionHistory", body, "events")
+	}
+	events, err := fetch()
+	if err != nil {
+		return err
+	}
+	if g.output == "json" && p.has("output") {
+		formatJSON(e.stdout, events)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s  workflowId=%s  runId=%s\n", domain, wid, rid)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTIME\tTYPE\tDETAILS")
+	var last int64
+	closed := false
+	printEvents := func(evs []any) {
+		for _, ev := range evs {
+			id, _ := strconv.ParseInt(str(ev, "eventId"), 10, 64)
+			if id <= last && !p.has("reverse-order") {
+				continue
+			}
+			if id > last {
+				last = id
+			}
+			typ := str(ev, "eventType")
+			if isCloseEvent(typ) {
+				closed = true
+			}
+			o, _ := ev.(*omap)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", id, fmtTime(o.m["eventTimestamp"]), typ, eventDetails(o))
+		}
+		tw.Flush()
+	}
+	printEvents(events)
+	if !p.has("follow") {
+		return nil
+	}
+	for !closed {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+		evs, err := fetch()
+		if err != nil {
+			return err
+		}
+		printEvents(evs)
+	}
+	return nil
+}
+
+func isCloseEvent(t string) bool {
+	switch t {
+	case "WorkflowExecutionCompleted", "WorkflowExecutionFailed", "WorkflowExecutionCanceled",
+		"WorkflowExecutionTerminated", "WorkflowExecutionTimedOut", "WorkflowExecutionContinuedAsNew":
+		return true
+	}
+	return false
+}
+
+// eventDetails summarises an event's attributes on one line: scalar
+// members as k=v (long values cut), types as name/version, task lists and
+// executions by name and id.
+func eventDetails(ev *omap) string {
+	if ev == nil {
+		return ""
+	}
+	var attrs *omap
+	for _, k := range ev.keys {
+		if strings.HasSuffix(k, "EventAttributes") {
+			attrs, _ = ev.m[k].(*omap)
+		}
+	}
+	if attrs == nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range attrs.keys {
+		v := attrs.m[k]
+		var s string
+		switch v := v.(type) {
+		case *omap:
+			switch {
+			case v.m["version"] != nil:
+				s = str(v, "name") + "/" + str(v, "version")
+			case v.m["workflowId"] != nil:
+				s = str(v, "workflowId")
+				if r := str(v, "runId"); r != "" {
+					s += "/" + r
+				}
+			default:
+				s = str(v, "name")
+			}
+		case []any:
+			var items []string
+			for _, x := range v {
+				items = append(items, pyStr(x))
+			}
+			s = "[" + strings.Join(items, ",") + "]"
+		default:
+			s = pyStr(v)
+		}
+		if strings.HasSuffix(k, "EventId") && s == "0" {
+			continue
+		}
+		s = strings.ReplaceAll(s, "\n", " ")
+		if r := []rune(s); len(r) > 40 {
+			s = string(r[:37]) + "..."
+		}
+		parts = append(parts, k+"="+s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// parseWhen reads --since/--until: a duration back from now (90m, 24h,
+// 7d) or a timestamp.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if strings.HasSuffix(s, "d") {
+		if n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64); err == nil {
+			return now.Add(-time.Duration(n * 24 * float64(time.Hour))), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return parseTimestamp(s)
+}
+
+func runExecutions(ctx context.Context, e *env, args []string) error {
+	p, g, done, err := parseExtra(e, "executions", args)
+	if err != nil || done {
+		return err
+	}
+	now := time.Now()
+	since := now.Add(-24 * time.Hour)
+	if p.has("since") {
+		if since, err = parseWhen(p.get("since"), now); err != nil {
+			return fmt.Errorf("--since: %v", err)
+		}
+	}
+	filter := obj("oldestDate", json.Number(strconv.FormatInt(since.Unix(), 10)))
+	if p.has("until") {
+		until, err := parseWhen(p.get("until"), now)
+		if err != nil {
+			return fmt.Errorf("--until: %v", err)
+		}
+		filter.set("latestDate", json.Number(strconv.FormatInt(until.Unix(), 10)))
+	}
+	closed := p.has("closed")
+	body := obj("domain", p.get("domain"), "startTimeFilter", filter)
+	nfilters := 0
+	if p.has("workflow-id") {
+		body.set("executionFilter", obj("workflowId", p.get("workflow-id")))
+		nfilters++
+	}
+	if p.has("workflow-type") {
+		name, version, hasV := strings.Cut(p.get("workflow-type"), ":")
+		tf := obj("name", name)
+		if hasV {
+			tf.set("version", version)
+		}
+		body.set("typeFilter", tf)
+		nfilters++
+	}
+	if p.has("tag") {
+		body.set("tagFilter", obj("tag", p.get("tag")))
+		nfilters++
+	}
+	if p.has("status") {
+		if !closed {
+			return &usageError{"--status applies to closed executions: add --closed"}
+		}
+		body.set("closeStatusFilter", obj("status", strings.ToUpper(p.get("status"))))
+		nfilters++
+	}
+	if nfilters > 1 {
+		return &usageError{"use at most one of --workflow-id, --workflow-type, --tag, --status (SWF filters by one)"}
+	}
+	c, err := newClient(ctx, g)
+	if err != nil {
+		return err
+	}
+	op := "ListOpenWorkflowExecutions"
+	if closed {
+		op = "ListClosedWorkflowExecutions"
+	}
+	infos, err := c.callAll(ctx, op, body, "executionInfos")
+	if err != nil {
+		return err
+	}
+	if g.output == "json" && p.has("output") {
+		formatJSON(e.stdout, infos)
+		return nil
+	}
+	if len(infos) == 0 {
+		state := "open"
+		if closed {
+			state = "closed"
+		}
+		fmt.Fprintf(e.stdout, "No %s executions started since %s.\n", state, since.UTC().Format("2006-01-02 15:04:05"))
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	if closed {
+		fmt.Fprintln(tw, "WORKFLOW ID\tRUN ID\tTYPE\tSTARTED\tCLOSED\tSTATUS\tTAGS")
+	} else {
+		fmt.Fprintln(tw, "WORKFLOW ID\tRUN ID\tTYPE\tSTARTED\tSTATUS\tTAGS")
+	}
+	for _, info := range infos {
+		o, _ := info.(*omap)
+		status := str(o, "executionStatus")
+		if closed {
+			status = str(o, "closeStatus")
+		} else if str(o, "cancelRequested") == "true" {
+			status += " (cancel requested)"
+		}
+		var tags []string
+		if l, ok := o.m["tagList"].([]any); ok {
+			for _, t := range l {
+				tags = append(tags, pyStr(t))
+			}
+		}
+		typ := str(o, "workflowType", "name") + "/" + str(o, "workflowType", "version")
+		if closed {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", str(o, "execution", "workflowId"), str(o, "execution", "runId"), typ,
+				fmtTime(o.m["startTimestamp"]), fmtTime(o.m["closeTimestamp"]), status, strings.Join(tags, ","))
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", str(o, "execution", "workflowId"), str(o, "execution", "runId"), typ,
+				fmtTime(o.m["startTimestamp"]), status, strings.Join(tags, ","))
+		}
+	}
+	return tw.Flush()
+}
+
+func runDescribe(ctx context.Context, e *env, args []string) error {
+	p, g, done, err := parseExtra(e, "describe", args)
+	if err != nil || done {
+		return err
+	}
+	c, err := newClient(ctx, g)
+	if err != nil {
+		return err
+	}
+	domain, wid := p.get("domain"), p.get("workflow-id")
+	rid, err := resolveRun(ctx, c, domain, wid, p.get("run-id"))
+	if err != nil {
+		return err
+	}
+	exec := obj("workflowId", wid, "runId", rid)
+	d, err := c.callOp(ctx, "DescribeWorkflowExecution", obj("domain", domain, "execution", exec))
+	if err != nil {
+		return err
+	}
+	if g.output == "json" && p.has("output") {
+		formatJSON(e.stdout, d)
+		return nil
+	}
+	events, err := c.callAll(ctx, "GetWorkflowExecutionHistory", obj("domain", domain, "execution", exec), "events")
+	if err != nil {
+		return err
+	}
+	info, _ := d.m["executionInfo"].(*omap)
+	cfg, _ := d.m["executionConfiguration"].(*omap)
+	counts, _ := d.m["openCounts"].(*omap)
+	w := e.stdout
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	row("Domain", domain)
+	row("Workflow ID", wid)
+	row("Run ID", rid)
+	row("Type", str(info, "workflowType", "name")+" / "+str(info, "workflowType", "version"))
+	status := str(info, "executionStatus")
+	if cs := str(info, "closeStatus"); cs != "" {
+		status += " (" + cs + ")"
+	}
+	if str(info, "cancelRequested") == "true" {
+		status += ", cancel requested"
+	}
+	row("Status", status)
+	row("Started", fmtTime(info.m["startTimestamp"]))
+	if info != nil {
+		row("Closed", fmtTime(info.m["closeTimestamp"]))
+	}
+	if parent := str(info, "parent", "workflowId"); parent != "" {
+		row("Parent", parent+" / "+str(info, "parent", "runId"))
+	}
+	if l, ok := info.m["tagList"].([]any); ok && len(l) > 0 {
+		var tags []string
+		for _, t := range l {
+			tags = append(tags, pyStr(t))
+		}
+		row("Tags", strings.Join(tags, ", "))
+	}
+	row("Task list", str(cfg, "taskList", "name"))
+	row("Timeouts", fmt.Sprintf("execution %s, decision task %s", secs(str(cfg, "executionStartToCloseTimeout")), secs(str(cfg, "taskStartToCloseTimeout"))))
+	row("Child policy", str(cfg, "childPolicy"))
+	if counts != nil {
+		row("Open", fmt.Sprintf("activities %s, decision tasks %s, timers %s, child executions %s, lambda functions %s",
+			orZero(str(counts, "openActivityTasks")), orZero(str(counts, "openDecisionTasks")), orZero(str(counts, "openTimers")),
+			orZero(str(counts, "openChildWorkflowExecutions")), orZero(str(counts, "openLambdaFunctions"))))
+	}
+	row("Last activity task", fmtTime(d.m["latestActivityTaskTimestamp"]))
+	if ctxv := str(d, "latestExecutionContext"); ctxv != "" {
+		if r := []rune(ctxv); len(r) > 60 {
+			ctxv = string(r[:57]) + "..."
+		}
+		row("Execution context", ctxv)
+	}
+	tw.Flush()
+	acts, timers := pendingWork(events)
+	if len(acts) > 0 {
+		fmt.Fprintln(w, "\nPending activities:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  ACTIVITY ID\tTYPE\tSCHEDULED\tSTARTED\tWORKER")
+		for _, a := range acts {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", a.id, a.typ, a.scheduled, a.started, a.worker)
+		}
+		tw.Flush()
+	}
+	if len(timers) > 0 {
+		fmt.Fprintln(w, "\nPending timers:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  TIMER ID\tSTARTED\tFIRES AT")
+		for _, t := range timers {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.id, t.started, t.fires)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func secs(s string) string {
+	if s == "" || s == "NONE" {
+		return orDash(s)
+	}
+	return s + "s"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+type pendingActivity struct{ id, typ, scheduled, started, worker string }
+type pendingTimer struct{ id, started, fires string }
+
+// pendingWork replays a history for the activities and timers not closed.
+func pendingWork(events []any) ([]pendingActivity, []pendingTimer) {
+	acts := map[string]*pendingActivity{} // by scheduled event id
+	var actOrder []string
+	timers := map[string]*pendingTimer{} // by timer id
+	var timerOrder []string
+	for _, ev := range events {
+		o, _ := ev.(*omap)
+		if o == nil {
+			continue
+		}
+		id := str(o, "eventId")
+		at := fmtTime(o.m["eventTimestamp"])
+		switch str(o, "eventType") {
+		case "ActivityTaskScheduled":
+			a := o.m["activityTaskScheduledEventAttributes"]
+			acts[id] = &pendingActivity{id: str(a, "activityId"), typ: str(a, "activityType", "name") + "/" + str(a, "activityType", "version"), scheduled: at, started: "-", worker: "-"}
+			actOrder = append(actOrder, id)
+		case "ActivityTaskStarted":
+			a := o.m["activityTaskStartedEventAttributes"]
+			if p := acts[str(a, "scheduledEventId")]; p != nil {
+				p.started, p.worker = at, orDash(str(a, "identity"))
+			}
+		case "ActivityTaskCompleted", "ActivityTaskFailed", "ActivityTaskTimedOut", "ActivityTaskCanceled":
+			for _, k := range o.keys {
+				if strings.HasSuffix(k, "EventAttributes") {
+					delete(acts, str(o.m[k], "scheduledEventId"))
+				}
+			}
+		case "TimerStarted":
+			a := o.m["timerStartedEventAttributes"]
+			tid := str(a, "timerId")
+			fires := "-"
+			if t, ok := epoch(o.m["eventTimestamp"]); ok {
+				if n, err := strconv.Atoi(str(a, "startToFireTimeout")); err == nil {
+					fires = t.Add(time.Duration(n) * time.Second).UTC().Format("2006-01-02 15:04:05.000")
+				}
+			}
+			timers[tid] = &pendingTimer{id: tid, started: at, fires: fires}
+			timerOrder = append(timerOrder, tid)
+		case "TimerFired":
+			delete(timers, str(o.m["timerFiredEventAttributes"], "timerId"))
+		case "TimerCanceled":
+			delete(timers, str(o.m["timerCanceledEventAttributes"], "timerId"))
+		}
+		if isCloseEvent(str(o, "eventType")) {
+			return nil, nil
+		}
+	}
+	var pa []pendingActivity
+	for _, id := range actOrder {
+		if a := acts[id]; a != nil {
+			pa = append(pa, *a)
+		}
+	}
+	var pt []pendingTimer
+	seen := map[string]bool{}
+	for _, id := range timerOrder {
+		if t := timers[id]; t != nil && !seen[id] {
+			seen[id] = true
+			pt = append(pt, *t)
+		}
+	}
+	sort.SliceStable(pt, func(i, j int) bool { return pt[i].fires < pt[j].fires })
+	return pa, pt
+}

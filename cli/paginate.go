@@ -1,0 +1,306 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// result is what a service command answered: one response, or the pages
+// of a paginated one.
+type result struct {
+	single any // response value (nil: no output)
+
+	paged        bool
+	resultKey    string
+	pages        []*omap // each page's response (result list truncated for --max-items)
+	nonAggregate *omap   // the first page's non-aggregate members
+	nonAggOrder  []string
+	resumeToken  string // NextToken for --max-items, "" when complete
+}
+
+// full merges the pages as the AWS CLI does for json and table output:
+// the result list concatenated, the non-aggregate members of the first
+// page, NextToken when --max-items stopped early.
+func (r *result) full() any {
+	if !r.paged {
+		if r.single == nil {
+			return newOmap()
+		}
+		return r.single
+	}
+	out := newOmap()
+	for _, p := range r.pages {
+		v, ok := p.get(r.resultKey)
+		if !ok || v == nil {
+			continue
+		}
+		cur, have := out.get(r.resultKey)
+		if !have {
+			l, _ := v.([]any)
+			out.set(r.resultKey, append([]any{}, l...))
+			continue
+		}
+		cl, _ := cur.([]any)
+		l, _ := v.([]any)
+		out.set(r.resultKey, append(cl, l...))
+	}
+	if r.nonAggregate != nil {
+		for _, k := range r.nonAggregate.keys {
+			out.set(k, r.nonAggregate.m[k])
+		}
+	}
+	if r.resumeToken != "" {
+		out.set("NextToken", r.resumeToken)
+	}
+	return out
+}
+
+// pageToken is the AWS CLI's --starting-token / NextToken: base64 of a JSON
+// object holding the service token and how many items of that page were
+// already returned.
+type pageToken struct {
+	next     any // string or nil
+	truncate int
+	hasTrunc bool
+}
+
+func (t pageToken) encode() string {
+	nt := "null"
+	if s, ok := t.next.(string); ok {
+		b, _ := json.Marshal(s)
+		nt = string(b)
+	}
+	s := `{"nextPageToken": ` + nt
+	if t.hasTrunc {
+		s += `, "boto_truncate_amount": ` + strconv.Itoa(t.truncate)
+	}
+	s += "}"
+	return base64.StdEncoding.EncodeToString([]byte(s))
+}
+
+func decodePageToken(s string) (pageToken, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return pageToken{}, fmt.Errorf("Bad starting token: %s", s)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return pageToken{}, fmt.Errorf("Bad starting token: %s", s)
+	}
+	var t pageToken
+	t.next = m["nextPageToken"]
+	if n, ok := m["boto_truncate_amount"].(float64); ok {
+		t.truncate, t.hasTrunc = int(n), true
+	}
+	return t, nil
+}
+
+func callCommand(ctx context.Context, cl *client, c *command, p *parsed, g *globals, body *omap, warnOut io.Writer) (*result, error) {
+	paginate := c.pager != nil && !g.noPaginate && !p.has("next-page-token") && !p.has("maximum-page-size")
+	if c.pager != nil && !paginate {
+		var used []string
+		for _, f := range []string{"starting-token", "page-size", "max-items"} {
+			if p.has(f) {
+				used = append(used, "--"+f)
+			}
+		}
+		if len(used) > 0 {
+			return nil, fmt.Errorf("Error during pagination: Cannot specify --no-paginate along with pagination arguments: %s", joinComma(used))
+		}
+	}
+	if !paginate {
+		v, err := cl.call(ctx, c.op.Name, body)
+		if err != nil {
+			return nil, err
+		}
+		if c.op.Output == "" || v == nil {
+			return &result{}, nil
+		}
+		return &result{single: modelOrder(shape(c.op.Output), v)}, nil
+	}
+	return paginateCall(ctx, cl, c, p, body, warnOut)
+}
+
+func joinComma(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
+
+func paginateCall(ctx context.Context, cl *client, c *command, p *parsed, body *omap, warnOut io.Writer) (*result, error) {
+	pg := c.pager
+	r := &result{paged: true, resultKey: pg.resultKey}
+	maxItems := -1
+	if p.has("max-items") {
+		n, err := strconv.Atoi(p.get("max-items"))
+		if err != nil {
+			return nil, fmt.Errorf("invalid literal for int() with base 10: '%s'", p.get("max-items"))
+		}
+		maxItems = n
+		if n <= 0 {
+			fmt.Fprintln(warnOut, "warning: Non-positive values for --max-items may result in undefined behavior.")
+		}
+	}
+	if p.has("page-size") {
+		n, err := strconv.Atoi(p.get("page-size"))
+		if err != nil {
+			return nil, fmt.Errorf("invalid literal for int() with base 10: '%s'", p.get("page-size"))
+		}
+		body.set("maximumPageSize", json.Number(strconv.Itoa(n)))
+	}
+	var next any // token used to request the current page
+	startTrunc := 0
+	if p.has("starting-token") {
+		t, err := decodePageToken(p.get("starting-token"))
+		if err != nil {
+			return nil, err
+		}
+		next, startTrunc = t.next, t.truncate
+		if s, ok := next.(string); ok {
+			body.set("nextPageToken", s)
+		}
+	}
+	total := 0
+	first := true
+	var prev any
+	for {
+		v, err := cl.call(ctx, c.op.Name, body)
+		if err != nil {
+			return nil, err
+		}
+		page, _ := modelOrder(shape(c.op.Output), v).(*omap)
+		if page == nil {
+			page = newOmap()
+		}
+		items, _ := page.m[pg.resultKey].([]any)
+		if first {
+			if startTrunc > 0 {
+				if startTrunc > len(items) {
+					startTrunc = len(items)
+				}
+				items = items[startTrunc:]
+				if _, ok := page.get(pg.resultKey); ok {
+					page.set(pg.resultKey, items)
+				}
+			}
+			r.nonAggregate = nil
+			if len(pg.nonAggregate) > 0 {
+				r.nonAggregate = newOmap()
+				for _, k := range pg.nonAggregate {
+					nv, _ := page.get(k)
+					r.nonAggregate.set(k, nv)
+				}
+			}
+			first = false
+		} else {
+			startTrunc = 0
+		}
+		if maxItems >= 0 && total+len(items)-maxItems > 0 {
+			keep := maxItems - total
+			page.set(pg.resultKey, items[:keep])
+			r.pages = append(r.pages, page)
+			r.resumeToken = pageToken{next: next, truncate: keep + startTrunc, hasTrunc: true}.encode()
+			break
+		}
+		r.pages = append(r.pages, page)
+		total += len(items)
+		tok, _ := page.m["nextPageToken"].(string)
+		if tok == "" {
+			break
+		}
+		if maxItems >= 0 && total == maxItems {
+			r.resumeToken = pageToken{next: tok}.encode()
+			break
+		}
+		if prev != nil && prev == any(tok) {
+			return nil, fmt.Errorf("The same next token was received twice: {'nextPageToken': '%s'}", tok)
+		}
+		body.set("nextPageToken", tok)
+		next, prev = tok, tok
+	}
+	// Pages keep their result list only; the token is the pager's business.
+	for _, pgv := range r.pages {
+		pgv.del("nextPageToken")
+	}
+	return r, nil
+}
+
+// printResult writes a command's answer in the chosen output format.
+func printResult(e *env, g *globals, title string, r *result) error {
+	switch g.output {
+	case "text":
+		if r.paged {
+			for i, page := range r.pages {
+				cur := newOmap()
+				if i == 0 && r.nonAggregate != nil {
+					for _, k := range r.nonAggregate.keys {
+						cur.set(k, r.nonAggregate.m[k])
+					}
+				}
+				v, _ := page.get(r.resultKey)
+				cur.set(r.resultKey, v)
+				if err := textOut(e.stdout, g, cur); err != nil {
+					return err
+				}
+			}
+			if r.resumeToken != "" {
+				nt := newOmap()
+				inner := newOmap()
+				inner.set("NextToken", r.resumeToken)
+				nt.set("NextToken", inner)
+				return textOut(e.stdout, g, nt)
+			}
+			return nil
+		}
+		return textOut(e.stdout, g, r.full())
+	}
+	v := r.full()
+	if g.query != "" {
+		q, err := query(g.query, v)
+		if err != nil {
+			return err
+		}
+		v = q
+	}
+	if g.output == "table" {
+		formatTable(e.stdout, title, v, termWidth(e.stdout))
+		return nil
+	}
+	formatJSON(e.stdout, v)
+	return nil
+}
+
+func textOut(w io.Writer, g *globals, v any) error {
+	if g.query != "" {
+		q, err := query(g.query, v)
+		if err != nil {
+			return err
+		}
+		v = q
+	}
+	formatText(w, v)
+	return nil
+}
+
+// termWidth is the terminal's width when w is one, else 80 (what the AWS
+// CLI assumes when its output is piped).
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+			return int(ws.Col)
+		}
+	}
+	return 80
+}

@@ -1,0 +1,407 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// paramError is an error in one argument's value, printed as the AWS CLI
+// prints it: "Error parsing parameter '--x': ...".
+type paramError struct {
+	flag string
+	msg  string
+}
+
+func (e *paramError) Error() string {
+	return fmt.Sprintf("Error parsing parameter '%s': %s", e.flag, e.msg)
+}
+
+// readParamFile loads file://, fileb:// and http(s):// values as the AWS
+// CLI v1 does. ok is false when s has none of these prefixes.
+func readParamFile(s string) (v string, ok bool, err error) {
+	switch {
+	case strings.HasPrefix(s, "file://"), strings.HasPrefix(s, "fileb://"):
+		path := s[strings.Index(s, "://")+3:]
+		path = os.ExpandEnv(path)
+		if strings.HasPrefix(path, "~/") {
+			if home, herr := os.UserHomeDir(); herr == nil {
+				path = filepath.Join(home, path[2:])
+			}
+		}
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return "", true, fmt.Errorf("Unable to load paramfile %s: %v", s, rerr)
+		}
+		return string(data), true, nil
+	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
+		resp, gerr := http.Get(s)
+		if gerr != nil {
+			return "", true, fmt.Errorf("Unable to retrieve %s: %v", s, gerr)
+		}
+		defer resp.Body.Close()
+		data, rerr := io.ReadAll(resp.Body)
+		if rerr != nil || resp.StatusCode != 200 {
+			return "", true, fmt.Errorf("Unable to retrieve %s: received non 200 status code of %d", s, resp.StatusCode)
+		}
+		return string(data), true, nil
+	}
+	return "", false, nil
+}
+
+// resolveParamFile replaces a file:// (etc.) value by the content.
+func resolveParamFile(flag, s string) (string, error) {
+	v, ok, err := readParamFile(s)
+	if err != nil {
+		return "", &paramError{flag, err.Error()}
+	}
+	if ok {
+		return v, nil
+	}
+	return s, nil
+}
+
+// convertArg turns the raw command-line value(s) of a parameter into a
+// request value.
+func convertArg(p *param, raw []string) (any, error) {
+	flag := "--" + p.flag
+	if len(raw) == 1 {
+		s, err := resolveParamFile(flag, raw[0])
+		if err != nil {
+			return nil, err
+		}
+		raw = []string{s}
+	}
+	sh := p.shape
+	switch sh.Type {
+	case "integer", "long":
+		n, err := strconv.ParseInt(strings.TrimSpace(raw[0]), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid literal for int() with base 10: '%s'", raw[0])
+		}
+		return json.Number(strconv.FormatInt(n, 10)), nil
+	case "boolean":
+		return !strings.EqualFold(raw[0], "false"), nil
+	case "string", "timestamp":
+		return raw[0], nil
+	case "structure":
+		v := raw[0]
+		if strings.HasPrefix(strings.TrimLeft(v, " \t\r\n"), "{") {
+			return parseJSONArg(flag, v)
+		}
+		parsed, err := parseShorthand(v)
+		if err != nil {
+			return nil, &paramError{flag, err.Error()}
+		}
+		return shapeShorthand(sh, parsed)
+	case "list":
+		if strings.HasPrefix(strings.TrimSpace(raw[0]), "[") && len(raw) == 1 {
+			return parseJSONArg(flag, raw[0])
+		}
+		elem := shape(sh.Member)
+		out := []any{}
+		for _, r := range raw {
+			switch {
+			case elem.Type == "structure" && strings.HasPrefix(strings.TrimLeft(r, " \t\r\n"), "{"):
+				v, err := parseJSONArg(flag, r)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			case elem.Type == "structure":
+				parsed, err := parseShorthand(r)
+				if err != nil {
+					return nil, &paramError{flag, err.Error()}
+				}
+				v, err := shapeShorthand(elem, parsed)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			default:
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	}
+	return raw[0], nil
+}
+
+func parseJSONArg(flag, s string) (any, error) {
+	v, err := decodeJSON([]byte(s))
+	if err != nil {
+		return nil, &paramError{flag, fmt.Sprintf("Invalid JSON: %v\nJSON received: %s", err, s)}
+	}
+	return v, nil
+}
+
+// shapeShorthand adjusts a parsed shorthand value to the shape, as the AWS
+// CLI does: integers and booleans are converted, a single value where a
+// list is expected becomes a one-element list. Unknown keys are left for
+// validation to report.
+func shapeShorthand(sh *api.Shape, v any) (any, error) {
+	switch sh.Type {
+	case "structure":
+		o, ok := v.(*omap)
+		if !ok {
+			return v, nil
+		}
+		for _, m := range sh.Members {
+			mv, ok := o.get(m.Name)
+			if !ok {
+				continue
+			}
+			nv, err := shapeShorthand(shape(m.Shape), mv)
+			if err != nil {
+				return nil, err
+			}
+			o.set(m.Name, nv)
+		}
+		return o, nil
+	case "list":
+		l, ok := v.([]any)
+		if !ok {
+			return []any{v}, nil
+		}
+		elem := shape(sh.Member)
+		for i, e := range l {
+			ne, err := shapeShorthand(elem, e)
+			if err != nil {
+				return nil, err
+			}
+			l[i] = ne
+		}
+		return l, nil
+	case "integer", "long":
+		if s, ok := v.(string); ok {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("invalid literal for int() with base 10: '%s'", s)
+			}
+			return json.Number(strconv.FormatInt(n, 10)), nil
+		}
+	case "boolean":
+		if s, ok := v.(string); ok {
+			switch strings.ToLower(s) {
+			case "true":
+				return true, nil
+			case "false":
+				return false, nil
+			}
+		}
+	}
+	return v, nil
+}
+
+// ---- validation and serialisation --------------------------------------
+
+// validationErrors collects botocore-style client-side validation errors.
+type validationErrors []string
+
+func (v validationErrors) Error() string {
+	return "Parameter validation failed:\n" + strings.Join(v, "\n")
+}
+
+// prepare validates the input against the operation's shape the way
+// botocore does before sending (required members, unknown members, types,
+// minimum lengths and values) and serialises timestamps to epoch seconds.
+func prepare(inShape *api.Shape, in *omap) (*omap, error) {
+	var errs validationErrors
+	out := prepValue(inShape, in, "", &errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if o, ok := out.(*omap); ok {
+		return o, nil
+	}
+	return newOmap(), nil
+}
+
+func pyTypeName(v any) string {
+	switch v := v.(type) {
+	case string:
+		return "<class 'str'>"
+	case bool:
+		return "<class 'bool'>"
+	case json.Number:
+		if strings.ContainsAny(string(v), ".eE") {
+			return "<class 'float'>"
+		}
+		return "<class 'int'>"
+	case float64:
+		return "<class 'float'>"
+	case *omap:
+		return "<class 'dict'>"
+	case []any:
+		return "<class 'list'>"
+	case nil:
+		return "<class 'NoneType'>"
+	}
+	return fmt.Sprintf("<class '%T'>", v)
+}
+
+func pyRepr(v any) string {
+	switch v := v.(type) {
+	case *omap:
+		var parts []string
+		for _, k := range v.keys {
+			parts = append(parts, "'"+k+"': "+pyRepr(v.m[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		var parts []string
+		for _, e := range v {
+			parts = append(parts, pyRepr(e))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return pyStr(v)
+}
+
+func pathName(p string) string {
+	if p == "" {
+		return "input"
+	}
+	return p
+}
+
+func join(path, member string) string {
+	if path == "" {
+		return member
+	}
+	return path + "." + member
+}
+
+func prepValue(sh *api.Shape, v any, path string, errs *validationErrors) any {
+	typeErr := func(valid string) {
+		*errs = append(*errs, fmt.Sprintf("Invalid type for parameter %s, value: %s, type: %s, valid types: %s",
+			pathName(path), pyStr(v), pyTypeName(v), valid))
+	}
+	switch sh.Type {
+	case "structure":
+		o, ok := v.(*omap)
+		if !ok {
+			typeErr("<class 'dict'>")
+			return v
+		}
+		for _, m := range members(sh) {
+			if m.Required {
+				if _, ok := o.get(m.Name); !ok {
+					*errs = append(*errs, fmt.Sprintf("Missing required parameter in %s: \"%s\"", pathName(path), m.Name))
+				}
+			}
+		}
+		known := map[string]api.ShapeMember{}
+		for _, m := range sh.Members {
+			known[m.Name] = m
+		}
+		out := newOmap()
+		for _, k := range o.keys {
+			m, ok := known[k]
+			if !ok {
+				*errs = append(*errs, fmt.Sprintf("Unknown parameter in %s: \"%s\", must be one of: %s",
+					pathName(path), k, strings.Join(memberNames(sh), ", ")))
+				continue
+			}
+			if o.m[k] == nil {
+				continue
+			}
+			out.set(k, prepValue(shape(m.Shape), o.m[k], join(path, k), errs))
+		}
+		return out
+	case "list":
+		l, ok := v.([]any)
+		if !ok {
+			typeErr("<class 'list'>, <class 'tuple'>")
+			return v
+		}
+		if sh.HasMin && int64(len(l)) < sh.Min {
+			*errs = append(*errs, fmt.Sprintf("Invalid length for parameter %s, value: %d, valid min length: %d", pathName(path), len(l), sh.Min))
+		}
+		elem := shape(sh.Member)
+		out := make([]any, len(l))
+		for i, e := range l {
+			out[i] = prepValue(elem, e, fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+		return out
+	case "string":
+		s, ok := v.(string)
+		if !ok {
+			typeErr("<class 'str'>")
+			return v
+		}
+		if sh.HasMin && int64(len([]rune(s))) < sh.Min {
+			*errs = append(*errs, fmt.Sprintf("Invalid length for parameter %s, value: %d, valid min length: %d", pathName(path), len([]rune(s)), sh.Min))
+		}
+		return s
+	case "integer", "long":
+		n, ok := v.(json.Number)
+		if !ok || strings.ContainsAny(string(n), ".eE") {
+			typeErr("<class 'int'>")
+			return v
+		}
+		if i, err := n.Int64(); err == nil && sh.HasMin && i < sh.Min {
+			*errs = append(*errs, fmt.Sprintf("Invalid value for parameter %s, value: %d, valid min value: %d", pathName(path), i, sh.Min))
+		}
+		return n
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			typeErr("<class 'bool'>")
+		}
+		return v
+	case "timestamp":
+		t, err := parseTimestamp(v)
+		if err != nil {
+			*errs = append(*errs, fmt.Sprintf("Invalid type for parameter %s, value: %s, type: %s, valid types: <class 'datetime.datetime'>, timestamp-string",
+				pathName(path), pyStr(v), pyTypeName(v)))
+			return v
+		}
+		return json.Number(strconv.FormatInt(t.Unix(), 10))
+	}
+	return v
+}
+
+// parseTimestamp accepts what the AWS CLI accepts for a timestamp: epoch
+// seconds (integer or fraction) or an ISO 8601 date/time; without a zone
+// it is UTC. The wire carries whole seconds, as botocore sends.
+func parseTimestamp(v any) (time.Time, error) {
+	switch v := v.(type) {
+	case json.Number:
+		f, err := v.Float64()
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.Unix(int64(math.Floor(f)), 0).UTC(), nil
+	case string:
+		s := strings.TrimSpace(v)
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return time.Unix(int64(math.Floor(f)), 0).UTC(), nil
+		}
+		layouts := []string{
+			time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05.999999999Z0700",
+			"2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02T15:04",
+			"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02 15:04:05.999999999",
+			"2006-01-02 15:04", "2006-01-02", "20060102T150405Z", "20060102",
+			time.RFC1123, time.RFC1123Z, "Mon, 2 Jan 2006 15:04:05 MST",
+		}
+		if strings.HasSuffix(s, "z") {
+			s = s[:len(s)-1] + "Z"
+		}
+		for _, l := range layouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("invalid timestamp %q", v)
+	}
+	return time.Time{}, fmt.Errorf("invalid timestamp")
+}

@@ -1,0 +1,428 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmespath/go-jmespath"
+)
+
+// A response value, as printed, is one of: *omap, []any, string, bool, nil,
+// json.Number (a number as it came off the wire) or float64 (a number that
+// went through a --query). omap keeps key order: the AWS CLI prints objects
+// in the order of the service model, and query results in the order of the
+// expression.
+
+// omap is a JSON object that remembers the order of its keys.
+type omap struct {
+	keys []string
+	m    map[string]any
+}
+
+func newOmap() *omap { return &omap{m: map[string]any{}} }
+
+// set adds or replaces key; a new key goes last.
+func (o *omap) set(k string, v any) {
+	if _, ok := o.m[k]; !ok {
+		o.keys = append(o.keys, k)
+	}
+	o.m[k] = v
+}
+
+func (o *omap) get(k string) (any, bool) {
+	v, ok := o.m[k]
+	return v, ok
+}
+
+func (o *omap) del(k string) {
+	if _, ok := o.m[k]; !ok {
+		return
+	}
+	delete(o.m, k)
+	for i, key := range o.keys {
+		if key == k {
+			o.keys = append(o.keys[:i:i], o.keys[i+1:]...)
+			break
+		}
+	}
+}
+
+func (o *omap) len() int { return len(o.keys) }
+
+// sortedKeys returns the keys in byte order (how Python sorts str keys for
+// the ASCII names of this model).
+func (o *omap) sortedKeys() []string {
+	ks := append([]string(nil), o.keys...)
+	sort.Strings(ks)
+	return ks
+}
+
+// decodeJSON parses JSON into response values, keeping document key order
+// and numbers as json.Number.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := decodeValue(dec)
+	if err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("extra data after JSON value")
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, fmt.Errorf("extra data after JSON value")
+	}
+	return v, nil
+}
+
+func decodeValue(dec *json.Decoder) (any, error) {
+	t, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := t.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			o := newOmap()
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				o.set(kt.(string), v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return o, nil
+		case '[':
+			l := []any{}
+			for dec.More() {
+				v, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				l = append(l, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return l, nil
+		}
+		return nil, fmt.Errorf("unexpected %v", t)
+	default:
+		return t, nil
+	}
+}
+
+// ---- Python-compatible rendering -------------------------------------
+
+// pyFloat renders f as Python's repr does.
+func pyFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case math.IsNaN(f):
+		return "NaN"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if exp < -4 || exp >= 16 {
+		return e
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// pyNumber renders a number as Python prints the value json.loads made of
+// it: integers as written, fractions as float repr.
+func pyNumber(n json.Number) string {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		if s == "-0" {
+			return "0"
+		}
+		return s
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return s
+	}
+	return pyFloat(f)
+}
+
+// floatNumber renders a float64 that went through a query: integral values
+// print as integers (they were integers on the wire), others as Python.
+func floatNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return pyFloat(f)
+}
+
+// pyStr renders a scalar as Python's str() does (text and table output).
+func pyStr(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
+	case string:
+		return v
+	case json.Number:
+		return pyNumber(v)
+	case float64:
+		return floatNumber(v)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return fmt.Sprint(v)
+}
+
+// writeJSONString writes s quoted as json.dumps(ensure_ascii=False) does.
+func writeJSONString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20:
+			fmt.Fprintf(b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	b.WriteByte('"')
+}
+
+// pyJSON renders v as json.dumps(v, indent=4, ensure_ascii=False).
+func pyJSON(v any) string {
+	var b bytes.Buffer
+	writePyJSON(&b, v, 0)
+	return b.String()
+}
+
+func writePyJSON(b *bytes.Buffer, v any, level int) {
+	indent := func(l int) {
+		b.WriteByte('\n')
+		b.WriteString(strings.Repeat("    ", l))
+	}
+	switch v := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if v {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case string:
+		writeJSONString(b, v)
+	case json.Number:
+		b.WriteString(pyNumber(v))
+	case float64:
+		b.WriteString(floatNumber(v))
+	case int:
+		b.WriteString(strconv.Itoa(v))
+	case int64:
+		b.WriteString(strconv.FormatInt(v, 10))
+	case *omap:
+		if v.len() == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteByte('{')
+		for i, k := range v.keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			indent(level + 1)
+			writeJSONString(b, k)
+			b.WriteString(": ")
+			writePyJSON(b, v.m[k], level+1)
+		}
+		indent(level)
+		b.WriteByte('}')
+	case []any:
+		if len(v) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			indent(level + 1)
+			writePyJSON(b, e, level+1)
+		}
+		indent(level)
+		b.WriteByte(']')
+	default:
+		fmt.Fprintf(b, "%v", v)
+	}
+}
+
+// plainJSON converts v to plain Go values for encoding/json (compact
+// request bodies).
+func plainJSON(v any) any {
+	switch v := v.(type) {
+	case *omap:
+		m := make(map[string]any, v.len())
+		for _, k := range v.keys {
+			m[k] = plainJSON(v.m[k])
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = plainJSON(e)
+		}
+		return l
+	}
+	return v
+}
+
+// ---- JMESPath ------------------------------------------------------------
+
+// query runs a compiled JMESPath expression over v. go-jmespath works on
+// map[string]any and float64, so the value is converted, and key order is
+// restored afterwards: objects that came from the response keep their
+// order (found by map identity); objects the expression built are ordered
+// as the expression names their keys.
+func query(expr string, v any) (any, error) {
+	jp, err := jmespath.Compile(expr)
+	if err != nil {
+		return nil, err
+	}
+	orders := map[uintptr][]string{}
+	in := toJMES(v, orders)
+	out, err := jp.Search(in)
+	if err != nil {
+		return nil, err
+	}
+	keyRank := map[string]int{}
+	collectHashKeys(expr, keyRank)
+	return fromJMES(out, orders, keyRank), nil
+}
+
+func toJMES(v any, orders map[uintptr][]string) any {
+	switch v := v.(type) {
+	case *omap:
+		m := make(map[string]any, v.len())
+		for _, k := range v.keys {
+			m[k] = toJMES(v.m[k], orders)
+		}
+		orders[reflect.ValueOf(m).Pointer()] = v.keys
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = toJMES(e, orders)
+		}
+		return l
+	case json.Number:
+		f, _ := v.Float64()
+		return f
+	}
+	return v
+}
+
+func fromJMES(v any, orders map[uintptr][]string, rank map[string]int) any {
+	switch v := v.(type) {
+	case map[string]any:
+		o := newOmap()
+		keys, ok := orders[reflect.ValueOf(v).Pointer()]
+		if !ok || len(keys) != len(v) {
+			keys = make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.SliceStable(keys, func(i, j int) bool {
+				ri, iok := rank[keys[i]]
+				rj, jok := rank[keys[j]]
+				if iok && jok && ri != rj {
+					return ri < rj
+				}
+				if iok != jok {
+					return iok
+				}
+				return keys[i] < keys[j]
+			})
+		}
+		for _, k := range keys {
+			o.set(k, fromJMES(v[k], orders, rank))
+		}
+		return o
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = fromJMES(e, orders, rank)
+		}
+		return l
+	case []string:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = e
+		}
+		return l
+	case int:
+		return float64(v)
+	}
+	return v
+}
+
+// hashKeyPattern finds the keys of multi-select hashes ({name: expr}) in
+// a JMESPath expression, in the order written.
+var hashKeyPattern = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*:`)
+
+func collectHashKeys(expr string, rank map[string]int) {
+	for _, m := range hashKeyPattern.FindAllStringSubmatch(expr, -1) {
+		k := m[1]
+		if strings.HasPrefix(k, `"`) {
+			if u, err := strconv.Unquote(k); err == nil {
+				k = u
+			}
+		}
+		if _, seen := rank[k]; !seen {
+			rank[k] = len(rank)
+		}
+	}
+}
