@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
 )
 
 // MaxBodyBytes is SWF's request size limit (1 MB).
@@ -39,6 +40,12 @@ type Handler struct {
 	Logger  *slog.Logger
 	// Observe, if set, is told of every call (for metrics).
 	Observe func(op string, code string, d time.Duration)
+	// Auth, if set, authenticates every request once its body (as sent,
+	// before any decompression) has been read and before anything is
+	// decoded: it returns the principal, which the call's context then
+	// carries (auth.FromContext), or the fault to answer, and then nothing
+	// is executed. Without Auth every request is accepted as it comes.
+	Auth func(r *http.Request, body []byte) (*auth.Principal, *api.Fault)
 }
 
 // ServeHTTP implements http.Handler.
@@ -107,11 +114,25 @@ func (h *Handler) serve(r *http.Request, op string) ([]byte, error) {
 	if r.Method != http.MethodPost {
 		return nil, api.NewFault(api.UnknownOperationException, "Only POST requests are accepted")
 	}
+	raw, err := readRaw(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	if h.Auth != nil {
+		// Authentication comes first: an unauthenticated caller learns
+		// nothing, not even whether the operation exists.
+		p, f := h.Auth(r, raw)
+		if f != nil {
+			return nil, f
+		}
+		ctx = auth.NewContext(ctx, p)
+	}
 	info, ok := api.Operations[op]
 	if !ok {
 		return nil, api.NewFault(api.UnknownOperationException, "Unknown operation %s", strconv.Quote(r.Header.Get("X-Amz-Target")))
 	}
-	body, err := readBody(r)
+	body, err := decodeBody(r, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +140,7 @@ func (h *Handler) serve(r *http.Request, op string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := info.Call(r.Context(), h.Service, in)
+	out, err := info.Call(ctx, h.Service, in)
 	if err != nil {
 		return nil, err
 	}
@@ -129,26 +150,34 @@ func (h *Handler) serve(r *http.Request, op string) ([]byte, error) {
 	return encode(out)
 }
 
-func readBody(r *http.Request) ([]byte, error) {
+// readRaw reads the body as the client sent it (the bytes a signature
+// covers), at most MaxBodyBytes.
+func readRaw(r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}
-	// The limit applies to what the client sends and, for gzip, to the
-	// decompressed body too.
-	raw := &capReader{r: r.Body, left: MaxBodyBytes}
-	var src io.Reader = raw
-	if enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc == "gzip" {
-		zr, err := gzip.NewReader(raw)
-		if err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				return nil, tooLarge()
-			}
-			return nil, api.NewFault(api.SerializationException, "Request body is not valid gzip")
-		}
-		defer zr.Close()
-		src = zr
+	raw, err := io.ReadAll(&capReader{r: r.Body, left: MaxBodyBytes})
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return nil, tooLarge()
+	case err != nil:
+		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
 	}
-	body, err := io.ReadAll(&capReader{r: src, left: MaxBodyBytes})
+	return raw, nil
+}
+
+// decodeBody undoes a gzip Content-Encoding; the limit applies to the
+// decompressed body too.
+func decodeBody(r *http.Request, raw []byte) ([]byte, error) {
+	if enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc != "gzip" {
+		return raw, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, api.NewFault(api.SerializationException, "Request body is not valid gzip")
+	}
+	defer zr.Close()
+	body, err := io.ReadAll(&capReader{r: zr, left: MaxBodyBytes})
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, tooLarge()
@@ -212,15 +241,19 @@ func encode(out any) ([]byte, error) {
 }
 
 func writeFault(w http.ResponseWriter, f *api.Fault) {
+	wireType, status := f.WireType(), f.HTTPStatus()
+	if st, ok := auth.FaultHTTPStatus(f.Code); ok {
+		wireType, status = auth.FaultWireType(f.Code), st
+	}
 	body, _ := json.Marshal(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
-	}{f.WireType(), f.Message})
+	}{wireType, f.Message})
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.0")
 	h.Set("x-amzn-ErrorType", f.Code)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(f.HTTPStatus())
+	w.WriteHeader(status)
 	w.Write(body)
 }
 

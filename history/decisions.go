@@ -97,6 +97,10 @@ func (b *batch) fail(ev api.HistoryEvent) {
 }
 
 func (b *batch) apply(d *api.Decision) {
+	if !b.authorized(d) {
+		b.notPermitted(d)
+		return
+	}
 	switch d.DecisionType {
 	case api.DecisionTypeScheduleActivityTask:
 		b.scheduleActivity(d.ScheduleActivityTaskDecisionAttributes)

@@ -45,6 +45,14 @@ type Env struct {
 	// OpenExecutions reports how many executions are open in a domain and
 	// the per-domain limit, for OPEN_WORKFLOWS_LIMIT_EXCEEDED. May be nil.
 	OpenExecutions func(domain string) (open, limit int)
+	// AuthorizeDecision, if set, authorizes each decision of a batch but
+	// ScheduleLambdaFunction as the IAM pseudo-action swf:<DecisionType>,
+	// given the decision's condition keys (swf-semantics.md §9.2) with
+	// values resolved from the type's defaults where the decision leaves
+	// them out. A decision it refuses records its *Failed event with cause
+	// OPERATION_NOT_PERMITTED and makes a decision task available (§9.3).
+	// nil allows every decision.
+	AuthorizeDecision func(d *api.Decision, keys map[string]string) bool
 }
 
 // Execution configuration as resolved at start (call value, else the type's

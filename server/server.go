@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/service"
 	"github.com/swfd/swfd/sqlite"
@@ -31,6 +33,18 @@ type Config struct {
 	Logger      *slog.Logger
 	Clock       swfd.Clock
 	Limits      service.Limits
+	// AuthFile, if set, turns on authentication and authorization: every
+	// request must be signed (SigV4) with a key the file lists, and its
+	// principal's policies decide each call and decision. Auth, if set,
+	// is used instead of loading AuthFile.
+	AuthFile string
+	Auth     *auth.Keyring
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers, BodyTimeout how long it may take to send the body
+	// (default 10s and 20s): a client that never finishes sending is cut
+	// off instead of holding a connection and a goroutine for ever.
+	ReadHeaderTimeout time.Duration
+	BodyTimeout       time.Duration
 }
 
 // Server is an assembled swfd.
@@ -38,9 +52,13 @@ type Server struct {
 	Store   swfd.Store
 	Service *service.Service
 	Handler http.Handler
-	log     *slog.Logger
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// Auth is the auth file in force; nil when authentication is off.
+	Auth   *auth.Keyring
+	log    *slog.Logger
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	readHeaderTimeout time.Duration
 }
 
 // OpenStore opens the store a DSN names.
@@ -82,12 +100,46 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Store: st, Service: svc, log: cfg.Logger, done: make(chan struct{})}
+	s := &Server{Store: st, Service: svc, log: cfg.Logger, done: make(chan struct{}), readHeaderTimeout: cfg.ReadHeaderTimeout}
+	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger}
+	s.Auth = cfg.Auth
+	if s.Auth == nil && cfg.AuthFile != "" {
+		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if s.Auth != nil {
+		region, account := cfg.Region, cfg.AccountID
+		if region == "" {
+			region = "us-east-1"
+		}
+		if account == "" {
+			account = "123456789012"
+		}
+		clock := cfg.Clock
+		if clock == nil {
+			clock = swfd.SystemClock{}
+		}
+		v := &auth.Verifier{Keys: s.Auth, Region: region, Now: clock.Now, Log: cfg.Logger}
+		fe.Auth = v.Verify
+		fe.Service = &auth.Guard{Next: svc, Tokens: svc, Region: region, Account: account, Log: cfg.Logger}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", &frontend.Handler{Service: svc, Logger: cfg.Logger})
-	s.Handler = mux
+	mux.Handle("/", fe)
+	s.Handler = bodyDeadline(mux, cfg.BodyTimeout)
 	return s, nil
+}
+
+// ReloadAuth reloads the auth file (on SIGHUP). Requests in flight finish
+// with the principals they started with; new ones see the new file. If the
+// file is invalid the old one stays in force and the error is returned.
+func (s *Server) ReloadAuth() error {
+	if s.Auth == nil {
+		return errors.New("authentication is off (no --auth file)")
+	}
+	return s.Auth.Reload()
 }
 
 // limitsWithDefaults fills every zero field of l from the real service's
@@ -137,7 +189,11 @@ func (s *Server) Start() {
 // waiting polls are answered empty, in-flight calls finish, the store is
 // closed last.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	rht := s.readHeaderTimeout
+	if rht <= 0 {
+		rht = 10 * time.Second
+	}
+	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: rht, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -160,4 +216,37 @@ func (s *Server) Close() error {
 	}
 	s.Service.StopPolls()
 	return s.Store.Close()
+}
+
+// bodyDeadline gives each request d (default 20s) to send its body, then
+// clears the deadline once the body has been read: a long poll's request
+// is small and arrives at once, and must then wait for work for as long as
+// it takes (an expired read deadline would cancel it). A client that stops
+// sending mid-body gets its connection closed.
+func bodyDeadline(next http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		d = 20 * time.Second
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if r.Body != nil && r.Body != http.NoBody && rc.SetReadDeadline(time.Now().Add(d)) == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type deadlineBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	cleared bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.cleared {
+		b.cleared = true
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }

@@ -130,7 +130,7 @@ func (s *Service) describeRun(ctx context.Context, domain string, ex api.Workflo
 	if _, err := s.getDomain(ctx, domain); err != nil {
 		return nil, err
 	}
-	r, err := s.loadRun(ctx, domain, ex.RunID)
+	r, err := s.loadStoredRun(ctx, domain, ex.RunID)
 	if errors.Is(err, swfd.ErrNotFound) || (err == nil && r.row.WorkflowID != ex.WorkflowID) {
 		return nil, unknownExecution(ex.WorkflowID, ex.RunID)
 	}

@@ -29,6 +29,14 @@ func decodeRun(row swfd.Execution) (*run, error) {
 // loadRun loads a run by id; it must belong to domain. The caller holds the
 // run's lock.
 func (s *Service) loadRun(ctx context.Context, domain, runID string) (*run, error) {
+	if r, ok := s.runs.get(runID); ok && (domain == "" || r.row.Domain == domain) {
+		return r, nil
+	}
+	return s.loadStoredRun(ctx, domain, runID)
+}
+
+// loadStoredRun reads a run from the store, bypassing the cache.
+func (s *Service) loadStoredRun(ctx context.Context, domain, runID string) (*run, error) {
 	row, err := s.store.GetExecution(ctx, domain, runID)
 	if err != nil {
 		return nil, err
@@ -162,6 +170,7 @@ func messageTransfers(msgs []history.Message) ([]swfd.Transfer, error) {
 type step struct {
 	batch   swfd.Batch
 	results []history.Result
+	states  []*history.State
 }
 
 // add appends a run's step result (create: the run is new).
@@ -177,6 +186,7 @@ func (b *step) add(st *history.State, prevVersion int64, create bool, res histor
 	b.batch.Updates = append(b.batch.Updates, u)
 	b.batch.AddTransfers = append(b.batch.AddTransfers, tr...)
 	b.results = append(b.results, res)
+	b.states = append(b.states, st)
 	return nil
 }
 
@@ -206,7 +216,13 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 	// The commit must not be abandoned half-way because a client went
 	// away: its outcome is what the next call sees.
 	if err := s.store.Commit(context.WithoutCancel(ctx), b.batch); err != nil {
+		for _, u := range b.batch.Updates {
+			s.runs.evict(u.Execution.RunID)
+		}
 		return err
+	}
+	for i, u := range b.batch.Updates {
+		s.runs.put(u.Execution, b.states[i])
 	}
 	timers, transfers := false, len(b.batch.AddTransfers) > 0
 	var n news

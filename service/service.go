@@ -69,6 +69,7 @@ type Service struct {
 
 	matcher *matching.Matcher
 	locks   [256]sync.Mutex
+	runs    *runCache // nil in a cluster
 
 	// openMu guards open: executions open per domain, counted from the
 	// store on first use and kept current by commits, so the per-domain
@@ -128,6 +129,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		s.region = "us-east-1"
 	}
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
+	if s.bcast == nil {
+		// A single node sees every write: caches stay exact.
+		s.store = &cachingStore{Store: s.store, cache: newRegistryCache()}
+		s.runs = newRunCache(runCacheSize)
+	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	key, err := s.store.SetMetaIfAbsent(ctx, "token-key", key)
@@ -205,3 +211,6 @@ func (s *Service) countOpenDelta(domain string, delta int) {
 		s.open[domain] = n + delta
 	}
 }
+
+// runCacheSize bounds the runs whose state is kept in memory.
+const runCacheSize = 20000

@@ -176,7 +176,7 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.Resp
 		}
 	}
 	return s.withTask(ctx, ref, func(r *run) error {
-		res, err := r.st.CompleteDecisionTask(s.env(ctx), ref.StartedID, in)
+		res, err := r.st.CompleteDecisionTask(s.decisionEnv(ctx, ref.Domain), ref.StartedID, in)
 		if err != nil {
 			return err
 		}

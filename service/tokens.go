@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"strings"
 	"time"
 	"unicode"
 
@@ -26,8 +27,17 @@ func (s *Service) seal(payload []byte) string {
 }
 
 func (s *Service) unseal(token string) ([]byte, bool) {
+	// The decoder skips line breaks; a token with them is not one we made.
+	if strings.ContainsAny(token, "\r\n") {
+		return nil, false
+	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) <= macLen {
+		return nil, false
+	}
+	// Only the exact spelling the service made: even the strict decoder
+	// skips CR and LF, which would let one token be spelt many ways.
+	if base64.StdEncoding.EncodeToString(raw) != token {
 		return nil, false
 	}
 	payload, sum := raw[:len(raw)-macLen], raw[len(raw)-macLen:]

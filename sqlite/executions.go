@@ -98,10 +98,11 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			return err
 		}
 	} else {
-		var version, oldStart int64
+		var version, oldStart, oldOpen int64
+		var oldClose sql.NullInt64
 		var oldTags, oldDomain string
-		err := x.queryRow("SELECT version, tags, domain, start_time FROM executions WHERE run_id = ?", e.RunID).
-			Scan(&version, &oldTags, &oldDomain, &oldStart)
+		err := x.queryRow("SELECT version, tags, domain, start_time, open, close_time FROM executions WHERE run_id = ?", e.RunID).
+			Scan(&version, &oldTags, &oldDomain, &oldStart, &oldOpen, &oldClose)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlite: commit: run %s: %w", e.RunID, swfd.ErrNotFound)
 		}
@@ -112,11 +113,12 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			return fmt.Errorf("sqlite: commit: run %s is at version %d, update is for %d: %w",
 				e.RunID, version, e.Version-1, swfd.ErrConflict)
 		}
+		closeTime := nullMillis(e.CloseTime)
 		_, err = x.exec(`UPDATE executions SET domain = ?, workflow_id = ?, type_name = ?, type_version = ?,
 			start_time = ?, close_time = ?, open = ?, close_status = ?, tags = ?, parent_workflow_id = ?,
 			parent_run_id = ?, cancel_requested = ?, version = ?, state = ? WHERE run_id = ?`,
 			e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
-			e.StartTime.UnixMilli(), nullMillis(e.CloseTime), open, e.CloseStatus, tags,
+			e.StartTime.UnixMilli(), closeTime, open, e.CloseStatus, tags,
 			e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
 		if err != nil {
 			if isConstraint(err) {
@@ -124,9 +126,11 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			}
 			return fmt.Errorf("sqlite: commit: update run %s: %w", e.RunID, err)
 		}
-		if oldTags != tags || oldDomain != e.Domain || oldStart != e.StartTime.UnixMilli() {
-			if _, err := x.exec("DELETE FROM execution_tags WHERE run_id = ?", e.RunID); err != nil {
-				return fmt.Errorf("sqlite: commit: update tags of run %s: %w", e.RunID, err)
+		// The tag rows carry the run's domain, open flag and times.
+		if oldTags != tags || oldDomain != e.Domain || oldStart != e.StartTime.UnixMilli() || oldOpen != int64(open) ||
+			oldClose.Valid == e.CloseTime.IsZero() || oldClose.Valid && oldClose.Int64 != e.CloseTime.UnixMilli() {
+			if err := deleteTags(x, e.RunID, oldDomain, oldTags, oldOpen, oldStart); err != nil {
+				return err
 			}
 			if err := insertTags(x, e); err != nil {
 				return err
@@ -187,10 +191,30 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 	return nil
 }
 
+// deleteTags removes a run's tag rows, given the run's stored domain, tags
+// (JSON), open flag and start time.
+func deleteTags(x *wtx, runID, domain, tagsJSON string, open, start int64) error {
+	if tagsJSON == "[]" || tagsJSON == "" {
+		return nil
+	}
+	var tags []string
+	if err := json.Unmarshal([]byte(tagsJSON), &tags); err != nil {
+		return fmt.Errorf("sqlite: commit: run %s: bad stored tags: %w", runID, err)
+	}
+	for _, tag := range tags {
+		if _, err := x.exec(`DELETE FROM execution_tag_index WHERE domain = ? AND tag = ? AND open = ? AND start_time = ?
+			AND run_id = ?`, domain, tag, open, start, runID); err != nil {
+			return fmt.Errorf("sqlite: commit: untag run %s: %w", runID, err)
+		}
+	}
+	return nil
+}
+
 func insertTags(x *wtx, e *swfd.Execution) error {
+	open, start, closeTime := boolInt(e.Open), e.StartTime.UnixMilli(), nullMillis(e.CloseTime)
 	for _, tag := range e.Tags {
-		if _, err := x.exec(`INSERT INTO execution_tags (domain, tag, start_time, run_id) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, e.Domain, tag, e.StartTime.UnixMilli(), e.RunID); err != nil {
+		if _, err := x.exec(`INSERT INTO execution_tag_index (domain, tag, open, start_time, close_time, run_id)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, e.Domain, tag, open, start, closeTime, e.RunID); err != nil {
 			return fmt.Errorf("sqlite: commit: tag run %s: %w", e.RunID, err)
 		}
 	}
@@ -400,71 +424,143 @@ func (db *DB) PendingTransfers(ctx context.Context, limit int) ([]swfd.Transfer,
 	return out, nil
 }
 
-// visibilityWhere builds the FROM ... WHERE of a visibility query and returns
-// it with its arguments and the time column it orders by.
-func visibilityWhere(q swfd.VisibilityQuery) (string, []any, string) {
+// visibilitySQL builds the FROM ... WHERE of a visibility query and returns
+// it with its arguments and the columns it orders by (time, run id). rows
+// says whether the query returns executions (else it only counts them).
+//
+// Every query is one index range read in (time, run_id) order (see
+// migrations/0002_visibility_indexes.sql): a tag filter reads
+// execution_tag_index, joining executions only for the rows it returns;
+// every other query reads an index of executions. The open flag is written
+// as a literal so that the planner may use the partial indexes on closed
+// runs.
+func visibilitySQL(q swfd.VisibilityQuery, rows bool) (string, []any, string, string) {
 	var sb strings.Builder
-	args := []any{q.Domain}
+	var args []any
 	col := "start_time"
-	// open is a literal so that the planner can use the partial index on
-	// closed runs.
+	if !q.Open && q.ByCloseTime {
+		col = "close_time"
+	}
+	openLit := "0"
 	if q.Open {
-		sb.WriteString(" FROM executions WHERE domain = ? AND open = 1")
-	} else {
-		sb.WriteString(" FROM executions WHERE domain = ? AND open = 0")
-		if q.ByCloseTime {
-			col = "close_time"
+		openLit = "1"
+	}
+	// p qualifies the columns that drive the query.
+	p := "e."
+	tagIndex := " NOT INDEXED" // the primary key
+	if col == "close_time" {
+		tagIndex = " INDEXED BY execution_tag_index_close"
+	}
+	if q.Tag != "" {
+		p = "t."
+		if rows || q.WorkflowID != "" || q.TypeName != "" || q.CloseStatus != "" {
+			sb.WriteString(" FROM execution_tag_index t" + tagIndex + " CROSS JOIN executions e ON e.run_id = t.run_id")
+		} else {
+			sb.WriteString(" FROM execution_tag_index t" + tagIndex)
 		}
+		sb.WriteString(" WHERE t.domain = ? AND t.tag = ? AND t.open = " + openLit)
+		args = append(args, q.Domain, q.Tag)
+	} else {
+		sb.WriteString(" FROM executions e INDEXED BY " + visibilityIndex(q) + " WHERE e.domain = ? AND e.open = " + openLit)
+		args = append(args, q.Domain)
 	}
 	if !q.Oldest.IsZero() {
-		sb.WriteString(" AND " + col + " >= ?")
+		sb.WriteString(" AND " + p + col + " >= ?")
 		args = append(args, q.Oldest.UnixMilli())
 	}
 	if !q.Latest.IsZero() {
-		sb.WriteString(" AND " + col + " <= ?")
+		sb.WriteString(" AND " + p + col + " <= ?")
 		args = append(args, q.Latest.UnixMilli())
 	}
 	if q.WorkflowID != "" {
-		sb.WriteString(" AND workflow_id = ?")
+		sb.WriteString(" AND e.workflow_id = ?")
 		args = append(args, q.WorkflowID)
 	}
 	if q.TypeName != "" {
-		sb.WriteString(" AND type_name = ?")
+		sb.WriteString(" AND e.type_name = ?")
 		args = append(args, q.TypeName)
 		if q.TypeVersion != "" {
-			sb.WriteString(" AND type_version = ?")
+			sb.WriteString(" AND e.type_version = ?")
 			args = append(args, q.TypeVersion)
 		}
 	}
-	if q.Tag != "" {
-		sb.WriteString(" AND run_id IN (SELECT run_id FROM execution_tags WHERE domain = ? AND tag = ?)")
-		args = append(args, q.Domain, q.Tag)
-	}
 	if q.CloseStatus != "" {
-		sb.WriteString(" AND close_status = ?")
+		sb.WriteString(" AND e.close_status = ?")
 		args = append(args, q.CloseStatus)
 	}
 	if !q.AfterTime.IsZero() || q.AfterRunID != "" {
 		if q.Reverse {
-			sb.WriteString(" AND (" + col + ", run_id) > (?, ?)")
+			sb.WriteString(" AND (" + p + col + ", " + p + "run_id) > (?, ?)")
 		} else {
-			sb.WriteString(" AND (" + col + ", run_id) < (?, ?)")
+			sb.WriteString(" AND (" + p + col + ", " + p + "run_id) < (?, ?)")
 		}
 		args = append(args, q.AfterTime.UnixMilli(), q.AfterRunID)
 	}
-	return sb.String(), args, col
+	return sb.String(), args, p + col, p + "run_id"
+}
+
+// visibilityIndex names the index of executions that answers q: the one
+// whose equality columns are q's selector, followed by q's time column and
+// run_id. It is named explicitly because without statistics SQLite would
+// rather read the time index in order and filter (no sort) than read the
+// selector's range, which is ruinous on a large domain. With several
+// selectors (the service never sends more than one) the first one picks the
+// index and the others filter.
+func visibilityIndex(q swfd.VisibilityQuery) string {
+	suffix := "_start"
+	if !q.Open && q.ByCloseTime {
+		suffix = "_close"
+	}
+	switch {
+	case q.WorkflowID != "":
+		return "executions_workflow" + suffix
+	case q.TypeName != "" && q.TypeVersion != "":
+		return "executions_version" + suffix
+	case q.TypeName != "":
+		return "executions_type" + suffix
+	case q.CloseStatus != "" && !q.Open:
+		return "executions_status" + suffix
+	case suffix == "_close":
+		return "executions_close"
+	}
+	return "executions_start"
+}
+
+// qualifiedExecCols is execCols of the table aliased e.
+var qualifiedExecCols = func() string {
+	cols := strings.Split(execCols, ",")
+	for i, c := range cols {
+		cols[i] = "e." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// listSQL is the query of ListExecutions.
+func listSQL(q swfd.VisibilityQuery) (string, []any) {
+	where, args, timeCol, runCol := visibilitySQL(q, true)
+	dir := " DESC"
+	if q.Reverse {
+		dir = ""
+	}
+	args = append(args, sqlLimit(q.Limit))
+	return "SELECT " + qualifiedExecCols + where + " ORDER BY " + timeCol + dir + ", " + runCol + dir + " LIMIT ?", args
+}
+
+// countSQL is the query of CountExecutions: it stops reading after lim
+// rows (-1: no limit).
+func countSQL(q swfd.VisibilityQuery, lim int) (string, []any) {
+	q.AfterTime, q.AfterRunID = time.Time{}, ""
+	where, args, _, _ := visibilitySQL(q, false)
+	if lim < 0 {
+		return "SELECT count(*)" + where, args
+	}
+	return "SELECT count(*) FROM (SELECT 1" + where + " LIMIT ?)", append(args, lim)
 }
 
 // ListExecutions returns executions matching q, newest first unless
 // q.Reverse. A Limit of 0 or less means no limit.
 func (db *DB) ListExecutions(ctx context.Context, q swfd.VisibilityQuery) ([]swfd.Execution, error) {
-	where, args, col := visibilityWhere(q)
-	dir := " DESC"
-	if q.Reverse {
-		dir = ""
-	}
-	query := "SELECT " + execCols + where + " ORDER BY " + col + dir + ", run_id" + dir + " LIMIT ?"
-	args = append(args, sqlLimit(q.Limit))
+	query, args := listSQL(q)
 	var out []swfd.Execution
 	err := db.read(ctx, func(qr querier) error {
 		rows, err := qr.QueryContext(ctx, query, args...)
@@ -489,16 +585,13 @@ func (db *DB) ListExecutions(ctx context.Context, q swfd.VisibilityQuery) ([]swf
 
 // CountExecutions counts executions matching q (ignoring its paging and
 // Limit) up to limit; truncated is true when more than limit match. A limit
-// of 0 or less means no limit.
+// of 0 or less means no limit. The count reads index entries only.
 func (db *DB) CountExecutions(ctx context.Context, q swfd.VisibilityQuery, limit int) (int, bool, error) {
-	q.AfterTime, q.AfterRunID = time.Time{}, ""
-	where, args, _ := visibilityWhere(q)
-	query := "SELECT count(*) FROM (SELECT 1" + where + " LIMIT ?)"
 	lim := -1
 	if limit > 0 {
 		lim = limit + 1
 	}
-	args = append(args, lim)
+	query, args := countSQL(q, lim)
 	var n int
 	err := db.read(ctx, func(qr querier) error {
 		return qr.QueryRowContext(ctx, query, args...).Scan(&n)
@@ -534,27 +627,34 @@ func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, 
 	var n int
 	err := db.write(ctx, func(x *wtx) error {
 		n = 0
-		rows, err := x.query(`SELECT run_id FROM executions WHERE domain = ? AND open = 0 AND close_time < ?
+		rows, err := x.query(`SELECT run_id, tags, start_time FROM executions WHERE domain = ? AND open = 0 AND close_time < ?
 			ORDER BY close_time, run_id LIMIT ?`, domain, cutoff.UnixMilli(), limit)
 		if err != nil {
 			return err
 		}
-		var runs []string
+		type purged struct {
+			id, tags string
+			start    int64
+		}
+		var runs []purged
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var r purged
+			if err := rows.Scan(&r.id, &r.tags, &r.start); err != nil {
 				rows.Close()
 				return err
 			}
-			runs = append(runs, id)
+			runs = append(runs, r)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
-		for _, id := range runs {
+		for _, r := range runs {
+			if err := deleteTags(x, r.id, domain, r.tags, 0, r.start); err != nil {
+				return err
+			}
 			for _, del := range purgeDeletes {
-				if _, err := x.exec(del, id); err != nil {
-					return fmt.Errorf("run %s: %w", id, err)
+				if _, err := x.exec(del, r.id); err != nil {
+					return fmt.Errorf("run %s: %w", r.id, err)
 				}
 			}
 		}
@@ -572,7 +672,6 @@ var purgeDeletes = []string{
 	"DELETE FROM tasks WHERE run_id = ?",
 	"DELETE FROM timers WHERE run_id = ?",
 	"DELETE FROM transfers WHERE run_id = ?",
-	"DELETE FROM execution_tags WHERE run_id = ?",
 	"DELETE FROM executions WHERE run_id = ? AND open = 0",
 }
 

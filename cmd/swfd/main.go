@@ -2,6 +2,12 @@
 // service. Run it with no arguments to serve on 127.0.0.1:7733 with an
 // embedded SQLite database under ./swfd-data/. Every flag can also be set
 // with an environment variable SWFD_<NAME> (e.g. SWFD_ADDR, SWFD_POLL_TIMEOUT).
+//
+// With --auth FILE every request must be signed (AWS Signature Version 4)
+// with an access key the file lists, and IAM policies in the file decide
+// what each principal may do; SIGHUP reloads the file. Without --auth any
+// credentials are accepted, so swfd refuses to listen on an address other
+// hosts can reach unless --insecure says that is intended.
 package main
 
 import (
@@ -51,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	pollTimeout := fs.Duration("poll-timeout", 60*time.Second, "how long PollForDecisionTask/PollForActivityTask wait for work")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	authFile := fs.String("auth", "", "auth file: principals, their access keys and IAM policies (JSON); every request must then be signed with one of the keys. SIGHUP reloads it")
+	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
 	// Environment variables fill in flags not given on the command line.
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv("SWFD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
@@ -75,7 +83,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log := slog.New(handler)
 
-	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log})
+	if *authFile == "" {
+		loopback, err := isLoopback(*addr)
+		if err != nil {
+			return err
+		}
+		if !loopback {
+			if !*insecure {
+				return fmt.Errorf("refusing to listen on %s without --auth: swfd would accept any credentials from anyone who can reach it. "+
+					"Give --auth FILE (see docs/auth.md), listen on a loopback address (e.g. --addr 127.0.0.1:7733), or pass --insecure if that is really intended", *addr)
+			}
+			log.Warn("listening on a non-loopback address without --auth: anyone who can reach it can do anything (--insecure)", "addr", *addr)
+		}
+	}
+
+	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile})
 	if err != nil {
 		return err
 	}
@@ -84,7 +106,49 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	if srv.Auth != nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					if err := srv.ReloadAuth(); err != nil {
+						log.Error("auth file not reloaded; the previous one stays in force", "err", err)
+					}
+				}
+			}
+		}()
+	}
 	srv.Start()
-	log.Info("swfd listening", "addr", ln.Addr().String(), "db", *db, "region", *region, "account_id", *account)
+	log.Info("swfd listening", "addr", ln.Addr().String(), "db", *db, "region", *region, "account_id", *account, "auth", srv.Auth != nil)
 	return srv.Serve(ctx, ln)
+}
+
+// isLoopback reports whether addr (host:port) only listens on loopback
+// interfaces. An empty or unspecified host listens on every interface.
+func isLoopback(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "" {
+		return false, nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback(), nil
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil {
+		return false, fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false, nil
+		}
+	}
+	return len(ips) > 0, nil
 }

@@ -105,3 +105,26 @@ type staticCreds struct{}
 func (staticCreds) Retrieve(context.Context) (aws.Credentials, error) {
 	return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", Source: "swfdtest"}, nil
 }
+
+// ClientWithKey returns an aws-sdk-go-v2 SWF client for the server that
+// signs with the given access key, for servers started with an auth file.
+func (s *Server) ClientWithKey(accessKeyID, secretAccessKey string) *swf.Client {
+	return NewClientWithKey(s.URL, accessKeyID, secretAccessKey)
+}
+
+// NewClientWithKey is NewClient with the given access key.
+func NewClientWithKey(url, accessKeyID, secretAccessKey string) *swf.Client {
+	return swf.New(swf.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  aws.NewCredentialsCache(keyCreds{accessKeyID, secretAccessKey}),
+		Retryer:      aws.NopRetryer{},
+		HTTPClient:   &http.Client{Timeout: 90 * time.Second},
+	})
+}
+
+type keyCreds struct{ id, secret string }
+
+func (k keyCreds) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: k.id, SecretAccessKey: k.secret, Source: "swfdtest"}, nil
+}

@@ -1,0 +1,255 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/swfd/swfd/api"
+)
+
+// TaskTokens tells the domain a task token belongs to; the service
+// implements it. Task-token operations (RespondDecisionTaskCompleted,
+// RespondActivityTask*, RecordActivityTaskHeartbeat) name no domain in
+// their input, but are authorized on the domain of the task.
+type TaskTokens interface {
+	TaskTokenDomain(token string) (domain string, ok bool)
+}
+
+// Guard is an api.Service that authorizes every call before passing it to
+// Next: the principal in the call's context must be allowed the action
+// swf:<Operation> on the domain the call acts on, with the condition keys
+// SWF defines for the operation (swf-semantics.md §9). A call that is not
+// allowed answers OperationNotPermittedFault and reaches nothing.
+//
+// Decisions are authorized later, one by one, by the history engine
+// through DecisionHook.
+type Guard struct {
+	Next    api.Service
+	Tokens  TaskTokens
+	Region  string
+	Account string
+	Log     *slog.Logger
+}
+
+// check authorizes one call.
+func (g *Guard) check(ctx context.Context, op string, in any) error {
+	p := FromContext(ctx)
+	action := "swf:" + op
+	res, keys, ok := g.request(ctx, in)
+	if !ok {
+		// A task token that is not one of ours: let the service answer
+		// it (UnknownResourceFault) — it names nothing to protect.
+		return nil
+	}
+	d := p.Evaluate(action, res, keys)
+	if d == Allowed {
+		return nil
+	}
+	who := "anonymous"
+	if p != nil {
+		who = p.ARN(g.Account)
+	}
+	if g.Log != nil {
+		name := ""
+		if p != nil {
+			name = p.Name
+		}
+		g.Log.Info("request denied", "principal", name, "action", action, "resource", res.ARN(), "decision", d.String())
+	}
+	return api.NewFault(api.OperationNotPermittedFault, "User: %s is not authorized to perform: %s on resource: %s", who, action, res.ARN())
+}
+
+func (g *Guard) domain(name string) Resource { return DomainResource(g.Region, g.Account, name) }
+
+func (g *Guard) token(tok string) (Resource, bool) {
+	if g.Tokens == nil {
+		return Resource{}, false
+	}
+	d, ok := g.Tokens.TaskTokenDomain(tok)
+	if !ok {
+		return Resource{}, false
+	}
+	return g.domain(d), true
+}
+
+// arnResource is the resource a tagging call names by ARN.
+func (g *Guard) arnResource(arn string) Resource {
+	if region, account, name, ok := ParseDomainARN(arn); ok {
+		return Resource{Region: region, Account: account, Domain: name}
+	}
+	// Not a domain ARN: the service will answer UnknownResourceFault;
+	// only a policy whose Resource matches the ARN as given lets it get
+	// that far.
+	return Resource{Raw: arn}
+}
+
+func tagKeys(k *Keys, tags []api.ResourceTag) {
+	for _, t := range tags {
+		k.Add("aws:TagKeys", t.Key)
+		k.Set("aws:RequestTag/"+t.Key, t.Value)
+	}
+}
+
+// request returns the resource and condition keys of an operation's input.
+func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool) {
+	var k Keys
+	switch in := in.(type) {
+	// Domains.
+	case *api.RegisterDomainInput:
+		// The new domain's name is the resource (§9.1).
+		tagKeys(&k, in.Tags)
+		return g.domain(in.Name), k, true
+	case *api.ListDomainsInput:
+		return Resource{Region: g.Region, Account: g.Account, AllDomains: true}, k, true
+	case *api.DescribeDomainInput:
+		return g.domain(in.Name), k, true
+	case *api.DeprecateDomainInput:
+		return g.domain(in.Name), k, true
+	case *api.UndeprecateDomainInput:
+		return g.domain(in.Name), k, true
+	case *api.TagResourceInput:
+		tagKeys(&k, in.Tags)
+		return g.arnResource(in.ResourceArn), k, true
+	case *api.UntagResourceInput:
+		for _, t := range in.TagKeys {
+			k.Add("aws:TagKeys", t)
+		}
+		return g.arnResource(in.ResourceArn), k, true
+	case *api.ListTagsForResourceInput:
+		return g.arnResource(in.ResourceArn), k, true
+
+	// Types.
+	case *api.RegisterActivityTypeInput:
+		k.Set("swf:name", in.Name)
+		k.Set("swf:version", in.Version)
+		if in.DefaultTaskList != nil {
+			k.Set("swf:defaultTaskList.name", in.DefaultTaskList.Name)
+		}
+		return g.domain(in.Domain), k, true
+	case *api.RegisterWorkflowTypeInput:
+		k.Set("swf:name", in.Name)
+		k.Set("swf:version", in.Version)
+		if in.DefaultTaskList != nil {
+			k.Set("swf:defaultTaskList.name", in.DefaultTaskList.Name)
+		}
+		return g.domain(in.Domain), k, true
+	case *api.DescribeActivityTypeInput:
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+	case *api.DeprecateActivityTypeInput:
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+	case *api.UndeprecateActivityTypeInput:
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+	case *api.DeleteActivityTypeInput:
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+	case *api.DescribeWorkflowTypeInput:
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+	case *api.DeprecateWorkflowTypeInput:
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+	case *api.UndeprecateWorkflowTypeInput:
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+	case *api.DeleteWorkflowTypeInput:
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+	case *api.ListActivityTypesInput:
+		return g.domain(in.Domain), k, true
+	case *api.ListWorkflowTypesInput:
+		return g.domain(in.Domain), k, true
+
+	// Executions.
+	case *api.StartWorkflowExecutionInput:
+		k = workflowKeys(in.WorkflowType)
+		list := ""
+		if in.TaskList != nil {
+			list = in.TaskList.Name
+		}
+		if list == "" {
+			// The task list the execution will get is a condition value
+			// too (§9.2: a value resolved from the type's default counts
+			// as present).
+			if d, err := g.Next.DescribeWorkflowType(ctx, &api.DescribeWorkflowTypeInput{Domain: in.Domain, WorkflowType: in.WorkflowType}); err == nil &&
+				d != nil && d.Configuration.DefaultTaskList != nil {
+				list = d.Configuration.DefaultTaskList.Name
+			}
+		}
+		k.Set("swf:taskList.name", list)
+		k.setTags(in.TagList)
+		return g.domain(in.Domain), k, true
+	case *api.SignalWorkflowExecutionInput:
+		return g.domain(in.Domain), k, true
+	case *api.RequestCancelWorkflowExecutionInput:
+		return g.domain(in.Domain), k, true
+	case *api.TerminateWorkflowExecutionInput:
+		return g.domain(in.Domain), k, true
+	case *api.DescribeWorkflowExecutionInput:
+		return g.domain(in.Domain), k, true
+	case *api.GetWorkflowExecutionHistoryInput:
+		return g.domain(in.Domain), k, true
+
+	// Visibility.
+	case *api.ListOpenWorkflowExecutionsInput:
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+	case *api.ListClosedWorkflowExecutionsInput:
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+	case *api.CountOpenWorkflowExecutionsInput:
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+	case *api.CountClosedWorkflowExecutionsInput:
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+
+	// Tasks.
+	case *api.PollForDecisionTaskInput:
+		k.Set("swf:taskList.name", in.TaskList.Name)
+		return g.domain(in.Domain), k, true
+	case *api.PollForActivityTaskInput:
+		k.Set("swf:taskList.name", in.TaskList.Name)
+		return g.domain(in.Domain), k, true
+	case *api.CountPendingDecisionTasksInput:
+		k.Set("swf:taskList.name", in.TaskList.Name)
+		return g.domain(in.Domain), k, true
+	case *api.CountPendingActivityTasksInput:
+		k.Set("swf:taskList.name", in.TaskList.Name)
+		return g.domain(in.Domain), k, true
+	case *api.RespondDecisionTaskCompletedInput:
+		res, ok := g.token(in.TaskToken)
+		return res, k, ok
+	case *api.RespondActivityTaskCompletedInput:
+		res, ok := g.token(in.TaskToken)
+		return res, k, ok
+	case *api.RespondActivityTaskFailedInput:
+		res, ok := g.token(in.TaskToken)
+		return res, k, ok
+	case *api.RespondActivityTaskCanceledInput:
+		res, ok := g.token(in.TaskToken)
+		return res, k, ok
+	case *api.RecordActivityTaskHeartbeatInput:
+		res, ok := g.token(in.TaskToken)
+		return res, k, ok
+	}
+	// An operation this guard does not know: no resource a domain
+	// policy could name, so only "Resource": "*" allows it.
+	return Resource{}, k, true
+}
+
+func activityKeys(t api.ActivityType) Keys {
+	var k Keys
+	k.Set("swf:activityType.name", t.Name)
+	k.Set("swf:activityType.version", t.Version)
+	return k
+}
+
+func workflowKeys(t api.WorkflowType) Keys {
+	var k Keys
+	k.Set("swf:workflowType.name", t.Name)
+	k.Set("swf:workflowType.version", t.Version)
+	return k
+}
+
+func filterKeys(tag *api.TagFilter, typ *api.WorkflowTypeFilter) Keys {
+	var k Keys
+	if tag != nil {
+		k.Set("swf:tagFilter.tag", tag.Tag)
+	}
+	if typ != nil {
+		k.Set("swf:typeFilter.name", typ.Name)
+		k.Set("swf:typeFilter.version", typ.Version)
+	}
+	return k
+}

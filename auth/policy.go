@@ -1,0 +1,543 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+var decodeRune = utf8.DecodeRuneInString
+
+// Policy is a parsed IAM identity-based policy document.
+type Policy struct {
+	Version    string
+	ID         string
+	Statements []Statement
+}
+
+// Statement is one statement of a policy. Exactly one of Actions and
+// NotActions is set, and exactly one of Resources and NotResources.
+type Statement struct {
+	Sid          string
+	Effect       Effect
+	Actions      []string
+	NotActions   []string
+	Resources    []string
+	NotResources []string
+	Conditions   []Condition
+}
+
+// Effect is a statement's effect.
+type Effect string
+
+// The two effects.
+const (
+	Allow Effect = "Allow"
+	Deny  Effect = "Deny"
+)
+
+// Condition is one (operator, key, values) test of a Condition block.
+type Condition struct {
+	Operator string // as written, e.g. "ForAnyValue:StringLikeIfExists"
+	Key      string // as written; matched case-insensitively
+	Values   []string
+
+	op operator
+}
+
+// operator is a parsed condition operator.
+type operator struct {
+	set      setMode
+	base     string // "StringEquals", "StringEqualsIgnoreCase", "StringLike", "Null"
+	negated  bool
+	ifExists bool
+}
+
+type setMode int
+
+const (
+	setNone setMode = iota
+	setAny
+	setAll
+)
+
+// Known policy language versions.
+const (
+	Version2012 = "2012-10-17"
+	Version2008 = "2008-10-17"
+)
+
+// ParsePolicy parses a policy document in the IAM JSON grammar. Elements
+// that make no sense in an identity-based policy (Principal, NotPrincipal)
+// and unknown elements are errors, as are unknown condition operators: a
+// policy that would be read differently from how it was meant is refused
+// when it is loaded, not discovered at request time.
+func ParsePolicy(doc []byte) (*Policy, error) {
+	var top map[string]json.RawMessage
+	if err := strictUnmarshal(doc, &top); err != nil {
+		return nil, fmt.Errorf("policy is not a JSON object: %w", err)
+	}
+	if top == nil {
+		return nil, errors.New("policy is not a JSON object")
+	}
+	p := &Policy{}
+	for k, v := range top {
+		switch k {
+		case "Version":
+			if err := json.Unmarshal(v, &p.Version); err != nil {
+				return nil, errors.New("Version must be a string")
+			}
+			if p.Version != Version2012 && p.Version != Version2008 {
+				return nil, fmt.Errorf("Version %q: use %q", p.Version, Version2012)
+			}
+		case "Id":
+			if err := json.Unmarshal(v, &p.ID); err != nil {
+				return nil, errors.New("Id must be a string")
+			}
+		case "Statement":
+		default:
+			return nil, fmt.Errorf("unknown policy element %q", k)
+		}
+	}
+	raw, ok := top["Statement"]
+	if !ok {
+		return nil, errors.New("policy has no Statement")
+	}
+	var list []json.RawMessage
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, errors.New("Statement must be an object or an array of objects")
+		}
+	} else {
+		list = []json.RawMessage{raw}
+	}
+	for i, r := range list {
+		s, err := parseStatement(r)
+		if err != nil {
+			if s.Sid != "" {
+				return nil, fmt.Errorf("statement %d (Sid %q): %w", i+1, s.Sid, err)
+			}
+			return nil, fmt.Errorf("statement %d: %w", i+1, err)
+		}
+		p.Statements = append(p.Statements, s)
+	}
+	return p, nil
+}
+
+// strictUnmarshal is json.Unmarshal that also refuses trailing data.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+func parseStatement(raw json.RawMessage) (Statement, error) {
+	var m map[string]json.RawMessage
+	var s Statement
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return s, errors.New("a statement must be a JSON object")
+	}
+	if v, ok := m["Sid"]; ok {
+		if err := json.Unmarshal(v, &s.Sid); err != nil {
+			return s, errors.New("Sid must be a string")
+		}
+	}
+	for k, v := range m {
+		var err error
+		switch k {
+		case "Sid":
+		case "Effect":
+			var e string
+			if json.Unmarshal(v, &e) != nil || (e != string(Allow) && e != string(Deny)) {
+				return s, errors.New(`Effect must be "Allow" or "Deny"`)
+			}
+			s.Effect = Effect(e)
+		case "Action":
+			s.Actions, err = stringOrList(k, v)
+		case "NotAction":
+			s.NotActions, err = stringOrList(k, v)
+		case "Resource":
+			s.Resources, err = stringOrList(k, v)
+		case "NotResource":
+			s.NotResources, err = stringOrList(k, v)
+		case "Condition":
+			s.Conditions, err = parseConditions(v)
+		case "Principal", "NotPrincipal":
+			return s, fmt.Errorf("%s is not allowed in an identity-based policy (the principal is the one the policy is attached to)", k)
+		default:
+			return s, fmt.Errorf("unknown statement element %q", k)
+		}
+		if err != nil {
+			return s, err
+		}
+	}
+	switch {
+	case s.Effect == "":
+		return s, errors.New("missing Effect")
+	case (s.Actions == nil) == (s.NotActions == nil):
+		return s, errors.New("a statement needs exactly one of Action and NotAction")
+	case (s.Resources == nil) == (s.NotResources == nil):
+		return s, errors.New("a statement needs exactly one of Resource and NotResource")
+	}
+	for _, a := range append(append([]string(nil), s.Actions...), s.NotActions...) {
+		if a != "*" && !strings.Contains(a, ":") {
+			return s, fmt.Errorf("action %q: write it as service:Action, e.g. swf:StartWorkflowExecution", a)
+		}
+	}
+	return s, nil
+}
+
+// stringOrList decodes a string or a non-empty array of strings.
+func stringOrList(elem string, v json.RawMessage) ([]string, error) {
+	var one string
+	if err := json.Unmarshal(v, &one); err == nil {
+		return []string{one}, nil
+	}
+	var list []string
+	if err := json.Unmarshal(v, &list); err != nil || len(list) == 0 {
+		return nil, fmt.Errorf("%s must be a string or a non-empty array of strings", elem)
+	}
+	return list, nil
+}
+
+// conditionValues decodes a condition value: a scalar (string, number,
+// boolean) or an array of them, all compared as strings.
+func conditionValues(v json.RawMessage) ([]string, error) {
+	var any0 any
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	if err := dec.Decode(&any0); err != nil {
+		return nil, err
+	}
+	scalar := func(x any) (string, bool) {
+		switch t := x.(type) {
+		case string:
+			return t, true
+		case json.Number:
+			return t.String(), true
+		case bool:
+			return strconv.FormatBool(t), true
+		}
+		return "", false
+	}
+	if s, ok := scalar(any0); ok {
+		return []string{s}, nil
+	}
+	list, ok := any0.([]any)
+	if !ok || len(list) == 0 {
+		return nil, errors.New("a condition value must be a string, number, boolean or a non-empty array of them")
+	}
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, ok := scalar(x)
+		if !ok {
+			return nil, errors.New("a condition value must be a string, number, boolean or a non-empty array of them")
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func parseConditions(v json.RawMessage) ([]Condition, error) {
+	var block map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(v, &block); err != nil {
+		return nil, errors.New(`Condition must be an object like {"StringEquals": {"swf:taskList.name": "x"}}`)
+	}
+	ops := make([]string, 0, len(block))
+	for op := range block {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	var out []Condition
+	for _, opName := range ops {
+		op, err := parseOperator(opName)
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, 0, len(block[opName]))
+		for k := range block[opName] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			vals, err := conditionValues(block[opName][k])
+			if err != nil {
+				return nil, fmt.Errorf("condition %s %s: %w", opName, k, err)
+			}
+			if op.base == "Null" {
+				for _, x := range vals {
+					if x != "true" && x != "false" {
+						return nil, fmt.Errorf("condition Null %s: the value must be true or false", k)
+					}
+				}
+			}
+			out = append(out, Condition{Operator: opName, Key: k, Values: vals, op: op})
+		}
+	}
+	return out, nil
+}
+
+var baseOperators = []struct {
+	name    string
+	base    string
+	negated bool
+}{
+	{"StringEquals", "StringEquals", false},
+	{"StringNotEquals", "StringEquals", true},
+	{"StringEqualsIgnoreCase", "StringEqualsIgnoreCase", false},
+	{"StringNotEqualsIgnoreCase", "StringEqualsIgnoreCase", true},
+	{"StringLike", "StringLike", false},
+	{"StringNotLike", "StringLike", true},
+}
+
+// parseOperator parses a condition operator name: an optional
+// ForAnyValue:/ForAllValues: qualifier, a string operator, an optional
+// IfExists suffix; or Null.
+func parseOperator(name string) (operator, error) {
+	var op operator
+	rest := name
+	if q, r, ok := strings.Cut(name, ":"); ok {
+		switch {
+		case strings.EqualFold(q, "ForAnyValue"):
+			op.set = setAny
+		case strings.EqualFold(q, "ForAllValues"):
+			op.set = setAll
+		default:
+			return op, fmt.Errorf("condition operator %q: unknown qualifier %q (use ForAnyValue or ForAllValues)", name, q)
+		}
+		rest = r
+	}
+	if strings.EqualFold(rest, "Null") {
+		if op.set != setNone {
+			return op, fmt.Errorf("condition operator %q: Null takes no qualifier", name)
+		}
+		op.base = "Null"
+		return op, nil
+	}
+	if len(rest) > len("IfExists") && strings.EqualFold(rest[len(rest)-len("IfExists"):], "IfExists") {
+		op.ifExists = true
+		rest = rest[:len(rest)-len("IfExists")]
+	}
+	for _, b := range baseOperators {
+		if strings.EqualFold(rest, b.name) {
+			op.base, op.negated = b.base, b.negated
+			return op, nil
+		}
+	}
+	return op, fmt.Errorf("condition operator %q is not supported (supported: StringEquals, StringNotEquals, StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike, StringNotLike, each with an optional IfExists suffix and ForAnyValue:/ForAllValues: qualifier, and Null)", name)
+}
+
+// Request is what a policy is evaluated against.
+type Request struct {
+	// Action is "swf:<Operation>" or "swf:<DecisionType>".
+	Action string
+	// Resources are the spellings of the one resource the request acts
+	// on (a domain ARN with and without the "/" before "domain"); a
+	// Resource pattern matches if it matches any of them.
+	Resources []string
+	// Keys are the condition keys present in the request, by lower-case
+	// name.
+	Keys map[string][]string
+}
+
+// Decision is the outcome of an evaluation.
+type Decision int
+
+// The three outcomes of IAM evaluation.
+const (
+	ImplicitDeny Decision = iota // no statement allows it
+	Allowed
+	ExplicitDeny // a Deny statement applies
+)
+
+func (d Decision) String() string {
+	switch d {
+	case Allowed:
+		return "Allow"
+	case ExplicitDeny:
+		return "ExplicitDeny"
+	}
+	return "ImplicitDeny"
+}
+
+// Evaluate applies the IAM rules to a request: denied by default, allowed
+// if some statement allows it, denied if any statement denies it.
+func Evaluate(policies []*Policy, req *Request) Decision {
+	allowed := false
+	for _, p := range policies {
+		for i := range p.Statements {
+			s := &p.Statements[i]
+			if !s.applies(req) {
+				continue
+			}
+			if s.Effect == Deny {
+				return ExplicitDeny
+			}
+			allowed = true
+		}
+	}
+	if allowed {
+		return Allowed
+	}
+	return ImplicitDeny
+}
+
+func (s *Statement) applies(req *Request) bool {
+	action := strings.ToLower(req.Action)
+	if s.Actions != nil {
+		if !anyMatch(s.Actions, []string{action}, true) {
+			return false
+		}
+	} else if anyMatch(s.NotActions, []string{action}, true) {
+		return false
+	}
+	if s.Resources != nil {
+		if !anyMatch(s.Resources, req.Resources, false) {
+			return false
+		}
+	} else if anyMatch(s.NotResources, req.Resources, false) {
+		return false
+	}
+	for i := range s.Conditions {
+		if !s.Conditions[i].holds(req.Keys) {
+			return false
+		}
+	}
+	return true
+}
+
+// anyMatch reports whether some pattern matches some value. With fold,
+// patterns are compared case-insensitively (values must be lower-case).
+func anyMatch(patterns, values []string, fold bool) bool {
+	for _, p := range patterns {
+		if fold {
+			p = strings.ToLower(p)
+		}
+		for _, v := range values {
+			if Match(p, v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c *Condition) holds(keys map[string][]string) bool {
+	vals, present := keys[strings.ToLower(c.Key)]
+	present = present && len(vals) > 0
+	op := c.op
+	if op.base == "Null" {
+		for _, want := range c.Values {
+			if (want == "true") == !present {
+				return true
+			}
+		}
+		return false
+	}
+	if !present {
+		switch {
+		case op.ifExists:
+			return true
+		case op.set == setAll:
+			return true // every one of no values matches
+		case op.set == setAny:
+			return false
+		}
+		// A negated operator holds when the key is absent.
+		return op.negated
+	}
+	// matches reports whether one request value matches the operator's
+	// positive form against some policy value.
+	matches := func(v string) bool {
+		for _, p := range c.Values {
+			switch op.base {
+			case "StringEquals":
+				if v == p {
+					return true
+				}
+			case "StringEqualsIgnoreCase":
+				if strings.EqualFold(v, p) {
+					return true
+				}
+			case "StringLike":
+				if Match(p, v) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	// ok applies the operator (with its negation) to one request value.
+	ok := func(v string) bool { return matches(v) != op.negated }
+	switch op.set {
+	case setAll:
+		for _, v := range vals {
+			if !ok(v) {
+				return false
+			}
+		}
+		return true
+	case setAny:
+		for _, v := range vals {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
+	// Single-valued operators on a key with several values: the positive
+	// form holds if any value matches, the negated one if none does.
+	any0 := false
+	for _, v := range vals {
+		if matches(v) {
+			any0 = true
+			break
+		}
+	}
+	return any0 != op.negated
+}
+
+// Match reports whether s matches the IAM wildcard pattern p, in which
+// '*' matches any run of characters (also none) and '?' any single
+// character. It runs in O(len(p)·len(s)) at worst.
+func Match(p, s string) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+			if p[pi] == '?' {
+				// '?' is one character, not one byte.
+				_, n := decodeRune(s[si:])
+				si += n
+			} else {
+				si++
+			}
+			pi++
+		case star >= 0:
+			pi = star + 1
+			_, n := decodeRune(s[mark:])
+			mark += n
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}

@@ -1,0 +1,165 @@
+package auth
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/swfd/swfd/api"
+)
+
+// Principal is an authenticated caller: a name from the auth file and the
+// policies attached to it. A Principal is immutable; a reload of the auth
+// file makes new ones, so a request keeps the principal it started with.
+type Principal struct {
+	Name     string
+	Policies []*Policy
+	// AccessKeyID is the key the request was signed with (set on the
+	// copy a verified request carries).
+	AccessKeyID string
+}
+
+// ARN is the principal's name as an IAM user ARN, for messages.
+func (p *Principal) ARN(account string) string {
+	return "arn:aws:iam::" + account + ":user/" + p.Name
+}
+
+// Allowed reports whether the principal's policies allow action (e.g.
+// "swf:StartWorkflowExecution") on res with the given condition keys.
+func (p *Principal) Allowed(action string, res Resource, keys Keys) bool {
+	return p.Evaluate(action, res, keys) == Allowed
+}
+
+// Evaluate evaluates the principal's policies for one request.
+func (p *Principal) Evaluate(action string, res Resource, keys Keys) Decision {
+	if p == nil {
+		return ImplicitDeny
+	}
+	return Evaluate(p.Policies, &Request{Action: action, Resources: res.spellings(), Keys: keys.m})
+}
+
+// Resource is what an SWF action acts on: a domain, or (for ListDomains)
+// every domain of the account.
+type Resource struct {
+	Region, Account string
+	Domain          string // "" with AllDomains
+	AllDomains      bool
+	// Raw, if set, is a resource that is not a domain (a malformed ARN
+	// in a tagging call), matched as given.
+	Raw string
+}
+
+// DomainResource names one domain.
+func DomainResource(region, account, domain string) Resource {
+	return Resource{Region: region, Account: account, Domain: domain}
+}
+
+// ARN is the resource's canonical ARN, the form DescribeDomain returns
+// (with the "/" before "domain").
+func (r Resource) ARN() string {
+	if r.Raw != "" || (r.Domain == "" && !r.AllDomains) {
+		return r.Raw
+	}
+	name := r.Domain
+	if r.AllDomains {
+		name = "*"
+	}
+	return "arn:aws:swf:" + r.Region + ":" + r.Account + ":/domain/" + name
+}
+
+// spellings are the forms a policy may name the resource by: AWS's docs
+// write domain ARNs both with and without the "/" before "domain", and
+// ListDomains' doc leaves the region out.
+func (r Resource) spellings() []string {
+	if r.Raw != "" || (r.Domain == "" && !r.AllDomains) {
+		return []string{r.Raw}
+	}
+	name := r.Domain
+	if r.AllDomains {
+		name = "*"
+	}
+	pre := "arn:aws:swf:" + r.Region + ":" + r.Account + ":"
+	out := []string{pre + "/domain/" + name, pre + "domain/" + name}
+	if r.AllDomains {
+		pre = "arn:aws:swf::" + r.Account + ":"
+		out = append(out, pre+"domain/*", pre+"/domain/*")
+	}
+	return out
+}
+
+// ParseDomainARN returns the domain an SWF domain ARN names, accepting the
+// ARN with or without the "/" before "domain".
+func ParseDomainARN(arn string) (region, account, domain string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "swf" {
+		return "", "", "", false
+	}
+	res := strings.TrimPrefix(parts[5], "/")
+	name, found := strings.CutPrefix(res, "domain/")
+	if !found || name == "" {
+		return "", "", "", false
+	}
+	return parts[3], parts[4], name, true
+}
+
+// Keys are the condition keys of one request. The zero value has none.
+type Keys struct{ m map[string][]string }
+
+// Set sets a single-valued key; an empty value leaves the key absent.
+func (k *Keys) Set(name, value string) {
+	if value == "" {
+		return
+	}
+	k.Add(name, value)
+}
+
+// Add adds a value to a (possibly multi-valued) key.
+func (k *Keys) Add(name, value string) {
+	if k.m == nil {
+		k.m = map[string][]string{}
+	}
+	name = strings.ToLower(name)
+	k.m[name] = append(k.m[name], value)
+}
+
+// Get returns a key's values.
+func (k Keys) Get(name string) []string { return k.m[strings.ToLower(name)] }
+
+// setTags sets swf:tagList.member.0 … for an execution's tags.
+func (k *Keys) setTags(tags []string) {
+	for i, t := range tags {
+		k.Set("swf:tagList.member."+strconv.Itoa(i), t)
+	}
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying p.
+func NewContext(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the principal ctx carries, or nil.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(ctxKey{}).(*Principal)
+	return p
+}
+
+// DecisionHook returns the function history.Env.AuthorizeDecision wants
+// for decisions made in a domain by the principal in ctx, or nil (allow
+// every decision) when ctx carries no principal, i.e. authentication is
+// off. Each decision is the pseudo-action swf:<DecisionType> on the domain.
+func DecisionHook(ctx context.Context, region, account, domain string) func(d *api.Decision, keys map[string]string) bool {
+	p := FromContext(ctx)
+	if p == nil {
+		return nil
+	}
+	res := DomainResource(region, account, domain)
+	return func(d *api.Decision, keys map[string]string) bool {
+		var k Keys
+		for name, v := range keys {
+			k.Set(name, v)
+		}
+		return p.Allowed("swf:"+string(d.DecisionType), res, k)
+	}
+}

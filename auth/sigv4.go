@@ -1,0 +1,468 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// Authentication fault codes, as AWS JSON-protocol services answer them.
+const (
+	MissingAuthenticationToken = "MissingAuthenticationTokenException"
+	IncompleteSignature        = "IncompleteSignatureException"
+	InvalidSignature           = "InvalidSignatureException"
+	UnrecognizedClient         = "UnrecognizedClientException"
+)
+
+// FaultHTTPStatus returns the HTTP status an authentication fault is
+// answered with, and whether code is one. A request with no credentials at
+// all is 403 (the status AWS's common-errors table gives
+// MissingAuthenticationToken); every other authentication failure is 400,
+// as AWS JSON services answer them.
+func FaultHTTPStatus(code string) (int, bool) {
+	switch code {
+	case MissingAuthenticationToken:
+		return http.StatusForbidden, true
+	case IncompleteSignature, InvalidSignature, UnrecognizedClient:
+		return http.StatusBadRequest, true
+	}
+	return 0, false
+}
+
+// FaultWireType is the __type an authentication fault is answered with:
+// these faults come from the AWS request framework, not from SWF's model.
+func FaultWireType(code string) string { return "com.amazon.coral.service#" + code }
+
+// MaxSkew is how far a request's time may be from the server's.
+const MaxSkew = 15 * time.Minute
+
+const (
+	algorithm    = "AWS4-HMAC-SHA256"
+	terminator   = "aws4_request"
+	amzDateFmt   = "20060102T150405Z"
+	scopeDateFmt = "20060102"
+)
+
+// Verifier checks AWS Signature Version 4 on requests and says who signed
+// them.
+type Verifier struct {
+	Keys    *Keyring
+	Region  string           // the region a credential scope must name
+	Service string           // the service a scope must name; default "swf"
+	Now     func() time.Time // default time.Now
+	Log     *slog.Logger
+}
+
+// Verify authenticates r, whose body (as sent, before any decompression)
+// is body. It returns the principal that signed it or the fault to answer.
+func (v *Verifier) Verify(r *http.Request, body []byte) (*Principal, *api.Fault) {
+	p, keyID, reason, f := v.verify(r, body)
+	if f != nil {
+		v.log().Debug("request not authenticated", "code", f.Code, "message", f.Message, "access_key_id", keyID, "detail", reason)
+		return nil, f
+	}
+	return p, nil
+}
+
+func (v *Verifier) log() *slog.Logger {
+	if v.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return v.Log
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func incomplete(format string, args ...any) *api.Fault {
+	return api.NewFault(IncompleteSignature, format, args...)
+}
+
+func invalid(format string, args ...any) *api.Fault {
+	return api.NewFault(InvalidSignature, format, args...)
+}
+
+// sigv4Auth is a parsed Authorization header.
+type sigv4Auth struct {
+	keyID, date, region, service, term string
+	scope                              string
+	signedHeaders                      []string
+	signature                          string
+}
+
+// parseAuthorization parses "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…".
+func parseAuthorization(h string) (sigv4Auth, *api.Fault) {
+	var a sigv4Auth
+	alg, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if alg != algorithm {
+		return a, incomplete("Unsupported authorization algorithm %q: sign requests with AWS Signature Version 4 (AWS4-HMAC-SHA256).", alg)
+	}
+	params := map[string]string{}
+	for _, kv := range strings.Split(rest, ",") {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return a, incomplete("'%s' is not a key=value pair (no equal sign) in the Authorization header.", kv)
+		}
+		params[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	}
+	var missing []string
+	for _, k := range []string{"Credential", "Signature", "SignedHeaders"} {
+		if params[k] == "" {
+			missing = append(missing, "The Authorization header requires the '"+k+"' parameter.")
+		}
+	}
+	if len(missing) > 0 {
+		return a, incomplete("%s", strings.Join(missing, " "))
+	}
+	cred := strings.Split(params["Credential"], "/")
+	if len(cred) != 5 || cred[0] == "" {
+		return a, incomplete("The Credential must have the form <access key id>/<YYYYMMDD>/<region>/<service>/aws4_request.")
+	}
+	a.keyID, a.date, a.region, a.service, a.term = cred[0], cred[1], cred[2], cred[3], cred[4]
+	a.scope = strings.Join(cred[1:], "/")
+	a.signedHeaders = strings.Split(params["SignedHeaders"], ";")
+	a.signature = strings.ToLower(params["Signature"])
+	return a, nil
+}
+
+// requestTime returns the request's signing time: X-Amz-Date, else Date.
+func requestTime(r *http.Request) (time.Time, string, *api.Fault) {
+	if s := r.Header.Get("X-Amz-Date"); s != "" {
+		t, err := time.Parse(amzDateFmt, s)
+		if err != nil {
+			return time.Time{}, "", incomplete("X-Amz-Date %q is not an ISO 8601 basic date-time such as 20150830T123600Z.", s)
+		}
+		return t, "x-amz-date", nil
+	}
+	if s := r.Header.Get("Date"); s != "" {
+		t, err := http.ParseTime(s)
+		if err != nil {
+			return time.Time{}, "", incomplete("Date %q is not an HTTP date.", s)
+		}
+		return t.UTC(), "date", nil
+	}
+	return time.Time{}, "", incomplete("A signed request needs an 'X-Amz-Date' or a 'Date' header.")
+}
+
+func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, reason string, f *api.Fault) {
+	hs := r.Header.Values("Authorization")
+	if len(hs) == 0 || strings.TrimSpace(hs[0]) == "" {
+		return nil, "", "", api.NewFault(MissingAuthenticationToken, "Request is missing Authentication Token")
+	}
+	if len(hs) > 1 {
+		return nil, "", "", incomplete("The request has more than one Authorization header.")
+	}
+	a, f := parseAuthorization(hs[0])
+	if f != nil {
+		return nil, "", "", f
+	}
+	t, dateHeader, f := requestTime(r)
+	if f != nil {
+		return nil, a.keyID, "", f
+	}
+	p, secret, ok := v.Keys.Config().lookup(a.keyID)
+	if !ok {
+		return nil, a.keyID, "unknown access key", api.NewFault(UnrecognizedClient, "The security token included in the request is invalid.")
+	}
+	amzDate := t.Format(amzDateFmt)
+	if a.date != amzDate[:8] {
+		return nil, a.keyID, "", invalid("The date in the credential scope, '%s', is not the date of the request, '%s' (from %s).", a.date, amzDate[:8], amzDate)
+	}
+	if a.term != terminator {
+		return nil, a.keyID, "", invalid("The credential scope must end in '%s', not '%s'.", terminator, a.term)
+	}
+	if !v.scopeOK(r, a) {
+		return nil, a.keyID, "", invalid("The credential should be scoped to region '%s' and service '%s', not '%s/%s'.", v.Region, v.service(), a.region, a.service)
+	}
+	now := v.now().UTC()
+	switch {
+	case t.Before(now.Add(-MaxSkew)):
+		return nil, a.keyID, "", invalid("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			amzDate, now.Add(-MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt))
+	case t.After(now.Add(MaxSkew)):
+		return nil, a.keyID, "", invalid("Signature not yet current: %s is still later than %s (%s + 15 min.)",
+			amzDate, now.Add(MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt))
+	}
+	if f := checkSignedHeaders(a.signedHeaders, dateHeader); f != nil {
+		return nil, a.keyID, "", f
+	}
+	sum := sha256.Sum256(body)
+	payloadHash := hex.EncodeToString(sum[:])
+	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && !strings.EqualFold(h, payloadHash) {
+		return nil, a.keyID, "", invalid("The 'x-amz-content-sha256' header does not match the hash of the request body.")
+	}
+	key := signingKey(secret, a.date, a.region, a.service)
+	want, err := hex.DecodeString(a.signature)
+	if err != nil || len(want) != sha256.Size {
+		return nil, a.keyID, "", invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	}
+	var first string
+	for _, host := range hostCandidates(r) {
+		for _, path := range pathCandidates(r) {
+			creq := canonicalRequest(r, host, path, a.signedHeaders, payloadHash)
+			sts := algorithm + "\n" + amzDate + "\n" + a.scope + "\n" + hexSHA256(creq)
+			if hmac.Equal(hmacSHA256(key, sts), want) {
+				cp := *p
+				cp.AccessKeyID = a.keyID
+				return &cp, a.keyID, "", nil
+			}
+			if first == "" {
+				first = "canonical request:\n" + creq + "\nstring to sign:\n" + sts
+			}
+		}
+	}
+	return nil, a.keyID, first, invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+}
+
+func (v *Verifier) service() string {
+	if v.Service == "" {
+		return "swf"
+	}
+	return v.Service
+}
+
+// scopeOK accepts the scope SDKs use (the server's region, service swf)
+// and the one boto 2 derives from the host name (for 127.0.0.1 it is
+// region "0", service "127").
+func (v *Verifier) scopeOK(r *http.Request, a sigv4Auth) bool {
+	if a.service == v.service() && (v.Region == "" || a.region == v.Region) {
+		return true
+	}
+	for _, h := range []string{r.Host, stripPort(r.Host)} {
+		region, service := boto2Scope(h)
+		if a.region == region && a.service == service {
+			return true
+		}
+	}
+	return false
+}
+
+// boto2Scope is the region and service boto 2 puts in a credential scope
+// when it has no region of its own for a host: the host name's first
+// label is the service, and the region is the second label of a name of
+// four or more labels, us-east-1 for three, or the whole name for one.
+func boto2Scope(host string) (region, service string) {
+	parts := strings.Split(host, ".")
+	service = parts[0]
+	switch {
+	case len(parts) == 1:
+		region = parts[0]
+	case parts[1] == "us-gov":
+		region = "us-gov-west-1"
+	case len(parts) == 3:
+		region = "us-east-1"
+	default:
+		region = parts[1]
+	}
+	return region, service
+}
+
+func stripPort(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
+}
+
+// checkSignedHeaders requires a sorted, lower-case list that covers host
+// and the date header.
+func checkSignedHeaders(list []string, dateHeader string) *api.Fault {
+	host, date := false, false
+	for i, h := range list {
+		if h == "" || h != strings.ToLower(h) {
+			return invalid("SignedHeaders must be lower-case header names separated by ';'.")
+		}
+		if i > 0 && list[i-1] >= h {
+			return invalid("SignedHeaders must be sorted and name each header once.")
+		}
+		switch h {
+		case "host":
+			host = true
+		case dateHeader:
+			date = true
+		}
+	}
+	if !host {
+		return invalid("'Host' must be a signed header.")
+	}
+	if !date {
+		return invalid("'%s' must be a signed header.", dateHeader)
+	}
+	return nil
+}
+
+// hostCandidates are the Host values the client may have signed: the
+// header as received and, when it has no port, with the port the request
+// came in on (boto 2 sends "Host: 127.0.0.1" but signs "127.0.0.1:PORT").
+func hostCandidates(r *http.Request) []string {
+	out := []string{r.Host}
+	if _, _, err := net.SplitHostPort(r.Host); err != nil {
+		if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			if _, port, err := net.SplitHostPort(la.String()); err == nil {
+				out = append(out, net.JoinHostPort(r.Host, port))
+			}
+		}
+	}
+	return out
+}
+
+// pathCandidates are the canonical URIs the client may have used: every
+// SDK but S3 escapes the (already escaped) path once more; some clients
+// do not.
+func pathCandidates(r *http.Request) []string {
+	p := r.URL.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	double := escapePath(p)
+	if double == p {
+		return []string{p}
+	}
+	return []string{double, p}
+}
+
+func escapePath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '/' || isUnreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString("%" + strings.ToUpper(hex.EncodeToString([]byte{c})))
+	}
+	return b.String()
+}
+
+func isUnreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+func escapeQuery(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isUnreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString("%" + strings.ToUpper(hex.EncodeToString([]byte{c})))
+	}
+	return b.String()
+}
+
+func canonicalQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	type kv struct{ k, v string }
+	var pairs []kv
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		pairs = append(pairs, kv{escapeQuery(k), escapeQuery(v)})
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return pairs[i].k < pairs[j].k
+		}
+		return pairs[i].v < pairs[j].v
+	})
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = p.k + "=" + p.v
+	}
+	return strings.Join(parts, "&")
+}
+
+// headerValue is a signed header's canonical value: its values joined with
+// ',', each trimmed, runs of spaces collapsed to one.
+func headerValue(r *http.Request, host, name string) string {
+	var vals []string
+	switch name {
+	case "host":
+		vals = []string{host}
+	case "content-length":
+		vals = r.Header.Values("Content-Length")
+		if len(vals) == 0 && r.ContentLength >= 0 {
+			vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+		}
+	case "transfer-encoding":
+		vals = r.Header.Values("Transfer-Encoding")
+		if len(vals) == 0 {
+			vals = r.TransferEncoding
+		}
+	default:
+		vals = r.Header.Values(name)
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strings.Join(strings.Fields(v), " ")
+	}
+	return strings.Join(out, ",")
+}
+
+func canonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string) string {
+	var b strings.Builder
+	b.WriteString(r.Method)
+	b.WriteByte('\n')
+	b.WriteString(path)
+	b.WriteByte('\n')
+	b.WriteString(canonicalQuery(r.URL.RawQuery))
+	b.WriteByte('\n')
+	for _, h := range signed {
+		b.WriteString(h)
+		b.WriteByte(':')
+		b.WriteString(headerValue(r, host, h))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.Join(signed, ";"))
+	b.WriteByte('\n')
+	b.WriteString(payloadHash)
+	return b.String()
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+func hexSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func signingKey(secret Secret, date, region, service string) []byte {
+	k := hmacSHA256([]byte("AWS4"+string(secret)), date)
+	k = hmacSHA256(k, region)
+	k = hmacSHA256(k, service)
+	return hmacSHA256(k, terminator)
+}

@@ -1,0 +1,350 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+const (
+	testKey    = "AKIDOPERATOR0001"
+	testSecret = "operator/secret+key"
+)
+
+func testConfig(t testing.TB) *Config {
+	t.Helper()
+	c, err := ParseConfig([]byte(`{"principals": [
+		{"name": "operator", "accessKeys": [{"accessKeyId": "AKIDOPERATOR0001", "secretAccessKey": "operator/secret+key"}],
+		 "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// verifyServer runs a Verifier behind a real HTTP server, answering
+// "ok <principal> <key>" or the fault code and message.
+type verifyServer struct {
+	*httptest.Server
+	now atomic.Pointer[time.Time]
+}
+
+func newVerifyServer(t *testing.T) *verifyServer {
+	t.Helper()
+	vs := &verifyServer{}
+	now := time.Now()
+	vs.now.Store(&now)
+	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Now: func() time.Time { return *vs.now.Load() }}
+	vs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		p, f := v.Verify(r, body)
+		if f != nil {
+			st, _ := FaultHTTPStatus(f.Code)
+			w.WriteHeader(st)
+			io.WriteString(w, f.Code+" "+f.Message)
+			return
+		}
+		io.WriteString(w, "ok "+p.Name+" "+p.AccessKeyID)
+	}))
+	t.Cleanup(vs.Close)
+	return vs
+}
+
+// newRequest builds a request as the Go SDK sends it.
+func (vs *verifyServer) newRequest(t *testing.T, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, vs.URL+"/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "SimpleWorkflowService.ListDomains")
+	return req
+}
+
+func payloadHash(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return hex.EncodeToString(sum[:])
+}
+
+func sign(t *testing.T, req *http.Request, body, key, secret, service, region string, at time.Time) {
+	t.Helper()
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, req, payloadHash(body), service, region, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (vs *verifyServer) do(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestVerifyAccepts(t *testing.T) {
+	vs := newVerifyServer(t)
+	body := `{"registrationStatus":"REGISTERED"}`
+	cases := []struct {
+		name string
+		prep func(req *http.Request)
+	}{
+		{"sdk request", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now())
+		}},
+		{"with session token and content hash", func(req *http.Request) {
+			req.Header.Set("X-Amz-Content-Sha256", payloadHash(body))
+			err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: "tok"}, req, payloadHash(body), "swf", "us-east-1", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"14 minutes old", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(-14*time.Minute))
+		}},
+		{"14 minutes ahead", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(14*time.Minute))
+		}},
+		{"boto 2 host-derived scope", func(req *http.Request) {
+			// 127.0.0.1 → service "127", region "0".
+			sign(t, req, body, testKey, testSecret, "127", "0", time.Now())
+		}},
+		{"query string", func(req *http.Request) {
+			req.URL.RawQuery = "b=2&a=x%20y&a=1"
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now())
+		}},
+		{"only host;x-amz-date;x-amz-target signed", func(req *http.Request) {
+			// What aws-sdk 2.0.31 for JavaScript signs: sign a copy
+			// without Content-Type, then send the Content-Type unsigned.
+			req.Header.Del("Content-Type")
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now())
+			req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := vs.newRequest(t, body)
+			c.prep(req)
+			st, out := vs.do(t, req)
+			if st != 200 || out != "ok operator "+testKey {
+				t.Fatalf("%d %s", st, out)
+			}
+		})
+	}
+}
+
+// boto 2 sends "Host: 127.0.0.1" (no port) but signs the host with the
+// port.
+func TestVerifyHostWithoutPort(t *testing.T) {
+	vs := newVerifyServer(t)
+	body := `{}`
+	req := vs.newRequest(t, body)
+	sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now()) // signs 127.0.0.1:PORT
+	req.Host = strings.Split(req.URL.Host, ":")[0]
+	if st, out := vs.do(t, req); st != 200 {
+		t.Fatalf("%d %s", st, out)
+	}
+}
+
+func TestVerifyFailures(t *testing.T) {
+	vs := newVerifyServer(t)
+	body := `{"registrationStatus":"REGISTERED"}`
+	now := time.Now()
+	signed := func(req *http.Request) { sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now) }
+	cases := []struct {
+		name   string
+		prep   func(req *http.Request)
+		status int
+		code   string
+		msg    string
+	}{
+		{"no Authorization", func(req *http.Request) {}, 403, MissingAuthenticationToken, "Request is missing Authentication Token"},
+		{"legacy AWS3 header only", func(req *http.Request) {
+			req.Header.Set("X-Amzn-Authorization", "AWS3 AWSAccessKeyId=x,Algorithm=HmacSHA256,Signature=y")
+		}, 403, MissingAuthenticationToken, ""},
+		{"unknown access key", func(req *http.Request) {
+			sign(t, req, body, "AKIDUNKNOWN", testSecret, "swf", "us-east-1", now)
+		}, 400, UnrecognizedClient, "The security token included in the request is invalid."},
+		{"wrong secret", func(req *http.Request) {
+			sign(t, req, body, testKey, "not the secret", "swf", "us-east-1", now)
+		}, 400, InvalidSignature, "The request signature we calculated does not match"},
+		{"body changed after signing", func(req *http.Request) {
+			signed(req)
+			req.Body = io.NopCloser(strings.NewReader(`{"registrationStatus":"DEPRECATED"}`))
+		}, 400, InvalidSignature, "does not match"},
+		{"signed header changed", func(req *http.Request) {
+			signed(req)
+			req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DeprecateDomain")
+		}, 400, InvalidSignature, "does not match"},
+		{"content hash header lies", func(req *http.Request) {
+			req.Header.Set("X-Amz-Content-Sha256", payloadHash("other"))
+			signed(req)
+		}, 400, InvalidSignature, "x-amz-content-sha256"},
+		{"not SigV4", func(req *http.Request) {
+			req.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+		}, 400, IncompleteSignature, "Signature Version 4"},
+		{"missing parts", func(req *http.Request) {
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testKey+"/20240101/us-east-1/swf/aws4_request")
+			req.Header.Set("X-Amz-Date", now.UTC().Format(amzDateFmt))
+		}, 400, IncompleteSignature, "requires the 'Signature' parameter. The Authorization header requires the 'SignedHeaders' parameter."},
+		{"no equal sign", func(req *http.Request) {
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testKey+" /20240101/us-east-1/swf/aws4_request, SignedHeaders=host, Signature=00, junk")
+		}, 400, IncompleteSignature, "not a key=value pair"},
+		{"short credential", func(req *http.Request) {
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testKey+"/20240101/us-east-1, SignedHeaders=host;x-amz-date, Signature=00")
+			req.Header.Set("X-Amz-Date", now.UTC().Format(amzDateFmt))
+		}, 400, IncompleteSignature, "Credential must have the form"},
+		{"no date", func(req *http.Request) {
+			signed(req)
+			req.Header.Del("X-Amz-Date")
+		}, 400, IncompleteSignature, "'X-Amz-Date' or a 'Date' header"},
+		{"bad date", func(req *http.Request) {
+			signed(req)
+			req.Header.Set("X-Amz-Date", "yesterday")
+		}, 400, IncompleteSignature, "ISO 8601"},
+		{"expired", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now.Add(-16*time.Minute))
+		}, 400, InvalidSignature, "Signature expired: " + now.Add(-16*time.Minute).UTC().Format(amzDateFmt) + " is now earlier than "},
+		{"from the future", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now.Add(16*time.Minute))
+		}, 400, InvalidSignature, "Signature not yet current: "},
+		{"wrong region", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "eu-west-1", now)
+		}, 400, InvalidSignature, "scoped to region 'us-east-1' and service 'swf'"},
+		{"wrong service", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "sqs", "us-east-1", now)
+		}, 400, InvalidSignature, "scoped to region"},
+		{"scope date differs", func(req *http.Request) {
+			signed(req)
+			a := req.Header.Get("Authorization")
+			d := now.UTC().Format(scopeDateFmt)
+			req.Header.Set("Authorization", strings.Replace(a, "/"+d+"/", "/19990101/", 1))
+		}, 400, InvalidSignature, "date in the credential scope"},
+		{"bad terminator", func(req *http.Request) {
+			signed(req)
+			req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), "aws4_request", "aws5_request", 1))
+		}, 400, InvalidSignature, "must end in 'aws4_request'"},
+		{"host not signed", func(req *http.Request) {
+			signed(req)
+			a := req.Header.Get("Authorization")
+			req.Header.Set("Authorization", strings.Replace(a, "host;", "", 1))
+		}, 400, InvalidSignature, "'Host' must be a signed header"},
+		{"date not signed", func(req *http.Request) {
+			signed(req)
+			a := req.Header.Get("Authorization")
+			req.Header.Set("Authorization", strings.Replace(a, ";x-amz-date", "", 1))
+		}, 400, InvalidSignature, "'x-amz-date' must be a signed header"},
+		{"signature not hex", func(req *http.Request) {
+			signed(req)
+			a := req.Header.Get("Authorization")
+			i := strings.Index(a, "Signature=")
+			req.Header.Set("Authorization", a[:i]+"Signature=zz")
+		}, 400, InvalidSignature, "does not match"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := vs.newRequest(t, body)
+			c.prep(req)
+			st, out := vs.do(t, req)
+			if st != c.status || !strings.HasPrefix(out, c.code+" ") || !strings.Contains(out, c.msg) {
+				t.Fatalf("got %d %q, want %d %s ...%s", st, out, c.status, c.code, c.msg)
+			}
+		})
+	}
+}
+
+// A request with a Date header instead of X-Amz-Date is accepted when
+// Date is signed.
+func TestVerifyDateHeader(t *testing.T) {
+	vs := newVerifyServer(t)
+	body := `{}`
+	at := time.Now().UTC().Truncate(time.Second)
+	req := vs.newRequest(t, body)
+	req.Header.Set("Date", at.Format(http.TimeFormat))
+	// Sign by hand: the SDK always adds X-Amz-Date.
+	req.Host = req.URL.Host
+	signed := []string{"content-type", "date", "host", "x-amz-target"}
+	creq := canonicalRequest(req, req.URL.Host, "/", signed, payloadHash(body))
+	scope := at.Format(scopeDateFmt) + "/us-east-1/swf/aws4_request"
+	sts := algorithm + "\n" + at.Format(amzDateFmt) + "\n" + scope + "\n" + hexSHA256(creq)
+	sig := hex.EncodeToString(hmacSHA256(signingKey(testSecret, at.Format(scopeDateFmt), "us-east-1", "swf"), sts))
+	req.Header.Set("Authorization", algorithm+" Credential="+testKey+"/"+scope+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
+	if st, out := vs.do(t, req); st != 200 {
+		t.Fatalf("%d %s", st, out)
+	}
+}
+
+// Keys added by a reload are accepted at once; removed ones are refused.
+func TestVerifyAfterReload(t *testing.T) {
+	k := NewKeyring(testConfig(t))
+	v := &Verifier{Keys: k, Region: "us-east-1"}
+	body := []byte(`{}`)
+	mk := func(key, secret string) *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "http://swf.local/", bytes.NewReader(body))
+		sign(t, req, string(body), key, secret, "swf", "us-east-1", time.Now())
+		return req
+	}
+	if _, f := v.Verify(mk("AKIDNEW", "s2"), body); f == nil || f.Code != UnrecognizedClient {
+		t.Fatalf("before: %v", f)
+	}
+	c, err := ParseConfig([]byte(`{"principals": [{"name": "new", "accessKeys": [{"accessKeyId": "AKIDNEW", "secretAccessKey": "s2"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.cur.Store(c)
+	if p, f := v.Verify(mk("AKIDNEW", "s2"), body); f != nil || p.Name != "new" {
+		t.Fatalf("after: %v %v", p, f)
+	}
+	if _, f := v.Verify(mk(testKey, testSecret), body); f == nil || f.Code != UnrecognizedClient {
+		t.Fatalf("old key: %v", f)
+	}
+}
+
+// Failures are logged at debug level with the key id and the canonical
+// request, never the secret.
+func TestVerifyLogsNoSecret(t *testing.T) {
+	var buf bytes.Buffer
+	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	body := []byte(`{}`)
+	req := httptest.NewRequest(http.MethodPost, "http://swf.local/", bytes.NewReader(body))
+	sign(t, req, string(body), testKey, "wrong", "swf", "us-east-1", time.Now())
+	if _, f := v.Verify(req, body); f == nil {
+		t.Fatal("accepted")
+	}
+	out := buf.String()
+	if !strings.Contains(out, testKey) || !strings.Contains(out, "canonical request") || strings.Contains(out, testSecret) {
+		t.Fatalf("log: %s", out)
+	}
+}
+
+func TestBoto2Scope(t *testing.T) {
+	for _, c := range []struct{ host, region, service string }{
+		{"127.0.0.1", "0", "127"},
+		{"127.0.0.1:7733", "0", "127"},
+		{"localhost", "localhost", "localhost"},
+		{"swf.us-east-1.amazonaws.com", "us-east-1", "swf"},
+		{"swf.example.com", "us-east-1", "swf"},
+		{"swf.us-gov.amazonaws.com", "us-gov-west-1", "swf"},
+	} {
+		if r, s := boto2Scope(c.host); r != c.region || s != c.service {
+			t.Errorf("%s: %s/%s", c.host, r, s)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs every real SWF client (clients/*) through the whole scenario against
+# one freshly built swfd, and reports PASS/FAIL per client. Exits non-zero
+# if any client fails. A client whose dependencies cannot be installed is
+# reported SKIP, loudly; set SWFD_CLIENTS_STRICT=1 to make that a failure.
+#
+#   clients/run-all.sh              # all clients
+#   clients/run-all.sh boto3 js-v3  # some
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=$(mktemp -d "${TMPDIR:-/tmp}/swfd-clients.XXXXXX")
+cache="${SWFD_CLIENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swfd-clients}"
+mkdir -p "$cache"
+swfd_pid=
+cleanup() {
+  [ -n "$swfd_pid" ] && kill "$swfd_pid" 2>/dev/null && wait "$swfd_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== building swfd"
+go build -buildvcs=false -o "$work/swfd" ./cmd/swfd || { echo "FAIL: go build"; exit 1; }
+
+# Port 0: the kernel picks a free port; swfd logs the address it got.
+"$work/swfd" --addr 127.0.0.1:0 --db "sqlite:$work/data/swfd.db" --poll-timeout 2s --log-level info >"$work/swfd.log" 2>&1 &
+swfd_pid=$!
+addr=
+for _ in $(seq 1 100); do
+  addr=$(sed -n 's/.*swfd listening" addr=\([0-9.:]*\).*/\1/p' "$work/swfd.log" | head -1)
+  [ -n "$addr" ] && curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && break
+  addr=
+  sleep 0.1
+done
+[ -n "$addr" ] || { echo "FAIL: swfd did not start"; cat "$work/swfd.log"; exit 1; }
+export SWFD_ENDPOINT="http://$addr"
+echo "== swfd at $SWFD_ENDPOINT"
+
+# --- installs -------------------------------------------------------------
+install_js() {
+  [ -d clients/js/node_modules/aws-swf ] && [ -d clients/js/node_modules/@aws-sdk/client-swf ] && return 0
+  command -v npm >/dev/null || { echo "npm not found"; return 1; }
+  (cd clients/js && npm ci --no-audit --no-fund --loglevel=error)
+}
+boto2_path="$cache/boto2/usr/lib/python3/dist-packages"
+install_boto2() {
+  [ -f "$boto2_path/boto/swf/layer2.py" ] && return 0
+  local d="$cache/boto2-deb"
+  rm -rf "$d" && mkdir -p "$d"
+  # apt-get download needs the package lists; refresh them only if needed.
+  (cd "$d" && { apt-get download python3-boto 2>/dev/null || { apt-get update -qq && apt-get download python3-boto; }; }) || return 1
+  dpkg -x "$d"/python3-boto_*.deb "$cache/boto2" || return 1
+  [ -f "$boto2_path/boto/swf/layer2.py" ]
+}
+
+# --- clients --------------------------------------------------------------
+declare -A result
+order=()
+run_client() { # NAME INSTALL_FN COMMAND...
+  local name=$1 install=$2
+  shift 2
+  if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " =~ " $name " ]]; then return; fi
+  order+=("$name")
+  echo
+  echo "== client $name"
+  if [ "$install" != - ] && ! "$install" >"$work/$name.install.log" 2>&1; then
+    cat "$work/$name.install.log"
+    echo "!!!!!!!! SKIP $name: its dependencies could not be installed (see above) !!!!!!!!"
+    result[$name]=SKIP
+    return
+  fi
+  local start=$SECONDS
+  if timeout 300 "$@"; then
+    result[$name]="PASS ($((SECONDS - start))s)"
+  else
+    result[$name]="FAIL ($((SECONDS - start))s)"
+  fi
+}
+selected=("$@")
+
+# each client names its own domain
+unset SWFD_DOMAIN
+run_client awscli - bash clients/awscli/run.sh
+run_client boto3 - python3 clients/boto3/workflow.py
+run_client go-v2 - go test -buildvcs=false -count=1 -run '^TestRealClientGoV2$' ./e2e/
+run_client go-v1 - go test -buildvcs=false -count=1 -run '^TestRealClientGoV1$' ./e2e/
+run_client js-v3 install_js node clients/js/v3.js
+run_client aws-swf install_js node clients/js/awsswf.js
+run_client boto2 install_boto2 env PYTHONPATH="$boto2_path${PYTHONPATH:+:$PYTHONPATH}" python3 clients/boto2/workflow.py
+
+echo
+echo "== real clients against swfd"
+status=0
+for n in "${order[@]}"; do
+  printf '%-8s %s\n' "$n" "${result[$n]}"
+  case ${result[$n]} in
+    FAIL*) status=1 ;;
+    SKIP) [ "${SWFD_CLIENTS_STRICT:-}" = 1 ] && status=1 ;;
+  esac
+done
+if grep -q 'level=ERROR' "$work/swfd.log"; then
+  echo "swfd logged errors:"; grep 'level=ERROR' "$work/swfd.log"
+  status=1
+fi
+exit $status

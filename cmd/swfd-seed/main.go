@@ -1,0 +1,111 @@
+// Command swfd-seed fills an swfd SQLite database with synthetic executions
+// and runs the visibility benchmark against it:
+//
+//	swfd-seed -db ./bench.db -closed 1000000 -open 10000
+//	swfd-seed bench -db ./bench.db
+//
+// The seeding writes through the store directly (the server must not be
+// running on the database). See internal/seed and BENCHMARKS.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/swfd/swfd/internal/seed"
+	"github.com/swfd/swfd/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "swfd-seed:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "bench" {
+		return bench(ctx, args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("swfd-seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "SQLite database file to fill (created if missing)")
+	var cfg seed.Config
+	fs.StringVar(&cfg.Domain, "domain", "bench", "domain to fill (registered if missing)")
+	fs.StringVar(&cfg.Retention, "retention", "365", "the domain's retention in days, as stored (beyond SWF's 90 so that a year of history is kept)")
+	fs.IntVar(&cfg.Closed, "closed", 1000000, "closed executions to write")
+	fs.IntVar(&cfg.Open, "open", 10000, "open executions to write")
+	fs.DurationVar(&cfg.Span, "span", 365*24*time.Hour, "start and close times spread over this period before now")
+	fs.IntVar(&cfg.Batch, "batch", 2000, "executions per store commit")
+	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines building executions (default GOMAXPROCS)")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	fs.BoolVar(&cfg.NoEvents, "no-events", false, "store no history events")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *db == "" {
+		return errors.New("-db is required")
+	}
+	cfg.Progress = stderr
+	st, err := server.OpenStore(ctx, "sqlite:"+*db, nil)
+	if err != nil {
+		return err
+	}
+	stats, err := seed.Run(ctx, st, cfg)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded %d closed and %d open executions (%d events) into domain %q of %s in %s\n",
+		stats.Closed, stats.Open, stats.Events, cfg.Domain, *db, stats.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("swfd-seed bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg seed.BenchConfig
+	fs.StringVar(&cfg.DB, "db", "", "seeded SQLite database file")
+	fs.StringVar(&cfg.Domain, "domain", "bench", "seeded domain")
+	fs.IntVar(&cfg.Iterations, "n", 200, "measured calls per query")
+	fs.IntVar(&cfg.Warmup, "warmup", 10, "unmeasured calls per query first")
+	fs.DurationVar(&cfg.Throughput, "duration", 15*time.Second, "length of each start/close throughput run")
+	fs.IntVar(&cfg.Writers, "writers", 8, "concurrent start→decide→complete loops")
+	fs.IntVar(&cfg.Readers, "readers", 2, "concurrent query loops during the loaded throughput runs")
+	fs.BoolVar(&cfg.SkipQueries, "skip-queries", false, "skip the query latencies")
+	fs.BoolVar(&cfg.SkipWrites, "skip-writes", false, "skip the start/close throughput runs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.DB == "" {
+		return errors.New("-db is required")
+	}
+	cfg.Out = stdout
+	return seed.Bench(ctx, cfg)
+}

@@ -1,0 +1,94 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// benchRuns numbers the benchmarks' runs, unique across the rounds of a
+// benchmark sharing one database.
+var benchRuns atomic.Int64
+
+// benchRun keeps one run's state for update benchmarks.
+type benchRun struct {
+	e      swfd.Execution
+	nextID int64
+}
+
+func newBenchRun(b *testing.B, db *DB, i int64) *benchRun {
+	run := fmt.Sprintf("bench-run-%d", i)
+	e := swfd.Execution{Domain: "bench", WorkflowID: "wf-" + run, RunID: run, TypeName: "t", TypeVersion: "1",
+		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Tags: []string{"bench"}, Version: 1,
+		State: make([]byte, 512)}
+	if err := db.Commit(context.Background(), swfd.Batch{Updates: []swfd.Update{{Execution: e, Create: true,
+		Events: []swfd.Event{{ID: 1, JSON: make([]byte, 300)}}}}}); err != nil {
+		b.Fatal(err)
+	}
+	return &benchRun{e: e, nextID: 2}
+}
+
+// update is a typical engine step: three events, a task scheduled and the
+// previous one done, a timer (re)set.
+func (r *benchRun) update() swfd.Batch {
+	r.e.Version++
+	id := r.nextID
+	r.nextID += 3
+	ev := func(id int64) swfd.Event {
+		return swfd.Event{ID: id, JSON: fmt.Appendf(nil, `{"eventId":%d,"eventType":"ActivityTaskScheduled","eventTimestamp":1700000000.123,"activityTaskScheduledEventAttributes":{"activityId":"a-%d","activityType":{"name":"charge","version":"1"},"taskList":{"name":"acts"},"decisionTaskCompletedEventId":%d}}`, id, id, id-1)}
+	}
+	return swfd.Batch{Updates: []swfd.Update{{
+		Execution: r.e,
+		Events:    []swfd.Event{ev(id), ev(id + 1), ev(id + 2)},
+		AddTasks: []swfd.Task{{Kind: swfd.ActivityTask, Domain: "bench", TaskList: "acts", RunID: r.e.RunID,
+			ScheduledEventID: id + 2, Scheduled: time.UnixMilli(1_700_000_000_000 + id)}},
+		DoneTasks: []int64{id - 1},
+		AddTimers: []swfd.Timer{{RunID: r.e.RunID, Key: "activity-timeout", Due: time.UnixMilli(1_700_000_060_000 + id)}},
+	}}}
+}
+
+// BenchmarkCommit is one writer committing one run's updates back to back:
+// every commit is its own transaction and WAL flush.
+func BenchmarkCommit(b *testing.B) {
+	db := open(b, newDatabase(b), nil)
+	r := newBenchRun(b, db, benchRuns.Add(1))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := db.Commit(ctx, r.update()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCommitParallel has many writers, each updating its own run, over
+// pools of several sizes: PostgreSQL shares each WAL flush among the
+// transactions committing together, so throughput grows with the number of
+// connections committing at once.
+func BenchmarkCommitParallel(b *testing.B) {
+	dsn := newDatabase(b)
+	for _, conns := range []int{4, 16, 64} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			db := open(b, withParam(b, dsn, "pool_max_conns", fmt.Sprint(conns)), nil)
+			ctx := context.Background()
+			b.SetParallelism(max(16, 2*conns/runtime.GOMAXPROCS(0))) // writers per GOMAXPROCS: an engine has many runs in flight
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				r := newBenchRun(b, db, benchRuns.Add(1))
+				for pb.Next() {
+					if err := db.Commit(ctx, r.update()); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,735 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/swfd/swfd"
+)
+
+// Commit applies a batch atomically and durably: when it returns nil the
+// batch's transaction has committed (and, with PostgreSQL's default
+// synchronous_commit, is flushed to the write-ahead log).
+//
+// Beyond the interface's contract, as the SQLite driver: a non-Create update
+// of a run that does not exist fails with ErrNotFound; an event id the run
+// already has, and a DoneTransfers id that no longer exists (another writer
+// delivered it), fail with ErrConflict. Tasks and timers with an empty RunID
+// belong to the update's run; adding an existing task or timer replaces it.
+// A transaction the database aborts for a serialization failure or a
+// deadlock (possible when concurrent batches update several runs in
+// different orders) also fails with ErrConflict: nothing of it was applied.
+//
+// Once the batch's statements have run, the COMMIT is sent whatever ctx
+// does, so that an error other than a connection failure during COMMIT means
+// the batch was not applied.
+func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
+	if len(b.Updates) == 0 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
+		return nil
+	}
+	for i := range b.Updates {
+		if b.Updates[i].Execution.RunID == "" {
+			return fmt.Errorf("postgres: commit: update %d has no run id", i)
+		}
+	}
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	pb, steps := buildBatch(b)
+
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	// Release destroys a connection left inside a transaction or broken.
+	defer conn.Release()
+
+	failed := runSteps(ctx, conn.Conn(), pb, steps)
+	if failed != nil {
+		return db.abort(conn.Conn(), failed)
+	}
+	tag, err := conn.Exec(context.WithoutCancel(ctx), "COMMIT")
+	if err != nil {
+		if isRetryable(err) {
+			return fmt.Errorf("postgres: commit: %w: %w", swfd.ErrConflict, err)
+		}
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	if tag.String() != "COMMIT" {
+		// The transaction had failed after all; the server rolled it back.
+		return fmt.Errorf("postgres: commit: transaction rolled back (%s)", tag)
+	}
+	return nil
+}
+
+// step is one statement of a commit's pipeline: what it is for, and how to
+// judge its result.
+type step struct {
+	what string
+	// check judges a statement that ran without error; nil: any result.
+	check func(pgconn.CommandTag) *failure
+	// onErr maps the statement's error; nil: wrap it.
+	onErr func(error) error
+}
+
+// failure is why a commit is being undone. notMatched marks an update that
+// matched no row: missing run (ErrNotFound) or stale version (ErrConflict),
+// which abort tells apart.
+type failure struct {
+	err        error
+	notMatched *swfd.Execution
+}
+
+// runSteps sends BEGIN and the batch's statements in one pipeline and judges
+// their results in order; it returns the first failure, leaving the
+// transaction open (or failed) for abort, or nil with the transaction open
+// for COMMIT.
+func runSteps(ctx context.Context, conn *pgx.Conn, pb *pgx.Batch, steps []step) (f *failure) {
+	br := conn.SendBatch(ctx, pb)
+	defer func() {
+		if err := br.Close(); err != nil && f == nil {
+			f = &failure{err: fmt.Errorf("postgres: commit: %w", err)}
+		}
+	}()
+	for _, s := range steps {
+		tag, err := br.Exec()
+		if err != nil {
+			switch {
+			case isRetryable(err):
+				return &failure{err: fmt.Errorf("postgres: commit: %s: %w: %w", s.what, swfd.ErrConflict, err)}
+			case s.onErr != nil:
+				return &failure{err: s.onErr(err)}
+			default:
+				return &failure{err: fmt.Errorf("postgres: commit: %s: %w", s.what, err)}
+			}
+		}
+		if s.check != nil {
+			if f := s.check(tag); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// abort rolls a failed commit back and returns its error. An update that
+// matched no row is told apart here: if the run exists (in the transaction
+// when it is still usable, else after the rollback) its version was stale.
+func (db *DB) abort(conn *pgx.Conn, f *failure) error {
+	bg := context.Background()
+	err := f.err
+	if e := f.notMatched; e != nil {
+		// On the same connection: taking another from the pool while
+		// holding this one could wait forever on a busy pool.
+		var exists bool
+		q := "SELECT EXISTS (SELECT 1 FROM executions WHERE run_id = $1)"
+		inTx := conn.PgConn().TxStatus() == 'T'
+		if !inTx {
+			if rerr := db.rollback(conn); rerr != nil {
+				return rerr
+			}
+		}
+		if qerr := conn.QueryRow(bg, q, e.RunID).Scan(&exists); qerr != nil {
+			return errors.Join(db.rollback(conn), fmt.Errorf("postgres: commit: run %s: %w", e.RunID, qerr))
+		}
+		if inTx {
+			if rerr := db.rollback(conn); rerr != nil {
+				return rerr
+			}
+		}
+		if !exists {
+			return fmt.Errorf("postgres: commit: run %s: %w", e.RunID, swfd.ErrNotFound)
+		}
+		return fmt.Errorf("postgres: commit: run %s is not at version %d: %w", e.RunID, e.Version-1, swfd.ErrConflict)
+	}
+	if rerr := db.rollback(conn); rerr != nil {
+		db.logger.Debug("postgres: rollback failed", "err", rerr)
+	}
+	return err
+}
+
+// rollback ends the connection's transaction; if it cannot, it closes the
+// connection, which the pool then discards (the server rolls back).
+func (db *DB) rollback(conn *pgx.Conn) error {
+	if conn.IsClosed() || conn.PgConn().TxStatus() == 'I' {
+		return nil
+	}
+	if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
+		conn.Close(context.Background())
+		return fmt.Errorf("postgres: commit: rollback: %w", err)
+	}
+	return nil
+}
+
+// The statements of a commit. Their texts are constant, so each is prepared
+// once per connection.
+const (
+	sqlInsertExecution = `INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version,
+		start_time, close_time, open, close_status, tags, parent_workflow_id, parent_run_id,
+		cancel_requested, version, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+	sqlUpdateExecution = `UPDATE executions SET domain = $2, workflow_id = $3, type_name = $4, type_version = $5,
+		start_time = $6, close_time = $7, open = $8, close_status = $9, tags = $10, parent_workflow_id = $11,
+		parent_run_id = $12, cancel_requested = $13, version = $14, state = $15
+		WHERE run_id = $1 AND version = $16`
+	sqlDeleteStaleTags = `DELETE FROM execution_tags WHERE run_id = $1 AND tag <> ALL($2::text[])`
+	// The tag rows carry the run's domain, open flag and times; a row that
+	// already says so is left alone.
+	sqlUpsertTags = `INSERT INTO execution_tags (run_id, tag, domain, open, start_time, close_time)
+		SELECT $1, t.tag, $3, $4, $5, $6 FROM (SELECT DISTINCT unnest($2::text[]) AS tag) t
+		ON CONFLICT (run_id, tag) DO UPDATE SET domain = excluded.domain, open = excluded.open,
+			start_time = excluded.start_time, close_time = excluded.close_time
+		WHERE (execution_tags.domain, execution_tags.open, execution_tags.start_time, execution_tags.close_time)
+			IS DISTINCT FROM (excluded.domain, excluded.open, excluded.start_time, excluded.close_time)`
+	sqlInsertEvents = `INSERT INTO events (run_id, event_id, json)
+		SELECT $1, u.id, u.js FROM unnest($2::bigint[], $3::bytea[]) AS u(id, js)`
+	sqlDeleteTasks = `DELETE FROM tasks WHERE run_id = $1 AND scheduled_event_id = ANY($2::bigint[])`
+	sqlUpsertTasks = `INSERT INTO tasks (run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[])
+		ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET kind = excluded.kind, domain = excluded.domain,
+			task_list = excluded.task_list, priority = excluded.priority, scheduled = excluded.scheduled`
+	sqlDeleteTimers = `DELETE FROM timers WHERE run_id = $1 AND key = ANY($2::text[])`
+	sqlUpsertTimers = `INSERT INTO timers (run_id, key, due)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+		ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`
+	sqlDeleteRunTasks  = `DELETE FROM tasks WHERE run_id = $1`
+	sqlDeleteRunTimers = `DELETE FROM timers WHERE run_id = $1`
+	sqlDoneTransfers   = `DELETE FROM transfers WHERE id = ANY($1::bigint[])`
+	// WITH ORDINALITY and ORDER BY: ids are taken in the batch's order.
+	sqlAddTransfers = `INSERT INTO transfers (run_id, payload)
+		SELECT u.run_id, u.payload FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(run_id, payload, n) ORDER BY u.n`
+)
+
+// buildBatch queues a batch's statements after a BEGIN and describes how to
+// judge each.
+func buildBatch(b swfd.Batch) (*pgx.Batch, []step) {
+	pb := &pgx.Batch{}
+	steps := make([]step, 0, 2+8*len(b.Updates))
+	queue := func(s step, query string, args ...any) {
+		pb.Queue(query, args...)
+		steps = append(steps, s)
+	}
+	queue(step{what: "begin"}, "BEGIN")
+	for i := range b.Updates {
+		queueUpdate(queue, &b.Updates[i])
+	}
+	if n := len(b.DoneTransfers); n > 0 {
+		ids := b.DoneTransfers
+		queue(step{what: "deliver transfers", check: func(tag pgconn.CommandTag) *failure {
+			if tag.RowsAffected() != int64(n) {
+				return &failure{err: fmt.Errorf("postgres: commit: %d of transfers %v are already done: %w",
+					int64(n)-tag.RowsAffected(), ids, swfd.ErrConflict)}
+			}
+			return nil
+		}}, sqlDoneTransfers, ids)
+	}
+	if len(b.AddTransfers) > 0 {
+		runs := make([]string, len(b.AddTransfers))
+		payloads := make([][]byte, len(b.AddTransfers))
+		for i, t := range b.AddTransfers {
+			runs[i], payloads[i] = t.RunID, t.Payload
+		}
+		queue(step{what: "add transfers"}, sqlAddTransfers, runs, payloads)
+	}
+	return pb, steps
+}
+
+func queueUpdate(queue func(step, string, ...any), u *swfd.Update) {
+	e := &u.Execution
+	run := e.RunID
+	tags := e.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	closeTime := nullMillis(e.CloseTime)
+	start := e.StartTime.UnixMilli()
+	if u.Create {
+		queue(step{what: "insert run " + run, onErr: func(err error) error {
+			if isUnique(err) {
+				return fmt.Errorf("postgres: commit: start run %s of workflow %q: %w", run, e.WorkflowID, swfd.ErrAlreadyExists)
+			}
+			return fmt.Errorf("postgres: commit: insert run %s: %w", run, err)
+		}}, sqlInsertExecution,
+			run, e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion, start, closeTime, e.Open, e.CloseStatus, tags,
+			e.ParentWorkflowID, e.ParentRunID, e.CancelRequested, e.Version, e.State)
+	} else {
+		queue(step{what: "update run " + run,
+			check: func(tag pgconn.CommandTag) *failure {
+				if tag.RowsAffected() == 0 {
+					return &failure{notMatched: e}
+				}
+				return nil
+			},
+			onErr: func(err error) error {
+				if isUnique(err) {
+					return fmt.Errorf("postgres: commit: reopen run %s of workflow %q: %w", run, e.WorkflowID, swfd.ErrAlreadyExists)
+				}
+				return fmt.Errorf("postgres: commit: update run %s: %w", run, err)
+			}}, sqlUpdateExecution,
+			run, e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion, start, closeTime, e.Open, e.CloseStatus, tags,
+			e.ParentWorkflowID, e.ParentRunID, e.CancelRequested, e.Version, e.State, e.Version-1)
+		queue(step{what: "untag run " + run}, sqlDeleteStaleTags, run, tags)
+	}
+	if len(tags) > 0 {
+		queue(step{what: "tag run " + run}, sqlUpsertTags, run, tags, e.Domain, e.Open, start, closeTime)
+	}
+	if len(u.Events) > 0 {
+		ids := make([]int64, len(u.Events))
+		js := make([][]byte, len(u.Events))
+		for i, ev := range u.Events {
+			ids[i], js[i] = ev.ID, nonNil(ev.JSON)
+		}
+		queue(step{what: "append events to run " + run, onErr: func(err error) error {
+			if isUnique(err) {
+				return fmt.Errorf("postgres: commit: run %s already has one of events %d-%d: %w", run, ids[0], ids[len(ids)-1], swfd.ErrConflict)
+			}
+			return fmt.Errorf("postgres: commit: append events to run %s: %w", run, err)
+		}}, sqlInsertEvents, run, ids, js)
+	}
+	if len(u.DoneTasks) > 0 {
+		queue(step{what: "remove tasks of run " + run}, sqlDeleteTasks, run, u.DoneTasks)
+	}
+	if len(u.AddTasks) > 0 {
+		tasks := lastByKey(u.AddTasks, func(t swfd.Task) [2]any {
+			return [2]any{cmpRun(t.RunID, run), t.ScheduledEventID}
+		})
+		n := len(tasks)
+		runs, ids, kinds, domains, lists := make([]string, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+		prios, sched := make([]int32, n), make([]int64, n)
+		for i, t := range tasks {
+			runs[i], ids[i], kinds[i], domains[i], lists[i] = cmpRun(t.RunID, run), t.ScheduledEventID, string(t.Kind), t.Domain, t.TaskList
+			prios[i], sched[i] = t.Priority, t.Scheduled.UnixMilli()
+		}
+		queue(step{what: "add tasks of run " + run}, sqlUpsertTasks, runs, ids, kinds, domains, lists, prios, sched)
+	}
+	if len(u.DeleteTimers) > 0 {
+		queue(step{what: "delete timers of run " + run}, sqlDeleteTimers, run, u.DeleteTimers)
+	}
+	if len(u.AddTimers) > 0 {
+		timers := lastByKey(u.AddTimers, func(t swfd.Timer) [2]any { return [2]any{cmpRun(t.RunID, run), t.Key} })
+		n := len(timers)
+		runs, keys, dues := make([]string, n), make([]string, n), make([]int64, n)
+		for i, t := range timers {
+			runs[i], keys[i], dues[i] = cmpRun(t.RunID, run), t.Key, t.Due.UnixMilli()
+		}
+		queue(step{what: "add timers of run " + run}, sqlUpsertTimers, runs, keys, dues)
+	}
+	if u.Closed {
+		queue(step{what: "remove tasks of closed run " + run}, sqlDeleteRunTasks, run)
+		queue(step{what: "remove timers of closed run " + run}, sqlDeleteRunTimers, run)
+	}
+}
+
+// cmpRun is a task's or timer's run: its own, or the update's when empty.
+func cmpRun(own, update string) string {
+	if own == "" {
+		return update
+	}
+	return own
+}
+
+// lastByKey keeps the last of the items sharing a key, in the order of
+// their last occurrence: one upsert statement may not touch a row twice,
+// and adding an existing task or timer replaces it.
+func lastByKey[T any](items []T, key func(T) [2]any) []T {
+	if len(items) < 2 {
+		return items
+	}
+	last := make(map[[2]any]int, len(items))
+	for i, it := range items {
+		last[key(it)] = i
+	}
+	if len(last) == len(items) {
+		return items
+	}
+	out := make([]T, 0, len(last))
+	for i, it := range items {
+		if last[key(it)] == i {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+const execCols = `run_id, domain, workflow_id, type_name, type_version, start_time, close_time, open,
+	close_status, tags, parent_workflow_id, parent_run_id, cancel_requested, version, state`
+
+func scanExecution(s pgx.Row) (swfd.Execution, error) {
+	var e swfd.Execution
+	var start int64
+	var closeTime *int64
+	if err := s.Scan(&e.RunID, &e.Domain, &e.WorkflowID, &e.TypeName, &e.TypeVersion, &start, &closeTime, &e.Open,
+		&e.CloseStatus, &e.Tags, &e.ParentWorkflowID, &e.ParentRunID, &e.CancelRequested, &e.Version, &e.State); err != nil {
+		return e, err
+	}
+	e.StartTime = fromMillis(start)
+	e.CloseTime = fromNullMillis(closeTime)
+	if len(e.Tags) == 0 {
+		e.Tags = nil
+	}
+	return e, nil
+}
+
+func (db *DB) getExecution(ctx context.Context, what, query string, args ...any) (swfd.Execution, error) {
+	if err := db.check(ctx); err != nil {
+		return swfd.Execution{}, err
+	}
+	e, err := scanExecution(db.pool.QueryRow(ctx, query, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, fmt.Errorf("postgres: %s: %w", what, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return e, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	return e, nil
+}
+
+// GetExecution returns a run of a domain (of any domain when domain is
+// empty) or ErrNotFound.
+func (db *DB) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	if domain == "" {
+		return db.getExecution(ctx, fmt.Sprintf("run %s", runID),
+			"SELECT "+execCols+" FROM executions WHERE run_id = $1", runID)
+	}
+	return db.getExecution(ctx, fmt.Sprintf("run %s in domain %q", runID, domain),
+		"SELECT "+execCols+" FROM executions WHERE run_id = $1 AND domain = $2", runID, domain)
+}
+
+// OpenRun returns the open run of a workflowId, or ErrNotFound.
+func (db *DB) OpenRun(ctx context.Context, domain, workflowID string) (swfd.Execution, error) {
+	return db.getExecution(ctx, fmt.Sprintf("open run of workflow %q in domain %q", workflowID, domain),
+		"SELECT "+execCols+" FROM executions WHERE domain = $1 AND workflow_id = $2 AND open", domain, workflowID)
+}
+
+// LatestRun returns the most recently started run of a workflowId, or
+// ErrNotFound.
+func (db *DB) LatestRun(ctx context.Context, domain, workflowID string) (swfd.Execution, error) {
+	return db.getExecution(ctx, fmt.Sprintf("latest run of workflow %q in domain %q", workflowID, domain),
+		"SELECT "+execCols+` FROM executions WHERE domain = $1 AND workflow_id = $2
+		ORDER BY start_time DESC, open DESC, run_id DESC LIMIT 1`, domain, workflowID)
+}
+
+// History returns a range of a run's events. A Limit of 0 or less means no
+// limit.
+func (db *DB) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	var sb strings.Builder
+	a := args{q.RunID}
+	sb.WriteString("SELECT event_id, json FROM events WHERE run_id = $1")
+	switch {
+	case !q.Reverse:
+		sb.WriteString(" AND event_id > " + a.add(q.AfterID) + " ORDER BY event_id")
+	case q.AfterID > 0:
+		sb.WriteString(" AND event_id < " + a.add(q.AfterID) + " ORDER BY event_id DESC")
+	default:
+		sb.WriteString(" ORDER BY event_id DESC")
+	}
+	if q.Limit > 0 {
+		sb.WriteString(" LIMIT " + a.add(q.Limit))
+	}
+	rows, err := db.pool.Query(ctx, sb.String(), a...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: history of run %s: %w", q.RunID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Event, error) {
+		var ev swfd.Event
+		err := r.Scan(&ev.ID, &ev.JSON)
+		return ev, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: history of run %s: %w", q.RunID, err)
+	}
+	return out, nil
+}
+
+// PendingTasks returns every stored task, in scheduled order.
+func (db *DB) PendingTasks(ctx context.Context) ([]swfd.Task, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, `SELECT run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled
+		FROM tasks ORDER BY scheduled, run_id, scheduled_event_id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending tasks: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Task, error) {
+		var t swfd.Task
+		var kind string
+		var scheduled int64
+		err := r.Scan(&t.RunID, &t.ScheduledEventID, &kind, &t.Domain, &t.TaskList, &t.Priority, &scheduled)
+		t.Kind = swfd.TaskKind(kind)
+		t.Scheduled = fromMillis(scheduled)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending tasks: %w", err)
+	}
+	return out, nil
+}
+
+func (db *DB) timers(ctx context.Context, query string, args ...any) ([]swfd.Timer, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Timer, error) {
+		var t swfd.Timer
+		var due int64
+		err := r.Scan(&t.RunID, &t.Key, &due)
+		t.Due = fromMillis(due)
+		return t, err
+	})
+}
+
+// DueTimers returns up to limit timers due at or before now, earliest first.
+// A limit of 0 or less means no limit.
+func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]swfd.Timer, error) {
+	query := "SELECT run_id, key, due FROM timers WHERE due <= $1 ORDER BY due, run_id, key"
+	a := args{now.UnixMilli()}
+	if limit > 0 {
+		query += " LIMIT " + a.add(limit)
+	}
+	out, err := db.timers(ctx, query, a...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: due timers: %w", err)
+	}
+	return out, nil
+}
+
+// NextTimer returns the earliest timer, or ErrNotFound.
+func (db *DB) NextTimer(ctx context.Context) (swfd.Timer, error) {
+	out, err := db.timers(ctx, "SELECT run_id, key, due FROM timers ORDER BY due, run_id, key LIMIT 1")
+	if err != nil {
+		return swfd.Timer{}, fmt.Errorf("postgres: next timer: %w", err)
+	}
+	if len(out) == 0 {
+		return swfd.Timer{}, fmt.Errorf("postgres: next timer: %w", swfd.ErrNotFound)
+	}
+	return out[0], nil
+}
+
+// PendingTransfers returns up to limit undelivered transfers, oldest (lowest
+// id) first. A limit of 0 or less means no limit.
+func (db *DB) PendingTransfers(ctx context.Context, limit int) ([]swfd.Transfer, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	query := "SELECT id, run_id, payload FROM transfers ORDER BY id"
+	var a args
+	if limit > 0 {
+		query += " LIMIT " + a.add(limit)
+	}
+	rows, err := db.pool.Query(ctx, query, a...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending transfers: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Transfer, error) {
+		var t swfd.Transfer
+		err := r.Scan(&t.ID, &t.RunID, &t.Payload)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending transfers: %w", err)
+	}
+	return out, nil
+}
+
+// visibilitySQL builds the FROM ... WHERE of a visibility query, adding its
+// arguments to a, and returns it with the columns it orders by (time, run
+// id). rows says whether the query returns executions (else it only counts
+// them).
+//
+// Every query is one index range read in (time, run_id) order (see
+// migrations/0001_initial.sql): a tag filter reads execution_tags, joining
+// executions only when it must; every other query reads an index of
+// executions. The open flag is written literally so that the planner may
+// use the partial indexes on closed runs.
+func visibilitySQL(q swfd.VisibilityQuery, rows bool, a *args) (string, string, string) {
+	var sb strings.Builder
+	col := "start_time"
+	if !q.Open && q.ByCloseTime {
+		col = "close_time"
+	}
+	// p qualifies the columns that drive the query.
+	p := "e."
+	if q.Tag != "" {
+		p = "t."
+		if rows || q.WorkflowID != "" || q.TypeName != "" || q.CloseStatus != "" {
+			sb.WriteString(" FROM execution_tags t JOIN executions e ON e.run_id = t.run_id")
+		} else {
+			sb.WriteString(" FROM execution_tags t")
+		}
+		sb.WriteString(" WHERE t.domain = " + a.add(q.Domain) + " AND t.tag = " + a.add(q.Tag))
+	} else {
+		sb.WriteString(" FROM executions e WHERE e.domain = " + a.add(q.Domain))
+	}
+	if q.Open {
+		sb.WriteString(" AND " + p + "open")
+	} else {
+		sb.WriteString(" AND NOT " + p + "open")
+	}
+	if !q.Oldest.IsZero() {
+		sb.WriteString(" AND " + p + col + " >= " + a.add(q.Oldest.UnixMilli()))
+	}
+	if !q.Latest.IsZero() {
+		sb.WriteString(" AND " + p + col + " <= " + a.add(q.Latest.UnixMilli()))
+	}
+	if q.WorkflowID != "" {
+		sb.WriteString(" AND e.workflow_id = " + a.add(q.WorkflowID))
+	}
+	if q.TypeName != "" {
+		sb.WriteString(" AND e.type_name = " + a.add(q.TypeName))
+		if q.TypeVersion != "" {
+			sb.WriteString(" AND e.type_version = " + a.add(q.TypeVersion))
+		}
+	}
+	if q.CloseStatus != "" {
+		sb.WriteString(" AND e.close_status = " + a.add(q.CloseStatus))
+	}
+	if !q.AfterTime.IsZero() || q.AfterRunID != "" {
+		op := " < "
+		if q.Reverse {
+			op = " > "
+		}
+		sb.WriteString(" AND (" + p + col + ", " + p + "run_id)" + op + "(" + a.add(q.AfterTime.UnixMilli()) + "::bigint, " + a.add(q.AfterRunID) + "::text)")
+	}
+	return sb.String(), p + col, p + "run_id"
+}
+
+// qualifiedExecCols is execCols of the table aliased e.
+var qualifiedExecCols = func() string {
+	cols := strings.Split(execCols, ",")
+	for i, c := range cols {
+		cols[i] = "e." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// listSQL is the query of ListExecutions.
+func listSQL(q swfd.VisibilityQuery) (string, []any) {
+	var a args
+	where, timeCol, runCol := visibilitySQL(q, true, &a)
+	dir := " DESC"
+	if q.Reverse {
+		dir = ""
+	}
+	query := "SELECT " + qualifiedExecCols + where + " ORDER BY " + timeCol + dir + ", " + runCol + dir
+	if q.Limit > 0 {
+		query += " LIMIT " + a.add(q.Limit)
+	}
+	return query, a
+}
+
+// countSQL is the query of CountExecutions: it stops reading after lim
+// rows (0 or less: no limit).
+func countSQL(q swfd.VisibilityQuery, lim int) (string, []any) {
+	q.AfterTime, q.AfterRunID = time.Time{}, ""
+	var a args
+	where, _, _ := visibilitySQL(q, false, &a)
+	if lim <= 0 {
+		return "SELECT count(*)" + where, a
+	}
+	return "SELECT count(*) FROM (SELECT 1" + where + " LIMIT " + a.add(lim) + ") s", a
+}
+
+// ListExecutions returns executions matching q, newest first unless
+// q.Reverse. A Limit of 0 or less means no limit.
+func (db *DB) ListExecutions(ctx context.Context, q swfd.VisibilityQuery) ([]swfd.Execution, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	query, a := listSQL(q)
+	rows, err := db.pool.Query(ctx, query, a...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list executions: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Execution, error) { return scanExecution(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list executions: %w", err)
+	}
+	return out, nil
+}
+
+// CountExecutions counts executions matching q (ignoring its paging and
+// Limit) up to limit; truncated is true when more than limit match. A limit
+// of 0 or less means no limit.
+func (db *DB) CountExecutions(ctx context.Context, q swfd.VisibilityQuery, limit int) (int, bool, error) {
+	if err := db.check(ctx); err != nil {
+		return 0, false, err
+	}
+	lim := 0
+	if limit > 0 {
+		lim = limit + 1
+	}
+	query, a := countSQL(q, lim)
+	var n int
+	if err := db.pool.QueryRow(ctx, query, a...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("postgres: count executions: %w", err)
+	}
+	if limit > 0 && n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
+}
+
+// CountOpen counts a domain's open executions.
+func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
+	if err := db.check(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM executions WHERE domain = $1 AND open", domain).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count open executions: %w", err)
+	}
+	return n, nil
+}
+
+// PurgeClosed deletes up to limit runs of a domain closed before cutoff
+// (oldest first), with their histories, tags, tasks, timers and transfers,
+// in one transaction. A limit of 0 or less deletes nothing. Of nodes purging
+// at once, each counts only the runs it deleted.
+func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	if err := db.check(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `DELETE FROM executions WHERE run_id IN (
+				SELECT run_id FROM executions WHERE domain = $1 AND NOT open AND close_time < $2
+				ORDER BY close_time, run_id LIMIT $3)
+			AND NOT open RETURNING run_id`, domain, cutoff.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		runs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		n = len(runs)
+		if n == 0 {
+			return nil
+		}
+		pb := &pgx.Batch{}
+		for _, table := range []string{"events", "tasks", "timers", "transfers", "execution_tags"} {
+			pb.Queue("DELETE FROM "+table+" WHERE run_id = ANY($1::text[])", runs)
+		}
+		return tx.SendBatch(ctx, pb).Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: purge closed runs of %q: %w", domain, err)
+	}
+	return n, nil
+}

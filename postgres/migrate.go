@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// migrationFiles are the schema migrations, named NNNN_description.sql and
+// numbered from 1 without gaps. A released migration is never edited; a
+// schema change is a new file.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLockKey is the first half of the advisory lock taken around
+// migrations (the second is a hash of the schema migrated, so that swfd
+// stores in different schemas of one database do not wait for each other).
+const migrationLockKey = 0x73776664 // "swfd"
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration, error) {
+	return loadMigrations(migrationFiles, "migrations")
+}
+
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		if !ok {
+			return nil, fmt.Errorf("migration %s: name is not NNNN_description.sql", name)
+		}
+		v, err := strconv.Atoi(num)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: bad version number", name)
+		}
+		body, err := fs.ReadFile(fsys, dir+"/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", name, err)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("no migrations embedded")
+	}
+	return ms, nil
+}
+
+// migrate brings the schema up to date and returns the versions it found
+// and left.
+func (db *DB) migrate(ctx context.Context) (from, to int, err error) {
+	ms, err := migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	return db.applyMigrations(ctx, ms)
+}
+
+// applyMigrations applies the migrations the schema lacks, all in one
+// transaction that first takes a transaction-scoped advisory lock: of
+// several nodes opening the database at once, one migrates and the others,
+// waiting on the lock, then find the schema up to date. PostgreSQL's DDL is
+// transactional, so a failed migration leaves the schema as it was.
+func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int, err error) {
+	latest := ms[len(ms)-1].version
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			if rerr := tx.Rollback(context.Background()); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+				err = errors.Join(err, fmt.Errorf("migrate: rollback: %w", rerr))
+			}
+		}
+	}()
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", int32(migrationLockKey)); err != nil {
+		return 0, 0, fmt.Errorf("migrate: lock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version INTEGER NOT NULL PRIMARY KEY,
+		applied BIGINT NOT NULL
+	)`); err != nil {
+		return 0, 0, fmt.Errorf("migrate: %w", err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&from); err != nil {
+		return 0, 0, fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if from > latest {
+		return from, from, fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", from, latest)
+	}
+	for _, m := range ms[from:] {
+		// No arguments: the simple protocol, which runs a file of
+		// several statements.
+		if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return from, 0, fmt.Errorf("migrate: apply %s: %w", m.name, err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_version (version, applied) VALUES ($1, $2)",
+			m.version, time.Now().UnixMilli()); err != nil {
+			return from, 0, fmt.Errorf("migrate: record %s: %w", m.name, err)
+		}
+		db.logger.Info("postgres schema migration applied", "migration", m.name, "version", m.version)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return from, 0, fmt.Errorf("migrate: commit: %w", err)
+	}
+	return from, latest, nil
+}

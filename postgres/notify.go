@@ -1,0 +1,133 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Notifier sends and receives cluster wake-ups over PostgreSQL's
+// LISTEN/NOTIFY: a node that commits work another node may be waiting for
+// (a task for a task list polled elsewhere, an earlier timer) can tell the
+// others at once instead of leaving them to their next poll.
+//
+// It is not part of swfd.Store, on purpose: notifications are hints that are
+// lost while a listener is disconnected (and between nodes of databases
+// without LISTEN/NOTIFY, such as CockroachDB), so a service using them must
+// still poll, only less often. Get one from DB.Notifier, or use DB.Listen
+// and DB.Notify, which are the same.
+type Notifier struct {
+	db *DB
+}
+
+// Listen and reconnect pacing.
+const (
+	listenRetryMin = 100 * time.Millisecond
+	listenRetryMax = 5 * time.Second
+)
+
+// Notifier returns the store's Notifier.
+func (db *DB) Notifier() *Notifier { return db.notifier }
+
+// Listen is Notifier().Listen.
+func (db *DB) Listen(ctx context.Context, channel string, fn func(payload string)) error {
+	return db.notifier.Listen(ctx, channel, fn)
+}
+
+// Notify is Notifier().Notify.
+func (db *DB) Notify(ctx context.Context, channel, payload string) error {
+	return db.notifier.Notify(ctx, channel, payload)
+}
+
+// Listen listens on channel on a connection of its own (not one of the
+// pool's) and calls fn with the payload of every notification sent to it,
+// one at a time, in order, on Listen's goroutine; fn should return quickly.
+// When the connection fails, Listen reconnects (backing off from 100ms to
+// 5s) and listens again; notifications sent meanwhile are lost. Listen
+// returns when ctx is done (with ctx's error) or the store is closed (with
+// ErrClosed).
+func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload string)) error {
+	db := n.db
+	if channel == "" {
+		return errors.New("postgres: listen: empty channel name")
+	}
+	db.lmu.Lock()
+	if db.closed.Load() {
+		db.lmu.Unlock()
+		return ErrClosed
+	}
+	db.listeners.Add(1)
+	db.lmu.Unlock()
+	defer db.listeners.Done()
+
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-db.done:
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+
+	wait := listenRetryMin
+	for {
+		connected, err := n.listenOnce(lctx, channel, fn)
+		if lctx.Err() != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return ErrClosed
+		}
+		if connected {
+			wait = listenRetryMin
+		}
+		db.logger.Warn("postgres: listener disconnected; reconnecting", "channel", channel, "err", err, "retry_in", wait)
+		select {
+		case <-time.After(wait):
+		case <-lctx.Done():
+			continue // reported at the top of the loop
+		}
+		wait = min(2*wait, listenRetryMax)
+	}
+}
+
+// listenOnce connects, listens and delivers notifications until the
+// connection fails or ctx is done. connected reports whether it got as far
+// as listening.
+func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string)) (connected bool, err error) {
+	cfg := n.db.pool.Config().ConnConfig.Copy()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		return false, err
+	}
+	for {
+		nt, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return true, err
+		}
+		if nt.Channel == channel {
+			fn(nt.Payload)
+		}
+	}
+}
+
+// Notify sends payload to the listeners of channel, on every node connected
+// to the database (the sender's own listeners included). It is delivered
+// once Notify returns; a payload must be shorter than 8000 bytes.
+func (n *Notifier) Notify(ctx context.Context, channel, payload string) error {
+	if err := n.db.check(ctx); err != nil {
+		return err
+	}
+	if _, err := n.db.pool.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload); err != nil {
+		return fmt.Errorf("postgres: notify %q: %w", channel, err)
+	}
+	return nil
+}

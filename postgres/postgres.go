@@ -1,0 +1,229 @@
+// Package postgres is swfd's PostgreSQL storage driver: a swfd.Store kept in
+// a PostgreSQL database that several swfd nodes may share.
+//
+// It owns the tables in the connection's schema (the first schema of its
+// search_path, "public" by default) and everything in them: the schema and
+// its numbered migrations (embedded in the binary and applied at Open under
+// an advisory lock, so that nodes starting together migrate once), and the
+// pool of connections through which every read and write is made.
+//
+// Every write is one transaction. Commit runs at READ COMMITTED and relies
+// on row-level checks rather than on isolation: an update of a run is
+// "UPDATE executions ... WHERE run_id = $1 AND version = $2" and fails with
+// swfd.ErrConflict when no row matched (a concurrent writer that got there
+// first holds the row lock until it commits, after which the version no
+// longer matches); a new run that would be the second open run of its
+// workflowId violates a unique partial index (swfd.ErrAlreadyExists); a
+// delivered transfer that is already gone fails the batch with
+// swfd.ErrConflict, so that two nodes cannot both deliver one message. The
+// statements of one Commit are sent in one pipeline (one network round trip
+// plus the COMMIT). Registry writes, rare and guarded by counts, run at
+// SERIALIZABLE and are retried on serialization failures. There is no group
+// commit across batches: PostgreSQL already shares each WAL flush among the
+// transactions committing at the same time.
+//
+// The driver is pgx (github.com/jackc/pgx/v5) with its pgxpool: a pure-Go
+// driver that speaks the PostgreSQL protocol natively, so it can pipeline
+// statements, encode arrays (the multi-row inserts use unnest), cache
+// prepared statements per connection, and LISTEN on a dedicated connection,
+// none of which database/sql exposes. Beyond swfd.Store, the package offers a
+// Notifier (Listen/Notify) for cluster wake-ups; see notify.go.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/swfd/swfd"
+)
+
+// defaultMinConns is the least number of pooled connections when the
+// connection string does not set pool_max_conns.
+const defaultMinConns = 16
+
+// ErrClosed is returned by every method called after Close.
+var ErrClosed = errors.New("postgres: store is closed")
+
+// DB is a swfd.Store kept in PostgreSQL. It is safe for concurrent use.
+type DB struct {
+	logger *slog.Logger
+	pool   *pgxpool.Pool
+	where  string // host/database, for logs and errors (no password)
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	// done is closed by Close; listeners stop when it is. lmu orders
+	// listeners.Add before Close's Wait.
+	done      chan struct{}
+	lmu       sync.Mutex
+	listeners sync.WaitGroup
+
+	notifier *Notifier
+}
+
+var _ swfd.Store = (*DB)(nil)
+
+// Open connects to the database named by dsn (a URL or key=value string as
+// libpq takes, plus pgxpool's pool_* settings) and brings its schema up to
+// date. The pool keeps up to max(16, 2×GOMAXPROCS) connections unless the
+// connection string sets pool_max_conns. The logger may be nil.
+func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if dsn == "" {
+		return nil, errors.New("postgres: empty connection string")
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgconn's parse errors do not echo the password.
+		return nil, fmt.Errorf("postgres: parse connection string: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// Commits spend most of their time waiting for the WAL flush,
+		// which PostgreSQL shares among the transactions committing at
+		// once: more connections than CPUs (pgxpool's default) let more
+		// commits share each flush.
+		cfg.MaxConns = int32(max(defaultMinConns, 2*runtime.GOMAXPROCS(0)))
+	}
+	db := &DB{
+		logger: logger,
+		where:  fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
+		done:   make(chan struct{}),
+	}
+	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
+	}
+	from, to, err := db.migrate(ctx)
+	if err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
+	}
+	db.notifier = &Notifier{db: db}
+	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
+	return db, nil
+}
+
+// Ping reports whether the store is usable.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	var one int
+	if err := db.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close stops every listener and closes the pool, after the operations in
+// progress have returned their connections.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.lmu.Lock()
+		db.closed.Store(true)
+		close(db.done)
+		db.lmu.Unlock()
+		db.listeners.Wait()
+		db.pool.Close()
+		db.logger.Info("postgres store closed", "database", db.where)
+	})
+	return nil
+}
+
+func (db *DB) check(ctx context.Context) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+// SQLSTATE codes the driver maps.
+const (
+	codeUniqueViolation      = "23505"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+func pgCode(err error) (code, constraint string) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code, pe.ConstraintName
+	}
+	return "", ""
+}
+
+func isUnique(err error) bool {
+	code, _ := pgCode(err)
+	return code == codeUniqueViolation
+}
+
+// isRetryable reports whether err aborted a transaction that may simply be
+// tried again: a serialization failure (SERIALIZABLE transactions, and every
+// transaction on CockroachDB) or a deadlock.
+func isRetryable(err error) bool {
+	code, _ := pgCode(err)
+	return code == codeSerializationFailure || code == codeDeadlockDetected
+}
+
+// serializable runs fn in a SERIALIZABLE transaction, retrying it a few
+// times when the database aborts it for a serialization failure. It is used
+// for the registry's check-then-write operations (limits, existence), which
+// must hold between nodes too.
+func (db *DB) serializable(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, fn)
+		if err == nil || !isRetryable(err) || attempt == 9 {
+			return err
+		}
+		// Back off a little, with jitter from the clock, so that the
+		// contenders do not meet again at once.
+		d := time.Duration(attempt+1)*time.Millisecond + time.Duration(time.Now().UnixNano()%1000)*time.Microsecond
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		}
+	}
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(v *int64) time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	return fromMillis(*v)
+}
+
+// nullMillis stores a zero time as NULL.
+func nullMillis(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

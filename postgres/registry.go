@@ -1,0 +1,361 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/swfd/swfd"
+)
+
+// CreateDomain inserts d. The existence and limit checks and the insert are
+// one SERIALIZABLE transaction, so they hold between nodes too.
+func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) error {
+	tags, err := marshalTags(d.Tags)
+	if err != nil {
+		return err
+	}
+	return db.serializable(ctx, func(tx pgx.Tx) error {
+		var found bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)", d.Name).Scan(&found); err != nil {
+			return fmt.Errorf("postgres: create domain %q: %w", d.Name, err)
+		}
+		if found {
+			return fmt.Errorf("postgres: domain %q: %w", d.Name, swfd.ErrAlreadyExists)
+		}
+		if maxDomains > 0 {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM domains").Scan(&n); err != nil {
+				return fmt.Errorf("postgres: create domain %q: %w", d.Name, err)
+			}
+			if n >= maxDomains {
+				return fmt.Errorf("postgres: create domain %q: %d domains exist: %w", d.Name, n, swfd.ErrLimitExceeded)
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO domains (name, description, status, retention, tags, created)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			d.Name, d.Description, d.Status, d.RetentionDays, tags, d.Created.UnixMilli())
+		if err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("postgres: domain %q: %w", d.Name, swfd.ErrAlreadyExists)
+			}
+			return fmt.Errorf("postgres: create domain %q: %w", d.Name, err)
+		}
+		return nil
+	})
+}
+
+const domainCols = "name, description, status, retention, tags, created"
+
+func scanDomain(s pgx.Row) (swfd.Domain, error) {
+	var d swfd.Domain
+	var tags string
+	var created int64
+	if err := s.Scan(&d.Name, &d.Description, &d.Status, &d.RetentionDays, &tags, &created); err != nil {
+		return d, err
+	}
+	d.Created = fromMillis(created)
+	if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
+		return d, fmt.Errorf("postgres: domain %q: bad tags: %w", d.Name, err)
+	}
+	if len(d.Tags) == 0 {
+		d.Tags = nil
+	}
+	return d, nil
+}
+
+// GetDomain returns a domain or ErrNotFound.
+func (db *DB) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
+	if err := db.check(ctx); err != nil {
+		return swfd.Domain{}, err
+	}
+	d, err := scanDomain(db.pool.QueryRow(ctx, "SELECT "+domainCols+" FROM domains WHERE name = $1", name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, fmt.Errorf("postgres: domain %q: %w", name, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("postgres: get domain %q: %w", name, err)
+	}
+	return d, nil
+}
+
+// SetDomainStatus changes a domain's status; deprecating it deprecates its
+// registered types at the same instant, in the same transaction.
+func (db *DB) SetDomainStatus(ctx context.Context, name, status string, at time.Time) error {
+	return db.serializable(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "UPDATE domains SET status = $1 WHERE name = $2", status, name)
+		if err != nil {
+			return fmt.Errorf("postgres: set domain status %q: %w", name, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("postgres: domain %q: %w", name, swfd.ErrNotFound)
+		}
+		if status == swfd.StatusDeprecated {
+			if _, err := tx.Exec(ctx, "UPDATE types SET status = $1, deprecated = $2 WHERE domain = $3 AND status = $4",
+				swfd.StatusDeprecated, at.UnixMilli(), name, swfd.StatusRegistered); err != nil {
+				return fmt.Errorf("postgres: deprecate types of domain %q: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetDomainTags replaces a domain's tags.
+func (db *DB) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
+	js, err := marshalTags(tags)
+	if err != nil {
+		return err
+	}
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	tag, err := db.pool.Exec(ctx, "UPDATE domains SET tags = $1 WHERE name = $2", js, name)
+	if err != nil {
+		return fmt.Errorf("postgres: set domain tags %q: %w", name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: domain %q: %w", name, swfd.ErrNotFound)
+	}
+	return nil
+}
+
+// args numbers query arguments as they are added.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// ListDomains returns domains of q.Status (every status when empty) in name
+// order. A Limit of 0 or less means no limit.
+func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	var sb strings.Builder
+	var a args
+	sb.WriteString("SELECT " + domainCols + " FROM domains WHERE true")
+	if q.Status != "" {
+		sb.WriteString(" AND status = " + a.add(q.Status))
+	}
+	if q.After != "" {
+		if q.Reverse {
+			sb.WriteString(" AND name < " + a.add(q.After))
+		} else {
+			sb.WriteString(" AND name > " + a.add(q.After))
+		}
+	}
+	if q.Reverse {
+		sb.WriteString(" ORDER BY name DESC")
+	} else {
+		sb.WriteString(" ORDER BY name")
+	}
+	if q.Limit > 0 {
+		sb.WriteString(" LIMIT " + a.add(q.Limit))
+	}
+	rows, err := db.pool.Query(ctx, sb.String(), a...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list domains: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Domain, error) { return scanDomain(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list domains: %w", err)
+	}
+	return out, nil
+}
+
+// CreateType inserts t. Like CreateDomain, its checks and insert are one
+// SERIALIZABLE transaction.
+func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) error {
+	return db.serializable(ctx, func(tx pgx.Tx) error {
+		var found bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4)",
+			string(t.Kind), t.Domain, t.Name, t.Version).Scan(&found); err != nil {
+			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
+		}
+		if found {
+			return fmt.Errorf("postgres: %s type %s/%s:%s: %w", t.Kind, t.Domain, t.Name, t.Version, swfd.ErrAlreadyExists)
+		}
+		if maxTypes > 0 {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM types WHERE kind = $1 AND domain = $2", string(t.Kind), t.Domain).Scan(&n); err != nil {
+				return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
+			}
+			if n >= maxTypes {
+				return fmt.Errorf("postgres: create %s type in %q: %d exist: %w", t.Kind, t.Domain, n, swfd.ErrLimitExceeded)
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO types (kind, domain, name, version, status, description, created, deprecated, config)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			string(t.Kind), t.Domain, t.Name, t.Version, t.Status, t.Description,
+			t.Created.UnixMilli(), nullMillis(t.Deprecated), t.Config)
+		if err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("postgres: %s type %s/%s:%s: %w", t.Kind, t.Domain, t.Name, t.Version, swfd.ErrAlreadyExists)
+			}
+			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
+		}
+		return nil
+	})
+}
+
+const typeCols = "kind, domain, name, version, status, description, created, deprecated, config"
+
+func scanType(s pgx.Row) (swfd.TypeRecord, error) {
+	var t swfd.TypeRecord
+	var kind string
+	var created int64
+	var deprecated *int64
+	if err := s.Scan(&kind, &t.Domain, &t.Name, &t.Version, &t.Status, &t.Description, &created, &deprecated, &t.Config); err != nil {
+		return t, err
+	}
+	t.Kind = swfd.TypeKind(kind)
+	t.Created = fromMillis(created)
+	t.Deprecated = fromNullMillis(deprecated)
+	return t, nil
+}
+
+// GetType returns a type or ErrNotFound.
+func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) (swfd.TypeRecord, error) {
+	if err := db.check(ctx); err != nil {
+		return swfd.TypeRecord{}, err
+	}
+	t, err := scanType(db.pool.QueryRow(ctx, "SELECT "+typeCols+
+		" FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4",
+		string(kind), domain, name, version))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("postgres: get %s type: %w", kind, err)
+	}
+	return t, nil
+}
+
+// SetTypeStatus changes a type's status and deprecation date.
+func (db *DB) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, deprecated time.Time) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	tag, err := db.pool.Exec(ctx, "UPDATE types SET status = $1, deprecated = $2 WHERE kind = $3 AND domain = $4 AND name = $5 AND version = $6",
+		status, nullMillis(deprecated), string(kind), domain, name, version)
+	if err != nil {
+		return fmt.Errorf("postgres: set %s type status: %w", kind, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteType removes a type.
+func (db *DB) DeleteType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	tag, err := db.pool.Exec(ctx, "DELETE FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4",
+		string(kind), domain, name, version)
+	if err != nil {
+		return fmt.Errorf("postgres: delete %s type: %w", kind, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+	}
+	return nil
+}
+
+// ListTypes returns types of a kind and domain ordered by name then version.
+// A Limit of 0 or less means no limit.
+func (db *DB) ListTypes(ctx context.Context, kind swfd.TypeKind, domain string, q swfd.ListQuery) ([]swfd.TypeRecord, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	var sb strings.Builder
+	var a args
+	sb.WriteString("SELECT " + typeCols + " FROM types WHERE kind = " + a.add(string(kind)) + " AND domain = " + a.add(domain))
+	if q.Status != "" {
+		sb.WriteString(" AND status = " + a.add(q.Status))
+	}
+	if q.Name != "" {
+		sb.WriteString(" AND name = " + a.add(q.Name))
+	}
+	if q.After != "" {
+		name, version, _ := strings.Cut(q.After, "\x00")
+		op := " > "
+		if q.Reverse {
+			op = " < "
+		}
+		sb.WriteString(" AND (name, version)" + op + "(" + a.add(name) + ", " + a.add(version) + ")")
+	}
+	if q.Reverse {
+		sb.WriteString(" ORDER BY name DESC, version DESC")
+	} else {
+		sb.WriteString(" ORDER BY name, version")
+	}
+	if q.Limit > 0 {
+		sb.WriteString(" LIMIT " + a.add(q.Limit))
+	}
+	rows, err := db.pool.Query(ctx, sb.String(), a...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s types: %w", kind, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.TypeRecord, error) { return scanType(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s types: %w", kind, err)
+	}
+	return out, nil
+}
+
+// Meta reads a server-wide value.
+func (db *DB) Meta(ctx context.Context, key string) ([]byte, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	var v []byte
+	err := db.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: meta %q: %w", key, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMetaIfAbsent writes a server-wide value unless it is set, and returns
+// the value in force. Of nodes setting one key at once, one value wins and
+// every node gets it back.
+func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	value = nonNil(value)
+	if _, err := db.pool.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, value); err != nil {
+		return nil, fmt.Errorf("postgres: set meta %q: %w", key, err)
+	}
+	// A statement of its own, so that at READ COMMITTED it sees the row
+	// whichever transaction inserted it.
+	var v []byte
+	if err := db.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", key).Scan(&v); err != nil {
+		return nil, fmt.Errorf("postgres: set meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+func marshalTags(tags []swfd.Tag) (string, error) {
+	if tags == nil {
+		tags = []swfd.Tag{}
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		return "", fmt.Errorf("postgres: encode tags: %w", err)
+	}
+	return string(b), nil
+}

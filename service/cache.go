@@ -1,0 +1,213 @@
+package service
+
+import (
+	"container/list"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/history"
+)
+
+// runCache keeps the latest committed state of recently used runs, so that
+// a call on a run costs no read and no decoding. It is used only on a
+// single node, where every commit goes through this process: there the
+// cached version is always the stored one. Bounded by entries, least
+// recently used first out.
+type runCache struct {
+	mu  sync.Mutex
+	max int
+	ll  *list.List
+	m   map[string]*list.Element
+}
+
+type cachedRun struct {
+	row swfd.Execution // without State bytes
+	st  *history.State
+}
+
+func newRunCache(max int) *runCache {
+	return &runCache{max: max, ll: list.New(), m: map[string]*list.Element{}}
+}
+
+// get returns a private copy of a cached run.
+func (c *runCache) get(runID string) (*run, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[runID]
+	if !ok {
+		return nil, false
+	}
+	c.ll.MoveToFront(e)
+	cr := e.Value.(*cachedRun)
+	return &run{row: cr.row, st: cr.st.Clone()}, true
+}
+
+// put records the committed state of a run. st must not change afterwards.
+func (c *runCache) put(row swfd.Execution, st *history.State) {
+	if c == nil {
+		return
+	}
+	row.State = nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[row.RunID]; ok {
+		e.Value = &cachedRun{row: row, st: st}
+		c.ll.MoveToFront(e)
+		return
+	}
+	c.m[row.RunID] = c.ll.PushFront(&cachedRun{row: row, st: st})
+	for c.ll.Len() > c.max {
+		old := c.ll.Back()
+		c.ll.Remove(old)
+		delete(c.m, old.Value.(*cachedRun).row.RunID)
+	}
+}
+
+func (c *runCache) evict(runID string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[runID]; ok {
+		c.ll.Remove(e)
+		delete(c.m, runID)
+	}
+}
+
+// registryCache keeps domains and types read from the store. Like runCache
+// it is used only on a single node, and every registry write of the
+// service clears it.
+type registryCache struct {
+	mu      sync.Mutex
+	domains map[string]swfd.Domain
+	types   map[typeCacheKey]swfd.TypeRecord
+}
+
+type typeCacheKey struct {
+	kind                  swfd.TypeKind
+	domain, name, version string
+}
+
+func newRegistryCache() *registryCache {
+	return &registryCache{domains: map[string]swfd.Domain{}, types: map[typeCacheKey]swfd.TypeRecord{}}
+}
+
+func (c *registryCache) domain(name string) (swfd.Domain, bool) {
+	if c == nil {
+		return swfd.Domain{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.domains[name]
+	return d, ok
+}
+
+func (c *registryCache) putDomain(d swfd.Domain) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.domains) > 1000 {
+		clear(c.domains)
+	}
+	c.domains[d.Name] = d
+}
+
+func (c *registryCache) typ(k typeCacheKey) (swfd.TypeRecord, bool) {
+	if c == nil {
+		return swfd.TypeRecord{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.types[k]
+	return t, ok
+}
+
+func (c *registryCache) putType(t swfd.TypeRecord) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.types) > 10000 {
+		clear(c.types)
+	}
+	c.types[typeCacheKey{t.Kind, t.Domain, t.Name, t.Version}] = t
+}
+
+// clear forgets everything (after any registry write).
+func (c *registryCache) clear() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.domains)
+	clear(c.types)
+}
+
+// cachingStore serves registry reads from a registryCache and clears it on
+// every registry write.
+type cachingStore struct {
+	swfd.Store
+	cache *registryCache
+}
+
+func (c *cachingStore) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
+	if d, ok := c.cache.domain(name); ok {
+		return d, nil
+	}
+	d, err := c.Store.GetDomain(ctx, name)
+	if err == nil {
+		c.cache.putDomain(d)
+	}
+	return d, err
+}
+
+func (c *cachingStore) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) (swfd.TypeRecord, error) {
+	if t, ok := c.cache.typ(typeCacheKey{kind, domain, name, version}); ok {
+		return t, nil
+	}
+	t, err := c.Store.GetType(ctx, kind, domain, name, version)
+	if err == nil {
+		c.cache.putType(t)
+	}
+	return t, err
+}
+
+func (c *cachingStore) CreateDomain(ctx context.Context, d swfd.Domain, max int) error {
+	defer c.cache.clear()
+	return c.Store.CreateDomain(ctx, d, max)
+}
+
+func (c *cachingStore) SetDomainStatus(ctx context.Context, name, status string, at time.Time) error {
+	defer c.cache.clear()
+	return c.Store.SetDomainStatus(ctx, name, status, at)
+}
+
+func (c *cachingStore) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
+	defer c.cache.clear()
+	return c.Store.SetDomainTags(ctx, name, tags)
+}
+
+func (c *cachingStore) CreateType(ctx context.Context, t swfd.TypeRecord, max int) error {
+	defer c.cache.clear()
+	return c.Store.CreateType(ctx, t, max)
+}
+
+func (c *cachingStore) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, at time.Time) error {
+	defer c.cache.clear()
+	return c.Store.SetTypeStatus(ctx, kind, domain, name, version, status, at)
+}
+
+func (c *cachingStore) DeleteType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) error {
+	defer c.cache.clear()
+	return c.Store.DeleteType(ctx, kind, domain, name, version)
+}

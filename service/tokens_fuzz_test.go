@@ -1,0 +1,118 @@
+package service
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+)
+
+type fuzzClock struct{ t time.Time }
+
+func (c fuzzClock) Now() time.Time { return c.t }
+
+var fuzzNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// fuzzService is just enough of a Service to seal and open tokens, under a
+// fixed key, so the seed corpus can hold genuine tokens to mutate.
+func fuzzService() *Service {
+	return &Service{tokenKey: []byte("fuzz-token-key-0123456789abcdef!"), clock: fuzzClock{fuzzNow}}
+}
+
+// FuzzTaskToken opens arbitrary strings as task tokens. It must never
+// panic, must reject with UnknownResourceFault, and must accept only the
+// exact tokens the service itself produces: what it accepts re-seals to
+// the same string, and names a task of the kind asked for.
+func FuzzTaskToken(f *testing.F) {
+	s := fuzzService()
+	for _, r := range []taskRef{
+		{Kind: swfd.DecisionTask, Domain: "d", RunID: "22abcdef0123456789", ScheduledID: 2, StartedID: 3},
+		{Kind: swfd.ActivityTask, Domain: "a-domain", RunID: "run", ScheduledID: 5, StartedID: 6},
+		{Kind: swfd.ActivityTask, Domain: "", RunID: "", ScheduledID: 1 << 40, StartedID: 0},
+	} {
+		tok := s.taskToken(r)
+		f.Add(tok, r.Kind == swfd.DecisionTask)
+		f.Add(tok+"\n", r.Kind == swfd.DecisionTask)
+		f.Add(tok[:len(tok)-2], r.Kind == swfd.DecisionTask)
+	}
+	f.Add("", true)
+	f.Add("AAAA", false)
+	f.Add("not base64!", true)
+	f.Fuzz(func(t *testing.T, token string, decision bool) {
+		kind := swfd.ActivityTask
+		if decision {
+			kind = swfd.DecisionTask
+		}
+		r, err := s.openTaskToken(token, kind)
+		if err != nil {
+			var f *api.Fault
+			if !errors.As(err, &f) || f.Code != api.UnknownResourceFault {
+				t.Fatalf("openTaskToken(%q): %v, want UnknownResourceFault", token, err)
+			}
+			return
+		}
+		if r.Kind != kind {
+			t.Fatalf("openTaskToken(%q, %s) gave a %s task", token, kind, r.Kind)
+		}
+		if again := s.taskToken(r); again != token {
+			t.Fatalf("accepted %q, which the service spells %q", token, again)
+		}
+	})
+}
+
+// FuzzPageToken opens arbitrary strings as page tokens for a scope. It
+// must never panic, must reject with ValidationException, and must accept
+// only tokens the service produced for that very scope and not yet
+// expired, spelled exactly as it spelled them.
+func FuzzPageToken(f *testing.F) {
+	s := fuzzService()
+	for _, sc := range []struct{ scope, after string }{
+		{"ListDomains|REGISTERED", "domain-7"},
+		{"history|d|w|r|false", "12"},
+		{"", ""},
+	} {
+		tok := s.pageToken(sc.scope, sc.after)
+		f.Add(tok, sc.scope)
+		f.Add(tok, sc.scope+"x")
+		f.Add(tok+"\r\n", sc.scope)
+	}
+	expired := &Service{tokenKey: s.tokenKey, clock: fuzzClock{fuzzNow.Add(-25 * time.Hour)}}
+	f.Add(expired.pageToken("ListDomains|REGISTERED", "x"), "ListDomains|REGISTERED")
+	f.Add("", "")
+	f.Add("e30=", "") // "{}" without a MAC
+	f.Fuzz(func(t *testing.T, token, scope string) {
+		after, err := s.openPageToken(token, scope)
+		if err != nil {
+			var f *api.Fault
+			if !errors.As(err, &f) || f.Code != api.ValidationException {
+				t.Fatalf("openPageToken(%q): %v, want ValidationException", token, err)
+			}
+			return
+		}
+		payload, ok := s.unseal(token)
+		if !ok {
+			t.Fatalf("accepted %q, which does not unseal", token)
+		}
+		if again := s.seal(payload); again != token {
+			t.Fatalf("accepted %q, which the service spells %q", token, again)
+		}
+		// The service made it for this scope, and it has not expired.
+		if s.pageToken(scope, after) != token && !fuzzSameScope(t, s, payload, scope) {
+			t.Fatalf("accepted %q for scope %q", token, scope)
+		}
+	})
+}
+
+// fuzzSameScope reports whether a payload (from another moment) names the
+// scope and is still live.
+func fuzzSameScope(t *testing.T, s *Service, payload []byte, scope string) bool {
+	t.Helper()
+	var p pagePayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return false
+	}
+	return p.Scope == scope && p.Expires >= s.now().Unix()
+}
