@@ -152,9 +152,11 @@ func TestCrashKill9Durability(t *testing.T) {
 	rgDomain(t, c2, "after-crash")
 }
 
-func TestSwfdPostgresNotSupported(t *testing.T) {
+// An unreachable PostgreSQL database is a clear start-up error, not a hang
+// or a crash.
+func TestSwfdPostgresUnreachable(t *testing.T) {
 	bin := buildSwfd(t)
-	cmd := exec.Command(bin, "--addr", freeAddr(t), "--db", "postgres://x")
+	cmd := exec.Command(bin, "--addr", freeAddr(t), "--db", "postgres://postgres@127.0.0.1:1/nope?connect_timeout=2")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	done := make(chan error, 1)
@@ -165,14 +167,14 @@ func TestSwfdPostgresNotSupported(t *testing.T) {
 	select {
 	case err := <-done:
 		if err == nil || cmd.ProcessState.ExitCode() == 0 {
-			t.Errorf("swfd --db postgres://x exited 0")
+			t.Errorf("swfd with an unreachable database exited 0")
 		}
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("swfd --db postgres://x kept running")
+		t.Fatal("swfd with an unreachable database kept running")
 	}
-	if !strings.Contains(stderr.String(), "not yet supported") {
-		t.Errorf("stderr = %q, want a clear 'not yet supported' message", stderr.String())
+	if !strings.Contains(stderr.String(), "open PostgreSQL database") {
+		t.Errorf("stderr = %q, want a clear message about the database", stderr.String())
 	}
 }
 

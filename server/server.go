@@ -20,13 +20,14 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/service"
 	"github.com/swfd/swfd/sqlite"
 )
 
 // Config is a server's configuration.
 type Config struct {
-	DB          string // sqlite:PATH, sqlite::memory:, postgres://… (not yet)
+	DB          string // sqlite:PATH, sqlite::memory:, postgres://…
 	AccountID   string
 	Region      string
 	PollTimeout time.Duration
@@ -76,9 +77,13 @@ func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, e
 		}
 		return sqlite.Open(ctx, path, log)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("the PostgreSQL backend is not yet supported in this version of swfd; use --db sqlite:PATH")
+		db, err := postgres.Open(ctx, dsn, log)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
+		}
+		return db, nil
 	}
-	return nil, fmt.Errorf("--db %q: unknown database; use sqlite:PATH or sqlite::memory:", dsn)
+	return nil, fmt.Errorf("--db %q: unknown database; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB", dsn)
 }
 
 // Open opens the store and builds the service; call Start to begin the
@@ -91,10 +96,17 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var bcast service.Broadcaster
+	if pg, ok := st.(*postgres.DB); ok {
+		// Any number of nodes may share a PostgreSQL database: they
+		// tell each other of new work through LISTEN/NOTIFY.
+		bcast = pgBroadcaster{pg}
+	}
 	svc, err := service.New(ctx, service.Options{
 		Store: st, Clock: cfg.Clock, Logger: cfg.Logger,
 		AccountID: cfg.AccountID, Region: cfg.Region,
 		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
+		Broadcaster: bcast,
 	})
 	if err != nil {
 		st.Close()
@@ -249,4 +261,19 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
+}
+
+// newsChannel is the PostgreSQL notification channel the nodes of a cluster
+// share.
+const newsChannel = "swfd_news"
+
+// pgBroadcaster carries cluster news over PostgreSQL LISTEN/NOTIFY.
+type pgBroadcaster struct{ db *postgres.DB }
+
+func (b pgBroadcaster) Publish(ctx context.Context, msg []byte) error {
+	return b.db.Notify(ctx, newsChannel, string(msg))
+}
+
+func (b pgBroadcaster) Subscribe(ctx context.Context, fn func([]byte)) error {
+	return b.db.Listen(ctx, newsChannel, func(p string) { fn([]byte(p)) })
 }

@@ -12,12 +12,12 @@ import (
 func TestOpenStoreDSNs(t *testing.T) {
 	ctx := context.Background()
 	for dsn, want := range map[string]string{
-		"postgres://x":        "not yet supported",
-		"postgresql://u@h/db": "not yet supported",
-		"sqlite:":             "needs a path",
-		"mysql://x":           "unknown database",
-		"":                    "unknown database",
-		"/tmp/just-a-path.db": "unknown database",
+		"postgres://x:1/db":     "open PostgreSQL database",
+		"postgresql://u@h:1/db": "open PostgreSQL database",
+		"sqlite:":               "needs a path",
+		"mysql://x":             "unknown database",
+		"":                      "unknown database",
+		"/tmp/just-a-path.db":   "unknown database",
 	} {
 		st, err := OpenStore(ctx, dsn, nil)
 		if err == nil {

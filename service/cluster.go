@@ -44,10 +44,26 @@ func (s *Service) publish(ctx context.Context, n news) {
 	if err != nil {
 		return
 	}
+	if len(b) > maxNewsBytes && len(n.Tasks)+len(n.Done)+len(n.Closed) > 1 {
+		// Notification payloads are small (PostgreSQL: 8000 bytes): send
+		// the news in parts of a few entries each.
+		for _, part := range n.parts() {
+			part.Node = s.nodeID
+			pb, _ := json.Marshal(part)
+			if err := s.bcast.Publish(context.WithoutCancel(ctx), pb); err != nil {
+				// The other nodes find the work at their next resync.
+				s.log.Warn("publishing to the cluster failed", "err", err)
+			}
+		}
+		return
+	}
 	if err := s.bcast.Publish(context.WithoutCancel(ctx), b); err != nil {
 		s.log.Warn("publishing to the cluster failed", "err", err)
 	}
 }
+
+// maxNewsBytes bounds one published message.
+const maxNewsBytes = 7000
 
 // receive applies news from another node to this node's task lists and
 // loops.
@@ -71,4 +87,24 @@ func (s *Service) receive(msg []byte) {
 	if n.Transfers {
 		poke(s.transferWake)
 	}
+}
+
+// parts splits news into pieces that fit in a notification: tasks 8 at a
+// time (a task's JSON is under 900 bytes: its names are at most 256
+// characters), finished tasks and closed runs 64 at a time.
+func (n news) parts() []news {
+	var out []news
+	for i := 0; i < len(n.Tasks); i += 8 {
+		out = append(out, news{Tasks: n.Tasks[i:min(i+8, len(n.Tasks))]})
+	}
+	for i := 0; i < len(n.Done); i += 64 {
+		out = append(out, news{Done: n.Done[i:min(i+64, len(n.Done))]})
+	}
+	for i := 0; i < len(n.Closed); i += 64 {
+		out = append(out, news{Closed: n.Closed[i:min(i+64, len(n.Closed))]})
+	}
+	if len(out) > 0 {
+		out[0].Timers, out[0].Transfers = n.Timers, n.Transfers
+	}
+	return out
 }
