@@ -22,8 +22,20 @@ trap cleanup EXIT
 echo "== building swfd"
 go build -buildvcs=false -o "$work/swfd" ./cmd/swfd || { echo "FAIL: go build"; exit 1; }
 
+# With SWFD_CLIENTS_AUTH=1 swfd verifies every signature (--auth): the
+# clients' key may do anything, but each request must be signed right.
+auth_args=()
+if [ "${SWFD_CLIENTS_AUTH:-}" = 1 ]; then
+  cat >"$work/auth.json" <<'JSON'
+{"principals": [{"name": "clients", "accessKeys": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "secret"}],
+  "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]}]}
+JSON
+  auth_args=(--auth "$work/auth.json")
+  echo "== signatures verified (--auth)"
+fi
+
 # Port 0: the kernel picks a free port; swfd logs the address it got.
-"$work/swfd" --addr 127.0.0.1:0 --db "sqlite:$work/data/swfd.db" --poll-timeout 2s --log-level info >"$work/swfd.log" 2>&1 &
+"$work/swfd" --addr 127.0.0.1:0 --db "sqlite:$work/data/swfd.db" --poll-timeout 2s --log-level info "${auth_args[@]}" >"$work/swfd.log" 2>&1 &
 swfd_pid=$!
 addr=
 for _ in $(seq 1 100); do
