@@ -47,6 +47,10 @@ done
 [ -n "$addr" ] || { echo "FAIL: swfd did not start"; cat "$work/swfd.log"; exit 1; }
 export SWFD_ENDPOINT="http://$addr"
 echo "== swfd at $SWFD_ENDPOINT"
+if [ "${SWFD_CLIENTS_AUTH:-}" = 1 ]; then
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Amz-Target: SimpleWorkflowService.ListDomains' -d '{"registrationStatus":"REGISTERED"}' "$SWFD_ENDPOINT/")
+  [ "$code" = 403 ] || { echo "FAIL: an unsigned request got HTTP $code with --auth"; exit 1; }
+fi
 
 # --- installs -------------------------------------------------------------
 install_js() {

@@ -461,6 +461,7 @@ func TestHostileExhaustion(t *testing.T) {
 	}
 	mem := func() (heapMB float64, goroutines int) {
 		runtime.GC()
+		runtime.GC() // and once more for what sync.Pools kept a cycle
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		return float64(ms.HeapInuse) / (1 << 20), runtime.NumGoroutine()
@@ -561,6 +562,9 @@ func TestHostileExhaustion(t *testing.T) {
 	t.Logf("exhaustion: after hang-up: heap %.1f MB, goroutines %d", heap3, g3)
 	if g3 > g0+50 {
 		t.Errorf("goroutines after everyone hung up: %d (started with %d)", g3, g0)
+	}
+	if heap3 > heap0+32 {
+		t.Errorf("heap after everyone hung up: %.1f MB (started with %.1f MB)", heap3, heap0)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -192,10 +193,26 @@ func TestKillSafety(t *testing.T) {
 		})
 	}
 
-	// The killer: SIGKILL at random moments, restart on the same database.
+	// The killer: SIGKILL at random moments while the work is under way
+	// (at random points between 5% and 90% of the ~3 completions each
+	// workflow needs, plus a random few hundred milliseconds, at least a
+	// second apart), and restart on the same database.
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	marks := make([]int, nKills)
+	for k := range marks {
+		marks[k] = 3 * nWorkflows * (5 + rng.IntN(85)) / 100
+	}
+	slices.Sort(marks)
 	for k := range nKills {
-		time.Sleep(time.Duration(2000+rng.IntN(6000)) * time.Millisecond)
+		time.Sleep(time.Second + time.Duration(rng.IntN(400))*time.Millisecond)
+		for giveUp := time.Now().Add(time.Minute); time.Now().Before(giveUp); time.Sleep(20 * time.Millisecond) {
+			rec.mu.Lock()
+			n := len(rec.acked)
+			rec.mu.Unlock()
+			if n >= marks[k] {
+				break
+			}
+		}
 		rec.mu.Lock()
 		t.Logf("kill %d at %v: %d starts, %d completions acknowledged", k+1, time.Since(began).Round(time.Millisecond), len(rec.starts), len(rec.acked))
 		rec.mu.Unlock()
