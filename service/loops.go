@@ -49,6 +49,7 @@ func (s *Service) timerLoop(ctx context.Context) {
 			// fires: look at the store again soon.
 			next = clusterTimerCheck
 		}
+		s.nextTimer.Store(time.Now().Add(next).UnixNano())
 		wait := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
@@ -56,7 +57,16 @@ func (s *Service) timerLoop(ctx context.Context) {
 		case <-wait.C:
 		}
 		wait.Stop()
+		s.nextTimer.Store(0)
 	}
+}
+
+// timerDueBefore reports whether a timer due at due must wake the timer
+// loop: it sleeps past due, or is awake (0) and may have read the store
+// before this timer was committed — then the poke makes it look again.
+func (s *Service) timerDueBefore(due time.Time) bool {
+	next := s.nextTimer.Load()
+	return next == 0 || due.UnixNano() < next
 }
 
 // FireDueTimers fires the timers due now, at most a batch, and returns how

@@ -248,12 +248,12 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 			}
 			n.Tasks = append(n.Tasks, res.AddTasks...)
 		}
-		if len(res.AddTimers) > 0 {
+		for _, t := range res.AddTimers {
 			timers = true
+			if s.timerDueBefore(t.Due) {
+				poke(s.timerWake)
+			}
 		}
-	}
-	if timers {
-		poke(s.timerWake)
 	}
 	if transfers {
 		poke(s.transferWake)

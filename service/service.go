@@ -15,6 +15,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -79,6 +80,9 @@ type Service struct {
 
 	timerWake    chan struct{}
 	transferWake chan struct{}
+	// nextTimer is when the sleeping timer loop wakes (Unix ns); 0 while
+	// it is awake. Commits poke it only for timers due before then.
+	nextTimer atomic.Int64
 
 	bcast  Broadcaster
 	nodeID string

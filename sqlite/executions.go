@@ -114,12 +114,23 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 				e.RunID, version, e.Version-1, swfd.ErrConflict)
 		}
 		closeTime := nullMillis(e.CloseTime)
-		_, err = x.exec(`UPDATE executions SET domain = ?, workflow_id = ?, type_name = ?, type_version = ?,
+		sameRow := oldTags == tags && oldDomain == e.Domain && oldStart == e.StartTime.UnixMilli() && oldOpen == int64(open) &&
+			oldClose.Valid == !e.CloseTime.IsZero() && (!oldClose.Valid || oldClose.Int64 == e.CloseTime.UnixMilli())
+		if sameRow && open == 1 {
+			// Most steps of an open run change only its state: an UPDATE
+			// that names no indexed column leaves every visibility index
+			// alone (SQLite rewrites the indexes of the columns a SET
+			// names, changed or not).
+			_, err = x.exec(`UPDATE executions SET cancel_requested = ?, version = ?, state = ? WHERE run_id = ?`,
+				boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
+		} else {
+			_, err = x.exec(`UPDATE executions SET domain = ?, workflow_id = ?, type_name = ?, type_version = ?,
 			start_time = ?, close_time = ?, open = ?, close_status = ?, tags = ?, parent_workflow_id = ?,
 			parent_run_id = ?, cancel_requested = ?, version = ?, state = ? WHERE run_id = ?`,
-			e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
-			e.StartTime.UnixMilli(), closeTime, open, e.CloseStatus, tags,
-			e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
+				e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
+				e.StartTime.UnixMilli(), closeTime, open, e.CloseStatus, tags,
+				e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
+		}
 		if err != nil {
 			if isConstraint(err) {
 				return fmt.Errorf("sqlite: commit: reopen run %s of workflow %q: %w", e.RunID, e.WorkflowID, swfd.ErrAlreadyExists)

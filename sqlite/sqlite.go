@@ -71,7 +71,8 @@ type DB struct {
 	wmu   sync.Mutex
 	stmts map[string]*sql.Stmt // prepared on wconn; guarded by wmu
 
-	rdb *sql.DB // read connections (nil in memory mode)
+	rdb   *sql.DB // read connections (nil in memory mode)
+	reads readStmts
 
 	queue      chan *writeReq
 	stop       chan struct{}
@@ -157,6 +158,7 @@ func (db *DB) open(ctx context.Context) error {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
 		n := max(4, runtime.GOMAXPROCS(0))
+		db.reads.db = db.rdb
 		db.rdb.SetMaxOpenConns(n)
 		db.rdb.SetMaxIdleConns(n)
 		if err := db.rdb.PingContext(ctx); err != nil {
@@ -223,6 +225,7 @@ func (db *DB) closeHandles() error {
 		errs = append(errs, db.wdb.Close())
 	}
 	if db.rdb != nil {
+		db.reads.close()
 		errs = append(errs, db.rdb.Close())
 	}
 	return errors.Join(errs...)
@@ -251,7 +254,61 @@ func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
 		}
 		return fn(db.wconn)
 	}
-	return fn(db.rdb)
+	return fn(&db.reads)
+}
+
+// readStmts is the querier of the read pool: it prepares each distinct
+// query once (database/sql then keeps it prepared on every pool connection
+// that runs it), so hot reads are not parsed again on every call.
+type readStmts struct {
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+func (r *readStmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, ok := r.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := r.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if r.stmts == nil {
+		r.stmts = map[string]*sql.Stmt{}
+	}
+	if len(r.stmts) < 512 { // queries are built from a fixed set of shapes
+		r.stmts[query] = st
+	}
+	return st, nil
+}
+
+func (r *readStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := r.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (r *readStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := r.stmt(ctx, query)
+	if err != nil {
+		// Let database/sql report the error through the Row.
+		return r.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (r *readStmts) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, st := range r.stmts {
+		st.Close()
+	}
+	r.stmts = nil
 }
 
 // isConstraint reports whether err is a SQLite constraint violation.

@@ -18,6 +18,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -58,6 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	authFile := fs.String("auth", "", "auth file: principals, their access keys and IAM policies (JSON); every request must then be signed with one of the keys. SIGHUP reloads it")
+	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060)")
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
 	// Environment variables fill in flags not given on the command line.
 	fs.VisitAll(func(f *flag.Flag) {
@@ -102,6 +105,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer srv.Close()
+	if *pprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, mux); err != nil {
+				log.Error("pprof server", "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
