@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,8 @@ import (
 
 // Config describes one benchmark run.
 type Config struct {
+	// Endpoint is the SWF endpoint URL; several, comma-separated, spread
+	// the pollers and starters over the nodes of a cluster.
 	Endpoint    string
 	Region      string
 	Workflows   int // N
@@ -167,7 +170,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Minute
 	}
-	c := NewClient(cfg)
+	// Several endpoints (comma-separated: the nodes of a cluster) share
+	// the load: each poller and starter keeps to one of them.
+	var clients []*swf.Client
+	for _, ep := range strings.Split(cfg.Endpoint, ",") {
+		one := cfg
+		one.Endpoint = strings.TrimSpace(ep)
+		clients = append(clients, NewClient(one))
+	}
+	clientFor := func(i int) *swf.Client { return clients[i%len(clients)] }
+	c := clients[0]
 	if err := setup(ctx, c, cfg); err != nil {
 		return nil, err
 	}
@@ -192,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			decider(pollCtx, c, cfg, decisionList, activityList, rec, &scheduledAt, func() {
+			decider(pollCtx, clientFor(i), cfg, decisionList, activityList, rec, &scheduledAt, func() {
 				if int(completed.Add(1)) == cfg.Workflows {
 					close(allDone)
 				}
@@ -200,13 +212,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}()
 		go func() {
 			defer wg.Done()
-			worker(pollCtx, c, cfg, activityList, rec, &scheduledAt)
+			worker(pollCtx, clientFor(i+1), cfg, activityList, rec, &scheduledAt)
 		}()
 	}
 	var next atomic.Int64
 	var swg sync.WaitGroup
 	for i := 0; i < cfg.Starters; i++ {
 		swg.Add(1)
+		c := clientFor(i)
 		go func() {
 			defer swg.Done()
 			for runCtx.Err() == nil {
@@ -302,7 +315,11 @@ func decider(ctx context.Context, c *swf.Client, cfg Config, decisionList, activ
 		}
 		received := time.Now()
 		rec.call("PollForDecisionTask", start, err)
-		if err != nil || d.TaskToken == nil {
+		if err != nil {
+			pause(ctx) // the endpoint is failing: don't spin
+			continue
+		}
+		if d.TaskToken == nil {
 			continue
 		}
 		// Read the history we were given (all pages) and decide from it.
@@ -375,7 +392,11 @@ func worker(ctx context.Context, c *swf.Client, cfg Config, activityList string,
 		}
 		received := time.Now()
 		rec.call("PollForActivityTask", start, err)
-		if err != nil || a.TaskToken == nil {
+		if err != nil {
+			pause(ctx)
+			continue
+		}
+		if a.TaskToken == nil {
 			continue
 		}
 		key := *a.WorkflowExecution.RunId + "/" + *a.ActivityId
@@ -387,5 +408,14 @@ func worker(ctx context.Context, c *swf.Client, cfg Config, activityList string,
 		rs := time.Now()
 		_, err = c.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken, Result: aws.String("done")})
 		rec.call("RespondActivityTaskCompleted", rs, err)
+	}
+}
+
+// pause waits a little after a failed call, so that a benchmark against a
+// failing endpoint does not spin.
+func pause(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(100 * time.Millisecond):
 	}
 }

@@ -28,7 +28,8 @@ own domain (swf-bench) and types, so it runs against a fresh server, swfd or
 any other SWF endpoint (e.g. moto_server). It reports workflows and API
 calls per second, p50/p99/max latency per operation, errors, and the time
 from a task being scheduled to a waiting poller receiving it.
---json prints the report as JSON.
+--json prints the report as JSON. Several endpoints, comma-separated in
+--endpoint-url, spread the pollers and starters over the nodes of a cluster.
 `
 }
 

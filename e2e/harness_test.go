@@ -17,7 +17,7 @@ import (
 // wfHarness is a domain with one workflow type and one activity type, on a
 // fresh server, with helpers for deciders and workers.
 type wfHarness struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	srv    *swfdtest.Server
 	c      *swf.Client
@@ -26,7 +26,7 @@ type wfHarness struct {
 	acType *types.ActivityType
 }
 
-func newWFHarness(t *testing.T, opts swfdtest.Options) *wfHarness {
+func newWFHarness(t testing.TB, opts swfdtest.Options) *wfHarness {
 	t.Helper()
 	if opts.PollTimeout == 0 {
 		opts.PollTimeout = 500 * time.Millisecond
