@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/swfd/swfd/api"
@@ -40,6 +41,10 @@ type Handler struct {
 	Logger  *slog.Logger
 	// Observe, if set, is told of every call (for metrics).
 	Observe func(op string, code string, d time.Duration)
+	// BodyTimeout bounds how long a client may take to send a request body
+	// (default 20s): past it the read fails and the connection is closed,
+	// so a client that stops sending holds nothing.
+	BodyTimeout time.Duration
 	// Auth, if set, authenticates every request once its body (as sent,
 	// before any decompression) has been read and before anything is
 	// decoded: it returns the principal, which the call's context then
@@ -65,7 +70,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Observe(op, code, time.Since(start))
 		}
 	}()
-	out, err := h.serve(r, op)
+	out, err := h.serve(w, r, op)
 	if err != nil {
 		f, ok := api.AsFault(err)
 		if !ok {
@@ -110,11 +115,11 @@ func operationName(target string) string {
 	return ""
 }
 
-func (h *Handler) serve(r *http.Request, op string) ([]byte, error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, op string) ([]byte, error) {
 	if r.Method != http.MethodPost {
 		return nil, api.NewFault(api.UnknownOperationException, "Only POST requests are accepted")
 	}
-	raw, err := readRaw(r)
+	raw, err := h.readRawBounded(w, r)
 	if err != nil {
 		return nil, err
 	}
@@ -262,4 +267,31 @@ func newRequestID() string {
 	rand.Read(b[:])
 	s := hex.EncodeToString(b[:])
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}
+
+// readRawBounded reads the body within BodyTimeout. Only when the timer
+// fires with the body still unread does it touch the connection (a read
+// deadline of now, which fails the pending read); Request.Body itself is
+// left as the server made it.
+func (h *Handler) readRawBounded(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	d := h.BodyTimeout
+	if d <= 0 {
+		d = 20 * time.Second
+	}
+	rc := http.NewResponseController(w)
+	var mu sync.Mutex
+	finished := false
+	t := time.AfterFunc(d, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			rc.SetReadDeadline(time.Now())
+		}
+	})
+	raw, err := readRaw(r)
+	mu.Lock()
+	finished = true
+	mu.Unlock()
+	t.Stop()
+	return raw, err
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -113,7 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Store: st, Service: svc, log: cfg.Logger, done: make(chan struct{}), readHeaderTimeout: cfg.ReadHeaderTimeout}
-	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger}
+	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
 		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
@@ -140,7 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/", fe)
-	s.Handler = bodyDeadline(mux, cfg.BodyTimeout)
+	s.Handler = mux
 	return s, nil
 }
 
@@ -228,39 +227,6 @@ func (s *Server) Close() error {
 	}
 	s.Service.StopPolls()
 	return s.Store.Close()
-}
-
-// bodyDeadline gives each request d (default 20s) to send its body, then
-// clears the deadline once the body has been read: a long poll's request
-// is small and arrives at once, and must then wait for work for as long as
-// it takes (an expired read deadline would cancel it). A client that stops
-// sending mid-body gets its connection closed.
-func bodyDeadline(next http.Handler, d time.Duration) http.Handler {
-	if d <= 0 {
-		d = 20 * time.Second
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
-		if r.Body != nil && r.Body != http.NoBody && rc.SetReadDeadline(time.Now().Add(d)) == nil {
-			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-type deadlineBody struct {
-	io.ReadCloser
-	rc      *http.ResponseController
-	cleared bool
-}
-
-func (b *deadlineBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF && !b.cleared {
-		b.cleared = true
-		b.rc.SetReadDeadline(time.Time{})
-	}
-	return n, err
 }
 
 // newsChannel is the PostgreSQL notification channel the nodes of a cluster
