@@ -703,6 +703,10 @@ type HistoryEvent struct {
 	WorkflowExecutionStartedEventAttributes                        *WorkflowExecutionStartedEventAttributes                        `json:"workflowExecutionStartedEventAttributes,omitempty"`
 	WorkflowExecutionTerminatedEventAttributes                     *WorkflowExecutionTerminatedEventAttributes                     `json:"workflowExecutionTerminatedEventAttributes,omitempty"`
 	WorkflowExecutionTimedOutEventAttributes                       *WorkflowExecutionTimedOutEventAttributes                       `json:"workflowExecutionTimedOutEventAttributes,omitempty"`
+
+	// Raw, when set, is this event's complete wire JSON, sent as is
+	// (see MarshalJSON and RawHistoryEvent).
+	Raw []byte `json:"-"`
 }
 
 // LambdaFunctionCompletedEventAttributes is the model's LambdaFunctionCompletedEventAttributes shape.

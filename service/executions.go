@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/swfd/swfd"
@@ -233,9 +234,11 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 			next = evs[i-1].ID
 			break
 		}
-		var ev api.HistoryEvent
-		if err := jsonUnmarshal(e.JSON, &ev); err != nil {
-			return nil, 0, err
+		// Stored events go back on the wire as they were written; only
+		// their id, type and time are decoded (api.RawHistoryEvent).
+		ev, err := api.RawHistoryEvent(e.JSON)
+		if err != nil {
+			return nil, 0, fmt.Errorf("decode stored event %d of run %s: %w", e.ID, runID, err)
 		}
 		out = append(out, ev)
 	}

@@ -195,6 +195,11 @@ func genTypes(m *Model) string {
 			// structure is always present in valid input and output.
 			fmt.Fprintf(&b, "\t%s %s `json:\"%s\"`\n", GoName(mn), m.goType(ref.Shape, req[mn]), tag)
 		}
+		if name == "HistoryEvent" {
+			// Events are stored as their wire JSON; a server sends that
+			// back as is instead of encoding the fields again.
+			b.WriteString("\n\t// Raw, when set, is this event's complete wire JSON, sent as is\n\t// (see MarshalJSON and RawHistoryEvent).\n\tRaw []byte `json:\"-\"`\n")
+		}
 		b.WriteString("}\n\n")
 	}
 	return b.String()
