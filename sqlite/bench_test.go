@@ -16,7 +16,7 @@ type benchRun struct {
 	nextID int64
 }
 
-func newBenchRun(b *testing.B, db *DB, i int64) *benchRun {
+func newBenchRun(b testing.TB, db *DB, i int64) *benchRun {
 	run := fmt.Sprintf("bench-run-%d", i)
 	e := swfd.Execution{Domain: "bench", WorkflowID: "wf-" + run, RunID: run, TypeName: "t", TypeVersion: "1",
 		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Tags: []string{"bench"}, Version: 1,

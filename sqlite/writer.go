@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 )
 
 // writeReq is one queued write. fn runs on the writer connection inside a
@@ -43,6 +44,7 @@ func (db *DB) write(ctx context.Context, fn func(x *wtx) error) error {
 func (db *DB) writer() {
 	defer close(db.writerDone)
 	group := make([]*writeReq, 0, maxGroup)
+	groups := 0
 	for {
 		select {
 		case r := <-db.queue:
@@ -61,6 +63,37 @@ func (db *DB) writer() {
 		}
 		db.commitGroup(group)
 		clear(group)
+		if groups++; groups%64 == 0 {
+			db.trimWAL()
+		}
+	}
+}
+
+// walLimit is the WAL size past which the writer checkpoints and truncates
+// it. SQLite's automatic checkpoints copy the WAL back into the database but
+// can restart the WAL only at a moment no reader is using it, which under a
+// steady load of reads and writes never comes: without this the WAL grows
+// for as long as the load lasts.
+var walLimit int64 = 64 << 20
+
+// trimWAL checkpoints the whole WAL and truncates it when it has grown past
+// walLimit. It waits (up to the busy timeout) for readers still using the
+// WAL; new ones read from the database file meanwhile.
+func (db *DB) trimWAL() {
+	if db.mem {
+		return
+	}
+	fi, err := os.Stat(db.path + "-wal")
+	if err != nil || fi.Size() < walLimit {
+		return
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.stmts == nil { // closed
+		return
+	}
+	if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		db.logger.Warn("sqlite: WAL checkpoint", "err", err)
 	}
 }
 
