@@ -175,8 +175,6 @@ func (c *client) call(ctx context.Context, op string, body *omap) (any, error) {
 	}
 }
 
-var faultHeader = http.CanonicalHeaderKey("X-Amzn-Errortype")
-
 func parseFault(op string, status int, body []byte) *serviceError {
 	se := &serviceError{op: op, code: fmt.Sprint(status)}
 	var fb map[string]any

@@ -135,23 +135,5 @@ func memberNames(s *api.Shape) []string {
 	return out
 }
 
-func (c *command) param(flag string) *param {
-	for _, p := range c.params {
-		if p.flag == flag {
-			return p
-		}
-	}
-	return nil
-}
-
-func (c *command) paramByMember(member string) *param {
-	for _, p := range c.params {
-		if p.member == member {
-			return p
-		}
-	}
-	return nil
-}
-
 // isScalar reports whether a shape holds a single value.
 func isScalar(s *api.Shape) bool { return s.Type != "structure" && s.Type != "list" }

@@ -21,8 +21,7 @@ type result struct {
 	resultKey    string
 	pages        []*omap // each page's response (result list truncated for --max-items)
 	nonAggregate *omap   // the first page's non-aggregate members
-	nonAggOrder  []string
-	resumeToken  string // NextToken for --max-items, "" when complete
+	resumeToken  string  // NextToken for --max-items, "" when complete
 }
 
 // full merges the pages as the AWS CLI does for json and table output:

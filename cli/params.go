@@ -249,24 +249,6 @@ func pyTypeName(v any) string {
 	return fmt.Sprintf("<class '%T'>", v)
 }
 
-func pyRepr(v any) string {
-	switch v := v.(type) {
-	case *omap:
-		var parts []string
-		for _, k := range v.keys {
-			parts = append(parts, "'"+k+"': "+pyRepr(v.m[k]))
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	case []any:
-		var parts []string
-		for _, e := range v {
-			parts = append(parts, pyRepr(e))
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return pyStr(v)
-}
-
 func pathName(p string) string {
 	if p == "" {
 		return "input"

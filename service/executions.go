@@ -31,7 +31,10 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 	if t.Status != swfd.StatusRegistered {
 		return nil, api.NewFault(api.TypeDeprecatedFault, "%s", typeString(swfd.WorkflowKind, t.Name, t.Version))
 	}
-	_, def, _ := typeLookup{ctx, s.store}.WorkflowType(in.Domain, t.Name, t.Version)
+	var def api.WorkflowTypeConfiguration
+	if err := jsonUnmarshal(t.Config, &def); err != nil {
+		return nil, err
+	}
 	cfg := history.Config{
 		ExecutionStartToCloseTimeout: first(in.ExecutionStartToCloseTimeout, def.DefaultExecutionStartToCloseTimeout),
 		TaskStartToCloseTimeout:      first(in.TaskStartToCloseTimeout, def.DefaultTaskStartToCloseTimeout),

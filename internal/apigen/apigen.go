@@ -6,7 +6,6 @@
 package apigen
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"go/format"
@@ -292,14 +291,4 @@ func genShapes(m *Model) string {
 	}
 	b.WriteString("}\n")
 	return b.String()
-}
-
-// Encode is a helper for tests: it formats generated files deterministically.
-func Encode(files map[string][]byte) []byte {
-	var buf bytes.Buffer
-	for _, k := range sortedKeys(files) {
-		buf.WriteString(k)
-		buf.Write(files[k])
-	}
-	return buf.Bytes()
 }
