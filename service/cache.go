@@ -15,20 +15,38 @@ import (
 // single node, where every commit goes through this process: there the
 // cached version is always the stored one. Bounded by entries, least
 // recently used first out.
+//
+// For open runs it began itself (so that it saw every event), it also keeps
+// the whole history, up to maxEvents events per run and eventBudget bytes in
+// all: a decision task's page then comes from memory instead of the store.
 type runCache struct {
 	mu  sync.Mutex
 	max int
 	ll  *list.List
 	m   map[string]*list.Element
+
+	eventBudget int // bytes of events the cache may hold
+	eventBytes  int // bytes of events it holds
 }
 
 type cachedRun struct {
 	row swfd.Execution // without State bytes
 	st  *history.State
+	// events is the run's whole history, in order from event 1, or nil
+	// when the cache does not have it. It only grows: readers keep the
+	// slice they were given while later events are appended past it.
+	events []swfd.Event
+	bytes  int // the events' JSON bytes
 }
 
+// Bounds of the history kept in the run cache.
+const (
+	maxCachedEvents    = 256
+	cachedEventsBudget = 64 << 20
+)
+
 func newRunCache(max int) *runCache {
-	return &runCache{max: max, ll: list.New(), m: map[string]*list.Element{}}
+	return &runCache{max: max, ll: list.New(), m: map[string]*list.Element{}, eventBudget: cachedEventsBudget}
 }
 
 // get returns a private copy of a cached run.
@@ -47,25 +65,79 @@ func (c *runCache) get(runID string) (*run, bool) {
 	return &run{row: cr.row, st: cr.st.Clone()}, true
 }
 
-// put records the committed state of a run. st must not change afterwards.
-func (c *runCache) put(row swfd.Execution, st *history.State) {
+// history returns the cached history of a run: every event it has, in
+// order from event 1; false when the cache does not have it.
+func (c *runCache) history(runID string) ([]swfd.Event, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[runID]
+	if !ok {
+		return nil, false
+	}
+	cr := e.Value.(*cachedRun)
+	return cr.events, cr.events != nil
+}
+
+// put records the committed state of a run after a step that appended
+// events (create: the step began the run). st must not change afterwards.
+func (c *runCache) put(row swfd.Execution, st *history.State, events []swfd.Event, create bool) {
 	if c == nil {
 		return
 	}
 	row.State = nil
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[row.RunID]; ok {
-		e.Value = &cachedRun{row: row, st: st}
-		c.ll.MoveToFront(e)
-		return
+	cr := &cachedRun{row: row, st: st}
+	var prev *cachedRun
+	el, ok := c.m[row.RunID]
+	if ok {
+		prev = el.Value.(*cachedRun)
+		el.Value = cr
+		c.ll.MoveToFront(el)
+	} else {
+		c.m[row.RunID] = c.ll.PushFront(cr)
 	}
-	c.m[row.RunID] = c.ll.PushFront(&cachedRun{row: row, st: st})
+	// The history: new with the run, or the cached one extended.
+	var base []swfd.Event
+	keep := row.Open
+	switch {
+	case create:
+	case prev != nil && prev.events != nil:
+		base = prev.events
+		c.eventBytes -= prev.bytes
+		cr.bytes = prev.bytes
+	default:
+		keep = false
+	}
+	if keep && len(base)+len(events) <= maxCachedEvents {
+		for _, ev := range events {
+			cr.bytes += len(ev.JSON)
+		}
+		if c.eventBytes+cr.bytes <= c.eventBudget {
+			cr.events = append(base, events...)
+			if cr.events == nil {
+				cr.events = []swfd.Event{}
+			}
+			c.eventBytes += cr.bytes
+		}
+	}
+	if cr.events == nil {
+		cr.bytes = 0
+	}
 	for c.ll.Len() > c.max {
 		old := c.ll.Back()
-		c.ll.Remove(old)
-		delete(c.m, old.Value.(*cachedRun).row.RunID)
+		c.remove(old)
 	}
+}
+
+func (c *runCache) remove(e *list.Element) {
+	cr := e.Value.(*cachedRun)
+	c.eventBytes -= cr.bytes
+	c.ll.Remove(e)
+	delete(c.m, cr.row.RunID)
 }
 
 func (c *runCache) evict(runID string) {
@@ -75,8 +147,7 @@ func (c *runCache) evict(runID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[runID]; ok {
-		c.ll.Remove(e)
-		delete(c.m, runID)
+		c.remove(e)
 	}
 }
 

@@ -223,9 +223,12 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 	if reverse && after == 0 && upTo != 0 {
 		q.AfterID = upTo + 1
 	}
-	evs, err := s.store.History(ctx, q)
-	if err != nil {
-		return nil, 0, err
+	evs, ok := cachedHistory(s.runs, q)
+	if !ok {
+		var err error
+		if evs, err = s.store.History(ctx, q); err != nil {
+			return nil, 0, err
+		}
 	}
 	out := make([]api.HistoryEvent, 0, len(evs))
 	var next int64
@@ -246,4 +249,32 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 		out = append(out, ev)
 	}
 	return out, next, nil
+}
+
+// cachedHistory answers a history query from the run cache, as the store
+// would; false when the cache does not hold the run's history.
+func cachedHistory(c *runCache, q swfd.HistoryQuery) ([]swfd.Event, bool) {
+	all, ok := c.history(q.RunID)
+	if !ok {
+		return nil, false
+	}
+	// Event i (from 1) is all[i-1].
+	limit := q.Limit
+	if limit <= 0 {
+		limit = len(all)
+	}
+	if !q.Reverse {
+		from := int(min(max(q.AfterID, 0), int64(len(all))))
+		to := min(from+limit, len(all))
+		return all[from:to], true
+	}
+	end := len(all) // events before all[end]
+	if q.AfterID > 0 {
+		end = int(min(q.AfterID-1, int64(len(all))))
+	}
+	out := make([]swfd.Event, 0, min(limit, end))
+	for i := end - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, all[i])
+	}
+	return out, true
 }

@@ -222,7 +222,7 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 		return err
 	}
 	for i, u := range b.batch.Updates {
-		s.runs.put(u.Execution, b.states[i])
+		s.runs.put(u.Execution, b.states[i], u.Events, u.Create)
 	}
 	timers, transfers := false, len(b.batch.AddTransfers) > 0
 	var n news

@@ -265,9 +265,16 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 
 // activityInput reads the input of an activity from its Scheduled event.
 func (s *Service) activityInput(ctx context.Context, runID string, scheduledID int64) (string, error) {
-	evs, err := s.store.History(ctx, swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1})
-	if err != nil || len(evs) == 0 {
-		return "", err
+	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
+	evs, ok := cachedHistory(s.runs, q)
+	if !ok {
+		var err error
+		if evs, err = s.store.History(ctx, q); err != nil {
+			return "", err
+		}
+	}
+	if len(evs) == 0 {
+		return "", nil
 	}
 	var ev api.HistoryEvent
 	if err := jsonUnmarshal(evs[0].JSON, &ev); err != nil {

@@ -197,7 +197,7 @@ func TestPragmas(t *testing.T) {
 	db, _ := openTemp(t)
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "busy_timeout": strconv.Itoa(busyTimeoutMS)} {
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "busy_timeout": strconv.Itoa(busyTimeoutMS)} {
 		var got string
 		if err := db.wconn.QueryRowContext(context.Background(), "PRAGMA "+pragma).Scan(&got); err != nil {
 			t.Fatal(err)
@@ -463,9 +463,11 @@ func TestOpenErrors(t *testing.T) {
 
 func nilLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// TestGroupSavepoints commits one group mixing good and failing writes: the
-// failing ones, which wrote before failing, leave nothing; the others commit.
-func TestGroupSavepoints(t *testing.T) {
+// TestGroupFailuresLeaveNoTrace commits one group mixing good and failing
+// writes: the failing ones, whether they wrote before failing (which makes
+// the writer roll back and replay the group) or not, leave nothing; the
+// others commit, all in one transaction.
+func TestGroupFailuresLeaveNoTrace(t *testing.T) {
 	db, _ := openTemp(t)
 	ctx := context.Background()
 	if err := db.Commit(ctx, sampleBatch(0)); err != nil {
@@ -492,9 +494,10 @@ func TestGroupSavepoints(t *testing.T) {
 	dupRun := sampleBatch(0).Updates[0]
 	dupRun.Execution.RunID = "run-dup"
 	dup.Updates = append(dup.Updates, dupRun)
-	group := []*writeReq{mk(sampleBatch(1)), mk(conflicting), mk(sampleBatch(4)), mk(dup), mk(sampleBatch(5))}
-	db.commitGroup(group)
-	want := []error{nil, swfd.ErrConflict, nil, swfd.ErrAlreadyExists, nil}
+	staleOnly := swfd.Batch{Updates: []swfd.Update{{Execution: stale}}} // fails before writing
+	group := []*writeReq{mk(sampleBatch(1)), mk(conflicting), mk(sampleBatch(4)), mk(dup), mk(staleOnly), mk(sampleBatch(5))}
+	db.syncq <- db.commitGroup(group)
+	want := []error{nil, swfd.ErrConflict, nil, swfd.ErrAlreadyExists, swfd.ErrConflict, nil}
 	for i, r := range group {
 		if err := <-r.done; !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
 			t.Errorf("write %d: %v, want %v", i, err, want[i])
@@ -514,7 +517,7 @@ func TestGroupSavepoints(t *testing.T) {
 	if err != nil || len(trs) != 4 {
 		t.Errorf("%d transfers, want 4 (%v)", len(trs), err)
 	}
-	if g, n := db.groups.Load(), db.batches.Load(); n-g != 4 {
+	if g, n := db.groups.Load(), db.batches.Load(); n-g != 5 {
 		t.Errorf("%d writes in %d groups: the mixed group was not one transaction", n, g)
 	}
 }

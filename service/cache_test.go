@@ -1,0 +1,144 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/sqlite"
+)
+
+func cacheEvents(from, to int64) []swfd.Event {
+	var out []swfd.Event
+	for id := from; id <= to; id++ {
+		out = append(out, swfd.Event{ID: id, JSON: fmt.Appendf(nil, `{"eventId":%d}`, id)})
+	}
+	return out
+}
+
+// TestCachedHistoryMatchesStore answers every shape of history query from
+// the run cache and from the store holding the same history, and wants the
+// same events.
+func TestCachedHistoryMatchesStore(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	row := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", TypeName: "t", TypeVersion: "1",
+		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 1, State: []byte("{}")}
+	c := newRunCache(10)
+	st := &history.State{}
+	// The history arrives in three steps, as commits bring it.
+	steps := [][]swfd.Event{cacheEvents(1, 3), cacheEvents(4, 4), cacheEvents(5, 7)}
+	for i, evs := range steps {
+		u := swfd.Update{Execution: row, Create: i == 0, Events: evs}
+		if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{u}}); err != nil {
+			t.Fatal(err)
+		}
+		c.put(row, st, evs, i == 0)
+		row.Version++
+	}
+	for _, reverse := range []bool{false, true} {
+		for after := int64(0); after <= 9; after++ {
+			for limit := 0; limit <= 8; limit++ {
+				q := swfd.HistoryQuery{RunID: "r", AfterID: after, Reverse: reverse, Limit: limit}
+				want, err := db.History(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, ok := cachedHistory(c, q)
+				if !ok {
+					t.Fatalf("%+v: not answered from the cache", q)
+				}
+				if !slices.EqualFunc(got, want, func(a, b swfd.Event) bool { return a.ID == b.ID && string(a.JSON) == string(b.JSON) }) {
+					t.Errorf("%+v: cache %v, store %v", q, ids(got), ids(want))
+				}
+			}
+		}
+	}
+}
+
+func ids(evs []swfd.Event) []int64 {
+	var out []int64
+	for _, e := range evs {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+// TestRunCacheHistoryBounds checks when the run cache keeps a history and
+// that it accounts for the bytes it holds.
+func TestRunCacheHistoryBounds(t *testing.T) {
+	st := &history.State{}
+	open := func(id string) swfd.Execution { return swfd.Execution{RunID: id, Open: true} }
+	c := newRunCache(3)
+
+	// A run first seen after its start (loaded from the store) has no
+	// cached history, even after later steps.
+	c.put(open("loaded"), st, cacheEvents(5, 6), false)
+	if _, ok := c.history("loaded"); ok {
+		t.Error("history of a run not begun here is cached")
+	}
+
+	// A run begun here keeps its history until it closes.
+	c.put(open("a"), st, cacheEvents(1, 2), true)
+	c.put(open("a"), st, cacheEvents(3, 3), false)
+	if evs, ok := c.history("a"); !ok || len(evs) != 3 {
+		t.Fatalf("history of a: %v %v", ids(evs), ok)
+	}
+	closed := open("a")
+	closed.Open = false
+	c.put(closed, st, cacheEvents(4, 4), false)
+	if _, ok := c.history("a"); ok {
+		t.Error("history of a closed run is cached")
+	}
+	if c.eventBytes != 0 {
+		t.Errorf("%d event bytes held with no history cached", c.eventBytes)
+	}
+
+	// Too many events: dropped.
+	c.put(open("long"), st, cacheEvents(1, maxCachedEvents), true)
+	if _, ok := c.history("long"); !ok {
+		t.Error("a history of exactly maxCachedEvents is not cached")
+	}
+	c.put(open("long"), st, cacheEvents(maxCachedEvents+1, maxCachedEvents+1), false)
+	if _, ok := c.history("long"); ok {
+		t.Error("a history past maxCachedEvents is cached")
+	}
+
+	// Over the byte budget: not cached.
+	c.eventBudget = 100
+	c.put(open("big"), st, []swfd.Event{{ID: 1, JSON: make([]byte, 101)}}, true)
+	if _, ok := c.history("big"); ok {
+		t.Error("a history over the budget is cached")
+	}
+	c.put(open("small"), st, []swfd.Event{{ID: 1, JSON: make([]byte, 60)}}, true)
+	if _, ok := c.history("small"); !ok {
+		t.Error("a history within the budget is not cached")
+	}
+	if c.eventBytes != 60 {
+		t.Errorf("eventBytes = %d, want 60", c.eventBytes)
+	}
+
+	// Eviction (three entries at most) and a failed commit give the bytes back.
+	c.put(open("x"), st, nil, true)
+	c.put(open("y"), st, nil, true)
+	c.put(open("z"), st, nil, true)
+	if _, ok := c.get("small"); ok {
+		t.Fatal("small was not evicted")
+	}
+	if c.eventBytes != 0 {
+		t.Errorf("eventBytes = %d after eviction, want 0", c.eventBytes)
+	}
+	c.put(open("w"), st, []swfd.Event{{ID: 1, JSON: make([]byte, 10)}}, true)
+	c.evict("w")
+	if c.eventBytes != 0 {
+		t.Errorf("eventBytes = %d after evict, want 0", c.eventBytes)
+	}
+}
