@@ -51,7 +51,7 @@ const busyTimeoutMS = 10000
 // runs. Readers share the operating system's page cache through a memory
 // map instead of each keeping a large private cache.
 const (
-	writerPragmas = "&_pragma=cache_size(-65536)&_pragma=mmap_size(4294967296)"
+	writerPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
 	readerPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
 )
 
@@ -79,6 +79,7 @@ type DB struct {
 
 	queue      chan *writeReq
 	syncq      chan *committed // from the writer to the syncer
+	syncIdle   chan struct{}   // the writer's token to commit: the syncer is free
 	stop       chan struct{}
 	writerDone chan struct{}
 	syncerDone chan struct{}
@@ -113,7 +114,8 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		mem:        dsn == ":memory:",
 		stmts:      make(map[string]*sql.Stmt),
 		queue:      make(chan *writeReq),
-		syncq:      make(chan *committed, 64),
+		syncq:      make(chan *committed, 1),
+		syncIdle:   make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		syncerDone: make(chan struct{}),
@@ -122,6 +124,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		db.closeHandles()
 		return nil, err
 	}
+	db.syncIdle <- struct{}{}
 	go db.writer()
 	go db.syncer()
 	return db, nil

@@ -495,10 +495,19 @@ func TestGroupFailuresLeaveNoTrace(t *testing.T) {
 	dupRun.Execution.RunID = "run-dup"
 	dup.Updates = append(dup.Updates, dupRun)
 	staleOnly := swfd.Batch{Updates: []swfd.Update{{Execution: stale}}} // fails before writing
-	group := []*writeReq{mk(sampleBatch(1)), mk(conflicting), mk(sampleBatch(4)), mk(dup), mk(staleOnly), mk(sampleBatch(5))}
-	db.syncq <- db.commitGroup(group)
+	writes := []*writeReq{mk(sampleBatch(1)), mk(conflicting), mk(sampleBatch(4)), mk(dup), mk(staleOnly), mk(sampleBatch(5))}
+	// Apply them as the writer would, in one transaction.
+	db.wmu.Lock()
+	g := &group{x: &wtx{db: db}, logger: nilLogger()}
+	for _, r := range writes {
+		g.add(r)
+	}
+	c := g.commit()
+	db.wmu.Unlock()
+	<-db.syncIdle
+	db.syncq <- c
 	want := []error{nil, swfd.ErrConflict, nil, swfd.ErrAlreadyExists, swfd.ErrConflict, nil}
-	for i, r := range group {
+	for i, r := range writes {
 		if err := <-r.done; !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
 			t.Errorf("write %d: %v, want %v", i, err, want[i])
 		}

@@ -5,14 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/swfd/swfd"
 )
 
-// writeReq is one queued write. fn runs on the writer connection inside a
-// SAVEPOINT; its error undoes it alone.
+// writeReq is one queued write. fn runs on the writer connection inside the
+// group's transaction; its error undoes it alone.
 type writeReq struct {
 	ctx  context.Context
 	fn   func(x *wtx) error
@@ -44,38 +45,205 @@ func (db *DB) write(ctx context.Context, fn func(x *wtx) error) error {
 	return <-r.done
 }
 
-// writer is the one goroutine that writes. It takes the first queued write,
-// then every other write already waiting (up to maxGroup), and commits them
-// together. It does not wait for the commit to reach the disk: it passes the
-// group to the syncer and goes on with the next one, so that applying one
-// group overlaps with the fsync of the one before.
+// writer is the one goroutine that writes. It opens a transaction with the
+// first queued write and applies every further write that arrives until the
+// syncer is free (or maxGroup writes are in), then commits them together and
+// hands the group to the syncer, which makes it durable and answers it.
+//
+// So the disk paces the commits: while one group is being synced the next
+// one gathers, already applied, in an open transaction. When the server is
+// idle a lone write commits at once; under load a commit carries every write
+// that arrived during the previous fsync, and the pages they share (the last
+// page of each index, mostly) reach the WAL once per fsync rather than once
+// per write.
 func (db *DB) writer() {
 	defer close(db.writerDone)
 	defer close(db.syncq)
-	group := make([]*writeReq, 0, maxGroup)
-	groups := 0
+	commits := 0
 	for {
+		var first *writeReq
 		select {
-		case r := <-db.queue:
-			group = append(group[:0], r)
+		case first = <-db.queue:
 		case <-db.stop:
 			return
 		}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r := <-db.queue:
-				group = append(group, r)
-			default:
-				break drain
-			}
-		}
-		db.syncq <- db.commitGroup(group)
-		clear(group)
-		if groups++; groups%64 == 0 {
+		db.syncq <- db.gather(first)
+		if commits++; commits%64 == 0 {
 			db.trimWAL()
 		}
 	}
+}
+
+// gather applies first and the writes that follow it in one transaction
+// until it holds the syncer's token, then commits (see writer).
+func (db *DB) gather(first *writeReq) *committed {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	g := &group{x: &wtx{db: db}, logger: db.logger}
+	if err := db.failure(); err != nil {
+		g.broken = err
+	}
+	g.add(first)
+	for {
+		if len(g.reqs) >= maxGroup {
+			<-db.syncIdle
+			break
+		}
+		select {
+		case r := <-db.queue:
+			g.add(r)
+			continue
+		case <-db.syncIdle:
+		}
+		break
+	}
+	return g.commit()
+}
+
+// group is the writer's open transaction and the writes applied in it.
+//
+// A write that fails must leave no trace, as if it had run alone. Most
+// failures (a version conflict, a run that exists already) are found before
+// the write has changed anything, and then the group just goes on. A write
+// that fails after changing something makes the group roll the transaction
+// back and apply its earlier writes again: they meet the same state again
+// and do the same. This costs a replay in the rare case instead of a
+// savepoint (and SQLite's copy of every page it touches) around every write.
+type group struct {
+	x       *wtx
+	logger  *slog.Logger
+	reqs    []*writeReq
+	results []error
+	applied []bool // applied in the open transaction
+	open    bool   // the transaction is open
+	broken  error  // set when the transaction cannot go on: fails every write
+}
+
+func (g *group) add(r *writeReq) {
+	g.reqs = append(g.reqs, r)
+	g.results = append(g.results, nil)
+	g.applied = append(g.applied, false)
+	i := len(g.reqs) - 1
+	if g.broken == nil && !g.open {
+		g.begin()
+	}
+	if g.broken != nil {
+		g.results[i] = g.broken
+		return
+	}
+	if ok, undo := g.apply(i); !ok && undo {
+		g.replay()
+	}
+}
+
+// apply runs write i. undo is true when it failed after changing something
+// (or for a reason that may have spoilt the transaction).
+func (g *group) apply(i int) (ok, undo bool) {
+	r := g.reqs[i]
+	if err := r.ctx.Err(); err != nil {
+		g.results[i] = err
+		return false, false
+	}
+	g.x.dirty = false
+	err := call(r.fn, g.x)
+	if err == nil {
+		g.results[i], g.applied[i] = nil, true
+		return true, false
+	}
+	g.results[i], g.applied[i] = err, false
+	return false, g.x.dirty || !isDomainError(err)
+}
+
+// replay rolls the transaction back and applies the writes that had
+// succeeded again, until one pass goes through without a write needing undo.
+func (g *group) replay() {
+	for g.broken == nil {
+		g.rollback()
+		g.begin()
+		if g.broken != nil {
+			break
+		}
+		again := false
+		for i := range g.reqs {
+			if !g.applied[i] {
+				continue
+			}
+			if ok, undo := g.apply(i); !ok && undo {
+				again = true
+				break
+			}
+		}
+		if !again {
+			return
+		}
+	}
+	g.failAll(g.broken)
+}
+
+func (g *group) begin() {
+	if _, err := g.x.exec("BEGIN IMMEDIATE"); err != nil {
+		g.logger.Error("sqlite: begin failed", "err", err)
+		g.broken = fmt.Errorf("sqlite: begin: %w", err)
+		return
+	}
+	g.open = true
+}
+
+func (g *group) rollback() {
+	if !g.open {
+		return
+	}
+	g.open = false
+	if _, err := g.x.exec("ROLLBACK"); err != nil {
+		g.logger.Error("sqlite: rollback failed", "err", err)
+		g.broken = fmt.Errorf("sqlite: write transaction aborted: %w", err)
+	}
+}
+
+// failAll gives err to every write that has no error yet.
+func (g *group) failAll(err error) {
+	for i := range g.reqs {
+		if g.results[i] == nil {
+			g.results[i] = err
+		}
+		g.applied[i] = false
+	}
+}
+
+// commit ends the transaction: COMMIT when some write was applied.
+func (g *group) commit() *committed {
+	c := &committed{reqs: g.reqs, results: g.results}
+	if g.broken != nil {
+		g.failAll(g.broken)
+		g.rollback()
+		return c
+	}
+	n := 0
+	for _, ok := range g.applied {
+		if ok {
+			n++
+		}
+	}
+	if n == 0 {
+		g.rollback()
+		return c
+	}
+	if _, err := g.x.exec("COMMIT"); err != nil {
+		g.logger.Error("sqlite: commit failed", "err", err, "writes", n)
+		g.failAll(fmt.Errorf("sqlite: commit: %w", err))
+		g.rollback()
+		return c
+	}
+	g.open = false
+	c.applied = true
+	return c
+}
+
+// isDomainError reports whether a write failed for a reason of the data
+// (which leaves the transaction usable) rather than of SQLite.
+func isDomainError(err error) bool {
+	return errors.Is(err, swfd.ErrConflict) || errors.Is(err, swfd.ErrAlreadyExists) ||
+		errors.Is(err, swfd.ErrNotFound) || errors.Is(err, swfd.ErrLimitExceeded)
 }
 
 // committed is a group the writer has committed (or failed), on its way to
@@ -89,52 +257,59 @@ type committed struct {
 }
 
 // syncer makes committed groups durable and answers their writers, in
-// commit order. One fdatasync of the WAL covers every group committed before
-// it started, so while the writer is fast the syncer takes several groups
-// per sync. When a sync fails the data it covered may be lost whatever a
-// retry says (the kernel may have dropped the dirty pages), so the store
-// fails those writes and refuses every later one.
+// commit order, then hands the writer its token back. When a sync fails the
+// data it covered may be lost whatever a retry says (the kernel may have
+// dropped the dirty pages), so the store fails those writes and refuses
+// every later one.
 func (db *DB) syncer() {
 	defer close(db.syncerDone)
-	var batch []*committed
 	for c := range db.syncq {
-		batch = append(batch[:0], c)
-	drain:
-		for {
-			select {
-			case c, ok := <-db.syncq:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, c)
-			default:
-				break drain
-			}
-		}
 		var err error
-		for _, c := range batch {
-			if c.applied && !db.mem {
-				err = db.syncWAL()
-				break
+		if c.applied && !db.mem {
+			if err = db.syncWAL(); err != nil {
+				db.logger.Error("sqlite: fsync of the write-ahead log failed; refusing further writes", "err", err)
+				db.failed.Store(&err)
+				err = fmt.Errorf("sqlite: commit: sync write-ahead log: %w", err)
 			}
 		}
-		if err != nil {
-			db.logger.Error("sqlite: fsync of the write-ahead log failed; refusing further writes", "err", err)
-			db.failed.Store(&err)
-			err = fmt.Errorf("sqlite: commit: sync write-ahead log: %w", err)
-		}
-		for _, c := range batch {
-			db.groups.Add(1)
-			db.batches.Add(int64(len(c.reqs)))
-			for i, r := range c.reqs {
-				res := c.results[i]
-				if res == nil && err != nil {
-					res = err
-				}
-				r.done <- res
+		db.groups.Add(1)
+		db.batches.Add(int64(len(c.reqs)))
+		for i, r := range c.reqs {
+			res := c.results[i]
+			if res == nil && err != nil {
+				res = err
 			}
+			r.done <- res
 		}
-		clear(batch)
+		db.syncIdle <- struct{}{}
+	}
+}
+
+// walLimit is the WAL size past which the writer checkpoints and truncates
+// it. SQLite's automatic checkpoints copy the WAL back into the database but
+// can restart the WAL only at a moment no reader is using it, which under a
+// steady load of reads and writes never comes: without this the WAL grows
+// for as long as the load lasts.
+var walLimit int64 = 64 << 20
+
+// trimWAL checkpoints the whole WAL and truncates it when it has grown past
+// walLimit. It waits (up to the busy timeout) for readers still using the
+// WAL; new ones read from the database file meanwhile.
+func (db *DB) trimWAL() {
+	if db.mem {
+		return
+	}
+	fi, err := os.Stat(db.path + "-wal")
+	if err != nil || fi.Size() < walLimit {
+		return
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.stmts == nil { // closed
+		return
+	}
+	if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		db.logger.Warn("sqlite: WAL checkpoint", "err", err)
 	}
 }
 
@@ -187,129 +362,6 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// walLimit is the WAL size past which the writer checkpoints and truncates
-// it. SQLite's automatic checkpoints copy the WAL back into the database but
-// can restart the WAL only at a moment no reader is using it, which under a
-// steady load of reads and writes never comes: without this the WAL grows
-// for as long as the load lasts.
-var walLimit int64 = 64 << 20
-
-// trimWAL checkpoints the whole WAL and truncates it when it has grown past
-// walLimit. It waits (up to the busy timeout) for readers still using the
-// WAL; new ones read from the database file meanwhile.
-func (db *DB) trimWAL() {
-	if db.mem {
-		return
-	}
-	fi, err := os.Stat(db.path + "-wal")
-	if err != nil || fi.Size() < walLimit {
-		return
-	}
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	if db.stmts == nil { // closed
-		return
-	}
-	if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		db.logger.Warn("sqlite: WAL checkpoint", "err", err)
-	}
-}
-
-// commitGroup applies a group of writes in one transaction and commits
-// once, without waiting for the disk. The results go to the writers through
-// the syncer.
-//
-// A write that fails must leave no trace, as if it had run alone. Most
-// failures (a version conflict, a run that exists already) are found before
-// the write has changed anything, and then the group just goes on. A write
-// that fails after changing something makes the writer roll the whole
-// transaction back and apply the group again without it: the writes before
-// it meet the same state again and do the same. This costs a replay in the
-// rare case instead of a savepoint (and SQLite's copy of every page it
-// touches) around every write.
-func (db *DB) commitGroup(group []*writeReq) (c *committed) {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	x := &wtx{db: db}
-	results := make([]error, len(group))
-	c = &committed{reqs: append([]*writeReq(nil), group...), results: results}
-	fail := func(err error) {
-		for i := range results {
-			if results[i] == nil {
-				results[i] = err
-			}
-		}
-	}
-	if err := db.failure(); err != nil {
-		fail(err)
-		return c
-	}
-	excluded := make([]bool, len(group)) // failed, or abandoned by their callers
-attempt:
-	for {
-		if _, err := x.exec("BEGIN IMMEDIATE"); err != nil {
-			db.logger.Error("sqlite: begin failed", "err", err)
-			fail(fmt.Errorf("sqlite: begin: %w", err))
-			return c
-		}
-		applied := 0
-		for i, r := range group {
-			if excluded[i] {
-				continue
-			}
-			if err := r.ctx.Err(); err != nil {
-				results[i], excluded[i] = err, true
-				continue
-			}
-			x.dirty = false
-			err := call(r.fn, x)
-			if err == nil {
-				applied++
-				continue
-			}
-			results[i], excluded[i] = err, true
-			if !x.dirty && isDomainError(err) {
-				continue // it changed nothing
-			}
-			if _, rerr := x.exec("ROLLBACK"); rerr != nil {
-				db.logger.Error("sqlite: rollback failed", "err", rerr)
-				fail(fmt.Errorf("sqlite: write transaction aborted: %w", rerr))
-				return c
-			}
-			for j := range i {
-				if !excluded[j] {
-					results[j] = nil
-				}
-			}
-			continue attempt
-		}
-		if applied == 0 {
-			if _, err := x.exec("ROLLBACK"); err != nil {
-				db.logger.Error("sqlite: rollback failed", "err", err)
-			}
-			return c
-		}
-		break
-	}
-	if _, err := x.exec("COMMIT"); err != nil {
-		db.logger.Error("sqlite: commit failed", "err", err)
-		fail(fmt.Errorf("sqlite: commit: %w", err))
-		if _, rerr := x.exec("ROLLBACK"); rerr != nil {
-			db.logger.Debug("sqlite: rollback after failed commit", "err", rerr)
-		}
-		return c
-	}
-	c.applied = true
-	return c
-}
-
-// isDomainError reports whether a write failed for a reason of the data
-// (which leaves the transaction usable) rather than of SQLite.
-func isDomainError(err error) bool {
-	return errors.Is(err, swfd.ErrConflict) || errors.Is(err, swfd.ErrAlreadyExists) ||
-		errors.Is(err, swfd.ErrNotFound) || errors.Is(err, swfd.ErrLimitExceeded)
 }
 
 // failure is the error of a failed WAL sync, after which the store takes no
