@@ -231,15 +231,62 @@ func encode(out any) ([]byte, error) {
 		if t.TaskToken == "" {
 			return []byte(`{"previousStartedEventId":0,"startedEventId":0}`), nil
 		}
+		return encodeWithEvents(t, &t.Events)
+	case *api.History:
+		return encodeWithEvents(t, &t.Events)
 	case *api.ActivityTask:
 		if t.TaskToken == "" {
 			return []byte(`{"startedEventId":0}`), nil
 		}
 	}
+	return encodeJSON(out)
+}
+
+// encodeWithEvents encodes out, whose first member is "events", splicing in
+// the stored wire JSON of events that carry it as is: encoding/json would
+// validate and compact again every byte a MarshalJSON method returns, which
+// for a page of history is most of the work of the answer.
+func encodeWithEvents(out any, events *[]api.HistoryEvent) ([]byte, error) {
+	evs := *events
+	*events = []api.HistoryEvent{}
+	b, err := encodeJSON(out)
+	*events = evs
+	if err != nil {
+		return nil, err
+	}
+	const empty = `{"events":[]`
+	if !bytes.HasPrefix(b, []byte(empty)) {
+		return nil, fmt.Errorf("encode output: %T does not begin with its events", out)
+	}
+	size := len(b)
+	for _, e := range evs {
+		size += len(e.Raw) + 1
+	}
+	w := make([]byte, 0, size+64)
+	w = append(w, `{"events":[`...)
+	for i, e := range evs {
+		if i > 0 {
+			w = append(w, ',')
+		}
+		if len(e.Raw) > 0 {
+			w = append(w, e.Raw...)
+			continue
+		}
+		eb, err := encodeJSON(e)
+		if err != nil {
+			return nil, err
+		}
+		w = append(w, eb...)
+	}
+	w = append(w, ']')
+	return append(w, b[len(empty):]...), nil
+}
+
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode output: %w", err)
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
 )
 
@@ -35,8 +36,8 @@ type cachedRun struct {
 	// events is the run's whole history, in order from event 1, or nil
 	// when the cache does not have it. It only grows: readers keep the
 	// slice they were given while later events are appended past it.
-	events []swfd.Event
-	bytes  int // the events' JSON bytes
+	events []api.HistoryEvent // each with Raw, EventID, EventType and EventTimestamp
+	bytes  int                // the events' JSON bytes
 }
 
 // Bounds of the history kept in the run cache.
@@ -67,7 +68,7 @@ func (c *runCache) get(runID string) (*run, bool) {
 
 // history returns the cached history of a run: every event it has, in
 // order from event 1; false when the cache does not have it.
-func (c *runCache) history(runID string) ([]swfd.Event, bool) {
+func (c *runCache) history(runID string) ([]api.HistoryEvent, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -82,8 +83,9 @@ func (c *runCache) history(runID string) ([]swfd.Event, bool) {
 }
 
 // put records the committed state of a run after a step that appended
-// events (create: the step began the run). st must not change afterwards.
-func (c *runCache) put(row swfd.Execution, st *history.State, events []swfd.Event, create bool) {
+// events (create: the step began the run), each carrying its stored JSON in
+// Raw. st must not change afterwards.
+func (c *runCache) put(row swfd.Execution, st *history.State, events []api.HistoryEvent, create bool) {
 	if c == nil {
 		return
 	}
@@ -101,7 +103,7 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []swfd.Even
 		c.m[row.RunID] = c.ll.PushFront(cr)
 	}
 	// The history: new with the run, or the cached one extended.
-	var base []swfd.Event
+	var base []api.HistoryEvent
 	keep := row.Open
 	switch {
 	case create:
@@ -114,12 +116,12 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []swfd.Even
 	}
 	if keep && len(base)+len(events) <= maxCachedEvents {
 		for _, ev := range events {
-			cr.bytes += len(ev.JSON)
+			cr.bytes += len(ev.Raw)
 		}
 		if c.eventBytes+cr.bytes <= c.eventBudget {
 			cr.events = append(base, events...)
 			if cr.events == nil {
-				cr.events = []swfd.Event{}
+				cr.events = []api.HistoryEvent{}
 			}
 			c.eventBytes += cr.bytes
 		}

@@ -8,14 +8,23 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/sqlite"
 )
 
-func cacheEvents(from, to int64) []swfd.Event {
-	var out []swfd.Event
+func cacheEvents(from, to int64) []api.HistoryEvent {
+	var out []api.HistoryEvent
 	for id := from; id <= to; id++ {
-		out = append(out, swfd.Event{ID: id, JSON: fmt.Appendf(nil, `{"eventId":%d}`, id)})
+		out = append(out, api.HistoryEvent{EventID: id, Raw: fmt.Appendf(nil, `{"eventId":%d}`, id)})
+	}
+	return out
+}
+
+func storedEvents(evs []api.HistoryEvent) []swfd.Event {
+	var out []swfd.Event
+	for _, e := range evs {
+		out = append(out, swfd.Event{ID: e.EventID, JSON: e.Raw})
 	}
 	return out
 }
@@ -35,9 +44,9 @@ func TestCachedHistoryMatchesStore(t *testing.T) {
 	c := newRunCache(10)
 	st := &history.State{}
 	// The history arrives in three steps, as commits bring it.
-	steps := [][]swfd.Event{cacheEvents(1, 3), cacheEvents(4, 4), cacheEvents(5, 7)}
+	steps := [][]api.HistoryEvent{cacheEvents(1, 3), cacheEvents(4, 4), cacheEvents(5, 7)}
 	for i, evs := range steps {
-		u := swfd.Update{Execution: row, Create: i == 0, Events: evs}
+		u := swfd.Update{Execution: row, Create: i == 0, Events: storedEvents(evs)}
 		if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{u}}); err != nil {
 			t.Fatal(err)
 		}
@@ -56,18 +65,26 @@ func TestCachedHistoryMatchesStore(t *testing.T) {
 				if !ok {
 					t.Fatalf("%+v: not answered from the cache", q)
 				}
-				if !slices.EqualFunc(got, want, func(a, b swfd.Event) bool { return a.ID == b.ID && string(a.JSON) == string(b.JSON) }) {
-					t.Errorf("%+v: cache %v, store %v", q, ids(got), ids(want))
+				if !slices.EqualFunc(storedEvents(got), want, func(a, b swfd.Event) bool { return a.ID == b.ID && string(a.JSON) == string(b.JSON) }) {
+					t.Errorf("%+v: cache %v, store %v", q, ids(got), ids(cachedFromStored(want)))
 				}
 			}
 		}
 	}
 }
 
-func ids(evs []swfd.Event) []int64 {
+func ids(evs []api.HistoryEvent) []int64 {
 	var out []int64
 	for _, e := range evs {
-		out = append(out, e.ID)
+		out = append(out, e.EventID)
+	}
+	return out
+}
+
+func cachedFromStored(evs []swfd.Event) []api.HistoryEvent {
+	var out []api.HistoryEvent
+	for _, e := range evs {
+		out = append(out, api.HistoryEvent{EventID: e.ID, Raw: e.JSON})
 	}
 	return out
 }
@@ -114,11 +131,11 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 
 	// Over the byte budget: not cached.
 	c.eventBudget = 100
-	c.put(open("big"), st, []swfd.Event{{ID: 1, JSON: make([]byte, 101)}}, true)
+	c.put(open("big"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 101)}}, true)
 	if _, ok := c.history("big"); ok {
 		t.Error("a history over the budget is cached")
 	}
-	c.put(open("small"), st, []swfd.Event{{ID: 1, JSON: make([]byte, 60)}}, true)
+	c.put(open("small"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 60)}}, true)
 	if _, ok := c.history("small"); !ok {
 		t.Error("a history within the budget is not cached")
 	}
@@ -136,7 +153,7 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 	if c.eventBytes != 0 {
 		t.Errorf("eventBytes = %d after eviction, want 0", c.eventBytes)
 	}
-	c.put(open("w"), st, []swfd.Event{{ID: 1, JSON: make([]byte, 10)}}, true)
+	c.put(open("w"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 10)}}, true)
 	c.evict("w")
 	if c.eventBytes != 0 {
 		t.Errorf("eventBytes = %d after evict, want 0", c.eventBytes)

@@ -225,35 +225,39 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 	}
 	evs, ok := cachedHistory(s.runs, q)
 	if !ok {
-		var err error
-		if evs, err = s.store.History(ctx, q); err != nil {
+		stored, err := s.store.History(ctx, q)
+		if err != nil {
 			return nil, 0, err
 		}
+		evs = make([]api.HistoryEvent, 0, len(stored))
+		for _, e := range stored {
+			// Stored events go back on the wire as they were written;
+			// only their id, type and time are decoded.
+			ev, err := api.RawHistoryEvent(e.JSON)
+			if err != nil {
+				return nil, 0, fmt.Errorf("decode stored event %d of run %s: %w", e.ID, runID, err)
+			}
+			evs = append(evs, ev)
+		}
 	}
-	out := make([]api.HistoryEvent, 0, len(evs))
+	out := make([]api.HistoryEvent, 0, min(len(evs), n))
 	var next int64
 	for i, e := range evs {
-		if upTo != 0 && e.ID > upTo {
+		if upTo != 0 && e.EventID > upTo {
 			break
 		}
 		if i == n {
-			next = evs[i-1].ID
+			next = evs[i-1].EventID
 			break
 		}
-		// Stored events go back on the wire as they were written; only
-		// their id, type and time are decoded (api.RawHistoryEvent).
-		ev, err := api.RawHistoryEvent(e.JSON)
-		if err != nil {
-			return nil, 0, fmt.Errorf("decode stored event %d of run %s: %w", e.ID, runID, err)
-		}
-		out = append(out, ev)
+		out = append(out, e)
 	}
 	return out, next, nil
 }
 
 // cachedHistory answers a history query from the run cache, as the store
 // would; false when the cache does not hold the run's history.
-func cachedHistory(c *runCache, q swfd.HistoryQuery) ([]swfd.Event, bool) {
+func cachedHistory(c *runCache, q swfd.HistoryQuery) ([]api.HistoryEvent, bool) {
 	all, ok := c.history(q.RunID)
 	if !ok {
 		return nil, false
@@ -272,7 +276,7 @@ func cachedHistory(c *runCache, q swfd.HistoryQuery) ([]swfd.Event, bool) {
 	if q.AfterID > 0 {
 		end = int(min(q.AfterID-1, int64(len(all))))
 	}
-	out := make([]swfd.Event, 0, min(limit, end))
+	out := make([]api.HistoryEvent, 0, min(limit, end))
 	for i := end - 1; i >= 0 && len(out) < limit; i-- {
 		out = append(out, all[i])
 	}

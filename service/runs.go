@@ -222,7 +222,14 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 		return err
 	}
 	for i, u := range b.batch.Updates {
-		s.runs.put(u.Execution, b.states[i], u.Events, u.Create)
+		var evs []api.HistoryEvent
+		if s.runs != nil {
+			evs = make([]api.HistoryEvent, len(u.Events))
+			for j, ev := range b.results[i].Events {
+				evs[j] = api.HistoryEvent{EventID: ev.EventID, EventType: ev.EventType, EventTimestamp: ev.EventTimestamp, Raw: u.Events[j].JSON}
+			}
+		}
+		s.runs.put(u.Execution, b.states[i], evs, u.Create)
 	}
 	timers, transfers := false, len(b.batch.AddTransfers) > 0
 	var n news

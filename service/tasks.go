@@ -266,18 +266,21 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 // activityInput reads the input of an activity from its Scheduled event.
 func (s *Service) activityInput(ctx context.Context, runID string, scheduledID int64) (string, error) {
 	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
-	evs, ok := cachedHistory(s.runs, q)
-	if !ok {
-		var err error
-		if evs, err = s.store.History(ctx, q); err != nil {
+	var raw []byte
+	if evs, ok := cachedHistory(s.runs, q); ok {
+		if len(evs) == 0 {
+			return "", nil
+		}
+		raw = evs[0].Raw
+	} else {
+		evs, err := s.store.History(ctx, q)
+		if err != nil || len(evs) == 0 {
 			return "", err
 		}
-	}
-	if len(evs) == 0 {
-		return "", nil
+		raw = evs[0].JSON
 	}
 	var ev api.HistoryEvent
-	if err := jsonUnmarshal(evs[0].JSON, &ev); err != nil {
+	if err := jsonUnmarshal(raw, &ev); err != nil {
 		return "", err
 	}
 	if a := ev.ActivityTaskScheduledEventAttributes; a != nil {
