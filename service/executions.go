@@ -202,7 +202,7 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *api.GetWo
 			return nil, errBadPageToken
 		}
 	}
-	events, next, err := s.historyPage(ctx, r.row.RunID, after, 0, in.ReverseOrder, in.MaximumPageSize)
+	events, next, err := s.historyPage(ctx, r.row.RunID, after, 0, in.ReverseOrder, in.MaximumPageSize, true)
 	if err != nil {
 		return nil, err
 	}
@@ -217,13 +217,28 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *api.GetWo
 // `after`, or descending before `after` (0: from the end). upTo, if not 0,
 // hides events with larger ids. next is the position to resume from, 0 at
 // the end.
-func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int64, reverse bool, size int) ([]api.HistoryEvent, int64, error) {
+//
+// A step's events are in the store a moment before they are in the run
+// cache. A caller that must see every event the store has (the history
+// API: the caller may just have seen the run's new state elsewhere) sets
+// waitCommits, and the cache is read under the run's lock, which a step
+// holds until the cache has its events. Task pages need not: their events
+// up to the task's start are in the cache once the task is handed out.
+func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int64, reverse bool, size int, waitCommits bool) ([]api.HistoryEvent, int64, error) {
 	n := pageSize(size)
 	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
 	if reverse && after == 0 && upTo != 0 {
 		q.AfterID = upTo + 1
 	}
-	evs, ok := cachedHistory(s.runs, q)
+	var evs []api.HistoryEvent
+	var ok bool
+	if waitCommits && s.runs != nil {
+		unlock := s.lock(runID)
+		evs, ok = cachedHistory(s.runs, q)
+		unlock()
+	} else {
+		evs, ok = cachedHistory(s.runs, q)
+	}
 	if !ok {
 		stored, err := s.store.History(ctx, q)
 		if err != nil {

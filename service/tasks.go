@@ -126,7 +126,7 @@ func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.
 	if after == 0 && in.StartAtPreviousStartedEvent && p.Previous > 0 && !in.ReverseOrder {
 		after = p.Previous - 1
 	}
-	events, next, err := s.historyPage(ctx, p.RunID, after, p.Started, in.ReverseOrder, in.MaximumPageSize)
+	events, next, err := s.historyPage(ctx, p.RunID, after, p.Started, in.ReverseOrder, in.MaximumPageSize, false)
 	if err != nil {
 		return nil, err
 	}

@@ -7,17 +7,23 @@
 // read connections.
 //
 // Writes are group-committed. Every write (a Commit, a registry change, a
-// purge) is queued to one writer goroutine, which takes whatever writes are
-// waiting, applies each inside its own SAVEPOINT of one SQLite transaction
-// (so one write's ErrConflict or ErrAlreadyExists undoes only that write),
-// commits once. A second goroutine, the syncer, then fdatasyncs the
-// write-ahead log and only after that answers the group's waiters, while the
-// writer already applies the next group: an acknowledged write survives a
-// crash of the process or of the machine (as with synchronous=FULL), the
-// fsync's cost is shared by every write in the groups it covers, and the
-// writer never idles waiting for the disk. Reads run on their own
-// connections and, thanks to WAL, never wait for the writer.
+// purge) is queued to one writer goroutine, which applies it in an open
+// SQLite transaction together with every write that arrives until the disk
+// is free, then commits. A second goroutine, the syncer, fdatasyncs the
+// write-ahead log and only then answers the group's writers, while the
+// writer already gathers the next group: an acknowledged write survives a
+// crash of the process or of the machine (as with synchronous=FULL), one
+// fsync serves every write that arrived while the previous one ran, and the
+// writer never idles waiting for the disk. A write that fails (say, on a
+// version conflict) leaves no trace and does not disturb the others. Reads
+// run on their own connections and, thanks to WAL, never wait for the
+// writer.
 //
+// One consequence of syncing after the commit: for the moment of one fsync
+// a reader may see a group that is committed but not yet durable, so a
+// crash of the machine (not of the process) in that moment loses writes that
+// someone may have read, though never one that was acknowledged.
+
 // The driver is modernc.org/sqlite, SQLite translated to pure Go: it needs no
 // cgo and no C toolchain, so `go run ./cmd/swfd` and cross-compilation work
 // everywhere Go does.

@@ -59,7 +59,7 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 	stop.Store(true)
 	readers.Wait()
 	// 3,200 commits write well over 10 MB of WAL frames; trimmed at 1 MB
-	// (checked every 64 groups), the file stays a few MB at most.
+	// (checked every 16 commits), the file stays a few MB at most.
 	if maxWAL > 8<<20 {
 		t.Fatalf("WAL grew to %d bytes; limit %d", maxWAL, walLimit)
 	}

@@ -68,7 +68,7 @@ func (db *DB) writer() {
 			return
 		}
 		db.syncq <- db.gather(first)
-		if commits++; commits%64 == 0 {
+		if commits++; commits%16 == 0 {
 			db.trimWAL()
 		}
 	}
