@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/swfd/swfd/internal/sdkhttp"
 )
 
 // Config describes one benchmark run.
@@ -144,7 +146,7 @@ func NewClient(cfg Config) *swf.Client {
 			return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk}, nil
 		}),
 		Retryer:    aws.NopRetryer{},
-		HTTPClient: &http.Client{Transport: tr, Timeout: 75 * time.Second},
+		HTTPClient: sdkhttp.Client{Client: &http.Client{Transport: tr, Timeout: 75 * time.Second}},
 	})
 }
 

@@ -52,8 +52,11 @@ func BenchmarkHistoryPages(b *testing.B) {
 	b.ResetTimer()
 	p50, p99 := timeIt(200, func() {
 		out, err := c.GetWorkflowExecutionHistory(ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("h"), Execution: exec, MaximumPageSize: 1000})
-		if err != nil || len(out.Events) != 1000 {
-			b.Fatalf("%v %d", err, len(out.Events))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(out.Events) != 1000 {
+			b.Fatalf("%d events, want 1000", len(out.Events))
 		}
 	})
 	b.ReportMetric(float64(p50.Microseconds())/1000, "history-first-page-p50-ms")
@@ -68,8 +71,11 @@ func BenchmarkHistoryPages(b *testing.B) {
 	}
 	p50, p99 = timeIt(200, func() {
 		out, err := c.GetWorkflowExecutionHistory(ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("h"), Execution: exec, MaximumPageSize: 1000, NextPageToken: mid})
-		if err != nil || len(out.Events) != 1000 {
-			b.Fatalf("%v %d", err, len(out.Events))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(out.Events) != 1000 {
+			b.Fatalf("%d events, want 1000", len(out.Events))
 		}
 	})
 	b.ReportMetric(float64(p50.Microseconds())/1000, "history-middle-page-p50-ms")

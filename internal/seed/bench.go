@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
+	"github.com/swfd/swfd/internal/sdkhttp"
 	"github.com/swfd/swfd/server"
 )
 
@@ -92,7 +93,7 @@ func startServer(ctx context.Context, dsn string) (*benchServer, error) {
 			return aws.Credentials{AccessKeyID: "AKIDBENCH", SecretAccessKey: "secret", Source: "swfd-seed"}, nil
 		})),
 		Retryer:    aws.NopRetryer{},
-		HTTPClient: &http.Client{Timeout: 60 * time.Second, Transport: transport()},
+		HTTPClient: sdkhttp.Client{Client: &http.Client{Timeout: 60 * time.Second, Transport: transport()}},
 	})
 	return b, nil
 }

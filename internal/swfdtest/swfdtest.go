@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 
+	"github.com/swfd/swfd/internal/sdkhttp"
 	"github.com/swfd/swfd/server"
 )
 
@@ -96,7 +97,7 @@ func NewClient(url string) *swf.Client {
 		BaseEndpoint: aws.String(url),
 		Credentials:  aws.NewCredentialsCache(staticCreds{}),
 		Retryer:      aws.NopRetryer{},
-		HTTPClient:   &http.Client{Timeout: 90 * time.Second},
+		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: 90 * time.Second}},
 	})
 }
 
@@ -119,7 +120,7 @@ func NewClientWithKey(url, accessKeyID, secretAccessKey string) *swf.Client {
 		BaseEndpoint: aws.String(url),
 		Credentials:  aws.NewCredentialsCache(keyCreds{accessKeyID, secretAccessKey}),
 		Retryer:      aws.NopRetryer{},
-		HTTPClient:   &http.Client{Timeout: 90 * time.Second},
+		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: 90 * time.Second}},
 	})
 }
 
