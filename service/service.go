@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,12 @@ type Options struct {
 	Limits      Limits
 	// Broadcaster connects the nodes of a cluster; nil on a single node.
 	Broadcaster Broadcaster
+	// VisibilityQueries is how many List/Count*WorkflowExecutions queries
+	// run at once (more wait their turn); default half the CPUs, at least
+	// one. A count over a large domain keeps a CPU busy for milliseconds;
+	// the bound keeps a burst of them from starving the calls that move
+	// workflows.
+	VisibilityQueries int
 }
 
 // Service implements api.Service.
@@ -86,6 +93,8 @@ type Service struct {
 
 	bcast  Broadcaster
 	nodeID string
+
+	visibilitySlots chan struct{} // one token per visibility query running
 
 	// stopping ends every long poll (with an empty answer) when the
 	// server shuts down.
@@ -132,6 +141,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if s.region == "" {
 		s.region = "us-east-1"
 	}
+	if opts.VisibilityQueries <= 0 {
+		opts.VisibilityQueries = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	s.visibilitySlots = make(chan struct{}, opts.VisibilityQueries)
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
 	if s.bcast == nil {
 		// A single node sees every write: caches stay exact.

@@ -101,7 +101,12 @@ func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size 
 	}
 	n := pageSize(size)
 	q.Limit = n + 1
+	release, err := s.visibilitySlot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.store.ListExecutions(ctx, q)
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +135,27 @@ func (s *Service) countExecutions(ctx context.Context, f visibilityFilters) (*ap
 	if err != nil {
 		return nil, err
 	}
+	release, err := s.visibilitySlot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	n, truncated, err := s.store.CountExecutions(ctx, q, countLimit)
+	release()
 	if err != nil {
 		return nil, fmt.Errorf("count executions: %w", err)
 	}
 	return &api.WorkflowExecutionCount{Count: n, Truncated: truncated}, nil
+}
+
+// visibilitySlot waits for a free visibility query slot (see
+// Options.VisibilityQueries) and returns its release.
+func (s *Service) visibilitySlot(ctx context.Context) (func(), error) {
+	select {
+	case s.visibilitySlots <- struct{}{}:
+		return func() { <-s.visibilitySlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (s *Service) ListOpenWorkflowExecutions(ctx context.Context, in *api.ListOpenWorkflowExecutionsInput) (*api.WorkflowExecutionInfos, error) {
