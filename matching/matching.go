@@ -85,10 +85,18 @@ func (m *Matcher) Add(t swfd.Task) {
 	m.addLocked(t)
 }
 
-func (m *Matcher) addLocked(t swfd.Task) {
+// Offer adds a task like Add and reports whether it went straight to a
+// waiting poller (rather than into the queue).
+func (m *Matcher) Offer(t swfd.Task) (handed bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.addLocked(t)
+}
+
+func (m *Matcher) addLocked(t swfd.Task) (handed bool) {
 	id := taskID{t.RunID, t.ScheduledEventID}
 	if _, dup := m.where[id]; dup {
-		return
+		return false
 	}
 	k := KeyOf(t)
 	l := m.list(k)
@@ -96,7 +104,7 @@ func (m *Matcher) addLocked(t swfd.Task) {
 		w := l.waiters[0]
 		l.waiters = l.waiters[1:]
 		w.ch <- t
-		return
+		return true
 	}
 	m.seq++
 	it := &item{task: t, seq: m.seq}
@@ -107,6 +115,7 @@ func (m *Matcher) addLocked(t swfd.Task) {
 		m.byRun[t.RunID] = map[int64]bool{}
 	}
 	m.byRun[t.RunID][t.ScheduledEventID] = true
+	return false
 }
 
 // forget drops the indexes of a task that left its queue.

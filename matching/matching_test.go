@@ -179,3 +179,34 @@ func TestExactlyOnceUnderConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestOfferReportsHandOff checks that Offer tells a task given straight to a
+// waiting poller from one left in the queue.
+func TestOfferReportsHandOff(t *testing.T) {
+	m := New(0)
+	if m.Offer(task("a", 1, 0)) {
+		t.Fatal("Offer with no poller waiting reported a hand-off")
+	}
+	got := make(chan swfd.Task)
+	go func() {
+		tk, _ := m.Poll(context.Background(), key) // the queued task
+		got <- tk
+		tk, _ = m.Poll(context.Background(), key) // then waits
+		got <- tk
+	}()
+	if tk := <-got; tk.ScheduledEventID != 1 {
+		t.Fatalf("first poll got %d", tk.ScheduledEventID)
+	}
+	for m.Waiting(key) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if !m.Offer(task("a", 2, 0)) {
+		t.Fatal("Offer to a waiting poller reported no hand-off")
+	}
+	if tk := <-got; tk.ScheduledEventID != 2 {
+		t.Fatalf("waiting poll got %d", tk.ScheduledEventID)
+	}
+	if m.Count(key) != 0 {
+		t.Error("a handed-off task is also queued")
+	}
+}

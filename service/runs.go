@@ -251,9 +251,13 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 			n.Closed = append(n.Closed, runID)
 		} else {
 			for _, t := range res.AddTasks {
-				s.matcher.Add(t)
+				// A task a poller here was waiting for is not news:
+				// offered to every node, it would set pollers on
+				// each of them racing to start it.
+				if !s.matcher.Offer(t) {
+					n.Tasks = append(n.Tasks, t)
+				}
 			}
-			n.Tasks = append(n.Tasks, res.AddTasks...)
 		}
 		for _, t := range res.AddTimers {
 			timers = true
