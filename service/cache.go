@@ -153,22 +153,39 @@ func (c *runCache) evict(runID string) {
 	}
 }
 
-// registryCache keeps domains and types read from the store. Like runCache
-// it is used only on a single node, and every registry write of the
-// service clears it.
+// registryCache keeps domains and types read from the store; every registry
+// write of the service clears it. On a single node that keeps it exact. In
+// a cluster a registry write also tells the other nodes to clear theirs,
+// and entries expire after ttl in case that news is lost: a change made on
+// another node is seen once the news arrives (milliseconds), at worst after
+// ttl.
 type registryCache struct {
 	mu      sync.Mutex
-	domains map[string]swfd.Domain
-	types   map[typeCacheKey]swfd.TypeRecord
+	ttl     time.Duration // 0: entries never expire
+	domains map[string]cachedEntry[swfd.Domain]
+	types   map[typeCacheKey]cachedEntry[swfd.TypeRecord]
 }
+
+type cachedEntry[T any] struct {
+	v  T
+	at time.Time // when read from the store (monotonic)
+}
+
+// clusterRegistryTTL bounds how long a node of a cluster trusts a cached
+// domain or type.
+const clusterRegistryTTL = 2 * time.Second
 
 type typeCacheKey struct {
 	kind                  swfd.TypeKind
 	domain, name, version string
 }
 
-func newRegistryCache() *registryCache {
-	return &registryCache{domains: map[string]swfd.Domain{}, types: map[typeCacheKey]swfd.TypeRecord{}}
+func newRegistryCache(ttl time.Duration) *registryCache {
+	return &registryCache{ttl: ttl, domains: map[string]cachedEntry[swfd.Domain]{}, types: map[typeCacheKey]cachedEntry[swfd.TypeRecord]{}}
+}
+
+func (c *registryCache) fresh(at time.Time) bool {
+	return c.ttl == 0 || time.Since(at) < c.ttl
 }
 
 func (c *registryCache) domain(name string) (swfd.Domain, bool) {
@@ -177,8 +194,11 @@ func (c *registryCache) domain(name string) (swfd.Domain, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, ok := c.domains[name]
-	return d, ok
+	e, ok := c.domains[name]
+	if !ok || !c.fresh(e.at) {
+		return swfd.Domain{}, false
+	}
+	return e.v, true
 }
 
 func (c *registryCache) putDomain(d swfd.Domain) {
@@ -190,7 +210,7 @@ func (c *registryCache) putDomain(d swfd.Domain) {
 	if len(c.domains) > 1000 {
 		clear(c.domains)
 	}
-	c.domains[d.Name] = d
+	c.domains[d.Name] = cachedEntry[swfd.Domain]{d, time.Now()}
 }
 
 func (c *registryCache) typ(k typeCacheKey) (swfd.TypeRecord, bool) {
@@ -199,8 +219,11 @@ func (c *registryCache) typ(k typeCacheKey) (swfd.TypeRecord, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t, ok := c.types[k]
-	return t, ok
+	e, ok := c.types[k]
+	if !ok || !c.fresh(e.at) {
+		return swfd.TypeRecord{}, false
+	}
+	return e.v, true
 }
 
 func (c *registryCache) putType(t swfd.TypeRecord) {
@@ -212,7 +235,7 @@ func (c *registryCache) putType(t swfd.TypeRecord) {
 	if len(c.types) > 10000 {
 		clear(c.types)
 	}
-	c.types[typeCacheKey{t.Kind, t.Domain, t.Name, t.Version}] = t
+	c.types[typeCacheKey{t.Kind, t.Domain, t.Name, t.Version}] = cachedEntry[swfd.TypeRecord]{t, time.Now()}
 }
 
 // clear forgets everything (after any registry write).
@@ -227,10 +250,20 @@ func (c *registryCache) clear() {
 }
 
 // cachingStore serves registry reads from a registryCache and clears it on
-// every registry write.
+// every registry write (then calls written, if set: a cluster tells the
+// other nodes).
 type cachingStore struct {
 	swfd.Store
-	cache *registryCache
+	cache   *registryCache
+	written func()
+}
+
+// wrote clears the cache after a registry write.
+func (c *cachingStore) wrote() {
+	c.cache.clear()
+	if c.written != nil {
+		c.written()
+	}
 }
 
 func (c *cachingStore) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
@@ -256,31 +289,31 @@ func (c *cachingStore) GetType(ctx context.Context, kind swfd.TypeKind, domain, 
 }
 
 func (c *cachingStore) CreateDomain(ctx context.Context, d swfd.Domain, max int) error {
-	defer c.cache.clear()
+	defer c.wrote()
 	return c.Store.CreateDomain(ctx, d, max)
 }
 
 func (c *cachingStore) SetDomainStatus(ctx context.Context, name, status string, at time.Time) error {
-	defer c.cache.clear()
+	defer c.wrote()
 	return c.Store.SetDomainStatus(ctx, name, status, at)
 }
 
 func (c *cachingStore) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
-	defer c.cache.clear()
+	defer c.wrote()
 	return c.Store.SetDomainTags(ctx, name, tags)
 }
 
 func (c *cachingStore) CreateType(ctx context.Context, t swfd.TypeRecord, max int) error {
-	defer c.cache.clear()
+	defer c.wrote()
 	return c.Store.CreateType(ctx, t, max)
 }
 
 func (c *cachingStore) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, at time.Time) error {
-	defer c.cache.clear()
+	defer c.wrote()
 	return c.Store.SetTypeStatus(ctx, kind, domain, name, version, status, at)
 }
 
 func (c *cachingStore) DeleteType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) error {
-	defer c.cache.clear()
+	defer c.wrote()
 	return c.Store.DeleteType(ctx, kind, domain, name, version)
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/swfd/swfd"
 )
@@ -23,9 +24,11 @@ type news struct {
 	Node      string      `json:"n"`
 	Tasks     []swfd.Task `json:"t,omitempty"`
 	Done      []taskKey   `json:"d,omitempty"`
-	Closed    []string    `json:"c,omitempty"` // runs whose tasks are all gone
-	Timers    bool        `json:"tm,omitempty"`
+	Closed    []string    `json:"c,omitempty"`  // runs whose tasks are all gone
+	Timers    bool        `json:"tm,omitempty"` // from nodes before TimerDue: look at the timers
+	TimerDue  int64       `json:"td,omitempty"` // the earliest timer added (Unix ms)
 	Transfers bool        `json:"tr,omitempty"`
+	Registry  bool        `json:"rg,omitempty"` // a domain or type changed
 }
 
 type taskKey struct {
@@ -33,12 +36,55 @@ type taskKey struct {
 	Sched int64  `json:"s"`
 }
 
-// publish tells the other nodes what a commit changed. Failures are only
-// logged: other nodes find the work anyway when they next look at the store.
+// publish tells the other nodes what a commit changed. The news goes to
+// publishLoop, which sends what has gathered as one message: under load one
+// notification carries the news of many commits, instead of costing the
+// database a transaction each. Failures are only logged: other nodes find
+// the work anyway when they next look at the store.
 func (s *Service) publish(ctx context.Context, n news) {
 	if s.bcast == nil {
 		return
 	}
+	select {
+	case s.newsq <- n:
+	default:
+		s.send(ctx, n) // publishLoop is not running or far behind
+	}
+}
+
+// publishLoop sends the news of commits, merging what arrived while it
+// was sending.
+func (s *Service) publishLoop(ctx context.Context) {
+	for {
+		var n news
+		select {
+		case n = <-s.newsq:
+		case <-ctx.Done():
+			return
+		}
+	merge:
+		for {
+			select {
+			case m := <-s.newsq:
+				n.Tasks = append(n.Tasks, m.Tasks...)
+				n.Done = append(n.Done, m.Done...)
+				n.Closed = append(n.Closed, m.Closed...)
+				n.Timers = n.Timers || m.Timers
+				if m.TimerDue != 0 && (n.TimerDue == 0 || m.TimerDue < n.TimerDue) {
+					n.TimerDue = m.TimerDue
+				}
+				n.Transfers = n.Transfers || m.Transfers
+				n.Registry = n.Registry || m.Registry
+			default:
+				break merge
+			}
+		}
+		s.send(ctx, n)
+	}
+}
+
+// send publishes news, in parts when it is too large for one message.
+func (s *Service) send(ctx context.Context, n news) {
 	n.Node = s.nodeID
 	b, err := json.Marshal(n)
 	if err != nil {
@@ -81,11 +127,16 @@ func (s *Service) receive(msg []byte) {
 	for _, t := range n.Tasks {
 		s.matcher.Add(t)
 	}
-	if n.Timers {
+	// Only a timer due before the timer loop means to wake concerns it:
+	// most timers (timeouts) are minutes away.
+	if n.Timers || n.TimerDue != 0 && s.timerDueBefore(time.UnixMilli(n.TimerDue)) {
 		poke(s.timerWake)
 	}
 	if n.Transfers {
 		poke(s.transferWake)
+	}
+	if n.Registry {
+		s.registry.clear()
 	}
 }
 
@@ -104,7 +155,7 @@ func (n news) parts() []news {
 		out = append(out, news{Closed: n.Closed[i:min(i+64, len(n.Closed))]})
 	}
 	if len(out) > 0 {
-		out[0].Timers, out[0].Transfers = n.Timers, n.Transfers
+		out[0].Timers, out[0].TimerDue, out[0].Transfers, out[0].Registry = n.Timers, n.TimerDue, n.Transfers, n.Registry
 	}
 	return out
 }

@@ -18,7 +18,7 @@ import (
 func (s *Service) Run(ctx context.Context) error {
 	loops := []func(context.Context){s.timerLoop, s.transferLoop, s.retentionLoop}
 	if s.bcast != nil {
-		loops = append(loops, s.subscribeLoop, s.resyncLoop)
+		loops = append(loops, s.subscribeLoop, s.resyncLoop, s.publishLoop)
 	}
 	done := make(chan struct{}, len(loops))
 	for _, loop := range loops {

@@ -231,7 +231,8 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 		}
 		s.runs.put(u.Execution, b.states[i], evs, u.Create)
 	}
-	timers, transfers := false, len(b.batch.AddTransfers) > 0
+	var timerDue time.Time // the earliest timer added
+	transfers := len(b.batch.AddTransfers) > 0
 	var n news
 	for i, res := range b.results {
 		u := b.batch.Updates[i]
@@ -260,7 +261,9 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 			}
 		}
 		for _, t := range res.AddTimers {
-			timers = true
+			if timerDue.IsZero() || t.Due.Before(timerDue) {
+				timerDue = t.Due
+			}
 			if s.timerDueBefore(t.Due) {
 				poke(s.timerWake)
 			}
@@ -269,8 +272,11 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 	if transfers {
 		poke(s.transferWake)
 	}
-	if s.bcast != nil && (len(n.Tasks) > 0 || len(n.Done) > 0 || len(n.Closed) > 0 || timers || transfers) {
-		n.Timers, n.Transfers = timers, transfers
+	if s.bcast != nil && (len(n.Tasks) > 0 || len(n.Done) > 0 || len(n.Closed) > 0 || !timerDue.IsZero() || transfers) {
+		if !timerDue.IsZero() {
+			n.TimerDue = max(timerDue.UnixMilli(), 1)
+		}
+		n.Transfers = transfers
 		s.publish(ctx, n)
 	}
 	return nil

@@ -93,6 +93,10 @@ type Service struct {
 
 	bcast  Broadcaster
 	nodeID string
+	newsq  chan news // to publishLoop
+	// registry is the registry cache of a cluster node, which other
+	// nodes' news clears; nil on a single node.
+	registry *registryCache
 
 	visibilitySlots chan struct{} // one token per visibility query running
 
@@ -148,8 +152,15 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
 	if s.bcast == nil {
 		// A single node sees every write: caches stay exact.
-		s.store = &cachingStore{Store: s.store, cache: newRegistryCache()}
+		s.store = &cachingStore{Store: s.store, cache: newRegistryCache(0)}
 		s.runs = newRunCache(runCacheSize)
+	} else {
+		// In a cluster registry writes are news and cached entries
+		// expire (see registryCache); runs are not cached.
+		cs := &cachingStore{Store: s.store, cache: newRegistryCache(clusterRegistryTTL)}
+		cs.written = func() { s.publish(context.Background(), news{Registry: true}) }
+		s.registry, s.store = cs.cache, cs
+		s.newsq = make(chan news, 1024)
 	}
 	key := make([]byte, 32)
 	rand.Read(key)

@@ -1,0 +1,175 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/sqlite"
+)
+
+// memBroadcaster is an in-process Broadcaster: every message goes to every
+// subscriber, and delivered receives a value after each delivery.
+type memBroadcaster struct {
+	mu        sync.Mutex
+	subs      []func([]byte)
+	delivered chan []byte
+}
+
+func (b *memBroadcaster) Publish(_ context.Context, msg []byte) error {
+	b.mu.Lock()
+	subs := append([]func([]byte){}, b.subs...)
+	b.mu.Unlock()
+	for _, fn := range subs {
+		fn(msg)
+	}
+	select {
+	case b.delivered <- msg:
+	default:
+	}
+	return nil
+}
+
+func (b *memBroadcaster) Subscribe(ctx context.Context, fn func([]byte)) error {
+	b.mu.Lock()
+	b.subs = append(b.subs, fn)
+	b.mu.Unlock()
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestClusterRegistryNews runs two nodes on one store: a type node B has
+// cached, deprecated through node A, is refused by B as soon as A's news
+// arrives (the cached entries' expiry is set far away, so only the news
+// can have told B).
+func TestClusterRegistryNews(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := sqlite.Open(ctx, t.TempDir()+"/c.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bc := &memBroadcaster{delivered: make(chan []byte, 64)}
+	var nodes []*Service
+	for range 2 {
+		s, err := New(ctx, Options{Store: db, Broadcaster: bc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.registry.ttl = time.Hour
+		go s.Run(ctx)
+		nodes = append(nodes, s)
+	}
+	a, b := nodes[0], nodes[1]
+	for { // both subscribed
+		bc.mu.Lock()
+		n := len(bc.subs)
+		bc.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(a.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}))
+	wt := api.WorkflowType{Name: "wf", Version: "1"}
+	must(a.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
+		DefaultExecutionStartToCloseTimeout: "60", DefaultTaskStartToCloseTimeout: "10", DefaultChildPolicy: api.ChildPolicyTerminate}))
+	start := func(s *Service, id string) error {
+		_, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id, WorkflowType: wt})
+		return err
+	}
+	must(start(b, "first")) // B now has the domain and the type cached
+	for len(bc.delivered) > 0 {
+		<-bc.delivered
+	}
+	must(a.DeprecateWorkflowType(ctx, &api.DeprecateWorkflowTypeInput{Domain: "d", WorkflowType: wt}))
+	// Wait for A's news to be delivered (not for a time).
+	deadline := time.After(30 * time.Second)
+	for {
+		var msg []byte
+		select {
+		case msg = <-bc.delivered:
+		case <-deadline:
+			t.Fatal("no news of the deprecation")
+		}
+		var n news
+		if jsonUnmarshal(msg, &n) == nil && n.Registry {
+			break
+		}
+	}
+	var f *api.Fault
+	if err := start(b, "second"); !errors.As(err, &f) || f.Code != api.TypeDeprecatedFault {
+		t.Fatalf("start of a deprecated type through the other node: %v", err)
+	}
+}
+
+// TestNewsMerged checks that news published while the publisher is busy
+// goes out as one message, and that a node's timer loop is woken only by a
+// timer due before it means to wake.
+func TestNewsMerged(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bc := &memBroadcaster{delivered: make(chan []byte, 64)}
+	s, err := New(ctx, Options{Store: db, Broadcaster: bc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Published before the loop runs: queued, then sent together.
+	s.publish(ctx, news{Done: []taskKey{{"r1", 2}}})
+	s.publish(ctx, news{Done: []taskKey{{"r2", 5}}, TimerDue: 2000})
+	s.publish(ctx, news{Closed: []string{"r3"}, TimerDue: 1000, Transfers: true})
+	go s.publishLoop(ctx)
+	var n news
+	select {
+	case msg := <-bc.delivered:
+		if err := jsonUnmarshal(msg, &n); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing published")
+	}
+	if len(n.Done) != 2 || len(n.Closed) != 1 || n.TimerDue != 1000 || !n.Transfers || n.Node != s.nodeID {
+		t.Errorf("merged news: %+v", n)
+	}
+
+	// The timer loop sleeps until an hour from now.
+	other := news{Node: "another node"}
+	s.nextTimer.Store(time.Now().Add(time.Hour).UnixNano())
+	late := other
+	late.TimerDue = time.Now().Add(2 * time.Hour).UnixMilli()
+	s.receive(mustJSON(t, late))
+	if len(s.timerWake) != 0 {
+		t.Error("a timer due after the loop's wake-up woke it")
+	}
+	soon := other
+	soon.TimerDue = time.Now().Add(time.Minute).UnixMilli()
+	s.receive(mustJSON(t, soon))
+	if len(s.timerWake) != 1 {
+		t.Error("a timer due before the loop's wake-up did not wake it")
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
