@@ -102,32 +102,35 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 	} else {
 		c.m[row.RunID] = c.ll.PushFront(cr)
 	}
-	// The history: new with the run, or the cached one extended.
+	// The history: new with the run, or the cached one extended. The
+	// entry replaced gives its bytes back first.
 	var base []api.HistoryEvent
+	baseBytes := 0
+	if prev != nil {
+		c.eventBytes -= prev.bytes
+	}
 	keep := row.Open
 	switch {
 	case create:
-	case prev != nil && prev.events != nil:
-		base = prev.events
-		c.eventBytes -= prev.bytes
-		cr.bytes = prev.bytes
+	case prev != nil && prev.events != nil && prev.row.Version == row.Version-1:
+		// The cached history is the one this step extends.
+		base, baseBytes = prev.events, prev.bytes
 	default:
 		keep = false
 	}
 	if keep && len(base)+len(events) <= maxCachedEvents {
+		n := baseBytes
 		for _, ev := range events {
-			cr.bytes += len(ev.Raw)
+			n += len(ev.Raw)
 		}
-		if c.eventBytes+cr.bytes <= c.eventBudget {
+		if c.eventBytes+n <= c.eventBudget {
 			cr.events = append(base, events...)
 			if cr.events == nil {
 				cr.events = []api.HistoryEvent{}
 			}
-			c.eventBytes += cr.bytes
+			cr.bytes = n
+			c.eventBytes += n
 		}
-	}
-	if cr.events == nil {
-		cr.bytes = 0
 	}
 	for c.ll.Len() > c.max {
 		old := c.ll.Back()

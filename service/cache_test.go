@@ -93,11 +93,16 @@ func cachedFromStored(evs []swfd.Event) []api.HistoryEvent {
 // that it accounts for the bytes it holds.
 func TestRunCacheHistoryBounds(t *testing.T) {
 	st := &history.State{}
-	open := func(id string) swfd.Execution { return swfd.Execution{RunID: id, Open: true} }
+	versions := map[string]int64{}
+	open := func(id string) swfd.Execution { // the run's next version
+		versions[id]++
+		return swfd.Execution{RunID: id, Open: true, Version: versions[id]}
+	}
 	c := newRunCache(3)
 
 	// A run first seen after its start (loaded from the store) has no
 	// cached history, even after later steps.
+	versions["loaded"] = 4
 	c.put(open("loaded"), st, cacheEvents(5, 6), false)
 	if _, ok := c.history("loaded"); ok {
 		t.Error("history of a run not begun here is cached")
@@ -108,6 +113,14 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 	c.put(open("a"), st, cacheEvents(3, 3), false)
 	if evs, ok := c.history("a"); !ok || len(evs) != 3 {
 		t.Fatalf("history of a: %v %v", ids(evs), ok)
+	}
+	// A step that does not follow the cached version (a gap: another
+	// writer's step in between) drops the history.
+	c.put(open("gap"), st, cacheEvents(1, 2), true)
+	versions["gap"]++
+	c.put(open("gap"), st, cacheEvents(4, 4), false)
+	if _, ok := c.history("gap"); ok {
+		t.Error("history cached across a version gap")
 	}
 	closed := open("a")
 	closed.Open = false
