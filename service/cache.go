@@ -52,23 +52,26 @@ func newRunCache(max int) *runCache {
 
 // get returns a private copy of a cached run.
 func (c *runCache) get(runID string) (*run, bool) {
-	if c == nil {
-		return nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[runID]
+	cr, ok := c.lookup(runID, true)
 	if !ok {
 		return nil, false
 	}
-	c.ll.MoveToFront(e)
-	cr := e.Value.(*cachedRun)
 	return &run{row: cr.row, st: cr.st.Clone()}, true
 }
 
 // history returns the cached history of a run: every event it has, in
 // order from event 1; false when the cache does not have it.
 func (c *runCache) history(runID string) ([]api.HistoryEvent, bool) {
+	cr, ok := c.lookup(runID, false)
+	if !ok || cr.events == nil {
+		return nil, false
+	}
+	return cr.events, true
+}
+
+// lookup returns a run's entry (touch: as recently used). The entry must
+// not be changed: put replaces entries whole.
+func (c *runCache) lookup(runID string, touch bool) (*cachedRun, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -78,8 +81,10 @@ func (c *runCache) history(runID string) ([]api.HistoryEvent, bool) {
 	if !ok {
 		return nil, false
 	}
-	cr := e.Value.(*cachedRun)
-	return cr.events, cr.events != nil
+	if touch {
+		c.ll.MoveToFront(e)
+	}
+	return e.Value.(*cachedRun), true
 }
 
 // put records the committed state of a run after a step that appended
