@@ -3,6 +3,9 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"hash/fnv"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -118,14 +121,26 @@ func (s *Service) receive(msg []byte) {
 	if json.Unmarshal(msg, &n) != nil || n.Node == s.nodeID {
 		return
 	}
+	s.peers.seen(n.Node)
 	for _, k := range n.Done {
+		s.peers.done(k)
 		s.matcher.Remove(k.RunID, k.Sched)
 	}
 	for _, r := range n.Closed {
 		s.matcher.RemoveRun(r)
 	}
 	for _, t := range n.Tasks {
-		s.matcher.Add(t)
+		if s.peers.first(s.nodeID, n.Node, t) {
+			s.matcher.Add(t)
+			continue
+		}
+		// Another node has first call on it: offer it here only if
+		// it is still pending a moment later.
+		time.AfterFunc(secondOfferDelay, func() {
+			if !s.peers.isDone(taskKey{t.RunID, t.ScheduledEventID}) {
+				s.matcher.Add(t)
+			}
+		})
 	}
 	// Only a timer due before the timer loop means to wake concerns it:
 	// most timers (timeouts) are minutes away.
@@ -158,4 +173,82 @@ func (n news) parts() []news {
 		out[0].Timers, out[0].TimerDue, out[0].Transfers, out[0].Registry = n.Timers, n.TimerDue, n.Transfers, n.Registry
 	}
 	return out
+}
+
+// secondOfferDelay is how long the nodes that do not have first call on a
+// broadcast task wait before offering it to their own pollers.
+const secondOfferDelay = 20 * time.Millisecond
+
+// peerTTL is how long a node counts as alive after its last news.
+const peerTTL = 10 * time.Second
+
+// peers is what a node knows of the others from their news: who is alive
+// and which tasks were taken lately. A broadcast task goes at once to the
+// pollers of one node only, chosen by hashing the task with each live
+// node's id (the node that scheduled it, which had no poller waiting, is
+// left out); the others offer it a moment later if it is still pending.
+// Without that every node with a poller waiting would hand the task out at
+// the same instant, and all but one would pay a read and a failed commit.
+type peers struct {
+	mu    sync.Mutex
+	alive map[string]time.Time
+	taken map[taskKey]time.Time
+}
+
+func (p *peers) seen(node string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.alive == nil {
+		p.alive = map[string]time.Time{}
+	}
+	p.alive[node] = time.Now()
+}
+
+func (p *peers) done(k taskKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if p.taken == nil {
+		p.taken = map[taskKey]time.Time{}
+	}
+	if len(p.taken) > 4096 {
+		for k, at := range p.taken {
+			if now.Sub(at) > time.Minute {
+				delete(p.taken, k)
+			}
+		}
+	}
+	p.taken[k] = now
+}
+
+func (p *peers) isDone(k taskKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.taken[k]
+	return ok
+}
+
+// first reports whether node self has first call on task t, broadcast by
+// node from.
+func (p *peers) first(self, from string, t swfd.Task) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	best, bestHash := "", uint64(0)
+	consider := func(node string) {
+		h := fnv.New64a()
+		h.Write([]byte(node))
+		h.Write([]byte(t.RunID))
+		h.Write([]byte(strconv.FormatInt(t.ScheduledEventID, 10)))
+		if v := h.Sum64(); best == "" || v < bestHash {
+			best, bestHash = node, v
+		}
+	}
+	consider(self)
+	for node, at := range p.alive {
+		if node != from && node != self && now.Sub(at) < peerTTL {
+			consider(node)
+		}
+	}
+	return best == self
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/sqlite"
 )
@@ -172,4 +174,47 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestPeersFirstCall checks that for every broadcast task exactly one of the
+// live nodes other than its sender has first call on it, that the choice
+// spreads over them, and that a node that knows no live peer takes it.
+func TestPeersFirstCall(t *testing.T) {
+	names := []string{"A", "B", "C"}
+	views := map[string]*peers{}
+	for _, self := range names {
+		p := &peers{}
+		for _, other := range names {
+			if other != self {
+				p.seen(other)
+			}
+		}
+		views[self] = p
+	}
+	firsts := map[string]int{}
+	for i := range 200 {
+		task := swfd.Task{RunID: fmt.Sprint("run-", i), ScheduledEventID: int64(i % 7)}
+		n := 0
+		for _, self := range []string{"B", "C"} { // A sent it
+			if views[self].first(self, "A", task) {
+				n++
+				firsts[self]++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("task %d: %d nodes have first call", i, n)
+		}
+	}
+	if firsts["B"] < 50 || firsts["C"] < 50 {
+		t.Errorf("first calls not spread: %v", firsts)
+	}
+	if !(&peers{}).first("B", "A", swfd.Task{RunID: "r"}) {
+		t.Error("a node with no live peers did not take the task")
+	}
+	// A task taken meanwhile is not offered late.
+	p := &peers{}
+	p.done(taskKey{"r", 3})
+	if !p.isDone(taskKey{"r", 3}) || p.isDone(taskKey{"r", 4}) {
+		t.Error("taken tasks misreported")
+	}
 }

@@ -94,6 +94,7 @@ type Service struct {
 	bcast  Broadcaster
 	nodeID string
 	newsq  chan news // to publishLoop
+	peers  peers     // the other nodes, as their news shows them
 	// registry is the registry cache of a cluster node, which other
 	// nodes' news clears; nil on a single node.
 	registry *registryCache

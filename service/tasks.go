@@ -35,8 +35,16 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 			s.matcher.Add(t)
 			return false, ctx.Err()
 		}
+		// In a cluster the other nodes may hold the task too: tell them
+		// it is taken now, not only once its start has committed, or
+		// their pollers freed meanwhile race this one for it.
+		s.publish(ctx, news{Done: []taskKey{{t.RunID, t.ScheduledEventID}}})
 		ok, err := start(t)
 		if err != nil {
+			// Not started (the store failed): the task is still
+			// pending, for the next poller here or anywhere.
+			s.matcher.Add(t)
+			s.publish(ctx, news{Tasks: []swfd.Task{t}})
 			return false, err
 		}
 		if ok {
