@@ -9,7 +9,6 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/sqlite"
 )
 
 // failingStore fails commits while fail is set.
@@ -29,26 +28,15 @@ func (f *failingStore) Commit(ctx context.Context, b swfd.Batch) error {
 // committed stays pending for the next poller.
 func TestPollStoreFailureKeepsTask(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, ":memory:", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st := &failingStore{Store: db}
-	s, err := New(ctx, Options{Store: st, PollTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := &failingStore{}
+	s := testService(t, Options{PollTimeout: 200 * time.Millisecond}, func(db swfd.Store) swfd.Store { st.Store = db; return st })
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(s.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}))
-	must(s.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
-		DefaultExecutionStartToCloseTimeout: "60", DefaultTaskStartToCloseTimeout: "10", DefaultChildPolicy: api.ChildPolicyTerminate}))
-	_, err = s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	_, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
 	must(err)
 	poll := &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}}
 	st.fail.Store(true)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/sqlite"
 )
 
 // slowCountStore counts how many CountExecutions run at once.
@@ -34,19 +33,8 @@ func (s *slowCountStore) CountExecutions(ctx context.Context, q swfd.VisibilityQ
 
 func TestVisibilityQueriesBounded(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, ":memory:", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st := &slowCountStore{Store: db}
-	s, err := New(ctx, Options{Store: st, VisibilityQueries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}); err != nil {
-		t.Fatal(err)
-	}
+	st := &slowCountStore{}
+	s := testService(t, Options{VisibilityQueries: 1}, func(db swfd.Store) swfd.Store { st.Store = db; return st })
 	in := &api.CountOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: api.ExecutionTimeFilter{OldestDate: api.NewTime(time.Unix(0, 0))}}
 	var wg sync.WaitGroup
 	for range 4 {
