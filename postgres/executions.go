@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,9 +27,10 @@ import (
 // deadlock (possible when concurrent batches update several runs in
 // different orders) also fails with ErrConflict: nothing of it was applied.
 //
-// Once the batch's statements have run, the COMMIT is sent whatever ctx
-// does, so that an error other than a connection failure during COMMIT means
-// the batch was not applied.
+// Once the batch's statements have been sent, ctx no longer matters: the
+// COMMIT is sent whatever it does (and a batch of one update, sent as a
+// single statement, runs to its end), so that an error other than a
+// connection failure means the batch was not applied.
 func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	if len(b.Updates) == 0 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
 		return nil
@@ -41,14 +43,34 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	if err := db.check(ctx); err != nil {
 		return err
 	}
-	pb, steps := buildBatch(b)
-
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
+
+	if len(b.Updates) == 1 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
+		// The common commit, one step of one run, is one statement: its
+		// own transaction.
+		st, query, args := updateStatement(&b.Updates[0])
+		tag, err := conn.Exec(context.WithoutCancel(ctx), query, args...)
+		var f *failure
+		switch {
+		case err != nil && isRetryable(err):
+			f = &failure{err: fmt.Errorf("postgres: commit: %s: %w: %w", st.what, swfd.ErrConflict, err)}
+		case err != nil:
+			f = &failure{err: st.onErr(err)}
+		default:
+			f = st.check(tag)
+		}
+		if f != nil {
+			return db.abort(conn.Conn(), f)
+		}
+		return nil
+	}
+
+	pb, steps := buildBatch(b)
 
 	failed := runSteps(ctx, conn.Conn(), pb, steps)
 	if failed != nil {
@@ -167,39 +189,10 @@ func (db *DB) rollback(conn *pgx.Conn) error {
 	return nil
 }
 
-// The statements of a commit. Their texts are constant, so each is prepared
-// once per connection.
+// The statements of a commit besides the updates' (see updateStatement).
+// Their texts are constant, so each is prepared once per connection.
 const (
-	sqlInsertExecution = `INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version,
-		start_time, close_time, open, close_status, tags, parent_workflow_id, parent_run_id,
-		cancel_requested, version, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	sqlUpdateExecution = `UPDATE executions SET domain = $2, workflow_id = $3, type_name = $4, type_version = $5,
-		start_time = $6, close_time = $7, open = $8, close_status = $9, tags = $10, parent_workflow_id = $11,
-		parent_run_id = $12, cancel_requested = $13, version = $14, state = $15
-		WHERE run_id = $1 AND version = $16`
-	sqlDeleteStaleTags = `DELETE FROM execution_tags WHERE run_id = $1 AND tag <> ALL($2::text[])`
-	// The tag rows carry the run's domain, open flag and times; a row that
-	// already says so is left alone.
-	sqlUpsertTags = `INSERT INTO execution_tags (run_id, tag, domain, open, start_time, close_time)
-		SELECT $1, t.tag, $3, $4, $5, $6 FROM (SELECT DISTINCT unnest($2::text[]) AS tag) t
-		ON CONFLICT (run_id, tag) DO UPDATE SET domain = excluded.domain, open = excluded.open,
-			start_time = excluded.start_time, close_time = excluded.close_time
-		WHERE (execution_tags.domain, execution_tags.open, execution_tags.start_time, execution_tags.close_time)
-			IS DISTINCT FROM (excluded.domain, excluded.open, excluded.start_time, excluded.close_time)`
-	sqlInsertEvents = `INSERT INTO events (run_id, event_id, json)
-		SELECT $1, u.id, u.js FROM unnest($2::bigint[], $3::bytea[]) AS u(id, js)`
-	sqlDeleteTasks = `DELETE FROM tasks WHERE run_id = $1 AND scheduled_event_id = ANY($2::bigint[])`
-	sqlUpsertTasks = `INSERT INTO tasks (run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[])
-		ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET kind = excluded.kind, domain = excluded.domain,
-			task_list = excluded.task_list, priority = excluded.priority, scheduled = excluded.scheduled`
-	sqlDeleteTimers = `DELETE FROM timers WHERE run_id = $1 AND key = ANY($2::text[])`
-	sqlUpsertTimers = `INSERT INTO timers (run_id, key, due)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-		ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`
-	sqlDeleteRunTasks  = `DELETE FROM tasks WHERE run_id = $1`
-	sqlDeleteRunTimers = `DELETE FROM timers WHERE run_id = $1`
-	sqlDoneTransfers   = `DELETE FROM transfers WHERE id = ANY($1::bigint[])`
+	sqlDoneTransfers = `DELETE FROM transfers WHERE id = ANY($1::bigint[])`
 	// WITH ORDINALITY and ORDER BY: ids are taken in the batch's order.
 	sqlAddTransfers = `INSERT INTO transfers (run_id, payload)
 		SELECT u.run_id, u.payload FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(run_id, payload, n) ORDER BY u.n`
@@ -209,14 +202,15 @@ const (
 // judge each.
 func buildBatch(b swfd.Batch) (*pgx.Batch, []step) {
 	pb := &pgx.Batch{}
-	steps := make([]step, 0, 2+8*len(b.Updates))
+	steps := make([]step, 0, 3+len(b.Updates))
 	queue := func(s step, query string, args ...any) {
 		pb.Queue(query, args...)
 		steps = append(steps, s)
 	}
 	queue(step{what: "begin"}, "BEGIN")
 	for i := range b.Updates {
-		queueUpdate(queue, &b.Updates[i])
+		st, query, args := updateStatement(&b.Updates[i])
+		queue(st, query, args...)
 	}
 	if n := len(b.DoneTransfers); n > 0 {
 		ids := b.DoneTransfers
@@ -239,7 +233,35 @@ func buildBatch(b swfd.Batch) (*pgx.Batch, []step) {
 	return pb, steps
 }
 
-func queueUpdate(queue func(step, string, ...any), u *swfd.Update) {
+// statement builds one SQL statement of data-modifying WITH clauses.
+type statement struct {
+	with []string
+	args []any
+}
+
+// arg adds a parameter and returns its placeholder.
+func (s *statement) arg(v any) string {
+	s.args = append(s.args, v)
+	return "$" + strconv.Itoa(len(s.args))
+}
+
+func (s *statement) add(name, query string) {
+	s.with = append(s.with, name+" AS ("+query+")")
+}
+
+// updateStatement is one update of a commit as a single statement: the
+// run's row is inserted or updated (at the expected version) in the WITH
+// clause u, and every other change of the update happens only if u took a
+// row. It returns one row per row of u, so a stale or missing run shows as
+// zero rows, having changed nothing. One statement instead of one per kind
+// of change saves the database most of a commit's work: each statement
+// costs a round of parsing, planning, locking and a snapshot.
+//
+// All clauses of one statement see the same snapshot and must not touch a
+// row twice, so removals and additions of the same task or timer are
+// resolved here first, as the sequence "remove, then add, then (if the run
+// closed) remove all of the run's" would leave them.
+func updateStatement(u *swfd.Update) (step, string, []any) {
 	e := &u.Execution
 	run := e.RunID
 	tags := e.Tags
@@ -248,81 +270,149 @@ func queueUpdate(queue func(step, string, ...any), u *swfd.Update) {
 	}
 	closeTime := nullMillis(e.CloseTime)
 	start := e.StartTime.UnixMilli()
+	var q statement
+	r := q.arg(run)
+	cols := []any{e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion, start, closeTime, e.Open, e.CloseStatus, tags,
+		e.ParentWorkflowID, e.ParentRunID, e.CancelRequested, e.Version, e.State}
+	ph := make([]string, len(cols))
+	for i, v := range cols {
+		ph[i] = q.arg(v)
+	}
+	pDomain, pOpen, pStart, pClose, pTags := ph[0], ph[6], ph[4], ph[5], ph[8]
+	s := step{what: "update run " + run}
 	if u.Create {
-		queue(step{what: "insert run " + run, onErr: func(err error) error {
-			if isUnique(err) {
-				return fmt.Errorf("postgres: commit: start run %s of workflow %q: %w", run, e.WorkflowID, swfd.ErrAlreadyExists)
-			}
-			return fmt.Errorf("postgres: commit: insert run %s: %w", run, err)
-		}}, sqlInsertExecution,
-			run, e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion, start, closeTime, e.Open, e.CloseStatus, tags,
-			e.ParentWorkflowID, e.ParentRunID, e.CancelRequested, e.Version, e.State)
+		s.what = "insert run " + run
+		q.add("u", `INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version, start_time,
+			close_time, open, close_status, tags, parent_workflow_id, parent_run_id, cancel_requested, version, state)
+			VALUES (`+r+", "+strings.Join(ph, ", ")+`) RETURNING run_id`)
 	} else {
-		queue(step{what: "update run " + run,
-			check: func(tag pgconn.CommandTag) *failure {
-				if tag.RowsAffected() == 0 {
-					return &failure{notMatched: e}
-				}
-				return nil
-			},
-			onErr: func(err error) error {
-				if isUnique(err) {
-					return fmt.Errorf("postgres: commit: reopen run %s of workflow %q: %w", run, e.WorkflowID, swfd.ErrAlreadyExists)
-				}
-				return fmt.Errorf("postgres: commit: update run %s: %w", run, err)
-			}}, sqlUpdateExecution,
-			run, e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion, start, closeTime, e.Open, e.CloseStatus, tags,
-			e.ParentWorkflowID, e.ParentRunID, e.CancelRequested, e.Version, e.State, e.Version-1)
-		queue(step{what: "untag run " + run}, sqlDeleteStaleTags, run, tags)
+		q.add("u", `UPDATE executions SET domain = `+ph[0]+`, workflow_id = `+ph[1]+`, type_name = `+ph[2]+
+			`, type_version = `+ph[3]+`, start_time = `+ph[4]+`, close_time = `+ph[5]+`, open = `+ph[6]+
+			`, close_status = `+ph[7]+`, tags = `+ph[8]+`, parent_workflow_id = `+ph[9]+`, parent_run_id = `+ph[10]+
+			`, cancel_requested = `+ph[11]+`, version = `+ph[12]+`, state = `+ph[13]+
+			` WHERE run_id = `+r+` AND version = `+q.arg(e.Version-1)+` RETURNING run_id`)
+		// The tag rows mirror the run's tags.
+		q.add("untag", `DELETE FROM execution_tags WHERE run_id = `+r+` AND tag <> ALL(`+pTags+`::text[])
+			AND EXISTS (SELECT 1 FROM u)`)
 	}
 	if len(tags) > 0 {
-		queue(step{what: "tag run " + run}, sqlUpsertTags, run, tags, e.Domain, e.Open, start, closeTime)
+		// The tag rows carry the run's domain, open flag and times; a
+		// row that already says so is left alone.
+		q.add("tag", `INSERT INTO execution_tags (run_id, tag, domain, open, start_time, close_time)
+			SELECT `+r+`, t.tag, `+pDomain+`, `+pOpen+`, `+pStart+`, `+pClose+`
+			FROM (SELECT DISTINCT unnest(`+pTags+`::text[]) AS tag) t WHERE EXISTS (SELECT 1 FROM u)
+			ON CONFLICT (run_id, tag) DO UPDATE SET domain = excluded.domain, open = excluded.open,
+				start_time = excluded.start_time, close_time = excluded.close_time
+			WHERE (execution_tags.domain, execution_tags.open, execution_tags.start_time, execution_tags.close_time)
+				IS DISTINCT FROM (excluded.domain, excluded.open, excluded.start_time, excluded.close_time)`)
 	}
+	var evIDs []int64
 	if len(u.Events) > 0 {
-		ids := make([]int64, len(u.Events))
+		evIDs = make([]int64, len(u.Events))
 		js := make([][]byte, len(u.Events))
 		for i, ev := range u.Events {
-			ids[i], js[i] = ev.ID, nonNil(ev.JSON)
+			evIDs[i], js[i] = ev.ID, nonNil(ev.JSON)
 		}
-		queue(step{what: "append events to run " + run, onErr: func(err error) error {
-			if isUnique(err) {
-				return fmt.Errorf("postgres: commit: run %s already has one of events %d-%d: %w", run, ids[0], ids[len(ids)-1], swfd.ErrConflict)
+		q.add("ev", `INSERT INTO events (run_id, event_id, json)
+			SELECT `+r+`, x.id, x.js FROM unnest(`+q.arg(evIDs)+`::bigint[], `+q.arg(js)+`::bytea[]) AS x(id, js)
+			WHERE EXISTS (SELECT 1 FROM u)`)
+	}
+
+	// Tasks: the last addition of each key wins; a closed run keeps none
+	// of its own.
+	tasks := lastByKey(u.AddTasks, func(t swfd.Task) [2]any { return [2]any{cmpRun(t.RunID, run), t.ScheduledEventID} })
+	added := map[int64]bool{}
+	kept := tasks[:0:0]
+	for _, t := range tasks {
+		if cmpRun(t.RunID, run) == run {
+			if u.Closed {
+				continue
 			}
-			return fmt.Errorf("postgres: commit: append events to run %s: %w", run, err)
-		}}, sqlInsertEvents, run, ids, js)
+			added[t.ScheduledEventID] = true
+		}
+		kept = append(kept, t)
 	}
-	if len(u.DoneTasks) > 0 {
-		queue(step{what: "remove tasks of run " + run}, sqlDeleteTasks, run, u.DoneTasks)
+	if u.Closed {
+		q.add("closetasks", `DELETE FROM tasks WHERE run_id = `+r+` AND EXISTS (SELECT 1 FROM u)`)
+	} else if done := without(u.DoneTasks, func(id int64) bool { return added[id] }); len(done) > 0 {
+		q.add("donetasks", `DELETE FROM tasks WHERE run_id = `+r+` AND scheduled_event_id = ANY(`+q.arg(done)+`::bigint[])
+			AND EXISTS (SELECT 1 FROM u)`)
 	}
-	if len(u.AddTasks) > 0 {
-		tasks := lastByKey(u.AddTasks, func(t swfd.Task) [2]any {
-			return [2]any{cmpRun(t.RunID, run), t.ScheduledEventID}
-		})
-		n := len(tasks)
+	if n := len(kept); n > 0 {
 		runs, ids, kinds, domains, lists := make([]string, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 		prios, sched := make([]int32, n), make([]int64, n)
-		for i, t := range tasks {
+		for i, t := range kept {
 			runs[i], ids[i], kinds[i], domains[i], lists[i] = cmpRun(t.RunID, run), t.ScheduledEventID, string(t.Kind), t.Domain, t.TaskList
 			prios[i], sched[i] = t.Priority, t.Scheduled.UnixMilli()
 		}
-		queue(step{what: "add tasks of run " + run}, sqlUpsertTasks, runs, ids, kinds, domains, lists, prios, sched)
+		q.add("addtasks", `INSERT INTO tasks (run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled)
+			SELECT * FROM unnest(`+q.arg(runs)+`::text[], `+q.arg(ids)+`::bigint[], `+q.arg(kinds)+`::text[], `+
+			q.arg(domains)+`::text[], `+q.arg(lists)+`::text[], `+q.arg(prios)+`::integer[], `+q.arg(sched)+`::bigint[])
+			WHERE EXISTS (SELECT 1 FROM u)
+			ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET kind = excluded.kind, domain = excluded.domain,
+				task_list = excluded.task_list, priority = excluded.priority, scheduled = excluded.scheduled`)
 	}
-	if len(u.DeleteTimers) > 0 {
-		queue(step{what: "delete timers of run " + run}, sqlDeleteTimers, run, u.DeleteTimers)
-	}
-	if len(u.AddTimers) > 0 {
-		timers := lastByKey(u.AddTimers, func(t swfd.Timer) [2]any { return [2]any{cmpRun(t.RunID, run), t.Key} })
-		n := len(timers)
-		runs, keys, dues := make([]string, n), make([]string, n), make([]int64, n)
-		for i, t := range timers {
-			runs[i], keys[i], dues[i] = cmpRun(t.RunID, run), t.Key, t.Due.UnixMilli()
+
+	// Timers likewise.
+	timers := lastByKey(u.AddTimers, func(t swfd.Timer) [2]any { return [2]any{cmpRun(t.RunID, run), t.Key} })
+	set := map[string]bool{}
+	keptTimers := timers[:0:0]
+	for _, t := range timers {
+		if cmpRun(t.RunID, run) == run {
+			if u.Closed {
+				continue
+			}
+			set[t.Key] = true
 		}
-		queue(step{what: "add timers of run " + run}, sqlUpsertTimers, runs, keys, dues)
+		keptTimers = append(keptTimers, t)
 	}
 	if u.Closed {
-		queue(step{what: "remove tasks of closed run " + run}, sqlDeleteRunTasks, run)
-		queue(step{what: "remove timers of closed run " + run}, sqlDeleteRunTimers, run)
+		q.add("closetimers", `DELETE FROM timers WHERE run_id = `+r+` AND EXISTS (SELECT 1 FROM u)`)
+	} else if del := without(u.DeleteTimers, func(k string) bool { return set[k] }); len(del) > 0 {
+		q.add("deltimers", `DELETE FROM timers WHERE run_id = `+r+` AND key = ANY(`+q.arg(del)+`::text[])
+			AND EXISTS (SELECT 1 FROM u)`)
 	}
+	if n := len(keptTimers); n > 0 {
+		runs, keys, dues := make([]string, n), make([]string, n), make([]int64, n)
+		for i, t := range keptTimers {
+			runs[i], keys[i], dues[i] = cmpRun(t.RunID, run), t.Key, t.Due.UnixMilli()
+		}
+		q.add("addtimers", `INSERT INTO timers (run_id, key, due)
+			SELECT * FROM unnest(`+q.arg(runs)+`::text[], `+q.arg(keys)+`::text[], `+q.arg(dues)+`::bigint[])
+			WHERE EXISTS (SELECT 1 FROM u)
+			ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`)
+	}
+
+	s.check = func(tag pgconn.CommandTag) *failure {
+		if tag.RowsAffected() == 0 {
+			return &failure{notMatched: e}
+		}
+		return nil
+	}
+	s.onErr = func(err error) error {
+		_, constraint := pgCode(err)
+		switch {
+		case isUnique(err) && constraint == "events_pkey":
+			return fmt.Errorf("postgres: commit: run %s already has one of events %d-%d: %w", run, evIDs[0], evIDs[len(evIDs)-1], swfd.ErrConflict)
+		case isUnique(err) && u.Create:
+			return fmt.Errorf("postgres: commit: start run %s of workflow %q: %w", run, e.WorkflowID, swfd.ErrAlreadyExists)
+		case isUnique(err) && constraint == "executions_open_workflow":
+			return fmt.Errorf("postgres: commit: reopen run %s of workflow %q: %w", run, e.WorkflowID, swfd.ErrAlreadyExists)
+		}
+		return fmt.Errorf("postgres: commit: %s: %w", s.what, err)
+	}
+	return s, "WITH " + strings.Join(q.with, ",\n") + "\nSELECT 1 FROM u", q.args
+}
+
+// without returns the items not dropped.
+func without[T any](items []T, drop func(T) bool) []T {
+	var out []T
+	for _, it := range items {
+		if !drop(it) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // cmpRun is a task's or timer's run: its own, or the update's when empty.

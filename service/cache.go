@@ -12,10 +12,15 @@ import (
 )
 
 // runCache keeps the latest committed state of recently used runs, so that
-// a call on a run costs no read and no decoding. It is used only on a
-// single node, where every commit goes through this process: there the
-// cached version is always the stored one. Bounded by entries, least
+// a call on a run costs no read and no decoding. Bounded by entries, least
 // recently used first out.
+//
+// On a single node every commit goes through this process: the cached
+// version is always the stored one. In a cluster (guarded) it is the state
+// this node last committed, which another node may have moved on from:
+// steps decided on it commit only if the stored version still matches
+// (see Service.onRun), news from other nodes evicts the runs they changed,
+// and history is served from it only up to events it is known to hold.
 //
 // For open runs it began itself (so that it saw every event), it also keeps
 // the whole history, up to maxEvents events per run and eventBudget bytes in
@@ -28,6 +33,8 @@ type runCache struct {
 
 	eventBudget int // bytes of events the cache may hold
 	eventBytes  int // bytes of events it holds
+
+	guarded bool // a cluster node's cache: entries may be behind the store
 }
 
 type cachedRun struct {
@@ -56,7 +63,7 @@ func (c *runCache) get(runID string) (*run, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &run{row: cr.row, st: cr.st.Clone()}, true
+	return &run{row: cr.row, st: cr.st.Clone(), cached: true}, true
 }
 
 // history returns the cached history of a run: every event it has, in

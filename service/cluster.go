@@ -65,6 +65,12 @@ func (s *Service) publishLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
+		// Let the news of the commits finishing about now join in.
+		select {
+		case <-time.After(newsLinger):
+		case <-ctx.Done():
+			return
+		}
 	merge:
 		for {
 			select {
@@ -111,6 +117,12 @@ func (s *Service) send(ctx context.Context, n news) {
 	}
 }
 
+// newsLinger is how long publishLoop waits for more news before sending:
+// under load, one notification then carries the news of several commits.
+// Every notification costs the database a transaction and wakes every
+// node's listener.
+const newsLinger = 3 * time.Millisecond
+
 // maxNewsBytes bounds one published message.
 const maxNewsBytes = 7000
 
@@ -122,14 +134,18 @@ func (s *Service) receive(msg []byte) {
 		return
 	}
 	s.peers.seen(n.Node)
+	// Runs another node changed: a step here would need to read them.
 	for _, k := range n.Done {
 		s.peers.done(k)
 		s.matcher.Remove(k.RunID, k.Sched)
+		s.runs.evict(k.RunID)
 	}
 	for _, r := range n.Closed {
 		s.matcher.RemoveRun(r)
+		s.runs.evict(r)
 	}
 	for _, t := range n.Tasks {
+		s.runs.evict(t.RunID)
 		if s.peers.first(s.nodeID, n.Node, t) {
 			s.matcher.Add(t)
 			continue

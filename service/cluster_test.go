@@ -218,3 +218,156 @@ func TestPeersFirstCall(t *testing.T) {
 		t.Error("taken tasks misreported")
 	}
 }
+
+// silentBroadcaster carries no news: nodes using it never hear of each
+// other's commits.
+type silentBroadcaster struct{}
+
+func (silentBroadcaster) Publish(context.Context, []byte) error { return nil }
+func (silentBroadcaster) Subscribe(ctx context.Context, _ func([]byte)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// readCounter counts the runs a node reads from the store.
+type readCounter struct {
+	swfd.Store
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *readCounter) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.Store.GetExecution(ctx, domain, runID)
+}
+
+func (c *readCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads
+}
+
+// TestClusterStaleRunCache runs one workflow through two nodes that hear
+// no news of each other, so that the runs each has cached fall behind what
+// the other commits. Every call must act on the stored run all the same:
+// no task token refused, no task dropped, no event lost or written twice,
+// and the history and state read through either node are the latest. A
+// node whose cached run is current must not read it again.
+func TestClusterStaleRunCache(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	counterA := &readCounter{Store: db}
+	newNode := func(store swfd.Store) *Service {
+		s, err := New(ctx, Options{Store: store, Broadcaster: silentBroadcaster{}, PollTimeout: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := newNode(counterA), newNode(db)
+	// learn gives a node the stored tasks, as news would, but leaves its
+	// cached runs as they are.
+	learn := func(s *Service) {
+		tasks, err := db.PendingTasks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range tasks {
+			s.matcher.Add(tk)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(a.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}))
+	must(a.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
+		DefaultExecutionStartToCloseTimeout: "3600", DefaultTaskStartToCloseTimeout: "60", DefaultChildPolicy: api.ChildPolicyTerminate}))
+	must(a.RegisterActivityType(ctx, &api.RegisterActivityTypeInput{Domain: "d", Name: "act", Version: "1", DefaultTaskList: &api.TaskList{Name: "al"},
+		DefaultTaskScheduleToStartTimeout: "NONE", DefaultTaskScheduleToCloseTimeout: "NONE", DefaultTaskStartToCloseTimeout: "60", DefaultTaskHeartbeatTimeout: "NONE"}))
+
+	started, err := a.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	must(err)
+	exec := api.WorkflowExecution{WorkflowID: "w", RunID: started.RunID}
+
+	// A has the run's history cached; B adds to it.
+	must(b.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "d", WorkflowID: "w", SignalName: "s0"}))
+	h, err := a.GetWorkflowExecutionHistory(ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "d", Execution: exec})
+	must(err)
+	if n := len(h.Events); n != 3 {
+		t.Fatalf("A's history has %d events, want 3", n)
+	}
+
+	// B starts the decision task; A, whose cached run does not know,
+	// completes it.
+	learn(b)
+	dt, err := b.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
+	must(err)
+	if dt.TaskToken == "" {
+		t.Fatal("B got no decision task")
+	}
+	must(a.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken, Decisions: []api.Decision{{
+		DecisionType: api.DecisionTypeScheduleActivityTask,
+		ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "in"}}}}))
+
+	// B's cached run predates the activity: its poll must still start it.
+	learn(b)
+	at, err := b.PollForActivityTask(ctx, &api.PollForActivityTaskInput{Domain: "d", TaskList: api.TaskList{Name: "al"}})
+	must(err)
+	if at.TaskToken == "" || at.ActivityID != "a1" || at.Input != "in" {
+		t.Fatalf("B's activity task: %+v", at)
+	}
+
+	// A reads what B did: state and history from the store.
+	desc, err := a.DescribeWorkflowExecution(ctx, &api.DescribeWorkflowExecutionInput{Domain: "d", Execution: exec})
+	must(err)
+	if desc.OpenCounts.OpenActivityTasks != 1 {
+		t.Errorf("A describes %d open activities, want 1", desc.OpenCounts.OpenActivityTasks)
+	}
+	h, err = a.GetWorkflowExecutionHistory(ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "d", Execution: exec})
+	must(err)
+	if last := h.Events[len(h.Events)-1].EventType; last != api.EventTypeActivityTaskStarted {
+		t.Errorf("A's history ends with %s, want ActivityTaskStarted", last)
+	}
+
+	// B completes the activity; A, behind again, signals the run.
+	must(b.RespondActivityTaskCompleted(ctx, &api.RespondActivityTaskCompletedInput{TaskToken: at.TaskToken, Result: "out"}))
+	must(a.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "d", WorkflowID: "w", SignalName: "s1"}))
+
+	// A's cached run is now the stored one: a signal costs no read.
+	before := counterA.count()
+	must(a.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "d", WorkflowID: "w", SignalName: "s2"}))
+	if n := counterA.count() - before; n != 0 {
+		t.Errorf("a step on a current cached run read it %d times", n)
+	}
+
+	// A's stale decision task (still in its lists, started by B) is
+	// skipped; the new one is handed out with the whole history.
+	learn(a)
+	dt, err = a.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
+	must(err)
+	var types []api.EventType
+	for i, ev := range dt.Events {
+		if ev.EventID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i+1, ev.EventID)
+		}
+		types = append(types, ev.EventType)
+	}
+	want := []api.EventType{api.EventTypeWorkflowExecutionStarted, api.EventTypeDecisionTaskScheduled,
+		api.EventTypeWorkflowExecutionSignaled, api.EventTypeDecisionTaskStarted,
+		api.EventTypeDecisionTaskCompleted, api.EventTypeActivityTaskScheduled, api.EventTypeActivityTaskStarted,
+		api.EventTypeActivityTaskCompleted, api.EventTypeDecisionTaskScheduled, api.EventTypeWorkflowExecutionSignaled,
+		api.EventTypeWorkflowExecutionSignaled, api.EventTypeDecisionTaskStarted}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Fatalf("decision task history:\n got %v\nwant %v", types, want)
+	}
+}

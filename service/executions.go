@@ -234,10 +234,10 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 	var ok bool
 	if waitCommits && s.runs != nil {
 		unlock := s.lock(runID)
-		evs, ok = cachedHistory(s.runs, q)
+		evs, ok = cachedHistory(s.runs, q, upTo)
 		unlock()
 	} else {
-		evs, ok = cachedHistory(s.runs, q)
+		evs, ok = cachedHistory(s.runs, q, upTo)
 	}
 	if !ok {
 		stored, err := s.store.History(ctx, q)
@@ -272,9 +272,13 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 
 // cachedHistory answers a history query from the run cache, as the store
 // would; false when the cache does not hold the run's history.
-func cachedHistory(c *runCache, q swfd.HistoryQuery) ([]api.HistoryEvent, bool) {
+//
+// upTo is the last event the caller will use (0: the latest). A cluster
+// node's cache may lack the events other nodes added since, so there it
+// answers only for a known last event that it holds: events never change.
+func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryEvent, bool) {
 	all, ok := c.history(q.RunID)
-	if !ok {
+	if !ok || c.guarded && (upTo == 0 || int64(len(all)) < upTo) {
 		return nil, false
 	}
 	// Event i (from 1) is all[i-1].

@@ -205,7 +205,13 @@ func (s *Service) deliver(ctx context.Context, id int64, m history.Message) erro
 	}
 	unlock := s.lock(runID)
 	defer unlock()
-	r, err := s.loadRun(ctx, m.Domain, runID)
+	// In a cluster from the store: a delivery that fails commits no
+	// update of the target, so a cached state's version would go unchecked.
+	load := s.loadRun
+	if s.runs.guarded {
+		load = s.loadStoredRun
+	}
+	r, err := load(ctx, m.Domain, runID)
 	if errors.Is(err, swfd.ErrNotFound) || (err == nil && m.WorkflowID != "" && r.row.WorkflowID != m.WorkflowID) {
 		return s.deliverFailed(ctx, id, m)
 	}

@@ -16,6 +16,9 @@ import (
 type run struct {
 	row swfd.Execution
 	st  *history.State
+	// cached: the run came from the run cache, which in a cluster may be
+	// behind the store. committed: a step on it has committed.
+	cached, committed bool
 }
 
 func decodeRun(row swfd.Execution) (*run, error) {
@@ -71,8 +74,7 @@ func (s *Service) withOpenRun(ctx context.Context, domain, workflowID, runID str
 	}
 	unlock := s.lock(id)
 	defer unlock()
-	return retryConflicts(ctx, func() error {
-		r, err := s.loadRun(ctx, domain, id)
+	return s.onRun(ctx, domain, id, func(r *run, err error) error {
 		if errors.Is(err, swfd.ErrNotFound) || (err == nil && (r.row.WorkflowID != workflowID || !r.st.Open)) {
 			return unknownExecution(workflowID, runID)
 		}
@@ -80,6 +82,28 @@ func (s *Service) withOpenRun(ctx context.Context, domain, workflowID, runID str
 			return err
 		}
 		return fn(r)
+	})
+}
+
+// onRun runs a step on a run: fn gets the loaded run (or the error loading
+// it), decides, and commits. The caller holds the run's lock. A step whose
+// commit lost a race is run again on the state that won (retryConflicts).
+//
+// In a cluster the run may come from this node's cache while another node
+// has changed it since. A commit made from such a state fails its version
+// check, and so is never wrong; but a step that ends otherwise — with a
+// fault, or with nothing to commit — may have been decided on old news, so
+// it is decided again on the stored run, whose answer stands.
+func (s *Service) onRun(ctx context.Context, domain, runID string, fn func(r *run, loadErr error) error) error {
+	return retryConflicts(ctx, func() error {
+		r, err := s.loadRun(ctx, domain, runID)
+		err = fn(r, err)
+		if r != nil && r.cached && s.runs.guarded && (err != nil || !r.committed) {
+			s.runs.evict(runID)
+			r, err = s.loadStoredRun(ctx, domain, runID)
+			err = fn(r, err)
+		}
+		return err
 	})
 }
 
@@ -208,7 +232,11 @@ func (s *Service) commitRun(ctx context.Context, r *run, res history.Result, ext
 			return err
 		}
 	}
-	return s.commit(ctx, &b)
+	if err := s.commit(ctx, &b); err != nil {
+		return err
+	}
+	r.committed = true
+	return nil
 }
 
 // commit writes a step and, once it is durable, publishes its effects.

@@ -77,7 +77,7 @@ type Service struct {
 
 	matcher *matching.Matcher
 	locks   [256]sync.Mutex
-	runs    *runCache // nil in a cluster
+	runs    *runCache
 
 	// openMu guards open: executions open per domain, counted from the
 	// store on first use and kept current by commits, so the per-domain
@@ -157,7 +157,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		s.runs = newRunCache(runCacheSize)
 	} else {
 		// In a cluster registry writes are news and cached entries
-		// expire (see registryCache); runs are not cached.
+		// expire (see registryCache); cached runs are guarded by their
+		// version (see runCache).
+		s.runs = newRunCache(runCacheSize)
+		s.runs.guarded = true
 		cs := &cachingStore{Store: s.store, cache: newRegistryCache(clusterRegistryTTL)}
 		cs.written = func() { s.publish(context.Background(), news{Registry: true}) }
 		s.registry, s.store = cs.cache, cs

@@ -80,9 +80,8 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 		defer unlock()
 		var r *run
 		var res history.Result
-		err := retryConflicts(ctx, func() error {
-			var err error
-			if r, err = s.loadRun(ctx, t.Domain, t.RunID); err != nil {
+		err := s.onRun(ctx, t.Domain, t.RunID, func(loaded *run, err error) error {
+			if r = loaded; err != nil {
 				return err
 			}
 			if res, err = r.st.StartDecisionTask(s.env(ctx), t.ScheduledEventID, in.Identity); err != nil {
@@ -197,8 +196,7 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.Resp
 func (s *Service) withTask(ctx context.Context, ref taskRef, fn func(r *run) error) error {
 	unlock := s.lock(ref.RunID)
 	defer unlock()
-	return retryConflicts(ctx, func() error {
-		r, err := s.loadRun(ctx, ref.Domain, ref.RunID)
+	return s.onRun(ctx, ref.Domain, ref.RunID, func(r *run, err error) error {
 		if errors.Is(err, swfd.ErrNotFound) || (err == nil && !r.st.Open) {
 			return errBadToken
 		}
@@ -224,9 +222,8 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 		defer unlock()
 		var r *run
 		var res history.Result
-		err := retryConflicts(ctx, func() error {
-			var err error
-			if r, err = s.loadRun(ctx, t.Domain, t.RunID); err != nil {
+		err := s.onRun(ctx, t.Domain, t.RunID, func(loaded *run, err error) error {
+			if r = loaded; err != nil {
 				return err
 			}
 			if res, err = r.st.StartActivityTask(s.env(ctx), t.ScheduledEventID, in.Identity); err != nil {
@@ -275,7 +272,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 func (s *Service) activityInput(ctx context.Context, runID string, scheduledID int64) (string, error) {
 	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
 	var raw []byte
-	if evs, ok := cachedHistory(s.runs, q); ok {
+	if evs, ok := cachedHistory(s.runs, q, scheduledID); ok {
 		if len(evs) == 0 {
 			return "", nil
 		}

@@ -386,8 +386,17 @@ func testTasks(t *testing.T, s swfd.Store) {
 	a = next(a)
 	checkIDs(t, "after DoneTasks", pendingTasks(t, s), []string{taskView(ta[0]), taskView(ta[2]), taskView(tb[0])})
 
-	// Closed removes every task of the run, and only of that run.
-	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "COMPLETED", at(4)), Closed: true}}})
+	// A task removed and added again in one update is there, as added.
+	readded := ta[2]
+	readded.Priority, readded.Scheduled = 9, at(3)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(a), DoneTasks: []int64{6}, AddTasks: []swfd.Task{readded}}}})
+	a = next(a)
+	checkIDs(t, "re-added", pendingTasks(t, s), []string{taskView(ta[0]), taskView(readded), taskView(tb[0])})
+
+	// Closed removes every task of the run, those it adds too, and only
+	// of that run.
+	late := swfd.Task{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "acts", RunID: "run-a", ScheduledEventID: 8, Scheduled: at(4)}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "COMPLETED", at(4)), Closed: true, AddTasks: []swfd.Task{late}}}})
 	checkIDs(t, "after Closed", pendingTasks(t, s), []string{taskView(tb[0])})
 	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(b), DoneTasks: []int64{5}}}})
 	checkIDs(t, "all done", pendingTasks(t, s), nil)
@@ -473,8 +482,9 @@ func testTimers(t *testing.T, s swfd.Store) {
 	b = next(b)
 	checkIDs(t, "re-added", dueTimers(t, s, at(30), 10), []string{timerView(again), timerView(ta[0]), timerView(moved)})
 
-	// Closed removes every timer of the run.
-	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "FAILED", at(6)), Closed: true}}})
+	// Closed removes every timer of the run, those it adds too.
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "FAILED", at(6)), Closed: true,
+		AddTimers: []swfd.Timer{{RunID: "run-a", Key: "late", Due: at(7)}}}}})
 	checkIDs(t, "after Closed", dueTimers(t, s, at(30), 10), []string{timerView(again)})
 	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(b, "FAILED", at(6)), Closed: true}}})
 	_, err = s.NextTimer(ctx())
