@@ -316,7 +316,7 @@ func TestClusterStaleRunCache(t *testing.T) {
 		t.Fatal("B got no decision task")
 	}
 	must(a.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken, Decisions: []api.Decision{{
-		DecisionType: api.DecisionTypeScheduleActivityTask,
+		DecisionType:                           api.DecisionTypeScheduleActivityTask,
 		ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "in"}}}}))
 
 	// B's cached run predates the activity: its poll must still start it.
