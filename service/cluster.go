@@ -208,8 +208,23 @@ const peerTTL = 10 * time.Second
 type peers struct {
 	mu    sync.Mutex
 	alive map[string]time.Time
-	taken map[taskKey]time.Time
+	// taken holds the tasks taken lately, and takenBefore those of the
+	// span before: every takenSpan the older set is dropped whole, so a
+	// task is remembered for one to two spans at a constant cost per task.
+	taken, takenBefore map[taskKey]struct{}
+	rotated            time.Time
+	now                func() time.Time // nil: time.Now
 }
+
+func (p *peers) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
+}
+
+// takenSpan is how long a node remembers, at least, that a task was taken.
+const takenSpan = 30 * time.Second
 
 func (p *peers) seen(node string) {
 	p.mu.Lock()
@@ -223,25 +238,19 @@ func (p *peers) seen(node string) {
 func (p *peers) done(k taskKey) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
-	if p.taken == nil {
-		p.taken = map[taskKey]time.Time{}
+	now := p.clock()
+	if p.taken == nil || now.Sub(p.rotated) >= takenSpan {
+		p.takenBefore, p.taken, p.rotated = p.taken, map[taskKey]struct{}{}, now
 	}
-	if len(p.taken) > 4096 {
-		for k, at := range p.taken {
-			if now.Sub(at) > time.Minute {
-				delete(p.taken, k)
-			}
-		}
-	}
-	p.taken[k] = now
+	p.taken[k] = struct{}{}
 }
 
 func (p *peers) isDone(k taskKey) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, ok := p.taken[k]
-	return ok
+	_, now := p.taken[k]
+	_, before := p.takenBefore[k]
+	return now || before
 }
 
 // first reports whether node self has first call on task t, broadcast by

@@ -212,10 +212,22 @@ func TestPeersFirstCall(t *testing.T) {
 		t.Error("a node with no live peers did not take the task")
 	}
 	// A task taken meanwhile is not offered late.
-	p := &peers{}
+	now := time.Unix(1000, 0)
+	p := &peers{now: func() time.Time { return now }}
 	p.done(taskKey{"r", 3})
 	if !p.isDone(taskKey{"r", 3}) || p.isDone(taskKey{"r", 4}) {
 		t.Error("taken tasks misreported")
+	}
+	// It is remembered for at least takenSpan, and forgotten after two.
+	now = now.Add(takenSpan)
+	p.done(taskKey{"r", 5})
+	if !p.isDone(taskKey{"r", 3}) || !p.isDone(taskKey{"r", 5}) {
+		t.Error("a task taken one span ago was forgotten")
+	}
+	now = now.Add(takenSpan)
+	p.done(taskKey{"r", 6})
+	if p.isDone(taskKey{"r", 3}) || !p.isDone(taskKey{"r", 5}) {
+		t.Error("tasks not forgotten span by span")
 	}
 }
 
