@@ -144,17 +144,23 @@ func (s *Service) receive(msg []byte) {
 		s.matcher.RemoveRun(r)
 		s.runs.evict(r)
 	}
+	var later []swfd.Task
 	for _, t := range n.Tasks {
 		s.runs.evict(t.RunID)
 		if s.peers.first(s.nodeID, n.Node, t) {
 			s.matcher.Add(t)
-			continue
+		} else {
+			later = append(later, t)
 		}
-		// Another node has first call on it: offer it here only if
-		// it is still pending a moment later.
+	}
+	if len(later) > 0 {
+		// Another node has first call on these: offer them here only
+		// if they are still pending a moment later.
 		time.AfterFunc(secondOfferDelay, func() {
-			if !s.peers.isDone(taskKey{t.RunID, t.ScheduledEventID}) {
-				s.matcher.Add(t)
+			for _, t := range later {
+				if !s.peers.isDone(taskKey{t.RunID, t.ScheduledEventID}) {
+					s.matcher.Add(t)
+				}
 			}
 		})
 	}
