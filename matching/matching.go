@@ -4,6 +4,12 @@
 // matcher at start-up — so handing a task to a waiting poller costs no I/O.
 // Each task goes to exactly one poller; higher priority first, then schedule
 // order.
+//
+// In a cluster every node holds the tasks of every node: its own, and those
+// other nodes told it of (AddRemote). Its pollers take its own first, so
+// that the node that scheduled a task, which has the run in memory, usually
+// starts it too; another node's task goes first only when it has the higher
+// priority or has waited RemoteWait.
 package matching
 
 import (
@@ -11,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/swfd/swfd"
 )
@@ -40,6 +47,11 @@ type Matcher struct {
 	// MaxPollers bounds concurrent pollers per list (SWF: 1,000).
 	MaxPollers int
 
+	// RemoteWait is how long another node's task may wait behind this
+	// node's own before it goes first.
+	RemoteWait time.Duration
+	now        func() time.Time
+
 	mu    sync.Mutex
 	lists map[ListKey]*list
 	where map[taskID]ListKey
@@ -49,13 +61,21 @@ type Matcher struct {
 
 // New returns an empty Matcher.
 func New(maxPollers int) *Matcher {
-	return &Matcher{MaxPollers: maxPollers, lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{}}
+	return &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
+		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{}}
 }
 
+// DefaultRemoteWait is a new Matcher's RemoteWait: long enough that a
+// backlog does not make every node take the others' tasks first, short
+// enough that the tasks of a node that died are not left waiting long.
+const DefaultRemoteWait = 5 * time.Second
+
 type item struct {
-	task  swfd.Task
-	seq   uint64
-	index int
+	task   swfd.Task
+	seq    uint64
+	index  int
+	remote bool
+	added  time.Time // remote tasks only
 }
 
 type waiter struct {
@@ -63,7 +83,8 @@ type waiter struct {
 }
 
 type list struct {
-	queue   taskHeap
+	queue   taskHeap // this node's tasks
+	remote  taskHeap // other nodes' tasks
 	byID    map[taskID]*item
 	waiters []*waiter
 }
@@ -82,7 +103,15 @@ func (m *Matcher) list(k ListKey) *list {
 func (m *Matcher) Add(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.addLocked(t)
+	m.addLocked(t, false)
+}
+
+// AddRemote adds a task another node scheduled, like Add, except that this
+// node's own tasks go before it (see the package comment).
+func (m *Matcher) AddRemote(t swfd.Task) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.addLocked(t, true)
 }
 
 // Offer adds a task like Add and reports whether it went straight to a
@@ -90,10 +119,10 @@ func (m *Matcher) Add(t swfd.Task) {
 func (m *Matcher) Offer(t swfd.Task) (handed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.addLocked(t)
+	return m.addLocked(t, false)
 }
 
-func (m *Matcher) addLocked(t swfd.Task) (handed bool) {
+func (m *Matcher) addLocked(t swfd.Task, remote bool) (handed bool) {
 	id := taskID{t.RunID, t.ScheduledEventID}
 	if _, dup := m.where[id]; dup {
 		return false
@@ -107,8 +136,13 @@ func (m *Matcher) addLocked(t swfd.Task) (handed bool) {
 		return true
 	}
 	m.seq++
-	it := &item{task: t, seq: m.seq}
-	heap.Push(&l.queue, it)
+	it := &item{task: t, seq: m.seq, remote: remote}
+	if remote {
+		it.added = m.now()
+		heap.Push(&l.remote, it)
+	} else {
+		heap.Push(&l.queue, it)
+	}
 	l.byID[id] = it
 	m.where[id] = k
 	if m.byRun[t.RunID] == nil {
@@ -141,7 +175,7 @@ func (m *Matcher) Remove(runID string, scheduledEventID int64) {
 	}
 	l := m.lists[k]
 	it := l.byID[id]
-	heap.Remove(&l.queue, it.index)
+	heap.Remove(l.heapOf(it), it.index)
 	delete(l.byID, id)
 	m.forget(id)
 	m.gc(k, l)
@@ -160,8 +194,31 @@ func (m *Matcher) RemoveRun(runID string) {
 	}
 }
 
+func (l *list) heapOf(it *item) *taskHeap {
+	if it.remote {
+		return &l.remote
+	}
+	return &l.queue
+}
+
+// next picks the heap to take from: this node's, unless another node's
+// task has the higher priority or has waited RemoteWait.
+func (m *Matcher) next(l *list) *taskHeap {
+	if len(l.remote) == 0 {
+		return &l.queue
+	}
+	if len(l.queue) == 0 {
+		return &l.remote
+	}
+	own, other := l.queue[0], l.remote[0]
+	if other.task.Priority > own.task.Priority || other.task.Priority == own.task.Priority && m.now().Sub(other.added) >= m.RemoteWait {
+		return &l.remote
+	}
+	return &l.queue
+}
+
 func (m *Matcher) gc(k ListKey, l *list) {
-	if len(l.queue) == 0 && len(l.waiters) == 0 {
+	if len(l.queue) == 0 && len(l.remote) == 0 && len(l.waiters) == 0 {
 		delete(m.lists, k)
 	}
 }
@@ -172,8 +229,8 @@ func (m *Matcher) gc(k ListKey, l *list) {
 func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	m.mu.Lock()
 	l := m.list(k)
-	if len(l.queue) > 0 {
-		it := heap.Pop(&l.queue).(*item)
+	if len(l.queue)+len(l.remote) > 0 {
+		it := heap.Pop(m.next(l)).(*item)
 		id := taskID{it.task.RunID, it.task.ScheduledEventID}
 		delete(l.byID, id)
 		m.forget(id)
@@ -209,7 +266,7 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	// Already handed a task: give it back to the next poller.
 	select {
 	case t := <-w.ch:
-		m.addLocked(t)
+		m.addLocked(t, false)
 	default:
 	}
 	return swfd.Task{}, ctx.Err()
@@ -220,7 +277,7 @@ func (m *Matcher) Count(k ListKey) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l := m.lists[k]; l != nil {
-		return len(l.queue)
+		return len(l.queue) + len(l.remote)
 	}
 	return 0
 }

@@ -3,6 +3,7 @@ package matching
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -208,5 +209,52 @@ func TestOfferReportsHandOff(t *testing.T) {
 	}
 	if m.Count(key) != 0 {
 		t.Error("a handed-off task is also queued")
+	}
+}
+
+// TestOwnTasksFirst checks the order between this node's tasks and those
+// of other nodes: its own first, unless another node's has the higher
+// priority or has waited RemoteWait; each kind in its own order; removal,
+// counting and duplicates across both.
+func TestOwnTasksFirst(t *testing.T) {
+	now := time.Unix(1000, 0)
+	m := New(0)
+	m.now = func() time.Time { return now }
+	m.AddRemote(task("r", 1, 0))
+	m.AddRemote(task("r", 2, 0))
+	m.AddRemote(task("r", 3, 5))
+	m.AddRemote(task("r", 4, 0))
+	m.Add(task("o", 1, 0))
+	m.Add(task("o", 2, 0))
+	m.Add(task("r", 1, 0)) // already queued as another node's: ignored
+	m.Remove("r", 4)
+	if n := m.Count(key); n != 5 {
+		t.Fatalf("count = %d, want 5", n)
+	}
+	poll := func() string {
+		t.Helper()
+		got, err := m.Poll(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(got.RunID, got.ScheduledEventID)
+	}
+	var order []string
+	order = append(order, poll(), poll()) // r3 (priority 5), then own o1
+	now = now.Add(m.RemoteWait)           // the other node's tasks have waited long enough
+	order = append(order, poll(), poll(), poll())
+	if want := "[r3 o1 r1 r2 o2]"; fmt.Sprint(order) != want {
+		t.Errorf("order %v, want %s", order, want)
+	}
+
+	// Before RemoteWait, own tasks go first whatever their age.
+	m.AddRemote(task("r", 7, 0))
+	now = now.Add(time.Second)
+	m.Add(task("o", 7, 0))
+	if got := poll(); got != "o7" {
+		t.Errorf("got %s before the other node's task waited long enough, want o7", got)
+	}
+	if got := poll(); got != "r7" {
+		t.Errorf("got %s, want r7", got)
 	}
 }

@@ -148,7 +148,7 @@ func (s *Service) receive(msg []byte) {
 	for _, t := range n.Tasks {
 		s.runs.evict(t.RunID)
 		if s.peers.first(s.nodeID, n.Node, t) {
-			s.matcher.Add(t)
+			s.matcher.AddRemote(t)
 		} else {
 			later = append(later, t)
 		}
@@ -159,7 +159,7 @@ func (s *Service) receive(msg []byte) {
 		time.AfterFunc(secondOfferDelay, func() {
 			for _, t := range later {
 				if !s.peers.isDone(taskKey{t.RunID, t.ScheduledEventID}) {
-					s.matcher.Add(t)
+					s.matcher.AddRemote(t)
 				}
 			}
 		})
