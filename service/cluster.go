@@ -55,8 +55,9 @@ func (s *Service) publish(ctx context.Context, n news) {
 	}
 }
 
-// publishLoop sends the news of commits, merging what arrived while it
-// was sending.
+// publishLoop sends the news of commits, merging what arrives within a
+// short while: newsLinger when the news may wake a poller elsewhere,
+// newsLingerQuiet when it only keeps the other nodes' views current.
 func (s *Service) publishLoop(ctx context.Context) {
 	for {
 		var n news
@@ -65,31 +66,49 @@ func (s *Service) publishLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		// Let the news of the commits finishing about now join in.
-		select {
-		case <-time.After(newsLinger):
-		case <-ctx.Done():
-			return
+		linger := newsLingerQuiet
+		if n.urgent() {
+			linger = newsLinger
 		}
-	merge:
+		due := time.Now().Add(linger)
+		timer := time.NewTimer(linger)
+	gather:
 		for {
 			select {
 			case m := <-s.newsq:
-				n.Tasks = append(n.Tasks, m.Tasks...)
-				n.Done = append(n.Done, m.Done...)
-				n.Closed = append(n.Closed, m.Closed...)
-				n.Timers = n.Timers || m.Timers
-				if m.TimerDue != 0 && (n.TimerDue == 0 || m.TimerDue < n.TimerDue) {
-					n.TimerDue = m.TimerDue
+				n.merge(m)
+				if m.urgent() && time.Until(due) > newsLinger {
+					due = time.Now().Add(newsLinger)
+					timer.Reset(newsLinger)
 				}
-				n.Transfers = n.Transfers || m.Transfers
-				n.Registry = n.Registry || m.Registry
-			default:
-				break merge
+			case <-timer.C:
+				break gather
+			case <-ctx.Done():
+				timer.Stop()
+				return
 			}
 		}
 		s.send(ctx, n)
 	}
+}
+
+// urgent reports whether news may let another node do something now: hand
+// a task to a waiting poller, or stop trusting a changed registry entry.
+// The rest (tasks taken, runs closed, timers, messages) only saves the
+// other nodes work they would otherwise find out is not needed.
+func (n news) urgent() bool { return len(n.Tasks) > 0 || n.Registry }
+
+// merge adds m's news to n's.
+func (n *news) merge(m news) {
+	n.Tasks = append(n.Tasks, m.Tasks...)
+	n.Done = append(n.Done, m.Done...)
+	n.Closed = append(n.Closed, m.Closed...)
+	n.Timers = n.Timers || m.Timers
+	if m.TimerDue != 0 && (n.TimerDue == 0 || m.TimerDue < n.TimerDue) {
+		n.TimerDue = m.TimerDue
+	}
+	n.Transfers = n.Transfers || m.Transfers
+	n.Registry = n.Registry || m.Registry
 }
 
 // send publishes news, in parts when it is too large for one message.
@@ -117,11 +136,13 @@ func (s *Service) send(ctx context.Context, n news) {
 	}
 }
 
-// newsLinger is how long publishLoop waits for more news before sending:
-// under load, one notification then carries the news of several commits.
-// Every notification costs the database a transaction and wakes every
-// node's listener.
-const newsLinger = 3 * time.Millisecond
+// How long publishLoop gathers news before sending it: under load one
+// notification then carries the news of several commits. Every notification
+// costs the database a transaction and wakes every node's listener.
+const (
+	newsLinger      = 3 * time.Millisecond  // news that may wake a poller
+	newsLingerQuiet = 15 * time.Millisecond // other news
+)
 
 // maxNewsBytes bounds one published message.
 const maxNewsBytes = 7000

@@ -149,6 +149,20 @@ func TestNewsMerged(t *testing.T) {
 	if len(n.Done) != 2 || len(n.Closed) != 1 || n.TimerDue != 1000 || !n.Transfers || n.Node != s.nodeID {
 		t.Errorf("merged news: %+v", n)
 	}
+	// Only news that may wake a poller or changes the registry is sent
+	// after the short linger.
+	for _, c := range []struct {
+		n    news
+		want bool
+	}{
+		{news{Tasks: []swfd.Task{{RunID: "r"}}}, true},
+		{news{Registry: true}, true},
+		{news{Done: []taskKey{{"r", 1}}, Closed: []string{"r"}, TimerDue: 5, Transfers: true}, false},
+	} {
+		if got := c.n.urgent(); got != c.want {
+			t.Errorf("urgent(%+v) = %v", c.n, got)
+		}
+	}
 
 	// The timer loop sleeps until an hour from now.
 	other := news{Node: "another node"}
