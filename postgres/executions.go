@@ -318,26 +318,22 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 			WHERE EXISTS (SELECT 1 FROM u)`)
 	}
 
-	// Tasks: the last addition of each key wins; a closed run keeps none
-	// of its own.
-	tasks := lastByKey(u.AddTasks, func(t swfd.Task) [2]any { return [2]any{cmpRun(t.RunID, run), t.ScheduledEventID} })
-	added := map[int64]bool{}
-	kept := tasks[:0:0]
-	for _, t := range tasks {
-		if cmpRun(t.RunID, run) == run {
-			if u.Closed {
-				continue
-			}
-			added[t.ScheduledEventID] = true
+	// Tasks, then timers: the last addition of each key wins; a closed
+	// run keeps none of its own.
+	// removeOwn removes the run's rows of table: all of them when it
+	// closed, else those whose key column is in keys (n of them).
+	removeOwn := func(table, keyColumn, arrayType string, keys any, n int) {
+		switch {
+		case u.Closed:
+			q.add("close_"+table, `DELETE FROM `+table+` WHERE run_id = `+r+` AND EXISTS (SELECT 1 FROM u)`)
+		case n > 0:
+			q.add("done_"+table, `DELETE FROM `+table+` WHERE run_id = `+r+` AND `+keyColumn+` = ANY(`+q.arg(keys)+`::`+arrayType+`)
+				AND EXISTS (SELECT 1 FROM u)`)
 		}
-		kept = append(kept, t)
 	}
-	if u.Closed {
-		q.add("closetasks", `DELETE FROM tasks WHERE run_id = `+r+` AND EXISTS (SELECT 1 FROM u)`)
-	} else if done := without(u.DoneTasks, func(id int64) bool { return added[id] }); len(done) > 0 {
-		q.add("donetasks", `DELETE FROM tasks WHERE run_id = `+r+` AND scheduled_event_id = ANY(`+q.arg(done)+`::bigint[])
-			AND EXISTS (SELECT 1 FROM u)`)
-	}
+	kept, done := resolveOwn(run, u.Closed, u.AddTasks, u.DoneTasks,
+		func(t swfd.Task) string { return t.RunID }, func(t swfd.Task) int64 { return t.ScheduledEventID })
+	removeOwn("tasks", "scheduled_event_id", "bigint[]", done, len(done))
 	if n := len(kept); n > 0 {
 		runs, ids, kinds, domains, lists := make([]string, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 		prios, sched := make([]int32, n), make([]int64, n)
@@ -353,25 +349,9 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 				task_list = excluded.task_list, priority = excluded.priority, scheduled = excluded.scheduled`)
 	}
 
-	// Timers likewise.
-	timers := lastByKey(u.AddTimers, func(t swfd.Timer) [2]any { return [2]any{cmpRun(t.RunID, run), t.Key} })
-	set := map[string]bool{}
-	keptTimers := timers[:0:0]
-	for _, t := range timers {
-		if cmpRun(t.RunID, run) == run {
-			if u.Closed {
-				continue
-			}
-			set[t.Key] = true
-		}
-		keptTimers = append(keptTimers, t)
-	}
-	if u.Closed {
-		q.add("closetimers", `DELETE FROM timers WHERE run_id = `+r+` AND EXISTS (SELECT 1 FROM u)`)
-	} else if del := without(u.DeleteTimers, func(k string) bool { return set[k] }); len(del) > 0 {
-		q.add("deltimers", `DELETE FROM timers WHERE run_id = `+r+` AND key = ANY(`+q.arg(del)+`::text[])
-			AND EXISTS (SELECT 1 FROM u)`)
-	}
+	keptTimers, del := resolveOwn(run, u.Closed, u.AddTimers, u.DeleteTimers,
+		func(t swfd.Timer) string { return t.RunID }, func(t swfd.Timer) string { return t.Key })
+	removeOwn("timers", "key", "text[]", del, len(del))
 	if n := len(keptTimers); n > 0 {
 		runs, keys, dues := make([]string, n), make([]string, n), make([]int64, n)
 		for i, t := range keptTimers {
@@ -404,15 +384,32 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 	return s, "WITH " + strings.Join(q.with, ",\n") + "\nSELECT 1 FROM u", q.args
 }
 
-// without returns the items not dropped.
-func without[T any](items []T, drop func(T) bool) []T {
-	var out []T
-	for _, it := range items {
-		if !drop(it) {
-			out = append(out, it)
+// resolveOwn settles an update's additions of tasks (or timers) against
+// its removals, as "remove, then add, then remove all of a closed run's"
+// would leave them: the last addition of each key wins, a closed run keeps
+// none of its own additions, and a removal of a key added again is dropped.
+// Additions with an empty run id are the update's run's.
+func resolveOwn[T any, K comparable](run string, closed bool, adds []T, removes []K, runOf func(T) string, keyOf func(T) K) (kept []T, removed []K) {
+	adds = lastByKey(adds, func(t T) [2]any { return [2]any{cmpRun(runOf(t), run), keyOf(t)} })
+	own := map[K]bool{}
+	for _, t := range adds {
+		if cmpRun(runOf(t), run) == run {
+			if closed {
+				continue
+			}
+			own[keyOf(t)] = true
+		}
+		kept = append(kept, t)
+	}
+	if closed {
+		return kept, nil
+	}
+	for _, k := range removes {
+		if !own[k] {
+			removed = append(removed, k)
 		}
 	}
-	return out
+	return kept, removed
 }
 
 // cmpRun is a task's or timer's run: its own, or the update's when empty.

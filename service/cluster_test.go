@@ -122,11 +122,7 @@ func TestClusterRegistryNews(t *testing.T) {
 func TestNewsMerged(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	db, err := sqlite.Open(ctx, ":memory:", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := memStore(t)
 	bc := &memBroadcaster{delivered: make(chan []byte, 64)}
 	s, err := New(ctx, Options{Store: db, Broadcaster: bc})
 	if err != nil {
@@ -282,13 +278,8 @@ func (c *readCounter) count() int {
 // and the history and state read through either node are the latest. A
 // node whose cached run is current must not read it again.
 func TestClusterStaleRunCache(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	db, err := sqlite.Open(ctx, ":memory:", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	ctx := context.Background()
+	db := memStore(t)
 	counterA := &readCounter{Store: db}
 	newNode := func(store swfd.Store) *Service {
 		s, err := New(ctx, Options{Store: store, Broadcaster: silentBroadcaster{}, PollTimeout: 100 * time.Millisecond})
@@ -315,11 +306,7 @@ func TestClusterStaleRunCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(a.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}))
-	must(a.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
-		DefaultExecutionStartToCloseTimeout: "3600", DefaultTaskStartToCloseTimeout: "60", DefaultChildPolicy: api.ChildPolicyTerminate}))
-	must(a.RegisterActivityType(ctx, &api.RegisterActivityTypeInput{Domain: "d", Name: "act", Version: "1", DefaultTaskList: &api.TaskList{Name: "al"},
-		DefaultTaskScheduleToStartTimeout: "NONE", DefaultTaskScheduleToCloseTimeout: "NONE", DefaultTaskStartToCloseTimeout: "60", DefaultTaskHeartbeatTimeout: "NONE"}))
+	registerTestTypes(t, a, true)
 
 	started, err := a.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
 	must(err)
