@@ -218,6 +218,17 @@ func testCommitAtomic(t *testing.T, s swfd.Store) {
 			},
 			AddTransfers: []swfd.Transfer{{RunID: "run-c", Payload: []byte("p3")}},
 		}, swfd.ErrAlreadyExists},
+		// Batches of one update (one statement in the PostgreSQL store).
+		{"one update adding an event the run has", swfd.Batch{Updates: []swfd.Update{big(a, 2)}}, swfd.ErrConflict},
+		{"one stale update", swfd.Batch{Updates: []swfd.Update{func() swfd.Update {
+			u := big(b, 1)
+			u.Execution = bad
+			return u
+		}()}}, swfd.ErrConflict},
+		{"one duplicate create", swfd.Batch{Updates: []swfd.Update{{
+			Execution: execution("dom", "wf-b", "run-d", at(5)), Create: true, Events: events("run-d", 1, 1),
+			AddTasks:  []swfd.Task{{Kind: swfd.DecisionTask, Domain: "dom", TaskList: "tl", RunID: "run-d", ScheduledEventID: 1, Scheduled: at(5)}},
+		}}}, swfd.ErrAlreadyExists},
 		{"closing update and conflict", swfd.Batch{
 			Updates: []swfd.Update{
 				{Execution: closed(a, "COMPLETED", at(6)), Closed: true, Events: events("run-a", 3, 3)},
