@@ -227,7 +227,7 @@ func testCommitAtomic(t *testing.T, s swfd.Store) {
 		}()}}, swfd.ErrConflict},
 		{"one duplicate create", swfd.Batch{Updates: []swfd.Update{{
 			Execution: execution("dom", "wf-b", "run-d", at(5)), Create: true, Events: events("run-d", 1, 1),
-			AddTasks:  []swfd.Task{{Kind: swfd.DecisionTask, Domain: "dom", TaskList: "tl", RunID: "run-d", ScheduledEventID: 1, Scheduled: at(5)}},
+			AddTasks: []swfd.Task{{Kind: swfd.DecisionTask, Domain: "dom", TaskList: "tl", RunID: "run-d", ScheduledEventID: 1, Scheduled: at(5)}},
 		}}}, swfd.ErrAlreadyExists},
 		{"closing update and conflict", swfd.Batch{
 			Updates: []swfd.Update{
