@@ -10,7 +10,6 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
-	"github.com/swfd/swfd/sqlite"
 )
 
 func cacheEvents(from, to int64) []api.HistoryEvent {
@@ -21,12 +20,17 @@ func cacheEvents(from, to int64) []api.HistoryEvent {
 	return out
 }
 
-func storedEvents(evs []api.HistoryEvent) []swfd.Event {
-	var out []swfd.Event
-	for _, e := range evs {
-		out = append(out, swfd.Event{ID: e.EventID, JSON: e.Raw})
+// mapEach returns f of each item.
+func mapEach[T, U any](items []T, f func(T) U) []U {
+	out := make([]U, 0, len(items))
+	for _, it := range items {
+		out = append(out, f(it))
 	}
 	return out
+}
+
+func storedEvents(evs []api.HistoryEvent) []swfd.Event {
+	return mapEach(evs, func(e api.HistoryEvent) swfd.Event { return swfd.Event{ID: e.EventID, JSON: e.Raw} })
 }
 
 // TestCachedHistoryMatchesStore answers every shape of history query from
@@ -34,11 +38,7 @@ func storedEvents(evs []api.HistoryEvent) []swfd.Event {
 // same events.
 func TestCachedHistoryMatchesStore(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, ":memory:", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := memStore(t)
 	row := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", TypeName: "t", TypeVersion: "1",
 		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 1, State: []byte("{}")}
 	c := newRunCache(10)
@@ -74,19 +74,11 @@ func TestCachedHistoryMatchesStore(t *testing.T) {
 }
 
 func ids(evs []api.HistoryEvent) []int64 {
-	var out []int64
-	for _, e := range evs {
-		out = append(out, e.EventID)
-	}
-	return out
+	return mapEach(evs, func(e api.HistoryEvent) int64 { return e.EventID })
 }
 
 func cachedFromStored(evs []swfd.Event) []api.HistoryEvent {
-	var out []api.HistoryEvent
-	for _, e := range evs {
-		out = append(out, api.HistoryEvent{EventID: e.ID, Raw: e.JSON})
-	}
-	return out
+	return mapEach(evs, func(e swfd.Event) api.HistoryEvent { return api.HistoryEvent{EventID: e.ID, Raw: e.JSON} })
 }
 
 // TestRunCacheHistoryBounds checks when the run cache keeps a history and
