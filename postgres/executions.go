@@ -55,16 +55,7 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 		// own transaction.
 		st, query, args := updateStatement(&b.Updates[0])
 		tag, err := conn.Exec(context.WithoutCancel(ctx), query, args...)
-		var f *failure
-		switch {
-		case err != nil && isRetryable(err):
-			f = &failure{err: fmt.Errorf("postgres: commit: %s: %w: %w", st.what, swfd.ErrConflict, err)}
-		case err != nil:
-			f = &failure{err: st.onErr(err)}
-		default:
-			f = st.check(tag)
-		}
-		if f != nil {
+		if f := st.judge(tag, err); f != nil {
 			return db.abort(conn.Conn(), f)
 		}
 		return nil
@@ -120,22 +111,25 @@ func runSteps(ctx context.Context, conn *pgx.Conn, pb *pgx.Batch, steps []step) 
 		}
 	}()
 	for _, s := range steps {
-		tag, err := br.Exec()
-		if err != nil {
-			switch {
-			case isRetryable(err):
-				return &failure{err: fmt.Errorf("postgres: commit: %s: %w: %w", s.what, swfd.ErrConflict, err)}
-			case s.onErr != nil:
-				return &failure{err: s.onErr(err)}
-			default:
-				return &failure{err: fmt.Errorf("postgres: commit: %s: %w", s.what, err)}
-			}
+		if f := s.judge(br.Exec()); f != nil {
+			return f
 		}
-		if s.check != nil {
-			if f := s.check(tag); f != nil {
-				return f
-			}
-		}
+	}
+	return nil
+}
+
+// judge maps a statement's result to a failure, or nil when it did what it
+// had to.
+func (s step) judge(tag pgconn.CommandTag, err error) *failure {
+	switch {
+	case err != nil && isRetryable(err):
+		return &failure{err: fmt.Errorf("postgres: commit: %s: %w: %w", s.what, swfd.ErrConflict, err)}
+	case err != nil && s.onErr != nil:
+		return &failure{err: s.onErr(err)}
+	case err != nil:
+		return &failure{err: fmt.Errorf("postgres: commit: %s: %w", s.what, err)}
+	case s.check != nil:
+		return s.check(tag)
 	}
 	return nil
 }
