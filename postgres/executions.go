@@ -28,9 +28,10 @@ import (
 // different orders) also fails with ErrConflict: nothing of it was applied.
 //
 // Once the batch's statements have been sent, ctx no longer matters: the
-// COMMIT is sent whatever it does (and a batch of one update, sent as a
-// single statement, runs to its end), so that an error other than a
-// connection failure means the batch was not applied.
+// COMMIT is sent whatever it does (and a batch of one update, which may
+// share its transaction with other such batches, see group.go, is awaited
+// once sent), so that an error other than a connection failure means the
+// batch was not applied.
 func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	if len(b.Updates) == 0 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
 		return nil
@@ -43,23 +44,17 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	if err := db.check(ctx); err != nil {
 		return err
 	}
+	if len(b.Updates) == 1 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
+		// The common commit, one step of one run, is one statement,
+		// committed alone or with others that arrive meanwhile (group.go).
+		return db.commits.commit(ctx, &b.Updates[0])
+	}
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
-
-	if len(b.Updates) == 1 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
-		// The common commit, one step of one run, is one statement: its
-		// own transaction.
-		st, query, args := updateStatement(&b.Updates[0])
-		tag, err := conn.Exec(context.WithoutCancel(ctx), query, args...)
-		if f := st.judge(tag, err); f != nil {
-			return db.abort(conn.Conn(), f)
-		}
-		return nil
-	}
 
 	pb, steps := buildBatch(b)
 

@@ -17,10 +17,10 @@
 // delivered transfer that is already gone fails the batch with
 // swfd.ErrConflict, so that two nodes cannot both deliver one message. The
 // statements of one Commit are sent in one pipeline (one network round trip
-// plus the COMMIT). Registry writes, rare and guarded by counts, run at
-// SERIALIZABLE and are retried on serialization failures. There is no group
-// commit across batches: PostgreSQL already shares each WAL flush among the
-// transactions committing at the same time.
+// plus the COMMIT), and commits of one update each that arrive together
+// share a transaction (group commit, see group.go). Registry writes, rare
+// and guarded by counts, run at SERIALIZABLE and are retried on
+// serialization failures.
 //
 // The driver is pgx (github.com/jackc/pgx/v5) with its pgxpool: a pure-Go
 // driver that speaks the PostgreSQL protocol natively, so it can pipeline
@@ -70,6 +70,7 @@ type DB struct {
 	listeners sync.WaitGroup
 
 	notifier *Notifier
+	commits  *committer
 }
 
 var _ swfd.Store = (*DB)(nil)
@@ -112,6 +113,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
 	db.notifier = &Notifier{db: db}
+	db.commits = newCommitter(db)
 	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
 	return db, nil
 }
@@ -137,6 +139,7 @@ func (db *DB) Close() error {
 		close(db.done)
 		db.lmu.Unlock()
 		db.listeners.Wait()
+		db.commits.close()
 		db.pool.Close()
 		db.logger.Info("postgres store closed", "database", db.where)
 	})

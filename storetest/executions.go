@@ -764,3 +764,112 @@ func testConcurrentRounds(t *testing.T, s swfd.Store) {
 	}
 	t.Logf("%d of %d commits won", total, writers*rounds)
 }
+
+// testConcurrentSteps has writers commit batches of one update each, all at
+// once, as an engine does (a driver may commit such batches together): in
+// every round each writer steps a run of its own, races the others to step
+// a shared run and to start one workflow, and sends one update that must
+// fail (an event id its run already has). Every step of a writer's own run
+// must commit, exactly one writer must win each race, and the failing
+// updates must leave no trace and cost nobody else their commit.
+func testConcurrentSteps(t *testing.T, s swfd.Store) {
+	const writers, rounds = 8, 6
+	create(t, s, execution("dom", "wf", "run-shared", at(1)))
+	own := make([]swfd.Execution, writers)
+	for i := range writers {
+		own[i] = create(t, s, execution("dom", fmt.Sprintf("wf-%02d", i), fmt.Sprintf("run-%02d", i), at(1)))
+	}
+	type outcome struct {
+		shared, started bool
+		err             error
+	}
+	for r := range rounds {
+		cur := getExec(t, s, "dom", "run-shared")
+		out := make([]outcome, writers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range writers {
+			mine := next(own[i])
+			wg.Go(func() {
+				<-start
+				var inner sync.WaitGroup
+				var ownErr, badErr, sharedErr, startErr error
+				inner.Go(func() {
+					ownErr = s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: mine,
+						Events:    events(mine.RunID, mine.Version-1, mine.Version-1),
+						AddTimers: []swfd.Timer{{Key: fmt.Sprint(mine.Version), Due: at(5)}}}}})
+				})
+				inner.Go(func() {
+					// At the run's current version, but with event 1 again
+					// (or, once mine has committed, at a stale version).
+					bad := next(own[i])
+					bad.State = []byte("bad")
+					badErr = s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: bad, Events: events(bad.RunID, 1, 1)}}})
+				})
+				inner.Go(func() {
+					u := next(cur)
+					u.State = []byte(fmt.Sprintf("writer-%d-%d", i, r))
+					sharedErr = s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: u, Events: events(u.RunID, u.Version-1, u.Version-1)}}})
+				})
+				inner.Go(func() {
+					e := execution("dom", fmt.Sprint("started-", r), fmt.Sprintf("run-started-%d-%d", r, i), at(2))
+					startErr = s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: e, Create: true, Events: events(e.RunID, 1, 1)}}})
+				})
+				inner.Wait()
+				switch {
+				case ownErr != nil:
+					out[i].err = fmt.Errorf("step of its own run: %w", ownErr)
+				case !errors.Is(badErr, swfd.ErrConflict):
+					out[i].err = fmt.Errorf("update repeating an event: %v, want ErrConflict", badErr)
+				case sharedErr != nil && !errors.Is(sharedErr, swfd.ErrConflict):
+					out[i].err = fmt.Errorf("step of the shared run: %w", sharedErr)
+				case startErr != nil && !errors.Is(startErr, swfd.ErrAlreadyExists):
+					out[i].err = fmt.Errorf("start: %w", startErr)
+				}
+				out[i].shared, out[i].started = sharedErr == nil, startErr == nil
+			})
+			own[i] = mine
+		}
+		close(start)
+		wg.Wait()
+		sharedWins, starts := 0, 0
+		for i, o := range out {
+			if o.err != nil {
+				t.Fatalf("round %d, writer %d: %v", r, i, o.err)
+			}
+			if o.shared {
+				sharedWins++
+				if got := getExec(t, s, "dom", "run-shared"); string(got.State) != fmt.Sprintf("writer-%d-%d", i, r) {
+					t.Fatalf("round %d: writer %d won the shared run, which holds %q", r, i, got.State)
+				}
+			}
+			if o.started {
+				starts++
+			}
+		}
+		if sharedWins != 1 || starts != 1 {
+			t.Fatalf("round %d: %d writers stepped the shared run and %d started the workflow, want 1 and 1", r, sharedWins, starts)
+		}
+	}
+	for i := range writers {
+		e := getExec(t, s, "dom", own[i].RunID)
+		ids := eventIDs(history(t, s, swfd.HistoryQuery{RunID: e.RunID}))
+		if e.Version != 1+rounds || len(ids) != rounds || string(e.State) == "bad" {
+			t.Fatalf("writer %d's run: version %d, state %q, events %v; want version %d and %d events", i, e.Version, e.State, ids, 1+rounds, rounds)
+		}
+	}
+	shared := getExec(t, s, "dom", "run-shared")
+	if n := len(history(t, s, swfd.HistoryQuery{RunID: "run-shared"})); shared.Version != 1+rounds || n != rounds {
+		t.Fatalf("shared run at version %d with %d events after %d rounds", shared.Version, n, rounds)
+	}
+	timers, err := s.DueTimers(ctx(), at(100), 10_000)
+	noErr(t, err, "DueTimers")
+	if len(timers) != writers*rounds {
+		t.Fatalf("%d timers, want %d", len(timers), writers*rounds)
+	}
+	open, err := s.CountOpen(ctx(), "dom")
+	noErr(t, err, "CountOpen")
+	if open != 1+writers+rounds {
+		t.Fatalf("CountOpen = %d, want %d", open, 1+writers+rounds)
+	}
+}

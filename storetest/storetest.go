@@ -82,6 +82,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentUpdate", testConcurrentUpdate},
 		{"ConcurrentRounds", testConcurrentRounds},
+		{"ConcurrentSteps", testConcurrentSteps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

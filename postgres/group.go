@@ -1,0 +1,302 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/swfd/swfd"
+)
+
+// Group commit. Most commits are one step of one run: one statement (see
+// updateStatement) that is its own transaction. What such a transaction
+// costs the database is mostly its commit (the commit record, the WAL
+// flush and its fsync, the snapshot and lock bookkeeping), not its
+// statement. So the driver gathers the one-update commits that arrive while
+// others are being written and sends them as one transaction:
+//
+//	BEGIN; update₁; update₂; …; COMMIT
+//
+// in one pipeline (one round trip). A few committers (commitGroups) work at
+// a time, each taking everything queued when it becomes free: under light
+// load a commit goes out at once, alone, as before; under heavy load the
+// groups grow with the queue. Measured on the project's machine, a
+// transaction of four updates costs PostgreSQL 40% less CPU per update than
+// four transactions of one (postgres/bench_test.go, BenchmarkCommitParallel).
+//
+// Each update's statement changes nothing unless its run is at the expected
+// version, and then reports no row instead of failing, so a stale update
+// does not disturb the others of its group: its caller gets ErrConflict (or
+// ErrNotFound) and the rest commit. A statement that fails (a second open
+// run of a workflowId, a deadlock) aborts the group's transaction: its
+// caller gets its error, and the other updates, of which nothing was
+// applied, are sent again as a new group. A connection failure (or a COMMIT
+// that fails) fails every update of the group, as it would a lone commit.
+//
+// Within a group, updates that create runs come first, ordered by workflow,
+// then the others, ordered by run id (keeping the arrival order of updates
+// of one run). Every group takes its locks in that one order, so that
+// groups on different nodes cannot deadlock on each other.
+
+// commitGroups is how many group transactions one DB may have in flight at
+// a time. The first committer takes whatever is queued; committer k only
+// starts a group while more than k×spillOver updates are waiting, that is
+// when the committers before it cannot keep up. One transaction at a time
+// makes the largest groups, which is what a database shared by several
+// nodes needs most; more let a lone node's commits wait less when it is
+// busy. maxGroup bounds the updates in one group.
+const (
+	commitGroups = 3
+	spillOver    = 4
+	maxGroup     = 32
+)
+
+// queuedCommit is one update waiting for its group.
+type queuedCommit struct {
+	u     *swfd.Update
+	st    step
+	query string
+	args  []any
+	key   string     // the group order
+	taken bool       // a committer has it (guarded by committer.mu)
+	done  chan error // receives the outcome, once
+}
+
+// committer gathers queued updates into groups.
+type committer struct {
+	db     *DB
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []*queuedCommit
+	closed bool
+	wg     sync.WaitGroup
+	// transactions counts the groups sent (retries included), for tests.
+	transactions atomic.Int64
+}
+
+func newCommitter(db *DB) *committer {
+	c := &committer{db: db}
+	c.cond = sync.NewCond(&c.mu)
+	for k := range commitGroups {
+		c.wg.Add(1)
+		go c.loop(k * spillOver)
+	}
+	return c
+}
+
+// close lets the committers finish what is queued and waits for them.
+func (c *committer) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+// commit queues one update and waits for its outcome. If ctx ends while
+// the update is still queued it is withdrawn (nothing was sent); once a
+// committer has taken it, its outcome is awaited whatever ctx does.
+func (c *committer) commit(ctx context.Context, u *swfd.Update) error {
+	st, query, args := updateStatement(u)
+	q := &queuedCommit{u: u, st: st, query: query, args: args, done: make(chan error, 1)}
+	if u.Create {
+		q.key = "0" + u.Execution.Domain + "\x00" + u.Execution.WorkflowID
+	} else {
+		q.key = "1" + u.Execution.RunID
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.queue = append(c.queue, q)
+	if len(c.queue) == 1 || len(c.queue)%spillOver == 1 {
+		// Wake them all: which ones may take the queue depends on its
+		// length.
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
+	select {
+	case err := <-q.done:
+		return err
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	if !q.taken {
+		if i := slices.Index(c.queue, q); i >= 0 {
+			c.queue = slices.Delete(c.queue, i, i+1)
+		}
+		c.mu.Unlock()
+		return fmt.Errorf("postgres: commit: %w", ctx.Err())
+	}
+	c.mu.Unlock()
+	return <-q.done
+}
+
+// loop is one committer: it takes the queue whenever more than waiting
+// updates are queued (or any, once the store is closing).
+func (c *committer) loop(waiting int) {
+	defer c.wg.Done()
+	for {
+		c.mu.Lock()
+		for (len(c.queue) <= waiting || len(c.queue) == 0) && !c.closed {
+			c.cond.Wait()
+		}
+		if len(c.queue) == 0 {
+			c.mu.Unlock()
+			return
+		}
+		n := min(len(c.queue), maxGroup)
+		group := slices.Clone(c.queue[:n])
+		c.queue = slices.Delete(c.queue, 0, n)
+		for _, q := range group {
+			q.taken = true
+		}
+		c.mu.Unlock()
+		for len(group) > 0 {
+			c.transactions.Add(1)
+			group = c.db.commitGroup(group)
+		}
+	}
+}
+
+// commitGroup writes a group and tells each of its updates the outcome,
+// except those to be sent again (returned) because another update's
+// failure aborted the transaction.
+func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
+	bg := context.Background()
+	conn, err := db.pool.Acquire(bg)
+	if err != nil {
+		for _, q := range group {
+			q.done <- fmt.Errorf("postgres: commit: %w", err)
+		}
+		return nil
+	}
+	// Release destroys a connection left inside a transaction or broken.
+	defer conn.Release()
+
+	if len(group) == 1 {
+		q := group[0]
+		tag, err := conn.Exec(bg, q.query, q.args...)
+		if f := q.st.judge(tag, err); f != nil {
+			q.done <- db.abort(conn.Conn(), f)
+			return nil
+		}
+		q.done <- nil
+		return nil
+	}
+
+	slices.SortStableFunc(group, func(a, b *queuedCommit) int { return cmp.Compare(a.key, b.key) })
+	pb := &pgx.Batch{}
+	pb.Queue("BEGIN")
+	for _, q := range group {
+		pb.Queue(q.query, q.args...)
+	}
+	pb.Queue("COMMIT")
+	br := conn.SendBatch(bg, pb)
+	fail := func(err error) []*queuedCommit {
+		br.Close()
+		for _, q := range group {
+			q.done <- fmt.Errorf("postgres: commit: %w", err)
+		}
+		return nil
+	}
+	if _, err := br.Exec(); err != nil {
+		return fail(err)
+	}
+	var notMatched []*queuedCommit
+	for i, q := range group {
+		tag, err := br.Exec()
+		var pe *pgconn.PgError
+		if err != nil && !errors.As(err, &pe) {
+			return fail(err) // the connection, not the statement
+		}
+		f := q.st.judge(tag, err)
+		switch {
+		case f == nil:
+		case f.notMatched != nil:
+			notMatched = append(notMatched, q)
+		default:
+			// The statement failed and the transaction with it: this
+			// update has its answer, the others go again.
+			br.Close()
+			if conn.Conn().PgConn().TxStatus() != 'I' {
+				if rerr := db.rollback(conn.Conn()); rerr != nil {
+					db.logger.Debug("postgres: rollback failed", "err", rerr)
+				}
+			}
+			q.done <- f.err
+			return append(slices.Clone(group[:i]), group[i+1:]...)
+		}
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil && isRetryable(err):
+		err = fmt.Errorf("postgres: commit: %w: %w", swfd.ErrConflict, err)
+	case err != nil:
+		err = fmt.Errorf("postgres: commit: %w", err)
+	case tag.String() != "COMMIT":
+		err = fmt.Errorf("postgres: commit: transaction rolled back (%s)", tag)
+	}
+	if err != nil {
+		for _, q := range group {
+			q.done <- err
+		}
+		return nil
+	}
+	missing := db.missingRuns(conn.Conn(), notMatched)
+	for _, q := range group {
+		switch {
+		case !slices.Contains(notMatched, q):
+			q.done <- nil
+		case missing.err != nil:
+			q.done <- missing.err
+		case missing.runs[q.u.Execution.RunID]:
+			q.done <- fmt.Errorf("postgres: commit: run %s: %w", q.u.Execution.RunID, swfd.ErrNotFound)
+		default:
+			q.done <- fmt.Errorf("postgres: commit: run %s is not at version %d: %w",
+				q.u.Execution.RunID, q.u.Execution.Version-1, swfd.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// missing is which runs of updates that matched no row do not exist.
+type missing struct {
+	runs map[string]bool
+	err  error
+}
+
+func (db *DB) missingRuns(conn *pgx.Conn, qs []*queuedCommit) missing {
+	if len(qs) == 0 {
+		return missing{}
+	}
+	m := missing{runs: map[string]bool{}}
+	ids := make([]string, len(qs))
+	for i, q := range qs {
+		ids[i] = q.u.Execution.RunID
+		m.runs[ids[i]] = true
+	}
+	rows, err := conn.Query(context.Background(), "SELECT run_id FROM executions WHERE run_id = ANY($1::text[])", ids)
+	if err == nil {
+		var found []string
+		found, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		for _, id := range found {
+			delete(m.runs, id)
+		}
+	}
+	if err != nil {
+		m.err = fmt.Errorf("postgres: commit: %w", err)
+	}
+	return m
+}

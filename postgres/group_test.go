@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// queued makes a group entry as committer.commit would.
+func queued(u swfd.Update) *queuedCommit {
+	st, query, args := updateStatement(&u)
+	q := &queuedCommit{u: &u, st: st, query: query, args: args, done: make(chan error, 1)}
+	q.key = "1" + u.Execution.RunID
+	if u.Create {
+		q.key = "0" + u.Execution.Domain + "\x00" + u.Execution.WorkflowID
+	}
+	return q
+}
+
+// TestCommitGroup commits groups by hand: in one transaction, a stale
+// update and an update of a missing run get their own errors and the rest
+// commit; a statement that fails (here a second open run of a workflowId)
+// gets its error and hands the others back, unapplied, to be sent again.
+func TestCommitGroup(t *testing.T) {
+	t.Parallel()
+	db := open(t, newDatabase(t), nil)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: run("dom", "wf-"+id, "run-"+id), Create: true}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func(id string, version int64, state string) swfd.Update {
+		e := run("dom", "wf-"+id, "run-"+id)
+		e.Version, e.State = version, []byte(state)
+		return swfd.Update{Execution: e, Events: []swfd.Event{{ID: version, JSON: []byte(state)}},
+			AddTimers: []swfd.Timer{{Key: state, Due: time.UnixMilli(1_700_000_000_000)}}}
+	}
+
+	// Stale and missing runs do not disturb the others.
+	ghost := step("ghost", 2, "ghost")
+	group := []*queuedCommit{queued(step("c", 2, "c2")), queued(step("a", 5, "stale")), queued(ghost),
+		queued(step("a", 2, "a2")), queued(step("b", 2, "b2"))}
+	if again := db.commitGroup(group); len(again) != 0 {
+		t.Fatalf("%d updates handed back", len(again))
+	}
+	wantErrs := []error{nil, swfd.ErrConflict, swfd.ErrNotFound, nil, nil}
+	for _, q := range group {
+		// commitGroup sorts the group: tell the entries apart by state.
+		err := <-q.done
+		want := wantErrs[map[string]int{"c2": 0, "stale": 1, "ghost": 2, "a2": 3, "b2": 4}[string(q.u.Execution.State)]]
+		if (want == nil) != (err == nil) || want != nil && !errors.Is(err, want) {
+			t.Fatalf("update %q: %v, want %v", q.u.Execution.State, err, want)
+		}
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		e, err := db.GetExecution(ctx, "dom", "run-"+id)
+		if err != nil || e.Version != 2 || string(e.State) != id+"2" {
+			t.Fatalf("run-%s: version %d state %q (%v), want version 2", id, e.Version, e.State, err)
+		}
+	}
+
+	// A failing statement: the second open run of wf-a. The others come
+	// back unapplied, then commit as a group of their own.
+	dup := run("dom", "wf-a", "run-dup")
+	group = []*queuedCommit{queued(step("a", 3, "a3")), queued(swfd.Update{Execution: dup, Create: true}), queued(step("b", 3, "b3"))}
+	again := db.commitGroup(group)
+	if len(again) != 2 {
+		t.Fatalf("%d updates handed back, want 2", len(again))
+	}
+	for _, q := range group {
+		if q.u.Create {
+			if err := <-q.done; !errors.Is(err, swfd.ErrAlreadyExists) {
+				t.Fatalf("second open run: %v, want ErrAlreadyExists", err)
+			}
+		}
+	}
+	for _, id := range []string{"a", "b"} {
+		if e, _ := db.GetExecution(ctx, "dom", "run-"+id); e.Version != 2 {
+			t.Fatalf("run-%s is at version %d before the retry, want 2", id, e.Version)
+		}
+	}
+	if more := db.commitGroup(again); len(more) != 0 {
+		t.Fatalf("%d updates handed back again", len(more))
+	}
+	for _, q := range again {
+		if err := <-q.done; err != nil {
+			t.Fatalf("retried update %q: %v", q.u.Execution.State, err)
+		}
+	}
+	for _, id := range []string{"a", "b"} {
+		evs, err := db.History(ctx, swfd.HistoryQuery{RunID: "run-" + id})
+		if e, _ := db.GetExecution(ctx, "dom", "run-"+id); err != nil || e.Version != 3 || len(evs) != 2 {
+			t.Fatalf("run-%s: version %d, %d events (%v); want version 3, 2 events", id, e.Version, len(evs), err)
+		}
+	}
+	if _, err := db.GetExecution(ctx, "", "run-dup"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Fatalf("the failed run was stored: %v", err)
+	}
+	timers, err := db.DueTimers(ctx, time.UnixMilli(1_800_000_000_000), 100)
+	if err != nil || len(timers) != 5 {
+		t.Fatalf("%d timers (%v), want 5: a2 a3 b2 b3 c2", len(timers), err)
+	}
+}
+
+// TestCommitGroupsForm sends many commits at once and checks that they were
+// grouped (fewer transactions than commits) and all applied. The committers
+// start one transaction at a time, and a second only with more than
+// spillOver commits waiting, so 64 commits arriving together cannot each get
+// their own.
+func TestCommitGroupsForm(t *testing.T) {
+	t.Parallel()
+	db := open(t, newDatabase(t), nil)
+	ctx := context.Background()
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	before := db.commits.transactions.Load()
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			e := run("dom", fmt.Sprint("wf-", i), fmt.Sprint("run-", i))
+			errs[i] = db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: e, Create: true, Events: []swfd.Event{{ID: 1, JSON: []byte("{}")}}}}})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("commit %d: %v", i, err)
+		}
+	}
+	if got, err := db.CountOpen(ctx, "dom"); err != nil || got != n {
+		t.Fatalf("CountOpen = %d (%v), want %d", got, err, n)
+	}
+	if x := db.commits.transactions.Load() - before; x >= n {
+		t.Fatalf("%d transactions for %d commits: no groups formed", x, n)
+	} else {
+		t.Logf("%d commits in %d transactions", n, x)
+	}
+}
