@@ -40,9 +40,13 @@ import (
 // applied, are sent again as a new group. A connection failure (or a COMMIT
 // that fails) fails every update of the group, as it would a lone commit.
 //
+// Notifications (see Notifier.Notify) go through the same queue: sent with
+// a group they cost no transaction of their own, and they are delivered
+// when it commits.
+//
 // Within a group, updates that create runs come first, ordered by workflow,
 // then the others, ordered by run id (keeping the arrival order of updates
-// of one run). Every group takes its locks in that one order, so that
+// of one run), then the notifications. Every group takes its locks in that one order, so that
 // groups on different nodes cannot deadlock on each other.
 
 // commitGroups is how many group transactions one DB may have in flight at
@@ -58,9 +62,9 @@ const (
 	maxGroup     = 32
 )
 
-// queuedCommit is one update waiting for its group.
+// queuedCommit is one update (or notification) waiting for its group.
 type queuedCommit struct {
-	u     *swfd.Update
+	u     *swfd.Update // nil for a notification
 	st    step
 	query string
 	args  []any
@@ -100,17 +104,30 @@ func (c *committer) close() {
 	c.wg.Wait()
 }
 
-// commit queues one update and waits for its outcome. If ctx ends while
-// the update is still queued it is withdrawn (nothing was sent); once a
-// committer has taken it, its outcome is awaited whatever ctx does.
+// commit queues one update and waits for its outcome.
 func (c *committer) commit(ctx context.Context, u *swfd.Update) error {
 	st, query, args := updateStatement(u)
-	q := &queuedCommit{u: u, st: st, query: query, args: args, done: make(chan error, 1)}
+	q := &queuedCommit{u: u, st: st, query: query, args: args}
 	if u.Create {
 		q.key = "0" + u.Execution.Domain + "\x00" + u.Execution.WorkflowID
 	} else {
 		q.key = "1" + u.Execution.RunID
 	}
+	return c.send(ctx, q)
+}
+
+// notify queues a notification: it rides along with the next group, if
+// one is going out anyway, instead of costing a transaction of its own.
+func (c *committer) notify(ctx context.Context, channel, payload string) error {
+	return c.send(ctx, &queuedCommit{st: step{what: "notify " + channel}, query: "SELECT pg_notify($1, $2)",
+		args: []any{channel, payload}, key: "2"})
+}
+
+// send queues q and waits for its outcome. If ctx ends while q is still
+// queued it is withdrawn (nothing was sent); once a committer has taken
+// it, its outcome is awaited whatever ctx does.
+func (c *committer) send(ctx context.Context, q *queuedCommit) error {
+	q.done = make(chan error, 1)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -134,7 +151,7 @@ func (c *committer) commit(ctx context.Context, u *swfd.Update) error {
 			c.queue = slices.Delete(c.queue, i, i+1)
 		}
 		c.mu.Unlock()
-		return fmt.Errorf("postgres: commit: %w", ctx.Err())
+		return fmt.Errorf("postgres: %s: %w", q.st.what, ctx.Err())
 	}
 	c.mu.Unlock()
 	return <-q.done

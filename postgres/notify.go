@@ -126,7 +126,9 @@ func (n *Notifier) Notify(ctx context.Context, channel, payload string) error {
 	if err := n.db.check(ctx); err != nil {
 		return err
 	}
-	if _, err := n.db.pool.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload); err != nil {
+	// Through the committers: sent with the next group of commits, if one
+	// is going out, it costs no transaction of its own (group.go).
+	if err := n.db.commits.notify(ctx, channel, payload); err != nil {
 		return fmt.Errorf("postgres: notify %q: %w", channel, err)
 	}
 	return nil
