@@ -9,7 +9,11 @@
 // other nodes told it of (AddRemote). Its pollers take its own first, so
 // that the node that scheduled a task, which has the run in memory, usually
 // starts it too; another node's task goes first only when it has the higher
-// priority or has waited RemoteWait.
+// priority or has waited RemoteWait longer than the oldest of this node's
+// own. A backlog that every node shares evenly thus stays where it was
+// scheduled, however old it grows, while the tasks of a node that falls
+// behind (or has no pollers, or died) are taken up by the others once they
+// lag by RemoteWait.
 package matching
 
 import (
@@ -47,8 +51,8 @@ type Matcher struct {
 	// MaxPollers bounds concurrent pollers per list (SWF: 1,000).
 	MaxPollers int
 
-	// RemoteWait is how long another node's task may wait behind this
-	// node's own before it goes first.
+	// RemoteWait is how much longer than this node's oldest own task
+	// another node's task may wait before it goes first.
 	RemoteWait time.Duration
 	now        func() time.Time
 
@@ -57,29 +61,40 @@ type Matcher struct {
 	where map[taskID]ListKey
 	byRun map[string]map[int64]bool
 	seq   uint64
+	// polled is when each list was last polled here.
+	polled      map[ListKey]time.Time
+	polledSwept time.Time
 }
 
 // New returns an empty Matcher.
 func New(maxPollers int) *Matcher {
 	return &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
-		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{}}
+		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{},
+		polled: map[ListKey]time.Time{}}
 }
 
-// DefaultRemoteWait is a new Matcher's RemoteWait: long enough that a
-// backlog does not make every node take the others' tasks first, short
-// enough that the tasks of a node that died are not left waiting long.
+// DefaultRemoteWait is a new Matcher's RemoteWait: long enough that nodes
+// whose backlogs are about as old do not take each other's tasks, short
+// enough that the tasks of a node that falls behind are not left waiting
+// much longer than the rest.
 const DefaultRemoteWait = 5 * time.Second
 
 type item struct {
 	task   swfd.Task
 	seq    uint64
 	index  int
+	remote bool // scheduled by another node
+	added  time.Time
+}
+
+// handoff is a task handed to a waiting poller.
+type handoff struct {
+	task   swfd.Task
 	remote bool
-	added  time.Time // remote tasks only
 }
 
 type waiter struct {
-	ch chan swfd.Task // buffered(1): Add never blocks
+	ch chan handoff // buffered(1): Add never blocks
 }
 
 type list struct {
@@ -103,7 +118,7 @@ func (m *Matcher) list(k ListKey) *list {
 func (m *Matcher) Add(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.addLocked(t, false)
+	m.addLocked(handoff{task: t})
 }
 
 // AddRemote adds a task another node scheduled, like Add, except that this
@@ -111,7 +126,7 @@ func (m *Matcher) Add(t swfd.Task) {
 func (m *Matcher) AddRemote(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.addLocked(t, true)
+	m.addLocked(handoff{task: t, remote: true})
 }
 
 // Offer adds a task like Add and reports whether it went straight to a
@@ -119,10 +134,46 @@ func (m *Matcher) AddRemote(t swfd.Task) {
 func (m *Matcher) Offer(t swfd.Task) (handed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.addLocked(t, false)
+	return m.addLocked(handoff{task: t})
 }
 
-func (m *Matcher) addLocked(t swfd.Task, remote bool) (handed bool) {
+// Queued reports whether a task is queued here (not taken or removed).
+func (m *Matcher) Queued(runID string, scheduledEventID int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.where[taskID{runID, scheduledEventID}]
+	return ok
+}
+
+// PolledWithin reports whether a poller of list k has polled here within d:
+// if so, one may well come back soon for a task queued now.
+func (m *Matcher) PolledWithin(k ListKey, d time.Duration) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at, ok := m.polled[k]
+	return ok && m.now().Sub(at) < d
+}
+
+// pollsKept is how long a list's last poll is remembered, at least.
+const pollsKept = time.Minute
+
+// notePoll records a poll of list k, now and then forgetting lists not
+// polled for pollsKept.
+func (m *Matcher) notePoll(k ListKey) {
+	now := m.now()
+	if _, ok := m.polled[k]; !ok && len(m.polled) >= 64 && now.Sub(m.polledSwept) >= pollsKept {
+		for lk, at := range m.polled {
+			if now.Sub(at) >= pollsKept {
+				delete(m.polled, lk)
+			}
+		}
+		m.polledSwept = now
+	}
+	m.polled[k] = now
+}
+
+func (m *Matcher) addLocked(h handoff) (handed bool) {
+	t := h.task
 	id := taskID{t.RunID, t.ScheduledEventID}
 	if _, dup := m.where[id]; dup {
 		return false
@@ -132,13 +183,13 @@ func (m *Matcher) addLocked(t swfd.Task, remote bool) (handed bool) {
 	if len(l.waiters) > 0 {
 		w := l.waiters[0]
 		l.waiters = l.waiters[1:]
-		w.ch <- t
+		w.ch <- h
 		return true
 	}
 	m.seq++
-	it := &item{task: t, seq: m.seq, remote: remote}
+	remote := h.remote
+	it := &item{task: t, seq: m.seq, remote: remote, added: m.now()}
 	if remote {
-		it.added = m.now()
 		heap.Push(&l.remote, it)
 	} else {
 		heap.Push(&l.queue, it)
@@ -164,14 +215,14 @@ func (m *Matcher) forget(id taskID) {
 }
 
 // Remove drops a queued task (it timed out, was canceled, or its run
-// closed). Unknown tasks are ignored.
-func (m *Matcher) Remove(runID string, scheduledEventID int64) {
+// closed) and reports whether it was queued. Unknown tasks are ignored.
+func (m *Matcher) Remove(runID string, scheduledEventID int64) (queued bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	id := taskID{runID, scheduledEventID}
 	k, ok := m.where[id]
 	if !ok {
-		return
+		return false
 	}
 	l := m.lists[k]
 	it := l.byID[id]
@@ -179,6 +230,7 @@ func (m *Matcher) Remove(runID string, scheduledEventID int64) {
 	delete(l.byID, id)
 	m.forget(id)
 	m.gc(k, l)
+	return true
 }
 
 // RemoveRun drops every queued task of a run.
@@ -202,7 +254,8 @@ func (l *list) heapOf(it *item) *taskHeap {
 }
 
 // next picks the heap to take from: this node's, unless another node's
-// task has the higher priority or has waited RemoteWait.
+// task has the higher priority or was queued RemoteWait before this node's
+// next one.
 func (m *Matcher) next(l *list) *taskHeap {
 	if len(l.remote) == 0 {
 		return &l.queue
@@ -211,7 +264,7 @@ func (m *Matcher) next(l *list) *taskHeap {
 		return &l.remote
 	}
 	own, other := l.queue[0], l.remote[0]
-	if other.task.Priority > own.task.Priority || other.task.Priority == own.task.Priority && m.now().Sub(other.added) >= m.RemoteWait {
+	if other.task.Priority > own.task.Priority || other.task.Priority == own.task.Priority && own.added.Sub(other.added) >= m.RemoteWait {
 		return &l.remote
 	}
 	return &l.queue
@@ -228,6 +281,7 @@ func (m *Matcher) gc(k ListKey, l *list) {
 // ended in the same instant is put back for the next poller.
 func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	m.mu.Lock()
+	m.notePoll(k)
 	l := m.list(k)
 	if len(l.queue)+len(l.remote) > 0 {
 		it := heap.Pop(m.next(l)).(*item)
@@ -243,13 +297,13 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 		m.mu.Unlock()
 		return swfd.Task{}, ErrTooManyPollers
 	}
-	w := &waiter{ch: make(chan swfd.Task, 1)}
+	w := &waiter{ch: make(chan handoff, 1)}
 	l.waiters = append(l.waiters, w)
 	m.mu.Unlock()
 
 	select {
-	case t := <-w.ch:
-		return t, nil
+	case h := <-w.ch:
+		return h.task, nil
 	case <-ctx.Done():
 	}
 	m.mu.Lock()
@@ -263,10 +317,10 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 			}
 		}
 	}
-	// Already handed a task: give it back to the next poller.
+	// Already handed a task: give it back to the next poller, as it was.
 	select {
-	case t := <-w.ch:
-		m.addLocked(t, false)
+	case h := <-w.ch:
+		m.addLocked(h)
 	default:
 	}
 	return swfd.Task{}, ctx.Err()

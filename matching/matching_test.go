@@ -214,8 +214,8 @@ func TestOfferReportsHandOff(t *testing.T) {
 
 // TestOwnTasksFirst checks the order between this node's tasks and those
 // of other nodes: its own first, unless another node's has the higher
-// priority or has waited RemoteWait; each kind in its own order; removal,
-// counting and duplicates across both.
+// priority or was queued RemoteWait before this node's next one; each kind
+// in its own order; removal, counting and duplicates across both.
 func TestOwnTasksFirst(t *testing.T) {
 	now := time.Unix(1000, 0)
 	m := New(0)
@@ -225,7 +225,8 @@ func TestOwnTasksFirst(t *testing.T) {
 	m.AddRemote(task("r", 3, 5))
 	m.AddRemote(task("r", 4, 0))
 	m.Add(task("o", 1, 0))
-	m.Add(task("o", 2, 0))
+	now = now.Add(m.RemoteWait)
+	m.Add(task("o", 2, 0)) // queued RemoteWait after r1 and r2
 	m.Add(task("r", 1, 0)) // already queued as another node's: ignored
 	m.Remove("r", 4)
 	if n := m.Count(key); n != 5 {
@@ -240,21 +241,87 @@ func TestOwnTasksFirst(t *testing.T) {
 		return fmt.Sprint(got.RunID, got.ScheduledEventID)
 	}
 	var order []string
-	order = append(order, poll(), poll()) // r3 (priority 5), then own o1
-	now = now.Add(m.RemoteWait)           // the other node's tasks have waited long enough
-	order = append(order, poll(), poll(), poll())
+	// r3 (priority 5); own o1, as old as r1 and r2; then r1 and r2, which
+	// have waited RemoteWait longer than o2.
+	order = append(order, poll(), poll(), poll(), poll(), poll())
 	if want := "[r3 o1 r1 r2 o2]"; fmt.Sprint(order) != want {
 		t.Errorf("order %v, want %s", order, want)
 	}
 
-	// Before RemoteWait, own tasks go first whatever their age.
+	// However long both have waited, own tasks go first while the other
+	// node's are not RemoteWait older.
 	m.AddRemote(task("r", 7, 0))
-	now = now.Add(time.Second)
+	now = now.Add(m.RemoteWait - time.Second)
 	m.Add(task("o", 7, 0))
+	now = now.Add(time.Hour)
 	if got := poll(); got != "o7" {
-		t.Errorf("got %s before the other node's task waited long enough, want o7", got)
+		t.Errorf("got %s, want o7: the other node's task is not RemoteWait older", got)
 	}
 	if got := poll(); got != "r7" {
 		t.Errorf("got %s, want r7", got)
+	}
+}
+
+// TestPolledWithinAndQueued checks the two questions the service asks
+// before sharing a task: whether a poller of the list polled here lately,
+// and whether the task is still queued.
+func TestPolledWithinAndQueued(t *testing.T) {
+	now := time.Unix(1000, 0)
+	m := New(0)
+	m.now = func() time.Time { return now }
+	if m.PolledWithin(key, time.Second) {
+		t.Fatal("a list never polled counts as polled")
+	}
+	m.Add(task("a", 1, 0))
+	if !m.Queued("a", 1) || m.Queued("a", 2) {
+		t.Fatal("Queued is wrong before the poll")
+	}
+	if got, err := m.Poll(context.Background(), key); err != nil || got.RunID != "a" {
+		t.Fatalf("poll: %v %v", got, err)
+	}
+	if m.Queued("a", 1) {
+		t.Fatal("a taken task is still queued")
+	}
+	now = now.Add(999 * time.Millisecond)
+	if !m.PolledWithin(key, time.Second) {
+		t.Fatal("a poll 999ms ago is not within a second")
+	}
+	now = now.Add(time.Millisecond)
+	if m.PolledWithin(key, time.Second) {
+		t.Fatal("a poll a second ago is within a second")
+	}
+}
+
+// TestHandedBackKeepsRemote checks that a task handed to a poller that gave
+// up in the same instant goes back as it was: another node's task stays
+// behind this node's own.
+func TestHandedBackKeepsRemote(t *testing.T) {
+	m := New(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Poll(ctx, key)
+	}()
+	for m.Waiting(key) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// Cancel the poll, then hand the remote task to the poller while it
+	// waits for the lock to leave: closing ctx's channel has already chosen
+	// its select's ctx case, so it finds the task only after giving up.
+	m.mu.Lock()
+	cancel()
+	if !m.addLocked(handoff{task: task("r", 1, 0), remote: true}) {
+		t.Fatal("the waiting poller was not handed the task")
+	}
+	m.mu.Unlock()
+	<-done
+	if !m.Queued("r", 1) {
+		t.Fatal("the task handed to a poller that gave up is lost")
+	}
+	m.Add(task("o", 1, 0))
+	got, err := m.Poll(context.Background(), key)
+	if err != nil || got.RunID != "o" {
+		t.Fatalf("got %v %v, want this node's own task first", got, err)
 	}
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"hash/fnv"
@@ -150,6 +151,11 @@ const maxNewsBytes = 7000
 // receive applies news from another node to this node's task lists and
 // loops.
 func (s *Service) receive(msg []byte) {
+	// The database echoes this node's own news back: skip it unread
+	// (send writes the node's id first).
+	if bytes.HasPrefix(msg, s.ownNews) {
+		return
+	}
 	var n news
 	if json.Unmarshal(msg, &n) != nil || n.Node == s.nodeID {
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/matching"
 	"github.com/swfd/swfd/sqlite"
 )
 
@@ -174,6 +175,14 @@ func TestNewsMerged(t *testing.T) {
 	s.receive(mustJSON(t, soon))
 	if len(s.timerWake) != 1 {
 		t.Error("a timer due before the loop's wake-up did not wake it")
+	}
+	// The node's own news, echoed back by the database, is skipped.
+	<-s.timerWake
+	own := soon
+	own.Node = s.nodeID
+	s.receive(mustJSON(t, own))
+	if len(s.timerWake) != 0 {
+		t.Error("the node's own news woke its timer loop")
 	}
 }
 
@@ -382,5 +391,88 @@ func TestClusterStaleRunCache(t *testing.T) {
 		api.EventTypeWorkflowExecutionSignaled, api.EventTypeDecisionTaskStarted}
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Fatalf("decision task history:\n got %v\nwant %v", types, want)
+	}
+}
+
+// TestScheduleSharesLate checks when the other nodes hear of a new task: a
+// task a poller here waits for is never news; one of a list nobody here
+// polls is news at once; one of a list whose pollers here are busy is news
+// only if no poller here has taken it shareDelay later.
+func TestScheduleSharesLate(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := New(ctx, Options{Store: memStore(t), Broadcaster: &memBroadcaster{delivered: make(chan []byte, 8)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var later []func()
+	s.afterFunc = func(d time.Duration, f func()) *time.Timer {
+		if d != shareDelay {
+			t.Errorf("delay %v, want %v", d, shareDelay)
+		}
+		later = append(later, f)
+		return nil
+	}
+	task := func(sched int64) swfd.Task {
+		return swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "run", ScheduledEventID: sched}
+	}
+	key := matching.KeyOf(task(0))
+	published := func() []swfd.Task {
+		var out []swfd.Task
+		for {
+			select {
+			case n := <-s.newsq:
+				out = append(out, n.Tasks...)
+			default:
+				return out
+			}
+		}
+	}
+
+	if !s.schedule(task(1)) || len(later) != 0 {
+		t.Fatal("a task of a list nobody here polls is not news at once")
+	}
+
+	// A poller here takes task 1: the list now has a busy poller.
+	if got, err := s.matcher.Poll(ctx, key); err != nil || got.ScheduledEventID != 1 {
+		t.Fatalf("poll: %v %v", got, err)
+	}
+	if s.schedule(task(2)) || len(later) != 1 {
+		t.Fatal("a task of a list with busy pollers here is news at once")
+	}
+	later[0]()
+	if got := published(); len(got) != 1 || got[0].ScheduledEventID != 2 {
+		t.Fatalf("still queued after shareDelay, task 2 was not shared: %v", got)
+	}
+
+	if s.schedule(task(3)) || len(later) != 2 {
+		t.Fatal("task 3 is news at once")
+	}
+	for _, want := range []int64{2, 3} {
+		if got, err := s.matcher.Poll(ctx, key); err != nil || got.ScheduledEventID != want {
+			t.Fatalf("poll: %v %v, want task %d", got, err, want)
+		}
+	}
+	later[1]()
+	if got := published(); len(got) != 0 {
+		t.Fatalf("task 3, taken here, was shared: %v", got)
+	}
+
+	// A poller waiting here gets the task, and nobody else hears of it.
+	pctx, pcancel := context.WithTimeout(ctx, time.Minute)
+	defer pcancel()
+	got := make(chan swfd.Task, 1)
+	go func() {
+		tk, _ := s.matcher.Poll(pctx, key)
+		got <- tk
+	}()
+	for s.matcher.Waiting(key) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if s.schedule(task(4)) || len(later) != 2 {
+		t.Fatal("a task handed to a waiting poller is news")
+	}
+	if tk := <-got; tk.ScheduledEventID != 4 {
+		t.Fatalf("waiting poller got %v", tk)
 	}
 }

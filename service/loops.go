@@ -398,7 +398,10 @@ func (s *Service) resyncLoop(ctx context.Context) {
 			continue
 		}
 		for _, tk := range tasks {
-			s.matcher.Add(tk)
+			// A task this node does not hold already is another node's
+			// (adding one it holds does nothing): this node's own tasks
+			// keep going first.
+			s.matcher.AddRemote(tk)
 		}
 	}
 }

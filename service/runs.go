@@ -10,6 +10,7 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/matching"
 )
 
 // run is one loaded execution: its stored row and the engine's state.
@@ -272,18 +273,17 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 			s.countOpenDelta(u.Execution.Domain, -1)
 		}
 		for _, id := range res.DoneTasks {
-			s.matcher.Remove(runID, id)
-			n.Done = append(n.Done, taskKey{runID, id})
+			// A task a poller here took is news already (pollList).
+			if s.matcher.Remove(runID, id) {
+				n.Done = append(n.Done, taskKey{runID, id})
+			}
 		}
 		if res.Closed {
 			s.matcher.RemoveRun(runID)
 			n.Closed = append(n.Closed, runID)
 		} else {
 			for _, t := range res.AddTasks {
-				// A task a poller here was waiting for is not news:
-				// offered to every node, it would set pollers on
-				// each of them racing to start it.
-				if !s.matcher.Offer(t) {
+				if s.schedule(t) {
 					n.Tasks = append(n.Tasks, t)
 				}
 			}
@@ -309,6 +309,40 @@ func (s *Service) commit(ctx context.Context, b *step) error {
 	}
 	return nil
 }
+
+// schedule hands a new task to a poller here that waits for one, or queues
+// it, and reports whether the other nodes should hear of it now.
+//
+// A task a poller here was waiting for is not news: offered to every node,
+// it would set pollers on each of them racing to start it. A task scheduled
+// while every poller of its list here is busy (one polled within
+// pollerBusyFor) is kept for them for shareDelay before the other nodes
+// hear of it: under load a poller here is back within a few milliseconds,
+// and a task started by the node that scheduled it needs no read of its run,
+// while another node's poller would read the run (and its history), and
+// often race a poller here that came back meanwhile. A task of a list
+// nobody here polls is news at once.
+func (s *Service) schedule(t swfd.Task) (shareNow bool) {
+	switch {
+	case s.matcher.Offer(t):
+		return false
+	case s.bcast != nil && s.matcher.PolledWithin(matching.KeyOf(t), pollerBusyFor):
+		s.afterFunc(shareDelay, func() {
+			if s.matcher.Queued(t.RunID, t.ScheduledEventID) {
+				s.publish(context.Background(), news{Tasks: []swfd.Task{t}})
+			}
+		})
+		return false
+	}
+	return true
+}
+
+// How long a task waits for this node's busy pollers before the others
+// hear of it (see schedule).
+const (
+	shareDelay    = 10 * time.Millisecond
+	pollerBusyFor = time.Second
+)
 
 // typeLookup reads types from the store for the engine.
 type typeLookup struct {

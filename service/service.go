@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -93,8 +94,12 @@ type Service struct {
 
 	bcast  Broadcaster
 	nodeID string
-	newsq  chan news // to publishLoop
-	peers  peers     // the other nodes, as their news shows them
+	// ownNews is how this node's published news begins.
+	ownNews []byte
+	// afterFunc is time.AfterFunc, or a test's stand-in.
+	afterFunc func(time.Duration, func()) *time.Timer
+	newsq     chan news // to publishLoop
+	peers     peers     // the other nodes, as their news shows them
 	// registry is the registry cache of a cluster node, which other
 	// nodes' news clears; nil on a single node.
 	registry *registryCache
@@ -125,8 +130,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		open:         map[string]int{},
 		bcast:        opts.Broadcaster,
 		nodeID:       newRunID(),
+		afterFunc:    time.AfterFunc,
 		transferWake: make(chan struct{}, 1),
 	}
+	id, _ := json.Marshal(s.nodeID)
+	s.ownNews = append([]byte(`{"n":`), id...)
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	if s.clock == nil {
 		s.clock = swfd.SystemClock{}
