@@ -143,8 +143,8 @@ type Execution struct {
 	StartTime        time.Time
 	CloseTime        time.Time // zero while open
 	Open             bool
-	CloseStatus      string // empty while open
-	Tags             []string
+	CloseStatus      string   // empty while open
+	Tags             []string // set when the run is created; they never change (as in SWF)
 	ParentWorkflowID string
 	ParentRunID      string
 	CancelRequested  bool

@@ -221,7 +221,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var swg sync.WaitGroup
 	for i := 0; i < cfg.Starters; i++ {
 		swg.Add(1)
-		c := clientFor(i)
 		go func() {
 			defer swg.Done()
 			for runCtx.Err() == nil {
@@ -229,6 +228,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				if int(n) > cfg.Workflows {
 					return
 				}
+				// Starts go round the nodes one by one, as a load
+				// balancer would spread them.
+				c := clientFor(int(n))
 				start := time.Now()
 				_, err := c.StartWorkflowExecution(runCtx, &swf.StartWorkflowExecutionInput{
 					Domain: aws.String(cfg.Domain), WorkflowId: aws.String(fmt.Sprintf("bench-%s-%d", cfg.RunTag, n)),

@@ -280,13 +280,12 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 			`, close_status = `+ph[7]+`, tags = `+ph[8]+`, parent_workflow_id = `+ph[9]+`, parent_run_id = `+ph[10]+
 			`, cancel_requested = `+ph[11]+`, version = `+ph[12]+`, state = `+ph[13]+
 			` WHERE run_id = `+r+` AND version = `+q.arg(e.Version-1)+` RETURNING run_id`)
-		// The tag rows mirror the run's tags.
-		q.add("untag", `DELETE FROM execution_tags WHERE run_id = `+r+` AND tag <> ALL(`+pTags+`::text[])
-			AND EXISTS (SELECT 1 FROM u)`)
 	}
-	if len(tags) > 0 {
+	if len(tags) > 0 && (u.Create || !e.Open) {
 		// The tag rows carry the run's domain, open flag and times; a
-		// row that already says so is left alone.
+		// row that already says so is left alone. A run's tags, domain
+		// and start time never change (swfd.Execution), so only its
+		// creation and its closing change its tag rows.
 		q.add("tag", `INSERT INTO execution_tags (run_id, tag, domain, open, start_time, close_time)
 			SELECT `+r+`, t.tag, `+pDomain+`, `+pOpen+`, `+pStart+`, `+pClose+`
 			FROM (SELECT DISTINCT unnest(`+pTags+`::text[]) AS tag) t WHERE EXISTS (SELECT 1 FROM u)
