@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -222,21 +223,59 @@ func buildBatch(b swfd.Batch) (*pgx.Batch, []step) {
 	return pb, steps
 }
 
-// statement builds one SQL statement of data-modifying WITH clauses.
+// statement builds one SQL statement of data-modifying WITH clauses: its
+// parameters always, its text only when asked (text), for the text of a
+// statement depends only on which clauses it has (shape), and is put
+// together once per shape (updateTexts).
 type statement struct {
-	with []string
-	args []any
+	text  bool
+	with  []string
+	args  []any
+	shape uint16
 }
+
+// placeholders are "$1", "$2", …, made once.
+var placeholders = func() (p [64]string) {
+	for i := range p {
+		p[i] = "$" + strconv.Itoa(i+1)
+	}
+	return p
+}()
 
 // arg adds a parameter and returns its placeholder.
 func (s *statement) arg(v any) string {
 	s.args = append(s.args, v)
+	if n := len(s.args); n <= len(placeholders) {
+		return placeholders[n-1]
+	}
 	return "$" + strconv.Itoa(len(s.args))
 }
 
-func (s *statement) add(name, query string) {
-	s.with = append(s.with, name+" AS ("+query+")")
+// add adds a clause, marking the shape with bit; query is called only when
+// the text is wanted.
+func (s *statement) add(bit uint16, name string, query func() string) {
+	s.shape |= bit
+	if s.text {
+		s.with = append(s.with, name+" AS ("+query()+")")
+	}
 }
+
+// The clauses an update statement may have: its shape.
+const (
+	clauseInsert uint16 = 1 << iota
+	clauseUpdate
+	clauseTag
+	clauseEvents
+	clauseCloseTasks
+	clauseDoneTasks
+	clauseAddTasks
+	clauseCloseTimers
+	clauseDoneTimers
+	clauseAddTimers
+)
+
+// updateTexts holds the text of each shape of update statement built so far.
+var updateTexts sync.Map // uint16 → string
 
 // updateStatement is one update of a commit as a single statement: the
 // run's row is inserted or updated (at the expected version) in the WITH
@@ -251,6 +290,19 @@ func (s *statement) add(name, query string) {
 // resolved here first, as the sequence "remove, then add, then (if the run
 // closed) remove all of the run's" would leave them.
 func updateStatement(u *swfd.Update) (step, string, []any) {
+	st, q := buildUpdate(u, false)
+	if text, ok := updateTexts.Load(q.shape); ok {
+		return st, text.(string), q.args
+	}
+	_, q = buildUpdate(u, true)
+	text := "WITH " + strings.Join(q.with, ",\n") + "\nSELECT 1 FROM u"
+	updateTexts.Store(q.shape, text)
+	return st, text, q.args
+}
+
+// buildUpdate builds an update's statement: its parameters, its shape and,
+// if text, its clauses.
+func buildUpdate(u *swfd.Update, text bool) (step, *statement) {
 	e := &u.Execution
 	run := e.RunID
 	tags := e.Tags
@@ -259,40 +311,46 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 	}
 	closeTime := nullMillis(e.CloseTime)
 	start := e.StartTime.UnixMilli()
-	var q statement
+	q := &statement{text: text, args: make([]any, 0, 32)}
 	r := q.arg(run)
-	cols := []any{e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion, start, closeTime, e.Open, e.CloseStatus, tags,
-		e.ParentWorkflowID, e.ParentRunID, e.CancelRequested, e.Version, e.State}
-	ph := make([]string, len(cols))
-	for i, v := range cols {
+	var ph [14]string
+	for i, v := range [14]any{e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion, start, closeTime, e.Open, e.CloseStatus, tags,
+		e.ParentWorkflowID, e.ParentRunID, e.CancelRequested, e.Version, e.State} {
 		ph[i] = q.arg(v)
 	}
 	pDomain, pOpen, pStart, pClose, pTags := ph[0], ph[6], ph[4], ph[5], ph[8]
 	s := step{what: "update run " + run}
 	if u.Create {
 		s.what = "insert run " + run
-		q.add("u", `INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version, start_time,
+		q.add(clauseInsert, "u", func() string {
+			return `INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version, start_time,
 			close_time, open, close_status, tags, parent_workflow_id, parent_run_id, cancel_requested, version, state)
-			VALUES (`+r+", "+strings.Join(ph, ", ")+`) RETURNING run_id`)
+			VALUES (` + r + ", " + strings.Join(ph[:], ", ") + `) RETURNING run_id`
+		})
 	} else {
-		q.add("u", `UPDATE executions SET domain = `+ph[0]+`, workflow_id = `+ph[1]+`, type_name = `+ph[2]+
-			`, type_version = `+ph[3]+`, start_time = `+ph[4]+`, close_time = `+ph[5]+`, open = `+ph[6]+
-			`, close_status = `+ph[7]+`, tags = `+ph[8]+`, parent_workflow_id = `+ph[9]+`, parent_run_id = `+ph[10]+
-			`, cancel_requested = `+ph[11]+`, version = `+ph[12]+`, state = `+ph[13]+
-			` WHERE run_id = `+r+` AND version = `+q.arg(e.Version-1)+` RETURNING run_id`)
+		pVersion := q.arg(e.Version - 1)
+		q.add(clauseUpdate, "u", func() string {
+			return `UPDATE executions SET domain = ` + ph[0] + `, workflow_id = ` + ph[1] + `, type_name = ` + ph[2] +
+				`, type_version = ` + ph[3] + `, start_time = ` + ph[4] + `, close_time = ` + ph[5] + `, open = ` + ph[6] +
+				`, close_status = ` + ph[7] + `, tags = ` + ph[8] + `, parent_workflow_id = ` + ph[9] + `, parent_run_id = ` + ph[10] +
+				`, cancel_requested = ` + ph[11] + `, version = ` + ph[12] + `, state = ` + ph[13] +
+				` WHERE run_id = ` + r + ` AND version = ` + pVersion + ` RETURNING run_id`
+		})
 	}
 	if len(tags) > 0 && (u.Create || !e.Open) {
 		// The tag rows carry the run's domain, open flag and times; a
 		// row that already says so is left alone. A run's tags, domain
 		// and start time never change (swfd.Execution), so only its
 		// creation and its closing change its tag rows.
-		q.add("tag", `INSERT INTO execution_tags (run_id, tag, domain, open, start_time, close_time)
-			SELECT `+r+`, t.tag, `+pDomain+`, `+pOpen+`, `+pStart+`, `+pClose+`
-			FROM (SELECT DISTINCT unnest(`+pTags+`::text[]) AS tag) t WHERE EXISTS (SELECT 1 FROM u)
+		q.add(clauseTag, "tag", func() string {
+			return `INSERT INTO execution_tags (run_id, tag, domain, open, start_time, close_time)
+			SELECT ` + r + `, t.tag, ` + pDomain + `, ` + pOpen + `, ` + pStart + `, ` + pClose + `
+			FROM (SELECT DISTINCT unnest(` + pTags + `::text[]) AS tag) t WHERE EXISTS (SELECT 1 FROM u)
 			ON CONFLICT (run_id, tag) DO UPDATE SET domain = excluded.domain, open = excluded.open,
 				start_time = excluded.start_time, close_time = excluded.close_time
 			WHERE (execution_tags.domain, execution_tags.open, execution_tags.start_time, execution_tags.close_time)
-				IS DISTINCT FROM (excluded.domain, excluded.open, excluded.start_time, excluded.close_time)`)
+				IS DISTINCT FROM (excluded.domain, excluded.open, excluded.start_time, excluded.close_time)`
+		})
 	}
 	var evIDs []int64
 	if len(u.Events) > 0 {
@@ -301,27 +359,35 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 		for i, ev := range u.Events {
 			evIDs[i], js[i] = ev.ID, nonNil(ev.JSON)
 		}
-		q.add("ev", `INSERT INTO events (run_id, event_id, json)
-			SELECT `+r+`, x.id, x.js FROM unnest(`+q.arg(evIDs)+`::bigint[], `+q.arg(js)+`::bytea[]) AS x(id, js)
-			WHERE EXISTS (SELECT 1 FROM u)`)
+		pIDs, pJS := q.arg(evIDs), q.arg(js)
+		q.add(clauseEvents, "ev", func() string {
+			return `INSERT INTO events (run_id, event_id, json)
+			SELECT ` + r + `, x.id, x.js FROM unnest(` + pIDs + `::bigint[], ` + pJS + `::bytea[]) AS x(id, js)
+			WHERE EXISTS (SELECT 1 FROM u)`
+		})
 	}
 
 	// Tasks, then timers: the last addition of each key wins; a closed
 	// run keeps none of its own.
 	// removeOwn removes the run's rows of table: all of them when it
 	// closed, else those whose key column is in keys (n of them).
-	removeOwn := func(table, keyColumn, arrayType string, keys any, n int) {
+	removeOwn := func(closeBit, doneBit uint16, table, keyColumn, arrayType string, keys any, n int) {
 		switch {
 		case u.Closed:
-			q.add("close_"+table, `DELETE FROM `+table+` WHERE run_id = `+r+` AND EXISTS (SELECT 1 FROM u)`)
+			q.add(closeBit, "close_"+table, func() string {
+				return `DELETE FROM ` + table + ` WHERE run_id = ` + r + ` AND EXISTS (SELECT 1 FROM u)`
+			})
 		case n > 0:
-			q.add("done_"+table, `DELETE FROM `+table+` WHERE run_id = `+r+` AND `+keyColumn+` = ANY(`+q.arg(keys)+`::`+arrayType+`)
-				AND EXISTS (SELECT 1 FROM u)`)
+			pKeys := q.arg(keys)
+			q.add(doneBit, "done_"+table, func() string {
+				return `DELETE FROM ` + table + ` WHERE run_id = ` + r + ` AND ` + keyColumn + ` = ANY(` + pKeys + `::` + arrayType + `)
+				AND EXISTS (SELECT 1 FROM u)`
+			})
 		}
 	}
 	kept, done := resolveOwn(run, u.Closed, u.AddTasks, u.DoneTasks,
 		func(t swfd.Task) string { return t.RunID }, func(t swfd.Task) int64 { return t.ScheduledEventID })
-	removeOwn("tasks", "scheduled_event_id", "bigint[]", done, len(done))
+	removeOwn(clauseCloseTasks, clauseDoneTasks, "tasks", "scheduled_event_id", "bigint[]", done, len(done))
 	if n := len(kept); n > 0 {
 		runs, ids, kinds, domains, lists := make([]string, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 		prios, sched := make([]int32, n), make([]int64, n)
@@ -329,26 +395,35 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 			runs[i], ids[i], kinds[i], domains[i], lists[i] = cmpRun(t.RunID, run), t.ScheduledEventID, string(t.Kind), t.Domain, t.TaskList
 			prios[i], sched[i] = t.Priority, t.Scheduled.UnixMilli()
 		}
-		q.add("addtasks", `INSERT INTO tasks (run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled)
-			SELECT * FROM unnest(`+q.arg(runs)+`::text[], `+q.arg(ids)+`::bigint[], `+q.arg(kinds)+`::text[], `+
-			q.arg(domains)+`::text[], `+q.arg(lists)+`::text[], `+q.arg(prios)+`::integer[], `+q.arg(sched)+`::bigint[])
+		var p [7]string
+		for i, v := range [7]any{runs, ids, kinds, domains, lists, prios, sched} {
+			p[i] = q.arg(v)
+		}
+		q.add(clauseAddTasks, "addtasks", func() string {
+			return `INSERT INTO tasks (run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled)
+			SELECT * FROM unnest(` + p[0] + `::text[], ` + p[1] + `::bigint[], ` + p[2] + `::text[], ` +
+				p[3] + `::text[], ` + p[4] + `::text[], ` + p[5] + `::integer[], ` + p[6] + `::bigint[])
 			WHERE EXISTS (SELECT 1 FROM u)
 			ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET kind = excluded.kind, domain = excluded.domain,
-				task_list = excluded.task_list, priority = excluded.priority, scheduled = excluded.scheduled`)
+				task_list = excluded.task_list, priority = excluded.priority, scheduled = excluded.scheduled`
+		})
 	}
 
 	keptTimers, del := resolveOwn(run, u.Closed, u.AddTimers, u.DeleteTimers,
 		func(t swfd.Timer) string { return t.RunID }, func(t swfd.Timer) string { return t.Key })
-	removeOwn("timers", "key", "text[]", del, len(del))
+	removeOwn(clauseCloseTimers, clauseDoneTimers, "timers", "key", "text[]", del, len(del))
 	if n := len(keptTimers); n > 0 {
 		runs, keys, dues := make([]string, n), make([]string, n), make([]int64, n)
 		for i, t := range keptTimers {
 			runs[i], keys[i], dues[i] = cmpRun(t.RunID, run), t.Key, t.Due.UnixMilli()
 		}
-		q.add("addtimers", `INSERT INTO timers (run_id, key, due)
-			SELECT * FROM unnest(`+q.arg(runs)+`::text[], `+q.arg(keys)+`::text[], `+q.arg(dues)+`::bigint[])
+		pRuns, pKeys, pDues := q.arg(runs), q.arg(keys), q.arg(dues)
+		q.add(clauseAddTimers, "addtimers", func() string {
+			return `INSERT INTO timers (run_id, key, due)
+			SELECT * FROM unnest(` + pRuns + `::text[], ` + pKeys + `::text[], ` + pDues + `::bigint[])
 			WHERE EXISTS (SELECT 1 FROM u)
-			ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`)
+			ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`
+		})
 	}
 
 	s.check = func(tag pgconn.CommandTag) *failure {
@@ -369,7 +444,7 @@ func updateStatement(u *swfd.Update) (step, string, []any) {
 		}
 		return fmt.Errorf("postgres: commit: %s: %w", s.what, err)
 	}
-	return s, "WITH " + strings.Join(q.with, ",\n") + "\nSELECT 1 FROM u", q.args
+	return s, q
 }
 
 // resolveOwn settles an update's additions of tasks (or timers) against

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,4 +145,59 @@ func TestCommitGroupsForm(t *testing.T) {
 	} else {
 		t.Logf("%d commits in %d transactions", n, x)
 	}
+}
+
+// TestUpdateTextByShape checks that an update statement's text depends only
+// on its shape, so that the text cached per shape is right for every update
+// of that shape: for every combination of clauses, two updates that differ
+// in everything else get the text built for the second.
+func TestUpdateTextByShape(t *testing.T) {
+	shapes := map[uint16]bool{}
+	for bits := range 1 << 8 {
+		has := func(i int) bool { return bits&(1<<i) != 0 }
+		make := func(n int) swfd.Update {
+			e := run("dom", fmt.Sprint("wf-", n), fmt.Sprint("run-", n))
+			e.Version = int64(2 + n)
+			if has(1) {
+				e.Tags = []string{"a", fmt.Sprint("t", n)}[:1+n%2]
+			}
+			u := swfd.Update{Execution: e, Create: has(0), Closed: has(2)}
+			if u.Closed {
+				u.Execution.Open = false
+			}
+			for i := range 1 + n {
+				if has(3) {
+					u.Events = append(u.Events, swfd.Event{ID: int64(10 + i), JSON: []byte("{}")})
+				}
+				if has(4) {
+					u.DoneTasks = append(u.DoneTasks, int64(20+i))
+				}
+				if has(5) {
+					u.AddTasks = append(u.AddTasks, swfd.Task{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "tl", ScheduledEventID: int64(30 + i)})
+				}
+				if has(6) {
+					u.DeleteTimers = append(u.DeleteTimers, fmt.Sprint("old-", i))
+				}
+				if has(7) {
+					u.AddTimers = append(u.AddTimers, swfd.Timer{Key: fmt.Sprint("new-", i)})
+				}
+			}
+			return u
+		}
+		first, second := make(0), make(1)
+		_, _, firstArgs := updateStatement(&first)
+		_, text, args := updateStatement(&second)
+		_, fresh := buildUpdate(&second, true)
+		want := "WITH " + strings.Join(fresh.with, ",\n") + "\nSELECT 1 FROM u"
+		if text != want {
+			t.Fatalf("shape %08b: cached text\n%s\nwant\n%s", bits, text, want)
+		}
+		// Each placeholder up to the last parameter's, and no further.
+		n := len(args)
+		if len(firstArgs) != n || !strings.Contains(want, fmt.Sprintf("$%d", n)) || strings.Contains(want, fmt.Sprintf("$%d", n+1)) {
+			t.Fatalf("shape %08b: %d and %d parameters for the text\n%s", bits, len(firstArgs), n, want)
+		}
+		shapes[fresh.shape] = true
+	}
+	t.Logf("%d shapes", len(shapes))
 }
