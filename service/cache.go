@@ -150,6 +150,52 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 	}
 }
 
+// wantsHistory reports whether a run is cached without its history, at a
+// length the cache would keep: a read of the whole history may then be
+// given to it (adopt), sparing later steps their reads.
+func (c *runCache) wantsHistory(runID string) bool {
+	cr, ok := c.lookup(runID, false)
+	return ok && cr.events == nil && cr.row.Open && cr.st.NextEventID-1 <= maxCachedEvents
+}
+
+// adopt gives a cached run that has no history the events read from the
+// store, from event 1: those of its cached state (the first
+// NextEventID-1), if the read has them all and they fit the cache's bounds.
+// Stored events never change, so the read may be of any time after the
+// state was committed.
+func (c *runCache) adopt(runID string, events []api.HistoryEvent) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.m[runID]
+	if !ok {
+		return
+	}
+	cr := el.Value.(*cachedRun)
+	n := int(cr.st.NextEventID - 1)
+	if cr.events != nil || !cr.row.Open || n > maxCachedEvents || len(events) < n {
+		return
+	}
+	bytes := 0
+	for i, ev := range events[:n] {
+		if ev.EventID != int64(i+1) {
+			return
+		}
+		bytes += len(ev.Raw)
+	}
+	if c.eventBytes+bytes > c.eventBudget {
+		return
+	}
+	// Entries are replaced whole, never changed: readers may hold this one.
+	cp := *cr
+	cp.events = append([]api.HistoryEvent{}, events[:n]...)
+	cp.bytes = bytes
+	el.Value = &cp
+	c.eventBytes += bytes
+}
+
 func (c *runCache) remove(e *list.Element) {
 	cr := e.Value.(*cachedRun)
 	c.eventBytes -= cr.bytes

@@ -263,8 +263,8 @@ func (silentBroadcaster) Subscribe(ctx context.Context, _ func([]byte)) error {
 // readCounter counts the runs a node reads from the store.
 type readCounter struct {
 	swfd.Store
-	mu    sync.Mutex
-	reads int
+	mu               sync.Mutex
+	reads, histories int
 }
 
 func (c *readCounter) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
@@ -274,10 +274,23 @@ func (c *readCounter) GetExecution(ctx context.Context, domain, runID string) (s
 	return c.Store.GetExecution(ctx, domain, runID)
 }
 
+func (c *readCounter) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, error) {
+	c.mu.Lock()
+	c.histories++
+	c.mu.Unlock()
+	return c.Store.History(ctx, q)
+}
+
 func (c *readCounter) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.reads
+}
+
+func (c *readCounter) historyReads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.histories
 }
 
 // TestClusterStaleRunCache runs one workflow through two nodes that hear
@@ -474,5 +487,71 @@ func TestScheduleSharesLate(t *testing.T) {
 	}
 	if tk := <-got; tk.ScheduledEventID != 4 {
 		t.Fatalf("waiting poller got %v", tk)
+	}
+}
+
+// TestClusterAdoptsHistory checks that a node that starts an activity of a
+// run another node scheduled reads the run's short history once, keeps it,
+// and hands out the run's next decision task without reading it again.
+func TestClusterAdoptsHistory(t *testing.T) {
+	ctx := context.Background()
+	db := memStore(t)
+	counterB := &readCounter{Store: db}
+	newNode := func(store swfd.Store) *Service {
+		s, err := New(ctx, Options{Store: store, Broadcaster: silentBroadcaster{}, PollTimeout: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := newNode(db), newNode(counterB)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	registerTestTypes(t, a, true)
+	_, err := a.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	must(err)
+	dt, err := a.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
+	must(err)
+	must(a.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken, Decisions: []api.Decision{{
+		DecisionType:                           api.DecisionTypeScheduleActivityTask,
+		ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "in"}}}}))
+
+	// B learns of the activity task, as news would tell it.
+	tasks, err := db.PendingTasks(ctx)
+	must(err)
+	for _, tk := range tasks {
+		b.matcher.AddRemote(tk)
+	}
+	at, err := b.PollForActivityTask(ctx, &api.PollForActivityTaskInput{Domain: "d", TaskList: api.TaskList{Name: "al"}})
+	must(err)
+	if at.Input != "in" {
+		t.Fatalf("activity input %q, want %q", at.Input, "in")
+	}
+	if n := counterB.historyReads(); n != 1 {
+		t.Fatalf("B read history %d times to start the activity, want 1", n)
+	}
+	must(b.RespondActivityTaskCompleted(ctx, &api.RespondActivityTaskCompletedInput{TaskToken: at.TaskToken, Result: "out"}))
+	dt, err = b.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
+	must(err)
+	if n := counterB.historyReads(); n != 1 {
+		t.Errorf("B read history %d times in all, want 1: the decision task's came from its cache", n)
+	}
+	var types []api.EventType
+	for i, ev := range dt.Events {
+		if ev.EventID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i+1, ev.EventID)
+		}
+		types = append(types, ev.EventType)
+	}
+	want := []api.EventType{api.EventTypeWorkflowExecutionStarted, api.EventTypeDecisionTaskScheduled,
+		api.EventTypeDecisionTaskStarted, api.EventTypeDecisionTaskCompleted, api.EventTypeActivityTaskScheduled,
+		api.EventTypeActivityTaskStarted, api.EventTypeActivityTaskCompleted, api.EventTypeDecisionTaskScheduled,
+		api.EventTypeDecisionTaskStarted}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Fatalf("decision task history:\n got %v\nwant %v", types, want)
 	}
 }

@@ -240,19 +240,13 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 		evs, ok = cachedHistory(s.runs, q, upTo)
 	}
 	if !ok {
-		stored, err := s.store.History(ctx, q)
-		if err != nil {
+		var err error
+		if evs, err = s.storedHistory(ctx, q); err != nil {
 			return nil, 0, err
 		}
-		evs = make([]api.HistoryEvent, 0, len(stored))
-		for _, e := range stored {
-			// Stored events go back on the wire as they were written;
-			// only their id, type and time are decoded.
-			ev, err := api.RawHistoryEvent(e.JSON)
-			if err != nil {
-				return nil, 0, fmt.Errorf("decode stored event %d of run %s: %w", e.ID, runID, err)
-			}
-			evs = append(evs, ev)
+		if !reverse && after == 0 && len(evs) < q.Limit {
+			// The whole history: the cache may keep it (adopt).
+			s.runs.adopt(runID, evs)
 		}
 	}
 	out := make([]api.HistoryEvent, 0, min(len(evs), n))
@@ -268,6 +262,24 @@ func (s *Service) historyPage(ctx context.Context, runID string, after, upTo int
 		out = append(out, e)
 	}
 	return out, next, nil
+}
+
+// storedHistory reads events from the store. Stored events go back on the
+// wire as they were written; only their id, type and time are decoded.
+func (s *Service) storedHistory(ctx context.Context, q swfd.HistoryQuery) ([]api.HistoryEvent, error) {
+	stored, err := s.store.History(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	evs := make([]api.HistoryEvent, 0, len(stored))
+	for _, e := range stored {
+		ev, err := api.RawHistoryEvent(e.JSON)
+		if err != nil {
+			return nil, fmt.Errorf("decode stored event %d of run %s: %w", e.ID, q.RunID, err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs, nil
 }
 
 // cachedHistory answers a history query from the run cache, as the store

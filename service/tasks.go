@@ -277,6 +277,19 @@ func (s *Service) activityInput(ctx context.Context, runID string, scheduledID i
 			return "", nil
 		}
 		raw = evs[0].Raw
+	} else if s.runs.wantsHistory(runID) {
+		// The run was read from the store (another node scheduled the
+		// activity): read its whole history, short as it is, and keep it,
+		// so that the run's next decision task here needs no read.
+		evs, err := s.storedHistory(ctx, swfd.HistoryQuery{RunID: runID})
+		if err != nil {
+			return "", err
+		}
+		s.runs.adopt(runID, evs)
+		if int(scheduledID) > len(evs) || scheduledID < 1 {
+			return "", nil
+		}
+		raw = evs[scheduledID-1].Raw
 	} else {
 		evs, err := s.store.History(ctx, q)
 		if err != nil || len(evs) == 0 {
