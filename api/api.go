@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -110,7 +111,19 @@ func (o OperationInfo) Decode(body []byte) (any, error) {
 		return nil, err
 	}
 	// Decode the validated value, not the raw body: it holds only the
-	// model's members, exactly spelled (see validate).
+	// model's members, exactly spelled (see validate). It is stored
+	// straight into the input (assign); anything assign is not sure of is
+	// written out and decoded by encoding/json instead.
+	in := o.newInput()
+	if assign(reflect.ValueOf(in).Elem(), clean) {
+		return in, nil
+	}
+	return o.decodeSlow(clean)
+}
+
+// decodeSlow decodes a validated value by writing it as JSON and reading it
+// into a new input.
+func (o OperationInfo) decodeSlow(clean any) (any, error) {
 	b, err := json.Marshal(clean)
 	if err != nil {
 		return nil, NewFault(SerializationException, "%s", err.Error())

@@ -54,6 +54,9 @@ func FuzzDecode(f *testing.F) {
 			if in == nil || reflect.TypeOf(in) != reflect.TypeOf(op.NewInput()) {
 				t.Fatalf("%s: Decode returned %T, want %T", name, in, op.NewInput())
 			}
+			if slow, err := api.DecodeSlow(op, body); err != nil || !reflect.DeepEqual(in, slow) {
+				t.Fatalf("%s: Decode gave %+v, encoding/json %+v (%v)", name, in, slow, err)
+			}
 			if verr := api.Validate(op.Input, body); verr != nil {
 				t.Fatalf("%s: Decode accepted what Validate rejects: %v", name, verr)
 			}
