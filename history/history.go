@@ -58,27 +58,27 @@ type Env struct {
 // Execution configuration as resolved at start (call value, else the type's
 // default). Durations are the wire strings: digits or "NONE".
 type Config struct {
-	TaskList                     string
-	TaskPriority                 string
-	ExecutionStartToCloseTimeout string
-	TaskStartToCloseTimeout      string
-	ChildPolicy                  api.ChildPolicy
-	LambdaRole                   string
+	TaskList                     string          `json:",omitzero"`
+	TaskPriority                 string          `json:",omitzero"`
+	ExecutionStartToCloseTimeout string          `json:",omitzero"`
+	TaskStartToCloseTimeout      string          `json:",omitzero"`
+	ChildPolicy                  api.ChildPolicy `json:",omitzero"`
+	LambdaRole                   string          `json:",omitzero"`
 }
 
 // DecisionState is the run's decision task: at most one scheduled and not
 // started, and at most one started.
 type DecisionState struct {
-	ScheduledID    int64 // DecisionTaskScheduled not yet started; 0 if none
-	ScheduledTime  time.Time
-	ScheduledList  string // task list the scheduled task waits on
-	StartedID      int64  // DecisionTaskStarted of the running task; 0 if none
-	StartedSchedID int64  // the scheduled id the running task was started from
-	StartedTime    time.Time
+	ScheduledID    int64     `json:",omitzero"` // DecisionTaskScheduled not yet started; 0 if none
+	ScheduledTime  time.Time `json:",omitzero"`
+	ScheduledList  string    `json:",omitzero"` // task list the scheduled task waits on
+	StartedID      int64     `json:",omitzero"` // DecisionTaskStarted of the running task; 0 if none
+	StartedSchedID int64     `json:",omitzero"` // the scheduled id the running task was started from
+	StartedTime    time.Time `json:",omitzero"`
 	// Override is a task-list override from RespondDecisionTaskCompleted;
 	// OverrideTimeout, if set, makes it temporary (§2.4.1).
-	Override        string
-	OverrideTimeout string
+	Override        string `json:",omitzero"`
+	OverrideTimeout string `json:",omitzero"`
 	// ScheduleToStart is the scheduleToStartTimeout of the scheduled task
 	// (set only on a temporary override); StartedTemporary tells that the
 	// running task was scheduled on a temporary override, so its timeout
@@ -89,85 +89,86 @@ type DecisionState struct {
 
 // Activity is an open activity task (scheduled or started).
 type Activity struct {
-	ActivityID            string
-	ActivityType          api.ActivityType
-	ScheduledID           int64
-	ScheduledTime         time.Time
-	StartedID             int64 // 0 until started
-	StartedTime           time.Time
-	Identity              string
-	TaskList              string
-	TaskPriority          string
-	ScheduleToStart       string
-	ScheduleToClose       string
-	StartToClose          string
-	Heartbeat             string
-	LastHeartbeat         time.Time
-	HeartbeatDetails      string
-	CancelRequested       bool
-	LatestCancelRequestID int64
+	ActivityID            string           `json:",omitzero"`
+	ActivityType          api.ActivityType `json:",omitzero"`
+	ScheduledID           int64            `json:",omitzero"`
+	ScheduledTime         time.Time        `json:",omitzero"`
+	StartedID             int64            `json:",omitzero"` // 0 until started
+	StartedTime           time.Time        `json:",omitzero"`
+	Identity              string           `json:",omitzero"`
+	TaskList              string           `json:",omitzero"`
+	TaskPriority          string           `json:",omitzero"`
+	ScheduleToStart       string           `json:",omitzero"`
+	ScheduleToClose       string           `json:",omitzero"`
+	StartToClose          string           `json:",omitzero"`
+	Heartbeat             string           `json:",omitzero"`
+	LastHeartbeat         time.Time        `json:",omitzero"`
+	HeartbeatDetails      string           `json:",omitzero"`
+	CancelRequested       bool             `json:",omitzero"`
+	LatestCancelRequestID int64            `json:",omitzero"`
 }
 
 // UserTimer is an open timer started by a StartTimer decision.
 type UserTimer struct {
-	TimerID   string
-	StartedID int64
-	Due       time.Time
+	TimerID   string    `json:",omitzero"`
+	StartedID int64     `json:",omitzero"`
+	Due       time.Time `json:",omitzero"`
 }
 
 // Child is a child execution started by this run and not yet closed.
 type Child struct {
-	InitiatedID  int64
-	StartedID    int64 // ChildWorkflowExecutionStarted id; 0 until started
-	WorkflowID   string
-	RunID        string // empty until started
-	WorkflowType api.WorkflowType
-	Control      string `json:",omitempty"`
+	InitiatedID  int64            `json:",omitzero"`
+	StartedID    int64            `json:",omitzero"` // ChildWorkflowExecutionStarted id; 0 until started
+	WorkflowID   string           `json:",omitzero"`
+	RunID        string           `json:",omitzero"` // empty until started
+	WorkflowType api.WorkflowType `json:",omitzero"`
+	Control      string           `json:",omitempty"`
 	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the
 	// decision that initiated the child, for StartChildWorkflowExecutionFailed.
-	DecisionTaskCompletedID int64
+	DecisionTaskCompletedID int64 `json:",omitzero"`
 }
 
 // External is an outstanding SignalExternal / RequestCancelExternal.
 type External struct {
-	InitiatedID int64
-	WorkflowID  string
-	RunID       string
-	Control     string
-	Signal      bool // true: a signal; false: a cancel request
+	InitiatedID int64  `json:",omitzero"`
+	WorkflowID  string `json:",omitzero"`
+	RunID       string `json:",omitzero"`
+	Control     string `json:",omitzero"`
+	Signal      bool   `json:",omitzero"` // true: a signal; false: a cancel request
 	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the
 	// decision that initiated it, for the *Failed event.
-	DecisionTaskCompletedID int64
+	DecisionTaskCompletedID int64 `json:",omitzero"`
 }
 
 // State is everything the engine knows about one run. It is serialized
-// (JSON) into the store with every update.
+// (JSON) into the store with every update; members at their zero value are
+// left out (omitzero), which decoding reads back as the same zero.
 type State struct {
-	Domain                 string
-	WorkflowID             string
-	RunID                  string
-	WorkflowType           api.WorkflowType
-	Config                 Config
-	TagList                []string
-	Parent                 *api.WorkflowExecution
-	ParentInitiatedEventID int64
-	StartTime              time.Time
-	CloseTime              time.Time
-	Open                   bool
-	CloseStatus            api.CloseStatus
-	CancelRequested        bool
-	NextEventID            int64
+	Domain                 string                 `json:",omitzero"`
+	WorkflowID             string                 `json:",omitzero"`
+	RunID                  string                 `json:",omitzero"`
+	WorkflowType           api.WorkflowType       `json:",omitzero"`
+	Config                 Config                 `json:",omitzero"`
+	TagList                []string               `json:",omitzero"`
+	Parent                 *api.WorkflowExecution `json:",omitzero"`
+	ParentInitiatedEventID int64                  `json:",omitzero"`
+	StartTime              time.Time              `json:",omitzero"`
+	CloseTime              time.Time              `json:",omitzero"`
+	Open                   bool                   `json:",omitzero"`
+	CloseStatus            api.CloseStatus        `json:",omitzero"`
+	CancelRequested        bool                   `json:",omitzero"`
+	NextEventID            int64                  `json:",omitzero"`
 
-	Decision               DecisionState
-	PreviousStartedEventID int64 // DecisionTaskStarted id of the last completed decision task
+	Decision               DecisionState `json:",omitzero"`
+	PreviousStartedEventID int64         `json:",omitzero"` // DecisionTaskStarted id of the last completed decision task
 
 	Activities map[string]*Activity  // by activityId
 	Timers     map[string]*UserTimer // by timerId
 	Children   map[int64]*Child      // by initiated event id
 	Externals  map[int64]*External   // by initiated event id
 
-	LatestExecutionContext      string
-	LatestActivityTaskTimestamp time.Time
+	LatestExecutionContext      string    `json:",omitzero"`
+	LatestActivityTaskTimestamp time.Time `json:",omitzero"`
 }
 
 // Message is a durable message between runs, produced by one step and
