@@ -173,7 +173,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Timeout = 30 * time.Minute
 	}
 	// Several endpoints (comma-separated: the nodes of a cluster) share
-	// the load: each poller and starter keeps to one of them.
+	// the load: each poller keeps to one of them, and the starts go to
+	// one after the other.
 	var clients []*swf.Client
 	for _, ep := range strings.Split(cfg.Endpoint, ",") {
 		one := cfg

@@ -31,7 +31,8 @@ any other SWF endpoint (e.g. moto_server). It reports workflows and API
 calls per second, p50/p99/max latency per operation, errors, and the time
 from a task being scheduled to a waiting poller receiving it.
 --json prints the report as JSON. Several endpoints, comma-separated in
---endpoint-url, spread the pollers and starters over the nodes of a cluster.
+--endpoint-url, spread the load over the nodes of a cluster: each poller
+keeps to one node, and the starts go to one node after the other.
 `
 }
 
