@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -57,9 +58,10 @@ import (
 // nodes needs most; more let a lone node's commits wait less when it is
 // busy. maxGroup bounds the updates in one group.
 const (
-	commitGroups = 3
-	spillOver    = 4
-	maxGroup     = 32
+	acquireTimeout = 30 * time.Second
+	commitGroups   = 3
+	spillOver      = 4
+	maxGroup       = 32
 )
 
 // queuedCommit is one update (or notification) waiting for its group.
@@ -189,7 +191,11 @@ func (c *committer) loop(waiting int) {
 // failure aborted the transaction.
 func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 	bg := context.Background()
-	conn, err := db.pool.Acquire(bg)
+	// Nothing is sent yet: a database that does not answer fails the group
+	// (not applied) rather than holding its callers indefinitely.
+	actx, cancel := context.WithTimeout(bg, acquireTimeout)
+	conn, err := db.pool.Acquire(actx)
+	cancel()
 	if err != nil {
 		for _, q := range group {
 			q.done <- fmt.Errorf("postgres: commit: %w", err)

@@ -170,7 +170,9 @@ func stepUpdate(st *history.State, prevVersion int64, create bool, res history.R
 		Closed:       res.Closed,
 	}
 	for _, ev := range res.Events {
-		b, err := json.Marshal(ev)
+		// MarshalJSON itself: json.Marshal would check and compact its
+		// output again, which is already compact, checked JSON.
+		b, err := ev.MarshalJSON()
 		if err != nil {
 			return swfd.Update{}, fmt.Errorf("encode event: %w", err)
 		}
