@@ -56,7 +56,8 @@ import (
 // when the committers before it cannot keep up. One transaction at a time
 // makes the largest groups, which is what a database shared by several
 // nodes needs most; more let a lone node's commits wait less when it is
-// busy. maxGroup bounds the updates in one group.
+// busy. maxGroup bounds the updates in one group; acquireTimeout how long a
+// committer waits for a connection before it fails its group.
 const (
 	acquireTimeout = 30 * time.Second
 	commitGroups   = 3
