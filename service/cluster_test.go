@@ -78,12 +78,7 @@ func TestClusterRegistryNews(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := func(err error) { t.Helper(); mustNil(t, err) }
 	must(a.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}))
 	wt := api.WorkflowType{Name: "wf", Version: "1"}
 	must(a.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
@@ -293,6 +288,37 @@ func (c *readCounter) historyReads() int {
 	return c.histories
 }
 
+func mustNil(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventTypes returns the types of a history's events, which must be
+// numbered from 1 without a gap.
+func eventTypes(t *testing.T, events []api.HistoryEvent) []api.EventType {
+	t.Helper()
+	var types []api.EventType
+	for i, ev := range events {
+		if ev.EventID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i+1, ev.EventID)
+		}
+		types = append(types, ev.EventType)
+	}
+	return types
+}
+
+// silentNode is a cluster node over store that hears no news of others.
+func silentNode(t *testing.T, store swfd.Store) *Service {
+	t.Helper()
+	s, err := New(context.Background(), Options{Store: store, Broadcaster: silentBroadcaster{}, PollTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestClusterStaleRunCache runs one workflow through two nodes that hear
 // no news of each other, so that the runs each has cached fall behind what
 // the other commits. Every call must act on the stored run all the same:
@@ -303,14 +329,7 @@ func TestClusterStaleRunCache(t *testing.T) {
 	ctx := context.Background()
 	db := memStore(t)
 	counterA := &readCounter{Store: db}
-	newNode := func(store swfd.Store) *Service {
-		s, err := New(ctx, Options{Store: store, Broadcaster: silentBroadcaster{}, PollTimeout: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	a, b := newNode(counterA), newNode(db)
+	a, b := silentNode(t, counterA), silentNode(t, db)
 	// learn gives a node the stored tasks, as news would, but leaves its
 	// cached runs as they are.
 	learn := func(s *Service) {
@@ -322,12 +341,7 @@ func TestClusterStaleRunCache(t *testing.T) {
 			s.matcher.Add(tk)
 		}
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := func(err error) { t.Helper(); mustNil(t, err) }
 	registerTestTypes(t, a, true)
 
 	started, err := a.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
@@ -390,13 +404,7 @@ func TestClusterStaleRunCache(t *testing.T) {
 	learn(a)
 	dt, err = a.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
 	must(err)
-	var types []api.EventType
-	for i, ev := range dt.Events {
-		if ev.EventID != int64(i+1) {
-			t.Fatalf("event %d has id %d", i+1, ev.EventID)
-		}
-		types = append(types, ev.EventType)
-	}
+	types := eventTypes(t, dt.Events)
 	want := []api.EventType{api.EventTypeWorkflowExecutionStarted, api.EventTypeDecisionTaskScheduled,
 		api.EventTypeWorkflowExecutionSignaled, api.EventTypeDecisionTaskStarted,
 		api.EventTypeDecisionTaskCompleted, api.EventTypeActivityTaskScheduled, api.EventTypeActivityTaskStarted,
@@ -497,20 +505,8 @@ func TestClusterAdoptsHistory(t *testing.T) {
 	ctx := context.Background()
 	db := memStore(t)
 	counterB := &readCounter{Store: db}
-	newNode := func(store swfd.Store) *Service {
-		s, err := New(ctx, Options{Store: store, Broadcaster: silentBroadcaster{}, PollTimeout: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	a, b := newNode(db), newNode(counterB)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	a, b := silentNode(t, db), silentNode(t, counterB)
+	must := func(err error) { t.Helper(); mustNil(t, err) }
 	registerTestTypes(t, a, true)
 	_, err := a.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
 	must(err)
@@ -540,13 +536,7 @@ func TestClusterAdoptsHistory(t *testing.T) {
 	if n := counterB.historyReads(); n != 1 {
 		t.Errorf("B read history %d times in all, want 1: the decision task's came from its cache", n)
 	}
-	var types []api.EventType
-	for i, ev := range dt.Events {
-		if ev.EventID != int64(i+1) {
-			t.Fatalf("event %d has id %d", i+1, ev.EventID)
-		}
-		types = append(types, ev.EventType)
-	}
+	types := eventTypes(t, dt.Events)
 	want := []api.EventType{api.EventTypeWorkflowExecutionStarted, api.EventTypeDecisionTaskScheduled,
 		api.EventTypeDecisionTaskStarted, api.EventTypeDecisionTaskCompleted, api.EventTypeActivityTaskScheduled,
 		api.EventTypeActivityTaskStarted, api.EventTypeActivityTaskCompleted, api.EventTypeDecisionTaskScheduled,

@@ -687,17 +687,24 @@ func testConcurrentUpdate(t *testing.T, s swfd.Store) {
 	}
 }
 
+// sharedAndOwnRuns creates run-shared and one run per writer, and returns
+// the writers' runs.
+func sharedAndOwnRuns(t *testing.T, s swfd.Store, writers int) []swfd.Execution {
+	create(t, s, execution("dom", "wf", "run-shared", at(1)))
+	own := make([]swfd.Execution, writers)
+	for i := range writers {
+		own[i] = create(t, s, execution("dom", fmt.Sprintf("wf-%02d", i), fmt.Sprintf("run-%02d", i), at(1)))
+	}
+	return own
+}
+
 // testConcurrentRounds has writers race for one run over many rounds, each
 // batch also updating a run of the writer's own: no update may be lost, and
 // no loser's batch may leave a trace, whichever batches a driver commits
 // together.
 func testConcurrentRounds(t *testing.T, s swfd.Store) {
 	const writers, rounds = 8, 12
-	create(t, s, execution("dom", "wf", "run-shared", at(1)))
-	own := make([]swfd.Execution, writers)
-	for i := range writers {
-		own[i] = create(t, s, execution("dom", fmt.Sprintf("wf-%02d", i), fmt.Sprintf("run-%02d", i), at(1)))
-	}
+	own := sharedAndOwnRuns(t, s, writers)
 	wins := make([]int, writers)
 	errs := make(chan error, writers)
 	var wg sync.WaitGroup
@@ -774,11 +781,7 @@ func testConcurrentRounds(t *testing.T, s swfd.Store) {
 // updates must leave no trace and cost nobody else their commit.
 func testConcurrentSteps(t *testing.T, s swfd.Store) {
 	const writers, rounds = 8, 6
-	create(t, s, execution("dom", "wf", "run-shared", at(1)))
-	own := make([]swfd.Execution, writers)
-	for i := range writers {
-		own[i] = create(t, s, execution("dom", fmt.Sprintf("wf-%02d", i), fmt.Sprintf("run-%02d", i), at(1)))
-	}
+	own := sharedAndOwnRuns(t, s, writers)
 	type outcome struct {
 		shared, started bool
 		err             error
