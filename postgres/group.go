@@ -29,8 +29,8 @@ import (
 // a time, each taking everything queued when it becomes free: under light
 // load a commit goes out at once, alone, as before; under heavy load the
 // groups grow with the queue. Measured on the project's machine, a
-// transaction of four updates costs PostgreSQL 40% less CPU per update than
-// four transactions of one (postgres/bench_test.go, BenchmarkCommitParallel).
+// transaction of four updates costs PostgreSQL about 40% less CPU per update
+// than four transactions of one (docs/postgres.md gives the figures).
 //
 // Each update's statement changes nothing unless its run is at the expected
 // version, and then reports no row instead of failing, so a stale update

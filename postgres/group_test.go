@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/swfd/swfd"
 )
@@ -43,13 +46,35 @@ func TestCommitGroup(t *testing.T) {
 			AddTimers: []swfd.Timer{{Key: state, Due: time.UnixMilli(1_700_000_000_000)}}}
 	}
 
-	// Stale and missing runs do not disturb the others.
+	// A listener, to see the group's notification.
+	listener, err := pgx.Connect(ctx, db.pool.Config().ConnConfig.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close(ctx)
+	if _, err := listener.Exec(ctx, "LISTEN grouped"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Stale and missing runs do not disturb the others; the notification
+	// rides along.
 	ghost := step("ghost", 2, "ghost")
-	group := []*queuedCommit{queued(step("c", 2, "c2")), queued(step("a", 5, "stale")), queued(ghost),
+	note := &queuedCommit{query: "SELECT pg_notify($1, $2)", args: []any{"grouped", "hello"},
+		key: "2", done: make(chan error, 1)}
+	group := []*queuedCommit{queued(step("c", 2, "c2")), note, queued(step("a", 5, "stale")), queued(ghost),
 		queued(step("a", 2, "a2")), queued(step("b", 2, "b2"))}
 	if again := db.commitGroup(group); len(again) != 0 {
 		t.Fatalf("%d updates handed back", len(again))
 	}
+	if err := <-note.done; err != nil {
+		t.Fatalf("notification: %v", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if n, err := listener.WaitForNotification(wctx); err != nil || n.Payload != "hello" {
+		t.Fatalf("the group's notification: %v %v", n, err)
+	}
+	group = slices.DeleteFunc(group, func(q *queuedCommit) bool { return q == note })
 	wantErrs := []error{nil, swfd.ErrConflict, swfd.ErrNotFound, nil, nil}
 	for _, q := range group {
 		// commitGroup sorts the group: tell the entries apart by state.
