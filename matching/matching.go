@@ -187,9 +187,8 @@ func (m *Matcher) addLocked(h handoff) (handed bool) {
 		return true
 	}
 	m.seq++
-	remote := h.remote
-	it := &item{task: t, seq: m.seq, remote: remote, added: m.now()}
-	if remote {
+	it := &item{task: t, seq: m.seq, remote: h.remote, added: m.now()}
+	if h.remote {
 		heap.Push(&l.remote, it)
 	} else {
 		heap.Push(&l.queue, it)
