@@ -17,7 +17,11 @@ import (
 // decodes the slow way.
 func assign(dst reflect.Value, v any) bool {
 	t := dst.Type()
-	if dst.CanAddr() && (t.Kind() != reflect.Pointer) {
+	if t.Kind() == reflect.Pointer {
+		// encoding/json makes a new value for a member that is not null.
+		return assignPointer(dst, v)
+	}
+	if dst.CanAddr() {
 		if u, ok := dst.Addr().Interface().(json.Unmarshaler); ok {
 			b, err := json.Marshal(v)
 			return err == nil && u.UnmarshalJSON(b) == nil
@@ -28,11 +32,7 @@ func assign(dst reflect.Value, v any) bool {
 	}
 	switch val := v.(type) {
 	case map[string]any:
-		switch t.Kind() {
-		case reflect.Pointer:
-			return assignPointer(dst, v)
-		case reflect.Struct:
-		default:
+		if t.Kind() != reflect.Struct {
 			return false
 		}
 		fs := fieldsOf(t)
@@ -50,11 +50,7 @@ func assign(dst reflect.Value, v any) bool {
 		}
 		return true
 	case []any:
-		switch t.Kind() {
-		case reflect.Pointer:
-			return assignPointer(dst, v)
-		case reflect.Slice:
-		default:
+		if t.Kind() != reflect.Slice {
 			return false
 		}
 		s := reflect.MakeSlice(t, len(val), len(val))
@@ -66,27 +62,19 @@ func assign(dst reflect.Value, v any) bool {
 		dst.Set(s)
 		return true
 	case string:
-		switch t.Kind() {
-		case reflect.Pointer:
-			return assignPointer(dst, v)
-		case reflect.String:
-			dst.SetString(val)
-			return true
+		if t.Kind() != reflect.String {
+			return false
 		}
-		return false
+		dst.SetString(val)
+		return true
 	case bool:
-		switch t.Kind() {
-		case reflect.Pointer:
-			return assignPointer(dst, v)
-		case reflect.Bool:
-			dst.SetBool(val)
-			return true
+		if t.Kind() != reflect.Bool {
+			return false
 		}
-		return false
+		dst.SetBool(val)
+		return true
 	case json.Number:
 		switch t.Kind() {
-		case reflect.Pointer:
-			return assignPointer(dst, v)
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 			n, err := strconv.ParseInt(string(val), 10, 64)
 			if err != nil || dst.OverflowInt(n) {
@@ -102,7 +90,6 @@ func assign(dst reflect.Value, v any) bool {
 			dst.SetFloat(f)
 			return true
 		}
-		return false
 	}
 	return false
 }
