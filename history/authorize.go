@@ -32,7 +32,7 @@ func (b *batch) decisionKeys(d *api.Decision) map[string]string {
 			set("swf:tagList.member."+strconv.Itoa(i), t)
 		}
 	}
-	s, env := b.st.s, b.st.env
+	s := b.st.s
 	switch d.DecisionType {
 	case api.DecisionTypeScheduleActivityTask:
 		a := d.ScheduleActivityTaskDecisionAttributes
@@ -42,8 +42,8 @@ func (b *batch) decisionKeys(d *api.Decision) map[string]string {
 		set("swf:activityType.name", a.ActivityType.Name)
 		set("swf:activityType.version", a.ActivityType.Version)
 		list := taskListName(a.TaskList)
-		if list == "" && env.Types != nil {
-			if _, cfg, found := env.Types.ActivityType(s.Domain, a.ActivityType.Name, a.ActivityType.Version); found {
+		if list == "" {
+			if _, cfg, found := b.st.activityType(s.Domain, a.ActivityType.Name, a.ActivityType.Version); found {
 				list = taskListName(cfg.DefaultTaskList)
 			}
 		}
@@ -56,8 +56,8 @@ func (b *batch) decisionKeys(d *api.Decision) map[string]string {
 		set("swf:workflowType.name", a.WorkflowType.Name)
 		set("swf:workflowType.version", a.WorkflowType.Version)
 		list := taskListName(a.TaskList)
-		if list == "" && env.Types != nil {
-			if _, cfg, found := env.Types.WorkflowType(s.Domain, a.WorkflowType.Name, a.WorkflowType.Version); found {
+		if list == "" {
+			if _, cfg, found := b.st.workflowType(s.Domain, a.WorkflowType.Name, a.WorkflowType.Version); found {
 				list = taskListName(cfg.DefaultTaskList)
 			}
 		}
@@ -74,8 +74,8 @@ func (b *batch) decisionKeys(d *api.Decision) map[string]string {
 		set("swf:workflowType.version", version)
 		set("swf:workflowTypeVersion", version)
 		list := taskListName(a.TaskList)
-		if list == "" && env.Types != nil {
-			if _, cfg, found := env.Types.WorkflowType(s.Domain, s.WorkflowType.Name, version); found {
+		if list == "" {
+			if _, cfg, found := b.st.workflowType(s.Domain, s.WorkflowType.Name, version); found {
 				list = taskListName(cfg.DefaultTaskList)
 			}
 		}

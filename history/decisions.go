@@ -27,6 +27,12 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	if err := validateDecisions(in); err != nil {
 		return Result{}, err
 	}
+	// Everything the batch will ask the registry is asked now, before the
+	// state changes: a lookup that fails leaves the run as it was.
+	env, err := s.resolveBatch(env, in.Decisions)
+	if err != nil {
+		return Result{}, err
+	}
 	st := newStep(s, env)
 	d := &s.Decision
 	// A decision task scheduled since this one started (the run's events
@@ -79,6 +85,9 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	}
 	if s.Open && pending != 0 && d.ScheduledID == pending {
 		st.releaseDecision()
+	}
+	if st.lookupErr != nil {
+		return Result{}, st.lookupErr
 	}
 	return st.finish(), nil
 }
@@ -180,12 +189,7 @@ func (b *batch) scheduleActivity(a *api.ScheduleActivityTaskDecisionAttributes) 
 			},
 		})
 	}
-	var rec swfd.TypeRecord
-	var cfg api.ActivityTypeConfiguration
-	found := false
-	if st.env.Types != nil {
-		rec, cfg, found = st.env.Types.ActivityType(s.Domain, a.ActivityType.Name, a.ActivityType.Version)
-	}
+	rec, cfg, found := st.activityType(s.Domain, a.ActivityType.Name, a.ActivityType.Version)
 	switch {
 	case !found:
 		failed(api.ScheduleActivityTaskFailedCauseActivityTypeDoesNotExist)
@@ -373,13 +377,8 @@ type workflowResolution struct {
 	cause string
 }
 
-func resolveWorkflow(env Env, domain string, wt api.WorkflowType, cfg Config) workflowResolution {
-	var rec swfd.TypeRecord
-	var tc api.WorkflowTypeConfiguration
-	found := false
-	if env.Types != nil {
-		rec, tc, found = env.Types.WorkflowType(domain, wt.Name, wt.Version)
-	}
+func (st *step) resolveWorkflow(domain string, wt api.WorkflowType, cfg Config) workflowResolution {
+	rec, tc, found := st.workflowType(domain, wt.Name, wt.Version)
 	if !found {
 		return workflowResolution{cause: "WORKFLOW_TYPE_DOES_NOT_EXIST"}
 	}
@@ -431,7 +430,7 @@ func (b *batch) continueAsNew(a *api.ContinueAsNewWorkflowExecutionDecisionAttri
 		return
 	}
 	wt := api.WorkflowType{Name: s.WorkflowType.Name, Version: firstOf(a.WorkflowTypeVersion, s.WorkflowType.Version)}
-	r := resolveWorkflow(st.env, s.Domain, wt, Config{
+	r := st.resolveWorkflow(s.Domain, wt, Config{
 		ExecutionStartToCloseTimeout: a.ExecutionStartToCloseTimeout,
 		TaskList:                     taskListName(a.TaskList),
 		TaskStartToCloseTimeout:      a.TaskStartToCloseTimeout,
@@ -585,7 +584,7 @@ func (b *batch) startChild(a *api.StartChildWorkflowExecutionDecisionAttributes)
 			},
 		})
 	}
-	r := resolveWorkflow(st.env, s.Domain, a.WorkflowType, Config{
+	r := st.resolveWorkflow(s.Domain, a.WorkflowType, Config{
 		ExecutionStartToCloseTimeout: a.ExecutionStartToCloseTimeout,
 		TaskList:                     taskListName(a.TaskList),
 		TaskStartToCloseTimeout:      a.TaskStartToCloseTimeout,
@@ -601,11 +600,9 @@ func (b *batch) startChild(a *api.StartChildWorkflowExecutionDecisionAttributes)
 		failed(api.StartChildWorkflowExecutionFailedCauseOpenChildrenLimitExceeded)
 		return
 	}
-	if st.env.OpenExecutions != nil {
-		if open, limit := st.env.OpenExecutions(s.Domain); limit > 0 && open+b.children >= limit {
-			failed(api.StartChildWorkflowExecutionFailedCauseOpenWorkflowsLimitExceeded)
-			return
-		}
+	if open, limit := st.openExecutions(s.Domain); limit > 0 && open+b.children >= limit {
+		failed(api.StartChildWorkflowExecutionFailedCauseOpenWorkflowsLimitExceeded)
+		return
 	}
 	if r.cause != "" {
 		failed(api.StartChildWorkflowExecutionFailedCause(r.cause))

@@ -174,7 +174,7 @@ func TestScheduleActivityOverridesAndReuse(t *testing.T) {
 func TestLimits(t *testing.T) {
 	h := startDefault(t)
 	h.env.Limits = Limits{MaxOpenActivities: 1, MaxOpenTimers: 1, MaxOpenChildren: 1}
-	h.env.OpenExecutions = func(domain string) (int, int) { return 5, 7 }
+	h.env.OpenExecutions = func(domain string) (int, int, error) { return 5, 7, nil }
 	res := h.pollAndDecide(
 		schedAct("a1"), schedAct("a2"),
 		startTimer("t1", "10"), startTimer("t2", "10"),
@@ -191,7 +191,7 @@ func TestLimits(t *testing.T) {
 		t.Fatal("children limit")
 	}
 	g := startDefault(t)
-	g.env.OpenExecutions = func(domain string) (int, int) { return 6, 7 }
+	g.env.OpenExecutions = func(domain string) (int, int, error) { return 6, 7, nil }
 	res = g.pollAndDecide(startChild("c1", "child", nil), startChild("c2", "child", nil))
 	g.expectEvents(res, "4:DecisionTaskCompleted 5:StartChildWorkflowExecutionInitiated 6:StartChildWorkflowExecutionFailed 7:DecisionTaskScheduled")
 	if a := g.event(6).StartChildWorkflowExecutionFailedEventAttributes; a.Cause != api.StartChildWorkflowExecutionFailedCauseOpenWorkflowsLimitExceeded || a.InitiatedEventID != 0 {

@@ -168,6 +168,9 @@ type step struct {
 	// needDTS defers the DecisionTaskScheduled wanted by decision outcomes
 	// to the end of a decision batch (see CompleteDecisionTask).
 	needDTS bool
+	// lookupErr is the first error of a registry lookup made during the
+	// step; the step then fails with it (see lookup.go).
+	lookupErr error
 }
 
 func newStep(s *State, env Env) *step {

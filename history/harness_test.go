@@ -31,20 +31,20 @@ type wfType struct {
 	cfg    api.WorkflowTypeConfiguration
 }
 
-func (f *fakeTypes) ActivityType(domain, name, version string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool) {
+func (f *fakeTypes) ActivityType(domain, name, version string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool, error) {
 	t, ok := f.acts[domain+"/"+name+"/"+version]
 	if !ok {
-		return swfd.TypeRecord{}, api.ActivityTypeConfiguration{}, false
+		return swfd.TypeRecord{}, api.ActivityTypeConfiguration{}, false, nil
 	}
-	return swfd.TypeRecord{Kind: swfd.ActivityKind, Domain: domain, Name: name, Version: version, Status: t.status}, t.cfg, true
+	return swfd.TypeRecord{Kind: swfd.ActivityKind, Domain: domain, Name: name, Version: version, Status: t.status}, t.cfg, true, nil
 }
 
-func (f *fakeTypes) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool) {
+func (f *fakeTypes) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool, error) {
 	t, ok := f.wfs[domain+"/"+name+"/"+version]
 	if !ok {
-		return swfd.TypeRecord{}, api.WorkflowTypeConfiguration{}, false
+		return swfd.TypeRecord{}, api.WorkflowTypeConfiguration{}, false, nil
 	}
-	return swfd.TypeRecord{Kind: swfd.WorkflowKind, Domain: domain, Name: name, Version: version, Status: t.status}, t.cfg, true
+	return swfd.TypeRecord{Kind: swfd.WorkflowKind, Domain: domain, Name: name, Version: version, Status: t.status}, t.cfg, true, nil
 }
 
 func newFakeTypes() *fakeTypes {

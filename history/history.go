@@ -29,10 +29,13 @@ type Limits struct {
 var DefaultLimits = Limits{MaxEvents: 25000, MaxOpenActivities: 1000, MaxOpenTimers: 1000, MaxOpenChildren: 1000}
 
 // TypeLookup answers questions about registered types. found is false when
-// the type does not exist (or was deleted).
+// the type does not exist (or was deleted). err is set when the answer is
+// not known (the registry could not be read, or the caller gave up): the
+// command that asked then fails with err and records nothing, since "the
+// type does not exist" would be a wrong answer written into the history.
 type TypeLookup interface {
-	ActivityType(domain, name, version string) (t swfd.TypeRecord, cfg api.ActivityTypeConfiguration, found bool)
-	WorkflowType(domain, name, version string) (t swfd.TypeRecord, cfg api.WorkflowTypeConfiguration, found bool)
+	ActivityType(domain, name, version string) (t swfd.TypeRecord, cfg api.ActivityTypeConfiguration, found bool, err error)
+	WorkflowType(domain, name, version string) (t swfd.TypeRecord, cfg api.WorkflowTypeConfiguration, found bool, err error)
 }
 
 // Env is what a step may read besides the state: the time, the registry,
@@ -43,8 +46,9 @@ type Env struct {
 	NewRunID func() string
 	Limits   Limits
 	// OpenExecutions reports how many executions are open in a domain and
-	// the per-domain limit, for OPEN_WORKFLOWS_LIMIT_EXCEEDED. May be nil.
-	OpenExecutions func(domain string) (open, limit int)
+	// the per-domain limit, for OPEN_WORKFLOWS_LIMIT_EXCEEDED; an error
+	// fails the command as a TypeLookup error does. May be nil.
+	OpenExecutions func(domain string) (open, limit int, err error)
 	// AuthorizeDecision, if set, authorizes each decision of a batch but
 	// ScheduleLambdaFunction as the IAM pseudo-action swf:<DecisionType>,
 	// given the decision's condition keys (swf-semantics.md §9.2) with

@@ -346,28 +346,41 @@ const (
 	pollerBusyFor = time.Second
 )
 
-// typeLookup reads types from the store for the engine.
+// typeLookup reads types from the store for the engine. A store error (or
+// the call's context ending first) is returned, not taken for "no such
+// type": the engine then fails the step, and the call with it, instead of
+// recording that the type does not exist. The lookup lives for one call:
+// ctx is that call's.
 type typeLookup struct {
 	ctx   context.Context
 	store swfd.Store
 }
 
-func (l typeLookup) ActivityType(domain, name, version string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool) {
+func (l typeLookup) ActivityType(domain, name, version string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool, error) {
 	var cfg api.ActivityTypeConfiguration
-	t, err := l.store.GetType(l.ctx, swfd.ActivityKind, domain, name, version)
-	if err != nil || json.Unmarshal(t.Config, &cfg) != nil {
-		return t, cfg, false
-	}
-	return t, cfg, true
+	t, found, err := l.get(swfd.ActivityKind, domain, name, version, &cfg)
+	return t, cfg, found, err
 }
 
-func (l typeLookup) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool) {
+func (l typeLookup) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool, error) {
 	var cfg api.WorkflowTypeConfiguration
-	t, err := l.store.GetType(l.ctx, swfd.WorkflowKind, domain, name, version)
-	if err != nil || json.Unmarshal(t.Config, &cfg) != nil {
-		return t, cfg, false
+	t, found, err := l.get(swfd.WorkflowKind, domain, name, version, &cfg)
+	return t, cfg, found, err
+}
+
+// get reads a type and decodes its configuration into cfg.
+func (l typeLookup) get(kind swfd.TypeKind, domain, name, version string, cfg any) (swfd.TypeRecord, bool, error) {
+	t, err := l.store.GetType(l.ctx, kind, domain, name, version)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return t, false, nil
 	}
-	return t, cfg, true
+	if err != nil {
+		return t, false, fmt.Errorf("look up %s type %s/%s: %w", kind, name, version, err)
+	}
+	if err := jsonUnmarshal(t.Config, cfg); err != nil {
+		return t, false, err
+	}
+	return t, true, nil
 }
 
 func (s *Service) env(ctx context.Context) history.Env {
@@ -376,12 +389,12 @@ func (s *Service) env(ctx context.Context) history.Env {
 		Types:    typeLookup{ctx, s.store},
 		NewRunID: newRunID,
 		Limits:   s.limits.History,
-		OpenExecutions: func(domain string) (int, int) {
+		OpenExecutions: func(domain string) (int, int, error) {
 			n, err := s.openExecutions(ctx, domain)
 			if err != nil {
-				return 0, s.limits.MaxOpenExecutions
+				return 0, 0, fmt.Errorf("count open executions of domain %s: %w", domain, err)
 			}
-			return n, s.limits.MaxOpenExecutions
+			return n, s.limits.MaxOpenExecutions, nil
 		},
 	}
 }

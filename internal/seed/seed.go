@@ -252,17 +252,17 @@ func register(ctx context.Context, st swfd.Store, cfg Config) error {
 // the store.
 type lookup struct{ domain string }
 
-func (l lookup) ActivityType(string, string, string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool) {
-	return swfd.TypeRecord{}, api.ActivityTypeConfiguration{}, false
+func (l lookup) ActivityType(string, string, string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool, error) {
+	return swfd.TypeRecord{}, api.ActivityTypeConfiguration{}, false, nil
 }
 
-func (l lookup) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool) {
+func (l lookup) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool, error) {
 	for _, t := range Types {
 		if domain == l.domain && t.Name == name && t.Version == version {
-			return swfd.TypeRecord{Kind: swfd.WorkflowKind, Domain: domain, Name: name, Version: version, Status: swfd.StatusRegistered}, typeConfig(), true
+			return swfd.TypeRecord{Kind: swfd.WorkflowKind, Domain: domain, Name: name, Version: version, Status: swfd.StatusRegistered}, typeConfig(), true, nil
 		}
 	}
-	return swfd.TypeRecord{}, api.WorkflowTypeConfiguration{}, false
+	return swfd.TypeRecord{}, api.WorkflowTypeConfiguration{}, false, nil
 }
 
 // gen builds runs; one per worker.
