@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/lograte"
 )
 
 // TaskTokens tells the domain a task token belongs to; the service
@@ -28,7 +29,9 @@ type Guard struct {
 	Tokens  TaskTokens
 	Region  string
 	Account string
-	Log     *slog.Logger
+	// Warn, if set, writes a warning for each denied call, bounded so
+	// that a storm of denied calls cannot flood the log.
+	Warn *lograte.Limiter
 }
 
 // check authorizes one call.
@@ -49,13 +52,11 @@ func (g *Guard) check(ctx context.Context, op string, in any) error {
 	if p != nil {
 		who = p.ARN(g.Account)
 	}
-	if g.Log != nil {
-		name := ""
-		if p != nil {
-			name = p.Name
-		}
-		g.Log.Info("request denied", "principal", name, "action", action, "resource", res.ARN(), "decision", d.String())
+	name := ""
+	if p != nil {
+		name = p.Name
 	}
+	g.Warn.Log(ctx, slog.LevelWarn, "request denied", "principal", name, "action", action, "resource", res.ARN(), "decision", d.String())
 	return api.NewFault(api.OperationNotPermittedFault, "User: %s is not authorized to perform: %s on resource: %s", who, action, res.ARN())
 }
 

@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/lograte"
 )
 
 // Authentication fault codes, as AWS JSON-protocol services answer them.
@@ -61,6 +63,11 @@ type Verifier struct {
 	Service string           // the service a scope must name; default "swf"
 	Now     func() time.Time // default time.Now
 	Log     *slog.Logger
+	// Warn, if set, writes a warning for each refused request, bounded
+	// so that a storm of bad requests cannot flood the log. The
+	// canonical request a failed signature was checked against goes to
+	// Log at debug level.
+	Warn *lograte.Limiter
 }
 
 // Verify authenticates r, whose body (as sent, before any decompression)
@@ -68,6 +75,7 @@ type Verifier struct {
 func (v *Verifier) Verify(r *http.Request, body []byte) (*Principal, *api.Fault) {
 	p, keyID, reason, f := v.verify(r, body)
 	if f != nil {
+		v.Warn.Log(r.Context(), slog.LevelWarn, "request not authenticated", "code", f.Code, "message", f.Message, "access_key_id", keyID, "remote_addr", r.RemoteAddr)
 		v.log().Debug("request not authenticated", "code", f.Code, "message", f.Message, "access_key_id", keyID, "detail", reason)
 		return nil, f
 	}
@@ -121,7 +129,16 @@ func parseAuthorization(h string) (sigv4Auth, *api.Fault) {
 		if !ok {
 			return a, incomplete("'%s' is not a key=value pair (no equal sign) in the Authorization header.", kv)
 		}
-		params[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		k = strings.TrimSpace(k)
+		switch k {
+		case "Credential", "Signature", "SignedHeaders":
+		default:
+			return a, incomplete("'%s' is not a parameter of the Authorization header: it takes Credential, SignedHeaders and Signature.", k)
+		}
+		if _, dup := params[k]; dup {
+			return a, incomplete("The Authorization header names the '%s' parameter more than once.", k)
+		}
+		params[k] = strings.TrimSpace(val)
 	}
 	var missing []string
 	for _, k := range []string{"Credential", "Signature", "SignedHeaders"} {
@@ -189,7 +206,7 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 	if a.term != terminator {
 		return nil, a.keyID, "", invalid("The credential scope must end in '%s', not '%s'.", terminator, a.term)
 	}
-	if !v.scopeOK(r, a) {
+	if !v.scopeOK(a) {
 		return nil, a.keyID, "", invalid("The credential should be scoped to region '%s' and service '%s', not '%s/%s'.", v.Region, v.service(), a.region, a.service)
 	}
 	now := v.now().UTC()
@@ -201,7 +218,7 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 		return nil, a.keyID, "", invalid("Signature not yet current: %s is still later than %s (%s + 15 min.)",
 			amzDate, now.Add(MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt))
 	}
-	if f := checkSignedHeaders(a.signedHeaders, dateHeader); f != nil {
+	if f := checkSignedHeaders(r.Header, a.signedHeaders, dateHeader); f != nil {
 		return nil, a.keyID, "", f
 	}
 	sum := sha256.Sum256(body)
@@ -239,61 +256,28 @@ func (v *Verifier) service() string {
 	return v.Service
 }
 
-// scopeOK accepts the scope SDKs use (the server's region, service swf)
-// and the one boto 2 derives from the host name (for 127.0.0.1 it is
-// region "0", service "127").
-func (v *Verifier) scopeOK(r *http.Request, a sigv4Auth) bool {
-	if a.service == v.service() && (v.Region == "" || a.region == v.Region) {
-		return true
-	}
-	for _, h := range []string{r.Host, stripPort(r.Host)} {
-		region, service := boto2Scope(h)
-		if a.region == region && a.service == service {
-			return true
-		}
-	}
-	return false
+// scopeOK requires the scope to name the server's region and service.
+// boto 2 derives both from the host name when it is not told them (for
+// 127.0.0.1 it signs with region "0", service "127"); it is configured
+// with auth_region_name and auth_service_name instead, as for real SWF.
+func (v *Verifier) scopeOK(a sigv4Auth) bool {
+	return a.service == v.service() && (v.Region == "" || a.region == v.Region)
 }
 
-// boto2Scope is the region and service boto 2 puts in a credential scope
-// when it has no region of its own for a host: the host name's first
-// label is the service, and the region is the second label of a name of
-// four or more labels, us-east-1 for three, or the whole name for one.
-func boto2Scope(host string) (region, service string) {
-	parts := strings.Split(host, ".")
-	service = parts[0]
-	switch {
-	case len(parts) == 1:
-		region = parts[0]
-	case parts[1] == "us-gov":
-		region = "us-gov-west-1"
-	case len(parts) == 3:
-		region = "us-east-1"
-	default:
-		region = parts[1]
-	}
-	return region, service
-}
-
-func stripPort(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		return h
-	}
-	return host
-}
-
-// checkSignedHeaders requires a sorted, lower-case list that covers host
-// and the date header.
-func checkSignedHeaders(list []string, dateHeader string) *api.Fault {
+// checkSignedHeaders requires a sorted, lower-case list that covers host,
+// the date header and every x-amz-* header the request carries: an
+// unsigned X-Amz-Target would let anyone who saw one signed request
+// replay it as any other operation.
+func checkSignedHeaders(h http.Header, list []string, dateHeader string) *api.Fault {
 	host, date := false, false
-	for i, h := range list {
-		if h == "" || h != strings.ToLower(h) {
+	for i, name := range list {
+		if name == "" || name != strings.ToLower(name) {
 			return invalid("SignedHeaders must be lower-case header names separated by ';'.")
 		}
-		if i > 0 && list[i-1] >= h {
+		if i > 0 && list[i-1] >= name {
 			return invalid("SignedHeaders must be sorted and name each header once.")
 		}
-		switch h {
+		switch name {
 		case "host":
 			host = true
 		case dateHeader:
@@ -305,6 +289,19 @@ func checkSignedHeaders(list []string, dateHeader string) *api.Fault {
 	}
 	if !date {
 		return invalid("'%s' must be a signed header.", dateHeader)
+	}
+	var unsigned []string
+	for name := range h {
+		l := strings.ToLower(name)
+		if strings.HasPrefix(l, "x-amz-") {
+			if _, ok := slices.BinarySearch(list, l); !ok {
+				unsigned = append(unsigned, l)
+			}
+		}
+	}
+	if len(unsigned) > 0 {
+		sort.Strings(unsigned)
+		return incomplete("Every x-amz-* header must be signed: add %s to SignedHeaders.", strings.Join(unsigned, ", "))
 	}
 	return nil
 }

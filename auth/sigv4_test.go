@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/swfd/swfd/internal/lograte"
 )
 
 const (
@@ -121,10 +123,6 @@ func TestVerifyAccepts(t *testing.T) {
 		}},
 		{"14 minutes ahead", func(req *http.Request) {
 			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(14*time.Minute))
-		}},
-		{"boto 2 host-derived scope", func(req *http.Request) {
-			// 127.0.0.1 → service "127", region "0".
-			sign(t, req, body, testKey, testSecret, "127", "0", time.Now())
 		}},
 		{"query string", func(req *http.Request) {
 			req.URL.RawQuery = "b=2&a=x%20y&a=1"
@@ -251,6 +249,36 @@ func TestVerifyFailures(t *testing.T) {
 			a := req.Header.Get("Authorization")
 			req.Header.Set("Authorization", strings.Replace(a, ";x-amz-date", "", 1))
 		}, 400, InvalidSignature, "'x-amz-date' must be a signed header"},
+		{"boto 2 host-derived scope", func(req *http.Request) {
+			// What boto 2 signs with when it is not told the region and
+			// service: 127.0.0.1 gives service "127", region "0".
+			sign(t, req, body, testKey, testSecret, "127", "0", now)
+		}, 400, InvalidSignature, "scoped to region 'us-east-1' and service 'swf', not '0/127'"},
+		{"X-Amz-Target not signed", func(req *http.Request) {
+			// A signature that does not cover the operation: the same
+			// signature would do for DeprecateDomain.
+			req.Header.Del("X-Amz-Target")
+			signed(req)
+			req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DeprecateDomain")
+		}, 400, IncompleteSignature, "Every x-amz-* header must be signed: add x-amz-target to SignedHeaders."},
+		{"session token not signed", func(req *http.Request) {
+			signed(req)
+			req.Header.Set("X-Amz-Security-Token", "tok")
+			req.Header.Set("x-amz-meta-thing", "1")
+		}, 400, IncompleteSignature, "add x-amz-meta-thing, x-amz-security-token to SignedHeaders"},
+		{"duplicate Signature", func(req *http.Request) {
+			signed(req)
+			req.Header.Set("Authorization", req.Header.Get("Authorization")+", Signature=00")
+		}, 400, IncompleteSignature, "names the 'Signature' parameter more than once"},
+		{"duplicate Credential", func(req *http.Request) {
+			signed(req)
+			a := req.Header.Get("Authorization")
+			req.Header.Set("Authorization", strings.Replace(a, "Credential=", "Credential=AKIDOTHER/20240101/us-east-1/swf/aws4_request, Credential=", 1))
+		}, 400, IncompleteSignature, "names the 'Credential' parameter more than once"},
+		{"unknown parameter", func(req *http.Request) {
+			signed(req)
+			req.Header.Set("Authorization", req.Header.Get("Authorization")+", Extra=1")
+		}, 400, IncompleteSignature, "'Extra' is not a parameter of the Authorization header"},
 		{"signature not hex", func(req *http.Request) {
 			signed(req)
 			a := req.Header.Get("Authorization")
@@ -317,11 +345,12 @@ func TestVerifyAfterReload(t *testing.T) {
 	}
 }
 
-// Failures are logged at debug level with the key id and the canonical
-// request, never the secret.
+// Failures are logged at warn level with the key id (and at debug level
+// with the canonical request), never the secret.
 func TestVerifyLogsNoSecret(t *testing.T) {
 	var buf bytes.Buffer
-	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Log: log, Warn: lograte.New(log, 5, 5, nil)}
 	body := []byte(`{}`)
 	req := httptest.NewRequest(http.MethodPost, "http://swf.local/", bytes.NewReader(body))
 	sign(t, req, string(body), testKey, "wrong", "swf", "us-east-1", time.Now())
@@ -329,22 +358,8 @@ func TestVerifyLogsNoSecret(t *testing.T) {
 		t.Fatal("accepted")
 	}
 	out := buf.String()
-	if !strings.Contains(out, testKey) || !strings.Contains(out, "canonical request") || strings.Contains(out, testSecret) {
+	if !strings.Contains(out, "level=WARN msg=\"request not authenticated\" code=InvalidSignatureException") ||
+		!strings.Contains(out, testKey) || !strings.Contains(out, "canonical request") || strings.Contains(out, testSecret) {
 		t.Fatalf("log: %s", out)
-	}
-}
-
-func TestBoto2Scope(t *testing.T) {
-	for _, c := range []struct{ host, region, service string }{
-		{"127.0.0.1", "0", "127"},
-		{"127.0.0.1:7733", "0", "127"},
-		{"localhost", "localhost", "localhost"},
-		{"swf.us-east-1.amazonaws.com", "us-east-1", "swf"},
-		{"swf.example.com", "us-east-1", "swf"},
-		{"swf.us-gov.amazonaws.com", "us-gov-west-1", "swf"},
-	} {
-		if r, s := boto2Scope(c.host); r != c.region || s != c.service {
-			t.Errorf("%s: %s/%s", c.host, r, s)
-		}
 	}
 }

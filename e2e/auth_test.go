@@ -673,9 +673,10 @@ func TestAuthAWSCLI(t *testing.T) {
 	as("AKIDSTARTER", "starter-secret").ok("register-domain", "--name", "team-cli", "--workflow-execution-retention-period-in-days", "1")
 }
 
-// boto 2 signs with a credential scope derived from the host name
-// (…/0/127/aws4_request for 127.0.0.1), sends Host without the port and
-// the legacy X-Amz-Target. boto 2 is not on PyPI for Python 3.11: point
+// boto 2 sends Host without the port and the legacy X-Amz-Target. Told
+// the region and service (auth_region_name, auth_service_name) it signs
+// for us-east-1/swf; left to derive them from the host name it signs for
+// …/0/127/aws4_request, which swfd refuses, as SWF would. boto 2 is not on PyPI for Python 3.11: point
 // SWFD_TEST_BOTO2_PATH at an unpacked Debian python3-boto
 // (…/usr/lib/python3/dist-packages) to run this test.
 func TestAuthBoto2(t *testing.T) {
@@ -690,9 +691,12 @@ import sys
 from boto.regioninfo import RegionInfo
 from boto.swf.layer1 import Layer1
 from boto.exception import SWFResponseError
-for key, secret in [("AKIDOPERATOR", "operator-secret"), ("AKIDOPERATOR", "wrong"), ("AKIDNOBODY", "x"), ("AKIDCANCELLER", "canceller-secret")]:
+for key, secret, scoped in [("AKIDOPERATOR", "operator-secret", True), ("AKIDOPERATOR", "wrong", True), ("AKIDNOBODY", "x", True),
+                            ("AKIDCANCELLER", "canceller-secret", True), ("AKIDOPERATOR", "operator-secret", False)]:
     c = Layer1(aws_access_key_id=key, aws_secret_access_key=secret, is_secure=False, port=int(sys.argv[1]),
                region=RegionInfo(name="us-east-1", endpoint="127.0.0.1"))
+    if scoped:
+        c.auth_region_name, c.auth_service_name = "us-east-1", "swf"
     try:
         print("ok", len(c.list_domains("REGISTERED")["domainInfos"]))
     except SWFResponseError as e:
@@ -704,7 +708,7 @@ for key, secret in [("AKIDOPERATOR", "operator-secret"), ("AKIDOPERATOR", "wrong
 	if err != nil {
 		t.Fatalf("boto 2: %v\n%s", err, out)
 	}
-	want := "ok 2\n400 InvalidSignatureException\n400 UnrecognizedClientException\n400 OperationNotPermittedFault\n"
+	want := "ok 2\n400 InvalidSignatureException\n400 UnrecognizedClientException\n400 OperationNotPermittedFault\n400 InvalidSignatureException\n"
 	if string(out) != want {
 		t.Fatalf("got\n%s\nwant\n%s", out, want)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/service"
 	"github.com/swfd/swfd/sqlite"
@@ -46,6 +47,13 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	BodyTimeout       time.Duration
 }
+
+// How many warnings a second refused requests and denied calls may write
+// to the log (each kind on its own), after a burst of authWarnBurst.
+const (
+	authWarnsPerSecond = 2
+	authWarnBurst      = 10
+)
 
 // Server is an assembled swfd.
 type Server struct {
@@ -132,9 +140,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		if clock == nil {
 			clock = swfd.SystemClock{}
 		}
-		v := &auth.Verifier{Keys: s.Auth, Region: region, Now: clock.Now, Log: cfg.Logger}
+		// Refused signatures and denied calls are warnings, at most a
+		// few lines a second each, with a count of those left out.
+		v := &auth.Verifier{Keys: s.Auth, Region: region, Now: clock.Now, Log: cfg.Logger,
+			Warn: lograte.New(cfg.Logger, authWarnsPerSecond, authWarnBurst, nil)}
 		fe.Auth = v.Verify
-		fe.Service = &auth.Guard{Next: svc, Tokens: svc, Region: region, Account: account, Log: cfg.Logger}
+		fe.Service = &auth.Guard{Next: svc, Tokens: svc, Region: region, Account: account,
+			Warn: lograte.New(cfg.Logger, authWarnsPerSecond, authWarnBurst, nil)}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)

@@ -3,8 +3,7 @@
 boto.swf.layer2 Decider and ActivityWorker classes (Debian python3-boto
 2.49), which speak the older dialect: the legacy
 com.amazonaws.swf.service.model.SimpleWorkflowService.<Op> target,
-Content-Type application/json, Content-Encoding amz-1.0, and a SigV4 scope
-derived from the host name.
+Content-Type application/json and Content-Encoding amz-1.0.
 
 Point it at a swfd with SWFD_ENDPOINT (http://HOST:PORT); boto 2 must be
 on PYTHONPATH (clients/run-all.sh unpacks the Debian package).
@@ -26,15 +25,21 @@ KEY, SECRET = "AKIDEXAMPLE", "secret"
 REGION = RegionInfo(name="us-east-1", endpoint=ENDPOINT.hostname)
 
 # Shim: layer2 builds its Layer1 with credentials and region only, always
-# over HTTPS on 443. Give it the server's scheme and port; nothing else of
-# boto is changed.
+# over HTTPS on 443. Give it the server's scheme and port, and the region
+# and service to sign for: boto 2 derives a SigV4 scope from the host name
+# of an endpoint it does not know (…/0/127/aws4_request for 127.0.0.1),
+# which swfd, like SWF, refuses. Against real SWF's own host names it
+# signs for us-east-1/swf by itself. Nothing else of boto is changed.
 _Layer1 = layer1.Layer1
 
 
 def _layer1(*args, **kwargs):
     kwargs.setdefault("is_secure", ENDPOINT.scheme == "https")
     kwargs.setdefault("port", ENDPOINT.port)
-    return _Layer1(*args, **kwargs)
+    conn = _Layer1(*args, **kwargs)
+    conn.auth_region_name = REGION.name
+    conn.auth_service_name = "swf"
+    return conn
 
 
 layer2.Layer1 = _layer1
