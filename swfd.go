@@ -297,3 +297,18 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// Broadcaster carries news between the nodes of a cluster that share one
+// Store: tasks made available or taken, runs changed, timers and messages
+// added, registry entries changed. Delivery may be lost, repeated or
+// reordered: the Store stays the record, news only saves waiting and
+// reading. A single node has none.
+type Broadcaster interface {
+	// Publish sends msg to every node; the sender may receive it too.
+	Publish(ctx context.Context, msg []byte) error
+	// Subscribe calls fn with every message published, until ctx ends
+	// or the subscription fails.
+	Subscribe(ctx context.Context, fn func(msg []byte)) error
+	// MaxMessage is the largest message Publish carries, in bytes.
+	MaxMessage() int
+}

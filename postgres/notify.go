@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/swfd/swfd"
 )
 
 // Notifier sends and receives cluster wake-ups over PostgreSQL's
@@ -121,7 +123,7 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 
 // Notify sends payload to the listeners of channel, on every node connected
 // to the database (the sender's own listeners included). It is delivered
-// once Notify returns; a payload must be shorter than 8000 bytes.
+// once Notify returns; a payload must be at most MaxNotifyPayload bytes.
 func (n *Notifier) Notify(ctx context.Context, channel, payload string) error {
 	if err := n.db.check(ctx); err != nil {
 		return err
@@ -133,3 +135,26 @@ func (n *Notifier) Notify(ctx context.Context, channel, payload string) error {
 	}
 	return nil
 }
+
+// MaxNotifyPayload is the largest payload Notify carries, in bytes:
+// PostgreSQL refuses a notification payload of 8000 bytes or more.
+const MaxNotifyPayload = 7999
+
+// newsChannel is the notification channel the nodes of a cluster share.
+const newsChannel = "swfd_news"
+
+// Broadcaster returns the swfd.Broadcaster that carries cluster news
+// between the nodes sharing this database, over LISTEN/NOTIFY.
+func (db *DB) Broadcaster() swfd.Broadcaster { return broadcaster{db} }
+
+type broadcaster struct{ db *DB }
+
+func (b broadcaster) Publish(ctx context.Context, msg []byte) error {
+	return b.db.Notify(ctx, newsChannel, string(msg))
+}
+
+func (b broadcaster) Subscribe(ctx context.Context, fn func([]byte)) error {
+	return b.db.Listen(ctx, newsChannel, func(p string) { fn([]byte(p)) })
+}
+
+func (broadcaster) MaxMessage() int { return MaxNotifyPayload }

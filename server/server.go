@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/internal/lograte"
@@ -103,24 +104,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var bcast service.Broadcaster
+	var bcast swfd.Broadcaster
 	if pg, ok := st.(*postgres.DB); ok {
 		// Any number of nodes may share a PostgreSQL database: they
 		// tell each other of new work through LISTEN/NOTIFY.
-		bcast = pgBroadcaster{pg}
+		bcast = pg.Broadcaster()
 	}
-	svc, err := service.New(ctx, service.Options{
-		Store: st, Clock: cfg.Clock, Logger: cfg.Logger,
-		AccountID: cfg.AccountID, Region: cfg.Region,
-		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
-		Broadcaster: bcast,
-	})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	s := &Server{Store: st, Service: svc, log: cfg.Logger, done: make(chan struct{}), readHeaderTimeout: cfg.ReadHeaderTimeout}
-	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout}
+	s := &Server{Store: st, log: cfg.Logger, done: make(chan struct{}), readHeaderTimeout: cfg.ReadHeaderTimeout}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
 		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
@@ -128,14 +118,34 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	region, account := cfg.Region, cfg.AccountID
+	if region == "" {
+		region = "us-east-1"
+	}
+	if account == "" {
+		account = "123456789012"
+	}
+	var authorize service.DecisionAuthorizer
 	if s.Auth != nil {
-		region, account := cfg.Region, cfg.AccountID
-		if region == "" {
-			region = "us-east-1"
+		// Each decision is authorized against the policies of the
+		// principal that sent the call.
+		authorize = func(ctx context.Context, domain string) func(*api.Decision, map[string]string) bool {
+			return auth.DecisionHook(ctx, region, account, domain)
 		}
-		if account == "" {
-			account = "123456789012"
-		}
+	}
+	svc, err := service.New(ctx, service.Options{
+		Store: st, Clock: cfg.Clock, Logger: cfg.Logger,
+		AccountID: account, Region: region,
+		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
+		Broadcaster: bcast, AuthorizeDecisions: authorize,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.Service = svc
+	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout}
+	if s.Auth != nil {
 		clock := cfg.Clock
 		if clock == nil {
 			clock = swfd.SystemClock{}
@@ -239,19 +249,4 @@ func (s *Server) Close() error {
 	}
 	s.Service.StopPolls()
 	return s.Store.Close()
-}
-
-// newsChannel is the PostgreSQL notification channel the nodes of a cluster
-// share.
-const newsChannel = "swfd_news"
-
-// pgBroadcaster carries cluster news over PostgreSQL LISTEN/NOTIFY.
-type pgBroadcaster struct{ db *postgres.DB }
-
-func (b pgBroadcaster) Publish(ctx context.Context, msg []byte) error {
-	return b.db.Notify(ctx, newsChannel, string(msg))
-}
-
-func (b pgBroadcaster) Subscribe(ctx context.Context, fn func([]byte)) error {
-	return b.db.Listen(ctx, newsChannel, func(p string) { fn([]byte(p)) })
 }

@@ -1,29 +1,42 @@
-// Package service implements the SWF operations (api.Service) on top of a
-// swfd.Store: the registry of domains and types directly, and executions
-// through the history state machine, with the matching engine handing tasks
-// to long polls, durable timers firing timeouts, and transfers carrying
-// messages between runs. Each call on a run takes that run's lock, runs one
-// history step, and commits the step's events, state, tasks, timers and
-// messages in one store batch before it answers.
+// Package service implements the SWF operations (api.Service) by putting
+// swfd's parts together; each part owns one job and lives in the package
+// named for it:
+//
+//   - registry: the domain and type operations, and the registry cache;
+//   - runs: the run store — per-run locks, the run cache, loading a run,
+//     running a history step on it and committing it, and telling
+//     listeners what each commit changed;
+//   - matching: the task lists that hand tasks to long polls;
+//   - timers, transfers, retention: the background loops that fire due
+//     timers, deliver messages between runs, and purge closed executions;
+//   - cluster: the news between the nodes that share one store.
+//
+// This package holds the operations on executions (start, signal, cancel,
+// terminate, describe, history), the polls and the answers to tasks, and
+// the visibility queries; it feeds the task lists from each commit. Whether
+// the node is alone or one of a cluster is decided once, in New, from
+// Options.Broadcaster.
 package service
 
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/token"
 	"github.com/swfd/swfd/matching"
+	"github.com/swfd/swfd/registry"
+	"github.com/swfd/swfd/retention"
+	"github.com/swfd/swfd/runs"
+	"github.com/swfd/swfd/timers"
+	"github.com/swfd/swfd/transfers"
 )
 
 // Limits are the account and domain quotas the service enforces.
@@ -46,6 +59,11 @@ var DefaultLimits = Limits{
 	History:           history.DefaultLimits,
 }
 
+// DecisionAuthorizer returns, for one RespondDecisionTaskCompleted call in
+// domain, the function that allows or denies each of its decisions (see
+// history.Env.AuthorizeDecision), or nil to allow every decision.
+type DecisionAuthorizer func(ctx context.Context, domain string) func(d *api.Decision, keys map[string]string) bool
+
 // Options configure a Service.
 type Options struct {
 	Store       swfd.Store
@@ -56,53 +74,38 @@ type Options struct {
 	PollTimeout time.Duration // how long a poll waits for a task (60s)
 	Limits      Limits
 	// Broadcaster connects the nodes of a cluster; nil on a single node.
-	Broadcaster Broadcaster
+	Broadcaster swfd.Broadcaster
+	// AuthorizeDecisions, if set, authorizes each decision of a batch
+	// (the server sets it when authentication is on).
+	AuthorizeDecisions DecisionAuthorizer
 	// VisibilityQueries is how many List/Count*WorkflowExecutions queries
 	// run at once (more wait their turn); default half the CPUs, at least
 	// one. A count over a large domain keeps a CPU busy for milliseconds;
 	// the bound keeps a burst of them from starving the calls that move
 	// workflows.
 	VisibilityQueries int
+
+	// registryTTL, if set, replaces clusterRegistryTTL (for tests).
+	registryTTL time.Duration
 }
 
 // Service implements api.Service.
 type Service struct {
-	store     swfd.Store
-	clock     swfd.Clock
+	*registry.Registry // the registry operations
+
+	store     swfd.Store // through the registry cache
 	log       *slog.Logger
-	accountID string
-	region    string
 	pollWait  time.Duration
 	limits    Limits
-	tokenKey  []byte
+	tokens    *token.Keys
+	authorize DecisionAuthorizer
 
-	matcher *matching.Matcher
-	locks   [256]sync.Mutex
-	runs    *runCache
-
-	// openMu guards open: executions open per domain, counted from the
-	// store on first use and kept current by commits, so the per-domain
-	// limit costs no query per start.
-	openMu sync.Mutex
-	open   map[string]int
-
-	timerWake    chan struct{}
-	transferWake chan struct{}
-	// nextTimer is when the sleeping timer loop wakes (Unix ns); 0 while
-	// it is awake. Commits poke it only for timers due before then.
-	nextTimer atomic.Int64
-
-	bcast  Broadcaster
-	nodeID string
-	// ownNews is how this node's published news begins.
-	ownNews []byte
-	// afterFunc is time.AfterFunc, or a test's stand-in.
-	afterFunc func(time.Duration, func()) *time.Timer
-	newsq     chan news // to publishLoop
-	peers     peers     // the other nodes, as their news shows them
-	// registry is the registry cache of a cluster node, which other
-	// nodes' news clears; nil on a single node.
-	registry *registryCache
+	runs      *runs.Store
+	matcher   *matching.Matcher
+	timers    *timers.Loop
+	transfers *transfers.Loop
+	retention *retention.Purger
+	peers     cluster.Peers
 
 	visibilitySlots chan struct{} // one token per visibility query running
 
@@ -114,30 +117,29 @@ type Service struct {
 
 var _ api.Service = (*Service)(nil)
 
+// clusterRegistryTTL bounds how long a node of a cluster trusts a cached
+// domain or type, should the news of a change elsewhere be lost.
+const clusterRegistryTTL = 2 * time.Second
+
+// clusterTimerCheck bounds how long a node of a cluster sleeps between
+// looks at the store's earliest timer: another node may add an earlier
+// timer and die before it fires.
+const clusterTimerCheck = 2 * time.Second
+
 // New returns a Service over opts.Store, with its task lists loaded from the
 // store. Call Run to start its background work (timers, transfers,
-// retention).
+// retention, and the news of a cluster).
 func New(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
-		store:        opts.Store,
-		clock:        opts.Clock,
-		log:          opts.Logger,
-		accountID:    opts.AccountID,
-		region:       opts.Region,
-		pollWait:     opts.PollTimeout,
-		limits:       opts.Limits,
-		timerWake:    make(chan struct{}, 1),
-		open:         map[string]int{},
-		bcast:        opts.Broadcaster,
-		nodeID:       newRunID(),
-		afterFunc:    time.AfterFunc,
-		transferWake: make(chan struct{}, 1),
+		log:       opts.Logger,
+		pollWait:  opts.PollTimeout,
+		limits:    opts.Limits,
+		authorize: opts.AuthorizeDecisions,
 	}
-	id, _ := json.Marshal(s.nodeID)
-	s.ownNews = append([]byte(`{"n":`), id...)
 	s.stopping, s.stop = context.WithCancel(context.Background())
-	if s.clock == nil {
-		s.clock = swfd.SystemClock{}
+	clock := opts.Clock
+	if clock == nil {
+		clock = swfd.SystemClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -148,39 +150,60 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if s.limits == (Limits{}) {
 		s.limits = DefaultLimits
 	}
-	if s.accountID == "" {
-		s.accountID = "123456789012"
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
 	}
-	if s.region == "" {
-		s.region = "us-east-1"
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
 	}
 	if opts.VisibilityQueries <= 0 {
 		opts.VisibilityQueries = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	s.visibilitySlots = make(chan struct{}, opts.VisibilityQueries)
-	s.matcher = matching.New(s.limits.MaxPollersPerList)
-	if s.bcast == nil {
-		// A single node sees every write: caches stay exact.
-		s.store = &cachingStore{Store: s.store, cache: newRegistryCache(0)}
-		s.runs = newRunCache(runCacheSize)
-	} else {
-		// In a cluster registry writes are news and cached entries
-		// expire (see registryCache); cached runs are guarded by their
-		// version (see runCache).
-		s.runs = newRunCache(runCacheSize)
-		s.runs.guarded = true
-		cs := &cachingStore{Store: s.store, cache: newRegistryCache(clusterRegistryTTL)}
-		cs.written = func() { s.publish(context.Background(), news{Registry: true}) }
-		s.registry, s.store = cs.cache, cs
-		s.newsq = make(chan news, 1024)
+
+	// The one choice between a single node and a node of a cluster. A
+	// single node sees every write: its caches stay exact and its timer
+	// loop may sleep until the next timer it knows of.
+	shared := opts.Broadcaster != nil
+	registryTTL, timerCheck := time.Duration(0), time.Duration(0)
+	if shared {
+		registryTTL, timerCheck = clusterRegistryTTL, clusterTimerCheck
+		if opts.registryTTL > 0 {
+			registryTTL = opts.registryTTL
+		}
 	}
+
+	cache := registry.NewCache(opts.Store, registryTTL, func() { s.peers.RegistryChanged() })
+	s.store = cache
 	key := make([]byte, 32)
 	rand.Read(key)
 	key, err := s.store.SetMetaIfAbsent(ctx, "token-key", key)
 	if err != nil {
 		return nil, fmt.Errorf("service: token key: %w", err)
 	}
-	s.tokenKey = key
+	s.tokens = token.New(key, clock)
+	s.Registry = registry.New(registry.Options{
+		Store: cache, Clock: clock, AccountID: opts.AccountID, Region: opts.Region, Tokens: s.tokens,
+		Limits: registry.Limits{MaxDomains: s.limits.MaxDomains, MaxTypesPerKind: s.limits.MaxTypesPerKind, MaxTagsPerDomain: s.limits.MaxTagsPerDomain},
+	})
+	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared})
+	s.matcher = matching.New(s.limits.MaxPollersPerList)
+	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck})
+	s.transfers = transfers.New(transfers.Options{Store: cache, Runs: s.runs, Log: s.log})
+	s.retention = retention.New(cache, clock, s.log)
+	s.peers = cluster.Alone{}
+	if shared {
+		s.peers = cluster.New(cluster.Options{
+			Broadcaster: opts.Broadcaster, Store: cache, Tasks: s.matcher, Runs: s.runs,
+			Timers: s.timers, Transfers: s.transfers, Registry: cache, Log: s.log,
+		})
+	}
+	// After each commit: the task lists (which tell the peers), then the
+	// loops.
+	s.runs.Listen(s.feedTaskLists)
+	s.runs.Listen(s.timers.Committed)
+	s.runs.Listen(s.transfers.Committed)
+
 	tasks, err := s.store.PendingTasks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("service: load pending tasks: %w", err)
@@ -192,81 +215,54 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	return s, nil
 }
 
-func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Millisecond) }
-
-// lock serializes calls on one run.
-func (s *Service) lock(runID string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(runID))
-	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
-	m.Lock()
-	return m.Unlock
-}
-
-func (s *Service) domainARN(name string) string {
-	return fmt.Sprintf("arn:aws:swf:%s:%s:/domain/%s", s.region, s.accountID, name)
-}
-
-// newRunID returns a run id shaped like the real service's (44 characters
-// of the base64 alphabet, starting "22"). Characters 3 to 10 are the
-// current millisecond in an alphabet that sorts like the numbers it spells,
-// so that ids of runs started close together sort close together: every
-// index keyed by run id (the runs, their events, tasks and timers) then
-// takes a commit's new rows into a few adjacent pages instead of one random
-// page each, which is most of what a commit writes. The rest is random.
-func newRunID() string {
-	const sortable = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	var id [44]byte
-	id[0], id[1] = '2', '2'
-	ms := uint64(time.Now().UnixMilli())
-	for i := 9; i >= 2; i-- {
-		id[i] = sortable[ms%62]
-		ms /= 62
+// Run does the service's background work until ctx ends: it fires timers
+// as they come due, delivers messages between runs, purges closed
+// executions past their domain's retention, and in a cluster exchanges
+// news with the other nodes.
+func (s *Service) Run(ctx context.Context) error {
+	loops := []func(context.Context){s.timers.Run, s.transfers.Run, s.retention.Run, s.peers.Run}
+	done := make(chan struct{}, len(loops))
+	for _, loop := range loops {
+		go func() { loop(ctx); done <- struct{}{} }()
 	}
-	b := make([]byte, 33)
-	rand.Read(b)
-	copy(id[10:], base64.StdEncoding.EncodeToString(b)[:34])
-	return string(id[:])
-}
-
-func unknownDomain(name string) *api.Fault {
-	return api.ErrUnknownResource("Unknown domain: %s", name)
-}
-
-func poke(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
+	for range loops {
+		<-done
 	}
+	return ctx.Err()
 }
 
 // StopPolls ends every waiting long poll with an empty answer and makes new
 // polls return at once; used for graceful shutdown.
 func (s *Service) StopPolls() { s.stop() }
 
-// openExecutions returns how many executions are open in a domain.
-func (s *Service) openExecutions(ctx context.Context, domain string) (int, error) {
-	s.openMu.Lock()
-	defer s.openMu.Unlock()
-	if n, ok := s.open[domain]; ok {
-		return n, nil
-	}
-	n, err := s.store.CountOpen(ctx, domain)
-	if err != nil {
-		return 0, err
-	}
-	s.open[domain] = n
-	return n, nil
+// Runs returns the run store: Listen on it to be told of every commit.
+func (s *Service) Runs() *runs.Store { return s.runs }
+
+// Matcher returns the task lists.
+func (s *Service) Matcher() *matching.Matcher { return s.matcher }
+
+// Timers returns the timer loop.
+func (s *Service) Timers() *timers.Loop { return s.timers }
+
+// Transfers returns the loop that delivers messages between runs.
+func (s *Service) Transfers() *transfers.Loop { return s.transfers }
+
+// Retention returns the purger of closed executions.
+func (s *Service) Retention() *retention.Purger { return s.retention }
+
+// TaskTokenDomain returns the domain of the task a task token names, for
+// authorizing the task-token operations (auth.TaskTokens). ok is false for
+// a token this service did not issue.
+func (s *Service) TaskTokenDomain(token string) (string, bool) {
+	return s.tokens.TaskDomain(token)
 }
 
-// countOpenDelta applies a committed change of open executions.
-func (s *Service) countOpenDelta(domain string, delta int) {
-	s.openMu.Lock()
-	defer s.openMu.Unlock()
-	if n, ok := s.open[domain]; ok {
-		s.open[domain] = n + delta
+// decisionEnv is the history environment of a decision batch in domain:
+// with an authorizer, each decision is authorized.
+func (s *Service) decisionEnv(ctx context.Context, domain string) history.Env {
+	env := s.runs.Env(ctx)
+	if s.authorize != nil {
+		env.AuthorizeDecision = s.authorize(ctx, domain)
 	}
+	return env
 }
-
-// runCacheSize bounds the runs whose state is kept in memory.
-const runCacheSize = 20000

@@ -8,11 +8,12 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/token"
 )
 
 // countLimit is where Count*WorkflowExecutions stops counting and answers
-// truncated=true with count = countLimit, a lower bound, as SWF does when
-// its internal limit is hit (swf-semantics.md §7.2).
+// truncated=true with count = countLimit, a lower bound: the API's
+// truncated flag says the count stopped at a limit of the service's own.
 //
 // The embedded store counts by reading index entries, about 0.5 µs each on
 // one core, so counting a million runs would take half a second; 100,000
@@ -78,8 +79,8 @@ type visibilityCursor struct {
 	RunID string `json:"r"`
 }
 
-func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size int, token string) (*api.WorkflowExecutionInfos, error) {
-	if _, err := s.getDomain(ctx, f.domain); err != nil {
+func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size int, pageToken string) (*api.WorkflowExecutionInfos, error) {
+	if _, err := s.Domain(ctx, f.domain); err != nil {
 		return nil, err
 	}
 	q, err := f.query()
@@ -88,18 +89,18 @@ func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size 
 	}
 	scopeBytes, _ := json.Marshal(q)
 	scope := "executions|" + string(scopeBytes)
-	if token != "" {
-		raw, err := s.openPageToken(token, scope)
+	if pageToken != "" {
+		raw, err := s.tokens.OpenPage(pageToken, scope)
 		if err != nil {
 			return nil, err
 		}
 		var c visibilityCursor
 		if err := json.Unmarshal([]byte(raw), &c); err != nil {
-			return nil, errBadPageToken
+			return nil, token.ErrBadPage
 		}
 		q.AfterTime, q.AfterRunID = time.UnixMilli(c.Time).UTC(), c.RunID
 	}
-	n := pageSize(size)
+	n := token.PageSize(size)
 	q.Limit = n + 1
 	release, err := s.visibilitySlot(ctx)
 	if err != nil {
@@ -119,7 +120,7 @@ func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size 
 				t = last.CloseTime
 			}
 			b, _ := json.Marshal(visibilityCursor{Time: t.UnixMilli(), RunID: last.RunID})
-			out.NextPageToken = s.pageToken(scope, string(b))
+			out.NextPageToken = s.tokens.PageToken(scope, string(b))
 			break
 		}
 		out.ExecutionInfos = append(out.ExecutionInfos, executionInfo(row))
@@ -128,7 +129,7 @@ func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size 
 }
 
 func (s *Service) countExecutions(ctx context.Context, f visibilityFilters) (*api.WorkflowExecutionCount, error) {
-	if _, err := s.getDomain(ctx, f.domain); err != nil {
+	if _, err := s.Domain(ctx, f.domain); err != nil {
 		return nil, err
 	}
 	q, err := f.query()

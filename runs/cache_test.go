@@ -1,4 +1,4 @@
-package service
+package runs
 
 import (
 	"context"
@@ -10,7 +10,19 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/sqlite"
 )
+
+// memStore returns a fresh in-memory store, closed when the test ends.
+func memStore(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
 
 func cacheEvents(from, to int64) []api.HistoryEvent {
 	var out []api.HistoryEvent

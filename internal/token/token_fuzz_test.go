@@ -1,4 +1,4 @@
-package service
+package token
 
 import (
 	"encoding/json"
@@ -16,24 +16,24 @@ func (c fuzzClock) Now() time.Time { return c.t }
 
 var fuzzNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// fuzzService is just enough of a Service to seal and open tokens, under a
-// fixed key, so the seed corpus can hold genuine tokens to mutate.
-func fuzzService() *Service {
-	return &Service{tokenKey: []byte("fuzz-token-key-0123456789abcdef!"), clock: fuzzClock{fuzzNow}}
+// fuzzKeys are keys under a fixed key and clock, so that the seed corpus
+// can hold genuine tokens to mutate.
+func fuzzKeys() *Keys {
+	return New([]byte("fuzz-token-key-0123456789abcdef!"), fuzzClock{fuzzNow})
 }
 
 // FuzzTaskToken opens arbitrary strings as task tokens. It must never
 // panic, must reject with UnknownResourceFault, and must accept only the
-// exact tokens the service itself produces: what it accepts re-seals to
+// exact tokens Keys itself produces: what it accepts re-seals to
 // the same string, and names a task of the kind asked for.
 func FuzzTaskToken(f *testing.F) {
-	s := fuzzService()
-	for _, r := range []taskRef{
+	s := fuzzKeys()
+	for _, r := range []Task{
 		{Kind: swfd.DecisionTask, Domain: "d", RunID: "22abcdef0123456789", ScheduledID: 2, StartedID: 3},
 		{Kind: swfd.ActivityTask, Domain: "a-domain", RunID: "run", ScheduledID: 5, StartedID: 6},
 		{Kind: swfd.ActivityTask, Domain: "", RunID: "", ScheduledID: 1 << 40, StartedID: 0},
 	} {
-		tok := s.taskToken(r)
+		tok := s.TaskToken(r)
 		f.Add(tok, r.Kind == swfd.DecisionTask)
 		f.Add(tok+"\n", r.Kind == swfd.DecisionTask)
 		f.Add(tok[:len(tok)-2], r.Kind == swfd.DecisionTask)
@@ -46,49 +46,49 @@ func FuzzTaskToken(f *testing.F) {
 		if decision {
 			kind = swfd.DecisionTask
 		}
-		r, err := s.openTaskToken(token, kind)
+		r, err := s.OpenTask(token, kind)
 		if err != nil {
 			var f *api.Fault
 			if !errors.As(err, &f) || f.Code != api.UnknownResourceFault {
-				t.Fatalf("openTaskToken(%q): %v, want UnknownResourceFault", token, err)
+				t.Fatalf("OpenTask(%q): %v, want UnknownResourceFault", token, err)
 			}
 			return
 		}
 		if r.Kind != kind {
-			t.Fatalf("openTaskToken(%q, %s) gave a %s task", token, kind, r.Kind)
+			t.Fatalf("OpenTask(%q, %s) gave a %s task", token, kind, r.Kind)
 		}
-		if again := s.taskToken(r); again != token {
-			t.Fatalf("accepted %q, which the service spells %q", token, again)
+		if again := s.TaskToken(r); again != token {
+			t.Fatalf("accepted %q, which Keys spells %q", token, again)
 		}
 	})
 }
 
 // FuzzPageToken opens arbitrary strings as page tokens for a scope. It
 // must never panic, must reject with ValidationException, and must accept
-// only tokens the service produced for that very scope and not yet
+// only tokens Keys produced for that very scope and not yet
 // expired, spelled exactly as it spelled them.
 func FuzzPageToken(f *testing.F) {
-	s := fuzzService()
+	s := fuzzKeys()
 	for _, sc := range []struct{ scope, after string }{
 		{"ListDomains|REGISTERED", "domain-7"},
 		{"history|d|w|r|false", "12"},
 		{"", ""},
 	} {
-		tok := s.pageToken(sc.scope, sc.after)
+		tok := s.PageToken(sc.scope, sc.after)
 		f.Add(tok, sc.scope)
 		f.Add(tok, sc.scope+"x")
 		f.Add(tok+"\r\n", sc.scope)
 	}
-	expired := &Service{tokenKey: s.tokenKey, clock: fuzzClock{fuzzNow.Add(-25 * time.Hour)}}
-	f.Add(expired.pageToken("ListDomains|REGISTERED", "x"), "ListDomains|REGISTERED")
+	expired := New(s.key, fuzzClock{fuzzNow.Add(-25 * time.Hour)})
+	f.Add(expired.PageToken("ListDomains|REGISTERED", "x"), "ListDomains|REGISTERED")
 	f.Add("", "")
 	f.Add("e30=", "") // "{}" without a MAC
 	f.Fuzz(func(t *testing.T, token, scope string) {
-		after, err := s.openPageToken(token, scope)
+		after, err := s.OpenPage(token, scope)
 		if err != nil {
 			var f *api.Fault
 			if !errors.As(err, &f) || f.Code != api.ValidationException {
-				t.Fatalf("openPageToken(%q): %v, want ValidationException", token, err)
+				t.Fatalf("OpenPage(%q): %v, want ValidationException", token, err)
 			}
 			return
 		}
@@ -97,10 +97,10 @@ func FuzzPageToken(f *testing.F) {
 			t.Fatalf("accepted %q, which does not unseal", token)
 		}
 		if again := s.seal(payload); again != token {
-			t.Fatalf("accepted %q, which the service spells %q", token, again)
+			t.Fatalf("accepted %q, which Keys spells %q", token, again)
 		}
-		// The service made it for this scope, and it has not expired.
-		if s.pageToken(scope, after) != token && !fuzzSameScope(t, s, payload, scope) {
+		// Keys made it for this scope, and it has not expired.
+		if s.PageToken(scope, after) != token && !fuzzSameScope(t, s, payload, scope) {
 			t.Fatalf("accepted %q for scope %q", token, scope)
 		}
 	})
@@ -108,11 +108,11 @@ func FuzzPageToken(f *testing.F) {
 
 // fuzzSameScope reports whether a payload (from another moment) names the
 // scope and is still live.
-func fuzzSameScope(t *testing.T, s *Service, payload []byte, scope string) bool {
+func fuzzSameScope(t *testing.T, s *Keys, payload []byte, scope string) bool {
 	t.Helper()
 	var p pagePayload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return false
 	}
-	return p.Scope == scope && p.Expires >= s.now().Unix()
+	return p.Scope == scope && p.Expires >= s.clock.Now().Unix()
 }

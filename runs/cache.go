@@ -1,10 +1,8 @@
-package service
+package runs
 
 import (
 	"container/list"
-	"context"
 	"sync"
-	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
@@ -19,7 +17,7 @@ import (
 // version is always the stored one. In a cluster (guarded) it is the state
 // this node last committed, which another node may have moved on from:
 // steps decided on it commit only if the stored version still matches
-// (see Service.onRun), news from other nodes evicts the runs they changed,
+// (see Store.Step), news from other nodes evicts the runs they changed,
 // and history is served from it only up to events it is known to hold.
 //
 // For open runs it began itself (so that it saw every event), it also keeps
@@ -58,12 +56,12 @@ func newRunCache(max int) *runCache {
 }
 
 // get returns a private copy of a cached run.
-func (c *runCache) get(runID string) (*run, bool) {
+func (c *runCache) get(runID string) (*Run, bool) {
 	cr, ok := c.lookup(runID, true)
 	if !ok {
 		return nil, false
 	}
-	return &run{row: cr.row, st: cr.st.Clone(), cached: true}, true
+	return &Run{Row: cr.row, State: cr.st.Clone(), cached: true}, true
 }
 
 // history returns the cached history of a run: every event it has, in
@@ -212,169 +210,4 @@ func (c *runCache) evict(runID string) {
 	if e, ok := c.m[runID]; ok {
 		c.remove(e)
 	}
-}
-
-// registryCache keeps domains and types read from the store; every registry
-// write of the service clears it. On a single node that keeps it exact. In
-// a cluster a registry write also tells the other nodes to clear theirs,
-// and entries expire after ttl in case that news is lost: a change made on
-// another node is seen once the news arrives (milliseconds), at worst after
-// ttl.
-type registryCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration // 0: entries never expire
-	domains map[string]cachedEntry[swfd.Domain]
-	types   map[typeCacheKey]cachedEntry[swfd.TypeRecord]
-}
-
-type cachedEntry[T any] struct {
-	v  T
-	at time.Time // when read from the store (monotonic)
-}
-
-// clusterRegistryTTL bounds how long a node of a cluster trusts a cached
-// domain or type.
-const clusterRegistryTTL = 2 * time.Second
-
-type typeCacheKey struct {
-	kind                  swfd.TypeKind
-	domain, name, version string
-}
-
-func newRegistryCache(ttl time.Duration) *registryCache {
-	return &registryCache{ttl: ttl, domains: map[string]cachedEntry[swfd.Domain]{}, types: map[typeCacheKey]cachedEntry[swfd.TypeRecord]{}}
-}
-
-func (c *registryCache) fresh(at time.Time) bool {
-	return c.ttl == 0 || time.Since(at) < c.ttl
-}
-
-func (c *registryCache) domain(name string) (swfd.Domain, bool) {
-	if c == nil {
-		return swfd.Domain{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.domains[name]
-	if !ok || !c.fresh(e.at) {
-		return swfd.Domain{}, false
-	}
-	return e.v, true
-}
-
-func (c *registryCache) putDomain(d swfd.Domain) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.domains) > 1000 {
-		clear(c.domains)
-	}
-	c.domains[d.Name] = cachedEntry[swfd.Domain]{d, time.Now()}
-}
-
-func (c *registryCache) typ(k typeCacheKey) (swfd.TypeRecord, bool) {
-	if c == nil {
-		return swfd.TypeRecord{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.types[k]
-	if !ok || !c.fresh(e.at) {
-		return swfd.TypeRecord{}, false
-	}
-	return e.v, true
-}
-
-func (c *registryCache) putType(t swfd.TypeRecord) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.types) > 10000 {
-		clear(c.types)
-	}
-	c.types[typeCacheKey{t.Kind, t.Domain, t.Name, t.Version}] = cachedEntry[swfd.TypeRecord]{t, time.Now()}
-}
-
-// clear forgets everything (after any registry write).
-func (c *registryCache) clear() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.domains)
-	clear(c.types)
-}
-
-// cachingStore serves registry reads from a registryCache and clears it on
-// every registry write (then calls written, if set: a cluster tells the
-// other nodes).
-type cachingStore struct {
-	swfd.Store
-	cache   *registryCache
-	written func()
-}
-
-// wrote clears the cache after a registry write.
-func (c *cachingStore) wrote() {
-	c.cache.clear()
-	if c.written != nil {
-		c.written()
-	}
-}
-
-func (c *cachingStore) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
-	if d, ok := c.cache.domain(name); ok {
-		return d, nil
-	}
-	d, err := c.Store.GetDomain(ctx, name)
-	if err == nil {
-		c.cache.putDomain(d)
-	}
-	return d, err
-}
-
-func (c *cachingStore) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) (swfd.TypeRecord, error) {
-	if t, ok := c.cache.typ(typeCacheKey{kind, domain, name, version}); ok {
-		return t, nil
-	}
-	t, err := c.Store.GetType(ctx, kind, domain, name, version)
-	if err == nil {
-		c.cache.putType(t)
-	}
-	return t, err
-}
-
-func (c *cachingStore) CreateDomain(ctx context.Context, d swfd.Domain, max int) error {
-	defer c.wrote()
-	return c.Store.CreateDomain(ctx, d, max)
-}
-
-func (c *cachingStore) SetDomainStatus(ctx context.Context, name, status string, at time.Time) error {
-	defer c.wrote()
-	return c.Store.SetDomainStatus(ctx, name, status, at)
-}
-
-func (c *cachingStore) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
-	defer c.wrote()
-	return c.Store.SetDomainTags(ctx, name, tags)
-}
-
-func (c *cachingStore) CreateType(ctx context.Context, t swfd.TypeRecord, max int) error {
-	defer c.wrote()
-	return c.Store.CreateType(ctx, t, max)
-}
-
-func (c *cachingStore) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, at time.Time) error {
-	defer c.wrote()
-	return c.Store.SetTypeStatus(ctx, kind, domain, name, version, status, at)
-}
-
-func (c *cachingStore) DeleteType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) error {
-	defer c.wrote()
-	return c.Store.DeleteType(ctx, kind, domain, name, version)
 }

@@ -1,4 +1,4 @@
-package service_test
+package retention_test
 
 import (
 	"context"
@@ -78,7 +78,7 @@ func (e *retEnv) terminate(domain, id string) {
 
 func (e *retEnv) purge() {
 	e.t.Helper()
-	if err := e.srv.Service.PurgeExpired(e.ctx); err != nil {
+	if err := e.srv.Service.Retention().Purge(e.ctx); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -1,0 +1,148 @@
+// Package cluster connects the nodes of a cluster that share one store.
+// Each node tells the others, through a swfd.Broadcaster, what its commits
+// changed that they may act on: tasks they may hand out, tasks taken, runs
+// closed or changed, timers and messages added, registry entries changed.
+// It applies their news to its own task lists, run cache, timer and
+// transfer loops and registry cache, and keeps track of which peers are
+// alive, so that a broadcast task goes first to one node only.
+//
+// News may be lost: the store stays the record. A node reloads the pending
+// tasks every few seconds (Node.Run), its timer loop looks at the store at
+// least every two seconds, and its caches check versions or expire.
+//
+// service builds its Peers at construction: a *Node when a Broadcaster
+// connects it to other nodes, Alone on a single node. Nothing else in the
+// service asks which it is.
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/matching"
+	"github.com/swfd/swfd/runs"
+)
+
+// Peers is what a node tells the other nodes sharing its store.
+type Peers interface {
+	// Shared reports whether other nodes share the store.
+	Shared() bool
+	// Committed is told of each commit made here, with what the task
+	// lists did with it: the tasks queued (no poller here was waiting
+	// for them) and the tasks taken off the lists.
+	Committed(c runs.Commit, queued []swfd.Task, taken []TaskKey)
+	// Taken says that a poller here took a task, before its start
+	// commits.
+	Taken(t swfd.Task)
+	// Returned says that a task taken here was not started after all:
+	// it is pending again.
+	Returned(t swfd.Task)
+	// RegistryChanged says that a domain or type was written here.
+	RegistryChanged()
+	// Run does the background work until ctx ends.
+	Run(ctx context.Context)
+}
+
+// Alone is the Peers of a single node: nobody to tell.
+type Alone struct{}
+
+func (Alone) Shared() bool                                  { return false }
+func (Alone) Committed(runs.Commit, []swfd.Task, []TaskKey) {}
+func (Alone) Taken(swfd.Task)                               {}
+func (Alone) Returned(swfd.Task)                            {}
+func (Alone) RegistryChanged()                              {}
+func (Alone) Run(context.Context)                           {}
+
+// TaskLists are the task lists news acts on (a *matching.Matcher).
+type TaskLists interface {
+	Remove(runID string, scheduledEventID int64) (queued bool)
+	RemoveRun(runID string)
+	AddRemote(t swfd.Task)
+	Queued(runID string, scheduledEventID int64) bool
+	PolledWithin(k matching.ListKey, d time.Duration) bool
+}
+
+// Runs is the run store news acts on (a *runs.Store).
+type Runs interface {
+	// Evict drops a run another node changed from the cache.
+	Evict(runID string)
+	// RemoteChanged tells listeners of runs another node changed.
+	RemoteChanged(changes []runs.Change)
+}
+
+// Timers is the timer loop news acts on (a *timers.Loop).
+type Timers interface {
+	Wake()
+	WakeFor(due time.Time)
+}
+
+// Options configure a Node.
+type Options struct {
+	Broadcaster swfd.Broadcaster
+	Store       interface {
+		PendingTasks(ctx context.Context) ([]swfd.Task, error)
+	}
+	Tasks     TaskLists
+	Runs      Runs
+	Timers    Timers
+	Transfers interface{ Wake() }
+	Registry  interface{ Clear() }
+	Log       *slog.Logger
+}
+
+// Node is a node of a cluster.
+type Node struct {
+	bcast swfd.Broadcaster
+	store interface {
+		PendingTasks(context.Context) ([]swfd.Task, error)
+	}
+	tasks     TaskLists
+	runs      Runs
+	timers    Timers
+	transfers interface{ Wake() }
+	registry  interface{ Clear() }
+	log       *slog.Logger
+
+	id string
+	// ownNews is how this node's published news begins.
+	ownNews []byte
+	// afterFunc is time.AfterFunc, or a test's stand-in.
+	afterFunc func(time.Duration, func()) *time.Timer
+	newsq     chan news // to publishLoop
+	peers     peers     // the other nodes, as their news shows them
+}
+
+var _ Peers = (*Node)(nil)
+
+// New returns a Node; Run runs its background work.
+func New(opts Options) *Node {
+	n := &Node{
+		bcast: opts.Broadcaster, store: opts.Store, tasks: opts.Tasks, runs: opts.Runs,
+		timers: opts.Timers, transfers: opts.Transfers, registry: opts.Registry, log: opts.Log,
+		id: runs.NewRunID(), afterFunc: time.AfterFunc, newsq: make(chan news, 1024),
+	}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	id, _ := json.Marshal(n.id)
+	n.ownNews = append([]byte(`{"n":`), id...)
+	return n
+}
+
+// Shared is true: other nodes share the store.
+func (n *Node) Shared() bool { return true }
+
+// Run sends and receives news until ctx ends, and reloads the pending tasks
+// every few seconds in case news was missed.
+func (n *Node) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, loop := range []func(context.Context){n.subscribeLoop, n.resyncLoop, n.publishLoop} {
+		wg.Add(1)
+		go func() { defer wg.Done(); loop(ctx) }()
+	}
+	wg.Wait()
+}

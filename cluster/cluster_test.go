@@ -1,0 +1,326 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/membus"
+	"github.com/swfd/swfd/matching"
+	"github.com/swfd/swfd/runs"
+)
+
+// recorder stands in for the run store, the loops and the registry cache,
+// and records what news made the node do to them.
+type recorder struct {
+	mu       sync.Mutex
+	evicted  []string
+	changed  []runs.Change
+	woken    int
+	wokenFor []time.Time
+	transfer int
+	cleared  int
+}
+
+func (r *recorder) Evict(runID string) {
+	r.mu.Lock()
+	r.evicted = append(r.evicted, runID)
+	r.mu.Unlock()
+}
+func (r *recorder) RemoteChanged(c []runs.Change) {
+	r.mu.Lock()
+	r.changed = append(r.changed, c...)
+	r.mu.Unlock()
+}
+func (r *recorder) Wake() { r.mu.Lock(); r.woken++; r.mu.Unlock() }
+func (r *recorder) WakeFor(due time.Time) {
+	r.mu.Lock()
+	r.wokenFor = append(r.wokenFor, due)
+	r.mu.Unlock()
+}
+func (r *recorder) Clear() { r.mu.Lock(); r.cleared++; r.mu.Unlock() }
+
+// transfers records the transfer loop's wake-ups.
+type transfers struct{ r *recorder }
+
+func (t transfers) Wake() { t.r.mu.Lock(); t.r.transfer++; t.r.mu.Unlock() }
+
+// testNode returns a node over a fresh matcher, with rec standing in for
+// the rest.
+func testNode(bc swfd.Broadcaster) (*Node, *matching.Matcher, *recorder) {
+	rec := &recorder{}
+	m := matching.New(10)
+	n := New(Options{Broadcaster: bc, Tasks: m, Runs: rec, Timers: rec, Transfers: transfers{rec}, Registry: rec})
+	return n, m, rec
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// queuedNews drains the news waiting for publishLoop.
+func queuedNews(n *Node) news {
+	var all news
+	for {
+		select {
+		case nw := <-n.newsq:
+			all.merge(nw)
+		default:
+			return all
+		}
+	}
+}
+
+// TestNewsMerged checks that news published while the publisher is busy
+// goes out as one message, and which news is urgent.
+func TestNewsMerged(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bc := &membus.Bus{Delivered: make(chan []byte, 64)}
+	n, _, _ := testNode(bc)
+	// Published before the loop runs: queued, then sent together.
+	n.publish(news{Done: []TaskKey{{"r1", 2}}})
+	n.publish(news{Done: []TaskKey{{"r2", 5}}, TimerDue: 2000})
+	n.publish(news{Closed: []string{"r3"}, TimerDue: 1000, Transfers: true, Changed: []runRef{{"d", "r3"}}})
+	n.publish(news{}) // nothing to tell: not sent
+	go n.publishLoop(ctx)
+	var got news
+	select {
+	case msg := <-bc.Delivered:
+		if err := json.Unmarshal(msg, &got); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing published")
+	}
+	if len(got.Done) != 2 || len(got.Closed) != 1 || got.TimerDue != 1000 || !got.Transfers || len(got.Changed) != 1 || got.Node != n.id {
+		t.Errorf("merged news: %+v", got)
+	}
+	// Only news that may wake a poller or changes the registry is sent
+	// after the short linger.
+	for _, c := range []struct {
+		n    news
+		want bool
+	}{
+		{news{Tasks: []swfd.Task{{RunID: "r"}}}, true},
+		{news{Registry: true}, true},
+		{news{Done: []TaskKey{{"r", 1}}, Closed: []string{"r"}, TimerDue: 5, Transfers: true, Changed: []runRef{{"d", "r"}}}, false},
+	} {
+		if got := c.n.urgent(); got != c.want {
+			t.Errorf("urgent(%+v) = %v", c.n, got)
+		}
+	}
+}
+
+// TestNewsSentInParts checks that news too large for one message goes out
+// in parts that each fit, and that together carry all of it.
+func TestNewsSentInParts(t *testing.T) {
+	bc := &membus.Bus{Delivered: make(chan []byte, 256)}
+	n, _, _ := testNode(bc)
+	domain := fmt.Sprintf("%0256d", 0)
+	var big news
+	for i := range 100 {
+		run := fmt.Sprintf("run-%040d", i)
+		big.Tasks = append(big.Tasks, swfd.Task{Domain: domain, TaskList: domain, RunID: run, ScheduledEventID: int64(i)})
+		big.Done = append(big.Done, TaskKey{run, int64(i)})
+		big.Closed = append(big.Closed, run)
+		big.Changed = append(big.Changed, runRef{domain, run})
+	}
+	big.TimerDue = 77
+	n.send(big)
+	var all news
+	for len(bc.Delivered) > 0 {
+		msg := <-bc.Delivered
+		if len(msg) > bc.MaxMessage() {
+			t.Errorf("a part of %d bytes", len(msg))
+		}
+		var part news
+		if err := json.Unmarshal(msg, &part); err != nil {
+			t.Fatal(err)
+		}
+		all.merge(part)
+	}
+	if len(all.Tasks) != 100 || len(all.Done) != 100 || len(all.Closed) != 100 || len(all.Changed) != 100 || all.TimerDue != 77 {
+		t.Errorf("parts carried %d tasks, %d done, %d closed, %d changed, timer %d", len(all.Tasks), len(all.Done), len(all.Closed), len(all.Changed), all.TimerDue)
+	}
+}
+
+// TestReceive checks what news from another node does here, and that the
+// node's own news, echoed back, does nothing.
+func TestReceive(t *testing.T) {
+	n, m, rec := testNode(&membus.Bus{})
+	task := swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "r1", ScheduledEventID: 5}
+	m.Add(swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "r2", ScheduledEventID: 7})
+	due := time.UnixMilli(time.Now().Add(time.Minute).UnixMilli())
+	other := news{Node: "another node", Tasks: []swfd.Task{task}, Done: []TaskKey{{"r2", 7}}, TimerDue: due.UnixMilli(),
+		Transfers: true, Registry: true, Changed: []runRef{{"d", "r1"}, {"d", "r9"}}}
+	n.receive(mustJSON(t, other))
+	key := matching.KeyOf(task)
+	if c := m.Count(key); c != 1 || !m.Queued("r1", 5) {
+		t.Errorf("task lists after the news: %d tasks, r1/5 queued %v", c, m.Queued("r1", 5))
+	}
+	rec.mu.Lock()
+	if !slices.Contains(rec.evicted, "r1") || !slices.Contains(rec.evicted, "r2") {
+		t.Errorf("evicted %v, want r1 and r2", rec.evicted)
+	}
+	if len(rec.wokenFor) != 1 || !rec.wokenFor[0].Equal(due) || rec.transfer != 1 || rec.cleared != 1 {
+		t.Errorf("timer woken for %v, transfers woken %d, registry cleared %d", rec.wokenFor, rec.transfer, rec.cleared)
+	}
+	if len(rec.changed) != 2 || rec.changed[1].Domain != "d" || rec.changed[1].RunID != "r9" {
+		t.Errorf("listeners told of %+v", rec.changed)
+	}
+	rec.mu.Unlock()
+
+	// The node's own news, echoed back by the database, is skipped.
+	own := other
+	own.Node = n.id
+	wokenFor, changed, cleared := len(rec.wokenFor), len(rec.changed), rec.cleared
+	n.receive(mustJSON(t, own))
+	if len(rec.wokenFor) != wokenFor || len(rec.changed) != changed || rec.cleared != cleared {
+		t.Error("the node's own news was applied")
+	}
+}
+
+// TestCommittedNews checks what a commit here tells the other nodes, and
+// that a commit learnt from another node's news is not told again.
+func TestCommittedNews(t *testing.T) {
+	n, _, _ := testNode(&membus.Bus{})
+	due := time.Now().Add(time.Minute)
+	c := runs.Commit{Transfers: true, Runs: []runs.Change{
+		{Domain: "d", RunID: "r1", Closed: true},
+		{Domain: "d", RunID: "r2", AddTimers: []swfd.Timer{{RunID: "r2", Key: "k", Due: due.Add(time.Hour)}, {RunID: "r2", Key: "j", Due: due}}},
+	}}
+	n.Committed(c, nil, []TaskKey{{"r2", 3}})
+	got := queuedNews(n)
+	if !slices.Equal(got.Closed, []string{"r1"}) || !slices.Equal(got.Changed, []runRef{{"d", "r1"}, {"d", "r2"}}) ||
+		!slices.Equal(got.Done, []TaskKey{{"r2", 3}}) || got.TimerDue != due.UnixMilli() || !got.Transfers {
+		t.Errorf("news of a commit: %+v", got)
+	}
+	c.Remote = true
+	n.Committed(c, nil, []TaskKey{{"r2", 3}})
+	if got := queuedNews(n); !got.empty() {
+		t.Errorf("a remote commit was told again: %+v", got)
+	}
+}
+
+// TestPeersFirstCall checks that for every broadcast task exactly one of the
+// live nodes other than its sender has first call on it, that the choice
+// spreads over them, and that a node that knows no live peer takes it.
+func TestPeersFirstCall(t *testing.T) {
+	names := []string{"A", "B", "C"}
+	views := map[string]*peers{}
+	for _, self := range names {
+		p := &peers{}
+		for _, other := range names {
+			if other != self {
+				p.seen(other)
+			}
+		}
+		views[self] = p
+	}
+	firsts := map[string]int{}
+	for i := range 200 {
+		task := swfd.Task{RunID: fmt.Sprint("run-", i), ScheduledEventID: int64(i % 7)}
+		n := 0
+		for _, self := range []string{"B", "C"} { // A sent it
+			if views[self].first(self, "A", task) {
+				n++
+				firsts[self]++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("task %d: %d nodes have first call", i, n)
+		}
+	}
+	if firsts["B"] < 50 || firsts["C"] < 50 {
+		t.Errorf("first calls not spread: %v", firsts)
+	}
+	if !(&peers{}).first("B", "A", swfd.Task{RunID: "r"}) {
+		t.Error("a node with no live peers did not take the task")
+	}
+	// A task taken meanwhile is not offered late.
+	now := time.Unix(1000, 0)
+	p := &peers{now: func() time.Time { return now }}
+	p.done(TaskKey{"r", 3})
+	if !p.isDone(TaskKey{"r", 3}) || p.isDone(TaskKey{"r", 4}) {
+		t.Error("taken tasks misreported")
+	}
+	// It is remembered for at least takenSpan, and forgotten after two.
+	now = now.Add(takenSpan)
+	p.done(TaskKey{"r", 5})
+	if !p.isDone(TaskKey{"r", 3}) || !p.isDone(TaskKey{"r", 5}) {
+		t.Error("a task taken one span ago was forgotten")
+	}
+	now = now.Add(takenSpan)
+	p.done(TaskKey{"r", 6})
+	if p.isDone(TaskKey{"r", 3}) || !p.isDone(TaskKey{"r", 5}) {
+		t.Error("tasks not forgotten span by span")
+	}
+}
+
+// TestQueuedSharesLate checks when the other nodes hear of a task queued
+// here: one of a list nobody here polls is news at once; one of a list
+// whose pollers here are busy is news only if no poller here has taken it
+// shareDelay later.
+func TestQueuedSharesLate(t *testing.T) {
+	ctx := context.Background()
+	n, m, _ := testNode(&membus.Bus{})
+	var later []func()
+	n.afterFunc = func(d time.Duration, f func()) *time.Timer {
+		if d != shareDelay {
+			t.Errorf("delay %v, want %v", d, shareDelay)
+		}
+		later = append(later, f)
+		return nil
+	}
+	task := func(sched int64) swfd.Task {
+		return swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "run", ScheduledEventID: sched}
+	}
+	key := matching.KeyOf(task(0))
+	// queue queues a task here as a commit does, and returns the tasks
+	// the other nodes hear of at once.
+	queue := func(t swfd.Task) []swfd.Task {
+		m.Add(t)
+		n.Committed(runs.Commit{}, []swfd.Task{t}, nil)
+		return queuedNews(n).Tasks
+	}
+
+	if got := queue(task(1)); len(got) != 1 || len(later) != 0 {
+		t.Fatal("a task of a list nobody here polls is not news at once")
+	}
+
+	// A poller here takes task 1: the list now has a busy poller.
+	if got, err := m.Poll(ctx, key); err != nil || got.ScheduledEventID != 1 {
+		t.Fatalf("poll: %v %v", got, err)
+	}
+	if got := queue(task(2)); len(got) != 0 || len(later) != 1 {
+		t.Fatal("a task of a list with busy pollers here is news at once")
+	}
+	later[0]()
+	if got := queuedNews(n).Tasks; len(got) != 1 || got[0].ScheduledEventID != 2 {
+		t.Fatalf("still queued after shareDelay, task 2 was not shared: %v", got)
+	}
+
+	if got := queue(task(3)); len(got) != 0 || len(later) != 2 {
+		t.Fatal("task 3 is news at once")
+	}
+	for _, want := range []int64{2, 3} {
+		if got, err := m.Poll(ctx, key); err != nil || got.ScheduledEventID != want {
+			t.Fatalf("poll: %v %v, want task %d", got, err, want)
+		}
+	}
+	later[1]()
+	if got := queuedNews(n).Tasks; len(got) != 0 {
+		t.Fatalf("task 3, taken here, was shared: %v", got)
+	}
+}

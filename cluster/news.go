@@ -1,0 +1,91 @@
+package cluster
+
+import (
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// news is what one commit (or several, merged) tells the other nodes.
+type news struct {
+	Node      string      `json:"n"`
+	Tasks     []swfd.Task `json:"t,omitempty"`
+	Done      []TaskKey   `json:"d,omitempty"`
+	Closed    []string    `json:"c,omitempty"`  // runs whose tasks are all gone
+	Timers    bool        `json:"tm,omitempty"` // from nodes before TimerDue: look at the timers
+	TimerDue  int64       `json:"td,omitempty"` // the earliest timer added (Unix ms)
+	Transfers bool        `json:"tr,omitempty"`
+	Registry  bool        `json:"rg,omitempty"` // a domain or type changed
+	Changed   []runRef    `json:"ch,omitempty"` // runs changed
+}
+
+// TaskKey names a task: its run and scheduled event.
+type TaskKey struct {
+	RunID string `json:"r"`
+	Sched int64  `json:"s"`
+}
+
+// runRef names a run.
+type runRef struct {
+	Domain string `json:"d"`
+	RunID  string `json:"r"`
+}
+
+// urgent reports whether news may let another node do something now: hand
+// a task to a waiting poller, or stop trusting a changed registry entry.
+// The rest (tasks taken, runs closed or changed, timers, messages) only
+// saves the other nodes work they would otherwise find out is not needed,
+// or keeps their listeners current.
+func (nw news) urgent() bool { return len(nw.Tasks) > 0 || nw.Registry }
+
+// empty reports whether news has nothing to tell.
+func (nw news) empty() bool {
+	return nw.entries() == 0 && !nw.Timers && nw.TimerDue == 0 && !nw.Transfers && !nw.Registry
+}
+
+// entries counts the list entries of news.
+func (nw news) entries() int {
+	return len(nw.Tasks) + len(nw.Done) + len(nw.Closed) + len(nw.Changed)
+}
+
+// merge adds m's news to nw's.
+func (nw *news) merge(m news) {
+	nw.Tasks = append(nw.Tasks, m.Tasks...)
+	nw.Done = append(nw.Done, m.Done...)
+	nw.Closed = append(nw.Closed, m.Closed...)
+	nw.Changed = append(nw.Changed, m.Changed...)
+	nw.Timers = nw.Timers || m.Timers
+	if m.TimerDue != 0 && (nw.TimerDue == 0 || m.TimerDue < nw.TimerDue) {
+		nw.TimerDue = m.TimerDue
+	}
+	nw.Transfers = nw.Transfers || m.Transfers
+	nw.Registry = nw.Registry || m.Registry
+}
+
+// parts splits news into pieces that fit in a message of 8000 bytes: tasks
+// 8 at a time (a task's JSON is under 900 bytes: its names are at most 256
+// characters), finished tasks and closed runs 64 at a time, changed runs 16
+// at a time (a domain name is at most 256 characters).
+func (nw news) parts() []news {
+	var out []news
+	for i := 0; i < len(nw.Tasks); i += 8 {
+		out = append(out, news{Tasks: nw.Tasks[i:min(i+8, len(nw.Tasks))]})
+	}
+	for i := 0; i < len(nw.Done); i += 64 {
+		out = append(out, news{Done: nw.Done[i:min(i+64, len(nw.Done))]})
+	}
+	for i := 0; i < len(nw.Closed); i += 64 {
+		out = append(out, news{Closed: nw.Closed[i:min(i+64, len(nw.Closed))]})
+	}
+	for i := 0; i < len(nw.Changed); i += 16 {
+		out = append(out, news{Changed: nw.Changed[i:min(i+16, len(nw.Changed))]})
+	}
+	if len(out) > 0 {
+		out[0].Timers, out[0].TimerDue, out[0].Transfers, out[0].Registry = nw.Timers, nw.TimerDue, nw.Transfers, nw.Registry
+	}
+	return out
+}
+
+// secondOfferDelay is how long the nodes that do not have first call on a
+// broadcast task wait before offering it to their own pollers.
+const secondOfferDelay = 20 * time.Millisecond

@@ -1,0 +1,283 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/matching"
+	"github.com/swfd/swfd/runs"
+)
+
+// Committed tells the other nodes what a commit here changed (a commit
+// another node made, learnt from its news, is not told again): the tasks
+// queued with no poller here waiting (see Scheduled), the tasks taken off
+// the lists, the runs closed and changed, the earliest timer and whether
+// messages were added.
+func (n *Node) Committed(c runs.Commit, queued []swfd.Task, taken []TaskKey) {
+	if c.Remote {
+		return
+	}
+	nw := news{Done: taken, Transfers: c.Transfers}
+	for _, t := range queued {
+		if n.shareNow(t) {
+			nw.Tasks = append(nw.Tasks, t)
+		}
+	}
+	for _, ch := range c.Runs {
+		if ch.Closed {
+			nw.Closed = append(nw.Closed, ch.RunID)
+		}
+		nw.Changed = append(nw.Changed, runRef{ch.Domain, ch.RunID})
+	}
+	if due := c.EarliestTimer(); !due.IsZero() {
+		nw.TimerDue = max(due.UnixMilli(), 1)
+	}
+	n.publish(nw)
+}
+
+// shareNow reports whether the other nodes should hear now of a task queued
+// here with no poller waiting for it.
+//
+// A task scheduled while every poller of its list here is busy (one polled
+// within pollerBusyFor) is kept for them for shareDelay before the other
+// nodes hear of it: under load a poller here is back within a few
+// milliseconds, and a task started by the node that scheduled it needs no
+// read of its run, while another node's poller would read the run (and its
+// history), and often race a poller here that came back meanwhile. A task
+// of a list nobody here polls is news at once. (A task a poller here was
+// waiting for is never news: offered to every node, it would set pollers
+// on each of them racing to start it.)
+func (n *Node) shareNow(t swfd.Task) bool {
+	if !n.tasks.PolledWithin(matching.KeyOf(t), pollerBusyFor) {
+		return true
+	}
+	n.afterFunc(shareDelay, func() {
+		if n.tasks.Queued(t.RunID, t.ScheduledEventID) {
+			n.publish(news{Tasks: []swfd.Task{t}})
+		}
+	})
+	return false
+}
+
+// How long a task waits for this node's busy pollers before the others
+// hear of it (see shareNow).
+const (
+	shareDelay    = 10 * time.Millisecond
+	pollerBusyFor = time.Second
+)
+
+// Taken tells the other nodes that a poller here took a task: they may
+// hold it too, and their pollers freed meanwhile would race this one for
+// it if they heard only once its start has committed.
+func (n *Node) Taken(t swfd.Task) {
+	n.publish(news{Done: []TaskKey{{t.RunID, t.ScheduledEventID}}})
+}
+
+// Returned tells the other nodes that a task taken here is pending again.
+func (n *Node) Returned(t swfd.Task) {
+	n.publish(news{Tasks: []swfd.Task{t}})
+}
+
+// RegistryChanged tells the other nodes to stop trusting their cached
+// domains and types.
+func (n *Node) RegistryChanged() {
+	n.publish(news{Registry: true})
+}
+
+// publish tells the other nodes some news. It goes to publishLoop, which
+// sends what has gathered as one message: under load one notification
+// carries the news of many commits, instead of costing the database a
+// transaction each. Failures are only logged: other nodes find the work
+// anyway when they next look at the store.
+func (n *Node) publish(nw news) {
+	if nw.empty() {
+		return
+	}
+	select {
+	case n.newsq <- nw:
+	default:
+		n.send(nw) // publishLoop is not running or far behind
+	}
+}
+
+// publishLoop sends the news of commits, merging what arrives within a
+// short while: newsLinger when the news may wake a poller elsewhere,
+// newsLingerQuiet when it only keeps the other nodes' views current.
+func (n *Node) publishLoop(ctx context.Context) {
+	for {
+		var nw news
+		select {
+		case nw = <-n.newsq:
+		case <-ctx.Done():
+			return
+		}
+		linger := newsLingerQuiet
+		if nw.urgent() {
+			linger = newsLinger
+		}
+		due := time.Now().Add(linger)
+		timer := time.NewTimer(linger)
+	gather:
+		for {
+			select {
+			case m := <-n.newsq:
+				nw.merge(m)
+				if m.urgent() && time.Until(due) > newsLinger {
+					due = time.Now().Add(newsLinger)
+					timer.Reset(newsLinger)
+				}
+			case <-timer.C:
+				break gather
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			}
+		}
+		n.send(nw)
+	}
+}
+
+// send publishes news, in parts when it is too large for one message.
+func (n *Node) send(nw news) {
+	nw.Node = n.id
+	b, err := json.Marshal(nw)
+	if err != nil {
+		return
+	}
+	msgs := [][]byte{b}
+	if len(b) > n.bcast.MaxMessage() && nw.entries() > 1 {
+		// The broadcaster's messages are small (PostgreSQL's: 8000
+		// bytes): send the news in parts of a few entries each.
+		msgs = msgs[:0]
+		for _, part := range nw.parts() {
+			part.Node = n.id
+			pb, _ := json.Marshal(part)
+			msgs = append(msgs, pb)
+		}
+	}
+	for _, m := range msgs {
+		// Sent even when the commit's caller has gone: the news is of
+		// work already committed.
+		if err := n.bcast.Publish(context.Background(), m); err != nil {
+			// The other nodes find the work at their next resync.
+			n.log.Warn("publishing to the cluster failed", "err", err)
+		}
+	}
+}
+
+// How long publishLoop gathers news before sending it: under load one
+// notification then carries the news of several commits. Every notification
+// costs the database a transaction and wakes every node's listener.
+const (
+	newsLinger      = 3 * time.Millisecond  // news that may wake a poller
+	newsLingerQuiet = 15 * time.Millisecond // other news
+)
+
+// receive applies news from another node to this node's task lists, run
+// cache, loops and registry cache.
+func (n *Node) receive(msg []byte) {
+	// The database echoes this node's own news back: skip it unread
+	// (send writes the node's id first).
+	if bytes.HasPrefix(msg, n.ownNews) {
+		return
+	}
+	var nw news
+	if json.Unmarshal(msg, &nw) != nil || nw.Node == n.id {
+		return
+	}
+	n.peers.seen(nw.Node)
+	// Runs another node changed: a step here would need to read them.
+	for _, k := range nw.Done {
+		n.peers.done(k)
+		n.tasks.Remove(k.RunID, k.Sched)
+		n.runs.Evict(k.RunID)
+	}
+	for _, r := range nw.Closed {
+		n.tasks.RemoveRun(r)
+		n.runs.Evict(r)
+	}
+	var later []swfd.Task
+	for _, t := range nw.Tasks {
+		n.runs.Evict(t.RunID)
+		if n.peers.first(n.id, nw.Node, t) {
+			n.tasks.AddRemote(t)
+		} else {
+			later = append(later, t)
+		}
+	}
+	if len(later) > 0 {
+		// Another node has first call on these: offer them here only
+		// if they are still pending a moment later.
+		time.AfterFunc(secondOfferDelay, func() {
+			for _, t := range later {
+				if !n.peers.isDone(TaskKey{t.RunID, t.ScheduledEventID}) {
+					n.tasks.AddRemote(t)
+				}
+			}
+		})
+	}
+	// Only a timer due before the timer loop means to wake concerns it:
+	// most timers (timeouts) are minutes away.
+	if nw.Timers {
+		n.timers.Wake()
+	} else if nw.TimerDue != 0 {
+		n.timers.WakeFor(time.UnixMilli(nw.TimerDue))
+	}
+	if nw.Transfers {
+		n.transfers.Wake()
+	}
+	if nw.Registry {
+		n.registry.Clear()
+	}
+	if len(nw.Changed) > 0 {
+		changes := make([]runs.Change, len(nw.Changed))
+		for i, r := range nw.Changed {
+			changes[i] = runs.Change{Domain: r.Domain, RunID: r.RunID}
+		}
+		n.runs.RemoteChanged(changes)
+	}
+}
+
+// subscribeLoop applies news from the other nodes until ctx ends,
+// subscribing again after failures.
+func (n *Node) subscribeLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := n.bcast.Subscribe(ctx, n.receive); err != nil && ctx.Err() == nil {
+			n.log.Warn("cluster subscription failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// resyncEvery is how often a node reloads the pending tasks from the store,
+// in case it missed news (it joined late, or a message was lost).
+const resyncEvery = 5 * time.Second
+
+func (n *Node) resyncLoop(ctx context.Context) {
+	t := time.NewTicker(resyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tasks, err := n.store.PendingTasks(ctx)
+		if err != nil {
+			n.log.Warn("reloading pending tasks", "err", err)
+			continue
+		}
+		for _, tk := range tasks {
+			// A task this node does not hold already is another node's
+			// (adding one it holds does nothing): this node's own tasks
+			// keep going first.
+			n.tasks.AddRemote(tk)
+		}
+	}
+}

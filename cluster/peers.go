@@ -1,0 +1,93 @@
+package cluster
+
+import (
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// peerTTL is how long a node counts as alive after its last news.
+const peerTTL = 10 * time.Second
+
+// peers is what a node knows of the others from their news: who is alive
+// and which tasks were taken lately. A broadcast task goes at once to the
+// pollers of one node only, chosen by hashing the task with each live
+// node's id (the node that scheduled it, which had no poller waiting, is
+// left out); the others offer it a moment later if it is still pending.
+// Without that every node with a poller waiting would hand the task out at
+// the same instant, and all but one would pay a read and a failed commit.
+type peers struct {
+	mu    sync.Mutex
+	alive map[string]time.Time
+	// taken holds the tasks taken lately, and takenBefore those of the
+	// span before: every takenSpan the older set is dropped whole, so a
+	// task is remembered for one to two spans at a constant cost per task.
+	taken, takenBefore map[TaskKey]struct{}
+	rotated            time.Time
+	now                func() time.Time // nil: time.Now
+}
+
+func (p *peers) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
+}
+
+// takenSpan is how long a node remembers, at least, that a task was taken.
+const takenSpan = 30 * time.Second
+
+func (p *peers) seen(node string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.alive == nil {
+		p.alive = map[string]time.Time{}
+	}
+	p.alive[node] = time.Now()
+}
+
+func (p *peers) done(k TaskKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock()
+	if p.taken == nil || now.Sub(p.rotated) >= takenSpan {
+		p.takenBefore, p.taken, p.rotated = p.taken, map[TaskKey]struct{}{}, now
+	}
+	p.taken[k] = struct{}{}
+}
+
+func (p *peers) isDone(k TaskKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, now := p.taken[k]
+	_, before := p.takenBefore[k]
+	return now || before
+}
+
+// first reports whether node self has first call on task t, broadcast by
+// node from.
+func (p *peers) first(self, from string, t swfd.Task) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	best, bestHash := "", uint64(0)
+	consider := func(node string) {
+		h := fnv.New64a()
+		h.Write([]byte(node))
+		h.Write([]byte(t.RunID))
+		h.Write([]byte(strconv.FormatInt(t.ScheduledEventID, 10)))
+		if v := h.Sum64(); best == "" || v < bestHash {
+			best, bestHash = node, v
+		}
+	}
+	consider(self)
+	for node, at := range p.alive {
+		if node != from && node != self && now.Sub(at) < peerTTL {
+			consider(node)
+		}
+	}
+	return best == self
+}

@@ -1,0 +1,113 @@
+// Package validate checks the semantic rules of SWF's input that the
+// service model cannot express (name characters, duration strings, numeric
+// strings) and reports every violation of a request at once, in one
+// ValidationException worded like the model-driven checks' (package api).
+package validate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/swfd/swfd/api"
+)
+
+// Checker collects the violations of one request; Err reports them like
+// the framework's own: "N validation errors detected: ...". The zero value
+// is ready to use.
+type Checker struct{ errs []string }
+
+// Add records that val at path breaks constraint.
+func (c *Checker) Add(val, path, constraint string) {
+	c.errs = append(c.errs, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", val, path, constraint))
+}
+
+// Err returns the violations recorded as one ValidationException, or nil.
+func (c *Checker) Err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	noun := "error"
+	if len(c.errs) > 1 {
+		noun = "errors"
+	}
+	return api.ErrValidation("%d validation %s detected: %s", len(c.errs), noun, strings.Join(c.errs, "; "))
+}
+
+// Name checks SWF's name rules: no ':', '/', '|', control characters, and
+// not the literal "arn". Empty values are left to the model's checks.
+func (c *Checker) Name(path, v string) {
+	if v == "" {
+		return
+	}
+	if v == "arn" {
+		c.Add(v, path, "Member must not be the literal string 'arn'")
+		return
+	}
+	for _, r := range v {
+		if r == ':' || r == '/' || r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError {
+			c.Add(v, path, "Member must not contain ':', '/', '|' or control characters")
+			return
+		}
+	}
+}
+
+// TrimmedName is Name plus no leading or trailing white space (domain
+// names and task lists).
+func (c *Checker) TrimmedName(path, v string) {
+	if v != "" && strings.TrimSpace(v) != v {
+		c.Add(v, path, "Member must not start or end with white space")
+		return
+	}
+	c.Name(path, v)
+}
+
+// Duration checks a wire duration: digits, or NONE when allowed.
+func (c *Checker) Duration(path, v string, noneOK bool) {
+	if v == "" {
+		return
+	}
+	if v == "NONE" {
+		if !noneOK {
+			c.Add(v, path, "Member must be a number of seconds (NONE is not allowed)")
+		}
+		return
+	}
+	if _, err := strconv.ParseUint(v, 10, 32); err != nil {
+		if noneOK {
+			c.Add(v, path, "Member must be a number of seconds or NONE")
+		} else {
+			c.Add(v, path, "Member must be a number of seconds")
+		}
+	}
+}
+
+// ExecutionTimeout checks an execution start-to-close timeout: digits, at
+// most one year, never NONE.
+func (c *Checker) ExecutionTimeout(path, v string) {
+	if v == "" {
+		return
+	}
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n > 31536000 {
+		c.Add(v, path, "Member must be a number of seconds no greater than 31536000")
+	}
+}
+
+// Priority checks a task priority: a signed 32-bit integer.
+func (c *Checker) Priority(path, v string) {
+	if v == "" {
+		return
+	}
+	if _, err := strconv.ParseInt(v, 10, 32); err != nil {
+		c.Add(v, path, "Member must be an integer between -2147483648 and 2147483647")
+	}
+}
+
+// TaskList checks a task list name, if the task list is given.
+func (c *Checker) TaskList(path string, tl *api.TaskList) {
+	if tl != nil {
+		c.TrimmedName(path+".name", tl.Name)
+	}
+}

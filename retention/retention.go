@@ -1,0 +1,99 @@
+// Package retention purges closed executions once their domain's retention
+// period has passed since they closed: the run, its history and everything
+// else stored for it. A domain's retention is whole days ("NONE" and "0"
+// purge at the next pass); open executions are never purged.
+package retention
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// Purger purges expired executions.
+type Purger struct {
+	store swfd.Store
+	clock swfd.Clock
+	log   *slog.Logger
+}
+
+// New returns a Purger over store; Run runs it.
+func New(store swfd.Store, clock swfd.Clock, log *slog.Logger) *Purger {
+	if clock == nil {
+		clock = swfd.SystemClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Purger{store: store, clock: clock, log: log}
+}
+
+// Every is how often Run purges.
+const Every = time.Minute
+
+// Run purges at once and then every minute, until ctx ends.
+func (p *Purger) Run(ctx context.Context) {
+	t := time.NewTicker(Every)
+	defer t.Stop()
+	for {
+		if err := p.Purge(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("purging closed executions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// batch is how many runs one store call purges: a small batch never holds
+// the store for long.
+const batch = 500
+
+// Purge deletes the closed executions, in every domain, whose domain's
+// retention has passed since they closed.
+func (p *Purger) Purge(ctx context.Context) error {
+	for _, status := range []string{swfd.StatusRegistered, swfd.StatusDeprecated} {
+		after := ""
+		for {
+			ds, err := p.store.ListDomains(ctx, swfd.ListQuery{Status: status, After: after, Limit: 100})
+			if err != nil {
+				return err
+			}
+			for _, d := range ds {
+				if err := p.purgeDomain(ctx, d); err != nil {
+					return err
+				}
+			}
+			if len(ds) < 100 {
+				break
+			}
+			after = ds[len(ds)-1].Name
+		}
+	}
+	return nil
+}
+
+// purgeDomain purges one domain's expired executions, a batch at a time.
+func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain) error {
+	days, _ := strconv.Atoi(d.RetentionDays) // NONE and 0: purge at once
+	cutoff := p.clock.Now().Add(-time.Duration(days) * 24 * time.Hour)
+	for {
+		n, err := p.store.PurgeClosed(ctx, d.Name, cutoff, batch)
+		if err != nil {
+			return err
+		}
+		if n < batch {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package runs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
+)
+
+// Commit is what one durable commit changed, as listeners are told.
+type Commit struct {
+	// Runs has one Change per run the commit created or updated.
+	Runs []Change
+	// Transfers is set when the commit added messages between runs.
+	Transfers bool
+	// Remote is set for changes another node of a cluster committed,
+	// learnt from its news: each Change then has only Domain and RunID,
+	// and may come late, twice, or not at all (read the store to know).
+	Remote bool
+}
+
+// Change is what a commit changed in one run.
+type Change struct {
+	Domain       string
+	WorkflowID   string
+	RunID        string
+	WorkflowType api.WorkflowType
+	Created      bool // the commit started the run
+	Closed       bool // the commit closed the run
+	CloseStatus  api.CloseStatus
+	// Events are the events the commit appended, in order, each with its
+	// attributes and its stored JSON in Raw.
+	Events []api.HistoryEvent
+	// What the run's step scheduled and finished, for the task lists and
+	// the timer loop.
+	AddTasks  []swfd.Task
+	DoneTasks []int64 // scheduled event ids of the run's tasks done
+	AddTimers []swfd.Timer
+}
+
+// EarliestTimer returns the earliest due time of the timers c added; zero
+// when it added none.
+func (c Commit) EarliestTimer() time.Time {
+	var due time.Time
+	for _, ch := range c.Runs {
+		for _, t := range ch.AddTimers {
+			if due.IsZero() || t.Due.Before(due) {
+				due = t.Due
+			}
+		}
+	}
+	return due
+}
+
+// A Listener is told of every commit after it is durable, synchronously,
+// on the goroutine that committed and while it holds the lock of the run
+// (or runs) changed; changes of one run reach it in commit order. It must
+// return quickly and must not call back into the Store for the runs
+// changed: a listener that needs more copies what it needs and hands it
+// off. It must not modify the Commit, which other listeners share.
+type Listener func(Commit)
+
+// Listen adds a listener. Listeners are told in the order they were added;
+// add them before the store commits.
+func (s *Store) Listen(l Listener) {
+	for {
+		old := s.listeners.Load()
+		var ls []Listener
+		if old != nil {
+			ls = append(ls, *old...)
+		}
+		ls = append(ls, l)
+		if s.listeners.CompareAndSwap(old, &ls) {
+			return
+		}
+	}
+}
+
+func (s *Store) tell(c Commit) {
+	if ls := s.listeners.Load(); ls != nil {
+		for _, l := range *ls {
+			l(c)
+		}
+	}
+}
+
+// RemoteChanged tells the listeners of runs another node changed (Domain
+// and RunID of each).
+func (s *Store) RemoteChanged(changes []Change) {
+	s.tell(Commit{Runs: changes, Remote: true})
+}
+
+// Batch is one commit in the making: updates of runs and messages between
+// them.
+type Batch struct {
+	batch   swfd.Batch
+	results []history.Result
+	states  []*history.State
+}
+
+// Add appends a run's step result (create: the step began the run).
+func (b *Batch) Add(st *history.State, prevVersion int64, create bool, res history.Result) error {
+	u, err := stepUpdate(st, prevVersion, create, res)
+	if err != nil {
+		return err
+	}
+	if err := b.Send(res.Messages...); err != nil {
+		return err
+	}
+	b.batch.Updates = append(b.batch.Updates, u)
+	b.results = append(b.results, res)
+	b.states = append(b.states, st)
+	return nil
+}
+
+// Send adds messages to other runs.
+func (b *Batch) Send(msgs ...history.Message) error {
+	for _, m := range msgs {
+		p, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode message: %w", err)
+		}
+		b.batch.AddTransfers = append(b.batch.AddTransfers, swfd.Transfer{RunID: m.RunID, Payload: p})
+	}
+	return nil
+}
+
+// Delivered marks a message delivered (or dropped): it is removed with the
+// commit.
+func (b *Batch) Delivered(id int64) {
+	b.batch.DoneTransfers = append(b.batch.DoneTransfers, id)
+}
+
+// rowOf builds the stored row of a state.
+func rowOf(st *history.State, version int64) (swfd.Execution, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return swfd.Execution{}, fmt.Errorf("encode state: %w", err)
+	}
+	row := swfd.Execution{
+		Domain:          st.Domain,
+		WorkflowID:      st.WorkflowID,
+		RunID:           st.RunID,
+		TypeName:        st.WorkflowType.Name,
+		TypeVersion:     st.WorkflowType.Version,
+		StartTime:       st.StartTime,
+		CloseTime:       st.CloseTime,
+		Open:            st.Open,
+		CloseStatus:     string(st.CloseStatus),
+		Tags:            st.TagList,
+		CancelRequested: st.CancelRequested,
+		Version:         version,
+		State:           b,
+	}
+	if st.Parent != nil {
+		row.ParentWorkflowID, row.ParentRunID = st.Parent.WorkflowID, st.Parent.RunID
+	}
+	return row, nil
+}
+
+// stepUpdate turns a history step into a store update of the run.
+func stepUpdate(st *history.State, prevVersion int64, create bool, res history.Result) (swfd.Update, error) {
+	row, err := rowOf(st, prevVersion+1)
+	if err != nil {
+		return swfd.Update{}, err
+	}
+	u := swfd.Update{
+		Execution:    row,
+		Create:       create,
+		AddTasks:     res.AddTasks,
+		DoneTasks:    res.DoneTasks,
+		AddTimers:    res.AddTimers,
+		DeleteTimers: res.DeleteTimers,
+		Closed:       res.Closed,
+	}
+	for _, ev := range res.Events {
+		// MarshalJSON itself: json.Marshal would check and compact its
+		// output again, which is already compact, checked JSON.
+		b, err := ev.MarshalJSON()
+		if err != nil {
+			return swfd.Update{}, fmt.Errorf("encode event: %w", err)
+		}
+		u.Events = append(u.Events, swfd.Event{ID: ev.EventID, JSON: b})
+	}
+	return u, nil
+}
+
+// CommitRun commits one step of r, with the new run of a continue-as-new,
+// and whatever the extra functions add to the batch (a message delivered,
+// an answer to its sender). The caller holds r's lock.
+func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra ...func(*Batch) error) error {
+	var b Batch
+	if err := b.Add(r.State, r.Row.Version, false, res); err != nil {
+		return err
+	}
+	if res.ContinuedAs != nil {
+		nst, nres := history.Start(s.Env(ctx), *res.ContinuedAs)
+		if err := b.Add(nst, 0, true, nres); err != nil {
+			return err
+		}
+	}
+	for _, fn := range extra {
+		if err := fn(&b); err != nil {
+			return err
+		}
+	}
+	if err := s.Commit(ctx, &b); err != nil {
+		return err
+	}
+	r.committed = true
+	return nil
+}
+
+// Commit writes a batch and, once it is durable, updates the run cache and
+// the open counts and tells the listeners what changed. A failed commit
+// drops the runs it would have changed from the cache.
+func (s *Store) Commit(ctx context.Context, b *Batch) error {
+	// The commit must not be abandoned half-way because a client went
+	// away: its outcome is what the next call sees.
+	if err := s.store.Commit(context.WithoutCancel(ctx), b.batch); err != nil {
+		for _, u := range b.batch.Updates {
+			s.cache.evict(u.Execution.RunID)
+		}
+		return err
+	}
+	c := Commit{Runs: make([]Change, len(b.batch.Updates)), Transfers: len(b.batch.AddTransfers) > 0}
+	for i, u := range b.batch.Updates {
+		res, row := b.results[i], u.Execution
+		// The cache keeps each event's stored JSON with its id, type and
+		// time; listeners get the whole event.
+		cached := make([]api.HistoryEvent, len(u.Events))
+		for j := range res.Events {
+			ev := &res.Events[j]
+			ev.Raw = u.Events[j].JSON
+			cached[j] = api.HistoryEvent{EventID: ev.EventID, EventType: ev.EventType, EventTimestamp: ev.EventTimestamp, Raw: ev.Raw}
+		}
+		s.cache.put(row, b.states[i], cached, u.Create)
+		if u.Create && row.Open {
+			s.countOpenDelta(row.Domain, +1)
+		}
+		if res.Closed {
+			s.countOpenDelta(row.Domain, -1)
+		}
+		c.Runs[i] = Change{
+			Domain: row.Domain, WorkflowID: row.WorkflowID, RunID: row.RunID,
+			WorkflowType: api.WorkflowType{Name: row.TypeName, Version: row.TypeVersion},
+			Created:      u.Create, Closed: res.Closed, CloseStatus: api.CloseStatus(row.CloseStatus),
+			Events:   res.Events,
+			AddTasks: res.AddTasks, DoneTasks: res.DoneTasks, AddTimers: res.AddTimers,
+		}
+	}
+	s.tell(c)
+	return nil
+}

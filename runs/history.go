@@ -1,0 +1,150 @@
+package runs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/token"
+)
+
+// HistoryPage reads one page of a run's events: ascending after id
+// `after`, or descending before `after` (0: from the end). upTo, if not 0,
+// hides events with larger ids. next is the position to resume from, 0 at
+// the end.
+//
+// A step's events are in the store a moment before they are in the run
+// cache. A caller that must see every event the store has (the history
+// API: the caller may just have seen the run's new state elsewhere) sets
+// waitCommits, and the cache is read under the run's lock, which a step
+// holds until the cache has its events. Task pages need not: their events
+// up to the task's start are in the cache once the task is handed out.
+func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64, reverse bool, size int, waitCommits bool) ([]api.HistoryEvent, int64, error) {
+	n := token.PageSize(size)
+	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
+	if reverse && after == 0 && upTo != 0 {
+		q.AfterID = upTo + 1
+	}
+	var evs []api.HistoryEvent
+	var ok bool
+	if waitCommits {
+		unlock := s.Lock(runID)
+		evs, ok = cachedHistory(s.cache, q, upTo)
+		unlock()
+	} else {
+		evs, ok = cachedHistory(s.cache, q, upTo)
+	}
+	if !ok {
+		var err error
+		if evs, err = s.storedHistory(ctx, q); err != nil {
+			return nil, 0, err
+		}
+		if !reverse && after == 0 && len(evs) < q.Limit {
+			// The whole history: the cache may keep it (adopt).
+			s.cache.adopt(runID, evs)
+		}
+	}
+	out := make([]api.HistoryEvent, 0, min(len(evs), n))
+	var next int64
+	for i, e := range evs {
+		if upTo != 0 && e.EventID > upTo {
+			break
+		}
+		if i == n {
+			next = evs[i-1].EventID
+			break
+		}
+		out = append(out, e)
+	}
+	return out, next, nil
+}
+
+// storedHistory reads events from the store. Stored events go back on the
+// wire as they were written; only their id, type and time are decoded.
+func (s *Store) storedHistory(ctx context.Context, q swfd.HistoryQuery) ([]api.HistoryEvent, error) {
+	stored, err := s.store.History(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	evs := make([]api.HistoryEvent, 0, len(stored))
+	for _, e := range stored {
+		ev, err := api.RawHistoryEvent(e.JSON)
+		if err != nil {
+			return nil, fmt.Errorf("decode stored event %d of run %s: %w", e.ID, q.RunID, err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs, nil
+}
+
+// cachedHistory answers a history query from the run cache, as the store
+// would; false when the cache does not hold the run's history.
+//
+// upTo is the last event the caller will use (0: the latest). A cluster
+// node's cache may lack the events other nodes added since, so there it
+// answers only for a known last event that it holds: events never change.
+func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryEvent, bool) {
+	all, ok := c.history(q.RunID)
+	if !ok || c.guarded && (upTo == 0 || int64(len(all)) < upTo) {
+		return nil, false
+	}
+	// Event i (from 1) is all[i-1].
+	limit := q.Limit
+	if limit <= 0 {
+		limit = len(all)
+	}
+	if !q.Reverse {
+		from := int(min(max(q.AfterID, 0), int64(len(all))))
+		to := min(from+limit, len(all))
+		return all[from:to], true
+	}
+	end := len(all) // events before all[end]
+	if q.AfterID > 0 {
+		end = int(min(q.AfterID-1, int64(len(all))))
+	}
+	out := make([]api.HistoryEvent, 0, min(limit, end))
+	for i := end - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, all[i])
+	}
+	return out, true
+}
+
+// ActivityInput reads the input of an activity from its Scheduled event.
+func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int64) (string, error) {
+	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
+	var raw []byte
+	if evs, ok := cachedHistory(s.cache, q, scheduledID); ok {
+		if len(evs) == 0 {
+			return "", nil
+		}
+		raw = evs[0].Raw
+	} else if s.cache.wantsHistory(runID) {
+		// The run was read from the store (another node scheduled the
+		// activity): read its whole history, short as it is, and keep it,
+		// so that the run's next decision task here needs no read.
+		evs, err := s.storedHistory(ctx, swfd.HistoryQuery{RunID: runID})
+		if err != nil {
+			return "", err
+		}
+		s.cache.adopt(runID, evs)
+		if int(scheduledID) > len(evs) || scheduledID < 1 {
+			return "", nil
+		}
+		raw = evs[scheduledID-1].Raw
+	} else {
+		evs, err := s.store.History(ctx, q)
+		if err != nil || len(evs) == 0 {
+			return "", err
+		}
+		raw = evs[0].JSON
+	}
+	var ev api.HistoryEvent
+	if err := Decode(raw, &ev); err != nil {
+		return "", err
+	}
+	if a := ev.ActivityTaskScheduledEventAttributes; a != nil {
+		return a.Input, nil
+	}
+	return "", nil
+}

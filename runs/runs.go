@@ -1,0 +1,321 @@
+// Package runs is the run store: it keeps workflow runs for the service and
+// is the one place a run changes. A call on a run takes the run's lock
+// (Lock), loads it (from the run cache, else the store), runs one step of
+// the history engine on it, and commits the step's events, state, tasks,
+// timers and messages in one store batch (Commit). After each durable
+// commit it keeps its own caches current (runs and their histories, open
+// executions per domain) and then tells every Listener what changed: the
+// task lists (whose listener also tells the other nodes of a cluster), the
+// timer and transfer loops, and whatever else listens (metrics, live
+// views).
+//
+// Runs are read back through it too: history pages and activity inputs are
+// served from the cache when it holds them.
+//
+// On a single node every commit goes through this process, so cached runs
+// are the stored ones. In a cluster (Options.Shared) other nodes commit to
+// the same store: a cached run may be behind, so a step decided on one
+// commits only if the stored version still matches (Step), and history is
+// served from the cache only up to events it is known to hold.
+package runs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
+)
+
+// Options configure a Store.
+type Options struct {
+	// Store is where runs are kept. Types are looked up through it too:
+	// give it the registry's caching store.
+	Store             swfd.Store
+	Clock             swfd.Clock
+	Limits            history.Limits
+	MaxOpenExecutions int // per domain
+	// Shared says that other nodes commit to Store too (a cluster):
+	// cached runs may then be behind it.
+	Shared bool
+}
+
+// Store is the run store.
+type Store struct {
+	store  swfd.Store
+	clock  swfd.Clock
+	limits history.Limits
+	shared bool
+
+	locks [256]sync.Mutex
+	cache *runCache
+
+	// openMu guards open: executions open per domain, counted from the
+	// store on first use and kept current by commits, so the per-domain
+	// limit costs no query per start.
+	openMu  sync.Mutex
+	open    map[string]int
+	maxOpen int
+
+	listeners atomic.Pointer[[]Listener]
+}
+
+// runCacheSize bounds the runs whose state is kept in memory.
+const runCacheSize = 20000
+
+// New returns a Store over opts.Store.
+func New(opts Options) *Store {
+	s := &Store{
+		store:   opts.Store,
+		clock:   opts.Clock,
+		limits:  opts.Limits,
+		shared:  opts.Shared,
+		cache:   newRunCache(runCacheSize),
+		open:    map[string]int{},
+		maxOpen: opts.MaxOpenExecutions,
+	}
+	s.cache.guarded = opts.Shared
+	if s.clock == nil {
+		s.clock = swfd.SystemClock{}
+	}
+	return s
+}
+
+// Shared reports whether other nodes commit to the store too.
+func (s *Store) Shared() bool { return s.shared }
+
+// Now is the time steps are stamped with: the clock's, to the millisecond.
+func (s *Store) Now() time.Time { return s.clock.Now().UTC().Truncate(time.Millisecond) }
+
+// Lock takes a run's lock, which serializes the calls on one run, and
+// returns its release.
+func (s *Store) Lock(runID string) (unlock func()) {
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// Run is one loaded execution: its stored row and the engine's state. The
+// caller owns it: it is a private copy.
+type Run struct {
+	Row   swfd.Execution
+	State *history.State
+	// cached: the run came from the run cache, which in a cluster may be
+	// behind the store. committed: a step on it has committed.
+	cached, committed bool
+}
+
+func decodeRun(row swfd.Execution) (*Run, error) {
+	st := new(history.State)
+	if err := json.Unmarshal(row.State, st); err != nil {
+		return nil, fmt.Errorf("decode state of run %s: %w", row.RunID, err)
+	}
+	return &Run{Row: row, State: st}, nil
+}
+
+// Load loads a run by id, from the cache if it holds it; the run must
+// belong to domain (any domain when domain is empty). The caller holds the
+// run's lock.
+func (s *Store) Load(ctx context.Context, domain, runID string) (*Run, error) {
+	if r, ok := s.cache.get(runID); ok && (domain == "" || r.Row.Domain == domain) {
+		return r, nil
+	}
+	return s.LoadStored(ctx, domain, runID)
+}
+
+// LoadStored reads a run from the store, bypassing the cache.
+func (s *Store) LoadStored(ctx context.Context, domain, runID string) (*Run, error) {
+	row, err := s.store.GetExecution(ctx, domain, runID)
+	if err != nil {
+		return nil, err
+	}
+	return decodeRun(row)
+}
+
+// LoadCurrent loads a run for a step that may end without a commit and yet
+// must be decided on the stored state (delivering a message, which fails
+// without updating the target): from the cache on a single node, whose
+// cache is the store, from the store in a cluster.
+func (s *Store) LoadCurrent(ctx context.Context, domain, runID string) (*Run, error) {
+	if s.shared {
+		return s.LoadStored(ctx, domain, runID)
+	}
+	return s.Load(ctx, domain, runID)
+}
+
+// Evict drops a run from the cache (another node changed it).
+func (s *Store) Evict(runID string) { s.cache.evict(runID) }
+
+// Step runs a step on a run: fn gets the loaded run (or the error loading
+// it), decides, and commits. The caller holds the run's lock. A step whose
+// commit lost a race is run again on the state that won (RetryConflicts).
+//
+// In a cluster the run may come from this node's cache while another node
+// has changed it since. A commit made from such a state fails its version
+// check, and so is never wrong; but a step that ends otherwise — with a
+// fault, or with nothing to commit — may have been decided on old news, so
+// it is decided again on the stored run, whose answer stands.
+func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, loadErr error) error) error {
+	return RetryConflicts(ctx, func() error {
+		r, err := s.Load(ctx, domain, runID)
+		err = fn(r, err)
+		if r != nil && r.cached && s.shared && (err != nil || !r.committed) {
+			s.cache.evict(runID)
+			r, err = s.LoadStored(ctx, domain, runID)
+			err = fn(r, err)
+		}
+		return err
+	})
+}
+
+// RetryConflicts runs a load-apply-commit step again when its commit lost
+// an optimistic-concurrency race (another writer — another node, or a
+// concurrent step of this one — updated the run first). Each attempt
+// reloads the run, so the step is decided on the state that won.
+func RetryConflicts(ctx context.Context, step func() error) error {
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		if err = step(); !errors.Is(err, swfd.ErrConflict) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("gave up after repeated conflicts: %w", err)
+}
+
+// IsStale reports whether err means that what a step acted on no longer
+// exists: the run is gone, another writer changed it first, or the engine
+// does not know the task or run (UnknownResourceFault).
+func IsStale(err error) bool {
+	if errors.Is(err, swfd.ErrNotFound) || errors.Is(err, swfd.ErrConflict) {
+		return true
+	}
+	f, ok := api.AsFault(err)
+	return ok && f.Code == api.UnknownResourceFault
+}
+
+// OpenExecutions returns how many executions are open in a domain.
+func (s *Store) OpenExecutions(ctx context.Context, domain string) (int, error) {
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if n, ok := s.open[domain]; ok {
+		return n, nil
+	}
+	n, err := s.store.CountOpen(ctx, domain)
+	if err != nil {
+		return 0, err
+	}
+	s.open[domain] = n
+	return n, nil
+}
+
+// countOpenDelta applies a committed change of open executions.
+func (s *Store) countOpenDelta(domain string, delta int) {
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if n, ok := s.open[domain]; ok {
+		s.open[domain] = n + delta
+	}
+}
+
+// Env returns the history environment of one call: the time now, types
+// looked up through the store, the domain's open executions, and the
+// limits. Lookups made with it use ctx, the call's context.
+func (s *Store) Env(ctx context.Context) history.Env {
+	return history.Env{
+		Now:      s.Now(),
+		Types:    typeLookup{ctx, s.store},
+		NewRunID: NewRunID,
+		Limits:   s.limits,
+		OpenExecutions: func(domain string) (int, int, error) {
+			n, err := s.OpenExecutions(ctx, domain)
+			if err != nil {
+				return 0, 0, fmt.Errorf("count open executions of domain %s: %w", domain, err)
+			}
+			return n, s.maxOpen, nil
+		},
+	}
+}
+
+// typeLookup reads types from the store for the engine. A store error (or
+// the call's context ending first) is returned, not taken for "no such
+// type": the engine then fails the step, and the call with it, instead of
+// recording that the type does not exist. The lookup lives for one call:
+// ctx is that call's.
+type typeLookup struct {
+	ctx   context.Context
+	store swfd.Store
+}
+
+func (l typeLookup) ActivityType(domain, name, version string) (swfd.TypeRecord, api.ActivityTypeConfiguration, bool, error) {
+	var cfg api.ActivityTypeConfiguration
+	t, found, err := l.get(swfd.ActivityKind, domain, name, version, &cfg)
+	return t, cfg, found, err
+}
+
+func (l typeLookup) WorkflowType(domain, name, version string) (swfd.TypeRecord, api.WorkflowTypeConfiguration, bool, error) {
+	var cfg api.WorkflowTypeConfiguration
+	t, found, err := l.get(swfd.WorkflowKind, domain, name, version, &cfg)
+	return t, cfg, found, err
+}
+
+// get reads a type and decodes its configuration into cfg.
+func (l typeLookup) get(kind swfd.TypeKind, domain, name, version string, cfg any) (swfd.TypeRecord, bool, error) {
+	t, err := l.store.GetType(l.ctx, kind, domain, name, version)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("look up %s type %s/%s: %w", kind, name, version, err)
+	}
+	if err := Decode(t.Config, cfg); err != nil {
+		return t, false, err
+	}
+	return t, true, nil
+}
+
+// Decode decodes a stored JSON value (a type's configuration, an event)
+// into v, saying what it failed to decode.
+func Decode(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode stored %T: %w", v, err)
+	}
+	return nil
+}
+
+// NewRunID returns a run id shaped like the real service's (44 characters
+// of the base64 alphabet, starting "22"). Characters 3 to 10 are the
+// current millisecond in an alphabet that sorts like the numbers it spells,
+// so that ids of runs started close together sort close together: every
+// index keyed by run id (the runs, their events, tasks and timers) then
+// takes a commit's new rows into a few adjacent pages instead of one random
+// page each, which is most of what a commit writes. The rest is random.
+func NewRunID() string {
+	const sortable = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var id [44]byte
+	id[0], id[1] = '2', '2'
+	ms := uint64(time.Now().UnixMilli())
+	for i := 9; i >= 2; i-- {
+		id[i] = sortable[ms%62]
+		ms /= 62
+	}
+	b := make([]byte, 33)
+	rand.Read(b)
+	copy(id[10:], base64.StdEncoding.EncodeToString(b)[:34])
+	return string(id[:])
+}

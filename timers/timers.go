@@ -1,0 +1,190 @@
+// Package timers fires durable timers: user timers and every activity,
+// decision and workflow timeout. Timers are rows of the store, written with
+// the step that armed them; the Loop sleeps until the earliest is due (or
+// until a commit adds an earlier one), then fires each due timer as one
+// step of its run, which records what the timeout or timer means and
+// removes the timer in the same commit. An idle server with many pending
+// timers costs one sleeping goroutine.
+package timers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/runs"
+)
+
+// Options configure a Loop.
+type Options struct {
+	Store swfd.ExecutionStore
+	Runs  *runs.Store
+	Clock swfd.Clock
+	Log   *slog.Logger
+	// MaxSleep, if not 0, bounds how long the loop sleeps between looks
+	// at the store's earliest timer: in a cluster another node may add an
+	// earlier timer and die before it fires.
+	MaxSleep time.Duration
+}
+
+// Loop fires timers as they come due.
+type Loop struct {
+	store    swfd.ExecutionStore
+	runs     *runs.Store
+	clock    swfd.Clock
+	log      *slog.Logger
+	maxSleep time.Duration
+
+	wake chan struct{}
+	// next is when the sleeping loop wakes (Unix ns); 0 while it is awake.
+	// Commits wake it only for timers due before then.
+	next atomic.Int64
+}
+
+// New returns a Loop; Run runs it.
+func New(opts Options) *Loop {
+	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: opts.MaxSleep, wake: make(chan struct{}, 1)}
+	if l.clock == nil {
+		l.clock = swfd.SystemClock{}
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// Run fires timers until ctx ends.
+func (l *Loop) Run(ctx context.Context) {
+	skip := map[string]time.Time{} // timers that failed to fire, retried later
+	for ctx.Err() == nil {
+		n, next, err := l.FireDue(ctx, skip)
+		if err != nil && ctx.Err() == nil {
+			l.log.Error("firing timers", "err", err)
+			next = time.Second
+		}
+		if n > 0 {
+			continue
+		}
+		if l.maxSleep > 0 && next > l.maxSleep {
+			next = l.maxSleep
+		}
+		l.next.Store(time.Now().Add(next).UnixNano())
+		wait := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+		case <-l.wake:
+		case <-wait.C:
+		}
+		wait.Stop()
+		l.next.Store(0)
+	}
+}
+
+// Sleeping reports when the loop, asleep, means to wake; ok is false while
+// it is awake.
+func (l *Loop) Sleeping() (until time.Time, ok bool) {
+	n := l.next.Load()
+	if n == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// Wake makes the loop look at the store's timers now.
+func (l *Loop) Wake() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// WakeFor wakes the loop for a timer due at due, if it sleeps past due. A
+// loop that is awake may have read the store before that timer was
+// committed: it is woken too, to look again.
+func (l *Loop) WakeFor(due time.Time) {
+	if next := l.next.Load(); next == 0 || due.UnixNano() < next {
+		l.Wake()
+	}
+}
+
+// Committed is the loop's runs.Listener: a commit that added a timer wakes
+// it if the timer is due before it means to wake.
+func (l *Loop) Committed(c runs.Commit) {
+	if due := c.EarliestTimer(); !due.IsZero() {
+		l.WakeFor(due)
+	}
+}
+
+// FireDue fires the timers due now, at most a batch, and returns how many
+// it fired and how long until the next one is due. A timer that fails to
+// fire is put in skip (when not nil) and left alone for 5 seconds. Tests
+// with an injected clock call it directly.
+func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, time.Duration, error) {
+	now := l.clock.Now()
+	due, err := l.store.DueTimers(ctx, now, 256)
+	if err != nil {
+		return 0, time.Second, err
+	}
+	fired := 0
+	for _, t := range due {
+		id := t.RunID + "\x00" + t.Key
+		if until, ok := skip[id]; ok && now.Before(until) {
+			continue
+		}
+		if err := l.fire(ctx, t); err != nil {
+			l.log.Error("timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
+			if skip != nil {
+				skip[id] = now.Add(5 * time.Second)
+			}
+			continue
+		}
+		delete(skip, id)
+		fired++
+	}
+	if fired > 0 {
+		return fired, 0, nil
+	}
+	next, err := l.store.NextTimer(ctx)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return 0, time.Hour, nil
+	}
+	if err != nil {
+		return 0, time.Second, err
+	}
+	d := next.Due.Sub(l.clock.Now())
+	if d < time.Millisecond {
+		d = 50 * time.Millisecond // due but skipped after a failure
+	}
+	return 0, d, nil
+}
+
+// fire fires one timer: one step of its run, on the stored run (another
+// node may have changed it), that also deletes the timer unless the step
+// armed it again.
+func (l *Loop) fire(ctx context.Context, t swfd.Timer) error {
+	unlock := l.runs.Lock(t.RunID)
+	defer unlock()
+	return runs.RetryConflicts(ctx, func() error {
+		r, err := l.runs.LoadStored(ctx, "", t.RunID)
+		if err != nil {
+			return err
+		}
+		res, err := r.State.FireTimer(l.runs.Env(ctx), t.Key)
+		if err != nil {
+			return err
+		}
+		rearmed := false
+		for _, a := range res.AddTimers {
+			if a.Key == t.Key {
+				rearmed = true
+			}
+		}
+		if !rearmed {
+			res.DeleteTimers = append(res.DeleteTimers, t.Key)
+		}
+		return l.runs.CommitRun(ctx, r, res)
+	})
+}
