@@ -44,6 +44,7 @@ import (
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/sqlite/internal/diskio"
 )
 
 // busyTimeoutMS is how long a connection waits for a lock held by another
@@ -141,8 +142,11 @@ func (db *DB) open(ctx context.Context) error {
 		// connection to ":memory:" would otherwise be its own database.
 		wdsn = ":memory:?_busy_timeout=" + fmt.Sprint(busyTimeoutMS)
 	} else {
+		if err := diskio.Register(); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
 		uri := "file:" + escapePath(db.path)
-		params := fmt.Sprintf("_busy_timeout=%d", busyTimeoutMS)
+		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
 		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + connPragmas
 		rdsn = uri + "?" + params + "&_query_only=1&_foreign_keys=0" + connPragmas
 	}
