@@ -48,6 +48,11 @@ type Config struct {
 	AccessKey, SecretKey string
 	// Progress, if set, is called about once a second.
 	Progress func(completed, total int)
+	// ServerPIDs, if set, are the processes serving the endpoint (swfd, or
+	// the nodes of a cluster and their database): the report then gives
+	// their CPU time and write system calls per workflow, read from /proc
+	// (Linux only) at the start and the end of the run.
+	ServerPIDs []int
 }
 
 // Report is the outcome of a run.
@@ -65,6 +70,14 @@ type Report struct {
 	ErrorSamples      []string           `json:"errorSamples,omitempty"`
 	Operations        map[string]Latency `json:"operations"`
 	ScheduledToPolled map[string]Latency `json:"scheduledToPolled"`
+	// Costs per completed workflow over the run: the CPU time (user and
+	// system) of this client process and, with Config.ServerPIDs, of the
+	// server processes, and the servers' write system calls (syscw in
+	// /proc/PID/io: network writes included). Unlike throughput these do
+	// not move with the load others put on the machine.
+	ClientCPUPerWorkflowMS  float64 `json:"clientCpuPerWorkflowMs"`
+	ServerCPUPerWorkflowMS  float64 `json:"serverCpuPerWorkflowMs,omitempty"`
+	ServerWritesPerWorkflow float64 `json:"serverWriteCallsPerWorkflow,omitempty"`
 }
 
 // Latency summarizes a set of durations in milliseconds.
@@ -201,6 +214,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// respond returned), to time its way to a waiting worker.
 	var scheduledAt sync.Map
 	var wg sync.WaitGroup
+	cost0, err := sampleCosts(cfg.ServerPIDs)
+	if err != nil {
+		return nil, err
+	}
 	begin := time.Now()
 
 	for i := 0; i < cfg.Concurrency; i++ {
@@ -265,6 +282,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		runErr = fmt.Errorf("bench: %d of %d workflows completed before the run ended: %w", completed.Load(), cfg.Workflows, runCtx.Err())
 	}
 	elapsed := time.Since(begin)
+	cost1, costErr := sampleCosts(cfg.ServerPIDs)
 	stopPolling()
 	swg.Wait()
 	wg.Wait()
@@ -283,7 +301,37 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for k, ds := range rec.lag {
 		rep.ScheduledToPolled[k] = summarize(ds)
 	}
+	if n := float64(rep.Completed); n > 0 && costErr == nil {
+		ms := func(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/n) / 1000 }
+		rep.ClientCPUPerWorkflowMS = ms(cost1.client - cost0.client)
+		if len(cfg.ServerPIDs) > 0 {
+			rep.ServerCPUPerWorkflowMS = ms(cost1.server.cpu - cost0.server.cpu)
+			rep.ServerWritesPerWorkflow = math.Round(float64(cost1.server.writes-cost0.server.writes)/n*10) / 10
+		}
+	}
+	if runErr == nil && costErr != nil {
+		runErr = costErr
+	}
 	return rep, runErr
+}
+
+// costs is the CPU used so far by this process and the servers'.
+type costs struct {
+	client time.Duration
+	server procSample // summed over the server processes
+}
+
+func sampleCosts(pids []int) (costs, error) {
+	c := costs{client: selfCPU()}
+	for _, pid := range pids {
+		s, err := sampleProc(pid)
+		if err != nil {
+			return c, fmt.Errorf("bench: server process %d: %w", pid, err)
+		}
+		c.server.cpu += s.cpu
+		c.server.writes += s.writes
+	}
+	return c, nil
 }
 
 func setup(ctx context.Context, c *swf.Client, cfg Config) error {

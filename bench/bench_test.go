@@ -2,6 +2,8 @@ package bench_test
 
 import (
 	"context"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -30,5 +32,32 @@ func TestSmallRun(t *testing.T) {
 	}
 	if rep.Operations["StartWorkflowExecution"].Count != 20 {
 		t.Errorf("starts: %d", rep.Operations["StartWorkflowExecution"].Count)
+	}
+}
+
+// With ServerPIDs the report gives the servers' CPU and write system calls
+// per workflow (here the test process serves itself), and always the
+// client's CPU.
+func TestServerCosts(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("server costs are read from /proc")
+	}
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: time.Second})
+	rep, err := bench.Run(context.Background(), bench.Config{Endpoint: srv.URL, Workflows: 30, Activities: 1, Concurrency: 2,
+		Timeout: time.Minute, ServerPIDs: []int{os.Getpid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ClientCPUPerWorkflowMS <= 0 || rep.ServerCPUPerWorkflowMS <= 0 {
+		t.Errorf("CPU per workflow: client %v ms, server %v ms; want both above 0", rep.ClientCPUPerWorkflowMS, rep.ServerCPUPerWorkflowMS)
+	}
+	// Each workflow makes several calls, and each answer is at least one
+	// write to the socket.
+	if rep.ServerWritesPerWorkflow < 5 {
+		t.Errorf("%v write system calls per workflow; want at least one per answer", rep.ServerWritesPerWorkflow)
+	}
+	if _, err := bench.Run(context.Background(), bench.Config{Endpoint: srv.URL, Workflows: 1, Concurrency: 1,
+		Timeout: time.Minute, ServerPIDs: []int{1 << 30}}); err == nil {
+		t.Error("a server process that does not exist is not reported")
 	}
 }
