@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/matching"
 	"github.com/swfd/swfd/runs"
 )
@@ -137,12 +138,21 @@ func New(opts Options) *Node {
 func (n *Node) Shared() bool { return true }
 
 // Run sends and receives news until ctx ends, and reloads the pending tasks
-// every few seconds in case news was missed.
+// every few seconds in case news was missed. A loop that panics is logged
+// with its stack and started again.
 func (n *Node) Run(ctx context.Context) {
+	loops := map[string]func(context.Context){
+		"cluster subscription": n.subscribeLoop,
+		"cluster resync":       n.resyncLoop,
+		"cluster publisher":    n.publishLoop,
+	}
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){n.subscribeLoop, n.resyncLoop, n.publishLoop} {
+	for name, fn := range loops {
 		wg.Add(1)
-		go func() { defer wg.Done(); loop(ctx) }()
+		go func() {
+			defer wg.Done()
+			loop.Keep(ctx, n.log, name, fn)
+		}()
 	}
 	wg.Wait()
 }

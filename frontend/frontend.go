@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +63,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	code := ""
 	defer func() {
 		if p := recover(); p != nil {
-			h.log().Error("panic serving request", "op", op, "request_id", reqID, "panic", fmt.Sprint(p))
+			// The stack goes to the log only: the client gets a bare
+			// InternalFailure.
+			h.log().Error("panic serving request", "op", op, "request_id", reqID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			code = api.InternalFailure
 			writeFault(w, &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."})
 		}

@@ -26,7 +26,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,7 +55,7 @@ type Store struct {
 	limits history.Limits
 	shared bool
 
-	locks [256]sync.Mutex
+	locks *runLocks
 	cache *runCache
 
 	// openMu guards open: executions open per domain, counted from the
@@ -79,6 +78,7 @@ func New(opts Options) *Store {
 		clock:   opts.Clock,
 		limits:  opts.Limits,
 		shared:  opts.Shared,
+		locks:   newRunLocks(),
 		cache:   newRunCache(runCacheSize),
 		open:    map[string]int{},
 		maxOpen: opts.MaxOpenExecutions,
@@ -97,13 +97,10 @@ func (s *Store) Shared() bool { return s.shared }
 func (s *Store) Now() time.Time { return s.clock.Now().UTC().Truncate(time.Millisecond) }
 
 // Lock takes a run's lock, which serializes the calls on one run, and
-// returns its release.
+// returns its release. Each run has a lock of its own: calls on other runs
+// never wait for it.
 func (s *Store) Lock(runID string) (unlock func()) {
-	h := fnv.New32a()
-	h.Write([]byte(runID))
-	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
-	m.Lock()
-	return m.Unlock
+	return s.locks.lock(runID)
 }
 
 // Run is one loaded execution: its stored row and the engine's state. The

@@ -24,12 +24,14 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/internal/token"
 	"github.com/swfd/swfd/matching"
 	"github.com/swfd/swfd/registry"
@@ -218,16 +220,24 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 // Run does the service's background work until ctx ends: it fires timers
 // as they come due, delivers messages between runs, purges closed
 // executions past their domain's retention, and in a cluster exchanges
-// news with the other nodes.
+// news with the other nodes. A loop that panics is logged with its stack
+// and started again.
 func (s *Service) Run(ctx context.Context) error {
-	loops := []func(context.Context){s.timers.Run, s.transfers.Run, s.retention.Run, s.peers.Run}
-	done := make(chan struct{}, len(loops))
-	for _, loop := range loops {
-		go func() { loop(ctx); done <- struct{}{} }()
+	loops := map[string]func(context.Context){
+		"timer loop":     s.timers.Run,
+		"transfer loop":  s.transfers.Run,
+		"retention loop": s.retention.Run,
+		"cluster":        s.peers.Run,
 	}
-	for range loops {
-		<-done
+	var wg sync.WaitGroup
+	for name, fn := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loop.Keep(ctx, s.log, name, fn)
+		}()
 	}
+	wg.Wait()
 	return ctx.Err()
 }
 

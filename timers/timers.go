@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/runs"
 )
 
@@ -134,7 +135,7 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 		if until, ok := skip[id]; ok && now.Before(until) {
 			continue
 		}
-		if err := l.fire(ctx, t); err != nil {
+		if err := loop.Error(l.log, "firing a timer", func() error { return l.fire(ctx, t) }); err != nil {
 			l.log.Error("timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
 			if skip != nil {
 				skip[id] = now.Add(5 * time.Second)

@@ -17,6 +17,7 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/runs"
 )
 
@@ -99,7 +100,7 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		if err := l.deliver(ctx, tr.ID, m); err != nil {
+		if err := loop.Error(l.log, "delivering a message", func() error { return l.deliver(ctx, tr.ID, m) }); err != nil {
 			if errors.Is(err, swfd.ErrConflict) {
 				// Another node delivered it, or updated the target
 				// first: the next round sees which.
