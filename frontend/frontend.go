@@ -46,6 +46,10 @@ type Handler struct {
 	// (default 20s): past it the read fails and the connection is closed,
 	// so a client that stops sending holds nothing.
 	BodyTimeout time.Duration
+	// WriteTimeout, if set, bounds how long sending an answer may take
+	// once it is ready (the time a long poll waits does not count): a
+	// client that does not read is cut off.
+	WriteTimeout time.Duration
 	// Auth, if set, authenticates every request once its body (as sent,
 	// before any decompression) has been read and before anything is
 	// decoded: it returns the principal, which the call's context then
@@ -91,6 +95,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	if h.WriteTimeout > 0 {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.WriteTimeout))
+	}
 	if out == nil {
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
@@ -299,6 +306,8 @@ func writeFault(w http.ResponseWriter, f *api.Fault) {
 	wireType, status := f.WireType(), f.HTTPStatus()
 	if st, ok := auth.FaultHTTPStatus(f.Code); ok {
 		wireType, status = auth.FaultWireType(f.Code), st
+		// A caller that did not authenticate keeps no connection.
+		w.Header().Set("Connection", "close")
 	}
 	body, _ := json.Marshal(struct {
 		Type    string `json:"__type"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,15 @@ import (
 // and DB.Notify, which are the same.
 type Notifier struct {
 	db *DB
+	// How many Listen calls are under way, and how many of them are
+	// connected and listening now.
+	listening, connected atomic.Int32
+}
+
+// Listening says how many Listen calls are under way and how many of them
+// are connected now: news sent while one is not is lost to it.
+func (n *Notifier) Listening() (listening, connected int) {
+	return int(n.listening.Load()), int(n.connected.Load())
 }
 
 // Listen and reconnect pacing.
@@ -64,6 +74,8 @@ func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload s
 	db.listeners.Add(1)
 	db.lmu.Unlock()
 	defer db.listeners.Done()
+	n.listening.Add(1)
+	defer n.listening.Add(-1)
 
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -110,6 +122,8 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false, err
 	}
+	n.connected.Add(1)
+	defer n.connected.Add(-1)
 	for {
 		nt, err := conn.WaitForNotification(ctx)
 		if err != nil {

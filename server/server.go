@@ -1,26 +1,33 @@
 // Package server assembles a running swfd from its parts: it opens the
 // store named by a DSN, builds the service and the HTTP frontend, serves
-// /healthz, and shuts everything down in order. cmd/swfd and the
-// end-to-end tests both start servers through it.
+// /healthz and /readyz, serves HTTP or HTTPS within limits on
+// connections and time, reloads what can be reloaded (Reload), and shuts
+// everything down in order. cmd/swfd and the end-to-end tests both start
+// servers through it.
 package server
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/lograte"
+	"github.com/swfd/swfd/internal/tlscert"
 	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/service"
 	"github.com/swfd/swfd/sqlite"
@@ -47,7 +54,33 @@ type Config struct {
 	// off instead of holding a connection and a goroutine for ever.
 	ReadHeaderTimeout time.Duration
 	BodyTimeout       time.Duration
+	// WriteTimeout bounds how long sending one answer may take once it is
+	// ready (default 30s): a client that does not read its answer is cut
+	// off instead of holding the answer's memory. Long polls are not cut
+	// short: the time spent waiting for work does not count.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds how long a keep-alive connection may sit idle
+	// between requests (default 60s).
+	IdleTimeout time.Duration
+	// MaxConnections caps the connections open at once; past it new
+	// connections wait, and idle keep-alive connections are closed to
+	// make room (package connlimit). Default: connlimit.Default of the
+	// process's file limit.
+	MaxConnections int
+	// TLSCertFile and TLSKeyFile, if set, make Serve speak HTTPS (HTTP/1.1
+	// and HTTP/2) with this PEM certificate (chain) and key. Reload reads
+	// them again.
+	TLSCertFile string
+	TLSKeyFile  string
 }
+
+// Defaults of the Config's limits.
+const (
+	DefaultWriteTimeout = 30 * time.Second
+	DefaultIdleTimeout  = 60 * time.Second
+	defaultReadHeader   = 10 * time.Second
+	defaultBodyTimeout  = 20 * time.Second
+)
 
 // How many warnings a second refused requests and denied calls may write
 // to the log (each kind on its own), after a burst of authWarnBurst.
@@ -67,7 +100,35 @@ type Server struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	readHeaderTimeout time.Duration
+	cfg      Config // with its defaults filled in
+	tls      *tlscert.Certificate
+	pg       *postgres.DB // in a cluster
+	stopping atomic.Bool
+	// warn writes the server's own warnings (failed health checks,
+	// net/http's connection errors), a few a second at most.
+	warn *lograte.Limiter
+}
+
+// RedactDSN is dsn fit for a log line or an error: a URL's password (a
+// PostgreSQL URL's, or any other's), in the user part or the password
+// parameter, is replaced by "xxxxx".
+func RedactDSN(dsn string) string {
+	scheme, _, isURL := strings.Cut(dsn, "://")
+	if !isURL {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return scheme + "://(not a valid URL; not shown)"
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.EqualFold(k, "password") {
+			q.Set(k, "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.Redacted()
 }
 
 // OpenStore opens the store a DSN names.
@@ -91,7 +152,7 @@ func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, e
 		}
 		return db, nil
 	}
-	return nil, fmt.Errorf("--db %q: unknown database; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB", dsn)
+	return nil, fmt.Errorf("--db %q: unknown database; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB", RedactDSN(dsn))
 }
 
 // Open opens the store and builds the service; call Start to begin the
@@ -100,17 +161,40 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.ReadHeaderTimeout, defaultReadHeader)
+	def(&cfg.BodyTimeout, defaultBodyTimeout)
+	def(&cfg.WriteTimeout, DefaultWriteTimeout)
+	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	def(&cfg.PollTimeout, 60*time.Second)
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = connlimit.Default(connlimit.FileLimit())
+	}
+	var cert *tlscert.Certificate
+	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
+		var err error
+		if cert, err = tlscert.Load(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+			return nil, err
+		}
+	}
 	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
+
 	var bcast swfd.Broadcaster
-	if pg, ok := st.(*postgres.DB); ok {
+	pg, _ := st.(*postgres.DB)
+	if pg != nil {
 		// Any number of nodes may share a PostgreSQL database: they
 		// tell each other of new work through LISTEN/NOTIFY.
 		bcast = pg.Broadcaster()
 	}
-	s := &Server{Store: st, log: cfg.Logger, done: make(chan struct{}), readHeaderTimeout: cfg.ReadHeaderTimeout}
+	s := &Server{Store: st, log: cfg.Logger, done: make(chan struct{}), cfg: cfg, tls: cert, pg: pg,
+		warn: lograte.New(cfg.Logger, 2, 10, nil)}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
 		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
@@ -144,7 +228,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Service = svc
-	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout}
+	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout}
 	if s.Auth != nil {
 		clock := cfg.Clock
 		if clock == nil {
@@ -160,6 +244,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("/", fe)
 	s.Handler = mux
 	return s, nil
@@ -174,6 +259,37 @@ func (s *Server) ReloadAuth() error {
 	}
 	return s.Auth.Reload()
 }
+
+// Reload reads again whatever the server was configured with that can
+// change while it runs (on SIGHUP): the auth file and the TLS certificate
+// and key. It says what it reloaded, none if there is nothing to reload.
+// What fails to load stays as it was, and the error says why. No
+// connection is dropped: new TLS handshakes use the new certificate.
+func (s *Server) Reload() (reloaded []string, err error) {
+	var errs []error
+	if s.Auth != nil {
+		if err := s.Auth.Reload(); err != nil {
+			errs = append(errs, fmt.Errorf("auth file not reloaded; the previous one stays in force: %w", err))
+		} else {
+			reloaded = append(reloaded, "auth file")
+		}
+	}
+	if s.tls != nil {
+		if err := s.tls.Reload(); err != nil {
+			errs = append(errs, fmt.Errorf("TLS certificate not reloaded; the previous one stays in use: %w", err))
+		} else {
+			reloaded = append(reloaded, "TLS certificate")
+			s.log.Info("TLS certificate loaded", "cert", s.cfg.TLSCertFile, "not_after", s.tls.NotAfter())
+		}
+	}
+	return reloaded, errors.Join(errs...)
+}
+
+// TLS reports whether Serve speaks HTTPS.
+func (s *Server) TLS() bool { return s.tls != nil }
+
+// MaxConnections is the cap on open connections in force.
+func (s *Server) MaxConnections() int { return s.cfg.MaxConnections }
 
 // limitsWithDefaults fills every zero field of l from the real service's
 // quotas, so a configuration may set only the limits it cares about (the
@@ -198,14 +314,61 @@ func limitsWithDefaults(l service.Limits) service.Limits {
 	return l
 }
 
+// healthz answers whether the store is usable: "ok" (200) or
+// "unavailable" (503), nothing more (a probe's answer must not tell who
+// or where the database is). Why it is unavailable goes to the log.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
-		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		s.warn.Log(ctx, slog.LevelWarn, "health check: store unavailable", "err", err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	w.Write([]byte("ok\n"))
+}
+
+// readyz answers whether this node should be sent calls: "ready" (200)
+// once the store's schema is migrated (Open has done that before anything
+// is served), the store answers, it can write (a store that knows it
+// cannot, such as SQLite on a full disk, says so), and, in a cluster, the
+// node hears the other nodes' news; "not ready" (503) otherwise, and while
+// the server shuts down. Why goes to the log, not to the answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		s.warn.Log(ctx, slog.LevelWarn, "readiness check: not ready", "err", err)
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// writeHealth is what a store that can tell whether its writes work
+// implements (SQLite: not while its disk is full).
+type writeHealth interface {
+	WriteHealth(ctx context.Context) error
+}
+
+func (s *Server) ready(ctx context.Context) error {
+	if s.stopping.Load() {
+		return errors.New("shutting down")
+	}
+	if err := s.Store.Ping(ctx); err != nil {
+		return err
+	}
+	if wh, ok := s.Store.(writeHealth); ok {
+		if err := wh.WriteHealth(ctx); err != nil {
+			return err
+		}
+	}
+	if s.pg != nil {
+		if listening, connected := s.pg.Notifier().Listening(); listening == 0 || connected < listening {
+			return errors.New("not listening for the other nodes' news yet")
+		}
+	}
+	return nil
 }
 
 // Start begins the service's background work (timers, messages, retention).
@@ -218,22 +381,42 @@ func (s *Server) Start() {
 	}()
 }
 
-// Serve serves HTTP on ln until ctx ends, then shuts down gracefully:
-// waiting polls are answered empty, in-flight calls finish, the store is
-// closed last.
+// Serve serves HTTP (HTTPS with a TLS certificate) on ln until ctx ends,
+// then shuts down gracefully: /readyz turns 503, waiting polls are
+// answered empty, in-flight calls finish, the store is closed last.
+//
+// At most MaxConnections connections are open at once. A client has
+// ReadHeaderTimeout to send a request's headers, BodyTimeout its body,
+// and WriteTimeout to take the answer once it is ready; a keep-alive
+// connection is closed after IdleTimeout idle. As a backstop for handlers
+// other than the API's, a request's whole exchange must end within the
+// poll timeout plus those three.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	rht := s.readHeaderTimeout
-	if rht <= 0 {
-		rht = 10 * time.Second
+	lim := connlimit.Listen(ln, s.cfg.MaxConnections)
+	hs := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		WriteTimeout:      s.cfg.PollTimeout + s.cfg.BodyTimeout + s.cfg.WriteTimeout + 30*time.Second,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ConnState:         lim.ConnState,
+		// net/http's own complaints (TLS handshakes that fail, accept
+		// errors) are warnings, rate-limited: a port scanner must not
+		// flood the log.
+		ErrorLog: log.New(s.warn.Writer(slog.LevelWarn), "", 0),
 	}
-	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: rht, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	if s.tls != nil {
+		hs.TLSConfig = s.tls.Config()
+		go func() { errc <- hs.ServeTLS(lim, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(lim) }()
+	}
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	s.stopping.Store(true)
 	s.log.Info("shutting down")
 	s.Service.StopPolls()
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -8,6 +8,11 @@
 // what each principal may do; SIGHUP reloads the file. Without --auth any
 // credentials are accepted, so swfd refuses to listen on an address other
 // hosts can reach unless --insecure says that is intended.
+//
+// With --tls-cert and --tls-key (PEM files) swfd serves HTTPS, HTTP/1.1
+// and HTTP/2. SIGHUP reloads the auth file and the certificate, whichever
+// are in use, without dropping a connection; without either it is logged
+// and ignored. --max-connections caps the connections open at once.
 package main
 
 import (
@@ -71,7 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	authFile := fs.String("auth", "", "auth file: principals, their access keys and IAM policies (JSON); every request must then be signed with one of the keys. SIGHUP reloads it")
-	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060)")
+	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060; a loopback address unless --insecure)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate (chain); needs --tls-key. SIGHUP reloads it")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	maxConns := fs.Int("max-connections", 0, "most connections open at once; past it new ones wait and idle keep-alive connections are closed to make room (default: half the open-file limit, at most 10000)")
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
 	// Environment variables fill in flags not given on the command line.
 	fs.VisitAll(func(f *flag.Flag) {
@@ -96,6 +104,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("--log-format %q: use text or json", *logFormat)
 	}
 	log := slog.New(handler)
+	// SIGHUP reloads what there is to reload; it never stops swfd, not
+	// even while it starts (a signal then waits until it has started).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	if *authFile == "" {
 		loopback, err := isLoopback(*addr)
@@ -110,8 +123,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			log.Warn("listening on a non-loopback address without --auth: anyone who can reach it can do anything (--insecure)", "addr", *addr)
 		}
 	}
+	if *pprofAddr != "" {
+		loopback, err := isLoopback(*pprofAddr)
+		if err != nil {
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		if !loopback && !*insecure {
+			return fmt.Errorf("refusing to serve profiles on %s: they show the server's memory and code to anyone who can reach it. "+
+				"Use a loopback address (e.g. --pprof-addr 127.0.0.1:6060), or pass --insecure if that is really intended", *pprofAddr)
+		}
+	}
 
-	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile})
+	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile,
+		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns})
 	if err != nil {
 		return err
 	}
@@ -131,25 +155,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	if srv.Auth != nil {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-hup:
-					if err := srv.ReloadAuth(); err != nil {
-						log.Error("auth file not reloaded; the previous one stays in force", "err", err)
-					}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reloaded, err := srv.Reload()
+				if err != nil {
+					log.Error("reload on SIGHUP", "err", err)
+				}
+				if len(reloaded) == 0 && err == nil {
+					log.Info("SIGHUP: nothing to reload (no --auth, no --tls-cert)")
 				}
 			}
-		}()
-	}
+		}
+	}()
 	srv.Start()
-	log.Info("swfd listening", "addr", ln.Addr().String(), "db", *db, "region", *region, "account_id", *account, "auth", srv.Auth != nil)
+	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
+		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections())
 	return srv.Serve(ctx, ln)
 }
 

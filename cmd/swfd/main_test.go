@@ -5,11 +5,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swfd/swfd/internal/pgtest"
+	"github.com/swfd/swfd/internal/swfdtest"
 )
 
 type syncBuf struct {
@@ -128,4 +132,134 @@ func TestSIGHUPReloads(t *testing.T) {
 	if strings.Contains(out.String(), "op-secret-value") {
 		t.Fatal("secret logged")
 	}
+}
+
+// Without --auth or TLS, SIGHUP is logged and ignored: swfd goes on.
+func TestSIGHUPWithoutAuthKeepsRunning(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}, noenv, &out)
+	}()
+	waitLogged(t, &out, "swfd listening", 1)
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitLogged(t, &out, "SIGHUP: nothing to reload", 1)
+	select {
+	case err := <-done:
+		t.Fatalf("swfd stopped on SIGHUP: %v", err)
+	default:
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With --tls-cert and --tls-key swfd serves HTTPS and SIGHUP reloads the
+// certificate; a certificate without its key is refused at start.
+func TestTLSFlags(t *testing.T) {
+	dir := t.TempDir()
+	cert := swfdtest.NewCert(t, dir, "swfd")
+	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--tls-cert", cert.CertFile}, noenv, &syncBuf{}); err == nil || !strings.Contains(err.Error(), "--tls-key") {
+		t.Fatalf("cert without key: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuf
+	done := make(chan error, 1)
+	env := func(k string) string {
+		switch k {
+		case "SWFD_TLS_CERT":
+			return cert.CertFile
+		case "SWFD_TLS_KEY":
+			return cert.KeyFile
+		}
+		return ""
+	}
+	go func() { done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}, env, &out) }()
+	waitLogged(t, &out, "swfd listening", 1)
+	addr := regexp.MustCompile(`swfd listening" addr=(\S+) tls=true`).FindStringSubmatch(out.String())
+	if addr == nil {
+		t.Fatalf("log: %s", out.String())
+	}
+	resp, err := swfdtest.TLSHTTPClient(cert.Pool).Get("https://" + addr[1] + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+		t.Fatalf("healthz over TLS: %d %s", resp.StatusCode, resp.Proto)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitLogged(t, &out, "TLS certificate loaded", 1)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// --pprof-addr on an address other hosts can reach needs --insecure.
+func TestPprofLoopbackOnly(t *testing.T) {
+	err := run(context.Background(), []string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0", "--pprof-addr", "0.0.0.0:0"}, noenv, &syncBuf{})
+	if err == nil || !strings.Contains(err.Error(), "refusing to serve profiles on 0.0.0.0:0") {
+		t.Fatalf("non-loopback pprof: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := run(ctx, []string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0", "--pprof-addr", "0.0.0.0:0", "--insecure"}, noenv, &syncBuf{}); err != nil {
+		t.Fatalf("with --insecure: %v", err)
+	}
+}
+
+// The database password never reaches the log or an error: not in the
+// start-up line, not when the database cannot be reached, not in the
+// URL's password parameter.
+func TestDSNPasswordNeverPrinted(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://swfd:hunter2secret@127.0.0.1:1/swfd?connect_timeout=1",
+		"postgres://swfd@127.0.0.1:1/swfd?password=hunter2secret&connect_timeout=1",
+		"postgres://swfd:hunter2secret@127.0.0.1:1/swfd?connect_timeout=1&bogus%zz",
+		"mysql://swfd:hunter2secret@127.0.0.1/swfd",
+	} {
+		var out syncBuf
+		err := run(context.Background(), []string{"--db", dsn, "--addr", "127.0.0.1:0"}, noenv, &out)
+		if err == nil {
+			t.Fatalf("%s: started", dsn)
+		}
+		if strings.Contains(err.Error()+out.String(), "hunter2") {
+			t.Errorf("password printed:\nerr: %v\nlog: %s", err, out.String())
+		}
+	}
+	// A server that starts logs the URL with the password masked.
+	dsn := pgtest.NewDatabase(t)
+	if !strings.HasPrefix(dsn, "postgres://") || !strings.Contains(dsn, "@") {
+		t.Skipf("DSN %q", dsn)
+	}
+	dsn = strings.Replace(dsn, "@", ":hunter2secret@", 1)
+	if strings.Count(dsn, ":hunter2secret@") != 1 || strings.Contains(dsn, "//:") {
+		t.Skipf("DSN %q", dsn)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--db", dsn, "--addr", "127.0.0.1:0"}, noenv, &out) }()
+	waitLogged(t, &out, "swfd listening", 1)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "hunter2") || !strings.Contains(out.String(), "xxxxx@") {
+		t.Fatalf("log: %s", out.String())
+	}
+}
+
+func waitLogged(t *testing.T, out *syncBuf, s string, n int) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if strings.Count(out.String(), s) >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("never logged %q %d times:\n%s", s, n, out.String())
 }

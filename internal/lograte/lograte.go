@@ -8,7 +8,9 @@ package lograte
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -81,4 +83,19 @@ func (l *Limiter) Log(ctx context.Context, level slog.Level, msg string, args ..
 		args = append(args, "suppressed", n)
 	}
 	l.log.Log(ctx, level, msg, args...)
+}
+
+// Writer returns an io.Writer that logs each write, a line of text such
+// as net/http's ErrorLog writes, as one record at level through l: a
+// storm of TLS handshake failures or accept errors writes a few lines.
+func (l *Limiter) Writer(level slog.Level) io.Writer { return lineWriter{l, level} }
+
+type lineWriter struct {
+	l     *Limiter
+	level slog.Level
+}
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w.l.Log(context.Background(), w.level, strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -5,6 +5,8 @@ package swfdtest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,12 +28,18 @@ type Options struct {
 	DB          string
 	PollTimeout time.Duration // default 2s
 	Config      func(*server.Config)
+	// TLS, if set, makes the server speak HTTPS with this certificate;
+	// Client trusts it.
+	TLS *Cert
 }
 
 // Server is a running test server.
 type Server struct {
 	URL    string
 	Server *server.Server
+	// CAs are the authorities an HTTPS server's certificate is trusted
+	// by (nil for HTTP).
+	CAs    *x509.CertPool
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -53,6 +61,9 @@ func Start(t testing.TB, opts Options) *Server {
 		DB: opts.DB, AccountID: "123456789012", Region: "us-east-1", PollTimeout: opts.PollTimeout,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
+	if opts.TLS != nil {
+		cfg.TLSCertFile, cfg.TLSKeyFile = opts.TLS.CertFile, opts.TLS.KeyFile
+	}
 	if opts.Config != nil {
 		opts.Config(&cfg)
 	}
@@ -68,6 +79,12 @@ func Start(t testing.TB, opts Options) *Server {
 	srv.Start()
 	sctx, cancel := context.WithCancel(ctx)
 	s := &Server{URL: "http://" + ln.Addr().String(), Server: srv, cancel: cancel, done: make(chan error, 1)}
+	if srv.TLS() {
+		s.URL = "https://" + ln.Addr().String()
+		if opts.TLS != nil {
+			s.CAs = opts.TLS.Pool
+		}
+	}
 	go func() { s.done <- srv.Serve(sctx, ln) }()
 	t.Cleanup(s.Stop)
 	return s
@@ -87,7 +104,31 @@ func (s *Server) Stop() {
 // Client returns an aws-sdk-go-v2 SWF client for the server, with static
 // credentials, no retries, and an HTTP timeout longer than a long poll.
 func (s *Server) Client() *swf.Client {
+	if s.CAs != nil {
+		return NewTLSClient(s.URL, s.CAs)
+	}
 	return NewClient(s.URL)
+}
+
+// NewTLSClient is NewClient for an HTTPS endpoint whose certificate the
+// authorities in cas vouch for. It speaks HTTP/2 where the server offers
+// it.
+func NewTLSClient(url string, cas *x509.CertPool) *swf.Client {
+	return swf.New(swf.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  aws.NewCredentialsCache(staticCreds{}),
+		Retryer:      aws.NopRetryer{},
+		HTTPClient:   sdkhttp.Client{Client: TLSHTTPClient(cas)},
+	})
+}
+
+// TLSHTTPClient is an HTTP client that trusts the authorities in cas (only
+// those) and speaks HTTP/2 where the server offers it.
+func TLSHTTPClient(cas *x509.CertPool) *http.Client {
+	return &http.Client{Timeout: 90 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: cas}, ForceAttemptHTTP2: true,
+	}}
 }
 
 // NewClient returns an aws-sdk-go-v2 SWF client for an endpoint.

@@ -1,0 +1,122 @@
+package frontend_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/frontend"
+)
+
+// hugeService answers DescribeDomain with 64 MB, and PollForDecisionTask
+// after a wait longer than the write timeout.
+type hugeService struct {
+	api.Service
+	pollWait time.Duration
+}
+
+func (hugeService) DescribeDomain(ctx context.Context, in *api.DescribeDomainInput) (*api.DomainDetail, error) {
+	return &api.DomainDetail{DomainInfo: api.DomainInfo{Name: in.Name, Status: api.RegistrationStatusRegistered, Description: strings.Repeat("x", 64<<20)}}, nil
+}
+
+func (h hugeService) PollForDecisionTask(ctx context.Context, in *api.PollForDecisionTaskInput) (*api.DecisionTask, error) {
+	select {
+	case <-time.After(h.pollWait):
+	case <-ctx.Done():
+	}
+	return &api.DecisionTask{}, nil
+}
+
+// A client that asks for a large answer and never reads it is cut off
+// once WriteTimeout has passed: the handler returns, letting go of the
+// answer, and the connection is closed, although the client read nothing.
+func TestClientThatNeverReadsIsCutOff(t *testing.T) {
+	done := make(chan struct{}, 1)
+	closed := make(chan struct{}, 1)
+	fe := &frontend.Handler{Service: hugeService{}, WriteTimeout: 300 * time.Millisecond}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fe.ServeHTTP(w, r)
+		done <- struct{}{}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	body := `{"name":"d"}`
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.DescribeDomain\r\nContent-Type: application/x-amz-json-1.0\r\n"+
+		"Content-Length: 12\r\n\r\n"+body)
+	for _, ch := range []chan struct{}{done, closed} {
+		select {
+		case <-ch:
+		case <-time.After(time.Minute):
+			t.Fatal("the server is still writing to a client that does not read")
+		}
+	}
+}
+
+// The write timeout counts from the moment the answer is ready: a long
+// poll that waits longer than it is answered in full.
+func TestWriteTimeoutSparesLongPolls(t *testing.T) {
+	fe := &frontend.Handler{Service: hugeService{pollWait: 1500 * time.Millisecond}, WriteTimeout: 100 * time.Millisecond}
+	srv := httptest.NewServer(fe)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"domain":"d","taskList":{"name":"l"}}`))
+	req.Header.Set("X-Amz-Target", "SimpleWorkflowService.PollForDecisionTask")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 || string(b) != `{"previousStartedEventId":0,"startedEventId":0}` {
+		t.Fatalf("%d %q %v", resp.StatusCode, b, err)
+	}
+}
+
+// A request refused for its credentials is answered with Connection:
+// close, and the connection is closed: a client that did not
+// authenticate keeps nothing open.
+func TestRefusedConnectionIsClosed(t *testing.T) {
+	fe := &frontend.Handler{Service: hugeService{}, Auth: func(r *http.Request, body []byte) (*auth.Principal, *api.Fault) {
+		return nil, api.NewFault(auth.MissingAuthenticationToken, "Request is missing Authentication Token")
+	}}
+	srv := httptest.NewServer(fe)
+	defer srv.Close()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.DescribeDomain\r\nContent-Length: 12\r\n\r\n{\"name\":\"d\"}")
+	r := bufio.NewReader(c)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !resp.Close {
+		t.Fatalf("status %d, close %v", resp.StatusCode, resp.Close)
+	}
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // it was held 120 s
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("connection still open after a 403: %v", err)
+	}
+}

@@ -1,0 +1,72 @@
+// Package tlscert serves a TLS certificate that can be replaced while the
+// server runs: the certificate and key are read from PEM files, and
+// Reload reads them again (on SIGHUP) and swaps them in atomically, so
+// that new handshakes use the new certificate while connections already
+// open go on undisturbed.
+package tlscert
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Certificate is a certificate and key read from files, reloadable.
+type Certificate struct {
+	certFile, keyFile string
+	cur               atomic.Pointer[tls.Certificate]
+}
+
+// Load reads a PEM certificate (chain) and its PEM private key.
+func Load(certFile, keyFile string) (*Certificate, error) {
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
+	}
+	c := &Certificate{certFile: certFile, keyFile: keyFile}
+	if err := c.Reload(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Reload reads the files again. If they do not hold a valid certificate
+// and matching key, the one in use stays and the error says why.
+func (c *Certificate) Reload() error {
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return fmt.Errorf("TLS certificate %s, key %s: %w", c.certFile, c.keyFile, err)
+	}
+	if cert.Leaf == nil && len(cert.Certificate) > 0 {
+		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return fmt.Errorf("TLS certificate %s: %w", c.certFile, err)
+		}
+	}
+	c.cur.Store(&cert)
+	return nil
+}
+
+// NotAfter is when the certificate in use expires.
+func (c *Certificate) NotAfter() time.Time {
+	if l := c.cur.Load().Leaf; l != nil {
+		return l.NotAfter
+	}
+	return time.Time{}
+}
+
+// GetCertificate is for tls.Config.GetCertificate: the certificate in use.
+func (c *Certificate) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return c.cur.Load(), nil
+}
+
+// Config is a server TLS configuration that serves the certificate in
+// use: TLS 1.2 or later, HTTP/2 and HTTP/1.1 offered by ALPN.
+func (c *Certificate) Config() *tls.Config {
+	return &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: c.GetCertificate,
+		NextProtos:     []string{"h2", "http/1.1"},
+	}
+}
