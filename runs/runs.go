@@ -162,12 +162,19 @@ func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 // has changed it since. A commit made from such a state fails its version
 // check, and so is never wrong; but a step that ends otherwise — with a
 // fault, or with nothing to commit — may have been decided on old news, so
-// it is decided again on the stored run, whose answer stands.
+// it is decided again on the stored run, whose answer stands. A step whose
+// commit failed otherwise (the database went away mid-commit) is not: the
+// commit may have been applied all the same, and the stored run would then
+// answer as if the call had never been made (an UnknownResourceFault for a
+// task it has just completed). Its error stands, and says the outcome is
+// unknown. (A commit that found the run gone, ErrNotFound, applied
+// nothing: that step is decided again.)
 func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, loadErr error) error) error {
 	return RetryConflicts(ctx, func() error {
 		r, err := s.Load(ctx, domain, runID)
 		err = fn(r, err)
-		if r != nil && r.cached && s.shared && (err != nil || !r.committed) {
+		_, isFault := api.AsFault(err)
+		if r != nil && r.cached && s.shared && (isFault || errors.Is(err, swfd.ErrNotFound) || err == nil && !r.committed) {
 			s.cache.evict(runID)
 			r, err = s.LoadStored(ctx, domain, runID)
 			err = fn(r, err)
