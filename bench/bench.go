@@ -39,7 +39,10 @@ type Config struct {
 	Activities  int // K, per workflow
 	Concurrency int // C deciders and C workers
 	Starters    int // concurrent starters
-	Domain      string
+	// Rate, if positive, paces the starts: workflow n starts no earlier
+	// than (n-1)/Rate seconds after the first (a steady load).
+	Rate   float64
+	Domain string
 	// RunTag makes task lists and workflow ids unique to this run.
 	RunTag string
 	// Timeout bounds the whole run.
@@ -237,6 +240,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var next atomic.Int64
 	var swg sync.WaitGroup
+	paceFrom := time.Now()
 	for i := 0; i < cfg.Starters; i++ {
 		swg.Add(1)
 		go func() {
@@ -245,6 +249,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				n := next.Add(1)
 				if int(n) > cfg.Workflows {
 					return
+				}
+				if cfg.Rate > 0 {
+					due := paceFrom.Add(time.Duration(float64(n-1) / cfg.Rate * float64(time.Second)))
+					select {
+					case <-time.After(time.Until(due)):
+					case <-runCtx.Done():
+						return
+					}
 				}
 				// Starts go round the nodes one by one, as a load
 				// balancer would spread them.

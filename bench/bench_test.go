@@ -61,3 +61,20 @@ func TestServerCosts(t *testing.T) {
 		t.Error("a server process that does not exist is not reported")
 	}
 }
+
+// With a rate the starts are paced: 30 workflows at 20 a second take at
+// least the 1.45 s between the first start and the last.
+func TestRate(t *testing.T) {
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: time.Second})
+	began := time.Now()
+	rep, err := bench.Run(context.Background(), bench.Config{Endpoint: srv.URL, Workflows: 30, Activities: 1, Concurrency: 2, Rate: 20, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Completed != 30 || rep.Errors != 0 {
+		t.Fatalf("completed %d, errors %d %v", rep.Completed, rep.Errors, rep.ErrorSamples)
+	}
+	if d := time.Since(began); d < 1450*time.Millisecond {
+		t.Fatalf("30 workflows at 20/s took %v", d)
+	}
+}

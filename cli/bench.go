@@ -17,10 +17,10 @@ import (
 
 func init() {
 	extraSpecs["bench"] = map[string]argKind{"workflows": kindValue, "activities": kindValue, "concurrency": kindValue, "starters": kindValue,
-		"bench-domain": kindValue, "timeout": kindValue, "json": kindBool, "quiet": kindBool, "server-pid": kindValue}
+		"bench-domain": kindValue, "timeout": kindValue, "json": kindBool, "quiet": kindBool, "server-pid": kindValue, "rate": kindValue}
 	extraRequired["bench"] = nil
 	extraHelp["bench"] = `swf bench [--workflows N] [--activities K] [--concurrency C] [--starters S]
-          [--bench-domain D] [--timeout 30m] [--server-pid PID[,PID...]] [--json] [--quiet]
+          [--bench-domain D] [--timeout 30m] [--server-pid PID[,PID...]] [--rate R] [--json] [--quiet]
 
 Drives the endpoint with N workflows (default 1000), each a chain of K
 activities (default 1) scheduled one after another by a decider that reads
@@ -34,6 +34,8 @@ from a task being scheduled to a waiting poller receiving it.
 --json prints the report as JSON. Several endpoints, comma-separated in
 --endpoint-url, spread the load over the nodes of a cluster: each poller
 keeps to one node, and the starts go to one node after the other.
+--rate R starts at most R workflows a second (default: as fast as the
+starters go), for a steady load below the endpoint's capacity (a soak).
 It also reports its own CPU time per workflow and, with --server-pid (Linux),
 the CPU time and write system calls per workflow of the server processes
 named (swfd, every node of a cluster, the database's processes): figures
@@ -76,6 +78,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 				return &usageError{fmt.Sprintf("--server-pid: process ids separated by commas, not %q", p.get("server-pid"))}
 			}
 			cfg.ServerPIDs = append(cfg.ServerPIDs, pid)
+		}
+	}
+	if p.has("rate") {
+		if cfg.Rate, err = strconv.ParseFloat(p.get("rate"), 64); err != nil || cfg.Rate <= 0 {
+			return &usageError{fmt.Sprintf("--rate: workflows a second, a positive number, not %q", p.get("rate"))}
 		}
 	}
 	if p.has("timeout") {
