@@ -91,7 +91,7 @@ func TestNewsMerged(t *testing.T) {
 	// Published before the loop runs: queued, then sent together.
 	n.publish(news{Done: []TaskKey{{"r1", 2}}})
 	n.publish(news{Done: []TaskKey{{"r2", 5}}, TimerDue: 2000})
-	n.publish(news{Closed: []string{"r3"}, TimerDue: 1000, Transfers: true, Changed: []runRef{{"d", "r3"}}})
+	n.publish(news{Closed: []string{"r3"}, TimerDue: 1000, Transfers: true, Changed: map[string][]string{"d": {"r3"}}})
 	n.publish(news{}) // nothing to tell: not sent
 	go n.publishLoop(ctx)
 	var got news
@@ -103,7 +103,7 @@ func TestNewsMerged(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("nothing published")
 	}
-	if len(got.Done) != 2 || len(got.Closed) != 1 || got.TimerDue != 1000 || !got.Transfers || len(got.Changed) != 1 || got.Node != n.id {
+	if len(got.Done) != 2 || len(got.Closed) != 1 || got.TimerDue != 1000 || !got.Transfers || len(got.Changed["d"]) != 1 || got.Node != n.id {
 		t.Errorf("merged news: %+v", got)
 	}
 	// Only news that may wake a poller or changes the registry is sent
@@ -114,7 +114,7 @@ func TestNewsMerged(t *testing.T) {
 	}{
 		{news{Tasks: []swfd.Task{{RunID: "r"}}}, true},
 		{news{Registry: true}, true},
-		{news{Done: []TaskKey{{"r", 1}}, Closed: []string{"r"}, TimerDue: 5, Transfers: true, Changed: []runRef{{"d", "r"}}}, false},
+		{news{Done: []TaskKey{{"r", 1}}, Closed: []string{"r"}, TimerDue: 5, Transfers: true, Changed: map[string][]string{"d": {"r"}}}, false},
 	} {
 		if got := c.n.urgent(); got != c.want {
 			t.Errorf("urgent(%+v) = %v", c.n, got)
@@ -134,7 +134,7 @@ func TestNewsSentInParts(t *testing.T) {
 		big.Tasks = append(big.Tasks, swfd.Task{Domain: domain, TaskList: domain, RunID: run, ScheduledEventID: int64(i)})
 		big.Done = append(big.Done, TaskKey{run, int64(i)})
 		big.Closed = append(big.Closed, run)
-		big.Changed = append(big.Changed, runRef{domain, run})
+		big.changed(domain, run)
 	}
 	big.TimerDue = 77
 	n.send(big)
@@ -150,8 +150,8 @@ func TestNewsSentInParts(t *testing.T) {
 		}
 		all.merge(part)
 	}
-	if len(all.Tasks) != 100 || len(all.Done) != 100 || len(all.Closed) != 100 || len(all.Changed) != 100 || all.TimerDue != 77 {
-		t.Errorf("parts carried %d tasks, %d done, %d closed, %d changed, timer %d", len(all.Tasks), len(all.Done), len(all.Closed), len(all.Changed), all.TimerDue)
+	if len(all.Tasks) != 100 || len(all.Done) != 100 || len(all.Closed) != 100 || all.entries() != 400 || all.TimerDue != 77 {
+		t.Errorf("parts carried %d tasks, %d done, %d closed, %d changed, timer %d", len(all.Tasks), len(all.Done), len(all.Closed), all.entries(), all.TimerDue)
 	}
 }
 
@@ -163,7 +163,7 @@ func TestReceive(t *testing.T) {
 	m.Add(swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "r2", ScheduledEventID: 7})
 	due := time.UnixMilli(time.Now().Add(time.Minute).UnixMilli())
 	other := news{Node: "another node", Tasks: []swfd.Task{task}, Done: []TaskKey{{"r2", 7}}, TimerDue: due.UnixMilli(),
-		Transfers: true, Registry: true, Changed: []runRef{{"d", "r1"}, {"d", "r9"}}}
+		Transfers: true, Registry: true, Changed: map[string][]string{"d": {"r1", "r9"}}}
 	n.receive(mustJSON(t, other))
 	key := matching.KeyOf(task)
 	if c := m.Count(key); c != 1 || !m.Queued("r1", 5) {
@@ -202,7 +202,7 @@ func TestCommittedNews(t *testing.T) {
 	}}
 	n.Committed(c, nil, []TaskKey{{"r2", 3}})
 	got := queuedNews(n)
-	if !slices.Equal(got.Closed, []string{"r1"}) || !slices.Equal(got.Changed, []runRef{{"d", "r1"}, {"d", "r2"}}) ||
+	if !slices.Equal(got.Closed, []string{"r1"}) || !slices.Equal(got.Changed["d"], []string{"r1", "r2"}) ||
 		!slices.Equal(got.Done, []TaskKey{{"r2", 3}}) || got.TimerDue != due.UnixMilli() || !got.Transfers {
 		t.Errorf("news of a commit: %+v", got)
 	}

@@ -16,19 +16,14 @@ type news struct {
 	TimerDue  int64       `json:"td,omitempty"` // the earliest timer added (Unix ms)
 	Transfers bool        `json:"tr,omitempty"`
 	Registry  bool        `json:"rg,omitempty"` // a domain or type changed
-	Changed   []runRef    `json:"ch,omitempty"` // runs changed
+	// Changed holds the runs changed, by domain.
+	Changed map[string][]string `json:"ch,omitempty"`
 }
 
 // TaskKey names a task: its run and scheduled event.
 type TaskKey struct {
 	RunID string `json:"r"`
 	Sched int64  `json:"s"`
-}
-
-// runRef names a run.
-type runRef struct {
-	Domain string `json:"d"`
-	RunID  string `json:"r"`
 }
 
 // urgent reports whether news may let another node do something now: hand
@@ -45,7 +40,11 @@ func (nw news) empty() bool {
 
 // entries counts the list entries of news.
 func (nw news) entries() int {
-	return len(nw.Tasks) + len(nw.Done) + len(nw.Closed) + len(nw.Changed)
+	n := len(nw.Tasks) + len(nw.Done) + len(nw.Closed)
+	for _, ids := range nw.Changed {
+		n += len(ids)
+	}
+	return n
 }
 
 // merge adds m's news to nw's.
@@ -53,7 +52,9 @@ func (nw *news) merge(m news) {
 	nw.Tasks = append(nw.Tasks, m.Tasks...)
 	nw.Done = append(nw.Done, m.Done...)
 	nw.Closed = append(nw.Closed, m.Closed...)
-	nw.Changed = append(nw.Changed, m.Changed...)
+	for domain, ids := range m.Changed {
+		nw.changed(domain, ids...)
+	}
 	nw.Timers = nw.Timers || m.Timers
 	if m.TimerDue != 0 && (nw.TimerDue == 0 || m.TimerDue < nw.TimerDue) {
 		nw.TimerDue = m.TimerDue
@@ -64,8 +65,8 @@ func (nw *news) merge(m news) {
 
 // parts splits news into pieces that fit in a message of 8000 bytes: tasks
 // 8 at a time (a task's JSON is under 900 bytes: its names are at most 256
-// characters), finished tasks and closed runs 64 at a time, changed runs 16
-// at a time (a domain name is at most 256 characters).
+// characters), finished tasks, closed runs and changed runs (of one domain)
+// 64 at a time.
 func (nw news) parts() []news {
 	var out []news
 	for i := 0; i < len(nw.Tasks); i += 8 {
@@ -77,8 +78,10 @@ func (nw news) parts() []news {
 	for i := 0; i < len(nw.Closed); i += 64 {
 		out = append(out, news{Closed: nw.Closed[i:min(i+64, len(nw.Closed))]})
 	}
-	for i := 0; i < len(nw.Changed); i += 16 {
-		out = append(out, news{Changed: nw.Changed[i:min(i+16, len(nw.Changed))]})
+	for domain, ids := range nw.Changed {
+		for i := 0; i < len(ids); i += 64 {
+			out = append(out, news{Changed: map[string][]string{domain: ids[i:min(i+64, len(ids))]}})
+		}
 	}
 	if len(out) > 0 {
 		out[0].Timers, out[0].TimerDue, out[0].Transfers, out[0].Registry = nw.Timers, nw.TimerDue, nw.Transfers, nw.Registry
@@ -89,3 +92,11 @@ func (nw news) parts() []news {
 // secondOfferDelay is how long the nodes that do not have first call on a
 // broadcast task wait before offering it to their own pollers.
 const secondOfferDelay = 20 * time.Millisecond
+
+// changed adds runs of a domain to the runs changed.
+func (nw *news) changed(domain string, runIDs ...string) {
+	if nw.Changed == nil {
+		nw.Changed = map[string][]string{}
+	}
+	nw.Changed[domain] = append(nw.Changed[domain], runIDs...)
+}

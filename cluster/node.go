@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -30,7 +31,7 @@ func (n *Node) Committed(c runs.Commit, queued []swfd.Task, taken []TaskKey) {
 		if ch.Closed {
 			nw.Closed = append(nw.Closed, ch.RunID)
 		}
-		nw.Changed = append(nw.Changed, runRef{ch.Domain, ch.RunID})
+		nw.changed(ch.Domain, ch.RunID)
 	}
 	if due := c.EarliestTimer(); !due.IsZero() {
 		nw.TimerDue = max(due.UnixMilli(), 1)
@@ -143,6 +144,11 @@ func (n *Node) publishLoop(ctx context.Context) {
 // send publishes news, in parts when it is too large for one message.
 func (n *Node) send(nw news) {
 	nw.Node = n.id
+	// A run changed by several commits gathered here is news once.
+	for domain, ids := range nw.Changed {
+		slices.Sort(ids)
+		nw.Changed[domain] = slices.Compact(ids)
+	}
 	b, err := json.Marshal(nw)
 	if err != nil {
 		return
@@ -233,9 +239,11 @@ func (n *Node) receive(msg []byte) {
 		n.registry.Clear()
 	}
 	if len(nw.Changed) > 0 {
-		changes := make([]runs.Change, len(nw.Changed))
-		for i, r := range nw.Changed {
-			changes[i] = runs.Change{Domain: r.Domain, RunID: r.RunID}
+		var changes []runs.Change
+		for domain, ids := range nw.Changed {
+			for _, id := range ids {
+				changes = append(changes, runs.Change{Domain: domain, RunID: id})
+			}
 		}
 		n.runs.RemoteChanged(changes)
 	}
