@@ -1,0 +1,359 @@
+package clock
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestParseDuration(t *testing.T) {
+	good := map[string]time.Duration{
+		"86400": 24 * time.Hour, "0": 0, "90s": 90 * time.Second, "1.5h": 90 * time.Minute,
+		"7d": 7 * 24 * time.Hour, "1d12h": 36 * time.Hour, "250ms": 250 * time.Millisecond, " 2m ": 2 * time.Minute,
+		"1h30m15s": time.Hour + 30*time.Minute + 15*time.Second, "0.5d": 12 * time.Hour,
+	}
+	for in, want := range good {
+		got, err := ParseDuration(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-1h", "-86400", "-7d"} {
+		if _, err := ParseDuration(in); !errors.Is(err, ErrNegative) {
+			t.Errorf("ParseDuration(%q) = %v; want ErrNegative", in, err)
+		}
+	}
+	for _, in := range []string{"", "h", "1x", "abc", "1h-", "--1h", "1..2h", "9999999999999999999", "400000d", "1e3s", "NONE"} {
+		if d, err := ParseDuration(in); err == nil || errors.Is(err, ErrNegative) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want a syntax error", in, d, err)
+		}
+	}
+}
+
+func TestManualClockNeverGoesBack(t *testing.T) {
+	c := NewManual(t0.Add(1500 * time.Microsecond))
+	if got := c.Now(); !got.Equal(t0.Add(time.Millisecond)) {
+		t.Fatalf("start = %v; want it to the millisecond", got)
+	}
+	c.MoveTo(t0.Add(time.Hour))
+	c.MoveTo(t0)
+	if got := c.Now(); !got.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after moving back: %v; want %v", got, t0.Add(time.Hour))
+	}
+}
+
+func TestSkipClockRunsFromWhereItWasMoved(t *testing.T) {
+	var real time.Duration
+	c := &SkipClock{base: time.Now(), start: t0, since: func(time.Time) time.Duration { return real }}
+	real = time.Second
+	if got := c.Now(); !got.Equal(t0.Add(time.Second)) {
+		t.Fatalf("Now = %v", got)
+	}
+	c.MoveTo(t0.Add(time.Hour))
+	real = 2 * time.Second
+	if got := c.Now(); !got.Equal(t0.Add(time.Hour + time.Second)) {
+		t.Fatalf("after the jump and a second: %v", got)
+	}
+	c.MoveTo(t0)
+	if got := c.Now(); !got.Equal(t0.Add(time.Hour + time.Second)) {
+		t.Fatalf("moved back to %v", got)
+	}
+}
+
+// fakeEngine keeps timers; firing one may add more (what a timeout's
+// consequences do).
+type fakeEngine struct {
+	mu      sync.Mutex
+	clock   Movable
+	timers  []fakeTimer
+	fired   []firing
+	pending bool
+	settles int
+}
+
+type fakeTimer struct {
+	name string
+	due  time.Time
+	then func(e *fakeEngine)
+}
+
+type firing struct {
+	name    string
+	due, at time.Time
+}
+
+func (e *fakeEngine) add(name string, due time.Time, then func(*fakeEngine)) {
+	e.timers = append(e.timers, fakeTimer{name, due, then})
+}
+
+func (e *fakeEngine) NextTimer(context.Context) (time.Time, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.timers) == 0 {
+		return time.Time{}, false, nil
+	}
+	sort.SliceStable(e.timers, func(i, j int) bool { return e.timers[i].due.Before(e.timers[j].due) })
+	return e.timers[0].due, true, nil
+}
+
+func (e *fakeEngine) Settle(context.Context) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.settles++
+	n := 0
+	for {
+		sort.SliceStable(e.timers, func(i, j int) bool { return e.timers[i].due.Before(e.timers[j].due) })
+		if len(e.timers) == 0 || e.timers[0].due.After(e.clock.Now()) {
+			return n, nil
+		}
+		tm := e.timers[0]
+		e.timers = e.timers[1:]
+		e.fired = append(e.fired, firing{tm.name, tm.due, e.clock.Now()})
+		n++
+		if tm.then != nil {
+			tm.then(e)
+		}
+	}
+}
+
+func (e *fakeEngine) PurgeExpired(context.Context) error { return nil }
+
+func (e *fakeEngine) PendingMessages(context.Context) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pending, nil
+}
+
+func newManual(t *testing.T) (*Controller, *fakeEngine) {
+	t.Helper()
+	clk := NewManual(t0)
+	c, err := NewController(Manual, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &fakeEngine{clock: clk}
+	c.SetEngine(e, func() {})
+	return c, e
+}
+
+// Advancing past a timer and a timeout fires them in order, each at its
+// own instant, including what the first one causes on the way.
+func TestAdvanceFiresInOrderEachAtItsTime(t *testing.T) {
+	c, e := newManual(t)
+	e.add("timeout-2h", t0.Add(2*time.Hour), nil)
+	e.add("timer-1h", t0.Add(time.Hour), func(e *fakeEngine) {
+		// The timer's decision task has a 30-minute schedule-to-start.
+		e.add("decision-timeout", e.clock.Now().Add(30*time.Minute), nil)
+	})
+	e.add("timer-25h", t0.Add(25*time.Hour), nil)
+	m, err := c.Advance(context.Background(), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Now.Equal(t0.Add(24*time.Hour)) || m.Fired != 3 {
+		t.Fatalf("moved = %+v; want now %v, 3 fired", m, t0.Add(24*time.Hour))
+	}
+	want := []firing{
+		{"timer-1h", t0.Add(time.Hour), t0.Add(time.Hour)},
+		{"decision-timeout", t0.Add(90 * time.Minute), t0.Add(90 * time.Minute)},
+		{"timeout-2h", t0.Add(2 * time.Hour), t0.Add(2 * time.Hour)},
+	}
+	if len(e.fired) != len(want) {
+		t.Fatalf("fired %v; want %v", e.fired, want)
+	}
+	for i := range want {
+		if e.fired[i].name != want[i].name || !e.fired[i].at.Equal(want[i].at) {
+			t.Errorf("firing %d = %v; want %v", i, e.fired[i], want[i])
+		}
+	}
+	// The next advance reaches the timer left over.
+	if m, err := c.Advance(context.Background(), time.Hour); err != nil || m.Fired != 1 {
+		t.Fatalf("second advance: %+v, %v", m, err)
+	}
+}
+
+func TestBadMovesChangeNothing(t *testing.T) {
+	c, e := newManual(t)
+	e.add("t", t0.Add(time.Minute), nil)
+	if _, err := c.Advance(context.Background(), -time.Second); !errors.Is(err, ErrNegative) {
+		t.Fatalf("negative advance: %v", err)
+	}
+	if _, err := c.Set(context.Background(), t0.Add(-time.Second)); !errors.Is(err, ErrBackwards) {
+		t.Fatalf("set backwards: %v", err)
+	}
+	if !c.Now().Equal(t0) || len(e.fired) != 0 || e.settles != 0 {
+		t.Fatalf("a refused move changed something: now %v, fired %v, settles %d", c.Now(), e.fired, e.settles)
+	}
+	m, err := c.Set(context.Background(), t0.Add(time.Minute))
+	if err != nil || m.Fired != 1 || !m.Now.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("set to the timer's instant: %+v, %v", m, err)
+	}
+
+	real, err := NewController(Real, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := real.Advance(context.Background(), time.Second); !errors.Is(err, ErrReal) {
+		t.Fatalf("advancing the real clock: %v", err)
+	}
+	if _, err := real.Set(context.Background(), time.Now().Add(time.Hour)); !errors.Is(err, ErrReal) {
+		t.Fatalf("setting the real clock: %v", err)
+	}
+	if _, err := NewController(Manual, realClock{}); err == nil {
+		t.Fatal("a manual controller over an immovable clock was accepted")
+	}
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+// A move waits for the calls in flight and happens between calls; long
+// polls do not hold it up.
+func TestAdvanceWaitsForCallsInFlight(t *testing.T) {
+	c, e := newManual(t)
+	e.add("t", t0.Add(time.Minute), nil)
+	inCall, release := make(chan struct{}), make(chan struct{})
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "SimpleWorkflowService.PollForActivityTask" {
+			return
+		}
+		close(inCall)
+		<-release
+	}))
+	callDone := make(chan struct{})
+	go func() {
+		defer close(callDone)
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header.Set("X-Amz-Target", "SimpleWorkflowService.RespondActivityTaskCompleted")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}()
+	<-inCall
+	moved := make(chan error)
+	go func() { _, err := c.Advance(context.Background(), time.Hour); moved <- err }()
+	// Wait until the move waits at the gate (new readers are then refused).
+	for c.gate.TryRLock() {
+		c.gate.RUnlock()
+		runtime.Gosched()
+	}
+	// A long poll still goes through.
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header.Set("X-Amz-Target", "SimpleWorkflowService.PollForActivityTask")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	e.mu.Lock()
+	settles := e.settles
+	e.mu.Unlock()
+	if settles != 0 {
+		t.Fatal("the clock moved while a call was being served")
+	}
+	close(release)
+	<-callDone
+	if err := <-moved; err != nil {
+		t.Fatal(err)
+	}
+	if len(e.fired) != 1 {
+		t.Fatalf("fired %v", e.fired)
+	}
+}
+
+func newSkip(t *testing.T) (*Controller, *fakeEngine, *int) {
+	t.Helper()
+	clk := NewSkip()
+	c, err := NewController(Skip, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &fakeEngine{clock: clk}
+	wakes := new(int)
+	c.SetEngine(e, func() { *wakes++ })
+	return c, e, wakes
+}
+
+func ev(id int64, typ api.EventType) api.HistoryEvent {
+	return api.HistoryEvent{EventID: id, EventType: typ}
+}
+
+// The skip clock jumps only when no task is scheduled or started, no
+// message waits and no call is being served.
+func TestSkipJumpsOnlyWhenNothingCouldHappen(t *testing.T) {
+	ctx := context.Background()
+	c, e, wakes := newSkip(t)
+	far := c.Now().Add(7 * 24 * time.Hour)
+	jump := func() bool {
+		t.Helper()
+		ok, err := c.SkipTo(ctx, far)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	c.Observe("run1", false, []api.HistoryEvent{ev(1, api.EventTypeWorkflowExecutionStarted), ev(2, api.EventTypeDecisionTaskScheduled)})
+	if jump() {
+		t.Fatal("jumped with a decision task scheduled")
+	}
+	c.Observe("run1", false, []api.HistoryEvent{ev(3, api.EventTypeDecisionTaskStarted)})
+	if jump() {
+		t.Fatal("jumped with a decision task started")
+	}
+	*wakes = 0
+	c.Observe("run1", false, []api.HistoryEvent{ev(4, api.EventTypeDecisionTaskCompleted), ev(5, api.EventTypeActivityTaskScheduled)})
+	if jump() || *wakes != 0 {
+		t.Fatalf("jumped (or woke %d) with an activity task scheduled", *wakes)
+	}
+	// The activity's close arrives in its stored form, attributes undecoded.
+	raw, _ := api.HistoryEvent{EventID: 7, EventType: api.EventTypeActivityTaskCompleted,
+		ActivityTaskCompletedEventAttributes: &api.ActivityTaskCompletedEventAttributes{ScheduledEventID: 5, StartedEventID: 6}}.MarshalJSON()
+	stored, err := api.RawHistoryEvent(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Observe("run1", false, []api.HistoryEvent{ev(6, api.EventTypeActivityTaskStarted), stored, ev(8, api.EventTypeDecisionTaskScheduled)})
+	if jump() {
+		t.Fatal("jumped with a decision task scheduled")
+	}
+	c.Observe("run1", false, []api.HistoryEvent{ev(9, api.EventTypeDecisionTaskStarted), ev(10, api.EventTypeDecisionTaskCompleted), ev(11, api.EventTypeTimerStarted)})
+	if *wakes == 0 {
+		t.Fatal("becoming idle did not wake the timer loop")
+	}
+
+	e.pending = true
+	if jump() {
+		t.Fatal("jumped with a message waiting")
+	}
+	e.pending = false
+
+	release := c.Hold()
+	if jump() {
+		t.Fatal("jumped while a task was being handed out")
+	}
+	release()
+
+	if !jump() {
+		t.Fatal("idle, but did not jump")
+	}
+	if now := c.Now(); now.Before(far) || now.After(far.Add(time.Minute)) {
+		t.Fatalf("after the jump the clock shows %v; want %v", now, far)
+	}
+	if jump() {
+		t.Fatal("jumped to a time already passed")
+	}
+
+	// A run that closes with work open is idle.
+	c.Observe("run2", false, []api.HistoryEvent{ev(1, api.EventTypeDecisionTaskScheduled)})
+	c.Observe("run2", true, []api.HistoryEvent{ev(2, api.EventTypeWorkflowExecutionTerminated)})
+	far = far.Add(time.Hour)
+	if !jump() {
+		t.Fatal("a closed run kept the clock from jumping")
+	}
+}

@@ -1,0 +1,425 @@
+package clock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+)
+
+// Errors of moving the clock; the admin API turns them into faults.
+var (
+	// ErrReal: the clock is the real one and cannot be moved.
+	ErrReal = errors.New("the clock is real and cannot be moved")
+	// ErrBackwards: the clock never goes back.
+	ErrBackwards = errors.New("the clock never goes backwards")
+)
+
+// Engine is what moving the clock needs from the rest of swfd.
+type Engine interface {
+	// NextTimer returns when the earliest pending timer is due; ok is
+	// false when no timer is pending.
+	NextTimer(ctx context.Context) (due time.Time, ok bool, err error)
+	// Settle does the work due at the clock's current time: it fires every
+	// timer due by now and delivers every message waiting between runs,
+	// until nothing more is due at this instant. It returns how many
+	// timers fired.
+	Settle(ctx context.Context) (fired int, err error)
+	// PurgeExpired deletes closed executions whose domain's retention has
+	// passed.
+	PurgeExpired(ctx context.Context) error
+	// PendingMessages reports whether a message between runs (a child to
+	// start, a signal, a cancel request, a close to report) waits to be
+	// delivered.
+	PendingMessages(ctx context.Context) (bool, error)
+}
+
+// Moved is the outcome of a move of the clock.
+type Moved struct {
+	Now   time.Time // the clock's time after the move
+	Fired int       // timers and timeouts that fired on the way
+}
+
+// Controller moves the clock the way time passes, and knows when a skip
+// clock may jump.
+//
+// Calls from outside meet moves at a gate: every call but a long poll is
+// served on the gate's shared side (Middleware), and so is the start of a
+// task by a long poll (Hold); a move or a reset takes the gate exclusively.
+// A move therefore happens between calls, never during one, and a task
+// scheduled during a move is handed out only after it, at the new time —
+// as if the pollers had been away while that much time passed.
+type Controller struct {
+	mode    Mode
+	clock   swfd.Clock
+	movable Movable // nil for the real clock
+	engine  Engine
+	wake    func()
+
+	move sync.Mutex   // one move (or reset) at a time
+	gate sync.RWMutex // see the type's comment
+
+	mu   sync.Mutex
+	work map[string]*runWork // runs with a task scheduled or started (skip mode)
+}
+
+// runWork is what keeps a run from being idle: its decision task and the
+// activity tasks (by scheduled event id) scheduled or started.
+type runWork struct {
+	decision   bool
+	activities map[int64]bool
+}
+
+// NewController returns a controller of clk in mode. For Manual and Skip clk
+// must be Movable (a ManualClock or a SkipClock); for Real it only tells
+// the time (nil: the wall clock). Call SetEngine before the first move.
+func NewController(mode Mode, clk swfd.Clock) (*Controller, error) {
+	if clk == nil {
+		clk = swfd.SystemClock{}
+	}
+	c := &Controller{mode: mode, clock: clk, work: map[string]*runWork{}}
+	if mode != Real {
+		m, ok := clk.(Movable)
+		if !ok {
+			return nil, fmt.Errorf("clock: a %s clock must be movable, not %T", mode, clk)
+		}
+		c.movable = m
+	}
+	return c, nil
+}
+
+// SetEngine gives the controller the engine it moves time for, and wake,
+// which tells whatever sleeps until the next timer to look again (the skip
+// clock calls it when the server may have become idle). Call it once,
+// before the server serves.
+func (c *Controller) SetEngine(e Engine, wake func()) {
+	c.engine, c.wake = e, wake
+}
+
+// Mode returns the clock's mode.
+func (c *Controller) Mode() Mode { return c.mode }
+
+// Now returns the clock's time, to the millisecond, in UTC.
+func (c *Controller) Now() time.Time { return c.clock.Now().UTC().Truncate(Precision) }
+
+// Advance moves the clock forward by d: see MoveTo.
+func (c *Controller) Advance(ctx context.Context, d time.Duration) (Moved, error) {
+	if c.mode == Real {
+		return Moved{}, ErrReal
+	}
+	if d < 0 {
+		return Moved{}, ErrNegative
+	}
+	return c.moveTo(ctx, func(now time.Time) (time.Time, error) { return now.Add(d), nil })
+}
+
+// Set moves the clock forward to t: see MoveTo. A t before the clock's time
+// is ErrBackwards and moves nothing.
+func (c *Controller) Set(ctx context.Context, t time.Time) (Moved, error) {
+	if c.mode == Real {
+		return Moved{}, ErrReal
+	}
+	return c.moveTo(ctx, func(now time.Time) (time.Time, error) {
+		if t.Before(now) {
+			return time.Time{}, ErrBackwards
+		}
+		return t, nil
+	})
+}
+
+// moveTo moves the clock to the target that target computes from the
+// clock's time, exactly as if that much time passed: it waits for calls
+// in flight to finish and holds new ones, then does what is due now, and
+// while a timer falls due before the target, sets the clock to that timer's
+// instant and does what is due then — so each timer and timeout fires in
+// order, at its own time, and sees what the earlier ones caused. Then it
+// sets the clock to the target and purges executions whose retention has
+// passed. A move, once begun, finishes even if the caller goes away.
+func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (time.Time, error)) (Moved, error) {
+	ctx = context.WithoutCancel(ctx)
+	c.move.Lock()
+	defer c.move.Unlock()
+	c.gate.Lock()
+	defer c.gate.Unlock()
+	to, err := target(c.Now())
+	if err != nil {
+		return Moved{}, err
+	}
+	fired := 0
+	settle := func() error {
+		n, err := c.engine.Settle(ctx)
+		fired += n
+		return err
+	}
+	if err := settle(); err != nil {
+		return Moved{}, err
+	}
+	for {
+		due, ok, err := c.engine.NextTimer(ctx)
+		if err != nil {
+			return Moved{Now: c.Now(), Fired: fired}, err
+		}
+		if !ok || due.After(to) {
+			break
+		}
+		if !due.After(c.Now()) {
+			// Due already, and settling did not fire it.
+			return Moved{Now: c.Now(), Fired: fired}, fmt.Errorf("clock: a timer due at %s failed to fire", due.UTC().Format(time.RFC3339Nano))
+		}
+		c.movable.MoveTo(due)
+		if err := settle(); err != nil {
+			return Moved{Now: c.Now(), Fired: fired}, err
+		}
+	}
+	c.movable.MoveTo(to)
+	if err := c.engine.PurgeExpired(ctx); err != nil {
+		return Moved{Now: c.Now(), Fired: fired}, err
+	}
+	return Moved{Now: c.Now(), Fired: fired}, nil
+}
+
+// Exclusive runs fn with no call in flight and no task being handed out,
+// holding new ones until it returns (a reset). It forgets every run's
+// tasks: fn is expected to drop them.
+func (c *Controller) Exclusive(fn func() error) error {
+	c.move.Lock()
+	defer c.move.Unlock()
+	c.gate.Lock()
+	defer c.gate.Unlock()
+	c.mu.Lock()
+	clear(c.work)
+	c.mu.Unlock()
+	return fn()
+}
+
+// Middleware serves every call of the SWF API but the long polls on the
+// gate's shared side (see Controller), so that moves and resets happen
+// between calls. On a skip clock the end of each call may leave the server
+// idle, so it wakes the timer loop.
+func (c *Controller) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isPoll(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		c.gate.RLock()
+		defer func() {
+			c.gate.RUnlock()
+			if c.mode == Skip && c.wake != nil {
+				c.wake()
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isPoll reports whether r is a long poll (PollForDecisionTask or
+// PollForActivityTask, under either target prefix).
+func isPoll(r *http.Request) bool {
+	t := r.Header.Get("X-Amz-Target")
+	return strings.HasSuffix(t, ".PollForDecisionTask") || strings.HasSuffix(t, ".PollForActivityTask")
+}
+
+// Hold holds moves and resets off while a long poll starts the task it
+// was given; call the function it returns when the start has committed.
+func (c *Controller) Hold() (release func()) {
+	c.gate.RLock()
+	return c.gate.RUnlock
+}
+
+// Observe is told of every committed change of a run: its id, whether it
+// closed, and the events added. On a skip clock it keeps track of the
+// decision and activity tasks scheduled or started, and wakes the timer
+// loop when none is left.
+func (c *Controller) Observe(runID string, closed bool, events []api.HistoryEvent) {
+	if c.mode != Skip {
+		return
+	}
+	c.mu.Lock()
+	c.observeLocked(runID, closed, events)
+	idle := len(c.work) == 0
+	c.mu.Unlock()
+	if idle && c.wake != nil {
+		c.wake()
+	}
+}
+
+func (c *Controller) observeLocked(runID string, closed bool, events []api.HistoryEvent) {
+	if closed {
+		delete(c.work, runID)
+		return
+	}
+	w := c.work[runID]
+	if w == nil {
+		w = &runWork{activities: map[int64]bool{}}
+	}
+	for i := range events {
+		switch e := &events[i]; e.EventType {
+		case api.EventTypeDecisionTaskScheduled:
+			w.decision = true
+		case api.EventTypeDecisionTaskCompleted, api.EventTypeDecisionTaskTimedOut:
+			w.decision = false
+		case api.EventTypeActivityTaskScheduled:
+			w.activities[e.EventID] = true
+		case api.EventTypeActivityTaskCompleted, api.EventTypeActivityTaskFailed,
+			api.EventTypeActivityTaskTimedOut, api.EventTypeActivityTaskCanceled:
+			delete(w.activities, activityScheduledID(e))
+		}
+	}
+	if w.decision || len(w.activities) > 0 {
+		c.work[runID] = w
+	} else {
+		delete(c.work, runID)
+	}
+}
+
+// activityScheduledID returns the scheduled event id an activity task's
+// closing event names, decoding the event's stored form if need be.
+func activityScheduledID(e *api.HistoryEvent) int64 {
+	full := *e
+	if full.ActivityTaskCompletedEventAttributes == nil && full.ActivityTaskFailedEventAttributes == nil &&
+		full.ActivityTaskTimedOutEventAttributes == nil && full.ActivityTaskCanceledEventAttributes == nil {
+		var err error
+		if full, err = e.Full(); err != nil {
+			return 0
+		}
+	}
+	switch {
+	case full.ActivityTaskCompletedEventAttributes != nil:
+		return full.ActivityTaskCompletedEventAttributes.ScheduledEventID
+	case full.ActivityTaskFailedEventAttributes != nil:
+		return full.ActivityTaskFailedEventAttributes.ScheduledEventID
+	case full.ActivityTaskTimedOutEventAttributes != nil:
+		return full.ActivityTaskTimedOutEventAttributes.ScheduledEventID
+	case full.ActivityTaskCanceledEventAttributes != nil:
+		return full.ActivityTaskCanceledEventAttributes.ScheduledEventID
+	}
+	return 0
+}
+
+// idleLocked reports whether nothing could happen before the next timer fires:
+// no call other than a long poll is being served and no task is being
+// handed out, no run has a decision or activity task scheduled or started,
+// and no message between runs waits to be delivered. The caller holds the
+// gate exclusively, so no call can begin meanwhile.
+func (c *Controller) idleLocked(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	busy := len(c.work) > 0
+	c.mu.Unlock()
+	if busy {
+		return false, nil
+	}
+	pending, err := c.engine.PendingMessages(ctx)
+	return !pending, err
+}
+
+// SkipTo is asked by the timer loop of a skip clock before it sleeps until
+// the next timer, due at due. If nothing could happen before then — no call
+// other than a long poll is being served, no task is being handed out, no
+// run has a decision or activity task scheduled or started, and no message
+// between runs waits to be delivered — the clock jumps to due at once and
+// SkipTo returns true: the loop fires the timer without sleeping. With any
+// other clock it returns false.
+func (c *Controller) SkipTo(ctx context.Context, due time.Time) (bool, error) {
+	if c.mode != Skip {
+		return false, nil
+	}
+	if !c.move.TryLock() {
+		return false, nil // a move is under way and fires what is due
+	}
+	defer c.move.Unlock()
+	if !c.gate.TryLock() {
+		return false, nil // a call is being served: it wakes the loop when done
+	}
+	defer c.gate.Unlock()
+	if !due.After(c.clock.Now()) {
+		return false, nil
+	}
+	idle, err := c.idleLocked(ctx)
+	if err != nil || !idle {
+		return false, err
+	}
+	c.movable.MoveTo(due)
+	return true, nil
+}
+
+// Load learns the tasks of the runs open in st, for a skip clock over a
+// store that already holds executions: it reads the history of every open
+// run once.
+func (c *Controller) Load(ctx context.Context, st swfd.Store) error {
+	if c.mode != Skip {
+		return nil
+	}
+	for _, status := range []string{swfd.StatusRegistered, swfd.StatusDeprecated} {
+		after := ""
+		for {
+			ds, err := st.ListDomains(ctx, swfd.ListQuery{Status: status, After: after, Limit: 100})
+			if err != nil {
+				return err
+			}
+			for _, d := range ds {
+				if err := c.loadDomain(ctx, st, d.Name); err != nil {
+					return err
+				}
+			}
+			if len(ds) < 100 {
+				break
+			}
+			after = ds[len(ds)-1].Name
+		}
+	}
+	return nil
+}
+
+func (c *Controller) loadDomain(ctx context.Context, st swfd.Store, domain string) error {
+	q := swfd.VisibilityQuery{Domain: domain, Open: true, Limit: 1000}
+	for {
+		runs, err := st.ListExecutions(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			events, err := readHistory(ctx, st, r.RunID)
+			if err != nil {
+				return err
+			}
+			c.mu.Lock()
+			c.observeLocked(r.RunID, false, events)
+			c.mu.Unlock()
+		}
+		if len(runs) < q.Limit {
+			return nil
+		}
+		last := runs[len(runs)-1]
+		q.AfterTime, q.AfterRunID = last.StartTime, last.RunID
+	}
+}
+
+func readHistory(ctx context.Context, st swfd.Store, runID string) ([]api.HistoryEvent, error) {
+	var out []api.HistoryEvent
+	q := swfd.HistoryQuery{RunID: runID, Limit: 1000}
+	for {
+		evs, err := st.History(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			var he api.HistoryEvent
+			if err := json.Unmarshal(e.JSON, &he); err != nil {
+				return nil, fmt.Errorf("clock: event %d of run %s: %w", e.ID, runID, err)
+			}
+			out = append(out, he)
+		}
+		if len(evs) < q.Limit {
+			return out, nil
+		}
+		q.AfterID = evs[len(evs)-1].ID
+	}
+}

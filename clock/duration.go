@@ -1,0 +1,75 @@
+package clock
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNegative: a clock only moves forward.
+var ErrNegative = errors.New("a duration to move the clock by must not be negative")
+
+// errSyntax is returned for a duration ParseDuration cannot read.
+var errSyntax = errors.New("not a duration such as 90s, 15m, 24h, 7d or 1d12h")
+
+// MaxDuration bounds one move of the clock (about 290 years, what a
+// time.Duration holds).
+const MaxDuration = time.Duration(math.MaxInt64)
+
+var units = map[string]float64{
+	"ns": float64(time.Nanosecond), "us": float64(time.Microsecond), "µs": float64(time.Microsecond),
+	"ms": float64(time.Millisecond), "s": float64(time.Second), "m": float64(time.Minute),
+	"h": float64(time.Hour), "d": float64(24 * time.Hour),
+}
+
+// ParseDuration reads how far to move a clock: a whole number of seconds
+// ("86400", as SWF writes durations), or numbers with units as Go writes
+// durations, with days too ("90s", "1.5h", "7d", "1d12h"). A negative
+// duration is ErrNegative; anything else unreadable is an error that says
+// what is expected.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-") {
+		if _, err := ParseDuration(s[1:]); err == nil {
+			return 0, ErrNegative
+		}
+		return 0, errSyntax
+	}
+	if s == "" {
+		return 0, errSyntax
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		if n > uint64(MaxDuration/time.Second) {
+			return 0, errSyntax
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	var total float64
+	for s != "" {
+		i := 0
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+			i++
+		}
+		num, err := strconv.ParseFloat(s[:i], 64)
+		if i == 0 || err != nil {
+			return 0, errSyntax
+		}
+		s = s[i:]
+		j := 0
+		for j < len(s) && !(s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+			j++
+		}
+		unit, ok := units[s[:j]]
+		if !ok {
+			return 0, errSyntax
+		}
+		s = s[j:]
+		total += num * unit
+	}
+	if total >= float64(MaxDuration) {
+		return 0, errSyntax
+	}
+	return time.Duration(math.Round(total)), nil
+}
