@@ -302,6 +302,11 @@ func encodeJSON(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
+// WriteFault answers f as SWF answers faults: its __type and message as JSON,
+// x-amzn-ErrorType, and its HTTP status. Other HTTP APIs of swfd answer
+// their faults with it too.
+func WriteFault(w http.ResponseWriter, f *api.Fault) { writeFault(w, f) }
+
 func writeFault(w http.ResponseWriter, f *api.Fault) {
 	wireType, status := f.WireType(), f.HTTPStatus()
 	if st, ok := auth.FaultHTTPStatus(f.Code); ok {

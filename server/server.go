@@ -24,6 +24,7 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/lograte"
@@ -72,6 +73,13 @@ type Config struct {
 	// them again.
 	TLSCertFile string
 	TLSKeyFile  string
+	// ClockMode is how the clock runs: clock.Real (the default), or
+	// clock.Manual or clock.Skip, which make a clock of that kind (unless
+	// Clock is movable already, and then start at Clock's time) and are
+	// refused with a store that keeps its data unless ClockUnsafe is set.
+	// See package clock and package admin.
+	ClockMode   clock.Mode
+	ClockUnsafe bool
 }
 
 // Defaults of the Config's limits.
@@ -95,7 +103,9 @@ type Server struct {
 	Service *service.Service
 	Handler http.Handler
 	// Auth is the auth file in force; nil when authentication is off.
-	Auth   *auth.Keyring
+	Auth *auth.Keyring
+	// Clock moves the clock; nil when it is real.
+	Clock  *clock.Controller
 	log    *slog.Logger
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -174,9 +184,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = connlimit.Default(connlimit.FileLimit())
 	}
+	ctl, err := openClock(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	var cert *tlscert.Certificate
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
-		var err error
 		if cert, err = tlscert.Load(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
 			return nil, err
 		}
@@ -193,7 +206,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		// tell each other of new work through LISTEN/NOTIFY.
 		bcast = pg.Broadcaster()
 	}
-	s := &Server{Store: st, log: cfg.Logger, done: make(chan struct{}), cfg: cfg, tls: cert, pg: pg,
+	s := &Server{Store: st, Clock: ctl, log: cfg.Logger, done: make(chan struct{}), cfg: cfg, tls: cert, pg: pg,
 		warn: lograte.New(cfg.Logger, 2, 10, nil)}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
@@ -230,13 +243,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.Service = svc
 	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout}
 	if s.Auth != nil {
-		clock := cfg.Clock
-		if clock == nil {
-			clock = swfd.SystemClock{}
+		now := swfd.Clock(swfd.SystemClock{})
+		if cfg.Clock != nil && ctl == nil {
+			now = cfg.Clock // a test's skewed clock
 		}
+		// Signatures are dated in real time, whatever swfd's clock shows.
 		// Refused signatures and denied calls are warnings, at most a
 		// few lines a second each, with a count of those left out.
-		v := &auth.Verifier{Keys: s.Auth, Region: region, Now: clock.Now, Log: cfg.Logger,
+		v := &auth.Verifier{Keys: s.Auth, Region: region, Now: now.Now, Log: cfg.Logger,
 			Warn: lograte.New(cfg.Logger, authWarnsPerSecond, authWarnBurst, nil)}
 		fe.Auth = v.Verify
 		fe.Service = &auth.Guard{Next: svc, Tokens: svc, Region: region, Account: account,
@@ -245,7 +259,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("/", fe)
+	mux.Handle("/", s.mountClock(mux, fe, cfg, fe.Auth))
 	s.Handler = mux
 	return s, nil
 }

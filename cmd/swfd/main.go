@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/server"
 )
 
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	maxConns := fs.Int("max-connections", 0, "most connections open at once; past it new ones wait and idle keep-alive connections are closed to make room (default: half the open-file limit, at most 10000)")
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
+	clockMode := fs.String("clock", "real", "clock: real, or manual (stands still until moved: swf clock advance), for tests")
+	clockUnsafe := fs.Bool("clock-unsafe", false, "allow --clock manual or skip with a database that keeps its data")
 	// Environment variables fill in flags not given on the command line.
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv("SWFD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
@@ -135,7 +138,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 
 	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile,
-		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns})
+		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
+		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe})
 	if err != nil {
 		return err
 	}
@@ -173,7 +177,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections())
+		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections(), "clock", *clockMode)
 	return srv.Serve(ctx, ln)
 }
 

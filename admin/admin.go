@@ -1,0 +1,280 @@
+// Package admin serves swfd's own small HTTP API, beside the SWF one, under
+// /swfd/: reading and moving the clock, and resetting a --dev server. It is
+// plain JSON over HTTP so that tests in any language can drive it; with
+// authentication on, requests are signed (AWS Signature Version 4, service
+// "swf") like SWF calls, and faults are answered the way SWF answers them.
+//
+//	GET  /swfd/clock           the clock: {"mode", "now", "unixMillis"}
+//	POST /swfd/clock/advance   {"duration": "24h"}: move forward by a duration
+//	POST /swfd/clock/set       {"time": "2030-01-02T00:00:00Z"}: move forward to a time
+//	POST /swfd/dev/reset       drop every domain, execution and task (--dev only)
+//
+// Moving the clock and resetting need their own IAM actions,
+// swfd:AdvanceClock (on arn:aws:swf:REGION:ACCOUNT:/swfd/clock) and
+// swfd:Reset (on arn:aws:swf:REGION:ACCOUNT:/swfd/dev); reading the clock
+// needs only a valid signature. docs/testing.md documents the API.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/frontend"
+)
+
+// Prefix is where the admin API is mounted.
+const Prefix = "/swfd/"
+
+// The IAM actions of the admin API.
+const (
+	ActionAdvanceClock = "swfd:AdvanceClock"
+	ActionReset        = "swfd:Reset"
+)
+
+// Clock is the clock the API reads and moves (a *clock.Controller).
+type Clock interface {
+	Mode() clock.Mode
+	Now() time.Time
+	Advance(ctx context.Context, d time.Duration) (clock.Moved, error)
+	Set(ctx context.Context, t time.Time) (clock.Moved, error)
+}
+
+// Handler serves the admin API.
+type Handler struct {
+	Clock Clock
+	// Reset drops every domain, execution and task; nil when the server
+	// is not in --dev mode, and then reset answers a fault.
+	Reset func(ctx context.Context) error
+	// Auth, if set, authenticates every request as the SWF API does (see
+	// frontend.Handler.Auth).
+	Auth            func(r *http.Request, body []byte) (*auth.Principal, *api.Fault)
+	Region, Account string
+	Logger          *slog.Logger
+}
+
+// maxBody bounds a request body: the API's inputs are a few bytes.
+const maxBody = 64 << 10
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	out, err := h.serve(r)
+	if err != nil {
+		f, ok := api.AsFault(err)
+		if !ok {
+			h.log().Error("admin call failed", "path", r.URL.Path, "err", err)
+			f = &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
+		}
+		frontend.WriteFault(w, f)
+		return
+	}
+	b, _ := json.Marshal(out)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Logger
+}
+
+// clockState is what every clock call answers.
+type clockState struct {
+	Mode       clock.Mode `json:"mode"`
+	Now        string     `json:"now"`
+	UnixMillis int64      `json:"unixMillis"`
+	// TimersFired counts the timers and timeouts a move fired.
+	TimersFired *int `json:"timersFired,omitempty"`
+}
+
+func (h *Handler) state(now time.Time, fired *int) clockState {
+	now = now.UTC()
+	return clockState{Mode: h.Clock.Mode(), Now: now.Format("2006-01-02T15:04:05.000Z"), UnixMillis: now.UnixMilli(), TimersFired: fired}
+}
+
+func (h *Handler) serve(r *http.Request) (any, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
+	}
+	if len(body) > maxBody {
+		return nil, api.NewFault(api.RequestEntityTooLarge, "Request size exceeds the limit of %d bytes", maxBody)
+	}
+	var p *auth.Principal
+	if h.Auth != nil {
+		// As for SWF calls, an unauthenticated caller learns nothing.
+		var f *api.Fault
+		if p, f = h.Auth(r, body); f != nil {
+			return nil, f
+		}
+	}
+	route := r.Method + " " + r.URL.Path
+	switch route {
+	case "GET /swfd/clock":
+		return h.state(h.Clock.Now(), nil), nil
+	case "POST /swfd/clock/advance":
+		if err := h.authorize(p, ActionAdvanceClock, "clock"); err != nil {
+			return nil, err
+		}
+		var in struct {
+			Duration json.RawMessage `json:"duration"`
+		}
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		d, err := parseDuration(in.Duration)
+		if err != nil {
+			return nil, err
+		}
+		return h.move(h.Clock.Advance(r.Context(), d))
+	case "POST /swfd/clock/set":
+		if err := h.authorize(p, ActionAdvanceClock, "clock"); err != nil {
+			return nil, err
+		}
+		var in struct {
+			Time json.RawMessage `json:"time"`
+		}
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		t, err := parseTime(in.Time)
+		if err != nil {
+			return nil, err
+		}
+		m, err := h.Clock.Set(r.Context(), t)
+		if errors.Is(err, clock.ErrBackwards) {
+			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
+				"Member must not be before swfd's time %s: the clock never goes backwards",
+				t.UTC().Format(time.RFC3339Nano), h.Clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+		}
+		return h.move(m, err)
+	case "POST /swfd/dev/reset":
+		if err := h.authorize(p, ActionReset, "dev"); err != nil {
+			return nil, err
+		}
+		if h.Reset == nil {
+			return nil, api.NewFault(api.OperationNotPermittedFault,
+				"Reset is only available when swfd runs with --dev (it drops every domain, execution and task); this server keeps its data")
+		}
+		if err := h.Reset(r.Context()); err != nil {
+			return nil, err
+		}
+		return struct{}{}, nil
+	}
+	return nil, unknownRoute(r)
+}
+
+// move answers a move of the clock.
+func (h *Handler) move(m clock.Moved, err error) (any, error) {
+	switch {
+	case errors.Is(err, clock.ErrReal):
+		return nil, api.NewFault(api.OperationNotPermittedFault,
+			"swfd's clock is real (--clock real) and cannot be moved; start swfd with --clock manual or --clock skip")
+	case errors.Is(err, clock.ErrNegative):
+		// Caught when parsing; a caller of the Clock may still pass one.
+		return nil, api.ErrValidation("1 validation error detected: Value at 'duration' failed to satisfy constraint: Member must not be negative")
+	case err != nil:
+		return nil, err
+	}
+	return h.state(m.Now, &m.Fired), nil
+}
+
+// authorize allows a call to principal p (nil with authentication off).
+func (h *Handler) authorize(p *auth.Principal, action, what string) error {
+	if h.Auth == nil {
+		return nil
+	}
+	arn := fmt.Sprintf("arn:aws:swf:%s:%s:/swfd/%s", h.Region, h.Account, what)
+	if p.Evaluate(action, auth.Resource{Raw: arn}, auth.Keys{}) == auth.Allowed {
+		return nil
+	}
+	who := "anonymous"
+	if p != nil {
+		who = p.ARN(h.Account)
+		h.log().Info("request denied", "principal", p.Name, "action", action, "resource", arn)
+	}
+	return api.NewFault(api.OperationNotPermittedFault, "User: %s is not authorized to perform: %s on resource: %s", who, action, arn)
+}
+
+func unknownRoute(r *http.Request) error {
+	switch r.URL.Path {
+	case "/swfd/clock":
+		return api.NewFault(api.UnknownOperationException, "Use GET /swfd/clock")
+	case "/swfd/clock/advance", "/swfd/clock/set", "/swfd/dev/reset":
+		return api.NewFault(api.UnknownOperationException, "Use POST %s", r.URL.Path)
+	}
+	return api.NewFault(api.UnknownOperationException,
+		"Unknown swfd API path %s: the API has GET /swfd/clock, POST /swfd/clock/advance, POST /swfd/clock/set and POST /swfd/dev/reset", strconv.Quote(r.URL.Path))
+}
+
+func decode(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return api.NewFault(api.SerializationException, "Request body is not a JSON object: %v", err)
+	}
+	return nil
+}
+
+// parseDuration reads "duration": a string as clock.ParseDuration reads
+// it, or a number of seconds.
+func parseDuration(raw json.RawMessage) (time.Duration, error) {
+	s, ok := scalar(raw)
+	if !ok {
+		return 0, api.ErrValidation("1 validation error detected: Value null at 'duration' failed to satisfy constraint: Member must not be null")
+	}
+	d, err := clock.ParseDuration(s)
+	switch {
+	case errors.Is(err, clock.ErrNegative):
+		return 0, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: Member must not be negative (the clock only moves forward)", s)
+	case err != nil:
+		return 0, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
+			"Member must be a duration such as 90s, 15m, 24h, 7d or 1d12h, or a whole number of seconds", s)
+	}
+	return d, nil
+}
+
+// parseTime reads "time": an RFC 3339 date and time, or epoch seconds.
+func parseTime(raw json.RawMessage) (time.Time, error) {
+	s, ok := scalar(raw)
+	if !ok {
+		return time.Time{}, api.ErrValidation("1 validation error detected: Value null at 'time' failed to satisfy constraint: Member must not be null")
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 253402300800 { // before year 10000
+		sec := int64(f)
+		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
+	}
+	return time.Time{}, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
+		"Member must be an RFC 3339 time such as 2030-01-02T15:04:05Z, or epoch seconds", s)
+}
+
+// scalar returns a JSON string's value, or a number's text; ok is false
+// for null or a missing member.
+func scalar(raw json.RawMessage) (string, bool) {
+	raw = json.RawMessage(strings.TrimSpace(string(raw)))
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	return string(raw), true
+}

@@ -1,0 +1,225 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/clock"
+)
+
+var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func newHandler(t *testing.T, mode clock.Mode) (*Handler, *clock.ManualClock) {
+	t.Helper()
+	clk := clock.NewManual(t0)
+	ctl, err := clock.NewController(mode, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl.SetEngine(noTimers{}, func() {})
+	return &Handler{Clock: ctl, Region: "us-east-1", Account: "123456789012"}, clk
+}
+
+type noTimers struct{}
+
+func (noTimers) NextTimer(context.Context) (time.Time, bool, error) { return time.Time{}, false, nil }
+func (noTimers) Settle(context.Context) (int, error)                { return 0, nil }
+func (noTimers) PurgeExpired(context.Context) error                 { return nil }
+func (noTimers) PendingMessages(context.Context) (bool, error)      { return false, nil }
+
+// call serves one request and returns the status, the fault code (from
+// x-amzn-ErrorType) and the decoded body.
+func call(h http.Handler, method, path, body string, sign func(*http.Request)) (int, string, map[string]any) {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if sign != nil {
+		sign(r)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	var out map[string]any
+	json.Unmarshal(w.Body.Bytes(), &out)
+	return w.Code, w.Header().Get("x-amzn-ErrorType"), out
+}
+
+func TestClockCalls(t *testing.T) {
+	h, _ := newHandler(t, clock.Manual)
+	st, code, out := call(h, "GET", "/swfd/clock", "", nil)
+	if st != 200 || code != "" || out["mode"] != "manual" || out["now"] != "2030-01-01T00:00:00.000Z" || out["unixMillis"] != float64(t0.UnixMilli()) {
+		t.Fatalf("GET clock: %d %s %v", st, code, out)
+	}
+	st, _, out = call(h, "POST", "/swfd/clock/advance", `{"duration": "1d12h"}`, nil)
+	if st != 200 || out["now"] != "2030-01-02T12:00:00.000Z" || out["timersFired"] != float64(0) {
+		t.Fatalf("advance: %d %v", st, out)
+	}
+	st, _, out = call(h, "POST", "/swfd/clock/advance", `{"duration": 60}`, nil)
+	if st != 200 || out["now"] != "2030-01-02T12:01:00.000Z" {
+		t.Fatalf("advance by a number of seconds: %d %v", st, out)
+	}
+	st, _, out = call(h, "POST", "/swfd/clock/set", `{"time": "2030-02-01T00:00:00Z"}`, nil)
+	if st != 200 || out["now"] != "2030-02-01T00:00:00.000Z" {
+		t.Fatalf("set: %d %v", st, out)
+	}
+	st, _, out = call(h, "POST", "/swfd/clock/set", `{"time": 1896177600.5}`, nil)
+	if st != 200 || out["now"] != "2030-02-01T12:00:00.500Z" {
+		t.Fatalf("set to epoch seconds: %d %v", st, out)
+	}
+}
+
+// Bad input gets a fault naming the member, and the clock stays where it
+// was.
+func TestBadInputChangesNothing(t *testing.T) {
+	h, clk := newHandler(t, clock.Manual)
+	cases := []struct{ path, body, code, msg string }{
+		{"/swfd/clock/advance", `{"duration": "-1h"}`, "ValidationException", "Value '-1h' at 'duration' failed to satisfy constraint: Member must not be negative"},
+		{"/swfd/clock/advance", `{"duration": -5}`, "ValidationException", "at 'duration' failed to satisfy constraint: Member must not be negative"},
+		{"/swfd/clock/advance", `{"duration": "soon"}`, "ValidationException", "Value 'soon' at 'duration' failed to satisfy constraint: Member must be a duration"},
+		{"/swfd/clock/advance", `{}`, "ValidationException", "Value null at 'duration'"},
+		{"/swfd/clock/advance", `{"duration": null}`, "ValidationException", "Value null at 'duration'"},
+		{"/swfd/clock/advance", `{"duration": {"h": 1}}`, "ValidationException", "at 'duration'"},
+		{"/swfd/clock/advance", `{"duration": "1h"`, "SerializationException", "not a JSON object"},
+		{"/swfd/clock/set", `{"time": "2029-12-31T23:59:59Z"}`, "ValidationException", "Value '2029-12-31T23:59:59Z' at 'time' failed to satisfy constraint: Member must not be before swfd's time 2030-01-01T00:00:00.000Z"},
+		{"/swfd/clock/set", `{"time": "tomorrow"}`, "ValidationException", "Value 'tomorrow' at 'time'"},
+		{"/swfd/clock/set", `{"time": -1}`, "ValidationException", "at 'time'"},
+		{"/swfd/clock/set", `{}`, "ValidationException", "Value null at 'time'"},
+		{"/swfd/dev/reset", ``, "OperationNotPermittedFault", "only available when swfd runs with --dev"},
+		{"/swfd/nope", `{}`, "UnknownOperationException", "Unknown swfd API path"},
+		{"/swfd/clock", `{}`, "UnknownOperationException", "Use GET /swfd/clock"},
+		{"/swfd/clock/advance", strings.Repeat(" ", maxBody+1), "RequestEntityTooLargeException", "exceeds"},
+	}
+	for _, c := range cases {
+		st, code, out := call(h, "POST", c.path, c.body, nil)
+		msg, _ := out["message"].(string)
+		if code != c.code || !strings.Contains(msg, c.msg) || st < 400 {
+			t.Errorf("POST %s %.40s: %d %s %q; want %s %q", c.path, c.body, st, code, msg, c.code, c.msg)
+		}
+		if typ, _ := out["__type"].(string); !strings.HasSuffix(typ, "#"+c.code) {
+			t.Errorf("POST %s: __type %q", c.path, typ)
+		}
+		if !clk.Now().Equal(t0) {
+			t.Fatalf("POST %s %s moved the clock to %v", c.path, c.body, clk.Now())
+		}
+	}
+	if st, code, _ := call(h, "GET", "/swfd/clock/advance", "", nil); code != "UnknownOperationException" || st != 400 {
+		t.Errorf("GET advance: %d %s", st, code)
+	}
+}
+
+func TestRealClockCannotMove(t *testing.T) {
+	h, _ := newHandler(t, clock.Real)
+	ctl, _ := clock.NewController(clock.Real, nil)
+	h.Clock = ctl
+	_, code, out := call(h, "GET", "/swfd/clock", "", nil)
+	if code != "" || out["mode"] != "real" {
+		t.Fatalf("GET: %s %v", code, out)
+	}
+	before := ctl.Now()
+	for _, c := range []struct{ path, body string }{{"/swfd/clock/advance", `{"duration": "1h"}`}, {"/swfd/clock/set", `{"time": "2999-01-01T00:00:00Z"}`}} {
+		_, code, out := call(h, "POST", c.path, c.body, nil)
+		if code != "OperationNotPermittedFault" || !strings.Contains(out["message"].(string), "--clock manual") {
+			t.Errorf("POST %s: %s %v", c.path, code, out)
+		}
+	}
+	if ctl.Now().Sub(before) > time.Hour {
+		t.Fatal("the real clock moved")
+	}
+}
+
+func TestReset(t *testing.T) {
+	h, _ := newHandler(t, clock.Manual)
+	resets := 0
+	h.Reset = func(context.Context) error { resets++; return nil }
+	if st, code, _ := call(h, "POST", "/swfd/dev/reset", "", nil); st != 200 || code != "" || resets != 1 {
+		t.Fatalf("reset: %d %s, %d resets", st, code, resets)
+	}
+}
+
+const authFile = `{"principals": [
+  {"name": "operator", "accessKeys": [{"accessKeyId": "AKIDOPERATOR", "secretAccessKey": "operator-secret"}],
+   "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]},
+  {"name": "tester", "accessKeys": [{"accessKeyId": "AKIDTESTER", "secretAccessKey": "tester-secret"}],
+   "policies": [{"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": ["swfd:AdvanceClock", "swfd:Reset"], "Resource": "arn:aws:swf:us-east-1:123456789012:/swfd/*"}]}]},
+  {"name": "no-reset", "accessKeys": [{"accessKeyId": "AKIDNORESET", "secretAccessKey": "noreset-secret"}],
+   "policies": [{"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": "*", "Resource": "*"},
+     {"Effect": "Deny", "Action": "swfd:Reset", "Resource": "*"}]}]}]}`
+
+// With authentication on, moving the clock needs swfd:AdvanceClock and
+// resetting swfd:Reset (swf:* grants neither); reading it needs a valid
+// signature only.
+func TestAuthorization(t *testing.T) {
+	cfg, err := auth.ParseConfig([]byte(authFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, clk := newHandler(t, clock.Manual)
+	h.Auth = (&auth.Verifier{Keys: auth.NewKeyring(cfg), Region: "us-east-1"}).Verify
+	h.Reset = func(context.Context) error { return nil }
+	signer := func(key, secret string) func(*http.Request) {
+		return func(r *http.Request) {
+			body, _ := readAll(r)
+			sum := sha256.Sum256(body)
+			v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, r, hex.EncodeToString(sum[:]), "swf", "us-east-1", time.Now())
+		}
+	}
+	operator, tester, noReset := signer("AKIDOPERATOR", "operator-secret"), signer("AKIDTESTER", "tester-secret"), signer("AKIDNORESET", "noreset-secret")
+	advance := `{"duration": "1h"}`
+
+	if _, code, _ := call(h, "GET", "/swfd/clock", "", nil); code != auth.MissingAuthenticationToken {
+		t.Errorf("unsigned GET: %s", code)
+	}
+	if _, code, _ := call(h, "POST", "/swfd/clock/advance", advance, nil); code != auth.MissingAuthenticationToken {
+		t.Errorf("unsigned advance: %s", code)
+	}
+	if _, code, _ := call(h, "POST", "/swfd/clock/advance", advance, signer("AKIDOPERATOR", "wrong")); code != auth.InvalidSignature {
+		t.Errorf("badly signed advance: %s", code)
+	}
+	if _, code, _ := call(h, "GET", "/swfd/clock", "", operator); code != "" {
+		t.Errorf("operator GET: %s", code)
+	}
+	_, code, out := call(h, "POST", "/swfd/clock/advance", advance, operator)
+	if code != "OperationNotPermittedFault" || !strings.Contains(out["message"].(string), "is not authorized to perform: swfd:AdvanceClock on resource: arn:aws:swf:us-east-1:123456789012:/swfd/clock") {
+		t.Errorf("operator advance: %s %v", code, out)
+	}
+	if _, code, _ := call(h, "POST", "/swfd/dev/reset", "", operator); code != "OperationNotPermittedFault" {
+		t.Errorf("operator reset: %s", code)
+	}
+	if !clk.Now().Equal(t0) {
+		t.Fatal("a refused call moved the clock")
+	}
+	if _, code, out := call(h, "POST", "/swfd/clock/advance", advance, tester); code != "" || out["now"] != "2030-01-01T01:00:00.000Z" {
+		t.Errorf("tester advance: %s %v", code, out)
+	}
+	if _, code, _ := call(h, "POST", "/swfd/clock/set", `{"time": "2030-01-02T00:00:00Z"}`, tester); code != "" {
+		t.Errorf("tester set: %s", code)
+	}
+	if _, code, _ := call(h, "POST", "/swfd/dev/reset", "", tester); code != "" {
+		t.Errorf("tester reset: %s", code)
+	}
+	if _, code, _ := call(h, "POST", "/swfd/dev/reset", "", noReset); code != "OperationNotPermittedFault" {
+		t.Errorf("explicitly denied reset: %s", code)
+	}
+}
+
+func readAll(r *http.Request) ([]byte, error) {
+	var b bytes.Buffer
+	_, err := b.ReadFrom(r.Body)
+	r.Body = readCloser{bytes.NewReader(b.Bytes())}
+	return b.Bytes(), err
+}
+
+type readCloser struct{ *bytes.Reader }
+
+func (readCloser) Close() error { return nil }

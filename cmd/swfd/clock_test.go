@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A clock that moves is refused with a database that keeps its data,
+// unless --clock-unsafe says so.
+func TestClockAndDevFlagsGuardPersistentStores(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--db", db, "--clock", "manual"}, "firing real timers early; use --db sqlite::memory:, or add --clock-unsafe"},
+		{[]string{"--clock", "fast"}, `clock mode "fast": use real, manual or skip`},
+	}
+	for _, c := range cases {
+		err := run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, c.args...), noenv, &syncBuf{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v; want %q", c.args, err, c.want)
+		}
+	}
+	// With --clock-unsafe the persistent store gets its manual clock.
+	ctx, cancel := context.WithCancel(context.Background())
+	url, done := startSwfd(t, ctx, "--db", db, "--clock", "manual", "--clock-unsafe")
+	if got := getClock(t, url); !strings.Contains(got, `"mode":"manual"`) {
+		t.Fatalf("GET /swfd/clock: %s", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startSwfd runs swfd with args on a free port and returns its URL, read
+// from the log.
+func startSwfd(t *testing.T, ctx context.Context, args ...string) (string, chan error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), noenv, pw)
+		pw.Close()
+		done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.Index(line, "addr="); i >= 0 && strings.Contains(line, "swfd listening") {
+			go io.Copy(io.Discard, pr)
+			return "http://" + strings.Fields(line[i+5:])[0], done
+		}
+	}
+	t.Fatalf("swfd never said where it listens: %v", <-done)
+	return "", nil
+}
+
+func getClock(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/swfd/clock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /swfd/clock: %d %s", resp.StatusCode, body)
+	}
+	return string(body)
+}

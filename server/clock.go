@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/admin"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/service"
+)
+
+// MemoryDB is the DSN of the in-memory store.
+const MemoryDB = "sqlite::memory:"
+
+// openClock checks the clock settings against the store and makes the
+// clock: cfg.Clock is set to it. It returns the controller that moves it,
+// nil when the clock is real.
+func openClock(cfg *Config) (*clock.Controller, error) {
+	mode := cfg.ClockMode
+	if mode == "" {
+		mode = clock.Real
+	}
+	if _, err := clock.ParseMode(string(mode)); err != nil {
+		return nil, err
+	}
+	if mode == clock.Skip {
+		return nil, errors.New("--clock skip is not available yet")
+	}
+	persistent := cfg.DB != MemoryDB
+	if mode != clock.Real && persistent && !cfg.ClockUnsafe {
+		return nil, fmt.Errorf("--clock %s would move time for every timer in a database that keeps its data (--db), firing real timers early; "+
+			"use --db %s, or add --clock-unsafe if that is really intended", mode, MemoryDB)
+	}
+	if mode == clock.Real {
+		return nil, nil
+	}
+	switch mode {
+	case clock.Manual:
+		if _, ok := cfg.Clock.(clock.Movable); !ok {
+			start := time.Now()
+			if cfg.Clock != nil {
+				start = cfg.Clock.Now()
+			}
+			cfg.Clock = clock.NewManual(start)
+		}
+	case clock.Skip:
+		if _, ok := cfg.Clock.(clock.Movable); !ok {
+			cfg.Clock = clock.NewSkip()
+		}
+	}
+	return clock.NewController(mode, cfg.Clock)
+}
+
+// clockEngine is what the clock controller needs from the service.
+type clockEngine struct {
+	svc *service.Service
+	st  swfd.Store
+}
+
+func (e clockEngine) NextTimer(ctx context.Context) (time.Time, bool, error) {
+	t, err := e.st.NextTimer(ctx)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	return t.Due, err == nil, err
+}
+
+// settleRounds bounds the rounds of firing and delivering at one instant:
+// each round does at least one thing, and a workflow that keeps making
+// new work at the same instant is broken.
+const settleRounds = 100000
+
+func (e clockEngine) Settle(ctx context.Context) (int, error) {
+	fired := 0
+	for range settleRounds {
+		n, _, err := e.svc.Timers().FireDue(ctx, nil)
+		fired += n
+		if err != nil {
+			return fired, err
+		}
+		m, err := e.svc.Transfers().Deliver(ctx)
+		if err != nil {
+			return fired, err
+		}
+		if n == 0 && m == 0 {
+			return fired, nil
+		}
+	}
+	return fired, errors.New("clock: work due at one instant keeps making more")
+}
+
+func (e clockEngine) PurgeExpired(ctx context.Context) error { return e.svc.Retention().Purge(ctx) }
+
+func (e clockEngine) PendingMessages(ctx context.Context) (bool, error) {
+	trs, err := e.st.PendingTransfers(ctx, 1)
+	return len(trs) > 0, err
+}
+
+// mountClock puts the clock controller in front of the SWF API and the
+// admin API beside it.
+func (s *Server) mountClock(mux *http.ServeMux, fe http.Handler, cfg Config, verify func(*http.Request, []byte) (*auth.Principal, *api.Fault)) http.Handler {
+	ctl := s.Clock
+	if ctl == nil {
+		// The real clock, read-only.
+		ctl, _ = clock.NewController(clock.Real, cfg.Clock)
+	} else {
+		ctl.SetEngine(clockEngine{s.Service, s.Store}, func() {})
+		fe = ctl.Middleware(fe)
+	}
+	ah := &admin.Handler{Clock: ctl, Auth: verify, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger}
+	if ah.Region == "" {
+		ah.Region = "us-east-1"
+	}
+	if ah.Account == "" {
+		ah.Account = "123456789012"
+	}
+	mux.Handle(admin.Prefix, ah)
+	return fe
+}
