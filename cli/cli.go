@@ -9,7 +9,8 @@
 // json|text|table, --query, pagination, --debug, timeouts), request
 // signing with the standard AWS credential chain, the AWS CLI's output
 // formats, error messages and exit statuses, help and shell completion,
-// and the extra commands history, executions and describe.
+// and the extra commands history, executions and describe; clock drives
+// swfd's own API (the clock of a test server).
 package cli
 
 import (
@@ -263,6 +264,8 @@ func run(ctx context.Context, e *env, args []string) error {
 		return runDescribe(ctx, e, rest)
 	case "bench":
 		return runBench(ctx, e, rest)
+	case "clock":
+		return runClock(ctx, e, rest)
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -275,7 +278,7 @@ func versionString() string { return "swf/1 (swfd; SWF API 2012-01-25)" }
 
 // invalidChoice lists the commands in two columns, as the AWS CLI does.
 func invalidChoice(name string) string {
-	choices := append(append([]string{}, commandNames...), "history", "executions", "describe", "bench", "completion", "help")
+	choices := append(append([]string{}, commandNames...), "history", "executions", "describe", "bench", "clock", "completion", "help")
 	var b strings.Builder
 	b.WriteString("argument command: Invalid choice, valid choices are:\n")
 	for i := 0; i < len(choices); i += 2 {

@@ -23,6 +23,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
 
 const (
@@ -61,10 +62,16 @@ type client struct {
 	doer     interface {
 		Do(*http.Request) (*http.Response, error)
 	}
-	creds  aws.CredentialsProvider // nil: send unsigned
-	signer *v4.Signer
-	debug  io.Writer // nil unless --debug
-	now    func() time.Time
+	creds aws.CredentialsProvider // nil: send unsigned
+	// local: the endpoint is on this machine (a loopback address), where
+	// a server without --auth needs no real credentials.
+	local bool
+	// placeholder: no credentials are configured, and requests to the
+	// local endpoint are signed with placeholderCreds.
+	placeholder bool
+	signer      *v4.Signer
+	debug       io.Writer // nil unless --debug
+	now         func() time.Time
 }
 
 // newClient resolves region, credentials and the HTTP client through the
@@ -90,6 +97,13 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 		})
 	}
 	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(hc)}
+	local := isLoopbackURL(g.endpoint)
+	if local {
+		// A server on this machine is not on EC2's instance metadata
+		// service: without configured credentials the SDK would ask it
+		// for some, and warn when that fails.
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
 	if g.profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(g.profile))
 	}
@@ -110,7 +124,7 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 		}
 		return nil, err
 	}
-	c := &client{endpoint: g.endpoint, region: cfg.Region, creds: cfg.Credentials, signer: v4.NewSigner(), debug: g.debugOut, now: time.Now}
+	c := &client{endpoint: g.endpoint, region: cfg.Region, creds: cfg.Credentials, local: local, signer: v4.NewSigner(), debug: g.debugOut, now: time.Now}
 	if c.region == "" {
 		c.region = defaultRegion
 	}
@@ -130,18 +144,9 @@ func (c *client) call(ctx context.Context, op string, body *omap) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var creds *aws.Credentials
-	if c.creds != nil {
-		cr, err := c.creds.Retrieve(ctx)
-		if err != nil {
-			// A local swfd needs no credentials; send the request unsigned
-			// rather than fail as the AWS CLI would.
-			if c.debug != nil {
-				fmt.Fprintf(c.debug, "swf: no credentials (%v); sending unsigned\n", err)
-			}
-		} else {
-			creds = &cr
-		}
+	creds, err := c.credentials(ctx)
+	if err != nil {
+		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
 		status, respBody, err := c.send(ctx, op, payload, creds)
@@ -171,8 +176,70 @@ func (c *client) call(ctx context.Context, op string, body *omap) (any, error) {
 		if attempt > 0 {
 			se.retries = attempt
 		}
-		return nil, se
+		return nil, c.explain(se)
 	}
+}
+
+// placeholderCreds sign requests to a local endpoint when no credentials
+// are configured: a server without --auth accepts any signature, and one
+// with --auth refuses them with a fault that explain words.
+var placeholderCreds = aws.Credentials{AccessKeyID: "SWFLOCALPLACEHOLDER", SecretAccessKey: "placeholder", Source: "swf placeholder"}
+
+// credentials returns what to sign with: the configured credentials; for a
+// local endpoint without any, placeholder ones (quietly; --debug says so);
+// else nil, and the request goes unsigned, as far as a server needing no
+// credentials is concerned.
+func (c *client) credentials(ctx context.Context) (*aws.Credentials, error) {
+	if c.creds == nil {
+		return nil, nil
+	}
+	if c.placeholder {
+		return &placeholderCreds, nil
+	}
+	cr, err := c.creds.Retrieve(ctx)
+	switch {
+	case err == nil:
+		return &cr, nil
+	case c.local:
+		if c.debug != nil {
+			fmt.Fprintf(c.debug, "swf: no credentials configured (%v); signing with placeholder credentials, which a local swfd without --auth accepts\n", err)
+		}
+		c.placeholder = true
+		return &placeholderCreds, nil
+	}
+	if c.debug != nil {
+		fmt.Fprintf(c.debug, "swf: no credentials (%v); sending unsigned\n", err)
+	}
+	return nil, nil
+}
+
+// explain adds to an authentication fault answered to placeholder
+// credentials what the user has to do.
+func (c *client) explain(se *serviceError) error {
+	if !c.placeholder {
+		return se
+	}
+	switch se.code {
+	case "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException", "MissingAuthenticationTokenException":
+		return fmt.Errorf("%w\nNo AWS credentials are configured, so swf signed with placeholder credentials, and this server checks signatures (swfd --auth): "+
+			"give it a real access key from its auth file (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --profile)", se)
+	}
+	return se
+}
+
+// isLoopbackURL reports whether an endpoint URL names this machine: a
+// loopback address or localhost.
+func isLoopbackURL(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func parseFault(op string, status int, body []byte) *serviceError {
@@ -211,13 +278,23 @@ func retryable(status int, code string) bool {
 }
 
 func (c *client) send(ctx context.Context, op string, payload []byte, creds *aws.Credentials) (int, []byte, error) {
-	u := strings.TrimRight(c.endpoint, "/") + "/"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(payload))
+	return c.roundTrip(ctx, http.MethodPost, "/", "SimpleWorkflowService."+op, payload, creds)
+}
+
+// roundTrip sends one signed request (with an X-Amz-Target unless target
+// is empty) and returns the answer's status and body.
+func (c *client) roundTrip(ctx context.Context, method, path, target string, payload []byte, creds *aws.Credentials) (int, []byte, error) {
+	u := strings.TrimRight(c.endpoint, "/") + path
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(payload))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", "SimpleWorkflowService."+op)
+	if target != "" {
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Target", target)
+	} else if len(payload) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("User-Agent", "swf-cli/1 (swfd)")
 	if creds != nil {
 		sum := sha256.Sum256(payload)

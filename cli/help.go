@@ -13,6 +13,7 @@ var extraCommands = []struct{ name, summary string }{
 	{"history", "an execution's events as a readable table (--follow to watch it)"},
 	{"executions", "open (or --closed) executions of a domain as a table"},
 	{"describe", "an execution at a glance: status, open counts, pending work"},
+	{"clock", "swfd's time; advance or set a --clock manual or skip clock"},
 	{"completion", "print a bash or zsh completion script"},
 }
 
@@ -271,6 +272,7 @@ func bashCompletion() string {
 	b.WriteString("    history) flags=\"--domain --workflow-id --run-id --follow --interval\" ;;\n")
 	b.WriteString("    executions) flags=\"--domain --closed --workflow-id --workflow-type --tag --status --since --until\" ;;\n")
 	b.WriteString("    describe) flags=\"--domain --workflow-id --run-id\" ;;\n")
+	b.WriteString("    clock) flags=\"advance set\" ;;\n")
 	b.WriteString("    completion) flags=\"bash zsh\" ;;\n")
 	b.WriteString("  esac\n  COMPREPLY=($(compgen -W \"$flags $globals\" -- \"$cur\"))\n}\ncomplete -o default -F _swf swf\n")
 	return b.String()

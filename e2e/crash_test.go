@@ -21,19 +21,10 @@ import (
 	"github.com/swfd/swfd/internal/swfdtest"
 )
 
-// buildSwfd builds ./cmd/swfd into the test's temporary directory (the
-// build cache makes repeated builds cheap).
+// buildSwfd builds ./cmd/swfd (see buildCmd).
 func buildSwfd(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the swfd binary")
-	}
-	bin := filepath.Join(t.TempDir(), "swfd")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/swfd/swfd/cmd/swfd").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return buildCmd(t, "swfd")
 }
 
 func freeAddr(t *testing.T) string {

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/swfd/swfd/clock"
+)
+
+// The commands of swfd's own API (see package admin): the clock of a swfd
+// started with --clock manual.
+
+const clockHelp = `swf clock                      print swfd's time and how its clock runs
+swf clock advance DURATION     move the clock forward: 90s, 15m, 24h, 7d, 1d12h, or seconds
+swf clock set TIME             move the clock forward to a time: 2030-01-02T15:04:05Z, epoch seconds
+
+A swfd started with --clock manual stands still until moved. Moving the clock fires every timer and timeout
+that falls due on the way, in order, each at its own time. The clock never
+goes backwards. With --auth the principal needs the IAM action
+swfd:AdvanceClock to move it. --output json prints swfd's answer as JSON.
+`
+
+func runClock(ctx context.Context, e *env, args []string) error {
+	p, g, err := parseAdmin(e, args, clockHelp)
+	if err != nil || g == nil {
+		return err
+	}
+	var op, method, path string
+	var body any
+	switch pos := p.positionals; {
+	case len(pos) == 0:
+		op, method, path = "DescribeClock", http.MethodGet, "/swfd/clock"
+	case pos[0] == "advance" && len(pos) == 2:
+		if _, err := clock.ParseDuration(pos[1]); err != nil {
+			return fmt.Errorf("Invalid duration %q for swf clock advance: %v", pos[1], err)
+		}
+		op, method, path = "AdvanceClock", http.MethodPost, "/swfd/clock/advance"
+		body = map[string]string{"duration": pos[1]}
+	case pos[0] == "set" && len(pos) == 2:
+		t, err := parseTimestamp(pos[1])
+		if err != nil {
+			return fmt.Errorf("Invalid time %q for swf clock set: use 2030-01-02T15:04:05Z, 2030-01-02 or epoch seconds", pos[1])
+		}
+		op, method, path = "SetClock", http.MethodPost, "/swfd/clock/set"
+		body = map[string]string{"time": t.UTC().Format(time.RFC3339Nano)}
+	default:
+		return &usageError{"usage: swf clock [advance DURATION | set TIME]"}
+	}
+	v, err := callAdmin(ctx, g, op, method, path, body)
+	if err != nil {
+		return err
+	}
+	if p.has("output") || g.query != "" {
+		return printResult(e, g, op, &result{single: v})
+	}
+	o, _ := v.(*omap)
+	line := fmt.Sprintf("%s (%s clock", str(o, "now"), str(o, "mode"))
+	if fired := str(o, "timersFired"); fired != "" {
+		line += "; " + plural(fired, "timer") + " fired"
+	}
+	fmt.Fprintln(e.stdout, line+")")
+	return nil
+}
+
+func plural(n, what string) string {
+	if n == "1" {
+		return n + " " + what
+	}
+	return n + " " + what + "s"
+}
+
+// parseAdmin parses the global options and positionals of an admin
+// command; a nil globals means help was printed.
+func parseAdmin(e *env, args []string, help string) (*parsed, *globals, error) {
+	p, err := parseArgs(args, globalSpecs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if isHelp(p) || (len(p.positionals) > 0 && p.positionals[len(p.positionals)-1] == "help") {
+		io.WriteString(e.stdout, help)
+		return nil, nil, nil
+	}
+	if len(p.unknown) > 0 {
+		return nil, nil, &unknownOptionsError{p.unknown}
+	}
+	g, err := resolveGlobals(e, p)
+	return p, g, err
+}
+
+// callAdmin sends one call of swfd's admin API (never retried: a move of
+// the clock is not idempotent) and returns its answer.
+func callAdmin(ctx context.Context, g *globals, op, method, path string, body any) (any, error) {
+	c, err := newClient(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	var payload []byte
+	if body != nil {
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	creds, err := c.credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	status, resp, err := c.roundTrip(ctx, method, path, "", payload, creds)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK {
+		se := parseFault(op, status, resp)
+		if status == http.StatusNotFound {
+			se.message, se.hasMessage = fmt.Sprintf("%s has no %s: is it swfd?", c.endpoint, path), true
+		}
+		return nil, c.explain(se)
+	}
+	v, err := decodeJSON(resp)
+	if err != nil {
+		return nil, fmt.Errorf("Unable to parse response (%v), invalid JSON received:\n%s", err, resp)
+	}
+	return v, nil
+}

@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildCmd builds ./cmd/<name> into the test's temporary directory (the
+// build cache makes repeated builds cheap).
+func buildCmd(t *testing.T, name string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the " + name + " binary")
+	}
+	bin := filepath.Join(t.TempDir(), name)
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/swfd/swfd/cmd/"+name).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startManual starts the swfd binary with a manual clock, args added, on a
+// free port, and returns its URL.
+func startManual(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	startSwfd(t, bin, addr, nil, append([]string{"--addr", addr, "--db", "sqlite::memory:", "--clock", "manual"}, args...)...)
+	return "http://" + addr
+}
+
+// noCredsEnv is an environment with no AWS credentials anywhere (but the
+// machine's CA bundle, as users have it).
+func noCredsEnv(t *testing.T) []string {
+	home := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none")}
+	if ca := os.Getenv("AWS_CA_BUNDLE"); ca != "" {
+		env = append(env, "AWS_CA_BUNDLE="+ca)
+	}
+	return env
+}
+
+type cliRun struct {
+	stdout, stderr string
+	rc             int
+}
+
+func runCLI(t *testing.T, bin string, env []string, args ...string) cliRun {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	rc := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		rc = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return cliRun{o.String(), e.String(), rc}
+}
+
+// swf against a local swfd with no credentials configured signs with
+// placeholder ones without a word (no instance-metadata warning), says so
+// under --debug, and drives the clock.
+func TestSwfLocalWithoutCredentials(t *testing.T) {
+	swfd, swfBin := buildCmd(t, "swfd"), buildCmd(t, "swf")
+	url := startManual(t, swfd)
+	env := noCredsEnv(t)
+	swf := func(args ...string) cliRun {
+		return runCLI(t, swfBin, env, append([]string{"--endpoint-url", url}, args...)...)
+	}
+
+	r := swf("register-domain", "--name", "d", "--workflow-execution-retention-period-in-days", "1")
+	if r.rc != 0 || r.stderr != "" {
+		t.Fatalf("register-domain: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	r = swf("clock")
+	if r.rc != 0 || r.stderr != "" || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(manual clock\)\n$`).MatchString(r.stdout) {
+		t.Fatalf("clock: rc %d, %q, stderr %q", r.rc, r.stdout, r.stderr)
+	}
+	before, _ := time.Parse(time.RFC3339, strings.Fields(r.stdout)[0])
+	r = swf("clock", "advance", "1d12h")
+	if r.rc != 0 || !strings.Contains(r.stdout, before.Add(36*time.Hour).Format("2006-01-02T15:04:05.000Z")+" (manual clock; 0 timers fired)") {
+		t.Fatalf("clock advance: rc %d, %q, stderr %q", r.rc, r.stdout, r.stderr)
+	}
+	r = swf("clock", "set", "2001-01-01T00:00:00Z")
+	if r.rc != 255 || !strings.Contains(r.stderr, "An error occurred (ValidationException) when calling the SetClock operation") ||
+		!strings.Contains(r.stderr, "the clock never goes backwards") {
+		t.Fatalf("clock set backwards: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	r = swf("clock", "advance", "-1h")
+	if r.rc != 255 || !strings.Contains(r.stderr, "must not be negative") {
+		t.Fatalf("clock advance -1h: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	r = swf("clock", "--output", "json")
+	if r.rc != 0 || !strings.Contains(r.stdout, `"mode": "manual"`) {
+		t.Fatalf("clock --output json: %q", r.stdout)
+	}
+	r = swf("--debug", "clock")
+	if r.rc != 0 || !strings.Contains(r.stderr, "signing with placeholder credentials") || strings.Contains(r.stderr, "IMDS") && !strings.Contains(r.stderr, "access disabled to EC2 IMDS") {
+		t.Fatalf("--debug: rc %d, stderr %q", r.rc, r.stderr)
+	}
+}
+
+const clockAuthFile = `{"principals": [
+  {"name": "operator", "accessKeys": [{"accessKeyId": "AKIDOPERATOR", "secretAccessKey": "operator-secret"}],
+   "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]},
+  {"name": "tester", "accessKeys": [{"accessKeyId": "AKIDTESTER", "secretAccessKey": "tester-secret"}],
+   "policies": [{"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": ["swf:*", "swfd:AdvanceClock", "swfd:Reset"], "Resource": "*"}]}]}]}`
+
+// With --auth, swf without credentials fails with a message that says real
+// keys are needed, and moving the clock needs swfd:AdvanceClock.
+func TestSwfAgainstAuthWithoutCredentials(t *testing.T) {
+	swfd, swfBin := buildCmd(t, "swfd"), buildCmd(t, "swf")
+	authPath := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(authPath, []byte(clockAuthFile), 0o600)
+	url := startManual(t, swfd, "--auth", authPath)
+	env := noCredsEnv(t)
+	swf := func(env []string, args ...string) cliRun {
+		return runCLI(t, swfBin, env, append([]string{"--endpoint-url", url}, args...)...)
+	}
+	r := swf(env, "list-domains", "--registration-status", "REGISTERED")
+	if r.rc != 255 || !strings.Contains(r.stderr, "UnrecognizedClientException") || !strings.Contains(r.stderr, "this server checks signatures (swfd --auth)") ||
+		!strings.Contains(r.stderr, "AWS_ACCESS_KEY_ID") {
+		t.Fatalf("list-domains without credentials: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	r = swf(env, "clock", "advance", "1h")
+	if r.rc != 255 || !strings.Contains(r.stderr, "real access key") {
+		t.Fatalf("clock advance without credentials: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	operator := append(env, "AWS_ACCESS_KEY_ID=AKIDOPERATOR", "AWS_SECRET_ACCESS_KEY=operator-secret")
+	if r = swf(operator, "clock"); r.rc != 0 {
+		t.Fatalf("operator reads the clock: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	r = swf(operator, "clock", "advance", "1h")
+	if r.rc != 255 || !strings.Contains(r.stderr, "OperationNotPermittedFault") || !strings.Contains(r.stderr, "swfd:AdvanceClock") {
+		t.Fatalf("operator advances the clock: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	tester := append(env, "AWS_ACCESS_KEY_ID=AKIDTESTER", "AWS_SECRET_ACCESS_KEY=tester-secret")
+	if r = swf(tester, "clock", "advance", "1h"); r.rc != 0 || !strings.Contains(r.stdout, "manual clock; 0 timers fired") {
+		t.Fatalf("tester advances the clock: rc %d, %q, stderr %q", r.rc, r.stdout, r.stderr)
+	}
+}
