@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/swfd/swfd/swfdtest"
+)
+
+// clockFlow is the workflow of the clock tests, driven through
+// aws-sdk-go-v2: its first decision starts a 24-hour timer and schedules an
+// activity with a 2-hour start-to-close timeout.
+type clockFlow struct {
+	t     *testing.T
+	ctx   context.Context
+	srv   *swfdtest.Server
+	c     *swf.Client
+	run   *swf.StartWorkflowExecutionOutput
+	start time.Time
+}
+
+func newClockFlow(t *testing.T, opts ...swfdtest.Option) *clockFlow {
+	f := &clockFlow{t: t, ctx: context.Background(), srv: swfdtest.New(t, opts...)}
+	f.c = f.srv.Client()
+	f.srv.RegisterDomain("clock",
+		swfdtest.WorkflowType{Name: "wait", Version: "1", TaskList: "deciders"},
+		swfdtest.ActivityType{Name: "charge", Version: "1", TaskList: "workers", StartToClose: 2 * time.Hour})
+	run, err := f.c.StartWorkflowExecution(f.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String("clock"), WorkflowId: aws.String("w"),
+		WorkflowType: &types.WorkflowType{Name: aws.String("wait"), Version: aws.String("1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.run = run
+	f.start = f.history()[0].EventTimestamp.UTC()
+	return f
+}
+
+func (f *clockFlow) decide(ds ...types.Decision) *swf.PollForDecisionTaskOutput {
+	f.t.Helper()
+	task, err := f.c.PollForDecisionTask(f.ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("clock"), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+	if err != nil || task.TaskToken == nil {
+		f.t.Fatalf("decision poll: %v (token %v)", err, task.TaskToken)
+	}
+	if _, err := f.c.RespondDecisionTaskCompleted(f.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: ds}); err != nil {
+		f.t.Fatal(err)
+	}
+	return task
+}
+
+func (f *clockFlow) firstDecision() {
+	f.t.Helper()
+	f.decide(
+		types.Decision{DecisionType: types.DecisionTypeStartTimer, StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{
+			TimerId: aws.String("day"), StartToFireTimeout: aws.String("86400")}},
+		types.Decision{DecisionType: types.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &types.ScheduleActivityTaskDecisionAttributes{
+			ActivityId: aws.String("charge-1"), ActivityType: &types.ActivityType{Name: aws.String("charge"), Version: aws.String("1")}}})
+}
+
+func (f *clockFlow) activity() *swf.PollForActivityTaskOutput {
+	f.t.Helper()
+	task, err := f.c.PollForActivityTask(f.ctx, &swf.PollForActivityTaskInput{Domain: aws.String("clock"), TaskList: &types.TaskList{Name: aws.String("workers")}})
+	if err != nil || task.TaskToken == nil {
+		f.t.Fatalf("activity poll: %v", err)
+	}
+	return task
+}
+
+func (f *clockFlow) history() []types.HistoryEvent {
+	f.t.Helper()
+	out, err := f.c.GetWorkflowExecutionHistory(f.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("clock"),
+		Execution: &types.WorkflowExecution{WorkflowId: aws.String("w"), RunId: f.run.RunId}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return out.Events
+}
+
+// at returns when the first event of a type happened, after the start.
+func (f *clockFlow) at(evs []types.HistoryEvent, typ types.EventType) time.Duration {
+	f.t.Helper()
+	for _, e := range evs {
+		if e.EventType == typ {
+			return e.EventTimestamp.Sub(f.start)
+		}
+	}
+	f.t.Fatalf("no %s in %v", typ, eventTypes(evs))
+	return 0
+}
+
+// On a manual clock, one advance of a day fires the activity's 2-hour
+// timeout and the 24-hour timer in order, each at its own time, and the
+// workflow completes in far less than a second of real time.
+func TestManualClockFiresTimeoutsInOrder(t *testing.T) {
+	began := time.Now()
+	start := time.Date(2030, 6, 1, 8, 0, 0, 0, time.UTC)
+	f := newClockFlow(t, swfdtest.StartAt(start))
+	if !f.start.Equal(start) {
+		t.Fatalf("the run started at %v, not at the clock's %v", f.start, start)
+	}
+	f.firstDecision()
+	f.activity() // the worker takes the task, then dies
+
+	if now := f.srv.Advance(24 * time.Hour); !now.Equal(start.Add(24 * time.Hour)) {
+		t.Fatalf("after advancing a day the clock shows %v", now)
+	}
+	evs := f.history()
+	if got := f.at(evs, types.EventTypeActivityTaskTimedOut); got != 2*time.Hour {
+		t.Errorf("the activity timed out after %v, want 2h", got)
+	}
+	if got := f.at(evs, types.EventTypeTimerFired); got != 24*time.Hour {
+		t.Errorf("the timer fired after %v, want 24h", got)
+	}
+	var timedOut, fired int
+	for i, e := range evs {
+		switch e.EventType {
+		case types.EventTypeActivityTaskTimedOut:
+			timedOut = i
+			if tt := e.ActivityTaskTimedOutEventAttributes.TimeoutType; tt != types.ActivityTaskTimeoutTypeStartToClose {
+				t.Errorf("timeout type %s", tt)
+			}
+		case types.EventTypeTimerFired:
+			fired = i
+		}
+	}
+	if timedOut > fired {
+		t.Errorf("the timer fired before the earlier timeout: %v", eventTypes(evs))
+	}
+	// The decision task the timeout scheduled waits; the decider, back
+	// after the day, sees both and completes.
+	task := f.decide(types.Decision{DecisionType: types.DecisionTypeCompleteWorkflowExecution})
+	if n := len(task.Events); task.Events[n-1].EventTimestamp.Sub(start) != 24*time.Hour {
+		t.Errorf("the decision task started after %v, want 24h (no task is handed out while time moves)", task.Events[n-1].EventTimestamp.Sub(start))
+	}
+	evs = f.history()
+	if last := evs[len(evs)-1]; last.EventType != types.EventTypeWorkflowExecutionCompleted || last.EventTimestamp.Sub(start) != 24*time.Hour {
+		t.Fatalf("last event %s after %v", last.EventType, last.EventTimestamp.Sub(start))
+	}
+	t.Logf("a day of workflow time in %v of real time", time.Since(began))
+}
+
+// A long poll on a manual clock still ends after the poll timeout of real
+// time, although the clock does not move.
+func TestManualClockPollsEndInRealTime(t *testing.T) {
+	f := newClockFlow(t, swfdtest.WithPollTimeout(200*time.Millisecond))
+	out, err := f.c.PollForActivityTask(f.ctx, &swf.PollForActivityTaskInput{Domain: aws.String("clock"), TaskList: &types.TaskList{Name: aws.String("nobody")}})
+	if err != nil || out.TaskToken != nil {
+		t.Fatalf("poll: %v, %v", out, err)
+	}
+	if now := f.srv.Now(); !now.Equal(f.start) {
+		t.Fatalf("the manual clock moved by itself: %v, started %v", now, f.start)
+	}
+}

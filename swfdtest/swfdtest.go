@@ -1,0 +1,301 @@
+// Package swfdtest runs swfd inside a Go test: the whole server — the SWF
+// engine, its HTTP API and an in-memory store — on a free loopback port,
+// stopped when the test ends, with a clock the test moves.
+//
+//	func TestOrder(t *testing.T) {
+//		srv := swfdtest.New(t)              // a manual clock, standing still
+//		c := srv.Client()                   // an aws-sdk-go-v2 *swf.Client for it
+//		srv.RegisterDomain("orders",
+//			swfdtest.WorkflowType{Name: "order", Version: "1", TaskList: "deciders"},
+//			swfdtest.ActivityType{Name: "ship", Version: "1", TaskList: "workers"})
+//		// … start a workflow, drive its decider and worker with c …
+//		srv.Advance(24 * time.Hour)         // a one-day timer fires, in milliseconds
+//	}
+//
+// The clock is manual unless WithClock says otherwise: it stands still until
+// Advance or AdvanceTo moves it, and a move fires every timer and timeout
+// that falls due on the way, in order, each at its own time — exactly as if
+// that much time had passed with nobody answering tasks.
+package swfdtest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/internal/sdkhttp"
+	"github.com/swfd/swfd/server"
+)
+
+// TB is the part of testing.TB that New uses; *testing.T and *testing.B
+// are ones.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
+// Option configures a server.
+type Option func(*options)
+
+type options struct {
+	mode        clock.Mode
+	start       time.Time
+	pollTimeout time.Duration
+	configure   []func(*server.Config)
+}
+
+// WithClock sets the clock: clock.Manual (the default) or clock.Real.
+func WithClock(m clock.Mode) Option { return func(o *options) { o.mode = m } }
+
+// StartAt sets the time a manual clock starts at (default: the real time
+// when the server starts). A fixed start makes every timestamp of a test
+// the same on each run.
+func StartAt(t time.Time) Option { return func(o *options) { o.start = t } }
+
+// WithPollTimeout sets how long a long poll waits for a task, in real time
+// whatever the clock (default 5 s).
+func WithPollTimeout(d time.Duration) Option { return func(o *options) { o.pollTimeout = d } }
+
+// WithConfig changes the server's configuration before it starts: an auth
+// file, limits, a logger, another store.
+func WithConfig(f func(*server.Config)) Option {
+	return func(o *options) { o.configure = append(o.configure, f) }
+}
+
+// DefaultPollTimeout is how long a long poll waits unless WithPollTimeout
+// says otherwise.
+const DefaultPollTimeout = 5 * time.Second
+
+// Server is a swfd running for one test.
+type Server struct {
+	// URL is the server's endpoint, http://127.0.0.1:PORT.
+	URL string
+	// Server is the running server, for tests of swfd itself.
+	Server *server.Server
+
+	t           TB
+	pollTimeout time.Duration
+	cancel      context.CancelFunc
+	done        chan error
+}
+
+// New starts a server for the test and stops it when the test ends. It
+// keeps everything in memory and has a manual clock unless options say
+// otherwise.
+func New(t TB, opts ...Option) *Server {
+	t.Helper()
+	o := options{mode: clock.Manual, pollTimeout: DefaultPollTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	level := slog.LevelWarn
+	if os.Getenv("SWFD_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	cfg := server.Config{
+		DB: server.MemoryDB, AccountID: "123456789012", Region: "us-east-1", PollTimeout: o.pollTimeout,
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		ClockMode: o.mode,
+	}
+	if o.mode == clock.Manual && !o.start.IsZero() {
+		cfg.Clock = clock.NewManual(o.start)
+	}
+	for _, f := range o.configure {
+		f(&cfg)
+	}
+	ctx := context.Background()
+	srv, err := server.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("swfdtest: start swfd: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		t.Fatalf("swfdtest: listen: %v", err)
+	}
+	srv.Start()
+	sctx, cancel := context.WithCancel(ctx)
+	s := &Server{URL: "http://" + ln.Addr().String(), Server: srv, t: t, pollTimeout: cfg.PollTimeout, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- srv.Serve(sctx, ln) }()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Stop shuts the server down: waiting polls are answered empty, calls in
+// flight finish. New arranges it at the test's end; calling it earlier is
+// fine, and so is calling it twice.
+func (s *Server) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+	s.Server.Close()
+	s.cancel = nil
+}
+
+// Client returns an aws-sdk-go-v2 SWF client for the server: region
+// us-east-1, placeholder credentials (the server checks none unless
+// configured with an auth file), no retries (a failure shows at once), and
+// an HTTP timeout well above the long-poll timeout.
+func (s *Server) Client() *swf.Client {
+	return swf.New(swf.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  aws.NewCredentialsCache(aws.CredentialsProviderFunc(placeholder)),
+		Retryer:      aws.NopRetryer{},
+		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: s.pollTimeout + 30*time.Second}},
+	})
+}
+
+func placeholder(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "SWFDTEST", SecretAccessKey: "placeholder", Source: "swfdtest"}, nil
+}
+
+// Now returns the server's time.
+func (s *Server) Now() time.Time {
+	if s.Server.Clock == nil {
+		return time.Now().UTC().Truncate(clock.Precision)
+	}
+	return s.Server.Clock.Now()
+}
+
+// Advance moves a manual clock forward by d, firing every timer
+// and timeout that falls due on the way, in order, each at its own time,
+// and returns the new time. Calls being served finish first; tasks
+// scheduled on the way are handed to pollers after the move, at the new
+// time. It fails the test with the real clock.
+func (s *Server) Advance(d time.Duration) time.Time {
+	s.t.Helper()
+	return s.move(func(ctx context.Context, c *clock.Controller) (clock.Moved, error) { return c.Advance(ctx, d) })
+}
+
+// AdvanceTo moves a manual clock forward to t, as Advance does.
+// A t before the server's time fails the test: time never goes backwards.
+func (s *Server) AdvanceTo(t time.Time) time.Time {
+	s.t.Helper()
+	return s.move(func(ctx context.Context, c *clock.Controller) (clock.Moved, error) { return c.Set(ctx, t) })
+}
+
+func (s *Server) move(f func(context.Context, *clock.Controller) (clock.Moved, error)) time.Time {
+	s.t.Helper()
+	if s.Server.Clock == nil {
+		s.t.Fatalf("swfdtest: the clock is real and cannot be moved (use WithClock(clock.Manual))")
+		return time.Time{}
+	}
+	m, err := f(context.Background(), s.Server.Clock)
+	if err != nil {
+		s.t.Fatalf("swfdtest: move the clock: %v", err)
+	}
+	return m.Now
+}
+
+// Type is a workflow or activity type RegisterDomain registers.
+type Type interface {
+	register(ctx context.Context, c *swf.Client, domain string) error
+}
+
+// WorkflowType is a workflow type with defaults suited to tests. Durations
+// are whole seconds; zero means the default given.
+type WorkflowType struct {
+	Name, Version string
+	TaskList      string        // default decision task list (default "deciders")
+	Execution     time.Duration // start to close (default 30 days)
+	Task          time.Duration // decision task start to close (default 60 s)
+	ChildPolicy   types.ChildPolicy
+}
+
+func (w WorkflowType) register(ctx context.Context, c *swf.Client, domain string) error {
+	tl := w.TaskList
+	if tl == "" {
+		tl = "deciders"
+	}
+	policy := w.ChildPolicy
+	if policy == "" {
+		policy = types.ChildPolicyTerminate
+	}
+	_, err := c.RegisterWorkflowType(ctx, &swf.RegisterWorkflowTypeInput{
+		Domain: aws.String(domain), Name: aws.String(w.Name), Version: aws.String(w.Version),
+		DefaultTaskList:                     &types.TaskList{Name: aws.String(tl)},
+		DefaultExecutionStartToCloseTimeout: seconds(w.Execution, 30*24*time.Hour),
+		DefaultTaskStartToCloseTimeout:      seconds(w.Task, time.Minute),
+		DefaultChildPolicy:                  policy,
+	})
+	return err
+}
+
+// ActivityType is an activity type with defaults suited to tests.
+// Durations are whole seconds; zero means no limit ("NONE").
+type ActivityType struct {
+	Name, Version   string
+	TaskList        string // default task list (default "workers")
+	ScheduleToStart time.Duration
+	StartToClose    time.Duration
+	ScheduleToClose time.Duration
+	Heartbeat       time.Duration
+}
+
+func (a ActivityType) register(ctx context.Context, c *swf.Client, domain string) error {
+	tl := a.TaskList
+	if tl == "" {
+		tl = "workers"
+	}
+	_, err := c.RegisterActivityType(ctx, &swf.RegisterActivityTypeInput{
+		Domain: aws.String(domain), Name: aws.String(a.Name), Version: aws.String(a.Version),
+		DefaultTaskList:                   &types.TaskList{Name: aws.String(tl)},
+		DefaultTaskScheduleToStartTimeout: seconds(a.ScheduleToStart, 0),
+		DefaultTaskStartToCloseTimeout:    seconds(a.StartToClose, 0),
+		DefaultTaskScheduleToCloseTimeout: seconds(a.ScheduleToClose, 0),
+		DefaultTaskHeartbeatTimeout:       seconds(a.Heartbeat, 0),
+	})
+	return err
+}
+
+// seconds writes d as SWF writes durations; zero is def, and a zero def
+// is "NONE".
+func seconds(d, def time.Duration) *string {
+	if d == 0 {
+		d = def
+	}
+	if d == 0 {
+		return aws.String("NONE")
+	}
+	return aws.String(strconv.FormatInt(int64(d/time.Second), 10))
+}
+
+// RegisterDomain registers a domain (retention 90 days, so that no
+// test's clock outruns it by accident) and the given types in it.
+func (s *Server) RegisterDomain(name string, types ...Type) {
+	s.t.Helper()
+	ctx := context.Background()
+	c := s.Client()
+	if _, err := c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("90")}); err != nil {
+		s.t.Fatalf("swfdtest: register domain %s: %v", name, err)
+	}
+	for _, typ := range types {
+		if err := typ.register(ctx, c, name); err != nil {
+			s.t.Fatalf("swfdtest: register %s in %s: %v", describe(typ), name, err)
+		}
+	}
+}
+
+func describe(t Type) string {
+	switch t := t.(type) {
+	case WorkflowType:
+		return fmt.Sprintf("workflow type %s/%s", t.Name, t.Version)
+	case ActivityType:
+		return fmt.Sprintf("activity type %s/%s", t.Name, t.Version)
+	}
+	return fmt.Sprintf("%T", t)
+}
