@@ -84,10 +84,9 @@ type Server struct {
 	// Server is the running server, for tests of swfd itself.
 	Server *server.Server
 
-	t           TB
-	pollTimeout time.Duration
-	cancel      context.CancelFunc
-	done        chan error
+	t      TB
+	cancel context.CancelFunc
+	done   chan error
 }
 
 // New starts a server for the test and stops it when the test ends. It
@@ -126,7 +125,7 @@ func New(t TB, opts ...Option) *Server {
 	}
 	srv.Start()
 	sctx, cancel := context.WithCancel(ctx)
-	s := &Server{URL: "http://" + ln.Addr().String(), Server: srv, t: t, pollTimeout: cfg.PollTimeout, cancel: cancel, done: make(chan error, 1)}
+	s := &Server{URL: "http://" + ln.Addr().String(), Server: srv, t: t, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- srv.Serve(sctx, ln) }()
 	t.Cleanup(s.Stop)
 	return s
@@ -145,22 +144,35 @@ func (s *Server) Stop() {
 	s.cancel = nil
 }
 
-// Client returns an aws-sdk-go-v2 SWF client for the server: region
-// us-east-1, placeholder credentials (the server checks none unless
-// configured with an auth file), no retries (a failure shows at once), and
-// an HTTP timeout well above the long-poll timeout.
-func (s *Server) Client() *swf.Client {
-	return swf.New(swf.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(s.URL),
-		Credentials:  aws.NewCredentialsCache(aws.CredentialsProviderFunc(placeholder)),
-		Retryer:      aws.NopRetryer{},
-		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: s.pollTimeout + 30*time.Second}},
-	})
+// Client returns an aws-sdk-go-v2 SWF client for the server (see
+// NewClient).
+func (s *Server) Client() *swf.Client { return NewClient(s.URL) }
+
+// ClientWithKey returns an aws-sdk-go-v2 SWF client for the server that
+// signs with the given access key, for a server configured with an auth
+// file (see NewClientWithKey).
+func (s *Server) ClientWithKey(accessKeyID, secretAccessKey string) *swf.Client {
+	return NewClientWithKey(s.URL, accessKeyID, secretAccessKey)
 }
 
-func placeholder(context.Context) (aws.Credentials, error) {
-	return aws.Credentials{AccessKeyID: "SWFDTEST", SecretAccessKey: "placeholder", Source: "swfdtest"}, nil
+// NewClient returns an aws-sdk-go-v2 SWF client for a swfd endpoint (a
+// swfd --dev, say): region us-east-1, placeholder credentials (swfd checks
+// none unless started with an auth file), no retries (a failure shows at
+// once), and an HTTP timeout of 90 s, above swfd's longest long poll.
+func NewClient(url string) *swf.Client {
+	return NewClientWithKey(url, "SWFDTEST", "placeholder")
+}
+
+// NewClientWithKey is NewClient signing with the given access key.
+func NewClientWithKey(url, accessKeyID, secretAccessKey string) *swf.Client {
+	creds := aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, Source: "swfdtest"}
+	return swf.New(swf.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })),
+		Retryer:      aws.NopRetryer{},
+		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: 90 * time.Second}},
+	})
 }
 
 // Now returns the server's time.
