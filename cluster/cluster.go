@@ -10,9 +10,9 @@
 // tasks every few seconds (Node.Run), its timer loop looks at the store at
 // least every two seconds, and its caches check versions or expire.
 //
-// service builds its Peers at construction: a *Node when a Broadcaster
-// connects it to other nodes, Alone on a single node. Nothing else in the
-// service asks which it is.
+// service.New chooses once, at construction, between a *Node (when a
+// Broadcaster connects it to other nodes) and Alone (a single node), and
+// configures the other parts from that one choice.
 package cluster
 
 import (
