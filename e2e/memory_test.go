@@ -61,7 +61,7 @@ func heapInUse() uint64 {
 // Three clients ask for the huge history and never read the answer: swfd
 // lets go of what it holds for them once the write timeout has passed
 // (it held 400 MB for over 30 s, for as long as they stayed).
-func TestHostileClientsThatNeverRead(t *testing.T) {
+func TestClientsThatNeverReadAreCutOff(t *testing.T) {
 	srv := swfdtest.Start(t, swfdtest.Options{Config: func(c *server.Config) { c.WriteTimeout = time.Second }})
 	exec := hugeHistory(t, srv.Client())
 	base := heapInUse()
