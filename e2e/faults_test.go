@@ -32,6 +32,19 @@ func nodeArgs(addr, db string) []string {
 	return []string{"--addr", addr, "--db", db, "--log-level", "warn", "--poll-timeout", "1s"}
 }
 
+// waitLong is waitFor with room for a loaded machine: reconnecting to a
+// restarted database takes a node a few seconds of backing off.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // readyz is a node's /readyz status (0 if it cannot be reached).
 func readyz(addr string) int {
 	resp, err := http.Get("http://" + addr + "/readyz")
@@ -60,14 +73,14 @@ func TestClusterSurvivesPostgresRestart(t *testing.T) {
 		load.waitAcked((k + 1) * 250)
 		failedBefore := load.faultErr.Load() + load.transportErrs.Load()
 		pg.Stop(mode)
-		waitFor(t, "calls to fail while the database is down", func() bool {
+		waitLong(t, "calls to fail while the database is down", func() bool {
 			return load.faultErr.Load()+load.transportErrs.Load() > failedBefore
 		})
-		waitFor(t, "/readyz to say not ready", func() bool { return readyz(addrs[0]) == http.StatusServiceUnavailable })
+		waitLong(t, "/readyz to say not ready", func() bool { return readyz(addrs[0]) == http.StatusServiceUnavailable })
 		t.Logf("PostgreSQL stopped (%s) with %d completions acknowledged", mode, load.acked())
 		pg.Start()
 		for _, a := range addrs {
-			waitFor(t, "the node to be ready again", func() bool { return readyz(a) == http.StatusOK })
+			waitLong(t, "the node to be ready again", func() bool { return readyz(a) == http.StatusOK })
 		}
 	}
 	load.finish(clients[0], 2*time.Minute)
@@ -103,7 +116,7 @@ func TestClusterSurvivesTerminatedConnections(t *testing.T) {
 		}
 	}
 	for _, a := range addrs {
-		waitFor(t, "the node to be ready again", func() bool { return readyz(a) == http.StatusOK })
+		waitLong(t, "the node to be ready again", func() bool { return readyz(a) == http.StatusOK })
 	}
 	load.finish(clients[0], 2*time.Minute)
 }

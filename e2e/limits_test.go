@@ -42,7 +42,7 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 	addr := freeAddr(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
 	proc := startSwfd(t, prlimit, addr, nil, fmt.Sprintf("--nofile=%d:%d", fileLimit, fileLimit), bin,
-		"--addr", addr, "--db", db, "--poll-timeout", "50s", "--log-level", "info")
+		"--addr", addr, "--db", db, "--poll-timeout", "80s", "--log-level", "info")
 	ctx := context.Background()
 	c := swfdtest.NewClient("http://" + addr)
 	wfType := &types.WorkflowType{Name: aws.String("wf"), Version: aws.String("1")}
@@ -96,7 +96,7 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 		conns.Range(func(_, c any) bool { c.(net.Conn).Close(); return true })
 		wg.Wait()
 	}()
-	waitFor(t, "the flood to connect", func() bool { return dialed.Load() >= flood/2 })
+	waitLong(t, "the flood to connect", func() bool { return dialed.Load() >= flood/2 })
 
 	// A new client is served while the flood holds, and its call reaches
 	// the long poll made before it.
@@ -109,7 +109,7 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 		if out == nil || out.TaskToken == nil {
 			t.Fatal("the long poll made before the flood got no task")
 		}
-	case <-time.After(time.Minute):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("the long poll made before the flood was not answered")
 	}
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", proc.cmd.Process.Pid))
