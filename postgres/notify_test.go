@@ -122,3 +122,43 @@ func TestListenClose(t *testing.T) {
 		t.Fatal("Listen still running 2s after Close returned")
 	}
 }
+
+// Listening counts the listeners under way and those connected now: one
+// whose connection is ended by the server counts as not connected until
+// it has reconnected.
+func TestListeningCounts(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db := open(t, dsn, nil)
+	n := db.Notifier()
+	if l, c := n.Listening(); l != 0 || c != 0 {
+		t.Fatalf("before: %d listening, %d connected", l, c)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() { done <- db.Listen(ctx, "c", func(p string) { got <- p }) }()
+	notifyUntil(t, n, "c", "up", got)
+	if l, c := n.Listening(); l != 1 || c != 1 {
+		t.Fatalf("listening: %d listening, %d connected", l, c)
+	}
+	// End the listener's connection from another session.
+	admin, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'`); err != nil {
+		t.Fatal(err)
+	}
+	notifyUntil(t, n, "c", "again", got) // heard again: it reconnected
+	if l, c := n.Listening(); l != 1 || c != 1 {
+		t.Fatalf("reconnected: %d listening, %d connected", l, c)
+	}
+	cancel()
+	<-done
+	if l, c := n.Listening(); l != 0 || c != 0 {
+		t.Fatalf("after: %d listening, %d connected", l, c)
+	}
+}
