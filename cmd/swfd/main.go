@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer signal.Stop(hup)
 
 	if *authFile == "" {
-		loopback, err := isLoopback(*addr)
+		loopback, err := isLoopback("--addr", *addr)
 		if err != nil {
 			return err
 		}
@@ -127,12 +127,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 	if *pprofAddr != "" {
-		loopback, err := isLoopback(*pprofAddr)
+		loopback, err := isLoopback("--pprof-addr", *pprofAddr)
 		if err != nil {
-			return fmt.Errorf("--pprof-addr: %w", err)
+			return err
 		}
 		if !loopback && !*insecure {
-			return fmt.Errorf("refusing to serve profiles on %s: they show the server's memory and code to anyone who can reach it. "+
+			return fmt.Errorf("refusing to serve profiles on %s: they show the server's goroutines, allocations and code paths to anyone who can reach it. "+
 				"Use a loopback address (e.g. --pprof-addr 127.0.0.1:6060), or pass --insecure if that is really intended", *pprofAddr)
 		}
 	}
@@ -181,12 +181,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return srv.Serve(ctx, ln)
 }
 
-// isLoopback reports whether addr (host:port) only listens on loopback
-// interfaces. An empty or unspecified host listens on every interface.
-func isLoopback(addr string) (bool, error) {
+// isLoopback reports whether addr (host:port, the value of flag name) only
+// listens on loopback interfaces. An empty or unspecified host listens on
+// every interface.
+func isLoopback(name, addr string) (bool, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return false, fmt.Errorf("--addr %q: %w", addr, err)
+		return false, fmt.Errorf("%s %q: %w", name, addr, err)
 	}
 	if host == "" {
 		return false, nil
@@ -196,7 +197,7 @@ func isLoopback(addr string) (bool, error) {
 	}
 	ips, err := net.LookupIP(host)
 	if err != nil {
-		return false, fmt.Errorf("--addr %q: %w", addr, err)
+		return false, fmt.Errorf("%s %q: %w", name, addr, err)
 	}
 	for _, ip := range ips {
 		if !ip.IsLoopback() {
