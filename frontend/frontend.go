@@ -40,8 +40,22 @@ const (
 type Handler struct {
 	Service api.Service
 	Logger  *slog.Logger
-	// Observe, if set, is told of every call (for metrics).
-	Observe func(op string, code string, d time.Duration)
+	// Observe, if set, is told of every call once it is answered (for
+	// metrics and the access log). The Call is the handler's: it must not
+	// be kept after Observe returns.
+	Observe func(c *Call)
+	// Admit, if set, is asked about every call that is authenticated and
+	// well formed, just before it reaches Service: a fault it returns is
+	// the answer, and the call goes no further (throttling). in is the
+	// decoded input; Admit must not change it.
+	Admit func(ctx context.Context, c *Call, in any) *api.Fault
+	// TaskDomain, if set, tells the domain of the task a task token names,
+	// so that Call.Domain is known for the task-token operations too.
+	TaskDomain func(token string) (domain string, ok bool)
+	// CallDomains makes the handler fill in Call.Domain for Observe (Admit
+	// always gets it): for the task-token operations that costs opening
+	// the token once more.
+	CallDomains bool
 	// BodyTimeout bounds how long a client may take to send a request body
 	// (default 20s): past it the read fails and the connection is closed,
 	// so a client that stops sending holds nothing.
@@ -60,44 +74,44 @@ type Handler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	reqID := newRequestID()
-	w.Header().Set("x-amzn-RequestId", reqID)
-	op := operationName(r.Header.Get("X-Amz-Target"))
-	code := ""
+	c := &Call{Time: time.Now(), RequestID: newRequestID()}
+	w.Header().Set("x-amzn-RequestId", c.RequestID)
+	if op := operationName(r.Header.Get("X-Amz-Target")); api.Operations[op].Name != "" {
+		c.Operation = op
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			// The stack goes to the log only: the client gets a bare
 			// InternalFailure.
-			h.log().Error("panic serving request", "op", op, "request_id", reqID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			code = api.InternalFailure
-			writeFault(w, &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."})
+			h.log().Error("panic serving request", "op", c.Operation, "request_id", c.RequestID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			c.answerFault(w, &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."})
 		}
 		if h.Observe != nil {
-			h.Observe(op, code, time.Since(start))
+			c.Duration = time.Since(c.Time)
+			h.Observe(c)
 		}
 	}()
-	out, err := h.serve(w, r, op)
+	out, err := h.serve(w, r, c)
 	if err != nil {
 		f, ok := api.AsFault(err)
 		if !ok {
 			if errors.Is(err, context.Canceled) {
 				// The client went away; nobody reads the answer.
-				code = "ClientClosed"
+				c.Fault = ClientClosed
 				return
 			}
-			h.log().Error("internal error", "op", op, "request_id", reqID, "err", err)
+			h.log().Error("internal error", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			f = &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
 		}
-		code = f.Code
-		h.log().Debug("fault", "op", op, "request_id", reqID, "code", f.Code, "message", f.Message)
-		writeFault(w, f)
+		h.log().Debug("fault", "op", c.Operation, "request_id", c.RequestID, "code", f.Code, "message", f.Message)
+		c.answerFault(w, f)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	if h.WriteTimeout > 0 {
 		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.WriteTimeout))
 	}
+	c.Status = http.StatusOK
 	if out == nil {
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
@@ -106,6 +120,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
+	c.BytesOut = int64(len(out))
 }
 
 func (h *Handler) log() *slog.Logger {
@@ -125,11 +140,12 @@ func operationName(target string) string {
 	return ""
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, op string) ([]byte, error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte, error) {
 	if r.Method != http.MethodPost {
 		return nil, api.NewFault(api.UnknownOperationException, "Only POST requests are accepted")
 	}
 	raw, err := h.readRawBounded(w, r)
+	c.BytesIn = int64(len(raw))
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +157,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, op string) ([]by
 		if f != nil {
 			return nil, f
 		}
+		if p != nil {
+			c.Principal = p.Name
+		}
 		ctx = auth.NewContext(ctx, p)
 	}
-	info, ok := api.Operations[op]
+	info, ok := api.Operations[c.Operation]
 	if !ok {
 		return nil, api.NewFault(api.UnknownOperationException, "Unknown operation %s", strconv.Quote(r.Header.Get("X-Amz-Target")))
 	}
@@ -154,6 +173,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, op string) ([]by
 	in, err := info.Decode(body)
 	if err != nil {
 		return nil, err
+	}
+	if h.CallDomains || h.Admit != nil {
+		c.Domain = h.domainOf(c.Operation, in)
+	}
+	if h.Admit != nil {
+		if f := h.Admit(ctx, c, in); f != nil {
+			return nil, f
+		}
 	}
 	out, err := info.Call(ctx, h.Service, in)
 	if err != nil {
@@ -307,12 +334,25 @@ func encodeJSON(v any) ([]byte, error) {
 // their faults with it too.
 func WriteFault(w http.ResponseWriter, f *api.Fault) { writeFault(w, f) }
 
-func writeFault(w http.ResponseWriter, f *api.Fault) {
+// answerFault answers f and records it in c.
+func (c *Call) answerFault(w http.ResponseWriter, f *api.Fault) {
+	c.Fault = f.Code
+	status, n := writeFault(w, f)
+	c.Status, c.BytesOut = status, int64(n)
+}
+
+func writeFault(w http.ResponseWriter, f *api.Fault) (status, bytes int) {
 	wireType, status := f.WireType(), f.HTTPStatus()
+	errorType := f.Code
 	if st, ok := auth.FaultHTTPStatus(f.Code); ok {
 		wireType, status = auth.FaultWireType(f.Code), st
 		// A caller that did not authenticate keeps no connection.
 		w.Header().Set("Connection", "close")
+	}
+	if f.Code == api.ThrottlingException {
+		// As AWS's request framework sends it: the code, then the
+		// namespace it comes from. Every SDK keeps the part before ':'.
+		errorType = throttlingErrorType
 	}
 	body, _ := json.Marshal(struct {
 		Type    string `json:"__type"`
@@ -320,11 +360,16 @@ func writeFault(w http.ResponseWriter, f *api.Fault) {
 	}{wireType, f.Message})
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.0")
-	h.Set("x-amzn-ErrorType", f.Code)
+	h.Set("x-amzn-ErrorType", errorType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
+	return status, len(body)
 }
+
+// throttlingErrorType is the x-amzn-ErrorType header of a
+// ThrottlingException.
+const throttlingErrorType = "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/"
 
 func newRequestID() string {
 	var b [16]byte

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/frontend"
@@ -142,7 +141,9 @@ func checkFault(t *testing.T, r response, status int, wireType string) string {
 		t.Errorf("message = %v, want a string", m["message"])
 	}
 	code := wireType[strings.Index(wireType, "#")+1:]
-	if got := r.header.Get("x-amzn-ErrorType"); got != code {
+	// SDKs read the code up to a ':' (a throttling fault's header goes on
+	// to name its namespace, as AWS's does).
+	if got, _, _ := strings.Cut(r.header.Get("x-amzn-ErrorType"), ":"); got != code {
 		t.Errorf("x-amzn-ErrorType = %q, want %q", got, code)
 	}
 	return msg
@@ -443,21 +444,81 @@ func TestPanicIsInternalFailure(t *testing.T) {
 
 func TestObserve(t *testing.T) {
 	svc := &fakeService{}
-	type call struct{ op, code string }
-	var got []call
-	h := &frontend.Handler{Service: svc, Observe: func(op, code string, _ time.Duration) { got = append(got, call{op, code}) }}
-	for _, body := range []string{`{"name":"ok"}`, `{"name":"missing"}`, `{"name":"boom"}`} {
+	var got []frontend.Call
+	h := &frontend.Handler{Service: svc, CallDomains: true, Observe: func(c *frontend.Call) { got = append(got, *c) }}
+	send := func(target, body string) {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-		req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DescribeDomain")
+		req.Header.Set("X-Amz-Target", target)
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
-	want := []call{{"DescribeDomain", ""}, {"DescribeDomain", "UnknownResourceFault"}, {"DescribeDomain", "InternalFailure"}}
-	if len(got) != len(want) {
-		t.Fatalf("observed %v", got)
+	for _, body := range []string{`{"name":"ok"}`, `{"name":"missing"}`, `{"name":"boom"}`} {
+		send("SimpleWorkflowService.DescribeDomain", body)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("call %d: %v, want %v", i, got[i], want[i])
+	send("SimpleWorkflowService.PollForActivityTask", `{"domain":"orders","taskList":{"name":"workers"}}`)
+	send("SimpleWorkflowService.NoSuchOperation-"+strings.Repeat("x", 100), `{}`)
+	type call struct {
+		op, domain, fault string
+		status            int
+	}
+	want := []call{
+		{"DescribeDomain", "ok", "", 200},
+		{"DescribeDomain", "missing", "UnknownResourceFault", 400},
+		{"DescribeDomain", "boom", "InternalFailure", 500},
+		{"PollForActivityTask", "orders", "", 200},
+		// An operation that does not exist is not named (the target is the
+		// client's to choose: no unbounded value reaches a label).
+		{"", "", "UnknownOperationException", 400},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("observed %+v", got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if (call{g.Operation, g.Domain, g.Fault, g.Status}) != w {
+			t.Errorf("call %d: %+v, want %+v", i, g, w)
 		}
+		if !uuidRE.MatchString(g.RequestID) || g.Time.IsZero() || g.Duration <= 0 || g.BytesIn == 0 || g.BytesOut == 0 {
+			t.Errorf("call %d: request id, time, duration or sizes missing: %+v", i, g)
+		}
+	}
+	if got[0].BytesIn != int64(len(`{"name":"ok"}`)) {
+		t.Errorf("bytes in = %d", got[0].BytesIn)
+	}
+}
+
+// A call Admit refuses answers Admit's fault, as AWS answers throttling, and
+// never reaches the service.
+func TestAdmitThrottles(t *testing.T) {
+	svc := &fakeService{}
+	var admitted []string
+	h := &frontend.Handler{Service: svc, Admit: func(_ context.Context, c *frontend.Call, in any) *api.Fault {
+		admitted = append(admitted, c.Operation+"/"+c.Domain)
+		if in.(*api.DescribeDomainInput).Name == "busy" {
+			return api.NewFault(api.ThrottlingException, "Rate exceeded")
+		}
+		return nil
+	}}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	r := post(t, srv, "DescribeDomain", `{"name":"busy"}`)
+	if msg := checkFault(t, r, 400, "com.amazon.coral.availability#ThrottlingException"); msg != "Rate exceeded" {
+		t.Errorf("message %q", msg)
+	}
+	if et := r.header.Get("x-amzn-ErrorType"); et != "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/" {
+		t.Errorf("x-amzn-ErrorType = %q", et)
+	}
+	if r.header.Get("Connection") == "close" {
+		t.Error("a throttled caller's connection is closed")
+	}
+	if n := svc.calls.Load(); n != 0 {
+		t.Errorf("the service was called %d times", n)
+	}
+	if r := post(t, srv, "DescribeDomain", `{"name":"free"}`); r.status != 200 || svc.calls.Load() != 1 {
+		t.Errorf("admitted call: status %d, service calls %d", r.status, svc.calls.Load())
+	}
+	// Malformed calls are refused before Admit is asked.
+	post(t, srv, "DescribeDomain", `{"name":""}`)
+	if want := []string{"DescribeDomain/busy", "DescribeDomain/free"}; strings.Join(admitted, ",") != strings.Join(want, ",") {
+		t.Errorf("admitted %v, want %v", admitted, want)
 	}
 }

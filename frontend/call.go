@@ -1,0 +1,101 @@
+package frontend
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+)
+
+// Call is what the handler knows of one call: who made it, what it was,
+// and how it was answered. It holds no input, result, token or secret, so
+// it may be logged whole.
+type Call struct {
+	Time      time.Time // when the request arrived
+	RequestID string    // the x-amzn-RequestId answered
+	// Operation is the SWF operation the X-Amz-Target names; empty when it
+	// names none.
+	Operation string
+	// Domain is the domain the call acts on, when the handler knows it
+	// (see Handler.CallDomains): the input's domain, the domain a task
+	// token or a tagging call's ARN names. Empty for ListDomains and for
+	// calls refused before their input was read.
+	Domain string
+	// Principal is the auth-file principal that signed the call; empty
+	// without authentication or when the signature was refused.
+	Principal string
+	// Status is the HTTP status answered; 0 when the client went away
+	// before an answer was ready (Fault is then ClientClosed).
+	Status int
+	// Fault is the code of the fault answered (api.UnknownResourceFault,
+	// api.ThrottlingException, …); empty on success.
+	Fault    string
+	Duration time.Duration // from arrival until the answer was written
+	BytesIn  int64         // the request body as sent
+	BytesOut int64         // the answer's body
+}
+
+// ClientClosed is Call.Fault when the client went away before its answer
+// was ready (a long poll given up, a timed-out client): nothing is
+// answered.
+const ClientClosed = "ClientClosed"
+
+// domainField is, for each operation whose input has a domain member,
+// that member's index in the input struct.
+var domainField = func() map[string]int {
+	m := map[string]int{}
+	for name, info := range api.Operations {
+		if f, ok := reflect.TypeOf(info.NewInput()).Elem().FieldByName("Domain"); ok && f.Type.Kind() == reflect.String && len(f.Index) == 1 {
+			m[name] = f.Index[0]
+		}
+	}
+	return m
+}()
+
+// domainOf returns the domain an operation's input acts on.
+func (h *Handler) domainOf(op string, in any) string {
+	if i, ok := domainField[op]; ok {
+		return reflect.ValueOf(in).Elem().Field(i).String()
+	}
+	switch in := in.(type) {
+	case *api.RegisterDomainInput:
+		return in.Name
+	case *api.DescribeDomainInput:
+		return in.Name
+	case *api.DeprecateDomainInput:
+		return in.Name
+	case *api.UndeprecateDomainInput:
+		return in.Name
+	case *api.TagResourceInput:
+		return arnDomain(in.ResourceArn)
+	case *api.UntagResourceInput:
+		return arnDomain(in.ResourceArn)
+	case *api.ListTagsForResourceInput:
+		return arnDomain(in.ResourceArn)
+	case *api.RespondDecisionTaskCompletedInput:
+		return h.tokenDomain(in.TaskToken)
+	case *api.RecordActivityTaskHeartbeatInput:
+		return h.tokenDomain(in.TaskToken)
+	case *api.RespondActivityTaskCompletedInput:
+		return h.tokenDomain(in.TaskToken)
+	case *api.RespondActivityTaskFailedInput:
+		return h.tokenDomain(in.TaskToken)
+	case *api.RespondActivityTaskCanceledInput:
+		return h.tokenDomain(in.TaskToken)
+	}
+	return ""
+}
+
+func (h *Handler) tokenDomain(token string) string {
+	if h.TaskDomain == nil {
+		return ""
+	}
+	d, _ := h.TaskDomain(token)
+	return d
+}
+
+func arnDomain(arn string) string {
+	_, _, name, _ := auth.ParseDomainARN(arn)
+	return name
+}
