@@ -93,6 +93,12 @@ type Options struct {
 	Transfers interface{ Wake() }
 	Registry  interface{ Clear() }
 	Log       *slog.Logger
+	// NewsSent and NewsReceived, if set, are told of each news message
+	// published, and of each received from another node with the time
+	// it was sent by that node's clock (zero if it does not say): for
+	// metrics.
+	NewsSent     func()
+	NewsReceived func(sent time.Time)
 }
 
 // Node is a node of a cluster.
@@ -115,6 +121,9 @@ type Node struct {
 	afterFunc func(time.Duration, func()) *time.Timer
 	newsq     chan news // to publishLoop
 	peers     peers     // the other nodes, as their news shows them
+
+	newsSent     func()
+	newsReceived func(time.Time)
 }
 
 var _ Peers = (*Node)(nil)
@@ -125,6 +134,7 @@ func New(opts Options) *Node {
 		bcast: opts.Broadcaster, store: opts.Store, tasks: opts.Tasks, runs: opts.Runs,
 		timers: opts.Timers, transfers: opts.Transfers, registry: opts.Registry, log: opts.Log,
 		id: runs.NewRunID(), afterFunc: time.AfterFunc, newsq: make(chan news, 1024),
+		newsSent: opts.NewsSent, newsReceived: opts.NewsReceived,
 	}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
@@ -136,6 +146,10 @@ func New(opts Options) *Node {
 
 // Shared is true: other nodes share the store.
 func (n *Node) Shared() bool { return true }
+
+// LiveNodes counts the nodes of the cluster heard from within the last
+// ten seconds, this one included.
+func (n *Node) LiveNodes() int { return 1 + n.peers.live() }
 
 // Run sends and receives news until ctx ends, and reloads the pending tasks
 // every few seconds in case news was missed. A loop that panics is logged

@@ -9,6 +9,7 @@ import (
 // news is what one commit (or several, merged) tells the other nodes.
 type news struct {
 	Node      string      `json:"n"`
+	At        int64       `json:"at,omitempty"` // when it was sent (Unix µs, the sender's clock)
 	Tasks     []swfd.Task `json:"t,omitempty"`
 	Done      []TaskKey   `json:"d,omitempty"`
 	Closed    []string    `json:"c,omitempty"`  // runs whose tasks are all gone

@@ -144,6 +144,7 @@ func (n *Node) publishLoop(ctx context.Context) {
 // send publishes news, in parts when it is too large for one message.
 func (n *Node) send(nw news) {
 	nw.Node = n.id
+	nw.At = time.Now().UnixMicro()
 	// A run changed by several commits gathered here is news once.
 	for domain, ids := range nw.Changed {
 		slices.Sort(ids)
@@ -159,7 +160,7 @@ func (n *Node) send(nw news) {
 		// bytes): send the news in parts of a few entries each.
 		msgs = msgs[:0]
 		for _, part := range nw.parts() {
-			part.Node = n.id
+			part.Node, part.At = n.id, nw.At
 			pb, _ := json.Marshal(part)
 			msgs = append(msgs, pb)
 		}
@@ -170,6 +171,8 @@ func (n *Node) send(nw news) {
 		if err := n.bcast.Publish(context.Background(), m); err != nil {
 			// The other nodes find the work at their next resync.
 			n.log.Warn("publishing to the cluster failed", "err", err)
+		} else if n.newsSent != nil {
+			n.newsSent()
 		}
 	}
 }
@@ -195,6 +198,13 @@ func (n *Node) receive(msg []byte) {
 		return
 	}
 	n.peers.seen(nw.Node)
+	if n.newsReceived != nil {
+		var sent time.Time
+		if nw.At > 0 {
+			sent = time.UnixMicro(nw.At)
+		}
+		n.newsReceived(sent)
+	}
 	// Runs another node changed: a step here would need to read them.
 	for _, k := range nw.Done {
 		n.peers.done(k)

@@ -67,6 +67,19 @@ func (p *peers) isDone(k TaskKey) bool {
 	return now || before
 }
 
+// live counts the other nodes heard from within peerTTL.
+func (p *peers) live() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now, n := time.Now(), 0
+	for _, at := range p.alive {
+		if now.Sub(at) < peerTTL {
+			n++
+		}
+	}
+	return n
+}
+
 // first reports whether node self has first call on task t, broadcast by
 // node from.
 func (p *peers) first(self, from string, t swfd.Task) bool {

@@ -54,7 +54,11 @@ type Matcher struct {
 	// RemoteWait is how much longer than this node's oldest own task
 	// another node's task may wait before it goes first.
 	RemoteWait time.Duration
-	now        func() time.Time
+	// RemoteTaken, if set, is told each time a poller here is handed a
+	// task another node scheduled (for metrics). Set it before polls
+	// begin.
+	RemoteTaken func()
+	now         func() time.Time
 
 	mu    sync.Mutex
 	lists map[ListKey]*list
@@ -289,6 +293,9 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 		m.forget(id)
 		m.gc(k, l)
 		m.mu.Unlock()
+		if it.remote && m.RemoteTaken != nil {
+			m.RemoteTaken()
+		}
 		return it.task, nil
 	}
 	if m.MaxPollers > 0 && len(l.waiters) >= m.MaxPollers {
@@ -302,6 +309,9 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 
 	select {
 	case h := <-w.ch:
+		if h.remote && m.RemoteTaken != nil {
+			m.RemoteTaken()
+		}
 		return h.task, nil
 	case <-ctx.Done():
 	}
@@ -343,6 +353,37 @@ func (m *Matcher) Waiting(k ListKey) int {
 		return len(l.waiters)
 	}
 	return 0
+}
+
+// ListStats is what one task list holds.
+type ListStats struct {
+	Key     ListKey
+	Pending int // tasks queued (this node's and other nodes')
+	Waiting int // pollers waiting here
+	// Oldest is when the earliest scheduled of the pending tasks was
+	// scheduled; zero when none is pending.
+	Oldest time.Time
+}
+
+// Stats returns every task list that has tasks pending or pollers
+// waiting. It reads every queued task: meant for a metrics scrape, not for
+// every call.
+func (m *Matcher) Stats() []ListStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]ListStats, 0, len(m.lists))
+	for k, l := range m.lists {
+		st := ListStats{Key: k, Pending: len(l.queue) + len(l.remote), Waiting: len(l.waiters)}
+		for _, h := range []taskHeap{l.queue, l.remote} {
+			for _, it := range h {
+				if at := it.task.Scheduled; !at.IsZero() && (st.Oldest.IsZero() || at.Before(st.Oldest)) {
+					st.Oldest = at
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 type taskHeap []*item

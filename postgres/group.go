@@ -86,6 +86,8 @@ type committer struct {
 	wg     sync.WaitGroup
 	// transactions counts the groups sent (retries included), for tests.
 	transactions atomic.Int64
+	// observe, if set, is told how many updates each group carried.
+	observe atomic.Pointer[func(updates int)]
 }
 
 func newCommitter(db *DB) *committer {
@@ -182,6 +184,17 @@ func (c *committer) loop(waiting int) {
 		c.mu.Unlock()
 		for len(group) > 0 {
 			c.transactions.Add(1)
+			if fn := c.observe.Load(); fn != nil {
+				updates := 0
+				for _, q := range group {
+					if q.u != nil {
+						updates++
+					}
+				}
+				if updates > 0 {
+					(*fn)(updates)
+				}
+			}
 			group = c.db.commitGroup(group)
 		}
 	}

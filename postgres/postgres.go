@@ -118,6 +118,13 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	return db, nil
 }
 
+// PoolStat returns the connection pool's counts (for metrics).
+func (db *DB) PoolStat() *pgxpool.Stat { return db.pool.Stat() }
+
+// ObserveGroups has fn told, for each transaction the group committer
+// sends (a retry too), how many calls' updates it carries (for metrics).
+func (db *DB) ObserveGroups(fn func(updates int)) { db.commits.observe.Store(&fn) }
+
 // Ping reports whether the store is usable.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.closed.Load() {

@@ -15,6 +15,10 @@ import (
 
 // Purger purges expired executions.
 type Purger struct {
+	// Purged, if set, is told how many executions each batch purged (for
+	// metrics). Set it before Run.
+	Purged func(n int)
+
 	store swfd.Store
 	clock swfd.Clock
 	log   *slog.Logger
@@ -86,6 +90,9 @@ func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain) error {
 		n, err := p.store.PurgeClosed(ctx, d.Name, cutoff, batch)
 		if err != nil {
 			return err
+		}
+		if n > 0 && p.Purged != nil {
+			p.Purged(n)
 		}
 		if n < batch {
 			return nil

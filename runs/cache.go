@@ -201,6 +201,16 @@ func (c *runCache) remove(e *list.Element) {
 	delete(c.m, cr.row.RunID)
 }
 
+// len returns how many runs the cache holds.
+func (c *runCache) len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
 func (c *runCache) evict(runID string) {
 	if c == nil {
 		return

@@ -221,7 +221,12 @@ func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra
 func (s *Store) Commit(ctx context.Context, b *Batch) error {
 	// The commit must not be abandoned half-way because a client went
 	// away: its outcome is what the next call sees.
-	if err := s.store.Commit(context.WithoutCancel(ctx), b.batch); err != nil {
+	began := time.Now()
+	err := s.store.Commit(context.WithoutCancel(ctx), b.batch)
+	if s.storeCommit != nil {
+		s.storeCommit(time.Since(began), err)
+	}
+	if err != nil {
 		for _, u := range b.batch.Updates {
 			s.cache.evict(u.Execution.RunID)
 		}

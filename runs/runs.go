@@ -46,6 +46,11 @@ type Options struct {
 	// Shared says that other nodes commit to Store too (a cluster):
 	// cached runs may then be behind it.
 	Shared bool
+	// StoreCommit, if set, is told how long each commit to the store took
+	// and how it ended: nil, an error wrapping swfd.ErrConflict (another
+	// writer won the race; the step is decided again), or a failure (for
+	// metrics).
+	StoreCommit func(d time.Duration, err error)
 }
 
 // Store is the run store.
@@ -66,6 +71,9 @@ type Store struct {
 	maxOpen int
 
 	listeners atomic.Pointer[[]Listener]
+
+	storeCommit  func(time.Duration, error)
+	hits, misses atomic.Uint64 // loads served from the run cache, and from the store
 }
 
 // runCacheSize bounds the runs whose state is kept in memory.
@@ -82,6 +90,8 @@ func New(opts Options) *Store {
 		cache:   newRunCache(runCacheSize),
 		open:    map[string]int{},
 		maxOpen: opts.MaxOpenExecutions,
+
+		storeCommit: opts.StoreCommit,
 	}
 	s.cache.guarded = opts.Shared
 	if s.clock == nil {
@@ -126,9 +136,18 @@ func decodeRun(row swfd.Execution) (*Run, error) {
 // run's lock.
 func (s *Store) Load(ctx context.Context, domain, runID string) (*Run, error) {
 	if r, ok := s.cache.get(runID); ok && (domain == "" || r.Row.Domain == domain) {
+		s.hits.Add(1)
 		return r, nil
 	}
+	s.misses.Add(1)
 	return s.LoadStored(ctx, domain, runID)
+}
+
+// CacheStats reports how many loads the run cache has served (hits) and
+// how many went to the store (misses) since the store was made, and how
+// many runs it holds now.
+func (s *Store) CacheStats() (hits, misses uint64, runs int) {
+	return s.hits.Load(), s.misses.Load(), s.cache.len()
 }
 
 // LoadStored reads a run from the store, bypassing the cache.

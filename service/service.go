@@ -87,8 +87,33 @@ type Options struct {
 	// workflows.
 	VisibilityQueries int
 
+	// Hooks are told of what the service does, for metrics.
+	Hooks Hooks
+
 	// registryTTL, if set, replaces clusterRegistryTTL (for tests).
 	registryTTL time.Duration
+}
+
+// Hooks are told of what the service and its parts do (for metrics). Any
+// may be nil. Each is called on the goroutine doing the work, so it must
+// be quick and safe for concurrent use. Commits are observed with a
+// listener instead (Service.Runs().Listen).
+type Hooks struct {
+	// Polled: a long poll was answered, with task t, or empty (t nil)
+	// when it waited its whole time.
+	Polled func(kind swfd.TaskKind, t *swfd.Task)
+	// StoreCommit: a commit of a step's changes to the store took d and
+	// ended with err (see runs.Options.StoreCommit).
+	StoreCommit func(d time.Duration, err error)
+	// TimerFired: a durable timer due at due fired.
+	TimerFired func(due time.Time)
+	// Purged: n closed executions were purged past their retention.
+	Purged func(n int)
+	// In a cluster: news published to the other nodes, news received from
+	// one (sent by its clock), a poller here handed another node's task.
+	NewsSent          func()
+	NewsReceived      func(sent time.Time)
+	RemoteTaskStarted func()
 }
 
 // Service implements api.Service.
@@ -101,6 +126,7 @@ type Service struct {
 	limits    Limits
 	tokens    *token.Keys
 	authorize DecisionAuthorizer
+	hooks     Hooks
 
 	runs      *runs.Store
 	matcher   *matching.Matcher
@@ -137,6 +163,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		pollWait:  opts.PollTimeout,
 		limits:    opts.Limits,
 		authorize: opts.AuthorizeDecisions,
+		hooks:     opts.Hooks,
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	clock := opts.Clock
@@ -188,16 +215,20 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		Store: cache, Clock: clock, AccountID: opts.AccountID, Region: opts.Region, Tokens: s.tokens,
 		Limits: registry.Limits{MaxDomains: s.limits.MaxDomains, MaxTypesPerKind: s.limits.MaxTypesPerKind, MaxTagsPerDomain: s.limits.MaxTagsPerDomain},
 	})
-	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared})
+	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared,
+		StoreCommit: opts.Hooks.StoreCommit})
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
-	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck})
+	s.matcher.RemoteTaken = opts.Hooks.RemoteTaskStarted
+	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck, Fired: opts.Hooks.TimerFired})
 	s.transfers = transfers.New(transfers.Options{Store: cache, Runs: s.runs, Log: s.log})
 	s.retention = retention.New(cache, clock, s.log)
+	s.retention.Purged = opts.Hooks.Purged
 	s.peers = cluster.Alone{}
 	if shared {
 		s.peers = cluster.New(cluster.Options{
 			Broadcaster: opts.Broadcaster, Store: cache, Tasks: s.matcher, Runs: s.runs,
 			Timers: s.timers, Transfers: s.transfers, Registry: cache, Log: s.log,
+			NewsSent: opts.Hooks.NewsSent, NewsReceived: opts.Hooks.NewsReceived,
 		})
 	}
 	// After each commit: the task lists (which tell the peers), then the
@@ -259,6 +290,10 @@ func (s *Service) Transfers() *transfers.Loop { return s.transfers }
 
 // Retention returns the purger of closed executions.
 func (s *Service) Retention() *retention.Purger { return s.retention }
+
+// Peers returns what the node knows of the cluster: a *cluster.Node, or
+// cluster.Alone on a single node.
+func (s *Service) Peers() cluster.Peers { return s.peers }
 
 // TaskTokenDomain returns the domain of the task a task token names, for
 // authorizing the task-token operations (auth.TaskTokens). ok is false for

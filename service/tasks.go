@@ -32,6 +32,9 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 			if ctx.Err() != nil {
 				return false, ctx.Err()
 			}
+			if s.hooks.Polled != nil {
+				s.hooks.Polled(k.Kind, nil)
+			}
 			return false, nil
 		}
 		if ctx.Err() != nil {
@@ -52,6 +55,9 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 			return false, err
 		}
 		if ok {
+			if s.hooks.Polled != nil {
+				s.hooks.Polled(k.Kind, &t)
+			}
 			return true, nil
 		}
 	}

@@ -29,6 +29,9 @@ type Options struct {
 	// at the store's earliest timer: in a cluster another node may add an
 	// earlier timer and die before it fires.
 	MaxSleep time.Duration
+	// Fired, if set, is told of each timer fired here, with its due time
+	// (for metrics: how late it fired).
+	Fired func(due time.Time)
 }
 
 // Loop fires timers as they come due.
@@ -38,6 +41,7 @@ type Loop struct {
 	clock    swfd.Clock
 	log      *slog.Logger
 	maxSleep time.Duration
+	fired    func(due time.Time)
 
 	wake chan struct{}
 	// next is when the sleeping loop wakes (Unix ns); 0 while it is awake.
@@ -47,7 +51,7 @@ type Loop struct {
 
 // New returns a Loop; Run runs it.
 func New(opts Options) *Loop {
-	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: opts.MaxSleep, wake: make(chan struct{}, 1)}
+	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: opts.MaxSleep, fired: opts.Fired, wake: make(chan struct{}, 1)}
 	if l.clock == nil {
 		l.clock = swfd.SystemClock{}
 	}
@@ -144,6 +148,9 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 		}
 		delete(skip, id)
 		fired++
+		if l.fired != nil {
+			l.fired(t.Due)
+		}
 	}
 	if fired > 0 {
 		return fired, 0, nil
