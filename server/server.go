@@ -1,7 +1,8 @@
 // Package server assembles a running swfd from its parts: it opens the
 // store named by a DSN, builds the service and the HTTP frontend, serves
-// /healthz and /readyz, serves HTTP or HTTPS within limits on
-// connections and time, reloads what can be reloaded (Reload), and shuts
+// /healthz, /readyz and /metrics (the Prometheus metrics, package metrics),
+// writes the access log (package accesslog), serves HTTP or HTTPS within
+// limits on connections and time, reloads what can be reloaded (Reload), and shuts
 // everything down in order. cmd/swfd and the end-to-end tests both start
 // servers through it.
 package server
@@ -80,6 +81,14 @@ type Config struct {
 	// See package clock and package admin.
 	ClockMode   clock.Mode
 	ClockUnsafe bool
+	// Observability. /metrics serves the Prometheus metrics on the API's
+	// address, or on MetricsAddr if it is set; MetricsOff turns them off.
+	// MetricsTaskLists adds series per task list. AccessLog, if set, is the
+	// access log's path ("-": standard output).
+	MetricsOff       bool
+	MetricsAddr      string
+	MetricsTaskLists bool
+	AccessLog        string
 }
 
 // Defaults of the Config's limits.
@@ -117,6 +126,7 @@ type Server struct {
 	// warn writes the server's own warnings (failed health checks,
 	// net/http's connection errors), a few a second at most.
 	warn *lograte.Limiter
+	obs  *observer
 }
 
 // RedactDSN is dsn fit for a log line or an error: a URL's password (a
@@ -194,10 +204,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
+	obs, err := openObserver(cfg)
 	if err != nil {
 		return nil, err
 	}
+	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
+	if err != nil {
+		obs.close()
+		return nil, err
+	}
+	obs.observeStore(st)
 
 	var bcast swfd.Broadcaster
 	pg, _ := st.(*postgres.DB)
@@ -207,11 +223,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		bcast = pg.Broadcaster()
 	}
 	s := &Server{Store: st, Clock: ctl, log: cfg.Logger, done: make(chan struct{}), cfg: cfg, tls: cert, pg: pg,
-		warn: lograte.New(cfg.Logger, 2, 10, nil)}
+		warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
 		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
 			st.Close()
+			obs.close()
 			return nil, err
 		}
 	}
@@ -234,10 +251,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		Store: st, Clock: cfg.Clock, Logger: cfg.Logger,
 		AccountID: account, Region: region,
 		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
-		Broadcaster: bcast, AuthorizeDecisions: authorize,
+		Broadcaster: bcast, AuthorizeDecisions: authorize, Hooks: obs.hooks(),
 	})
 	if err != nil {
 		st.Close()
+		obs.close()
 		return nil, err
 	}
 	s.Service = svc
@@ -259,6 +277,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	obs.watch(svc, st, fe, mux)
 	mux.Handle("/", s.mountClock(mux, fe, cfg, fe.Auth))
 	s.Handler = mux
 	return s, nil
@@ -276,7 +295,7 @@ func (s *Server) ReloadAuth() error {
 
 // Reload reads again whatever the server was configured with that can
 // change while it runs (on SIGHUP): the auth file and the TLS certificate
-// and key. It says what it reloaded, none if there is nothing to reload.
+// and key; and it reopens the access log (after a log rotator moved it). It says what it reloaded, none if there is nothing to reload.
 // What fails to load stays as it was, and the error says why. No
 // connection is dropped: new TLS handshakes use the new certificate.
 func (s *Server) Reload() (reloaded []string, err error) {
@@ -295,6 +314,11 @@ func (s *Server) Reload() (reloaded []string, err error) {
 			reloaded = append(reloaded, "TLS certificate")
 			s.log.Info("TLS certificate loaded", "cert", s.cfg.TLSCertFile, "not_after", s.tls.NotAfter())
 		}
+	}
+	r, err := s.obs.reload()
+	reloaded = append(reloaded, r...)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	return reloaded, errors.Join(errs...)
 }
@@ -418,6 +442,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// flood the log.
 		ErrorLog: log.New(s.warn.Writer(slog.LevelWarn), "", 0),
 	}
+	s.obs.serveMetrics(ctx, s.log)
 	errc := make(chan error, 1)
 	if s.tls != nil {
 		hs.TLSConfig = s.tls.Config()
@@ -445,5 +470,5 @@ func (s *Server) Close() error {
 		<-s.done
 	}
 	s.Service.StopPolls()
-	return s.Store.Close()
+	return errors.Join(s.Store.Close(), s.obs.close())
 }

@@ -11,8 +11,13 @@
 //
 // With --tls-cert and --tls-key (PEM files) swfd serves HTTPS, HTTP/1.1
 // and HTTP/2. SIGHUP reloads the auth file and the certificate, whichever
-// are in use, without dropping a connection; without either it is logged
-// and ignored. --max-connections caps the connections open at once.
+// are in use, and reopens the access log, without dropping
+// a connection; without any it is logged and ignored. --max-connections
+// caps the connections open at once.
+//
+// Prometheus metrics are served at /metrics (--metrics-addr: on an address
+// of their own; --metrics=false: not at all); --access-log writes a JSON
+// line per call.
 package main
 
 import (
@@ -84,6 +89,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
 	clockMode := fs.String("clock", "real", "clock: real, or manual (stands still until moved: swf clock advance), for tests")
 	clockUnsafe := fs.Bool("clock-unsafe", false, "allow --clock manual or skip with a database that keeps its data")
+	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (--metrics=false: off)")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network)")
+	metricsLists := fs.Bool("metrics-task-lists", false, "add metrics per task list (pending tasks, schedule-to-start); off by default as there may be thousands")
+	accessLog := fs.String("access-log", "", "write one JSON line per API call to this file (- for standard output); SIGHUP reopens it")
 	// Environment variables fill in flags not given on the command line.
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv("SWFD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
@@ -139,7 +148,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
-		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe})
+		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
+		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog})
 	if err != nil {
 		return err
 	}
@@ -169,15 +179,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 				if err != nil {
 					log.Error("reload on SIGHUP", "err", err)
 				}
+				if len(reloaded) > 0 {
+					log.Info("reloaded on SIGHUP", "what", strings.Join(reloaded, ", "))
+				}
 				if len(reloaded) == 0 && err == nil {
-					log.Info("SIGHUP: nothing to reload (no --auth, no --tls-cert)")
+					log.Info("SIGHUP: nothing to reload (no --auth, --tls-cert or --access-log file)")
 				}
 			}
 		}
 	}()
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections(), "clock", *clockMode)
+		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr())
 	return srv.Serve(ctx, ln)
 }
 

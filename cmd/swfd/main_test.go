@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/internal/pgtest"
+	"github.com/swfd/swfd/internal/promtest"
 	"github.com/swfd/swfd/internal/swfdtest"
 )
 
@@ -262,4 +264,65 @@ func waitLogged(t *testing.T, out *syncBuf, s string, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("never logged %q %d times:\n%s", s, n, out.String())
+}
+
+// --metrics-addr serves /metrics on its own address (and the API's does
+// not); --access-log writes a line per call, and SIGHUP reopens it.
+func TestMetricsAndAccessLogFlags(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--metrics=false", "--metrics-addr", "127.0.0.1:0"}, noenv, &syncBuf{}); err == nil ||
+		!strings.Contains(err.Error(), "--metrics-addr") {
+		t.Fatalf("--metrics-addr with --metrics=false: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--metrics-addr", "127.0.0.1:0", "--access-log", logPath}, noenv, &out)
+	}()
+	waitLogged(t, &out, "swfd listening", 1)
+	line := out.String()
+	api := regexp.MustCompile(` addr=(\S+)`).FindStringSubmatch(line)
+	met := regexp.MustCompile(` metrics=(\S+)`).FindStringSubmatch(line)
+	if api == nil || met == nil || met[1] == "api" {
+		t.Fatalf("addresses not logged: %s", line)
+	}
+	if _, err := promtest.Scrape(nil, "http://"+met[1]+"/metrics"); err != nil {
+		t.Errorf("metrics address: %v", err)
+	}
+	if fams, err := promtest.Scrape(nil, "http://"+api[1]+"/metrics"); err == nil {
+		t.Errorf("/metrics served on the API's address too: %d families", len(fams))
+	}
+	post := func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+api[1]+"/", strings.NewReader(`{"registrationStatus":"REGISTERED"}`))
+		req.Header.Set("X-Amz-Target", "SimpleWorkflowService.ListDomains")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	post()
+	waitFile := func(path, want string) {
+		t.Helper()
+		for i := 0; i < 200; i++ {
+			if b, _ := os.ReadFile(path); strings.Count(string(b), want) == 1 {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		b, _ := os.ReadFile(path)
+		t.Fatalf("%s: want one %q in:\n%s", path, want, b)
+	}
+	waitFile(logPath, `"operation":"ListDomains"`)
+	os.Rename(logPath, logPath+".1")
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitLogged(t, &out, "reloaded on SIGHUP", 1)
+	post()
+	waitFile(logPath, `"operation":"ListDomains"`)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

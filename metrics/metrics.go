@@ -1,0 +1,387 @@
+// Package metrics owns swfd's Prometheus instruments: it keeps the registry,
+// serves it in the Prometheus text format (Handler), and has one method per
+// thing swfd tells it — a call answered, a commit made, a poll answered, a
+// timer fired, a purge, a store commit, cluster news — each of which costs
+// an atomic add or two. Gauges that describe state (tasks pending and the
+// oldest's age, pollers waiting, open executions, the run cache's size,
+// live nodes, PostgreSQL's pool) are not kept up to date as things change:
+// they are read from their owners at each scrape (Watch), which costs
+// nothing between scrapes.
+//
+// Every metric is named swfd_… with its unit in its name, and no label
+// takes an unbounded value: operations, fault names, decision types and
+// causes, task kinds, close statuses and timeout types are closed sets;
+// domains are at most the account's 100; task-list names appear only with
+// Options.TaskLists. docs/operations.md lists every metric.
+//
+// The other packages do not import this one: they offer hooks (a commit
+// listener, func fields) that the server connects to these methods.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/runs"
+)
+
+// Options configure Metrics.
+type Options struct {
+	// Clock is swfd's clock: the ages of tasks and the lateness of timers
+	// are measured on it, as the times they are compared with were
+	// stamped with it. Default: the system clock.
+	Clock swfd.Clock
+	// TaskLists adds series labelled with task-list names: pending tasks
+	// and schedule-to-start time per task list. Off by default: a
+	// deployment may have thousands of task lists.
+	TaskLists bool
+	// Runtime adds the Go runtime's and the process's metrics (go_…,
+	// process_…).
+	Runtime bool
+}
+
+// Latency buckets (seconds). Calls: from under a millisecond to a long
+// poll's full minute. Waits (schedule to start, timer lateness, news
+// delay): from a millisecond to an hour.
+var (
+	callBuckets   = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
+	waitBuckets   = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}
+	commitBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+)
+
+// Metrics holds every instrument. Its methods are safe for concurrent use.
+type Metrics struct {
+	reg   *prometheus.Registry
+	clock swfd.Clock
+	lists bool
+
+	// The API.
+	calls      *prometheus.CounterVec   // operation, outcome
+	callTime   *prometheus.HistogramVec // operation
+	denied     *prometheus.CounterVec   // operation
+	sigFailed  *prometheus.CounterVec   // fault
+	throttled  *prometheus.CounterVec   // operation
+	ops        map[string]*opMetrics    // the instruments of each operation's successful calls
+	unknownOps *opMetrics
+
+	// Polls.
+	polls        *prometheus.CounterVec   // kind, result
+	toStart      *prometheus.HistogramVec // kind
+	listToStart  *prometheus.HistogramVec // kind, domain, task_list (Options.TaskLists)
+	pollTask     [2]prometheus.Counter    // by kindIndex
+	pollEmpty    [2]prometheus.Counter
+	toStartKinds [2]prometheus.Observer
+
+	// Executions and histories.
+	started   *prometheus.CounterVec // domain
+	closed    *prometheus.CounterVec // domain, status
+	decisions *prometheus.CounterVec // type, outcome
+	decidedOK map[api.DecisionType]prometheus.Counter
+	events    prometheus.Counter
+	timeouts  *prometheus.CounterVec // kind, type
+
+	// Timers and retention.
+	timersFired prometheus.Counter
+	timerLate   prometheus.Histogram
+	purged      prometheus.Counter
+
+	// The store.
+	commitTime prometheus.Histogram
+	commitFail prometheus.Counter
+	conflicts  prometheus.Counter
+	groupSize  prometheus.Histogram
+	syncTime   prometheus.Histogram
+
+	// The cluster.
+	newsSent      prometheus.Counter
+	newsReceived  prometheus.Counter
+	newsDelay     prometheus.Histogram
+	remoteStarted prometheus.Counter
+
+	state            *stateCollector
+	openScrapeErrors atomic.Uint64
+}
+
+// opMetrics are the instruments of one operation's successful calls,
+// resolved once (a label lookup per call would cost more than the rest).
+type opMetrics struct {
+	ok   prometheus.Counter
+	time prometheus.Observer
+}
+
+// unknownOperation is the operation label of a request that names no
+// operation: the target is the client's to choose, and must not become a
+// label value.
+const unknownOperation = "unknown"
+
+// New returns Metrics with every instrument registered.
+func New(opts Options) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), clock: opts.Clock, lists: opts.TaskLists}
+	if m.clock == nil {
+		m.clock = swfd.SystemClock{}
+	}
+	f := factory{m.reg}
+
+	m.calls = f.counterVec("swfd_api_calls_total", "SWF API calls answered, by operation and outcome: success, or the fault's name.", "operation", "outcome")
+	m.callTime = f.histogramVec("swfd_api_call_duration_seconds", "Time from a call's arrival to its answer, by operation (long polls include the time they waited).", callBuckets, "operation")
+	m.denied = f.counterVec("swfd_auth_denied_calls_total", "Calls refused by the caller's IAM policies (OperationNotPermittedFault), by operation.", "operation")
+	m.sigFailed = f.counterVec("swfd_auth_signature_failures_total", "Requests refused for their credentials or signature, by fault.", "fault")
+	m.throttled = f.counterVec("swfd_throttled_calls_total", "Calls refused by a throttling quota (ThrottlingException), by operation.", "operation")
+	m.ops = map[string]*opMetrics{}
+	for name := range api.Operations {
+		m.ops[name] = &opMetrics{ok: m.calls.WithLabelValues(name, "success"), time: m.callTime.WithLabelValues(name)}
+	}
+	m.unknownOps = &opMetrics{ok: m.calls.WithLabelValues(unknownOperation, "success"), time: m.callTime.WithLabelValues(unknownOperation)}
+
+	m.polls = f.counterVec("swfd_polls_total", "Long polls answered, by task kind and result: task, or empty (the poll timed out).", "kind", "result")
+	m.toStart = f.histogramVec("swfd_task_schedule_to_start_seconds", "Time from a task being scheduled to its being handed to a poller, by task kind.", waitBuckets, "kind")
+	for i, k := range kinds {
+		m.pollTask[i] = m.polls.WithLabelValues(string(k), "task")
+		m.pollEmpty[i] = m.polls.WithLabelValues(string(k), "empty")
+		m.toStartKinds[i] = m.toStart.WithLabelValues(string(k))
+	}
+	if m.lists {
+		m.listToStart = f.histogramVec("swfd_task_list_schedule_to_start_seconds", "Time from a task being scheduled to its being handed to a poller, by task list (--metrics-task-lists).", waitBuckets, "kind", "domain", "task_list")
+	}
+
+	m.started = f.counterVec("swfd_executions_started_total", "Workflow executions started (children and continued runs included), by domain.", "domain")
+	m.closed = f.counterVec("swfd_executions_closed_total", "Workflow executions closed, by domain and close status.", "domain", "status")
+	m.decisions = f.counterVec("swfd_decisions_total", "Decisions applied, by decision type and outcome: ok, or the cause of the decision's *Failed event.", "type", "outcome")
+	m.decidedOK = map[api.DecisionType]prometheus.Counter{}
+	for _, d := range decisionTypes {
+		m.decidedOK[d] = m.decisions.WithLabelValues(string(d), outcomeOK)
+	}
+	m.events = f.counter("swfd_history_events_total", "History events appended.")
+	m.timeouts = f.counterVec("swfd_timeouts_total", "Timeouts recorded, by what timed out (activity, decision, workflow) and the timeout's type.", "kind", "type")
+
+	m.timersFired = f.counter("swfd_timers_fired_total", "Durable timers fired: user timers and every activity, decision and workflow timeout.")
+	m.timerLate = f.histogram("swfd_timer_fire_delay_seconds", "How late each durable timer fired: from its due time to its firing.", waitBuckets)
+	m.purged = f.counter("swfd_retention_purged_executions_total", "Closed executions deleted, with their histories, past their domain's retention period.")
+
+	m.commitTime = f.histogram("swfd_store_commit_duration_seconds", "Time one call's changes take to commit durably to the store (with group commit: the wait for the group's transaction).", commitBuckets)
+	m.commitFail = f.counter("swfd_store_commit_errors_total", "Commits the store failed (version conflicts not included).")
+	m.conflicts = f.counter("swfd_store_version_conflicts_total", "Commits that lost an optimistic-concurrency race on a run's version and were decided again.")
+	m.groupSize = f.histogram("swfd_store_commit_group_size", "Calls whose changes shared one store transaction (group commit).", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256})
+	m.syncTime = f.histogram("swfd_sqlite_sync_duration_seconds", "Time SQLite's write-ahead log takes to reach the disk (fdatasync) per group commit.", commitBuckets)
+
+	m.newsSent = f.counter("swfd_cluster_news_sent_total", "News messages this node published to the other nodes.")
+	m.newsReceived = f.counter("swfd_cluster_news_received_total", "News messages received from the other nodes.")
+	m.newsDelay = f.histogram("swfd_cluster_news_delay_seconds", "Time from another node publishing news to this node receiving it (by the two nodes' wall clocks).", waitBuckets)
+	m.remoteStarted = f.counter("swfd_cluster_remote_tasks_started_total", "Tasks another node scheduled that a poller of this node was handed.")
+
+	m.state = &stateCollector{m: m}
+	m.reg.MustRegister(m.state)
+	if opts.Runtime {
+		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	return m
+}
+
+// Handler serves the metrics in Prometheus's text format (or OpenMetrics,
+// when the scraper asks for it).
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, ErrorHandling: promhttp.ContinueOnError})
+}
+
+// MetricFamily is one metric with all its series, as Gather returns it.
+type MetricFamily = dto.MetricFamily
+
+// Gather returns every metric's current value (for tests and tools).
+func (m *Metrics) Gather() ([]*MetricFamily, error) { return m.reg.Gather() }
+
+// Call records one API call answered: its operation ("" when the request
+// named none), the code of the fault answered ("" on success) and how
+// long it took.
+func (m *Metrics) Call(operation, fault string, d time.Duration) {
+	om, known := m.ops[operation]
+	if !known {
+		om, operation = m.unknownOps, unknownOperation
+	}
+	om.time.Observe(d.Seconds())
+	if fault == "" {
+		om.ok.Inc()
+		return
+	}
+	m.calls.WithLabelValues(operation, fault).Inc()
+	switch {
+	case fault == api.ThrottlingException:
+		m.throttled.WithLabelValues(operation).Inc()
+	case fault == api.OperationNotPermittedFault:
+		m.denied.WithLabelValues(operation).Inc()
+	case signatureFaults[fault]:
+		m.sigFailed.WithLabelValues(fault).Inc()
+	}
+}
+
+// signatureFaults are the faults of a request refused for its credentials
+// or signature.
+var signatureFaults = map[string]bool{
+	"MissingAuthenticationTokenException": true,
+	"UnrecognizedClientException":         true,
+	"InvalidSignatureException":           true,
+	"IncompleteSignatureException":        true,
+}
+
+// kinds are the task kinds; kindIndex their index.
+var kinds = [2]swfd.TaskKind{swfd.DecisionTask, swfd.ActivityTask}
+
+func kindIndex(k swfd.TaskKind) int {
+	if k == swfd.ActivityTask {
+		return 1
+	}
+	return 0
+}
+
+// Polled records a long poll answered: t is the task it was handed, nil
+// when it timed out empty.
+func (m *Metrics) Polled(kind swfd.TaskKind, t *swfd.Task) {
+	i := kindIndex(kind)
+	if t == nil {
+		m.pollEmpty[i].Inc()
+		return
+	}
+	m.pollTask[i].Inc()
+	if t.Scheduled.IsZero() {
+		return
+	}
+	wait := max(m.clock.Now().Sub(t.Scheduled), 0).Seconds()
+	m.toStartKinds[i].Observe(wait)
+	if m.listToStart != nil {
+		m.listToStart.WithLabelValues(string(kind), t.Domain, t.TaskList).Observe(wait)
+	}
+}
+
+// Committed is a runs.Listener: it counts what each commit made here
+// appended — executions started and closed, decisions and their outcomes,
+// events, timeouts. Other nodes' commits, which each node counts itself,
+// are not counted.
+func (m *Metrics) Committed(c runs.Commit) {
+	if c.Remote {
+		return
+	}
+	for i := range c.Runs {
+		ch := &c.Runs[i]
+		if ch.Created {
+			m.started.WithLabelValues(ch.Domain).Inc()
+		}
+		if ch.Closed {
+			m.closed.WithLabelValues(ch.Domain, string(ch.CloseStatus)).Inc()
+		}
+		m.events.Add(float64(len(ch.Events)))
+		for j := range ch.Events {
+			ev := &ch.Events[j]
+			if d, outcome, ok := decisionOutcome(ev); ok {
+				if outcome == outcomeOK {
+					m.decidedOK[d].Inc()
+				} else {
+					m.decisions.WithLabelValues(string(d), outcome).Inc()
+				}
+				continue
+			}
+			if kind, typ, ok := timeout(ev); ok {
+				m.timeouts.WithLabelValues(kind, typ).Inc()
+			}
+		}
+	}
+}
+
+// TimerFired records a durable timer fired; due is when it was due.
+func (m *Metrics) TimerFired(due time.Time) {
+	m.timersFired.Inc()
+	m.timerLate.Observe(max(m.clock.Now().Sub(due), 0).Seconds())
+}
+
+// Purged records n closed executions deleted past their retention.
+func (m *Metrics) Purged(n int) { m.purged.Add(float64(n)) }
+
+// StoreCommit records one commit of a call's changes: how long it took
+// and how it ended.
+func (m *Metrics) StoreCommit(d time.Duration, err error) {
+	switch {
+	case err == nil:
+		m.commitTime.Observe(d.Seconds())
+	case errors.Is(err, swfd.ErrConflict):
+		m.conflicts.Inc()
+	default:
+		m.commitFail.Inc()
+	}
+}
+
+// CommitGroup records one store transaction that carried the changes of
+// calls calls (group commit).
+func (m *Metrics) CommitGroup(calls int) { m.groupSize.Observe(float64(calls)) }
+
+// Synced records one sync of SQLite's write-ahead log to the disk.
+func (m *Metrics) Synced(d time.Duration) { m.syncTime.Observe(d.Seconds()) }
+
+// NewsSent records one news message published to the other nodes.
+func (m *Metrics) NewsSent() { m.newsSent.Inc() }
+
+// NewsReceived records one news message from another node, published at
+// sent by that node's clock (zero when it does not say).
+func (m *Metrics) NewsReceived(sent time.Time) {
+	m.newsReceived.Inc()
+	if !sent.IsZero() {
+		m.newsDelay.Observe(max(time.Since(sent), 0).Seconds())
+	}
+}
+
+// RemoteTaskStarted records a poller here handed a task another node
+// scheduled.
+func (m *Metrics) RemoteTaskStarted() { m.remoteStarted.Inc() }
+
+// decisionTypes are the thirteen decision types, in the model's order.
+var decisionTypes = []api.DecisionType{
+	api.DecisionTypeScheduleActivityTask, api.DecisionTypeRequestCancelActivityTask,
+	api.DecisionTypeCompleteWorkflowExecution, api.DecisionTypeFailWorkflowExecution,
+	api.DecisionTypeCancelWorkflowExecution, api.DecisionTypeContinueAsNewWorkflowExecution,
+	api.DecisionTypeRecordMarker, api.DecisionTypeStartTimer, api.DecisionTypeCancelTimer,
+	api.DecisionTypeSignalExternalWorkflowExecution, api.DecisionTypeRequestCancelExternalWorkflowExecution,
+	api.DecisionTypeStartChildWorkflowExecution, api.DecisionTypeScheduleLambdaFunction,
+}
+
+// factory makes instruments and registers them.
+type factory struct{ reg *prometheus.Registry }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) histogram(name, help string, buckets []float64) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
+	f.reg.MustRegister(h)
+	return h
+}
+
+func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+	f.reg.MustRegister(h)
+	return h
+}
+
+// scrapeTimeout bounds what a scrape may wait for the store (open
+// executions in a cluster).
+const scrapeTimeout = 5 * time.Second
+
+// ctxScrape is the context of one scrape's questions to the store.
+func ctxScrape() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), scrapeTimeout)
+}

@@ -1,0 +1,130 @@
+package metrics_test
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/promtest"
+	"github.com/swfd/swfd/metrics"
+	"github.com/swfd/swfd/runs"
+)
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func scrape(t *testing.T, m *metrics.Metrics) promtest.Families {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	fams, err := promtest.Parse(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+func want(t *testing.T, fams promtest.Families, want float64, name string, labels ...string) {
+	t.Helper()
+	if got, _ := fams.Value(name, labels...); got != want {
+		t.Errorf("%s%v = %v, want %v", name, labels, got, want)
+	}
+}
+
+// Calls are counted by operation and outcome; a target that names no
+// operation is "unknown", and auth, throttling faults have their own
+// counts.
+func TestCalls(t *testing.T) {
+	m := metrics.New(metrics.Options{})
+	m.Call("StartWorkflowExecution", "", time.Millisecond)
+	m.Call("StartWorkflowExecution", api.ThrottlingException, time.Millisecond)
+	m.Call("PollForActivityTask", api.OperationNotPermittedFault, time.Millisecond)
+	m.Call("", "InvalidSignatureException", time.Millisecond)
+	m.Call("NotAnOperation", api.UnknownOperationException, time.Millisecond)
+	f := scrape(t, m)
+	want(t, f, 1, "swfd_api_calls_total", "operation", "StartWorkflowExecution", "outcome", "success")
+	want(t, f, 1, "swfd_api_calls_total", "operation", "StartWorkflowExecution", "outcome", "ThrottlingException")
+	want(t, f, 1, "swfd_throttled_calls_total", "operation", "StartWorkflowExecution")
+	want(t, f, 1, "swfd_auth_denied_calls_total", "operation", "PollForActivityTask")
+	want(t, f, 1, "swfd_auth_signature_failures_total", "fault", "InvalidSignatureException")
+	want(t, f, 2, "swfd_api_calls_total", "operation", "unknown")
+	want(t, f, 5, "swfd_api_call_duration_seconds_count")
+	if _, ok := f.Value("swfd_api_calls_total", "operation", "NotAnOperation"); ok {
+		t.Error("an unknown operation's name became a label")
+	}
+}
+
+// Commits are counted: executions, decisions by outcome, timeouts, events;
+// other nodes' commits are not (each node counts its own).
+func TestCommitted(t *testing.T) {
+	m := metrics.New(metrics.Options{})
+	ev := func(e api.HistoryEvent) api.HistoryEvent { return e }
+	m.Committed(runs.Commit{Runs: []runs.Change{{
+		Domain: "d", Created: true,
+		Events: []api.HistoryEvent{
+			{EventType: api.EventTypeWorkflowExecutionStarted},
+			ev(api.HistoryEvent{EventType: api.EventTypeActivityTaskScheduled}),
+			ev(api.HistoryEvent{EventType: api.EventTypeScheduleActivityTaskFailed, ScheduleActivityTaskFailedEventAttributes: &api.ScheduleActivityTaskFailedEventAttributes{
+				Cause: api.ScheduleActivityTaskFailedCauseActivityCreationRateExceeded}}),
+			// A signal that failed after it was initiated is no decision.
+			ev(api.HistoryEvent{EventType: api.EventTypeSignalExternalWorkflowExecutionFailed, SignalExternalWorkflowExecutionFailedEventAttributes: &api.SignalExternalWorkflowExecutionFailedEventAttributes{
+				Cause: api.SignalExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 7}}),
+			ev(api.HistoryEvent{EventType: api.EventTypeActivityTaskTimedOut, ActivityTaskTimedOutEventAttributes: &api.ActivityTaskTimedOutEventAttributes{
+				TimeoutType: api.ActivityTaskTimeoutTypeHeartbeat}}),
+		},
+	}, {Domain: "d", Closed: true, CloseStatus: api.CloseStatusTimedOut, Events: []api.HistoryEvent{
+		ev(api.HistoryEvent{EventType: api.EventTypeWorkflowExecutionTimedOut, WorkflowExecutionTimedOutEventAttributes: &api.WorkflowExecutionTimedOutEventAttributes{
+			TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose}}),
+	}}}})
+	m.Committed(runs.Commit{Remote: true, Runs: []runs.Change{{Domain: "d", Created: true}}})
+	f := scrape(t, m)
+	want(t, f, 1, "swfd_executions_started_total", "domain", "d")
+	want(t, f, 1, "swfd_executions_closed_total", "domain", "d", "status", "TIMED_OUT")
+	want(t, f, 6, "swfd_history_events_total")
+	want(t, f, 1, "swfd_decisions_total", "type", "ScheduleActivityTask", "outcome", "ok")
+	want(t, f, 1, "swfd_decisions_total", "type", "ScheduleActivityTask", "outcome", "ACTIVITY_CREATION_RATE_EXCEEDED")
+	want(t, f, 2, "swfd_decisions_total")
+	want(t, f, 1, "swfd_timeouts_total", "kind", "activity", "type", "HEARTBEAT")
+	want(t, f, 1, "swfd_timeouts_total", "kind", "workflow", "type", "START_TO_CLOSE")
+}
+
+// The state gauges are read from their sources at the scrape.
+func TestSources(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := metrics.New(metrics.Options{Clock: fixedClock{now}})
+	m.Watch(metrics.Sources{
+		TaskLists: func() []metrics.TaskList {
+			return []metrics.TaskList{
+				{Kind: "decision", Domain: "d", Name: "a", Pending: 2, Oldest: now.Add(-3 * time.Second)},
+				{Kind: "decision", Domain: "d", Name: "b", Pending: 1, Oldest: now.Add(-7 * time.Second), Waiting: 0},
+				{Kind: "activity", Domain: "d", Name: "c", Waiting: 4},
+			}
+		},
+		RunCache:  func() metrics.RunCache { return metrics.RunCache{Hits: 5, Misses: 2, Runs: 3} },
+		LiveNodes: func() int { return 3 },
+	})
+	f := scrape(t, m)
+	want(t, f, 3, "swfd_pending_tasks", "kind", "decision", "domain", "d")
+	want(t, f, 7, "swfd_pending_task_oldest_age_seconds", "kind", "decision", "domain", "d")
+	want(t, f, 4, "swfd_pollers_waiting", "kind", "activity")
+	want(t, f, 0, "swfd_pollers_waiting", "kind", "decision")
+	want(t, f, 5, "swfd_run_cache_hits_total")
+	want(t, f, 3, "swfd_run_cache_runs")
+	want(t, f, 3, "swfd_cluster_live_nodes")
+	if _, ok := f["swfd_task_list_pending_tasks"]; ok {
+		t.Error("per-task-list series without Options.TaskLists")
+	}
+	// Polls, timers and commits.
+	m.Polled(swfd.ActivityTask, &swfd.Task{Kind: swfd.ActivityTask, Scheduled: now.Add(-2 * time.Second)})
+	m.Polled(swfd.ActivityTask, nil)
+	m.TimerFired(now.Add(-time.Second))
+	f = scrape(t, m)
+	want(t, f, 1, "swfd_polls_total", "kind", "activity", "result", "task")
+	want(t, f, 1, "swfd_polls_total", "kind", "activity", "result", "empty")
+	want(t, f, 2, "swfd_task_schedule_to_start_seconds_sum", "kind", "activity")
+	want(t, f, 1, "swfd_timer_fire_delay_seconds_sum")
+}

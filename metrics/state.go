@@ -1,0 +1,176 @@
+package metrics
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sources are the owners of the state the gauges describe, asked at each
+// scrape. Any may be nil: its metrics are then absent.
+type Sources struct {
+	// TaskLists returns every task list with tasks pending or pollers
+	// waiting.
+	TaskLists func() []TaskList
+	// OpenExecutions returns the open executions of every domain.
+	OpenExecutions func(ctx context.Context) (map[string]int, error)
+	// RunCache returns the run cache's counts.
+	RunCache func() RunCache
+	// LiveNodes returns how many nodes of the cluster are alive, this
+	// one included; nil on a single node.
+	LiveNodes func() int
+	// Pool returns PostgreSQL's connection pool counts; nil with SQLite.
+	Pool func() Pool
+}
+
+// TaskList is one task list as the matcher holds it.
+type TaskList struct {
+	Kind, Domain, Name string
+	Pending            int       // tasks waiting for a poller
+	Waiting            int       // pollers waiting for a task
+	Oldest             time.Time // when the oldest pending task was scheduled; zero if none
+}
+
+// RunCache are the run cache's counts.
+type RunCache struct {
+	Hits, Misses uint64 // lookups since start
+	Runs         int    // runs held now
+}
+
+// Pool are a connection pool's counts (pgxpool's Stat).
+type Pool struct {
+	Max, Total, Acquired, Idle, Constructing  int
+	Acquires, EmptyAcquires, CanceledAcquires uint64 // since start
+	AcquireWait                               time.Duration
+}
+
+// Watch sets the sources the next scrapes read.
+func (m *Metrics) Watch(s Sources) {
+	m.state.mu.Lock()
+	m.state.src = s
+	m.state.mu.Unlock()
+}
+
+// stateCollector reads the sources at each scrape.
+type stateCollector struct {
+	m   *Metrics
+	mu  sync.Mutex
+	src Sources
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+var (
+	pendingDesc     = desc("swfd_pending_tasks", "Tasks scheduled and not yet handed to a poller, by task kind and domain.", "kind", "domain")
+	oldestDesc      = desc("swfd_pending_task_oldest_age_seconds", "Age of the oldest pending task, by task kind and domain.", "kind", "domain")
+	pollersDesc     = desc("swfd_pollers_waiting", "Long polls waiting for a task now, by task kind.", "kind")
+	listPendingDesc = desc("swfd_task_list_pending_tasks", "Tasks pending, by task list (--metrics-task-lists).", "kind", "domain", "task_list")
+	openDesc        = desc("swfd_open_executions", "Workflow executions open now, by domain.", "domain")
+	openErrDesc     = desc("swfd_open_executions_scrape_errors_total", "Scrapes that could not count the open executions (the store did not answer).")
+	cacheHitsDesc   = desc("swfd_run_cache_hits_total", "Lookups of a run that found it in the run cache.")
+	cacheMissDesc   = desc("swfd_run_cache_misses_total", "Lookups of a run that had to read it from the store.")
+	cacheRunsDesc   = desc("swfd_run_cache_runs", "Runs held in the run cache.")
+	liveNodesDesc   = desc("swfd_cluster_live_nodes", "Nodes of the cluster heard from lately, this one included.")
+	poolConnsDesc   = desc("swfd_postgres_pool_connections", "PostgreSQL connections of the pool, by state: acquired, idle, constructing, and max (the pool's size).", "state")
+	poolAcqDesc     = desc("swfd_postgres_pool_acquires_total", "Connections acquired from the pool, by whether one was idle (immediate), had to be waited for (waited) or the wait was canceled.", "result")
+	poolWaitDesc    = desc("swfd_postgres_pool_acquire_wait_seconds_total", "Time spent acquiring connections from the pool.")
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{pendingDesc, oldestDesc, pollersDesc, openDesc, openErrDesc,
+		cacheHitsDesc, cacheMissDesc, cacheRunsDesc, liveNodesDesc, poolConnsDesc, poolAcqDesc, poolWaitDesc} {
+		ch <- d
+	}
+	if c.m.lists {
+		ch <- listPendingDesc
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	src := c.src
+	c.mu.Unlock()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	if src.TaskLists != nil {
+		c.collectTaskLists(src.TaskLists(), gauge)
+	}
+	if src.OpenExecutions != nil {
+		ctx, cancel := ctxScrape()
+		open, err := src.OpenExecutions(ctx)
+		cancel()
+		if err != nil {
+			c.m.openScrapeErrors.Add(1)
+		}
+		for domain, n := range open {
+			gauge(openDesc, float64(n), domain)
+		}
+		counter(openErrDesc, float64(c.m.openScrapeErrors.Load()))
+	}
+	if src.RunCache != nil {
+		rc := src.RunCache()
+		counter(cacheHitsDesc, float64(rc.Hits))
+		counter(cacheMissDesc, float64(rc.Misses))
+		gauge(cacheRunsDesc, float64(rc.Runs))
+	}
+	if src.LiveNodes != nil {
+		gauge(liveNodesDesc, float64(src.LiveNodes()))
+	}
+	if src.Pool != nil {
+		p := src.Pool()
+		gauge(poolConnsDesc, float64(p.Acquired), "acquired")
+		gauge(poolConnsDesc, float64(p.Idle), "idle")
+		gauge(poolConnsDesc, float64(p.Constructing), "constructing")
+		gauge(poolConnsDesc, float64(p.Max), "max")
+		counter(poolAcqDesc, float64(p.Acquires-p.EmptyAcquires), "immediate")
+		counter(poolAcqDesc, float64(p.EmptyAcquires), "waited")
+		counter(poolAcqDesc, float64(p.CanceledAcquires), "canceled")
+		counter(poolWaitDesc, p.AcquireWait.Seconds())
+	}
+}
+
+// collectTaskLists sums the task lists by kind and domain (and, with
+// Options.TaskLists, reports each list).
+func (c *stateCollector) collectTaskLists(lists []TaskList, gauge func(*prometheus.Desc, float64, ...string)) {
+	type key struct{ kind, domain string }
+	pending := map[key]int{}
+	oldest := map[key]time.Time{}
+	waiting := map[string]int{}
+	for _, k := range kinds {
+		waiting[string(k)] = 0
+	}
+	for _, l := range lists {
+		waiting[l.Kind] += l.Waiting
+		if l.Pending == 0 {
+			continue
+		}
+		k := key{l.Kind, l.Domain}
+		pending[k] += l.Pending
+		if o, ok := oldest[k]; !l.Oldest.IsZero() && (!ok || l.Oldest.Before(o)) {
+			oldest[k] = l.Oldest
+		}
+		if c.m.lists {
+			gauge(listPendingDesc, float64(l.Pending), l.Kind, l.Domain, l.Name)
+		}
+	}
+	now := c.m.clock.Now()
+	for k, n := range pending {
+		gauge(pendingDesc, float64(n), k.kind, k.domain)
+		age := 0.0
+		if o, ok := oldest[k]; ok {
+			age = max(now.Sub(o), 0).Seconds()
+		}
+		gauge(oldestDesc, age, k.kind, k.domain)
+	}
+	for kind, n := range waiting {
+		gauge(pollersDesc, float64(n), kind)
+	}
+}
