@@ -211,6 +211,7 @@ func (st *step) append(ev api.HistoryEvent) int64 {
 	ev.EventID = st.s.NextEventID
 	ev.EventTimestamp = api.NewTime(st.env.Now)
 	st.s.NextEventID++
+	st.s.Trouble.note(&ev)
 	st.res.Events = append(st.res.Events, ev)
 	return ev.EventID
 }

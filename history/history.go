@@ -173,6 +173,11 @@ type State struct {
 
 	LatestExecutionContext      string    `json:",omitzero"`
 	LatestActivityTaskTimestamp time.Time `json:",omitzero"`
+
+	// Trouble is what the run's history says went wrong lately, kept so
+	// that an operator's view of runs needing attention need not read
+	// every history (see Trouble).
+	Trouble Trouble `json:",omitzero"`
 }
 
 // Message is a durable message between runs, produced by one step and
