@@ -68,13 +68,17 @@ type Matcher struct {
 	// polled is when each list was last polled here.
 	polled      map[ListKey]time.Time
 	polledSwept time.Time
+
+	// pollers are the pollers seen lately, per list (see SawPoller).
+	pmu     sync.Mutex
+	pollers map[ListKey]map[string]time.Time
 }
 
 // New returns an empty Matcher.
 func New(maxPollers int) *Matcher {
 	return &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
 		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{},
-		polled: map[ListKey]time.Time{}}
+		polled: map[ListKey]time.Time{}, pollers: map[ListKey]map[string]time.Time{}}
 }
 
 // DefaultRemoteWait is a new Matcher's RemoteWait: long enough that nodes
