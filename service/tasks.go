@@ -76,7 +76,9 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 		return s.decisionTaskPage(ctx, in)
 	}
 	var out *api.DecisionTask
-	ok, err := s.pollList(ctx, matching.ListKey{Kind: swfd.DecisionTask, Domain: in.Domain, TaskList: in.TaskList.Name}, func(t swfd.Task) (bool, error) {
+	key := matching.ListKey{Kind: swfd.DecisionTask, Domain: in.Domain, TaskList: in.TaskList.Name}
+	s.matcher.SawPoller(key, in.Identity)
+	ok, err := s.pollList(ctx, key, func(t swfd.Task) (bool, error) {
 		unlock := s.runs.Lock(t.RunID)
 		defer unlock()
 		var r *runs.Run
@@ -202,7 +204,9 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 		return nil, err
 	}
 	var out *api.ActivityTask
-	ok, err := s.pollList(ctx, matching.ListKey{Kind: swfd.ActivityTask, Domain: in.Domain, TaskList: in.TaskList.Name}, func(t swfd.Task) (bool, error) {
+	key := matching.ListKey{Kind: swfd.ActivityTask, Domain: in.Domain, TaskList: in.TaskList.Name}
+	s.matcher.SawPoller(key, in.Identity)
+	ok, err := s.pollList(ctx, key, func(t swfd.Task) (bool, error) {
 		unlock := s.runs.Lock(t.RunID)
 		defer unlock()
 		var r *runs.Run
