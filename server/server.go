@@ -26,6 +26,7 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/console"
 	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/lograte"
@@ -89,6 +90,9 @@ type Config struct {
 	MetricsAddr      string
 	MetricsTaskLists bool
 	AccessLog        string
+	// NoConsole turns the web console off (package console, served under
+	// /console/; a browser's GET / is sent there).
+	NoConsole bool
 }
 
 // Defaults of the Config's limits.
@@ -127,6 +131,8 @@ type Server struct {
 	// net/http's connection errors), a few a second at most.
 	warn *lograte.Limiter
 	obs  *observer
+	// hub feeds the console's live pages; nil without the console.
+	hub *console.Hub
 }
 
 // RedactDSN is dsn fit for a log line or an error: a URL's password (a
@@ -278,6 +284,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	obs.watch(svc, st, fe, mux)
+	if !cfg.NoConsole {
+		s.mountConsole(mux, fe.Service, region, account)
+	}
 	mux.Handle("/", s.mountClock(mux, fe, cfg, fe.Auth))
 	s.Handler = mux
 	return s, nil
@@ -469,6 +478,25 @@ func (s *Server) Close() error {
 		s.cancel()
 		<-s.done
 	}
+	if s.hub != nil {
+		s.hub.Close()
+	}
 	s.Service.StopPolls()
 	return errors.Join(s.Store.Close(), s.obs.close())
+}
+
+// mountConsole serves the web console under /console/, through the same
+// guarded operations as the API (apiSvc), and sends a browser's GET / there.
+func (s *Server) mountConsole(mux *http.ServeMux, apiSvc api.Service, region, account string) {
+	var authorize func(ctx context.Context, op string, in any) error
+	if g, ok := apiSvc.(*auth.Guard); ok {
+		authorize = g.Authorize
+	}
+	s.hub = console.NewHub(s.Service, s.log)
+	s.Service.Runs().Listen(s.hub.Committed)
+	mux.Handle(console.Prefix, console.New(console.Config{API: apiSvc, Inspect: s.Service, Authorize: authorize, Keys: s.Auth,
+		Hub: s.hub, Region: region, Account: account, Logger: s.log, Clock: s.cfg.Clock}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, console.Prefix, http.StatusFound)
+	})
 }

@@ -93,6 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network)")
 	metricsLists := fs.Bool("metrics-task-lists", false, "add metrics per task list (pending tasks, schedule-to-start); off by default as there may be thousands")
 	accessLog := fs.String("access-log", "", "write one JSON line per API call to this file (- for standard output); SIGHUP reopens it")
+	webConsole := fs.Bool("console", true, "serve the web console under /console/ (a browser's GET / goes there); --console=false turns it off")
 	// Environment variables fill in flags not given on the command line.
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv("SWFD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
@@ -149,7 +150,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
-		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog})
+		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole})
 	if err != nil {
 		return err
 	}
@@ -190,7 +191,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr())
+		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole)
 	return srv.Serve(ctx, ln)
 }
 

@@ -1,0 +1,324 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	swftypes "github.com/aws/aws-sdk-go-v2/service/swf/types"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/server"
+)
+
+// browser starts a headless Chromium for a test (Debian's chromium
+// package). Without one the test is skipped, unless SWFD_REQUIRE_BROWSER is
+// set (CI sets it).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("SWFD_REQUIRE_BROWSER") != "" {
+			t.Fatal("no chromium on PATH (apt-get install chromium)")
+		}
+		t.Skip("no chromium on PATH (apt-get install chromium); SWFD_REQUIRE_BROWSER=1 makes this a failure")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("no-default-browser-check", true), chromedp.Flag("mute-audio", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// Start the browser on a context without a deadline (a deadline would
+	// end the browser with it).
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// step runs browser actions, failing the test after a generous bound: the
+// machine may be loaded, and every wait is for a condition, not a time.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		var body string
+		body, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ""`))
+		t.Fatalf("%s: %v\npage:\n%s", what, err, body)
+	}
+}
+
+// until waits for a JavaScript condition to hold, across navigations (an
+// expression that fails, as while a page loads, counts as not yet).
+func until(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		check := chromedp.Evaluate[bool]("!!(" + expr + ")")
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if ok, err := check(ctx, tg); err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", expr, ctx.Err())
+			case <-tick.C:
+			}
+		}
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// js quotes a string for a JavaScript expression.
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func execPath(domain string, ex api.WorkflowExecution) string {
+	return "/console/d/" + url.PathEscape(domain) + "/w/" + url.PathEscape(ex.WorkflowID) + "/" + url.PathEscape(ex.RunID)
+}
+
+// The whole scenario of the issue without --auth: workflows started through
+// the API appear in the list (live, too); filters narrow it; an execution's
+// page shows its pending activity and timeline; a signal shows up on the
+// open page without a reload; a terminate from the console closes the run.
+func TestBrowserScenario(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	open := f.shop()
+	base := f.srv.URL
+
+	// Started through the API (the SDK, over HTTP): in the list.
+	c := f.srv.Client()
+	_, err := c.StartWorkflowExecution(context.Background(), &swf.StartWorkflowExecutionInput{Domain: aws.String("orders"), WorkflowId: aws.String("from-the-api"),
+		WorkflowType: &swftypes.WorkflowType{Name: aws.String("process-order"), Version: aws.String("1")}, TagList: []string{"sdk"}})
+	f.check(err)
+	step(t, ctx, "open list", chromedp.Navigate(base+"/"), until(`location.pathname === "/console/"`),
+		chromedp.Click(`a[href="/console/d/orders/executions"]`), until(`!!document.querySelector("#executions")`),
+		until(`document.querySelector("#executions").innerText.includes("from-the-api")`),
+		until(`document.querySelector("#executions").innerText.includes("order-1001")`))
+	if n := eval[int](t, ctx, `document.querySelectorAll("#executions tbody tr.x").length`); n != 4 {
+		t.Errorf("open executions listed: %d, want 4 (order-1001, 1004, 1005, from-the-api)", n)
+	}
+
+	// Live: one started now appears without a reload.
+	step(t, ctx, "live list", chromedp.Evaluate[chromedp.Void](`window.__same = 1`), until(`!document.querySelector("[data-live-status]").hidden`))
+	f.startRun("orders", "order-live", `{}`, "web")
+	step(t, ctx, "new row", until(`document.querySelector("#executions").innerText.includes("order-live") && window.__same === 1`))
+
+	// Filters narrow the list: by tag, then closed by status.
+	step(t, ctx, "filter by tag", chromedp.SetValue(`#filters input[name=tag]`, "vip"), chromedp.Submit(`#filters`),
+		until(`location.search.includes("tag=vip")`), until(`document.querySelectorAll("#executions tbody tr.x").length === 1`))
+	if txt := eval[string](t, ctx, `document.querySelector("#executions tbody").innerText`); !strings.Contains(txt, "order-1001") {
+		t.Errorf("tag filter shows %q, want order-1001 only", txt)
+	}
+	step(t, ctx, "closed, terminated", chromedp.Navigate(base+"/console/d/orders/executions?status=closed&close=TERMINATED"),
+		until(`document.querySelectorAll("#executions tbody tr.x").length === 1`),
+		until(`document.querySelector("#executions tbody").innerText.includes("order-1002")`))
+
+	// The open execution: its pending activity (second attempt, running,
+	// with its heartbeat) and its timeline.
+	step(t, ctx, "execution page", chromedp.Navigate(base+execPath("orders", open)),
+		until(`!!document.querySelector("#pending tr.activity")`))
+	pending := eval[string](t, ctx, `document.querySelector("#pending").innerText`)
+	for _, want := range []string{"charge", "charge-card", "running", "worker-7", "waiting for the bank", "reminder"} {
+		if !strings.Contains(pending, want) {
+			t.Errorf("pending work lacks %q:\n%s", want, pending)
+		}
+	}
+	if attempt := eval[string](t, ctx, `document.querySelector("#pending tr.activity td.num").innerText`); attempt != "2" {
+		t.Errorf("attempt %q, want 2", attempt)
+	}
+	step(t, ctx, "timeline", chromedp.Click(`a[href$="/timeline"]`), until(`!!document.querySelector("svg.timeline")`))
+	if n := eval[int](t, ctx, `document.querySelectorAll("svg.timeline rect.run, svg.timeline rect.wait").length`); n < 4 {
+		t.Errorf("timeline bars: %d, want at least 4 (two attempts of charge, decision tasks, the timer)", n)
+	}
+	if !eval[bool](t, ctx, `document.querySelector("svg.timeline").textContent.includes("charge")`) {
+		t.Error("the timeline has no row for activity charge")
+	}
+
+	// A signal reaches the open page without a reload.
+	step(t, ctx, "back to the execution", chromedp.Navigate(base+execPath("orders", open)),
+		until(`!!document.querySelector("#events tbody tr.ev")`), chromedp.Evaluate[chromedp.Void](`window.__same = 1`),
+		until(`!document.querySelector("[data-live-status]").hidden`))
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: open.WorkflowID, SignalName: "gift-wrap"}))
+	step(t, ctx, "live signal", until(`Array.from(document.querySelectorAll("#events tbody tr.ev")).some(r => r.innerText.includes("WorkflowExecutionSignaled") && r.innerText.includes("gift-wrap"))`),
+		until(`window.__same === 1`))
+
+	// A signal sent from the console's form.
+	step(t, ctx, "signal form", chromedp.Click(`details.action summary`), chromedp.SetValue(`form[action$="/signal"] input[name=signalName]`, "from-console"),
+		until(`document.querySelector('form[action$="/signal"] [data-cli]').textContent.includes("--signal-name from-console")`),
+		chromedp.Submit(`form[action$="/signal"]`), until(`!!document.querySelector(".notice")`),
+		until(`document.querySelector("#events").innerText.includes("from-console")`))
+
+	// Terminate from the console closes the run.
+	step(t, ctx, "terminate", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.action").forEach(d => d.open = true)`),
+		chromedp.SetValue(`form[action$="/terminate"] input[name=reason]`, "stuck in test"),
+		chromedp.Submit(`form[action$="/terminate"]`), until(`document.querySelector("[data-status]") && document.querySelector("[data-status]").innerText.includes("TERMINATED")`))
+	det, err := f.svc.DescribeWorkflowExecution(f.ctx, &api.DescribeWorkflowExecutionInput{Domain: "orders", Execution: open})
+	f.check(err)
+	if det.ExecutionInfo.CloseStatus != api.CloseStatusTerminated {
+		t.Errorf("after terminate: %s %s, want CLOSED TERMINATED", det.ExecutionInfo.ExecutionStatus, det.ExecutionInfo.CloseStatus)
+	}
+	if !eval[bool](t, ctx, `document.body.innerText.includes("stuck in test")`) {
+		t.Error("the closed execution's page does not show the terminate reason")
+	}
+}
+
+const authFile = `{"principals": [
+ {"name": "operator", "accessKeys": [{"accessKeyId": "AKIAOPERATOR0000001", "secretAccessKey": "operator-secret"}],
+  "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]},
+ {"name": "orders-viewer", "accessKeys": [{"accessKeyId": "AKIAVIEWER000000001", "secretAccessKey": "viewer-secret"}],
+  "policies": [{"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "swf:*", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/orders"},
+    {"Effect": "Deny", "Action": "swf:TerminateWorkflowExecution", "Resource": "*"}]}]}
+]}`
+
+func authOption(t testing.TB) func(*server.Config) {
+	cfg, err := auth.ParseConfig([]byte(authFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *server.Config) { c.Auth = auth.NewKeyring(cfg) }
+}
+
+// With --auth: sign-in, a scoped key sees only its domain, a denied action
+// shows OperationNotPermitted, sign-out ends the session.
+func TestBrowserAuth(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t, withConfig(authOption(t)))
+	f.shop()
+	f.register("payments")
+	base := f.srv.URL
+	open := api.WorkflowExecution{WorkflowID: "order-1004"}
+	infos, err := f.svc.ListOpenWorkflowExecutions(f.ctx, &api.ListOpenWorkflowExecutionsInput{Domain: "orders", StartTimeFilter: api.ExecutionTimeFilter{OldestDate: api.Time{Time: time.Unix(0, 0)}},
+		ExecutionFilter: &api.WorkflowExecutionFilter{WorkflowID: open.WorkflowID}})
+	f.check(err)
+	open.RunID = infos.ExecutionInfos[0].Execution.RunID
+
+	signIn := func(key, secret string) {
+		step(t, ctx, "sign in as "+key, chromedp.Navigate(base+"/console/"), until(`location.pathname === "/console/login"`),
+			chromedp.SetValue(`input[name=accessKeyId]`, key), chromedp.SetValue(`input[name=secretAccessKey]`, secret),
+			chromedp.Submit(`form[action="/console/login"]`), until(`location.pathname !== "/console/login" || !!document.querySelector(".notice, .login p")`))
+	}
+	// A wrong secret is refused.
+	signIn("AKIAVIEWER000000001", "not-the-secret-4711")
+	if p := eval[string](t, ctx, `location.pathname`); p != "/console/login" {
+		t.Fatalf("a wrong secret signed in (at %s)", p)
+	}
+	if eval[bool](t, ctx, `document.documentElement.outerHTML.includes("4711")`) {
+		t.Error("the sign-in page shows the secret typed")
+	}
+	step(t, ctx, "cookies", chromedp.Navigate(base+"/console/login"))
+
+	signIn("AKIAVIEWER000000001", "viewer-secret")
+	// It may not list domains; it opens its own by name.
+	step(t, ctx, "domains", until(`document.body.innerText.includes("may not list domains")`),
+		chromedp.SetValue(`#goto`, "orders"), chromedp.Submit(`form.goto`), until(`!!document.querySelector("#executions")`),
+		until(`document.querySelector("#executions").innerText.includes("order-1004")`))
+	// Another domain: not permitted.
+	step(t, ctx, "other domain", chromedp.Navigate(base+"/console/d/payments/executions"), until(`document.body.innerText.includes("OperationNotPermittedFault")`))
+	// A denied action shows the fault and changes nothing.
+	step(t, ctx, "denied terminate", chromedp.Navigate(base+execPath("orders", open)), until(`!!document.querySelector("form[action$='/terminate']")`),
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; document.querySelectorAll("details.action").forEach(d => d.open = true)`),
+		chromedp.Submit(`form[action$="/terminate"]`), until(`document.body.innerText.includes("OperationNotPermittedFault")`))
+	det, err := f.svc.DescribeWorkflowExecution(f.ctx, &api.DescribeWorkflowExecutionInput{Domain: "orders", Execution: open})
+	f.check(err)
+	if det.ExecutionInfo.ExecutionStatus != api.ExecutionStatusOpen {
+		t.Errorf("a denied terminate closed the run: %s", det.ExecutionInfo.CloseStatus)
+	}
+	// Allowed: a signal.
+	step(t, ctx, "allowed signal", chromedp.Navigate(base+execPath("orders", open)), chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.action").forEach(d => d.open = true)`),
+		chromedp.SetValue(`form[action$="/signal"] input[name=signalName]`, "ping"), chromedp.Submit(`form[action$="/signal"]`),
+		until(`document.querySelector(".notice") && document.querySelector("#events").innerText.includes("ping")`))
+	// Sign out: the session is gone.
+	step(t, ctx, "sign out", chromedp.Submit(`form[action="/console/logout"]`), until(`location.pathname === "/console/login"`),
+		chromedp.Navigate(base+"/console/d/orders/executions"), until(`location.pathname === "/console/login"`))
+
+	// The operator sees every domain.
+	signIn("AKIAOPERATOR0000001", "operator-secret")
+	step(t, ctx, "operator domains", until(`!!document.querySelector("table.domains")`),
+		until(`document.querySelector("table.domains").innerText.includes("payments") && document.querySelector("table.domains").innerText.includes("orders")`))
+}
+
+// TestScreenshots saves the main views, light and dark, at a laptop's
+// size. SWFD_SCREENSHOTS=DIR keeps them (the README's are made with
+// SWFD_SCREENSHOTS=docs/console go test ./console/ -run TestScreenshots).
+func TestScreenshots(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	open := f.shop()
+	f.longHistory("orders", "order-2000", 120)
+	dir := os.Getenv("SWFD_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if !filepath.IsAbs(dir) {
+		// go test runs in the package's directory; a relative path is
+		// the module root's.
+		dir = filepath.Join("..", dir)
+	}
+	f.check(os.MkdirAll(dir, 0o755))
+	base := f.srv.URL
+	views := []struct {
+		name, path, ready string
+	}{
+		{"domains", "/console/", `!!document.querySelector("table.domains")`},
+		{"executions", "/console/d/orders/executions", `!!document.querySelector("#executions tr.x")`},
+		{"execution", execPath("orders", open), `!!document.querySelector("#pending tr.activity")`},
+		{"timeline", execPath("orders", open) + "/timeline", `!!document.querySelector("svg.timeline")`},
+		{"attention", "/console/d/orders/attention", `!!document.querySelector("h1")`},
+		{"tasklists", "/console/d/orders/tasklists", `!!document.querySelector("h1")`},
+	}
+	for _, theme := range []string{"light", "dark"} {
+		step(t, ctx, "theme", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}}})
+			return err
+		}))
+		for _, v := range views {
+			step(t, ctx, v.name, chromedp.Navigate(base+v.path), until(v.ready), until(`document.fonts.status === "loaded"`))
+			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(png) < 1000 {
+				t.Fatalf("%s: screenshot of %d bytes", v.name, len(png))
+			}
+			f.check(os.WriteFile(filepath.Join(dir, v.name+"-"+theme+".png"), png, 0o644))
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package console
+
+import (
+	"strings"
+)
+
+// cliLine is an swf command line: the command and its flags in order. Each
+// action form shows the line that does the same from a shell, and the
+// page's script keeps it in step with what is typed (data-flag attributes).
+type cliLine struct {
+	Command string
+	Flags   []cliFlag
+	// Loop, if set, wraps the command for a batch: Loop lists the
+	// executions and the command runs once for each ("$w" and "$r").
+	Loop string
+}
+
+type cliFlag struct {
+	Name, Value string
+	Raw         bool // Value is already shell syntax ("$w")
+}
+
+func cli(command string) *cliLine { return &cliLine{Command: command} }
+
+// add appends a flag unless its value is empty.
+func (c *cliLine) add(name, value string) *cliLine {
+	if value != "" {
+		c.Flags = append(c.Flags, cliFlag{Name: name, Value: value})
+	}
+	return c
+}
+
+func (c *cliLine) raw(name, value string) *cliLine {
+	c.Flags = append(c.Flags, cliFlag{Name: name, Value: value, Raw: true})
+	return c
+}
+
+// String is the line as a POSIX shell reads it.
+func (c *cliLine) String() string {
+	var b strings.Builder
+	b.WriteString("swf ")
+	b.WriteString(c.Command)
+	for _, f := range c.Flags {
+		b.WriteString(" ")
+		b.WriteString(f.Name)
+		b.WriteString(" ")
+		if f.Raw {
+			b.WriteString(f.Value)
+		} else {
+			b.WriteString(shellQuote(f.Value))
+		}
+	}
+	if c.Loop == "" {
+		return b.String()
+	}
+	return c.Loop + " |\n  while read -r w r; do " + b.String() + "; done"
+}
+
+// shellQuote quotes s for a POSIX shell, only when it needs it.
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,350 @@
+// Package console is swfd's web console: pages served under /console/ on
+// swfd's own address that show domains and their types, executions with
+// every filter SWF has, one execution's summary, pending work, history and
+// timeline, the task lists in use and what needs attention, and that start,
+// signal, cancel, terminate and re-run executions (one or every execution a
+// filter matches), each form showing the equivalent swf command line.
+//
+// It is server-rendered HTML (html/template) with a small hand-written
+// script and style sheet, all embedded in the binary: nothing to build or
+// install. It talks to the rest of swfd only through the SWF operations
+// (api.Service, which with authentication on is the same auth.Guard the
+// HTTP API uses, so one set of IAM policies decides what a caller may see
+// and do) and through package inspect for what the API cannot give, each
+// inspect method authorized as the API call nearest to it. Live updates
+// come from a Hub fed by the run store's commit listener, fanned out to
+// every open page by server-sent events without a query per page.
+//
+// With authentication on (Config.Keys), a person signs in with an access
+// key id and secret of the auth file; the session lives in server memory,
+// its cookie is HttpOnly and SameSite=Strict, every state-changing request
+// carries a CSRF token, and secrets appear in no URL, page or log line.
+// Without it the console is as open as the API, and answers only requests
+// addressed to an IP address or localhost (so that a web page elsewhere
+// cannot reach it through DNS rebinding).
+package console
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/inspect"
+)
+
+// Prefix is the path the console is served under.
+const Prefix = "/console/"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config configures a Handler.
+type Config struct {
+	// API is every SWF operation. With authentication on it must be the
+	// auth.Guard the HTTP API uses.
+	API api.Service
+	// Inspect answers what the API cannot. It is not guarded: the
+	// console authorizes each call with Authorize.
+	Inspect inspect.Inspector
+	// Authorize decides a call without making it (auth.Guard.Authorize);
+	// nil allows everything (authentication off).
+	Authorize func(ctx context.Context, op string, in any) error
+	// Keys, if set, turns on sign-in: the auth file's access keys.
+	Keys *auth.Keyring
+	// Hub, if set, pushes live updates to open pages.
+	Hub *Hub
+	// Region and Account are swfd's, for ARNs.
+	Region, Account string
+	Logger          *slog.Logger
+	// SessionTTL is how long a sign-in lasts (default 12 hours);
+	// SessionIdle how long it lasts unused (default 1 hour).
+	SessionTTL, SessionIdle time.Duration
+	// Now is the wall clock sessions expire by (default time.Now).
+	Now func() time.Time
+	// Clock is swfd's clock, which ages and durations are shown by
+	// (default the system clock).
+	Clock swfd.Clock
+}
+
+// Handler serves the console. Make it with New.
+type Handler struct {
+	cfg      Config
+	api      api.Service
+	insp     inspect.Inspector // guarded
+	log      *slog.Logger
+	mux      *http.ServeMux
+	pages    map[string]*template.Template
+	fragment *template.Template
+	sessions *sessions
+	static   http.Handler
+}
+
+// New returns the console's handler.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = swfd.SystemClock{}
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = time.Hour
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Account == "" {
+		cfg.Account = "123456789012"
+	}
+	h := &Handler{cfg: cfg, api: cfg.API, log: cfg.Logger}
+	h.insp = guardedInspector{next: cfg.Inspect, authorize: h.authorize}
+	h.sessions = newSessions(cfg)
+	h.parseTemplates()
+	sub, _ := fs.Sub(staticFS, "static")
+	h.static = http.StripPrefix(Prefix+"static/", http.FileServer(http.FS(sub)))
+	if cfg.Hub != nil {
+		cfg.Hub.setRenderer(h.fragment)
+	}
+	h.routes()
+	return h
+}
+
+// now is swfd's time.
+func (h *Handler) now() time.Time { return h.cfg.Clock.Now().UTC() }
+
+// authorize is Config.Authorize, or allow-all.
+func (h *Handler) authorize(ctx context.Context, op string, in any) error {
+	if h.cfg.Authorize == nil {
+		return nil
+	}
+	return h.cfg.Authorize(ctx, op, in)
+}
+
+func (h *Handler) routes() {
+	m := http.NewServeMux()
+	p := strings.TrimSuffix(Prefix, "/")
+	get := func(path string, fn func(http.ResponseWriter, *http.Request)) { m.HandleFunc("GET "+p+path, fn) }
+	post := func(path string, fn func(http.ResponseWriter, *http.Request)) { m.HandleFunc("POST "+p+path, fn) }
+
+	m.Handle("GET "+p+"/static/", h.staticFiles())
+	get("/login", h.loginPage)
+	post("/login", h.login)
+	post("/logout", h.logout)
+
+	get("/{$}", h.domainsPage)
+	post("/domains", h.registerDomain)
+	get("/go", h.goDomain)
+	get("/d/{domain}/{$}", h.domainHome)
+	get("/d/{domain}/types", h.domainPage)
+	post("/d/{domain}/status", h.domainStatus)
+	post("/d/{domain}/types", h.registerType)
+	post("/d/{domain}/types/status", h.typeStatus)
+	get("/d/{domain}/executions", h.executionsPage)
+	get("/d/{domain}/start", h.startPage)
+	post("/d/{domain}/start", h.start)
+	post("/d/{domain}/batch", h.batch)
+	get("/d/{domain}/tasklists", h.taskListsPage)
+	get("/d/{domain}/attention", h.attentionPage)
+	get("/d/{domain}/live", h.liveDomain)
+	get("/d/{domain}/w/{wid}", h.latestRun)
+	get("/d/{domain}/w/{wid}/{rid}", h.executionPage)
+	get("/d/{domain}/w/{wid}/{rid}/events", h.eventsFragment)
+	get("/d/{domain}/w/{wid}/{rid}/pending", h.pendingFragment)
+	get("/d/{domain}/w/{wid}/{rid}/timeline", h.timelinePage)
+	get("/d/{domain}/w/{wid}/{rid}/history.json", h.historyJSON)
+	get("/d/{domain}/w/{wid}/{rid}/live", h.liveRun)
+	post("/d/{domain}/w/{wid}/{rid}/signal", h.signal)
+	post("/d/{domain}/w/{wid}/{rid}/cancel", h.cancel)
+	post("/d/{domain}/w/{wid}/{rid}/terminate", h.terminate)
+	post("/d/{domain}/w/{wid}/{rid}/rerun", h.rerun)
+	h.mux = m
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "+
+		"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("X-Frame-Options", "DENY")
+	hdr.Set("Referrer-Policy", "same-origin")
+	if h.cfg.Keys == nil && !localHost(r.Host) {
+		// Without sign-in, anyone who reaches the console may act; a page
+		// on another site must not reach it by a name that resolves here.
+		http.Error(w, "The swfd console without --auth answers only requests to an IP address or localhost.", http.StatusMisdirectedRequest)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, Prefix+"static/") {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	hdr.Set("Cache-Control", "no-store")
+	if r.Method == http.MethodPost && !sameOrigin(r) {
+		http.Error(w, "Cross-site request refused.", http.StatusForbidden)
+		return
+	}
+	ctx, s, ok := h.sessions.resolve(w, r)
+	if !ok {
+		if r.URL.Path != Prefix+"login" {
+			h.toLogin(w, r)
+			return
+		}
+	}
+	r = r.WithContext(withSession(ctx, s))
+	if r.Method == http.MethodPost && r.URL.Path != Prefix+"login" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			h.fail(w, r, api.NewFault(api.RequestEntityTooLarge, "The form is too large or malformed."))
+			return
+		}
+		if !h.sessions.checkCSRF(r, s) {
+			h.fail(w, r, &api.Fault{Code: "InvalidCSRFToken", Message: "The form is out of date or was not sent by this console: reload the page and try again."})
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// maxForm bounds a form's size: SWF's own request limit.
+const maxForm = 1 << 20
+
+func (h *Handler) staticFiles() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.static.ServeHTTP(w, r)
+	})
+}
+
+// localHost reports whether a Host header names an IP address or localhost.
+func localHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+// sameOrigin reports whether a POST came from a page of this console: the
+// browser says so (Sec-Fetch-Site, or Origin naming this host). A client
+// that sends neither (not a browser) passes; the CSRF token still applies.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return o == ""
+	}
+	o = strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
+	return strings.EqualFold(o, r.Host)
+}
+
+// do makes one SWF call as the API makes it: the input is checked against
+// the service model first (the frontend's checks), then the operation runs
+// through Config.API.
+func do[Out any](ctx context.Context, h *Handler, op string, in any) (*Out, error) {
+	info, ok := api.Operations[op]
+	if !ok {
+		return nil, fmt.Errorf("console: unknown operation %s", op)
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("console: encode %s: %w", op, err)
+	}
+	if len(body) > maxForm {
+		return nil, api.NewFault(api.RequestEntityTooLarge, "Request of %d bytes is larger than the 1 MB limit", len(body))
+	}
+	v, err := info.Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	out, err := info.Call(ctx, h.api, v)
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, nil
+	}
+	o, ok := out.(*Out)
+	if !ok {
+		return nil, fmt.Errorf("console: %s answered %T", op, out)
+	}
+	return o, nil
+}
+
+// exec makes a call without output.
+func (h *Handler) exec(ctx context.Context, op string, in any) error {
+	_, err := do[struct{}](ctx, h, op, in)
+	return err
+}
+
+// faultOf turns an error into what a page shows: a fault's code and
+// message, or, for anything else, a bare internal failure (the error goes
+// to the log, not to the page).
+func (h *Handler) faultOf(ctx context.Context, err error) *api.Fault {
+	if f, ok := api.AsFault(err); ok {
+		return f
+	}
+	if errors.Is(err, context.Canceled) {
+		return &api.Fault{Code: "Canceled", Message: "The request was canceled."}
+	}
+	h.log.ErrorContext(ctx, "console: request failed", "err", err)
+	return &api.Fault{Code: api.InternalFailure, Message: "The server could not answer; the error is in its log."}
+}
+
+// statusOf is the HTTP status a page showing a fault answers with.
+func statusOf(f *api.Fault) int {
+	switch f.Code {
+	case api.OperationNotPermittedFault:
+		return http.StatusForbidden
+	case api.UnknownResourceFault:
+		return http.StatusNotFound
+	case api.InternalFailure:
+		return http.StatusInternalServerError
+	case api.ServiceUnavailable:
+		return http.StatusServiceUnavailable
+	case api.RequestEntityTooLarge:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+// fail answers a request with a page that shows err.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	f := h.faultOf(r.Context(), err)
+	if r.Header.Get("X-Console-Fragment") != "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(statusOf(f))
+		fmt.Fprintf(w, "%s: %s", f.Code, f.Message)
+		return
+	}
+	h.render(w, r, statusOf(f), "error", &page{Title: f.Code, Fault: f})
+}

@@ -1,0 +1,199 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/swfd/swfd/api"
+)
+
+// kv is one attribute of an event as a row shows it.
+type kv struct {
+	Key, Value string
+	Long       bool // the value was shortened
+}
+
+// attrOrder ranks the attributes that matter first; others follow by name.
+var attrOrder = map[string]int{
+	"activityId": 1, "activityType": 2, "workflowType": 2, "timerId": 1, "signalName": 1, "markerName": 1,
+	"workflowExecution": 3, "workflowId": 3, "newExecutionRunId": 3,
+	"cause": 4, "reason": 5, "timeoutType": 5, "result": 6, "input": 6, "details": 7, "control": 8,
+	"taskList": 9, "identity": 9, "startToFireTimeout": 9, "tagList": 10,
+	"scheduledEventId": 11, "startedEventId": 12, "initiatedEventId": 12, "decisionTaskCompletedEventId": 13,
+}
+
+// maxAttr is how much of an attribute's value a row shows.
+const maxAttr = 160
+
+// decoded returns an event's attributes object as generic JSON.
+func decoded(ev api.HistoryEvent) map[string]any {
+	raw := ev.Raw
+	if len(raw) == 0 {
+		raw, _ = json.Marshal(ev)
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	for k, v := range m {
+		if strings.HasSuffix(k, "EventAttributes") {
+			a, _ := v.(map[string]any)
+			return a
+		}
+	}
+	return nil
+}
+
+// eventAttrs is an event's attributes in the order that matters, values
+// flattened (a type as "name version", a task list as its name) and cut
+// short.
+func eventAttrs(ev api.HistoryEvent) []kv {
+	a := decoded(ev)
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		oi, oj := attrOrder[keys[i]], attrOrder[keys[j]]
+		if oi == 0 {
+			oi = 50
+		}
+		if oj == 0 {
+			oj = 50
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return keys[i] < keys[j]
+	})
+	out := make([]kv, 0, len(keys))
+	for _, k := range keys {
+		v := flat(a[k])
+		short := trunc(maxAttr, v)
+		out = append(out, kv{Key: k, Value: short, Long: short != v})
+	}
+	return out
+}
+
+// flat renders an attribute value on one line.
+func flat(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return fmt.Sprint(int64(v))
+	case bool:
+		return fmt.Sprint(v)
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = flat(x)
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		if n, ok := v["name"].(string); ok {
+			if ver, ok := v["version"].(string); ok {
+				return n + " " + ver
+			}
+			if len(v) == 1 {
+				return n
+			}
+		}
+		if w, ok := v["workflowId"].(string); ok {
+			r, _ := v["runId"].(string)
+			return w + " " + r
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// eventCategory is the class a row is coloured by.
+func eventCategory(t api.EventType) string {
+	s := string(t)
+	switch {
+	case strings.HasSuffix(s, "Failed"), strings.HasSuffix(s, "TimedOut"), s == "WorkflowExecutionTerminated":
+		return "bad"
+	case strings.HasPrefix(s, "DecisionTask"):
+		return "decision"
+	case strings.HasPrefix(s, "ActivityTask"):
+		return "activity"
+	case strings.HasPrefix(s, "Timer") || s == "StartTimerFailed":
+		return "timer"
+	case strings.Contains(s, "Child"):
+		return "child"
+	case strings.Contains(s, "Signal"):
+		return "signal"
+	case strings.Contains(s, "Cancel"):
+		return "cancel"
+	case s == "MarkerRecorded":
+		return "marker"
+	case s == "WorkflowExecutionCompleted":
+		return "good"
+	}
+	return "workflow"
+}
+
+// eventRow is what the event row template gets.
+type eventRow struct {
+	Ev     api.HistoryEvent
+	Domain string
+	Exec   api.WorkflowExecution
+	Mark   bool // the event jumped to
+}
+
+// matches reports whether an event passes a history filter: its type is
+// one of types (any, if none) and its JSON holds text (case-insensitive).
+func matches(ev api.HistoryEvent, types map[string]bool, lowerText string) bool {
+	if len(types) > 0 && !types[string(ev.EventType)] {
+		return false
+	}
+	if lowerText == "" {
+		return true
+	}
+	raw := ev.Raw
+	if len(raw) == 0 {
+		raw, _ = json.Marshal(ev)
+	}
+	return containsFold(raw, lowerText)
+}
+
+// containsFold reports whether b holds the lower-case ASCII-folded needle.
+func containsFold(b []byte, needle string) bool {
+	n := len(needle)
+	if n == 0 {
+		return true
+	}
+	for i := 0; i+n <= len(b); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+// decodedMap is a value's JSON as a generic object.
+func decodedMap(v any) map[string]any {
+	b, _ := json.Marshal(v)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return m
+}
+
+func sortKV(kvs []kv) {
+	sort.Slice(kvs, func(i, j int) bool { return kvs[i].Key < kvs[j].Key })
+}

@@ -1,0 +1,345 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+var epoch = time.Unix(0, 0).UTC()
+
+// filter is an executions view as its URL carries it, so that a view can
+// be shared and bookmarked.
+type filter struct {
+	Closed      bool   // closed executions, else open
+	WorkflowID  string // wid
+	TypeName    string // type
+	TypeVersion string // version
+	Tag         string // tag
+	CloseStatus string // status (closed only)
+	From, To    string // time range, as typed
+	ByClose     bool   // the range is on close time (closed only)
+	Oldest      bool   // oldest first
+	Page        string // the API's page token
+	Size        int
+}
+
+// pageSizes are the page sizes offered; the default is the first.
+var pageSizes = []int{50, 100, 200, 500, 1000}
+
+func parseFilter(q url.Values) filter {
+	f := filter{
+		Closed:     q.Get("status") == "closed",
+		WorkflowID: strings.TrimSpace(q.Get("wid")), TypeName: strings.TrimSpace(q.Get("type")), TypeVersion: strings.TrimSpace(q.Get("version")),
+		Tag: q.Get("tag"), CloseStatus: q.Get("close"), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
+		ByClose: q.Get("by") == "close", Oldest: q.Get("order") == "oldest", Page: q.Get("page"), Size: pageSizes[0],
+	}
+	if n, err := strconv.Atoi(q.Get("size")); err == nil {
+		for _, s := range pageSizes {
+			if n == s {
+				f.Size = n
+			}
+		}
+	}
+	return f
+}
+
+// values is the filter as a query string (without the page token).
+func (f filter) values() url.Values {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if f.Closed {
+		v.Set("status", "closed")
+	}
+	set("wid", f.WorkflowID)
+	set("type", f.TypeName)
+	set("version", f.TypeVersion)
+	set("tag", f.Tag)
+	if f.Closed {
+		set("close", f.CloseStatus)
+		if f.ByClose {
+			v.Set("by", "close")
+		}
+	}
+	set("from", f.From)
+	set("to", f.To)
+	if f.Oldest {
+		v.Set("order", "oldest")
+	}
+	if f.Size != pageSizes[0] {
+		v.Set("size", strconv.Itoa(f.Size))
+	}
+	return v
+}
+
+// timeFilter turns the typed range into the API's filter.
+func (f filter) timeFilter(now time.Time) (api.ExecutionTimeFilter, error) {
+	tf := api.ExecutionTimeFilter{OldestDate: api.Time{Time: epoch}}
+	if f.From != "" {
+		t, err := parseWhen(f.From, now)
+		if err != nil {
+			return tf, api.ErrValidation("From: %v", err)
+		}
+		tf.OldestDate = api.Time{Time: t}
+	}
+	if f.To != "" {
+		t, err := parseWhen(f.To, now)
+		if err != nil {
+			return tf, api.ErrValidation("To: %v", err)
+		}
+		tf.LatestDate = api.Time{Time: t}
+	}
+	return tf, nil
+}
+
+// parseWhen reads a time as typed: a date, a date and time (UTC unless a
+// zone is given), epoch seconds, or a duration before now ("90m", "24h",
+// "7d").
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 && n < 1e11 {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	if strings.HasSuffix(s, "d") {
+		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n >= 0 && n < 100000 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errBadTime(s)
+}
+
+type errBadTime string
+
+func (e errBadTime) Error() string {
+	return "'" + trunc(40, string(e)) + "' is not a time: use 2026-01-31, 2026-01-31T15:04, epoch seconds, or how long ago (90m, 24h, 7d)"
+}
+
+// query builds the API's list and count inputs of a filter.
+type visQuery struct {
+	open       *api.ListOpenWorkflowExecutionsInput
+	closed     *api.ListClosedWorkflowExecutionsInput
+	countOpen  *api.CountOpenWorkflowExecutionsInput
+	countClose *api.CountClosedWorkflowExecutionsInput
+}
+
+func (f filter) query(domain string, now time.Time) (visQuery, error) {
+	tf, err := f.timeFilter(now)
+	if err != nil {
+		return visQuery{}, err
+	}
+	var ex *api.WorkflowExecutionFilter
+	var typ *api.WorkflowTypeFilter
+	var tag *api.TagFilter
+	if f.WorkflowID != "" {
+		ex = &api.WorkflowExecutionFilter{WorkflowID: f.WorkflowID}
+	}
+	if f.TypeName != "" {
+		typ = &api.WorkflowTypeFilter{Name: f.TypeName, Version: f.TypeVersion}
+	} else if f.TypeVersion != "" {
+		return visQuery{}, api.ErrValidation("A type version needs a type name.")
+	}
+	if f.Tag != "" {
+		tag = &api.TagFilter{Tag: f.Tag}
+	}
+	if !f.Closed {
+		return visQuery{
+			open: &api.ListOpenWorkflowExecutionsInput{Domain: domain, StartTimeFilter: tf, ExecutionFilter: ex, TypeFilter: typ, TagFilter: tag,
+				MaximumPageSize: f.Size, NextPageToken: f.Page, ReverseOrder: f.Oldest},
+			countOpen: &api.CountOpenWorkflowExecutionsInput{Domain: domain, StartTimeFilter: tf, ExecutionFilter: ex, TypeFilter: typ, TagFilter: tag},
+		}, nil
+	}
+	var cs *api.CloseStatusFilter
+	if f.CloseStatus != "" {
+		cs = &api.CloseStatusFilter{Status: api.CloseStatus(f.CloseStatus)}
+	}
+	l := &api.ListClosedWorkflowExecutionsInput{Domain: domain, ExecutionFilter: ex, TypeFilter: typ, TagFilter: tag, CloseStatusFilter: cs,
+		MaximumPageSize: f.Size, NextPageToken: f.Page, ReverseOrder: f.Oldest}
+	c := &api.CountClosedWorkflowExecutionsInput{Domain: domain, ExecutionFilter: ex, TypeFilter: typ, TagFilter: tag, CloseStatusFilter: cs}
+	if f.ByClose {
+		l.CloseTimeFilter, c.CloseTimeFilter = &tf, &tf
+	} else {
+		l.StartTimeFilter, c.StartTimeFilter = &tf, &tf
+	}
+	return visQuery{closed: l, countClose: c}, nil
+}
+
+// list runs a filter's list query.
+func (h *Handler) list(ctx context.Context, q visQuery) (*api.WorkflowExecutionInfos, error) {
+	if q.open != nil {
+		return do[api.WorkflowExecutionInfos](ctx, h, "ListOpenWorkflowExecutions", q.open)
+	}
+	return do[api.WorkflowExecutionInfos](ctx, h, "ListClosedWorkflowExecutions", q.closed)
+}
+
+func (h *Handler) count(ctx context.Context, q visQuery) (*api.WorkflowExecutionCount, error) {
+	if q.countOpen != nil {
+		return do[api.WorkflowExecutionCount](ctx, h, "CountOpenWorkflowExecutions", q.countOpen)
+	}
+	return do[api.WorkflowExecutionCount](ctx, h, "CountClosedWorkflowExecutions", q.countClose)
+}
+
+type executionsData struct {
+	F          filter
+	Query      url.Values // the filter, for links
+	Rows       []api.WorkflowExecutionInfo
+	Count      *api.WorkflowExecutionCount
+	Next       string // the next page's URL
+	First      string // the first page's URL, when not on it
+	Now        time.Time
+	Fault      *api.Fault // the query's fault, shown above an empty table
+	Statuses   []string
+	Sizes      []int
+	Batch      map[string]*cliLine
+	ListCLI    *cliLine
+	TypeNames  []string
+	OpenURL    string
+	ClosedURL  string
+	FilterJSON string
+}
+
+func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	domain := r.PathValue("domain")
+	f := parseFilter(r.URL.Query())
+	now := h.now()
+	d := &executionsData{F: f, Query: f.values(), Now: now, Statuses: api.CloseStatusValues, Sizes: pageSizes}
+	base := domURL(domain) + "executions?"
+	openF, closedF := f, f
+	openF.Closed, closedF.Closed, openF.Page, closedF.Page = false, true, "", ""
+	d.OpenURL, d.ClosedURL = base+openF.values().Encode(), base+closedF.values().Encode()
+	q, err := f.query(domain, now)
+	if err == nil {
+		var out *api.WorkflowExecutionInfos
+		if out, err = h.list(ctx, q); err == nil {
+			d.Rows = out.ExecutionInfos
+			if out.NextPageToken != "" {
+				nv := f.values()
+				nv.Set("page", out.NextPageToken)
+				d.Next = base + nv.Encode()
+			}
+			if f.Page != "" {
+				d.First = base + f.values().Encode()
+			}
+			if c, err := h.count(ctx, q); err == nil {
+				d.Count = c
+			}
+		}
+	}
+	if err != nil {
+		d.Fault = h.faultOf(ctx, err)
+		if d.Fault.Code == api.OperationNotPermittedFault || d.Fault.Code == api.UnknownResourceFault {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	d.ListCLI = listCLI(domain, f)
+	d.Batch = batchCLIs(domain, f)
+	h.render(w, r, http.StatusOK, "executions", &page{Title: "Executions · " + domain, Domain: domain, Tab: "executions", Data: d, Message: r.URL.Query().Get("msg")})
+}
+
+// listCLI is the swf line that lists what a filter shows.
+func listCLI(domain string, f filter) *cliLine {
+	c := cli("list-open-workflow-executions")
+	if f.Closed {
+		c = cli("list-closed-workflow-executions")
+	}
+	c.add("--domain", domain)
+	timeFlag := "--start-time-filter"
+	if f.Closed && f.ByClose {
+		timeFlag = "--close-time-filter"
+	}
+	tf := "oldestDate=" + firstNonEmpty(f.From, "0")
+	if f.To != "" {
+		tf += ",latestDate=" + f.To
+	}
+	c.add(timeFlag, tf)
+	c.add("--execution-filter", prefixed("workflowId=", f.WorkflowID))
+	if f.TypeName != "" {
+		t := "name=" + f.TypeName
+		if f.TypeVersion != "" {
+			t += ",version=" + f.TypeVersion
+		}
+		c.add("--type-filter", t)
+	}
+	c.add("--tag-filter", prefixed("tag=", f.Tag))
+	if f.Closed {
+		c.add("--close-status-filter", prefixed("status=", f.CloseStatus))
+	}
+	if f.Oldest {
+		c.Flags = append(c.Flags, cliFlag{Name: "--reverse-order", Raw: true})
+	}
+	return c
+}
+
+func prefixed(p, v string) string {
+	if v == "" {
+		return ""
+	}
+	return p + v
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// latestRun shows the open run of a workflow id, or its latest closed run.
+func (h *Handler) latestRun(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	domain, wid := r.PathValue("domain"), r.PathValue("wid")
+	tf := api.ExecutionTimeFilter{OldestDate: api.Time{Time: epoch}}
+	ex := &api.WorkflowExecutionFilter{WorkflowID: wid}
+	open, err := do[api.WorkflowExecutionInfos](ctx, h, "ListOpenWorkflowExecutions", &api.ListOpenWorkflowExecutionsInput{Domain: domain, StartTimeFilter: tf, ExecutionFilter: ex, MaximumPageSize: 1})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	infos := open.ExecutionInfos
+	if len(infos) == 0 {
+		closed, err := do[api.WorkflowExecutionInfos](ctx, h, "ListClosedWorkflowExecutions", &api.ListClosedWorkflowExecutionsInput{Domain: domain, StartTimeFilter: &tf, ExecutionFilter: ex, MaximumPageSize: 1})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		infos = closed.ExecutionInfos
+	}
+	if len(infos) == 0 {
+		h.fail(w, r, api.ErrUnknownResource("Unknown execution, workflowId = %s", wid))
+		return
+	}
+	http.Redirect(w, r, execURL(domain, wid, infos[0].Execution.RunID), http.StatusSeeOther)
+}
+
+// goDomain opens a domain by name (for a key that may not list domains).
+func (h *Handler) goDomain(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	if name == "" {
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	if wid := strings.TrimSpace(r.URL.Query().Get("wid")); wid != "" {
+		http.Redirect(w, r, wfURL(name, wid), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, domURL(name)+"executions", http.StatusSeeOther)
+}

@@ -1,0 +1,577 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/inspect"
+	"github.com/swfd/swfd/runs"
+)
+
+// Hub fans the run store's commits out to the open pages that show them,
+// by server-sent events. It is one per process: Committed (a
+// runs.Listener) copies what changed and hands it to the hub's goroutine,
+// which renders each change once, whatever the number of pages watching,
+// and queues it for each of them; each page's connection writes its queue.
+// With no page open, Committed returns at once. A page's queue that grows
+// past a bound is replaced by one "resync" message (the page reloads), so a
+// slow browser costs memory only up to that bound and never slows a
+// commit.
+//
+// Changes committed by other nodes of a cluster come with the run's id
+// only: for a run a page shows, the hub reads the new events once (through
+// the inspector it was given) and fans them out the same way; for a
+// domain's list, pages are told that executions changed elsewhere.
+type Hub struct {
+	src  inspect.Inspector // unguarded: pages were authorized when they subscribed
+	log  *slog.Logger
+	frag atomic.Pointer[template.Template]
+
+	subs    atomic.Int64
+	in      chan []change
+	dropped atomic.Bool
+	stop    context.CancelFunc
+	done    chan struct{}
+
+	mu      sync.Mutex
+	runs    map[string]map[*sub]bool // by run id
+	domains map[string]map[*sub]bool
+	// refresh is the runs whose pending work and (for changes made
+	// elsewhere) events are to be read again, coalesced; refreshed is
+	// when each was last read.
+	refresh   map[string]*refreshJob
+	refreshed map[string]time.Time
+	kick      chan struct{}
+}
+
+// change is what the hub keeps of one run's commit.
+type change struct {
+	domain, runID, workflowID string
+	typ                       api.WorkflowType
+	created, closed, remote   bool
+	status                    api.CloseStatus
+	events                    []api.HistoryEvent
+}
+
+type refreshJob struct {
+	domain string
+	ex     api.WorkflowExecution
+	events bool // read new events too (the change was made elsewhere)
+}
+
+// Bounds: the commits waiting for the hub's goroutine, a page's queue, and
+// how often a run's pending work is read again while it changes.
+const (
+	hubQueue     = 4096
+	subQueue     = 2000
+	refreshEvery = time.Second
+	keepAlive    = 20 * time.Second
+)
+
+// NewHub returns a running hub that reads through src what commits do not
+// carry. Close stops it.
+func NewHub(src inspect.Inspector, log *slog.Logger) *Hub {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{src: src, log: log, in: make(chan []change, hubQueue), stop: cancel, done: make(chan struct{}),
+		runs: map[string]map[*sub]bool{}, domains: map[string]map[*sub]bool{},
+		refresh: map[string]*refreshJob{}, refreshed: map[string]time.Time{}, kick: make(chan struct{}, 1)}
+	go func() {
+		defer close(h.done)
+		h.run(ctx)
+	}()
+	return h
+}
+
+// Close stops the hub.
+func (h *Hub) Close() {
+	h.stop()
+	<-h.done
+}
+
+func (h *Hub) setRenderer(t *template.Template) { h.frag.Store(t) }
+
+// Committed is the run store's listener. It copies the changes (the
+// commit's events are shared, read only) and returns without waiting.
+func (h *Hub) Committed(c runs.Commit) {
+	if h.subs.Load() == 0 {
+		return
+	}
+	out := make([]change, len(c.Runs))
+	for i, ch := range c.Runs {
+		out[i] = change{domain: ch.Domain, runID: ch.RunID, workflowID: ch.WorkflowID, typ: ch.WorkflowType,
+			created: ch.Created, closed: ch.Closed, status: ch.CloseStatus, events: ch.Events, remote: c.Remote}
+	}
+	select {
+	case h.in <- out:
+	default:
+		// The hub is behind: drop, and have every page resync.
+		h.dropped.Store(true)
+	}
+}
+
+// sub is one open page's subscription.
+type sub struct {
+	domain string
+	ex     api.WorkflowExecution // zero for a domain's list
+	wake   chan struct{}
+
+	mu     sync.Mutex
+	queue  []sseMsg
+	lastID int64 // the newest event the page has
+	resync bool
+}
+
+type sseMsg struct {
+	event string
+	data  []byte
+}
+
+func (s *sub) push(m sseMsg) {
+	s.mu.Lock()
+	if len(s.queue) >= subQueue {
+		s.queue, s.resync = nil, true
+	} else if !s.resync {
+		s.queue = append(s.queue, m)
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the queue.
+func (s *sub) take() ([]sseMsg, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, r := s.queue, s.resync
+	s.queue, s.resync = nil, false
+	return q, r
+}
+
+func (h *Hub) subscribe(s *sub) {
+	h.mu.Lock()
+	m := h.domains
+	key := s.domain
+	if s.ex.RunID != "" {
+		m, key = h.runs, s.ex.RunID
+	}
+	if m[key] == nil {
+		m[key] = map[*sub]bool{}
+	}
+	m[key][s] = true
+	h.mu.Unlock()
+	h.subs.Add(1)
+}
+
+func (h *Hub) unsubscribe(s *sub) {
+	h.mu.Lock()
+	m := h.domains
+	key := s.domain
+	if s.ex.RunID != "" {
+		m, key = h.runs, s.ex.RunID
+	}
+	delete(m[key], s)
+	if len(m[key]) == 0 {
+		delete(m, key)
+	}
+	h.mu.Unlock()
+	h.subs.Add(-1)
+}
+
+func (h *Hub) run(ctx context.Context) {
+	tick := time.NewTicker(refreshEvery / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case batch := <-h.in:
+			if h.dropped.Swap(false) {
+				h.resyncAll()
+			}
+			for _, ch := range batch {
+				h.apply(ch)
+			}
+		case <-tick.C:
+			if h.dropped.Swap(false) {
+				h.resyncAll()
+			}
+			h.refreshDue(ctx)
+		}
+	}
+}
+
+func (h *Hub) resyncAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range []map[string]map[*sub]bool{h.runs, h.domains} {
+		for _, subs := range m {
+			for s := range subs {
+				s.mu.Lock()
+				s.queue, s.resync = nil, true
+				s.mu.Unlock()
+				select {
+				case s.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+}
+
+// apply fans one change out.
+func (h *Hub) apply(ch change) {
+	h.mu.Lock()
+	runSubs := make([]*sub, 0, len(h.runs[ch.runID]))
+	for s := range h.runs[ch.runID] {
+		runSubs = append(runSubs, s)
+	}
+	domSubs := make([]*sub, 0, len(h.domains[ch.domain]))
+	for s := range h.domains[ch.domain] {
+		domSubs = append(domSubs, s)
+	}
+	if len(runSubs) > 0 {
+		job := h.refresh[ch.runID]
+		if job == nil {
+			job = &refreshJob{domain: ch.domain, ex: runSubs[0].ex}
+			h.refresh[ch.runID] = job
+		}
+		job.events = job.events || ch.remote
+	}
+	h.mu.Unlock()
+
+	if len(runSubs) > 0 && !ch.remote && len(ch.events) > 0 {
+		h.sendEvents(runSubs, ch.events, ch.closed)
+	}
+	if len(domSubs) > 0 {
+		if ch.remote {
+			for _, s := range domSubs {
+				s.push(sseMsg{event: "remote", data: []byte(`{}`)})
+			}
+		} else if ch.created || ch.closed {
+			row := rowOf(ch)
+			b, _ := json.Marshal(row)
+			for _, s := range domSubs {
+				s.push(sseMsg{event: "row", data: b})
+			}
+		}
+	}
+}
+
+// liveRow is an execution that started or closed, for a list page.
+type liveRow struct {
+	WorkflowID string   `json:"workflowId"`
+	RunID      string   `json:"runId"`
+	Type       string   `json:"type"`
+	Version    string   `json:"version"`
+	Status     string   `json:"status"` // OPEN or the close status
+	Start      string   `json:"start"`
+	Close      string   `json:"close,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	URL        string   `json:"url"`
+	Created    bool     `json:"created"`
+}
+
+func rowOf(ch change) liveRow {
+	r := liveRow{WorkflowID: ch.workflowID, RunID: ch.runID, Type: ch.typ.Name, Version: ch.typ.Version, Status: "OPEN",
+		URL: execURL(ch.domain, ch.workflowID, ch.runID), Created: ch.created}
+	for _, ev := range ch.events {
+		if a := ev.WorkflowExecutionStartedEventAttributes; a != nil {
+			r.Start, r.Tags = fmtTime(ev.EventTimestamp), a.TagList
+		}
+	}
+	if ch.closed {
+		r.Status = string(ch.status)
+		if n := len(ch.events); n > 0 {
+			r.Close = fmtTime(ch.events[n-1].EventTimestamp)
+		}
+	}
+	return r
+}
+
+// liveEvents is what an execution page gets for new events.
+type liveEvents struct {
+	Rows   string `json:"rows"`   // the rows' HTML, oldest first
+	First  int64  `json:"first"`  // the first event id in rows
+	Last   int64  `json:"last"`   // the newest event id
+	Closed bool   `json:"closed"` // the run closed
+}
+
+// sendEvents renders events once and queues them for each page that has
+// not got them yet.
+func (h *Hub) sendEvents(subs []*sub, events []api.HistoryEvent, closed bool) {
+	t := h.frag.Load()
+	if t == nil || len(events) == 0 {
+		return
+	}
+	s0 := subs[0]
+	var rows bytes.Buffer
+	for _, ev := range events {
+		if err := t.ExecuteTemplate(&rows, "eventRow", eventRow{Ev: ev, Domain: s0.domain, Exec: s0.ex}); err != nil {
+			h.log.Error("console: render live event", "err", err)
+			return
+		}
+	}
+	first, last := events[0].EventID, events[len(events)-1].EventID
+	b, _ := json.Marshal(liveEvents{Rows: rows.String(), First: first, Last: last, Closed: closed})
+	for _, s := range subs {
+		s.mu.Lock()
+		stale := last <= s.lastID
+		gap := first > s.lastID+1
+		if !stale && !gap {
+			s.lastID = last
+		}
+		s.mu.Unlock()
+		switch {
+		case stale:
+		case gap:
+			// The page missed events (it subscribed while they were
+			// committed): have it read them.
+			h.mu.Lock()
+			if job := h.refresh[s.ex.RunID]; job != nil {
+				job.events = true
+			}
+			h.mu.Unlock()
+		default:
+			s.push(sseMsg{event: "events", data: b})
+		}
+	}
+}
+
+// refreshDue reads again the runs that changed, at most once a second
+// each: their pending work, and their new events when the change was made
+// elsewhere. Each read serves every page showing the run.
+func (h *Hub) refreshDue(ctx context.Context) {
+	now := time.Now()
+	h.mu.Lock()
+	var due []*refreshJob
+	for id, job := range h.refresh {
+		if now.Sub(h.refreshed[id]) < refreshEvery {
+			continue
+		}
+		if len(h.runs[id]) > 0 {
+			due = append(due, job)
+		}
+		delete(h.refresh, id)
+		h.refreshed[id] = now
+	}
+	for id, at := range h.refreshed {
+		if now.Sub(at) > time.Minute {
+			delete(h.refreshed, id)
+		}
+	}
+	h.mu.Unlock()
+	for _, job := range due {
+		h.refreshRun(ctx, job)
+	}
+}
+
+func (h *Hub) subsOf(runID string) []*sub {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*sub, 0, len(h.runs[runID]))
+	for s := range h.runs[runID] {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (h *Hub) refreshRun(ctx context.Context, job *refreshJob) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	subs := h.subsOf(job.ex.RunID)
+	if len(subs) == 0 {
+		return
+	}
+	if job.events {
+		from := int64(-1)
+		for _, s := range subs {
+			s.mu.Lock()
+			if from < 0 || s.lastID < from {
+				from = s.lastID
+			}
+			s.mu.Unlock()
+		}
+		for range 25 {
+			evs, err := h.src.History(ctx, job.domain, job.ex, from, false, 1000)
+			if err != nil {
+				h.log.Debug("console: live history read", "err", err)
+				break
+			}
+			full := make([]api.HistoryEvent, 0, len(evs))
+			closed := false
+			for _, ev := range evs {
+				if f, err := ev.Full(); err == nil {
+					full = append(full, f)
+					closed = closed || isClosing(f.EventType)
+				}
+			}
+			h.sendEvents(subs, full, closed)
+			if len(evs) < 1000 {
+				break
+			}
+			from = evs[len(evs)-1].EventID
+		}
+	}
+	p, err := h.src.Pending(ctx, job.domain, job.ex)
+	if err != nil {
+		h.log.Debug("console: live pending read", "err", err)
+		return
+	}
+	t := h.frag.Load()
+	if t == nil {
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "pending", &pendingData{Domain: job.domain, Exec: job.ex, P: p}); err != nil {
+		h.log.Error("console: render live pending", "err", err)
+		return
+	}
+	b, _ := json.Marshal(map[string]string{"html": buf.String()})
+	for _, s := range subs {
+		s.push(sseMsg{event: "pending", data: b})
+	}
+}
+
+func isClosing(t api.EventType) bool {
+	switch t {
+	case api.EventTypeWorkflowExecutionCompleted, api.EventTypeWorkflowExecutionFailed, api.EventTypeWorkflowExecutionTimedOut,
+		api.EventTypeWorkflowExecutionCanceled, api.EventTypeWorkflowExecutionTerminated, api.EventTypeWorkflowExecutionContinuedAsNew:
+		return true
+	}
+	return false
+}
+
+// liveRun streams an execution's new events and pending work.
+func (h *Handler) liveRun(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	domain, ex := h.execOf(r)
+	if h.cfg.Hub == nil {
+		http.Error(w, "Live updates are off.", http.StatusNotFound)
+		return
+	}
+	for _, c := range []struct {
+		op string
+		in any
+	}{
+		{"GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex}},
+		{"DescribeWorkflowExecution", &api.DescribeWorkflowExecutionInput{Domain: domain, Execution: ex}},
+	} {
+		if err := h.authorize(ctx, c.op, c.in); err != nil {
+			r.Header.Set("X-Console-Fragment", "1")
+			h.fail(w, r, err)
+			return
+		}
+	}
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	s := &sub{domain: domain, ex: ex, wake: make(chan struct{}, 1), lastID: max(after, 0)}
+	hub := h.cfg.Hub
+	hub.subscribe(s)
+	defer hub.unsubscribe(s)
+	// Events committed between the page's render and now: read once.
+	hub.mu.Lock()
+	if hub.refresh[ex.RunID] == nil {
+		hub.refresh[ex.RunID] = &refreshJob{domain: domain, ex: ex}
+	}
+	hub.refresh[ex.RunID].events = true
+	delete(hub.refreshed, ex.RunID)
+	hub.mu.Unlock()
+	h.stream(w, r, s)
+}
+
+// liveDomain streams a domain's executions that start and close.
+func (h *Handler) liveDomain(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	domain := r.PathValue("domain")
+	if h.cfg.Hub == nil {
+		http.Error(w, "Live updates are off.", http.StatusNotFound)
+		return
+	}
+	tf := api.ExecutionTimeFilter{OldestDate: api.Time{Time: epoch}}
+	for _, c := range []struct {
+		op string
+		in any
+	}{
+		{"ListOpenWorkflowExecutions", &api.ListOpenWorkflowExecutionsInput{Domain: domain, StartTimeFilter: tf}},
+		{"ListClosedWorkflowExecutions", &api.ListClosedWorkflowExecutionsInput{Domain: domain, StartTimeFilter: &tf}},
+	} {
+		if err := h.authorize(ctx, c.op, c.in); err != nil {
+			r.Header.Set("X-Console-Fragment", "1")
+			h.fail(w, r, err)
+			return
+		}
+	}
+	s := &sub{domain: domain, wake: make(chan struct{}, 1)}
+	h.cfg.Hub.subscribe(s)
+	defer h.cfg.Hub.unsubscribe(s)
+	h.stream(w, r, s)
+}
+
+// stream writes a subscription's messages as server-sent events until the
+// page goes away, the session ends or the server stops.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	write := func(b []byte) bool {
+		rc.SetWriteDeadline(time.Now().Add(keepAlive + 10*time.Second))
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write([]byte("retry: 3000\n: live\n\n")) {
+		return
+	}
+	ka := time.NewTicker(keepAlive)
+	defer ka.Stop()
+	ri := infoOf(r.Context())
+	var buf bytes.Buffer
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-h.cfg.Hub.done:
+			return
+		case <-ka.C:
+			if ri.s != nil && !h.sessions.alive(ri.s.id) {
+				write([]byte("event: signedout\ndata: {}\n\n"))
+				return
+			}
+			if !write([]byte(": keep-alive\n\n")) {
+				return
+			}
+		case <-s.wake:
+			msgs, resync := s.take()
+			buf.Reset()
+			if resync {
+				buf.WriteString("event: resync\ndata: {}\n\n")
+			}
+			for _, m := range msgs {
+				buf.WriteString("event: ")
+				buf.WriteString(m.event)
+				buf.WriteString("\ndata: ")
+				buf.Write(m.data)
+				buf.WriteString("\n\n")
+			}
+			if buf.Len() > 0 && !write(buf.Bytes()) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,291 @@
+package console
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/swfd/swfd/auth"
+)
+
+// Cookie names. The session cookie carries only a random id; the CSRF
+// cookie (without sign-in) a random value the forms' tokens are derived
+// from.
+const (
+	sessionCookie = "swfd_session"
+	csrfCookie    = "swfd_csrf"
+)
+
+// maxSessions bounds the sessions kept at once; the oldest go first.
+const maxSessions = 10000
+
+// session is one signed-in browser (or, without sign-in, none: s is nil).
+type session struct {
+	id       string
+	keyID    string // the access key signed in with; its secret is not kept
+	name     string // the principal's name
+	csrf     string
+	created  time.Time
+	lastSeen time.Time
+}
+
+type sessions struct {
+	keys      *auth.Keyring
+	ttl, idle time.Duration
+	now       func() time.Time
+	key       []byte // derives forms' CSRF tokens without sign-in
+
+	mu   sync.Mutex
+	byID map[string]*session
+
+	// failures limits sign-in attempts per client address.
+	failMu   sync.Mutex
+	failures map[string]*bucket
+}
+
+func newSessions(cfg Config) *sessions {
+	return &sessions{keys: cfg.Keys, ttl: cfg.SessionTTL, idle: cfg.SessionIdle, now: cfg.Now, key: randomBytes(32),
+		byID: map[string]*session{}, failures: map[string]*bucket{}}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+func randomID() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
+
+type sessionKey struct{}
+
+// requestInfo is what a request's context carries for the pages: the
+// session (nil without sign-in) and the CSRF token its forms must send.
+type requestInfo struct {
+	s    *session
+	csrf string
+}
+
+func withSession(ctx context.Context, ri requestInfo) context.Context {
+	return context.WithValue(ctx, sessionKey{}, ri)
+}
+
+func infoOf(ctx context.Context) requestInfo {
+	ri, _ := ctx.Value(sessionKey{}).(requestInfo)
+	return ri
+}
+
+// resolve finds a request's session. With sign-in: the session its cookie
+// names, if it is alive and its key is still in the auth file; the returned
+// context then carries the key's principal, as a signed API request's
+// does. Without sign-in every request passes, and a browser gets a CSRF
+// cookie the first time.
+func (ss *sessions) resolve(w http.ResponseWriter, r *http.Request) (context.Context, requestInfo, bool) {
+	ctx := r.Context()
+	if ss.keys == nil {
+		c, err := r.Cookie(csrfCookie)
+		val := ""
+		if err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+			val = c.Value
+		} else {
+			val = randomID()
+			setCookie(w, r, csrfCookie, val, 0)
+		}
+		return ctx, requestInfo{csrf: ss.derive(val)}, true
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ctx, requestInfo{}, false
+	}
+	now := ss.now()
+	ss.mu.Lock()
+	s := ss.byID[c.Value]
+	if s != nil && (now.Sub(s.created) >= ss.ttl || now.Sub(s.lastSeen) >= ss.idle) {
+		delete(ss.byID, s.id)
+		s = nil
+	}
+	if s != nil {
+		s.lastSeen = now
+	}
+	ss.mu.Unlock()
+	if s == nil {
+		return ctx, requestInfo{}, false
+	}
+	p := ss.keys.Principal(s.keyID)
+	if p == nil {
+		ss.end(s.id)
+		return ctx, requestInfo{}, false
+	}
+	return auth.NewContext(ctx, p), requestInfo{s: s, csrf: s.csrf}, true
+}
+
+// derive is the CSRF token of a browser's CSRF cookie without sign-in.
+func (ss *sessions) derive(cookie string) string {
+	m := hmac.New(sha256.New, ss.key)
+	m.Write([]byte(cookie))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkCSRF reports whether a form carries its page's CSRF token.
+func (ss *sessions) checkCSRF(r *http.Request, ri requestInfo) bool {
+	got := r.PostForm.Get("csrf")
+	return ri.csrf != "" && subtle.ConstantTimeCompare([]byte(got), []byte(ri.csrf)) == 1
+}
+
+// begin starts a session for a principal that signed in.
+func (ss *sessions) begin(w http.ResponseWriter, r *http.Request, p *auth.Principal) *session {
+	now := ss.now()
+	s := &session{id: randomID(), keyID: p.AccessKeyID, name: p.Name, csrf: randomID(), created: now, lastSeen: now}
+	ss.mu.Lock()
+	if len(ss.byID) >= maxSessions {
+		var oldest *session
+		for _, o := range ss.byID {
+			if oldest == nil || o.lastSeen.Before(oldest.lastSeen) {
+				oldest = o
+			}
+		}
+		delete(ss.byID, oldest.id)
+	}
+	ss.byID[s.id] = s
+	ss.mu.Unlock()
+	setCookie(w, r, sessionCookie, s.id, ss.ttl)
+	return s
+}
+
+// alive reports whether a session is still signed in.
+func (ss *sessions) alive(id string) bool {
+	now := ss.now()
+	ss.mu.Lock()
+	s := ss.byID[id]
+	ss.mu.Unlock()
+	return s != nil && now.Sub(s.created) < ss.ttl && ss.keys.Principal(s.keyID) != nil
+}
+
+// end forgets a session.
+func (ss *sessions) end(id string) {
+	ss.mu.Lock()
+	delete(ss.byID, id)
+	ss.mu.Unlock()
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, ttl time.Duration) {
+	c := &http.Cookie{Name: name, Value: value, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil}
+	if ttl > 0 {
+		c.MaxAge = int(ttl / time.Second)
+	} else if ttl < 0 {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
+
+// Sign-in attempts allowed per client address: a burst, then one every
+// few seconds.
+const (
+	signInBurst = 10
+	signInEvery = 6 * time.Second
+)
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// allowAttempt takes one sign-in attempt from a client's allowance.
+func (ss *sessions) allowAttempt(r *http.Request) bool {
+	ip := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	now := ss.now()
+	ss.failMu.Lock()
+	defer ss.failMu.Unlock()
+	b := ss.failures[ip]
+	if b == nil {
+		if len(ss.failures) >= maxSessions {
+			clear(ss.failures)
+		}
+		b = &bucket{tokens: signInBurst, at: now}
+		ss.failures[ip] = b
+	}
+	b.tokens = min(signInBurst, b.tokens+now.Sub(b.at).Seconds()/signInEvery.Seconds())
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// loginPage shows the sign-in form (or, without sign-in, goes home).
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Keys == nil || infoOf(r.Context()).s != nil {
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// login checks an access key id and secret against the auth file.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Keys == nil {
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		h.render(w, r, http.StatusBadRequest, "login", &page{Title: "Sign in", Message: "The form is malformed."})
+		return
+	}
+	keyID, secret := strings.TrimSpace(r.PostForm.Get("accessKeyId")), r.PostForm.Get("secretAccessKey")
+	next := safeNext(r.PostForm.Get("next"))
+	if !h.sessions.allowAttempt(r) {
+		h.log.Warn("console: sign-in refused: too many attempts", "remote", r.RemoteAddr)
+		h.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Sign in", Next: next, Message: "Too many attempts; wait a minute and try again."})
+		return
+	}
+	p, ok := h.cfg.Keys.Authenticate(keyID, secret)
+	if !ok {
+		h.log.Warn("console: sign-in failed", "access_key_id", keyID, "remote", r.RemoteAddr)
+		h.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Sign in", Next: next, Message: "The access key id or the secret is wrong."})
+		return
+	}
+	h.sessions.begin(w, r, p)
+	h.log.Info("console: signed in", "principal", p.Name, "access_key_id", keyID, "remote", r.RemoteAddr)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// logout ends the session.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	if s := infoOf(r.Context()).s; s != nil {
+		h.sessions.end(s.id)
+	}
+	setCookie(w, r, sessionCookie, "", -1)
+	http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
+}
+
+// toLogin sends a request without a session to the sign-in page (a page
+// fetched by script gets 401).
+func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet || r.Header.Get("X-Console-Fragment") != "" || r.Header.Get("Accept") == "text/event-stream" {
+		http.Error(w, "Sign in first.", http.StatusUnauthorized)
+		return
+	}
+	http.Redirect(w, r, Prefix+"login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+}
+
+// safeNext is a sign-in's destination if it is a page of the console, else
+// the console's home.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return Prefix
+	}
+	return next
+}

@@ -1,0 +1,244 @@
+// swfd console: small enhancements over server-rendered pages. Everything
+// works without it except live updates; nothing here talks to swfd other
+// than the console's own URLs.
+"use strict";
+(function () {
+  const $ = (s, el) => (el || document).querySelector(s);
+  const $$ = (s, el) => Array.from((el || document).querySelectorAll(s));
+  const frag = { headers: { "X-Console-Fragment": "1" }, credentials: "same-origin" };
+
+  // Times are shown in UTC; the title says the local time.
+  function localTitles(root) {
+    $$("time[datetime]", root).forEach((t) => {
+      const d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) t.title = d.toLocaleString();
+    });
+  }
+
+  // The command lines: copy, and keep them in step with their form.
+  function quote(s) {
+    if (s === "") return "''";
+    return /^[A-Za-z0-9_\-./=:,@%+]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
+  }
+  function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+  function cliForm(form) {
+    const code = $("[data-cli]", form);
+    if (!code) return;
+    const inputs = $$("[data-flag]", form);
+    let base = code.textContent;
+    inputs.forEach((el) => {
+      const re = new RegExp("\\s" + escapeRe(el.dataset.flag) + "\\s('(?:[^']|'\\\\'')*'|\\S+)", "g");
+      base = base.replace(re, "");
+    });
+    const update = () => {
+      let line = base;
+      inputs.forEach((el) => {
+        let v = el.value;
+        if (el.tagName === "SELECT" && el.selectedOptions[0] && el.selectedOptions[0].dataset.cliValue) v = el.selectedOptions[0].dataset.cliValue;
+        if (!v) return;
+        if (el.dataset.list !== undefined) {
+          const parts = v.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+          if (parts.length) line += " " + el.dataset.flag + " " + parts.map(quote).join(" ");
+          return;
+        }
+        line += " " + el.dataset.flag + " " + quote((el.dataset.prefix || "") + v);
+      });
+      code.textContent = line;
+    };
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    update();
+  }
+  function wireCopy(root) {
+    $$("[data-copy]", root).forEach((b) => b.addEventListener("click", () => {
+      const text = b.parentElement.querySelector("[data-cli]").textContent;
+      const done = () => { b.textContent = "Copied"; setTimeout(() => (b.textContent = "Copy"), 1200); };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done);
+      else {
+        const r = document.createRange(); r.selectNodeContents(b.parentElement.querySelector("[data-cli]"));
+        const s = getSelection(); s.removeAllRanges(); s.addRange(r); document.execCommand("copy"); done();
+      }
+    }));
+  }
+
+  // Confirmations for what cannot be undone.
+  function wireConfirm() {
+    $$("form[data-confirm]").forEach((f) => f.addEventListener("submit", (e) => {
+      if (!confirm(f.dataset.confirm)) e.preventDefault();
+    }));
+    $$("[data-back]").forEach((a) => a.addEventListener("click", (e) => {
+      if (history.length > 1) { e.preventDefault(); history.back(); }
+    }));
+  }
+
+  // The batch form shows the fields of the action chosen.
+  function wireBatch() {
+    const sel = $("[data-batch-action]");
+    if (!sel) return;
+    const show = () => $$("[data-for]", sel.form).forEach((l) => (l.hidden = l.dataset.for !== sel.value));
+    sel.addEventListener("change", show);
+    show();
+  }
+
+  // Keyboard: "/" goes to the first filter, Escape leaves a field.
+  document.addEventListener("keydown", (e) => {
+    const tag = (e.target.tagName || "").toLowerCase();
+    const typing = tag === "input" || tag === "textarea" || tag === "select";
+    if (e.key === "/" && !typing) {
+      const el = $("[data-key='/']");
+      if (el) { e.preventDefault(); el.focus(); el.select(); }
+    } else if (e.key === "Escape" && typing) {
+      e.target.blur();
+    }
+  });
+
+  // Pending work, and history screens loaded as they are scrolled to.
+  async function loadPending() {
+    const box = $("#pending[data-src]");
+    if (!box) return;
+    try {
+      const r = await fetch(box.dataset.src, frag);
+      box.innerHTML = r.ok ? await r.text() : "<div class='fault'>" + escapeHTML(await r.text()) + "</div>";
+      localTitles(box);
+    } catch (err) { /* the page still works */ }
+  }
+  function escapeHTML(s) { const d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
+  function wireMore(root) {
+    $$("a[data-more]", root).forEach((a) => {
+      const load = async (e) => {
+        if (e) e.preventDefault();
+        if (a.dataset.loading) return;
+        a.dataset.loading = "1";
+        a.textContent = "Loading…";
+        const row = a.closest("tr");
+        const r = await fetch(a.href, frag);
+        const html = await r.text();
+        if (!r.ok) { row.innerHTML = "<td colspan='4' class='fault'>" + escapeHTML(html) + "</td>"; return; }
+        const tb = document.createElement("tbody");
+        tb.innerHTML = html;
+        const rows = Array.from(tb.children);
+        rows.forEach((x) => row.parentNode.insertBefore(x, row));
+        row.remove();
+        localTitles(row.parentNode || document);
+        rows.forEach((x) => wireMore(x));
+      };
+      a.addEventListener("click", load);
+      if ("IntersectionObserver" in window) {
+        const io = new IntersectionObserver((es) => { if (es.some((x) => x.isIntersecting)) { io.disconnect(); load(); } }, { rootMargin: "400px" });
+        io.observe(a);
+      }
+    });
+  }
+
+  function liveStatus(on) {
+    $$("[data-live-status]").forEach((el) => (el.hidden = !on));
+  }
+
+  // Live: an execution's new events and pending work.
+  function liveRun() {
+    const table = $("table#events[data-live]");
+    if (!table || !window.EventSource) return;
+    const tbody = table.tBodies[0];
+    const head = table.dataset.head === "true";
+    const note = $("[data-events-note]");
+    let last = parseInt(table.dataset.last || "0", 10);
+    let missed = 0;
+    const es = new EventSource(table.dataset.live + "?after=" + last);
+    es.onopen = () => liveStatus(true);
+    es.onerror = () => liveStatus(false);
+    es.addEventListener("events", (m) => {
+      const d = JSON.parse(m.data);
+      if (d.last <= last) return;
+      if (head) {
+        const tb = document.createElement("tbody");
+        tb.innerHTML = d.rows;
+        const rows = Array.from(tb.children).filter((r) => parseInt(r.dataset.id, 10) > last);
+        const none = tbody.querySelector("tr.more:only-child");
+        if (none) none.remove();
+        rows.forEach((r) => { r.classList.add("fresh"); tbody.insertBefore(r, tbody.firstChild); });
+        localTitles(tbody);
+      } else {
+        missed += d.last - last;
+        if (note) { note.hidden = false; note.innerHTML = missed + " new event" + (missed === 1 ? "" : "s") + " — <a href='#history' data-reload>show newest</a>"; }
+        const a = note && note.querySelector("[data-reload]");
+        if (a) a.onclick = (e) => { e.preventDefault(); location.href = location.pathname + "#history"; };
+      }
+      last = d.last;
+      table.dataset.last = String(last);
+      if (d.closed) setTimeout(() => location.reload(), 400);
+    });
+    es.addEventListener("pending", (m) => {
+      const box = $("#pending");
+      if (box) { box.innerHTML = JSON.parse(m.data).html; localTitles(box); }
+    });
+    es.addEventListener("resync", () => location.reload());
+    es.addEventListener("signedout", () => { es.close(); location.href = "/console/login"; });
+  }
+
+  // Live: a list's executions that start and close.
+  function liveList() {
+    const table = $("table#executions[data-live]");
+    if (!table || !window.EventSource) return;
+    const t = table.dataset;
+    const closedView = t.closed === "true";
+    const note = $("[data-live-note]");
+    let changes = 0;
+    const es = new EventSource(t.live);
+    es.onopen = () => liveStatus(true);
+    es.onerror = () => liveStatus(false);
+    const matches = (r) => (!t.wid || r.workflowId === t.wid) && (!t.type || r.type === t.type) &&
+      (!t.version || r.version === t.version) && (!t.tag || (r.tags || []).includes(t.tag)) &&
+      (!t.close || r.status === t.close);
+    const tell = (n) => {
+      changes += n;
+      if (!note) return;
+      note.hidden = false;
+      note.innerHTML = changes + " change" + (changes === 1 ? "" : "s") + " since this page loaded — <a href=''>refresh</a>";
+    };
+    const cell = (text, cls) => { const td = document.createElement("td"); if (cls) td.className = cls; td.textContent = text; return td; };
+    es.addEventListener("row", (m) => {
+      const r = JSON.parse(m.data);
+      if (!matches(r)) return;
+      const tbody = table.tBodies[0];
+      const existing = tbody.querySelector("tr[data-run='" + CSS.escape(r.runId) + "']");
+      if (!closedView && r.status !== "OPEN") {
+        if (existing) { existing.classList.add("gone"); existing.remove(); }
+        return;
+      }
+      if (closedView && r.status === "OPEN") return;
+      if (t.first !== "true" || existing) { tell(1); return; }
+      const tr = document.createElement("tr");
+      tr.className = "x fresh";
+      tr.dataset.run = r.runId;
+      const a = document.createElement("a"); a.href = r.url; a.textContent = r.workflowId;
+      const wid = document.createElement("td"); wid.className = "wid"; wid.appendChild(a); tr.appendChild(wid);
+      const rid = document.createElement("td"); rid.className = "rid"; const c = document.createElement("code"); c.textContent = r.runId.slice(0, 12) + "…"; c.title = r.runId; rid.appendChild(c); tr.appendChild(rid);
+      tr.appendChild(cell(r.type + " " + r.version));
+      const st = document.createElement("td"); const b = document.createElement("span"); b.className = "badge s-" + r.status; b.textContent = r.status; st.appendChild(b); tr.appendChild(st);
+      tr.appendChild(cell(r.start || ""));
+      if (closedView) tr.appendChild(cell(r.close || ""));
+      tr.appendChild(cell(""));
+      tr.appendChild(cell((r.tags || []).join(" ")));
+      const none = tbody.querySelector("tr.none"); if (none) none.remove();
+      tbody.insertBefore(tr, tbody.firstChild);
+      while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);
+    });
+    es.addEventListener("remote", () => tell(1));
+    es.addEventListener("resync", () => tell(1));
+    es.addEventListener("signedout", () => { es.close(); location.href = "/console/login"; });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    localTitles(document);
+    $$("form[data-cli-form]").forEach(cliForm);
+    wireCopy(document);
+    wireConfirm();
+    wireBatch();
+    wireMore(document);
+    loadPending();
+    liveRun();
+    liveList();
+    const mark = $("tr.mark");
+    if (mark) mark.scrollIntoView({ block: "center" });
+  });
+})();
