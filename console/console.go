@@ -226,6 +226,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// RedirectBrowsers sends a browser's GET / to the console and passes every
+// other request to next (the SWF API answers POST /; a GET that names an
+// operation gets the API's own answer).
+func RedirectBrowsers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/" && r.Header.Get("X-Amz-Target") == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Redirect(w, r, Prefix, http.StatusFound)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // maxForm bounds a form's size: SWF's own request limit.
 const maxForm = 1 << 20
 

@@ -287,7 +287,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if !cfg.NoConsole {
 		s.mountConsole(mux, fe.Service, region, account)
 	}
-	mux.Handle("/", s.mountClock(mux, fe, cfg, fe.Auth))
+	root := s.mountClock(mux, fe, cfg, fe.Auth)
+	if !cfg.NoConsole {
+		root = console.RedirectBrowsers(root)
+	}
+	mux.Handle("/", root)
 	s.Handler = mux
 	return s, nil
 }
@@ -486,7 +490,7 @@ func (s *Server) Close() error {
 }
 
 // mountConsole serves the web console under /console/, through the same
-// guarded operations as the API (apiSvc), and sends a browser's GET / there.
+// guarded operations as the API (apiSvc).
 func (s *Server) mountConsole(mux *http.ServeMux, apiSvc api.Service, region, account string) {
 	var authorize func(ctx context.Context, op string, in any) error
 	if g, ok := apiSvc.(*auth.Guard); ok {
@@ -496,7 +500,4 @@ func (s *Server) mountConsole(mux *http.ServeMux, apiSvc api.Service, region, ac
 	s.Service.Runs().Listen(s.hub.Committed)
 	mux.Handle(console.Prefix, console.New(console.Config{API: apiSvc, Inspect: s.Service, Authorize: authorize, Keys: s.Auth,
 		Hub: s.hub, Region: region, Account: account, Logger: s.log, Clock: s.cfg.Clock}))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, console.Prefix, http.StatusFound)
-	})
 }

@@ -1,0 +1,540 @@
+package console_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/server"
+)
+
+// web is a browser without a browser: cookies, and the CSRF token of the
+// last page read.
+type web struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func newWeb(t *testing.T, base string) *web {
+	jar, _ := cookiejar.New(nil)
+	return &web{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (w *web) do(req *http.Request) (int, string, http.Header) {
+	w.t.Helper()
+	resp, err := w.c.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(b); m != nil {
+		w.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func (w *web) get(path string) (int, string) {
+	w.t.Helper()
+	req, _ := http.NewRequest("GET", w.base+path, nil)
+	code, body, _ := w.do(req)
+	return code, body
+}
+
+// post sends a form with the page's CSRF token (unless form sets csrf).
+func (w *web) post(path string, form url.Values) (int, string, http.Header) {
+	w.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["csrf"]; !ok {
+		form.Set("csrf", w.csrf)
+	}
+	req, _ := http.NewRequest("POST", w.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return w.do(req)
+}
+
+func wantIn(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(body, want) {
+			t.Errorf("%s lacks %q", what, want)
+		}
+	}
+}
+
+func wantNotIn(t *testing.T, what, body string, nots ...string) {
+	t.Helper()
+	for _, n := range nots {
+		if strings.Contains(body, n) {
+			t.Errorf("%s holds %q", what, n)
+		}
+	}
+}
+
+// Every page answers, with what it is for.
+func TestPages(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	ep := execPath("orders", open)
+	pages := []struct {
+		path  string
+		wants []string
+	}{
+		{"/console/", []string{"orders", "Orders from the web shop", "30 days", "register-domain"}},
+		{"/console/d/orders/types", []string{"process-order", "charge-card", "deciders", "Deprecate domain", "register-workflow-type"}},
+		{"/console/d/orders/executions", []string{"order-1001", "order-1004", "3 open executions", "list-open-workflow-executions"}},
+		{"/console/d/orders/executions?status=closed", []string{"order-1000", "COMPLETED", "TERMINATED", "FAILED", "list-closed-workflow-executions"}},
+		{"/console/d/orders/executions?status=closed&close=FAILED", []string{"order-1003", "--close-status-filter status=FAILED"}},
+		{"/console/d/orders/executions?type=process-order&version=1", []string{"order-1001", "--type-filter name=process-order,version=1"}},
+		{"/console/d/orders/executions?wid=order-1004", []string{"order-1004", "--execution-filter workflowId=order-1004"}},
+		{"/console/d/orders/executions?from=2026-11-30T09:00:20&to=2026-11-30T09:00:25", []string{"order-1004", "1 open execution match"}},
+		{"/console/d/orders/start", []string{"process-order 1", "start-workflow-execution"}},
+		{"/console/d/orders/tasklists", []string{"deciders", "workers", "decider-1", "worker-7"}},
+		{"/console/d/orders/attention", []string{"Looked at 3 open executions"}},
+		{ep, []string{"order-1001", "OPEN", "vip", "WorkflowExecutionSignaled", "address-changed", "ActivityTaskFailed", "card declined", "signal-workflow-execution"}},
+		{ep + "/pending", []string{"charge-card", "worker-7", "waiting for the bank", "reminder"}},
+		{ep + "/timeline", []string{"<svg", "charge", "reminder", "Decision tasks"}},
+		{ep + "/events?types=ActivityTaskFailed", []string{"ActivityTaskFailed", "card declined"}},
+		{ep + "/events?q=LYON", []string{"WorkflowExecutionSignaled"}},
+	}
+	for _, p := range pages {
+		code, body := w.get(p.path)
+		if code != http.StatusOK && !(strings.Contains(p.path, "/events") && code == http.StatusSeeOther) {
+			t.Errorf("GET %s: %d", p.path, code)
+			continue
+		}
+		if code == http.StatusSeeOther {
+			req, _ := http.NewRequest("GET", w.base+p.path, nil)
+			req.Header.Set("X-Console-Fragment", "1")
+			code, body, _ = w.do(req)
+		}
+		wantIn(t, p.path, body, p.wants...)
+	}
+	// The fragment of a type filter holds only that type.
+	req, _ := http.NewRequest("GET", w.base+ep+"/events?types=ActivityTaskFailed", nil)
+	req.Header.Set("X-Console-Fragment", "1")
+	_, frag, _ := w.do(req)
+	if n := strings.Count(frag, `<tr id="e`); n != 1 {
+		t.Errorf("type filter: %d rows, want 1", n)
+	}
+	// Jump to an event: it is marked.
+	_, body := w.get(ep + "?at=5")
+	wantIn(t, "jump", body, `id="e5" class="ev c-activity mark"`)
+	// The whole history as JSON.
+	_, js := w.get(ep + "/history.json")
+	wantIn(t, "history.json", js, `"eventType":"WorkflowExecutionStarted"`, `"eventId":1`)
+	// A workflow id alone goes to its run.
+	code, _ := w.get("/console/d/orders/w/order-1001")
+	if code != http.StatusSeeOther {
+		t.Errorf("latest run: %d", code)
+	}
+	// GET / sends a browser to the console; a GET that is not a
+	// browser's gets the API's answer.
+	req, _ = http.NewRequest("GET", f.srv.URL+"/", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	resp, err := w.c.Do(req)
+	f.check(err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/console/" {
+		t.Errorf("a browser's GET /: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = w.c.Get(f.srv.URL + "/")
+	f.check(err)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusFound {
+		t.Error("GET / without Accept: text/html was sent to the console")
+	}
+}
+
+// A long history opens from its end and pages back by cursor.
+func TestHistoryPaging(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.longHistory("orders", "long", 300)
+	w := newWeb(t, f.srv.URL)
+	_, body := w.get(execPath("orders", ex))
+	rows := regexp.MustCompile(`<tr id="e(\d+)"`).FindAllStringSubmatch(body, -1)
+	if len(rows) != 50 || rows[0][1] != "302" || rows[49][1] != "253" {
+		t.Fatalf("first screen: %d rows from %v to %v, want 50 from 302 down", len(rows), rows[0], rows[len(rows)-1])
+	}
+	more := regexp.MustCompile(`href="([^"]+/events\?before=253)"`).FindStringSubmatch(body)
+	if more == nil {
+		t.Fatal("no link to older events")
+	}
+	req, _ := http.NewRequest("GET", w.base+html.UnescapeString(more[1]), nil)
+	req.Header.Set("X-Console-Fragment", "1")
+	_, frag, _ := w.do(req)
+	rows = regexp.MustCompile(`<tr id="e(\d+)"`).FindAllStringSubmatch(frag, -1)
+	if len(rows) != 50 || rows[0][1] != "252" {
+		t.Errorf("second screen starts at %v (%d rows), want 252", rows[0], len(rows))
+	}
+	// Oldest first, filtered by text across every page.
+	req, _ = http.NewRequest("GET", w.base+execPath("orders", ex)+"/events?order=asc&q=tick-29", nil)
+	req.Header.Set("X-Console-Fragment", "1")
+	_, frag, _ = w.do(req)
+	if n := strings.Count(frag, `<tr id="e`); n != 11 { // tick-29 and tick-290 … tick-299
+		t.Errorf("text filter: %d rows, want 11", n)
+	}
+}
+
+// Bad input to any form or URL gets a clear message and changes nothing.
+func TestHostileInput(t *testing.T) {
+	var logBuf syncBuffer
+	f := newFixture(t, withConfig(func(c *server.Config) { c.Logger = slog.New(slog.NewTextHandler(&logBuf, nil)) }))
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	w.get("/console/")
+	ep := execPath("orders", open)
+	cases := []struct {
+		method, path string
+		form         url.Values
+		code         int
+		wants        []string
+	}{
+		{"GET", "/console/d/nope/executions", nil, 404, []string{"UnknownResourceFault", "nope"}},
+		{"GET", "/console/d/orders/executions?from=yesterday-ish", nil, 200, []string{"is not a time"}},
+		{"GET", "/console/d/orders/executions?wid=a&tag=b", nil, 200, []string{"ValidationException"}},
+		{"GET", "/console/d/orders/executions?page=forged-token", nil, 200, []string{"ValidationException"}},
+		{"GET", "/console/d/orders/executions?status=closed&close=BOGUS", nil, 200, []string{"ValidationException"}},
+		{"GET", "/console/d/orders/w/order-1001/22nope", nil, 404, []string{"UnknownResourceFault"}},
+		{"GET", ep + "?at=-3", nil, 400, []string{"is not a positive number"}},
+		{"GET", ep + "?before=x", nil, 400, []string{"must be an event id"}},
+		{"GET", ep + "?q=" + strings.Repeat("z", 300), nil, 400, []string{"longer than 256"}},
+		{"POST", ep + "/signal", url.Values{"signalName": {""}}, 400, []string{"ValidationException", "signalName"}},
+		{"POST", ep + "/signal", url.Values{"signalName": {"s"}, "input": {strings.Repeat("i", 40000)}}, 400, []string{"ValidationException", "input"}},
+		{"POST", "/console/d/orders/start", url.Values{"workflowId": {"a:b"}, "type": {"process-order|1"}}, 400, []string{"ValidationException", "workflowId"}},
+		{"POST", "/console/d/orders/start", url.Values{"workflowId": {"x"}, "type": {"nope|9"}}, 404, []string{"UnknownResourceFault"}},
+		{"POST", "/console/domains", url.Values{"name": {"d"}, "retention": {"9999"}}, 400, []string{"ValidationException"}},
+		{"POST", "/console/d/orders/types", url.Values{"kind": {"spaceship"}}, 400, []string{"kind must be"}},
+		{"POST", "/console/d/orders/batch", url.Values{"action": {"explode"}}, 400, []string{"Choose an action"}},
+		{"POST", "/console/d/orders/batch", url.Values{"action": {"rerun"}}, 400, []string{"applies to closed executions"}},
+		{"POST", "/console/d/orders/batch", url.Values{"action": {"cancel"}, "confirm": {"999"}}, 400, []string{"changed since the confirmation"}},
+		{"POST", ep + "/signal", url.Values{"signalName": {"s"}, "csrf": {"forged"}}, 400, []string{"InvalidCSRFToken"}},
+		{"POST", ep + "/signal", url.Values{"signalName": {"s"}, "csrf": {""}}, 400, []string{"InvalidCSRFToken"}},
+	}
+	for _, c := range cases {
+		var code int
+		var body string
+		if c.method == "GET" {
+			code, body = w.get(c.path)
+		} else {
+			code, body, _ = w.post(c.path, c.form)
+		}
+		if code != c.code {
+			t.Errorf("%s %s: %d, want %d", c.method, trunc(c.path), code, c.code)
+		}
+		wantIn(t, c.method+" "+trunc(c.path), body, c.wants...)
+		wantNotIn(t, c.method+" "+trunc(c.path), body, "goroutine", ".go:", "panic")
+	}
+	// Nothing of that signalled the run.
+	hist, err := f.svc.GetWorkflowExecutionHistory(f.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "orders", Execution: open, ReverseOrder: true, MaximumPageSize: 1})
+	f.check(err)
+	if hist.Events[0].EventType == api.EventTypeWorkflowExecutionSignaled {
+		t.Error("a refused form signalled the run")
+	}
+
+	// A form over 1 MB.
+	code, body, _ := w.post(ep+"/signal", url.Values{"signalName": {"s"}, "input": {strings.Repeat("x", 2<<20)}})
+	if code != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 MB form: %d %s", code, trunc(body))
+	}
+
+	// Markup in names is shown, not run.
+	f.startRun("orders", `<img src=x onerror=alert(1)>`, `<b>bold</b>`)
+	_, body = w.get("/console/d/orders/executions")
+	wantIn(t, "list", body, "&lt;img src=x onerror=alert(1)&gt;")
+	wantNotIn(t, "list", body, "<img src=x")
+
+	// A post from another site, and a page asked for by a name that is not
+	// this machine's, are refused.
+	req, _ := http.NewRequest("POST", w.base+ep+"/cancel", strings.NewReader("csrf="+url.QueryEscape(w.csrf)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if code, _, _ := w.do(req); code != http.StatusForbidden {
+		t.Errorf("cross-site post: %d, want 403", code)
+	}
+	req, _ = http.NewRequest("POST", w.base+ep+"/cancel", strings.NewReader("csrf="+url.QueryEscape(w.csrf)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "http://evil.example")
+	if code, _, _ := w.do(req); code != http.StatusForbidden {
+		t.Errorf("post from another origin: %d, want 403", code)
+	}
+	req, _ = http.NewRequest("GET", w.base+"/console/", nil)
+	req.Host = "evil.example:7733"
+	if code, _, _ := w.do(req); code != http.StatusMisdirectedRequest {
+		t.Errorf("rebound host name: %d, want 421", code)
+	}
+	det, err := f.svc.DescribeWorkflowExecution(f.ctx, &api.DescribeWorkflowExecutionInput{Domain: "orders", Execution: open})
+	f.check(err)
+	if det.ExecutionInfo.CancelRequested {
+		t.Error("a refused post requested cancellation")
+	}
+	// The headers that keep pages in their place.
+	resp, err := w.c.Get(w.base + "/console/")
+	f.check(err)
+	resp.Body.Close()
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("no %s header", h)
+		}
+	}
+	if strings.Contains(logBuf.String(), "goroutine ") {
+		t.Errorf("a stack in the log:\n%s", logBuf.String())
+	}
+}
+
+func trunc(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Actions through forms: start, cancel, terminate, re-run, register and
+// deprecate; batches confirm the count first.
+func TestActions(t *testing.T) {
+	f := newFixture(t)
+	f.shop()
+	w := newWeb(t, f.srv.URL)
+	w.get("/console/")
+	code, _, hdr := w.post("/console/d/orders/start", url.Values{"workflowId": {"form-1"}, "type": {"process-order|1"}, "input": {"hello"}, "tags": {"a, b"}, "taskList": {"deciders"}})
+	if code != http.StatusSeeOther || !strings.Contains(hdr.Get("Location"), "/w/form-1/") {
+		t.Fatalf("start: %d %s", code, hdr.Get("Location"))
+	}
+	_, body := w.get(hdr.Get("Location"))
+	wantIn(t, "started run", body, "form-1", "hello", ">a<", ">b<", "Execution started.")
+	loc, _ := url.Parse(hdr.Get("Location"))
+	code, _, _ = w.post(loc.Path+"/cancel", nil)
+	if code != http.StatusSeeOther {
+		t.Errorf("cancel: %d", code)
+	}
+	code, _, _ = w.post(loc.Path+"/terminate", url.Values{"reason": {"r1"}, "childPolicy": {"ABANDON"}})
+	if code != http.StatusSeeOther {
+		t.Errorf("terminate: %d", code)
+	}
+	_, body = w.get(loc.Path)
+	wantIn(t, "terminated run", body, "TERMINATED", "r1", "Re-run")
+	code, _, hdr = w.post(loc.Path+"/rerun", nil)
+	if code != http.StatusSeeOther || strings.HasSuffix(hdr.Get("Location"), loc.Path) {
+		t.Fatalf("rerun: %d %s", code, hdr.Get("Location"))
+	}
+	_, body = w.get(hdr.Get("Location"))
+	wantIn(t, "re-run", body, "OPEN", "hello", ">a<")
+
+	// Register and deprecate.
+	if code, body, _ := w.post("/console/domains", url.Values{"name": {"fresh"}, "retention": {"3"}, "description": {"new"}, "tags": {"team=ops\n"}}); code != http.StatusSeeOther {
+		t.Fatalf("register domain: %d %s", code, trunc(body))
+	}
+	if code, body, _ := w.post("/console/d/fresh/types", url.Values{"kind": {"activity"}, "name": {"act"}, "version": {"2"}, "taskList": {"tl"}, "heartbeat": {"30"}}); code != http.StatusSeeOther {
+		t.Fatalf("register type: %d %s", code, trunc(body))
+	}
+	if code, _, _ := w.post("/console/d/fresh/types/status", url.Values{"kind": {"activity"}, "name": {"act"}, "version": {"2"}, "action": {"deprecate"}}); code != http.StatusSeeOther {
+		t.Errorf("deprecate type: %d", code)
+	}
+	if code, _, _ := w.post("/console/d/fresh/status", url.Values{"action": {"deprecate"}}); code != http.StatusSeeOther {
+		t.Errorf("deprecate domain: %d", code)
+	}
+	_, body = w.get("/console/d/fresh/types")
+	wantIn(t, "fresh domain", body, "DEPRECATED", "act", "HeartbeatTimeout", "30", "team=ops", "Undeprecate domain")
+
+	// A batch: the confirmation shows the count; the second post applies.
+	q := url.Values{"tag": {"web"}, "action": {"terminate"}, "reason": {"cleanup"}}
+	code, body, _ = w.post("/console/d/orders/batch", q)
+	wantIn(t, "batch confirmation", body, "Terminate 2 executions?", "swf terminate-workflow-execution", "--reason cleanup", "while read -r w r")
+	q.Set("confirm", "2")
+	code, body, _ = w.post("/console/d/orders/batch", q)
+	wantIn(t, "batch outcome", body, "<strong>2</strong> succeeded")
+	cnt, err := f.svc.CountOpenWorkflowExecutions(f.ctx, &api.CountOpenWorkflowExecutionsInput{Domain: "orders", StartTimeFilter: api.ExecutionTimeFilter{OldestDate: api.Time{Time: time.Unix(0, 0)}}, TagFilter: &api.TagFilter{Tag: "web"}})
+	f.check(err)
+	if cnt.Count != 0 {
+		t.Errorf("after the batch, %d open executions tagged web, want 0", cnt.Count)
+	}
+	// Re-run every closed execution tagged web (order-1000, -1002, -1004, -1005).
+	q = url.Values{"status": {"closed"}, "tag": {"web"}, "action": {"rerun"}}
+	_, body, _ = w.post("/console/d/orders/batch", q)
+	wantIn(t, "rerun confirmation", body, "Re-run 4 executions?")
+	q.Set("confirm", "4")
+	_, body, _ = w.post("/console/d/orders/batch", q)
+	wantIn(t, "rerun outcome", body, "<strong>4</strong> succeeded")
+}
+
+// Without a session nothing but the sign-in page answers; a session lives
+// in an HttpOnly, SameSite=Strict cookie; secrets go nowhere.
+func TestSignIn(t *testing.T) {
+	var logBuf syncBuffer
+	f := newFixture(t, withConfig(func(c *server.Config) {
+		authOption(t)(c)
+		c.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}))
+	f.shop()
+	w := newWeb(t, f.srv.URL)
+	code, _ := w.get("/console/d/orders/executions")
+	if code != http.StatusSeeOther {
+		t.Errorf("no session: %d, want a redirect to sign in", code)
+	}
+	req, _ := http.NewRequest("GET", w.base+"/console/d/orders/live", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	if code, _, _ := w.do(req); code != http.StatusUnauthorized {
+		t.Errorf("live without a session: %d, want 401", code)
+	}
+	code, body, _ := w.post("/console/login", url.Values{"accessKeyId": {"AKIAVIEWER000000001"}, "secretAccessKey": {"wrong-secret-0815"}})
+	if code != http.StatusUnauthorized {
+		t.Errorf("wrong secret: %d", code)
+	}
+	wantNotIn(t, "refused sign-in", body, "wrong-secret-0815")
+	code, _, hdr := w.post("/console/login", url.Values{"accessKeyId": {"AKIAVIEWER000000001"}, "secretAccessKey": {"viewer-secret"}, "next": {"//evil.example/x"}})
+	if code != http.StatusSeeOther || hdr.Get("Location") != "/console/" {
+		t.Errorf("sign-in: %d to %q, want /console/ (not another site)", code, hdr.Get("Location"))
+	}
+	var cookie *http.Cookie
+	for _, c := range (&http.Response{Header: hdr}).Cookies() {
+		if c.Name == "swfd_session" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.MaxAge <= 0 {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, an expiry", cookie)
+	}
+	code, body = w.get("/console/d/orders/executions")
+	if code != http.StatusOK {
+		t.Fatalf("signed in: %d", code)
+	}
+	wantIn(t, "signed-in page", body, "orders-viewer", "order-1001")
+	wantNotIn(t, "signed-in page", body, "viewer-secret", cookie.Value)
+	// Many wrong secrets from one address: refused before they are checked.
+	w2 := newWeb(t, f.srv.URL)
+	limited := false
+	for range 20 {
+		if code, _, _ := w2.post("/console/login", url.Values{"accessKeyId": {"AKIAOPERATOR0000001"}, "secretAccessKey": {"guess"}}); code == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("20 wrong secrets in a row were all checked")
+	}
+	// Sign-out ends the session on the server: the old cookie no longer works.
+	w.post("/console/logout", nil)
+	req, _ = http.NewRequest("GET", w.base+"/console/d/orders/executions", nil)
+	req.AddCookie(&http.Cookie{Name: "swfd_session", Value: cookie.Value})
+	if code, _, _ := w.do(req); code != http.StatusSeeOther {
+		t.Errorf("after sign-out, the old cookie: %d, want a redirect to sign in", code)
+	}
+	log := logBuf.String()
+	wantNotIn(t, "the log", log, "viewer-secret", "operator-secret", "wrong-secret-0815", cookie.Value)
+	wantIn(t, "the log", log, "console: signed in", "console: sign-in failed")
+}
+
+// An open page's stream carries a new event within moments, rendered once
+// for every page.
+func TestLiveStream(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	streams := make([]*bufio.Reader, 3)
+	for i := range streams {
+		req, _ := http.NewRequestWithContext(ctx, "GET", w.base+execPath("orders", open)+"/live?after=100", nil)
+		resp, err := w.c.Do(req)
+		f.check(err)
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/event-stream" {
+			t.Fatalf("stream: %d %s", resp.StatusCode, ct)
+		}
+		streams[i] = bufio.NewReader(resp.Body)
+		if line, _ := streams[i].ReadString('\n'); !strings.HasPrefix(line, "retry:") {
+			t.Fatalf("stream starts %q", line)
+		}
+	}
+	// Pages that say they have more events than the run (after=100) get
+	// no events, but the run's pending work, read once for them all.
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: open.WorkflowID, SignalName: "live-one"}))
+	for i, s := range streams {
+		got := readUntil(t, s, "event: pending")
+		if i == 0 {
+			wantIn(t, "pending event", got, "charge-card")
+		}
+	}
+	// Fresh pages that have the history up to now get the new events.
+	hist, err := f.svc.GetWorkflowExecutionHistory(f.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "orders", Execution: open, ReverseOrder: true, MaximumPageSize: 1})
+	f.check(err)
+	last := hist.Events[0].EventID
+	req, _ := http.NewRequestWithContext(ctx, "GET", w.base+execPath("orders", open)+"/live?after="+itoa(last), nil)
+	resp, err := w.c.Do(req)
+	f.check(err)
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	r.ReadString('\n')
+	readUntil(t, r, "event: pending") // connected: the first refresh
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: open.WorkflowID, SignalName: "live-two"}))
+	got := readUntil(t, r, "live-two")
+	wantIn(t, "events message", got, "event: events", "WorkflowExecutionSignaled")
+
+	// A list page hears of an execution that starts.
+	req, _ = http.NewRequestWithContext(ctx, "GET", w.base+"/console/d/orders/live", nil)
+	resp, err = w.c.Do(req)
+	f.check(err)
+	defer resp.Body.Close()
+	r = bufio.NewReader(resp.Body)
+	r.ReadString('\n')
+	f.startRun("orders", "live-list", "{}")
+	got = readUntil(t, r, "live-list")
+	wantIn(t, "row message", got, "event: row", `"status":"OPEN"`, `"created":true`)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// readUntil reads a stream until the end of the message in which it has
+// seen want, and returns what it read.
+func readUntil(t *testing.T, r *bufio.Reader, want string) string {
+	t.Helper()
+	var b strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		b.WriteString(line)
+		if err != nil {
+			t.Fatalf("stream ended before %q: %v\n%s", want, err, b.String())
+		}
+		if line == "\n" && strings.Contains(b.String(), want) {
+			return b.String()
+		}
+	}
+}
