@@ -301,9 +301,11 @@ func TestScreenshots(t *testing.T) {
 		{"executions", "/console/d/orders/executions", `!!document.querySelector("#executions tr.x")`},
 		{"execution", execPath("orders", open), `!!document.querySelector("#pending tr.activity")`},
 		{"timeline", execPath("orders", open) + "/timeline", `!!document.querySelector("svg.timeline")`},
+		{"history", execPath("orders", open) + "#history", `!!document.querySelector("#pending tr.activity") && (document.getElementById("history").scrollIntoView(), true)`},
 		{"attention", "/console/d/orders/attention", `!!document.querySelector("h1")`},
 		{"tasklists", "/console/d/orders/tasklists", `!!document.querySelector("h1")`},
 	}
+	step(t, ctx, "laptop viewport", chromedp.EmulateViewport(1366, 768))
 	for _, theme := range []string{"light", "dark"} {
 		step(t, ctx, "theme", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}}})

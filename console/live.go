@@ -75,6 +75,7 @@ const (
 	subQueue     = 2000
 	refreshEvery = time.Second
 	keepAlive    = 20 * time.Second
+	writeEvery   = 100 * time.Millisecond
 )
 
 // NewHub returns a running hub that reads through src what commits do not
@@ -542,6 +543,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 	defer ka.Stop()
 	ri := infoOf(r.Context())
 	var buf bytes.Buffer
+	var lastWrite time.Time
 	for {
 		select {
 		case <-r.Context().Done():
@@ -557,6 +559,16 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 				return
 			}
 		case <-s.wake:
+			// At most one write per page every writeEvery: under a
+			// heavy load a page gets batches, not one write per commit.
+			if wait := writeEvery - time.Since(lastWrite); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			lastWrite = time.Now()
 			msgs, resync := s.take()
 			buf.Reset()
 			if resync {

@@ -9,7 +9,9 @@ import (
 
 type taskListsData struct {
 	Lists []inspect.TaskList
-	Now   time.Time
+	// Now is swfd's time (tasks are scheduled by it), Wall the machine's
+	// (polls are seen by it; the two differ under a manual clock).
+	Now, Wall time.Time
 }
 
 // taskListsPage shows a domain's task lists in use: pending tasks, the
@@ -22,7 +24,7 @@ func (h *Handler) taskListsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "tasklists", &page{Title: "Task lists · " + domain, Domain: domain, Tab: "tasklists",
-		Data: &taskListsData{Lists: lists, Now: h.now()}})
+		Data: &taskListsData{Lists: lists, Now: h.now(), Wall: time.Now()}})
 }
 
 // attentionPage shows the open executions that need attention.

@@ -108,7 +108,7 @@ func buildTimeline(events []api.HistoryEvent, now time.Time) (rows []*tlRow, sta
 	}
 	start, end, open = events[0].EventTimestamp.Time, now, true
 	decisions := &tlRow{Kind: "decision", Label: "Decision tasks"}
-	marks := &tlRow{Kind: "marks", Label: "Signals, markers, cancels"}
+	marks := &tlRow{Kind: "marks", Label: "Signals · markers"}
 	byActivity := map[string]*tlRow{}
 	var activityOrder []string
 	timers := map[string]*tlRow{}
