@@ -31,6 +31,7 @@ func percentiles(b *testing.B, name string, ds []time.Duration) {
 func serve(b *testing.B, h http.Handler, path string) (time.Duration, int) {
 	req := httptest.NewRequest("GET", path, nil)
 	req.Host = "127.0.0.1"
+	req.Header.Set("X-Console-Fragment", "1") // for the fragments; pages ignore it
 	rec := httptest.NewRecorder()
 	t0 := time.Now()
 	h.ServeHTTP(rec, req)
@@ -61,6 +62,8 @@ func BenchmarkListPage(b *testing.B) {
 		"/console/d/bench/executions?status=closed&type=order&version=1",
 		"/console/d/bench/executions?status=closed&from=2026-06-01&to=2026-06-02",
 		"/console/d/bench/executions?status=closed&order=oldest",
+		"/console/d/bench/executions?status=closed&tag=tenant:acme",
+		"/console/d/bench/executions?status=closed&wid=bench-00500000",
 		"/console/d/bench/executions",
 	}
 	for range b.N {

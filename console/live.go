@@ -76,6 +76,10 @@ const (
 	refreshEvery = time.Second
 	keepAlive    = 20 * time.Second
 	writeEvery   = 100 * time.Millisecond
+	// A list page: at most listBatch rows a write, one write every
+	// listEvery.
+	listBatch = 20
+	listEvery = 250 * time.Millisecond
 )
 
 // NewHub returns a running hub that reads through src what commits do not
@@ -132,6 +136,7 @@ type sub struct {
 	queue  []sseMsg
 	lastID int64 // the newest event the page has
 	resync bool
+	more   int // rows left out of a list page's queue (listBatch)
 }
 
 type sseMsg struct {
@@ -141,7 +146,11 @@ type sseMsg struct {
 
 func (s *sub) push(m sseMsg) {
 	s.mu.Lock()
-	if len(s.queue) >= subQueue {
+	if s.ex.RunID == "" && m.event == "row" && len(s.queue) >= listBatch {
+		// A list page shows a few rows at a time; past that it is told
+		// how many more changed.
+		s.more++
+	} else if len(s.queue) >= subQueue {
 		s.queue, s.resync = nil, true
 	} else if !s.resync {
 		s.queue = append(s.queue, m)
@@ -153,12 +162,16 @@ func (s *sub) push(m sseMsg) {
 	}
 }
 
-// take empties the queue.
+// take empties the queue. A list page's rows past listBatch come as one
+// "many" message with their count.
 func (s *sub) take() ([]sseMsg, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q, r := s.queue, s.resync
-	s.queue, s.resync = nil, false
+	if s.more > 0 {
+		q = append(q, sseMsg{event: "many", data: []byte(`{"count":` + strconv.Itoa(s.more) + `}`)})
+	}
+	s.queue, s.resync, s.more = nil, false, 0
 	return q, r
 }
 
@@ -561,7 +574,11 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 		case <-s.wake:
 			// At most one write per page every writeEvery: under a
 			// heavy load a page gets batches, not one write per commit.
-			if wait := writeEvery - time.Since(lastWrite); wait > 0 {
+			every := writeEvery
+			if s.ex.RunID == "" {
+				every = listEvery
+			}
+			if wait := every - time.Since(lastWrite); wait > 0 {
 				select {
 				case <-time.After(wait):
 				case <-r.Context().Done():

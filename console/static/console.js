@@ -223,6 +223,7 @@
       tbody.insertBefore(tr, tbody.firstChild);
       while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);
     });
+    es.addEventListener("many", (m) => tell(JSON.parse(m.data).count));
     es.addEventListener("remote", () => tell(1));
     es.addEventListener("resync", () => tell(1));
     es.addEventListener("signedout", () => { es.close(); location.href = "/console/login"; });

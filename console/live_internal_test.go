@@ -1,0 +1,156 @@
+package console
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/inspect"
+	"github.com/swfd/swfd/runs"
+)
+
+// fakeInspector serves one run's history and counts the reads.
+type fakeInspector struct {
+	inspect.Inspector
+	mu      sync.Mutex
+	events  []api.HistoryEvent
+	reads   int
+	pending int
+}
+
+func (f *fakeInspector) History(ctx context.Context, domain string, ex api.WorkflowExecution, after int64, reverse bool, limit int) ([]api.HistoryEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	var out []api.HistoryEvent
+	for _, ev := range f.events {
+		if ev.EventID > after {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeInspector) Pending(ctx context.Context, domain string, ex api.WorkflowExecution) (*inspect.Pending, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending++
+	return &inspect.Pending{Open: true}, nil
+}
+
+func signaled(id int64, name string) api.HistoryEvent {
+	return api.HistoryEvent{EventID: id, EventType: api.EventTypeWorkflowExecutionSignaled, EventTimestamp: api.NewTime(time.Unix(1800000000, 0)),
+		WorkflowExecutionSignaledEventAttributes: &api.WorkflowExecutionSignaledEventAttributes{SignalName: name}}
+}
+
+// waitMsgs waits until a subscription has been sent messages holding want.
+func waitMsgs(t *testing.T, s *sub, want string) []sseMsg {
+	t.Helper()
+	var got []sseMsg
+	deadline := time.After(30 * time.Second)
+	for {
+		msgs, _ := s.take()
+		got = append(got, msgs...)
+		for _, m := range got {
+			if strings.Contains(string(m.data), want) || m.event == want {
+				return got
+			}
+		}
+		select {
+		case <-s.wake:
+		case <-deadline:
+			t.Fatalf("no message with %q; got %v", want, got)
+		}
+	}
+}
+
+// A change another node committed (only its run id) reaches every page
+// showing the run: the hub reads the new events once, for all of them.
+func TestHubRemoteChange(t *testing.T) {
+	fi := &fakeInspector{events: []api.HistoryEvent{signaled(1, "a"), signaled(2, "b")}}
+	hub := NewHub(fi, nil)
+	defer hub.Close()
+	New(Config{Hub: hub})
+	ex := api.WorkflowExecution{WorkflowID: "w", RunID: "r"}
+	subs := []*sub{{domain: "d", ex: ex, wake: make(chan struct{}, 1), lastID: 2}, {domain: "d", ex: ex, wake: make(chan struct{}, 1), lastID: 2}}
+	list := &sub{domain: "d", wake: make(chan struct{}, 1)}
+	for _, s := range append(subs, list) {
+		hub.subscribe(s)
+	}
+	fi.mu.Lock()
+	fi.events = append(fi.events, signaled(3, "from-elsewhere"))
+	fi.mu.Unlock()
+	hub.Committed(runs.Commit{Remote: true, Runs: []runs.Change{{Domain: "d", RunID: "r"}}})
+	for _, s := range subs {
+		got := waitMsgs(t, s, "pending")
+		if !strings.Contains(string(got[0].data), "from-elsewhere") || got[0].event != "events" {
+			t.Errorf("first message %s %s, want the new event", got[0].event, got[0].data)
+		}
+	}
+	waitMsgs(t, list, "remote")
+	fi.mu.Lock()
+	reads := fi.reads
+	fi.mu.Unlock()
+	if reads != 1 {
+		t.Errorf("%d history reads for 2 pages, want 1", reads)
+	}
+}
+
+// A local commit reaches the pages without a read; a list page gets the
+// started execution's row; with no page open the hub does nothing.
+func TestHubLocalCommit(t *testing.T) {
+	fi := &fakeInspector{}
+	hub := NewHub(fi, nil)
+	defer hub.Close()
+	New(Config{Hub: hub})
+	hub.Committed(runs.Commit{Runs: []runs.Change{{Domain: "d", RunID: "r", Events: []api.HistoryEvent{signaled(1, "x")}}}})
+	ex := api.WorkflowExecution{WorkflowID: "w", RunID: "r"}
+	page := &sub{domain: "d", ex: ex, wake: make(chan struct{}, 1), lastID: 1}
+	list := &sub{domain: "d", wake: make(chan struct{}, 1)}
+	hub.subscribe(page)
+	hub.subscribe(list)
+	started := api.HistoryEvent{EventID: 1, EventType: api.EventTypeWorkflowExecutionStarted, EventTimestamp: api.NewTime(time.Unix(1800000000, 0)),
+		WorkflowExecutionStartedEventAttributes: &api.WorkflowExecutionStartedEventAttributes{TagList: []string{"t1"}}}
+	hub.Committed(runs.Commit{Runs: []runs.Change{
+		{Domain: "d", RunID: "r", WorkflowID: "w", Events: []api.HistoryEvent{signaled(2, "local")}},
+		{Domain: "d", RunID: "r2", WorkflowID: "w2", Created: true, WorkflowType: api.WorkflowType{Name: "t", Version: "1"}, Events: []api.HistoryEvent{started}},
+	}})
+	waitMsgs(t, page, "local")
+	got := waitMsgs(t, list, "w2")
+	if !strings.Contains(string(got[len(got)-1].data), `"tags":["t1"]`) {
+		t.Errorf("row %s lacks the tags", got[len(got)-1].data)
+	}
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	if fi.reads != 0 {
+		t.Errorf("%d history reads for a local commit, want 0", fi.reads)
+	}
+}
+
+// A page that does not read is told to reload instead of growing without
+// bound.
+func TestSubQueueBound(t *testing.T) {
+	s := &sub{domain: "d", ex: api.WorkflowExecution{WorkflowID: "w", RunID: "r"}, wake: make(chan struct{}, 1)}
+	for range subQueue + 10 {
+		s.push(sseMsg{event: "events", data: []byte("{}")})
+	}
+	msgs, resync := s.take()
+	if !resync || len(msgs) > 10 {
+		t.Errorf("after %d messages unread: %d queued, resync %v; want a resync", subQueue+10, len(msgs), resync)
+	}
+}
+
+// A busy domain's list page gets a few rows and a count of the rest.
+func TestListBatch(t *testing.T) {
+	s := &sub{domain: "d", wake: make(chan struct{}, 1)}
+	for range listBatch + 30 {
+		s.push(sseMsg{event: "row", data: []byte("{}")})
+	}
+	msgs, _ := s.take()
+	if len(msgs) != listBatch+1 || msgs[listBatch].event != "many" || string(msgs[listBatch].data) != `{"count":30}` {
+		t.Errorf("%d messages, last %v; want %d rows and many 30", len(msgs), msgs[len(msgs)-1], listBatch)
+	}
+}
