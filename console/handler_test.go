@@ -539,3 +539,24 @@ func readUntil(t *testing.T, r *bufio.Reader, want string) string {
 		}
 	}
 }
+
+// --console=false: no console, and GET / is the API's.
+func TestConsoleOff(t *testing.T) {
+	f := newFixture(t, withConfig(func(c *server.Config) { c.NoConsole = true }))
+	for _, p := range []string{"/console/", "/console/static/console.js"} {
+		resp, err := http.Get(f.srv.URL + p)
+		f.check(err)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("GET %s with the console off: 200", p)
+		}
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	f.check(err)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusFound {
+		t.Error("GET / is sent to a console that is off")
+	}
+}
