@@ -282,6 +282,7 @@ func TestBrowserAuth(t *testing.T) {
 func TestScreenshots(t *testing.T) {
 	ctx := browser(t)
 	f := newFixture(t)
+	f.trouble()
 	open := f.shop()
 	f.longHistory("orders", "order-2000", 120)
 	dir := os.Getenv("SWFD_SCREENSHOTS")
@@ -302,7 +303,7 @@ func TestScreenshots(t *testing.T) {
 		{"execution", execPath("orders", open), `!!document.querySelector("#pending tr.activity")`},
 		{"timeline", execPath("orders", open) + "/timeline", `!!document.querySelector("svg.timeline")`},
 		{"history", execPath("orders", open) + "#history", `!!document.querySelector("#pending tr.activity") && (document.getElementById("history").scrollIntoView(), true)`},
-		{"attention", "/console/d/orders/attention", `!!document.querySelector("h1")`},
+		{"attention", "/console/d/trouble/attention", `!!document.querySelector("h1")`},
 		{"tasklists", "/console/d/orders/tasklists", `!!document.querySelector("h1")`},
 	}
 	step(t, ctx, "laptop viewport", chromedp.EmulateViewport(1366, 768))
