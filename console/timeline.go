@@ -73,7 +73,7 @@ func (h *Handler) timelinePage(w http.ResponseWriter, r *http.Request) {
 		rows = rows[:maxRows]
 	}
 	d.Rows = len(rows)
-	d.SVG = drawTimeline(rows, start, end, base)
+	d.SVG = drawTimeline(rows, start, end, base, domain)
 	h.render(w, r, http.StatusOK, "timeline", &page{Title: "Timeline · " + ex.WorkflowID, Domain: domain, Tab: "executions", Data: d})
 }
 
@@ -258,7 +258,7 @@ const (
 )
 
 // drawTimeline draws rows as an SVG: bars link to their events.
-func drawTimeline(rows []*tlRow, start, end time.Time, base string) template.HTML {
+func drawTimeline(rows []*tlRow, start, end time.Time, base, domain string) template.HTML {
 	total := end.Sub(start)
 	x := func(t time.Time) float64 {
 		if t.IsZero() || t.After(end) {
@@ -289,8 +289,13 @@ func drawTimeline(rows []*tlRow, start, end time.Time, base string) template.HTM
 		if i%2 == 1 {
 			fmt.Fprintf(&b, `<rect class="stripe" x="0" y="%d" width="%d" height="%d"/>`, y, tlLabel+tlWidth+tlMargin, tlRowH)
 		}
-		fmt.Fprintf(&b, `<text class="label" x="4" y="%d"><title>%s</title>%s<tspan class="sub"> %s</tspan></text>`, y+15,
+		label := fmt.Sprintf(`<text class="label" x="4" y="%d"><title>%s</title>%s<tspan class="sub"> %s</tspan></text>`, y+15,
 			template.HTMLEscapeString(row.Label+" "+row.Sub), template.HTMLEscapeString(trunc(24, row.Label)), template.HTMLEscapeString(trunc(16, row.Sub)))
+		if row.Kind == "child" {
+			// A child's label leads to the child execution.
+			label = `<a class="child" href="` + template.HTMLEscapeString(wfURL(domain, row.Label)) + `">` + label + `</a>`
+		}
+		b.WriteString(label)
 		for _, bar := range row.Bars {
 			link := base + "?at=" + strconv.FormatInt(bar.Event, 10) + "#e" + strconv.FormatInt(bar.Event, 10)
 			x0 := x(bar.From)

@@ -1,0 +1,76 @@
+package console
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// The timeline has a row per activity id with every attempt, per timer and
+// per child; bars end as their tasks did, and lead to their events.
+func TestBuildTimeline(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	id := int64(0)
+	ev := func(sec int, typ api.EventType, set func(*api.HistoryEvent)) api.HistoryEvent {
+		id++
+		e := api.HistoryEvent{EventID: id, EventType: typ, EventTimestamp: api.NewTime(t0.Add(time.Duration(sec) * time.Second))}
+		if set != nil {
+			set(&e)
+		}
+		return e
+	}
+	sched := func(sec int) api.HistoryEvent {
+		return ev(sec, api.EventTypeActivityTaskScheduled, func(e *api.HistoryEvent) {
+			e.ActivityTaskScheduledEventAttributes = &api.ActivityTaskScheduledEventAttributes{ActivityID: "charge", ActivityType: api.ActivityType{Name: "charge-card", Version: "1"}}
+		})
+	}
+	events := []api.HistoryEvent{
+		ev(0, api.EventTypeWorkflowExecutionStarted, func(e *api.HistoryEvent) { e.WorkflowExecutionStartedEventAttributes = &api.WorkflowExecutionStartedEventAttributes{} }),
+		sched(1), // 2
+		ev(2, api.EventTypeActivityTaskStarted, func(e *api.HistoryEvent) {
+			e.ActivityTaskStartedEventAttributes = &api.ActivityTaskStartedEventAttributes{ScheduledEventID: 2}
+		}),
+		ev(4, api.EventTypeActivityTaskFailed, func(e *api.HistoryEvent) {
+			e.ActivityTaskFailedEventAttributes = &api.ActivityTaskFailedEventAttributes{ScheduledEventID: 2, Reason: "declined"}
+		}),
+		sched(5), // 5
+		ev(6, api.EventTypeStartChildWorkflowExecutionInitiated, func(e *api.HistoryEvent) {
+			e.StartChildWorkflowExecutionInitiatedEventAttributes = &api.StartChildWorkflowExecutionInitiatedEventAttributes{WorkflowID: "child-1", WorkflowType: api.WorkflowType{Name: "c", Version: "1"}}
+		}),
+		ev(7, api.EventTypeChildWorkflowExecutionStarted, func(e *api.HistoryEvent) {
+			e.ChildWorkflowExecutionStartedEventAttributes = &api.ChildWorkflowExecutionStartedEventAttributes{InitiatedEventID: 6}
+		}),
+		ev(9, api.EventTypeChildWorkflowExecutionCompleted, func(e *api.HistoryEvent) {
+			e.ChildWorkflowExecutionCompletedEventAttributes = &api.ChildWorkflowExecutionCompletedEventAttributes{InitiatedEventID: 6}
+		}),
+		ev(10, api.EventTypeWorkflowExecutionSignaled, func(e *api.HistoryEvent) {
+			e.WorkflowExecutionSignaledEventAttributes = &api.WorkflowExecutionSignaledEventAttributes{SignalName: "go"}
+		}),
+	}
+	rows, start, end, open := buildTimeline(events, t0.Add(20*time.Second))
+	if !open || !start.Equal(t0) || !end.Equal(t0.Add(20*time.Second)) {
+		t.Errorf("span %v–%v open %v, want to now, open", start, end, open)
+	}
+	kinds := []string{}
+	for _, r := range rows {
+		kinds = append(kinds, r.Kind+":"+r.Label)
+	}
+	if got := strings.Join(kinds, " "); got != "marks:Signals · markers activity:charge child:child-1" {
+		t.Fatalf("rows %s", got)
+	}
+	act := rows[1].Bars
+	if len(act) != 2 || act[0].Outcome != "failed" || act[0].Start.IsZero() || act[1].Outcome != "open" || !act[1].Start.IsZero() {
+		t.Errorf("charge attempts: %+v %+v, want a failed one and an open one not started", *act[0], *act[1])
+	}
+	if c := rows[2].Bars[0]; c.Outcome != "completed" || !c.End.Equal(t0.Add(9*time.Second)) {
+		t.Errorf("child bar %+v", *c)
+	}
+	svg := string(drawTimeline(rows, start, end, "/console/d/d/w/w/r", "d"))
+	for _, want := range []string{`class="run o-failed"`, `class="wait o-open"`, `href="/console/d/d/w/w/r?at=2#e2"`, `href="/console/d/d/w/child-1"`, `class="mark m-signal"`, "declined"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("svg lacks %s", want)
+		}
+	}
+}
