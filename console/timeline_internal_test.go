@@ -27,7 +27,9 @@ func TestBuildTimeline(t *testing.T) {
 		})
 	}
 	events := []api.HistoryEvent{
-		ev(0, api.EventTypeWorkflowExecutionStarted, func(e *api.HistoryEvent) { e.WorkflowExecutionStartedEventAttributes = &api.WorkflowExecutionStartedEventAttributes{} }),
+		ev(0, api.EventTypeWorkflowExecutionStarted, func(e *api.HistoryEvent) {
+			e.WorkflowExecutionStartedEventAttributes = &api.WorkflowExecutionStartedEventAttributes{}
+		}),
 		sched(1), // 2
 		ev(2, api.EventTypeActivityTaskStarted, func(e *api.HistoryEvent) {
 			e.ActivityTaskStartedEventAttributes = &api.ActivityTaskStartedEventAttributes{ScheduledEventID: 2}
