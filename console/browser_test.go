@@ -127,6 +127,11 @@ func TestBrowserScenario(t *testing.T) {
 	_, err := c.StartWorkflowExecution(context.Background(), &swf.StartWorkflowExecutionInput{Domain: aws.String("orders"), WorkflowId: aws.String("from-the-api"),
 		WorkflowType: &swftypes.WorkflowType{Name: aws.String("process-order"), Version: aws.String("1")}, TagList: []string{"sdk"}})
 	f.check(err)
+	step(t, ctx, "register form", chromedp.Navigate(base+"/"), until(`location.pathname === "/console/"`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.action").forEach(d => d.open = true)`),
+		chromedp.SetValue(`form[action="/console/domains"] input[name=name]`, "billing"),
+		chromedp.SetValue(`form[action="/console/domains"] textarea[name=tags]`, "team=ops\nbad line"),
+		until(`document.querySelector('form[action="/console/domains"] [data-cli]').textContent === "swf register-domain --name billing --workflow-execution-retention-period-in-days 7 --tags key=team,value=ops"`))
 	step(t, ctx, "open list", chromedp.Navigate(base+"/"), until(`location.pathname === "/console/"`),
 		chromedp.Click(`a[href="/console/d/orders/executions"]`), until(`!!document.querySelector("#executions")`),
 		until(`document.querySelector("#executions").innerText.includes("from-the-api")`),

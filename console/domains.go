@@ -113,6 +113,16 @@ type typeRow struct {
 	Created     api.Time
 	Deprecated  api.Time
 	Defaults    []kv
+	CLI         string // the swf line that deprecates or undeprecates it
+}
+
+// statusCLI is the swf line that changes a type's status.
+func statusCLI(domain, kind, name, version string, status api.RegistrationStatus) string {
+	verb := "deprecate-"
+	if status != api.RegistrationStatusRegistered {
+		verb = "undeprecate-"
+	}
+	return cli(verb+kind+"-type").add("--domain", domain).add("--"+kind+"-type", "name="+name+",version="+version).String()
 }
 
 type domainData struct {
@@ -160,6 +170,7 @@ func (h *Handler) domainPage(w http.ResponseWriter, r *http.Request) {
 			if det, err := do[api.WorkflowTypeDetail](ctx, h, "DescribeWorkflowType", &api.DescribeWorkflowTypeInput{Domain: name, WorkflowType: t.WorkflowType}); err == nil {
 				row.Defaults = defaultsOf(det.Configuration)
 			}
+			row.CLI = statusCLI(name, "workflow", row.Name, row.Version, row.Status)
 			d.Workflows = append(d.Workflows, row)
 		}
 		at, err := do[api.ActivityTypeInfos](ctx, h, "ListActivityTypes", &api.ListActivityTypesInput{Domain: name, RegistrationStatus: st, MaximumPageSize: maxTypes})
@@ -174,6 +185,7 @@ func (h *Handler) domainPage(w http.ResponseWriter, r *http.Request) {
 			if det, err := do[api.ActivityTypeDetail](ctx, h, "DescribeActivityType", &api.DescribeActivityTypeInput{Domain: name, ActivityType: t.ActivityType}); err == nil {
 				row.Defaults = defaultsOf(det.Configuration)
 			}
+			row.CLI = statusCLI(name, "activity", row.Name, row.Version, row.Status)
 			d.Activity = append(d.Activity, row)
 		}
 	}

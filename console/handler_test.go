@@ -101,7 +101,8 @@ func TestPages(t *testing.T) {
 		wants []string
 	}{
 		{"/console/", []string{"orders", "Orders from the web shop", "30 days", "register-domain"}},
-		{"/console/d/orders/types", []string{"process-order", "charge-card", "deciders", "Deprecate domain", "register-workflow-type"}},
+		{"/console/d/orders/types", []string{"process-order", "charge-card", "deciders", "Deprecate domain", "register-workflow-type",
+			"swf deprecate-activity-type --domain orders --activity-type name=pack,version=1"}},
 		{"/console/d/orders/executions", []string{"order-1001", "order-1004", "3 open executions", "list-open-workflow-executions"}},
 		{"/console/d/orders/executions?status=closed", []string{"order-1000", "COMPLETED", "TERMINATED", "FAILED", "list-closed-workflow-executions"}},
 		{"/console/d/orders/executions?status=closed&close=FAILED", []string{"order-1003", "--close-status-filter status=FAILED"}},

@@ -36,6 +36,14 @@
         let v = el.value;
         if (el.tagName === "SELECT" && el.selectedOptions[0] && el.selectedOptions[0].dataset.cliValue) v = el.selectedOptions[0].dataset.cliValue;
         if (!v) return;
+        if (el.dataset.tags !== undefined) {
+          const tags = v.split("\n").map((x) => x.trim()).filter((x) => x.includes("=")).map((x) => {
+            const i = x.indexOf("=");
+            return quote("key=" + x.slice(0, i).trim() + ",value=" + x.slice(i + 1).trim());
+          });
+          if (tags.length) line += " " + el.dataset.flag + " " + tags.join(" ");
+          return;
+        }
         if (el.dataset.list !== undefined) {
           const parts = v.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
           if (parts.length) line += " " + el.dataset.flag + " " + parts.map(quote).join(" ");
