@@ -163,33 +163,39 @@ func (h *Handler) domainPage(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		d.More = d.More || wt.NextPageToken != ""
-		for _, t := range wt.TypeInfos {
-			row := typeRow{Kind: "workflow", Name: t.WorkflowType.Name, Version: t.WorkflowType.Version, Status: t.Status,
-				Description: t.Description, Created: t.CreationDate, Deprecated: t.DeprecationDate}
-			if det, err := do[api.WorkflowTypeDetail](ctx, h, "DescribeWorkflowType", &api.DescribeWorkflowTypeInput{Domain: name, WorkflowType: t.WorkflowType}); err == nil {
-				row.Defaults = defaultsOf(det.Configuration)
-			}
-			row.CLI = statusCLI(name, "workflow", row.Name, row.Version, row.Status)
-			d.Workflows = append(d.Workflows, row)
-		}
 		at, err := do[api.ActivityTypeInfos](ctx, h, "ListActivityTypes", &api.ListActivityTypesInput{Domain: name, RegistrationStatus: st, MaximumPageSize: maxTypes})
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		d.More = d.More || at.NextPageToken != ""
-		for _, t := range at.TypeInfos {
-			row := typeRow{Kind: "activity", Name: t.ActivityType.Name, Version: t.ActivityType.Version, Status: t.Status,
-				Description: t.Description, Created: t.CreationDate, Deprecated: t.DeprecationDate}
-			if det, err := do[api.ActivityTypeDetail](ctx, h, "DescribeActivityType", &api.DescribeActivityTypeInput{Domain: name, ActivityType: t.ActivityType}); err == nil {
-				row.Defaults = defaultsOf(det.Configuration)
+		d.More = d.More || wt.NextPageToken != "" || at.NextPageToken != ""
+		for _, t := range wt.TypeInfos {
+			var cfg any
+			if det, err := do[api.WorkflowTypeDetail](ctx, h, "DescribeWorkflowType", &api.DescribeWorkflowTypeInput{Domain: name, WorkflowType: t.WorkflowType}); err == nil {
+				cfg = det.Configuration
 			}
-			row.CLI = statusCLI(name, "activity", row.Name, row.Version, row.Status)
-			d.Activity = append(d.Activity, row)
+			d.Workflows = append(d.Workflows, newTypeRow(name, "workflow", t.WorkflowType.Name, t.WorkflowType.Version, t.Status, t.Description, t.CreationDate, t.DeprecationDate, cfg))
+		}
+		for _, t := range at.TypeInfos {
+			var cfg any
+			if det, err := do[api.ActivityTypeDetail](ctx, h, "DescribeActivityType", &api.DescribeActivityTypeInput{Domain: name, ActivityType: t.ActivityType}); err == nil {
+				cfg = det.Configuration
+			}
+			d.Activity = append(d.Activity, newTypeRow(name, "activity", t.ActivityType.Name, t.ActivityType.Version, t.Status, t.Description, t.CreationDate, t.DeprecationDate, cfg))
 		}
 	}
 	h.render(w, r, http.StatusOK, "domain", &page{Title: name, Domain: name, Tab: "types", Data: d, Message: r.URL.Query().Get("msg")})
+}
+
+// newTypeRow is a type's row; cfg is its configuration (nil if it could
+// not be described).
+func newTypeRow(domain, kind, name, version string, status api.RegistrationStatus, desc string, created, deprecated api.Time, cfg any) typeRow {
+	row := typeRow{Kind: kind, Name: name, Version: version, Status: status, Description: desc, Created: created, Deprecated: deprecated,
+		CLI: statusCLI(domain, kind, name, version, status)}
+	if cfg != nil {
+		row.Defaults = defaultsOf(cfg)
+	}
+	return row
 }
 
 // defaultsOf lists a type configuration's defaults that are set.

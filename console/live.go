@@ -175,13 +175,18 @@ func (s *sub) take() ([]sseMsg, bool) {
 	return q, r
 }
 
+// index is where a subscription is kept: by run id for an execution's
+// page, by domain for a list. The caller holds h.mu.
+func (h *Hub) index(s *sub) (map[string]map[*sub]bool, string) {
+	if s.ex.RunID != "" {
+		return h.runs, s.ex.RunID
+	}
+	return h.domains, s.domain
+}
+
 func (h *Hub) subscribe(s *sub) {
 	h.mu.Lock()
-	m := h.domains
-	key := s.domain
-	if s.ex.RunID != "" {
-		m, key = h.runs, s.ex.RunID
-	}
+	m, key := h.index(s)
 	if m[key] == nil {
 		m[key] = map[*sub]bool{}
 	}
@@ -192,11 +197,7 @@ func (h *Hub) subscribe(s *sub) {
 
 func (h *Hub) unsubscribe(s *sub) {
 	h.mu.Lock()
-	m := h.domains
-	key := s.domain
-	if s.ex.RunID != "" {
-		m, key = h.runs, s.ex.RunID
-	}
+	m, key := h.index(s)
 	delete(m[key], s)
 	if len(m[key]) == 0 {
 		delete(m, key)
