@@ -164,7 +164,7 @@ func (h *Handler) events(ctx context.Context, domain string, ex api.WorkflowExec
 			d.Rows = append(d.Rows, eventRow{Ev: ev, Domain: domain, Exec: ex})
 		}
 		if out.NextPageToken != "" && len(out.Events) > 0 {
-			d.More = d.moreURL(q, out.Events[len(out.Events)-1].EventID)
+			d.More = d.moreURL(out.Events[len(out.Events)-1].EventID)
 		}
 	} else if err := h.scan(ctx, d, types, needle, cursor); err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func (h *Handler) scan(ctx context.Context, d *eventsData, types map[string]bool
 			}
 			d.Rows = append(d.Rows, eventRow{Ev: ev, Domain: d.Domain, Exec: d.Exec, Mark: ev.EventID == d.At})
 			if len(d.Rows) == historyPage {
-				d.More = d.moreURL(nil, cursor)
+				d.More = d.moreURL(cursor)
 				return nil
 			}
 		}
@@ -203,12 +203,12 @@ func (h *Handler) scan(ctx context.Context, d *eventsData, types map[string]bool
 			return nil
 		}
 	}
-	d.More = d.moreURL(nil, cursor)
+	d.More = d.moreURL(cursor)
 	return nil
 }
 
 // moreURL is the fragment URL of the screen after cursor.
-func (d *eventsData) moreURL(_ url.Values, cursor int64) string {
+func (d *eventsData) moreURL(cursor int64) string {
 	v := url.Values{}
 	if d.Types != "" {
 		v.Set("types", d.Types)

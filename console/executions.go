@@ -195,22 +195,20 @@ func (h *Handler) count(ctx context.Context, q visQuery) (*api.WorkflowExecution
 }
 
 type executionsData struct {
-	F          filter
-	Query      url.Values // the filter, for links
-	Rows       []api.WorkflowExecutionInfo
-	Count      *api.WorkflowExecutionCount
-	Next       string // the next page's URL
-	First      string // the first page's URL, when not on it
-	Now        time.Time
-	Fault      *api.Fault // the query's fault, shown above an empty table
-	Statuses   []string
-	Sizes      []int
-	Batch      map[string]*cliLine
-	ListCLI    *cliLine
-	TypeNames  []string
-	OpenURL    string
-	ClosedURL  string
-	FilterJSON string
+	F         filter
+	Query     url.Values // the filter, for links
+	Rows      []api.WorkflowExecutionInfo
+	Count     *api.WorkflowExecutionCount
+	Next      string // the next page's URL
+	First     string // the first page's URL, when not on it
+	Now       time.Time
+	Fault     *api.Fault // the query's fault, shown above an empty table
+	Statuses  []string
+	Sizes     []int
+	Batch     map[string]*cliLine
+	ListCLI   *cliLine
+	OpenURL   string
+	ClosedURL string
 }
 
 func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
