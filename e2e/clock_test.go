@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/swfdtest"
 )
 
@@ -154,4 +156,56 @@ func TestManualClockPollsEndInRealTime(t *testing.T) {
 	if now := f.srv.Now(); !now.Equal(f.start) {
 		t.Fatalf("the manual clock moved by itself: %v, started %v", now, f.start)
 	}
+}
+
+// On a skip clock, time runs while the activity runs, and jumps to the
+// 24-hour timer as soon as nothing else could happen: the workflow
+// completes in far less than a second of real time, its activity's 2-hour
+// timeout never fires, and the timer fires a day after it started.
+func TestSkipClockJumpsWhenNothingCouldHappen(t *testing.T) {
+	began := time.Now()
+	f := newClockFlow(t, swfdtest.WithClock(clock.Skip))
+	f.firstDecision()
+	act := f.activity()
+	// The worker is busy: a call wakes the timer loop, which must not
+	// jump while the activity runs.
+	if _, err := f.c.RecordActivityTaskHeartbeat(f.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: act.TaskToken}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, asleep := f.srv.Server.Service.Timers().Sleeping(); asleep {
+			break
+		}
+		runtime.Gosched()
+	}
+	if moved := f.srv.Now().Sub(f.start); moved > time.Minute {
+		t.Fatalf("the clock jumped %v while an activity was running", moved)
+	}
+	if _, err := f.c.RespondActivityTaskCompleted(f.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: act.TaskToken, Result: aws.String("ok")}); err != nil {
+		t.Fatal(err)
+	}
+	f.decide() // the activity is done; the timer is all that is left
+	task := f.decide(types.Decision{DecisionType: types.DecisionTypeCompleteWorkflowExecution})
+	if last := task.Events[len(task.Events)-3]; last.EventType != types.EventTypeTimerFired { // then DecisionTaskScheduled, DecisionTaskStarted
+		t.Fatalf("the decider was woken by %s, not the timer", last.EventType)
+	}
+	evs := f.history()
+	if got := f.at(evs, types.EventTypeTimerFired) - f.at(evs, types.EventTypeTimerStarted); got < 24*time.Hour || got > 24*time.Hour+time.Second {
+		t.Errorf("the timer fired %v after it started, want 24h", got)
+	}
+	if got := f.at(evs, types.EventTypeActivityTaskCompleted); got > time.Minute {
+		t.Errorf("the activity completed %v after the start: the clock jumped while it ran", got)
+	}
+	for _, e := range evs {
+		if e.EventType == types.EventTypeActivityTaskTimedOut {
+			t.Errorf("the completed activity timed out: %v", eventTypes(evs))
+		}
+	}
+	if last := evs[len(evs)-1]; last.EventType != types.EventTypeWorkflowExecutionCompleted {
+		t.Fatalf("last event %s", last.EventType)
+	}
+	if real := time.Since(began); real > 5*time.Second {
+		t.Errorf("a day of workflow time took %v of real time", real)
+	}
+	t.Logf("a day of workflow time in %v of real time", time.Since(began))
 }

@@ -253,18 +253,25 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return auth.DecisionHook(ctx, region, account, domain)
 		}
 	}
-	svc, err := service.New(ctx, service.Options{
+	sopts := service.Options{
 		Store: st, Clock: cfg.Clock, Logger: cfg.Logger,
 		AccountID: account, Region: region,
 		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
 		Broadcaster: bcast, AuthorizeDecisions: authorize, Hooks: obs.hooks(),
-	})
+	}
+	if ctl != nil {
+		sopts.SkipTime, sopts.HoldTime = ctl.SkipTo, ctl.Hold
+	}
+	svc, err := service.New(ctx, sopts)
+	if err == nil {
+		s.Service = svc
+		err = s.wireClock(ctx)
+	}
 	if err != nil {
 		st.Close()
 		obs.close()
 		return nil, err
 	}
-	s.Service = svc
 	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout}
 	if s.Auth != nil {
 		now := swfd.Clock(swfd.SystemClock{})

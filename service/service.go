@@ -90,6 +90,15 @@ type Options struct {
 	// Hooks are told of what the service does, for metrics.
 	Hooks Hooks
 
+	// For a clock that tests move (package clock). SkipTime, if set, is
+	// asked by the timer loop before it sleeps until the next timer, due
+	// at due; true means the clock jumped there (see timers.Options.Skip).
+	// HoldTime, if set, is called as a long poll starts the task it was
+	// handed, and the function it returns once the start has committed or
+	// failed: the clock does not move in between.
+	SkipTime func(ctx context.Context, due time.Time) (bool, error)
+	HoldTime func() (release func())
+
 	// registryTTL, if set, replaces clusterRegistryTTL (for tests).
 	registryTTL time.Duration
 }
@@ -127,6 +136,7 @@ type Service struct {
 	tokens    *token.Keys
 	authorize DecisionAuthorizer
 	hooks     Hooks
+	holdTime  func() (release func())
 
 	runs      *runs.Store
 	matcher   *matching.Matcher
@@ -164,6 +174,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		limits:    opts.Limits,
 		authorize: opts.AuthorizeDecisions,
 		hooks:     opts.Hooks,
+		holdTime:  opts.HoldTime,
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	clock := opts.Clock
@@ -219,7 +230,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		StoreCommit: opts.Hooks.StoreCommit})
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
 	s.matcher.RemoteTaken = opts.Hooks.RemoteTaskStarted
-	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck, Fired: opts.Hooks.TimerFired})
+	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck, Fired: opts.Hooks.TimerFired, Skip: opts.SkipTime})
 	s.transfers = transfers.New(transfers.Options{Store: cache, Runs: s.runs, Log: s.log})
 	s.retention = retention.New(cache, clock, s.log)
 	s.retention.Purged = opts.Hooks.Purged

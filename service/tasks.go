@@ -46,7 +46,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		// it is taken now, not only once its start has committed, or
 		// their pollers freed meanwhile race this one for it.
 		s.peers.Taken(t)
-		ok, err := start(t)
+		ok, err := s.startHeld(t, start)
 		if err != nil {
 			// Not started (the store failed): the task is still
 			// pending, for the next poller here or anywhere.
@@ -61,6 +61,14 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 			return true, nil
 		}
 	}
+}
+
+// startHeld starts a task with the clock held still (Options.HoldTime).
+func (s *Service) startHeld(t swfd.Task, start func(t swfd.Task) (bool, error)) (bool, error) {
+	if s.holdTime != nil {
+		defer s.holdTime()()
+	}
+	return start(t)
 }
 
 func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisionTaskInput) (*api.DecisionTask, error) {

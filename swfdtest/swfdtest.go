@@ -55,7 +55,9 @@ type options struct {
 	configure   []func(*server.Config)
 }
 
-// WithClock sets the clock: clock.Manual (the default) or clock.Real.
+// WithClock sets the clock: clock.Manual (the default), clock.Skip (real
+// time that jumps to the next timer whenever nothing else could happen)
+// or clock.Real.
 func WithClock(m clock.Mode) Option { return func(o *options) { o.mode = m } }
 
 // StartAt sets the time a manual clock starts at (default: the real time

@@ -32,6 +32,11 @@ type Options struct {
 	// Fired, if set, is told of each timer fired here, with its due time
 	// (for metrics: how late it fired).
 	Fired func(due time.Time)
+	// Skip, if set, is asked before the loop sleeps until the earliest
+	// timer, due at due: true means the clock was moved to due (a skip
+	// clock with nothing else to do), so the loop fires it without
+	// sleeping.
+	Skip func(ctx context.Context, due time.Time) (bool, error)
 }
 
 // Loop fires timers as they come due.
@@ -42,6 +47,7 @@ type Loop struct {
 	log      *slog.Logger
 	maxSleep time.Duration
 	fired    func(due time.Time)
+	skipTo   func(ctx context.Context, due time.Time) (bool, error)
 
 	wake chan struct{}
 	// next is when the sleeping loop wakes (Unix ns); 0 while it is awake.
@@ -51,7 +57,7 @@ type Loop struct {
 
 // New returns a Loop; Run runs it.
 func New(opts Options) *Loop {
-	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: opts.MaxSleep, fired: opts.Fired, wake: make(chan struct{}, 1)}
+	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: opts.MaxSleep, fired: opts.Fired, skipTo: opts.Skip, wake: make(chan struct{}, 1)}
 	if l.clock == nil {
 		l.clock = swfd.SystemClock{}
 	}
@@ -65,13 +71,22 @@ func New(opts Options) *Loop {
 func (l *Loop) Run(ctx context.Context) {
 	skip := map[string]time.Time{} // timers that failed to fire, retried later
 	for ctx.Err() == nil {
-		n, next, err := l.FireDue(ctx, skip)
+		n, due, next, err := l.fireDue(ctx, skip)
 		if err != nil && ctx.Err() == nil {
 			l.log.Error("firing timers", "err", err)
 			next = time.Second
 		}
 		if n > 0 {
 			continue
+		}
+		if err == nil && !due.IsZero() && l.skipTo != nil {
+			moved, err := l.skipTo(ctx, due)
+			if err != nil && ctx.Err() == nil {
+				l.log.Error("skipping time to the next timer", "err", err)
+			}
+			if moved {
+				continue
+			}
 		}
 		if l.maxSleep > 0 && next > l.maxSleep {
 			next = l.maxSleep
@@ -128,10 +143,17 @@ func (l *Loop) Committed(c runs.Commit) {
 // fire is put in skip (when not nil) and left alone for 5 seconds. Tests
 // with an injected clock call it directly.
 func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, time.Duration, error) {
+	n, _, next, err := l.fireDue(ctx, skip)
+	return n, next, err
+}
+
+// fireDue is FireDue that also returns when the next timer is due (zero
+// when it fired some, or none is pending).
+func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, time.Time, time.Duration, error) {
 	now := l.clock.Now()
 	due, err := l.store.DueTimers(ctx, now, 256)
 	if err != nil {
-		return 0, time.Second, err
+		return 0, time.Time{}, time.Second, err
 	}
 	fired := 0
 	for _, t := range due {
@@ -153,20 +175,20 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 		}
 	}
 	if fired > 0 {
-		return fired, 0, nil
+		return fired, time.Time{}, 0, nil
 	}
 	next, err := l.store.NextTimer(ctx)
 	if errors.Is(err, swfd.ErrNotFound) {
-		return 0, time.Hour, nil
+		return 0, time.Time{}, time.Hour, nil
 	}
 	if err != nil {
-		return 0, time.Second, err
+		return 0, time.Time{}, time.Second, err
 	}
 	d := next.Due.Sub(l.clock.Now())
 	if d < time.Millisecond {
 		d = 50 * time.Millisecond // due but skipped after a failure
 	}
-	return 0, d, nil
+	return 0, next.Due, d, nil
 }
 
 // fire fires one timer: one step of its run, on the stored run (another

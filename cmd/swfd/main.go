@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	maxConns := fs.Int("max-connections", 0, "most connections open at once; past it new ones wait and idle keep-alive connections are closed to make room (default: half the open-file limit, at most 10000)")
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
-	clockMode := fs.String("clock", "real", "clock: real, or manual (stands still until moved: swf clock advance), for tests")
+	clockMode := fs.String("clock", "real", "clock: real; for tests manual (stands still until moved: swf clock advance) or skip (jumps to the next timer whenever nothing else could happen)")
 	clockUnsafe := fs.Bool("clock-unsafe", false, "allow --clock manual or skip with a database that keeps its data")
 	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (--metrics=false: off)")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network)")
