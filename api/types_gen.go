@@ -830,7 +830,7 @@ type MarkerRecordedEventAttributes struct {
 // PendingTaskCount is the model's PendingTaskCount shape.
 type PendingTaskCount struct {
 	Count     int  `json:"count"`
-	Truncated bool `json:"truncated,omitempty"`
+	Truncated bool `json:"truncated"`
 }
 
 // PollForActivityTaskInput is the model's PollForActivityTaskInput shape.
@@ -1364,7 +1364,7 @@ var WorkflowExecutionCancelRequestedCauseValues = []string{"CHILD_POLICY_APPLIED
 // WorkflowExecutionCancelRequestedEventAttributes is the model's WorkflowExecutionCancelRequestedEventAttributes shape.
 type WorkflowExecutionCancelRequestedEventAttributes struct {
 	Cause                     WorkflowExecutionCancelRequestedCause `json:"cause,omitempty"`
-	ExternalInitiatedEventID  int64                                 `json:"externalInitiatedEventId,omitempty"`
+	ExternalInitiatedEventID  int64                                 `json:"externalInitiatedEventId"`
 	ExternalWorkflowExecution *WorkflowExecution                    `json:"externalWorkflowExecution,omitempty"`
 }
 
@@ -1408,7 +1408,7 @@ type WorkflowExecutionContinuedAsNewEventAttributes struct {
 // WorkflowExecutionCount is the model's WorkflowExecutionCount shape.
 type WorkflowExecutionCount struct {
 	Count     int  `json:"count"`
-	Truncated bool `json:"truncated,omitempty"`
+	Truncated bool `json:"truncated"`
 }
 
 // WorkflowExecutionDetail is the model's WorkflowExecutionDetail shape.
@@ -1462,7 +1462,7 @@ type WorkflowExecutionOpenCounts struct {
 
 // WorkflowExecutionSignaledEventAttributes is the model's WorkflowExecutionSignaledEventAttributes shape.
 type WorkflowExecutionSignaledEventAttributes struct {
-	ExternalInitiatedEventID  int64              `json:"externalInitiatedEventId,omitempty"`
+	ExternalInitiatedEventID  int64              `json:"externalInitiatedEventId"`
 	ExternalWorkflowExecution *WorkflowExecution `json:"externalWorkflowExecution,omitempty"`
 	Input                     string             `json:"input,omitempty"`
 	SignalName                string             `json:"signalName"`

@@ -34,7 +34,9 @@ func TestValidation(t *testing.T) {
 		{"arn timer", long(startTimer("arn", "1")),
 			`1 validation error detected: Value 'arn' at 'decisions.1.member.startTimerDecisionAttributes.timerId' failed to satisfy constraint: Member must not contain ':', '/', '|', control characters or the literal string "arn"`},
 		{"control char child id", long(startChild("c\x01", "child", nil)),
-			"1 validation error detected: Value 'c\x01' at 'decisions.1.member.startChildWorkflowExecutionDecisionAttributes.workflowId' failed to satisfy constraint: Member must not contain ':', '/', '|', control characters or the literal string \"arn\""},
+			"1 validation error detected: Value 'c\x01' at 'decisions.1.member.startChildWorkflowExecutionDecisionAttributes.workflowId' failed to satisfy constraint: Member must not contain '|', control characters or the literal string \"arn\""},
+		{"pipe in signal target", long(api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution, SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowID: "a|b", SignalName: "s"}}),
+			"1 validation error detected: Value 'a|b' at 'decisions.1.member.signalExternalWorkflowExecutionDecisionAttributes.workflowId' failed to satisfy constraint: Member must not contain '|', control characters or the literal string \"arn\""},
 		{"missing activity type", long(schedActOf("a", "", func(a *api.ScheduleActivityTaskDecisionAttributes) { a.ActivityType.Version = "" })),
 			"1 validation error detected: Value null at 'decisions.1.member.scheduleActivityTaskDecisionAttributes.activityType' failed to satisfy constraint: Member must not be null"},
 		{"missing activity version", long(schedActOf("a", "act", func(a *api.ScheduleActivityTaskDecisionAttributes) { a.ActivityType.Version = "" })),
@@ -692,7 +694,7 @@ func TestTaskListOverride(t *testing.T) {
 	}
 	res = h.fire("ut:t:5")
 	h.expectEvents(res, "6:TimerFired 7:DecisionTaskScheduled")
-	if a := h.event(7).DecisionTaskScheduledEventAttributes; a.TaskList.Name != "other" || a.ScheduleToStartTimeout != "" {
+	if a := h.event(7).DecisionTaskScheduledEventAttributes; a.TaskList.Name != "other" || a.ScheduleToStartTimeout != "NONE" {
 		t.Fatalf("dts %+v", a)
 	}
 	if res.AddTasks[0].TaskList != "other" {

@@ -271,11 +271,15 @@ func (st *step) scheduleDecision() {
 		return
 	}
 	list := s.currentTaskList()
+	s2s := s.temporaryOverride()
 	attrs := &api.DecisionTaskScheduledEventAttributes{
-		TaskList:               api.TaskList{Name: list},
-		TaskPriority:           s.Config.TaskPriority,
-		StartToCloseTimeout:    s.Config.TaskStartToCloseTimeout,
-		ScheduleToStartTimeout: s.temporaryOverride(),
+		TaskList:            api.TaskList{Name: list},
+		TaskPriority:        s.Config.TaskPriority,
+		StartToCloseTimeout: s.Config.TaskStartToCloseTimeout,
+		// Without a temporary task-list override there is no
+		// schedule-to-start limit, and the real service says so with
+		// "NONE" rather than leaving the member out.
+		ScheduleToStartTimeout: firstOf(s2s, "NONE"),
 	}
 	id := st.add(api.HistoryEvent{EventType: api.EventTypeDecisionTaskScheduled, DecisionTaskScheduledEventAttributes: attrs})
 	if id == 0 {
@@ -284,7 +288,7 @@ func (st *step) scheduleDecision() {
 	s.Decision.ScheduledID = id
 	s.Decision.ScheduledTime = st.env.Now
 	s.Decision.ScheduledList = list
-	s.Decision.ScheduleToStart = attrs.ScheduleToStartTimeout
+	s.Decision.ScheduleToStart = s2s
 	if s.Decision.StartedID == 0 {
 		st.releaseDecision()
 	}

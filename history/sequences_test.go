@@ -22,7 +22,7 @@ func TestStart(t *testing.T) {
 		t.Fatalf("started attrs %+v", *a)
 	}
 	dts := h.event(2).DecisionTaskScheduledEventAttributes
-	if dts.TaskList.Name != "deciders" || dts.TaskPriority != "3" || dts.StartToCloseTimeout != "10" || dts.ScheduleToStartTimeout != "" {
+	if dts.TaskList.Name != "deciders" || dts.TaskPriority != "3" || dts.StartToCloseTimeout != "10" || dts.ScheduleToStartTimeout != "NONE" {
 		t.Fatalf("dts %+v", dts)
 	}
 	wantTask := swfd.Task{Kind: swfd.DecisionTask, Domain: "d", TaskList: "deciders", Priority: 3, RunID: "r1", ScheduledEventID: 2, Scheduled: t0}

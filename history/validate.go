@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 )
@@ -55,6 +56,29 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// decisionWorkflowID checks a workflowId named in a decision (a child to
+// start, an execution to signal or to cancel). It is looser than the name
+// rule StartWorkflowExecution applies: ':' and '/' are allowed. The AWS
+// Flow Framework for Java, AWS Flow for Ruby and botoflow all name child
+// workflows "<parent runId>:<n>" by default, and run ids themselves contain
+// '/' and '+'; those defaults run on the real service, so it accepts such
+// ids in decisions. '|', control characters and the literal "arn" stay
+// refused: nothing shows the real service accepting them.
+func (v *validator) decisionWorkflowID(val, path string) {
+	if val == "" {
+		return
+	}
+	bad := val == "arn"
+	for _, r := range val {
+		if r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError {
+			bad = true
+		}
+	}
+	if bad {
+		v.fail(&val, path, `Member must not contain '|', control characters or the literal string "arn"`)
+	}
 }
 
 // duration checks an optional duration: digits, or NONE when allowed.
@@ -222,7 +246,7 @@ func (v *validator) decision(d api.Decision, p string) {
 		if attr(n, a != nil) {
 			q := p + "." + n
 			if v.required(a.WorkflowID, q+".workflowId") {
-				v.name(a.WorkflowID, q+".workflowId")
+				v.decisionWorkflowID(a.WorkflowID, q+".workflowId")
 			}
 			v.required(a.SignalName, q+".signalName")
 		}
@@ -232,7 +256,7 @@ func (v *validator) decision(d api.Decision, p string) {
 		if attr(n, a != nil) {
 			q := p + "." + n
 			if v.required(a.WorkflowID, q+".workflowId") {
-				v.name(a.WorkflowID, q+".workflowId")
+				v.decisionWorkflowID(a.WorkflowID, q+".workflowId")
 			}
 		}
 	case api.DecisionTypeStartChildWorkflowExecution:
@@ -242,7 +266,7 @@ func (v *validator) decision(d api.Decision, p string) {
 			q := p + "." + n
 			v.typeRef(a.WorkflowType.Name, a.WorkflowType.Version, q+".workflowType")
 			if v.required(a.WorkflowID, q+".workflowId") {
-				v.name(a.WorkflowID, q+".workflowId")
+				v.decisionWorkflowID(a.WorkflowID, q+".workflowId")
 			}
 			v.taskList(a.TaskList, q+".taskList")
 			v.priority(a.TaskPriority, q+".taskPriority")

@@ -48,14 +48,23 @@ func (s *Service) withOpenRun(ctx context.Context, domain, workflowID, runID str
 	})
 }
 
-// withTask locks and loads the run a task token names. A run that is gone
-// is UnknownResourceFault; the engine rejects tokens of finished tasks.
+// withTask locks and loads the run a task token names. A token whose run
+// has closed is UnknownResourceFault naming the execution ("Unknown
+// execution: WorkflowExecution=[workflowId=W, runId=R]"), as the real
+// service answers; client libraries match that text to learn that the task
+// is gone (sclasen/swfsm treats "Unknown execution" that way). A run no
+// longer stored (purged after its retention) cannot be named and is
+// "Unknown task token". The engine rejects tokens of finished tasks of an
+// open run ("Unknown activity, scheduledEventId = N").
 func (s *Service) withTask(ctx context.Context, ref token.Task, fn func(r *runs.Run) error) error {
 	unlock := s.runs.Lock(ref.RunID)
 	defer unlock()
 	return s.runs.Step(ctx, ref.Domain, ref.RunID, func(r *runs.Run, err error) error {
-		if errors.Is(err, swfd.ErrNotFound) || (err == nil && !r.State.Open) {
+		if errors.Is(err, swfd.ErrNotFound) {
 			return token.ErrBadTask
+		}
+		if err == nil && !r.State.Open {
+			return unknownExecution(r.Row.WorkflowID, ref.RunID)
 		}
 		if err != nil {
 			return err

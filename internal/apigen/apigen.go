@@ -58,6 +58,15 @@ var alwaysEmit = map[string]bool{
 	// An untagged domain lists as "tags": [] (the service always sets the
 	// slice), as AWS JSON services answer an empty list [infer].
 	"ListTagsForResourceOutput.tags": true,
+	// A signal or cancel request sent through the API, not by another
+	// execution, still carries externalInitiatedEventId: 0 in responses
+	// recorded from the real service (kept in frameworks' test fixtures).
+	"WorkflowExecutionSignaledEventAttributes.externalInitiatedEventId":        true,
+	"WorkflowExecutionCancelRequestedEventAttributes.externalInitiatedEventId": true,
+	// Counts always say whether they were truncated: "truncated": false is
+	// in the real service's answers and the API reference's examples.
+	"PendingTaskCount.truncated":       true,
+	"WorkflowExecutionCount.truncated": true,
 }
 
 // Generate returns the generated files of package api, by file name.
