@@ -17,13 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
 	"github.com/swfd/swfd/internal/swfdtest"
+	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/server"
 )
 
-// hugeHistory starts a run and signals it 1,000 times with inputs of
-// 32,768 four-byte characters (131 KB each, the largest input SWF takes):
-// a history of about 131 MB, the one that took swfd to 2.3 GB.
-func hugeHistory(t *testing.T, c *swf.Client) *types.WorkflowExecution {
+// hugeHistory starts a run and signals it n times with inputs of 32,768
+// four-byte characters (131 KB each, the largest input SWF takes): with
+// n = 1,000 a history of about 131 MB, the one that took swfd to 2.3 GB.
+func hugeHistory(t *testing.T, c *swf.Client, n int) *types.WorkflowExecution {
 	t.Helper()
 	ctx := context.Background()
 	h := &wfHarness{t: t, ctx: ctx, c: c, domain: "huge",
@@ -37,7 +38,7 @@ func hugeHistory(t *testing.T, c *swf.Client) *types.WorkflowExecution {
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
-			for i := w; i < 1000; i += 4 {
+			for i := w; i < n; i += 4 {
 				if _, err := c.SignalWorkflowExecution(ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String("huge"), WorkflowId: aws.String("huge"),
 					SignalName: aws.String(fmt.Sprint("s", i)), Input: aws.String(input)}); err != nil {
 					t.Error(err)
@@ -63,7 +64,7 @@ func heapInUse() uint64 {
 // (it held 400 MB for over 30 s, for as long as they stayed).
 func TestClientsThatNeverReadAreCutOff(t *testing.T) {
 	srv := swfdtest.Start(t, swfdtest.Options{Config: func(c *server.Config) { c.WriteTimeout = time.Second }})
-	exec := hugeHistory(t, srv.Client())
+	exec := hugeHistory(t, srv.Client(), 1000)
 	base := heapInUse()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	body := fmt.Sprintf(`{"domain":"huge","execution":{"workflowId":%q,"runId":%q}}`, *exec.WorkflowId, *exec.RunId)
@@ -95,4 +96,78 @@ func TestClientsThatNeverReadAreCutOff(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// A history page stops at about a megabyte of events, whatever
+// maximumPageSize asks for: one call for the huge history answered 131 MB.
+// The decision task's pages are bounded the same way, and following
+// nextPageToken still yields every event, in order, once.
+func TestHistoryPagesStopAtTheByteBudget(t *testing.T) {
+	srv := swfdtest.Start(t, swfdtest.Options{})
+	c := srv.Client()
+	const signals = 60
+	exec := hugeHistory(t, c, signals)
+	ctx := context.Background()
+	const event = 4 * 32768 // a signal's input, in bytes of JSON
+	check := func(what string, pages [][]types.HistoryEvent) {
+		t.Helper()
+		var next int64 = 1
+		for i, p := range pages {
+			bytes := 0
+			for _, e := range p {
+				if e.EventId != next {
+					t.Fatalf("%s: page %d has event %d, want %d", what, i, e.EventId, next)
+				}
+				next++
+				if a := e.WorkflowExecutionSignaledEventAttributes; a != nil {
+					bytes += len(aws.ToString(a.Input))
+				}
+			}
+			if bytes > runs.HistoryPageBytes {
+				t.Fatalf("%s: page %d holds %d bytes of input, over the %d budget", what, i, bytes, runs.HistoryPageBytes)
+			}
+			if i < len(pages)-1 && bytes+2*event <= runs.HistoryPageBytes {
+				t.Fatalf("%s: page %d ended early with only %d bytes", what, i, bytes)
+			}
+		}
+		if next < signals+3 {
+			t.Fatalf("%s: the pages hold events up to %d, want at least %d", what, next-1, signals+2)
+		}
+	}
+
+	var pages [][]types.HistoryEvent
+	in := &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("huge"), Execution: exec, MaximumPageSize: 1000}
+	for {
+		out, err := c.GetWorkflowExecutionHistory(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, out.Events)
+		if out.NextPageToken == nil {
+			break
+		}
+		in.NextPageToken = out.NextPageToken
+	}
+	if len(pages) < 5 {
+		t.Fatalf("%d signals of 131 KB came in %d pages", signals, len(pages))
+	}
+	check("history", pages)
+
+	pages = nil
+	poll := &swf.PollForDecisionTaskInput{Domain: aws.String("huge"), TaskList: &types.TaskList{Name: aws.String("d")}, MaximumPageSize: 1000}
+	for {
+		out, err := c.PollForDecisionTask(ctx, poll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.TaskToken == nil {
+			t.Fatal("no decision task")
+		}
+		pages = append(pages, out.Events)
+		if out.NextPageToken == nil {
+			break
+		}
+		poll.NextPageToken = out.NextPageToken
+	}
+	check("decision task", pages)
 }

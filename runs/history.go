@@ -6,7 +6,6 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/internal/token"
 )
 
 // HistoryPage reads one page of a run's events: ascending after id
@@ -21,7 +20,7 @@ import (
 // holds until the cache has its events. Task pages need not: their events
 // up to the task's start are in the cache once the task is handed out.
 func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64, reverse bool, size int, waitCommits bool) ([]api.HistoryEvent, int64, error) {
-	n := token.PageSize(size)
+	n := HistoryPageSize(size)
 	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
 	if reverse && after == 0 && upTo != 0 {
 		q.AfterID = upTo + 1
@@ -47,17 +46,45 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	}
 	out := make([]api.HistoryEvent, 0, min(len(evs), n))
 	var next int64
+	bytes := 0
 	for i, e := range evs {
 		if upTo != 0 && e.EventID > upTo {
 			break
 		}
-		if i == n {
+		bytes += len(e.Raw)
+		if i == n || (i > 0 && bytes > HistoryPageBytes) {
 			next = evs[i-1].EventID
 			break
 		}
 		out = append(out, e)
 	}
 	return out, next, nil
+}
+
+// DefaultHistoryPageSize is how many events a page of history holds when
+// the request gives no maximumPageSize (GetWorkflowExecutionHistory and
+// PollForDecisionTask alike). The API reference calls the page size an
+// upper limit only; an earlier edition said 100 events come in a page by
+// default, and botoflow's integration suite, written against the real
+// service, expects a 131-event history to come in more than one page. So
+// 100, not the 1,000 that maximumPageSize allows.
+const DefaultHistoryPageSize = 100
+
+// HistoryPageBytes bounds the events of one history page: a page ends
+// early, with a nextPageToken, before the event that would take its events
+// past this many bytes of JSON (a page always holds at least one event).
+// Without it one call for a run of 1,000 signals of 131 KB each answered
+// 131 MB. Every SWF client follows nextPageToken, so a shorter page is safe.
+const HistoryPageBytes = 1 << 20
+
+// HistoryPageSize is the number of events a history page holds for a
+// request's maximumPageSize: DefaultHistoryPageSize when it is 0, at most
+// 1,000.
+func HistoryPageSize(n int) int {
+	if n <= 0 {
+		return DefaultHistoryPageSize
+	}
+	return min(n, 1000)
 }
 
 // storedHistory reads events from the store. Stored events go back on the

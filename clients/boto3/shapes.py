@@ -212,6 +212,27 @@ def closed_run_tokens():
               "%s on a closed run's task: %s %r, want UnknownResourceFault %r" % (name, code, msg, want))
 
 
+def history_pages():
+    """Without maximumPageSize a history comes 100 events a page."""
+    ex = start("long", taskList={"name": "long"})
+    for i in range(129):
+        swf.signal_workflow_execution(domain=DOMAIN, workflowId=ex["workflowId"], runId=ex["runId"], signalName="s%d" % i)
+    # Started, DecisionTaskScheduled, 129 signals: 131 events.
+    page = swf.get_workflow_execution_history(domain=DOMAIN, execution=ex)
+    check(len(page["events"]) == 100 and page.get("nextPageToken"),
+          "a 131-event history's first page: %d events, token %r" % (len(page["events"]), bool(page.get("nextPageToken"))))
+    rest = swf.get_workflow_execution_history(domain=DOMAIN, execution=ex, nextPageToken=page["nextPageToken"])
+    check([e["eventId"] for e in rest["events"]] == list(range(101, 132)) and not rest.get("nextPageToken"),
+          "the second page: %r" % [e["eventId"] for e in rest["events"]])
+    t = swf.poll_for_decision_task(domain=DOMAIN, taskList={"name": "long"})
+    check(len(t.get("events", [])) == 100 and t.get("nextPageToken"),
+          "a decision task's first page: %d events" % len(t.get("events", [])))
+    t2 = swf.poll_for_decision_task(domain=DOMAIN, taskList={"name": "long"}, nextPageToken=t["nextPageToken"])
+    check([e["eventId"] for e in t2["events"]] == list(range(101, 133)),
+          "the decision task's second page: %r" % [e["eventId"] for e in t2["events"]][:5])
+    swf.terminate_workflow_execution(domain=DOMAIN, workflowId=ex["workflowId"])
+
+
 def main():
     swf.register_domain(name=DOMAIN, workflowExecutionRetentionPeriodInDays="1")
     swf.register_workflow_type(domain=DOMAIN, name=WF["name"], version=WF["version"],
@@ -225,6 +246,7 @@ def main():
     counts_truncated()
     child_ids()
     closed_run_tokens()
+    history_pages()
     swf.respond_decision_task_completed(taskToken=t["taskToken"], decisions=[
         {"decisionType": "CancelWorkflowExecution", "cancelWorkflowExecutionDecisionAttributes": {}}])
 
