@@ -33,6 +33,10 @@ var (
 	ErrLimitExceeded = errors.New("swfd: limit exceeded")
 	// ErrConflict: an execution's version did not match; another writer won.
 	ErrConflict = errors.New("swfd: version conflict")
+	// ErrStorageFull: the store's storage has no room left, so the write
+	// was not applied (nothing of it was kept). Reads go on, and writes
+	// succeed again once there is room, with no restart.
+	ErrStorageFull = errors.New("swfd: storage is full")
 )
 
 // Clock tells the time. Engines take it injected so tests control time.

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 )
@@ -100,8 +101,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				c.Fault = ClientClosed
 				return
 			}
-			h.log().Error("internal error", "op", c.Operation, "request_id", c.RequestID, "err", err)
-			f = &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
+			if errors.Is(err, swfd.ErrStorageFull) {
+				// Nothing of the call was kept; SDKs retry a 503.
+				h.log().Warn("storage is full: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
+				f = &api.Fault{Code: api.ServiceUnavailable, Message: "The server's storage is full; the call was not applied. Retry once space has been freed."}
+			} else {
+				h.log().Error("internal error", "op", c.Operation, "request_id", c.RequestID, "err", err)
+				f = &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
+			}
 		}
 		h.log().Debug("fault", "op", c.Operation, "request_id", c.RequestID, "code", f.Code, "message", f.Message)
 		c.answerFault(w, f)

@@ -166,7 +166,7 @@ func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, e
 			return nil, errors.New("--db sqlite: needs a path, e.g. sqlite:./swfd-data/swfd.db or sqlite::memory:")
 		}
 		if path != ":memory:" {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				return nil, fmt.Errorf("create data directory: %w", err)
 			}
 		}

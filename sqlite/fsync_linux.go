@@ -15,3 +15,13 @@ func fdatasync(f *os.File) error {
 		}
 	}
 }
+
+// freeBytes is the space the file system holding dir has left for an
+// unprivileged writer; ok is false when it cannot tell.
+func freeBytes(dir string) (n uint64, ok bool) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return st.Bavail * uint64(st.Bsize), true
+}

@@ -89,6 +89,7 @@ type DB struct {
 	writerDone chan struct{}
 	syncerDone chan struct{}
 	failed     atomic.Pointer[error] // a failed WAL sync: no more writes
+	full       atomic.Bool           // the last write found the disk full
 
 	// The WAL file, opened by the syncer for fdatasync.
 	wal       *os.File
@@ -145,6 +146,14 @@ func (db *DB) open(ctx context.Context) error {
 		if err := diskio.Register(); err != nil {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
+		// A new database is created readable by its owner only: it holds
+		// the key that signs task tokens. SQLite gives the WAL and its
+		// index (-wal, -shm) the database file's mode.
+		f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
+		f.Close()
 		uri := "file:" + escapePath(db.path)
 		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
 		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + connPragmas

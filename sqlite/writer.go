@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 
 	"github.com/swfd/swfd"
 )
@@ -194,7 +196,8 @@ func (g *group) rollback() {
 		return
 	}
 	g.open = false
-	if _, err := g.x.exec("ROLLBACK"); err != nil {
+	if _, err := g.x.exec("ROLLBACK"); err != nil && !strings.Contains(err.Error(), "no transaction is active") {
+		// (A failed COMMIT may have rolled the transaction back already.)
 		g.logger.Error("sqlite: rollback failed", "err", err)
 		g.broken = fmt.Errorf("sqlite: write transaction aborted: %w", err)
 	}
@@ -229,7 +232,11 @@ func (g *group) commit() *committed {
 		return c
 	}
 	if _, err := g.x.exec("COMMIT"); err != nil {
-		g.logger.Error("sqlite: commit failed", "err", err, "writes", n)
+		if isFull(err) {
+			g.logger.Warn("sqlite: commit failed: the disk is full", "err", err, "writes", n)
+		} else {
+			g.logger.Error("sqlite: commit failed", "err", err, "writes", n)
+		}
 		g.failAll(fmt.Errorf("sqlite: commit: %w", err))
 		g.rollback()
 		return c
@@ -274,10 +281,17 @@ func (db *DB) syncer() {
 		}
 		db.groups.Add(1)
 		db.batches.Add(int64(len(c.reqs)))
+		if c.applied && err == nil {
+			db.full.Store(false)
+		}
 		for i, r := range c.reqs {
 			res := c.results[i]
 			if res == nil && err != nil {
 				res = err
+			}
+			if res != nil && isFull(res) {
+				db.full.Store(true)
+				res = fmt.Errorf("%w: %w", swfd.ErrStorageFull, res)
 			}
 			r.done <- res
 		}
@@ -362,6 +376,43 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// isFull reports whether err is SQLite's or the system's "no space left".
+// A commit that fails so is rolled back whole: SQLite keeps nothing of it.
+func isFull(err error) bool {
+	if errors.Is(err, swfd.ErrStorageFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	var se interface{ Code() int }
+	return errors.As(err, &se) && se.Code()&0xff == sqliteFull
+}
+
+// sqliteFull is SQLite's primary result code SQLITE_FULL.
+const sqliteFull = 13
+
+// roomToWrite is the free space at which a store that found its disk full
+// reports itself writable again (WriteHealth). A write that still finds no
+// room marks it full again.
+const roomToWrite = 1 << 20
+
+// WriteHealth reports whether writes can be expected to succeed: not while
+// the disk is full. After a write found the disk full, the store is full
+// until a write succeeds or the file system has roomToWrite bytes free
+// again (or cannot tell) (so that a readiness probe sees the space come back even while no
+// one is sent writes).
+func (db *DB) WriteHealth(ctx context.Context) error {
+	if err := db.failure(); err != nil {
+		return err
+	}
+	if !db.full.Load() {
+		return nil
+	}
+	if n, ok := freeBytes(filepath.Dir(db.path)); !ok || n >= roomToWrite {
+		db.full.Store(false)
+		return nil
+	}
+	return fmt.Errorf("sqlite: %w", swfd.ErrStorageFull)
 }
 
 // failure is the error of a failed WAL sync, after which the store takes no

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/swfd/swfd/sqlite"
+)
+
+// backupMain runs `swfd backup --db sqlite:PATH --to FILE`: a consistent
+// copy of a SQLite database, taken while the server that uses it runs.
+func backupMain(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("swfd backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "sqlite:./swfd-data/swfd.db", "the database to copy: sqlite:PATH")
+	to := fs.String("to", "", "the file to write the copy to (must not exist)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: swfd backup --db sqlite:PATH --to FILE")
+		fmt.Fprintln(stderr, "Copies a SQLite database consistently while swfd runs on it; start a server on the copy to restore.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *to == "" {
+		fs.Usage()
+		return errors.New("backup: --to is required")
+	}
+	path, ok := strings.CutPrefix(*db, "sqlite:")
+	if !ok {
+		return errors.New("backup: only SQLite databases (--db sqlite:PATH); back up PostgreSQL with its own tools (pg_dump, or base backups with WAL archiving — see the README's Backups)")
+	}
+	if path == "" || path == ":memory:" {
+		return errors.New("backup: --db needs the path of a SQLite database file")
+	}
+	pages, err := sqlite.Backup(ctx, path, *to)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "backup: copied %s to %s (%d pages); start swfd with --db sqlite:%s to use it\n", path, *to, pages, *to)
+	return nil
+}

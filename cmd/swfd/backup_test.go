@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/swfd/swfd/internal/swfdtest"
+)
+
+func TestBackupCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "swfd.db")
+	swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + db}) // a running server on it
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--db", "sqlite:" + db}, "--to is required"},
+		{[]string{"--db", "postgres://u@127.0.0.1/x", "--to", filepath.Join(dir, "pg.db")}, "pg_dump"},
+		{[]string{"--db", "sqlite::memory:", "--to", filepath.Join(dir, "m.db")}, "path of a SQLite database file"},
+		{[]string{"--db", "sqlite:" + filepath.Join(dir, "missing.db"), "--to", filepath.Join(dir, "x.db")}, "no such file"},
+		{[]string{"--db", "sqlite:" + db, "--to", db}, "exists"},
+	} {
+		var out bytes.Buffer
+		err := backupMain(ctx, tc.args, &out)
+		if err == nil || !strings.Contains(err.Error()+out.String(), tc.want) {
+			t.Errorf("swfd backup %v: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); !os.IsNotExist(err) {
+		t.Errorf("a failed backup left its file: %v", err)
+	}
+	var out bytes.Buffer
+	to := filepath.Join(dir, "copy.db")
+	if err := backupMain(ctx, []string{"--db", "sqlite:" + db, "--to", to}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "--db sqlite:"+to) {
+		t.Errorf("output %q does not say how to use the copy", out.String())
+	}
+	swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + to})
+}
