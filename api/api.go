@@ -134,3 +134,23 @@ func (o OperationInfo) decodeSlow(clean any) (any, error) {
 	}
 	return in, nil
 }
+
+// String returns a pointer to s: the value of an optional string member
+// that is given (even when empty).
+func String(s string) *string { return &s }
+
+// StringOrNil is String(s) for a non-empty s and nil (not given) for "".
+func StringOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Value returns *p, or "" when the member is not given.
+func Value(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

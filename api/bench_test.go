@@ -31,7 +31,7 @@ func BenchmarkEncodeDecisionTask(b *testing.B) {
 	t := &api.DecisionTask{TaskToken: strings.Repeat("A", 120), StartedEventID: 100, WorkflowExecution: api.WorkflowExecution{WorkflowID: "w", RunID: "r"}, WorkflowType: api.WorkflowType{Name: "n", Version: "1"}}
 	for i := int64(1); i <= 100; i++ {
 		t.Events = append(t.Events, api.HistoryEvent{EventID: i, EventType: api.EventTypeActivityTaskCompleted,
-			ActivityTaskCompletedEventAttributes: &api.ActivityTaskCompletedEventAttributes{Result: "done", ScheduledEventID: i - 2, StartedEventID: i - 1}})
+			ActivityTaskCompletedEventAttributes: &api.ActivityTaskCompletedEventAttributes{Result: api.String("done"), ScheduledEventID: i - 2, StartedEventID: i - 1}})
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {

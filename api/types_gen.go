@@ -6,7 +6,7 @@ package api
 type ActivityTask struct {
 	ActivityID        string            `json:"activityId"`
 	ActivityType      ActivityType      `json:"activityType"`
-	Input             string            `json:"input,omitempty"`
+	Input             *string           `json:"input,omitempty"`
 	StartedEventID    int64             `json:"startedEventId"`
 	TaskToken         string            `json:"taskToken"`
 	WorkflowExecution WorkflowExecution `json:"workflowExecution"`
@@ -20,35 +20,35 @@ type ActivityTaskCancelRequestedEventAttributes struct {
 
 // ActivityTaskCanceledEventAttributes is the model's ActivityTaskCanceledEventAttributes shape.
 type ActivityTaskCanceledEventAttributes struct {
-	Details                      string `json:"details,omitempty"`
-	LatestCancelRequestedEventID int64  `json:"latestCancelRequestedEventId"`
-	ScheduledEventID             int64  `json:"scheduledEventId"`
-	StartedEventID               int64  `json:"startedEventId"`
+	Details                      *string `json:"details,omitempty"`
+	LatestCancelRequestedEventID int64   `json:"latestCancelRequestedEventId"`
+	ScheduledEventID             int64   `json:"scheduledEventId"`
+	StartedEventID               int64   `json:"startedEventId"`
 }
 
 // ActivityTaskCompletedEventAttributes is the model's ActivityTaskCompletedEventAttributes shape.
 type ActivityTaskCompletedEventAttributes struct {
-	Result           string `json:"result,omitempty"`
-	ScheduledEventID int64  `json:"scheduledEventId"`
-	StartedEventID   int64  `json:"startedEventId"`
+	Result           *string `json:"result,omitempty"`
+	ScheduledEventID int64   `json:"scheduledEventId"`
+	StartedEventID   int64   `json:"startedEventId"`
 }
 
 // ActivityTaskFailedEventAttributes is the model's ActivityTaskFailedEventAttributes shape.
 type ActivityTaskFailedEventAttributes struct {
-	Details          string `json:"details,omitempty"`
-	Reason           string `json:"reason,omitempty"`
-	ScheduledEventID int64  `json:"scheduledEventId"`
-	StartedEventID   int64  `json:"startedEventId"`
+	Details          *string `json:"details,omitempty"`
+	Reason           *string `json:"reason,omitempty"`
+	ScheduledEventID int64   `json:"scheduledEventId"`
+	StartedEventID   int64   `json:"startedEventId"`
 }
 
 // ActivityTaskScheduledEventAttributes is the model's ActivityTaskScheduledEventAttributes shape.
 type ActivityTaskScheduledEventAttributes struct {
 	ActivityID                   string       `json:"activityId"`
 	ActivityType                 ActivityType `json:"activityType"`
-	Control                      string       `json:"control,omitempty"`
+	Control                      *string      `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64        `json:"decisionTaskCompletedEventId"`
 	HeartbeatTimeout             string       `json:"heartbeatTimeout,omitempty"`
-	Input                        string       `json:"input,omitempty"`
+	Input                        *string      `json:"input,omitempty"`
 	ScheduleToCloseTimeout       string       `json:"scheduleToCloseTimeout,omitempty"`
 	ScheduleToStartTimeout       string       `json:"scheduleToStartTimeout,omitempty"`
 	StartToCloseTimeout          string       `json:"startToCloseTimeout,omitempty"`
@@ -69,7 +69,7 @@ type ActivityTaskStatus struct {
 
 // ActivityTaskTimedOutEventAttributes is the model's ActivityTaskTimedOutEventAttributes shape.
 type ActivityTaskTimedOutEventAttributes struct {
-	Details          string                  `json:"details,omitempty"`
+	Details          *string                 `json:"details,omitempty"`
 	ScheduledEventID int64                   `json:"scheduledEventId"`
 	StartedEventID   int64                   `json:"startedEventId"`
 	TimeoutType      ActivityTaskTimeoutType `json:"timeoutType"`
@@ -150,7 +150,7 @@ type CancelTimerFailedEventAttributes struct {
 
 // CancelWorkflowExecutionDecisionAttributes is the model's CancelWorkflowExecutionDecisionAttributes shape.
 type CancelWorkflowExecutionDecisionAttributes struct {
-	Details string `json:"details,omitempty"`
+	Details *string `json:"details,omitempty"`
 }
 
 // CancelWorkflowExecutionFailedCause is the model's CancelWorkflowExecutionFailedCause enum.
@@ -184,7 +184,7 @@ var ChildPolicyValues = []string{"TERMINATE", "REQUEST_CANCEL", "ABANDON"}
 
 // ChildWorkflowExecutionCanceledEventAttributes is the model's ChildWorkflowExecutionCanceledEventAttributes shape.
 type ChildWorkflowExecutionCanceledEventAttributes struct {
-	Details           string            `json:"details,omitempty"`
+	Details           *string           `json:"details,omitempty"`
 	InitiatedEventID  int64             `json:"initiatedEventId"`
 	StartedEventID    int64             `json:"startedEventId"`
 	WorkflowExecution WorkflowExecution `json:"workflowExecution"`
@@ -194,7 +194,7 @@ type ChildWorkflowExecutionCanceledEventAttributes struct {
 // ChildWorkflowExecutionCompletedEventAttributes is the model's ChildWorkflowExecutionCompletedEventAttributes shape.
 type ChildWorkflowExecutionCompletedEventAttributes struct {
 	InitiatedEventID  int64             `json:"initiatedEventId"`
-	Result            string            `json:"result,omitempty"`
+	Result            *string           `json:"result,omitempty"`
 	StartedEventID    int64             `json:"startedEventId"`
 	WorkflowExecution WorkflowExecution `json:"workflowExecution"`
 	WorkflowType      WorkflowType      `json:"workflowType"`
@@ -202,9 +202,9 @@ type ChildWorkflowExecutionCompletedEventAttributes struct {
 
 // ChildWorkflowExecutionFailedEventAttributes is the model's ChildWorkflowExecutionFailedEventAttributes shape.
 type ChildWorkflowExecutionFailedEventAttributes struct {
-	Details           string            `json:"details,omitempty"`
+	Details           *string           `json:"details,omitempty"`
 	InitiatedEventID  int64             `json:"initiatedEventId"`
-	Reason            string            `json:"reason,omitempty"`
+	Reason            *string           `json:"reason,omitempty"`
 	StartedEventID    int64             `json:"startedEventId"`
 	WorkflowExecution WorkflowExecution `json:"workflowExecution"`
 	WorkflowType      WorkflowType      `json:"workflowType"`
@@ -256,7 +256,7 @@ type CloseStatusFilter struct {
 
 // CompleteWorkflowExecutionDecisionAttributes is the model's CompleteWorkflowExecutionDecisionAttributes shape.
 type CompleteWorkflowExecutionDecisionAttributes struct {
-	Result string `json:"result,omitempty"`
+	Result *string `json:"result,omitempty"`
 }
 
 // CompleteWorkflowExecutionFailedCause is the model's CompleteWorkflowExecutionFailedCause enum.
@@ -280,7 +280,7 @@ type CompleteWorkflowExecutionFailedEventAttributes struct {
 type ContinueAsNewWorkflowExecutionDecisionAttributes struct {
 	ChildPolicy                  ChildPolicy `json:"childPolicy,omitempty"`
 	ExecutionStartToCloseTimeout string      `json:"executionStartToCloseTimeout,omitempty"`
-	Input                        string      `json:"input,omitempty"`
+	Input                        *string     `json:"input,omitempty"`
 	LambdaRole                   string      `json:"lambdaRole,omitempty"`
 	TagList                      []string    `json:"tagList,omitempty"`
 	TaskList                     *TaskList   `json:"taskList,omitempty"`
@@ -376,7 +376,7 @@ type DecisionTask struct {
 
 // DecisionTaskCompletedEventAttributes is the model's DecisionTaskCompletedEventAttributes shape.
 type DecisionTaskCompletedEventAttributes struct {
-	ExecutionContext               string    `json:"executionContext,omitempty"`
+	ExecutionContext               *string   `json:"executionContext,omitempty"`
 	ScheduledEventID               int64     `json:"scheduledEventId"`
 	StartedEventID                 int64     `json:"startedEventId"`
 	TaskList                       *TaskList `json:"taskList,omitempty"`
@@ -608,8 +608,8 @@ type ExternalWorkflowExecutionSignaledEventAttributes struct {
 
 // FailWorkflowExecutionDecisionAttributes is the model's FailWorkflowExecutionDecisionAttributes shape.
 type FailWorkflowExecutionDecisionAttributes struct {
-	Details string `json:"details,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Details *string `json:"details,omitempty"`
+	Reason  *string `json:"reason,omitempty"`
 }
 
 // FailWorkflowExecutionFailedCause is the model's FailWorkflowExecutionFailedCause enum.
@@ -711,27 +711,27 @@ type HistoryEvent struct {
 
 // LambdaFunctionCompletedEventAttributes is the model's LambdaFunctionCompletedEventAttributes shape.
 type LambdaFunctionCompletedEventAttributes struct {
-	Result           string `json:"result,omitempty"`
-	ScheduledEventID int64  `json:"scheduledEventId"`
-	StartedEventID   int64  `json:"startedEventId"`
+	Result           *string `json:"result,omitempty"`
+	ScheduledEventID int64   `json:"scheduledEventId"`
+	StartedEventID   int64   `json:"startedEventId"`
 }
 
 // LambdaFunctionFailedEventAttributes is the model's LambdaFunctionFailedEventAttributes shape.
 type LambdaFunctionFailedEventAttributes struct {
-	Details          string `json:"details,omitempty"`
-	Reason           string `json:"reason,omitempty"`
-	ScheduledEventID int64  `json:"scheduledEventId"`
-	StartedEventID   int64  `json:"startedEventId"`
+	Details          *string `json:"details,omitempty"`
+	Reason           *string `json:"reason,omitempty"`
+	ScheduledEventID int64   `json:"scheduledEventId"`
+	StartedEventID   int64   `json:"startedEventId"`
 }
 
 // LambdaFunctionScheduledEventAttributes is the model's LambdaFunctionScheduledEventAttributes shape.
 type LambdaFunctionScheduledEventAttributes struct {
-	Control                      string `json:"control,omitempty"`
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	ID                           string `json:"id"`
-	Input                        string `json:"input,omitempty"`
-	Name                         string `json:"name"`
-	StartToCloseTimeout          string `json:"startToCloseTimeout,omitempty"`
+	Control                      *string `json:"control,omitempty"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	ID                           string  `json:"id"`
+	Input                        *string `json:"input,omitempty"`
+	Name                         string  `json:"name"`
+	StartToCloseTimeout          string  `json:"startToCloseTimeout,omitempty"`
 }
 
 // LambdaFunctionStartedEventAttributes is the model's LambdaFunctionStartedEventAttributes shape.
@@ -822,9 +822,9 @@ type ListWorkflowTypesInput struct {
 
 // MarkerRecordedEventAttributes is the model's MarkerRecordedEventAttributes shape.
 type MarkerRecordedEventAttributes struct {
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	Details                      string `json:"details,omitempty"`
-	MarkerName                   string `json:"markerName"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	Details                      *string `json:"details,omitempty"`
+	MarkerName                   string  `json:"markerName"`
 }
 
 // PendingTaskCount is the model's PendingTaskCount shape.
@@ -853,14 +853,14 @@ type PollForDecisionTaskInput struct {
 
 // RecordActivityTaskHeartbeatInput is the model's RecordActivityTaskHeartbeatInput shape.
 type RecordActivityTaskHeartbeatInput struct {
-	Details   string `json:"details,omitempty"`
-	TaskToken string `json:"taskToken"`
+	Details   *string `json:"details,omitempty"`
+	TaskToken string  `json:"taskToken"`
 }
 
 // RecordMarkerDecisionAttributes is the model's RecordMarkerDecisionAttributes shape.
 type RecordMarkerDecisionAttributes struct {
-	Details    string `json:"details,omitempty"`
-	MarkerName string `json:"markerName"`
+	Details    *string `json:"details,omitempty"`
+	MarkerName string  `json:"markerName"`
 }
 
 // RecordMarkerFailedCause is the model's RecordMarkerFailedCause enum.
@@ -952,9 +952,9 @@ type RequestCancelActivityTaskFailedEventAttributes struct {
 
 // RequestCancelExternalWorkflowExecutionDecisionAttributes is the model's RequestCancelExternalWorkflowExecutionDecisionAttributes shape.
 type RequestCancelExternalWorkflowExecutionDecisionAttributes struct {
-	Control    string `json:"control,omitempty"`
-	RunID      string `json:"runId,omitempty"`
-	WorkflowID string `json:"workflowId"`
+	Control    *string `json:"control,omitempty"`
+	RunID      string  `json:"runId,omitempty"`
+	WorkflowID string  `json:"workflowId"`
 }
 
 // RequestCancelExternalWorkflowExecutionFailedCause is the model's RequestCancelExternalWorkflowExecutionFailedCause enum.
@@ -972,7 +972,7 @@ var RequestCancelExternalWorkflowExecutionFailedCauseValues = []string{"UNKNOWN_
 // RequestCancelExternalWorkflowExecutionFailedEventAttributes is the model's RequestCancelExternalWorkflowExecutionFailedEventAttributes shape.
 type RequestCancelExternalWorkflowExecutionFailedEventAttributes struct {
 	Cause                        RequestCancelExternalWorkflowExecutionFailedCause `json:"cause"`
-	Control                      string                                            `json:"control,omitempty"`
+	Control                      *string                                           `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64                                             `json:"decisionTaskCompletedEventId"`
 	InitiatedEventID             int64                                             `json:"initiatedEventId"`
 	RunID                        string                                            `json:"runId,omitempty"`
@@ -981,10 +981,10 @@ type RequestCancelExternalWorkflowExecutionFailedEventAttributes struct {
 
 // RequestCancelExternalWorkflowExecutionInitiatedEventAttributes is the model's RequestCancelExternalWorkflowExecutionInitiatedEventAttributes shape.
 type RequestCancelExternalWorkflowExecutionInitiatedEventAttributes struct {
-	Control                      string `json:"control,omitempty"`
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	RunID                        string `json:"runId,omitempty"`
-	WorkflowID                   string `json:"workflowId"`
+	Control                      *string `json:"control,omitempty"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	RunID                        string  `json:"runId,omitempty"`
+	WorkflowID                   string  `json:"workflowId"`
 }
 
 // RequestCancelWorkflowExecutionInput is the model's RequestCancelWorkflowExecutionInput shape.
@@ -1002,27 +1002,27 @@ type ResourceTag struct {
 
 // RespondActivityTaskCanceledInput is the model's RespondActivityTaskCanceledInput shape.
 type RespondActivityTaskCanceledInput struct {
-	Details   string `json:"details,omitempty"`
-	TaskToken string `json:"taskToken"`
+	Details   *string `json:"details,omitempty"`
+	TaskToken string  `json:"taskToken"`
 }
 
 // RespondActivityTaskCompletedInput is the model's RespondActivityTaskCompletedInput shape.
 type RespondActivityTaskCompletedInput struct {
-	Result    string `json:"result,omitempty"`
-	TaskToken string `json:"taskToken"`
+	Result    *string `json:"result,omitempty"`
+	TaskToken string  `json:"taskToken"`
 }
 
 // RespondActivityTaskFailedInput is the model's RespondActivityTaskFailedInput shape.
 type RespondActivityTaskFailedInput struct {
-	Details   string `json:"details,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-	TaskToken string `json:"taskToken"`
+	Details   *string `json:"details,omitempty"`
+	Reason    *string `json:"reason,omitempty"`
+	TaskToken string  `json:"taskToken"`
 }
 
 // RespondDecisionTaskCompletedInput is the model's RespondDecisionTaskCompletedInput shape.
 type RespondDecisionTaskCompletedInput struct {
 	Decisions                      []Decision `json:"decisions,omitempty"`
-	ExecutionContext               string     `json:"executionContext,omitempty"`
+	ExecutionContext               *string    `json:"executionContext,omitempty"`
 	TaskList                       *TaskList  `json:"taskList,omitempty"`
 	TaskListScheduleToStartTimeout string     `json:"taskListScheduleToStartTimeout,omitempty"`
 	TaskToken                      string     `json:"taskToken"`
@@ -1037,9 +1037,9 @@ type Run struct {
 type ScheduleActivityTaskDecisionAttributes struct {
 	ActivityID             string       `json:"activityId"`
 	ActivityType           ActivityType `json:"activityType"`
-	Control                string       `json:"control,omitempty"`
+	Control                *string      `json:"control,omitempty"`
 	HeartbeatTimeout       string       `json:"heartbeatTimeout,omitempty"`
-	Input                  string       `json:"input,omitempty"`
+	Input                  *string      `json:"input,omitempty"`
 	ScheduleToCloseTimeout string       `json:"scheduleToCloseTimeout,omitempty"`
 	ScheduleToStartTimeout string       `json:"scheduleToStartTimeout,omitempty"`
 	StartToCloseTimeout    string       `json:"startToCloseTimeout,omitempty"`
@@ -1077,11 +1077,11 @@ type ScheduleActivityTaskFailedEventAttributes struct {
 
 // ScheduleLambdaFunctionDecisionAttributes is the model's ScheduleLambdaFunctionDecisionAttributes shape.
 type ScheduleLambdaFunctionDecisionAttributes struct {
-	Control             string `json:"control,omitempty"`
-	ID                  string `json:"id"`
-	Input               string `json:"input,omitempty"`
-	Name                string `json:"name"`
-	StartToCloseTimeout string `json:"startToCloseTimeout,omitempty"`
+	Control             *string `json:"control,omitempty"`
+	ID                  string  `json:"id"`
+	Input               *string `json:"input,omitempty"`
+	Name                string  `json:"name"`
+	StartToCloseTimeout string  `json:"startToCloseTimeout,omitempty"`
 }
 
 // ScheduleLambdaFunctionFailedCause is the model's ScheduleLambdaFunctionFailedCause enum.
@@ -1107,11 +1107,11 @@ type ScheduleLambdaFunctionFailedEventAttributes struct {
 
 // SignalExternalWorkflowExecutionDecisionAttributes is the model's SignalExternalWorkflowExecutionDecisionAttributes shape.
 type SignalExternalWorkflowExecutionDecisionAttributes struct {
-	Control    string `json:"control,omitempty"`
-	Input      string `json:"input,omitempty"`
-	RunID      string `json:"runId,omitempty"`
-	SignalName string `json:"signalName"`
-	WorkflowID string `json:"workflowId"`
+	Control    *string `json:"control,omitempty"`
+	Input      *string `json:"input,omitempty"`
+	RunID      string  `json:"runId,omitempty"`
+	SignalName string  `json:"signalName"`
+	WorkflowID string  `json:"workflowId"`
 }
 
 // SignalExternalWorkflowExecutionFailedCause is the model's SignalExternalWorkflowExecutionFailedCause enum.
@@ -1129,7 +1129,7 @@ var SignalExternalWorkflowExecutionFailedCauseValues = []string{"UNKNOWN_EXTERNA
 // SignalExternalWorkflowExecutionFailedEventAttributes is the model's SignalExternalWorkflowExecutionFailedEventAttributes shape.
 type SignalExternalWorkflowExecutionFailedEventAttributes struct {
 	Cause                        SignalExternalWorkflowExecutionFailedCause `json:"cause"`
-	Control                      string                                     `json:"control,omitempty"`
+	Control                      *string                                    `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64                                      `json:"decisionTaskCompletedEventId"`
 	InitiatedEventID             int64                                      `json:"initiatedEventId"`
 	RunID                        string                                     `json:"runId,omitempty"`
@@ -1138,29 +1138,29 @@ type SignalExternalWorkflowExecutionFailedEventAttributes struct {
 
 // SignalExternalWorkflowExecutionInitiatedEventAttributes is the model's SignalExternalWorkflowExecutionInitiatedEventAttributes shape.
 type SignalExternalWorkflowExecutionInitiatedEventAttributes struct {
-	Control                      string `json:"control,omitempty"`
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	Input                        string `json:"input,omitempty"`
-	RunID                        string `json:"runId,omitempty"`
-	SignalName                   string `json:"signalName"`
-	WorkflowID                   string `json:"workflowId"`
+	Control                      *string `json:"control,omitempty"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	Input                        *string `json:"input,omitempty"`
+	RunID                        string  `json:"runId,omitempty"`
+	SignalName                   string  `json:"signalName"`
+	WorkflowID                   string  `json:"workflowId"`
 }
 
 // SignalWorkflowExecutionInput is the model's SignalWorkflowExecutionInput shape.
 type SignalWorkflowExecutionInput struct {
-	Domain     string `json:"domain"`
-	Input      string `json:"input,omitempty"`
-	RunID      string `json:"runId,omitempty"`
-	SignalName string `json:"signalName"`
-	WorkflowID string `json:"workflowId"`
+	Domain     string  `json:"domain"`
+	Input      *string `json:"input,omitempty"`
+	RunID      string  `json:"runId,omitempty"`
+	SignalName string  `json:"signalName"`
+	WorkflowID string  `json:"workflowId"`
 }
 
 // StartChildWorkflowExecutionDecisionAttributes is the model's StartChildWorkflowExecutionDecisionAttributes shape.
 type StartChildWorkflowExecutionDecisionAttributes struct {
 	ChildPolicy                  ChildPolicy  `json:"childPolicy,omitempty"`
-	Control                      string       `json:"control,omitempty"`
+	Control                      *string      `json:"control,omitempty"`
 	ExecutionStartToCloseTimeout string       `json:"executionStartToCloseTimeout,omitempty"`
-	Input                        string       `json:"input,omitempty"`
+	Input                        *string      `json:"input,omitempty"`
 	LambdaRole                   string       `json:"lambdaRole,omitempty"`
 	TagList                      []string     `json:"tagList,omitempty"`
 	TaskList                     *TaskList    `json:"taskList,omitempty"`
@@ -1193,7 +1193,7 @@ var StartChildWorkflowExecutionFailedCauseValues = []string{"WORKFLOW_TYPE_DOES_
 // StartChildWorkflowExecutionFailedEventAttributes is the model's StartChildWorkflowExecutionFailedEventAttributes shape.
 type StartChildWorkflowExecutionFailedEventAttributes struct {
 	Cause                        StartChildWorkflowExecutionFailedCause `json:"cause"`
-	Control                      string                                 `json:"control,omitempty"`
+	Control                      *string                                `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64                                  `json:"decisionTaskCompletedEventId"`
 	InitiatedEventID             int64                                  `json:"initiatedEventId"`
 	WorkflowID                   string                                 `json:"workflowId"`
@@ -1203,10 +1203,10 @@ type StartChildWorkflowExecutionFailedEventAttributes struct {
 // StartChildWorkflowExecutionInitiatedEventAttributes is the model's StartChildWorkflowExecutionInitiatedEventAttributes shape.
 type StartChildWorkflowExecutionInitiatedEventAttributes struct {
 	ChildPolicy                  ChildPolicy  `json:"childPolicy"`
-	Control                      string       `json:"control,omitempty"`
+	Control                      *string      `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64        `json:"decisionTaskCompletedEventId"`
 	ExecutionStartToCloseTimeout string       `json:"executionStartToCloseTimeout,omitempty"`
-	Input                        string       `json:"input,omitempty"`
+	Input                        *string      `json:"input,omitempty"`
 	LambdaRole                   string       `json:"lambdaRole,omitempty"`
 	TagList                      []string     `json:"tagList,omitempty"`
 	TaskList                     TaskList     `json:"taskList"`
@@ -1235,9 +1235,9 @@ type StartLambdaFunctionFailedEventAttributes struct {
 
 // StartTimerDecisionAttributes is the model's StartTimerDecisionAttributes shape.
 type StartTimerDecisionAttributes struct {
-	Control            string `json:"control,omitempty"`
-	StartToFireTimeout string `json:"startToFireTimeout"`
-	TimerID            string `json:"timerId"`
+	Control            *string `json:"control,omitempty"`
+	StartToFireTimeout string  `json:"startToFireTimeout"`
+	TimerID            string  `json:"timerId"`
 }
 
 // StartTimerFailedCause is the model's StartTimerFailedCause enum.
@@ -1265,7 +1265,7 @@ type StartWorkflowExecutionInput struct {
 	ChildPolicy                  ChildPolicy  `json:"childPolicy,omitempty"`
 	Domain                       string       `json:"domain"`
 	ExecutionStartToCloseTimeout string       `json:"executionStartToCloseTimeout,omitempty"`
-	Input                        string       `json:"input,omitempty"`
+	Input                        *string      `json:"input,omitempty"`
 	LambdaRole                   string       `json:"lambdaRole,omitempty"`
 	TagList                      []string     `json:"tagList,omitempty"`
 	TaskList                     *TaskList    `json:"taskList,omitempty"`
@@ -1294,9 +1294,9 @@ type TaskList struct {
 // TerminateWorkflowExecutionInput is the model's TerminateWorkflowExecutionInput shape.
 type TerminateWorkflowExecutionInput struct {
 	ChildPolicy ChildPolicy `json:"childPolicy,omitempty"`
-	Details     string      `json:"details,omitempty"`
+	Details     *string     `json:"details,omitempty"`
 	Domain      string      `json:"domain"`
-	Reason      string      `json:"reason,omitempty"`
+	Reason      *string     `json:"reason,omitempty"`
 	RunID       string      `json:"runId,omitempty"`
 	WorkflowID  string      `json:"workflowId"`
 }
@@ -1316,10 +1316,10 @@ type TimerFiredEventAttributes struct {
 
 // TimerStartedEventAttributes is the model's TimerStartedEventAttributes shape.
 type TimerStartedEventAttributes struct {
-	Control                      string `json:"control,omitempty"`
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	StartToFireTimeout           string `json:"startToFireTimeout"`
-	TimerID                      string `json:"timerId"`
+	Control                      *string `json:"control,omitempty"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	StartToFireTimeout           string  `json:"startToFireTimeout"`
+	TimerID                      string  `json:"timerId"`
 }
 
 // UndeprecateActivityTypeInput is the model's UndeprecateActivityTypeInput shape.
@@ -1370,14 +1370,14 @@ type WorkflowExecutionCancelRequestedEventAttributes struct {
 
 // WorkflowExecutionCanceledEventAttributes is the model's WorkflowExecutionCanceledEventAttributes shape.
 type WorkflowExecutionCanceledEventAttributes struct {
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	Details                      string `json:"details,omitempty"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	Details                      *string `json:"details,omitempty"`
 }
 
 // WorkflowExecutionCompletedEventAttributes is the model's WorkflowExecutionCompletedEventAttributes shape.
 type WorkflowExecutionCompletedEventAttributes struct {
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	Result                       string `json:"result,omitempty"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	Result                       *string `json:"result,omitempty"`
 }
 
 // WorkflowExecutionConfiguration is the model's WorkflowExecutionConfiguration shape.
@@ -1395,7 +1395,7 @@ type WorkflowExecutionContinuedAsNewEventAttributes struct {
 	ChildPolicy                  ChildPolicy  `json:"childPolicy"`
 	DecisionTaskCompletedEventID int64        `json:"decisionTaskCompletedEventId"`
 	ExecutionStartToCloseTimeout string       `json:"executionStartToCloseTimeout,omitempty"`
-	Input                        string       `json:"input,omitempty"`
+	Input                        *string      `json:"input,omitempty"`
 	LambdaRole                   string       `json:"lambdaRole,omitempty"`
 	NewExecutionRunID            string       `json:"newExecutionRunId"`
 	TagList                      []string     `json:"tagList,omitempty"`
@@ -1416,15 +1416,15 @@ type WorkflowExecutionDetail struct {
 	ExecutionConfiguration      WorkflowExecutionConfiguration `json:"executionConfiguration"`
 	ExecutionInfo               WorkflowExecutionInfo          `json:"executionInfo"`
 	LatestActivityTaskTimestamp Time                           `json:"latestActivityTaskTimestamp,omitzero"`
-	LatestExecutionContext      string                         `json:"latestExecutionContext,omitempty"`
+	LatestExecutionContext      *string                        `json:"latestExecutionContext,omitempty"`
 	OpenCounts                  WorkflowExecutionOpenCounts    `json:"openCounts"`
 }
 
 // WorkflowExecutionFailedEventAttributes is the model's WorkflowExecutionFailedEventAttributes shape.
 type WorkflowExecutionFailedEventAttributes struct {
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-	Details                      string `json:"details,omitempty"`
-	Reason                       string `json:"reason,omitempty"`
+	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
+	Details                      *string `json:"details,omitempty"`
+	Reason                       *string `json:"reason,omitempty"`
 }
 
 // WorkflowExecutionFilter is the model's WorkflowExecutionFilter shape.
@@ -1464,7 +1464,7 @@ type WorkflowExecutionOpenCounts struct {
 type WorkflowExecutionSignaledEventAttributes struct {
 	ExternalInitiatedEventID  int64              `json:"externalInitiatedEventId"`
 	ExternalWorkflowExecution *WorkflowExecution `json:"externalWorkflowExecution,omitempty"`
-	Input                     string             `json:"input,omitempty"`
+	Input                     *string            `json:"input,omitempty"`
 	SignalName                string             `json:"signalName"`
 }
 
@@ -1473,7 +1473,7 @@ type WorkflowExecutionStartedEventAttributes struct {
 	ChildPolicy                  ChildPolicy        `json:"childPolicy"`
 	ContinuedExecutionRunID      string             `json:"continuedExecutionRunId,omitempty"`
 	ExecutionStartToCloseTimeout string             `json:"executionStartToCloseTimeout,omitempty"`
-	Input                        string             `json:"input,omitempty"`
+	Input                        *string            `json:"input,omitempty"`
 	LambdaRole                   string             `json:"lambdaRole,omitempty"`
 	ParentInitiatedEventID       int64              `json:"parentInitiatedEventId"`
 	ParentWorkflowExecution      *WorkflowExecution `json:"parentWorkflowExecution,omitempty"`
@@ -1500,8 +1500,8 @@ var WorkflowExecutionTerminatedCauseValues = []string{"CHILD_POLICY_APPLIED", "E
 type WorkflowExecutionTerminatedEventAttributes struct {
 	Cause       WorkflowExecutionTerminatedCause `json:"cause,omitempty"`
 	ChildPolicy ChildPolicy                      `json:"childPolicy"`
-	Details     string                           `json:"details,omitempty"`
-	Reason      string                           `json:"reason,omitempty"`
+	Details     *string                          `json:"details,omitempty"`
+	Reason      *string                          `json:"reason,omitempty"`
 }
 
 // WorkflowExecutionTimedOutEventAttributes is the model's WorkflowExecutionTimedOutEventAttributes shape.

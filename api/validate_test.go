@@ -229,7 +229,7 @@ func TestDecodeValues(t *testing.T) {
 	s := in.(*api.StartWorkflowExecutionInput)
 	if s.Domain != "d" || s.WorkflowID != "w" || s.WorkflowType.Name != "n" || s.WorkflowType.Version != "1" ||
 		len(s.TagList) != 2 || s.TagList[1] != "t2" || s.TaskList == nil || s.TaskList.Name != "tl" ||
-		s.ChildPolicy != api.ChildPolicyAbandon || s.ExecutionStartToCloseTimeout != "NONE" || s.Input != "x" {
+		s.ChildPolicy != api.ChildPolicyAbandon || s.ExecutionStartToCloseTimeout != "NONE" || api.Value(s.Input) != "x" {
 		t.Errorf("decoded %+v", s)
 	}
 	// Null optional timestamps are absent, not an error.

@@ -36,7 +36,7 @@ func startInput(domain string, f url.Values) *api.StartWorkflowExecutionInput {
 	in := &api.StartWorkflowExecutionInput{
 		Domain:                       domain,
 		WorkflowID:                   strings.TrimSpace(f.Get("workflowId")),
-		Input:                        f.Get("input"),
+		Input:                        api.StringOrNil(f.Get("input")),
 		ExecutionStartToCloseTimeout: strings.TrimSpace(f.Get("executionTimeout")),
 		TaskStartToCloseTimeout:      strings.TrimSpace(f.Get("taskTimeout")),
 		ChildPolicy:                  api.ChildPolicy(f.Get("childPolicy")),
@@ -65,7 +65,7 @@ func startCLI(domain string, in *api.StartWorkflowExecutionInput) *cliLine {
 	if in.TaskList != nil {
 		c.add("--task-list", "name="+in.TaskList.Name)
 	}
-	c.add("--input", in.Input).add("--execution-start-to-close-timeout", in.ExecutionStartToCloseTimeout).
+	c.add("--input", api.Value(in.Input)).add("--execution-start-to-close-timeout", in.ExecutionStartToCloseTimeout).
 		add("--task-start-to-close-timeout", in.TaskStartToCloseTimeout).add("--child-policy", string(in.ChildPolicy)).
 		add("--task-priority", in.TaskPriority).add("--lambda-role", in.LambdaRole)
 	if len(in.TagList) > 0 {
@@ -97,7 +97,7 @@ func (h *Handler) signal(w http.ResponseWriter, r *http.Request) {
 	domain, ex := h.execOf(r)
 	f := r.PostForm
 	err := h.exec(r.Context(), "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
-		SignalName: strings.TrimSpace(f.Get("signalName")), Input: f.Get("input")})
+		SignalName: strings.TrimSpace(f.Get("signalName")), Input: api.StringOrNil(f.Get("input"))})
 	h.done(w, r, domain, ex, err, "Signal sent.")
 }
 
@@ -111,7 +111,7 @@ func (h *Handler) terminate(w http.ResponseWriter, r *http.Request) {
 	domain, ex := h.execOf(r)
 	f := r.PostForm
 	err := h.exec(r.Context(), "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
-		Reason: f.Get("reason"), Details: f.Get("details"), ChildPolicy: api.ChildPolicy(f.Get("childPolicy"))})
+		Reason: api.StringOrNil(f.Get("reason")), Details: api.StringOrNil(f.Get("details")), ChildPolicy: api.ChildPolicy(f.Get("childPolicy"))})
 	h.done(w, r, domain, ex, err, "Execution terminated.")
 }
 

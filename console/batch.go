@@ -169,12 +169,12 @@ func (h *Handler) act(ctx context.Context, domain string, ex api.WorkflowExecuti
 	switch action {
 	case "signal":
 		return h.exec(ctx, "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
-			SignalName: form.Get("signalName"), Input: form.Get("input")})
+			SignalName: form.Get("signalName"), Input: api.StringOrNil(form.Get("input"))})
 	case "cancel":
 		return h.exec(ctx, "RequestCancelWorkflowExecution", &api.RequestCancelWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID})
 	case "terminate":
 		return h.exec(ctx, "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
-			Reason: form.Get("reason"), Details: form.Get("details"), ChildPolicy: api.ChildPolicy(form.Get("childPolicy"))})
+			Reason: api.StringOrNil(form.Get("reason")), Details: api.StringOrNil(form.Get("details")), ChildPolicy: api.ChildPolicy(form.Get("childPolicy"))})
 	case "rerun":
 		out, err := do[api.History](ctx, h, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, MaximumPageSize: 1})
 		if err != nil {

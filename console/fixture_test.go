@@ -58,7 +58,7 @@ func (f *fixture) register(domain string) {
 func (f *fixture) startRun(domain, wid, input string, tags ...string) api.WorkflowExecution {
 	f.t.Helper()
 	run, err := f.svc.StartWorkflowExecution(f.ctx, &api.StartWorkflowExecutionInput{Domain: domain, WorkflowID: wid,
-		WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}, Input: input, TagList: tags})
+		WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}, Input: api.String(input), TagList: tags})
 	f.check(err)
 	return api.WorkflowExecution{WorkflowID: wid, RunID: run.RunID}
 }
@@ -86,16 +86,16 @@ func (f *fixture) work(domain, answer string) string {
 	}
 	switch answer {
 	case "done":
-		f.check(f.svc.RespondActivityTaskCompleted(f.ctx, &api.RespondActivityTaskCompletedInput{TaskToken: task.TaskToken, Result: `{"ok":true}`}))
+		f.check(f.svc.RespondActivityTaskCompleted(f.ctx, &api.RespondActivityTaskCompletedInput{TaskToken: task.TaskToken, Result: api.String(`{"ok":true}`)}))
 	case "fail":
-		f.check(f.svc.RespondActivityTaskFailed(f.ctx, &api.RespondActivityTaskFailedInput{TaskToken: task.TaskToken, Reason: "card declined", Details: "issuer said no"}))
+		f.check(f.svc.RespondActivityTaskFailed(f.ctx, &api.RespondActivityTaskFailedInput{TaskToken: task.TaskToken, Reason: api.String("card declined"), Details: api.String("issuer said no")}))
 	}
 	return task.TaskToken
 }
 
 func schedule(id, typ string) api.Decision {
 	return api.Decision{DecisionType: api.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{
-		ActivityID: id, ActivityType: api.ActivityType{Name: typ, Version: "1"}, Input: `{"order":"` + id + `"}`}}
+		ActivityID: id, ActivityType: api.ActivityType{Name: typ, Version: "1"}, Input: api.String(`{"order":"` + id + `"}`)}}
 }
 
 func timer(id, secs string) api.Decision {
@@ -103,11 +103,11 @@ func timer(id, secs string) api.Decision {
 }
 
 func complete(result string) api.Decision {
-	return api.Decision{DecisionType: api.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &api.CompleteWorkflowExecutionDecisionAttributes{Result: result}}
+	return api.Decision{DecisionType: api.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &api.CompleteWorkflowExecutionDecisionAttributes{Result: api.String(result)}}
 }
 
 func marker(name string) api.Decision {
-	return api.Decision{DecisionType: api.DecisionTypeRecordMarker, RecordMarkerDecisionAttributes: &api.RecordMarkerDecisionAttributes{MarkerName: name, Details: "checkpoint"}}
+	return api.Decision{DecisionType: api.DecisionTypeRecordMarker, RecordMarkerDecisionAttributes: &api.RecordMarkerDecisionAttributes{MarkerName: name, Details: api.String("checkpoint")}}
 }
 
 // shop fills domain "orders" with executions in every state: returns the
@@ -142,18 +142,18 @@ func (f *fixture) shop() api.WorkflowExecution {
 	adv(3 * time.Second)
 	tok := f.work("orders", "")
 	adv(2 * time.Second)
-	_, err := f.svc.RecordActivityTaskHeartbeat(f.ctx, &api.RecordActivityTaskHeartbeatInput{TaskToken: tok, Details: "waiting for the bank"})
+	_, err := f.svc.RecordActivityTaskHeartbeat(f.ctx, &api.RecordActivityTaskHeartbeatInput{TaskToken: tok, Details: api.String("waiting for the bank")})
 	f.check(err)
-	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID, SignalName: "address-changed", Input: `{"city":"Lyon"}`}))
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID, SignalName: "address-changed", Input: api.String(`{"city":"Lyon"}`)}))
 	f.decide("orders")
 	adv(3 * time.Second)
 
 	// A terminated one and a failed one, and two waiting for a decider.
 	t := f.startRun("orders", "order-1002", `{"amount": 7}`, "web")
-	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: t.WorkflowID, Reason: "duplicate order"}))
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: t.WorkflowID, Reason: api.String("duplicate order")}))
 	f.startRun("orders", "order-1003", `{"amount": 99}`)
 	f.decide("orders", api.Decision{DecisionType: api.DecisionTypeFailWorkflowExecution,
-		FailWorkflowExecutionDecisionAttributes: &api.FailWorkflowExecutionDecisionAttributes{Reason: "out of stock"}})
+		FailWorkflowExecutionDecisionAttributes: &api.FailWorkflowExecutionDecisionAttributes{Reason: api.String("out of stock")}})
 	for i := 4; i <= 5; i++ {
 		f.startRun("orders", fmt.Sprintf("order-100%d", i), `{"amount": 3}`, "web")
 		adv(time.Second)
@@ -167,7 +167,7 @@ func (f *fixture) longHistory(domain, wid string, n int) api.WorkflowExecution {
 	ex := f.startRun(domain, wid, `{}`)
 	for i := range n {
 		f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: wid,
-			SignalName: fmt.Sprintf("tick-%d", i), Input: strings.Repeat("x", i%7)}))
+			SignalName: fmt.Sprintf("tick-%d", i), Input: api.String(strings.Repeat("x", i%7))}))
 	}
 	return ex
 }

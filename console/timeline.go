@@ -162,7 +162,7 @@ func buildTimeline(events []api.HistoryEvent, now time.Time) (rows []*tlRow, sta
 		case api.EventTypeActivityTaskCompleted:
 			closeBar(openBar, ev.ActivityTaskCompletedEventAttributes.ScheduledEventID, t, "completed", "")
 		case api.EventTypeActivityTaskFailed:
-			closeBar(openBar, ev.ActivityTaskFailedEventAttributes.ScheduledEventID, t, "failed", ev.ActivityTaskFailedEventAttributes.Reason)
+			closeBar(openBar, ev.ActivityTaskFailedEventAttributes.ScheduledEventID, t, "failed", api.Value(ev.ActivityTaskFailedEventAttributes.Reason))
 		case api.EventTypeActivityTaskTimedOut:
 			closeBar(openBar, ev.ActivityTaskTimedOutEventAttributes.ScheduledEventID, t, "timedout", string(ev.ActivityTaskTimedOutEventAttributes.TimeoutType))
 		case api.EventTypeActivityTaskCanceled:
@@ -199,7 +199,7 @@ func buildTimeline(events []api.HistoryEvent, now time.Time) (rows []*tlRow, sta
 		case api.EventTypeChildWorkflowExecutionCompleted:
 			closeBar(openBar, ev.ChildWorkflowExecutionCompletedEventAttributes.InitiatedEventID, t, "completed", "")
 		case api.EventTypeChildWorkflowExecutionFailed:
-			closeBar(openBar, ev.ChildWorkflowExecutionFailedEventAttributes.InitiatedEventID, t, "failed", ev.ChildWorkflowExecutionFailedEventAttributes.Reason)
+			closeBar(openBar, ev.ChildWorkflowExecutionFailedEventAttributes.InitiatedEventID, t, "failed", api.Value(ev.ChildWorkflowExecutionFailedEventAttributes.Reason))
 		case api.EventTypeChildWorkflowExecutionTimedOut:
 			closeBar(openBar, ev.ChildWorkflowExecutionTimedOutEventAttributes.InitiatedEventID, t, "timedout", "")
 		case api.EventTypeChildWorkflowExecutionCanceled:

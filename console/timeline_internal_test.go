@@ -35,7 +35,7 @@ func TestBuildTimeline(t *testing.T) {
 			e.ActivityTaskStartedEventAttributes = &api.ActivityTaskStartedEventAttributes{ScheduledEventID: 2}
 		}),
 		ev(4, api.EventTypeActivityTaskFailed, func(e *api.HistoryEvent) {
-			e.ActivityTaskFailedEventAttributes = &api.ActivityTaskFailedEventAttributes{ScheduledEventID: 2, Reason: "declined"}
+			e.ActivityTaskFailedEventAttributes = &api.ActivityTaskFailedEventAttributes{ScheduledEventID: 2, Reason: api.String("declined")}
 		}),
 		sched(5), // 5
 		ev(6, api.EventTypeStartChildWorkflowExecutionInitiated, func(e *api.HistoryEvent) {

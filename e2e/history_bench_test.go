@@ -35,7 +35,7 @@ func BenchmarkHistoryPages(b *testing.B) {
 	run, err := svc.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "h", WorkflowID: "long", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
 	must(err)
 	for i := 0; i < 9998; i++ { // 2 + 9,998 = 10,000 events
-		must(svc.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "h", WorkflowID: "long", SignalName: "s", Input: fmt.Sprint("payload-", i)}))
+		must(svc.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "h", WorkflowID: "long", SignalName: "s", Input: api.String(fmt.Sprint("payload-", i))}))
 	}
 	c := srv.Client()
 	exec := &types.WorkflowExecution{WorkflowId: aws.String("long"), RunId: aws.String(run.RunID)}

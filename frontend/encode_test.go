@@ -15,7 +15,7 @@ import (
 func TestEncodeWithEvents(t *testing.T) {
 	ts := api.NewTime(time.UnixMilli(1_700_000_000_123))
 	full := api.HistoryEvent{EventID: 2, EventType: "WorkflowExecutionSignaled", EventTimestamp: ts,
-		WorkflowExecutionSignaledEventAttributes: &api.WorkflowExecutionSignaledEventAttributes{SignalName: "<s&>", Input: "x\"y"}}
+		WorkflowExecutionSignaledEventAttributes: &api.WorkflowExecutionSignaledEventAttributes{SignalName: "<s&>", Input: api.String("x\"y")}}
 	raw, err := json.Marshal(full)
 	if err != nil {
 		t.Fatal(err)

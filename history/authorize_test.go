@@ -67,13 +67,13 @@ func TestDecisionNotPermitted(t *testing.T) {
 			api.CancelTimerFailedEventAttributes{TimerID: "t1", Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
 		{signalExt("w2", "r2", "sig"), "SignalExternalWorkflowExecutionFailed",
 			func(e api.HistoryEvent) any { return *e.SignalExternalWorkflowExecutionFailedEventAttributes },
-			api.SignalExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "w2", RunID: "r2", Control: "sc", Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
+			api.SignalExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "w2", RunID: "r2", Control: api.String("sc"), Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
 		{cancelExt("w2", ""), "RequestCancelExternalWorkflowExecutionFailed",
 			func(e api.HistoryEvent) any { return *e.RequestCancelExternalWorkflowExecutionFailedEventAttributes },
-			api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "w2", Control: "cc", Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
+			api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "w2", Control: api.String("cc"), Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
 		{startChild("c1", "child", nil), "StartChildWorkflowExecutionFailed",
 			func(e api.HistoryEvent) any { return *e.StartChildWorkflowExecutionFailedEventAttributes },
-			api.StartChildWorkflowExecutionFailedEventAttributes{WorkflowType: api.WorkflowType{Name: "child", Version: "1"}, WorkflowID: "c1", Control: "ctl", Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
+			api.StartChildWorkflowExecutionFailedEventAttributes{WorkflowType: api.WorkflowType{Name: "child", Version: "1"}, WorkflowID: "c1", Control: api.String("ctl"), Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
 	}
 	for _, c := range cases {
 		t.Run(string(c.d.DecisionType), func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestDecisionNotPermittedBeforeUnhandled(t *testing.T) {
 	h := startDefault(t)
 	denyOnly(h, api.DecisionTypeCompleteWorkflowExecution)
 	started := h.pollDecision()
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	res := h.decide(started, completeWF("x"))
 	h.expectEvents(res, "6:DecisionTaskCompleted 7:CompleteWorkflowExecutionFailed")
 	if c := h.event(7).CompleteWorkflowExecutionFailedEventAttributes.Cause; c != api.CompleteWorkflowExecutionFailedCauseOperationNotPermitted {

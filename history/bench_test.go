@@ -33,7 +33,7 @@ func BenchmarkWorkflowOneActivity(b *testing.B) {
 			return s.CompleteDecisionTask(env, 3, &api.RespondDecisionTaskCompletedInput{Decisions: []api.Decision{schedAct("a1")}})
 		})
 		step(func(s *State) (Result, error) { return s.StartActivityTask(env, 5, "w") })
-		step(func(s *State) (Result, error) { return s.CompleteActivityTask(env, 5, 6, "ok") })
+		step(func(s *State) (Result, error) { return s.CompleteActivityTask(env, 5, 6, api.String("ok")) })
 		step(func(s *State) (Result, error) { return s.StartDecisionTask(env, 8, "d") })
 		step(func(s *State) (Result, error) {
 			return s.CompleteDecisionTask(env, 9, &api.RespondDecisionTaskCompletedInput{Decisions: []api.Decision{{DecisionType: api.DecisionTypeCompleteWorkflowExecution}}})

@@ -150,7 +150,7 @@ func (s *State) StartActivityTask(env Env, scheduledID int64, identity string) (
 }
 
 // RecordHeartbeat records a heartbeat of a started activity task.
-func (s *State) RecordHeartbeat(env Env, scheduledID, startedID int64, details string) (cancelRequested bool, res Result, err error) {
+func (s *State) RecordHeartbeat(env Env, scheduledID, startedID int64, details *string) (cancelRequested bool, res Result, err error) {
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
 		return false, Result{}, err
@@ -163,7 +163,7 @@ func (s *State) RecordHeartbeat(env Env, scheduledID, startedID int64, details s
 }
 
 // CompleteActivityTask records ActivityTaskCompleted.
-func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, result string) (Result, error) {
+func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, result *string) (Result, error) {
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
 		return Result{}, err
@@ -181,7 +181,7 @@ func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, resu
 }
 
 // FailActivityTask records ActivityTaskFailed.
-func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, details string) (Result, error) {
+func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, details *string) (Result, error) {
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
 		return Result{}, err
@@ -202,7 +202,7 @@ func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, 
 // It is accepted whether or not a cancellation was requested [infer: the
 // docs only advise workers to call it after cancelRequested; Eucalyptus does
 // not enforce it either].
-func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, details string) (Result, error) {
+func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, details *string) (Result, error) {
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
 		return Result{}, err
@@ -221,7 +221,7 @@ func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, detail
 }
 
 // Signal records WorkflowExecutionSignaled from SignalWorkflowExecution.
-func (s *State) Signal(env Env, name, input string) (Result, error) {
+func (s *State) Signal(env Env, name string, input *string) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
 	}
@@ -258,7 +258,7 @@ func (s *State) RequestCancel(env Env) (Result, error) {
 // TerminateWorkflowExecution calls, because the model documents the cause
 // as set only for automatic terminations (OPERATOR_INITIATED is left out;
 // moto always sets it, which is unverified) [infer].
-func (s *State) Terminate(env Env, reason, details string, childPolicy api.ChildPolicy, cause api.WorkflowExecutionTerminatedCause) (Result, error) {
+func (s *State) Terminate(env Env, reason, details *string, childPolicy api.ChildPolicy, cause api.WorkflowExecutionTerminatedCause) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
 	}

@@ -54,9 +54,10 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	}
 	d.StartedID, d.StartedSchedID, d.StartedTime, d.StartedTemporary = 0, 0, time.Time{}, false
 	s.PreviousStartedEventID = startedID
-	// [infer] An empty executionContext keeps the previous one: the
-	// model describes latestExecutionContext as the latest one provided.
-	if in.ExecutionContext != "" {
+	// latestExecutionContext is the latest executionContext provided: one
+	// given empty replaces it with "" (the real service answers so, in
+	// responses frameworks keep as fixtures); one not given keeps it.
+	if in.ExecutionContext != nil {
 		s.LatestExecutionContext = in.ExecutionContext
 	}
 	// Task-list override (§2.4.1): later decision tasks go to the given

@@ -127,12 +127,12 @@ func TestScheduleActivityFailures(t *testing.T) {
 		t.Run(string(c.cause), func(t *testing.T) {
 			h := startDefault(t)
 			h.pollAndDecide(schedAct("busy"))
-			h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") }) // 6, 7
-			res := h.pollAndDecide(c.d)                                                // 8
+			h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) }) // 6, 7
+			res := h.pollAndDecide(c.d)                                                            // 8
 			h.expectEvents(res, "9:DecisionTaskCompleted 10:ScheduleActivityTaskFailed 11:DecisionTaskScheduled")
 			a := h.event(10).ScheduleActivityTaskFailedEventAttributes
 			want := api.ScheduleActivityTaskFailedEventAttributes{ActivityType: c.d.ScheduleActivityTaskDecisionAttributes.ActivityType, ActivityID: c.d.ScheduleActivityTaskDecisionAttributes.ActivityID, Cause: c.cause, DecisionTaskCompletedEventID: 9}
-			if *a != want {
+			if !equalJSON(*a, want) {
 				t.Fatalf("failed %+v", a)
 			}
 			if len(res.AddTasks) != 1 || res.AddTasks[0].Kind != swfd.DecisionTask {
@@ -148,10 +148,10 @@ func TestScheduleActivityOverridesAndReuse(t *testing.T) {
 		a.TaskList = &api.TaskList{Name: "mine"}
 		a.TaskPriority = "-7"
 		a.ScheduleToCloseTimeout, a.ScheduleToStartTimeout, a.StartToCloseTimeout, a.HeartbeatTimeout = "100", "NONE", "50", "NONE"
-		a.Control = "c"
+		a.Control = api.String("c")
 	}))
 	a := h.event(5).ActivityTaskScheduledEventAttributes
-	if a.TaskList.Name != "mine" || a.TaskPriority != "-7" || a.ScheduleToStartTimeout != "NONE" || a.HeartbeatTimeout != "NONE" || a.Control != "c" {
+	if a.TaskList.Name != "mine" || a.TaskPriority != "-7" || a.ScheduleToStartTimeout != "NONE" || a.HeartbeatTimeout != "NONE" || api.Value(a.Control) != "c" {
 		t.Fatalf("scheduled %+v", a)
 	}
 	if res.AddTasks[0].Priority != -7 || res.AddTasks[0].TaskList != "mine" {
@@ -162,7 +162,7 @@ func TestScheduleActivityOverridesAndReuse(t *testing.T) {
 	}
 	// Reusing an id after the activity closed is fine.
 	h.startActivity("a")
-	h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, "") })
+	h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, api.String("")) })
 	res = h.pollAndDecide(schedAct("a"))
 	h.expectEvents(res, "10:DecisionTaskCompleted 11:ActivityTaskScheduled")
 	// No priority anywhere: omitted, task priority 0.
@@ -205,7 +205,7 @@ func TestScheduleLambda(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(lambda("l1"))
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:ScheduleLambdaFunctionFailed 6:DecisionTaskScheduled")
-	if a := h.event(5).ScheduleLambdaFunctionFailedEventAttributes; *a != (api.ScheduleLambdaFunctionFailedEventAttributes{ID: "l1", Name: "fn", Cause: api.ScheduleLambdaFunctionFailedCauseLambdaServiceNotAvailableInRegion, DecisionTaskCompletedEventID: 4}) {
+	if a := h.event(5).ScheduleLambdaFunctionFailedEventAttributes; !equalJSON(*a, api.ScheduleLambdaFunctionFailedEventAttributes{ID: "l1", Name: "fn", Cause: api.ScheduleLambdaFunctionFailedCauseLambdaServiceNotAvailableInRegion, DecisionTaskCompletedEventID: 4}) {
 		t.Fatalf("failed %+v", a)
 	}
 }
@@ -225,7 +225,7 @@ func TestFailWorkflow(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(failWF("r", "d"))
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:WorkflowExecutionFailed")
-	if a := h.event(5).WorkflowExecutionFailedEventAttributes; *a != (api.WorkflowExecutionFailedEventAttributes{Reason: "r", Details: "d", DecisionTaskCompletedEventID: 4}) {
+	if a := h.event(5).WorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.WorkflowExecutionFailedEventAttributes{Reason: api.String("r"), Details: api.String("d"), DecisionTaskCompletedEventID: 4}) {
 		t.Fatalf("failed %+v", a)
 	}
 	if h.s.CloseStatus != api.CloseStatusFailed {
@@ -249,7 +249,7 @@ func TestSequenceI(t *testing.T) {
 	h.expectEvents(res, "9:DecisionTaskCompleted 10:WorkflowExecutionContinuedAsNew")
 	a := h.event(10).WorkflowExecutionContinuedAsNewEventAttributes
 	want := api.WorkflowExecutionContinuedAsNewEventAttributes{
-		Input: "next", DecisionTaskCompletedEventID: 9, NewExecutionRunID: "run-1", ExecutionStartToCloseTimeout: "3600",
+		Input: api.String("next"), DecisionTaskCompletedEventID: 9, NewExecutionRunID: "run-1", ExecutionStartToCloseTimeout: "3600",
 		TaskList: api.TaskList{Name: "deciders"}, TaskPriority: "9", TaskStartToCloseTimeout: "10", ChildPolicy: api.ChildPolicyTerminate,
 		TagList: []string{"n1"}, WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
 	}
@@ -262,7 +262,7 @@ func TestSequenceI(t *testing.T) {
 	wantP := StartParams{
 		Domain: "d", WorkflowID: "w1", RunID: "run-1", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
 		Config: Config{TaskList: "deciders", TaskPriority: "9", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "10", ChildPolicy: api.ChildPolicyTerminate},
-		Input:  "next", TagList: []string{"n1"}, Parent: &api.WorkflowExecution{WorkflowID: "pw", RunID: "pr"}, ParentInitiatedEventID: 4,
+		Input:  api.String("next"), TagList: []string{"n1"}, Parent: &api.WorkflowExecution{WorkflowID: "pw", RunID: "pr"}, ParentInitiatedEventID: 4,
 		ContinuedExecutionRunID: "r1",
 	}
 	if !reflect.DeepEqual(*res.ContinuedAs, wantP) {
@@ -271,7 +271,7 @@ func TestSequenceI(t *testing.T) {
 	// The new run starts from those parameters.
 	n := newHarness(t)
 	res = n.start(*res.ContinuedAs)
-	if a := n.event(1).WorkflowExecutionStartedEventAttributes; a.ContinuedExecutionRunID != "r1" || a.Input != "next" {
+	if a := n.event(1).WorkflowExecutionStartedEventAttributes; a.ContinuedExecutionRunID != "r1" || api.Value(a.Input) != "next" {
 		t.Fatalf("new run %+v", a)
 	}
 }
@@ -332,7 +332,7 @@ func TestContinueAsNewFailures(t *testing.T) {
 			}
 			res := h.pollAndDecide(continueAsNew(c.mod))
 			h.expectEvents(res, "4:DecisionTaskCompleted 5:ContinueAsNewWorkflowExecutionFailed 6:DecisionTaskScheduled")
-			if a := h.event(5).ContinueAsNewWorkflowExecutionFailedEventAttributes; *a != (api.ContinueAsNewWorkflowExecutionFailedEventAttributes{Cause: c.cause, DecisionTaskCompletedEventID: 4}) {
+			if a := h.event(5).ContinueAsNewWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.ContinueAsNewWorkflowExecutionFailedEventAttributes{Cause: c.cause, DecisionTaskCompletedEventID: 4}) {
 				t.Fatalf("failed %+v", a)
 			}
 			if res.ContinuedAs != nil || !h.s.Open {
@@ -358,7 +358,7 @@ func TestSequenceG(t *testing.T) {
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:StartChildWorkflowExecutionInitiated")
 	a := h.event(5).StartChildWorkflowExecutionInitiatedEventAttributes
 	want := api.StartChildWorkflowExecutionInitiatedEventAttributes{
-		WorkflowID: "c", WorkflowType: api.WorkflowType{Name: "child", Version: "1"}, Control: "ctl", Input: "child-in",
+		WorkflowID: "c", WorkflowType: api.WorkflowType{Name: "child", Version: "1"}, Control: api.String("ctl"), Input: api.String("child-in"),
 		ExecutionStartToCloseTimeout: "3600", TaskList: api.TaskList{Name: "deciders"}, TaskPriority: "2", DecisionTaskCompletedEventID: 4,
 		ChildPolicy: api.ChildPolicyTerminate, TaskStartToCloseTimeout: "10", TagList: []string{"ct"},
 	}
@@ -372,7 +372,7 @@ func TestSequenceG(t *testing.T) {
 	parent := api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}
 	wantStart := StartParams{Domain: "d", WorkflowID: "c", WorkflowType: want.WorkflowType,
 		Config: Config{TaskList: "deciders", TaskPriority: "2", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "10", ChildPolicy: api.ChildPolicyTerminate},
-		Input:  "child-in", TagList: []string{"ct"}, Parent: &parent, ParentInitiatedEventID: 5}
+		Input:  api.String("child-in"), TagList: []string{"ct"}, Parent: &parent, ParentInitiatedEventID: 5}
 	if m.Domain != "d" || m.WorkflowID != "c" || m.RunID != "" || m.StartChild == nil || m.StartChild.Parent != parent || m.StartChild.InitiatedID != 5 || !reflect.DeepEqual(m.StartChild.Start, wantStart) {
 		t.Fatalf("start message %+v", m.StartChild)
 	}
@@ -390,7 +390,7 @@ func TestSequenceG(t *testing.T) {
 	childRun := api.WorkflowExecution{WorkflowID: "c", RunID: "cr"}
 	res = h.deliver(Message{ChildStarted: &ChildStartedMsg{InitiatedID: 5, Child: childRun, Type: want.WorkflowType}})
 	h.expectEvents(res, "6:ChildWorkflowExecutionStarted 7:DecisionTaskScheduled")
-	if a := h.event(6).ChildWorkflowExecutionStartedEventAttributes; *a != (api.ChildWorkflowExecutionStartedEventAttributes{WorkflowExecution: childRun, WorkflowType: want.WorkflowType, InitiatedEventID: 5}) {
+	if a := h.event(6).ChildWorkflowExecutionStartedEventAttributes; !equalJSON(*a, api.ChildWorkflowExecutionStartedEventAttributes{WorkflowExecution: childRun, WorkflowType: want.WorkflowType, InitiatedEventID: 5}) {
 		t.Fatalf("child started %+v", a)
 	}
 	// A duplicate start message is ignored.
@@ -405,7 +405,7 @@ func TestSequenceG(t *testing.T) {
 	}
 	res = h.deliver(cres.Messages[0])
 	h.expectEvents(res, "8:ChildWorkflowExecutionCompleted")
-	if a := h.event(8).ChildWorkflowExecutionCompletedEventAttributes; *a != (api.ChildWorkflowExecutionCompletedEventAttributes{WorkflowExecution: childRun, WorkflowType: want.WorkflowType, Result: "child-out", InitiatedEventID: 5, StartedEventID: 6}) {
+	if a := h.event(8).ChildWorkflowExecutionCompletedEventAttributes; !equalJSON(*a, api.ChildWorkflowExecutionCompletedEventAttributes{WorkflowExecution: childRun, WorkflowType: want.WorkflowType, Result: api.String("child-out"), InitiatedEventID: 5, StartedEventID: 6}) {
 		t.Fatalf("child completed %+v", a)
 	}
 	if len(h.s.Children) != 0 {
@@ -421,17 +421,17 @@ func TestChildClosedKinds(t *testing.T) {
 		want string
 		chk  func(e api.HistoryEvent) bool
 	}{
-		{ChildClosedMsg{CloseStatus: api.CloseStatusFailed, Reason: "r", Details: "d"}, "ChildWorkflowExecutionFailed", func(e api.HistoryEvent) bool {
-			return *e.ChildWorkflowExecutionFailedEventAttributes == api.ChildWorkflowExecutionFailedEventAttributes{WorkflowExecution: run, WorkflowType: wt, Reason: "r", Details: "d", InitiatedEventID: 5, StartedEventID: 6}
+		{ChildClosedMsg{CloseStatus: api.CloseStatusFailed, Reason: api.String("r"), Details: api.String("d")}, "ChildWorkflowExecutionFailed", func(e api.HistoryEvent) bool {
+			return equalJSON(*e.ChildWorkflowExecutionFailedEventAttributes, api.ChildWorkflowExecutionFailedEventAttributes{WorkflowExecution: run, WorkflowType: wt, Reason: api.String("r"), Details: api.String("d"), InitiatedEventID: 5, StartedEventID: 6})
 		}},
-		{ChildClosedMsg{CloseStatus: api.CloseStatusCanceled, Details: "d"}, "ChildWorkflowExecutionCanceled", func(e api.HistoryEvent) bool {
-			return *e.ChildWorkflowExecutionCanceledEventAttributes == api.ChildWorkflowExecutionCanceledEventAttributes{WorkflowExecution: run, WorkflowType: wt, Details: "d", InitiatedEventID: 5, StartedEventID: 6}
+		{ChildClosedMsg{CloseStatus: api.CloseStatusCanceled, Details: api.String("d")}, "ChildWorkflowExecutionCanceled", func(e api.HistoryEvent) bool {
+			return equalJSON(*e.ChildWorkflowExecutionCanceledEventAttributes, api.ChildWorkflowExecutionCanceledEventAttributes{WorkflowExecution: run, WorkflowType: wt, Details: api.String("d"), InitiatedEventID: 5, StartedEventID: 6})
 		}},
 		{ChildClosedMsg{CloseStatus: api.CloseStatusTimedOut, TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose}, "ChildWorkflowExecutionTimedOut", func(e api.HistoryEvent) bool {
-			return *e.ChildWorkflowExecutionTimedOutEventAttributes == api.ChildWorkflowExecutionTimedOutEventAttributes{WorkflowExecution: run, WorkflowType: wt, TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose, InitiatedEventID: 5, StartedEventID: 6}
+			return equalJSON(*e.ChildWorkflowExecutionTimedOutEventAttributes, api.ChildWorkflowExecutionTimedOutEventAttributes{WorkflowExecution: run, WorkflowType: wt, TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose, InitiatedEventID: 5, StartedEventID: 6})
 		}},
 		{ChildClosedMsg{CloseStatus: api.CloseStatusTerminated}, "ChildWorkflowExecutionTerminated", func(e api.HistoryEvent) bool {
-			return *e.ChildWorkflowExecutionTerminatedEventAttributes == api.ChildWorkflowExecutionTerminatedEventAttributes{WorkflowExecution: run, WorkflowType: wt, InitiatedEventID: 5, StartedEventID: 6}
+			return equalJSON(*e.ChildWorkflowExecutionTerminatedEventAttributes, api.ChildWorkflowExecutionTerminatedEventAttributes{WorkflowExecution: run, WorkflowType: wt, InitiatedEventID: 5, StartedEventID: 6})
 		}},
 	}
 	for _, c := range cases {
@@ -501,7 +501,7 @@ func TestStartChildFailures(t *testing.T) {
 			res := h.pollAndDecide(c.d)
 			h.expectEvents(res, "4:DecisionTaskCompleted 5:StartChildWorkflowExecutionFailed 6:DecisionTaskScheduled")
 			a := h.event(5).StartChildWorkflowExecutionFailedEventAttributes
-			if *a != (api.StartChildWorkflowExecutionFailedEventAttributes{WorkflowType: c.d.StartChildWorkflowExecutionDecisionAttributes.WorkflowType, WorkflowID: "c", Cause: c.cause, InitiatedEventID: 0, DecisionTaskCompletedEventID: 4, Control: "ctl"}) {
+			if !equalJSON(*a, api.StartChildWorkflowExecutionFailedEventAttributes{WorkflowType: c.d.StartChildWorkflowExecutionDecisionAttributes.WorkflowType, WorkflowID: "c", Cause: c.cause, InitiatedEventID: 0, DecisionTaskCompletedEventID: 4, Control: api.String("ctl")}) {
 				t.Fatalf("failed %+v", a)
 			}
 			if len(res.Messages) != 0 || len(h.s.Children) != 0 {
@@ -514,7 +514,7 @@ func TestStartChildFailures(t *testing.T) {
 	h.pollAndDecide(startChild("c", "child", nil))
 	res := h.deliver(Message{ChildStartFailed: &ChildStartFailedMsg{InitiatedID: 5, Cause: api.StartChildWorkflowExecutionFailedCauseWorkflowAlreadyRunning}})
 	h.expectEvents(res, "6:StartChildWorkflowExecutionFailed 7:DecisionTaskScheduled")
-	if a := h.event(6).StartChildWorkflowExecutionFailedEventAttributes; *a != (api.StartChildWorkflowExecutionFailedEventAttributes{WorkflowType: api.WorkflowType{Name: "child", Version: "1"}, WorkflowID: "c", Cause: api.StartChildWorkflowExecutionFailedCauseWorkflowAlreadyRunning, InitiatedEventID: 5, DecisionTaskCompletedEventID: 4, Control: "ctl"}) {
+	if a := h.event(6).StartChildWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.StartChildWorkflowExecutionFailedEventAttributes{WorkflowType: api.WorkflowType{Name: "child", Version: "1"}, WorkflowID: "c", Cause: api.StartChildWorkflowExecutionFailedCauseWorkflowAlreadyRunning, InitiatedEventID: 5, DecisionTaskCompletedEventID: 4, Control: api.String("ctl")}) {
 		t.Fatalf("failed %+v", a)
 	}
 	if len(h.s.Children) != 0 {
@@ -530,7 +530,7 @@ func TestChildPolicies(t *testing.T) {
 			h.pollAndDecide(startChild("c1", "child", nil), startChild("c2", "child", nil), startChild("c3", "child", nil))
 			h.deliver(Message{ChildStarted: &ChildStartedMsg{InitiatedID: 5, Child: api.WorkflowExecution{WorkflowID: "c1", RunID: "r-c1"}}})
 			h.deliver(Message{ChildStarted: &ChildStartedMsg{InitiatedID: 6, Child: api.WorkflowExecution{WorkflowID: "c2", RunID: "r-c2"}}})
-			res := h.must(func(s *State) (Result, error) { return s.Terminate(h.env, "r", "", policy, "") })
+			res := h.must(func(s *State) (Result, error) { return s.Terminate(h.env, api.String("r"), api.String(""), policy, "") })
 			if a := h.last().WorkflowExecutionTerminatedEventAttributes; a.ChildPolicy != policy || a.Cause != "" {
 				t.Fatalf("terminated %+v", a)
 			}
@@ -565,7 +565,7 @@ func TestChildPolicies(t *testing.T) {
 	c.deliver(Message{ChildStarted: &ChildStartedMsg{InitiatedID: 5, Child: api.WorkflowExecution{WorkflowID: "gc", RunID: "gcr"}}})
 	res := c.deliver(Message{Terminate: &TerminateMsg{}})
 	c.expectEvents(res, "8:WorkflowExecutionTerminated")
-	if a := c.last().WorkflowExecutionTerminatedEventAttributes; *a != (api.WorkflowExecutionTerminatedEventAttributes{ChildPolicy: api.ChildPolicyRequestCancel, Cause: api.WorkflowExecutionTerminatedCauseChildPolicyApplied}) {
+	if a := c.last().WorkflowExecutionTerminatedEventAttributes; !equalJSON(*a, api.WorkflowExecutionTerminatedEventAttributes{ChildPolicy: api.ChildPolicyRequestCancel, Cause: api.WorkflowExecutionTerminatedCauseChildPolicyApplied}) {
 		t.Fatalf("terminated %+v", a)
 	}
 	if len(res.Messages) != 2 || res.Messages[0].ChildClosed == nil || res.Messages[0].ChildClosed.CloseStatus != api.CloseStatusTerminated ||
@@ -585,9 +585,9 @@ func TestCloseTellsParent(t *testing.T) {
 		d    api.Decision
 		want ChildClosedMsg
 	}{
-		{completeWF("out"), ChildClosedMsg{CloseStatus: api.CloseStatusCompleted, Result: "out"}},
-		{failWF("r", "d"), ChildClosedMsg{CloseStatus: api.CloseStatusFailed, Reason: "r", Details: "d"}},
-		{cancelWF("d"), ChildClosedMsg{CloseStatus: api.CloseStatusCanceled, Details: "d"}},
+		{completeWF("out"), ChildClosedMsg{CloseStatus: api.CloseStatusCompleted, Result: api.String("out")}},
+		{failWF("r", "d"), ChildClosedMsg{CloseStatus: api.CloseStatusFailed, Reason: api.String("r"), Details: api.String("d")}},
+		{cancelWF("d"), ChildClosedMsg{CloseStatus: api.CloseStatusCanceled, Details: api.String("d")}},
 	}
 	for _, c := range cases {
 		h := newHarness(t)
@@ -600,7 +600,7 @@ func TestCloseTellsParent(t *testing.T) {
 		res := h.pollAndDecide(c.d)
 		want := c.want
 		want.InitiatedID, want.Child, want.Type = 3, api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}, p.WorkflowType
-		if len(res.Messages) != 1 || res.Messages[0].RunID != "pr" || res.Messages[0].WorkflowID != "pw" || *res.Messages[0].ChildClosed != want {
+		if len(res.Messages) != 1 || res.Messages[0].RunID != "pr" || res.Messages[0].WorkflowID != "pw" || !equalJSON(*res.Messages[0].ChildClosed, want) {
 			t.Fatalf("%s messages %+v", c.d.DecisionType, res.Messages)
 		}
 	}
@@ -609,7 +609,9 @@ func TestCloseTellsParent(t *testing.T) {
 func TestDeliverToClosedRunIsIgnored(t *testing.T) {
 	h := startDefault(t)
 	h.pollAndDecide(startChild("c", "child", nil), signalExt("x", "", "s"))
-	h.must(func(s *State) (Result, error) { return s.Terminate(h.env, "", "", api.ChildPolicyAbandon, "") })
+	h.must(func(s *State) (Result, error) {
+		return s.Terminate(h.env, api.String(""), api.String(""), api.ChildPolicyAbandon, "")
+	})
 	for _, m := range []Message{
 		{ChildStarted: &ChildStartedMsg{InitiatedID: 5}},
 		{ChildStartFailed: &ChildStartFailedMsg{InitiatedID: 5}},
@@ -634,13 +636,13 @@ func TestEventLimit(t *testing.T) {
 	p := rootParams()
 	p.Parent = &api.WorkflowExecution{WorkflowID: "pw", RunID: "pr"}
 	p.ParentInitiatedEventID = 2
-	h.start(p)                                                                 // 1, 2
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "a", "") }) // 3
-	st := h.pollDecision()                                                     // 4
+	h.start(p)                                                                             // 1, 2
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "a", api.String("")) }) // 3
+	st := h.pollDecision()                                                                 // 4
 	// DTC (5) fits; the timer's event would be #6: terminated instead.
 	res := h.decide(st, startTimer("t", "5"), signalExt("x", "", "s"))
 	h.expectEvents(res, "5:DecisionTaskCompleted 6:WorkflowExecutionTerminated")
-	if a := h.last().WorkflowExecutionTerminatedEventAttributes; *a != (api.WorkflowExecutionTerminatedEventAttributes{ChildPolicy: api.ChildPolicyTerminate, Cause: api.WorkflowExecutionTerminatedCauseEventLimitExceeded}) {
+	if a := h.last().WorkflowExecutionTerminatedEventAttributes; !equalJSON(*a, api.WorkflowExecutionTerminatedEventAttributes{ChildPolicy: api.ChildPolicyTerminate, Cause: api.WorkflowExecutionTerminatedCauseEventLimitExceeded}) {
 		t.Fatalf("terminated %+v", a)
 	}
 	if !res.Closed || h.s.Open || len(res.AddTimers) != 0 || len(res.AddTasks) != 0 {
@@ -659,7 +661,7 @@ func TestEventLimit(t *testing.T) {
 	g.start(rootParams())
 	g.pollAndDecide(schedAct("a")) // 3, 4, 5
 	g.startActivity("a")           // 6
-	res = g.must(func(s *State) (Result, error) { return s.CompleteActivityTask(g.env, 5, 6, "") })
+	res = g.must(func(s *State) (Result, error) { return s.CompleteActivityTask(g.env, 5, 6, api.String("")) })
 	g.expectEvents(res, "7:WorkflowExecutionTerminated")
 	if res.ContinuedAs != nil || !res.Closed {
 		t.Fatal("not closed")
@@ -715,7 +717,7 @@ func TestTaskListOverride(t *testing.T) {
 	h.advance(15 * time.Second)
 	res = h.fire("dt:12:S2S")
 	h.expectEvents(res, "13:DecisionTaskTimedOut 14:DecisionTaskScheduled")
-	if a := h.event(13).DecisionTaskTimedOutEventAttributes; *a != (api.DecisionTaskTimedOutEventAttributes{TimeoutType: api.DecisionTaskTimeoutTypeScheduleToStart, ScheduledEventID: 12, StartedEventID: 0}) {
+	if a := h.event(13).DecisionTaskTimedOutEventAttributes; !equalJSON(*a, api.DecisionTaskTimedOutEventAttributes{TimeoutType: api.DecisionTaskTimeoutTypeScheduleToStart, ScheduledEventID: 12, StartedEventID: 0}) {
 		t.Fatalf("timed out %+v", a)
 	}
 	if len(res.DoneTasks) != 1 || res.DoneTasks[0] != 12 || res.AddTasks[0].TaskList != "deciders" || h.event(14).DecisionTaskScheduledEventAttributes.TaskList.Name != "deciders" {
@@ -791,17 +793,17 @@ func TestStateJSONAndClone(t *testing.T) {
 	h.start(p)
 	st := h.pollDecision()
 	h.must(func(s *State) (Result, error) {
-		return s.CompleteDecisionTask(h.env, st, &api.RespondDecisionTaskCompletedInput{ExecutionContext: "c", TaskList: &api.TaskList{Name: "o"}, TaskListScheduleToStartTimeout: "5", Decisions: []api.Decision{
+		return s.CompleteDecisionTask(h.env, st, &api.RespondDecisionTaskCompletedInput{ExecutionContext: api.String("c"), TaskList: &api.TaskList{Name: "o"}, TaskListScheduleToStartTimeout: "5", Decisions: []api.Decision{
 			schedAct("a"), startTimer("t", "5"), startChild("c", "child", nil), signalExt("x", "", "s"), cancelExt("y", "r"),
 		}})
 	})
 	h.startActivity("a")
 	h.advance(1500 * time.Microsecond)
 	h.must(func(s *State) (Result, error) {
-		_, r, err := s.RecordHeartbeat(h.env, 5, h.s.Activities["a"].StartedID, "hb")
+		_, r, err := s.RecordHeartbeat(h.env, 5, h.s.Activities["a"].StartedID, api.String("hb"))
 		return r, err
 	})
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	b, err := json.Marshal(h.s)
 	if err != nil {
 		t.Fatal(err)
@@ -814,14 +816,14 @@ func TestStateJSONAndClone(t *testing.T) {
 		t.Fatalf("round trip differs:\n%s", b)
 	}
 	c := h.s.Clone()
-	c.Activities["a"].HeartbeatDetails = "changed"
+	c.Activities["a"].HeartbeatDetails = api.String("changed")
 	c.Timers["t"].StartedID = 99
 	c.Children[7].RunID = "changed"
-	c.Externals[8].Control = "changed"
+	c.Externals[8].Control = api.String("changed")
 	c.Parent.RunID = "changed"
 	c.TagList[0] = "changed"
-	if h.s.Activities["a"].HeartbeatDetails != "hb" || h.s.Timers["t"].StartedID != 6 || h.s.Children[7].RunID != "" ||
-		h.s.Externals[8].Control != "sc" || h.s.Parent.RunID != "pr" || h.s.TagList[0] != "t1" {
+	if api.Value(h.s.Activities["a"].HeartbeatDetails) != "hb" || h.s.Timers["t"].StartedID != 6 || h.s.Children[7].RunID != "" ||
+		api.Value(h.s.Externals[8].Control) != "sc" || h.s.Parent.RunID != "pr" || h.s.TagList[0] != "t1" {
 		t.Fatal("clone shares memory")
 	}
 	if oc := h.s.OpenCounts(); oc != (api.WorkflowExecutionOpenCounts{OpenActivityTasks: 1, OpenDecisionTasks: 1, OpenTimers: 1, OpenChildWorkflowExecutions: 1}) {

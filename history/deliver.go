@@ -56,7 +56,7 @@ func (s *State) Deliver(env Env, m Message) (Result, error) {
 		st.scheduleDecision()
 	case m.Terminate != nil:
 		// The child records its own child policy and applies it in turn.
-		st.terminate("", "", "", api.WorkflowExecutionTerminatedCauseChildPolicyApplied)
+		st.terminate(nil, nil, "", api.WorkflowExecutionTerminatedCauseChildPolicyApplied)
 	case m.ChildStarted != nil:
 		c := s.Children[m.ChildStarted.InitiatedID]
 		if c == nil || c.StartedID != 0 {

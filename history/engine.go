@@ -198,7 +198,7 @@ func (st *step) add(ev api.HistoryEvent) int64 {
 		return 0
 	}
 	if max := st.env.Limits.MaxEvents; max > 0 && !isClosingEvent(ev.EventType) && st.s.NextEventID >= int64(max) {
-		st.terminate("", "", "", api.WorkflowExecutionTerminatedCauseEventLimitExceeded)
+		st.terminate(nil, nil, "", api.WorkflowExecutionTerminatedCauseEventLimitExceeded)
 		return 0
 	}
 	return st.append(ev)
@@ -367,7 +367,7 @@ func (st *step) applyChildPolicy(policy api.ChildPolicy) {
 
 // terminate records WorkflowExecutionTerminated and closes the run, applying
 // the child policy (policy "" means the run's own).
-func (st *step) terminate(reason, details string, policy api.ChildPolicy, cause api.WorkflowExecutionTerminatedCause) {
+func (st *step) terminate(reason, details *string, policy api.ChildPolicy, cause api.WorkflowExecutionTerminatedCause) {
 	s := st.s
 	if policy == "" {
 		policy = s.Config.ChildPolicy

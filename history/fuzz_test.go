@@ -81,7 +81,7 @@ func FuzzDecisions(f *testing.F) {
 			return
 		}
 		if h.s.Decision.ScheduledID == 0 {
-			h.must(func(s *State) (Result, error) { return s.Signal(h.env, "again", "") })
+			h.must(func(s *State) (Result, error) { return s.Signal(h.env, "again", api.String("")) })
 		}
 		if h.s.Decision.ScheduledID == 0 || h.s.Decision.StartedID != 0 {
 			return

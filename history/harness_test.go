@@ -109,7 +109,7 @@ func defaultConfig() Config {
 }
 
 func rootParams() StartParams {
-	return StartParams{Domain: "d", WorkflowID: "w1", RunID: "r1", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, Config: defaultConfig(), Input: "in", TagList: []string{"t1"}}
+	return StartParams{Domain: "d", WorkflowID: "w1", RunID: "r1", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, Config: defaultConfig(), Input: api.String("in"), TagList: []string{"t1"}}
 }
 
 func (h *harness) start(p StartParams) Result {
@@ -303,7 +303,7 @@ func (h *harness) deliver(m Message) Result {
 
 func schedAct(id string) api.Decision {
 	return api.Decision{DecisionType: api.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{
-		ActivityID: id, ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "ai",
+		ActivityID: id, ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: api.String("ai"),
 	}}
 }
 
@@ -321,19 +321,19 @@ func cancelAct(id string) api.Decision {
 }
 
 func completeWF(result string) api.Decision {
-	return api.Decision{DecisionType: api.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &api.CompleteWorkflowExecutionDecisionAttributes{Result: result}}
+	return api.Decision{DecisionType: api.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &api.CompleteWorkflowExecutionDecisionAttributes{Result: api.String(result)}}
 }
 
 func failWF(reason, details string) api.Decision {
-	return api.Decision{DecisionType: api.DecisionTypeFailWorkflowExecution, FailWorkflowExecutionDecisionAttributes: &api.FailWorkflowExecutionDecisionAttributes{Reason: reason, Details: details}}
+	return api.Decision{DecisionType: api.DecisionTypeFailWorkflowExecution, FailWorkflowExecutionDecisionAttributes: &api.FailWorkflowExecutionDecisionAttributes{Reason: api.String(reason), Details: api.String(details)}}
 }
 
 func cancelWF(details string) api.Decision {
-	return api.Decision{DecisionType: api.DecisionTypeCancelWorkflowExecution, CancelWorkflowExecutionDecisionAttributes: &api.CancelWorkflowExecutionDecisionAttributes{Details: details}}
+	return api.Decision{DecisionType: api.DecisionTypeCancelWorkflowExecution, CancelWorkflowExecutionDecisionAttributes: &api.CancelWorkflowExecutionDecisionAttributes{Details: api.String(details)}}
 }
 
 func continueAsNew(mod func(*api.ContinueAsNewWorkflowExecutionDecisionAttributes)) api.Decision {
-	a := &api.ContinueAsNewWorkflowExecutionDecisionAttributes{Input: "next"}
+	a := &api.ContinueAsNewWorkflowExecutionDecisionAttributes{Input: api.String("next")}
 	if mod != nil {
 		mod(a)
 	}
@@ -341,11 +341,11 @@ func continueAsNew(mod func(*api.ContinueAsNewWorkflowExecutionDecisionAttribute
 }
 
 func marker(name, details string) api.Decision {
-	return api.Decision{DecisionType: api.DecisionTypeRecordMarker, RecordMarkerDecisionAttributes: &api.RecordMarkerDecisionAttributes{MarkerName: name, Details: details}}
+	return api.Decision{DecisionType: api.DecisionTypeRecordMarker, RecordMarkerDecisionAttributes: &api.RecordMarkerDecisionAttributes{MarkerName: name, Details: api.String(details)}}
 }
 
 func startTimer(id, after string) api.Decision {
-	return api.Decision{DecisionType: api.DecisionTypeStartTimer, StartTimerDecisionAttributes: &api.StartTimerDecisionAttributes{TimerID: id, StartToFireTimeout: after, Control: "tc"}}
+	return api.Decision{DecisionType: api.DecisionTypeStartTimer, StartTimerDecisionAttributes: &api.StartTimerDecisionAttributes{TimerID: id, StartToFireTimeout: after, Control: api.String("tc")}}
 }
 
 func cancelTimer(id string) api.Decision {
@@ -354,18 +354,18 @@ func cancelTimer(id string) api.Decision {
 
 func signalExt(wid, rid, name string) api.Decision {
 	return api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution, SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{
-		WorkflowID: wid, RunID: rid, SignalName: name, Input: "sig-in", Control: "sc",
+		WorkflowID: wid, RunID: rid, SignalName: name, Input: api.String("sig-in"), Control: api.String("sc"),
 	}}
 }
 
 func cancelExt(wid, rid string) api.Decision {
 	return api.Decision{DecisionType: api.DecisionTypeRequestCancelExternalWorkflowExecution, RequestCancelExternalWorkflowExecutionDecisionAttributes: &api.RequestCancelExternalWorkflowExecutionDecisionAttributes{
-		WorkflowID: wid, RunID: rid, Control: "cc",
+		WorkflowID: wid, RunID: rid, Control: api.String("cc"),
 	}}
 }
 
 func startChild(wid, typ string, mod func(*api.StartChildWorkflowExecutionDecisionAttributes)) api.Decision {
-	a := &api.StartChildWorkflowExecutionDecisionAttributes{WorkflowID: wid, WorkflowType: api.WorkflowType{Name: typ, Version: "1"}, Input: "child-in", Control: "ctl"}
+	a := &api.StartChildWorkflowExecutionDecisionAttributes{WorkflowID: wid, WorkflowType: api.WorkflowType{Name: typ, Version: "1"}, Input: api.String("child-in"), Control: api.String("ctl")}
 	if mod != nil {
 		mod(a)
 	}

@@ -107,7 +107,7 @@ type Activity struct {
 	StartToClose          string           `json:",omitzero"`
 	Heartbeat             string           `json:",omitzero"`
 	LastHeartbeat         time.Time        `json:",omitzero"`
-	HeartbeatDetails      string           `json:",omitzero"`
+	HeartbeatDetails      *string          `json:",omitzero"`
 	CancelRequested       bool             `json:",omitzero"`
 	LatestCancelRequestID int64            `json:",omitzero"`
 }
@@ -126,7 +126,7 @@ type Child struct {
 	WorkflowID   string           `json:",omitzero"`
 	RunID        string           `json:",omitzero"` // empty until started
 	WorkflowType api.WorkflowType `json:",omitzero"`
-	Control      string           `json:",omitempty"`
+	Control      *string          `json:",omitempty"`
 	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the
 	// decision that initiated the child, for StartChildWorkflowExecutionFailed.
 	DecisionTaskCompletedID int64 `json:",omitzero"`
@@ -134,11 +134,11 @@ type Child struct {
 
 // External is an outstanding SignalExternal / RequestCancelExternal.
 type External struct {
-	InitiatedID int64  `json:",omitzero"`
-	WorkflowID  string `json:",omitzero"`
-	RunID       string `json:",omitzero"`
-	Control     string `json:",omitzero"`
-	Signal      bool   `json:",omitzero"` // true: a signal; false: a cancel request
+	InitiatedID int64   `json:",omitzero"`
+	WorkflowID  string  `json:",omitzero"`
+	RunID       string  `json:",omitzero"`
+	Control     *string `json:",omitzero"`
+	Signal      bool    `json:",omitzero"` // true: a signal; false: a cancel request
 	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the
 	// decision that initiated it, for the *Failed event.
 	DecisionTaskCompletedID int64 `json:",omitzero"`
@@ -171,7 +171,7 @@ type State struct {
 	Children   map[int64]*Child      // by initiated event id
 	Externals  map[int64]*External   // by initiated event id
 
-	LatestExecutionContext      string    `json:",omitzero"`
+	LatestExecutionContext      *string   `json:",omitzero"`
 	LatestActivityTaskTimestamp time.Time `json:",omitzero"`
 
 	// Trouble is what the run's history says went wrong lately, kept so
@@ -229,9 +229,9 @@ type ChildClosedMsg struct {
 	Child       api.WorkflowExecution
 	Type        api.WorkflowType
 	CloseStatus api.CloseStatus
-	Result      string // COMPLETED
-	Reason      string // FAILED
-	Details     string // FAILED, CANCELED
+	Result      *string // COMPLETED
+	Reason      *string // FAILED
+	Details     *string // FAILED, CANCELED
 	TimeoutType api.WorkflowExecutionTimeoutType
 }
 
@@ -240,7 +240,7 @@ type SignalMsg struct {
 	Sender      api.WorkflowExecution
 	InitiatedID int64
 	SignalName  string
-	Input       string
+	Input       *string
 }
 
 // CancelMsg delivers a cancel request from a RequestCancelExternal decision
@@ -269,7 +269,7 @@ type StartParams struct {
 	RunID                   string
 	WorkflowType            api.WorkflowType
 	Config                  Config
-	Input                   string
+	Input                   *string
 	TagList                 []string
 	Parent                  *api.WorkflowExecution
 	ParentInitiatedEventID  int64

@@ -13,7 +13,7 @@ func TestActivityCompletesThenTimersFire(t *testing.T) {
 	h := startDefault(t)
 	h.pollAndDecide(schedAct("a1"))
 	started := h.startActivity("a1")
-	h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, started, "ok") })
+	h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, started, api.String("ok")) })
 	h.advance(time.Hour)
 	for _, kind := range []string{ActivityScheduleToStart, ActivityScheduleToClose, ActivityStartToClose, ActivityHeartbeat} {
 		if res := h.fire(ActivityTimerKey(5, kind)); !isEmpty(res) {
@@ -25,9 +25,13 @@ func TestActivityCompletesThenTimersFire(t *testing.T) {
 	a := h.s.Activities["a2"]
 	st := h.startActivity("a2")
 	h.fire(ActivityTimerKey(a.ScheduledID, ActivityScheduleToClose))
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, a.ScheduledID, st, "") })
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.FailActivityTask(h.env, a.ScheduledID, st, "", "") })
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CancelActivityTask(h.env, a.ScheduledID, st, "") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) {
+		return s.CompleteActivityTask(h.env, a.ScheduledID, st, api.String(""))
+	})
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) {
+		return s.FailActivityTask(h.env, a.ScheduledID, st, api.String(""), api.String(""))
+	})
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CancelActivityTask(h.env, a.ScheduledID, st, api.String("")) })
 }
 
 // Wrong ids are unknown: a started id that does not match, a task not yet
@@ -35,15 +39,15 @@ func TestActivityCompletesThenTimersFire(t *testing.T) {
 func TestActivityTokenChecks(t *testing.T) {
 	h := startDefault(t)
 	h.pollAndDecide(schedAct("a1"))
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 0, "") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 0, api.String("")) })
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) {
-		_, r, err := s.RecordHeartbeat(h.env, 5, 0, "")
+		_, r, err := s.RecordHeartbeat(h.env, 5, 0, api.String(""))
 		return r, err
 	})
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 4, "w") })
 	st := h.startActivity("a1")
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, st+1, "") })
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 4, st, "") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, st+1, api.String("")) })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 4, st, api.String("")) })
 }
 
 // Decision task started with taskStartToCloseTimeout NONE arms no timer.
@@ -56,7 +60,7 @@ func TestDecisionTimeoutNone(t *testing.T) {
 	if len(res.AddTimers) != 0 || len(res.DoneTasks) != 1 || res.DoneTasks[0] != 2 {
 		t.Fatalf("res %+v", res)
 	}
-	if a := h.event(3).DecisionTaskStartedEventAttributes; *a != (api.DecisionTaskStartedEventAttributes{Identity: "d", ScheduledEventID: 2}) {
+	if a := h.event(3).DecisionTaskStartedEventAttributes; !equalJSON(*a, api.DecisionTaskStartedEventAttributes{Identity: "d", ScheduledEventID: 2}) {
 		t.Fatalf("started %+v", a)
 	}
 	if h.event(2).DecisionTaskScheduledEventAttributes.StartToCloseTimeout != "NONE" {

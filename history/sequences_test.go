@@ -16,7 +16,7 @@ func TestStart(t *testing.T) {
 	want := api.WorkflowExecutionStartedEventAttributes{
 		ChildPolicy: api.ChildPolicyTerminate, TaskList: api.TaskList{Name: "deciders"}, TaskPriority: "3",
 		ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "10", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
-		TagList: []string{"t1"}, Input: "in", ParentInitiatedEventID: 0,
+		TagList: []string{"t1"}, Input: api.String("in"), ParentInitiatedEventID: 0,
 	}
 	if !equalJSON(*a, want) {
 		t.Fatalf("started attrs %+v", *a)
@@ -79,11 +79,11 @@ func TestSequenceA(t *testing.T) {
 	}
 	ats := h.event(5).ActivityTaskScheduledEventAttributes
 	want := api.ActivityTaskScheduledEventAttributes{
-		ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "ai", DecisionTaskCompletedEventID: 4,
+		ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: api.String("ai"), DecisionTaskCompletedEventID: 4,
 		TaskList: api.TaskList{Name: "acts"}, TaskPriority: "5", ScheduleToStartTimeout: "30", ScheduleToCloseTimeout: "300",
 		StartToCloseTimeout: "60", HeartbeatTimeout: "20",
 	}
-	if *ats != want {
+	if !equalJSON(*ats, want) {
 		t.Fatalf("ats %+v", *ats)
 	}
 	if len(res.AddTasks) != 1 || res.AddTasks[0] != (swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "acts", Priority: 5, RunID: "r1", ScheduledEventID: 5, Scheduled: t0}) {
@@ -124,9 +124,9 @@ func TestSequenceA(t *testing.T) {
 	// A second start of the same task fails.
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, "w2") })
 
-	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, "out") })
+	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, api.String("out")) })
 	h.expectEvents(res, "7:ActivityTaskCompleted 8:DecisionTaskScheduled")
-	if c := h.event(7).ActivityTaskCompletedEventAttributes; *c != (api.ActivityTaskCompletedEventAttributes{Result: "out", ScheduledEventID: 5, StartedEventID: 6}) {
+	if c := h.event(7).ActivityTaskCompletedEventAttributes; !equalJSON(*c, api.ActivityTaskCompletedEventAttributes{Result: api.String("out"), ScheduledEventID: 5, StartedEventID: 6}) {
 		t.Fatalf("completed %+v", c)
 	}
 	for _, k := range []string{"at:5:S2C", "at:5:ST2C", "at:5:HB"} {
@@ -137,7 +137,7 @@ func TestSequenceA(t *testing.T) {
 	if len(res.AddTasks) != 1 || res.AddTasks[0].ScheduledEventID != 8 || res.AddTasks[0].Kind != swfd.DecisionTask {
 		t.Fatalf("tasks %+v", res.AddTasks)
 	}
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, "again") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, api.String("again")) })
 
 	st = h.pollDecision()
 	if st != 9 || h.s.PreviousStartedEventID != 3 {
@@ -145,7 +145,7 @@ func TestSequenceA(t *testing.T) {
 	}
 	res = h.decide(st, completeWF("done"))
 	h.expectEvents(res, "10:DecisionTaskCompleted 11:WorkflowExecutionCompleted")
-	if c := h.event(11).WorkflowExecutionCompletedEventAttributes; c.Result != "done" || c.DecisionTaskCompletedEventID != 10 {
+	if c := h.event(11).WorkflowExecutionCompletedEventAttributes; api.Value(c.Result) != "done" || c.DecisionTaskCompletedEventID != 10 {
 		t.Fatalf("completed %+v", c)
 	}
 	if !res.Closed || h.s.Open || h.s.CloseStatus != api.CloseStatusCompleted || h.s.CloseTime != h.env.Now {
@@ -158,9 +158,9 @@ func TestSequenceA(t *testing.T) {
 		t.Fatalf("open counts after close %+v", oc)
 	}
 	// Everything on a closed run is unknown.
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.Signal(h.env, "x", "") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.Signal(h.env, "x", api.String("")) })
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.RequestCancel(h.env) })
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.Terminate(h.env, "", "", "", "") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.Terminate(h.env, api.String(""), api.String(""), "", "") })
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteDecisionTask(h.env, 9, nil) })
 	if res := h.fire("wf"); !isEmpty(res) {
 		t.Fatalf("timer on closed run: %+v", res)
@@ -174,7 +174,7 @@ func TestSequenceBScheduleToStart(t *testing.T) {
 	h.advance(30 * time.Second)
 	res := h.fire("at:5:S2S")
 	h.expectEvents(res, "6:ActivityTaskTimedOut 7:DecisionTaskScheduled")
-	if a := h.event(6).ActivityTaskTimedOutEventAttributes; *a != (api.ActivityTaskTimedOutEventAttributes{TimeoutType: api.ActivityTaskTimeoutTypeScheduleToStart, ScheduledEventID: 5, StartedEventID: 0}) {
+	if a := h.event(6).ActivityTaskTimedOutEventAttributes; !equalJSON(*a, api.ActivityTaskTimedOutEventAttributes{TimeoutType: api.ActivityTaskTimeoutTypeScheduleToStart, ScheduledEventID: 5, StartedEventID: 0}) {
 		t.Fatalf("timed out %+v", a)
 	}
 	if len(res.DoneTasks) != 1 || res.DoneTasks[0] != 5 || !hasString(res.DeleteTimers, "at:5:S2C") {
@@ -202,21 +202,21 @@ func TestSequenceBStartToClose(t *testing.T) {
 		t.Fatalf("S2S after start: %+v", res)
 	}
 	h.must(func(s *State) (Result, error) {
-		_, r, err := s.RecordHeartbeat(h.env, 5, 6, "half")
+		_, r, err := s.RecordHeartbeat(h.env, 5, 6, api.String("half"))
 		return r, err
 	})
 	h.advance(50 * time.Second)
 	res := h.fire("at:5:ST2C")
 	h.expectEvents(res, "7:ActivityTaskTimedOut 8:DecisionTaskScheduled")
-	if a := h.event(7).ActivityTaskTimedOutEventAttributes; *a != (api.ActivityTaskTimedOutEventAttributes{TimeoutType: api.ActivityTaskTimeoutTypeStartToClose, ScheduledEventID: 5, StartedEventID: 6, Details: "half"}) {
+	if a := h.event(7).ActivityTaskTimedOutEventAttributes; !equalJSON(*a, api.ActivityTaskTimedOutEventAttributes{TimeoutType: api.ActivityTaskTimeoutTypeStartToClose, ScheduledEventID: 5, StartedEventID: 6, Details: api.String("half")}) {
 		t.Fatalf("timed out %+v", a)
 	}
 	if len(res.DoneTasks) != 0 {
 		t.Fatalf("started task in DoneTasks: %v", res.DoneTasks)
 	}
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, "late") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, api.String("late")) })
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) {
-		_, r, err := s.RecordHeartbeat(h.env, 5, 6, "")
+		_, r, err := s.RecordHeartbeat(h.env, 5, 6, api.String(""))
 		return r, err
 	})
 }
@@ -228,7 +228,7 @@ func TestSequenceBHeartbeat(t *testing.T) {
 	h.advance(15 * time.Second)
 	var cancel bool
 	res := h.must(func(s *State) (Result, error) {
-		c, r, err := s.RecordHeartbeat(h.env, 5, 6, "d1")
+		c, r, err := s.RecordHeartbeat(h.env, 5, 6, api.String("d1"))
 		cancel = c
 		return r, err
 	})
@@ -251,7 +251,7 @@ func TestSequenceBHeartbeat(t *testing.T) {
 	h.advance(15 * time.Second) // t0+35
 	res = h.fire("at:5:HB")
 	h.expectEvents(res, "7:ActivityTaskTimedOut 8:DecisionTaskScheduled")
-	if a := h.event(7).ActivityTaskTimedOutEventAttributes; *a != (api.ActivityTaskTimedOutEventAttributes{TimeoutType: api.ActivityTaskTimeoutTypeHeartbeat, ScheduledEventID: 5, StartedEventID: 6, Details: "d1"}) {
+	if a := h.event(7).ActivityTaskTimedOutEventAttributes; !equalJSON(*a, api.ActivityTaskTimedOutEventAttributes{TimeoutType: api.ActivityTaskTimeoutTypeHeartbeat, ScheduledEventID: 5, StartedEventID: 6, Details: api.String("d1")}) {
 		t.Fatalf("timed out %+v", a)
 	}
 	if !hasString(res.DeleteTimers, "at:5:ST2C") || !hasString(res.DeleteTimers, "at:5:S2C") {
@@ -298,7 +298,7 @@ func TestActivityNoneTimeoutsArmNothing(t *testing.T) {
 		t.Fatalf("timers %+v", res.AddTimers)
 	}
 	res = h.must(func(s *State) (Result, error) {
-		_, r, err := s.RecordHeartbeat(h.env, 5, 6, "x")
+		_, r, err := s.RecordHeartbeat(h.env, 5, 6, api.String("x"))
 		return r, err
 	})
 	if len(res.AddTimers) != 0 {
@@ -313,7 +313,7 @@ func TestSequenceC(t *testing.T) {
 	h.advance(10 * time.Second)
 	res := h.fire("dt:3:S2C")
 	h.expectEvents(res, "4:DecisionTaskTimedOut 5:DecisionTaskScheduled")
-	if a := h.event(4).DecisionTaskTimedOutEventAttributes; *a != (api.DecisionTaskTimedOutEventAttributes{TimeoutType: api.DecisionTaskTimeoutTypeStartToClose, ScheduledEventID: 2, StartedEventID: 3}) {
+	if a := h.event(4).DecisionTaskTimedOutEventAttributes; !equalJSON(*a, api.DecisionTaskTimedOutEventAttributes{TimeoutType: api.DecisionTaskTimeoutTypeStartToClose, ScheduledEventID: 2, StartedEventID: 3}) {
 		t.Fatalf("timed out %+v", a)
 	}
 	if h.event(5).EventTimestamp != h.event(4).EventTimestamp {
@@ -342,7 +342,7 @@ func TestSequenceC(t *testing.T) {
 func TestDecisionTimeoutWithPending(t *testing.T) {
 	h := startDefault(t)
 	h.pollDecision()
-	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	h.expectEvents(res, "4:WorkflowExecutionSignaled 5:DecisionTaskScheduled")
 	if len(res.AddTasks) != 0 {
 		t.Fatalf("task handed out while one runs: %+v", res.AddTasks)
@@ -367,7 +367,7 @@ func TestSequenceD(t *testing.T) {
 	h.advance(time.Hour)
 	res := h.fire("wf")
 	h.expectEvents(res, "11:WorkflowExecutionTimedOut")
-	if a := h.last().WorkflowExecutionTimedOutEventAttributes; *a != (api.WorkflowExecutionTimedOutEventAttributes{TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose, ChildPolicy: api.ChildPolicyRequestCancel}) {
+	if a := h.last().WorkflowExecutionTimedOutEventAttributes; !equalJSON(*a, api.WorkflowExecutionTimedOutEventAttributes{TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose, ChildPolicy: api.ChildPolicyRequestCancel}) {
 		t.Fatalf("timed out %+v", a)
 	}
 	if !res.Closed || h.s.CloseStatus != api.CloseStatusTimedOut || len(res.AddTasks) != 0 || len(res.AddTimers) != 0 {
@@ -411,7 +411,7 @@ func TestSequenceE(t *testing.T) {
 	h.startActivity("a1")
 	res := h.must(func(s *State) (Result, error) { return s.RequestCancel(h.env) })
 	h.expectEvents(res, "7:WorkflowExecutionCancelRequested 8:DecisionTaskScheduled")
-	if a := h.event(7).WorkflowExecutionCancelRequestedEventAttributes; *a != (api.WorkflowExecutionCancelRequestedEventAttributes{}) {
+	if a := h.event(7).WorkflowExecutionCancelRequestedEventAttributes; !equalJSON(*a, api.WorkflowExecutionCancelRequestedEventAttributes{}) {
 		t.Fatalf("cancel requested attrs %+v", a)
 	}
 	if !h.s.CancelRequested {
@@ -420,17 +420,17 @@ func TestSequenceE(t *testing.T) {
 	st := h.pollDecision()
 	res = h.decide(st, cancelAct("a1"), cancelWF("bye"))
 	h.expectEvents(res, "10:DecisionTaskCompleted 11:ActivityTaskCancelRequested 12:WorkflowExecutionCanceled")
-	if a := h.event(11).ActivityTaskCancelRequestedEventAttributes; *a != (api.ActivityTaskCancelRequestedEventAttributes{ActivityID: "a1", DecisionTaskCompletedEventID: 10}) {
+	if a := h.event(11).ActivityTaskCancelRequestedEventAttributes; !equalJSON(*a, api.ActivityTaskCancelRequestedEventAttributes{ActivityID: "a1", DecisionTaskCompletedEventID: 10}) {
 		t.Fatalf("cancel requested %+v", a)
 	}
-	if a := h.event(12).WorkflowExecutionCanceledEventAttributes; *a != (api.WorkflowExecutionCanceledEventAttributes{Details: "bye", DecisionTaskCompletedEventID: 10}) {
+	if a := h.event(12).WorkflowExecutionCanceledEventAttributes; !equalJSON(*a, api.WorkflowExecutionCanceledEventAttributes{Details: api.String("bye"), DecisionTaskCompletedEventID: 10}) {
 		t.Fatalf("canceled %+v", a)
 	}
 	if h.s.CloseStatus != api.CloseStatusCanceled || !res.Closed {
 		t.Fatal("not canceled")
 	}
 	// The worker's later answer is unknown.
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CancelActivityTask(h.env, 5, 6, "") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CancelActivityTask(h.env, 5, 6, api.String("")) })
 }
 
 // A cancel request while a decision task runs: DTS recorded at once, the
@@ -448,7 +448,7 @@ func TestSequenceECancelDuringDecision(t *testing.T) {
 	h.expectEvents(res, "6:WorkflowExecutionCancelRequested")
 	res = h.decide(st, cancelWF(""))
 	h.expectEvents(res, "7:DecisionTaskCompleted 8:CancelWorkflowExecutionFailed")
-	if a := h.event(8).CancelWorkflowExecutionFailedEventAttributes; *a != (api.CancelWorkflowExecutionFailedEventAttributes{Cause: api.CancelWorkflowExecutionFailedCauseUnhandledDecision, DecisionTaskCompletedEventID: 7}) {
+	if a := h.event(8).CancelWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.CancelWorkflowExecutionFailedEventAttributes{Cause: api.CancelWorkflowExecutionFailedCauseUnhandledDecision, DecisionTaskCompletedEventID: 7}) {
 		t.Fatalf("failed %+v", a)
 	}
 	if len(res.AddTasks) != 1 || res.AddTasks[0].ScheduledEventID != 5 {
@@ -465,12 +465,12 @@ func TestSequenceECancelDuringDecision(t *testing.T) {
 // Sequence F: cancelling a running activity, and an unstarted one.
 func TestSequenceF(t *testing.T) {
 	h := startDefault(t)
-	h.pollAndDecide(schedAct("a1"), schedAct("a2"))                               // 4 DTC, 5, 6
-	h.startActivity("a1")                                                         // 7
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "stop", "") }) // 8, 9 DTS
-	res := h.pollAndDecide(cancelAct("a1"), cancelAct("a2"))                      // 10 DTSt
+	h.pollAndDecide(schedAct("a1"), schedAct("a2"))                                           // 4 DTC, 5, 6
+	h.startActivity("a1")                                                                     // 7
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "stop", api.String("")) }) // 8, 9 DTS
+	res := h.pollAndDecide(cancelAct("a1"), cancelAct("a2"))                                  // 10 DTSt
 	h.expectEvents(res, "11:DecisionTaskCompleted 12:ActivityTaskCancelRequested 13:ActivityTaskCancelRequested 14:ActivityTaskCanceled 15:DecisionTaskScheduled")
-	if a := h.event(14).ActivityTaskCanceledEventAttributes; *a != (api.ActivityTaskCanceledEventAttributes{ScheduledEventID: 6, StartedEventID: 0, LatestCancelRequestedEventID: 13}) {
+	if a := h.event(14).ActivityTaskCanceledEventAttributes; !equalJSON(*a, api.ActivityTaskCanceledEventAttributes{ScheduledEventID: 6, StartedEventID: 0, LatestCancelRequestedEventID: 13}) {
 		t.Fatalf("canceled %+v", a)
 	}
 	if len(res.DoneTasks) != 1 || res.DoneTasks[0] != 6 || !hasString(res.DeleteTimers, "at:6:S2S") {
@@ -481,23 +481,23 @@ func TestSequenceF(t *testing.T) {
 	}
 	var cancel bool
 	h.must(func(s *State) (Result, error) {
-		c, r, err := s.RecordHeartbeat(h.env, 5, 7, "")
+		c, r, err := s.RecordHeartbeat(h.env, 5, 7, api.String(""))
 		cancel = c
 		return r, err
 	})
 	if !cancel {
 		t.Fatal("heartbeat did not report cancelRequested")
 	}
-	res = h.must(func(s *State) (Result, error) { return s.CancelActivityTask(h.env, 5, 7, "stopped") })
+	res = h.must(func(s *State) (Result, error) { return s.CancelActivityTask(h.env, 5, 7, api.String("stopped")) })
 	// DTS 15 is still pending: no new one.
 	h.expectEvents(res, "16:ActivityTaskCanceled")
-	if a := h.event(16).ActivityTaskCanceledEventAttributes; *a != (api.ActivityTaskCanceledEventAttributes{Details: "stopped", ScheduledEventID: 5, StartedEventID: 7, LatestCancelRequestedEventID: 12}) {
+	if a := h.event(16).ActivityTaskCanceledEventAttributes; !equalJSON(*a, api.ActivityTaskCanceledEventAttributes{Details: api.String("stopped"), ScheduledEventID: 5, StartedEventID: 7, LatestCancelRequestedEventID: 12}) {
 		t.Fatalf("canceled %+v", a)
 	}
 	// Cancel of an unknown activity.
 	res = h.pollAndDecide(cancelAct("a1")) // 17 DTSt
 	h.expectEvents(res, "18:DecisionTaskCompleted 19:RequestCancelActivityTaskFailed 20:DecisionTaskScheduled")
-	if a := h.event(19).RequestCancelActivityTaskFailedEventAttributes; *a != (api.RequestCancelActivityTaskFailedEventAttributes{ActivityID: "a1", Cause: api.RequestCancelActivityTaskFailedCauseActivityIdUnknown, DecisionTaskCompletedEventID: 18}) {
+	if a := h.event(19).RequestCancelActivityTaskFailedEventAttributes; !equalJSON(*a, api.RequestCancelActivityTaskFailedEventAttributes{ActivityID: "a1", Cause: api.RequestCancelActivityTaskFailedCauseActivityIdUnknown, DecisionTaskCompletedEventID: 18}) {
 		t.Fatalf("failed %+v", a)
 	}
 }
@@ -507,13 +507,15 @@ func TestSequenceF(t *testing.T) {
 func TestSequenceFWorkerIgnoresCancel(t *testing.T) {
 	h := startDefault(t)
 	h.pollAndDecide(schedAct("a1"))
-	h.startActivity("a1")                                                      // 6
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") }) // 7, 8
-	res := h.pollAndDecide(cancelAct("a1"))                                    // 9
+	h.startActivity("a1")                                                                  // 6
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) }) // 7, 8
+	res := h.pollAndDecide(cancelAct("a1"))                                                // 9
 	h.expectEvents(res, "10:DecisionTaskCompleted 11:ActivityTaskCancelRequested")
-	res = h.must(func(s *State) (Result, error) { return s.FailActivityTask(h.env, 5, 6, "why", "how") })
+	res = h.must(func(s *State) (Result, error) {
+		return s.FailActivityTask(h.env, 5, 6, api.String("why"), api.String("how"))
+	})
 	h.expectEvents(res, "12:ActivityTaskFailed 13:DecisionTaskScheduled")
-	if a := h.event(12).ActivityTaskFailedEventAttributes; *a != (api.ActivityTaskFailedEventAttributes{Reason: "why", Details: "how", ScheduledEventID: 5, StartedEventID: 6}) {
+	if a := h.event(12).ActivityTaskFailedEventAttributes; !equalJSON(*a, api.ActivityTaskFailedEventAttributes{Reason: api.String("why"), Details: api.String("how"), ScheduledEventID: 5, StartedEventID: 6}) {
 		t.Fatalf("failed %+v", a)
 	}
 }
@@ -521,14 +523,14 @@ func TestSequenceFWorkerIgnoresCancel(t *testing.T) {
 // Sequence H: signals.
 func TestSequenceHSignalAPI(t *testing.T) {
 	h := startDefault(t)
-	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "go", "payload") })
+	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "go", api.String("payload")) })
 	// DTS 2 is pending: the signal coalesces.
 	h.expectEvents(res, "3:WorkflowExecutionSignaled")
-	if a := h.event(3).WorkflowExecutionSignaledEventAttributes; *a != (api.WorkflowExecutionSignaledEventAttributes{SignalName: "go", Input: "payload"}) {
+	if a := h.event(3).WorkflowExecutionSignaledEventAttributes; !equalJSON(*a, api.WorkflowExecutionSignaledEventAttributes{SignalName: "go", Input: api.String("payload")}) {
 		t.Fatalf("signaled %+v", a)
 	}
 	h.pollAndDecide()
-	res = h.must(func(s *State) (Result, error) { return s.Signal(h.env, "again", "") })
+	res = h.must(func(s *State) (Result, error) { return s.Signal(h.env, "again", api.String("")) })
 	h.expectEvents(res, "6:WorkflowExecutionSignaled 7:DecisionTaskScheduled")
 	if len(res.AddTasks) != 1 {
 		t.Fatal("no task")
@@ -539,7 +541,7 @@ func TestSequenceHExternalSignal(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(signalExt("other", "orun", "ping"), signalExt("gone", "", "ping"))
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:SignalExternalWorkflowExecutionInitiated 6:SignalExternalWorkflowExecutionInitiated")
-	if a := h.event(5).SignalExternalWorkflowExecutionInitiatedEventAttributes; *a != (api.SignalExternalWorkflowExecutionInitiatedEventAttributes{WorkflowID: "other", RunID: "orun", SignalName: "ping", Input: "sig-in", Control: "sc", DecisionTaskCompletedEventID: 4}) {
+	if a := h.event(5).SignalExternalWorkflowExecutionInitiatedEventAttributes; !equalJSON(*a, api.SignalExternalWorkflowExecutionInitiatedEventAttributes{WorkflowID: "other", RunID: "orun", SignalName: "ping", Input: api.String("sig-in"), Control: api.String("sc"), DecisionTaskCompletedEventID: 4}) {
 		t.Fatalf("initiated %+v", a)
 	}
 	if len(res.Messages) != 2 {
@@ -547,7 +549,7 @@ func TestSequenceHExternalSignal(t *testing.T) {
 	}
 	m := res.Messages[0]
 	if m.Domain != "d" || m.WorkflowID != "other" || m.RunID != "orun" || m.Signal == nil ||
-		*m.Signal != (SignalMsg{Sender: api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}, InitiatedID: 5, SignalName: "ping", Input: "sig-in"}) {
+		!equalJSON(*m.Signal, SignalMsg{Sender: api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}, InitiatedID: 5, SignalName: "ping", Input: api.String("sig-in")}) {
 		t.Fatalf("message %+v", m)
 	}
 	if res.Messages[1].RunID != "" || res.Messages[1].WorkflowID != "gone" {
@@ -555,12 +557,12 @@ func TestSequenceHExternalSignal(t *testing.T) {
 	}
 	res = h.deliver(Message{SignalResult: &ExternalResultMsg{InitiatedID: 5, Target: api.WorkflowExecution{WorkflowID: "other", RunID: "orun"}}})
 	h.expectEvents(res, "7:ExternalWorkflowExecutionSignaled 8:DecisionTaskScheduled")
-	if a := h.event(7).ExternalWorkflowExecutionSignaledEventAttributes; *a != (api.ExternalWorkflowExecutionSignaledEventAttributes{WorkflowExecution: api.WorkflowExecution{WorkflowID: "other", RunID: "orun"}, InitiatedEventID: 5}) {
+	if a := h.event(7).ExternalWorkflowExecutionSignaledEventAttributes; !equalJSON(*a, api.ExternalWorkflowExecutionSignaledEventAttributes{WorkflowExecution: api.WorkflowExecution{WorkflowID: "other", RunID: "orun"}, InitiatedEventID: 5}) {
 		t.Fatalf("signaled %+v", a)
 	}
 	res = h.deliver(Message{SignalResult: &ExternalResultMsg{InitiatedID: 6, Failed: true}})
 	h.expectEvents(res, "9:SignalExternalWorkflowExecutionFailed")
-	if a := h.event(9).SignalExternalWorkflowExecutionFailedEventAttributes; *a != (api.SignalExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "gone", Cause: api.SignalExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 6, DecisionTaskCompletedEventID: 4, Control: "sc"}) {
+	if a := h.event(9).SignalExternalWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.SignalExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "gone", Cause: api.SignalExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 6, DecisionTaskCompletedEventID: 4, Control: api.String("sc")}) {
 		t.Fatalf("failed %+v", a)
 	}
 	// Duplicate or mismatched answers are ignored.
@@ -575,13 +577,13 @@ func TestSequenceHExternalSignal(t *testing.T) {
 func TestSequenceHSignalTarget(t *testing.T) {
 	h := startDefault(t)
 	sender := api.WorkflowExecution{WorkflowID: "s", RunID: "sr"}
-	res := h.deliver(Message{Signal: &SignalMsg{Sender: sender, InitiatedID: 12, SignalName: "ping", Input: "x"}})
+	res := h.deliver(Message{Signal: &SignalMsg{Sender: sender, InitiatedID: 12, SignalName: "ping", Input: api.String("x")}})
 	h.expectEvents(res, "3:WorkflowExecutionSignaled")
 	a := h.event(3).WorkflowExecutionSignaledEventAttributes
-	if a.SignalName != "ping" || a.Input != "x" || *a.ExternalWorkflowExecution != sender || a.ExternalInitiatedEventID != 12 {
+	if a.SignalName != "ping" || api.Value(a.Input) != "x" || *a.ExternalWorkflowExecution != sender || a.ExternalInitiatedEventID != 12 {
 		t.Fatalf("signaled %+v", a)
 	}
-	h.must(func(s *State) (Result, error) { return s.Terminate(h.env, "", "", "", "") })
+	h.must(func(s *State) (Result, error) { return s.Terminate(h.env, api.String(""), api.String(""), "", "") })
 	_, err := h.try(func(s *State) (Result, error) {
 		return s.Deliver(h.env, Message{Signal: &SignalMsg{SignalName: "late"}})
 	})
@@ -599,7 +601,7 @@ func TestExternalCancel(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(cancelExt("other", ""), cancelExt("gone", "gr"))
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:RequestCancelExternalWorkflowExecutionInitiated 6:RequestCancelExternalWorkflowExecutionInitiated")
-	if a := h.event(5).RequestCancelExternalWorkflowExecutionInitiatedEventAttributes; *a != (api.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes{WorkflowID: "other", Control: "cc", DecisionTaskCompletedEventID: 4}) {
+	if a := h.event(5).RequestCancelExternalWorkflowExecutionInitiatedEventAttributes; !equalJSON(*a, api.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes{WorkflowID: "other", Control: api.String("cc"), DecisionTaskCompletedEventID: 4}) {
 		t.Fatalf("initiated %+v", a)
 	}
 	m := res.Messages[0]
@@ -608,7 +610,7 @@ func TestExternalCancel(t *testing.T) {
 	}
 	res = h.deliver(Message{CancelResult: &ExternalResultMsg{InitiatedID: 5, Target: api.WorkflowExecution{WorkflowID: "other", RunID: "or"}}})
 	h.expectEvents(res, "7:ExternalWorkflowExecutionCancelRequested 8:DecisionTaskScheduled")
-	if a := h.event(7).ExternalWorkflowExecutionCancelRequestedEventAttributes; *a != (api.ExternalWorkflowExecutionCancelRequestedEventAttributes{WorkflowExecution: api.WorkflowExecution{WorkflowID: "other", RunID: "or"}, InitiatedEventID: 5}) {
+	if a := h.event(7).ExternalWorkflowExecutionCancelRequestedEventAttributes; !equalJSON(*a, api.ExternalWorkflowExecutionCancelRequestedEventAttributes{WorkflowExecution: api.WorkflowExecution{WorkflowID: "other", RunID: "or"}, InitiatedEventID: 5}) {
 		t.Fatalf("cancel requested %+v", a)
 	}
 	// A SignalResult for a cancel request is not its answer.
@@ -617,7 +619,7 @@ func TestExternalCancel(t *testing.T) {
 	}
 	res = h.deliver(Message{CancelResult: &ExternalResultMsg{InitiatedID: 6, Failed: true}})
 	h.expectEvents(res, "9:RequestCancelExternalWorkflowExecutionFailed")
-	if a := h.event(9).RequestCancelExternalWorkflowExecutionFailedEventAttributes; *a != (api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "gone", RunID: "gr", Cause: api.RequestCancelExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 6, DecisionTaskCompletedEventID: 4, Control: "cc"}) {
+	if a := h.event(9).RequestCancelExternalWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "gone", RunID: "gr", Cause: api.RequestCancelExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 6, DecisionTaskCompletedEventID: 4, Control: api.String("cc")}) {
 		t.Fatalf("failed %+v", a)
 	}
 
@@ -645,7 +647,7 @@ func TestSequenceJ(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(marker("m", "d1"), marker("m", "d2"))
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:MarkerRecorded 6:MarkerRecorded")
-	if a := h.event(6).MarkerRecordedEventAttributes; *a != (api.MarkerRecordedEventAttributes{MarkerName: "m", Details: "d2", DecisionTaskCompletedEventID: 4}) {
+	if a := h.event(6).MarkerRecordedEventAttributes; !equalJSON(*a, api.MarkerRecordedEventAttributes{MarkerName: "m", Details: api.String("d2"), DecisionTaskCompletedEventID: 4}) {
 		t.Fatalf("marker %+v", a)
 	}
 	if len(res.AddTasks) != 0 || h.s.Decision.ScheduledID != 0 {
@@ -658,7 +660,7 @@ func TestSequenceK(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(startTimer("t", "30"), startTimer("u", "60"))
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:TimerStarted 6:TimerStarted")
-	if a := h.event(5).TimerStartedEventAttributes; *a != (api.TimerStartedEventAttributes{TimerID: "t", Control: "tc", StartToFireTimeout: "30", DecisionTaskCompletedEventID: 4}) {
+	if a := h.event(5).TimerStartedEventAttributes; !equalJSON(*a, api.TimerStartedEventAttributes{TimerID: "t", Control: api.String("tc"), StartToFireTimeout: "30", DecisionTaskCompletedEventID: 4}) {
 		t.Fatalf("started %+v", a)
 	}
 	if tm, ok := hasTimer(res, "ut:t:5"); !ok || tm.Due != t0.Add(30*time.Second) {
@@ -670,7 +672,7 @@ func TestSequenceK(t *testing.T) {
 	h.advance(30 * time.Second)
 	res = h.fire("ut:t:5")
 	h.expectEvents(res, "7:TimerFired 8:DecisionTaskScheduled")
-	if a := h.event(7).TimerFiredEventAttributes; *a != (api.TimerFiredEventAttributes{TimerID: "t", StartedEventID: 5}) {
+	if a := h.event(7).TimerFiredEventAttributes; !equalJSON(*a, api.TimerFiredEventAttributes{TimerID: "t", StartedEventID: 5}) {
 		t.Fatalf("fired %+v", a)
 	}
 	if res := h.fire("ut:t:5"); !isEmpty(res) {
@@ -679,16 +681,16 @@ func TestSequenceK(t *testing.T) {
 	// Cancel u, reuse t, fail on unknown and in-use ids.
 	res = h.pollAndDecide(cancelTimer("u"), startTimer("t", "0"), cancelTimer("nope"), startTimer("t", "5"))
 	h.expectEvents(res, "10:DecisionTaskCompleted 11:TimerCanceled 12:TimerStarted 13:CancelTimerFailed 14:StartTimerFailed 15:DecisionTaskScheduled")
-	if a := h.event(11).TimerCanceledEventAttributes; *a != (api.TimerCanceledEventAttributes{TimerID: "u", StartedEventID: 6, DecisionTaskCompletedEventID: 10}) {
+	if a := h.event(11).TimerCanceledEventAttributes; !equalJSON(*a, api.TimerCanceledEventAttributes{TimerID: "u", StartedEventID: 6, DecisionTaskCompletedEventID: 10}) {
 		t.Fatalf("canceled %+v", a)
 	}
 	if !hasString(res.DeleteTimers, "ut:u:6") {
 		t.Fatalf("timer not deleted %v", res.DeleteTimers)
 	}
-	if a := h.event(13).CancelTimerFailedEventAttributes; *a != (api.CancelTimerFailedEventAttributes{TimerID: "nope", Cause: api.CancelTimerFailedCauseTimerIdUnknown, DecisionTaskCompletedEventID: 10}) {
+	if a := h.event(13).CancelTimerFailedEventAttributes; !equalJSON(*a, api.CancelTimerFailedEventAttributes{TimerID: "nope", Cause: api.CancelTimerFailedCauseTimerIdUnknown, DecisionTaskCompletedEventID: 10}) {
 		t.Fatalf("cancel failed %+v", a)
 	}
-	if a := h.event(14).StartTimerFailedEventAttributes; *a != (api.StartTimerFailedEventAttributes{TimerID: "t", Cause: api.StartTimerFailedCauseTimerIdAlreadyInUse, DecisionTaskCompletedEventID: 10}) {
+	if a := h.event(14).StartTimerFailedEventAttributes; !equalJSON(*a, api.StartTimerFailedEventAttributes{TimerID: "t", Cause: api.StartTimerFailedCauseTimerIdAlreadyInUse, DecisionTaskCompletedEventID: 10}) {
 		t.Fatalf("start failed %+v", a)
 	}
 	// The canceled timer's wake-up is stale; the old key of a reused id too.
@@ -706,9 +708,11 @@ func TestSequenceK(t *testing.T) {
 func TestSequenceL(t *testing.T) {
 	h := startDefault(t)
 	h.pollAndDecide(schedAct("a1"), startTimer("t", "10"))
-	res := h.must(func(s *State) (Result, error) { return s.Terminate(h.env, "because", "details", "", "") })
+	res := h.must(func(s *State) (Result, error) {
+		return s.Terminate(h.env, api.String("because"), api.String("details"), "", "")
+	})
 	h.expectEvents(res, "7:WorkflowExecutionTerminated")
-	if a := h.last().WorkflowExecutionTerminatedEventAttributes; *a != (api.WorkflowExecutionTerminatedEventAttributes{Reason: "because", Details: "details", ChildPolicy: api.ChildPolicyTerminate}) {
+	if a := h.last().WorkflowExecutionTerminatedEventAttributes; !equalJSON(*a, api.WorkflowExecutionTerminatedEventAttributes{Reason: api.String("because"), Details: api.String("details"), ChildPolicy: api.ChildPolicyTerminate}) {
 		t.Fatalf("terminated %+v", a)
 	}
 	if !res.Closed || h.s.CloseStatus != api.CloseStatusTerminated || len(res.Messages) != 0 {
@@ -719,7 +723,7 @@ func TestSequenceL(t *testing.T) {
 	// Explicit policy and cause are recorded as given.
 	g := startDefault(t)
 	g.must(func(s *State) (Result, error) {
-		return s.Terminate(g.env, "", "", api.ChildPolicyAbandon, api.WorkflowExecutionTerminatedCauseOperatorInitiated)
+		return s.Terminate(g.env, api.String(""), api.String(""), api.ChildPolicyAbandon, api.WorkflowExecutionTerminatedCauseOperatorInitiated)
 	})
 	if a := g.last().WorkflowExecutionTerminatedEventAttributes; a.ChildPolicy != api.ChildPolicyAbandon || a.Cause != api.WorkflowExecutionTerminatedCauseOperatorInitiated {
 		t.Fatalf("terminated %+v", a)
@@ -734,9 +738,9 @@ func TestUnhandledDecision2013Trace(t *testing.T) {
 	if h.startActivity("a1") != 10 || h.startActivity("a2") != 11 {
 		t.Fatal("ids")
 	}
-	res := h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 10, "") })
+	res := h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 10, api.String("")) })
 	h.expectEvents(res, "12:ActivityTaskCompleted 13:DecisionTaskScheduled")
-	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 6, 11, "") })
+	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 6, 11, api.String("")) })
 	h.expectEvents(res, "14:ActivityTaskCompleted")
 	h.startActivity("a3") // 15
 	st := h.pollDecision()
@@ -744,7 +748,7 @@ func TestUnhandledDecision2013Trace(t *testing.T) {
 		t.Fatalf("started %d", st)
 	}
 	h.startActivity("a4") // 17
-	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 7, 15, "") })
+	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 7, 15, api.String("")) })
 	h.expectEvents(res, "18:ActivityTaskCompleted 19:DecisionTaskScheduled")
 	if len(res.AddTasks) != 0 {
 		t.Fatal("second decision task handed out while one runs")
@@ -758,7 +762,7 @@ func TestUnhandledDecision2013Trace(t *testing.T) {
 	if a := h.event(20).DecisionTaskCompletedEventAttributes; a.ScheduledEventID != 13 || a.StartedEventID != 16 {
 		t.Fatalf("dtc %+v", a)
 	}
-	if a := h.event(21).CompleteWorkflowExecutionFailedEventAttributes; *a != (api.CompleteWorkflowExecutionFailedEventAttributes{Cause: api.CompleteWorkflowExecutionFailedCauseUnhandledDecision, DecisionTaskCompletedEventID: 20}) {
+	if a := h.event(21).CompleteWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.CompleteWorkflowExecutionFailedEventAttributes{Cause: api.CompleteWorkflowExecutionFailedCauseUnhandledDecision, DecisionTaskCompletedEventID: 20}) {
 		t.Fatalf("failed %+v", a)
 	}
 	if !h.s.Open || len(res.AddTasks) != 1 || res.AddTasks[0].ScheduledEventID != 19 {
@@ -769,14 +773,14 @@ func TestUnhandledDecision2013Trace(t *testing.T) {
 		t.Fatalf("started %d prev %d", st, h.s.PreviousStartedEventID)
 	}
 	// Fail and ContinueAsNew fail the same way.
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	res = h.decide(st, failWF("x", ""))
 	h.expectEvents(res, "25:DecisionTaskCompleted 26:FailWorkflowExecutionFailed")
 	if h.event(26).FailWorkflowExecutionFailedEventAttributes.Cause != api.FailWorkflowExecutionFailedCauseUnhandledDecision {
 		t.Fatal("cause")
 	}
 	st = h.pollDecision()
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	res = h.decide(st, marker("kept", ""), continueAsNew(nil))
 	h.expectEvents(res, "30:DecisionTaskCompleted 31:MarkerRecorded 32:ContinueAsNewWorkflowExecutionFailed")
 	if a := h.event(32).ContinueAsNewWorkflowExecutionFailedEventAttributes; a.Cause != api.ContinueAsNewWorkflowExecutionFailedCauseUnhandledDecision || a.DecisionTaskCompletedEventID != 30 {
@@ -792,7 +796,7 @@ func TestUnhandledDecision2013Trace(t *testing.T) {
 func TestDecisionCoalescing(t *testing.T) {
 	h := startDefault(t)
 	for i := 0; i < 3; i++ {
-		res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+		res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 		if len(res.Events) != 1 || len(res.AddTasks) != 0 {
 			t.Fatalf("signal %d: %s", i, evTypes(res.Events))
 		}
@@ -802,9 +806,9 @@ func TestDecisionCoalescing(t *testing.T) {
 	st := h.pollDecision() // 6
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, "x") })
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteDecisionTask(h.env, st+1, nil) })
-	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	h.expectEvents(res, "7:WorkflowExecutionSignaled 8:DecisionTaskScheduled")
-	res = h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	res = h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	h.expectEvents(res, "9:WorkflowExecutionSignaled")
 	// Empty decision list: the pending task is handed out.
 	res = h.decide(st)
@@ -814,7 +818,7 @@ func TestDecisionCoalescing(t *testing.T) {
 	}
 	// A decision failure with a task pending adds no DTS.
 	st = h.pollDecision()
-	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", "") })
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	res = h.decide(st, cancelTimer("x"))
 	h.expectEvents(res, "14:DecisionTaskCompleted 15:CancelTimerFailed")
 }
@@ -825,14 +829,14 @@ func TestExecutionContext(t *testing.T) {
 	h := startDefault(t)
 	st := h.pollDecision()
 	h.must(func(s *State) (Result, error) {
-		return s.CompleteDecisionTask(h.env, st, &api.RespondDecisionTaskCompletedInput{ExecutionContext: "ctx1", Decisions: []api.Decision{startTimer("t", "1")}})
+		return s.CompleteDecisionTask(h.env, st, &api.RespondDecisionTaskCompletedInput{ExecutionContext: api.String("ctx1"), Decisions: []api.Decision{startTimer("t", "1")}})
 	})
-	if h.event(4).DecisionTaskCompletedEventAttributes.ExecutionContext != "ctx1" || h.s.LatestExecutionContext != "ctx1" {
+	if api.Value(h.event(4).DecisionTaskCompletedEventAttributes.ExecutionContext) != "ctx1" || api.Value(h.s.LatestExecutionContext) != "ctx1" {
 		t.Fatal("context not recorded")
 	}
 	h.fire("ut:t:5")
 	h.pollAndDecide()
-	if h.s.LatestExecutionContext != "ctx1" {
+	if api.Value(h.s.LatestExecutionContext) != "ctx1" {
 		t.Fatal("context lost")
 	}
 }

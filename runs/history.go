@@ -138,12 +138,12 @@ func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryE
 }
 
 // ActivityInput reads the input of an activity from its Scheduled event.
-func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int64) (string, error) {
+func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int64) (*string, error) {
 	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
 	var raw []byte
 	if evs, ok := cachedHistory(s.cache, q, scheduledID); ok {
 		if len(evs) == 0 {
-			return "", nil
+			return nil, nil
 		}
 		raw = evs[0].Raw
 	} else if s.cache.wantsHistory(runID) {
@@ -152,26 +152,26 @@ func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int
 		// so that the run's next decision task here needs no read.
 		evs, err := s.storedHistory(ctx, swfd.HistoryQuery{RunID: runID})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		s.cache.adopt(runID, evs)
 		if int(scheduledID) > len(evs) || scheduledID < 1 {
-			return "", nil
+			return nil, nil
 		}
 		raw = evs[scheduledID-1].Raw
 	} else {
 		evs, err := s.store.History(ctx, q)
 		if err != nil || len(evs) == 0 {
-			return "", err
+			return nil, err
 		}
 		raw = evs[0].JSON
 	}
 	var ev api.HistoryEvent
 	if err := Decode(raw, &ev); err != nil {
-		return "", err
+		return nil, err
 	}
 	if a := ev.ActivityTaskScheduledEventAttributes; a != nil {
 		return a.Input, nil
 	}
-	return "", nil
+	return nil, nil
 }

@@ -208,13 +208,13 @@ func TestClusterStaleRunCache(t *testing.T) {
 	}
 	must(a.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken, Decisions: []api.Decision{{
 		DecisionType:                           api.DecisionTypeScheduleActivityTask,
-		ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "in"}}}}))
+		ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: api.String("in")}}}}))
 
 	// B's cached run predates the activity: its poll must still start it.
 	learn(b)
 	at, err := b.PollForActivityTask(ctx, &api.PollForActivityTaskInput{Domain: "d", TaskList: api.TaskList{Name: "al"}})
 	must(err)
-	if at.TaskToken == "" || at.ActivityID != "a1" || at.Input != "in" {
+	if at.TaskToken == "" || at.ActivityID != "a1" || api.Value(at.Input) != "in" {
 		t.Fatalf("B's activity task: %+v", at)
 	}
 
@@ -231,7 +231,7 @@ func TestClusterStaleRunCache(t *testing.T) {
 	}
 
 	// B completes the activity; A, behind again, signals the run.
-	must(b.RespondActivityTaskCompleted(ctx, &api.RespondActivityTaskCompletedInput{TaskToken: at.TaskToken, Result: "out"}))
+	must(b.RespondActivityTaskCompleted(ctx, &api.RespondActivityTaskCompletedInput{TaskToken: at.TaskToken, Result: api.String("out")}))
 	must(a.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "d", WorkflowID: "w", SignalName: "s1"}))
 
 	// A's cached run is now the stored one: a signal costs no read.
@@ -273,7 +273,7 @@ func TestClusterAdoptsHistory(t *testing.T) {
 	must(err)
 	must(a.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken, Decisions: []api.Decision{{
 		DecisionType:                           api.DecisionTypeScheduleActivityTask,
-		ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: "in"}}}}))
+		ScheduleActivityTaskDecisionAttributes: &api.ScheduleActivityTaskDecisionAttributes{ActivityID: "a1", ActivityType: api.ActivityType{Name: "act", Version: "1"}, Input: api.String("in")}}}}))
 
 	// B learns of the activity task, as news would tell it.
 	tasks, err := db.PendingTasks(ctx)
@@ -283,13 +283,13 @@ func TestClusterAdoptsHistory(t *testing.T) {
 	}
 	at, err := b.PollForActivityTask(ctx, &api.PollForActivityTaskInput{Domain: "d", TaskList: api.TaskList{Name: "al"}})
 	must(err)
-	if at.Input != "in" {
-		t.Fatalf("activity input %q, want %q", at.Input, "in")
+	if api.Value(at.Input) != "in" {
+		t.Fatalf("activity input %q, want %q", api.Value(at.Input), "in")
 	}
 	if n := counterB.historyReads(); n != 1 {
 		t.Fatalf("B read history %d times to start the activity, want 1", n)
 	}
-	must(b.RespondActivityTaskCompleted(ctx, &api.RespondActivityTaskCompletedInput{TaskToken: at.TaskToken, Result: "out"}))
+	must(b.RespondActivityTaskCompleted(ctx, &api.RespondActivityTaskCompletedInput{TaskToken: at.TaskToken, Result: api.String("out")}))
 	dt, err = b.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
 	must(err)
 	if n := counterB.historyReads(); n != 1 {

@@ -44,7 +44,7 @@ func (s *Service) Pending(ctx context.Context, domain string, ex api.WorkflowExe
 		p.Activities = append(p.Activities, inspect.Activity{
 			ActivityID: a.ActivityID, Type: a.ActivityType, ScheduledID: a.ScheduledID, Scheduled: a.ScheduledTime,
 			StartedID: a.StartedID, Started: a.StartedTime, Identity: a.Identity, TaskList: a.TaskList, Attempt: 1,
-			LastHeartbeat: a.LastHeartbeat, HeartbeatDetails: a.HeartbeatDetails, CancelRequested: a.CancelRequested,
+			LastHeartbeat: a.LastHeartbeat, HeartbeatDetails: api.Value(a.HeartbeatDetails), CancelRequested: a.CancelRequested,
 			ScheduleToStart: a.ScheduleToStart, ScheduleToClose: a.ScheduleToClose, StartToClose: a.StartToClose, Heartbeat: a.Heartbeat,
 		})
 	}

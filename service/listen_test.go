@@ -47,7 +47,7 @@ func TestCommitListener(t *testing.T) {
 	s := testService(t, Options{}, nil)
 	rec := newCommits()
 	s.Runs().Listen(rec.listen)
-	run, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, Input: "in"})
+	run, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, Input: api.String("in")})
 	mustNil(t, err)
 	dt, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
 	mustNil(t, err)
@@ -80,7 +80,7 @@ func TestCommitListener(t *testing.T) {
 	if types := eventTypes(t, events); !slices.Equal(types, want) {
 		t.Fatalf("events told %v, want %v", types, want)
 	}
-	if a := events[0].WorkflowExecutionStartedEventAttributes; a == nil || a.Input != "in" || len(events[0].Raw) == 0 {
+	if a := events[0].WorkflowExecutionStartedEventAttributes; a == nil || api.Value(a.Input) != "in" || len(events[0].Raw) == 0 {
 		t.Errorf("started event told without its attributes or JSON: %+v", events[0])
 	}
 }

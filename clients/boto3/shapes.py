@@ -233,6 +233,59 @@ def history_pages():
     swf.terminate_workflow_execution(domain=DOMAIN, workflowId=ex["workflowId"])
 
 
+def empty_strings():
+    """An optional string given empty is echoed empty; one not given is absent."""
+    ex = start("empties", taskList={"name": "empties"}, input="")
+    t = poll_decision("empties")
+    st = attrs(t["events"][0])
+    check(st.get("input") == "", "WorkflowExecutionStarted input %r, want ''" % st.get("input"))
+    swf.respond_decision_task_completed(taskToken=t["taskToken"], executionContext="ctx", decisions=[
+        {"decisionType": "ScheduleActivityTask", "scheduleActivityTaskDecisionAttributes": {
+            "activityId": "e1", "activityType": ACT, "taskList": {"name": "empties-work"}, "input": "", "control": "",
+            "scheduleToCloseTimeout": "NONE", "scheduleToStartTimeout": "NONE",
+            "startToCloseTimeout": "NONE", "heartbeatTimeout": "NONE"}},
+        {"decisionType": "StartTimer", "startTimerDecisionAttributes": {"timerId": "t", "startToFireTimeout": "600"}},
+        {"decisionType": "StartChildWorkflowExecution", "startChildWorkflowExecutionDecisionAttributes": {
+            "workflowType": WF, "workflowId": "empties-child", "taskList": {"name": "empties-child"}, "input": ""}}])
+    a = swf.poll_for_activity_task(domain=DOMAIN, taskList={"name": "empties-work"})
+    check(a.get("input") == "", "activity task input %r, want ''" % a.get("input"))
+    swf.respond_activity_task_completed(taskToken=a["taskToken"], result="")
+    swf.signal_workflow_execution(domain=DOMAIN, workflowId=ex["workflowId"], signalName="s", input="")
+    # The child cancels itself with details "".
+    c = poll_decision("empties-child")
+    check(attrs(c["events"][0]).get("input") == "", "the child's input %r, want ''" % attrs(c["events"][0]).get("input"))
+    swf.respond_decision_task_completed(taskToken=c["taskToken"], decisions=[
+        {"decisionType": "CancelWorkflowExecution", "cancelWorkflowExecutionDecisionAttributes": {"details": ""}}])
+    waited = 0
+    while True:
+        t = poll_decision("empties")
+        names = [e["eventType"] for e in t["events"]]
+        if "ChildWorkflowExecutionCanceled" in names or waited > 5:
+            break
+        swf.respond_decision_task_completed(taskToken=t["taskToken"], decisions=[])
+        waited += 1
+    ev = {e["eventType"]: attrs(e) for e in t["events"]}
+    for et, key in [("ActivityTaskScheduled", "input"),
+                    ("ActivityTaskScheduled", "control"), ("ActivityTaskCompleted", "result"),
+                    ("WorkflowExecutionSignaled", "input"), ("StartChildWorkflowExecutionInitiated", "input"),
+                    ("ChildWorkflowExecutionCanceled", "details")]:
+        got = ev.get(et, {})
+        check(got.get(key) == "", "%s %s is %r, want ''" % (et, key, got.get(key)))
+    check("control" not in ev.get("TimerStarted", {}), "TimerStarted carries control %r though none was given" % ev.get("TimerStarted"))
+    desc = swf.describe_workflow_execution(domain=DOMAIN, execution=ex)
+    check(desc.get("latestExecutionContext") == "ctx", "latestExecutionContext %r, want 'ctx'" % desc.get("latestExecutionContext"))
+    # An empty executionContext replaces the last one; then the run cancels with details "".
+    swf.respond_decision_task_completed(taskToken=t["taskToken"], executionContext="", decisions=[
+        {"decisionType": "CancelWorkflowExecution", "cancelWorkflowExecutionDecisionAttributes": {"details": ""}}])
+    desc = swf.describe_workflow_execution(domain=DOMAIN, execution=ex)
+    check(desc.get("latestExecutionContext") == "", "latestExecutionContext %r after an empty one, want ''" % desc.get("latestExecutionContext"))
+    evs = history(ex)
+    done = attrs(last_of(evs, "DecisionTaskCompleted"))
+    check(done.get("executionContext") == "", "the last DecisionTaskCompleted %r lacks executionContext ''" % done)
+    canceled = attrs(last_of(evs, "WorkflowExecutionCanceled"))
+    check(canceled.get("details") == "", "WorkflowExecutionCanceled %r lacks details ''" % canceled)
+
+
 def main():
     swf.register_domain(name=DOMAIN, workflowExecutionRetentionPeriodInDays="1")
     swf.register_workflow_type(domain=DOMAIN, name=WF["name"], version=WF["version"],
@@ -247,6 +300,7 @@ def main():
     child_ids()
     closed_run_tokens()
     history_pages()
+    empty_strings()
     swf.respond_decision_task_completed(taskToken=t["taskToken"], decisions=[
         {"decisionType": "CancelWorkflowExecution", "cancelWorkflowExecutionDecisionAttributes": {}}])
 

@@ -69,6 +69,21 @@ var alwaysEmit = map[string]bool{
 	"WorkflowExecutionCount.truncated": true,
 }
 
+// keepEmpty lists the optional string members that the real service
+// echoes as given, even when given empty: a decider's executionContext ""
+// comes back as "executionContext": "" in DecisionTaskCompleted and makes
+// latestExecutionContext "", and details "" on CancelWorkflowExecution is
+// "details": "" in WorkflowExecutionCanceled (responses recorded from the
+// real service, kept in frameworks' test fixtures; botoflow's decider
+// fails on the missing key). These are the free-form members a caller
+// passes through SWF to someone else — inputs, results, reasons, details,
+// control data and execution contexts — so they are *string: nil when not
+// given, and "" kept when given.
+var keepEmpty = map[string]bool{
+	"input": true, "result": true, "reason": true, "details": true, "control": true,
+	"executionContext": true, "latestExecutionContext": true,
+}
+
 // Generate returns the generated files of package api, by file name.
 func Generate(modelJSON []byte) (map[string][]byte, error) {
 	var m Model
@@ -201,7 +216,11 @@ func genTypes(m *Model) string {
 			}
 			// Required structures are values; a required member that is a
 			// structure is always present in valid input and output.
-			fmt.Fprintf(&b, "\t%s %s `json:\"%s\"`\n", GoName(mn), m.goType(ref.Shape, req[mn]), tag)
+			typ := m.goType(ref.Shape, req[mn])
+			if typ == "string" && !req[mn] && keepEmpty[mn] {
+				typ = "*string"
+			}
+			fmt.Fprintf(&b, "\t%s %s `json:\"%s\"`\n", GoName(mn), typ, tag)
 		}
 		if name == "HistoryEvent" {
 			// Events are stored as their wire JSON; a server sends that

@@ -412,7 +412,7 @@ func (g *gen) run(i int, open bool) (swfd.Update, error) {
 		Domain: cfg.Domain, WorkflowID: wfID, RunID: g.runID(seq), WorkflowType: wt,
 		Config: history.Config{TaskList: taskList, ExecutionStartToCloseTimeout: timeout, TaskStartToCloseTimeout: "60",
 			ChildPolicy: api.ChildPolicyTerminate},
-		Input:   `{"seq":` + strconv.Itoa(i) + `,"source":"swfd-seed"}`,
+		Input:   api.String(`{"seq":` + strconv.Itoa(i) + `,"source":"swfd-seed"}`),
 		TagList: g.tags(),
 	}
 	if len(g.recent) > 0 && g.r.IntN(20) == 0 {
@@ -458,24 +458,24 @@ func (g *gen) close(st *history.State, env history.Env, status api.CloseStatus, 
 	switch status {
 	case api.CloseStatusCompleted:
 		err = decide(api.Decision{DecisionType: api.DecisionTypeCompleteWorkflowExecution,
-			CompleteWorkflowExecutionDecisionAttributes: &api.CompleteWorkflowExecutionDecisionAttributes{Result: `{"ok":true}`}})
+			CompleteWorkflowExecutionDecisionAttributes: &api.CompleteWorkflowExecutionDecisionAttributes{Result: api.String(`{"ok":true}`)}})
 	case api.CloseStatusFailed:
 		err = decide(api.Decision{DecisionType: api.DecisionTypeFailWorkflowExecution,
-			FailWorkflowExecutionDecisionAttributes: &api.FailWorkflowExecutionDecisionAttributes{Reason: "seeded failure", Details: "details"}})
+			FailWorkflowExecutionDecisionAttributes: &api.FailWorkflowExecutionDecisionAttributes{Reason: api.String("seeded failure"), Details: api.String("details")}})
 	case api.CloseStatusCanceled:
 		env.Now = st.StartTime
 		if err = step(st.RequestCancel(env)); err == nil {
 			err = decide(api.Decision{DecisionType: api.DecisionTypeCancelWorkflowExecution,
-				CancelWorkflowExecutionDecisionAttributes: &api.CancelWorkflowExecutionDecisionAttributes{Details: "canceled"}})
+				CancelWorkflowExecutionDecisionAttributes: &api.CancelWorkflowExecutionDecisionAttributes{Details: api.String("canceled")}})
 		}
 	case api.CloseStatusContinuedAsNew:
 		// The new run is not written: the data set counts closed and
 		// open runs exactly as asked.
 		err = decide(api.Decision{DecisionType: api.DecisionTypeContinueAsNewWorkflowExecution,
-			ContinueAsNewWorkflowExecutionDecisionAttributes: &api.ContinueAsNewWorkflowExecutionDecisionAttributes{Input: "next"}})
+			ContinueAsNewWorkflowExecutionDecisionAttributes: &api.ContinueAsNewWorkflowExecutionDecisionAttributes{Input: api.String("next")}})
 	case api.CloseStatusTerminated:
 		env.Now = at
-		err = step(st.Terminate(env, "seeded termination", "", "", ""))
+		err = step(st.Terminate(env, api.String("seeded termination"), nil, "", ""))
 	case api.CloseStatusTimedOut:
 		env.Now = at
 		err = step(st.FireTimer(env, history.WorkflowTimerKey))
