@@ -99,7 +99,7 @@ type ListQuery struct {
 	Name    string // exact name filter (types only); empty for all
 	After   string // resume strictly after this key (opaque to the caller)
 	Reverse bool
-	Limit   int
+	Limit   int // at most this many; 0 or less: no limit
 }
 
 // RegistryStore keeps domains and types.
@@ -233,7 +233,7 @@ type HistoryQuery struct {
 	RunID   string
 	AfterID int64 // ascending: events with id > AfterID; descending: id < AfterID (0 = from the end)
 	Reverse bool
-	Limit   int
+	Limit   int // at most this many events; 0 or less: no limit
 }
 
 // VisibilityQuery selects executions of a domain for List/Count.
@@ -252,7 +252,7 @@ type VisibilityQuery struct {
 	// After resumes strictly after (AfterTime, AfterRunID) in result order.
 	AfterTime  time.Time
 	AfterRunID string
-	Limit      int
+	Limit      int // at most this many; 0 or less: no limit
 }
 
 // ExecutionStore keeps runs, their histories, tasks, timers and transfers.

@@ -1,5 +1,8 @@
 package auth
 
+// The Guard method of each operation is generated from api.Operations.
+//go:generate go run ../internal/apigen/cmd/guardgen -out guard_ops.go
+
 import (
 	"context"
 	"log/slog"
@@ -19,7 +22,7 @@ type TaskTokens interface {
 // Guard is an api.Service that authorizes every call before passing it to
 // Next: the principal in the call's context must be allowed the action
 // swf:<Operation> on the domain the call acts on, with the condition keys
-// SWF defines for the operation (swf-semantics.md §9). A call that is not
+// SWF defines for the operation (docs/auth.md lists them). A call that is not
 // allowed answers OperationNotPermittedFault and reaches nothing.
 //
 // Decisions are authorized later, one by one, by the history engine
@@ -97,7 +100,7 @@ func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool) {
 	switch in := in.(type) {
 	// Domains.
 	case *api.RegisterDomainInput:
-		// The new domain's name is the resource (§9.1).
+		// The new domain's name is the resource: there is no domain yet.
 		tagKeys(&k, in.Tags)
 		return g.domain(in.Name), k, true
 	case *api.ListDomainsInput:
@@ -164,8 +167,9 @@ func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool) {
 		}
 		if list == "" {
 			// The task list the execution will get is a condition value
-			// too (§9.2: a value resolved from the type's default counts
-			// as present).
+			// too: a value resolved from the type's default counts as
+			// present, so a policy on task lists cannot be dodged by
+			// leaving the task list out.
 			if d, err := g.Next.DescribeWorkflowType(ctx, &api.DescribeWorkflowTypeInput{Domain: in.Domain, WorkflowType: in.WorkflowType}); err == nil &&
 				d != nil && d.Configuration.DefaultTaskList != nil {
 				list = d.Configuration.DefaultTaskList.Name

@@ -15,7 +15,8 @@ import (
 )
 
 // Visibility: ListOpen/ListClosed/CountOpen/CountClosed through the real
-// client (swf-semantics.md §2.5, §7).
+// client: every filter, paging, reverse order, and counts that agree with
+// the lists.
 
 // visAll is a start time filter that matches every run.
 func visAll() *types.ExecutionTimeFilter {

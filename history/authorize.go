@@ -8,7 +8,7 @@ import (
 
 // authorized asks env.AuthorizeDecision about one decision.
 // ScheduleLambdaFunction is governed by the execution's Lambda role, not
-// by IAM policy on the decider (§9.1), and is never asked about.
+// by IAM policy on the decider, and is never asked about.
 func (b *batch) authorized(d *api.Decision) bool {
 	if b.st.env.AuthorizeDecision == nil || d.DecisionType == api.DecisionTypeScheduleLambdaFunction {
 		return true
@@ -16,7 +16,8 @@ func (b *batch) authorized(d *api.Decision) bool {
 	return b.st.env.AuthorizeDecision(d, b.decisionKeys(d))
 }
 
-// decisionKeys returns a decision's IAM condition keys (§9.2). Values the
+// decisionKeys returns a decision's IAM condition keys (the names, versions,
+// task lists and tags the decision names, as swf:<key> values). Values the
 // decision leaves to the type's registration (the task list) are
 // resolved from it, as they count as present; a type that does not exist
 // leaves them absent.

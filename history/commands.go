@@ -199,9 +199,9 @@ func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, 
 }
 
 // CancelActivityTask records ActivityTaskCanceled (RespondActivityTaskCanceled).
-// It is accepted whether or not a cancellation was requested [infer: the
+// It is accepted whether or not a cancellation was requested (inferred: the
 // docs only advise workers to call it after cancelRequested; Eucalyptus does
-// not enforce it either].
+// not enforce it either).
 func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, details *string) (Result, error) {
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
@@ -238,7 +238,9 @@ func (s *State) Signal(env Env, name string, input *string) (Result, error) {
 
 // RequestCancel records WorkflowExecutionCancelRequested from
 // RequestCancelWorkflowExecution: no external execution, no cause. Every
-// request records an event, repeated ones included [infer: §2.3.1].
+// request records an event, repeated ones included: the documentation
+// does not say that a second request is dropped, and recording each keeps
+// every acknowledged call visible in the history.
 func (s *State) RequestCancel(env Env) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
@@ -257,7 +259,7 @@ func (s *State) RequestCancel(env Env) (Result, error) {
 // run's own. cause is recorded as given: the service passes "" for
 // TerminateWorkflowExecution calls, because the model documents the cause
 // as set only for automatic terminations (OPERATOR_INITIATED is left out;
-// moto always sets it, which is unverified) [infer].
+// moto always sets it, which is unverified) (inferred: the documentation is silent).
 func (s *State) Terminate(env Env, reason, details *string, childPolicy api.ChildPolicy, cause api.WorkflowExecutionTerminatedCause) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
@@ -403,9 +405,10 @@ func splitKey(rest string) (int64, string, bool) {
 // decision task available at once: the one already scheduled while the
 // task ran, else a new DecisionTaskScheduled with the same timestamp.
 // A timeout on a temporary task-list override reverts to the execution's
-// task list (§2.4.1). The timed-out task does not count as processed:
-// previousStartedEventId keeps pointing at the last completed task [infer;
-// the spec calls this ambiguous].
+// task list. The timed-out task does not count as processed:
+// previousStartedEventId keeps pointing at the last completed task (the
+// documentation leaves this open; a decider replaying from
+// previousStartedEventId then sees every event since its last answer).
 func (st *step) decisionTimedOut(tt api.DecisionTaskTimeoutType) {
 	s := st.s
 	d := &s.Decision

@@ -13,10 +13,10 @@ import (
 // order, then — if the run is still open and some outcome needs the
 // decider (a *Failed decision event, an unstarted activity canceled at
 // once) — one DecisionTaskScheduled at the end, unless a task is already
-// pending [infer: §3.1 step 5 makes the task available after the batch; in
-// consequence a decision failing earlier in the same batch does not by
-// itself make a later closing decision fail with UNHANDLED_DECISION — only
-// events recorded while the task ran do].
+// pending. The new task is made available after the whole batch, so a
+// decision failing earlier in the same batch does not by itself make a
+// later closing decision fail with UNHANDLED_DECISION — only events
+// recorded while the task ran do.
 func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDecisionTaskCompletedInput) (Result, error) {
 	if !s.Open || startedID == 0 || s.Decision.StartedID != startedID {
 		return Result{}, api.ErrUnknownResource("Unknown decision task, startedEventId = %d", startedID)
@@ -36,7 +36,8 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	st := newStep(s, env)
 	d := &s.Decision
 	// A decision task scheduled since this one started (the run's events
-	// kept coming) makes any closing decision fail (§3.2).
+	// kept coming) makes any closing decision fail with UNHANDLED_DECISION:
+	// the decider has not seen those events.
 	pending := d.ScheduledID
 	attrs := &api.DecisionTaskCompletedEventAttributes{
 		ScheduledEventID: d.StartedSchedID,
@@ -60,7 +61,8 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	if in.ExecutionContext != nil {
 		s.LatestExecutionContext = in.ExecutionContext
 	}
-	// Task-list override (§2.4.1): later decision tasks go to the given
+	// Task-list override (RespondDecisionTaskCompleted's taskList): later
+	// decision tasks go to the given
 	// list; with taskListScheduleToStartTimeout the override is temporary
 	// and a SCHEDULE_TO_START or START_TO_CLOSE timeout of a task on it
 	// reverts to the execution's list. Simplification: a decision task that
@@ -175,11 +177,12 @@ func taskListName(tl *api.TaskList) string {
 }
 
 // scheduleActivity resolves the activity's type and defaults and schedules
-// it. Checks, in order [infer]: type exists, type not deprecated, activity
+// it. Checks, in order : type exists, type not deprecated, activity
 // id not in use by an open activity, open-activities limit, then the five
 // defaults in the model's enum order (scheduleToClose, taskList,
 // scheduleToStart, startToClose, heartbeat). All five must resolve
-// ("NONE" counts as a value), per §5.1.
+// ("NONE" counts as a value); the first that does not fails the decision
+// with its *_UNDEFINED cause.
 func (b *batch) scheduleActivity(a *api.ScheduleActivityTaskDecisionAttributes) {
 	st, s := b.st, b.st.s
 	failed := func(c api.ScheduleActivityTaskFailedCause) {
@@ -227,7 +230,7 @@ func (b *batch) scheduleActivity(a *api.ScheduleActivityTaskDecisionAttributes) 
 		failed(api.ScheduleActivityTaskFailedCauseDefaultHeartbeatTimeoutUndefined)
 		return
 	}
-	// [infer] With no priority given anywhere, taskPriority is left out of
+	// (inferred) With no priority given anywhere, taskPriority is left out of
 	// the event (the task is queued with priority 0).
 	prio := firstOf(a.TaskPriority, cfg.DefaultTaskPriority)
 	id := st.add(api.HistoryEvent{
@@ -259,7 +262,8 @@ func (b *batch) scheduleActivity(a *api.ScheduleActivityTaskDecisionAttributes) 
 // requestCancelActivity records ActivityTaskCancelRequested. An activity
 // not yet started is canceled at once; a started one learns of it through
 // its heartbeat and no decision task is scheduled until the worker answers
-// or the task times out [infer, §3.3].
+// or the task times out (the documentation names no event that would wake
+// the decider earlier).
 func (b *batch) requestCancelActivity(a *api.RequestCancelActivityTaskDecisionAttributes) {
 	st, s := b.st, b.st.s
 	act := s.Activities[a.ActivityID]
@@ -344,7 +348,8 @@ func (b *batch) failWorkflow(a *api.FailWorkflowExecutionDecisionAttributes) {
 }
 
 // cancelWorkflow closes the run as CANCELED; no prior cancel request is
-// required [infer, §3.3].
+// required (the documentation lists none among the decision's failure
+// causes).
 func (b *batch) cancelWorkflow(a *api.CancelWorkflowExecutionDecisionAttributes) {
 	if a == nil {
 		a = &api.CancelWorkflowExecutionDecisionAttributes{}
@@ -372,7 +377,7 @@ func (b *batch) cancelWorkflow(a *api.CancelWorkflowExecutionDecisionAttributes)
 // (decision value, else the type's registered default). cause is "" on
 // success. Checks in order: type exists, not deprecated, then
 // executionStartToCloseTimeout, taskList, taskStartToCloseTimeout,
-// childPolicy (the order moto reports for StartWorkflowExecution) [infer].
+// childPolicy (the order moto reports for StartWorkflowExecution) (inferred: the documentation is silent).
 type workflowResolution struct {
 	cfg   Config
 	cause string
@@ -411,8 +416,8 @@ func (st *step) resolveWorkflow(domain string, wt api.WorkflowType, cfg Config) 
 // run's parameters in Result.ContinuedAs. Missing parameters come from the
 // workflow type's registration (version = workflowTypeVersion, else the
 // run's), never from the old run; tags and input are not inherited. The
-// new run keeps the old run's parent [infer: otherwise a parent would lose
-// track of a child that continues as new].
+// new run keeps the old run's parent (inferred: otherwise a parent would lose
+// track of a child that continues as new).
 func (b *batch) continueAsNew(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) {
 	st, s := b.st, b.st.s
 	if a == nil {
@@ -569,7 +574,7 @@ func (b *batch) cancelExternal(a *api.RequestCancelExternalWorkflowExecutionDeci
 }
 
 // startChild resolves the child's type and defaults and asks the service
-// to start it. Checks in order [infer]: type exists, not deprecated, open
+// to start it. Checks in order : type exists, not deprecated, open
 // children limit, open workflows limit (env.OpenExecutions plus children
 // initiated earlier in this batch), then the four defaults. Failures
 // record StartChildWorkflowExecutionFailed with initiatedEventId 0 and no

@@ -84,7 +84,7 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-// Closing decisions without attributes are accepted [infer].
+// Closing decisions without attributes are accepted (inferred: the documentation is silent).
 func TestClosingDecisionWithoutAttributes(t *testing.T) {
 	for _, dt := range []api.DecisionType{api.DecisionTypeCompleteWorkflowExecution, api.DecisionTypeFailWorkflowExecution, api.DecisionTypeCancelWorkflowExecution, api.DecisionTypeContinueAsNewWorkflowExecution} {
 		h := startDefault(t)
@@ -211,7 +211,7 @@ func TestScheduleLambda(t *testing.T) {
 }
 
 // Decisions before a failing one take effect; a failure earlier in the
-// batch does not make a later close fail [infer].
+// batch does not make a later close fail (inferred: the documentation is silent).
 func TestBatchOrderAndCloseAfterFailure(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(schedAct("a1"), cancelTimer("none"), completeWF("x"))
@@ -578,7 +578,7 @@ func TestChildPolicies(t *testing.T) {
 	}
 }
 
-// Closing by decision tells the parent; child policy is not applied [infer].
+// Closing by decision tells the parent; child policy is not applied (inferred: the documentation is silent).
 func TestCloseTellsParent(t *testing.T) {
 	parent := api.WorkflowExecution{WorkflowID: "pw", RunID: "pr"}
 	cases := []struct {

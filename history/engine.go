@@ -318,8 +318,8 @@ func (st *step) releaseDecision() {
 // close ends the run: the closing event has been appended. Open tasks and
 // timers vanish (Result.Closed makes the service drop them); the parent, if
 // any, is told, except on CONTINUED_AS_NEW, where the new run inherits the
-// parent and the parent hears of the chain's final close [infer: SWF has no
-// ChildWorkflowExecutionContinuedAsNew event].
+// parent and the parent hears of the chain's final close (inferred: SWF has no
+// ChildWorkflowExecutionContinuedAsNew event).
 func (st *step) close(status api.CloseStatus, info ChildClosedMsg) {
 	s := st.s
 	s.Open = false
@@ -342,7 +342,7 @@ func (st *step) close(status api.CloseStatus, info ChildClosedMsg) {
 
 // applyChildPolicy acts on the open children of a run that was terminated
 // or timed out. A child whose start is still in flight is addressed by its
-// workflowId [infer: SWF applies the policy to every child it started]:
+// workflowId (inferred: SWF applies the policy to every child it started):
 // messages are delivered in order, so the child's start is delivered first
 // and the policy then reaches its open run.
 func (st *step) applyChildPolicy(policy api.ChildPolicy) {

@@ -86,8 +86,8 @@ func newFakeTypes() *fakeTypes {
 // harness drives one run through commands, checking the invariants of every
 // step: contiguous event ids, exactly one attributes member matching the
 // event type, timestamps at env.Now, and that the state survives a JSON
-// round trip and a Clone unchanged. A failing command leaves the run as it
-// was (the caller discards its copy, as the service does).
+// round trip and a Clone unchanged. A failing command must leave the run as
+// it was, with no effects: try checks the copy it gave the command.
 type harness struct {
 	t    *testing.T
 	env  Env
@@ -136,6 +136,15 @@ func (h *harness) try(f func(s *State) (Result, error)) (Result, error) {
 	if err != nil {
 		if _, ok := api.AsFault(err); !ok {
 			h.t.Fatalf("error is not a fault: %v", err)
+		}
+		// A command that fails changes nothing, not even the copy it
+		// was given (the service drops that copy too, but the engine
+		// must not rely on it).
+		if !reflect.DeepEqual(c, h.s) {
+			h.t.Fatalf("a failing command changed the state:\n%+v\n%+v", *c, *h.s)
+		}
+		if len(res.Events) != 0 || len(res.AddTasks) != 0 || len(res.Messages) != 0 {
+			h.t.Fatalf("a failing command returned effects: %+v", res)
 		}
 		return res, err
 	}

@@ -17,7 +17,8 @@ import (
 	"github.com/swfd/swfd/api"
 )
 
-// Limits are SWF's per-execution quotas (shared/reference/swf-semantics.md §8).
+// Limits are SWF's per-execution quotas: events in a history, open
+// activities, timers and child executions (zero: no limit).
 type Limits struct {
 	MaxEvents         int // 25,000: past it the run is terminated (EVENT_LIMIT_EXCEEDED)
 	MaxOpenActivities int // 1,000
@@ -51,10 +52,12 @@ type Env struct {
 	OpenExecutions func(domain string) (open, limit int, err error)
 	// AuthorizeDecision, if set, authorizes each decision of a batch but
 	// ScheduleLambdaFunction as the IAM pseudo-action swf:<DecisionType>,
-	// given the decision's condition keys (swf-semantics.md §9.2) with
+	// given the decision's IAM condition keys (swf:activityType.name,
+	// swf:taskList.name, swf:tagList.member.N and the like) with
 	// values resolved from the type's defaults where the decision leaves
 	// them out. A decision it refuses records its *Failed event with cause
-	// OPERATION_NOT_PERMITTED and makes a decision task available (§9.3).
+	// OPERATION_NOT_PERMITTED and makes a decision task available, as any
+	// failed decision does.
 	// nil allows every decision.
 	AuthorizeDecision func(d *api.Decision, keys map[string]string) bool
 }
@@ -80,7 +83,8 @@ type DecisionState struct {
 	StartedSchedID int64     `json:",omitzero"` // the scheduled id the running task was started from
 	StartedTime    time.Time `json:",omitzero"`
 	// Override is a task-list override from RespondDecisionTaskCompleted;
-	// OverrideTimeout, if set, makes it temporary (§2.4.1).
+	// OverrideTimeout, if set, makes it temporary: a decision task on it that
+	// times out sends later ones back to the execution's task list.
 	Override        string `json:",omitzero"`
 	OverrideTimeout string `json:",omitzero"`
 	// ScheduleToStart is the scheduleToStartTimeout of the scheduled task

@@ -139,7 +139,7 @@ func isClosingDecision(t api.DecisionType) bool {
 // validateDecisions returns a ValidationException for a malformed
 // RespondDecisionTaskCompleted, or nil.
 //
-// [infer] The attributes of Complete/Fail/Cancel/ContinueAsNew have no
+// (inferred) The attributes of Complete/Fail/Cancel/ContinueAsNew have no
 // required members, so a missing attributes member is accepted for them
 // and treated as empty; for the other nine it is reported as null.
 func validateDecisions(in *api.RespondDecisionTaskCompletedInput) error {

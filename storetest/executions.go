@@ -282,7 +282,16 @@ func testOpenAndLatestRun(t *testing.T, s swfd.Store) {
 	checkExec(t, got, r1)
 
 	r2 := create(t, s, execution("dom", "wf", "run-0", at(2))) // sorts before run-1 by id, started later
+	got, err = s.OpenRun(ctx(), "dom", "wf")
+	noErr(t, err, "OpenRun")
+	checkExec(t, got, r2)
+	got, err = s.LatestRun(ctx(), "dom", "wf")
+	noErr(t, err, "LatestRun")
+	checkExec(t, got, r2) // started later, though its id sorts first
 	r2 = closeRun(t, s, r2, "COMPLETED", at(4))
+	got, err = s.LatestRun(ctx(), "dom", "wf")
+	noErr(t, err, "LatestRun")
+	checkExec(t, got, r2)
 	r3 := create(t, s, execution("dom", "wf", "run-3", at(3)))
 	got, err = s.LatestRun(ctx(), "dom", "wf")
 	noErr(t, err, "LatestRun")
@@ -297,7 +306,6 @@ func testOpenAndLatestRun(t *testing.T, s swfd.Store) {
 	got, err = s.LatestRun(ctx(), "dom", "wf")
 	noErr(t, err, "LatestRun")
 	checkExec(t, got, r3)
-	_ = r2
 	_, err = s.LatestRun(ctx(), "dom3", "wf")
 	wantErr(t, err, swfd.ErrNotFound, "LatestRun in another domain")
 }
@@ -317,6 +325,7 @@ func testHistory(t *testing.T, s swfd.Store) {
 	}
 	checkIDs(t, "all", h(swfd.HistoryQuery{}), []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	checkIDs(t, "limit", h(swfd.HistoryQuery{Limit: 3}), []int64{1, 2, 3})
+	checkIDs(t, "negative limit", h(swfd.HistoryQuery{Limit: -1}), []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	checkIDs(t, "after 3 limit 4", h(swfd.HistoryQuery{AfterID: 3, Limit: 4}), []int64{4, 5, 6, 7})
 	checkIDs(t, "after 8", h(swfd.HistoryQuery{AfterID: 8}), []int64{9, 10})
 	checkIDs(t, "after 10", h(swfd.HistoryQuery{AfterID: 10}), nil)

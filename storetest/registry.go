@@ -174,6 +174,9 @@ func testListDomains(t *testing.T, s swfd.Store) {
 	checkIDs(t, "deprecated", list(swfd.ListQuery{Status: swfd.StatusDeprecated}), []string{"d02", "d05"})
 	checkIDs(t, "reverse", list(swfd.ListQuery{Status: reg, Reverse: true}), []string{"d07", "d06", "d04", "d03", "d01"})
 	checkIDs(t, "limit", list(swfd.ListQuery{Status: reg, Limit: 2}), []string{"d01", "d03"})
+	// The contract: a limit of 0 or less is no limit.
+	checkIDs(t, "limit 0", list(swfd.ListQuery{Status: reg, Limit: 0}), []string{"d01", "d03", "d04", "d06", "d07"})
+	checkIDs(t, "negative limit", list(swfd.ListQuery{Status: reg, Limit: -1}), []string{"d01", "d03", "d04", "d06", "d07"})
 	checkIDs(t, "after", list(swfd.ListQuery{Status: reg, After: "d03", Limit: 2}), []string{"d04", "d06"})
 	checkIDs(t, "after a missing name", list(swfd.ListQuery{Status: reg, After: "d05", Limit: 10}), []string{"d06", "d07"})
 	checkIDs(t, "after the last", list(swfd.ListQuery{Status: reg, After: "d07"}), nil)

@@ -187,6 +187,11 @@ func testListExecutions(t *testing.T, s swfd.Store) {
 		}
 	}
 
+	// The contract: a limit of 0 or less is no limit.
+	all := model(swfd.VisibilityQuery{Domain: "vis", Open: true})
+	checkIDs(t, "negative limit", runIDs(list(t, s, swfd.VisibilityQuery{Domain: "vis", Open: true, Limit: -1})), all)
+	checkIDs(t, "limit 2", runIDs(list(t, s, swfd.VisibilityQuery{Domain: "vis", Open: true, Limit: 2})), all[:2])
+
 	// Rows come back complete.
 	es := list(t, s, swfd.VisibilityQuery{Domain: "vis", WorkflowID: "wf-h"})
 	if len(es) != 1 {

@@ -56,7 +56,7 @@ var alwaysEmit = map[string]bool{
 	"ActivityTaskCanceledEventAttributes.latestCancelRequestedEventId": true,
 	"WorkflowExecutionOpenCounts.openLambdaFunctions":                  true,
 	// An untagged domain lists as "tags": [] (the service always sets the
-	// slice), as AWS JSON services answer an empty list [infer].
+	// slice), as AWS JSON services answer an empty list (inferred: the documentation is silent).
 	"ListTagsForResourceOutput.tags": true,
 	// A signal or cancel request sent through the API, not by another
 	// execution, still carries externalInitiatedEventId: 0 in responses
