@@ -20,7 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/swfdtest"
+	"github.com/swfd/swfd/matching"
 	"github.com/swfd/swfd/server"
 )
 
@@ -476,7 +478,9 @@ func TestAuthReload(t *testing.T) {
 		defer wg.Done()
 		_, pollErr = op.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("a"), TaskList: &types.TaskList{Name: aws.String("idle")}})
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// The poll is waiting on its task list before the reload.
+	idle := matching.ListKey{Kind: swfd.DecisionTask, Domain: "a", TaskList: "idle"}
+	waitFor(t, "the poll to wait", func() bool { return srv.Server.Service.Matcher().Waiting(idle) == 1 })
 	next := strings.Replace(authTestFile, `"AKIDOPERATOR", "secretAccessKey": "operator-secret"`, `"AKIDOPERATOR2", "secretAccessKey": "operator-secret-2"`, 1)
 	if err := os.WriteFile(path, []byte(next), 0o600); err != nil {
 		t.Fatal(err)

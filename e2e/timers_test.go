@@ -8,7 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/internal/swfdtest"
+	"github.com/swfd/swfd/server"
 )
 
 // These tests use one-second timeouts through the real client and check
@@ -71,16 +73,24 @@ func TestActivityScheduleToStartTimeout(t *testing.T) {
 }
 
 func TestActivityHeartbeatTimeout(t *testing.T) {
-	h := newWFHarness(t, swfdtest.Options{})
+	// A manual clock: the test decides when time passes, so a slow machine
+	// cannot make a heartbeat late.
+	h := newWFHarness(t, swfdtest.Options{Config: func(c *server.Config) { c.ClockMode = clock.Manual; c.ClockUnsafe = true }})
 	rid := h.start("hbt")
 	d := h.mustDecision("deciders")
 	dec := scheduleActivity("a", "")
 	dec.ScheduleActivityTaskDecisionAttributes.HeartbeatTimeout = aws.String("1")
 	h.decide(d.TaskToken, dec)
 	a := h.mustActivity("workers")
+	advance := func(d time.Duration) {
+		t.Helper()
+		if _, err := h.srv.Server.Clock.Advance(h.ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Heartbeats keep it alive past one timeout period.
 	for i := 0; i < 3; i++ {
-		time.Sleep(500 * time.Millisecond)
+		advance(500 * time.Millisecond)
 		if _, err := h.c.RecordActivityTaskHeartbeat(h.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: a.TaskToken, Details: aws.String("beat")}); err != nil {
 			t.Fatalf("heartbeat %d: %v", i, err)
 		}
@@ -88,6 +98,7 @@ func TestActivityHeartbeatTimeout(t *testing.T) {
 	if findEvent(h.history("hbt", rid), types.EventTypeActivityTaskTimedOut) != nil {
 		t.Fatal("timed out despite heartbeats")
 	}
+	advance(time.Second)
 	ev := waitEvent(t, h, "hbt", rid, types.EventTypeActivityTaskTimedOut)
 	at := ev.ActivityTaskTimedOutEventAttributes
 	if at.TimeoutType != types.ActivityTaskTimeoutTypeHeartbeat || at.Details == nil || *at.Details != "beat" || at.StartedEventId != 6 {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 )
@@ -35,27 +34,13 @@ func (v *validator) required(val, path string) bool {
 	return true
 }
 
-// name checks the SWF naming rule for ids, type names and versions and
-// task lists: no ':', '/', '|', no control characters, not "arn".
+// name checks SWF's name rule for ids, type names and versions and task
+// lists (api.NameProblem: the same rule, and the same message, as the API's
+// own checks).
 func (v *validator) name(val, path string) {
-	if val == "" {
-		return
+	if p := api.NameProblem(val); p != "" {
+		v.fail(&val, path, p)
 	}
-	if !validName(val) {
-		v.fail(&val, path, `Member must not contain ':', '/', '|', control characters or the literal string "arn"`)
-	}
-}
-
-func validName(s string) bool {
-	if s == "arn" {
-		return false
-	}
-	for _, r := range s {
-		if r == ':' || r == '/' || r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) {
-			return false
-		}
-	}
-	return true
 }
 
 // decisionWorkflowID checks a workflowId named in a decision (a child to
@@ -67,17 +52,21 @@ func validName(s string) bool {
 // ids in decisions. '|', control characters and the literal "arn" stay
 // refused: nothing shows the real service accepting them.
 func (v *validator) decisionWorkflowID(val, path string) {
-	if val == "" {
-		return
-	}
-	bad := val == "arn"
-	for _, r := range val {
-		if r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError {
-			bad = true
+	// The name rule but for ':' and '/': check the id with them taken out
+	// (and "arn" on the id as given).
+	p := api.NameProblem(val)
+	if val != "arn" {
+		if rest := strings.NewReplacer(":", "", "/", "").Replace(val); rest != "arn" {
+			p = api.NameProblem(rest)
+		} else {
+			p = ""
 		}
 	}
-	if bad {
-		v.fail(&val, path, `Member must not contain '|', control characters or the literal string "arn"`)
+	if p == "Member must not contain ':', '/', '|' or control characters" {
+		p = "Member must not contain '|' or control characters"
+	}
+	if p != "" {
+		v.fail(&val, path, p)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 )
@@ -35,21 +34,11 @@ func (c *Checker) Err() error {
 	return api.ErrValidation("%d validation %s detected: %s", len(c.errs), noun, strings.Join(c.errs, "; "))
 }
 
-// Name checks SWF's name rules: no ':', '/', '|', control characters, and
-// not the literal "arn". Empty values are left to the model's checks.
+// Name checks SWF's name rule (api.NameProblem). Empty values are left to
+// the model's checks.
 func (c *Checker) Name(path, v string) {
-	if v == "" {
-		return
-	}
-	if v == "arn" {
-		c.Add(v, path, "Member must not be the literal string 'arn'")
-		return
-	}
-	for _, r := range v {
-		if r == ':' || r == '/' || r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError {
-			c.Add(v, path, "Member must not contain ':', '/', '|' or control characters")
-			return
-		}
+	if p := api.NameProblem(v); p != "" {
+		c.Add(v, path, p)
 	}
 }
 

@@ -1,0 +1,32 @@
+package api
+
+import "unicode/utf8"
+
+// NameProblem reports how s breaks SWF's rule for names — of domains,
+// types and their versions, task lists, activity, timer and workflow ids —
+// as the constraint a ValidationException states, or "" when it does not.
+// A name must not contain ':', '/', '|' or a control character (C0 or C1),
+// must be valid UTF-8 (U+FFFD, the replacement character, counts as
+// invalid), and must not be the literal "arn". An empty s is left
+// to the required-member checks. The API's checks (package
+// internal/validate) and the decisions' (package history) both use it, so
+// one name gets one answer and one message wherever it appears.
+func NameProblem(s string) string {
+	if s == "" {
+		return ""
+	}
+	if s == "arn" {
+		return "Member must not be the literal string 'arn'"
+	}
+	for _, r := range s {
+		if r == utf8.RuneError {
+			// Invalid UTF-8, or U+FFFD, which is what a JSON decoder
+			// makes of it: either way the name did not arrive intact.
+			return "Member must be valid UTF-8"
+		}
+		if r == ':' || r == '/' || r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) {
+			return "Member must not contain ':', '/', '|' or control characters"
+		}
+	}
+	return ""
+}

@@ -1,0 +1,31 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/swfd/swfd/api"
+)
+
+func TestNameProblem(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+	}{
+		{"", ""},
+		{"order-42", ""},
+		{"名前 with spaces", ""},
+		{"arnold", ""},
+		{"arn", "Member must not be the literal string 'arn'"},
+		{"a:b", "Member must not contain ':', '/', '|' or control characters"},
+		{"a/b", "Member must not contain ':', '/', '|' or control characters"},
+		{"a|b", "Member must not contain ':', '/', '|' or control characters"},
+		{"a\x00b", "Member must not contain ':', '/', '|' or control characters"},
+		{"a\u0085b", "Member must not contain ':', '/', '|' or control characters"},
+		{"a\x7fb", "Member must not contain ':', '/', '|' or control characters"},
+		{"a\xffb", "Member must be valid UTF-8"},
+		{"a\ufffdb", "Member must be valid UTF-8"},
+	} {
+		if got := api.NameProblem(tc.name); got != tc.want {
+			t.Errorf("NameProblem(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
