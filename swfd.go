@@ -3,17 +3,32 @@
 // and the Store interface that every storage driver implements; it imports no
 // driver, no HTTP and no engine.
 //
-// The layout, one package per concern:
+// The layout, one package per concern (the README's "How the code is laid
+// out" names the internal packages too):
 //
-//	api/            wire types generated from the SWF service model, faults, validation
-//	history/        the per-execution state machine: pure, deterministic, no I/O
-//	matching/       task lists and long polls, in memory, fed from the store
-//	timer/          durable timers: one wake-up for the earliest due timer
-//	service/        the SWF operations, wiring registry, history, matching and timers
-//	frontend/       the AWS JSON 1.0 protocol over HTTP
-//	sqlite/         the embedded Store (default)
-//	storetest/      the shared test suite every Store must pass
-//	cmd/swfd        the server; cmd/swf the command line
+//	api/          wire types generated from the SWF service model, faults, validation
+//	history/      the per-execution state machine: pure, deterministic, no I/O
+//	matching/     task lists and long polls, in memory
+//	registry/     domains and activity/workflow types, and their cache
+//	runs/         the run store: per-run locks, the run cache, commits and their listeners
+//	timers/       the loop that fires durable timers and timeouts
+//	transfers/    the loop that delivers messages between runs
+//	retention/    the loop that purges closed executions past retention
+//	cluster/      the news between nodes sharing one PostgreSQL database
+//	service/      the SWF operations, assembled from the parts above
+//	frontend/     the AWS JSON 1.0 protocol over HTTP
+//	auth/         SigV4 verification, the auth file, IAM policy evaluation
+//	accesslog/    the access log: one JSON line per call
+//	metrics/      the Prometheus instruments
+//	admin/        swfd's own HTTP API under /swfd/ (the clock)
+//	clock/        the manual and skip clocks
+//	console/      the web console; inspect/ what it asks beyond the SWF API
+//	sqlite/       the embedded Store (default); postgres/ the PostgreSQL Store
+//	storetest/    the shared test suite every Store must pass
+//	server/       store, service and HTTP assembled; swfdtest/ the same inside a Go test
+//	cli/, bench/  the swf command line and its load generator
+//	e2e/          end-to-end tests through real clients and the binaries
+//	cmd/          swfd (the server), swf (the command line), swfd-null, swfd-seed
 package swfd
 
 import (
