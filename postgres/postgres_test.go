@@ -2,13 +2,10 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -21,23 +18,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/storetest"
 )
 
-// The tests need a PostgreSQL server. SWFD_TEST_POSTGRES is the connection
-// string of a database to connect to for creating the tests' own databases
-// (each test creates a fresh one and drops it at the end); without it the
-// tests use the local server with trust authentication. When the server
-// cannot be reached the tests skip, unless SWFD_REQUIRE_POSTGRES=1 (CI),
-// when they fail.
-const defaultAdminDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-func adminDSN() string {
-	if dsn := os.Getenv("SWFD_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	return defaultAdminDSN
-}
+// The tests need a PostgreSQL server: package internal/pgtest gives each
+// test a fresh database (and says which server, and when the tests skip).
 
 // withParam returns dsn (a URL or key=value string) with a parameter set.
 func withParam(t testing.TB, dsn, key, value string) string {
@@ -59,53 +45,9 @@ func withParam(t testing.TB, dsn, key, value string) string {
 	return dsn + " " + key + "='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(value) + "'"
 }
 
-// adminConn connects to the admin database, or skips (fails under
-// SWFD_REQUIRE_POSTGRES=1) when the server cannot be reached.
-func adminConn(t testing.TB) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, adminDSN())
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL is not reachable (%v); start it (e.g. pg_ctlcluster <version> main start) "+
-			"or point SWFD_TEST_POSTGRES at a server", err)
-		if os.Getenv("SWFD_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("%s (SWFD_REQUIRE_POSTGRES=1)", msg)
-		}
-		t.Skip(msg + "; skipping (set SWFD_REQUIRE_POSTGRES=1 to fail instead)")
-	}
-	return conn
-}
-
 // newDatabase creates a fresh database, dropped when the test ends, and
 // returns its connection string.
-func newDatabase(t testing.TB) string {
-	t.Helper()
-	admin := adminConn(t)
-	defer admin.Close(context.Background())
-	var rnd [6]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	name := "swfd_test_" + hex.EncodeToString(rnd[:])
-	if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, adminDSN())
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	return withParam(t, adminDSN(), "dbname", name)
-}
+func newDatabase(t testing.TB) string { return pgtest.NewDatabase(t) }
 
 // newSchema creates a schema in the database of dsn and returns dsn with
 // search_path set to it: a store of its own, sharing the database.
