@@ -7,11 +7,23 @@ import "unicode/utf8"
 // as the constraint a ValidationException states, or "" when it does not.
 // A name must not contain ':', '/', '|' or a control character (C0 or C1),
 // must be valid UTF-8 (U+FFFD, the replacement character, counts as
-// invalid), and must not be the literal "arn". An empty s is left
-// to the required-member checks. The API's checks (package
-// internal/validate) and the decisions' (package history) both use it, so
-// one name gets one answer and one message wherever it appears.
-func NameProblem(s string) string {
+// invalid), and must not be the literal "arn". An empty s is left to the
+// required-member checks. The API's checks (package internal/validate) and
+// the decisions' (package history) both use it, so one name gets one answer
+// and one message wherever it appears.
+func NameProblem(s string) string { return nameProblem(s, false) }
+
+// DecisionWorkflowIDProblem is NameProblem for a workflowId a decision
+// names (a child to start, an execution to signal or to cancel), where ':'
+// and '/' are allowed. The AWS Flow Framework for Java, AWS Flow for Ruby
+// and botoflow all name child workflows "<parent runId>:<n>" by default,
+// and run ids themselves contain '/' and '+'; those defaults run on the
+// real service, so it accepts such ids in decisions. '|', control
+// characters and the literal "arn" stay refused: nothing shows the real
+// service accepting them.
+func DecisionWorkflowIDProblem(s string) string { return nameProblem(s, true) }
+
+func nameProblem(s string, colonSlashOK bool) string {
 	if s == "" {
 		return ""
 	}
@@ -19,12 +31,17 @@ func NameProblem(s string) string {
 		return "Member must not be the literal string 'arn'"
 	}
 	for _, r := range s {
-		if r == utf8.RuneError {
+		switch {
+		case r == utf8.RuneError:
 			// Invalid UTF-8, or U+FFFD, which is what a JSON decoder
 			// makes of it: either way the name did not arrive intact.
 			return "Member must be valid UTF-8"
-		}
-		if r == ':' || r == '/' || r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) {
+		case (r == ':' || r == '/') && !colonSlashOK:
+			return "Member must not contain ':', '/', '|' or control characters"
+		case r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f):
+			if colonSlashOK {
+				return "Member must not contain '|' or control characters"
+			}
 			return "Member must not contain ':', '/', '|' or control characters"
 		}
 	}

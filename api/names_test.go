@@ -29,3 +29,21 @@ func TestNameProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestDecisionWorkflowIDProblem(t *testing.T) {
+	for _, tc := range []struct {
+		id, want string
+	}{
+		{"220VcvdUSPvocYm32TJUvCxWZi2pOsJtJFnL3SV0BB5i:1", ""},
+		{"x/y+z=:2", ""},
+		{"a:rn", ""},
+		{"arn", "Member must not be the literal string 'arn'"},
+		{"a|b", "Member must not contain '|' or control characters"},
+		{"c\x01", "Member must not contain '|' or control characters"},
+		{"a\xffb", "Member must be valid UTF-8"},
+	} {
+		if got := api.DecisionWorkflowIDProblem(tc.id); got != tc.want {
+			t.Errorf("DecisionWorkflowIDProblem(%q) = %q, want %q", tc.id, got, tc.want)
+		}
+	}
+}

@@ -43,29 +43,10 @@ func (v *validator) name(val, path string) {
 	}
 }
 
-// decisionWorkflowID checks a workflowId named in a decision (a child to
-// start, an execution to signal or to cancel). It is looser than the name
-// rule StartWorkflowExecution applies: ':' and '/' are allowed. The AWS
-// Flow Framework for Java, AWS Flow for Ruby and botoflow all name child
-// workflows "<parent runId>:<n>" by default, and run ids themselves contain
-// '/' and '+'; those defaults run on the real service, so it accepts such
-// ids in decisions. '|', control characters and the literal "arn" stay
-// refused: nothing shows the real service accepting them.
+// decisionWorkflowID checks a workflowId named in a decision: the name
+// rule, with ':' and '/' allowed (api.DecisionWorkflowIDProblem says why).
 func (v *validator) decisionWorkflowID(val, path string) {
-	// The name rule but for ':' and '/': check the id with them taken out
-	// (and "arn" on the id as given).
-	p := api.NameProblem(val)
-	if val != "arn" {
-		if rest := strings.NewReplacer(":", "", "/", "").Replace(val); rest != "arn" {
-			p = api.NameProblem(rest)
-		} else {
-			p = ""
-		}
-	}
-	if p == "Member must not contain ':', '/', '|' or control characters" {
-		p = "Member must not contain '|' or control characters"
-	}
-	if p != "" {
+	if p := api.DecisionWorkflowIDProblem(val); p != "" {
 		v.fail(&val, path, p)
 	}
 }

@@ -13,38 +13,12 @@ import sys
 import time
 import uuid
 
-import boto3
-from botocore.config import Config
+from common import check, fatal, failures, swf
 
-ENDPOINT = os.environ.get("SWFD_ENDPOINT", "http://127.0.0.1:7733")
 DOMAIN = os.environ.get("SWFD_DOMAIN", "rc-shapes-" + uuid.uuid4().hex[:8])
 DECIDERS = "shapes-deciders"
 WF = {"name": "shapes-wf", "version": "1"}
 ACT = {"name": "shapes-act", "version": "1"}
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("MISMATCH:", what, file=sys.stderr)
-    return cond
-
-
-def fatal(what):
-    print("FATAL:", what, file=sys.stderr)
-    sys.exit(1)
-
-
-swf = boto3.client(
-    "swf",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="secret",
-    config=Config(read_timeout=70, retries={"max_attempts": 1}),
-)
 
 
 def poll_decision(task_list=DECIDERS):
