@@ -159,6 +159,12 @@ func (b *batch) apply(d *api.Decision) {
 	}
 }
 
+// rateAllows asks env.RateLimit about a decision that passed every other
+// check (see Env.RateLimit).
+func (b *batch) rateAllows(d api.DecisionType, taskList string) bool {
+	return b.st.env.RateLimit == nil || b.st.env.RateLimit(d, taskList)
+}
+
 // firstOf returns the first non-empty value.
 func firstOf(vals ...string) string {
 	for _, v := range vals {
@@ -182,7 +188,8 @@ func taskListName(tl *api.TaskList) string {
 // defaults in the model's enum order (scheduleToClose, taskList,
 // scheduleToStart, startToClose, heartbeat). All five must resolve
 // ("NONE" counts as a value); the first that does not fails the decision
-// with its *_UNDEFINED cause.
+// with its *_UNDEFINED cause. Last, the rate (env.RateLimit, per account and
+// per task list): ACTIVITY_CREATION_RATE_EXCEEDED.
 func (b *batch) scheduleActivity(a *api.ScheduleActivityTaskDecisionAttributes) {
 	st, s := b.st, b.st.s
 	failed := func(c api.ScheduleActivityTaskFailedCause) {
@@ -228,6 +235,9 @@ func (b *batch) scheduleActivity(a *api.ScheduleActivityTaskDecisionAttributes) 
 		return
 	case hb == "":
 		failed(api.ScheduleActivityTaskFailedCauseDefaultHeartbeatTimeoutUndefined)
+		return
+	case !b.rateAllows(api.DecisionTypeScheduleActivityTask, list):
+		failed(api.ScheduleActivityTaskFailedCauseActivityCreationRateExceeded)
 		return
 	}
 	// (inferred) With no priority given anywhere, taskPriority is left out of
@@ -448,6 +458,10 @@ func (b *batch) continueAsNew(a *api.ContinueAsNewWorkflowExecutionDecisionAttri
 		failed(api.ContinueAsNewWorkflowExecutionFailedCause(r.cause))
 		return
 	}
+	if !b.rateAllows(api.DecisionTypeContinueAsNewWorkflowExecution, "") {
+		failed(api.ContinueAsNewWorkflowExecutionFailedCauseContinueAsNewWorkflowExecutionRateExceeded)
+		return
+	}
 	newRun := ""
 	if st.env.NewRunID != nil {
 		newRun = st.env.NewRunID()
@@ -495,6 +509,10 @@ func (b *batch) startTimer(a *api.StartTimerDecisionAttributes) {
 		failed(api.StartTimerFailedCauseOpenTimersLimitExceeded)
 		return
 	}
+	if !b.rateAllows(api.DecisionTypeStartTimer, "") {
+		failed(api.StartTimerFailedCauseTimerCreationRateExceeded)
+		return
+	}
 	id := st.add(api.HistoryEvent{
 		EventType: api.EventTypeTimerStarted,
 		TimerStartedEventAttributes: &api.TimerStartedEventAttributes{
@@ -537,6 +555,17 @@ func (b *batch) cancelTimer(a *api.CancelTimerDecisionAttributes) {
 
 func (b *batch) signalExternal(a *api.SignalExternalWorkflowExecutionDecisionAttributes) {
 	st, s := b.st, b.st.s
+	if !b.rateAllows(api.DecisionTypeSignalExternalWorkflowExecution, "") {
+		b.fail(api.HistoryEvent{
+			EventType: api.EventTypeSignalExternalWorkflowExecutionFailed,
+			SignalExternalWorkflowExecutionFailedEventAttributes: &api.SignalExternalWorkflowExecutionFailedEventAttributes{
+				WorkflowID: a.WorkflowID, RunID: a.RunID, Control: a.Control, InitiatedEventID: 0,
+				Cause:                        api.SignalExternalWorkflowExecutionFailedCauseSignalExternalWorkflowExecutionRateExceeded,
+				DecisionTaskCompletedEventID: b.dtc,
+			},
+		})
+		return
+	}
 	id := st.add(api.HistoryEvent{
 		EventType: api.EventTypeSignalExternalWorkflowExecutionInitiated,
 		SignalExternalWorkflowExecutionInitiatedEventAttributes: &api.SignalExternalWorkflowExecutionInitiatedEventAttributes{
@@ -556,6 +585,17 @@ func (b *batch) signalExternal(a *api.SignalExternalWorkflowExecutionDecisionAtt
 
 func (b *batch) cancelExternal(a *api.RequestCancelExternalWorkflowExecutionDecisionAttributes) {
 	st, s := b.st, b.st.s
+	if !b.rateAllows(api.DecisionTypeRequestCancelExternalWorkflowExecution, "") {
+		b.fail(api.HistoryEvent{
+			EventType: api.EventTypeRequestCancelExternalWorkflowExecutionFailed,
+			RequestCancelExternalWorkflowExecutionFailedEventAttributes: &api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{
+				WorkflowID: a.WorkflowID, RunID: a.RunID, Control: a.Control, InitiatedEventID: 0,
+				Cause:                        api.RequestCancelExternalWorkflowExecutionFailedCauseRequestCancelExternalWorkflowExecutionRateExceeded,
+				DecisionTaskCompletedEventID: b.dtc,
+			},
+		})
+		return
+	}
 	id := st.add(api.HistoryEvent{
 		EventType: api.EventTypeRequestCancelExternalWorkflowExecutionInitiated,
 		RequestCancelExternalWorkflowExecutionInitiatedEventAttributes: &api.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes{
@@ -576,7 +616,8 @@ func (b *batch) cancelExternal(a *api.RequestCancelExternalWorkflowExecutionDeci
 // startChild resolves the child's type and defaults and asks the service
 // to start it. Checks in order : type exists, not deprecated, open
 // children limit, open workflows limit (env.OpenExecutions plus children
-// initiated earlier in this batch), then the four defaults. Failures
+// initiated earlier in this batch), then the four defaults, then the rate
+// (CHILD_CREATION_RATE_EXCEEDED). Failures
 // record StartChildWorkflowExecutionFailed with initiatedEventId 0 and no
 // Initiated event.
 func (b *batch) startChild(a *api.StartChildWorkflowExecutionDecisionAttributes) {
@@ -612,6 +653,10 @@ func (b *batch) startChild(a *api.StartChildWorkflowExecutionDecisionAttributes)
 	}
 	if r.cause != "" {
 		failed(api.StartChildWorkflowExecutionFailedCause(r.cause))
+		return
+	}
+	if !b.rateAllows(api.DecisionTypeStartChildWorkflowExecution, "") {
+		failed(api.StartChildWorkflowExecutionFailedCauseChildCreationRateExceeded)
 		return
 	}
 	id := st.add(api.HistoryEvent{

@@ -60,6 +60,20 @@ type Env struct {
 	// failed decision does.
 	// nil allows every decision.
 	AuthorizeDecision func(d *api.Decision, keys map[string]string) bool
+	// RateLimit, if set, is asked about each decision of a batch that SWF
+	// rate-limits (ScheduleActivityTask, StartTimer,
+	// StartChildWorkflowExecution, SignalExternalWorkflowExecution,
+	// RequestCancelExternalWorkflowExecution,
+	// ContinueAsNewWorkflowExecution) once it has passed every other check
+	// and is about to take effect; taskList is a ScheduleActivityTask's
+	// resolved task list ("" for the others). false fails the decision with
+	// its *_RATE_EXCEEDED cause and makes a decision task available, as any
+	// failed decision does. A decision that fails for another reason is
+	// never asked about, so it takes nothing from a rate: whether the real
+	// service charges such a decision is not known, and charging only what
+	// takes effect never throttles more than it would. nil allows every
+	// decision.
+	RateLimit func(d api.DecisionType, taskList string) bool
 }
 
 // Execution configuration as resolved at start (call value, else the type's

@@ -32,6 +32,7 @@ import (
 	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/internal/tlscert"
 	"github.com/swfd/swfd/postgres"
+	"github.com/swfd/swfd/quota"
 	"github.com/swfd/swfd/service"
 	"github.com/swfd/swfd/sqlite"
 )
@@ -93,6 +94,12 @@ type Config struct {
 	// NoConsole turns the web console off (package console, served under
 	// /console/; a browser's GET / is sent there).
 	NoConsole bool
+	// Quotas throttles calls and decisions as the real service does
+	// (package quota): "" or "off" not at all, "aws" with the real
+	// service's default buckets, anything else is a quota file's path
+	// (checked at Open, read again by Reload). The buckets read the time
+	// from Clock.
+	Quotas string
 }
 
 // Defaults of the Config's limits.
@@ -133,6 +140,8 @@ type Server struct {
 	obs  *observer
 	// hub feeds the console's live pages; nil without the console.
 	hub *console.Hub
+	// Quotas are the buckets in force; nil when throttling is off.
+	Quotas *quota.Limiter
 }
 
 // RedactDSN is dsn fit for a log line or an error: a URL's password (a
@@ -210,6 +219,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	limiter, err := openQuotas(cfg.Quotas, cfg.Clock)
+	if err != nil {
+		return nil, err
+	}
 	obs, err := openObserver(cfg)
 	if err != nil {
 		return nil, err
@@ -229,7 +242,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		bcast = pg.Broadcaster()
 	}
 	s := &Server{Store: st, Clock: ctl, log: cfg.Logger, done: make(chan struct{}), cfg: cfg, tls: cert, pg: pg,
-		warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs}
+		warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs, Quotas: limiter}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
 		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
@@ -262,6 +275,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if ctl != nil {
 		sopts.SkipTime, sopts.HoldTime = ctl.SkipTo, ctl.Hold
 	}
+	if limiter != nil {
+		sopts.DecisionRates = decisionRates(limiter)
+	}
 	svc, err := service.New(ctx, sopts)
 	if err == nil {
 		s.Service = svc
@@ -291,6 +307,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	obs.watch(svc, st, fe, mux)
+	if limiter != nil {
+		fe.Admit = s.admit
+	}
 	if !cfg.NoConsole {
 		s.mountConsole(mux, fe.Service, region, account)
 	}
@@ -314,8 +333,8 @@ func (s *Server) ReloadAuth() error {
 }
 
 // Reload reads again whatever the server was configured with that can
-// change while it runs (on SIGHUP): the auth file and the TLS certificate
-// and key; and it reopens the access log (after a log rotator moved it). It says what it reloaded, none if there is nothing to reload.
+// change while it runs (on SIGHUP): the auth file, the TLS certificate
+// and key, and the quota file; and it reopens the access log (after a log rotator moved it). It says what it reloaded, none if there is nothing to reload.
 // What fails to load stays as it was, and the error says why. No
 // connection is dropped: new TLS handshakes use the new certificate.
 func (s *Server) Reload() (reloaded []string, err error) {
@@ -333,6 +352,13 @@ func (s *Server) Reload() (reloaded []string, err error) {
 		} else {
 			reloaded = append(reloaded, "TLS certificate")
 			s.log.Info("TLS certificate loaded", "cert", s.cfg.TLSCertFile, "not_after", s.tls.NotAfter())
+		}
+	}
+	if s.quotaFile() != "" {
+		if err := s.reloadQuotas(); err != nil {
+			errs = append(errs, fmt.Errorf("quota file not reloaded; the previous quotas stay in force: %w", err))
+		} else {
+			reloaded = append(reloaded, "quota file")
 		}
 	}
 	r, err := s.obs.reload()

@@ -66,6 +66,24 @@ var DefaultLimits = Limits{
 // history.Env.AuthorizeDecision), or nil to allow every decision.
 type DecisionAuthorizer func(ctx context.Context, domain string) func(d *api.Decision, keys map[string]string) bool
 
+// DecisionRates returns, for one attempt at the decisions of a
+// RespondDecisionTaskCompleted call in domain, the rates that limit them
+// (package quota), or nil when no rate limits decisions. The attempt asks
+// the batch about each decision (history.Env.RateLimit), then keeps what it
+// took if it committed, or releases it.
+type DecisionRates func(ctx context.Context, domain string) RateBatch
+
+// RateBatch is the rates of one attempt at a batch of decisions.
+type RateBatch interface {
+	// Allow takes a token for a decision about to take effect; false:
+	// the decision fails with its *_RATE_EXCEEDED cause.
+	Allow(d api.DecisionType, taskList string) bool
+	// Keep: the attempt committed; what it took is spent.
+	Keep()
+	// Release: the attempt did not commit; what it took goes back.
+	Release()
+}
+
 // Options configure a Service.
 type Options struct {
 	Store       swfd.Store
@@ -80,6 +98,9 @@ type Options struct {
 	// AuthorizeDecisions, if set, authorizes each decision of a batch
 	// (the server sets it when authentication is on).
 	AuthorizeDecisions DecisionAuthorizer
+	// DecisionRates, if set, rate-limits decisions (the server sets it
+	// with --quotas).
+	DecisionRates DecisionRates
 	// VisibilityQueries is how many List/Count*WorkflowExecutions queries
 	// run at once (more wait their turn); default half the CPUs, at least
 	// one. A count over a large domain keeps a CPU busy for milliseconds;
@@ -135,6 +156,7 @@ type Service struct {
 	limits    Limits
 	tokens    *token.Keys
 	authorize DecisionAuthorizer
+	rates     DecisionRates
 	hooks     Hooks
 	holdTime  func() (release func())
 
@@ -173,6 +195,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		pollWait:  opts.PollTimeout,
 		limits:    opts.Limits,
 		authorize: opts.AuthorizeDecisions,
+		rates:     opts.DecisionRates,
 		hooks:     opts.Hooks,
 		holdTime:  opts.HoldTime,
 	}
@@ -311,6 +334,13 @@ func (s *Service) Peers() cluster.Peers { return s.peers }
 // a token this service did not issue.
 func (s *Service) TaskTokenDomain(token string) (string, bool) {
 	return s.tokens.TaskDomain(token)
+}
+
+// TaskTokenRun returns the run of the task a task token names (for the
+// buckets per execution, package quota). ok is false for a token this
+// service did not issue.
+func (s *Service) TaskTokenRun(token string) (runID string, ok bool) {
+	return s.tokens.TaskRun(token)
 }
 
 // decisionEnv is the history environment of a decision batch in domain:

@@ -194,11 +194,28 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.Resp
 		}
 	}
 	return s.withTask(ctx, ref, func(r *runs.Run) error {
-		res, err := r.State.CompleteDecisionTask(s.decisionEnv(ctx, ref.Domain), ref.StartedID, in)
-		if err != nil {
-			return err
+		env := s.decisionEnv(ctx, ref.Domain)
+		// Each attempt (a step decided again after a lost race is another)
+		// takes its own decision tokens, and gives them back unless it
+		// commits: a call that fails consumes no rate.
+		var rates RateBatch
+		if s.rates != nil {
+			if rates = s.rates(ctx, ref.Domain); rates != nil {
+				env.RateLimit = rates.Allow
+			}
 		}
-		return s.runs.CommitRun(ctx, r, res)
+		res, err := r.State.CompleteDecisionTask(env, ref.StartedID, in)
+		if err == nil {
+			err = s.runs.CommitRun(ctx, r, res)
+		}
+		if rates != nil {
+			if err != nil {
+				rates.Release()
+			} else {
+				rates.Keep()
+			}
+		}
+		return err
 	})
 }
 

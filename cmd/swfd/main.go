@@ -18,6 +18,10 @@
 // Prometheus metrics are served at /metrics (--metrics-addr: on an address
 // of their own; --metrics=false: not at all); --access-log writes a JSON
 // line per call.
+//
+// --quotas aws throttles calls and decisions with the real service's
+// default token buckets, --quotas FILE with a quota file's (SIGHUP reloads
+// it); the default, off, never throttles.
 package main
 
 import (
@@ -102,6 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network)")
 	metricsLists := fs.Bool("metrics-task-lists", false, "add metrics per task list (pending tasks, schedule-to-start); off by default as there may be thousands")
 	accessLog := fs.String("access-log", "", "write one JSON line per API call to this file (- for standard output); SIGHUP reopens it")
+	quotas := fs.String("quotas", "off", "throttling as SWF does it: off, aws (the real service's default token buckets) or a quota file (JSON; SIGHUP reloads it)")
 	webConsole := fs.Bool("console", true, "serve the web console under /console/ (a browser's GET / goes there); --console=false turns it off")
 	// Environment variables fill in flags not given on the command line.
 	fs.VisitAll(func(f *flag.Flag) {
@@ -159,7 +164,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
-		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole})
+		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
+		Quotas: *quotas})
 	if err != nil {
 		return err
 	}
@@ -193,14 +199,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 					log.Info("reloaded on SIGHUP", "what", strings.Join(reloaded, ", "))
 				}
 				if len(reloaded) == 0 && err == nil {
-					log.Info("SIGHUP: nothing to reload (no --auth, --tls-cert or --access-log file)")
+					log.Info("SIGHUP: nothing to reload (no --auth, --tls-cert, --access-log or --quotas file)")
 				}
 			}
 		}
 	}()
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole)
+		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole)
 	return srv.Serve(ctx, ln)
 }
 

@@ -139,6 +139,17 @@ func (k *Keys) TaskDomain(token string) (string, bool) {
 	return "", false
 }
 
+// TaskRun returns the run of the task a task token names, of either kind;
+// ok is false for a token these keys did not make.
+func (k *Keys) TaskRun(token string) (string, bool) {
+	for _, kind := range []swfd.TaskKind{swfd.ActivityTask, swfd.DecisionTask} {
+		if t, err := k.OpenTask(token, kind); err == nil {
+			return t.RunID, true
+		}
+	}
+	return "", false
+}
+
 // A page token carries the position after the last item returned, the
 // scope (the request's other arguments, which must be sent again
 // unchanged) and its expiry.

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/quota"
+	"github.com/swfd/swfd/service"
+)
+
+// Values of Config.Quotas besides a file's path.
+const (
+	QuotasOff = "off"
+	QuotasAWS = "aws"
+)
+
+// throttled is what a call refused by a bucket is answered, as the real
+// service answers it.
+var throttled = &api.Fault{Code: api.ThrottlingException, Message: "Rate exceeded"}
+
+// openQuotas makes the limiter Config.Quotas asks for: nil when off; the
+// real service's buckets for "aws"; else the quota file it names, which
+// must be valid.
+func openQuotas(spec string, clk swfd.Clock) (*quota.Limiter, error) {
+	switch spec {
+	case "", QuotasOff:
+		return nil, nil
+	case QuotasAWS:
+		return quota.New(quota.AWS(), clk), nil
+	}
+	cfg, err := quota.Load(spec)
+	if err != nil {
+		return nil, fmt.Errorf("--quotas: %w", err)
+	}
+	return quota.New(cfg, clk), nil
+}
+
+// quotaFile is the quota file to reload on SIGHUP; "" if none.
+func (s *Server) quotaFile() string {
+	if s.Quotas == nil || s.cfg.Quotas == QuotasAWS {
+		return ""
+	}
+	return s.cfg.Quotas
+}
+
+// reloadQuotas reads the quota file again and puts it in force; a file
+// that is not valid leaves the quotas in force as they were.
+func (s *Server) reloadQuotas() error {
+	cfg, err := quota.Load(s.quotaFile())
+	if err != nil {
+		return err
+	}
+	s.Quotas.SetConfig(cfg)
+	return nil
+}
+
+// admit is the frontend's Admit with quotas: a call its buckets refuse is
+// answered ThrottlingException and goes no further. A long poll takes one
+// token per call, as the real service counts them.
+func (s *Server) admit(ctx context.Context, c *frontend.Call, in any) *api.Fault {
+	if s.Quotas.Allow(quota.Call{Operation: c.Operation, Domain: c.Domain, Principal: c.Principal, Execution: s.executionOf(in)}) {
+		return nil
+	}
+	return throttled
+}
+
+// executionOf names the workflow execution a call acts on, for the buckets
+// per execution: the workflow id for a signal or a cancel request (a
+// workflow id has at most one open run, the one they reach), the run for
+// a history read and for an activity's heartbeat (found from its task
+// token). "" for other calls.
+func (s *Server) executionOf(in any) string {
+	switch in := in.(type) {
+	case *api.SignalWorkflowExecutionInput:
+		return "w:" + in.WorkflowID
+	case *api.RequestCancelWorkflowExecutionInput:
+		return "w:" + in.WorkflowID
+	case *api.GetWorkflowExecutionHistoryInput:
+		return "r:" + in.Execution.RunID
+	case *api.RecordActivityTaskHeartbeatInput:
+		if run, ok := s.Service.TaskTokenRun(in.TaskToken); ok {
+			return "r:" + run
+		}
+	}
+	return ""
+}
+
+// decisionRates is the service's DecisionRates with quotas: the decisions
+// of a batch are limited in the run's domain, for the principal that sent
+// the call.
+func decisionRates(l *quota.Limiter) service.DecisionRates {
+	return func(ctx context.Context, domain string) service.RateBatch {
+		principal := ""
+		if p := auth.FromContext(ctx); p != nil {
+			principal = p.Name
+		}
+		return l.Batch(domain, principal)
+	}
+}
