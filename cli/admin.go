@@ -12,7 +12,7 @@ import (
 )
 
 // The commands of swfd's own API (see package admin): the clock of a swfd
-// started with --clock manual.
+// started with --clock manual or skip, and the reset of a swfd --dev.
 
 const clockHelp = `swf clock                      print swfd's time and how its clock runs
 swf clock advance DURATION     move the clock forward: 90s, 15m, 24h, 7d, 1d12h, or seconds
@@ -63,6 +63,33 @@ func runClock(ctx context.Context, e *env, args []string) error {
 		line += "; " + plural(fired, "timer") + " fired"
 	}
 	fmt.Fprintln(e.stdout, line+")")
+	return nil
+}
+
+const devHelp = `swf dev reset                  drop every domain, execution and task of a swfd --dev
+
+A swfd started with --dev (the mode for tests) keeps everything in memory;
+reset empties it at once, answers every waiting poll empty, and leaves the
+server ready. Its clock keeps its time. Any other swfd refuses it. With --auth
+the principal needs the IAM action swfd:Reset.
+`
+
+func runDev(ctx context.Context, e *env, args []string) error {
+	p, g, err := parseAdmin(e, args, devHelp)
+	if err != nil || g == nil {
+		return err
+	}
+	if len(p.positionals) != 1 || p.positionals[0] != "reset" {
+		return &usageError{"usage: swf dev reset"}
+	}
+	v, err := callAdmin(ctx, g, "Reset", http.MethodPost, "/swfd/dev/reset", nil)
+	if err != nil {
+		return err
+	}
+	if p.has("output") || g.query != "" {
+		return printResult(e, g, "Reset", &result{single: v})
+	}
+	fmt.Fprintln(e.stdout, "reset: every domain, execution and task dropped")
 	return nil
 }
 

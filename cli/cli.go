@@ -9,8 +9,8 @@
 // json|text|table, --query, pagination, --debug, timeouts), request
 // signing with the standard AWS credential chain, the AWS CLI's output
 // formats, error messages and exit statuses, help and shell completion,
-// and the extra commands history, executions and describe; clock drives
-// swfd's own API (the clock of a test server).
+// and the extra commands history, executions and describe; clock and dev
+// drive swfd's own API (the clock of a test server, and its reset).
 package cli
 
 import (
@@ -266,6 +266,8 @@ func run(ctx context.Context, e *env, args []string) error {
 		return runBench(ctx, e, rest)
 	case "clock":
 		return runClock(ctx, e, rest)
+	case "dev":
+		return runDev(ctx, e, rest)
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -278,7 +280,7 @@ func versionString() string { return "swf/1 (swfd; SWF API 2012-01-25)" }
 
 // invalidChoice lists the commands in two columns, as the AWS CLI does.
 func invalidChoice(name string) string {
-	choices := append(append([]string{}, commandNames...), "history", "executions", "describe", "bench", "clock", "completion", "help")
+	choices := append(append([]string{}, commandNames...), "history", "executions", "describe", "bench", "clock", "dev", "completion", "help")
 	var b strings.Builder
 	b.WriteString("argument command: Invalid choice, valid choices are:\n")
 	for i := 0; i < len(choices); i += 2 {

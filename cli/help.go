@@ -14,6 +14,7 @@ var extraCommands = []struct{ name, summary string }{
 	{"executions", "open (or --closed) executions of a domain as a table"},
 	{"describe", "an execution at a glance: status, open counts, pending work"},
 	{"clock", "swfd's time; advance or set a --clock manual or skip clock"},
+	{"dev", "reset: drop everything a swfd --dev holds, between tests"},
 	{"completion", "print a bash or zsh completion script"},
 }
 
@@ -273,6 +274,7 @@ func bashCompletion() string {
 	b.WriteString("    executions) flags=\"--domain --closed --workflow-id --workflow-type --tag --status --since --until\" ;;\n")
 	b.WriteString("    describe) flags=\"--domain --workflow-id --run-id\" ;;\n")
 	b.WriteString("    clock) flags=\"advance set\" ;;\n")
+	b.WriteString("    dev) flags=\"reset\" ;;\n")
 	b.WriteString("    completion) flags=\"bash zsh\" ;;\n")
 	b.WriteString("  esac\n  COMPREPLY=($(compgen -W \"$flags $globals\" -- \"$cur\"))\n}\ncomplete -o default -F _swf swf\n")
 	return b.String()

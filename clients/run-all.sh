@@ -69,6 +69,18 @@ install_boto2() {
   [ -f "$boto2_path/boto/swf/layer2.py" ]
 }
 
+# pytest for the docs/testing.md examples: Debian's pure-Python packages,
+# unpacked (PyPI cannot be reached here), for the Python that has boto3.
+pytest_path="$cache/pytest/usr/lib/python3/dist-packages"
+install_pytest() {
+  [ -f "$pytest_path/pytest/__init__.py" ] && PYTHONPATH="$pytest_path" python3 -c 'import pytest' 2>/dev/null && return 0
+  local d="$cache/pytest-deb" pkgs="python3-pytest python3-iniconfig python3-packaging python3-pluggy python3-py"
+  rm -rf "$d" && mkdir -p "$d"
+  (cd "$d" && { apt-get download $pkgs 2>/dev/null || { apt-get update -qq && apt-get download $pkgs; }; }) || return 1
+  for f in "$d"/*.deb; do dpkg -x "$f" "$cache/pytest" || return 1; done
+  PYTHONPATH="$pytest_path" python3 -c 'import pytest'
+}
+
 # --- clients --------------------------------------------------------------
 declare -A result
 order=()
@@ -104,6 +116,10 @@ run_client go-v1 - go test -buildvcs=false -count=1 -run '^TestRealClientGoV1$' 
 run_client js-v3 install_js node clients/js/v3.js
 run_client aws-swf install_js node clients/js/awsswf.js
 run_client boto2 install_boto2 env PYTHONPATH="$boto2_path${PYTHONPATH:+:$PYTHONPATH}" python3 clients/boto2/workflow.py
+# The testing guide's examples (docs/testing.md): each starts its own swfd --dev.
+run_client pytest-dev install_pytest env SWFD="$work/swfd" PYTHONPATH="$pytest_path${PYTHONPATH:+:$PYTHONPATH}" \
+  python3 -m pytest -q -p no:cacheprovider docs/testing/python
+run_client node-test-dev install_js env SWFD="$work/swfd" NODE_PATH="$root/clients/js/node_modules" node --test docs/testing/node/
 
 echo
 echo "== real clients against swfd"

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // buildCmd builds ./cmd/<name> into the test's temporary directory (the
 // build cache makes repeated builds cheap).
-func buildCmd(t *testing.T, name string) string {
+func buildCmd(t testing.TB, name string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the " + name + " binary")
@@ -149,5 +150,57 @@ func TestSwfAgainstAuthWithoutCredentials(t *testing.T) {
 	tester := append(env, "AWS_ACCESS_KEY_ID=AKIDTESTER", "AWS_SECRET_ACCESS_KEY=tester-secret")
 	if r = swf(tester, "clock", "advance", "1h"); r.rc != 0 || !strings.Contains(r.stdout, "manual clock; 0 timers fired") {
 		t.Fatalf("tester advances the clock: rc %d, %q, stderr %q", r.rc, r.stdout, r.stderr)
+	}
+}
+
+// swf dev reset empties a swfd --dev; a server that keeps its data refuses
+// it, and with --auth it needs swfd:Reset.
+func TestSwfDevReset(t *testing.T) {
+	swfd, swfBin := buildCmd(t, "swfd"), buildCmd(t, "swf")
+	authPath := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(authPath, []byte(clockAuthFile), 0o600)
+	dev := startManual(t, swfd, "--dev", "--auth", authPath)
+	kept := startManual(t, swfd, "--auth", authPath)
+	env := slices.Clip(noCredsEnv(t)) // each append below gets its own copy
+	operator := append(env, "AWS_ACCESS_KEY_ID=AKIDOPERATOR", "AWS_SECRET_ACCESS_KEY=operator-secret")
+	tester := append(env, "AWS_ACCESS_KEY_ID=AKIDTESTER", "AWS_SECRET_ACCESS_KEY=tester-secret")
+	swf := func(url string, env []string, args ...string) cliRun {
+		return runCLI(t, swfBin, env, append([]string{"--endpoint-url", url}, args...)...)
+	}
+	domains := func(url string) string {
+		r := swf(url, tester, "list-domains", "--registration-status", "REGISTERED", "--query", "domainInfos[].name", "--output", "text")
+		if r.rc != 0 {
+			t.Fatalf("list-domains: rc %d, stderr %q", r.rc, r.stderr)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	for _, url := range []string{dev, kept} {
+		if r := swf(url, tester, "register-domain", "--name", "d", "--workflow-execution-retention-period-in-days", "1"); r.rc != 0 {
+			t.Fatalf("register-domain: rc %d, stderr %q", r.rc, r.stderr)
+		}
+	}
+	r := swf(dev, operator, "dev", "reset")
+	if r.rc != 255 || !strings.Contains(r.stderr, "OperationNotPermittedFault") || !strings.Contains(r.stderr, "swfd:Reset") {
+		t.Fatalf("operator resets: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	if got := domains(dev); got != "d" {
+		t.Fatalf("after a denied reset the domains are %q", got)
+	}
+	r = swf(kept, tester, "dev", "reset")
+	if r.rc != 255 || !strings.Contains(r.stderr, "(OperationNotPermittedFault) when calling the Reset operation") || !strings.Contains(r.stderr, "--dev") {
+		t.Fatalf("reset of a server that keeps its data: rc %d, stderr %q", r.rc, r.stderr)
+	}
+	if got := domains(kept); got != "d" {
+		t.Fatalf("after a refused reset the domains are %q", got)
+	}
+	r = swf(dev, tester, "dev", "reset")
+	if r.rc != 0 || r.stdout != "reset: every domain, execution and task dropped\n" {
+		t.Fatalf("dev reset: rc %d, %q, stderr %q", r.rc, r.stdout, r.stderr)
+	}
+	if got := domains(dev); got != "" {
+		t.Fatalf("after the reset the domains are %q, want none", got)
+	}
+	if r = swf(dev, tester, "dev"); r.rc != 252 && r.rc != 2 {
+		t.Errorf("swf dev without reset: rc %d, stderr %q", r.rc, r.stderr)
 	}
 }

@@ -20,29 +20,36 @@ import (
 // MemoryDB is the DSN of the in-memory store.
 const MemoryDB = "sqlite::memory:"
 
-// openClock checks the clock settings against the store and makes the
-// clock: cfg.Clock is set to it. It returns the controller that moves it,
-// nil when the clock is real.
-func openClock(cfg *Config) (*clock.Controller, error) {
+// checkClock checks the clock settings against the store and returns the
+// clock's mode.
+func checkClock(cfg Config) (clock.Mode, error) {
 	mode := cfg.ClockMode
 	if mode == "" {
 		mode = clock.Real
 	}
 	if _, err := clock.ParseMode(string(mode)); err != nil {
-		return nil, err
+		return "", err
 	}
 	if mode == clock.Skip && (strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://")) {
 		// A skip clock must see every commit to know when nothing could
 		// happen, and other nodes' commits are only news.
-		return nil, errors.New("--clock skip runs on a single node with SQLite; use --clock manual with PostgreSQL")
+		return "", errors.New("--clock skip runs on a single node with SQLite; use --clock manual with PostgreSQL")
 	}
 	persistent := cfg.DB != MemoryDB
 	if mode != clock.Real && persistent && !cfg.ClockUnsafe {
-		return nil, fmt.Errorf("--clock %s would move time for every timer in a database that keeps its data (--db), firing real timers early; "+
+		return "", fmt.Errorf("--clock %s would move time for every timer in a database that keeps its data (--db), firing real timers early; "+
 			"use --db %s, or add --clock-unsafe if that is really intended", mode, MemoryDB)
 	}
-	if mode == clock.Real {
-		return nil, nil
+	return mode, nil
+}
+
+// openClock makes the clock the settings ask for: cfg.Clock is set to it
+// (kept if it is movable already, so a reset keeps the time). It returns
+// the controller that moves it, nil when the clock is real.
+func openClock(cfg *Config) (*clock.Controller, error) {
+	mode, err := checkClock(*cfg)
+	if err != nil || mode == clock.Real {
+		return nil, err
 	}
 	switch mode {
 	case clock.Manual:
@@ -109,24 +116,25 @@ func (e clockEngine) PendingMessages(ctx context.Context) (bool, error) {
 // wireClock gives a clock that moves the engine it moves time for and
 // lets it see every commit; a skip clock over a store that holds open runs
 // learns their tasks first.
-func (s *Server) wireClock(ctx context.Context) error {
-	ctl := s.Clock
+func wireClock(ctx context.Context, e *engine) error {
+	ctl := e.clock
 	if ctl == nil {
 		return nil
 	}
-	ctl.SetEngine(clockEngine{s.Service, s.Store}, s.Service.Timers().Wake)
-	s.Service.Runs().Listen(func(c runs.Commit) {
+	ctl.SetEngine(clockEngine{e.svc, e.store}, e.svc.Timers().Wake)
+	e.svc.Runs().Listen(func(c runs.Commit) {
 		for _, ch := range c.Runs {
 			ctl.Observe(ch.RunID, ch.Closed, ch.Events)
 		}
 	})
-	return ctl.Load(ctx, s.Store)
+	return ctl.Load(ctx, e.store)
 }
 
-// mountClock puts the clock controller in front of the SWF API and the
+// mountClock puts e's clock controller in front of the SWF API and the
 // admin API beside it.
-func (s *Server) mountClock(mux *http.ServeMux, fe http.Handler, cfg Config, verify func(*http.Request, []byte) (*auth.Principal, *api.Fault)) http.Handler {
-	ctl := s.Clock
+func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe http.Handler, verify func(*http.Request, []byte) (*auth.Principal, *api.Fault)) http.Handler {
+	cfg := s.cfg
+	ctl := e.clock
 	if ctl == nil {
 		// The real clock, read-only.
 		ctl, _ = clock.NewController(clock.Real, cfg.Clock)
@@ -134,11 +142,8 @@ func (s *Server) mountClock(mux *http.ServeMux, fe http.Handler, cfg Config, ver
 		fe = ctl.Middleware(fe)
 	}
 	ah := &admin.Handler{Clock: ctl, Auth: verify, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger}
-	if ah.Region == "" {
-		ah.Region = "us-east-1"
-	}
-	if ah.Account == "" {
-		ah.Account = "123456789012"
+	if cfg.Dev {
+		ah.Reset = s.Reset
 	}
 	mux.Handle(admin.Prefix, ah)
 	return fe

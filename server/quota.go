@@ -82,7 +82,7 @@ func (s *Server) executionOf(in any) string {
 	case *api.GetWorkflowExecutionHistoryInput:
 		return "r:" + in.Execution.RunID
 	case *api.RecordActivityTaskHeartbeatInput:
-		if run, ok := s.Service.TaskTokenRun(in.TaskToken); ok {
+		if run, ok := s.current().svc.TaskTokenRun(in.TaskToken); ok {
 			return "r:" + run
 		}
 	}

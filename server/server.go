@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -100,7 +101,16 @@ type Config struct {
 	// (checked at Open, read again by Reload). The buckets read the time
 	// from Clock.
 	Quotas string
+	// Dev is the mode for tests (swfd --dev): the store is in memory
+	// (DB must be empty or MemoryDB), the poll timeout is DevPollTimeout
+	// unless set, and Reset drops everything at once.
+	Dev bool
 }
+
+// DevPollTimeout is how long a long poll waits in --dev mode unless the
+// poll timeout is set: a test's worker that stops polling should not keep
+// the test waiting a minute.
+const DevPollTimeout = 5 * time.Second
 
 // Defaults of the Config's limits.
 const (
@@ -118,6 +128,10 @@ const (
 )
 
 // Server is an assembled swfd.
+//
+// Store, Service and Clock are the parts it serves with. A reset (--dev)
+// replaces them with new ones; code that reads them must not run beside a
+// Reset.
 type Server struct {
 	Store   swfd.Store
 	Service *service.Service
@@ -125,23 +139,26 @@ type Server struct {
 	// Auth is the auth file in force; nil when authentication is off.
 	Auth *auth.Keyring
 	// Clock moves the clock; nil when it is real.
-	Clock  *clock.Controller
-	log    *slog.Logger
-	cancel context.CancelFunc
-	done   chan struct{}
+	Clock *clock.Controller
+	log   *slog.Logger
 
 	cfg      Config // with its defaults filled in
 	tls      *tlscert.Certificate
-	pg       *postgres.DB // in a cluster
 	stopping atomic.Bool
 	// warn writes the server's own warnings (failed health checks,
 	// net/http's connection errors), a few a second at most.
 	warn *lograte.Limiter
 	obs  *observer
-	// hub feeds the console's live pages; nil without the console.
-	hub *console.Hub
-	// Quotas are the buckets in force; nil when throttling is off.
+	// Quotas are the buckets in force; nil when throttling is off. They
+	// outlive a reset (--dev), as the configuration does.
 	Quotas *quota.Limiter
+
+	mu      sync.Mutex
+	engine  *engine        // in use (see build)
+	started bool           // Start has run: a new engine runs at once
+	closed  bool           // Close has run
+	retired sync.WaitGroup // engines replaced by a reset, until they are closed
+	reset   sync.RWMutex   // see devSwitch
 }
 
 // RedactDSN is dsn fit for a log line or an error: a URL's password (a
@@ -201,6 +218,15 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			*d = v
 		}
 	}
+	if cfg.Dev {
+		if cfg.DB == "" {
+			cfg.DB = MemoryDB
+		}
+		if cfg.DB != MemoryDB {
+			return nil, fmt.Errorf("--dev keeps everything in memory (a reset drops it all); it cannot be used with --db %s", RedactDSN(cfg.DB))
+		}
+		def(&cfg.PollTimeout, DevPollTimeout)
+	}
 	def(&cfg.ReadHeaderTimeout, defaultReadHeader)
 	def(&cfg.BodyTimeout, defaultBodyTimeout)
 	def(&cfg.WriteTimeout, DefaultWriteTimeout)
@@ -209,11 +235,17 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = connlimit.Default(connlimit.FileLimit())
 	}
-	ctl, err := openClock(&cfg)
-	if err != nil {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012"
+	}
+	if _, err := checkClock(cfg); err != nil {
 		return nil, err
 	}
 	var cert *tlscert.Certificate
+	var err error
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
 		if cert, err = tlscert.Load(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
 			return nil, err
@@ -227,37 +259,66 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
-	if err != nil {
-		obs.close()
-		return nil, err
-	}
-	obs.observeStore(st)
-
-	var bcast swfd.Broadcaster
-	pg, _ := st.(*postgres.DB)
-	if pg != nil {
-		// Any number of nodes may share a PostgreSQL database: they
-		// tell each other of new work through LISTEN/NOTIFY.
-		bcast = pg.Broadcaster()
-	}
-	s := &Server{Store: st, Clock: ctl, log: cfg.Logger, done: make(chan struct{}), cfg: cfg, tls: cert, pg: pg,
-		warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs, Quotas: limiter}
+	s := &Server{log: cfg.Logger, cfg: cfg, tls: cert, warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs, Quotas: limiter}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
 		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
-			st.Close()
 			obs.close()
 			return nil, err
 		}
 	}
+	e, err := s.build(ctx)
+	if err != nil {
+		obs.close()
+		return nil, err
+	}
+	s.use(e)
+	s.Handler = e.handler
+	if cfg.Dev {
+		s.Handler = &devSwitch{s: s}
+	}
+	return s, nil
+}
+
+// engine is what a server serves with: the store, the service over it and
+// the handlers in front. A server has one; a --dev server makes a new one
+// at each reset.
+type engine struct {
+	store   swfd.Store
+	svc     *service.Service
+	clock   *clock.Controller // nil when the clock is real
+	pg      *postgres.DB      // in a cluster
+	hub     *console.Hub      // nil without the console
+	handler http.Handler
+
+	cancel context.CancelFunc // ends Run, once started
+	done   chan struct{}      // closed when Run has returned
+
+	calls calls // the requests being served with it
+}
+
+// build opens the store and makes an engine over it with the server's
+// configuration. s.cfg.Clock is set to the clock the engine runs on, so
+// that the next engine (after a reset) keeps its time.
+func (s *Server) build(ctx context.Context) (*engine, error) {
+	ctl, err := openClock(&s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.cfg
+	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s.obs.observeStore(st)
+	e := &engine{store: st, clock: ctl, done: make(chan struct{})}
+	var bcast swfd.Broadcaster
+	if e.pg, _ = st.(*postgres.DB); e.pg != nil {
+		// Any number of nodes may share a PostgreSQL database: they
+		// tell each other of new work through LISTEN/NOTIFY.
+		bcast = e.pg.Broadcaster()
+	}
 	region, account := cfg.Region, cfg.AccountID
-	if region == "" {
-		region = "us-east-1"
-	}
-	if account == "" {
-		account = "123456789012"
-	}
 	var authorize service.DecisionAuthorizer
 	if s.Auth != nil {
 		// Each decision is authorized against the policies of the
@@ -270,22 +331,21 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		Store: st, Clock: cfg.Clock, Logger: cfg.Logger,
 		AccountID: account, Region: region,
 		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
-		Broadcaster: bcast, AuthorizeDecisions: authorize, Hooks: obs.hooks(),
+		Broadcaster: bcast, AuthorizeDecisions: authorize, Hooks: s.obs.hooks(),
 	}
 	if ctl != nil {
 		sopts.SkipTime, sopts.HoldTime = ctl.SkipTo, ctl.Hold
 	}
-	if limiter != nil {
-		sopts.DecisionRates = decisionRates(limiter)
+	if s.Quotas != nil {
+		sopts.DecisionRates = decisionRates(s.Quotas)
 	}
 	svc, err := service.New(ctx, sopts)
 	if err == nil {
-		s.Service = svc
-		err = s.wireClock(ctx)
+		e.svc = svc
+		err = wireClock(ctx, e)
 	}
 	if err != nil {
 		st.Close()
-		obs.close()
 		return nil, err
 	}
 	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout}
@@ -304,22 +364,37 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			Warn: lograte.New(cfg.Logger, authWarnsPerSecond, authWarnBurst, nil)}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	obs.watch(svc, st, fe, mux)
-	if limiter != nil {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { s.healthz(w, r, e) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { s.readyz(w, r, e) })
+	s.obs.watch(svc, st, fe, mux)
+	if s.Quotas != nil {
 		fe.Admit = s.admit
 	}
 	if !cfg.NoConsole {
-		s.mountConsole(mux, fe.Service, region, account)
+		e.hub = mountConsole(mux, e, fe.Service, s.Auth, cfg, s.log)
 	}
-	root := s.mountClock(mux, fe, cfg, fe.Auth)
+	root := s.mountClock(mux, e, fe, fe.Auth)
 	if !cfg.NoConsole {
 		root = console.RedirectBrowsers(root)
 	}
 	mux.Handle("/", root)
-	s.Handler = mux
-	return s, nil
+	e.handler = mux
+	return e, nil
+}
+
+// use makes e the engine the server's fields name.
+func (s *Server) use(e *engine) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.engine = e
+	s.Store, s.Service, s.Clock = e.store, e.svc, e.clock
+}
+
+// current returns the engine in use.
+func (s *Server) current() *engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.engine
 }
 
 // ReloadAuth reloads the auth file (on SIGHUP). Requests in flight finish
@@ -401,10 +476,10 @@ func limitsWithDefaults(l service.Limits) service.Limits {
 // healthz answers whether the store is usable: "ok" (200) or
 // "unavailable" (503), nothing more (a probe's answer must not tell who
 // or where the database is). Why it is unavailable goes to the log.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, e *engine) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.Store.Ping(ctx); err != nil {
+	if err := e.store.Ping(ctx); err != nil {
 		s.warn.Log(ctx, slog.LevelWarn, "health check: store unavailable", "err", err)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
@@ -418,10 +493,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // cannot, such as SQLite on a full disk, says so), and, in a cluster, the
 // node hears the other nodes' news; "not ready" (503) otherwise, and while
 // the server shuts down. Why goes to the log, not to the answer.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, e *engine) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.ready(ctx); err != nil {
+	if err := s.ready(ctx, e); err != nil {
 		s.warn.Log(ctx, slog.LevelWarn, "readiness check: not ready", "err", err)
 		http.Error(w, "not ready", http.StatusServiceUnavailable)
 		return
@@ -435,20 +510,20 @@ type writeHealth interface {
 	WriteHealth(ctx context.Context) error
 }
 
-func (s *Server) ready(ctx context.Context) error {
+func (s *Server) ready(ctx context.Context, e *engine) error {
 	if s.stopping.Load() {
 		return errors.New("shutting down")
 	}
-	if err := s.Store.Ping(ctx); err != nil {
+	if err := e.store.Ping(ctx); err != nil {
 		return err
 	}
-	if wh, ok := s.Store.(writeHealth); ok {
+	if wh, ok := e.store.(writeHealth); ok {
 		if err := wh.WriteHealth(ctx); err != nil {
 			return err
 		}
 	}
-	if s.pg != nil {
-		if listening, connected := s.pg.Notifier().Listening(); listening == 0 || connected < listening {
+	if e.pg != nil {
+		if listening, connected := e.pg.Notifier().Listening(); listening == 0 || connected < listening {
 			return errors.New("not listening for the other nodes' news yet")
 		}
 	}
@@ -457,12 +532,36 @@ func (s *Server) ready(ctx context.Context) error {
 
 // Start begins the service's background work (timers, messages, retention).
 func (s *Server) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return
+	}
+	s.started = true
+	s.engine.start()
+}
+
+// start begins e's background work.
+func (e *engine) start() {
 	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
+	e.cancel = cancel
 	go func() {
-		defer close(s.done)
-		s.Service.Run(ctx)
+		defer close(e.done)
+		e.svc.Run(ctx)
 	}()
+}
+
+// close stops e's background work and its polls, and closes its store.
+func (e *engine) close() error {
+	if e.cancel != nil {
+		e.cancel()
+		<-e.done
+	}
+	if e.hub != nil {
+		e.hub.Close()
+	}
+	e.svc.StopPolls()
+	return e.store.Close()
 }
 
 // Serve serves HTTP (HTTPS with a TLS certificate) on ln until ctx ends,
@@ -503,7 +602,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.stopping.Store(true)
 	s.log.Info("shutting down")
-	s.Service.StopPolls()
+	s.current().svc.StopPolls()
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return hs.Shutdown(sctx)
@@ -511,26 +610,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops background work and closes the store.
 func (s *Server) Close() error {
-	if s.cancel != nil {
-		s.cancel()
-		<-s.done
+	s.reset.Lock() // not during a reset
+	defer s.reset.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
 	}
-	if s.hub != nil {
-		s.hub.Close()
-	}
-	s.Service.StopPolls()
-	return errors.Join(s.Store.Close(), s.obs.close())
+	s.closed = true
+	e := s.engine
+	s.mu.Unlock()
+	err := e.close()
+	s.retired.Wait()
+	return errors.Join(err, s.obs.close())
 }
 
-// mountConsole serves the web console under /console/, through the same
-// guarded operations as the API (apiSvc).
-func (s *Server) mountConsole(mux *http.ServeMux, apiSvc api.Service, region, account string) {
+// mountConsole serves the web console of e under /console/, through the
+// same guarded operations as the API (apiSvc), and returns the hub that
+// feeds its live pages.
+func mountConsole(mux *http.ServeMux, e *engine, apiSvc api.Service, keys *auth.Keyring, cfg Config, log *slog.Logger) *console.Hub {
 	var authorize func(ctx context.Context, op string, in any) error
 	if g, ok := apiSvc.(*auth.Guard); ok {
 		authorize = g.Authorize
 	}
-	s.hub = console.NewHub(s.Service, s.log)
-	s.Service.Runs().Listen(s.hub.Committed)
-	mux.Handle(console.Prefix, console.New(console.Config{API: apiSvc, Inspect: s.Service, Authorize: authorize, Keys: s.Auth,
-		Hub: s.hub, Region: region, Account: account, Logger: s.log, Clock: s.cfg.Clock}))
+	hub := console.NewHub(e.svc, log)
+	e.svc.Runs().Listen(hub.Committed)
+	mux.Handle(console.Prefix, console.New(console.Config{API: apiSvc, Inspect: e.svc, Authorize: authorize, Keys: keys,
+		Hub: hub, Region: cfg.Region, Account: cfg.AccountID, Logger: log, Clock: cfg.Clock}))
+	return hub
 }

@@ -16,6 +16,10 @@
 // Advance or AdvanceTo moves it, and a move fires every timer and timeout
 // that falls due on the way, in order, each at its own time — exactly as if
 // that much time had passed with nobody answering tasks.
+//
+// Reset empties the server (every domain, execution and task), as swfd
+// --dev's reset does, so that subtests can share one server. Tests in other
+// languages run the swfd binary with --dev instead: docs/testing.md.
 package swfdtest
 
 import (
@@ -115,6 +119,8 @@ func New(t TB, opts ...Option) *Server {
 	for _, f := range o.configure {
 		f(&cfg)
 	}
+	// An in-memory server is a --dev one: Reset empties it.
+	cfg.Dev = cfg.DB == server.MemoryDB
 	ctx := context.Background()
 	srv, err := server.Open(ctx, cfg)
 	if err != nil {
@@ -175,6 +181,17 @@ func NewClientWithKey(url, accessKeyID, secretAccessKey string) *swf.Client {
 		Retryer:      aws.NopRetryer{},
 		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: 90 * time.Second}},
 	})
+}
+
+// Reset drops every domain, execution and task at once, as swfd --dev's
+// reset does: waiting polls are answered empty, and the server goes on,
+// empty, with its clock at the same time. Between the subtests of one
+// server it gives each a clean start without a new server.
+func (s *Server) Reset() {
+	s.t.Helper()
+	if err := s.Server.Reset(context.Background()); err != nil {
+		s.t.Fatalf("swfdtest: reset: %v", err)
+	}
 }
 
 // Now returns the server's time.

@@ -20,6 +20,7 @@ func TestClockAndDevFlagsGuardPersistentStores(t *testing.T) {
 	}{
 		{[]string{"--db", db, "--clock", "manual"}, "firing real timers early; use --db sqlite::memory:, or add --clock-unsafe"},
 		{[]string{"--clock", "fast"}, `clock mode "fast": use real, manual or skip`},
+		{[]string{"--dev", "--db", db}, "--dev keeps everything in memory (a reset drops it all); it cannot be used with --db " + db},
 	}
 	for _, c := range cases {
 		err := run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, c.args...), noenv, &syncBuf{})
@@ -74,4 +75,34 @@ func getClock(t *testing.T, url string) string {
 		t.Fatalf("GET /swfd/clock: %d %s", resp.StatusCode, body)
 	}
 	return string(body)
+}
+
+// swfd --dev keeps everything in memory, answers a reset, and waits 5 s in
+// a long poll unless told otherwise.
+func TestDevMode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	url, done := startSwfd(t, ctx, "--dev", "--clock", "manual")
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(url+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post("/swfd/clock/advance", `{"duration":"1h"}`); code != 200 {
+		t.Fatalf("advance: %d %s", code, body)
+	}
+	before := getClock(t, url)
+	if code, body := post("/swfd/dev/reset", ""); code != 200 || body != "{}" {
+		t.Fatalf("POST /swfd/dev/reset: %d %s; want 200 {}", code, body)
+	}
+	if after := getClock(t, url); after != before {
+		t.Errorf("the reset moved the clock: %s, then %s", before, after)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -108,14 +108,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	accessLog := fs.String("access-log", "", "write one JSON line per API call to this file (- for standard output); SIGHUP reopens it")
 	quotas := fs.String("quotas", "off", "throttling as SWF does it: off, aws (the real service's default token buckets) or a quota file (JSON; SIGHUP reloads it)")
 	webConsole := fs.Bool("console", true, "serve the web console under /console/ (a browser's GET / goes there); --console=false turns it off")
+	dev := fs.Bool("dev", false, "the mode for tests: everything in memory, a 5 s poll timeout unless --poll-timeout is given, and swf dev reset (POST /swfd/dev/reset) drops everything at once")
 	// Environment variables fill in flags not given on the command line.
+	given := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv("SWFD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
 			f.Value.Set(v)
+			given[f.Name] = true
 		}
 	})
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *dev {
+		if !given["db"] {
+			*db = server.MemoryDB
+		}
+		if !given["poll-timeout"] {
+			*pollTimeout = server.DevPollTimeout
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -165,7 +177,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
 		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
-		Quotas: *quotas})
+		Quotas: *quotas, Dev: *dev})
 	if err != nil {
 		return err
 	}
@@ -206,7 +218,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole)
+		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
 	return srv.Serve(ctx, ln)
 }
 
