@@ -241,7 +241,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.AccountID == "" {
 		cfg.AccountID = "123456789012"
 	}
-	if _, err := checkClock(cfg); err != nil {
+	// The clock first: the metrics measure ages and lateness on it. Each
+	// engine gets its own controller of this clock (build).
+	if _, err := openClock(&cfg); err != nil {
 		return nil, err
 	}
 	var cert *tlscert.Certificate
