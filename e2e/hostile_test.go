@@ -513,7 +513,18 @@ func TestHostileExhaustion(t *testing.T) {
 			c.Close()
 		}
 	}()
-	time.Sleep(time.Second) // let the server take them all in
+	// The server has taken them all in once every poll waits on its list
+	// and every connection has its goroutine.
+	waiting := func() int {
+		n := 0
+		for _, st := range srv.Server.Service.Matcher().Stats() {
+			n += st.Waiting
+		}
+		return n
+	}
+	waitFor(t, "every poll to wait and every connection to be served", func() bool {
+		return waiting() == polls && runtime.NumGoroutine() >= g0+polls+idle
+	})
 	heap1, g1 := mem()
 
 	// Normal calls keep working, and work reaches a poller promptly.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,35 @@ func TestMetricsTaskListsAndOff(t *testing.T) {
 	// The path is then the API's, which answers only POST.
 	if _, err := promtest.Scrape(nil, off.URL+"/metrics"); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Errorf("/metrics with metrics off: %v", err)
+	}
+}
+
+// On a SQLite file every group the writer commits is counted with its
+// size, and every sync of the write-ahead log is timed.
+func TestMetricsSQLiteCommitsAndSyncs(t *testing.T) {
+	dir := t.TempDir()
+	srv := swfdtest.New(t, swfdtest.WithClock("real"), swfdtest.WithConfig(func(c *server.Config) { c.DB = "sqlite:" + dir + "/swfd.db" }))
+	f := &metricsFlow{t: t, ctx: context.Background(), srv: srv, c: srv.Client()}
+	before := f.scrape()
+	groups0, _ := before.Value("swfd_store_commit_group_size_count")
+	syncs0, _ := before.Value("swfd_sqlite_sync_duration_seconds_count")
+	for i := range 5 {
+		if _, err := f.c.RegisterDomain(f.ctx, &swf.RegisterDomainInput{Name: aws.String(fmt.Sprint("d", i)), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := f.scrape()
+	groups, _ := after.Value("swfd_store_commit_group_size_count")
+	writes, _ := after.Value("swfd_store_commit_group_size_sum")
+	syncs, _ := after.Value("swfd_sqlite_sync_duration_seconds_count")
+	if groups-groups0 < 1 || groups-groups0 > 5 {
+		t.Errorf("%v groups committed for 5 registrations", groups-groups0)
+	}
+	if writes < 5 {
+		t.Errorf("the groups carried %v writes, want at least the 5 registrations", writes)
+	}
+	// Each committed group is synced once, before its writers hear of it.
+	if syncs-syncs0 != groups-groups0 {
+		t.Errorf("%v syncs for %v groups", syncs-syncs0, groups-groups0)
 	}
 }

@@ -38,11 +38,22 @@ func TestTimersDueDuringDowntimeFireOnceAfterRestart(t *testing.T) {
 		scheduleActivity("a", ""))
 	pendingRun := h.start("pending") // its first decision task waits across the crash
 
+	// Both deadlines are 2 s after the decision that set them.
+	var due time.Time
+	for _, e := range h.history("timer", timerRun) {
+		if e.EventType == types.EventTypeTimerStarted || e.EventType == types.EventTypeActivityTaskScheduled {
+			if d := e.EventTimestamp.Add(2 * time.Second); d.After(due) {
+				due = d
+			}
+		}
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-p.exited
-	time.Sleep(3 * time.Second) // both deadlines pass while swfd is down
+	// Both deadlines pass while swfd is down: wait until the wall clock
+	// (swfd's clock, as it runs with the real one) is past them.
+	time.Sleep(time.Until(due.Add(100 * time.Millisecond)))
 
 	addr2 := freeAddr(t)
 	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
@@ -55,14 +66,6 @@ func TestTimersDueDuringDowntimeFireOnceAfterRestart(t *testing.T) {
 	// How soon is a matter of speed, not of correctness: logged, not
 	// asserted (a loaded machine would make any bound flaky).
 	t.Logf("overdue timers fired %v after start-up", time.Since(up))
-	time.Sleep(500 * time.Millisecond)
-	counts := map[types.EventType]int{}
-	for _, e := range h.history("timer", timerRun) {
-		counts[e.EventType]++
-	}
-	if counts[types.EventTypeTimerFired] != 1 || counts[types.EventTypeActivityTaskTimedOut] != 1 {
-		t.Fatalf("fired %d timers and %d activity timeouts, want 1 each", counts[types.EventTypeTimerFired], counts[types.EventTypeActivityTaskTimedOut])
-	}
 	// The decision tasks that were pending (the new run's, and the one the
 	// timer scheduled) are handed out after the restart.
 	got := map[string]bool{}
@@ -73,5 +76,15 @@ func TestTimersDueDuringDowntimeFireOnceAfterRestart(t *testing.T) {
 	}
 	if !got[pendingRun] || !got[timerRun] {
 		t.Fatalf("decision tasks after restart went to %v", got)
+	}
+	// The run is closed, so its history is final: the timer and the
+	// timeout fired once each, not again at every look at the store.
+	counts := map[types.EventType]int{}
+	for _, e := range h.history("timer", timerRun) {
+		counts[e.EventType]++
+	}
+	if counts[types.EventTypeTimerFired] != 1 || counts[types.EventTypeActivityTaskTimedOut] != 1 || counts[types.EventTypeWorkflowExecutionCompleted] != 1 {
+		t.Fatalf("fired %d timers and %d activity timeouts (closed: %d), want 1 each", counts[types.EventTypeTimerFired],
+			counts[types.EventTypeActivityTaskTimedOut], counts[types.EventTypeWorkflowExecutionCompleted])
 	}
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/swfdtest"
+	"github.com/swfd/swfd/matching"
 	"github.com/swfd/swfd/server"
 	"github.com/swfd/swfd/service"
 )
@@ -575,10 +577,12 @@ func TestDisconnectedPollerGetsNoTask(t *testing.T) {
 		_, err := h.c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String("deciders")}})
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond) // the poll is waiting
+	key := matching.ListKey{Kind: swfd.DecisionTask, Domain: h.domain, TaskList: "deciders"}
+	m := h.srv.Server.Service.Matcher()
+	waitFor(t, "the poll to wait", func() bool { return m.Waiting(key) == 1 })
 	cancel()
 	<-done
-	time.Sleep(100 * time.Millisecond) // the server notices the closed connection
+	waitFor(t, "the server to notice the closed connection", func() bool { return m.Waiting(key) == 0 })
 	runID := h.start("after-disconnect")
 	d := h.mustDecision("deciders")
 	if d.StartedEventId != 3 {

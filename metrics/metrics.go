@@ -22,6 +22,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -110,6 +112,30 @@ type Metrics struct {
 
 	state            *stateCollector
 	openScrapeErrors atomic.Uint64
+	described        []Description // by the factory, in order of registration
+}
+
+// Description is what one metric is: its name, type (counter, gauge or
+// histogram) and help text.
+type Description struct {
+	Name, Type, Help string
+	Labels           []string
+}
+
+// Describe returns every swfd metric m exports (not the Go runtime's and
+// the process's), by name: what docs/operations.md and a dashboard may
+// refer to. A metric with no series yet (no call of that kind so far) is
+// described all the same.
+func (m *Metrics) Describe() []Description {
+	out := append([]Description(nil), m.described...)
+	for _, d := range stateDescriptions {
+		if d.Name == listPendingName && !m.lists {
+			continue
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Description) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // opMetrics are the instruments of one operation's successful calls,
@@ -130,7 +156,7 @@ func New(opts Options) *Metrics {
 	if m.clock == nil {
 		m.clock = swfd.SystemClock{}
 	}
-	f := factory{m.reg}
+	f := factory{m}
 
 	m.calls = f.counterVec("swfd_api_calls_total", "SWF API calls answered, by operation and outcome: success, or the fault's name.", "operation", "outcome")
 	m.callTime = f.histogramVec("swfd_api_call_duration_seconds", "Time from a call's arrival to its answer, by operation (long polls include the time they waited).", callBuckets, "operation")
@@ -351,29 +377,35 @@ var decisionTypes = []api.DecisionType{
 }
 
 // factory makes instruments and registers them.
-type factory struct{ reg *prometheus.Registry }
+// factory makes instruments, registers them and records what they are.
+type factory struct{ m *Metrics }
+
+func (f factory) register(c prometheus.Collector, name, typ, help string, labels []string) {
+	f.m.reg.MustRegister(c)
+	f.m.described = append(f.m.described, Description{Name: name, Type: typ, Help: help, Labels: labels})
+}
 
 func (f factory) counter(name, help string) prometheus.Counter {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
-	f.reg.MustRegister(c)
+	f.register(c, name, "counter", help, nil)
 	return c
 }
 
 func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
-	f.reg.MustRegister(c)
+	f.register(c, name, "counter", help, labels)
 	return c
 }
 
 func (f factory) histogram(name, help string, buckets []float64) prometheus.Histogram {
 	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
-	f.reg.MustRegister(h)
+	f.register(h, name, "histogram", help, nil)
 	return h
 }
 
 func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
-	f.reg.MustRegister(h)
+	f.register(h, name, "histogram", help, labels)
 	return h
 }
 

@@ -60,24 +60,49 @@ type stateCollector struct {
 	src Sources
 }
 
-func desc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(name, help, labels, nil)
+// stateDescriptions are the metrics read from their owners at each
+// scrape; the descs below are made from them.
+var stateDescriptions = []Description{
+	{Name: "swfd_pending_tasks", Type: "gauge", Help: "Tasks scheduled and not yet handed to a poller, by task kind and domain.", Labels: []string{"kind", "domain"}},
+	{Name: "swfd_pending_task_oldest_age_seconds", Type: "gauge", Help: "Age of the oldest pending task, by task kind and domain.", Labels: []string{"kind", "domain"}},
+	{Name: "swfd_pollers_waiting", Type: "gauge", Help: "Long polls waiting for a task now, by task kind.", Labels: []string{"kind"}},
+	{Name: listPendingName, Type: "gauge", Help: "Tasks pending, by task list (--metrics-task-lists).", Labels: []string{"kind", "domain", "task_list"}},
+	{Name: "swfd_open_executions", Type: "gauge", Help: "Workflow executions open now, by domain.", Labels: []string{"domain"}},
+	{Name: "swfd_open_executions_scrape_errors_total", Type: "counter", Help: "Scrapes that could not count the open executions (the store did not answer)."},
+	{Name: "swfd_run_cache_hits_total", Type: "counter", Help: "Lookups of a run that found it in the run cache."},
+	{Name: "swfd_run_cache_misses_total", Type: "counter", Help: "Lookups of a run that had to read it from the store."},
+	{Name: "swfd_run_cache_runs", Type: "gauge", Help: "Runs held in the run cache."},
+	{Name: "swfd_cluster_live_nodes", Type: "gauge", Help: "Nodes of the cluster heard from lately, this one included."},
+	{Name: "swfd_postgres_pool_connections", Type: "gauge", Help: "PostgreSQL connections of the pool, by state: acquired, idle, constructing, and max (the pool's size).", Labels: []string{"state"}},
+	{Name: "swfd_postgres_pool_acquires_total", Type: "counter", Help: "Connections acquired from the pool, by whether one was idle (immediate), had to be waited for (waited) or the wait was canceled.", Labels: []string{"result"}},
+	{Name: "swfd_postgres_pool_acquire_wait_seconds_total", Type: "counter", Help: "Time spent acquiring connections from the pool."},
+}
+
+const listPendingName = "swfd_task_list_pending_tasks"
+
+func desc(name string) *prometheus.Desc {
+	for _, d := range stateDescriptions {
+		if d.Name == name {
+			return prometheus.NewDesc(d.Name, d.Help, d.Labels, nil)
+		}
+	}
+	panic("metrics: no description of " + name)
 }
 
 var (
-	pendingDesc     = desc("swfd_pending_tasks", "Tasks scheduled and not yet handed to a poller, by task kind and domain.", "kind", "domain")
-	oldestDesc      = desc("swfd_pending_task_oldest_age_seconds", "Age of the oldest pending task, by task kind and domain.", "kind", "domain")
-	pollersDesc     = desc("swfd_pollers_waiting", "Long polls waiting for a task now, by task kind.", "kind")
-	listPendingDesc = desc("swfd_task_list_pending_tasks", "Tasks pending, by task list (--metrics-task-lists).", "kind", "domain", "task_list")
-	openDesc        = desc("swfd_open_executions", "Workflow executions open now, by domain.", "domain")
-	openErrDesc     = desc("swfd_open_executions_scrape_errors_total", "Scrapes that could not count the open executions (the store did not answer).")
-	cacheHitsDesc   = desc("swfd_run_cache_hits_total", "Lookups of a run that found it in the run cache.")
-	cacheMissDesc   = desc("swfd_run_cache_misses_total", "Lookups of a run that had to read it from the store.")
-	cacheRunsDesc   = desc("swfd_run_cache_runs", "Runs held in the run cache.")
-	liveNodesDesc   = desc("swfd_cluster_live_nodes", "Nodes of the cluster heard from lately, this one included.")
-	poolConnsDesc   = desc("swfd_postgres_pool_connections", "PostgreSQL connections of the pool, by state: acquired, idle, constructing, and max (the pool's size).", "state")
-	poolAcqDesc     = desc("swfd_postgres_pool_acquires_total", "Connections acquired from the pool, by whether one was idle (immediate), had to be waited for (waited) or the wait was canceled.", "result")
-	poolWaitDesc    = desc("swfd_postgres_pool_acquire_wait_seconds_total", "Time spent acquiring connections from the pool.")
+	pendingDesc     = desc("swfd_pending_tasks")
+	oldestDesc      = desc("swfd_pending_task_oldest_age_seconds")
+	pollersDesc     = desc("swfd_pollers_waiting")
+	listPendingDesc = desc(listPendingName)
+	openDesc        = desc("swfd_open_executions")
+	openErrDesc     = desc("swfd_open_executions_scrape_errors_total")
+	cacheHitsDesc   = desc("swfd_run_cache_hits_total")
+	cacheMissDesc   = desc("swfd_run_cache_misses_total")
+	cacheRunsDesc   = desc("swfd_run_cache_runs")
+	liveNodesDesc   = desc("swfd_cluster_live_nodes")
+	poolConnsDesc   = desc("swfd_postgres_pool_connections")
+	poolAcqDesc     = desc("swfd_postgres_pool_acquires_total")
+	poolWaitDesc    = desc("swfd_postgres_pool_acquire_wait_seconds_total")
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {

@@ -16,6 +16,7 @@ import (
 	"github.com/swfd/swfd/metrics"
 	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/service"
+	"github.com/swfd/swfd/sqlite"
 )
 
 // observer is what the server measures and logs of itself: the Prometheus
@@ -227,7 +228,11 @@ func (o *observer) observeStore(st swfd.Store) {
 	if o.metrics == nil {
 		return
 	}
-	if pg, ok := st.(*postgres.DB); ok {
-		pg.ObserveGroups(o.metrics.CommitGroup)
+	switch db := st.(type) {
+	case *postgres.DB:
+		db.ObserveGroups(o.metrics.CommitGroup)
+	case *sqlite.DB:
+		db.ObserveGroups(o.metrics.CommitGroup)
+		db.ObserveSyncs(o.metrics.Synced)
 	}
 }

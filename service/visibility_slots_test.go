@@ -27,6 +27,9 @@ func (s *slowCountStore) CountExecutions(ctx context.Context, q swfd.VisibilityQ
 			break
 		}
 	}
+	// Stay a while, so that queries let in beyond the bound would
+	// overlap this one. On a slow machine they may overlap less, which can
+	// hide a broken bound but never fail a working one.
 	time.Sleep(20 * time.Millisecond)
 	return s.Store.CountExecutions(ctx, q, limit)
 }

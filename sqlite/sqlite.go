@@ -23,7 +23,7 @@
 // a reader may see a group that is committed but not yet durable, so a
 // crash of the machine (not of the process) in that moment loses writes that
 // someone may have read, though never one that was acknowledged.
-
+//
 // The driver is modernc.org/sqlite, SQLite translated to pure Go: it needs no
 // cgo and no C toolchain, so `go run ./cmd/swfd` and cross-compilation work
 // everywhere Go does.
@@ -40,6 +40,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -101,7 +102,19 @@ type DB struct {
 	// Group commit counters, for tests and benchmarks.
 	groups  atomic.Int64
 	batches atomic.Int64
+
+	// What metrics are told (ObserveGroups, ObserveSyncs); nil: nothing.
+	observeGroup atomic.Pointer[func(writes int)]
+	observeSync  atomic.Pointer[func(d time.Duration)]
 }
+
+// ObserveGroups has fn told, for each group the writer commits, how many
+// writes it carries (for metrics).
+func (db *DB) ObserveGroups(fn func(writes int)) { db.observeGroup.Store(&fn) }
+
+// ObserveSyncs has fn told how long each sync of the write-ahead log to
+// the disk took (for metrics). An in-memory store never syncs.
+func (db *DB) ObserveSyncs(fn func(d time.Duration)) { db.observeSync.Store(&fn) }
 
 var _ swfd.Store = (*DB)(nil)
 

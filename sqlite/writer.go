@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/swfd/swfd"
 )
@@ -273,7 +274,12 @@ func (db *DB) syncer() {
 	for c := range db.syncq {
 		var err error
 		if c.applied && !db.mem {
-			if err = db.syncWAL(); err != nil {
+			began := time.Now()
+			err = db.syncWAL()
+			if fn := db.observeSync.Load(); fn != nil && err == nil {
+				(*fn)(time.Since(began))
+			}
+			if err != nil {
 				db.logger.Error("sqlite: fsync of the write-ahead log failed; refusing further writes", "err", err)
 				db.failed.Store(&err)
 				err = fmt.Errorf("sqlite: commit: sync write-ahead log: %w", err)
@@ -281,6 +287,9 @@ func (db *DB) syncer() {
 		}
 		db.groups.Add(1)
 		db.batches.Add(int64(len(c.reqs)))
+		if fn := db.observeGroup.Load(); fn != nil && c.applied {
+			(*fn)(len(c.reqs))
+		}
 		if c.applied && err == nil {
 			db.full.Store(false)
 		}
