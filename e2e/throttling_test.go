@@ -251,3 +251,30 @@ func TestDecisionRateCausesInHistory(t *testing.T) {
 		t.Errorf("swfd_decisions_total{ScheduleActivityTask,ACTIVITY_CREATION_RATE_EXCEEDED} = %v, want 1", v)
 	}
 }
+
+// A principal's override gives its calls a bucket of their own: the
+// operator (no override) is not throttled by the starter's small bucket,
+// and the starter's calls do not draw on the account's bucket.
+func TestThrottlingPerPrincipal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "quotas.json")
+	os.WriteFile(path, []byte(`{"base": "off",
+		"operations": {"DescribeDomain": {"bucketSize": 3, "refillPerSecond": 0.001}},
+		"principals": {"starter": {"operations": {"DescribeDomain": {"bucketSize": 1, "refillPerSecond": 0.001}}}}}`), 0o600)
+	srv, _ := authStart(t, func(c *server.Config) { c.Quotas = path })
+	ctx := context.Background()
+	operator, starter := srv.ClientWithKey("AKIDOPERATOR", "operator-secret"), srv.ClientWithKey("AKIDSTARTER", "starter-secret")
+	describe := func(c *swf.Client) error {
+		_, err := c.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String("a")})
+		return err
+	}
+	if err := describe(starter); err != nil {
+		t.Fatalf("starter's first call: %v", err)
+	}
+	wantCode(t, describe(starter), "ThrottlingException")
+	for i := range 3 {
+		if err := describe(operator); err != nil {
+			t.Fatalf("operator's call %d: %v (the starter's calls drew on the account's bucket)", i+1, err)
+		}
+	}
+	wantCode(t, describe(operator), "ThrottlingException")
+}

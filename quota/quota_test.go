@@ -281,3 +281,39 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("Load of a missing file: %v", err)
 	}
 }
+
+// The quota files the repository shows (the README's example, the boto3
+// client's) are valid.
+func TestDocumentedFilesParse(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "### Throttling")
+	_, block, ok2 := strings.Cut(section, "```json\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README has no quota file example under ### Throttling")
+	}
+	cfg, err := Parse([]byte(block))
+	if err != nil {
+		t.Fatalf("README's example: %v", err)
+	}
+	if cfg.Domains["load-test"].Operations["StartWorkflowExecution"] != (Limit{Unlimited: true}) {
+		t.Errorf("README's example read as %+v", cfg.Domains["load-test"])
+	}
+	if _, err := Load("../clients/boto3/quotas.json"); err != nil {
+		t.Errorf("boto3's quota file: %v", err)
+	}
+}
+
+// The cost of one call's admission with the real defaults (a bucket per
+// operation and one per execution).
+func BenchmarkAllow(b *testing.B) {
+	l := New(AWS(), nil)
+	c := Call{Operation: "SignalWorkflowExecution", Domain: "d", Execution: "w:1"}
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Allow(c)
+	}
+}

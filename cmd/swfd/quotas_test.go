@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // --quotas FILE: a bad file is refused at start with an error naming what
@@ -26,6 +27,14 @@ func TestQuotasFlag(t *testing.T) {
 	err = run(context.Background(), []string{"--db", "sqlite::memory:", "--quotas", filepath.Join(dir, "none.json")}, noenv, &syncBuf{})
 	if err == nil || !strings.Contains(err.Error(), "--quotas: quota file") {
 		t.Fatalf("a missing quota file at start: %v", err)
+	}
+
+	// aws needs no file.
+	actx, acancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer acancel()
+	var aout syncBuf
+	if err := run(actx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--quotas", "aws"}, noenv, &aout); err != nil || !strings.Contains(aout.String(), "quotas=aws") {
+		t.Fatalf("--quotas aws: %v\n%s", err, aout.String())
 	}
 
 	os.WriteFile(path, []byte(`{"base": "off", "operations": {"ListDomains": {"bucketSize": 2, "refillPerSecond": 0.001}}}`), 0o600)
