@@ -254,7 +254,8 @@ func TestDecisionRateCausesInHistory(t *testing.T) {
 
 // A principal's override gives its calls a bucket of their own: the
 // operator (no override) is not throttled by the starter's small bucket,
-// and the starter's calls do not draw on the account's bucket.
+// and the starter's calls do not draw on the account's bucket. A request
+// whose signature is refused takes no token.
 func TestThrottlingPerPrincipal(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "quotas.json")
 	os.WriteFile(path, []byte(`{"base": "off",
@@ -266,6 +267,13 @@ func TestThrottlingPerPrincipal(t *testing.T) {
 	describe := func(c *swf.Client) error {
 		_, err := c.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String("a")})
 		return err
+	}
+	// Requests refused for their signature take no token.
+	forged := srv.ClientWithKey("AKIDSTARTER", "not-the-secret")
+	for range 3 {
+		if err := describe(forged); err == nil || errCode(err) == "ThrottlingException" {
+			t.Fatalf("a forged signature: %v", err)
+		}
 	}
 	if err := describe(starter); err != nil {
 		t.Fatalf("starter's first call: %v", err)
