@@ -181,17 +181,25 @@ type Event struct {
 	JSON []byte
 }
 
-// TaskKind tells decision tasks from activity tasks.
+// TaskKind tells decision tasks from activity tasks and Lambda tasks.
 type TaskKind string
 
-// The two kinds of task.
+// The kinds of task. Decision and activity tasks wait on task lists for
+// pollers; a Lambda task waits for swfd itself to invoke its function, and
+// has no task list.
 const (
 	DecisionTask TaskKind = "decision"
 	ActivityTask TaskKind = "activity"
+	LambdaTask   TaskKind = "lambda"
 )
 
-// Task is a scheduled, not yet started task waiting on a task list. It is
-// identified by (RunID, ScheduledEventID).
+// Polled reports whether tasks of kind k are handed to pollers from task
+// lists (decision and activity tasks).
+func (k TaskKind) Polled() bool { return k == DecisionTask || k == ActivityTask }
+
+// Task is a scheduled, not yet started task waiting on a task list (or,
+// for a Lambda task, for its invocation). It is identified by (RunID,
+// ScheduledEventID).
 type Task struct {
 	Kind             TaskKind
 	Domain           string

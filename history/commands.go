@@ -361,6 +361,11 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 		})
 		st.removeActivity(a)
 		st.scheduleDecision()
+	case strings.HasPrefix(key, "lf:"):
+		id, kind, ok := splitKey(key[3:])
+		if !ok || !st.lambdaTimedOut(id, kind) {
+			return Result{}, nil
+		}
 	case strings.HasPrefix(key, "ut:"):
 		rest := key[3:]
 		i := strings.LastIndexByte(rest, ':')

@@ -145,17 +145,7 @@ func (b *batch) apply(d *api.Decision) {
 	case api.DecisionTypeStartChildWorkflowExecution:
 		b.startChild(d.StartChildWorkflowExecutionDecisionAttributes)
 	case api.DecisionTypeScheduleLambdaFunction:
-		// swfd runs no Lambda functions: every ScheduleLambdaFunction fails
-		// with LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION, as a region without
-		// Lambda would answer (Eucalyptus does the same).
-		a := d.ScheduleLambdaFunctionDecisionAttributes
-		b.fail(api.HistoryEvent{
-			EventType: api.EventTypeScheduleLambdaFunctionFailed,
-			ScheduleLambdaFunctionFailedEventAttributes: &api.ScheduleLambdaFunctionFailedEventAttributes{
-				ID: a.ID, Name: a.Name, Cause: api.ScheduleLambdaFunctionFailedCauseLambdaServiceNotAvailableInRegion,
-				DecisionTaskCompletedEventID: b.dtc,
-			},
-		})
+		b.scheduleLambda(d.ScheduleLambdaFunctionDecisionAttributes)
 	}
 }
 

@@ -115,6 +115,13 @@ func (s *State) Clone() *State {
 			c.Externals[k] = &e
 		}
 	}
+	if s.Lambdas != nil {
+		c.Lambdas = make(map[string]*Lambda, len(s.Lambdas))
+		for k, v := range s.Lambdas {
+			l := *v
+			c.Lambdas[k] = &l
+		}
+	}
 	return &c
 }
 
@@ -125,15 +132,15 @@ func cloneStrings(in []string) []string {
 	return append([]string{}, in...)
 }
 
-// OpenCounts reports the run's open tasks, timers and children, as
-// DescribeWorkflowExecution shows them. openDecisionTasks is 1 while a
-// decision task is scheduled or started (the model caps it at 1).
-// openLambdaFunctions is always 0: swfd runs no Lambda functions.
+// OpenCounts reports the run's open tasks, timers, children and Lambda
+// tasks, as DescribeWorkflowExecution shows them. openDecisionTasks is 1
+// while a decision task is scheduled or started (the model caps it at 1).
 func (s *State) OpenCounts() api.WorkflowExecutionOpenCounts {
 	oc := api.WorkflowExecutionOpenCounts{
 		OpenActivityTasks:           len(s.Activities),
 		OpenTimers:                  len(s.Timers),
 		OpenChildWorkflowExecutions: len(s.Children),
+		OpenLambdaFunctions:         len(s.Lambdas),
 	}
 	if s.Open && (s.Decision.ScheduledID != 0 || s.Decision.StartedID != 0) {
 		oc.OpenDecisionTasks = 1
@@ -157,6 +164,9 @@ func (s *State) ensureMaps() {
 	}
 	if s.Externals == nil {
 		s.Externals = map[int64]*External{}
+	}
+	if s.Lambdas == nil {
+		s.Lambdas = map[string]*Lambda{}
 	}
 }
 
@@ -395,6 +405,7 @@ func (st *step) finish() Result {
 		s.Timers = map[string]*UserTimer{}
 		s.Children = map[int64]*Child{}
 		s.Externals = map[int64]*External{}
+		s.Lambdas = map[string]*Lambda{}
 	}
 	return st.res
 }

@@ -18,16 +18,17 @@ import (
 )
 
 // Limits are SWF's per-execution quotas: events in a history, open
-// activities, timers and child executions (zero: no limit).
+// activities, timers, child executions and Lambda tasks (zero: no limit).
 type Limits struct {
 	MaxEvents         int // 25,000: past it the run is terminated (EVENT_LIMIT_EXCEEDED)
 	MaxOpenActivities int // 1,000
 	MaxOpenTimers     int // 1,000
 	MaxOpenChildren   int // 1,000
+	MaxOpenLambdas    int // 1,000
 }
 
 // DefaultLimits are the limits of the real service.
-var DefaultLimits = Limits{MaxEvents: 25000, MaxOpenActivities: 1000, MaxOpenTimers: 1000, MaxOpenChildren: 1000}
+var DefaultLimits = Limits{MaxEvents: 25000, MaxOpenActivities: 1000, MaxOpenTimers: 1000, MaxOpenChildren: 1000, MaxOpenLambdas: 1000}
 
 // TypeLookup answers questions about registered types. found is false when
 // the type does not exist (or was deleted). err is set when the answer is
@@ -74,6 +75,10 @@ type Env struct {
 	// takes effect never throttles more than it would. nil allows every
 	// decision.
 	RateLimit func(d api.DecisionType, taskList string) bool
+	// Lambda says that Lambda functions can be invoked (the server has a
+	// Lambda endpoint). Without it every ScheduleLambdaFunction decision
+	// fails with LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION.
+	Lambda bool
 }
 
 // Execution configuration as resolved at start (call value, else the type's
@@ -188,6 +193,7 @@ type State struct {
 	Timers     map[string]*UserTimer // by timerId
 	Children   map[int64]*Child      // by initiated event id
 	Externals  map[int64]*External   // by initiated event id
+	Lambdas    map[string]*Lambda    // by Lambda task id
 
 	LatestExecutionContext      *string   `json:",omitzero"`
 	LatestActivityTaskTimestamp time.Time `json:",omitzero"`

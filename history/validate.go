@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/swfd/swfd/api"
 )
@@ -63,6 +64,18 @@ func (v *validator) duration(val, path string, noneOK bool) {
 		} else {
 			v.fail(&val, path, "Member must be a number of seconds")
 		}
+	}
+}
+
+// lambdaTimeout checks a Lambda task's startToCloseTimeout: 1 to 900
+// seconds, the range the model documents (Lambda runs no function longer).
+func (v *validator) lambdaTimeout(val, path string) {
+	if val == "" {
+		return
+	}
+	d, none, err := ParseDuration(val)
+	if err != nil || none || d < time.Second || d > MaxLambdaStartToClose*time.Second {
+		v.fail(&val, path, "Member must be a number of seconds between 1 and 900")
 	}
 }
 
@@ -252,7 +265,7 @@ func (v *validator) decision(d api.Decision, p string) {
 				v.name(a.ID, q+".id")
 			}
 			v.required(a.Name, q+".name")
-			v.duration(a.StartToCloseTimeout, q+".startToCloseTimeout", false)
+			v.lambdaTimeout(a.StartToCloseTimeout, q+".startToCloseTimeout")
 		}
 	default:
 		t := string(d.DecisionType)

@@ -122,7 +122,8 @@ func (m *Matcher) list(k ListKey) *list {
 }
 
 // Add makes a task available: a waiting poller gets it at once, else it is
-// queued. Adding a task that is already queued does nothing.
+// queued. Adding a task that is already queued does nothing, and so does
+// adding a task no poller takes (a Lambda task: swfd invokes it itself).
 func (m *Matcher) Add(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -183,7 +184,7 @@ func (m *Matcher) notePoll(k ListKey) {
 func (m *Matcher) addLocked(h handoff) (handed bool) {
 	t := h.task
 	id := taskID{t.RunID, t.ScheduledEventID}
-	if _, dup := m.where[id]; dup {
+	if _, dup := m.where[id]; dup || !t.Kind.Polled() {
 		return false
 	}
 	k := KeyOf(t)

@@ -53,6 +53,17 @@ func TestDuplicateAddIgnored(t *testing.T) {
 	}
 }
 
+// A Lambda task is not for pollers: the lists never hold one.
+func TestLambdaTasksAreNotListed(t *testing.T) {
+	m := New(0)
+	lt := swfd.Task{Kind: swfd.LambdaTask, Domain: "d", RunID: "r", ScheduledEventID: 5}
+	m.Add(lt)
+	m.AddRemote(lt)
+	if m.Offer(lt) || m.Queued("r", 5) || len(m.Lists("d")) != 0 || m.Count(ListKey{swfd.LambdaTask, "d", ""}) != 0 {
+		t.Fatalf("a Lambda task was listed: %+v", m.Lists("d"))
+	}
+}
+
 func TestRemoveAndRemoveRun(t *testing.T) {
 	m := New(0)
 	m.Add(task("a", 1, 0))

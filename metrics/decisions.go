@@ -117,6 +117,10 @@ func timeout(ev *api.HistoryEvent) (kind, typ string, ok bool) {
 		if a := ev.WorkflowExecutionTimedOutEventAttributes; a != nil {
 			return "workflow", string(a.TimeoutType), true
 		}
+	case api.EventTypeLambdaFunctionTimedOut:
+		if a := ev.LambdaFunctionTimedOutEventAttributes; a != nil {
+			return "lambda", string(a.TimeoutType), true
+		}
 	}
 	return "", "", false
 }

@@ -188,7 +188,7 @@ func New(opts Options) *Metrics {
 		m.decidedOK[d] = m.decisions.WithLabelValues(string(d), outcomeOK)
 	}
 	m.events = f.counter("swfd_history_events_total", "History events appended.")
-	m.timeouts = f.counterVec("swfd_timeouts_total", "Timeouts recorded, by what timed out (activity, decision, workflow) and the timeout's type.", "kind", "type")
+	m.timeouts = f.counterVec("swfd_timeouts_total", "Timeouts recorded, by what timed out (activity, decision, workflow, lambda) and the timeout's type.", "kind", "type")
 
 	m.timersFired = f.counter("swfd_timers_fired_total", "Durable timers fired: user timers and every activity, decision and workflow timeout.")
 	m.timerLate = f.histogram("swfd_timer_fire_delay_seconds", "How late each durable timer fired: from its due time to its firing.", waitBuckets)
@@ -258,7 +258,9 @@ var signatureFaults = map[string]bool{
 	"IncompleteSignatureException":        true,
 }
 
-// kinds are the task kinds; kindIndex their index.
+// kinds are the kinds of task pollers are handed; kindIndex their index.
+// Lambda tasks are never polled (swfd invokes them): their outcomes are
+// counted from their events (timeouts of kind "lambda").
 var kinds = [2]swfd.TaskKind{swfd.DecisionTask, swfd.ActivityTask}
 
 func kindIndex(k swfd.TaskKind) int {

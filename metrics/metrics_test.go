@@ -75,6 +75,8 @@ func TestCommitted(t *testing.T) {
 				Cause: api.SignalExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 7}}),
 			ev(api.HistoryEvent{EventType: api.EventTypeActivityTaskTimedOut, ActivityTaskTimedOutEventAttributes: &api.ActivityTaskTimedOutEventAttributes{
 				TimeoutType: api.ActivityTaskTimeoutTypeHeartbeat}}),
+			ev(api.HistoryEvent{EventType: api.EventTypeLambdaFunctionTimedOut, LambdaFunctionTimedOutEventAttributes: &api.LambdaFunctionTimedOutEventAttributes{
+				TimeoutType: api.LambdaFunctionTimeoutTypeStartToClose}}),
 		},
 	}, {Domain: "d", Closed: true, CloseStatus: api.CloseStatusTimedOut, Events: []api.HistoryEvent{
 		ev(api.HistoryEvent{EventType: api.EventTypeWorkflowExecutionTimedOut, WorkflowExecutionTimedOutEventAttributes: &api.WorkflowExecutionTimedOutEventAttributes{
@@ -84,12 +86,13 @@ func TestCommitted(t *testing.T) {
 	f := scrape(t, m)
 	want(t, f, 1, "swfd_executions_started_total", "domain", "d")
 	want(t, f, 1, "swfd_executions_closed_total", "domain", "d", "status", "TIMED_OUT")
-	want(t, f, 6, "swfd_history_events_total")
+	want(t, f, 7, "swfd_history_events_total")
 	want(t, f, 1, "swfd_decisions_total", "type", "ScheduleActivityTask", "outcome", "ok")
 	want(t, f, 1, "swfd_decisions_total", "type", "ScheduleActivityTask", "outcome", "ACTIVITY_CREATION_RATE_EXCEEDED")
 	want(t, f, 2, "swfd_decisions_total")
 	want(t, f, 1, "swfd_timeouts_total", "kind", "activity", "type", "HEARTBEAT")
 	want(t, f, 1, "swfd_timeouts_total", "kind", "workflow", "type", "START_TO_CLOSE")
+	want(t, f, 1, "swfd_timeouts_total", "kind", "lambda", "type", "START_TO_CLOSE")
 }
 
 // The state gauges are read from their sources at the scrape.

@@ -472,6 +472,7 @@ func limitsWithDefaults(l service.Limits) service.Limits {
 	def(&l.History.MaxOpenActivities, d.History.MaxOpenActivities)
 	def(&l.History.MaxOpenTimers, d.History.MaxOpenTimers)
 	def(&l.History.MaxOpenChildren, d.History.MaxOpenChildren)
+	def(&l.History.MaxOpenLambdas, d.History.MaxOpenLambdas)
 	return l
 }
 

@@ -379,6 +379,9 @@ func (s *Service) feedTaskLists(c runs.Commit) {
 			continue
 		}
 		for _, t := range ch.AddTasks {
+			if !t.Kind.Polled() {
+				continue // a Lambda task: the Lambda loop invokes it
+			}
 			if !s.matcher.Offer(t) {
 				queued = append(queued, t)
 			}

@@ -422,6 +422,43 @@ func testTasks(t *testing.T, s swfd.Store) {
 	checkIDs(t, "all done", pendingTasks(t, s), nil)
 }
 
+// A Lambda task is a task with no task list, kept until its function is
+// started. Its start takes it off and arms its timeout in one update, so
+// after a crash there is either the task (not invoked yet) or the timer
+// (invoked, or about to be), never both and never neither.
+func testLambdaTasks(t *testing.T, s swfd.Store) {
+	a := execution("dom", "wf-a", "run-a", at(1))
+	lt := swfd.Task{Kind: swfd.LambdaTask, Domain: "dom", RunID: "run-a", ScheduledEventID: 5, Scheduled: at(1)}
+	dt := swfd.Task{Kind: swfd.DecisionTask, Domain: "dom", TaskList: "deciders", RunID: "run-a", ScheduledEventID: 2, Scheduled: at(1)}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: a, Create: true, AddTasks: []swfd.Task{dt, lt}}}})
+	checkIDs(t, "scheduled", pendingTasks(t, s), []string{taskView(dt), taskView(lt)})
+	ts, err := s.PendingTasks(ctx())
+	noErr(t, err, "PendingTasks")
+	for _, tk := range ts {
+		if tk.ScheduledEventID == 5 && (tk.Kind != swfd.LambdaTask || tk.TaskList != "" || tk.Kind.Polled()) {
+			t.Fatalf("Lambda task read back as %+v", tk)
+		}
+	}
+
+	// The start: the task goes, the timer comes, at once.
+	timer := swfd.Timer{RunID: "run-a", Key: "lf:5:S2C", Due: at(16)}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(a), DoneTasks: []int64{5}, AddTimers: []swfd.Timer{timer}}}})
+	a = next(a)
+	checkIDs(t, "started", pendingTasks(t, s), []string{taskView(dt)})
+	checkIDs(t, "its timeout", dueTimers(t, s, at(16), 10), []string{timerView(timer)})
+
+	// A second Lambda task, then the run closes: its task and the first
+	// one's timer go with it.
+	lt2 := lt
+	lt2.ScheduledEventID = 7
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(a), AddTasks: []swfd.Task{lt2}}}})
+	a = next(a)
+	checkIDs(t, "another", pendingTasks(t, s), []string{taskView(dt), taskView(lt2)})
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "COMPLETED", at(2)), Closed: true}}})
+	checkIDs(t, "closed", pendingTasks(t, s), nil)
+	checkIDs(t, "closed timers", dueTimers(t, s, at(16), 10), nil)
+}
+
 func sortedTimers(ts []swfd.Timer) []swfd.Timer {
 	ts = slices.Clone(ts)
 	slices.SortFunc(ts, func(a, b swfd.Timer) int {

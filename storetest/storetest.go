@@ -71,6 +71,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"OpenAndLatestRun", testOpenAndLatestRun},
 		{"History", testHistory},
 		{"Tasks", testTasks},
+		{"LambdaTasks", testLambdaTasks},
 		{"Timers", testTimers},
 		{"Transfers", testTransfers},
 		{"ListExecutions", testListExecutions},
