@@ -14,6 +14,7 @@
 //	timers/       the loop that fires durable timers and timeouts
 //	transfers/    the loop that delivers messages between runs
 //	retention/    the loop that purges closed executions past retention
+//	lambda/       the loop that invokes Lambda tasks; lambda/awslambda the AWS Lambda API client
 //	cluster/      the news between nodes sharing one PostgreSQL database
 //	service/      the SWF operations, assembled from the parts above
 //	frontend/     the AWS JSON 1.0 protocol over HTTP

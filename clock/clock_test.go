@@ -349,6 +349,22 @@ func TestSkipJumpsOnlyWhenNothingCouldHappen(t *testing.T) {
 		t.Fatal("jumped to a time already passed")
 	}
 
+	// A Lambda function runs in real time: no jump until it has ended.
+	c.Observe("run3", false, []api.HistoryEvent{ev(5, api.EventTypeLambdaFunctionScheduled), ev(6, api.EventTypeLambdaFunctionStarted)})
+	far = far.Add(time.Hour)
+	if jump() {
+		t.Fatal("jumped with a Lambda function running")
+	}
+	raw, _ = api.HistoryEvent{EventID: 7, EventType: api.EventTypeLambdaFunctionTimedOut,
+		LambdaFunctionTimedOutEventAttributes: &api.LambdaFunctionTimedOutEventAttributes{ScheduledEventID: 5, StartedEventID: 6}}.MarshalJSON()
+	if stored, err = api.RawHistoryEvent(raw); err != nil {
+		t.Fatal(err)
+	}
+	c.Observe("run3", false, []api.HistoryEvent{stored})
+	if !jump() {
+		t.Fatal("a Lambda task that timed out kept the clock from jumping")
+	}
+
 	// A run that closes with work open is idle.
 	c.Observe("run2", false, []api.HistoryEvent{ev(1, api.EventTypeDecisionTaskScheduled)})
 	c.Observe("run2", true, []api.HistoryEvent{ev(2, api.EventTypeWorkflowExecutionTerminated)})

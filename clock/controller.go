@@ -236,8 +236,9 @@ func (c *Controller) Hold() (release func()) {
 
 // Observe is told of every committed change of a run: its id, whether it
 // closed, and the events added. On a skip clock it keeps track of the
-// decision and activity tasks scheduled or started, and wakes the timer
-// loop when none is left.
+// decision, activity and Lambda tasks scheduled or started, and wakes the
+// timer loop when none is left. (A Lambda function runs in real time, like
+// an activity's worker: the clock must not jump to its timeout.)
 func (c *Controller) Observe(runID string, closed bool, events []api.HistoryEvent) {
 	if c.mode != Skip {
 		return
@@ -266,10 +267,12 @@ func (c *Controller) observeLocked(runID string, closed bool, events []api.Histo
 			w.decision = true
 		case api.EventTypeDecisionTaskCompleted, api.EventTypeDecisionTaskTimedOut:
 			w.decision = false
-		case api.EventTypeActivityTaskScheduled:
+		case api.EventTypeActivityTaskScheduled, api.EventTypeLambdaFunctionScheduled:
 			w.activities[e.EventID] = true
 		case api.EventTypeActivityTaskCompleted, api.EventTypeActivityTaskFailed,
-			api.EventTypeActivityTaskTimedOut, api.EventTypeActivityTaskCanceled:
+			api.EventTypeActivityTaskTimedOut, api.EventTypeActivityTaskCanceled,
+			api.EventTypeLambdaFunctionCompleted, api.EventTypeLambdaFunctionFailed,
+			api.EventTypeLambdaFunctionTimedOut, api.EventTypeStartLambdaFunctionFailed:
 			delete(w.activities, activityScheduledID(e))
 		}
 	}
@@ -280,12 +283,14 @@ func (c *Controller) observeLocked(runID string, closed bool, events []api.Histo
 	}
 }
 
-// activityScheduledID returns the scheduled event id an activity task's
-// closing event names, decoding the event's stored form if need be.
+// activityScheduledID returns the scheduled event id an activity or Lambda
+// task's closing event names, decoding the event's stored form if need be.
 func activityScheduledID(e *api.HistoryEvent) int64 {
 	full := *e
 	if full.ActivityTaskCompletedEventAttributes == nil && full.ActivityTaskFailedEventAttributes == nil &&
-		full.ActivityTaskTimedOutEventAttributes == nil && full.ActivityTaskCanceledEventAttributes == nil {
+		full.ActivityTaskTimedOutEventAttributes == nil && full.ActivityTaskCanceledEventAttributes == nil &&
+		full.LambdaFunctionCompletedEventAttributes == nil && full.LambdaFunctionFailedEventAttributes == nil &&
+		full.LambdaFunctionTimedOutEventAttributes == nil && full.StartLambdaFunctionFailedEventAttributes == nil {
 		var err error
 		if full, err = e.Full(); err != nil {
 			return 0
@@ -300,13 +305,21 @@ func activityScheduledID(e *api.HistoryEvent) int64 {
 		return full.ActivityTaskTimedOutEventAttributes.ScheduledEventID
 	case full.ActivityTaskCanceledEventAttributes != nil:
 		return full.ActivityTaskCanceledEventAttributes.ScheduledEventID
+	case full.LambdaFunctionCompletedEventAttributes != nil:
+		return full.LambdaFunctionCompletedEventAttributes.ScheduledEventID
+	case full.LambdaFunctionFailedEventAttributes != nil:
+		return full.LambdaFunctionFailedEventAttributes.ScheduledEventID
+	case full.LambdaFunctionTimedOutEventAttributes != nil:
+		return full.LambdaFunctionTimedOutEventAttributes.ScheduledEventID
+	case full.StartLambdaFunctionFailedEventAttributes != nil:
+		return full.StartLambdaFunctionFailedEventAttributes.ScheduledEventID
 	}
 	return 0
 }
 
 // idleLocked reports whether nothing could happen before the next timer fires:
 // no call other than a long poll is being served and no task is being
-// handed out, no run has a decision or activity task scheduled or started,
+// handed out, no run has a decision, activity or Lambda task scheduled or started,
 // and no message between runs waits to be delivered. The caller holds the
 // gate exclusively, so no call can begin meanwhile.
 func (c *Controller) idleLocked(ctx context.Context) (bool, error) {

@@ -46,6 +46,8 @@ type Options struct {
 	// Shared says that other nodes commit to Store too (a cluster):
 	// cached runs may then be behind it.
 	Shared bool
+	// Lambda says that Lambda functions can be invoked (history.Env.Lambda).
+	Lambda bool
 	// StoreCommit, if set, is told how long each commit to the store took
 	// and how it ended: nil, an error wrapping swfd.ErrConflict (another
 	// writer won the race; the step is decided again), or a failure (for
@@ -59,6 +61,7 @@ type Store struct {
 	clock  swfd.Clock
 	limits history.Limits
 	shared bool
+	lambda bool
 
 	locks *runLocks
 	cache *runCache
@@ -86,6 +89,7 @@ func New(opts Options) *Store {
 		clock:   opts.Clock,
 		limits:  opts.Limits,
 		shared:  opts.Shared,
+		lambda:  opts.Lambda,
 		locks:   newRunLocks(),
 		cache:   newRunCache(runCacheSize),
 		open:    map[string]int{},
@@ -265,6 +269,7 @@ func (s *Store) Env(ctx context.Context) history.Env {
 		Types:    typeLookup{ctx, s.store},
 		NewRunID: NewRunID,
 		Limits:   s.limits,
+		Lambda:   s.lambda,
 		OpenExecutions: func(domain string) (int, int, error) {
 			n, err := s.OpenExecutions(ctx, domain)
 			if err != nil {

@@ -32,6 +32,8 @@ import (
 	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/internal/tlscert"
+	"github.com/swfd/swfd/lambda"
+	"github.com/swfd/swfd/lambda/awslambda"
 	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/quota"
 	"github.com/swfd/swfd/service"
@@ -105,6 +107,13 @@ type Config struct {
 	// (DB must be empty or MemoryDB), the poll timeout is DevPollTimeout
 	// unless set, and Reset drops everything at once.
 	Dev bool
+	// LambdaEndpoint, if set, is the AWS Lambda API (AWS itself or an
+	// emulator) that runs the functions ScheduleLambdaFunction decisions
+	// schedule (package lambda/awslambda); without it every such decision
+	// fails with LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION. Every node of a
+	// cluster needs the same. LambdaInvoker, if set, is used instead.
+	LambdaEndpoint string
+	LambdaInvoker  lambda.Invoker
 }
 
 // DevPollTimeout is how long a long poll waits in --dev mode unless the
@@ -152,6 +161,8 @@ type Server struct {
 	// Quotas are the buckets in force; nil when throttling is off. They
 	// outlive a reset (--dev), as the configuration does.
 	Quotas *quota.Limiter
+	// lambda invokes Lambda tasks; nil without an endpoint.
+	lambda lambda.Invoker
 
 	mu      sync.Mutex
 	engine  *engine        // in use (see build)
@@ -262,6 +273,15 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{log: cfg.Logger, cfg: cfg, tls: cert, warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs, Quotas: limiter}
+	// The Lambda client once (it looks for credentials): every engine
+	// invokes through it.
+	s.lambda = cfg.LambdaInvoker
+	if s.lambda == nil && cfg.LambdaEndpoint != "" {
+		if s.lambda, err = awslambda.New(ctx, awslambda.Options{Endpoint: cfg.LambdaEndpoint, Region: cfg.Region, Log: cfg.Logger}); err != nil {
+			obs.close()
+			return nil, err
+		}
+	}
 	s.Auth = cfg.Auth
 	if s.Auth == nil && cfg.AuthFile != "" {
 		if s.Auth, err = auth.LoadKeyring(cfg.AuthFile, cfg.Logger); err != nil {
@@ -334,6 +354,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		AccountID: account, Region: region,
 		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
 		Broadcaster: bcast, AuthorizeDecisions: authorize, Hooks: s.obs.hooks(),
+		Lambda: s.lambda,
 	}
 	if ctl != nil {
 		sopts.SkipTime, sopts.HoldTime = ctl.SkipTo, ctl.Hold

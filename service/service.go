@@ -9,6 +9,7 @@
 //   - matching: the task lists that hand tasks to long polls;
 //   - timers, transfers, retention: the background loops that fire due
 //     timers, deliver messages between runs, and purge closed executions;
+//   - lambda: the loop that invokes the runs' Lambda tasks;
 //   - cluster: the news between the nodes that share one store.
 //
 // This package holds the operations on executions (start, signal, cancel,
@@ -33,6 +34,7 @@ import (
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/internal/token"
+	"github.com/swfd/swfd/lambda"
 	"github.com/swfd/swfd/matching"
 	"github.com/swfd/swfd/registry"
 	"github.com/swfd/swfd/retention"
@@ -111,6 +113,11 @@ type Options struct {
 	// Hooks are told of what the service does, for metrics.
 	Hooks Hooks
 
+	// Lambda invokes the Lambda functions that ScheduleLambdaFunction
+	// decisions schedule; nil (no Lambda endpoint): every such decision
+	// fails with LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION.
+	Lambda lambda.Invoker
+
 	// For a clock that tests move (package clock). SkipTime, if set, is
 	// asked by the timer loop before it sleeps until the next timer, due
 	// at due; true means the clock jumped there (see timers.Options.Skip).
@@ -164,6 +171,7 @@ type Service struct {
 	matcher   *matching.Matcher
 	timers    *timers.Loop
 	transfers *transfers.Loop
+	lambda    *lambda.Loop
 	retention *retention.Purger
 	peers     cluster.Peers
 
@@ -185,6 +193,11 @@ const clusterRegistryTTL = 2 * time.Second
 // looks at the store's earliest timer: another node may add an earlier
 // timer and die before it fires.
 const clusterTimerCheck = 2 * time.Second
+
+// clusterLambdaRescan is how often a node of a cluster looks for Lambda
+// tasks another node scheduled and did not start (it may have died), and
+// how old such a task must be before it is taken.
+const clusterLambdaRescan = 5 * time.Second
 
 // New returns a Service over opts.Store, with its task lists loaded from the
 // store. Call Run to start its background work (timers, transfers,
@@ -250,11 +263,18 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		Limits: registry.Limits{MaxDomains: s.limits.MaxDomains, MaxTypesPerKind: s.limits.MaxTypesPerKind, MaxTagsPerDomain: s.limits.MaxTagsPerDomain},
 	})
 	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared,
-		StoreCommit: opts.Hooks.StoreCommit})
+		Lambda: opts.Lambda != nil, StoreCommit: opts.Hooks.StoreCommit})
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
 	s.matcher.RemoteTaken = opts.Hooks.RemoteTaskStarted
 	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck, Fired: opts.Hooks.TimerFired, Skip: opts.SkipTime})
 	s.transfers = transfers.New(transfers.Options{Store: cache, Runs: s.runs, Log: s.log})
+	// In a cluster a node may die between scheduling a Lambda task and
+	// invoking it: the others look for such tasks now and then.
+	lambdaRescan := time.Duration(0)
+	if shared {
+		lambdaRescan = clusterLambdaRescan
+	}
+	s.lambda = lambda.New(lambda.Options{Runs: s.runs, Store: cache, Invoker: opts.Lambda, Clock: clock, Log: s.log, Rescan: lambdaRescan})
 	s.retention = retention.New(cache, clock, s.log)
 	s.retention.Purged = opts.Hooks.Purged
 	s.peers = cluster.Alone{}
@@ -270,6 +290,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s.runs.Listen(s.feedTaskLists)
 	s.runs.Listen(s.timers.Committed)
 	s.runs.Listen(s.transfers.Committed)
+	s.runs.Listen(s.lambda.Committed)
 
 	tasks, err := s.store.PendingTasks(ctx)
 	if err != nil {
@@ -283,7 +304,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 }
 
 // Run does the service's background work until ctx ends: it fires timers
-// as they come due, delivers messages between runs, purges closed
+// as they come due, delivers messages between runs, invokes Lambda tasks,
+// purges closed
 // executions past their domain's retention, and in a cluster exchanges
 // news with the other nodes. A loop that panics is logged with its stack
 // and started again.
@@ -291,6 +313,7 @@ func (s *Service) Run(ctx context.Context) error {
 	loops := map[string]func(context.Context){
 		"timer loop":     s.timers.Run,
 		"transfer loop":  s.transfers.Run,
+		"lambda loop":    s.lambda.Run,
 		"retention loop": s.retention.Run,
 		"cluster":        s.peers.Run,
 	}
@@ -321,6 +344,9 @@ func (s *Service) Timers() *timers.Loop { return s.timers }
 
 // Transfers returns the loop that delivers messages between runs.
 func (s *Service) Transfers() *transfers.Loop { return s.transfers }
+
+// Lambda returns the loop that invokes Lambda tasks.
+func (s *Service) Lambda() *lambda.Loop { return s.lambda }
 
 // Retention returns the purger of closed executions.
 func (s *Service) Retention() *retention.Purger { return s.retention }

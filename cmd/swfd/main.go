@@ -109,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	quotas := fs.String("quotas", "off", "throttling as SWF does it: off, aws (the real service's default token buckets) or a quota file (JSON; SIGHUP reloads it)")
 	webConsole := fs.Bool("console", true, "serve the web console under /console/ (a browser's GET / goes there); --console=false turns it off")
 	dev := fs.Bool("dev", false, "the mode for tests: everything in memory, a 5 s poll timeout unless --poll-timeout is given, and swf dev reset (POST /swfd/dev/reset) drops everything at once")
+	lambdaEndpoint := fs.String("lambda-endpoint", "", "AWS Lambda API URL (AWS or an emulator) that runs ScheduleLambdaFunction decisions' functions, with credentials from the AWS configuration chain (unsigned when it has none); without it those decisions fail (LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION). Give every node of a cluster the same")
 	// Environment variables fill in flags not given on the command line.
 	given := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
@@ -177,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
 		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
-		Quotas: *quotas, Dev: *dev})
+		Quotas: *quotas, Dev: *dev, LambdaEndpoint: *lambdaEndpoint})
 	if err != nil {
 		return err
 	}

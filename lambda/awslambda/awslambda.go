@@ -1,0 +1,145 @@
+// Package awslambda is the lambda.Invoker that calls the AWS Lambda API
+// (AWS Lambda itself, or any emulator of its Invoke operation) through
+// aws-sdk-go-v2's Lambda client.
+//
+// Credentials come from the standard AWS configuration chain (environment,
+// shared files, container or instance roles). When the chain has none, the
+// requests go unsigned, as local emulators accept them. swfd invokes with
+// these credentials: it does not assume the execution's Lambda role, which
+// it passes to the log only (the real service invokes as that role).
+package awslambda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/swfd/swfd/internal/sdkhttp"
+	swflambda "github.com/swfd/swfd/lambda"
+)
+
+// Options configure an Invoker.
+type Options struct {
+	// Endpoint is the Lambda API's URL, e.g. https://lambda.us-east-1.amazonaws.com
+	// or http://localhost:9001 for an emulator.
+	Endpoint string
+	// Region signs the requests when the AWS configuration names none.
+	Region string
+	Log    *slog.Logger
+	// CredentialsTimeout bounds the look for credentials at start
+	// (default 10s): past it, or when none are found, requests go unsigned.
+	CredentialsTimeout time.Duration
+}
+
+// Invoker invokes functions through the Lambda API.
+type Invoker struct {
+	client *lambda.Client
+	log    *slog.Logger
+}
+
+var _ swflambda.Invoker = (*Invoker)(nil)
+
+// New returns an Invoker for opts.Endpoint. It looks for credentials once,
+// now: an error means the AWS configuration itself could not be read.
+func New(ctx context.Context, opts Options) (*Invoker, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Endpoint == "" {
+		return nil, errors.New("awslambda: no endpoint")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
+	if err != nil {
+		return nil, fmt.Errorf("awslambda: read the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = opts.Region
+	}
+	wait := opts.CredentialsTimeout
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, wait)
+	creds, err := cfg.Credentials.Retrieve(cctx)
+	cancel()
+	if err != nil || !creds.HasKeys() {
+		log.Info("no AWS credentials found: Lambda requests go unsigned", "endpoint", opts.Endpoint, "err", err)
+		cfg.Credentials = aws.AnonymousCredentials{}
+	} else {
+		log.Info("Lambda requests are signed", "endpoint", opts.Endpoint, "source", creds.Source, "region", cfg.Region)
+	}
+	// The SDK closes a request's body early, which can fail a call that
+	// was answered (see sdkhttp); an invocation is never retried, so it
+	// must not fail that way.
+	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = sdkhttp.Client{Client: &http.Client{Transport: bc.GetTransport()}}
+	}
+	client := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.BaseEndpoint = aws.String(opts.Endpoint)
+	})
+	return &Invoker{client: client, log: log}, nil
+}
+
+// Check invokes r's function with InvocationType DryRun: Lambda checks the
+// function exists and may be invoked, and runs nothing. The SDK retries
+// what it deems retryable (the function does not run, so this is safe).
+func (iv *Invoker) Check(ctx context.Context, r swflambda.Request) error {
+	_, err := iv.client.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeDryRun,
+	})
+	return describe(err)
+}
+
+// Invoke invokes r's function synchronously (RequestResponse), once: the
+// SDK's retries are off, since a retry after a failure the function did
+// not cause could run it a second time.
+func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.Response, error) {
+	in := &lambda.InvokeInput{FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeRequestResponse}
+	if r.Input != nil {
+		in.Payload = []byte(*r.Input)
+	}
+	out, err := iv.client.Invoke(ctx, in, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
+	if err != nil {
+		return swflambda.Response{}, describe(err)
+	}
+	return swflambda.Response{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError)}, nil
+}
+
+// describe turns an error the endpoint answered into "Code: message" (the
+// SDK's own text wraps it in the operation and request id); other errors
+// pass unchanged. The result keeps the error's code (ErrorCode) and wraps
+// the original.
+func describe(err error) error {
+	var ae smithy.APIError
+	if err == nil || !errors.As(err, &ae) {
+		return err
+	}
+	return &apiError{code: ae.ErrorCode(), msg: ae.ErrorMessage(), err: err}
+}
+
+type apiError struct {
+	code, msg string
+	err       error
+}
+
+func (e *apiError) Error() string {
+	if e.msg == "" {
+		return e.code
+	}
+	return e.code + ": " + e.msg
+}
+
+func (e *apiError) ErrorCode() string { return e.code }
+func (e *apiError) Unwrap() error     { return e.err }

@@ -1,0 +1,461 @@
+// Package lambda runs the Lambda tasks of workflow runs: each function a
+// ScheduleLambdaFunction decision scheduled is invoked, at most once, and
+// its outcome recorded in the run's history.
+//
+// A scheduled Lambda task is a task of kind swfd.LambdaTask in the store,
+// written with the step that recorded LambdaFunctionScheduled. The Loop
+// takes each one (from the commits that add them, and from the store at
+// start), and:
+//
+//  1. asks the endpoint whether the function can be invoked, without
+//     running it (Invoker.Check); a refusal records StartLambdaFunctionFailed;
+//  2. records LambdaFunctionStarted, which takes the task off the store and
+//     arms the START_TO_CLOSE timer in the same commit;
+//  3. only then invokes the function (Invoker.Invoke), once, without
+//     retries, and records LambdaFunctionCompleted or LambdaFunctionFailed
+//     with a normal step on the run, unless the task has closed meanwhile
+//     (the timer fired, the run closed): what is recorded first wins.
+//
+// So a function is never invoked twice for one schedule: if swfd dies
+// after step 2, the task is no longer in the store, and after a restart
+// the timer records LambdaFunctionTimedOut. If it dies before step 2, the
+// task is still there and the Loop starts it after the restart.
+//
+// The history package decides every event; this package only invokes and
+// reports, like a worker that polls for activity tasks.
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/loop"
+	"github.com/swfd/swfd/runs"
+)
+
+// Request is one function to invoke.
+type Request struct {
+	// Function is the function's name or ARN, as the decision gave it.
+	Function string
+	// Input is the decision's input, sent as the invocation's payload
+	// (none when nil).
+	Input *string
+	// Role is the execution's Lambda role (from its start, or its type's
+	// default). The real service invokes the function as that role; an
+	// Invoker may use it, and says what it does with it.
+	Role string
+	// Where the task comes from, for logs.
+	Domain, WorkflowID, RunID string
+	ScheduledEventID          int64
+}
+
+// Response is what an invocation returned.
+type Response struct {
+	// Payload is the function's response: its result, or with
+	// FunctionError its error.
+	Payload []byte
+	// FunctionError is set when the function itself failed (Lambda's
+	// X-Amz-Function-Error header: "Unhandled", "Handled"...).
+	FunctionError string
+}
+
+// An Invoker invokes Lambda functions.
+type Invoker interface {
+	// Check asks whether r's function can be invoked, without running it
+	// (Lambda's DryRun). An error is a refusal (no such function, not
+	// allowed, the endpoint cannot be reached): its text is recorded.
+	Check(ctx context.Context, r Request) error
+	// Invoke runs r's function once and waits for its response. It must
+	// not retry: a retried invocation may run the function twice. An
+	// error means no response came (the function may or may not have
+	// run).
+	Invoke(ctx context.Context, r Request) (Response, error)
+}
+
+// Options configure a Loop.
+type Options struct {
+	Runs  *runs.Store
+	Store swfd.ExecutionStore // for the Lambda tasks pending at start
+	// Invoker invokes the functions; nil when swfd has no Lambda endpoint:
+	// a Lambda task left from a time it had one then fails to start.
+	Invoker Invoker
+	Clock   swfd.Clock
+	Log     *slog.Logger
+	// Rescan, if set, makes the Loop look at the store's pending Lambda
+	// tasks that often, and take those scheduled at least that long ago
+	// that it has not taken: in a cluster, another node may have scheduled
+	// a task and died before invoking it. 0: only at start (a single node
+	// sees every task it schedules).
+	Rescan time.Duration
+	// MaxConcurrent bounds the invocations in flight (default 1,000,
+	// Lambda's default concurrency per account); more wait their turn.
+	MaxConcurrent int
+}
+
+// Loop invokes Lambda tasks.
+type Loop struct {
+	runs    *runs.Store
+	store   swfd.ExecutionStore
+	invoker Invoker
+	clock   swfd.Clock
+	log     *slog.Logger
+	rescan  time.Duration
+	slots   chan struct{}
+
+	mu    sync.Mutex
+	queue []swfd.Task
+	taken map[taskKey]bool // queued or being handled here
+	wake  chan struct{}
+}
+
+type taskKey struct {
+	run   string
+	sched int64
+}
+
+// New returns a Loop; Run runs it.
+func New(opts Options) *Loop {
+	l := &Loop{
+		runs: opts.Runs, store: opts.Store, invoker: opts.Invoker, clock: opts.Clock, log: opts.Log,
+		rescan: opts.Rescan, taken: map[taskKey]bool{}, wake: make(chan struct{}, 1),
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.clock == nil {
+		l.clock = swfd.SystemClock{}
+	}
+	n := opts.MaxConcurrent
+	if n <= 0 {
+		n = 1000
+	}
+	l.slots = make(chan struct{}, n)
+	return l
+}
+
+// Committed is the Loop's runs.Listener: the Lambda tasks a commit here
+// scheduled are queued. Other nodes' commits are not: each node invokes
+// the tasks it schedules (and, with Rescan, those left by a node that died).
+func (l *Loop) Committed(c runs.Commit) {
+	if c.Remote {
+		return
+	}
+	for _, ch := range c.Runs {
+		for _, t := range ch.AddTasks {
+			if t.Kind == swfd.LambdaTask {
+				l.add(t)
+			}
+		}
+	}
+}
+
+// add queues a task unless it is queued or being handled already.
+func (l *Loop) add(t swfd.Task) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := taskKey{t.RunID, t.ScheduledEventID}
+	if l.taken[k] {
+		return
+	}
+	l.taken[k] = true
+	l.queue = append(l.queue, t)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// InFlight reports how many Lambda tasks this Loop has queued or is
+// handling (checking, invoking, or recording an outcome).
+func (l *Loop) InFlight() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.taken)
+}
+
+func (l *Loop) done(t swfd.Task) {
+	l.mu.Lock()
+	delete(l.taken, taskKey{t.RunID, t.ScheduledEventID})
+	l.mu.Unlock()
+}
+
+// Run invokes Lambda tasks until ctx ends: those pending in the store at
+// start, then each one a commit schedules. Invocations in flight when ctx
+// ends are abandoned without recording anything: their timers record
+// LambdaFunctionTimedOut.
+func (l *Loop) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	l.scan(ctx, false)
+	var rescan <-chan time.Time
+	if l.rescan > 0 {
+		t := time.NewTicker(l.rescan)
+		defer t.Stop()
+		rescan = t.C
+	}
+	for {
+		l.mu.Lock()
+		q := l.queue
+		l.queue = nil
+		l.mu.Unlock()
+		for _, t := range q {
+			select {
+			case l.slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-l.slots }()
+				defer l.done(t)
+				if err := loop.Error(l.log, "running a Lambda task", func() error { return l.handle(ctx, t) }); err != nil && ctx.Err() == nil {
+					l.log.Error("running a Lambda task", "domain", t.Domain, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID, "err", err)
+					l.retryLater(ctx, t)
+				}
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.wake:
+		case <-rescan:
+			l.scan(ctx, true)
+		}
+	}
+}
+
+// retryLater queues a task again after a second: its step failed (the
+// store could not be read or written), and it is still pending.
+func (l *Loop) retryLater(ctx context.Context, t swfd.Task) {
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+			l.add(t)
+		}
+	}()
+}
+
+// scan queues the Lambda tasks pending in the store; with old set, only
+// those scheduled at least Rescan ago.
+func (l *Loop) scan(ctx context.Context, old bool) {
+	tasks, err := l.store.PendingTasks(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.log.Error("reading pending Lambda tasks", "err", err)
+		}
+		return
+	}
+	now := l.clock.Now()
+	for _, t := range tasks {
+		if t.Kind == swfd.LambdaTask && (!old || now.Sub(t.Scheduled) >= l.rescan) {
+			l.add(t)
+		}
+	}
+}
+
+// handle runs one Lambda task: check, start, invoke, report. A task that
+// turns out stale (started elsewhere, closed, its run gone) is dropped.
+func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
+	req, timeout, err := l.request(ctx, t)
+	if err != nil || req == nil {
+		return err
+	}
+	log := l.log.With("domain", t.Domain, "workflowId", req.WorkflowID, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID, "function", req.Function)
+	if l.invoker == nil {
+		return l.startFailed(ctx, t, "swfd has no Lambda endpoint (--lambda-endpoint) to invoke the function")
+	}
+	if err := l.invoker.Check(ctx, *req); err != nil {
+		if ctx.Err() != nil {
+			return nil // shutting down: the task stays, for the next start
+		}
+		log.Info("Lambda function refused", "err", err)
+		return l.startFailed(ctx, t, err.Error())
+	}
+	var startedID int64
+	err = l.step(ctx, t, func(s *history.State, env history.Env) (history.Result, error) {
+		res, err := s.StartLambdaFunction(env, t.ScheduledEventID)
+		if err == nil {
+			if lt := s.LambdaBySchedID(t.ScheduledEventID); lt != nil {
+				startedID = lt.StartedID
+			}
+		}
+		return res, err
+	})
+	if err != nil || startedID == 0 {
+		if runs.IsStale(err) {
+			return nil
+		}
+		return err
+	}
+	log.Debug("invoking Lambda function", "role", req.Role)
+	// The history's timer decides the timeout; this bound only frees the
+	// call of a function that never answers.
+	ictx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
+	resp, err := l.invoker.Invoke(ictx, *req)
+	cancel()
+	if ctx.Err() != nil {
+		return nil // shutting down: the timer records the timeout
+	}
+	var report func(s *history.State, env history.Env) (history.Result, error)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil // no answer: the timer records the timeout
+	case err != nil:
+		log.Info("Lambda invocation failed", "err", err)
+		reason, details := invokeFailure(err)
+		report = func(s *history.State, env history.Env) (history.Result, error) {
+			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
+		}
+	case resp.FunctionError != "":
+		reason, details := functionFailure(resp)
+		report = func(s *history.State, env history.Env) (history.Result, error) {
+			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
+		}
+	case utf8.RuneCount(resp.Payload) > maxData:
+		reason := "ResultTooLarge"
+		details := fmt.Sprintf("the function's response has %d characters; a LambdaFunctionCompleted result holds at most %d", utf8.RuneCount(resp.Payload), maxData)
+		report = func(s *history.State, env history.Env) (history.Result, error) {
+			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
+		}
+	default:
+		result := string(resp.Payload)
+		report = func(s *history.State, env history.Env) (history.Result, error) {
+			return s.CompleteLambdaFunction(env, t.ScheduledEventID, startedID, &result)
+		}
+	}
+	if err := l.step(ctx, t, report); err != nil && !runs.IsStale(err) {
+		// The outcome could not be recorded; the timer records the
+		// timeout (the function is not invoked again).
+		log.Error("recording a Lambda function's outcome", "err", err)
+	}
+	return nil
+}
+
+// request reads what to invoke: the function and input from the
+// LambdaFunctionScheduled event, the role from the run. nil when the task
+// is no longer waiting to start.
+func (l *Loop) request(ctx context.Context, t swfd.Task) (*Request, time.Duration, error) {
+	unlock := l.runs.Lock(t.RunID)
+	r, err := l.runs.LoadCurrent(ctx, t.Domain, t.RunID)
+	unlock()
+	if errors.Is(err, swfd.ErrNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	lt := r.State.LambdaBySchedID(t.ScheduledEventID)
+	if !r.State.Open || lt == nil || lt.StartedID != 0 {
+		return nil, 0, nil
+	}
+	evs, _, err := l.runs.HistoryPage(ctx, t.RunID, t.ScheduledEventID-1, t.ScheduledEventID, false, 1, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(evs) != 1 || evs[0].EventID != t.ScheduledEventID {
+		return nil, 0, fmt.Errorf("run %s has no event %d", t.RunID, t.ScheduledEventID)
+	}
+	ev, err := evs[0].Full()
+	if err != nil {
+		return nil, 0, fmt.Errorf("decode event %d of run %s: %w", t.ScheduledEventID, t.RunID, err)
+	}
+	a := ev.LambdaFunctionScheduledEventAttributes
+	if a == nil {
+		return nil, 0, fmt.Errorf("event %d of run %s is %s, not LambdaFunctionScheduled", t.ScheduledEventID, t.RunID, ev.EventType)
+	}
+	timeout, _, err := history.ParseDuration(lt.StartToClose)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &Request{
+		Function: a.Name, Input: a.Input, Role: r.State.Config.LambdaRole,
+		Domain: t.Domain, WorkflowID: r.State.WorkflowID, RunID: t.RunID, ScheduledEventID: t.ScheduledEventID,
+	}, timeout, nil
+}
+
+// startFailed records StartLambdaFunctionFailed.
+func (l *Loop) startFailed(ctx context.Context, t swfd.Task, message string) error {
+	err := l.step(ctx, t, func(s *history.State, env history.Env) (history.Result, error) {
+		return s.StartLambdaFunctionFailed(env, t.ScheduledEventID, message)
+	})
+	if runs.IsStale(err) {
+		return nil
+	}
+	return err
+}
+
+// step runs one history command on the task's run and commits it.
+func (l *Loop) step(ctx context.Context, t swfd.Task, fn func(s *history.State, env history.Env) (history.Result, error)) error {
+	unlock := l.runs.Lock(t.RunID)
+	defer unlock()
+	return l.runs.Step(ctx, t.Domain, t.RunID, func(r *runs.Run, err error) error {
+		if err != nil {
+			return err
+		}
+		res, err := fn(r.State, l.runs.Env(ctx))
+		if err != nil {
+			return err
+		}
+		return l.runs.CommitRun(ctx, r, res)
+	})
+}
+
+// Limits of the model on what LambdaFunctionFailed and
+// LambdaFunctionCompleted carry, in characters.
+const (
+	maxReason = 256
+	maxData   = 32768
+)
+
+// functionFailure reads a function error: the reason is the error's type
+// from Lambda's error payload ({"errorType": …, "errorMessage": …}), else
+// the X-Amz-Function-Error value; the details are the whole payload, so a
+// decider sees the message and the stack trace as the function reported
+// them.
+func functionFailure(resp Response) (reason, details string) {
+	var p struct {
+		ErrorType string `json:"errorType"`
+	}
+	reason = resp.FunctionError
+	if json.Unmarshal(resp.Payload, &p) == nil && p.ErrorType != "" {
+		reason = p.ErrorType
+	}
+	return cut(reason, maxReason), cut(string(resp.Payload), maxData)
+}
+
+// invokeFailure describes an invocation that got no response after the
+// function was started: it is recorded as LambdaFunctionFailed (the task
+// started, so it must end; it is not invoked again).
+func invokeFailure(err error) (reason, details string) {
+	var coded interface{ ErrorCode() string }
+	reason = "InvokeError"
+	if errors.As(err, &coded) && coded.ErrorCode() != "" {
+		reason = coded.ErrorCode()
+	}
+	return cut(reason, maxReason), cut(err.Error(), maxData)
+}
+
+// cut shortens s to at most n characters.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := range s {
+		if i == n {
+			return s[:k]
+		}
+		i++
+	}
+	return s
+}

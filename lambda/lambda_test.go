@@ -1,0 +1,263 @@
+package lambda_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/lambda"
+	"github.com/swfd/swfd/runs"
+	"github.com/swfd/swfd/sqlite"
+)
+
+// fakeInvoker answers each function by its name.
+type fakeInvoker struct {
+	mu      sync.Mutex
+	checks  []string
+	invokes []lambda.Request
+	answer  func(r lambda.Request) (lambda.Response, error)
+	refuse  func(r lambda.Request) error
+}
+
+func (f *fakeInvoker) Check(ctx context.Context, r lambda.Request) error {
+	f.mu.Lock()
+	f.checks = append(f.checks, r.Function)
+	f.mu.Unlock()
+	if f.refuse != nil {
+		return f.refuse(r)
+	}
+	return nil
+}
+
+func (f *fakeInvoker) Invoke(ctx context.Context, r lambda.Request) (lambda.Response, error) {
+	f.mu.Lock()
+	f.invokes = append(f.invokes, r)
+	f.mu.Unlock()
+	return f.answer(r)
+}
+
+type codedErr struct{ code string }
+
+func (e codedErr) Error() string     { return e.code + ": it went wrong" }
+func (e codedErr) ErrorCode() string { return e.code }
+
+// fixture is a run store over an in-memory SQLite database holding one run
+// whose first decision scheduled the given Lambda functions (ids f0, f1…).
+type fixture struct {
+	t   *testing.T
+	ctx context.Context
+	rs  *runs.Store
+	db  *sqlite.DB
+}
+
+func newFixture(t *testing.T, functions ...string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := &fixture{t: t, ctx: ctx, db: db, rs: runs.New(runs.Options{Store: db, Limits: history.DefaultLimits, Lambda: true})}
+	st, res := history.Start(f.rs.Env(ctx), history.StartParams{
+		Domain: "d", WorkflowID: "w", RunID: "run", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
+		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "60",
+			ChildPolicy: api.ChildPolicyTerminate, LambdaRole: "arn:aws:iam::123456789012:role/r"},
+	})
+	var b runs.Batch
+	if err := b.Add(st, 0, true, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rs.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	f.step(func(s *history.State, env history.Env) (history.Result, error) {
+		return s.StartDecisionTask(env, 2, "decider")
+	})
+	var ds []api.Decision
+	for i, fn := range functions {
+		ds = append(ds, api.Decision{DecisionType: api.DecisionTypeScheduleLambdaFunction, ScheduleLambdaFunctionDecisionAttributes: &api.ScheduleLambdaFunctionDecisionAttributes{
+			ID: "f" + string(rune('0'+i)), Name: fn, Input: api.String(`{"i":` + string(rune('0'+i)) + `}`)}})
+	}
+	f.step(func(s *history.State, env history.Env) (history.Result, error) {
+		return s.CompleteDecisionTask(env, 3, &api.RespondDecisionTaskCompletedInput{Decisions: ds})
+	})
+	return f
+}
+
+func (f *fixture) step(fn func(s *history.State, env history.Env) (history.Result, error)) {
+	f.t.Helper()
+	unlock := f.rs.Lock("run")
+	defer unlock()
+	err := f.rs.Step(f.ctx, "d", "run", func(r *runs.Run, err error) error {
+		if err != nil {
+			return err
+		}
+		res, err := fn(r.State, f.rs.Env(f.ctx))
+		if err != nil {
+			return err
+		}
+		return f.rs.CommitRun(f.ctx, r, res)
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// run runs a Loop over the fixture until every function has an outcome,
+// and returns the full events recorded after the decision.
+func (f *fixture) run(iv lambda.Invoker, outcomes int) []api.HistoryEvent {
+	f.t.Helper()
+	ctx, cancel := context.WithCancel(f.ctx)
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv})
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		var out []api.HistoryEvent
+		n := 0
+		for _, e := range evs {
+			full, err := e.Full()
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			out = append(out, full)
+			switch e.EventType {
+			case api.EventTypeLambdaFunctionCompleted, api.EventTypeLambdaFunctionFailed, api.EventTypeStartLambdaFunctionFailed:
+				n++
+			}
+		}
+		if n >= outcomes && l.InFlight() == 0 {
+			return out
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%d outcomes of %d: %d events", n, outcomes, len(evs))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func find(evs []api.HistoryEvent, typ api.EventType) []api.HistoryEvent {
+	var out []api.HistoryEvent
+	for _, e := range evs {
+		if e.EventType == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// The Loop reports each kind of outcome: a result, a function error (the
+// reason from its errorType), an invocation that failed after it started
+// (the error's code, and no retry), a result too long for the history,
+// a refusal before the start (no LambdaFunctionStarted).
+func TestOutcomes(t *testing.T) {
+	f := newFixture(t, "ok", "err", "net", "big", "refused")
+	iv := &fakeInvoker{
+		refuse: func(r lambda.Request) error {
+			if r.Function == "refused" {
+				return errors.New("ResourceNotFoundException: Function not found")
+			}
+			return nil
+		},
+		answer: func(r lambda.Request) (lambda.Response, error) {
+			switch r.Function {
+			case "ok":
+				return lambda.Response{Payload: []byte(`{"r":` + *r.Input + `}`)}, nil
+			case "err":
+				return lambda.Response{FunctionError: "Unhandled", Payload: []byte(`{"errorType":"KeyError","errorMessage":"k"}`)}, nil
+			case "net":
+				return lambda.Response{}, codedErr{"ServiceException"}
+			case "big":
+				return lambda.Response{Payload: []byte(`"` + strings.Repeat("é", 32768) + `"`)}, nil
+			}
+			return lambda.Response{}, errors.New("unexpected " + r.Function)
+		},
+	}
+	evs := f.run(iv, 5)
+	if n := len(find(evs, api.EventTypeLambdaFunctionStarted)); n != 4 {
+		t.Errorf("%d started, want 4 (all but the refused one)", n)
+	}
+	if c := find(evs, api.EventTypeLambdaFunctionCompleted); len(c) != 1 || api.Value(c[0].LambdaFunctionCompletedEventAttributes.Result) != `{"r":{"i":0}}` {
+		t.Errorf("completed %+v", c)
+	}
+	failed := map[string]*api.LambdaFunctionFailedEventAttributes{}
+	for _, e := range find(evs, api.EventTypeLambdaFunctionFailed) {
+		a := e.LambdaFunctionFailedEventAttributes
+		failed[api.Value(a.Reason)] = a
+	}
+	if a := failed["KeyError"]; a == nil || api.Value(a.Details) != `{"errorType":"KeyError","errorMessage":"k"}` {
+		t.Errorf("function error %+v", failed)
+	}
+	if a := failed["ServiceException"]; a == nil || api.Value(a.Details) != "ServiceException: it went wrong" {
+		t.Errorf("invocation error %+v", failed)
+	}
+	if a := failed["ResultTooLarge"]; a == nil || !strings.Contains(api.Value(a.Details), "32770 characters") {
+		t.Errorf("result too large %+v", failed)
+	}
+	sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
+	if len(sf) != 1 || sf[0].StartLambdaFunctionFailedEventAttributes.Message != "ResourceNotFoundException: Function not found" ||
+		sf[0].StartLambdaFunctionFailedEventAttributes.ScheduledEventID != 9 {
+		t.Errorf("start failed %+v", sf)
+	}
+	// Each function ran once, with its input and the run's role.
+	if len(iv.invokes) != 4 {
+		t.Errorf("%d invocations", len(iv.invokes))
+	}
+	for _, r := range iv.invokes {
+		if r.Role != "arn:aws:iam::123456789012:role/r" || r.WorkflowID != "w" || r.Input == nil {
+			t.Errorf("request %+v", r)
+		}
+	}
+}
+
+// Without an Invoker, a Lambda task left in the store fails to start.
+func TestNoInvoker(t *testing.T) {
+	f := newFixture(t, "fn")
+	evs := f.run(nil, 1)
+	sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
+	if len(sf) != 1 || !strings.Contains(sf[0].StartLambdaFunctionFailedEventAttributes.Message, "--lambda-endpoint") {
+		t.Fatalf("%+v", sf)
+	}
+}
+
+// A refusal seen while the Loop shuts down is not recorded: the task stays
+// for the next start.
+func TestShutdownDuringCheck(t *testing.T) {
+	f := newFixture(t, "fn")
+	ctx, cancel := context.WithCancel(f.ctx)
+	checked := make(chan struct{})
+	iv := &fakeInvoker{refuse: func(r lambda.Request) error {
+		close(checked)
+		cancel()
+		return context.Canceled
+	}}
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv})
+	l.Run(ctx)
+	<-checked
+	tasks, err := f.db.PendingTasks(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, tk := range tasks {
+		found = found || tk.ScheduledEventID == 5
+	}
+	evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found || len(evs) != 5 {
+		t.Fatalf("task kept %v, %d events", found, len(evs))
+	}
+}
