@@ -20,6 +20,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -129,6 +130,8 @@ type Options struct {
 
 	// registryTTL, if set, replaces clusterRegistryTTL (for tests).
 	registryTTL time.Duration
+	// lambdaRescan, if set, replaces clusterLambdaRescan (for tests).
+	lambdaRescan time.Duration
 }
 
 // Hooks are told of what the service and its parts do (for metrics). Any
@@ -272,7 +275,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	// invoking it: the others look for such tasks now and then.
 	lambdaRescan := time.Duration(0)
 	if shared {
-		lambdaRescan = clusterLambdaRescan
+		lambdaRescan = cmp.Or(opts.lambdaRescan, clusterLambdaRescan)
 	}
 	s.lambda = lambda.New(lambda.Options{Runs: s.runs, Store: cache, Invoker: opts.Lambda, Clock: clock, Log: s.log, Rescan: lambdaRescan})
 	s.retention = retention.New(cache, clock, s.log)
