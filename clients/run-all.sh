@@ -34,17 +34,8 @@ JSON
   echo "== signatures verified (--auth)"
 fi
 
-# Port 0: the kernel picks a free port; swfd logs the address it got.
-"$work/swfd" --addr 127.0.0.1:0 --db "sqlite:$work/data/swfd.db" --poll-timeout 2s --log-level info "${auth_args[@]}" >"$work/swfd.log" 2>&1 &
-swfd_pid=$!
-addr=
-for _ in $(seq 1 100); do
-  addr=$(sed -n 's/.*swfd listening" addr=\([0-9.:]*\).*/\1/p' "$work/swfd.log" | head -1)
-  [ -n "$addr" ] && curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && break
-  addr=
-  sleep 0.1
-done
-[ -n "$addr" ] || { echo "FAIL: swfd did not start"; cat "$work/swfd.log"; exit 1; }
+. clients/start-swfd.sh
+start_swfd "$work/swfd" "$work/swfd.log" --db "sqlite:$work/data/swfd.db" --poll-timeout 2s --log-level info "${auth_args[@]}" || exit 1
 export SWFD_ENDPOINT="http://$addr"
 echo "== swfd at $SWFD_ENDPOINT"
 if [ "${SWFD_CLIENTS_AUTH:-}" = 1 ]; then

@@ -80,12 +80,10 @@ func (b *batch) scheduleLambda(a *api.ScheduleLambdaFunctionDecisionAttributes) 
 		})
 	}
 	switch {
-	case !st.env.Lambda:
-		// swfd has no Lambda endpoint: it answers as a region without
-		// Lambda would (Eucalyptus, which has none, does the same).
-		failed(api.ScheduleLambdaFunctionFailedCauseLambdaServiceNotAvailableInRegion)
-		return
-	case s.Config.LambdaRole == "":
+	case !st.env.Lambda, s.Config.LambdaRole == "":
+		// Without a Lambda endpoint swfd answers as a region without
+		// Lambda would (Eucalyptus, which has none, does the same); for
+		// an execution without a role, see above.
 		failed(api.ScheduleLambdaFunctionFailedCauseLambdaServiceNotAvailableInRegion)
 		return
 	case s.Lambdas[a.ID] != nil:

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/swfd/swfd/api"
@@ -96,7 +96,7 @@ func Parse(data []byte) (*Config, error) {
 		return nil, err
 	}
 	cfg.Domains = map[string]*Set{}
-	for _, name := range sortedKeys(f.Domains) {
+	for _, name := range slices.Sorted(maps.Keys(f.Domains)) {
 		if name == "" {
 			return nil, errors.New("domains: a domain's name is empty")
 		}
@@ -107,7 +107,7 @@ func Parse(data []byte) (*Config, error) {
 		cfg.Domains[name] = s
 	}
 	cfg.Principals = map[string]*Set{}
-	for _, name := range sortedKeys(f.Principals) {
+	for _, name := range slices.Sorted(maps.Keys(f.Principals)) {
 		if name == "" {
 			return nil, errors.New("principals: a principal's name is empty")
 		}
@@ -127,7 +127,7 @@ func emptySet() *Set {
 // apply checks fs and sets its limits in s; at is the path of fs in the
 // file, for errors.
 func (fs fileSet) apply(s *Set, at string) error {
-	for _, op := range sortedKeys(fs.Operations) {
+	for _, op := range slices.Sorted(maps.Keys(fs.Operations)) {
 		if api.Operations[op].Name == "" {
 			return fmt.Errorf("%soperations: %q is not an SWF operation", at, op)
 		}
@@ -137,7 +137,7 @@ func (fs fileSet) apply(s *Set, at string) error {
 		}
 		s.Operations[op] = lim
 	}
-	for _, op := range sortedKeys(fs.Executions) {
+	for _, op := range slices.Sorted(maps.Keys(fs.Executions)) {
 		if !slices.Contains(ExecutionOperations, op) {
 			return fmt.Errorf("%sexecutions: %q has no bucket per execution; use one of %s", at, op, strings.Join(ExecutionOperations, ", "))
 		}
@@ -147,7 +147,7 @@ func (fs fileSet) apply(s *Set, at string) error {
 		}
 		s.Executions[op] = lim
 	}
-	for _, d := range sortedKeys(fs.Decisions) {
+	for _, d := range slices.Sorted(maps.Keys(fs.Decisions)) {
 		if !slices.Contains(RateLimitedDecisions, api.DecisionType(d)) {
 			names := make([]string, len(RateLimitedDecisions))
 			for i, d := range RateLimitedDecisions {
@@ -229,13 +229,4 @@ func jsonKind(k reflect.Kind) string {
 func lineAt(data []byte, offset int64) int {
 	offset = min(max(offset, 0), int64(len(data)))
 	return 1 + bytes.Count(data[:offset], []byte("\n"))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
