@@ -98,6 +98,29 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			return err
 		}
 	} else {
+		if e.Open && e.CloseTime.IsZero() {
+			// Most steps of an open run change only its state. One
+			// UPDATE that finds the run at the version before this one
+			// and still open, in the same domain, with the same start
+			// time and tags, replaces the state and is the whole write:
+			// it names no indexed column, so SQLite leaves every
+			// visibility index alone (it rewrites the indexes of the
+			// columns a SET names, changed or not), and no tag row
+			// changes. When it finds no such row, the general path
+			// below reads the row to say why or to change more.
+			wasDirty := x.dirty
+			n, err := x.execN(`UPDATE executions SET cancel_requested = ?, version = ?, state = ?
+				WHERE run_id = ? AND version = ? AND open = 1 AND close_time IS NULL AND domain = ? AND start_time = ? AND tags = ?`,
+				boolInt(e.CancelRequested), e.Version, e.State,
+				e.RunID, e.Version-1, e.Domain, e.StartTime.UnixMilli(), tags)
+			if err != nil {
+				return fmt.Errorf("sqlite: commit: update run %s: %w", e.RunID, err)
+			}
+			if n == 1 {
+				return applyRest(x, u)
+			}
+			x.dirty = wasDirty // it changed nothing
+		}
 		var version, oldStart, oldOpen int64
 		var oldClose sql.NullInt64
 		var oldTags, oldDomain string
@@ -113,24 +136,14 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			return fmt.Errorf("sqlite: commit: run %s is at version %d, update is for %d: %w",
 				e.RunID, version, e.Version-1, swfd.ErrConflict)
 		}
-		closeTime := nullMillis(e.CloseTime)
-		sameRow := oldTags == tags && oldDomain == e.Domain && oldStart == e.StartTime.UnixMilli() && oldOpen == int64(open) &&
-			oldClose.Valid == !e.CloseTime.IsZero() && (!oldClose.Valid || oldClose.Int64 == e.CloseTime.UnixMilli())
-		if sameRow && open == 1 {
-			// Most steps of an open run change only its state: an UPDATE
-			// that names no indexed column leaves every visibility index
-			// alone (SQLite rewrites the indexes of the columns a SET
-			// names, changed or not).
-			_, err = x.exec(`UPDATE executions SET cancel_requested = ?, version = ?, state = ? WHERE run_id = ?`,
-				boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
-		} else {
-			_, err = x.exec(`UPDATE executions SET domain = ?, workflow_id = ?, type_name = ?, type_version = ?,
+		// Here the row changes more than its state (the fast path above
+		// would have taken it otherwise): rewrite it whole.
+		_, err = x.exec(`UPDATE executions SET domain = ?, workflow_id = ?, type_name = ?, type_version = ?,
 			start_time = ?, close_time = ?, open = ?, close_status = ?, tags = ?, parent_workflow_id = ?,
 			parent_run_id = ?, cancel_requested = ?, version = ?, state = ? WHERE run_id = ?`,
-				e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
-				e.StartTime.UnixMilli(), closeTime, open, e.CloseStatus, tags,
-				e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
-		}
+			e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
+			e.StartTime.UnixMilli(), nullMillis(e.CloseTime), open, e.CloseStatus, tags,
+			e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
 		if err != nil {
 			if isConstraint(err) {
 				return fmt.Errorf("sqlite: commit: reopen run %s of workflow %q: %w", e.RunID, e.WorkflowID, swfd.ErrAlreadyExists)
@@ -149,6 +162,13 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 		}
 	}
 
+	return applyRest(x, u)
+}
+
+// applyRest applies what an update does beside its run's row: its events,
+// tasks and timers.
+func applyRest(x *wtx, u *swfd.Update) error {
+	e := &u.Execution
 	for _, ev := range u.Events {
 		if _, err := x.exec("INSERT INTO events (run_id, event_id, json) VALUES (?, ?, ?)", e.RunID, ev.ID, nonNil(ev.JSON)); err != nil {
 			if isConstraint(err) {

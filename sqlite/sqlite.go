@@ -61,6 +61,21 @@ const busyTimeoutMS = 10000
 // server's CPU under load (see BENCHMARKS.md).
 const connPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
 
+// checkpointPages is how many pages the write-ahead log grows by before the
+// writer copies them back into the database file (SQLite's automatic
+// checkpoint, run at the end of the commit that crosses it; SQLite's default
+// is 1,000). A checkpoint writes each page once however often the log holds
+// it, and most of a workflow's pages (the last leaf of each index, the
+// events of runs in progress) are written many times over a few seconds: at
+// 8,000 pages a checkpoint copies a tenth of the frames the log took where
+// at 1,000 it copied a seventh, and the writer stops for a checkpoint's two
+// syncs an eighth as often (see BENCHMARKS.md). The log then holds up to 32
+// MB, half of walLimit, so that trimWAL's truncation stays the exception it
+// is meant to be: a log restarted from its beginning is overwritten in place,
+// and the sync of a write that does not grow the file need not journal its
+// new size.
+const checkpointPages = 8000
+
 // maxGroup bounds how many queued writes one transaction takes.
 const maxGroup = 256
 
@@ -94,7 +109,6 @@ type DB struct {
 
 	// The WAL file, opened by the syncer for fdatasync.
 	wal       *os.File
-	walInfo   os.FileInfo
 	closeOnce sync.Once
 	closed    atomic.Bool
 	closeErr  error
@@ -192,6 +206,12 @@ func (db *DB) open(ctx context.Context) error {
 		}
 		if !strings.EqualFold(mode, "wal") {
 			return fmt.Errorf("sqlite: open %s: journal_mode is %q, want wal", db.path, mode)
+		}
+	}
+	if !db.mem {
+		// Only the writer commits, so only it checkpoints.
+		if _, err := db.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", checkpointPages)); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
 	}
 	from, to, err := migrate(ctx, db.wconn, db.logger)

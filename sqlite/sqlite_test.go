@@ -197,7 +197,7 @@ func TestPragmas(t *testing.T) {
 	db, _ := openTemp(t)
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "busy_timeout": strconv.Itoa(busyTimeoutMS)} {
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "busy_timeout": strconv.Itoa(busyTimeoutMS), "wal_autocheckpoint": strconv.Itoa(checkpointPages)} {
 		var got string
 		if err := db.wconn.QueryRowContext(context.Background(), "PRAGMA "+pragma).Scan(&got); err != nil {
 			t.Fatal(err)

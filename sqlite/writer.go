@@ -342,36 +342,21 @@ func (db *DB) trimWAL() {
 // acknowledged commit durable, as synchronous=FULL would, without holding
 // the writer while the disk works.
 func (db *DB) syncWAL() error {
-	name := db.path + "-wal"
-	if db.wal != nil {
-		// SQLite keeps the WAL file while any connection is open, and
-		// the writer's always is; should the file still have been
-		// replaced, sync the new one.
-		fi, err := os.Stat(name)
-		if err != nil {
-			return err
-		}
-		if !os.SameFile(fi, db.walInfo) {
-			db.wal.Close()
-			db.wal = nil
-		}
-	}
+	// The file is opened once, at the first sync, and kept: SQLite keeps
+	// the WAL file (the same file: a checkpoint that truncates it does not
+	// replace it) while any connection to the database is open, and the
+	// writer's always is.
 	if db.wal == nil {
-		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		f, err := os.OpenFile(db.path+"-wal", os.O_RDWR, 0)
 		if err != nil {
-			return err
-		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
 			return err
 		}
 		// The file may be new: make its directory entry durable too.
-		if err := syncDir(filepath.Dir(name)); err != nil {
+		if err := syncDir(filepath.Dir(db.path)); err != nil {
 			f.Close()
 			return err
 		}
-		db.wal, db.walInfo = f, fi
+		db.wal = f
 	}
 	return fdatasync(db.wal)
 }
