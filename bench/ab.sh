@@ -1,0 +1,56 @@
+#!/bin/bash
+# bench/ab.sh: side-by-side runs of `swf bench` against several servers, interleaved, so that the machine's
+# changing speed falls on all of them alike (see BENCHMARKS.md).
+#
+#   bench/ab.sh ROUNDS N K 'LABEL|COMMAND' ...
+#
+# Each round starts each COMMAND in turn on a fresh port and directory ({PORT} and {DIR} in it are replaced),
+# waits for it to answer, runs `swf bench --workflows N --activities K` against it with --server-pid, reads its
+# /metrics, stops it and prints one line: workflows/s, server CPU and write system calls per workflow, WAL
+# syncs per workflow (SQLite), client CPU per workflow and the largest p99. Environment: SWF (the swf binary,
+# default: swf on PATH), C (concurrency, default 8), S (starters, default 4). For example:
+#
+#   bench/ab.sh 5 3000 1 \
+#     "A|/tmp/a/swfd --addr 127.0.0.1:{PORT} --db sqlite:{DIR}/swfd.db --log-level warn" \
+#     "B|/tmp/b/swfd --addr 127.0.0.1:{PORT} --db sqlite:{DIR}/swfd.db --log-level warn" \
+#     "null|/tmp/b/swfd-null --addr 127.0.0.1:{PORT}"
+set -u
+ROUNDS=$1 N=$2 K=$3
+shift 3
+SWF=${SWF:-swf}
+for r in $(seq 1 "$ROUNDS"); do
+	for spec in "$@"; do
+		label=${spec%%|*} cmd=${spec#*|}
+		dir=$(mktemp -d) port=$((20000 + RANDOM % 20000))
+		cmd=${cmd//\{PORT\}/$port} cmd=${cmd//\{DIR\}/$dir}
+		eval "exec $cmd" >"$dir/log" 2>&1 &
+		pid=$!
+		for _ in $(seq 100); do
+			curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+			sleep 0.1
+		done
+		out=$("$SWF" bench --endpoint-url "http://127.0.0.1:$port" --workflows "$N" --activities "$K" \
+			--concurrency "${C:-8}" --starters "${S:-4}" --server-pid "$pid" --json 2>"$dir/err")
+		curl -s "http://127.0.0.1:$port/metrics" >"$dir/metrics" 2>/dev/null
+		kill "$pid"
+		wait "$pid" 2>/dev/null
+		python3 - "$label" "$r" "$out" "$dir" <<'PY'
+import json, sys
+label, r, out, d = sys.argv[1:5]
+try:
+    j = json.loads(out)
+except ValueError:
+    print(label, "r" + r, "FAILED", open(d + "/err").read()[-300:])
+    sys.exit()
+syncs = 0.0
+for line in open(d + "/metrics"):
+    if line.startswith("swfd_sqlite_sync_duration_seconds_count"):
+        syncs = float(line.split()[-1])
+n = j["workflows"]
+print(f"{label:10s} r{r} wf/s={j['workflowsPerSecond']:.1f} cpu/wf={j.get('serverCpuPerWorkflowMs', 0):.3f}ms "
+      f"w/wf={j.get('serverWriteCallsPerWorkflow', 0):.1f} syncs/wf={syncs / n:.2f} "
+      f"client/wf={j['clientCpuPerWorkflowMs']:.3f} p99max={max(v['p99ms'] for v in j['operations'].values()):.1f}")
+PY
+		rm -rf "$dir"
+	done
+done
