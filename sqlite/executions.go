@@ -167,25 +167,35 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 
 // applyRest applies what an update does beside its run's row: its events,
 // tasks and timers.
+//
+// Every statement costs the writer, which is the store's bottleneck, about
+// as much to start as to run, so the events go in with one INSERT per
+// eventsPerInsert of them, and an update that closes its run skips the
+// removals and additions of its own run's tasks and timers that the
+// removal of all of them at the end makes moot.
 func applyRest(x *wtx, u *swfd.Update) error {
 	e := &u.Execution
-	for _, ev := range u.Events {
-		if _, err := x.exec("INSERT INTO events (run_id, event_id, json) VALUES (?, ?, ?)", e.RunID, ev.ID, nonNil(ev.JSON)); err != nil {
-			if isConstraint(err) {
-				return fmt.Errorf("sqlite: commit: run %s already has event %d: %w", e.RunID, ev.ID, swfd.ErrConflict)
-			}
-			return fmt.Errorf("sqlite: commit: append event %d to run %s: %w", ev.ID, e.RunID, err)
+	for evs := u.Events; len(evs) > 0; {
+		n := min(len(evs), eventsPerInsert)
+		if err := insertEvents(x, e.RunID, evs[:n]); err != nil {
+			return err
 		}
+		evs = evs[n:]
 	}
-	for _, id := range u.DoneTasks {
-		if _, err := x.exec("DELETE FROM tasks WHERE run_id = ? AND scheduled_event_id = ?", e.RunID, id); err != nil {
-			return fmt.Errorf("sqlite: commit: remove task %d of run %s: %w", id, e.RunID, err)
+	if !u.Closed {
+		for _, id := range u.DoneTasks {
+			if _, err := x.exec("DELETE FROM tasks WHERE run_id = ? AND scheduled_event_id = ?", e.RunID, id); err != nil {
+				return fmt.Errorf("sqlite: commit: remove task %d of run %s: %w", id, e.RunID, err)
+			}
 		}
 	}
 	for _, t := range u.AddTasks {
 		run := t.RunID
 		if run == "" {
 			run = e.RunID
+		}
+		if u.Closed && run == e.RunID {
+			continue
 		}
 		if _, err := x.exec(`INSERT INTO tasks (run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -195,15 +205,20 @@ func applyRest(x *wtx, u *swfd.Update) error {
 			return fmt.Errorf("sqlite: commit: add task %d of run %s: %w", t.ScheduledEventID, run, err)
 		}
 	}
-	for _, key := range u.DeleteTimers {
-		if _, err := x.exec("DELETE FROM timers WHERE run_id = ? AND key = ?", e.RunID, key); err != nil {
-			return fmt.Errorf("sqlite: commit: delete timer %q of run %s: %w", key, e.RunID, err)
+	if !u.Closed {
+		for _, key := range u.DeleteTimers {
+			if _, err := x.exec("DELETE FROM timers WHERE run_id = ? AND key = ?", e.RunID, key); err != nil {
+				return fmt.Errorf("sqlite: commit: delete timer %q of run %s: %w", key, e.RunID, err)
+			}
 		}
 	}
 	for _, t := range u.AddTimers {
 		run := t.RunID
 		if run == "" {
 			run = e.RunID
+		}
+		if u.Closed && run == e.RunID {
+			continue
 		}
 		if _, err := x.exec(`INSERT INTO timers (run_id, key, due) VALUES (?, ?, ?)
 			ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`,
@@ -218,6 +233,37 @@ func applyRest(x *wtx, u *swfd.Update) error {
 		if _, err := x.exec("DELETE FROM timers WHERE run_id = ?", e.RunID); err != nil {
 			return fmt.Errorf("sqlite: commit: remove timers of closed run %s: %w", e.RunID, err)
 		}
+	}
+	return nil
+}
+
+// eventsPerInsert is the most events one INSERT appends. A step appends one
+// to three events as a rule; a few more are rare, and each count has its
+// own prepared statement.
+const eventsPerInsert = 8
+
+// insertEventsSQL[n] appends n events of one run.
+var insertEventsSQL = func() [eventsPerInsert + 1]string {
+	var qs [eventsPerInsert + 1]string
+	for n := 1; n <= eventsPerInsert; n++ {
+		qs[n] = "INSERT INTO events (run_id, event_id, json) VALUES (?, ?, ?)" + strings.Repeat(", (?, ?, ?)", n-1)
+	}
+	return qs
+}()
+
+// insertEvents appends up to eventsPerInsert events to a run in one
+// statement: all of them, or none when the run has one of their ids.
+func insertEvents(x *wtx, runID string, evs []swfd.Event) error {
+	args := make([]any, 0, 3*len(evs))
+	for _, ev := range evs {
+		args = append(args, runID, ev.ID, nonNil(ev.JSON))
+	}
+	if _, err := x.exec(insertEventsSQL[len(evs)], args...); err != nil {
+		first, last := evs[0].ID, evs[len(evs)-1].ID
+		if isConstraint(err) {
+			return fmt.Errorf("sqlite: commit: run %s already has one of events %d-%d: %w", runID, first, last, swfd.ErrConflict)
+		}
+		return fmt.Errorf("sqlite: commit: append events %d-%d to run %s: %w", first, last, runID, err)
 	}
 	return nil
 }

@@ -52,14 +52,30 @@ import (
 // process (e.g. a backup tool) before failing with SQLITE_BUSY.
 const busyTimeoutMS = 10000
 
-// connPragmas sets the page cache and memory map of every connection.
+// connPragmas sets the page cache and memory map of every read connection.
 // Pages come from the operating system's page cache through the memory map,
 // so a private cache larger than SQLite's default (2 MB) only saves copies;
-// 16 MB holds the upper levels and hot leaves of the indexes. Bigger is not
-// free for the writer: at the end of every write transaction SQLite walks
-// its whole page cache's hash table, which at 128 MB cost 4% of the
-// server's CPU under load (see BENCHMARKS.md).
+// 16 MB holds the upper levels and hot leaves of the indexes that
+// visibility queries read.
 const connPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
+
+// writerPragmas sets the writer connection's page cache and memory map.
+//
+// The writer's cache is kept small because SQLite walks all of it at the end
+// of most write transactions. When a b-tree split hands out its new pages
+// in a different order, SQLite renumbers them through a spare page number
+// past any real page (the lock-byte page's, 262,145 with 4 KiB pages), and
+// the cache remembers that number as its highest; at the commit, dropping
+// the pages past the end of the database then has to look in every slot of
+// the cache's hash table instead of the few past the end. A step's splits
+// (the last leaf of an index, a run's events) do that in about half of the
+// commits. With a 16 MB cache (4,096 pages) the walk cost 3% of the server's
+// CPU; with 2 MB, a fourth of that, and the writer's working set (the
+// upper levels and last leaves of the indexes it appends to, the leaves of
+// the runs in progress: a few hundred pages) still fits. A page it does not
+// hold comes from the memory map, or from the WAL when its newest copy is
+// there (see BENCHMARKS.md).
+const writerPragmas = "&_pragma=cache_size(-2048)&_pragma=mmap_size(4294967296)"
 
 // checkpointPages is how many pages the write-ahead log grows by before the
 // writer copies them back into the database file (SQLite's automatic
@@ -183,7 +199,7 @@ func (db *DB) open(ctx context.Context) error {
 		f.Close()
 		uri := "file:" + escapePath(db.path)
 		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
-		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + connPragmas
+		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + writerPragmas
 		rdsn = uri + "?" + params + "&_query_only=1&_foreign_keys=0" + connPragmas
 	}
 	var err error

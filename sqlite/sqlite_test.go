@@ -206,6 +206,15 @@ func TestPragmas(t *testing.T) {
 			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
 		}
 	}
+	// The writer's page cache is small (see writerPragmas); readers' are
+	// not.
+	var cache int
+	if err := db.wconn.QueryRowContext(context.Background(), "PRAGMA cache_size").Scan(&cache); err != nil || cache != -2048 {
+		t.Errorf("writer: PRAGMA cache_size = %d (%v), want -2048", cache, err)
+	}
+	if err := db.rdb.QueryRow("PRAGMA cache_size").Scan(&cache); err != nil || cache != -16384 {
+		t.Errorf("reader: PRAGMA cache_size = %d (%v), want -16384", cache, err)
+	}
 	// Readers cannot write.
 	if _, err := db.rdb.Exec("INSERT INTO meta (key, value) VALUES ('x', 'y')"); err == nil {
 		t.Error("a read connection wrote")

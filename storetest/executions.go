@@ -414,11 +414,13 @@ func testTasks(t *testing.T, s swfd.Store) {
 	checkIDs(t, "re-added", pendingTasks(t, s), []string{taskView(ta[0]), taskView(readded), taskView(tb[0])})
 
 	// Closed removes every task of the run, those it adds too, and only
-	// of that run.
+	// of that run: a task it adds for another run stays.
 	late := swfd.Task{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "acts", RunID: "run-a", ScheduledEventID: 8, Scheduled: at(4)}
-	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "COMPLETED", at(4)), Closed: true, AddTasks: []swfd.Task{late}}}})
-	checkIDs(t, "after Closed", pendingTasks(t, s), []string{taskView(tb[0])})
-	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(b), DoneTasks: []int64{5}}}})
+	forB := swfd.Task{Kind: swfd.ActivityTask, Domain: "dom", TaskList: "acts", RunID: "run-b", ScheduledEventID: 9, Scheduled: at(4)}
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "COMPLETED", at(4)), Closed: true,
+		AddTasks: []swfd.Task{late, forB}, DoneTasks: []int64{5}}}})
+	checkIDs(t, "after Closed", pendingTasks(t, s), []string{taskView(tb[0]), taskView(forB)})
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(b), DoneTasks: []int64{5, 9}}}})
 	checkIDs(t, "all done", pendingTasks(t, s), nil)
 }
 
@@ -539,10 +541,13 @@ func testTimers(t *testing.T, s swfd.Store) {
 	b = next(b)
 	checkIDs(t, "re-added", dueTimers(t, s, at(30), 10), []string{timerView(again), timerView(ta[0]), timerView(moved)})
 
-	// Closed removes every timer of the run, those it adds too.
+	// Closed removes every timer of the run, those it adds too, and only
+	// of that run: a timer it adds for another run stays, and its
+	// DeleteTimers are of its own run.
+	fromA := swfd.Timer{RunID: "run-b", Key: "from-a", Due: at(8)}
 	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(a, "FAILED", at(6)), Closed: true,
-		AddTimers: []swfd.Timer{{RunID: "run-a", Key: "late", Due: at(7)}}}}})
-	checkIDs(t, "after Closed", dueTimers(t, s, at(30), 10), []string{timerView(again)})
+		AddTimers: []swfd.Timer{{RunID: "run-a", Key: "late", Due: at(7)}, fromA}, DeleteTimers: []string{"z"}}}})
+	checkIDs(t, "after Closed", dueTimers(t, s, at(30), 10), []string{timerView(again), timerView(fromA)})
 	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(b, "FAILED", at(6)), Closed: true}}})
 	_, err = s.NextTimer(ctx())
 	wantErr(t, err, swfd.ErrNotFound, "NextTimer after every run closed")
