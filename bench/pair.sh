@@ -1,0 +1,68 @@
+#!/bin/bash
+# bench/pair.sh: A/B runs of `swf bench` against two or more servers at the same time, each with its own client,
+# so that whatever the machine's speed does during a round it does to all of them (see BENCHMARKS.md).
+#
+#   bench/pair.sh ROUNDS N K 'LABEL|COMMAND' 'LABEL|COMMAND' ...
+#
+# Each round starts every COMMAND on a fresh port and directory ({PORT} and {DIR} in it are replaced), waits for
+# each to answer, runs one `swf bench --workflows N --activities K --server-pid PID` against each, all at once,
+# then reads each one's /metrics, stops it and prints one line per server, as bench/ab.sh does. The servers
+# share the cores, so absolute figures are lower than a server's alone; compare the servers within a round
+# (their CPU per workflow, mostly). Servers of very different speeds finish at different times and the slower
+# one then runs alone for a while: use it for variants of one server. Environment: SWF (the swf binary,
+# default: swf on PATH), C (concurrency, default 8), S (starters, default 4). For example:
+#
+#   bench/pair.sh 5 2000 1 \
+#     "A|/tmp/a/swfd --addr 127.0.0.1:{PORT} --db sqlite:{DIR}/swfd.db --log-level warn" \
+#     "B|/tmp/b/swfd --addr 127.0.0.1:{PORT} --db sqlite:{DIR}/swfd.db --log-level warn"
+set -u
+ROUNDS=$1 N=$2 K=$3
+shift 3
+SWF=${SWF:-swf}
+for r in $(seq 1 "$ROUNDS"); do
+	pids=() dirs=() ports=() labels=() clients=()
+	for spec in "$@"; do
+		label=${spec%%|*} cmd=${spec#*|}
+		dir=$(mktemp -d) port=$((20000 + RANDOM % 20000))
+		cmd=${cmd//\{PORT\}/$port} cmd=${cmd//\{DIR\}/$dir}
+		eval "exec $cmd" >"$dir/log" 2>&1 &
+		pids+=($!) dirs+=("$dir") ports+=("$port") labels+=("$label")
+	done
+	for port in "${ports[@]}"; do
+		for _ in $(seq 100); do
+			curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+			sleep 0.1
+		done
+	done
+	for i in "${!pids[@]}"; do
+		"$SWF" bench --endpoint-url "http://127.0.0.1:${ports[$i]}" --workflows "$N" --activities "$K" \
+			--concurrency "${C:-8}" --starters "${S:-4}" --server-pid "${pids[$i]}" --json \
+			>"${dirs[$i]}/out" 2>"${dirs[$i]}/err" &
+		clients+=($!)
+	done
+	wait "${clients[@]}"
+	for i in "${!pids[@]}"; do
+		d=${dirs[$i]}
+		curl -s "http://127.0.0.1:${ports[$i]}/metrics" >"$d/metrics" 2>/dev/null
+		kill "${pids[$i]}"
+		wait "${pids[$i]}" 2>/dev/null
+		python3 - "${labels[$i]}" "$r" "$d" <<'PY'
+import json, sys
+label, r, d = sys.argv[1:4]
+try:
+    j = json.load(open(d + "/out"))
+except ValueError:
+    print(label, "r" + r, "FAILED", open(d + "/err").read()[-300:])
+    sys.exit()
+syncs = 0.0
+for line in open(d + "/metrics"):
+    if line.startswith("swfd_sqlite_sync_duration_seconds_count"):
+        syncs = float(line.split()[-1])
+n = j["workflows"]
+print(f"{label:10s} r{r} wf/s={j['workflowsPerSecond']:.1f} cpu/wf={j.get('serverCpuPerWorkflowMs', 0):.3f}ms "
+      f"w/wf={j.get('serverWriteCallsPerWorkflow', 0):.1f} syncs/wf={syncs / n:.2f} "
+      f"client/wf={j['clientCpuPerWorkflowMs']:.3f} p99max={max(v['p99ms'] for v in j['operations'].values()):.1f}")
+PY
+		rm -rf "$d"
+	done
+done
