@@ -168,9 +168,10 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 // applyRest applies what an update does beside its run's row: its events,
 // tasks and timers.
 //
-// Every statement costs the writer, which is the store's bottleneck, about
-// as much to start as to run, so the events go in with one INSERT per
-// eventsPerInsert of them, and an update that closes its run skips the
+// Every statement has a cost of its own in the writer, the store's
+// bottleneck, beside the cost of its rows (a two-event INSERT took 21 µs
+// where two one-event INSERTs took 27), so the events go in with one INSERT
+// per eventsPerInsert of them, and an update that closes its run skips the
 // removals and additions of its own run's tasks and timers that the
 // removal of all of them at the end makes moot.
 func applyRest(x *wtx, u *swfd.Update) error {
