@@ -29,28 +29,12 @@ for r in $(seq 1 "$ROUNDS"); do
 			curl -s -o /dev/null "http://127.0.0.1:$port/" && break
 			sleep 0.1
 		done
-		out=$("$SWF" bench --endpoint-url "http://127.0.0.1:$port" --workflows "$N" --activities "$K" \
-			--concurrency "${C:-8}" --starters "${S:-4}" --server-pid "$pid" --json 2>"$dir/err")
+		"$SWF" bench --endpoint-url "http://127.0.0.1:$port" --workflows "$N" --activities "$K" \
+			--concurrency "${C:-8}" --starters "${S:-4}" --server-pid "$pid" --json >"$dir/out" 2>"$dir/err"
 		curl -s "http://127.0.0.1:$port/metrics" >"$dir/metrics" 2>/dev/null
 		kill "$pid"
 		wait "$pid" 2>/dev/null
-		python3 - "$label" "$r" "$out" "$dir" <<'PY'
-import json, sys
-label, r, out, d = sys.argv[1:5]
-try:
-    j = json.loads(out)
-except ValueError:
-    print(label, "r" + r, "FAILED", open(d + "/err").read()[-300:])
-    sys.exit()
-syncs = 0.0
-for line in open(d + "/metrics"):
-    if line.startswith("swfd_sqlite_sync_duration_seconds_count"):
-        syncs = float(line.split()[-1])
-n = j["workflows"]
-print(f"{label:10s} r{r} wf/s={j['workflowsPerSecond']:.1f} cpu/wf={j.get('serverCpuPerWorkflowMs', 0):.3f}ms "
-      f"w/wf={j.get('serverWriteCallsPerWorkflow', 0):.1f} syncs/wf={syncs / n:.2f} "
-      f"client/wf={j['clientCpuPerWorkflowMs']:.3f} p99max={max(v['p99ms'] for v in j['operations'].values()):.1f}")
-PY
+		"$(dirname "$0")/benchline.py" "$label" "$r" "$dir"
 		rm -rf "$dir"
 	done
 done

@@ -46,23 +46,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		curl -s "http://127.0.0.1:${ports[$i]}/metrics" >"$d/metrics" 2>/dev/null
 		kill "${pids[$i]}"
 		wait "${pids[$i]}" 2>/dev/null
-		python3 - "${labels[$i]}" "$r" "$d" <<'PY'
-import json, sys
-label, r, d = sys.argv[1:4]
-try:
-    j = json.load(open(d + "/out"))
-except ValueError:
-    print(label, "r" + r, "FAILED", open(d + "/err").read()[-300:])
-    sys.exit()
-syncs = 0.0
-for line in open(d + "/metrics"):
-    if line.startswith("swfd_sqlite_sync_duration_seconds_count"):
-        syncs = float(line.split()[-1])
-n = j["workflows"]
-print(f"{label:10s} r{r} wf/s={j['workflowsPerSecond']:.1f} cpu/wf={j.get('serverCpuPerWorkflowMs', 0):.3f}ms "
-      f"w/wf={j.get('serverWriteCallsPerWorkflow', 0):.1f} syncs/wf={syncs / n:.2f} "
-      f"client/wf={j['clientCpuPerWorkflowMs']:.3f} p99max={max(v['p99ms'] for v in j['operations'].values()):.1f}")
-PY
+		"$(dirname "$0")/benchline.py" "${labels[$i]}" "$r" "$d"
 		rm -rf "$d"
 	done
 done

@@ -86,10 +86,10 @@ const writerPragmas = "&_pragma=cache_size(-2048)&_pragma=mmap_size(4294967296)"
 // 8,000 pages a checkpoint copies a tenth of the frames the log took where
 // at 1,000 it copied a seventh, and the writer stops for a checkpoint's two
 // syncs an eighth as often (see BENCHMARKS.md). The log then holds up to 33
-// MB (8,000 pages of 4 KiB and their frame headers), about half of walLimit, so that trimWAL's truncation stays the exception it
-// is meant to be: a log restarted from its beginning is overwritten in place,
-// and the sync of a write that does not grow the file need not journal its
-// new size.
+// MB (8,000 pages of 4 KiB and their frame headers), about half of
+// walLimit, so that trimWAL's truncation stays the exception it is meant to
+// be: a log restarted from its beginning is overwritten in place, and the
+// sync of a write that does not grow the file need not journal its new size.
 const checkpointPages = 8000
 
 // maxGroup bounds how many queued writes one transaction takes.
