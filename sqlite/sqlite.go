@@ -24,6 +24,11 @@
 // crash of the machine (not of the process) in that moment loses writes that
 // someone may have read, though never one that was acknowledged.
 //
+// In memory (":memory:"), one connection serves writer and readers, and the
+// database lives in SQLite's memdb VFS without its 1 GiB cap (package
+// internal/memvfs) rather than in SQLite's ":memory:", whose commits cost
+// more the larger the database grows.
+//
 // The driver is modernc.org/sqlite, SQLite translated to pure Go: it needs no
 // cgo and no C toolchain, so `go run ./cmd/swfd` and cross-compilation work
 // everywhere Go does.
@@ -46,6 +51,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/sqlite/internal/diskio"
+	"github.com/swfd/swfd/sqlite/internal/memvfs"
 )
 
 // busyTimeoutMS is how long a connection waits for a lock held by another
@@ -76,6 +82,12 @@ const connPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
 // hold comes from the memory map, or from the WAL when its newest copy is
 // there (see BENCHMARKS.md).
 const writerPragmas = "&_pragma=cache_size(-2048)&_pragma=mmap_size(4294967296)"
+
+// memoryPragmas sets the page cache of the in-memory store's one
+// connection: the writer's, for the writer's reason (see writerPragmas). Its
+// database has no memory map (SQLite can move it as it grows), so a page the
+// cache does not hold is copied from it.
+const memoryPragmas = "&_pragma=cache_size(-2048)"
 
 // checkpointPages is how many pages the write-ahead log grows by before the
 // writer copies them back into the database file (SQLite's automatic
@@ -182,9 +194,16 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 func (db *DB) open(ctx context.Context) error {
 	var wdsn, rdsn string
 	if db.mem {
-		// One connection serves writer and readers alike: every
-		// connection to ":memory:" would otherwise be its own database.
-		wdsn = ":memory:?_busy_timeout=" + fmt.Sprint(busyTimeoutMS)
+		// One connection serves writer and readers alike: an in-memory
+		// database is its connection's own. It is kept through memvfs,
+		// not as SQLite's ":memory:", whose commits cost more the larger
+		// the database grows (see package memvfs), with its rollback
+		// journal in memory and the writer's page cache.
+		if err := memvfs.Register(); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
+		wdsn = fmt.Sprintf("file:swfd?vfs=%s&_busy_timeout=%d&_pragma=journal_mode(MEMORY)%s",
+			memvfs.Name, busyTimeoutMS, memoryPragmas)
 	} else {
 		if err := diskio.Register(); err != nil {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)

@@ -221,6 +221,36 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+// TestMemoryPragmas: the in-memory store is kept through memvfs (not
+// SQLite's ":memory:", whose page cache holds the whole database), with its
+// journal in memory and a small page cache.
+func TestMemoryPragmas(t *testing.T) {
+	db, err := Open(context.Background(), ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	ctx := context.Background()
+	var mode string
+	var cache int
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "memory" {
+		t.Errorf("PRAGMA journal_mode = %q (%v), want memory", mode, err)
+	}
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil || cache != -2048 {
+		t.Errorf("PRAGMA cache_size = %d (%v), want -2048", cache, err)
+	}
+	var seq int
+	var name, file string
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
+		t.Fatal(err)
+	}
+	if file != "swfd" { // ":memory:" lists an empty file name
+		t.Errorf("the main database's file is %q, want the memvfs file swfd", file)
+	}
+}
+
 // sampleBatch is one run's creation with history, a task, a timer and a transfer.
 func sampleBatch(i int) swfd.Batch {
 	run := fmt.Sprintf("run-%04d", i)
