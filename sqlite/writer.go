@@ -92,6 +92,15 @@ func (db *DB) gather(first *writeReq) *committed {
 			<-db.syncIdle
 			break
 		}
+		// A write already waiting joins the group before the syncer's
+		// token is looked at: when both are ready, select would pick
+		// one at random.
+		select {
+		case r := <-db.queue:
+			g.add(r)
+			continue
+		default:
+		}
 		select {
 		case r := <-db.queue:
 			g.add(r)
