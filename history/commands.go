@@ -143,7 +143,9 @@ func (s *State) StartActivityTask(env Env, scheduledID int64, identity string) (
 	a.StartedID = id
 	a.StartedTime = env.Now
 	a.Identity = identity
-	st.deleteTimers(ActivityTimerKey(scheduledID, ActivityScheduleToStart))
+	if armed(a.ScheduleToStart) {
+		st.deleteTimers(ActivityTimerKey(scheduledID, ActivityScheduleToStart))
+	}
 	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityStartToClose), a.StartToClose, env.Now)
 	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityHeartbeat), a.Heartbeat, env.Now)
 	return st.finish(), nil

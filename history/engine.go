@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -248,7 +249,19 @@ func (st *step) addTimerAfter(key, d string, from time.Time) {
 	st.addTimer(key, from.Add(dur))
 }
 
+// armed reports whether addTimerAfter arms a timer for the wire duration d.
+func armed(d string) bool {
+	_, none, err := ParseDuration(d)
+	return err == nil && !none
+}
+
+// deleteTimers deletes timers, including any this step armed: the store
+// applies an update's deletions before its additions, so those are dropped
+// from the step's additions here.
 func (st *step) deleteTimers(keys ...string) {
+	st.res.AddTimers = slices.DeleteFunc(st.res.AddTimers, func(t swfd.Timer) bool {
+		return t.RunID == st.s.RunID && slices.Contains(keys, t.Key)
+	})
 	st.res.DeleteTimers = append(st.res.DeleteTimers, keys...)
 }
 
@@ -444,12 +457,21 @@ func (st *step) removeActivity(a *Activity) {
 	if a.StartedID == 0 {
 		st.res.DoneTasks = append(st.res.DoneTasks, a.ScheduledID)
 	}
-	st.deleteTimers(
-		ActivityTimerKey(a.ScheduledID, ActivityScheduleToStart),
-		ActivityTimerKey(a.ScheduledID, ActivityScheduleToClose),
-		ActivityTimerKey(a.ScheduledID, ActivityStartToClose),
-		ActivityTimerKey(a.ScheduledID, ActivityHeartbeat),
-	)
+	// Only the timers that were armed: a timeout of NONE arms none, and
+	// the schedule-to-start timer went when the activity started. (A
+	// deletion of a timer that is not there costs the store a statement.)
+	if a.StartedID == 0 && armed(a.ScheduleToStart) {
+		st.deleteTimers(ActivityTimerKey(a.ScheduledID, ActivityScheduleToStart))
+	}
+	if armed(a.ScheduleToClose) {
+		st.deleteTimers(ActivityTimerKey(a.ScheduledID, ActivityScheduleToClose))
+	}
+	if a.StartedID != 0 && armed(a.StartToClose) {
+		st.deleteTimers(ActivityTimerKey(a.ScheduledID, ActivityStartToClose))
+	}
+	if a.StartedID != 0 && armed(a.Heartbeat) {
+		st.deleteTimers(ActivityTimerKey(a.ScheduledID, ActivityHeartbeat))
+	}
 }
 
 func unknownExecution(s *State) error {

@@ -94,6 +94,9 @@ type harness struct {
 	s    *State
 	hist []api.HistoryEvent
 	runs int
+	// armed holds the activity timers ("at:…") the run has armed and not
+	// yet deleted, as the store would (see checkActivityTimers).
+	armed map[string]bool
 }
 
 func newHarness(t *testing.T) *harness {
@@ -116,6 +119,7 @@ func (h *harness) start(p StartParams) Result {
 	h.t.Helper()
 	s, res := Start(h.env, p)
 	h.s = s
+	h.armed = nil
 	h.check(res)
 	return res
 }
@@ -205,6 +209,7 @@ func (h *harness) check(res Result) {
 			h.t.Fatalf("bad timer %+v", tm)
 		}
 	}
+	h.checkActivityTimers(res)
 	// JSON round trip and Clone.
 	b, err := json.Marshal(h.s)
 	if err != nil {
@@ -300,7 +305,44 @@ func (h *harness) startActivity(activityID string) int64 {
 
 func (h *harness) fire(key string) Result {
 	h.t.Helper()
-	return h.must(func(s *State) (Result, error) { return s.FireTimer(h.env, key) })
+	res := h.must(func(s *State) (Result, error) { return s.FireTimer(h.env, key) })
+	delete(h.armed, key) // the timer loop deletes what it fires
+	return res
+}
+
+// checkActivityTimers keeps h.armed as the store keeps a run's activity
+// timers (an update's deletions first, then its additions; a closed run's
+// all gone), and checks that a step leaves armed only the timers of
+// activities still open: schedule-to-start until the activity starts,
+// start-to-close and heartbeat only once it has.
+func (h *harness) checkActivityTimers(res Result) {
+	h.t.Helper()
+	if h.armed == nil {
+		h.armed = map[string]bool{}
+	}
+	for _, k := range res.DeleteTimers {
+		delete(h.armed, k)
+	}
+	for _, tm := range res.AddTimers {
+		if strings.HasPrefix(tm.Key, "at:") && tm.RunID == h.s.RunID {
+			h.armed[tm.Key] = true
+		}
+	}
+	if res.Closed {
+		clear(h.armed)
+	}
+	for k := range h.armed {
+		id, kind, _ := splitKey(k[3:])
+		a := h.s.activityBySchedID(id)
+		switch {
+		case a == nil:
+			h.t.Fatalf("timer %s armed for an activity that is not open", k)
+		case kind == ActivityScheduleToStart && a.StartedID != 0:
+			h.t.Fatalf("timer %s armed for an activity that has started", k)
+		case (kind == ActivityStartToClose || kind == ActivityHeartbeat) && a.StartedID == 0:
+			h.t.Fatalf("timer %s armed for an activity that has not started", k)
+		}
+	}
 }
 
 func (h *harness) deliver(m Message) Result {

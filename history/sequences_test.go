@@ -1,6 +1,7 @@
 package history
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -839,4 +840,42 @@ func TestExecutionContext(t *testing.T) {
 	if api.Value(h.s.LatestExecutionContext) != "ctx1" {
 		t.Fatal("context lost")
 	}
+}
+
+// TestActivityTimersDeletedOnlyWhenArmed: with schedule-to-start,
+// schedule-to-close and heartbeat timeouts of NONE (how most workers run
+// activities), starting an activity deletes no timer and completing it
+// deletes only its start-to-close timer. Each deletion of a timer that was
+// never armed would cost the store a statement of its own.
+func TestActivityTimersDeletedOnlyWhenArmed(t *testing.T) {
+	h := startDefault(t)
+	res := h.pollAndDecide(schedActOf("a1", "none", func(a *api.ScheduleActivityTaskDecisionAttributes) {
+		a.StartToCloseTimeout = "60"
+	}))
+	if len(res.AddTimers) != 0 {
+		t.Fatalf("scheduling armed %+v", res.AddTimers)
+	}
+	sched := h.s.Activities["a1"].ScheduledID
+	res = h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, sched, "worker") })
+	if len(res.DeleteTimers) != 0 || len(res.AddTimers) != 1 || res.AddTimers[0].Key != ActivityTimerKey(sched, ActivityStartToClose) {
+		t.Fatalf("start: deletes %v, arms %+v; want no deletion and only the start-to-close timer", res.DeleteTimers, res.AddTimers)
+	}
+	started := h.s.Activities["a1"].StartedID
+	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, sched, started, nil) })
+	if want := []string{ActivityTimerKey(sched, ActivityStartToClose)}; !reflect.DeepEqual(res.DeleteTimers, want) {
+		t.Fatalf("completion deletes %v, want %v", res.DeleteTimers, want)
+	}
+}
+
+// TestActivityScheduledAndCanceledInOneStep: an activity scheduled and
+// canceled by the same decision leaves no timer armed (the store applies an
+// update's deletions before its additions, so deleting a timer armed in the
+// same step would not undo it).
+func TestActivityScheduledAndCanceledInOneStep(t *testing.T) {
+	h := startDefault(t)
+	h.pollAndDecide(schedAct("a1"), cancelAct("a1"))
+	if len(h.s.Activities) != 0 {
+		t.Fatalf("activities %+v, want none open", h.s.Activities)
+	}
+	// checkActivityTimers (every step) fails if a timer stays armed.
 }
