@@ -1,8 +1,8 @@
 // Package inspect is what an operator's view of a running swfd may ask
 // beyond what the SWF API answers: the pending work of one run in detail
 // (the open decision task, each open activity with its attempt and
-// heartbeat, timers with their fire times, open children and outstanding
-// signals and cancel requests), a run's history from any event id, the task
+// heartbeat, each open Lambda function, timers with their fire times, open
+// children and outstanding signals and cancel requests), a run's history from any event id, the task
 // lists in use with their pollers, and the open executions that need
 // attention.
 //
@@ -49,6 +49,7 @@ type Pending struct {
 	Deadline   time.Time
 	Decision   *DecisionTask // nil when no decision task is open
 	Activities []Activity    // by scheduled event id
+	Lambdas    []Lambda      // by scheduled event id
 	Timers     []Timer       // by fire time
 	Children   []Child       // by initiated event id
 	Signals    []External    // SignalExternalWorkflowExecution requests not yet answered
@@ -89,6 +90,21 @@ type Activity struct {
 	CancelRequested  bool
 	// The activity's timeouts as resolved (seconds, or NONE).
 	ScheduleToStart, ScheduleToClose, StartToClose, Heartbeat string
+}
+
+// Lambda is an open Lambda task: scheduled and waiting to be invoked, or
+// started (invoked, or about to be) and waiting for the function's answer.
+type Lambda struct {
+	ID          string // the decider's id for it
+	Name        string // the function's name
+	ScheduledID int64
+	Scheduled   time.Time
+	StartedID   int64 // 0 until started
+	Started     time.Time
+	// StartToClose is the function's timeout as resolved, in seconds;
+	// Deadline is when it fires (zero until started).
+	StartToClose string
+	Deadline     time.Time
 }
 
 // Timer is an open user timer.

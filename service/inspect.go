@@ -49,6 +49,15 @@ func (s *Service) Pending(ctx context.Context, domain string, ex api.WorkflowExe
 		})
 	}
 	sort.Slice(p.Activities, func(i, j int) bool { return p.Activities[i].ScheduledID < p.Activities[j].ScheduledID })
+	for _, l := range st.Lambdas {
+		pl := inspect.Lambda{ID: l.ID, Name: l.Name, ScheduledID: l.ScheduledID, Scheduled: l.ScheduledTime,
+			StartedID: l.StartedID, Started: l.StartedTime, StartToClose: l.StartToClose}
+		if d, none, err := history.ParseDuration(l.StartToClose); l.StartedID != 0 && err == nil && !none {
+			pl.Deadline = l.StartedTime.Add(d)
+		}
+		p.Lambdas = append(p.Lambdas, pl)
+	}
+	sort.Slice(p.Lambdas, func(i, j int) bool { return p.Lambdas[i].ScheduledID < p.Lambdas[j].ScheduledID })
 	for _, t := range st.Timers {
 		p.Timers = append(p.Timers, inspect.Timer{TimerID: t.TimerID, StartedID: t.StartedID, Due: t.Due})
 	}
