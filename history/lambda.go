@@ -59,7 +59,8 @@ func (s *State) LambdaBySchedID(id int64) *Lambda {
 
 // scheduleLambda applies a ScheduleLambdaFunction decision. Checks in
 // order: Lambda is available at all, the execution has a Lambda role, the
-// id is not used by an open Lambda task, the open Lambda tasks limit.
+// id is not used by an open Lambda task, the open Lambda tasks limit, then
+// the rate (env.RateLimit, per account): LAMBDA_FUNCTION_CREATION_RATE_EXCEEDED.
 //
 // Without a role: the model's documentation of lambdaRole says that an
 // execution without one fails every attempt to schedule a Lambda task with
@@ -91,6 +92,11 @@ func (b *batch) scheduleLambda(a *api.ScheduleLambdaFunctionDecisionAttributes) 
 		return
 	case st.env.Limits.MaxOpenLambdas > 0 && len(s.Lambdas) >= st.env.Limits.MaxOpenLambdas:
 		failed(api.ScheduleLambdaFunctionFailedCauseOpenLambdaFunctionsLimitExceeded)
+		return
+	case !b.rateAllows(api.DecisionTypeScheduleLambdaFunction, ""):
+		// Last, as for activities: only a decision that would take
+		// effect takes from the rate.
+		failed(api.ScheduleLambdaFunctionFailedCauseLambdaFunctionCreationRateExceeded)
 		return
 	}
 	timeout := firstOf(a.StartToCloseTimeout, DefaultLambdaStartToClose)

@@ -133,3 +133,26 @@ func TestRateNotAskedWhenTheBatchFails(t *testing.T) {
 		t.Fatalf("a failed batch asked the rates about %v", r.asked)
 	}
 }
+
+// ScheduleLambdaFunction past its rate fails with LAMBDA_FUNCTION_CREATION_RATE_EXCEEDED
+// and schedules nothing; the rate is asked only for a function that passed
+// every other check (here, not for the one whose id is in use).
+func TestLambdaCreationRateExceeded(t *testing.T) {
+	h := startLambdaRun(t)
+	r := &rateOf{left: map[string]int{"ScheduleLambdaFunction": 1}}
+	h.env.RateLimit = r.limit
+	res := h.pollAndDecide(lambda("l1"), lambda("l1"), lambda("l2"))
+	h.expectEvents(res, "4:DecisionTaskCompleted 5:LambdaFunctionScheduled 6:ScheduleLambdaFunctionFailed 7:ScheduleLambdaFunctionFailed 8:DecisionTaskScheduled")
+	if a := h.event(6).ScheduleLambdaFunctionFailedEventAttributes; a.Cause != api.ScheduleLambdaFunctionFailedCauseIdAlreadyInUse || a.ID != "l1" {
+		t.Fatalf("the id in use: %+v", a)
+	}
+	if a := h.event(7).ScheduleLambdaFunctionFailedEventAttributes; a.Cause != api.ScheduleLambdaFunctionFailedCauseLambdaFunctionCreationRateExceeded || a.ID != "l2" || a.Name != "fn" || a.DecisionTaskCompletedEventID != 4 {
+		t.Fatalf("past the rate: %+v", a)
+	}
+	if len(h.s.Lambdas) != 1 || h.s.Lambdas["l2"] != nil {
+		t.Fatalf("open Lambda tasks %+v, want l1 only", h.s.Lambdas)
+	}
+	if want := []string{"ScheduleLambdaFunction", "ScheduleLambdaFunction"}; len(r.asked) != 2 || r.asked[0] != want[0] || r.asked[1] != want[1] {
+		t.Fatalf("rate asked %v, want %v", r.asked, want)
+	}
+}

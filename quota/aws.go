@@ -61,8 +61,9 @@ var awsExecutions = map[string]Limit{
 
 // awsDecisions are the account's buckets of the decisions the real service
 // rate-limits; a decision refused by one fails with its *_RATE_EXCEEDED
-// cause. ContinueAsNewWorkflowExecution has such a cause but no published
-// default bucket, so it is limited only when a quota file says so.
+// cause. ContinueAsNewWorkflowExecution and ScheduleLambdaFunction have such
+// a cause but no published default bucket, so they are limited only when a
+// quota file says so.
 var awsDecisions = map[api.DecisionType]Limit{
 	api.DecisionTypeScheduleActivityTask:                   {Size: 1000, Rate: 200},
 	api.DecisionTypeStartTimer:                             {Size: 2000, Rate: 200},

@@ -75,6 +75,7 @@ var RateLimitedDecisions = []api.DecisionType{
 	api.DecisionTypeSignalExternalWorkflowExecution,
 	api.DecisionTypeRequestCancelExternalWorkflowExecution,
 	api.DecisionTypeContinueAsNewWorkflowExecution,
+	api.DecisionTypeScheduleLambdaFunction,
 }
 
 // ExecutionOperations are the operations that may have a bucket per

@@ -317,3 +317,21 @@ func BenchmarkAllow(b *testing.B) {
 		l.Allow(c)
 	}
 }
+
+// A quota file may give ScheduleLambdaFunction a bucket, which the real
+// defaults do not.
+func TestLambdaDecisionBucket(t *testing.T) {
+	if _, ok := AWS().Decisions[api.DecisionTypeScheduleLambdaFunction]; ok {
+		t.Error("the real defaults have a ScheduleLambdaFunction bucket")
+	}
+	cfg := parse(t, `{"decisions": {"ScheduleLambdaFunction": {"bucketSize": 2, "refillPerSecond": 1}}}`)
+	if lim := cfg.Decisions[api.DecisionTypeScheduleLambdaFunction]; lim != (Limit{Size: 2, Rate: 1}) {
+		t.Fatalf("ScheduleLambdaFunction: %v", lim)
+	}
+	b := New(cfg, clock.NewManual(t0)).Batch("d", "")
+	for i, want := range []bool{true, true, false} {
+		if got := b.Allow(api.DecisionTypeScheduleLambdaFunction, ""); got != want {
+			t.Errorf("function %d: allowed %v, want %v", i+1, got, want)
+		}
+	}
+}
