@@ -103,6 +103,7 @@ run_client awscli - bash clients/awscli/run.sh
 run_client boto3 - python3 clients/boto3/workflow.py
 run_client boto3-shapes - python3 clients/boto3/shapes.py
 run_client boto3-throttling - env SWFD_BIN="$work/swfd" bash clients/boto3/throttling.sh
+run_client boto3-lambda - env SWFD_BIN="$work/swfd" bash clients/boto3/lambda.sh
 run_client go-v2 - go test -buildvcs=false -count=1 -run '^TestRealClientGoV2$' ./e2e/
 run_client go-v1 - go test -buildvcs=false -count=1 -run '^TestRealClientGoV1$' ./e2e/
 run_client js-v3 install_js node clients/js/v3.js
