@@ -22,3 +22,23 @@ start_swfd() {
   cat "$log"
   return 1
 }
+
+# swfd_binary WORK prints $SWFD_BIN, or builds swfd into WORK and prints
+# that; it fails if the build does.
+swfd_binary() {
+  if [ -n "${SWFD_BIN:-}" ]; then
+    echo "$SWFD_BIN"
+    return 0
+  fi
+  go build -buildvcs=false -o "$1/swfd" ./cmd/swfd || { echo "FAIL: go build" >&2; return 1; }
+  echo "$1/swfd"
+}
+
+# swfd_log_clean LOG fails, printing them, if swfd logged errors in LOG.
+swfd_log_clean() {
+  if grep -q 'level=ERROR' "$1"; then
+    echo "swfd logged errors:"
+    grep 'level=ERROR' "$1"
+    return 1
+  fi
+}

@@ -281,6 +281,24 @@ func TestBrowserAuth(t *testing.T) {
 		until(`document.querySelector("table.domains").innerText.includes("payments") && document.querySelector("table.domains").innerText.includes("orders")`))
 }
 
+// screenshotDir is where a test saves its screenshots: SWFD_SCREENSHOTS
+// (relative to the module's root) when set, else a temporary directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SWFD_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if !filepath.IsAbs(dir) {
+		// go test runs in the package's directory.
+		dir = filepath.Join("..", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // TestScreenshots saves the main views, light and dark, at a laptop's
 // size. SWFD_SCREENSHOTS=DIR keeps them (the README's are made with
 // SWFD_SCREENSHOTS=docs/console go test ./console/ -run TestScreenshots).
@@ -290,15 +308,7 @@ func TestScreenshots(t *testing.T) {
 	f.trouble()
 	open := f.shop()
 	f.longHistory("orders", "order-2000", 120)
-	dir := os.Getenv("SWFD_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if !filepath.IsAbs(dir) {
-		// go test runs in the package's directory; a relative path is
-		// the module root's.
-		dir = filepath.Join("..", dir)
-	}
-	f.check(os.MkdirAll(dir, 0o755))
+	dir := screenshotDir(t)
 	base := f.srv.URL
 	views := []struct {
 		name, path, ready string

@@ -116,12 +116,5 @@ func TestBrowserPendingLambda(t *testing.T) {
 	step(t, ctx, "scroll to the Lambda functions", chromedp.Evaluate[chromedp.Void](`document.querySelector("#pending .lambdas").scrollIntoView({block: "center"})`))
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	f.check(err)
-	dir := os.Getenv("SWFD_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if !filepath.IsAbs(dir) {
-		dir = filepath.Join("..", dir)
-	}
-	f.check(os.MkdirAll(dir, 0o755))
-	f.check(os.WriteFile(filepath.Join(dir, "execution-lambda.png"), png, 0o644))
+	f.check(os.WriteFile(filepath.Join(screenshotDir(t), "execution-lambda.png"), png, 0o644))
 }

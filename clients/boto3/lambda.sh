@@ -13,11 +13,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-bin=${SWFD_BIN:-}
-if [ -z "$bin" ]; then
-  bin="$work/swfd"
-  go build -buildvcs=false -o "$bin" ./cmd/swfd || { echo "FAIL: go build"; exit 1; }
-fi
+. clients/start-swfd.sh
+bin=$(swfd_binary "$work") || exit 1
 python3 clients/boto3/lambda_stub.py 0 >"$work/stub.log" 2>&1 &
 stub_pid=$!
 port=
@@ -27,12 +24,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$port" ] || { echo "FAIL: the Lambda stub did not start"; cat "$work/stub.log"; exit 1; }
-. clients/start-swfd.sh
 start_swfd "$bin" "$work/swfd.log" --db sqlite::memory: --poll-timeout 2s --lambda-endpoint "http://127.0.0.1:$port" || exit 1
 SWFD_ENDPOINT="http://$addr" LAMBDA_STUB="http://127.0.0.1:$port" python3 clients/boto3/lambda.py
 status=$?
-if grep -q 'level=ERROR' "$work/swfd.log"; then
-  echo "swfd logged errors:"; grep 'level=ERROR' "$work/swfd.log"
-  status=1
-fi
+swfd_log_clean "$work/swfd.log" || status=1
 exit $status

@@ -11,17 +11,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-bin=${SWFD_BIN:-}
-if [ -z "$bin" ]; then
-  bin="$work/swfd"
-  go build -buildvcs=false -o "$bin" ./cmd/swfd || { echo "FAIL: go build"; exit 1; }
-fi
 . clients/start-swfd.sh
+bin=$(swfd_binary "$work") || exit 1
 start_swfd "$bin" "$work/swfd.log" --db sqlite::memory: --poll-timeout 2s --quotas clients/boto3/quotas.json || exit 1
 SWFD_ENDPOINT="http://$addr" python3 clients/boto3/throttling.py
 status=$?
-if grep -q 'level=ERROR' "$work/swfd.log"; then
-  echo "swfd logged errors:"; grep 'level=ERROR' "$work/swfd.log"
-  status=1
-fi
+swfd_log_clean "$work/swfd.log" || status=1
 exit $status
