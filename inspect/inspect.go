@@ -2,9 +2,9 @@
 // beyond what the SWF API answers: the pending work of one run in detail
 // (the open decision task, each open activity with its attempt and
 // heartbeat, each open Lambda function, timers with their fire times, open
-// children and outstanding signals and cancel requests), a run's history from any event id, the task
-// lists in use with their pollers, and the open executions that need
-// attention.
+// children and outstanding signals and cancel requests), a run's history
+// from any event id, the task lists in use with their pollers, and the open
+// executions that need attention.
 //
 // The service implements Inspector. Its callers (the web console) must
 // authorize each method as the SWF API call nearest to what it shows; each
