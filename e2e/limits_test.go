@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
+	"github.com/swfd/swfd/internal/promtest"
 	"github.com/swfd/swfd/internal/swfdtest"
 )
 
@@ -62,6 +63,16 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 		}
 		polled <- out
 	}()
+	// The poll must be waiting in swfd before the flood starts: started
+	// together, the flood may take every connection first.
+	waitLong(t, "the long poll to wait in swfd", func() bool {
+		fams, err := promtest.Scrape(nil, "http://"+addr+"/metrics")
+		if err != nil {
+			return false
+		}
+		n, _ := fams.Value("swfd_pollers_waiting", "kind", "decision")
+		return n == 1
+	})
 
 	// The flood. Connections swfd has no room for wait in the kernel's
 	// backlog; dials that find even that full are given up.
