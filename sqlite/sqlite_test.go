@@ -452,6 +452,82 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// goroutinesIn counts the goroutines whose stack holds every one of marks.
+func goroutinesIn(marks ...string) int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		all := true
+		for _, m := range marks {
+			all = all && strings.Contains(g, m)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+	}
+}
+
+// Writes that are already waiting when the writer has a write in hand join
+// its group, though the syncer is free: the writer takes them before it
+// looks at the syncer (when both were ready, a select chose at random, and
+// a waiting write was left for the next group, and the next sync, about half
+// the time).
+func TestWaitingWritesJoinTheGroup(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	var groups []int
+	var mu sync.Mutex
+	db.ObserveGroups(func(writes int) { mu.Lock(); groups = append(groups, writes); mu.Unlock() })
+
+	// Hold the writer with its first write in hand, then queue more.
+	db.wmu.Lock()
+	held := true
+	defer func() {
+		if held { // a failed wait: let the writer go, so that Close can
+			db.wmu.Unlock()
+		}
+	}()
+	const n = 8
+	var wg sync.WaitGroup
+	commit := func(i int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := db.Commit(ctx, sampleBatch(i)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	commit(0)
+	waitFor(t, "the writer to hold the first write", func() bool { return goroutinesIn("sqlite.(*DB).gather", "sync.(*Mutex).Lock") == 1 })
+	for i := 1; i <= n; i++ {
+		commit(i)
+	}
+	waitFor(t, "the other writes to wait", func() bool { return goroutinesIn("[select", "sqlite.(*DB).write(") == n })
+	held = false
+	db.wmu.Unlock()
+	wg.Wait()
+	checkSample(t, db, n+1)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(groups) != 1 || groups[0] != n+1 {
+		t.Errorf("groups of %v writes, want one of %d", groups, n+1)
+	}
+}
+
 func TestCanceledContext(t *testing.T) {
 	db, _ := openTemp(t)
 	ctx, cancel := context.WithCancel(context.Background())
