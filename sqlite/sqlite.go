@@ -81,13 +81,16 @@ const connPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
 // the runs in progress: a few hundred pages) still fits. A page it does not
 // hold comes from the memory map, or from the WAL when its newest copy is
 // there (see BENCHMARKS.md).
-const writerPragmas = "&_pragma=cache_size(-2048)&_pragma=mmap_size(4294967296)"
+const writerPragmas = writerCache + "&_pragma=mmap_size(4294967296)"
+
+// writerCache is the writer's page cache (see writerPragmas).
+const writerCache = "&_pragma=cache_size(-2048)"
 
 // memoryPragmas sets the page cache of the in-memory store's one
 // connection: the writer's, for the writer's reason (see writerPragmas). Its
 // database has no memory map (SQLite can move it as it grows), so a page the
 // cache does not hold is copied from it.
-const memoryPragmas = "&_pragma=cache_size(-2048)"
+const memoryPragmas = writerCache
 
 // checkpointPages is how many pages the write-ahead log grows by before the
 // writer copies them back into the database file (SQLite's automatic
