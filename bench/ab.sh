@@ -18,23 +18,12 @@ set -u
 ROUNDS=$1 N=$2 K=$3
 shift 3
 SWF=${SWF:-swf}
+. "$(dirname "$0")/lib.sh"
 for r in $(seq 1 "$ROUNDS"); do
 	for spec in "$@"; do
-		label=${spec%%|*} cmd=${spec#*|}
-		dir=$(mktemp -d) port=$((20000 + RANDOM % 20000))
-		cmd=${cmd//\{PORT\}/$port} cmd=${cmd//\{DIR\}/$dir}
-		eval "exec $cmd" >"$dir/log" 2>&1 &
-		pid=$!
-		for _ in $(seq 100); do
-			curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-			sleep 0.1
-		done
-		"$SWF" bench --endpoint-url "http://127.0.0.1:$port" --workflows "$N" --activities "$K" \
-			--concurrency "${C:-8}" --starters "${S:-4}" --server-pid "$pid" --json >"$dir/out" 2>"$dir/err"
-		curl -s "http://127.0.0.1:$port/metrics" >"$dir/metrics" 2>/dev/null
-		kill "$pid"
-		wait "$pid" 2>/dev/null
-		"$(dirname "$0")/benchline.py" "$label" "$r" "$dir"
-		rm -rf "$dir"
+		start_server "$spec"
+		wait_up "$port"
+		"$SWF" bench --endpoint-url "http://127.0.0.1:$port" $(bench_args) --server-pid "$pid" >"$dir/out" 2>"$dir/err"
+		finish_run "$label" "$r" "$port" "$pid" "$dir"
 	done
 done

@@ -19,34 +19,23 @@ set -u
 ROUNDS=$1 N=$2 K=$3
 shift 3
 SWF=${SWF:-swf}
+. "$(dirname "$0")/lib.sh"
 for r in $(seq 1 "$ROUNDS"); do
 	pids=() dirs=() ports=() labels=() clients=()
 	for spec in "$@"; do
-		label=${spec%%|*} cmd=${spec#*|}
-		dir=$(mktemp -d) port=$((20000 + RANDOM % 20000))
-		cmd=${cmd//\{PORT\}/$port} cmd=${cmd//\{DIR\}/$dir}
-		eval "exec $cmd" >"$dir/log" 2>&1 &
-		pids+=($!) dirs+=("$dir") ports+=("$port") labels+=("$label")
+		start_server "$spec"
+		pids+=("$pid") dirs+=("$dir") ports+=("$port") labels+=("$label")
 	done
 	for port in "${ports[@]}"; do
-		for _ in $(seq 100); do
-			curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-			sleep 0.1
-		done
+		wait_up "$port"
 	done
 	for i in "${!pids[@]}"; do
-		"$SWF" bench --endpoint-url "http://127.0.0.1:${ports[$i]}" --workflows "$N" --activities "$K" \
-			--concurrency "${C:-8}" --starters "${S:-4}" --server-pid "${pids[$i]}" --json \
+		"$SWF" bench --endpoint-url "http://127.0.0.1:${ports[$i]}" $(bench_args) --server-pid "${pids[$i]}" \
 			>"${dirs[$i]}/out" 2>"${dirs[$i]}/err" &
 		clients+=($!)
 	done
 	wait "${clients[@]}"
 	for i in "${!pids[@]}"; do
-		d=${dirs[$i]}
-		curl -s "http://127.0.0.1:${ports[$i]}/metrics" >"$d/metrics" 2>/dev/null
-		kill "${pids[$i]}"
-		wait "${pids[$i]}" 2>/dev/null
-		"$(dirname "$0")/benchline.py" "${labels[$i]}" "$r" "$d"
-		rm -rf "$d"
+		finish_run "${labels[$i]}" "$r" "${ports[$i]}" "${pids[$i]}" "${dirs[$i]}"
 	done
 done
