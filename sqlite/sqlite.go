@@ -124,7 +124,7 @@ type DB struct {
 	// wmu guards wconn. The writer goroutine holds it for a group; in
 	// memory mode readers hold it too, since they share the one connection.
 	wmu   sync.Mutex
-	stmts map[string]*sql.Stmt // prepared on wconn; guarded by wmu
+	stmts map[string]writerStmt // prepared on wconn's driver connection; guarded by wmu
 
 	rdb   *sql.DB // read connections (nil in memory mode)
 	reads readStmts
@@ -176,7 +176,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		logger:     logger,
 		path:       dsn,
 		mem:        dsn == ":memory:",
-		stmts:      make(map[string]*sql.Stmt),
+		stmts:      make(map[string]writerStmt),
 		queue:      make(chan *writeReq),
 		syncq:      make(chan *committed, 1),
 		syncIdle:   make(chan struct{}, 1),
@@ -322,8 +322,15 @@ func (db *DB) closeHandles() error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	var errs []error
-	for _, st := range db.stmts {
-		errs = append(errs, st.Close())
+	if db.wconn != nil && len(db.stmts) > 0 {
+		// The statements belong to the driver connection: close them
+		// where database/sql lets it be used.
+		errs = append(errs, db.wconn.Raw(func(any) error {
+			for _, st := range db.stmts {
+				errs = append(errs, st.Close())
+			}
+			return nil
+		}))
 	}
 	db.stmts = nil
 	if db.wconn != nil {

@@ -613,11 +613,17 @@ func TestGroupFailuresLeaveNoTrace(t *testing.T) {
 	writes := []*writeReq{mk(sampleBatch(1)), mk(conflicting), mk(sampleBatch(4)), mk(dup), mk(staleOnly), mk(sampleBatch(5))}
 	// Apply them as the writer would, in one transaction.
 	db.wmu.Lock()
-	g := &group{x: &wtx{db: db}, logger: nilLogger()}
-	for _, r := range writes {
-		g.add(r)
+	var g *group
+	var c *committed
+	if err := db.onWriter(func(x *wtx) {
+		g = &group{x: x, logger: nilLogger()}
+		for _, r := range writes {
+			g.add(r)
+		}
+		c = g.commit()
+	}); err != nil {
+		t.Fatal(err)
 	}
-	c := g.commit()
 	db.wmu.Unlock()
 	<-db.syncIdle
 	db.syncq <- c
