@@ -120,6 +120,36 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 				return applyRest(x, u)
 			}
 			x.dirty = wasDirty // it changed nothing
+		} else if !e.Open {
+			// A step that closes an open run changes its close time,
+			// status and open flag besides its state. One UPDATE that
+			// finds the run open at the version before this one with
+			// every other column as the update has it does that, and
+			// tells what the tag rows held (the run's tags, open, with
+			// its start time), so the row need not be read first. When
+			// it finds no such row, the general path below says why.
+			wasDirty := x.dirty
+			n, err := x.execN(`UPDATE executions SET close_time = ?, open = 0, close_status = ?, cancel_requested = ?,
+				version = ?, state = ?
+				WHERE run_id = ? AND version = ? AND open = 1 AND close_time IS NULL AND domain = ? AND start_time = ?
+				AND tags = ? AND workflow_id = ? AND type_name = ? AND type_version = ? AND parent_workflow_id = ?
+				AND parent_run_id = ?`,
+				nullMillis(e.CloseTime), e.CloseStatus, boolInt(e.CancelRequested), e.Version, e.State,
+				e.RunID, e.Version-1, e.Domain, e.StartTime.UnixMilli(), tags, e.WorkflowID, e.TypeName, e.TypeVersion,
+				e.ParentWorkflowID, e.ParentRunID)
+			if err != nil {
+				return fmt.Errorf("sqlite: commit: close run %s: %w", e.RunID, err)
+			}
+			if n == 1 {
+				if err := deleteTags(x, e.RunID, e.Domain, tags, 1, e.StartTime.UnixMilli()); err != nil {
+					return err
+				}
+				if err := insertTags(x, e); err != nil {
+					return err
+				}
+				return applyRest(x, u)
+			}
+			x.dirty = wasDirty // it changed nothing
 		}
 		var version, oldStart, oldOpen int64
 		var oldClose sql.NullInt64
