@@ -26,11 +26,16 @@ func NewTime(t time.Time) Time { return Time{t.Truncate(time.Millisecond)} }
 
 // MarshalJSON encodes epoch seconds with millisecond fraction.
 func (t Time) MarshalJSON() ([]byte, error) {
+	return t.appendJSON(nil), nil
+}
+
+// appendJSON appends what MarshalJSON returns.
+func (t Time) appendJSON(b []byte) []byte {
 	ms := t.UnixMilli()
 	if ms%1000 == 0 {
-		return strconv.AppendInt(nil, ms/1000, 10), nil
+		return strconv.AppendInt(b, ms/1000, 10)
 	}
-	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
+	return strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64)
 }
 
 // UnmarshalJSON accepts an integer or fractional number of epoch seconds.
