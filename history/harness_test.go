@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,8 +86,9 @@ func newFakeTypes() *fakeTypes {
 
 // harness drives one run through commands, checking the invariants of every
 // step: contiguous event ids, exactly one attributes member matching the
-// event type, timestamps at env.Now, and that the state survives a JSON
-// round trip and a Clone unchanged. A failing command must leave the run as
+// event type, timestamps at env.Now, that the state survives a JSON
+// round trip and a Clone unchanged, and that AppendJSON encodes it as
+// json.Marshal does. A failing command must leave the run as
 // it was, with no effects: try checks the copy it gave the command.
 type harness struct {
 	t    *testing.T
@@ -214,6 +216,9 @@ func (h *harness) check(res Result) {
 	b, err := json.Marshal(h.s)
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	if got := h.s.AppendJSON(nil); !bytes.Equal(got, b) {
+		h.t.Fatalf("AppendJSON differs from json.Marshal:\n got: %s\nwant: %s", got, b)
 	}
 	var back State
 	if err := json.Unmarshal(b, &back); err != nil {

@@ -1,9 +1,11 @@
 package runs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -135,11 +137,18 @@ func (b *Batch) Delivered(id int64) {
 	b.batch.DoneTransfers = append(b.batch.DoneTransfers, id)
 }
 
+// stateBufs holds scratch buffers for encoding states (*[]byte).
+var stateBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxStateBuf is the largest scratch buffer stateBufs keeps: the rare
+// state bigger than that is not worth holding memory for.
+const maxStateBuf = 64 << 10
+
 // rowOf builds the stored row of a state.
 func rowOf(st *history.State, version int64) (swfd.Execution, error) {
-	b, err := json.Marshal(st)
+	b, err := encodeState(st)
 	if err != nil {
-		return swfd.Execution{}, fmt.Errorf("encode state: %w", err)
+		return swfd.Execution{}, err
 	}
 	row := swfd.Execution{
 		Domain:          st.Domain,
@@ -160,6 +169,33 @@ func rowOf(st *history.State, version int64) (swfd.Execution, error) {
 		row.ParentWorkflowID, row.ParentRunID = st.Parent.WorkflowID, st.Parent.RunID
 	}
 	return row, nil
+}
+
+// encodeState returns the JSON of st, as json.Marshal writes it, with
+// State.AppendJSON, which writes the same bytes without json.Marshal's
+// reflection. It encodes into a pooled scratch buffer and returns a copy
+// sized to the encoding, as json.Marshal does with its own buffers, so the
+// row does not hold the scratch buffer's spare room. A state AppendJSON cannot encode (it then
+// appends nothing: a time json.Marshal rejects, a year outside 0–9999 or a
+// zone offset of 24 hours or more) goes to json.Marshal, for its error.
+func encodeState(st *history.State) ([]byte, error) {
+	p := stateBufs.Get().(*[]byte)
+	buf := st.AppendJSON((*p)[:0])
+	var b []byte
+	if len(buf) > 0 {
+		b = bytes.Clone(buf)
+	}
+	if cap(buf) <= maxStateBuf {
+		*p = buf
+		stateBufs.Put(p)
+	}
+	if b == nil {
+		var err error
+		if b, err = json.Marshal(st); err != nil {
+			return nil, fmt.Errorf("encode state: %w", err)
+		}
+	}
+	return b, nil
 }
 
 // stepUpdate turns a history step into a store update of the run.
