@@ -16,9 +16,9 @@ import (
 // It exists because the service stores a run's State as JSON on every
 // step, and encoding/json's reflection over the State, its maps and its
 // nested structs cost a noticeable share of the server's CPU (3.6% in one
-// profile). AppendJSON
-// writes the same bytes field by field without allocating (beyond growing
-// b, and sorting the keys of a map of more than eight entries), following
+// profile). AppendJSON writes the same bytes field by field without
+// allocating (beyond growing b, and sorting the keys of a map of more than
+// eight entries), following
 // encoding/json's rules: fields in declaration order under their Go names,
 // omitzero and omitempty as tagged, nil maps as null, map keys sorted (int64
 // keys as quoted decimal strings, sorted as strings), strings escaped as
