@@ -41,8 +41,30 @@ type cachedRun struct {
 	// events is the run's whole history, in order from event 1, or nil
 	// when the cache does not have it. It only grows: readers keep the
 	// slice they were given while later events are appended past it.
-	events []api.HistoryEvent // each with Raw, EventID, EventType and EventTimestamp
-	bytes  int                // the events' JSON bytes
+	events []cachedEvent
+	bytes  int // the events' JSON bytes
+}
+
+// cachedEvent is what the cache keeps of an event: its stored JSON and the
+// members read from it without decoding it (RawHistoryEvent's). An
+// api.HistoryEvent is over 500 bytes, nearly all of them its 54 attribute
+// pointers; this is a seventh of that, and a run's history grows by
+// appending, which copies it.
+type cachedEvent struct {
+	id   int64
+	typ  api.EventType
+	time api.Time
+	raw  []byte
+}
+
+func compactEvent(ev *api.HistoryEvent) cachedEvent {
+	return cachedEvent{id: ev.EventID, typ: ev.EventType, time: ev.EventTimestamp, raw: ev.Raw}
+}
+
+// event returns the event as RawHistoryEvent would: its stored JSON in
+// Raw, with its id, type and time.
+func (e *cachedEvent) event() api.HistoryEvent {
+	return api.HistoryEvent{EventID: e.id, EventType: e.typ, EventTimestamp: e.time, Raw: e.raw}
 }
 
 // Bounds of the history kept in the run cache.
@@ -66,7 +88,7 @@ func (c *runCache) get(runID string) (*Run, bool) {
 
 // history returns the cached history of a run: every event it has, in
 // order from event 1; false when the cache does not have it.
-func (c *runCache) history(runID string) ([]api.HistoryEvent, bool) {
+func (c *runCache) history(runID string) ([]cachedEvent, bool) {
 	cr, ok := c.lookup(runID, false)
 	if !ok || cr.events == nil {
 		return nil, false
@@ -94,7 +116,8 @@ func (c *runCache) lookup(runID string, touch bool) (*cachedRun, bool) {
 
 // put records the committed state of a run after a step that appended
 // events (create: the step began the run), each carrying its stored JSON in
-// Raw. st must not change afterwards.
+// Raw (the cache keeps only that, with the event's id, type and time). st
+// must not change afterwards.
 func (c *runCache) put(row swfd.Execution, st *history.State, events []api.HistoryEvent, create bool) {
 	if c == nil {
 		return
@@ -114,7 +137,7 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 	}
 	// The history: new with the run, or the cached one extended. The
 	// entry replaced gives its bytes back first.
-	var base []api.HistoryEvent
+	var base []cachedEvent
 	baseBytes := 0
 	if prev != nil {
 		c.eventBytes -= prev.bytes
@@ -134,9 +157,12 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 			n += len(ev.Raw)
 		}
 		if c.eventBytes+n <= c.eventBudget {
-			cr.events = append(base, events...)
+			cr.events = base
+			for i := range events {
+				cr.events = append(cr.events, compactEvent(&events[i]))
+			}
 			if cr.events == nil {
-				cr.events = []api.HistoryEvent{}
+				cr.events = []cachedEvent{}
 			}
 			cr.bytes = n
 			c.eventBytes += n
@@ -188,7 +214,10 @@ func (c *runCache) adopt(runID string, events []api.HistoryEvent) {
 	}
 	// Entries are replaced whole, never changed: readers may hold this one.
 	cp := *cr
-	cp.events = append([]api.HistoryEvent{}, events[:n]...)
+	cp.events = make([]cachedEvent, n)
+	for i := range events[:n] {
+		cp.events[i] = compactEvent(&events[i])
+	}
 	cp.bytes = bytes
 	el.Value = &cp
 	c.eventBytes += bytes

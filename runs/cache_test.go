@@ -27,7 +27,11 @@ func memStore(t *testing.T) *sqlite.DB {
 func cacheEvents(from, to int64) []api.HistoryEvent {
 	var out []api.HistoryEvent
 	for id := from; id <= to; id++ {
-		out = append(out, api.HistoryEvent{EventID: id, Raw: fmt.Appendf(nil, `{"eventId":%d}`, id)})
+		ev := api.HistoryEvent{EventID: id, EventType: api.EventType(fmt.Sprintf("Type%d", id)),
+			EventTimestamp: api.Time{Time: time.UnixMilli(1_700_000_000_000 + id*1001)}}
+		ev.Raw = fmt.Appendf(nil, `{"eventId":%d,"eventTimestamp":%.3f,"eventType":%q}`, id,
+			float64(ev.EventTimestamp.UnixMilli())/1000, ev.EventType)
+		out = append(out, ev)
 	}
 	return out
 }
@@ -80,6 +84,19 @@ func TestCachedHistoryMatchesStore(t *testing.T) {
 				if !slices.EqualFunc(storedEvents(got), want, func(a, b swfd.Event) bool { return a.ID == b.ID && string(a.JSON) == string(b.JSON) }) {
 					t.Errorf("%+v: cache %v, store %v", q, ids(got), ids(cachedFromStored(want)))
 				}
+				// Each event as the store's would be read: its JSON, id,
+				// type and time.
+				for i := range min(len(got), len(want)) {
+					raw, err := api.RawHistoryEvent(want[i].JSON)
+					if err != nil {
+						t.Fatal(err)
+					}
+					g := got[i]
+					if g.EventID != raw.EventID || g.EventType != raw.EventType || !g.EventTimestamp.Equal(raw.EventTimestamp.Time) {
+						t.Errorf("%+v: cached event %d/%s/%v, stored %d/%s/%v", q, g.EventID, g.EventType, g.EventTimestamp,
+							raw.EventID, raw.EventType, raw.EventTimestamp)
+					}
+				}
 			}
 		}
 	}
@@ -115,8 +132,8 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 	// A run begun here keeps its history until it closes.
 	c.put(open("a"), st, cacheEvents(1, 2), true)
 	c.put(open("a"), st, cacheEvents(3, 3), false)
-	if evs, ok := c.history("a"); !ok || len(evs) != 3 {
-		t.Fatalf("history of a: %v %v", ids(evs), ok)
+	if evs, ok := c.history("a"); !ok || len(evs) != 3 || evs[0].id != 1 || evs[2].id != 3 {
+		t.Fatalf("history of a: %v %v", evs, ok)
 	}
 	// A step that does not follow the cached version (a gap: another
 	// writer's step in between) drops the history.

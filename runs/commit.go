@@ -273,13 +273,10 @@ func (s *Store) Commit(ctx context.Context, b *Batch) error {
 		res, row := b.results[i], u.Execution
 		// The cache keeps each event's stored JSON with its id, type and
 		// time; listeners get the whole event.
-		cached := make([]api.HistoryEvent, len(u.Events))
 		for j := range res.Events {
-			ev := &res.Events[j]
-			ev.Raw = u.Events[j].JSON
-			cached[j] = api.HistoryEvent{EventID: ev.EventID, EventType: ev.EventType, EventTimestamp: ev.EventTimestamp, Raw: ev.Raw}
+			res.Events[j].Raw = u.Events[j].JSON
 		}
-		s.cache.put(row, b.states[i], cached, u.Create)
+		s.cache.put(row, b.states[i], res.Events, u.Create)
 		if u.Create && row.Open {
 			s.countOpenDelta(row.Domain, +1)
 		}

@@ -44,9 +44,10 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 			s.cache.adopt(runID, evs)
 		}
 	}
-	out := make([]api.HistoryEvent, 0, min(len(evs), n))
+	// evs is the caller's own (cachedHistory and storedHistory make it):
+	// the page is cut from it.
 	var next int64
-	bytes := 0
+	bytes, k := 0, 0
 	for i, e := range evs {
 		if upTo != 0 && e.EventID > upTo {
 			break
@@ -56,9 +57,9 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 			next = evs[i-1].EventID
 			break
 		}
-		out = append(out, e)
+		k++
 	}
-	return out, next, nil
+	return evs[:k:k], next, nil
 }
 
 // DefaultHistoryPageSize is how many events a page of history holds when
@@ -106,7 +107,8 @@ func (s *Store) storedHistory(ctx context.Context, q swfd.HistoryQuery) ([]api.H
 }
 
 // cachedHistory answers a history query from the run cache, as the store
-// would; false when the cache does not hold the run's history.
+// would, in a new slice; false when the cache does not hold the run's
+// history.
 //
 // upTo is the last event the caller will use (0: the latest). A cluster
 // node's cache may lack the events other nodes added since, so there it
@@ -124,7 +126,11 @@ func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryE
 	if !q.Reverse {
 		from := int(min(max(q.AfterID, 0), int64(len(all))))
 		to := min(from+limit, len(all))
-		return all[from:to], true
+		out := make([]api.HistoryEvent, 0, to-from)
+		for i := from; i < to; i++ {
+			out = append(out, all[i].event())
+		}
+		return out, true
 	}
 	end := len(all) // events before all[end]
 	if q.AfterID > 0 {
@@ -132,7 +138,7 @@ func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryE
 	}
 	out := make([]api.HistoryEvent, 0, min(limit, end))
 	for i := end - 1; i >= 0 && len(out) < limit; i-- {
-		out = append(out, all[i])
+		out = append(out, all[i].event())
 	}
 	return out, true
 }
@@ -141,11 +147,11 @@ func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryE
 func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int64) (*string, error) {
 	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
 	var raw []byte
-	if evs, ok := cachedHistory(s.cache, q, scheduledID); ok {
-		if len(evs) == 0 {
+	if all, ok := s.cache.history(runID); ok && (!s.cache.guarded || int64(len(all)) >= scheduledID) {
+		if scheduledID < 1 || scheduledID > int64(len(all)) {
 			return nil, nil
 		}
-		raw = evs[0].Raw
+		raw = all[scheduledID-1].raw
 	} else if s.cache.wantsHistory(runID) {
 		// The run was read from the store (another node scheduled the
 		// activity): read its whole history, short as it is, and keep it,
@@ -166,11 +172,17 @@ func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int
 		}
 		raw = evs[0].JSON
 	}
-	var ev api.HistoryEvent
+	// Only the input is wanted: decoding into the whole HistoryEvent
+	// would build every attribute.
+	var ev struct {
+		Attributes *struct {
+			Input *string `json:"input"`
+		} `json:"activityTaskScheduledEventAttributes"`
+	}
 	if err := Decode(raw, &ev); err != nil {
 		return nil, err
 	}
-	if a := ev.ActivityTaskScheduledEventAttributes; a != nil {
+	if a := ev.Attributes; a != nil {
 		return a.Input, nil
 	}
 	return nil, nil
