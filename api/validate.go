@@ -39,15 +39,19 @@ func validate(shapeName string, body []byte) (any, error) {
 	if depth(body) > maxNesting {
 		return nil, NewFault(SerializationException, "Request body nests too deeply")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, NewFault(SerializationException, "Malformed request body: %s", err.Error())
-	}
-	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
-		// Decoder.More misses a stray '}' or ']', so look at the bytes.
-		return nil, NewFault(SerializationException, "Malformed request body: trailing data after the JSON object")
+	v, ok := parseJSON(body)
+	if !ok {
+		// Malformed, or something parseJSON leaves to encoding/json:
+		// its decoder says what is wrong.
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return nil, NewFault(SerializationException, "Malformed request body: %s", err.Error())
+		}
+		if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
+			// Decoder.More misses a stray '}' or ']', so look at the bytes.
+			return nil, NewFault(SerializationException, "Malformed request body: trailing data after the JSON object")
+		}
 	}
 	if _, ok := v.(map[string]any); !ok {
 		return nil, NewFault(SerializationException, "Request body must be a JSON object")

@@ -1,0 +1,347 @@
+package api
+
+import (
+	"encoding/json"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// parseJSON decodes a request body into the values encoding/json's Decoder
+// gives an interface with UseNumber: map[string]any, []any, string,
+// json.Number, bool and nil. It reports false for anything it does not
+// decode exactly as the Decoder would (malformed JSON, trailing data, a
+// string that is not valid UTF-8), and the caller then decodes the body
+// with the Decoder, whose error is the one the client is shown.
+//
+// It exists for speed: every request is decoded this way before it is
+// validated, and the Decoder (which first scans the whole value, then
+// decodes it in a second pass through its reflection-based machinery) was
+// most of that cost. The tests hold it to the Decoder on seeds and fuzzed
+// input (FuzzParseJSON).
+func parseJSON(b []byte) (any, bool) {
+	p := jsonParser{b: b}
+	p.space()
+	v, ok := p.value()
+	if !ok {
+		return nil, false
+	}
+	p.space()
+	return v, p.i == len(p.b)
+}
+
+type jsonParser struct {
+	b []byte
+	i int
+}
+
+func (p *jsonParser) space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) value() (any, bool) {
+	if p.i >= len(p.b) {
+		return nil, false
+	}
+	switch c := p.b[p.i]; {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		return p.string()
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	}
+	return nil, false
+}
+
+func (p *jsonParser) literal(word string) bool {
+	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
+		return false
+	}
+	p.i += len(word)
+	return true
+}
+
+func (p *jsonParser) object() (any, bool) {
+	p.i++ // '{'
+	m := map[string]any{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == '}' {
+		p.i++
+		return m, true
+	}
+	for {
+		p.space()
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			return nil, false
+		}
+		k, ok := p.key()
+		if !ok {
+			return nil, false
+		}
+		p.space()
+		if p.i >= len(p.b) || p.b[p.i] != ':' {
+			return nil, false
+		}
+		p.i++
+		p.space()
+		v, ok := p.value()
+		if !ok {
+			return nil, false
+		}
+		m[k] = v // a repeated member: the last one counts, as with encoding/json
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (p *jsonParser) array() (any, bool) {
+	p.i++ // '['
+	a := []any{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		return a, true
+	}
+	for {
+		p.space()
+		v, ok := p.value()
+		if !ok {
+			return nil, false
+		}
+		a = append(a, v)
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return a, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// key reads a member's name. The name of a model member, which nearly
+// every key is, is not allocated again: its string is the model's.
+func (p *jsonParser) key() (string, bool) {
+	start := p.i + 1
+	for j := start; j < len(p.b); j++ {
+		if c := p.b[j]; c == '"' {
+			if name, ok := memberNames[string(p.b[start:j])]; ok {
+				p.i = j + 1
+				return name, true
+			}
+			break
+		} else if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	s, ok := p.string()
+	if !ok {
+		return "", false
+	}
+	return s.(string), true
+}
+
+// memberNames holds the name of every member of every shape of the model.
+var memberNames = func() map[string]string {
+	names := map[string]string{}
+	for _, s := range shapes {
+		for _, m := range s.Members {
+			names[m.Name] = m.Name
+		}
+	}
+	return names
+}()
+
+// number reads a number with JSON's grammar, kept as its text.
+func (p *jsonParser) number() (any, bool) {
+	start := p.i
+	if p.b[p.i] == '-' {
+		p.i++
+	}
+	switch {
+	case p.i < len(p.b) && p.b[p.i] == '0':
+		p.i++
+	case p.digits() == 0:
+		return nil, false
+	}
+	if p.i < len(p.b) && p.b[p.i] == '.' {
+		p.i++
+		if p.digits() == 0 {
+			return nil, false
+		}
+	}
+	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
+			p.i++
+		}
+		if p.digits() == 0 {
+			return nil, false
+		}
+	}
+	return json.Number(p.b[start:p.i]), true
+}
+
+func (p *jsonParser) digits() int {
+	start := p.i
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		p.i++
+	}
+	return p.i - start
+}
+
+// string reads a string, unescaping it as encoding/json does: a \u escape
+// of half a surrogate pair that is not followed by the other half becomes
+// U+FFFD.
+func (p *jsonParser) string() (any, bool) {
+	p.i++ // '"'
+	start := p.i
+	// The common case: no escapes, ASCII or valid UTF-8.
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			s := string(p.b[start:p.i])
+			p.i++
+			return s, true
+		case c == '\\':
+			return p.escaped(start)
+		case c < 0x20:
+			return nil, false
+		case c < utf8.RuneSelf:
+			p.i++
+		default:
+			r, size := utf8.DecodeRune(p.b[p.i:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, false
+			}
+			p.i += size
+		}
+	}
+	return nil, false
+}
+
+// escaped goes on reading a string begun at start from its first escape.
+func (p *jsonParser) escaped(start int) (any, bool) {
+	out := append(make([]byte, 0, p.i-start+16), p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(out), true
+		case c == '\\':
+			if p.i+1 >= len(p.b) {
+				return nil, false
+			}
+			e := p.b[p.i+1]
+			p.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return nil, false
+				}
+				if utf16.IsSurrogate(r) {
+					// The other half must follow at once as \uXXXX.
+					if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+						save := p.i
+						p.i += 2
+						r2, ok := p.hex4()
+						if ok {
+							if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+								out = utf8.AppendRune(out, d)
+								continue
+							}
+						}
+						p.i = save // not a pair: that escape is read on its own
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return nil, false
+			}
+		case c < 0x20:
+			return nil, false
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			p.i++
+		default:
+			r, size := utf8.DecodeRune(p.b[p.i:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, false
+			}
+			out = append(out, p.b[p.i:p.i+size]...)
+			p.i += size
+		}
+	}
+	return nil, false
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func (p *jsonParser) hex4() (rune, bool) {
+	if len(p.b)-p.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p.b[p.i : p.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	p.i += 4
+	return r, true
+}
