@@ -124,6 +124,17 @@ func testVersionConflict(t *testing.T, s swfd.Store) {
 	stale.State = []byte("loser")
 	wantErr(t, s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: stale}}}), swfd.ErrConflict, "stale update")
 	checkExec(t, getExec(t, s, "dom", "run-1"), e2)
+
+	// A close is held to the version as any update is, and a run closes
+	// once: closing it again at the next version is no reopening.
+	wantErr(t, s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: closed(e, "COMPLETED", at(2)), Closed: true}}}),
+		swfd.ErrConflict, "stale close")
+	checkExec(t, getExec(t, s, "dom", "run-1"), e2)
+	c := closeRun(t, s, e2, "FAILED", at(3))
+	checkExec(t, getExec(t, s, "dom", "run-1"), c)
+	again := closed(e2, "COMPLETED", at(4)) // version 3 again
+	wantErr(t, s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{{Execution: again, Closed: true}}}), swfd.ErrConflict, "second close")
+	checkExec(t, getExec(t, s, "dom", "run-1"), c)
 }
 
 // testCommitAtomic checks that a failing batch leaves no trace.
