@@ -175,9 +175,10 @@ func rowOf(st *history.State, version int64) (swfd.Execution, error) {
 // State.AppendJSON, which writes the same bytes without json.Marshal's
 // reflection. It encodes into a pooled scratch buffer and returns a copy
 // sized to the encoding, as json.Marshal does with its own buffers, so the
-// row does not hold the scratch buffer's spare room. A state AppendJSON cannot encode (it then
-// appends nothing: a time json.Marshal rejects, a year outside 0–9999 or a
-// zone offset of 24 hours or more) goes to json.Marshal, for its error.
+// row does not hold the scratch buffer's spare room. A state AppendJSON
+// cannot encode (it then appends nothing: a time json.Marshal rejects, a
+// year outside 0–9999 or a zone offset of 24 hours or more) goes to
+// json.Marshal, for its error.
 func encodeState(st *history.State) ([]byte, error) {
 	p := stateBufs.Get().(*[]byte)
 	buf := st.AppendJSON((*p)[:0])
