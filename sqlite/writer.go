@@ -480,7 +480,7 @@ func call(fn func(*wtx) error, x *wtx) (err error) {
 // database/sql: the writer is the store's bottleneck, and database/sql's
 // work around each statement (finding the statement's connection under its
 // locks, converting every argument through reflection-based checks, wrapping
-// the result) cost about a tenth of the writer's time, all of it for a
+// the result) took about 8% of the writer's time, all of it for a
 // connection only the writer uses. The writer reaches the driver connection
 // through sql.Conn.Raw, for one group at a time (see DB.onWriter).
 type wtx struct {
