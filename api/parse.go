@@ -104,18 +104,8 @@ func (p *jsonParser) object() (any, bool) {
 			return nil, false
 		}
 		m[k] = v // a repeated member: the last one counts, as with encoding/json
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return m, true
-		default:
-			return nil, false
+		if more, ok := p.next('}'); !ok || !more {
+			return m, ok
 		}
 	}
 }
@@ -135,20 +125,28 @@ func (p *jsonParser) array() (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return a, true
-		default:
-			return nil, false
+		if more, ok := p.next(']'); !ok || !more {
+			return a, ok
 		}
 	}
+}
+
+// next reads what follows a member of an object or an element of an
+// array: a comma (more follows) or the closing bracket end.
+func (p *jsonParser) next(end byte) (more, ok bool) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, false
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return true, true
+	case end:
+		p.i++
+		return false, true
+	}
+	return false, false
 }
 
 // key reads a member's name. The name of a model member, which nearly

@@ -155,7 +155,7 @@ func (e *stateEncoder) state(s *State) {
 	e.str(`,"RunID":`, s.RunID)
 	if s.WorkflowType != (api.WorkflowType{}) {
 		e.b = append(e.b, `,"WorkflowType":`...)
-		e.workflowType(s.WorkflowType)
+		e.nameVersion(s.WorkflowType.Name, s.WorkflowType.Version)
 	}
 	if s.Config != (Config{}) {
 		e.b = append(e.b, `,"Config":`...)
@@ -213,19 +213,12 @@ func (e *stateEncoder) state(s *State) {
 // The api types' fields have plain names as tags (no omitzero): every
 // member is written.
 
-func (e *stateEncoder) workflowType(t api.WorkflowType) {
+// nameVersion writes an api.WorkflowType or api.ActivityType.
+func (e *stateEncoder) nameVersion(name, version string) {
 	e.b = append(e.b, `{"name":`...)
-	e.b = appendJSONString(e.b, t.Name)
+	e.b = appendJSONString(e.b, name)
 	e.b = append(e.b, `,"version":`...)
-	e.b = appendJSONString(e.b, t.Version)
-	e.b = append(e.b, '}')
-}
-
-func (e *stateEncoder) activityType(t api.ActivityType) {
-	e.b = append(e.b, `{"name":`...)
-	e.b = appendJSONString(e.b, t.Name)
-	e.b = append(e.b, `,"version":`...)
-	e.b = appendJSONString(e.b, t.Version)
+	e.b = appendJSONString(e.b, version)
 	e.b = append(e.b, '}')
 }
 
@@ -268,7 +261,7 @@ func (e *stateEncoder) activity(a *Activity) {
 	e.str(`,"ActivityID":`, a.ActivityID)
 	if a.ActivityType != (api.ActivityType{}) {
 		e.b = append(e.b, `,"ActivityType":`...)
-		e.activityType(a.ActivityType)
+		e.nameVersion(a.ActivityType.Name, a.ActivityType.Version)
 	}
 	e.int(`,"ScheduledID":`, a.ScheduledID)
 	e.time(`,"ScheduledTime":`, a.ScheduledTime)
@@ -304,7 +297,7 @@ func (e *stateEncoder) child(c *Child) {
 	e.str(`,"RunID":`, c.RunID)
 	if c.WorkflowType != (api.WorkflowType{}) {
 		e.b = append(e.b, `,"WorkflowType":`...)
-		e.workflowType(c.WorkflowType)
+		e.nameVersion(c.WorkflowType.Name, c.WorkflowType.Version)
 	}
 	e.strPtr(`,"Control":`, c.Control) // omitempty: only nil is omitted
 	e.int(`,"DecisionTaskCompletedID":`, c.DecisionTaskCompletedID)

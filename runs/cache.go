@@ -96,6 +96,18 @@ func (c *runCache) history(runID string) ([]cachedEvent, bool) {
 	return cr.events, true
 }
 
+// knownHistory is history for a caller that will use the events up to
+// upTo (0: the latest). A cluster node's cache may lack events other nodes
+// added since, so there it answers only for a known last event it holds
+// (events never change).
+func (c *runCache) knownHistory(runID string, upTo int64) ([]cachedEvent, bool) {
+	all, ok := c.history(runID)
+	if !ok || c.guarded && (upTo == 0 || int64(len(all)) < upTo) {
+		return nil, false
+	}
+	return all, true
+}
+
 // lookup returns a run's entry (touch: as recently used). The entry must
 // not be changed: put replaces entries whole.
 func (c *runCache) lookup(runID string, touch bool) (*cachedRun, bool) {

@@ -110,12 +110,11 @@ func (s *Store) storedHistory(ctx context.Context, q swfd.HistoryQuery) ([]api.H
 // would, in a new slice; false when the cache does not hold the run's
 // history.
 //
-// upTo is the last event the caller will use (0: the latest). A cluster
-// node's cache may lack the events other nodes added since, so there it
-// answers only for a known last event that it holds: events never change.
+// upTo is the last event the caller will use (0: the latest; see
+// runCache.knownHistory).
 func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryEvent, bool) {
-	all, ok := c.history(q.RunID)
-	if !ok || c.guarded && (upTo == 0 || int64(len(all)) < upTo) {
+	all, ok := c.knownHistory(q.RunID, upTo)
+	if !ok {
 		return nil, false
 	}
 	// Event i (from 1) is all[i-1].
@@ -143,11 +142,20 @@ func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryE
 	return out, true
 }
 
+// scheduledInput is what ActivityInput decodes of an ActivityTaskScheduled
+// event: only the input, where decoding into a whole HistoryEvent would
+// build every attribute.
+type scheduledInput struct {
+	Attributes *struct {
+		Input *string `json:"input"`
+	} `json:"activityTaskScheduledEventAttributes"`
+}
+
 // ActivityInput reads the input of an activity from its Scheduled event.
 func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int64) (*string, error) {
 	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
 	var raw []byte
-	if all, ok := s.cache.history(runID); ok && (!s.cache.guarded || int64(len(all)) >= scheduledID) {
+	if all, ok := s.cache.knownHistory(runID, scheduledID); ok {
 		if scheduledID < 1 || scheduledID > int64(len(all)) {
 			return nil, nil
 		}
@@ -172,13 +180,7 @@ func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int
 		}
 		raw = evs[0].JSON
 	}
-	// Only the input is wanted: decoding into the whole HistoryEvent
-	// would build every attribute.
-	var ev struct {
-		Attributes *struct {
-			Input *string `json:"input"`
-		} `json:"activityTaskScheduledEventAttributes"`
-	}
+	var ev scheduledInput
 	if err := Decode(raw, &ev); err != nil {
 		return nil, err
 	}

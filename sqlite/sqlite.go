@@ -325,12 +325,13 @@ func (db *DB) closeHandles() error {
 	if db.wconn != nil && len(db.stmts) > 0 {
 		// The statements belong to the driver connection: close them
 		// where database/sql lets it be used.
-		errs = append(errs, db.wconn.Raw(func(any) error {
+		err := db.wconn.Raw(func(any) error {
 			for _, st := range db.stmts {
 				errs = append(errs, st.Close())
 			}
 			return nil
-		}))
+		})
+		errs = append(errs, err)
 	}
 	db.stmts = nil
 	if db.wconn != nil {

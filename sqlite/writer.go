@@ -608,8 +608,8 @@ func (x *wtx) queryRow(query string, args ...any) *wrow {
 		}
 		return &wrow{err: sql.ErrNoRows}
 	}
-	// The row's values stay valid after Close: scanValue copies bytes, and
-	// the values are copied out here before the statement is reset.
+	// A TEXT or BLOB value's bytes are SQLite's until the statement is
+	// reset (by Close): they are copied first.
 	vals := make([]driver.Value, len(rows.vals))
 	for i, v := range rows.vals {
 		if b, ok := v.([]byte); ok {
