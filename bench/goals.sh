@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/goals.sh: the durable path's three figures (see BENCHMARKS.md), measured the way they are defined: W1
-# (K=1, C=8, S=4) against swfd on a SQLite file, swfd in memory and the null server, one after the other, in
-# each of ROUNDS rounds, each run on a fresh server and directory.
+# (K=1, C=8, S=4) against swfd on a SQLite file, swfd in memory and the null server, one after the other (in the
+# opposite order every other round), in each of ROUNDS rounds, each run on a fresh server and directory.
 #
 #   bench/goals.sh ROUNDS N
 #
@@ -19,11 +19,20 @@ SWF=${SWF:-swf} SWFD=${SWFD:-swfd} SWFD_NULL=${SWFD_NULL:-swfd-null}
 . "$(dirname "$0")/lib.sh"
 keep=$(mktemp -d)
 trap 'rm -rf "$keep"' EXIT
+servers=(
+	"file|$SWFD --addr 127.0.0.1:{PORT} --db sqlite:{DIR}/swfd.db --log-level warn"
+	"memory|$SWFD --addr 127.0.0.1:{PORT} --db sqlite::memory: --log-level warn"
+	"null|$SWFD_NULL --addr 127.0.0.1:{PORT}"
+)
 for r in $(seq 1 "$ROUNDS"); do
-	for spec in \
-		"file|$SWFD --addr 127.0.0.1:{PORT} --db sqlite:{DIR}/swfd.db --log-level warn" \
-		"memory|$SWFD --addr 127.0.0.1:{PORT} --db sqlite::memory: --log-level warn" \
-		"null|$SWFD_NULL --addr 127.0.0.1:{PORT}"; do
+	# Even rounds run the servers in the opposite order, so that a machine
+	# that speeds up or slows down during a round favours none of them.
+	order=(0 1 2)
+	if ((r % 2 == 0)); then
+		order=(2 1 0)
+	fi
+	for i in "${order[@]}"; do
+		spec=${servers[$i]}
 		start_server "$spec"
 		wait_up "$port"
 		"$SWF" bench --endpoint-url "http://127.0.0.1:$port" $(bench_args) --server-pid "$pid" >"$dir/out" 2>"$dir/err"
