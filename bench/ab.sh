@@ -21,9 +21,6 @@ SWF=${SWF:-swf}
 . "$(dirname "$0")/lib.sh"
 for r in $(seq 1 "$ROUNDS"); do
 	for spec in "$@"; do
-		start_server "$spec"
-		wait_up "$port"
-		"$SWF" bench --endpoint-url "http://127.0.0.1:$port" $(bench_args) --server-pid "$pid" >"$dir/out" 2>"$dir/err"
-		finish_run "$label" "$r" "$port" "$pid" "$dir"
+		run_alone "$spec" "$r"
 	done
 done

@@ -33,11 +33,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	fi
 	for i in "${order[@]}"; do
 		spec=${servers[$i]}
-		start_server "$spec"
-		wait_up "$port"
-		"$SWF" bench --endpoint-url "http://127.0.0.1:$port" $(bench_args) --server-pid "$pid" >"$dir/out" 2>"$dir/err"
-		cp "$dir/out" "$keep/$label.$r.json"
-		finish_run "$label" "$r" "$port" "$pid" "$dir"
+		run_alone "$spec" "$r" "$keep/${spec%%|*}.$r.json"
 	done
 done
 python3 - "$keep" "$ROUNDS" <<'EOF'

@@ -35,3 +35,16 @@ finish_run() {
 	"$(dirname "${BASH_SOURCE[0]}")/benchline.py" "$1" "$2" "$5"
 	rm -rf "$5"
 }
+
+# run_alone SPEC ROUND [COPY] starts the server of SPEC, runs `swf bench`
+# against it alone, copies the run's JSON report to COPY if given, and
+# finishes the run (see finish_run).
+run_alone() {
+	start_server "$1"
+	wait_up "$port"
+	"$SWF" bench --endpoint-url "http://127.0.0.1:$port" $(bench_args) --server-pid "$pid" >"$dir/out" 2>"$dir/err"
+	if [ -n "${3:-}" ]; then
+		cp "$dir/out" "$3"
+	fi
+	finish_run "$label" "$2" "$port" "$pid" "$dir"
+}
