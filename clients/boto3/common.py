@@ -29,5 +29,5 @@ swf = boto3.client(
     region_name="us-east-1",
     aws_access_key_id="AKIDEXAMPLE",
     aws_secret_access_key="secret",
-    config=Config(read_timeout=70, retries={"max_attempts": 1}),
+    config=Config(read_timeout=70, retries={"total_max_attempts": 1}),  # one attempt: a failure shows as it is
 )
