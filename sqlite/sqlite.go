@@ -65,8 +65,7 @@ const busyTimeoutMS = 10000
 // visibility queries read.
 const connPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
 
-// writerPragmas sets the writer connection's page cache, and leaves it
-// without a memory map.
+// writerPragmas sets the writer connection's page cache and memory map.
 //
 // The writer's cache is kept small because SQLite walks all of it at the end
 // of most write transactions. When a b-tree split hands out its new pages
@@ -79,16 +78,10 @@ const connPragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(4294967296)"
 // commits. With a 16 MB cache (4,096 pages) the walk cost 3% of the server's
 // CPU; with 2 MB, a fourth of that, and the writer's working set (the
 // upper levels and last leaves of the indexes it appends to, the leaves of
-// the runs in progress: a few hundred pages) still fits.
-//
-// A connection with a memory map looks for every page it fetches in the WAL
-// and then in the map before it looks in its own cache, so the writer, whose
-// pages are nearly all in its cache, would pay for both on every fetch. A
-// page it does not hold is read from the WAL when its newest copy is there,
-// else from the database file. Without the map the server spent 2-5% less
-// CPU per workflow, with 100,000 closed executions stored as well (see
-// BENCHMARKS.md). The readers keep theirs (connPragmas).
-const writerPragmas = writerCache
+// the runs in progress: a few hundred pages) still fits. A page it does not
+// hold comes from the memory map, or from the WAL when its newest copy is
+// there (see BENCHMARKS.md).
+const writerPragmas = writerCache + "&_pragma=mmap_size(4294967296)"
 
 // writerCache is the writer's page cache (see writerPragmas).
 const writerCache = "&_pragma=cache_size(-2048)"
