@@ -83,7 +83,7 @@ type Invoker interface {
 // Options configure a Loop.
 type Options struct {
 	Runs  *runs.Store
-	Store swfd.ExecutionStore // for the Lambda tasks pending at start
+	Store swfd.ExecutionStore // for the Lambda tasks pending at start (unless given by Pending) and rescans
 	// Invoker invokes the functions; nil when swfd has no Lambda endpoint:
 	// a Lambda task left from a time it had one then fails to start.
 	Invoker Invoker
@@ -114,6 +114,7 @@ type Loop struct {
 	queue []swfd.Task
 	taken map[taskKey]bool // queued or being handled here
 	wake  chan struct{}
+	given bool // Pending gave the tasks pending at start: Run's first pass need not read them
 }
 
 type taskKey struct {
@@ -187,14 +188,38 @@ func (l *Loop) done(t swfd.Task) {
 	l.mu.Unlock()
 }
 
+// Pending gives the Loop the tasks pending in the store at start, of every
+// kind (it queues the Lambda ones), as its caller has read them already, so
+// that Run does not read them all from the store a second time: with
+// 100,000 open runs that read is a pass over every task's row and 100,000
+// tasks to collect. Call it before Run, after the Loop listens to commits
+// (Committed), so that no task falls between the two. A Run after the first
+// (once restarted) reads the store again.
+func (l *Loop) Pending(tasks []swfd.Task) {
+	for _, t := range tasks {
+		if t.Kind == swfd.LambdaTask {
+			l.add(t)
+		}
+	}
+	l.mu.Lock()
+	l.given = true
+	l.mu.Unlock()
+}
+
 // Run invokes Lambda tasks until ctx ends: those pending in the store at
-// start, then each one a commit schedules. Invocations in flight when ctx
-// ends are abandoned without recording anything: their timers record
-// LambdaFunctionTimedOut.
+// start (read from it, or given by Pending), then each one a commit
+// schedules. Invocations in flight when ctx ends are abandoned without
+// recording anything: their timers record LambdaFunctionTimedOut.
 func (l *Loop) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	l.scan(ctx, false)
+	l.mu.Lock()
+	given := l.given
+	l.given = false
+	l.mu.Unlock()
+	if !given {
+		l.scan(ctx, false)
+	}
 	var rescan <-chan time.Time
 	if l.rescan > 0 {
 		t := time.NewTicker(l.rescan)

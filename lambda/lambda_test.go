@@ -5,9 +5,11 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/lambda"
@@ -113,8 +115,13 @@ func (f *fixture) step(fn func(s *history.State, env history.Env) (history.Resul
 // and returns the full events recorded after the decision.
 func (f *fixture) run(iv lambda.Invoker, outcomes int) []api.HistoryEvent {
 	f.t.Helper()
+	return f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv}), outcomes)
+}
+
+// runLoop is run with a Loop of the caller's.
+func (f *fixture) runLoop(l *lambda.Loop, outcomes int) []api.HistoryEvent {
+	f.t.Helper()
 	ctx, cancel := context.WithCancel(f.ctx)
-	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv})
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
@@ -259,5 +266,50 @@ func TestShutdownDuringCheck(t *testing.T) {
 	}
 	if !found || len(evs) != 5 {
 		t.Fatalf("task kept %v, %d events", found, len(evs))
+	}
+}
+
+// countingStore counts the reads of every pending task.
+type countingStore struct {
+	swfd.ExecutionStore
+	reads atomic.Int32
+}
+
+func (c *countingStore) PendingTasks(ctx context.Context) ([]swfd.Task, error) {
+	c.reads.Add(1)
+	return c.ExecutionStore.PendingTasks(ctx)
+}
+
+// A Loop given the pending tasks at start (Pending) runs the Lambda ones
+// among them without reading them from the store again; without Pending it
+// reads them itself.
+func TestPendingGivenAtStart(t *testing.T) {
+	f := newFixture(t, "ok")
+	tasks, err := f.db.PendingTasks(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 1 || tasks[0].Kind != swfd.LambdaTask {
+		t.Fatalf("pending tasks: %+v; want the one Lambda task", tasks)
+	}
+	st := &countingStore{ExecutionStore: f.db}
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		return lambda.Response{Payload: []byte(`"done"`)}, nil
+	}}
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: st, Invoker: iv})
+	l.Pending(tasks)
+	evs := f.runLoop(l, 1)
+	if n := len(find(evs, api.EventTypeLambdaFunctionCompleted)); n != 1 {
+		t.Fatalf("%d LambdaFunctionCompleted events, want 1", n)
+	}
+	if n := st.reads.Load(); n != 0 {
+		t.Errorf("the Loop read the pending tasks %d times though it was given them", n)
+	}
+
+	g := newFixture(t, "ok")
+	st = &countingStore{ExecutionStore: g.db}
+	g.runLoop(lambda.New(lambda.Options{Runs: g.rs, Store: st, Invoker: iv}), 1)
+	if n := st.reads.Load(); n != 1 {
+		t.Errorf("without Pending the Loop read the pending tasks %d times, want 1", n)
 	}
 }

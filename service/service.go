@@ -302,6 +302,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	for _, t := range tasks {
 		s.matcher.Add(t)
 	}
+	// The Lambda loop takes its tasks from the same read.
+	s.lambda.Pending(tasks)
 	s.log.Info("task lists loaded", "tasks", len(tasks))
 	return s, nil
 }
