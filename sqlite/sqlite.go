@@ -4,7 +4,9 @@
 // It owns the database file and everything in it: the schema and its
 // numbered migrations (embedded in the binary and applied at Open), the
 // single writer connection through which every change is made, and a pool of
-// read connections.
+// read connections. One store at a time has a file open: Open takes an
+// flock of it and fails with ErrInUse while another store, in this process
+// or another, holds it.
 //
 // Writes are group-committed. Every write (a Commit, a registry change, a
 // purge) is queued to one writer goroutine, which applies it in an open
@@ -113,6 +115,13 @@ const maxGroup = 256
 // ErrClosed is returned by every method called after Close.
 var ErrClosed = errors.New("sqlite: store is closed")
 
+// ErrInUse is Open's error when another store (another swfd, or swfd-seed)
+// already has the database file open: a SQLite database serves one server
+// at a time, since each server keeps the task lists and timers of the runs
+// it writes in its own memory. Several nodes share a PostgreSQL database
+// instead.
+var ErrInUse = errors.New("the database is in use by another swfd (one server per SQLite file; several nodes share a PostgreSQL database)")
+
 // DB is a swfd.Store kept in SQLite. It is safe for concurrent use.
 type DB struct {
 	logger *slog.Logger
@@ -138,6 +147,9 @@ type DB struct {
 	failed     atomic.Pointer[error] // a failed WAL sync: no more writes
 	full       atomic.Bool           // the last write found the disk full
 
+	// owner holds the lock that keeps a second store off the file
+	// (lockOwner); nil in memory.
+	owner *os.File
 	// The WAL file, opened by the syncer for fdatasync.
 	wal       *os.File
 	closeOnce sync.Once
@@ -219,6 +231,9 @@ func (db *DB) open(ctx context.Context) error {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
 		f.Close()
+		if db.owner, err = lockOwner(db.path); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
 		uri := "file:" + escapePath(db.path)
 		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
 		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + writerPragmas
@@ -343,6 +358,11 @@ func (db *DB) closeHandles() error {
 	if db.rdb != nil {
 		db.reads.close()
 		errs = append(errs, db.rdb.Close())
+	}
+	if db.owner != nil {
+		// Last, once SQLite's connections are closed (see lockOwner).
+		errs = append(errs, db.owner.Close())
+		db.owner = nil
 	}
 	return errors.Join(errs...)
 }

@@ -167,7 +167,8 @@ func TestMigrationsIncremental(t *testing.T) {
 }
 
 func TestRefuseNewerSchema(t *testing.T) {
-	_, path := openTemp(t)
+	first, path := openTemp(t)
+	first.Close() // one store per file
 	ms, _ := migrations()
 	latest := ms[len(ms)-1].version
 	raw, err := sql.Open("sqlite", path)
@@ -650,4 +651,85 @@ func TestGroupFailuresLeaveNoTrace(t *testing.T) {
 	if g, n := db.groups.Load(), db.batches.Load(); n-g != 5 {
 		t.Errorf("%d writes in %d groups: the mixed group was not one transaction", n, g)
 	}
+}
+
+// A second store on a file that a store has open is refused, and the file
+// stays usable by the first; once the first is closed, the file opens.
+func TestOneStorePerFile(t *testing.T) {
+	if !ownerLocks {
+		t.Skip("no owner's lock on " + runtime.GOOS)
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	a, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Open(ctx, path, nil); !errors.Is(err, ErrInUse) {
+		if err == nil {
+			b.Close()
+		}
+		a.Close()
+		t.Fatalf("second Open of a file in use: %v, want ErrInUse", err)
+	} else if !strings.Contains(err.Error(), path) {
+		t.Errorf("the error does not name the file: %v", err)
+	}
+	if err := a.Commit(ctx, sampleBatch(0)); err != nil {
+		t.Fatalf("the first store after the refused open: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("Open after the first store closed: %v", err)
+	}
+	defer b.Close()
+	checkSample(t, b, 1)
+}
+
+// The lock belongs to the process: while another process has the store
+// open, Open is refused; once that process is killed with SIGKILL, the
+// file opens at once.
+func TestOwnerLockGoesWithTheProcess(t *testing.T) {
+	if path := os.Getenv("SWFD_SQLITE_HOLD_CHILD"); path != "" {
+		if _, err := Open(context.Background(), path, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Println("open")
+		select {} // until killed
+	}
+	if !ownerLocks {
+		t.Skip("needs flock and SIGKILL")
+	}
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOwnerLockGoesWithTheProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SWFD_SQLITE_HOLD_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "open" {
+		t.Fatalf("the child did not open the store: %q", sc.Text())
+	}
+	if db, err := Open(context.Background(), path, nil); !errors.Is(err, ErrInUse) {
+		if err == nil {
+			db.Close()
+		}
+		t.Fatalf("Open while another process has the file: %v, want ErrInUse", err)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatalf("Open after the owner was killed: %v", err)
+	}
+	db.Close()
 }
