@@ -12,6 +12,10 @@ import (
 // ownerLocks: lockOwner takes a lock on this system.
 const ownerLocks = true
 
+// flock is syscall.Flock; tests replace it to play a file system without
+// flock.
+var flock = syscall.Flock
+
 // lockOwner takes the lock that makes one store at a time the owner of the
 // database file at path: an exclusive flock(2) on the file, held through
 // the returned handle until it is closed (the kernel drops it when the
@@ -29,7 +33,7 @@ func lockOwner(path string) (*os.File, error) {
 		return nil, err
 	}
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err = flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err != syscall.EINTR {
 			break
 		}
@@ -39,7 +43,10 @@ func lockOwner(path string) (*os.File, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, ErrInUse
 		}
-		return nil, fmt.Errorf("lock: %w", err)
+		// A file system without flock (some network and FUSE ones)
+		// says so with another error: the store opens unguarded, as
+		// it did before this lock existed, and Open warns.
+		return nil, fmt.Errorf("%w: %w", errNoOwnerLock, err)
 	}
 	return f, nil
 }

@@ -115,6 +115,10 @@ const maxGroup = 256
 // ErrClosed is returned by every method called after Close.
 var ErrClosed = errors.New("sqlite: store is closed")
 
+// errNoOwnerLock is lockOwner's error when the system or the file system
+// cannot lock the file: the store then opens without the guard.
+var errNoOwnerLock = errors.New("no flock on this file system")
+
 // ErrInUse is Open's error when another store (another swfd, or swfd-seed)
 // already has the database file open: a SQLite database serves one server
 // at a time, since each server keeps the task lists and timers of the runs
@@ -231,7 +235,9 @@ func (db *DB) open(ctx context.Context) error {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
 		f.Close()
-		if db.owner, err = lockOwner(db.path); err != nil {
+		if db.owner, err = lockOwner(db.path); errors.Is(err, errNoOwnerLock) {
+			db.logger.Warn("sqlite: cannot lock the database file; make sure no other swfd uses it", "path", db.path, "err", err)
+		} else if err != nil {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
 		uri := "file:" + escapePath(db.path)
