@@ -92,8 +92,34 @@ func (v *validator) taskList(tl *api.TaskList, path string) {
 	if tl == nil {
 		return
 	}
-	if v.required(tl.Name, path+".name") {
-		v.name(tl.Name, path+".name")
+	if !v.required(tl.Name, path+".name") {
+		return
+	}
+	// As the API's own task list checks (PollFor*Task, StartWorkflowExecution):
+	// a name that starts or ends with white space could never be polled, so a
+	// task scheduled on it would wait for its timeout.
+	if strings.TrimSpace(tl.Name) != tl.Name {
+		v.fail(&tl.Name, path+".name", "Member must not start or end with white space")
+		return
+	}
+	v.name(tl.Name, path+".name")
+}
+
+// MaxExecutionStartToClose is the longest a run may last, in seconds: one
+// year.
+const MaxExecutionStartToClose = 31536000
+
+// executionTimeout checks a run's executionStartToCloseTimeout given by a
+// decision (a child's, a continued run's): a number of seconds no greater
+// than one year, the most any run may last and what StartWorkflowExecution
+// and RegisterWorkflowType accept, or NONE, which these two decisions allow.
+func (v *validator) executionTimeout(val, path string) {
+	if val == "" {
+		return
+	}
+	d, none, err := ParseDuration(val)
+	if err != nil || (!none && d > MaxExecutionStartToClose*time.Second) {
+		v.fail(&val, path, "Member must be a number of seconds no greater than 31536000, or NONE")
 	}
 }
 
@@ -195,7 +221,7 @@ func (v *validator) decision(d api.Decision, p string) {
 			q := p + ".continueAsNewWorkflowExecutionDecisionAttributes"
 			v.taskList(a.TaskList, q+".taskList")
 			v.priority(a.TaskPriority, q+".taskPriority")
-			v.duration(a.ExecutionStartToCloseTimeout, q+".executionStartToCloseTimeout", true)
+			v.executionTimeout(a.ExecutionStartToCloseTimeout, q+".executionStartToCloseTimeout")
 			v.duration(a.TaskStartToCloseTimeout, q+".taskStartToCloseTimeout", true)
 			v.name(a.WorkflowTypeVersion, q+".workflowTypeVersion")
 		}
@@ -253,7 +279,7 @@ func (v *validator) decision(d api.Decision, p string) {
 			}
 			v.taskList(a.TaskList, q+".taskList")
 			v.priority(a.TaskPriority, q+".taskPriority")
-			v.duration(a.ExecutionStartToCloseTimeout, q+".executionStartToCloseTimeout", true)
+			v.executionTimeout(a.ExecutionStartToCloseTimeout, q+".executionStartToCloseTimeout")
 			v.duration(a.TaskStartToCloseTimeout, q+".taskStartToCloseTimeout", true)
 		}
 	case api.DecisionTypeScheduleLambdaFunction:
