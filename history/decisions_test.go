@@ -65,13 +65,19 @@ func TestValidation(t *testing.T) {
 			"1 validation error detected: Value ' atl' at 'decisions.1.member.scheduleActivityTaskDecisionAttributes.taskList.name' failed to satisfy constraint: Member must not start or end with white space"},
 		{"child task list with white space", long(startChild("c", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.TaskList = &api.TaskList{Name: "ctl\t"} })),
 			"1 validation error detected: Value 'ctl\t' at 'decisions.1.member.startChildWorkflowExecutionDecisionAttributes.taskList.name' failed to satisfy constraint: Member must not start or end with white space"},
-		{"continue task list with white space", long(continueAsNew(func(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) { a.TaskList = &api.TaskList{Name: "ntl "} })),
+		{"continue task list with white space", long(continueAsNew(func(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) {
+			a.TaskList = &api.TaskList{Name: "ntl "}
+		})),
 			"1 validation error detected: Value 'ntl ' at 'decisions.1.member.continueAsNewWorkflowExecutionDecisionAttributes.taskList.name' failed to satisfy constraint: Member must not start or end with white space"},
 		{"override task list with white space", &api.RespondDecisionTaskCompletedInput{TaskList: &api.TaskList{Name: " x"}},
 			"1 validation error detected: Value ' x' at 'taskList.name' failed to satisfy constraint: Member must not start or end with white space"},
-		{"child over a year", long(startChild("c", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.ExecutionStartToCloseTimeout = "31536001" })),
+		{"child over a year", long(startChild("c", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) {
+			a.ExecutionStartToCloseTimeout = "31536001"
+		})),
 			"1 validation error detected: Value '31536001' at 'decisions.1.member.startChildWorkflowExecutionDecisionAttributes.executionStartToCloseTimeout' failed to satisfy constraint: Member must be a number of seconds no greater than 31536000, or NONE"},
-		{"continue over a year", long(continueAsNew(func(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) { a.ExecutionStartToCloseTimeout = "99999999" })),
+		{"continue over a year", long(continueAsNew(func(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) {
+			a.ExecutionStartToCloseTimeout = "99999999"
+		})),
 			"1 validation error detected: Value '99999999' at 'decisions.1.member.continueAsNewWorkflowExecutionDecisionAttributes.executionStartToCloseTimeout' failed to satisfy constraint: Member must be a number of seconds no greater than 31536000, or NONE"},
 		{"no decision type", long(api.Decision{}),
 			"1 validation error detected: Value null at 'decisions.1.member.decisionType' failed to satisfy constraint: Member must not be null"},
