@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -46,7 +48,7 @@ func validate(shapeName string, body []byte) (any, error) {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			return nil, NewFault(SerializationException, "Malformed request body: %s", err.Error())
+			return nil, NewFault(SerializationException, "Malformed request body: %s", syntaxProblem(err))
 		}
 		if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
 			// Decoder.More misses a stray '}' or ']', so look at the bytes.
@@ -69,6 +71,19 @@ func validate(shapeName string, body []byte) (any, error) {
 		return nil, NewFault(ValidationException, "%d validation %s detected: %s", len(w.errs), noun, strings.Join(w.errs, "; "))
 	}
 	return clean, nil
+}
+
+// syntaxProblem says where a body that is not JSON goes wrong, in the
+// service's words rather than the decoder's.
+func syntaxProblem(err error) string {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON at byte %d", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the JSON ends before it is complete"
+	}
+	return "not valid JSON"
 }
 
 // depth returns the maximum nesting of objects and arrays in a JSON text,

@@ -197,8 +197,13 @@ func TestValidateMalformed(t *testing.T) {
 		f := faultOf(t, "DescribeDomainInput", body)
 		if f == nil || f.Code != api.SerializationException {
 			t.Errorf("%s: Validate = %v, want SerializationException", name, f)
+		} else if strings.Contains(f.Message, "invalid character") || strings.Contains(f.Message, "looking for") {
+			t.Errorf("%s: the message is the JSON decoder's: %s", name, f.Message)
 		}
 	}
+	// The message says where the body goes wrong, in the service's words.
+	wantFault(t, "DescribeDomainInput", `{'name':'a'}`, api.SerializationException, "Malformed request body: not valid JSON at byte 2")
+	wantFault(t, "DescribeDomainInput", `{"name":"a"`, api.SerializationException, "Malformed request body: the JSON ends before it is complete")
 	// Brackets inside strings do not count as nesting.
 	wantValid(t, "DescribeDomainInput", `{"name":"a","x":"`+strings.Repeat("[", 100)+`"}`)
 	// Whitespace around the object and an empty body are fine (empty = {}).

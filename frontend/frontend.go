@@ -231,8 +231,13 @@ func decodeBody(r *http.Request, raw []byte) ([]byte, error) {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, tooLarge()
 	case err != nil:
-		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, api.NewFault(api.SerializationException, "Request body could not be read: %v", err)
+		switch {
+		case errors.Is(err, gzip.ErrChecksum):
+			return nil, api.NewFault(api.SerializationException, "Request body is not valid gzip: its checksum does not match")
+		case errors.Is(err, gzip.ErrHeader):
+			return nil, api.NewFault(api.SerializationException, "Request body is not valid gzip: a member's header is invalid")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, api.NewFault(api.SerializationException, "Request body is not valid gzip: it ends early")
 		}
 		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
 	}

@@ -230,12 +230,18 @@ func TestGzipBodies(t *testing.T) {
 	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
 		bytes.NewReader(full[:len(full)-6]), enc("gzip"))
 	checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+	if !strings.Contains(string(r.body), "Request body is not valid gzip: it ends early") {
+		t.Errorf("cut gzip: %s", r.body)
+	}
 	// A corrupted checksum.
 	bad := append([]byte(nil), full...)
 	bad[len(bad)-5] ^= 0xff
 	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0",
 		bytes.NewReader(bad), enc("gzip"))
 	checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+	if !strings.Contains(string(r.body), "Request body is not valid gzip: its checksum does not match") {
+		t.Errorf("corrupted gzip: %s", r.body)
+	}
 	// A small gzip body that inflates past the limit.
 	bomb := gz(t, `{"name":"a","pad":"`+strings.Repeat("0", frontend.MaxBodyBytes)+`"}`)
 	if len(bomb) > 64<<10 {
