@@ -122,6 +122,63 @@ func TestDecisionTaskStartToCloseTimeout(t *testing.T) {
 	h.decide(d.TaskToken, completeWorkflow(""))
 }
 
+// A decision task on a temporary task-list override times out
+// START_TO_CLOSE while a signal has scheduled the next one behind it: the
+// next decision task is on the execution's list, and the task lists say
+// so (nothing pending on the override's list, one on the execution's).
+func TestDecisionTaskListOverrideRevertsTheWaitingTask(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{Config: func(c *server.Config) { c.ClockMode = clock.Manual; c.ClockUnsafe = true }})
+	rid := h.start("ovr", func(in *swf.StartWorkflowExecutionInput) { in.TaskStartToCloseTimeout = aws.String("10") })
+	advance := func(d time.Duration) {
+		t.Helper()
+		if _, err := h.srv.Server.Clock.Advance(h.ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending := func(list string) int32 {
+		t.Helper()
+		out, err := h.c.CountPendingDecisionTasks(h.ctx, &swf.CountPendingDecisionTasksInput{Domain: aws.String(h.domain), TaskList: &types.TaskList{Name: aws.String(list)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Count
+	}
+	d := h.mustDecision("deciders")
+	if _, err := h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{
+		TaskToken: d.TaskToken, TaskList: &types.TaskList{Name: aws.String("tmp")}, TaskListScheduleToStartTimeout: aws.String("100"),
+		Decisions: []types.Decision{{DecisionType: types.DecisionTypeStartTimer, StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{TimerId: aws.String("t"), StartToFireTimeout: aws.String("1")}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	advance(time.Second)
+	d = h.mustDecision("tmp")
+	if n := len(d.Events); d.Events[n-1].DecisionTaskStartedEventAttributes.ScheduledEventId != 7 {
+		t.Fatalf("override task: %v", eventTypes(d.Events))
+	}
+	h.must(h.c.SignalWorkflowExecution(h.ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("ovr"), RunId: aws.String(rid), SignalName: aws.String("s")}))
+	advance(11 * time.Second)
+
+	evs := h.history("ovr", rid)
+	if got := eventTypes(evs[10:]); len(got) != 3 || got[0] != "DecisionTaskTimedOut" || got[1] != "DecisionTaskTimedOut" || got[2] != "DecisionTaskScheduled" {
+		t.Fatalf("after the timeout: %v", eventTypes(evs))
+	}
+	if a := evs[11].DecisionTaskTimedOutEventAttributes; a.TimeoutType != types.DecisionTaskTimeoutTypeScheduleToStart || a.ScheduledEventId != 10 {
+		t.Fatalf("the waiting task: %+v", a)
+	}
+	if a := evs[12].DecisionTaskScheduledEventAttributes; *a.TaskList.Name != "deciders" || aws.ToString(a.ScheduleToStartTimeout) != "NONE" {
+		t.Fatalf("next task: list %s, scheduleToStartTimeout %s", *a.TaskList.Name, aws.ToString(a.ScheduleToStartTimeout))
+	}
+	waitFor(t, "the task lists to follow the history", func() bool { return pending("tmp") == 0 && pending("deciders") == 1 })
+	if d := h.pollDecision("tmp"); d.TaskToken != nil {
+		t.Fatalf("a decision task handed out on the reverted override: %v", eventTypes(d.Events))
+	}
+	d = h.mustDecision("deciders")
+	if n := len(d.Events); d.Events[n-1].DecisionTaskStartedEventAttributes.ScheduledEventId != 13 {
+		t.Fatalf("decision task on the execution's list: %v", eventTypes(d.Events))
+	}
+	h.decide(d.TaskToken, completeWorkflow(""))
+}
+
 func TestWorkflowExecutionTimeout(t *testing.T) {
 	h := newWFHarness(t, swfdtest.Options{})
 	rid := h.start("wt", func(in *swf.StartWorkflowExecutionInput) { in.ExecutionStartToCloseTimeout = aws.String("1") })

@@ -412,7 +412,13 @@ func splitKey(rest string) (int64, string, bool) {
 // decision task available at once: the one already scheduled while the
 // task ran, else a new DecisionTaskScheduled with the same timestamp.
 // A timeout on a temporary task-list override reverts to the execution's
-// task list. The timed-out task does not count as processed:
+// task list, and the next decision task goes there: a task scheduled on the
+// override while the timed-out one ran is withdrawn (see withdrawDecision)
+// and a new one is scheduled on the execution's list, so that no decision
+// task is handed out on a list whose override has ended (only a
+// START_TO_CLOSE timeout can find such a task: a SCHEDULE_TO_START timeout
+// fires while no task runs, and one task at most is scheduled). The
+// timed-out task does not count as processed:
 // previousStartedEventId keeps pointing at the last completed task (the
 // documentation leaves this open; a decider replaying from
 // previousStartedEventId then sees every event since its last answer).
@@ -439,10 +445,39 @@ func (st *step) decisionTimedOut(tt api.DecisionTaskTimeoutType) {
 	}
 	if revert {
 		d.Override, d.OverrideTimeout = "", ""
+		if d.ScheduledID != 0 && d.ScheduledList != s.currentTaskList() && !st.withdrawDecision() {
+			return
+		}
 	}
 	if d.ScheduledID != 0 {
 		st.releaseDecision()
 	} else {
 		st.scheduleDecision()
 	}
+}
+
+// withdrawDecision ends the decision task that is scheduled and not yet
+// put on its task list (it was recorded while another task ran) with
+// DecisionTaskTimedOut SCHEDULE_TO_START, and reports whether that was
+// recorded. It is used when the temporary task-list override the task was
+// scheduled on reverts: the task can no longer start on the list its
+// DecisionTaskScheduled names, and a history has no other way to end a
+// decision task that never started. Ending it keeps every
+// DecisionTaskScheduled closed by one DecisionTaskStarted or
+// DecisionTaskTimedOut, with at most one open at a time, which is what a
+// decider or a tool that follows the run's decision tasks in its history
+// expects. The task was never on a task list and its SCHEDULE_TO_START
+// timer was never armed, so there is nothing to take off a list.
+func (st *step) withdrawDecision() bool {
+	d := &st.s.Decision
+	if st.add(api.HistoryEvent{
+		EventType: api.EventTypeDecisionTaskTimedOut,
+		DecisionTaskTimedOutEventAttributes: &api.DecisionTaskTimedOutEventAttributes{
+			TimeoutType: api.DecisionTaskTimeoutTypeScheduleToStart, ScheduledEventID: d.ScheduledID,
+		},
+	}) == 0 {
+		return false
+	}
+	d.ScheduledID, d.ScheduledTime, d.ScheduledList, d.ScheduleToStart = 0, time.Time{}, "", ""
+	return true
 }

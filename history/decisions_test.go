@@ -771,6 +771,68 @@ func TestTaskListOverride(t *testing.T) {
 	}
 }
 
+// A decision task on a temporary task-list override that times out
+// START_TO_CLOSE while another decision task waits behind it (scheduled on
+// the override when a signal came): the override reverts, the waiting task
+// is ended with SCHEDULE_TO_START, and the next decision task is scheduled
+// on the execution's list with no schedule-to-start limit, so a decider
+// polling that list gets it.
+func TestTaskListOverrideRevertsTaskScheduledWhileItRan(t *testing.T) {
+	h := startDefault(t)
+	st := h.pollDecision() // 3
+	h.must(func(s *State) (Result, error) {
+		return s.CompleteDecisionTask(h.env, st, &api.RespondDecisionTaskCompletedInput{TaskList: &api.TaskList{Name: "tmp"}, TaskListScheduleToStartTimeout: "100", Decisions: []api.Decision{startTimer("t", "1")}})
+	}) // 4, 5
+	h.advance(time.Second)
+	res := h.fire("ut:t:5")
+	h.expectEvents(res, "6:TimerFired 7:DecisionTaskScheduled")
+	if len(res.AddTasks) != 1 || res.AddTasks[0].TaskList != "tmp" {
+		t.Fatalf("tasks %+v", res.AddTasks)
+	}
+	st = h.pollDecision() // 8
+	res = h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
+	h.expectEvents(res, "9:WorkflowExecutionSignaled 10:DecisionTaskScheduled")
+	if a := h.event(10).DecisionTaskScheduledEventAttributes; a.TaskList.Name != "tmp" || a.ScheduleToStartTimeout != "100" || len(res.AddTasks) != 0 {
+		t.Fatalf("dts %+v, tasks %+v", a, res.AddTasks)
+	}
+
+	h.advance(10 * time.Second)
+	res = h.fire(DecisionStartToCloseKey(st))
+	h.expectEvents(res, "11:DecisionTaskTimedOut 12:DecisionTaskTimedOut 13:DecisionTaskScheduled")
+	if a := h.event(11).DecisionTaskTimedOutEventAttributes; !equalJSON(*a, api.DecisionTaskTimedOutEventAttributes{TimeoutType: api.DecisionTaskTimeoutTypeStartToClose, ScheduledEventID: 7, StartedEventID: 8}) {
+		t.Fatalf("timed out %+v", a)
+	}
+	if a := h.event(12).DecisionTaskTimedOutEventAttributes; !equalJSON(*a, api.DecisionTaskTimedOutEventAttributes{TimeoutType: api.DecisionTaskTimeoutTypeScheduleToStart, ScheduledEventID: 10}) {
+		t.Fatalf("pending task ended %+v", a)
+	}
+	if a := h.event(13).DecisionTaskScheduledEventAttributes; a.TaskList.Name != "deciders" || a.ScheduleToStartTimeout != "NONE" || a.StartToCloseTimeout != "10" {
+		t.Fatalf("dts %+v", a)
+	}
+	if len(res.AddTasks) != 1 || res.AddTasks[0].TaskList != "deciders" || res.AddTasks[0].ScheduledEventID != 13 {
+		t.Fatalf("tasks %+v", res.AddTasks)
+	}
+	if len(res.AddTimers) != 0 || h.s.Decision.Override != "" || h.s.Decision.OverrideTimeout != "" {
+		t.Fatalf("timers %+v, decision %+v", res.AddTimers, h.s.Decision)
+	}
+	if oc := h.s.OpenCounts(); oc.OpenDecisionTasks != 1 {
+		t.Fatalf("open counts %+v", oc)
+	}
+	// The ended task never had a SCHEDULE_TO_START timer to fire.
+	if res := h.fire(DecisionScheduleToStartKey(10)); !isEmpty(res) {
+		t.Fatalf("S2S of the ended task: %+v", res)
+	}
+	res = h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 13, "decider") })
+	h.expectEvents(res, "14:DecisionTaskStarted")
+	if h.s.Decision.StartedTemporary {
+		t.Fatal("a task on the execution's list counted as on the override")
+	}
+	// The started task on the execution's list is processed as any other.
+	h.decide(14, completeWF("done"))
+	if h.s.Open {
+		t.Fatal("still open")
+	}
+}
+
 func TestParseDuration(t *testing.T) {
 	cases := []struct {
 		in   string
