@@ -317,6 +317,62 @@ func TestChildWorkflowAndTerminatePolicy(t *testing.T) {
 	}
 }
 
+// A child that continued as new is still its parent's child: the parent's
+// child policy reaches the open run of its chain. Here the child continues
+// as new twice and the parent is terminated: the child's third run is
+// terminated (TERMINATE), or asked to cancel (REQUEST_CANCEL), with cause
+// CHILD_POLICY_APPLIED.
+func TestChildPolicyAfterContinueAsNew(t *testing.T) {
+	for _, policy := range []types.ChildPolicy{types.ChildPolicyTerminate, types.ChildPolicyRequestCancel} {
+		t.Run(string(policy), func(t *testing.T) {
+			h := newWFHarness(t, swfdtest.Options{})
+			parentRun := h.start("parent", func(in *swf.StartWorkflowExecutionInput) { in.ChildPolicy = policy })
+			d := h.mustDecision("deciders")
+			h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
+				WorkflowId: aws.String("child"), WorkflowType: h.wfType, TaskList: &types.TaskList{Name: aws.String("child-deciders")}}})
+			for range 2 {
+				c := h.mustDecision("child-deciders")
+				h.decide(c.TaskToken, types.Decision{DecisionType: types.DecisionTypeContinueAsNewWorkflowExecution, ContinueAsNewWorkflowExecutionDecisionAttributes: &types.ContinueAsNewWorkflowExecutionDecisionAttributes{
+					TaskList: &types.TaskList{Name: aws.String("child-deciders")}}})
+			}
+			c := h.mustDecision("child-deciders")
+			run := *c.WorkflowExecution.RunId
+			st := c.Events[0].WorkflowExecutionStartedEventAttributes
+			if st == nil || st.ContinuedExecutionRunId == nil || st.ParentWorkflowExecution == nil || *st.ParentWorkflowExecution.RunId != parentRun {
+				t.Fatalf("the child's third run did not start as the parent's continued child: %+v", st)
+			}
+			h.decide(c.TaskToken)
+			waitFor(t, "the parent to count its child open", func() bool {
+				return h.describe("parent", parentRun).OpenCounts.OpenChildWorkflowExecutions == 1
+			})
+			h.must(h.c.TerminateWorkflowExecution(h.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("parent")}))
+			switch policy {
+			case types.ChildPolicyTerminate:
+				waitFor(t, "the child's open run terminated", func() bool {
+					return h.describe("child", run).ExecutionInfo.CloseStatus == types.CloseStatusTerminated
+				})
+				evs := h.history("child", run)
+				if a := evs[len(evs)-1].WorkflowExecutionTerminatedEventAttributes; a == nil || a.Cause != types.WorkflowExecutionTerminatedCauseChildPolicyApplied {
+					t.Fatalf("child's last event: %+v", evs[len(evs)-1])
+				}
+			case types.ChildPolicyRequestCancel:
+				waitFor(t, "the child's open run asked to cancel", func() bool {
+					return h.describe("child", run).ExecutionInfo.CancelRequested
+				})
+				var cause types.WorkflowExecutionCancelRequestedCause
+				for _, e := range h.history("child", run) {
+					if a := e.WorkflowExecutionCancelRequestedEventAttributes; a != nil {
+						cause = a.Cause
+					}
+				}
+				if cause != types.WorkflowExecutionCancelRequestedCauseChildPolicyApplied {
+					t.Fatalf("cancel requested with cause %q", cause)
+				}
+			}
+		})
+	}
+}
+
 func TestRequestCancelExternalAndSignalExternal(t *testing.T) {
 	h := newWFHarness(t, swfdtest.Options{})
 	targetRun := h.start("target", func(in *swf.StartWorkflowExecutionInput) {

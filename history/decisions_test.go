@@ -2,6 +2,7 @@ package history
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -558,14 +559,32 @@ func TestChildPolicies(t *testing.T) {
 					t.Fatalf("messages %+v", res.Messages)
 				}
 			default:
-				// c3's start is still in flight: it is addressed by workflowId.
-				if len(res.Messages) != 3 || res.Messages[0].RunID != "r-c1" || res.Messages[1].RunID != "r-c2" ||
-					res.Messages[2].RunID != "" || res.Messages[2].WorkflowID != "c3" {
+				// Every child, started or not (c3's start is still in
+				// flight), is addressed by its workflowId and named by
+				// its parent: its chain's open run is the one to act.
+				if len(res.Messages) != 3 {
 					t.Fatalf("messages %+v", res.Messages)
 				}
-				for _, m := range res.Messages {
-					if (policy == api.ChildPolicyTerminate) != (m.Terminate != nil) || (policy == api.ChildPolicyRequestCancel) != (m.Cancel != nil && m.Cancel.ChildPolicy) {
-						t.Fatalf("message %+v", m)
+				for i, m := range res.Messages {
+					want := ParentRef{Run: api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}, InitiatedID: int64(5 + i)}
+					if m.WorkflowID != fmt.Sprint("c", i+1) || m.RunID != "" {
+						t.Fatalf("message %d addressed to %q/%q", i, m.WorkflowID, m.RunID)
+					}
+					var got *ParentRef
+					switch policy {
+					case api.ChildPolicyTerminate:
+						if m.Terminate == nil || m.Cancel != nil {
+							t.Fatalf("message %+v", m)
+						}
+						got = m.Terminate.Parent
+					case api.ChildPolicyRequestCancel:
+						if m.Cancel == nil || !m.Cancel.ChildPolicy || m.Cancel.Sender != nil || m.Terminate != nil {
+							t.Fatalf("message %+v", m)
+						}
+						got = m.Cancel.Parent
+					}
+					if got == nil || *got != want {
+						t.Fatalf("message %d names parent %+v, want %+v", i, got, want)
 					}
 				}
 			}
@@ -587,13 +606,131 @@ func TestChildPolicies(t *testing.T) {
 		t.Fatalf("terminated %+v", a)
 	}
 	if len(res.Messages) != 2 || res.Messages[0].ChildClosed == nil || res.Messages[0].ChildClosed.CloseStatus != api.CloseStatusTerminated ||
-		res.Messages[0].RunID != "pr" || res.Messages[1].Cancel == nil || res.Messages[1].RunID != "gcr" {
+		res.Messages[0].RunID != "pr" || res.Messages[1].Cancel == nil || res.Messages[1].WorkflowID != "gc" || res.Messages[1].RunID != "" {
 		t.Fatalf("messages %+v", res.Messages)
 	}
 	_, err := c.try(func(s *State) (Result, error) { return s.Deliver(c.env, Message{Terminate: &TerminateMsg{}}) })
 	if faultCode(err) != api.UnknownResourceFault {
 		t.Fatalf("terminate closed run: %v", err)
 	}
+}
+
+// A parent's child policy reaches a child that continued as new, twice
+// here: every run of the chain is the parent's child, and the policy is
+// addressed by the child's workflowId, so whichever run is open when it is
+// delivered acts on it. The parent closes by termination or by timing out.
+func TestChildPolicyFollowsContinueAsNew(t *testing.T) {
+	for _, policy := range []api.ChildPolicy{api.ChildPolicyTerminate, api.ChildPolicyRequestCancel} {
+		for _, how := range []string{"terminated", "timed out"} {
+			t.Run(string(policy)+"/"+how, func(t *testing.T) {
+				p := newHarness(t)
+				params := rootParams()
+				params.Config.ChildPolicy = policy
+				p.start(params)
+				m := p.pollAndDecide(startChild("c", "child", nil)).Messages[0]
+				c := startedChild(t, m.StartChild, "c-0")
+				p.deliver(Message{ChildStarted: &ChildStartedMsg{InitiatedID: m.StartChild.InitiatedID, Child: c.s.execution(), Type: c.s.WorkflowType}})
+				for i := 1; i <= 2; i++ {
+					res := c.pollAndDecide(continueAsNew(nil))
+					if res.ContinuedAs == nil {
+						t.Fatalf("continue as new %d: %+v", i, res)
+					}
+					next := *res.ContinuedAs
+					next.RunID = fmt.Sprint("c-", i)
+					c = newHarness(t)
+					c.start(next)
+				}
+				var res Result
+				if how == "terminated" {
+					res = p.must(func(s *State) (Result, error) { return s.Terminate(p.env, nil, nil, "", "") })
+				} else {
+					p.advance(time.Hour)
+					res = p.fire(WorkflowTimerKey)
+				}
+				if len(res.Messages) != 1 || res.Messages[0].WorkflowID != "c" || res.Messages[0].RunID != "" {
+					t.Fatalf("the child policy is not addressed to the child's workflowId: %+v", res.Messages)
+				}
+				res = c.deliver(res.Messages[0])
+				switch policy {
+				case api.ChildPolicyTerminate:
+					c.expectEvents(res, "3:WorkflowExecutionTerminated")
+					if a := c.last().WorkflowExecutionTerminatedEventAttributes; a.Cause != api.WorkflowExecutionTerminatedCauseChildPolicyApplied {
+						t.Fatalf("terminated %+v", a)
+					}
+					if c.s.Open || c.s.CloseStatus != api.CloseStatusTerminated {
+						t.Fatalf("child's last run: open %v, %s", c.s.Open, c.s.CloseStatus)
+					}
+				case api.ChildPolicyRequestCancel:
+					c.expectEvents(res, "3:WorkflowExecutionCancelRequested")
+					if a := c.last().WorkflowExecutionCancelRequestedEventAttributes; a.Cause != api.WorkflowExecutionCancelRequestedCauseChildPolicyApplied || a.ExternalWorkflowExecution != nil {
+						t.Fatalf("cancel requested %+v", a)
+					}
+					if !c.s.CancelRequested {
+						t.Fatal("cancelRequested not set")
+					}
+				}
+			})
+		}
+	}
+}
+
+// A child policy reaches whichever run holds the child's workflowId when it
+// is delivered, and a run that is not the child the parent started refuses
+// it (the service then drops it): one started by someone else after the
+// child's chain closed, a child of another run of the parent's workflowId,
+// and a later child of the same parent under the same workflowId.
+func TestChildPolicySparesUnrelatedRun(t *testing.T) {
+	for _, policy := range []api.ChildPolicy{api.ChildPolicyTerminate, api.ChildPolicyRequestCancel} {
+		t.Run(string(policy), func(t *testing.T) {
+			p := newHarness(t)
+			params := rootParams()
+			params.Config.ChildPolicy = policy
+			p.start(params)
+			m := p.pollAndDecide(startChild("c", "child", nil)).Messages[0]
+			res := p.must(func(s *State) (Result, error) { return s.Terminate(p.env, nil, nil, "", "") })
+			if len(res.Messages) != 1 {
+				t.Fatalf("messages %+v", res.Messages)
+			}
+			msg := res.Messages[0]
+			others := map[string]func(*StartParams){
+				"no parent": func(sp *StartParams) { sp.Parent, sp.ParentInitiatedEventID = nil, 0 },
+				"another parent run": func(sp *StartParams) {
+					sp.Parent = &api.WorkflowExecution{WorkflowID: params.WorkflowID, RunID: "r2"}
+				},
+				"another child of the parent": func(sp *StartParams) { sp.ParentInitiatedEventID += 10 },
+			}
+			for name, mod := range others {
+				sp := m.StartChild.Start
+				sp.RunID, sp.Parent, sp.ParentInitiatedEventID = "other", &m.StartChild.Parent, m.StartChild.InitiatedID
+				mod(&sp)
+				o := newHarness(t)
+				o.start(sp)
+				o.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.Deliver(o.env, msg) })
+				if !o.s.Open || o.s.CancelRequested {
+					t.Fatalf("%s: the policy acted on a run that is not the child", name)
+				}
+			}
+			// The child itself takes it.
+			c := startedChild(t, m.StartChild, "c-0")
+			if res := c.deliver(msg); len(res.Events) == 0 {
+				t.Fatal("the child did not act on its parent's policy")
+			}
+		})
+	}
+}
+
+// startedChild starts the child a StartChild message asks for, as the
+// service does, with the given run id.
+func startedChild(t *testing.T, sc *StartChildMsg, runID string) *harness {
+	t.Helper()
+	if sc == nil {
+		t.Fatal("no StartChild message")
+	}
+	sp := sc.Start
+	sp.RunID, sp.Parent, sp.ParentInitiatedEventID = runID, &sc.Parent, sc.InitiatedID
+	c := newHarness(t)
+	c.start(sp)
+	return c
 }
 
 // Closing by decision tells the parent; child policy is not applied (inferred: the documentation is silent).

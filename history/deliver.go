@@ -16,11 +16,16 @@ import (
 // failure (SignalResult / CancelResult with Failed) [decision: the target
 // decides, since only it knows whether it is open].
 //
+// A child policy (Cancel or Terminate with a ParentRef) aimed at a run that
+// is not the named parent's child returns UnknownResourceFault too: it
+// reached a run that merely shares the child's workflowId, and the service
+// drops it.
+//
 // StartChild is not delivered here: the service starts the child with Start.
 func (s *State) Deliver(env Env, m Message) (Result, error) {
 	switch {
 	case m.Signal != nil, m.Cancel != nil, m.Terminate != nil:
-		if !s.Open {
+		if !s.Open || !s.childOf(m) {
 			return Result{}, unknownExecution(s)
 		}
 	case m.StartChild != nil:
@@ -96,6 +101,23 @@ func (s *State) Deliver(env Env, m Message) (Result, error) {
 		return Result{}, nil
 	}
 	return st.finish(), nil
+}
+
+// childOf reports whether the run is the child a child policy message names
+// (see ParentRef); a message that names none is for whichever run it
+// reaches.
+func (s *State) childOf(m Message) bool {
+	var p *ParentRef
+	switch {
+	case m.Cancel != nil:
+		p = m.Cancel.Parent
+	case m.Terminate != nil:
+		p = m.Terminate.Parent
+	}
+	if p == nil {
+		return true
+	}
+	return s.Parent != nil && *s.Parent == p.Run && s.ParentInitiatedEventID == p.InitiatedID
 }
 
 func (st *step) childStarted(c *Child, run api.WorkflowExecution, wt api.WorkflowType) {

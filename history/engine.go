@@ -364,10 +364,13 @@ func (st *step) close(status api.CloseStatus, info ChildClosedMsg) {
 }
 
 // applyChildPolicy acts on the open children of a run that was terminated
-// or timed out. A child whose start is still in flight is addressed by its
-// workflowId (inferred: SWF applies the policy to every child it started):
-// messages are delivered in order, so the child's start is delivered first
-// and the policy then reaches its open run.
+// or timed out (inferred: SWF applies the policy to every child it
+// started). Each child is addressed by its
+// workflowId and named by its parent (ParentRef), never by the run id its
+// start reported: that run may have continued as new, and the policy is for
+// the chain's open run. A child whose start is still in flight is reached
+// the same way: messages are delivered in order, so the child's start is
+// delivered first and the policy then reaches its open run.
 func (st *step) applyChildPolicy(policy api.ChildPolicy) {
 	s := st.s
 	if policy == api.ChildPolicyAbandon || policy == "" {
@@ -375,12 +378,13 @@ func (st *step) applyChildPolicy(policy api.ChildPolicy) {
 	}
 	for _, id := range sortedChildIDs(s.Children) {
 		c := s.Children[id]
-		m := Message{Domain: s.Domain, WorkflowID: c.WorkflowID, RunID: c.RunID}
+		m := Message{Domain: s.Domain, WorkflowID: c.WorkflowID}
+		parent := &ParentRef{Run: s.execution(), InitiatedID: c.InitiatedID}
 		switch policy {
 		case api.ChildPolicyTerminate:
-			m.Terminate = &TerminateMsg{}
+			m.Terminate = &TerminateMsg{Parent: parent}
 		case api.ChildPolicyRequestCancel:
-			m.Cancel = &CancelMsg{ChildPolicy: true}
+			m.Cancel = &CancelMsg{ChildPolicy: true, Parent: parent}
 		default:
 			continue
 		}

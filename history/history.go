@@ -268,15 +268,39 @@ type SignalMsg struct {
 }
 
 // CancelMsg delivers a cancel request from a RequestCancelExternal decision
-// (Sender set) or from a parent's child policy (ChildPolicy true).
+// (Sender set) or from a parent's child policy (ChildPolicy true, with
+// Parent naming the child it is for).
 type CancelMsg struct {
 	Sender      *api.WorkflowExecution
 	InitiatedID int64
 	ChildPolicy bool
+	Parent      *ParentRef `json:",omitempty"`
 }
 
-// TerminateMsg terminates a child under child policy TERMINATE.
-type TerminateMsg struct{}
+// TerminateMsg terminates a child under child policy TERMINATE; Parent
+// names the child it is for.
+type TerminateMsg struct {
+	Parent *ParentRef `json:",omitempty"`
+}
+
+// ParentRef names a child by its parent: the parent's run and the
+// StartChildWorkflowExecutionInitiated event that started the child.
+//
+// A child policy is addressed by the child's workflowId, not by a run id:
+// a child that continued as new is still the parent's child, and only the
+// last run of its chain is open, so the message must reach whichever run of
+// the chain is open when it is delivered. A workflowId alone could also
+// reach a run that is not the parent's child at all — one started by
+// someone else once the chain had closed, or one that was already open
+// when the child's start failed — so the run that receives the message acts
+// on it only if its own parentWorkflowExecution and parentInitiatedEventId
+// (which every run of the chain inherits) are these. A message without a
+// ParentRef, stored by an earlier swfd, is acted on by whichever run it
+// reaches, as it was then.
+type ParentRef struct {
+	Run         api.WorkflowExecution
+	InitiatedID int64
+}
 
 // ExternalResultMsg answers a signal or cancel request: delivered, or failed
 // because the target is unknown or closed.

@@ -382,13 +382,15 @@ func TestSequenceD(t *testing.T) {
 		*pm.ChildClosed != (ChildClosedMsg{InitiatedID: 9, Child: api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}, Type: p.WorkflowType, CloseStatus: api.CloseStatusTimedOut, TimeoutType: api.WorkflowExecutionTimeoutTypeStartToClose}) {
 		t.Fatalf("parent message %+v", pm)
 	}
-	// The started child by run id; the one whose start is in flight by
-	// workflowId.
+	// The started child and the one whose start is in flight alike: by
+	// workflowId, named by their parent.
 	cm := res.Messages[1]
-	if cm.WorkflowID != "c1" || cm.RunID != "cr1" || cm.Cancel == nil || !cm.Cancel.ChildPolicy || cm.Cancel.Sender != nil {
+	if cm.WorkflowID != "c1" || cm.RunID != "" || cm.Cancel == nil || !cm.Cancel.ChildPolicy || cm.Cancel.Sender != nil ||
+		cm.Cancel.Parent == nil || *cm.Cancel.Parent != (ParentRef{Run: api.WorkflowExecution{WorkflowID: "w1", RunID: "r1"}, InitiatedID: 7}) {
 		t.Fatalf("child message %+v", cm)
 	}
-	if cm := res.Messages[2]; cm.WorkflowID != "c2" || cm.RunID != "" || cm.Cancel == nil || !cm.Cancel.ChildPolicy {
+	if cm := res.Messages[2]; cm.WorkflowID != "c2" || cm.RunID != "" || cm.Cancel == nil || !cm.Cancel.ChildPolicy ||
+		cm.Cancel.Parent == nil || cm.Cancel.Parent.InitiatedID != 8 {
 		t.Fatalf("unstarted child message %+v", cm)
 	}
 	if oc := h.s.OpenCounts(); oc != (api.WorkflowExecutionOpenCounts{}) {

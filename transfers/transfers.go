@@ -116,15 +116,30 @@ func (l *Loop) deliver(ctx context.Context, id int64, m history.Message) error {
 	if m.StartChild != nil {
 		return l.startChild(ctx, id, m)
 	}
-	// Resolve the target: a run id, or the open run of a workflow id.
+	for {
+		again, err := l.deliverOnce(ctx, id, m)
+		if !again {
+			return err
+		}
+	}
+}
+
+// deliverOnce delivers a message to its target: a run id, or the open run
+// of a workflow id. A run found by its workflow id may continue as new
+// between the lookup and its lock; the message is then for the new run
+// (a child policy, above all, is for whichever run of the child's chain is
+// open), so deliverOnce reports again, and the caller looks the workflow id
+// up anew. Each round finds a newer run, since a run that continued as new
+// never reopens.
+func (l *Loop) deliverOnce(ctx context.Context, id int64, m history.Message) (again bool, err error) {
 	runID := m.RunID
 	if runID == "" {
 		row, err := l.store.OpenRun(ctx, m.Domain, m.WorkflowID)
 		if errors.Is(err, swfd.ErrNotFound) {
-			return l.failed(ctx, id, m)
+			return false, l.failed(ctx, id, m)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		runID = row.RunID
 	}
@@ -134,20 +149,23 @@ func (l *Loop) deliver(ctx context.Context, id int64, m history.Message) error {
 	// decided on the current state.
 	r, err := l.runs.LoadCurrent(ctx, m.Domain, runID)
 	if errors.Is(err, swfd.ErrNotFound) || (err == nil && m.WorkflowID != "" && r.Row.WorkflowID != m.WorkflowID) {
-		return l.failed(ctx, id, m)
+		return false, l.failed(ctx, id, m)
 	}
 	if err != nil {
-		return err
+		return false, err
+	}
+	if m.RunID == "" && !r.State.Open && r.State.CloseStatus == api.CloseStatusContinuedAsNew {
+		return true, nil
 	}
 	res, err := r.State.Deliver(l.runs.Env(ctx), m)
 	if err != nil {
 		if runs.IsStale(err) {
-			return l.failed(ctx, id, m)
+			return false, l.failed(ctx, id, m)
 		}
-		return err
+		return false, err
 	}
 	target := api.WorkflowExecution{WorkflowID: r.State.WorkflowID, RunID: r.State.RunID}
-	return l.runs.CommitRun(ctx, r, res, func(b *runs.Batch) error {
+	return false, l.runs.CommitRun(ctx, r, res, func(b *runs.Batch) error {
 		b.Delivered(id)
 		if reply := replyTo(m, target, false); reply != nil {
 			return b.Send(*reply)
