@@ -75,15 +75,19 @@ const (
 // Domain is a registered SWF domain.
 type Domain struct {
 	Name          string
-	Description   string
-	Status        string // StatusRegistered or StatusDeprecated
-	RetentionDays string // as registered: digits, or "NONE"
-	Tags          []Tag  // resource tags, in the order first set
+	Description   *string // nil when none was registered; "" when registered empty
+	Status        string  // StatusRegistered or StatusDeprecated
+	RetentionDays string  // as registered: digits, or "NONE"
+	Tags          []Tag   // resource tags, in the order first set
 	Created       time.Time
 }
 
-// Tag is a domain resource tag.
-type Tag struct{ Key, Value string }
+// Tag is a domain resource tag. Value is nil when the tag was set
+// without one, and "" when it was set empty.
+type Tag struct {
+	Key   string
+	Value *string
+}
 
 // TypeKind tells activity types from workflow types.
 type TypeKind string
@@ -101,7 +105,7 @@ type TypeRecord struct {
 	Name        string
 	Version     string
 	Status      string
-	Description string
+	Description *string // nil when none was registered, as on Domain
 	Created     time.Time
 	Deprecated  time.Time // zero while registered
 	// Config is the type's registered defaults as the JSON of

@@ -58,8 +58,8 @@ type ActivityTaskScheduledEventAttributes struct {
 
 // ActivityTaskStartedEventAttributes is the model's ActivityTaskStartedEventAttributes shape.
 type ActivityTaskStartedEventAttributes struct {
-	Identity         string `json:"identity,omitempty"`
-	ScheduledEventID int64  `json:"scheduledEventId"`
+	Identity         *string `json:"identity,omitempty"`
+	ScheduledEventID int64   `json:"scheduledEventId"`
 }
 
 // ActivityTaskStatus is the model's ActivityTaskStatus shape.
@@ -115,7 +115,7 @@ type ActivityTypeInfo struct {
 	ActivityType    ActivityType       `json:"activityType"`
 	CreationDate    Time               `json:"creationDate"`
 	DeprecationDate Time               `json:"deprecationDate,omitzero"`
-	Description     string             `json:"description,omitempty"`
+	Description     *string            `json:"description,omitempty"`
 	Status          RegistrationStatus `json:"status"`
 }
 
@@ -393,8 +393,8 @@ type DecisionTaskScheduledEventAttributes struct {
 
 // DecisionTaskStartedEventAttributes is the model's DecisionTaskStartedEventAttributes shape.
 type DecisionTaskStartedEventAttributes struct {
-	Identity         string `json:"identity,omitempty"`
-	ScheduledEventID int64  `json:"scheduledEventId"`
+	Identity         *string `json:"identity,omitempty"`
+	ScheduledEventID int64   `json:"scheduledEventId"`
 }
 
 // DecisionTaskTimedOutEventAttributes is the model's DecisionTaskTimedOutEventAttributes shape.
@@ -503,7 +503,7 @@ type DomainDetail struct {
 // DomainInfo is the model's DomainInfo shape.
 type DomainInfo struct {
 	Arn         string             `json:"arn,omitempty"`
-	Description string             `json:"description,omitempty"`
+	Description *string            `json:"description,omitempty"`
 	Name        string             `json:"name"`
 	Status      RegistrationStatus `json:"status"`
 }
@@ -836,14 +836,14 @@ type PendingTaskCount struct {
 // PollForActivityTaskInput is the model's PollForActivityTaskInput shape.
 type PollForActivityTaskInput struct {
 	Domain   string   `json:"domain"`
-	Identity string   `json:"identity,omitempty"`
+	Identity *string  `json:"identity,omitempty"`
 	TaskList TaskList `json:"taskList"`
 }
 
 // PollForDecisionTaskInput is the model's PollForDecisionTaskInput shape.
 type PollForDecisionTaskInput struct {
 	Domain                      string   `json:"domain"`
-	Identity                    string   `json:"identity,omitempty"`
+	Identity                    *string  `json:"identity,omitempty"`
 	MaximumPageSize             int      `json:"maximumPageSize,omitempty"`
 	NextPageToken               string   `json:"nextPageToken,omitempty"`
 	ReverseOrder                bool     `json:"reverseOrder,omitempty"`
@@ -888,7 +888,7 @@ type RegisterActivityTypeInput struct {
 	DefaultTaskScheduleToCloseTimeout string    `json:"defaultTaskScheduleToCloseTimeout,omitempty"`
 	DefaultTaskScheduleToStartTimeout string    `json:"defaultTaskScheduleToStartTimeout,omitempty"`
 	DefaultTaskStartToCloseTimeout    string    `json:"defaultTaskStartToCloseTimeout,omitempty"`
-	Description                       string    `json:"description,omitempty"`
+	Description                       *string   `json:"description,omitempty"`
 	Domain                            string    `json:"domain"`
 	Name                              string    `json:"name"`
 	Version                           string    `json:"version"`
@@ -896,7 +896,7 @@ type RegisterActivityTypeInput struct {
 
 // RegisterDomainInput is the model's RegisterDomainInput shape.
 type RegisterDomainInput struct {
-	Description                            string        `json:"description,omitempty"`
+	Description                            *string       `json:"description,omitempty"`
 	Name                                   string        `json:"name"`
 	Tags                                   []ResourceTag `json:"tags,omitempty"`
 	WorkflowExecutionRetentionPeriodInDays string        `json:"workflowExecutionRetentionPeriodInDays"`
@@ -910,7 +910,7 @@ type RegisterWorkflowTypeInput struct {
 	DefaultTaskList                     *TaskList   `json:"defaultTaskList,omitempty"`
 	DefaultTaskPriority                 string      `json:"defaultTaskPriority,omitempty"`
 	DefaultTaskStartToCloseTimeout      string      `json:"defaultTaskStartToCloseTimeout,omitempty"`
-	Description                         string      `json:"description,omitempty"`
+	Description                         *string     `json:"description,omitempty"`
 	Domain                              string      `json:"domain"`
 	Name                                string      `json:"name"`
 	Version                             string      `json:"version"`
@@ -953,7 +953,7 @@ type RequestCancelActivityTaskFailedEventAttributes struct {
 // RequestCancelExternalWorkflowExecutionDecisionAttributes is the model's RequestCancelExternalWorkflowExecutionDecisionAttributes shape.
 type RequestCancelExternalWorkflowExecutionDecisionAttributes struct {
 	Control    *string `json:"control,omitempty"`
-	RunID      string  `json:"runId,omitempty"`
+	RunID      *string `json:"runId,omitempty"`
 	WorkflowID string  `json:"workflowId"`
 }
 
@@ -975,7 +975,7 @@ type RequestCancelExternalWorkflowExecutionFailedEventAttributes struct {
 	Control                      *string                                           `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64                                             `json:"decisionTaskCompletedEventId"`
 	InitiatedEventID             int64                                             `json:"initiatedEventId"`
-	RunID                        string                                            `json:"runId,omitempty"`
+	RunID                        *string                                           `json:"runId,omitempty"`
 	WorkflowID                   string                                            `json:"workflowId"`
 }
 
@@ -983,21 +983,21 @@ type RequestCancelExternalWorkflowExecutionFailedEventAttributes struct {
 type RequestCancelExternalWorkflowExecutionInitiatedEventAttributes struct {
 	Control                      *string `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
-	RunID                        string  `json:"runId,omitempty"`
+	RunID                        *string `json:"runId,omitempty"`
 	WorkflowID                   string  `json:"workflowId"`
 }
 
 // RequestCancelWorkflowExecutionInput is the model's RequestCancelWorkflowExecutionInput shape.
 type RequestCancelWorkflowExecutionInput struct {
-	Domain     string `json:"domain"`
-	RunID      string `json:"runId,omitempty"`
-	WorkflowID string `json:"workflowId"`
+	Domain     string  `json:"domain"`
+	RunID      *string `json:"runId,omitempty"`
+	WorkflowID string  `json:"workflowId"`
 }
 
 // ResourceTag is the model's ResourceTag shape.
 type ResourceTag struct {
-	Key   string `json:"key"`
-	Value string `json:"value,omitempty"`
+	Key   string  `json:"key"`
+	Value *string `json:"value,omitempty"`
 }
 
 // RespondActivityTaskCanceledInput is the model's RespondActivityTaskCanceledInput shape.
@@ -1109,7 +1109,7 @@ type ScheduleLambdaFunctionFailedEventAttributes struct {
 type SignalExternalWorkflowExecutionDecisionAttributes struct {
 	Control    *string `json:"control,omitempty"`
 	Input      *string `json:"input,omitempty"`
-	RunID      string  `json:"runId,omitempty"`
+	RunID      *string `json:"runId,omitempty"`
 	SignalName string  `json:"signalName"`
 	WorkflowID string  `json:"workflowId"`
 }
@@ -1132,7 +1132,7 @@ type SignalExternalWorkflowExecutionFailedEventAttributes struct {
 	Control                      *string                                    `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64                                      `json:"decisionTaskCompletedEventId"`
 	InitiatedEventID             int64                                      `json:"initiatedEventId"`
-	RunID                        string                                     `json:"runId,omitempty"`
+	RunID                        *string                                    `json:"runId,omitempty"`
 	WorkflowID                   string                                     `json:"workflowId"`
 }
 
@@ -1141,7 +1141,7 @@ type SignalExternalWorkflowExecutionInitiatedEventAttributes struct {
 	Control                      *string `json:"control,omitempty"`
 	DecisionTaskCompletedEventID int64   `json:"decisionTaskCompletedEventId"`
 	Input                        *string `json:"input,omitempty"`
-	RunID                        string  `json:"runId,omitempty"`
+	RunID                        *string `json:"runId,omitempty"`
 	SignalName                   string  `json:"signalName"`
 	WorkflowID                   string  `json:"workflowId"`
 }
@@ -1150,7 +1150,7 @@ type SignalExternalWorkflowExecutionInitiatedEventAttributes struct {
 type SignalWorkflowExecutionInput struct {
 	Domain     string  `json:"domain"`
 	Input      *string `json:"input,omitempty"`
-	RunID      string  `json:"runId,omitempty"`
+	RunID      *string `json:"runId,omitempty"`
 	SignalName string  `json:"signalName"`
 	WorkflowID string  `json:"workflowId"`
 }
@@ -1297,7 +1297,7 @@ type TerminateWorkflowExecutionInput struct {
 	Details     *string     `json:"details,omitempty"`
 	Domain      string      `json:"domain"`
 	Reason      *string     `json:"reason,omitempty"`
-	RunID       string      `json:"runId,omitempty"`
+	RunID       *string     `json:"runId,omitempty"`
 	WorkflowID  string      `json:"workflowId"`
 }
 
@@ -1552,7 +1552,7 @@ type WorkflowTypeFilter struct {
 type WorkflowTypeInfo struct {
 	CreationDate    Time               `json:"creationDate"`
 	DeprecationDate Time               `json:"deprecationDate,omitzero"`
-	Description     string             `json:"description,omitempty"`
+	Description     *string            `json:"description,omitempty"`
 	Status          RegistrationStatus `json:"status"`
 	WorkflowType    WorkflowType       `json:"workflowType"`
 }

@@ -90,7 +90,7 @@ func (g *Guard) arnResource(arn string) Resource {
 func tagKeys(k *Keys, tags []api.ResourceTag) {
 	for _, t := range tags {
 		k.Add("aws:TagKeys", t.Key)
-		k.Set("aws:RequestTag/"+t.Key, t.Value)
+		k.Set("aws:RequestTag/"+t.Key, api.Value(t.Value))
 	}
 }
 

@@ -96,21 +96,21 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) signal(w http.ResponseWriter, r *http.Request) {
 	domain, ex := h.execOf(r)
 	f := r.PostForm
-	err := h.exec(r.Context(), "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
+	err := h.exec(r.Context(), "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
 		SignalName: strings.TrimSpace(f.Get("signalName")), Input: api.StringOrNil(f.Get("input"))})
 	h.done(w, r, domain, ex, err, "Signal sent.")
 }
 
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
 	domain, ex := h.execOf(r)
-	err := h.exec(r.Context(), "RequestCancelWorkflowExecution", &api.RequestCancelWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID})
+	err := h.exec(r.Context(), "RequestCancelWorkflowExecution", &api.RequestCancelWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID)})
 	h.done(w, r, domain, ex, err, "Cancellation requested.")
 }
 
 func (h *Handler) terminate(w http.ResponseWriter, r *http.Request) {
 	domain, ex := h.execOf(r)
 	f := r.PostForm
-	err := h.exec(r.Context(), "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
+	err := h.exec(r.Context(), "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
 		Reason: api.StringOrNil(f.Get("reason")), Details: api.StringOrNil(f.Get("details")), ChildPolicy: api.ChildPolicy(f.Get("childPolicy"))})
 	h.done(w, r, domain, ex, err, "Execution terminated.")
 }

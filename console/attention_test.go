@@ -12,7 +12,7 @@ import (
 // pollOnly takes a decision task of a list and does not answer it.
 func (f *fixture) pollOnly(domain, list string) {
 	f.t.Helper()
-	task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: domain, TaskList: api.TaskList{Name: list}, Identity: "slow-decider"})
+	task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: domain, TaskList: api.TaskList{Name: list}, Identity: api.String("slow-decider")})
 	f.check(err)
 	if task.TaskToken == "" {
 		f.t.Fatalf("no decision task on %s", list)
@@ -22,7 +22,7 @@ func (f *fixture) pollOnly(domain, list string) {
 // answer takes a decision task of a list and answers it.
 func (f *fixture) answer(domain, list string, ds ...api.Decision) {
 	f.t.Helper()
-	task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: domain, TaskList: api.TaskList{Name: list}, Identity: "decider-2"})
+	task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: domain, TaskList: api.TaskList{Name: list}, Identity: api.String("decider-2")})
 	f.check(err)
 	if task.TaskToken == "" {
 		f.t.Fatalf("no decision task on %s", list)

@@ -168,12 +168,12 @@ func (h *Handler) applyBatch(ctx context.Context, domain string, q visQuery, act
 func (h *Handler) act(ctx context.Context, domain string, ex api.WorkflowExecution, action string, form url.Values) error {
 	switch action {
 	case "signal":
-		return h.exec(ctx, "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
+		return h.exec(ctx, "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
 			SignalName: form.Get("signalName"), Input: api.StringOrNil(form.Get("input"))})
 	case "cancel":
-		return h.exec(ctx, "RequestCancelWorkflowExecution", &api.RequestCancelWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID})
+		return h.exec(ctx, "RequestCancelWorkflowExecution", &api.RequestCancelWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID)})
 	case "terminate":
-		return h.exec(ctx, "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: ex.RunID,
+		return h.exec(ctx, "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
 			Reason: api.StringOrNil(form.Get("reason")), Details: api.StringOrNil(form.Get("details")), ChildPolicy: api.ChildPolicy(form.Get("childPolicy"))})
 	case "rerun":
 		out, err := do[api.History](ctx, h, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, MaximumPageSize: 1})

@@ -88,12 +88,12 @@ func (h *Handler) registerDomain(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	in := &api.RegisterDomainInput{
 		Name:                                   strings.TrimSpace(f.Get("name")),
-		Description:                            f.Get("description"),
+		Description:                            api.StringOrNil(f.Get("description")),
 		WorkflowExecutionRetentionPeriodInDays: strings.TrimSpace(f.Get("retention")),
 	}
 	for _, line := range strings.Split(f.Get("tags"), "\n") {
 		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && k != "" {
-			in.Tags = append(in.Tags, api.ResourceTag{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+			in.Tags = append(in.Tags, api.ResourceTag{Key: strings.TrimSpace(k), Value: api.String(strings.TrimSpace(v))})
 		}
 	}
 	if err := h.exec(r.Context(), "RegisterDomain", in); err != nil {
@@ -174,14 +174,14 @@ func (h *Handler) domainPage(w http.ResponseWriter, r *http.Request) {
 			if det, err := do[api.WorkflowTypeDetail](ctx, h, "DescribeWorkflowType", &api.DescribeWorkflowTypeInput{Domain: name, WorkflowType: t.WorkflowType}); err == nil {
 				cfg = det.Configuration
 			}
-			d.Workflows = append(d.Workflows, newTypeRow(name, "workflow", t.WorkflowType.Name, t.WorkflowType.Version, t.Status, t.Description, t.CreationDate, t.DeprecationDate, cfg))
+			d.Workflows = append(d.Workflows, newTypeRow(name, "workflow", t.WorkflowType.Name, t.WorkflowType.Version, t.Status, api.Value(t.Description), t.CreationDate, t.DeprecationDate, cfg))
 		}
 		for _, t := range at.TypeInfos {
 			var cfg any
 			if det, err := do[api.ActivityTypeDetail](ctx, h, "DescribeActivityType", &api.DescribeActivityTypeInput{Domain: name, ActivityType: t.ActivityType}); err == nil {
 				cfg = det.Configuration
 			}
-			d.Activity = append(d.Activity, newTypeRow(name, "activity", t.ActivityType.Name, t.ActivityType.Version, t.Status, t.Description, t.CreationDate, t.DeprecationDate, cfg))
+			d.Activity = append(d.Activity, newTypeRow(name, "activity", t.ActivityType.Name, t.ActivityType.Version, t.Status, api.Value(t.Description), t.CreationDate, t.DeprecationDate, cfg))
 		}
 	}
 	h.render(w, r, http.StatusOK, "domain", &page{Title: name, Domain: name, Tab: "types", Data: d, Message: r.URL.Query().Get("msg")})
@@ -240,14 +240,14 @@ func (h *Handler) registerType(w http.ResponseWriter, r *http.Request) {
 	switch f.Get("kind") {
 	case "workflow":
 		err = h.exec(r.Context(), "RegisterWorkflowType", &api.RegisterWorkflowTypeInput{
-			Domain: name, Name: strings.TrimSpace(f.Get("name")), Version: strings.TrimSpace(f.Get("version")), Description: f.Get("description"),
+			Domain: name, Name: strings.TrimSpace(f.Get("name")), Version: strings.TrimSpace(f.Get("version")), Description: api.StringOrNil(f.Get("description")),
 			DefaultTaskList: list("taskList"), DefaultExecutionStartToCloseTimeout: strings.TrimSpace(f.Get("executionTimeout")),
 			DefaultTaskStartToCloseTimeout: strings.TrimSpace(f.Get("taskTimeout")), DefaultChildPolicy: api.ChildPolicy(f.Get("childPolicy")),
 			DefaultTaskPriority: strings.TrimSpace(f.Get("priority")),
 		})
 	case "activity":
 		err = h.exec(r.Context(), "RegisterActivityType", &api.RegisterActivityTypeInput{
-			Domain: name, Name: strings.TrimSpace(f.Get("name")), Version: strings.TrimSpace(f.Get("version")), Description: f.Get("description"),
+			Domain: name, Name: strings.TrimSpace(f.Get("name")), Version: strings.TrimSpace(f.Get("version")), Description: api.StringOrNil(f.Get("description")),
 			DefaultTaskList: list("taskList"), DefaultTaskStartToCloseTimeout: strings.TrimSpace(f.Get("startToClose")),
 			DefaultTaskScheduleToStartTimeout: strings.TrimSpace(f.Get("scheduleToStart")), DefaultTaskScheduleToCloseTimeout: strings.TrimSpace(f.Get("scheduleToClose")),
 			DefaultTaskHeartbeatTimeout: strings.TrimSpace(f.Get("heartbeat")), DefaultTaskPriority: strings.TrimSpace(f.Get("priority")),

@@ -44,10 +44,10 @@ func (f *fixture) check(err error) {
 // fixtures use.
 func (f *fixture) register(domain string) {
 	f.t.Helper()
-	f.check(f.svc.RegisterDomain(f.ctx, &api.RegisterDomainInput{Name: domain, WorkflowExecutionRetentionPeriodInDays: "30", Description: "Orders from the web shop"}))
+	f.check(f.svc.RegisterDomain(f.ctx, &api.RegisterDomainInput{Name: domain, WorkflowExecutionRetentionPeriodInDays: "30", Description: api.String("Orders from the web shop")}))
 	f.check(f.svc.RegisterWorkflowType(f.ctx, &api.RegisterWorkflowTypeInput{Domain: domain, Name: "process-order", Version: "1",
 		DefaultTaskList: &api.TaskList{Name: "deciders"}, DefaultExecutionStartToCloseTimeout: "86400", DefaultTaskStartToCloseTimeout: "300",
-		DefaultChildPolicy: api.ChildPolicyTerminate, Description: "Charge, pack and ship an order"}))
+		DefaultChildPolicy: api.ChildPolicyTerminate, Description: api.String("Charge, pack and ship an order")}))
 	for _, a := range []string{"charge-card", "pack", "ship"} {
 		f.check(f.svc.RegisterActivityType(f.ctx, &api.RegisterActivityTypeInput{Domain: domain, Name: a, Version: "1",
 			DefaultTaskList: &api.TaskList{Name: "workers"}, DefaultTaskStartToCloseTimeout: "600", DefaultTaskHeartbeatTimeout: "NONE",
@@ -66,7 +66,7 @@ func (f *fixture) startRun(domain, wid, input string, tags ...string) api.Workfl
 // decide takes the next decision task of domain and answers it.
 func (f *fixture) decide(domain string, ds ...api.Decision) *api.DecisionTask {
 	f.t.Helper()
-	task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: domain, TaskList: api.TaskList{Name: "deciders"}, Identity: "decider-1"})
+	task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: domain, TaskList: api.TaskList{Name: "deciders"}, Identity: api.String("decider-1")})
 	f.check(err)
 	if task.TaskToken == "" {
 		f.t.Fatal("no decision task")
@@ -79,7 +79,7 @@ func (f *fixture) decide(domain string, ds ...api.Decision) *api.DecisionTask {
 // "fail", or "" to keep it running (the token is returned).
 func (f *fixture) work(domain, answer string) string {
 	f.t.Helper()
-	task, err := f.svc.PollForActivityTask(f.ctx, &api.PollForActivityTaskInput{Domain: domain, TaskList: api.TaskList{Name: "workers"}, Identity: "worker-7"})
+	task, err := f.svc.PollForActivityTask(f.ctx, &api.PollForActivityTaskInput{Domain: domain, TaskList: api.TaskList{Name: "workers"}, Identity: api.String("worker-7")})
 	f.check(err)
 	if task.TaskToken == "" {
 		f.t.Fatal("no activity task")

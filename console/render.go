@@ -49,6 +49,7 @@ var funcs = template.FuncMap{
 	"qs":       func(v url.Values) string { return v.Encode() },
 	"typ":      func(n, v string) string { return n + " " + v },
 	"join":     strings.Join,
+	"value":    api.Value,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

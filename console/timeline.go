@@ -131,7 +131,7 @@ func buildTimeline(events []api.HistoryEvent, now time.Time) (rows []*tlRow, sta
 		case api.EventTypeDecisionTaskStarted:
 			if b := lastDecision[ev.DecisionTaskStartedEventAttributes.ScheduledEventID]; b != nil {
 				b.Start = t
-				b.Title += " started by " + ev.DecisionTaskStartedEventAttributes.Identity
+				b.Title += " started by " + api.Value(ev.DecisionTaskStartedEventAttributes.Identity)
 			}
 		case api.EventTypeDecisionTaskCompleted:
 			if b := lastDecision[ev.DecisionTaskCompletedEventAttributes.ScheduledEventID]; b != nil {
@@ -157,7 +157,7 @@ func buildTimeline(events []api.HistoryEvent, now time.Time) (rows []*tlRow, sta
 		case api.EventTypeActivityTaskStarted:
 			if b := openBar[ev.ActivityTaskStartedEventAttributes.ScheduledEventID]; b != nil {
 				b.Start = t
-				b.Title += ", worker " + ev.ActivityTaskStartedEventAttributes.Identity
+				b.Title += ", worker " + api.Value(ev.ActivityTaskStartedEventAttributes.Identity)
 			}
 		case api.EventTypeActivityTaskCompleted:
 			closeBar(openBar, ev.ActivityTaskCompletedEventAttributes.ScheduledEventID, t, "completed", "")

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -1150,5 +1151,70 @@ func TestRegistryWireShapes(t *testing.T) {
 	st, _, body = rgRaw(t, srv.URL, "DescribeDomain", `{"name":"w","NAME":"other","extra":[1,{"x":2}]}`)
 	if st != 200 || !strings.Contains(body, `"name":"w"`) {
 		t.Errorf("DescribeDomain with extra members: %d %s", st, body)
+	}
+}
+
+// TestRegistryEmptyStringsEchoed: a description or a tag value given empty
+// is shown as "" wherever SWF shows it, and one not given is left out.
+func TestRegistryEmptyStringsEchoed(t *testing.T) {
+	srv, _ := rgEnv(t)
+	raw := func(op, body string) string {
+		t.Helper()
+		st, _, out := rgRaw(t, srv.URL, op, body)
+		if st != 200 {
+			t.Fatalf("%s %s: %d %s", op, body, st, out)
+		}
+		return out
+	}
+	raw("RegisterDomain", `{"name":"e","workflowExecutionRetentionPeriodInDays":"1","description":"","tags":[{"key":"empty","value":""},{"key":"none"}]}`)
+	raw("RegisterDomain", `{"name":"n","workflowExecutionRetentionPeriodInDays":"1"}`)
+	emptyInfo := `{"arn":"` + rgARN("e") + `","description":"","name":"e","status":"REGISTERED"}`
+	bareInfo := `{"arn":"` + rgARN("n") + `","name":"n","status":"REGISTERED"}`
+	if got, want := raw("DescribeDomain", `{"name":"e"}`), `{"configuration":{"workflowExecutionRetentionPeriodInDays":"1"},"domainInfo":`+emptyInfo+`}`; got != want {
+		t.Errorf("DescribeDomain = %s\nwant %s", got, want)
+	}
+	if got, want := raw("ListDomains", `{"registrationStatus":"REGISTERED"}`), `{"domainInfos":[`+emptyInfo+`,`+bareInfo+`]}`; got != want {
+		t.Errorf("ListDomains = %s\nwant %s", got, want)
+	}
+	if got, want := raw("ListTagsForResource", `{"resourceArn":"`+rgARN("e")+`"}`), `{"tags":[{"key":"empty","value":""},{"key":"none"}]}`; got != want {
+		t.Errorf("ListTagsForResource = %s\nwant %s", got, want)
+	}
+	raw("TagResource", `{"resourceArn":"`+rgARN("n")+`","tags":[{"key":"none"},{"key":"later","value":""}]}`)
+	if got, want := raw("ListTagsForResource", `{"resourceArn":"`+rgARN("n")+`"}`), `{"tags":[{"key":"none"},{"key":"later","value":""}]}`; got != want {
+		t.Errorf("ListTagsForResource after TagResource = %s\nwant %s", got, want)
+	}
+
+	// A type's info as sent, member by member: "description" is there
+	// (as `""`) or not.
+	type infos struct {
+		TypeInfo  map[string]json.RawMessage   `json:"typeInfo"`
+		TypeInfos []map[string]json.RawMessage `json:"typeInfos"`
+	}
+	decode := func(body string) infos {
+		t.Helper()
+		var out infos
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		return out
+	}
+	for _, kind := range []string{"Activity", "Workflow"} {
+		lower := strings.ToLower(kind)
+		raw("Register"+kind+"Type", `{"domain":"e","name":"empty","version":"1","description":""}`)
+		raw("Register"+kind+"Type", `{"domain":"e","name":"none","version":"1"}`)
+		described := raw("Describe"+kind+"Type", `{"domain":"e","`+lower+`Type":{"name":"empty","version":"1"}}`)
+		if d := decode(described).TypeInfo["description"]; string(d) != `""` || !strings.Contains(described, `"description":""`) {
+			t.Errorf("Describe%sType of a type described \"\" = %s", kind, described)
+		}
+		described = raw("Describe"+kind+"Type", `{"domain":"e","`+lower+`Type":{"name":"none","version":"1"}}`)
+		if d, ok := decode(described).TypeInfo["description"]; ok {
+			t.Errorf("Describe%sType of a type without description has description %s", kind, d)
+		}
+		// Listed by name: "empty", then "none".
+		listed := raw("List"+kind+"Types", `{"domain":"e","registrationStatus":"REGISTERED"}`)
+		got := decode(listed).TypeInfos
+		if len(got) != 2 || string(got[0]["description"]) != `""` || got[1]["description"] != nil || !strings.Contains(listed, `"description":""`) {
+			t.Errorf("List%sTypes = %s", kind, listed)
+		}
 	}
 }

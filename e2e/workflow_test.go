@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -690,4 +691,101 @@ func TestExecutionLimits(t *testing.T) {
 		// The slot is free again.
 		h.start("third")
 	})
+}
+
+// TestEmptyIdentityAndRunIDEchoed: a poller's identity given empty is
+// "identity": "" in the DecisionTaskStarted or ActivityTaskStarted it
+// records, and a decision's runId given empty is "runId": "" in the events
+// that echo the decision; one not given is left out. The checks read the
+// bytes sent, which the SDK would hide.
+func TestEmptyIdentityAndRunIDEchoed(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	runID := h.start("empties")
+	// poll sends a poll until it hands out a task, and returns its bytes
+	// and its token.
+	poll := func(op, body string) (string, string) {
+		t.Helper()
+		for range 10 {
+			_, _, out := rgRaw(t, h.srv.URL, op, body)
+			var task struct{ TaskToken string }
+			if err := json.Unmarshal([]byte(out), &task); err != nil {
+				t.Fatalf("%s: %s: %v", op, out, err)
+			}
+			if task.TaskToken != "" {
+				return out, task.TaskToken
+			}
+		}
+		t.Fatalf("%s %s: no task", op, body)
+		return "", ""
+	}
+	respond := func(op, token, rest string) {
+		t.Helper()
+		tok, _ := json.Marshal(token)
+		if st, _, out := rgRaw(t, h.srv.URL, op, `{"taskToken":`+string(tok)+rest+`}`); st != 200 {
+			t.Fatalf("%s: %d %s", op, st, out)
+		}
+	}
+	task, token := poll("PollForDecisionTask", `{"domain":"wf-tests","taskList":{"name":"deciders"},"identity":""}`)
+	if !strings.Contains(task, `"decisionTaskStartedEventAttributes":{"identity":"","scheduledEventId":2}`) {
+		t.Errorf("the decision task polled with identity \"\": %s", task)
+	}
+	respond("RespondDecisionTaskCompleted", token, `,"decisions":[`+
+		`{"decisionType":"ScheduleActivityTask","scheduleActivityTaskDecisionAttributes":{"activityId":"a1","activityType":{"name":"charge","version":"1"},"taskList":{"name":"empty-identity"}}},`+
+		`{"decisionType":"ScheduleActivityTask","scheduleActivityTaskDecisionAttributes":{"activityId":"a2","activityType":{"name":"charge","version":"1"},"taskList":{"name":"no-identity"}}},`+
+		`{"decisionType":"SignalExternalWorkflowExecution","signalExternalWorkflowExecutionDecisionAttributes":{"workflowId":"nobody","runId":"","signalName":"s"}},`+
+		`{"decisionType":"RequestCancelExternalWorkflowExecution","requestCancelExternalWorkflowExecutionDecisionAttributes":{"workflowId":"nobody","runId":""}}]`)
+	_, token = poll("PollForActivityTask", `{"domain":"wf-tests","taskList":{"name":"empty-identity"},"identity":""}`)
+	respond("RespondActivityTaskCompleted", token, "")
+	_, token = poll("PollForActivityTask", `{"domain":"wf-tests","taskList":{"name":"no-identity"}}`)
+	respond("RespondActivityTaskCompleted", token, "")
+
+	// The attributes of each event as sent, by event type.
+	attrs := func() (string, map[string][]string) {
+		t.Helper()
+		_, _, out := rgRaw(t, h.srv.URL, "GetWorkflowExecutionHistory", `{"domain":"wf-tests","execution":{"workflowId":"empties","runId":"`+runID+`"}}`)
+		var hist struct{ Events []map[string]json.RawMessage }
+		if err := json.Unmarshal([]byte(out), &hist); err != nil {
+			t.Fatalf("history: %s: %v", out, err)
+		}
+		by := map[string][]string{}
+		for _, ev := range hist.Events {
+			var typ string
+			json.Unmarshal(ev["eventType"], &typ)
+			for k, v := range ev {
+				if strings.HasSuffix(k, "EventAttributes") {
+					by[typ] = append(by[typ], string(v))
+				}
+			}
+		}
+		return out, by
+	}
+	var body string
+	var by map[string][]string
+	waitFor(t, "both external decisions to fail", func() bool {
+		body, by = attrs()
+		return len(by["SignalExternalWorkflowExecutionFailed"]) == 1 && len(by["RequestCancelExternalWorkflowExecutionFailed"]) == 1
+	})
+	if !strings.Contains(body, `"identity":""`) || !strings.Contains(body, `"runId":""`) {
+		t.Errorf("the history carries no empty identity or runId: %s", body)
+	}
+	if got := by["DecisionTaskStarted"]; len(got) != 1 || got[0] != `{"identity":"","scheduledEventId":2}` {
+		t.Errorf("DecisionTaskStarted = %q", got)
+	}
+	// a1 (scheduled as event 5) was polled with identity "", a2 (6) without.
+	if got, want := by["ActivityTaskStarted"], []string{`{"identity":"","scheduledEventId":5}`, `{"scheduledEventId":6}`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ActivityTaskStarted = %q, want %q", got, want)
+	}
+	for _, et := range []string{"SignalExternalWorkflowExecutionInitiated", "RequestCancelExternalWorkflowExecutionInitiated",
+		"SignalExternalWorkflowExecutionFailed", "RequestCancelExternalWorkflowExecutionFailed"} {
+		if got := by[et]; len(got) != 1 || !strings.Contains(got[0], `"runId":""`) {
+			t.Errorf("%s = %q, want runId \"\"", et, got)
+		}
+	}
+
+	// A decider that gives no identity is recorded without one.
+	poll("PollForDecisionTask", `{"domain":"wf-tests","taskList":{"name":"deciders"}}`)
+	_, by = attrs()
+	if got := by["DecisionTaskStarted"]; len(got) != 2 || strings.Contains(got[1], "identity") {
+		t.Errorf("DecisionTaskStarted of a poll without identity = %q", got)
+	}
 }

@@ -42,7 +42,7 @@ func (f *fakeService) DescribeDomain(ctx context.Context, in *api.DescribeDomain
 		return nil, fmtWrap(api.NewFault(api.DomainDeprecatedFault, "wrapped"))
 	}
 	return &api.DomainDetail{
-		DomainInfo:    api.DomainInfo{Name: in.Name, Status: api.RegistrationStatusRegistered, Arn: "arn:aws:swf:us-east-1:123456789012:/domain/" + in.Name, Description: "<&>"},
+		DomainInfo:    api.DomainInfo{Name: in.Name, Status: api.RegistrationStatusRegistered, Arn: "arn:aws:swf:us-east-1:123456789012:/domain/" + in.Name, Description: api.String("<&>")},
 		Configuration: api.DomainConfiguration{WorkflowExecutionRetentionPeriodInDays: "7"},
 	}, nil
 }

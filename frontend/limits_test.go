@@ -24,7 +24,7 @@ type hugeService struct {
 }
 
 func (hugeService) DescribeDomain(ctx context.Context, in *api.DescribeDomainInput) (*api.DomainDetail, error) {
-	return &api.DomainDetail{DomainInfo: api.DomainInfo{Name: in.Name, Status: api.RegistrationStatusRegistered, Description: strings.Repeat("x", 64<<20)}}, nil
+	return &api.DomainDetail{DomainInfo: api.DomainInfo{Name: in.Name, Status: api.RegistrationStatusRegistered, Description: api.String(strings.Repeat("x", 64<<20))}}, nil
 }
 
 func (h hugeService) PollForDecisionTask(ctx context.Context, in *api.PollForDecisionTaskInput) (*api.DecisionTask, error) {

@@ -67,7 +67,7 @@ func TestDecisionNotPermitted(t *testing.T) {
 			api.CancelTimerFailedEventAttributes{TimerID: "t1", Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
 		{signalExt("w2", "r2", "sig"), "SignalExternalWorkflowExecutionFailed",
 			func(e api.HistoryEvent) any { return *e.SignalExternalWorkflowExecutionFailedEventAttributes },
-			api.SignalExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "w2", RunID: "r2", Control: api.String("sc"), Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
+			api.SignalExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "w2", RunID: api.String("r2"), Control: api.String("sc"), Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},
 		{cancelExt("w2", ""), "RequestCancelExternalWorkflowExecutionFailed",
 			func(e api.HistoryEvent) any { return *e.RequestCancelExternalWorkflowExecutionFailedEventAttributes },
 			api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "w2", Control: api.String("cc"), Cause: "OPERATION_NOT_PERMITTED", DecisionTaskCompletedEventID: 4}},

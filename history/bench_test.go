@@ -28,13 +28,13 @@ func BenchmarkWorkflowOneActivity(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		step(func(s *State) (Result, error) { return s.StartDecisionTask(env, 2, "d") })
+		step(func(s *State) (Result, error) { return s.StartDecisionTask(env, 2, api.String("d")) })
 		step(func(s *State) (Result, error) {
 			return s.CompleteDecisionTask(env, 3, &api.RespondDecisionTaskCompletedInput{Decisions: []api.Decision{schedAct("a1")}})
 		})
-		step(func(s *State) (Result, error) { return s.StartActivityTask(env, 5, "w") })
+		step(func(s *State) (Result, error) { return s.StartActivityTask(env, 5, api.String("w")) })
 		step(func(s *State) (Result, error) { return s.CompleteActivityTask(env, 5, 6, api.String("ok")) })
-		step(func(s *State) (Result, error) { return s.StartDecisionTask(env, 8, "d") })
+		step(func(s *State) (Result, error) { return s.StartDecisionTask(env, 8, api.String("d")) })
 		step(func(s *State) (Result, error) {
 			return s.CompleteDecisionTask(env, 9, &api.RespondDecisionTaskCompletedInput{Decisions: []api.Decision{{DecisionType: api.DecisionTypeCompleteWorkflowExecution}}})
 		})

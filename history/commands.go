@@ -71,8 +71,9 @@ func Start(env Env, p StartParams) (*State, Result) {
 }
 
 // StartDecisionTask hands out the scheduled decision task scheduledID to a
-// poller: DecisionTaskStarted and its START_TO_CLOSE timer.
-func (s *State) StartDecisionTask(env Env, scheduledID int64, identity string) (Result, error) {
+// poller: DecisionTaskStarted, which records the poller's identity as given
+// (nil: none given), and its START_TO_CLOSE timer.
+func (s *State) StartDecisionTask(env Env, scheduledID int64, identity *string) (Result, error) {
 	if !s.Open || scheduledID == 0 || s.Decision.ScheduledID != scheduledID || s.Decision.StartedID != 0 {
 		return Result{}, api.ErrUnknownResource("Unknown decision task, scheduledEventId = %d", scheduledID)
 	}
@@ -120,8 +121,9 @@ func (s *State) openActivity(scheduledID, startedID int64) (*Activity, error) {
 	return nil, api.ErrUnknownResource("Unknown activity, scheduledEventId = %d", scheduledID)
 }
 
-// StartActivityTask hands out the scheduled activity task scheduledID.
-func (s *State) StartActivityTask(env Env, scheduledID int64, identity string) (Result, error) {
+// StartActivityTask hands out the scheduled activity task scheduledID;
+// ActivityTaskStarted records the poller's identity as given (nil: none).
+func (s *State) StartActivityTask(env Env, scheduledID int64, identity *string) (Result, error) {
 	var a *Activity
 	if s.Open {
 		a = s.activityBySchedID(scheduledID)
@@ -142,7 +144,7 @@ func (s *State) StartActivityTask(env Env, scheduledID int64, identity string) (
 	}
 	a.StartedID = id
 	a.StartedTime = env.Now
-	a.Identity = identity
+	a.Identity = api.Value(identity)
 	if armed(a.ScheduleToStart) {
 		st.deleteTimers(ActivityTimerKey(scheduledID, ActivityScheduleToStart))
 	}

@@ -568,7 +568,7 @@ func (b *batch) signalExternal(a *api.SignalExternalWorkflowExecutionDecisionAtt
 	}
 	s.Externals[id] = &External{InitiatedID: id, WorkflowID: a.WorkflowID, RunID: a.RunID, Control: a.Control, Signal: true, DecisionTaskCompletedID: b.dtc}
 	st.send(Message{
-		Domain: s.Domain, WorkflowID: a.WorkflowID, RunID: a.RunID,
+		Domain: s.Domain, WorkflowID: a.WorkflowID, RunID: api.Value(a.RunID),
 		Signal: &SignalMsg{Sender: s.execution(), InitiatedID: id, SignalName: a.SignalName, Input: a.Input},
 	})
 }
@@ -598,7 +598,7 @@ func (b *batch) cancelExternal(a *api.RequestCancelExternalWorkflowExecutionDeci
 	s.Externals[id] = &External{InitiatedID: id, WorkflowID: a.WorkflowID, RunID: a.RunID, Control: a.Control, DecisionTaskCompletedID: b.dtc}
 	sender := s.execution()
 	st.send(Message{
-		Domain: s.Domain, WorkflowID: a.WorkflowID, RunID: a.RunID,
+		Domain: s.Domain, WorkflowID: a.WorkflowID, RunID: api.Value(a.RunID),
 		Cancel: &CancelMsg{Sender: &sender, InitiatedID: id},
 	})
 }

@@ -65,7 +65,7 @@ func FuzzDecisions(f *testing.F) {
 			}
 		}
 		h := startDefault(t)
-		h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, "d") })
+		h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, api.String("d")) })
 		apply := func(startedID int64) bool {
 			_, err := h.try(func(s *State) (Result, error) { return s.CompleteDecisionTask(h.env, startedID, in) })
 			if err != nil {
@@ -86,7 +86,9 @@ func FuzzDecisions(f *testing.F) {
 		if h.s.Decision.ScheduledID == 0 || h.s.Decision.StartedID != 0 {
 			return
 		}
-		res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, s.Decision.ScheduledID, "d") })
+		res := h.must(func(s *State) (Result, error) {
+			return s.StartDecisionTask(h.env, s.Decision.ScheduledID, api.String("d"))
+		})
 		apply(res.Events[len(res.Events)-1].EventID)
 	})
 }

@@ -281,7 +281,7 @@ func (h *harness) pollDecision() int64 {
 	if sid == 0 {
 		h.t.Fatalf("no decision task scheduled")
 	}
-	h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, sid, "decider") })
+	h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, sid, api.String("decider")) })
 	return h.s.Decision.StartedID
 }
 
@@ -304,7 +304,7 @@ func (h *harness) startActivity(activityID string) int64 {
 	if a == nil {
 		h.t.Fatalf("no activity %s", activityID)
 	}
-	h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, a.ScheduledID, "worker") })
+	h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, a.ScheduledID, api.String("worker")) })
 	return h.s.Activities[activityID].StartedID
 }
 
@@ -410,13 +410,13 @@ func cancelTimer(id string) api.Decision {
 
 func signalExt(wid, rid, name string) api.Decision {
 	return api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution, SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{
-		WorkflowID: wid, RunID: rid, SignalName: name, Input: api.String("sig-in"), Control: api.String("sc"),
+		WorkflowID: wid, RunID: api.StringOrNil(rid), SignalName: name, Input: api.String("sig-in"), Control: api.String("sc"),
 	}}
 }
 
 func cancelExt(wid, rid string) api.Decision {
 	return api.Decision{DecisionType: api.DecisionTypeRequestCancelExternalWorkflowExecution, RequestCancelExternalWorkflowExecutionDecisionAttributes: &api.RequestCancelExternalWorkflowExecutionDecisionAttributes{
-		WorkflowID: wid, RunID: rid, Control: api.String("cc"),
+		WorkflowID: wid, RunID: api.StringOrNil(rid), Control: api.String("cc"),
 	}}
 }
 

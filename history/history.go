@@ -159,7 +159,7 @@ type Child struct {
 type External struct {
 	InitiatedID int64   `json:",omitzero"`
 	WorkflowID  string  `json:",omitzero"`
-	RunID       string  `json:",omitzero"`
+	RunID       *string `json:",omitzero"` // as the decision gave it, for the *Failed event
 	Control     *string `json:",omitzero"`
 	Signal      bool    `json:",omitzero"` // true: a signal; false: a cancel request
 	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the

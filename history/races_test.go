@@ -44,7 +44,7 @@ func TestActivityTokenChecks(t *testing.T) {
 		_, r, err := s.RecordHeartbeat(h.env, 5, 0, api.String(""))
 		return r, err
 	})
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 4, "w") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 4, api.String("w")) })
 	st := h.startActivity("a1")
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, st+1, api.String("")) })
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 4, st, api.String("")) })
@@ -56,11 +56,11 @@ func TestDecisionTimeoutNone(t *testing.T) {
 	p := rootParams()
 	p.Config.TaskStartToCloseTimeout = "NONE"
 	h.start(p)
-	res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, "d") })
+	res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, api.String("d")) })
 	if len(res.AddTimers) != 0 || len(res.DoneTasks) != 1 || res.DoneTasks[0] != 2 {
 		t.Fatalf("res %+v", res)
 	}
-	if a := h.event(3).DecisionTaskStartedEventAttributes; !equalJSON(*a, api.DecisionTaskStartedEventAttributes{Identity: "d", ScheduledEventID: 2}) {
+	if a := h.event(3).DecisionTaskStartedEventAttributes; !equalJSON(*a, api.DecisionTaskStartedEventAttributes{Identity: api.String("d"), ScheduledEventID: 2}) {
 		t.Fatalf("started %+v", a)
 	}
 	if h.event(2).DecisionTaskScheduledEventAttributes.StartToCloseTimeout != "NONE" {
@@ -71,7 +71,7 @@ func TestDecisionTimeoutNone(t *testing.T) {
 // A decision task completed, then its START_TO_CLOSE timer fires: nothing.
 func TestDecisionCompletesThenTimerFires(t *testing.T) {
 	h := startDefault(t)
-	res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, "d") })
+	res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, api.String("d")) })
 	if tm, ok := hasTimer(res, "dt:3:S2C"); !ok || tm.Due != t0.Add(10*time.Second) {
 		t.Fatalf("timer %+v", res.AddTimers)
 	}
@@ -88,7 +88,7 @@ func TestEventLimitOnStartDecision(t *testing.T) {
 	h := newHarness(t)
 	h.env.Limits.MaxEvents = 3
 	h.start(rootParams())
-	res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, "d") })
+	res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, api.String("d")) })
 	h.expectEvents(res, "3:WorkflowExecutionTerminated")
 	if !res.Closed || len(res.AddTimers) != 0 || h.s.OpenCounts().OpenDecisionTasks != 0 {
 		t.Fatalf("res %+v", res)

@@ -108,9 +108,9 @@ func TestSequenceA(t *testing.T) {
 
 	h.advance(time.Second)
 	a := h.s.Activities["a1"]
-	res = h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, a.ScheduledID, "worker") })
+	res = h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, a.ScheduledID, api.String("worker")) })
 	h.expectEvents(res, "6:ActivityTaskStarted")
-	if h.event(6).ActivityTaskStartedEventAttributes.ScheduledEventID != 5 || h.event(6).ActivityTaskStartedEventAttributes.Identity != "worker" {
+	if h.event(6).ActivityTaskStartedEventAttributes.ScheduledEventID != 5 || h.event(6).ActivityTaskStartedEventAttributes.Identity == nil || *h.event(6).ActivityTaskStartedEventAttributes.Identity != "worker" {
 		t.Fatalf("ats %+v", h.event(6).ActivityTaskStartedEventAttributes)
 	}
 	if len(res.DoneTasks) != 1 || res.DoneTasks[0] != 5 || !hasString(res.DeleteTimers, "at:5:S2S") {
@@ -123,7 +123,7 @@ func TestSequenceA(t *testing.T) {
 		t.Fatalf("HB %+v", res.AddTimers)
 	}
 	// A second start of the same task fails.
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, "w2") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, api.String("w2")) })
 
 	res = h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, api.String("out")) })
 	h.expectEvents(res, "7:ActivityTaskCompleted 8:DecisionTaskScheduled")
@@ -184,7 +184,7 @@ func TestSequenceBScheduleToStart(t *testing.T) {
 	if len(h.s.Activities) != 0 {
 		t.Fatal("activity still open")
 	}
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, "late") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, api.String("late")) })
 	// Stale timers of the gone activity do nothing.
 	for _, k := range []string{"at:5:S2S", "at:5:S2C", "at:5:ST2C", "at:5:HB"} {
 		if res := h.fire(k); !isEmpty(res) {
@@ -294,7 +294,7 @@ func TestActivityNoneTimeoutsArmNothing(t *testing.T) {
 		}
 		t.Fatalf("NONE armed %s", tm.Key)
 	}
-	res = h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, "w") })
+	res = h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, api.String("w")) })
 	if len(res.AddTimers) != 0 {
 		t.Fatalf("timers %+v", res.AddTimers)
 	}
@@ -544,7 +544,7 @@ func TestSequenceHExternalSignal(t *testing.T) {
 	h := startDefault(t)
 	res := h.pollAndDecide(signalExt("other", "orun", "ping"), signalExt("gone", "", "ping"))
 	h.expectEvents(res, "4:DecisionTaskCompleted 5:SignalExternalWorkflowExecutionInitiated 6:SignalExternalWorkflowExecutionInitiated")
-	if a := h.event(5).SignalExternalWorkflowExecutionInitiatedEventAttributes; !equalJSON(*a, api.SignalExternalWorkflowExecutionInitiatedEventAttributes{WorkflowID: "other", RunID: "orun", SignalName: "ping", Input: api.String("sig-in"), Control: api.String("sc"), DecisionTaskCompletedEventID: 4}) {
+	if a := h.event(5).SignalExternalWorkflowExecutionInitiatedEventAttributes; !equalJSON(*a, api.SignalExternalWorkflowExecutionInitiatedEventAttributes{WorkflowID: "other", RunID: api.String("orun"), SignalName: "ping", Input: api.String("sig-in"), Control: api.String("sc"), DecisionTaskCompletedEventID: 4}) {
 		t.Fatalf("initiated %+v", a)
 	}
 	if len(res.Messages) != 2 {
@@ -622,7 +622,7 @@ func TestExternalCancel(t *testing.T) {
 	}
 	res = h.deliver(Message{CancelResult: &ExternalResultMsg{InitiatedID: 6, Failed: true}})
 	h.expectEvents(res, "9:RequestCancelExternalWorkflowExecutionFailed")
-	if a := h.event(9).RequestCancelExternalWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "gone", RunID: "gr", Cause: api.RequestCancelExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 6, DecisionTaskCompletedEventID: 4, Control: api.String("cc")}) {
+	if a := h.event(9).RequestCancelExternalWorkflowExecutionFailedEventAttributes; !equalJSON(*a, api.RequestCancelExternalWorkflowExecutionFailedEventAttributes{WorkflowID: "gone", RunID: api.String("gr"), Cause: api.RequestCancelExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution, InitiatedEventID: 6, DecisionTaskCompletedEventID: 4, Control: api.String("cc")}) {
 		t.Fatalf("failed %+v", a)
 	}
 
@@ -721,8 +721,8 @@ func TestSequenceL(t *testing.T) {
 	if !res.Closed || h.s.CloseStatus != api.CloseStatusTerminated || len(res.Messages) != 0 {
 		t.Fatalf("res %+v", res)
 	}
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, "w") })
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, "w") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, api.String("w")) })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, api.String("w")) })
 	// Explicit policy and cause are recorded as given.
 	g := startDefault(t)
 	g.must(func(s *State) (Result, error) {
@@ -756,7 +756,7 @@ func TestUnhandledDecision2013Trace(t *testing.T) {
 	if len(res.AddTasks) != 0 {
 		t.Fatal("second decision task handed out while one runs")
 	}
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 19, "x") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 19, api.String("x")) })
 	if oc := h.s.OpenCounts(); oc.OpenDecisionTasks != 1 {
 		t.Fatalf("open decision tasks %d", oc.OpenDecisionTasks)
 	}
@@ -804,10 +804,10 @@ func TestDecisionCoalescing(t *testing.T) {
 			t.Fatalf("signal %d: %s", i, evTypes(res.Events))
 		}
 	}
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 3, "x") })
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 0, "x") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 3, api.String("x")) })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 0, api.String("x")) })
 	st := h.pollDecision() // 6
-	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, "x") })
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 2, api.String("x")) })
 	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteDecisionTask(h.env, st+1, nil) })
 	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", api.String("")) })
 	h.expectEvents(res, "7:WorkflowExecutionSignaled 8:DecisionTaskScheduled")
@@ -858,7 +858,7 @@ func TestActivityTimersDeletedOnlyWhenArmed(t *testing.T) {
 		t.Fatalf("scheduling armed %+v", res.AddTimers)
 	}
 	sched := h.s.Activities["a1"].ScheduledID
-	res = h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, sched, "worker") })
+	res = h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, sched, api.String("worker")) })
 	if len(res.DeleteTimers) != 0 || len(res.AddTimers) != 1 || res.AddTimers[0].Key != ActivityTimerKey(sched, ActivityStartToClose) {
 		t.Fatalf("start: deletes %v, arms %+v; want no deletion and only the start-to-close timer", res.DeleteTimers, res.AddTimers)
 	}

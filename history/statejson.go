@@ -308,7 +308,7 @@ func (e *stateEncoder) external(x *External) {
 	start := e.open()
 	e.int(`,"InitiatedID":`, x.InitiatedID)
 	e.str(`,"WorkflowID":`, x.WorkflowID)
-	e.str(`,"RunID":`, x.RunID)
+	e.strPtr(`,"RunID":`, x.RunID)
 	e.strPtr(`,"Control":`, x.Control)
 	e.bool(`,"Signal":`, x.Signal)
 	e.int(`,"DecisionTaskCompletedID":`, x.DecisionTaskCompletedID)

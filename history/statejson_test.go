@@ -109,7 +109,7 @@ func TestAppendJSONHandBuilt(t *testing.T) {
 			},
 			Timers:    map[string]*UserTimer{"t": {TimerID: "t", StartedID: 7, Due: times[5]}, "T": {}},
 			Children:  map[int64]*Child{9: {InitiatedID: 9, StartedID: 11, WorkflowID: "c", RunID: "cr", WorkflowType: api.WorkflowType{Name: "child"}, Control: api.String("ctl"), DecisionTaskCompletedID: 8}, 10: {Control: api.String("")}, -1: nil, 100: {}},
-			Externals: map[int64]*External{20: {InitiatedID: 20, WorkflowID: "x", RunID: "xr", Control: api.String("c"), Signal: true, DecisionTaskCompletedID: 8}, 3: {Control: api.String("")}},
+			Externals: map[int64]*External{20: {InitiatedID: 20, WorkflowID: "x", RunID: api.String("xr"), Control: api.String("c"), Signal: true, DecisionTaskCompletedID: 8}, 3: {RunID: api.String(""), Control: api.String("")}},
 			Lambdas: map[string]*Lambda{"l": {ID: "l", Name: "fn", ScheduledID: 30, ScheduledTime: times[6], StartedID: 31, StartedTime: times[7],
 				StartToClose: "300"}},
 			LatestExecutionContext:      api.String("ctx"),
@@ -389,7 +389,7 @@ func FuzzAppendJSON(f *testing.F) {
 			},
 			Timers:                 map[string]*UserTimer{s2: {TimerID: s1, StartedID: i2, Due: tm}},
 			Children:               map[int64]*Child{i1: {InitiatedID: i1, WorkflowID: s1, Control: &s2}, i2: nil},
-			Externals:              map[int64]*External{i2: {RunID: s2, Control: &s1}, i1 ^ i2: {}},
+			Externals:              map[int64]*External{i2: {RunID: &s2, Control: &s1}, i1 ^ i2: {}},
 			Lambdas:                map[string]*Lambda{s1 + "\x00": {Name: s2, StartedTime: tm}},
 			LatestExecutionContext: &s2,
 			Trouble:                Trouble{DecisionTimeouts: int(i1), FailedDecision: FailedDecision{EventType: api.EventType(s2), Cause: s1, Time: tm}},
@@ -408,12 +408,12 @@ func benchState(b *testing.B) *State {
 	env := Env{Now: t0, Types: newFakeTypes(), Limits: DefaultLimits}
 	s, _ := Start(env, rootParams())
 	steps := []func() (Result, error){
-		func() (Result, error) { return s.StartDecisionTask(env, 2, "decider") },
+		func() (Result, error) { return s.StartDecisionTask(env, 2, api.String("decider")) },
 		func() (Result, error) {
 			return s.CompleteDecisionTask(env, 3, &api.RespondDecisionTaskCompletedInput{Decisions: []api.Decision{schedAct("a1")}})
 		},
 		func() (Result, error) { return s.Signal(env, "go", api.String("now")) },
-		func() (Result, error) { return s.StartDecisionTask(env, s.Decision.ScheduledID, "decider") },
+		func() (Result, error) { return s.StartDecisionTask(env, s.Decision.ScheduledID, api.String("decider")) },
 	}
 	for _, step := range steps {
 		env.Now = env.Now.Add(1234567 * time.Nanosecond)

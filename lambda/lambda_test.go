@@ -79,7 +79,7 @@ func newFixture(t *testing.T, functions ...string) *fixture {
 		t.Fatal(err)
 	}
 	f.step(func(s *history.State, env history.Env) (history.Result, error) {
-		return s.StartDecisionTask(env, 2, "decider")
+		return s.StartDecisionTask(env, 2, api.String("decider"))
 	})
 	var ds []api.Decision
 	for i, fn := range functions {

@@ -392,9 +392,10 @@ func TestDurableAcrossReopen(t *testing.T) {
 	t.Parallel()
 	dsn := newDatabase(t)
 	ctx := context.Background()
+	v := "v"
 	db := open(t, dsn, nil)
 	if err := db.CreateDomain(ctx, swfd.Domain{Name: "dom", Status: swfd.StatusRegistered, RetentionDays: "7",
-		Tags: []swfd.Tag{{Key: "k", Value: "v"}}, Created: time.UnixMilli(1000)}, 0); err != nil {
+		Tags: []swfd.Tag{{Key: "k", Value: &v}}, Created: time.UnixMilli(1000)}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateType(ctx, swfd.TypeRecord{Kind: swfd.WorkflowKind, Domain: "dom", Name: "t", Version: "1",
@@ -572,5 +573,69 @@ func TestClosedAndCanceled(t *testing.T) {
 	}
 	if err := db.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestMigrationKeepsOldRowsWithoutDescription: before migration 3 a
+// description or tag value not given was stored as an empty string, like
+// one given empty, and both read as not given. Migrated, such rows still
+// read as not given (nil), and every other value and the order of the tags
+// are kept.
+func TestMigrationKeepsOldRowsWithoutDescription(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &DB{pool: pool, logger: slog.New(slog.DiscardHandler)}
+	if _, _, err := old.applyMigrations(ctx, ms[:2]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO domains (name, description, status, retention, tags, created) VALUES
+			('old', '', 'REGISTERED', '1', '[{"Key":"a","Value":"1"},{"Key":"b","Value":""},{"Key":"c","Value":"3"}]', 1),
+			('described', 'd', 'REGISTERED', '1', '[]', 2)`,
+		`INSERT INTO types (kind, domain, name, version, status, description, created) VALUES
+			('activity', 'old', 'a', '1', 'REGISTERED', '', 3),
+			('workflow', 'old', 'w', '1', 'REGISTERED', 'flow', 4)`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool.Close()
+
+	db := open(t, dsn, nil)
+	show := func(p *string) string {
+		if p == nil {
+			return "none"
+		}
+		return fmt.Sprintf("%q", *p)
+	}
+	d, err := db.GetDomain(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, tg := range d.Tags {
+		tags = append(tags, tg.Key+"="+show(tg.Value))
+	}
+	if got, want := show(d.Description)+" "+strings.Join(tags, ","), `none a="1",b=none,c="3"`; got != want {
+		t.Errorf("old domain: %s, want %s", got, want)
+	}
+	if d, err := db.GetDomain(ctx, "described"); err != nil || show(d.Description) != `"d"` || len(d.Tags) != 0 {
+		t.Errorf("described domain: %s %v %v", show(d.Description), d.Tags, err)
+	}
+	if a, err := db.GetType(ctx, swfd.ActivityKind, "old", "a", "1"); err != nil || a.Description != nil {
+		t.Errorf("old activity type: %s %v", show(a.Description), err)
+	}
+	if w, err := db.GetType(ctx, swfd.WorkflowKind, "old", "w", "1"); err != nil || show(w.Description) != `"flow"` {
+		t.Errorf("old workflow type: %s %v", show(w.Description), err)
 	}
 }

@@ -38,9 +38,10 @@ func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) e
 				return fmt.Errorf("postgres: create domain %q: %d domains exist: %w", d.Name, n, swfd.ErrLimitExceeded)
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO domains (name, description, status, retention, tags, created)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			d.Name, d.Description, d.Status, d.RetentionDays, tags, d.Created.UnixMilli())
+		desc, emptyDesc := storedDescription(d.Description)
+		_, err := tx.Exec(ctx, `INSERT INTO domains (name, description, empty_description, status, retention, tags, created)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			d.Name, desc, emptyDesc, d.Status, d.RetentionDays, tags, d.Created.UnixMilli())
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("postgres: domain %q: %w", d.Name, swfd.ErrAlreadyExists)
@@ -51,21 +52,21 @@ func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) e
 	})
 }
 
-const domainCols = "name, description, status, retention, tags, created"
+const domainCols = "name, description, empty_description, status, retention, tags, created"
 
 func scanDomain(s pgx.Row) (swfd.Domain, error) {
 	var d swfd.Domain
-	var tags string
+	var desc, tags string
+	var emptyDesc bool
 	var created int64
-	if err := s.Scan(&d.Name, &d.Description, &d.Status, &d.RetentionDays, &tags, &created); err != nil {
+	if err := s.Scan(&d.Name, &desc, &emptyDesc, &d.Status, &d.RetentionDays, &tags, &created); err != nil {
 		return d, err
 	}
+	d.Description = readDescription(desc, emptyDesc)
 	d.Created = fromMillis(created)
-	if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
+	var err error
+	if d.Tags, err = unmarshalTags(tags); err != nil {
 		return d, fmt.Errorf("postgres: domain %q: bad tags: %w", d.Name, err)
-	}
-	if len(d.Tags) == 0 {
-		d.Tags = nil
 	}
 	return d, nil
 }
@@ -192,9 +193,10 @@ func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) e
 				return fmt.Errorf("postgres: create %s type in %q: %d exist: %w", t.Kind, t.Domain, n, swfd.ErrLimitExceeded)
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO types (kind, domain, name, version, status, description, created, deprecated, config)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			string(t.Kind), t.Domain, t.Name, t.Version, t.Status, t.Description,
+		desc, emptyDesc := storedDescription(t.Description)
+		_, err := tx.Exec(ctx, `INSERT INTO types (kind, domain, name, version, status, description, empty_description, created, deprecated, config)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			string(t.Kind), t.Domain, t.Name, t.Version, t.Status, desc, emptyDesc,
 			t.Created.UnixMilli(), nullMillis(t.Deprecated), t.Config)
 		if err != nil {
 			if isUnique(err) {
@@ -206,16 +208,19 @@ func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) e
 	})
 }
 
-const typeCols = "kind, domain, name, version, status, description, created, deprecated, config"
+const typeCols = "kind, domain, name, version, status, description, empty_description, created, deprecated, config"
 
 func scanType(s pgx.Row) (swfd.TypeRecord, error) {
 	var t swfd.TypeRecord
 	var kind string
 	var created int64
 	var deprecated *int64
-	if err := s.Scan(&kind, &t.Domain, &t.Name, &t.Version, &t.Status, &t.Description, &created, &deprecated, &t.Config); err != nil {
+	var desc string
+	var emptyDesc bool
+	if err := s.Scan(&kind, &t.Domain, &t.Name, &t.Version, &t.Status, &desc, &emptyDesc, &created, &deprecated, &t.Config); err != nil {
 		return t, err
 	}
+	t.Description = readDescription(desc, emptyDesc)
 	t.Kind = swfd.TypeKind(kind)
 	t.Created = fromMillis(created)
 	t.Deprecated = fromNullMillis(deprecated)
@@ -349,13 +354,64 @@ func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]
 	return v, nil
 }
 
-func marshalTags(tags []swfd.Tag) (string, error) {
-	if tags == nil {
-		tags = []swfd.Tag{}
+// A description or a tag's value that was not given is stored as "". So
+// was one given empty before migration 0003, and it read as not given, as
+// such old rows still do. One given empty is now "" marked as such: by the
+// empty_description column, or by EmptyValue in the tags JSON.
+
+// storedDescription is a description's columns: description and
+// empty_description.
+func storedDescription(p *string) (string, bool) {
+	if p == nil {
+		return "", false
 	}
-	b, err := json.Marshal(tags)
+	return *p, *p == ""
+}
+
+// readDescription is the description of its columns.
+func readDescription(desc string, empty bool) *string {
+	if desc == "" && !empty {
+		return nil
+	}
+	return &desc
+}
+
+// storedTag is a tag as the tags column holds it: a JSON array of these.
+type storedTag struct {
+	Key, Value string
+	EmptyValue bool `json:",omitempty"`
+}
+
+func marshalTags(tags []swfd.Tag) (string, error) {
+	stored := make([]storedTag, len(tags))
+	for i, t := range tags {
+		stored[i].Key = t.Key
+		if t.Value != nil {
+			stored[i].Value, stored[i].EmptyValue = *t.Value, *t.Value == ""
+		}
+	}
+	b, err := json.Marshal(stored)
 	if err != nil {
 		return "", fmt.Errorf("postgres: encode tags: %w", err)
 	}
 	return string(b), nil
+}
+
+// unmarshalTags reads the tags column; no tags is nil.
+func unmarshalTags(js string) ([]swfd.Tag, error) {
+	var stored []storedTag
+	if err := json.Unmarshal([]byte(js), &stored); err != nil {
+		return nil, err
+	}
+	if len(stored) == 0 {
+		return nil, nil
+	}
+	tags := make([]swfd.Tag, len(stored))
+	for i, t := range stored {
+		tags[i].Key = t.Key
+		if t.Value != "" || t.EmptyValue {
+			tags[i].Value = &t.Value
+		}
+	}
+	return tags, nil
 }

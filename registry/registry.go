@@ -208,8 +208,8 @@ func checkResourceTags(c *validate.Checker, tags []api.ResourceTag) {
 		if !validTagText(t.Key) {
 			c.Add(t.Key, fmt.Sprintf("tags.%d.member.key", i+1), `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
 		}
-		if !validTagText(t.Value) {
-			c.Add(t.Value, fmt.Sprintf("tags.%d.member.value", i+1), `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
+		if v := api.Value(t.Value); !validTagText(v) {
+			c.Add(v, fmt.Sprintf("tags.%d.member.value", i+1), `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
 		}
 	}
 }
@@ -227,7 +227,8 @@ func validTagText(s string) bool {
 	return true
 }
 
-// mergeTags upserts tags into existing, keeping first-set order.
+// mergeTags upserts tags into existing, keeping first-set order. A tag's
+// value is kept as given: nil when it has none, "" when it was given empty.
 func mergeTags(existing []swfd.Tag, add []api.ResourceTag) []swfd.Tag {
 	out := append([]swfd.Tag(nil), existing...)
 	for _, t := range add {

@@ -102,7 +102,7 @@ func first(vals ...string) string {
 }
 
 func (s *Service) SignalWorkflowExecution(ctx context.Context, in *api.SignalWorkflowExecutionInput) error {
-	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, in.RunID, func(r *runs.Run) error {
+	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, api.Value(in.RunID), func(r *runs.Run) error {
 		res, err := r.State.Signal(s.runs.Env(ctx), in.SignalName, in.Input)
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func (s *Service) SignalWorkflowExecution(ctx context.Context, in *api.SignalWor
 }
 
 func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, in *api.RequestCancelWorkflowExecutionInput) error {
-	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, in.RunID, func(r *runs.Run) error {
+	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, api.Value(in.RunID), func(r *runs.Run) error {
 		res, err := r.State.RequestCancel(s.runs.Env(ctx))
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, in *api.Re
 }
 
 func (s *Service) TerminateWorkflowExecution(ctx context.Context, in *api.TerminateWorkflowExecutionInput) error {
-	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, in.RunID, func(r *runs.Run) error {
+	return s.withOpenRun(ctx, in.Domain, in.WorkflowID, api.Value(in.RunID), func(r *runs.Run) error {
 		res, err := r.State.Terminate(s.runs.Env(ctx), in.Reason, in.Details, in.ChildPolicy, "")
 		if err != nil {
 			return err

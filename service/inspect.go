@@ -67,7 +67,7 @@ func (s *Service) Pending(ctx context.Context, domain string, ex api.WorkflowExe
 	}
 	sort.Slice(p.Children, func(i, j int) bool { return p.Children[i].InitiatedID < p.Children[j].InitiatedID })
 	for _, e := range st.Externals {
-		x := inspect.External{InitiatedID: e.InitiatedID, WorkflowID: e.WorkflowID, RunID: e.RunID}
+		x := inspect.External{InitiatedID: e.InitiatedID, WorkflowID: e.WorkflowID, RunID: api.Value(e.RunID)}
 		if e.Signal {
 			p.Signals = append(p.Signals, x)
 		} else {

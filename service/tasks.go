@@ -85,7 +85,7 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 	}
 	var out *api.DecisionTask
 	key := matching.ListKey{Kind: swfd.DecisionTask, Domain: in.Domain, TaskList: in.TaskList.Name}
-	s.matcher.SawPoller(key, in.Identity)
+	s.matcher.SawPoller(key, api.Value(in.Identity))
 	ok, err := s.pollList(ctx, key, func(t swfd.Task) (bool, error) {
 		unlock := s.runs.Lock(t.RunID)
 		defer unlock()
@@ -230,7 +230,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 	}
 	var out *api.ActivityTask
 	key := matching.ListKey{Kind: swfd.ActivityTask, Domain: in.Domain, TaskList: in.TaskList.Name}
-	s.matcher.SawPoller(key, in.Identity)
+	s.matcher.SawPoller(key, api.Value(in.Identity))
 	ok, err := s.pollList(ctx, key, func(t swfd.Task) (bool, error) {
 		unlock := s.runs.Lock(t.RunID)
 		defer unlock()

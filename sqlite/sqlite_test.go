@@ -733,3 +733,74 @@ func TestOwnerLockGoesWithTheProcess(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestMigrationKeepsOldRowsWithoutDescription: before migration 3 a
+// description or tag value not given was stored as an empty string, like
+// one given empty, and both read as not given. Migrated, such rows still
+// read as not given (nil), and every other value and the order of the tags
+// are kept.
+func TestMigrationKeepsOldRowsWithoutDescription(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	ctx := context.Background()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := applyMigrations(ctx, conn, nilLogger(), ms[:2]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO domains (name, description, status, retention, tags, created) VALUES
+			('old', '', 'REGISTERED', '1', '[{"Key":"a","Value":"1"},{"Key":"b","Value":""},{"Key":"c","Value":"3"}]', 1),
+			('described', 'd', 'REGISTERED', '1', '[]', 2)`,
+		`INSERT INTO types (kind, domain, name, version, status, description, created) VALUES
+			('activity', 'old', 'a', '1', 'REGISTERED', '', 3),
+			('workflow', 'old', 'w', '1', 'REGISTERED', 'flow', 4)`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+	raw.Close()
+
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	show := func(p *string) string {
+		if p == nil {
+			return "none"
+		}
+		return strconv.Quote(*p)
+	}
+	d, err := db.GetDomain(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, tg := range d.Tags {
+		tags = append(tags, tg.Key+"="+show(tg.Value))
+	}
+	if got, want := show(d.Description)+" "+strings.Join(tags, ","), `none a="1",b=none,c="3"`; got != want {
+		t.Errorf("old domain: %s, want %s", got, want)
+	}
+	if d, err := db.GetDomain(ctx, "described"); err != nil || show(d.Description) != `"d"` || len(d.Tags) != 0 {
+		t.Errorf("described domain: %s %v %v", show(d.Description), d.Tags, err)
+	}
+	if a, err := db.GetType(ctx, swfd.ActivityKind, "old", "a", "1"); err != nil || a.Description != nil {
+		t.Errorf("old activity type: %s %v", show(a.Description), err)
+	}
+	if w, err := db.GetType(ctx, swfd.WorkflowKind, "old", "w", "1"); err != nil || show(w.Description) != `"flow"` {
+		t.Errorf("old workflow type: %s %v", show(w.Description), err)
+	}
+}

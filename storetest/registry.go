@@ -12,7 +12,7 @@ import (
 func domain(name, status string) swfd.Domain {
 	return swfd.Domain{
 		Name:          name,
-		Description:   "the " + name + " domain",
+		Description:   str("the " + name + " domain"),
 		Status:        status,
 		RetentionDays: "30",
 		Created:       at(0),
@@ -34,10 +34,10 @@ func getDomain(t *testing.T, s swfd.Store, name string) swfd.Domain {
 func testDomainCreateGet(t *testing.T, s swfd.Store) {
 	d := swfd.Domain{
 		Name:          "orders",
-		Description:   "order processing",
+		Description:   str("order processing"),
 		Status:        swfd.StatusRegistered,
 		RetentionDays: "NONE",
-		Tags:          []swfd.Tag{{Key: "team", Value: "b"}, {Key: "env", Value: "prod"}, {Key: "a", Value: ""}},
+		Tags:          []swfd.Tag{{Key: "team", Value: str("b")}, {Key: "env", Value: str("prod")}, {Key: "a", Value: str("")}, {Key: "none"}},
 		Created:       at(1).Add(123 * time.Millisecond),
 	}
 	noErr(t, s.CreateDomain(ctx(), d, 10), "CreateDomain")
@@ -59,11 +59,11 @@ func testDomainCreateGet(t *testing.T, s swfd.Store) {
 func testDomainDuplicate(t *testing.T, s swfd.Store) {
 	createDomain(t, s, domain("dup", swfd.StatusRegistered))
 	other := domain("dup", swfd.StatusRegistered)
-	other.Description = "another"
+	other.Description = str("another")
 	wantErr(t, s.CreateDomain(ctx(), other, 100), swfd.ErrAlreadyExists, "CreateDomain of a registered name")
 	noErr(t, s.SetDomainStatus(ctx(), "dup", swfd.StatusDeprecated, at(5)), "SetDomainStatus")
 	wantErr(t, s.CreateDomain(ctx(), other, 100), swfd.ErrAlreadyExists, "CreateDomain of a deprecated name")
-	if got := getDomain(t, s, "dup"); got.Description != "the dup domain" {
+	if got := getDomain(t, s, "dup"); optView(got.Description) != `"the dup domain"` {
 		t.Fatalf("duplicate CreateDomain changed the domain: %s", domainView(got))
 	}
 }
@@ -129,9 +129,9 @@ func testDomainStatus(t *testing.T, s swfd.Store) {
 
 func testDomainTags(t *testing.T, s swfd.Store) {
 	d := domain("tagged", swfd.StatusRegistered)
-	d.Tags = []swfd.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}
+	d.Tags = []swfd.Tag{{Key: "a", Value: str("1")}, {Key: "b", Value: str("2")}}
 	createDomain(t, s, d)
-	d.Tags = []swfd.Tag{{Key: "z", Value: "26"}, {Key: "b", Value: "3"}, {Key: "c", Value: ""}}
+	d.Tags = []swfd.Tag{{Key: "z", Value: str("26")}, {Key: "b", Value: str("3")}, {Key: "c", Value: str("")}, {Key: "d"}}
 	noErr(t, s.SetDomainTags(ctx(), "tagged", d.Tags), "SetDomainTags")
 	if got, want := domainView(getDomain(t, s, "tagged")), domainView(d); got != want {
 		t.Fatalf("after SetDomainTags:\n got %s\nwant %s", got, want)
@@ -141,6 +141,58 @@ func testDomainTags(t *testing.T, s swfd.Store) {
 		t.Fatalf("tags after clearing: %v", got.Tags)
 	}
 	wantErr(t, s.SetDomainTags(ctx(), "missing", d.Tags), swfd.ErrNotFound, "SetDomainTags missing")
+}
+
+// testRegistryEmptyStrings: a description or a tag value stored empty
+// reads back empty, and one not given reads back as not given (nil), on
+// every read: SWF shows the one as "" and leaves the other out.
+func testRegistryEmptyStrings(t *testing.T, s swfd.Store) {
+	doms := []swfd.Domain{domain("absent", swfd.StatusRegistered), domain("empty", swfd.StatusRegistered), domain("given", swfd.StatusRegistered)}
+	doms[0].Description, doms[1].Description, doms[2].Description = nil, str(""), str("x")
+	doms[1].Tags = []swfd.Tag{{Key: "none"}, {Key: "empty", Value: str("")}, {Key: "given", Value: str("v")}}
+	for _, d := range doms {
+		createDomain(t, s, d)
+	}
+	for _, d := range doms {
+		if got, want := domainView(getDomain(t, s, d.Name)), domainView(d); got != want {
+			t.Fatalf("GetDomain:\n got %s\nwant %s", got, want)
+		}
+	}
+	listed, err := s.ListDomains(ctx(), swfd.ListQuery{Status: swfd.StatusRegistered})
+	noErr(t, err, "ListDomains")
+	if len(listed) != len(doms) {
+		t.Fatalf("ListDomains returned %d domains, want %d", len(listed), len(doms))
+	}
+	for i, d := range doms {
+		if got, want := domainView(listed[i]), domainView(d); got != want {
+			t.Fatalf("ListDomains:\n got %s\nwant %s", got, want)
+		}
+	}
+	doms[0].Tags = []swfd.Tag{{Key: "empty", Value: str("")}, {Key: "none"}}
+	noErr(t, s.SetDomainTags(ctx(), "absent", doms[0].Tags), "SetDomainTags")
+	if got, want := domainView(getDomain(t, s, "absent")), domainView(doms[0]); got != want {
+		t.Fatalf("after SetDomainTags:\n got %s\nwant %s", got, want)
+	}
+
+	types := []swfd.TypeRecord{typeRecord(swfd.ActivityKind, "dom", "absent", "1"), typeRecord(swfd.ActivityKind, "dom", "empty", "1"), typeRecord(swfd.WorkflowKind, "dom", "empty", "1")}
+	types[0].Description, types[1].Description, types[2].Description = nil, str(""), str("")
+	for _, tr := range types {
+		noErr(t, s.CreateType(ctx(), tr, 100), "CreateType")
+		got, err := s.GetType(ctx(), tr.Kind, tr.Domain, tr.Name, tr.Version)
+		noErr(t, err, "GetType")
+		if g, want := typeView(got), typeView(tr); g != want {
+			t.Fatalf("GetType:\n got %s\nwant %s", g, want)
+		}
+	}
+	acts, err := s.ListTypes(ctx(), swfd.ActivityKind, "dom", swfd.ListQuery{Status: swfd.StatusRegistered})
+	noErr(t, err, "ListTypes")
+	if len(acts) != 2 || typeView(acts[0]) != typeView(types[0]) || typeView(acts[1]) != typeView(types[1]) {
+		var got []string
+		for _, tr := range acts {
+			got = append(got, typeView(tr))
+		}
+		t.Fatalf("ListTypes:\n got %q\nwant %q", got, []string{typeView(types[0]), typeView(types[1])})
+	}
 }
 
 func domainNames(ds []swfd.Domain) []string {
@@ -209,7 +261,7 @@ func typeRecord(kind swfd.TypeKind, dom, name, version string) swfd.TypeRecord {
 		Name:        name,
 		Version:     version,
 		Status:      swfd.StatusRegistered,
-		Description: name + " v" + version,
+		Description: str(name + " v" + version),
 		Created:     at(2),
 		Config:      []byte(`{"defaultTaskList":{"name":"` + name + `"}}`),
 	}
@@ -252,11 +304,11 @@ func testTypeDuplicate(t *testing.T, s swfd.Store) {
 	wantErr(t, s.CreateType(ctx(), a, 10), swfd.ErrAlreadyExists, "CreateType registered duplicate")
 	noErr(t, s.SetTypeStatus(ctx(), a.Kind, a.Domain, a.Name, a.Version, swfd.StatusDeprecated, at(3)), "SetTypeStatus")
 	b := a
-	b.Description = "changed"
+	b.Description = str("changed")
 	wantErr(t, s.CreateType(ctx(), b, 10), swfd.ErrAlreadyExists, "CreateType deprecated duplicate")
 	got, err := s.GetType(ctx(), a.Kind, a.Domain, a.Name, a.Version)
 	noErr(t, err, "GetType")
-	if got.Description != a.Description {
+	if optView(got.Description) != optView(a.Description) {
 		t.Fatalf("duplicate CreateType changed the type: %s", typeView(got))
 	}
 	// The same name and version in another kind or domain, or another version, is a different type.

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"DomainLimit", testDomainLimit},
 		{"DomainStatus", testDomainStatus},
 		{"DomainTags", testDomainTags},
+		{"RegistryEmptyStrings", testRegistryEmptyStrings},
 		{"ListDomains", testListDomains},
 		{"TypeCreateGet", testTypeCreateGet},
 		{"TypeDuplicate", testTypeDuplicate},
@@ -199,18 +200,30 @@ func runIDs(es []swfd.Execution) []string {
 	return out
 }
 
+// str returns a pointer to s, an optional string that is given.
+func str(s string) *string { return &s }
+
+// optView shows an optional string: "none" when it is not given, else
+// quoted (an empty one as "").
+func optView(p *string) string {
+	if p == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%q", *p)
+}
+
 func domainView(d swfd.Domain) string {
 	var tags []string
 	for _, tg := range d.Tags {
-		tags = append(tags, tg.Key+"="+tg.Value)
+		tags = append(tags, tg.Key+"="+optView(tg.Value))
 	}
-	return fmt.Sprintf("name=%q desc=%q status=%q retention=%q tags=%q created=%s",
-		d.Name, d.Description, d.Status, d.RetentionDays, tags, ms(d.Created))
+	return fmt.Sprintf("name=%q desc=%s status=%q retention=%q tags=%q created=%s",
+		d.Name, optView(d.Description), d.Status, d.RetentionDays, tags, ms(d.Created))
 }
 
 func typeView(r swfd.TypeRecord) string {
-	return fmt.Sprintf("kind=%s domain=%q name=%q version=%q status=%q desc=%q created=%s deprecated=%s config=%q",
-		r.Kind, r.Domain, r.Name, r.Version, r.Status, r.Description, ms(r.Created), ms(r.Deprecated), r.Config)
+	return fmt.Sprintf("kind=%s domain=%q name=%q version=%q status=%q desc=%s created=%s deprecated=%s config=%q",
+		r.Kind, r.Domain, r.Name, r.Version, r.Status, optView(r.Description), ms(r.Created), ms(r.Deprecated), r.Config)
 }
 
 func eventIDs(evs []swfd.Event) []int64 {

@@ -260,6 +260,51 @@ def empty_strings():
     check(canceled.get("details") == "", "WorkflowExecutionCanceled %r lacks details ''" % canceled)
 
 
+def empty_identities_and_descriptions():
+    """A poller's identity, a description, a tag's value and a decision's
+    runId given empty are echoed empty; not given, they are absent."""
+    empty_dom = DOMAIN + "-e"
+    swf.register_domain(name=empty_dom, workflowExecutionRetentionPeriodInDays="1", description="",
+                        tags=[{"key": "empty", "value": ""}, {"key": "none"}])
+    info = swf.describe_domain(name=empty_dom)["domainInfo"]
+    check(info.get("description") == "", "a domain registered with description '' describes as %r" % info.get("description"))
+    check("description" not in swf.describe_domain(name=DOMAIN)["domainInfo"], "a domain registered without description has one")
+    tags = swf.list_tags_for_resource(resourceArn=info["arn"])["tags"]
+    check(tags == [{"key": "empty", "value": ""}, {"key": "none"}], "tags %r, want the value '' kept and none absent" % tags)
+    for register, describe, key in [(swf.register_activity_type, swf.describe_activity_type, "activityType"),
+                                    (swf.register_workflow_type, swf.describe_workflow_type, "workflowType")]:
+        register(domain=empty_dom, name="t", version="1", description="")
+        got = describe(domain=empty_dom, **{key: {"name": "t", "version": "1"}})["typeInfo"]
+        check(got.get("description") == "", "%s registered with description '' describes as %r" % (key, got.get("description")))
+    check("description" not in swf.describe_activity_type(domain=DOMAIN, activityType=ACT)["typeInfo"],
+          "an activity type registered without description has one")
+
+    ex = start("empty-identity", taskList={"name": "empty-identity"})
+    deadline = time.time() + 30
+    t = {}
+    while not t.get("taskToken") and time.time() < deadline:
+        t = swf.poll_for_decision_task(domain=DOMAIN, taskList={"name": "empty-identity"}, identity="")
+    started = attrs(last_of(t.get("events", []), "DecisionTaskStarted"))
+    check(started.get("identity") == "", "DecisionTaskStarted %r lacks identity ''" % started)
+    swf.respond_decision_task_completed(taskToken=t["taskToken"], decisions=[
+        {"decisionType": "ScheduleActivityTask", "scheduleActivityTaskDecisionAttributes": {
+            "activityId": "a1", "activityType": ACT, "taskList": {"name": "empty-identity-work"},
+            "scheduleToCloseTimeout": "NONE", "scheduleToStartTimeout": "NONE",
+            "startToCloseTimeout": "NONE", "heartbeatTimeout": "NONE"}},
+        {"decisionType": "SignalExternalWorkflowExecution", "signalExternalWorkflowExecutionDecisionAttributes": {
+            "workflowId": "nobody", "runId": "", "signalName": "s"}}])
+    a = {}
+    while not a.get("taskToken") and time.time() < deadline:
+        a = swf.poll_for_activity_task(domain=DOMAIN, taskList={"name": "empty-identity-work"}, identity="")
+    swf.respond_activity_task_completed(taskToken=a["taskToken"])
+    evs = history(ex)
+    started = attrs(last_of(evs, "ActivityTaskStarted"))
+    check(started.get("identity") == "", "ActivityTaskStarted %r lacks identity ''" % started)
+    initiated = attrs(last_of(evs, "SignalExternalWorkflowExecutionInitiated"))
+    check(initiated.get("runId") == "", "SignalExternalWorkflowExecutionInitiated %r lacks runId ''" % initiated)
+    swf.terminate_workflow_execution(domain=DOMAIN, workflowId=ex["workflowId"])
+
+
 def main():
     swf.register_domain(name=DOMAIN, workflowExecutionRetentionPeriodInDays="1")
     swf.register_workflow_type(domain=DOMAIN, name=WF["name"], version=WF["version"],
@@ -275,6 +320,7 @@ def main():
     closed_run_tokens()
     history_pages()
     empty_strings()
+    empty_identities_and_descriptions()
     swf.respond_decision_task_completed(taskToken=t["taskToken"], decisions=[
         {"decisionType": "CancelWorkflowExecution", "cancelWorkflowExecutionDecisionAttributes": {}}])
 

@@ -79,10 +79,26 @@ var alwaysEmit = map[string]bool{
 // passes through SWF to someone else — inputs, results, reasons, details,
 // control data and execution contexts — so they are *string: nil when not
 // given, and "" kept when given.
+//
+// The same holds for what a caller says of itself or of what it registers,
+// which the service records and shows back: a poller's identity (in
+// DecisionTaskStarted and ActivityTaskStarted), the description of a
+// domain or a type (in DomainInfo and the type infos), and a tag's value
+// (in ListTagsForResource); and for the runId a SignalExternal or
+// RequestCancelExternal decision gives, echoed in its *Initiated and
+// *Failed events. Their shapes allow length 0, and one given empty is shown
+// empty.
 var keepEmpty = map[string]bool{
 	"input": true, "result": true, "reason": true, "details": true, "control": true,
 	"executionContext": true, "latestExecutionContext": true,
+	"identity": true, "description": true, "value": true, "runId": true,
 }
+
+// allowsEmpty tells whether a string shape admits "" (no minimum length, or
+// a minimum of 0): only such a member can be given empty, so only such a
+// member of a keepEmpty name is a *string (Run's runId, at least one
+// character long, stays a string).
+func allowsEmpty(s ModelShape) bool { return s.Min == nil || *s.Min == 0 }
 
 // Generate returns the generated files of package api, by file name.
 func Generate(modelJSON []byte) (map[string][]byte, error) {
@@ -217,7 +233,7 @@ func genTypes(m *Model) string {
 			// Required structures are values; a required member that is a
 			// structure is always present in valid input and output.
 			typ := m.goType(ref.Shape, req[mn])
-			if typ == "string" && !req[mn] && keepEmpty[mn] {
+			if typ == "string" && !req[mn] && keepEmpty[mn] && allowsEmpty(m.Shapes[ref.Shape]) {
 				typ = "*string"
 			}
 			fmt.Fprintf(&b, "\t%s %s `json:\"%s\"`\n", GoName(mn), typ, tag)

@@ -30,7 +30,7 @@ func TestCopySQLiteToSQLite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(svc.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "5", Tags: []api.ResourceTag{{Key: "team", Value: "x"}}}))
+	must(svc.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "5", Tags: []api.ResourceTag{{Key: "team", Value: api.String("x")}}}))
 	must(svc.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "old", WorkflowExecutionRetentionPeriodInDays: "1"}))
 	must(svc.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
 		DefaultExecutionStartToCloseTimeout: "3600", DefaultTaskStartToCloseTimeout: "60", DefaultChildPolicy: api.ChildPolicyTerminate}))

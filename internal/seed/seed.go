@@ -232,7 +232,7 @@ func typeConfig() api.WorkflowTypeConfiguration {
 
 func register(ctx context.Context, st swfd.Store, cfg Config) error {
 	created := cfg.End.Add(-cfg.Span - time.Hour)
-	err := st.CreateDomain(ctx, swfd.Domain{Name: cfg.Domain, Description: "seeded by swfd-seed", Status: swfd.StatusRegistered,
+	err := st.CreateDomain(ctx, swfd.Domain{Name: cfg.Domain, Description: api.String("seeded by swfd-seed"), Status: swfd.StatusRegistered,
 		RetentionDays: cfg.Retention, Created: created}, 1<<30)
 	if err != nil && !errors.Is(err, swfd.ErrAlreadyExists) {
 		return fmt.Errorf("seed: create domain: %w", err)
@@ -448,7 +448,7 @@ func (g *gen) close(st *history.State, env history.Env, status api.CloseStatus, 
 	}
 	decide := func(d api.Decision) error {
 		env.Now = st.StartTime.Add(min(time.Second, at.Sub(st.StartTime)/2)).Truncate(time.Millisecond)
-		if err := step(st.StartDecisionTask(env, st.Decision.ScheduledID, "seed-decider")); err != nil {
+		if err := step(st.StartDecisionTask(env, st.Decision.ScheduledID, api.String("seed-decider"))); err != nil {
 			return err
 		}
 		env.Now = at
