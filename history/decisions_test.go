@@ -958,7 +958,7 @@ func TestTaskListOverrideRevertsTaskScheduledWhileItRan(t *testing.T) {
 	if res := h.fire(DecisionScheduleToStartKey(10)); !isEmpty(res) {
 		t.Fatalf("S2S of the ended task: %+v", res)
 	}
-	res = h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 13, "decider") })
+	res = h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 13, api.String("decider")) })
 	h.expectEvents(res, "14:DecisionTaskStarted")
 	if h.s.Decision.StartedTemporary {
 		t.Fatal("a task on the execution's list counted as on the override")
