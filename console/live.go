@@ -27,12 +27,19 @@ import (
 // slow browser costs memory only up to that bound and never slows a
 // commit.
 //
-// Changes committed by other nodes of a cluster come with the run's id
-// only: for a run a page shows, the hub reads the new events once (through
-// the inspector it was given) and fans them out the same way; for a
-// domain's list, pages are told that executions changed elsewhere.
+// A change reaches an execution's page only if it is the page's execution:
+// the same domain, workflow id and run id (a change another node committed
+// names no workflow id; its domain and run id must match). The URL a page
+// subscribes with is the client's to choose, so a run id alone would let a
+// page of one domain watch a run of another.
+//
+// Changes committed by other nodes of a cluster come with the domain and
+// run id only: for a run a page shows, the hub reads the new events once (through
+// the inspector it was given, with the page's domain and execution) and
+// fans them out the same way; for a domain's list, pages are told that
+// executions changed elsewhere.
 type Hub struct {
-	src  inspect.Inspector // unguarded: pages were authorized when they subscribed
+	src  inspect.Inspector // unguarded: pages were authorized for the execution they subscribed to, and it is read as they named it
 	log  *slog.Logger
 	frag atomic.Pointer[template.Template]
 
@@ -43,13 +50,13 @@ type Hub struct {
 	done    chan struct{}
 
 	mu      sync.Mutex
-	runs    map[string]map[*sub]bool // by run id
+	runs    map[string]map[*sub]bool // by run id; each change is matched to the page's execution (reaches)
 	domains map[string]map[*sub]bool
-	// refresh is the runs whose pending work and (for changes made
+	// refresh is the executions whose pending work and (for changes made
 	// elsewhere) events are to be read again, coalesced; refreshed is
 	// when each was last read.
-	refresh   map[string]*refreshJob
-	refreshed map[string]time.Time
+	refresh   map[execKey]*refreshJob
+	refreshed map[execKey]time.Time
 	kick      chan struct{}
 }
 
@@ -62,10 +69,22 @@ type change struct {
 	events                    []api.HistoryEvent
 }
 
-type refreshJob struct {
+// execKey is one execution as a page names it.
+type execKey struct {
 	domain string
 	ex     api.WorkflowExecution
-	events bool // read new events too (the change was made elsewhere)
+}
+
+type refreshJob struct {
+	key    execKey
+	events bool // read new events too (the change was made elsewhere, or a page missed some)
+}
+
+// reaches reports whether a change is to an execution page's run: the
+// same domain and run id, and the same workflow id when the change names
+// one (one from another node does not).
+func (ch change) reaches(s *sub) bool {
+	return s.domain == ch.domain && s.ex.RunID == ch.runID && (ch.workflowID == "" || s.ex.WorkflowID == ch.workflowID)
 }
 
 // Bounds: the commits waiting for the hub's goroutine, a page's queue, and
@@ -91,7 +110,7 @@ func NewHub(src inspect.Inspector, log *slog.Logger) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{src: src, log: log, in: make(chan []change, hubQueue), stop: cancel, done: make(chan struct{}),
 		runs: map[string]map[*sub]bool{}, domains: map[string]map[*sub]bool{},
-		refresh: map[string]*refreshJob{}, refreshed: map[string]time.Time{}, kick: make(chan struct{}, 1)}
+		refresh: map[execKey]*refreshJob{}, refreshed: map[execKey]time.Time{}, kick: make(chan struct{}, 1)}
 	go func() {
 		defer close(h.done)
 		h.run(ctx)
@@ -138,6 +157,9 @@ type sub struct {
 	resync bool
 	more   int // rows left out of a list page's queue (listBatch)
 }
+
+// key is the execution an execution's page shows.
+func (s *sub) key() execKey { return execKey{domain: s.domain, ex: s.ex} }
 
 type sseMsg struct {
 	event string
@@ -247,29 +269,41 @@ func (h *Hub) resyncAll() {
 	}
 }
 
-// apply fans one change out.
+// apply fans one change out: to the pages of its execution and the lists
+// of its domain.
 func (h *Hub) apply(ch change) {
 	h.mu.Lock()
-	runSubs := make([]*sub, 0, len(h.runs[ch.runID]))
+	// Pages by execution: a change without a workflow id may reach pages
+	// that name the run with different ones (only one can be right, and
+	// reading it again sorts that out), each rendered with its own.
+	var runSubs map[execKey][]*sub
 	for s := range h.runs[ch.runID] {
-		runSubs = append(runSubs, s)
+		if !ch.reaches(s) {
+			continue
+		}
+		if runSubs == nil {
+			runSubs = map[execKey][]*sub{}
+		}
+		runSubs[s.key()] = append(runSubs[s.key()], s)
 	}
 	domSubs := make([]*sub, 0, len(h.domains[ch.domain]))
 	for s := range h.domains[ch.domain] {
 		domSubs = append(domSubs, s)
 	}
-	if len(runSubs) > 0 {
-		job := h.refresh[ch.runID]
+	for key := range runSubs {
+		job := h.refresh[key]
 		if job == nil {
-			job = &refreshJob{domain: ch.domain, ex: runSubs[0].ex}
-			h.refresh[ch.runID] = job
+			job = &refreshJob{key: key}
+			h.refresh[key] = job
 		}
 		job.events = job.events || ch.remote
 	}
 	h.mu.Unlock()
 
-	if len(runSubs) > 0 && !ch.remote && len(ch.events) > 0 {
-		h.sendEvents(runSubs, ch.events, ch.closed)
+	if !ch.remote && len(ch.events) > 0 {
+		for _, subs := range runSubs {
+			h.sendEvents(subs, ch.events, ch.closed)
+		}
 	}
 	if len(domSubs) > 0 {
 		if ch.remote {
@@ -326,7 +360,8 @@ type liveEvents struct {
 }
 
 // sendEvents renders events once and queues them for each page that has
-// not got them yet.
+// not got them yet. The pages all show the one execution the events are
+// of.
 func (h *Hub) sendEvents(subs []*sub, events []api.HistoryEvent, closed bool) {
 	t := h.frag.Load()
 	if t == nil || len(events) == 0 {
@@ -356,7 +391,7 @@ func (h *Hub) sendEvents(subs []*sub, events []api.HistoryEvent, closed bool) {
 			// The page missed events (it subscribed while they were
 			// committed): have it read them.
 			h.mu.Lock()
-			if job := h.refresh[s.ex.RunID]; job != nil {
+			if job := h.refresh[s.key()]; job != nil {
 				job.events = true
 			}
 			h.mu.Unlock()
@@ -366,26 +401,26 @@ func (h *Hub) sendEvents(subs []*sub, events []api.HistoryEvent, closed bool) {
 	}
 }
 
-// refreshDue reads again the runs that changed, at most once a second
-// each: their pending work, and their new events when the change was made
-// elsewhere. Each read serves every page showing the run.
+// refreshDue reads again the executions that changed, at most once a
+// second each: their pending work, and their new events when the change
+// was made elsewhere. Each read serves every page showing the execution.
 func (h *Hub) refreshDue(ctx context.Context) {
 	now := time.Now()
 	h.mu.Lock()
 	var due []*refreshJob
-	for id, job := range h.refresh {
-		if now.Sub(h.refreshed[id]) < refreshEvery {
+	for key, job := range h.refresh {
+		if now.Sub(h.refreshed[key]) < refreshEvery {
 			continue
 		}
-		if len(h.runs[id]) > 0 {
+		if len(h.subsOfLocked(key)) > 0 {
 			due = append(due, job)
 		}
-		delete(h.refresh, id)
-		h.refreshed[id] = now
+		delete(h.refresh, key)
+		h.refreshed[key] = now
 	}
-	for id, at := range h.refreshed {
+	for key, at := range h.refreshed {
 		if now.Sub(at) > time.Minute {
-			delete(h.refreshed, id)
+			delete(h.refreshed, key)
 		}
 	}
 	h.mu.Unlock()
@@ -394,20 +429,44 @@ func (h *Hub) refreshDue(ctx context.Context) {
 	}
 }
 
-func (h *Hub) subsOf(runID string) []*sub {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]*sub, 0, len(h.runs[runID]))
-	for s := range h.runs[runID] {
-		out = append(out, s)
+// subsOfLocked is the pages showing one execution. The caller holds h.mu.
+func (h *Hub) subsOfLocked(key execKey) []*sub {
+	var out []*sub
+	for s := range h.runs[key.ex.RunID] {
+		if s.key() == key {
+			out = append(out, s)
+		}
 	}
 	return out
 }
 
+func (h *Hub) subsOf(key execKey) []*sub {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.subsOfLocked(key)
+}
+
+// catchUp has the events of a page that has just subscribed read once:
+// those committed between the page's render and its subscription.
+func (h *Hub) catchUp(s *sub) {
+	key := s.key()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.refresh[key] == nil {
+		h.refresh[key] = &refreshJob{key: key}
+	}
+	h.refresh[key].events = true
+	delete(h.refreshed, key)
+}
+
+// refreshRun reads one execution again, in the domain and with the
+// workflow id its pages named (and were authorized for), for those pages
+// only.
 func (h *Hub) refreshRun(ctx context.Context, job *refreshJob) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	subs := h.subsOf(job.ex.RunID)
+	domain, ex := job.key.domain, job.key.ex
+	subs := h.subsOf(job.key)
 	if len(subs) == 0 {
 		return
 	}
@@ -421,7 +480,7 @@ func (h *Hub) refreshRun(ctx context.Context, job *refreshJob) {
 			s.mu.Unlock()
 		}
 		for range 25 {
-			evs, err := h.src.History(ctx, job.domain, job.ex, from, false, 1000)
+			evs, err := h.src.History(ctx, domain, ex, from, false, 1000)
 			if err != nil {
 				h.log.Debug("console: live history read", "err", err)
 				break
@@ -441,7 +500,7 @@ func (h *Hub) refreshRun(ctx context.Context, job *refreshJob) {
 			from = evs[len(evs)-1].EventID
 		}
 	}
-	p, err := h.src.Pending(ctx, job.domain, job.ex)
+	p, err := h.src.Pending(ctx, domain, ex)
 	if err != nil {
 		h.log.Debug("console: live pending read", "err", err)
 		return
@@ -451,7 +510,7 @@ func (h *Hub) refreshRun(ctx context.Context, job *refreshJob) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "pending", &pendingData{Domain: job.domain, Exec: job.ex, P: p}); err != nil {
+	if err := t.ExecuteTemplate(&buf, "pending", &pendingData{Domain: domain, Exec: ex, P: p}); err != nil {
 		h.log.Error("console: render live pending", "err", err)
 		return
 	}
@@ -470,7 +529,10 @@ func isClosing(t api.EventType) bool {
 	return false
 }
 
-// liveRun streams an execution's new events and pending work.
+// liveRun streams an execution's new events and pending work. The
+// execution must be the one the URL names, found as its page finds it: in
+// that domain, with that workflow id (UnknownResourceFault, 404,
+// otherwise). The hub then gives the stream only that execution's changes.
 func (h *Handler) liveRun(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	domain, ex := h.execOf(r)
@@ -478,36 +540,28 @@ func (h *Handler) liveRun(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Live updates are off.", http.StatusNotFound)
 		return
 	}
-	for _, c := range []struct {
-		op string
-		in any
-	}{
-		{"GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex}},
-		{"DescribeWorkflowExecution", &api.DescribeWorkflowExecutionInput{Domain: domain, Execution: ex}},
-	} {
-		if err := h.authorize(ctx, c.op, c.in); err != nil {
-			r.Header.Set("X-Console-Fragment", "1")
-			h.fail(w, r, err)
-			return
-		}
+	r.Header.Set("X-Console-Fragment", "1")
+	if err := h.authorize(ctx, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex}); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// Describing the run authorizes DescribeWorkflowExecution and finds it
+	// in the URL's domain, as the page did.
+	if _, err := do[api.WorkflowExecutionDetail](ctx, h, "DescribeWorkflowExecution", &api.DescribeWorkflowExecutionInput{Domain: domain, Execution: ex}); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	s := &sub{domain: domain, ex: ex, wake: make(chan struct{}, 1), lastID: max(after, 0)}
 	hub := h.cfg.Hub
 	hub.subscribe(s)
 	defer hub.unsubscribe(s)
-	// Events committed between the page's render and now: read once.
-	hub.mu.Lock()
-	if hub.refresh[ex.RunID] == nil {
-		hub.refresh[ex.RunID] = &refreshJob{domain: domain, ex: ex}
-	}
-	hub.refresh[ex.RunID].events = true
-	delete(hub.refreshed, ex.RunID)
-	hub.mu.Unlock()
+	hub.catchUp(s)
 	h.stream(w, r, s)
 }
 
-// liveDomain streams a domain's executions that start and close.
+// liveDomain streams a domain's executions that start and close. The hub
+// gives it only the changes of that domain.
 func (h *Handler) liveDomain(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	domain := r.PathValue("domain")
@@ -528,6 +582,14 @@ func (h *Handler) liveDomain(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+	}
+	// The domain must exist, as for its list page (UnknownResourceFault,
+	// 404, otherwise): a name is not watched before it is registered.
+	if _, err := do[api.WorkflowExecutionInfos](ctx, h, "ListOpenWorkflowExecutions",
+		&api.ListOpenWorkflowExecutionsInput{Domain: domain, StartTimeFilter: tf, MaximumPageSize: 1}); err != nil {
+		r.Header.Set("X-Console-Fragment", "1")
+		h.fail(w, r, err)
+		return
 	}
 	s := &sub{domain: domain, wake: make(chan struct{}, 1)}
 	h.cfg.Hub.subscribe(s)

@@ -12,19 +12,29 @@ import (
 	"github.com/swfd/swfd/runs"
 )
 
-// fakeInspector serves one run's history and counts the reads.
+// fakeInspector serves one run's history and counts the reads, and the
+// domains they were made in.
 type fakeInspector struct {
 	inspect.Inspector
 	mu      sync.Mutex
 	events  []api.HistoryEvent
 	reads   int
 	pending int
+	domains map[string]int
+}
+
+func (f *fakeInspector) asked(domain string) {
+	if f.domains == nil {
+		f.domains = map[string]int{}
+	}
+	f.domains[domain]++
 }
 
 func (f *fakeInspector) History(ctx context.Context, domain string, ex api.WorkflowExecution, after int64, reverse bool, limit int) ([]api.HistoryEvent, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
+	f.asked(domain)
 	var out []api.HistoryEvent
 	for _, ev := range f.events {
 		if ev.EventID > after {
@@ -38,6 +48,7 @@ func (f *fakeInspector) Pending(ctx context.Context, domain string, ex api.Workf
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pending++
+	f.asked(domain)
 	return &inspect.Pending{Open: true}, nil
 }
 
@@ -127,6 +138,41 @@ func TestHubLocalCommit(t *testing.T) {
 	defer fi.mu.Unlock()
 	if fi.reads != 0 {
 		t.Errorf("%d history reads for a local commit, want 0", fi.reads)
+	}
+}
+
+// A page is given only its own execution's changes: a commit to a run of
+// another domain with the page's run id, local or from another node, and
+// one to the run id under another workflow id reach nothing, and the hub
+// reads nothing in the other domain for it.
+func TestHubOtherDomain(t *testing.T) {
+	fi := &fakeInspector{}
+	hub := NewHub(fi, nil)
+	defer hub.Close()
+	New(Config{Hub: hub})
+	page := &sub{domain: "A", ex: api.WorkflowExecution{WorkflowID: "w", RunID: "r"}, wake: make(chan struct{}, 1), lastID: 2}
+	forged := &sub{domain: "A", ex: api.WorkflowExecution{WorkflowID: "forged", RunID: "r"}, wake: make(chan struct{}, 1), lastID: 2}
+	hub.subscribe(page)
+	hub.subscribe(forged)
+	hub.Committed(runs.Commit{Runs: []runs.Change{{Domain: "B", RunID: "r", WorkflowID: "wb", Events: []api.HistoryEvent{signaled(3, "B-SECRET")}}}})
+	hub.Committed(runs.Commit{Remote: true, Runs: []runs.Change{{Domain: "B", RunID: "r"}}})
+	hub.Committed(runs.Commit{Runs: []runs.Change{{Domain: "A", RunID: "r", WorkflowID: "w", Events: []api.HistoryEvent{signaled(3, "A-OWN")}}}})
+	// The page's pending work is read after every change was applied.
+	got := waitMsgs(t, page, "pending")
+	var all strings.Builder
+	for _, m := range got {
+		all.WriteString(m.event + " " + string(m.data) + "\n")
+	}
+	if strings.Contains(all.String(), "B-SECRET") || !strings.Contains(all.String(), "A-OWN") {
+		t.Errorf("the page got:\n%s\nwant its own event, nothing of domain B", all.String())
+	}
+	if msgs, resync := forged.take(); len(msgs) > 0 || resync {
+		t.Errorf("a page naming the run with another workflow id got %v", msgs)
+	}
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	if fi.domains["B"] > 0 {
+		t.Errorf("the hub read %d times in domain B for a page of domain A", fi.domains["B"])
 	}
 }
 

@@ -1,0 +1,108 @@
+package console_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// signIn signs w in with an access key of authFile and reads a page, for
+// its CSRF token.
+func (w *web) signIn(keyID, secret string) {
+	w.t.Helper()
+	code, _, _ := w.post("/console/login", url.Values{"accessKeyId": {keyID}, "secretAccessKey": {secret}})
+	if code != http.StatusSeeOther {
+		w.t.Fatalf("sign-in as %s: %d", keyID, code)
+	}
+	if code, _ := w.get("/console/d/orders/executions"); code != http.StatusOK {
+		w.t.Fatalf("signed in as %s: %d", keyID, code)
+	}
+}
+
+// openStream opens a live stream as a browser's EventSource does and
+// returns its status and, if it is a stream, its reader past the first
+// line.
+func (w *web) openStream(ctx context.Context, path string) (int, *bufio.Reader) {
+	w.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", w.base+path, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := w.c.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		if strings.Contains(string(b), "SECRET") {
+			w.t.Errorf("refused stream %s answers %q", path, b)
+		}
+		return resp.StatusCode, nil
+	}
+	r := bufio.NewReader(resp.Body)
+	if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "retry:") {
+		w.t.Fatalf("stream %s starts %q", path, line)
+	}
+	return resp.StatusCode, r
+}
+
+// A run of another domain cannot be watched through a domain the key may
+// read: its run id under /d/orders/… is not found (as its page is not),
+// whatever the workflow id, and nothing of it is sent. Nor can a domain
+// that is not there.
+func TestLiveOtherDomain(t *testing.T) {
+	f := newFixture(t, withConfig(authOption(t)))
+	f.shop()
+	f.register("vault")
+	secret := f.startRun("vault", "vault-run", `{"card":"START-SECRET"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	viewer := newWeb(t, f.srv.URL)
+	viewer.signIn("AKIAVIEWER000000001", "viewer-secret")
+	if code, _ := viewer.get(execPath("orders", secret)); code != http.StatusNotFound {
+		t.Errorf("the other domain's run under /d/orders: page %d, want 404", code)
+	}
+	operator := newWeb(t, f.srv.URL)
+	operator.signIn("AKIAOPERATOR0000001", "operator-secret")
+	type open struct {
+		who  string
+		path string
+		r    *bufio.Reader
+	}
+	var leaks []open
+	for _, c := range []struct {
+		w    *web
+		who  string
+		path string
+	}{
+		{viewer, "orders-viewer", "/console/d/orders/w/anything/" + url.PathEscape(secret.RunID) + "/live?after=2"},
+		{viewer, "orders-viewer", execPath("orders", secret) + "/live"},
+		// A key allowed everywhere is held to the URL's domain too.
+		{operator, "operator", execPath("orders", secret) + "/live?after=2"},
+		// A list of a domain that is not there, as its page is not.
+		{operator, "operator", "/console/d/nowhere/live"},
+	} {
+		code, r := c.w.openStream(ctx, c.path)
+		if code != http.StatusNotFound {
+			t.Errorf("%s: GET %s: %d, want 404", c.who, c.path, code)
+		}
+		if r != nil {
+			leaks = append(leaks, open{c.who, c.path, r})
+		}
+	}
+	// What a stream opened anyway carries (the first shows it: one that
+	// says it has events up to 2 gets the signal at once).
+	if len(leaks) > 0 {
+		f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "vault", WorkflowID: secret.WorkflowID,
+			SignalName: "s", Input: api.String("SIGNAL-SECRET")}))
+		l := leaks[0]
+		t.Errorf("%s: %s streams the other domain's run:\n%s", l.who, l.path, readUntil(t, l.r, "SIGNAL-SECRET"))
+	}
+}
