@@ -94,6 +94,10 @@ const (
 	subQueue     = 2000
 	refreshEvery = time.Second
 	keepAlive    = 20 * time.Second
+	// sessionCheck is how often a signed-in stream looks whether its
+	// session has ended without being forgotten (out of time, or its key
+	// dropped by a reload of the auth file).
+	sessionCheck = time.Second
 	writeEvery   = 100 * time.Millisecond
 	// A list page: at most listBatch rows a write, one write every
 	// listEvery.
@@ -598,7 +602,10 @@ func (h *Handler) liveDomain(w http.ResponseWriter, r *http.Request) {
 }
 
 // stream writes a subscription's messages as server-sent events until the
-// page goes away, the session ends or the server stops.
+// page goes away, the session ends or the server stops. A session that
+// ends (sign-out, expiry, its key dropped by a reload of the auth file)
+// ends the stream at once if it was forgotten, within sessionCheck
+// otherwise, and in any case before another message is written.
 func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -618,6 +625,16 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 	ka := time.NewTicker(keepAlive)
 	defer ka.Stop()
 	ri := infoOf(r.Context())
+	var ended <-chan struct{} // nil without sign-in: never
+	var check <-chan time.Time
+	if ri.s != nil {
+		ended = ri.s.ended
+		t := time.NewTicker(sessionCheck)
+		defer t.Stop()
+		check = t.C
+	}
+	signedIn := func() bool { return ri.s == nil || h.sessions.alive(ri.s.id) }
+	signedOut := func() { write([]byte("event: signedout\ndata: {}\n\n")) }
 	var buf bytes.Buffer
 	var lastWrite time.Time
 	for {
@@ -626,9 +643,17 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 			return
 		case <-h.cfg.Hub.done:
 			return
+		case <-ended:
+			signedOut()
+			return
+		case <-check:
+			if !signedIn() {
+				signedOut()
+				return
+			}
 		case <-ka.C:
-			if ri.s != nil && !h.sessions.alive(ri.s.id) {
-				write([]byte("event: signedout\ndata: {}\n\n"))
+			if !signedIn() {
+				signedOut()
 				return
 			}
 			if !write([]byte(": keep-alive\n\n")) {
@@ -646,7 +671,14 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 				case <-time.After(wait):
 				case <-r.Context().Done():
 					return
+				case <-ended:
+					signedOut()
+					return
 				}
+			}
+			if !signedIn() {
+				signedOut()
+				return
 			}
 			lastWrite = time.Now()
 			msgs, resync := s.take()

@@ -6,11 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/server"
 )
 
 // signIn signs w in with an access key of authFile and reads a page, for
@@ -50,6 +54,24 @@ func (w *web) openStream(ctx context.Context, path string) (int, *bufio.Reader) 
 		w.t.Fatalf("stream %s starts %q", path, line)
 	}
 	return resp.StatusCode, r
+}
+
+// readToEnd reads a stream until the server ends it.
+func readToEnd(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("stream cut: %v\n%s", err, b)
+	}
+	return string(b)
+}
+
+// lastEventID is the id of a run's newest event.
+func (f *fixture) lastEventID(domain string, ex api.WorkflowExecution) int64 {
+	f.t.Helper()
+	hist, err := f.svc.GetWorkflowExecutionHistory(f.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, ReverseOrder: true, MaximumPageSize: 1})
+	f.check(err)
+	return hist.Events[0].EventID
 }
 
 // A run of another domain cannot be watched through a domain the key may
@@ -105,4 +127,64 @@ func TestLiveOtherDomain(t *testing.T) {
 		l := leaks[0]
 		t.Errorf("%s: %s streams the other domain's run:\n%s", l.who, l.path, readUntil(t, l.r, "SIGNAL-SECRET"))
 	}
+}
+
+// Signing out ends the session's open streams, an execution's and a
+// list's, before anything else is sent to them.
+func TestLiveEndsOnSignOut(t *testing.T) {
+	f := newFixture(t, withConfig(authOption(t)))
+	open := f.shop()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	w := newWeb(t, f.srv.URL)
+	w.signIn("AKIAVIEWER000000001", "viewer-secret")
+	_, run := w.openStream(ctx, execPath("orders", open)+"/live?after="+itoa(f.lastEventID("orders", open)))
+	readUntil(t, run, "event: pending") // subscribed: the first refresh
+	_, list := w.openStream(ctx, "/console/d/orders/live")
+	f.startRun("orders", "before-sign-out", "{}")
+	readUntil(t, list, "before-sign-out") // subscribed
+
+	if code, _, _ := w.post("/console/logout", nil); code != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", code)
+	}
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: open.WorkflowID, SignalName: "AFTER-SIGN-OUT"}))
+	f.startRun("orders", "AFTER-SIGN-OUT-RUN", "{}")
+	for name, r := range map[string]*bufio.Reader{"execution": run, "list": list} {
+		got := readToEnd(t, r)
+		wantIn(t, name+" stream after sign-out", got, "event: signedout")
+		wantNotIn(t, name+" stream after sign-out", got, "AFTER-SIGN-OUT")
+	}
+}
+
+// A reload of the auth file that drops the key ends its session's streams
+// before anything else is sent to them.
+func TestLiveEndsOnKeyRemoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(path, []byte(authFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.LoadKeyring(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, withConfig(func(c *server.Config) { c.Auth = keys }))
+	open := f.shop()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	w := newWeb(t, f.srv.URL)
+	w.signIn("AKIAVIEWER000000001", "viewer-secret")
+	_, run := w.openStream(ctx, execPath("orders", open)+"/live?after="+itoa(f.lastEventID("orders", open)))
+	readUntil(t, run, "event: pending")
+
+	without := strings.ReplaceAll(authFile, "AKIAVIEWER000000001", "AKIAVIEWER000000002")
+	if err := os.WriteFile(path, []byte(without), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.srv.Server.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: open.WorkflowID, SignalName: "AFTER-RELOAD"}))
+	got := readToEnd(t, run)
+	wantIn(t, "stream after the key was removed", got, "event: signedout")
+	wantNotIn(t, "stream after the key was removed", got, "AFTER-RELOAD")
 }

@@ -36,6 +36,10 @@ type session struct {
 	csrf     string
 	created  time.Time
 	lastSeen time.Time
+	// ended is closed when the session is forgotten (sign-out, expiry
+	// found by a request, its key gone, too many sessions), so that its
+	// live pages stop at once.
+	ended chan struct{}
 }
 
 type sessions struct {
@@ -108,8 +112,8 @@ func (ss *sessions) resolve(w http.ResponseWriter, r *http.Request) (context.Con
 	now := ss.now()
 	ss.mu.Lock()
 	s := ss.byID[c.Value]
-	if s != nil && (now.Sub(s.created) >= ss.ttl || now.Sub(s.lastSeen) >= ss.idle) {
-		delete(ss.byID, s.id)
+	if s != nil && ss.over(s, now) {
+		ss.forget(s)
 		s = nil
 	}
 	if s != nil {
@@ -143,7 +147,7 @@ func (ss *sessions) checkCSRF(r *http.Request, ri requestInfo) bool {
 // begin starts a session for a principal that signed in.
 func (ss *sessions) begin(w http.ResponseWriter, r *http.Request, p *auth.Principal) *session {
 	now := ss.now()
-	s := &session{id: randomID(), keyID: p.AccessKeyID, name: p.Name, csrf: randomID(), created: now, lastSeen: now}
+	s := &session{id: randomID(), keyID: p.AccessKeyID, name: p.Name, csrf: randomID(), created: now, lastSeen: now, ended: make(chan struct{})}
 	ss.mu.Lock()
 	if len(ss.byID) >= maxSessions {
 		var oldest *session
@@ -152,7 +156,7 @@ func (ss *sessions) begin(w http.ResponseWriter, r *http.Request, p *auth.Princi
 				oldest = o
 			}
 		}
-		delete(ss.byID, oldest.id)
+		ss.forget(oldest)
 	}
 	ss.byID[s.id] = s
 	ss.mu.Unlock()
@@ -160,19 +164,40 @@ func (ss *sessions) begin(w http.ResponseWriter, r *http.Request, p *auth.Princi
 	return s
 }
 
-// alive reports whether a session is still signed in.
+// over reports whether a session has run out of time: past its lifetime,
+// or unused for longer than its idle time (a live page's open stream is
+// not use). The caller holds ss.mu.
+func (ss *sessions) over(s *session, now time.Time) bool {
+	return now.Sub(s.created) >= ss.ttl || now.Sub(s.lastSeen) >= ss.idle
+}
+
+// forget drops a session and tells its live pages. The caller holds ss.mu.
+func (ss *sessions) forget(s *session) {
+	if ss.byID[s.id] != s {
+		return
+	}
+	delete(ss.byID, s.id)
+	close(s.ended)
+}
+
+// alive reports whether a session is still signed in, by the same rules
+// as a request: not forgotten, not out of time, its key still in the auth
+// file.
 func (ss *sessions) alive(id string) bool {
 	now := ss.now()
 	ss.mu.Lock()
 	s := ss.byID[id]
+	ok := s != nil && !ss.over(s, now)
 	ss.mu.Unlock()
-	return s != nil && now.Sub(s.created) < ss.ttl && ss.keys.Principal(s.keyID) != nil
+	return ok && ss.keys.Principal(s.keyID) != nil
 }
 
 // end forgets a session.
 func (ss *sessions) end(id string) {
 	ss.mu.Lock()
-	delete(ss.byID, id)
+	if s := ss.byID[id]; s != nil {
+		ss.forget(s)
+	}
 	ss.mu.Unlock()
 }
 

@@ -73,3 +73,41 @@ func TestSessionEnds(t *testing.T) {
 		t.Error("a session whose key the auth file no longer lists is alive")
 	}
 }
+
+// A live stream's view of its session: alive follows the same rules as a
+// request (idle time too, with no request made), and a session forgotten
+// by sign-out says so at once through its ended channel.
+func TestSessionAliveForStreams(t *testing.T) {
+	keys := auth.NewKeyring(mustConfig(t, testAuth))
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	ss := newSessions(Config{Keys: keys, SessionTTL: 12 * time.Hour, SessionIdle: time.Hour, Now: func() time.Time { return now }})
+	p := keys.Principal("AKIATEST00000000001")
+	req := httptest.NewRequest("POST", "/console/login", nil)
+	idle := ss.begin(httptest.NewRecorder(), req, p)
+	now = now.Add(61 * time.Minute)
+	if ss.alive(idle.id) {
+		t.Error("a session unused for over an hour is alive for its stream")
+	}
+	s := ss.begin(httptest.NewRecorder(), req, p)
+	select {
+	case <-s.ended:
+		t.Fatal("a fresh session has ended")
+	default:
+	}
+	ss.end(s.id)
+	select {
+	case <-s.ended:
+	default:
+		t.Error("signing out does not tell the session's streams")
+	}
+	ss.end(s.id) // twice: nothing to close again
+}
+
+func mustConfig(t *testing.T, text string) *auth.Config {
+	t.Helper()
+	c, err := auth.ParseConfig([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
