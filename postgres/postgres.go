@@ -75,6 +75,24 @@ type DB struct {
 
 var _ swfd.Store = (*DB)(nil)
 
+// parseError is the error ParseConfig returned, without the connection
+// string: pgconn quotes it with the passwords it recognises masked, but it
+// cannot recognise every one in a string it could not parse. Only what is
+// wrong with the string is kept.
+func parseError(err error) error {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("postgres: parse connection string: %w", err)
+	}
+	// The text is "cannot parse `STRING`: WHAT" or "… WHAT (WHY)".
+	msg := pe.Error()
+	i := strings.LastIndex(msg, "`: ")
+	if i < 0 {
+		return errors.New("postgres: the connection string does not parse")
+	}
+	return fmt.Errorf("postgres: parse connection string: %s", msg[i+len("`: "):])
+}
+
 // Open connects to the database named by dsn (a URL or key=value string as
 // libpq takes, plus pgxpool's pool_* settings) and brings its schema up to
 // date. The pool keeps up to max(16, 2×GOMAXPROCS) connections unless the
@@ -88,8 +106,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		// pgconn's parse errors do not echo the password.
-		return nil, fmt.Errorf("postgres: parse connection string: %w", err)
+		return nil, parseError(err)
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		// Commits spend most of their time waiting for the WAL flush,

@@ -287,6 +287,28 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// A connection string that does not parse is never quoted in the error:
+// pgconn masks the passwords it recognises in its own errors, but not one
+// after "password =", in capitals, or after a ";" in a URL's query.
+func TestOpenNeverPrintsPassword(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"host=x port=abc password = topsecret",
+		"host=x port=abc PASSWORD=topsecret",
+		"postgres://u@h:1/db?x=1;password=topsecret",
+		"postgres://u:top secret@h:abc/db",
+		"postgres://u:topsecret@h:abc/db",
+	} {
+		_, err := Open(context.Background(), dsn, nil)
+		if err == nil || !strings.Contains(err.Error(), "parse connection string") {
+			t.Fatalf("Open(%q): %v, want a parse error", dsn, err)
+		}
+		if strings.Contains(err.Error(), "topsecret") || strings.Contains(err.Error(), "top secret") {
+			t.Errorf("Open(%q): the error shows the password: %v", dsn, err)
+		}
+	}
+}
+
 // run returns a new open run at version 1.
 func run(domain, wf, id string) swfd.Execution {
 	return swfd.Execution{Domain: domain, WorkflowID: wf, RunID: id, TypeName: "t", TypeVersion: "1",

@@ -92,10 +92,58 @@ func TestRedactDSN(t *testing.T) {
 		"postgresql://swfd@db/swfd?password=secret":           "postgresql://swfd@db/swfd?password=xxxxx",
 		"postgres://swfd@db/swfd":                             "postgres://swfd@db/swfd",
 		"postgres://swfd:secret@db:notaport/swfd":             "postgres://(not a valid URL; not shown)",
+		// Every spelling of a password parameter a driver would read.
+		"postgres://swfd@db/swfd?sslmode=disable&PassWord=secret&x=1": "postgres://swfd@db/swfd?sslmode=disable&PassWord=xxxxx&x=1",
+		"postgres://swfd@db/swfd?sslpassword=secret":                  "postgres://swfd@db/swfd?sslpassword=xxxxx",
+		"postgres://swfd@db/swfd?pass%77ord=secret":                   "postgres://swfd@db/swfd?pass%77ord=xxxxx",
+		"postgres://swfd@db/swfd?password=secret%zz":                  "postgres://swfd@db/swfd?password=xxxxx",
+		"postgres://swfd@db/swfd?x=1;password=secret":                 "postgres://swfd@db/swfd?x=xxxxx",
+		"postgres://swfd@db/swfd?%zz=secret":                          "postgres://swfd@db/swfd?%zz=xxxxx",
+		"postgres://swfd@db/swfd#secret":                              "postgres://swfd@db/swfd#xxxxx",
+		// A password with characters a URL must encode: the URL's parts
+		// cannot be told apart, so only its scheme is shown.
+		"postgres://swfd:se/cret@db/swfd":   "postgres://(not a valid URL; not shown)",
+		"postgres://swfd:12?secret@db/swfd": "postgres://(not a valid URL; not shown)",
+		"postgres://swfd:12#secret@db/swfd": "postgres://(not a valid URL; not shown)",
+		"postgres://swfd:sec@ret@db/swfd":   "postgres://swfd:xxxxx@db/swfd",
+		"mysql://swfd:secret@db/swfd":       "mysql://swfd:xxxxx@db/swfd",
+		// Not a URL: where the password is is not known.
+		"host=db user=swfd password=secret dbname=swfd": "(not shown: not a URL)",
+		"host=db password='se cret'":                    "(not shown: not a URL)",
+		"swfd:secret@db/swfd":                           "(not shown: not a URL)",
+		"1x://swfd:secret@db":                           "(not shown: not a URL)",
+		"":                                              "(not shown: not a URL)",
 	} {
 		if got := RedactDSN(in); got != want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// No error of OpenStore holds a password, whatever form the DSN takes.
+func TestOpenStoreNeverPrintsPassword(t *testing.T) {
+	for _, dsn := range []string{
+		"host=127.0.0.1 user=postgres password=topsecret dbname=test",
+		"host=x password=topsecret",
+		"user:topsecret@127.0.0.1/db",
+		"mysql://u:topsecret@127.0.0.1/db",
+		"mysql://u@127.0.0.1/db?password=topsecret",
+		"postgres://u:topsecret@127.0.0.1:notaport/db",
+		"postgres://u:top/secret@127.0.0.1:1/db?connect_timeout=1",
+		"postgres://u@127.0.0.1:1/db?connect_timeout=1&password=topsecret",
+	} {
+		st, err := OpenStore(context.Background(), dsn, nil)
+		if err == nil {
+			st.Close()
+			t.Fatalf("OpenStore(%q) succeeded", dsn)
+		}
+		if strings.Contains(err.Error(), "topsecret") || strings.Contains(err.Error(), "secret@") {
+			t.Errorf("OpenStore(%q): the error shows the password: %v", dsn, err)
+		}
+	}
+	_, err := OpenStore(context.Background(), "host=x password=topsecret", nil)
+	if err == nil || !strings.Contains(err.Error(), "key=value connection string must be written as a URL") {
+		t.Errorf("a key=value string: %v, want a hint to write it as a URL", err)
 	}
 }
 

@@ -172,35 +172,83 @@ type Server struct {
 	reset   sync.RWMutex   // see devSwitch
 }
 
-// RedactDSN is dsn fit for a log line or an error: a URL's password (a
-// PostgreSQL URL's, or any other's), in the user part or the password
-// parameter, is replaced by "xxxxx".
+// RedactDSN is dsn fit for a log line or an error: nothing in it is a
+// secret. A sqlite: DSN is a path and is shown whole. A URL is shown with
+// its password, in the user part or in a password or sslpassword
+// parameter, replaced by "xxxxx"; a URL whose parts cannot be told apart
+// for certain (it does not parse, or an @ follows its host, as when a
+// password holds an unencoded / or ?) is shown as its scheme alone.
+// Anything else, such as a key=value connection string ("host=db
+// password=…"), is not shown at all: where a password would be in it is
+// not known.
 func RedactDSN(dsn string) string {
-	scheme, _, isURL := strings.Cut(dsn, "://")
-	if !isURL {
+	if strings.HasPrefix(dsn, "sqlite:") {
 		return dsn
+	}
+	scheme, rest, isURL := strings.Cut(dsn, "://")
+	if !isURL || !validScheme(scheme) {
+		return "(not shown: not a URL)"
+	}
+	hidden := scheme + "://(not a valid URL; not shown)"
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 && strings.Contains(rest[end:], "@") {
+		return hidden
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return scheme + "://(not a valid URL; not shown)"
+		return hidden
 	}
-	q := u.Query()
-	for k := range q {
-		if strings.EqualFold(k, "password") {
-			q.Set(k, "xxxxx")
-			u.RawQuery = q.Encode()
-		}
+	u.RawQuery = redactQuery(u.RawQuery)
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = "xxxxx", ""
 	}
 	return u.Redacted()
 }
 
-// OpenStore opens the store a DSN names.
+// validScheme reports whether s is a URL scheme: a letter, then letters,
+// digits, "+", "-" or ".".
+func validScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// redactQuery replaces the value of every password parameter of a URL's
+// raw query with "xxxxx": a parameter whose name, unescaped, is password
+// or sslpassword in any case, and any parameter whose name cannot be
+// unescaped or that holds a ";" (a driver may split the query there).
+func redactQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	params := strings.Split(raw, "&")
+	for i, p := range params {
+		k, _, hasValue := strings.Cut(p, "=")
+		if !hasValue {
+			continue
+		}
+		name, err := url.QueryUnescape(k)
+		name = strings.ToLower(strings.TrimSpace(name))
+		if err != nil || strings.Contains(p, ";") || name == "password" || name == "sslpassword" {
+			params[i] = k + "=xxxxx"
+		}
+	}
+	return strings.Join(params, "&")
+}
+
+// OpenStore opens the store a DSN names. Its errors never hold a password
+// (see RedactDSN).
 func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
-			return nil, errors.New("--db sqlite: needs a path, e.g. sqlite:./swfd-data/swfd.db or sqlite::memory:")
+			return nil, errors.New("sqlite: needs a path, e.g. sqlite:./swfd-data/swfd.db or sqlite::memory:")
 		}
 		if path != ":memory:" {
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -215,7 +263,15 @@ func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, e
 		}
 		return db, nil
 	}
-	return nil, fmt.Errorf("--db %q: unknown database; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB", RedactDSN(dsn))
+	hint := ""
+	switch {
+	case strings.Contains(dsn, "://"):
+	case strings.Contains(dsn, "="):
+		hint = " (a PostgreSQL key=value connection string must be written as a URL: postgres://USER:PASSWORD@HOST:PORT/DB?PARAM=VALUE)"
+	case dsn != "":
+		hint = " (for a SQLite file, put sqlite: before its path)"
+	}
+	return nil, fmt.Errorf("unknown database %s; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB%s", RedactDSN(dsn), hint)
 }
 
 // Open opens the store and builds the service; call Start to begin the
@@ -330,7 +386,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	cfg := s.cfg
 	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--db: %w", err)
 	}
 	s.obs.observeStore(st)
 	e := &engine{store: st, clock: ctl, done: make(chan struct{})}

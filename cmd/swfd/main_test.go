@@ -255,6 +255,68 @@ func TestDSNPasswordNeverPrinted(t *testing.T) {
 	}
 }
 
+// No command that takes a database prints its password, whatever form the
+// value takes: swfd's --db and SWFD_DB, swfd --dev's refusal of a --db,
+// swfd migrate's --from and --to, and swfd backup's --db.
+func TestDSNPasswordNeverPrintedByAnyCommand(t *testing.T) {
+	dir := t.TempDir()
+	target := "sqlite:" + filepath.Join(dir, "target.db")
+	for _, dsn := range []string{
+		"host=127.0.0.1 user=postgres password=topsecret dbname=test",
+		"host=x password='topsecret'",
+		"postgres:topsecret@127.0.0.1/db",
+		"mysql://u:topsecret@127.0.0.1/db",
+		"postgres://u@127.0.0.1:1/db?connect_timeout=1&PASSWORD=topsecret",
+		"postgres://u@127.0.0.1:1/db?x=1;password=topsecret",
+		"postgres://u:top/secret@127.0.0.1:1/db",
+	} {
+		env := func(k string) string {
+			if k == "SWFD_DB" {
+				return dsn
+			}
+			return ""
+		}
+		for name, cmd := range map[string]func(out *syncBuf) error{
+			"swfd --db": func(out *syncBuf) error {
+				return run(context.Background(), []string{"--db", dsn, "--addr", "127.0.0.1:0"}, noenv, out)
+			},
+			"SWFD_DB": func(out *syncBuf) error {
+				return run(context.Background(), []string{"--addr", "127.0.0.1:0"}, env, out)
+			},
+			"swfd --dev --db": func(out *syncBuf) error {
+				return run(context.Background(), []string{"--dev", "--db", dsn, "--addr", "127.0.0.1:0"}, noenv, out)
+			},
+			"swfd migrate --from": func(out *syncBuf) error {
+				return migrateMain(context.Background(), []string{"--from", dsn, "--to", target}, out)
+			},
+			"swfd migrate --to": func(out *syncBuf) error {
+				return migrateMain(context.Background(), []string{"--from", "sqlite::memory:", "--to", dsn}, out)
+			},
+			"swfd backup --db": func(out *syncBuf) error {
+				return backupMain(context.Background(), []string{"--db", dsn, "--to", filepath.Join(dir, "copy.db")}, out)
+			},
+		} {
+			var out syncBuf
+			err := cmd(&out)
+			if err == nil {
+				t.Fatalf("%s %q: no error", name, dsn)
+			}
+			if got := err.Error() + out.String(); strings.Contains(got, "topsecret") || strings.Contains(got, "secret@") {
+				t.Errorf("%s %q: the password is printed:\nerr: %v\nlog: %s", name, dsn, err, out.String())
+			}
+		}
+	}
+	// The error still says what is wrong, and how to write it.
+	err := run(context.Background(), []string{"--db", "host=127.0.0.1 password=topsecret"}, noenv, &syncBuf{})
+	if err == nil || !strings.Contains(err.Error(), "--db: unknown database") || !strings.Contains(err.Error(), "postgres://USER:PASSWORD@HOST:PORT/DB") {
+		t.Errorf("a key=value --db: %v", err)
+	}
+	err = migrateMain(context.Background(), []string{"--from", "host=x password=s3cretpw", "--to", target}, &syncBuf{})
+	if err == nil || !strings.Contains(err.Error(), "--from") {
+		t.Errorf("a key=value --from: %v, want it to name --from", err)
+	}
+}
+
 func waitLogged(t *testing.T, out *syncBuf, s string, n int) {
 	t.Helper()
 	for i := 0; i < 500; i++ {

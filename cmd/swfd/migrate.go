@@ -34,12 +34,12 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	src, err := server.OpenStore(ctx, *from, log)
 	if err != nil {
-		return fmt.Errorf("migrate: open source: %w", err)
+		return fmt.Errorf("migrate: open the source (--from): %w", err)
 	}
 	defer src.Close()
 	dst, err := server.OpenStore(ctx, *to, log)
 	if err != nil {
-		return fmt.Errorf("migrate: open target: %w", err)
+		return fmt.Errorf("migrate: open the target (--to): %w", err)
 	}
 	defer dst.Close()
 	st, err := migrate.Copy(ctx, src, dst, func(s migrate.Stats) {
