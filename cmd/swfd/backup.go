@@ -24,11 +24,14 @@ func backupMain(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if err := noArguments("swfd backup", fs.Args(), false); err != nil {
 		return err
 	}
 	if *to == "" {
 		fs.Usage()
-		return errors.New("backup: --to is required")
+		return usageError{errors.New("backup: --to is required")}
 	}
 	path, ok := strings.CutPrefix(*db, "sqlite:")
 	if !ok {

@@ -19,6 +19,9 @@
 // of their own; --metrics=false: not at all); --access-log writes a JSON
 // line per call.
 //
+// swfd migrate and swfd backup are its other commands; the server itself
+// takes flags only, and any other word on the command line is an error.
+//
 // --quotas aws throttles calls and decisions with the real service's
 // default token buckets, --quotas FILE with a quota file's (SIGHUP reloads
 // it); the default, off, never throttles.
@@ -57,31 +60,81 @@ func main() {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if len(os.Args) > 1 && os.Args[1] == "migrate" {
-		if err := migrateMain(ctx, os.Args[2:], os.Stderr); err != nil {
-			if !errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintln(os.Stderr, "swfd:", err)
-			}
-			os.Exit(1)
+	code := command(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// commands names swfd's commands other than the server, for the errors
+// that list them.
+const commands = "migrate (copy a whole installation into an empty database) and backup (copy a running server's SQLite database)"
+
+// command runs what args say: the command args[0] names, or else the
+// server. It returns the exit status: 0; 1 when migrate or backup failed;
+// 2 when the server failed, or when args are wrong (usageError).
+func command(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "migrate":
+			return exitStatus(stderr, migrateMain(ctx, args[1:], stderr), 1)
+		case "backup":
+			return exitStatus(stderr, backupMain(ctx, args[1:], stderr), 1)
 		}
-		return
 	}
-	if len(os.Args) > 1 && os.Args[1] == "backup" {
-		if err := backupMain(ctx, os.Args[2:], os.Stderr); err != nil {
-			if !errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintln(os.Stderr, "swfd:", err)
-			}
-			os.Exit(1)
-		}
-		return
+	return exitStatus(stderr, run(ctx, args, getenv, stderr), 2)
+}
+
+// exitStatus reports err (unless it is the flag package's -h, which has
+// printed the usage) and returns the exit status for it: 0 for none, 2 for
+// a usageError, failed otherwise.
+func exitStatus(stderr io.Writer, err error, failed int) int {
+	if err == nil {
+		return 0
 	}
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "swfd:", err)
-		}
-		os.Exit(2)
+	if !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, "swfd:", err)
 	}
+	if _, ok := errors.AsType[usageError](err); ok {
+		return 2
+	}
+	return failed
+}
+
+// usageError is an error in how a command was called (its arguments or
+// environment), found before it opened anything.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// noArguments is a usageError if args, what the flags of the command name
+// left over, is not empty: no swfd command takes arguments other than
+// flags. first says that args are the whole command line (its first word
+// was not a flag, so it was meant as a command).
+func noArguments(name string, args []string, first bool) error {
+	if len(args) == 0 {
+		return nil
+	}
+	arg := showArg(args[0])
+	if first {
+		return usageError{fmt.Errorf("unknown command %s: the commands are %s; the server itself takes only flags (%s -h)", arg, commands, name)}
+	}
+	err := fmt.Errorf("unexpected argument %s: %s takes only flags (%s -h)", arg, name, name)
+	if name == "swfd" {
+		err = fmt.Errorf("%w; the commands migrate and backup come first, before their flags", err)
+	}
+	return usageError{err}
+}
+
+// showArg is arg fit for an error: quoted, unless it may hold a password
+// (a key=value pair, or a URL, which is shown masked).
+func showArg(arg string) string {
+	switch {
+	case strings.Contains(arg, "://"):
+		return fmt.Sprintf("%q", server.RedactDSN(arg))
+	case strings.Contains(arg, "="):
+		return "(a key=value argument, not shown: it may hold a password)"
+	}
+	return fmt.Sprintf("%q", arg)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -119,6 +172,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	})
 	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if err := noArguments("swfd", fs.Args(), len(fs.Args()) == len(args)); err != nil {
 		return err
 	}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

@@ -388,3 +388,52 @@ func TestMetricsAndAccessLogFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A word that is not a flag is an error (exit status 2) before anything is
+// opened: a misspelled command does not start a server on the default
+// database, and a stray argument does not start one at all.
+func TestArgumentsThatAreNotFlags(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir) // where the default database would be created
+	env := func(k string) string {
+		if k == "SWFD_ADDR" {
+			return "127.0.0.1:0" // should a server start after all
+		}
+		return ""
+	}
+	live, copy := filepath.Join(dir, "live.db"), filepath.Join(dir, "copy.db")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"bakup", "--db", "sqlite:" + live, "--to", copy}, []string{`unknown command "bakup"`, "migrate", "backup"}},
+		{[]string{"serve"}, []string{`unknown command "serve"`}},
+		{[]string{"--addr", "127.0.0.1:0", "--db", "sqlite:" + live, "extra"}, []string{`unexpected argument "extra"`, "swfd -h"}},
+		{[]string{"--db", "sqlite:" + live, "--", "backup"}, []string{`unexpected argument "backup"`, "come first"}},
+		{[]string{"--db", "host=x", "password=topsecret"}, []string{"unexpected argument (a key=value argument, not shown"}},
+		{[]string{"migrate", "--from", "sqlite:" + live, "--to", "sqlite:" + copy, "extra"}, []string{`unexpected argument "extra"`, "swfd migrate -h"}},
+		{[]string{"backup", "--db", "sqlite:" + live, "--to", copy, "extra"}, []string{`unexpected argument "extra"`, "swfd backup -h"}},
+		{[]string{"migrate", "--from", "sqlite:" + live}, []string{"both --from and --to are required"}},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		var out syncBuf
+		code := command(ctx, tc.args, env, &out)
+		cancel()
+		if code != 2 {
+			t.Errorf("swfd %q: exit status %d, want 2; output:\n%s", tc.args, code, out.String())
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("swfd %q: the output does not say %q:\n%s", tc.args, w, out.String())
+			}
+		}
+		if strings.Contains(out.String(), "topsecret") || strings.Contains(out.String(), "swfd listening") {
+			t.Errorf("swfd %q:\n%s", tc.args, out.String())
+		}
+		for _, f := range []string{live, copy, filepath.Join(dir, "swfd-data")} {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Fatalf("swfd %q created %s", tc.args, f)
+			}
+		}
+	}
+}

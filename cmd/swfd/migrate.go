@@ -25,11 +25,14 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if err := noArguments("swfd migrate", fs.Args(), false); err != nil {
 		return err
 	}
 	if *from == "" || *to == "" {
 		fs.Usage()
-		return errors.New("migrate: both --from and --to are required")
+		return usageError{errors.New("migrate: both --from and --to are required")}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	src, err := server.OpenStore(ctx, *from, log)
