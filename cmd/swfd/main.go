@@ -1,7 +1,9 @@
 // Command swfd is the swfd server: an Amazon SWF-compatible workflow
 // service. Run it with no arguments to serve on 127.0.0.1:7733 with an
 // embedded SQLite database under ./swfd-data/. Every flag can also be set
-// with an environment variable SWFD_<NAME> (e.g. SWFD_ADDR, SWFD_POLL_TIMEOUT).
+// with an environment variable SWFD_<NAME> (e.g. SWFD_ADDR, SWFD_POLL_TIMEOUT),
+// read as the flag is: a value either way that does not parse, or that
+// means nothing (a poll timeout of zero), is an error.
 //
 // With --auth FILE every request must be signed (AWS Signature Version 4)
 // with an access key the file lists, and IAM policies in the file decide
@@ -142,16 +144,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7733", "address to listen on")
 	db := fs.String("db", "sqlite:./swfd-data/swfd.db", "database: sqlite:PATH, sqlite::memory: (throwaway)")
-	account := fs.String("account-id", "123456789012", "AWS account id used in ARNs")
+	account := fs.String("account-id", "123456789012", "AWS account id used in ARNs (12 digits)")
 	region := fs.String("region", "us-east-1", "AWS region used in ARNs")
-	pollTimeout := fs.Duration("poll-timeout", 60*time.Second, "how long PollForDecisionTask/PollForActivityTask wait for work")
+	pollTimeout := fs.Duration("poll-timeout", 60*time.Second, "how long PollForDecisionTask/PollForActivityTask wait for work (above zero)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	authFile := fs.String("auth", "", "auth file: principals, their access keys and IAM policies (JSON); every request must then be signed with one of the keys. SIGHUP reloads it")
 	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060; a loopback address unless --insecure)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate (chain); needs --tls-key. SIGHUP reloads it")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
-	maxConns := fs.Int("max-connections", 0, "most connections open at once; past it new ones wait and idle keep-alive connections are closed to make room (default: half the open-file limit, at most 10000)")
+	maxConns := fs.Int("max-connections", 0, "most connections open at once, at least 1; past it new ones wait and idle keep-alive connections are closed to make room (default: half the open-file limit, at most 10000)")
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
 	clockMode := fs.String("clock", "real", "clock: real; for tests manual (stands still until moved: swf clock advance) or skip (jumps to the next timer whenever nothing else could happen)")
 	clockUnsafe := fs.Bool("clock-unsafe", false, "allow --clock manual or skip with a database that keeps its data")
@@ -163,21 +165,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	webConsole := fs.Bool("console", true, "serve the web console under /console/ (a browser's GET / goes there); --console=false turns it off")
 	dev := fs.Bool("dev", false, "the mode for tests: everything in memory, a 5 s poll timeout unless --poll-timeout is given, and swf dev reset (POST /swfd/dev/reset) drops everything at once")
 	lambdaEndpoint := fs.String("lambda-endpoint", "", "AWS Lambda API URL (AWS or an emulator) that runs ScheduleLambdaFunction decisions' functions, with credentials from the AWS configuration chain (unsigned when it has none); without it those decisions fail (LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION). Give every node of a cluster the same")
-	// Environment variables fill in flags not given on the command line.
+	// Environment variables fill in flags not given on the command line,
+	// each parsed as its flag is. One that does not parse is an error even
+	// when the flag overrides it: the configuration is wrong either way.
 	given := map[string]bool{}
+	fromEnv := map[string]string{} // flag name → the variable that set it
+	var envErrs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if v := getenv("SWFD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
-			f.Value.Set(v)
-			given[f.Name] = true
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
 		}
+		if err := f.Value.Set(v); err != nil {
+			envErrs = append(envErrs, fmt.Errorf("%s=%q: invalid value for --%s, want %s: %w", name, v, f.Name, valueKind(f), err))
+			return
+		}
+		given[f.Name] = true
+		fromEnv[f.Name] = name
 	})
+	if err := errors.Join(envErrs...); err != nil {
+		return usageError{err}
+	}
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
 	if err := noArguments("swfd", fs.Args(), len(fs.Args()) == len(args)); err != nil {
 		return err
 	}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.Visit(func(f *flag.Flag) {
+		given[f.Name] = true
+		delete(fromEnv, f.Name)
+	})
+	// setting is how the operator gave flag name the value v, for errors.
+	setting := func(name string, v any) string {
+		if env, ok := fromEnv[name]; ok {
+			return fmt.Sprintf("%s=%v", env, v)
+		}
+		return fmt.Sprintf("--%s %v", name, v)
+	}
 	if *dev {
 		if !given["db"] {
 			*db = server.MemoryDB
@@ -185,6 +211,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		if !given["poll-timeout"] {
 			*pollTimeout = server.DevPollTimeout
 		}
+	}
+	// Values that mean nothing are refused, never replaced by a default.
+	if *pollTimeout <= 0 {
+		return usageError{fmt.Errorf("%s: a poll must be able to wait; give a duration above zero, such as 60s (the default) or 5s",
+			setting("poll-timeout", *pollTimeout))}
+	}
+	if given["max-connections"] && *maxConns < 1 {
+		return usageError{fmt.Errorf("%s: at least 1 connection must be allowed; leave the flag out for the default, half the open-file limit (at most 10000)",
+			setting("max-connections", *maxConns))}
+	}
+	if !isAccountID(*account) {
+		return usageError{fmt.Errorf("%s: an account id is 12 digits, such as 123456789012", setting("account-id", fmt.Sprintf("%q", *account)))}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -277,6 +315,41 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
 		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
 	return srv.Serve(ctx, ln)
+}
+
+// envName is the environment variable of the flag name: SWFD_, then the
+// name in capitals with "_" for "-".
+func envName(name string) string {
+	return "SWFD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// valueKind says what values the flag f takes, for an error about a value
+// it does not.
+func valueKind(f *flag.Flag) string {
+	if g, ok := f.Value.(flag.Getter); ok {
+		switch g.Get().(type) {
+		case bool:
+			return "true or false"
+		case time.Duration:
+			return "a duration with its unit, such as 30s or 2m"
+		case int:
+			return "a whole number"
+		}
+	}
+	return "a value " + f.Name + " takes"
+}
+
+// isAccountID reports whether s is an AWS account id: 12 digits.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isLoopback reports whether addr (host:port, the value of flag name) only

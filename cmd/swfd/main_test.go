@@ -437,3 +437,74 @@ func TestArgumentsThatAreNotFlags(t *testing.T) {
 		}
 	}
 }
+
+// startsWith runs swfd with args and env for a moment and returns its exit
+// status and output.
+func startsWith(t *testing.T, args []string, env map[string]string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out syncBuf
+	code := command(ctx, args, func(k string) string { return env[k] }, &out)
+	return code, out.String()
+}
+
+// An SWFD_ variable is parsed as its flag is: a value the flag would
+// refuse is an error naming the variable (exit status 2), not ignored or
+// read as false.
+func TestEnvironmentParsedAsFlags(t *testing.T) {
+	base := []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"SWFD_METRICS": "yes"}, nil, `SWFD_METRICS="yes": invalid value for --metrics, want true or false`},
+		{map[string]string{"SWFD_POLL_TIMEOUT": "30"}, nil, `SWFD_POLL_TIMEOUT="30": invalid value for --poll-timeout, want a duration with its unit`},
+		{map[string]string{"SWFD_MAX_CONNECTIONS": "lots"}, nil, `SWFD_MAX_CONNECTIONS="lots": invalid value for --max-connections, want a whole number`},
+		{map[string]string{"SWFD_INSECURE": "on"}, nil, `SWFD_INSECURE="on"`},
+		// Wrong even where the command line overrides it.
+		{map[string]string{"SWFD_POLL_TIMEOUT": "30"}, []string{"--poll-timeout", "30s"}, `SWFD_POLL_TIMEOUT="30"`},
+	} {
+		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
+		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "swfd listening") {
+			t.Errorf("%v %q: exit status %d, want 2 and %q; output:\n%s", tc.env, tc.args, code, tc.want, out)
+		}
+	}
+	// Good values are taken as the flags'.
+	code, out := startsWith(t, base, map[string]string{"SWFD_METRICS": "false", "SWFD_MAX_CONNECTIONS": "77", "SWFD_POLL_TIMEOUT": "2s"})
+	if code != 0 || !strings.Contains(out, "metrics=off") || !strings.Contains(out, "max_connections=77") {
+		t.Errorf("good values: exit status %d; output:\n%s", code, out)
+	}
+}
+
+// A duration or number that means nothing is refused with a message
+// naming the flag (or the variable that set it), not replaced by the
+// default.
+func TestNumbersThatMeanNothing(t *testing.T) {
+	base := []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--poll-timeout", "-5s"}, nil, "--poll-timeout -5s: a poll must be able to wait"},
+		{[]string{"--poll-timeout", "0"}, nil, "--poll-timeout 0s: a poll must be able to wait"},
+		{[]string{"--dev", "--poll-timeout", "0s"}, nil, "--poll-timeout 0s"},
+		{nil, map[string]string{"SWFD_POLL_TIMEOUT": "-1m"}, "SWFD_POLL_TIMEOUT=-1m0s: a poll must be able to wait"},
+		{[]string{"--max-connections", "-3"}, nil, "--max-connections -3: at least 1 connection"},
+		{[]string{"--max-connections", "0"}, nil, "--max-connections 0: at least 1 connection"},
+		{nil, map[string]string{"SWFD_MAX_CONNECTIONS": "0"}, "SWFD_MAX_CONNECTIONS=0: at least 1 connection"},
+		{[]string{"--account-id", "abc"}, nil, `--account-id "abc": an account id is 12 digits`},
+		{[]string{"--account-id", "1234567890123"}, nil, "an account id is 12 digits"},
+	} {
+		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
+		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "swfd listening") {
+			t.Errorf("%q %v: exit status %d, want 2 and %q; output:\n%s", tc.args, tc.env, code, tc.want, out)
+		}
+	}
+	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001"), nil)
+	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "account_id=000000000001") {
+		t.Errorf("good values: exit status %d; output:\n%s", code, out)
+	}
+}
