@@ -268,6 +268,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 
+	// The addresses are taken before anything is opened: one in use stops
+	// swfd before it creates or migrates a database. Until Serve, after
+	// the store is open and migrated, connections to --addr wait in the
+	// kernel's backlog, so no call (and no /readyz) is answered before
+	// swfd is ready. (--metrics-addr is taken by server.Open, also before
+	// the store.)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	defer ln.Close()
+	if *pprofAddr != "" {
+		pln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		// Profiles are served at once: they may show why a start is slow.
+		stop := servePprof(pln, log)
+		defer stop()
+	}
+
 	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
@@ -277,21 +298,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer srv.Close()
-	if *pprofAddr != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		go func() {
-			if err := http.ListenAndServe(*pprofAddr, mux); err != nil {
-				log.Error("pprof server", "err", err)
-			}
-		}()
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	go func() {
 		for {
 			select {
@@ -315,6 +321,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
 		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
 	return srv.Serve(ctx, ln)
+}
+
+// servePprof serves Go's /debug/pprof profiles on ln until the function it
+// returns is called.
+func servePprof(ln net.Listener, log *slog.Logger) (stop func()) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("pprof server", "err", err)
+		}
+	}()
+	return func() { hs.Close() }
 }
 
 // envName is the environment variable of the flag name: SWFD_, then the

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -506,5 +508,76 @@ func TestNumbersThatMeanNothing(t *testing.T) {
 	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001"), nil)
 	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "account_id=000000000001") {
 		t.Errorf("good values: exit status %d; output:\n%s", code, out)
+	}
+}
+
+// An address in use, for the API, the profiles or the metrics, stops swfd
+// (exit status 2) before it creates a database.
+func TestBusyAddressStopsBeforeTheStore(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	for _, name := range []string{"--addr", "--pprof-addr", "--metrics-addr"} {
+		db := filepath.Join(dir, name[2:]+".db")
+		code, out := startsWith(t, []string{"--addr", "127.0.0.1:0", "--db", "sqlite:" + db, name, busy.Addr().String()}, nil)
+		if code != 2 || !strings.Contains(out, name+": listen tcp "+busy.Addr().String()) || !strings.Contains(out, "address already in use") ||
+			strings.Contains(out, "swfd listening") {
+			t.Errorf("%s in use: exit status %d; output:\n%s", name, code, out)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Errorf("%s in use: the database was created (%v)", name, err)
+		}
+	}
+}
+
+// The API's address is held while the store opens, and a request that
+// comes meanwhile gets no answer until swfd is ready: here it never is, as
+// the database never answers, and the connection ends unanswered.
+func TestAddressHeldButSilentWhileTheStoreOpens(t *testing.T) {
+	db, err := net.Listen("tcp", "127.0.0.1:0") // a database that accepts and never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	go func() {
+		for {
+			c, err := db.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	done := make(chan error, 1)
+	var out syncBuf
+	go func() {
+		done <- run(context.Background(), []string{"--addr", addr,
+			"--db", "postgres://swfd@" + db.Addr().String() + "/swfd?sslmode=disable&connect_timeout=2"}, noenv, &out)
+	}()
+	var c net.Conn
+	for i := 0; c == nil; i++ {
+		if c, err = net.Dial("tcp", addr); err != nil && i == 100 {
+			t.Fatalf("nothing listens on --addr while the store opens: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	defer c.Close()
+	c.Write([]byte("GET /readyz HTTP/1.1\r\nHost: swfd\r\n\r\n"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, _ := io.ReadAll(c)
+	if len(got) > 0 {
+		t.Errorf("answered before the store was open: %q", got)
+	}
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
+		t.Errorf("run: %v\n%s", err, out.String())
 	}
 }
