@@ -69,6 +69,10 @@ type Config struct {
 	// IdleTimeout bounds how long a keep-alive connection may sit idle
 	// between requests (default 60s).
 	IdleTimeout time.Duration
+	// ShutdownTimeout bounds how long Serve, once its context ends, waits
+	// for the calls in flight to finish (default 15s); the connections
+	// still open then are closed.
+	ShutdownTimeout time.Duration
 	// MaxConnections caps the connections open at once; past it new
 	// connections wait, and idle keep-alive connections are closed to
 	// make room (package connlimit). Default: connlimit.Default of the
@@ -125,6 +129,7 @@ const DevPollTimeout = 5 * time.Second
 const (
 	DefaultWriteTimeout = 30 * time.Second
 	DefaultIdleTimeout  = 60 * time.Second
+	DefaultShutdown     = 15 * time.Second
 	defaultReadHeader   = 10 * time.Second
 	defaultBodyTimeout  = 20 * time.Second
 )
@@ -154,6 +159,9 @@ type Server struct {
 	cfg      Config // with its defaults filled in
 	tls      *tlscert.Certificate
 	stopping atomic.Bool
+	// abort is closed by Abort: Serve's shutdown stops waiting.
+	abort     chan struct{}
+	abortOnce sync.Once
 	// warn writes the server's own warnings (failed health checks,
 	// net/http's connection errors), a few a second at most.
 	warn *lograte.Limiter
@@ -298,6 +306,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.BodyTimeout, defaultBodyTimeout)
 	def(&cfg.WriteTimeout, DefaultWriteTimeout)
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	def(&cfg.ShutdownTimeout, DefaultShutdown)
 	def(&cfg.PollTimeout, 60*time.Second)
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = connlimit.Default(connlimit.FileLimit())
@@ -328,7 +337,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: cfg.Logger, cfg: cfg, tls: cert, warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs, Quotas: limiter}
+	s := &Server{log: cfg.Logger, cfg: cfg, tls: cert, warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs, Quotas: limiter,
+		abort: make(chan struct{})}
 	// The Lambda client once (it looks for credentials): every engine
 	// invokes through it.
 	s.lambda = cfg.LambdaInvoker
@@ -644,9 +654,17 @@ func (e *engine) close() error {
 	return e.store.Close()
 }
 
+// ErrAborted is Serve's error when Abort cut its shutdown short.
+var ErrAborted = errors.New("shutdown cut short")
+
 // Serve serves HTTP (HTTPS with a TLS certificate) on ln until ctx ends,
 // then shuts down gracefully: /readyz turns 503, waiting polls are
 // answered empty, in-flight calls finish, the store is closed last.
+// Connections still open after ShutdownTimeout (a client that never sends
+// the rest of its request, a call that does not end) are closed, with a
+// warning that says how many, and Serve returns nil: a call cut off so
+// had no answer, so nothing it did was acknowledged. Abort cuts the wait
+// short, and Serve returns ErrAborted.
 //
 // At most MaxConnections connections are open at once. A client has
 // ReadHeaderTimeout to send a request's headers, BodyTimeout its body,
@@ -683,9 +701,34 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.stopping.Store(true)
 	s.log.Info("shutting down")
 	s.current().svc.StopPolls()
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	return hs.Shutdown(sctx)
+	go func() {
+		select {
+		case <-s.abort:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	if err := hs.Shutdown(sctx); err == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	open := lim.Open()
+	hs.Close()
+	select {
+	case <-s.abort:
+		s.log.Warn("shutdown cut short: closed the connections still open", "connections", open)
+		return fmt.Errorf("%w (connections still open, now closed: %d)", ErrAborted, open)
+	default:
+	}
+	s.log.Warn("shutdown: connections still open after the shutdown timeout; closed them", "connections", open, "timeout", s.cfg.ShutdownTimeout)
+	return nil
+}
+
+// Abort cuts a graceful shutdown short, the one under way or the next:
+// Serve closes the connections still open at once and returns ErrAborted.
+func (s *Server) Abort() {
+	s.abortOnce.Do(func() { close(s.abort) })
 }
 
 // Close stops background work and closes the store.

@@ -21,6 +21,9 @@
 // of their own; --metrics=false: not at all); --access-log writes a JSON
 // line per call.
 //
+// SIGINT and SIGTERM stop it gracefully, waiting up to 15 s for calls in
+// flight; a second one stops it at once.
+//
 // swfd migrate and swfd backup are its other commands; the server itself
 // takes flags only, and any other word on the command line is an error.
 //
@@ -61,10 +64,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := command(ctx, os.Args[1:], os.Getenv, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(command(context.Background(), os.Args[1:], os.Getenv, os.Stderr))
 }
 
 // commands names swfd's commands other than the server, for the errors
@@ -73,9 +73,13 @@ const commands = "migrate (copy a whole installation into an empty database) and
 
 // command runs what args say: the command args[0] names, or else the
 // server. It returns the exit status: 0; 1 when migrate or backup failed;
-// 2 when the server failed, or when args are wrong (usageError).
+// 2 when the server failed or was stopped at once (run), or when args are
+// wrong (usageError). SIGINT and SIGTERM stop migrate and backup; the
+// server handles them itself.
 func command(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
 	if len(args) > 0 {
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
 		switch args[0] {
 		case "migrate":
 			return exitStatus(stderr, migrateMain(ctx, args[1:], stderr), 1)
@@ -243,6 +247,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// SIGINT and SIGTERM stop swfd gracefully, as the end of ctx does:
+	// calls in flight may finish (server.Serve). Another one while it
+	// stops closes the connections still open at once (server.Abort).
+	term := make(chan os.Signal, 2)
+	signal.Notify(term, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(term)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	returned := make(chan struct{})
+	defer close(returned)
+	forced := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-term:
+			log.Info("stopping; another SIGINT or SIGTERM stops at once", "signal", sig)
+			stop()
+		case <-ctx.Done():
+		case <-returned:
+			return
+		}
+		select {
+		case sig := <-term:
+			log.Warn("stopping at once", "signal", sig)
+			close(forced)
+		case <-returned:
+		}
+	}()
 
 	if *authFile == "" {
 		loopback, err := isLoopback("--addr", *addr)
@@ -297,7 +328,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	closing := false // the store's Close has begun: not again
+	defer func() {
+		if !closing {
+			srv.Close()
+		}
+	}()
+	go func() {
+		select {
+		case <-forced:
+			srv.Abort()
+		case <-returned:
+		}
+	}()
 	go func() {
 		for {
 			select {
@@ -320,8 +363,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
 		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
-	return srv.Serve(ctx, ln)
+	err = srv.Serve(ctx, ln)
+	if errors.Is(err, server.ErrAborted) {
+		// Close the store if it closes soon; a call stuck in it (a
+		// database that does not answer) could hold it open for ever,
+		// and every write acknowledged is on disk already.
+		closing = true
+		closed := make(chan error, 1)
+		go func() { closed <- srv.Close() }()
+		select {
+		case cerr := <-closed:
+			if cerr != nil {
+				log.Error("close the store", "err", cerr)
+			}
+		case <-time.After(storeCloseWait):
+			log.Warn("the store did not close in time; stopping without waiting for it", "waited", storeCloseWait)
+		}
+		return fmt.Errorf("stopped at once by a second signal: %w", err)
+	}
+	return err
 }
+
+// storeCloseWait is how long swfd, stopped at once by a second signal,
+// waits for its store to close.
+const storeCloseWait = 5 * time.Second
 
 // servePprof serves Go's /debug/pprof profiles on ln until the function it
 // returns is called.

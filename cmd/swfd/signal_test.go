@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain runs swfd itself instead of the tests when GO_TEST_SWFD_MAIN is
+// set: the tests of signals run it as a process of its own.
+func TestMain(m *testing.M) {
+	if os.Getenv("GO_TEST_SWFD_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// A second SIGTERM while swfd waits for a client that never finishes its
+// request stops it at once: the connection is closed, the store closed,
+// and swfd exits with status 2 saying so, instead of waiting out the 15 s.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "swfd.db")
+	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
+	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var out syncBuf
+	eof := make(chan struct{}) // swfd has exited, and its output is read
+	go func() {
+		defer close(eof)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			out.Write([]byte(sc.Text() + "\n"))
+		}
+	}()
+	waitLogged(t, &out, "swfd listening", 1)
+	addr := regexp.MustCompile(`swfd listening" addr=(\S+)`).FindStringSubmatch(out.String())
+	if addr == nil {
+		t.Fatalf("log: %s", out.String())
+	}
+	c, err := net.Dial("tcp", addr[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The server answers "100 Continue" once the call reads the body: the
+	// call is under way when the client stops sending.
+	c.Write([]byte("POST / HTTP/1.1\r\nHost: swfd\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\n" +
+		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	c.Write([]byte("{"))
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitLogged(t, &out, "shutting down", 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-eof:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("swfd still runs 10 s after a second SIGTERM:\n%s", out.String())
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("exit: %v, want status 2", err)
+	}
+	for _, want := range []string{
+		`msg="stopping; another SIGINT or SIGTERM stops at once" signal=terminated`,
+		`msg="stopping at once" signal=terminated`,
+		`msg="shutdown cut short: closed the connections still open" connections=1`,
+		`msg="sqlite store closed"`,
+		"swfd: stopped at once by a second signal: shutdown cut short (connections still open, now closed: 1)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the output does not say %q:\n%s", want, out.String())
+		}
+	}
+}

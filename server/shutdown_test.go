@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// readListener tells, by closing read, when the server has read from a
+// connection it accepted: from then on, shutting down waits for it.
+type readListener struct {
+	net.Listener
+	read chan struct{}
+	once sync.Once
+}
+
+func (l *readListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &readConn{Conn: c, l: l}, nil
+}
+
+type readConn struct {
+	net.Conn
+	l *readListener
+}
+
+func (c *readConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.l.once.Do(func() { close(c.l.read) })
+	}
+	return n, err
+}
+
+// stalledServer serves s until the returned cancel is called, with one
+// client that sent a request's headers and never its body.
+func stalledServer(t *testing.T, s *Server) (cancel func(), served <-chan error, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &readListener{Listener: ln, read: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, l) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.Write([]byte("POST / HTTP/1.1\r\nHost: swfd\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\n" +
+		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{"))
+	<-l.read
+	return cancel, done, c
+}
+
+// A client that never finishes its request does not hold the shutdown up
+// past ShutdownTimeout: its connection is closed, the log says how many
+// were, and Serve returns nil (the call had no answer: nothing of it was
+// acknowledged).
+func TestShutdownClosesStalledConnections(t *testing.T) {
+	var logBuf syncBuffer
+	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: 300 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Start()
+	cancel, done, c := stalledServer(t, s)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still waits for the stalled client")
+	}
+	if log := logBuf.String(); !strings.Contains(log, `level=WARN msg="shutdown: connections still open after the shutdown timeout; closed them" connections=1 timeout=300ms`) {
+		t.Errorf("log:\n%s", log)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Errorf("the stalled connection was not closed: %v", err)
+	}
+}
+
+// Abort ends the wait at once: the stalled connection is closed and Serve
+// returns ErrAborted, long before ShutdownTimeout.
+func TestAbortCutsShutdownShort(t *testing.T) {
+	var logBuf syncBuffer
+	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Start()
+	cancel, done, _ := stalledServer(t, s)
+	cancel()
+	for !strings.Contains(logBuf.String(), "shutting down") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.Abort()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "(connections still open, now closed: 1)") {
+			t.Fatalf("Serve: %v, want ErrAborted", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still waits after Abort")
+	}
+	if log := logBuf.String(); !strings.Contains(log, `msg="shutdown cut short: closed the connections still open" connections=1`) {
+		t.Errorf("log:\n%s", log)
+	}
+}
