@@ -440,15 +440,29 @@ func TestArgumentsThatAreNotFlags(t *testing.T) {
 	}
 }
 
-// startsWith runs swfd with args and env for a moment and returns its exit
-// status and output.
+// startsWith runs swfd with args and env until it stops by itself or has
+// started (then it is stopped), and returns its exit status and output.
 func startsWith(t *testing.T, args []string, env map[string]string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out syncBuf
-	code := command(ctx, args, func(k string) string { return env[k] }, &out)
-	return code, out.String()
+	done := make(chan int, 1)
+	go func() { done <- command(ctx, args, func(k string) string { return env[k] }, &out) }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		select {
+		case code := <-done:
+			return code, out.String()
+		default:
+		}
+		if strings.Contains(out.String(), "swfd listening") {
+			cancel()
+			return <-done, out.String()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("swfd %q neither started nor stopped:\n%s", args, out.String())
+		}
+	}
 }
 
 // An SWFD_ variable is parsed as its flag is: a value the flag would
