@@ -9,6 +9,7 @@ import (
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/internal/lograte"
+	"github.com/swfd/swfd/internal/validate"
 )
 
 // TaskTokens tells the domain a task token belongs to; the service
@@ -39,6 +40,9 @@ type Guard struct {
 
 // check authorizes one call.
 func (g *Guard) check(ctx context.Context, op string, in any) error {
+	if err := checkTags(in); err != nil {
+		return err
+	}
 	p := FromContext(ctx)
 	action := "swf:" + op
 	res, keys, ok := g.request(ctx, in)
@@ -87,10 +91,33 @@ func (g *Guard) arnResource(arn string) Resource {
 	return Resource{Raw: arn}
 }
 
+// checkTags refuses a RegisterDomain or TagResource whose tags repeat a
+// key, with the ValidationException the service would answer, before any
+// policy is asked: the domain keeps one value per key, and a condition on
+// aws:RequestTag/KEY must judge the value that is kept, not one of
+// several.
+func checkTags(in any) error {
+	var c validate.Checker
+	switch in := in.(type) {
+	case *api.RegisterDomainInput:
+		c.UniqueTagKeys(in.Tags)
+	case *api.TagResourceInput:
+		c.UniqueTagKeys(in.Tags)
+	}
+	return c.Err()
+}
+
+// tagKeys sets the condition keys of the tags a request would store (their
+// keys are unique: checkTags saw to it). Every tag counts: an empty value
+// is present as "", as the domain keeps it. Condition key names are
+// case-insensitive while tag keys are not, so tags whose keys differ only
+// in case ("Owner", "owner": two tags of the domain) give
+// aws:RequestTag/owner a value each, and a condition on it judges them
+// all (Condition.holds says how).
 func tagKeys(k *Keys, tags []api.ResourceTag) {
 	for _, t := range tags {
 		k.Add("aws:TagKeys", t.Key)
-		k.Set("aws:RequestTag/"+t.Key, api.Value(t.Value))
+		k.Add("aws:RequestTag/"+t.Key, api.Value(t.Value))
 	}
 }
 

@@ -270,6 +270,12 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			if strings.HasPrefix(strings.ToLower(k), "aws:resourcetag/") {
+				// swfd gives no request a domain's tags: a Deny on
+				// them would never apply and an Allow on their absence
+				// always would. Refused rather than misread.
+				return nil, fmt.Errorf("condition %s %s: aws:ResourceTag/… is not supported (swfd does not look up a domain's tags when it authorizes a call)", opName, k)
+			}
 			vals, err := conditionValues(block[opName][k])
 			if err != nil {
 				return nil, fmt.Errorf("condition %s %s: %w", opName, k, err)
@@ -409,7 +415,7 @@ func (s *Statement) applies(req *Request) bool {
 		return false
 	}
 	for i := range s.Conditions {
-		if !s.Conditions[i].holds(req.Keys) {
+		if !s.Conditions[i].holds(req.Keys, s.Effect) {
 			return false
 		}
 	}
@@ -432,7 +438,10 @@ func anyMatch(patterns, values []string, fold bool) bool {
 	return false
 }
 
-func (c *Condition) holds(keys map[string][]string) bool {
+// holds reports whether the condition holds for the request's keys in a
+// statement with the given effect (which matters only for an operator
+// without a set qualifier given several values: see the end).
+func (c *Condition) holds(keys map[string][]string, effect Effect) bool {
 	vals, present := keys[strings.ToLower(c.Key)]
 	present = present && len(vals) > 0
 	op := c.op
@@ -495,16 +504,32 @@ func (c *Condition) holds(keys map[string][]string) bool {
 		}
 		return false
 	}
-	// Single-valued operators on a key with several values: the positive
-	// form holds if any value matches, the negated one if none does.
-	any0 := false
+	// An operator without a set qualifier compares one value, and most
+	// keys have one. A few can have several: aws:TagKeys (a value per
+	// tag), and aws:RequestTag/KEY when the request's tags include keys
+	// that differ only in case (condition key names are case-insensitive,
+	// tag keys are not, so the one condition key stands for each of those
+	// tags). IAM gives such a comparison no meaning to rely on, so swfd
+	// takes the one that cannot widen a grant or narrow a refusal: in an
+	// Allow statement the condition must hold for every value (so
+	// StringEquals "me" does not pass "me" beside "you"), in a Deny
+	// statement it holds if it holds for any value (so StringEquals
+	// "prod" catches "prod" beside "dev", and StringNotEquals "me"
+	// catches "you" beside "me"). With one value both readings agree.
+	if effect == Deny {
+		for _, v := range vals {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, v := range vals {
-		if matches(v) {
-			any0 = true
-			break
+		if !ok(v) {
+			return false
 		}
 	}
-	return any0 != op.negated
+	return true
 }
 
 // Match reports whether s matches the IAM wildcard pattern p, in which

@@ -125,10 +125,12 @@ func (k *Keys) Add(name, value string) {
 // Get returns a key's values.
 func (k Keys) Get(name string) []string { return k.m[strings.ToLower(name)] }
 
-// setTags sets swf:tagList.member.0 … for an execution's tags.
+// setTags sets swf:tagList.member.0 … for an execution's tags. An empty
+// tag is present with the value "": the execution keeps it in its tag
+// list, at that position.
 func (k *Keys) setTags(tags []string) {
 	for i, t := range tags {
-		k.Set("swf:tagList.member."+strconv.Itoa(i), t)
+		k.Add("swf:tagList.member."+strconv.Itoa(i), t)
 	}
 }
 
@@ -149,6 +151,8 @@ func FromContext(ctx context.Context) *Principal {
 // for decisions made in a domain by the principal in ctx, or nil (allow
 // every decision) when ctx carries no principal, i.e. authentication is
 // off. Each decision is the pseudo-action swf:<DecisionType> on the domain.
+// keys holds the keys the decision has, each present even if its value is
+// empty (an execution's empty tag).
 func DecisionHook(ctx context.Context, region, account, domain string) func(d *api.Decision, keys map[string]string) bool {
 	p := FromContext(ctx)
 	if p == nil {
@@ -158,7 +162,7 @@ func DecisionHook(ctx context.Context, region, account, domain string) func(d *a
 	return func(d *api.Decision, keys map[string]string) bool {
 		var k Keys
 		for name, v := range keys {
-			k.Set(name, v)
+			k.Add(name, v)
 		}
 		return p.Allowed("swf:"+string(d.DecisionType), res, k)
 	}

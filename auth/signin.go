@@ -40,8 +40,10 @@ func (k *Keyring) Principal(keyID string) *Principal {
 // Authorize decides, without making it, the call op (an operation name such
 // as "DescribeWorkflowExecution") with input in by the principal in ctx: nil
 // if it would be allowed, else the OperationNotPermittedFault the call would
-// answer. Views that are not API calls (the console's task lists, say)
-// authorize themselves as the API call nearest to what they show.
+// answer (or the ValidationException of tags that repeat a key, which no
+// policy is asked about). Views that are not API calls (the console's task
+// lists, say) authorize themselves as the API call nearest to what they
+// show.
 func (g *Guard) Authorize(ctx context.Context, op string, in any) error {
 	return g.check(ctx, op, in)
 }

@@ -62,7 +62,14 @@ const authTestFile = `{
         {"Effect": "Allow", "Action": "swf:ListDomains", "Resource": "arn:aws:swf::123456789012:domain/*"},
         {"Effect": "Allow", "Action": "swf:RegisterDomain", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/team-*"},
         {"Effect": "Allow", "Action": ["swf:Describe*", "swf:RegisterActivityType"], "NotResource": "arn:aws:swf:*:*:/domain/b",
-         "Condition": {"StringNotLikeIfExists": {"swf:activityType.name": "secret*", "swf:name": "secret*"}}}]}]}
+         "Condition": {"StringNotLikeIfExists": {"swf:activityType.name": "secret*", "swf:name": "secret*"}}}]}]},
+    {"name": "reqtag",
+     "accessKeys": [{"accessKeyId": "AKIDREQTAG", "secretAccessKey": "reqtag-secret"}],
+     "policies": [{"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnerMe", "Effect": "Allow", "Action": ["swf:RegisterDomain", "swf:TagResource"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/owner": "me"}}},
+        {"Sid": "NeverFrozen", "Effect": "Deny", "Action": ["swf:RegisterDomain", "swf:TagResource"], "Resource": "*",
+         "Condition": {"Null": {"aws:RequestTag/frozen": "false"}}}]}]}
   ]
 }`
 
@@ -391,6 +398,11 @@ func TestAuthPolicyFeatures(t *testing.T) {
 				TagList: []string{"ops"}})
 			return err
 		}, "OperationNotPermittedFault"},
+		{"start, empty first tag (a tag the execution keeps)", func() error {
+			_, err := st.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String("a"), WorkflowId: aws.String("w6"), WorkflowType: wt("order"),
+				TagList: []string{"", "team-a"}})
+			return err
+		}, "OperationNotPermittedFault"},
 		{"list open with the allowed tag filter", func() error {
 			_, err := st.ListOpenWorkflowExecutions(ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String("b"),
 				StartTimeFilter: &types.ExecutionTimeFilter{OldestDate: aws.Time(time.Unix(0, 0))}, TagFilter: &types.TagFilter{Tag: aws.String("team-a")}})
@@ -461,6 +473,93 @@ func TestAuthPolicyFeatures(t *testing.T) {
 	}
 	if _, err := op.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String("prod")}); err == nil {
 		t.Error("domain prod was registered")
+	}
+}
+
+// An aws:RequestTag condition checks the values the domain keeps: a
+// request that repeats a tag key is refused with a ValidationException
+// before any policy decides (the store would keep only the last value),
+// keys that differ only in case are both seen by the condition key (which
+// is case-insensitive, while the domain keeps both tags), and an empty
+// value is a value. Nothing refused is stored.
+func TestAuthRequestTags(t *testing.T) {
+	srv, _ := authStart(t)
+	ctx := context.Background()
+	op := srv.ClientWithKey("AKIDOPERATOR", "operator-secret")
+	rt := srv.ClientWithKey("AKIDREQTAG", "reqtag-secret")
+	arn := func(d string) *string { return aws.String("arn:aws:swf:us-east-1:123456789012:/domain/" + d) }
+	tags := func(kv ...string) []types.ResourceTag {
+		var out []types.ResourceTag
+		for i := 0; i+1 < len(kv); i += 2 {
+			out = append(out, types.ResourceTag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+		}
+		return out
+	}
+	stored := func(d string) string {
+		t.Helper()
+		out, err := op.ListTagsForResource(ctx, &swf.ListTagsForResourceInput{ResourceArn: arn(d)})
+		authMust(t)(out, err)
+		var got []string
+		for _, tg := range out.Tags {
+			got = append(got, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		return strings.Join(got, ",")
+	}
+	register := func(name string, kv ...string) error {
+		_, err := rt.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("1"), Tags: tags(kv...)})
+		return err
+	}
+	tag := func(d string, kv ...string) error {
+		_, err := rt.TagResource(ctx, &swf.TagResourceInput{ResourceArn: arn(d), Tags: tags(kv...)})
+		return err
+	}
+
+	authExpect(t, "register with owner me", register("rt1", "owner", "me"), "", 200)
+	if got := stored("rt1"); got != "owner=me" {
+		t.Fatalf("rt1 tags %q", got)
+	}
+
+	// A repeated key: refused whatever the policy, nothing stored.
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"register, owner me then you", register("rt6", "owner", "me", "owner", "you")},
+		{"register, owner you then me", register("rt6", "owner", "you", "owner", "me")},
+		{"tag, owner me then you", tag("rt1", "owner", "me", "owner", "you")},
+		{"tag, owner you then me", tag("rt1", "owner", "you", "owner", "me")},
+	} {
+		authExpect(t, c.name, c.err, "ValidationException", 400)
+		if !strings.Contains(c.err.Error(), "tags.2.member.key") {
+			t.Errorf("%s: %v does not name tags.2.member.key", c.name, c.err)
+		}
+	}
+	_, err := op.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String("rt6")})
+	authExpect(t, "rt6 after the refused registrations", err, "UnknownResourceFault", 400)
+	// The operator, whom every policy allows, is refused the same way.
+	_, err = op.TagResource(ctx, &swf.TagResourceInput{ResourceArn: arn("rt1"), Tags: tags("owner", "me", "owner", "you")})
+	authExpect(t, "operator, repeated key", err, "ValidationException", 400)
+
+	// Keys that differ only in case: aws:RequestTag/owner sees both values.
+	authExpect(t, "tag, Owner you beside owner me", tag("rt1", "owner", "me", "Owner", "you"), "OperationNotPermittedFault", 400)
+	authExpect(t, "register, OWNER you beside owner me", register("rt7", "OWNER", "you", "owner", "me"), "OperationNotPermittedFault", 400)
+	authExpect(t, "tag, owner you alone", tag("rt1", "owner", "you"), "OperationNotPermittedFault", 400)
+
+	// An empty value is a value: it is what the domain keeps.
+	authExpect(t, "tag, empty owner", tag("rt1", "owner", ""), "OperationNotPermittedFault", 400)
+	authExpect(t, "tag, empty frozen", tag("rt1", "owner", "me", "frozen", ""), "OperationNotPermittedFault", 400)
+	authExpect(t, "register, empty frozen", register("rt8", "owner", "me", "frozen", ""), "OperationNotPermittedFault", 400)
+	if got := stored("rt1"); got != "owner=me" {
+		t.Fatalf("rt1 tags after refused calls %q, want owner=me", got)
+	}
+	authExpect(t, "tag, owner me and an empty team", tag("rt1", "owner", "me", "team", ""), "", 200)
+	authExpect(t, "tag, two spellings both me", tag("rt1", "owner", "me", "Owner", "me"), "", 200)
+	if got := stored("rt1"); got != "owner=me,team=,Owner=me" {
+		t.Fatalf("rt1 tags %q, want owner=me,team=,Owner=me", got)
+	}
+	for _, d := range []string{"rt7", "rt8"} {
+		_, err := op.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String(d)})
+		authExpect(t, d+" after its refused registration", err, "UnknownResourceFault", 400)
 	}
 }
 

@@ -1047,6 +1047,27 @@ func TestRegistryTagging(t *testing.T) {
 	rgValidation(t, err, "tags.1.member.key")
 	_, err = c.TagResource(ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("")}}})
 	rgValidation(t, err, "tags.1.member.key")
+	// A key given twice in one request: refused, nothing stored (the domain
+	// could keep only one of the values). Keys that differ in case are
+	// different keys.
+	_, err = c.TagResource(ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{
+		{Key: aws.String("k00"), Value: aws.String("x")}, {Key: aws.String("k01"), Value: aws.String("y")}, {Key: aws.String("k00"), Value: aws.String("z")}}})
+	rgValidation(t, err, "'k00' at 'tags.3.member.key'", "tags.1.member.key")
+	_, err = c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String("tg-dup"), WorkflowExecutionRetentionPeriodInDays: aws.String("1"),
+		Tags: []types.ResourceTag{{Key: aws.String("a")}, {Key: aws.String("a"), Value: aws.String("1")}}})
+	rgValidation(t, err, "tags.2.member.key")
+	_, err = c.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String("tg-dup")})
+	rgFault[*types.UnknownResourceFault](t, err)
+	if got := list(arn); len(got) != 50 || got[0] != "k00=v" || got[1] != "k01=v" {
+		t.Errorf("tags after a refused repeated key: %v", got)
+	}
+	if _, err := c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String("tg-case"), WorkflowExecutionRetentionPeriodInDays: aws.String("1"),
+		Tags: []types.ResourceTag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("A"), Value: aws.String("2")}, {Key: aws.String("b")}}}); err != nil {
+		t.Fatalf("keys that differ in case: %v", err)
+	}
+	if got := list(rgARN("tg-case")); !reflect.DeepEqual(got, []string{"a=1", "A=2", "b="}) {
+		t.Errorf("tg-case tags = %v", got)
+	}
 
 	// Tags of a deprecated domain still work.
 	if _, err := c.DeprecateDomain(ctx, &swf.DeprecateDomainInput{Name: aws.String("tg")}); err != nil {

@@ -20,7 +20,8 @@ func (b *batch) authorized(d *api.Decision) bool {
 // task lists and tags the decision names, as swf:<key> values). Values the
 // decision leaves to the type's registration (the task list) are
 // resolved from it, as they count as present; a type that does not exist
-// leaves them absent.
+// leaves them absent. A member left empty is absent, but an empty tag is
+// present with the value "": the new execution keeps it in its tag list.
 func (b *batch) decisionKeys(d *api.Decision) map[string]string {
 	keys := map[string]string{}
 	set := func(k, v string) {
@@ -30,7 +31,7 @@ func (b *batch) decisionKeys(d *api.Decision) map[string]string {
 	}
 	tags := func(list []string) {
 		for i, t := range list {
-			set("swf:tagList.member."+strconv.Itoa(i), t)
+			keys["swf:tagList.member."+strconv.Itoa(i)] = t
 		}
 	}
 	s := b.st.s

@@ -56,7 +56,8 @@ type Env struct {
 	// given the decision's IAM condition keys (swf:activityType.name,
 	// swf:taskList.name, swf:tagList.member.N and the like) with
 	// values resolved from the type's defaults where the decision leaves
-	// them out. A decision it refuses records its *Failed event with cause
+	// them out; a key in the map is present, even with the value "" (an
+	// empty tag). A decision it refuses records its *Failed event with cause
 	// OPERATION_NOT_PERMITTED and makes a decision task available, as any
 	// failed decision does.
 	// nil allows every decision.

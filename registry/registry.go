@@ -203,6 +203,11 @@ func allDigits(s string) bool {
 
 // ---- domain tags ----
 
+// checkResourceTags checks the tags of RegisterDomain and TagResource: the
+// characters of keys and values, and no key given twice (which the guard
+// of an authenticated server has refused already, before authorizing).
+// An empty value is a value: the model makes it optional with no minimum
+// length, and the domain keeps it.
 func checkResourceTags(c *validate.Checker, tags []api.ResourceTag) {
 	for i, t := range tags {
 		if !validTagText(t.Key) {
@@ -212,6 +217,7 @@ func checkResourceTags(c *validate.Checker, tags []api.ResourceTag) {
 			c.Add(v, fmt.Sprintf("tags.%d.member.value", i+1), `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
 		}
 	}
+	c.UniqueTagKeys(tags)
 }
 
 func validTagText(s string) bool {

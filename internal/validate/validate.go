@@ -100,3 +100,21 @@ func (c *Checker) TaskList(path string, tl *api.TaskList) {
 		c.TrimmedName(path+".name", tl.Name)
 	}
 }
+
+// UniqueTagKeys checks that no two of a request's domain tags share a key.
+// A domain keeps one value per key, so a request that gave a key twice
+// would keep one value while an IAM condition on aws:RequestTag/KEY is
+// shown both; the request is refused instead, before anything is
+// authorized or stored. Keys are compared exactly, as the domain compares
+// them: "Owner" and "owner" are two tags. The path names the later tag
+// (tags.N.member.key) and the constraint the earlier.
+func (c *Checker) UniqueTagKeys(tags []api.ResourceTag) {
+	first := make(map[string]int, len(tags))
+	for i, t := range tags {
+		if j, dup := first[t.Key]; dup {
+			c.Add(t.Key, fmt.Sprintf("tags.%d.member.key", i+1), fmt.Sprintf("Member must not repeat the key of tags.%d.member.key", j+1))
+			continue
+		}
+		first[t.Key] = i
+	}
+}

@@ -1,0 +1,209 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/swfd/swfd/api"
+)
+
+// tagPolicy lets its principal register and tag domains only with owner
+// "me", never set the tag "frozen" (whatever its value), and start
+// executions whose first tag, if there is one, is a team's.
+const tagPolicy = `{"Statement": [
+	{"Effect": "Allow", "Action": ["swf:RegisterDomain", "swf:TagResource"], "Resource": "*",
+	 "Condition": {"StringEquals": {"aws:RequestTag/owner": "me"}}},
+	{"Effect": "Deny", "Action": ["swf:RegisterDomain", "swf:TagResource"], "Resource": "*",
+	 "Condition": {"Null": {"aws:RequestTag/frozen": "false"}}},
+	{"Effect": "Allow", "Action": "swf:StartWorkflowExecution", "Resource": "*",
+	 "Condition": {"StringLikeIfExists": {"swf:tagList.member.0": "team-*"}}}]}`
+
+func tagGuard(t *testing.T) (*Guard, context.Context) {
+	t.Helper()
+	p, err := ParsePolicy([]byte(tagPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := NewContext(context.Background(), &Principal{Name: "reqtag", Policies: []*Policy{p}})
+	return &Guard{Region: "us-east-1", Account: acct}, ctx
+}
+
+func rtags(kv ...string) []api.ResourceTag {
+	var out []api.ResourceTag
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, api.ResourceTag{Key: kv[i], Value: api.String(kv[i+1])})
+	}
+	return out
+}
+
+// The value an aws:RequestTag condition checks is the value the domain
+// would keep: a request that repeats a key is refused before any policy
+// is asked, keys that differ only in case are both seen by the one
+// case-insensitive condition key, and an empty value is a value.
+func TestGuardRequestTags(t *testing.T) {
+	g, ctx := tagGuard(t)
+	arn := "arn:aws:swf:us-east-1:" + acct + ":/domain/d"
+	cases := []struct {
+		name string
+		tags []api.ResourceTag
+		code string // "" when allowed
+		path string // the member a ValidationException names
+	}{
+		{"owner me", rtags("owner", "me"), "", ""},
+		{"owner you", rtags("owner", "you"), api.OperationNotPermittedFault, ""},
+		{"no tags", nil, api.OperationNotPermittedFault, ""},
+		{"owner repeated, last one wins in the store", rtags("owner", "me", "owner", "you"), api.ValidationException, "tags.2.member.key"},
+		{"owner repeated, first one differs", rtags("owner", "you", "owner", "me"), api.ValidationException, "tags.2.member.key"},
+		{"owner repeated with the same value", rtags("owner", "me", "x", "1", "owner", "me"), api.ValidationException, "tags.3.member.key"},
+		{"key spelled in another case", rtags("Owner", "me"), "", ""},
+		{"two spellings, one not me", rtags("owner", "me", "Owner", "you"), api.OperationNotPermittedFault, ""},
+		{"two spellings, the other not me", rtags("OWNER", "you", "owner", "me"), api.OperationNotPermittedFault, ""},
+		{"two spellings, both me", rtags("owner", "me", "Owner", "me"), "", ""},
+		{"empty owner", rtags("owner", ""), api.OperationNotPermittedFault, ""},
+		{"empty owner beside me", rtags("owner", "me", "OWNER", ""), api.OperationNotPermittedFault, ""},
+		{"frozen with a value", rtags("owner", "me", "frozen", "yes"), api.OperationNotPermittedFault, ""},
+		{"frozen with an empty value", rtags("owner", "me", "frozen", ""), api.OperationNotPermittedFault, ""},
+	}
+	for _, c := range cases {
+		for _, op := range []struct {
+			name string
+			in   any
+		}{
+			{"RegisterDomain", &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1", Tags: c.tags}},
+			{"TagResource", &api.TagResourceInput{ResourceArn: arn, Tags: c.tags}},
+		} {
+			err := g.check(ctx, op.name, op.in)
+			code := ""
+			var f *api.Fault
+			if errors.As(err, &f) {
+				code = f.Code
+			} else if err != nil {
+				t.Errorf("%s, %s: %v is not a fault", op.name, c.name, err)
+				continue
+			}
+			if code != c.code {
+				t.Errorf("%s, %s: %v, want %q", op.name, c.name, err, c.code)
+				continue
+			}
+			if c.path != "" && !strings.Contains(f.Message, "'"+c.path+"'") {
+				t.Errorf("%s, %s: %q does not name %s", op.name, c.name, f.Message, c.path)
+			}
+		}
+	}
+}
+
+// An empty tag of an execution is a tag: swf:tagList.member.N is present
+// with the value "" that the execution keeps.
+func TestGuardExecutionTagList(t *testing.T) {
+	g, ctx := tagGuard(t)
+	start := func(tags ...string) error {
+		return g.check(ctx, "StartWorkflowExecution", &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w",
+			WorkflowType: api.WorkflowType{Name: "t", Version: "1"}, TaskList: &api.TaskList{Name: "l"}, TagList: tags})
+	}
+	for _, c := range []struct {
+		tags []string
+		ok   bool
+	}{
+		{nil, true},
+		{[]string{"team-a", ""}, true},
+		{[]string{"ops"}, false},
+		{[]string{""}, false},
+		{[]string{"", "team-a"}, false},
+	} {
+		if err := start(c.tags...); (err == nil) != c.ok {
+			t.Errorf("tagList %q: %v, want allowed %v", c.tags, err, c.ok)
+		}
+	}
+}
+
+// A condition operator without ForAnyValue:/ForAllValues: given several
+// values of one key resolves toward refusal: an Allow needs every value to
+// satisfy it, a Deny applies when any value does.
+func TestEvaluateSeveralValues(t *testing.T) {
+	parse := func(doc string) *Policy {
+		p, err := ParsePolicy([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	allowAll := `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*"}}`
+	cases := []struct {
+		name     string
+		policies []string
+		keys     Keys
+		want     Decision
+	}{
+		{"Allow StringEquals, one value differs", []string{`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringEquals": {"aws:RequestTag/owner": "me"}}}}`}, keys("aws:RequestTag/owner", "me", "aws:RequestTag/Owner", "you"), ImplicitDeny},
+		{"Allow StringEquals, every value matches", []string{`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringEquals": {"aws:RequestTag/owner": ["me", "us"]}}}}`}, keys("aws:RequestTag/owner", "me", "aws:RequestTag/Owner", "us"), Allowed},
+		{"Allow StringLike, one value differs", []string{`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringLike": {"aws:TagKeys": "team*"}}}}`}, keys("aws:TagKeys", "team", "aws:TagKeys", "sys"), ImplicitDeny},
+		{"Allow StringNotEquals, one value is the forbidden one", []string{`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringNotEquals": {"aws:RequestTag/owner": "root"}}}}`}, keys("aws:RequestTag/owner", "me", "aws:RequestTag/OWNER", "root"), ImplicitDeny},
+		{"Deny StringEquals, one value matches", []string{allowAll, `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringEquals": {"aws:RequestTag/env": "prod"}}}}`}, keys("aws:RequestTag/env", "dev", "aws:RequestTag/Env", "prod"), ExplicitDeny},
+		{"Deny StringNotEquals, one value differs", []string{allowAll, `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringNotEquals": {"aws:RequestTag/owner": "me"}}}}`}, keys("aws:RequestTag/owner", "me", "aws:RequestTag/Owner", "you"), ExplicitDeny},
+		{"Deny StringNotEquals, every value is me", []string{allowAll, `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringNotEquals": {"aws:RequestTag/owner": "me"}}}}`}, keys("aws:RequestTag/owner", "me", "aws:RequestTag/Owner", "me"), Allowed},
+		{"Deny StringNotLike on tag keys, one key outside", []string{allowAll, `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "*",
+			"Condition": {"StringNotLike": {"aws:TagKeys": "team*"}}}}`}, keys("aws:TagKeys", "team", "aws:TagKeys", "sys"), ExplicitDeny},
+		{"empty value is present", []string{`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+			"Condition": {"Null": {"aws:RequestTag/owner": "false"}, "StringEquals": {"aws:RequestTag/owner": ""}}}}`}, keys("aws:RequestTag/owner", ""), Allowed},
+	}
+	for _, c := range cases {
+		var ps []*Policy
+		for _, d := range c.policies {
+			ps = append(ps, parse(d))
+		}
+		pr := &Principal{Name: "p", Policies: ps}
+		if got := pr.Evaluate("swf:TagResource", dom("d"), c.keys); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// swfd has no aws:ResourceTag values to give a condition: a policy that
+// names the key is refused when it is loaded, not read as if the domain
+// had no tags.
+func TestParsePolicyRefusesResourceTag(t *testing.T) {
+	for _, doc := range []string{
+		`{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}}}`,
+		`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"AWS:resourcetag/env": "prod"}}}}`,
+		`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/env": "true"}}}}`,
+	} {
+		if _, err := ParsePolicy([]byte(doc)); err == nil || !strings.Contains(err.Error(), "aws:ResourceTag") {
+			t.Errorf("%s: err %v, want one naming aws:ResourceTag", doc, err)
+		}
+	}
+}
+
+// A decision's empty tag reaches the policy as a present, empty value.
+func TestDecisionHookEmptyTag(t *testing.T) {
+	_, ctx := tagGuard(t)
+	p, err := ParsePolicy([]byte(`{"Statement": {"Effect": "Allow", "Action": "swf:StartChildWorkflowExecution", "Resource": "*",
+		"Condition": {"StringLikeIfExists": {"swf:tagList.member.0": "team-*"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx = NewContext(ctx, &Principal{Name: "decider", Policies: []*Policy{p}})
+	hook := DecisionHook(ctx, "us-east-1", acct, "d")
+	d := &api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution}
+	for _, c := range []struct {
+		keys map[string]string
+		ok   bool
+	}{
+		{map[string]string{}, true},
+		{map[string]string{"swf:tagList.member.0": "team-a"}, true},
+		{map[string]string{"swf:tagList.member.0": ""}, false},
+		{map[string]string{"swf:tagList.member.0": "ops"}, false},
+	} {
+		if got := hook(d, c.keys); got != c.ok {
+			t.Errorf("keys %v: allowed %v, want %v", c.keys, got, c.ok)
+		}
+	}
+}
