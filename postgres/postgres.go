@@ -35,7 +35,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,11 +95,39 @@ func parseError(err error) error {
 	return fmt.Errorf("postgres: parse connection string: %s", msg[i+len("`: "):])
 }
 
+// defaultConnectTimeout bounds each connection attempt (TCP, TLS and
+// authentication) when the connection string does not set connect_timeout:
+// a server that takes the connection and never answers would otherwise hold
+// up start-up for pgxpool's two minutes, and a listener's reconnection for
+// ever. A healthy server answers in milliseconds, a busy one in a second or
+// two.
+const defaultConnectTimeout = 10 * time.Second
+
 // Open connects to the database named by dsn (a URL or key=value string as
 // libpq takes, plus pgxpool's pool_* settings) and brings its schema up to
 // date. The pool keeps up to max(16, 2×GOMAXPROCS) connections unless the
-// connection string sets pool_max_conns. The logger may be nil.
+// connection string sets pool_max_conns. Each connection attempt gives up
+// after connect_timeout (from the connection string or PGCONNECT_TIMEOUT),
+// 10 seconds if it sets none. The logger may be nil.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+	db, err := connect(ctx, dsn, logger)
+	if err != nil {
+		return nil, err
+	}
+	from, to, err := db.migrate(ctx)
+	if err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
+	}
+	db.notifier = &Notifier{db: db}
+	db.commits = newCommitter(db)
+	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
+	return db, nil
+}
+
+// connect makes the pool and its first connection, so that a server that
+// cannot be reached fails Open here, with an error that says so.
+func connect(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -115,6 +145,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		// commits share each flush.
 		cfg.MaxConns = int32(max(defaultMinConns, 2*runtime.GOMAXPROCS(0)))
 	}
+	if cfg.ConnConfig.ConnectTimeout <= 0 {
+		// Every connection the pool or a listener makes, at start-up
+		// or when reconnecting after the server came back.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	db := &DB{
 		logger: logger,
 		where:  fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
@@ -124,15 +159,33 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
-	from, to, err := db.migrate(ctx)
-	if err != nil {
+	if err := db.firstConnection(ctx, cfg.ConnConfig); err != nil {
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
-	db.notifier = &Notifier{db: db}
-	db.commits = newCommitter(db)
-	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
 	return db, nil
+}
+
+// firstConnection connects once. Should the server be slow to answer, it
+// logs that it is waiting (a hung server is otherwise silent until the
+// timeout); if the attempt times out, the error names the server and the
+// timeout, and how to change it.
+func (db *DB) firstConnection(ctx context.Context, cc *pgx.ConnConfig) error {
+	addr := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
+	timeout := cc.ConnectTimeout
+	slow := time.AfterFunc(min(time.Second, timeout/2), func() {
+		db.logger.Warn("waiting for PostgreSQL to answer", "address", addr, "database", cc.Database, "connect_timeout", timeout)
+	})
+	defer slow.Stop()
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		if ctx.Err() == nil && pgconn.Timeout(err) {
+			return fmt.Errorf("no answer from PostgreSQL at %s within %s (connect_timeout=N in the connection string changes the timeout): %w", addr, timeout, err)
+		}
+		return err
+	}
+	conn.Release()
+	return nil
 }
 
 // PoolStat returns the connection pool's counts (for metrics).
