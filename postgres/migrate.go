@@ -108,3 +108,37 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 	}
 	return from, latest, nil
 }
+
+// checkSchema reads the version of the schema, changing nothing (no lock,
+// no table created), and fails unless it is this swfd's: with ErrNoSchema
+// when the connection's schema has no schema_version table.
+func (db *DB) checkSchema(ctx context.Context) (int, error) {
+	ms, err := migrations()
+	if err != nil {
+		return 0, err
+	}
+	latest := ms[len(ms)-1].version
+	var schema *string
+	var found bool
+	if err := db.pool.QueryRow(ctx, `SELECT current_schema(), EXISTS (SELECT 1 FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name = 'schema_version')`).Scan(&schema, &found); err != nil {
+		return 0, fmt.Errorf("read schema: %w", err)
+	}
+	if schema == nil {
+		return 0, fmt.Errorf("%w: no schema of the search_path exists", ErrNoSchema)
+	}
+	if !found {
+		return 0, fmt.Errorf("%w: schema %q has no swfd tables (is it the right database, and search_path?)", ErrNoSchema, *schema)
+	}
+	var version int
+	if err := db.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case version > latest:
+		return version, fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", version, latest)
+	case version < latest:
+		return version, fmt.Errorf("database schema version %d is older than this swfd's (%d), and it is opened only to be read: start this swfd on it once to bring it up to date", version, latest)
+	}
+	return version, nil
+}

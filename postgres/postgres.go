@@ -110,7 +110,7 @@ const defaultConnectTimeout = 10 * time.Second
 // after connect_timeout (from the connection string or PGCONNECT_TIMEOUT),
 // 10 seconds if it sets none. The logger may be nil.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
-	db, err := connect(ctx, dsn, logger)
+	db, err := connect(ctx, dsn, logger, false)
 	if err != nil {
 		return nil, err
 	}
@@ -125,9 +125,35 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	return db, nil
 }
 
+// ErrNoSchema is OpenExisting's error for a database (or schema) without
+// swfd's tables.
+var ErrNoSchema = errors.New("no swfd schema here")
+
+// OpenExisting opens an swfd database only to read it (swfd migrate's
+// source): unlike Open it creates and migrates nothing, and its connections
+// are read-only. It fails with an error wrapping ErrNoSchema when the
+// connection's schema has no swfd tables, and says so when the schema is
+// older or newer than this swfd's. The store's writes fail.
+func OpenExisting(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+	db, err := connect(ctx, dsn, logger, true)
+	if err != nil {
+		return nil, err
+	}
+	version, err := db.checkSchema(ctx)
+	if err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
+	}
+	db.notifier = &Notifier{db: db}
+	db.commits = newCommitter(db)
+	db.logger.Info("postgres store open to read", "database", db.where, "schema_version", version)
+	return db, nil
+}
+
 // connect makes the pool and its first connection, so that a server that
-// cannot be reached fails Open here, with an error that says so.
-func connect(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+// cannot be reached fails Open here, with an error that says so. With
+// readOnly, every transaction of the pool's connections is read-only.
+func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -149,6 +175,9 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) 
 		// Every connection the pool or a listener makes, at start-up
 		// or when reconnecting after the server came back.
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	if readOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
 	db := &DB{
 		logger: logger,

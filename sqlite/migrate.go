@@ -92,3 +92,33 @@ func applyMigrations(ctx context.Context, conn *sql.Conn, logger *slog.Logger, m
 	}
 	return from, latest, nil
 }
+
+// checkSchema reads the version of an existing database's schema, changing
+// nothing, and fails unless it is this swfd's: with ErrNotSwfd when the
+// database has no schema_version table, and with an error that says what to
+// do when the schema is older or newer.
+func checkSchema(ctx context.Context, conn *sql.Conn) (int, error) {
+	ms, err := migrations()
+	if err != nil {
+		return 0, err
+	}
+	latest := ms[len(ms)-1].version
+	var tables int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").Scan(&tables); err != nil {
+		return 0, fmt.Errorf("read schema: %w", err)
+	}
+	if tables == 0 {
+		return 0, ErrNotSwfd
+	}
+	var version int
+	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case version > latest:
+		return version, fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", version, latest)
+	case version < latest:
+		return version, fmt.Errorf("database schema version %d is older than this swfd's (%d), and it is opened only to be read: start this swfd on it once to bring it up to date", version, latest)
+	}
+	return version, nil
+}

@@ -126,11 +126,17 @@ var errNoOwnerLock = errors.New("no flock on this file system")
 // instead.
 var ErrInUse = errors.New("the database is in use by another swfd (one server per SQLite file; several nodes share a PostgreSQL database)")
 
+// ErrNotSwfd is OpenExisting's error for a file that is not an swfd
+// database: another program's SQLite database, or an empty file.
+var ErrNotSwfd = errors.New("not an swfd database (it has no swfd schema)")
+
 // DB is a swfd.Store kept in SQLite. It is safe for concurrent use.
 type DB struct {
 	logger *slog.Logger
 	path   string
 	mem    bool
+	// readOnly: opened by OpenExisting, every connection query-only.
+	readOnly bool
 
 	wdb   *sql.DB   // the writer's database handle: one connection
 	wconn *sql.Conn // the writer connection, held for the life of DB
@@ -182,6 +188,31 @@ var _ swfd.Store = (*DB)(nil)
 // Open opens (creating if needed) the database at dsn, a file path or
 // ":memory:", and brings its schema up to date. The logger may be nil.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+	return openDB(ctx, dsn, false, logger)
+}
+
+// OpenExisting opens the swfd database at path only to read it (swfd
+// migrate's source): it neither creates the file nor changes its schema,
+// and the store's writes fail. Its error wraps fs.ErrNotExist when there is
+// no file at path, ErrNotSwfd when the file is not an swfd database (another
+// program's, or an empty file), and says so when its schema is older or
+// newer than this swfd's. Like Open, it fails with ErrInUse while another
+// store has the file open.
+func OpenExisting(ctx context.Context, path string, logger *slog.Logger) (*DB, error) {
+	if path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: %s: %w (an in-memory database starts empty)", path, ErrNotSwfd)
+	}
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	// Before SQLite, which would create it.
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return openDB(ctx, path, true, logger)
+}
+
+func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -192,6 +223,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		logger:     logger,
 		path:       dsn,
 		mem:        dsn == ":memory:",
+		readOnly:   readOnly,
 		stmts:      make(map[string]writerStmt),
 		queue:      make(chan *writeReq),
 		syncq:      make(chan *committed, 1),
@@ -212,6 +244,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 
 func (db *DB) open(ctx context.Context) error {
 	var wdsn, rdsn string
+	var err error
 	if db.mem {
 		// One connection serves writer and readers alike: an in-memory
 		// database is its connection's own. It is kept through memvfs,
@@ -227,14 +260,16 @@ func (db *DB) open(ctx context.Context) error {
 		if err := diskio.Register(); err != nil {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
-		// A new database is created readable by its owner only: it holds
-		// the key that signs task tokens. SQLite gives the WAL and its
-		// index (-wal, -shm) the database file's mode.
-		f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		if !db.readOnly {
+			// A new database is created readable by its owner only: it
+			// holds the key that signs task tokens. SQLite gives the WAL
+			// and its index (-wal, -shm) the database file's mode.
+			f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			}
+			f.Close()
 		}
-		f.Close()
 		if db.owner, err = lockOwner(db.path); errors.Is(err, errNoOwnerLock) {
 			db.logger.Warn("sqlite: cannot lock the database file; make sure no other swfd uses it", "path", db.path, "err", err)
 		} else if err != nil {
@@ -243,9 +278,13 @@ func (db *DB) open(ctx context.Context) error {
 		uri := "file:" + escapePath(db.path)
 		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
 		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + writerPragmas
+		if db.readOnly {
+			// Not even the journal mode: a file that is not swfd's
+			// must be left as it was.
+			wdsn = uri + "?" + params + "&_query_only=1&_foreign_keys=0" + writerPragmas
+		}
 		rdsn = uri + "?" + params + "&_query_only=1&_foreign_keys=0" + connPragmas
 	}
-	var err error
 	db.wdb, err = sql.Open("sqlite", wdsn)
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
@@ -257,6 +296,12 @@ func (db *DB) open(ctx context.Context) error {
 	db.wconn, err = db.wdb.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	var version int // the schema's, when read-only
+	if db.readOnly {
+		if version, err = checkSchema(ctx, db.wconn); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", db.path, err)
+		}
 	}
 	if !db.mem {
 		var mode string
@@ -273,9 +318,11 @@ func (db *DB) open(ctx context.Context) error {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
 	}
-	from, to, err := migrate(ctx, db.wconn, db.logger)
-	if err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	from, to := version, version // read-only: checkSchema found it current
+	if !db.readOnly {
+		if from, to, err = migrate(ctx, db.wconn, db.logger); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		}
 	}
 	if !db.mem {
 		db.rdb, err = sql.Open("sqlite", rdsn)
@@ -325,7 +372,7 @@ func (db *DB) Close() error {
 			db.wal.Close()
 		}
 		db.wmu.Lock()
-		if db.wconn != nil {
+		if db.wconn != nil && !db.readOnly {
 			// Recommended before closing: refreshes the planner's
 			// statistics where they have drifted. Cheap when they have not.
 			if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA optimize"); err != nil {

@@ -6,19 +6,25 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"strings"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/migrate"
+	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/server"
+	"github.com/swfd/swfd/sqlite"
 )
 
 // migrateMain runs `swfd migrate --from DSN --to DSN`: it copies a whole
 // installation into an empty database (e.g. from SQLite to PostgreSQL).
-// Stop the swfd using the source first.
+// Stop the swfd using the source first. The source is only read: it must
+// exist and hold swfd's schema at this release's version.
 func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("swfd migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "source database, e.g. sqlite:./swfd-data/swfd.db")
+	from := fs.String("from", "", "source database (read, never changed), e.g. sqlite:./swfd-data/swfd.db")
 	to := fs.String("to", "", "target database (must be empty), e.g. postgres://user@host:5432/swfd")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: swfd migrate --from DSN --to DSN")
@@ -35,9 +41,10 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 		return usageError{errors.New("migrate: both --from and --to are required")}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	src, err := server.OpenStore(ctx, *from, log)
+	// The source first: when it is not there, the target is not created.
+	src, err := openSource(ctx, *from, log)
 	if err != nil {
-		return fmt.Errorf("migrate: open the source (--from): %w", err)
+		return err
 	}
 	defer src.Close()
 	dst, err := server.OpenStore(ctx, *to, log)
@@ -55,4 +62,29 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "done: %d domains, %d types, %d executions, %d events, %d tasks, %d timers, %d messages\n",
 		st.Domains, st.Types, st.Executions, st.Events, st.Tasks, st.Timers, st.Transfers)
 	return nil
+}
+
+// openSource opens the store a DSN names only to read it: it must exist
+// and hold an swfd schema of this version, and nothing in it is created or
+// changed (not even its schema brought up to date).
+func openSource(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, error) {
+	var st swfd.Store
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		st, err = sqlite.OpenExisting(ctx, strings.TrimPrefix(dsn, "sqlite:"), log)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		st, err = postgres.OpenExisting(ctx, dsn, log)
+	default:
+		return nil, fmt.Errorf("migrate: --from %q: unknown database; use sqlite:PATH or postgres://USER@HOST:PORT/DB", server.RedactDSN(dsn))
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("migrate: source database %s does not exist: %w", server.RedactDSN(dsn), err)
+	case errors.Is(err, sqlite.ErrNotSwfd), errors.Is(err, postgres.ErrNoSchema):
+		return nil, fmt.Errorf("migrate: source database %s holds no swfd data, so there is nothing to copy: %w", server.RedactDSN(dsn), err)
+	case err != nil:
+		return nil, fmt.Errorf("migrate: open source %s: %w", server.RedactDSN(dsn), err)
+	}
+	return st, nil
 }

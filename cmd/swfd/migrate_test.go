@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite"
+
+	"github.com/swfd/swfd/internal/pgtest"
+	"github.com/swfd/swfd/postgres"
+)
+
+// A source that is not there, or not an swfd database, is an error, and
+// neither it nor the target is created or changed: a mistyped path must not
+// end in "done: 0 domains" and two new empty databases.
+func TestMigrateSourceMustBeAnSwfdDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.db") // another program's SQLite database
+	raw, err := sql.Open("sqlite", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("CREATE TABLE notes (body TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	otherBytes, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "out", "target.db")
+	for _, tc := range []struct{ from, want string }{
+		{"sqlite:" + filepath.Join(dir, "x", "typo.db"), "does not exist"},
+		{"sqlite:" + other, "not an swfd database"},
+		{"sqlite:" + empty, "not an swfd database"},
+		{"sqlite::memory:", "not an swfd database"},
+	} {
+		var out bytes.Buffer
+		err := migrateMain(ctx, []string{"--from", tc.from, "--to", "sqlite:" + target}, &out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("swfd migrate --from %s: %v (output %q), want an error saying %q", tc.from, err, out.String(), tc.want)
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "empty.db other.db" {
+		t.Errorf("files after the failed migrations: %v, want only the two sources", names)
+	}
+	if b, _ := os.ReadFile(other); !bytes.Equal(b, otherBytes) {
+		t.Error("the other program's database was changed")
+	}
+	if b, _ := os.ReadFile(empty); len(b) != 0 {
+		t.Errorf("the empty file now has %d bytes", len(b))
+	}
+}
+
+// A PostgreSQL database without swfd's schema is not a source, and stays
+// without it; one with the schema and nothing in it copies nothing, and
+// that is no error.
+func TestMigrateFromPostgresWithoutSchema(t *testing.T) {
+	ctx := context.Background()
+	src := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := migrateMain(ctx, []string{"--from", src, "--to", "sqlite:" + filepath.Join(dir, "a.db")}, &out)
+	if err == nil || !strings.Contains(err.Error(), "no swfd schema") {
+		t.Errorf("swfd migrate from a database without the schema: %v (output %q)", err, out.String())
+	}
+	conn, err := pgx.Connect(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var tables int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'").Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("the source now has %d tables", tables)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.db")); !os.IsNotExist(err) {
+		t.Errorf("the target was created: %v", err)
+	}
+
+	db, err := postgres.Open(ctx, src, nil) // swfd's schema, no data
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out.Reset()
+	if err := migrateMain(ctx, []string{"--from", src, "--to", "sqlite:" + filepath.Join(dir, "b.db")}, &out); err != nil {
+		t.Fatalf("swfd migrate from an empty swfd database: %v", err)
+	}
+	if !strings.Contains(out.String(), "done: 0 domains") {
+		t.Errorf("output %q", out.String())
+	}
+}
