@@ -31,6 +31,7 @@ import (
 	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/lograte"
+	"github.com/swfd/swfd/internal/migrate"
 	"github.com/swfd/swfd/internal/tlscert"
 	"github.com/swfd/swfd/lambda"
 	"github.com/swfd/swfd/lambda/awslambda"
@@ -397,6 +398,12 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	st, err := OpenStore(ctx, cfg.DB, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("--db: %w", err)
+	}
+	// A copy swfd migrate did not finish lacks part of its source:
+	// served, it would look like a whole installation that lost work.
+	if err := migrate.CheckFinished(ctx, st); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("refusing to serve this database: %w", err)
 	}
 	s.obs.observeStore(st)
 	e := &engine{store: st, clock: ctl, done: make(chan struct{})}

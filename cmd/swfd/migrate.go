@@ -56,6 +56,9 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "\rcopied %d executions, %d events", s.Executions, s.Events)
 	})
 	fmt.Fprintln(stderr)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("migrate: interrupted after %d executions: %w", st.Executions, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,15 @@
 // the swfd.Store interface alone, so it works between any two drivers
 // (`swfd migrate --from sqlite:PATH --to postgres://…`). It refuses to
 // write into a store that already holds domains.
+//
+// A copy is many transactions (a large installation does not fit in one),
+// so one that stops half-way leaves a target that lacks part of the
+// source. The target says so: before writing anything Copy sets the meta
+// value "migrate-started", and only once everything is written
+// "migrate-finished". CheckFinished finds a target with the first and not
+// the second; swfd refuses to serve it, and Copy to copy into it. (Two
+// values rather than one removed at the end: a store can set a meta value
+// but not remove one.)
 package migrate
 
 import (
@@ -23,26 +32,58 @@ type Stats struct {
 // ErrTargetNotEmpty is returned when the target store already has domains.
 var ErrTargetNotEmpty = errors.New("migrate: the target database is not empty (it has domains); refusing to copy into it")
 
+// ErrUnfinishedCopy is CheckFinished's error, and Copy's, for a store that
+// holds a copy Copy began and did not finish.
+var ErrUnfinishedCopy = errors.New("the database holds an unfinished copy made by swfd migrate")
+
+// The meta values that mark a copy on its target (see the package comment).
+const (
+	startedKey  = "migrate-started"
+	finishedKey = "migrate-finished"
+)
+
+// startOver says what to do with a target that holds an unfinished copy.
+const startOver = "drop it (delete the SQLite file, or drop and re-create the PostgreSQL database or schema) and run swfd migrate again"
+
 // far is later than any timer.
 var far = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// CheckFinished returns an error wrapping ErrUnfinishedCopy, which says
+// when the copy began and how to start over, if st holds a copy that Copy
+// began and did not finish; nil if it holds a finished copy or none.
+func CheckFinished(ctx context.Context, st swfd.Store) error {
+	began, err := st.Meta(ctx, startedKey)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("read the mark of swfd migrate: %w", err)
+	}
+	if _, err := st.Meta(ctx, finishedKey); err == nil {
+		return nil
+	} else if !errors.Is(err, swfd.ErrNotFound) {
+		return fmt.Errorf("read the mark of swfd migrate: %w", err)
+	}
+	return unfinished(began)
+}
+
+func unfinished(began []byte) error {
+	return fmt.Errorf("%w (begun at %s), which lacks part of its source: %s", ErrUnfinishedCopy, began, startOver)
+}
+
 // Copy copies src into dst. dst must be empty. progress, if set, is called
-// after each batch of executions.
+// after each batch of executions. When Copy fails after it began writing
+// (its context canceled, say), dst is left marked as holding an unfinished
+// copy, and the error says so.
 func Copy(ctx context.Context, src, dst swfd.Store, progress func(Stats)) (Stats, error) {
 	var st Stats
+	if err := CheckFinished(ctx, dst); err != nil {
+		return st, fmt.Errorf("migrate: target: %w", err)
+	}
 	if ds, err := dst.ListDomains(ctx, swfd.ListQuery{Limit: 1}); err != nil {
 		return st, fmt.Errorf("migrate: read target: %w", err)
 	} else if len(ds) > 0 {
 		return st, ErrTargetNotEmpty
 	}
-	if key, err := src.Meta(ctx, "token-key"); err == nil {
-		if _, err := dst.SetMetaIfAbsent(ctx, "token-key", key); err != nil {
-			return st, fmt.Errorf("migrate: copy token key: %w", err)
-		}
-	} else if !errors.Is(err, swfd.ErrNotFound) {
-		return st, fmt.Errorf("migrate: read token key: %w", err)
-	}
-
 	// Pending tasks and timers, by run, attached to their run's copy.
 	tasks, err := src.PendingTasks(ctx)
 	if err != nil {
@@ -61,12 +102,41 @@ func Copy(ctx context.Context, src, dst swfd.Store, progress func(Stats)) (Stats
 		timersByRun[t.RunID] = append(timersByRun[t.RunID], t)
 	}
 
+	// The mark goes first: from here on, a copy that stops is flagged.
+	// The time, to the nanosecond, tells this copy's mark from another's
+	// begun at the same moment.
+	began := []byte(time.Now().UTC().Format(time.RFC3339Nano))
+	if got, err := dst.SetMetaIfAbsent(ctx, startedKey, began); err != nil {
+		return st, fmt.Errorf("migrate: mark the target: %w", err)
+	} else if string(got) != string(began) {
+		return st, fmt.Errorf("migrate: target: %w", unfinished(got))
+	}
+	if err := copyAll(ctx, src, dst, tasksByRun, timersByRun, &st, progress); err != nil {
+		return st, fmt.Errorf("%w; the target now holds an unfinished copy, which swfd will not serve: %s", err, startOver)
+	}
+	finished := []byte(time.Now().UTC().Format(time.RFC3339Nano))
+	if _, err := dst.SetMetaIfAbsent(ctx, finishedKey, finished); err != nil {
+		return st, fmt.Errorf("migrate: mark the copy finished: %w; the target holds an unfinished copy, which swfd will not serve: %s", err, startOver)
+	}
+	return st, nil
+}
+
+// copyAll writes everything but the marks.
+func copyAll(ctx context.Context, src, dst swfd.Store, tasksByRun map[string][]swfd.Task, timersByRun map[string][]swfd.Timer, st *Stats, progress func(Stats)) error {
+	if key, err := src.Meta(ctx, "token-key"); err == nil {
+		if _, err := dst.SetMetaIfAbsent(ctx, "token-key", key); err != nil {
+			return fmt.Errorf("migrate: copy token key: %w", err)
+		}
+	} else if !errors.Is(err, swfd.ErrNotFound) {
+		return fmt.Errorf("migrate: read token key: %w", err)
+	}
+
 	var domains []swfd.Domain
 	after := ""
 	for {
 		ds, err := src.ListDomains(ctx, swfd.ListQuery{After: after, Limit: 100})
 		if err != nil {
-			return st, fmt.Errorf("migrate: list domains: %w", err)
+			return fmt.Errorf("migrate: list domains: %w", err)
 		}
 		domains = append(domains, ds...)
 		if len(ds) < 100 {
@@ -75,27 +145,27 @@ func Copy(ctx context.Context, src, dst swfd.Store, progress func(Stats)) (Stats
 		after = ds[len(ds)-1].Name
 	}
 	for _, d := range domains {
-		if err := copyDomain(ctx, src, dst, d, &st); err != nil {
-			return st, err
+		if err := copyDomain(ctx, src, dst, d, st); err != nil {
+			return err
 		}
 		for _, open := range []bool{true, false} {
-			if err := copyExecutions(ctx, src, dst, d.Name, open, tasksByRun, timersByRun, &st, progress); err != nil {
-				return st, err
+			if err := copyExecutions(ctx, src, dst, d.Name, open, tasksByRun, timersByRun, st, progress); err != nil {
+				return err
 			}
 		}
 	}
 
 	trs, err := src.PendingTransfers(ctx, 0)
 	if err != nil {
-		return st, fmt.Errorf("migrate: read messages: %w", err)
+		return fmt.Errorf("migrate: read messages: %w", err)
 	}
 	if len(trs) > 0 {
 		if err := dst.Commit(ctx, swfd.Batch{AddTransfers: trs}); err != nil {
-			return st, fmt.Errorf("migrate: write messages: %w", err)
+			return fmt.Errorf("migrate: write messages: %w", err)
 		}
 		st.Transfers = len(trs)
 	}
-	return st, nil
+	return nil
 }
 
 func copyDomain(ctx context.Context, src, dst swfd.Store, d swfd.Domain, st *Stats) error {
