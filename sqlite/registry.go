@@ -3,20 +3,20 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/stored"
 )
 
 // CreateDomain inserts d.
 func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) error {
-	tags, err := marshalTags(d.Tags)
+	tags, err := stored.Tags(d.Tags)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return db.write(ctx, func(x *wtx) error {
 		found, err := x.exists("SELECT 1 FROM domains WHERE name = ?", d.Name)
@@ -35,7 +35,7 @@ func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) e
 				return fmt.Errorf("sqlite: create domain %q: %d domains exist: %w", d.Name, n, swfd.ErrLimitExceeded)
 			}
 		}
-		desc, emptyDesc := storedDescription(d.Description)
+		desc, emptyDesc := stored.Description(d.Description)
 		_, err = x.exec(`INSERT INTO domains (name, description, empty_description, status, retention, tags, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			d.Name, desc, emptyDesc, d.Status, d.RetentionDays, tags, d.Created.UnixMilli())
@@ -59,10 +59,10 @@ func scanDomain(s interface{ Scan(...any) error }) (swfd.Domain, error) {
 	if err := s.Scan(&d.Name, &desc, &emptyDesc, &d.Status, &d.RetentionDays, &tags, &created); err != nil {
 		return d, err
 	}
-	d.Description = readDescription(desc, emptyDesc)
+	d.Description = stored.ReadDescription(desc, emptyDesc)
 	d.Created = fromMillis(created)
 	var err error
-	if d.Tags, err = unmarshalTags(tags); err != nil {
+	if d.Tags, err = stored.ReadTags(tags); err != nil {
 		return d, fmt.Errorf("sqlite: domain %q: bad tags: %w", d.Name, err)
 	}
 	return d, nil
@@ -108,9 +108,9 @@ func (db *DB) SetDomainStatus(ctx context.Context, name, status string, at time.
 
 // SetDomainTags replaces a domain's tags.
 func (db *DB) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
-	js, err := marshalTags(tags)
+	js, err := stored.Tags(tags)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return db.write(ctx, func(x *wtx) error {
 		n, err := x.execN("UPDATE domains SET tags = ? WHERE name = ?", js, name)
@@ -190,7 +190,7 @@ func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) e
 				return fmt.Errorf("sqlite: create %s type in %q: %d exist: %w", t.Kind, t.Domain, n, swfd.ErrLimitExceeded)
 			}
 		}
-		desc, emptyDesc := storedDescription(t.Description)
+		desc, emptyDesc := stored.Description(t.Description)
 		_, err = x.exec(`INSERT INTO types (kind, domain, name, version, status, description, empty_description, created, deprecated, config)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(t.Kind), t.Domain, t.Name, t.Version, t.Status, desc, emptyDesc,
@@ -217,7 +217,7 @@ func scanType(s interface{ Scan(...any) error }) (swfd.TypeRecord, error) {
 	if err := s.Scan(&kind, &t.Domain, &t.Name, &t.Version, &t.Status, &desc, &emptyDesc, &created, &deprecated, &t.Config); err != nil {
 		return t, err
 	}
-	t.Description = readDescription(desc, emptyDesc)
+	t.Description = stored.ReadDescription(desc, emptyDesc)
 	t.Kind = swfd.TypeKind(kind)
 	t.Created = fromMillis(created)
 	t.Deprecated = fromNullMillis(deprecated)
@@ -356,68 +356,6 @@ func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]
 		return nil, fmt.Errorf("sqlite: set meta %q: %w", key, err)
 	}
 	return v, nil
-}
-
-// A description or a tag's value that was not given is stored as "". So
-// was one given empty before migration 0003, and it read as not given, as
-// such old rows still do. One given empty is now "" marked as such: by the
-// empty_description column, or by EmptyValue in the tags JSON.
-
-// storedDescription is a description's columns: description and
-// empty_description.
-func storedDescription(p *string) (string, bool) {
-	if p == nil {
-		return "", false
-	}
-	return *p, *p == ""
-}
-
-// readDescription is the description of its columns.
-func readDescription(desc string, empty bool) *string {
-	if desc == "" && !empty {
-		return nil
-	}
-	return &desc
-}
-
-// storedTag is a tag as the tags column holds it: a JSON array of these.
-type storedTag struct {
-	Key, Value string
-	EmptyValue bool `json:",omitempty"`
-}
-
-func marshalTags(tags []swfd.Tag) (string, error) {
-	stored := make([]storedTag, len(tags))
-	for i, t := range tags {
-		stored[i].Key = t.Key
-		if t.Value != nil {
-			stored[i].Value, stored[i].EmptyValue = *t.Value, *t.Value == ""
-		}
-	}
-	b, err := json.Marshal(stored)
-	if err != nil {
-		return "", fmt.Errorf("sqlite: encode tags: %w", err)
-	}
-	return string(b), nil
-}
-
-// unmarshalTags reads the tags column; no tags is nil.
-func unmarshalTags(js string) ([]swfd.Tag, error) {
-	var stored []storedTag
-	if err := json.Unmarshal([]byte(js), &stored); err != nil {
-		return nil, err
-	}
-	if len(stored) == 0 {
-		return nil, nil
-	}
-	tags := make([]swfd.Tag, len(stored))
-	for i, t := range stored {
-		tags[i].Key = t.Key
-		if t.Value != "" || t.EmptyValue {
-			tags[i].Value = &t.Value
-		}
-	}
-	return tags, nil
 }
 
 // sqlLimit turns a Go limit (0 or less: none) into SQLite's (-1: none).
