@@ -88,8 +88,8 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&from); err != nil {
 		return 0, 0, fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if from > latest {
-		return from, from, fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", from, latest)
+	if err := schema.Check(from, latest, false); err != nil {
+		return from, from, err
 	}
 	for _, m := range ms[from:] {
 		// No arguments: the simple protocol, which runs a file of
@@ -118,27 +118,21 @@ func (db *DB) checkSchema(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	latest := ms[len(ms)-1].version
-	var schema *string
+	var current *string
 	var found bool
 	if err := db.pool.QueryRow(ctx, `SELECT current_schema(), EXISTS (SELECT 1 FROM information_schema.tables
-		WHERE table_schema = current_schema() AND table_name = 'schema_version')`).Scan(&schema, &found); err != nil {
+		WHERE table_schema = current_schema() AND table_name = 'schema_version')`).Scan(&current, &found); err != nil {
 		return 0, fmt.Errorf("read schema: %w", err)
 	}
-	if schema == nil {
+	if current == nil {
 		return 0, fmt.Errorf("%w: no schema of the search_path exists", ErrNoSchema)
 	}
 	if !found {
-		return 0, fmt.Errorf("%w: schema %q has no swfd tables (is it the right database, and search_path?)", ErrNoSchema, *schema)
+		return 0, fmt.Errorf("%w: schema %q has no swfd tables (is it the right database, and search_path?)", ErrNoSchema, *current)
 	}
 	var version int
 	if err := db.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
-	switch {
-	case version > latest:
-		return version, fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", version, latest)
-	case version < latest:
-		return version, fmt.Errorf("database schema version %d is older than this swfd's (%d), and it is opened only to be read: start this swfd on it once to bring it up to date", version, latest)
-	}
-	return version, nil
+	return version, schema.Check(version, latest, true)
 }

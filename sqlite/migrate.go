@@ -74,8 +74,8 @@ func applyMigrations(ctx context.Context, conn *sql.Conn, logger *slog.Logger, m
 	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&from); err != nil {
 		return 0, 0, fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if from > latest {
-		return from, from, fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", from, latest)
+	if err := schema.Check(from, latest, false); err != nil {
+		return from, from, err
 	}
 	for _, m := range ms[from:] {
 		if _, err := conn.ExecContext(ctx, m.sql); err != nil {
@@ -114,11 +114,5 @@ func checkSchema(ctx context.Context, conn *sql.Conn) (int, error) {
 	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
-	switch {
-	case version > latest:
-		return version, fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", version, latest)
-	case version < latest:
-		return version, fmt.Errorf("database schema version %d is older than this swfd's (%d), and it is opened only to be read: start this swfd on it once to bring it up to date", version, latest)
-	}
-	return version, nil
+	return version, schema.Check(version, latest, true)
 }

@@ -57,3 +57,18 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// Check says what a database whose schema is at version keeps this swfd,
+// whose migrations end at latest, from doing: a newer schema is never
+// served (another swfd, a later one, made it); an older one is brought up
+// to date when the store may migrate, and refused when it opens the database
+// only to read it (swfd migrate's source). nil when neither holds.
+func Check(version, latest int, readOnly bool) error {
+	switch {
+	case version > latest:
+		return fmt.Errorf("database schema version %d is newer than this swfd supports (%d); upgrade swfd", version, latest)
+	case version < latest && readOnly:
+		return fmt.Errorf("database schema version %d is older than this swfd's (%d), and it is opened only to be read: start this swfd on it once to bring it up to date", version, latest)
+	}
+	return nil
+}
