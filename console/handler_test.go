@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"html"
 	"io"
@@ -13,11 +12,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/server"
 )
 
@@ -200,7 +199,7 @@ func TestHistoryPaging(t *testing.T) {
 
 // Bad input to any form or URL gets a clear message and changes nothing.
 func TestHostileInput(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	f := newFixture(t, withConfig(func(c *server.Config) { c.Logger = slog.New(slog.NewTextHandler(&logBuf, nil)) }))
 	open := f.shop()
 	w := newWeb(t, f.srv.URL)
@@ -311,23 +310,6 @@ func trunc(s string) string {
 	return s
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Actions through forms: start, cancel, terminate, re-run, register and
 // deprecate; batches confirm the count first.
 func TestActions(t *testing.T) {
@@ -400,7 +382,7 @@ func TestActions(t *testing.T) {
 // Without a session nothing but the sign-in page answers; a session lives
 // in an HttpOnly, SameSite=Strict cookie; secrets go nowhere.
 func TestSignIn(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	f := newFixture(t, withConfig(func(c *server.Config) {
 		authOption(t)(c)
 		c.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -9,25 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
-
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // silentServer listens on a loopback port and accepts connections but never
 // says anything on them, as a hung server (or a proxy in front of a dead
@@ -68,7 +51,7 @@ func silentServer(t *testing.T) string {
 func TestOpenSilentServer(t *testing.T) {
 	t.Parallel()
 	addr := silentServer(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

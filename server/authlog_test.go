@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // A storm of requests with bad signatures, and of denied calls, writes a
@@ -26,7 +28,7 @@ func TestAuthWarningsAreRateLimited(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.json")
 	os.WriteFile(path, []byte(`{"principals": [{"name": "nobody", "accessKeys": [{"accessKeyId": "AKIDNOBODY", "secretAccessKey": "s"}],
 	  "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "swf:*", "Resource": "*"}]}]}]}`), 0o600)
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	s, err := Open(context.Background(), Config{DB: "sqlite::memory:", AuthFile: path, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	if err != nil {
 		t.Fatal(err)

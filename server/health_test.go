@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/internal/pgtest"
 )
 
@@ -27,7 +27,7 @@ func probe(t *testing.T, s *Server, path string) (int, string) {
 func TestHealthAnswersTellNoInternals(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	dsn = strings.Replace(dsn, "@", ":pw-not-for-logs@", 1)
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	s, err := Open(context.Background(), Config{DB: dsn, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -145,28 +145,4 @@ func TestOpenStoreNeverPrintsPassword(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "key=value connection string must be written as a URL") {
 		t.Errorf("a key=value string: %v, want a hint to write it as a URL", err)
 	}
-}
-
-type syncBuffer struct {
-	mu chan struct{}
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) lock() {
-	if s.mu == nil {
-		s.mu = make(chan struct{}, 1)
-	}
-	s.mu <- struct{}{}
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.lock()
-	defer func() { <-s.mu }()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.lock()
-	defer func() { <-s.mu }()
-	return s.b.String()
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // readListener tells, by closing read, when the server has read from a
@@ -69,7 +71,7 @@ func stalledServer(t *testing.T, s *Server) (cancel func(), served <-chan error,
 // were, and Serve returns nil (the call had no answer: nothing of it was
 // acknowledged).
 func TestShutdownClosesStalledConnections(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: 300 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	if err != nil {
@@ -99,7 +101,7 @@ func TestShutdownClosesStalledConnections(t *testing.T) {
 // Abort ends the wait at once: the stalled connection is closed and Serve
 // returns ErrAborted, long before ShutdownTimeout.
 func TestAbortCutsShutdownShort(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: time.Minute,
 		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // A clock that moves is refused with a database that keeps its data,
@@ -23,7 +25,7 @@ func TestClockAndDevFlagsGuardPersistentStores(t *testing.T) {
 		{[]string{"--dev", "--db", db}, "--dev keeps everything in memory (a reset drops it all); it cannot be used with --db " + db},
 	}
 	for _, c := range cases {
-		err := run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, c.args...), noenv, &syncBuf{})
+		err := run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, c.args...), noenv, &logbuf.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v; want %q", c.args, err, c.want)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -10,32 +9,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/internal/promtest"
 	"github.com/swfd/swfd/internal/swfdtest"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func noenv(string) string { return "" }
 
@@ -44,7 +26,7 @@ const authFile = `{"principals": [{"name": "op", "accessKeys": [{"accessKeyId": 
 
 func TestRefusesNonLoopbackWithoutAuth(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
-		var out syncBuf
+		var out logbuf.Buffer
 		err := run(context.Background(), []string{"--addr", addr, "--db", "sqlite::memory:"}, noenv, &out)
 		if err == nil || !strings.Contains(err.Error(), "refusing to listen on "+addr+" without --auth") || !strings.Contains(err.Error(), "--insecure") {
 			t.Fatalf("%s: %v", addr, err)
@@ -53,12 +35,12 @@ func TestRefusesNonLoopbackWithoutAuth(t *testing.T) {
 	// Loopback needs nothing; --insecure (or SWFD_INSECURE) allows the rest, with a warning.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if err := run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}, noenv, &syncBuf{}); err != nil {
+	if err := run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}, noenv, &logbuf.Buffer{}); err != nil {
 		t.Fatalf("loopback: %v", err)
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	var out syncBuf
+	var out logbuf.Buffer
 	env := func(k string) string {
 		if k == "SWFD_INSECURE" {
 			return "true"
@@ -79,12 +61,12 @@ func TestAuthFlag(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"principals": []}`), 0o600)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if err := run(ctx, []string{"--auth", bad, "--db", "sqlite::memory:"}, noenv, &syncBuf{}); err == nil || !strings.Contains(err.Error(), "no principals") {
+	if err := run(ctx, []string{"--auth", bad, "--db", "sqlite::memory:"}, noenv, &logbuf.Buffer{}); err == nil || !strings.Contains(err.Error(), "no principals") {
 		t.Fatalf("bad file: %v", err)
 	}
 	good := filepath.Join(dir, "auth.json")
 	os.WriteFile(good, []byte(authFile), 0o644)
-	var out syncBuf
+	var out logbuf.Buffer
 	env := func(k string) string {
 		if k == "SWFD_AUTH" {
 			return good
@@ -108,7 +90,7 @@ func TestSIGHUPReloads(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.json")
 	os.WriteFile(path, []byte(authFile), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuf
+	var out logbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--auth", path}, noenv, &out)
@@ -141,7 +123,7 @@ func TestSIGHUPReloads(t *testing.T) {
 // Without --auth or TLS, SIGHUP is logged and ignored: swfd goes on.
 func TestSIGHUPWithoutAuthKeepsRunning(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuf
+	var out logbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}, noenv, &out)
@@ -165,11 +147,11 @@ func TestSIGHUPWithoutAuthKeepsRunning(t *testing.T) {
 func TestTLSFlags(t *testing.T) {
 	dir := t.TempDir()
 	cert := swfdtest.NewCert(t, dir, "swfd")
-	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--tls-cert", cert.CertFile}, noenv, &syncBuf{}); err == nil || !strings.Contains(err.Error(), "--tls-key") {
+	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--tls-cert", cert.CertFile}, noenv, &logbuf.Buffer{}); err == nil || !strings.Contains(err.Error(), "--tls-key") {
 		t.Fatalf("cert without key: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuf
+	var out logbuf.Buffer
 	done := make(chan error, 1)
 	env := func(k string) string {
 		switch k {
@@ -204,13 +186,13 @@ func TestTLSFlags(t *testing.T) {
 
 // --pprof-addr on an address other hosts can reach needs --insecure.
 func TestPprofLoopbackOnly(t *testing.T) {
-	err := run(context.Background(), []string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0", "--pprof-addr", "0.0.0.0:0"}, noenv, &syncBuf{})
+	err := run(context.Background(), []string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0", "--pprof-addr", "0.0.0.0:0"}, noenv, &logbuf.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "refusing to serve profiles on 0.0.0.0:0") {
 		t.Fatalf("non-loopback pprof: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if err := run(ctx, []string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0", "--pprof-addr", "0.0.0.0:0", "--insecure"}, noenv, &syncBuf{}); err != nil {
+	if err := run(ctx, []string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0", "--pprof-addr", "0.0.0.0:0", "--insecure"}, noenv, &logbuf.Buffer{}); err != nil {
 		t.Fatalf("with --insecure: %v", err)
 	}
 }
@@ -225,7 +207,7 @@ func TestDSNPasswordNeverPrinted(t *testing.T) {
 		"postgres://swfd:hunter2secret@127.0.0.1:1/swfd?connect_timeout=1&bogus%zz",
 		"mysql://swfd:hunter2secret@127.0.0.1/swfd",
 	} {
-		var out syncBuf
+		var out logbuf.Buffer
 		err := run(context.Background(), []string{"--db", dsn, "--addr", "127.0.0.1:0"}, noenv, &out)
 		if err == nil {
 			t.Fatalf("%s: started", dsn)
@@ -244,7 +226,7 @@ func TestDSNPasswordNeverPrinted(t *testing.T) {
 		t.Skipf("DSN %q", dsn)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuf
+	var out logbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--db", dsn, "--addr", "127.0.0.1:0"}, noenv, &out) }()
 	waitLogged(t, &out, "swfd listening", 1)
@@ -278,27 +260,27 @@ func TestDSNPasswordNeverPrintedByAnyCommand(t *testing.T) {
 			}
 			return ""
 		}
-		for name, cmd := range map[string]func(out *syncBuf) error{
-			"swfd --db": func(out *syncBuf) error {
+		for name, cmd := range map[string]func(out *logbuf.Buffer) error{
+			"swfd --db": func(out *logbuf.Buffer) error {
 				return run(context.Background(), []string{"--db", dsn, "--addr", "127.0.0.1:0"}, noenv, out)
 			},
-			"SWFD_DB": func(out *syncBuf) error {
+			"SWFD_DB": func(out *logbuf.Buffer) error {
 				return run(context.Background(), []string{"--addr", "127.0.0.1:0"}, env, out)
 			},
-			"swfd --dev --db": func(out *syncBuf) error {
+			"swfd --dev --db": func(out *logbuf.Buffer) error {
 				return run(context.Background(), []string{"--dev", "--db", dsn, "--addr", "127.0.0.1:0"}, noenv, out)
 			},
-			"swfd migrate --from": func(out *syncBuf) error {
+			"swfd migrate --from": func(out *logbuf.Buffer) error {
 				return migrateMain(context.Background(), []string{"--from", dsn, "--to", target}, out)
 			},
-			"swfd migrate --to": func(out *syncBuf) error {
+			"swfd migrate --to": func(out *logbuf.Buffer) error {
 				return migrateMain(context.Background(), []string{"--from", "sqlite::memory:", "--to", dsn}, out)
 			},
-			"swfd backup --db": func(out *syncBuf) error {
+			"swfd backup --db": func(out *logbuf.Buffer) error {
 				return backupMain(context.Background(), []string{"--db", dsn, "--to", filepath.Join(dir, "copy.db")}, out)
 			},
 		} {
-			var out syncBuf
+			var out logbuf.Buffer
 			err := cmd(&out)
 			if err == nil {
 				t.Fatalf("%s %q: no error", name, dsn)
@@ -309,17 +291,17 @@ func TestDSNPasswordNeverPrintedByAnyCommand(t *testing.T) {
 		}
 	}
 	// The error still says what is wrong, and how to write it.
-	err := run(context.Background(), []string{"--db", "host=127.0.0.1 password=topsecret"}, noenv, &syncBuf{})
+	err := run(context.Background(), []string{"--db", "host=127.0.0.1 password=topsecret"}, noenv, &logbuf.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "--db: unknown database") || !strings.Contains(err.Error(), "postgres://USER:PASSWORD@HOST:PORT/DB") {
 		t.Errorf("a key=value --db: %v", err)
 	}
-	err = migrateMain(context.Background(), []string{"--from", "host=x password=s3cretpw", "--to", target}, &syncBuf{})
+	err = migrateMain(context.Background(), []string{"--from", "host=x password=s3cretpw", "--to", target}, &logbuf.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "--from") {
 		t.Errorf("a key=value --from: %v, want it to name --from", err)
 	}
 }
 
-func waitLogged(t *testing.T, out *syncBuf, s string, n int) {
+func waitLogged(t *testing.T, out *logbuf.Buffer, s string, n int) {
 	t.Helper()
 	for i := 0; i < 500; i++ {
 		if strings.Count(out.String(), s) >= n {
@@ -335,12 +317,12 @@ func waitLogged(t *testing.T, out *syncBuf, s string, n int) {
 func TestMetricsAndAccessLogFlags(t *testing.T) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "access.log")
-	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--metrics=false", "--metrics-addr", "127.0.0.1:0"}, noenv, &syncBuf{}); err == nil ||
+	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--metrics=false", "--metrics-addr", "127.0.0.1:0"}, noenv, &logbuf.Buffer{}); err == nil ||
 		!strings.Contains(err.Error(), "--metrics-addr") {
 		t.Fatalf("--metrics-addr with --metrics=false: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuf
+	var out logbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--metrics-addr", "127.0.0.1:0", "--access-log", logPath}, noenv, &out)
@@ -418,7 +400,7 @@ func TestArgumentsThatAreNotFlags(t *testing.T) {
 		{[]string{"migrate", "--from", "sqlite:" + live}, []string{"both --from and --to are required"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		var out syncBuf
+		var out logbuf.Buffer
 		code := command(ctx, tc.args, env, &out)
 		cancel()
 		if code != 2 {
@@ -446,7 +428,7 @@ func startsWith(t *testing.T, args []string, env map[string]string) (int, string
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuf
+	var out logbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- command(ctx, args, func(k string) string { return env[k] }, &out) }()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
@@ -572,7 +554,7 @@ func TestAddressHeldButSilentWhileTheStoreOpens(t *testing.T) {
 	addr := free.Addr().String()
 	free.Close()
 	done := make(chan error, 1)
-	var out syncBuf
+	var out logbuf.Buffer
 	go func() {
 		done <- run(context.Background(), []string{"--addr", addr,
 			"--db", "postgres://swfd@" + db.Addr().String() + "/swfd?sslmode=disable&connect_timeout=2"}, noenv, &out)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // --quotas FILE: a bad file is refused at start with an error naming what
@@ -20,11 +22,11 @@ func TestQuotasFlag(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "quotas.json")
 	os.WriteFile(path, []byte(`{"operations": {"ListDomains": {"bucketSize": 0, "refillPerSecond": 1}}}`), 0o600)
-	err := run(context.Background(), []string{"--db", "sqlite::memory:", "--quotas", path}, noenv, &syncBuf{})
+	err := run(context.Background(), []string{"--db", "sqlite::memory:", "--quotas", path}, noenv, &logbuf.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "--quotas: quota file "+path+": operations.ListDomains: bucketSize 0") {
 		t.Fatalf("a bad quota file at start: %v", err)
 	}
-	err = run(context.Background(), []string{"--db", "sqlite::memory:", "--quotas", filepath.Join(dir, "none.json")}, noenv, &syncBuf{})
+	err = run(context.Background(), []string{"--db", "sqlite::memory:", "--quotas", filepath.Join(dir, "none.json")}, noenv, &logbuf.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "--quotas: quota file") {
 		t.Fatalf("a missing quota file at start: %v", err)
 	}
@@ -32,14 +34,14 @@ func TestQuotasFlag(t *testing.T) {
 	// aws needs no file.
 	actx, acancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer acancel()
-	var aout syncBuf
+	var aout logbuf.Buffer
 	if err := run(actx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--quotas", "aws"}, noenv, &aout); err != nil || !strings.Contains(aout.String(), "quotas=aws") {
 		t.Fatalf("--quotas aws: %v\n%s", err, aout.String())
 	}
 
 	os.WriteFile(path, []byte(`{"base": "off", "operations": {"ListDomains": {"bucketSize": 2, "refillPerSecond": 0.001}}}`), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuf
+	var out logbuf.Buffer
 	done := make(chan error, 1)
 	env := func(k string) string {
 		if k == "SWFD_QUOTAS" {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // TestMain runs swfd itself instead of the tests when GO_TEST_SWFD_MAIN is
@@ -38,7 +40,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	var out syncBuf
+	var out logbuf.Buffer
 	eof := make(chan struct{}) // swfd has exited, and its output is read
 	go func() {
 		defer close(eof)
