@@ -489,6 +489,21 @@ func TestInvalidDecisionsChangeNothing(t *testing.T) {
 	wantCode(t, err, "ValidationException")
 	_, err = h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{completeWorkflow("x"), scheduleActivity("a", "")}})
 	wantCode(t, err, "ValidationException")
+	// A task list no poller could name, and a child that would outlive the
+	// one-year limit.
+	spaced := scheduleActivity("a", "")
+	spaced.ScheduleActivityTaskDecisionAttributes.TaskList = &types.TaskList{Name: aws.String(" workers")}
+	_, err = h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{spaced}})
+	wantCode(t, err, "ValidationException")
+	if err == nil || !strings.Contains(err.Error(), "scheduleActivityTaskDecisionAttributes.taskList.name") {
+		t.Errorf("the fault does not name the task list: %v", err)
+	}
+	_, err = h.c.RespondDecisionTaskCompleted(h.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{{
+		DecisionType: types.DecisionTypeStartChildWorkflowExecution,
+		StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
+			WorkflowId: aws.String("long-child"), WorkflowType: &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")},
+			ExecutionStartToCloseTimeout: aws.String("31536001")}}}})
+	wantCode(t, err, "ValidationException")
 	if n := len(h.history("bad", runID)); n != before {
 		t.Fatalf("history changed: %d -> %d", before, n)
 	}
