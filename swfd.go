@@ -322,9 +322,12 @@ type Store interface {
 	ExecutionStore
 	// Meta reads a server-wide value (e.g. the task-token key); ErrNotFound
 	// if unset. SetMetaIfAbsent writes it unless set, returning the value
-	// in force.
+	// in force. SetMeta writes it whether or not it is set: it is for
+	// swfd migrate, which gives its target the source's values; a server
+	// reads the task-token key once, when it starts.
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error)
+	SetMeta(ctx context.Context, key string, value []byte) error
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -353,3 +353,14 @@ func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]
 	}
 	return v, nil
 }
+
+// SetMeta writes a server-wide value, replacing the one set.
+func (db *DB) SetMeta(ctx context.Context, key string, value []byte) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	if _, err := db.pool.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, nonNil(value)); err != nil {
+		return fmt.Errorf("postgres: set meta %q: %w", key, err)
+	}
+	return nil
+}

@@ -358,6 +358,21 @@ func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]
 	return v, nil
 }
 
+// SetMeta writes a server-wide value, replacing the one set.
+func (db *DB) SetMeta(ctx context.Context, key string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	err := db.write(ctx, func(x *wtx) error {
+		_, err := x.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set meta %q: %w", key, err)
+	}
+	return nil
+}
+
 // sqlLimit turns a Go limit (0 or less: none) into SQLite's (-1: none).
 func sqlLimit(n int) int {
 	if n <= 0 {

@@ -401,4 +401,18 @@ func testMeta(t *testing.T, s swfd.Store) {
 	}
 	_, err = s.Meta(ctx(), "other-key")
 	wantErr(t, err, swfd.ErrNotFound, "Meta of another key")
+
+	// SetMeta replaces a value set, and sets one unset.
+	noErr(t, s.SetMeta(ctx(), "token-key", []byte("replaced")), "SetMeta")
+	v, err = s.Meta(ctx(), "token-key")
+	noErr(t, err, "Meta after SetMeta")
+	if string(v) != "replaced" {
+		t.Fatalf("Meta after SetMeta returned %q, want %q", v, "replaced")
+	}
+	noErr(t, s.SetMeta(ctx(), "other-key", []byte{0}), "SetMeta of an unset key")
+	v, err = s.Meta(ctx(), "other-key")
+	noErr(t, err, "Meta of a key SetMeta set")
+	if string(v) != "\x00" {
+		t.Fatalf("Meta of a key SetMeta set returned %q", v)
+	}
 }

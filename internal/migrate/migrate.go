@@ -42,6 +42,10 @@ const (
 	finishedKey = "migrate-finished"
 )
 
+// tokenKey is the meta value that holds the key signing task tokens (see
+// service.New).
+const tokenKey = "token-key"
+
 // startOver says what to do with a target that holds an unfinished copy.
 const startOver = "drop it (delete the SQLite file, or drop and re-create the PostgreSQL database or schema) and run swfd migrate again"
 
@@ -123,12 +127,8 @@ func Copy(ctx context.Context, src, dst swfd.Store, progress func(Stats)) (Stats
 
 // copyAll writes everything but the marks.
 func copyAll(ctx context.Context, src, dst swfd.Store, tasksByRun map[string][]swfd.Task, timersByRun map[string][]swfd.Timer, st *Stats, progress func(Stats)) error {
-	if key, err := src.Meta(ctx, "token-key"); err == nil {
-		if _, err := dst.SetMetaIfAbsent(ctx, "token-key", key); err != nil {
-			return fmt.Errorf("migrate: copy token key: %w", err)
-		}
-	} else if !errors.Is(err, swfd.ErrNotFound) {
-		return fmt.Errorf("migrate: read token key: %w", err)
+	if err := copyTokenKey(ctx, src, dst); err != nil {
+		return err
 	}
 
 	var domains []swfd.Domain
@@ -164,6 +164,24 @@ func copyAll(ctx context.Context, src, dst swfd.Store, tasksByRun map[string][]s
 			return fmt.Errorf("migrate: write messages: %w", err)
 		}
 		st.Transfers = len(trs)
+	}
+	return nil
+}
+
+// copyTokenKey gives dst the key that signs src's task tokens, so that the
+// tokens clients hold from the source's server work on the target's. The
+// source's key replaces one the target has: a target holds no domains, so
+// no token signed with its own key names anything. A source without a key
+// (no server ever ran on it) leaves the target's as it is.
+func copyTokenKey(ctx context.Context, src, dst swfd.Store) error {
+	key, err := src.Meta(ctx, tokenKey)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("migrate: read token key: %w", err)
+	}
+	if err := dst.SetMeta(ctx, tokenKey, key); err != nil {
+		return fmt.Errorf("migrate: copy token key: %w", err)
 	}
 	return nil
 }
