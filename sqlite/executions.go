@@ -89,7 +89,7 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			e.StartTime.UnixMilli(), nullMillis(e.CloseTime), open, e.CloseStatus, tags,
 			e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State)
 		if err != nil {
-			if isConstraint(err) {
+			if isUnique(err) {
 				return fmt.Errorf("sqlite: commit: start run %s of workflow %q: %w", e.RunID, e.WorkflowID, swfd.ErrAlreadyExists)
 			}
 			return fmt.Errorf("sqlite: commit: insert run %s: %w", e.RunID, err)
@@ -175,7 +175,7 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			e.StartTime.UnixMilli(), nullMillis(e.CloseTime), open, e.CloseStatus, tags,
 			e.ParentWorkflowID, e.ParentRunID, boolInt(e.CancelRequested), e.Version, e.State, e.RunID)
 		if err != nil {
-			if isConstraint(err) {
+			if isUnique(err) {
 				return fmt.Errorf("sqlite: commit: reopen run %s of workflow %q: %w", e.RunID, e.WorkflowID, swfd.ErrAlreadyExists)
 			}
 			return fmt.Errorf("sqlite: commit: update run %s: %w", e.RunID, err)
@@ -291,7 +291,7 @@ func insertEvents(x *wtx, runID string, evs []swfd.Event) error {
 	}
 	if _, err := x.exec(insertEventsSQL[len(evs)], args...); err != nil {
 		first, last := evs[0].ID, evs[len(evs)-1].ID
-		if isConstraint(err) {
+		if isUnique(err) {
 			return fmt.Errorf("sqlite: commit: run %s already has one of events %d-%d: %w", runID, first, last, swfd.ErrConflict)
 		}
 		return fmt.Errorf("sqlite: commit: append events %d-%d to run %s: %w", first, last, runID, err)

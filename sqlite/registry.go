@@ -40,7 +40,7 @@ func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) e
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			d.Name, desc, emptyDesc, d.Status, d.RetentionDays, tags, d.Created.UnixMilli())
 		if err != nil {
-			if isConstraint(err) {
+			if isUnique(err) {
 				return fmt.Errorf("sqlite: domain %q: %w", d.Name, swfd.ErrAlreadyExists)
 			}
 			return fmt.Errorf("sqlite: create domain %q: %w", d.Name, err)
@@ -196,7 +196,7 @@ func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) e
 			string(t.Kind), t.Domain, t.Name, t.Version, t.Status, desc, emptyDesc,
 			t.Created.UnixMilli(), nullMillis(t.Deprecated), t.Config)
 		if err != nil {
-			if isConstraint(err) {
+			if isUnique(err) {
 				return fmt.Errorf("sqlite: %s type %s/%s:%s: %w", t.Kind, t.Domain, t.Name, t.Version, swfd.ErrAlreadyExists)
 			}
 			return fmt.Errorf("sqlite: create %s type: %w", t.Kind, err)

@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/sqlite/internal/diskio"
@@ -500,8 +501,16 @@ func (r *readStmts) close() {
 	r.stmts = nil
 }
 
-// isConstraint reports whether err is a SQLite constraint violation.
-func isConstraint(err error) bool {
+// isUnique reports whether err is a violation of a UNIQUE constraint or
+// index or of a PRIMARY KEY: a row with the same key exists. Other
+// constraint failures (NOT NULL, CHECK, FOREIGN KEY, a trigger's RAISE) are
+// not: they mean swfd wrote a row it should not have, an internal error.
+// The driver turns extended result codes on, so Code is one.
+func isUnique(err error) bool {
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == 19 // SQLITE_CONSTRAINT
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code()
+	return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
