@@ -9,6 +9,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -26,13 +28,44 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "swfd-seed:", err)
-		}
-		os.Exit(2)
+	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command runs what args say and returns the exit status: 0, or 2 when
+// the arguments are wrong or the seeding or the benchmark failed.
+func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := run(ctx, args, stdout, stderr)
+	if err == nil {
+		return 0
 	}
+	if !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, "swfd-seed:", err)
+	}
+	return 2
+}
+
+// need is what the value given to a number flag must be, and why.
+type need struct {
+	flag string
+	ok   bool   // whether the value given meets it
+	why  string // what the value must be, and why, for the error
+	def  string // the default to name when the flag's own (0) only stands for it
+}
+
+// check refuses the first value of fs's flags that does not meet its need:
+// swfd-seed, like swfd, never replaces a value that means nothing with a
+// default.
+func check(fs *flag.FlagSet, needs ...need) error {
+	for _, n := range needs {
+		if n.ok {
+			continue
+		}
+		f := fs.Lookup(n.flag)
+		return fmt.Errorf("-%s %s: %s; leave the flag out for the default, %s", n.flag, f.Value, n.why, cmp.Or(n.def, f.DefValue))
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,6 +87,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.NoEvents, "no-events", false, "store no history events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if err := check(fs,
+		need{flag: "closed", ok: cfg.Closed >= 0, why: "a number of executions to write is 0 or more"},
+		need{flag: "open", ok: cfg.Open >= 0, why: "a number of executions to write is 0 or more"},
+		need{flag: "span", ok: cfg.Span > 0, why: "start and close times need a period to spread over: give a duration above zero, such as 720h"},
+		need{flag: "batch", ok: cfg.Batch >= 1, why: "a commit must hold at least 1 execution"},
+		// -workers' default, 0, stands for GOMAXPROCS; given, it is a count.
+		need{flag: "workers", ok: !given["workers"] || cfg.Workers >= 1, why: "at least 1 goroutine must build executions",
+			def: fmt.Sprintf("GOMAXPROCS (%d)", runtime.GOMAXPROCS(0))},
+	); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -101,6 +147,15 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.SkipQueries, "skip-queries", false, "skip the query latencies")
 	fs.BoolVar(&cfg.SkipWrites, "skip-writes", false, "skip the start/close throughput runs")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := check(fs,
+		need{flag: "n", ok: cfg.Iterations >= 1, why: "at least 1 call per query must be measured"},
+		need{flag: "warmup", ok: cfg.Warmup >= 1, why: "the warm-up is at least 1 call per query"},
+		need{flag: "duration", ok: cfg.Throughput > 0, why: "a throughput run must last: give a duration above zero, such as 5s"},
+		need{flag: "writers", ok: cfg.Writers >= 1, why: "at least 1 loop must start and close workflows"},
+		need{flag: "readers", ok: cfg.Readers >= 1, why: "at least 1 loop must query during the loaded runs"},
+	); err != nil {
 		return err
 	}
 	if cfg.DB == "" {
