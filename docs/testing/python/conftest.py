@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import urllib.request
 
 import boto3
@@ -30,6 +31,10 @@ def swfd_url():
     if url is None:
         proc.kill()
         raise RuntimeError("swfd did not start: " + str(proc.wait()))
+    # Keep reading swfd's log: a pipe nobody reads fills up (64 KB), and
+    # swfd, blocked writing its log, would stop answering (each reset logs
+    # a few lines).
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
     yield url
     proc.terminate()
     proc.wait()
