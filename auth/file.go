@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -163,6 +164,11 @@ type Keyring struct {
 	path string
 	log  *slog.Logger
 	cur  atomic.Pointer[Config]
+
+	mu sync.Mutex
+	// changed is closed when Reload puts a file in force, then made
+	// again by the next Changed; nil while no one waits.
+	changed chan struct{}
 }
 
 // NewKeyring returns a Keyring serving c (for tests and embedding).
@@ -186,8 +192,10 @@ func LoadKeyring(path string, log *slog.Logger) (*Keyring, error) {
 }
 
 // Reload reads the auth file again and, if it is valid, puts it in force
-// at once for new requests; requests already authenticated finish with
-// the principals they had. An invalid file leaves the old one in force.
+// at once for new requests and closes the channel Changed gave; requests
+// already authenticated finish with the principals they had (unless, as
+// the console's live streams do, they watch Changed). An invalid file
+// leaves the old one in force.
 func (k *Keyring) Reload() error {
 	if k.path == "" {
 		return errors.New("auth: no auth file to reload")
@@ -209,12 +217,30 @@ func (k *Keyring) Reload() error {
 		return fmt.Errorf("%s: %w", k.path, err)
 	}
 	k.cur.Store(c)
+	k.mu.Lock()
+	if k.changed != nil {
+		close(k.changed)
+		k.changed = nil
+	}
+	k.mu.Unlock()
 	k.log.Info("auth file loaded", "path", k.path, "principals", len(c.Principals), "access_keys", len(c.keys))
 	return nil
 }
 
 // Config returns the configuration in force.
 func (k *Keyring) Config() *Config { return k.cur.Load() }
+
+// Changed returns a channel that is closed when a reload next puts a file
+// in force. Whoever takes the channel before reading Config misses no
+// reload: one that lands in between closes the channel too.
+func (k *Keyring) Changed() <-chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.changed == nil {
+		k.changed = make(chan struct{})
+	}
+	return k.changed
+}
 
 // Path is the auth file's path ("" for a Keyring made by NewKeyring).
 func (k *Keyring) Path() string { return k.path }

@@ -133,6 +133,60 @@ func TestKeyringLoadAndReload(t *testing.T) {
 	}
 }
 
+// Changed tells of each reload that puts a file in force, to whoever took
+// the channel before it, and of no failed one.
+func TestKeyringChanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	one := `{"principals": [{"name": "one", "accessKeys": [{"accessKeyId": "K1", "secretAccessKey": "topsecret1"}]}]}`
+	writeFile(t, path, one, 0o600)
+	k, err := LoadKeyring(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	before, again := k.Changed(), k.Changed()
+	if closed(before) {
+		t.Fatal("Changed is closed before any reload")
+	}
+	writeFile(t, path, `{"principals": [`, 0o600)
+	if err := k.Reload(); err == nil {
+		t.Fatal("invalid file reloaded")
+	}
+	if closed(before) {
+		t.Error("a failed reload closed Changed")
+	}
+	if k.Principal("K1") == nil {
+		t.Fatal("K1 lost after a failed reload")
+	}
+	writeFile(t, path, strings.ReplaceAll(one, "K1", "K2"), 0o600)
+	if err := k.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !closed(before) || !closed(again) {
+		t.Error("a reload did not close the channels Changed gave before it")
+	}
+	after := k.Changed()
+	if closed(after) {
+		t.Error("Changed taken after the reload is closed already")
+	}
+	if k.Principal("K1") != nil || k.Principal("K2") == nil || k.Principal("K2").AccessKeyID != "K2" {
+		t.Error("Principal does not follow the file in force")
+	}
+	if err := k.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !closed(after) {
+		t.Error("a second reload did not close Changed")
+	}
+}
+
 // The auth file shown in docs/auth.md loads, and means what it says.
 func TestDocsExample(t *testing.T) {
 	b, err := os.ReadFile("../docs/auth.md")

@@ -28,7 +28,13 @@ func (k *Keyring) Authenticate(keyID, secret string) (*Principal, bool) {
 // in force now, with AccessKeyID set, or nil if the file no longer lists the
 // key: a session signed in with a key that a reload removed ends.
 func (k *Keyring) Principal(keyID string) *Principal {
-	p, _, ok := k.Config().lookup(keyID)
+	return k.Config().Principal(keyID)
+}
+
+// Principal returns the principal that owns an access key in c, with
+// AccessKeyID set, or nil if c does not list the key (or c is nil).
+func (c *Config) Principal(keyID string) *Principal {
+	p, _, ok := c.lookup(keyID)
 	if !ok {
 		return nil
 	}

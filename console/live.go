@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/inspect"
 	"github.com/swfd/swfd/runs"
 )
@@ -39,7 +40,7 @@ import (
 // fans them out the same way; for a domain's list, pages are told that
 // executions changed elsewhere.
 type Hub struct {
-	src  inspect.Inspector // unguarded: pages were authorized for the execution they subscribed to, and it is read as they named it
+	src  inspect.Inspector // unguarded: pages were authorized for the execution they subscribed to (and again after each reload of the auth file), and it is read as they named it
 	log  *slog.Logger
 	frag atomic.Pointer[template.Template]
 
@@ -95,8 +96,8 @@ const (
 	refreshEvery = time.Second
 	keepAlive    = 20 * time.Second
 	// sessionCheck is how often a signed-in stream looks whether its
-	// session has ended without being forgotten (out of time, or its key
-	// dropped by a reload of the auth file).
+	// session has ended without being forgotten (out of time). It hears
+	// of a reload of the auth file at once (Keyring.Changed).
 	sessionCheck = time.Second
 	writeEvery   = 100 * time.Millisecond
 	// A list page: at most listBatch rows a write, one write every
@@ -533,6 +534,25 @@ func isClosing(t api.EventType) bool {
 	return false
 }
 
+// grant is one call a live stream is authorized as when it opens. The
+// stream asks it again of its session's principal whenever a reload puts
+// another auth file in force.
+type grant struct {
+	op string
+	in any
+}
+
+// authorizeAll authorizes each grant as the principal in ctx: nil if every
+// one would be allowed, else the first refusal.
+func (h *Handler) authorizeAll(ctx context.Context, grants []grant) error {
+	for _, g := range grants {
+		if err := h.authorize(ctx, g.op, g.in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // liveRun streams an execution's new events and pending work. The
 // execution must be the one the URL names, found as its page finds it: in
 // that domain, with that workflow id (UnknownResourceFault, 404,
@@ -545,13 +565,19 @@ func (h *Handler) liveRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Header.Set("X-Console-Fragment", "1")
-	if err := h.authorize(ctx, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex}); err != nil {
+	describe := &api.DescribeWorkflowExecutionInput{Domain: domain, Execution: ex}
+	grants := []grant{
+		{"GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex}},
+		{"DescribeWorkflowExecution", describe},
+	}
+	if err := h.authorizeAll(ctx, grants[:1]); err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	// Describing the run authorizes DescribeWorkflowExecution and finds it
-	// in the URL's domain, as the page did.
-	if _, err := do[api.WorkflowExecutionDetail](ctx, h, "DescribeWorkflowExecution", &api.DescribeWorkflowExecutionInput{Domain: domain, Execution: ex}); err != nil {
+	// in the URL's domain, as the page did. After a reload only the
+	// authorization is asked again: the run was found already.
+	if _, err := do[api.WorkflowExecutionDetail](ctx, h, "DescribeWorkflowExecution", describe); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -561,7 +587,7 @@ func (h *Handler) liveRun(w http.ResponseWriter, r *http.Request) {
 	hub.subscribe(s)
 	defer hub.unsubscribe(s)
 	hub.catchUp(s)
-	h.stream(w, r, s)
+	h.stream(w, r, s, grants)
 }
 
 // liveDomain streams a domain's executions that start and close. The hub
@@ -574,18 +600,14 @@ func (h *Handler) liveDomain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tf := api.ExecutionTimeFilter{OldestDate: api.Time{Time: epoch}}
-	for _, c := range []struct {
-		op string
-		in any
-	}{
+	grants := []grant{
 		{"ListOpenWorkflowExecutions", &api.ListOpenWorkflowExecutionsInput{Domain: domain, StartTimeFilter: tf}},
 		{"ListClosedWorkflowExecutions", &api.ListClosedWorkflowExecutionsInput{Domain: domain, StartTimeFilter: &tf}},
-	} {
-		if err := h.authorize(ctx, c.op, c.in); err != nil {
-			r.Header.Set("X-Console-Fragment", "1")
-			h.fail(w, r, err)
-			return
-		}
+	}
+	if err := h.authorizeAll(ctx, grants); err != nil {
+		r.Header.Set("X-Console-Fragment", "1")
+		h.fail(w, r, err)
+		return
 	}
 	// The domain must exist, as for its list page (UnknownResourceFault,
 	// 404, otherwise): a name is not watched before it is registered.
@@ -598,15 +620,21 @@ func (h *Handler) liveDomain(w http.ResponseWriter, r *http.Request) {
 	s := &sub{domain: domain, wake: make(chan struct{}, 1)}
 	h.cfg.Hub.subscribe(s)
 	defer h.cfg.Hub.unsubscribe(s)
-	h.stream(w, r, s)
+	h.stream(w, r, s, grants)
 }
 
 // stream writes a subscription's messages as server-sent events until the
-// page goes away, the session ends or the server stops. A session that
-// ends (sign-out, expiry, its key dropped by a reload of the auth file)
-// ends the stream at once if it was forgotten, within sessionCheck
-// otherwise, and in any case before another message is written.
-func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
+// page goes away, the session ends, the auth file no longer allows the
+// stream, or the server stops. A session that ends (sign-out, expiry, its
+// key dropped by a reload of the auth file) ends the stream at once if it
+// was forgotten or its key dropped, within sessionCheck otherwise, and in
+// any case before another message is written: its last event is
+// "signedout". A reload that puts another auth file in force has grants,
+// the calls the stream was authorized as when it opened, asked again of
+// the key's principal in the new file, at once and in any case before
+// another message is written; a stream they no longer allow ends the same
+// way, its last event "denied".
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub, grants []grant) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -625,16 +653,49 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 	ka := time.NewTicker(keepAlive)
 	defer ka.Stop()
 	ri := infoOf(r.Context())
-	var ended <-chan struct{} // nil without sign-in: never
+	var ended, reloaded <-chan struct{} // nil without sign-in: never
 	var check <-chan time.Time
 	if ri.s != nil {
 		ended = ri.s.ended
+		// Taken before the auth file in force is first compared with
+		// the request's, so that no reload goes unseen.
+		reloaded = h.cfg.Keys.Changed()
 		t := time.NewTicker(sessionCheck)
 		defer t.Stop()
 		check = t.C
 	}
-	signedIn := func() bool { return ri.s == nil || h.sessions.alive(ri.s.id) }
-	signedOut := func() { write([]byte("event: signedout\ndata: {}\n\n")) }
+	authorizedBy := ri.keys // the auth file the grants were last allowed by
+	// why is "" while the stream may go on, else its last event:
+	// "signedout" when the session has ended, "denied" when the auth file
+	// in force no longer allows the grants.
+	why := func() string {
+		if ri.s == nil {
+			return ""
+		}
+		if !h.sessions.alive(ri.s.id) {
+			return "signedout"
+		}
+		keys := h.cfg.Keys.Config()
+		if keys == authorizedBy {
+			return ""
+		}
+		p := keys.Principal(ri.s.keyID)
+		if p == nil {
+			return "signedout"
+		}
+		if err := h.authorizeAll(auth.NewContext(r.Context(), p), grants); err != nil {
+			h.log.Info("console: live stream ended: the auth file no longer allows it",
+				"principal", p.Name, "access_key_id", p.AccessKeyID, "path", r.URL.Path, "err", err)
+			return "denied"
+		}
+		authorizedBy = keys
+		return ""
+	}
+	last := func(event string) { write([]byte("event: " + event + "\ndata: {}\n\n")) }
+	if e := why(); e != "" {
+		last(e)
+		return
+	}
 	var buf bytes.Buffer
 	var lastWrite time.Time
 	for {
@@ -644,16 +705,22 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 		case <-h.cfg.Hub.done:
 			return
 		case <-ended:
-			signedOut()
+			last("signedout")
 			return
+		case <-reloaded:
+			reloaded = h.cfg.Keys.Changed()
+			if e := why(); e != "" {
+				last(e)
+				return
+			}
 		case <-check:
-			if !signedIn() {
-				signedOut()
+			if e := why(); e != "" {
+				last(e)
 				return
 			}
 		case <-ka.C:
-			if !signedIn() {
-				signedOut()
+			if e := why(); e != "" {
+				last(e)
 				return
 			}
 			if !write([]byte(": keep-alive\n\n")) {
@@ -672,12 +739,12 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub) {
 				case <-r.Context().Done():
 					return
 				case <-ended:
-					signedOut()
+					last("signedout")
 					return
 				}
 			}
-			if !signedIn() {
-				signedOut()
+			if e := why(); e != "" {
+				last(e)
 				return
 			}
 			lastWrite = time.Now()

@@ -188,3 +188,111 @@ func TestLiveEndsOnKeyRemoved(t *testing.T) {
 	wantIn(t, "stream after the key was removed", got, "event: signedout")
 	wantNotIn(t, "stream after the key was removed", got, "AFTER-RELOAD")
 }
+
+// narrowing is an auth file whose orders-viewer may read orders and
+// payments, less what deny takes away on orders (JSON statements, each
+// with a leading comma); the operator may do anything.
+func narrowing(deny string) string {
+	return `{"principals": [
+ {"name": "operator", "accessKeys": [{"accessKeyId": "AKIAOPERATOR0000001", "secretAccessKey": "operator-secret"}],
+  "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]},
+ {"name": "orders-viewer", "accessKeys": [{"accessKeyId": "AKIAVIEWER000000001", "secretAccessKey": "viewer-secret"}],
+  "policies": [{"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "swf:*", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/orders"},
+    {"Effect": "Allow", "Action": "swf:*", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/payments"}` + deny + `]}]}
+]}`
+}
+
+// A reload of the auth file that keeps a key but narrows its policies asks
+// each of its open streams again what the stream was authorized as when it
+// opened: a stream no longer allowed ends ("denied") before anything else
+// is sent to it, and the others — the same key's on what it may still
+// read, another key's on the same run — keep going.
+func TestLiveStreamReauthorizedOnReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(path, []byte(narrowing("")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.LoadKeyring(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, withConfig(func(c *server.Config) { c.Auth = keys }))
+	open := f.shop()
+	f.register("payments")
+	pay := f.startRun("payments", "payment-1", "{}")
+	reload := func(deny string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(narrowing(deny)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.srv.Server.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signal := func(domain string, ex api.WorkflowExecution, name string) {
+		t.Helper()
+		f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, SignalName: name}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	viewer := newWeb(t, f.srv.URL)
+	viewer.signIn("AKIAVIEWER000000001", "viewer-secret")
+	operator := newWeb(t, f.srv.URL)
+	operator.signIn("AKIAOPERATOR0000001", "operator-secret")
+	stream := func(w *web, path string) *bufio.Reader {
+		t.Helper()
+		code, r := w.openStream(ctx, path)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, code)
+		}
+		return r
+	}
+	ordersRun := stream(viewer, execPath("orders", open)+"/live?after="+itoa(f.lastEventID("orders", open)))
+	readUntil(t, ordersRun, "event: pending") // subscribed: the first refresh
+	operatorRun := stream(operator, execPath("orders", open)+"/live?after="+itoa(f.lastEventID("orders", open)))
+	readUntil(t, operatorRun, "event: pending")
+	paymentsRun := stream(viewer, execPath("payments", pay)+"/live?after="+itoa(f.lastEventID("payments", pay)))
+	readUntil(t, paymentsRun, "event: pending")
+	ordersList := stream(viewer, "/console/d/orders/live")
+	f.startRun("orders", "before-reload", "{}")
+	readUntil(t, ordersList, "before-reload") // subscribed
+
+	// The viewer may no longer read orders' histories: its stream of an
+	// orders run ends; it may still list orders' executions and read
+	// payments, and the operator may still read everything.
+	reload(`,
+    {"Effect": "Deny", "Action": "swf:GetWorkflowExecutionHistory", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/orders"}`)
+	signal("orders", open, "AFTER-FIRST-RELOAD")
+	f.startRun("orders", "after-first-reload-run", "{}")
+	signal("payments", pay, "payments-after-first-reload")
+	got := readToEnd(t, ordersRun)
+	wantIn(t, "the viewer's orders run stream after its history was denied", got, "event: denied")
+	wantNotIn(t, "the viewer's orders run stream after its history was denied", got, "AFTER-FIRST-RELOAD", "event: signedout")
+	readUntil(t, operatorRun, "AFTER-FIRST-RELOAD")
+	readUntil(t, ordersList, "after-first-reload-run")
+	readUntil(t, paymentsRun, "payments-after-first-reload")
+
+	// Nor list orders' closed executions: its list of orders ends too.
+	reload(`,
+    {"Effect": "Deny", "Action": "swf:GetWorkflowExecutionHistory", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/orders"},
+    {"Effect": "Deny", "Action": "swf:ListClosedWorkflowExecutions", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/orders"}`)
+	f.startRun("orders", "AFTER-SECOND-RELOAD-RUN", "{}")
+	signal("orders", open, "after-second-reload")
+	signal("payments", pay, "payments-after-second-reload")
+	got = readToEnd(t, ordersList)
+	wantIn(t, "the viewer's orders list stream after its listing was denied", got, "event: denied")
+	wantNotIn(t, "the viewer's orders list stream after its listing was denied", got, "AFTER-SECOND-RELOAD-RUN", "event: signedout")
+	readUntil(t, operatorRun, "after-second-reload")
+	readUntil(t, paymentsRun, "payments-after-second-reload")
+
+	// The viewer is still signed in, and its pages say what it may not
+	// see.
+	if code, _ := viewer.get(execPath("payments", pay)); code != http.StatusOK {
+		t.Errorf("the viewer's payments run page after the reloads: %d, want 200", code)
+	}
+	if code, _ := viewer.openStream(ctx, execPath("orders", open)+"/live"); code != http.StatusForbidden {
+		t.Errorf("the viewer's orders run stream opened after the reloads: %d, want 403", code)
+	}
+}

@@ -76,6 +76,10 @@ type sessionKey struct{}
 type requestInfo struct {
 	s    *session
 	csrf string
+	// keys is the auth file the request's principal was taken from (nil
+	// without sign-in): a live stream is authorized again if another is
+	// put in force while it runs.
+	keys *auth.Config
 }
 
 func withSession(ctx context.Context, ri requestInfo) context.Context {
@@ -123,12 +127,13 @@ func (ss *sessions) resolve(w http.ResponseWriter, r *http.Request) (context.Con
 	if s == nil {
 		return ctx, requestInfo{}, false
 	}
-	p := ss.keys.Principal(s.keyID)
+	keys := ss.keys.Config()
+	p := keys.Principal(s.keyID)
 	if p == nil {
 		ss.end(s.id)
 		return ctx, requestInfo{}, false
 	}
-	return auth.NewContext(ctx, p), requestInfo{s: s, csrf: s.csrf}, true
+	return auth.NewContext(ctx, p), requestInfo{s: s, csrf: s.csrf, keys: keys}, true
 }
 
 // derive is the CSRF token of a browser's CSRF cookie without sign-in.

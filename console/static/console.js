@@ -181,6 +181,8 @@
     });
     es.addEventListener("resync", () => location.reload());
     es.addEventListener("signedout", () => { es.close(); location.href = "/console/login"; });
+    // The auth file no longer allows this page: reloaded, it says why.
+    es.addEventListener("denied", () => { es.close(); location.reload(); });
   }
 
   // Live: a list's executions that start and close.
@@ -235,6 +237,8 @@
     es.addEventListener("remote", () => tell(1));
     es.addEventListener("resync", () => tell(1));
     es.addEventListener("signedout", () => { es.close(); location.href = "/console/login"; });
+    // The auth file no longer allows this page: reloaded, it says why.
+    es.addEventListener("denied", () => { es.close(); location.reload(); });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
