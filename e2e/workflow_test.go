@@ -804,3 +804,98 @@ func TestEmptyIdentityAndRunIDEchoed(t *testing.T) {
 		t.Errorf("DecisionTaskStarted of a poll without identity = %q", got)
 	}
 }
+
+// Every page token fits the 2048 characters the SWF model allows, however
+// long the names behind it: a decision task's history pages, in a domain,
+// task list, workflowId and type at their longest and in characters of
+// several bytes, and the list pages of the same names. A longer token would
+// be refused when sent back, and a decider could never read past its first
+// page.
+func TestPageTokensWithLongestNames(t *testing.T) {
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 500 * time.Millisecond})
+	c, ctx := srv.Client(), context.Background()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	domain := strings.Repeat("é", 256)
+	list := strings.Repeat("列", 256)
+	wfID := strings.Repeat("<&>", 85) + "<"
+	typ := &types.WorkflowType{Name: aws.String(strings.Repeat("型", 256)), Version: aws.String(strings.Repeat("版", 64))}
+	must(c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+	must(c.RegisterWorkflowType(ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(domain), Name: typ.Name, Version: typ.Version,
+		DefaultTaskList: &types.TaskList{Name: aws.String(list)}, DefaultExecutionStartToCloseTimeout: aws.String("3600"),
+		DefaultTaskStartToCloseTimeout: aws.String("30"), DefaultChildPolicy: types.ChildPolicyTerminate}))
+	must(c.RegisterWorkflowType(ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(domain), Name: typ.Name, Version: aws.String("2")}))
+	run, err := c.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(domain), WorkflowId: aws.String(wfID), WorkflowType: typ,
+		TagList: []string{strings.Repeat("標", 256)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		must(c.SignalWorkflowExecution(ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String(domain), WorkflowId: aws.String(wfID), SignalName: aws.String(fmt.Sprint("s", i))}))
+	}
+	checkLen := func(what string, tok *string) {
+		t.Helper()
+		if tok != nil && len(*tok) > 2048 {
+			t.Fatalf("%s: a page token of %d characters", what, len(*tok))
+		}
+	}
+	poll := &swf.PollForDecisionTaskInput{Domain: aws.String(domain), TaskList: &types.TaskList{Name: aws.String(list)}, MaximumPageSize: 2}
+	first, err := c.PollForDecisionTask(ctx, poll)
+	if err != nil || first.TaskToken == nil || first.NextPageToken == nil {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	events := len(first.Events)
+	for tok := first.NextPageToken; tok != nil; {
+		checkLen("PollForDecisionTask", tok)
+		poll.NextPageToken = tok
+		p, err := c.PollForDecisionTask(ctx, poll)
+		if err != nil {
+			t.Fatalf("next page: %v", err)
+		}
+		if *p.TaskToken != *first.TaskToken || *p.WorkflowExecution.WorkflowId != wfID || *p.WorkflowExecution.RunId != *run.RunId ||
+			*p.WorkflowType.Name != *typ.Name || *p.WorkflowType.Version != *typ.Version || p.StartedEventId != first.StartedEventId {
+			t.Fatalf("a later page names another task or run: %+v", p)
+		}
+		events += len(p.Events)
+		tok = p.NextPageToken
+	}
+	if events != 8 { // started, scheduled, five signals, started
+		t.Fatalf("%d events over the pages, want 8", events)
+	}
+	must(c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: first.TaskToken}))
+
+	open := &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(domain), MaximumPageSize: 1,
+		StartTimeFilter: &types.ExecutionTimeFilter{OldestDate: aws.Time(time.Unix(0, 0))},
+		TypeFilter:      &types.WorkflowTypeFilter{Name: typ.Name, Version: typ.Version}}
+	must(c.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(domain), WorkflowId: aws.String(wfID[:255] + "2"), WorkflowType: typ}))
+	lo, err := c.ListOpenWorkflowExecutions(ctx, open)
+	if err != nil || lo.NextPageToken == nil {
+		t.Fatalf("list open: %+v, %v", lo, err)
+	}
+	checkLen("ListOpenWorkflowExecutions", lo.NextPageToken)
+	open.NextPageToken = lo.NextPageToken
+	must(c.ListOpenWorkflowExecutions(ctx, open))
+
+	types1 := &swf.ListWorkflowTypesInput{Domain: aws.String(domain), Name: typ.Name, RegistrationStatus: types.RegistrationStatusRegistered, MaximumPageSize: 1}
+	lt, err := c.ListWorkflowTypes(ctx, types1)
+	if err != nil || lt.NextPageToken == nil {
+		t.Fatalf("list types: %+v, %v", lt, err)
+	}
+	checkLen("ListWorkflowTypes", lt.NextPageToken)
+	types1.NextPageToken = lt.NextPageToken
+	must(c.ListWorkflowTypes(ctx, types1))
+
+	must(c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(strings.Repeat("<", 256)), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+	domains := &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusRegistered, MaximumPageSize: 1}
+	ld, err := c.ListDomains(ctx, domains)
+	if err != nil || ld.NextPageToken == nil {
+		t.Fatalf("list domains: %+v, %v", ld, err)
+	}
+	checkLen("ListDomains", ld.NextPageToken)
+	domains.NextPageToken = ld.NextPageToken
+	must(c.ListDomains(ctx, domains))
+}

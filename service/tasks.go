@@ -110,12 +110,10 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 			// Starting the task hit the history limit and terminated the run.
 			return false, nil
 		}
-		started := r.State.Decision.StartedID
 		p := decisionPage{
-			Domain: in.Domain, RunID: r.State.RunID, WorkflowID: r.State.WorkflowID,
-			TypeName: r.State.WorkflowType.Name, TypeVersion: r.State.WorkflowType.Version,
-			Started: started, Previous: r.State.PreviousStartedEventID,
-			Token: s.tokens.TaskToken(token.Task{Kind: swfd.DecisionTask, Domain: in.Domain, RunID: r.State.RunID, ScheduledID: t.ScheduledEventID, StartedID: started}),
+			RunID: r.State.RunID, Scheduled: t.ScheduledEventID, Started: r.State.Decision.StartedID,
+			Previous:   r.State.PreviousStartedEventID,
+			workflowID: r.State.WorkflowID, typ: r.State.WorkflowType,
 		}
 		out, err = s.decisionTaskFrom(ctx, p, in, 0)
 		return err == nil, err
@@ -127,17 +125,22 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 }
 
 // decisionPage is what a decision task's nextPageToken carries, so that
-// further pages neither start a new task nor depend on later state.
+// further pages neither start a new task nor depend on later state. It
+// holds only what is short: the run's workflowId and type are read from the
+// run again (they never change), the domain is the request's (the token's
+// scope binds it), and the task token is made again from the task's ids.
+// That keeps the page token within the model's 2048 characters however long
+// the names are. Token is set only in tokens made before it was left out.
 type decisionPage struct {
-	Domain      string `json:"d"`
-	RunID       string `json:"r"`
-	WorkflowID  string `json:"w"`
-	TypeName    string `json:"n"`
-	TypeVersion string `json:"v"`
-	Started     int64  `json:"s"`
-	Previous    int64  `json:"p"`
-	Token       string `json:"t"`
-	After       int64  `json:"a"`
+	RunID     string `json:"r"`
+	Scheduled int64  `json:"c,omitempty"`
+	Started   int64  `json:"s"`
+	Previous  int64  `json:"p"`
+	After     int64  `json:"a"`
+	Token     string `json:"t,omitempty"`
+
+	workflowID string
+	typ        api.WorkflowType
 }
 
 func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.PollForDecisionTaskInput, after int64) (*api.DecisionTask, error) {
@@ -148,12 +151,16 @@ func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.
 	if err != nil {
 		return nil, err
 	}
+	tok := p.Token
+	if tok == "" {
+		tok = s.tokens.TaskToken(token.Task{Kind: swfd.DecisionTask, Domain: in.Domain, RunID: p.RunID, ScheduledID: p.Scheduled, StartedID: p.Started})
+	}
 	out := &api.DecisionTask{
-		TaskToken:              p.Token,
+		TaskToken:              tok,
 		StartedEventID:         p.Started,
 		PreviousStartedEventID: p.Previous,
-		WorkflowExecution:      api.WorkflowExecution{WorkflowID: p.WorkflowID, RunID: p.RunID},
-		WorkflowType:           api.WorkflowType{Name: p.TypeName, Version: p.TypeVersion},
+		WorkflowExecution:      api.WorkflowExecution{WorkflowID: p.workflowID, RunID: p.RunID},
+		WorkflowType:           p.typ,
 		Events:                 events,
 	}
 	if next != 0 {
@@ -174,8 +181,17 @@ func (s *Service) decisionTaskPage(ctx context.Context, in *api.PollForDecisionT
 		return nil, err
 	}
 	var p decisionPage
-	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+	if err := json.Unmarshal([]byte(raw), &p); err != nil || p.RunID == "" {
 		return nil, token.ErrBadPage
+	}
+	unlock := s.runs.Lock(p.RunID)
+	r, err := s.runs.Load(ctx, in.Domain, p.RunID)
+	if err == nil {
+		p.workflowID, p.typ = r.State.WorkflowID, r.State.WorkflowType
+	}
+	unlock()
+	if err != nil {
+		return nil, err
 	}
 	return s.decisionTaskFrom(ctx, p, in, p.After)
 }

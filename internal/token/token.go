@@ -150,20 +150,79 @@ func (k *Keys) TaskRun(token string) (string, bool) {
 	return "", false
 }
 
-// A page token carries the position after the last item returned, the
-// scope (the request's other arguments, which must be sent again
-// unchanged) and its expiry.
-type pagePayload struct {
+// A page token carries the position after the last item returned, a digest
+// of the scope (the request's other arguments, which must be sent again
+// unchanged) and its expiry. Its payload is pageFormat, the expiry as a
+// uvarint of Unix seconds, the scope's digest (digestLen bytes), then the
+// position as it was given. The scope goes in as a digest, not as itself,
+// so that a token stays within the 2048 characters the SWF model allows a
+// page token however long the names in the scope are: a scope can hold a
+// domain, a task list and filters of 256 characters each, up to four bytes
+// a character.
+const (
+	pageFormat = 2
+	digestLen  = 16
+)
+
+// legacyPage is the payload of page tokens made before pageFormat (a JSON
+// object, so its first byte is '{'): they are still opened for as long as
+// they live, so that a client paging across an upgrade is not refused.
+type legacyPage struct {
 	Scope   string `json:"s"`
 	After   string `json:"a"`
 	Expires int64  `json:"e"`
 }
 
+// page is what a page token's payload says.
+type page struct {
+	digest  []byte // the scope's, or nil in a legacy token
+	scope   string // a legacy token's scope
+	after   string
+	expires int64
+}
+
+// belongs reports whether the page was made for scope.
+func (p page) belongs(scope string) bool {
+	if p.digest == nil {
+		return p.scope == scope
+	}
+	return hmac.Equal(p.digest, scopeDigest(scope))
+}
+
+func scopeDigest(scope string) []byte {
+	sum := sha256.Sum256([]byte(scope))
+	return sum[:digestLen]
+}
+
 // PageToken returns a token to resume a list of scope after position
 // after.
 func (k *Keys) PageToken(scope, after string) string {
-	b, _ := json.Marshal(pagePayload{Scope: scope, After: after, Expires: k.clock.Now().Add(PageLifetime).Unix()})
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+digestLen+len(after))
+	b = append(b, pageFormat)
+	b = binary.AppendUvarint(b, uint64(k.clock.Now().Add(PageLifetime).Unix()))
+	b = append(b, scopeDigest(scope)...)
+	b = append(b, after...)
 	return k.seal(b)
+}
+
+// decodePage reads an unsealed page token's payload.
+func decodePage(b []byte) (page, bool) {
+	if len(b) > 0 && b[0] == '{' {
+		var l legacyPage
+		if err := json.Unmarshal(b, &l); err != nil {
+			return page{}, false
+		}
+		return page{scope: l.Scope, after: l.After, expires: l.Expires}, true
+	}
+	if len(b) == 0 || b[0] != pageFormat {
+		return page{}, false
+	}
+	exp, n := binary.Uvarint(b[1:])
+	if n <= 0 || exp > 1<<62 || len(b) < 1+n+digestLen {
+		return page{}, false
+	}
+	b = b[1+n:]
+	return page{digest: b[:digestLen], after: string(b[digestLen:]), expires: int64(exp)}, true
 }
 
 // OpenPage opens a page token of scope and returns its position; a
@@ -174,17 +233,17 @@ func (k *Keys) OpenPage(token, scope string) (string, error) {
 	if !ok {
 		return "", ErrBadPage
 	}
-	var p pagePayload
-	if err := json.Unmarshal(b, &p); err != nil {
+	p, ok := decodePage(b)
+	if !ok {
 		return "", ErrBadPage
 	}
-	if p.Scope != scope {
+	if !p.belongs(scope) {
 		return "", api.ErrValidation("The nextPageToken does not belong to a request with these arguments")
 	}
-	if k.clock.Now().Unix() > p.Expires {
+	if k.clock.Now().Unix() > p.expires {
 		return "", api.ErrValidation("Specified token has exceeded its maximum lifetime")
 	}
-	return p.After, nil
+	return p.after, nil
 }
 
 // PageSize is the number of items a page holds for a request's
