@@ -322,9 +322,10 @@ type Store interface {
 	ExecutionStore
 	// Meta reads a server-wide value (e.g. the task-token key); ErrNotFound
 	// if unset. SetMetaIfAbsent writes it unless set, returning the value
-	// in force. SetMeta writes it whether or not it is set: it is for
-	// swfd migrate, which gives its target the source's values; a server
-	// reads the task-token key once, when it starts.
+	// in force. SetMeta writes it whether or not it is set: swfd migrate
+	// gives its target the source's values with it, and a clock that
+	// tests move keeps the time it reached (clock.Controller.Keep); a
+	// server reads the task-token key once, when it starts.
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error)
 	SetMeta(ctx context.Context, key string, value []byte) error

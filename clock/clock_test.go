@@ -7,10 +7,12 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 )
 
@@ -371,5 +373,76 @@ func TestSkipJumpsOnlyWhenNothingCouldHappen(t *testing.T) {
 	far = far.Add(time.Hour)
 	if !jump() {
 		t.Fatal("a closed run kept the clock from jumping")
+	}
+}
+
+// mapKeeper keeps meta values in memory; fail, if set, is every write's
+// error.
+type mapKeeper struct {
+	mu   sync.Mutex
+	m    map[string][]byte
+	fail error
+}
+
+func (k *mapKeeper) Meta(_ context.Context, key string) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[key]
+	if !ok {
+		return nil, swfd.ErrNotFound
+	}
+	return v, nil
+}
+
+func (k *mapKeeper) SetMeta(_ context.Context, key string, value []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fail != nil {
+		return k.fail
+	}
+	k.m[key] = value
+	return nil
+}
+
+// A kept clock writes the time each move reaches, and a clock that starts
+// earlier over the same keeper resumes there; one that starts later keeps
+// its own time. A move whose time cannot be kept says so.
+func TestKeepResumesTheLatestTime(t *testing.T) {
+	ctx := context.Background()
+	k := &mapKeeper{m: map[string][]byte{}}
+	c, _ := newManual(t)
+	if err := c.Keep(ctx, k); err != nil || !c.Now().Equal(t0) {
+		t.Fatalf("keep with nothing kept: %v, now %v", err, c.Now())
+	}
+	if _, err := c.Advance(ctx, 72*time.Hour+1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(k.m[KeptKey]); got != "2030-01-04T00:00:01.500Z" {
+		t.Fatalf("kept %q", got)
+	}
+
+	again, _ := newManual(t) // a restart: the clock shows t0 again
+	if err := again.Keep(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(72*time.Hour + 1500*time.Millisecond); !again.Now().Equal(want) {
+		t.Fatalf("resumed at %v; want %v", again.Now(), want)
+	}
+
+	later, err := NewController(Manual, NewManual(t0.Add(100*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := later.Keep(ctx, k); err != nil || !later.Now().Equal(t0.Add(100*time.Hour)) {
+		t.Fatalf("a later start: %v, now %v", err, later.Now())
+	}
+
+	k.fail = errors.New("disk full")
+	if _, err := again.Advance(ctx, time.Second); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("a move whose time was not kept: %v", err)
+	}
+	k.m[KeptKey] = []byte("yesterday")
+	if err := later.Keep(ctx, k); err == nil {
+		t.Fatal("a kept time that is not one was accepted")
 	}
 }

@@ -66,6 +66,8 @@ type Controller struct {
 	move sync.Mutex   // one move (or reset) at a time
 	gate sync.RWMutex // see the type's comment
 
+	keeper Keeper // nil: the clock's time is kept nowhere (see Keep)
+
 	mu   sync.Mutex
 	work map[string]*runWork // runs with a task scheduled or started (skip mode)
 }
@@ -106,6 +108,57 @@ func (c *Controller) SetEngine(e Engine, wake func()) {
 // Mode returns the clock's mode.
 func (c *Controller) Mode() Mode { return c.mode }
 
+// Keeper keeps values that outlive the server: a store's meta values
+// (swfd.Store is one).
+type Keeper interface {
+	Meta(ctx context.Context, key string) ([]byte, error)
+	SetMeta(ctx context.Context, key string, value []byte) error
+}
+
+// KeptKey is the meta value in which a clock that moves keeps the latest
+// time it reached (RFC 3339, UTC, to the millisecond).
+const KeptKey = "clock-time"
+
+// Keep makes k keep the time of a clock that moves, so that time never goes
+// backwards across restarts either: the clock moves forward at once to the
+// time k kept, if that is later than it shows, and from then on every
+// move (Advance, Set, a skip clock's jump, Save) writes the time reached
+// to k. Call it once, before the first move. With the real clock it does
+// nothing.
+func (c *Controller) Keep(ctx context.Context, k Keeper) error {
+	if c.mode == Real {
+		return nil
+	}
+	b, err := k.Meta(ctx, KeptKey)
+	switch {
+	case errors.Is(err, swfd.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("clock: read the time kept: %w", err)
+	default:
+		t, err := time.Parse(time.RFC3339Nano, string(b))
+		if err != nil {
+			return fmt.Errorf("clock: the time kept, %q: %w", b, err)
+		}
+		c.movable.MoveTo(t)
+	}
+	c.keeper = k
+	return nil
+}
+
+// Save writes the clock's time to the Keeper (see Keep); without one it
+// does nothing. Moves save by themselves; a skip clock also runs between
+// them, so the server saves it once more when it stops.
+func (c *Controller) Save(ctx context.Context) error {
+	if c.keeper == nil {
+		return nil
+	}
+	now := c.Now().Format("2006-01-02T15:04:05.000Z")
+	if err := c.keeper.SetMeta(ctx, KeptKey, []byte(now)); err != nil {
+		return fmt.Errorf("clock: keep the time %s: %w", now, err)
+	}
+	return nil
+}
+
 // Now returns the clock's time, to the millisecond, in UTC.
 func (c *Controller) Now() time.Time { return c.clock.Now().UTC().Truncate(Precision) }
 
@@ -141,17 +194,24 @@ func (c *Controller) Set(ctx context.Context, t time.Time) (Moved, error) {
 // instant and does what is due then — so each timer and timeout fires in
 // order, at its own time, and sees what the earlier ones caused. Then it
 // sets the clock to the target and purges executions whose retention has
-// passed. A move, once begun, finishes even if the caller goes away.
-func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (time.Time, error)) (Moved, error) {
+// passed. A move, once begun, finishes even if the caller goes away; the
+// time it reached is saved (Save) even if it fails on the way.
+func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (time.Time, error)) (_ Moved, err error) {
 	ctx = context.WithoutCancel(ctx)
 	c.move.Lock()
 	defer c.move.Unlock()
 	c.gate.Lock()
 	defer c.gate.Unlock()
-	to, err := target(c.Now())
+	from := c.Now()
+	to, err := target(from)
 	if err != nil {
 		return Moved{}, err
 	}
+	defer func() {
+		if c.Now().After(from) {
+			err = errors.Join(err, c.Save(ctx))
+		}
+	}()
 	fired := 0
 	settle := func() error {
 		n, err := c.engine.Settle(ctx)
@@ -360,7 +420,7 @@ func (c *Controller) SkipTo(ctx context.Context, due time.Time) (bool, error) {
 		return false, err
 	}
 	c.movable.MoveTo(due)
-	return true, nil
+	return true, c.Save(ctx)
 }
 
 // Load learns the tasks of the runs open in st, for a skip clock over a

@@ -405,6 +405,14 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		st.Close()
 		return nil, fmt.Errorf("refusing to serve this database: %w", err)
 	}
+	if ctl != nil {
+		// A clock that moves starts no earlier than the latest time it
+		// reached on this database, and keeps there each time it reaches.
+		if err := ctl.Keep(ctx, st); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	s.obs.observeStore(st)
 	e := &engine{store: st, clock: ctl, done: make(chan struct{})}
 	var bcast swfd.Broadcaster
@@ -648,7 +656,9 @@ func (e *engine) start() {
 	}()
 }
 
-// close stops e's background work and its polls, and closes its store.
+// close stops e's background work and its polls, saves the time of a
+// clock that moves (a skip clock runs between its moves), and closes its
+// store.
 func (e *engine) close() error {
 	if e.cancel != nil {
 		e.cancel()
@@ -658,7 +668,11 @@ func (e *engine) close() error {
 		e.hub.Close()
 	}
 	e.svc.StopPolls()
-	return e.store.Close()
+	var err error
+	if e.clock != nil {
+		err = e.clock.Save(context.Background())
+	}
+	return errors.Join(err, e.store.Close())
 }
 
 // ErrAborted is Serve's error when Abort cut its shutdown short.

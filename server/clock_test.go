@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
+)
+
+// A manual clock moved forward on a database that keeps its data starts
+// there again after a restart, although the clock it is given shows an
+// earlier time (the wall clock's, at start): time never goes backwards,
+// and a timeout due after the time it reached fires at the next move, at
+// its own instant.
+func TestManualClockResumesWhereItWasMoved(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
+	open := func() *Server {
+		t.Helper()
+		s, err := Open(ctx, Config{DB: db, ClockMode: clock.Manual, ClockUnsafe: true, Clock: clock.NewManual(t0), MetricsOff: true, NoConsole: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		return s
+	}
+
+	s := open()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.Service.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "shop", WorkflowExecutionRetentionPeriodInDays: "30"}))
+	must(s.Service.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "shop", Name: "order", Version: "1",
+		DefaultTaskList: &api.TaskList{Name: "deciders"}, DefaultTaskStartToCloseTimeout: "60", DefaultChildPolicy: api.ChildPolicyTerminate}))
+	// Its execution times out 74 hours after it starts: after the move
+	// below and before the one after the restart.
+	run, err := s.Service.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "shop", WorkflowID: "o-1",
+		WorkflowType: api.WorkflowType{Name: "order", Version: "1"}, ExecutionStartToCloseTimeout: "266400"})
+	must(err)
+	moved := t0.Add(72 * time.Hour)
+	if m, err := s.Clock.Set(ctx, moved); err != nil || !m.Now.Equal(moved) || m.Fired != 0 {
+		t.Fatalf("set: %+v, %v", m, err)
+	}
+	must(s.Close())
+
+	s = open()
+	defer s.Close()
+	if now := s.Clock.Now(); !now.Equal(moved) {
+		t.Fatalf("after the restart the clock shows %v; want %v, where it was moved", now, moved)
+	}
+	m, err := s.Clock.Advance(ctx, 3*time.Hour)
+	if err != nil || m.Fired == 0 {
+		t.Fatalf("advance: %+v, %v; want the execution's timeout fired", m, err)
+	}
+	det, err := s.Service.DescribeWorkflowExecution(ctx, &api.DescribeWorkflowExecutionInput{Domain: "shop",
+		Execution: api.WorkflowExecution{WorkflowID: "o-1", RunID: run.RunID}})
+	must(err)
+	info := det.ExecutionInfo
+	if info.CloseStatus != api.CloseStatusTimedOut || !info.CloseTimestamp.Equal(t0.Add(74*time.Hour)) {
+		t.Fatalf("execution: %s closed at %v; want TIMED_OUT at %v", info.CloseStatus, info.CloseTimestamp.Time, t0.Add(74*time.Hour))
+	}
+}
