@@ -41,6 +41,7 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/inspect"
 )
 
@@ -79,6 +80,13 @@ type Config struct {
 	// Clock is swfd's clock, which ages and durations are shown by
 	// (default the system clock).
 	Clock swfd.Clock
+	// Observe, if set, is told of every SWF operation the console makes
+	// that may change something (every one but those that only read:
+	// Count…, Describe…, Get…, List…), as the HTTP API's
+	// frontend.Handler.Observe is of its calls (the metrics and the access
+	// log): with the signed-in principal, the domain, the fault and the
+	// time it took. The Call must not be kept after Observe returns.
+	Observe func(c *frontend.Call)
 }
 
 // Handler serves the console. Make it with New.
@@ -282,11 +290,19 @@ func sameOrigin(r *http.Request) bool {
 
 // do makes one SWF call as the API makes it: the input is checked against
 // the service model first (the frontend's checks), then the operation runs
-// through Config.API.
-func do[Out any](ctx context.Context, h *Handler, op string, in any) (*Out, error) {
+// through Config.API. A call that may change something is recorded as the
+// API records its calls (see record).
+func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, err error) {
 	info, ok := api.Operations[op]
 	if !ok {
 		return nil, fmt.Errorf("console: unknown operation %s", op)
+	}
+	if changes(op) {
+		c := frontend.NewCall(ctx, op, in)
+		defer func() {
+			c.Done(err)
+			h.record(ctx, c)
+		}()
 	}
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -311,6 +327,29 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (*Out, erro
 		return nil, fmt.Errorf("console: %s answered %T", op, out)
 	}
 	return o, nil
+}
+
+// changes reports whether op may change something: every SWF operation
+// that only reads is named Count…, Describe…, Get… or List….
+func changes(op string) bool {
+	for _, read := range []string{"Count", "Describe", "Get", "List"} {
+		if strings.HasPrefix(op, read) {
+			return false
+		}
+	}
+	return true
+}
+
+// record leaves the trail of an operation the console made: Config.Observe
+// (the metrics and the access log, as for the API's calls) and a line of
+// the log, so that who did what from the console is known without the
+// access log too.
+func (h *Handler) record(ctx context.Context, c *frontend.Call) {
+	h.log.InfoContext(ctx, "console: operation", "op", c.Operation, "domain", c.Domain, "principal", c.Principal,
+		"fault", c.Fault, "request_id", c.RequestID)
+	if h.cfg.Observe != nil {
+		h.cfg.Observe(c)
+	}
 }
 
 // exec makes a call without output.

@@ -1,6 +1,8 @@
 package frontend
 
 import (
+	"context"
+	"net/http"
 	"reflect"
 	"time"
 
@@ -10,7 +12,8 @@ import (
 
 // Call is what the handler knows of one call: who made it, what it was,
 // and how it was answered. It holds no input, result, token or secret, so
-// it may be logged whole.
+// it may be logged whole. An operation made in-process (NewCall) is
+// described as the API would have answered it.
 type Call struct {
 	Time      time.Time // when the request arrived
 	RequestID string    // the x-amzn-RequestId answered
@@ -36,6 +39,42 @@ type Call struct {
 	BytesOut int64         // the answer's body
 }
 
+// NewCall begins the Call of an operation made in-process rather than over
+// HTTP (the web console makes its actions so), for the same Observe as the
+// API's calls: it arrives now, gets a request id of its own (answered to
+// no one), the domain in acts on (not a task token's) and the name of the
+// principal ctx carries. BytesIn and BytesOut stay 0: nothing crosses the
+// network. Call Done when the operation returns.
+func NewCall(ctx context.Context, op string, in any) *Call {
+	c := &Call{Time: time.Now(), RequestID: newRequestID(), Operation: op}
+	if info, ok := api.Operations[op]; ok && reflect.TypeOf(in) == reflect.TypeOf(info.NewInput()) {
+		c.Domain = domainOf(op, in, nil)
+	}
+	if p := auth.FromContext(ctx); p != nil {
+		c.Principal = p.Name
+	}
+	return c
+}
+
+// Done records how an in-process call (NewCall) ended, err being what the
+// operation returned: the status and fault the API would have answered
+// (Fault ClientClosed and Status 0 when the caller went away), and how long
+// it took.
+func (c *Call) Done(err error) {
+	c.Duration = time.Since(c.Time)
+	if err == nil {
+		c.Status = http.StatusOK
+		return
+	}
+	f := FaultFor(err)
+	if f == nil {
+		c.Fault = ClientClosed
+		return
+	}
+	_, c.Status, _ = faultAnswer(f)
+	c.Fault = f.Code
+}
+
 // ClientClosed is Call.Fault when the client went away before its answer
 // was ready (a long poll given up, a timed-out client): nothing is
 // answered.
@@ -53,8 +92,9 @@ var domainField = func() map[string]int {
 	return m
 }()
 
-// domainOf returns the domain an operation's input acts on.
-func (h *Handler) domainOf(op string, in any) string {
+// domainOf returns the domain an operation's input acts on; the domain
+// of a task token is taskDomain's (nil: unknown).
+func domainOf(op string, in any, taskDomain func(token string) (string, bool)) string {
 	if i, ok := domainField[op]; ok {
 		return reflect.ValueOf(in).Elem().Field(i).String()
 	}
@@ -74,24 +114,24 @@ func (h *Handler) domainOf(op string, in any) string {
 	case *api.ListTagsForResourceInput:
 		return arnDomain(in.ResourceArn)
 	case *api.RespondDecisionTaskCompletedInput:
-		return h.tokenDomain(in.TaskToken)
+		return tokenDomain(taskDomain, in.TaskToken)
 	case *api.RecordActivityTaskHeartbeatInput:
-		return h.tokenDomain(in.TaskToken)
+		return tokenDomain(taskDomain, in.TaskToken)
 	case *api.RespondActivityTaskCompletedInput:
-		return h.tokenDomain(in.TaskToken)
+		return tokenDomain(taskDomain, in.TaskToken)
 	case *api.RespondActivityTaskFailedInput:
-		return h.tokenDomain(in.TaskToken)
+		return tokenDomain(taskDomain, in.TaskToken)
 	case *api.RespondActivityTaskCanceledInput:
-		return h.tokenDomain(in.TaskToken)
+		return tokenDomain(taskDomain, in.TaskToken)
 	}
 	return ""
 }
 
-func (h *Handler) tokenDomain(token string) string {
-	if h.TaskDomain == nil {
+func tokenDomain(taskDomain func(string) (string, bool), token string) string {
+	if taskDomain == nil {
 		return ""
 	}
-	d, _ := h.TaskDomain(token)
+	d, _ := taskDomain(token)
 	return d
 }
 

@@ -94,20 +94,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	out, err := h.serve(w, r, c)
 	if err != nil {
-		f, ok := api.AsFault(err)
-		if !ok {
-			if errors.Is(err, context.Canceled) {
-				// The client went away; nobody reads the answer.
-				c.Fault = ClientClosed
-				return
-			}
-			if errors.Is(err, swfd.ErrStorageFull) {
-				// Nothing of the call was kept; SDKs retry a 503.
+		f := FaultFor(err)
+		if f == nil {
+			// The client went away; nobody reads the answer.
+			c.Fault = ClientClosed
+			return
+		}
+		if _, ok := api.AsFault(err); !ok {
+			if f.Code == api.ServiceUnavailable {
 				h.log().Warn("storage is full: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
-				f = &api.Fault{Code: api.ServiceUnavailable, Message: "The server's storage is full; the call was not applied. Retry once space has been freed."}
 			} else {
 				h.log().Error("internal error", "op", c.Operation, "request_id", c.RequestID, "err", err)
-				f = &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
 			}
 		}
 		h.log().Debug("fault", "op", c.Operation, "request_id", c.RequestID, "code", f.Code, "message", f.Message)
@@ -128,6 +125,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
 	c.BytesOut = int64(len(out))
+}
+
+// FaultFor is the fault the API answers for an operation's error: the
+// error's own fault; ServiceUnavailable when the storage is full (nothing
+// of the call was kept, and SDKs retry a 503); InternalFailure for any
+// other error. It is nil when the caller went away (context.Canceled):
+// nothing is answered then.
+func FaultFor(err error) *api.Fault {
+	if f, ok := api.AsFault(err); ok {
+		return f
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil
+	case errors.Is(err, swfd.ErrStorageFull):
+		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server's storage is full; the call was not applied. Retry once space has been freed."}
+	}
+	return &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
 }
 
 func (h *Handler) log() *slog.Logger {
@@ -182,7 +197,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 		return nil, err
 	}
 	if h.CallDomains || h.Admit != nil {
-		c.Domain = h.domainOf(c.Operation, in)
+		c.Domain = domainOf(c.Operation, in, h.TaskDomain)
 	}
 	if h.Admit != nil {
 		if f := h.Admit(ctx, c, in); f != nil {
@@ -353,11 +368,19 @@ func (c *Call) answerFault(w http.ResponseWriter, f *api.Fault) {
 	c.Status, c.BytesOut = status, int64(n)
 }
 
-func writeFault(w http.ResponseWriter, f *api.Fault) (status, bytes int) {
-	wireType, status := f.WireType(), f.HTTPStatus()
-	errorType := f.Code
+// faultAnswer is the wire type and HTTP status f is answered with, and
+// whether it is an authentication fault.
+func faultAnswer(f *api.Fault) (wireType string, status int, authFault bool) {
 	if st, ok := auth.FaultHTTPStatus(f.Code); ok {
-		wireType, status = auth.FaultWireType(f.Code), st
+		return auth.FaultWireType(f.Code), st, true
+	}
+	return f.WireType(), f.HTTPStatus(), false
+}
+
+func writeFault(w http.ResponseWriter, f *api.Fault) (status, bytes int) {
+	wireType, status, authFault := faultAnswer(f)
+	errorType := f.Code
+	if authFault {
 		// A caller that did not authenticate keeps no connection.
 		w.Header().Set("Connection", "close")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -16,7 +17,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/frontend"
 )
 
@@ -526,5 +529,36 @@ func TestAdmitThrottles(t *testing.T) {
 	post(t, srv, "DescribeDomain", `{"name":""}`)
 	if want := []string{"DescribeDomain/busy", "DescribeDomain/free"}; strings.Join(admitted, ",") != strings.Join(want, ",") {
 		t.Errorf("admitted %v, want %v", admitted, want)
+	}
+}
+
+// An operation made in-process is described as the API would have
+// answered it: its principal and domain, the status and fault of its
+// error, ClientClosed when its caller went away.
+func TestInProcessCall(t *testing.T) {
+	ctx := auth.NewContext(context.Background(), &auth.Principal{Name: "alice"})
+	in := &api.TerminateWorkflowExecutionInput{Domain: "shop", WorkflowID: "w"}
+	cases := []struct {
+		err    error
+		status int
+		fault  string
+	}{
+		{nil, 200, ""},
+		{api.NewFault(api.UnknownResourceFault, "no such run"), 400, api.UnknownResourceFault},
+		{fmt.Errorf("commit: %w", swfd.ErrStorageFull), 503, api.ServiceUnavailable},
+		{errors.New("disk on fire"), 500, api.InternalFailure},
+		{context.Canceled, 0, frontend.ClientClosed},
+	}
+	for _, c := range cases {
+		call := frontend.NewCall(ctx, "TerminateWorkflowExecution", in)
+		call.Done(c.err)
+		if call.Principal != "alice" || call.Domain != "shop" || call.Operation != "TerminateWorkflowExecution" || call.RequestID == "" ||
+			call.Status != c.status || call.Fault != c.fault || call.Duration < 0 {
+			t.Errorf("%v: %+v; want status %d, fault %q", c.err, call, c.status, c.fault)
+		}
+	}
+	// An input of another operation names no domain.
+	if call := frontend.NewCall(context.Background(), "SignalWorkflowExecution", in); call.Domain != "" || call.Principal != "" {
+		t.Errorf("a mismatched input: %+v", call)
 	}
 }
