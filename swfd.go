@@ -329,7 +329,8 @@ type Store interface {
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error)
 	SetMeta(ctx context.Context, key string, value []byte) error
-	// Ping reports whether the store is usable.
+	// Ping reports whether the store is usable: it answers, and its
+	// database still holds swfd's schema (/healthz and /readyz ask it).
 	Ping(ctx context.Context) error
 	Close() error
 }

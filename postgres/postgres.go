@@ -62,6 +62,9 @@ type DB struct {
 	logger *slog.Logger
 	pool   *pgxpool.Pool
 	where  string // host/database, for logs and errors (no password)
+	// version is the schema's version when the store was opened (after
+	// migrating): Ping finds the database replaced when it is lower.
+	version int
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -119,6 +122,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
+	db.version = to
 	db.notifier = &Notifier{db: db}
 	db.commits = newCommitter(db)
 	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
@@ -126,7 +130,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 }
 
 // ErrNoSchema is OpenExisting's error for a database (or schema) without
-// swfd's tables.
+// swfd's tables, and Ping's when they have gone since Open.
 var ErrNoSchema = errors.New("no swfd schema here")
 
 // OpenExisting opens an swfd database only to read it (swfd migrate's
@@ -144,6 +148,7 @@ func OpenExisting(ctx context.Context, dsn string, logger *slog.Logger) (*DB, er
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
+	db.version = version
 	db.notifier = &Notifier{db: db}
 	db.commits = newCommitter(db)
 	db.logger.Info("postgres store open to read", "database", db.where, "schema_version", version)
@@ -224,17 +229,31 @@ func (db *DB) PoolStat() *pgxpool.Stat { return db.pool.Stat() }
 // sends (a retry too), how many calls' updates it carries (for metrics).
 func (db *DB) ObserveGroups(fn func(updates int)) { db.commits.observe.Store(&fn) }
 
-// Ping reports whether the store is usable.
+// Ping reports whether the store is usable: the server answers, and the
+// database still holds swfd's schema, at the version the store opened or a
+// later one (another node may migrate it during a rolling upgrade). A
+// database dropped and created again under the same name answers every
+// call with "relation ... does not exist": Ping then fails with an error
+// wrapping ErrNoSchema.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
-	var one int
-	if err := db.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+	var version int
+	if err := db.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
+		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == undefinedTable {
+			return fmt.Errorf("postgres: ping: %w: %s has no schema_version table (was the database dropped and created again?)", ErrNoSchema, db.where)
+		}
 		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	if version < db.version {
+		return fmt.Errorf("postgres: ping: the schema of %s is at version %d, below the %d it had when swfd opened it (was the database replaced?)", db.where, version, db.version)
 	}
 	return nil
 }
+
+// undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.
+const undefinedTable = "42P01"
 
 // Close stops every listener and closes the pool, after the operations in
 // progress have returned their connections.

@@ -271,6 +271,63 @@ func TestRefuseNewerSchema(t *testing.T) {
 	}
 }
 
+// Ping fails while the database no longer holds swfd's schema: dropped and
+// created again under its name (the store's connections cut, then made
+// anew to an empty database), or its schema version below the one opened.
+// A later version, from a node of the next release, is fine.
+func TestPingChecksTheSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDatabase(t)
+	db := open(t, dsn, nil)
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping of a fresh store: %v", err)
+	}
+	exec := func(dsn, query string) {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, query); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+	}
+	exec(dsn, fmt.Sprintf("INSERT INTO schema_version (version, applied) VALUES (%d, 0)", db.version+1))
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping with a newer schema: %v", err)
+	}
+	exec(dsn, fmt.Sprintf("DELETE FROM schema_version WHERE version >= %d", db.version))
+	if err := db.Ping(ctx); err == nil || !strings.Contains(err.Error(), "below the") {
+		t.Fatalf("Ping with the schema version lowered: %v", err)
+	}
+	// The test's own database, dropped and created again from the
+	// server's maintenance database (which is only connected to).
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if !strings.HasPrefix(name, "swfd_test_") {
+		t.Fatalf("database %q is not the test's own", name)
+	}
+	admin := withParam(t, dsn, "dbname", "postgres")
+	exec(admin, "DROP DATABASE "+name+" WITH (FORCE)")
+	exec(admin, "CREATE DATABASE "+name)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.Ping(ctx)
+		if errors.Is(err, ErrNoSchema) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Ping of the database created again: %v, want ErrNoSchema", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	t.Parallel()
 	if _, err := Open(context.Background(), "", nil); err == nil {

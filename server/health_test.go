@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/internal/pgtest"
@@ -62,6 +65,69 @@ func TestHealthAnswersTellNoInternals(t *testing.T) {
 	}
 	if !strings.Contains(logBuf.String(), "not listening for the other nodes' news yet") || strings.Contains(logBuf.String(), "pw-not-for-logs") {
 		t.Fatalf("log: %s", logBuf.String())
+	}
+}
+
+// A database dropped and created again under its name holds no swfd
+// schema: every call would fail, so neither probe says ok (the probe found
+// both answering 200 here).
+func TestHealthSeesTheSchemaGone(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	var logBuf logbuf.Buffer
+	s, err := Open(context.Background(), Config{DB: dsn, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Start()
+	waitFor := func(path string, code int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			got, body := probe(t, s, path)
+			if got == code {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d %q, want %d", path, got, body, code)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("/readyz", 200)
+	waitFor("/healthz", 200)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if !strings.HasPrefix(name, "swfd_test_") {
+		t.Fatalf("database %q is not the test's own", name)
+	}
+	u.Path = "/postgres" // only connected to, to drop and create the test's database
+	conn, err := pgx.Connect(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, q := range []string{"DROP DATABASE " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := conn.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// The pool reconnects to the empty database: the probes must stay 503.
+	waitFor("/readyz", 503)
+	waitFor("/healthz", 503)
+	for range 5 {
+		for _, path := range []string{"/readyz", "/healthz"} {
+			if code, body := probe(t, s, path); code != 503 {
+				t.Fatalf("%s with no schema: %d %q", path, code, body)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logBuf.String(), "no swfd schema here") {
+		t.Errorf("log does not say the schema is gone: %s", logBuf.String())
 	}
 }
 

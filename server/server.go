@@ -578,9 +578,11 @@ func limitsWithDefaults(l service.Limits) service.Limits {
 	return l
 }
 
-// healthz answers whether the store is usable: "ok" (200) or
-// "unavailable" (503), nothing more (a probe's answer must not tell who
-// or where the database is). Why it is unavailable goes to the log.
+// healthz answers whether the store is usable, that is it answers and
+// still holds swfd's schema (store.Ping): "ok" (200) or "unavailable"
+// (503), nothing more (a probe's answer must not tell who or where the
+// database is). Why it is unavailable goes to the log. It does not turn
+// 503 at shutdown: the process is still alive.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, e *engine) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -594,7 +596,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, e *engine) {
 
 // readyz answers whether this node should be sent calls: "ready" (200)
 // once the store's schema is migrated (Open has done that before anything
-// is served), the store answers, it can write (a store that knows it
+// is served) and still there (a database dropped and created again has
+// none), the store answers, it can write (a store that knows it
 // cannot, such as SQLite on a full disk, says so), and, in a cluster, the
 // node hears the other nodes' news; "not ready" (503) otherwise, and while
 // the server shuts down. Why goes to the log, not to the answer.

@@ -128,7 +128,8 @@ var errNoOwnerLock = errors.New("no flock on this file system")
 var ErrInUse = errors.New("the database is in use by another swfd (one server per SQLite file; several nodes share a PostgreSQL database)")
 
 // ErrNotSwfd is OpenExisting's error for a file that is not an swfd
-// database: another program's SQLite database, or an empty file.
+// database: another program's SQLite database, or an empty file; and
+// Ping's when the schema's tables have gone since Open.
 var ErrNotSwfd = errors.New("not an swfd database (it has no swfd schema)")
 
 // DB is a swfd.Store kept in SQLite. It is safe for concurrent use.
@@ -138,6 +139,9 @@ type DB struct {
 	mem    bool
 	// readOnly: opened by OpenExisting, every connection query-only.
 	readOnly bool
+	// version is the schema's version when the store was opened (after
+	// migrating): Ping finds the database replaced when it is lower.
+	version int
 
 	wdb   *sql.DB   // the writer's database handle: one connection
 	wconn *sql.Conn // the writer connection, held for the life of DB
@@ -325,6 +329,7 @@ func (db *DB) open(ctx context.Context) error {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
 	}
+	db.version = to
 	if !db.mem {
 		db.rdb, err = sql.Open("sqlite", rdsn)
 		if err != nil {
@@ -347,15 +352,27 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-// Ping reports whether the store is usable.
+// Ping reports whether the store is usable: the database answers and
+// still holds swfd's schema, at the version the store opened or a later
+// one; an error wrapping ErrNotSwfd when its schema_version table is gone.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
 	return db.read(ctx, func(q querier) error {
-		var one int
-		if err := q.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		var tables int
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").Scan(&tables); err != nil {
 			return fmt.Errorf("sqlite: ping: %w", err)
+		}
+		if tables == 0 {
+			return fmt.Errorf("sqlite: ping: %s: %w", db.path, ErrNotSwfd)
+		}
+		var version int
+		if err := q.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
+			return fmt.Errorf("sqlite: ping: %w", err)
+		}
+		if version < db.version {
+			return fmt.Errorf("sqlite: ping: %s: the schema is at version %d, below the %d it had when swfd opened it", db.path, version, db.version)
 		}
 		return nil
 	})

@@ -194,6 +194,32 @@ func TestRefuseNewerSchema(t *testing.T) {
 	}
 }
 
+// Ping fails once the database no longer holds the schema the store
+// opened: its version lowered, or its schema_version table gone.
+func TestPingChecksTheSchema(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping of a fresh store: %v", err)
+	}
+	exec := func(query string) {
+		t.Helper()
+		db.wmu.Lock()
+		defer db.wmu.Unlock()
+		if _, err := db.wconn.ExecContext(ctx, query); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("DELETE FROM schema_version WHERE version = (SELECT max(version) FROM schema_version)")
+	if err := db.Ping(ctx); err == nil || !strings.Contains(err.Error(), "below the") {
+		t.Fatalf("Ping with the schema version lowered: %v", err)
+	}
+	exec("DROP TABLE schema_version")
+	if err := db.Ping(ctx); !errors.Is(err, ErrNotSwfd) {
+		t.Fatalf("Ping without schema_version: %v, want ErrNotSwfd", err)
+	}
+}
+
 func TestPragmas(t *testing.T) {
 	db, _ := openTemp(t)
 	db.wmu.Lock()
