@@ -11,10 +11,15 @@
 // Lines are buffered and written within FlushEvery, or when the buffer
 // fills; Close writes what is left. Reopen closes and opens the file again,
 // for log rotation (swfd does it on SIGHUP).
+//
+// A write that fails (a full disk, say) loses nothing it can keep: what was
+// not written stays in the buffer and is tried again every FlushEvery, and
+// the log carries on once a write succeeds. While the buffer is full of
+// such lines, new lines are dropped whole, so that the file never holds
+// part of a line followed by another. OnError is told of each failure.
 package accesslog
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -27,8 +32,13 @@ import (
 	"github.com/swfd/swfd/frontend"
 )
 
-// FlushEvery bounds how long a line may wait in the buffer.
+// FlushEvery bounds how long a line may wait in the buffer, and is how
+// often a failed write is tried again.
 const FlushEvery = 200 * time.Millisecond
+
+// bufferSize is how many bytes of lines the log holds before it writes
+// them, and at most while its writes fail.
+const bufferSize = 64 << 10
 
 // Log is an access log. Its methods are safe for concurrent use.
 type Log struct {
@@ -36,31 +46,35 @@ type Log struct {
 
 	mu      sync.Mutex
 	f       io.WriteCloser // nil for standard output and New's writer
-	w       *bufio.Writer
+	w       io.Writer      // where lines go: f, standard output or New's writer
+	buf     []byte         // lines not yet written (a line's end, after a short write)
 	line    []byte
 	pending *time.Timer // a flush is scheduled
+	failing bool        // the last write failed
 	err     error       // the first write error since the last report
+	dropped int64       // lines dropped, in all, for a full buffer that could not be written
+	onError func(err error, dropped int64)
 }
 
 // Open opens the access log at path (appending, creating it with mode 0640
 // if need be); "-" is standard output.
 func Open(path string) (*Log, error) {
-	l := &Log{path: path}
+	l := &Log{path: path, buf: make([]byte, 0, bufferSize)}
 	if path == "-" {
-		l.w = bufio.NewWriterSize(os.Stdout, 64<<10)
+		l.w = os.Stdout
 		return l, nil
 	}
 	f, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
-	l.f, l.w = f, bufio.NewWriterSize(f, 64<<10)
+	l.f, l.w = f, f
 	return l, nil
 }
 
 // New returns an access log that writes to w.
 func New(w io.Writer) *Log {
-	return &Log{w: bufio.NewWriterSize(w, 64<<10)}
+	return &Log{w: w, buf: make([]byte, 0, bufferSize)}
 }
 
 func openFile(path string) (*os.File, error) {
@@ -69,6 +83,16 @@ func openFile(path string) (*os.File, error) {
 		return nil, fmt.Errorf("access log: %w", err)
 	}
 	return f, nil
+}
+
+// OnError has fn told of each write that fails, with the error and the
+// number of lines dropped so far (in all) for want of room in the buffer.
+// fn is called with the log's lock held: it must not call the Log's
+// methods, and should be quick (swfd counts it and logs it, rate-limited).
+func (l *Log) OnError(fn func(err error, dropped int64)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onError = fn
 }
 
 // Call writes the line of one call.
@@ -98,8 +122,15 @@ func (l *Log) Call(c *frontend.Call) {
 	b = strconv.AppendInt(b, c.BytesOut, 10)
 	b = append(b, "}\n"...)
 	l.line = b
-	if _, err := l.w.Write(b); err != nil && l.err == nil {
-		l.err = err
+	if len(l.buf)+len(b) > bufferSize && len(l.buf) > 0 && !l.failing {
+		l.flushLocked()
+	}
+	if len(l.buf)+len(b) > bufferSize && len(l.buf) > 0 {
+		// Full of lines that could not be written: this one is lost (the
+		// next try is the scheduled flush's, not one per call).
+		l.dropped++
+	} else {
+		l.buf = append(l.buf, b...)
 	}
 	if l.pending == nil {
 		l.pending = time.AfterFunc(FlushEvery, l.flushLater)
@@ -111,11 +142,34 @@ func (l *Log) flushLater() {
 	defer l.mu.Unlock()
 	l.pending = nil
 	l.flushLocked()
+	if len(l.buf) > 0 && l.w != nil {
+		// The write failed: try again later.
+		l.pending = time.AfterFunc(FlushEvery, l.flushLater)
+	}
 }
 
+// flushLocked writes the buffer. What a failed or short write left
+// unwritten stays in it, to be written next time.
 func (l *Log) flushLocked() {
-	if err := l.w.Flush(); err != nil && l.err == nil {
+	if len(l.buf) == 0 || l.w == nil {
+		return
+	}
+	n, err := l.w.Write(l.buf)
+	if err == nil && n < len(l.buf) {
+		err = io.ErrShortWrite
+	}
+	n = max(0, min(n, len(l.buf)))
+	l.buf = l.buf[:copy(l.buf, l.buf[n:])]
+	l.failing = err != nil
+	if err == nil {
+		return
+	}
+	err = fmt.Errorf("access log: %w", err)
+	if l.err == nil {
 		l.err = err
+	}
+	if l.onError != nil {
+		l.onError(err, l.dropped)
 	}
 }
 
@@ -129,7 +183,16 @@ func (l *Log) Err() error {
 	return err
 }
 
-// Flush writes the buffered lines now.
+// Dropped returns how many lines were dropped, in all, because the buffer
+// was full of lines that could not be written.
+func (l *Log) Dropped() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
+}
+
+// Flush writes the buffered lines now, and returns the first error
+// writing the log met since the last report.
 func (l *Log) Flush() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -140,9 +203,9 @@ func (l *Log) Flush() error {
 }
 
 // Reopen writes the buffered lines, closes the file and opens it again at
-// its path (after a log rotator moved it away). On failure the log goes on
-// writing to the file it had. Standard output and New's writer are left as
-// they are.
+// its path (after a log rotator moved it away). Lines the old file could
+// not take go to the new one. On failure the log goes on writing to the
+// file it had. Standard output and New's writer are left as they are.
 func (l *Log) Reopen() error {
 	if l.f == nil {
 		return nil
@@ -155,12 +218,12 @@ func (l *Log) Reopen() error {
 	defer l.mu.Unlock()
 	l.flushLocked()
 	old := l.f
-	l.f = f
-	l.w.Reset(f)
+	l.f, l.w = f, f
 	return old.Close()
 }
 
-// Close writes the buffered lines and closes the file.
+// Close writes the buffered lines and closes the file. Lines that cannot
+// be written then are lost, and the error says so.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -170,10 +233,15 @@ func (l *Log) Close() error {
 	}
 	l.flushLocked()
 	err := l.err
+	if len(l.buf) > 0 {
+		err = errors.Join(err, fmt.Errorf("access log: %d bytes of lines not written", len(l.buf)))
+		l.buf = l.buf[:0]
+	}
 	if l.f != nil {
 		err = errors.Join(err, l.f.Close())
 		l.f = nil
 	}
+	l.w = nil
 	return err
 }
 

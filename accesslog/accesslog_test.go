@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,4 +118,134 @@ func countLines(t *testing.T, path string) int {
 		}
 	}
 	return n
+}
+
+// flaky is a writer that fails while told to, after taking part of what it
+// is given (as a write to a full disk may).
+type flaky struct {
+	mu   sync.Mutex
+	fail bool
+	got  bytes.Buffer
+}
+
+func (f *flaky) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail {
+		n := min(len(p), 7)
+		f.got.Write(p[:n])
+		return n, syscall.ENOSPC
+	}
+	return f.got.Write(p)
+}
+
+func (f *flaky) set(fail bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fail
+}
+
+func (f *flaky) lines(t *testing.T) []string {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// Whole lines only: a failed write may have left the start of one.
+	b := f.got.Bytes()
+	b = b[:bytes.LastIndexByte(b, '\n')+1]
+	var ids []string
+	for s := bufio.NewScanner(bytes.NewReader(b)); s.Scan(); {
+		var line struct {
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(s.Bytes(), &line); err != nil {
+			t.Fatalf("not a line: %q (%v)", s.Text(), err)
+		}
+		ids = append(ids, line.RequestID)
+	}
+	return ids
+}
+
+// A failed write is reported, and the log carries on once writes succeed
+// again: the lines it could not write are written then, whole, without a
+// Flush or a Reopen (the probe found it silent and stopped for good).
+func TestWriteFailsThenRecovers(t *testing.T) {
+	w := &flaky{}
+	l := accesslog.New(w)
+	defer l.Close()
+	var mu sync.Mutex
+	var failures []error
+	l.OnError(func(err error, dropped int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, err)
+	})
+	l.Call(&frontend.Call{RequestID: "1", Status: 200})
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w.set(true)
+	l.Call(&frontend.Call{RequestID: "2", Status: 200})
+	if err := l.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Flush onto a full disk: %v", err)
+	}
+	l.Call(&frontend.Call{RequestID: "3", Status: 200})
+	mu.Lock()
+	if len(failures) == 0 || !errors.Is(failures[0], syscall.ENOSPC) {
+		t.Errorf("OnError was told %v", failures)
+	}
+	mu.Unlock()
+	w.set(false)
+	// The retry is the log's own, within a few FlushEvery.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(w.lines(t)) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("lines after the disk had room again: %q", w.lines(t))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	l.Call(&frontend.Call{RequestID: "4", Status: 200})
+	if err := l.Flush(); err != nil {
+		t.Fatalf("Flush after recovery: %v", err)
+	}
+	if !bytes.HasSuffix(w.got.Bytes(), []byte("}\n")) {
+		t.Errorf("the output ends with part of a line: %q", w.got.String())
+	}
+	if got := strings.Join(w.lines(t), ","); got != "1,2,3,4" {
+		t.Errorf("lines %s, want 1,2,3,4", got)
+	}
+	if l.Dropped() != 0 {
+		t.Errorf("%d lines dropped", l.Dropped())
+	}
+}
+
+// While writes fail, the buffer keeps what it can hold and drops later
+// lines whole: once writes succeed the output is still whole lines, the
+// first ones, in order.
+func TestFullBufferDropsWholeLines(t *testing.T) {
+	w := &flaky{fail: true}
+	l := accesslog.New(w)
+	defer l.Close()
+	const n = 2000 // about 300 KiB of lines, far more than the buffer
+	for i := range n {
+		l.Call(&frontend.Call{RequestID: strconv.Itoa(i), Operation: "PollForActivityTask", Domain: strings.Repeat("d", 100), Status: 200})
+	}
+	if l.Dropped() == 0 {
+		t.Fatal("nothing dropped")
+	}
+	w.set(false)
+	if err := l.Flush(); err == nil || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Flush reports %v, want the failure met before it", err)
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ids := w.lines(t)
+	if len(ids) == 0 || int64(len(ids))+l.Dropped() != n {
+		t.Fatalf("%d lines written and %d dropped, of %d", len(ids), l.Dropped(), n)
+	}
+	for i, id := range ids {
+		if id != strconv.Itoa(i) {
+			t.Fatalf("line %d is %s", i, id)
+		}
+	}
 }

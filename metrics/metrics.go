@@ -73,6 +73,7 @@ type Metrics struct {
 	denied     *prometheus.CounterVec   // operation
 	sigFailed  *prometheus.CounterVec   // fault
 	throttled  *prometheus.CounterVec   // operation
+	accessFail prometheus.Counter       // failed writes of the access log
 	ops        map[string]*opMetrics    // the instruments of each operation's successful calls
 	unknownOps *opMetrics
 
@@ -163,6 +164,7 @@ func New(opts Options) *Metrics {
 	m.denied = f.counterVec("swfd_auth_denied_calls_total", "Calls refused by the caller's IAM policies (OperationNotPermittedFault), by operation.", "operation")
 	m.sigFailed = f.counterVec("swfd_auth_signature_failures_total", "Requests refused for their credentials or signature, by fault.", "fault")
 	m.throttled = f.counterVec("swfd_throttled_calls_total", "Calls refused by a throttling quota (ThrottlingException), by operation.", "operation")
+	m.accessFail = f.counter("swfd_access_log_write_errors_total", "Writes of the access log (--access-log) that failed, each try counted: the lines are kept and tried again every 200 ms, new ones dropped while the 64 KiB buffer is full.")
 	m.ops = map[string]*opMetrics{}
 	for name := range api.Operations {
 		m.ops[name] = &opMetrics{ok: m.calls.WithLabelValues(name, "success"), time: m.callTime.WithLabelValues(name)}
@@ -248,6 +250,9 @@ func (m *Metrics) Call(operation, fault string, d time.Duration) {
 		m.sigFailed.WithLabelValues(fault).Inc()
 	}
 }
+
+// AccessLogWriteFailed records a write of the access log that failed.
+func (m *Metrics) AccessLogWriteFailed() { m.accessFail.Inc() }
 
 // signatureFaults are the faults of a request refused for its credentials
 // or signature.

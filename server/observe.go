@@ -13,6 +13,7 @@ import (
 	"github.com/swfd/swfd/accesslog"
 	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/metrics"
 	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/service"
@@ -53,9 +54,24 @@ func openObserver(cfg Config) (*observer, error) {
 			return nil, err
 		}
 		o.access, o.cfgAccessLog = l, cfg.AccessLog
+		// A failed write (a full disk) is kept and tried again; each
+		// failure is counted, and logged a few times a minute at most.
+		warn := lograte.New(cfg.Logger, accessLogWarnsPerSecond, 1, nil)
+		m := o.metrics
+		l.OnError(func(err error, dropped int64) {
+			if m != nil {
+				m.AccessLogWriteFailed()
+			}
+			warn.Log(context.Background(), slog.LevelError, "access log: write failed; its lines are kept and written once a write succeeds (new ones are dropped while its 64 KiB buffer is full)",
+				"err", err, "lines_dropped", dropped)
+		})
 	}
 	return o, nil
 }
+
+// accessLogWarnsPerSecond is how often a failing access log may be logged:
+// its writes are tried again every accesslog.FlushEvery while they fail.
+const accessLogWarnsPerSecond = 1.0 / 30
 
 // hooks are the service's hooks into the metrics.
 func (o *observer) hooks() service.Hooks {
