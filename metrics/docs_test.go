@@ -87,6 +87,13 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 			}
 		}
 	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			if err := sharedStateAggregated(tg.Expr); err != "" {
+				t.Errorf("panel %q: %s: %s", p.Title, err, tg.Expr)
+			}
+		}
+	}
 	for _, want := range []string{"Throughput", "Latency", "Task lists and backlogs", "Store", "Cluster"} {
 		if !slices.Contains(rows, want) {
 			t.Errorf("the dashboard has no %q row (rows: %v)", want, rows)
@@ -96,6 +103,45 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		"swfd_task_schedule_to_start_seconds_bucket", "swfd_store_commit_duration_seconds_bucket", "swfd_cluster_live_nodes"} {
 		if !queried[n] {
 			t.Errorf("the dashboard does not show %s", n)
+		}
+	}
+}
+
+// sharedState are the gauges that are each node's view of state the nodes
+// of a cluster share: summed over nodes they count it once per node.
+var sharedState = []string{"swfd_open_executions", "swfd_pending_tasks", "swfd_pending_task_oldest_age_seconds", "swfd_task_list_pending_tasks"}
+
+// sharedStateAggregated says what is wrong with how expr aggregates a
+// gauge of sharedState across nodes ("" if nothing): it must be max.
+func sharedStateAggregated(expr string) string {
+	for _, n := range sharedState {
+		if !regexp.MustCompile(`\b` + n + `\b`).MatchString(expr) {
+			continue
+		}
+		agg := regexp.MustCompile(`\b(sum|avg|count|min|max)\s*(?:by\s*\([^)]*\)\s*)?\(\s*` + n + `\b`).FindStringSubmatch(expr)
+		switch {
+		case agg == nil:
+			return n + " is not aggregated across nodes (use max by (...))"
+		case agg[1] != "max":
+			return n + " is aggregated with " + agg[1] + " across nodes, which counts shared state once per node (use max)"
+		}
+	}
+	return ""
+}
+
+func TestSharedStateAggregated(t *testing.T) {
+	for expr, bad := range map[string]bool{
+		`max by (domain) (swfd_open_executions{instance=~"$instance"})`: false,
+		`max(swfd_pending_tasks)`: false,
+		`sum by (domain) (swfd_open_executions{instance=~"$instance"})`: true,
+		`sum by (kind, domain) (swfd_pending_tasks{domain=~"$domain"})`: true,
+		`swfd_pending_tasks`:                                                   true,
+		`sum by (kind) (swfd_pollers_waiting)`:                                 false,
+		`avg(swfd_pending_task_oldest_age_seconds)`:                            true,
+		`sum by (kind) (rate(swfd_task_schedule_to_start_seconds_bucket[5m]))`: false,
+	} {
+		if got := sharedStateAggregated(expr) != ""; got != bad {
+			t.Errorf("sharedStateAggregated(%s) finds fault: %v, want %v", expr, got, bad)
 		}
 	}
 }
