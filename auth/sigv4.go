@@ -242,7 +242,11 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 				return &cp, a.keyID, "", nil
 			}
 			if first == "" {
-				first = "canonical request:\n" + creq + "\nstring to sign:\n" + sts
+				// For the log: the same request with the credentials a
+				// header or the query carries (a session token) shown
+				// as xxxxx; the string to sign has the real one's hash.
+				first = "canonical request (credentials shown as " + redacted + "):\n" +
+					buildCanonicalRequest(r, host, path, a.signedHeaders, payloadHash, true) + "\nstring to sign:\n" + sts
 			}
 		}
 	}
@@ -426,17 +430,51 @@ func headerValue(r *http.Request, host, name string) string {
 }
 
 func canonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string) string {
+	return buildCanonicalRequest(r, host, path, signed, payloadHash, false)
+}
+
+// redacted stands for a credential's value in a canonical request written
+// to the log.
+const redacted = "xxxxx"
+
+// credentialHeaders are the headers whose values are credentials, shown as
+// redacted when a canonical request is logged.
+var credentialHeaders = map[string]bool{"authorization": true, "proxy-authorization": true, "x-amz-security-token": true, "cookie": true}
+
+// credentialParams are the query parameters whose values are credentials
+// (a presigned request's), shown as redacted when a canonical request is
+// logged.
+var credentialParams = map[string]bool{"x-amz-security-token": true, "x-amz-signature": true}
+
+// buildCanonicalRequest is the canonical request of r; with redact, the
+// values of credentialHeaders and credentialParams are written as
+// redacted (the request is then for the log, not for signing).
+func buildCanonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string, redact bool) string {
 	var b strings.Builder
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
 	b.WriteString(path)
 	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.URL.RawQuery))
+	q := canonicalQuery(r.URL.RawQuery)
+	if redact && q != "" {
+		pairs := strings.Split(q, "&")
+		for i, p := range pairs {
+			if k, _, _ := strings.Cut(p, "="); credentialParams[strings.ToLower(k)] {
+				pairs[i] = k + "=" + redacted
+			}
+		}
+		q = strings.Join(pairs, "&")
+	}
+	b.WriteString(q)
 	b.WriteByte('\n')
 	for _, h := range signed {
 		b.WriteString(h)
 		b.WriteByte(':')
-		b.WriteString(headerValue(r, host, h))
+		if v := headerValue(r, host, h); redact && credentialHeaders[h] && v != "" {
+			b.WriteString(redacted)
+		} else {
+			b.WriteString(v)
+		}
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')

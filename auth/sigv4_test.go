@@ -363,3 +363,38 @@ func TestVerifyLogsNoSecret(t *testing.T) {
 		t.Fatalf("log: %s", out)
 	}
 }
+
+// The debug line of a failed signature shows the canonical request with
+// the session token (signed header or query parameter) as xxxxx, never
+// its value (the probe found it verbatim).
+func TestVerifyLogsNoSessionToken(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Log: log}
+	body := []byte(`{}`)
+	const token, queryToken, querySig = "session-token-not-for-logs", "query-token-not-for-logs", "0123abcd-signature-not-for-logs"
+	req := httptest.NewRequest(http.MethodPost, "http://swf.local/?X-Amz-Security-Token="+queryToken+"&X-Amz-Signature="+querySig+"&a=1", bytes.NewReader(body))
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKey, SecretAccessKey: "wrong", SessionToken: token},
+		req, payloadHash(string(body)), "swf", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, f := v.Verify(req, body); f == nil || f.Code != InvalidSignature {
+		t.Fatalf("fault %v", f)
+	}
+	out := buf.String()
+	for _, secret := range []string{token, queryToken, querySig, "wrong"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log shows %q: %s", secret, out)
+		}
+	}
+	for _, want := range []string{`x-amz-security-token:xxxxx\n`, "X-Amz-Security-Token=xxxxx", "X-Amz-Signature=xxxxx", "a=1", `host:swf.local\n`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %q: %s", want, out)
+		}
+	}
+	// The request itself is checked as sent.
+	if got := canonicalRequest(req, "swf.local", "/", []string{"x-amz-security-token"}, ""); !strings.Contains(got, token) {
+		t.Errorf("the canonical request to sign lost the token: %s", got)
+	}
+}
