@@ -1,7 +1,9 @@
 // Package accesslog writes swfd's access log: one JSON object per line
 // for every API call answered, with when it arrived, its request id, the
 // principal that signed it (with --auth), the operation, the domain, the
-// HTTP status, the fault's name, how long it took and the bytes in and out:
+// HTTP status, the fault's name, how long it took and the bytes in and out
+// (a client that went away before its answer: status 499 and fault
+// ClientClosed, which is not a fault; see frontend.ClientClosed):
 //
 //	{"time":"2026-12-05T04:10:00.123456Z","request_id":"5f0c…","principal":"orders-decider","operation":"PollForDecisionTask","domain":"orders","status":200,"fault":"","latency_ms":1843.2,"bytes_in":93,"bytes_out":2311}
 //

@@ -28,8 +28,9 @@ type Call struct {
 	// Principal is the auth-file principal that signed the call; empty
 	// without authentication or when the signature was refused.
 	Principal string
-	// Status is the HTTP status answered; 0 when the client went away
-	// before an answer was ready (Fault is then ClientClosed).
+	// Status is the HTTP status answered; StatusClientClosed (499) when
+	// the client went away before an answer was ready and nothing was
+	// answered (Fault is then ClientClosed).
 	Status int
 	// Fault is the code of the fault answered (api.UnknownResourceFault,
 	// api.ThrottlingException, …); empty on success.
@@ -58,7 +59,7 @@ func NewCall(ctx context.Context, op string, in any) *Call {
 
 // Done records how an in-process call (NewCall) ended, err being what the
 // operation returned: the status and fault the API would have answered
-// (Fault ClientClosed and Status 0 when the caller went away), and how long
+// (Fault ClientClosed and Status 499 when the caller went away), and how long
 // it took.
 func (c *Call) Done(err error) {
 	c.Duration = time.Since(c.Time)
@@ -68,7 +69,7 @@ func (c *Call) Done(err error) {
 	}
 	f := FaultFor(err)
 	if f == nil {
-		c.Fault = ClientClosed
+		c.Fault, c.Status = ClientClosed, StatusClientClosed
 		return
 	}
 	_, c.Status, _ = faultAnswer(f)
@@ -77,8 +78,14 @@ func (c *Call) Done(err error) {
 
 // ClientClosed is Call.Fault when the client went away before its answer
 // was ready (a long poll given up, a timed-out client): nothing is
-// answered.
+// answered. It is not a fault of the call, and not one of SWF's: metrics
+// and the access log keep it apart from them.
 const ClientClosed = "ClientClosed"
+
+// StatusClientClosed is Call.Status with ClientClosed: 499, nginx's
+// "client closed request", as access logs have it. No HTTP status was
+// sent.
+const StatusClientClosed = 499
 
 // domainField is, for each operation whose input has a domain member,
 // that member's index in the input struct.

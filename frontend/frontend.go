@@ -97,7 +97,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f := FaultFor(err)
 		if f == nil {
 			// The client went away; nobody reads the answer.
-			c.Fault = ClientClosed
+			c.Fault, c.Status = ClientClosed, StatusClientClosed
 			return
 		}
 		if _, ok := api.AsFault(err); !ok {

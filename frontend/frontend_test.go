@@ -547,7 +547,7 @@ func TestInProcessCall(t *testing.T) {
 		{api.NewFault(api.UnknownResourceFault, "no such run"), 400, api.UnknownResourceFault},
 		{fmt.Errorf("commit: %w", swfd.ErrStorageFull), 503, api.ServiceUnavailable},
 		{errors.New("disk on fire"), 500, api.InternalFailure},
-		{context.Canceled, 0, frontend.ClientClosed},
+		{context.Canceled, frontend.StatusClientClosed, frontend.ClientClosed},
 	}
 	for _, c := range cases {
 		call := frontend.NewCall(ctx, "TerminateWorkflowExecution", in)

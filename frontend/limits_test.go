@@ -120,3 +120,29 @@ func TestRefusedConnectionIsClosed(t *testing.T) {
 		t.Fatalf("connection still open after a 403: %v", err)
 	}
 }
+
+// goneService's long poll waits until its caller goes away, and says so.
+type goneService struct{ api.Service }
+
+func (goneService) PollForActivityTask(ctx context.Context, in *api.PollForActivityTaskInput) (*api.ActivityTask, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A long poll whose client went away is observed with fault ClientClosed
+// and status 499 (nothing was answered), not status 0.
+func TestClientClosedIsObservedAs499(t *testing.T) {
+	var got []frontend.Call
+	h := &frontend.Handler{Service: goneService{}, Observe: func(c *frontend.Call) { got = append(got, *c) }}
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/", strings.NewReader(`{"domain":"d","taskList":{"name":"l"}}`))
+	req.Header.Set("X-Amz-Target", "SimpleWorkflowService.PollForActivityTask")
+	time.AfterFunc(20*time.Millisecond, cancel)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if len(got) != 1 {
+		t.Fatalf("observed %+v", got)
+	}
+	if c := got[0]; c.Fault != frontend.ClientClosed || c.Status != 499 || c.Operation != "PollForActivityTask" {
+		t.Errorf("observed %+v, want fault ClientClosed, status 499", c)
+	}
+}

@@ -92,6 +92,9 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 			if err := sharedStateAggregated(tg.Expr); err != "" {
 				t.Errorf("panel %q: %s: %s", p.Title, err, tg.Expr)
 			}
+			if countsClientClosed(tg.Expr) {
+				t.Errorf("panel %q counts ClientClosed among the faults: %s", p.Title, tg.Expr)
+			}
 		}
 	}
 	for _, want := range []string{"Throughput", "Latency", "Task lists and backlogs", "Store", "Cluster"} {
@@ -143,6 +146,29 @@ func TestSharedStateAggregated(t *testing.T) {
 		if got := sharedStateAggregated(expr) != ""; got != bad {
 			t.Errorf("sharedStateAggregated(%s) finds fault: %v, want %v", expr, got, bad)
 		}
+	}
+}
+
+// countsClientClosed says whether expr counts the calls that are not
+// successes, ClientClosed among them: a client that went away (each long
+// poll of a worker being redeployed) is not a fault.
+func countsClientClosed(expr string) bool {
+	return strings.Contains(expr, "swfd_api_calls_total") && strings.Contains(expr, `outcome!="success"`)
+}
+
+// The queries docs/operations.md suggests for alerts leave ClientClosed
+// out of the failures, and the page says what it is.
+func TestOperationsDocFailuresLeaveOutClientClosed(t *testing.T) {
+	raw, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	if countsClientClosed(doc) || !strings.Contains(doc, `outcome!~"success\|ClientClosed"`) {
+		t.Error("docs/operations.md: the query of failing calls must leave out outcome ClientClosed")
+	}
+	if !strings.Contains(doc, `"status":499`) {
+		t.Error("docs/operations.md does not say the access log's status of ClientClosed")
 	}
 }
 

@@ -159,7 +159,7 @@ func New(opts Options) *Metrics {
 	}
 	f := factory{m}
 
-	m.calls = f.counterVec("swfd_api_calls_total", "SWF API calls answered, by operation and outcome: success, or the fault's name.", "operation", "outcome")
+	m.calls = f.counterVec("swfd_api_calls_total", "SWF API calls answered, by operation and outcome: success, the fault's name, or ClientClosed (the client went away before its answer: not a fault).", "operation", "outcome")
 	m.callTime = f.histogramVec("swfd_api_call_duration_seconds", "Time from a call's arrival to its answer, by operation (long polls include the time they waited).", callBuckets, "operation")
 	m.denied = f.counterVec("swfd_auth_denied_calls_total", "Calls refused by the caller's IAM policies (OperationNotPermittedFault), by operation.", "operation")
 	m.sigFailed = f.counterVec("swfd_auth_signature_failures_total", "Requests refused for their credentials or signature, by fault.", "fault")
