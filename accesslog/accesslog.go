@@ -34,6 +34,11 @@ import (
 	"github.com/swfd/swfd/frontend"
 )
 
+// UnknownOperation is the operation of a line whose request named no SWF
+// operation, as in the metrics' operation label: the target the client
+// sent is its own to choose, and is not written.
+const UnknownOperation = "unknown"
+
 // FlushEvery bounds how long a line may wait in the buffer, and is how
 // often a failed write is tried again.
 const FlushEvery = 200 * time.Millisecond
@@ -109,7 +114,11 @@ func (l *Log) Call(c *frontend.Call) {
 	b = append(b, `,"principal":`...)
 	b = appendString(b, c.Principal)
 	b = append(b, `,"operation":`...)
-	b = appendString(b, c.Operation)
+	if c.Operation == "" {
+		b = append(b, `"`+UnknownOperation+`"`...)
+	} else {
+		b = appendString(b, c.Operation)
+	}
 	b = append(b, `,"domain":`...)
 	b = appendString(b, c.Domain)
 	b = append(b, `,"status":`...)

@@ -28,11 +28,12 @@ func TestLineHasTheFieldsAndOnlyThem(t *testing.T) {
 		Operation: "PollForDecisionTask", Domain: "orders", Status: 200, Duration: 1843200 * time.Microsecond, BytesIn: 93, BytesOut: 2311})
 	l.Call(&frontend.Call{Time: at, RequestID: "r2", Operation: "DescribeDomain", Domain: "we\"ird\n\xff", Status: 400, Fault: "UnknownResourceFault",
 		Duration: 250 * time.Microsecond, BytesIn: 10, BytesOut: 80})
+	l.Call(&frontend.Call{Time: at, RequestID: "r3", Status: 400, Fault: "UnknownOperationException"})
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 3 {
 		t.Fatalf("lines: %q", buf.String())
 	}
 	var first map[string]any
@@ -53,6 +54,11 @@ func TestLineHasTheFieldsAndOnlyThem(t *testing.T) {
 	}
 	if second["domain"] != "we\"ird\n\ufffd" || second["fault"] != "UnknownResourceFault" || second["latency_ms"] != 0.25 || second["principal"] != "" {
 		t.Errorf("line 2 = %v", second)
+	}
+	// A request that named no operation is "unknown", as in the metrics.
+	var third map[string]any
+	if err := json.Unmarshal([]byte(lines[2]), &third); err != nil || third["operation"] != "unknown" {
+		t.Errorf("line 3 = %v (%v), want operation unknown", third, err)
 	}
 	var keys []string
 	for k := range second {

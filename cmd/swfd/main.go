@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs := flag.NewFlagSet("swfd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7733", "address to listen on")
-	db := fs.String("db", "sqlite:./swfd-data/swfd.db", "database: sqlite:PATH, sqlite::memory: (throwaway)")
+	db := fs.String("db", "sqlite:./swfd-data/swfd.db", "database: sqlite:PATH, sqlite::memory: (throwaway), or a PostgreSQL URL, postgres://USER@HOST:PORT/DB?sslmode=… (a cluster's nodes share one)")
 	account := fs.String("account-id", "123456789012", "AWS account id used in ARNs (12 digits)")
 	region := fs.String("region", "us-east-1", "AWS region used in ARNs")
 	pollTimeout := fs.Duration("poll-timeout", 60*time.Second, "how long PollForDecisionTask/PollForActivityTask wait for work (above zero)")

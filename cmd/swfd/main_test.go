@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -575,5 +578,19 @@ func TestAddressHeldButSilentWhileTheStoreOpens(t *testing.T) {
 	}
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
 		t.Errorf("run: %v\n%s", err, out.String())
+	}
+}
+
+// swfd -h says that --db takes a PostgreSQL URL too.
+func TestHelpNamesPostgres(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-h"}, noenv, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h: %v", err)
+	}
+	_, after, _ := strings.Cut(out.String(), "\n  -db ")
+	db, _, _ := strings.Cut(after, "\n  -")
+	if !strings.Contains(db, "sqlite:PATH") || !strings.Contains(db, "postgres://USER@HOST:PORT/DB") {
+		t.Errorf("-db's help: %q", db)
 	}
 }
