@@ -274,13 +274,26 @@ type VisibilityQuery struct {
 	WorkflowID  string
 	TypeName    string
 	TypeVersion string
+	// Tag selects the executions carrying this tag (an exact match); ""
+	// is no tag filter, unless EmptyTag says it is a filter on the empty
+	// tag (a tag may be given empty), which selects only the executions
+	// tagged "". Use TagFilter to read the two. (EmptyTag is omitted from
+	// JSON when false, so that the service's page-token scopes, which
+	// are a query's JSON, stay those of earlier releases.)
 	Tag         string
+	EmptyTag    bool `json:",omitempty"`
 	CloseStatus string
 	Reverse     bool // oldest first
 	// After resumes strictly after (AfterTime, AfterRunID) in result order.
 	AfterTime  time.Time
 	AfterRunID string
 	Limit      int // at most this many; 0 or less: no limit
+}
+
+// TagFilter returns the tag q selects executions by, and whether it
+// selects by tag at all.
+func (q VisibilityQuery) TagFilter() (string, bool) {
+	return q.Tag, q.Tag != "" || q.EmptyTag
 }
 
 // ExecutionStore keeps runs, their histories, tasks, timers and transfers.

@@ -89,6 +89,25 @@ func wantNotIn(t *testing.T, what, body string, nots ...string) {
 	}
 }
 
+// An empty tag box is no tag filter: a person who leaves it empty asks for
+// every execution, not for those tagged "" (which the API's tagFilter with
+// tag "" lists). The list, its count, its command line and a batch all
+// take every execution, one tagged "" among them.
+func TestEmptyTagBoxIsNoFilter(t *testing.T) {
+	f := newFixture(t)
+	f.shop()
+	f.startRun("orders", "order-2000", `{}`, "")
+	w := newWeb(t, f.srv.URL)
+	// The form sends every box, the empty ones too.
+	_, body := w.get("/console/d/orders/executions?wid=&type=&version=&tag=&from=&to=&order=&size=50")
+	wantIn(t, "empty tag box", body, "order-1001", "order-1004", "order-1005", "order-2000", "4 open executions<")
+	wantNotIn(t, "empty tag box", body, "--tag-filter", "No open executions match")
+	_, body = w.get("/console/d/orders/executions?status=closed&tag=")
+	wantIn(t, "empty tag box, closed", body, "order-1000", "order-1002", "order-1003", "3 closed executions")
+	_, body, _ = w.post("/console/d/orders/batch", url.Values{"tag": {""}, "action": {"terminate"}, "reason": {"r"}})
+	wantIn(t, "batch with an empty tag box", body, "Terminate 4 executions?")
+}
+
 // Every page answers, with what it is for.
 func TestPages(t *testing.T) {
 	f := newFixture(t)

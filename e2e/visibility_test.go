@@ -730,6 +730,63 @@ func TestVisCounts(t *testing.T) {
 	}
 }
 
+// A tag may be given empty, and a tagFilter on the empty tag is an exact
+// match like any other: it lists and counts the runs tagged "", open or
+// closed, not every run as if no filter were given. A page token of that
+// listing does not serve the unfiltered one.
+func TestVisEmptyTag(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	h.visStart("e-empty", "order", "1", "")
+	h.visStart("e-both", "order", "1", "red", "")
+	h.visStart("e-red", "order", "1", "red")
+	h.visStart("e-none", "order", "1")
+	h.visStart("e-closed-empty", "order", "1", "")
+	h.visDecide("e-closed-empty", completeWorkflow("ok"))
+	h.visStart("e-closed-none", "order", "1")
+	h.visDecide("e-closed-none", completeWorkflow("ok"))
+	empty := &types.TagFilter{Tag: aws.String("")}
+
+	open := h.visListOpen(swf.ListOpenWorkflowExecutionsInput{TagFilter: empty})
+	visWantSet(t, "list open tagged \"\"", open, "e-empty", "e-both")
+	for _, info := range open {
+		if !slices.Contains(info.TagList, "") {
+			t.Fatalf("list open tagged \"\": %s has tags %q", *info.Execution.WorkflowId, info.TagList)
+		}
+	}
+	if n := h.visCountOpen(swf.CountOpenWorkflowExecutionsInput{TagFilter: empty}); n != 2 {
+		t.Fatalf("count open tagged \"\" = %d, want 2", n)
+	}
+	for _, byClose := range []bool{false, true} {
+		in := swf.ListClosedWorkflowExecutionsInput{TagFilter: empty}
+		if byClose {
+			in.CloseTimeFilter = visAll()
+		}
+		visWantSet(t, fmt.Sprintf("list closed tagged \"\" (by close time %v)", byClose), h.visListClosed(in), "e-closed-empty")
+		if n := h.visCountClosed(swf.CountClosedWorkflowExecutionsInput{CloseTimeFilter: in.CloseTimeFilter, TagFilter: empty}); n != 1 {
+			t.Fatalf("count closed tagged \"\" (by close time %v) = %d, want 1", byClose, n)
+		}
+	}
+	// Without a tag filter, every run.
+	visWantSet(t, "list open", h.visListOpen(swf.ListOpenWorkflowExecutionsInput{}), "e-empty", "e-both", "e-red", "e-none")
+	if n := h.visCountClosed(swf.CountClosedWorkflowExecutionsInput{}); n != 2 {
+		t.Fatalf("count closed = %d, want 2", n)
+	}
+
+	// Page by page, and the page token is the filtered listing's own.
+	dom := aws.String(h.domain)
+	out, err := h.c.ListOpenWorkflowExecutions(h.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: dom, StartTimeFilter: visAll(), TagFilter: empty, MaximumPageSize: 1})
+	if err != nil || len(out.ExecutionInfos) != 1 || out.NextPageToken == nil {
+		t.Fatalf("first page tagged \"\": %v %+v", err, out)
+	}
+	_, err = h.c.ListOpenWorkflowExecutions(h.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: dom, StartTimeFilter: visAll(), MaximumPageSize: 1, NextPageToken: out.NextPageToken})
+	wantCode(t, err, "ValidationException")
+	next, err := h.c.ListOpenWorkflowExecutions(h.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: dom, StartTimeFilter: visAll(), TagFilter: empty, MaximumPageSize: 1, NextPageToken: out.NextPageToken})
+	if err != nil {
+		t.Fatalf("second page tagged \"\": %v", err)
+	}
+	visWantSet(t, "two pages tagged \"\"", append(out.ExecutionInfos, next.ExecutionInfos...), "e-empty", "e-both")
+}
+
 // A deprecated domain stays fully queryable.
 func TestVisDeprecatedDomain(t *testing.T) {
 	h := newWFHarness(t, swfdtest.Options{})

@@ -712,14 +712,14 @@ func visibilitySQL(q swfd.VisibilityQuery, rows bool, a *args) (string, string, 
 	}
 	// p qualifies the columns that drive the query.
 	p := "e."
-	if q.Tag != "" {
+	if tag, ok := q.TagFilter(); ok {
 		p = "t."
 		if rows || q.WorkflowID != "" || q.TypeName != "" || q.CloseStatus != "" {
 			sb.WriteString(" FROM execution_tags t JOIN executions e ON e.run_id = t.run_id")
 		} else {
 			sb.WriteString(" FROM execution_tags t")
 		}
-		sb.WriteString(" WHERE t.domain = " + a.add(q.Domain) + " AND t.tag = " + a.add(q.Tag))
+		sb.WriteString(" WHERE t.domain = " + a.add(q.Domain) + " AND t.tag = " + a.add(tag))
 	} else {
 		sb.WriteString(" FROM executions e WHERE e.domain = " + a.add(q.Domain))
 	}

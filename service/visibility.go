@@ -62,7 +62,8 @@ func (f visibilityFilters) query() (swfd.VisibilityQuery, error) {
 	}
 	if f.tag != nil {
 		selectors++
-		q.Tag = f.tag.Tag
+		// A tag given empty is a filter on the empty tag, not no filter.
+		q.Tag, q.EmptyTag = f.tag.Tag, f.tag.Tag == ""
 	}
 	if f.closeStatus != nil {
 		selectors++

@@ -559,7 +559,7 @@ func visibilitySQL(q swfd.VisibilityQuery, rows bool) (string, []any, string, st
 	if col == "close_time" {
 		tagIndex = " INDEXED BY execution_tag_index_close"
 	}
-	if q.Tag != "" {
+	if tag, ok := q.TagFilter(); ok {
 		p = "t."
 		if rows || q.WorkflowID != "" || q.TypeName != "" || q.CloseStatus != "" {
 			sb.WriteString(" FROM execution_tag_index t" + tagIndex + " CROSS JOIN executions e ON e.run_id = t.run_id")
@@ -567,7 +567,7 @@ func visibilitySQL(q swfd.VisibilityQuery, rows bool) (string, []any, string, st
 			sb.WriteString(" FROM execution_tag_index t" + tagIndex)
 		}
 		sb.WriteString(" WHERE t.domain = ? AND t.tag = ? AND t.open = " + openLit)
-		args = append(args, q.Domain, q.Tag)
+		args = append(args, q.Domain, tag)
 	} else {
 		sb.WriteString(" FROM executions e INDEXED BY " + visibilityIndex(q) + " WHERE e.domain = ? AND e.open = " + openLit)
 		args = append(args, q.Domain)

@@ -20,6 +20,7 @@ func planQueries() map[string]swfd.VisibilityQuery {
 		"type":         {TypeName: "t"},
 		"type+version": {TypeName: "t", TypeVersion: "1"},
 		"tag":          {Tag: "x"},
+		"empty tag":    {EmptyTag: true},
 		"close status": {CloseStatus: "FAILED"},
 	}
 	out := map[string]swfd.VisibilityQuery{}
@@ -72,7 +73,7 @@ func TestVisibilityPlans(t *testing.T) {
 		lq, largs := listSQL(q)
 		plan := explain(t, db, lq, largs)
 		want := visibilityIndex(q)
-		if q.Tag != "" {
+		if _, ok := q.TagFilter(); ok {
 			want = "PRIMARY KEY"
 			if q.ByCloseTime {
 				want = "execution_tag_index_close"

@@ -22,7 +22,8 @@ type visRun struct {
 }
 
 // visData has runs sharing start times and close times, several runs of a
-// workflowId, tags differing in case only, and a second domain.
+// workflowId, tags differing in case only, the empty tag, and a second
+// domain.
 var visData = []visRun{
 	{"vis", "wf-a", "run-c1", "t1", "1", 0, []string{"red"}, 10, "COMPLETED"},
 	{"vis", "wf-b", "run-c5", "t1", "2", 0, nil, 1, "CANCELED"},
@@ -36,8 +37,11 @@ var visData = []visRun{
 	{"vis", "wf-d", "run-o4", "t1", "1", 4, []string{"x", "red"}, -1, ""},
 	{"vis", "wf-e", "run-o5", "t2", "1", 2, []string{"green"}, -1, ""},
 	{"vis", "wf-j", "run-o6", "t1", "10", 6, nil, -1, ""},
+	{"vis", "wf-k", "run-o7", "t2", "1", 4, []string{""}, -1, ""},
+	{"vis", "wf-l", "run-c7", "t1", "1", 6, []string{"red", ""}, 13, "FAILED"},
 	{"vis2", "wf-a", "run-z2", "t1", "1", 0, []string{"red"}, 3, "COMPLETED"},
 	{"vis2", "wf-a", "run-z1", "t1", "1", 2, []string{"red"}, -1, ""},
+	{"vis2", "wf-b", "run-z3", "t1", "1", 1, []string{""}, -1, ""},
 }
 
 func (r visRun) open() bool { return r.close < 0 }
@@ -63,6 +67,7 @@ func model(q swfd.VisibilityQuery) []string {
 		run string
 	}
 	var rows []row
+	tag, hasTag := q.TagFilter()
 	for _, r := range visData {
 		if r.domain != q.Domain || r.open() != q.Open {
 			continue
@@ -77,7 +82,7 @@ func model(q swfd.VisibilityQuery) []string {
 		if q.WorkflowID != "" && r.wf != q.WorkflowID ||
 			q.TypeName != "" && r.typ != q.TypeName ||
 			q.TypeVersion != "" && r.ver != q.TypeVersion ||
-			q.Tag != "" && !slices.Contains(r.tags, q.Tag) ||
+			hasTag && !slices.Contains(r.tags, tag) ||
 			q.CloseStatus != "" && r.status != q.CloseStatus {
 			continue
 		}
@@ -150,6 +155,10 @@ func visQueries() map[string]swfd.VisibilityQuery {
 		"closed status window":           {CloseStatus: "COMPLETED", ByCloseTime: true, Oldest: at(11)},
 		"closed status none":             {CloseStatus: "TERMINATED"},
 		"open tag with window":           {Open: true, Tag: "red", Oldest: at(1), Latest: at(3)},
+		"open empty tag":                 {Open: true, EmptyTag: true},
+		"open empty tag with window":     {Open: true, EmptyTag: true, Oldest: at(4), Latest: at(4)},
+		"closed empty tag":               {EmptyTag: true},
+		"closed empty tag by close":      {EmptyTag: true, ByCloseTime: true},
 		"open limit":                     {Open: true, Limit: 3},
 		"open after shared time":         {Open: true, AfterTime: at(2), AfterRunID: "run-o3"},
 		"open reverse after shared time": {Open: true, Reverse: true, AfterTime: at(2), AfterRunID: "run-o3"},
@@ -163,6 +172,8 @@ func visQueries() map[string]swfd.VisibilityQuery {
 	}
 	qs["other domain open"] = swfd.VisibilityQuery{Domain: "vis2", Open: true, Tag: "red"}
 	qs["other domain closed"] = swfd.VisibilityQuery{Domain: "vis2", WorkflowID: "wf-a"}
+	qs["other domain open empty tag"] = swfd.VisibilityQuery{Domain: "vis2", Open: true, EmptyTag: true}
+	qs["other domain closed empty tag"] = swfd.VisibilityQuery{Domain: "vis2", EmptyTag: true}
 	qs["unknown domain"] = swfd.VisibilityQuery{Domain: "nope", Open: true}
 	return qs
 }
@@ -171,11 +182,16 @@ func testListExecutions(t *testing.T, s swfd.Store) {
 	loadVis(t, s)
 	// The model itself, on a few queries.
 	checkIDs(t, "model: open", model(swfd.VisibilityQuery{Domain: "vis", Open: true}),
-		[]string{"run-o6", "run-o4", "run-o5", "run-o3", "run-o2", "run-o1"})
+		[]string{"run-o6", "run-o7", "run-o4", "run-o5", "run-o3", "run-o2", "run-o1"})
 	checkIDs(t, "model: closed by close", model(swfd.VisibilityQuery{Domain: "vis", ByCloseTime: true, Reverse: true}),
-		[]string{"run-c5", "run-c1", "run-c2", "run-c6", "run-c4", "run-c3"})
+		[]string{"run-c5", "run-c1", "run-c2", "run-c6", "run-c4", "run-c3", "run-c7"})
 	checkIDs(t, "model: open tag red", model(swfd.VisibilityQuery{Domain: "vis", Open: true, Tag: "red"}),
 		[]string{"run-o4", "run-o1"})
+	// A filter on the empty tag selects the runs tagged "", not every run.
+	checkIDs(t, "model: open empty tag", model(swfd.VisibilityQuery{Domain: "vis", Open: true, EmptyTag: true}),
+		[]string{"run-o7"})
+	checkIDs(t, "model: closed empty tag", model(swfd.VisibilityQuery{Domain: "vis", EmptyTag: true}),
+		[]string{"run-c7"})
 
 	for name, q := range visQueries() {
 		es := list(t, s, q)
@@ -201,6 +217,15 @@ func testListExecutions(t *testing.T, s swfd.Store) {
 	want.TypeName = "t1"
 	want.Tags = []string{"blue", "red"}
 	checkExec(t, es[0], closed(want, "TIMED_OUT", at(11)))
+	// The empty tag comes back as given, beside another.
+	es = list(t, s, swfd.VisibilityQuery{Domain: "vis", EmptyTag: true})
+	if len(es) != 1 {
+		t.Fatalf("closed runs tagged \"\": %v, want run-c7", runIDs(es))
+	}
+	want = execution("vis", "wf-l", "run-c7", at(6))
+	want.TypeName = "t1"
+	want.Tags = []string{"red", ""}
+	checkExec(t, es[0], closed(want, "FAILED", at(13)))
 }
 
 func testListExecutionsPaging(t *testing.T, s swfd.Store) {
@@ -250,6 +275,19 @@ func testCountExecutions(t *testing.T, s swfd.Store) {
 			if n != total-1 || !truncated {
 				t.Fatalf("%s: count with limit %d: %d truncated %v, want %d true", name, total-1, n, truncated, total-1)
 			}
+		}
+	}
+	// A filter on the empty tag counts the runs tagged "", open or closed,
+	// by start or close time: one each, of many.
+	for _, q := range []swfd.VisibilityQuery{
+		{Domain: "vis", Open: true, EmptyTag: true},
+		{Domain: "vis", EmptyTag: true},
+		{Domain: "vis", EmptyTag: true, ByCloseTime: true},
+	} {
+		n, truncated, err := s.CountExecutions(ctx(), q, 1000)
+		noErr(t, err, "CountExecutions")
+		if n != 1 || truncated {
+			t.Fatalf("count %+v: %d truncated %v, want 1 false", q, n, truncated)
 		}
 	}
 }
