@@ -160,6 +160,10 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 				"Member must not be before swfd's time %s: the clock never goes backwards",
 				t.UTC().Format(time.RFC3339Nano), h.Clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
 		}
+		if errors.Is(err, clock.ErrTooLate) {
+			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
+				"Member must not be after %s", t.UTC().Format(time.RFC3339Nano), clock.Latest.Format(time.RFC3339))
+		}
 		return h.move(m, err)
 	case "POST /swfd/dev/reset":
 		if err := h.authorize(p, ActionReset, "dev"); err != nil {
@@ -183,6 +187,9 @@ func (h *Handler) move(m clock.Moved, err error) (any, error) {
 	case errors.Is(err, clock.ErrReal):
 		return nil, api.NewFault(api.OperationNotPermittedFault,
 			"swfd's clock is real (--clock real) and cannot be moved; start swfd with --clock manual or --clock skip")
+	case errors.Is(err, clock.ErrTooLate):
+		return nil, api.ErrValidation("1 validation error detected: Value at 'duration' failed to satisfy constraint: "+
+			"Member must not move the clock past %s", clock.Latest.Format(time.RFC3339))
 	case errors.Is(err, clock.ErrNegative):
 		// Caught when parsing; a caller of the Clock may still pass one.
 		return nil, api.ErrValidation("1 validation error detected: Value at 'duration' failed to satisfy constraint: Member must not be negative")

@@ -93,6 +93,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"/swfd/clock/set", `{"time": "tomorrow"}`, "ValidationException", "Value 'tomorrow' at 'time'"},
 		{"/swfd/clock/set", `{"time": -1}`, "ValidationException", "at 'time'"},
 		{"/swfd/clock/set", `{}`, "ValidationException", "Value null at 'time'"},
+		// A time swfd could not store (nor the timers that would follow it).
+		{"/swfd/clock/set", `{"time": "9999-12-31T23:00:00Z"}`, "ValidationException", "Value '9999-12-31T23:00:00Z' at 'time' failed to satisfy constraint: Member must not be after 9990-01-01T00:00:00Z"},
 		{"/swfd/dev/reset", ``, "OperationNotPermittedFault", "only available when swfd runs with --dev"},
 		{"/swfd/nope", `{}`, "UnknownOperationException", "Unknown swfd API path"},
 		{"/swfd/clock", `{}`, "UnknownOperationException", "Use GET /swfd/clock"},
@@ -113,6 +115,27 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 	if st, code, _ := call(h, "GET", "/swfd/clock/advance", "", nil); code != "UnknownOperationException" || st != 400 {
 		t.Errorf("GET advance: %d %s", st, code)
+	}
+}
+
+// The clock stops short of times swfd cannot store: a move past
+// clock.Latest is refused, whether to a time or by a duration, and moves
+// nothing.
+func TestClockStopsAtLatest(t *testing.T) {
+	h, clk := newHandler(t, clock.Manual)
+	if st, _, out := call(h, "POST", "/swfd/clock/set", `{"time": "9989-12-31T00:00:00Z"}`, nil); st != 200 {
+		t.Fatalf("set to 9989: %d %v", st, out)
+	}
+	before := clk.Now()
+	st, code, out := call(h, "POST", "/swfd/clock/advance", `{"duration": "2d"}`, nil)
+	if msg, _ := out["message"].(string); st != 400 || code != "ValidationException" || !strings.Contains(msg, "at 'duration' failed to satisfy constraint: Member must not move the clock past 9990-01-01T00:00:00Z") {
+		t.Fatalf("advance past the latest time: %d %s %v", st, code, out)
+	}
+	if !clk.Now().Equal(before) {
+		t.Fatalf("a refused advance moved the clock to %v", clk.Now())
+	}
+	if st, _, out := call(h, "POST", "/swfd/clock/advance", `{"duration": "1d"}`, nil); st != 200 || out["now"] != "9990-01-01T00:00:00.000Z" {
+		t.Fatalf("advance to the latest time: %d %v", st, out)
 	}
 }
 

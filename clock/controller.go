@@ -20,7 +20,15 @@ var (
 	ErrReal = errors.New("the clock is real and cannot be moved")
 	// ErrBackwards: the clock never goes back.
 	ErrBackwards = errors.New("the clock never goes backwards")
+	// ErrTooLate: a move past Latest.
+	ErrTooLate = errors.New("the clock cannot be moved past " + Latest.Format(time.RFC3339))
 )
+
+// Latest is as far as the clock may be moved. swfd keeps times up to the
+// end of the year 9999 (the last that RFC 3339 and its stores can spell),
+// and the longest wait SWF allows (a timer of 99,999,999 seconds, about
+// three years) must still end within it.
+var Latest = time.Date(9990, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Engine is what moving the clock needs from the rest of swfd.
 type Engine interface {
@@ -206,6 +214,9 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 	to, err := target(from)
 	if err != nil {
 		return Moved{}, err
+	}
+	if to.After(Latest) {
+		return Moved{}, ErrTooLate
 	}
 	defer func() {
 		if c.Now().After(from) {
