@@ -17,7 +17,11 @@ import (
 // RespondActivityTask*, RecordActivityTaskHeartbeat) name no domain in
 // their input, but are authorized on the domain of the task.
 type TaskTokens interface {
-	TaskTokenDomain(token string) (domain string, ok bool)
+	// TaskTokenDomain returns the domain of the task a token names; ok is
+	// false for a token that names no task (the service answers it
+	// UnknownResourceFault), and an error says the domain could not be
+	// told (a token may name it by its run, which is then read).
+	TaskTokenDomain(ctx context.Context, token string) (domain string, ok bool, err error)
 }
 
 // Guard is an api.Service that authorizes every call before passing it to
@@ -45,10 +49,16 @@ func (g *Guard) check(ctx context.Context, op string, in any) error {
 	}
 	p := FromContext(ctx)
 	action := "swf:" + op
-	res, keys, ok := g.request(ctx, in)
+	res, keys, ok, err := g.request(ctx, in)
+	if err != nil {
+		// The task's domain could not be told (the store failed): the
+		// call cannot be authorized, and is refused with the failure.
+		return err
+	}
 	if !ok {
-		// A task token that is not one of ours: let the service answer
-		// it (UnknownResourceFault) — it names nothing to protect.
+		// A task token that is not one of ours, or whose run is gone:
+		// let the service answer it (UnknownResourceFault) — it names
+		// nothing to protect.
 		return nil
 	}
 	d := p.Evaluate(action, res, keys)
@@ -69,15 +79,15 @@ func (g *Guard) check(ctx context.Context, op string, in any) error {
 
 func (g *Guard) domain(name string) Resource { return DomainResource(g.Region, g.Account, name) }
 
-func (g *Guard) token(tok string) (Resource, bool) {
+func (g *Guard) token(ctx context.Context, tok string) (Resource, bool, error) {
 	if g.Tokens == nil {
-		return Resource{}, false
+		return Resource{}, false, nil
 	}
-	d, ok := g.Tokens.TaskTokenDomain(tok)
-	if !ok {
-		return Resource{}, false
+	d, ok, err := g.Tokens.TaskTokenDomain(ctx, tok)
+	if err != nil || !ok {
+		return Resource{}, false, err
 	}
-	return g.domain(d), true
+	return g.domain(d), true, nil
 }
 
 // arnResource is the resource a tagging call names by ARN.
@@ -121,33 +131,35 @@ func tagKeys(k *Keys, tags []api.ResourceTag) {
 	}
 }
 
-// request returns the resource and condition keys of an operation's input.
-func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool) {
+// request returns the resource and condition keys of an operation's input;
+// false for a task token that names no task (which protects nothing), an
+// error if the domain of a task token's task could not be told.
+func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool, error) {
 	var k Keys
 	switch in := in.(type) {
 	// Domains.
 	case *api.RegisterDomainInput:
 		// The new domain's name is the resource: there is no domain yet.
 		tagKeys(&k, in.Tags)
-		return g.domain(in.Name), k, true
+		return g.domain(in.Name), k, true, nil
 	case *api.ListDomainsInput:
-		return Resource{Region: g.Region, Account: g.Account, AllDomains: true}, k, true
+		return Resource{Region: g.Region, Account: g.Account, AllDomains: true}, k, true, nil
 	case *api.DescribeDomainInput:
-		return g.domain(in.Name), k, true
+		return g.domain(in.Name), k, true, nil
 	case *api.DeprecateDomainInput:
-		return g.domain(in.Name), k, true
+		return g.domain(in.Name), k, true, nil
 	case *api.UndeprecateDomainInput:
-		return g.domain(in.Name), k, true
+		return g.domain(in.Name), k, true, nil
 	case *api.TagResourceInput:
 		tagKeys(&k, in.Tags)
-		return g.arnResource(in.ResourceArn), k, true
+		return g.arnResource(in.ResourceArn), k, true, nil
 	case *api.UntagResourceInput:
 		for _, t := range in.TagKeys {
 			k.Add("aws:TagKeys", t)
 		}
-		return g.arnResource(in.ResourceArn), k, true
+		return g.arnResource(in.ResourceArn), k, true, nil
 	case *api.ListTagsForResourceInput:
-		return g.arnResource(in.ResourceArn), k, true
+		return g.arnResource(in.ResourceArn), k, true, nil
 
 	// Types.
 	case *api.RegisterActivityTypeInput:
@@ -156,34 +168,34 @@ func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool) {
 		if in.DefaultTaskList != nil {
 			k.Set("swf:defaultTaskList.name", in.DefaultTaskList.Name)
 		}
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.RegisterWorkflowTypeInput:
 		k.Set("swf:name", in.Name)
 		k.Set("swf:version", in.Version)
 		if in.DefaultTaskList != nil {
 			k.Set("swf:defaultTaskList.name", in.DefaultTaskList.Name)
 		}
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.DescribeActivityTypeInput:
-		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true, nil
 	case *api.DeprecateActivityTypeInput:
-		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true, nil
 	case *api.UndeprecateActivityTypeInput:
-		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true, nil
 	case *api.DeleteActivityTypeInput:
-		return g.domain(in.Domain), activityKeys(in.ActivityType), true
+		return g.domain(in.Domain), activityKeys(in.ActivityType), true, nil
 	case *api.DescribeWorkflowTypeInput:
-		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true, nil
 	case *api.DeprecateWorkflowTypeInput:
-		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true, nil
 	case *api.UndeprecateWorkflowTypeInput:
-		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true, nil
 	case *api.DeleteWorkflowTypeInput:
-		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true
+		return g.domain(in.Domain), workflowKeys(in.WorkflowType), true, nil
 	case *api.ListActivityTypesInput:
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.ListWorkflowTypesInput:
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 
 	// Executions.
 	case *api.StartWorkflowExecutionInput:
@@ -204,60 +216,60 @@ func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool) {
 		}
 		k.Set("swf:taskList.name", list)
 		k.setTags(in.TagList)
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.SignalWorkflowExecutionInput:
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.RequestCancelWorkflowExecutionInput:
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.TerminateWorkflowExecutionInput:
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.DescribeWorkflowExecutionInput:
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.GetWorkflowExecutionHistoryInput:
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 
 	// Visibility.
 	case *api.ListOpenWorkflowExecutionsInput:
-		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true, nil
 	case *api.ListClosedWorkflowExecutionsInput:
-		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true, nil
 	case *api.CountOpenWorkflowExecutionsInput:
-		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true, nil
 	case *api.CountClosedWorkflowExecutionsInput:
-		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true
+		return g.domain(in.Domain), filterKeys(in.TagFilter, in.TypeFilter), true, nil
 
 	// Tasks.
 	case *api.PollForDecisionTaskInput:
 		k.Set("swf:taskList.name", in.TaskList.Name)
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.PollForActivityTaskInput:
 		k.Set("swf:taskList.name", in.TaskList.Name)
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.CountPendingDecisionTasksInput:
 		k.Set("swf:taskList.name", in.TaskList.Name)
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.CountPendingActivityTasksInput:
 		k.Set("swf:taskList.name", in.TaskList.Name)
-		return g.domain(in.Domain), k, true
+		return g.domain(in.Domain), k, true, nil
 	case *api.RespondDecisionTaskCompletedInput:
-		res, ok := g.token(in.TaskToken)
-		return res, k, ok
+		res, ok, err := g.token(ctx, in.TaskToken)
+		return res, k, ok, err
 	case *api.RespondActivityTaskCompletedInput:
-		res, ok := g.token(in.TaskToken)
-		return res, k, ok
+		res, ok, err := g.token(ctx, in.TaskToken)
+		return res, k, ok, err
 	case *api.RespondActivityTaskFailedInput:
-		res, ok := g.token(in.TaskToken)
-		return res, k, ok
+		res, ok, err := g.token(ctx, in.TaskToken)
+		return res, k, ok, err
 	case *api.RespondActivityTaskCanceledInput:
-		res, ok := g.token(in.TaskToken)
-		return res, k, ok
+		res, ok, err := g.token(ctx, in.TaskToken)
+		return res, k, ok, err
 	case *api.RecordActivityTaskHeartbeatInput:
-		res, ok := g.token(in.TaskToken)
-		return res, k, ok
+		res, ok, err := g.token(ctx, in.TaskToken)
+		return res, k, ok, err
 	}
 	// An operation this guard does not know: no resource a domain
 	// policy could name, so only "Resource": "*" allows it.
-	return Resource{}, k, true
+	return Resource{}, k, true, nil
 }
 
 func activityKeys(t api.ActivityType) Keys {

@@ -207,3 +207,68 @@ func TestDecisionHookEmptyTag(t *testing.T) {
 		}
 	}
 }
+
+// fakeTokens tells the domain of the tokens it knows: a token it does not
+// know names no task, and err, if set, is every answer.
+type fakeTokens struct {
+	domains map[string]string
+	err     error
+	ctx     context.Context // the context it was last asked with
+}
+
+func (f *fakeTokens) TaskTokenDomain(ctx context.Context, token string) (string, bool, error) {
+	f.ctx = ctx
+	if f.err != nil {
+		return "", false, f.err
+	}
+	d, ok := f.domains[token]
+	return d, ok, nil
+}
+
+// A task-token operation is authorized on the domain its task is in, told
+// with the call's context (finding it may read the store); a token that
+// names no task passes, for the service to answer; a domain that could not
+// be told refuses the call with the failure, rather than letting it pass
+// unjudged.
+func TestGuardTaskTokens(t *testing.T) {
+	long := strings.Repeat("域", 256)
+	p, err := ParsePolicy([]byte(`{"Statement": [{"Effect": "Allow", "Action": "swf:*",
+		"Resource": "arn:aws:swf:us-east-1:` + acct + `:/domain/` + long + `"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := NewContext(context.Background(), &Principal{Name: "owner", Policies: []*Policy{p}})
+	tokens := &fakeTokens{domains: map[string]string{"mine": long, "theirs": "a"}}
+	g := &Guard{Region: "us-east-1", Account: acct, Tokens: tokens}
+	ops := []struct {
+		name string
+		in   func(tok string) any
+	}{
+		{"RespondDecisionTaskCompleted", func(tok string) any { return &api.RespondDecisionTaskCompletedInput{TaskToken: tok} }},
+		{"RespondActivityTaskCompleted", func(tok string) any { return &api.RespondActivityTaskCompletedInput{TaskToken: tok} }},
+		{"RespondActivityTaskFailed", func(tok string) any { return &api.RespondActivityTaskFailedInput{TaskToken: tok} }},
+		{"RespondActivityTaskCanceled", func(tok string) any { return &api.RespondActivityTaskCanceledInput{TaskToken: tok} }},
+		{"RecordActivityTaskHeartbeat", func(tok string) any { return &api.RecordActivityTaskHeartbeatInput{TaskToken: tok} }},
+	}
+	broken := errors.New("store down")
+	for _, op := range ops {
+		tokens.err = nil
+		if err := g.check(ctx, op.name, op.in("mine")); err != nil {
+			t.Errorf("%s in the allowed domain: %v", op.name, err)
+		}
+		if tokens.ctx != ctx {
+			t.Errorf("%s: the domain was not asked with the call's context", op.name)
+		}
+		var f *api.Fault
+		if err := g.check(ctx, op.name, op.in("theirs")); !errors.As(err, &f) || f.Code != api.OperationNotPermittedFault {
+			t.Errorf("%s in another domain: %v, want OperationNotPermittedFault", op.name, err)
+		}
+		if err := g.check(ctx, op.name, op.in("unknown")); err != nil {
+			t.Errorf("%s with a token naming no task: %v, want it passed to the service", op.name, err)
+		}
+		tokens.err = broken
+		if err := g.check(ctx, op.name, op.in("mine")); !errors.Is(err, broken) {
+			t.Errorf("%s when the domain cannot be told: %v, want the failure", op.name, err)
+		}
+	}
+}

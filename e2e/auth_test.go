@@ -102,9 +102,20 @@ func authServer(t *testing.T, mods ...func(*server.Config)) (*swfdtest.Server, s
 
 func authSetup(t *testing.T, op *swf.Client) {
 	t.Helper()
+	authSetupIn(t, op, "a", "b")
+}
+
+// authSetupIn registers the workflow and activity types of authSetup in
+// each of domains, registering the domains first unless they exist.
+func authSetupIn(t *testing.T, op *swf.Client, domains ...string) {
+	t.Helper()
 	ctx := context.Background()
-	for _, d := range []string{"a", "b"} {
-		authMust(t)(op.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+	for _, d := range domains {
+		_, err := op.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+		var exists *types.DomainAlreadyExistsFault
+		if !errors.As(err, &exists) {
+			authMust(t)(nil, err)
+		}
 		authMust(t)(op.RegisterWorkflowType(ctx, &swf.RegisterWorkflowTypeInput{
 			Domain: aws.String(d), Name: aws.String("order"), Version: aws.String("1"),
 			DefaultTaskList:                     &types.TaskList{Name: aws.String("deciders")},
@@ -814,5 +825,85 @@ for key, secret, scoped in [("AKIDOPERATOR", "operator-secret", True), ("AKIDOPE
 	want := "ok 2\n400 InvalidSignatureException\n400 UnrecognizedClientException\n400 OperationNotPermittedFault\n400 InvalidSignatureException\n"
 	if string(out) != want {
 		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// The task-token operations are authorized on the task's domain also when
+// its name is too long for the token to carry (256 characters of three
+// bytes each), and the service has to find it from the run: a principal
+// allowed only that domain completes its tasks, one allowed only another
+// domain is refused every task-token call.
+func TestAuthTaskTokensOfLongestDomainName(t *testing.T) {
+	long := strings.Repeat("域", 256)
+	principal := func(name, domain string) map[string]any {
+		return map[string]any{
+			"name":       name,
+			"accessKeys": []map[string]string{{"accessKeyId": "AKID" + strings.ToUpper(name), "secretAccessKey": name + "-secret"}},
+			"policies": []map[string]any{{"Version": "2012-10-17", "Statement": []map[string]any{{
+				"Effect": "Allow", "Action": "swf:*", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/" + domain}}}},
+		}
+	}
+	file, err := json.Marshal(map[string]any{"principals": []any{principal("owner", long), principal("stranger", "a")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 500 * time.Millisecond, Config: func(c *server.Config) { c.AuthFile = path }})
+	ctx := context.Background()
+	owner := srv.ClientWithKey("AKIDOWNER", "owner-secret")
+	stranger := srv.ClientWithKey("AKIDSTRANGER", "stranger-secret")
+	must := authMust(t)
+	must(owner.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(long), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+	must(stranger.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String("a"), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+	authSetupIn(t, owner, long)
+	wt := &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}
+	run, err := owner.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(long), WorkflowId: aws.String("w"), WorkflowType: wt})
+	must(run, err)
+	denied := func(what string, err error) {
+		t.Helper()
+		authExpect(t, what, err, "OperationNotPermittedFault", 400)
+		if !strings.Contains(err.Error(), "on resource: arn:aws:swf:us-east-1:123456789012:/domain/"+long) {
+			t.Fatalf("%s: %v, want the task's domain named", what, err)
+		}
+	}
+
+	d, err := owner.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(long), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+	must(d, err)
+	if d.TaskToken == nil || len(*d.TaskToken) > 1024 {
+		t.Fatal("no decision task, or a token over 1024 characters")
+	}
+	_, err = stranger.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken})
+	denied("stranger completes the decision task", err)
+	must(owner.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{
+		{DecisionType: types.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &types.ScheduleActivityTaskDecisionAttributes{
+			ActivityId: aws.String("a1"), ActivityType: &types.ActivityType{Name: aws.String("charge"), Version: aws.String("1")}}}}}))
+
+	a, err := owner.PollForActivityTask(ctx, &swf.PollForActivityTaskInput{Domain: aws.String(long), TaskList: &types.TaskList{Name: aws.String("workers")}})
+	must(a, err)
+	if a.TaskToken == nil || len(*a.TaskToken) > 1024 {
+		t.Fatal("no activity task, or a token over 1024 characters")
+	}
+	_, err = stranger.RecordActivityTaskHeartbeat(ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: a.TaskToken})
+	denied("stranger heartbeat", err)
+	_, err = stranger.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken})
+	denied("stranger completes", err)
+	_, err = stranger.RespondActivityTaskFailed(ctx, &swf.RespondActivityTaskFailedInput{TaskToken: a.TaskToken})
+	denied("stranger fails", err)
+	_, err = stranger.RespondActivityTaskCanceled(ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: a.TaskToken})
+	denied("stranger cancels", err)
+	must(owner.RecordActivityTaskHeartbeat(ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: a.TaskToken}))
+	must(owner.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken, Result: aws.String("ok")}))
+
+	d, err = owner.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(long), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+	must(d, err)
+	must(owner.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{
+		{DecisionType: types.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &types.CompleteWorkflowExecutionDecisionAttributes{}}}}))
+	desc, err := owner.DescribeWorkflowExecution(ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(long), Execution: &types.WorkflowExecution{WorkflowId: aws.String("w"), RunId: run.RunId}})
+	must(desc, err)
+	if desc.ExecutionInfo.CloseStatus != types.CloseStatusCompleted {
+		t.Fatalf("close status %q, want COMPLETED", desc.ExecutionInfo.CloseStatus)
 	}
 }

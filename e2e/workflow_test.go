@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -898,4 +899,91 @@ func TestPageTokensWithLongestNames(t *testing.T) {
 	checkLen("ListDomains", ld.NextPageToken)
 	domains.NextPageToken = ld.NextPageToken
 	must(c.ListDomains(ctx, domains))
+}
+
+// A task token fits the model's 1024 characters in a domain of the longest
+// name whose token cannot carry it (256 characters of three or four bytes):
+// a decider and a worker there take a workflow to completion through
+// every task-token operation. Such tokens once carried the name, were
+// over 1024 characters, and every call refused them.
+func TestTaskTokensWithLongestDomainNames(t *testing.T) {
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 500 * time.Millisecond})
+	c, ctx := srv.Client(), context.Background()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkLen := func(what string, tok *string) {
+		t.Helper()
+		if tok == nil || len(*tok) > 1024 {
+			t.Fatalf("%s: no task token, or one over 1024 characters", what)
+		}
+	}
+	for _, domain := range []string{strings.Repeat("域", 256), strings.Repeat("😀", 256)} {
+		wt := &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}
+		at := &types.ActivityType{Name: aws.String("charge"), Version: aws.String("1")}
+		must(c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+		must(c.RegisterWorkflowType(ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(domain), Name: wt.Name, Version: wt.Version,
+			DefaultTaskList: &types.TaskList{Name: aws.String("deciders")}, DefaultExecutionStartToCloseTimeout: aws.String("3600"),
+			DefaultTaskStartToCloseTimeout: aws.String("30"), DefaultChildPolicy: types.ChildPolicyTerminate}))
+		must(c.RegisterActivityType(ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(domain), Name: at.Name, Version: at.Version,
+			DefaultTaskList: &types.TaskList{Name: aws.String("workers")}, DefaultTaskScheduleToStartTimeout: aws.String("NONE"),
+			DefaultTaskScheduleToCloseTimeout: aws.String("NONE"), DefaultTaskStartToCloseTimeout: aws.String("NONE"),
+			DefaultTaskHeartbeatTimeout: aws.String("NONE")}))
+		run, err := c.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(domain), WorkflowId: aws.String("w"), WorkflowType: wt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec := &types.WorkflowExecution{WorkflowId: aws.String("w"), RunId: run.RunId}
+
+		d, err := c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(domain), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+		must(d, err)
+		checkLen("first decision task", d.TaskToken)
+		must(c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{
+			{DecisionType: types.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &types.ScheduleActivityTaskDecisionAttributes{
+				ActivityId: aws.String("a1"), ActivityType: at}}}}))
+
+		a, err := c.PollForActivityTask(ctx, &swf.PollForActivityTaskInput{Domain: aws.String(domain), TaskList: &types.TaskList{Name: aws.String("workers")}})
+		must(a, err)
+		checkLen("activity task", a.TaskToken)
+		hb, err := c.RecordActivityTaskHeartbeat(ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: a.TaskToken, Details: aws.String("half")})
+		if err != nil || hb.CancelRequested {
+			t.Fatalf("heartbeat: %+v, %v", hb, err)
+		}
+		must(c.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken, Result: aws.String("charged")}))
+		// The task is done: its token names nothing any more.
+		_, err = c.RespondActivityTaskFailed(ctx, &swf.RespondActivityTaskFailedInput{TaskToken: a.TaskToken})
+		var unknown *types.UnknownResourceFault
+		if !errors.As(err, &unknown) {
+			t.Fatalf("a completed task failed: %v, want UnknownResourceFault", err)
+		}
+
+		d, err = c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(domain), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+		must(d, err)
+		checkLen("second decision task", d.TaskToken)
+		must(c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{
+			{DecisionType: types.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &types.CompleteWorkflowExecutionDecisionAttributes{Result: aws.String("done")}}}}))
+
+		desc, err := c.DescribeWorkflowExecution(ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(domain), Execution: exec})
+		must(desc, err)
+		if desc.ExecutionInfo.CloseStatus != types.CloseStatusCompleted {
+			t.Fatalf("close status %q, want COMPLETED", desc.ExecutionInfo.CloseStatus)
+		}
+		hist, err := c.GetWorkflowExecutionHistory(ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(domain), Execution: exec})
+		must(hist, err)
+		var got []string
+		for _, e := range hist.Events {
+			got = append(got, string(e.EventType))
+		}
+		want := "WorkflowExecutionStarted DecisionTaskScheduled DecisionTaskStarted DecisionTaskCompleted ActivityTaskScheduled ActivityTaskStarted " +
+			"ActivityTaskCompleted DecisionTaskScheduled DecisionTaskStarted DecisionTaskCompleted WorkflowExecutionCompleted"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("history:\n got %s\nwant %s", strings.Join(got, " "), want)
+		}
+		if r := hist.Events[6].ActivityTaskCompletedEventAttributes.Result; r == nil || *r != "charged" {
+			t.Fatalf("activity result %v", r)
+		}
+	}
 }

@@ -49,7 +49,7 @@ type Call struct {
 func NewCall(ctx context.Context, op string, in any) *Call {
 	c := &Call{Time: time.Now(), RequestID: newRequestID(), Operation: op}
 	if info, ok := api.Operations[op]; ok && reflect.TypeOf(in) == reflect.TypeOf(info.NewInput()) {
-		c.Domain = domainOf(op, in, nil)
+		c.Domain = domainOf(ctx, op, in, nil)
 	}
 	if p := auth.FromContext(ctx); p != nil {
 		c.Principal = p.Name
@@ -101,7 +101,7 @@ var domainField = func() map[string]int {
 
 // domainOf returns the domain an operation's input acts on; the domain
 // of a task token is taskDomain's (nil: unknown).
-func domainOf(op string, in any, taskDomain func(token string) (string, bool)) string {
+func domainOf(ctx context.Context, op string, in any, taskDomain func(ctx context.Context, token string) (string, bool, error)) string {
 	if i, ok := domainField[op]; ok {
 		return reflect.ValueOf(in).Elem().Field(i).String()
 	}
@@ -121,24 +121,24 @@ func domainOf(op string, in any, taskDomain func(token string) (string, bool)) s
 	case *api.ListTagsForResourceInput:
 		return arnDomain(in.ResourceArn)
 	case *api.RespondDecisionTaskCompletedInput:
-		return tokenDomain(taskDomain, in.TaskToken)
+		return tokenDomain(ctx, taskDomain, in.TaskToken)
 	case *api.RecordActivityTaskHeartbeatInput:
-		return tokenDomain(taskDomain, in.TaskToken)
+		return tokenDomain(ctx, taskDomain, in.TaskToken)
 	case *api.RespondActivityTaskCompletedInput:
-		return tokenDomain(taskDomain, in.TaskToken)
+		return tokenDomain(ctx, taskDomain, in.TaskToken)
 	case *api.RespondActivityTaskFailedInput:
-		return tokenDomain(taskDomain, in.TaskToken)
+		return tokenDomain(ctx, taskDomain, in.TaskToken)
 	case *api.RespondActivityTaskCanceledInput:
-		return tokenDomain(taskDomain, in.TaskToken)
+		return tokenDomain(ctx, taskDomain, in.TaskToken)
 	}
 	return ""
 }
 
-func tokenDomain(taskDomain func(string) (string, bool), token string) string {
+func tokenDomain(ctx context.Context, taskDomain func(context.Context, string) (string, bool, error), token string) string {
 	if taskDomain == nil {
 		return ""
 	}
-	d, _ := taskDomain(token)
+	d, _, _ := taskDomain(ctx, token)
 	return d
 }
 

@@ -51,11 +51,14 @@ type Handler struct {
 	// decoded input; Admit must not change it.
 	Admit func(ctx context.Context, c *Call, in any) *api.Fault
 	// TaskDomain, if set, tells the domain of the task a task token names,
-	// so that Call.Domain is known for the task-token operations too.
-	TaskDomain func(token string) (domain string, ok bool)
+	// so that Call.Domain is known for the task-token operations too (it
+	// stays empty for a token that names no task, or when err says the
+	// domain could not be told).
+	TaskDomain func(ctx context.Context, token string) (domain string, ok bool, err error)
 	// CallDomains makes the handler fill in Call.Domain for Observe (Admit
 	// always gets it): for the task-token operations that costs opening
-	// the token once more.
+	// the token once more (and, for a token that names its domain by its
+	// run, finding the run's domain).
 	CallDomains bool
 	// BodyTimeout bounds how long a client may take to send a request body
 	// (default 20s): past it the read fails and the connection is closed,
@@ -197,7 +200,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 		return nil, err
 	}
 	if h.CallDomains || h.Admit != nil {
-		c.Domain = domainOf(c.Operation, in, h.TaskDomain)
+		c.Domain = domainOf(ctx, c.Operation, in, h.TaskDomain)
 	}
 	if h.Admit != nil {
 		if f := h.Admit(ctx, c, in); f != nil {

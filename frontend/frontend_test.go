@@ -495,6 +495,47 @@ func TestObserve(t *testing.T) {
 	}
 }
 
+// The domain of a task-token call is the task's, told by TaskDomain with
+// the request's context (it may read the store to find it); a token that
+// names no task, or whose domain cannot be told, leaves it empty.
+func TestCallDomainOfTaskToken(t *testing.T) {
+	type key struct{}
+	long := strings.Repeat("域", 256)
+	var admitted []string
+	h := &frontend.Handler{Service: &fakeService{},
+		TaskDomain: func(ctx context.Context, token string) (string, bool, error) {
+			if ctx.Value(key{}) != "request" {
+				t.Errorf("TaskDomain(%q) not given the request's context", token)
+			}
+			switch token {
+			case "long":
+				return long, true, nil
+			case "broken":
+				return "", false, errors.New("store down")
+			}
+			return "", false, nil
+		},
+		Admit: func(_ context.Context, c *frontend.Call, in any) *api.Fault {
+			admitted = append(admitted, c.Operation+"/"+c.Domain)
+			return api.NewFault(api.ThrottlingException, "Rate exceeded")
+		}}
+	for _, c := range []struct{ target, body string }{
+		{"RespondActivityTaskCompleted", `{"taskToken":"long"}`},
+		{"RecordActivityTaskHeartbeat", `{"taskToken":"long"}`},
+		{"RespondDecisionTaskCompleted", `{"taskToken":"unknown"}`},
+		{"RespondActivityTaskFailed", `{"taskToken":"broken"}`},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
+		req = req.WithContext(context.WithValue(req.Context(), key{}, "request"))
+		req.Header.Set("X-Amz-Target", "SimpleWorkflowService."+c.target)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	want := []string{"RespondActivityTaskCompleted/" + long, "RecordActivityTaskHeartbeat/" + long, "RespondDecisionTaskCompleted/", "RespondActivityTaskFailed/"}
+	if strings.Join(admitted, ",") != strings.Join(want, ",") {
+		t.Errorf("admitted %v, want %v", admitted, want)
+	}
+}
+
 // A call Admit refuses answers Admit's fault, as AWS answers throttling, and
 // never reaches the service.
 func TestAdmitThrottles(t *testing.T) {

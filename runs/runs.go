@@ -163,6 +163,22 @@ func (s *Store) LoadStored(ctx context.Context, domain, runID string) (*Run, err
 	return decodeRun(row)
 }
 
+// RunDomain returns the domain of a run: from the cache if it holds the
+// run, else from the store (an error wrapping swfd.ErrNotFound when there
+// is no such run). A run's domain never changes, so it needs neither the
+// run's lock nor, in a cluster, the stored version. It tells the domains of
+// the task tokens that do not carry them (token.Runs).
+func (s *Store) RunDomain(ctx context.Context, runID string) (string, error) {
+	if cr, ok := s.cache.lookup(runID, false); ok {
+		return cr.row.Domain, nil
+	}
+	row, err := s.store.GetExecution(ctx, "", runID)
+	if err != nil {
+		return "", err
+	}
+	return row.Domain, nil
+}
+
 // LoadCurrent loads a run for a step that may end without a commit and yet
 // must be decided on the stored state (delivering a message, which fails
 // without updating the target): from the cache on a single node, whose

@@ -260,13 +260,15 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service: token key: %w", err)
 	}
-	s.tokens = token.New(key, clock)
+	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared,
+		Lambda: opts.Lambda != nil, StoreCommit: opts.Hooks.StoreCommit})
+	// The run store tells the domains of the task tokens that leave them
+	// out (those of the longest non-ASCII names).
+	s.tokens = token.New(key, clock, s.runs)
 	s.Registry = registry.New(registry.Options{
 		Store: cache, Clock: clock, AccountID: opts.AccountID, Region: opts.Region, Tokens: s.tokens,
 		Limits: registry.Limits{MaxDomains: s.limits.MaxDomains, MaxTypesPerKind: s.limits.MaxTypesPerKind, MaxTagsPerDomain: s.limits.MaxTagsPerDomain},
 	})
-	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared,
-		Lambda: opts.Lambda != nil, StoreCommit: opts.Hooks.StoreCommit})
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
 	s.matcher.RemoteTaken = opts.Hooks.RemoteTaskStarted
 	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck, Fired: opts.Hooks.TimerFired, Skip: opts.SkipTime})
@@ -362,9 +364,12 @@ func (s *Service) Peers() cluster.Peers { return s.peers }
 
 // TaskTokenDomain returns the domain of the task a task token names, for
 // authorizing the task-token operations (auth.TaskTokens). ok is false for
-// a token this service did not issue.
-func (s *Service) TaskTokenDomain(token string) (string, bool) {
-	return s.tokens.TaskDomain(token)
+// a token this service did not issue, or whose run is gone: the operations
+// answer it UnknownResourceFault. A token of a domain whose name is too long
+// for it names the domain by its run, which may cost a read of the store:
+// an error says that read failed.
+func (s *Service) TaskTokenDomain(ctx context.Context, token string) (domain string, ok bool, err error) {
+	return s.tokens.TaskDomain(ctx, token)
 }
 
 // TaskTokenRun returns the run of the task a task token names (for the

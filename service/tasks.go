@@ -197,7 +197,7 @@ func (s *Service) decisionTaskPage(ctx context.Context, in *api.PollForDecisionT
 }
 
 func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.RespondDecisionTaskCompletedInput) error {
-	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.DecisionTask)
+	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.DecisionTask)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 }
 
 func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *api.RecordActivityTaskHeartbeatInput) (*api.ActivityTaskStatus, error) {
-	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *api.Recor
 }
 
 func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *api.RespondActivityTaskCompletedInput) error {
-	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *api.Resp
 }
 
 func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *api.RespondActivityTaskFailedInput) error {
-	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return err
 	}
@@ -347,7 +347,7 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *api.Respond
 }
 
 func (s *Service) RespondActivityTaskCanceled(ctx context.Context, in *api.RespondActivityTaskCanceledInput) error {
-	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return err
 	}

@@ -59,12 +59,12 @@ func TestLegacyPageTokens(t *testing.T) {
 }
 
 func TestPageTokenExpires(t *testing.T) {
-	made := New(fuzzKeys().key, fuzzClock{fuzzNow.Add(-PageLifetime - time.Second)})
+	made := New(fuzzKeys().key, fuzzClock{fuzzNow.Add(-PageLifetime - time.Second)}, nil)
 	tok := made.PageToken("s", "a")
 	if _, err := fuzzKeys().OpenPage(tok, "s"); !isValidation(err, "maximum lifetime") {
 		t.Fatalf("a token made more than %v ago: %v", PageLifetime, err)
 	}
-	fresh := New(fuzzKeys().key, fuzzClock{fuzzNow.Add(-PageLifetime + time.Second)})
+	fresh := New(fuzzKeys().key, fuzzClock{fuzzNow.Add(-PageLifetime + time.Second)}, nil)
 	if _, err := fuzzKeys().OpenPage(fresh.PageToken("s", "a"), "s"); err != nil {
 		t.Fatalf("a token within its lifetime: %v", err)
 	}

@@ -1,17 +1,21 @@
 // Package token makes and opens the opaque tokens swfd hands to clients:
-// task tokens, which name one started task of one run, and page tokens,
-// which carry where a paged list resumes. A token is its payload followed
-// by a truncated HMAC-SHA256 under a key kept in the store, so tokens
-// survive restarts, work on every node of a cluster, and cannot be forged
-// or altered to reach another task or page.
+// task tokens, which name one started task of one run and its domain (a
+// domain whose name is too long to fit the token is told by the run
+// instead), and page tokens, which carry where a paged list resumes. A
+// token is its payload followed by a truncated HMAC-SHA256 under a key kept
+// in the store, so tokens survive restarts, work on every node of a
+// cluster, and cannot be forged or altered to reach another task or page.
 package token
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -36,11 +40,14 @@ var (
 type Keys struct {
 	key   []byte
 	clock swfd.Clock
+	runs  Runs
 }
 
-// New returns Keys sealing with key; page tokens expire by clock.
-func New(key []byte, clock swfd.Clock) *Keys {
-	return &Keys{key: key, clock: clock}
+// New returns Keys sealing with key; page tokens expire by clock, and runs
+// tells the domains of task tokens that do not carry them (with nil, such
+// tokens do not open).
+func New(key []byte, clock swfd.Clock, runs Runs) *Keys {
+	return &Keys{key: key, clock: clock, runs: runs}
 }
 
 func (k *Keys) seal(payload []byte) string {
@@ -81,9 +88,64 @@ type Task struct {
 	StartedID   int64
 }
 
-// TaskToken returns the token of a started task.
+// MaxTaskTokenLen is the most characters a task token may have: the SWF
+// model's limit, which the task-token operations' validation enforces.
+const MaxTaskTokenLen = 1024
+
+// A task token's payload is a format byte, the kind ('D' or 'A'), the
+// scheduled and started event ids as uvarints, then either the domain's
+// length as a uvarint, the domain and the run id (taskInline), or the run
+// id alone (taskByRun). The domain goes inline whenever the token still
+// fits MaxTaskTokenLen, as it always does for a domain of up to 512 bytes
+// (every ASCII name) and a run id of up to 64 characters: those tokens are
+// the ones swfd has always made. A name of 256 characters may take 1024
+// bytes, too many: the token of its tasks leaves it out, and opening that
+// token asks Runs for the domain of the run it names. Keys opens a token
+// only in the format it would make for that task, so that each task has
+// one token. The format bytes are distinct from a page token's (pageFormat,
+// or '{'), which is sealed with the same key.
+const (
+	taskInline = 1
+	taskByRun  = 3
+)
+
+// Runs tells the domain of a run, for opening the task tokens that do not
+// carry it; the service's run store implements it.
+type Runs interface {
+	// RunDomain returns the domain of a run; an error wrapping
+	// swfd.ErrNotFound when there is no such run.
+	RunDomain(ctx context.Context, runID string) (string, error)
+}
+
+// sealedLen is the length of the token sealing a payload of n bytes.
+func sealedLen(n int) int { return base64.StdEncoding.EncodedLen(n + macLen) }
+
+// inlineLen is the length of t's payload with the domain inline.
+func inlineLen(t Task) int {
+	return 2 + uvarintLen(uint64(t.ScheduledID)) + uvarintLen(uint64(t.StartedID)) +
+		uvarintLen(uint64(len(t.Domain))) + len(t.Domain) + len(t.RunID)
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
+// fitsInline reports whether t's token carries its domain.
+func fitsInline(t Task) bool { return sealedLen(inlineLen(t)) <= MaxTaskTokenLen }
+
+// TaskToken returns the token of a started task; it is at most
+// MaxTaskTokenLen characters for every valid domain name and run id.
 func (k *Keys) TaskToken(t Task) string {
-	b := []byte{1}
+	format := byte(taskInline)
+	if !fitsInline(t) {
+		format = taskByRun
+	}
+	b := make([]byte, 0, inlineLen(t))
+	b = append(b, format)
 	if t.Kind == swfd.DecisionTask {
 		b = append(b, 'D')
 	} else {
@@ -91,63 +153,119 @@ func (k *Keys) TaskToken(t Task) string {
 	}
 	b = binary.AppendUvarint(b, uint64(t.ScheduledID))
 	b = binary.AppendUvarint(b, uint64(t.StartedID))
-	b = binary.AppendUvarint(b, uint64(len(t.Domain)))
-	b = append(b, t.Domain...)
+	if format == taskInline {
+		b = binary.AppendUvarint(b, uint64(len(t.Domain)))
+		b = append(b, t.Domain...)
+	}
 	b = append(b, t.RunID...)
 	return k.seal(b)
 }
 
-// OpenTask opens a task token of the given kind; ErrBadTask if it is not
-// one these keys made for a task of that kind.
-func (k *Keys) OpenTask(token string, kind swfd.TaskKind) (Task, error) {
+// openTask unseals a task token of either kind. Its domain is set only
+// when the token carries it (inline).
+func (k *Keys) openTask(token string) (t Task, inline bool, ok bool) {
+	if len(token) > MaxTaskTokenLen {
+		// Keys made such tokens once, with the longest domain names;
+		// no call ever accepted them.
+		return Task{}, false, false
+	}
 	b, ok := k.unseal(token)
-	if !ok || len(b) < 2 || b[0] != 1 {
-		return Task{}, ErrBadTask
+	if !ok || len(b) < 2 || b[0] != taskInline && b[0] != taskByRun {
+		return Task{}, false, false
 	}
-	t := Task{Kind: swfd.ActivityTask}
-	if b[1] == 'D' {
+	switch b[1] {
+	case 'D':
 		t.Kind = swfd.DecisionTask
+	case 'A':
+		t.Kind = swfd.ActivityTask
+	default:
+		return Task{}, false, false
 	}
-	if t.Kind != kind {
-		return Task{}, ErrBadTask
+	inline = b[0] == taskInline
+	n := 2
+	if inline {
+		n = 3
 	}
-	b = b[2:]
 	var vals [3]uint64
-	for i := range vals {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return Task{}, ErrBadTask
+	b = b[2:]
+	for i := range vals[:n] {
+		v, m := binary.Uvarint(b)
+		if m <= 0 {
+			return Task{}, false, false
 		}
-		vals[i], b = v, b[n:]
-	}
-	if uint64(len(b)) < vals[2] {
-		return Task{}, ErrBadTask
+		vals[i], b = v, b[m:]
 	}
 	t.ScheduledID, t.StartedID = int64(vals[0]), int64(vals[1])
-	t.Domain, t.RunID = string(b[:vals[2]]), string(b[vals[2]:])
+	if inline {
+		if uint64(len(b)) < vals[2] {
+			return Task{}, false, false
+		}
+		t.Domain, b = string(b[:vals[2]]), b[vals[2]:]
+	}
+	t.RunID = string(b)
+	return t, inline, true
+}
+
+// OpenTask opens a task token of the given kind; ErrBadTask if it is not
+// one these keys made for a task of that kind. A token that does not
+// carry its domain names it by its run, whose domain runs tells: ErrBadTask
+// if there is no such run (any more), the error wrapped if runs fails.
+func (k *Keys) OpenTask(ctx context.Context, token string, kind swfd.TaskKind) (Task, error) {
+	t, inline, ok := k.openTask(token)
+	if !ok || t.Kind != kind {
+		return Task{}, ErrBadTask
+	}
+	if inline {
+		return t, nil
+	}
+	return k.resolve(ctx, t)
+}
+
+// resolve sets the domain of a task whose token names it by its run.
+func (k *Keys) resolve(ctx context.Context, t Task) (Task, error) {
+	if k.runs == nil {
+		return Task{}, ErrBadTask
+	}
+	d, err := k.runs.RunDomain(ctx, t.RunID)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return Task{}, ErrBadTask
+	}
+	if err != nil {
+		return Task{}, fmt.Errorf("token: domain of run %s: %w", t.RunID, err)
+	}
+	t.Domain = d
+	if fitsInline(t) {
+		// Keys would have put this domain in the token.
+		return Task{}, ErrBadTask
+	}
 	return t, nil
 }
 
 // TaskDomain returns the domain of the task a token of either kind names;
-// ok is false for a token these keys did not make.
-func (k *Keys) TaskDomain(token string) (string, bool) {
-	for _, kind := range []swfd.TaskKind{swfd.DecisionTask, swfd.ActivityTask} {
-		if t, err := k.OpenTask(token, kind); err == nil {
-			return t.Domain, true
+// ok is false for a token these keys did not make, or whose run is gone.
+// An error says the run's domain could not be told.
+func (k *Keys) TaskDomain(ctx context.Context, token string) (domain string, ok bool, err error) {
+	t, inline, ok := k.openTask(token)
+	if !ok {
+		return "", false, nil
+	}
+	if !inline {
+		if t, err = k.resolve(ctx, t); err != nil {
+			if errors.Is(err, ErrBadTask) {
+				return "", false, nil
+			}
+			return "", false, err
 		}
 	}
-	return "", false
+	return t.Domain, true, nil
 }
 
 // TaskRun returns the run of the task a task token names, of either kind;
-// ok is false for a token these keys did not make.
+// ok is false for a token these keys did not make. It asks nothing of
+// Runs: every task token carries its run.
 func (k *Keys) TaskRun(token string) (string, bool) {
-	for _, kind := range []swfd.TaskKind{swfd.ActivityTask, swfd.DecisionTask} {
-		if t, err := k.OpenTask(token, kind); err == nil {
-			return t.RunID, true
-		}
-	}
-	return "", false
+	t, _, ok := k.openTask(token)
+	return t.RunID, ok
 }
 
 // A page token carries the position after the last item returned, a digest

@@ -1,8 +1,10 @@
 package token
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,22 +18,34 @@ func (c fuzzClock) Now() time.Time { return c.t }
 
 var fuzzNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// fuzzRuns are the runs fuzzKeys know: their domains' names are too long
+// for a task token to carry, but for "run-short"'s.
+var fuzzRuns = &mapRuns{domains: map[string]string{
+	testRunID:   strings.Repeat("域", 256),
+	"run-emoji": strings.Repeat("😀", 256),
+	"run-short": "short",
+}}
+
 // fuzzKeys are keys under a fixed key and clock, so that the seed corpus
 // can hold genuine tokens to mutate.
 func fuzzKeys() *Keys {
-	return New([]byte("fuzz-token-key-0123456789abcdef!"), fuzzClock{fuzzNow})
+	return New([]byte("fuzz-token-key-0123456789abcdef!"), fuzzClock{fuzzNow}, fuzzRuns)
 }
 
 // FuzzTaskToken opens arbitrary strings as task tokens. It must never
 // panic, must reject with UnknownResourceFault, and must accept only the
 // exact tokens Keys itself produces: what it accepts re-seals to
-// the same string, and names a task of the kind asked for.
+// the same string, and names a task of the kind asked for. The seeds hold
+// tokens of both formats: with the domain, and without it (whose run
+// fuzzRuns knows).
 func FuzzTaskToken(f *testing.F) {
 	s := fuzzKeys()
 	for _, r := range []Task{
 		{Kind: swfd.DecisionTask, Domain: "d", RunID: "22abcdef0123456789", ScheduledID: 2, StartedID: 3},
 		{Kind: swfd.ActivityTask, Domain: "a-domain", RunID: "run", ScheduledID: 5, StartedID: 6},
 		{Kind: swfd.ActivityTask, Domain: "", RunID: "", ScheduledID: 1 << 40, StartedID: 0},
+		{Kind: swfd.DecisionTask, Domain: strings.Repeat("域", 256), RunID: testRunID, ScheduledID: 2, StartedID: 3},
+		{Kind: swfd.ActivityTask, Domain: strings.Repeat("😀", 256), RunID: "run-emoji", ScheduledID: 1 << 40, StartedID: 1<<63 - 1},
 	} {
 		tok := s.TaskToken(r)
 		f.Add(tok, r.Kind == swfd.DecisionTask)
@@ -41,12 +55,17 @@ func FuzzTaskToken(f *testing.F) {
 	f.Add("", true)
 	f.Add("AAAA", false)
 	f.Add("not base64!", true)
+	// Sealed, but not made by Keys: a run whose domain it would carry, a
+	// kind that is neither, an inline token over 1024 characters.
+	f.Add(s.seal(append([]byte{taskByRun, 'A', 1, 2}, "run-short"...)), false)
+	f.Add(s.seal(append([]byte{taskByRun, 'X', 1, 2}, testRunID...)), false)
+	f.Add(s.seal(append([]byte{taskInline, 'D', 2, 3, 0x80, 6}, strings.Repeat("域", 256)+testRunID...)), true)
 	f.Fuzz(func(t *testing.T, token string, decision bool) {
 		kind := swfd.ActivityTask
 		if decision {
 			kind = swfd.DecisionTask
 		}
-		r, err := s.OpenTask(token, kind)
+		r, err := s.OpenTask(context.Background(), token, kind)
 		if err != nil {
 			var f *api.Fault
 			if !errors.As(err, &f) || f.Code != api.UnknownResourceFault {
@@ -79,7 +98,7 @@ func FuzzPageToken(f *testing.F) {
 		f.Add(tok, sc.scope+"x")
 		f.Add(tok+"\r\n", sc.scope)
 	}
-	expired := New(s.key, fuzzClock{fuzzNow.Add(-25 * time.Hour)})
+	expired := New(s.key, fuzzClock{fuzzNow.Add(-25 * time.Hour)}, nil)
 	f.Add(expired.PageToken("ListDomains|REGISTERED", "x"), "ListDomains|REGISTERED")
 	legacy, _ := json.Marshal(legacyPage{Scope: "ListDomains|REGISTERED", After: "d", Expires: fuzzNow.Add(time.Hour).Unix()})
 	f.Add(s.seal(legacy), "ListDomains|REGISTERED")
