@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -230,6 +231,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, &api.Fault{Code: "InvalidCSRFToken", Message: "The form is out of date or was not sent by this console: reload the page and try again."})
 			return
 		}
+		lineFeeds(r.PostForm)
+		lineFeeds(r.Form)
 	}
 	h.mux.ServeHTTP(w, r)
 }
@@ -245,6 +248,21 @@ func RedirectBrowsers(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// lineFeeds makes every line break in a form's values a line feed. A
+// browser sends a multi-line box's line breaks as CRLF (the HTML standard's
+// form submission), though the box, and the command line its form shows,
+// hold "\n": the operation gets the text as typed, as swf would send it. A
+// single-line field holds no line break to begin with.
+func lineFeeds(f url.Values) {
+	for _, vs := range f {
+		for i, v := range vs {
+			if strings.ContainsRune(v, '\r') {
+				vs[i] = strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
+			}
+		}
+	}
 }
 
 // maxForm bounds a form's size: SWF's own request limit.

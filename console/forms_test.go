@@ -1,0 +1,119 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/swfd/swfd/api"
+)
+
+// events is a run's whole history, each event with its attributes.
+func (f *fixture) events(domain string, ex api.WorkflowExecution) []api.HistoryEvent {
+	f.t.Helper()
+	out, err := f.svc.GetWorkflowExecutionHistory(f.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, MaximumPageSize: 1000})
+	f.check(err)
+	evs := make([]api.HistoryEvent, len(out.Events))
+	for i, e := range out.Events {
+		evs[i], err = e.Full()
+		f.check(err)
+	}
+	return evs
+}
+
+// openRun is the open run of a workflow id.
+func (f *fixture) openRun(domain, wid string) api.WorkflowExecution {
+	f.t.Helper()
+	out, err := f.svc.ListOpenWorkflowExecutions(f.ctx, &api.ListOpenWorkflowExecutionsInput{Domain: domain,
+		StartTimeFilter: api.ExecutionTimeFilter{OldestDate: api.Time{Time: time.Unix(0, 0)}}, ExecutionFilter: &api.WorkflowExecutionFilter{WorkflowID: wid}})
+	f.check(err)
+	if len(out.ExecutionInfos) != 1 {
+		f.t.Fatalf("open runs of %q: %d, want 1", wid, len(out.ExecutionInfos))
+	}
+	return out.ExecutionInfos[0].Execution
+}
+
+// runOf is the execution a console redirect goes to.
+func runOf(t *testing.T, location string) api.WorkflowExecution {
+	t.Helper()
+	u, err := url.Parse(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/console/d/"), "/")
+	if len(parts) != 4 || parts[1] != "w" {
+		t.Fatalf("not an execution's page: %s", location)
+	}
+	wid, _ := url.PathUnescape(parts[2])
+	rid, _ := url.PathUnescape(parts[3])
+	return api.WorkflowExecution{WorkflowID: wid, RunID: rid}
+}
+
+// A browser sends a multi-line box's line breaks as CRLF; the operations
+// get them as the box held them, "\n", as the shown swf line sends them. A
+// lone CR is a line break too.
+func TestFormLineBreaks(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	w := newWeb(t, f.srv.URL)
+	w.get("/console/d/orders/start")
+	code, body, hdr := w.post("/console/d/orders/start", url.Values{"workflowId": {"crlf"}, "type": {"process-order|1"}, "input": {"line1\r\n$HOME\rend\r\n"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("start: %d %s", code, trunc(body))
+	}
+	ex := runOf(t, hdr.Get("Location"))
+	base := execPath("orders", ex)
+	w.get(base)
+	if code, body, _ := w.post(base+"/signal", url.Values{"signalName": {"s"}, "input": {"a\r\nb"}}); code != http.StatusSeeOther {
+		t.Fatalf("signal: %d %s", code, trunc(body))
+	}
+	if code, body, _ := w.post(base+"/terminate", url.Values{"reason": {"r\r\n1"}, "details": {"x\r\n\r\ny"}}); code != http.StatusSeeOther {
+		t.Fatalf("terminate: %d %s", code, trunc(body))
+	}
+	var got []string
+	for _, e := range f.events("orders", ex) {
+		switch {
+		case e.WorkflowExecutionStartedEventAttributes != nil:
+			got = append(got, api.Value(e.WorkflowExecutionStartedEventAttributes.Input))
+		case e.WorkflowExecutionSignaledEventAttributes != nil:
+			got = append(got, api.Value(e.WorkflowExecutionSignaledEventAttributes.Input))
+		case e.WorkflowExecutionTerminatedEventAttributes != nil:
+			a := e.WorkflowExecutionTerminatedEventAttributes
+			got = append(got, api.Value(a.Reason), api.Value(a.Details))
+		}
+	}
+	want := []string{"line1\n$HOME\nend\n", "a\nb", "r\n1", "x\n\ny"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("inputs the operations got: %q, want %q", got, want)
+	}
+}
+
+// The start form's input, typed over two lines: the run the form starts
+// and the run its shown command line starts (run in bash) get the same
+// input.
+func TestBrowserStartInputAsShown(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	sh := swfShell(t, f.srv.URL)
+	const input = "line1\n$HOME 'q' \"d\""
+	form := `form[action$="/start"]`
+	step(t, ctx, "start form", chromedp.Navigate(f.srv.URL+"/console/d/orders/start"), until(`!!document.querySelector('`+form+` [data-cli]')`),
+		chromedp.SetValue(form+` input[name=workflowId]`, "shown"),
+		chromedp.SetValue(form+` textarea[name=input]`, input),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+form+`').dispatchEvent(new Event("input"))`),
+		until(`document.querySelector('`+form+` [data-cli]').textContent.includes("--input")`))
+	line := eval[string](t, ctx, `document.querySelector('`+form+` [data-cli]').textContent`)
+	step(t, ctx, "submit", chromedp.SetValue(form+` input[name=workflowId]`, "typed"), chromedp.Submit(form), until(`!!document.querySelector(".notice")`))
+	sh.run(line)
+	for _, wid := range []string{"typed", "shown"} {
+		a := f.events("orders", f.openRun("orders", wid))[0].WorkflowExecutionStartedEventAttributes
+		if got := api.Value(a.Input); got != input {
+			t.Errorf("%s: input %q, want %q (the command line: %s)", wid, got, input, line)
+		}
+	}
+}
