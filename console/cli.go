@@ -11,7 +11,11 @@ type cliLine struct {
 	Command string
 	Flags   []cliFlag
 	// Loop, if set, wraps the command for a batch: Loop lists the
-	// executions and the command runs once for each ("$w" and "$r").
+	// executions, a workflow id and a run id a line separated by a tab
+	// (text output), and the command runs once for each ("$w" and "$r").
+	// The lines are split at the tab alone: a workflow id may hold spaces,
+	// quotes, '$' or a backslash, never a tab or a line break (SWF refuses
+	// control characters in names), and a run id none of these.
 	Loop string
 }
 
@@ -53,7 +57,7 @@ func (c *cliLine) String() string {
 	if c.Loop == "" {
 		return b.String()
 	}
-	return c.Loop + " |\n  while read -r w r; do " + b.String() + "; done"
+	return c.Loop + " |\n  while IFS=\"$(printf '\\t')\" read -r w r; do " + b.String() + "; done"
 }
 
 // shellQuote quotes s for a POSIX shell, only when it needs it.

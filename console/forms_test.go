@@ -1,8 +1,10 @@
 package console_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +117,68 @@ func TestBrowserStartInputAsShown(t *testing.T) {
 		if got := api.Value(a.Input); got != input {
 			t.Errorf("%s: input %q, want %q (the command line: %s)", wid, got, input, line)
 		}
+	}
+}
+
+var cliCodeRE = regexp.MustCompile(`(?s)<code data-cli>(.*?)</code>`)
+
+// shownCLI is the command line a page shows (the first, or the one that
+// holds contains).
+func shownCLI(t *testing.T, body, contains string) string {
+	t.Helper()
+	for _, m := range cliCodeRE.FindAllStringSubmatch(body, -1) {
+		if line := html.UnescapeString(m[1]); strings.Contains(line, contains) {
+			return line
+		}
+	}
+	t.Fatalf("no command line with %q on the page", contains)
+	return ""
+}
+
+// batchIDs are workflow ids a shell splits wrongly at whitespace, or
+// expands, or unescapes.
+var batchIDs = []string{"two words", `it's "q" $HOME`, `back\slash  two spaces`, "plain"}
+
+// The batch confirmation's shell loop, run in bash with swf, and with the
+// AWS CLI as swf, acts on every execution the filter matches, whatever its
+// workflow id holds.
+func TestBatchLoopRuns(t *testing.T) {
+	for _, cli := range []string{"swf", "aws"} {
+		t.Run(cli, func(t *testing.T) {
+			f := newFixture(t)
+			f.register("orders")
+			sh := swfShell(t, f.srv.URL)
+			if cli == "aws" {
+				sh = awsShell(t, f.srv.URL)
+			}
+			runs := map[string]api.WorkflowExecution{}
+			for _, wid := range batchIDs {
+				runs[wid] = f.startRun("orders", wid, "{}", "batch")
+			}
+			f.startRun("orders", "untagged", "{}")
+			w := newWeb(t, f.srv.URL)
+			w.get("/console/d/orders/executions?tag=batch")
+			_, body, _ := w.post("/console/d/orders/batch", url.Values{"tag": {"batch"}, "action": {"signal"}, "signalName": {"poke"}, "input": {`a "b" $c`}})
+			wantIn(t, "batch confirmation", body, "Signal 4 executions?")
+			line := shownCLI(t, body, "while")
+			sh.run(line)
+			for wid, ex := range runs {
+				n := 0
+				for _, e := range f.events("orders", ex) {
+					if a := e.WorkflowExecutionSignaledEventAttributes; a != nil {
+						n++
+						if a.SignalName != "poke" || api.Value(a.Input) != `a "b" $c` {
+							t.Errorf("%q: signal %q input %q, want poke, %q", wid, a.SignalName, api.Value(a.Input), `a "b" $c`)
+						}
+					}
+				}
+				if n != 1 {
+					t.Errorf("%q: %d signals, want 1\n%s", wid, n, line)
+				}
+			}
+			if evs := f.events("orders", f.openRun("orders", "untagged")); len(evs) != 2 {
+				t.Errorf("untagged: %d events, want 2 (started, decision task scheduled): the loop acted outside the filter", len(evs))
+			}
+		})
 	}
 }

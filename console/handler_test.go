@@ -380,7 +380,7 @@ func TestActions(t *testing.T) {
 	// A batch: the confirmation shows the count; the second post applies.
 	q := url.Values{"tag": {"web"}, "action": {"terminate"}, "reason": {"cleanup"}}
 	code, body, _ = w.post("/console/d/orders/batch", q)
-	wantIn(t, "batch confirmation", body, "Terminate 2 executions?", "swf terminate-workflow-execution", "--reason cleanup", "while read -r w r")
+	wantIn(t, "batch confirmation", html.UnescapeString(body), "Terminate 2 executions?", "swf terminate-workflow-execution", "--reason cleanup", "while IFS=\"$(printf '\\t')\" read -r w r")
 	q.Set("confirm", "2")
 	code, body, _ = w.post("/console/d/orders/batch", q)
 	wantIn(t, "batch outcome", body, "<strong>2</strong> succeeded")
