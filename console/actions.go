@@ -61,9 +61,9 @@ func startInput(domain string, f url.Values) *api.StartWorkflowExecutionInput {
 // startCLI is the swf line of a start.
 func startCLI(domain string, in *api.StartWorkflowExecutionInput) *cliLine {
 	c := cli("start-workflow-execution").add("--domain", domain).add("--workflow-id", in.WorkflowID).
-		add("--workflow-type", "name="+in.WorkflowType.Name+",version="+in.WorkflowType.Version)
+		add("--workflow-type", structArg("name", in.WorkflowType.Name, "version", in.WorkflowType.Version))
 	if in.TaskList != nil {
-		c.add("--task-list", "name="+in.TaskList.Name)
+		c.add("--task-list", structArg("name", in.TaskList.Name))
 	}
 	c.add("--input", api.Value(in.Input)).add("--execution-start-to-close-timeout", in.ExecutionStartToCloseTimeout).
 		add("--task-start-to-close-timeout", in.TaskStartToCloseTimeout).add("--child-policy", string(in.ChildPolicy)).

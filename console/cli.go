@@ -1,6 +1,8 @@
 package console
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 )
 
@@ -58,6 +60,58 @@ func (c *cliLine) String() string {
 		return b.String()
 	}
 	return c.Loop + " |\n  while IFS=\"$(printf '\\t')\" read -r w r; do " + b.String() + "; done"
+}
+
+// structArg is the value of a flag that takes a structure, from its
+// members' names and values in order (those with empty values left out):
+// the shorthand (name=order,version=1) when every value is plain, else
+// JSON ({"name":"Pay,Flow","version":"v=1"}), which the CLI reads whatever
+// the values hold; in the shorthand a ',' or '=' of a value, a quote, a
+// bracket or a space at either end would change what it means. The
+// page's script makes the same choice (console.js, structArg).
+func structArg(kv ...string) string {
+	plain := true
+	var short []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		short = append(short, kv[i]+"="+kv[i+1])
+		plain = plain && plainValue(kv[i+1])
+	}
+	if plain {
+		return strings.Join(short, ",")
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	b.WriteString("{")
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteString(",")
+		}
+		enc.Encode(kv[i])
+		b.Truncate(b.Len() - 1) // Encode's newline
+		b.WriteString(":")
+		enc.Encode(kv[i+1])
+		b.Truncate(b.Len() - 1)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// plainValue reports whether a structure member's value reads the same in
+// the shorthand: letters, digits and -_.+@: only.
+func plainValue(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.+@:", r)) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // shellQuote quotes s for a POSIX shell, only when it needs it.

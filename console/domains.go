@@ -122,7 +122,7 @@ func statusCLI(domain, kind, name, version string, status api.RegistrationStatus
 	if status != api.RegistrationStatusRegistered {
 		verb = "undeprecate-"
 	}
-	return cli(verb+kind+"-type").add("--domain", domain).add("--"+kind+"-type", "name="+name+",version="+version).String()
+	return cli(verb+kind+"-type").add("--domain", domain).add("--"+kind+"-type", structArg("name", name, "version", version)).String()
 }
 
 type domainData struct {

@@ -262,34 +262,19 @@ func listCLI(domain string, f filter) *cliLine {
 	if f.Closed && f.ByClose {
 		timeFlag = "--close-time-filter"
 	}
-	tf := "oldestDate=" + firstNonEmpty(f.From, "0")
-	if f.To != "" {
-		tf += ",latestDate=" + f.To
-	}
-	c.add(timeFlag, tf)
-	c.add("--execution-filter", prefixed("workflowId=", f.WorkflowID))
+	c.add(timeFlag, structArg("oldestDate", firstNonEmpty(f.From, "0"), "latestDate", f.To))
+	c.add("--execution-filter", structArg("workflowId", f.WorkflowID))
 	if f.TypeName != "" {
-		t := "name=" + f.TypeName
-		if f.TypeVersion != "" {
-			t += ",version=" + f.TypeVersion
-		}
-		c.add("--type-filter", t)
+		c.add("--type-filter", structArg("name", f.TypeName, "version", f.TypeVersion))
 	}
-	c.add("--tag-filter", prefixed("tag=", f.Tag))
+	c.add("--tag-filter", structArg("tag", f.Tag))
 	if f.Closed {
-		c.add("--close-status-filter", prefixed("status=", f.CloseStatus))
+		c.add("--close-status-filter", structArg("status", f.CloseStatus))
 	}
 	if f.Oldest {
 		c.Flags = append(c.Flags, cliFlag{Name: "--reverse-order", Raw: true})
 	}
 	return c
-}
-
-func prefixed(p, v string) string {
-	if v == "" {
-		return ""
-	}
-	return p + v
 }
 
 func firstNonEmpty(vals ...string) string {

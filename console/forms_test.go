@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,7 +121,7 @@ func TestBrowserStartInputAsShown(t *testing.T) {
 	}
 }
 
-var cliCodeRE = regexp.MustCompile(`(?s)<code data-cli>(.*?)</code>`)
+var cliCodeRE = regexp.MustCompile(`(?s)<code (?:data-cli|class="cli-mini"[^>]*)>(.*?)</code>`)
 
 // shownCLI is the command line a page shows (the first, or the one that
 // holds contains).
@@ -180,5 +181,122 @@ func TestBatchLoopRuns(t *testing.T) {
 				t.Errorf("untagged: %d events, want 2 (started, decision task scheduled): the loop acted outside the filter", len(evs))
 			}
 		})
+	}
+}
+
+// Names whose ',' or '=' the CLI's shorthand would read as its own.
+const (
+	payType, payVersion = "Pay,Flow", "v=1"
+	payList             = "q=1,x"
+	actType, actVersion = "a b,c", "=2"
+)
+
+func (f *fixture) registerPay() {
+	f.t.Helper()
+	f.check(f.svc.RegisterDomain(f.ctx, &api.RegisterDomainInput{Name: "pay", WorkflowExecutionRetentionPeriodInDays: "30"}))
+	f.check(f.svc.RegisterWorkflowType(f.ctx, &api.RegisterWorkflowTypeInput{Domain: "pay", Name: payType, Version: payVersion,
+		DefaultTaskList: &api.TaskList{Name: "deciders"}, DefaultExecutionStartToCloseTimeout: "3600", DefaultTaskStartToCloseTimeout: "60", DefaultChildPolicy: api.ChildPolicyTerminate}))
+	f.check(f.svc.RegisterActivityType(f.ctx, &api.RegisterActivityTypeInput{Domain: "pay", Name: actType, Version: actVersion}))
+}
+
+func (f *fixture) typeStatus(kind string) api.RegistrationStatus {
+	f.t.Helper()
+	if kind == "workflow" {
+		out, err := f.svc.DescribeWorkflowType(f.ctx, &api.DescribeWorkflowTypeInput{Domain: "pay", WorkflowType: api.WorkflowType{Name: payType, Version: payVersion}})
+		f.check(err)
+		return out.TypeInfo.Status
+	}
+	out, err := f.svc.DescribeActivityType(f.ctx, &api.DescribeActivityTypeInput{Domain: "pay", ActivityType: api.ActivityType{Name: actType, Version: actVersion}})
+	f.check(err)
+	return out.TypeInfo.Status
+}
+
+// The swf lines the console shows for types, task lists and filters whose
+// names hold ',' or '=', run in bash with swf (the list also with the AWS
+// CLI), do what the console does: deprecate and undeprecate the types,
+// start a re-run of the same type on the same task list, and list the
+// executions the filter shows.
+func TestShownStructArgsRun(t *testing.T) {
+	f := newFixture(t)
+	f.registerPay()
+	sh := swfShell(t, f.srv.URL)
+	w := newWeb(t, f.srv.URL)
+
+	for _, kind := range []string{"workflow", "activity"} {
+		_, body := w.get("/console/d/pay/types")
+		sh.run(shownCLI(t, body, "swf deprecate-"+kind+"-type"))
+		if st := f.typeStatus(kind); st != api.RegistrationStatusDeprecated {
+			t.Fatalf("%s type after the shown deprecate line: %s", kind, st)
+		}
+		_, body = w.get("/console/d/pay/types")
+		sh.run(shownCLI(t, body, "swf undeprecate-"+kind+"-type"))
+		if st := f.typeStatus(kind); st != api.RegistrationStatusRegistered {
+			t.Fatalf("%s type after the shown undeprecate line: %s", kind, st)
+		}
+	}
+
+	// A closed run's re-run line starts the same type on the same list.
+	const wid, tag = "id=1,2 x", "k=v,w"
+	run, err := f.svc.StartWorkflowExecution(f.ctx, &api.StartWorkflowExecutionInput{Domain: "pay", WorkflowID: wid,
+		WorkflowType: api.WorkflowType{Name: payType, Version: payVersion}, TaskList: &api.TaskList{Name: payList}, TagList: []string{tag}})
+	f.check(err)
+	first := api.WorkflowExecution{WorkflowID: wid, RunID: run.RunID}
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "pay", WorkflowID: wid}))
+	_, body := w.get(execPath("pay", first))
+	sh.run(shownCLI(t, body, "swf start-workflow-execution"))
+	det, err := f.svc.DescribeWorkflowExecution(f.ctx, &api.DescribeWorkflowExecutionInput{Domain: "pay", Execution: f.openRun("pay", wid)})
+	f.check(err)
+	if typ, tl := det.ExecutionInfo.WorkflowType, det.ExecutionConfiguration.TaskList; typ.Name != payType || typ.Version != payVersion || tl.Name != payList {
+		t.Errorf("the re-run line started %q %q on %q, want %q %q on %q", typ.Name, typ.Version, tl.Name, payType, payVersion, payList)
+	}
+
+	// The lists' lines list what the pages list, with swf and with the
+	// AWS CLI if it is installed.
+	shells := []*shell{sh}
+	if _, err := exec.LookPath("aws"); err == nil {
+		shells = append(shells, awsShell(t, f.srv.URL))
+	}
+	q := url.Values{"type": {payType}, "version": {payVersion}}
+	for _, c := range []struct {
+		query  url.Values
+		status string
+	}{
+		{url.Values{"wid": {wid}}, "OPEN"},
+		{q, "OPEN"},
+		{url.Values{"tag": {tag}}, "OPEN"},
+		{url.Values{"status": {"closed"}, "type": {payType}, "version": {payVersion}}, "CLOSED"},
+	} {
+		_, body := w.get("/console/d/pay/executions?" + c.query.Encode())
+		wantIn(t, "executions "+c.query.Encode(), body, "wid")
+		line := shownCLI(t, body, "swf list-")
+		for _, sh := range shells {
+			out := sh.run(line + " --query 'executionInfos[].[execution.workflowId,executionStatus]' --output text")
+			if want := wid + "\t" + c.status + "\n"; out != want {
+				t.Errorf("%s\nlisted %q, want %q", line, out, want)
+			}
+		}
+	}
+}
+
+// The start form's line, kept in step by the page's script, names a type
+// and a task list whose names hold ',' or '=' so that swf reads them back:
+// run in bash, it starts that type on that list.
+func TestBrowserStartStructArgs(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.registerPay()
+	sh := swfShell(t, f.srv.URL)
+	form := `form[action$="/start"]`
+	step(t, ctx, "start form", chromedp.Navigate(f.srv.URL+"/console/d/pay/start"), until(`!!document.querySelector('`+form+` [data-cli]')`),
+		chromedp.SetValue(form+` input[name=workflowId]`, "shown"),
+		chromedp.SetValue(form+` input[name=taskList]`, payList),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+form+`').dispatchEvent(new Event("input"))`),
+		until(`document.querySelector('`+form+` [data-cli]').textContent.includes("--task-list")`))
+	line := eval[string](t, ctx, `document.querySelector('`+form+` [data-cli]').textContent`)
+	sh.run(line)
+	det, err := f.svc.DescribeWorkflowExecution(f.ctx, &api.DescribeWorkflowExecutionInput{Domain: "pay", Execution: f.openRun("pay", "shown")})
+	f.check(err)
+	if typ, tl := det.ExecutionInfo.WorkflowType, det.ExecutionConfiguration.TaskList; typ.Name != payType || typ.Version != payVersion || tl.Name != payList {
+		t.Errorf("%s\nstarted %q %q on %q, want %q %q on %q", line, typ.Name, typ.Version, tl.Name, payType, payVersion, payList)
 	}
 }

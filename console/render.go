@@ -46,6 +46,7 @@ var funcs = template.FuncMap{
 	"comma":    comma,
 	"add":      func(a, b int) int { return a + b },
 	"cli":      func(c *cliLine) string { return c.String() },
+	"typeArg":  func(n, v string) string { return structArg("name", n, "version", v) },
 	"qs":       func(v url.Values) string { return v.Encode() },
 	"typ":      func(n, v string) string { return n + " " + v },
 	"join":     strings.Join,

@@ -20,6 +20,14 @@
     if (s === "") return "''";
     return /^[A-Za-z0-9_\-./=:,@%+]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
   }
+  // A structure's value: shorthand when the value is plain, else JSON (as
+  // structArg in cli.go).
+  function structArg(key, v) {
+    if (/^[A-Za-z0-9_.+@:-]+$/.test(v)) return key + "=" + v;
+    const o = {};
+    o[key] = v;
+    return JSON.stringify(o);
+  }
   function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
   function cliForm(form) {
     const code = $("[data-cli]", form);
@@ -39,9 +47,13 @@
         if (el.dataset.tags !== undefined) {
           const tags = v.split("\n").map((x) => x.trim()).filter((x) => x.includes("=")).map((x) => {
             const i = x.indexOf("=");
-            return quote("key=" + x.slice(0, i).trim() + ",value=" + x.slice(i + 1).trim());
+            return { key: x.slice(0, i).trim(), value: x.slice(i + 1).trim() };
           });
-          if (tags.length) line += " " + el.dataset.flag + " " + tags.join(" ");
+          // Shorthand, one argument a tag, when every key and value is
+          // plain; else all of them as one JSON list.
+          const plain = tags.every((t) => /^[A-Za-z0-9_.+@:-]*$/.test(t.key + t.value));
+          const args = plain ? tags.map((t) => quote("key=" + t.key + ",value=" + t.value)) : [quote(JSON.stringify(tags))];
+          if (tags.length) line += " " + el.dataset.flag + " " + args.join(" ");
           return;
         }
         if (el.dataset.list !== undefined) {
@@ -49,7 +61,8 @@
           if (parts.length) line += " " + el.dataset.flag + " " + parts.map(quote).join(" ");
           return;
         }
-        line += " " + el.dataset.flag + " " + quote((el.dataset.prefix || "") + v);
+        if (el.dataset.struct) v = structArg(el.dataset.struct, v);
+        line += " " + el.dataset.flag + " " + quote(v);
       });
       code.textContent = line;
     };
