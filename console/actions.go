@@ -90,7 +90,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, execURL(domain, in.WorkflowID, run.RunID)+"?msg="+urlq("Execution started."), http.StatusSeeOther)
+	http.Redirect(w, r, execURL(domain, in.WorkflowID, run.RunID)+"?"+h.notice(r, "Execution started."), http.StatusSeeOther)
 }
 
 func (h *Handler) signal(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +157,7 @@ func (h *Handler) rerun(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, execURL(domain, ex.WorkflowID, run.RunID)+"?msg="+urlq("Started again as a new run."), http.StatusSeeOther)
+	http.Redirect(w, r, execURL(domain, ex.WorkflowID, run.RunID)+"?"+h.notice(r, "Started again as a new run."), http.StatusSeeOther)
 }
 
 // done ends an action on an execution: back to its page, or the fault.
@@ -166,5 +166,5 @@ func (h *Handler) done(w http.ResponseWriter, r *http.Request, domain string, ex
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, execURL(domain, ex.WorkflowID, ex.RunID)+"?msg="+urlq(msg), http.StatusSeeOther)
+	http.Redirect(w, r, execURL(domain, ex.WorkflowID, ex.RunID)+"?"+h.notice(r, msg), http.StatusSeeOther)
 }

@@ -75,7 +75,7 @@ func (h *Handler) domainsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	h.render(w, r, http.StatusOK, "domains", &page{Title: "Domains", Data: d, Message: r.URL.Query().Get("msg")})
+	h.render(w, r, http.StatusOK, "domains", &page{Title: "Domains", Data: d, Message: h.message(r)})
 }
 
 // domainHome is a domain's executions.
@@ -100,7 +100,7 @@ func (h *Handler) registerDomain(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, domURL(in.Name)+"types?msg="+urlq("Domain registered."), http.StatusSeeOther)
+	http.Redirect(w, r, domURL(in.Name)+"types?"+h.notice(r, "Domain registered."), http.StatusSeeOther)
 }
 
 // typeRow is one registered type on a domain's page.
@@ -184,7 +184,7 @@ func (h *Handler) domainPage(w http.ResponseWriter, r *http.Request) {
 			d.Activity = append(d.Activity, newTypeRow(name, "activity", t.ActivityType.Name, t.ActivityType.Version, t.Status, api.Value(t.Description), t.CreationDate, t.DeprecationDate, cfg))
 		}
 	}
-	h.render(w, r, http.StatusOK, "domain", &page{Title: name, Domain: name, Tab: "types", Data: d, Message: r.URL.Query().Get("msg")})
+	h.render(w, r, http.StatusOK, "domain", &page{Title: name, Domain: name, Tab: "types", Data: d, Message: h.message(r)})
 }
 
 // newTypeRow is a type's row; cfg is its configuration (nil if it could
@@ -224,7 +224,7 @@ func (h *Handler) domainStatus(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, domURL(name)+"types?msg="+urlq(msg), http.StatusSeeOther)
+	http.Redirect(w, r, domURL(name)+"types?"+h.notice(r, msg), http.StatusSeeOther)
 }
 
 func (h *Handler) registerType(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +259,7 @@ func (h *Handler) registerType(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, domURL(name)+"types?msg="+urlq("Type registered."), http.StatusSeeOther)
+	http.Redirect(w, r, domURL(name)+"types?"+h.notice(r, "Type registered."), http.StatusSeeOther)
 }
 
 func (h *Handler) typeStatus(w http.ResponseWriter, r *http.Request) {
@@ -284,5 +284,5 @@ func (h *Handler) typeStatus(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, domURL(name)+"types?msg="+urlq("Type "+tn+" "+tv+" "+f.Get("action")+"d."), http.StatusSeeOther)
+	http.Redirect(w, r, domURL(name)+"types?"+h.notice(r, "Type "+tn+" "+tv+" "+f.Get("action")+"d."), http.StatusSeeOther)
 }

@@ -104,7 +104,7 @@ func (h *Handler) executionPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.CLI = execCLIs(domain, ex, d.Start)
 	title := ex.WorkflowID
-	h.render(w, r, http.StatusOK, "execution", &page{Title: title + " · " + domain, Domain: domain, Tab: "executions", Data: d, Message: r.URL.Query().Get("msg")})
+	h.render(w, r, http.StatusOK, "execution", &page{Title: title + " · " + domain, Domain: domain, Tab: "executions", Data: d, Message: h.message(r)})
 }
 
 // execCLIs are the swf lines of an execution's actions.

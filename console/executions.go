@@ -248,7 +248,7 @@ func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.ListCLI = listCLI(domain, f)
 	d.Batch = batchCLIs(domain, f)
-	h.render(w, r, http.StatusOK, "executions", &page{Title: "Executions · " + domain, Domain: domain, Tab: "executions", Data: d, Message: r.URL.Query().Get("msg")})
+	h.render(w, r, http.StatusOK, "executions", &page{Title: "Executions · " + domain, Domain: domain, Tab: "executions", Data: d, Message: h.message(r)})
 }
 
 // listCLI is the swf line that lists what a filter shows.

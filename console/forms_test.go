@@ -300,3 +300,56 @@ func TestBrowserStartStructArgs(t *testing.T) {
 		t.Errorf("%s\nstarted %q %q on %q, want %q %q on %q", line, typ.Name, typ.Version, tl.Name, payType, payVersion, payList)
 	}
 }
+
+// A page shows as its notice only a message the console set, after an
+// action, for the browser that acted: never text from a link's ?msg=, nor
+// a notice link made for another browser, nor one altered.
+func TestNoticeOnlyFromConsole(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	w.get("/console/")
+	const phish = "Security notice: your session expired, sign in at https://evil.example"
+	for _, p := range []string{"/console/", "/console/d/orders/types", "/console/d/orders/executions", execPath("orders", open)} {
+		_, body := w.get(p + "?msg=" + url.QueryEscape(phish))
+		wantNotIn(t, p+" with ?msg=", body, "Security notice", `class="notice"`)
+		_, body = w.get(p + "?msg=" + url.QueryEscape(phish) + "&sig=AAAAAAAAAAAAAAAAAAAAAA")
+		wantNotIn(t, p+" with ?msg= and a made-up sig", body, "Security notice", `class="notice"`)
+	}
+
+	// Every action's notice still shows, to the browser that acted.
+	notices := []struct {
+		path string
+		form url.Values
+		want string
+	}{
+		{"/console/domains", url.Values{"name": {"fresh"}, "retention": {"3"}}, "Domain registered."},
+		{"/console/d/fresh/types", url.Values{"kind": {"activity"}, "name": {"act"}, "version": {"2"}}, "Type registered."},
+		{"/console/d/fresh/types/status", url.Values{"kind": {"activity"}, "name": {"act"}, "version": {"2"}, "action": {"deprecate"}}, "Type act 2 deprecated."},
+		{"/console/d/fresh/status", url.Values{"action": {"deprecate"}}, "Domain deprecated."},
+		{"/console/d/orders/start", url.Values{"workflowId": {"n-1"}, "type": {"process-order|1"}}, "Execution started."},
+		{execPath("orders", open) + "/signal", url.Values{"signalName": {"s"}}, "Signal sent."},
+		{execPath("orders", open) + "/cancel", nil, "Cancellation requested."},
+		{execPath("orders", open) + "/terminate", nil, "Execution terminated."},
+		{execPath("orders", open) + "/rerun", nil, "Started again as a new run."},
+	}
+	other := newWeb(t, f.srv.URL)
+	other.get("/console/")
+	for _, n := range notices {
+		code, body, hdr := w.post(n.path, n.form)
+		if code != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", n.path, code, trunc(body))
+		}
+		loc := hdr.Get("Location")
+		_, body = w.get(loc)
+		wantIn(t, n.path+" then "+loc, body, `class="notice" role="status">`+html.EscapeString(n.want)+"<")
+		_, body = other.get(loc)
+		wantNotIn(t, "another browser at "+loc, body, `class="notice"`)
+		u, _ := url.Parse(loc)
+		q := u.Query()
+		q.Set("msg", phish)
+		u.RawQuery = q.Encode()
+		_, body = w.get(u.String())
+		wantNotIn(t, "the notice altered at "+u.String(), body, "Security notice", `class="notice"`)
+	}
+}

@@ -149,6 +149,32 @@ func (ss *sessions) checkCSRF(r *http.Request, ri requestInfo) bool {
 	return ri.csrf != "" && subtle.ConstantTimeCompare([]byte(got), []byte(ri.csrf)) == 1
 }
 
+// notice is the query that has the page a redirect goes to show msg: the
+// message and a MAC of it bound to the browser (its CSRF token, the
+// session's with sign-in), so that a page shows only the notices this
+// console set for this browser, and never text that came in a link.
+func (h *Handler) notice(r *http.Request, msg string) string {
+	return "msg=" + urlq(msg) + "&sig=" + h.sessions.noticeMAC(infoOf(r.Context()).csrf, msg)
+}
+
+// message is the notice a page's URL carries if this console set it for
+// this browser, else "".
+func (h *Handler) message(r *http.Request) string {
+	q := r.URL.Query()
+	msg, sig := q.Get("msg"), q.Get("sig")
+	csrf := infoOf(r.Context()).csrf
+	if msg == "" || csrf == "" || !hmac.Equal([]byte(sig), []byte(h.sessions.noticeMAC(csrf, msg))) {
+		return ""
+	}
+	return msg
+}
+
+func (ss *sessions) noticeMAC(csrf, msg string) string {
+	m := hmac.New(sha256.New, ss.key)
+	m.Write([]byte("notice\x00" + csrf + "\x00" + msg))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
 // begin starts a session for a principal that signed in.
 func (ss *sessions) begin(w http.ResponseWriter, r *http.Request, p *auth.Principal) *session {
 	now := ss.now()
