@@ -53,8 +53,14 @@ type eventsData struct {
 	Asc     bool
 	Scanned int
 	Filter  bool
-	Last    int64 // the newest event id shown (for live updates)
-	All     []string
+	Paged   bool  // from a cursor (before, after)
+	Last    int64 // the newest event id shown
+	// LiveAfter is the event id an open run's live updates start after:
+	// the newest shown on the first screen, newest first; the run's newest
+	// on any other view (a filter, a jump, oldest first), whose rows stop
+	// earlier, so that the page counts only events that are new.
+	LiveAfter int64
+	All       []string
 }
 
 func (h *Handler) execOf(r *http.Request) (string, api.WorkflowExecution) {
@@ -87,6 +93,13 @@ func (h *Handler) executionPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Events = evs
+	evs.LiveAfter = evs.Last
+	if det.ExecutionInfo.ExecutionStatus == api.ExecutionStatusOpen && d.Live && !evs.Head() {
+		newest, err := do[api.History](ctx, h, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, MaximumPageSize: 1, ReverseOrder: true})
+		if err == nil && len(newest.Events) > 0 {
+			evs.LiveAfter = max(evs.LiveAfter, newest.Events[0].EventID)
+		}
+	}
 	if det.ExecutionInfo.ExecutionStatus == api.ExecutionStatusClosed {
 		last, err := do[api.History](ctx, h, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, MaximumPageSize: 1, ReverseOrder: true})
 		if err == nil && len(last.Events) > 0 {
@@ -151,7 +164,7 @@ func (h *Handler) events(ctx context.Context, domain string, ex api.WorkflowExec
 			if err != nil || c < 0 {
 				return nil, api.ErrValidation("%s must be an event id.", k)
 			}
-			cursor = c
+			cursor, d.Paged = c, true
 		}
 	}
 	if !d.Filter && cursor == 0 && !d.Asc {
@@ -206,6 +219,10 @@ func (h *Handler) scan(ctx context.Context, d *eventsData, types map[string]bool
 	d.More = d.moreURL(cursor)
 	return nil
 }
+
+// Head reports whether d is the first screen, newest first: the view new
+// events are added to as they come.
+func (d *eventsData) Head() bool { return !d.Filter && d.At == 0 && !d.Asc && !d.Paged }
 
 // moreURL is the fragment URL of the screen after cursor.
 func (d *eventsData) moreURL(cursor int64) string {

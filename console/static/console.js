@@ -180,13 +180,25 @@
         localTitles(tbody);
       } else {
         missed += d.last - last;
-        if (note) { note.hidden = false; note.innerHTML = missed + " new event" + (missed === 1 ? "" : "s") + " — <a href='#history' data-reload>show newest</a>"; }
+        if (note) {
+          note.hidden = false;
+          note.innerHTML = missed + " new event" + (missed === 1 ? "" : "s") + (d.closed ? "; the run has closed" : "") + " — <a href='#history' data-reload>show newest</a>";
+        }
         const a = note && note.querySelector("[data-reload]");
         if (a) a.onclick = (e) => { e.preventDefault(); location.href = location.pathname + "#history"; };
       }
       last = d.last;
       table.dataset.last = String(last);
-      if (d.closed) setTimeout(() => location.reload(), 400);
+      if (d.closed) {
+        // Nothing more will come. The first screen is reloaded once, to
+        // show how the run closed (a closed run's page has no stream); a
+        // filtered or jumped view keeps its rows, with the note, and reads
+        // its pending work once more.
+        es.close();
+        liveStatus(false);
+        if (head) setTimeout(() => location.reload(), 400);
+        else loadPending();
+      }
     });
     es.addEventListener("pending", (m) => {
       const box = $("#pending");
