@@ -67,6 +67,8 @@ type change struct {
 	typ                       api.WorkflowType
 	created, closed, remote   bool
 	status                    api.CloseStatus
+	start, close              time.Time
+	tags                      []string
 	events                    []api.HistoryEvent
 }
 
@@ -140,7 +142,8 @@ func (h *Hub) Committed(c runs.Commit) {
 	out := make([]change, len(c.Runs))
 	for i, ch := range c.Runs {
 		out[i] = change{domain: ch.Domain, runID: ch.RunID, workflowID: ch.WorkflowID, typ: ch.WorkflowType,
-			created: ch.Created, closed: ch.Closed, status: ch.CloseStatus, events: ch.Events, remote: c.Remote}
+			created: ch.Created, closed: ch.Closed, status: ch.CloseStatus, start: ch.StartTime, close: ch.CloseTime, tags: ch.Tags,
+			events: ch.Events, remote: c.Remote}
 	}
 	select {
 	case h.in <- out:
@@ -339,17 +342,24 @@ type liveRow struct {
 	Created    bool     `json:"created"`
 }
 
+// Its start time and tags are the run's, also when the change closes the
+// run, so that a list filtered by tag drops (or, closed, gains) it.
 func rowOf(ch change) liveRow {
 	r := liveRow{WorkflowID: ch.workflowID, RunID: ch.runID, Type: ch.typ.Name, Version: ch.typ.Version, Status: "OPEN",
-		URL: execURL(ch.domain, ch.workflowID, ch.runID), Created: ch.created}
+		URL: execURL(ch.domain, ch.workflowID, ch.runID), Created: ch.created, Tags: ch.tags}
+	if !ch.start.IsZero() {
+		r.Start = fmtTime(ch.start)
+	}
 	for _, ev := range ch.events {
-		if a := ev.WorkflowExecutionStartedEventAttributes; a != nil {
+		if a := ev.WorkflowExecutionStartedEventAttributes; a != nil && r.Start == "" {
 			r.Start, r.Tags = fmtTime(ev.EventTimestamp), a.TagList
 		}
 	}
 	if ch.closed {
 		r.Status = string(ch.status)
-		if n := len(ch.events); n > 0 {
+		if !ch.close.IsZero() {
+			r.Close = fmtTime(ch.close)
+		} else if n := len(ch.events); n > 0 {
 			r.Close = fmtTime(ch.events[n-1].EventTimestamp)
 		}
 	}

@@ -34,6 +34,10 @@ type Change struct {
 	Created      bool // the commit started the run
 	Closed       bool // the commit closed the run
 	CloseStatus  api.CloseStatus
+	// The run's start time, close time (zero while open) and tags, so that
+	// a listener can tell which lists a run that closes belongs to.
+	StartTime, CloseTime time.Time
+	Tags                 []string
 	// Events are the events the commit appended, in order, each with its
 	// attributes and its stored JSON in Raw.
 	Events []api.HistoryEvent
@@ -288,6 +292,7 @@ func (s *Store) Commit(ctx context.Context, b *Batch) error {
 			Domain: row.Domain, WorkflowID: row.WorkflowID, RunID: row.RunID,
 			WorkflowType: api.WorkflowType{Name: row.TypeName, Version: row.TypeVersion},
 			Created:      u.Create, Closed: res.Closed, CloseStatus: api.CloseStatus(row.CloseStatus),
+			StartTime: row.StartTime, CloseTime: row.CloseTime, Tags: row.Tags,
 			Events:   res.Events,
 			AddTasks: res.AddTasks, DoneTasks: res.DoneTasks, AddTimers: res.AddTimers,
 		}

@@ -233,13 +233,15 @@
     const cell = (text, cls) => { const td = document.createElement("td"); if (cls) td.className = cls; td.textContent = text; return td; };
     es.addEventListener("row", (m) => {
       const r = JSON.parse(m.data);
-      if (!matches(r)) return;
       const tbody = table.tBodies[0];
       const existing = tbody.querySelector("tr[data-run='" + CSS.escape(r.runId) + "']");
+      // An open run shown here that closes leaves, by its run id, whatever
+      // the filter.
       if (!closedView && r.status !== "OPEN") {
         if (existing) { existing.classList.add("gone"); existing.remove(); }
         return;
       }
+      if (!matches(r)) return;
       if (closedView && r.status === "OPEN") return;
       if (t.first !== "true" || existing) { tell(1); return; }
       const tr = document.createElement("tr");

@@ -1,0 +1,78 @@
+package console_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/swfd/swfd/api"
+)
+
+// A domain's live stream tells of a run that closes with what a list's
+// filters look at: its type, tags and start time, as when it started (the
+// close used to come with no tags and no start time, so that a list
+// filtered by tag kept the closed run, shown OPEN).
+func TestLiveCloseCarriesFilters(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	f.srv.Advance(time.Minute)
+	ex := f.startRun("orders", "tagged", `{}`, "lv1", "eu")
+	f.srv.Advance(time.Minute)
+	w := newWeb(t, f.srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", w.base+"/console/d/orders/live", nil)
+	resp, err := w.c.Do(req)
+	f.check(err)
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	r.ReadString('\n')
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID}))
+	got := readUntil(t, r, "TERMINATED")
+	var row struct {
+		WorkflowID, RunID, Type, Version, Status, Start, Close string
+		Tags                                                   []string
+	}
+	for _, line := range strings.Split(got, "\n") {
+		if d, ok := strings.CutPrefix(line, "data: "); ok && strings.Contains(d, "TERMINATED") {
+			f.check(json.Unmarshal([]byte(d), &row))
+		}
+	}
+	if row.RunID != ex.RunID || row.Type != "process-order" || row.Version != "1" || strings.Join(row.Tags, ",") != "lv1,eu" ||
+		row.Start != "2026-11-30 09:01:00.000" || row.Close != "2026-11-30 09:02:00.000" {
+		t.Errorf("close row %+v, want run %s of process-order 1, tags lv1,eu, started 09:01, closed 09:02", row, ex.RunID)
+	}
+}
+
+// In the browser: an open list filtered by tag drops a run that closes; a
+// closed list filtered by tag gains it.
+func TestBrowserLiveListByTag(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	a := f.startRun("orders", "tagged-a", `{}`, "lv1")
+	f.startRun("orders", "tagged-b", `{}`, "lv1")
+	base := f.srv.URL
+	step(t, ctx, "open list by tag", chromedp.Navigate(base+"/console/d/orders/executions?tag=lv1"),
+		until(`document.querySelectorAll("#executions tbody tr.x").length === 2`), until(`!document.querySelector("[data-live-status]").hidden`),
+		chromedp.Evaluate[chromedp.Void](`window.__same = 1`))
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: a.WorkflowID}))
+	step(t, ctx, "closed run leaves", until(`document.querySelectorAll("#executions tbody tr.x").length === 1`))
+	if !eval[bool](t, ctx, `window.__same === 1 && document.querySelector("#executions tbody").innerText.includes("tagged-b")`) {
+		t.Error("the open list lost the wrong row, or reloaded")
+	}
+
+	step(t, ctx, "closed list by tag", chromedp.Navigate(base+"/console/d/orders/executions?status=closed&tag=lv1"),
+		until(`document.querySelectorAll("#executions tbody tr.x").length === 1`), until(`!document.querySelector("[data-live-status]").hidden`))
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: "tagged-b"}))
+	step(t, ctx, "closed run arrives", until(`document.querySelectorAll("#executions tbody tr.x").length === 2`))
+	if txt := eval[string](t, ctx, `document.querySelector("#executions tbody tr.x").innerText`); !strings.Contains(txt, "tagged-b") || !strings.Contains(txt, "TERMINATED") || !strings.Contains(txt, "lv1") {
+		t.Errorf("new closed row %q, want tagged-b TERMINATED with tag lv1", txt)
+	}
+}
