@@ -223,7 +223,15 @@ func buildTimeline(events []api.HistoryEvent, now time.Time) (rows []*tlRow, sta
 	for _, id := range activityOrder {
 		rows = append(rows, byActivity[id])
 	}
-	sort.Strings(timerOrder)
+	// Timers by when each first started, then by id (its numbers as
+	// numbers: tick3 before tick107).
+	sort.SliceStable(timerOrder, func(i, j int) bool {
+		a, b := timers[timerOrder[i]].Bars[0].From, timers[timerOrder[j]].Bars[0].From
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return naturalLess(timerOrder[i], timerOrder[j])
+	})
 	for _, id := range timerOrder {
 		rows = append(rows, timers[id])
 	}
@@ -234,6 +242,39 @@ func buildTimeline(events []api.HistoryEvent, now time.Time) (rows []*tlRow, sta
 		end = start.Add(time.Millisecond)
 	}
 	return rows, start, end, open
+}
+
+// naturalLess orders strings with their runs of digits compared as
+// numbers: "t2" before "t10".
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+// digits is how many ASCII digits s starts with.
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 func closeBar(open map[int64]*tlBar, id int64, t time.Time, outcome, why string) {

@@ -76,3 +76,39 @@ func TestBuildTimeline(t *testing.T) {
 		}
 	}
 }
+
+// Timer rows come in the order the timers started, then by id with its
+// numbers as numbers; not as text (tick1043 before tick107 before tick3).
+func TestTimelineTimerOrder(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []api.HistoryEvent
+	id := int64(0)
+	add := func(sec int, timer string) {
+		id++
+		events = append(events, api.HistoryEvent{EventID: id, EventType: api.EventTypeTimerStarted, EventTimestamp: api.NewTime(t0.Add(time.Duration(sec) * time.Second)),
+			TimerStartedEventAttributes: &api.TimerStartedEventAttributes{TimerID: timer, StartToFireTimeout: "60"}})
+	}
+	add(0, "tick3")
+	add(1, "tick211")
+	add(1, "tick107")
+	add(2, "tick1043")
+	add(2, "tick20")
+	add(3, "alarm")
+	add(4, "tick3") // started again: the row stays where it first was
+	rows, _, _, _ := buildTimeline(events, t0.Add(time.Minute))
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Label)
+	}
+	if s := strings.Join(got, " "); s != "tick3 tick107 tick211 tick20 tick1043 alarm" {
+		t.Errorf("timer rows %s, want tick3 tick107 tick211 tick20 tick1043 alarm", s)
+	}
+	for _, c := range []struct {
+		a, b string
+		less bool
+	}{{"t2", "t10", true}, {"t10", "t2", false}, {"t02", "t2", false}, {"a", "b", true}, {"a", "a1", true}, {"x9y", "x10a", true}, {"", "", false}} {
+		if naturalLess(c.a, c.b) != c.less {
+			t.Errorf("naturalLess(%q, %q) = %v", c.a, c.b, !c.less)
+		}
+	}
+}
