@@ -237,14 +237,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// RedirectBrowsers sends a browser's GET / to the console and passes every
-// other request to next (the SWF API answers POST /; a GET that names an
-// operation gets the API's own answer).
+// RedirectBrowsers sends a browser's GET / to the console, and its GET
+// /favicon.ico to the console's icon, and passes every other request to
+// next (the SWF API answers POST /; a GET that names an operation gets the
+// API's own answer).
 func RedirectBrowsers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == "/" && r.Header.Get("X-Amz-Target") == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
-			http.Redirect(w, r, Prefix, http.StatusFound)
-			return
+		if r.Method == http.MethodGet && r.Header.Get("X-Amz-Target") == "" {
+			switch {
+			case r.URL.Path == "/" && strings.Contains(r.Header.Get("Accept"), "text/html"):
+				http.Redirect(w, r, Prefix, http.StatusFound)
+				return
+			case r.URL.Path == "/favicon.ico":
+				http.Redirect(w, r, Prefix+"static/favicon.svg", http.StatusFound)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

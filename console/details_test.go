@@ -1,0 +1,57 @@
+package console_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// A browser's GET /favicon.ico gets the console's icon and never reaches
+// the SWF API (it was a 400 UnknownOperationException, counted as a call);
+// every page names the icon. A POST / is still the API's.
+func TestFavicon(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	resp, err := http.Get(f.srv.URL + "/favicon.ico")
+	f.check(err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/static/favicon.svg" || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("GET /favicon.ico: %d %s at %s, want the console's SVG icon", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Request.URL.Path)
+	}
+	if m := get(t, f.srv.URL+"/metrics"); strings.Contains(m, `operation="unknown",outcome="UnknownOperationException"`) {
+		t.Error("GET /favicon.ico was counted as an API call")
+	}
+	w := newWeb(t, f.srv.URL)
+	for _, p := range []string{"/console/", "/console/d/orders/executions", "/console/d/orders/types"} {
+		_, body := w.get(p)
+		wantIn(t, p, body, `<link rel="icon" href="/console/static/favicon.svg"`)
+	}
+	req, _ := http.NewRequest("POST", f.srv.URL+"/", strings.NewReader(`{"name":"orders"}`))
+	req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DescribeDomain")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err = http.DefaultClient.Do(req)
+	f.check(err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the API's DescribeDomain after the icon: %d", resp.StatusCode)
+	}
+}
+
+// Times in lists say they are UTC, as the history's do.
+func TestTimesSayUTC(t *testing.T) {
+	f := newFixture(t)
+	f.trouble()
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	for p, wants := range map[string][]string{
+		"/console/d/orders/executions":               {"<th>Started (UTC)</th>"},
+		"/console/d/orders/executions?status=closed": {"<th>Started (UTC)</th><th>Closed (UTC)</th>"},
+		"/console/d/orders/types":                    {"<th>Registered (UTC)</th>"},
+		"/console/d/trouble/attention":               {" UTC.</p>", "(UTC)</th>"},
+		execPath("orders", open):                     {`</time> <span class="muted">UTC</span>`, "<th>Time (UTC)</th>"},
+		execPath("orders", open) + "/pending":        {"<th>Fires at (UTC)</th>"},
+	} {
+		_, body := w.get(p)
+		wantIn(t, p, body, wants...)
+	}
+}
