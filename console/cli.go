@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -114,10 +115,32 @@ func plainValue(s string) bool {
 	return s != ""
 }
 
-// shellQuote quotes s for a POSIX shell, only when it needs it.
+// shellQuote quotes s for a POSIX shell, only when it needs it. A value
+// with a bidirectional control character is written $'…' with the
+// character as its escape (\u202E), so that the line shows what it
+// holds and the shell reads the character back.
 func shellQuote(s string) string {
 	if s == "" {
 		return "''"
+	}
+	if hasBidiControl(s) {
+		var b strings.Builder
+		b.WriteString("$'")
+		for _, r := range s {
+			switch {
+			case isBidiControl(r):
+				fmt.Fprintf(&b, `\u%04X`, r)
+			case r == '\\' || r == '\'':
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			case r < ' ' || r == 0x7f:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteString("'")
+		return b.String()
 	}
 	safe := true
 	for _, r := range s {

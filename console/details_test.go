@@ -1,7 +1,10 @@
 package console_test
 
 import (
+	"html"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -54,4 +57,31 @@ func TestTimesSayUTC(t *testing.T) {
 		_, body := w.get(p)
 		wantIn(t, p, body, wants...)
 	}
+}
+
+// A workflow id with a right-to-left override shows the override as its
+// escape in the lists, the page's title and heading and the command lines
+// (as $'…', which a shell reads back), instead of reordering the id
+// ("rtl-\u202Etxt.exe" read "rtl-exe.txt"); the forms keep the id as it is.
+func TestBidiControlsShown(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	wid := "rtl-\u202Etxt.exe"
+	ex := f.startRun("orders", wid, `{}`, "t\u2066ag")
+	w := newWeb(t, f.srv.URL)
+	_, list := w.get("/console/d/orders/executions")
+	wantIn(t, "list", list, `>rtl-\u202Etxt.exe</a>`, `>t\u2066ag</a>`)
+	wantNotIn(t, "list", list, "\u202E", "\u2066")
+	_, page := w.get(execPath("orders", ex))
+	page = html.UnescapeString(page)
+	wantIn(t, "execution page", page, `data-confirm="Terminate rtl-\u202Etxt.exe now?`, `<title>rtl-\u202Etxt.exe · orders · swfd</title>`, `</span> rtl-\u202Etxt.exe</h1>`,
+		`swf describe --domain orders --workflow-id $'rtl-\u202Etxt.exe' --run-id`)
+	// Outside tags, no control character is left.
+	text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, "")
+	if strings.ContainsRune(text, '\u202E') {
+		t.Errorf("the page's text holds U+202E")
+	}
+	// A filter's box keeps what was typed.
+	_, filtered := w.get("/console/d/orders/executions?wid=" + url.QueryEscape(wid))
+	wantIn(t, "filtered list", filtered, `name="wid" value="rtl-`+"\u202E"+`txt.exe"`, `>rtl-\u202Etxt.exe</a>`)
 }

@@ -391,7 +391,7 @@ func (h *Hub) sendEvents(subs []*sub, events []api.HistoryEvent, closed bool) {
 		}
 	}
 	first, last := events[0].EventID, events[len(events)-1].EventID
-	b, _ := json.Marshal(liveEvents{Rows: rows.String(), First: first, Last: last, Closed: closed})
+	b, _ := json.Marshal(liveEvents{Rows: string(revealBidi(rows.Bytes())), First: first, Last: last, Closed: closed})
 	for _, s := range subs {
 		s.mu.Lock()
 		stale := last <= s.lastID
@@ -529,7 +529,7 @@ func (h *Hub) refreshRun(ctx context.Context, job *refreshJob) {
 		h.log.Error("console: render live pending", "err", err)
 		return
 	}
-	b, _ := json.Marshal(map[string]string{"html": buf.String()})
+	b, _ := json.Marshal(map[string]string{"html": string(revealBidi(buf.Bytes()))})
 	for _, s := range subs {
 		s.push(sseMsg{event: "pending", data: b})
 	}

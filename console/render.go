@@ -51,6 +51,7 @@ var funcs = template.FuncMap{
 	"typ":      func(n, v string) string { return n + " " + v },
 	"join":     strings.Join,
 	"value":    api.Value,
+	"vis":      revealBidiText, // for attributes a person reads: text is done by revealBidi
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -91,7 +92,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(revealBidi(buf.Bytes()))
 }
 
 // renderFragment writes one named template (a part of a page, fetched by
@@ -104,7 +105,7 @@ func (h *Handler) renderFragment(w http.ResponseWriter, r *http.Request, name st
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	w.Write(revealBidi(buf.Bytes()))
 }
 
 const timeLayout = "2006-01-02 15:04:05.000"

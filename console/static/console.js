@@ -7,6 +7,12 @@
   const $$ = (s, el) => Array.from((el || document).querySelectorAll(s));
   const frag = { headers: { "X-Console-Fragment": "1" }, credentials: "same-origin" };
 
+  // Bidirectional control characters in names are shown as their escapes
+  // (\u202E), as the server shows them: "rtl-\u202Etxt.exe" would read
+  // "rtl-exe.txt".
+  const vis = (s) => String(s).replace(/[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"));
+
   // Times are shown in UTC; the title says the local time.
   function localTitles(root) {
     $$("time[datetime]", root).forEach((t) => {
@@ -247,15 +253,15 @@
       const tr = document.createElement("tr");
       tr.className = "x fresh";
       tr.dataset.run = r.runId;
-      const a = document.createElement("a"); a.href = r.url; a.textContent = r.workflowId;
+      const a = document.createElement("a"); a.href = r.url; a.textContent = vis(r.workflowId);
       const wid = document.createElement("td"); wid.className = "wid"; wid.appendChild(a); tr.appendChild(wid);
       const rid = document.createElement("td"); rid.className = "rid"; const c = document.createElement("code"); c.textContent = r.runId.slice(0, 12) + "…"; c.title = r.runId; rid.appendChild(c); tr.appendChild(rid);
-      tr.appendChild(cell(r.type + " " + r.version));
+      tr.appendChild(cell(vis(r.type + " " + r.version)));
       const st = document.createElement("td"); const b = document.createElement("span"); b.className = "badge s-" + r.status; b.textContent = r.status; st.appendChild(b); tr.appendChild(st);
       tr.appendChild(cell(r.start || ""));
       if (closedView) tr.appendChild(cell(r.close || ""));
       tr.appendChild(cell(""));
-      tr.appendChild(cell((r.tags || []).join(" ")));
+      tr.appendChild(cell(vis((r.tags || []).join(" "))));
       const none = tbody.querySelector("tr.none"); if (none) none.remove();
       tbody.insertBefore(tr, tbody.firstChild);
       while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);

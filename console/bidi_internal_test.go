@@ -1,0 +1,29 @@
+package console
+
+import "testing"
+
+// Bidirectional control characters become escapes in a page's text, not
+// in its tags nor in a textarea; in a command line they are written $'…'.
+func TestRevealBidi(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":           "plain",
+		"<b>a\u202Eb</b>": `<b>a\u202Eb</b>`,
+		`<input value="a` + "\u202E" + `b">x` + "\u200F": `<input value="a` + "\u202E" + `b">x\u200F`,
+		"<textarea>a\u2066</textarea>\u2069":             "<textarea>a\u2066</textarea>\\u2069",
+		"<title>\u061C é</title>":                        `<title>\u061C é</title>`,
+	} {
+		if got := string(revealBidi([]byte(in))); got != want {
+			t.Errorf("revealBidi(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"rtl-\u202Etxt.exe": `$'rtl-\u202Etxt.exe'`,
+		"it's \\\u202E\n":   `$'it\'s \\\u202E\x0a'`,
+		"it's":              `'it'\''s'`,
+		"plain-id":          "plain-id",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
