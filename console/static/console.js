@@ -284,6 +284,12 @@
     loadPending();
     liveRun();
     liveList();
+    // A narrow window scrolls the domain's tabs: the current one in view.
+    const tab = $(".tabs a[aria-current]");
+    if (tab) {
+      const over = tab.getBoundingClientRect().right - tab.parentElement.getBoundingClientRect().right;
+      if (over > 0) tab.parentElement.scrollLeft += over + 8;
+    }
     const mark = $("tr.mark");
     if (mark) mark.scrollIntoView({ block: "center" });
   });

@@ -1,0 +1,62 @@
+package console_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// wideElements lists the elements that reach past the window's right edge
+// (outside a box that scrolls them), for a failure's message.
+const wideElements = `(() => {
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (r.right <= innerWidth + 0.5 || !r.width) continue;
+    let p = el.parentElement, hidden = false;
+    for (; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === "auto" || o === "scroll" || o === "hidden") { hidden = true; break; }
+    }
+    if (!hidden) out.push(el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? "." + el.className : "") + " " + Math.round(r.right));
+  }
+  return out.slice(0, 12).join(", ");
+})()`
+
+// Every page fits a phone's width (400 px) without scrolling sideways:
+// wide tables and the domain's tabs scroll in their own boxes, command
+// lines wrap, and the breadcrumb stays in view. At a laptop's width (1400
+// px) the types table fits whole, its command lines too.
+func TestBrowserNarrow(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.trouble()
+	open := f.shop()
+	f.longHistory("orders", "order-2000", 60)
+	base := f.srv.URL
+	pages := []string{"/console/", "/console/d/orders/executions", "/console/d/orders/executions?status=closed",
+		execPath("orders", open), execPath("orders", open) + "/timeline", "/console/d/orders/types", "/console/d/orders/start",
+		"/console/d/orders/tasklists", "/console/d/trouble/attention", "/console/d/nowhere/executions"}
+	for _, width := range []int{400, 1400} {
+		step(t, ctx, "viewport", chromedp.EmulateViewport(int64(width), 900))
+		for _, p := range pages {
+			step(t, ctx, p, chromedp.Navigate(base+p), until(`document.readyState === "complete" && !!document.querySelector("main")`),
+				until(`!document.querySelector("#pending .loading")`))
+			if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `innerWidth`); sw > iw {
+				t.Errorf("%s at %d px: the page is %d px wide; too wide: %s", p, width, sw, eval[string](t, ctx, wideElements))
+			}
+			if eval[bool](t, ctx, `!!document.querySelector(".tabs")`) && !eval[bool](t, ctx, `(() => { const c = document.querySelector(".crumbs .dom"); if (!c) return false;
+				const r = c.getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= innerWidth; })()`) {
+				t.Errorf("%s at %d px: the breadcrumb's domain is not in view", p, width)
+			}
+			if !eval[bool](t, ctx, `(() => { const a = document.querySelector(".tabs a[aria-current]"); return !a || a.getBoundingClientRect().right <= innerWidth; })()`) {
+				t.Errorf("%s at %d px: the current tab is out of view", p, width)
+			}
+		}
+	}
+	// At 1400 px the types table needs no scrolling of its own.
+	step(t, ctx, "types", chromedp.Navigate(base+"/console/d/orders/types"), until(`!!document.querySelector("table.types")`))
+	if !eval[bool](t, ctx, `Array.from(document.querySelectorAll("table.types")).every(t => t.getBoundingClientRect().right <= t.parentElement.getBoundingClientRect().right + 0.5)`) {
+		t.Errorf("at 1400 px the types table is wider than its box: %s", eval[string](t, ctx, `Array.from(document.querySelectorAll("table.types")).map(t => Math.round(t.getBoundingClientRect().width) + " in " + Math.round(t.parentElement.getBoundingClientRect().width)).join(", ")`))
+	}
+}
