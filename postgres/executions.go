@@ -50,9 +50,44 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 		// committed alone or with others that arrive meanwhile (group.go).
 		return db.commits.commit(ctx, &b.Updates[0])
 	}
+	for attempt := 0; ; attempt++ {
+		err, l := db.commitBatch(ctx, b)
+		if l == nil {
+			return err
+		}
+		committed := false
+		if l.sent {
+			cs := make([]checked, len(b.Updates))
+			for i := range b.Updates {
+				// Every statement was seen to do its part.
+				cs[i] = checked{u: &b.Updates[i], matched: true}
+			}
+			if committed, err = db.settle(l, cs); err != nil {
+				return err
+			}
+		} else {
+			db.prune(context.WithoutCancel(ctx))
+		}
+		switch {
+		case committed:
+			return nil
+		case attempt == 0 && ctx.Err() == nil:
+			db.logger.Info("postgres: a commit's connection failed and nothing of it was applied; trying once more", "err", l.err)
+			continue
+		}
+		return fmt.Errorf("postgres: commit: %w", l.err)
+	}
+}
+
+// commitBatch writes a batch of several updates or with transfers once:
+// BEGIN and its statements in one pipeline, then, once their results are
+// checked, COMMIT. If its connection fails it returns the failure (l): one
+// before the COMMIT was sent, which nothing can have committed, as sent
+// false.
+func (db *DB) commitBatch(ctx context.Context, b swfd.Batch) (error, *lost) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return fmt.Errorf("postgres: commit: %w", err), nil
 	}
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
@@ -61,20 +96,32 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 
 	failed := runSteps(ctx, conn.Conn(), pb, steps)
 	if failed != nil {
-		return db.abort(conn.Conn(), failed)
+		if failed.lost != nil {
+			// No COMMIT was sent: the server rolls the transaction back.
+			l := lostConn(conn.Conn(), failed.lost)
+			l.sent = false
+			return nil, l
+		}
+		return db.abort(conn.Conn(), failed), nil
 	}
 	tag, err := conn.Exec(context.WithoutCancel(ctx), "COMMIT")
+	if connFailed(err) {
+		// Even one pgconn calls safe to retry: settle tells.
+		l := lostConn(conn.Conn(), err)
+		l.sent = true
+		return nil, l
+	}
 	if err != nil {
 		if isRetryable(err) {
-			return fmt.Errorf("postgres: commit: %w: %w", swfd.ErrConflict, err)
+			return fmt.Errorf("postgres: commit: %w: %w", swfd.ErrConflict, err), nil
 		}
-		return fmt.Errorf("postgres: commit: %w", err)
+		return fmt.Errorf("postgres: commit: %w", err), nil
 	}
 	if tag.String() != "COMMIT" {
 		// The transaction had failed after all; the server rolled it back.
-		return fmt.Errorf("postgres: commit: transaction rolled back (%s)", tag)
+		return fmt.Errorf("postgres: commit: transaction rolled back (%s)", tag), nil
 	}
-	return nil
+	return nil, nil
 }
 
 // step is one statement of a commit's pipeline: what it is for, and how to
@@ -89,10 +136,11 @@ type step struct {
 
 // failure is why a commit is being undone. notMatched marks an update that
 // matched no row: missing run (ErrNotFound) or stale version (ErrConflict),
-// which abort tells apart.
+// which abort tells apart. lost is set when the connection failed.
 type failure struct {
 	err        error
 	notMatched *swfd.Execution
+	lost       error
 }
 
 // runSteps sends BEGIN and the batch's statements in one pipeline and judges
@@ -104,10 +152,17 @@ func runSteps(ctx context.Context, conn *pgx.Conn, pb *pgx.Batch, steps []step) 
 	defer func() {
 		if err := br.Close(); err != nil && f == nil {
 			f = &failure{err: fmt.Errorf("postgres: commit: %w", err)}
+			if connFailed(err) {
+				f.lost = err
+			}
 		}
 	}()
 	for _, s := range steps {
-		if f := s.judge(br.Exec()); f != nil {
+		tag, err := br.Exec()
+		if connFailed(err) {
+			return &failure{err: fmt.Errorf("postgres: commit: %s: %w", s.what, err), lost: err}
+		}
+		if f := s.judge(tag, err); f != nil {
 			return f
 		}
 	}
@@ -530,6 +585,9 @@ func (db *DB) getExecution(ctx context.Context, what, query string, args ...any)
 		return swfd.Execution{}, err
 	}
 	e, err := scanExecution(db.pool.QueryRow(ctx, query, args...))
+	if db.again(ctx, err) {
+		e, err = scanExecution(db.pool.QueryRow(ctx, query, args...))
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, fmt.Errorf("postgres: %s: %w", what, swfd.ErrNotFound)
 	}
@@ -584,15 +642,11 @@ func (db *DB) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, e
 	if q.Limit > 0 {
 		sb.WriteString(" LIMIT " + a.add(q.Limit))
 	}
-	rows, err := db.pool.Query(ctx, sb.String(), a...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: history of run %s: %w", q.RunID, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Event, error) {
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Event, error) {
 		var ev swfd.Event
 		err := r.Scan(&ev.ID, &ev.JSON)
 		return ev, err
-	})
+	}, sb.String(), a...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: history of run %s: %w", q.RunID, err)
 	}
@@ -604,12 +658,7 @@ func (db *DB) PendingTasks(ctx context.Context) ([]swfd.Task, error) {
 	if err := db.check(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled
-		FROM tasks ORDER BY scheduled, run_id, scheduled_event_id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: pending tasks: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Task, error) {
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Task, error) {
 		var t swfd.Task
 		var kind string
 		var scheduled int64
@@ -617,7 +666,8 @@ func (db *DB) PendingTasks(ctx context.Context) ([]swfd.Task, error) {
 		t.Kind = swfd.TaskKind(kind)
 		t.Scheduled = fromMillis(scheduled)
 		return t, err
-	})
+	}, `SELECT run_id, scheduled_event_id, kind, domain, task_list, priority, scheduled
+		FROM tasks ORDER BY scheduled, run_id, scheduled_event_id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: pending tasks: %w", err)
 	}
@@ -628,17 +678,13 @@ func (db *DB) timers(ctx context.Context, query string, args ...any) ([]swfd.Tim
 	if err := db.check(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Timer, error) {
+	return collect(ctx, db, func(r pgx.CollectableRow) (swfd.Timer, error) {
 		var t swfd.Timer
 		var due int64
 		err := r.Scan(&t.RunID, &t.Key, &due)
 		t.Due = fromMillis(due)
 		return t, err
-	})
+	}, query, args...)
 }
 
 // DueTimers returns up to limit timers due at or before now, earliest first.
@@ -679,15 +725,11 @@ func (db *DB) PendingTransfers(ctx context.Context, limit int) ([]swfd.Transfer,
 	if limit > 0 {
 		query += " LIMIT " + a.add(limit)
 	}
-	rows, err := db.pool.Query(ctx, query, a...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: pending transfers: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Transfer, error) {
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Transfer, error) {
 		var t swfd.Transfer
 		err := r.Scan(&t.ID, &t.RunID, &t.Payload)
 		return t, err
-	})
+	}, query, a...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: pending transfers: %w", err)
 	}
@@ -799,11 +841,7 @@ func (db *DB) ListExecutions(ctx context.Context, q swfd.VisibilityQuery) ([]swf
 		return nil, err
 	}
 	query, a := listSQL(q)
-	rows, err := db.pool.Query(ctx, query, a...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list executions: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Execution, error) { return scanExecution(r) })
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Execution, error) { return scanExecution(r) }, query, a...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list executions: %w", err)
 	}
@@ -823,7 +861,7 @@ func (db *DB) CountExecutions(ctx context.Context, q swfd.VisibilityQuery, limit
 	}
 	query, a := countSQL(q, lim)
 	var n int
-	if err := db.pool.QueryRow(ctx, query, a...).Scan(&n); err != nil {
+	if err := db.scanRow(ctx, []any{&n}, query, a...); err != nil {
 		return 0, false, fmt.Errorf("postgres: count executions: %w", err)
 	}
 	if limit > 0 && n > limit {
@@ -838,7 +876,7 @@ func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM executions WHERE domain = $1 AND open", domain).Scan(&n); err != nil {
+	if err := db.scanRow(ctx, []any{&n}, "SELECT count(*) FROM executions WHERE domain = $1 AND open", domain); err != nil {
 		return 0, fmt.Errorf("postgres: count open executions: %w", err)
 	}
 	return n, nil

@@ -202,8 +202,118 @@ func (c *committer) loop(waiting int) {
 
 // commitGroup writes a group and tells each of its updates the outcome,
 // except those to be sent again (returned) because another update's
-// failure aborted the transaction.
+// failure aborted the transaction. If the connection fails, the group is
+// written once more when nothing of it was applied (nothing was sent, or
+// settle finds that it did not commit); if it committed, each update is
+// told its own outcome.
 func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
+	for attempt := 0; ; attempt++ {
+		again, l, seen := db.writeGroup(group)
+		if l == nil {
+			return again
+		}
+		// writeGroup sorted a group of several: seen is in its order.
+		cs := make([]checked, 0, len(group))
+		for i, q := range group {
+			if q.u != nil {
+				cs = append(cs, checked{u: q.u, matched: i < len(seen) && seen[i] == seenMatched})
+			}
+		}
+		committed, err := false, error(nil)
+		switch {
+		case !l.sent:
+			db.logger.Debug("postgres: a commit's connection failed before anything was sent", "err", l.err)
+			db.prune(context.Background())
+		case len(cs) == 0:
+			// Notifications alone: a second wake-up does no harm.
+			db.prune(context.Background())
+		default:
+			committed, err = db.settle(l, cs)
+		}
+		switch {
+		case err != nil:
+			for _, q := range group {
+				q.done <- err
+			}
+			return nil
+		case committed:
+			db.tellCommitted(group, seen, cs)
+			return nil
+		case attempt == 0:
+			db.logger.Info("postgres: a commit's connection failed and nothing of it was applied; trying once more", "err", l.err)
+			continue
+		}
+		for _, q := range group {
+			q.done <- fmt.Errorf("postgres: commit: %w", l.err)
+		}
+		return nil
+	}
+}
+
+// What a group's statement was seen to do before its connection failed.
+const (
+	seenNothing = iota
+	seenMatched
+	seenNotMatched
+)
+
+// tellCommitted tells the updates of a group that committed although its
+// connection failed their outcomes: applied if seen to match or if their
+// data is there, else (stale or missing run) what missingRuns says, or the
+// outcome unknown when their data cannot tell.
+func (db *DB) tellCommitted(group []*queuedCommit, seen []int, cs []checked) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	var notMatched []*queuedCommit
+	unknown := map[*queuedCommit]error{}
+	k := 0
+	for i, q := range group {
+		if q.u == nil {
+			continue
+		}
+		c := &cs[k]
+		k++
+		switch {
+		case i < len(seen) && seen[i] == seenMatched:
+			continue
+		case i < len(seen) && seen[i] == seenNotMatched:
+			notMatched = append(notMatched, q)
+			continue
+		}
+		if c.mark == markUnknown {
+			// settle stopped before this one.
+			if err := db.look(ctx, c); err != nil {
+				unknown[q] = fmt.Errorf("postgres: commit: run %s: %w: %w", q.u.Execution.RunID, errOutcomeUnknown, err)
+				continue
+			}
+		}
+		switch c.mark {
+		case markApplied:
+		case markUnknown:
+			db.logger.Error("postgres: commit outcome unknown: its group committed after its connection failed, and whether this update matched its run cannot be told",
+				"run", q.u.Execution.RunID, "version", q.u.Execution.Version)
+			unknown[q] = fmt.Errorf("postgres: commit: run %s: %w", q.u.Execution.RunID, errOutcomeUnknown)
+		default:
+			notMatched = append(notMatched, q)
+		}
+	}
+	missing := db.missingRuns(ctx, db.pool, notMatched)
+	for _, q := range group {
+		switch {
+		case unknown[q] != nil:
+			q.done <- unknown[q]
+		case !slices.Contains(notMatched, q):
+			q.done <- nil
+		default:
+			q.done <- missing.tell(q)
+		}
+	}
+}
+
+// writeGroup writes a group as commitGroup, once. If its connection fails
+// it tells no update and returns the failure (l) and what each statement,
+// in the group's order, was seen to do before it.
+func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost, seen []int) {
 	bg := context.Background()
 	// Nothing is sent yet: a database that does not answer fails the group
 	// (not applied) rather than holding its callers indefinitely.
@@ -214,7 +324,7 @@ func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 		for _, q := range group {
 			q.done <- fmt.Errorf("postgres: commit: %w", err)
 		}
-		return nil
+		return nil, nil, nil
 	}
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
@@ -222,12 +332,15 @@ func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 	if len(group) == 1 {
 		q := group[0]
 		tag, err := conn.Exec(bg, q.query, q.args...)
+		if connFailed(err) {
+			return nil, lostConn(conn.Conn(), err), nil
+		}
 		if f := q.st.judge(tag, err); f != nil {
 			q.done <- db.abort(conn.Conn(), f)
-			return nil
+			return nil, nil, nil
 		}
 		q.done <- nil
-		return nil
+		return nil, nil, nil
 	}
 
 	slices.SortStableFunc(group, func(a, b *queuedCommit) int { return cmp.Compare(a.key, b.key) })
@@ -238,22 +351,42 @@ func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 	}
 	pb.Queue("COMMIT")
 	br := conn.SendBatch(bg, pb)
-	fail := func(err error) []*queuedCommit {
+	var notMatched []*queuedCommit
+	// fail handles a failure of the connection once the results of the
+	// first n statements were read: the whole pipeline, its COMMIT too,
+	// may have reached the server.
+	fail := func(err error, n int) ([]*queuedCommit, *lost, []int) {
+		br.Close()
+		seen := make([]int, n)
+		for i, q := range group[:n] {
+			seen[i] = seenMatched
+			if slices.Contains(notMatched, q) {
+				seen[i] = seenNotMatched
+			}
+		}
+		return nil, lostConn(conn.Conn(), err), seen
+	}
+	// tell fails every update of the group with err.
+	tell := func(err error) ([]*queuedCommit, *lost, []int) {
 		br.Close()
 		for _, q := range group {
 			q.done <- fmt.Errorf("postgres: commit: %w", err)
 		}
-		return nil
+		return nil, nil, nil
 	}
-	if _, err := br.Exec(); err != nil {
-		return fail(err)
+	if _, err := br.Exec(); connFailed(err) {
+		return fail(err, 0)
+	} else if err != nil {
+		return tell(err)
 	}
-	var notMatched []*queuedCommit
 	for i, q := range group {
 		tag, err := br.Exec()
 		var pe *pgconn.PgError
+		if connFailed(err) {
+			return fail(err, i) // the connection, not the statement
+		}
 		if err != nil && !errors.As(err, &pe) {
-			return fail(err) // the connection, not the statement
+			return tell(err)
 		}
 		f := q.st.judge(tag, err)
 		switch {
@@ -270,7 +403,7 @@ func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 				}
 			}
 			q.done <- f.err
-			return append(slices.Clone(group[:i]), group[i+1:]...)
+			return append(slices.Clone(group[:i]), group[i+1:]...), nil, nil
 		}
 	}
 	tag, err := br.Exec()
@@ -278,6 +411,8 @@ func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 		err = cerr
 	}
 	switch {
+	case connFailed(err):
+		return fail(err, len(group))
 	case err != nil && isRetryable(err):
 		err = fmt.Errorf("postgres: commit: %w: %w", swfd.ErrConflict, err)
 	case err != nil:
@@ -289,23 +424,17 @@ func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 		for _, q := range group {
 			q.done <- err
 		}
-		return nil
+		return nil, nil, nil
 	}
-	missing := db.missingRuns(conn.Conn(), notMatched)
+	missing := db.missingRuns(bg, conn.Conn(), notMatched)
 	for _, q := range group {
-		switch {
-		case !slices.Contains(notMatched, q):
+		if !slices.Contains(notMatched, q) {
 			q.done <- nil
-		case missing.err != nil:
-			q.done <- missing.err
-		case missing.runs[q.u.Execution.RunID]:
-			q.done <- fmt.Errorf("postgres: commit: run %s: %w", q.u.Execution.RunID, swfd.ErrNotFound)
-		default:
-			q.done <- fmt.Errorf("postgres: commit: run %s is not at version %d: %w",
-				q.u.Execution.RunID, q.u.Execution.Version-1, swfd.ErrConflict)
+		} else {
+			q.done <- missing.tell(q)
 		}
 	}
-	return nil
+	return nil, nil, nil
 }
 
 // missing is which runs of updates that matched no row do not exist.
@@ -314,7 +443,12 @@ type missing struct {
 	err  error
 }
 
-func (db *DB) missingRuns(conn *pgx.Conn, qs []*queuedCommit) missing {
+// querier is a connection or the pool.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func (db *DB) missingRuns(ctx context.Context, conn querier, qs []*queuedCommit) missing {
 	if len(qs) == 0 {
 		return missing{}
 	}
@@ -324,7 +458,7 @@ func (db *DB) missingRuns(conn *pgx.Conn, qs []*queuedCommit) missing {
 		ids[i] = q.u.Execution.RunID
 		m.runs[ids[i]] = true
 	}
-	rows, err := conn.Query(context.Background(), "SELECT run_id FROM executions WHERE run_id = ANY($1::text[])", ids)
+	rows, err := conn.Query(ctx, "SELECT run_id FROM executions WHERE run_id = ANY($1::text[])", ids)
 	if err == nil {
 		var found []string
 		found, err = pgx.CollectRows(rows, pgx.RowTo[string])
@@ -336,4 +470,16 @@ func (db *DB) missingRuns(conn *pgx.Conn, qs []*queuedCommit) missing {
 		m.err = fmt.Errorf("postgres: commit: %w", err)
 	}
 	return m
+}
+
+// tell is the error of an update that matched no row.
+func (m missing) tell(q *queuedCommit) error {
+	switch {
+	case m.err != nil:
+		return m.err
+	case m.runs[q.u.Execution.RunID]:
+		return fmt.Errorf("postgres: commit: run %s: %w", q.u.Execution.RunID, swfd.ErrNotFound)
+	}
+	return fmt.Errorf("postgres: commit: run %s is not at version %d: %w",
+		q.u.Execution.RunID, q.u.Execution.Version-1, swfd.ErrConflict)
 }

@@ -240,7 +240,7 @@ func (db *DB) Ping(ctx context.Context) error {
 		return ErrClosed
 	}
 	var version int
-	if err := db.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
+	if err := db.scanRow(ctx, []any{&version}, "SELECT coalesce(max(version), 0) FROM schema_version"); err != nil {
 		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == undefinedTable {
 			return fmt.Errorf("postgres: ping: %w: %s has no schema_version table (was the database dropped and created again?)", ErrNoSchema, db.where)
 		}

@@ -77,6 +77,9 @@ func (db *DB) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
 		return swfd.Domain{}, err
 	}
 	d, err := scanDomain(db.pool.QueryRow(ctx, "SELECT "+domainCols+" FROM domains WHERE name = $1", name))
+	if db.again(ctx, err) {
+		d, err = scanDomain(db.pool.QueryRow(ctx, "SELECT "+domainCols+" FROM domains WHERE name = $1", name))
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, fmt.Errorf("postgres: domain %q: %w", name, swfd.ErrNotFound)
 	}
@@ -161,11 +164,7 @@ func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain,
 	if q.Limit > 0 {
 		sb.WriteString(" LIMIT " + a.add(q.Limit))
 	}
-	rows, err := db.pool.Query(ctx, sb.String(), a...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list domains: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.Domain, error) { return scanDomain(r) })
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Domain, error) { return scanDomain(r) }, sb.String(), a...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list domains: %w", err)
 	}
@@ -232,9 +231,11 @@ func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, ver
 	if err := db.check(ctx); err != nil {
 		return swfd.TypeRecord{}, err
 	}
-	t, err := scanType(db.pool.QueryRow(ctx, "SELECT "+typeCols+
-		" FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4",
-		string(kind), domain, name, version))
+	const query = "SELECT " + typeCols + " FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4"
+	t, err := scanType(db.pool.QueryRow(ctx, query, string(kind), domain, name, version))
+	if db.again(ctx, err) {
+		t, err = scanType(db.pool.QueryRow(ctx, query, string(kind), domain, name, version))
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
 	}
@@ -307,11 +308,7 @@ func (db *DB) ListTypes(ctx context.Context, kind swfd.TypeKind, domain string, 
 	if q.Limit > 0 {
 		sb.WriteString(" LIMIT " + a.add(q.Limit))
 	}
-	rows, err := db.pool.Query(ctx, sb.String(), a...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list %s types: %w", kind, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (swfd.TypeRecord, error) { return scanType(r) })
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.TypeRecord, error) { return scanType(r) }, sb.String(), a...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list %s types: %w", kind, err)
 	}
@@ -324,7 +321,7 @@ func (db *DB) Meta(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	var v []byte
-	err := db.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", key).Scan(&v)
+	err := db.scanRow(ctx, []any{&v}, "SELECT value FROM meta WHERE key = $1", key)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: meta %q: %w", key, swfd.ErrNotFound)
 	}
@@ -348,7 +345,7 @@ func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]
 	// A statement of its own, so that at READ COMMITTED it sees the row
 	// whichever transaction inserted it.
 	var v []byte
-	if err := db.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", key).Scan(&v); err != nil {
+	if err := db.scanRow(ctx, []any{&v}, "SELECT value FROM meta WHERE key = $1", key); err != nil {
 		return nil, fmt.Errorf("postgres: set meta %q: %w", key, err)
 	}
 	return v, nil

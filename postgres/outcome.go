@@ -1,0 +1,281 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/swfd/swfd"
+)
+
+// Connection failures under a commit. Nothing here runs unless a commit's
+// connection failed: the commit path itself is unchanged, so a commit costs
+// what it did.
+//
+// A commit's connection may fail (the server terminated the backend, a
+// pooler or the server restarted, the network failed) once its COMMIT, or
+// the Sync that commits a one-statement transaction, may have reached the
+// server. The store then learns from the data whether it committed
+// (settle): every update leaves a mark that only its own transaction can
+// have written. A created run has a new run id; an update of a run sets
+// version N (the statement matches only version N-1) with its state; its
+// events (run_id, event_id) hold its JSON, and events are never rewritten.
+// A group of updates is one transaction, so one update that tells decides
+// for the group. Before looking, settle waits until the failed
+// connection's backend has left its transaction, so that it cannot commit
+// after the look.
+
+// connFailed reports whether err is the failure of the connection rather
+// than an error of the statement: a FATAL or PANIC from the server (which
+// then closes the connection), or an error of the connection itself. A
+// canceled context is not one.
+func connFailed(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Severity == "FATAL" || pe.Severity == "PANIC"
+	}
+	var ne net.Error
+	return pgconn.SafeToRetry(err) || errors.As(err, &ne) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// lost is a commit whose connection failed.
+type lost struct {
+	err error
+	// sent: part of the commit may have reached the server (else, by
+	// pgconn.SafeToRetry, nothing did).
+	sent bool
+	pid  uint32    // the failed connection's backend
+	at   time.Time // when the failure was seen
+}
+
+// lostConn describes err, a connection failure on conn, for settle.
+func lostConn(conn *pgx.Conn, err error) *lost {
+	return &lost{err: err, sent: !pgconn.SafeToRetry(err), pid: conn.PgConn().PID(), at: time.Now()}
+}
+
+// settleTimeout bounds how long settle waits for the failed connection's
+// backend to leave its transaction and for the database to answer.
+const settleTimeout = 10 * time.Second
+
+// errOutcomeUnknown marks the error of a commit of which the store could
+// not learn whether it committed.
+var errOutcomeUnknown = errors.New("outcome unknown")
+
+// mark is what an update's data says of it after its connection failed.
+type mark int
+
+const (
+	// markUnknown: the data cannot tell (the run moved past the
+	// update's version, and the update wrote no event).
+	markUnknown mark = iota
+	// markApplied: the update's own data is there: its transaction
+	// committed.
+	markApplied
+	// markAbsent: the update's data is not there, which proves nothing
+	// of its transaction unless the update matched its row (a stale
+	// update writes nothing).
+	markAbsent
+	// markNotApplied: its transaction did not commit (a created run is
+	// missing, or the run is still below the update's version).
+	markNotApplied
+)
+
+// checked is one update of a lost commit and whether its statement was
+// seen to match its row before the connection failed.
+type checked struct {
+	u       *swfd.Update
+	matched bool
+	mark    mark
+}
+
+// sqlMark reads what settle compares with an update.
+const sqlMark = `SELECT version, state, (SELECT json FROM events WHERE run_id = $1 AND event_id = $2)
+	FROM executions WHERE run_id = $1`
+
+// look reads the update's mark.
+func (db *DB) look(ctx context.Context, c *checked) error {
+	e := &c.u.Execution
+	var event *int64
+	if len(c.u.Events) > 0 {
+		event = &c.u.Events[0].ID
+	}
+	var version int64
+	var state, js []byte
+	err := db.pool.QueryRow(ctx, sqlMark, e.RunID, event).Scan(&version, &state, &js)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) && c.u.Create:
+		// A create either inserts its row or fails the transaction.
+		c.mark = markNotApplied
+	case errors.Is(err, pgx.ErrNoRows):
+		c.mark = markAbsent
+	case err != nil:
+		return err
+	case c.u.Create:
+		// Run ids are new with each create.
+		c.mark = markApplied
+	case version < e.Version:
+		// Had the transaction committed, this update, which expected
+		// version e.Version-1, would have moved the run to e.Version.
+		c.mark = markNotApplied
+	case event != nil && js != nil && bytes.Equal(js, nonNil(c.u.Events[0].JSON)):
+		c.mark = markApplied
+	case event != nil:
+		c.mark = markAbsent
+	case version == e.Version && bytes.Equal(state, e.State):
+		c.mark = markApplied
+	case version == e.Version:
+		c.mark = markAbsent
+	default:
+		c.mark = markUnknown
+	}
+	return nil
+}
+
+// settle learns whether a commit whose connection failed (l) committed,
+// from the marks of its updates (cs, whose mark it sets). It returns true
+// if it committed, false if it did not, or an error wrapping l.err and
+// errOutcomeUnknown (logged) if that could not be learnt within
+// settleTimeout. The failed connection must have been released.
+func (db *DB) settle(l *lost, cs []checked) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	db.prune(ctx)
+	committed, why := db.decide(ctx, l, cs)
+	switch {
+	case why != "":
+		db.logger.Error("postgres: commit outcome unknown: its connection failed once it may have committed, and the data cannot tell",
+			"err", l.err, "why", why, "waited", time.Since(l.at))
+		return false, fmt.Errorf("postgres: commit: %w (%s): %w", errOutcomeUnknown, why, l.err)
+	case committed:
+		db.logger.Warn("postgres: a commit's connection failed once it may have committed; its data shows that it committed",
+			"err", l.err)
+	default:
+		db.logger.Info("postgres: a commit's connection failed once it may have committed; its data shows that it did not commit",
+			"err", l.err)
+	}
+	return committed, nil
+}
+
+// decide is settle's verdict, or why there is none.
+func (db *DB) decide(ctx context.Context, l *lost, cs []checked) (committed bool, why string) {
+	if err := db.waitBackend(ctx, l); err != nil {
+		return false, err.Error()
+	}
+	undecided := "no update of the commit tells"
+	for i := range cs {
+		c := &cs[i]
+		if err := db.look(ctx, c); err != nil {
+			return false, fmt.Sprintf("reading run %s: %v", c.u.Execution.RunID, err)
+		}
+		switch {
+		case c.mark == markApplied:
+			return true, ""
+		case c.mark == markNotApplied, c.mark == markAbsent && c.matched:
+			return false, ""
+		case c.mark == markUnknown:
+			undecided = fmt.Sprintf("run %s is past version %d and the update wrote no event", c.u.Execution.RunID, c.u.Execution.Version)
+		}
+	}
+	return false, undecided
+}
+
+// waitBackend waits until the failed connection's backend is out of its
+// transaction (gone, or idle), after which that transaction can no longer
+// commit. A backend started after the failure has the pid by reuse and is
+// not waited for. Behind a pooler the pid is the pooler's, which the
+// server does not know: settle then does not wait.
+func (db *DB) waitBackend(ctx context.Context, l *lost) error {
+	wait := 10 * time.Millisecond
+	for {
+		var busy bool
+		err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start <= $2
+			AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)', 'fastpath function call'))`,
+			int64(l.pid), l.at).Scan(&busy)
+		switch {
+		case err != nil:
+			return fmt.Errorf("waiting for backend %d: %w", l.pid, err)
+		case !busy:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("backend %d is still in its transaction", l.pid)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+// prune pings the pool's idle connections and closes those that fail:
+// after one connection failed, the others may be dead too (killed
+// together while the database stayed up), and a call tried again must
+// not take one of them.
+func (db *DB) prune(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, c := range db.pool.AcquireAllIdle(ctx) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Ping(ctx); err != nil {
+				// Released closed, it leaves the pool.
+				c.Conn().Close(ctx)
+			}
+			c.Release()
+		}()
+	}
+	wg.Wait()
+}
+
+// again reports whether a read that failed with err is tried once more:
+// when its connection failed. A read changes nothing, so trying it again is
+// always safe; the pool's idle connections are pruned first.
+func (db *DB) again(ctx context.Context, err error) bool {
+	if !connFailed(err) || ctx.Err() != nil || db.closed.Load() {
+		return false
+	}
+	db.logger.Debug("postgres: a read's connection failed; trying once more", "err", err)
+	db.prune(ctx)
+	return true
+}
+
+// collect runs a query through the pool and collects its rows with fn,
+// once more if its connection failed (see again).
+func collect[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], query string, args ...any) ([]T, error) {
+	out, err := collectOnce(ctx, db, fn, query, args)
+	if db.again(ctx, err) {
+		out, err = collectOnce(ctx, db, fn, query, args)
+	}
+	return out, err
+}
+
+func collectOnce[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], query string, args []any) ([]T, error) {
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, fn)
+}
+
+// scanRow is the pool's QueryRow(…).Scan, once more if its connection
+// failed (see again).
+func (db *DB) scanRow(ctx context.Context, dest []any, query string, args ...any) error {
+	err := db.pool.QueryRow(ctx, query, args...).Scan(dest...)
+	if db.again(ctx, err) {
+		err = db.pool.QueryRow(ctx, query, args...).Scan(dest...)
+	}
+	return err
+}

@@ -1,0 +1,431 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/swfd/swfd"
+)
+
+// cutProxy is a TCP proxy between a store and PostgreSQL that can end a
+// connection at a chosen protocol message: the tests' stand-in for a
+// connection that dies with a commit in flight. It reads every message of
+// both directions (the client's first, the startup message, has no type).
+type cutProxy struct {
+	ln   net.Listener
+	mu   sync.Mutex
+	cut  func(toServer bool, typ byte, body []byte) bool
+	left int // cuts still to make
+	cuts atomic.Int64
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			closeBoth := sync.OnceFunc(func() { c.Close(); s.Close() })
+			go p.pipe(c, s, true, closeBoth)
+			go p.pipe(s, c, false, closeBoth)
+		}
+	}()
+	return p
+}
+
+// arm has the proxy end the connection, before forwarding the message, at
+// each of the next n messages for which cut is true.
+func (p *cutProxy) arm(n int, cut func(toServer bool, typ byte, body []byte) bool) {
+	p.mu.Lock()
+	p.cut, p.left = cut, n
+	p.mu.Unlock()
+}
+
+func (p *cutProxy) cutAt(toServer bool, typ byte, body []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.left == 0 || !p.cut(toServer, typ, body) {
+		return false
+	}
+	p.left--
+	p.cuts.Add(1)
+	return true
+}
+
+func (p *cutProxy) pipe(from, to net.Conn, toServer bool, closeBoth func()) {
+	defer closeBoth()
+	startup := toServer
+	var pending []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := from.Read(buf)
+		pending = append(pending, buf[:n]...)
+		for {
+			if startup && len(pending) >= 4 {
+				size := int(binary.BigEndian.Uint32(pending[:4]))
+				if len(pending) < size {
+					break
+				}
+				if _, err := to.Write(pending[:size]); err != nil {
+					return
+				}
+				pending, startup = pending[size:], false
+				continue
+			}
+			if startup || len(pending) < 5 {
+				break
+			}
+			size := int(binary.BigEndian.Uint32(pending[1:5])) + 1
+			if len(pending) < size {
+				break
+			}
+			if p.cutAt(toServer, pending[0], pending[5:size]) {
+				return
+			}
+			if _, err := to.Write(pending[:size]); err != nil {
+				return
+			}
+			pending = pending[size:]
+		}
+		pending = append([]byte(nil), pending...)
+		if err != nil {
+			return
+		}
+	}
+}
+
+// proxied opens a store of one pooled connection on dsn through a
+// cutProxy.
+func proxied(t *testing.T, dsn string, logger *slog.Logger) (*DB, *cutProxy) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newCutProxy(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	return open(t, u.String(), logger), p
+}
+
+// commitAnswer is the server's answer that a commit's transaction
+// committed: a COMMIT's CommandComplete, or the ReadyForQuery after the
+// Sync that commits a one-statement transaction.
+func commitAnswer(toServer bool, typ byte, body []byte) bool {
+	return !toServer && (typ == 'Z' || typ == 'C' && bytes.HasPrefix(body, []byte("COMMIT\x00")))
+}
+
+func createBatch(id string) swfd.Batch {
+	return swfd.Batch{Updates: []swfd.Update{{Execution: run("dom", "wf-"+id, id), Create: true}}}
+}
+
+// stepUpdate is the update of a run from version v-1 to v, with an event.
+func stepUpdate(id string, v int64, state string) swfd.Update {
+	e := run("dom", "wf-"+id, id)
+	e.Version, e.State = v, []byte(state)
+	return swfd.Update{Execution: e, Events: []swfd.Event{{ID: v, JSON: []byte(`{"v":"` + state + `"}`)}}}
+}
+
+// TestCommitAnswerLost: the connection dies after the server committed but
+// before the store read the answer. The store must find from the data that
+// the commit landed and report success: else the service answers a
+// retryable 500, and the client's retry fails (WorkflowExecutionAlreadyStarted,
+// a stale version) although its first call was applied. All three commit
+// paths: one update (group.go, committed at its Sync), a group of updates
+// (one of them stale, which must still get its conflict), and a batch
+// with transfers (COMMIT sent on its own).
+func TestCommitAnswerLost(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db, p := proxied(t, dsn, nil)
+	ctx := context.Background()
+	// Warm-up: the statements are prepared on the connection.
+	for _, id := range []string{"warm", "a", "b", "c"} {
+		if err := db.Commit(ctx, createBatch(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.arm(1, commitAnswer)
+	if err := db.Commit(ctx, createBatch("one")); err != nil {
+		t.Fatalf("a commit whose answer was lost after it committed: %v", err)
+	}
+	if p.cuts.Load() != 1 {
+		t.Fatalf("the proxy cut %d connections, want 1", p.cuts.Load())
+	}
+	if _, err := db.GetExecution(ctx, "dom", "one"); err != nil {
+		t.Fatalf("the committed run: %v", err)
+	}
+
+	// A group: two steps that apply and a stale one.
+	stale := stepUpdate("c", 5, "stale")
+	group := []*queuedCommit{queued(stepUpdate("a", 2, "a2")), queued(stepUpdate("b", 2, "b2")), queued(stale)}
+	p.arm(1, commitAnswer)
+	if again := db.commitGroup(group); len(again) != 0 {
+		t.Fatalf("%d updates handed back", len(again))
+	}
+	if p.cuts.Load() != 2 {
+		t.Fatalf("the proxy cut %d connections, want 2", p.cuts.Load())
+	}
+	for i, want := range []error{nil, nil, swfd.ErrConflict} {
+		if err := <-group[i].done; !errors.Is(err, want) || (want == nil) != (err == nil) {
+			t.Fatalf("update %d of the group: %v, want %v", i, err, want)
+		}
+	}
+	for _, id := range []string{"a", "b"} {
+		if e, err := db.GetExecution(ctx, "dom", id); err != nil || e.Version != 2 {
+			t.Fatalf("run %s: version %d, %v; want 2", id, e.Version, err)
+		}
+	}
+
+	batch := swfd.Batch{Updates: []swfd.Update{
+		{Execution: run("dom", "wf-two", "two"), Create: true},
+		{Execution: run("dom", "wf-three", "three"), Create: true},
+	}, AddTransfers: []swfd.Transfer{{RunID: "two", Payload: []byte("x")}}}
+	warm := swfd.Batch{Updates: []swfd.Update{
+		{Execution: run("dom", "wf-w2", "w2"), Create: true},
+		{Execution: run("dom", "wf-w3", "w3"), Create: true},
+	}, AddTransfers: []swfd.Transfer{{RunID: "w2", Payload: []byte("x")}}}
+	if err := db.Commit(ctx, warm); err != nil {
+		t.Fatal(err)
+	}
+	p.arm(1, func(toServer bool, typ byte, body []byte) bool {
+		return !toServer && typ == 'C' && bytes.HasPrefix(body, []byte("COMMIT\x00"))
+	})
+	if err := db.Commit(ctx, batch); err != nil {
+		t.Fatalf("a batch whose COMMIT's answer was lost after it committed: %v", err)
+	}
+	if p.cuts.Load() != 3 {
+		t.Fatalf("the proxy cut %d connections, want 3", p.cuts.Load())
+	}
+	for _, id := range []string{"two", "three"} {
+		if _, err := db.GetExecution(ctx, "dom", id); err != nil {
+			t.Fatalf("run %s of the committed batch: %v", id, err)
+		}
+	}
+	if trs, err := db.PendingTransfers(ctx, 0); err != nil || len(trs) != 2 {
+		t.Fatalf("transfers: %v, %v; want the warm-up's and the batch's", trs, err)
+	}
+}
+
+// syncOf is true at the client's Sync that ends a pipeline holding a Bind
+// of one of marks' bytes (the update's own statement, not a read of it).
+func syncOf(marks ...string) func(bool, byte, []byte) bool {
+	var bound bool
+	return func(toServer bool, typ byte, body []byte) bool {
+		switch {
+		case !toServer:
+		case typ == 'B':
+			for _, m := range marks {
+				bound = bound || bytes.Contains(body, []byte(m))
+			}
+		case typ == 'S' && bound:
+			bound = false
+			return true
+		}
+		return false
+	}
+}
+
+// TestCommitRequestLost: the connection dies before the server gets what
+// commits the transaction (the Sync of a one-update commit, the COMMIT of a
+// batch). The data shows nothing applied: the store tries once more, and
+// if that is lost too, answers an error with nothing applied. It must
+// never report success for a commit that did not land.
+func TestCommitRequestLost(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db, p := proxied(t, dsn, nil)
+	ctx := context.Background()
+	if err := db.Commit(ctx, createBatch("warm")); err != nil {
+		t.Fatal(err)
+	}
+	p.arm(2, syncOf("wf-one"))
+	if err := db.Commit(ctx, createBatch("one")); err == nil {
+		t.Fatal("a commit whose Sync never reached the server, twice, succeeded")
+	}
+	if p.cuts.Load() != 2 {
+		t.Fatalf("the proxy cut %d connections, want 2 (the commit and its one retry)", p.cuts.Load())
+	}
+	if _, err := db.GetExecution(ctx, "dom", "one"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Fatalf("the run of a commit that never reached the server: %v, want ErrNotFound", err)
+	}
+	// Lost once: the retry commits it, once.
+	p.arm(1, syncOf("wf-one"))
+	if err := db.Commit(ctx, createBatch("one")); err != nil {
+		t.Fatalf("a commit lost once, then tried again: %v", err)
+	}
+	if p.cuts.Load() != 3 {
+		t.Fatalf("the proxy cut %d connections, want 3", p.cuts.Load())
+	}
+	if _, err := db.GetExecution(ctx, "dom", "one"); err != nil {
+		t.Fatalf("the run of a commit tried again: %v", err)
+	}
+	// A step whose request is lost (no create: its run's version tells).
+	up := stepUpdate("one", 2, "s2")
+	p.arm(2, syncOf(`{"v":"s2"}`))
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{up}}); err == nil {
+		t.Fatal("a step whose Sync never reached the server, twice, succeeded")
+	}
+	if p.cuts.Load() != 5 {
+		t.Fatalf("the proxy cut %d connections, want 5", p.cuts.Load())
+	}
+	if e, err := db.GetExecution(ctx, "dom", "one"); err != nil || e.Version != 1 {
+		t.Fatalf("run one: version %d, %v; want 1", e.Version, err)
+	}
+
+	batch := swfd.Batch{Updates: []swfd.Update{
+		{Execution: run("dom", "wf-two", "two"), Create: true},
+		{Execution: run("dom", "wf-three", "three"), Create: true},
+	}}
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{
+		{Execution: run("dom", "wf-w2", "w2"), Create: true},
+		{Execution: run("dom", "wf-w3", "w3"), Create: true},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	// The batch's COMMIT, sent on its own, twice.
+	p.arm(2, func(toServer bool, typ byte, body []byte) bool {
+		return toServer && (typ == 'Q' || typ == 'P' || typ == 'B') && bytes.Contains(body, []byte("COMMIT"))
+	})
+	if err := db.Commit(ctx, batch); err == nil {
+		t.Fatal("a batch whose COMMIT never reached the server succeeded")
+	}
+	if p.cuts.Load() != 7 {
+		t.Fatalf("the proxy cut %d connections, want 7", p.cuts.Load())
+	}
+	for _, id := range []string{"two", "three"} {
+		if _, err := db.GetExecution(ctx, "dom", id); !errors.Is(err, swfd.ErrNotFound) {
+			t.Fatalf("run %s of a batch that never committed: %v, want ErrNotFound", id, err)
+		}
+	}
+}
+
+// killBackends terminates every other backend of the test's own database:
+// the store's pooled connections die while the database stays up.
+func killBackends(t *testing.T, dsn string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no backend to terminate")
+	}
+	// Until they are gone: a backend ends at its next check for
+	// interrupts, after pg_terminate_backend returned.
+	for {
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestKilledPoolConnections: every pooled connection is killed while the
+// database stays up. The next reads and commits, which find dead idle
+// connections, must succeed (tried once more on a connection that
+// answers) instead of failing with "FATAL: terminating connection due to
+// administrator command", and each commit must be applied once.
+func TestKilledPoolConnections(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db := open(t, withParam(t, dsn, "pool_max_conns", "4"), nil)
+	ctx := context.Background()
+	if err := db.Commit(ctx, createBatch("run-1")); err != nil {
+		t.Fatal(err)
+	}
+	// fill leaves 4 idle connections in the pool, each used just now (the
+	// pool pings only those idle for more than a second).
+	fill := func() {
+		t.Helper()
+		var conns []interface{ Release() }
+		for range 4 {
+			c, err := db.pool.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Exec(ctx, "SELECT 1"); err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			c.Release()
+		}
+	}
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"commit of one update", func() error {
+			return db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{stepUpdate("run-1", 2, "s2")}})
+		}},
+		{"commit of a create", func() error { return db.Commit(ctx, createBatch("run-2")) }},
+		{"commit of a batch", func() error {
+			return db.Commit(ctx, swfd.Batch{AddTransfers: []swfd.Transfer{{RunID: "run-1", Payload: []byte("x")}}})
+		}},
+		{"get", func() error { _, err := db.GetExecution(ctx, "dom", "run-1"); return err }},
+		{"count", func() error { _, err := db.CountOpen(ctx, "dom"); return err }},
+		{"list", func() error {
+			_, err := db.ListExecutions(ctx, swfd.VisibilityQuery{Domain: "dom", Open: true})
+			return err
+		}},
+		{"history", func() error { _, err := db.History(ctx, swfd.HistoryQuery{RunID: "run-1"}); return err }},
+		{"transfers", func() error { _, err := db.PendingTransfers(ctx, 0); return err }},
+		{"ping", func() error { return db.Ping(ctx) }},
+	}
+	for _, s := range steps {
+		fill()
+		killBackends(t, dsn)
+		if err := s.do(); err != nil {
+			t.Fatalf("%s after the pool's connections were killed: %v", s.name, err)
+		}
+	}
+	e, err := db.GetExecution(ctx, "dom", "run-1")
+	if err != nil || e.Version != 2 {
+		t.Fatalf("run-1: version %d, %v; want 2", e.Version, err)
+	}
+	if evs, err := db.History(ctx, swfd.HistoryQuery{RunID: "run-1"}); err != nil || len(evs) != 1 {
+		t.Fatalf("run-1's events: %v, %v; want one", evs, err)
+	}
+	if trs, err := db.PendingTransfers(ctx, 0); err != nil || len(trs) != 1 {
+		t.Fatalf("transfers: %v, %v; want one", trs, err)
+	}
+}
