@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/internal/migrate"
 	"github.com/swfd/swfd/internal/pgtest"
+	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/server"
 	"github.com/swfd/swfd/sqlite"
 )
@@ -19,7 +21,8 @@ import (
 // canceled after the first batch of executions) leaves a target that lacks
 // part of the source. It must say so: a second copy into it is refused as
 // an unfinished copy, with how to start over, and swfd refuses to serve it.
-// Both target stores.
+// Nor is it a source: a copy of it would be marked finished and served
+// (copyOutOfHalfCopy). Both target stores.
 func TestInterruptedCopy(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -78,6 +81,7 @@ func TestInterruptedCopy(t *testing.T) {
 				}
 			}
 			must(dst.Close())
+			copyOutOfHalfCopy(t, target.name, dsn)
 
 			s, err := server.Open(ctx, server.Config{DB: dsn})
 			if err == nil {
@@ -88,5 +92,44 @@ func TestInterruptedCopy(t *testing.T) {
 				t.Errorf("swfd on a half-copied database: %v", err)
 			}
 		})
+	}
+}
+
+// copyOutOfHalfCopy opens the half-copied store at dsn as swfd migrate
+// opens a source (read only) and copies it into a new SQLite store: Copy
+// must refuse it, saying it is an unfinished copy, and write nothing, not
+// even its own mark, into the target.
+func copyOutOfHalfCopy(t *testing.T, driver, dsn string) {
+	ctx := context.Background()
+	var src swfd.Store
+	var err error
+	if driver == "sqlite" {
+		src, err = sqlite.OpenExisting(ctx, strings.TrimPrefix(dsn, "sqlite:"), nil)
+	} else {
+		src, err = postgres.OpenExisting(ctx, dsn, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "onward.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	st, err := migrate.Copy(ctx, src, dst, nil)
+	for _, want := range []string{"source", "unfinished copy", "swfd migrate again"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("copy out of a half-copied %s store: %+v, %v; want an error saying %q", driver, st, err, want)
+		}
+	}
+	if !errors.Is(err, migrate.ErrUnfinishedCopy) {
+		t.Errorf("the error does not wrap ErrUnfinishedCopy: %v", err)
+	}
+	if ds, err := dst.ListDomains(ctx, swfd.ListQuery{Limit: 1}); err != nil || len(ds) != 0 {
+		t.Errorf("the refused copy's target has domains %v (%v)", ds, err)
+	}
+	if err := migrate.CheckFinished(ctx, dst); err != nil {
+		t.Errorf("the refused copy marked its target: %v", err)
 	}
 }

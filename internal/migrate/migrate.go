@@ -10,7 +10,8 @@
 // source. The target says so: before writing anything Copy sets the meta
 // value "migrate-started", and only once everything is written
 // "migrate-finished". CheckFinished finds a target with the first and not
-// the second; swfd refuses to serve it, and Copy to copy into it. (Two
+// the second; swfd refuses to serve it, and Copy to copy into it or out of
+// it (a copy of a partial copy would be marked finished). (Two
 // values rather than one removed at the end: a store can set a meta value
 // but not remove one.)
 package migrate
@@ -74,12 +75,17 @@ func unfinished(began []byte) error {
 	return fmt.Errorf("%w (begun at %s), which lacks part of its source: %s", ErrUnfinishedCopy, began, startOver)
 }
 
-// Copy copies src into dst. dst must be empty. progress, if set, is called
+// Copy copies src into dst. src must not hold an unfinished copy (the
+// marks are not copied, so its copy would look whole); dst must be empty.
+// progress, if set, is called
 // after each batch of executions. When Copy fails after it began writing
 // (its context canceled, say), dst is left marked as holding an unfinished
 // copy, and the error says so.
 func Copy(ctx context.Context, src, dst swfd.Store, progress func(Stats)) (Stats, error) {
 	var st Stats
+	if err := CheckFinished(ctx, src); err != nil {
+		return st, fmt.Errorf("migrate: source: %w", err)
+	}
 	if err := CheckFinished(ctx, dst); err != nil {
 		return st, fmt.Errorf("migrate: target: %w", err)
 	}
