@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	msqlite "modernc.org/sqlite"
 )
@@ -16,8 +18,13 @@ import (
 // the backup began is in it, none is in it in part, and the server's
 // writers are not held up (in WAL mode a reader does not block them). The
 // copy is created with mode 0600, like the database (it holds the key that
-// signs task tokens), is synced to disk, and is checked with SQLite's
-// quick_check before Backup returns. to must not exist.
+// signs task tokens). to must not exist.
+//
+// The copy is written under a temporary name beside to (".NAME.partial-*"),
+// checked with SQLite's quick_check and synced to disk, and only then given
+// to's name (and the directory synced): a backup that fails, or is killed,
+// never leaves a file at to. One that fails removes its temporary file; one
+// that is killed leaves it, under its temporary name, to be deleted.
 func Backup(ctx context.Context, path, to string) (pages int, err error) {
 	if path == "" || path == ":memory:" {
 		return 0, errors.New("sqlite: backup: needs the path of a database file")
@@ -25,25 +32,74 @@ func Backup(ctx context.Context, path, to string) (pages int, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
-	out, err := os.OpenFile(to, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if _, err := os.Lstat(to); err == nil {
+		return 0, fmt.Errorf("sqlite: backup: %s: %w", to, fs.ErrExist)
+	}
+	tmp, err := createTemp(to, ".partial-")
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
-	out.Close()
 	defer func() {
 		if err != nil {
-			os.Remove(to)
-			os.Remove(to + "-journal")
+			removeDatabase(tmp)
 		}
 	}()
+	if pages, err = copyOnline(ctx, path, tmp); err != nil {
+		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)
+	}
+	if err := afterBackupCopy(tmp); err != nil {
+		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)
+	}
+	if err := quickCheck(ctx, tmp); err != nil {
+		return 0, fmt.Errorf("sqlite: backup: the copy of %s fails its check: %w", path, err)
+	}
+	if err := syncFile(tmp); err != nil {
+		return 0, fmt.Errorf("sqlite: backup: %w", err)
+	}
+	if err := publish(tmp, to); err != nil {
+		return 0, fmt.Errorf("sqlite: backup: %w", err)
+	}
+	return pages, nil
+}
+
+// afterBackupCopy runs once Backup has copied the database into its
+// temporary file; tests replace it to fail or kill a backup there.
+var afterBackupCopy = func(tmp string) error { return nil }
+
+// createTemp creates an empty file, mode 0600, in the directory of name,
+// named "." + name's base + infix + random characters.
+func createTemp(name, infix string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+infix+"*")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// removeDatabase removes a database file and the files SQLite may have
+// left beside it.
+func removeDatabase(path string) {
+	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+}
+
+// copyOnline copies the database at path into the empty file at to with
+// SQLite's online backup API, in one step; it returns the pages copied.
+func copyOnline(ctx context.Context, path, to string) (pages int, err error) {
 	src, err := sql.Open("sqlite", "file:"+escapePath(path)+fmt.Sprintf("?mode=rw&_busy_timeout=%d", busyTimeoutMS))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: backup: open %s: %w", path, err)
+		return 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer src.Close()
 	conn, err := src.Conn(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: backup: open %s: %w", path, err)
+		return 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
@@ -64,28 +120,63 @@ func Backup(ctx context.Context, path, to string) (pages int, err error) {
 		pages = bk.PageCount()
 		return bk.Finish()
 	})
+	return pages, err
+}
+
+// quickCheck runs SQLite's quick_check on the database file at path, which
+// no one else has open.
+func quickCheck(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?mode=rw")
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)
+		return err
 	}
-	dst, err := sql.Open("sqlite", "file:"+escapePath(to)+"?mode=rw")
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: backup: check %s: %w", to, err)
-	}
-	defer dst.Close()
+	defer db.Close()
 	var res string
-	if err := dst.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
-		return 0, fmt.Errorf("sqlite: backup: check %s: %w", to, err)
+	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+		return err
 	}
 	if res != "ok" {
-		return 0, fmt.Errorf("sqlite: backup: the copy at %s fails its check: %s", to, res)
+		return errors.New(res)
 	}
-	f, err := os.Open(to)
+	return nil
+}
+
+// syncFile flushes the file at path to the disk.
+func syncFile(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: backup: %w", err)
+		return err
 	}
 	defer f.Close()
 	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("sqlite: backup: sync %s: %w", to, err)
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
-	return pages, nil
+	return nil
+}
+
+// publish gives the synced file tmp the name to, which must not exist, and
+// syncs their directory. A hard link refuses an existing to; on a file
+// system without hard links, tmp is renamed after to was found absent.
+func publish(tmp, to string) error {
+	err := os.Link(tmp, to)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s: %w", to, fs.ErrExist)
+	case err == nil:
+		// The backup is in place: a temporary name that outlives it is
+		// only clutter.
+		os.Remove(tmp)
+	default:
+		if _, err := os.Lstat(to); err == nil {
+			return fmt.Errorf("%s: %w", to, fs.ErrExist)
+		}
+		err = os.Rename(tmp, to)
+	}
+	if err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(to)); err != nil {
+		return fmt.Errorf("sync directory of %s: %w", to, err)
+	}
+	return nil
 }

@@ -1,0 +1,123 @@
+//go:build linux || darwin || freebsd || openbsd || netbsd || dragonfly
+
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// sampleDB creates an swfd database at path holding the sample runs
+// 0..n-1, closed.
+func sampleDB(t *testing.T, path string, n int) {
+	t.Helper()
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := db.Commit(context.Background(), sampleBatch(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dirNames lists the names in dir, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+// runKilledChild runs the test named run in a child process with env set,
+// and fails unless the child dies by SIGKILL.
+func runKilledChild(t *testing.T, run, env string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
+	cmd.Stderr = os.Stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the child did not die by SIGKILL: %v", err)
+	}
+}
+
+// A backup killed (SIGKILL) once its copy is written, before it is checked
+// and renamed, leaves nothing at the target's path, only a temporary file
+// whose name says what it is; a server can then not be started on an empty
+// or rolled-back copy by mistake, and the next backup to the same path
+// works. (Before, the target held the copy and its journal, which opened as
+// an empty database.)
+func TestBackupKilledLeavesNoTarget(t *testing.T) {
+	if env := os.Getenv("SWFD_SQLITE_BACKUP_CHILD"); env != "" {
+		path, to, _ := strings.Cut(env, "|")
+		afterBackupCopy = func(string) error { return syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+		_, err := Backup(context.Background(), path, to)
+		fmt.Fprintln(os.Stderr, "the backup was not killed:", err)
+		os.Exit(2)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 20)
+	to := filepath.Join(dir, "copy.db")
+	runKilledChild(t, "TestBackupKilledLeavesNoTarget", "SWFD_SQLITE_BACKUP_CHILD="+path+"|"+to)
+	if _, err := os.Lstat(to); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a killed backup left a file at its target: %v", err)
+	}
+	var partial []string
+	for _, name := range dirNames(t, dir) {
+		if strings.HasPrefix(name, ".copy.db.partial-") {
+			partial = append(partial, name)
+		}
+	}
+	if len(partial) == 0 {
+		t.Errorf("no .copy.db.partial-* file in %v: was the child killed after the copy?", dirNames(t, dir))
+	}
+	if _, err := Backup(context.Background(), path, to); err != nil {
+		t.Fatalf("a backup after the killed one: %v", err)
+	}
+	db, err := Open(context.Background(), to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkSample(t, db, 20)
+}
+
+// A backup that fails after its copy is written removes its temporary
+// file and journal: the directory holds what it held before.
+func TestBackupFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 5)
+	before := dirNames(t, dir)
+	afterBackupCopy = func(string) error { return errors.New("injected failure") }
+	t.Cleanup(func() { afterBackupCopy = func(string) error { return nil } })
+	_, err := Backup(context.Background(), path, filepath.Join(dir, "copy.db"))
+	if err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("Backup with a failure after the copy: %v", err)
+	}
+	if after := dirNames(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("files after the failed backup: %v, before: %v", after, before)
+	}
+}
