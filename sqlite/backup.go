@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	msqlite "modernc.org/sqlite"
 )
@@ -45,7 +46,7 @@ func Backup(ctx context.Context, path, to string) (pages int, err error) {
 		}
 	}()
 	if pages, err = copyOnline(ctx, path, tmp); err != nil {
-		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)
+		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, plainError(err, path, to))
 	}
 	if err := afterBackupCopy(tmp); err != nil {
 		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)
@@ -122,6 +123,43 @@ func copyOnline(ctx context.Context, path, to string) (pages int, err error) {
 	})
 	return pages, err
 }
+
+// plainError says what SQLite's error err, met copying from to to, means:
+// SQLite's own text ends with a message of the source's connection that
+// does not belong to it (": not an error (13)"). It wraps err.
+func plainError(err error, from, to string) error {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	var msg string
+	switch se.Code() & 0xff {
+	case sqliteFull:
+		msg = fmt.Sprintf("no space left on the disk holding %s", to)
+	case sqliteNotADB:
+		msg = fmt.Sprintf("%s is not a SQLite database", from)
+	case sqliteCorrupt:
+		msg = fmt.Sprintf("%s is damaged (SQLite finds it malformed)", from)
+	default:
+		msg, _, _ = strings.Cut(se.Error(), ": not an error")
+	}
+	return &plainErr{msg: msg, err: err}
+}
+
+// SQLite's primary result codes that plainError explains.
+const (
+	sqliteCorrupt = 11
+	sqliteNotADB  = 26
+)
+
+// plainErr is an error whose text is msg and which wraps err.
+type plainErr struct {
+	msg string
+	err error
+}
+
+func (e *plainErr) Error() string { return e.msg }
+func (e *plainErr) Unwrap() error { return e.err }
 
 // quickCheck runs SQLite's quick_check on the database file at path, which
 // no one else has open.

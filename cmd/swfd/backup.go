@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
+	"github.com/swfd/swfd/server"
 	"github.com/swfd/swfd/sqlite"
 )
 
@@ -17,9 +19,9 @@ func backupMain(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("swfd backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "sqlite:./swfd-data/swfd.db", "the database to copy: sqlite:PATH")
-	to := fs.String("to", "", "the file to write the copy to (must not exist)")
+	to := fs.String("to", "", "the file to write the copy to (must not exist): PATH or sqlite:PATH")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: swfd backup --db sqlite:PATH --to FILE")
+		fmt.Fprintln(stderr, "usage: swfd backup --db sqlite:PATH --to FILE (or sqlite:FILE)")
 		fmt.Fprintln(stderr, "Copies a SQLite database consistently while swfd runs on it; start a server on the copy to restore.")
 		fs.PrintDefaults()
 	}
@@ -40,10 +42,31 @@ func backupMain(ctx context.Context, args []string, stderr io.Writer) error {
 	if path == "" || path == ":memory:" {
 		return errors.New("backup: --db needs the path of a SQLite database file")
 	}
-	pages, err := sqlite.Backup(ctx, path, *to)
+	toPath, err := fileFlag("--to", *to)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	pages, err := sqlite.Backup(ctx, path, toPath)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "backup: copied %s to %s (%d pages); start swfd with --db sqlite:%s to use it\n", path, *to, pages, *to)
+	fmt.Fprintf(stderr, "backup: copied %s to %s (%d pages); start swfd with --db sqlite:%s to use it\n", path, toPath, pages, toPath)
 	return nil
 }
+
+// fileFlag reads the value of a flag (name) that names a SQLite database
+// file, as PATH or as sqlite:PATH like --db; a PostgreSQL URL or another
+// scheme's is refused, with what the flag takes.
+func fileFlag(name, value string) (string, error) {
+	path := strings.TrimPrefix(value, "sqlite:")
+	switch {
+	case path == "" || path == ":memory:":
+		return "", fmt.Errorf("%s needs the path of a SQLite database file (PATH or sqlite:PATH)", name)
+	case schemeURL.MatchString(path), strings.HasPrefix(path, "postgres:"), strings.HasPrefix(path, "postgresql:"):
+		return "", fmt.Errorf("%s %s: only a SQLite database file (PATH or sqlite:PATH)", name, server.RedactDSN(value))
+	}
+	return path, nil
+}
+
+// schemeURL matches a URL's scheme and "://".
+var schemeURL = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
