@@ -24,8 +24,9 @@
 // SIGINT and SIGTERM stop it gracefully, waiting up to 15 s for calls in
 // flight; a second one stops it at once.
 //
-// swfd migrate and swfd backup are its other commands; the server itself
-// takes flags only, and any other word on the command line is an error.
+// swfd migrate, swfd backup and swfd restore are its other commands; the
+// server itself takes flags only, and any other word on the command line
+// is an error.
 //
 // --quotas aws throttles calls and decisions with the real service's
 // default token buckets, --quotas FILE with a quota file's (SIGHUP reloads
@@ -69,13 +70,13 @@ func main() {
 
 // commands names swfd's commands other than the server, for the errors
 // that list them.
-const commands = "migrate (copy a whole installation into an empty database) and backup (copy a running server's SQLite database)"
+const commands = "migrate (copy a whole installation into an empty database), backup (copy a running server's SQLite database) and restore (put a backup in place of a stopped server's SQLite database)"
 
 // command runs what args say: the command args[0] names, or else the
-// server. It returns the exit status: 0; 1 when migrate or backup failed;
-// 2 when the server failed or was stopped at once (run), or when args are
-// wrong (usageError). SIGINT and SIGTERM stop migrate and backup; the
-// server handles them itself.
+// server. It returns the exit status: 0; 1 when migrate, backup or restore
+// failed; 2 when the server failed or was stopped at once (run), or when
+// args are wrong (usageError). SIGINT and SIGTERM stop migrate and backup
+// (and restore while it checks the backup); the server handles them itself.
 func command(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
 	if len(args) > 0 {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -85,6 +86,8 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 			return exitStatus(stderr, migrateMain(ctx, args[1:], stderr), 1)
 		case "backup":
 			return exitStatus(stderr, backupMain(ctx, args[1:], stderr), 1)
+		case "restore":
+			return exitStatus(stderr, restoreMain(ctx, args[1:], stderr), 1)
 		}
 	}
 	return exitStatus(stderr, run(ctx, args, getenv, stderr), 2)
@@ -126,7 +129,7 @@ func noArguments(name string, args []string, first bool) error {
 	}
 	err := fmt.Errorf("unexpected argument %s: %s takes only flags (%s -h)", arg, name, name)
 	if name == "swfd" {
-		err = fmt.Errorf("%w; the commands migrate and backup come first, before their flags", err)
+		err = fmt.Errorf("%w; the commands migrate, backup and restore come first, before their flags", err)
 	}
 	return usageError{err}
 }

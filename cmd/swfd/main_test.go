@@ -401,6 +401,8 @@ func TestArgumentsThatAreNotFlags(t *testing.T) {
 		{[]string{"migrate", "--from", "sqlite:" + live, "--to", "sqlite:" + copy, "extra"}, []string{`unexpected argument "extra"`, "swfd migrate -h"}},
 		{[]string{"backup", "--db", "sqlite:" + live, "--to", copy, "extra"}, []string{`unexpected argument "extra"`, "swfd backup -h"}},
 		{[]string{"migrate", "--from", "sqlite:" + live}, []string{"both --from and --to are required"}},
+		{[]string{"restore", "--from", copy}, []string{"both --from and --db are required"}},
+		{[]string{"restore", "--from", copy, "--db", "sqlite:" + live, "extra"}, []string{`unexpected argument "extra"`, "swfd restore -h"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		var out logbuf.Buffer

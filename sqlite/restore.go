@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/swfd/swfd/internal/schema"
+)
+
+// Restore puts the backup at from (a file swfd backup wrote, or any swfd
+// database no one has open) in place as the database at path, which no
+// store may have open: it fails with ErrInUse while one does, and holds
+// the file's owner lock until it is done, so that no swfd starts on it
+// meanwhile.
+//
+// The backup is copied under a temporary name beside path (".NAME.restore-*",
+// mode 0600), synced, and checked: SQLite's quick_check must pass, and it
+// must hold swfd's schema at a version this swfd can serve. Only then are
+// the write-ahead log, its index and any rollback journal left beside path
+// (path-wal, path-shm, path-journal: a server killed with kill -9 leaves
+// them) removed — SQLite would replay them onto the restored file and
+// damage it — and the copy renamed to path, the directory synced after
+// each step. A restore that fails before then leaves path and its files as
+// they were, and removes its temporary file. Killed between the removal
+// and the rename, it leaves path without its log: run it again.
+func Restore(ctx context.Context, from, path string) (version int, err error) {
+	if err := restorePaths(from, path); err != nil {
+		return 0, fmt.Errorf("sqlite: restore: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return 0, fmt.Errorf("sqlite: restore: %w", err)
+	}
+	unlock, err := lockTarget(path)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: restore to %s: %w", path, err)
+	}
+	defer unlock()
+	tmp, err := createTemp(path, ".restore-")
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: restore: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			removeDatabase(tmp)
+		}
+	}()
+	if err := copyFile(from, tmp); err != nil {
+		return 0, fmt.Errorf("sqlite: restore: copy %s: %w", from, err)
+	}
+	if version, err = checkBackup(ctx, tmp); err != nil {
+		return 0, fmt.Errorf("sqlite: restore: the backup %s: %w; %s is unchanged", from, err, path)
+	}
+	if err := replace(tmp, path); err != nil {
+		return 0, fmt.Errorf("sqlite: restore to %s: %w", path, err)
+	}
+	return version, nil
+}
+
+// restorePaths checks Restore's arguments before it touches anything: from
+// must be a file with no write-ahead log beside it, and not path itself.
+func restorePaths(from, path string) error {
+	if from == "" || path == "" || path == ":memory:" {
+		return errors.New("needs the paths of the backup and of the database file")
+	}
+	fi, err := os.Stat(from)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a file", from)
+	}
+	if pi, err := os.Stat(path); err == nil && os.SameFile(fi, pi) {
+		return fmt.Errorf("%s is the database itself", from)
+	}
+	if wi, err := os.Stat(from + "-wal"); err == nil && wi.Size() > 0 {
+		return fmt.Errorf("%s has a write-ahead log beside it (%s-wal), so the file alone is not the whole database: a server has it open, or was killed; restore a copy swfd backup made", from, from)
+	}
+	return nil
+}
+
+// lockTarget takes the owner's lock of the database file at path, if there
+// is one, and returns what releases it: ErrInUse while a store has it. On
+// a file system that cannot lock, nothing is locked (as Open then does).
+func lockTarget(path string) (unlock func(), err error) {
+	f, err := lockOwner(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNoOwnerLock):
+		return func() {}, nil
+	case err != nil:
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+// copyFile copies the file from into the existing file to, and syncs it.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// checkBackup checks the database file at path, which no one else has
+// open: SQLite's quick_check, and swfd's schema at a version this swfd
+// serves (an older one is brought up to date when swfd starts on it). It
+// returns the schema's version.
+func checkBackup(ctx context.Context, path string) (int, error) {
+	if err := quickCheck(ctx, path); err != nil {
+		return 0, fmt.Errorf("fails its check: %w", plainError(err, path, path))
+	}
+	db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?mode=rw")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").Scan(&tables); err != nil {
+		return 0, fmt.Errorf("read its schema: %w", err)
+	}
+	if tables == 0 {
+		return 0, ErrNotSwfd
+	}
+	var version int
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("read its schema version: %w", err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		return 0, err
+	}
+	return version, schema.Check(version, ms[len(ms)-1].version, false)
+}
+
+// replace removes the files SQLite keeps beside the database at path and
+// renames tmp to path, syncing the directory after each.
+func replace(tmp, path string) error {
+	dir := filepath.Dir(path)
+	// The log before its index: SQLite rebuilds a missing index from
+	// the log, never a log from the index.
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove the stale %s: %w", path+suffix, err)
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}

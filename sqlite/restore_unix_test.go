@@ -1,0 +1,262 @@
+//go:build linux || darwin || freebsd || openbsd || netbsd || dragonfly
+
+package sqlite
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/swfd/swfd"
+)
+
+// walChild commits the sample runs from..from+99 to the store at path and
+// dies by SIGKILL without closing it: the commits stay in its write-ahead
+// log, which the kill leaves beside the file with its index.
+func walChild(path string, from int) {
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	for i := from; i < from+100; i++ {
+		if err := db.Commit(context.Background(), sampleBatch(i)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+}
+
+// integrityCheck runs SQLite's integrity_check on the file at path.
+func integrityCheck(t *testing.T, path string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var res string
+	if err := raw.QueryRow("PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
+		t.Fatalf("integrity_check: %q, %v", res, err)
+	}
+}
+
+// After a crash (the server killed with kill -9, its write-ahead log and
+// index left beside the database), a restored backup is what opens: exactly
+// the backup's runs, none of those the log held, and a file that passes
+// integrity_check. (Copied into place with cp, the backup had the stale log
+// replayed onto it: a mix of both, or a malformed database.)
+func TestRestoreAfterCrash(t *testing.T) {
+	if path := os.Getenv("SWFD_SQLITE_WAL_CHILD"); path != "" {
+		walChild(path, 1000)
+		return
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 50)
+	backup := filepath.Join(dir, "backup.db")
+	if _, err := Backup(ctx, path, backup); err != nil {
+		t.Fatal(err)
+	}
+	runKilledChild(t, "TestRestoreAfterCrash", "SWFD_SQLITE_WAL_CHILD="+path)
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("the killed server left no write-ahead log: %v", err)
+	}
+
+	version, err := Restore(ctx, backup, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := schemaVersions(t, backup); version != want[len(want)-1] {
+		t.Errorf("Restore says schema version %d, the backup has %v", version, want)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there: %v", suffix, err)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the restored file: %v, %v; want mode 0600", fi, err)
+	}
+	same(t, backup, path)
+	if names := dirNames(t, dir); strings.Join(names, " ") != "backup.db swfd.db" {
+		t.Errorf("files after the restore: %v", names)
+	}
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSample(t, db, 50)
+	if c, err := db.CountOpen(ctx, "d"); err != nil || c != 50 {
+		t.Errorf("CountOpen = %d, %v; the backup has 50", c, err)
+	}
+	if _, err := db.GetExecution(ctx, "d", "run-1000"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Errorf("a run of the stale log after the restore: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	integrityCheck(t, path)
+}
+
+// same fails unless the files at a and b have the same bytes.
+func same(t *testing.T, a, b string) {
+	t.Helper()
+	ab, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ab, bb) {
+		t.Errorf("%s (%d bytes) is not a copy of %s (%d bytes)", b, len(bb), a, len(ab))
+	}
+}
+
+// A database a store has open, here in another process, is not restored
+// over: ErrInUse, and the file is as it was.
+func TestRestoreRefusedWhileInUse(t *testing.T) {
+	if path := os.Getenv("SWFD_SQLITE_RESTORE_HOLD_CHILD"); path != "" {
+		if _, err := Open(context.Background(), path, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Println("open")
+		select {} // until killed
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 5)
+	backup := filepath.Join(dir, "backup.db")
+	if _, err := Backup(ctx, path, backup); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRestoreRefusedWhileInUse$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SWFD_SQLITE_RESTORE_HOLD_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if sc := bufio.NewScanner(out); !sc.Scan() || sc.Text() != "open" {
+		t.Fatalf("the child did not open the store: %q", sc.Text())
+	}
+	if _, err := Restore(ctx, backup, path); !errors.Is(err, ErrInUse) {
+		t.Fatalf("Restore over a database in use: %v, want ErrInUse", err)
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the database in use was changed (%v)", err)
+	}
+	for _, name := range dirNames(t, dir) {
+		if strings.Contains(name, ".restore-") {
+			t.Errorf("the refused restore left %s", name)
+		}
+	}
+}
+
+// A backup that is not an swfd database (another program's, garbage, a
+// damaged copy, an empty file), one of a newer swfd, or one that has a log
+// beside it is refused, and
+// the target, its leftover log and the directory are as they were.
+func TestRestoreRefusesBadBackups(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 5)
+	if err := os.WriteFile(path+"-wal", []byte("a leftover log"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.db")
+	if _, err := Backup(ctx, path, good); err != nil {
+		t.Fatal(err)
+	}
+	bad := t.TempDir() // out of dir, whose files are compared below
+	other := filepath.Join(bad, "other.db")
+	raw, err := sql.Open("sqlite", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("CREATE TABLE notes (body TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	write := func(name string, b []byte) string {
+		if err := os.WriteFile(filepath.Join(bad, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(bad, name)
+	}
+	goodBytes, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := bytes.Clone(goodBytes)
+	for i := 4096; i < len(damaged); i++ { // every page after the first
+		damaged[i] = 0xa5
+	}
+	garbage := write("garbage.db", bytes.Repeat([]byte("garbage\n"), 1000))
+	damagedPath := write("damaged.db", damaged)
+	empty := write("empty.db", nil)
+	withLog := write("withlog.db", goodBytes)
+	newer := write("newer.db", goodBytes)
+	raw, err = sql.Open("sqlite", newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("INSERT INTO schema_version (version, applied) VALUES (9999, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	write("withlog.db-wal", []byte("frames"))
+
+	before := map[string][]byte{}
+	for _, name := range dirNames(t, dir) {
+		before[name], _ = os.ReadFile(filepath.Join(dir, name))
+	}
+	for _, tc := range []struct{ from, want string }{
+		{other, "not an swfd database"},
+		{garbage, "not a SQLite database"},
+		{damagedPath, "fails its check"},
+		{empty, "not an swfd database"},
+		{withLog, "write-ahead log beside it"},
+		{newer, "newer than this swfd supports"},
+		{filepath.Join(bad, "missing.db"), "no such file"},
+		{path, "the database itself"},
+	} {
+		_, err := Restore(ctx, tc.from, path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Restore from %s: %v, want an error saying %q", filepath.Base(tc.from), err, tc.want)
+		}
+		names := dirNames(t, dir)
+		if len(names) != len(before) {
+			t.Errorf("files after Restore from %s: %v", filepath.Base(tc.from), names)
+		}
+		for _, name := range names {
+			if b, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(b, before[name]) {
+				t.Errorf("Restore from %s changed %s", filepath.Base(tc.from), name)
+			}
+		}
+	}
+}
