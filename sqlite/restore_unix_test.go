@@ -3,14 +3,12 @@
 package sqlite
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -149,18 +147,9 @@ func TestRestoreRefusedWhileInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRestoreRefusedWhileInUse$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SWFD_SQLITE_RESTORE_HOLD_CHILD="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, sc := startChild(t, "TestRestoreRefusedWhileInUse", "SWFD_SQLITE_RESTORE_HOLD_CHILD="+path)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	if sc := bufio.NewScanner(out); !sc.Scan() || sc.Text() != "open" {
+	if !sc.Scan() || sc.Text() != "open" {
 		t.Fatalf("the child did not open the store: %q", sc.Text())
 	}
 	if _, err := Restore(ctx, backup, path); !errors.Is(err, ErrInUse) {

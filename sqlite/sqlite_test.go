@@ -388,24 +388,14 @@ func TestDurableAfterKill(t *testing.T) {
 		t.Skip("needs SIGKILL")
 	}
 	path := filepath.Join(t.TempDir(), "swfd.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDurableAfterKill$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SWFD_SQLITE_CRASH_CHILD="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, sc := startChild(t, "TestDurableAfterKill", "SWFD_SQLITE_CRASH_CHILD="+path)
 	acked := 0
-	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if n, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
 			acked, _ = strconv.Atoi(n)
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("child did not die by SIGKILL: %v", err)
@@ -730,18 +720,8 @@ func TestOwnerLockGoesWithTheProcess(t *testing.T) {
 		t.Skip("needs flock and SIGKILL")
 	}
 	path := filepath.Join(t.TempDir(), "swfd.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOwnerLockGoesWithTheProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SWFD_SQLITE_HOLD_CHILD="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, sc := startChild(t, "TestOwnerLockGoesWithTheProcess", "SWFD_SQLITE_HOLD_CHILD="+path)
 	defer cmd.Process.Kill()
-	sc := bufio.NewScanner(out)
 	if !sc.Scan() || sc.Text() != "open" {
 		t.Fatalf("the child did not open the store: %q", sc.Text())
 	}
@@ -829,4 +809,23 @@ func TestMigrationKeepsOldRowsWithoutDescription(t *testing.T) {
 	if w, err := db.GetType(ctx, swfd.WorkflowKind, "old", "w", "1"); err != nil || show(w.Description) != `"flow"` {
 		t.Errorf("old workflow type: %s %v", show(w.Description), err)
 	}
+}
+
+// startChild starts the test named run in a child process of this test
+// binary, with env (KEY=VALUE) added to its environment, and returns it
+// with a scanner of its standard output (the lines it prints to say how far
+// it got).
+func startChild(t *testing.T, run, env string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(out)
 }
