@@ -120,9 +120,17 @@ def child_ids():
     swf.respond_decision_task_completed(taskToken=t["taskToken"], decisions=[
         {"decisionType": "StartChildWorkflowExecution", "startChildWorkflowExecutionDecisionAttributes": {
             "workflowType": WF, "workflowId": cid, "taskList": {"name": "children"}}} for cid in ids])
-    t = poll_decision("parents")
-    got = [attrs(e)["workflowExecution"]["workflowId"] for e in t["events"]
-           if e["eventType"] == "ChildWorkflowExecutionStarted"]
+    # Each child's start schedules a decision task of its own, so the first
+    # one may come before the second child has started: answer with no
+    # decisions and take the next, until both are in the history.
+    deadline = time.time() + 30
+    while True:
+        t = poll_decision("parents")
+        got = [attrs(e)["workflowExecution"]["workflowId"] for e in t["events"]
+               if e["eventType"] == "ChildWorkflowExecutionStarted"]
+        if len(got) >= len(ids) or time.time() > deadline:
+            break
+        swf.respond_decision_task_completed(taskToken=t["taskToken"], decisions=[])
     check(sorted(got) == sorted(ids), "children started %r, want %r" % (got, ids))
     bad = [attrs(e) for e in t["events"] if e["eventType"] == "StartChildWorkflowExecutionFailed"]
     check(not bad, "StartChildWorkflowExecutionFailed %r" % bad)
