@@ -24,8 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jmespath/go-jmespath"
 )
 
 // Exit statuses, as the AWS CLI v1 (1.45) returns them.
@@ -450,7 +448,7 @@ func runService(ctx context.Context, e *env, c *command, args []string) error {
 		return nil
 	}
 	if g.query != "" {
-		if _, err := jmespath.Compile(g.query); err != nil {
+		if err := compileQuery(g.query); err != nil {
 			return fmt.Errorf("Bad value for --query %s: Invalid jmespath expression: %v", g.query, err)
 		}
 	}

@@ -581,3 +581,46 @@ func TestHelpAndCompletion(t *testing.T) {
 		t.Error("history help")
 	}
 }
+
+// ---- --query ----------------------------------------------------------------------
+
+// Backtick literals that are not JSON are strings of their text, as
+// Python's jmespath (and so the AWS CLI) reads them; JSON ones stay JSON.
+func TestQueryLegacyLiterals(t *testing.T) {
+	setCreds(t)
+	f := pagedFake(t)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	cases := []struct{ query, want string }{
+		{"domainInfos[?name==`b`].name", "b\n"},
+		{"join(`,`, domainInfos[].name)", "a,b,c,d,e\n"},
+		{"domainInfos[?contains(name, `d`)].name", "d\n"},
+		{"domainInfos[?name==`\"c\"`].name", "c\n"},           // JSON string
+		{"length(domainInfos[?status==`REGISTERED`])", "5\n"}, // bare word
+		{"`[1, 2]` | length(@)", "2\n"},                       // JSON array
+		{"`  x y` | length(@)", "3\n"},                        // leading space dropped
+		{"join(`\\``, domainInfos[:2].name)", "a`b\n"},        // escaped backtick
+		{"join(`a\\tb`, domainInfos[:2].name)", "aa\tbb\n"},   // JSON escapes apply
+		{"'`' | length(@)", "1\n"},                            // raw strings untouched
+	}
+	for _, c := range cases {
+		r := swfRun(env, "list-domains", "--registration-status", "REGISTERED", "--page-size", "5", "--output", "text", "--query", c.query)
+		if r.RC != 0 || r.Stdout != c.want {
+			t.Errorf("%s: rc=%d %q (want %q) %s", c.query, r.RC, r.Stdout, c.want, r.Stderr)
+		}
+	}
+	if r := swfRun(env, "list-domains", "--registration-status", "REGISTERED", "--query", "`a\"b`"); r.RC != 255 || !strings.Contains(r.Stderr, "Bad value for --query") {
+		t.Errorf("a literal that is neither JSON nor a string body is refused: rc=%d %s", r.RC, r.Stderr)
+	}
+	t.Run("aws", func(t *testing.T) {
+		var argss [][]string
+		for _, c := range cases {
+			argss = append(argss, []string{"swf", "list-domains", "--endpoint-url", f.URL, "--registration-status", "REGISTERED", "--page-size", "5", "--output", "text", "--query", c.query})
+		}
+		runs := awsBatch(t, map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}, argss)
+		for i, c := range cases {
+			if runs[i].RC != 0 || runs[i].Stdout != c.want {
+				t.Errorf("aws %s: rc=%d %q %s", c.query, runs[i].RC, runs[i].Stdout, runs[i].Stderr)
+			}
+		}
+	})
+}

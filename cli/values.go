@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jmespath/go-jmespath"
@@ -328,6 +329,7 @@ func plainJSON(v any) any {
 // order (found by map identity); objects the expression built are ordered
 // as the expression names their keys.
 func query(expr string, v any) (any, error) {
+	expr = legacyLiterals(expr)
 	jp, err := jmespath.Compile(expr)
 	if err != nil {
 		return nil, err
@@ -407,6 +409,71 @@ func fromJMES(v any, orders map[uintptr][]string, rank map[string]int) any {
 		return float64(v)
 	}
 	return v
+}
+
+// compileQuery checks a --query expression as query will run it.
+func compileQuery(expr string) error {
+	_, err := jmespath.Compile(legacyLiterals(expr))
+	return err
+}
+
+// legacyLiterals rewrites the backtick literals of a JMESPath expression
+// that are not valid JSON (`d1`, `,`) as the JSON strings Python's
+// jmespath, and so the AWS CLI, reads them as: the literal's text, its
+// leading white space dropped, as the body of a JSON string (JEP 12's
+// deprecated form, common in scripts). go-jmespath refuses them. Literals
+// that are valid JSON, and everything outside literals, are left as they
+// are; raw strings ('…') and quoted identifiers ("…") are skipped as the
+// lexer skips them, a backslash escaping the next character.
+func legacyLiterals(expr string) string {
+	var b strings.Builder
+	for i := 0; i < len(expr); {
+		c := expr[i]
+		if c != '`' && c != '\'' && c != '"' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(expr) && expr[j] != c {
+			if expr[j] == '\\' && j+1 < len(expr) {
+				j++
+			}
+			j++
+		}
+		if j >= len(expr) { // unclosed: the library reports it
+			b.WriteString(expr[i:])
+			break
+		}
+		tok := expr[i : j+1]
+		i = j + 1
+		if c == '`' {
+			if lit, ok := legacyLiteral(tok[1 : len(tok)-1]); ok {
+				tok = lit
+			}
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+// legacyLiteral returns the JSON string literal for the content of a
+// backtick literal that is not valid JSON, or false.
+func legacyLiteral(raw string) (string, bool) {
+	text := strings.ReplaceAll(raw, "\\`", "`")
+	var v any
+	if json.Unmarshal([]byte(text), &v) == nil {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal([]byte(`"`+strings.TrimLeftFunc(text, unicode.IsSpace)+`"`), &s) != nil {
+		return "", false // neither: the library reports it
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return "`" + strings.ReplaceAll(strings.TrimSuffix(buf.String(), "\n"), "`", "\\`") + "`", true
 }
 
 // hashKeyPattern finds the keys of multi-select hashes ({name: expr}) in
