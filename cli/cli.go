@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Exit statuses, as the AWS CLI v1 (1.45) returns them.
@@ -66,6 +68,8 @@ type globals struct {
 	endpoint       string
 	region         string
 	profile        string
+	profileFlag    bool             // profile came from --profile, not the environment
+	envCreds       *aws.Credentials // AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
 	output         string
 	query          string
 	color          string
@@ -295,15 +299,26 @@ func invalidChoice(name string) string {
 // resolveGlobals reads the global options and their environment defaults.
 func resolveGlobals(e *env, p *parsed) (*globals, error) {
 	g := &globals{output: "json", color: "auto"}
+	g.profile = p.get("profile")
+	g.profileFlag = g.profile != ""
+	if g.profile == "" {
+		g.profile = e.getenv("AWS_PROFILE")
+	}
+	if g.profile == "" {
+		g.profile = e.getenv("AWS_DEFAULT_PROFILE")
+	}
+	if id, secret := e.getenv("AWS_ACCESS_KEY_ID"), e.getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		g.envCreds = &aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: e.getenv("AWS_SESSION_TOKEN"), Source: "EnvConfigCredentials"}
+		if g.envCreds.SessionToken == "" {
+			g.envCreds.SessionToken = e.getenv("AWS_SECURITY_TOKEN")
+		}
+	}
+	sc := loadSharedConfig(e, g.profile)
 	g.endpoint = p.get("endpoint-url")
-	if g.endpoint == "" {
-		g.endpoint = e.getenv("AWS_ENDPOINT_URL_SWF")
-	}
-	if g.endpoint == "" {
-		g.endpoint = e.getenv("AWS_ENDPOINT_URL")
-	}
-	if g.endpoint == "" {
-		g.endpoint = defaultEndpoint
+	for _, ep := range []string{e.getenv("AWS_ENDPOINT_URL_SWF"), e.getenv("AWS_ENDPOINT_URL"), sc.endpoint, defaultEndpoint} {
+		if g.endpoint == "" {
+			g.endpoint = ep
+		}
 	}
 	if !strings.Contains(g.endpoint, "://") {
 		return nil, fmt.Errorf("Bad value for --endpoint-url \"%s\": scheme is missing.  Must be of the form http://<hostname>/ or https://<hostname>/", g.endpoint)
@@ -315,17 +330,12 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 	if g.region == "" {
 		g.region = e.getenv("AWS_DEFAULT_REGION")
 	}
-	g.profile = p.get("profile")
-	if g.profile == "" {
-		g.profile = e.getenv("AWS_PROFILE")
-	}
-	if g.profile == "" {
-		g.profile = e.getenv("AWS_DEFAULT_PROFILE")
-	}
 	if p.has("output") {
 		g.output = p.get("output")
 	} else if o := e.getenv("AWS_DEFAULT_OUTPUT"); o != "" {
 		g.output = o
+	} else if sc.output != "" {
+		g.output = sc.output
 	}
 	switch g.output {
 	case "json", "text", "table":

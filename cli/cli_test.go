@@ -624,3 +624,94 @@ func TestQueryLegacyLiterals(t *testing.T) {
 		}
 	})
 }
+
+// ---- the shared config file ---------------------------------------------------------
+
+// A profile's output and endpoint (endpoint_url, or its services
+// section) are used as the AWS CLI uses them, and keys in the environment
+// come before those of a profile named by AWS_PROFILE (not --profile).
+func TestSharedConfigSettings(t *testing.T) {
+	setCreds(t)
+	f1 := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	f2 := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	// The SDK takes ~ from HOME when it starts, so the files are named.
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials"))
+	os.MkdirAll(filepath.Join(home, ".aws"), 0o755)
+	os.WriteFile(filepath.Join(home, ".aws", "config"), []byte("[default]\noutput = text\nregion = us-east-1\n\n"+
+		"[profile tab]\noutput = table\nregion = us-east-1\n\n"+
+		"[profile ep]\nregion = us-east-1\nendpoint_url = "+f1.URL+"\n\n"+
+		"# services section\n[profile svc]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:1\nservices = s1\n\n"+
+		"[services s1]\nswf =\n  endpoint_url = "+f2.URL+"\n"), 0o644)
+	os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("[ep]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = s\n"), 0o644)
+	keys := map[string]string{"HOME": home, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_CONFIG_FILE": os.Getenv("AWS_CONFIG_FILE"), "AWS_SHARED_CREDENTIALS_FILE": os.Getenv("AWS_SHARED_CREDENTIALS_FILE")}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range keys {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	dd := []string{"describe-domain", "--name", "d1"}
+	cases := []struct {
+		env    map[string]string
+		args   []string
+		fake   *fakeSWF
+		stdout string
+		akid   string
+	}{
+		{with("AWS_ENDPOINT_URL_SWF", f1.URL), nil, f1, describeDomainText, "AKIDTEST"},
+		{with("AWS_ENDPOINT_URL_SWF", f1.URL), []string{"--profile", "tab"}, f1, describeDomainTable, "SWFLOCALPLACEHOLDER"}, // no keys: placeholder
+		{with("AWS_ENDPOINT_URL_SWF", f1.URL, "AWS_PROFILE", "tab"), nil, f1, describeDomainTable, "AKIDTEST"},
+		{with("AWS_ENDPOINT_URL_SWF", f1.URL, "AWS_PROFILE", "tab", "AWS_DEFAULT_OUTPUT", "json"), nil, f1, describeDomainJSON, "AKIDTEST"},
+		{with("AWS_ENDPOINT_URL_SWF", f1.URL, "AWS_DEFAULT_OUTPUT", "table"), []string{"--profile", "tab", "--output", "json"}, f1, describeDomainJSON, "SWFLOCALPLACEHOLDER"},
+		{with(), []string{"--profile", "ep"}, f1, describeDomainJSON, "AKIDPROFILE"},
+		{with("AWS_PROFILE", "ep"), nil, f1, describeDomainJSON, "AKIDTEST"},
+		{with("AWS_PROFILE", "svc"), nil, f2, describeDomainJSON, "AKIDTEST"},
+		{with("AWS_PROFILE", "svc", "AWS_ENDPOINT_URL", f1.URL), nil, f1, describeDomainJSON, "AKIDTEST"},
+		{with("AWS_PROFILE", "svc", "AWS_ENDPOINT_URL", f2.URL, "AWS_ENDPOINT_URL_SWF", f1.URL), nil, f1, describeDomainJSON, "AKIDTEST"},
+		{with("AWS_PROFILE", "svc", "AWS_ENDPOINT_URL", f2.URL), []string{"--endpoint-url", f1.URL}, f1, describeDomainJSON, "AKIDTEST"},
+	}
+	for i, c := range cases {
+		for k, v := range c.env { // the SDK reads the process's environment
+			t.Setenv(k, v)
+		}
+		n1, n2 := len(f1.requests), len(f2.requests)
+		r := swfRun(c.env, append(append([]string{}, dd...), c.args...)...)
+		for k := range c.env {
+			t.Setenv(k, keys[k])
+		}
+		if r.RC != 0 || r.Stdout != c.stdout {
+			t.Errorf("%d %v: rc=%d %s\n%s", i, c.args, r.RC, r.Stderr, r.Stdout)
+			continue
+		}
+		if got := len(f1.requests) - n1 + len(f2.requests) - n2; got != 1 || len(c.fake.requests) == map[*fakeSWF]int{f1: n1, f2: n2}[c.fake] {
+			t.Errorf("%d %v: the call went to the wrong endpoint", i, c.args)
+			continue
+		}
+		if a := c.fake.last().header.Get("Authorization"); !strings.Contains(a, "Credential="+c.akid+"/") {
+			t.Errorf("%d %v: signed with %s, want %s", i, c.args, a, c.akid)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		// A few (each costs a Python process). The batch's warm session
+		// signs --profile calls with the environment's keys, which aws
+		// itself does not, so those are left out.
+		for _, i := range []int{2, 6, 7} {
+			c := cases[i]
+			runs := awsBatch(t, c.env, [][]string{append(append([]string{"swf"}, dd...), c.args...)})
+			if runs[0].RC != 0 || runs[0].Stdout != c.stdout {
+				t.Errorf("aws %d %v: rc=%d %s\n%s", i, c.args, runs[0].RC, runs[0].Stderr, runs[0].Stdout)
+			}
+			if a := c.fake.last().header.Get("Authorization"); !strings.Contains(a, "Credential="+c.akid+"/") {
+				t.Errorf("aws %d %v: signed with %s, want %s", i, c.args, a, c.akid)
+			}
+		}
+	})
+}

@@ -106,6 +106,14 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	}
 	if g.profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(g.profile))
+		if !g.profileFlag && g.envCreds != nil {
+			// As in the AWS CLI, keys in the environment come before those
+			// of a profile named by AWS_PROFILE (not of one named by
+			// --profile); the SDK would take the profile's whenever one
+			// is named.
+			creds := *g.envCreds
+			opts = append(opts, config.WithCredentialsProvider(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })))
+		}
 	}
 	if g.region != "" {
 		opts = append(opts, config.WithRegion(g.region))

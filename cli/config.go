@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The AWS CLI reads some settings from the profile in the shared config
+// file (~/.aws/config) that the SDK does not give swf: output, and the
+// endpoint (endpoint_url, or a services section). sharedConfig reads them
+// the way botocore reads that file.
+
+// iniFile is a parsed config file: section name, then key, then value. A
+// value given on indented lines after "key =" holds them, each after "\n".
+type iniFile map[string]map[string]string
+
+// parseINI parses a config file as Python's configparser does for
+// botocore: [section] lines, "key = value" or "key: value" (keys in lower
+// case), comment lines starting with # or ;, and indented lines
+// continuing the previous value.
+func parseINI(data string) iniFile {
+	f := iniFile{}
+	var sec map[string]string
+	key := ""
+	for _, line := range strings.Split(data, "\n") {
+		line = strings.TrimRight(line, "\r")
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';' {
+			continue
+		}
+		if sec != nil && key != "" && (line[0] == ' ' || line[0] == '\t') {
+			sec[key] += "\n" + trimmed
+			continue
+		}
+		if strings.HasPrefix(trimmed, "[") && strings.HasSuffix(trimmed, "]") {
+			name := strings.TrimSpace(trimmed[1 : len(trimmed)-1])
+			if f[name] == nil {
+				f[name] = map[string]string{}
+			}
+			sec, key = f[name], ""
+			continue
+		}
+		i := strings.IndexAny(trimmed, "=:")
+		if sec == nil || i < 0 {
+			key = ""
+			continue
+		}
+		key = strings.ToLower(strings.TrimSpace(trimmed[:i]))
+		sec[key] = strings.TrimSpace(trimmed[i+1:])
+	}
+	return f
+}
+
+// nested reads a value given as indented "key = value" lines.
+func nested(v string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(v, "\n") {
+		if k, val, ok := strings.Cut(line, "="); ok {
+			m[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(val)
+		}
+	}
+	return m
+}
+
+// sharedConfig is what swf takes from a profile of the config file.
+type sharedConfig struct {
+	output   string
+	endpoint string // the services section's swf endpoint_url, else the profile's
+}
+
+// loadSharedConfig reads the profile (the default one when "") from
+// AWS_CONFIG_FILE or ~/.aws/config. A missing file or profile gives
+// nothing; the SDK reports a missing named profile.
+func loadSharedConfig(e *env, profile string) sharedConfig {
+	path := e.getenv("AWS_CONFIG_FILE")
+	if path == "" {
+		home := e.getenv("HOME")
+		if home == "" {
+			home, _ = os.UserHomeDir()
+		}
+		path = filepath.Join(home, ".aws", "config")
+	} else if rest, ok := strings.CutPrefix(path, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			path = filepath.Join(home, rest)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return sharedConfig{}
+	}
+	f := parseINI(string(data))
+	if profile == "" {
+		profile = "default"
+	}
+	sec := f["profile "+profile]
+	if profile == "default" && f["default"] != nil {
+		sec = f["default"]
+	}
+	if sec == nil {
+		return sharedConfig{}
+	}
+	sc := sharedConfig{output: sec["output"], endpoint: sec["endpoint_url"]}
+	if name := sec["services"]; name != "" {
+		if svc := f["services "+name]; svc != nil {
+			if ep := nested(svc["swf"])["endpoint_url"]; ep != "" {
+				sc.endpoint = ep
+			}
+		}
+	}
+	return sc
+}
