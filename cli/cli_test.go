@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -714,4 +716,41 @@ func TestSharedConfigSettings(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An untrusted certificate is reported as the AWS CLI reports it.
+func TestUntrustedCertificate(t *testing.T) {
+	setCreds(t)
+	t.Setenv("AWS_CA_BUNDLE", "")
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") }))
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	ts.StartTLS()
+	defer ts.Close()
+	want := "\nSSL validation failed for " + ts.URL + "/ [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+	r := swfRun(nil, "describe-domain", "--name", "d1", "--endpoint-url", ts.URL)
+	if r.RC != 255 || r.Stderr != want+"\n" || r.Stdout != "" {
+		t.Errorf("rc=%d %q\nwant %q", r.RC, r.Stderr, want)
+	}
+	localhost := strings.Replace(ts.URL, "127.0.0.1", "localhost", 1) // the certificate names 127.0.0.1 and example.com
+	if r := swfRun(nil, "describe-domain", "--name", "d1", "--endpoint-url", localhost, "--ca-bundle", caFile(t, ts)); r.RC != 255 ||
+		r.Stderr != "\nSSL validation failed for "+localhost+"/ [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'localhost'.\n" {
+		t.Errorf("hostname: rc=%d %q", r.RC, r.Stderr)
+	}
+	if r := swfRun(nil, "describe-domain", "--name", "d1", "--endpoint-url", ts.URL, "--no-verify-ssl"); r.RC != 0 {
+		t.Errorf("--no-verify-ssl: rc=%d %s", r.RC, r.Stderr)
+	}
+	t.Run("aws", func(t *testing.T) {
+		runs := awsBatch(t, map[string]string{"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"},
+			[][]string{{"swf", "describe-domain", "--name", "d1", "--endpoint-url", ts.URL}})
+		if runs[0].RC != 255 || !strings.HasPrefix(runs[0].Stderr, want+" (_ssl.c") {
+			t.Errorf("aws: rc=%d %q", runs[0].RC, runs[0].Stderr)
+		}
+	})
+}
+
+// caFile writes a TLS test server's certificate as a CA bundle.
+func caFile(t *testing.T, ts *httptest.Server) string {
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644)
+	return path
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -342,6 +343,9 @@ func endpointError(u string, err error) error {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("Read timeout on endpoint URL: \"%s\"", u)
 	}
+	if reason, ok := certificateProblem(err); ok {
+		return fmt.Errorf("SSL validation failed for %s [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: %s", u, reason)
+	}
 	if errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) {
 		var oe *net.OpError
 		if errors.As(err, &oe) && oe.Op == "dial" {
@@ -350,6 +354,37 @@ func endpointError(u string, err error) error {
 		return fmt.Errorf("Connection was closed before we received a valid response from endpoint URL: \"%s\".", u)
 	}
 	return err
+}
+
+// certificateProblem says why the server's certificate was refused, in
+// OpenSSL's words (which the AWS CLI prints), when that is what err is.
+func certificateProblem(err error) (string, bool) {
+	var ve *tls.CertificateVerificationError
+	if !errors.As(err, &ve) {
+		return "", false
+	}
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ie x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		chain := ve.UnverifiedCertificates
+		if n := len(chain); n > 0 && bytes.Equal(chain[n-1].RawIssuer, chain[n-1].RawSubject) {
+			if n == 1 {
+				return "self-signed certificate", true
+			}
+			return "self-signed certificate in certificate chain", true
+		}
+		return "unable to get local issuer certificate", true
+	case errors.As(err, &he):
+		if net.ParseIP(he.Host) != nil {
+			return fmt.Sprintf("IP address mismatch, certificate is not valid for '%s'.", he.Host), true
+		}
+		return fmt.Sprintf("Hostname mismatch, certificate is not valid for '%s'.", he.Host), true
+	case errors.As(err, &ie) && ie.Reason == x509.Expired:
+		return "certificate has expired", true
+	}
+	return ve.Err.Error(), true
 }
 
 func (c *client) logRequest(req *http.Request, body []byte) {
