@@ -210,7 +210,7 @@ func report(e *env, err error) int {
 		fmt.Fprintf(e.stderr, "%s\n%s\n", usageText, uo.Error())
 		return exitFailure
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(e.stderr)
+		fmt.Fprintln(e.stdout) // as the AWS CLI does on KeyboardInterrupt
 		return exitSignal
 	}
 	fmt.Fprintf(e.stderr, "\n%s\n", err)

@@ -316,11 +316,17 @@ func (c *client) roundTrip(ctx context.Context, method, path, target string, pay
 	}
 	resp, err := c.do(req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err() // interrupted (Ctrl-C)
+		}
 		return 0, nil, endpointError(u, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
 		return 0, nil, endpointError(u, err)
 	}
 	if c.debug != nil {
