@@ -421,6 +421,13 @@ func runService(ctx context.Context, e *env, c *command, args []string) error {
 		printCommandHelp(e.stdout, c)
 		return nil
 	}
+	for _, f := range []string{"max-items", "page-size"} {
+		if p.has(f) {
+			if _, err := intFlag(p, f); err != nil {
+				return err // argparse checks these as it reads them
+			}
+		}
+	}
 	skel, wantSkel := p.values["generate-cli-skeleton"]
 	if !p.has("cli-input-json") && !wantSkel {
 		var missing []string

@@ -244,6 +244,8 @@ func TestErrorsAndExitStatus(t *testing.T) {
 		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", "name=a,bogus=3"}, 255,
 			"\nParameter validation failed:\nMissing required parameter in workflowType: \"version\"\nUnknown parameter in workflowType: \"bogus\", must be one of: name, version\n"},
 		{[]string{"list-domains", "--registration-status", "REGISTERED", "--maximum-page-size", "abc"}, 255, "\ninvalid literal for int() with base 10: 'abc'\n"},
+		{[]string{"list-domains", "--registration-status", "REGISTERED", "--max-items", "abc"}, 2, usageText + "swf: error: argument --max-items: invalid int value: 'abc'\n"},
+		{[]string{"list-domains", "--page-size", "1.5"}, 2, usageText + "swf: error: argument --page-size: invalid int value: '1.5'\n"},
 		{[]string{"list-domains", "--registration-status", "REGISTERED", "--maximum-page-size", "-1"}, 255,
 			"\nParameter validation failed:\nInvalid value for parameter maximumPageSize, value: -1, valid min value: 0\n"},
 		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", "{bad"}, 255, "\nError parsing parameter '--workflow-type': Invalid JSON: …"},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -138,14 +139,24 @@ func joinComma(s []string) string {
 	return out
 }
 
+// intFlag reads a pagination flag as argparse's int does: surrounding
+// white space allowed, and anything else not an integer a usage error.
+func intFlag(p *parsed, flag string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(p.get(flag)))
+	if err != nil {
+		return 0, &usageError{fmt.Sprintf("argument --%s: invalid int value: '%s'", flag, p.get(flag))}
+	}
+	return n, nil
+}
+
 func paginateCall(ctx context.Context, cl *client, c *command, p *parsed, body *omap, warnOut io.Writer) (*result, error) {
 	pg := c.pager
 	r := &result{paged: true, resultKey: pg.resultKey}
 	maxItems := -1
 	if p.has("max-items") {
-		n, err := strconv.Atoi(p.get("max-items"))
+		n, err := intFlag(p, "max-items")
 		if err != nil {
-			return nil, fmt.Errorf("invalid literal for int() with base 10: '%s'", p.get("max-items"))
+			return nil, err
 		}
 		maxItems = n
 		if n <= 0 {
@@ -153,9 +164,9 @@ func paginateCall(ctx context.Context, cl *client, c *command, p *parsed, body *
 		}
 	}
 	if p.has("page-size") {
-		n, err := strconv.Atoi(p.get("page-size"))
+		n, err := intFlag(p, "page-size")
 		if err != nil {
-			return nil, fmt.Errorf("invalid literal for int() with base 10: '%s'", p.get("page-size"))
+			return nil, err
 		}
 		body.set("maximumPageSize", json.Number(strconv.Itoa(n)))
 	}
