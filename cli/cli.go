@@ -218,26 +218,32 @@ func report(e *env, err error) int {
 }
 
 func run(ctx context.Context, e *env, args []string) error {
-	if len(args) > 0 && args[0] == "swf" {
-		args = args[1:] // `swf swf describe-domain …` reads like `aws swf …`
-	}
-	// Global options may come before the command.
-	i := 0
-	for i < len(args) && strings.HasPrefix(args[i], "--") {
+	// Global options may come before the command, and before or after
+	// "swf": `swf [--output text] swf describe-domain …` reads like
+	// `aws [--output text] swf describe-domain …`.
+	var pre []string
+	i, sawSwf := 0, false
+	for i < len(args) {
+		if args[i] == "swf" && !sawSwf {
+			sawSwf = true
+			i++
+			continue
+		}
+		if !strings.HasPrefix(args[i], "--") {
+			break
+		}
 		name, _, hasVal := strings.Cut(args[i][2:], "=")
 		kind, ok := globalSpecs[name]
 		if !ok {
 			break
 		}
-		i++
+		j := i + 1
 		if kind == kindValue && !hasVal {
-			i++
+			j = min(j+1, len(args))
 		}
+		pre = append(pre, args[i:j]...)
+		i = j
 	}
-	if i > len(args) {
-		i = len(args)
-	}
-	pre := args[:i]
 	rest := args[i:]
 	if len(rest) == 0 {
 		gp, err := parseArgs(pre, globalSpecs)

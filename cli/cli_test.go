@@ -385,6 +385,10 @@ func TestOutputFormats(t *testing.T) {
 		{append(dd, "--query", "nothing"), "null\n"},
 		{append(dd, "--query", "nothing", "--output", "text"), "None\n"},
 		{append([]string{"--output", "text"}, dd...), describeDomainText},
+		// `swf swf COMMAND` is `swf COMMAND`, global options before or after the first swf.
+		{append([]string{"swf"}, dd...), describeDomainJSON},
+		{append([]string{"--output", "text", "swf"}, dd...), describeDomainText},
+		{append([]string{"--output=table", "swf", "--query", "domainInfo.name"}, dd...), "----------------\n|DescribeDomain|\n+--------------+\n"}, // as aws prints it
 	}
 	for _, c := range cases {
 		r := swfRun(env, c.args...)
