@@ -786,3 +786,32 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("rc=%d stdout %q stderr %q", r.RC, r.Stdout, r.Stderr)
 	}
 }
+
+// file:// is read as text, as the AWS CLI reads it: UTF-8 or an error,
+// with universal newlines.
+func TestParamFileText(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	dir := t.TempDir()
+	bad, crlf := filepath.Join(dir, "bad.txt"), filepath.Join(dir, "crlf.txt")
+	os.WriteFile(bad, []byte("ab\xff\xfecd"), 0o644)
+	os.WriteFile(crlf, []byte("a\r\nb\rc\n"), 0o644)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	want := "\nError parsing parameter '--name': Unable to load paramfile (" + bad + "), text contents could not be decoded.  If this is a binary file, please use the fileb:// prefix instead of the file:// prefix.\n"
+	if r := swfRun(env, "describe-domain", "--name", "file://"+bad); r.RC != 255 || r.Stderr != want {
+		t.Errorf("invalid UTF-8: rc=%d %q", r.RC, r.Stderr)
+	}
+	if r := swfRun(env, "describe-domain", "--name", "file://"+crlf); r.RC != 0 || f.last().body["name"] != "a\nb\nc\n" {
+		t.Errorf("CRLF: rc=%d %q %s", r.RC, f.last().body["name"], r.Stderr)
+	}
+	t.Run("aws", func(t *testing.T) {
+		runs := awsBatch(t, map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"},
+			[][]string{{"swf", "describe-domain", "--name", "file://" + bad}, {"swf", "describe-domain", "--name", "file://" + crlf}})
+		if runs[0].RC != 255 || runs[0].Stderr != want {
+			t.Errorf("aws invalid UTF-8: rc=%d %q", runs[0].RC, runs[0].Stderr)
+		}
+		if runs[1].RC != 0 || f.last().body["name"] != "a\nb\nc\n" {
+			t.Errorf("aws CRLF: rc=%d %q", runs[1].RC, f.last().body["name"])
+		}
+	})
+}

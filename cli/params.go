@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 )
@@ -42,7 +43,16 @@ func readParamFile(s string) (v string, ok bool, err error) {
 		if rerr != nil {
 			return "", true, fmt.Errorf("Unable to load paramfile %s: %v", s, rerr)
 		}
-		return string(data), true, nil
+		if strings.HasPrefix(s, "fileb://") {
+			return string(data), true, nil
+		}
+		// file:// is read as text, as Python reads it: UTF-8, with
+		// universal newlines (CRLF and CR become LF).
+		if !utf8.Valid(data) {
+			return "", true, fmt.Errorf("Unable to load paramfile (%s), text contents could not be decoded.  If this is a binary file, please use the fileb:// prefix instead of the file:// prefix.", path)
+		}
+		text := strings.ReplaceAll(string(data), "\r\n", "\n")
+		return strings.ReplaceAll(text, "\r", "\n"), true, nil
 	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
 		resp, gerr := http.Get(s)
 		if gerr != nil {
