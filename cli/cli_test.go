@@ -815,3 +815,49 @@ func TestParamFileText(t *testing.T) {
 		}
 	})
 }
+
+// Timestamps in the forms dateutil reads for the AWS CLI, besides ISO 8601.
+func TestTimestampForms(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, `{"executionInfos":[]}` })
+	cases := []struct {
+		in   string
+		want float64
+	}{
+		{"2020/01/01", 1577836800},
+		{"2020-1-1", 1577836800},
+		{"Jan 1 2020", 1577836800},
+		{"01/02/2020", 1577923200}, // month first
+		{"2020-01-01T00:00:00 UTC", 1577836800},
+		{"2020-01-01 00:00:00 GMT", 1577836800},
+		{"January 2 2020 10:00", 1577959200},
+		{"2 Jan 2020 10:00:00 +01:00", 1577955600},
+		{"2020/1/2 10:00:00Z", 1577959200},
+		{"2020-01-02T10:00:00+0100", 1577955600},
+		{"2020-01-02T10:00:00.5Z", 1577959200},
+	}
+	sent := func() any {
+		return f.last().body["startTimeFilter"].(map[string]any)["oldestDate"]
+	}
+	for _, c := range cases {
+		r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}, "list-open-workflow-executions", "--domain", "d", "--start-time-filter", "oldestDate="+c.in)
+		if r.RC != 0 {
+			t.Errorf("%q: rc=%d %s", c.in, r.RC, r.Stderr)
+		} else if sent() != c.want {
+			t.Errorf("%q: sent %v, want %v", c.in, sent(), c.want)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		var argss [][]string
+		for _, c := range cases {
+			argss = append(argss, []string{"swf", "list-open-workflow-executions", "--domain", "d", "--start-time-filter", "oldestDate=" + c.in})
+		}
+		n := len(f.requests)
+		runs := awsBatch(t, map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}, argss)
+		for i, c := range cases { // one at a time, so in order
+			if runs[i].RC != 0 || len(f.requests) != n+len(cases) || f.requests[n+i].body["startTimeFilter"].(map[string]any)["oldestDate"] != c.want {
+				t.Errorf("aws %q: rc=%d %s", c.in, runs[i].RC, runs[i].Stderr)
+			}
+		}
+	})
+}

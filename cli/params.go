@@ -362,6 +362,39 @@ func prepValue(sh *api.Shape, v any, path string, errs *validationErrors) any {
 	return v
 }
 
+// timestampLayouts are the time forms parseTimestamp reads: ISO 8601 and
+// RFC 1123, and the common forms dateutil (and so the AWS CLI) also reads:
+// 2020/01/02, 2020-1-2, 01/02/2020 (month first), Jan 2 2020, 2 Jan 2020,
+// January 2, 2020, each optionally with a time and a zone.
+var timestampLayouts = func() []string {
+	out := []string{
+		time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05.999999999Z0700",
+		"20060102T150405Z", "20060102", time.RFC1123, time.RFC1123Z, "Mon, 2 Jan 2006 15:04:05 MST",
+		time.ANSIC, time.UnixDate,
+	}
+	dates := []string{"2006-1-2", "2006/1/2", "1/2/2006", "Jan 2 2006", "Jan 2, 2006", "2 Jan 2006",
+		"January 2 2006", "January 2, 2006", "2 January 2006"}
+	times := []string{"", "15:04", "15:04:05", "15:04:05.999999999"}
+	zones := []string{"", "Z07:00", "Z0700", "Z07", " Z07:00", " Z0700"}
+	for _, d := range dates {
+		for _, tm := range times {
+			for _, z := range zones {
+				if tm == "" {
+					if z == "" {
+						out = append(out, d)
+					}
+					continue
+				}
+				out = append(out, d+" "+tm+z)
+				if d[0] == '2' && len(d) == 8 { // numeric year first: ISO's T too
+					out = append(out, d+"T"+tm+z)
+				}
+			}
+		}
+	}
+	return out
+}()
+
 // parseTimestamp accepts what the AWS CLI accepts for a timestamp: epoch
 // seconds (integer or fraction) or an ISO 8601 date/time; without a zone
 // it is UTC. The wire carries whole seconds, as botocore sends.
@@ -378,19 +411,23 @@ func parseTimestamp(v any) (time.Time, error) {
 		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			return time.Unix(int64(math.Floor(f)), 0).UTC(), nil
 		}
-		layouts := []string{
-			time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05.999999999Z0700",
-			"2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02T15:04",
-			"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02 15:04:05.999999999",
-			"2006-01-02 15:04", "2006-01-02", "20060102T150405Z", "20060102",
-			time.RFC1123, time.RFC1123Z, "Mon, 2 Jan 2006 15:04:05 MST",
-		}
 		if strings.HasSuffix(s, "z") {
 			s = s[:len(s)-1] + "Z"
 		}
-		for _, l := range layouts {
+		for _, l := range timestampLayouts {
 			if t, err := time.Parse(l, s); err == nil {
 				return t, nil
+			}
+		}
+		// A trailing UTC or GMT names the zone (dateutil's reading).
+		for _, z := range []string{"UTC", "GMT"} {
+			if len(s) > 3 && strings.EqualFold(s[len(s)-3:], z) {
+				u := strings.TrimSpace(s[:len(s)-3]) + "Z"
+				for _, l := range timestampLayouts {
+					if t, err := time.Parse(l, u); err == nil {
+						return t, nil
+					}
+				}
 			}
 		}
 		return time.Time{}, fmt.Errorf("invalid timestamp %q", v)
