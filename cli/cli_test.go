@@ -574,6 +574,11 @@ func TestHelpAndCompletion(t *testing.T) {
 	if r.RC != 0 || !strings.Contains(r.Stdout, "request-cancel-workflow-execution") || !strings.Contains(r.Stdout, "history") {
 		t.Errorf("help: %s", r.Stdout)
 	}
+	for _, name := range []string{"history", "executions", "describe", "bench", "clock", "dev", "completion"} {
+		if !strings.Contains(r.Stdout, "\n  "+name+" ") {
+			t.Errorf("help does not list %s", name)
+		}
+	}
 	r = swfRun(nil, "start-workflow-execution", "help")
 	for _, s := range []string{"--workflow-type <value>", "[--tag-list <value>]", "Shorthand: name=string,version=string", "--child-policy (string) -> childPolicy", "one of: TERMINATE, REQUEST_CANCEL, ABANDON"} {
 		if !strings.Contains(r.Stdout, s) {

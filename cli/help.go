@@ -13,6 +13,7 @@ var extraCommands = []struct{ name, summary string }{
 	{"history", "an execution's events as a readable table (--follow to watch it)"},
 	{"executions", "open (or --closed) executions of a domain as a table"},
 	{"describe", "an execution at a glance: status, open counts, pending work"},
+	{"bench", "load-test an endpoint: N workflows, their throughput and latencies"},
 	{"clock", "swfd's time; advance or set a --clock manual or skip clock"},
 	{"dev", "reset: drop everything a swfd --dev holds, between tests"},
 	{"completion", "print a bash or zsh completion script"},
@@ -38,10 +39,12 @@ Commands for daily work:
 	fmt.Fprint(w, `
 Global options:
   --endpoint-url URL        server (default http://127.0.0.1:7733, or
-                            $AWS_ENDPOINT_URL_SWF, $AWS_ENDPOINT_URL)
+                            $AWS_ENDPOINT_URL_SWF, $AWS_ENDPOINT_URL, the
+                            profile's services section or endpoint_url)
   --region R                region (AWS_REGION, AWS_DEFAULT_REGION, profile; default us-east-1)
   --profile P               profile of ~/.aws/config and ~/.aws/credentials
-  --output json|text|table  output format (default json)
+  --output json|text|table  output format (default json, or
+                            $AWS_DEFAULT_OUTPUT, the profile's output)
   --query EXPR              JMESPath expression applied to the output
   --no-paginate             one page only for paginated commands
   --debug                   log each request and response to stderr
@@ -273,6 +276,7 @@ func bashCompletion() string {
 	b.WriteString("    history) flags=\"--domain --workflow-id --run-id --follow --interval\" ;;\n")
 	b.WriteString("    executions) flags=\"--domain --closed --workflow-id --workflow-type --tag --status --since --until\" ;;\n")
 	b.WriteString("    describe) flags=\"--domain --workflow-id --run-id\" ;;\n")
+	b.WriteString("    bench) flags=\"--workflows --activities --concurrency --starters --bench-domain --timeout --json --quiet --server-pid --rate\" ;;\n")
 	b.WriteString("    clock) flags=\"advance set\" ;;\n")
 	b.WriteString("    dev) flags=\"reset\" ;;\n")
 	b.WriteString("    completion) flags=\"bash zsh\" ;;\n")
