@@ -346,6 +346,9 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 	switch g.output {
 	case "json", "text", "table":
 	default:
+		if !p.has("output") {
+			break // from the environment or the profile: printResult says so, after the call, as aws does
+		}
 		return nil, &usageError{"argument --output: Invalid choice, valid choices are:\n\njson                                     | text                                    \ntable                                   "}
 	}
 	g.query = p.get("query")

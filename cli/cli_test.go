@@ -659,7 +659,7 @@ func TestSharedConfigSettings(t *testing.T) {
 		"[profile tab]\noutput = table\nregion = us-east-1\n\n"+
 		"[profile ep]\nregion = us-east-1\nendpoint_url = "+f1.URL+"\n\n"+
 		"# services section\n[profile svc]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:1\nservices = s1\n\n"+
-		"[services s1]\nswf =\n  endpoint_url = "+f2.URL+"\n"), 0o644)
+		"[services s1]\nswf =\n  endpoint_url = "+f2.URL+"\n\n[profile yaml]\noutput = yaml\n"), 0o644)
 	os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("[ep]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = s\n"), 0o644)
 	keys := map[string]string{"HOME": home, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
 		"AWS_CONFIG_FILE": os.Getenv("AWS_CONFIG_FILE"), "AWS_SHARED_CREDENTIALS_FILE": os.Getenv("AWS_SHARED_CREDENTIALS_FILE")}
@@ -712,6 +712,14 @@ func TestSharedConfigSettings(t *testing.T) {
 		}
 		if a := c.fake.last().header.Get("Authorization"); !strings.Contains(a, "Credential="+c.akid+"/") {
 			t.Errorf("%d %v: signed with %s, want %s", i, c.args, a, c.akid)
+		}
+	}
+	// An output the AWS CLI does not know, from the profile or the
+	// environment (not --output): the call is made, then refused.
+	for _, env := range []map[string]string{with("AWS_ENDPOINT_URL_SWF", f1.URL, "AWS_PROFILE", "yaml"), with("AWS_ENDPOINT_URL_SWF", f1.URL, "AWS_DEFAULT_OUTPUT", "yaml")} {
+		n := len(f1.requests)
+		if r := swfRun(env, dd...); r.RC != 255 || r.Stderr != "\nUnknown output type: yaml\n" || r.Stdout != "" || len(f1.requests) != n+1 {
+			t.Errorf("output yaml: rc=%d %q", r.RC, r.Stderr)
 		}
 	}
 	t.Run("aws", func(t *testing.T) {

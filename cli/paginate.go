@@ -250,6 +250,7 @@ func paginateCall(ctx context.Context, cl *client, c *command, p *parsed, body *
 // printResult writes a command's answer in the chosen output format.
 func printResult(e *env, g *globals, title string, r *result) error {
 	switch g.output {
+	case "json", "table":
 	case "text":
 		if r.paged {
 			for i, page := range r.pages {
@@ -275,6 +276,8 @@ func printResult(e *env, g *globals, title string, r *result) error {
 			return nil
 		}
 		return textOut(e.stdout, g, r.full())
+	default: // AWS_DEFAULT_OUTPUT or the profile's output
+		return fmt.Errorf("Unknown output type: %s", g.output)
 	}
 	v := r.full()
 	if g.query != "" {
