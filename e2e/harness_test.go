@@ -190,3 +190,14 @@ func scheduleActivity(id, input string) types.Decision {
 func completeWorkflow(result string) types.Decision {
 	return types.Decision{DecisionType: types.DecisionTypeCompleteWorkflowExecution, CompleteWorkflowExecutionDecisionAttributes: &types.CompleteWorkflowExecutionDecisionAttributes{Result: aws.String(result)}}
 }
+
+// mustOK returns a function that fails t unless the error of the call
+// whose results it is given is nil: must(c.RegisterDomain(ctx, in)).
+func mustOK(t testing.TB) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

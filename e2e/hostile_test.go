@@ -59,12 +59,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	}})
 	e := &hostileEnv{t: t, srv: srv, c: srv.Client(), clock: clock, addr: strings.TrimPrefix(srv.URL, "http://")}
 	ctx := context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustOK(t)
 	for _, d := range []string{hostileDomain, "hostile-2"} {
 		must(e.c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
 	}

@@ -30,12 +30,7 @@ func TestRealClientGoV1(t *testing.T) {
 	domain, deciders, workers, wid := rcDomain("gov1"), "gov1-deciders", "gov1-workers", "rc-wf-gov1"
 	wfType := &swfv1.WorkflowType{Name: s("rc-wf"), Version: s("1")}
 	actType := &swfv1.ActivityType{Name: s("rc-act"), Version: s("1")}
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustOK(t)
 	must(c.RegisterDomain(&swfv1.RegisterDomainInput{Name: s(domain), WorkflowExecutionRetentionPeriodInDays: s("1")}))
 	must(c.RegisterWorkflowType(&swfv1.RegisterWorkflowTypeInput{Domain: s(domain), Name: wfType.Name, Version: wfType.Version,
 		DefaultTaskList: &swfv1.TaskList{Name: s(deciders)}, DefaultExecutionStartToCloseTimeout: s("600"),

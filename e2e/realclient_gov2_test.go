@@ -55,12 +55,7 @@ func TestRealClientGoV2(t *testing.T) {
 	domain, deciders, workers, wid := rcDomain("gov2"), "gov2-deciders", "gov2-workers", "rc-wf-gov2"
 	wfType := &types.WorkflowType{Name: aws.String("rc-wf"), Version: aws.String("1")}
 	actType := &types.ActivityType{Name: aws.String("rc-act"), Version: aws.String("1")}
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustOK(t)
 	must(c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
 	must(c.RegisterWorkflowType(ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(domain), Name: wfType.Name, Version: wfType.Version,
 		DefaultTaskList: &types.TaskList{Name: aws.String(deciders)}, DefaultExecutionStartToCloseTimeout: aws.String("600"),

@@ -815,12 +815,7 @@ func TestEmptyIdentityAndRunIDEchoed(t *testing.T) {
 func TestPageTokensWithLongestNames(t *testing.T) {
 	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 500 * time.Millisecond})
 	c, ctx := srv.Client(), context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustOK(t)
 	domain := strings.Repeat("é", 256)
 	list := strings.Repeat("列", 256)
 	wfID := strings.Repeat("<&>", 85) + "<"
@@ -909,12 +904,7 @@ func TestPageTokensWithLongestNames(t *testing.T) {
 func TestTaskTokensWithLongestDomainNames(t *testing.T) {
 	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 500 * time.Millisecond})
 	c, ctx := srv.Client(), context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustOK(t)
 	checkLen := func(what string, tok *string) {
 		t.Helper()
 		if tok == nil || len(*tok) > 1024 {
