@@ -75,7 +75,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.log().Error("admin call failed", "path", r.URL.Path, "err", err)
 			f = &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
 		}
-		frontend.WriteFault(w, f)
+		frontend.WriteFault(w, r, f)
 		return
 	}
 	b, _ := json.Marshal(out)

@@ -88,7 +88,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The stack goes to the log only: the client gets a bare
 			// InternalFailure.
 			h.log().Error("panic serving request", "op", c.Operation, "request_id", c.RequestID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			c.answerFault(w, &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."})
+			c.answerFault(w, r, &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."})
 		}
 		if h.Observe != nil {
 			c.Duration = time.Since(c.Time)
@@ -111,7 +111,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.log().Debug("fault", "op", c.Operation, "request_id", c.RequestID, "code", f.Code, "message", f.Message)
-		c.answerFault(w, f)
+		c.answerFault(w, r, f)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -361,13 +361,13 @@ func encodeJSON(v any) ([]byte, error) {
 
 // WriteFault answers f as SWF answers faults: its __type and message as JSON,
 // x-amzn-ErrorType, and its HTTP status. Other HTTP APIs of swfd answer
-// their faults with it too.
-func WriteFault(w http.ResponseWriter, f *api.Fault) { writeFault(w, f) }
+// their faults with it too. r is the request answered.
+func WriteFault(w http.ResponseWriter, r *http.Request, f *api.Fault) { writeFault(w, r, f) }
 
-// answerFault answers f and records it in c.
-func (c *Call) answerFault(w http.ResponseWriter, f *api.Fault) {
+// answerFault answers f to r and records it in c.
+func (c *Call) answerFault(w http.ResponseWriter, r *http.Request, f *api.Fault) {
 	c.Fault = f.Code
-	status, n := writeFault(w, f)
+	status, n := writeFault(w, r, f)
 	c.Status, c.BytesOut = status, int64(n)
 }
 
@@ -380,11 +380,14 @@ func faultAnswer(f *api.Fault) (wireType string, status int, authFault bool) {
 	return f.WireType(), f.HTTPStatus(), false
 }
 
-func writeFault(w http.ResponseWriter, f *api.Fault) (status, bytes int) {
+func writeFault(w http.ResponseWriter, r *http.Request, f *api.Fault) (status, bytes int) {
 	wireType, status, authFault := faultAnswer(f)
 	errorType := f.Code
-	if authFault {
-		// A caller that did not authenticate keeps no connection.
+	if authFault && r.ProtoMajor == 1 {
+		// A caller that did not authenticate keeps no connection. Not
+		// over HTTP/2: there the connection is shared by many requests
+		// (an SDK's whole client pool), and Go's server answers
+		// "Connection: close" by ending all of them.
 		w.Header().Set("Connection", "close")
 	}
 	if f.Code == api.ThrottlingException {

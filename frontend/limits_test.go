@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,64 @@ func TestClientClosedIsObservedAs499(t *testing.T) {
 	if c := got[0]; c.Fault != frontend.ClientClosed || c.Status != 499 || c.Operation != "PollForActivityTask" {
 		t.Errorf("observed %+v, want fault ClientClosed, status 499", c)
 	}
+}
+
+// Over HTTP/2 one connection carries many callers' requests (an SDK's
+// whole pool): a request that fails to authenticate must not end it, or the
+// others' calls in flight on it fail. The refused caller's next request and
+// a good one both go on the same connection.
+func TestRefusedRequestKeepsSharedHTTP2Connection(t *testing.T) {
+	fe := &frontend.Handler{Service: smallService{}, Auth: func(r *http.Request, body []byte) (*auth.Principal, *api.Fault) {
+		if r.Header.Get("Authorization") == "" {
+			return nil, api.NewFault(auth.MissingAuthenticationToken, "Request is missing Authentication Token")
+		}
+		return &auth.Principal{}, nil
+	}}
+	srv := httptest.NewUnstartedServer(fe)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	client := srv.Client()
+	var conns []string
+	call := func(authz string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(`{"name":"d"}`))
+		req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DescribeDomain")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+			conns = append(conns, i.Conn.LocalAddr().String())
+		}}
+		resp, err := client.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("answered over %s, want HTTP/2", resp.Proto)
+		}
+		return resp
+	}
+	if resp := call("x"); resp.StatusCode != 200 {
+		t.Fatalf("good call: status %d", resp.StatusCode)
+	}
+	if resp := call(""); resp.StatusCode != 403 || resp.Header.Get("Connection") != "" {
+		t.Fatalf("refused call: status %d, Connection %q", resp.StatusCode, resp.Header.Get("Connection"))
+	}
+	if resp := call("x"); resp.StatusCode != 200 {
+		t.Fatalf("good call after the refused one: status %d", resp.StatusCode)
+	}
+	if len(conns) != 3 || conns[0] != conns[1] || conns[1] != conns[2] {
+		t.Fatalf("connections used: %v, want one for all three", conns)
+	}
+}
+
+// smallService answers DescribeDomain at once, with little.
+type smallService struct{ api.Service }
+
+func (smallService) DescribeDomain(ctx context.Context, in *api.DescribeDomainInput) (*api.DomainDetail, error) {
+	return &api.DomainDetail{}, nil
 }
