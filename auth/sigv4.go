@@ -218,7 +218,7 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 		return nil, a.keyID, "", invalid("Signature not yet current: %s is still later than %s (%s + 15 min.)",
 			amzDate, now.Add(MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt))
 	}
-	if f := checkSignedHeaders(r.Header, a.signedHeaders, dateHeader); f != nil {
+	if f := checkSignedHeaders(r.Header, r.ProtoMajor >= 2, a.signedHeaders, dateHeader); f != nil {
 		return nil, a.keyID, "", f
 	}
 	sum := sha256.Sum256(body)
@@ -271,8 +271,10 @@ func (v *Verifier) scopeOK(a sigv4Auth) bool {
 // checkSignedHeaders requires a sorted, lower-case list that covers host,
 // the date header and every x-amz-* header the request carries: an
 // unsigned X-Amz-Target would let anyone who saw one signed request
-// replay it as any other operation.
-func checkSignedHeaders(h http.Header, list []string, dateHeader string) *api.Fault {
+// replay it as any other operation. Over HTTP/2 the host may be signed as
+// the ":authority" pseudo-header instead (the JavaScript SDK's HTTP/2
+// handler signs it so, without a host header).
+func checkSignedHeaders(h http.Header, http2 bool, list []string, dateHeader string) *api.Fault {
 	host, date := false, false
 	for i, name := range list {
 		if name == "" || name != strings.ToLower(name) {
@@ -284,6 +286,8 @@ func checkSignedHeaders(h http.Header, list []string, dateHeader string) *api.Fa
 		switch name {
 		case "host":
 			host = true
+		case authorityHeader:
+			host = host || http2
 		case dateHeader:
 			date = true
 		}
@@ -402,12 +406,18 @@ func canonicalQuery(raw string) string {
 	return strings.Join(parts, "&")
 }
 
+// authorityHeader is HTTP/2's pseudo-header for the host, which a client
+// may sign in the host header's place.
+const authorityHeader = ":authority"
+
 // headerValue is a signed header's canonical value: its values joined with
 // ',', each trimmed, runs of spaces collapsed to one.
 func headerValue(r *http.Request, host, name string) string {
 	var vals []string
 	switch name {
-	case "host":
+	case "host", authorityHeader:
+		// Go's server takes an HTTP/2 request's :authority as its Host,
+		// and keeps pseudo-headers out of r.Header.
 		vals = []string{host}
 	case "content-length":
 		vals = r.Header.Values("Content-Length")

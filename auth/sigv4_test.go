@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -46,11 +47,17 @@ type verifyServer struct {
 
 func newVerifyServer(t *testing.T) *verifyServer {
 	t.Helper()
+	return startVerifyServer(t, false)
+}
+
+// startVerifyServer starts a verifyServer, over HTTPS and HTTP/2 if http2.
+func startVerifyServer(t *testing.T, http2 bool) *verifyServer {
+	t.Helper()
 	vs := &verifyServer{}
 	now := time.Now()
 	vs.now.Store(&now)
 	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Now: func() time.Time { return *vs.now.Load() }}
-	vs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	vs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		p, f := v.Verify(r, body)
 		if f != nil {
@@ -61,6 +68,12 @@ func newVerifyServer(t *testing.T) *verifyServer {
 		}
 		io.WriteString(w, "ok "+p.Name+" "+p.AccessKeyID)
 	}))
+	if http2 {
+		vs.EnableHTTP2 = true
+		vs.StartTLS()
+	} else {
+		vs.Start()
+	}
 	t.Cleanup(vs.Close)
 	return vs
 }
@@ -159,6 +172,70 @@ func TestVerifyHostWithoutPort(t *testing.T) {
 	if st, out := vs.do(t, req); st != 200 {
 		t.Fatalf("%d %s", st, out)
 	}
+}
+
+// The JavaScript SDK's HTTP/2 handler sends no host header and signs the
+// :authority pseudo-header in its place (with the same value). That is
+// accepted over HTTP/2, where the pseudo-header exists, and refused over
+// HTTP/1.1, where the host would then go unsigned.
+func TestVerifyAuthorityOverHTTP2(t *testing.T) {
+	body := `{"registrationStatus":"REGISTERED"}`
+	for _, c := range []struct {
+		http2 bool
+		want  int
+		out   string
+	}{
+		{true, 200, "ok operator " + testKey},
+		{false, 400, InvalidSignature + " 'Host' must be a signed header"},
+	} {
+		vs := startVerifyServer(t, c.http2)
+		req := vs.newRequest(t, body)
+		signAuthority(req, body, time.Now())
+		resp, err := vs.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if wantMajor := map[bool]int{true: 2, false: 1}[c.http2]; resp.ProtoMajor != wantMajor {
+			t.Fatalf("served over %s", resp.Proto)
+		}
+		if resp.StatusCode != c.want || !strings.HasPrefix(string(out), c.out) {
+			t.Errorf("http2 %v: %d %s, want %d %s", c.http2, resp.StatusCode, out, c.want, c.out)
+		}
+	}
+}
+
+// signAuthority signs req as the JavaScript SDK signs an HTTP/2 request:
+// ":authority" (the host and port) instead of "host", with content-type,
+// x-amz-date and x-amz-target. It is written out here, apart from the
+// verifier's own code, so that the two cannot share a mistake.
+func signAuthority(req *http.Request, body string, at time.Time) {
+	amzDate := at.UTC().Format("20060102T150405Z")
+	day := amzDate[:8]
+	req.Header.Set("X-Amz-Date", amzDate)
+	signed := ":authority;content-type;x-amz-date;x-amz-target"
+	creq := strings.Join([]string{
+		"POST", "/", "",
+		":authority:" + req.URL.Host,
+		"content-type:" + req.Header.Get("Content-Type"),
+		"x-amz-date:" + amzDate,
+		"x-amz-target:" + req.Header.Get("X-Amz-Target"),
+		"",
+		signed,
+		payloadHash(body),
+	}, "\n")
+	mac := func(key []byte, s string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(s))
+		return h.Sum(nil)
+	}
+	scope := day + "/us-east-1/swf/aws4_request"
+	sum := sha256.Sum256([]byte(creq))
+	sts := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+	key := mac(mac(mac(mac([]byte("AWS4"+testSecret), day), "us-east-1"), "swf"), "aws4_request")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testKey+"/"+scope+", SignedHeaders="+signed+
+		", Signature="+hex.EncodeToString(mac(key, sts)))
 }
 
 func TestVerifyFailures(t *testing.T) {
