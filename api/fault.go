@@ -28,6 +28,10 @@ const (
 	ServiceUnavailable        = "ServiceUnavailable"
 	ThrottlingException       = "ThrottlingException"
 	RequestEntityTooLarge     = "RequestEntityTooLargeException"
+	// RequestTimeout answers a request whose body did not arrive in time.
+	// Every SDK's standard retry takes the code as transient: nothing was
+	// done, and the call may be sent again.
+	RequestTimeout = "RequestTimeoutException"
 )
 
 // Fault is an error answered to the client: a code (the part after '#' in
@@ -55,7 +59,7 @@ func (f *Fault) WireType() string {
 	switch f.Code {
 	case ValidationException:
 		return "com.amazon.coral.validate#ValidationException"
-	case SerializationException, UnknownOperationException, InternalFailure, ServiceUnavailable, RequestEntityTooLarge:
+	case SerializationException, UnknownOperationException, InternalFailure, ServiceUnavailable, RequestEntityTooLarge, RequestTimeout:
 		return "com.amazon.coral.service#" + f.Code
 	case ThrottlingException:
 		return "com.amazon.coral.availability#ThrottlingException"
@@ -72,6 +76,8 @@ func (f *Fault) HTTPStatus() int {
 		return http.StatusServiceUnavailable
 	case RequestEntityTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case RequestTimeout:
+		return http.StatusRequestTimeout
 	}
 	return http.StatusBadRequest
 }

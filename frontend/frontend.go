@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -227,6 +228,8 @@ func readRaw(r *http.Request) ([]byte, error) {
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, tooLarge()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, api.NewFault(api.RequestTimeout, "The request body was not received within the time allowed; nothing was done. Send the request again.")
 	case err != nil:
 		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
 	}

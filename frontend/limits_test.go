@@ -207,3 +207,29 @@ type smallService struct{ api.Service }
 func (smallService) DescribeDomain(ctx context.Context, in *api.DescribeDomainInput) (*api.DomainDetail, error) {
 	return &api.DomainDetail{}, nil
 }
+
+// A body that stops arriving is answered RequestTimeoutException, the code
+// every SDK's standard retry takes as transient (nothing was done), not a
+// SerializationException, which none retries.
+func TestStalledBodyIsARequestTimeout(t *testing.T) {
+	fe := &frontend.Handler{Service: hugeService{}, BodyTimeout: 200 * time.Millisecond}
+	srv := httptest.NewServer(fe)
+	defer srv.Close()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.DescribeDomain\r\nContent-Length: 100\r\n\r\n{\"name\":")
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("x-amzn-ErrorType") != "RequestTimeoutException" ||
+		!strings.Contains(string(body), `"__type":"com.amazon.coral.service#RequestTimeoutException"`) {
+		t.Fatalf("status %d, x-amzn-ErrorType %q, body %s", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), body)
+	}
+}
