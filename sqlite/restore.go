@@ -29,6 +29,12 @@ import (
 // each step. A restore that fails before then leaves path and its files as
 // they were, and removes its temporary file. Killed between the removal
 // and the rename, it leaves path without its log: run it again.
+//
+// Until the removal begins, Restore stops as soon as ctx is done (SIGINT
+// or SIGTERM, for swfd restore), even in the middle of a copy or a sync
+// that a slow disk draws out: it removes its temporary file, leaves path
+// and its files as they were, and returns an error that says so and
+// wraps ctx's. The removal and the rename, once begun, are finished.
 func Restore(ctx context.Context, from, path string) (version int, err error) {
 	if err := restorePaths(from, path); err != nil {
 		return 0, fmt.Errorf("sqlite: restore: %w", err)
@@ -50,10 +56,25 @@ func Restore(ctx context.Context, from, path string) (version int, err error) {
 			removeDatabase(tmp)
 		}
 	}()
-	if err := copyFile(from, tmp); err != nil {
+	interrupted := func(while string) error {
+		why := context.Cause(ctx) // "terminated signal received"
+		if !errors.Is(why, ctx.Err()) {
+			why = fmt.Errorf("%w: %w", ctx.Err(), why)
+		}
+		return fmt.Errorf("sqlite: restore interrupted while %s: %w; %s is unchanged", while, why, path)
+	}
+	if err := copyFile(ctx, from, tmp); err != nil {
+		if ctx.Err() != nil {
+			return 0, interrupted("copying the backup")
+		}
 		return 0, fmt.Errorf("sqlite: restore: copy %s: %w", from, err)
 	}
-	if version, err = checkBackup(ctx, tmp); err != nil {
+	version, err = checkBackup(ctx, tmp)
+	if ctx.Err() != nil {
+		// A check cut short is no verdict on the backup.
+		return 0, interrupted("checking the backup")
+	}
+	if err != nil {
 		return 0, fmt.Errorf("sqlite: restore: the backup %s: %w; %s is unchanged", from, err, path)
 	}
 	if err := replace(tmp, path); err != nil {
@@ -98,8 +119,33 @@ func lockTarget(path string) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
+// copyChunk is how many bytes copyFile copies between two looks at its
+// context.
+var copyChunk int64 = 1 << 20
+
+// afterCopyChunk runs after each chunk copyFile copies; tests replace it to
+// stall a copy as a slow disk does.
+var afterCopyChunk = func() {}
+
 // copyFile copies the file from into the existing file to, and syncs it.
-func copyFile(from, to string) error {
+// It returns ctx's error as soon as ctx is done: a write or a sync the
+// disk holds up cannot be cut short, so the copy runs on a goroutine of its
+// own, which stops at the end of the chunk it is writing (or of its sync)
+// and closes the files. It never creates to: once the caller has removed
+// it, the copy only writes to a file no name leads to.
+func copyFile(ctx context.Context, from, to string) error {
+	done := make(chan error, 1)
+	go func() { done <- copyChunks(ctx, from, to) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// copyChunks is copyFile's copy, chunk by chunk, until ctx is done.
+func copyChunks(ctx context.Context, from, to string) error {
 	in, err := os.Open(from)
 	if err != nil {
 		return err
@@ -109,12 +155,22 @@ func copyFile(from, to string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	defer out.Close()
+	for {
+		// io.CopyN between two files lets the kernel copy (copy_file_range).
+		_, err := io.CopyN(out, in, copyChunk)
+		afterCopyChunk()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 	if err := out.Sync(); err != nil {
-		out.Close()
 		return err
 	}
 	return out.Close()

@@ -11,8 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/swfd/swfd"
 )
@@ -247,5 +249,109 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 				t.Errorf("Restore from %s changed %s", filepath.Base(tc.from), name)
 			}
 		}
+	}
+}
+
+// A restore stopped (its context canceled, as SIGINT or SIGTERM do for
+// swfd restore) in the middle of its copy, which a slow disk holds up,
+// returns at once: the target and its leftover log are as they were, and
+// the temporary file is gone. (Before, it went on copying until the end,
+// however long that took.) A restore run again then works.
+func TestRestoreInterruptedMidCopy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 50)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := Backup(context.Background(), path, backup); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+"-wal", []byte("a leftover log"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string][]byte{}
+	for _, name := range dirNames(t, dir) {
+		before[name], _ = os.ReadFile(filepath.Join(dir, name))
+	}
+
+	// The disk takes the first chunk and then stalls until the test ends.
+	copying := make(chan struct{})
+	stalled := make(chan struct{})
+	var once sync.Once
+	chunk, hook := copyChunk, afterCopyChunk
+	copyChunk = 4096
+	afterCopyChunk = func() {
+		once.Do(func() { close(copying) })
+		<-stalled
+	}
+	t.Cleanup(func() { close(stalled) })
+	defer func() { copyChunk, afterCopyChunk = chunk, hook }()
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Restore(ctx, backup, path)
+		done <- err
+	}()
+	<-copying
+	cancel(signalCause("terminated signal received"))
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Restore still runs 10 s after its context was canceled mid-copy")
+	}
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "restore interrupted while copying the backup: terminated signal received; "+path+" is unchanged") {
+		t.Fatalf("Restore canceled mid-copy: %v", err)
+	}
+	names := dirNames(t, dir)
+	if len(names) != len(before) {
+		t.Errorf("files after the interrupted restore: %v", names)
+	}
+	for _, name := range names {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(b, before[name]) {
+			t.Errorf("the interrupted restore changed %s", name)
+		}
+	}
+
+	copyChunk, afterCopyChunk = chunk, hook
+	if _, err := Restore(context.Background(), backup, path); err != nil {
+		t.Fatalf("Restore after the interrupted one: %v", err)
+	}
+	same(t, backup, path)
+}
+
+// signalCause is the cause signal.NotifyContext gives a context a signal
+// canceled: it says which signal, and is context.Canceled.
+type signalCause string
+
+func (s signalCause) Error() string        { return string(s) }
+func (s signalCause) Is(target error) bool { return target == context.Canceled }
+
+// A restore whose context is done before it starts its copy, or while it
+// checks the backup, says it was interrupted (not that the backup failed
+// its check) and changes nothing.
+func TestRestoreInterruptedBeforeCopy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 5)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := Backup(context.Background(), path, backup); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Restore(ctx, backup, path)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "restore interrupted") || strings.Contains(err.Error(), "fails its check") {
+		t.Fatalf("Restore with its context done: %v", err)
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the interrupted restore changed the database (%v)", err)
+	}
+	if names := dirNames(t, dir); strings.Join(names, " ") != "swfd.db" {
+		t.Errorf("files after the interrupted restore: %v", names)
 	}
 }

@@ -75,8 +75,9 @@ const commands = "migrate (copy a whole installation into an empty database), ba
 // command runs what args say: the command args[0] names, or else the
 // server. It returns the exit status: 0; 1 when migrate, backup or restore
 // failed; 2 when the server failed or was stopped at once (run), or when
-// args are wrong (usageError). SIGINT and SIGTERM stop migrate and backup
-// (and restore while it checks the backup); the server handles them itself.
+// args are wrong (usageError). SIGINT and SIGTERM stop migrate and backup,
+// and restore until it begins to put the backup in place (its copy and
+// check included); the server handles them itself.
 func command(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
 	if len(args) > 0 {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -58,3 +58,41 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + db})
 }
+
+// swfd restore stopped by SIGINT or SIGTERM (its context canceled) exits
+// with status 1 saying it was interrupted and the database is unchanged,
+// not that the backup failed its check; the database and the directory
+// are as they were.
+func TestRestoreCommandInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "swfd.db")
+	srv := swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + db})
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	var out bytes.Buffer
+	if err := backupMain(context.Background(), []string{"--db", "sqlite:" + db, "--to", backup}, &out); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	before := map[string][]byte{}
+	for _, name := range dirNames(t, dir) {
+		before[name], _ = os.ReadFile(filepath.Join(dir, name))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out.Reset()
+	if code := command(ctx, []string{"restore", "--from", backup, "--db", "sqlite:" + db}, noenv, &out); code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	if !strings.Contains(out.String(), "restore interrupted") || !strings.Contains(out.String(), db+" is unchanged") || strings.Contains(out.String(), "fails its check") {
+		t.Errorf("output: %q", out.String())
+	}
+	names := dirNames(t, dir)
+	if len(names) != len(before) {
+		t.Errorf("files after the interrupted restore: %v", names)
+	}
+	for _, name := range names {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(b, before[name]) {
+			t.Errorf("the interrupted restore changed %s", name)
+		}
+	}
+}
