@@ -17,6 +17,10 @@ import (
 // database no one has open) in place as the database at path, which no
 // store may have open: it fails with ErrInUse while one does, and holds
 // the file's owner lock until it is done, so that no swfd starts on it
+// meanwhile. Nor may another program have it open with SQLite (the sqlite3
+// shell, say): Restore fails with ErrOpenElsewhere while one holds
+// SQLite's locks on the file or its -shm file, and holds those locks
+// itself until it is done, so that no SQLite connection reads the files
 // meanwhile.
 //
 // The backup is copied under a temporary name beside path (".NAME.restore-*",
@@ -106,17 +110,33 @@ func restorePaths(from, path string) error {
 }
 
 // lockTarget takes the owner's lock of the database file at path, if there
-// is one, and returns what releases it: ErrInUse while a store has it. On
-// a file system that cannot lock, nothing is locked (as Open then does).
+// is one, then SQLite's locks on it and on its -shm file (lockSQLite), and
+// returns what releases them: ErrInUse while a store has the file,
+// ErrOpenElsewhere while another program's SQLite connection has it. On a
+// file system that cannot lock, nothing is locked (as Open then does).
 func lockTarget(path string) (unlock func(), err error) {
 	f, err := lockOwner(path)
 	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNoOwnerLock):
+	case errors.Is(err, fs.ErrNotExist):
 		return func() {}, nil
+	case errors.Is(err, errNoOwnerLock):
+		f = nil
 	case err != nil:
 		return nil, err
 	}
-	return func() { f.Close() }, nil
+	release, err := lockSQLite(path)
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return nil, err
+	}
+	return func() {
+		release()
+		if f != nil {
+			f.Close()
+		}
+	}, nil
 }
 
 // copyChunk is how many bytes copyFile copies between two looks at its

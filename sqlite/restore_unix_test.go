@@ -355,3 +355,95 @@ func TestRestoreInterruptedBeforeCopy(t *testing.T) {
 		t.Errorf("files after the interrupted restore: %v", names)
 	}
 }
+
+// sqliteHolder is a program that is not swfd holding the database at path
+// open with SQLite, as the sqlite3 shell does: it opens it (in WAL mode,
+// as swfd left it), reads it, in a read transaction it keeps open if tx is
+// set, says "open" and waits to be killed.
+func sqliteHolder(path string, tx bool) {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=rw")
+	if err != nil {
+		fail(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		fail(err)
+	}
+	var mode string
+	if err := conn.QueryRowContext(context.Background(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		fail(fmt.Errorf("journal_mode %q, %v; want wal", mode, err))
+	}
+	if tx {
+		if _, err := conn.ExecContext(context.Background(), "BEGIN"); err != nil {
+			fail(err)
+		}
+	}
+	var n int
+	if err := conn.QueryRowContext(context.Background(), "SELECT count(*) FROM executions").Scan(&n); err != nil {
+		fail(err)
+	}
+	fmt.Println("open")
+	select {} // until killed
+}
+
+// A database that another program (not a store) has open with SQLite —
+// in a read transaction, or idle after it read — is not restored over:
+// ErrOpenElsewhere, naming the process, and the database and its files are
+// as they were. (Before, only a store's flock was checked, and the backup
+// was put in place under the program's feet.) Once the program has gone,
+// the restore works.
+func TestRestoreRefusedWhileOpenElsewhere(t *testing.T) {
+	if env := os.Getenv("SWFD_SQLITE_RESTORE_SQLITE_CHILD"); env != "" {
+		mode, path, _ := strings.Cut(env, "|")
+		sqliteHolder(path, mode == "tx")
+		return
+	}
+	for _, mode := range []string{"tx", "idle"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "swfd.db")
+			sampleDB(t, path, 5)
+			backup := filepath.Join(t.TempDir(), "backup.db")
+			if _, err := Backup(ctx, path, backup); err != nil {
+				t.Fatal(err)
+			}
+			cmd, sc := startChild(t, "TestRestoreRefusedWhileOpenElsewhere", "SWFD_SQLITE_RESTORE_SQLITE_CHILD="+mode+"|"+path)
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			if !sc.Scan() || sc.Text() != "open" {
+				t.Fatalf("the child did not open the database: %q", sc.Text())
+			}
+			before := map[string][]byte{}
+			for _, name := range dirNames(t, dir) {
+				before[name], _ = os.ReadFile(filepath.Join(dir, name))
+			}
+			if len(before) != 3 {
+				t.Fatalf("files while the child has the database open: %v; want it, its -wal and its -shm", dirNames(t, dir))
+			}
+			_, err := Restore(ctx, backup, path)
+			if !errors.Is(err, ErrOpenElsewhere) || !strings.Contains(err.Error(), fmt.Sprintf("process %d holds SQLite's lock on %s", cmd.Process.Pid, path)) {
+				t.Fatalf("Restore over a database open in another program: %v, want ErrOpenElsewhere naming process %d", err, cmd.Process.Pid)
+			}
+			names := dirNames(t, dir)
+			if len(names) != len(before) {
+				t.Errorf("files after the refused restore: %v", names)
+			}
+			for _, name := range names {
+				if b, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(b, before[name]) {
+					t.Errorf("the refused restore changed %s", name)
+				}
+			}
+
+			cmd.Process.Kill()
+			cmd.Wait()
+			if _, err := Restore(ctx, backup, path); err != nil {
+				t.Fatalf("Restore once the program has gone: %v", err)
+			}
+			same(t, backup, path)
+		})
+	}
+}

@@ -127,6 +127,11 @@ var errNoOwnerLock = errors.New("no flock on this file system")
 // instead.
 var ErrInUse = errors.New("the database is in use by another swfd (one server per SQLite file; several nodes share a PostgreSQL database)")
 
+// ErrOpenElsewhere is Restore's error when a program other than a store
+// has the database open with SQLite (the sqlite3 shell, a backup tool): it
+// holds SQLite's own locks on the database file or on its WAL index.
+var ErrOpenElsewhere = errors.New("the database is open in another program that uses SQLite")
+
 // ErrNotSwfd is OpenExisting's error for a file that is not an swfd
 // database: another program's SQLite database, or an empty file; and
 // Ping's when the schema's tables have gone since Open.

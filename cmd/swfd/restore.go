@@ -18,7 +18,7 @@ func restoreMain(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("swfd restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "the backup to restore (a file swfd backup wrote): FILE or sqlite:FILE")
-	db := fs.String("db", "", "the database to replace with it: sqlite:PATH (swfd must be stopped)")
+	db := fs.String("db", "", "the database to replace with it: sqlite:PATH (swfd, and any other program that has it open, must be stopped)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: swfd restore --from BACKUP --db sqlite:PATH")
 		fmt.Fprintln(stderr, "Replaces a stopped server's SQLite database with a backup, and removes the -wal and -shm files beside it.")
@@ -48,6 +48,9 @@ func restoreMain(ctx context.Context, args []string, stderr io.Writer) error {
 	version, err := sqlite.Restore(ctx, backup, path)
 	if errors.Is(err, sqlite.ErrInUse) {
 		return fmt.Errorf("%w; stop it first", err)
+	}
+	if errors.Is(err, sqlite.ErrOpenElsewhere) {
+		return fmt.Errorf("%w; close it first", err)
 	}
 	if err != nil {
 		return err

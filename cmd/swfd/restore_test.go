@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +98,61 @@ func TestRestoreCommandInterrupted(t *testing.T) {
 		if b, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(b, before[name]) {
 			t.Errorf("the interrupted restore changed %s", name)
 		}
+	}
+}
+
+// swfd restore over a database another program (not swfd) has open with
+// SQLite, as the sqlite3 shell does, refuses, says which process holds it
+// and to close it, and changes nothing.
+func TestRestoreCommandOpenElsewhere(t *testing.T) {
+	if path := os.Getenv("SWFD_TEST_SQLITE_HOLDER"); path != "" {
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=rw")
+		if err == nil {
+			err = db.QueryRow("SELECT count(*) FROM schema_version").Scan(new(int))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Println("open")
+		select {} // until killed
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "swfd.db")
+	srv := swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + db})
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	var out bytes.Buffer
+	if err := backupMain(context.Background(), []string{"--db", "sqlite:" + db, "--to", backup}, &out); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	holder := exec.Command(os.Args[0], "-test.run=^TestRestoreCommandOpenElsewhere$", "-test.count=1")
+	holder.Env = append(os.Environ(), "SWFD_TEST_SQLITE_HOLDER="+db)
+	holder.Stderr = os.Stderr
+	stdout, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	if sc := bufio.NewScanner(stdout); !sc.Scan() || sc.Text() != "open" {
+		t.Fatalf("the holder did not open the database: %q", sc.Text())
+	}
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := command(context.Background(), []string{"restore", "--from", backup, "--db", "sqlite:" + db}, noenv, &out); code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	want := fmt.Sprintf("the database is open in another program that uses SQLite: process %d holds SQLite's lock on %s; close it first", holder.Process.Pid, db)
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output %q does not say %q", out.String(), want)
+	}
+	if after, err := os.ReadFile(db); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the refused restore changed the database (%v)", err)
 	}
 }
