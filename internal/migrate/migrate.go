@@ -1,6 +1,7 @@
 // Package migrate copies everything one swfd store holds into another —
 // registry, open and closed executions with their histories, pending
-// tasks, timers and undelivered messages, and the task-token key — through
+// tasks, timers and undelivered messages, the task-token key and the time
+// a manual or skip clock reached — through
 // the swfd.Store interface alone, so it works between any two drivers
 // (`swfd migrate --from sqlite:PATH --to postgres://…`). It refuses to
 // write into a store that already holds domains.
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/clock"
 )
 
 // Stats counts what was copied.
@@ -46,6 +48,19 @@ const (
 // tokenKey is the meta value that holds the key signing task tokens (see
 // service.New).
 const tokenKey = "token-key"
+
+// carried are the meta values the target gets as the source has them, in
+// place of any it had, and what each is for the errors.
+var carried = []struct{ key, what string }{
+	// The tokens clients hold from the source's server then work on the
+	// target's.
+	{tokenKey, "token key"},
+	// The time a manual or skip clock reached (clock.Controller.Keep): a
+	// test installation's timers, timeouts and retention are due by that
+	// clock, which on the target then resumes where it was instead of at
+	// the wall clock's time.
+	{clock.KeptKey, "clock's time"},
+}
 
 // startOver says what to do with a target that holds an unfinished copy.
 const startOver = "drop it (delete the SQLite file, or drop and re-create the PostgreSQL database or schema) and run swfd migrate again"
@@ -133,8 +148,10 @@ func Copy(ctx context.Context, src, dst swfd.Store, progress func(Stats)) (Stats
 
 // copyAll writes everything but the marks.
 func copyAll(ctx context.Context, src, dst swfd.Store, tasksByRun map[string][]swfd.Task, timersByRun map[string][]swfd.Timer, st *Stats, progress func(Stats)) error {
-	if err := copyTokenKey(ctx, src, dst); err != nil {
-		return err
+	for _, m := range carried {
+		if err := copyMeta(ctx, src, dst, m.key, m.what); err != nil {
+			return err
+		}
 	}
 
 	var domains []swfd.Domain
@@ -174,20 +191,20 @@ func copyAll(ctx context.Context, src, dst swfd.Store, tasksByRun map[string][]s
 	return nil
 }
 
-// copyTokenKey gives dst the key that signs src's task tokens, so that the
-// tokens clients hold from the source's server work on the target's. The
-// source's key replaces one the target has: a target holds no domains, so
-// no token signed with its own key names anything. A source without a key
-// (no server ever ran on it) leaves the target's as it is.
-func copyTokenKey(ctx context.Context, src, dst swfd.Store) error {
-	key, err := src.Meta(ctx, tokenKey)
+// copyMeta gives dst src's meta value key (one of carried), in place of
+// any dst has: a target holds no domains, so nothing in it depends on its
+// own (no token signed with its key names anything, no timer is due by its
+// clock). A source without the value (no server ever made one) leaves the
+// target's as it is.
+func copyMeta(ctx context.Context, src, dst swfd.Store, key, what string) error {
+	v, err := src.Meta(ctx, key)
 	if errors.Is(err, swfd.ErrNotFound) {
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("migrate: read token key: %w", err)
+		return fmt.Errorf("migrate: read %s: %w", what, err)
 	}
-	if err := dst.SetMeta(ctx, tokenKey, key); err != nil {
-		return fmt.Errorf("migrate: copy token key: %w", err)
+	if err := dst.SetMeta(ctx, key, v); err != nil {
+		return fmt.Errorf("migrate: copy %s: %w", what, err)
 	}
 	return nil
 }
