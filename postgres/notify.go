@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,12 +28,85 @@ type Notifier struct {
 	// How many Listen calls are under way, and how many of them are
 	// connected and listening now.
 	listening, connected atomic.Int32
+
+	mu sync.Mutex
+	// changed is closed, and replaced, when listening or connected
+	// changes.
+	changed chan struct{}
+	// retry is closed, and replaced, to wake the listeners waiting to
+	// reconnect (retryNow).
+	retry chan struct{}
+}
+
+func newNotifier(db *DB) *Notifier {
+	return &Notifier{db: db, changed: make(chan struct{}), retry: make(chan struct{})}
 }
 
 // Listening says how many Listen calls are under way and how many of them
 // are connected now: news sent while one is not is lost to it.
 func (n *Notifier) Listening() (listening, connected int) {
 	return int(n.listening.Load()), int(n.connected.Load())
+}
+
+// count adds d to c (listening or connected) and wakes WaitConnected.
+func (n *Notifier) count(c *atomic.Int32, d int32) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c.Add(d)
+	close(n.changed)
+	n.changed = make(chan struct{})
+}
+
+// ErrNotListening is WaitConnected's error when no Listen call is under
+// way.
+var ErrNotListening = errors.New("postgres: no listener")
+
+// WaitConnected returns nil once every Listen call under way is connected
+// and listening (at once if they are): ErrNotListening if none is under
+// way, ctx's error if ctx is done first. A listener that lost its
+// connection retries at once when the database is found answering again
+// (a Ping that succeeds, a new connection of the pool), so this waits for
+// one reconnection, a few milliseconds, rather than for its backoff.
+func (n *Notifier) WaitConnected(ctx context.Context) error {
+	for {
+		n.mu.Lock()
+		listening, connected, changed := n.listening.Load(), n.connected.Load(), n.changed
+		n.mu.Unlock()
+		switch {
+		case listening == 0:
+			return ErrNotListening
+		case connected >= listening:
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// retryNow wakes the listeners waiting to reconnect, so that they try at
+// once (though no sooner than listenRetryMin after their last try). It is
+// called when the database is seen to answer, never on a failure, so
+// listeners never try a database that is down more often than their
+// backoff says; while every listener is connected it costs two atomic
+// loads.
+func (n *Notifier) retryNow() {
+	if n.connected.Load() >= n.listening.Load() {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	close(n.retry)
+	n.retry = make(chan struct{})
+}
+
+// retrying returns the channel retryNow closes next.
+func (n *Notifier) retrying() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.retry
 }
 
 // Listen and reconnect pacing.
@@ -58,9 +132,11 @@ func (db *DB) Notify(ctx context.Context, channel, payload string) error {
 // pool's) and calls fn with the payload of every notification sent to it,
 // one at a time, in order, on Listen's goroutine; fn should return quickly.
 // When the connection fails, Listen reconnects (backing off from 100ms to
-// 5s) and listens again; notifications sent meanwhile are lost. Listen
-// returns when ctx is done (with ctx's error) or the store is closed (with
-// ErrClosed).
+// 5s, but at once, 100ms after its last try at the soonest, when the store
+// finds the database answering again: a Ping that succeeds or a new
+// connection of the pool) and listens again; notifications sent meanwhile
+// are lost. Listen returns when ctx is done (with ctx's error) or the store
+// is closed (with ErrClosed).
 func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload string)) error {
 	db := n.db
 	if channel == "" {
@@ -74,8 +150,8 @@ func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload s
 	db.listeners.Add(1)
 	db.lmu.Unlock()
 	defer db.listeners.Done()
-	n.listening.Add(1)
-	defer n.listening.Add(-1)
+	n.count(&n.listening, 1)
+	defer n.count(&n.listening, -1)
 
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -89,6 +165,9 @@ func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload s
 
 	wait := listenRetryMin
 	for {
+		// Taken before the try: the database found answering during
+		// it cuts the wait after it short.
+		retry := n.retrying()
 		connected, err := n.listenOnce(lctx, channel, fn)
 		if lctx.Err() != nil {
 			if ctx.Err() != nil {
@@ -101,9 +180,18 @@ func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload s
 		}
 		db.logger.Warn("postgres: listener disconnected; reconnecting", "channel", channel, "err", err, "retry_in", wait)
 		select {
-		case <-time.After(wait):
+		case <-time.After(listenRetryMin):
 		case <-lctx.Done():
 			continue // reported at the top of the loop
+		}
+		if wait > listenRetryMin {
+			select {
+			case <-time.After(wait - listenRetryMin):
+			case <-retry:
+				db.logger.Info("postgres: the database answers again; the listener reconnects now", "channel", channel)
+			case <-lctx.Done():
+				continue
+			}
 		}
 		wait = min(2*wait, listenRetryMax)
 	}
@@ -122,8 +210,8 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false, err
 	}
-	n.connected.Add(1)
-	defer n.connected.Add(-1)
+	n.count(&n.connected, 1)
+	defer n.count(&n.connected, -1)
 	for {
 		nt, err := conn.WaitForNotification(ctx)
 		if err != nil {

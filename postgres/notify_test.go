@@ -4,10 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/logbuf"
+	"github.com/swfd/swfd/internal/pgtest"
 )
 
 // notifyUntil sends payload on channel every 20ms until got receives it (a
@@ -160,5 +167,74 @@ func TestListeningCounts(t *testing.T) {
 	<-done
 	if l, c := n.Listening(); l != 0 || c != 0 {
 		t.Fatalf("after: %d listening, %d connected", l, c)
+	}
+}
+
+// A listener whose connection was cut, and which is waiting out its
+// backoff (1.6 s here), reconnects as soon as the store finds the database
+// answering again: when the pool makes a new connection for a call, and
+// when a Ping succeeds. It does not try more often while the database is
+// down: failing calls and Pings do not wake it.
+func TestListenerReconnectsWhenTheDatabaseAnswers(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	var logBuf logbuf.Buffer
+	db := open(t, proxy.DSN(dsn), slog.New(slog.NewTextHandler(&logBuf, nil)))
+	n := db.Notifier()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- db.Listen(ctx, "c", func(string) {}) }()
+	within := func(d time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		return n.WaitConnected(ctx)
+	}
+	for l, _ := n.Listening(); l == 0; l, _ = n.Listening() {
+		runtime.Gosched() // until Listen has begun
+	}
+	if err := within(30 * time.Second); err != nil {
+		t.Fatalf("the listener never connected: %v", err)
+	}
+	tries := func() int { return strings.Count(logBuf.String(), "listener disconnected; reconnecting") }
+	for _, answers := range []struct {
+		name string
+		call func() error
+	}{
+		{"a call on a new connection", func() error { _, err := db.ListDomains(context.Background(), swfd.ListQuery{Limit: 1}); return err }},
+		{"a Ping", func() error { return db.Ping(context.Background()) }},
+	} {
+		proxy.Cut()
+		backedOff := tries() + 5 // its tries at 100, 200, 400 and 800 ms, then a wait of 1.6 s
+		tick := time.NewTicker(5 * time.Millisecond)
+		for tries() < backedOff {
+			<-tick.C
+		}
+		tick.Stop()
+		if l, c := n.Listening(); l != 1 || c != 0 {
+			t.Fatalf("%s: with the database cut off, %d listening, %d connected", answers.name, l, c)
+		}
+		before := tries()
+		for range 10 {
+			if answers.call() == nil {
+				t.Fatalf("%s: succeeded with the database cut off", answers.name)
+			}
+		}
+		if after := tries(); after > before+1 {
+			t.Errorf("%s: the listener tried the database %d times while 10 calls failed", answers.name, after-before)
+		}
+		proxy.Restore()
+		if err := answers.call(); err != nil {
+			t.Fatalf("%s once the database is back: %v", answers.name, err)
+		}
+		if err := within(time.Second); err != nil {
+			t.Fatalf("after %s succeeded, the listener did not reconnect within 1 s (its backoff is 1.6 s): %v", answers.name, err)
+		}
+	}
+	cancel()
+	<-done
+	if err := n.WaitConnected(context.Background()); !errors.Is(err, ErrNotListening) {
+		t.Errorf("WaitConnected with no listener: %v", err)
 	}
 }

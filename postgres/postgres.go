@@ -123,7 +123,6 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
 	db.version = to
-	db.notifier = &Notifier{db: db}
 	db.commits = newCommitter(db)
 	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
 	return db, nil
@@ -149,7 +148,6 @@ func OpenExisting(ctx context.Context, dsn string, logger *slog.Logger) (*DB, er
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
 	db.version = version
-	db.notifier = &Notifier{db: db}
 	db.commits = newCommitter(db)
 	db.logger.Info("postgres store open to read", "database", db.where, "schema_version", version)
 	return db, nil
@@ -188,6 +186,14 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		logger: logger,
 		where:  fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
 		done:   make(chan struct{}),
+	}
+	db.notifier = newNotifier(db)
+	// A new connection of the pool is the database answering: listeners
+	// waiting to reconnect (after an outage) try now, not at the end of
+	// their backoff.
+	cfg.AfterConnect = func(context.Context, *pgx.Conn) error {
+		db.notifier.retryNow()
+		return nil
 	}
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -234,7 +240,8 @@ func (db *DB) ObserveGroups(fn func(updates int)) { db.commits.observe.Store(&fn
 // later one (another node may migrate it during a rolling upgrade). A
 // database dropped and created again under the same name answers every
 // call with "relation ... does not exist": Ping then fails with an error
-// wrapping ErrNoSchema.
+// wrapping ErrNoSchema. A Ping that succeeds has the store's listeners
+// that are waiting to reconnect try at once (see Listen).
 func (db *DB) Ping(ctx context.Context) error {
 	if db.closed.Load() {
 		return ErrClosed
@@ -249,6 +256,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	if version < db.version {
 		return fmt.Errorf("postgres: ping: the schema of %s is at version %d, below the %d it had when swfd opened it (was the database replaced?)", db.where, version, db.version)
 	}
+	// The database answers: listeners that lost their connection try
+	// again now (Notifier.WaitConnected).
+	db.notifier.retryNow()
 	return nil
 }
 

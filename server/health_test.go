@@ -212,3 +212,58 @@ func TestOpenStoreNeverPrintsPassword(t *testing.T) {
 		t.Errorf("a key=value string: %v, want a hint to write it as a URL", err)
 	}
 }
+
+// waitUntil waits until cond holds, for at most 30 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30 s for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// After a database outage (here a proxy between swfd and PostgreSQL that
+// the test cuts and restores) /readyz answers ready as soon as the
+// database answers again, though the listener for the other nodes' news
+// was then waiting out a backoff of 1.6 s: the check that finds the
+// database answering has it reconnect at once. (Before, /readyz stayed 503
+// until the backoff ended, up to 5 s.) The failing checks during the
+// outage do not make the listener try the database any more often.
+func TestReadyAsSoonAsTheDatabaseAnswers(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	var logBuf logbuf.Buffer
+	s, err := Open(context.Background(), Config{DB: proxy.DSN(dsn), Logger: slog.New(slog.NewTextHandler(&logBuf, nil)), MetricsOff: true, NoConsole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Start()
+	ready := func() bool { code, _ := probe(t, s, "/readyz"); return code == 200 }
+	waitUntil(t, "/readyz to answer ready", ready)
+
+	proxy.Cut()
+	waitUntil(t, "/readyz to answer not ready", func() bool { return !ready() })
+	// The listener has tried five times, and now waits 1.6 s.
+	waitUntil(t, "the listener to back off for 1.6 s", func() bool { return strings.Contains(logBuf.String(), "retry_in=1.6s") })
+	tries := func() int { return strings.Count(logBuf.String(), "listener disconnected; reconnecting") }
+	before := tries()
+	for range 10 {
+		if ready() {
+			t.Fatal("/readyz answered ready while the database is cut off")
+		}
+	}
+	if after := tries(); after > before+1 {
+		t.Errorf("the listener tried the database %d times during 10 failing readiness checks", after-before)
+	}
+
+	proxy.Restore()
+	if code, body := probe(t, s, "/readyz"); code != 200 {
+		t.Fatalf("the first /readyz once the database answers again: %d %q; log:\n%s", code, body, logBuf.String())
+	}
+}

@@ -599,8 +599,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, e *engine) {
 // is served) and still there (a database dropped and created again has
 // none), the store answers, it can write (a store that knows it
 // cannot, such as SQLite on a full disk, says so), and, in a cluster, the
-// node hears the other nodes' news; "not ready" (503) otherwise, and while
-// the server shuts down. Why goes to the log, not to the answer.
+// node hears the other nodes' news (once the database answers after an
+// outage, the check waits up to listenerWait for the node's listener to
+// reconnect); "not ready" (503) otherwise, and while the server shuts
+// down. Why goes to the log, not to the answer.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request, e *engine) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -631,12 +633,22 @@ func (s *Server) ready(ctx context.Context, e *engine) error {
 		}
 	}
 	if e.pg != nil {
-		if listening, connected := e.pg.Notifier().Listening(); listening == 0 || connected < listening {
+		// After an outage the listener reconnects as soon as the
+		// database answers (the Ping above tells it to): wait for that,
+		// a few milliseconds, rather than answer not ready until its
+		// backoff ends.
+		wctx, cancel := context.WithTimeout(ctx, listenerWait)
+		defer cancel()
+		if err := e.pg.Notifier().WaitConnected(wctx); err != nil {
 			return errors.New("not listening for the other nodes' news yet")
 		}
 	}
 	return nil
 }
+
+// listenerWait bounds how long a readiness check waits for the listener of
+// the other nodes' news to reconnect once the database answers.
+const listenerWait = time.Second
 
 // Start begins the service's background work (timers, messages, retention).
 func (s *Server) Start() {

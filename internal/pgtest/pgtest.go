@@ -1,9 +1,10 @@
 // Package pgtest gives tests a fresh PostgreSQL database of their own on the
 // local server (or the one SWFD_TEST_POSTGRES names), dropped when the test
-// ends, and, for tests that stop and restart the database, a whole
-// PostgreSQL server of their own (NewCluster). Without a reachable server
-// the test is skipped, unless SWFD_REQUIRE_POSTGRES=1 (as in CI), when it
-// fails.
+// ends; for tests that stop and restart the database, a whole
+// PostgreSQL server of their own (NewCluster); and, for tests of an
+// outage, a proxy to the server that they can cut and restore (NewProxy).
+// Without a reachable server the test is skipped, unless
+// SWFD_REQUIRE_POSTGRES=1 (as in CI), when it fails.
 package pgtest
 
 import (

@@ -1,0 +1,134 @@
+package pgtest
+
+import (
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+)
+
+// Proxy is a TCP proxy on a loopback port to a PostgreSQL server, for a
+// test to play an outage of the database without stopping the server
+// (which other tests share): Cut closes every connection through it and
+// closes each new one as soon as it is accepted, as a server that has gone
+// away does; Restore lets connections through again.
+type Proxy struct {
+	ln     net.Listener
+	target string // host:port of the server
+
+	mu    sync.Mutex
+	cut   bool
+	conns map[net.Conn]struct{} // both ends of every connection through it
+	// refused counts the connections closed as they were accepted (cut).
+	refused int
+	changed chan struct{} // closed, and replaced, when refused grows
+}
+
+// NewProxy starts a proxy to the server of dsn (a postgres:// URL), closed
+// when the test ends.
+func NewProxy(t testing.TB, dsn string) *Proxy {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}, changed: make(chan struct{})}
+	t.Cleanup(func() {
+		ln.Close()
+		p.Cut()
+	})
+	go p.serve()
+	return p
+}
+
+// DSN is dsn (a postgres:// URL) with the proxy's address in place of the
+// server's.
+func (p *Proxy) DSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	u.Host = p.ln.Addr().String()
+	return u.String()
+}
+
+// Cut closes every connection through the proxy, and the new ones from now
+// on as soon as they are accepted.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+// Restore lets new connections through again.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+}
+
+// Refused returns how many connections the proxy has closed as it accepted
+// them since it was made, and a channel closed once it closes another.
+func (p *Proxy) Refused() (int, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused, p.changed
+}
+
+func (p *Proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.pass(c)
+	}
+}
+
+// pass forwards the connection c to the server, both ways, until either
+// end closes or the proxy is cut.
+func (p *Proxy) pass(c net.Conn) {
+	p.mu.Lock()
+	if p.cut {
+		p.refused++
+		close(p.changed)
+		p.changed = make(chan struct{})
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.mu.Unlock()
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.cut {
+		p.mu.Unlock()
+		c.Close()
+		s.Close()
+		return
+	}
+	p.conns[c], p.conns[s] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(s, c); done <- struct{}{} }()
+	go func() { io.Copy(c, s); done <- struct{}{} }()
+	<-done
+	c.Close()
+	s.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, s)
+	p.mu.Unlock()
+}
