@@ -286,10 +286,15 @@ func workflowKeys(t api.WorkflowType) Keys {
 	return k
 }
 
+// filterKeys sets the condition keys of a visibility call's filters. A
+// tagFilter is present whatever its tag: one whose tag is "" selects the
+// executions tagged "" (the service filters on the empty tag), so
+// swf:tagFilter.tag is then present with the value "", and a condition on
+// it judges that filter, not the absence of one.
 func filterKeys(tag *api.TagFilter, typ *api.WorkflowTypeFilter) Keys {
 	var k Keys
 	if tag != nil {
-		k.Set("swf:tagFilter.tag", tag.Tag)
+		k.Add("swf:tagFilter.tag", tag.Tag)
 	}
 	if typ != nil {
 		k.Set("swf:typeFilter.name", typ.Name)

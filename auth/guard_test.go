@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swfd/swfd/api"
 )
@@ -269,6 +270,80 @@ func TestGuardTaskTokens(t *testing.T) {
 		tokens.err = broken
 		if err := g.check(ctx, op.name, op.in("mine")); !errors.Is(err, broken) {
 			t.Errorf("%s when the domain cannot be told: %v, want the failure", op.name, err)
+		}
+	}
+}
+
+// A tagFilter whose tag is "" lists the executions tagged "": the
+// condition key swf:tagFilter.tag is present with the value "", as an
+// empty tag of tagList is, not absent as it is when no tagFilter is given.
+func TestGuardEmptyTagFilter(t *testing.T) {
+	parse := func(doc string) *Policy {
+		t.Helper()
+		p, err := ParsePolicy([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	onlyX := parse(`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+		"Condition": {"StringEquals": {"swf:tagFilter.tag": "x"}}}}`)
+	xIfAny := parse(`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+		"Condition": {"StringEqualsIfExists": {"swf:tagFilter.tag": "x"}}}}`)
+	noTagFilter := parse(`{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"},
+		{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"swf:tagFilter.tag": "false"}}}]}`)
+	onlyEmpty := parse(`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+		"Condition": {"StringEquals": {"swf:tagFilter.tag": ""}}}}`)
+	notX := parse(`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+		"Condition": {"StringNotEquals": {"swf:tagFilter.tag": "x"}}}}`)
+	tag := func(s string) *api.TagFilter { return &api.TagFilter{Tag: s} }
+	window := &api.ExecutionTimeFilter{OldestDate: api.Time{Time: time.Unix(0, 0)}}
+	ops := []struct {
+		name string
+		in   func(f *api.TagFilter) any
+	}{
+		{"ListOpenWorkflowExecutions", func(f *api.TagFilter) any {
+			return &api.ListOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: *window, TagFilter: f}
+		}},
+		{"ListClosedWorkflowExecutions", func(f *api.TagFilter) any {
+			return &api.ListClosedWorkflowExecutionsInput{Domain: "d", StartTimeFilter: window, TagFilter: f}
+		}},
+		{"CountOpenWorkflowExecutions", func(f *api.TagFilter) any {
+			return &api.CountOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: *window, TagFilter: f}
+		}},
+		{"CountClosedWorkflowExecutions", func(f *api.TagFilter) any {
+			return &api.CountClosedWorkflowExecutionsInput{Domain: "d", StartTimeFilter: window, TagFilter: f}
+		}},
+	}
+	cases := []struct {
+		name   string
+		policy *Policy
+		filter *api.TagFilter
+		ok     bool
+	}{
+		{"StringEquals x, tag x", onlyX, tag("x"), true},
+		{"StringEquals x, tag empty", onlyX, tag(""), false},
+		{"StringEquals x, no tagFilter", onlyX, nil, false},
+		{"StringEqualsIfExists x, tag empty", xIfAny, tag(""), false},
+		{"StringEqualsIfExists x, no tagFilter", xIfAny, nil, true},
+		{"deny when present, tag empty", noTagFilter, tag(""), false},
+		{"deny when present, no tagFilter", noTagFilter, nil, true},
+		{"StringEquals empty, tag empty", onlyEmpty, tag(""), true},
+		{"StringEquals empty, no tagFilter", onlyEmpty, nil, false},
+		{"StringNotEquals x, tag empty", notX, tag(""), true},
+	}
+	g := &Guard{Region: "us-east-1", Account: acct}
+	for _, c := range cases {
+		ctx := NewContext(context.Background(), &Principal{Name: "lister", Policies: []*Policy{c.policy}})
+		for _, op := range ops {
+			err := g.check(ctx, op.name, op.in(c.filter))
+			if c.ok && err != nil {
+				t.Errorf("%s, %s: %v, want allowed", op.name, c.name, err)
+			}
+			var f *api.Fault
+			if !c.ok && (!errors.As(err, &f) || f.Code != api.OperationNotPermittedFault) {
+				t.Errorf("%s, %s: %v, want OperationNotPermittedFault", op.name, c.name, err)
+			}
 		}
 	}
 }
