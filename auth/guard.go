@@ -18,9 +18,11 @@ import (
 // their input, but are authorized on the domain of the task.
 type TaskTokens interface {
 	// TaskTokenDomain returns the domain of the task a token names; ok is
-	// false for a token that names no task (the service answers it
-	// UnknownResourceFault), and an error says the domain could not be
-	// told (a token may name it by its run, which is then read).
+	// false for a token the service did not issue (it names no task, and
+	// the service answers it UnknownResourceFault), and an error says the
+	// domain could not be read (a token may name it by its run, which is
+	// then read). A token the service issued whose domain can no longer
+	// be told (its run, which named it, is gone) is ok with domain "".
 	TaskTokenDomain(ctx context.Context, token string) (domain string, ok bool, err error)
 }
 
@@ -56,9 +58,8 @@ func (g *Guard) check(ctx context.Context, op string, in any) error {
 		return err
 	}
 	if !ok {
-		// A task token that is not one of ours, or whose run is gone:
-		// let the service answer it (UnknownResourceFault) — it names
-		// nothing to protect.
+		// A task token that is not one of ours: let the service answer
+		// it (UnknownResourceFault) — it names nothing to protect.
 		return nil
 	}
 	d := p.Evaluate(action, res, keys)
@@ -86,6 +87,15 @@ func (g *Guard) token(ctx context.Context, tok string) (Resource, bool, error) {
 	d, ok, err := g.Tokens.TaskTokenDomain(ctx, tok)
 	if err != nil || !ok {
 		return Resource{}, false, err
+	}
+	if d == "" {
+		// A token the service issued, which named its domain by its run,
+		// and the run is gone. The call is judged before the service
+		// says so, as a call with a token that carries its domain is: on
+		// a domain that could be any, so that a caller not allowed
+		// everywhere is refused whether or not the run still exists,
+		// and learns nothing of a domain it may not see.
+		return Resource{Region: g.Region, Account: g.Account, AnyDomain: true}, true, nil
 	}
 	return g.domain(d), true, nil
 }
@@ -132,8 +142,9 @@ func tagKeys(k *Keys, tags []api.ResourceTag) {
 }
 
 // request returns the resource and condition keys of an operation's input;
-// false for a task token that names no task (which protects nothing), an
-// error if the domain of a task token's task could not be told.
+// false for a task token the service did not issue (which protects
+// nothing), an error if the domain of a task token's task could not be
+// read.
 func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool, error) {
 	var k Keys
 	switch in := in.(type) {

@@ -210,7 +210,8 @@ func TestDecisionHookEmptyTag(t *testing.T) {
 }
 
 // fakeTokens tells the domain of the tokens it knows: a token it does not
-// know names no task, and err, if set, is every answer.
+// know names no task, one it knows with domain "" is one whose run is gone,
+// and err, if set, is every answer.
 type fakeTokens struct {
 	domains map[string]string
 	err     error
@@ -343,6 +344,64 @@ func TestGuardEmptyTagFilter(t *testing.T) {
 			var f *api.Fault
 			if !c.ok && (!errors.As(err, &f) || f.Code != api.OperationNotPermittedFault) {
 				t.Errorf("%s, %s: %v, want OperationNotPermittedFault", op.name, c.name, err)
+			}
+		}
+	}
+}
+
+// A task token the service issued whose run is gone names a domain that
+// can no longer be told. It is judged all the same, before the service
+// could answer that the task is unknown: as a call on a domain that could
+// be any, which a policy allows only if it allows the call on every domain
+// and denies if it denies it on some. A caller refused while the run
+// existed is refused once it is gone, and learns nothing of it.
+func TestGuardTaskTokenOfRunGone(t *testing.T) {
+	long := strings.Repeat("域", 256)
+	arn := "arn:aws:swf:us-east-1:" + acct + ":/domain/"
+	tokens := &fakeTokens{domains: map[string]string{"live": long, "gone": ""}}
+	g := &Guard{Region: "us-east-1", Account: acct, Tokens: tokens}
+	allow := func(resource string) string {
+		return `{"Effect": "Allow", "Action": "swf:RespondActivityTaskCompleted", "Resource": "` + resource + `"}`
+	}
+	cases := []struct {
+		name       string
+		statements []string
+		live, gone bool // allowed with the token of the run, and once it is gone
+	}{
+		{"allowed in the task's domain only", []string{allow(arn + long)}, true, false},
+		{"allowed in another domain only", []string{allow(arn + "a")}, false, false},
+		{"allowed in every domain", []string{allow("*")}, true, true},
+		{"allowed in every domain of the account", []string{allow("arn:aws:swf:*:" + acct + ":/domain/*")}, true, true},
+		{"allowed in every domain but one", []string{`{"Effect": "Allow", "Action": "swf:*", "NotResource": "` + arn + `a"}`}, true, false},
+		{"allowed in every domain, denied in the task's", []string{allow("*"),
+			`{"Effect": "Deny", "Action": "swf:*", "Resource": "` + arn + long + `"}`}, false, false},
+		{"allowed in every domain, denied in another", []string{allow("*"),
+			`{"Effect": "Deny", "Action": "swf:*", "Resource": "` + arn + `a"}`}, true, false},
+		{"allowed in every domain, denied outside every domain", []string{allow("*"),
+			`{"Effect": "Deny", "Action": "swf:*", "NotResource": "arn:aws:swf:*:*:domain/*"}`}, true, true},
+		{"allowed in every domain, denied outside one", []string{allow("*"),
+			`{"Effect": "Deny", "Action": "swf:*", "NotResource": "` + arn + long + `"}`}, true, false},
+		{"allowed in another region", []string{allow("arn:aws:swf:eu-west-1:" + acct + ":/domain/*")}, false, false},
+	}
+	for _, c := range cases {
+		p, err := ParsePolicy([]byte(`{"Statement": [` + strings.Join(c.statements, ", ") + `]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		ctx := NewContext(context.Background(), &Principal{Name: "worker", Policies: []*Policy{p}})
+		for _, tok := range []struct {
+			name string
+			ok   bool
+		}{{"live", c.live}, {"gone", c.gone}} {
+			err := g.check(ctx, "RespondActivityTaskCompleted", &api.RespondActivityTaskCompletedInput{TaskToken: tok.name})
+			var f *api.Fault
+			switch {
+			case tok.ok && err != nil:
+				t.Errorf("%s, run %s: %v, want allowed", c.name, tok.name, err)
+			case !tok.ok && (!errors.As(err, &f) || f.Code != api.OperationNotPermittedFault):
+				t.Errorf("%s, run %s: %v, want OperationNotPermittedFault", c.name, tok.name, err)
+			case !tok.ok && tok.name == "gone" && !strings.HasSuffix(f.Message, "on resource: "+arn+"*"):
+				t.Errorf("%s, run gone: %q does not name every domain as the resource", c.name, f.Message)
 			}
 		}
 	}

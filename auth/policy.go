@@ -351,6 +351,12 @@ type Request struct {
 	// on (a domain ARN with and without the "/" before "domain"); a
 	// Resource pattern matches if it matches any of them.
 	Resources []string
+	// AnyDomainOf, set instead of Resources, says that the request acts
+	// on one domain whose name is not known: it holds the spellings of
+	// the domain's ARN up to the name. A statement's resource element is
+	// read the way that cannot widen a grant: an Allow applies if it
+	// applies whatever the name, a Deny if it applies for some name.
+	AnyDomainOf []string
 	// Keys are the condition keys present in the request, by lower-case
 	// name.
 	Keys map[string][]string
@@ -407,12 +413,19 @@ func (s *Statement) applies(req *Request) bool {
 	} else if anyMatch(s.NotActions, []string{action}, true) {
 		return false
 	}
-	if s.Resources != nil {
+	switch {
+	case req.AnyDomainOf != nil:
+		if !s.coversAnyDomain(req.AnyDomainOf) {
+			return false
+		}
+	case s.Resources != nil:
 		if !anyMatch(s.Resources, req.Resources, false) {
 			return false
 		}
-	} else if anyMatch(s.NotResources, req.Resources, false) {
-		return false
+	default:
+		if anyMatch(s.NotResources, req.Resources, false) {
+			return false
+		}
 	}
 	for i := range s.Conditions {
 		if !s.Conditions[i].holds(req.Keys, s.Effect) {
@@ -420,6 +433,23 @@ func (s *Statement) applies(req *Request) bool {
 		}
 	}
 	return true
+}
+
+// coversAnyDomain reports whether the statement's resource element applies
+// to a domain whose name is not known, whose ARN is one of prefixes
+// followed by the name: an Allow only if it applies to every domain, a Deny
+// if it applies to some domain.
+func (s *Statement) coversAnyDomain(prefixes []string) bool {
+	if s.Effect == Deny {
+		if s.Resources != nil {
+			return someName(s.Resources, prefixes)
+		}
+		return !everyName(s.NotResources, prefixes)
+	}
+	if s.Resources != nil {
+		return everyName(s.Resources, prefixes)
+	}
+	return !someName(s.NotResources, prefixes)
 }
 
 // anyMatch reports whether some pattern matches some value. With fold,

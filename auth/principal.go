@@ -35,15 +35,27 @@ func (p *Principal) Evaluate(action string, res Resource, keys Keys) Decision {
 	if p == nil {
 		return ImplicitDeny
 	}
-	return Evaluate(p.Policies, &Request{Action: action, Resources: res.spellings(), Keys: keys.m})
+	req := &Request{Action: action, Keys: keys.m}
+	if res.AnyDomain {
+		req.AnyDomainOf = res.domainPrefixes()
+	} else {
+		req.Resources = res.spellings()
+	}
+	return Evaluate(p.Policies, req)
 }
 
 // Resource is what an SWF action acts on: a domain, or (for ListDomains)
 // every domain of the account.
 type Resource struct {
 	Region, Account string
-	Domain          string // "" with AllDomains
+	Domain          string // "" with AllDomains or AnyDomain
 	AllDomains      bool
+	// AnyDomain is one domain of the account that cannot be told: the
+	// task's of a task token whose run is gone (the token named the
+	// domain by the run). A policy allows a call on it only if it would
+	// allow the call whatever the domain, and denies it if it would deny
+	// it on some domain.
+	AnyDomain bool
 	// Raw, if set, is a resource that is not a domain (a malformed ARN
 	// in a tagging call), matched as given.
 	Raw string
@@ -57,11 +69,11 @@ func DomainResource(region, account, domain string) Resource {
 // ARN is the resource's canonical ARN, the form DescribeDomain returns
 // (with the "/" before "domain").
 func (r Resource) ARN() string {
-	if r.Raw != "" || (r.Domain == "" && !r.AllDomains) {
+	if r.Raw != "" || (r.Domain == "" && !r.AllDomains && !r.AnyDomain) {
 		return r.Raw
 	}
 	name := r.Domain
-	if r.AllDomains {
+	if r.AllDomains || r.AnyDomain {
 		name = "*"
 	}
 	return "arn:aws:swf:" + r.Region + ":" + r.Account + ":/domain/" + name
@@ -85,6 +97,12 @@ func (r Resource) spellings() []string {
 		out = append(out, pre+"domain/*", pre+"/domain/*")
 	}
 	return out
+}
+
+// domainPrefixes are the spellings of a domain's ARN up to its name.
+func (r Resource) domainPrefixes() []string {
+	pre := "arn:aws:swf:" + r.Region + ":" + r.Account + ":"
+	return []string{pre + "/domain/", pre + "domain/"}
 }
 
 // ParseDomainARN returns the domain an SWF domain ARN names, accepting the

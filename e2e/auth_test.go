@@ -907,3 +907,110 @@ func TestAuthTaskTokensOfLongestDomainName(t *testing.T) {
 		t.Fatalf("close status %q, want COMPLETED", desc.ExecutionInfo.CloseStatus)
 	}
 }
+
+// The task token of a domain whose name is too long for it names the run;
+// once the run is purged the token's domain can no longer be told. A call
+// with it is judged all the same, as one on a domain that could be any: a
+// caller not allowed in every domain is refused as it was while the run
+// existed (OperationNotPermittedFault, not UnknownResourceFault, which
+// would tell a stranger that the run is gone), and only a caller allowed
+// everywhere learns that the task is unknown. The run is read from the
+// store, as after a restart: the server that purges it never ran it.
+func TestAuthTaskTokenOfPurgedRun(t *testing.T) {
+	long := strings.Repeat("域", 256)
+	arn := "arn:aws:swf:us-east-1:123456789012:/domain/"
+	principal := func(name string, statements ...map[string]any) map[string]any {
+		return map[string]any{
+			"name":       name,
+			"accessKeys": []map[string]string{{"accessKeyId": "AKID" + strings.ToUpper(name), "secretAccessKey": name + "-secret"}},
+			"policies":   []map[string]any{{"Version": "2012-10-17", "Statement": statements}},
+		}
+	}
+	allow := func(resource string) map[string]any {
+		return map[string]any{"Effect": "Allow", "Action": "swf:*", "Resource": resource}
+	}
+	file, err := json.Marshal(map[string]any{"principals": []any{
+		principal("owner", allow(arn+long)),
+		principal("stranger", allow(arn+"a")),
+		principal("operator", allow("*")),
+		principal("barred", allow("*"), map[string]any{"Effect": "Deny", "Action": "swf:*", "Resource": arn + long}),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.json")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := swfdtest.Options{DB: "sqlite:" + filepath.Join(dir, "swfd.db"), PollTimeout: 500 * time.Millisecond,
+		Config: func(c *server.Config) { c.AuthFile = path }}
+	srv := swfdtest.Start(t, opts)
+	ctx := context.Background()
+	owner := srv.ClientWithKey("AKIDOWNER", "owner-secret")
+	must := authMust(t)
+	// Retention 0: a closed run is purged at the next pass.
+	must(owner.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(long), WorkflowExecutionRetentionPeriodInDays: aws.String("0")}))
+	authSetupIn(t, owner, long)
+	run, err := owner.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(long), WorkflowId: aws.String("w"),
+		WorkflowType: &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}})
+	must(run, err)
+	d, err := owner.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(long), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+	must(d, err)
+	must(owner.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{
+		{DecisionType: types.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &types.ScheduleActivityTaskDecisionAttributes{
+			ActivityId: aws.String("a1"), ActivityType: &types.ActivityType{Name: aws.String("charge"), Version: aws.String("1")}}}}}))
+	a, err := owner.PollForActivityTask(ctx, &swf.PollForActivityTaskInput{Domain: aws.String(long), TaskList: &types.TaskList{Name: aws.String("workers")}})
+	must(a, err)
+	exec := &types.WorkflowExecution{WorkflowId: aws.String("w"), RunId: run.RunId}
+	must(owner.TerminateWorkflowExecution(ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(long), WorkflowId: exec.WorkflowId, RunId: exec.RunId}))
+	srv.Stop()
+
+	srv = swfdtest.Start(t, opts)
+	owner = srv.ClientWithKey("AKIDOWNER", "owner-secret")
+	waitFor(t, "the run to be purged", func() bool {
+		_, err := owner.DescribeWorkflowExecution(ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(long), Execution: exec})
+		var unknown *types.UnknownResourceFault
+		return errors.As(err, &unknown)
+	})
+	calls := []struct {
+		name string
+		call func(c *swf.Client) error
+	}{
+		{"RespondDecisionTaskCompleted", func(c *swf.Client) error {
+			_, err := c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken})
+			return err
+		}},
+		{"RecordActivityTaskHeartbeat", func(c *swf.Client) error {
+			_, err := c.RecordActivityTaskHeartbeat(ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: a.TaskToken})
+			return err
+		}},
+		{"RespondActivityTaskCompleted", func(c *swf.Client) error {
+			_, err := c.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken})
+			return err
+		}},
+		{"RespondActivityTaskFailed", func(c *swf.Client) error {
+			_, err := c.RespondActivityTaskFailed(ctx, &swf.RespondActivityTaskFailedInput{TaskToken: a.TaskToken})
+			return err
+		}},
+		{"RespondActivityTaskCanceled", func(c *swf.Client) error {
+			_, err := c.RespondActivityTaskCanceled(ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: a.TaskToken})
+			return err
+		}},
+	}
+	for _, who := range []struct{ name, code string }{
+		{"stranger", "OperationNotPermittedFault"},
+		{"barred", "OperationNotPermittedFault"},
+		{"owner", "OperationNotPermittedFault"}, // allowed in one domain: it cannot be told to be this one
+		{"operator", "UnknownResourceFault"},
+	} {
+		c := srv.ClientWithKey("AKID"+strings.ToUpper(who.name), who.name+"-secret")
+		for _, call := range calls {
+			err := call.call(c)
+			authExpect(t, who.name+" "+call.name, err, who.code, 400)
+			if who.code == "OperationNotPermittedFault" && !strings.Contains(err.Error(), "on resource: "+arn+"*") {
+				t.Fatalf("%s %s: %v, want every domain named as the resource", who.name, call.name, err)
+			}
+		}
+	}
+}

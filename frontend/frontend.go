@@ -53,8 +53,9 @@ type Handler struct {
 	Admit func(ctx context.Context, c *Call, in any) *api.Fault
 	// TaskDomain, if set, tells the domain of the task a task token names,
 	// so that Call.Domain is known for the task-token operations too (it
-	// stays empty for a token that names no task, or when err says the
-	// domain could not be told).
+	// stays empty for a token that names no task, for one whose domain
+	// can no longer be told (ok with domain ""), and when err says the
+	// domain could not be read).
 	TaskDomain func(ctx context.Context, token string) (domain string, ok bool, err error)
 	// CallDomains makes the handler fill in Call.Domain for Observe (Admit
 	// always gets it): for the task-token operations that costs opening

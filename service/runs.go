@@ -56,11 +56,16 @@ func (s *Service) withOpenRun(ctx context.Context, domain, workflowID, runID str
 // longer stored (purged after its retention) cannot be named and is
 // "Unknown task token". The engine rejects tokens of finished tasks of an
 // open run ("Unknown activity, scheduledEventId = N").
+//
+// A token that leaves its domain out (ref.Domain "") is resolved by this
+// load, which finds the run by its id alone and then checks its domain:
+// the run is read once, not once to tell its domain and again to act.
+// fn takes the domain from r.Row.Domain.
 func (s *Service) withTask(ctx context.Context, ref token.Task, fn func(r *runs.Run) error) error {
 	unlock := s.runs.Lock(ref.RunID)
 	defer unlock()
 	return s.runs.Step(ctx, ref.Domain, ref.RunID, func(r *runs.Run, err error) error {
-		if errors.Is(err, swfd.ErrNotFound) {
+		if errors.Is(err, swfd.ErrNotFound) || err == nil && !ref.InDomain(r.Row.Domain) {
 			return token.ErrBadTask
 		}
 		if err == nil && !r.State.Open {

@@ -364,10 +364,12 @@ func (s *Service) Peers() cluster.Peers { return s.peers }
 
 // TaskTokenDomain returns the domain of the task a task token names, for
 // authorizing the task-token operations (auth.TaskTokens). ok is false for
-// a token this service did not issue, or whose run is gone: the operations
-// answer it UnknownResourceFault. A token of a domain whose name is too long
-// for it names the domain by its run, which may cost a read of the store:
-// an error says that read failed.
+// a token this service did not issue: the operations answer it
+// UnknownResourceFault. A token of a domain whose name is too long for it
+// names the domain by its run, which may cost a read of the store (an
+// error says that read failed); once that run is gone (purged), the token
+// is ok with domain "": it was issued, but its domain can no longer be
+// told.
 func (s *Service) TaskTokenDomain(ctx context.Context, token string) (domain string, ok bool, err error) {
 	return s.tokens.TaskDomain(ctx, token)
 }

@@ -197,7 +197,7 @@ func (s *Service) decisionTaskPage(ctx context.Context, in *api.PollForDecisionT
 }
 
 func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.RespondDecisionTaskCompletedInput) error {
-	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.DecisionTask)
+	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.DecisionTask)
 	if err != nil {
 		return err
 	}
@@ -210,13 +210,13 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.Resp
 		}
 	}
 	return s.withTask(ctx, ref, func(r *runs.Run) error {
-		env := s.decisionEnv(ctx, ref.Domain)
+		env := s.decisionEnv(ctx, r.Row.Domain)
 		// Each attempt (a step decided again after a lost race is another)
 		// takes its own decision tokens, and gives them back unless it
 		// commits: a call that fails consumes no rate.
 		var rates RateBatch
 		if s.rates != nil {
-			if rates = s.rates(ctx, ref.Domain); rates != nil {
+			if rates = s.rates(ctx, r.Row.Domain); rates != nil {
 				env.RateLimit = rates.Allow
 			}
 		}
@@ -299,7 +299,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 }
 
 func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *api.RecordActivityTaskHeartbeatInput) (*api.ActivityTaskStatus, error) {
-	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *api.Recor
 }
 
 func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *api.RespondActivityTaskCompletedInput) error {
-	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *api.Resp
 }
 
 func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *api.RespondActivityTaskFailedInput) error {
-	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return err
 	}
@@ -347,7 +347,7 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *api.Respond
 }
 
 func (s *Service) RespondActivityTaskCanceled(ctx context.Context, in *api.RespondActivityTaskCanceledInput) error {
-	ref, err := s.tokens.OpenTask(ctx, in.TaskToken, swfd.ActivityTask)
+	ref, err := s.tokens.OpenTask(in.TaskToken, swfd.ActivityTask)
 	if err != nil {
 		return err
 	}

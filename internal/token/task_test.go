@@ -61,9 +61,16 @@ func TestTaskTokensFitTheModel(t *testing.T) {
 			if carries := strings.Contains(string(raw), domain); carries != c.inline {
 				t.Errorf("%d-byte domain: the token carries it: %v", len(domain), carries)
 			}
-			got, err := k.OpenTask(context.Background(), tok, kind)
-			if err != nil || got != want {
-				t.Fatalf("%d-byte domain: OpenTask = %+v, %v; want %+v", len(domain), got, err, want)
+			opened := want
+			if !c.inline {
+				opened.Domain = "" // the caller takes it from the run
+			}
+			got, err := k.OpenTask(tok, kind)
+			if err != nil || got != opened {
+				t.Fatalf("%d-byte domain: OpenTask = %+v, %v; want %+v", len(domain), got, err, opened)
+			}
+			if !got.InDomain(domain) {
+				t.Errorf("%d-byte domain: the task opened is not in its domain", len(domain))
 			}
 			if d, ok, err := k.TaskDomain(context.Background(), tok); d != domain || !ok || err != nil {
 				t.Errorf("TaskDomain = %q, %v, %v; want the domain", d, ok, err)
@@ -75,7 +82,7 @@ func TestTaskTokensFitTheModel(t *testing.T) {
 			if kind == other {
 				other = swfd.DecisionTask
 			}
-			if _, err := k.OpenTask(context.Background(), tok, other); !errors.Is(err, ErrBadTask) {
+			if _, err := k.OpenTask(tok, other); !errors.Is(err, ErrBadTask) {
 				t.Errorf("opened as the other kind: %v", err)
 			}
 		}
@@ -101,7 +108,7 @@ func TestTaskTokensOfASCIIDomainsAreUnchanged(t *testing.T) {
 		if got := k.TaskToken(c.task); got != c.tok {
 			t.Errorf("TaskToken(%+v) = %q; want %q as before", c.task, got, c.tok)
 		}
-		got, err := k.OpenTask(context.Background(), c.tok, c.task.Kind)
+		got, err := k.OpenTask(c.tok, c.task.Kind)
 		if err != nil || got != c.task {
 			t.Errorf("OpenTask = %+v, %v; want %+v", got, err, c.task)
 		}
@@ -112,7 +119,7 @@ func TestTaskTokensOfASCIIDomainsAreUnchanged(t *testing.T) {
 	if raw, ok := k.unseal(tok); !ok || raw[0] != taskInline {
 		t.Errorf("a 256-character ASCII domain is left out of its token")
 	}
-	if got, err := k.OpenTask(context.Background(), tok, task.Kind); err != nil || got != task {
+	if got, err := k.OpenTask(tok, task.Kind); err != nil || got != task {
 		t.Errorf("OpenTask = %+v, %v; want %+v", got, err, task)
 	}
 	if n := runs.asked.Load(); n != 0 {
@@ -120,9 +127,12 @@ func TestTaskTokensOfASCIIDomainsAreUnchanged(t *testing.T) {
 	}
 }
 
-// A token that leaves its domain out opens only while its run is known,
-// and only if the run's domain is one Keys would have left out; a failing
-// Runs is an error, not a token refused.
+// A token that leaves its domain out opens without Runs being asked: the
+// caller reads the run and checks its domain with InDomain, which takes
+// only a domain Keys would have left out. TaskDomain asks Runs: a run gone
+// leaves the domain untold (ok, ""), a run of a domain the token would
+// have carried names no task, and a failing Runs is an error, not a token
+// refused.
 func TestTaskTokenByRun(t *testing.T) {
 	ctx := context.Background()
 	long := strings.Repeat("域", 256)
@@ -131,22 +141,45 @@ func TestTaskTokenByRun(t *testing.T) {
 	task := Task{Kind: swfd.DecisionTask, Domain: long, RunID: testRunID, ScheduledID: 5, StartedID: 6}
 	tok := k.TaskToken(task)
 
+	got, err := k.OpenTask(tok, swfd.DecisionTask)
+	if want := (Task{Kind: swfd.DecisionTask, RunID: testRunID, ScheduledID: 5, StartedID: 6}); err != nil || got != want {
+		t.Fatalf("OpenTask = %+v, %v; want %+v", got, err, want)
+	}
+	if n := runs.asked.Load(); n != 0 {
+		t.Errorf("OpenTask asked Runs %d times", n)
+	}
+	for _, c := range []struct {
+		domain string
+		ok     bool
+	}{
+		{long, true},
+		{strings.Repeat("😀", 256), true}, // as long: a token of its run would leave it out too
+		{"short", false},
+		{strings.Repeat("é", 256), false},
+		{"", false},
+	} {
+		if ok := got.InDomain(c.domain); ok != c.ok {
+			t.Errorf("InDomain(%d bytes) = %v, want %v", len(c.domain), ok, c.ok)
+		}
+	}
+	inline := Task{Kind: swfd.DecisionTask, Domain: "d", RunID: testRunID, ScheduledID: 5, StartedID: 6}
+	if !inline.InDomain("d") || inline.InDomain("e") || inline.InDomain(long) {
+		t.Errorf("a task whose token carries its domain is in that domain only")
+	}
+
+	if d, ok, err := k.TaskDomain(ctx, tok); d != long || !ok || err != nil {
+		t.Errorf("TaskDomain = %q, %v, %v; want the run's domain", d, ok, err)
+	}
 	runs.domains[testRunID] = "short" // not a token Keys makes for this run
-	if _, err := k.OpenTask(ctx, tok, swfd.DecisionTask); !errors.Is(err, ErrBadTask) {
-		t.Errorf("a run of a short domain: %v, want ErrBadTask", err)
+	if d, ok, err := k.TaskDomain(ctx, tok); ok || err != nil || d != "" {
+		t.Errorf("TaskDomain of a run of a short domain = %q, %v, %v; want not ok", d, ok, err)
 	}
 	delete(runs.domains, testRunID) // purged
-	if _, err := k.OpenTask(ctx, tok, swfd.DecisionTask); !errors.Is(err, ErrBadTask) {
-		t.Errorf("a run gone: %v, want ErrBadTask", err)
-	}
-	if d, ok, err := k.TaskDomain(ctx, tok); ok || err != nil || d != "" {
-		t.Errorf("TaskDomain of a run gone = %q, %v, %v; want not ok", d, ok, err)
+	if d, ok, err := k.TaskDomain(ctx, tok); !ok || err != nil || d != "" {
+		t.Errorf("TaskDomain of a run gone = %q, %v, %v; want ok with the domain untold", d, ok, err)
 	}
 	broken := errors.New("store down")
 	runs.err = broken
-	if _, err := k.OpenTask(ctx, tok, swfd.DecisionTask); !errors.Is(err, broken) {
-		t.Errorf("a failing Runs: %v, want its error", err)
-	}
 	if _, ok, err := k.TaskDomain(ctx, tok); ok || !errors.Is(err, broken) {
 		t.Errorf("TaskDomain with a failing Runs = %v, %v; want its error", ok, err)
 	}
@@ -154,19 +187,31 @@ func TestTaskTokenByRun(t *testing.T) {
 		t.Errorf("TaskRun = %q, %v; it needs no Runs", r, ok)
 	}
 	noRuns := New(k.key, nil, nil)
-	if _, err := noRuns.OpenTask(ctx, tok, swfd.DecisionTask); !errors.Is(err, ErrBadTask) {
-		t.Errorf("Keys without Runs: %v, want ErrBadTask", err)
+	if d, ok, err := noRuns.TaskDomain(ctx, tok); !ok || err != nil || d != "" {
+		t.Errorf("TaskDomain of Keys without Runs = %q, %v, %v; want ok with the domain untold", d, ok, err)
+	}
+	if d, ok, err := k.TaskDomain(ctx, "not a token"); ok || err != nil || d != "" {
+		t.Errorf("TaskDomain of a token Keys did not make = %q, %v, %v; want not ok", d, ok, err)
 	}
 
 	// Keys once made tokens of over 1024 characters, which every call
 	// refused: they are still refused.
 	runs.err = nil
 	old := k.seal(append([]byte{taskInline, 'D', 5, 6, 0x80, 6}, long+testRunID...))
-	if _, err := k.OpenTask(ctx, old, swfd.DecisionTask); !errors.Is(err, ErrBadTask) {
+	if _, err := k.OpenTask(old, swfd.DecisionTask); !errors.Is(err, ErrBadTask) {
 		t.Errorf("an over-long token of the old format: %v, want ErrBadTask", err)
 	}
+	// A domain is never empty: a token with an empty one is none Keys
+	// makes for a task, and would read as one that left its domain out.
+	empty := k.TaskToken(Task{Kind: swfd.DecisionTask, RunID: testRunID, ScheduledID: 5, StartedID: 6})
+	if _, err := k.OpenTask(empty, swfd.DecisionTask); !errors.Is(err, ErrBadTask) {
+		t.Errorf("a token with an empty domain: %v, want ErrBadTask", err)
+	}
+	if _, ok, _ := k.TaskDomain(ctx, empty); ok {
+		t.Errorf("TaskDomain took a token with an empty domain")
+	}
 	var f *api.Fault
-	if _, err := k.OpenTask(ctx, k.PageToken("s", "a"), swfd.DecisionTask); !errors.As(err, &f) || f.Code != api.UnknownResourceFault {
+	if _, err := k.OpenTask(k.PageToken("s", "a"), swfd.DecisionTask); !errors.As(err, &f) || f.Code != api.UnknownResourceFault {
 		t.Errorf("a page token opened as a task token: %v", err)
 	}
 }

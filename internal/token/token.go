@@ -44,8 +44,8 @@ type Keys struct {
 }
 
 // New returns Keys sealing with key; page tokens expire by clock, and runs
-// tells the domains of task tokens that do not carry them (with nil, such
-// tokens do not open).
+// tells TaskDomain the domains of task tokens that do not carry them (with
+// nil, their domains cannot be told).
 func New(key []byte, clock swfd.Clock, runs Runs) *Keys {
 	return &Keys{key: key, clock: clock, runs: runs}
 }
@@ -99,8 +99,9 @@ const MaxTaskTokenLen = 1024
 // fits MaxTaskTokenLen, as it always does for a domain of up to 512 bytes
 // (every ASCII name) and a run id of up to 64 characters: those tokens are
 // the ones swfd has always made. A name of 256 characters may take 1024
-// bytes, too many: the token of its tasks leaves it out, and opening that
-// token asks Runs for the domain of the run it names. Keys opens a token
+// bytes, too many: the token of its tasks leaves it out, and the domain is
+// the run's (Runs tells it to TaskDomain; OpenTask leaves it to the
+// caller, which reads the run). Keys opens a token
 // only in the format it would make for that task, so that each task has
 // one token. The format bytes are distinct from a page token's (pageFormat,
 // or '{'), which is sealed with the same key.
@@ -109,8 +110,9 @@ const (
 	taskByRun  = 3
 )
 
-// Runs tells the domain of a run, for opening the task tokens that do not
-// carry it; the service's run store implements it.
+// Runs tells the domain of a run, for TaskDomain to tell the domain of a
+// task token that does not carry it; the service's run store implements
+// it.
 type Runs interface {
 	// RunDomain returns the domain of a run; an error wrapping
 	// swfd.ErrNotFound when there is no such run.
@@ -197,7 +199,9 @@ func (k *Keys) openTask(token string) (t Task, inline bool, ok bool) {
 	}
 	t.ScheduledID, t.StartedID = int64(vals[0]), int64(vals[1])
 	if inline {
-		if uint64(len(b)) < vals[2] {
+		// A domain's name is never empty, and an opened task's Domain
+		// is "" only when the token left it out.
+		if vals[2] == 0 || uint64(len(b)) < vals[2] {
 			return Task{}, false, false
 		}
 		t.Domain, b = string(b[:vals[2]]), b[vals[2]:]
@@ -207,57 +211,60 @@ func (k *Keys) openTask(token string) (t Task, inline bool, ok bool) {
 }
 
 // OpenTask opens a task token of the given kind; ErrBadTask if it is not
-// one these keys made for a task of that kind. A token that does not
-// carry its domain names it by its run, whose domain runs tells: ErrBadTask
-// if there is no such run (any more), the error wrapped if runs fails.
-func (k *Keys) OpenTask(ctx context.Context, token string, kind swfd.TaskKind) (Task, error) {
-	t, inline, ok := k.openTask(token)
+// one these keys made for a task of that kind. It asks Runs nothing: a
+// token that leaves its domain out opens with Domain "", and the caller,
+// which reads the run the token names anyway, takes the domain from that
+// run once it has checked it with InDomain. The run is then read once.
+func (k *Keys) OpenTask(token string, kind swfd.TaskKind) (Task, error) {
+	t, _, ok := k.openTask(token)
 	if !ok || t.Kind != kind {
-		return Task{}, ErrBadTask
-	}
-	if inline {
-		return t, nil
-	}
-	return k.resolve(ctx, t)
-}
-
-// resolve sets the domain of a task whose token names it by its run.
-func (k *Keys) resolve(ctx context.Context, t Task) (Task, error) {
-	if k.runs == nil {
-		return Task{}, ErrBadTask
-	}
-	d, err := k.runs.RunDomain(ctx, t.RunID)
-	if errors.Is(err, swfd.ErrNotFound) {
-		return Task{}, ErrBadTask
-	}
-	if err != nil {
-		return Task{}, fmt.Errorf("token: domain of run %s: %w", t.RunID, err)
-	}
-	t.Domain = d
-	if fitsInline(t) {
-		// Keys would have put this domain in the token.
 		return Task{}, ErrBadTask
 	}
 	return t, nil
 }
 
-// TaskDomain returns the domain of the task a token of either kind names;
-// ok is false for a token these keys did not make, or whose run is gone.
-// An error says the run's domain could not be told.
+// InDomain reports whether the task a token names can be in domain, the
+// domain of the run it names: a token that carries its domain names that
+// domain only, one that leaves it out (Domain "") only a domain too long
+// for the token, as Keys makes one token per task. A task that is not is
+// no task (ErrBadTask).
+func (t Task) InDomain(domain string) bool {
+	if t.Domain != "" {
+		return t.Domain == domain
+	}
+	t.Domain = domain
+	return domain != "" && !fitsInline(t)
+}
+
+// TaskDomain returns the domain of the task a token of either kind names,
+// for authorizing the call that carries it. ok is false for a token these
+// keys did not make (or did not make for the run it names): it names no
+// task. A token they made that leaves its domain out is told by its run;
+// once that run is gone (purged) its domain can no longer be told, and it
+// is ok with domain "" (as it is with no Runs to ask). An error says the
+// run's domain could not be read.
 func (k *Keys) TaskDomain(ctx context.Context, token string) (domain string, ok bool, err error) {
 	t, inline, ok := k.openTask(token)
 	if !ok {
 		return "", false, nil
 	}
-	if !inline {
-		if t, err = k.resolve(ctx, t); err != nil {
-			if errors.Is(err, ErrBadTask) {
-				return "", false, nil
-			}
-			return "", false, err
-		}
+	if inline {
+		return t.Domain, true, nil
 	}
-	return t.Domain, true, nil
+	if k.runs == nil {
+		return "", true, nil
+	}
+	d, err := k.runs.RunDomain(ctx, t.RunID)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return "", true, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("token: domain of run %s: %w", t.RunID, err)
+	}
+	if !t.InDomain(d) {
+		return "", false, nil
+	}
+	return d, true, nil
 }
 
 // TaskRun returns the run of the task a task token names, of either kind;

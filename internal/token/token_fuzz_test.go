@@ -43,7 +43,7 @@ func FuzzTaskToken(f *testing.F) {
 	for _, r := range []Task{
 		{Kind: swfd.DecisionTask, Domain: "d", RunID: "22abcdef0123456789", ScheduledID: 2, StartedID: 3},
 		{Kind: swfd.ActivityTask, Domain: "a-domain", RunID: "run", ScheduledID: 5, StartedID: 6},
-		{Kind: swfd.ActivityTask, Domain: "", RunID: "", ScheduledID: 1 << 40, StartedID: 0},
+		{Kind: swfd.ActivityTask, Domain: "x", RunID: "", ScheduledID: 1 << 40, StartedID: 0},
 		{Kind: swfd.DecisionTask, Domain: strings.Repeat("域", 256), RunID: testRunID, ScheduledID: 2, StartedID: 3},
 		{Kind: swfd.ActivityTask, Domain: strings.Repeat("😀", 256), RunID: "run-emoji", ScheduledID: 1 << 40, StartedID: 1<<63 - 1},
 	} {
@@ -56,16 +56,18 @@ func FuzzTaskToken(f *testing.F) {
 	f.Add("AAAA", false)
 	f.Add("not base64!", true)
 	// Sealed, but not made by Keys: a run whose domain it would carry, a
-	// kind that is neither, an inline token over 1024 characters.
+	// kind that is neither, an inline token over 1024 characters, one
+	// with an empty domain.
 	f.Add(s.seal(append([]byte{taskByRun, 'A', 1, 2}, "run-short"...)), false)
 	f.Add(s.seal(append([]byte{taskByRun, 'X', 1, 2}, testRunID...)), false)
 	f.Add(s.seal(append([]byte{taskInline, 'D', 2, 3, 0x80, 6}, strings.Repeat("域", 256)+testRunID...)), true)
+	f.Add(s.seal(append([]byte{taskInline, 'A', 1 << 6, 0, 0}, "run"...)), false)
 	f.Fuzz(func(t *testing.T, token string, decision bool) {
 		kind := swfd.ActivityTask
 		if decision {
 			kind = swfd.DecisionTask
 		}
-		r, err := s.OpenTask(context.Background(), token, kind)
+		r, err := s.OpenTask(token, kind)
 		if err != nil {
 			var f *api.Fault
 			if !errors.As(err, &f) || f.Code != api.UnknownResourceFault {
@@ -75,6 +77,15 @@ func FuzzTaskToken(f *testing.F) {
 		}
 		if r.Kind != kind {
 			t.Fatalf("OpenTask(%q, %s) gave a %s task", token, kind, r.Kind)
+		}
+		if r.Domain == "" {
+			// The token left its domain out: the service takes it from
+			// the run, if it is one the token could name.
+			d, err := fuzzRuns.RunDomain(context.Background(), r.RunID)
+			if err != nil || !r.InDomain(d) {
+				return
+			}
+			r.Domain = d
 		}
 		if again := s.TaskToken(r); again != token {
 			t.Fatalf("accepted %q, which Keys spells %q", token, again)
