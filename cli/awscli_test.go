@@ -51,6 +51,9 @@ for n, job in enumerate(jobs):
         reap()
     pid = os.fork()
     if pid == 0:
+        os.environ.clear()
+        os.environ.update(keep)
+        os.environ.update(job["env"])
         o, e = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
             try:
@@ -107,21 +110,37 @@ func awsBatch(t *testing.T, env map[string]string, argss [][]string) []awsRun {
 // (for command lines that do not depend on each other).
 func awsBatchN(t *testing.T, env map[string]string, argss [][]string, parallel int) []awsRun {
 	t.Helper()
+	jobs := make([]awsJob, len(argss))
+	for i, a := range argss {
+		jobs[i] = awsJob{Args: a, Env: env}
+	}
+	return awsBatchJobs(t, jobs, parallel)
+}
+
+// awsJob is one command line of a batch, and its environment.
+type awsJob struct {
+	Args []string          `json:"args"`
+	Env  map[string]string `json:"env"`
+}
+
+// awsBatchJobs is awsBatchN with an environment per command line. The
+// CLI is set up (and the config file read) once, in the first job's
+// environment; each command line then runs in its own: what botocore
+// reads from the environment as the command runs (AWS_ENDPOINT_URL_SWF,
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, …) is that command line's.
+func awsBatchJobs(t *testing.T, jobs []awsJob, parallel int) []awsRun {
+	t.Helper()
 	py := awsPython()
 	if py == "" {
 		t.Skip("aws (AWS CLI v1) not installed")
 	}
-	type job struct {
-		Args []string          `json:"args"`
-		Env  map[string]string `json:"env"`
-	}
-	base := map[string]string{"HOME": t.TempDir(), "PATH": os.Getenv("PATH"), "AWS_PAGER": "", "PAGER": "cat", "AWS_EC2_METADATA_DISABLED": "true"}
-	for k, v := range env {
-		base[k] = v
-	}
-	jobs := make([]job, len(argss))
-	for i, a := range argss {
-		jobs[i] = job{Args: a, Env: base}
+	home := t.TempDir()
+	for i, j := range jobs {
+		env := map[string]string{"HOME": home, "PATH": os.Getenv("PATH"), "AWS_PAGER": "", "PAGER": "cat", "AWS_EC2_METADATA_DISABLED": "true"}
+		for k, v := range j.Env {
+			env[k] = v
+		}
+		jobs[i].Env = env
 	}
 	in, _ := json.Marshal(map[string]any{"jobs": jobs, "parallel": parallel})
 	cmd := exec.Command(py, "-c", awsBatchScript)
@@ -142,6 +161,6 @@ func awsBatchN(t *testing.T, env map[string]string, argss [][]string, parallel i
 // swfRun runs the swf command line in-process.
 func swfRun(env map[string]string, args ...string) awsRun {
 	var o, e bytes.Buffer
-	rc := Main(args, strings.NewReader(""), &o, &e, func(k string) string { return env[k] })
+	rc := Main(args, strings.NewReader(""), &o, &e, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	return awsRun{Stdout: o.String(), Stderr: e.String(), RC: rc}
 }

@@ -60,7 +60,13 @@ To see help text, you can run:
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	getenv         func(string) string
+	lookupenv      func(string) (string, bool)
+}
+
+// getenv returns an environment variable's value, "" when it is not set.
+func (e *env) getenv(name string) string {
+	v, _ := e.lookupenv(name)
+	return v
 }
 
 // globals are the options every command accepts.
@@ -183,12 +189,14 @@ func parseArgs(args []string, specs map[string]argKind) (*parsed, error) {
 	return p, nil
 }
 
-// Main runs the swf command line and returns its exit status.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
+// Main runs the swf command line and returns its exit status. lookupEnv
+// reads the environment as os.LookupEnv does: a few settings, as in the
+// AWS CLI, tell a variable set to "" from one that is not set.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
 	}
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookupenv: lookupEnv}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	err := run(ctx, e, args)
@@ -302,6 +310,21 @@ func invalidChoice(name string) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// ignoreConfiguredEndpoints reports whether the endpoints configured
+// outside the command line (AWS_ENDPOINT_URL_SWF, AWS_ENDPOINT_URL, the
+// profile's services section and endpoint_url) are to be ignored, leaving
+// --endpoint-url or the default. AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+// decides when it is set, even to "" (which says no); otherwise the
+// profile's ignore_configured_endpoint_urls. Only "true", in any case,
+// says yes.
+func ignoreConfiguredEndpoints(e *env, sc sharedConfig) bool {
+	v, ok := e.lookupenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+	if !ok {
+		v = sc.ignoreEndpoints
+	}
+	return strings.ToLower(v) == "true"
+}
+
 // resolveGlobals reads the global options and their environment defaults.
 func resolveGlobals(e *env, p *parsed) (*globals, error) {
 	g := &globals{output: "json", color: "auto"}
@@ -321,7 +344,11 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 	}
 	sc := loadSharedConfig(e, g.profile)
 	g.endpoint = p.get("endpoint-url")
-	for _, ep := range []string{e.getenv("AWS_ENDPOINT_URL_SWF"), e.getenv("AWS_ENDPOINT_URL"), sc.endpoint, defaultEndpoint} {
+	configured := []string{e.getenv("AWS_ENDPOINT_URL_SWF"), e.getenv("AWS_ENDPOINT_URL"), sc.endpoint}
+	if ignoreConfiguredEndpoints(e, sc) {
+		configured = nil
+	}
+	for _, ep := range append(configured, defaultEndpoint) {
 		if g.endpoint == "" {
 			g.endpoint = ep
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -734,6 +735,116 @@ func TestSharedConfigSettings(t *testing.T) {
 			}
 			if a := c.fake.last().header.Get("Authorization"); !strings.Contains(a, "Credential="+c.akid+"/") {
 				t.Errorf("aws %d %v: signed with %s, want %s", i, c.args, a, c.akid)
+			}
+		}
+	})
+}
+
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, or the profile's
+// ignore_configured_endpoint_urls, makes swf ignore every endpoint
+// configured outside the command line (AWS_ENDPOINT_URL_SWF,
+// AWS_ENDPOINT_URL, the services section, endpoint_url), as it makes the
+// AWS CLI: --endpoint-url still wins, the variable, when set (even to ""),
+// comes before the profile's setting, and only "true", in any case, says
+// to ignore them. Side by side with aws, which tells in its debug log where
+// it would send the call (without credentials it sends nothing).
+func TestIgnoreConfiguredEndpointURLs(t *testing.T) {
+	setCreds(t)
+	conf := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	flag := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	os.WriteFile(config, []byte("[default]\nregion = us-east-1\nendpoint_url = "+conf.URL+"\n\n"+
+		"[profile ign]\nregion = us-east-1\nendpoint_url = "+conf.URL+"\nignore_configured_endpoint_urls = true\n\n"+
+		"[profile ignsvc]\nregion = us-east-1\nservices = s1\nignore_configured_endpoint_urls = TRUE\n\n"+
+		"[services s1]\nswf =\n  endpoint_url = "+conf.URL+"\n\n"+
+		"[profile yes]\nregion = us-east-1\nendpoint_url = "+conf.URL+"\nignore_configured_endpoint_urls = yes\n\n"+
+		"[profile bare]\nregion = us-east-1\nignore_configured_endpoint_urls = true\n"), 0o644)
+	const ignore = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+	type vars = map[string]string
+	cases := []struct {
+		env  vars
+		args []string
+		want *fakeSWF // nil: the default endpoint
+	}{
+		{nil, nil, conf},
+		{vars{"AWS_PROFILE": "ign"}, nil, nil},
+		{nil, []string{"--profile", "ign"}, nil},
+		{vars{"AWS_PROFILE": "ign"}, []string{"--endpoint-url", flag.URL}, flag},
+		{vars{"AWS_PROFILE": "ign", "AWS_ENDPOINT_URL_SWF": conf.URL}, nil, nil},
+		{vars{"AWS_PROFILE": "ign", "AWS_ENDPOINT_URL": conf.URL}, nil, nil},
+		{vars{"AWS_PROFILE": "ignsvc"}, nil, nil},
+		{vars{"AWS_PROFILE": "bare", "AWS_ENDPOINT_URL_SWF": conf.URL}, nil, nil},
+		{vars{"AWS_PROFILE": "yes"}, nil, conf},
+		{vars{ignore: "true"}, nil, nil},
+		{vars{ignore: "TRUE", "AWS_ENDPOINT_URL_SWF": conf.URL}, nil, nil},
+		{vars{ignore: "True", "AWS_ENDPOINT_URL": conf.URL}, []string{"--endpoint-url", flag.URL}, flag},
+		{vars{ignore: "true", "AWS_PROFILE": "ignsvc"}, []string{"--endpoint-url", flag.URL}, flag},
+		{vars{ignore: "false", "AWS_PROFILE": "ign"}, nil, conf},
+		{vars{ignore: "", "AWS_PROFILE": "ign"}, nil, conf},
+		{vars{ignore: "1", "AWS_PROFILE": "ign"}, nil, conf},
+		{vars{ignore: " true", "AWS_ENDPOINT_URL_SWF": conf.URL}, nil, conf},
+		{vars{ignore: "yes", "AWS_ENDPOINT_URL": conf.URL}, nil, conf},
+	}
+	envOf := func(c vars) vars {
+		m := vars{"AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials")}
+		for k, v := range c {
+			m[k] = v
+		}
+		return m
+	}
+	dd := []string{"describe-domain", "--name", "d1"}
+	for i, c := range cases {
+		vs := envOf(c.env)
+		p, err := parseArgs(c.args, globalSpecs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := resolveGlobals(&env{lookupenv: func(k string) (string, bool) { v, ok := vs[k]; return v, ok }}, p)
+		want := defaultEndpoint
+		if c.want != nil {
+			want = c.want.URL
+		}
+		if err != nil || g.endpoint != want {
+			t.Errorf("%d %v %v: endpoint %q (%v), want %q", i, c.env, c.args, g.endpoint, err, want)
+			continue
+		}
+		if c.want == nil {
+			continue // the default endpoint: a local swfd, not here
+		}
+		vs["AWS_ACCESS_KEY_ID"], vs["AWS_SECRET_ACCESS_KEY"] = "AKIDTEST", "secret"
+		for k, v := range vs { // the SDK reads the process's environment
+			t.Setenv(k, v)
+		}
+		nConf, nFlag := len(conf.requests), len(flag.requests)
+		r := swfRun(vs, append(append([]string{}, dd...), c.args...)...)
+		if v, set := c.env[ignore]; set && os.Getenv(ignore) != v {
+			t.Errorf("%d: %s=%q was not given back to the environment", i, ignore, v)
+		}
+		for k := range c.env {
+			os.Unsetenv(k)
+		}
+		if r.RC != 0 || r.Stdout != describeDomainJSON {
+			t.Errorf("%d %v %v: rc=%d %s", i, c.env, c.args, r.RC, r.Stderr)
+		} else if got := map[*fakeSWF]int{conf: len(conf.requests) - nConf, flag: len(flag.requests) - nFlag}; got[c.want] != 1 || got[conf]+got[flag] != 1 {
+			t.Errorf("%d %v %v: the call went to the wrong endpoint", i, c.env, c.args)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		jobs := make([]awsJob, len(cases))
+		for i, c := range cases {
+			jobs[i] = awsJob{Args: append(append([]string{"swf"}, dd...), append(c.args, "--debug")...), Env: envOf(c.env)}
+		}
+		url := regexp.MustCompile(`'url': '([^']*)'`)
+		for i, r := range awsBatchJobs(t, jobs, 2) {
+			c := cases[i]
+			want := "https://swf.us-east-1.amazonaws.com/" // the AWS CLI's default
+			if c.want != nil {
+				want = c.want.URL + "/"
+			}
+			m := url.FindStringSubmatch(r.Stderr)
+			if m == nil || m[1] != want || !strings.Contains(r.Stderr, "Unable to locate credentials") {
+				t.Errorf("aws %d %v %v: request to %q, want %q (rc=%d)\n%.2000s", i, c.env, c.args, m, want, r.RC, r.Stderr)
 			}
 		}
 	})

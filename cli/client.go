@@ -126,7 +126,7 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 		}
 		opts = append(opts, config.WithCustomCABundle(bytes.NewReader(data)))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := loadSDKConfig(ctx, opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "failed to get shared config profile") {
 			return nil, fmt.Errorf("The config profile (%s) could not be found", g.profile)
@@ -187,6 +187,21 @@ func (c *client) call(ctx context.Context, op string, body *omap) (any, error) {
 		}
 		return nil, c.explain(se)
 	}
+}
+
+// loadSDKConfig loads the SDK's configuration (credentials, region). The
+// SDK refuses an AWS_IGNORE_CONFIGURED_ENDPOINT_URLS other than "true" or
+// "false" ("invalid value for environment variable"), which the AWS CLI
+// reads as false (ignoreConfiguredEndpoints reads it so). swf chooses the
+// endpoint itself and the SDK has no say in it, so such a value is hidden
+// from the SDK while it loads.
+func loadSDKConfig(ctx context.Context, opts []func(*config.LoadOptions) error) (aws.Config, error) {
+	const name = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+	if v, ok := os.LookupEnv(name); ok && v != "" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
+		os.Unsetenv(name)
+		defer os.Setenv(name, v)
+	}
+	return config.LoadDefaultConfig(ctx, opts...)
 }
 
 // placeholderCreds sign requests to a local endpoint when no credentials

@@ -7,9 +7,10 @@ import (
 )
 
 // The AWS CLI reads some settings from the profile in the shared config
-// file (~/.aws/config) that the SDK does not give swf: output, and the
-// endpoint (endpoint_url, or a services section). sharedConfig reads them
-// the way botocore reads that file.
+// file (~/.aws/config) that the SDK does not give swf: output, the
+// endpoint (endpoint_url, or a services section), and whether to ignore
+// configured endpoints (ignore_configured_endpoint_urls). sharedConfig
+// reads them the way botocore reads that file.
 
 // iniFile is a parsed config file: section name, then key, then value. A
 // value given on indented lines after "key =" holds them, each after "\n".
@@ -67,6 +68,9 @@ func nested(v string) map[string]string {
 type sharedConfig struct {
 	output   string
 	endpoint string // the services section's swf endpoint_url, else the profile's
+	// ignoreEndpoints is the profile's ignore_configured_endpoint_urls
+	// (see ignoreConfiguredEndpoints).
+	ignoreEndpoints string
 }
 
 // loadSharedConfig reads the profile (the default one when "") from
@@ -100,7 +104,7 @@ func loadSharedConfig(e *env, profile string) sharedConfig {
 	if sec == nil {
 		return sharedConfig{}
 	}
-	sc := sharedConfig{output: sec["output"], endpoint: sec["endpoint_url"]}
+	sc := sharedConfig{output: sec["output"], endpoint: sec["endpoint_url"], ignoreEndpoints: sec["ignore_configured_endpoint_urls"]}
 	if name := sec["services"]; name != "" {
 		if svc := f["services "+name]; svc != nil {
 			if ep := nested(svc["swf"])["endpoint_url"]; ep != "" {

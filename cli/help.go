@@ -40,7 +40,10 @@ Commands for daily work:
 Global options:
   --endpoint-url URL        server (default http://127.0.0.1:7733, or
                             $AWS_ENDPOINT_URL_SWF, $AWS_ENDPOINT_URL, the
-                            profile's services section or endpoint_url)
+                            profile's services section or endpoint_url,
+                            unless $AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or
+                            the profile's ignore_configured_endpoint_urls
+                            is true)
   --region R                region (AWS_REGION, AWS_DEFAULT_REGION, profile; default us-east-1)
   --profile P               profile of ~/.aws/config and ~/.aws/credentials
   --output json|text|table  output format (default json, or
