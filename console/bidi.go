@@ -10,9 +10,10 @@ import (
 // Bidirectional control characters in names: a workflow id
 // "rtl-\u202Etxt.exe" would show as "rtl-exe.txt", and reorder the text
 // around it. The console shows each as its escape, \u202E, in the text of
-// its pages, their titles and their command lines; form values and the
-// attributes the script reads keep them, so that what is sent is what
-// was named.
+// its pages and their titles, and as the escapes of its UTF-8 bytes in
+// their command lines ($'…\xe2\x80\xae…', see shellQuote); form values
+// and the attributes the script reads keep them, so that what is sent is
+// what was named.
 
 // isBidiControl reports whether r changes the direction of the text
 // around it: the marks, embeddings, overrides and isolates.

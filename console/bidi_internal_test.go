@@ -17,8 +17,8 @@ func TestRevealBidi(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"rtl-\u202Etxt.exe": `$'rtl-\u202Etxt.exe'`,
-		"it's \\\u202E\n":   `$'it\'s \\\u202E\x0a'`,
+		"rtl-\u202Etxt.exe": `$'rtl-\xe2\x80\xaetxt.exe'`,
+		"it's \\\u202E\n":   `$'it\'s \\\xe2\x80\xae\x0a'`,
 		"it's":              `'it'\''s'`,
 		"plain-id":          "plain-id",
 	} {

@@ -117,8 +117,10 @@ func plainValue(s string) bool {
 
 // shellQuote quotes s for a POSIX shell, only when it needs it. A value
 // with a bidirectional control character is written $'…' with the
-// character as its escape (\u202E), so that the line shows what it
-// holds and the shell reads the character back.
+// character as the escapes of its UTF-8 bytes (U+202E as \xe2\x80\xae),
+// so that the line shows what it holds and the shell reads the character
+// back whatever its locale: a \u202E escape would be read back only in a
+// UTF-8 locale, and sent as those six characters in any other.
 func shellQuote(s string) string {
 	if s == "" {
 		return "''"
@@ -129,7 +131,9 @@ func shellQuote(s string) string {
 		for _, r := range s {
 			switch {
 			case isBidiControl(r):
-				fmt.Fprintf(&b, `\u%04X`, r)
+				for _, c := range []byte(string(r)) {
+					fmt.Fprintf(&b, `\x%02x`, c)
+				}
 			case r == '\\' || r == '\'':
 				b.WriteByte('\\')
 				b.WriteRune(r)

@@ -75,7 +75,7 @@ func TestBidiControlsShown(t *testing.T) {
 	_, page := w.get(execPath("orders", ex))
 	page = html.UnescapeString(page)
 	wantIn(t, "execution page", page, `data-confirm="Terminate rtl-\u202Etxt.exe now?`, `<title>rtl-\u202Etxt.exe · orders · swfd</title>`, `</span> rtl-\u202Etxt.exe</h1>`,
-		`swf describe --domain orders --workflow-id $'rtl-\u202Etxt.exe' --run-id`)
+		`swf describe --domain orders --workflow-id $'rtl-\xe2\x80\xaetxt.exe' --run-id`)
 	// Outside tags, no control character is left.
 	text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, "")
 	if strings.ContainsRune(text, '\u202E') {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -9,7 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/swfd/swfd/api"
@@ -352,4 +356,81 @@ func TestNoticeOnlyFromConsole(t *testing.T) {
 		_, body = w.get(u.String())
 		wantNotIn(t, "the notice altered at "+u.String(), body, "Security notice", `class="notice"`)
 	}
+}
+
+// Bidirectional control characters typed into a form show in its command
+// line as escapes ($'…\xe2\x80\xae…'), never raw, and the line, pasted into
+// bash (in the C locale, as here, too), sends exactly what the form sent:
+// the form's signal and the line's are the same signal, to the same
+// execution, whose workflow id holds one as well.
+func TestBrowserBidiCommandLine(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	sh := swfShell(t, f.srv.URL)
+	ex := f.startRun("orders", "rtl-\u202Etxt.exe", `{}`)
+	const name = "sig-\u202Eexe.txt"
+	const input = "pay \u2067to\u2069 'q' \\ $HOME\nline2 \u200F"
+	form := `form[action$="/signal"]`
+	step(t, ctx, "type into the signal form", chromedp.Navigate(f.srv.URL+execPath("orders", ex)),
+		until(`!!document.querySelector('`+form+` [data-cli]')`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.action").forEach(d => d.open = true)`),
+		typeInto(form+` input[name=signalName]`, name),
+		typeInto(form+` textarea[name=input]`, input),
+		until(`document.querySelector('`+form+` textarea[name=input]').value === `+js(input)),
+		until(`document.querySelector('`+form+` [data-cli]').textContent.includes("--input")`))
+	line := eval[string](t, ctx, `document.querySelector('`+form+` [data-cli]').textContent`)
+	if i := strings.IndexFunc(line, isBidi); i >= 0 {
+		t.Errorf("the shown command holds a raw bidirectional control character at %d: %q", i, line)
+	}
+	wantIn(t, "the shown command", line, `--workflow-id $'rtl-\xe2\x80\xaetxt.exe'`, `--signal-name $'sig-\xe2\x80\xaeexe.txt'`,
+		`\xe2\x81\xa7to\xe2\x81\xa9`, `\x0aline2 \xe2\x80\x8f'`)
+	step(t, ctx, "send the form", chromedp.Submit(form), until(`!!document.querySelector(".notice")`))
+	sh.run(line)
+	var got [][2]string
+	for _, e := range f.events("orders", ex) {
+		if a := e.WorkflowExecutionSignaledEventAttributes; a != nil {
+			got = append(got, [2]string{a.SignalName, api.Value(a.Input)})
+		}
+	}
+	want := [2]string{name, input}
+	if len(got) != 2 || got[0] != want || got[1] != want {
+		t.Errorf("signals %q, want two of %q: the form's and the shown line's (%s)", got, want, line)
+	}
+}
+
+// bidiControls are the bidirectional control characters the console
+// shows as escapes.
+const bidiControls = "\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069"
+
+func isBidi(r rune) bool { return strings.ContainsRune(bidiControls, r) }
+
+// typeInto types text into a field as a person does: key presses, and
+// each bidirectional control character (which no key types) inserted as an
+// input method or a paste inserts it.
+func typeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := chromedp.Focus(sel)(ctx, tg); err != nil {
+			return err
+		}
+		for text != "" {
+			i := strings.IndexFunc(text, isBidi)
+			if i < 0 {
+				i = len(text)
+			}
+			if i > 0 {
+				if _, err := chromedp.KeyEvent(text[:i])(ctx, tg); err != nil {
+					return err
+				}
+				text = text[i:]
+				continue
+			}
+			_, n := utf8.DecodeRuneInString(text)
+			if _, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text[:n]}); err != nil {
+				return err
+			}
+			text = text[n:]
+		}
+		return nil
+	})
 }

@@ -21,9 +21,27 @@
     });
   }
 
-  // The command lines: copy, and keep them in step with their form.
+  // The command lines: copy, and keep them in step with their form. A
+  // value with a bidirectional control character is written $'…' with the
+  // character as the escapes of its UTF-8 bytes (U+202E as \xe2\x80\xae),
+  // which the shell reads back as the character whatever its locale: the
+  // line shows what it sends (as shellQuote in cli.go).
+  const bidi = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+  const utf8 = new TextEncoder();
+  const byteEsc = (b) => "\\x" + b.toString(16).padStart(2, "0");
   function quote(s) {
     if (s === "") return "''";
+    if (bidi.test(s)) {
+      let out = "$'";
+      for (const c of s) {
+        const n = c.codePointAt(0);
+        if (bidi.test(c)) out += Array.from(utf8.encode(c), byteEsc).join("");
+        else if (c === "\\" || c === "'") out += "\\" + c;
+        else if (n < 0x20 || n === 0x7f) out += byteEsc(n);
+        else out += c;
+      }
+      return out + "'";
+    }
     return /^[A-Za-z0-9_\-./=:,@%+]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
   }
   // A structure's value: shorthand when the value is plain, else JSON (as
@@ -41,7 +59,7 @@
     const inputs = $$("[data-flag]", form);
     let base = code.textContent;
     inputs.forEach((el) => {
-      const re = new RegExp("\\s" + escapeRe(el.dataset.flag) + "\\s('(?:[^']|'\\\\'')*'|\\S+)", "g");
+      const re = new RegExp("\\s" + escapeRe(el.dataset.flag) + "\\s(\\$'(?:[^'\\\\]|\\\\.)*'|'(?:[^']|'\\\\'')*'|\\S+)", "g");
       base = base.replace(re, "");
     });
     const update = () => {
