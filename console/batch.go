@@ -48,7 +48,10 @@ type batchData struct {
 	OK     int
 	Failed int
 	Errors []string
-	Back   string
+	// Stopped, if set, is why the batch stopped before acting on every
+	// execution (a throttled call).
+	Stopped string
+	Back    string
 }
 
 // maxBatchErrors is how many failures a batch's outcome lists.
@@ -116,7 +119,9 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 // applyBatch runs an action on every execution of a query, page by page.
 // Acting on open executions closes some of them, which shifts the pages of
 // the open list, so every page of open executions is read from the start
-// until a page brings nothing new.
+// until a page brings nothing new. A throttled call stops the batch: the
+// calls after it would be throttled too, each a failure of its own, and
+// the person who acted is told to run it again later.
 func (h *Handler) applyBatch(ctx context.Context, domain string, q visQuery, action string, form url.Values, d *batchData) {
 	seen := map[string]bool{}
 	note := func(ex api.WorkflowExecution, err error) {
@@ -144,7 +149,12 @@ func (h *Handler) applyBatch(ctx context.Context, domain string, q visQuery, act
 			}
 			seen[ex.RunID] = true
 			fresh++
-			note(ex, h.act(ctx, domain, ex, action, form))
+			err := h.act(ctx, domain, ex, action, form)
+			note(ex, err)
+			if f, ok := api.AsFault(err); ok && f.Code == api.ThrottlingException {
+				d.Stopped = f.Code + ": " + f.Message
+				return
+			}
 			if ctx.Err() != nil {
 				return
 			}

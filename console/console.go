@@ -88,6 +88,13 @@ type Config struct {
 	// log): with the signed-in principal, the domain, the fault and the
 	// time it took. The Call must not be kept after Observe returns.
 	Observe func(c *frontend.Call)
+	// Admit, if set, is asked about each of those operations just before
+	// it is made, as frontend.Handler.Admit is about the API's calls (the
+	// same function, so that an action takes its tokens from the same
+	// buckets as the same call through the API): a fault it returns is
+	// the operation's answer, and the operation is not made. in is the
+	// decoded input.
+	Admit func(ctx context.Context, c *frontend.Call, in any) *api.Fault
 }
 
 // Handler serves the console. Make it with New.
@@ -315,15 +322,17 @@ func sameOrigin(r *http.Request) bool {
 
 // do makes one SWF call as the API makes it: the input is checked against
 // the service model first (the frontend's checks), then the operation runs
-// through Config.API. A call that may change something is recorded as the
-// API records its calls (see record).
+// through Config.API. A call that may change something is admitted as the
+// API admits its calls (Config.Admit: the quotas) and recorded as the API
+// records them (see record).
 func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, err error) {
 	info, ok := api.Operations[op]
 	if !ok {
 		return nil, fmt.Errorf("console: unknown operation %s", op)
 	}
+	var c *frontend.Call
 	if changes(op) {
-		c := frontend.NewCall(ctx, op, in)
+		c = frontend.NewCall(ctx, op, in)
 		defer func() {
 			c.Done(err)
 			h.record(ctx, c)
@@ -340,6 +349,11 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 	if err != nil {
 		return nil, err
 	}
+	if c != nil && h.cfg.Admit != nil {
+		if f := h.cfg.Admit(ctx, c, v); f != nil {
+			return nil, refused(op, f)
+		}
+	}
 	out, err := info.Call(ctx, h.api, v)
 	if err != nil {
 		return nil, err
@@ -352,6 +366,16 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 		return nil, fmt.Errorf("console: %s answered %T", op, out)
 	}
 	return o, nil
+}
+
+// refused is the fault a page shows for an operation Config.Admit refused:
+// for throttling, what it means to the person who acted.
+func refused(op string, f *api.Fault) *api.Fault {
+	if f.Code != api.ThrottlingException {
+		return f
+	}
+	return &api.Fault{Code: f.Code, Message: f.Message + ": swfd's quotas (--quotas) allow no more " + op +
+		" calls just now, from the console as through the API (the same token bucket). Nothing was done: wait a moment and try again."}
 }
 
 // changes reports whether op may change something: every SWF operation
@@ -410,6 +434,8 @@ func statusOf(f *api.Fault) int {
 		return http.StatusServiceUnavailable
 	case api.RequestEntityTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case api.ThrottlingException:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusBadRequest
 }
