@@ -150,11 +150,11 @@ func (ss *sessions) checkCSRF(r *http.Request, ri requestInfo) bool {
 }
 
 // notice is the query that has the page a redirect goes to show msg: the
-// message and a MAC of it bound to the browser (its CSRF token, the
-// session's with sign-in), so that a page shows only the notices this
-// console set for this browser, and never text that came in a link.
+// message and a MAC of it bound to the browser (noticeBinding), so that a
+// page shows only the notices this console set for this browser, and never
+// text that came in a link.
 func (h *Handler) notice(r *http.Request, msg string) string {
-	return "msg=" + urlq(msg) + "&sig=" + h.sessions.noticeMAC(infoOf(r.Context()).csrf, msg)
+	return "msg=" + urlq(msg) + "&sig=" + h.sessions.noticeMAC(infoOf(r.Context()).noticeBinding(), msg)
 }
 
 // message is the notice a page's URL carries if this console set it for
@@ -162,17 +162,69 @@ func (h *Handler) notice(r *http.Request, msg string) string {
 func (h *Handler) message(r *http.Request) string {
 	q := r.URL.Query()
 	msg, sig := q.Get("msg"), q.Get("sig")
-	csrf := infoOf(r.Context()).csrf
-	if msg == "" || csrf == "" || !hmac.Equal([]byte(sig), []byte(h.sessions.noticeMAC(csrf, msg))) {
+	bind := infoOf(r.Context()).noticeBinding()
+	if msg == "" || bind == "" || !hmac.Equal([]byte(sig), []byte(h.sessions.noticeMAC(bind, msg))) {
 		return ""
 	}
 	return msg
 }
 
-func (ss *sessions) noticeMAC(csrf, msg string) string {
+// noticeBinding is what a notice's MAC binds it to: with sign-in, the
+// session (its id, which only the browser's cookie carries) and the access
+// key it was signed in with, so that the notice can be checked again when
+// the browser signs in anew after the session ended (renotice); without,
+// the browser's CSRF token. "" when there is neither.
+func (ri requestInfo) noticeBinding() string {
+	if ri.s != nil {
+		return sessionBinding(ri.s.id, ri.s.keyID)
+	}
+	if ri.csrf == "" {
+		return ""
+	}
+	return "csrf\x00" + ri.csrf
+}
+
+func sessionBinding(id, keyID string) string { return "session\x00" + id + "\x00" + keyID }
+
+func (ss *sessions) noticeMAC(binding, msg string) string {
 	m := hmac.New(sha256.New, ss.key)
-	m.Write([]byte("notice\x00" + csrf + "\x00" + msg))
+	m.Write([]byte("notice\x00" + binding + "\x00" + msg))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// renotice carries the notice a sign-in's destination holds over to the
+// session just begun, s. A signed-out browser that follows a link to a page
+// with a notice (the page an action of its own went back to, after its
+// session ended: idle too long, its key dropped by a reload of the auth
+// file) is sent to sign in with that link as its destination, and the new
+// session would not know the notice's MAC. The browser still sends the
+// ended session's cookie (oldID), which only it holds: the notice is kept,
+// signed anew for s, if its MAC is that session's and s is signed in with
+// the same access key; anything else is dropped from the destination. So a
+// link still cannot put text of its own, or another browser's notice, or
+// another key's, in the banner, and the check is made before the new
+// session's MAC is given. A browser that signed out (its cookie cleared)
+// or a server that restarted (a new MAC key) has no notice to carry.
+func (ss *sessions) renotice(next, oldID string, s *session) string {
+	path, query, ok := strings.Cut(next, "?")
+	if !ok {
+		return next
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil || (!q.Has("msg") && !q.Has("sig")) {
+		return next
+	}
+	msg, sig := q.Get("msg"), q.Get("sig")
+	q.Del("msg")
+	q.Del("sig")
+	if msg != "" && oldID != "" && hmac.Equal([]byte(sig), []byte(ss.noticeMAC(sessionBinding(oldID, s.keyID), msg))) {
+		q.Set("msg", msg)
+		q.Set("sig", ss.noticeMAC(sessionBinding(s.id, s.keyID), msg))
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // begin starts a session for a principal that signed in.
@@ -313,9 +365,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Sign in", Next: next, Message: "The access key id or the secret is wrong."})
 		return
 	}
-	h.sessions.begin(w, r, p)
+	oldID := ""
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		oldID = c.Value
+	}
+	s := h.sessions.begin(w, r, p)
 	h.log.Info("console: signed in", "principal", p.Name, "access_key_id", keyID, "remote", r.RemoteAddr)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, h.sessions.renotice(next, oldID, s), http.StatusSeeOther)
 }
 
 // logout ends the session.
