@@ -134,6 +134,7 @@ func TestNewsSentInParts(t *testing.T) {
 		big.Tasks = append(big.Tasks, swfd.Task{Domain: domain, TaskList: domain, RunID: run, ScheduledEventID: int64(i)})
 		big.Done = append(big.Done, TaskKey{run, int64(i)})
 		big.Closed = append(big.Closed, run)
+		big.Started = append(big.Started, run)
 		big.changed(domain, run)
 	}
 	big.TimerDue = 77
@@ -148,10 +149,16 @@ func TestNewsSentInParts(t *testing.T) {
 		if err := json.Unmarshal(msg, &part); err != nil {
 			t.Fatal(err)
 		}
+		// A run started or closed comes with its domain.
+		for _, id := range append(slices.Clone(part.Started), part.Closed...) {
+			if !slices.Contains(part.Changed[domain], id) {
+				t.Errorf("a part says %s started or closed, without its domain", id)
+			}
+		}
 		all.merge(part)
 	}
-	if len(all.Tasks) != 100 || len(all.Done) != 100 || len(all.Closed) != 100 || all.entries() != 400 || all.TimerDue != 77 {
-		t.Errorf("parts carried %d tasks, %d done, %d closed, %d changed, timer %d", len(all.Tasks), len(all.Done), len(all.Closed), all.entries(), all.TimerDue)
+	if len(all.Tasks) != 100 || len(all.Done) != 100 || len(all.Closed) != 100 || len(all.Started) != 100 || all.entries() != 500 || all.TimerDue != 77 {
+		t.Errorf("parts carried %d tasks, %d done, %d closed, %d started, %d entries, timer %d", len(all.Tasks), len(all.Done), len(all.Closed), len(all.Started), all.entries(), all.TimerDue)
 	}
 }
 
@@ -163,7 +170,7 @@ func TestReceive(t *testing.T) {
 	m.Add(swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "r2", ScheduledEventID: 7})
 	due := time.UnixMilli(time.Now().Add(time.Minute).UnixMilli())
 	other := news{Node: "another node", Tasks: []swfd.Task{task}, Done: []TaskKey{{"r2", 7}}, TimerDue: due.UnixMilli(),
-		Transfers: true, Registry: true, Changed: map[string][]string{"d": {"r1", "r9"}}}
+		Transfers: true, Registry: true, Changed: map[string][]string{"d": {"r1", "r9", "r8"}}, Started: []string{"r9"}, Closed: []string{"r8"}}
 	n.receive(mustJSON(t, other))
 	key := matching.KeyOf(task)
 	if c := m.Count(key); c != 1 || !m.Queued("r1", 5) {
@@ -176,8 +183,9 @@ func TestReceive(t *testing.T) {
 	if len(rec.wokenFor) != 1 || !rec.wokenFor[0].Equal(due) || rec.transfer != 1 || rec.cleared != 1 {
 		t.Errorf("timer woken for %v, transfers woken %d, registry cleared %d", rec.wokenFor, rec.transfer, rec.cleared)
 	}
-	if len(rec.changed) != 2 || rec.changed[1].Domain != "d" || rec.changed[1].RunID != "r9" {
-		t.Errorf("listeners told of %+v", rec.changed)
+	if len(rec.changed) != 3 || rec.changed[1].Domain != "d" || rec.changed[1].RunID != "r9" || !rec.changed[1].Created || rec.changed[1].Closed ||
+		rec.changed[2].RunID != "r8" || !rec.changed[2].Closed || rec.changed[2].Created || rec.changed[0].Created || rec.changed[0].Closed {
+		t.Errorf("listeners told of %+v, want r1 changed, r9 started, r8 closed", rec.changed)
 	}
 	rec.mu.Unlock()
 
@@ -198,11 +206,12 @@ func TestCommittedNews(t *testing.T) {
 	due := time.Now().Add(time.Minute)
 	c := runs.Commit{Transfers: true, Runs: []runs.Change{
 		{Domain: "d", RunID: "r1", Closed: true},
+		{Domain: "d", RunID: "r3", Created: true},
 		{Domain: "d", RunID: "r2", AddTimers: []swfd.Timer{{RunID: "r2", Key: "k", Due: due.Add(time.Hour)}, {RunID: "r2", Key: "j", Due: due}}},
 	}}
 	n.Committed(c, nil, []TaskKey{{"r2", 3}})
 	got := queuedNews(n)
-	if !slices.Equal(got.Closed, []string{"r1"}) || !slices.Equal(got.Changed["d"], []string{"r1", "r2"}) ||
+	if !slices.Equal(got.Closed, []string{"r1"}) || !slices.Equal(got.Started, []string{"r3"}) || !slices.Equal(got.Changed["d"], []string{"r1", "r3", "r2"}) ||
 		!slices.Equal(got.Done, []TaskKey{{"r2", 3}}) || got.TimerDue != due.UnixMilli() || !got.Transfers {
 		t.Errorf("news of a commit: %+v", got)
 	}

@@ -12,7 +12,8 @@ type news struct {
 	At        int64       `json:"at,omitempty"` // when it was sent (Unix µs, the sender's clock)
 	Tasks     []swfd.Task `json:"t,omitempty"`
 	Done      []TaskKey   `json:"d,omitempty"`
-	Closed    []string    `json:"c,omitempty"`  // runs whose tasks are all gone
+	Closed    []string    `json:"c,omitempty"`  // runs closed, whose tasks are all gone
+	Started   []string    `json:"st,omitempty"` // runs started
 	Timers    bool        `json:"tm,omitempty"` // from nodes before TimerDue: look at the timers
 	TimerDue  int64       `json:"td,omitempty"` // the earliest timer added (Unix ms)
 	Transfers bool        `json:"tr,omitempty"`
@@ -41,7 +42,7 @@ func (nw news) empty() bool {
 
 // entries counts the list entries of news.
 func (nw news) entries() int {
-	n := len(nw.Tasks) + len(nw.Done) + len(nw.Closed)
+	n := len(nw.Tasks) + len(nw.Done) + len(nw.Closed) + len(nw.Started)
 	for _, ids := range nw.Changed {
 		n += len(ids)
 	}
@@ -53,6 +54,7 @@ func (nw *news) merge(m news) {
 	nw.Tasks = append(nw.Tasks, m.Tasks...)
 	nw.Done = append(nw.Done, m.Done...)
 	nw.Closed = append(nw.Closed, m.Closed...)
+	nw.Started = append(nw.Started, m.Started...)
 	for domain, ids := range m.Changed {
 		nw.changed(domain, ids...)
 	}
@@ -66,8 +68,11 @@ func (nw *news) merge(m news) {
 
 // parts splits news into pieces that fit in a message of 8000 bytes: tasks
 // 8 at a time (a task's JSON is under 900 bytes: its names are at most 256
-// characters), finished tasks, closed runs and changed runs (of one domain)
-// 64 at a time.
+// characters), finished tasks 64 at a time, and changed runs (of one
+// domain) 32 at a time, each piece with those of its runs that were started
+// or closed (a run id is 44 characters), so that a node reads whether a run
+// of a domain started or closed from one message. Started and closed runs
+// that are not among the changed ones follow, 64 at a time.
 func (nw news) parts() []news {
 	var out []news
 	for i := 0; i < len(nw.Tasks); i += 8 {
@@ -76,18 +81,54 @@ func (nw news) parts() []news {
 	for i := 0; i < len(nw.Done); i += 64 {
 		out = append(out, news{Done: nw.Done[i:min(i+64, len(nw.Done))]})
 	}
-	for i := 0; i < len(nw.Closed); i += 64 {
-		out = append(out, news{Closed: nw.Closed[i:min(i+64, len(nw.Closed))]})
-	}
+	started, closed := setOf(nw.Started), setOf(nw.Closed)
 	for domain, ids := range nw.Changed {
-		for i := 0; i < len(ids); i += 64 {
-			out = append(out, news{Changed: map[string][]string{domain: ids[i:min(i+64, len(ids))]}})
+		for i := 0; i < len(ids); i += 32 {
+			part := news{Changed: map[string][]string{domain: ids[i:min(i+32, len(ids))]}}
+			for _, id := range part.Changed[domain] {
+				if started[id] {
+					part.Started = append(part.Started, id)
+					delete(started, id)
+				}
+				if closed[id] {
+					part.Closed = append(part.Closed, id)
+					delete(closed, id)
+				}
+			}
+			out = append(out, part)
 		}
+	}
+	// The rest, in their order (each once).
+	rest := func(ids []string, left map[string]bool) []string {
+		var r []string
+		for _, id := range ids {
+			if left[id] {
+				r = append(r, id)
+				delete(left, id)
+			}
+		}
+		return r
+	}
+	closedLeft, startedLeft := rest(nw.Closed, closed), rest(nw.Started, started)
+	for i := 0; i < len(closedLeft); i += 64 {
+		out = append(out, news{Closed: closedLeft[i:min(i+64, len(closedLeft))]})
+	}
+	for i := 0; i < len(startedLeft); i += 64 {
+		out = append(out, news{Started: startedLeft[i:min(i+64, len(startedLeft))]})
 	}
 	if len(out) > 0 {
 		out[0].Timers, out[0].TimerDue, out[0].Transfers, out[0].Registry = nw.Timers, nw.TimerDue, nw.Transfers, nw.Registry
 	}
 	return out
+}
+
+// setOf is a set of run ids.
+func setOf(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 // secondOfferDelay is how long the nodes that do not have first call on a

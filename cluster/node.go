@@ -15,8 +15,8 @@ import (
 // Committed tells the other nodes what a commit here changed (a commit
 // another node made, learnt from its news, is not told again): the tasks
 // queued with no poller here waiting (see Scheduled), the tasks taken off
-// the lists, the runs closed and changed, the earliest timer and whether
-// messages were added.
+// the lists, the runs started, closed and changed, the earliest timer and
+// whether messages were added.
 func (n *Node) Committed(c runs.Commit, queued []swfd.Task, taken []TaskKey) {
 	if c.Remote {
 		return
@@ -30,6 +30,9 @@ func (n *Node) Committed(c runs.Commit, queued []swfd.Task, taken []TaskKey) {
 	for _, ch := range c.Runs {
 		if ch.Closed {
 			nw.Closed = append(nw.Closed, ch.RunID)
+		}
+		if ch.Created {
+			nw.Started = append(nw.Started, ch.RunID)
 		}
 		nw.changed(ch.Domain, ch.RunID)
 	}
@@ -249,10 +252,13 @@ func (n *Node) receive(msg []byte) {
 		n.registry.Clear()
 	}
 	if len(nw.Changed) > 0 {
+		// Whether a run started or closed comes with its domain in the
+		// same message (see parts).
+		started, closed := setOf(nw.Started), setOf(nw.Closed)
 		var changes []runs.Change
 		for domain, ids := range nw.Changed {
 			for _, id := range ids {
-				changes = append(changes, runs.Change{Domain: domain, RunID: id})
+				changes = append(changes, runs.Change{Domain: domain, RunID: id, Created: started[id], Closed: closed[id]})
 			}
 		}
 		n.runs.RemoteChanged(changes)

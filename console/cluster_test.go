@@ -3,7 +3,9 @@ package console_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,4 +39,57 @@ func TestLiveAcrossNodes(t *testing.T) {
 	a.check(a.svc.SignalWorkflowExecution(a.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: "across", SignalName: "through-node-a"}))
 	got := readUntil(t, r, "through-node-a")
 	wantIn(t, "node b's stream", got, "event: events", "WorkflowExecutionSignaled")
+}
+
+// In a cluster, a run started or closed through one node reaches a list
+// open on another as its row, as a run started or closed on that node does,
+// with what the list's filters look at (it used to reach it only as
+// "changes elsewhere — refresh"); a run that changes otherwise there is
+// news to no list, as here.
+func TestLiveListAcrossNodes(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	node := func() *fixture {
+		return newFixture(t, swfdtest.WithClock(clock.Real), withConfig(func(c *server.Config) { c.DB = db }))
+	}
+	a, b := node(), node()
+	a.register("orders")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.srv.URL+"/console/d/orders/live", nil)
+	resp, err := http.DefaultClient.Do(req)
+	b.check(err)
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	r.ReadString('\n') // subscribed
+
+	type row struct {
+		WorkflowID, RunID, Type, Version, Status, Start, Close string
+		Tags                                                   []string
+	}
+	rowIn := func(got, status string) row {
+		t.Helper()
+		if strings.Contains(got, "event: remote") {
+			t.Errorf("node b's list was told of a change elsewhere, not given its row:\n%s", got)
+		}
+		for _, line := range strings.Split(got, "\n") {
+			if d, ok := strings.CutPrefix(line, "data: "); ok && strings.Contains(d, `"status":"`+status+`"`) {
+				var r row
+				b.check(json.Unmarshal([]byte(d), &r))
+				return r
+			}
+		}
+		t.Fatalf("no %s row in node b's stream:\n%s", status, got)
+		return row{}
+	}
+	ex := a.startRun("orders", "across", `{}`, "eu")
+	got := readUntil(t, r, `"workflowId":"across"`)
+	if o := rowIn(got, "OPEN"); o.RunID != ex.RunID || o.Type != "process-order" || o.Version != "1" || strings.Join(o.Tags, ",") != "eu" || o.Start == "" {
+		t.Errorf("the start's row %+v, want run %s of process-order 1 tagged eu, with its start time", o, ex.RunID)
+	}
+	a.check(a.svc.SignalWorkflowExecution(a.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: "across", SignalName: "s"}))
+	a.check(a.svc.TerminateWorkflowExecution(a.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: "across"}))
+	got = readUntil(t, r, "TERMINATED")
+	if c := rowIn(got, "TERMINATED"); c.RunID != ex.RunID || c.WorkflowID != "across" || strings.Join(c.Tags, ",") != "eu" || c.Start == "" || c.Close == "" {
+		t.Errorf("the close's row %+v, want run %s tagged eu, with its start and close times", c, ex.RunID)
+	}
 }

@@ -64,3 +64,14 @@ func (g guardedInspector) Attention(ctx context.Context, domain string) (*inspec
 	}
 	return g.next.Attention(ctx, domain)
 }
+
+func (g guardedInspector) Execution(ctx context.Context, domain, runID string) (*api.WorkflowExecutionInfo, error) {
+	tf := api.ExecutionTimeFilter{OldestDate: api.Time{Time: epoch}}
+	if err := g.authorize(ctx, "ListOpenWorkflowExecutions", &api.ListOpenWorkflowExecutionsInput{Domain: domain, StartTimeFilter: tf}); err != nil {
+		return nil, err
+	}
+	if err := g.authorize(ctx, "ListClosedWorkflowExecutions", &api.ListClosedWorkflowExecutionsInput{Domain: domain, StartTimeFilter: &tf}); err != nil {
+		return nil, err
+	}
+	return g.next.Execution(ctx, domain, runID)
+}

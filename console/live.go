@@ -34,11 +34,14 @@ import (
 // subscribes with is the client's to choose, so a run id alone would let a
 // page of one domain watch a run of another.
 //
-// Changes committed by other nodes of a cluster come with the domain and
-// run id only: for a run a page shows, the hub reads the new events once (through
-// the inspector it was given, with the page's domain and execution) and
-// fans them out the same way; for a domain's list, pages are told that
-// executions changed elsewhere.
+// Changes committed by other nodes of a cluster come with the domain, the
+// run id and whether the commit started or closed the run: for a run a page
+// shows, the hub reads the new events once (through the inspector it was
+// given, with the page's domain and execution) and fans them out the same
+// way; for a run that started or closed in a domain whose list a page
+// shows, it reads the run once (Inspector.Execution) and fans its row out
+// as for a local one. A run that changed otherwise is news to no list, as
+// it is when it changes here.
 type Hub struct {
 	src  inspect.Inspector // unguarded: pages were authorized for the execution they subscribed to (and again after each reload of the auth file), and it is read as they named it
 	log  *slog.Logger
@@ -59,6 +62,16 @@ type Hub struct {
 	refresh   map[execKey]*refreshJob
 	refreshed map[execKey]time.Time
 	kick      chan struct{}
+	// rows is the runs another node started or closed whose rows the
+	// lists of their domains are to get, by run id.
+	rows map[string]*rowJob
+}
+
+// rowJob is a run another node started or closed, to be read for the
+// lists of its domain.
+type rowJob struct {
+	domain, runID   string
+	created, closed bool
 }
 
 // change is what the hub keeps of one run's commit.
@@ -106,6 +119,11 @@ const (
 	// listEvery.
 	listBatch = 20
 	listEvery = 250 * time.Millisecond
+	// Runs another node started or closed: at most remoteRows waiting to
+	// be read (past that, the lists are told "changed elsewhere", and
+	// offer a refresh), at most remoteRowsEvery read per tick of the hub.
+	remoteRows      = 256
+	remoteRowsEvery = 64
 )
 
 // NewHub returns a running hub that reads through src what commits do not
@@ -117,7 +135,7 @@ func NewHub(src inspect.Inspector, log *slog.Logger) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{src: src, log: log, in: make(chan []change, hubQueue), stop: cancel, done: make(chan struct{}),
 		runs: map[string]map[*sub]bool{}, domains: map[string]map[*sub]bool{},
-		refresh: map[execKey]*refreshJob{}, refreshed: map[execKey]time.Time{}, kick: make(chan struct{}, 1)}
+		refresh: map[execKey]*refreshJob{}, refreshed: map[execKey]time.Time{}, kick: make(chan struct{}, 1), rows: map[string]*rowJob{}}
 	go func() {
 		defer close(h.done)
 		h.run(ctx)
@@ -255,6 +273,7 @@ func (h *Hub) run(ctx context.Context) {
 				h.resyncAll()
 			}
 			h.refreshDue(ctx)
+			h.remoteRowsDue(ctx)
 		}
 	}
 }
@@ -313,17 +332,89 @@ func (h *Hub) apply(ch change) {
 			h.sendEvents(subs, ch.events, ch.closed)
 		}
 	}
-	if len(domSubs) > 0 {
-		if ch.remote {
-			for _, s := range domSubs {
-				s.push(sseMsg{event: "remote", data: []byte(`{}`)})
+	switch {
+	case len(domSubs) == 0 || !(ch.created || ch.closed):
+	case ch.remote:
+		h.queueRow(ch, domSubs)
+	default:
+		row := rowOf(ch)
+		b, _ := json.Marshal(row)
+		for _, s := range domSubs {
+			s.push(sseMsg{event: "row", data: b})
+		}
+	}
+}
+
+// queueRow has the row of a run another node started or closed read for
+// the lists of its domain (subs): the news carries no more than the run's
+// domain and id. When too many wait, the lists are told instead that
+// executions changed elsewhere.
+func (h *Hub) queueRow(ch change, subs []*sub) {
+	h.mu.Lock()
+	job := h.rows[ch.runID]
+	full := job == nil && len(h.rows) >= remoteRows
+	if job == nil && !full {
+		job = &rowJob{domain: ch.domain, runID: ch.runID}
+		h.rows[ch.runID] = job
+	}
+	if job != nil {
+		job.created = job.created || ch.created
+		job.closed = job.closed || ch.closed
+	}
+	h.mu.Unlock()
+	if full {
+		for _, s := range subs {
+			s.push(sseMsg{event: "remote", data: []byte(`{}`)})
+		}
+	}
+}
+
+// remoteRowsDue reads the runs other nodes started or closed, up to
+// remoteRowsEvery of them, once each whatever the number of lists showing
+// their domain, and fans their rows out as for local changes: a run that
+// started with its open row, a run that closed with its closed row. A run
+// found closed when it was news only for its start gets its row when the
+// news of its close comes. A run that cannot be read has its lists told
+// that executions changed elsewhere.
+func (h *Hub) remoteRowsDue(ctx context.Context) {
+	h.mu.Lock()
+	var jobs []*rowJob
+	for id, job := range h.rows {
+		if len(jobs) == remoteRowsEvery {
+			break
+		}
+		jobs = append(jobs, job)
+		delete(h.rows, id)
+	}
+	h.mu.Unlock()
+	for _, job := range jobs {
+		h.mu.Lock()
+		subs := make([]*sub, 0, len(h.domains[job.domain]))
+		for s := range h.domains[job.domain] {
+			subs = append(subs, s)
+		}
+		h.mu.Unlock()
+		if len(subs) == 0 {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		info, err := h.src.Execution(rctx, job.domain, job.runID)
+		cancel()
+		msg := sseMsg{event: "remote", data: []byte(`{}`)}
+		if err != nil {
+			h.log.Debug("console: live list read", "domain", job.domain, "run", job.runID, "err", err)
+		} else {
+			closed := info.ExecutionStatus != api.ExecutionStatusOpen
+			if closed != job.closed {
+				continue
 			}
-		} else if ch.created || ch.closed {
-			row := rowOf(ch)
-			b, _ := json.Marshal(row)
-			for _, s := range domSubs {
-				s.push(sseMsg{event: "row", data: b})
-			}
+			b, _ := json.Marshal(rowOf(change{domain: job.domain, runID: job.runID, workflowID: info.Execution.WorkflowID,
+				typ: info.WorkflowType, created: job.created && !closed, closed: closed, status: info.CloseStatus,
+				start: info.StartTimestamp.Time, close: info.CloseTimestamp.Time, tags: info.TagList}))
+			msg = sseMsg{event: "row", data: b}
+		}
+		for _, s := range subs {
+			s.push(msg)
 		}
 	}
 }

@@ -20,6 +20,7 @@ type fakeInspector struct {
 	events  []api.HistoryEvent
 	reads   int
 	pending int
+	rows    int
 	domains map[string]int
 }
 
@@ -52,6 +53,17 @@ func (f *fakeInspector) Pending(ctx context.Context, domain string, ex api.Workf
 	return &inspect.Pending{Open: true}, nil
 }
 
+// Execution answers the run as closed, terminated.
+func (f *fakeInspector) Execution(ctx context.Context, domain, runID string) (*api.WorkflowExecutionInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rows++
+	f.asked(domain)
+	return &api.WorkflowExecutionInfo{Execution: api.WorkflowExecution{WorkflowID: "w", RunID: runID}, WorkflowType: api.WorkflowType{Name: "t", Version: "1"},
+		ExecutionStatus: api.ExecutionStatusClosed, CloseStatus: api.CloseStatusTerminated, StartTimestamp: api.NewTime(time.Unix(1800000000, 0)),
+		CloseTimestamp: api.NewTime(time.Unix(1800000060, 0)), TagList: []string{"eu"}}, nil
+}
+
 func signaled(id int64, name string) api.HistoryEvent {
 	return api.HistoryEvent{EventID: id, EventType: api.EventTypeWorkflowExecutionSignaled, EventTimestamp: api.NewTime(time.Unix(1800000000, 0)),
 		WorkflowExecutionSignaledEventAttributes: &api.WorkflowExecutionSignaledEventAttributes{SignalName: name}}
@@ -78,8 +90,11 @@ func waitMsgs(t *testing.T, s *sub, want string) []sseMsg {
 	}
 }
 
-// A change another node committed (only its run id) reaches every page
-// showing the run: the hub reads the new events once, for all of them.
+// A change another node committed (its domain and run id, and whether it
+// started or closed the run) reaches every page showing the run: the hub
+// reads the new events once, for all of them. It is news to a list only if
+// it started or closed the run: then the hub reads the run once, for every
+// list of the domain, and sends its row.
 func TestHubRemoteChange(t *testing.T) {
 	fi := &fakeInspector{events: []api.HistoryEvent{signaled(1, "a"), signaled(2, "b")}}
 	hub := NewHub(fi, nil)
@@ -87,8 +102,8 @@ func TestHubRemoteChange(t *testing.T) {
 	New(Config{Hub: hub})
 	ex := api.WorkflowExecution{WorkflowID: "w", RunID: "r"}
 	subs := []*sub{{domain: "d", ex: ex, wake: make(chan struct{}, 1), lastID: 2}, {domain: "d", ex: ex, wake: make(chan struct{}, 1), lastID: 2}}
-	list := &sub{domain: "d", wake: make(chan struct{}, 1)}
-	for _, s := range append(subs, list) {
+	lists := []*sub{{domain: "d", wake: make(chan struct{}, 1)}, {domain: "d", wake: make(chan struct{}, 1)}}
+	for _, s := range append(subs, lists...) {
 		hub.subscribe(s)
 	}
 	fi.mu.Lock()
@@ -101,12 +116,25 @@ func TestHubRemoteChange(t *testing.T) {
 			t.Errorf("first message %s %s, want the new event", got[0].event, got[0].data)
 		}
 	}
-	waitMsgs(t, list, "remote")
 	fi.mu.Lock()
 	reads := fi.reads
 	fi.mu.Unlock()
 	if reads != 1 {
 		t.Errorf("%d history reads for 2 pages, want 1", reads)
+	}
+	hub.Committed(runs.Commit{Remote: true, Runs: []runs.Change{{Domain: "d", RunID: "r", Closed: true}}})
+	for _, l := range lists {
+		got := waitMsgs(t, l, "row")
+		if len(got) != 1 || got[0].event != "row" || !strings.Contains(string(got[0].data), `"status":"TERMINATED"`) ||
+			!strings.Contains(string(got[0].data), `"tags":["eu"]`) {
+			t.Errorf("a list got %v, want only the closed run's row (the signal before is news to no list)", got)
+		}
+	}
+	fi.mu.Lock()
+	rows := fi.rows
+	fi.mu.Unlock()
+	if rows != 1 {
+		t.Errorf("%d reads of the run for 2 lists, want 1", rows)
 	}
 }
 

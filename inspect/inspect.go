@@ -35,6 +35,12 @@ type Inspector interface {
 	// operator's attention. Authorized as ListOpenWorkflowExecutions on
 	// the domain.
 	Attention(ctx context.Context, domain string) (*Attention, error)
+	// Execution returns a run of a domain, found by its run id alone, as
+	// the lists of executions show it (read from the store: in a cluster,
+	// as the node that changed it last committed it). Authorized as
+	// ListOpenWorkflowExecutions and ListClosedWorkflowExecutions on the
+	// domain.
+	Execution(ctx context.Context, domain, runID string) (*api.WorkflowExecutionInfo, error)
 }
 
 // Pending is a run's pending work.

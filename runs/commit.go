@@ -20,8 +20,10 @@ type Commit struct {
 	// Transfers is set when the commit added messages between runs.
 	Transfers bool
 	// Remote is set for changes another node of a cluster committed,
-	// learnt from its news: each Change then has only Domain and RunID,
-	// and may come late, twice, or not at all (read the store to know).
+	// learnt from its news: each Change then has only Domain, RunID,
+	// Created and Closed, and may come late, twice, or not at all (read
+	// the store to know). Created is never set for a change a node of an
+	// older swfd made.
 	Remote bool
 }
 
@@ -94,8 +96,8 @@ func (s *Store) tell(c Commit) {
 	}
 }
 
-// RemoteChanged tells the listeners of runs another node changed (Domain
-// and RunID of each).
+// RemoteChanged tells the listeners of runs another node changed (Domain,
+// RunID, Created and Closed of each).
 func (s *Store) RemoteChanged(changes []Change) {
 	s.tell(Commit{Runs: changes, Remote: true})
 }

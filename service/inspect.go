@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -152,6 +153,22 @@ func (s *Service) History(ctx context.Context, domain string, ex api.WorkflowExe
 	}
 	events, _, err := s.runs.HistoryPage(ctx, r.Row.RunID, after, 0, reverse, limit, true)
 	return events, err
+}
+
+// Execution implements inspect.Inspector.
+func (s *Service) Execution(ctx context.Context, domain, runID string) (*api.WorkflowExecutionInfo, error) {
+	if _, err := s.Domain(ctx, domain); err != nil {
+		return nil, err
+	}
+	r, err := s.runs.LoadStored(ctx, domain, runID)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return nil, api.ErrUnknownResource("Unknown execution: runId = %s", runID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	info := executionInfo(r.Row)
+	return &info, nil
 }
 
 // TaskLists implements inspect.Inspector, from this node's task lists.
