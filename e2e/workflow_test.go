@@ -709,6 +709,95 @@ func TestExecutionLimits(t *testing.T) {
 	})
 }
 
+// TestEventLimitRefusesCalls: a call whose events no longer fit in the
+// run's history is answered UnknownResourceFault, saying that the run was
+// terminated because its history reached the limit, and leaves no trace
+// of its input; every call answered OK before it is in the history. The
+// run ends WorkflowExecutionTerminated (EVENT_LIMIT_EXCEEDED), its
+// history at most the limit.
+func TestEventLimitRefusesCalls(t *testing.T) {
+	const limit = 12
+	h := newWFHarness(t, swfdtest.Options{Config: func(c *server.Config) {
+		c.Limits = service.DefaultLimits
+		c.Limits.History.MaxEvents = limit
+	}})
+	// ended checks a run's history: the answered inputs in it, the
+	// refused one not, the termination last.
+	ended := func(t *testing.T, workflowID, runID string, answered []string, refused string) {
+		t.Helper()
+		evs := h.history(workflowID, runID)
+		b, err := json.Marshal(evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range answered {
+			if !strings.Contains(string(b), `"`+in+`"`) {
+				t.Fatalf("%s was answered OK and is not in the history %v", in, eventTypes(evs))
+			}
+		}
+		if strings.Contains(string(b), refused) {
+			t.Fatalf("the refused call's %s is in the history %v", refused, eventTypes(evs))
+		}
+		last := evs[len(evs)-1]
+		if len(evs) > limit || last.EventType != types.EventTypeWorkflowExecutionTerminated || last.WorkflowExecutionTerminatedEventAttributes.Cause != types.WorkflowExecutionTerminatedCauseEventLimitExceeded {
+			t.Fatalf("history %v", eventTypes(evs))
+		}
+	}
+	wantRefused := func(t *testing.T, err error, workflowID, runID string) {
+		t.Helper()
+		wantCode(t, err, "UnknownResourceFault")
+		want := fmt.Sprintf("Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s]: terminated because its history reached the limit of %d events", workflowID, runID, limit)
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want the message %q", err, want)
+		}
+	}
+	signal := func(workflowID, input string) error {
+		_, err := h.c.SignalWorkflowExecution(h.ctx, &swf.SignalWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String(workflowID),
+			SignalName: aws.String("s"), Input: aws.String(input)})
+		return err
+	}
+
+	t.Run("signal", func(t *testing.T) {
+		runID := h.start("signalled")
+		var answered []string
+		for i := range limit {
+			input := fmt.Sprintf("signal-input-%d", i)
+			if err := signal("signalled", input); err != nil {
+				ended(t, "signalled", runID, answered, input)
+				wantRefused(t, err, "signalled", runID)
+				return
+			}
+			answered = append(answered, input)
+		}
+		t.Fatal("no signal was refused")
+	})
+
+	t.Run("activity result", func(t *testing.T) {
+		runID := h.start("worked", func(in *swf.StartWorkflowExecutionInput) {
+			in.TaskList = &types.TaskList{Name: aws.String("worked-deciders")}
+		})
+		d := h.mustDecision("worked-deciders")              // 3
+		h.decide(d.TaskToken, scheduleActivity("a", "act")) // 4, 5
+		task := h.mustActivity("workers")                   // 6
+		// Signals fill the history up to the last slot but one: the
+		// first (7) with its decision task (8), then one event each.
+		answered := []string{}
+		for i := 0; i < 4; i++ {
+			input := fmt.Sprintf("fill-%d", i)
+			if err := signal("worked", input); err != nil {
+				t.Fatal(err)
+			}
+			answered = append(answered, input)
+		}
+		if n := len(h.history("worked", runID)); n != limit-1 {
+			t.Fatalf("history has %d events, want %d", n, limit-1)
+		}
+		_, err := h.c.RespondActivityTaskCompleted(h.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: task.TaskToken, Result: aws.String("activity-result")})
+		wantRefused(t, err, "worked", runID)
+		ended(t, "worked", runID, answered, "activity-result")
+	})
+}
+
 // TestEmptyIdentityAndRunIDEchoed: a poller's identity given empty is
 // "identity": "" in the DecisionTaskStarted or ActivityTaskStarted it
 // records, and a decision's runId given empty is "runId": "" in the events

@@ -18,7 +18,13 @@ import (
 // Any command that appends events may hit Limits.MaxEvents, in which case
 // the run is terminated (EVENT_LIMIT_EXCEEDED) and Result.Closed is set with
 // a nil error: callers must check Result.Closed (e.g. a poll must not hand
-// out a task whose run closed in the same step).
+// out a task whose run closed in the same step). A call made to the run
+// from outside — a signal, a cancel request, a worker's answer, a
+// decider's batch — is all or nothing: if its events would not all fit,
+// none of them is recorded, the run is terminated instead, and
+// Result.Refused is set (also with a nil error, since the termination is
+// to be committed). Such a caller commits the Result and then answers with
+// Result.Refused: work it was told was done must be in the history.
 
 // Start begins a new run from resolved parameters: WorkflowExecutionStarted,
 // DecisionTaskScheduled, the decision task, and the run's timeout timer.
@@ -172,7 +178,7 @@ func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, resu
 	if err != nil {
 		return Result{}, err
 	}
-	st := newStep(s, env)
+	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
 		EventType: api.EventTypeActivityTaskCompleted,
 		ActivityTaskCompletedEventAttributes: &api.ActivityTaskCompletedEventAttributes{
@@ -181,7 +187,7 @@ func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, resu
 	})
 	st.removeActivity(a)
 	st.scheduleDecision()
-	return st.finish(), nil
+	return st.endCall()
 }
 
 // FailActivityTask records ActivityTaskFailed.
@@ -190,7 +196,7 @@ func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, 
 	if err != nil {
 		return Result{}, err
 	}
-	st := newStep(s, env)
+	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
 		EventType: api.EventTypeActivityTaskFailed,
 		ActivityTaskFailedEventAttributes: &api.ActivityTaskFailedEventAttributes{
@@ -199,7 +205,7 @@ func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, 
 	})
 	st.removeActivity(a)
 	st.scheduleDecision()
-	return st.finish(), nil
+	return st.endCall()
 }
 
 // CancelActivityTask records ActivityTaskCanceled (RespondActivityTaskCanceled).
@@ -211,7 +217,7 @@ func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, detail
 	if err != nil {
 		return Result{}, err
 	}
-	st := newStep(s, env)
+	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
 		EventType: api.EventTypeActivityTaskCanceled,
 		ActivityTaskCanceledEventAttributes: &api.ActivityTaskCanceledEventAttributes{
@@ -221,7 +227,7 @@ func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, detail
 	})
 	st.removeActivity(a)
 	st.scheduleDecision()
-	return st.finish(), nil
+	return st.endCall()
 }
 
 // Signal records WorkflowExecutionSignaled from SignalWorkflowExecution.
@@ -229,7 +235,7 @@ func (s *State) Signal(env Env, name string, input *string) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
 	}
-	st := newStep(s, env)
+	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
 		EventType: api.EventTypeWorkflowExecutionSignaled,
 		WorkflowExecutionSignaledEventAttributes: &api.WorkflowExecutionSignaledEventAttributes{
@@ -237,7 +243,7 @@ func (s *State) Signal(env Env, name string, input *string) (Result, error) {
 		},
 	})
 	st.scheduleDecision()
-	return st.finish(), nil
+	return st.endCall()
 }
 
 // RequestCancel records WorkflowExecutionCancelRequested from
@@ -249,14 +255,14 @@ func (s *State) RequestCancel(env Env) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
 	}
-	st := newStep(s, env)
+	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
 		EventType: api.EventTypeWorkflowExecutionCancelRequested,
 		WorkflowExecutionCancelRequestedEventAttributes: &api.WorkflowExecutionCancelRequestedEventAttributes{},
 	})
 	s.CancelRequested = true
 	st.scheduleDecision()
-	return st.finish(), nil
+	return st.endCall()
 }
 
 // Terminate closes the run as TERMINATED. An empty childPolicy means the

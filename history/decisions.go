@@ -17,6 +17,12 @@ import (
 // decision failing earlier in the same batch does not by itself make a
 // later closing decision fail with UNHANDLED_DECISION — only events
 // recorded while the task ran do.
+//
+// The batch is recorded whole or not at all: if its events would pass
+// Limits.MaxEvents, none of them is, not even DecisionTaskCompleted, and
+// the run is terminated instead (see newCallStep). Recorded in part, the
+// batch would be answered as applied while its decisions past the limit,
+// a closing one among them, were skipped.
 func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDecisionTaskCompletedInput) (Result, error) {
 	if !s.Open || startedID == 0 || s.Decision.StartedID != startedID {
 		return Result{}, api.ErrUnknownResource("Unknown decision task, startedEventId = %d", startedID)
@@ -33,7 +39,9 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	if err != nil {
 		return Result{}, err
 	}
-	st := newStep(s, env)
+	// DecisionTaskCompleted, at most two events per decision, and a
+	// DecisionTaskScheduled at the end.
+	st := newCallStep(s, env, 2+2*len(in.Decisions))
 	d := &s.Decision
 	// A decision task scheduled since this one started (the run's events
 	// kept coming) makes any closing decision fail with UNHANDLED_DECISION:
@@ -51,7 +59,7 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	dtc := st.add(api.HistoryEvent{EventType: api.EventTypeDecisionTaskCompleted, DecisionTaskCompletedEventAttributes: attrs})
 	st.deleteTimers(DecisionStartToCloseKey(startedID))
 	if dtc == 0 {
-		return st.finish(), nil
+		return st.endCall()
 	}
 	d.StartedID, d.StartedSchedID, d.StartedTime, d.StartedTemporary = 0, 0, time.Time{}, false
 	s.PreviousStartedEventID = startedID
@@ -78,7 +86,7 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 
 	b := &batch{st: st, dtc: dtc, unhandled: pending != 0}
 	for i := range in.Decisions {
-		if !s.Open {
+		if !s.Open || st.overflow {
 			break
 		}
 		b.apply(&in.Decisions[i])
@@ -92,7 +100,7 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	if st.lookupErr != nil {
 		return Result{}, st.lookupErr
 	}
-	return st.finish(), nil
+	return st.endCall()
 }
 
 // batch applies the decisions of one RespondDecisionTaskCompleted.

@@ -784,7 +784,9 @@ func TestDeliverToClosedRunIsIgnored(t *testing.T) {
 	}
 }
 
-// Event limit: the run is terminated instead of exceeding MaxEvents.
+// Event limit: the run is terminated instead of exceeding MaxEvents; a
+// call whose events do not fit records none of them and is refused (see
+// eventlimit_test.go).
 func TestEventLimit(t *testing.T) {
 	h := newHarness(t)
 	h.env.Limits.MaxEvents = 6
@@ -794,19 +796,17 @@ func TestEventLimit(t *testing.T) {
 	h.start(p)                                                                             // 1, 2
 	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "a", api.String("")) }) // 3
 	st := h.pollDecision()                                                                 // 4
-	// DTC (5) fits; the timer's event would be #6: terminated instead.
+	// DTC (5) would fit, the timer's event (6) not: the batch is refused
+	// whole, and the run terminated.
 	res := h.decide(st, startTimer("t", "5"), signalExt("x", "", "s"))
-	h.expectEvents(res, "5:DecisionTaskCompleted 6:WorkflowExecutionTerminated")
+	expectRefused(h, res, 5)
 	if a := h.last().WorkflowExecutionTerminatedEventAttributes; !equalJSON(*a, api.WorkflowExecutionTerminatedEventAttributes{ChildPolicy: api.ChildPolicyTerminate, Cause: api.WorkflowExecutionTerminatedCauseEventLimitExceeded}) {
 		t.Fatalf("terminated %+v", a)
-	}
-	if !res.Closed || h.s.Open || len(res.AddTimers) != 0 || len(res.AddTasks) != 0 {
-		t.Fatalf("res %+v", res)
 	}
 	if len(res.Messages) != 1 || res.Messages[0].ChildClosed == nil || res.Messages[0].ChildClosed.CloseStatus != api.CloseStatusTerminated {
 		t.Fatalf("messages %+v", res.Messages)
 	}
-	if len(h.hist) != 6 {
+	if len(h.hist) != 5 {
 		t.Fatalf("history has %d events", len(h.hist))
 	}
 
@@ -817,10 +817,7 @@ func TestEventLimit(t *testing.T) {
 	g.pollAndDecide(schedAct("a")) // 3, 4, 5
 	g.startActivity("a")           // 6
 	res = g.must(func(s *State) (Result, error) { return s.CompleteActivityTask(g.env, 5, 6, api.String("")) })
-	g.expectEvents(res, "7:WorkflowExecutionTerminated")
-	if res.ContinuedAs != nil || !res.Closed {
-		t.Fatal("not closed")
-	}
+	expectRefused(g, res, 7)
 	// A closing decision that fits is recorded as such.
 	k := newHarness(t)
 	k.env.Limits.MaxEvents = 5
@@ -832,7 +829,7 @@ func TestEventLimit(t *testing.T) {
 	c.env.Limits.MaxEvents = 5
 	c.start(rootParams())
 	res = c.pollAndDecide(marker("m", ""), continueAsNew(nil))
-	c.expectEvents(res, "4:DecisionTaskCompleted 5:WorkflowExecutionTerminated")
+	expectRefused(c, res, 4)
 	if res.ContinuedAs != nil {
 		t.Fatal("continued past the limit")
 	}

@@ -21,6 +21,10 @@ import (
 // reached a run that merely shares the child's workflowId, and the service
 // drops it.
 //
+// A signal or cancel request is refused as a client's call is when its
+// events would not fit in the history (Result.Refused, with the run
+// terminated): the service then tells its sender that it failed.
+//
 // StartChild is not delivered here: the service starts the child with Start.
 func (s *State) Deliver(env Env, m Message) (Result, error) {
 	switch {
@@ -35,7 +39,13 @@ func (s *State) Deliver(env Env, m Message) (Result, error) {
 			return Result{}, nil
 		}
 	}
-	st := newStep(s, env)
+	var st *step
+	if m.Signal != nil || m.Cancel != nil {
+		// The request's event and the decision task it schedules.
+		st = newCallStep(s, env, 2)
+	} else {
+		st = newStep(s, env)
+	}
 	switch {
 	case m.Signal != nil:
 		sender := m.Signal.Sender
@@ -100,7 +110,7 @@ func (s *State) Deliver(env Env, m Message) (Result, error) {
 	default:
 		return Result{}, nil
 	}
-	return st.finish(), nil
+	return st.endCall()
 }
 
 // childOf reports whether the run is the child a child policy message names

@@ -182,11 +182,35 @@ type step struct {
 	// lookupErr is the first error of a registry lookup made during the
 	// step; the step then fails with it (see lookup.go).
 	lookupErr error
+	// call marks the step of a call that is refused rather than recorded
+	// in part (see newCallStep); overflow is set once one of its events
+	// did not fit, and before is the run as it was before the step, when
+	// its events could reach the limit at all.
+	call     bool
+	overflow bool
+	before   *State
 }
 
 func newStep(s *State, env Env) *step {
 	s.ensureMaps()
 	return &step{s: s, env: env}
+}
+
+// newCallStep begins the step of a call made to the run from outside it
+// (a client's signal or cancel request, a worker's or a decider's answer,
+// a signal or cancel request from another run), which appends at most
+// most events. Such a call is all or nothing: if its events would not all
+// fit under Limits.MaxEvents, none of them is recorded, and the step ends
+// (endCall) with the run terminated instead and the call refused. A copy
+// of the run to fall back on is taken only when the call's events could
+// reach the limit, so a run far from it costs nothing more.
+func newCallStep(s *State, env Env, most int) *step {
+	st := newStep(s, env)
+	st.call = true
+	if max := env.Limits.MaxEvents; max > 0 && s.NextEventID+int64(most) >= int64(max) {
+		st.before = s.Clone()
+	}
+	return st
 }
 
 func isClosingEvent(t api.EventType) bool {
@@ -203,12 +227,18 @@ func isClosingEvent(t api.EventType) bool {
 // has closed (0 is returned). If appending a non-closing event would reach
 // Limits.MaxEvents, the run is terminated with cause EVENT_LIMIT_EXCEEDED
 // instead, so a history never holds more than MaxEvents events and the
-// last one is always the closing event. MaxEvents 0 means no limit.
+// last one is always the closing event; in the step of a call
+// (newCallStep) nothing more is appended, and endCall terminates the run
+// as it was before the call. MaxEvents 0 means no limit.
 func (st *step) add(ev api.HistoryEvent) int64 {
-	if !st.s.Open {
+	if !st.s.Open || st.overflow {
 		return 0
 	}
 	if max := st.env.Limits.MaxEvents; max > 0 && !isClosingEvent(ev.EventType) && st.s.NextEventID >= int64(max) {
+		if st.call {
+			st.overflow = true
+			return 0
+		}
 		st.terminate(nil, nil, "", api.WorkflowExecutionTerminatedCauseEventLimitExceeded)
 		return 0
 	}
@@ -425,6 +455,31 @@ func (st *step) finish() Result {
 		s.Lambdas = map[string]*Lambda{}
 	}
 	return st.res
+}
+
+// endCall completes the step of a call (newCallStep). A call whose events
+// all fitted ends as any step. One whose events did not is undone: the run
+// is put back as it was before the call, terminated (EVENT_LIMIT_EXCEEDED,
+// with its child policy, its parent told), and the Result carries the
+// fault the call is answered with (Result.Refused).
+func (st *step) endCall() (Result, error) {
+	if !st.overflow {
+		return st.finish(), nil
+	}
+	if st.before == nil {
+		// The call appended more events than newCallStep was told it
+		// might: nothing to fall back on, so the call fails and changes
+		// nothing.
+		return Result{}, api.NewFault(api.InternalFailure, "the call's events outgrew their bound")
+	}
+	s := st.s
+	*s = *st.before
+	t := newStep(s, st.env)
+	t.terminate(nil, nil, "", api.WorkflowExecutionTerminatedCauseEventLimitExceeded)
+	res := t.finish()
+	res.Refused = api.ErrUnknownResource("Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s]: terminated because its history reached the limit of %d events",
+		s.WorkflowID, s.RunID, st.env.Limits.MaxEvents)
+	return res, nil
 }
 
 func sortedChildIDs(m map[int64]*Child) []int64 {

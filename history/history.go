@@ -337,4 +337,11 @@ type Result struct {
 	// ContinuedAs is set when a ContinueAsNew decision closed the run: the
 	// new run's start parameters (its RunID already assigned).
 	ContinuedAs *StartParams
+	// Refused is set when the step was a call whose own events would not
+	// all fit in the history (Limits.MaxEvents): none of them was recorded,
+	// and the run was terminated (EVENT_LIMIT_EXCEEDED) instead. The
+	// Result records that termination and is committed as any other; the
+	// call is then answered with Refused, an UnknownResourceFault, as a
+	// call on a closed run is.
+	Refused *api.Fault
 }

@@ -207,13 +207,16 @@ func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 // answer as if the call had never been made (an UnknownResourceFault for a
 // task it has just completed). Its error stands, and says the outcome is
 // unknown. (A commit that found the run gone, ErrNotFound, applied
-// nothing: that step is decided again.)
+// nothing: that step is decided again.) A step that committed and then
+// answered a fault (a call refused at the history limit, whose
+// termination of the run committed) was decided on the stored run, since
+// its commit passed the version check: its answer stands too.
 func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, loadErr error) error) error {
 	return RetryConflicts(ctx, func() error {
 		r, err := s.Load(ctx, domain, runID)
 		err = fn(r, err)
 		_, isFault := api.AsFault(err)
-		if r != nil && r.cached && s.shared && (isFault || errors.Is(err, swfd.ErrNotFound) || err == nil && !r.committed) {
+		if r != nil && r.cached && s.shared && !r.committed && (isFault || errors.Is(err, swfd.ErrNotFound) || err == nil) {
 			s.cache.evict(runID)
 			r, err = s.LoadStored(ctx, domain, runID)
 			err = fn(r, err)

@@ -107,7 +107,7 @@ func (s *Service) SignalWorkflowExecution(ctx context.Context, in *api.SignalWor
 		if err != nil {
 			return err
 		}
-		return s.runs.CommitRun(ctx, r, res)
+		return s.commitCall(ctx, r, res)
 	})
 }
 
@@ -117,7 +117,7 @@ func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, in *api.Re
 		if err != nil {
 			return err
 		}
-		return s.runs.CommitRun(ctx, r, res)
+		return s.commitCall(ctx, r, res)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/token"
 	"github.com/swfd/swfd/runs"
 )
@@ -76,4 +77,20 @@ func (s *Service) withTask(ctx context.Context, ref token.Task, fn func(r *runs.
 		}
 		return fn(r)
 	})
+}
+
+// commitCall commits the step of a call on a run and answers it. A call
+// the engine refused because its events would not fit in the history
+// (history.Result.Refused) has terminated the run instead: that
+// termination is committed, and then the call is answered with the
+// refusal, so that no caller is told its work was done when it was not
+// recorded.
+func (s *Service) commitCall(ctx context.Context, r *runs.Run, res history.Result) error {
+	if err := s.runs.CommitRun(ctx, r, res); err != nil {
+		return err
+	}
+	if res.Refused != nil {
+		return res.Refused
+	}
+	return nil
 }

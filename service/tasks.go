@@ -222,7 +222,9 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.Resp
 		}
 		res, err := r.State.CompleteDecisionTask(env, ref.StartedID, in)
 		if err == nil {
-			err = s.runs.CommitRun(ctx, r, res)
+			// A refused batch (the history limit) commits the run's
+			// termination and answers a fault: what it took goes back.
+			err = s.commitCall(ctx, r, res)
 		}
 		if rates != nil {
 			if err != nil {
@@ -328,7 +330,7 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *api.Resp
 		if err != nil {
 			return err
 		}
-		return s.runs.CommitRun(ctx, r, res)
+		return s.commitCall(ctx, r, res)
 	})
 }
 
@@ -342,7 +344,7 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *api.Respond
 		if err != nil {
 			return err
 		}
-		return s.runs.CommitRun(ctx, r, res)
+		return s.commitCall(ctx, r, res)
 	})
 }
 
@@ -356,7 +358,7 @@ func (s *Service) RespondActivityTaskCanceled(ctx context.Context, in *api.Respo
 		if err != nil {
 			return err
 		}
-		return s.runs.CommitRun(ctx, r, res)
+		return s.commitCall(ctx, r, res)
 	})
 }
 

@@ -165,9 +165,13 @@ func (l *Loop) deliverOnce(ctx context.Context, id int64, m history.Message) (ag
 		return false, err
 	}
 	target := api.WorkflowExecution{WorkflowID: r.State.WorkflowID, RunID: r.State.RunID}
+	// A request the target refused (its events would not fit in its
+	// history) terminated the target instead of being recorded: its
+	// sender is told that it failed, as for a closed run.
+	failed := res.Refused != nil
 	return false, l.runs.CommitRun(ctx, r, res, func(b *runs.Batch) error {
 		b.Delivered(id)
-		if reply := replyTo(m, target, false); reply != nil {
+		if reply := replyTo(m, target, failed); reply != nil {
 			return b.Send(*reply)
 		}
 		return nil
