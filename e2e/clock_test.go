@@ -209,3 +209,88 @@ func TestSkipClockJumpsWhenNothingCouldHappen(t *testing.T) {
 	}
 	t.Logf("a day of workflow time in %v of real time", time.Since(began))
 }
+
+// A child started, and a run continued, with executionStartToCloseTimeout
+// NONE record NONE as given and time out at one year, as runs given
+// 31536000 do: still open a second before the year, timed out exactly at
+// it once the manual clock has moved 366 days.
+func TestManualClockNoneExecutionTimeoutIsOneYear(t *testing.T) {
+	const year = 365 * 24 * time.Hour
+	start := time.Date(2030, 6, 1, 8, 0, 0, 0, time.UTC)
+	srv := swfdtest.New(t, swfdtest.StartAt(start))
+	ctx, c := context.Background(), srv.Client()
+	srv.RegisterDomain("clock", swfdtest.WorkflowType{Name: "wait", Version: "1", Execution: year, ChildPolicy: types.ChildPolicyAbandon})
+	wt := &types.WorkflowType{Name: aws.String("wait"), Version: aws.String("1")}
+	history := func(workflowID, runID string) []types.HistoryEvent {
+		t.Helper()
+		out, err := c.GetWorkflowExecutionHistory(ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("clock"),
+			Execution: &types.WorkflowExecution{WorkflowId: aws.String(workflowID), RunId: aws.String(runID)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Events
+	}
+	decide := func(workflowID, list string, d types.Decision) string {
+		t.Helper()
+		run, err := c.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String("clock"), WorkflowId: aws.String(workflowID),
+			WorkflowType: wt, TaskList: &types.TaskList{Name: aws.String(list)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("clock"), TaskList: &types.TaskList{Name: aws.String(list)}})
+		if err != nil || task.TaskToken == nil {
+			t.Fatalf("decision poll: %v", err)
+		}
+		if _, err := c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: []types.Decision{d}}); err != nil {
+			t.Fatal(err)
+		}
+		return *run.RunId
+	}
+	parent := decide("parent", "parents", types.Decision{DecisionType: types.DecisionTypeStartChildWorkflowExecution,
+		StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
+			WorkflowId: aws.String("kid"), WorkflowType: wt, ExecutionStartToCloseTimeout: aws.String("NONE"), TaskList: &types.TaskList{Name: aws.String("kids")}}})
+	looping := decide("looping", "loopers", types.Decision{DecisionType: types.DecisionTypeContinueAsNewWorkflowExecution,
+		ContinueAsNewWorkflowExecutionDecisionAttributes: &types.ContinueAsNewWorkflowExecutionDecisionAttributes{
+			ExecutionStartToCloseTimeout: aws.String("NONE"), TaskList: &types.TaskList{Name: aws.String("loopers")}}})
+	var kid string
+	waitFor(t, "the child to start", func() bool {
+		for _, e := range history("parent", parent) {
+			if a := e.ChildWorkflowExecutionStartedEventAttributes; a != nil {
+				kid = *a.WorkflowExecution.RunId
+			}
+		}
+		return kid != ""
+	})
+	evs := history("looping", looping)
+	continued := *evs[len(evs)-1].WorkflowExecutionContinuedAsNewEventAttributes.NewExecutionRunId
+	runs := map[string]string{"kid": kid, "looping": continued}
+
+	for id, run := range runs {
+		evs := history(id, run)
+		if got := aws.ToString(evs[0].WorkflowExecutionStartedEventAttributes.ExecutionStartToCloseTimeout); got != "NONE" {
+			t.Fatalf("%s started with executionStartToCloseTimeout %q, want NONE as given", id, got)
+		}
+	}
+	srv.Advance(year - time.Second)
+	for id, run := range runs {
+		if evs := history(id, run); evs[len(evs)-1].EventType == types.EventTypeWorkflowExecutionTimedOut {
+			t.Fatalf("%s timed out before the year: %v", id, eventTypes(evs))
+		}
+	}
+	srv.Advance(24*time.Hour + time.Second) // 366 days in all
+	for id, run := range runs {
+		evs := history(id, run)
+		last := evs[len(evs)-1]
+		if last.EventType != types.EventTypeWorkflowExecutionTimedOut || !last.EventTimestamp.Equal(start.Add(year)) {
+			t.Fatalf("%s: last event %s at %v, want WorkflowExecutionTimedOut at %v (%v)", id, last.EventType, last.EventTimestamp, start.Add(year), eventTypes(evs))
+		}
+		out, err := c.DescribeWorkflowExecution(ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String("clock"),
+			Execution: &types.WorkflowExecution{WorkflowId: aws.String(id), RunId: aws.String(run)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.ExecutionInfo.CloseStatus != types.CloseStatusTimedOut || aws.ToString(out.ExecutionConfiguration.ExecutionStartToCloseTimeout) != "NONE" {
+			t.Fatalf("%s: %s, executionStartToCloseTimeout %q", id, out.ExecutionInfo.CloseStatus, aws.ToString(out.ExecutionConfiguration.ExecutionStartToCloseTimeout))
+		}
+	}
+}

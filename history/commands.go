@@ -27,8 +27,9 @@ import (
 // Result.Refused: work it was told was done must be in the history.
 
 // Start begins a new run from resolved parameters: WorkflowExecutionStarted,
-// DecisionTaskScheduled, the decision task, and the run's timeout timer.
-// An empty p.RunID is filled from env.NewRunID.
+// DecisionTaskScheduled, the decision task, and the run's timeout timer
+// (at one year for an executionStartToCloseTimeout of NONE: no run lasts
+// longer). An empty p.RunID is filled from env.NewRunID.
 func Start(env Env, p StartParams) (*State, Result) {
 	if p.RunID == "" && env.NewRunID != nil {
 		p.RunID = env.NewRunID()
@@ -71,9 +72,21 @@ func Start(env Env, p StartParams) (*State, Result) {
 			LambdaRole:                   p.Config.LambdaRole,
 		},
 	})
-	st.addTimerAfter(WorkflowTimerKey, p.Config.ExecutionStartToCloseTimeout, env.Now)
+	st.addTimerAfter(WorkflowTimerKey, executionTimeout(p.Config.ExecutionStartToCloseTimeout), env.Now)
 	st.scheduleDecision()
 	return s, st.finish()
+}
+
+// executionTimeout is the executionStartToCloseTimeout a run is held to:
+// the one it was given, or for NONE, which a StartChildWorkflowExecution
+// or ContinueAsNewWorkflowExecution decision may give, the longest any run
+// may last (MaxExecutionStartToClose, one year). The run records NONE as it
+// was given; it times out at the year as a run given 31536000 does.
+func executionTimeout(d string) string {
+	if _, none, _ := ParseDuration(d); none {
+		return strconv.Itoa(MaxExecutionStartToClose)
+	}
+	return d
 }
 
 // StartDecisionTask hands out the scheduled decision task scheduledID to a

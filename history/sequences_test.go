@@ -41,7 +41,9 @@ func TestStart(t *testing.T) {
 	}
 }
 
-func TestStartNoTimeoutAndChildAndDefaults(t *testing.T) {
+// A run started with executionStartToCloseTimeout NONE (a child's or a
+// continued run's) records NONE and is held to one year.
+func TestStartNoneTimeoutAndChildAndDefaults(t *testing.T) {
 	h := newHarness(t)
 	p := rootParams()
 	p.RunID = ""
@@ -55,13 +57,73 @@ func TestStartNoTimeoutAndChildAndDefaults(t *testing.T) {
 	if h.s.RunID != "run-1" || res.AddTasks[0].RunID != "run-1" || res.AddTasks[0].Priority != 0 {
 		t.Fatalf("run id/priority: %+v", res.AddTasks)
 	}
-	if len(res.AddTimers) != 0 {
-		t.Fatalf("NONE timeout armed a timer: %+v", res.AddTimers)
+	if len(res.AddTimers) != 1 || res.AddTimers[0] != (swfd.Timer{RunID: "run-1", Key: WorkflowTimerKey, Due: t0.Add(365 * 24 * time.Hour)}) {
+		t.Fatalf("NONE timeout armed %+v, want the one-year timer", res.AddTimers)
 	}
 	a := h.event(1).WorkflowExecutionStartedEventAttributes
+	if a.ExecutionStartToCloseTimeout != "NONE" || h.s.Config.ExecutionStartToCloseTimeout != "NONE" {
+		t.Fatalf("recorded %q, configured %q, want NONE as given", a.ExecutionStartToCloseTimeout, h.s.Config.ExecutionStartToCloseTimeout)
+	}
 	if a.ParentWorkflowExecution == nil || *a.ParentWorkflowExecution != (api.WorkflowExecution{WorkflowID: "pw", RunID: "pr"}) ||
 		a.ParentInitiatedEventID != 7 || a.ContinuedExecutionRunID != "old" || a.LambdaRole != "arn:role" {
 		t.Fatalf("started attrs %+v", a)
+	}
+}
+
+// A child started, or a run continued, with executionStartToCloseTimeout
+// NONE records NONE and times out at one year, as a run given 31536000
+// does; the child's parent is told.
+func TestNoneExecutionTimeoutIsOneYear(t *testing.T) {
+	const year = 365 * 24 * time.Hour
+	parent := newHarness(t)
+	parent.start(rootParams())
+	res := parent.pollAndDecide(startChild("kid", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.ExecutionStartToCloseTimeout = "NONE" }))
+	var child *StartParams
+	for _, m := range res.Messages {
+		if m.StartChild != nil {
+			child = &m.StartChild.Start
+		}
+	}
+	looping := newHarness(t)
+	looping.start(rootParams())
+	res = looping.pollAndDecide(continueAsNew(func(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) { a.ExecutionStartToCloseTimeout = "NONE" }))
+	if child == nil || res.ContinuedAs == nil {
+		t.Fatal("no child, or no continued run")
+	}
+	if a := looping.last().WorkflowExecutionContinuedAsNewEventAttributes; a.ExecutionStartToCloseTimeout != "NONE" {
+		t.Fatalf("continued as new with %q, want NONE", a.ExecutionStartToCloseTimeout)
+	}
+	for _, tc := range []struct {
+		name   string
+		p      StartParams
+		parent bool
+	}{{"child", *child, true}, {"continued", *res.ContinuedAs, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.advance(24 * time.Hour) // started a day after the others
+			start := h.env.Now
+			res := h.start(tc.p)
+			if a := h.event(1).WorkflowExecutionStartedEventAttributes; a.ExecutionStartToCloseTimeout != "NONE" {
+				t.Fatalf("started with %q, want NONE as given", a.ExecutionStartToCloseTimeout)
+			}
+			tm, ok := hasTimer(res, WorkflowTimerKey)
+			if !ok || !tm.Due.Equal(start.Add(year)) {
+				t.Fatalf("timeout %+v (armed %v), want at %v", tm, ok, start.Add(year))
+			}
+			h.env.Now = tm.Due
+			res = h.fire(WorkflowTimerKey)
+			h.expectEvents(res, "3:WorkflowExecutionTimedOut")
+			if a := h.last().WorkflowExecutionTimedOutEventAttributes; a.TimeoutType != api.WorkflowExecutionTimeoutTypeStartToClose {
+				t.Fatalf("timed out %+v", a)
+			}
+			if h.s.Open || h.s.CloseStatus != api.CloseStatusTimedOut || !h.s.CloseTime.Equal(start.Add(year)) {
+				t.Fatalf("closed %v %s at %v, want TIMED_OUT at %v", !h.s.Open, h.s.CloseStatus, h.s.CloseTime, start.Add(year))
+			}
+			told := len(res.Messages) == 1 && res.Messages[0].ChildClosed != nil && res.Messages[0].ChildClosed.CloseStatus == api.CloseStatusTimedOut
+			if told != tc.parent {
+				t.Fatalf("parent told: %v, want %v (%+v)", told, tc.parent, res.Messages)
+			}
+		})
 	}
 }
 

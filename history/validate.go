@@ -112,7 +112,8 @@ const MaxExecutionStartToClose = 31536000
 // executionTimeout checks a run's executionStartToCloseTimeout given by a
 // decision (a child's, a continued run's): a number of seconds no greater
 // than one year, the most any run may last and what StartWorkflowExecution
-// and RegisterWorkflowType accept, or NONE, which these two decisions allow.
+// and RegisterWorkflowType accept, or NONE, which these two decisions allow
+// (such a run is still held to one year: see executionTimeout).
 func (v *validator) executionTimeout(val, path string) {
 	if val == "" {
 		return
