@@ -21,7 +21,9 @@ swf clock set TIME             move the clock forward to a time: 2030-01-02T15:0
 A swfd started with --clock manual stands still until moved. Moving the clock fires every timer and timeout
 that falls due on the way, in order, each at its own time. The clock never
 goes backwards, not even when a swfd whose database keeps its data starts
-again: it resumes from the time it reached. With --auth the principal needs the IAM action
+again with --clock manual or skip: it resumes from the time it reached (with
+--clock real it is the wall clock again, and swfd warns if that is behind
+the time reached). With --auth the principal needs the IAM action
 swfd:AdvanceClock to move it. --output json prints swfd's answer as JSON.
 `
 

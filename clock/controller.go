@@ -127,30 +127,44 @@ type Keeper interface {
 // time it reached (RFC 3339, UTC, to the millisecond).
 const KeptKey = "clock-time"
 
-// Keep makes k keep the time of a clock that moves, so that time never goes
-// backwards across restarts either: the clock moves forward at once to the
-// time k kept, if that is later than it shows, and from then on every
-// move (Advance, Set, a skip clock's jump, Save) writes the time reached
-// to k. Call it once, before the first move. With the real clock it does
-// nothing.
+// Keep makes k keep the time of a clock that moves, so that such a clock
+// never goes backwards across restarts either: the clock moves forward at
+// once to the time k kept, if that is later than it shows, and from then
+// on every move (Advance, Set, a skip clock's jump, Save) writes the time
+// reached to k. Call it once, before the first move. With the real clock
+// it does nothing: the real clock is the wall clock's, whatever time k
+// kept (which the server only warns of, when it is ahead).
 func (c *Controller) Keep(ctx context.Context, k Keeper) error {
 	if c.mode == Real {
 		return nil
 	}
-	b, err := k.Meta(ctx, KeptKey)
-	switch {
-	case errors.Is(err, swfd.ErrNotFound):
-	case err != nil:
-		return fmt.Errorf("clock: read the time kept: %w", err)
-	default:
-		t, err := time.Parse(time.RFC3339Nano, string(b))
-		if err != nil {
-			return fmt.Errorf("clock: the time kept, %q: %w", b, err)
-		}
+	t, ok, err := Kept(ctx, k)
+	if err != nil {
+		return err
+	}
+	if ok {
 		c.movable.MoveTo(t)
 	}
 	c.keeper = k
 	return nil
+}
+
+// Kept returns the time k keeps for a clock that moves (see Keep): the
+// latest time such a clock reached while k kept it. ok is false when k
+// keeps none.
+func Kept(ctx context.Context, k Keeper) (t time.Time, ok bool, err error) {
+	b, err := k.Meta(ctx, KeptKey)
+	switch {
+	case errors.Is(err, swfd.ErrNotFound):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, fmt.Errorf("clock: read the time kept: %w", err)
+	}
+	t, err = time.Parse(time.RFC3339Nano, string(b))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("clock: the time kept, %q: %w", b, err)
+	}
+	return t.UTC(), true, nil
 }
 
 // Save writes the clock's time to the Keeper (see Keep); without one it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -66,6 +67,36 @@ func openClock(cfg *Config) (*clock.Controller, error) {
 		}
 	}
 	return clock.NewController(mode, cfg.Clock)
+}
+
+// warnKeptClock is called when the clock is real. If st keeps a time that
+// a clock that moves (--clock manual or skip) reached on it, and that time
+// is ahead of now (the wall clock when nil), it logs a warning that names
+// the time: the real clock does not resume from it, so the events written
+// from now on are dated by the wall clock, before the latest ones, until
+// the wall clock passes it. A time kept that cannot be read is warned of
+// too; neither stops swfd.
+func warnKeptClock(ctx context.Context, st clock.Keeper, now swfd.Clock, log *slog.Logger) {
+	kept, ok, err := clock.Kept(ctx, st)
+	if err != nil {
+		log.Warn("the clock is real; the time a clock that moves reached on this database cannot be read", "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	if now == nil {
+		now = swfd.SystemClock{}
+	}
+	wall := now.Now().UTC().Truncate(clock.Precision)
+	if !kept.After(wall) {
+		return
+	}
+	const layout = "2006-01-02T15:04:05.000Z"
+	log.Warn("the clock is real, but a clock that moves (--clock manual or skip) took this database's time ahead of the wall clock, "+
+		"to the time kept: new events are dated by the wall clock, before the latest ones, until it passes that time "+
+		"(a restart with that --clock and --clock-unsafe resumes from it)",
+		"kept", kept.Format(layout), "wall_clock", wall.Format(layout), "ahead", kept.Sub(wall).Round(time.Second).String())
 }
 
 // clockEngine is what the clock controller needs from the service.

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +68,69 @@ func TestManualClockResumesWhereItWasMoved(t *testing.T) {
 	info := det.ExecutionInfo
 	if info.CloseStatus != api.CloseStatusTimedOut || !info.CloseTimestamp.Equal(t0.Add(74*time.Hour)) {
 		t.Fatalf("execution: %s closed at %v; want TIMED_OUT at %v", info.CloseStatus, info.CloseTimestamp.Time, t0.Add(74*time.Hour))
+	}
+}
+
+// A manual clock moved ahead on a database that keeps its data, then a
+// restart with the real clock: the real clock stays the wall clock's (new
+// events are dated before the latest ones), and swfd warns of it at start,
+// naming the time kept. Once the wall clock has passed that time, or on a
+// database that keeps none, it says nothing.
+func TestRealClockWarnsOfATimeKeptAhead(t *testing.T) {
+	ctx := context.Background()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
+	wall := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	open := func(cfg Config) (*Server, string) {
+		t.Helper()
+		var buf bytes.Buffer
+		cfg.DB, cfg.MetricsOff, cfg.NoConsole = db, true, true
+		cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		s, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, buf.String()
+	}
+
+	// A real clock on a new database: nothing kept, nothing to say.
+	s, log := open(Config{Clock: clock.NewManual(wall)})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if log != "" {
+		t.Errorf("real clock, nothing kept: logged %q", log)
+	}
+
+	s, _ = open(Config{ClockMode: clock.Manual, ClockUnsafe: true, Clock: clock.NewManual(wall)})
+	kept := wall.Add(10 * 24 * time.Hour)
+	if _, err := s.Clock.Set(ctx, kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The real clock (a stand-in for the wall clock, at wall).
+	s, log = open(Config{Clock: clock.NewManual(wall)})
+	if s.Clock != nil {
+		t.Errorf("the real clock has a controller that moves it")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"level=WARN", "new events are dated by the wall clock, before the latest ones",
+		"kept=2026-12-16T09:00:00.000Z", "wall_clock=2026-12-06T09:00:00.000Z", "ahead=240h0m0s"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("restart with the real clock 10 days behind the time kept: log %q lacks %q", log, want)
+		}
+	}
+
+	// The wall clock has passed the time kept: nothing to say.
+	s, log = open(Config{Clock: clock.NewManual(kept.Add(time.Millisecond))})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if log != "" {
+		t.Errorf("real clock past the time kept: logged %q", log)
 	}
 }

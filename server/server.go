@@ -412,6 +412,9 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 			st.Close()
 			return nil, err
 		}
+	} else {
+		// The real clock does not resume from such a time: say so.
+		warnKeptClock(ctx, st, cfg.Clock, s.log)
 	}
 	s.obs.observeStore(st)
 	e := &engine{store: st, clock: ctl, done: make(chan struct{})}
