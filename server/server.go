@@ -604,8 +604,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, e *engine) {
 // cannot, such as SQLite on a full disk, says so), and, in a cluster, the
 // node hears the other nodes' news (once the database answers after an
 // outage, the check waits up to listenerWait for the node's listener to
-// reconnect); "not ready" (503) otherwise, and while the server shuts
-// down. Why goes to the log, not to the answer.
+// reconnect); "not ready" (503) otherwise. Why goes to the log, not to
+// the answer. Once Serve has begun to shut down it answers "not ready"
+// too, but only a request read before then can be answered at all:
+// Serve refuses new connections and net/http answers no request it reads
+// after that, so a probe sees a refused or closed connection instead.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request, e *engine) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -697,13 +700,19 @@ func (e *engine) close() error {
 var ErrAborted = errors.New("shutdown cut short")
 
 // Serve serves HTTP (HTTPS with a TLS certificate) on ln until ctx ends,
-// then shuts down gracefully: /readyz turns 503, waiting polls are
-// answered empty, in-flight calls finish, the store is closed last.
-// Connections still open after ShutdownTimeout (a client that never sends
-// the rest of its request, a call that does not end) are closed, with a
-// warning that says how many, and Serve returns nil: a call cut off so
+// then shuts down gracefully. At once it closes ln, so new connections
+// are refused (a readiness probe fails from then on: /readyz is not
+// answered with 503, it cannot be reached), closes idle keep-alive
+// connections, answers waiting polls empty and closes the --metrics-addr
+// server; a request not yet read when shutdown began is not answered (its
+// connection is closed). In-flight calls finish and are answered, each
+// connection closed after its answer. Connections still open after
+// ShutdownTimeout (a client that never sends the rest of its request, a
+// call that does not end, a console page's live updates) are closed, with
+// a warning that says how many, and Serve returns nil: a call cut off so
 // had no answer, so nothing it did was acknowledged. Abort cuts the wait
-// short, and Serve returns ErrAborted.
+// short, and Serve returns ErrAborted. The caller closes the store after
+// Serve returns (Close).
 //
 // At most MaxConnections connections are open at once. A client has
 // ReadHeaderTimeout to send a request's headers, BodyTimeout its body,
