@@ -129,9 +129,10 @@ func checkTags(in any) error {
 
 // tagKeys sets the condition keys of the tags a request would store (their
 // keys are unique: checkTags saw to it). Every tag counts: an empty value
-// is present as "", as the domain keeps it. Condition key names are
-// case-insensitive while tag keys are not, so tags whose keys differ only
-// in case ("Owner", "owner": two tags of the domain) give
+// is present as "", and so is a missing one (the domain keeps that tag
+// without a value, but IAM reads an omitted value as ""). Condition key
+// names are case-insensitive while tag keys are not, so tags whose keys
+// differ only in case ("Owner", "owner": two tags of the domain) give
 // aws:RequestTag/owner a value each, and a condition on it judges them
 // all (Condition.holds says how).
 func tagKeys(k *Keys, tags []api.ResourceTag) {

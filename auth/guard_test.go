@@ -42,7 +42,8 @@ func rtags(kv ...string) []api.ResourceTag {
 // The value an aws:RequestTag condition checks is the value the domain
 // would keep: a request that repeats a key is refused before any policy
 // is asked, keys that differ only in case are both seen by the one
-// case-insensitive condition key, and an empty value is a value.
+// case-insensitive condition key, and an empty value is a value, as is a
+// missing one.
 func TestGuardRequestTags(t *testing.T) {
 	g, ctx := tagGuard(t)
 	arn := "arn:aws:swf:us-east-1:" + acct + ":/domain/d"
@@ -66,6 +67,10 @@ func TestGuardRequestTags(t *testing.T) {
 		{"empty owner beside me", rtags("owner", "me", "OWNER", ""), api.OperationNotPermittedFault, ""},
 		{"frozen with a value", rtags("owner", "me", "frozen", "yes"), api.OperationNotPermittedFault, ""},
 		{"frozen with an empty value", rtags("owner", "me", "frozen", ""), api.OperationNotPermittedFault, ""},
+		// A tag given with no value is kept without one, but IAM reads
+		// the omitted value as "": present, and "" for owner.
+		{"owner with no value", []api.ResourceTag{{Key: "owner"}}, api.OperationNotPermittedFault, ""},
+		{"frozen with no value", append(rtags("owner", "me"), api.ResourceTag{Key: "frozen"}), api.OperationNotPermittedFault, ""},
 	}
 	for _, c := range cases {
 		for _, op := range []struct {

@@ -6,8 +6,9 @@
 // the time and a TypeLookup, so every rule can be tested exhaustively in
 // memory with an injected clock.
 //
-// Storage, task lists and cross-run delivery live elsewhere (service,
-// matching, timer); this package only decides.
+// Storage, task lists, timers and cross-run delivery live elsewhere
+// (runs and the Store, matching, timers, transfers); this package only
+// decides.
 package history
 
 import (
