@@ -703,12 +703,12 @@ var ErrAborted = errors.New("shutdown cut short")
 // then shuts down gracefully. At once it closes ln, so new connections
 // are refused (a readiness probe fails from then on: /readyz is not
 // answered with 503, it cannot be reached), closes idle keep-alive
-// connections, answers waiting polls empty and closes the --metrics-addr
-// server; a request not yet read when shutdown began is not answered (its
+// connections, answers waiting polls empty, ends the console's live
+// updates and closes the --metrics-addr server; a request not yet read when shutdown began is not answered (its
 // connection is closed). In-flight calls finish and are answered, each
 // connection closed after its answer. Connections still open after
 // ShutdownTimeout (a client that never sends the rest of its request, a
-// call that does not end, a console page's live updates) are closed, with
+// call that does not end) are closed, with
 // a warning that says how many, and Serve returns nil: a call cut off so
 // had no answer, so nothing it did was acknowledged. Abort cuts the wait
 // short, and Serve returns ErrAborted. The caller closes the store after
@@ -748,7 +748,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.stopping.Store(true)
 	s.log.Info("shutting down")
-	s.current().svc.StopPolls()
+	e := s.current()
+	e.svc.StopPolls()
+	if e.hub != nil {
+		// Console pages' live updates end now, rather than hold the
+		// shutdown for its whole timeout.
+		e.hub.Close()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	go func() {

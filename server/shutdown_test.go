@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -125,5 +126,63 @@ func TestAbortCutsShutdownShort(t *testing.T) {
 	}
 	if log := logBuf.String(); !strings.Contains(log, `msg="shutdown cut short: closed the connections still open" connections=1`) {
 		t.Errorf("log:\n%s", log)
+	}
+}
+
+// A console page's live updates do not hold the shutdown up: its stream
+// ends when shutdown begins, and Serve returns long before ShutdownTimeout.
+func TestShutdownEndsConsoleStreams(t *testing.T) {
+	var logBuf logbuf.Buffer
+	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Start()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	req, _ := http.NewRequest("POST", base+"/", strings.NewReader(`{"name":"d","workflowExecutionRetentionPeriodInDays":"1"}`))
+	req.Header.Set("X-Amz-Target", "SimpleWorkflowService.RegisterDomain")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("RegisterDomain: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/console/d/d/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 5)
+	if _, err := io.ReadFull(resp.Body, first); err != nil || resp.StatusCode != 200 || string(first) != "retry" {
+		t.Fatalf("live stream: %d %q %v", resp.StatusCode, first, err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still waits for the console's live stream")
+	}
+	if log := logBuf.String(); strings.Contains(log, "connections still open") {
+		t.Errorf("log:\n%s", log)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Errorf("stream did not end cleanly: %v", err)
 	}
 }
