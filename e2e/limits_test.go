@@ -26,13 +26,14 @@ import (
 
 // A flood of connections cannot use up swfd's file handles. The issue it
 // guards against: about 20,000 keep-alive connections took every handle
-// (accept4: too many open files) and normal calls timed out. Scaled down:
-// swfd runs with a limit of 256 open files (so its default cap is 128
-// connections) and 2,000 connections arrive at once, half sending a call
-// and then sitting idle on keep-alive, half never sending anything. A
-// long poll made before the flood is answered during it, a new client is
-// served during it, swfd never runs out of handles, and its open files
-// stay under the limit.
+// (accept4: too many open files) and normal calls timed out. Scaled
+// down: swfd runs with a limit of 256 open files (so its default cap is
+// 128 connections) and 2,000 connections arrive at once, half sending a
+// call and then sitting idle on keep-alive, half never sending anything.
+// A decider polling since before the flood is handed its task during it
+// (its poll may be answered empty to make room, and it polls again), a
+// new client is served during it, swfd never runs out of handles, and
+// its open files stay under the limit.
 func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
@@ -55,13 +56,21 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 		DefaultTaskStartToCloseTimeout: aws.String("60"), DefaultChildPolicy: types.ChildPolicyTerminate}); err != nil {
 		t.Fatal(err)
 	}
+	// A decider that polls until it is handed a task, as every poller
+	// does: an empty answer (its connection evicted to make room at the
+	// cap) sends it back to poll again.
 	polled := make(chan *swf.PollForDecisionTaskOutput, 1)
 	go func() {
-		out, err := c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("flood"), TaskList: &types.TaskList{Name: aws.String("d")}})
-		if err != nil {
-			t.Errorf("long poll made before the flood: %v", err)
+		for {
+			out, err := c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("flood"), TaskList: &types.TaskList{Name: aws.String("d")}})
+			if err != nil {
+				t.Errorf("long poll made before the flood: %v", err)
+			}
+			if err != nil || out.TaskToken != nil {
+				polled <- out
+				return
+			}
 		}
-		polled <- out
 	}()
 	// The poll must be waiting in swfd before the flood starts: started
 	// together, the flood may take every connection first.
@@ -110,7 +119,7 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 	waitLong(t, "the flood to connect", func() bool { return dialed.Load() >= flood/2 })
 
 	// A new client is served while the flood holds, and its call reaches
-	// the long poll made before it.
+	// the decider polling since before it.
 	fresh := swfdtest.NewClient("http://" + addr)
 	if _, err := fresh.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String("flood"), WorkflowId: aws.String("w"), WorkflowType: wfType}); err != nil {
 		t.Fatalf("a new client during the flood: %v", err)
@@ -118,10 +127,10 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 	select {
 	case out := <-polled:
 		if out == nil || out.TaskToken == nil {
-			t.Fatal("the long poll made before the flood got no task")
+			t.Fatal("the decider polling since before the flood got no task")
 		}
 	case <-time.After(2 * time.Minute):
-		t.Fatal("the long poll made before the flood was not answered")
+		t.Fatal("the decider polling since before the flood was not handed its task")
 	}
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", proc.cmd.Process.Pid))
 	if err != nil {

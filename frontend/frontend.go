@@ -27,6 +27,7 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/internal/connlimit"
 )
 
 // MaxBodyBytes is SWF's request size limit (1 MB).
@@ -98,6 +99,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	out, err := h.serve(w, r, c)
+	if r.ProtoMajor == 1 && connlimit.Evicted(r.Context()) {
+		// A long poll that gave its connection up to a new one at the
+		// connection limit: the connection closes after this answer.
+		w.Header().Set("Connection", "close")
+	}
 	if err != nil {
 		f := FaultFor(err)
 		if f == nil {

@@ -74,6 +74,7 @@ type Metrics struct {
 	sigFailed  *prometheus.CounterVec   // fault
 	throttled  *prometheus.CounterVec   // operation
 	accessFail prometheus.Counter       // failed writes of the access log
+	connsFull  prometheus.Counter       // connections that came in at the cap
 	ops        map[string]*opMetrics    // the instruments of each operation's successful calls
 	unknownOps *opMetrics
 
@@ -84,6 +85,7 @@ type Metrics struct {
 	pollTask     [2]prometheus.Counter    // by kindIndex
 	pollEmpty    [2]prometheus.Counter
 	toStartKinds [2]prometheus.Observer
+	pollsEvicted prometheus.Counter // answered early to free their connection
 
 	// Executions and histories.
 	started   *prometheus.CounterVec // domain
@@ -165,13 +167,15 @@ func New(opts Options) *Metrics {
 	m.sigFailed = f.counterVec("swfd_auth_signature_failures_total", "Requests refused for their credentials or signature, by fault.", "fault")
 	m.throttled = f.counterVec("swfd_throttled_calls_total", "Calls refused by a throttling quota (ThrottlingException), by operation.", "operation")
 	m.accessFail = f.counter("swfd_access_log_write_errors_total", "Writes of the access log (--access-log) that failed, each try counted: the lines are kept and tried again every 200 ms, new ones dropped while the 64 KiB buffer is full.")
+	m.connsFull = f.counter("swfd_connections_at_limit_total", "Connections that came in with --max-connections open and waited for one to close (idle ones are closed, or a long poll evicted, to make room).")
 	m.ops = map[string]*opMetrics{}
 	for name := range api.Operations {
 		m.ops[name] = &opMetrics{ok: m.calls.WithLabelValues(name, "success"), time: m.callTime.WithLabelValues(name)}
 	}
 	m.unknownOps = &opMetrics{ok: m.calls.WithLabelValues(unknownOperation, "success"), time: m.callTime.WithLabelValues(unknownOperation)}
 
-	m.polls = f.counterVec("swfd_polls_total", "Long polls answered, by task kind and result: task, or empty (the poll timed out).", "kind", "result")
+	m.polls = f.counterVec("swfd_polls_total", "Long polls answered, by task kind and result: task, or empty (the poll timed out, or was evicted at --max-connections).", "kind", "result")
+	m.pollsEvicted = f.counter("swfd_long_polls_evicted_total", "Long polls answered empty before their timeout to give their connection up to a new one at --max-connections (counted in swfd_polls_total as empty too).")
 	m.toStart = f.histogramVec("swfd_task_schedule_to_start_seconds", "Time from a task being scheduled to its being handed to a poller, by task kind.", waitBuckets, "kind")
 	for i, k := range kinds {
 		m.pollTask[i] = m.polls.WithLabelValues(string(k), "task")
@@ -253,6 +257,14 @@ func (m *Metrics) Call(operation, fault string, d time.Duration) {
 
 // AccessLogWriteFailed records a write of the access log that failed.
 func (m *Metrics) AccessLogWriteFailed() { m.accessFail.Inc() }
+
+// ConnectionAtLimit records a connection that came in at the connection
+// limit and had to wait for a slot.
+func (m *Metrics) ConnectionAtLimit() { m.connsFull.Inc() }
+
+// PollEvicted records a long poll answered early to give its connection
+// up at the connection limit.
+func (m *Metrics) PollEvicted() { m.pollsEvicted.Inc() }
 
 // signatureFaults are the faults of a request refused for its credentials
 // or signature.

@@ -23,6 +23,9 @@ type Sources struct {
 	LiveNodes func() int
 	// Pool returns PostgreSQL's connection pool counts; nil with SQLite.
 	Pool func() Pool
+	// Connections returns how many connections the API's listener holds
+	// open, and the most it may (--max-connections).
+	Connections func() (open, limit int)
 }
 
 // TaskList is one task list as the matcher holds it.
@@ -73,6 +76,8 @@ var stateDescriptions = []Description{
 	{Name: "swfd_run_cache_misses_total", Type: "counter", Help: "Lookups of a run that had to read it from the store."},
 	{Name: "swfd_run_cache_runs", Type: "gauge", Help: "Runs held in the run cache."},
 	{Name: "swfd_cluster_live_nodes", Type: "gauge", Help: "Nodes of the cluster heard from lately, this one included."},
+	{Name: "swfd_connections_open", Type: "gauge", Help: "Connections open on the API's address (not --metrics-addr's)."},
+	{Name: "swfd_connections_max", Type: "gauge", Help: "The most connections the API's address holds open at once (--max-connections); past it new ones wait."},
 	{Name: "swfd_postgres_pool_connections", Type: "gauge", Help: "PostgreSQL connections of the pool, by state: acquired, idle, constructing, and max (the pool's size).", Labels: []string{"state"}},
 	{Name: "swfd_postgres_pool_acquires_total", Type: "counter", Help: "Connections acquired from the pool, by whether one was idle (immediate), had to be waited for (waited) or the wait was canceled.", Labels: []string{"result"}},
 	{Name: "swfd_postgres_pool_acquire_wait_seconds_total", Type: "counter", Help: "Time spent acquiring connections from the pool."},
@@ -100,6 +105,8 @@ var (
 	cacheMissDesc   = desc("swfd_run_cache_misses_total")
 	cacheRunsDesc   = desc("swfd_run_cache_runs")
 	liveNodesDesc   = desc("swfd_cluster_live_nodes")
+	connsOpenDesc   = desc("swfd_connections_open")
+	connsMaxDesc    = desc("swfd_connections_max")
 	poolConnsDesc   = desc("swfd_postgres_pool_connections")
 	poolAcqDesc     = desc("swfd_postgres_pool_acquires_total")
 	poolWaitDesc    = desc("swfd_postgres_pool_acquire_wait_seconds_total")
@@ -107,7 +114,7 @@ var (
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{pendingDesc, oldestDesc, pollersDesc, openDesc, openErrDesc,
-		cacheHitsDesc, cacheMissDesc, cacheRunsDesc, liveNodesDesc, poolConnsDesc, poolAcqDesc, poolWaitDesc} {
+		cacheHitsDesc, cacheMissDesc, cacheRunsDesc, liveNodesDesc, connsOpenDesc, connsMaxDesc, poolConnsDesc, poolAcqDesc, poolWaitDesc} {
 		ch <- d
 	}
 	if c.m.lists {
@@ -148,6 +155,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if src.LiveNodes != nil {
 		gauge(liveNodesDesc, float64(src.LiveNodes()))
+	}
+	if src.Connections != nil {
+		open, limit := src.Connections()
+		gauge(connsOpenDesc, float64(open))
+		gauge(connsMaxDesc, float64(limit))
 	}
 	if src.Pool != nil {
 		p := src.Pool()

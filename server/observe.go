@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/accesslog"
 	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/metrics"
 	"github.com/swfd/swfd/postgres"
@@ -29,11 +31,15 @@ type observer struct {
 	// is served on the API's address).
 	metricsLn    net.Listener
 	cfgAccessLog string
+	// conns is the API's listener once Serve has made it; maxConns its
+	// cap.
+	conns    atomic.Pointer[connlimit.Listener]
+	maxConns int
 }
 
 // openObserver makes the metrics and opens the access log, as cfg says.
 func openObserver(cfg Config) (*observer, error) {
-	o := &observer{}
+	o := &observer{maxConns: cfg.MaxConnections}
 	if cfg.MetricsOff && cfg.MetricsAddr != "" {
 		return nil, errors.New("--metrics-addr needs the metrics on (it was given with --metrics=false)")
 	}
@@ -104,6 +110,12 @@ func (o *observer) watch(svc *service.Service, st swfd.Store, fe *frontend.Handl
 		if pool := poolStats(st); pool != nil {
 			src.Pool = pool
 		}
+		src.Connections = func() (open, limit int) {
+			if l := o.conns.Load(); l != nil {
+				open = l.Open()
+			}
+			return open, o.maxConns
+		}
 		m.Watch(src)
 		if o.metricsLn == nil {
 			mux.Handle("GET /metrics", m.Handler())
@@ -125,13 +137,16 @@ func (o *observer) watch(svc *service.Service, st swfd.Store, fe *frontend.Handl
 }
 
 // serveMetrics serves /metrics on the --metrics-addr listener until ctx
-// ends.
-func (o *observer) serveMetrics(ctx context.Context, log *slog.Logger) {
+// ends, beside /healthz and /readyz (health): that listener has no cap on
+// its connections, so probes and scrapes are answered there while the
+// API's connections are all taken.
+func (o *observer) serveMetrics(ctx context.Context, log *slog.Logger, health func(*http.ServeMux)) {
 	if o.metricsLn == nil {
 		return
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", o.metrics.Handler())
+	health(mux)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: DefaultIdleTimeout}
 	go func() {
 		if err := hs.Serve(o.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {

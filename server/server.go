@@ -75,9 +75,10 @@ type Config struct {
 	// still open then are closed.
 	ShutdownTimeout time.Duration
 	// MaxConnections caps the connections open at once; past it new
-	// connections wait, and idle keep-alive connections are closed to
-	// make room (package connlimit). Default: connlimit.Default of the
-	// process's file limit.
+	// connections wait, and idle keep-alive connections are closed, or
+	// else the long poll waiting longest is answered empty, to make room
+	// (package connlimit). Default: connlimit.Default of the process's
+	// file limit.
 	MaxConnections int
 	// TLSCertFile and TLSKeyFile, if set, make Serve speak HTTPS (HTTP/1.1
 	// and HTTP/2) with this PEM certificate (chain) and key. Reload reads
@@ -92,7 +93,8 @@ type Config struct {
 	ClockMode   clock.Mode
 	ClockUnsafe bool
 	// Observability. /metrics serves the Prometheus metrics on the API's
-	// address, or on MetricsAddr if it is set; MetricsOff turns them off.
+	// address, or on MetricsAddr if it is set (with /healthz and /readyz,
+	// and no cap on its connections); MetricsOff turns them off.
 	// MetricsTaskLists adds series per task list. AccessLog, if set, is the
 	// access log's path ("-": standard output).
 	MetricsOff       bool
@@ -714,26 +716,29 @@ var ErrAborted = errors.New("shutdown cut short")
 // short, and Serve returns ErrAborted. The caller closes the store after
 // Serve returns (Close).
 //
-// At most MaxConnections connections are open at once. A client has
-// ReadHeaderTimeout to send a request's headers, BodyTimeout its body,
-// and WriteTimeout to take the answer once it is ready; a keep-alive
-// connection is closed after IdleTimeout idle. As a backstop for handlers
-// other than the API's, a request's whole exchange must end within the
-// poll timeout plus those three.
+// At most MaxConnections connections are open at once; at the cap, idle
+// connections are closed, or else the long poll waiting longest is
+// evicted (answered empty, its connection closed), to make room. A client
+// has ReadHeaderTimeout to send a request's headers, BodyTimeout its
+// body, and WriteTimeout to take the answer once it is ready; a
+// keep-alive connection is closed after IdleTimeout idle. As a backstop
+// for handlers other than the API's, a request's whole exchange must end
+// within the poll timeout plus those three.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	lim := connlimit.Listen(ln, s.cfg.MaxConnections)
+	lim := s.limitConnections(ln)
 	hs := &http.Server{
 		Handler:           s.Handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		WriteTimeout:      s.cfg.PollTimeout + s.cfg.BodyTimeout + s.cfg.WriteTimeout + 30*time.Second,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ConnState:         lim.ConnState,
+		ConnContext:       lim.ConnContext,
 		// net/http's own complaints (TLS handshakes that fail, accept
 		// errors) are warnings, rate-limited: a port scanner must not
 		// flood the log.
 		ErrorLog: log.New(s.warn.Writer(slog.LevelWarn), "", 0),
 	}
-	s.obs.serveMetrics(ctx, s.log)
+	s.obs.serveMetrics(ctx, s.log, s.mountHealth)
 	errc := make(chan error, 1)
 	if s.tls != nil {
 		hs.TLSConfig = s.tls.Config()
@@ -777,6 +782,64 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Warn("shutdown: connections still open after the shutdown timeout; closed them", "connections", open, "timeout", s.cfg.ShutdownTimeout)
 	return nil
+}
+
+// How many lines a second the connection limit may write to the log, each
+// kind (a connection waits for a slot, a long poll is evicted) on its own,
+// after a burst of connLimitWarnBurst: at the limit they come by the
+// hundred a second, and a line every few seconds with the count left out
+// says as much.
+const (
+	connLimitWarnsPerSecond = 0.2
+	connLimitWarnBurst      = 2
+)
+
+// limitConnections wraps ln in the connection limit (MaxConnections), its
+// waits and evictions counted and logged.
+func (s *Server) limitConnections(ln net.Listener) *connlimit.Listener {
+	lim := connlimit.Listen(ln, s.cfg.MaxConnections)
+	m := s.obs.metrics
+	full := lograte.New(s.log, connLimitWarnsPerSecond, connLimitWarnBurst, nil)
+	evicted := lograte.New(s.log, connLimitWarnsPerSecond, connLimitWarnBurst, nil)
+	lim.OnFull = func() {
+		if m != nil {
+			m.ConnectionAtLimit()
+		}
+		full.Log(context.Background(), slog.LevelWarn, "connection limit reached: a new connection waits until one closes (idle ones are closed, or a long poll evicted, to make room); raise --max-connections, and the open-file limit with it",
+			"max_connections", lim.Max())
+	}
+	lim.OnEvict = func(waited time.Duration) {
+		if m != nil {
+			m.PollEvicted()
+		}
+		evicted.Log(context.Background(), slog.LevelWarn, "connection limit reached: a long poll answered early (empty, as at its timeout) to free its connection for a new one; raise --max-connections, and the open-file limit with it",
+			"max_connections", lim.Max(), "waited", waited.Round(time.Millisecond))
+	}
+	s.obs.conns.Store(lim)
+	return lim
+}
+
+// mountHealth serves /healthz and /readyz on mux (the --metrics-addr
+// listener's) for the engine in use.
+func (s *Server) mountHealth(mux *http.ServeMux) {
+	inEngine := func(serve func(e *engine)) {
+		for {
+			e := s.current()
+			if e.calls.enter() {
+				defer e.calls.leave()
+				serve(e)
+				return
+			}
+			// e was replaced by a reset just now: the next one is in
+			// use already.
+		}
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		inEngine(func(e *engine) { s.healthz(w, r, e) })
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		inEngine(func(e *engine) { s.readyz(w, r, e) })
+	})
 }
 
 // Abort cuts a graceful shutdown short, the one under way or the next:

@@ -10,6 +10,7 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/token"
 	"github.com/swfd/swfd/internal/validate"
 	"github.com/swfd/swfd/matching"
@@ -18,13 +19,24 @@ import (
 
 // pollList waits for a task on a list and starts it with start; tasks that
 // turn out stale (timed out, canceled, their run closed) are skipped. It
-// returns ok=false when the poll timed out empty.
+// returns ok=false when the poll timed out empty, or ended its wait early
+// because its connection was evicted at the connection limit (package
+// connlimit): then no task was handed to it (one handed in the same
+// instant goes back to the list), and it is answered empty, as a poll
+// may be at any time before its timeout.
 func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t swfd.Task) (bool, error)) (bool, error) {
 	pctx, cancel := context.WithTimeout(ctx, s.pollWait)
 	defer cancel()
 	defer context.AfterFunc(s.stopping, cancel)()
 	for {
+		waited := connlimit.Waiting(ctx, cancel)
 		t, err := s.matcher.Poll(pctx, k)
+		if evicted := waited(); evicted && err == nil {
+			// Handed a task as the eviction came: it goes to the next
+			// poller, as a task handed to a poll whose wait ended does.
+			s.matcher.Add(t)
+			err = context.Canceled
+		}
 		if err != nil {
 			if errors.Is(err, matching.ErrTooManyPollers) {
 				return false, api.NewFault(api.LimitExceededFault, "Too many pollers on task list %s", k.TaskList)

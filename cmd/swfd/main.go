@@ -15,11 +15,12 @@
 // and HTTP/2. SIGHUP reloads the auth file and the certificate, whichever
 // are in use, and reopens the access log, without dropping
 // a connection; without any it is logged and ignored. --max-connections
-// caps the connections open at once.
+// caps the connections open at once; at the cap, idle connections are
+// closed, or the long poll waiting longest is answered empty, to make room.
 //
 // Prometheus metrics are served at /metrics (--metrics-addr: on an address
-// of their own; --metrics=false: not at all); --access-log writes a JSON
-// line per call.
+// of their own, with /healthz and /readyz, not subject to the cap;
+// --metrics=false: not at all); --access-log writes a JSON line per call.
 //
 // SIGINT and SIGTERM stop it gracefully, waiting up to 15 s for calls in
 // flight; a second one stops it at once.
@@ -161,12 +162,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060; a loopback address unless --insecure)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate (chain); needs --tls-key. SIGHUP reloads it")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
-	maxConns := fs.Int("max-connections", 0, "most connections open at once, at least 1; past it new ones wait and idle keep-alive connections are closed to make room (default: half the open-file limit, at most 10000)")
+	maxConns := fs.Int("max-connections", 0, "most connections open at once, at least 1; past it new ones wait, and idle keep-alive connections are closed, or the longest-waiting long poll answered empty, to make room (default: half the open-file limit, at most 10000)")
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
 	clockMode := fs.String("clock", "real", "clock: real; for tests manual (stands still until moved: swf clock advance) or skip (jumps to the next timer whenever nothing else could happen)")
 	clockUnsafe := fs.Bool("clock-unsafe", false, "allow --clock manual or skip with a database that keeps its data")
 	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (--metrics=false: off)")
-	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network)")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network), with /healthz and /readyz; its connections are not capped by --max-connections")
 	metricsLists := fs.Bool("metrics-task-lists", false, "add metrics per task list (pending tasks, schedule-to-start); off by default as there may be thousands")
 	accessLog := fs.String("access-log", "", "write one JSON line per API call to this file (- for standard output); SIGHUP reopens it")
 	quotas := fs.String("quotas", "off", "throttling as SWF does it: off, aws (the real service's default token buckets) or a quota file (JSON; SIGHUP reloads it)")

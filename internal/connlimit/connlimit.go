@@ -6,12 +6,22 @@
 // the connections sitting idle between requests are closed to make room,
 // as net/http closes them when it shuts down, so that keep-alive
 // connections nobody uses cannot lock everyone else out.
+//
+// A connection held by a request that waits for work it may be answered
+// without, such as a long poll, is never idle, yet keeps its connection
+// for as long as it waits. Such a request says so (Waiting); when no idle
+// connection is left to close, the listener asks the one that has waited
+// longest to give its connection up: it answers at once, as if its wait
+// had ended empty, and closes the connection.
 package connlimit
 
 import (
+	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -35,17 +45,31 @@ func FileLimit() uint64 {
 }
 
 // Listener is a net.Listener that holds at most a fixed number of
-// connections open. Wire ConnState into the http.Server that serves it,
-// so that it knows which connections are idle.
+// connections open. Wire ConnState and ConnContext into the http.Server
+// that serves it, so that it knows which connections are idle and which
+// are held by a waiting request.
 type Listener struct {
 	net.Listener
+	// EvictAfter is how long a request must have been waiting before it
+	// may be asked to give its connection up (Listen sets
+	// DefaultEvictAfter). Set it before Accept is called.
+	EvictAfter time.Duration
+	// OnEvict, if set, is told of each request asked to give its
+	// connection up, with how long it had waited; OnFull, if set, of
+	// each connection that comes in at the cap and must wait for a slot.
+	// Set them before Accept is called.
+	OnEvict func(waited time.Duration)
+	OnFull  func()
+
 	slots chan struct{}
 	done  chan struct{}
 	once  sync.Once
 
-	mu      sync.Mutex
-	idle    map[net.Conn]quiet
-	waiting int // Accepts waiting for a slot
+	mu       sync.Mutex
+	idle     map[net.Conn]quiet
+	held     map[net.Conn]*hold     // connections whose request is Waiting
+	evicting map[net.Conn]time.Time // asked to give up, not yet closed: when
+	waiting  int                    // Accepts waiting for a slot
 }
 
 // quiet is a connection idle between requests, or new and silent so far.
@@ -54,21 +78,41 @@ type quiet struct {
 	isNew bool
 }
 
+// hold is a request waiting (see Waiting).
+type hold struct {
+	ref   *connRef
+	since time.Time
+	evict func()
+	gone  bool // asked to give its connection up
+}
+
 // SilentAfter is how long a new connection may stay silent (no request
 // yet; a TLS handshake counts as silence) before it counts as idle and is
 // closed to make room at the cap. A client sends its request as soon as
 // it has connected.
 const SilentAfter = 2 * time.Second
 
+// DefaultEvictAfter is how long a waiting request keeps its connection
+// at the cap before it may be asked to give it up: pollers answered empty
+// come straight back, at the cap too, and must not take turns evicting
+// one another many times a second.
+const DefaultEvictAfter = time.Second
+
+// checkEvery is how often an Accept waiting at the cap looks again for a
+// connection to close or a request to evict.
+const checkEvery = 250 * time.Millisecond
+
 // Listen wraps ln so that it holds at most n connections at once (and
 // one more, waiting for a slot).
 func Listen(ln net.Listener, n int) *Listener {
-	return &Listener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{}), idle: map[net.Conn]quiet{}}
+	return &Listener{Listener: ln, EvictAfter: DefaultEvictAfter, slots: make(chan struct{}, n), done: make(chan struct{}),
+		idle: map[net.Conn]quiet{}, held: map[net.Conn]*hold{}, evicting: map[net.Conn]time.Time{}}
 }
 
 // Accept accepts the next connection and, if the cap's connections are
-// already open, closes the idle ones and waits with it until one is
-// done: at most one connection past the cap is ever open.
+// already open, makes room (closes the idle ones, or else evicts the
+// request that has waited longest) and waits with it until one is done:
+// at most one connection past the cap is ever open.
 func (l *Listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
@@ -79,13 +123,17 @@ func (l *Listener) Accept() (net.Conn, error) {
 		return &conn{Conn: c, l: l}, nil
 	default:
 	}
-	// At the cap: close the idle connections, and any that falls idle
-	// while this waits.
+	if l.OnFull != nil {
+		l.OnFull()
+	}
+	// At the cap: make room now, and again while this waits (new
+	// connections fall silent, and requests wait long enough to be
+	// evicted, meanwhile).
 	l.mu.Lock()
 	l.waiting++
 	l.mu.Unlock()
-	l.closeIdle()
-	tick := time.NewTicker(SilentAfter / 4) // new connections fall silent meanwhile
+	l.makeRoom()
+	tick := time.NewTicker(checkEvery)
 	defer tick.Stop()
 wait:
 	for {
@@ -96,7 +144,7 @@ wait:
 			err = net.ErrClosed
 			break wait
 		case <-tick.C:
-			l.closeIdle()
+			l.makeRoom()
 		}
 	}
 	l.mu.Lock()
@@ -118,6 +166,9 @@ func (l *Listener) Close() error {
 // Open is how many connections are open now.
 func (l *Listener) Open() int { return len(l.slots) }
 
+// Max is the cap.
+func (l *Listener) Max() int { return cap(l.slots) }
+
 // ConnState is for http.Server.ConnState: it keeps track of the
 // connections that sit idle between requests, and of new ones that have
 // sent nothing yet.
@@ -129,15 +180,130 @@ func (l *Listener) ConnState(c net.Conn, st http.ConnState) {
 		go c.Close()
 	case st == http.StateIdle, st == http.StateNew:
 		l.idle[c] = quiet{since: time.Now(), isNew: st == http.StateNew}
+	case st == http.StateClosed, st == http.StateHijacked:
+		delete(l.idle, c)
+		delete(l.held, c)
+		delete(l.evicting, c)
 	default:
 		delete(l.idle, c)
 	}
 }
 
+// ConnContext is for http.Server.ConnContext: the requests of each
+// connection carry it in their context, for Waiting and Evicted.
+func (l *Listener) ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, &connRef{l: l, c: c})
+}
+
+type connKey struct{}
+
+// connRef is a connection as its requests' contexts know it.
+type connRef struct {
+	l       *Listener
+	c       net.Conn
+	evicted atomic.Bool
+}
+
+// Waiting says that the request of ctx waits, from now until done is
+// called, for work it may be answered without (a long poll, which may
+// answer empty at any time before its timeout). While it waits its
+// connection may be evicted: when a connection comes in at the cap, no
+// idle one is left to close, and this request has waited longest (at
+// least EvictAfter), evict is called, once, and done then reports true.
+// The request must then give up what it waited for (if it was handed
+// work in the same instant, put it back), answer at once, and have its
+// connection closed ("Connection: close"; Evicted tells its handler).
+// If done reports false, evict was not called and never will be.
+//
+// A request not served through a Listener's ConnContext is never
+// evicted, nor one over HTTP/2, where the connection carries other
+// requests too.
+func Waiting(ctx context.Context, evict func()) (done func() (evicted bool)) {
+	ref, _ := ctx.Value(connKey{}).(*connRef)
+	if ref == nil || isHTTP2(ref.c) {
+		return func() bool { return false }
+	}
+	l := ref.l
+	h := &hold{ref: ref, since: time.Now(), evict: evict}
+	l.mu.Lock()
+	l.held[ref.c] = h
+	l.mu.Unlock()
+	return func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.held[ref.c] == h {
+			delete(l.held, ref.c)
+		}
+		return h.gone
+	}
+}
+
+// isHTTP2 reports whether c has agreed on HTTP/2 (by ALPN; swfd does not
+// serve HTTP/2 without TLS).
+func isHTTP2(c net.Conn) bool {
+	tc, ok := c.(*tls.Conn)
+	return ok && tc.ConnectionState().NegotiatedProtocol == "h2"
+}
+
+// Evicted reports whether the connection of ctx's request was evicted
+// (see Waiting): its answer must close it.
+func Evicted(ctx context.Context) bool {
+	ref, _ := ctx.Value(connKey{}).(*connRef)
+	return ref != nil && ref.evicted.Load()
+}
+
+// Evict evicts the connection of the request that has waited longest,
+// at least EvictAfter (see Waiting), and reports whether there was one.
+func (l *Listener) Evict() bool {
+	l.mu.Lock()
+	now := time.Now()
+	var oldest *hold
+	for _, h := range l.held {
+		if now.Sub(h.since) >= l.EvictAfter && (oldest == nil || h.since.Before(oldest.since)) {
+			oldest = h
+		}
+	}
+	if oldest == nil {
+		l.mu.Unlock()
+		return false
+	}
+	oldest.gone = true
+	oldest.ref.evicted.Store(true)
+	delete(l.held, oldest.ref.c)
+	l.evicting[oldest.ref.c] = now
+	l.mu.Unlock()
+	oldest.evict()
+	if l.OnEvict != nil {
+		l.OnEvict(now.Sub(oldest.since))
+	}
+	return true
+}
+
+// makeRoom closes the idle connections; if there are none, it evicts the
+// request that has waited longest, unless a connection evicted lately is
+// still closing (its answer on its way).
+func (l *Listener) makeRoom() {
+	if l.closeIdle() > 0 {
+		return
+	}
+	l.mu.Lock()
+	closing := false
+	for _, at := range l.evicting {
+		if time.Since(at) < l.EvictAfter {
+			closing = true
+		}
+	}
+	l.mu.Unlock()
+	if !closing {
+		l.Evict()
+	}
+}
+
 // closeIdle closes every connection idle between requests, and every new
-// one silent for SilentAfter. A client sees what it sees when a server's
-// keep-alive timeout closes the connection, and opens another.
-func (l *Listener) closeIdle() {
+// one silent for SilentAfter, and says how many. A client sees what it
+// sees when a server's keep-alive timeout closes the connection, and
+// opens another.
+func (l *Listener) closeIdle() int {
 	l.mu.Lock()
 	idle := make([]net.Conn, 0, len(l.idle))
 	silent := time.Now().Add(-SilentAfter)
@@ -150,6 +316,7 @@ func (l *Listener) closeIdle() {
 	for _, c := range idle {
 		c.Close()
 	}
+	return len(idle)
 }
 
 type conn struct {

@@ -2,9 +2,11 @@ package connlimit
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -157,5 +159,173 @@ func TestSilentConnectionsMakeRoom(t *testing.T) {
 	c.SetDeadline(time.Now().Add(time.Minute))
 	if out, err := get(t, c, r, "/"); err != nil || out != "ok" {
 		t.Fatalf("client after the silent ones: %q %v", out, err)
+	}
+}
+
+// pollHandler is a long poll: it waits until released or evicted, and
+// answers "evicted" (closing its connection) or "released".
+func pollHandler(waiting chan<- string, release <-chan struct{}) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/poll" {
+			io.WriteString(w, "ok")
+			return
+		}
+		evict := make(chan struct{})
+		done := Waiting(r.Context(), func() { close(evict) })
+		waiting <- r.URL.Query().Get("n")
+		select {
+		case <-evict:
+		case <-release:
+		}
+		if done() {
+			if !Evicted(r.Context()) {
+				panic("evicted, but Evicted says not")
+			}
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "evicted")
+			return
+		}
+		io.WriteString(w, "released")
+	}
+}
+
+// Connections held by requests that wait (long polls) do not lock new
+// clients out: at the cap, with no idle connection to close, the request
+// that has waited longest is evicted, answers, and its connection closes;
+// the others wait on.
+func TestWaitingRequestsMakeRoom(t *testing.T) {
+	waiting := make(chan string, 10)
+	release := make(chan struct{})
+	defer close(release)
+	evicted := make(chan time.Duration, 10)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Listen(ln, 3)
+	l.EvictAfter = 0
+	l.OnEvict = func(d time.Duration) { evicted <- d }
+	hs := &http.Server{Handler: pollHandler(waiting, release), ConnState: l.ConnState, ConnContext: l.ConnContext}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	addr := ln.Addr().String()
+
+	type poll struct {
+		c net.Conn
+		r *bufio.Reader
+	}
+	var polls []poll
+	for i := range 3 {
+		c, r := dial(t, addr)
+		c.SetDeadline(time.Now().Add(time.Minute))
+		io.WriteString(c, "GET /poll?n="+string(rune('0'+i))+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if n := <-waiting; n != string(rune('0'+i)) {
+			t.Fatalf("poll %s waits, want %d", n, i)
+		}
+		polls = append(polls, poll{c, r})
+	}
+	c, r := dial(t, addr)
+	c.SetDeadline(time.Now().Add(time.Minute))
+	if out, err := get(t, c, r, "/"); err != nil || out != "ok" {
+		t.Fatalf("client at the cap: %q %v", out, err)
+	}
+	resp, err := http.ReadResponse(polls[0].r, nil)
+	if err != nil {
+		t.Fatalf("the poll that waited longest: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "evicted" || !resp.Close {
+		t.Fatalf("the poll that waited longest answered %q, close=%v", b, resp.Close)
+	}
+	if _, err := polls[0].r.ReadByte(); err != io.EOF {
+		t.Fatalf("its connection stayed open: %v", err)
+	}
+	if len(evicted) != 1 {
+		t.Fatalf("%d evictions reported, want 1", len(evicted))
+	}
+	if l.Open() > 3 {
+		t.Fatalf("%d open with a cap of 3", l.Open())
+	}
+	// The others were not evicted: a new connection takes the idle one's
+	// place, and the next eviction is the next oldest poll.
+	if l.Evict() != true {
+		t.Fatal("no poll left to evict")
+	}
+	resp, err = http.ReadResponse(polls[1].r, nil)
+	if err != nil {
+		t.Fatalf("the second poll: %v", err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "evicted" {
+		t.Fatalf("the second poll answered %q", b)
+	}
+}
+
+// A request waits EvictAfter before it may be evicted, and one that is
+// done waiting is not evicted: done says so, and Evicted stays false.
+func TestEvictAfterAndDone(t *testing.T) {
+	l := Listen(nil, 1)
+	l.EvictAfter = time.Hour
+	c1, c2 := net.Pipe()
+	defer c1.Close()
+	defer c2.Close()
+	ctx := l.ConnContext(context.Background(), c1)
+	calls := 0
+	done := Waiting(ctx, func() { calls++ })
+	if l.Evict() {
+		t.Fatal("evicted a request that has not waited EvictAfter")
+	}
+	l.EvictAfter = 0
+	if done() || Evicted(ctx) {
+		t.Fatal("done reports an eviction that did not happen")
+	}
+	if l.Evict() || calls != 0 {
+		t.Fatal("evicted a request done waiting")
+	}
+	done = Waiting(ctx, func() { calls++ })
+	if !l.Evict() || calls != 1 || !done() || !Evicted(ctx) {
+		t.Fatalf("eviction of a waiting request: evict called %d times, evicted %v", calls, Evicted(ctx))
+	}
+	// A request that came through no Listener is never evicted.
+	if Waiting(context.Background(), func() { t.Fatal("evicted") })() {
+		t.Fatal("a request without a Listener was evicted")
+	}
+}
+
+// Over HTTP/2 a connection carries many requests: one that waits does not
+// make its connection evictable.
+func TestWaitingOverHTTP2IsNotEvicted(t *testing.T) {
+	waiting := make(chan string, 1)
+	release := make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Listen(ln, 4)
+	l.EvictAfter = 0
+	srv := httptest.NewUnstartedServer(pollHandler(waiting, release))
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.EnableHTTP2 = true
+	srv.Config.ConnState, srv.Config.ConnContext = l.ConnState, l.ConnContext
+	srv.StartTLS()
+	defer srv.Close()
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := srv.Client().Get(srv.URL + "/poll?n=0")
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answered <- resp.Proto + " " + string(b)
+	}()
+	<-waiting
+	if l.Evict() {
+		t.Fatal("a request waiting over HTTP/2 was evicted")
+	}
+	close(release)
+	if got := <-answered; got != "HTTP/2.0 released" {
+		t.Fatalf("answer: %s", got)
 	}
 }
