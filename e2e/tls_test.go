@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -18,7 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
+	"github.com/swfd/swfd/internal/logbuf"
+	"github.com/swfd/swfd/internal/promtest"
 	"github.com/swfd/swfd/internal/swfdtest"
+	"github.com/swfd/swfd/server"
 )
 
 // HTTPS with a certificate the test makes: aws-sdk-go-v2 (over HTTP/2
@@ -182,4 +186,76 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// swfd does not start with a certificate outside its validity period, and
+// a SIGHUP that finds one keeps the certificate in use; a certificate that
+// expires within 7 days is taken with a warning, at start and on reload.
+// The issue: an expired or not-yet-valid certificate was taken silently
+// (at INFO on SIGHUP, replacing a working one), and every handshake of a
+// client that checks it failed.
+func TestTLSCertificateValidityChecked(t *testing.T) {
+	now := time.Now()
+	day := 24 * time.Hour
+	expired := swfdtest.NewCertValid(t, t.TempDir(), "expired", now.Add(-30*day), now.Add(-day))
+	cfg := server.Config{DB: server.MemoryDB, TLSCertFile: expired.CertFile, TLSKeyFile: expired.KeyFile}
+	if s, err := server.Open(context.Background(), cfg); err == nil {
+		s.Close()
+		t.Fatal("started with an expired certificate")
+	} else if !strings.Contains(err.Error(), expired.CertFile) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("start with an expired certificate: %v", err)
+	}
+
+	dir := t.TempDir()
+	soon := swfdtest.NewCertValid(t, dir, "soon", now.Add(-day), now.Add(3*day))
+	var log logbuf.Buffer
+	srv := swfdtest.Start(t, swfdtest.Options{TLS: soon, Config: func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	}})
+	warned := func() int { return strings.Count(log.String(), `level=WARN msg="TLS certificate expires soon`) }
+	if warned() != 1 || !strings.Contains(log.String(), "cert="+soon.CertFile) {
+		t.Fatalf("no warning at start of a certificate that expires in 3 days:\n%s", log.String())
+	}
+	hc := swfdtest.TLSHTTPClient(soon.Pool)
+	serial := func() int64 {
+		t.Helper()
+		hc.CloseIdleConnections()
+		resp, err := hc.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+		resp.Body.Close()
+		return resp.TLS.PeerCertificates[0].SerialNumber.Int64()
+	}
+	if sn := serial(); sn != soon.Serial {
+		t.Fatalf("serial %d, want %d", sn, soon.Serial)
+	}
+	for _, bad := range []*swfdtest.Cert{
+		swfdtest.NewCertValid(t, dir, "expired", now.Add(-30*day), now.Add(-day)),
+		swfdtest.NewCertValid(t, dir, "future", now.Add(day), now.Add(30*day)),
+	} {
+		_, err := srv.Server.Reload()
+		if err == nil || !strings.Contains(err.Error(), "TLS certificate not reloaded; the previous one stays in use") ||
+			!strings.Contains(err.Error(), bad.CertFile) || !strings.Contains(err.Error(), "valid from") {
+			t.Fatalf("reload of a certificate outside its validity: %v", err)
+		}
+		if sn := serial(); sn != soon.Serial {
+			t.Fatalf("serial %d after a refused reload, want %d", sn, soon.Serial)
+		}
+	}
+	again := swfdtest.NewCertValid(t, dir, "again", now.Add(-day), now.Add(5*day))
+	hc.Transport.(*http.Transport).TLSClientConfig.RootCAs.AppendCertsFromPEM(mustRead(t, again.CAFile))
+	if _, err := srv.Server.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if sn := serial(); sn != again.Serial || warned() != 2 {
+		t.Fatalf("reload of a certificate that expires in 5 days: serial %d (want %d), %d warnings:\n%s", sn, again.Serial, warned(), log.String())
+	}
+	fams, err := promtest.Scrape(hc, srv.URL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := fams.Value("swfd_tls_certificate_expiry_timestamp_seconds"); int64(v) != now.Add(5*day).Unix() {
+		t.Fatalf("swfd_tls_certificate_expiry_timestamp_seconds = %v, want %d", v, now.Add(5*day).Unix())
+	}
 }

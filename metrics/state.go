@@ -26,6 +26,9 @@ type Sources struct {
 	// Connections returns how many connections the API's listener holds
 	// open, and the most it may (--max-connections).
 	Connections func() (open, limit int)
+	// TLSExpiry returns when the TLS certificate in use expires; nil
+	// without TLS.
+	TLSExpiry func() time.Time
 }
 
 // TaskList is one task list as the matcher holds it.
@@ -78,6 +81,7 @@ var stateDescriptions = []Description{
 	{Name: "swfd_cluster_live_nodes", Type: "gauge", Help: "Nodes of the cluster heard from lately, this one included."},
 	{Name: "swfd_connections_open", Type: "gauge", Help: "Connections open on the API's address (not --metrics-addr's)."},
 	{Name: "swfd_connections_max", Type: "gauge", Help: "The most connections the API's address holds open at once (--max-connections); past it new ones wait."},
+	{Name: "swfd_tls_certificate_expiry_timestamp_seconds", Type: "gauge", Help: "When the TLS certificate in use (--tls-cert) expires, in seconds since the Unix epoch; absent without TLS."},
 	{Name: "swfd_postgres_pool_connections", Type: "gauge", Help: "PostgreSQL connections of the pool, by state: acquired, idle, constructing, and max (the pool's size).", Labels: []string{"state"}},
 	{Name: "swfd_postgres_pool_acquires_total", Type: "counter", Help: "Connections acquired from the pool, by whether one was idle (immediate), had to be waited for (waited) or the wait was canceled.", Labels: []string{"result"}},
 	{Name: "swfd_postgres_pool_acquire_wait_seconds_total", Type: "counter", Help: "Time spent acquiring connections from the pool."},
@@ -107,6 +111,7 @@ var (
 	liveNodesDesc   = desc("swfd_cluster_live_nodes")
 	connsOpenDesc   = desc("swfd_connections_open")
 	connsMaxDesc    = desc("swfd_connections_max")
+	tlsExpiryDesc   = desc("swfd_tls_certificate_expiry_timestamp_seconds")
 	poolConnsDesc   = desc("swfd_postgres_pool_connections")
 	poolAcqDesc     = desc("swfd_postgres_pool_acquires_total")
 	poolWaitDesc    = desc("swfd_postgres_pool_acquire_wait_seconds_total")
@@ -114,7 +119,7 @@ var (
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{pendingDesc, oldestDesc, pollersDesc, openDesc, openErrDesc,
-		cacheHitsDesc, cacheMissDesc, cacheRunsDesc, liveNodesDesc, connsOpenDesc, connsMaxDesc, poolConnsDesc, poolAcqDesc, poolWaitDesc} {
+		cacheHitsDesc, cacheMissDesc, cacheRunsDesc, liveNodesDesc, connsOpenDesc, connsMaxDesc, tlsExpiryDesc, poolConnsDesc, poolAcqDesc, poolWaitDesc} {
 		ch <- d
 	}
 	if c.m.lists {
@@ -160,6 +165,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		open, limit := src.Connections()
 		gauge(connsOpenDesc, float64(open))
 		gauge(connsMaxDesc, float64(limit))
+	}
+	if src.TLSExpiry != nil {
+		gauge(tlsExpiryDesc, float64(src.TLSExpiry().Unix()))
 	}
 	if src.Pool != nil {
 		p := src.Pool()

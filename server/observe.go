@@ -16,6 +16,7 @@ import (
 	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/lograte"
+	"github.com/swfd/swfd/internal/tlscert"
 	"github.com/swfd/swfd/metrics"
 	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/service"
@@ -35,6 +36,8 @@ type observer struct {
 	// cap.
 	conns    atomic.Pointer[connlimit.Listener]
 	maxConns int
+	// tls is the certificate served; nil without TLS.
+	tls *tlscert.Certificate
 }
 
 // openObserver makes the metrics and opens the access log, as cfg says.
@@ -109,6 +112,9 @@ func (o *observer) watch(svc *service.Service, st swfd.Store, fe *frontend.Handl
 		}
 		if pool := poolStats(st); pool != nil {
 			src.Pool = pool
+		}
+		if o.tls != nil {
+			src.TLSExpiry = o.tls.NotAfter
 		}
 		src.Connections = func() (open, limit int) {
 			if l := o.conns.Load(); l != nil {

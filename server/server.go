@@ -342,6 +342,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{log: cfg.Logger, cfg: cfg, tls: cert, warn: lograte.New(cfg.Logger, 2, 10, nil), obs: obs, Quotas: limiter,
 		abort: make(chan struct{})}
+	if cert != nil {
+		obs.tls = cert
+		s.certLoaded()
+	}
 	// The Lambda client once (it looks for credentials): every engine
 	// invokes through it.
 	s.lambda = cfg.LambdaInvoker
@@ -535,7 +539,7 @@ func (s *Server) Reload() (reloaded []string, err error) {
 			errs = append(errs, fmt.Errorf("TLS certificate not reloaded; the previous one stays in use: %w", err))
 		} else {
 			reloaded = append(reloaded, "TLS certificate")
-			s.log.Info("TLS certificate loaded", "cert", s.cfg.TLSCertFile, "not_after", s.tls.NotAfter())
+			s.certLoaded()
 		}
 	}
 	if s.quotaFile() != "" {
@@ -551,6 +555,19 @@ func (s *Server) Reload() (reloaded []string, err error) {
 		errs = append(errs, err)
 	}
 	return reloaded, errors.Join(errs...)
+}
+
+// certLoaded logs the TLS certificate just taken into use, with a warning
+// if it expires within tlscert.ExpiresSoon. (One outside its validity
+// period is refused when it is read: swfd does not start with it, and a
+// reload keeps the one in use.)
+func (s *Server) certLoaded() {
+	notAfter := s.tls.NotAfter().UTC()
+	s.log.Info("TLS certificate loaded", "cert", s.tls.File(), "not_after", notAfter)
+	if left := s.tls.ExpiresIn(); left < tlscert.ExpiresSoon {
+		s.log.Warn("TLS certificate expires soon: renew it and send SIGHUP, or every client will refuse it from then on",
+			"cert", s.tls.File(), "not_after", notAfter, "expires_in", left.Round(time.Minute))
+	}
 }
 
 // TLS reports whether Serve speaks HTTPS.

@@ -179,8 +179,9 @@ func TestTLSFlags(t *testing.T) {
 	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
 		t.Fatalf("healthz over TLS: %d %s", resp.StatusCode, resp.Proto)
 	}
+	// Logged once at start, and again on SIGHUP.
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitLogged(t, &out, "TLS certificate loaded", 1)
+	waitLogged(t, &out, "TLS certificate loaded", 2)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -26,10 +26,18 @@ type Cert struct {
 }
 
 // NewCert makes a CA and a server certificate for 127.0.0.1, ::1 and
-// localhost, named name (the subject's common name), in dir. Writing
-// another into the same dir replaces the server certificate and key,
-// signed by a new CA.
+// localhost, named name (the subject's common name), in dir, valid from
+// an hour ago for 90 days. Writing another into the same dir replaces the
+// server certificate and key, signed by a new CA.
 func NewCert(t testing.TB, dir, name string) *Cert {
+	t.Helper()
+	now := time.Now()
+	return NewCertValid(t, dir, name, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+}
+
+// NewCertValid is NewCert with a server certificate valid from notBefore
+// to notAfter (its CA is valid for a year either side of now).
+func NewCertValid(t testing.TB, dir, name string, notBefore, notAfter time.Time) *Cert {
 	t.Helper()
 	must := func(err error) {
 		t.Helper()
@@ -42,7 +50,7 @@ func NewCert(t testing.TB, dir, name string) *Cert {
 	now := time.Now()
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: name + " test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		NotBefore: now.Add(-365 * 24 * time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
@@ -54,7 +62,7 @@ func NewCert(t testing.TB, dir, name string) *Cert {
 	serial := now.UnixNano() + 1
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		NotBefore: notBefore, NotAfter: notAfter,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}

@@ -2,7 +2,9 @@
 // server runs: the certificate and key are read from PEM files, and
 // Reload reads them again (on SIGHUP) and swaps them in atomically, so
 // that new handshakes use the new certificate while connections already
-// open go on undisturbed.
+// open go on undisturbed. A certificate outside its validity period
+// (expired, or not valid yet), which every client that checks it would
+// refuse, is refused as a key that does not match is.
 package tlscert
 
 import (
@@ -20,7 +22,9 @@ type Certificate struct {
 	cur               atomic.Pointer[tls.Certificate]
 }
 
-// Load reads a PEM certificate (chain) and its PEM private key.
+// Load reads a PEM certificate (chain) and its PEM private key. Validity
+// is judged by the real time, as clients judge it, whatever the server's
+// own clock shows (--clock).
 func Load(certFile, keyFile string) (*Certificate, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
@@ -33,7 +37,8 @@ func Load(certFile, keyFile string) (*Certificate, error) {
 }
 
 // Reload reads the files again. If they do not hold a valid certificate
-// and matching key, the one in use stays and the error says why.
+// and matching key, or the certificate is expired or not valid yet, the
+// one in use stays and the error says why.
 func (c *Certificate) Reload() error {
 	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
@@ -44,9 +49,31 @@ func (c *Certificate) Reload() error {
 			return fmt.Errorf("TLS certificate %s: %w", c.certFile, err)
 		}
 	}
+	if err := validNow(c.certFile, cert.Leaf, time.Now()); err != nil {
+		return err
+	}
 	c.cur.Store(&cert)
 	return nil
 }
+
+// validNow says why leaf, read from file, is not valid at now: clients
+// would refuse every handshake with it.
+func validNow(file string, leaf *x509.Certificate, now time.Time) error {
+	window := fmt.Sprintf("valid from %s to %s", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	switch {
+	case now.After(leaf.NotAfter):
+		return fmt.Errorf("TLS certificate %s expired %s ago (%s): every client that checks it would refuse it; renew it",
+			file, now.Sub(leaf.NotAfter).Round(time.Second), window)
+	case now.Before(leaf.NotBefore):
+		return fmt.Errorf("TLS certificate %s is not valid yet, for another %s (%s; is this machine's clock right?): every client that checks it would refuse it",
+			file, leaf.NotBefore.Sub(now).Round(time.Second), window)
+	}
+	return nil
+}
+
+// ExpiresSoon is how close to its expiry a certificate in use is worth a
+// warning: time enough to renew it.
+const ExpiresSoon = 7 * 24 * time.Hour
 
 // NotAfter is when the certificate in use expires.
 func (c *Certificate) NotAfter() time.Time {
@@ -55,6 +82,12 @@ func (c *Certificate) NotAfter() time.Time {
 	}
 	return time.Time{}
 }
+
+// ExpiresIn is how long the certificate in use has before it expires.
+func (c *Certificate) ExpiresIn() time.Duration { return time.Until(c.NotAfter()) }
+
+// File is the certificate's file.
+func (c *Certificate) File() string { return c.certFile }
 
 // GetCertificate is for tls.Config.GetCertificate: the certificate in use.
 func (c *Certificate) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
