@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -753,7 +752,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// net/http's own complaints (TLS handshakes that fail, accept
 		// errors) are warnings, rate-limited: a port scanner must not
 		// flood the log.
-		ErrorLog: log.New(s.warn.Writer(slog.LevelWarn), "", 0),
+		ErrorLog: httpErrorLog(s.warn),
 	}
 	s.obs.serveMetrics(ctx, s.log, s.mountHealth)
 	errc := make(chan error, 1)
