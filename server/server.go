@@ -310,8 +310,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.ShutdownTimeout, DefaultShutdown)
 	def(&cfg.PollTimeout, 60*time.Second)
-	if cfg.MaxConnections <= 0 {
-		cfg.MaxConnections = connlimit.Default(connlimit.FileLimit())
+	if files := connlimit.FileLimit(); cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = connlimit.Default(files)
+	} else if !connlimit.Fits(cfg.MaxConnections, files) {
+		cfg.Logger.Warn("--max-connections is more than the open-file limit allows: with that many connections open, accepting one fails with \"too many open files\" and new connections wait, and the database may fail to open its files; raise the open-file limit (ulimit -n, systemd's LimitNOFILE=) or lower --max-connections",
+			"max_connections", cfg.MaxConnections, "open_file_limit", files, "kept_for_other_files", connlimit.OtherFiles)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"

@@ -34,6 +34,19 @@ func Default(fileLimit uint64) int {
 	return int(max(32, min(10_000, n)))
 }
 
+// OtherFiles is about how many open files a server needs beside its
+// connections: its database's (SQLite's file, write-ahead log and shared
+// memory, or PostgreSQL's pool), its listeners and its logs.
+const OtherFiles = 64
+
+// Fits reports whether a cap of n connections fits within fileLimit open
+// files, OtherFiles kept for the rest. Past that, accepting a connection
+// fails with EMFILE ("too many open files"), net/http tries again after
+// up to a second, and new connections wait meanwhile.
+func Fits(n int, fileLimit uint64) bool {
+	return fileLimit == 0 || uint64(n)+OtherFiles <= fileLimit
+}
+
 // FileLimit is the process's current limit on open files (RLIMIT_NOFILE),
 // or 0 if it cannot be read.
 func FileLimit() uint64 {

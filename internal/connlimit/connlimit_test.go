@@ -146,6 +146,15 @@ func TestDefault(t *testing.T) {
 	if FileLimit() == 0 {
 		t.Error("no file limit read")
 	}
+	for _, c := range []struct {
+		n     int
+		files uint64
+		fits  bool
+	}{{512, 1024, true}, {960, 1024, true}, {961, 1024, false}, {1000, 256, false}, {10, 0, true}} {
+		if got := Fits(c.n, c.files); got != c.fits {
+			t.Errorf("Fits(%d, %d) = %v, want %v", c.n, c.files, got, c.fits)
+		}
+	}
 }
 
 // Connections that never send a request do not lock new clients out

@@ -1,0 +1,40 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/swfd/swfd/internal/connlimit"
+	"github.com/swfd/swfd/internal/logbuf"
+)
+
+// A --max-connections the open-file limit cannot hold is warned of at
+// start, with both numbers and what to do. The issue: it was taken
+// silently, and at load accept failed ("accept4: too many open files;
+// retrying in 1s") while calls waited half a minute.
+func TestMaxConnectionsAboveFileLimitWarned(t *testing.T) {
+	files := connlimit.FileLimit()
+	if files == 0 || files > 1<<30 {
+		t.Skipf("open-file limit %d", files)
+	}
+	for _, c := range []struct {
+		max  int
+		warn bool
+	}{{0, false}, {int(files) + 1000, true}} {
+		var buf logbuf.Buffer
+		s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: c.max, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		warned := strings.Contains(buf.String(), `level=WARN msg="--max-connections is more than the open-file limit allows`)
+		if warned != c.warn {
+			t.Errorf("--max-connections %d with an open-file limit of %d: warned %v, want %v:\n%s", c.max, files, warned, c.warn, buf.String())
+		}
+		if c.warn && !strings.Contains(buf.String(), "open_file_limit=") {
+			t.Errorf("the warning does not say the limit:\n%s", buf.String())
+		}
+	}
+}
