@@ -53,6 +53,11 @@ var (
 	// was not applied (nothing of it was kept). Reads go on, and writes
 	// succeed again once there is room, with no restart.
 	ErrStorageFull = errors.New("swfd: storage is full")
+	// ErrStorageUnavailable: the store refuses writes because it cannot
+	// keep them (its files were removed or replaced under the running
+	// server), so the write was not applied. Reads may go on; writes are
+	// refused until the server is restarted.
+	ErrStorageUnavailable = errors.New("swfd: storage is unavailable")
 )
 
 // Clock tells the time. Engines take it injected so tests control time.

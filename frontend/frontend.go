@@ -112,7 +112,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if _, ok := api.AsFault(err); !ok {
-			if f.Code == api.ServiceUnavailable {
+			if errors.Is(err, swfd.ErrStorageUnavailable) {
+				h.log().Warn("storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
+			} else if f.Code == api.ServiceUnavailable {
 				h.log().Warn("storage is full: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
 			} else {
 				h.log().Error("internal error", "op", c.Operation, "request_id", c.RequestID, "err", err)
@@ -139,9 +141,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // FaultFor is the fault the API answers for an operation's error: the
-// error's own fault; ServiceUnavailable when the storage is full (nothing
-// of the call was kept, and SDKs retry a 503); InternalFailure for any
-// other error. It is nil when the caller went away (context.Canceled):
+// error's own fault; ServiceUnavailable when the storage is full or
+// refuses writes (nothing of the call was kept, and SDKs retry a 503);
+// InternalFailure for any other error. It is nil when the caller went away (context.Canceled):
 // nothing is answered then.
 func FaultFor(err error) *api.Fault {
 	if f, ok := api.AsFault(err); ok {
@@ -152,6 +154,8 @@ func FaultFor(err error) *api.Fault {
 		return nil
 	case errors.Is(err, swfd.ErrStorageFull):
 		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server's storage is full; the call was not applied. Retry once space has been freed."}
+	case errors.Is(err, swfd.ErrStorageUnavailable):
+		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server cannot write to its storage; the call was not applied. Retry later."}
 	}
 	return &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
 }

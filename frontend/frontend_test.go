@@ -587,6 +587,7 @@ func TestInProcessCall(t *testing.T) {
 		{nil, 200, ""},
 		{api.NewFault(api.UnknownResourceFault, "no such run"), 400, api.UnknownResourceFault},
 		{fmt.Errorf("commit: %w", swfd.ErrStorageFull), 503, api.ServiceUnavailable},
+		{fmt.Errorf("refused: %w", swfd.ErrStorageUnavailable), 503, api.ServiceUnavailable},
 		{errors.New("disk on fire"), 500, api.InternalFailure},
 		{context.Canceled, frontend.StatusClientClosed, frontend.ClientClosed},
 	}

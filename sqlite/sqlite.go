@@ -26,6 +26,14 @@
 // crash of the machine (not of the process) in that moment loses writes that
 // someone may have read, though never one that was acknowledged.
 //
+// The store checks every second, and at each Ping, that the database file
+// at its path is still the file it has open. Once it is not (removed with
+// its directory, renamed, replaced), what the store acknowledged is only in
+// a file that has no name and vanishes when the server stops: the store
+// refuses every write from then on (swfd.ErrStorageUnavailable), Ping
+// fails, and the store copies its write-ahead log into that file and logs
+// once, at error level, how to copy it out.
+//
 // In memory (":memory:"), one connection serves writer and readers, and the
 // database lives in SQLite's memdb VFS without its 1 GiB cap (package
 // internal/memvfs) rather than in SQLite's ":memory:", whose commits cost
@@ -170,11 +178,19 @@ type DB struct {
 	// owner holds the lock that keeps a second store off the file
 	// (lockOwner); nil in memory.
 	owner *os.File
-	// The WAL file, opened by the syncer for fdatasync.
-	wal       *os.File
-	closeOnce sync.Once
-	closed    atomic.Bool
-	closeErr  error
+	// The WAL file, opened at Open for the syncer's fdatasync.
+	wal *os.File
+	// dbFile is the database file the store opened at path: watch
+	// compares the path with it (nil in memory and read-only).
+	dbFile os.FileInfo
+	// gone is set once the file at path is no longer the store's
+	// (checkFiles): writes are refused from then on.
+	gone        atomic.Pointer[filesGone]
+	kick        chan struct{} // wakes watch
+	watcherDone chan struct{} // nil when there is no watch
+	closeOnce   sync.Once
+	closed      atomic.Bool
+	closeErr    error
 
 	// Group commit counters, for tests and benchmarks.
 	groups  atomic.Int64
@@ -241,14 +257,22 @@ func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger)
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		syncerDone: make(chan struct{}),
+		kick:       make(chan struct{}, 1),
 	}
 	if err := db.open(ctx); err != nil {
+		if db.wal != nil {
+			db.wal.Close()
+		}
 		db.closeHandles()
 		return nil, err
 	}
 	db.syncIdle <- struct{}{}
 	go db.writer()
 	go db.syncer()
+	if db.dbFile != nil {
+		db.watcherDone = make(chan struct{})
+		go db.watch()
+	}
 	return db, nil
 }
 
@@ -347,6 +371,11 @@ func (db *DB) open(ctx context.Context) error {
 		if err := db.rdb.PingContext(ctx); err != nil {
 			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 		}
+		if !db.readOnly {
+			if err := db.noteFiles(); err != nil {
+				return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			}
+		}
 	}
 	db.logger.Info("sqlite store open", "path", db.path, "schema_version", to, "migrated_from", from)
 	return nil
@@ -357,12 +386,19 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-// Ping reports whether the store is usable: the database answers and
+// Ping reports whether the store is usable: the database file at its path
+// is still the one it opened (an error wrapping
+// swfd.ErrStorageUnavailable once it is not), the database answers and
 // still holds swfd's schema, at the version the store opened or a later
 // one; an error wrapping ErrNotSwfd when its schema_version table is gone.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.closed.Load() {
 		return ErrClosed
+	}
+	if db.dbFile != nil {
+		if g := db.checkFiles(); g != nil {
+			return g.err
+		}
 	}
 	return db.read(ctx, func(q querier) error {
 		var tables int
@@ -391,11 +427,14 @@ func (db *DB) Close() error {
 		close(db.stop)
 		<-db.writerDone
 		<-db.syncerDone
+		if db.watcherDone != nil {
+			<-db.watcherDone
+		}
 		if db.wal != nil {
 			db.wal.Close()
 		}
 		db.wmu.Lock()
-		if db.wconn != nil && !db.readOnly {
+		if db.wconn != nil && !db.readOnly && db.gone.Load() == nil {
 			// Recommended before closing: refreshes the planner's
 			// statistics where they have drifted. Cheap when they have not.
 			if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA optimize"); err != nil {

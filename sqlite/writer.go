@@ -386,21 +386,11 @@ func (db *DB) trimWAL() {
 // acknowledged commit durable, as synchronous=FULL would, without holding
 // the writer while the disk works.
 func (db *DB) syncWAL() error {
-	// The file is opened once, at the first sync, and kept: SQLite keeps
-	// the WAL file (the same file: a checkpoint that truncates it does not
-	// replace it) while any connection to the database is open, and the
-	// writer's always is.
+	// The file was opened at Open (noteFiles) and is kept: SQLite keeps
+	// the WAL file (the same file) while any connection to the database
+	// is open, and the writer's always is.
 	if db.wal == nil {
-		f, err := os.OpenFile(db.path+"-wal", os.O_RDWR, 0)
-		if err != nil {
-			return err
-		}
-		// The file may be new: make its directory entry durable too.
-		if err := syncDir(filepath.Dir(db.path)); err != nil {
-			f.Close()
-			return err
-		}
-		db.wal = f
+		return errors.New("the write-ahead log is not open")
 	}
 	return fdatasync(db.wal)
 }
@@ -453,9 +443,12 @@ func (db *DB) WriteHealth(ctx context.Context) error {
 	return fmt.Errorf("sqlite: %w", swfd.ErrStorageFull)
 }
 
-// failure is the error of a failed WAL sync, after which the store takes no
-// more writes.
+// failure is why the store takes no more writes: its database file is no
+// longer at its path (checkFiles), or a WAL sync failed.
 func (db *DB) failure() error {
+	if g := db.gone.Load(); g != nil {
+		return g.err
+	}
 	if p := db.failed.Load(); p != nil {
 		return fmt.Errorf("sqlite: store failed to sync and takes no more writes: %w", *p)
 	}

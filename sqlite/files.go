@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/swfd/swfd"
+)
+
+// watchEvery is how often the store checks that the database file at its
+// path is still the file it has open (see watch).
+const watchEvery = time.Second
+
+// filesGone is what the store found when the database file at its path
+// was no longer the one it has open: removed (alone, or with its
+// directory), renamed, or replaced by another file.
+type filesGone struct {
+	// what happened, for the log and for err.
+	what string
+	// err is what writes, Ping and WriteHealth return from then on: it
+	// wraps swfd.ErrStorageUnavailable.
+	err error
+}
+
+// noteFiles records which file the store opened at its path, for watch to
+// compare the path with, and opens the write-ahead log for the syncer.
+// SQLite keeps the log open, and the same file (a checkpoint that
+// truncates it does not replace it), for as long as any connection to the
+// database is open, and the writer's always is; it deletes it when the
+// last connection closes.
+func (db *DB) noteFiles() error {
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return err
+	}
+	db.dbFile = fi
+	// Every transaction opens the log, and Open has run some: it exists.
+	f, err := os.OpenFile(db.path+"-wal", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	// The file may be new: make its directory entry durable too.
+	if err := syncDir(filepath.Dir(db.path)); err != nil {
+		f.Close()
+		return err
+	}
+	db.wal = f
+	return nil
+}
+
+// watch checks, every watchEvery and when Ping asks, that the database file
+// at the store's path is still the one the store has open. Once it is not
+// (checkFiles), the store refuses every write: what it acknowledged would
+// go into a file that no longer has a name, and vanish when the server
+// stops, or a new database would be created at the path on the next
+// start. watch then copies the write-ahead log into the database file the
+// store has open, so that one file holds everything acknowledged, and logs
+// at error level, once, what happened and what to do.
+func (db *DB) watch() {
+	defer close(db.watcherDone)
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+		case <-db.kick:
+		}
+		if g := db.checkFiles(); g != nil {
+			db.rescue(g)
+			return
+		}
+	}
+}
+
+// checkFiles compares the database file at the store's path with the one
+// it has open, and reports what it found gone (now or before), or nil. The
+// first time it finds the file gone, it stops the store's writes and wakes
+// watch.
+func (db *DB) checkFiles() *filesGone {
+	if g := db.gone.Load(); g != nil {
+		return g
+	}
+	what := db.moved()
+	if what == "" {
+		return nil
+	}
+	g := &filesGone{what: what}
+	g.err = fmt.Errorf("sqlite: refusing writes: %s while swfd had it open: %w", what, swfd.ErrStorageUnavailable)
+	if db.gone.CompareAndSwap(nil, g) {
+		select {
+		case db.kick <- struct{}{}:
+		default:
+		}
+	}
+	return db.gone.Load()
+}
+
+// moved says what became of the database file at the store's path, or ""
+// while it is the file the store opened. A path it cannot look at for
+// another reason (an I/O error) is not taken as gone.
+func (db *DB) moved() string {
+	fi, err := os.Stat(db.path)
+	switch {
+	case notThere(err):
+		dir := filepath.Dir(db.path)
+		if _, err := os.Stat(dir); notThere(err) {
+			return fmt.Sprintf("the directory %s of the database file %s was removed or renamed", dir, db.path)
+		}
+		return fmt.Sprintf("the database file %s was removed or renamed", db.path)
+	case err != nil:
+		return ""
+	case !os.SameFile(fi, db.dbFile):
+		return fmt.Sprintf("the database file %s was replaced by another file", db.path)
+	}
+	return ""
+}
+
+// notThere reports whether err says a path names no file.
+func notThere(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// rescue copies the write-ahead log into the database file the store has
+// open, once its file at the path is gone, and logs what happened and what
+// the operator can do. It is tried once: the operator copies the file out
+// of the running server (where the system lets it), and a checkpoint later
+// could change the file between two copies.
+func (db *DB) rescue(g *filesGone) {
+	complete, err := db.checkpoint()
+	msg := "sqlite: the database file is gone from where swfd opened it; refusing writes until swfd is restarted"
+	effect := "/healthz and /readyz answer 503 and every call that writes is refused; everything swfd acknowledged is only in the files it still has open, and is lost when it stops"
+	save := "before stopping swfd, copy the database out of the file it has open"
+	if dbFD, walFD, ok := db.procFiles(); ok {
+		pid := os.Getpid()
+		if complete {
+			save = fmt.Sprintf("before stopping swfd, copy the database out of the file it has open (it holds everything acknowledged): cp /proc/%d/fd/%d SAFE.db", pid, dbFD)
+		} else {
+			save = fmt.Sprintf("before stopping swfd, copy the database and its write-ahead log out of the files it has open: cp /proc/%d/fd/%d SAFE.db && cp /proc/%d/fd/%d SAFE.db-wal; then make one file of them with swfd backup --db sqlite:SAFE.db --to SAFE-whole.db", pid, dbFD, pid, walFD)
+		}
+	}
+	do := fmt.Sprintf("%s; then stop swfd, put the copy in place with swfd restore --from SAFE.db --db sqlite:%s (or restore a backup), and start swfd again", save, db.path)
+	args := []any{"what", g.what, "effect", effect, "do", do}
+	if err != nil {
+		args = append(args, "checkpoint_err", err)
+	}
+	db.logger.Error(msg, args...)
+}
+
+// procFiles names the descriptors through which the store has the
+// database file and its write-ahead log open, where the system shows them
+// under /proc/PID/fd.
+func (db *DB) procFiles() (dbFD, walFD uintptr, ok bool) {
+	if runtime.GOOS != "linux" || db.owner == nil || db.wal == nil {
+		return 0, 0, false
+	}
+	return db.owner.Fd(), db.wal.Fd(), true
+}
+
+// checkpoint copies every frame of the write-ahead log the writer has open
+// into the database file it has open (through the writer connection, so
+// into those files whatever the path now names), syncs it, and truncates
+// the log. complete is false when readers kept some frames from being
+// copied.
+func (db *DB) checkpoint() (complete bool, err error) {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.stmts == nil { // closed
+		return false, ErrClosed
+	}
+	var busy, frames, copied int
+	if err := db.wconn.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil {
+		return false, err
+	}
+	if copied < frames {
+		return false, fmt.Errorf("%d of the write-ahead log's %d frames copied; readers held the rest", copied, frames)
+	}
+	return true, nil
+}
