@@ -79,3 +79,31 @@ func TestHealthSeesTheSQLiteDirectoryRemoved(t *testing.T) {
 		t.Fatalf("log:\n%s", out)
 	}
 }
+
+// The SQLite write-ahead log is removed under a running server (the
+// probe's rm swfd.db-wal): /healthz and /readyz answer 503 and a call that
+// writes is refused with a 503, where before both probes said ok and the
+// call was acknowledged into a log that a crash would lose; the log says
+// to restart, once what was acknowledged is in the database file.
+func TestHealthSeesTheSQLiteWALRemoved(t *testing.T) {
+	dir := t.TempDir()
+	s, logBuf := openSQLiteServer(t, dir)
+	if code, body := registerDomain(t, s, "before"); code != 200 {
+		t.Fatalf("RegisterDomain: %d %s", code, body)
+	}
+	if err := os.Remove(filepath.Join(dir, "swfd.db-wal")); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, body := probe(t, s, path); code != 503 {
+			t.Fatalf("%s with the write-ahead log removed: %d %q", path, code, body)
+		}
+	}
+	if code, body := registerDomain(t, s, "after"); code != 503 || !strings.Contains(body, "ServiceUnavailable") {
+		t.Fatalf("RegisterDomain with the write-ahead log removed: %d %s", code, body)
+	}
+	waitUntil(t, "the error logged", func() bool { return strings.Contains(logBuf.String(), "level=ERROR") })
+	if out := logBuf.String(); !strings.Contains(out, "swfd.db-wal was removed") || !strings.Contains(out, `do="restart swfd"`) {
+		t.Fatalf("log:\n%s", out)
+	}
+}

@@ -14,27 +14,36 @@ import (
 	"github.com/swfd/swfd"
 )
 
-// watchEvery is how often the store checks that the database file at its
-// path is still the file it has open (see watch).
+// watchEvery is how often the store checks that the database file and its
+// write-ahead log at its path are still the files it has open (see watch).
 const watchEvery = time.Second
 
-// filesGone is what the store found when the database file at its path
-// was no longer the one it has open: removed (alone, or with its
-// directory), renamed, or replaced by another file.
+// filesGone is what the store found when the database file or its
+// write-ahead log at its path was no longer the one it has open: removed
+// (alone, or with its directory), renamed, or replaced by another file.
 type filesGone struct {
 	// what happened, for the log and for err.
 	what string
+	// walOnly: the write-ahead log is gone, and the database file is still
+	// in place.
+	walOnly bool
 	// err is what writes, Ping and WriteHealth return from then on: it
 	// wraps swfd.ErrStorageUnavailable.
 	err error
 }
 
-// noteFiles records which file the store opened at its path, for watch to
-// compare the path with, and opens the write-ahead log for the syncer.
-// SQLite keeps the log open, and the same file (a checkpoint that
-// truncates it does not replace it), for as long as any connection to the
-// database is open, and the writer's always is; it deletes it when the
-// last connection closes.
+// noteFiles records which files the store opened at its path, the
+// database file and its write-ahead log, for watch to compare the paths
+// with, and opens the log for the syncer.
+//
+// SQLite keeps the log open, and the same file, for as long as any
+// connection to the database is open, and the writer's always is: a
+// checkpoint that truncates it (the writer's, past walLimit) leaves it
+// there, empty, and swfd sets no journal_size_limit that would have
+// SQLite truncate it otherwise; SQLite deletes it only when the last
+// connection closes. So while the store is open, a path with no log, or
+// with another file than the store's, means the log was removed or
+// replaced under it.
 func (db *DB) noteFiles() error {
 	fi, err := os.Stat(db.path)
 	if err != nil {
@@ -51,22 +60,32 @@ func (db *DB) noteFiles() error {
 		f.Close()
 		return err
 	}
+	if db.walFile, err = f.Stat(); err != nil {
+		f.Close()
+		return err
+	}
 	db.wal = f
 	return nil
 }
 
 // watch checks, every watchEvery and when Ping asks, that the database file
-// at the store's path is still the one the store has open. Once it is not
-// (checkFiles), the store refuses every write: what it acknowledged would
-// go into a file that no longer has a name, and vanish when the server
-// stops, or a new database would be created at the path on the next
-// start. watch then copies the write-ahead log into the database file the
-// store has open, so that one file holds everything acknowledged, and logs
-// at error level, once, what happened and what to do.
+// and its write-ahead log at the store's path are still the ones the store
+// has open. Once one is not (checkFiles), the store refuses every write:
+// what it acknowledged would go into a file that no longer has a name, and
+// vanish when the server stops or crashes. watch then copies the
+// write-ahead log into the database file the store has open, so that one
+// file holds everything acknowledged, and logs at error level, once, what
+// happened and what to do.
+//
+// When only the log is gone, the database file is the one at the path:
+// once the copy is made, everything acknowledged is in place and a
+// restart carries on from it. A copy that fails (readers held frames, an
+// I/O error) is tried again every watchEvery until it is made.
 func (db *DB) watch() {
 	defer close(db.watcherDone)
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
+	logged := false
 	for {
 		select {
 		case <-db.stop:
@@ -74,7 +93,15 @@ func (db *DB) watch() {
 		case <-t.C:
 		case <-db.kick:
 		}
-		if g := db.checkFiles(); g != nil {
+		g := db.checkFiles()
+		switch {
+		case g == nil:
+		case g.walOnly:
+			if db.rescueWAL(g, logged) {
+				return
+			}
+			logged = true
+		default:
 			db.rescue(g)
 			return
 		}
@@ -89,11 +116,11 @@ func (db *DB) checkFiles() *filesGone {
 	if g := db.gone.Load(); g != nil {
 		return g
 	}
-	what := db.moved()
+	what, walOnly := db.moved()
 	if what == "" {
 		return nil
 	}
-	g := &filesGone{what: what}
+	g := &filesGone{what: what, walOnly: walOnly}
 	g.err = fmt.Errorf("sqlite: refusing writes: %s while swfd had it open: %w", what, swfd.ErrStorageUnavailable)
 	if db.gone.CompareAndSwap(nil, g) {
 		select {
@@ -104,24 +131,35 @@ func (db *DB) checkFiles() *filesGone {
 	return db.gone.Load()
 }
 
-// moved says what became of the database file at the store's path, or ""
-// while it is the file the store opened. A path it cannot look at for
-// another reason (an I/O error) is not taken as gone.
-func (db *DB) moved() string {
+// moved says what became of the database file or its write-ahead log at
+// the store's path, or "" while both are the files the store opened. A
+// path it cannot look at for another reason (an I/O error) is not taken
+// as gone.
+func (db *DB) moved() (what string, walOnly bool) {
 	fi, err := os.Stat(db.path)
 	switch {
 	case notThere(err):
 		dir := filepath.Dir(db.path)
 		if _, err := os.Stat(dir); notThere(err) {
-			return fmt.Sprintf("the directory %s of the database file %s was removed or renamed", dir, db.path)
+			return fmt.Sprintf("the directory %s of the database file %s was removed or renamed", dir, db.path), false
 		}
-		return fmt.Sprintf("the database file %s was removed or renamed", db.path)
+		return fmt.Sprintf("the database file %s was removed or renamed", db.path), false
 	case err != nil:
-		return ""
+		return "", false
 	case !os.SameFile(fi, db.dbFile):
-		return fmt.Sprintf("the database file %s was replaced by another file", db.path)
+		return fmt.Sprintf("the database file %s was replaced by another file", db.path), false
 	}
-	return ""
+	wal := db.path + "-wal"
+	fi, err = os.Stat(wal)
+	switch {
+	case notThere(err):
+		return fmt.Sprintf("the write-ahead log %s was removed or renamed", wal), true
+	case err != nil:
+		return "", false
+	case !os.SameFile(fi, db.walFile):
+		return fmt.Sprintf("the write-ahead log %s was replaced by another file", wal), true
+	}
+	return "", false
 }
 
 // notThere reports whether err says a path names no file.
@@ -153,6 +191,34 @@ func (db *DB) rescue(g *filesGone) {
 		args = append(args, "checkpoint_err", err)
 	}
 	db.logger.Error(msg, args...)
+}
+
+// rescueWAL copies the write-ahead log the store has open into the
+// database file, once the log at the path is gone and the database file is
+// still there, and logs what happened and what to do (an error the first
+// time, logged false; a warning when a copy that failed then is made). It
+// reports whether the copy is made.
+func (db *DB) rescueWAL(g *filesGone, logged bool) bool {
+	complete, err := db.checkpoint()
+	if logged {
+		if complete {
+			db.logger.Warn("sqlite: everything swfd acknowledged has now been copied into the database file; restart swfd", "path", db.path)
+		}
+		return complete
+	}
+	msg := "sqlite: the write-ahead log is gone from where swfd opened it; refusing writes until swfd is restarted"
+	effect := fmt.Sprintf("everything swfd acknowledged has been copied into the database file %s; /healthz and /readyz answer 503 and every call that writes is refused", db.path)
+	do := "restart swfd"
+	if !complete {
+		effect = fmt.Sprintf("/healthz and /readyz answer 503 and every call that writes is refused; the writes acknowledged since the last checkpoint are only in the log swfd still has open, and copying them into the database file %s failed (swfd tries again every second)", db.path)
+		do = "do not kill swfd (kill -9 loses those writes): stop it with SIGTERM, whose close copies the log into the database file, and start it again"
+	}
+	args := []any{"what", g.what, "effect", effect, "do", do}
+	if err != nil {
+		args = append(args, "checkpoint_err", err)
+	}
+	db.logger.Error(msg, args...)
+	return complete
 }
 
 // procFiles names the descriptors through which the store has the

@@ -3,15 +3,19 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/logbuf"
@@ -178,5 +182,117 @@ func copyPath(t *testing.T, from, to string) {
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The write-ahead log is removed under a running store (the probe's rm
+// swfd.db-wal), and the server is then killed with SIGKILL: the store
+// refused writes within a second, copied the log it had open into the
+// database file first and said so, so every write it acknowledged is in
+// the database after the kill. Before, writes went on into the unlinked
+// log and the kill lost every one since the last checkpoint.
+func TestWALRemovedWhileOpen(t *testing.T) {
+	if path := os.Getenv("SWFD_SQLITE_WAL_CHILD"); path != "" {
+		walRemovedChild(path)
+		return
+	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("needs SIGKILL, and a log that can be removed while open")
+	}
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	cmd, sc := startChild(t, "TestWALRemovedWhileOpen", "SWFD_SQLITE_WAL_CHILD="+path)
+	acked := 0
+	var refused, logged string
+	for sc.Scan() {
+		line := sc.Text()
+		if n, ok := strings.CutPrefix(line, "acked "); ok {
+			acked, _ = strconv.Atoi(n)
+		}
+		if r, ok := strings.CutPrefix(line, "refused "); ok {
+			refused = r
+		}
+		if l, ok := strings.CutPrefix(line, "log "); ok {
+			logged = l
+		}
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die by SIGKILL: %v", err)
+	}
+	if !strings.Contains(refused, "swfd: storage is unavailable") || !strings.Contains(refused, path+"-wal was removed") {
+		t.Errorf("writes after the log was removed: %q, want them refused", refused)
+	}
+	if !strings.Contains(logged, "level=ERROR") || !strings.Contains(logged, "has been copied into the database file "+path) ||
+		!strings.Contains(logged, `do="restart swfd"`) {
+		t.Errorf("log: %q", logged)
+	}
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkSample(t, db, acked)
+}
+
+// walRemovedChild commits, removes the log, commits until a write is
+// refused (for at most 5 s), waits (as long again) for the store's error
+// line and prints it, then dies by SIGKILL.
+func walRemovedChild(path string) {
+	var logs logbuf.Buffer
+	db, err := Open(context.Background(), path, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	n := 0
+	for ; n < 10; n++ {
+		if err := db.Commit(context.Background(), sampleBatch(n)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Println("acked", n+1)
+	}
+	if err := os.Remove(path + "-wal"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); n++ {
+		if err := db.Commit(context.Background(), sampleBatch(n)); err != nil {
+			fmt.Println("refused", err)
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+				if i := strings.Index(logs.String(), "level=ERROR"); i >= 0 {
+					line, _, _ := strings.Cut(logs.String()[i:], "\n")
+					fmt.Println("log", line)
+					break
+				}
+				runtime.Gosched()
+			}
+			break
+		}
+		fmt.Println("acked", n+1)
+	}
+	os.Stdout.Sync()
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+}
+
+// A file put in place of the removed log is not the store's: Ping finds
+// the log replaced at once.
+func TestWALReplacedWhileOpen(t *testing.T) {
+	db, path := openTemp(t)
+	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+"-wal", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(context.Background()); !errors.Is(err, swfd.ErrStorageUnavailable) || !strings.Contains(err.Error(), path+"-wal was replaced") {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := db.Commit(context.Background(), sampleBatch(1)); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Fatalf("a write: %v", err)
 	}
 }

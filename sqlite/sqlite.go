@@ -27,12 +27,16 @@
 // someone may have read, though never one that was acknowledged.
 //
 // The store checks every second, and at each Ping, that the database file
-// at its path is still the file it has open. Once it is not (removed with
-// its directory, renamed, replaced), what the store acknowledged is only in
-// a file that has no name and vanishes when the server stops: the store
-// refuses every write from then on (swfd.ErrStorageUnavailable), Ping
-// fails, and the store copies its write-ahead log into that file and logs
-// once, at error level, how to copy it out.
+// and its write-ahead log at its path are still the files it has open.
+// Once one is not (removed, alone or with its directory, renamed,
+// replaced), what the store acknowledges goes into a file that has no name
+// and vanishes when the server stops or crashes: the store refuses every
+// write from then on (swfd.ErrStorageUnavailable), Ping fails, and the
+// store copies its write-ahead log into the database file it has open and
+// logs once, at error level, what to do. With only the log gone, that puts
+// everything acknowledged in the database file at the path, and a restart
+// carries on from it; with the database file gone, the log line says how
+// to copy it out of the running server.
 //
 // In memory (":memory:"), one connection serves writer and readers, and the
 // database lives in SQLite's memdb VFS without its 1 GiB cap (package
@@ -180,9 +184,10 @@ type DB struct {
 	owner *os.File
 	// The WAL file, opened at Open for the syncer's fdatasync.
 	wal *os.File
-	// dbFile is the database file the store opened at path: watch
-	// compares the path with it (nil in memory and read-only).
-	dbFile os.FileInfo
+	// dbFile and walFile are the database file and the write-ahead log
+	// the store opened at path: watch compares the paths with them (nil
+	// in memory and read-only).
+	dbFile, walFile os.FileInfo
 	// gone is set once the file at path is no longer the store's
 	// (checkFiles): writes are refused from then on.
 	gone        atomic.Pointer[filesGone]
@@ -386,8 +391,8 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-// Ping reports whether the store is usable: the database file at its path
-// is still the one it opened (an error wrapping
+// Ping reports whether the store is usable: the database file and its
+// write-ahead log at its path are still the ones it opened (an error wrapping
 // swfd.ErrStorageUnavailable once it is not), the database answers and
 // still holds swfd's schema, at the version the store opened or a later
 // one; an error wrapping ErrNotSwfd when its schema_version table is gone.
