@@ -178,6 +178,13 @@ type DB struct {
 	syncerDone chan struct{}
 	failed     atomic.Pointer[error] // a failed WAL sync: no more writes
 	full       atomic.Bool           // the last write found the disk full
+	// ioFailed is the error of the last write when it failed to reach the
+	// disk for another reason (isIOFailure); nil once one succeeds.
+	ioFailed atomic.Pointer[error]
+	// WriteHealth's writes while ioFailed is set (tryWrite).
+	probeMu sync.Mutex
+	probing bool
+	probed  time.Time
 
 	// owner holds the lock that keeps a second store off the file
 	// (lockOwner); nil in memory.

@@ -336,6 +336,7 @@ func (db *DB) syncer() {
 		}
 		if c.applied && err == nil {
 			db.full.Store(false)
+			db.ioFailed.Store(nil)
 		}
 		for i, r := range c.reqs {
 			res := c.results[i]
@@ -345,6 +346,8 @@ func (db *DB) syncer() {
 			if res != nil && isFull(res) {
 				db.full.Store(true)
 				res = fmt.Errorf("%w: %w", swfd.ErrStorageFull, res)
+			} else if res != nil && !db.readOnly && isIOFailure(res) {
+				db.ioFailed.Store(&res)
 			}
 			r.done <- res
 		}
@@ -416,22 +419,65 @@ func isFull(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqliteFull
 }
 
-// sqliteFull is SQLite's primary result code SQLITE_FULL.
-const sqliteFull = 13
+// isIOFailure reports whether err is a failure to write the disk other
+// than a full one: an I/O error (SQLITE_IOERR, EIO), or a file system that
+// refuses writes (SQLITE_READONLY, EROFS: ext4 remounts itself read-only
+// after an I/O error), or a file SQLite could not open (SQLITE_CANTOPEN).
+// Unlike a version conflict, such a failure meets the next writes too, so
+// the store is not ready for writes until one succeeds (WriteHealth).
+// SQLITE_IOERR_NOMEM is no failure of the disk.
+func isIOFailure(err error) bool {
+	if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EROFS) {
+		return true
+	}
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch code := se.Code(); code & 0xff {
+	case sqliteIOErr:
+		return code != sqliteIOErrNoMem
+	case sqliteReadOnly, sqliteCantOpen:
+		return true
+	}
+	return false
+}
+
+// SQLite's primary result codes SQLITE_READONLY, SQLITE_IOERR,
+// SQLITE_FULL and SQLITE_CANTOPEN, and the extended SQLITE_IOERR_NOMEM.
+const (
+	sqliteReadOnly   = 8
+	sqliteIOErr      = 10
+	sqliteFull       = 13
+	sqliteCantOpen   = 14
+	sqliteIOErrNoMem = sqliteIOErr | 12<<8
+)
 
 // roomToWrite is the free space at which a store that found its disk full
 // reports itself writable again (WriteHealth). A write that still finds no
 // room marks it full again.
 const roomToWrite = 1 << 20
 
-// WriteHealth reports whether writes can be expected to succeed: not while
-// the disk is full. After a write found the disk full, the store is full
-// until a write succeeds or the file system has roomToWrite bytes free
-// again (or cannot tell) (so that a readiness probe sees the space come back even while no
-// one is sent writes).
+// WriteHealth reports whether writes can be expected to succeed: not once
+// the store refuses them (its files gone from its path, a failed sync of
+// the WAL), not while the disk is full, and not while writes fail to reach
+// the disk otherwise (an I/O error, a file system gone read-only:
+// isIOFailure).
+//
+// After a write found the disk full, the store is full until a write
+// succeeds or the file system has roomToWrite bytes free again (or cannot
+// tell). After a write failed with an I/O error, the store is not writable
+// until a write succeeds: WriteHealth then makes one itself (tryWrite), at
+// most once every probeEvery. Either way a readiness probe sees the store
+// writable again even while no one is sent writes.
 func (db *DB) WriteHealth(ctx context.Context) error {
 	if err := db.failure(); err != nil {
 		return err
+	}
+	if db.ioFailed.Load() != nil {
+		if err := db.tryWrite(ctx); err != nil {
+			return fmt.Errorf("sqlite: writes fail: %w", err)
+		}
 	}
 	if !db.full.Load() {
 		return nil
@@ -441,6 +487,51 @@ func (db *DB) WriteHealth(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("sqlite: %w", swfd.ErrStorageFull)
+}
+
+// probeEvery is how often at most WriteHealth tries a write while writes
+// fail with I/O errors.
+const probeEvery = time.Second
+
+// tryWrite, while writes fail with I/O errors, makes a write that changes
+// nothing (the schema's latest version row rewritten as it is, which
+// SQLite still writes to the WAL and syncs) and returns its error, or nil
+// once writes succeed again. It makes one at most every probeEvery and one
+// at a time, and returns the last write's error meanwhile; it waits for
+// its write until ctx is done.
+func (db *DB) tryWrite(ctx context.Context) error {
+	db.probeMu.Lock()
+	if db.probing || time.Since(db.probed) < probeEvery {
+		db.probeMu.Unlock()
+		return db.ioFailure()
+	}
+	db.probing, db.probed = true, time.Now()
+	db.probeMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.write(context.Background(), func(x *wtx) error {
+			_, err := x.exec("UPDATE schema_version SET version = version WHERE version = (SELECT max(version) FROM schema_version)")
+			return err
+		})
+		db.probeMu.Lock()
+		db.probing = false
+		db.probeMu.Unlock()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return db.ioFailure()
+}
+
+// ioFailure is the error of the last write, when it failed to reach the
+// disk (isIOFailure).
+func (db *DB) ioFailure() error {
+	if p := db.ioFailed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // failure is why the store takes no more writes: its database file is no

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -138,9 +139,24 @@ const maxBuffer = 1 << 20
 // maxWrite is the most the base VFS writes in one system call.
 const maxWrite = 128<<10 - 1
 
-// testHook, set only by tests, sees every write handed to the base VFS
-// before it is made, and fails it by returning a SQLite error code.
-var testHook func(wal bool, n int32, off int64) int32
+// testHook, set only by tests (SetWriteFault), sees every write handed to
+// the base VFS before it is made, and fails it by returning a SQLite error
+// code.
+var testHook atomic.Pointer[func(wal bool, n int32, off int64) int32]
+
+// SetWriteFault is for tests of the layers above: fn sees every write
+// handed to the operating system from then on (wal: to a write-ahead log;
+// n bytes at off) before it is made, and a SQLite result code other than
+// SQLITE_OK fails the write with that code, as the system's error would
+// have (SQLITE_IOERR_WRITE for an I/O error or a file system gone
+// read-only). SetWriteFault(nil) ends it.
+func SetWriteFault(fn func(wal bool, n int32, off int64) int32) {
+	if fn == nil {
+		testHook.Store(nil)
+		return
+	}
+	testHook.Store(&fn)
+}
 
 // The registry of open files: a file's handle, stored in its sqlite3_file,
 // is its index here plus one.
@@ -234,8 +250,8 @@ func (f *file) flush(tls *libc.TLS) int32 {
 
 // write writes through the base VFS.
 func (f *file) write(tls *libc.TLS, p uintptr, n int32, off int64) int32 {
-	if h := testHook; h != nil {
-		if rc := h(f.isWAL, n, off); rc != sqlite3.SQLITE_OK {
+	if h := testHook.Load(); h != nil {
+		if rc := (*h)(f.isWAL, n, off); rc != sqlite3.SQLITE_OK {
 			return rc
 		}
 	}

@@ -41,15 +41,15 @@ func open(t *testing.T, path string, vfs bool, pragmas ...string) *sql.DB {
 // counting counts the writes handed to the base VFS while fn runs.
 func counting(fn func()) (wal, other int64) {
 	var w, o atomic.Int64
-	testHook = func(isWAL bool, n int32, off int64) int32 {
+	SetWriteFault(func(isWAL bool, n int32, off int64) int32 {
 		if isWAL {
 			w.Add(1)
 		} else {
 			o.Add(1)
 		}
 		return sqlite3.SQLITE_OK
-	}
-	defer func() { testHook = nil }()
+	})
+	defer SetWriteFault(nil)
 	fn()
 	return w.Load(), o.Load()
 }
@@ -216,19 +216,19 @@ func TestFailedWriteFailsCommit(t *testing.T) {
 	mustExec(t, db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
 	fill(t, db, 0, 100)
 	for _, code := range []int32{sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE} {
-		testHook = func(isWAL bool, n int32, off int64) int32 {
+		SetWriteFault(func(isWAL bool, n int32, off int64) int32 {
 			if isWAL {
 				return code
 			}
 			return sqlite3.SQLITE_OK
-		}
+		})
 		tx, err := db.Begin()
 		if err != nil {
 			t.Fatal(err)
 		}
 		mustExec(t, tx, "INSERT INTO t (id, v) VALUES (100, 'x')")
 		err = tx.Commit()
-		testHook = nil
+		SetWriteFault(nil)
 		var se *sqlite.Error
 		if err == nil {
 			t.Fatalf("commit succeeded though its WAL write failed with %d", code)
