@@ -28,6 +28,7 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/internal/connlimit"
+	"github.com/swfd/swfd/internal/lograte"
 )
 
 // MaxBodyBytes is SWF's request size limit (1 MB).
@@ -77,6 +78,13 @@ type Handler struct {
 	// carries (auth.FromContext), or the fault to answer, and then nothing
 	// is executed. Without Auth every request is accepted as it comes.
 	Auth func(r *http.Request, body []byte) (*auth.Principal, *api.Fault)
+	// Refused and Failed, if set, bound the lines logged for calls refused
+	// because the storage is full or refuses writes (warn level) and for
+	// calls that failed with an internal error (error level), each kind on
+	// its own: a storage outage fails every call that writes alike, and
+	// the log then gets a few lines a second with a count of those left
+	// out ("suppressed=N"), not a line per call. nil: a line per call.
+	Refused, Failed *lograte.Limiter
 }
 
 // ServeHTTP implements http.Handler.
@@ -112,12 +120,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if _, ok := api.AsFault(err); !ok {
+			ctx := r.Context()
 			if errors.Is(err, swfd.ErrStorageUnavailable) {
-				h.log().Warn("storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
+				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
 			} else if f.Code == api.ServiceUnavailable {
-				h.log().Warn("storage is full: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
+				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is full: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
 			} else {
-				h.log().Error("internal error", "op", c.Operation, "request_id", c.RequestID, "err", err)
+				h.logLimited(ctx, h.Failed, slog.LevelError, "internal error", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			}
 		}
 		h.log().Debug("fault", "op", c.Operation, "request_id", c.RequestID, "code", f.Code, "message", f.Message)
@@ -158,6 +167,16 @@ func FaultFor(err error) *api.Fault {
 		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server cannot write to its storage; the call was not applied. Retry later."}
 	}
 	return &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
+}
+
+// logLimited logs a line through l, or straight to the handler's logger
+// when l is nil.
+func (h *Handler) logLimited(ctx context.Context, l *lograte.Limiter, level slog.Level, msg string, args ...any) {
+	if l == nil {
+		h.log().Log(ctx, level, msg, args...)
+		return
+	}
+	l.Log(ctx, level, msg, args...)
 }
 
 func (h *Handler) log() *slog.Logger {

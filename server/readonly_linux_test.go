@@ -85,3 +85,18 @@ func TestReadinessSeesTheFileSystemGoReadOnly(t *testing.T) {
 		t.Fatalf("ListDomains: %d %s", code, body)
 	}
 }
+
+// On a file system gone read-only a storm of calls that write fails with
+// 500s, and the log gets a few lines a second of them and of the commits
+// that failed, with counts of those left out, not a line per call and
+// one per commit.
+func TestReadOnlyFileSystemIsLoggedRateLimited(t *testing.T) {
+	dir, fail := readOnlyFS(t)
+	s, logBuf := openSQLiteServer(t, dir)
+	fail()
+	stormOfWrites(t, s, logBuf, 2000, 500, "ERROR", "internal error")
+	lines, counted := tallyLines(logBuf, "ERROR", "sqlite: commit failed")
+	if len(lines) == 0 || len(lines) > 3*storeLineBurst || counted == 0 {
+		t.Fatalf("%d lines of failed commits, %d counted as left out:\n%s", len(lines), counted, logBuf.String())
+	}
+}

@@ -143,6 +143,14 @@ const (
 	authWarnBurst      = 10
 )
 
+// How many lines a second calls that the store refused (a full disk) or
+// failed (an internal error) may write to the log (each kind on its own),
+// after a burst of storeLineBurst.
+const (
+	storeLinesPerSecond = 2
+	storeLineBurst      = 10
+)
+
 // Server is an assembled swfd.
 //
 // Store, Service and Clock are the parts it serves with. A reset (--dev)
@@ -463,7 +471,12 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		st.Close()
 		return nil, err
 	}
-	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout}
+	// Calls the store refused or failed are logged a few lines a second at
+	// most, each kind on its own, with a count of those left out: a full
+	// disk fails every call that writes.
+	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
+		Refused: lograte.New(cfg.Logger, storeLinesPerSecond, storeLineBurst, nil),
+		Failed:  lograte.New(cfg.Logger, storeLinesPerSecond, storeLineBurst, nil)}
 	if s.Auth != nil {
 		now := swfd.Clock(swfd.SystemClock{})
 		if cfg.Clock != nil && ctl == nil {

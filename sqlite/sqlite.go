@@ -65,6 +65,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/sqlite/internal/diskio"
 	"github.com/swfd/swfd/sqlite/internal/memvfs"
 )
@@ -122,6 +123,13 @@ const memoryPragmas = writerCache
 // sync of a write that does not grow the file need not journal its new size.
 const checkpointPages = 8000
 
+// How many lines a second the writer's failures may write to the log, after
+// a burst of writeLineBurst (DB.writeLines).
+const (
+	writeLinesPerSecond = 2
+	writeLineBurst      = 10
+)
+
 // maxGroup bounds how many queued writes one transaction takes.
 const maxGroup = 256
 
@@ -152,8 +160,12 @@ var ErrNotSwfd = errors.New("not an swfd database (it has no swfd schema)")
 // DB is a swfd.Store kept in SQLite. It is safe for concurrent use.
 type DB struct {
 	logger *slog.Logger
-	path   string
-	mem    bool
+	// writeLines logs the writer's failures (a commit that found the disk
+	// full, say), a few lines a second at most with a count of those left
+	// out: on a full disk every commit fails.
+	writeLines *lograte.Limiter
+	path       string
+	mem        bool
 	// readOnly: opened by OpenExisting, every connection query-only.
 	readOnly bool
 	// version is the schema's version when the store was opened (after
@@ -259,6 +271,7 @@ func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger)
 	}
 	db := &DB{
 		logger:     logger,
+		writeLines: lograte.New(logger, writeLinesPerSecond, writeLineBurst, nil),
 		path:       dsn,
 		mem:        dsn == ":memory:",
 		readOnly:   readOnly,

@@ -633,7 +633,7 @@ func TestGroupFailuresLeaveNoTrace(t *testing.T) {
 	var g *group
 	var c *committed
 	if err := db.onWriter(func(x *wtx) {
-		g = &group{x: x, logger: nilLogger()}
+		g = &group{x: x, lines: db.writeLines}
 		for _, r := range writes {
 			g.add(r)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/lograte"
 )
 
 // writeReq is one queued write. fn runs on the writer connection inside the
@@ -87,7 +88,7 @@ func (db *DB) gather(first *writeReq) *committed {
 	defer db.wmu.Unlock()
 	var c *committed
 	err := db.onWriter(func(x *wtx) {
-		g := &group{x: x, logger: db.logger}
+		g := &group{x: x, lines: db.writeLines}
 		c = g.gather(first)
 	})
 	if err != nil {
@@ -158,7 +159,7 @@ func (g *group) gather(first *writeReq) *committed {
 // savepoint (and SQLite's copy of every page it touches) around every write.
 type group struct {
 	x       *wtx
-	logger  *slog.Logger
+	lines   *lograte.Limiter // the log, a few lines a second (DB.writeLines)
 	reqs    []*writeReq
 	results []error
 	applied []bool // applied in the open transaction
@@ -229,7 +230,7 @@ func (g *group) replay() {
 
 func (g *group) begin() {
 	if _, err := g.x.exec("BEGIN IMMEDIATE"); err != nil {
-		g.logger.Error("sqlite: begin failed", "err", err)
+		g.lines.Log(context.Background(), slog.LevelError, "sqlite: begin failed", "err", err)
 		g.broken = fmt.Errorf("sqlite: begin: %w", err)
 		return
 	}
@@ -243,7 +244,7 @@ func (g *group) rollback() {
 	g.open = false
 	if _, err := g.x.exec("ROLLBACK"); err != nil && !strings.Contains(err.Error(), "no transaction is active") {
 		// (A failed COMMIT may have rolled the transaction back already.)
-		g.logger.Error("sqlite: rollback failed", "err", err)
+		g.lines.Log(context.Background(), slog.LevelError, "sqlite: rollback failed", "err", err)
 		g.broken = fmt.Errorf("sqlite: write transaction aborted: %w", err)
 	}
 }
@@ -278,9 +279,9 @@ func (g *group) commit() *committed {
 	}
 	if _, err := g.x.exec("COMMIT"); err != nil {
 		if isFull(err) {
-			g.logger.Warn("sqlite: commit failed: the disk is full", "err", err, "writes", n)
+			g.lines.Log(context.Background(), slog.LevelWarn, "sqlite: commit failed: the disk is full", "err", err, "writes", n)
 		} else {
-			g.logger.Error("sqlite: commit failed", "err", err, "writes", n)
+			g.lines.Log(context.Background(), slog.LevelError, "sqlite: commit failed", "err", err, "writes", n)
 		}
 		g.failAll(fmt.Errorf("sqlite: commit: %w", err))
 		g.rollback()

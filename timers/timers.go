@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/runs"
 )
@@ -41,13 +42,17 @@ type Options struct {
 
 // Loop fires timers as they come due.
 type Loop struct {
-	store    swfd.ExecutionStore
-	runs     *runs.Store
-	clock    swfd.Clock
-	log      *slog.Logger
-	maxSleep time.Duration
-	fired    func(due time.Time)
-	skipTo   func(ctx context.Context, due time.Time) (bool, error)
+	store swfd.ExecutionStore
+	runs  *runs.Store
+	clock swfd.Clock
+	log   *slog.Logger
+	// failLines logs timers that failed to fire, a few lines a second at
+	// most with a count of those left out: on a full disk every due timer
+	// fails, again every 5 seconds.
+	failLines *lograte.Limiter
+	maxSleep  time.Duration
+	fired     func(due time.Time)
+	skipTo    func(ctx context.Context, due time.Time) (bool, error)
 
 	wake chan struct{}
 	// next is when the sleeping loop wakes (Unix ns); 0 while it is awake.
@@ -64,8 +69,16 @@ func New(opts Options) *Loop {
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
+	l.failLines = lograte.New(l.log, failLinesPerSecond, failLineBurst, nil)
 	return l
 }
+
+// How many lines a second timers that failed to fire may write to the log,
+// after a burst of failLineBurst.
+const (
+	failLinesPerSecond = 2
+	failLineBurst      = 10
+)
 
 // Run fires timers until ctx ends.
 func (l *Loop) Run(ctx context.Context) {
@@ -162,7 +175,7 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 			continue
 		}
 		if err := loop.Error(l.log, "firing a timer", func() error { return l.fire(ctx, t) }); err != nil {
-			l.log.Error("timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
+			l.failLines.Log(ctx, slog.LevelError, "timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
 			if skip != nil {
 				skip[id] = now.Add(5 * time.Second)
 			}

@@ -2,10 +2,14 @@ package timers
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/sqlite"
 )
@@ -76,5 +80,51 @@ func TestFireDueSurvivesPanic(t *testing.T) {
 	}
 	if _, ok := skip["p\x00k"]; !ok {
 		t.Error("the timer that panicked was not set aside")
+	}
+}
+
+// failStore fails every read of a run, as a store on a full or failed
+// disk fails every step.
+type failStore struct{ swfd.Store }
+
+func (s failStore) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	return swfd.Execution{}, fmt.Errorf("commit: %w", swfd.ErrStorageFull)
+}
+
+// A storm of timers that fail to fire (every due timer, again every 5 s,
+// while the disk is full) writes a few lines, and a later line says how
+// many were left out; before, each timer wrote an error line each time.
+func TestFailingTimersAreLoggedRateLimited(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	const timers = 200
+	for i := range timers {
+		run := fmt.Sprint("r", i)
+		row := swfd.Execution{Domain: "d", WorkflowID: run, RunID: run, Open: true, StartTime: now, Version: 1, State: []byte("{}")}
+		if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true,
+			AddTimers: []swfd.Timer{{RunID: run, Key: "k", Due: now.Add(-time.Second)}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs logbuf.Buffer
+	store := failStore{db}
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store}), Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if n, _, err := l.FireDue(ctx, map[string]time.Time{}); n != 0 || err != nil {
+		t.Fatalf("FireDue: %d fired, %v", n, err)
+	}
+	if lines := strings.Count(logs.String(), "timer failed to fire"); lines == 0 || lines > failLineBurst+1 {
+		t.Fatalf("%d lines for %d timers that failed to fire:\n%s", lines, timers, logs.String())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "suppressed=") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line says how many were left out:\n%s", logs.String())
+		}
+		l.FireDue(ctx, map[string]time.Time{})
 	}
 }
