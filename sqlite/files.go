@@ -251,3 +251,61 @@ func (db *DB) checkpoint() (complete bool, err error) {
 	}
 	return true, nil
 }
+
+// openErr is Open's error for err, with the file SQLite could not open or
+// write and why, when SQLite says only that (openCause).
+func (db *DB) openErr(err error) error {
+	if !db.mem && !db.readOnly {
+		err = openCause(db.path, err)
+	}
+	return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+}
+
+// openCause adds to err, when SQLite could not open or write a file of the
+// database at path (SQLITE_READONLY, SQLITE_CANTOPEN), which file and why.
+// SQLite names neither ("attempt to write a readonly database", "unable
+// to open database file"), and the usual causes are a directory swfd may
+// not create files in, or a -wal or -shm file another user left (a swfd
+// run as root and killed): SQLite keeps its write-ahead log and its index
+// beside the database, and must create them there or write them. err is
+// returned as it is when every file is writable.
+func openCause(path string, err error) error {
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return err
+	}
+	if c := se.Code() & 0xff; c != sqliteReadOnly && c != sqliteCantOpen {
+		return err
+	}
+	dir := filepath.Dir(path)
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		f, ferr := os.OpenFile(name, os.O_RDWR, 0)
+		if ferr == nil {
+			f.Close()
+			continue
+		}
+		if !notThere(ferr) {
+			return fmt.Errorf("cannot write %s (%w): the database file and SQLite's %s-wal and %s-shm beside it must be writable by the user swfd runs as: %w",
+				name, pathCause(ferr), filepath.Base(path), filepath.Base(path), err)
+		}
+		// SQLite creates it: can it?
+		check, cerr := os.CreateTemp(dir, ".swfd-write-check-*")
+		if cerr != nil {
+			return fmt.Errorf("cannot create %s (%w): SQLite creates its write-ahead log and its index (%s-wal, %s-shm) beside the database, so the directory %s must be writable by the user swfd runs as: %w",
+				name, pathCause(cerr), filepath.Base(path), filepath.Base(path), dir, err)
+		}
+		check.Close()
+		os.Remove(check.Name())
+	}
+	return err
+}
+
+// pathCause is the system's error inside an error about a path
+// (*fs.PathError: "permission denied", "read-only file system").
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -311,13 +311,13 @@ func (db *DB) open(ctx context.Context) error {
 		// the database grows (see package memvfs), with its rollback
 		// journal in memory and the writer's page cache.
 		if err := memvfs.Register(); err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 		wdsn = fmt.Sprintf("file:swfd?vfs=%s&_busy_timeout=%d&_pragma=journal_mode(MEMORY)%s",
 			memvfs.Name, busyTimeoutMS, memoryPragmas)
 	} else {
 		if err := diskio.Register(); err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 		if !db.readOnly {
 			// A new database is created readable by its owner only: it
@@ -325,14 +325,14 @@ func (db *DB) open(ctx context.Context) error {
 			// and its index (-wal, -shm) the database file's mode.
 			f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE, 0o600)
 			if err != nil {
-				return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+				return db.openErr(err)
 			}
 			f.Close()
 		}
 		if db.owner, err = lockOwner(db.path); errors.Is(err, errNoOwnerLock) {
 			db.logger.Warn("sqlite: cannot lock the database file; make sure no other swfd uses it", "path", db.path, "err", err)
 		} else if err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 		uri := "file:" + escapePath(db.path)
 		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
@@ -346,7 +346,7 @@ func (db *DB) open(ctx context.Context) error {
 	}
 	db.wdb, err = sql.Open("sqlite", wdsn)
 	if err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		return db.openErr(err)
 	}
 	db.wdb.SetMaxOpenConns(1)
 	db.wdb.SetMaxIdleConns(1)
@@ -354,7 +354,7 @@ func (db *DB) open(ctx context.Context) error {
 	db.wdb.SetConnMaxIdleTime(0)
 	db.wconn, err = db.wdb.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		return db.openErr(err)
 	}
 	var version int // the schema's, when read-only
 	if db.readOnly {
@@ -365,7 +365,7 @@ func (db *DB) open(ctx context.Context) error {
 	if !db.mem {
 		var mode string
 		if err := db.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 		if !strings.EqualFold(mode, "wal") {
 			return fmt.Errorf("sqlite: open %s: journal_mode is %q, want wal", db.path, mode)
@@ -374,31 +374,31 @@ func (db *DB) open(ctx context.Context) error {
 	if !db.mem {
 		// Only the writer commits, so only it checkpoints.
 		if _, err := db.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", checkpointPages)); err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 	}
 	from, to := version, version // read-only: checkSchema found it current
 	if !db.readOnly {
 		if from, to, err = migrate(ctx, db.wconn, db.logger); err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 	}
 	db.version = to
 	if !db.mem {
 		db.rdb, err = sql.Open("sqlite", rdsn)
 		if err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 		n := max(4, runtime.GOMAXPROCS(0))
 		db.reads.db = db.rdb
 		db.rdb.SetMaxOpenConns(n)
 		db.rdb.SetMaxIdleConns(n)
 		if err := db.rdb.PingContext(ctx); err != nil {
-			return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+			return db.openErr(err)
 		}
 		if !db.readOnly {
 			if err := db.noteFiles(); err != nil {
-				return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+				return db.openErr(err)
 			}
 		}
 	}

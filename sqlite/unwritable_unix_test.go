@@ -1,0 +1,125 @@
+//go:build linux || darwin || freebsd || openbsd || netbsd || dragonfly
+
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// nobody is the user the test opens stores as when it runs as root, whom
+// permissions do not stop.
+const nobody = 65534
+
+// openAsUser opens the store at path as a user other than root and
+// returns Open's error ("" if it opened): in this process when the test
+// does not run as root, else in a child process of this test binary run
+// as nobody (copied where nobody can run it).
+func openAsUser(t *testing.T, path string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		db, err := Open(context.Background(), path, nil)
+		if err != nil {
+			return err.Error()
+		}
+		db.Close()
+		return ""
+	}
+	dir := t.TempDir()
+	for _, p := range []string{dir, filepath.Dir(path)} {
+		for d := filepath.Dir(p); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+			os.Chmod(d, 0o755) // the test's own directories, for nobody to reach the binary and the database
+		}
+	}
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "sqlite.test")
+	copyPath(t, os.Args[0], bin)
+	os.Chmod(bin, 0o755)
+	cmd := exec.Command(bin, "-test.run=^TestOpenNamesTheUnwritableFile$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SWFD_SQLITE_OPEN_CHILD="+path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v %s", err, out)
+	}
+	_, got, ok := strings.Cut(string(out), "open error: ")
+	if !ok {
+		t.Fatalf("child said: %s", out)
+	}
+	got, _, _ = strings.Cut(got, "\n")
+	return got
+}
+
+// chownForUser gives the test's user (nobody, when it runs as root) the
+// files at paths.
+func chownForUser(t *testing.T, paths ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return
+	}
+	for _, p := range paths {
+		if err := os.Chown(p, nobody, nobody); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The store cannot be opened because SQLite may not create its
+// write-ahead log beside the database (a data directory the user swfd runs
+// as may not write), or may not write one left there (by a swfd run as
+// another user and killed): Open's error names the file, the directory and
+// the system's reason, where before it said only "attempt to write a
+// readonly database (1544)" or "unable to open database file (14)".
+func TestOpenNamesTheUnwritableFile(t *testing.T) {
+	if path := os.Getenv("SWFD_SQLITE_OPEN_CHILD"); path != "" {
+		_, err := Open(context.Background(), path, nil)
+		fmt.Printf("open error: %v\n", err)
+		return
+	}
+	// A directory swfd may not write, holding a database it may.
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "swfd.db")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	chownForUser(t, path)
+	os.Chmod(dir, 0o555)
+	defer os.Chmod(dir, 0o700)
+	got := openAsUser(t, path)
+	if !strings.Contains(got, "cannot create "+path+"-wal (permission denied)") || !strings.Contains(got, "the directory "+dir+" must be writable") {
+		t.Errorf("Open in a directory it may not write: %q", got)
+	}
+
+	// A write-ahead log left by a server killed while another user ran it
+	// (the files of a store copied while it is open are what a kill
+	// leaves).
+	dir2 := filepath.Join(t.TempDir(), "data")
+	path2 := filepath.Join(dir2, "swfd.db")
+	if err := os.Mkdir(dir2, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, _ = openTemp(t)
+	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"", "-wal", "-shm"} {
+		copyPath(t, db.path+s, path2+s)
+	}
+	chownForUser(t, dir2, path2, path2+"-shm")
+	os.Chmod(path2+"-wal", 0o400)
+	got = openAsUser(t, path2)
+	if !strings.Contains(got, "cannot write "+path2+"-wal (permission denied)") {
+		t.Errorf("Open with a log it may not write: %q", got)
+	}
+}
