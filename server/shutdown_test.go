@@ -9,18 +9,24 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd/internal/logbuf"
 )
 
-// readListener tells, by closing read, when the server has read from a
-// connection it accepted: from then on, shutting down waits for it.
+// readListener tells, by closing waiting, when the server waits for more
+// of a request than the client sent: its handler is reading the body (the
+// first read took the headers and what of the body came with them). From
+// then on the request is being served, and shutting down waits for it; a
+// request whose headers were read but not yet handed to a handler when
+// shutdown began would be dropped unanswered instead.
 type readListener struct {
 	net.Listener
-	read chan struct{}
-	once sync.Once
+	waiting chan struct{}
+	once    sync.Once
+	reads   atomic.Int32
 }
 
 func (l *readListener) Accept() (net.Conn, error) {
@@ -37,11 +43,10 @@ type readConn struct {
 }
 
 func (c *readConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.l.once.Do(func() { close(c.l.read) })
+	if c.l.reads.Add(1) == 2 {
+		c.l.once.Do(func() { close(c.l.waiting) })
 	}
-	return n, err
+	return c.Conn.Read(p)
 }
 
 // stalledServer serves s until the returned cancel is called, with one
@@ -52,7 +57,7 @@ func stalledServer(t *testing.T, s *Server) (cancel func(), served <-chan error,
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &readListener{Listener: ln, read: make(chan struct{})}
+	l := &readListener{Listener: ln, waiting: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, l) }()
@@ -63,7 +68,7 @@ func stalledServer(t *testing.T, s *Server) (cancel func(), served <-chan error,
 	t.Cleanup(func() { c.Close() })
 	c.Write([]byte("POST / HTTP/1.1\r\nHost: swfd\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\n" +
 		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{"))
-	<-l.read
+	<-l.waiting
 	return cancel, done, c
 }
 
