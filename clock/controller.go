@@ -235,6 +235,12 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 	defer func() {
 		if c.Now().After(from) {
 			err = errors.Join(err, c.Save(ctx))
+			// The timer loop sleeps until a time on the clock before the
+			// move: it looks again, so that a timer due now, at the new
+			// time (one of zero seconds, armed after the move), wakes it.
+			if c.wake != nil {
+				c.wake()
+			}
 		}
 	}()
 	fired := 0

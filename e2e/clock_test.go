@@ -294,3 +294,29 @@ func TestManualClockNoneExecutionTimeoutIsOneYear(t *testing.T) {
 		}
 	}
 }
+
+// On a manual clock moved ahead of the wall clock, a timer of zero seconds
+// (due at once, at the clock's time) fires without another move, as any
+// timer due now does: the timer loop compares due times with its wake-up on
+// the same clock, and looks again after each move.
+func TestManualClockZeroTimerFiresAtOnce(t *testing.T) {
+	f := newClockFlow(t)
+	f.srv.Advance(2 * time.Hour)
+	f.decide(types.Decision{DecisionType: types.DecisionTypeStartTimer, StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{
+		TimerId: aws.String("now"), StartToFireTimeout: aws.String("0")}})
+	ctx, cancel := context.WithTimeout(f.ctx, 20*time.Second)
+	defer cancel()
+	task, err := f.c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("clock"), TaskList: &types.TaskList{Name: aws.String("deciders")}})
+	if err != nil || task.TaskToken == nil {
+		t.Fatalf("no decision task after a zero-second timer: %v", err)
+	}
+	var fired *types.HistoryEvent
+	for i := range task.Events {
+		if task.Events[i].EventType == types.EventTypeTimerFired {
+			fired = &task.Events[i]
+		}
+	}
+	if fired == nil || !fired.EventTimestamp.Equal(f.start.Add(2*time.Hour)) {
+		t.Fatalf("TimerFired: %+v, want it at the clock's time %v", fired, f.start.Add(2*time.Hour))
+	}
+}

@@ -55,7 +55,8 @@ type Loop struct {
 	skipTo    func(ctx context.Context, due time.Time) (bool, error)
 
 	wake chan struct{}
-	// next is when the sleeping loop wakes (Unix ns); 0 while it is awake.
+	// next is when the sleeping loop wakes (Unix ns, on its clock); 0
+	// while it is awake.
 	// Commits wake it only for timers due before then.
 	next atomic.Int64
 }
@@ -104,7 +105,9 @@ func (l *Loop) Run(ctx context.Context) {
 		if l.maxSleep > 0 && next > l.maxSleep {
 			next = l.maxSleep
 		}
-		l.next.Store(time.Now().Add(next).UnixNano())
+		// On the loop's clock, as the due times WakeFor compares it with
+		// are: a manual clock may stand days ahead of the wall clock.
+		l.next.Store(l.clock.Now().Add(next).UnixNano())
 		wait := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
@@ -116,8 +119,8 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 }
 
-// Sleeping reports when the loop, asleep, means to wake; ok is false while
-// it is awake.
+// Sleeping reports when the loop, asleep, means to wake, on its clock; ok
+// is false while it is awake.
 func (l *Loop) Sleeping() (until time.Time, ok bool) {
 	n := l.next.Load()
 	if n == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,66 @@ func TestWakeFor(t *testing.T) {
 	l.WakeFor(time.Now().Add(2 * time.Hour))
 	if !woken() {
 		t.Error("a timer committed while the loop was awake did not wake it")
+	}
+}
+
+// aheadClock is a clock standing still ten days ahead of the wall clock, as
+// a manual clock moved forward does.
+type aheadClock struct{ t time.Time }
+
+func (c aheadClock) Now() time.Time { return c.t }
+
+// countingStore counts the loop's looks at the due timers.
+type countingStore struct {
+	swfd.ExecutionStore
+	looks atomic.Int32
+}
+
+func (s *countingStore) DueTimers(ctx context.Context, now time.Time, limit int) ([]swfd.Timer, error) {
+	s.looks.Add(1)
+	return s.ExecutionStore.DueTimers(ctx, now, limit)
+}
+
+// TestWakeForOnTheLoopsClock checks that the loop's wake-up time and a
+// timer's due time are compared on the same clock: with the clock ten days
+// ahead of the wall clock (a manual clock moved forward), the loop means to
+// wake an hour later on that clock, and a timer due now on it (a
+// zero-second timer or timeout) wakes the loop at once.
+func TestWakeForOnTheLoopsClock(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store := &countingStore{ExecutionStore: db}
+	clk := aheadClock{time.Now().Add(10 * 24 * time.Hour)}
+	l := New(Options{Store: store, Clock: clk, MaxSleep: time.Hour})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	asleep := func() (time.Time, int32) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if until, ok := l.Sleeping(); ok {
+				return until, store.looks.Load()
+			}
+		}
+		t.Fatal("the loop does not sleep")
+		return time.Time{}, 0
+	}
+	until, looks := asleep()
+	if d := until.Sub(clk.Now()); d < 59*time.Minute || d > 61*time.Minute {
+		t.Errorf("the loop means to wake at %v, %v after its clock's now; want an hour", until, d)
+	}
+	l.WakeFor(clk.Now())
+	for deadline := time.Now().Add(10 * time.Second); store.looks.Load() == looks; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a timer due now on the loop's clock did not wake it")
+		}
 	}
 }
 
