@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
@@ -149,19 +150,44 @@ type decisionPage struct {
 	Started   int64  `json:"s"`
 	Previous  int64  `json:"p"`
 	After     int64  `json:"a"`
-	Token     string `json:"t,omitempty"`
+	// From is the first event of a task polled with
+	// startAtPreviousStartedEvent: its pages, in either order, hold no
+	// event before it.
+	From  int64  `json:"f,omitempty"`
+	Token string `json:"t,omitempty"`
 
 	workflowID string
 	typ        api.WorkflowType
 }
 
 func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.PollForDecisionTaskInput, after int64) (*api.DecisionTask, error) {
-	if after == 0 && in.StartAtPreviousStartedEvent && p.Previous > 0 && !in.ReverseOrder {
-		after = p.Previous - 1
+	if after == 0 && in.StartAtPreviousStartedEvent && p.Previous > 0 {
+		// The events dated at or after the previous DecisionTaskStarted:
+		// from the first of those that share its time, in either order.
+		from, err := s.firstEventAtTimeOf(ctx, p.RunID, p.Previous)
+		if err != nil {
+			return nil, err
+		}
+		p.From = from
+		if !in.ReverseOrder {
+			after = from - 1
+		}
 	}
 	events, next, err := s.runs.HistoryPage(ctx, p.RunID, after, p.Started, in.ReverseOrder, in.MaximumPageSize, false)
 	if err != nil {
 		return nil, err
+	}
+	if in.ReverseOrder && p.From > 0 {
+		// Newest first: the page ends at From, and is the last one once
+		// it reaches it.
+		k := len(events)
+		for k > 0 && events[k-1].EventID < p.From {
+			k--
+		}
+		if k < len(events) || next != 0 && next <= p.From {
+			next = 0
+		}
+		events = events[:k]
 	}
 	tok := p.Token
 	if tok == "" {
@@ -181,6 +207,34 @@ func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.
 		out.NextPageToken = s.tokens.PageToken(decisionScope(in), string(b))
 	}
 	return out, nil
+}
+
+// firstEventAtTimeOf is the id of the first event of the run dated at the
+// time of event id (events are dated in the order of their ids, and several
+// may share a time).
+func (s *Service) firstEventAtTimeOf(ctx context.Context, runID string, id int64) (int64, error) {
+	first := id
+	var at time.Time
+	for upTo := id; ; {
+		// Newest first, from id down, a page at a time.
+		evs, next, err := s.runs.HistoryPage(ctx, runID, upTo+1, 0, true, 0, false)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range evs {
+			if at.IsZero() {
+				at = e.EventTimestamp.Time
+			}
+			if !e.EventTimestamp.Time.Equal(at) {
+				return first, nil
+			}
+			first = e.EventID
+		}
+		if next == 0 || len(evs) == 0 {
+			return first, nil
+		}
+		upTo = first - 1
+	}
 }
 
 func decisionScope(in *api.PollForDecisionTaskInput) string {
