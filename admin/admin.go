@@ -205,7 +205,7 @@ func (h *Handler) authorize(p *auth.Principal, action, what string) error {
 		return nil
 	}
 	arn := fmt.Sprintf("arn:aws:swf:%s:%s:/swfd/%s", h.Region, h.Account, what)
-	if p.Evaluate(action, auth.Resource{Raw: arn}, auth.Keys{}) == auth.Allowed {
+	if p.Evaluate(h.Region, h.Account, action, auth.Resource{Raw: arn}, auth.Keys{}) == auth.Allowed {
 		return nil
 	}
 	who := "anonymous"

@@ -225,7 +225,7 @@ func TestDocsExample(t *testing.T) {
 		{"swf:RequestCancelExternalWorkflowExecution", orders, Keys{}, ExplicitDeny},
 		{"swf:StartWorkflowExecution", orders, list, ImplicitDeny},
 	} {
-		if got := dec.Evaluate(c.action, c.res, c.keys); got != c.want {
+		if got := dec.Evaluate("us-east-1", acct, c.action, c.res, c.keys); got != c.want {
 			t.Errorf("%s: %v, want %v", c.action, got, c.want)
 		}
 	}

@@ -24,15 +24,15 @@ func FuzzPolicy(f *testing.F) {
 		var k Keys
 		k.Set(key, value)
 		res := DomainResource("us-east-1", "123456789012", domain)
-		d1 := (&Principal{Policies: []*Policy{p, allow}}).Evaluate(action, res, k)
-		d2 := (&Principal{Policies: []*Policy{allow, p}}).Evaluate(action, res, k)
+		d1 := (&Principal{Policies: []*Policy{p, allow}}).Evaluate("us-east-1", acct, action, res, k)
+		d2 := (&Principal{Policies: []*Policy{allow, p}}).Evaluate("us-east-1", acct, action, res, k)
 		if d1 != d2 {
 			t.Fatalf("order matters: %v vs %v", d1, d2)
 		}
 		if d1 == ImplicitDeny {
 			t.Fatalf("allow-all gave implicit deny")
 		}
-		alone := (&Principal{Policies: []*Policy{p}}).Evaluate(action, res, k)
+		alone := (&Principal{Policies: []*Policy{p}}).Evaluate("us-east-1", acct, action, res, k)
 		if (alone == ExplicitDeny) != (d1 == ExplicitDeny) {
 			t.Fatalf("deny not decisive: alone %v, with allow %v", alone, d1)
 		}

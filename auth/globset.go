@@ -7,7 +7,15 @@ package auth
 // name (everyName), or for some name (someName)? Both are answered on the
 // patterns read together as one nondeterministic automaton over runes, as
 // Match reads one pattern: '*' matches any run of characters, '?' one
-// character, anything else itself.
+// character, anything else itself (and so does a '*' or '?' a policy
+// variable put there: see matchLit).
+
+// The runes that stand for the wildcards in globSet.pats; a literal '*' or
+// '?' is itself.
+const (
+	wildStar rune = -1
+	wildOne  rune = -2
+)
 
 // globSet is the automaton of a set of patterns. Its states are the
 // positions in the patterns: state base[k]+i is "pattern k matched up to
@@ -22,18 +30,30 @@ type globSet struct {
 	lits []rune
 }
 
-func newGlobSet(patterns []string) *globSet {
+// newGlobSet returns the automaton of patterns; lits, if not nil, marks in
+// each pattern the bytes that are literal (see matchLit).
+func newGlobSet(patterns []string, lits [][]bool) *globSet {
 	g := &globSet{}
 	seen := map[rune]bool{}
 	for k, p := range patterns {
-		rs := []rune(p)
+		var rs []rune
+		for i, r := range p {
+			literal := lits != nil && lits[k] != nil && lits[k][i]
+			switch {
+			case r == '*' && !literal:
+				r = wildStar
+			case r == '?' && !literal:
+				r = wildOne
+			}
+			rs = append(rs, r)
+		}
 		g.pats = append(g.pats, rs)
 		g.base = append(g.base, len(g.pat))
 		for i := 0; i <= len(rs); i++ {
 			g.pat, g.pos = append(g.pat, k), append(g.pos, i)
 		}
 		for _, r := range rs {
-			if r != '*' && r != '?' && !seen[r] {
+			if r != wildStar && r != wildOne && !seen[r] {
 				seen[r] = true
 				g.lits = append(g.lits, r)
 			}
@@ -56,7 +76,7 @@ func (g *globSet) add(set stateSet, k, i int) {
 			return
 		}
 		set[id] = true
-		if i == len(g.pats[k]) || g.pats[k][i] != '*' {
+		if i == len(g.pats[k]) || g.pats[k][i] != wildStar {
 			return
 		}
 		i++
@@ -85,9 +105,9 @@ func (g *globSet) step(set stateSet, r rune, other bool) stateSet {
 			continue
 		}
 		switch c := g.pats[k][i]; {
-		case c == '*':
+		case c == wildStar:
 			g.add(next, k, i)
-		case c == '?' || !other && c == r:
+		case c == wildOne || !other && c == r:
 			g.add(next, k, i+1)
 		}
 	}
@@ -125,8 +145,12 @@ func (g *globSet) after(prefixes []string) stateSet {
 
 // someName reports whether, for some non-empty name, some pattern matches
 // a prefix followed by the name.
-func someName(patterns, prefixes []string) bool {
-	g := newGlobSet(patterns)
+func someName(patterns, prefixes []string) bool { return someNameLit(patterns, nil, prefixes) }
+
+// someNameLit is someName with literal bytes in the patterns (see
+// matchLit).
+func someNameLit(patterns []string, lits [][]bool, prefixes []string) bool {
+	g := newGlobSet(patterns, lits)
 	// A state reached by some name: every rune can be chosen to match
 	// a literal, so the states one rune reaches are those the pattern
 	// lets any rune reach.
@@ -145,7 +169,7 @@ func someName(patterns, prefixes []string) bool {
 		k, i := g.pat[id], g.pos[id]
 		switch {
 		case i == len(g.pats[k]):
-		case g.pats[k][i] == '*':
+		case g.pats[k][i] == wildStar:
 			g.add(next, k, i)
 		default:
 			g.add(next, k, i+1)
@@ -171,8 +195,12 @@ const maxNameSets = 4096
 
 // everyName reports whether, for every non-empty name, some pattern
 // matches a prefix followed by the name.
-func everyName(patterns, prefixes []string) bool {
-	g := newGlobSet(patterns)
+func everyName(patterns, prefixes []string) bool { return everyNameLit(patterns, nil, prefixes) }
+
+// everyNameLit is everyName with literal bytes in the patterns (see
+// matchLit).
+func everyNameLit(patterns []string, lits [][]bool, prefixes []string) bool {
+	g := newGlobSet(patterns, lits)
 	start := g.after(prefixes)
 	seen := map[string]bool{}
 	var queue []stateSet

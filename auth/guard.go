@@ -62,7 +62,7 @@ func (g *Guard) check(ctx context.Context, op string, in any) error {
 		// it (UnknownResourceFault) — it names nothing to protect.
 		return nil
 	}
-	d := p.Evaluate(action, res, keys)
+	d := p.Evaluate(g.Region, g.Account, action, res, keys)
 	if d == Allowed {
 		return nil
 	}

@@ -167,7 +167,7 @@ func TestEvaluateSeveralValues(t *testing.T) {
 			ps = append(ps, parse(d))
 		}
 		pr := &Principal{Name: "p", Policies: ps}
-		if got := pr.Evaluate("swf:TagResource", dom("d"), c.keys); got != c.want {
+		if got := pr.Evaluate("us-east-1", acct, "swf:TagResource", dom("d"), c.keys); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}

@@ -30,6 +30,11 @@ type Statement struct {
 	Resources    []string
 	NotResources []string
 	Conditions   []Condition
+
+	// res holds Resources or NotResources as templates when they use a
+	// policy variable (a Version 2012-10-17 policy): each request then
+	// matches them with the variables replaced. Nil otherwise.
+	res []template
 }
 
 // Effect is a statement's effect.
@@ -48,6 +53,12 @@ type Condition struct {
 	Values   []string
 
 	op operator
+	// global is the global condition key Key names (its value comes
+	// from the caller, not from the request's keys), or 0.
+	global globalKey
+	// vals holds Values as templates when they use a policy variable (a
+	// Version 2012-10-17 policy); nil otherwise.
+	vals []template
 }
 
 // operator is a parsed condition operator.
@@ -123,6 +134,16 @@ func ParsePolicy(doc []byte) (*Policy, error) {
 				return nil, fmt.Errorf("statement %d (Sid %q): %w", i+1, s.Sid, err)
 			}
 			return nil, fmt.Errorf("statement %d: %w", i+1, err)
+		}
+		if p.Version == Version2012 {
+			// Policy variables exist from Version 2012-10-17 on; in an
+			// older policy (or one without a Version) "${" is text.
+			if err := s.compileVariables(); err != nil {
+				if s.Sid != "" {
+					return nil, fmt.Errorf("statement %d (Sid %q): %w", i+1, s.Sid, err)
+				}
+				return nil, fmt.Errorf("statement %d: %w", i+1, err)
+			}
 		}
 		p.Statements = append(p.Statements, s)
 	}
@@ -276,6 +297,7 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 				// always would. Refused rather than misread.
 				return nil, fmt.Errorf("condition %s %s: aws:ResourceTag/… is not supported (swfd does not look up a domain's tags when it authorizes a call)", opName, k)
 			}
+			g := globalKeys[strings.ToLower(k)]
 			vals, err := conditionValues(block[opName][k])
 			if err != nil {
 				return nil, fmt.Errorf("condition %s %s: %w", opName, k, err)
@@ -287,7 +309,7 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 					}
 				}
 			}
-			out = append(out, Condition{Operator: opName, Key: k, Values: vals, op: op})
+			out = append(out, Condition{Operator: opName, Key: k, Values: vals, op: op, global: g})
 		}
 	}
 	return out, nil
@@ -360,6 +382,61 @@ type Request struct {
 	// Keys are the condition keys present in the request, by lower-case
 	// name.
 	Keys map[string][]string
+	// Caller gives the global condition keys (aws:username and the like)
+	// and the policy variables their values.
+	Caller Caller
+}
+
+// Caller is who sends a request, and where: the values of the global
+// condition keys and policy variables swfd evaluates.
+type Caller struct {
+	Username  string // aws:username, the principal's name
+	Account   string // aws:PrincipalAccount, swfd's account id
+	Region    string // aws:RequestedRegion, swfd's region
+	UserAgent string // aws:UserAgent, the request's User-Agent ("" is absent)
+}
+
+// globalKey is a global condition key swfd evaluates.
+type globalKey int
+
+const (
+	keyUsername globalKey = iota + 1
+	keyPrincipalArn
+	keyPrincipalAccount
+	keyPrincipalType
+	keyRequestedRegion
+	keyUserAgent
+)
+
+// globalKeys are the global condition keys swfd evaluates, by lower-case
+// name.
+var globalKeys = map[string]globalKey{
+	"aws:username":         keyUsername,
+	"aws:principalarn":     keyPrincipalArn,
+	"aws:principalaccount": keyPrincipalAccount,
+	"aws:principaltype":    keyPrincipalType,
+	"aws:requestedregion":  keyRequestedRegion,
+	"aws:useragent":        keyUserAgent,
+}
+
+// value returns a global key's value for the caller; false if the request
+// has none (no User-Agent).
+func (c *Caller) value(k globalKey) (string, bool) {
+	switch k {
+	case keyUsername:
+		return c.Username, true
+	case keyPrincipalArn:
+		return "arn:aws:iam::" + c.Account + ":user/" + c.Username, true
+	case keyPrincipalAccount:
+		return c.Account, true
+	case keyPrincipalType:
+		return "User", true
+	case keyRequestedRegion:
+		return c.Region, true
+	case keyUserAgent:
+		return c.UserAgent, c.UserAgent != ""
+	}
+	return "", false
 }
 
 // Decision is the outcome of an evaluation.
@@ -413,43 +490,71 @@ func (s *Statement) applies(req *Request) bool {
 	} else if anyMatch(s.NotActions, []string{action}, true) {
 		return false
 	}
+	pats, lits := s.Resources, [][]bool(nil)
+	if pats == nil {
+		pats = s.NotResources
+	}
+	if s.res != nil {
+		pats, lits = expandAll(s.res, &req.Caller)
+	}
 	switch {
 	case req.AnyDomainOf != nil:
-		if !s.coversAnyDomain(req.AnyDomainOf) {
+		if !s.coversAnyDomain(pats, lits, req.AnyDomainOf) {
 			return false
 		}
 	case s.Resources != nil:
-		if !anyMatch(s.Resources, req.Resources, false) {
+		if !anyMatchLit(pats, lits, req.Resources) {
 			return false
 		}
 	default:
-		if anyMatch(s.NotResources, req.Resources, false) {
+		if anyMatchLit(pats, lits, req.Resources) {
 			return false
 		}
 	}
 	for i := range s.Conditions {
-		if !s.Conditions[i].holds(req.Keys, s.Effect) {
+		if !s.Conditions[i].holds(req, s.Effect) {
 			return false
 		}
 	}
 	return true
 }
 
+// anyMatchLit reports whether some pattern matches some value; lits, if
+// not nil, marks in each pattern the bytes that are literal even if they
+// are '*' or '?' (see matchLit).
+func anyMatchLit(patterns []string, lits [][]bool, values []string) bool {
+	for i, p := range patterns {
+		var lit []bool
+		if lits != nil {
+			lit = lits[i]
+		}
+		for _, v := range values {
+			if matchLit(p, lit, v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // coversAnyDomain reports whether the statement's resource element applies
 // to a domain whose name is not known, whose ARN is one of prefixes
 // followed by the name: an Allow only if it applies to every domain, a Deny
 // if it applies to some domain.
-func (s *Statement) coversAnyDomain(prefixes []string) bool {
+//
+// pats are the statement's Resource or NotResource patterns, lits their
+// literal bytes (see matchLit).
+func (s *Statement) coversAnyDomain(pats []string, lits [][]bool, prefixes []string) bool {
 	if s.Effect == Deny {
 		if s.Resources != nil {
-			return someName(s.Resources, prefixes)
+			return someNameLit(pats, lits, prefixes)
 		}
-		return !everyName(s.NotResources, prefixes)
+		return !everyNameLit(pats, lits, prefixes)
 	}
 	if s.Resources != nil {
-		return everyName(s.Resources, prefixes)
+		return everyNameLit(pats, lits, prefixes)
 	}
-	return !someName(s.NotResources, prefixes)
+	return !someNameLit(pats, lits, prefixes)
 }
 
 // anyMatch reports whether some pattern matches some value. With fold,
@@ -471,9 +576,21 @@ func anyMatch(patterns, values []string, fold bool) bool {
 // holds reports whether the condition holds for the request's keys in a
 // statement with the given effect (which matters only for an operator
 // without a set qualifier given several values: see the end).
-func (c *Condition) holds(keys map[string][]string, effect Effect) bool {
-	vals, present := keys[strings.ToLower(c.Key)]
-	present = present && len(vals) > 0
+func (c *Condition) holds(req *Request, effect Effect) bool {
+	var vals []string
+	var present bool
+	var one [1]string
+	if c.global != 0 {
+		one[0], present = req.Caller.value(c.global)
+		vals = one[:]
+	} else {
+		vals, present = req.Keys[strings.ToLower(c.Key)]
+		present = present && len(vals) > 0
+	}
+	policyVals, lits := c.Values, [][]bool(nil)
+	if c.vals != nil {
+		policyVals, lits = expandAll(c.vals, &req.Caller)
+	}
 	op := c.op
 	if op.base == "Null" {
 		for _, want := range c.Values {
@@ -498,7 +615,7 @@ func (c *Condition) holds(keys map[string][]string, effect Effect) bool {
 	// matches reports whether one request value matches the operator's
 	// positive form against some policy value.
 	matches := func(v string) bool {
-		for _, p := range c.Values {
+		for i, p := range policyVals {
 			switch op.base {
 			case "StringEquals":
 				if v == p {
@@ -509,7 +626,11 @@ func (c *Condition) holds(keys map[string][]string, effect Effect) bool {
 					return true
 				}
 			case "StringLike":
-				if Match(p, v) {
+				var lit []bool
+				if lits != nil {
+					lit = lits[i]
+				}
+				if matchLit(p, lit, v) {
 					return true
 				}
 			}
@@ -565,16 +686,22 @@ func (c *Condition) holds(keys map[string][]string, effect Effect) bool {
 // Match reports whether s matches the IAM wildcard pattern p, in which
 // '*' matches any run of characters (also none) and '?' any single
 // character. It runs in O(len(p)·len(s)) at worst.
-func Match(p, s string) bool {
+func Match(p, s string) bool { return matchLit(p, nil, s) }
+
+// matchLit is Match with the bytes of p that lit marks (if lit is not nil)
+// read as themselves even if they are '*' or '?': those a policy variable
+// put there.
+func matchLit(p string, lit []bool, s string) bool {
+	wild := func(i int, c byte) bool { return p[i] == c && (lit == nil || !lit[i]) }
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
 		switch {
-		case pi < len(p) && p[pi] == '*':
+		case pi < len(p) && wild(pi, '*'):
 			star, mark = pi, si
 			pi++
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			if p[pi] == '?' {
+		case pi < len(p) && (wild(pi, '?') || p[pi] == s[si]):
+			if wild(pi, '?') {
 				// '?' is one character, not one byte.
 				_, n := decodeRune(s[si:])
 				si += n
@@ -591,7 +718,7 @@ func Match(p, s string) bool {
 			return false
 		}
 	}
-	for pi < len(p) && p[pi] == '*' {
+	for pi < len(p) && wild(pi, '*') {
 		pi++
 	}
 	return pi == len(p)

@@ -256,7 +256,7 @@ func TestEvaluate(t *testing.T) {
 			}
 			pr := &Principal{Name: "p", Policies: ps}
 			for _, r := range c.reqs {
-				if got := pr.Evaluate(r.action, r.res, r.keys); got != r.want {
+				if got := pr.Evaluate("us-east-1", acct, r.action, r.res, r.keys); got != r.want {
 					t.Errorf("%s on %s with %v: %v, want %v", r.action, r.res.ARN(), r.keys.m, got, r.want)
 				}
 			}
@@ -266,7 +266,7 @@ func TestEvaluate(t *testing.T) {
 
 func TestNilPrincipalIsDenied(t *testing.T) {
 	var p *Principal
-	if p.Allowed("swf:ListDomains", dom("a"), Keys{}) {
+	if p.Allowed("us-east-1", acct, "swf:ListDomains", dom("a"), Keys{}) {
 		t.Fatal("nil principal allowed")
 	}
 }

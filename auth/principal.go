@@ -17,6 +17,9 @@ type Principal struct {
 	// AccessKeyID is the key the request was signed with (set on the
 	// copy a verified request carries).
 	AccessKeyID string
+	// UserAgent is the request's User-Agent header, the value of
+	// aws:UserAgent (set on the copy a verified request carries).
+	UserAgent string
 }
 
 // ARN is the principal's name as an IAM user ARN, for messages.
@@ -25,17 +28,21 @@ func (p *Principal) ARN(account string) string {
 }
 
 // Allowed reports whether the principal's policies allow action (e.g.
-// "swf:StartWorkflowExecution") on res with the given condition keys.
-func (p *Principal) Allowed(action string, res Resource, keys Keys) bool {
-	return p.Evaluate(action, res, keys) == Allowed
+// "swf:StartWorkflowExecution") on res with the given condition keys, in
+// a request to the swfd of region and account.
+func (p *Principal) Allowed(region, account, action string, res Resource, keys Keys) bool {
+	return p.Evaluate(region, account, action, res, keys) == Allowed
 }
 
-// Evaluate evaluates the principal's policies for one request.
-func (p *Principal) Evaluate(action string, res Resource, keys Keys) Decision {
+// Evaluate evaluates the principal's policies for one request to the swfd
+// of region and account (which give aws:RequestedRegion,
+// aws:PrincipalAccount and aws:PrincipalArn).
+func (p *Principal) Evaluate(region, account, action string, res Resource, keys Keys) Decision {
 	if p == nil {
 		return ImplicitDeny
 	}
-	req := &Request{Action: action, Keys: keys.m}
+	req := &Request{Action: action, Keys: keys.m,
+		Caller: Caller{Username: p.Name, Account: account, Region: region, UserAgent: p.UserAgent}}
 	if res.AnyDomain {
 		req.AnyDomainOf = res.domainPrefixes()
 	} else {
@@ -182,6 +189,6 @@ func DecisionHook(ctx context.Context, region, account, domain string) func(d *a
 		for name, v := range keys {
 			k.Add(name, v)
 		}
-		return p.Allowed("swf:"+string(d.DecisionType), res, k)
+		return p.Allowed(region, account, "swf:"+string(d.DecisionType), res, k)
 	}
 }

@@ -239,6 +239,7 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 			if hmac.Equal(hmacSHA256(key, sts), want) {
 				cp := *p
 				cp.AccessKeyID = a.keyID
+				cp.UserAgent = r.UserAgent()
 				return &cp, a.keyID, "", nil
 			}
 			if first == "" {

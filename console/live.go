@@ -784,6 +784,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub, grants 
 		if p == nil {
 			return "signedout"
 		}
+		p.UserAgent = r.UserAgent() // p is this request's copy
 		if err := h.authorizeAll(auth.NewContext(r.Context(), p), grants); err != nil {
 			h.log.Info("console: live stream ended: the auth file no longer allows it",
 				"principal", p.Name, "access_key_id", p.AccessKeyID, "path", r.URL.Path, "err", err)

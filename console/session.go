@@ -133,6 +133,7 @@ func (ss *sessions) resolve(w http.ResponseWriter, r *http.Request) (context.Con
 		ss.end(s.id)
 		return ctx, requestInfo{}, false
 	}
+	p.UserAgent = r.UserAgent() // p is this request's copy
 	return auth.NewContext(ctx, p), requestInfo{s: s, csrf: s.csrf, keys: keys}, true
 }
 

@@ -1014,3 +1014,34 @@ func TestAuthTaskTokenOfPurgedRun(t *testing.T) {
 		}
 	}
 }
+
+// A signed call is judged with the global condition keys of its caller:
+// its name (as a policy variable too) and its User-Agent.
+func TestAuthGlobalKeys(t *testing.T) {
+	const file = `{"principals": [
+	  {"name": "operator", "accessKeys": [{"accessKeyId": "AKIDOPERATOR", "secretAccessKey": "operator-secret"}],
+	   "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]},
+	  {"name": "secret", "accessKeys": [{"accessKeyId": "AKIDSECRET", "secretAccessKey": "secret-secret"}],
+	   "policies": [{"Version": "2012-10-17", "Statement": [
+	     {"Effect": "Allow", "Action": "swf:*", "Resource": "*"},
+	     {"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:us-east-1:123456789012:/domain/${aws:username}"},
+	     {"Effect": "Deny", "Action": "swf:ListDomains", "Resource": "*",
+	      "Condition": {"StringLike": {"aws:UserAgent": "*aws-sdk-go-v2*"}}}]}]}]}`
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := swfdtest.Start(t, swfdtest.Options{Config: func(c *server.Config) { c.AuthFile = path }})
+	ctx := context.Background()
+	op := srv.ClientWithKey("AKIDOPERATOR", "operator-secret")
+	for _, d := range []string{"secret", "other"} {
+		authMust(t)(op.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
+	}
+	c := srv.ClientWithKey("AKIDSECRET", "secret-secret")
+	_, err := c.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String("secret")})
+	authExpect(t, "DescribeDomain on the caller's own domain", err, "OperationNotPermittedFault", 400)
+	_, err = c.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String("other")})
+	authExpect(t, "DescribeDomain on another domain", err, "", 200)
+	_, err = c.ListDomains(ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusRegistered})
+	authExpect(t, "ListDomains from the Go SDK", err, "OperationNotPermittedFault", 400)
+}

@@ -1,0 +1,182 @@
+package auth
+
+import "strings"
+
+// Policy variables. In a Version 2012-10-17 policy, "${aws:username}" in a
+// Resource, a NotResource or a condition value stands for the value of
+// that key in the request (for aws:username, the caller's name), and
+// "${*}", "${?}" and "${$}" for the characters '*', '?' and '$' taken as
+// themselves. "${KEY, 'TEXT'}" gives TEXT when the request has no value
+// for KEY. What a variable puts in a pattern is matched as itself: a '*'
+// in a name is not a wildcard.
+
+// variableKeys are the keys a policy variable may name, by lower-case
+// name.
+var variableKeys = map[string]globalKey{
+	"aws:username":         keyUsername,
+	"aws:principalarn":     keyPrincipalArn,
+	"aws:principalaccount": keyPrincipalAccount,
+	"aws:principaltype":    keyPrincipalType,
+	"aws:requestedregion":  keyRequestedRegion,
+}
+
+// template is a pattern or value that uses policy variables.
+type template []tmplPart
+
+// tmplPart is a piece of a template: text as written (key == 0, literal
+// false), text taken as itself (an escape: literal), or a variable.
+type tmplPart struct {
+	text    string
+	literal bool
+	key     globalKey
+	def     string
+	hasDef  bool
+}
+
+// hasVariable reports whether some string may use a policy variable.
+func hasVariable(list []string) bool {
+	for _, s := range list {
+		if strings.Contains(s, "${") {
+			return true
+		}
+	}
+	return false
+}
+
+// compileTemplate parses the policy variables of s.
+func compileTemplate(s string) template {
+	var t template
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		inner := s[i+2 : i+j]
+		part, ok := parseVariable(inner)
+		if !ok {
+			// Not a variable swfd knows: the text as written.
+			t = append(t, tmplPart{text: s[:i+j+1]})
+			s = s[i+j+1:]
+			continue
+		}
+		if i > 0 {
+			t = append(t, tmplPart{text: s[:i]})
+		}
+		t = append(t, part)
+		s = s[i+j+1:]
+	}
+	if s != "" {
+		t = append(t, tmplPart{text: s})
+	}
+	return t
+}
+
+// parseVariable parses what is between "${" and "}".
+func parseVariable(inner string) (tmplPart, bool) {
+	switch inner {
+	case "*", "?", "$":
+		return tmplPart{text: inner, literal: true}, true
+	}
+	name, def, hasDef := strings.Cut(inner, ",")
+	name = strings.TrimSpace(name)
+	k, ok := variableKeys[strings.ToLower(name)]
+	if !ok {
+		return tmplPart{}, false
+	}
+	p := tmplPart{key: k}
+	if hasDef {
+		def = strings.TrimSpace(def)
+		if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {
+			return tmplPart{}, false
+		}
+		p.def, p.hasDef = def[1:len(def)-1], true
+	}
+	return p, true
+}
+
+func compileAll(list []string) []template {
+	out := make([]template, len(list))
+	for i, s := range list {
+		out[i] = compileTemplate(s)
+	}
+	return out
+}
+
+// compileVariables compiles the statement's Resource or NotResource
+// patterns and condition values that use policy variables.
+func (s *Statement) compileVariables() error {
+	pats := s.Resources
+	if pats == nil {
+		pats = s.NotResources
+	}
+	if hasVariable(pats) {
+		s.res = compileAll(pats)
+	}
+	for i := range s.Conditions {
+		c := &s.Conditions[i]
+		if c.op.base != "Null" && hasVariable(c.Values) {
+			c.vals = compileAll(c.Values)
+		}
+	}
+	return nil
+}
+
+// expandAll replaces the variables of templates with the caller's values.
+// It returns the patterns and, if some byte of them is literal, which (as
+// matchLit takes them). A template whose variable has no value and no
+// default is left out: it matches nothing.
+func expandAll(ts []template, c *Caller) ([]string, [][]bool) {
+	out := make([]string, 0, len(ts))
+	var lits [][]bool
+	for _, t := range ts {
+		s, lit, ok := t.expand(c)
+		if !ok {
+			continue
+		}
+		if lit != nil && lits == nil {
+			lits = make([][]bool, len(out), len(ts))
+		}
+		if lits != nil {
+			lits = append(lits, lit)
+		}
+		out = append(out, s)
+	}
+	return out, lits
+}
+
+// expand returns the template with its variables replaced, and which of
+// its bytes are literal (nil if none is a '*' or '?').
+func (t template) expand(c *Caller) (string, []bool, bool) {
+	var b strings.Builder
+	var lit []bool
+	for _, p := range t {
+		text := p.text
+		literal := p.literal
+		if p.key != 0 {
+			v, ok := c.value(p.key)
+			if !ok || v == "" {
+				if !p.hasDef {
+					return "", nil, false
+				}
+				v = p.def
+			}
+			text, literal = v, true
+		}
+		if literal && strings.ContainsAny(text, "*?") {
+			if lit == nil {
+				lit = make([]bool, b.Len(), b.Len()+len(text))
+			}
+		}
+		b.WriteString(text)
+		if lit != nil {
+			for range len(text) {
+				lit = append(lit, literal)
+			}
+		}
+	}
+	return b.String(), lit, true
+}
