@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/swfd/swfd/api"
@@ -188,5 +189,67 @@ func TestDecisionHookGlobalKeys(t *testing.T) {
 	}
 	if !hook(d, map[string]string{"swf:taskList.name": "alice"}) {
 		t.Error("a decision the Deny does not name was denied")
+	}
+}
+
+// A global condition key or policy variable swfd does not evaluate is
+// refused when the auth file is loaded, naming the principal, the policy,
+// the statement and the key or variable: left in, a Deny on it would
+// never apply.
+func TestUnevaluatedGlobalsRefused(t *testing.T) {
+	file := func(policy string) string {
+		return `{"principals": [{"name": "p", "accessKeys": [{"accessKeyId": "AKID", "secretAccessKey": "s"}],
+			"policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}, ` + policy + `]}]}`
+	}
+	stmt := func(s string) string { return `{"Version": "2012-10-17", "Statement": [` + s + `]}` }
+	cases := []struct {
+		name, policy string
+		want         []string // in the error
+	}{
+		{"aws:SourceIp", stmt(`{"Sid": "Office", "Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringNotLike": {"aws:SourceIp": "10.*"}}}`),
+			[]string{`principal "p"`, "policy 2", `statement 1 (Sid "Office")`, "aws:SourceIp", "not supported"}},
+		{"aws:SecureTransport with a string operator", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:SecureTransport": "false"}}}`),
+			[]string{"statement 1", "aws:SecureTransport"}},
+		{"aws:CurrentTime", stmt(`{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}, {"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringLike": {"aws:CurrentTime": "2026-*"}}}`),
+			[]string{"statement 2", "aws:CurrentTime"}},
+		{"aws:EpochTime in another case", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"AWS:epochtime": "1"}}}`),
+			[]string{"AWS:epochtime"}},
+		{"aws:PrincipalTag", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "x"}}}`),
+			[]string{"aws:PrincipalTag/team"}},
+		{"aws:RequestTag/ without a key", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/": "x"}}}`),
+			[]string{"aws:RequestTag/"}},
+		{"aws:SourceIp in a 2008-10-17 policy", `{"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"aws:SourceIp": "false"}}}]}`,
+			[]string{"aws:SourceIp"}},
+		{"unknown variable in Resource", stmt(`{"Sid": "Own", "Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${aws:userid}"}`),
+			[]string{`statement 1 (Sid "Own")`, "Resource", "${aws:userid}", "not supported"}},
+		{"aws:UserAgent as a variable", stmt(`{"Effect": "Deny", "Action": "swf:*", "NotResource": "arn:aws:swf:*:*:/domain/${aws:UserAgent}"}`),
+			[]string{"NotResource", "${aws:UserAgent}"}},
+		{"request key as a variable in a condition", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "${swf:workflowType.name}"}}}`),
+			[]string{"condition StringEquals swf:taskList.name", "${swf:workflowType.name}"}},
+		{"a default not in quotes", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${aws:username, x}"}`),
+			[]string{"${aws:username, x}"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(file(c.policy)))
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	// What swfd evaluates loads; so does "${" in a 2008-10-17 policy,
+	// where it is text.
+	for _, ok := range []string{
+		stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:username": "x", "aws:PrincipalArn": "x", "aws:PrincipalAccount": "x", "aws:PrincipalType": "x", "aws:RequestedRegion": "x", "aws:UserAgent": "x", "aws:TagKeys": "x", "aws:RequestTag/k": "x", "swf:taskList.name": "${aws:username}${*}${?}${$}"}}}`),
+		`{"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${aws:userid}"}]}`,
+	} {
+		if _, err := ParseConfig([]byte(file(ok))); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
 	}
 }

@@ -298,6 +298,11 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 				return nil, fmt.Errorf("condition %s %s: aws:ResourceTag/… is not supported (swfd does not look up a domain's tags when it authorizes a call)", opName, k)
 			}
 			g := globalKeys[strings.ToLower(k)]
+			if g == 0 && !requestKey(k) {
+				// A global key swfd does not evaluate would be missing
+				// from every call: a Deny on it would never apply.
+				return nil, fmt.Errorf("condition %s %s: the global condition key %s is not supported (swfd evaluates aws:username, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:RequestedRegion, aws:UserAgent, aws:RequestTag/… and aws:TagKeys; a condition on another would find it missing in every call)", opName, k, k)
+			}
 			vals, err := conditionValues(block[opName][k])
 			if err != nil {
 				return nil, fmt.Errorf("condition %s %s: %w", opName, k, err)
@@ -313,6 +318,18 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 		}
 	}
 	return out, nil
+}
+
+// requestKey reports whether a condition key that is not a global key
+// swfd evaluates is one a request may carry: a service's key (swf:…), or
+// aws:RequestTag/KEY or aws:TagKeys. Any other aws: key is a global key
+// swfd has no value for.
+func requestKey(k string) bool {
+	lower := strings.ToLower(k)
+	if !strings.HasPrefix(lower, "aws:") {
+		return true
+	}
+	return lower == "aws:tagkeys" || (strings.HasPrefix(lower, "aws:requesttag/") && len(lower) > len("aws:requesttag/"))
 }
 
 var baseOperators = []struct {

@@ -1,6 +1,9 @@
 package auth
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Policy variables. In a Version 2012-10-17 policy, "${aws:username}" in a
 // Resource, a NotResource or a condition value stands for the value of
@@ -43,8 +46,14 @@ func hasVariable(list []string) bool {
 	return false
 }
 
-// compileTemplate parses the policy variables of s.
-func compileTemplate(s string) template {
+// supportedVariables lists, for messages, the policy variables swfd
+// replaces.
+const supportedVariables = "${aws:username}, ${aws:PrincipalArn}, ${aws:PrincipalAccount}, ${aws:PrincipalType}, ${aws:RequestedRegion}, each with an optional default (${aws:username, 'text'}), and ${*}, ${?}, ${$}"
+
+// compileTemplate parses the policy variables of s. A "${…}" that is not
+// one swfd replaces is an error: left as text, a Deny naming it would
+// never apply.
+func compileTemplate(s string) (template, error) {
 	var t template
 	for {
 		i := strings.Index(s, "${")
@@ -58,10 +67,7 @@ func compileTemplate(s string) template {
 		inner := s[i+2 : i+j]
 		part, ok := parseVariable(inner)
 		if !ok {
-			// Not a variable swfd knows: the text as written.
-			t = append(t, tmplPart{text: s[:i+j+1]})
-			s = s[i+j+1:]
-			continue
+			return nil, fmt.Errorf("policy variable ${%s} is not supported (supported: %s)", inner, supportedVariables)
 		}
 		if i > 0 {
 			t = append(t, tmplPart{text: s[:i]})
@@ -72,7 +78,7 @@ func compileTemplate(s string) template {
 	if s != "" {
 		t = append(t, tmplPart{text: s})
 	}
-	return t
+	return t, nil
 }
 
 // parseVariable parses what is between "${" and "}".
@@ -98,28 +104,38 @@ func parseVariable(inner string) (tmplPart, bool) {
 	return p, true
 }
 
-func compileAll(list []string) []template {
+func compileAll(list []string) ([]template, error) {
 	out := make([]template, len(list))
 	for i, s := range list {
-		out[i] = compileTemplate(s)
+		t, err := compileTemplate(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
+		out[i] = t
 	}
-	return out
+	return out, nil
 }
 
 // compileVariables compiles the statement's Resource or NotResource
 // patterns and condition values that use policy variables.
 func (s *Statement) compileVariables() error {
-	pats := s.Resources
+	pats, elem := s.Resources, "Resource"
 	if pats == nil {
-		pats = s.NotResources
+		pats, elem = s.NotResources, "NotResource"
 	}
 	if hasVariable(pats) {
-		s.res = compileAll(pats)
+		var err error
+		if s.res, err = compileAll(pats); err != nil {
+			return fmt.Errorf("%s %w", elem, err)
+		}
 	}
 	for i := range s.Conditions {
 		c := &s.Conditions[i]
 		if c.op.base != "Null" && hasVariable(c.Values) {
-			c.vals = compileAll(c.Values)
+			var err error
+			if c.vals, err = compileAll(c.Values); err != nil {
+				return fmt.Errorf("condition %s %s: value %w", c.Operator, c.Key, err)
+			}
 		}
 	}
 	return nil
