@@ -65,6 +65,12 @@ func (b *batch) decisionKeys(d *api.Decision) map[string]string {
 		}
 		set("swf:taskList.name", list)
 		tags(a.TagList)
+		// The API reference spells this decision's tag keys swf:tagList.N,
+		// the developer guide (as StartWorkflowExecution's reference)
+		// swf:tagList.member.N: both are set.
+		for i, t := range a.TagList {
+			keys["swf:tagList."+strconv.Itoa(i)] = t
+		}
 	case api.DecisionTypeContinueAsNewWorkflowExecution:
 		a := d.ContinueAsNewWorkflowExecutionDecisionAttributes
 		if a == nil {

@@ -165,10 +165,10 @@ func TestDecisionAuthorizationKeys(t *testing.T) {
 			"swf:activityType.name": "nope", "swf:activityType.version": "1"}},
 		{"child", startChild("c1", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.TagList = []string{"x", "y"} }), map[string]string{
 			"swf:workflowType.name": "child", "swf:workflowType.version": "1", "swf:taskList.name": "deciders",
-			"swf:tagList.member.0": "x", "swf:tagList.member.1": "y"}},
+			"swf:tagList.member.0": "x", "swf:tagList.member.1": "y", "swf:tagList.0": "x", "swf:tagList.1": "y"}},
 		{"child with an empty tag (a tag the child keeps)", startChild("c1", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.TagList = []string{"", "y"} }), map[string]string{
 			"swf:workflowType.name": "child", "swf:workflowType.version": "1", "swf:taskList.name": "deciders",
-			"swf:tagList.member.0": "", "swf:tagList.member.1": "y"}},
+			"swf:tagList.member.0": "", "swf:tagList.member.1": "y", "swf:tagList.0": "", "swf:tagList.1": "y"}},
 		{"child own list", startChild("c1", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.TaskList = &api.TaskList{Name: "kids"} }), map[string]string{
 			"swf:workflowType.name": "child", "swf:workflowType.version": "1", "swf:taskList.name": "kids"}},
 		{"continue as new", continueAsNew(func(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) {
