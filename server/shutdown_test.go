@@ -49,6 +49,22 @@ func (c *readConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// startLogged opens and starts an in-memory server with the shutdown
+// timeout given, logging into the buffer returned; it is closed when the
+// test ends.
+func startLogged(t *testing.T, shutdownTimeout time.Duration) (*Server, *logbuf.Buffer) {
+	t.Helper()
+	logBuf := &logbuf.Buffer{}
+	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: shutdownTimeout,
+		Logger: slog.New(slog.NewTextHandler(logBuf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	return s, logBuf
+}
+
 // stalledServer serves s until the returned cancel is called, with one
 // client that sent a request's headers and never its body.
 func stalledServer(t *testing.T, s *Server) (cancel func(), served <-chan error, client net.Conn) {
@@ -77,14 +93,7 @@ func stalledServer(t *testing.T, s *Server) (cancel func(), served <-chan error,
 // were, and Serve returns nil (the call had no answer: nothing of it was
 // acknowledged).
 func TestShutdownClosesStalledConnections(t *testing.T) {
-	var logBuf logbuf.Buffer
-	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: 300 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.Start()
+	s, logBuf := startLogged(t, 300*time.Millisecond)
 	cancel, done, c := stalledServer(t, s)
 	cancel()
 	select {
@@ -107,14 +116,7 @@ func TestShutdownClosesStalledConnections(t *testing.T) {
 // Abort ends the wait at once: the stalled connection is closed and Serve
 // returns ErrAborted, long before ShutdownTimeout.
 func TestAbortCutsShutdownShort(t *testing.T) {
-	var logBuf logbuf.Buffer
-	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: time.Minute,
-		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.Start()
+	s, logBuf := startLogged(t, time.Minute)
 	cancel, done, _ := stalledServer(t, s)
 	cancel()
 	for !strings.Contains(logBuf.String(), "shutting down") {
@@ -137,14 +139,7 @@ func TestAbortCutsShutdownShort(t *testing.T) {
 // A console page's live updates do not hold the shutdown up: its stream
 // ends when shutdown begins, and Serve returns long before ShutdownTimeout.
 func TestShutdownEndsConsoleStreams(t *testing.T) {
-	var logBuf logbuf.Buffer
-	s, err := Open(context.Background(), Config{DB: MemoryDB, ShutdownTimeout: time.Minute,
-		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.Start()
+	s, logBuf := startLogged(t, time.Minute)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
