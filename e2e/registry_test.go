@@ -1029,6 +1029,8 @@ func TestRegistryTagging(t *testing.T) {
 		"arn:aws:swf:us-west-2:123456789012:/domain/tg",
 		"arn:aws:swf:us-east-1:999999999999:/domain/tg",
 		"arn:aws:sqs:us-east-1:123456789012:/domain/tg",
+		"arn:aws-cn:swf:us-east-1:123456789012:/domain/tg",
+		"arn:foo:swf:us-east-1:123456789012:/domain/tg",
 		"arn:aws:swf:us-east-1:123456789012:/workflow/tg",
 		"arn:aws:swf:us-east-1:123456789012:/domain/",
 		"arn:aws:swf:us-east-1:123456789012:/domain/tg/extra",

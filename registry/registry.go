@@ -253,12 +253,13 @@ func mergeTags(existing []swfd.Tag, add []api.ResourceTag) []swfd.Tag {
 	return out
 }
 
-// domainFromARN resolves arn:aws:swf:REGION:ACCOUNT:/domain/NAME (the slash
-// before "domain" is optional, as IAM documents both forms).
+// domainFromARN resolves arn:aws:swf:REGION:ACCOUNT:/domain/NAME, in the
+// "aws" partition, swfd's own (the slash before "domain" is optional, as
+// IAM documents both forms).
 func (r *Registry) domainFromARN(ctx context.Context, arn string) (swfd.Domain, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	unknown := api.ErrUnknownResource("Unknown resource: %s", arn)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "swf" || parts[3] != r.region || parts[4] != r.accountID {
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "swf" || parts[3] != r.region || parts[4] != r.accountID {
 		return swfd.Domain{}, unknown
 	}
 	res := strings.TrimPrefix(parts[5], "/")
