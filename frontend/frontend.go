@@ -448,6 +448,9 @@ const throttlingErrorType = "ThrottlingException:http://internal.amazon.com/cora
 func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
+	// A random UUID (version 4, RFC 4122 variant), as AWS's request ids are.
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
 	s := hex.EncodeToString(b[:])
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }

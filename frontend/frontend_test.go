@@ -118,7 +118,8 @@ func post(t *testing.T, srv *httptest.Server, op, body string) response {
 	return do(t, srv, http.MethodPost, "SimpleWorkflowService."+op, "application/x-amz-json-1.0", strings.NewReader(body))
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+// uuidRE matches a random (version 4, RFC 4122 variant) UUID, as AWS's request ids are.
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // checkFault asserts a fault response and returns its message.
 func checkFault(t *testing.T, r response, status int, wireType string) string {
