@@ -85,15 +85,7 @@ func (d *devSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.s.reset.RLock()
 		defer d.s.reset.RUnlock()
 	}
-	for {
-		e := d.s.current()
-		if e.calls.enter() {
-			defer e.calls.leave()
-			e.handler.ServeHTTP(w, r)
-			return
-		}
-		// e was replaced just now: the next one is in use already.
-	}
+	d.s.inEngine(func(e *engine) { e.handler.ServeHTTP(w, r) })
 }
 
 // isPoll reports whether an X-Amz-Target names a long poll.

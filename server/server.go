@@ -856,24 +856,27 @@ func (s *Server) limitConnections(ln net.Listener) *connlimit.Listener {
 // mountHealth serves /healthz and /readyz on mux (the --metrics-addr
 // listener's) for the engine in use.
 func (s *Server) mountHealth(mux *http.ServeMux) {
-	inEngine := func(serve func(e *engine)) {
-		for {
-			e := s.current()
-			if e.calls.enter() {
-				defer e.calls.leave()
-				serve(e)
-				return
-			}
-			// e was replaced by a reset just now: the next one is in
-			// use already.
-		}
-	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		inEngine(func(e *engine) { s.healthz(w, r, e) })
+		s.inEngine(func(e *engine) { s.healthz(w, r, e) })
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		inEngine(func(e *engine) { s.readyz(w, r, e) })
+		s.inEngine(func(e *engine) { s.readyz(w, r, e) })
 	})
+}
+
+// inEngine runs serve with the engine in use, counted among its calls so
+// that a reset (which replaces the engine) waits for it to end.
+func (s *Server) inEngine(serve func(e *engine)) {
+	for {
+		e := s.current()
+		if e.calls.enter() {
+			defer e.calls.leave()
+			serve(e)
+			return
+		}
+		// e was replaced by a reset just now: the next one is in use
+		// already.
+	}
 }
 
 // Abort cuts a graceful shutdown short, the one under way or the next:
