@@ -63,20 +63,29 @@ func TestRestoreCommand(t *testing.T) {
 	swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + db})
 }
 
-// swfd restore stopped by SIGINT or SIGTERM (its context canceled) exits
-// with status 1 saying it was interrupted and the database is unchanged,
-// not that the backup failed its check; the database and the directory
-// are as they were.
-func TestRestoreCommandInterrupted(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "swfd.db")
+// backedUp makes a database in a directory of its own, with a backup of
+// it elsewhere, and leaves it with no server on it.
+func backedUp(t *testing.T) (dir, db, backup string) {
+	t.Helper()
+	dir = t.TempDir()
+	db = filepath.Join(dir, "swfd.db")
 	srv := swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + db})
-	backup := filepath.Join(t.TempDir(), "backup.db")
+	backup = filepath.Join(t.TempDir(), "backup.db")
 	var out bytes.Buffer
 	if err := backupMain(context.Background(), []string{"--db", "sqlite:" + db, "--to", backup}, &out); err != nil {
 		t.Fatal(err)
 	}
 	srv.Stop()
+	return dir, db, backup
+}
+
+// swfd restore stopped by SIGINT or SIGTERM (its context canceled) exits
+// with status 1 saying it was interrupted and the database is unchanged,
+// not that the backup failed its check; the database and the directory
+// are as they were.
+func TestRestoreCommandInterrupted(t *testing.T) {
+	dir, db, backup := backedUp(t)
+	var out bytes.Buffer
 	before := map[string][]byte{}
 	for _, name := range dirNames(t, dir) {
 		before[name], _ = os.ReadFile(filepath.Join(dir, name))
@@ -117,15 +126,8 @@ func TestRestoreCommandOpenElsewhere(t *testing.T) {
 		fmt.Println("open")
 		select {} // until killed
 	}
-	dir := t.TempDir()
-	db := filepath.Join(dir, "swfd.db")
-	srv := swfdtest.Start(t, swfdtest.Options{DB: "sqlite:" + db})
-	backup := filepath.Join(t.TempDir(), "backup.db")
+	_, db, backup := backedUp(t)
 	var out bytes.Buffer
-	if err := backupMain(context.Background(), []string{"--db", "sqlite:" + db, "--to", backup}, &out); err != nil {
-		t.Fatal(err)
-	}
-	srv.Stop()
 	holder := exec.Command(os.Args[0], "-test.run=^TestRestoreCommandOpenElsewhere$", "-test.count=1")
 	holder.Env = append(os.Environ(), "SWFD_TEST_SQLITE_HOLDER="+db)
 	holder.Stderr = os.Stderr
