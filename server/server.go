@@ -455,6 +455,9 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
 		Broadcaster: bcast, AuthorizeDecisions: authorize, Hooks: s.obs.hooks(),
 		Lambda: s.lambda,
+		// Long polls give their connections up when every connection
+		// the listener may hold is taken (limitConnections).
+		LongWait: connlimit.Waiting,
 	}
 	if ctl != nil {
 		sopts.SkipTime, sopts.HoldTime = ctl.SkipTo, ctl.Hold

@@ -17,7 +17,7 @@ import (
 // the same instant goes back to its list for the next poller.
 func TestEvictedPollHandsNoTask(t *testing.T) {
 	ctx := context.Background()
-	s := testService(t, Options{PollTimeout: time.Minute}, nil)
+	s := testService(t, Options{PollTimeout: time.Minute, LongWait: connlimit.Waiting}, nil)
 	lim := connlimit.Listen(nil, 1)
 	lim.EvictAfter = 0
 	onConn := func() context.Context {

@@ -128,6 +128,15 @@ type Options struct {
 	SkipTime func(ctx context.Context, due time.Time) (bool, error)
 	HoldTime func() (release func())
 
+	// LongWait, if set, is called as a long poll starts to wait for a
+	// task, with a function that ends the wait early, and the function it
+	// returns when the wait is over; that one reports whether the wait was
+	// ended so to free the poll's connection (the server sets it to
+	// connlimit.Waiting, which ends the longest waits when every
+	// connection it may hold is taken). A poll so ended is answered empty,
+	// as a poll may be at any time before its timeout.
+	LongWait func(ctx context.Context, end func()) (done func() (ended bool))
+
 	// registryTTL, if set, replaces clusterRegistryTTL (for tests).
 	registryTTL time.Duration
 	// lambdaRescan, if set, replaces clusterLambdaRescan (for tests).
@@ -169,6 +178,7 @@ type Service struct {
 	rates     DecisionRates
 	hooks     Hooks
 	holdTime  func() (release func())
+	longWait  func(ctx context.Context, end func()) (done func() (ended bool))
 
 	runs      *runs.Store
 	matcher   *matching.Matcher
@@ -214,6 +224,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		rates:     opts.DecisionRates,
 		hooks:     opts.Hooks,
 		holdTime:  opts.HoldTime,
+		longWait:  opts.LongWait,
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	clock := opts.Clock

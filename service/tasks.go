@@ -11,7 +11,6 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/history"
-	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/internal/token"
 	"github.com/swfd/swfd/internal/validate"
 	"github.com/swfd/swfd/matching"
@@ -20,20 +19,19 @@ import (
 
 // pollList waits for a task on a list and starts it with start; tasks that
 // turn out stale (timed out, canceled, their run closed) are skipped. It
-// returns ok=false when the poll timed out empty, or ended its wait early
-// because its connection was evicted at the connection limit (package
-// connlimit): then no task was handed to it (one handed in the same
-// instant goes back to the list), and it is answered empty, as a poll
-// may be at any time before its timeout.
+// returns ok=false when the poll timed out empty, or had its wait ended
+// early to free its connection (Options.LongWait): then no task was handed
+// to it (one handed in the same instant goes back to the list), and it is
+// answered empty, as a poll may be at any time before its timeout.
 func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t swfd.Task) (bool, error)) (bool, error) {
 	pctx, cancel := context.WithTimeout(ctx, s.pollWait)
 	defer cancel()
 	defer context.AfterFunc(s.stopping, cancel)()
 	for {
-		waited := connlimit.Waiting(ctx, cancel)
+		waited := s.waiting(ctx, cancel)
 		t, err := s.matcher.Poll(pctx, k)
-		if evicted := waited(); evicted && err == nil {
-			// Handed a task as the eviction came: it goes to the next
+		if ended := waited(); ended && err == nil {
+			// Handed a task as its wait was ended: it goes to the next
 			// poller, as a task handed to a poll whose wait ended does.
 			s.matcher.Add(t)
 			err = context.Canceled
@@ -74,6 +72,14 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 			return true, nil
 		}
 	}
+}
+
+// waiting tells Options.LongWait that a poll starts to wait.
+func (s *Service) waiting(ctx context.Context, end func()) (done func() (ended bool)) {
+	if s.longWait == nil {
+		return func() bool { return false }
+	}
+	return s.longWait(ctx, end)
 }
 
 // startHeld starts a task with the clock held still (Options.HoldTime).
