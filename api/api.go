@@ -38,18 +38,29 @@ func (t Time) appendJSON(b []byte) []byte {
 	return strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64)
 }
 
-// UnmarshalJSON accepts an integer or fractional number of epoch seconds.
+// UnmarshalJSON accepts an integer or fractional number of epoch seconds,
+// kept to the microsecond: a filter's bound between two milliseconds (which
+// SDKs do not send, but a caller may) is taken as given, and the visibility
+// query rounds it inward (service: oldest up, latest down). Validate has
+// already bounded it to ±MaxEpochSeconds.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil // absent, as encoding/json treats null elsewhere
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > MaxEpochSeconds {
 		return fmt.Errorf("timestamp must be a number of epoch seconds")
 	}
-	t.Time = time.UnixMilli(int64(math.Round(f * 1000))).UTC()
+	sec := math.Floor(f)
+	t.Time = time.Unix(int64(sec), int64(math.Round((f-sec)*1e6))*1000).UTC()
 	return nil
 }
+
+// MaxEpochSeconds bounds the timestamps a request may carry, either side of
+// the epoch: about 31 million years, so that a far-future bound such as
+// 9999-12-31 (a common way to say "no upper bound") is taken, while its
+// milliseconds still fit in an int64.
+const MaxEpochSeconds = 1e15
 
 // IsZero reports whether t is unset (used by omitempty-like checks).
 func (t Time) IsZero() bool { return t.Time.IsZero() }

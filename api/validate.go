@@ -252,7 +252,7 @@ func (w *walker) walk(shapeName string, v any, path string) any {
 			w.typeErr(path, "a timestamp (epoch seconds)")
 			return nil
 		}
-		if f, err := num.Float64(); err != nil || f < -1e11 || f > 1e11 {
+		if f, err := num.Float64(); err != nil || f < -MaxEpochSeconds || f > MaxEpochSeconds {
 			w.typeErr(path, "a timestamp (epoch seconds)")
 			return nil
 		}

@@ -47,9 +47,12 @@ func (f visibilityFilters) query() (swfd.VisibilityQuery, error) {
 	if f.close != nil {
 		tf, q.ByCloseTime = f.close, true
 	}
-	q.Oldest = tf.OldestDate.Time
+	// Stored times are whole milliseconds: a bound between two of them
+	// rounds inward, so that a run between the bound and the next whole
+	// millisecond is left out, as the bound says.
+	q.Oldest = ceilMilli(tf.OldestDate.Time)
 	if !tf.LatestDate.IsZero() {
-		q.Latest = tf.LatestDate.Time
+		q.Latest = tf.LatestDate.Truncate(time.Millisecond)
 	}
 	selectors := 0
 	if f.execution != nil {
@@ -70,9 +73,21 @@ func (f visibilityFilters) query() (swfd.VisibilityQuery, error) {
 		q.CloseStatus = string(f.closeStatus.Status)
 	}
 	if selectors > 1 {
+		if f.open {
+			// The open executions' operations have no closeStatusFilter.
+			return q, api.ErrValidation("executionFilter, typeFilter and tagFilter are mutually exclusive: specify at most one")
+		}
 		return q, api.ErrValidation("executionFilter, typeFilter, tagFilter and closeStatusFilter are mutually exclusive: specify at most one")
 	}
 	return q, nil
+}
+
+// ceilMilli rounds t up to a whole millisecond.
+func ceilMilli(t time.Time) time.Time {
+	if r := t.Truncate(time.Millisecond); !r.Equal(t) {
+		return r.Add(time.Millisecond)
+	}
+	return t
 }
 
 type visibilityCursor struct {
