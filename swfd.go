@@ -49,6 +49,9 @@ var (
 	ErrLimitExceeded = errors.New("swfd: limit exceeded")
 	// ErrConflict: an execution's version did not match; another writer won.
 	ErrConflict = errors.New("swfd: version conflict")
+	// ErrDeprecated: the write needs a registered domain and the domain is
+	// deprecated (a type may not be registered or undeprecated in it).
+	ErrDeprecated = errors.New("swfd: domain is deprecated")
 	// ErrStorageFull: the store's storage has no room left, so the write
 	// was not applied (nothing of it was kept). Reads go on, and writes
 	// succeed again once there is room, with no restart.
@@ -135,21 +138,37 @@ type RegistryStore interface {
 	// GetDomain returns a domain or ErrNotFound.
 	GetDomain(ctx context.Context, name string) (Domain, error)
 	// SetDomainStatus changes a domain's status. Deprecating a domain also
-	// deprecates every registered type in it, at the same instant.
+	// deprecates every registered type in it, at the same instant: once it
+	// returns, no type of the domain is registered, including one whose
+	// CreateType or SetTypeStatus ran at the same time (that call either
+	// committed first, and its type was deprecated with the others, or
+	// failed with ErrDeprecated). ErrNotFound if the domain does not exist.
 	SetDomainStatus(ctx context.Context, name, status string, at time.Time) error
-	// SetDomainTags replaces a domain's tags.
-	SetDomainTags(ctx context.Context, name string, tags []Tag) error
+	// UpdateDomainTags changes a domain's tags in one atomic
+	// read-modify-write of the stored list: it removes the keys in remove
+	// (keys it does not have are ignored), then upserts add (a key it has
+	// takes the new value and keeps its place; a new key goes last).
+	// Concurrent updates of one domain, from any node, all take effect.
+	// ErrLimitExceeded, changing nothing, if maxTags > 0 and the result
+	// would hold more than maxTags tags; ErrNotFound if the domain does
+	// not exist.
+	UpdateDomainTags(ctx context.Context, name string, add []Tag, remove []string, maxTags int) error
 	// ListDomains returns domains of q.Status ordered by name; q.After is a
 	// domain name.
 	ListDomains(ctx context.Context, q ListQuery) ([]Domain, error)
 
-	// CreateType inserts t. ErrAlreadyExists if (kind, domain, name,
-	// version) exists in any status; ErrLimitExceeded if maxTypes types of
-	// that kind exist in the domain.
+	// CreateType inserts t. ErrNotFound if its domain does not exist;
+	// ErrDeprecated if t is registered and its domain is deprecated (both
+	// read in the same transaction as the insert); ErrAlreadyExists if
+	// (kind, domain, name, version) exists in any status; ErrLimitExceeded
+	// if maxTypes types of that kind exist in the domain.
 	CreateType(ctx context.Context, t TypeRecord, maxTypes int) error
 	// GetType returns a type or ErrNotFound.
 	GetType(ctx context.Context, kind TypeKind, domain, name, version string) (TypeRecord, error)
 	// SetTypeStatus changes a type's status and deprecation date.
+	// ErrNotFound if the type does not exist; ErrDeprecated, changing
+	// nothing, if status is registered and the type's domain is deprecated
+	// (read in the same transaction as the change).
 	SetTypeStatus(ctx context.Context, kind TypeKind, domain, name, version, status string, deprecated time.Time) error
 	// DeleteType removes a type. ErrNotFound if it does not exist.
 	DeleteType(ctx context.Context, kind TypeKind, domain, name, version string) error

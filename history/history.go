@@ -32,7 +32,9 @@ type Limits struct {
 var DefaultLimits = Limits{MaxEvents: 25000, MaxOpenActivities: 1000, MaxOpenTimers: 1000, MaxOpenChildren: 1000, MaxOpenLambdas: 1000}
 
 // TypeLookup answers questions about registered types. found is false when
-// the type does not exist (or was deleted). err is set when the answer is
+// the type does not exist (or was deleted). A type of a deprecated domain
+// is answered with status DEPRECATED, whatever it holds: such a domain
+// cannot be used for new work. err is set when the answer is
 // not known (the registry could not be read, or the caller gave up): the
 // command that asked then fails with err and records nothing, since "the
 // type does not exist" would be a wrong answer written into the history.

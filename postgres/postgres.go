@@ -341,6 +341,30 @@ func (db *DB) serializable(ctx context.Context, fn func(tx pgx.Tx) error) error 
 	}
 }
 
+// locked runs fn in a READ COMMITTED transaction, for the registry writes
+// that order themselves with row locks (SELECT … FOR SHARE / FOR UPDATE, or
+// an UPDATE of the row first) rather than by SERIALIZABLE's checks: they
+// wait for each other instead of failing, so they need no retry. A
+// deadlock, which their lock order should rule out, is retried as
+// serializable retries.
+func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+		if err == nil || !isRetryable(err) || attempt == 9 {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		}
+	}
+}
+
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 func fromNullMillis(v *int64) time.Time {

@@ -636,12 +636,12 @@ func TestClosedAndCanceled(t *testing.T) {
 	db.Close()
 	bg := context.Background()
 	for name, err := range map[string]error{
-		"Ping":          db.Ping(bg),
-		"Commit":        db.Commit(bg, swfd.Batch{AddTransfers: []swfd.Transfer{{RunID: "r"}}}),
-		"CreateDomain":  db.CreateDomain(bg, swfd.Domain{Name: "d"}, 0),
-		"Notify":        db.Notify(bg, "c", "p"),
-		"Listen":        db.Listen(bg, "c", func(string) {}),
-		"SetDomainTags": db.SetDomainTags(bg, "d", nil),
+		"Ping":             db.Ping(bg),
+		"Commit":           db.Commit(bg, swfd.Batch{AddTransfers: []swfd.Transfer{{RunID: "r"}}}),
+		"CreateDomain":     db.CreateDomain(bg, swfd.Domain{Name: "d"}, 0),
+		"Notify":           db.Notify(bg, "c", "p"),
+		"Listen":           db.Listen(bg, "c", func(string) {}),
+		"UpdateDomainTags": db.UpdateDomainTags(bg, "d", nil, nil, 0),
 	} {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)

@@ -91,8 +91,16 @@ func (db *DB) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
 
 // SetDomainStatus changes a domain's status; deprecating it deprecates its
 // registered types at the same instant, in the same transaction.
+//
+// It runs at READ COMMITTED and locks the domain's row first (the UPDATE of
+// domains), so it never fails for serialization and cannot be starved by
+// registrations: it waits for the CreateType and SetTypeStatus calls that
+// hold the row FOR SHARE to commit, and those that come after it wait for
+// it. The UPDATE of types is a statement of its own, after the lock is
+// taken, so it sees every type committed before then; a registration
+// waiting on the row sees the domain deprecated once this commits.
 func (db *DB) SetDomainStatus(ctx context.Context, name, status string, at time.Time) error {
-	return db.serializable(ctx, func(tx pgx.Tx) error {
+	return db.locked(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, "UPDATE domains SET status = $1 WHERE name = $2", status, name)
 		if err != nil {
 			return fmt.Errorf("postgres: set domain status %q: %w", name, err)
@@ -110,21 +118,54 @@ func (db *DB) SetDomainStatus(ctx context.Context, name, status string, at time.
 	})
 }
 
-// SetDomainTags replaces a domain's tags.
-func (db *DB) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
-	js, err := stored.Tags(tags)
+// UpdateDomainTags removes and upserts a domain's tags. It reads the stored
+// list with the domain's row locked (FOR UPDATE) and writes it back in the
+// same transaction, so concurrent updates, from this node or another, wait
+// for each other and never overwrite each other.
+func (db *DB) UpdateDomainTags(ctx context.Context, name string, add []swfd.Tag, remove []string, maxTags int) error {
+	return db.locked(ctx, func(tx pgx.Tx) error {
+		var js string
+		err := tx.QueryRow(ctx, "SELECT tags FROM domains WHERE name = $1 FOR UPDATE", name).Scan(&js)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: domain %q: %w", name, swfd.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: update domain tags %q: %w", name, err)
+		}
+		tags, err := stored.ReadTags(js)
+		if err != nil {
+			return fmt.Errorf("postgres: domain %q: bad tags: %w", name, err)
+		}
+		tags = stored.UpdateTags(tags, add, remove)
+		if maxTags > 0 && len(tags) > maxTags {
+			return fmt.Errorf("postgres: domain %q would have %d tags: %w", name, len(tags), swfd.ErrLimitExceeded)
+		}
+		if js, err = stored.Tags(tags); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE domains SET tags = $1 WHERE name = $2", js, name); err != nil {
+			return fmt.Errorf("postgres: update domain tags %q: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// checkDomainFor reads a domain's row FOR SHARE, holding it until the
+// transaction ends, so that SetDomainStatus, which locks the row first,
+// runs wholly before or wholly after the write. ErrNotFound if the domain
+// does not exist; ErrDeprecated if a type of status typeStatus would be
+// registered in a deprecated domain.
+func checkDomainFor(ctx context.Context, tx pgx.Tx, domain, typeStatus string) error {
+	var status string
+	err := tx.QueryRow(ctx, "SELECT status FROM domains WHERE name = $1 FOR SHARE", domain).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("domain %q: %w", domain, swfd.ErrNotFound)
+	}
 	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return fmt.Errorf("read domain %q: %w", domain, err)
 	}
-	if err := db.check(ctx); err != nil {
-		return err
-	}
-	tag, err := db.pool.Exec(ctx, "UPDATE domains SET tags = $1 WHERE name = $2", js, name)
-	if err != nil {
-		return fmt.Errorf("postgres: set domain tags %q: %w", name, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: domain %q: %w", name, swfd.ErrNotFound)
+	if typeStatus == swfd.StatusRegistered && status != swfd.StatusRegistered {
+		return fmt.Errorf("domain %q: %w", domain, swfd.ErrDeprecated)
 	}
 	return nil
 }
@@ -172,9 +213,13 @@ func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain,
 }
 
 // CreateType inserts t. Like CreateDomain, its checks and insert are one
-// SERIALIZABLE transaction.
+// SERIALIZABLE transaction, which first reads the domain's row FOR SHARE
+// (checkDomainFor).
 func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) error {
 	return db.serializable(ctx, func(tx pgx.Tx) error {
+		if err := checkDomainFor(ctx, tx, t.Domain, t.Status); err != nil {
+			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
+		}
 		var found bool
 		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4)",
 			string(t.Kind), t.Domain, t.Name, t.Version).Scan(&found); err != nil {
@@ -245,20 +290,26 @@ func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, ver
 	return t, nil
 }
 
-// SetTypeStatus changes a type's status and deprecation date.
+// SetTypeStatus changes a type's status and deprecation date. Undeprecating
+// reads the domain's row FOR SHARE first (checkDomainFor), so a type is
+// undeprecated only while its domain is registered.
 func (db *DB) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, deprecated time.Time) error {
-	if err := db.check(ctx); err != nil {
-		return err
-	}
-	tag, err := db.pool.Exec(ctx, "UPDATE types SET status = $1, deprecated = $2 WHERE kind = $3 AND domain = $4 AND name = $5 AND version = $6",
-		status, nullMillis(deprecated), string(kind), domain, name, version)
-	if err != nil {
-		return fmt.Errorf("postgres: set %s type status: %w", kind, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
-	}
-	return nil
+	return db.locked(ctx, func(tx pgx.Tx) error {
+		if status == swfd.StatusRegistered {
+			if err := checkDomainFor(ctx, tx, domain, status); err != nil && !errors.Is(err, swfd.ErrNotFound) {
+				return fmt.Errorf("postgres: set %s type status: %w", kind, err)
+			}
+		}
+		tag, err := tx.Exec(ctx, "UPDATE types SET status = $1, deprecated = $2 WHERE kind = $3 AND domain = $4 AND name = $5 AND version = $6",
+			status, nullMillis(deprecated), string(kind), domain, name, version)
+		if err != nil {
+			return fmt.Errorf("postgres: set %s type status: %w", kind, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // DeleteType removes a type.

@@ -14,9 +14,15 @@ import (
 // and entries expire after ttl in case that news is lost: a change made on
 // another node is seen once the news arrives (milliseconds), at worst after
 // ttl.
+//
+// A read of the store that began before a clear may return what the store
+// held before the write that cleared: gen counts the clears, a reader takes
+// it before reading the store, and its answer is kept only if no clear came
+// in between.
 type cache struct {
 	mu      sync.Mutex
 	ttl     time.Duration // 0: entries never expire
+	gen     uint64        // clears so far
 	domains map[string]cachedEntry[swfd.Domain]
 	types   map[typeCacheKey]cachedEntry[swfd.TypeRecord]
 }
@@ -52,12 +58,28 @@ func (c *cache) domain(name string) (swfd.Domain, bool) {
 	return e.v, true
 }
 
-func (c *cache) putDomain(d swfd.Domain) {
+// generation returns the count of clears, to give to a put after reading
+// the store.
+func (c *cache) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// putDomain keeps d, read from the store after generation returned gen,
+// unless the cache was cleared since.
+func (c *cache) putDomain(d swfd.Domain, gen uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if len(c.domains) > 1000 {
 		clear(c.domains)
 	}
@@ -77,12 +99,17 @@ func (c *cache) typ(k typeCacheKey) (swfd.TypeRecord, bool) {
 	return e.v, true
 }
 
-func (c *cache) putType(t swfd.TypeRecord) {
+// putType keeps t, read from the store after generation returned gen,
+// unless the cache was cleared since.
+func (c *cache) putType(t swfd.TypeRecord, gen uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if len(c.types) > 10000 {
 		clear(c.types)
 	}
@@ -96,6 +123,7 @@ func (c *cache) clear() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	clear(c.domains)
 	clear(c.types)
 }
@@ -136,9 +164,10 @@ func (c *Cache) GetDomain(ctx context.Context, name string) (swfd.Domain, error)
 	if d, ok := c.cache.domain(name); ok {
 		return d, nil
 	}
+	gen := c.cache.generation()
 	d, err := c.Store.GetDomain(ctx, name)
 	if err == nil {
-		c.cache.putDomain(d)
+		c.cache.putDomain(d, gen)
 	}
 	return d, err
 }
@@ -148,9 +177,10 @@ func (c *Cache) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, v
 	if t, ok := c.cache.typ(typeCacheKey{kind, domain, name, version}); ok {
 		return t, nil
 	}
+	gen := c.cache.generation()
 	t, err := c.Store.GetType(ctx, kind, domain, name, version)
 	if err == nil {
-		c.cache.putType(t)
+		c.cache.putType(t, gen)
 	}
 	return t, err
 }
@@ -167,10 +197,10 @@ func (c *Cache) SetDomainStatus(ctx context.Context, name, status string, at tim
 	return c.Store.SetDomainStatus(ctx, name, status, at)
 }
 
-// SetDomainTags replaces a domain's tags and clears the cache.
-func (c *Cache) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
+// UpdateDomainTags changes a domain's tags and clears the cache.
+func (c *Cache) UpdateDomainTags(ctx context.Context, name string, add []swfd.Tag, remove []string, maxTags int) error {
 	defer c.wrote()
-	return c.Store.SetDomainTags(ctx, name, tags)
+	return c.Store.UpdateDomainTags(ctx, name, add, remove, maxTags)
 }
 
 // CreateType creates a type and clears the cache.

@@ -7,6 +7,9 @@
 // cluster other nodes write the same store: there cached entries expire
 // after a TTL, each write here calls the Cache's written function (which
 // tells the other nodes), and news of a write elsewhere calls Cache.Clear.
+// No write acts on a cached copy: the store applies tag changes to the
+// stored list, and checks the domain's status in the transaction that
+// registers or undeprecates a type.
 package registry
 
 import (
@@ -21,6 +24,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/stored"
 	"github.com/swfd/swfd/internal/token"
 	"github.com/swfd/swfd/internal/validate"
 )
@@ -85,7 +89,7 @@ func (r *Registry) RegisterDomain(ctx context.Context, in *api.RegisterDomainInp
 	if err := c.Err(); err != nil {
 		return err
 	}
-	tags := mergeTags(nil, in.Tags)
+	tags := stored.UpdateTags(nil, resourceTags(in.Tags), nil)
 	if len(tags) > r.limits.MaxTagsPerDomain {
 		return api.NewFault(api.TooManyTagsFault, "A domain can have at most %d tags", r.limits.MaxTagsPerDomain)
 	}
@@ -121,9 +125,13 @@ func (r *Registry) Domain(ctx context.Context, name string) (swfd.Domain, error)
 func (r *Registry) registeredDomain(ctx context.Context, name string) (swfd.Domain, error) {
 	d, err := r.Domain(ctx, name)
 	if err == nil && d.Status != swfd.StatusRegistered {
-		return d, api.ErrUnknownResource("Domain is deprecated: %s", name)
+		return d, domainDeprecated(name)
 	}
 	return d, err
+}
+
+func domainDeprecated(name string) *api.Fault {
+	return api.ErrUnknownResource("Domain is deprecated: %s", name)
 }
 
 func (r *Registry) DescribeDomain(ctx context.Context, in *api.DescribeDomainInput) (*api.DomainDetail, error) {
@@ -162,7 +170,8 @@ func (r *Registry) UndeprecateDomain(ctx context.Context, in *api.UndeprecateDom
 	}
 	// Types deprecated along with the domain stay deprecated: the API has
 	// no way to tell which were deprecated on their own, and SWF's
-	// documentation does not say (this is swfd's choice).
+	// documentation does not say (this is swfd's choice, listed in
+	// docs/behaviour.md).
 	return r.store.SetDomainStatus(ctx, in.Name, swfd.StatusRegistered, r.now())
 }
 
@@ -233,45 +242,53 @@ func validTagText(s string) bool {
 	return true
 }
 
-// mergeTags upserts tags into existing, keeping first-set order. A tag's
-// value is kept as given: nil when it has none, "" when it was given empty.
-func mergeTags(existing []swfd.Tag, add []api.ResourceTag) []swfd.Tag {
-	out := append([]swfd.Tag(nil), existing...)
-	for _, t := range add {
-		found := false
-		for i := range out {
-			if out[i].Key == t.Key {
-				out[i].Value = t.Value
-				found = true
-				break
-			}
-		}
-		if !found {
-			out = append(out, swfd.Tag{Key: t.Key, Value: t.Value})
-		}
+// resourceTags converts a request's tags. A tag's value is kept as given:
+// nil when it has none, "" when it was given empty.
+func resourceTags(in []api.ResourceTag) []swfd.Tag {
+	out := make([]swfd.Tag, len(in))
+	for i, t := range in {
+		out[i] = swfd.Tag{Key: t.Key, Value: t.Value}
 	}
 	return out
 }
 
-// domainFromARN resolves arn:aws:swf:REGION:ACCOUNT:/domain/NAME, in the
-// "aws" partition, swfd's own (the slash before "domain" is optional, as
-// IAM documents both forms).
-func (r *Registry) domainFromARN(ctx context.Context, arn string) (swfd.Domain, error) {
+// domainNameFromARN returns the domain an ARN names,
+// arn:aws:swf:REGION:ACCOUNT:/domain/NAME, in the "aws" partition, swfd's
+// own (the slash before "domain" is optional, as IAM documents both forms).
+// It does not look the domain up.
+func (r *Registry) domainNameFromARN(arn string) (string, error) {
 	parts := strings.SplitN(arn, ":", 6)
-	unknown := api.ErrUnknownResource("Unknown resource: %s", arn)
 	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "swf" || parts[3] != r.region || parts[4] != r.accountID {
-		return swfd.Domain{}, unknown
+		return "", unknownARN(arn)
 	}
 	res := strings.TrimPrefix(parts[5], "/")
 	name, ok := strings.CutPrefix(res, "domain/")
 	if !ok || name == "" {
-		return swfd.Domain{}, unknown
+		return "", unknownARN(arn)
 	}
-	d, err := r.store.GetDomain(ctx, name)
-	if errors.Is(err, swfd.ErrNotFound) {
-		return d, unknown
+	return name, nil
+}
+
+func unknownARN(arn string) *api.Fault { return api.ErrUnknownResource("Unknown resource: %s", arn) }
+
+// updateTags applies a TagResource or UntagResource to the domain arn
+// names. The store reads the stored list, changes it and writes it back in
+// one transaction, and checks the tag limit against that list: merging
+// into a copy read here (from the cache, which may be behind another node
+// or a concurrent call) would write back a list that drops their changes.
+func (r *Registry) updateTags(ctx context.Context, arn string, add []swfd.Tag, remove []string) error {
+	name, err := r.domainNameFromARN(arn)
+	if err != nil {
+		return err
 	}
-	return d, err
+	err = r.store.UpdateDomainTags(ctx, name, add, remove, r.limits.MaxTagsPerDomain)
+	switch {
+	case errors.Is(err, swfd.ErrNotFound):
+		return unknownARN(arn)
+	case errors.Is(err, swfd.ErrLimitExceeded):
+		return api.NewFault(api.TooManyTagsFault, "A domain can have at most %d tags", r.limits.MaxTagsPerDomain)
+	}
+	return err
 }
 
 func (r *Registry) TagResource(ctx context.Context, in *api.TagResourceInput) error {
@@ -280,37 +297,22 @@ func (r *Registry) TagResource(ctx context.Context, in *api.TagResourceInput) er
 	if err := c.Err(); err != nil {
 		return err
 	}
-	d, err := r.domainFromARN(ctx, in.ResourceArn)
-	if err != nil {
-		return err
-	}
-	tags := mergeTags(d.Tags, in.Tags)
-	if len(tags) > r.limits.MaxTagsPerDomain {
-		return api.NewFault(api.TooManyTagsFault, "A domain can have at most %d tags", r.limits.MaxTagsPerDomain)
-	}
-	return r.store.SetDomainTags(ctx, d.Name, tags)
+	return r.updateTags(ctx, in.ResourceArn, resourceTags(in.Tags), nil)
 }
 
 func (r *Registry) UntagResource(ctx context.Context, in *api.UntagResourceInput) error {
-	d, err := r.domainFromARN(ctx, in.ResourceArn)
-	if err != nil {
-		return err
-	}
-	drop := map[string]bool{}
-	for _, k := range in.TagKeys {
-		drop[k] = true
-	}
-	var tags []swfd.Tag
-	for _, t := range d.Tags {
-		if !drop[t.Key] {
-			tags = append(tags, t)
-		}
-	}
-	return r.store.SetDomainTags(ctx, d.Name, tags)
+	return r.updateTags(ctx, in.ResourceArn, nil, in.TagKeys)
 }
 
 func (r *Registry) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceInput) (*api.ListTagsForResourceOutput, error) {
-	d, err := r.domainFromARN(ctx, in.ResourceArn)
+	name, err := r.domainNameFromARN(in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.store.GetDomain(ctx, name)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return nil, unknownARN(in.ResourceArn)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -348,6 +350,12 @@ func (r *Registry) registerType(ctx context.Context, t swfd.TypeRecord, cfg any)
 	t.Created = r.now()
 	err = r.store.CreateType(ctx, t, r.limits.MaxTypesPerKind)
 	switch {
+	case errors.Is(err, swfd.ErrDeprecated):
+		// Deprecated after the check above (on another node, or by a
+		// call that ran at the same time): the store refused the type.
+		return domainDeprecated(t.Domain)
+	case errors.Is(err, swfd.ErrNotFound):
+		return UnknownDomain(t.Domain)
 	case errors.Is(err, swfd.ErrAlreadyExists):
 		return api.NewFault(api.TypeAlreadyExistsFault, "%s", TypeString(t.Kind, t.Name, t.Version))
 	case errors.Is(err, swfd.ErrLimitExceeded):
@@ -458,7 +466,21 @@ func (r *Registry) DescribeWorkflowType(ctx context.Context, in *api.DescribeWor
 	return out, nil
 }
 
+// setTypeStatus deprecates or undeprecates a type. A type cannot be
+// undeprecated while its domain is deprecated: a deprecated domain may not
+// be used for new executions, nor for new registrations, and a registered
+// type would allow both. The model lists only UnknownResourceFault,
+// TypeAlreadyExistsFault and OperationNotPermittedFault for
+// Undeprecate*Type, not DomainDeprecatedFault, so the answer is the
+// UnknownResourceFault that Register*Type gives in a deprecated domain.
+// The store checks the domain again in the transaction that changes the
+// type, as the domain may be deprecated in between.
 func (r *Registry) setTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string) error {
+	if status == swfd.StatusRegistered {
+		if _, err := r.registeredDomain(ctx, domain); err != nil {
+			return err
+		}
+	}
 	t, err := r.Type(ctx, kind, domain, name, version)
 	if err != nil {
 		return err
@@ -473,7 +495,14 @@ func (r *Registry) setTypeStatus(ctx context.Context, kind swfd.TypeKind, domain
 	if status == swfd.StatusDeprecated {
 		at = r.now()
 	}
-	return r.store.SetTypeStatus(ctx, kind, domain, name, version, status, at)
+	err = r.store.SetTypeStatus(ctx, kind, domain, name, version, status, at)
+	switch {
+	case errors.Is(err, swfd.ErrDeprecated):
+		return domainDeprecated(domain)
+	case errors.Is(err, swfd.ErrNotFound):
+		return unknownType(kind, name, version)
+	}
+	return err
 }
 
 func (r *Registry) deleteType(ctx context.Context, kind swfd.TypeKind, domain, name, version string) error {

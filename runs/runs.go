@@ -321,7 +321,12 @@ func (l typeLookup) WorkflowType(domain, name, version string) (swfd.TypeRecord,
 	return t, cfg, found, err
 }
 
-// get reads a type and decodes its configuration into cfg.
+// get reads a type and decodes its configuration into cfg. A type of a
+// deprecated domain is answered deprecated whatever its own status, so that
+// no decision starts new work in such a domain (deprecating the domain
+// deprecated its types, and none can be registered or undeprecated in it
+// since; one left registered by a version of swfd that allowed it is
+// refused all the same).
 func (l typeLookup) get(kind swfd.TypeKind, domain, name, version string, cfg any) (swfd.TypeRecord, bool, error) {
 	t, err := l.store.GetType(l.ctx, kind, domain, name, version)
 	if errors.Is(err, swfd.ErrNotFound) {
@@ -329,6 +334,15 @@ func (l typeLookup) get(kind swfd.TypeKind, domain, name, version string, cfg an
 	}
 	if err != nil {
 		return t, false, fmt.Errorf("look up %s type %s/%s: %w", kind, name, version, err)
+	}
+	if t.Status == swfd.StatusRegistered {
+		d, err := l.store.GetDomain(l.ctx, domain)
+		if err != nil && !errors.Is(err, swfd.ErrNotFound) {
+			return t, false, fmt.Errorf("look up domain %s: %w", domain, err)
+		}
+		if err == nil && d.Status != swfd.StatusRegistered {
+			t.Status = swfd.StatusDeprecated
+		}
 	}
 	if err := Decode(t.Config, cfg); err != nil {
 		return t, false, err

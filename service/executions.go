@@ -24,14 +24,20 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := s.Domain(ctx, in.Domain); err != nil {
+	d, err := s.Domain(ctx, in.Domain)
+	if err != nil {
 		return nil, err
 	}
 	t, err := s.Type(ctx, swfd.WorkflowKind, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version)
 	if err != nil {
 		return nil, err
 	}
-	if t.Status != swfd.StatusRegistered {
+	// A deprecated domain cannot be used for new executions. Deprecating
+	// it deprecated its types, and none can be registered or undeprecated
+	// in it since, so its types answer TypeDeprecatedFault as they do
+	// here whatever status a type of it still holds (one left registered
+	// by a version of swfd that allowed it).
+	if t.Status != swfd.StatusRegistered || d.Status != swfd.StatusRegistered {
 		return nil, api.NewFault(api.TypeDeprecatedFault, "%s", registry.TypeString(swfd.WorkflowKind, t.Name, t.Version))
 	}
 	var def api.WorkflowTypeConfiguration

@@ -106,22 +106,65 @@ func (db *DB) SetDomainStatus(ctx context.Context, name, status string, at time.
 	})
 }
 
-// SetDomainTags replaces a domain's tags.
-func (db *DB) SetDomainTags(ctx context.Context, name string, tags []swfd.Tag) error {
-	js, err := stored.Tags(tags)
-	if err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
+// UpdateDomainTags removes and upserts a domain's tags. The stored list is
+// read and written in one write transaction, and the store has one writer
+// at a time, so concurrent updates never overwrite each other.
+func (db *DB) UpdateDomainTags(ctx context.Context, name string, add []swfd.Tag, remove []string, maxTags int) error {
 	return db.write(ctx, func(x *wtx) error {
-		n, err := x.execN("UPDATE domains SET tags = ? WHERE name = ?", js, name)
-		if err != nil {
-			return fmt.Errorf("sqlite: set domain tags %q: %w", name, err)
-		}
-		if n == 0 {
+		var js string
+		err := x.queryRow("SELECT tags FROM domains WHERE name = ?", name).Scan(&js)
+		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlite: domain %q: %w", name, swfd.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: update domain tags %q: %w", name, err)
+		}
+		tags, err := stored.ReadTags(js)
+		if err != nil {
+			return fmt.Errorf("sqlite: domain %q: bad tags: %w", name, err)
+		}
+		tags = stored.UpdateTags(tags, add, remove)
+		if maxTags > 0 && len(tags) > maxTags {
+			return fmt.Errorf("sqlite: domain %q would have %d tags: %w", name, len(tags), swfd.ErrLimitExceeded)
+		}
+		if js, err = stored.Tags(tags); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if _, err := x.exec("UPDATE domains SET tags = ? WHERE name = ?", js, name); err != nil {
+			return fmt.Errorf("sqlite: update domain tags %q: %w", name, err)
 		}
 		return nil
 	})
+}
+
+// domainStatus reads a domain's status in a write transaction: ErrNotFound
+// if there is no such domain.
+func (x *wtx) domainStatus(name string) (string, error) {
+	var status string
+	err := x.queryRow("SELECT status FROM domains WHERE name = ?", name).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("domain %q: %w", name, swfd.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read domain %q: %w", name, err)
+	}
+	return status, nil
+}
+
+// checkDomainFor fails with ErrDeprecated when a write would leave a type
+// of status typeStatus registered in a deprecated domain, and with
+// ErrNotFound when the domain does not exist. It reads the domain in the write's transaction,
+// so a SetDomainStatus is either before it or after the write, never
+// between.
+func (x *wtx) checkDomainFor(domain, typeStatus string) error {
+	status, err := x.domainStatus(domain)
+	if err != nil {
+		return err
+	}
+	if typeStatus == swfd.StatusRegistered && status != swfd.StatusRegistered {
+		return fmt.Errorf("domain %q: %w", domain, swfd.ErrDeprecated)
+	}
+	return nil
 }
 
 // ListDomains returns domains of q.Status in name order.
@@ -173,6 +216,9 @@ func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain,
 // CreateType inserts t.
 func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) error {
 	return db.write(ctx, func(x *wtx) error {
+		if err := x.checkDomainFor(t.Domain, t.Status); err != nil {
+			return fmt.Errorf("sqlite: create %s type: %w", t.Kind, err)
+		}
 		found, err := x.exists("SELECT 1 FROM types WHERE kind = ? AND domain = ? AND name = ? AND version = ?",
 			string(t.Kind), t.Domain, t.Name, t.Version)
 		if err != nil {
@@ -243,9 +289,15 @@ func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, ver
 	return t, nil
 }
 
-// SetTypeStatus changes a type's status and deprecation date.
+// SetTypeStatus changes a type's status and deprecation date; a type is
+// undeprecated only while its domain is registered.
 func (db *DB) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, deprecated time.Time) error {
 	return db.write(ctx, func(x *wtx) error {
+		if status == swfd.StatusRegistered {
+			if err := x.checkDomainFor(domain, status); err != nil && !errors.Is(err, swfd.ErrNotFound) {
+				return fmt.Errorf("sqlite: set %s type status: %w", kind, err)
+			}
+		}
 		n, err := x.execN("UPDATE types SET status = ?, deprecated = ? WHERE kind = ? AND domain = ? AND name = ? AND version = ?",
 			status, nullMillis(deprecated), string(kind), domain, name, version)
 		if err != nil {

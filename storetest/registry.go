@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -22,6 +23,14 @@ func domain(name, status string) swfd.Domain {
 func createDomain(t *testing.T, s swfd.Store, d swfd.Domain) {
 	t.Helper()
 	noErr(t, s.CreateDomain(ctx(), d, 100), "CreateDomain "+d.Name)
+}
+
+// createDomains registers domains for the types a test creates.
+func createDomains(t *testing.T, s swfd.Store, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		createDomain(t, s, domain(n, swfd.StatusRegistered))
+	}
 }
 
 func getDomain(t *testing.T, s swfd.Store, name string) swfd.Domain {
@@ -131,16 +140,69 @@ func testDomainTags(t *testing.T, s swfd.Store) {
 	d := domain("tagged", swfd.StatusRegistered)
 	d.Tags = []swfd.Tag{{Key: "a", Value: str("1")}, {Key: "b", Value: str("2")}}
 	createDomain(t, s, d)
-	d.Tags = []swfd.Tag{{Key: "z", Value: str("26")}, {Key: "b", Value: str("3")}, {Key: "c", Value: str("")}, {Key: "d"}}
-	noErr(t, s.SetDomainTags(ctx(), "tagged", d.Tags), "SetDomainTags")
-	if got, want := domainView(getDomain(t, s, "tagged")), domainView(d); got != want {
-		t.Fatalf("after SetDomainTags:\n got %s\nwant %s", got, want)
+	check := func(what string, want []swfd.Tag) {
+		t.Helper()
+		d.Tags = want
+		if got, want := domainView(getDomain(t, s, "tagged")), domainView(d); got != want {
+			t.Fatalf("after %s:\n got %s\nwant %s", what, got, want)
+		}
 	}
-	noErr(t, s.SetDomainTags(ctx(), "tagged", nil), "SetDomainTags nil")
+	// Upserts: a key it has takes the new value in its place; new keys go last.
+	noErr(t, s.UpdateDomainTags(ctx(), "tagged", []swfd.Tag{{Key: "z", Value: str("26")}, {Key: "b", Value: str("3")}, {Key: "c", Value: str("")}, {Key: "d"}}, nil, 50), "UpdateDomainTags add")
+	check("adding", []swfd.Tag{{Key: "a", Value: str("1")}, {Key: "b", Value: str("3")}, {Key: "z", Value: str("26")}, {Key: "c", Value: str("")}, {Key: "d"}})
+	// Removals; a key it does not have is ignored.
+	noErr(t, s.UpdateDomainTags(ctx(), "tagged", nil, []string{"b", "d", "nope"}, 50), "UpdateDomainTags remove")
+	check("removing", []swfd.Tag{{Key: "a", Value: str("1")}, {Key: "z", Value: str("26")}, {Key: "c", Value: str("")}})
+	// The limit counts the stored list: upserting a key it has adds none.
+	noErr(t, s.UpdateDomainTags(ctx(), "tagged", []swfd.Tag{{Key: "a", Value: str("one")}}, nil, 3), "UpdateDomainTags at the limit")
+	wantErr(t, s.UpdateDomainTags(ctx(), "tagged", []swfd.Tag{{Key: "y"}}, nil, 3), swfd.ErrLimitExceeded, "UpdateDomainTags over the limit")
+	check("a refused update", []swfd.Tag{{Key: "a", Value: str("one")}, {Key: "z", Value: str("26")}, {Key: "c", Value: str("")}})
+	noErr(t, s.UpdateDomainTags(ctx(), "tagged", []swfd.Tag{{Key: "y"}}, nil, 0), "UpdateDomainTags with no limit")
+	noErr(t, s.UpdateDomainTags(ctx(), "tagged", nil, []string{"a", "z", "c", "y"}, 50), "UpdateDomainTags remove all")
 	if got := getDomain(t, s, "tagged"); len(got.Tags) != 0 {
 		t.Fatalf("tags after clearing: %v", got.Tags)
 	}
-	wantErr(t, s.SetDomainTags(ctx(), "missing", d.Tags), swfd.ErrNotFound, "SetDomainTags missing")
+	wantErr(t, s.UpdateDomainTags(ctx(), "missing", d.Tags, nil, 50), swfd.ErrNotFound, "UpdateDomainTags missing")
+}
+
+// testConcurrentTags: updates of one domain's tags made at once all take
+// effect (none writes back a list read before another's change), and the
+// limit holds against what is stored when each update runs.
+func testConcurrentTags(t *testing.T, s swfd.Store) {
+	createDomain(t, s, domain("tags", swfd.StatusRegistered))
+	noErr(t, s.UpdateDomainTags(ctx(), "tags", []swfd.Tag{{Key: "gone"}}, nil, 0), "UpdateDomainTags")
+	const n = 8
+	errs := make(chan error, 2*n)
+	for i := range n {
+		go func() { errs <- s.UpdateDomainTags(ctx(), "tags", []swfd.Tag{{Key: fmt.Sprintf("k%d", i)}}, nil, 0) }()
+	}
+	go func() { errs <- s.UpdateDomainTags(ctx(), "tags", nil, []string{"gone"}, 0) }()
+	for range n + 1 {
+		noErr(t, <-errs, "concurrent UpdateDomainTags")
+	}
+	var keys []string
+	for _, tg := range getDomain(t, s, "tags").Tags {
+		keys = append(keys, tg.Key)
+	}
+	slices.Sort(keys)
+	checkIDs(t, "tags after concurrent updates", keys, []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"})
+
+	// With room for 10, of 8 new keys added at once exactly 2 fit.
+	for i := range n {
+		go func() { errs <- s.UpdateDomainTags(ctx(), "tags", []swfd.Tag{{Key: fmt.Sprintf("m%d", i)}}, nil, 10) }()
+	}
+	ok := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case !errors.Is(err, swfd.ErrLimitExceeded):
+			t.Fatalf("concurrent UpdateDomainTags at the limit: %v", err)
+		}
+	}
+	if got := len(getDomain(t, s, "tags").Tags); ok != 2 || got != 10 {
+		t.Fatalf("at a limit of 10: %d updates succeeded and %d tags are stored, want 2 and 10", ok, got)
+	}
 }
 
 // testRegistryEmptyStrings: a description or a tag value stored empty
@@ -169,10 +231,12 @@ func testRegistryEmptyStrings(t *testing.T, s swfd.Store) {
 		}
 	}
 	doms[0].Tags = []swfd.Tag{{Key: "empty", Value: str("")}, {Key: "none"}}
-	noErr(t, s.SetDomainTags(ctx(), "absent", doms[0].Tags), "SetDomainTags")
+	noErr(t, s.UpdateDomainTags(ctx(), "absent", doms[0].Tags, nil, 0), "UpdateDomainTags")
 	if got, want := domainView(getDomain(t, s, "absent")), domainView(doms[0]); got != want {
-		t.Fatalf("after SetDomainTags:\n got %s\nwant %s", got, want)
+		t.Fatalf("after UpdateDomainTags:\n got %s\nwant %s", got, want)
 	}
+
+	createDomain(t, s, domain("dom", swfd.StatusRegistered))
 
 	types := []swfd.TypeRecord{typeRecord(swfd.ActivityKind, "dom", "absent", "1"), typeRecord(swfd.ActivityKind, "dom", "empty", "1"), typeRecord(swfd.WorkflowKind, "dom", "empty", "1")}
 	types[0].Description, types[1].Description, types[2].Description = nil, str(""), str("")
@@ -268,6 +332,7 @@ func typeRecord(kind swfd.TypeKind, dom, name, version string) swfd.TypeRecord {
 }
 
 func testTypeCreateGet(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom", "dom2")
 	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1.0")
 	a.Created = at(2).Add(45 * time.Millisecond)
 	w := typeRecord(swfd.WorkflowKind, "dom", "order", "2")
@@ -299,6 +364,7 @@ func testTypeCreateGet(t *testing.T, s swfd.Store) {
 }
 
 func testTypeDuplicate(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom", "dom2")
 	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1")
 	noErr(t, s.CreateType(ctx(), a, 10), "CreateType")
 	wantErr(t, s.CreateType(ctx(), a, 10), swfd.ErrAlreadyExists, "CreateType registered duplicate")
@@ -318,6 +384,7 @@ func testTypeDuplicate(t *testing.T, s swfd.Store) {
 }
 
 func testTypeLimit(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom", "dom2")
 	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "a", "1"), 2), "CreateType")
 	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "b", "1"), 2), "CreateType")
 	noErr(t, s.SetTypeStatus(ctx(), swfd.ActivityKind, "dom", "b", "1", swfd.StatusDeprecated, at(1)), "SetTypeStatus")
@@ -333,6 +400,7 @@ func testTypeLimit(t *testing.T, s swfd.Store) {
 }
 
 func testTypeStatus(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom", "dom2")
 	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1")
 	noErr(t, s.CreateType(ctx(), a, 10), "CreateType")
 	when := at(9).Add(999 * time.Millisecond)
@@ -355,6 +423,7 @@ func testTypeStatus(t *testing.T, s swfd.Store) {
 }
 
 func testTypeDelete(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom", "dom2")
 	a := typeRecord(swfd.ActivityKind, "dom", "charge", "1")
 	w := typeRecord(swfd.WorkflowKind, "dom", "charge", "1")
 	noErr(t, s.CreateType(ctx(), a, 10), "CreateType")
@@ -370,6 +439,7 @@ func testTypeDelete(t *testing.T, s swfd.Store) {
 }
 
 func testListTypes(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom", "dom2")
 	// Created out of order.
 	for _, nv := range [][2]string{{"b", "2"}, {"a", "1"}, {"c", "1"}, {"b", "1"}, {"a", "2"}, {"b", "3"}, {"ab", "1"}} {
 		noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", nv[0], nv[1]), 100), "CreateType")
@@ -433,6 +503,107 @@ func testListTypes(t *testing.T, s swfd.Store) {
 				want = rev
 			}
 			checkIDs(t, fmt.Sprintf("paged reverse=%v limit=%d", reverse, limit), got, want)
+		}
+	}
+}
+
+// testTypeInDeprecatedDomain: no registered type can be put into a
+// deprecated domain, by CreateType or by SetTypeStatus; a deprecated one
+// can (swfd migrate copies a deprecated domain's types so).
+func testTypeInDeprecatedDomain(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom")
+	a := typeRecord(swfd.ActivityKind, "dom", "old", "1")
+	noErr(t, s.CreateType(ctx(), a, 10), "CreateType")
+	noErr(t, s.SetDomainStatus(ctx(), "dom", swfd.StatusDeprecated, at(1)), "SetDomainStatus")
+
+	w := typeRecord(swfd.WorkflowKind, "dom", "new", "1")
+	wantErr(t, s.CreateType(ctx(), w, 10), swfd.ErrDeprecated, "CreateType of a registered type in a deprecated domain")
+	_, err := s.GetType(ctx(), w.Kind, "dom", "new", "1")
+	wantErr(t, err, swfd.ErrNotFound, "GetType of the refused type")
+	wantErr(t, s.SetTypeStatus(ctx(), a.Kind, "dom", "old", "1", swfd.StatusRegistered, time.Time{}), swfd.ErrDeprecated,
+		"SetTypeStatus registered in a deprecated domain")
+	got, err := s.GetType(ctx(), a.Kind, "dom", "old", "1")
+	noErr(t, err, "GetType")
+	if got.Status != swfd.StatusDeprecated || !got.Deprecated.Equal(at(1)) {
+		t.Fatalf("refused undeprecation changed the type: %s", typeView(got))
+	}
+	d := typeRecord(swfd.WorkflowKind, "dom", "copied", "1")
+	d.Status, d.Deprecated = swfd.StatusDeprecated, at(1)
+	noErr(t, s.CreateType(ctx(), d, 10), "CreateType of a deprecated type in a deprecated domain")
+
+	wantErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "missing", "a", "1"), 10), swfd.ErrNotFound, "CreateType in a missing domain")
+
+	noErr(t, s.SetDomainStatus(ctx(), "dom", swfd.StatusRegistered, at(2)), "SetDomainStatus registered")
+	noErr(t, s.SetTypeStatus(ctx(), a.Kind, "dom", "old", "1", swfd.StatusRegistered, time.Time{}), "SetTypeStatus after undeprecation")
+	noErr(t, s.CreateType(ctx(), w, 10), "CreateType after undeprecation")
+}
+
+// testDeprecateWhileRegistering: types registered while the domain is
+// deprecated are each either created before the deprecation, and
+// deprecated with the domain, or refused; none is left registered, and the
+// deprecation itself succeeds however many registrations run beside it.
+func testDeprecateWhileRegistering(t *testing.T, s swfd.Store) {
+	for round := range 3 {
+		dom := fmt.Sprintf("race%d", round)
+		createDomains(t, s, dom)
+		const workers = 4
+		stop := make(chan struct{})
+		type result struct {
+			created []string
+			err     error
+		}
+		results := make(chan result, workers)
+		started := make(chan struct{}, workers)
+		for w := range workers {
+			go func() {
+				var r result
+				for i := 0; ; i++ {
+					after := false
+					select {
+					case <-stop:
+						after = true
+					default:
+					}
+					tr := typeRecord(swfd.WorkflowKind, dom, fmt.Sprintf("w%d-%d", w, i), "1")
+					err := s.CreateType(ctx(), tr, 0)
+					if i == 0 {
+						started <- struct{}{}
+					}
+					if errors.Is(err, swfd.ErrDeprecated) {
+						break
+					}
+					if err == nil && after {
+						err = errors.New("a registration begun after the deprecation succeeded")
+					}
+					if err != nil {
+						r.err = err
+						break
+					}
+					r.created = append(r.created, tr.Name)
+				}
+				results <- r
+			}()
+		}
+		for range workers {
+			<-started
+		}
+		noErr(t, s.SetDomainStatus(ctx(), dom, swfd.StatusDeprecated, at(3)), "SetDomainStatus while types are registered")
+		close(stop)
+		created := 0
+		for range workers {
+			r := <-results
+			noErr(t, r.err, "CreateType")
+			created += len(r.created)
+		}
+		reg, err := s.ListTypes(ctx(), swfd.WorkflowKind, dom, swfd.ListQuery{Status: swfd.StatusRegistered})
+		noErr(t, err, "ListTypes")
+		if len(reg) != 0 {
+			t.Fatalf("round %d: %d types are registered in the deprecated domain, e.g. %s", round, len(reg), typeView(reg[0]))
+		}
+		dep, err := s.ListTypes(ctx(), swfd.WorkflowKind, dom, swfd.ListQuery{Status: swfd.StatusDeprecated})
+		noErr(t, err, "ListTypes")
+		if len(dep) != created {
+			t.Fatalf("round %d: %d types created, %d deprecated", round, created, len(dep))
 		}
 	}
 }

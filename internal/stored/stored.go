@@ -9,11 +9,14 @@
 // given, as such old rows always did. One given empty is "" marked as such:
 // by the empty_description column beside the description, or by EmptyValue
 // in the tags column's JSON.
+//
+// UpdateTags is the one way both stores change a domain's tag list.
 package stored
 
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/swfd/swfd"
 )
@@ -75,4 +78,24 @@ func ReadTags(js string) ([]swfd.Tag, error) {
 		}
 	}
 	return tags, nil
+}
+
+// UpdateTags returns tags with the keys in remove taken out and then add
+// upserted: a key tags has takes the new value and keeps its place, a new
+// key goes last. tags itself is not changed.
+func UpdateTags(tags, add []swfd.Tag, remove []string) []swfd.Tag {
+	out := make([]swfd.Tag, 0, len(tags)+len(add))
+	for _, t := range tags {
+		if !slices.Contains(remove, t.Key) {
+			out = append(out, t)
+		}
+	}
+	for _, t := range add {
+		if i := slices.IndexFunc(out, func(o swfd.Tag) bool { return o.Key == t.Key }); i >= 0 {
+			out[i].Value = t.Value
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out
 }
