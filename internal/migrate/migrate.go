@@ -231,6 +231,15 @@ func copyDomain(ctx context.Context, src, dst swfd.Store, d swfd.Domain, st *Sta
 				return fmt.Errorf("migrate: list %s types of %s: %w", kind, d.Name, err)
 			}
 			for _, t := range ts {
+				if status == swfd.StatusDeprecated && t.Status == swfd.StatusRegistered {
+					// Left registered in a deprecated domain by a race
+					// that stores written before it was fixed allowed:
+					// the copy keeps the rule that a deprecated domain
+					// holds no registered type (a store refuses one),
+					// dated by the type's registration, the one date
+					// known to precede the deprecation.
+					t.Status, t.Deprecated = swfd.StatusDeprecated, t.Created
+				}
 				if err := dst.CreateType(ctx, t, 0); err != nil {
 					return fmt.Errorf("migrate: %s type %s/%s: %w", kind, t.Name, t.Version, err)
 				}
