@@ -201,7 +201,7 @@ func New(opts Options) *Metrics {
 	m.purged = f.counter("swfd_retention_purged_executions_total", "Closed executions deleted, with their histories, past their domain's retention period.")
 
 	m.commitTime = f.histogram("swfd_store_commit_duration_seconds", "Time one call's changes take to commit durably to the store (with group commit: the wait for the group's transaction).", commitBuckets)
-	m.commitFail = f.counter("swfd_store_commit_errors_total", "Commits the store failed (version conflicts not included).")
+	m.commitFail = f.counter("swfd_store_commit_errors_total", "Commits that failed in the store (its disk, its connection); not those refused for their data: version conflicts (counted apart), a workflow id already open, a count limit reached.")
 	m.conflicts = f.counter("swfd_store_version_conflicts_total", "Commits that lost an optimistic-concurrency race on a run's version and were decided again.")
 	m.groupSize = f.histogram("swfd_store_commit_group_size", "Calls whose changes shared one store transaction (group commit).", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256})
 	m.syncTime = f.histogram("swfd_sqlite_sync_duration_seconds", "Time SQLite's write-ahead log takes to reach the disk (fdatasync) per group commit.", commitBuckets)
@@ -350,16 +350,27 @@ func (m *Metrics) TimerFired(due time.Time) {
 func (m *Metrics) Purged(n int) { m.purged.Add(float64(n)) }
 
 // StoreCommit records one commit of a call's changes: how long it took
-// and how it ended.
+// and how it ended. Only a failure of the store counts as a commit error:
+// a commit the data refused (a version conflict, counted on its own; a
+// workflow id already open, a record not found, a count limit reached)
+// found the store working, and its caller gets the fault it deserves.
 func (m *Metrics) StoreCommit(d time.Duration, err error) {
 	switch {
 	case err == nil:
 		m.commitTime.Observe(d.Seconds())
 	case errors.Is(err, swfd.ErrConflict):
 		m.conflicts.Inc()
+	case dataOutcome(err):
 	default:
 		m.commitFail.Inc()
 	}
+}
+
+// dataOutcome reports whether a commit failed for a reason of the data
+// (what the stores return for a key taken, a record missing or a count
+// limit reached) rather than of the store.
+func dataOutcome(err error) bool {
+	return errors.Is(err, swfd.ErrAlreadyExists) || errors.Is(err, swfd.ErrNotFound) || errors.Is(err, swfd.ErrLimitExceeded)
 }
 
 // CommitGroup records one store transaction that carried the changes of

@@ -2,6 +2,8 @@ package metrics_test
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -130,4 +132,23 @@ func TestSources(t *testing.T) {
 	want(t, f, 1, "swfd_polls_total", "kind", "activity", "result", "empty")
 	want(t, f, 2, "swfd_task_schedule_to_start_seconds_sum", "kind", "activity")
 	want(t, f, 1, "swfd_timer_fire_delay_seconds_sum")
+}
+
+// Only failures of the store count as commit errors: a commit refused for
+// its data (a workflow id already open, as every retried start meets; a
+// record gone; a count limit) is the caller's fault answered, not a sign
+// of a broken store, and a version conflict has its own count.
+func TestStoreCommitErrorsAreTheStores(t *testing.T) {
+	m := metrics.New(metrics.Options{})
+	m.StoreCommit(time.Millisecond, nil)
+	m.StoreCommit(time.Millisecond, fmt.Errorf("commit: %w", swfd.ErrConflict))
+	for _, err := range []error{swfd.ErrAlreadyExists, swfd.ErrNotFound, swfd.ErrLimitExceeded} {
+		m.StoreCommit(time.Millisecond, fmt.Errorf("commit: %w", err))
+	}
+	m.StoreCommit(time.Millisecond, fmt.Errorf("commit: %w", swfd.ErrStorageFull))
+	m.StoreCommit(time.Millisecond, errors.New("disk I/O error"))
+	f := scrape(t, m)
+	want(t, f, 2, "swfd_store_commit_errors_total")
+	want(t, f, 1, "swfd_store_version_conflicts_total")
+	want(t, f, 1, "swfd_store_commit_duration_seconds_count")
 }
