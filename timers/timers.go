@@ -31,7 +31,9 @@ type Options struct {
 	// earlier timer and die before it fires.
 	MaxSleep time.Duration
 	// Fired, if set, is told of each timer fired here, with its due time
-	// (for metrics: how late it fired).
+	// (for metrics: how late it fired). A timer that no longer applied
+	// (another node fired it first, or the task it guarded finished) is
+	// deleted without being told: nothing fired.
 	Fired func(due time.Time)
 	// Skip, if set, is asked before the loop sleeps until the earliest
 	// timer, due at due: true means the clock was moved to due (a skip
@@ -155,7 +157,8 @@ func (l *Loop) Committed(c runs.Commit) {
 }
 
 // FireDue fires the timers due now, at most a batch, and returns how many
-// it fired and how long until the next one is due. A timer that fails to
+// it handled (fired, or deleted as no longer applying) and how long until
+// the next one is due. A timer that fails to
 // fire is put in skip (when not nil) and left alone for 5 seconds. Tests
 // with an injected clock call it directly.
 func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, time.Duration, error) {
@@ -164,20 +167,21 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 }
 
 // fireDue is FireDue that also returns when the next timer is due (zero
-// when it fired some, or none is pending).
+// when it handled some, or none is pending).
 func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, time.Time, time.Duration, error) {
 	now := l.clock.Now()
 	due, err := l.store.DueTimers(ctx, now, 256)
 	if err != nil {
 		return 0, time.Time{}, time.Second, err
 	}
-	fired := 0
+	handled := 0
 	for _, t := range due {
 		id := t.RunID + "\x00" + t.Key
 		if until, ok := skip[id]; ok && now.Before(until) {
 			continue
 		}
-		if err := loop.Error(l.log, "firing a timer", func() error { return l.fire(ctx, t) }); err != nil {
+		var recorded bool
+		if err := loop.Error(l.log, "firing a timer", func() (err error) { recorded, err = l.fire(ctx, t); return err }); err != nil {
 			l.failLines.Log(ctx, slog.LevelError, "timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
 			if skip != nil {
 				skip[id] = now.Add(5 * time.Second)
@@ -185,13 +189,13 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 			continue
 		}
 		delete(skip, id)
-		fired++
-		if l.fired != nil {
+		handled++
+		if recorded && l.fired != nil {
 			l.fired(t.Due)
 		}
 	}
-	if fired > 0 {
-		return fired, time.Time{}, 0, nil
+	if handled > 0 {
+		return handled, time.Time{}, 0, nil
 	}
 	next, err := l.store.NextTimer(ctx)
 	if errors.Is(err, swfd.ErrNotFound) {
@@ -209,11 +213,14 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 
 // fire fires one timer: one step of its run, on the stored run (another
 // node may have changed it), that also deletes the timer unless the step
-// armed it again.
-func (l *Loop) fire(ctx context.Context, t swfd.Timer) error {
+// armed it again. recorded is false when the timer no longer applied (the
+// run's state has nothing for it: another node fired it first, or what it
+// guarded is over), so the step recorded no event and only deleted it.
+func (l *Loop) fire(ctx context.Context, t swfd.Timer) (recorded bool, err error) {
 	unlock := l.runs.Lock(t.RunID)
 	defer unlock()
-	return runs.RetryConflicts(ctx, func() error {
+	err = runs.RetryConflicts(ctx, func() error {
+		recorded = false
 		r, err := l.runs.LoadStored(ctx, "", t.RunID)
 		if err != nil {
 			return err
@@ -231,6 +238,11 @@ func (l *Loop) fire(ctx context.Context, t swfd.Timer) error {
 		if !rearmed {
 			res.DeleteTimers = append(res.DeleteTimers, t.Key)
 		}
-		return l.runs.CommitRun(ctx, r, res)
+		if err := l.runs.CommitRun(ctx, r, res); err != nil {
+			return err
+		}
+		recorded = len(res.Events) > 0
+		return nil
 	})
+	return recorded, err
 }

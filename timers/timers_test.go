@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/sqlite"
@@ -187,5 +189,65 @@ func TestFailingTimersAreLoggedRateLimited(t *testing.T) {
 			t.Fatalf("no line says how many were left out:\n%s", logs.String())
 		}
 		l.FireDue(ctx, map[string]time.Time{})
+	}
+}
+
+// staleStore answers DueTimers with the timers another node read a moment
+// ago, as a node that read them just before the other fired them does.
+type staleStore struct {
+	swfd.Store
+	due []swfd.Timer
+}
+
+func (s staleStore) DueTimers(context.Context, time.Time, int) ([]swfd.Timer, error) {
+	return s.due, nil
+}
+
+// Two nodes that read the same due timer both try to fire it; the one that
+// loses finds that it no longer applies and records nothing. Only the node
+// that recorded its event counts it as fired, so the nodes' counts sum to
+// the timers fired (the node that lost counted it too before).
+func TestTimerFiredOnlyWhereRecorded(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rsA := runs.New(runs.Options{Store: db, Limits: history.DefaultLimits})
+	st, res := history.Start(rsA.Env(ctx), history.StartParams{
+		Domain: "d", WorkflowID: "w", RunID: "run", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
+		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "1", TaskStartToCloseTimeout: "60", ChildPolicy: api.ChildPolicyTerminate},
+	})
+	var b runs.Batch
+	if err := b.Add(st, 0, true, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := rsA.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	clk := aheadClock{time.Now().Add(time.Hour)}
+	due, err := db.DueTimers(ctx, clk.Now(), 256)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due timers: %v, %v; want the workflow's timeout", due, err)
+	}
+	var fired []string
+	node := func(name string, store swfd.Store) *Loop {
+		return New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Limits: history.DefaultLimits}), Clock: clk,
+			Fired: func(time.Time) { fired = append(fired, name) }})
+	}
+	a, lost := node("a", db), node("b", staleStore{db, due})
+	if n, _, err := a.FireDue(ctx, nil); n != 1 || err != nil {
+		t.Fatalf("node a: FireDue = %d, %v", n, err)
+	}
+	if n, _, err := lost.FireDue(ctx, nil); n != 1 || err != nil {
+		t.Fatalf("node b: FireDue = %d, %v", n, err)
+	}
+	if len(fired) != 1 || fired[0] != "a" {
+		t.Errorf("timers counted as fired: %v, want one, on node a", fired)
+	}
+	ex, err := db.GetExecution(ctx, "d", "run")
+	if err != nil || ex.Open || ex.CloseStatus != string(api.CloseStatusTimedOut) {
+		t.Errorf("the run: open %v, status %q, %v; want timed out", ex.Open, ex.CloseStatus, err)
 	}
 }
