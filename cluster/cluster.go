@@ -4,7 +4,9 @@
 // closed or changed, timers and messages added, registry entries changed.
 // It applies their news to its own task lists, run cache, timer and
 // transfer loops and registry cache, and keeps track of which peers are
-// alive, so that a broadcast task goes first to one node only.
+// alive, so that a broadcast task goes first to one node only. A node that
+// has sent no news for a few seconds sends an empty message, a heartbeat,
+// so that the others count it alive while it is idle.
 //
 // News may be lost: the store stays the record. A node reloads the pending
 // tasks every few seconds (Node.Run), its timer loop looks at the store at
@@ -20,6 +22,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -121,6 +124,11 @@ type Node struct {
 	afterFunc func(time.Duration, func()) *time.Timer
 	newsq     chan news // to publishLoop
 	peers     peers     // the other nodes, as their news shows them
+	// heartbeat is how long the node may send nothing before it sends a
+	// heartbeat (heartbeatEvery; tests shorten it); lastSent is when it
+	// last published (Unix ns).
+	heartbeat time.Duration
+	lastSent  atomic.Int64
 
 	newsSent     func()
 	newsReceived func(time.Time)
@@ -133,7 +141,7 @@ func New(opts Options) *Node {
 	n := &Node{
 		bcast: opts.Broadcaster, store: opts.Store, tasks: opts.Tasks, runs: opts.Runs,
 		timers: opts.Timers, transfers: opts.Transfers, registry: opts.Registry, log: opts.Log,
-		id: runs.NewRunID(), afterFunc: time.AfterFunc, newsq: make(chan news, 1024),
+		id: runs.NewRunID(), afterFunc: time.AfterFunc, newsq: make(chan news, 1024), heartbeat: heartbeatEvery,
 		newsSent: opts.NewsSent, newsReceived: opts.NewsReceived,
 	}
 	if n.log == nil {
@@ -148,17 +156,19 @@ func New(opts Options) *Node {
 func (n *Node) Shared() bool { return true }
 
 // LiveNodes counts the nodes of the cluster heard from within the last
-// ten seconds, this one included.
+// ten seconds (news or a heartbeat), this one included.
 func (n *Node) LiveNodes() int { return 1 + n.peers.live() }
 
-// Run sends and receives news until ctx ends, and reloads the pending tasks
-// every few seconds in case news was missed. A loop that panics is logged
+// Run sends and receives news until ctx ends, sends a heartbeat when it has
+// sent nothing for a few seconds, and reloads the pending tasks every few
+// seconds in case news was missed. A loop that panics is logged
 // with its stack and started again.
 func (n *Node) Run(ctx context.Context) {
 	loops := map[string]func(context.Context){
 		"cluster subscription": n.subscribeLoop,
 		"cluster resync":       n.resyncLoop,
 		"cluster publisher":    n.publishLoop,
+		"cluster heartbeat":    n.heartbeatLoop,
 	}
 	var wg sync.WaitGroup
 	for name, fn := range loops {

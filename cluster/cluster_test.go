@@ -232,7 +232,7 @@ func TestPeersFirstCall(t *testing.T) {
 		p := &peers{}
 		for _, other := range names {
 			if other != self {
-				p.seen(other)
+				p.seen(other, true)
 			}
 		}
 		views[self] = p
@@ -331,5 +331,92 @@ func TestQueuedSharesLate(t *testing.T) {
 	later[1]()
 	if got := queuedNews(n).Tasks; len(got) != 0 {
 		t.Fatalf("task 3, taken here, was shared: %v", got)
+	}
+}
+
+// noTasks is a store with no pending task, for a node's resync.
+type noTasks struct{}
+
+func (noTasks) PendingTasks(context.Context) ([]swfd.Task, error) { return nil, nil }
+
+// idleNodes starts n nodes on one bus that commit nothing, until ctx ends,
+// each with its heartbeat set by beat (nil: the default).
+func idleNodes(ctx context.Context, n int, beat func(*Node)) []*Node {
+	bus := &membus.Bus{}
+	var nodes []*Node
+	for range n {
+		node := New(Options{Broadcaster: bus, Store: noTasks{}, Tasks: matching.New(10), Runs: &recorder{}, Timers: &recorder{},
+			Transfers: transfers{&recorder{}}, Registry: &recorder{}})
+		if beat != nil {
+			beat(node)
+		}
+		nodes = append(nodes, node)
+	}
+	for _, node := range nodes {
+		go node.Run(ctx)
+	}
+	return nodes
+}
+
+// The nodes of an idle cluster count each other alive: each announces
+// itself, though it commits nothing (before, a node counted another alive
+// only for ten seconds after that one committed, so an idle cluster read
+// one live node on every node).
+func TestIdleNodesCountEachOtherAlive(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	nodes := idleNodes(ctx, 3, nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range nodes {
+		for n.LiveNodes() != 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("a node of an idle cluster of 3 counts %d live nodes", n.LiveNodes())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// An idle node sends a heartbeat each time it has sent nothing for its
+// heartbeat period, so that it stays counted alive; a heartbeat makes it
+// no candidate for first call on tasks (it has handed out none lately).
+func TestHeartbeats(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	beats := map[string]int{}
+	bus := &membus.Bus{}
+	a := New(Options{Broadcaster: bus, Store: noTasks{}, Tasks: matching.New(10), Runs: &recorder{}, Timers: &recorder{},
+		Transfers: transfers{&recorder{}}, Registry: &recorder{}})
+	a.heartbeat = 10 * time.Millisecond
+	go bus.Subscribe(ctx, func(msg []byte) {
+		var nw news
+		if json.Unmarshal(msg, &nw) == nil && nw.empty() {
+			mu.Lock()
+			beats[nw.Node]++
+			mu.Unlock()
+		}
+	})
+	go a.Run(ctx)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := beats[a.id]
+		mu.Unlock()
+		if n >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("an idle node sent %d heartbeats", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var p peers
+	p.seen("idle", false)
+	if p.live() != 1 {
+		t.Error("a node heard from by its heartbeat is not counted alive")
+	}
+	if !p.first("self", "from", swfd.Task{RunID: "r"}) {
+		t.Error("a node heard from only by its heartbeat had first call on a task")
 	}
 }

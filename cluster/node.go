@@ -174,8 +174,35 @@ func (n *Node) send(nw news) {
 		if err := n.bcast.Publish(context.Background(), m); err != nil {
 			// The other nodes find the work at their next resync.
 			n.log.Warn("publishing to the cluster failed", "err", err)
-		} else if n.newsSent != nil {
+			continue
+		}
+		n.lastSent.Store(time.Now().UnixNano())
+		if n.newsSent != nil {
 			n.newsSent()
+		}
+	}
+}
+
+// heartbeatEvery is how long a node may send nothing before it sends a
+// heartbeat: well within peerTTL, so that an idle node stays counted alive
+// through a lost or late message. A heartbeat is news with nothing to
+// tell, a few dozen bytes; a busy node sends none.
+const heartbeatEvery = 3 * time.Second
+
+// heartbeatLoop announces the node at once, then sends a heartbeat each
+// time it has published nothing for n.heartbeat, until ctx ends.
+func (n *Node) heartbeatLoop(ctx context.Context) {
+	n.send(news{})
+	t := time.NewTicker(n.heartbeat / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if time.Since(time.Unix(0, n.lastSent.Load())) >= n.heartbeat {
+			n.send(news{})
 		}
 	}
 }
@@ -200,7 +227,9 @@ func (n *Node) receive(msg []byte) {
 	if json.Unmarshal(msg, &nw) != nil || nw.Node == n.id {
 		return
 	}
-	n.peers.seen(nw.Node)
+	// A heartbeat (news with nothing to tell) says only that its node is
+	// alive; see peers.first for what other news says.
+	n.peers.seen(nw.Node, !nw.empty())
 	if n.newsReceived != nil {
 		var sent time.Time
 		if nw.At > 0 {

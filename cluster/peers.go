@@ -9,7 +9,8 @@ import (
 	"github.com/swfd/swfd"
 )
 
-// peerTTL is how long a node counts as alive after its last news.
+// peerTTL is how long a node counts as alive after its last news or
+// heartbeat.
 const peerTTL = 10 * time.Second
 
 // peers is what a node knows of the others from their news: who is alive
@@ -20,8 +21,10 @@ const peerTTL = 10 * time.Second
 // Without that every node with a poller waiting would hand the task out at
 // the same instant, and all but one would pay a read and a failed commit.
 type peers struct {
-	mu    sync.Mutex
-	alive map[string]time.Time
+	mu sync.Mutex
+	// alive is when each node was last heard from (news or heartbeat),
+	// working when it last sent news of its work.
+	alive, working map[string]time.Time
 	// taken holds the tasks taken lately, and takenBefore those of the
 	// span before: every takenSpan the older set is dropped whole, so a
 	// task is remembered for one to two spans at a constant cost per task.
@@ -40,13 +43,19 @@ func (p *peers) clock() time.Time {
 // takenSpan is how long a node remembers, at least, that a task was taken.
 const takenSpan = 30 * time.Second
 
-func (p *peers) seen(node string) {
+// seen records that node was heard from now; work is true when it sent
+// news of its work, false for a heartbeat.
+func (p *peers) seen(node string, work bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.alive == nil {
-		p.alive = map[string]time.Time{}
+		p.alive, p.working = map[string]time.Time{}, map[string]time.Time{}
 	}
-	p.alive[node] = time.Now()
+	now := time.Now()
+	p.alive[node] = now
+	if work {
+		p.working[node] = now
+	}
 }
 
 func (p *peers) done(k TaskKey) {
@@ -81,7 +90,11 @@ func (p *peers) live() int {
 }
 
 // first reports whether node self has first call on task t, broadcast by
-// node from.
+// node from. Only the nodes that sent news of their work lately are
+// candidates, not those heard from only by their heartbeats: such a node
+// has handed out no task lately (a task started is news), likely has no
+// pollers, and first call there would leave the task waiting
+// secondOfferDelay for the nodes that have them.
 func (p *peers) first(self, from string, t swfd.Task) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -97,7 +110,7 @@ func (p *peers) first(self, from string, t swfd.Task) bool {
 		}
 	}
 	consider(self)
-	for node, at := range p.alive {
+	for node, at := range p.working {
 		if node != from && node != self && now.Sub(at) < peerTTL {
 			consider(node)
 		}

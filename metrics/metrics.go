@@ -206,8 +206,8 @@ func New(opts Options) *Metrics {
 	m.groupSize = f.histogram("swfd_store_commit_group_size", "Calls whose changes shared one store transaction (group commit).", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256})
 	m.syncTime = f.histogram("swfd_sqlite_sync_duration_seconds", "Time SQLite's write-ahead log takes to reach the disk (fdatasync) per group commit.", commitBuckets)
 
-	m.newsSent = f.counter("swfd_cluster_news_sent_total", "News messages this node published to the other nodes.")
-	m.newsReceived = f.counter("swfd_cluster_news_received_total", "News messages received from the other nodes.")
+	m.newsSent = f.counter("swfd_cluster_news_sent_total", "News messages this node published to the other nodes, heartbeats included.")
+	m.newsReceived = f.counter("swfd_cluster_news_received_total", "News messages received from the other nodes, heartbeats included.")
 	m.newsDelay = f.histogram("swfd_cluster_news_delay_seconds", "Time from another node publishing news to this node receiving it (by the two nodes' wall clocks).", waitBuckets)
 	m.remoteStarted = f.counter("swfd_cluster_remote_tasks_started_total", "Tasks another node scheduled that a poller of this node was handed.")
 

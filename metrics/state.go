@@ -78,7 +78,7 @@ var stateDescriptions = []Description{
 	{Name: "swfd_run_cache_hits_total", Type: "counter", Help: "Lookups of a run that found it in the run cache."},
 	{Name: "swfd_run_cache_misses_total", Type: "counter", Help: "Lookups of a run that had to read it from the store."},
 	{Name: "swfd_run_cache_runs", Type: "gauge", Help: "Runs held in the run cache."},
-	{Name: "swfd_cluster_live_nodes", Type: "gauge", Help: "Nodes of the cluster heard from lately, this one included."},
+	{Name: "swfd_cluster_live_nodes", Type: "gauge", Help: "Nodes of the cluster heard from within the last 10 s, this one included: each node sends a heartbeat when it has sent no news for 3 s, so an idle node counts."},
 	{Name: "swfd_connections_open", Type: "gauge", Help: "Connections open on the API's address (not --metrics-addr's)."},
 	{Name: "swfd_connections_max", Type: "gauge", Help: "The most connections the API's address holds open at once (--max-connections); past it new ones wait."},
 	{Name: "swfd_tls_certificate_expiry_timestamp_seconds", Type: "gauge", Help: "When the TLS certificate in use (--tls-cert) expires, in seconds since the Unix epoch; absent without TLS."},
