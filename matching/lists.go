@@ -1,6 +1,7 @@
 package matching
 
 import (
+	clist "container/list"
 	"sort"
 	"time"
 )
@@ -27,36 +28,73 @@ type Poller struct {
 	LastPoll time.Time
 }
 
-// Poller bookkeeping bounds: identities kept per list, and how long one is
-// remembered after its last poll.
+// Poller bookkeeping bounds: identities kept per list, in all, and how
+// long one is remembered after its last poll.
 const (
-	maxPollersKept = 50
-	pollerKept     = 10 * time.Minute
+	maxPollersKept  = 50
+	maxPollersTotal = 10000
+	pollerKept      = 10 * time.Minute
 )
 
+// seenPoller is one identity seen polling one list, an element of
+// Matcher.seen.
+type seenPoller struct {
+	key      ListKey
+	identity string
+	at       time.Time
+}
+
 // SawPoller records that identity polled list k now. It keeps the latest
-// maxPollersKept identities of each list, each for a few minutes after its
-// last poll.
+// maxPollersKept identities of each list and maxPollersTotal in all, each
+// for pollerKept after its last poll: what it keeps is bounded by the
+// pollers of the last few minutes, whatever names clients poll. Its cost
+// is constant: identities are kept in the order of their last polls, so
+// the stale ones are dropped from the end, each once.
 func (m *Matcher) SawPoller(k ListKey, identity string) {
 	now := m.now()
 	m.pmu.Lock()
 	defer m.pmu.Unlock()
+	m.dropPollersLocked(now)
 	ids := m.pollers[k]
-	if ids == nil {
-		ids = map[string]time.Time{}
-		m.pollers[k] = ids
+	if e := ids[identity]; e != nil {
+		e.Value.(*seenPoller).at = now
+		m.seen.MoveToFront(e)
+		return
 	}
-	if _, ok := ids[identity]; !ok && len(ids) >= maxPollersKept {
-		var oldest string
-		var at time.Time
-		for id, t := range ids {
-			if at.IsZero() || t.Before(at) {
-				oldest, at = id, t
+	if len(ids) >= maxPollersKept {
+		var oldest *clist.Element
+		for _, e := range ids {
+			if oldest == nil || e.Value.(*seenPoller).at.Before(oldest.Value.(*seenPoller).at) {
+				oldest = e
 			}
 		}
-		delete(ids, oldest)
+		m.forgetPollerLocked(oldest)
 	}
-	ids[identity] = now
+	for m.seen.Len() >= maxPollersTotal {
+		m.forgetPollerLocked(m.seen.Back())
+	}
+	if ids = m.pollers[k]; ids == nil {
+		ids = map[string]*clist.Element{}
+		m.pollers[k] = ids
+	}
+	ids[identity] = m.seen.PushFront(&seenPoller{key: k, identity: identity, at: now})
+}
+
+// dropPollersLocked forgets the pollers not seen within pollerKept.
+func (m *Matcher) dropPollersLocked(now time.Time) {
+	for e := m.seen.Back(); e != nil && now.Sub(e.Value.(*seenPoller).at) >= pollerKept; e = m.seen.Back() {
+		m.forgetPollerLocked(e)
+	}
+}
+
+// forgetPollerLocked forgets one poller, and its list once it has none.
+func (m *Matcher) forgetPollerLocked(e *clist.Element) {
+	p := m.seen.Remove(e).(*seenPoller)
+	ids := m.pollers[p.key]
+	delete(ids, p.identity)
+	if len(ids) == 0 {
+		delete(m.pollers, p.key)
+	}
 }
 
 // Lists returns the task lists of a domain in use here: those with tasks
@@ -96,23 +134,18 @@ func (m *Matcher) Lists(domain string) []ListInfo {
 	m.mu.Unlock()
 
 	m.pmu.Lock()
+	m.dropPollersLocked(now)
 	for k, ids := range m.pollers {
 		if k.Domain != domain {
 			continue
 		}
-		for id, at := range ids {
-			if now.Sub(at) >= pollerKept {
-				delete(ids, id)
-				continue
-			}
-			li := get(k)
+		li := get(k)
+		for id, e := range ids {
+			at := e.Value.(*seenPoller).at
 			li.Pollers = append(li.Pollers, Poller{Identity: id, LastPoll: at})
 			if at.After(li.LastPoll) {
 				li.LastPoll = at
 			}
-		}
-		if len(ids) == 0 {
-			delete(m.pollers, k)
 		}
 	}
 	m.pmu.Unlock()

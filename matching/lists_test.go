@@ -3,6 +3,7 @@ package matching
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,54 @@ func TestLists(t *testing.T) {
 	}
 	if len(got) != maxPollersKept || got[0].Identity != fmt.Sprint("p", maxPollersKept+4) {
 		t.Errorf("%d pollers kept, most recent %v; want %d, p%d first", len(got), got[0], maxPollersKept, maxPollersKept+4)
+	}
+}
+
+// Pollers are forgotten as they go stale whether or not anyone reads the
+// lists: a client polling a new task list (or identity) each time holds at
+// most maxPollersTotal entries, and none a few minutes later. Before, every
+// list and identity ever polled was kept until its domain's lists were
+// read (the console's task-list page).
+func TestPollersBounded(t *testing.T) {
+	m := New(10)
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
+	identity := strings.Repeat("i", 256)
+	kept := func() int {
+		m.pmu.Lock()
+		defer m.pmu.Unlock()
+		n := 0
+		for _, ids := range m.pollers {
+			n += len(ids)
+		}
+		return n
+	}
+	const lists = 2*maxPollersTotal + 100
+	for i := range lists {
+		now = now.Add(time.Millisecond)
+		m.SawPoller(ListKey{Kind: swfd.ActivityTask, Domain: "d", TaskList: fmt.Sprint("host-", i)}, identity)
+	}
+	if n := kept(); n > maxPollersTotal {
+		t.Errorf("%d pollers kept after %d lists polled once each; want at most %d", n, lists, maxPollersTotal)
+	}
+	// The most recent are the ones kept.
+	last := ListKey{Kind: swfd.ActivityTask, Domain: "d", TaskList: fmt.Sprint("host-", lists-1)}
+	found := false
+	for _, l := range m.Lists("d") {
+		if l.Key == last && len(l.Pollers) == 1 && l.Pollers[0].Identity == identity {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the list polled last is not shown with its poller")
+	}
+	// Past the window, a poll elsewhere is all that is kept.
+	now = now.Add(pollerKept)
+	m.SawPoller(ListKey{Kind: swfd.DecisionTask, Domain: "other", TaskList: "deciders"}, "decider")
+	m.pmu.Lock()
+	left := len(m.pollers)
+	m.pmu.Unlock()
+	if left != 1 || kept() != 1 {
+		t.Errorf("%d lists, %d pollers kept %v after the rest were last seen; want 1 and 1", left, kept(), pollerKept)
 	}
 }

@@ -18,6 +18,7 @@ package matching
 
 import (
 	"container/heap"
+	clist "container/list"
 	"context"
 	"errors"
 	"sync"
@@ -69,16 +70,18 @@ type Matcher struct {
 	polled      map[ListKey]time.Time
 	polledSwept time.Time
 
-	// pollers are the pollers seen lately, per list (see SawPoller).
+	// pollers are the pollers seen lately, per list, each an element of
+	// seen, which holds them all, the most recent first (see SawPoller).
 	pmu     sync.Mutex
-	pollers map[ListKey]map[string]time.Time
+	pollers map[ListKey]map[string]*clist.Element
+	seen    clist.List
 }
 
 // New returns an empty Matcher.
 func New(maxPollers int) *Matcher {
 	return &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
 		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{},
-		polled: map[ListKey]time.Time{}, pollers: map[ListKey]map[string]time.Time{}}
+		polled: map[ListKey]time.Time{}, pollers: map[ListKey]map[string]*clist.Element{}}
 }
 
 // DefaultRemoteWait is a new Matcher's RemoteWait: long enough that nodes
