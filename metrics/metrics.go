@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -113,6 +114,12 @@ type Metrics struct {
 	newsDelay     prometheus.Histogram
 	remoteStarted prometheus.Counter
 
+	// listSeen is when each task list last had tasks pending, pollers
+	// waiting or a task handed out (Options.TaskLists): its series are
+	// dropped listSeriesKept after that.
+	listMu   sync.Mutex
+	listSeen map[listKey]time.Time
+
 	state            *stateCollector
 	openScrapeErrors atomic.Uint64
 	described        []Description // by the factory, in order of registration
@@ -155,7 +162,7 @@ const unknownOperation = "unknown"
 
 // New returns Metrics with every instrument registered.
 func New(opts Options) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), clock: opts.Clock, lists: opts.TaskLists}
+	m := &Metrics{reg: prometheus.NewRegistry(), clock: opts.Clock, lists: opts.TaskLists, listSeen: map[listKey]time.Time{}}
 	if m.clock == nil {
 		m.clock = swfd.SystemClock{}
 	}
@@ -183,7 +190,14 @@ func New(opts Options) *Metrics {
 		m.toStartKinds[i] = m.toStart.WithLabelValues(string(k))
 	}
 	if m.lists {
-		m.listToStart = f.histogramVec("swfd_task_list_schedule_to_start_seconds", "Time from a task being scheduled to its being handed to a poller, by task list (--metrics-task-lists).", waitBuckets, "kind", "domain", "task_list")
+		// Collected by the state collector, right after it drops the
+		// series of the lists no longer in use (listsInUse): collected on
+		// its own, concurrently, a dropped list's series could still be
+		// read in that scrape.
+		name, help := "swfd_task_list_schedule_to_start_seconds", "Time from a task being scheduled to its being handed to a poller, by task list (--metrics-task-lists)."
+		labels := []string{"kind", "domain", "task_list"}
+		m.listToStart = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: waitBuckets}, labels)
+		m.described = append(m.described, Description{Name: name, Type: "histogram", Help: help, Labels: labels})
 	}
 
 	m.started = f.counterVec("swfd_executions_started_total", "Workflow executions started (children and continued runs included), by domain.", "domain")
@@ -303,7 +317,46 @@ func (m *Metrics) Polled(kind swfd.TaskKind, t *swfd.Task) {
 	m.toStartKinds[i].Observe(wait)
 	if m.listToStart != nil {
 		m.listToStart.WithLabelValues(string(kind), t.Domain, t.TaskList).Observe(wait)
+		m.listMu.Lock()
+		m.listSeen[listKey{string(kind), t.Domain, t.TaskList}] = m.clock.Now()
+		m.listMu.Unlock()
 	}
+}
+
+// listKey names a task list in the series of Options.TaskLists.
+type listKey struct{ kind, domain, name string }
+
+// listSeriesKept is how long a task list's series stay after it last had
+// tasks pending, pollers waiting or a task handed out: a deployment that
+// names task lists per host or per process makes new ones at each deploy,
+// and the series of the old ones would otherwise stay for good.
+const listSeriesKept = 10 * time.Minute
+
+// listsInUse returns the pending tasks of each task list whose series are
+// kept (0 for one with none now), given the lists the matcher holds now,
+// and drops the series of the lists unused for listSeriesKept.
+func (m *Metrics) listsInUse(lists []TaskList, now time.Time) map[listKey]int {
+	m.listMu.Lock()
+	defer m.listMu.Unlock()
+	out := map[listKey]int{}
+	for _, l := range lists {
+		if l.Pending > 0 || l.Waiting > 0 {
+			k := listKey{l.Kind, l.Domain, l.Name}
+			m.listSeen[k] = now
+			out[k] = l.Pending
+		}
+	}
+	for k, at := range m.listSeen {
+		if now.Sub(at) >= listSeriesKept {
+			delete(m.listSeen, k)
+			m.listToStart.DeleteLabelValues(k.kind, k.domain, k.name)
+			continue
+		}
+		if _, ok := out[k]; !ok {
+			out[k] = 0
+		}
+	}
+	return out
 }
 
 // Committed is a runs.Listener: it counts what each commit made here

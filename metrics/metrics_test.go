@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -151,4 +152,74 @@ func TestStoreCommitErrorsAreTheStores(t *testing.T) {
 	want(t, f, 2, "swfd_store_commit_errors_total")
 	want(t, f, 1, "swfd_store_version_conflicts_total")
 	want(t, f, 1, "swfd_store_commit_duration_seconds_count")
+}
+
+// movingClock is a clock a test moves.
+type movingClock struct{ t *time.Time }
+
+func (c movingClock) Now() time.Time { return *c.t }
+
+// has fails unless the scrape holds the series, with the value v.
+func has(t *testing.T, fams promtest.Families, v float64, name string, labels ...string) {
+	t.Helper()
+	if got, ok := fams.Value(name, labels...); !ok || got != v {
+		t.Errorf("%s%v = %v (present: %v), want %v", name, labels, got, ok, v)
+	}
+}
+
+// The pending tasks of a domain read 0 once its backlog drains, for every
+// kind of every domain that exists, as its open executions do; they went
+// away before, so a graph of them had gaps and min or avg_over_time lied.
+func TestPendingTasksReadZeroWhenDrained(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := metrics.New(metrics.Options{Clock: fixedClock{now}})
+	lists := []metrics.TaskList{{Kind: "decision", Domain: "d", Name: "a", Pending: 3, Oldest: now.Add(-time.Second)}}
+	m.Watch(metrics.Sources{
+		TaskLists:      func() []metrics.TaskList { return lists },
+		OpenExecutions: func(context.Context) (map[string]int, error) { return map[string]int{"d": 3, "idle": 0}, nil },
+	})
+	f := scrape(t, m)
+	has(t, f, 3, "swfd_pending_tasks", "kind", "decision", "domain", "d")
+	has(t, f, 0, "swfd_pending_tasks", "kind", "activity", "domain", "d")
+	has(t, f, 0, "swfd_pending_tasks", "kind", "decision", "domain", "idle")
+	lists = nil // drained
+	f = scrape(t, m)
+	for _, d := range []string{"d", "idle"} {
+		for _, k := range []string{"decision", "activity"} {
+			has(t, f, 0, "swfd_pending_tasks", "kind", k, "domain", d)
+			has(t, f, 0, "swfd_pending_task_oldest_age_seconds", "kind", k, "domain", d)
+		}
+	}
+}
+
+// With Options.TaskLists, a task list's series read 0 once it drains, and
+// go (its schedule-to-start histogram too) once it has had no task pending,
+// no poller waiting and no task handed out for a while: a deployment that
+// names lists per host makes new ones at every deploy, and the old ones'
+// series stayed for good before.
+func TestTaskListSeriesDropped(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := metrics.New(metrics.Options{Clock: movingClock{&now}, TaskLists: true})
+	lists := []metrics.TaskList{
+		{Kind: "activity", Domain: "d", Name: "host-1", Pending: 1, Oldest: now},
+		{Kind: "activity", Domain: "d", Name: "busy", Waiting: 1},
+	}
+	m.Watch(metrics.Sources{TaskLists: func() []metrics.TaskList { return lists }})
+	f := scrape(t, m)
+	has(t, f, 1, "swfd_task_list_pending_tasks", "task_list", "host-1")
+	has(t, f, 0, "swfd_task_list_pending_tasks", "task_list", "busy")
+	now = now.Add(time.Second)
+	m.Polled(swfd.ActivityTask, &swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "host-1", Scheduled: now.Add(-time.Second)})
+	lists = lists[1:] // host-1 drained; busy still has its poller
+	f = scrape(t, m)
+	has(t, f, 0, "swfd_task_list_pending_tasks", "task_list", "host-1")
+	has(t, f, 1, "swfd_task_list_schedule_to_start_seconds_count", "task_list", "host-1")
+	now = now.Add(time.Hour)
+	f = scrape(t, m)
+	for _, n := range []string{"swfd_task_list_pending_tasks", "swfd_task_list_schedule_to_start_seconds_count"} {
+		if _, ok := f.Value(n, "task_list", "host-1"); ok {
+			t.Errorf("%s of task list host-1 kept an hour after its last use", n)
+		}
+	}
+	has(t, f, 0, "swfd_task_list_pending_tasks", "task_list", "busy")
 }

@@ -69,10 +69,10 @@ type stateCollector struct {
 // stateDescriptions are the metrics read from their owners at each
 // scrape; the descs below are made from them.
 var stateDescriptions = []Description{
-	{Name: "swfd_pending_tasks", Type: "gauge", Help: "Tasks scheduled and not yet handed to a poller, by task kind and domain.", Labels: []string{"kind", "domain"}},
-	{Name: "swfd_pending_task_oldest_age_seconds", Type: "gauge", Help: "Age of the oldest pending task, by task kind and domain.", Labels: []string{"kind", "domain"}},
+	{Name: "swfd_pending_tasks", Type: "gauge", Help: "Tasks scheduled and not yet handed to a poller, by task kind and domain (0 for every kind of every domain with none).", Labels: []string{"kind", "domain"}},
+	{Name: "swfd_pending_task_oldest_age_seconds", Type: "gauge", Help: "Age of the oldest pending task, by task kind and domain (0 when none is pending).", Labels: []string{"kind", "domain"}},
 	{Name: "swfd_pollers_waiting", Type: "gauge", Help: "Long polls waiting for a task now, by task kind.", Labels: []string{"kind"}},
-	{Name: listPendingName, Type: "gauge", Help: "Tasks pending, by task list (--metrics-task-lists).", Labels: []string{"kind", "domain", "task_list"}},
+	{Name: listPendingName, Type: "gauge", Help: "Tasks pending, by task list (--metrics-task-lists): 0 once it drains, and gone, with its schedule-to-start series, 10 minutes after it last had a task pending, a poller waiting or a task handed out.", Labels: []string{"kind", "domain", "task_list"}},
 	{Name: "swfd_open_executions", Type: "gauge", Help: "Workflow executions open now, by domain.", Labels: []string{"domain"}},
 	{Name: "swfd_open_executions_scrape_errors_total", Type: "counter", Help: "Scrapes that could not count the open executions (the store did not answer)."},
 	{Name: "swfd_run_cache_hits_total", Type: "counter", Help: "Lookups of a run that found it in the run cache."},
@@ -124,6 +124,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	if c.m.lists {
 		ch <- listPendingDesc
+		c.m.listToStart.Describe(ch)
 	}
 }
 
@@ -137,12 +138,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
-	if src.TaskLists != nil {
-		c.collectTaskLists(src.TaskLists(), gauge)
-	}
+	var open map[string]int
 	if src.OpenExecutions != nil {
 		ctx, cancel := ctxScrape()
-		open, err := src.OpenExecutions(ctx)
+		var err error
+		open, err = src.OpenExecutions(ctx)
 		cancel()
 		if err != nil {
 			c.m.openScrapeErrors.Add(1)
@@ -151,6 +151,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(openDesc, float64(n), domain)
 		}
 		counter(openErrDesc, float64(c.m.openScrapeErrors.Load()))
+	}
+	if src.TaskLists != nil {
+		c.collectTaskLists(src.TaskLists(), open, gauge)
+	}
+	if c.m.listToStart != nil {
+		// After collectTaskLists has dropped the lists no longer in use.
+		c.m.listToStart.Collect(ch)
 	}
 	if src.RunCache != nil {
 		rc := src.RunCache()
@@ -183,15 +190,21 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectTaskLists sums the task lists by kind and domain (and, with
-// Options.TaskLists, reports each list).
-func (c *stateCollector) collectTaskLists(lists []TaskList, gauge func(*prometheus.Desc, float64, ...string)) {
+// Options.TaskLists, reports each list). Every kind of every domain of
+// domains (the domains that exist) is reported, 0 when nothing is pending,
+// as are the lists of Options.TaskLists still kept (see listsInUse).
+func (c *stateCollector) collectTaskLists(lists []TaskList, domains map[string]int, gauge func(*prometheus.Desc, float64, ...string)) {
 	type key struct{ kind, domain string }
 	pending := map[key]int{}
 	oldest := map[key]time.Time{}
 	waiting := map[string]int{}
 	for _, k := range kinds {
 		waiting[string(k)] = 0
+		for d := range domains {
+			pending[key{string(k), d}] = 0
+		}
 	}
+	now := c.m.clock.Now()
 	for _, l := range lists {
 		waiting[l.Kind] += l.Waiting
 		if l.Pending == 0 {
@@ -202,11 +215,12 @@ func (c *stateCollector) collectTaskLists(lists []TaskList, gauge func(*promethe
 		if o, ok := oldest[k]; !l.Oldest.IsZero() && (!ok || l.Oldest.Before(o)) {
 			oldest[k] = l.Oldest
 		}
-		if c.m.lists {
-			gauge(listPendingDesc, float64(l.Pending), l.Kind, l.Domain, l.Name)
+	}
+	if c.m.lists {
+		for l, n := range c.m.listsInUse(lists, now) {
+			gauge(listPendingDesc, float64(n), l.kind, l.domain, l.name)
 		}
 	}
-	now := c.m.clock.Now()
 	for k, n := range pending {
 		gauge(pendingDesc, float64(n), k.kind, k.domain)
 		age := 0.0
