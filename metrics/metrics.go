@@ -323,6 +323,20 @@ func (m *Metrics) Polled(kind swfd.TaskKind, t *swfd.Task) {
 	}
 }
 
+// ForgetDomains drops every series labelled with a domain: the domains
+// are gone, all of them (a --dev reset). Without it, the counters of
+// domains that no longer exist would pile up reset after reset.
+func (m *Metrics) ForgetDomains() {
+	m.started.Reset()
+	m.closed.Reset()
+	if m.listToStart != nil {
+		m.listMu.Lock()
+		defer m.listMu.Unlock()
+		m.listToStart.Reset()
+		clear(m.listSeen)
+	}
+}
+
 // listKey names a task list in the series of Options.TaskLists.
 type listKey struct{ kind, domain, name string }
 

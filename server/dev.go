@@ -13,7 +13,8 @@ var ErrNotDev = errors.New("reset is only available in --dev mode")
 
 // Reset drops every domain, execution and task at once (swfd --dev only):
 // the server goes on with a new, empty store and engine, and keeps its
-// clock's time, its auth file and its metrics.
+// clock's time, its auth file and its metrics, less the series of the
+// domains it dropped.
 //
 // Calls of the SWF API other than long polls are held while it runs, and
 // each one finishes before it starts, on the old engine or the new one,
@@ -55,6 +56,10 @@ func (s *Server) Reset(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if s.obs.metrics != nil {
+		// Every domain is gone: so are their series.
+		s.obs.metrics.ForgetDomains()
 	}
 	s.retired.Add(1)
 	go func() {

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/promtest"
 )
 
 // inFlight reports how many requests e is serving.
@@ -94,5 +97,61 @@ func TestResetWaitsForCallsInProgress(t *testing.T) {
 	// it.
 	if _, err := s.Store.GetDomain(ctx, "shop"); err == nil {
 		t.Fatal("the domain registered before the reset is still there")
+	}
+}
+
+// A --dev reset drops the series of the domains it removed: a test suite
+// that resets between tests with a domain each would otherwise grow the
+// domain-labelled counters without bound, past the account's 100 domains
+// that bound them.
+func TestResetDropsDomainSeries(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Dev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	domains := func() map[string]bool {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		s.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		fams, err := promtest.Parse(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, name := range []string{"swfd_executions_started_total", "swfd_executions_closed_total"} {
+			for _, m := range fams[name].GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "domain" {
+						out[l.GetValue()] = true
+					}
+				}
+			}
+		}
+		return out
+	}
+	for _, d := range []string{"first", "second"} {
+		svc := s.current().svc
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(svc.RegisterDomain(ctx, &api.RegisterDomainInput{Name: d, WorkflowExecutionRetentionPeriodInDays: "1"}))
+		must(svc.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: d, Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
+			DefaultExecutionStartToCloseTimeout: "60", DefaultTaskStartToCloseTimeout: "10", DefaultChildPolicy: api.ChildPolicyTerminate}))
+		_, err := svc.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: d, WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+		must(err)
+		must(svc.TerminateWorkflowExecution(ctx, &api.TerminateWorkflowExecutionInput{Domain: d, WorkflowID: "w"}))
+		if got := domains(); !got[d] {
+			t.Fatalf("no series of domain %s after an execution started and closed there: %v", d, got)
+		}
+		must(s.Reset(ctx))
+		if got := domains(); len(got) != 0 {
+			t.Errorf("after a reset, series of the domains it removed: %v", got)
+		}
 	}
 }
