@@ -73,7 +73,7 @@ var stateDescriptions = []Description{
 	{Name: "swfd_pending_task_oldest_age_seconds", Type: "gauge", Help: "Age of the oldest pending task, by task kind and domain (0 when none is pending).", Labels: []string{"kind", "domain"}},
 	{Name: "swfd_pollers_waiting", Type: "gauge", Help: "Long polls waiting for a task now, by task kind.", Labels: []string{"kind"}},
 	{Name: listPendingName, Type: "gauge", Help: "Tasks pending, by task list (--metrics-task-lists): 0 once it drains, and gone, with its schedule-to-start series, 10 minutes after it last had a task pending, a poller waiting or a task handed out.", Labels: []string{"kind", "domain", "task_list"}},
-	{Name: "swfd_open_executions", Type: "gauge", Help: "Workflow executions open now, by domain.", Labels: []string{"domain"}},
+	{Name: "swfd_open_executions", Type: "gauge", Help: "Workflow executions open now, by domain (in a cluster counted in the store, at most once every 2 s: scrapes closer together share a count).", Labels: []string{"domain"}},
 	{Name: "swfd_open_executions_scrape_errors_total", Type: "counter", Help: "Scrapes that could not count the open executions (the store did not answer)."},
 	{Name: "swfd_run_cache_hits_total", Type: "counter", Help: "Lookups of a run that found it in the run cache."},
 	{Name: "swfd_run_cache_misses_total", Type: "counter", Help: "Lookups of a run that had to read it from the store."},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -99,9 +100,18 @@ func (o *observer) hooks() service.Hooks {
 func (o *observer) watch(svc *service.Service, st swfd.Store, fe *frontend.Handler, mux *http.ServeMux) {
 	if m := o.metrics; m != nil {
 		svc.Runs().Listen(m.Committed)
+		// In a cluster the counts are the store's, a query per domain: a
+		// flood of scrapes (/metrics needs no signature) shares one count
+		// every openCountsKept.
+		counts := &openCounts{now: time.Now}
 		src := metrics.Sources{
-			TaskLists:      func() []metrics.TaskList { return taskLists(svc) },
-			OpenExecutions: func(ctx context.Context) (map[string]int, error) { return openExecutions(ctx, svc, st) },
+			TaskLists: func() []metrics.TaskList { return taskLists(svc) },
+			OpenExecutions: func(ctx context.Context) (map[string]int, error) {
+				if !svc.Runs().Shared() {
+					return openExecutions(ctx, svc, st)
+				}
+				return counts.get(ctx, func(ctx context.Context) (map[string]int, error) { return openExecutions(ctx, svc, st) })
+			},
 			RunCache: func() metrics.RunCache {
 				hits, misses, n := svc.Runs().CacheStats()
 				return metrics.RunCache{Hits: hits, Misses: misses, Runs: n}
@@ -240,6 +250,33 @@ func openExecutions(ctx context.Context, svc *service.Service, st swfd.Store) (m
 		}
 	}
 	return out, nil
+}
+
+// openCountsKept is how long a cluster's open-execution counts serve the
+// scrapes that follow the one that counted them.
+const openCountsKept = 2 * time.Second
+
+// openCounts keeps the last open-execution counts (or the error counting
+// them) for openCountsKept. Scrapes that arrive while one counts wait for
+// its answer rather than count again.
+type openCounts struct {
+	now    func() time.Time
+	mu     sync.Mutex
+	at     time.Time
+	counts map[string]int
+	err    error
+}
+
+// get returns the counts kept, or those count returns once they are older
+// than openCountsKept. The map returned is shared: read it only.
+func (c *openCounts) get(ctx context.Context, count func(context.Context) (map[string]int, error)) (map[string]int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := c.now(); c.at.IsZero() || now.Sub(c.at) >= openCountsKept || now.Before(c.at) {
+		c.counts, c.err = count(ctx)
+		c.at = c.now()
+	}
+	return c.counts, c.err
 }
 
 // poolStats returns PostgreSQL's pool counts for a scrape; nil for other
