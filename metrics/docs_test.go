@@ -192,3 +192,83 @@ func TestOperationsDocListsEveryMetric(t *testing.T) {
 		}
 	}
 }
+
+// rateOfEvents finds, outside histogram_quantile, the rate of a counter of
+// events (a _total that is not of seconds, or a histogram's _count): a
+// series in events a second, whatever the panel's unit.
+var rateOfEvents = regexp.MustCompile(`^\s*(?:sum(?: by \([a-z_, ]+\))? ?\()?\s*rate\((?:swfd|go|process)_[a-z0-9_]+?(?:_count|(?:[^s]|[^d]s)_total)\b`)
+
+// Every series of the dashboard is drawn in its own unit: a panel in
+// seconds that also plots a rate of events ("50 syncs a second") gives
+// that series a unit of its own, else it reads as "50 s".
+func TestDashboardUnits(t *testing.T) {
+	raw, err := os.ReadFile("../docs/grafana/swfd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title       string `json:"title"`
+			FieldConfig struct {
+				Defaults struct {
+					Unit string `json:"unit"`
+				} `json:"defaults"`
+				Overrides []struct {
+					Matcher struct {
+						ID      string `json:"id"`
+						Options string `json:"options"`
+					} `json:"matcher"`
+					Properties []struct {
+						ID    string `json:"id"`
+						Value any    `json:"value"`
+					} `json:"properties"`
+				} `json:"overrides"`
+			} `json:"fieldConfig"`
+			Targets []struct {
+				Expr  string `json:"expr"`
+				RefID string `json:"refId"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			unit := p.FieldConfig.Defaults.Unit
+			for _, o := range p.FieldConfig.Overrides {
+				if o.Matcher.ID == "byFrameRefID" && o.Matcher.Options == tg.RefID {
+					for _, pr := range o.Properties {
+						if u, ok := pr.Value.(string); ok && pr.ID == "unit" {
+							unit = u
+						}
+					}
+				}
+			}
+			if unit == "s" && rateOfEvents.MatchString(tg.Expr) {
+				t.Errorf("panel %q draws a rate of events in seconds: %s", p.Title, tg.Expr)
+			}
+		}
+	}
+}
+
+// Each metric's row in docs/operations.md says what its help text says,
+// so that the two cannot drift apart.
+func TestOperationsDocMeaningsAreTheHelp(t *testing.T) {
+	raw, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		cells := strings.Split(line, " | ")
+		if len(cells) >= 4 && strings.HasPrefix(cells[0], "| `swfd_") {
+			rows[strings.Trim(cells[0], "| `")] = strings.TrimSuffix(strings.Join(cells[3:], " | "), " |")
+		}
+	}
+	for _, d := range New(Options{TaskLists: true}).Describe() {
+		if got, ok := rows[d.Name]; ok && got != d.Help {
+			t.Errorf("docs/operations.md says of %s:\n\t%s\nits help text:\n\t%s", d.Name, got, d.Help)
+		}
+	}
+}
