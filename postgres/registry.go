@@ -150,14 +150,14 @@ func (db *DB) UpdateDomainTags(ctx context.Context, name string, add []swfd.Tag,
 	})
 }
 
-// checkDomainFor reads a domain's row FOR SHARE, holding it until the
-// transaction ends, so that SetDomainStatus, which locks the row first,
-// runs wholly before or wholly after the write. ErrNotFound if the domain
-// does not exist; ErrDeprecated if a type of status typeStatus would be
-// registered in a deprecated domain.
-func checkDomainFor(ctx context.Context, tx pgx.Tx, domain, typeStatus string) error {
+// checkDomainFor reads a domain's row with lock (FOR SHARE or FOR UPDATE),
+// holding it until the transaction ends, so that SetDomainStatus, which
+// locks the row first, runs wholly before or wholly after the write.
+// ErrNotFound if the domain does not exist; ErrDeprecated if a type of
+// status typeStatus would be registered in a deprecated domain.
+func checkDomainFor(ctx context.Context, tx pgx.Tx, domain, typeStatus, lock string) error {
 	var status string
-	err := tx.QueryRow(ctx, "SELECT status FROM domains WHERE name = $1 FOR SHARE", domain).Scan(&status)
+	err := tx.QueryRow(ctx, "SELECT status FROM domains WHERE name = $1 "+lock, domain).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("domain %q: %w", domain, swfd.ErrNotFound)
 	}
@@ -212,12 +212,16 @@ func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain,
 	return out, nil
 }
 
-// CreateType inserts t. Like CreateDomain, its checks and insert are one
-// SERIALIZABLE transaction, which first reads the domain's row FOR SHARE
-// (checkDomainFor).
+// CreateType inserts t. Its checks and insert are one READ COMMITTED
+// transaction that first locks the domain's row FOR UPDATE
+// (checkDomainFor): registrations in one domain, from any node, take turns,
+// so each counts the types committed before it and the limit holds, and
+// SetDomainStatus runs wholly before or after. Taking turns rather than
+// retrying SERIALIZABLE's conflicts keeps a burst of registrations, or a
+// deprecation among them, from failing after its retries.
 func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) error {
-	return db.serializable(ctx, func(tx pgx.Tx) error {
-		if err := checkDomainFor(ctx, tx, t.Domain, t.Status); err != nil {
+	return db.locked(ctx, func(tx pgx.Tx) error {
+		if err := checkDomainFor(ctx, tx, t.Domain, t.Status, "FOR UPDATE"); err != nil {
 			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
 		}
 		var found bool
@@ -296,7 +300,7 @@ func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, ver
 func (db *DB) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, deprecated time.Time) error {
 	return db.locked(ctx, func(tx pgx.Tx) error {
 		if status == swfd.StatusRegistered {
-			if err := checkDomainFor(ctx, tx, domain, status); err != nil && !errors.Is(err, swfd.ErrNotFound) {
+			if err := checkDomainFor(ctx, tx, domain, status, "FOR SHARE"); err != nil && !errors.Is(err, swfd.ErrNotFound) {
 				return fmt.Errorf("postgres: set %s type status: %w", kind, err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -397,6 +398,35 @@ func testTypeLimit(t *testing.T, s swfd.Store) {
 	wantErr(t, s.CreateType(ctx(), typeRecord(swfd.WorkflowKind, "dom", "c", "1"), 2), swfd.ErrLimitExceeded, "CreateType workflow over the limit")
 	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom2", "c", "1"), 2), "CreateType in another domain")
 	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "c", "1"), 3), "CreateType with a higher limit")
+}
+
+// Registrations racing into one domain keep its limit exactly, and each
+// either lands or is refused for the limit: none fails for the race.
+func testTypeLimitConcurrent(t *testing.T, s swfd.Store) {
+	createDomains(t, s, "dom")
+	const limit, tries = 40, 80
+	errs := make([]error, tries)
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", fmt.Sprintf("t%02d", i), "1"), limit)
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case !errors.Is(err, swfd.ErrLimitExceeded):
+			t.Errorf("registration %d: %v, want success or ErrLimitExceeded", i, err)
+		}
+	}
+	if created != limit {
+		t.Errorf("%d registrations landed, want the limit, %d", created, limit)
+	}
 }
 
 func testTypeStatus(t *testing.T, s swfd.Store) {
