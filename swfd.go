@@ -362,10 +362,15 @@ type Store interface {
 	// in force. SetMeta writes it whether or not it is set: swfd migrate
 	// gives its target the source's values with it, and a clock that
 	// tests move keeps the time it reached (clock.Controller.Keep); a
-	// server reads the task-token key once, when it starts.
+	// server reads the task-token key once, when it starts. SetMetaMax
+	// writes value unless the value set is greater, compared byte by byte,
+	// in one atomic step: of writers racing, the greatest value stays, so
+	// a value written this way never decreases (a clock's time, in a form
+	// whose bytes sort as the times do).
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error)
 	SetMeta(ctx context.Context, key string, value []byte) error
+	SetMetaMax(ctx context.Context, key string, value []byte) error
 	// Ping reports whether the store is usable: it answers, and its
 	// database still holds swfd's schema (/healthz and /readyz ask it).
 	Ping(ctx context.Context) error

@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -402,6 +403,57 @@ func (k *mapKeeper) SetMeta(_ context.Context, key string, value []byte) error {
 	}
 	k.m[key] = value
 	return nil
+}
+
+func (k *mapKeeper) SetMetaMax(ctx context.Context, key string, value []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fail != nil {
+		return k.fail
+	}
+	if old, ok := k.m[key]; !ok || bytes.Compare(value, old) > 0 {
+		k.m[key] = value
+	}
+	return nil
+}
+
+// Two clocks kept by one keeper (two swfd over one database, or one that
+// stops after another moved further): the one behind saving, by a move or
+// when it stops, does not take the time kept back, so a restart resumes
+// from the later time and dates nothing before what was written.
+func TestSaveNeverLowersTheTimeKept(t *testing.T) {
+	ctx := context.Background()
+	k := &mapKeeper{m: map[string][]byte{}}
+	ahead, _ := newManual(t)
+	behind, _ := newManual(t)
+	for _, c := range []*Controller{ahead, behind} {
+		if err := c.Keep(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ahead.Advance(ctx, 30*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := behind.Advance(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := ahead.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := behind.Save(ctx); err != nil { // it stops last
+		t.Fatal(err)
+	}
+	const want = "2030-01-31T00:00:00.000Z"
+	if got := string(k.m[KeptKey]); got != want {
+		t.Fatalf("kept %q after the clock behind saved; want the later time, %s", got, want)
+	}
+	restarted, _ := newManual(t)
+	if err := restarted.Keep(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if w := t0.Add(30 * 24 * time.Hour); !restarted.Now().Equal(w) {
+		t.Fatalf("restarted at %v; want %v", restarted.Now(), w)
+	}
 }
 
 // A kept clock writes the time each move reaches, and a clock that starts

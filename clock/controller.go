@@ -117,15 +117,21 @@ func (c *Controller) SetEngine(e Engine, wake func()) {
 func (c *Controller) Mode() Mode { return c.mode }
 
 // Keeper keeps values that outlive the server: a store's meta values
-// (swfd.Store is one).
+// (swfd.Store is one). SetMetaMax writes a value unless the one kept is
+// greater, byte by byte, in one atomic step.
 type Keeper interface {
 	Meta(ctx context.Context, key string) ([]byte, error)
-	SetMeta(ctx context.Context, key string, value []byte) error
+	SetMetaMax(ctx context.Context, key string, value []byte) error
 }
 
 // KeptKey is the meta value in which a clock that moves keeps the latest
-// time it reached (RFC 3339, UTC, to the millisecond).
+// time it reached (RFC 3339, UTC, to the millisecond: keptLayout).
 const KeptKey = "clock-time"
+
+// keptLayout is the form of the time kept. Its fields have fixed widths,
+// largest first, so that its bytes sort as the times do (up to the year
+// 9999, past Latest): the Keeper keeps the greatest.
+const keptLayout = "2006-01-02T15:04:05.000Z"
 
 // Keep makes k keep the time of a clock that moves, so that such a clock
 // never goes backwards across restarts either: the clock moves forward at
@@ -167,15 +173,18 @@ func Kept(ctx context.Context, k Keeper) (t time.Time, ok bool, err error) {
 	return t.UTC(), true, nil
 }
 
-// Save writes the clock's time to the Keeper (see Keep); without one it
-// does nothing. Moves save by themselves; a skip clock also runs between
-// them, so the server saves it once more when it stops.
+// Save writes the clock's time to the Keeper (see Keep) unless the
+// Keeper holds a later one, which it keeps: the time kept never goes back,
+// even when a clock behind it saves (another swfd over the same database,
+// or one that stops after a later one did). Without a Keeper it does
+// nothing. Moves save by themselves; a skip clock also runs between them,
+// so the server saves it once more when it stops.
 func (c *Controller) Save(ctx context.Context) error {
 	if c.keeper == nil {
 		return nil
 	}
-	now := c.Now().Format("2006-01-02T15:04:05.000Z")
-	if err := c.keeper.SetMeta(ctx, KeptKey, []byte(now)); err != nil {
+	now := c.Now().Format(keptLayout)
+	if err := c.keeper.SetMetaMax(ctx, KeptKey, []byte(now)); err != nil {
 		return fmt.Errorf("clock: keep the time %s: %w", now, err)
 	}
 	return nil

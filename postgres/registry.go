@@ -416,3 +416,17 @@ func (db *DB) SetMeta(ctx context.Context, key string, value []byte) error {
 	}
 	return nil
 }
+
+// SetMetaMax writes a server-wide value unless the value set is greater,
+// compared byte by byte (bytea's order). Of nodes writing one key at once,
+// each update waits for the row lock and compares with the value the
+// previous one committed, so the greatest stays.
+func (db *DB) SetMetaMax(ctx context.Context, key string, value []byte) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	if _, err := db.pool.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE meta.value < excluded.value", key, nonNil(value)); err != nil {
+		return fmt.Errorf("postgres: set meta %q to at least %q: %w", key, value, err)
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/service"
 )
@@ -34,7 +35,7 @@ func checkClock(cfg Config) (clock.Mode, error) {
 	if mode == clock.Skip && (strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://")) {
 		// A skip clock must see every commit to know when nothing could
 		// happen, and other nodes' commits are only news.
-		return "", errors.New("--clock skip runs on a single node with SQLite; use --clock manual with PostgreSQL")
+		return "", errors.New("--clock skip runs on a single node with SQLite; use --clock manual, which runs on one node with either store")
 	}
 	persistent := cfg.DB != MemoryDB
 	if mode != clock.Real && persistent && !cfg.ClockUnsafe {
@@ -97,6 +98,40 @@ func warnKeptClock(ctx context.Context, st clock.Keeper, now swfd.Clock, log *sl
 		"to the time kept: new events are dated by the wall clock, before the latest ones, until it passes that time "+
 		"(a restart with that --clock and --clock-unsafe resumes from it)",
 		"kept", kept.Format(layout), "wall_clock", wall.Format(layout), "ahead", kept.Sub(wall).Round(time.Second).String())
+}
+
+// nodeClaimer is a store that several swfd nodes may share, which knows
+// whether others use it (a *postgres.DB).
+type nodeClaimer interface {
+	ClaimNode(ctx context.Context, alone bool) (release func(), err error)
+}
+
+// claimNode claims this node's place on st when other nodes may share it:
+// alone when the clock moves (ctl not nil), beside other nodes when it is
+// real. Every node has its own clock, and a move reaches only the node it
+// is made on: a node beside one whose clock moves would date events by
+// another time, before or after the moved clock's, and a run's history
+// would go back and forth between them. So a node whose clock moves is
+// refused on a database another node uses, and any node is refused on a
+// database where one whose clock moves runs. release ends the claim; it
+// does nothing for a store that only one node uses.
+func claimNode(ctx context.Context, st swfd.Store, ctl *clock.Controller) (release func(), err error) {
+	c, ok := st.(nodeClaimer)
+	if !ok {
+		return func() {}, nil
+	}
+	release, err = c.ClaimNode(ctx, ctl != nil)
+	switch {
+	case errors.Is(err, postgres.ErrNotAlone) && ctl != nil:
+		return nil, fmt.Errorf("--clock %s needs the database to itself, and another swfd node uses it: each node has its own clock, "+
+			"and a move reaches only the node it is made on; stop the other nodes, or give this one a database of its own: %w", ctl.Mode(), err)
+	case errors.Is(err, postgres.ErrNotAlone):
+		return nil, fmt.Errorf("a swfd node with a clock that moves (--clock manual) uses this database, and it must be alone on it: "+
+			"its events would be dated by its clock, this node's by the wall clock; stop it first: %w", err)
+	case err != nil:
+		return nil, err
+	}
+	return release, nil
 }
 
 // clockEngine is what the clock controller needs from the service.

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/internal/pgtest"
+	"github.com/swfd/swfd/postgres"
 )
 
 // A manual clock moved forward on a database that keeps its data starts
@@ -132,5 +135,55 @@ func TestRealClockWarnsOfATimeKeptAhead(t *testing.T) {
 	}
 	if log != "" {
 		t.Errorf("real clock past the time kept: logged %q", log)
+	}
+}
+
+// On a PostgreSQL database several nodes may share, a node whose clock
+// moves must be alone, since a move reaches only the node it is made on: a
+// second node is refused while it runs, whatever its clock, and it is
+// refused while another node runs. Once it has stopped, others start.
+func TestMovingClockNodeIsAloneOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	open := func(mode clock.Mode) (*Server, error) {
+		cfg := Config{DB: dsn, ClockMode: mode, MetricsOff: true, NoConsole: true}
+		if mode == clock.Manual {
+			cfg.ClockUnsafe = true
+		}
+		return Open(ctx, cfg)
+	}
+	manual, err := open(clock.Manual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []clock.Mode{clock.Manual, clock.Real} {
+		s, err := open(mode)
+		if err == nil {
+			s.Close()
+			t.Fatalf("a node with a %s clock started beside one with a manual clock", mode)
+		}
+		if !errors.Is(err, postgres.ErrNotAlone) || !strings.Contains(err.Error(), "--clock manual") {
+			t.Fatalf("a node with a %s clock beside one with a manual clock: %v", mode, err)
+		}
+	}
+	if err := manual.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	real1, err := open(clock.Real)
+	if err != nil {
+		t.Fatalf("a node with the real clock after the manual one stopped: %v", err)
+	}
+	defer real1.Close()
+	real2, err := open(clock.Real)
+	if err != nil {
+		t.Fatalf("a second node with the real clock: %v", err)
+	}
+	defer real2.Close()
+	if s, err := open(clock.Manual); err == nil {
+		s.Close()
+		t.Fatal("a node with a manual clock started beside nodes with the real clock")
+	} else if !errors.Is(err, postgres.ErrNotAlone) || !strings.Contains(err.Error(), "--clock manual needs the database to itself") {
+		t.Fatalf("a node with a manual clock beside others: %v", err)
 	}
 }

@@ -88,7 +88,10 @@ type Config struct {
 	// clock.Manual or clock.Skip, which make a clock of that kind (unless
 	// Clock is movable already, and then start at Clock's time) and are
 	// refused with a store that keeps its data unless ClockUnsafe is set.
-	// See package clock and package admin.
+	// Skip is refused with PostgreSQL, and Manual is refused on a
+	// PostgreSQL database another node uses (and makes every other node
+	// refused on it while it runs): a move reaches only the node it is
+	// made on. See package clock and package admin.
 	ClockMode   clock.Mode
 	ClockUnsafe bool
 	// Observability. /metrics serves the Prometheus metrics on the API's
@@ -393,6 +396,7 @@ type engine struct {
 	svc     *service.Service
 	clock   *clock.Controller // nil when the clock is real
 	pg      *postgres.DB      // in a cluster
+	release func()            // ends the node's claim on the store (claimNode)
 	hub     *console.Hub      // nil without the console
 	handler http.Handler
 
@@ -421,10 +425,16 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		st.Close()
 		return nil, fmt.Errorf("refusing to serve this database: %w", err)
 	}
+	release, err := claimNode(ctx, st, ctl)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	if ctl != nil {
 		// A clock that moves starts no earlier than the latest time it
 		// reached on this database, and keeps there each time it reaches.
 		if err := ctl.Keep(ctx, st); err != nil {
+			release()
 			st.Close()
 			return nil, err
 		}
@@ -433,7 +443,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		warnKeptClock(ctx, st, cfg.Clock, s.log)
 	}
 	s.obs.observeStore(st)
-	e := &engine{store: st, clock: ctl, done: make(chan struct{})}
+	e := &engine{store: st, clock: ctl, release: release, done: make(chan struct{})}
 	var bcast swfd.Broadcaster
 	if e.pg, _ = st.(*postgres.DB); e.pg != nil {
 		// Any number of nodes may share a PostgreSQL database: they
@@ -472,6 +482,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	}
 	if err != nil {
 		st.Close()
+		release()
 		return nil, err
 	}
 	// Calls the store refused or failed are logged a few lines a second at
@@ -732,7 +743,11 @@ func (e *engine) close() error {
 	if e.clock != nil {
 		err = e.clock.Save(context.Background())
 	}
-	return errors.Join(err, e.store.Close())
+	err = errors.Join(err, e.store.Close())
+	if e.release != nil {
+		e.release()
+	}
+	return err
 }
 
 // ErrAborted is Serve's error when Abort cut its shutdown short.

@@ -425,6 +425,23 @@ func (db *DB) SetMeta(ctx context.Context, key string, value []byte) error {
 	return nil
 }
 
+// SetMetaMax writes a server-wide value unless the value set is greater,
+// compared byte by byte (SQLite compares BLOBs with memcmp, and every value
+// is written as one).
+func (db *DB) SetMetaMax(ctx context.Context, key string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	err := db.write(ctx, func(x *wtx) error {
+		_, err := x.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value", key, value)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set meta %q to at least %q: %w", key, value, err)
+	}
+	return nil
+}
+
 // sqlLimit turns a Go limit (0 or less: none) into SQLite's (-1: none).
 func sqlLimit(n int) int {
 	if n <= 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -452,5 +453,34 @@ func testMeta(t *testing.T, s swfd.Store) {
 	noErr(t, err, "Meta of a key SetMeta set")
 	if string(v) != "\x00" {
 		t.Fatalf("Meta of a key SetMeta set returned %q", v)
+	}
+
+	// SetMetaMax sets a value unset, raises a value set, and never lowers
+	// one, whatever the order writers race in.
+	const clockKey = "clock-time"
+	noErr(t, s.SetMetaMax(ctx(), clockKey, []byte("2026-12-16T18:33:56.533Z")), "SetMetaMax of an unset key")
+	noErr(t, s.SetMetaMax(ctx(), clockKey, []byte("2027-01-15T18:33:56.533Z")), "SetMetaMax of a later time")
+	noErr(t, s.SetMetaMax(ctx(), clockKey, []byte("2026-12-16T18:33:56.533Z")), "SetMetaMax of an earlier time")
+	v, err = s.Meta(ctx(), clockKey)
+	noErr(t, err, "Meta after SetMetaMax")
+	if string(v) != "2027-01-15T18:33:56.533Z" {
+		t.Fatalf("Meta after SetMetaMax of a later then an earlier time returned %q, want the later", v)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			val := fmt.Sprintf("2030-01-01T00:00:%02d.000Z", i)
+			if err := s.SetMetaMax(ctx(), clockKey, []byte(val)); err != nil {
+				t.Errorf("SetMetaMax %s: %v", val, err)
+			}
+		}()
+	}
+	wg.Wait()
+	v, err = s.Meta(ctx(), clockKey)
+	noErr(t, err, "Meta after racing SetMetaMax")
+	if string(v) != "2030-01-01T00:00:19.000Z" {
+		t.Fatalf("Meta after 20 racing SetMetaMax returned %q, want the greatest, 2030-01-01T00:00:19.000Z", v)
 	}
 }
