@@ -605,6 +605,9 @@ func (s *Server) TLS() bool { return s.tls != nil }
 // MaxConnections is the cap on open connections in force.
 func (s *Server) MaxConnections() int { return s.cfg.MaxConnections }
 
+// PollTimeout is how long a long poll waits for a task, in force.
+func (s *Server) PollTimeout() time.Duration { return s.cfg.PollTimeout }
+
 // limitsWithDefaults fills every zero field of l from the real service's
 // quotas, so a configuration may set only the limits it cares about (the
 // service itself only defaults an entirely zero Limits, and a zero

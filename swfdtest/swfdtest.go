@@ -70,7 +70,8 @@ func WithClock(m clock.Mode) Option { return func(o *options) { o.mode = m } }
 func StartAt(t time.Time) Option { return func(o *options) { o.start = t } }
 
 // WithPollTimeout sets how long a long poll waits for a task, in real time
-// whatever the clock (default 5 s).
+// whatever the clock (default 5 s). Server.Client's HTTP timeout follows
+// it (ClientTimeout).
 func WithPollTimeout(d time.Duration) Option { return func(o *options) { o.pollTimeout = d } }
 
 // WithConfig changes the server's configuration before it starts: an auth
@@ -152,34 +153,58 @@ func (s *Server) Stop() {
 	s.cancel = nil
 }
 
-// Client returns an aws-sdk-go-v2 SWF client for the server (see
-// NewClient).
-func (s *Server) Client() *swf.Client { return NewClient(s.URL) }
+// Client returns an aws-sdk-go-v2 SWF client for the server, as NewClient
+// does, with an HTTP timeout of ClientTimeout(the server's poll timeout),
+// so that a poll that finds no task comes back empty, however long
+// WithPollTimeout (or WithConfig) makes it wait.
+func (s *Server) Client() *swf.Client {
+	return newClient(s.URL, "SWFDTEST", "placeholder", ClientTimeout(s.Server.PollTimeout()))
+}
 
 // ClientWithKey returns an aws-sdk-go-v2 SWF client for the server that
 // signs with the given access key, for a server configured with an auth
-// file (see NewClientWithKey).
+// file, with Client's HTTP timeout.
 func (s *Server) ClientWithKey(accessKeyID, secretAccessKey string) *swf.Client {
-	return NewClientWithKey(s.URL, accessKeyID, secretAccessKey)
+	return newClient(s.URL, accessKeyID, secretAccessKey, ClientTimeout(s.Server.PollTimeout()))
 }
+
+// ClientTimeout is the HTTP timeout of a client of a server whose long
+// polls wait pollTimeout: the poll timeout and 30 s more (for the answer
+// to travel, and for calls held while the clock moves), and never less
+// than NewClient's 90 s.
+func ClientTimeout(pollTimeout time.Duration) time.Duration {
+	return max(DefaultClientTimeout, pollTimeout+30*time.Second)
+}
+
+// DefaultClientTimeout is NewClient's HTTP timeout: above swfd's default
+// long poll (60 s, or 5 s with --dev).
+const DefaultClientTimeout = 90 * time.Second
 
 // NewClient returns an aws-sdk-go-v2 SWF client for a swfd endpoint (a
 // swfd --dev, say): region us-east-1, placeholder credentials (swfd checks
 // none unless started with an auth file), no retries (a failure shows at
-// once), and an HTTP timeout of 90 s, above swfd's longest long poll.
+// once), and an HTTP timeout of DefaultClientTimeout, 90 s, above swfd's
+// default long poll. Against a swfd started with a --poll-timeout of 60 s
+// or more, a poll that finds no task may fail with that timeout instead of
+// coming back empty: use Server.Client for a server of this package, which
+// allows for its poll timeout.
 func NewClient(url string) *swf.Client {
 	return NewClientWithKey(url, "SWFDTEST", "placeholder")
 }
 
 // NewClientWithKey is NewClient signing with the given access key.
 func NewClientWithKey(url, accessKeyID, secretAccessKey string) *swf.Client {
+	return newClient(url, accessKeyID, secretAccessKey, DefaultClientTimeout)
+}
+
+func newClient(url, accessKeyID, secretAccessKey string, timeout time.Duration) *swf.Client {
 	creds := aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, Source: "swfdtest"}
 	return swf.New(swf.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
 		Credentials:  aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })),
 		Retryer:      aws.NopRetryer{},
-		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: 90 * time.Second}},
+		HTTPClient:   sdkhttp.Client{Client: &http.Client{Timeout: timeout}},
 	})
 }
 
