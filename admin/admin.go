@@ -102,7 +102,7 @@ type clockState struct {
 
 func (h *Handler) state(now time.Time, fired *int) clockState {
 	now = now.UTC()
-	return clockState{Mode: h.Clock.Mode(), Now: now.Format("2006-01-02T15:04:05.000Z"), UnixMillis: now.UnixMilli(), TimersFired: fired}
+	return clockState{Mode: h.Clock.Mode(), Now: now.Format(timeLayout), UnixMillis: now.UnixMilli(), TimersFired: fired}
 }
 
 func (h *Handler) serve(r *http.Request) (any, error) {
@@ -135,11 +135,16 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 		if err := decode(body, &in); err != nil {
 			return nil, err
 		}
-		d, err := parseDuration(in.Duration)
+		d, sent, err := parseDuration(in.Duration)
 		if err != nil {
 			return nil, err
 		}
-		return h.move(h.Clock.Advance(r.Context(), d))
+		m, err := h.Clock.Advance(r.Context(), d)
+		if errors.Is(err, clock.ErrTooLate) {
+			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
+				"Member must not move the clock past %s (swfd's time is %s)", sent, clock.Latest.Format(time.RFC3339), h.Clock.Now().Format(timeLayout))
+		}
+		return h.move(m, err)
 	case "POST /swfd/clock/set":
 		if err := h.authorize(p, ActionAdvanceClock, "clock"); err != nil {
 			return nil, err
@@ -150,19 +155,25 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 		if err := decode(body, &in); err != nil {
 			return nil, err
 		}
-		t, err := parseTime(in.Time)
+		t, sent, err := parseTime(in.Time)
 		if err != nil {
 			return nil, err
 		}
 		m, err := h.Clock.Set(r.Context(), t)
+		// The value quoted is the one sent, as it was sent; the time it
+		// stands for follows when it is spelled otherwise.
+		as := ""
+		if utc := t.UTC().Format(time.RFC3339Nano); utc != sent {
+			as = " (the value is " + utc + ")"
+		}
 		if errors.Is(err, clock.ErrBackwards) {
 			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
-				"Member must not be before swfd's time %s: the clock never goes backwards",
-				t.UTC().Format(time.RFC3339Nano), h.Clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+				"Member must not be before swfd's time %s: the clock never goes backwards%s",
+				sent, h.Clock.Now().UTC().Format(timeLayout), as)
 		}
 		if errors.Is(err, clock.ErrTooLate) {
 			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
-				"Member must not be after %s", t.UTC().Format(time.RFC3339Nano), clock.Latest.Format(time.RFC3339))
+				"Member must not be after %s%s", sent, clock.Latest.Format(time.RFC3339), as)
 		}
 		return h.move(m, err)
 	case "POST /swfd/dev/reset":
@@ -187,13 +198,11 @@ func (h *Handler) move(m clock.Moved, err error) (any, error) {
 	case errors.Is(err, clock.ErrReal):
 		return nil, api.NewFault(api.OperationNotPermittedFault,
 			"swfd's clock is real (--clock real) and cannot be moved; start swfd with --clock manual or --clock skip")
-	case errors.Is(err, clock.ErrTooLate):
-		return nil, api.ErrValidation("1 validation error detected: Value at 'duration' failed to satisfy constraint: "+
-			"Member must not move the clock past %s", clock.Latest.Format(time.RFC3339))
-	case errors.Is(err, clock.ErrNegative):
-		// Caught when parsing; a caller of the Clock may still pass one.
-		return nil, api.ErrValidation("1 validation error detected: Value at 'duration' failed to satisfy constraint: Member must not be negative")
 	case err != nil:
+		// A move refused for its value was answered before: a negative
+		// duration or one below a millisecond when it was read, a time
+		// before swfd's or past clock.Latest by the caller, which has the
+		// value as it was sent.
 		return nil, err
 	}
 	return h.state(m.Now, &m.Fired), nil
@@ -237,38 +246,49 @@ func decode(body []byte, v any) error {
 	return nil
 }
 
+// timeLayout is how the API writes times.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
 // parseDuration reads "duration": a string as clock.ParseDuration reads
-// it, or a number of seconds.
-func parseDuration(raw json.RawMessage) (time.Duration, error) {
+// it, or a number of seconds. sent is the value as it was sent, for
+// faults.
+func parseDuration(raw json.RawMessage) (d time.Duration, sent string, err error) {
 	s, ok := scalar(raw)
 	if !ok {
-		return 0, api.ErrValidation("1 validation error detected: Value null at 'duration' failed to satisfy constraint: Member must not be null")
+		return 0, "", api.ErrValidation("1 validation error detected: Value null at 'duration' failed to satisfy constraint: Member must not be null")
 	}
-	d, err := clock.ParseDuration(s)
+	d, err = clock.ParseDuration(s)
 	switch {
 	case errors.Is(err, clock.ErrNegative):
-		return 0, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: Member must not be negative (the clock only moves forward)", s)
+		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: Member must not be negative (the clock only moves forward)", s)
+	case errors.Is(err, clock.ErrTooLong):
+		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
+			"Member must be at most 106751d (about 292 years) in one move; /swfd/clock/set moves the clock to a time", s)
+	case errors.Is(err, clock.ErrPrecision):
+		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
+			"Member must be a whole number of milliseconds (swfd's clock counts milliseconds)", s)
 	case err != nil:
-		return 0, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
+		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
 			"Member must be a duration such as 90s, 15m, 24h, 7d or 1d12h, or a whole number of seconds", s)
 	}
-	return d, nil
+	return d, s, nil
 }
 
 // parseTime reads "time": an RFC 3339 date and time, or epoch seconds.
-func parseTime(raw json.RawMessage) (time.Time, error) {
+// sent is the value as it was sent, for faults.
+func parseTime(raw json.RawMessage) (t time.Time, sent string, err error) {
 	s, ok := scalar(raw)
 	if !ok {
-		return time.Time{}, api.ErrValidation("1 validation error detected: Value null at 'time' failed to satisfy constraint: Member must not be null")
+		return time.Time{}, "", api.ErrValidation("1 validation error detected: Value null at 'time' failed to satisfy constraint: Member must not be null")
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+		return t, s, nil
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 253402300800 { // before year 10000
 		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
+		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), s, nil
 	}
-	return time.Time{}, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
+	return time.Time{}, s, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
 		"Member must be an RFC 3339 time such as 2030-01-02T15:04:05Z, or epoch seconds", s)
 }
 

@@ -95,6 +95,15 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"/swfd/clock/set", `{}`, "ValidationException", "Value null at 'time'"},
 		// A time swfd could not store (nor the timers that would follow it).
 		{"/swfd/clock/set", `{"time": "9999-12-31T23:00:00Z"}`, "ValidationException", "Value '9999-12-31T23:00:00Z' at 'time' failed to satisfy constraint: Member must not be after 9990-01-01T00:00:00Z"},
+		// The value quoted is the one sent, as it was sent.
+		{"/swfd/clock/set", `{"time": "2030-01-01T01:00:00+02:00"}`, "ValidationException", "Value '2030-01-01T01:00:00+02:00' at 'time' failed to satisfy constraint: Member must not be before swfd's time 2030-01-01T00:00:00.000Z: the clock never goes backwards (the value is 2029-12-31T23:00:00Z)"},
+		{"/swfd/clock/set", `{"time": 1893455999.5}`, "ValidationException", "Value '1893455999.5' at 'time' failed to satisfy constraint: Member must not be before swfd's time 2030-01-01T00:00:00.000Z: the clock never goes backwards (the value is 2029-12-31T23:59:59.5Z)"},
+		// Readable but more than one move can take: too large, not unreadable.
+		{"/swfd/clock/advance", `{"duration": "99999999h"}`, "ValidationException", "Value '99999999h' at 'duration' failed to satisfy constraint: Member must be at most 106751d (about 292 years) in one move"},
+		{"/swfd/clock/advance", `{"duration": 9999999999999999999}`, "ValidationException", "Value '9999999999999999999' at 'duration' failed to satisfy constraint: Member must be at most 106751d"},
+		// The clock counts milliseconds: less is refused, not dropped.
+		{"/swfd/clock/advance", `{"duration": "1ns"}`, "ValidationException", "Value '1ns' at 'duration' failed to satisfy constraint: Member must be a whole number of milliseconds"},
+		{"/swfd/clock/advance", `{"duration": "1500us"}`, "ValidationException", "Value '1500us' at 'duration' failed to satisfy constraint: Member must be a whole number of milliseconds"},
 		{"/swfd/dev/reset", ``, "OperationNotPermittedFault", "only available when swfd runs with --dev"},
 		{"/swfd/nope", `{}`, "UnknownOperationException", "Unknown swfd API path"},
 		{"/swfd/clock", `{}`, "UnknownOperationException", "Use GET /swfd/clock"},
@@ -128,7 +137,8 @@ func TestClockStopsAtLatest(t *testing.T) {
 	}
 	before := clk.Now()
 	st, code, out := call(h, "POST", "/swfd/clock/advance", `{"duration": "2d"}`, nil)
-	if msg, _ := out["message"].(string); st != 400 || code != "ValidationException" || !strings.Contains(msg, "at 'duration' failed to satisfy constraint: Member must not move the clock past 9990-01-01T00:00:00Z") {
+	if msg, _ := out["message"].(string); st != 400 || code != "ValidationException" ||
+		!strings.Contains(msg, "Value '2d' at 'duration' failed to satisfy constraint: Member must not move the clock past 9990-01-01T00:00:00Z (swfd's time is 9989-12-31T00:00:00.000Z)") {
 		t.Fatalf("advance past the latest time: %d %s %v", st, code, out)
 	}
 	if !clk.Now().Equal(before) {

@@ -36,9 +36,32 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v; want ErrNegative", in, err)
 		}
 	}
-	for _, in := range []string{"", "h", "1x", "abc", "1h-", "--1h", "1..2h", "9999999999999999999", "400000d", "1e3s", "NONE"} {
-		if d, err := ParseDuration(in); err == nil || errors.Is(err, ErrNegative) {
+	for _, in := range []string{"", "h", "1x", "abc", "1h-", "--1h", "1..2h", "1e3s", "NONE"} {
+		if d, err := ParseDuration(in); err == nil || errors.Is(err, ErrNegative) || errors.Is(err, ErrTooLong) || errors.Is(err, ErrPrecision) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want a syntax error", in, d, err)
+		}
+	}
+	// Readable, but longer than a move can take: said so, not taken for
+	// something unreadable.
+	for _, in := range []string{"9999999999999999999", "400000d", "99999999h", "106752d"} {
+		if d, err := ParseDuration(in); !errors.Is(err, ErrTooLong) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want ErrTooLong", in, d, err)
+		}
+	}
+	if d, err := ParseDuration("106751d"); err != nil || d != 106751*24*time.Hour {
+		t.Errorf("ParseDuration(106751d) = %v, %v", d, err)
+	}
+	// The clock counts milliseconds: a part below one is refused, not
+	// dropped (1ns would have moved nothing and said it had).
+	for _, in := range []string{"1ns", "1500us", "1500µs", "0.0005s", "1.0001ms", "1h0.5ms"} {
+		if d, err := ParseDuration(in); !errors.Is(err, ErrPrecision) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want ErrPrecision", in, d, err)
+		}
+	}
+	for in, want := range map[string]time.Duration{"1000us": time.Millisecond, "0.001s": time.Millisecond, "1.001s": 1001 * time.Millisecond,
+		"100000.001d": 100000*24*time.Hour + 86400*time.Millisecond, "0.1s": 100 * time.Millisecond} {
+		if d, err := ParseDuration(in); err != nil || d != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, d, err, want)
 		}
 	}
 }
@@ -193,6 +216,13 @@ func TestBadMovesChangeNothing(t *testing.T) {
 	}
 	if _, err := c.Set(context.Background(), t0.Add(-time.Second)); !errors.Is(err, ErrBackwards) {
 		t.Fatalf("set backwards: %v", err)
+	}
+	// The clock counts milliseconds: an advance by less, or by a part of
+	// one more, would move it by less than it says.
+	for _, d := range []time.Duration{time.Nanosecond, 1500 * time.Microsecond} {
+		if _, err := c.Advance(context.Background(), d); !errors.Is(err, ErrPrecision) {
+			t.Fatalf("advance by %v: %v", d, err)
+		}
 	}
 	if !c.Now().Equal(t0) || len(e.fired) != 0 || e.settles != 0 {
 		t.Fatalf("a refused move changed something: now %v, fired %v, settles %d", c.Now(), e.fired, e.settles)

@@ -193,13 +193,18 @@ func (c *Controller) Save(ctx context.Context) error {
 // Now returns the clock's time, to the millisecond, in UTC.
 func (c *Controller) Now() time.Time { return c.clock.Now().UTC().Truncate(Precision) }
 
-// Advance moves the clock forward by d: see MoveTo.
+// Advance moves the clock forward by d: see MoveTo. A d below zero is
+// ErrNegative, one that is not a whole number of milliseconds (the
+// clock's Precision) ErrPrecision, and neither moves anything.
 func (c *Controller) Advance(ctx context.Context, d time.Duration) (Moved, error) {
 	if c.mode == Real {
 		return Moved{}, ErrReal
 	}
 	if d < 0 {
 		return Moved{}, ErrNegative
+	}
+	if d%Precision != 0 {
+		return Moved{}, ErrPrecision
 	}
 	return c.moveTo(ctx, func(now time.Time) (time.Time, error) { return now.Add(d), nil })
 }

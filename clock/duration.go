@@ -14,7 +14,15 @@ var ErrNegative = errors.New("a duration to move the clock by must not be negati
 // errSyntax is returned for a duration ParseDuration cannot read.
 var errSyntax = errors.New("not a duration such as 90s, 15m, 24h, 7d or 1d12h")
 
-// MaxDuration bounds one move of the clock (about 290 years, what a
+// ErrTooLong: a duration longer than MaxDuration, more than one move can
+// take (Set moves the clock to a time, however far).
+var ErrTooLong = errors.New("a duration to move the clock by must be at most 106751 days (about 292 years)")
+
+// ErrPrecision: the clock counts whole milliseconds (Precision), and a
+// duration with a part below one would move it by less than it says.
+var ErrPrecision = errors.New("a duration to move the clock by must be a whole number of milliseconds")
+
+// MaxDuration bounds one move of the clock (about 292 years, what a
 // time.Duration holds).
 const MaxDuration = time.Duration(math.MaxInt64)
 
@@ -27,8 +35,9 @@ var units = map[string]float64{
 // ParseDuration reads how far to move a clock: a whole number of seconds
 // ("86400", as SWF writes durations), or numbers with units as Go writes
 // durations, with days too ("90s", "1.5h", "7d", "1d12h"). A negative
-// duration is ErrNegative; anything else unreadable is an error that says
-// what is expected.
+// duration is ErrNegative, one longer than MaxDuration ErrTooLong, one
+// that is not a whole number of milliseconds ("1500us") ErrPrecision;
+// anything else unreadable is an error that says what is expected.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "-") {
@@ -42,7 +51,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
 		if n > uint64(MaxDuration/time.Second) {
-			return 0, errSyntax
+			return 0, ErrTooLong
 		}
 		return time.Duration(n) * time.Second, nil
 	}
@@ -69,7 +78,13 @@ func ParseDuration(s string) (time.Duration, error) {
 		total += num * unit
 	}
 	if total >= float64(MaxDuration) {
-		return 0, errSyntax
+		return 0, ErrTooLong
 	}
-	return time.Duration(math.Round(total)), nil
+	// Whole milliseconds, but for what float64 cannot tell apart from
+	// them: a ten-thousandth of a nanosecond per ten days or so.
+	ms := math.Round(total / float64(Precision))
+	if math.Abs(total-ms*float64(Precision)) > math.Max(0.5, total*1e-15) {
+		return 0, ErrPrecision
+	}
+	return time.Duration(ms) * Precision, nil
 }

@@ -231,7 +231,8 @@ func (s *Server) Now() time.Time {
 // and timeout that falls due on the way, in order, each at its own time,
 // and returns the new time. Calls being served finish first; tasks
 // scheduled on the way are handed to pollers after the move, at the new
-// time. It fails the test with the real clock.
+// time. It fails the test with the real clock, and for a d that is not a
+// whole number of milliseconds (the clock counts milliseconds).
 func (s *Server) Advance(d time.Duration) time.Time {
 	s.t.Helper()
 	return s.move(func(ctx context.Context, c *clock.Controller) (clock.Moved, error) { return c.Advance(ctx, d) })
