@@ -17,9 +17,24 @@
 // that falls due on the way, in order, each at its own time — exactly as if
 // that much time had passed with nobody answering tasks.
 //
+// A move happens between calls, and the time between a poll that hands out a
+// task and the answer to it is not a call: move the clock while a decider or
+// worker of the test holds a task and the task's own timeout may pass on the
+// way (two moves of 30 s time out a decision task of 60 s). Move it when the
+// test's deciders and workers are idle, as the example does.
+//
+// With the skip clock (WithClock(clock.Skip)) events are dated as time
+// passed: a timer's TimerFired is a few milliseconds after it was due, since
+// the clock runs on while the timer fires. A test that checks times to the
+// millisecond uses the manual clock.
+//
 // Reset empties the server (every domain, execution and task), as swfd
 // --dev's reset does, so that subtests can share one server. Tests in other
 // languages run the swfd binary with --dev instead: docs/testing.md.
+//
+// The server logs warnings and errors only, to standard error; set the
+// environment variable SWFD_TEST_LOG (to anything, SWFD_TEST_LOG=1 go test
+// …) to see everything it logs, down to debug lines.
 package swfdtest
 
 import (
@@ -66,7 +81,8 @@ func WithClock(m clock.Mode) Option { return func(o *options) { o.mode = m } }
 
 // StartAt sets the time a manual clock starts at (default: the real time
 // when the server starts). A fixed start makes every timestamp of a test
-// the same on each run.
+// the same on each run. With another clock (WithClock) New fails the test:
+// a skip or real clock starts at the real time.
 func StartAt(t time.Time) Option { return func(o *options) { o.start = t } }
 
 // WithPollTimeout sets how long a long poll waits for a task, in real time
@@ -75,7 +91,10 @@ func StartAt(t time.Time) Option { return func(o *options) { o.start = t } }
 func WithPollTimeout(d time.Duration) Option { return func(o *options) { o.pollTimeout = d } }
 
 // WithConfig changes the server's configuration before it starts: an auth
-// file, limits, a logger, another store.
+// file, limits, a logger, another store. With a store that keeps its data
+// (Config.DB other than server.MemoryDB), a manual or skip clock needs
+// Config.ClockUnsafe set too (moving the clock fires that store's timers
+// early), and Reset is refused: it empties the in-memory store only.
 func WithConfig(f func(*server.Config)) Option {
 	return func(o *options) { o.configure = append(o.configure, f) }
 }
@@ -92,6 +111,7 @@ type Server struct {
 	Server *server.Server
 
 	t      TB
+	db     string // Config.DB: Reset empties only the in-memory store
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -114,11 +134,21 @@ func New(t TB, opts ...Option) *Server {
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		ClockMode: o.mode,
 	}
-	if o.mode == clock.Manual && !o.start.IsZero() {
+	if !o.start.IsZero() {
+		if o.mode != clock.Manual {
+			t.Fatalf("swfdtest: StartAt sets where a manual clock starts; a %s clock starts at the real time (drop StartAt, or use WithClock(clock.Manual))", o.mode)
+			return nil
+		}
 		cfg.Clock = clock.NewManual(o.start)
 	}
 	for _, f := range o.configure {
 		f(&cfg)
+	}
+	if cfg.ClockMode != clock.Real && cfg.ClockMode != "" && cfg.DB != server.MemoryDB && !cfg.ClockUnsafe {
+		// Said in the words of this package, not of swfd's flags.
+		t.Fatalf("swfdtest: a %s clock would move time for every timer in Config.DB %s, a store that keeps its data, firing real timers early; "+
+			"set Config.ClockUnsafe in WithConfig if that is intended, or keep server.MemoryDB", cfg.ClockMode, server.RedactDSN(cfg.DB))
+		return nil
 	}
 	// An in-memory server is a --dev one: Reset empties it.
 	cfg.Dev = cfg.DB == server.MemoryDB
@@ -134,7 +164,7 @@ func New(t TB, opts ...Option) *Server {
 	}
 	srv.Start()
 	sctx, cancel := context.WithCancel(ctx)
-	s := &Server{URL: "http://" + ln.Addr().String(), Server: srv, t: t, cancel: cancel, done: make(chan error, 1)}
+	s := &Server{URL: "http://" + ln.Addr().String(), Server: srv, t: t, db: cfg.DB, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- srv.Serve(sctx, ln) }()
 	t.Cleanup(s.Stop)
 	return s
@@ -211,9 +241,14 @@ func newClient(url, accessKeyID, secretAccessKey string, timeout time.Duration) 
 // Reset drops every domain, execution and task at once, as swfd --dev's
 // reset does: waiting polls are answered empty, and the server goes on,
 // empty, with its clock at the same time. Between the subtests of one
-// server it gives each a clean start without a new server.
+// server it gives each a clean start without a new server. It fails the
+// test for a server whose store keeps its data (WithConfig).
 func (s *Server) Reset() {
 	s.t.Helper()
+	if s.db != server.MemoryDB {
+		s.t.Fatalf("swfdtest: Reset empties the in-memory store only, and this server's Config.DB is %s, which keeps its data", server.RedactDSN(s.db))
+		return
+	}
 	if err := s.Server.Reset(context.Background()); err != nil {
 		s.t.Fatalf("swfdtest: reset: %v", err)
 	}
@@ -232,7 +267,8 @@ func (s *Server) Now() time.Time {
 // and returns the new time. Calls being served finish first; tasks
 // scheduled on the way are handed to pollers after the move, at the new
 // time. It fails the test with the real clock, and for a d that is not a
-// whole number of milliseconds (the clock counts milliseconds).
+// whole number of milliseconds (the clock counts milliseconds). A task a
+// decider or worker holds meanwhile ages by d too (see the package doc).
 func (s *Server) Advance(d time.Duration) time.Time {
 	s.t.Helper()
 	return s.move(func(ctx context.Context, c *clock.Controller) (clock.Moved, error) { return c.Advance(ctx, d) })
