@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,7 +46,9 @@ the execution closes. --output json prints the events as JSON.
 Lists open executions (closed ones with --closed) started within the last
 24 hours, newest first. --since and --until take a duration back from now
 (90m, 24h, 7d) or a time (2024-05-01, 2024-05-01T10:00:00Z, epoch
-seconds). --status filters closed executions by close status (COMPLETED,
+seconds). "Now" is swfd's time, asked of it (GET /swfd/clock), so a clock a
+test moved is followed; an endpoint that does not answer that is taken to
+keep this machine's time. --status filters closed executions by close status (COMPLETED,
 FAILED, CANCELED, TERMINATED, CONTINUED_AS_NEW, TIMED_OUT).
 --output json prints the execution infos as JSON.
 `,
@@ -356,28 +360,54 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return parseTimestamp(s)
 }
 
+// serverNow returns the time of the server c calls: swfd's, read from its
+// admin API (GET /swfd/clock), since a test may have moved it away from the
+// wall clock (--clock manual or skip). An endpoint that does not answer
+// that (an SWF that is not swfd, or one that refuses it) is taken to keep
+// the wall clock: the client's own is returned. An AWS endpoint is not
+// asked.
+func serverNow(ctx context.Context, c *client) time.Time {
+	if u, err := url.Parse(c.endpoint); c.endpoint == "" || err != nil || strings.HasSuffix(u.Hostname(), ".amazonaws.com") {
+		return c.now()
+	}
+	creds, err := c.credentials(ctx)
+	if err != nil {
+		return c.now()
+	}
+	status, resp, err := c.roundTrip(ctx, http.MethodGet, "/swfd/clock", "", nil, creds)
+	if err != nil || status != http.StatusOK {
+		return c.now()
+	}
+	var clk struct {
+		UnixMillis *int64 `json:"unixMillis"`
+	}
+	if json.Unmarshal(resp, &clk) != nil || clk.UnixMillis == nil {
+		return c.now()
+	}
+	return time.UnixMilli(*clk.UnixMillis)
+}
+
 func runExecutions(ctx context.Context, e *env, args []string) error {
 	p, g, done, err := parseExtra(e, "executions", args)
 	if err != nil || done {
 		return err
 	}
-	now := time.Now()
-	since := now.Add(-24 * time.Hour)
+	// The bounds are read now, so that a bad one is said before anything
+	// is sent, and counted back from the server's time once it is known.
+	since := func(now time.Time) (time.Time, error) { return now.Add(-24 * time.Hour), nil }
 	if p.has("since") {
-		if since, err = parseWhen(p.get("since"), now); err != nil {
+		if _, err := parseWhen(p.get("since"), time.Now()); err != nil {
 			return fmt.Errorf("--since: %v", err)
 		}
+		since = func(now time.Time) (time.Time, error) { return parseWhen(p.get("since"), now) }
 	}
-	filter := obj("oldestDate", json.Number(strconv.FormatInt(since.Unix(), 10)))
 	if p.has("until") {
-		until, err := parseWhen(p.get("until"), now)
-		if err != nil {
+		if _, err := parseWhen(p.get("until"), time.Now()); err != nil {
 			return fmt.Errorf("--until: %v", err)
 		}
-		filter.set("latestDate", json.Number(strconv.FormatInt(until.Unix(), 10)))
 	}
 	closed := p.has("closed")
-	body := obj("domain", p.get("domain"), "startTimeFilter", filter)
+	body := obj("domain", p.get("domain"), "startTimeFilter", nil)
 	nfilters := 0
 	if p.has("workflow-id") {
 		body.set("executionFilter", obj("workflowId", p.get("workflow-id")))
@@ -410,6 +440,22 @@ func runExecutions(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// "24h" means the last day by swfd's clock, which a test may have
+	// moved.
+	now := serverNow(ctx, c)
+	from, err := since(now)
+	if err != nil {
+		return fmt.Errorf("--since: %v", err)
+	}
+	filter := obj("oldestDate", json.Number(strconv.FormatInt(from.Unix(), 10)))
+	if p.has("until") {
+		until, err := parseWhen(p.get("until"), now)
+		if err != nil {
+			return fmt.Errorf("--until: %v", err)
+		}
+		filter.set("latestDate", json.Number(strconv.FormatInt(until.Unix(), 10)))
+	}
+	body.set("startTimeFilter", filter)
 	op := "ListOpenWorkflowExecutions"
 	if closed {
 		op = "ListClosedWorkflowExecutions"
@@ -427,7 +473,7 @@ func runExecutions(ctx context.Context, e *env, args []string) error {
 		if closed {
 			state = "closed"
 		}
-		fmt.Fprintf(e.stdout, "No %s executions started since %s.\n", state, since.UTC().Format("2006-01-02 15:04:05"))
+		fmt.Fprintf(e.stdout, "No %s executions started since %s.\n", state, from.UTC().Format("2006-01-02 15:04:05"))
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

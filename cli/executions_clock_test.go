@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/swfd/swfd/swfdtest"
+)
+
+// swf executions counts --since and --until back from swfd's time, not
+// the client's: against a manual clock far from the wall clock, "the last
+// hour" is the last hour swfd's clock has seen.
+func TestExecutionsCountBackFromSwfdsClock(t *testing.T) {
+	start := time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC) // years from the wall clock
+	srv := swfdtest.New(t, swfdtest.StartAt(start))
+	srv.RegisterDomain("shop", swfdtest.WorkflowType{Name: "order", Version: "1"})
+	c := srv.Client()
+	startRun := func(id string) {
+		t.Helper()
+		if _, err := c.StartWorkflowExecution(context.Background(), &swf.StartWorkflowExecutionInput{
+			Domain: aws.String("shop"), WorkflowId: aws.String(id),
+			WorkflowType: &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startRun("early")
+	srv.Advance(5 * time.Hour)
+	startRun("late")
+
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": srv.URL}
+	cases := []struct {
+		args         []string
+		want, absent string
+	}{
+		{[]string{"--since", "1h"}, "late", "early"},
+		{[]string{"--since", "30d", "--until", "1h"}, "early", "late"},
+		{nil, "early", ""}, // the last 24 hours by default
+	}
+	for _, cs := range cases {
+		r := swfRun(env, append([]string{"executions", "--domain", "shop"}, cs.args...)...)
+		if r.RC != 0 || !strings.Contains(r.Stdout, cs.want) || (cs.absent != "" && strings.Contains(r.Stdout, cs.absent)) {
+			t.Errorf("swf executions %v: rc=%d, want %q listed and %q not:\n%s%s", cs.args, r.RC, cs.want, cs.absent, r.Stdout, r.Stderr)
+		}
+	}
+	srv.Advance(time.Hour)
+	r := swfRun(env, "executions", "--domain", "shop", "--since", "30m")
+	if want := "No open executions started since 2031-03-01 14:30:00."; !strings.Contains(r.Stdout, want) {
+		t.Errorf("swf executions --since 30m: rc=%d, want %q:\n%s%s", r.RC, want, r.Stdout, r.Stderr)
+	}
+}
