@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/server"
-	"github.com/swfd/swfd/swfdtest"
 )
 
 // In a cluster, an event committed through one node reaches a page open on
@@ -21,7 +19,7 @@ import (
 func TestLiveAcrossNodes(t *testing.T) {
 	db := pgtest.NewDatabase(t)
 	node := func() *fixture {
-		return newFixture(t, swfdtest.WithClock(clock.Real), withConfig(func(c *server.Config) { c.DB = db }))
+		return newRealFixture(t, withConfig(func(c *server.Config) { c.DB = db }))
 	}
 	a, b := node(), node()
 	a.register("orders")
@@ -49,7 +47,7 @@ func TestLiveAcrossNodes(t *testing.T) {
 func TestLiveListAcrossNodes(t *testing.T) {
 	db := pgtest.NewDatabase(t)
 	node := func() *fixture {
-		return newFixture(t, swfdtest.WithClock(clock.Real), withConfig(func(c *server.Config) { c.DB = db }))
+		return newRealFixture(t, withConfig(func(c *server.Config) { c.DB = db }))
 	}
 	a, b := node(), node()
 	a.register("orders")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/server"
 	"github.com/swfd/swfd/swfdtest"
 )
@@ -28,6 +29,14 @@ var start = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 func newFixture(t testing.TB, opts ...swfdtest.Option) *fixture {
 	t.Helper()
 	srv := swfdtest.New(t, append([]swfdtest.Option{swfdtest.StartAt(start)}, opts...)...)
+	return &fixture{t: t, ctx: context.Background(), srv: srv, svc: srv.Server.Service}
+}
+
+// newRealFixture is newFixture on the real clock, which starts at the real
+// time (StartAt is refused with it).
+func newRealFixture(t testing.TB, opts ...swfdtest.Option) *fixture {
+	t.Helper()
+	srv := swfdtest.New(t, append([]swfdtest.Option{swfdtest.WithClock(clock.Real)}, opts...)...)
 	return &fixture{t: t, ctx: context.Background(), srv: srv, svc: srv.Server.Service}
 }
 
