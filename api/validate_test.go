@@ -291,22 +291,22 @@ func TestTimeEncoding(t *testing.T) {
 func TestTimeDecoding(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want int64 // ms
+		want int64 // µs: a bound between two milliseconds is kept as sent
 	}{
-		{"1326592619", 1326592619000},
-		{"1326592619.474", 1326592619474},
-		{"1326592619.4745", 1326592619475},
-		{"1.326592619474e9", 1326592619474},
+		{"1326592619", 1326592619000000},
+		{"1326592619.474", 1326592619474000},
+		{"1326592619.4745", 1326592619474500},
+		{"1.326592619474e9", 1326592619474000},
 		{"0", 0},
-		{"-1.5", -1500},
+		{"-1.5", -1500000},
 	} {
 		var tm api.Time
 		if err := json.Unmarshal([]byte(tc.in), &tm); err != nil {
 			t.Errorf("Unmarshal(%s): %v", tc.in, err)
 			continue
 		}
-		if tm.UnixMilli() != tc.want || tm.Location() != time.UTC {
-			t.Errorf("Unmarshal(%s) = %v (%d ms), want %d ms UTC", tc.in, tm.Time, tm.UnixMilli(), tc.want)
+		if tm.UnixMicro() != tc.want || tm.Location() != time.UTC {
+			t.Errorf("Unmarshal(%s) = %v (%d µs), want %d µs UTC", tc.in, tm.Time, tm.UnixMicro(), tc.want)
 		}
 	}
 	for _, bad := range []string{`"1326592619"`, `true`, `{}`} {
