@@ -73,7 +73,7 @@ func Restore(ctx context.Context, from, path string) (version int, err error) {
 		}
 		return 0, fmt.Errorf("sqlite: restore: copy %s: %w", from, err)
 	}
-	version, err = checkBackup(ctx, tmp)
+	version, err = checkBackup(ctx, tmp, from)
 	if ctx.Err() != nil {
 		// A check cut short is no verdict on the backup.
 		return 0, interrupted("checking the backup")
@@ -199,10 +199,11 @@ func copyChunks(ctx context.Context, from, to string) error {
 // checkBackup checks the database file at path, which no one else has
 // open: SQLite's quick_check, and swfd's schema at a version this swfd
 // serves (an older one is brought up to date when swfd starts on it). It
-// returns the schema's version.
-func checkBackup(ctx context.Context, path string) (int, error) {
+// returns the schema's version. path is a copy of the backup at from, the
+// file its errors name: the copy is removed once the check fails.
+func checkBackup(ctx context.Context, path, from string) (int, error) {
 	if err := quickCheck(ctx, path); err != nil {
-		return 0, fmt.Errorf("fails its check: %w", plainError(err, path, path))
+		return 0, fmt.Errorf("fails its check: %w", plainError(err, from, from))
 	}
 	db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?mode=rw")
 	if err != nil {

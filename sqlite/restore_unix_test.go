@@ -228,8 +228,8 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	}
 	for _, tc := range []struct{ from, want string }{
 		{other, "not an swfd database"},
-		{garbage, "not a SQLite database"},
-		{damagedPath, "fails its check"},
+		{garbage, "garbage.db is not a SQLite database"},
+		{damagedPath, "fails its check: " + damagedPath + " is damaged"},
 		{empty, "not an swfd database"},
 		{withLog, "write-ahead log beside it"},
 		{newer, "newer than this swfd supports"},
@@ -239,6 +239,9 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 		_, err := Restore(ctx, tc.from, path)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Restore from %s: %v, want an error saying %q", filepath.Base(tc.from), err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), ".restore-") {
+			t.Errorf("Restore from %s names its temporary copy, which it removed: %v", filepath.Base(tc.from), err)
 		}
 		names := dirNames(t, dir)
 		if len(names) != len(before) {
