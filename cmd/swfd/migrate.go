@@ -47,6 +47,10 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
+	// Nor when it cannot be copied.
+	if err := migrate.CheckSource(ctx, src); err != nil {
+		return err
+	}
 	dst, err := server.OpenStore(ctx, *to, log)
 	if err != nil {
 		return fmt.Errorf("migrate: open the target (--to): %w", err)

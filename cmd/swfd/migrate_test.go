@@ -14,6 +14,7 @@ import (
 
 	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/postgres"
+	"github.com/swfd/swfd/sqlite"
 )
 
 // A source that is not there, or not an swfd database, is an error, and
@@ -110,5 +111,37 @@ func TestMigrateFromPostgresWithoutSchema(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "done: 0 domains") {
 		t.Errorf("output %q", out.String())
+	}
+}
+
+// A source that holds an unfinished copy (swfd migrate into it was
+// interrupted) is refused before the target is opened, so the target is not
+// created, and the error tells what to copy instead rather than to drop the
+// source, which swfd migrate only reads.
+func TestMigrateFromUnfinishedCopyCreatesNoTarget(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	half := filepath.Join(dir, "half.db")
+	st, err := sqlite.Open(ctx, half, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetMetaIfAbsent(ctx, "migrate-started", []byte("2026-12-06T08:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "target.db")
+	var out bytes.Buffer
+	err = migrateMain(ctx, []string{"--from", "sqlite:" + half, "--to", "sqlite:" + target}, &out)
+	if err == nil || !strings.Contains(err.Error(), "unfinished copy") || !strings.Contains(err.Error(), "copy the database it was copied from") {
+		t.Errorf("swfd migrate from a half copy: %v (output %q), want it refused, saying what to copy instead", err, out.String())
+	}
+	if err != nil && strings.Contains(err.Error(), "drop it") {
+		t.Errorf("the refusal tells the operator to drop the source: %v", err)
+	}
+	if _, err := os.Stat(target); !os.IsNotExist(err) {
+		t.Errorf("the refused migrate created its target: %v", err)
 	}
 }

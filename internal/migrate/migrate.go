@@ -90,6 +90,26 @@ func unfinished(began []byte) error {
 	return fmt.Errorf("%w (begun at %s), which lacks part of its source: %s", ErrUnfinishedCopy, began, startOver)
 }
 
+// fromOriginal says what to do with a source that holds an unfinished copy.
+const fromOriginal = "it cannot be copied (its copy would look whole); copy the database it was copied from instead"
+
+// CheckSource returns an error wrapping ErrUnfinishedCopy, which says when
+// the copy began and what to copy instead, if src holds a copy that Copy
+// began and did not finish; nil if it holds a finished copy or none. swfd
+// migrate checks its source with it before it opens, and so creates, its
+// target.
+func CheckSource(ctx context.Context, src swfd.Store) error {
+	err := CheckFinished(ctx, src)
+	if !errors.Is(err, ErrUnfinishedCopy) {
+		if err != nil {
+			return fmt.Errorf("migrate: source: %w", err)
+		}
+		return nil
+	}
+	began, _ := src.Meta(ctx, startedKey)
+	return fmt.Errorf("migrate: source: %w (begun at %s), which lacks part of the database it was copied from: %s", ErrUnfinishedCopy, began, fromOriginal)
+}
+
 // Copy copies src into dst. src must not hold an unfinished copy (the
 // marks are not copied, so its copy would look whole); dst must be empty.
 // progress, if set, is called
@@ -98,8 +118,8 @@ func unfinished(began []byte) error {
 // copy, and the error says so.
 func Copy(ctx context.Context, src, dst swfd.Store, progress func(Stats)) (Stats, error) {
 	var st Stats
-	if err := CheckFinished(ctx, src); err != nil {
-		return st, fmt.Errorf("migrate: source: %w", err)
+	if err := CheckSource(ctx, src); err != nil {
+		return st, err
 	}
 	if err := CheckFinished(ctx, dst); err != nil {
 		return st, fmt.Errorf("migrate: target: %w", err)
