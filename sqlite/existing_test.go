@@ -38,10 +38,10 @@ func TestOpenExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Close()
 	if _, err := raw.Exec("DELETE FROM schema_version WHERE version = ?", latest); err != nil {
 		t.Fatal(err)
 	}
+	raw.Close() // a program holding SQLite's locks on the file keeps stores off it
 	// An older schema is refused, not migrated.
 	if _, err := OpenExisting(ctx, path, nil); err == nil || !strings.Contains(err.Error(), "older than this swfd's") {
 		t.Errorf("OpenExisting of an older schema: %v", err)
@@ -49,9 +49,13 @@ func TestOpenExisting(t *testing.T) {
 	if vs := schemaVersions(t, path); slices.Contains(vs, latest) {
 		t.Fatalf("OpenExisting migrated the schema: versions %v", vs)
 	}
+	if raw, err = sql.Open("sqlite", path); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := raw.Exec("INSERT INTO schema_version (version, applied) VALUES (?, 0)", latest); err != nil {
 		t.Fatal(err)
 	}
+	raw.Close()
 
 	ro, err := OpenExisting(ctx, path, nil)
 	if err != nil {

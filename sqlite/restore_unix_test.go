@@ -450,3 +450,55 @@ func TestRestoreRefusedWhileOpenElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// A store is not opened on a database that another program has open with
+// SQLite but without the owner's flock — as an swfd of a release before
+// that lock has its file: Open and OpenExisting fail with ErrOpenElsewhere
+// naming the process, and nothing is written (the schema is not migrated
+// under the other program). (Before, only the flock was checked: the new
+// server migrated the schema and both served the file.) Once the program
+// has gone, the store opens.
+func TestOpenRefusedWhileOpenElsewhere(t *testing.T) {
+	if env := os.Getenv("SWFD_SQLITE_OPEN_SQLITE_CHILD"); env != "" {
+		sqliteHolder(env, false)
+		return
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 5)
+	cmd, sc := startChild(t, "TestOpenRefusedWhileOpenElsewhere", "SWFD_SQLITE_OPEN_SQLITE_CHILD="+path)
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if !sc.Scan() || sc.Text() != "open" {
+		t.Fatalf("the child did not open the database: %q", sc.Text())
+	}
+	before := map[string][]byte{}
+	for _, name := range dirNames(t, dir) {
+		before[name], _ = os.ReadFile(filepath.Join(dir, name))
+	}
+	want := fmt.Sprintf("process %d holds SQLite's lock", cmd.Process.Pid)
+	if db, err := Open(ctx, path, nil); !errors.Is(err, ErrOpenElsewhere) || !strings.Contains(err.Error(), want) {
+		if err == nil {
+			db.Close()
+		}
+		t.Errorf("Open of a database another program has open: %v, want ErrOpenElsewhere saying %q", err, want)
+	}
+	if db, err := OpenExisting(ctx, path, nil); !errors.Is(err, ErrOpenElsewhere) {
+		if err == nil {
+			db.Close()
+		}
+		t.Errorf("OpenExisting of a database another program has open: %v, want ErrOpenElsewhere", err)
+	}
+	for _, name := range dirNames(t, dir) {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(b, before[name]) {
+			t.Errorf("the refused Open changed %s", name)
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("Open once the program has gone: %v", err)
+	}
+	db.Close()
+}

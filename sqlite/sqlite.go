@@ -6,7 +6,9 @@
 // single writer connection through which every change is made, and a pool of
 // read connections. One store at a time has a file open: Open takes an
 // flock of it and fails with ErrInUse while another store, in this process
-// or another, holds it.
+// or another, holds it, and with ErrOpenElsewhere while another program
+// holds SQLite's own locks on it (an swfd of a release before the flock,
+// which would otherwise serve the file alongside this one).
 //
 // Writes are group-committed. Every write (a Commit, a registry change, a
 // purge) is queued to one writer goroutine, which applies it in an open
@@ -147,8 +149,9 @@ var errNoOwnerLock = errors.New("no flock on this file system")
 // instead.
 var ErrInUse = errors.New("the database is in use by another swfd (one server per SQLite file; several nodes share a PostgreSQL database)")
 
-// ErrOpenElsewhere is Restore's error when a program other than a store
-// has the database open with SQLite (the sqlite3 shell, a backup tool): it
+// ErrOpenElsewhere is Open's, OpenExisting's and Restore's error when a
+// program other than a store has the database open with SQLite (an swfd of
+// a release before the owner's lock, the sqlite3 shell, a backup tool): it
 // holds SQLite's own locks on the database file or on its WAL index.
 var ErrOpenElsewhere = errors.New("the database is open in another program that uses SQLite")
 
@@ -236,7 +239,9 @@ func (db *DB) ObserveSyncs(fn func(d time.Duration)) { db.observeSync.Store(&fn)
 var _ swfd.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at dsn, a file path or
-// ":memory:", and brings its schema up to date. The logger may be nil.
+// ":memory:", and brings its schema up to date. The logger may be nil. It
+// fails with ErrInUse while another store has the file open, and with
+// ErrOpenElsewhere while another program holds SQLite's locks on it.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	return openDB(ctx, dsn, false, logger)
 }
@@ -247,7 +252,8 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 // no file at path, ErrNotSwfd when the file is not an swfd database (another
 // program's, or an empty file), and says so when its schema is older or
 // newer than this swfd's. Like Open, it fails with ErrInUse while another
-// store has the file open.
+// store has the file open, and with ErrOpenElsewhere while another program
+// holds SQLite's locks on it.
 func OpenExisting(ctx context.Context, path string, logger *slog.Logger) (*DB, error) {
 	if path == ":memory:" {
 		return nil, fmt.Errorf("sqlite: %s: %w (an in-memory database starts empty)", path, ErrNotSwfd)
@@ -334,6 +340,16 @@ func (db *DB) open(ctx context.Context) error {
 		} else if err != nil {
 			return db.openErr(err)
 		}
+		// A program that has the file open with SQLite but not the
+		// owner's lock holds SQLite's own: an swfd of a release before
+		// that lock, which would serve the file alongside this one, or
+		// the sqlite3 shell. The locks are released at once: they only
+		// tell whether someone else holds them.
+		release, err := lockSQLite(db.path)
+		if err != nil {
+			return db.openErr(fmt.Errorf("%w (an swfd of a release without the owner's lock, the sqlite3 shell, a backup tool): stop it first", err))
+		}
+		release()
 		uri := "file:" + escapePath(db.path)
 		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
 		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + writerPragmas
