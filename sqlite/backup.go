@@ -33,6 +33,11 @@ func Backup(ctx context.Context, path, to string) (pages int, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
+	// The log SQLite reads the latest commits from is beside the real
+	// file, not beside a link to it.
+	if path, err = resolvePath(path); err != nil {
+		return 0, fmt.Errorf("sqlite: backup: %w", err)
+	}
 	if _, err := os.Lstat(to); err == nil {
 		return 0, fmt.Errorf("sqlite: backup: %s: %w", to, fs.ErrExist)
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // Restore puts the backup at from (a file swfd backup wrote, or any swfd
-// database no one has open) in place as the database at path, which no
+// database no one has open) in place as the database at path (through its
+// symbolic links: the file a link names is replaced, not the link), which no
 // store may have open: it fails with ErrInUse while one does, and holds
 // the file's owner lock until it is done, so that no swfd starts on it
 // meanwhile. Nor may another program have it open with SQLite (the sqlite3
@@ -40,6 +41,13 @@ import (
 // and its files as they were, and returns an error that says so and
 // wraps ctx's. The removal and the rename, once begun, are finished.
 func Restore(ctx context.Context, from, path string) (version int, err error) {
+	if path != "" && path != ":memory:" {
+		real, err := resolvePath(path)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: restore: %w", err)
+		}
+		path = real
+	}
 	if err := restorePaths(from, path); err != nil {
 		return 0, fmt.Errorf("sqlite: restore: %w", err)
 	}

@@ -239,9 +239,11 @@ func (db *DB) ObserveSyncs(fn func(d time.Duration)) { db.observeSync.Store(&fn)
 var _ swfd.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at dsn, a file path or
-// ":memory:", and brings its schema up to date. The logger may be nil. It
-// fails with ErrInUse while another store has the file open, and with
-// ErrOpenElsewhere while another program holds SQLite's locks on it.
+// ":memory:", and brings its schema up to date. The logger may be nil. A
+// path through symbolic links is resolved once, here: the store opens,
+// watches and keeps its -wal beside the file the links name. It fails with
+// ErrInUse while another store has the file open, and with ErrOpenElsewhere
+// while another program holds SQLite's locks on it.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	return openDB(ctx, dsn, false, logger)
 }
@@ -274,6 +276,16 @@ func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger)
 	}
 	if dsn == "" {
 		return nil, errors.New("sqlite: empty database path")
+	}
+	if dsn != ":memory:" {
+		real, err := resolvePath(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+		}
+		if real != dsn {
+			logger.Info("sqlite: the database path leads through a symbolic link; using the file it names", "path", dsn, "file", real)
+		}
+		dsn = real
 	}
 	db := &DB{
 		logger:     logger,
