@@ -138,6 +138,12 @@ func (db *DB) Notify(ctx context.Context, channel, payload string) error {
 // are lost. Listen returns when ctx is done (with ctx's error) or the store
 // is closed (with ErrClosed).
 func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload string)) error {
+	return n.listen(ctx, channel, fn, false)
+}
+
+// listen is Listen. A node's listener (node) holds the nodes' lock on its
+// connection as well (holdNodeLock): it says a node serves the database.
+func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload string), node bool) error {
 	db := n.db
 	if channel == "" {
 		return errors.New("postgres: listen: empty channel name")
@@ -168,7 +174,7 @@ func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload s
 		// Taken before the try: the database found answering during
 		// it cuts the wait after it short.
 		retry := n.retrying()
-		connected, err := n.listenOnce(lctx, channel, fn)
+		connected, err := n.listenOnce(lctx, channel, fn, node)
 		if lctx.Err() != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -197,10 +203,10 @@ func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload s
 	}
 }
 
-// listenOnce connects, listens and delivers notifications until the
-// connection fails or ctx is done. connected reports whether it got as far
-// as listening.
-func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string)) (connected bool, err error) {
+// listenOnce connects, listens (with node, takes the nodes' lock) and
+// delivers notifications until the connection fails or ctx is done.
+// connected reports whether it got as far as listening.
+func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string), node bool) (connected bool, err error) {
 	cfg := n.db.pool.Config().ConnConfig.Copy()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -209,6 +215,11 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false, err
+	}
+	if node {
+		if err := holdNodeLock(ctx, conn); err != nil {
+			return false, err
+		}
 	}
 	n.count(&n.connected, 1)
 	defer n.count(&n.connected, -1)
@@ -255,8 +266,10 @@ func (b broadcaster) Publish(ctx context.Context, msg []byte) error {
 	return b.db.Notify(ctx, newsChannel, string(msg))
 }
 
+// Subscribe listens as a node: its connection holds the nodes' lock, which
+// tells swfd migrate that a node serves the database (DB.Exclude).
 func (b broadcaster) Subscribe(ctx context.Context, fn func([]byte)) error {
-	return b.db.Listen(ctx, newsChannel, func(p string) { fn([]byte(p)) })
+	return b.db.notifier.listen(ctx, newsChannel, func(p string) { fn([]byte(p)) }, true)
 }
 
 func (broadcaster) MaxMessage() int { return MaxNotifyPayload }

@@ -111,11 +111,17 @@ const defaultConnectTimeout = 10 * time.Second
 // date. The pool keeps up to max(16, 2×GOMAXPROCS) connections unless the
 // connection string sets pool_max_conns. Each connection attempt gives up
 // after connect_timeout (from the connection string or PGCONNECT_TIMEOUT),
-// 10 seconds if it sets none. The logger may be nil.
+// 10 seconds if it sets none. The logger may be nil. It fails with
+// ErrExcluded while swfd migrate copies out of or into the database
+// (Exclude).
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	db, err := connect(ctx, dsn, logger, false)
 	if err != nil {
 		return nil, err
+	}
+	if err := db.checkNotExcluded(ctx); err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
 	from, to, err := db.migrate(ctx)
 	if err != nil {

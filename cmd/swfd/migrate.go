@@ -19,8 +19,9 @@ import (
 
 // migrateMain runs `swfd migrate --from DSN --to DSN`: it copies a whole
 // installation into an empty database (e.g. from SQLite to PostgreSQL).
-// Stop the swfd using the source first. The source is only read: it must
-// exist and hold swfd's schema at this release's version.
+// Stop the swfd using the source first, and any using the target: both are
+// refused while a swfd serves them. The source is only read: it must exist
+// and hold swfd's schema at this release's version.
 func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("swfd migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -51,11 +52,33 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := migrate.CheckSource(ctx, src); err != nil {
 		return err
 	}
+	// Nor while nodes serve it: the copy is many reads, and a database
+	// that nodes go on changing between them is copied as no one moment
+	// (a run copied twice, a run's state behind its copied history).
+	// Held for the whole copy, so that no node starts on it meanwhile. A
+	// SQLite source in use is refused when it is opened.
+	if pg, ok := src.(*postgres.DB); ok {
+		release, err := pg.Exclude(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: source %s: %w; stop every swfd node on it before migrating out of it", server.RedactDSN(*from), err)
+		}
+		defer release()
+	}
 	dst, err := server.OpenStore(ctx, *to, log)
 	if err != nil {
 		return fmt.Errorf("migrate: open the target (--to): %w", err)
 	}
 	defer dst.Close()
+	// A node running on the target keeps the task-token key and the
+	// clock's time it read at its start: the copy's would not be used
+	// until it restarts, and the tokens clients hold would fail.
+	if pg, ok := dst.(*postgres.DB); ok {
+		release, err := pg.Exclude(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: target %s: %w; stop every swfd node on it, migrate, then start them again", server.RedactDSN(*to), err)
+		}
+		defer release()
+	}
 	st, err := migrate.Copy(ctx, src, dst, func(s migrate.Stats) {
 		fmt.Fprintf(stderr, "\rcopied %d executions, %d events", s.Executions, s.Events)
 	})

@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
 
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/postgres"
+	"github.com/swfd/swfd/server"
 	"github.com/swfd/swfd/sqlite"
 )
 
@@ -143,5 +147,86 @@ func TestMigrateFromUnfinishedCopyCreatesNoTarget(t *testing.T) {
 	}
 	if _, err := os.Stat(target); !os.IsNotExist(err) {
 		t.Errorf("the refused migrate created its target: %v", err)
+	}
+}
+
+// swfd migrate is refused while a node serves its PostgreSQL source (the
+// copy, many reads, would not be one moment of a database the node goes on
+// changing: runs copied twice, states behind their histories) or its
+// PostgreSQL target (the node keeps the task-token key and the clock it
+// read at its start, so the tokens clients hold from the source would fail
+// on it), saying to stop the nodes; nothing is created. Once the nodes are
+// stopped, both copies work. (Before, both were accepted; only SQLite's
+// were refused.)
+func TestMigrateRefusesPostgresServedByNodes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	startNode := func(dsn string) *server.Server {
+		t.Helper()
+		srv, err := server.Open(ctx, server.Config{DB: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Start()
+		// The node is live once it listens for the other nodes' news.
+		pg, err := postgres.OpenExisting(ctx, dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pg.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for n, err := pg.LiveNodes(ctx); n < 1; n, err = pg.LiveNodes(ctx) {
+			if err != nil || time.Now().After(deadline) {
+				t.Fatalf("the node never showed live: %d, %v", n, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return srv
+	}
+
+	src := pgtest.NewDatabase(t)
+	node := startNode(src)
+	if err := node.Service.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "5"}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.db")
+	var buf bytes.Buffer
+	err := migrateMain(ctx, []string{"--from", src, "--to", "sqlite:" + out}, &buf)
+	if !errors.Is(err, postgres.ErrServed) || !strings.Contains(err.Error(), "source") || !strings.Contains(err.Error(), "stop every swfd node on it") {
+		t.Errorf("swfd migrate out of a database a node serves: %v (output %q), want it refused, saying to stop the nodes", err, buf.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused migrate created its target: %v", err)
+	}
+
+	sqliteSrc := filepath.Join(dir, "src.db")
+	s, err := server.Open(ctx, server.Config{DB: "sqlite:" + sqliteSrc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Service.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "e", WorkflowExecutionRetentionPeriodInDays: "5"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dst := pgtest.NewDatabase(t)
+	target := startNode(dst)
+	err = migrateMain(ctx, []string{"--from", "sqlite:" + sqliteSrc, "--to", dst}, &buf)
+	if !errors.Is(err, postgres.ErrServed) || !strings.Contains(err.Error(), "target") || !strings.Contains(err.Error(), "stop every swfd node on it") {
+		t.Errorf("swfd migrate into a database a node serves: %v (output %q), want it refused, saying to stop the nodes", err, buf.String())
+	}
+
+	if err := node.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := target.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateMain(ctx, []string{"--from", src, "--to", "sqlite:" + out}, &buf); err != nil {
+		t.Errorf("swfd migrate out of the database once its node stopped: %v (output %q)", err, buf.String())
+	}
+	if err := migrateMain(ctx, []string{"--from", "sqlite:" + sqliteSrc, "--to", dst}, &buf); err != nil {
+		t.Errorf("swfd migrate into the database once its node stopped: %v (output %q)", err, buf.String())
 	}
 }

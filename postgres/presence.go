@@ -1,0 +1,106 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// servingLockKey is the first half of the advisory lock that says a node
+// serves the database (not to be confused with ClaimNode's, which says
+// whether a node may share the database with others) (the second is a hash of the schema, as for
+// migrationLockKey): every node holds it shared on the connection that
+// listens for the other nodes' news, for as long as that connection is
+// open, and swfd migrate takes it exclusively for the whole copy (Exclude).
+const servingLockKey = 0x73776665 // "swfe"
+
+// ErrServed is Exclude's error while a node serves the database.
+var ErrServed = errors.New("a swfd node is serving this database")
+
+// ErrExcluded is Open's error while swfd migrate copies out of or into the
+// database.
+var ErrExcluded = errors.New("swfd migrate is copying this database")
+
+// holdNodeLock takes the node's shared lock on conn, the listening
+// connection of a node, and holds it until conn closes. While swfd migrate
+// holds the lock exclusively it waits (until ctx is done).
+func holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)); err != nil {
+		return fmt.Errorf("take the node's lock: %w", err)
+	}
+	return nil
+}
+
+// Exclude makes sure no node serves the database while the caller works on
+// it (swfd migrate, out of it or into it): it takes the nodes' lock
+// exclusively, on a connection of its own, and holds it until release is
+// called. It fails with an error wrapping ErrServed, saying how many nodes,
+// while a node holds the lock (it is listening for the other nodes' news,
+// which every node on PostgreSQL does from its start until it stops or its
+// connection to the database is cut). While Exclude's lock is held, Open
+// fails with ErrExcluded, and a node that was started before waits to
+// listen (its /readyz answers not ready) until release.
+func (db *DB) Exclude(ctx context.Context) (release func(), err error) {
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", db.where, err)
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", int32(servingLockKey)).Scan(&got); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("postgres: %s: take the nodes' lock: %w", db.where, err)
+	}
+	if !got {
+		n, _ := liveNodes(ctx, conn)
+		conn.Close(context.Background())
+		if n > 0 {
+			return nil, fmt.Errorf("postgres: %s: %w (%d node(s) connected)", db.where, ErrServed, n)
+		}
+		return nil, fmt.Errorf("postgres: %s: %w, or another swfd migrate works on it", db.where, ErrServed)
+	}
+	return func() { conn.Close(context.Background()) }, nil
+}
+
+// LiveNodes says how many nodes serve the database (in the store's schema):
+// how many hold the nodes' shared lock.
+func (db *DB) LiveNodes(ctx context.Context) (int, error) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: %s: %w", db.where, err)
+	}
+	defer conn.Release()
+	return liveNodes(ctx, conn.Conn())
+}
+
+// liveNodes counts the sessions holding the nodes' lock shared.
+func liveNodes(ctx context.Context, conn *pgx.Conn) (int, error) {
+	var n int
+	// A lock on two int4 keys shows its first in classid, its second in
+	// objid (as an oid) and 2 in objsubid.
+	err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid = $1 AND objid = hashtext(current_schema())::oid AND objsubid = 2 AND mode = 'ShareLock' AND granted`,
+		int64(servingLockKey)).Scan(&n)
+	return n, err
+}
+
+// checkNotExcluded fails with ErrExcluded while swfd migrate holds the
+// nodes' lock exclusively (Exclude): a node must not start on a database
+// being copied.
+func (db *DB) checkNotExcluded(ctx context.Context) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+	var got bool
+	if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)).Scan(&got); err != nil {
+		return fmt.Errorf("take the node's lock: %w", err)
+	}
+	if !got {
+		return fmt.Errorf("%w: start swfd once it has finished", ErrExcluded)
+	}
+	return nil
+}
