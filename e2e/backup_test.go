@@ -69,7 +69,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	mu.Unlock()
 	copyPath := filepath.Join(dir, "copy.db")
-	if _, err := sqlite.Backup(context.Background(), dbPath, copyPath); err != nil {
+	if _, err := sqlite.Backup(context.Background(), dbPath, copyPath, nil); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

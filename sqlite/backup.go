@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,8 +26,11 @@ import (
 // checked with SQLite's quick_check and synced to disk, and only then given
 // to's name (and the directory synced): a backup that fails, or is killed,
 // never leaves a file at to. One that fails removes its temporary file; one
-// that is killed leaves it, under its temporary name, to be deleted.
-func Backup(ctx context.Context, path, to string) (pages int, err error) {
+// that is killed leaves it, under its temporary name, and the next Backup
+// into the same directory removes it (and any other ".*.partial-*" file
+// there whose backup is dead: each backup holds an flock of its own until
+// it ends), logging each to logger, which may be nil.
+func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages int, err error) {
 	if path == "" || path == ":memory:" {
 		return 0, errors.New("sqlite: backup: needs the path of a database file")
 	}
@@ -41,13 +45,19 @@ func Backup(ctx context.Context, path, to string) (pages int, err error) {
 	if _, err := os.Lstat(to); err == nil {
 		return 0, fmt.Errorf("sqlite: backup: %s: %w", to, fs.ErrExist)
 	}
-	tmp, err := createTemp(to, ".partial-")
+	// Copies of backups that were killed (each is as large as the
+	// database) would otherwise pile up unseen.
+	removeStale(stale(filepath.Dir(to), "", partialInfix), logger)
+	tmp, hold, err := createTemp(to, partialInfix)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			removeDatabase(tmp)
+		}
+		if hold != nil {
+			hold.Close()
 		}
 	}()
 	if pages, err = copyOnline(ctx, path, tmp); err != nil {
@@ -72,27 +82,14 @@ func Backup(ctx context.Context, path, to string) (pages int, err error) {
 // temporary file; tests replace it to fail or kill a backup there.
 var afterBackupCopy = func(tmp string) error { return nil }
 
-// createTemp creates an empty file, mode 0600, in the directory of name,
-// named "." + name's base + infix + random characters.
-func createTemp(name, infix string) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+infix+"*")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if err := f.Chmod(0o600); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
 // removeDatabase removes a database file and the files SQLite may have
-// left beside it.
+// left beside it, those first: a removal cut short leaves the database
+// file, which removeStale finds.
 func removeDatabase(path string) {
-	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+	for _, suffix := range companions {
 		os.Remove(path + suffix)
 	}
+	os.Remove(path)
 }
 
 // copyOnline copies the database at path into the empty file at to with

@@ -72,7 +72,7 @@ func TestBackupKilledLeavesNoTarget(t *testing.T) {
 	if env := os.Getenv("SWFD_SQLITE_BACKUP_CHILD"); env != "" {
 		path, to, _ := strings.Cut(env, "|")
 		afterBackupCopy = func(string) error { return syscall.Kill(os.Getpid(), syscall.SIGKILL) }
-		_, err := Backup(context.Background(), path, to)
+		_, err := Backup(context.Background(), path, to, nil)
 		fmt.Fprintln(os.Stderr, "the backup was not killed:", err)
 		os.Exit(2)
 	}
@@ -93,7 +93,7 @@ func TestBackupKilledLeavesNoTarget(t *testing.T) {
 	if len(partial) == 0 {
 		t.Errorf("no .copy.db.partial-* file in %v: was the child killed after the copy?", dirNames(t, dir))
 	}
-	if _, err := Backup(context.Background(), path, to); err != nil {
+	if _, err := Backup(context.Background(), path, to, nil); err != nil {
 		t.Fatalf("a backup after the killed one: %v", err)
 	}
 	db, err := Open(context.Background(), to, nil)
@@ -113,7 +113,7 @@ func TestBackupFailureLeavesNothing(t *testing.T) {
 	before := dirNames(t, dir)
 	afterBackupCopy = func(string) error { return errors.New("injected failure") }
 	t.Cleanup(func() { afterBackupCopy = func(string) error { return nil } })
-	_, err := Backup(context.Background(), path, filepath.Join(dir, "copy.db"))
+	_, err := Backup(context.Background(), path, filepath.Join(dir, "copy.db"), nil)
 	if err == nil || !strings.Contains(err.Error(), "injected failure") {
 		t.Fatalf("Backup with a failure after the copy: %v", err)
 	}

@@ -39,7 +39,7 @@ func TestSymlinkedPath(t *testing.T) {
 	}
 	checkSample(t, db, 3)
 	backup := filepath.Join(root, "backup.db")
-	if _, err := Backup(ctx, link, backup); err != nil {
+	if _, err := Backup(ctx, link, backup, nil); err != nil {
 		t.Fatalf("Backup through a symbolic link: %v", err)
 	}
 	for i := 3; i < 5; i++ {
@@ -54,7 +54,7 @@ func TestSymlinkedPath(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := Restore(ctx, backup, link); err != nil {
+	if _, err := Restore(ctx, backup, link, nil); err != nil {
 		t.Fatalf("Restore through a symbolic link: %v", err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/swfd/swfd/internal/schema"
 )
@@ -32,15 +34,21 @@ import (
 // them) removed — SQLite would replay them onto the restored file and
 // damage it — and the copy renamed to path, the directory synced after
 // each step. A restore that fails before then leaves path and its files as
-// they were, and removes its temporary file. Killed between the removal
-// and the rename, it leaves path without its log: run it again.
+// they were, and removes its temporary file. Before the removal the copy is
+// renamed ".NAME.restore-ready-*": a restore killed between the removal and
+// the rename leaves path perhaps without its log and that file beside it,
+// and Open then refuses the database with ErrRestoreInterrupted, saying to
+// run the restore again. A restore killed earlier leaves only its
+// temporary file, which the next Restore, or Open, of path removes (each
+// restore holds an flock of its own on it until it ends, so a live one's
+// is never taken), logging it to logger, which may be nil.
 //
 // Until the removal begins, Restore stops as soon as ctx is done (SIGINT
 // or SIGTERM, for swfd restore), even in the middle of a copy or a sync
 // that a slow disk draws out: it removes its temporary file, leaves path
 // and its files as they were, and returns an error that says so and
 // wraps ctx's. The removal and the rename, once begun, are finished.
-func Restore(ctx context.Context, from, path string) (version int, err error) {
+func Restore(ctx context.Context, from, path string, logger *slog.Logger) (version int, err error) {
 	if path != "" && path != ":memory:" {
 		real, err := resolvePath(path)
 		if err != nil {
@@ -59,13 +67,20 @@ func Restore(ctx context.Context, from, path string) (version int, err error) {
 		return 0, fmt.Errorf("sqlite: restore to %s: %w", path, err)
 	}
 	defer unlock()
-	tmp, err := createTemp(path, ".restore-")
+	// The copies of restores that were killed, one interrupted while it
+	// replaced the database included: this one replaces it anyway.
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	removeStale(append(stale(dir, base, restoreInfix), stale(dir, base, readyInfix)...), logger)
+	tmp, hold, err := createTemp(path, restoreInfix)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: restore: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			removeDatabase(tmp)
+		}
+		if hold != nil {
+			hold.Close()
 		}
 	}()
 	interrupted := func(while string) error {
@@ -90,7 +105,7 @@ func Restore(ctx context.Context, from, path string) (version int, err error) {
 		return 0, fmt.Errorf("sqlite: restore: the backup %s: %w; %s is unchanged", from, err, path)
 	}
 	if err := replace(tmp, path); err != nil {
-		return 0, fmt.Errorf("sqlite: restore to %s: %w", path, err)
+		return 0, fmt.Errorf("sqlite: restore to %s: %w; run the restore again", path, err)
 	}
 	return version, nil
 }
@@ -236,10 +251,25 @@ func checkBackup(ctx context.Context, path, from string) (int, error) {
 	return version, schema.Check(version, ms[len(ms)-1].version, false)
 }
 
-// replace removes the files SQLite keeps beside the database at path and
-// renames tmp to path, syncing the directory after each.
+// afterLogRemoved runs once replace has removed the database's log and
+// before it renames the copy into place; tests replace it to kill a
+// restore there.
+var afterLogRemoved = func() {}
+
+// replace renames tmp to its ready name (see Restore), removes the files
+// SQLite keeps beside the database at path and renames the ready copy to
+// path, syncing the directory after each.
 func replace(tmp, path string) error {
 	dir := filepath.Dir(path)
+	_, digits, _ := strings.Cut(filepath.Base(tmp), restoreInfix)
+	ready := filepath.Join(dir, "."+filepath.Base(path)+readyInfix+digits)
+	if err := os.Rename(tmp, ready); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	tmp = ready
 	// The log before its index: SQLite rebuilds a missing index from
 	// the log, never a log from the index.
 	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
@@ -247,6 +277,7 @@ func replace(tmp, path string) error {
 			return fmt.Errorf("remove the stale %s: %w", path+suffix, err)
 		}
 	}
+	afterLogRemoved()
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}

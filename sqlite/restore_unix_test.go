@@ -66,7 +66,7 @@ func TestRestoreAfterCrash(t *testing.T) {
 	path := filepath.Join(dir, "swfd.db")
 	sampleDB(t, path, 50)
 	backup := filepath.Join(dir, "backup.db")
-	if _, err := Backup(ctx, path, backup); err != nil {
+	if _, err := Backup(ctx, path, backup, nil); err != nil {
 		t.Fatal(err)
 	}
 	runKilledChild(t, "TestRestoreAfterCrash", "SWFD_SQLITE_WAL_CHILD="+path)
@@ -74,7 +74,7 @@ func TestRestoreAfterCrash(t *testing.T) {
 		t.Fatalf("the killed server left no write-ahead log: %v", err)
 	}
 
-	version, err := Restore(ctx, backup, path)
+	version, err := Restore(ctx, backup, path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestRestoreRefusedWhileInUse(t *testing.T) {
 	path := filepath.Join(dir, "swfd.db")
 	sampleDB(t, path, 5)
 	backup := filepath.Join(dir, "backup.db")
-	if _, err := Backup(ctx, path, backup); err != nil {
+	if _, err := Backup(ctx, path, backup, nil); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(path)
@@ -154,7 +154,7 @@ func TestRestoreRefusedWhileInUse(t *testing.T) {
 	if !sc.Scan() || sc.Text() != "open" {
 		t.Fatalf("the child did not open the store: %q", sc.Text())
 	}
-	if _, err := Restore(ctx, backup, path); !errors.Is(err, ErrInUse) {
+	if _, err := Restore(ctx, backup, path, nil); !errors.Is(err, ErrInUse) {
 		t.Fatalf("Restore over a database in use: %v, want ErrInUse", err)
 	}
 	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
@@ -180,7 +180,7 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := filepath.Join(dir, "good.db")
-	if _, err := Backup(ctx, path, good); err != nil {
+	if _, err := Backup(ctx, path, good, nil); err != nil {
 		t.Fatal(err)
 	}
 	bad := t.TempDir() // out of dir, whose files are compared below
@@ -236,7 +236,7 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 		{filepath.Join(bad, "missing.db"), "no such file"},
 		{path, "the database itself"},
 	} {
-		_, err := Restore(ctx, tc.from, path)
+		_, err := Restore(ctx, tc.from, path, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Restore from %s: %v, want an error saying %q", filepath.Base(tc.from), err, tc.want)
 		}
@@ -265,7 +265,7 @@ func TestRestoreInterruptedMidCopy(t *testing.T) {
 	path := filepath.Join(dir, "swfd.db")
 	sampleDB(t, path, 50)
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	if _, err := Backup(context.Background(), path, backup); err != nil {
+	if _, err := Backup(context.Background(), path, backup, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path+"-wal", []byte("a leftover log"), 0o600); err != nil {
@@ -292,7 +292,7 @@ func TestRestoreInterruptedMidCopy(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := Restore(ctx, backup, path)
+		_, err := Restore(ctx, backup, path, nil)
 		done <- err
 	}()
 	<-copying
@@ -317,7 +317,7 @@ func TestRestoreInterruptedMidCopy(t *testing.T) {
 	}
 
 	copyChunk, afterCopyChunk = chunk, hook
-	if _, err := Restore(context.Background(), backup, path); err != nil {
+	if _, err := Restore(context.Background(), backup, path, nil); err != nil {
 		t.Fatalf("Restore after the interrupted one: %v", err)
 	}
 	same(t, backup, path)
@@ -338,7 +338,7 @@ func TestRestoreInterruptedBeforeCopy(t *testing.T) {
 	path := filepath.Join(dir, "swfd.db")
 	sampleDB(t, path, 5)
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	if _, err := Backup(context.Background(), path, backup); err != nil {
+	if _, err := Backup(context.Background(), path, backup, nil); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(path)
@@ -347,7 +347,7 @@ func TestRestoreInterruptedBeforeCopy(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = Restore(ctx, backup, path)
+	_, err = Restore(ctx, backup, path, nil)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "restore interrupted") || strings.Contains(err.Error(), "fails its check") {
 		t.Fatalf("Restore with its context done: %v", err)
 	}
@@ -412,7 +412,7 @@ func TestRestoreRefusedWhileOpenElsewhere(t *testing.T) {
 			path := filepath.Join(dir, "swfd.db")
 			sampleDB(t, path, 5)
 			backup := filepath.Join(t.TempDir(), "backup.db")
-			if _, err := Backup(ctx, path, backup); err != nil {
+			if _, err := Backup(ctx, path, backup, nil); err != nil {
 				t.Fatal(err)
 			}
 			cmd, sc := startChild(t, "TestRestoreRefusedWhileOpenElsewhere", "SWFD_SQLITE_RESTORE_SQLITE_CHILD="+mode+"|"+path)
@@ -427,7 +427,7 @@ func TestRestoreRefusedWhileOpenElsewhere(t *testing.T) {
 			if len(before) != 3 {
 				t.Fatalf("files while the child has the database open: %v; want it, its -wal and its -shm", dirNames(t, dir))
 			}
-			_, err := Restore(ctx, backup, path)
+			_, err := Restore(ctx, backup, path, nil)
 			if !errors.Is(err, ErrOpenElsewhere) || !strings.Contains(err.Error(), fmt.Sprintf("process %d holds SQLite's lock on %s", cmd.Process.Pid, path)) {
 				t.Fatalf("Restore over a database open in another program: %v, want ErrOpenElsewhere naming process %d", err, cmd.Process.Pid)
 			}
@@ -443,7 +443,7 @@ func TestRestoreRefusedWhileOpenElsewhere(t *testing.T) {
 
 			cmd.Process.Kill()
 			cmd.Wait()
-			if _, err := Restore(ctx, backup, path); err != nil {
+			if _, err := Restore(ctx, backup, path, nil); err != nil {
 				t.Fatalf("Restore once the program has gone: %v", err)
 			}
 			same(t, backup, path)

@@ -57,6 +57,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -362,6 +363,15 @@ func (db *DB) open(ctx context.Context) error {
 			return db.openErr(fmt.Errorf("%w (an swfd of a release without the owner's lock, the sqlite3 shell, a backup tool): stop it first", err))
 		}
 		release()
+		// A restore killed while it replaced the file may have removed
+		// its log: serving it would silently serve an older state.
+		if err := interruptedRestore(db.path); err != nil {
+			return db.openErr(err)
+		}
+		if !db.readOnly {
+			// The copies of restores that were killed earlier.
+			removeStale(stale(filepath.Dir(db.path), filepath.Base(db.path), restoreInfix), db.logger)
+		}
 		uri := "file:" + escapePath(db.path)
 		params := fmt.Sprintf("vfs=%s&_busy_timeout=%d", diskio.Name, busyTimeoutMS)
 		wdsn = uri + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=0" + writerPragmas

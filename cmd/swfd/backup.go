@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"regexp"
 	"strings"
 
@@ -46,7 +47,8 @@ func backupMain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	pages, err := sqlite.Backup(ctx, path, toPath)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	pages, err := sqlite.Backup(ctx, path, toPath, log)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/swfd/swfd/sqlite"
@@ -45,7 +46,8 @@ func restoreMain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	version, err := sqlite.Restore(ctx, backup, path)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	version, err := sqlite.Restore(ctx, backup, path, log)
 	if errors.Is(err, sqlite.ErrInUse) {
 		return fmt.Errorf("%w; stop it first", err)
 	}
