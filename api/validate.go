@@ -18,8 +18,10 @@ const maxNesting = 32
 // Validate checks a request body against an input shape the way the AWS
 // framework does before an operation runs: JSON well-formedness and types
 // (SerializationException), then required members, lengths, ranges and
-// enums (ValidationException, every violation listed). Unknown members are
-// ignored.
+// enums (ValidationException; see Violations for how many are listed). The
+// check stops at the first type error, or once MaxViolations violations are
+// found, so a type error past that many violations goes unreported. Unknown
+// members are ignored.
 func Validate(shapeName string, body []byte) error {
 	_, err := validate(shapeName, body)
 	return err
@@ -63,12 +65,8 @@ func validate(shapeName string, body []byte) (any, error) {
 	if w.serr != "" {
 		return nil, NewFault(SerializationException, "%s", w.serr)
 	}
-	if len(w.errs) > 0 {
-		noun := "error"
-		if len(w.errs) > 1 {
-			noun = "errors"
-		}
-		return nil, NewFault(ValidationException, "%d validation %s detected: %s", len(w.errs), noun, strings.Join(w.errs, "; "))
+	if err := w.errs.Err(); err != nil {
+		return nil, err
 	}
 	return clean, nil
 }
@@ -112,39 +110,46 @@ func depth(b []byte) int {
 }
 
 type walker struct {
-	errs []string
+	errs Violations
 	serr string // first serialization (type) error
 }
 
 func (w *walker) fail(val any, path, constraint string) {
-	w.errs = append(w.errs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", render(val), path, constraint))
+	w.errs.Add(render(val), path, constraint)
 }
 
+// done reports whether the walk can stop: a type error was found (it is the
+// answer whatever else is wrong) or enough violations to answer with.
+func (w *walker) done() bool { return w.serr != "" || w.errs.Full() }
+
+// render quotes a value as a violation names it, in at most about 1 KB
+// whatever the value holds.
 func render(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "null"
 	case string:
-		if len(x) > 1024 {
-			cut := 1024
-			for cut > 0 && !utf8.RuneStart(x[cut]) {
-				cut--
-			}
-			x = x[:cut] + "..."
-		}
-		return "'" + x + "'"
+		return Quote(x)
 	case json.Number:
-		return "'" + x.String() + "'"
+		return Quote(x.String())
 	case []any:
-		parts := make([]string, 0, len(x))
-		for _, e := range x {
-			parts = append(parts, strings.Trim(render(e), "'"))
+		var b strings.Builder
+		b.WriteString("[")
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if b.Len() > maxRendered {
+				break // Quote cuts it and marks the cut
+			}
+			b.WriteString(strings.Trim(render(e), "'"))
 		}
-		return "'[" + strings.Join(parts, ", ") + "]'"
+		b.WriteString("]")
+		return Quote(b.String())
 	case map[string]any:
 		return "'{...}'"
 	}
-	return fmt.Sprintf("'%v'", v)
+	return Quote(fmt.Sprintf("%v", v))
 }
 
 func (w *walker) typeErr(path, want string) {
@@ -176,6 +181,9 @@ func (w *walker) walk(shapeName string, v any, path string) any {
 		}
 		clean := make(map[string]any, len(s.Members))
 		for _, m := range s.Members {
+			if w.done() {
+				return nil
+			}
 			mv, present := obj[m.Name]
 			if !present || mv == nil {
 				if m.Required {
@@ -200,6 +208,9 @@ func (w *walker) walk(shapeName string, v any, path string) any {
 		}
 		clean := make([]any, 0, len(arr))
 		for i, e := range arr {
+			if w.done() {
+				return nil
+			}
 			ep := path + "." + strconv.Itoa(i+1) + ".member"
 			if e == nil {
 				w.fail(nil, ep, "Member must not be null")

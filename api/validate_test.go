@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,81 @@ func TestFaultWire(t *testing.T) {
 		if f.WireType() != "com.amazonaws.swf.base.model#"+name || f.HTTPStatus() != 400 {
 			t.Errorf("%s: %s %d", name, f.WireType(), f.HTTPStatus())
 		}
+	}
+}
+
+// decisionList is a RespondDecisionTaskCompleted body of n decisions of
+// the given decisionType.
+func decisionList(n int, decisionType string) string {
+	return `{"taskToken":"x","decisions":[` +
+		strings.TrimSuffix(strings.Repeat(`{"decisionType":"`+decisionType+`"},`, n), ",") + `]}`
+}
+
+// A request of about 1 MB that breaks a constraint tens of thousands of
+// times is answered in a few kilobytes: the first violations listed, the
+// count honest ("or more" once the check stopped).
+func TestValidationErrorsAreBounded(t *testing.T) {
+	body := decisionList(47600, "Q")
+	if len(body) < 900_000 {
+		t.Fatalf("body is %d bytes, want about 1 MB", len(body))
+	}
+	f := wantFault(t, "RespondDecisionTaskCompletedInput", body, api.ValidationException,
+		"Value 'Q' at 'decisions.1.member.decisionType' failed to satisfy constraint: Member must satisfy enum value set: [")
+	want := fmt.Sprintf("%d or more validation errors detected (the request was checked no further), the first %d listed: ", api.MaxViolations, api.MaxListedViolations)
+	if !strings.HasPrefix(f.Message, want) {
+		t.Errorf("message begins %.200q, want %q", f.Message, want)
+	}
+	if n := strings.Count(f.Message, "failed to satisfy constraint"); n != api.MaxListedViolations {
+		t.Errorf("message lists %d violations, want %d", n, api.MaxListedViolations)
+	}
+	if len(f.Message) > 8<<10 {
+		t.Errorf("message is %d bytes, want at most 8 KB", len(f.Message))
+	}
+
+	// Fewer than the cap: the exact count, the first ten listed.
+	f = wantFault(t, "RespondDecisionTaskCompletedInput", decisionList(25, "Q"), api.ValidationException)
+	if want := "25 validation errors detected, the first 10 listed: Value 'Q' at 'decisions.1.member.decisionType'"; !strings.HasPrefix(f.Message, want) {
+		t.Errorf("message begins %.200q, want %q", f.Message, want)
+	}
+	if n := strings.Count(f.Message, "failed to satisfy constraint"); n != 10 {
+		t.Errorf("message lists %d violations, want 10", n)
+	}
+	if strings.Contains(f.Message, "decisions.11.member") {
+		t.Errorf("message lists the 11th violation: %.300q", f.Message)
+	}
+
+	// Ten or fewer: each listed, as before.
+	f = wantFault(t, "RespondDecisionTaskCompletedInput", decisionList(10, "Q"), api.ValidationException)
+	if !strings.HasPrefix(f.Message, "10 validation errors detected: ") || strings.Count(f.Message, "; ") != 9 {
+		t.Errorf("message = %.300q, want all 10 listed", f.Message)
+	}
+}
+
+// A list value named in a violation is shown in about 1 KB, however long
+// the list.
+func TestValidationRendersLongListShort(t *testing.T) {
+	tags := strings.TrimSuffix(strings.Repeat(`"tag",`, 50_000), ",")
+	f := wantFault(t, "StartWorkflowExecutionInput",
+		`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":[`+tags+`]}`,
+		api.ValidationException, "at 'tagList' failed to satisfy constraint: Member must have length less than or equal to 5",
+		"Value '[tag, tag, tag")
+	if len(f.Message) > 2<<10 {
+		t.Errorf("message is %d bytes, want at most 2 KB", len(f.Message))
+	}
+}
+
+// Checking a request full of violations costs no more allocations than
+// checking a valid request of the same shape: past the cap nothing is
+// formatted, and the walk stops.
+func TestValidationOfManyViolationsAllocatesLikeAValidRequest(t *testing.T) {
+	bad := []byte(decisionList(5000, "Q"))
+	good := []byte(decisionList(5000, "StartTimer"))
+	if err := api.Validate("RespondDecisionTaskCompletedInput", good); err != nil {
+		t.Fatalf("the valid body: %v", err)
+	}
+	badAllocs := testing.AllocsPerRun(3, func() { _ = api.Validate("RespondDecisionTaskCompletedInput", bad) })
+	goodAllocs := testing.AllocsPerRun(3, func() { _ = api.Validate("RespondDecisionTaskCompletedInput", good) })
+	if badAllocs > goodAllocs {
+		t.Errorf("5,000 violations: %.0f allocations, a valid request of the same shape: %.0f; want no more", badAllocs, goodAllocs)
 	}
 }

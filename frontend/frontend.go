@@ -99,6 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The stack goes to the log only: the client gets a bare
 			// InternalFailure.
 			h.log().Error("panic serving request", "op", c.Operation, "request_id", c.RequestID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			h.answerDeadline(w)
 			c.answerFault(w, r, &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."})
 		}
 		if h.Observe != nil {
@@ -130,13 +131,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.log().Debug("fault", "op", c.Operation, "request_id", c.RequestID, "code", f.Code, "message", f.Message)
+		h.answerDeadline(w)
 		c.answerFault(w, r, f)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	if h.WriteTimeout > 0 {
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.WriteTimeout))
-	}
+	h.answerDeadline(w)
 	c.Status = http.StatusOK
 	if out == nil {
 		w.Header().Set("Content-Length", "0")
@@ -147,6 +147,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
 	c.BytesOut = int64(len(out))
+}
+
+// answerDeadline gives the answer about to be written WriteTimeout to be
+// taken, whether it is a result or a fault: a client that does not read
+// holds its connection, and the answer, no longer than that.
+func (h *Handler) answerDeadline(w http.ResponseWriter) {
+	if h.WriteTimeout > 0 {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.WriteTimeout))
+	}
 }
 
 // FaultFor is the fault the API answers for an operation's error: the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,9 @@ import (
 	"github.com/swfd/swfd/frontend"
 )
 
-// hugeService answers DescribeDomain with 64 MB, and PollForDecisionTask
-// after a wait longer than the write timeout.
+// hugeService answers DescribeDomain with 64 MB, DescribeWorkflowType with
+// a fault of 64 MB, and PollForDecisionTask after a wait longer than the
+// write timeout.
 type hugeService struct {
 	api.Service
 	pollWait time.Duration
@@ -26,6 +28,10 @@ type hugeService struct {
 
 func (hugeService) DescribeDomain(ctx context.Context, in *api.DescribeDomainInput) (*api.DomainDetail, error) {
 	return &api.DomainDetail{DomainInfo: api.DomainInfo{Name: in.Name, Status: api.RegistrationStatusRegistered, Description: api.String(strings.Repeat("x", 64<<20))}}, nil
+}
+
+func (hugeService) DescribeWorkflowType(ctx context.Context, in *api.DescribeWorkflowTypeInput) (*api.WorkflowTypeDetail, error) {
+	return nil, api.ErrUnknownResource("%s", strings.Repeat("x", 64<<20))
 }
 
 func (h hugeService) PollForDecisionTask(ctx context.Context, in *api.PollForDecisionTaskInput) (*api.DecisionTask, error) {
@@ -39,35 +45,42 @@ func (h hugeService) PollForDecisionTask(ctx context.Context, in *api.PollForDec
 // A client that asks for a large answer and never reads it is cut off
 // once WriteTimeout has passed: the handler returns, letting go of the
 // answer, and the connection is closed, although the client read nothing.
+// A fault is cut off as a result is.
 func TestClientThatNeverReadsIsCutOff(t *testing.T) {
-	done := make(chan struct{}, 1)
-	closed := make(chan struct{}, 1)
-	fe := &frontend.Handler{Service: hugeService{}, WriteTimeout: 300 * time.Millisecond}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fe.ServeHTTP(w, r)
-		done <- struct{}{}
-	}))
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateClosed {
-			closed <- struct{}{}
-		}
-	}
-	srv.Start()
-	defer srv.Close()
-	c, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	body := `{"name":"d"}`
-	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.DescribeDomain\r\nContent-Type: application/x-amz-json-1.0\r\n"+
-		"Content-Length: 12\r\n\r\n"+body)
-	for _, ch := range []chan struct{}{done, closed} {
-		select {
-		case <-ch:
-		case <-time.After(time.Minute):
-			t.Fatal("the server is still writing to a client that does not read")
-		}
+	for _, tc := range []struct{ name, op, body string }{
+		{"result", "DescribeDomain", `{"name":"d"}`},
+		{"fault", "DescribeWorkflowType", `{"domain":"d","workflowType":{"name":"n","version":"1"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan struct{}, 1)
+			closed := make(chan struct{}, 1)
+			fe := &frontend.Handler{Service: hugeService{}, WriteTimeout: 300 * time.Millisecond}
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fe.ServeHTTP(w, r)
+				done <- struct{}{}
+			}))
+			srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+				if st == http.StateClosed {
+					closed <- struct{}{}
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			c, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService."+tc.op+"\r\nContent-Type: application/x-amz-json-1.0\r\n"+
+				"Content-Length: "+strconv.Itoa(len(tc.body))+"\r\n\r\n"+tc.body)
+			for _, ch := range []chan struct{}{done, closed} {
+				select {
+				case <-ch:
+				case <-time.After(time.Minute):
+					t.Fatal("the server is still writing to a client that does not read")
+				}
+			}
+		})
 	}
 }
 

@@ -103,6 +103,29 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+// A batch of tens of thousands of decisions, each missing its attributes,
+// is answered with a bounded message: the first violations listed and the
+// count given as a floor once the check stopped, not one line per decision.
+func TestValidationOfManyDecisionsIsBounded(t *testing.T) {
+	h := startDefault(t)
+	st := h.pollDecision()
+	in := &api.RespondDecisionTaskCompletedInput{}
+	for i := 0; i < 40_000; i++ {
+		in.Decisions = append(in.Decisions, api.Decision{DecisionType: api.DecisionTypeStartTimer})
+	}
+	f := h.mustFault(api.ValidationException, func(s *State) (Result, error) { return s.CompleteDecisionTask(h.env, st, in) })
+	want := fmt.Sprintf("%d or more validation errors detected (the request was checked no further), the first %d listed: "+
+		"Value null at 'decisions.1.member.startTimerDecisionAttributes' failed to satisfy constraint: Member must not be null; ",
+		api.MaxViolations, api.MaxListedViolations)
+	if len(f.Message) < len(want) || f.Message[:len(want)] != want {
+		t.Errorf("message begins %.300q\nwant %q", f.Message, want)
+	}
+	if len(f.Message) > 4<<10 {
+		t.Errorf("message is %d bytes, want at most 4 KB", len(f.Message))
+	}
+	h.decide(st) // the token stays usable
+}
+
 // Closing decisions without attributes are accepted (inferred: the documentation is silent).
 func TestClosingDecisionWithoutAttributes(t *testing.T) {
 	for _, dt := range []api.DecisionType{api.DecisionTypeCompleteWorkflowExecution, api.DecisionTypeFailWorkflowExecution, api.DecisionTypeCancelWorkflowExecution, api.DecisionTypeContinueAsNewWorkflowExecution} {

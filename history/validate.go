@@ -1,7 +1,6 @@
 package history
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -17,14 +16,14 @@ import (
 // and the place of the closing decision. Messages follow the AWS
 // framework's style.
 
-type validator struct{ errs []string }
+type validator struct{ errs api.Violations }
 
 func (v *validator) fail(val *string, path, constraint string) {
 	r := "null"
 	if val != nil {
-		r = "'" + *val + "'"
+		r = api.Quote(*val)
 	}
-	v.errs = append(v.errs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", r, path, constraint))
+	v.errs.Add(r, path, constraint)
 }
 
 func (v *validator) required(val, path string) bool {
@@ -161,6 +160,9 @@ func validateDecisions(in *api.RespondDecisionTaskCompletedInput) error {
 	closing := 0
 	misplaced := false
 	for i, d := range in.Decisions {
+		if v.errs.Full() {
+			break
+		}
 		p := "decisions." + strconv.Itoa(i+1) + ".member"
 		if isClosingDecision(d.DecisionType) {
 			closing++
@@ -170,12 +172,8 @@ func validateDecisions(in *api.RespondDecisionTaskCompletedInput) error {
 		}
 		v.decision(d, p)
 	}
-	if len(v.errs) > 0 {
-		noun := "error"
-		if len(v.errs) > 1 {
-			noun = "errors"
-		}
-		return api.ErrValidation("%d validation %s detected: %s", len(v.errs), noun, strings.Join(v.errs, "; "))
+	if err := v.errs.Err(); err != nil {
+		return err
 	}
 	if misplaced || closing > 1 {
 		return api.ErrValidation("Close must be last decision in list")

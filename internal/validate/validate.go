@@ -13,26 +13,17 @@ import (
 )
 
 // Checker collects the violations of one request; Err reports them like
-// the framework's own: "N validation errors detected: ...". The zero value
-// is ready to use.
-type Checker struct{ errs []string }
+// the framework's own: "N validation errors detected: ...", as many listed
+// as api.Violations lists. The zero value is ready to use.
+type Checker struct{ errs api.Violations }
 
 // Add records that val at path breaks constraint.
 func (c *Checker) Add(val, path, constraint string) {
-	c.errs = append(c.errs, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", val, path, constraint))
+	c.errs.Add(api.Quote(val), path, constraint)
 }
 
 // Err returns the violations recorded as one ValidationException, or nil.
-func (c *Checker) Err() error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	noun := "error"
-	if len(c.errs) > 1 {
-		noun = "errors"
-	}
-	return api.ErrValidation("%d validation %s detected: %s", len(c.errs), noun, strings.Join(c.errs, "; "))
-}
+func (c *Checker) Err() error { return c.errs.Err() }
 
 // Name checks SWF's name rule (api.NameProblem). Empty values are left to
 // the model's checks.
