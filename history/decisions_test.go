@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -561,6 +562,31 @@ func TestStartChildFailures(t *testing.T) {
 	}
 	if len(h.s.Children) != 0 {
 		t.Fatal("child kept")
+	}
+}
+
+// A child's control is kept in the parent's state only until the child
+// starts: StartChildWorkflowExecutionFailed, the one event after the
+// initiation that carries it, can no longer happen then. A parent of many
+// children with large controls would otherwise store them all again with
+// every change.
+func TestChildControlDroppedOnceStarted(t *testing.T) {
+	h := startDefault(t)
+	control := strings.Repeat("c", 32_000)
+	h.pollAndDecide(startChild("c", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.Control = &control }))
+	if n := len(h.s.AppendJSON(nil)); n < len(control) {
+		t.Fatalf("state before the start is %d bytes: the control, needed if the start fails, is not kept", n)
+	}
+	run := api.WorkflowExecution{WorkflowID: "c", RunID: "cr"}
+	h.expectEvents(h.deliver(Message{ChildStarted: &ChildStartedMsg{InitiatedID: 5, Child: run}}), "6:ChildWorkflowExecutionStarted 7:DecisionTaskScheduled")
+	if n := len(h.s.AppendJSON(nil)); n > 4<<10 {
+		t.Errorf("state after the start is %d bytes, want the control (%d bytes) gone", n, len(control))
+	}
+	// The child's close is reported in full without it.
+	res := h.deliver(Message{ChildClosed: &ChildClosedMsg{InitiatedID: 5, Child: run, CloseStatus: api.CloseStatusCompleted, Result: api.String("out")}})
+	h.expectEvents(res, "8:ChildWorkflowExecutionCompleted")
+	if a := h.event(8).ChildWorkflowExecutionCompletedEventAttributes; !equalJSON(*a, api.ChildWorkflowExecutionCompletedEventAttributes{WorkflowExecution: run, WorkflowType: api.WorkflowType{Name: "child", Version: "1"}, Result: api.String("out"), InitiatedEventID: 5, StartedEventID: 6}) {
+		t.Fatalf("child completed %+v", a)
 	}
 }
 

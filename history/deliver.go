@@ -143,6 +143,10 @@ func (st *step) childStarted(c *Child, run api.WorkflowExecution, wt api.Workflo
 	if id != 0 {
 		c.StartedID = id
 		c.RunID = run.RunID
+		// The control is only for StartChildWorkflowExecutionFailed, which
+		// cannot follow a start; no event of a started child carries it.
+		// Dropped, it is not stored again with every change of the run.
+		c.Control = nil
 	}
 }
 

@@ -153,7 +153,9 @@ type Child struct {
 	WorkflowID   string           `json:",omitzero"`
 	RunID        string           `json:",omitzero"` // empty until started
 	WorkflowType api.WorkflowType `json:",omitzero"`
-	Control      *string          `json:",omitempty"`
+	// Control is the decision's control, for StartChildWorkflowExecutionFailed;
+	// nil once the child has started.
+	Control *string `json:",omitempty"`
 	// DecisionTaskCompletedID is the DecisionTaskCompleted event of the
 	// decision that initiated the child, for StartChildWorkflowExecutionFailed.
 	DecisionTaskCompletedID int64 `json:",omitzero"`
