@@ -718,3 +718,61 @@ func TestMigrationKeepsOldRowsWithoutDescription(t *testing.T) {
 		t.Errorf("old workflow type: %s %v", show(w.Description), err)
 	}
 }
+
+// A database of the schema before type_counts gets the count of the types
+// it holds when it is migrated, and a type inserted by plain SQL, as the
+// previous release does during a rolling upgrade, is counted too.
+func TestMigrationCountsExistingTypes(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	old := &DB{pool: pool, logger: slog.New(slog.DiscardHandler)}
+	if _, _, err := old.applyMigrations(ctx, ms[:3]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO domains (name, status, retention, created) VALUES ('old', 'REGISTERED', '1', 1)`,
+		`INSERT INTO types (kind, domain, name, version, status, created) VALUES
+			('activity', 'old', 'a', '1', 'REGISTERED', 1), ('activity', 'old', 'b', '1', 'DEPRECATED', 1),
+			('activity', 'old', 'c', '1', 'REGISTERED', 1), ('workflow', 'old', 'w', '1', 'REGISTERED', 1)`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	db := open(t, dsn, nil)
+	tr := func(kind swfd.TypeKind, name string) swfd.TypeRecord {
+		return swfd.TypeRecord{Kind: kind, Domain: "old", Name: name, Version: "1", Status: swfd.StatusRegistered, Created: time.UnixMilli(2)}
+	}
+	if err := db.CreateType(ctx, tr(swfd.ActivityKind, "d"), 3); !errors.Is(err, swfd.ErrLimitExceeded) {
+		t.Errorf("CreateType into 3 activity types at a limit of 3: %v, want ErrLimitExceeded", err)
+	}
+	if err := db.CreateType(ctx, tr(swfd.WorkflowKind, "x"), 1); !errors.Is(err, swfd.ErrLimitExceeded) {
+		t.Errorf("CreateType into 1 workflow type at a limit of 1: %v, want ErrLimitExceeded", err)
+	}
+	if err := db.CreateType(ctx, tr(swfd.ActivityKind, "d"), 4); err != nil {
+		t.Errorf("CreateType into 3 activity types at a limit of 4: %v", err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO types (kind, domain, name, version, status, created) VALUES ('activity', 'old', 'e', '1', 'REGISTERED', 3)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateType(ctx, tr(swfd.ActivityKind, "f"), 5); !errors.Is(err, swfd.ErrLimitExceeded) {
+		t.Errorf("CreateType into 5 activity types (one inserted by plain SQL) at a limit of 5: %v, want ErrLimitExceeded", err)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM types WHERE kind = 'activity' AND domain = 'old' AND name = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateType(ctx, tr(swfd.ActivityKind, "f"), 5); err != nil {
+		t.Errorf("CreateType after a plain SQL DELETE made room: %v", err)
+	}
+}

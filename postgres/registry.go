@@ -212,16 +212,27 @@ func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain,
 	return out, nil
 }
 
-// CreateType inserts t. Its checks and insert are one READ COMMITTED
-// transaction that first locks the domain's row FOR UPDATE
-// (checkDomainFor): registrations in one domain, from any node, take turns,
-// so each counts the types committed before it and the limit holds, and
-// SetDomainStatus runs wholly before or after. Taking turns rather than
-// retrying SERIALIZABLE's conflicts keeps a burst of registrations, or a
-// deprecation among them, from failing after its retries.
+// CreateType inserts t. It runs at READ COMMITTED and orders itself with
+// row locks: it reads the domain's row FOR SHARE (checkDomainFor), then
+// locks the row of type_counts for the kind and domain FOR UPDATE (made
+// first if missing). That row holds the count of the domain's types of the
+// kind, which a trigger on types keeps with every insert and delete, so the
+// limit costs one row read; registrations of one kind in one domain take
+// it in turn, each seeing the types and the count the one before left, and
+// none fails for serialization (at SERIALIZABLE, every registration into a
+// domain changing its one count row made them fail each other).
 func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) error {
 	return db.locked(ctx, func(tx pgx.Tx) error {
-		if err := checkDomainFor(ctx, tx, t.Domain, t.Status, "FOR UPDATE"); err != nil {
+		if err := checkDomainFor(ctx, tx, t.Domain, t.Status, "FOR SHARE"); err != nil {
+			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO type_counts (kind, domain, n) VALUES ($1, $2, 0) ON CONFLICT (kind, domain) DO NOTHING",
+			string(t.Kind), t.Domain); err != nil {
+			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT n FROM type_counts WHERE kind = $1 AND domain = $2 FOR UPDATE",
+			string(t.Kind), t.Domain).Scan(&n); err != nil {
 			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
 		}
 		var found bool
@@ -232,14 +243,8 @@ func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) e
 		if found {
 			return fmt.Errorf("postgres: %s type %s/%s:%s: %w", t.Kind, t.Domain, t.Name, t.Version, swfd.ErrAlreadyExists)
 		}
-		if maxTypes > 0 {
-			var n int
-			if err := tx.QueryRow(ctx, "SELECT count(*) FROM types WHERE kind = $1 AND domain = $2", string(t.Kind), t.Domain).Scan(&n); err != nil {
-				return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
-			}
-			if n >= maxTypes {
-				return fmt.Errorf("postgres: create %s type in %q: %d exist: %w", t.Kind, t.Domain, n, swfd.ErrLimitExceeded)
-			}
+		if maxTypes > 0 && n >= maxTypes {
+			return fmt.Errorf("postgres: create %s type in %q: %d exist: %w", t.Kind, t.Domain, n, swfd.ErrLimitExceeded)
 		}
 		desc, emptyDesc := stored.Description(t.Description)
 		_, err := tx.Exec(ctx, `INSERT INTO types (kind, domain, name, version, status, description, empty_description, created, deprecated, config)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -400,33 +399,39 @@ func testTypeLimit(t *testing.T, s swfd.Store) {
 	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "c", "1"), 3), "CreateType with a higher limit")
 }
 
-// Registrations racing into one domain keep its limit exactly, and each
-// either lands or is refused for the limit: none fails for the race.
-func testTypeLimitConcurrent(t *testing.T, s swfd.Store) {
+// testConcurrentTypeLimit: types registered at once into one domain all
+// count against its limit (exactly as many as fit are taken), and a
+// deleted type makes room for one more.
+func testConcurrentTypeLimit(t *testing.T, s swfd.Store) {
 	createDomains(t, s, "dom")
-	const limit, tries = 40, 80
-	errs := make([]error, tries)
-	var wg sync.WaitGroup
-	for i := range tries {
-		wg.Add(1)
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "first", "1"), 5), "CreateType")
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
 		go func() {
-			defer wg.Done()
-			errs[i] = s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", fmt.Sprintf("t%02d", i), "1"), limit)
+			errs <- s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", fmt.Sprintf("t%d", i), "1"), 5)
 		}()
 	}
-	wg.Wait()
-	created := 0
-	for i, err := range errs {
-		switch {
+	ok := 0
+	for range n {
+		switch err := <-errs; {
 		case err == nil:
-			created++
+			ok++
 		case !errors.Is(err, swfd.ErrLimitExceeded):
-			t.Errorf("registration %d: %v, want success or ErrLimitExceeded", i, err)
+			t.Fatalf("concurrent CreateType at the limit: %v", err)
 		}
 	}
-	if created != limit {
-		t.Errorf("%d registrations landed, want the limit, %d", created, limit)
+	stored, err := s.ListTypes(ctx(), swfd.ActivityKind, "dom", swfd.ListQuery{})
+	noErr(t, err, "ListTypes")
+	if ok != 4 || len(stored) != 5 {
+		t.Fatalf("at a limit of 5 with 1 type stored: %d of %d registrations succeeded and %d types are stored, want 4 and 5", ok, n, len(stored))
 	}
+	wantErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "more", "1"), 5), swfd.ErrLimitExceeded, "CreateType into the full domain")
+	noErr(t, s.DeleteType(ctx(), swfd.ActivityKind, "dom", "first", "1"), "DeleteType")
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "more", "1"), 5), "CreateType after a DeleteType made room")
+	wantErr(t, s.CreateType(ctx(), typeRecord(swfd.ActivityKind, "dom", "more2", "1"), 5), swfd.ErrLimitExceeded, "CreateType into the full domain again")
+	// The other kind has its own count.
+	noErr(t, s.CreateType(ctx(), typeRecord(swfd.WorkflowKind, "dom", "w", "1"), 1), "CreateType of the other kind")
 }
 
 func testTypeStatus(t *testing.T, s swfd.Store) {

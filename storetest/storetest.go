@@ -61,7 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"TypeCreateGet", testTypeCreateGet},
 		{"TypeDuplicate", testTypeDuplicate},
 		{"TypeLimit", testTypeLimit},
-		{"TypeLimitConcurrent", testTypeLimitConcurrent},
+		{"ConcurrentTypeLimit", testConcurrentTypeLimit},
 		{"TypeStatus", testTypeStatus},
 		{"TypeDelete", testTypeDelete},
 		{"ListTypes", testListTypes},
