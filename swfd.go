@@ -61,7 +61,32 @@ var (
 	// server), so the write was not applied. Reads may go on; writes are
 	// refused until the server is restarted.
 	ErrStorageUnavailable = errors.New("swfd: storage is unavailable")
+	// ErrLocked: the write waited longer than its context's LockWait for
+	// a row another writer holds (in a cluster, perhaps a node that
+	// stopped in the middle of a commit), and gave up; nothing of it was
+	// applied. Trying again later may succeed.
+	ErrLocked = errors.New("swfd: a row the write needs is locked by another writer")
 )
+
+// lockWaitKey is the context key of WithLockWait.
+type lockWaitKey struct{}
+
+// WithLockWait returns a context whose commits wait at most d for a row
+// that another writer holds, and then fail with ErrLocked, rather than
+// waiting until that writer finishes. Background work that may skip one
+// run and come back to it later (firing timers, delivering messages) uses
+// it, so that one locked run does not hold up every other. A store whose
+// writers cannot hold rows across processes ignores it.
+func WithLockWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, lockWaitKey{}, d)
+}
+
+// LockWait returns the bound WithLockWait set on ctx, or 0 (wait as long
+// as it takes).
+func LockWait(ctx context.Context) time.Duration {
+	d, _ := ctx.Value(lockWaitKey{}).(time.Duration)
+	return d
+}
 
 // Clock tells the time. Engines take it injected so tests control time.
 type Clock interface {

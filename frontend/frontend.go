@@ -78,6 +78,16 @@ type Handler struct {
 	// carries (auth.FromContext), or the fault to answer, and then nothing
 	// is executed. Without Auth every request is accepted as it comes.
 	Auth func(r *http.Request, body []byte) (*auth.Principal, *api.Fault)
+	// CallTimeout bounds how long a call other than a long poll may take
+	// once decoded (default 15s; negative: no bound): past it the call's
+	// context ends, and a call still waiting on the store (a database
+	// that has stopped answering) is answered ServiceUnavailable, which
+	// SDKs retry, long before their own read timeout (botocore's is 60
+	// seconds) would make them send the call again while the first is
+	// still waiting. A store's commit, once sent, is not cut short by it:
+	// its answer is awaited as long as the store bounds it (see the
+	// store's Commit).
+	CallTimeout time.Duration
 	// Refused and Failed, if set, bound the lines logged for calls refused
 	// because the storage is full or refuses writes (warn level) and for
 	// calls that failed with an internal error (error level), each kind on
@@ -124,6 +134,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
 			if errors.Is(err, swfd.ErrStorageUnavailable) {
 				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
+			} else if errors.Is(err, swfd.ErrLocked) || errors.Is(err, context.DeadlineExceeded) {
+				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage did not answer in time: a call failed", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			} else if f.Code == api.ServiceUnavailable {
 				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is full: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
 			} else {
@@ -160,7 +172,11 @@ func (h *Handler) answerDeadline(w http.ResponseWriter) {
 
 // FaultFor is the fault the API answers for an operation's error: the
 // error's own fault; ServiceUnavailable when the storage is full or
-// refuses writes (nothing of the call was kept, and SDKs retry a 503);
+// refuses writes, or when a row it had to write stayed locked
+// (swfd.ErrLocked): nothing of the call was kept, and SDKs retry a 503;
+// ServiceUnavailable too when the call's time ran out waiting on the store
+// (context.DeadlineExceeded), which stores wrap only for a read or a
+// commit that was not applied;
 // InternalFailure for any other error. It is nil when the caller went away (context.Canceled):
 // nothing is answered then.
 func FaultFor(err error) *api.Fault {
@@ -174,6 +190,10 @@ func FaultFor(err error) *api.Fault {
 		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server's storage is full; the call was not applied. Retry once space has been freed."}
 	case errors.Is(err, swfd.ErrStorageUnavailable):
 		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server cannot write to its storage; the call was not applied. Retry later."}
+	case errors.Is(err, swfd.ErrLocked):
+		return &api.Fault{Code: api.ServiceUnavailable, Message: "A workflow execution the call changes is being changed by another writer; the call was not applied. Retry."}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server's storage did not answer in time. Retry."}
 	}
 	return &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
 }
@@ -247,6 +267,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 			return nil, f
 		}
 	}
+	if d := h.callTimeout(); d > 0 && !isLongPoll(c.Operation) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	out, err := info.Call(ctx, h.Service, in)
 	if err != nil {
 		return nil, err
@@ -255,6 +280,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 		return nil, nil
 	}
 	return encode(out)
+}
+
+// DefaultCallTimeout is Handler.CallTimeout when it is 0.
+const DefaultCallTimeout = 15 * time.Second
+
+func (h *Handler) callTimeout() time.Duration {
+	if h.CallTimeout == 0 {
+		return DefaultCallTimeout
+	}
+	return h.CallTimeout
+}
+
+// isLongPoll reports whether op waits for work: CallTimeout does not
+// apply to it.
+func isLongPoll(op string) bool {
+	return op == "PollForDecisionTask" || op == "PollForActivityTask"
 }
 
 // readRaw reads the body as the client sent it (the bytes a signature

@@ -33,6 +33,21 @@ import (
 // share its transaction with other such batches, see group.go, is awaited
 // once sent), so that an error other than a connection failure means the
 // batch was not applied.
+//
+// A commit has 10 seconds (defaultCommitTimeout) from taking its
+// connection to its answer. Past them before the COMMIT was sent, it fails
+// with an error wrapping context.DeadlineExceeded, nothing applied; after,
+// the store learns from the data whether it committed, as after a
+// connection failure: committed is success, not committed an error
+// wrapping context.DeadlineExceeded, and when the data cannot tell (the
+// database still does not answer) an "outcome unknown" error that does
+// not wrap it.
+//
+// With swfd.WithLockWait on ctx, each statement waits at most that long
+// for a row lock another transaction holds (lock_timeout), and the commit
+// then fails with swfd.ErrLocked, nothing applied. Such a commit is a
+// transaction of its own, never part of a group (whose other updates
+// must not be held to its bound).
 func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	if len(b.Updates) == 0 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
 		return nil
@@ -45,7 +60,7 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	if err := db.check(ctx); err != nil {
 		return err
 	}
-	if len(b.Updates) == 1 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 {
+	if len(b.Updates) == 1 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 && swfd.LockWait(ctx) <= 0 {
 		// The common commit, one step of one run, is one statement,
 		// committed alone or with others that arrive meanwhile (group.go).
 		return db.commits.commit(ctx, &b.Updates[0])
@@ -71,6 +86,8 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 		switch {
 		case committed:
 			return nil
+		case l.noAnswer:
+			return notApplied(l)
 		case attempt == 0 && ctx.Err() == nil:
 			db.logger.Info("postgres: a commit's connection failed and nothing of it was applied; trying once more", "err", l.err)
 			continue
@@ -79,22 +96,26 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	}
 }
 
-// commitBatch writes a batch of several updates or with transfers once:
-// BEGIN and its statements in one pipeline, then, once their results are
-// checked, COMMIT. If its connection fails it returns the failure (l): one
-// before the COMMIT was sent, which nothing can have committed, as sent
-// false.
+// commitBatch writes a batch of several updates or with transfers (or one
+// with a lock wait) once: BEGIN and its statements in one pipeline, then,
+// once their results are checked, COMMIT. If its connection fails it
+// returns the failure (l): one before the COMMIT was sent, which nothing
+// can have committed, as sent false. The whole commit has the store's
+// commit timeout; ctx cancels it until the COMMIT is sent.
 func (db *DB) commitBatch(ctx context.Context, b swfd.Batch) (error, *lost) {
-	conn, err := db.pool.Acquire(ctx)
+	deadline := time.Now().Add(db.commitTimeout)
+	sctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	conn, err := db.pool.Acquire(sctx)
 	if err != nil {
 		return fmt.Errorf("postgres: commit: %w", err), nil
 	}
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
 
-	pb, steps := buildBatch(b)
+	pb, steps := buildBatch(b, swfd.LockWait(ctx))
 
-	failed := runSteps(ctx, conn.Conn(), pb, steps)
+	failed := runSteps(sctx, conn.Conn(), pb, steps)
 	if failed != nil {
 		if failed.lost != nil {
 			// No COMMIT was sent: the server rolls the transaction back.
@@ -104,7 +125,12 @@ func (db *DB) commitBatch(ctx context.Context, b swfd.Batch) (error, *lost) {
 		}
 		return db.abort(conn.Conn(), failed), nil
 	}
-	tag, err := conn.Exec(context.WithoutCancel(ctx), "COMMIT")
+	cctx, ccancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer ccancel()
+	tag, err := conn.Exec(cctx, "COMMIT")
+	if err != nil && cctx.Err() != nil {
+		return nil, db.unanswered(conn.Conn())
+	}
 	if connFailed(err) {
 		// Even one pgconn calls safe to retry: settle tells.
 		l := lostConn(conn.Conn(), err)
@@ -173,6 +199,8 @@ func runSteps(ctx context.Context, conn *pgx.Conn, pb *pgx.Batch, steps []step) 
 // had to.
 func (s step) judge(tag pgconn.CommandTag, err error) *failure {
 	switch {
+	case err != nil && isLockTimeout(err):
+		return &failure{err: fmt.Errorf("postgres: commit: %s: %w: %w", s.what, swfd.ErrLocked, err)}
 	case err != nil && isRetryable(err):
 		return &failure{err: fmt.Errorf("postgres: commit: %s: %w: %w", s.what, swfd.ErrConflict, err)}
 	case err != nil && s.onErr != nil:
@@ -189,7 +217,8 @@ func (s step) judge(tag pgconn.CommandTag, err error) *failure {
 // matched no row is told apart here: if the run exists (in the transaction
 // when it is still usable, else after the rollback) its version was stale.
 func (db *DB) abort(conn *pgx.Conn, f *failure) error {
-	bg := context.Background()
+	bg, cancel := context.WithTimeout(context.Background(), db.settleTimeout)
+	defer cancel()
 	err := f.err
 	if e := f.notMatched; e != nil {
 		// On the same connection: taking another from the pool while
@@ -227,8 +256,10 @@ func (db *DB) rollback(conn *pgx.Conn) error {
 	if conn.IsClosed() || conn.PgConn().TxStatus() == 'I' {
 		return nil
 	}
-	if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
-		conn.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), db.settleTimeout)
+	defer cancel()
+	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+		conn.Close(ctx)
 		return fmt.Errorf("postgres: commit: rollback: %w", err)
 	}
 	return nil
@@ -238,21 +269,27 @@ func (db *DB) rollback(conn *pgx.Conn) error {
 // Their texts are constant, so each is prepared once per connection.
 const (
 	sqlDoneTransfers = `DELETE FROM transfers WHERE id = ANY($1::bigint[])`
+	// set_config(…, true) is SET LOCAL with a parameter.
+	sqlLockTimeout = `SELECT set_config('lock_timeout', $1, true)`
 	// WITH ORDINALITY and ORDER BY: ids are taken in the batch's order.
 	sqlAddTransfers = `INSERT INTO transfers (run_id, payload)
 		SELECT u.run_id, u.payload FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(run_id, payload, n) ORDER BY u.n`
 )
 
-// buildBatch queues a batch's statements after a BEGIN and describes how to
-// judge each.
-func buildBatch(b swfd.Batch) (*pgx.Batch, []step) {
+// buildBatch queues a batch's statements after a BEGIN (and, with a lock
+// wait, the transaction's lock_timeout) and describes how to judge each.
+func buildBatch(b swfd.Batch, lockWait time.Duration) (*pgx.Batch, []step) {
 	pb := &pgx.Batch{}
-	steps := make([]step, 0, 3+len(b.Updates))
+	steps := make([]step, 0, 4+len(b.Updates))
 	queue := func(s step, query string, args ...any) {
 		pb.Queue(query, args...)
 		steps = append(steps, s)
 	}
 	queue(step{what: "begin"}, "BEGIN")
+	if lockWait > 0 {
+		// In milliseconds, for this transaction only.
+		queue(step{what: "set lock_timeout"}, sqlLockTimeout, strconv.FormatInt(max(1, lockWait.Milliseconds()), 10))
+	}
 	for i := range b.Updates {
 		st, query, args := updateStatement(&b.Updates[i])
 		queue(st, query, args...)

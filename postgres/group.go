@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -56,13 +55,13 @@ import (
 // when the committers before it cannot keep up. One transaction at a time
 // makes the largest groups, which is what a database shared by several
 // nodes needs most; more let a lone node's commits wait less when it is
-// busy. maxGroup bounds the updates in one group; acquireTimeout how long a
-// committer waits for a connection before it fails its group.
+// busy. maxGroup bounds the updates in one group. A group, from taking its
+// connection to the answer of its COMMIT, has the store's commit timeout
+// (see defaultCommitTimeout).
 const (
-	acquireTimeout = 30 * time.Second
-	commitGroups   = 3
-	spillOver      = 4
-	maxGroup       = 32
+	commitGroups = 3
+	spillOver    = 4
+	maxGroup     = 32
 )
 
 // queuedCommit is one update (or notification) waiting for its group.
@@ -239,6 +238,11 @@ func (db *DB) commitGroup(group []*queuedCommit) (again []*queuedCommit) {
 		case committed:
 			db.tellCommitted(group, seen, cs)
 			return nil
+		case l.noAnswer:
+			for _, q := range group {
+				q.done <- notApplied(l)
+			}
+			return nil
 		case attempt == 0:
 			db.logger.Info("postgres: a commit's connection failed and nothing of it was applied; trying once more", "err", l.err)
 			continue
@@ -262,7 +266,7 @@ const (
 // data is there, else (stale or missing run) what missingRuns says, or the
 // outcome unknown when their data cannot tell.
 func (db *DB) tellCommitted(group []*queuedCommit, seen []int, cs []checked) {
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), db.settleTimeout)
 	defer cancel()
 	var notMatched []*queuedCommit
 	unknown := map[*queuedCommit]error{}
@@ -283,7 +287,9 @@ func (db *DB) tellCommitted(group []*queuedCommit, seen []int, cs []checked) {
 		if c.mark == markUnknown {
 			// settle stopped before this one.
 			if err := db.look(ctx, c); err != nil {
-				unknown[q] = fmt.Errorf("postgres: commit: run %s: %w: %w", q.u.Execution.RunID, errOutcomeUnknown, err)
+				// %v: a deadline of the look must not read as the
+				// commit's (see notApplied).
+				unknown[q] = fmt.Errorf("postgres: commit: run %s: %w: %v", q.u.Execution.RunID, errOutcomeUnknown, err)
 				continue
 			}
 		}
@@ -314,12 +320,11 @@ func (db *DB) tellCommitted(group []*queuedCommit, seen []int, cs []checked) {
 // it tells no update and returns the failure (l) and what each statement,
 // in the group's order, was seen to do before it.
 func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost, seen []int) {
-	bg := context.Background()
-	// Nothing is sent yet: a database that does not answer fails the group
-	// (not applied) rather than holding its callers indefinitely.
-	actx, cancel := context.WithTimeout(bg, acquireTimeout)
-	conn, err := db.pool.Acquire(actx)
-	cancel()
+	// The group's one deadline: a database that does not answer fails
+	// it, not applied if nothing was sent yet, else as a lost connection.
+	gctx, cancel := context.WithTimeout(context.Background(), db.commitTimeout)
+	defer cancel()
+	conn, err := db.pool.Acquire(gctx)
 	if err != nil {
 		for _, q := range group {
 			q.done <- fmt.Errorf("postgres: commit: %w", err)
@@ -328,12 +333,21 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	}
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
+	// failed reports whether err is the connection's failure, or the
+	// deadline, once something may have been sent; lose describes it.
+	failed := func(err error) bool { return connFailed(err) || err != nil && gctx.Err() != nil }
+	lose := func(err error) *lost {
+		if gctx.Err() != nil {
+			return db.unanswered(conn.Conn())
+		}
+		return lostConn(conn.Conn(), err)
+	}
 
 	if len(group) == 1 {
 		q := group[0]
-		tag, err := conn.Exec(bg, q.query, q.args...)
-		if connFailed(err) {
-			return nil, lostConn(conn.Conn(), err), nil
+		tag, err := conn.Exec(gctx, q.query, q.args...)
+		if failed(err) {
+			return nil, lose(err), nil
 		}
 		if f := q.st.judge(tag, err); f != nil {
 			q.done <- db.abort(conn.Conn(), f)
@@ -350,7 +364,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		pb.Queue(q.query, q.args...)
 	}
 	pb.Queue("COMMIT")
-	br := conn.SendBatch(bg, pb)
+	br := conn.SendBatch(gctx, pb)
 	var notMatched []*queuedCommit
 	// fail handles a failure of the connection once the results of the
 	// first n statements were read: the whole pipeline, its COMMIT too,
@@ -364,7 +378,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 				seen[i] = seenNotMatched
 			}
 		}
-		return nil, lostConn(conn.Conn(), err), seen
+		return nil, lose(err), seen
 	}
 	// tell fails every update of the group with err.
 	tell := func(err error) ([]*queuedCommit, *lost, []int) {
@@ -374,7 +388,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		}
 		return nil, nil, nil
 	}
-	if _, err := br.Exec(); connFailed(err) {
+	if _, err := br.Exec(); failed(err) {
 		return fail(err, 0)
 	} else if err != nil {
 		return tell(err)
@@ -382,7 +396,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	for i, q := range group {
 		tag, err := br.Exec()
 		var pe *pgconn.PgError
-		if connFailed(err) {
+		if failed(err) {
 			return fail(err, i) // the connection, not the statement
 		}
 		if err != nil && !errors.As(err, &pe) {
@@ -411,7 +425,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		err = cerr
 	}
 	switch {
-	case connFailed(err):
+	case failed(err):
 		return fail(err, len(group))
 	case err != nil && isRetryable(err):
 		err = fmt.Errorf("postgres: commit: %w: %w", swfd.ErrConflict, err)
@@ -426,7 +440,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		}
 		return nil, nil, nil
 	}
-	missing := db.missingRuns(bg, conn.Conn(), notMatched)
+	missing := db.missingRuns(gctx, conn.Conn(), notMatched)
 	for _, q := range group {
 		if !slices.Contains(notMatched, q) {
 			q.done <- nil

@@ -56,8 +56,12 @@ type lost struct {
 	// sent: part of the commit may have reached the server (else, by
 	// pgconn.SafeToRetry, nothing did).
 	sent bool
-	pid  uint32    // the failed connection's backend
-	at   time.Time // when the failure was seen
+	// noAnswer: the database did not answer within the commit timeout
+	// (the connection was then closed). Such a commit is not sent again:
+	// its call has waited long enough.
+	noAnswer bool
+	pid      uint32    // the failed connection's backend
+	at       time.Time // when the failure was seen
 }
 
 // lostConn describes err, a connection failure on conn, for settle.
@@ -65,9 +69,29 @@ func lostConn(conn *pgx.Conn, err error) *lost {
 	return &lost{err: err, sent: !pgconn.SafeToRetry(err), pid: conn.PgConn().PID(), at: time.Now()}
 }
 
-// settleTimeout bounds how long settle waits for the failed connection's
-// backend to leave its transaction and for the database to answer.
-const settleTimeout = 10 * time.Second
+// unanswered describes a commit on conn that got no answer within the
+// commit timeout, once part of it was sent. Its error does not wrap
+// context.DeadlineExceeded: that would say "not applied" to the callers
+// (notApplied), and only settle can tell.
+func (db *DB) unanswered(conn *pgx.Conn) *lost {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	conn.Close(ctx) // the server rolls back what has not committed
+	cancel()
+	return &lost{err: fmt.Errorf("no answer from PostgreSQL within %s", db.commitTimeout), sent: true, noAnswer: true,
+		pid: conn.PgConn().PID(), at: time.Now()}
+}
+
+// notApplied is the error of a commit that got no answer in time and, its
+// data shows, did not commit: it wraps context.DeadlineExceeded, which the
+// API answers as a call not applied, to be tried again.
+func notApplied(l *lost) error {
+	return fmt.Errorf("postgres: commit: %w, and it did not commit: %w", l.err, context.DeadlineExceeded)
+}
+
+// defaultSettleTimeout bounds how long settle waits for the failed
+// connection's backend to leave its transaction and for the database to
+// answer.
+const defaultSettleTimeout = 10 * time.Second
 
 // errOutcomeUnknown marks the error of a commit of which the store could
 // not learn whether it committed.
@@ -147,9 +171,10 @@ func (db *DB) look(ctx context.Context, c *checked) error {
 // from the marks of its updates (cs, whose mark it sets). It returns true
 // if it committed, false if it did not, or an error wrapping l.err and
 // errOutcomeUnknown (logged) if that could not be learnt within
-// settleTimeout. The failed connection must have been released.
+// the store's settle timeout. The failed connection must have been
+// released.
 func (db *DB) settle(l *lost, cs []checked) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), db.settleTimeout)
 	defer cancel()
 	db.prune(ctx)
 	committed, why := db.decide(ctx, l, cs)

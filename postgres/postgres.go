@@ -76,6 +76,12 @@ type DB struct {
 
 	notifier *Notifier
 	commits  *committer
+
+	// commitTimeout bounds a commit from taking its connection to its
+	// answer, and settleTimeout the look at its data when that answer
+	// never came (tests shorten them).
+	commitTimeout time.Duration
+	settleTimeout time.Duration
 }
 
 var _ swfd.Store = (*DB)(nil)
@@ -106,14 +112,46 @@ func parseError(err error) error {
 // two.
 const defaultConnectTimeout = 10 * time.Second
 
+// defaultIdleInTransaction is idle_in_transaction_session_timeout on the
+// store's connections when the connection string sets none. A session
+// idle inside a transaction holds the row locks it took, and every other
+// writer of those rows, on every node, waits for it: if swfd stops between
+// the statements of a transaction and its COMMIT (SIGSTOP, a paused VM, a
+// machine gone, its network silent), the server ends that session after
+// this long, rolling the transaction back, instead of keeping the locks
+// until TCP keepalives notice, hours later.
+//
+// No transaction of the store waits on anything between its statements
+// but swfd's own code (the results of a pipeline are checked and the
+// COMMIT follows; no transaction spans a network call, a client, or a
+// lock of the process), so a live node's gaps are microseconds, or a
+// scheduling delay on a machine that is overloaded: hundreds of
+// milliseconds. Five seconds is far above that, and a timeout that fired
+// on a node merely slow would cost a retry, not a wrong answer: the
+// server reports it as a connection failure, after which the commit's
+// data shows that it did not commit (outcome.go) and it is sent again.
+const defaultIdleInTransaction = "5s"
+
+// defaultCommitTimeout bounds one commit, from taking a connection (or its
+// group's) to the answer of its COMMIT: a database that stops answering
+// (a stalled server, a network that drops packets without closing
+// connections) fails the commit rather than holding its call until the
+// database answers again. Past the bound before the commit was sent,
+// nothing was applied; after, the store closes the connection and learns
+// from the data whether it committed, as after any connection failure
+// (settle), so the answer is true either way.
+const defaultCommitTimeout = 10 * time.Second
+
 // Open connects to the database named by dsn (a URL or key=value string as
 // libpq takes, plus pgxpool's pool_* settings) and brings its schema up to
 // date. The pool keeps up to max(16, 2×GOMAXPROCS) connections unless the
 // connection string sets pool_max_conns. Each connection attempt gives up
 // after connect_timeout (from the connection string or PGCONNECT_TIMEOUT),
-// 10 seconds if it sets none. The logger may be nil. It fails with
-// ErrExcluded while swfd migrate copies out of or into the database
-// (Exclude).
+// 10 seconds if it sets none. Unless the connection string sets
+// idle_in_transaction_session_timeout, the server ends a session that stays
+// idle inside a transaction for 5 seconds (see defaultIdleInTransaction).
+// The logger may be nil. It fails with ErrExcluded while swfd migrate
+// copies out of or into the database (Exclude).
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	db, err := connect(ctx, dsn, logger, false)
 	if err != nil {
@@ -188,10 +226,15 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 	if readOnly {
 		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = defaultIdleInTransaction
+	}
 	db := &DB{
-		logger: logger,
-		where:  fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
-		done:   make(chan struct{}),
+		logger:        logger,
+		where:         fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
+		done:          make(chan struct{}),
+		commitTimeout: defaultCommitTimeout,
+		settleTimeout: defaultSettleTimeout,
 	}
 	db.notifier = newNotifier(db)
 	// A new connection of the pool is the database answering: listeners
@@ -299,6 +342,7 @@ const (
 	codeUniqueViolation      = "23505"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeLockNotAvailable     = "55P03"
 )
 
 func pgCode(err error) (code, constraint string) {
@@ -312,6 +356,13 @@ func pgCode(err error) (code, constraint string) {
 func isUnique(err error) bool {
 	code, _ := pgCode(err)
 	return code == codeUniqueViolation
+}
+
+// isLockTimeout reports whether err is a statement's lock_timeout: it
+// waited too long for a lock another transaction holds.
+func isLockTimeout(err error) bool {
+	code, _ := pgCode(err)
+	return code == codeLockNotAvailable
 }
 
 // isRetryable reports whether err aborted a transaction that may simply be
@@ -333,6 +384,12 @@ func (db *DB) serializable(ctx context.Context, fn func(tx pgx.Tx) error) error 
 	var err error
 	for attempt := 0; ; attempt++ {
 		err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, fn)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// ctx's deadline may have come while the COMMIT was on its
+			// way: an error wrapping it would say that nothing was
+			// applied (see Commit), which is not known here.
+			return fmt.Errorf("postgres: no answer in time; whether the write was applied is unknown: %v", err)
+		}
 		if err == nil || !isRetryable(err) || attempt == 9 {
 			return err
 		}

@@ -52,9 +52,12 @@ type Loop struct {
 	// most with a count of those left out: on a full disk every due timer
 	// fails, again every 5 seconds.
 	failLines *lograte.Limiter
-	maxSleep  time.Duration
-	fired     func(due time.Time)
-	skipTo    func(ctx context.Context, due time.Time) (bool, error)
+	// lockedLines logs timers whose run another writer held locked, at
+	// the same rate.
+	lockedLines *lograte.Limiter
+	maxSleep    time.Duration
+	fired       func(due time.Time)
+	skipTo      func(ctx context.Context, due time.Time) (bool, error)
 
 	wake chan struct{}
 	// next is when the sleeping loop wakes (Unix ns, on its clock); 0
@@ -73,8 +76,21 @@ func New(opts Options) *Loop {
 		l.log = slog.New(slog.DiscardHandler)
 	}
 	l.failLines = lograte.New(l.log, failLinesPerSecond, failLineBurst, nil)
+	l.lockedLines = lograte.New(l.log, failLinesPerSecond, failLineBurst, nil)
 	return l
 }
+
+// LockWait is how long firing a timer waits for its run's row when another
+// writer holds it locked (swfd.WithLockWait), and lockedRetry how long the
+// timer is then left alone. Every node fires every due timer, one at a
+// time: without the bound, a run locked by a node that stopped in the
+// middle of a commit would hold up every other timer behind it until the
+// database ends that node's session. A live writer holds a run's row for
+// the milliseconds of its commit.
+const (
+	LockWait    = time.Second
+	lockedRetry = time.Second
+)
 
 // How many lines a second timers that failed to fire may write to the log,
 // after a burst of failLineBurst.
@@ -175,13 +191,24 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 		return 0, time.Time{}, time.Second, err
 	}
 	handled := 0
+	locked := map[string]bool{} // runs found locked in this round
 	for _, t := range due {
 		id := t.RunID + "\x00" + t.Key
-		if until, ok := skip[id]; ok && now.Before(until) {
+		if until, ok := skip[id]; ok && now.Before(until) || locked[t.RunID] {
 			continue
 		}
 		var recorded bool
-		if err := loop.Error(l.log, "firing a timer", func() (err error) { recorded, err = l.fire(ctx, t); return err }); err != nil {
+		err := loop.Error(l.log, "firing a timer", func() (err error) { recorded, err = l.fire(ctx, t); return err })
+		if errors.Is(err, swfd.ErrLocked) {
+			// Its run's other timers wait for the next round too.
+			locked[t.RunID] = true
+			l.lockedLines.Log(ctx, slog.LevelWarn, "a timer's run is locked by another writer (a node stopped in the middle of a commit?); trying it again in 1s", "run_id", t.RunID, "key", t.Key, "waited", LockWait)
+			if skip != nil {
+				skip[id] = now.Add(lockedRetry)
+			}
+			continue
+		}
+		if err != nil {
 			l.failLines.Log(ctx, slog.LevelError, "timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
 			if skip != nil {
 				skip[id] = now.Add(5 * time.Second)
@@ -217,6 +244,7 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 // run's state has nothing for it: another node fired it first, or what it
 // guarded is over), so the step recorded no event and only deleted it.
 func (l *Loop) fire(ctx context.Context, t swfd.Timer) (recorded bool, err error) {
+	ctx = swfd.WithLockWait(ctx, LockWait)
 	unlock := l.runs.Lock(t.RunID)
 	defer unlock()
 	err = runs.RetryConflicts(ctx, func() error {

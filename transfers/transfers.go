@@ -11,12 +11,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/runs"
 )
@@ -33,7 +35,10 @@ type Loop struct {
 	store swfd.ExecutionStore
 	runs  *runs.Store
 	log   *slog.Logger
-	wake  chan struct{}
+	// lockedLines logs messages left for later because their target was
+	// locked, a few lines a second at most.
+	lockedLines *lograte.Limiter
+	wake        chan struct{}
 }
 
 // New returns a Loop; Run runs it.
@@ -42,8 +47,21 @@ func New(opts Options) *Loop {
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
+	l.lockedLines = lograte.New(l.log, 2, 10, nil)
 	return l
 }
+
+// LockWait is how long delivering a message waits for its target's row
+// when another writer holds it locked (swfd.WithLockWait). Every node
+// delivers every message, one at a time: without the bound, a run locked
+// by a node that stopped in the middle of a commit would hold up every
+// message behind it until the database ends that node's session. A live
+// writer holds a run's row for the milliseconds of its commit.
+const LockWait = time.Second
+
+// errBehind marks a message left for later because an earlier message to
+// the same target found it locked in the same round.
+var errBehind = fmt.Errorf("an earlier message to its target found it locked: %w", swfd.ErrLocked)
 
 // Run delivers messages until ctx ends: at once when woken, and every
 // second in case a message was missed.
@@ -83,12 +101,19 @@ func (l *Loop) Committed(c runs.Commit) {
 }
 
 // Deliver delivers pending messages, at most a batch, and returns how many
-// it handled.
+// it handled. A message whose target another writer holds locked for
+// longer than LockWait (swfd.ErrLocked) is left for a later call, and so
+// are the later messages to that target, which must not overtake it; the
+// others are delivered.
 func (l *Loop) Deliver(ctx context.Context) (int, error) {
+	ctx = swfd.WithLockWait(ctx, LockWait)
 	trs, err := l.store.PendingTransfers(ctx, 256)
 	if err != nil {
 		return 0, err
 	}
+	// Targets found locked in this round, by targetKey and by run id.
+	blocked := map[string]bool{}
+	left := 0
 	for i, tr := range trs {
 		var m history.Message
 		if err := json.Unmarshal(tr.Payload, &m); err != nil {
@@ -100,24 +125,50 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		if err := loop.Error(l.log, "delivering a message", func() error { return l.deliver(ctx, tr.ID, m) }); err != nil {
+		key := targetKey(tr.ID, m)
+		if blocked[key] {
+			left++
+			continue
+		}
+		if err := loop.Error(l.log, "delivering a message", func() error { return l.deliver(ctx, tr.ID, m, blocked) }); err != nil {
+			if errors.Is(err, swfd.ErrLocked) {
+				blocked[key] = true
+				left++
+				if !errors.Is(err, errBehind) {
+					l.lockedLines.Log(ctx, slog.LevelWarn, "a message's target is locked by another writer (a node stopped in the middle of a commit?); delivering it later",
+						"id", tr.ID, "waited", LockWait, "err", err)
+				}
+				continue
+			}
 			if errors.Is(err, swfd.ErrConflict) {
 				// Another node delivered it, or updated the target
 				// first: the next round sees which.
 				continue
 			}
-			return i, err
+			return i - left, err
 		}
 	}
-	return len(trs), nil
+	return len(trs) - left, nil
 }
 
-func (l *Loop) deliver(ctx context.Context, id int64, m history.Message) error {
+// targetKey names the target of message id for Deliver's blocked targets:
+// its run, or its workflow; a child to start is a target of its own.
+func targetKey(id int64, m history.Message) string {
+	switch {
+	case m.StartChild != nil:
+		return fmt.Sprint("message\x00", id)
+	case m.RunID != "":
+		return "run\x00" + m.RunID
+	}
+	return "workflow\x00" + m.Domain + "\x00" + m.WorkflowID
+}
+
+func (l *Loop) deliver(ctx context.Context, id int64, m history.Message, blocked map[string]bool) error {
 	if m.StartChild != nil {
 		return l.startChild(ctx, id, m)
 	}
 	for {
-		again, err := l.deliverOnce(ctx, id, m)
+		again, err := l.deliverOnce(ctx, id, m, blocked)
 		if !again {
 			return err
 		}
@@ -131,7 +182,10 @@ func (l *Loop) deliver(ctx context.Context, id int64, m history.Message) error {
 // open), so deliverOnce reports again, and the caller looks the workflow id
 // up anew. Each round finds a newer run, since a run that continued as new
 // never reopens.
-func (l *Loop) deliverOnce(ctx context.Context, id int64, m history.Message) (again bool, err error) {
+//
+// A target run in blocked (found locked earlier in the round) is left
+// alone (errBehind); one found locked now is added to it.
+func (l *Loop) deliverOnce(ctx context.Context, id int64, m history.Message, blocked map[string]bool) (again bool, err error) {
 	runID := m.RunID
 	if runID == "" {
 		row, err := l.store.OpenRun(ctx, m.Domain, m.WorkflowID)
@@ -143,6 +197,14 @@ func (l *Loop) deliverOnce(ctx context.Context, id int64, m history.Message) (ag
 		}
 		runID = row.RunID
 	}
+	if blocked["run\x00"+runID] {
+		return false, errBehind
+	}
+	defer func() {
+		if errors.Is(err, swfd.ErrLocked) {
+			blocked["run\x00"+runID] = true
+		}
+	}()
 	unlock := l.runs.Lock(runID)
 	defer unlock()
 	// A delivery that fails commits no update of the target, so it must be

@@ -12,7 +12,12 @@ import (
 // test to play an outage of the database without stopping the server
 // (which other tests share): Cut closes every connection through it and
 // closes each new one as soon as it is accepted, as a server that has gone
-// away does; Restore lets connections through again.
+// away does; Restore lets connections through again. Stall holds back
+// the server's answers on the connections open at the time, as a client
+// sees a server (or a network) that has stopped answering, or as the
+// server sees a client that has stopped (frozen in the middle of a
+// transaction, it never reads the answers and so sends nothing more);
+// Resume lets them through.
 type Proxy struct {
 	ln     net.Listener
 	target string // host:port of the server
@@ -20,6 +25,9 @@ type Proxy struct {
 	mu    sync.Mutex
 	cut   bool
 	conns map[net.Conn]struct{} // both ends of every connection through it
+	// stalled holds, for each connection (its client end) whose answers
+	// are held back, a channel closed by Resume.
+	stalled map[net.Conn]chan struct{}
 	// refused counts the connections closed as they were accepted (cut).
 	refused int
 	changed chan struct{} // closed, and replaced, when refused grows
@@ -37,10 +45,11 @@ func NewProxy(t testing.TB, dsn string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}, changed: make(chan struct{})}
+	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}, stalled: map[net.Conn]chan struct{}{}, changed: make(chan struct{})}
 	t.Cleanup(func() {
 		ln.Close()
 		p.Cut()
+		p.Resume()
 	})
 	go p.serve()
 	return p
@@ -74,6 +83,57 @@ func (p *Proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
+}
+
+// Stall holds back everything the server sends on the connections open
+// now (what their clients send still reaches the server), until Resume.
+// Connections made later are not held.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		if _, ok := p.stalled[c]; !ok {
+			p.stalled[c] = make(chan struct{})
+		}
+	}
+}
+
+// Resume lets the answers Stall held back through.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c, ch := range p.stalled {
+		close(ch)
+		delete(p.stalled, c)
+	}
+}
+
+// held returns the channel to wait on before writing to the client end
+// c, or nil when its answers flow.
+func (p *Proxy) held(c net.Conn) chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stalled[c]
+}
+
+// answer copies the server's bytes from s to the client end c, holding
+// them while c is stalled.
+func (p *Proxy) answer(c, s net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := s.Read(buf)
+		if n > 0 {
+			if ch := p.held(c); ch != nil {
+				<-ch
+			}
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // Refused returns how many connections the proxy has closed as it accepted
@@ -123,7 +183,7 @@ func (p *Proxy) pass(c net.Conn) {
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
 	go func() { io.Copy(s, c); done <- struct{}{} }()
-	go func() { io.Copy(c, s); done <- struct{}{} }()
+	go func() { p.answer(c, s); done <- struct{}{} }()
 	<-done
 	c.Close()
 	s.Close()

@@ -1,0 +1,181 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/pgtest"
+)
+
+// stoppedNode is a store (a) and another node (b) that stopped in the
+// middle of a commit: b sent BEGIN and its updates of runs r and s, and
+// never reads their answers (the proxy holds them back), so it never sends
+// COMMIT; its session is idle in transaction, holding both rows' locks.
+// done receives b's outcome once the test resumes its answers.
+func stoppedNode(t *testing.T) (a *DB, proxy *pgtest.Proxy, done <-chan error) {
+	t.Helper()
+	dsn := newDatabase(t)
+	a = open(t, dsn, nil)
+	proxy = pgtest.NewProxy(t, dsn)
+	b := open(t, withParam(t, proxy.DSN(dsn), "pool_max_conns", "1"), nil)
+	ctx := context.Background()
+	for _, id := range []string{"r", "s", "w1", "w2"} {
+		if err := a.Commit(ctx, createBatch(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The statements are prepared on b's connection: its pipeline then
+	// needs no answer before it runs.
+	if err := b.Commit(ctx, swfd.Batch{Updates: []swfd.Update{stepUpdate("w1", 2, "b"), stepUpdate("w2", 2, "b")}}); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Stall()
+	bDone := make(chan error, 1)
+	go func() {
+		bDone <- b.Commit(ctx, swfd.Batch{Updates: []swfd.Update{stepUpdate("r", 2, "b"), stepUpdate("s", 2, "b")}})
+	}()
+	t.Cleanup(proxy.Resume)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'idle in transaction'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return a, proxy, bDone
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stopped node's session never went idle in its transaction")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server's state
+	}
+}
+
+// A node that stops between its statements and its COMMIT (SIGSTOP, a
+// paused VM, a machine gone) must not hold the rows it locked for long:
+// the server ends its session (idle_in_transaction_session_timeout), so
+// another node's commit of the same run goes through within seconds, and
+// the stopped node's update, never committed, is not applied when it
+// wakes.
+func TestStoppedNodeReleasesItsLocks(t *testing.T) {
+	t.Parallel()
+	a, proxy, bDone := stoppedNode(t)
+	ctx := context.Background()
+	aDone := make(chan error, 1)
+	go func() { aDone <- a.Commit(ctx, swfd.Batch{Updates: []swfd.Update{stepUpdate("r", 2, "a")}}) }()
+	select {
+	case err := <-aDone:
+		if err != nil {
+			t.Fatalf("a commit of the locked run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a commit of a run locked by a stopped node still waits after 30s")
+	}
+	proxy.Resume()
+	select {
+	case err := <-bDone:
+		if err == nil {
+			t.Fatal("the stopped node's commit, rolled back by the server, reported success")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stopped node's commit never returned once it woke")
+	}
+	if e, err := a.GetExecution(ctx, "dom", "r"); err != nil || e.Version != 2 || string(e.State) != "a" {
+		t.Fatalf("run r: version %d state %q, %v; want a's update", e.Version, e.State, err)
+	}
+	if e, err := a.GetExecution(ctx, "dom", "s"); err != nil || e.Version != 1 {
+		t.Fatalf("run s: version %d, %v; want 1, the stopped node's update rolled back", e.Version, err)
+	}
+}
+
+// A commit with a lock wait (swfd.WithLockWait) that meets a row another
+// transaction holds gives up after that wait with swfd.ErrLocked, having
+// applied nothing: a one-update commit and a batch with a message alike.
+func TestCommitLockWait(t *testing.T) {
+	t.Parallel()
+	a, _, _ := stoppedNode(t)
+	ctx := swfd.WithLockWait(context.Background(), 200*time.Millisecond)
+	for _, b := range []swfd.Batch{
+		{Updates: []swfd.Update{stepUpdate("r", 2, "a")}},
+		{Updates: []swfd.Update{stepUpdate("s", 2, "a")}, AddTransfers: []swfd.Transfer{{RunID: "r", Payload: []byte("m")}}},
+	} {
+		began := time.Now()
+		err := a.Commit(ctx, b)
+		if !errors.Is(err, swfd.ErrLocked) {
+			t.Fatalf("a commit of a locked run with a lock wait: %v, want ErrLocked", err)
+		}
+		if waited := time.Since(began); waited > 4*time.Second {
+			t.Fatalf("the commit gave up after %s; its lock wait was 200ms", waited)
+		}
+	}
+	for _, id := range []string{"r", "s"} {
+		if e, err := a.GetExecution(ctx, "dom", id); err != nil || e.Version != 1 {
+			t.Fatalf("run %s: version %d, %v; want 1, nothing applied", id, e.Version, err)
+		}
+	}
+	if trs, err := a.PendingTransfers(ctx, 0); err != nil || len(trs) != 0 {
+		t.Fatalf("transfers: %v, %v; want none", trs, err)
+	}
+}
+
+// With the database no longer answering (connections open, answers held
+// back), a commit does not wait for it without end: past the commit
+// timeout the store closes the connection and learns from the data,
+// through another connection, whether the commit landed, and answers
+// accordingly. The first commit landed (the server committed; only its
+// answer was held), so it is success; the second, a batch with a message,
+// meets connections that have not prepared its statements and so sends
+// no COMMIT, or sends it: either way its answer must say what happened.
+func TestCommitBoundedWhenDatabaseStalls(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	db := open(t, proxy.DSN(dsn), nil)
+	db.commitTimeout = time.Second
+	ctx := context.Background()
+	// The statements are prepared on the connection first: a commit
+	// whose statement is still to be prepared waits for that answer
+	// before it sends anything that could commit.
+	for _, b := range []swfd.Batch{createBatch("r"), createBatch("w"), {Updates: []swfd.Update{stepUpdate("w", 2, "w")}}} {
+		if err := db.Commit(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit := func(b swfd.Batch) error {
+		t.Helper()
+		proxy.Stall()
+		defer proxy.Resume()
+		done := make(chan error, 1)
+		go func() { done <- db.Commit(ctx, b) }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(40 * time.Second):
+			t.Fatal("a commit still waits for a database that does not answer after 40s")
+		}
+		return nil
+	}
+	if err := commit(swfd.Batch{Updates: []swfd.Update{stepUpdate("r", 2, "x")}}); err != nil {
+		t.Fatalf("a commit applied although its answer never came: %v", err)
+	}
+	if e, err := db.GetExecution(ctx, "dom", "r"); err != nil || e.Version != 2 {
+		t.Fatalf("run r: version %d, %v; want 2", e.Version, err)
+	}
+	err := commit(swfd.Batch{Updates: []swfd.Update{stepUpdate("r", 3, "y")}, AddTransfers: []swfd.Transfer{{RunID: "r", Payload: []byte("m")}}})
+	e, gerr := db.GetExecution(ctx, "dom", "r")
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	switch {
+	case err == nil && e.Version != 3:
+		t.Fatalf("the batch was answered as applied, but run r is at version %d", e.Version)
+	case err != nil && !errors.Is(err, context.DeadlineExceeded):
+		t.Fatalf("the batch: %v; want success or a deadline (not applied)", err)
+	case err != nil && e.Version != 2:
+		t.Fatalf("the batch was answered as not applied (%v), but run r is at version %d", err, e.Version)
+	}
+}
