@@ -27,7 +27,7 @@ func (h *Handler) startPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Types = out.TypeInfos
-	d.CLI = cli("start-workflow-execution").add("--domain", domain)
+	d.CLI = cli("start-workflow-execution").add("--domain", domain).fields()
 	h.render(w, r, http.StatusOK, "start", &page{Title: "Start an execution · " + domain, Domain: domain, Tab: "start", Data: d})
 }
 

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // cliLine is an swf command line: the command and its flags in order. Each
 // action form shows the line that does the same from a shell, and the
-// page's script keeps it in step with what is typed (data-flag attributes).
+// page's script keeps it in step with what is typed (data-flag attributes):
+// it starts from Base, the line without the flags the form's fields give
+// (already quoted by the server), and appends each field's flag with its
+// value quoted as shellQuote does. The script never reads shell text back.
 type cliLine struct {
 	Command string
 	Flags   []cliFlag
@@ -20,11 +24,15 @@ type cliLine struct {
 	// quotes, '$' or a backslash, never a tab or a line break (SWF refuses
 	// control characters in names), and a run id none of these.
 	Loop string
+	// Fields is set on the line of a form whose fields the script appends
+	// to Base as they are typed.
+	Fields bool
 }
 
 type cliFlag struct {
 	Name, Value string
 	Raw         bool // Value is already shell syntax ("$w")
+	Form        bool // a field of the form gives it (left out of Base)
 }
 
 func cli(command string) *cliLine { return &cliLine{Command: command} }
@@ -37,17 +45,43 @@ func (c *cliLine) add(name, value string) *cliLine {
 	return c
 }
 
+// form appends a flag that a field of the form gives, with the value shown
+// without the script (the field's default), unless it is empty.
+func (c *cliLine) form(name, value string) *cliLine {
+	c.Fields = true
+	if value != "" {
+		c.Flags = append(c.Flags, cliFlag{Name: name, Value: value, Form: true})
+	}
+	return c
+}
+
+// fields marks the line as a form's whose fields all add flags of their
+// own (none is shown without the script).
+func (c *cliLine) fields() *cliLine {
+	c.Fields = true
+	return c
+}
+
 func (c *cliLine) raw(name, value string) *cliLine {
 	c.Flags = append(c.Flags, cliFlag{Name: name, Value: value, Raw: true})
 	return c
 }
 
 // String is the line as a POSIX shell reads it.
-func (c *cliLine) String() string {
+func (c *cliLine) String() string { return c.line(true) }
+
+// Base is the line without the flags the form's fields give, to which the
+// page's script appends them as they are typed.
+func (c *cliLine) Base() string { return c.line(false) }
+
+func (c *cliLine) line(form bool) string {
 	var b strings.Builder
 	b.WriteString("swf ")
 	b.WriteString(c.Command)
 	for _, f := range c.Flags {
+		if f.Form && !form {
+			continue
+		}
 		b.WriteString(" ")
 		b.WriteString(f.Name)
 		b.WriteString(" ")
@@ -116,29 +150,31 @@ func plainValue(s string) bool {
 }
 
 // shellQuote quotes s for a POSIX shell, only when it needs it. A value
-// with a bidirectional control character is written $'…' with the
-// character as the escapes of its UTF-8 bytes (U+202E as \xe2\x80\xae),
-// so that the line shows what it holds and the shell reads the character
-// back whatever its locale: a \u202E escape would be read back only in a
-// UTF-8 locale, and sent as those six characters in any other.
+// with a bidirectional control character, or a control character other
+// than a line feed or a tab, is written $'…' with each such character as
+// the escapes of its UTF-8 bytes (U+202E as \xe2\x80\xae, a line feed as
+// \x0a), so that the line shows what it holds and the shell reads the
+// character back whatever its locale: a \u202E escape would be read back
+// only in a UTF-8 locale, and sent as those six characters in any other.
+// Any other value that needs quoting is put in single quotes, each ' of it
+// written '\”. The page's script quotes the values typed into a form by
+// the same rules (console.js, quote).
 func shellQuote(s string) string {
 	if s == "" {
 		return "''"
 	}
-	if hasBidiControl(s) {
+	if strings.IndexFunc(s, needsEscape) >= 0 {
 		var b strings.Builder
 		b.WriteString("$'")
 		for _, r := range s {
 			switch {
-			case isBidiControl(r):
+			case isBidiControl(r) || unicode.IsControl(r):
 				for _, c := range []byte(string(r)) {
 					fmt.Fprintf(&b, `\x%02x`, c)
 				}
 			case r == '\\' || r == '\'':
 				b.WriteByte('\\')
 				b.WriteRune(r)
-			case r < ' ' || r == 0x7f:
-				fmt.Fprintf(&b, `\x%02x`, r)
 			default:
 				b.WriteRune(r)
 			}
@@ -157,4 +193,11 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// needsEscape reports whether a value holding r is written $'…': r is a
+// bidirectional control character, or a control character other than a
+// line feed or a tab (which read plainly inside single quotes).
+func needsEscape(r rune) bool {
+	return isBidiControl(r) || unicode.IsControl(r) && r != '\n' && r != '\t'
 }

@@ -45,7 +45,7 @@ func (h *Handler) listDomains(ctx context.Context) ([]api.DomainInfo, error) {
 
 func (h *Handler) domainsPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	d := &domainsData{CLI: cli("register-domain").add("--name", "NAME").add("--workflow-execution-retention-period-in-days", "7")}
+	d := &domainsData{CLI: cli("register-domain").form("--name", "NAME").form("--workflow-execution-retention-period-in-days", "7")}
 	infos, err := h.listDomains(ctx)
 	if err != nil {
 		f := h.faultOf(ctx, err)
@@ -148,11 +148,11 @@ func (h *Handler) domainPage(w http.ResponseWriter, r *http.Request) {
 	d := &domainData{Detail: det, CLI: map[string]*cliLine{
 		"deprecate":   cli("deprecate-domain").add("--name", name),
 		"undeprecate": cli("undeprecate-domain").add("--name", name),
-		"wftype": cli("register-workflow-type").add("--domain", name).add("--name", "NAME").add("--workflow-version", "1").
-			add("--default-task-list", "name=deciders").add("--default-execution-start-to-close-timeout", "3600").
-			add("--default-task-start-to-close-timeout", "60").add("--default-child-policy", "TERMINATE"),
-		"actype": cli("register-activity-type").add("--domain", name).add("--name", "NAME").add("--activity-version", "1").
-			add("--default-task-list", "name=workers").add("--default-task-start-to-close-timeout", "300"),
+		"wftype": cli("register-workflow-type").add("--domain", name).form("--name", "NAME").form("--workflow-version", "1").
+			form("--default-task-list", "name=deciders").form("--default-execution-start-to-close-timeout", "3600").
+			form("--default-task-start-to-close-timeout", "60").form("--default-child-policy", "TERMINATE"),
+		"actype": cli("register-activity-type").add("--domain", name).form("--name", "NAME").form("--activity-version", "1").
+			form("--default-task-list", "name=workers").form("--default-task-start-to-close-timeout", "300"),
 	}}
 	if tags, err := do[api.ListTagsForResourceOutput](ctx, h, "ListTagsForResource", &api.ListTagsForResourceInput{ResourceArn: det.DomainInfo.Arn}); err == nil {
 		d.Tags = tags.Tags

@@ -125,9 +125,9 @@ func execCLIs(domain string, ex api.WorkflowExecution, start *api.WorkflowExecut
 	m := map[string]*cliLine{
 		"describe":  cli("describe").add("--domain", domain).add("--workflow-id", ex.WorkflowID).add("--run-id", ex.RunID),
 		"history":   cli("history").add("--domain", domain).add("--workflow-id", ex.WorkflowID).add("--run-id", ex.RunID),
-		"signal":    cli("signal-workflow-execution").add("--domain", domain).add("--workflow-id", ex.WorkflowID).add("--run-id", ex.RunID).add("--signal-name", "NAME"),
+		"signal":    cli("signal-workflow-execution").add("--domain", domain).add("--workflow-id", ex.WorkflowID).add("--run-id", ex.RunID).form("--signal-name", "NAME"),
 		"cancel":    cli("request-cancel-workflow-execution").add("--domain", domain).add("--workflow-id", ex.WorkflowID).add("--run-id", ex.RunID),
-		"terminate": cli("terminate-workflow-execution").add("--domain", domain).add("--workflow-id", ex.WorkflowID).add("--run-id", ex.RunID),
+		"terminate": cli("terminate-workflow-execution").add("--domain", domain).add("--workflow-id", ex.WorkflowID).add("--run-id", ex.RunID).fields(),
 	}
 	if start != nil {
 		m["rerun"] = startCLI(domain, rerunInput(domain, ex.WorkflowID, start))

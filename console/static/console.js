@@ -21,23 +21,28 @@
     });
   }
 
-  // The command lines: copy, and keep them in step with their form. A
-  // value with a bidirectional control character is written $'…' with the
-  // character as the escapes of its UTF-8 bytes (U+202E as \xe2\x80\xae),
-  // which the shell reads back as the character whatever its locale: the
-  // line shows what it sends (as shellQuote in cli.go).
+  // The command lines: copy, and keep them in step with their form. The
+  // server gives each form's line without the flags of its fields
+  // (data-cli-base, already quoted); each field that has a value adds its
+  // flag and the value, quoted by quote. A value with a bidirectional
+  // control character, or a control character other than a line feed or
+  // a tab, is written $'…' with each such character as the escapes of its
+  // UTF-8 bytes (U+202E as \xe2\x80\xae), which the shell reads back as the
+  // character whatever its locale: the line shows what it sends. These are
+  // the rules of shellQuote in cli.go.
   const bidi = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+  const ctl = (n) => n < 0x20 || (n >= 0x7f && n < 0xa0);
   const utf8 = new TextEncoder();
   const byteEsc = (b) => "\\x" + b.toString(16).padStart(2, "0");
   function quote(s) {
     if (s === "") return "''";
-    if (bidi.test(s)) {
+    const chars = Array.from(s);
+    const esc = (c) => bidi.test(c) || ctl(c.codePointAt(0));
+    if (chars.some((c) => esc(c) && c !== "\n" && c !== "\t")) {
       let out = "$'";
-      for (const c of s) {
-        const n = c.codePointAt(0);
-        if (bidi.test(c)) out += Array.from(utf8.encode(c), byteEsc).join("");
+      for (const c of chars) {
+        if (esc(c)) out += Array.from(utf8.encode(c), byteEsc).join("");
         else if (c === "\\" || c === "'") out += "\\" + c;
-        else if (n < 0x20 || n === 0x7f) out += byteEsc(n);
         else out += c;
       }
       return out + "'";
@@ -52,16 +57,11 @@
     o[key] = v;
     return JSON.stringify(o);
   }
-  function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
   function cliForm(form) {
     const code = $("[data-cli]", form);
-    if (!code) return;
+    if (!code || code.dataset.cliBase === undefined) return;
     const inputs = $$("[data-flag]", form);
-    let base = code.textContent;
-    inputs.forEach((el) => {
-      const re = new RegExp("\\s" + escapeRe(el.dataset.flag) + "\\s(\\$'(?:[^'\\\\]|\\\\.)*'|'(?:[^']|'\\\\'')*'|\\S+)", "g");
-      base = base.replace(re, "");
-    });
+    const base = code.dataset.cliBase;
     const update = () => {
       let line = base;
       inputs.forEach((el) => {
