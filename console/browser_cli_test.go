@@ -72,10 +72,13 @@ func TestBrowserHostileCommandLines(t *testing.T) {
 	signal, terminate := `form[action$="/signal"]`, `form[action$="/terminate"]`
 	check("signal, as loaded", line(signal), append([]string{"signal-workflow-execution"}, run...)...)
 	check("terminate, as loaded", line(terminate), append([]string{"terminate-workflow-execution"}, run...)...)
-	step(t, ctx, "type", set(signal, "signalName", typed, "input", typed), set(terminate, "reason", typed, "details", "d\x01\u202Ee"),
+	step(t, ctx, "type", set(signal, "signalName", typed, "input", typed), set(terminate, "reason", typed, "details", "d\x01\u202Ee\u200B"),
 		until(`document.querySelector('`+terminate+` [data-cli]').textContent.includes("--details")`))
 	check("signal, typed", line(signal), append(append([]string{"signal-workflow-execution"}, run...), "--signal-name", typed, "--input", typed)...)
-	check("terminate, typed", line(terminate), append(append([]string{"terminate-workflow-execution"}, run...), "--reason", typed, "--details", "d\x01\u202Ee")...)
+	if l := line(terminate); strings.ContainsAny(l, "\x01\u202E\u200B") {
+		t.Errorf("terminate: the line shows a control or invisible character as it is: %q", l)
+	}
+	check("terminate, typed", line(terminate), append(append([]string{"terminate-workflow-execution"}, run...), "--reason", typed, "--details", "d\x01\u202Ee\u200B")...)
 
 	start := `form[action$="/start"]`
 	step(t, ctx, "start", chromedp.Navigate(f.srv.URL+domPath(dom)+"start"), until(`!!document.querySelector('`+start+` [data-cli]')`),

@@ -150,15 +150,17 @@ func plainValue(s string) bool {
 }
 
 // shellQuote quotes s for a POSIX shell, only when it needs it. A value
-// with a bidirectional control character, or a control character other
-// than a line feed or a tab, is written $'…' with each such character as
-// the escapes of its UTF-8 bytes (U+202E as \xe2\x80\xae, a line feed as
-// \x0a), so that the line shows what it holds and the shell reads the
-// character back whatever its locale: a \u202E escape would be read back
-// only in a UTF-8 locale, and sent as those six characters in any other.
-// Any other value that needs quoting is put in single quotes, each ' of it
-// written '\”. The page's script quotes the values typed into a form by
-// the same rules (console.js, quote).
+// with an invisible character (isInvisible: a bidirectional control, a
+// zero-width space, …), or a control character other than a line feed or
+// a tab, is written $'…' with each such character as the escapes of its
+// UTF-8 bytes (U+202E as \xe2\x80\xae, a line feed as \x0a), so that the
+// line shows what it holds and the shell reads the character back
+// whatever its locale: a \u202E escape would be read back only in a UTF-8
+// locale, and sent as those six characters in any other. Any other value
+// that needs quoting is put in single quotes, each single quote of it
+// written as a quote that ends the quoted text, a backslash and a quote,
+// and a quote that begins it again. The page's script quotes the values
+// typed into a form by the same rules (console.js, quote).
 func shellQuote(s string) string {
 	if s == "" {
 		return "''"
@@ -168,7 +170,7 @@ func shellQuote(s string) string {
 		b.WriteString("$'")
 		for _, r := range s {
 			switch {
-			case isBidiControl(r) || unicode.IsControl(r):
+			case isInvisible(r) || unicode.IsControl(r):
 				for _, c := range []byte(string(r)) {
 					fmt.Fprintf(&b, `\x%02x`, c)
 				}
@@ -195,9 +197,9 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// needsEscape reports whether a value holding r is written $'…': r is a
-// bidirectional control character, or a control character other than a
-// line feed or a tab (which read plainly inside single quotes).
+// needsEscape reports whether a value holding r is written $'…': r is
+// invisible, or a control character other than a line feed or a tab
+// (which read plainly inside single quotes).
 func needsEscape(r rune) bool {
-	return isBidiControl(r) || unicode.IsControl(r) && r != '\n' && r != '\t'
+	return isInvisible(r) || unicode.IsControl(r) && r != '\n' && r != '\t'
 }

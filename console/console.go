@@ -446,7 +446,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Header.Get("X-Console-Fragment") != "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(statusOf(f))
-		fmt.Fprintf(w, "%s: %s", f.Code, revealBidiText(f.Message))
+		fmt.Fprintf(w, "%s: %s", f.Code, revealText(f.Message))
 		return
 	}
 	h.render(w, r, statusOf(f), "error", &page{Title: f.Code, Fault: f})

@@ -85,3 +85,27 @@ func TestBidiControlsShown(t *testing.T) {
 	_, filtered := w.get("/console/d/orders/executions?wid=" + url.QueryEscape(wid))
 	wantIn(t, "filtered list", filtered, `name="wid" value="rtl-`+"\u202E"+`txt.exe"`, `>rtl-\u202Etxt.exe</a>`)
 }
+
+// Two workflow ids that differ by a zero-width space, "order-1" and
+// "order\u200B-1", look different: the lists, the page's title and
+// heading show the invisible character as its escape, and the command
+// lines as the escapes of its bytes, as for a bidirectional control.
+func TestInvisibleCharactersShown(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	f.startRun("orders", "order-1", `{}`)
+	ex := f.startRun("orders", "order\u200B-1", `{}`, "t\uFEFFag")
+	w := newWeb(t, f.srv.URL)
+	_, list := w.get("/console/d/orders/executions")
+	wantIn(t, "list", list, `>order-1</a>`, `>order\u200B-1</a>`, `>t\uFEFFag</a>`)
+	_, page := w.get(execPath("orders", ex))
+	page = html.UnescapeString(page)
+	wantIn(t, "execution page", page, `<title>order\u200B-1 · orders · swfd</title>`, `</span> order\u200B-1</h1>`,
+		`swf describe --domain orders --workflow-id $'order\xe2\x80\x8b-1' --run-id`)
+	for what, body := range map[string]string{"list": list, "execution page": page} {
+		text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(body, "")
+		if i := strings.IndexAny(text, "\u200B\uFEFF"); i >= 0 {
+			t.Errorf("%s: the text holds an invisible character: %q", what, text[max(0, i-40):min(len(text), i+40)])
+		}
+	}
+}

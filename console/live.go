@@ -482,7 +482,7 @@ func (h *Hub) sendEvents(subs []*sub, events []api.HistoryEvent, closed bool) {
 		}
 	}
 	first, last := events[0].EventID, events[len(events)-1].EventID
-	b, _ := json.Marshal(liveEvents{Rows: string(revealBidi(rows.Bytes())), First: first, Last: last, Closed: closed})
+	b, _ := json.Marshal(liveEvents{Rows: string(reveal(rows.Bytes())), First: first, Last: last, Closed: closed})
 	for _, s := range subs {
 		s.mu.Lock()
 		stale := last <= s.lastID
@@ -620,7 +620,7 @@ func (h *Hub) refreshRun(ctx context.Context, job *refreshJob) {
 		h.log.Error("console: render live pending", "err", err)
 		return
 	}
-	b, _ := json.Marshal(map[string]string{"html": string(revealBidi(buf.Bytes()))})
+	b, _ := json.Marshal(map[string]string{"html": string(reveal(buf.Bytes()))})
 	for _, s := range subs {
 		s.push(sseMsg{event: "pending", data: b})
 	}

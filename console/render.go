@@ -51,7 +51,7 @@ var funcs = template.FuncMap{
 	"typ":      func(n, v string) string { return n + " " + v },
 	"join":     strings.Join,
 	"value":    api.Value,
-	"vis":      revealBidiText, // for attributes a person reads: text is done by revealBidi
+	"vis":      revealText, // for attributes a person reads: text is done by reveal
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -92,7 +92,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(revealBidi(buf.Bytes()))
+	w.Write(reveal(buf.Bytes()))
 }
 
 // renderFragment writes one named template (a part of a page, fetched by
@@ -105,7 +105,7 @@ func (h *Handler) renderFragment(w http.ResponseWriter, r *http.Request, name st
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(revealBidi(buf.Bytes()))
+	w.Write(reveal(buf.Bytes()))
 }
 
 const timeLayout = "2006-01-02 15:04:05.000"

@@ -7,11 +7,17 @@
   const $$ = (s, el) => Array.from((el || document).querySelectorAll(s));
   const frag = { headers: { "X-Console-Fragment": "1" }, credentials: "same-origin" };
 
-  // Bidirectional control characters in names are shown as their escapes
-  // (\u202E), as the server shows them: "rtl-\u202Etxt.exe" would read
-  // "rtl-exe.txt".
-  const vis = (s) => String(s).replace(/[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g,
-    (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"));
+  // Invisible characters in names are shown as their escapes (\u202E,
+  // \u200B, \U000E0041), as the server shows them: bidirectional controls
+  // ("rtl-\u202Etxt.exe" would read "rtl-exe.txt"), and format and other
+  // default-ignorable characters ("order\u200B-1" would look like
+  // "order-1"). The same set as isInvisible in bidi.go.
+  const invisible = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+  const invisibles = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+  const vis = (s) => String(s).replace(invisibles, (c) => {
+    const n = c.codePointAt(0);
+    return n > 0xffff ? "\\U" + n.toString(16).toUpperCase().padStart(8, "0") : "\\u" + n.toString(16).toUpperCase().padStart(4, "0");
+  });
 
   // Times are shown in UTC; the title says the local time.
   function localTitles(root) {
@@ -24,20 +30,19 @@
   // The command lines: copy, and keep them in step with their form. The
   // server gives each form's line without the flags of its fields
   // (data-cli-base, already quoted); each field that has a value adds its
-  // flag and the value, quoted by quote. A value with a bidirectional
-  // control character, or a control character other than a line feed or
-  // a tab, is written $'…' with each such character as the escapes of its
+  // flag and the value, quoted by quote. A value with an invisible
+  // character, or a control character other than a line feed or a tab, is
+  // written $'…' with each such character as the escapes of its
   // UTF-8 bytes (U+202E as \xe2\x80\xae), which the shell reads back as the
   // character whatever its locale: the line shows what it sends. These are
   // the rules of shellQuote in cli.go.
-  const bidi = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
   const ctl = (n) => n < 0x20 || (n >= 0x7f && n < 0xa0);
   const utf8 = new TextEncoder();
   const byteEsc = (b) => "\\x" + b.toString(16).padStart(2, "0");
   function quote(s) {
     if (s === "") return "''";
     const chars = Array.from(s);
-    const esc = (c) => bidi.test(c) || ctl(c.codePointAt(0));
+    const esc = (c) => invisible.test(c) || ctl(c.codePointAt(0));
     if (chars.some((c) => esc(c) && c !== "\n" && c !== "\t")) {
       let out = "$'";
       for (const c of chars) {
