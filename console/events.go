@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -147,7 +148,9 @@ type eventRow struct {
 }
 
 // matches reports whether an event passes a history filter: its type is
-// one of types (any, if none) and its JSON holds text (case-insensitive).
+// one of types (any, if none) and its JSON, as the page shows it (with
+// '<', '>' and '&' as they are, see unescapeHTMLJSON), holds text
+// (case-insensitive).
 func matches(ev api.HistoryEvent, types map[string]bool, lowerText string) bool {
 	if len(types) > 0 && !types[string(ev.EventType)] {
 		return false
@@ -159,7 +162,45 @@ func matches(ev api.HistoryEvent, types map[string]bool, lowerText string) bool 
 	if len(raw) == 0 {
 		raw, _ = json.Marshal(ev)
 	}
-	return containsFold(raw, lowerText)
+	return containsFold(unescapeHTMLJSON(raw), lowerText)
+}
+
+// unescapeHTMLJSON writes the \u003c, \u003e and \u0026 escapes of JSON
+// text as the characters '<', '>' and '&'. Go's encoder writes them so
+// that JSON is safe inside HTML; the console's templates escape what they
+// show anyway, and a person reads and searches for the characters. A
+// backslash starts an escape only inside a string, so every other escape
+// (\\u003c among them, a backslash then "u003c") is copied as it is.
+func unescapeHTMLJSON(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u00`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 == len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			switch strings.ToLower(string(b[i+2 : i+6])) {
+			case "003c":
+				out = append(out, '<')
+				i += 5
+				continue
+			case "003e":
+				out = append(out, '>')
+				i += 5
+				continue
+			case "0026":
+				out = append(out, '&')
+				i += 5
+				continue
+			}
+		}
+		out = append(out, b[i], b[i+1])
+		i++
+	}
+	return out
 }
 
 // containsFold reports whether b holds the lower-case ASCII-folded needle.

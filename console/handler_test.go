@@ -562,3 +562,26 @@ func TestConsoleOff(t *testing.T) {
 		t.Error("GET / is sent to a console that is off")
 	}
 }
+
+// The history's "Containing" filter finds '<', '>' and '&' (the stored
+// JSON writes them as \u003c, \u003e, \u0026), and a row's JSON shows
+// them as they are.
+func TestHistoryFilterMarkup(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.startRun("orders", "markup", `{}`)
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID,
+		RunID: api.String(ex.RunID), SignalName: "a<b>&c", Input: api.String(`x < y && z`)}))
+	w := newWeb(t, f.srv.URL)
+	for _, q := range []string{"<B>&", "x < y && z", "a<b"} {
+		code, body := w.get(execPath("orders", ex) + "?q=" + url.QueryEscape(q))
+		if code != http.StatusOK {
+			t.Fatalf("?q=%s: %d", q, code)
+		}
+		if n := strings.Count(body, `<tr id="e`); n != 1 {
+			t.Errorf("?q=%s: %d events, want the signal", q, n)
+		}
+		wantNotIn(t, "?q="+q, body, `\u003c`, `\u0026`)
+		wantIn(t, "?q="+q, html.UnescapeString(body), `"signalName": "a<b>&c"`, `"input": "x < y && z"`)
+	}
+}

@@ -216,17 +216,19 @@ func wfURL(domain, wid string) string {
 
 func execURL(domain, wid, rid string) string { return wfURL(domain, wid) + "/" + url.PathEscape(rid) }
 
+// prettyJSON is a value's JSON indented, with '<', '>' and '&' written as
+// they are (the template escapes the text for HTML).
 func prettyJSON(v any) string {
 	var b []byte
 	switch v := v.(type) {
 	case []byte:
 		var buf bytes.Buffer
-		if json.Indent(&buf, v, "", "  ") == nil {
-			return buf.String()
+		if json.Indent(&buf, v, "", "  ") != nil {
+			return string(v)
 		}
-		return string(v)
+		b = buf.Bytes()
 	default:
 		b, _ = json.MarshalIndent(v, "", "  ")
 	}
-	return string(b)
+	return string(unescapeHTMLJSON(b))
 }
