@@ -160,8 +160,10 @@ func (h *Handler) authorize(ctx context.Context, op string, in any) error {
 func (h *Handler) routes() {
 	m := http.NewServeMux()
 	p := strings.TrimSuffix(Prefix, "/")
-	get := func(path string, fn func(http.ResponseWriter, *http.Request)) { m.HandleFunc("GET "+p+path, fn) }
-	post := func(path string, fn func(http.ResponseWriter, *http.Request)) { m.HandleFunc("POST "+p+path, fn) }
+	get := func(path string, fn func(http.ResponseWriter, *http.Request)) { m.HandleFunc("GET "+p+path, names(fn)) }
+	post := func(path string, fn func(http.ResponseWriter, *http.Request)) {
+		m.HandleFunc("POST "+p+path, names(fn))
+	}
 
 	m.Handle("GET "+p+"/static/", h.staticFiles())
 	get("/login", h.loginPage)
@@ -195,6 +197,20 @@ func (h *Handler) routes() {
 	post("/d/{domain}/w/{wid}/{rid}/terminate", h.terminate)
 	post("/d/{domain}/w/{wid}/{rid}/rerun", h.rerun)
 	h.mux = m
+}
+
+// names has a handler see the names a URL's segments stand for (the
+// domain, the workflow id and the run id; see pathSegment) as its path
+// values.
+func names(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, k := range []string{"domain", "wid", "rid"} {
+			if v := r.PathValue(k); v != "" {
+				r.SetPathValue(k, nameOf(v))
+			}
+		}
+		fn(w, r)
+	}
 }
 
 // ServeHTTP implements http.Handler.

@@ -585,3 +585,102 @@ func TestHistoryFilterMarkup(t *testing.T) {
 		wantIn(t, "?q="+q, html.UnescapeString(body), `"signalName": "a<b>&c"`, `"input": "x < y && z"`)
 	}
 }
+
+var (
+	hrefRE = regexp.MustCompile(`href="([^"]*)"`)
+	tagRE  = regexp.MustCompile(`<[^>]*>`)
+)
+
+// follow is where a browser goes from a page's link or a redirect: the
+// reference resolved against the page's URL, with dot segments ("." and
+// "..", %2E too) removed as the URL standard says.
+func follow(t *testing.T, page, ref string) string {
+	t.Helper()
+	base, err := url.Parse(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(strings.NewReplacer("%2E", ".", "%2e", ".").Replace(html.UnescapeString(ref)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base.ResolveReference(u).RequestURI()
+}
+
+// linkTo is the first link on a page whose text is text, or whose target
+// ends with text.
+func linkTo(t *testing.T, body, text string) string {
+	t.Helper()
+	for _, m := range hrefRE.FindAllStringSubmatchIndex(body, -1) {
+		// As a browser reads them: html/template writes '+' (in run ids)
+		// as &#43;, in the text and the attribute alike.
+		href, rest := html.UnescapeString(body[m[2]:m[3]]), body[m[1]:]
+		if i, j := strings.Index(rest, ">"), strings.Index(rest, "</a>"); i >= 0 && j > i {
+			if html.UnescapeString(tagRE.ReplaceAllString(rest[i+1:j], "")) == text {
+				return href
+			}
+		}
+		if strings.HasSuffix(href, "/"+text) {
+			return href
+		}
+	}
+	t.Fatalf("no link to %q on the page", text)
+	return ""
+}
+
+// Domains and workflow ids named "." and "..", which SWF allows, are
+// reachable from the console's links and redirects as a browser follows
+// them (resolving dot segments): each link opens its own domain's and its
+// own run's page, not another's (a domain named "executions" is there to
+// be landed on by mistake).
+func TestDotNames(t *testing.T) {
+	f := newFixture(t)
+	w := newWeb(t, f.srv.URL)
+	for _, dom := range []string{".", "..", "~tilde", "executions"} {
+		f.register(dom)
+	}
+	runs := map[string]api.WorkflowExecution{}
+	for _, wid := range []string{".", "..", "~w"} {
+		runs[wid] = f.startRun(".", wid, `{}`)
+	}
+	_, domains := w.get("/console/")
+	var list string // the executions of domain "."
+	for _, dom := range []string{".", "..", "~tilde"} {
+		link := linkTo(t, domains, dom)
+		to := follow(t, "/console/", link)
+		code, body := w.get(to)
+		if code != http.StatusOK {
+			t.Fatalf("domain %q: link %s, a browser asks for %s: %d", dom, link, to, code)
+		}
+		wantIn(t, "domain "+dom+"'s page ("+to+")", body, `class="dom">`+html.EscapeString(dom)+`</a>`)
+		if dom == "." {
+			list = to
+		}
+	}
+	_, body := w.get(list)
+	for wid, ex := range runs {
+		link := linkTo(t, body, url.PathEscape(ex.RunID))
+		to := follow(t, list, link)
+		code, page := w.get(to)
+		if code != http.StatusOK {
+			t.Fatalf("run %q: link %s, a browser asks for %s: %d", wid, link, to, code)
+		}
+		// (html/template writes a run id's '+' as &#43;.)
+		wantIn(t, "run "+wid+"'s page", page, strings.ReplaceAll(ex.RunID, "+", "&#43;"), `</span> `+html.EscapeString(wid)+`</h1>`, `class="dom">.</a>`)
+		// An action's redirect comes back to the same page.
+		code, _, hdr := w.post(to+"/signal", url.Values{"signalName": {"s"}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("signal %q: %d", wid, code)
+		}
+		if back := follow(t, to, hdr.Get("Location")); !strings.HasPrefix(back, to+"?") {
+			t.Errorf("signal %q: redirected to %s, a browser asks for %s, not %s", wid, hdr.Get("Location"), back, to)
+		}
+	}
+	// Opening a domain by name.
+	req, _ := http.NewRequest("GET", f.srv.URL+"/console/go?name=..", nil)
+	_, _, hdr := w.do(req)
+	to := follow(t, "/console/go", hdr.Get("Location"))
+	if _, body := w.get(to); !strings.Contains(body, `class="dom">..</a>`) {
+		t.Errorf("/console/go?name=..: redirected to %s, a browser asks for %s, which is not domain ..'s", hdr.Get("Location"), to)
+	}
+}

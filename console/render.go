@@ -206,15 +206,35 @@ func trunc(n int, s string) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// URLs of the console's pages. Path segments are escaped: names may hold
-// spaces and other characters SWF allows.
-func domURL(domain string) string { return Prefix + "d/" + url.PathEscape(domain) + "/" }
+// URLs of the console's pages. Each name is one path segment (see
+// pathSegment): names may hold spaces and other characters SWF allows, and
+// may be "." or "..".
+func domURL(domain string) string { return Prefix + "d/" + pathSegment(domain) + "/" }
 
 func wfURL(domain, wid string) string {
-	return Prefix + "d/" + url.PathEscape(domain) + "/w/" + url.PathEscape(wid)
+	return Prefix + "d/" + pathSegment(domain) + "/w/" + pathSegment(wid)
 }
 
-func execURL(domain, wid, rid string) string { return wfURL(domain, wid) + "/" + url.PathEscape(rid) }
+func execURL(domain, wid, rid string) string { return wfURL(domain, wid) + "/" + pathSegment(rid) }
+
+// pathSegment is a name as a segment of a console URL. SWF allows a
+// domain or workflow id named "." or "..", but a browser (and any client
+// that follows the URL standard) resolves such a segment, escaped as %2E
+// too, before it sends the request: /d/./executions would ask for
+// /d/executions. So a name that is "." or "..", or that begins with '~',
+// is written with a '~' before it ("~.", "~..", "~~x"), which no client
+// resolves; the router takes one '~' off (nameOf). Every other name is
+// path-escaped as it is.
+func pathSegment(name string) string {
+	if name == "." || name == ".." || strings.HasPrefix(name, "~") {
+		name = "~" + name
+	}
+	return url.PathEscape(name)
+}
+
+// nameOf is the name a URL's path segment (unescaped) stands for: the
+// segment without the '~' pathSegment put before it.
+func nameOf(segment string) string { return strings.TrimPrefix(segment, "~") }
 
 // prettyJSON is a value's JSON indented, with '<', '>' and '&' written as
 // they are (the template escapes the text for HTML).
