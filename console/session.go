@@ -51,14 +51,15 @@ type sessions struct {
 	mu   sync.Mutex
 	byID map[string]*session
 
-	// failures limits sign-in attempts per client address.
+	// failures limits failed sign-ins per client address and access key
+	// id (see takeAttempt).
 	failMu   sync.Mutex
-	failures map[string]*bucket
+	failures map[attemptKey]*bucket
 }
 
 func newSessions(cfg Config) *sessions {
 	return &sessions{keys: cfg.Keys, ttl: cfg.SessionTTL, idle: cfg.SessionIdle, now: cfg.Now, key: randomBytes(32),
-		byID: map[string]*session{}, failures: map[string]*bucket{}}
+		byID: map[string]*session{}, failures: map[attemptKey]*bucket{}}
 }
 
 func randomBytes(n int) []byte {
@@ -295,42 +296,102 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value string, ttl t
 	http.SetCookie(w, c)
 }
 
-// Sign-in attempts allowed per client address: a burst, then one every
-// few seconds.
+// Failed sign-ins allowed per client address and access key id: a burst,
+// then one every few seconds. A sign-in that succeeds does not count, so
+// a person who signs in often is never refused; and the access key id is
+// part of the key, so that behind a reverse proxy (where every client has
+// the proxy's address) a client that keeps sending a wrong secret for one
+// key does not keep the others out. Guessing a key's secret is limited
+// all the same: the guesses for one key id from one address share one
+// allowance.
 const (
 	signInBurst = 10
 	signInEvery = 6 * time.Second
+	// maxAttemptKeys bounds the allowances kept (see makeRoom).
+	maxAttemptKeys = 10000
+	// maxKeyIDLen bounds the access key id kept in an allowance's key
+	// (access key ids are at most 128 characters).
+	maxKeyIDLen = 128
 )
 
+type attemptKey struct{ addr, keyID string }
+
+// bucket is an allowance: tokens left at time at.
 type bucket struct {
 	tokens float64
 	at     time.Time
 }
 
-// allowAttempt takes one sign-in attempt from a client's allowance.
-func (ss *sessions) allowAttempt(r *http.Request) bool {
-	ip := r.RemoteAddr
-	if h, _, err := net.SplitHostPort(ip); err == nil {
-		ip = h
+// level is the tokens left at now, refilled since at.
+func (b *bucket) level(now time.Time) float64 {
+	return min(signInBurst, b.tokens+now.Sub(b.at).Seconds()/signInEvery.Seconds())
+}
+
+func attemptKeyOf(r *http.Request, keyID string) attemptKey {
+	addr := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		addr = h
 	}
+	if len(keyID) > maxKeyIDLen {
+		keyID = keyID[:maxKeyIDLen]
+	}
+	return attemptKey{addr, keyID}
+}
+
+// takeAttempt takes one sign-in attempt from the allowance of a client
+// address and access key id, and reports whether there was one. The
+// attempt is taken before the secret is checked, so that attempts sent at
+// once cannot all be checked; a sign-in that succeeds gives it back
+// (returnAttempt).
+func (ss *sessions) takeAttempt(k attemptKey) bool {
 	now := ss.now()
 	ss.failMu.Lock()
 	defer ss.failMu.Unlock()
-	b := ss.failures[ip]
+	b := ss.failures[k]
 	if b == nil {
-		if len(ss.failures) >= maxSessions {
-			clear(ss.failures)
+		if len(ss.failures) >= maxAttemptKeys {
+			ss.makeRoom(now)
 		}
 		b = &bucket{tokens: signInBurst, at: now}
-		ss.failures[ip] = b
+		ss.failures[k] = b
 	}
-	b.tokens = min(signInBurst, b.tokens+now.Sub(b.at).Seconds()/signInEvery.Seconds())
-	b.at = now
-	if b.tokens < 1 {
+	level := b.level(now)
+	if level < 1 {
 		return false
 	}
-	b.tokens--
+	b.tokens, b.at = level-1, now
 	return true
+}
+
+// returnAttempt gives back the attempt of a sign-in that succeeded.
+func (ss *sessions) returnAttempt(k attemptKey) {
+	now := ss.now()
+	ss.failMu.Lock()
+	defer ss.failMu.Unlock()
+	if b := ss.failures[k]; b != nil {
+		b.tokens, b.at = min(signInBurst, b.level(now)+1), now
+	}
+}
+
+// makeRoom drops the allowances that are full again, which hold nothing a
+// new one would not; if none is, it drops the one nearest to full. It
+// never empties the table: a client that fills it with addresses or key
+// ids of its own gives at most one other allowance its attempts back per
+// attempt of its own, and only the one that had the most of them left.
+func (ss *sessions) makeRoom(now time.Time) {
+	var fullest attemptKey
+	most := -1.0
+	for k, b := range ss.failures {
+		switch l := b.level(now); {
+		case l >= signInBurst:
+			delete(ss.failures, k)
+		case l > most:
+			fullest, most = k, l
+		}
+	}
+	if len(ss.failures) >= maxAttemptKeys {
+		delete(ss.failures, fullest)
+	}
 }
 
 // loginPage shows the sign-in form (or, without sign-in, goes home).
@@ -355,8 +416,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	keyID, secret := strings.TrimSpace(r.PostForm.Get("accessKeyId")), r.PostForm.Get("secretAccessKey")
 	next := safeNext(r.PostForm.Get("next"))
-	if !h.sessions.allowAttempt(r) {
-		h.log.Warn("console: sign-in refused: too many attempts", "remote", r.RemoteAddr)
+	attempt := attemptKeyOf(r, keyID)
+	if !h.sessions.takeAttempt(attempt) {
+		h.log.Warn("console: sign-in refused: too many attempts", "access_key_id", keyID, "remote", r.RemoteAddr)
 		h.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Sign in", Next: next, Message: "Too many attempts; wait a minute and try again."})
 		return
 	}
@@ -366,6 +428,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Sign in", Next: next, Message: "The access key id or the secret is wrong."})
 		return
 	}
+	h.sessions.returnAttempt(attempt)
 	oldID := ""
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		oldID = c.Value

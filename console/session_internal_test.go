@@ -1,8 +1,10 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,4 +112,69 @@ func mustConfig(t *testing.T, text string) *auth.Config {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// signInFrom sends the sign-in form from a client address and returns
+// the status.
+func signInFrom(t *testing.T, h *Handler, addr, keyID, secret string) int {
+	t.Helper()
+	form := url.Values{"accessKeyId": {keyID}, "secretAccessKey": {secret}}
+	post := httptest.NewRequest("POST", "http://127.0.0.1/console/login", strings.NewReader(form.Encode()))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	post.Header.Set("Sec-Fetch-Site", "same-origin")
+	post.RemoteAddr = addr
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, post)
+	return rec.Code
+}
+
+// The sign-in limit counts failures only, per client address and access
+// key id: a person who signs in often is never refused; wrong secrets for
+// one key from an address (a reverse proxy's, shared by everyone behind
+// it) refuse that key from there, even with the right secret, and keep no
+// other key out; and a client that fills the table of allowances with
+// addresses of its own does not give another client its attempts back.
+func TestSignInLimit(t *testing.T) {
+	two := strings.Replace(testAuth, `"accessKeys": [`, `"accessKeys": [{"accessKeyId": "AKIAOTHER0000000001", "secretAccessKey": "other"}, `, 1)
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(path, []byte(two), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.LoadKeyring(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := New(Config{Keys: keys, Now: func() time.Time { return now }})
+	const proxy = "10.0.0.1:4000"
+	for i := range 3 * signInBurst {
+		if code := signInFrom(t, h, proxy, "AKIATEST00000000001", "s3cret"); code != http.StatusSeeOther {
+			t.Fatalf("sign-in %d with the right secret: %d", i+1, code)
+		}
+	}
+	for i := range signInBurst {
+		if code := signInFrom(t, h, proxy, "AKIATEST00000000001", "guess"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong secret %d: %d, want 401", i+1, code)
+		}
+	}
+	if code := signInFrom(t, h, proxy, "AKIATEST00000000001", "s3cret"); code != http.StatusTooManyRequests {
+		t.Errorf("after %d wrong secrets, the right one: %d, want 429", signInBurst, code)
+	}
+	if code := signInFrom(t, h, proxy, "AKIAOTHER0000000001", "other"); code != http.StatusSeeOther {
+		t.Errorf("another key from the same address: %d, want a sign-in", code)
+	}
+	// A client with many addresses fills the table with its own failures.
+	for i := range maxAttemptKeys {
+		now = now.Add(time.Microsecond)
+		h.sessions.takeAttempt(attemptKey{addr: fmt.Sprintf("fd00::%x", i), keyID: "AKIATEST00000000001"})
+	}
+	if code := signInFrom(t, h, proxy, "AKIATEST00000000001", "s3cret"); code != http.StatusTooManyRequests {
+		t.Errorf("after the table filled up, the right secret from the limited address: %d, want 429 still", code)
+	}
+	h.sessions.failMu.Lock()
+	n := len(h.sessions.failures)
+	h.sessions.failMu.Unlock()
+	if n > maxAttemptKeys {
+		t.Errorf("%d allowances kept, want at most %d", n, maxAttemptKeys)
+	}
 }
