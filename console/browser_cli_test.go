@@ -41,7 +41,8 @@ func argsOf(t *testing.T, line string) []string {
 // swf exactly the execution's, the domain's and the typed values, each as
 // one argument, whatever they hold: flags of the form written inside a
 // workflow id or a domain name (quoted by the server), quotes, ';', '#',
-// '$', and values typed into the form.
+// '$', and values typed into the form. A field the server trims (a
+// workflow id, a signal name) is trimmed in the line too.
 func TestBrowserHostileCommandLines(t *testing.T) {
 	ctx := browser(t)
 	f := newFixture(t)
@@ -72,7 +73,7 @@ func TestBrowserHostileCommandLines(t *testing.T) {
 	signal, terminate := `form[action$="/signal"]`, `form[action$="/terminate"]`
 	check("signal, as loaded", line(signal), append([]string{"signal-workflow-execution"}, run...)...)
 	check("terminate, as loaded", line(terminate), append([]string{"terminate-workflow-execution"}, run...)...)
-	step(t, ctx, "type", set(signal, "signalName", typed, "input", typed), set(terminate, "reason", typed, "details", "d\x01\u202Ee\u200B"),
+	step(t, ctx, "type", set(signal, "signalName", " "+typed+" ", "input", typed), set(terminate, "reason", typed, "details", "d\x01\u202Ee\u200B"),
 		until(`document.querySelector('`+terminate+` [data-cli]').textContent.includes("--details")`))
 	check("signal, typed", line(signal), append(append([]string{"signal-workflow-execution"}, run...), "--signal-name", typed, "--input", typed)...)
 	if l := line(terminate); strings.ContainsAny(l, "\x01\u202E\u200B") {
@@ -82,7 +83,7 @@ func TestBrowserHostileCommandLines(t *testing.T) {
 
 	start := `form[action$="/start"]`
 	step(t, ctx, "start", chromedp.Navigate(f.srv.URL+domPath(dom)+"start"), until(`!!document.querySelector('`+start+` [data-cli]')`),
-		set(start, "workflowId", typed, "input", typed), until(`document.querySelector('`+start+` [data-cli]').textContent.includes("--input")`))
+		set(start, "workflowId", " \u00A0"+typed+"\t ", "input", typed), until(`document.querySelector('`+start+` [data-cli]').textContent.includes("--input")`))
 	check("start", line(start), "start-workflow-execution", "--domain", dom, "--workflow-id", typed, "--workflow-type", "name=process-order,version=1", "--input", typed)
 
 	wf := `form[data-cli-form]:has(input[name=kind][value=workflow])`

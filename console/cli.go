@@ -55,8 +55,8 @@ func (c *cliLine) form(name, value string) *cliLine {
 	return c
 }
 
-// fields marks the line as a form's whose fields all add flags of their
-// own (none is shown without the script).
+// fields marks the line as a form's, which the script rebuilds from Base,
+// when no field of the form has a default to show (form marks it too).
 func (c *cliLine) fields() *cliLine {
 	c.Fields = true
 	return c

@@ -300,6 +300,11 @@ const maxForm = 1 << 20
 
 func (h *Handler) staticFiles() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a directory (the static root) is not listed.
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.static.ServeHTTP(w, r)
 	})
@@ -320,8 +325,13 @@ func localHost(hostport string) bool {
 }
 
 // sameOrigin reports whether a POST came from a page of this console: the
-// browser says so (Sec-Fetch-Site, or Origin naming this host). A client
+// browser says so (Sec-Fetch-Site, or an Origin of this host). A client
 // that sends neither (not a browser) passes; the CSRF token still applies.
+// The Origin's scheme must be http or https, and https when the request
+// came over TLS: a page served over plain HTTP may not post to the console
+// served over HTTPS. Over plain HTTP an https Origin passes, since a
+// TLS-terminating proxy in front of swfd forwards its browsers' requests
+// as plain HTTP.
 func sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
@@ -329,11 +339,20 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return o == ""
+	if o == "" {
+		return true
 	}
-	o = strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
-	return strings.EqualFold(o, r.Host)
+	u, err := url.Parse(o)
+	if err != nil || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		return false
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && r.TLS == nil:
+	default:
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
 }
 
 // do makes one SWF call as the API makes it: the input is checked against

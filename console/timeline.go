@@ -324,14 +324,18 @@ func drawTimeline(rows []*tlRow, start, end time.Time, base, domain string) temp
 		fmt.Fprintf(&b, `<line class="tick" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, tx, tlAxisH-6, tx, height)
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="%s">%s</text>`, tx, tlAxisH-10, anchor, template.HTMLEscapeString(shortDur(at)))
 	}
+	fmt.Fprintf(&b, `<defs><clipPath id="tl-labels"><rect x="0" y="0" width="%d" height="%d"/></clipPath></defs>`, tlLabel-6, height)
 	for i, row := range rows {
 		y := tlAxisH + i*tlRowH
 		fmt.Fprintf(&b, `<g class="row row-%s">`, row.Kind)
 		if i%2 == 1 {
 			fmt.Fprintf(&b, `<rect class="stripe" x="0" y="%d" width="%d" height="%d"/>`, y, tlLabel+tlWidth+tlMargin, tlRowH)
 		}
-		label := fmt.Sprintf(`<text class="label" x="4" y="%d"><title>%s</title>%s<tspan class="sub"> %s</tspan></text>`, y+15,
-			template.HTMLEscapeString(row.Label+" "+row.Sub), template.HTMLEscapeString(trunc(24, row.Label)), template.HTMLEscapeString(trunc(16, row.Sub)))
+		// The label is cut to a number of characters as they are shown
+		// (an invisible one as its escape), and clipped to its column, so
+		// that wide characters do not run under the bars.
+		label := fmt.Sprintf(`<text class="label" x="4" y="%d" clip-path="url(#tl-labels)"><title>%s</title>%s<tspan class="sub"> %s</tspan></text>`, y+15,
+			template.HTMLEscapeString(row.Label+" "+row.Sub), template.HTMLEscapeString(truncShown(24, row.Label)), template.HTMLEscapeString(truncShown(16, row.Sub)))
 		if row.Kind == "child" {
 			// A child's label leads to the child execution.
 			label = `<a class="child" href="` + template.HTMLEscapeString(wfURL(domain, row.Label)) + `">` + label + `</a>`
@@ -363,4 +367,14 @@ func drawTimeline(rows []*tlRow, start, end time.Time, base, domain string) temp
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// truncShown is s cut to n characters as a page shows them (each
+// invisible character as its escape), with "…" if it was cut.
+func truncShown(n int, s string) string {
+	r := []rune(revealText(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -1,9 +1,12 @@
 package console
 
 import (
+	"html"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 )
@@ -110,5 +113,26 @@ func TestTimelineTimerOrder(t *testing.T) {
 		if naturalLess(c.a, c.b) != c.less {
 			t.Errorf("naturalLess(%q, %q) = %v", c.a, c.b, !c.less)
 		}
+	}
+}
+
+// A row's label stays in its column: it is cut to 24 characters as they
+// are shown (an invisible character counts as its escape, a wide one as
+// one), and clipped to the column, so that wide characters do not run
+// under the bars.
+func TestTimelineLabelsFit(t *testing.T) {
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows := []*tlRow{
+		{Kind: "activity", Label: strings.Repeat("\u202E", 20) + "rtl-txt.exe", Sub: "type 1"},
+		{Kind: "activity", Label: strings.Repeat("漢", 40), Sub: "type 1"},
+	}
+	svg := string(drawTimeline(rows, start, start.Add(time.Minute), "/console/d/d/w/w/r", "d"))
+	for _, m := range regexp.MustCompile(`</title>([^<]*)<tspan`).FindAllStringSubmatch(svg, -1) {
+		if n := utf8.RuneCountInString(revealText(html.UnescapeString(m[1]))); n > 24 {
+			t.Errorf("label %q shows %d characters, want at most 24", m[1], n)
+		}
+	}
+	if strings.Count(svg, `class="label" x="4"`) != strings.Count(svg, `clip-path="url(#tl-labels)"`) || !strings.Contains(svg, `<clipPath id="tl-labels"><rect x="0" y="0" width="224"`) {
+		t.Errorf("labels are not clipped to their column:\n%s", svg)
 	}
 }

@@ -62,6 +62,11 @@
     o[key] = v;
     return JSON.stringify(o);
   }
+  // The white space the server trims from a field marked data-trim (Go's
+  // strings.TrimSpace): the line shows the value the form sends.
+  const space = "\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+  const trimRe = new RegExp("^[" + space + "]+|[" + space + "]+$", "g");
+  const trim = (s) => s.replace(trimRe, "");
   function cliForm(form) {
     const code = $("[data-cli]", form);
     if (!code || code.dataset.cliBase === undefined) return;
@@ -70,13 +75,13 @@
     const update = () => {
       let line = base;
       inputs.forEach((el) => {
-        let v = el.value;
+        let v = el.dataset.trim !== undefined ? trim(el.value) : el.value;
         if (el.tagName === "SELECT" && el.selectedOptions[0] && el.selectedOptions[0].dataset.cliValue) v = el.selectedOptions[0].dataset.cliValue;
         if (!v) return;
         if (el.dataset.tags !== undefined) {
-          const tags = v.split("\n").map((x) => x.trim()).filter((x) => x.includes("=")).map((x) => {
+          const tags = v.split("\n").map(trim).filter((x) => x.includes("=")).map((x) => {
             const i = x.indexOf("=");
-            return { key: x.slice(0, i).trim(), value: x.slice(i + 1).trim() };
+            return { key: trim(x.slice(0, i)), value: trim(x.slice(i + 1)) };
           });
           // Shorthand, one argument a tag, when every key and value is
           // plain; else all of them as one JSON list.
@@ -86,7 +91,7 @@
           return;
         }
         if (el.dataset.list !== undefined) {
-          const parts = v.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+          const parts = v.split(/[,\n]/).map(trim).filter(Boolean);
           if (parts.length) line += " " + el.dataset.flag + " " + parts.map(quote).join(" ");
           return;
         }
