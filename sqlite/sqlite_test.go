@@ -746,37 +746,15 @@ func TestOwnerLockGoesWithTheProcess(t *testing.T) {
 // read as not given (nil), and every other value and the order of the tags
 // are kept.
 func TestMigrationKeepsOldRowsWithoutDescription(t *testing.T) {
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "swfd.db")
 	ctx := context.Background()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := raw.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := applyMigrations(ctx, conn, nilLogger(), ms[:2]); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	path := oldDatabase(t, 2,
 		`INSERT INTO domains (name, description, status, retention, tags, created) VALUES
 			('old', '', 'REGISTERED', '1', '[{"Key":"a","Value":"1"},{"Key":"b","Value":""},{"Key":"c","Value":"3"}]', 1),
 			('described', 'd', 'REGISTERED', '1', '[]', 2)`,
 		`INSERT INTO types (kind, domain, name, version, status, description, created) VALUES
 			('activity', 'old', 'a', '1', 'REGISTERED', '', 3),
 			('workflow', 'old', 'w', '1', 'REGISTERED', 'flow', 4)`,
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	conn.Close()
-	raw.Close()
+	)
 
 	db, err := Open(ctx, path, nil)
 	if err != nil {
@@ -828,4 +806,36 @@ func startChild(t *testing.T, run, env string) (*exec.Cmd, *bufio.Scanner) {
 		t.Fatal(err)
 	}
 	return cmd, bufio.NewScanner(out)
+}
+
+// oldDatabase makes a database file at schema version (its first version
+// migrations only) holding rows, written by plain SQL as a swfd of that
+// version would have stored them, and returns its path.
+func oldDatabase(t *testing.T, version int, rows ...string) string {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "swfd.db")
+	ctx := context.Background()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, _, err := applyMigrations(ctx, conn, nilLogger(), ms[:version]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range rows {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
 }

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,35 +95,13 @@ func TestTypeLimitCheckDoesNotGrowWithTheTypes(t *testing.T) {
 // it holds when it is migrated, and a type written by plain SQL (as swfd
 // before the count wrote it) is counted too.
 func TestMigrationCountsExistingTypes(t *testing.T) {
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "swfd.db")
 	ctx := context.Background()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := raw.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := applyMigrations(ctx, conn, nilLogger(), ms[:3]); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	path := oldDatabase(t, 3,
 		`INSERT INTO domains (name, status, retention, created) VALUES ('old', 'REGISTERED', '1', 1)`,
 		`INSERT INTO types (kind, domain, name, version, status, created) VALUES
 			('activity', 'old', 'a', '1', 'REGISTERED', 1), ('activity', 'old', 'b', '1', 'DEPRECATED', 1),
 			('activity', 'old', 'c', '1', 'REGISTERED', 1), ('workflow', 'old', 'w', '1', 'REGISTERED', 1)`,
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	conn.Close()
-	raw.Close()
+	)
 
 	db, err := Open(ctx, path, nil)
 	if err != nil {
