@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/server"
 )
@@ -22,6 +23,7 @@ func TestLiveAcrossNodes(t *testing.T) {
 		return newRealFixture(t, withConfig(func(c *server.Config) { c.DB = db }))
 	}
 	a, b := node(), node()
+	hearEachOther(t, a, b)
 	a.register("orders")
 	ex := a.startRun("orders", "across", `{}`)
 	hist, err := b.svc.GetWorkflowExecutionHistory(b.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "orders", Execution: ex, ReverseOrder: true, MaximumPageSize: 1})
@@ -50,6 +52,7 @@ func TestLiveListAcrossNodes(t *testing.T) {
 		return newRealFixture(t, withConfig(func(c *server.Config) { c.DB = db }))
 	}
 	a, b := node(), node()
+	hearEachOther(t, a, b)
 	a.register("orders")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -89,5 +92,26 @@ func TestLiveListAcrossNodes(t *testing.T) {
 	got = readUntil(t, r, "TERMINATED")
 	if c := rowIn(got, "TERMINATED"); c.RunID != ex.RunID || c.WorkflowID != "across" || strings.Join(c.Tags, ",") != "eu" || c.Start == "" || c.Close == "" {
 		t.Errorf("the close's row %+v, want run %s tagged eu, with its start and close times", c, ex.RunID)
+	}
+}
+
+// hearEachOther waits until every node has heard each other's news (a node
+// announces itself as it starts, then sends a heartbeat every few seconds
+// while idle): until a node listens, what another publishes reaches it not
+// at all, as at any node's start.
+func hearEachOther(t *testing.T, nodes ...*fixture) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, f := range nodes {
+		node, ok := f.srv.Server.Service.Peers().(*cluster.Node)
+		if !ok {
+			t.Fatalf("%T is no cluster node", f.srv.Server.Service.Peers())
+		}
+		for node.LiveNodes() < len(nodes) {
+			if time.Now().After(deadline) {
+				t.Fatalf("a node hears %d nodes of %d after 30s", node.LiveNodes(), len(nodes))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
