@@ -69,13 +69,7 @@ func runKilledChild(t *testing.T, run, env string) {
 // works. (Before, the target held the copy and its journal, which opened as
 // an empty database.)
 func TestBackupKilledLeavesNoTarget(t *testing.T) {
-	if env := os.Getenv("SWFD_SQLITE_BACKUP_CHILD"); env != "" {
-		path, to, _ := strings.Cut(env, "|")
-		afterBackupCopy = func(string) error { return syscall.Kill(os.Getpid(), syscall.SIGKILL) }
-		_, err := Backup(context.Background(), path, to, nil)
-		fmt.Fprintln(os.Stderr, "the backup was not killed:", err)
-		os.Exit(2)
-	}
+	killedBackupChild("SWFD_SQLITE_BACKUP_CHILD")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "swfd.db")
 	sampleDB(t, path, 20)
@@ -120,4 +114,20 @@ func TestBackupFailureLeavesNothing(t *testing.T) {
 	if after := dirNames(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("files after the failed backup: %v, before: %v", after, before)
 	}
+}
+
+// killedBackupChild, in the child process runKilledChild starts with env
+// set to "PATH|TO", backs PATH up to TO and kills itself with SIGKILL once
+// the copy is written, before it is checked and renamed. In the test's own
+// process (env unset) it does nothing.
+func killedBackupChild(env string) {
+	v := os.Getenv(env)
+	if v == "" {
+		return
+	}
+	path, to, _ := strings.Cut(v, "|")
+	afterBackupCopy = func(string) error { return syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	_, err := Backup(context.Background(), path, to, nil)
+	fmt.Fprintln(os.Stderr, "the backup was not killed:", err)
+	os.Exit(2)
 }

@@ -35,13 +35,7 @@ func withPrefix(t *testing.T, dir, prefix string) []string {
 // left alone. (Before, such copies piled up unseen, each as large as the
 // database.)
 func TestBackupRemovesKilledBackupsCopy(t *testing.T) {
-	if env := os.Getenv("SWFD_SQLITE_BACKUP_LEFTOVER_CHILD"); env != "" {
-		path, to, _ := strings.Cut(env, "|")
-		afterBackupCopy = func(string) error { return syscall.Kill(os.Getpid(), syscall.SIGKILL) }
-		_, err := Backup(context.Background(), path, to, nil)
-		fmt.Fprintln(os.Stderr, "the backup was not killed:", err)
-		os.Exit(2)
-	}
+	killedBackupChild("SWFD_SQLITE_BACKUP_LEFTOVER_CHILD")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "swfd.db")
 	sampleDB(t, path, 20)
