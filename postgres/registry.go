@@ -94,10 +94,13 @@ func (db *DB) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
 //
 // It runs at READ COMMITTED and locks the domain's row first (the UPDATE of
 // domains), so it never fails for serialization and cannot be starved by
-// registrations: it waits for the CreateType and SetTypeStatus calls that
-// hold the row FOR SHARE to commit, and those that come after it wait for
-// it. The UPDATE of types is a statement of its own, after the lock is
-// taken, so it sees every type committed before then; a registration
+// registrations: it waits for the CreateType and SetTypeStatus call that
+// holds the row (FOR NO KEY UPDATE) to commit, and those that come after it
+// queue behind it. (Had they held the row FOR SHARE, each new registration
+// would join the share holders without waiting, and a steady stream of them
+// kept the UPDATE waiting for good: PostgreSQL queues only conflicting
+// lockers.) The UPDATE of types is a statement of its own, after the lock
+// is taken, so it sees every type committed before then; a registration
 // waiting on the row sees the domain deprecated once this commits.
 func (db *DB) SetDomainStatus(ctx context.Context, name, status string, at time.Time) error {
 	return db.locked(ctx, func(tx pgx.Tx) error {
@@ -150,14 +153,16 @@ func (db *DB) UpdateDomainTags(ctx context.Context, name string, add []swfd.Tag,
 	})
 }
 
-// checkDomainFor reads a domain's row with lock (FOR SHARE or FOR UPDATE),
-// holding it until the transaction ends, so that SetDomainStatus, which
-// locks the row first, runs wholly before or wholly after the write.
+// checkDomainFor reads a domain's row FOR NO KEY UPDATE, holding it until
+// the transaction ends, so that SetDomainStatus, which locks the row first,
+// runs wholly before or wholly after the write. The lock is exclusive, not
+// FOR SHARE, so that the writers of one domain queue in turn and a waiting
+// SetDomainStatus takes its place in that queue (see SetDomainStatus).
 // ErrNotFound if the domain does not exist; ErrDeprecated if a type of
 // status typeStatus would be registered in a deprecated domain.
-func checkDomainFor(ctx context.Context, tx pgx.Tx, domain, typeStatus, lock string) error {
+func checkDomainFor(ctx context.Context, tx pgx.Tx, domain, typeStatus string) error {
 	var status string
-	err := tx.QueryRow(ctx, "SELECT status FROM domains WHERE name = $1 "+lock, domain).Scan(&status)
+	err := tx.QueryRow(ctx, "SELECT status FROM domains WHERE name = $1 FOR NO KEY UPDATE", domain).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("domain %q: %w", domain, swfd.ErrNotFound)
 	}
@@ -213,17 +218,19 @@ func (db *DB) ListDomains(ctx context.Context, q swfd.ListQuery) ([]swfd.Domain,
 }
 
 // CreateType inserts t. It runs at READ COMMITTED and orders itself with
-// row locks: it reads the domain's row FOR SHARE (checkDomainFor), then
-// locks the row of type_counts for the kind and domain FOR UPDATE (made
-// first if missing). That row holds the count of the domain's types of the
-// kind, which a trigger on types keeps with every insert and delete, so the
-// limit costs one row read; registrations of one kind in one domain take
-// it in turn, each seeing the types and the count the one before left, and
+// row locks: it locks the domain's row (checkDomainFor), then the row of
+// type_counts for the kind and domain FOR UPDATE (made first if missing).
+// That row holds the count of the domain's types of the kind, which a
+// trigger on types keeps with every insert and delete, so the limit costs
+// one row read; registrations in one domain take the domain's row in turn
+// (and the count row, which also orders them against a release that wrote
+// types without the domain lock), each seeing the types and the count the
+// one before left, and
 // none fails for serialization (at SERIALIZABLE, every registration into a
 // domain changing its one count row made them fail each other).
 func (db *DB) CreateType(ctx context.Context, t swfd.TypeRecord, maxTypes int) error {
 	return db.locked(ctx, func(tx pgx.Tx) error {
-		if err := checkDomainFor(ctx, tx, t.Domain, t.Status, "FOR SHARE"); err != nil {
+		if err := checkDomainFor(ctx, tx, t.Domain, t.Status); err != nil {
 			return fmt.Errorf("postgres: create %s type: %w", t.Kind, err)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO type_counts (kind, domain, n) VALUES ($1, $2, 0) ON CONFLICT (kind, domain) DO NOTHING",
@@ -300,12 +307,12 @@ func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, ver
 }
 
 // SetTypeStatus changes a type's status and deprecation date. Undeprecating
-// reads the domain's row FOR SHARE first (checkDomainFor), so a type is
+// locks the domain's row first (checkDomainFor), so a type is
 // undeprecated only while its domain is registered.
 func (db *DB) SetTypeStatus(ctx context.Context, kind swfd.TypeKind, domain, name, version, status string, deprecated time.Time) error {
 	return db.locked(ctx, func(tx pgx.Tx) error {
 		if status == swfd.StatusRegistered {
-			if err := checkDomainFor(ctx, tx, domain, status, "FOR SHARE"); err != nil && !errors.Is(err, swfd.ErrNotFound) {
+			if err := checkDomainFor(ctx, tx, domain, status); err != nil && !errors.Is(err, swfd.ErrNotFound) {
 				return fmt.Errorf("postgres: set %s type status: %w", kind, err)
 			}
 		}

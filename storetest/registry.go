@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -622,8 +623,14 @@ func testDeprecateWhileRegistering(t *testing.T, s swfd.Store) {
 		for range workers {
 			<-started
 		}
-		noErr(t, s.SetDomainStatus(ctx(), dom, swfd.StatusDeprecated, at(3)), "SetDomainStatus while types are registered")
+		// The registrations go on until the deprecation commits, so one
+		// starved by them would wait for good: it gets a minute (it takes
+		// well under a second) and fails the test with its error instead.
+		deprecate, cancel := context.WithTimeout(ctx(), time.Minute)
+		err := s.SetDomainStatus(deprecate, dom, swfd.StatusDeprecated, at(3))
+		cancel()
 		close(stop)
+		noErr(t, err, "SetDomainStatus while types are registered")
 		created := 0
 		for range workers {
 			r := <-results
