@@ -405,7 +405,7 @@ func (db *DB) serializable(ctx context.Context, fn func(tx pgx.Tx) error) error 
 }
 
 // locked runs fn in a READ COMMITTED transaction, for the registry writes
-// that order themselves with row locks (SELECT … FOR SHARE / FOR UPDATE, or
+// that order themselves with row locks (SELECT … FOR UPDATE / FOR NO KEY UPDATE, or
 // an UPDATE of the row first) rather than by SERIALIZABLE's checks: they
 // wait for each other instead of failing, so they need no retry. A
 // deadlock, which their lock order should rule out, is retried as
