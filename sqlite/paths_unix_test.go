@@ -4,10 +4,13 @@ package sqlite
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // A database path through a symbolic link (link/swfd.db naming
@@ -80,5 +83,43 @@ func TestSymlinkedPath(t *testing.T) {
 			db.Close()
 		}
 		t.Errorf("Open of a link to no file: %v", err)
+	}
+}
+
+// A path that is not in its clean form but leads through no link, such as
+// swfd's default ./swfd-data/swfd.db, is not said to lead through one
+// (before, every start with the default path logged "the database path
+// leads through a symbolic link", naming the same file without its "./"),
+// while a path through a link still is.
+func TestUncleanPathIsNoLink(t *testing.T) {
+	ctx := context.Background()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = "leads through a symbolic link"
+	open := func(path string) string {
+		t.Helper()
+		var logs logbuf.Buffer
+		db, err := Open(ctx, path, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatalf("Open %s: %v", path, err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return logs.String()
+	}
+	for _, path := range []string{dir + "/./swfd.db", dir + "//swfd.db"} {
+		if logs := open(path); strings.Contains(logs, line) {
+			t.Errorf("Open %s, which leads through no link, logged:\n%s", path, logs)
+		}
+	}
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink("swfd.db", link); err != nil {
+		t.Fatal(err)
+	}
+	if logs := open(link); !strings.Contains(logs, line) {
+		t.Errorf("Open %s, a link, did not log that it is one:\n%s", link, logs)
 	}
 }

@@ -283,7 +283,10 @@ func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
 		}
-		if real != dsn {
+		// Resolving also cleans the path ("./swfd-data/swfd.db", swfd's
+		// default, becomes "swfd-data/swfd.db"): only a path that names
+		// another file than its clean self went through a link.
+		if real != filepath.Clean(dsn) {
 			logger.Info("sqlite: the database path leads through a symbolic link; using the file it names", "path", dsn, "file", real)
 		}
 		dsn = real
