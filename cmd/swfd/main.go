@@ -12,9 +12,9 @@
 // hosts can reach unless --insecure says that is intended.
 //
 // With --tls-cert and --tls-key (PEM files) swfd serves HTTPS, HTTP/1.1
-// and HTTP/2. SIGHUP reloads the auth file and the certificate, whichever
-// are in use, and reopens the access log, without dropping
-// a connection; without any it is logged and ignored. --max-connections
+// and HTTP/2. SIGHUP reloads the auth file, the certificate and the quota
+// file, whichever are in use, and reopens the access log, without dropping
+// a connection; with none of them it is logged and ignored. --max-connections
 // caps the connections open at once; at the cap, idle connections are
 // closed, or the long poll waiting longest is answered empty, to make room.
 //
@@ -32,6 +32,12 @@
 // --quotas aws throttles calls and decisions with the real service's
 // default token buckets, --quotas FILE with a quota file's (SIGHUP reloads
 // it); the default, off, never throttles.
+//
+// The web console is served under /console/ (--console=false: not at all).
+// --lambda-endpoint runs the functions ScheduleLambdaFunction decisions
+// schedule; without it those decisions fail. For tests, --clock manual or
+// skip gives swfd a clock the test moves, and --dev keeps everything in
+// memory with a reset (swf dev reset).
 package main
 
 import (
