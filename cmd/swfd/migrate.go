@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/swfd/swfd"
@@ -79,10 +80,20 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer release()
 	}
+	// On a terminal each count overwrites the last; written to a file or
+	// a pipe (a log, CI), where a carriage return overwrites nothing and
+	// the counts would run together on one line, each is a line of its own.
+	term := isTerminal(stderr)
 	st, err := migrate.Copy(ctx, src, dst, func(s migrate.Stats) {
-		fmt.Fprintf(stderr, "\rcopied %d executions, %d events", s.Executions, s.Events)
+		if term {
+			fmt.Fprintf(stderr, "\rcopied %d executions, %d events", s.Executions, s.Events)
+		} else {
+			fmt.Fprintf(stderr, "copied %d executions, %d events\n", s.Executions, s.Events)
+		}
 	})
-	fmt.Fprintln(stderr)
+	if term {
+		fmt.Fprintln(stderr)
+	}
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("migrate: interrupted after %d executions: %w", st.Executions, err)
 	}
@@ -117,4 +128,14 @@ func openSource(ctx context.Context, dsn string, log *slog.Logger) (swfd.Store, 
 		return nil, fmt.Errorf("migrate: open source %s: %w", server.RedactDSN(dsn), err)
 	}
 	return st, nil
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

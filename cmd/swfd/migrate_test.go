@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/postgres"
@@ -228,5 +229,41 @@ func TestMigrateRefusesPostgresServedByNodes(t *testing.T) {
 	}
 	if err := migrateMain(ctx, []string{"--from", "sqlite:" + sqliteSrc, "--to", dst}, &buf); err != nil {
 		t.Errorf("swfd migrate into the database once its node stopped: %v (output %q)", err, buf.String())
+	}
+}
+
+// swfd migrate's progress written to a file or a pipe (a log, CI) is a line
+// per count; before, each count began with a carriage return and none ended
+// with a line break, so they ran together on one line
+// ("copied 0 executions, 0 eventscopied 1 executions, …").
+func TestMigrateProgressIsLinesOffTerminal(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.db")
+	st, err := sqlite.Open(ctx, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateDomain(ctx, swfd.Domain{Name: "d", Status: swfd.StatusRegistered, RetentionDays: "1", Created: time.UnixMilli(1_800_000_000_000)}, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := migrateMain(ctx, []string{"--from", "sqlite:" + src, "--to", "sqlite:" + filepath.Join(dir, "dst.db")}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "\r") {
+		t.Errorf("output off a terminal holds carriage returns: %q", out.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-1], "done: 1 domains") {
+		t.Fatalf("output %q, want progress lines and then done", out.String())
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !strings.HasPrefix(l, "copied ") || strings.Count(l, "copied") != 1 {
+			t.Errorf("progress line %q, want one count a line", l)
+		}
 	}
 }
