@@ -242,8 +242,24 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "%s  workflowId=%s  runId=%s\n", domain, wid, rid)
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tTYPE\tDETAILS")
+	var tw *tabwriter.Writer
+	if p.has("follow") {
+		// The events of a followed history come in batches, and a
+		// tabwriter sizes each batch's columns anew: the columns would
+		// move from one batch to the next. They have fixed widths instead,
+		// wide enough for any event id a history holds and any event type.
+	} else {
+		tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	}
+	row := func(id, tm, typ, details string) {
+		if tw != nil {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, tm, typ, details)
+			return
+		}
+		line := fmt.Sprintf("%-*s  %-*s  %-*s  %s", followIDWidth, id, followTimeWidth, tm, followTypeWidth, typ, details)
+		fmt.Fprintln(e.stdout, strings.TrimRight(line, " "))
+	}
+	row("ID", "TIME", "TYPE", "DETAILS")
 	var last int64
 	closed := false
 	printEvents := func(evs []any) {
@@ -260,9 +276,11 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 				closed = true
 			}
 			o, _ := ev.(*omap)
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", id, fmtTime(o.m["eventTimestamp"]), typ, eventDetails(o))
+			row(strconv.FormatInt(id, 10), fmtTime(o.m["eventTimestamp"]), typ, eventDetails(o))
 		}
-		tw.Flush()
+		if tw != nil {
+			tw.Flush()
+		}
 	}
 	printEvents(events)
 	if !p.has("follow") {
@@ -282,6 +300,15 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+// The widths of a followed history's columns: a history holds at most
+// 25,000 events, every time is printed alike, and the longest event type
+// is RequestCancelExternalWorkflowExecutionInitiated.
+const (
+	followIDWidth   = len("25000")
+	followTimeWidth = len("2006-01-02 15:04:05.000")
+	followTypeWidth = len("RequestCancelExternalWorkflowExecutionInitiated")
+)
 
 func isCloseEvent(t string) bool {
 	switch t {
