@@ -110,7 +110,7 @@ func TestSources(t *testing.T) {
 				{Kind: "activity", Domain: "d", Name: "c", Waiting: 4},
 			}
 		},
-		RunCache:  func() metrics.RunCache { return metrics.RunCache{Hits: 5, Misses: 2, Runs: 3} },
+		RunCache:  func() metrics.RunCache { return metrics.RunCache{Hits: 5, Misses: 2, Runs: 3, Bytes: 4096} },
 		LiveNodes: func() int { return 3 },
 	})
 	f := scrape(t, m)
@@ -120,6 +120,7 @@ func TestSources(t *testing.T) {
 	want(t, f, 0, "swfd_pollers_waiting", "kind", "decision")
 	want(t, f, 5, "swfd_run_cache_hits_total")
 	want(t, f, 3, "swfd_run_cache_runs")
+	want(t, f, 4096, "swfd_run_cache_bytes")
 	want(t, f, 3, "swfd_cluster_live_nodes")
 	if _, ok := f["swfd_task_list_pending_tasks"]; ok {
 		t.Error("per-task-list series without Options.TaskLists")

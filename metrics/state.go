@@ -43,6 +43,7 @@ type TaskList struct {
 type RunCache struct {
 	Hits, Misses uint64 // lookups since start
 	Runs         int    // runs held now
+	Bytes        int    // their estimated memory
 }
 
 // Pool are a connection pool's counts (pgxpool's Stat).
@@ -78,6 +79,7 @@ var stateDescriptions = []Description{
 	{Name: "swfd_run_cache_hits_total", Type: "counter", Help: "Lookups of a run that found it in the run cache."},
 	{Name: "swfd_run_cache_misses_total", Type: "counter", Help: "Lookups of a run that had to read it from the store."},
 	{Name: "swfd_run_cache_runs", Type: "gauge", Help: "Runs held in the run cache."},
+	{Name: "swfd_run_cache_bytes", Type: "gauge", Help: "Estimated memory the run cache holds (the runs' states and histories), bounded by --run-cache-mb."},
 	{Name: "swfd_cluster_live_nodes", Type: "gauge", Help: "Nodes of the cluster heard from within the last 10 s, this one included: each node sends a heartbeat when it has sent no news for 3 s, so an idle node counts."},
 	{Name: "swfd_connections_open", Type: "gauge", Help: "Connections open on the API's address (not --metrics-addr's)."},
 	{Name: "swfd_connections_max", Type: "gauge", Help: "The most connections the API's address holds open at once (--max-connections); past it new ones wait."},
@@ -108,6 +110,7 @@ var (
 	cacheHitsDesc   = desc("swfd_run_cache_hits_total")
 	cacheMissDesc   = desc("swfd_run_cache_misses_total")
 	cacheRunsDesc   = desc("swfd_run_cache_runs")
+	cacheBytesDesc  = desc("swfd_run_cache_bytes")
 	liveNodesDesc   = desc("swfd_cluster_live_nodes")
 	connsOpenDesc   = desc("swfd_connections_open")
 	connsMaxDesc    = desc("swfd_connections_max")
@@ -164,6 +167,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(cacheHitsDesc, float64(rc.Hits))
 		counter(cacheMissDesc, float64(rc.Misses))
 		gauge(cacheRunsDesc, float64(rc.Runs))
+		gauge(cacheBytesDesc, float64(rc.Bytes))
 	}
 	if src.LiveNodes != nil {
 		gauge(liveNodesDesc, float64(src.LiveNodes()))

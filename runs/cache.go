@@ -10,8 +10,11 @@ import (
 )
 
 // runCache keeps the latest committed state of recently used runs, so that
-// a call on a run costs no read and no decoding. Bounded by entries, least
-// recently used first out.
+// a call on a run costs no read and no decoding. Bounded by entries and by
+// bytes (an estimate of the memory each entry holds, its state's and its
+// history's, made whenever the entry is replaced), least recently used
+// first out. A run not in it is read from the store, so what it evicts
+// changes nothing but the cost of the next call on the run.
 //
 // On a single node every commit goes through this process: the cached
 // version is always the stored one. In a cluster (guarded) it is the state
@@ -29,8 +32,11 @@ type runCache struct {
 	ll  *list.List
 	m   map[string]*list.Element
 
-	eventBudget int // bytes of events the cache may hold
-	eventBytes  int // bytes of events it holds
+	maxBytes int // the estimated bytes the entries may hold in all
+	size     int // the estimated bytes they hold (cachedRun.size)
+
+	eventBudget int // bytes of events' JSON the cache may hold
+	eventBytes  int // bytes of events' JSON it holds
 
 	guarded bool // a cluster node's cache: entries may be behind the store
 }
@@ -43,6 +49,7 @@ type cachedRun struct {
 	// slice they were given while later events are appended past it.
 	events []cachedEvent
 	bytes  int // the events' JSON bytes
+	size   int // estimated bytes of memory the entry holds (see cachesize.go)
 }
 
 // cachedEvent is what the cache keeps of an event: its stored JSON and the
@@ -67,14 +74,25 @@ func (e *cachedEvent) event() api.HistoryEvent {
 	return api.HistoryEvent{EventID: e.id, EventType: e.typ, EventTimestamp: e.time, Raw: e.raw}
 }
 
-// Bounds of the history kept in the run cache.
+// Bounds of the history kept in the run cache: events per run; and the
+// share of the cache's bytes that histories may hold (a quarter: runs'
+// states are what spares most reads).
 const (
-	maxCachedEvents    = 256
-	cachedEventsBudget = 64 << 20
+	maxCachedEvents  = 256
+	eventBudgetShare = 4
+	maxEntryShare    = 16 // an entry over maxBytes/maxEntryShare is not kept
 )
 
-func newRunCache(max int) *runCache {
-	return &runCache{max: max, ll: list.New(), m: map[string]*list.Element{}, eventBudget: cachedEventsBudget}
+// DefaultCacheBytes bounds the memory the run cache holds (as estimated,
+// the states and histories of its runs) when Options.CacheBytes is not
+// set.
+const DefaultCacheBytes = 256 << 20
+
+// newRunCache returns a cache of at most max runs holding at most maxBytes
+// (estimated) in all.
+func newRunCache(max, maxBytes int) *runCache {
+	return &runCache{max: max, ll: list.New(), m: map[string]*list.Element{},
+		maxBytes: maxBytes, eventBudget: maxBytes / eventBudgetShare}
 }
 
 // get returns a private copy of a cached run.
@@ -135,6 +153,9 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 		return
 	}
 	row.State = nil
+	// The estimate of the state is made outside the lock: st is the
+	// caller's, and no longer changes.
+	fixed := entryOverhead + rowSize(&row) + stateSize(st)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cr := &cachedRun{row: row, st: st}
@@ -145,7 +166,8 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 		el.Value = cr
 		c.ll.MoveToFront(el)
 	} else {
-		c.m[row.RunID] = c.ll.PushFront(cr)
+		el = c.ll.PushFront(cr)
+		c.m[row.RunID] = el
 	}
 	// The history: new with the run, or the cached one extended. The
 	// entry replaced gives its bytes back first.
@@ -153,6 +175,7 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 	baseBytes := 0
 	if prev != nil {
 		c.eventBytes -= prev.bytes
+		c.size -= prev.size
 	}
 	keep := row.Open
 	switch {
@@ -180,9 +203,21 @@ func (c *runCache) put(row swfd.Execution, st *history.State, events []api.Histo
 			c.eventBytes += n
 		}
 	}
-	for c.ll.Len() > c.max {
-		old := c.ll.Back()
-		c.remove(old)
+	cr.size = fixed + historySize(cr.events, cr.bytes)
+	c.size += cr.size
+	if cr.size > c.maxBytes/maxEntryShare {
+		// One run alone would take too much of the budget: it is read
+		// from the store each time instead of pushing out many others.
+		c.remove(el)
+	}
+	c.trim()
+}
+
+// trim evicts the least recently used runs until the cache is within its
+// bounds.
+func (c *runCache) trim() {
+	for c.ll.Len() > c.max || c.size > c.maxBytes {
+		c.remove(c.ll.Back())
 	}
 }
 
@@ -231,25 +266,33 @@ func (c *runCache) adopt(runID string, events []api.HistoryEvent) {
 		cp.events[i] = compactEvent(&events[i])
 	}
 	cp.bytes = bytes
+	added := historySize(cp.events, bytes)
+	if cp.size+added > c.maxBytes/maxEntryShare {
+		return
+	}
+	cp.size += added
 	el.Value = &cp
 	c.eventBytes += bytes
+	c.size += added
+	c.trim()
 }
 
 func (c *runCache) remove(e *list.Element) {
 	cr := e.Value.(*cachedRun)
 	c.eventBytes -= cr.bytes
+	c.size -= cr.size
 	c.ll.Remove(e)
 	delete(c.m, cr.row.RunID)
 }
 
-// len returns how many runs the cache holds.
-func (c *runCache) len() int {
+// len returns how many runs the cache holds, and their estimated bytes.
+func (c *runCache) len() (runs, bytes int) {
 	if c == nil {
-		return 0
+		return 0, 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ll.Len()
+	return c.ll.Len(), c.size
 }
 
 func (c *runCache) evict(runID string) {

@@ -57,7 +57,7 @@ func TestCachedHistoryMatchesStore(t *testing.T) {
 	db := memStore(t)
 	row := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", TypeName: "t", TypeVersion: "1",
 		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 1, State: []byte("{}")}
-	c := newRunCache(10)
+	c := newRunCache(10, DefaultCacheBytes)
 	st := &history.State{}
 	// The history arrives in three steps, as commits bring it.
 	steps := [][]api.HistoryEvent{cacheEvents(1, 3), cacheEvents(4, 4), cacheEvents(5, 7)}
@@ -119,7 +119,7 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 		versions[id]++
 		return swfd.Execution{RunID: id, Open: true, Version: versions[id]}
 	}
-	c := newRunCache(3)
+	c := newRunCache(3, DefaultCacheBytes)
 
 	// A run first seen after its start (loaded from the store) has no
 	// cached history, even after later steps.

@@ -20,6 +20,7 @@
 package runs
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -48,6 +49,11 @@ type Options struct {
 	Shared bool
 	// Lambda says that Lambda functions can be invoked (history.Env.Lambda).
 	Lambda bool
+	// CacheBytes bounds the memory the run cache holds, as estimated from
+	// the states and histories of its runs (DefaultCacheBytes when zero or
+	// less). Runs past it are evicted, least recently used first, and read
+	// from the store when next used.
+	CacheBytes int
 	// StoreCommit, if set, is told how long each commit to the store took
 	// and how it ended: nil, an error wrapping swfd.ErrConflict (another
 	// writer won the race; the step is decided again), or a failure (for
@@ -79,7 +85,8 @@ type Store struct {
 	hits, misses atomic.Uint64 // loads served from the run cache, and from the store
 }
 
-// runCacheSize bounds the runs whose state is kept in memory.
+// runCacheSize bounds the runs whose state is kept in memory (besides
+// Options.CacheBytes).
 const runCacheSize = 20000
 
 // New returns a Store over opts.Store.
@@ -91,7 +98,7 @@ func New(opts Options) *Store {
 		shared:  opts.Shared,
 		lambda:  opts.Lambda,
 		locks:   newRunLocks(),
-		cache:   newRunCache(runCacheSize),
+		cache:   newRunCache(runCacheSize, cmp.Or(max(opts.CacheBytes, 0), DefaultCacheBytes)),
 		open:    map[string]int{},
 		maxOpen: opts.MaxOpenExecutions,
 
@@ -149,9 +156,10 @@ func (s *Store) Load(ctx context.Context, domain, runID string) (*Run, error) {
 
 // CacheStats reports how many loads the run cache has served (hits) and
 // how many went to the store (misses) since the store was made, and how
-// many runs it holds now.
-func (s *Store) CacheStats() (hits, misses uint64, runs int) {
-	return s.hits.Load(), s.misses.Load(), s.cache.len()
+// many runs it holds now, with their estimated bytes.
+func (s *Store) CacheStats() (hits, misses uint64, runs, bytes int) {
+	runs, bytes = s.cache.len()
+	return s.hits.Load(), s.misses.Load(), runs, bytes
 }
 
 // LoadStored reads a run from the store, bypassing the cache.

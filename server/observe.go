@@ -113,8 +113,8 @@ func (o *observer) watch(svc *service.Service, st swfd.Store, fe *frontend.Handl
 				return counts.get(ctx, func(ctx context.Context) (map[string]int, error) { return openExecutions(ctx, svc, st) })
 			},
 			RunCache: func() metrics.RunCache {
-				hits, misses, n := svc.Runs().CacheStats()
-				return metrics.RunCache{Hits: hits, Misses: misses, Runs: n}
+				hits, misses, n, bytes := svc.Runs().CacheStats()
+				return metrics.RunCache{Hits: hits, Misses: misses, Runs: n, Bytes: bytes}
 			},
 		}
 		if node, ok := svc.Peers().(*cluster.Node); ok {

@@ -123,6 +123,10 @@ type Config struct {
 	// cluster needs the same. LambdaInvoker, if set, is used instead.
 	LambdaEndpoint string
 	LambdaInvoker  lambda.Invoker
+	// RunCacheBytes bounds the memory of the run cache (the runs kept in
+	// memory so that a call on one costs no read): runs.DefaultCacheBytes
+	// when zero.
+	RunCacheBytes int
 }
 
 // DevPollTimeout is how long a long poll waits in --dev mode unless the
@@ -464,7 +468,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		AccountID: account, Region: region,
 		PollTimeout: cfg.PollTimeout, Limits: limitsWithDefaults(cfg.Limits),
 		Broadcaster: bcast, AuthorizeDecisions: authorize, Hooks: s.obs.hooks(),
-		Lambda: s.lambda,
+		Lambda: s.lambda, RunCacheBytes: cfg.RunCacheBytes,
 		// Long polls give their connections up when every connection
 		// the listener may hold is taken (limitConnections).
 		LongWait: connlimit.Waiting,

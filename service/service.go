@@ -110,6 +110,10 @@ type Options struct {
 	// the bound keeps a burst of them from starving the calls that move
 	// workflows.
 	VisibilityQueries int
+	// RunCacheBytes bounds the memory of the run cache, the runs (their
+	// states and short histories) kept so that a call on a run costs no
+	// read; runs.DefaultCacheBytes when zero (see runs.Options.CacheBytes).
+	RunCacheBytes int
 
 	// Hooks are told of what the service does, for metrics.
 	Hooks Hooks
@@ -272,7 +276,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		return nil, fmt.Errorf("service: token key: %w", err)
 	}
 	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared,
-		Lambda: opts.Lambda != nil, StoreCommit: opts.Hooks.StoreCommit})
+		Lambda: opts.Lambda != nil, StoreCommit: opts.Hooks.StoreCommit, CacheBytes: opts.RunCacheBytes})
 	// The run store tells the domains of the task tokens that leave them
 	// out (those of the longest non-ASCII names).
 	s.tokens = token.New(key, clock, s.runs)

@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/server"
 )
 
@@ -67,6 +68,10 @@ import (
 // at Go's default of 100 runs often for little; at 200 it costs about half
 // as much CPU, for a heap of at most three times the live one.
 const defaultGCPercent = 200
+
+// maxRunCacheMB is the largest --run-cache-mb: a TiB, past any machine's
+// memory (and far from overflowing the bytes it is turned into).
+const maxRunCacheMB = 1 << 20
 
 func main() {
 	if os.Getenv("GOGC") == "" {
@@ -179,6 +184,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	quotas := fs.String("quotas", "off", "throttling as SWF does it: off, aws (the real service's default token buckets) or a quota file (JSON; SIGHUP reloads it)")
 	webConsole := fs.Bool("console", true, "serve the web console under /console/ (a browser's GET / goes there); --console=false turns it off")
 	dev := fs.Bool("dev", false, "the mode for tests: everything in memory, a 5 s poll timeout unless --poll-timeout is given, and swf dev reset (POST /swfd/dev/reset) drops everything at once")
+	runCacheMB := fs.Int("run-cache-mb", runs.DefaultCacheBytes>>20, "memory, in MiB, that the run cache may hold (runs' states and short histories kept so that a call on one costs no read); runs past it are read from the database when next used")
 	lambdaEndpoint := fs.String("lambda-endpoint", "", "AWS Lambda API URL (AWS or an emulator) that runs ScheduleLambdaFunction decisions' functions, with credentials from the AWS configuration chain (unsigned when it has none); without it those decisions fail (LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION). Give every node of a cluster the same")
 	// Environment variables fill in flags not given on the command line,
 	// each parsed as its flag is. One that does not parse is an error even
@@ -235,6 +241,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if given["max-connections"] && *maxConns < 1 {
 		return usageError{fmt.Errorf("%s: at least 1 connection must be allowed; leave the flag out for the default, half the open-file limit (at most 10000)",
 			setting("max-connections", *maxConns))}
+	}
+	if *runCacheMB < 1 || *runCacheMB > maxRunCacheMB {
+		return usageError{fmt.Errorf("%s: give the run cache between 1 and %d MiB (the default is %d)",
+			setting("run-cache-mb", *runCacheMB), maxRunCacheMB, runs.DefaultCacheBytes>>20)}
 	}
 	if !isAccountID(*account) {
 		return usageError{fmt.Errorf("%s: an account id is 12 digits, such as 123456789012", setting("account-id", fmt.Sprintf("%q", *account)))}
@@ -335,7 +345,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
 		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
-		Quotas: *quotas, Dev: *dev, LambdaEndpoint: *lambdaEndpoint})
+		Quotas: *quotas, Dev: *dev, LambdaEndpoint: *lambdaEndpoint, RunCacheBytes: *runCacheMB << 20})
 	if err != nil {
 		return err
 	}
@@ -373,7 +383,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
+		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "run_cache_mb", *runCacheMB, "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
 	err = srv.Serve(ctx, ln)
 	if errors.Is(err, server.ErrAborted) {
 		// Close the store if it closes soon; a call stuck in it (a

@@ -499,6 +499,9 @@ func TestNumbersThatMeanNothing(t *testing.T) {
 		{[]string{"--max-connections", "-3"}, nil, "--max-connections -3: at least 1 connection"},
 		{[]string{"--max-connections", "0"}, nil, "--max-connections 0: at least 1 connection"},
 		{nil, map[string]string{"SWFD_MAX_CONNECTIONS": "0"}, "SWFD_MAX_CONNECTIONS=0: at least 1 connection"},
+		{[]string{"--run-cache-mb", "0"}, nil, "--run-cache-mb 0: give the run cache between 1 and 1048576 MiB"},
+		{nil, map[string]string{"SWFD_RUN_CACHE_MB": "-1"}, "SWFD_RUN_CACHE_MB=-1: give the run cache between 1"},
+		{[]string{"--run-cache-mb", "2000000"}, nil, "--run-cache-mb 2000000: give the run cache between 1"},
 		{[]string{"--account-id", "abc"}, nil, `--account-id "abc": an account id is 12 digits`},
 		{[]string{"--account-id", "1234567890123"}, nil, "an account id is 12 digits"},
 	} {
@@ -507,8 +510,8 @@ func TestNumbersThatMeanNothing(t *testing.T) {
 			t.Errorf("%q %v: exit status %d, want 2 and %q; output:\n%s", tc.args, tc.env, code, tc.want, out)
 		}
 	}
-	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001"), nil)
-	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "account_id=000000000001") {
+	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001", "--run-cache-mb", "64"), nil)
+	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "run_cache_mb=64 ") || !strings.Contains(out, "account_id=000000000001") {
 		t.Errorf("good values: exit status %d; output:\n%s", code, out)
 	}
 }
