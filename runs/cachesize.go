@@ -9,13 +9,16 @@ import (
 )
 
 // The run cache's estimate of the memory an entry holds. It need not be
-// exact, only proportional to what the entry keeps alive, with nothing
-// that grows left out: the strings of the row and the state (the largest,
+// exact (it is within some tens of percent of the heap an entry holds,
+// measured for runs of every shape in TestRunCacheEstimate), only
+// proportional to what the entry keeps alive, with nothing that grows
+// left out: the strings of the row and the state (the largest,
 // LatestExecutionContext and the Control of children and external
 // requests, up to 32 KB each; a few hundred bytes for ids and task lists,
 // a thousand of each per run), each open item's struct and its slot in its
 // map, and the history's events with their JSON. Strings shared between
-// the row and the state are counted twice: the estimate errs high.
+// the row and the state are counted twice (but not a map's key that is
+// its item's id).
 
 // entryOverhead is an entry's own cost: its list element, cachedRun and
 // slot in the cache's map.
@@ -25,6 +28,18 @@ const entryOverhead = int(unsafe.Sizeof(list.Element{})+unsafe.Sizeof(cachedRun{
 // key and value (at most a string and a pointer), a control byte, and the
 // free slots a growing table keeps (it doubles when seven eighths full).
 const mapSlot = 2 * (16 + 8 + 1)
+
+// mapSize is what a map of n entries spends besides the values they point
+// to: its header, and its slots, eight at least once it has an entry.
+func mapSize[K comparable, V any](m map[K]V) int {
+	if m == nil {
+		return 0
+	}
+	if len(m) == 0 {
+		return 48
+	}
+	return 48 + max(len(m)*mapSlot, 8*(16+8+1))
+}
 
 // strSize is the bytes behind the string headers counted in their structs.
 func strSize(ss ...string) int {
@@ -41,6 +56,16 @@ func strPtrSize(p *string) int {
 		return 0
 	}
 	return int(unsafe.Sizeof(*p)) + len(*p)
+}
+
+// keySize is the bytes of a map's key beyond those of the id it repeats:
+// none when they are one string (as the engine makes them; a state decoded
+// from the store has two).
+func keySize(key, id string) int {
+	if len(key) == len(id) && unsafe.StringData(key) == unsafe.StringData(id) {
+		return 0
+	}
+	return len(key)
 }
 
 func rowSize(r *swfd.Execution) int {
@@ -69,24 +94,25 @@ func stateSize(st *history.State) int {
 	n += strPtrSize(st.LatestExecutionContext)
 	n += strSize(string(st.Trouble.FailedDecision.EventType), st.Trouble.FailedDecision.Cause)
 
+	n += mapSize(st.Activities) + mapSize(st.Timers) + mapSize(st.Children) + mapSize(st.Externals) + mapSize(st.Lambdas)
 	for k, a := range st.Activities {
-		n += mapSlot + len(k) + int(unsafe.Sizeof(*a)) +
+		n += keySize(k, a.ActivityID) + int(unsafe.Sizeof(*a)) +
 			strSize(a.ActivityID, a.ActivityType.Name, a.ActivityType.Version, a.Identity, a.TaskList, a.TaskPriority,
 				a.ScheduleToStart, a.ScheduleToClose, a.StartToClose, a.Heartbeat) +
 			strPtrSize(a.HeartbeatDetails)
 	}
 	for k, t := range st.Timers {
-		n += mapSlot + len(k) + int(unsafe.Sizeof(*t)) + strSize(t.TimerID)
+		n += keySize(k, t.TimerID) + int(unsafe.Sizeof(*t)) + strSize(t.TimerID)
 	}
 	for _, ch := range st.Children {
-		n += mapSlot + int(unsafe.Sizeof(*ch)) +
+		n += int(unsafe.Sizeof(*ch)) +
 			strSize(ch.WorkflowID, ch.RunID, ch.WorkflowType.Name, ch.WorkflowType.Version) + strPtrSize(ch.Control)
 	}
 	for _, e := range st.Externals {
-		n += mapSlot + int(unsafe.Sizeof(*e)) + strSize(e.WorkflowID) + strPtrSize(e.RunID) + strPtrSize(e.Control)
+		n += int(unsafe.Sizeof(*e)) + strSize(e.WorkflowID) + strPtrSize(e.RunID) + strPtrSize(e.Control)
 	}
 	for k, l := range st.Lambdas {
-		n += mapSlot + len(k) + int(unsafe.Sizeof(*l)) + strSize(l.ID, l.Name, l.StartToClose)
+		n += keySize(k, l.ID) + int(unsafe.Sizeof(*l)) + strSize(l.ID, l.Name, l.StartToClose)
 	}
 	return n
 }

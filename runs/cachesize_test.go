@@ -40,9 +40,9 @@ func heapInUse() uint64 {
 
 // The run cache holds no more memory than its bound in bytes, however
 // large the runs' states: runs of 32 KB execution contexts and a hundred
-// timers each (some 70 KB apiece), 400 of them, in a cache of 4 MB. The
+// timers each (some 90 KB apiece), 400 of them, in a cache of 4 MB. The
 // memory is measured, not only the cache's estimate of it. (A cache
-// bounded only by its number of runs held all 400, about 27 MB.)
+// bounded only by its number of runs held all 400: 37 MB.)
 func TestRunCacheBoundedByBytes(t *testing.T) {
 	const bound = 4 << 20
 	before := heapInUse()
@@ -129,7 +129,7 @@ func TestRunCacheEstimate(t *testing.T) {
 // (members, map keys, list items, down to the open items) is set to L
 // bytes is estimated L bytes larger per string than the same one with
 // empty strings. A member added to State that it would leave out fails
-// here.
+// here. A map key that is its item's id, one string, is counted once.
 func TestStateSizeCountsEveryString(t *testing.T) {
 	var empty, full history.State
 	nEmpty := fillStrings(reflect.ValueOf(&empty).Elem(), "")
@@ -141,6 +141,12 @@ func TestStateSizeCountsEveryString(t *testing.T) {
 	if got, want := stateSize(&full)-stateSize(&empty), nFull*L; got != want {
 		t.Errorf("a state with %d strings of %d bytes is estimated %d bytes over the empty one, want %d", nFull, L, got, want)
 	}
+	for k, tm := range full.Timers {
+		tm.TimerID = k
+	}
+	if got, want := stateSize(&full)-stateSize(&empty), (nFull-1)*L; got != want {
+		t.Errorf("a timer id that is its key counted apart: %d bytes over the empty state, want %d", got, want)
+	}
 }
 
 // fillStrings sets every string reachable from v to s, giving each map
@@ -148,7 +154,7 @@ func TestStateSizeCountsEveryString(t *testing.T) {
 func fillStrings(v reflect.Value, s string) int {
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(s)
+		v.SetString(strings.Clone(s)) // each its own, as decoding makes them
 		return 1
 	case reflect.Pointer:
 		if v.IsNil() {
@@ -204,7 +210,7 @@ func TestEvictedRunsReadFromStore(t *testing.T) {
 				for e := int64(1); e <= 4; e++ {
 					in := big + fmt.Sprint(e)
 					evs = append(evs, api.HistoryEvent{EventID: e, EventType: api.EventTypeWorkflowExecutionSignaled,
-						EventTimestamp: api.NewTime(start.Add(time.Duration(e) * time.Second)),
+						EventTimestamp:                           api.NewTime(start.Add(time.Duration(e) * time.Second)),
 						WorkflowExecutionSignaledEventAttributes: &api.WorkflowExecutionSignaledEventAttributes{SignalName: "s", Input: &in}})
 				}
 				st.NextEventID = 5
