@@ -10,7 +10,10 @@
 // views).
 //
 // Runs are read back through it too: history pages and activity inputs are
-// served from the cache when it holds them.
+// served from the cache when it holds them. The cache is bounded by the
+// memory its runs hold (Options.CacheBytes, as estimated) and by their
+// number; a run it has let go is read from the store, with the same
+// outcome.
 //
 // On a single node every commit goes through this process, so cached runs
 // are the stored ones. In a cluster (Options.Shared) other nodes commit to
