@@ -282,6 +282,19 @@ type Transfer struct {
 	Payload []byte
 }
 
+// Heartbeat is the details the last heartbeat of one started activity task
+// of a run recorded (RecordActivityTaskHeartbeat). They are kept in rows of
+// their own, by run and the activity's scheduled event id, not in the run's
+// State: a heartbeat then writes only its own activity's details, and the
+// run's other steps write none. They are read back when the run is loaded,
+// for the ActivityTaskTimedOut event that reports them.
+type Heartbeat struct {
+	ScheduledEventID int64
+	// Details are the heartbeat's details as given (which may be empty).
+	// In an Update, nil removes the activity's stored details.
+	Details *string
+}
+
 // Update is everything one engine step changes for one run.
 type Update struct {
 	// Execution is the run's new row. Create inserts it (ErrAlreadyExists if
@@ -294,7 +307,12 @@ type Update struct {
 	DoneTasks    []int64 // scheduled event ids of this run's tasks to remove
 	AddTimers    []Timer
 	DeleteTimers []string // keys of this run's timers to remove
-	// Closed removes every task and timer of the run (the run has closed).
+	// Heartbeats stores (Details set) or removes (Details nil) the
+	// heartbeat details of the run's activities, at most one entry per
+	// scheduled event id.
+	Heartbeats []Heartbeat
+	// Closed removes every task, timer and heartbeat of the run (the run
+	// has closed).
 	Closed bool
 }
 
@@ -358,6 +376,9 @@ type ExecutionStore interface {
 	LatestRun(ctx context.Context, domain, workflowID string) (Execution, error)
 	// History returns events in id order (reversed if asked).
 	History(ctx context.Context, q HistoryQuery) ([]Event, error)
+	// Heartbeats returns the heartbeat details stored for a run's
+	// activities, in scheduled event id order (none for an unknown run).
+	Heartbeats(ctx context.Context, runID string) ([]Heartbeat, error)
 	// PendingTasks returns every stored task, for loading task lists at start.
 	PendingTasks(ctx context.Context) ([]Task, error)
 	// DueTimers returns up to limit timers due at or before now, earliest first.
@@ -374,7 +395,8 @@ type ExecutionStore interface {
 	// CountOpen counts a domain's open executions.
 	CountOpen(ctx context.Context, domain string) (int, error)
 	// PurgeClosed deletes up to limit runs of a domain closed before cutoff,
-	// with their histories; it returns how many it deleted.
+	// with their histories (and anything else stored for them); it returns
+	// how many it deleted.
 	PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error)
 }
 

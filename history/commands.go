@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 )
 
@@ -180,6 +181,9 @@ func (s *State) RecordHeartbeat(env Env, scheduledID, startedID int64, details *
 	}
 	st := newStep(s, env)
 	a.LastHeartbeat = env.Now
+	if details != nil || a.HeartbeatDetails != nil {
+		st.res.Heartbeats = append(st.res.Heartbeats, swfd.Heartbeat{ScheduledEventID: scheduledID, Details: details})
+	}
 	a.HeartbeatDetails = details
 	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityHeartbeat), a.Heartbeat, env.Now)
 	return a.CancelRequested, st.finish(), nil

@@ -447,6 +447,7 @@ func (st *step) finish() Result {
 		s := st.s
 		st.res.AddTasks = nil
 		st.res.AddTimers = nil
+		st.res.Heartbeats = nil
 		s.Decision = DecisionState{Override: s.Decision.Override, OverrideTimeout: s.Decision.OverrideTimeout}
 		s.Activities = map[string]*Activity{}
 		s.Timers = map[string]*UserTimer{}
@@ -513,6 +514,9 @@ func (s *State) activityBySchedID(id int64) *Activity {
 // queued (never started) is removed from its task list.
 func (st *step) removeActivity(a *Activity) {
 	delete(st.s.Activities, a.ActivityID)
+	if a.HeartbeatDetails != nil {
+		st.res.Heartbeats = append(st.res.Heartbeats, swfd.Heartbeat{ScheduledEventID: a.ScheduledID})
+	}
 	if a.StartedID == 0 {
 		st.res.DoneTasks = append(st.res.DoneTasks, a.ScheduledID)
 	}

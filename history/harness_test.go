@@ -99,6 +99,9 @@ type harness struct {
 	// armed holds the activity timers ("at:…") the run has armed and not
 	// yet deleted, as the store would (see checkActivityTimers).
 	armed map[string]bool
+	// details holds the heartbeat details the run's Results stored, by
+	// scheduled id, as the store keeps them (Result.Heartbeats).
+	details map[int64]*string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -185,6 +188,44 @@ func (h *harness) mustFault(code string, f func(s *State) (Result, error)) *api.
 	return flt
 }
 
+// checkHeartbeats applies res's heartbeat details to those the store
+// would hold, and checks that they are then exactly the open activities'
+// details: a step that changes an activity's details, or removes an
+// activity that has some, says so in Result.Heartbeats.
+func (h *harness) checkHeartbeats(res Result) {
+	h.t.Helper()
+	if h.details == nil {
+		h.details = map[int64]*string{}
+	}
+	if res.Closed {
+		if len(res.Heartbeats) != 0 {
+			h.t.Fatalf("a step that closed the run lists heartbeats %+v", res.Heartbeats)
+		}
+		clear(h.details)
+	}
+	seen := map[int64]bool{}
+	for _, hb := range res.Heartbeats {
+		if seen[hb.ScheduledEventID] {
+			h.t.Fatalf("heartbeat details of %d listed twice in %+v", hb.ScheduledEventID, res.Heartbeats)
+		}
+		seen[hb.ScheduledEventID] = true
+		if hb.Details == nil {
+			delete(h.details, hb.ScheduledEventID)
+		} else {
+			h.details[hb.ScheduledEventID] = hb.Details
+		}
+	}
+	want := map[int64]*string{}
+	for _, a := range h.s.Activities {
+		if a.HeartbeatDetails != nil {
+			want[a.ScheduledID] = a.HeartbeatDetails
+		}
+	}
+	if !reflect.DeepEqual(want, h.details) {
+		h.t.Fatalf("stored heartbeat details %v, the activities hold %v", h.details, want)
+	}
+}
+
 func (h *harness) check(res Result) {
 	h.t.Helper()
 	for _, e := range res.Events {
@@ -212,7 +253,8 @@ func (h *harness) check(res Result) {
 		}
 	}
 	h.checkActivityTimers(res)
-	// JSON round trip and Clone.
+	h.checkHeartbeats(res)
+	// JSON round trip (with the details the store keeps apart) and Clone.
 	b, err := json.Marshal(h.s)
 	if err != nil {
 		h.t.Fatal(err)
@@ -223,6 +265,9 @@ func (h *harness) check(res Result) {
 	var back State
 	if err := json.Unmarshal(b, &back); err != nil {
 		h.t.Fatal(err)
+	}
+	for _, a := range back.Activities {
+		a.HeartbeatDetails = h.details[a.ScheduledID]
 	}
 	if !reflect.DeepEqual(&back, h.s) {
 		h.t.Fatalf("state does not survive JSON:\n%+v\n%+v", back, *h.s)

@@ -120,23 +120,27 @@ type DecisionState struct {
 
 // Activity is an open activity task (scheduled or started).
 type Activity struct {
-	ActivityID            string           `json:",omitzero"`
-	ActivityType          api.ActivityType `json:",omitzero"`
-	ScheduledID           int64            `json:",omitzero"`
-	ScheduledTime         time.Time        `json:",omitzero"`
-	StartedID             int64            `json:",omitzero"` // 0 until started
-	StartedTime           time.Time        `json:",omitzero"`
-	Identity              string           `json:",omitzero"`
-	TaskList              string           `json:",omitzero"`
-	TaskPriority          string           `json:",omitzero"`
-	ScheduleToStart       string           `json:",omitzero"`
-	ScheduleToClose       string           `json:",omitzero"`
-	StartToClose          string           `json:",omitzero"`
-	Heartbeat             string           `json:",omitzero"`
-	LastHeartbeat         time.Time        `json:",omitzero"`
-	HeartbeatDetails      *string          `json:",omitzero"`
-	CancelRequested       bool             `json:",omitzero"`
-	LatestCancelRequestID int64            `json:",omitzero"`
+	ActivityID      string           `json:",omitzero"`
+	ActivityType    api.ActivityType `json:",omitzero"`
+	ScheduledID     int64            `json:",omitzero"`
+	ScheduledTime   time.Time        `json:",omitzero"`
+	StartedID       int64            `json:",omitzero"` // 0 until started
+	StartedTime     time.Time        `json:",omitzero"`
+	Identity        string           `json:",omitzero"`
+	TaskList        string           `json:",omitzero"`
+	TaskPriority    string           `json:",omitzero"`
+	ScheduleToStart string           `json:",omitzero"`
+	ScheduleToClose string           `json:",omitzero"`
+	StartToClose    string           `json:",omitzero"`
+	Heartbeat       string           `json:",omitzero"`
+	LastHeartbeat   time.Time        `json:",omitzero"`
+	// HeartbeatDetails are the details of the last heartbeat. They are
+	// not part of the State's JSON: the store keeps them apart, by run and
+	// scheduled id (Result.Heartbeats says when they change), and sets
+	// them here when it loads the run.
+	HeartbeatDetails      *string `json:"-"`
+	CancelRequested       bool    `json:",omitzero"`
+	LatestCancelRequestID int64   `json:",omitzero"`
 }
 
 // UserTimer is an open timer started by a StartTimer decision.
@@ -339,6 +343,11 @@ type Result struct {
 	DeleteTimers []string
 	Closed       bool      // the run closed in this step
 	Messages     []Message // to other runs
+	// Heartbeats are the activities' heartbeat details the step changed:
+	// set by a heartbeat, removed (nil Details) with an activity that had
+	// some. A step that closes the run lists none: closing removes them
+	// all.
+	Heartbeats []swfd.Heartbeat
 	// ContinuedAs is set when a ContinueAsNew decision closed the run: the
 	// new run's start parameters (its RunID already assigned).
 	ContinuedAs *StartParams

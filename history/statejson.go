@@ -275,7 +275,6 @@ func (e *stateEncoder) activity(a *Activity) {
 	e.str(`,"StartToClose":`, a.StartToClose)
 	e.str(`,"Heartbeat":`, a.Heartbeat)
 	e.time(`,"LastHeartbeat":`, a.LastHeartbeat)
-	e.strPtr(`,"HeartbeatDetails":`, a.HeartbeatDetails)
 	e.bool(`,"CancelRequested":`, a.CancelRequested)
 	e.int(`,"LatestCancelRequestID":`, a.LatestCancelRequestID)
 	e.close(start)

@@ -335,7 +335,7 @@ func TestAppendJSONScenarioStates(t *testing.T) {
 	h.start(p)
 	st := h.pollDecision()
 	h.must(func(s *State) (Result, error) {
-		return s.CompleteDecisionTask(h.env, st, &api.RespondDecisionTaskCompletedInput{ExecutionContext: api.String("<c>"), TaskList: &api.TaskList{Name: "o"}, TaskListScheduleToStartTimeout: "5", Decisions: []api.Decision{
+		return s.CompleteDecisionTask(h.env, st, &api.RespondDecisionTaskCompletedInput{ExecutionContext: api.String("<c>\u2028"), TaskList: &api.TaskList{Name: "o"}, TaskListScheduleToStartTimeout: "5", Decisions: []api.Decision{
 			schedAct("a"), schedAct("b"), startTimer("t", "5"), startChild("c", "child", nil), signalExt("x", "", "s"), cancelExt("y", "r"),
 			{DecisionType: api.DecisionTypeStartTimer, StartTimerDecisionAttributes: &api.StartTimerDecisionAttributes{TimerID: "t", StartToFireTimeout: "1"}},
 		}})

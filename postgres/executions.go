@@ -364,6 +364,9 @@ const (
 	clauseCloseTimers
 	clauseDoneTimers
 	clauseAddTimers
+	clauseCloseHeartbeats
+	clauseDoneHeartbeats
+	clauseSetHeartbeats
 )
 
 // updateTexts holds the text of each shape of update statement built so far.
@@ -516,6 +519,38 @@ func buildUpdate(u *swfd.Update, text bool) (step, *statement) {
 			WHERE EXISTS (SELECT 1 FROM u)
 			ON CONFLICT (run_id, key) DO UPDATE SET due = excluded.due`
 		})
+	}
+
+	// Heartbeat details: the last entry of each activity wins; a closed
+	// run keeps none.
+	if u.Closed {
+		removeOwn(clauseCloseHeartbeats, 0, "heartbeats", "", "", nil, 0)
+	} else if len(u.Heartbeats) > 0 {
+		last := map[int64]int{}
+		for i, hb := range u.Heartbeats {
+			last[hb.ScheduledEventID] = i
+		}
+		var setIDs, doneIDs []int64
+		var setDetails [][]byte
+		for i, hb := range u.Heartbeats {
+			switch {
+			case last[hb.ScheduledEventID] != i:
+			case hb.Details == nil:
+				doneIDs = append(doneIDs, hb.ScheduledEventID)
+			default:
+				setIDs, setDetails = append(setIDs, hb.ScheduledEventID), append(setDetails, []byte(*hb.Details))
+			}
+		}
+		removeOwn(0, clauseDoneHeartbeats, "heartbeats", "scheduled_event_id", "bigint[]", doneIDs, len(doneIDs))
+		if len(setIDs) > 0 {
+			pIDs, pDetails := q.arg(setIDs), q.arg(setDetails)
+			q.add(clauseSetHeartbeats, "setheartbeats", func() string {
+				return `INSERT INTO heartbeats (run_id, scheduled_event_id, details)
+			SELECT ` + r + `, x.id, x.details FROM unnest(` + pIDs + `::bigint[], ` + pDetails + `::bytea[]) AS x(id, details)
+			WHERE EXISTS (SELECT 1 FROM u)
+			ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET details = excluded.details`
+			})
+		}
 	}
 
 	s.check = func(tag pgconn.CommandTag) *failure {
@@ -686,6 +721,26 @@ func (db *DB) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, e
 	}, sb.String(), a...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: history of run %s: %w", q.RunID, err)
+	}
+	return out, nil
+}
+
+// Heartbeats returns the heartbeat details stored for a run's activities,
+// in scheduled event id order.
+func (db *DB) Heartbeats(ctx context.Context, runID string) ([]swfd.Heartbeat, error) {
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Heartbeat, error) {
+		var hb swfd.Heartbeat
+		var d []byte
+		err := r.Scan(&hb.ScheduledEventID, &d)
+		s := string(d)
+		hb.Details = &s
+		return hb, err
+	}, "SELECT scheduled_event_id, details FROM heartbeats WHERE run_id = $1 ORDER BY scheduled_event_id", runID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: heartbeat details of run %s: %w", runID, err)
 	}
 	return out, nil
 }
@@ -948,7 +1003,7 @@ func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, 
 			return nil
 		}
 		pb := &pgx.Batch{}
-		for _, table := range []string{"events", "tasks", "timers", "transfers", "execution_tags"} {
+		for _, table := range []string{"events", "tasks", "timers", "heartbeats", "transfers", "execution_tags"} {
 			pb.Queue("DELETE FROM "+table+" WHERE run_id = ANY($1::text[])", runs)
 		}
 		return tx.SendBatch(ctx, pb).Close()

@@ -2,9 +2,11 @@ package runs
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -218,6 +220,7 @@ func stepUpdate(st *history.State, prevVersion int64, create bool, res history.R
 		DoneTasks:    res.DoneTasks,
 		AddTimers:    res.AddTimers,
 		DeleteTimers: res.DeleteTimers,
+		Heartbeats:   res.Heartbeats,
 		Closed:       res.Closed,
 	}
 	for _, ev := range res.Events {
@@ -237,6 +240,9 @@ func stepUpdate(st *history.State, prevVersion int64, create bool, res history.R
 // an answer to its sender). The caller holds r's lock.
 func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra ...func(*Batch) error) error {
 	var b Batch
+	if r.detailsInline && !res.Closed {
+		res.Heartbeats = allHeartbeats(r.State, res.Heartbeats)
+	}
 	if err := b.Add(r.State, r.Row.Version, false, res); err != nil {
 		return err
 	}
@@ -255,7 +261,30 @@ func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra
 		return err
 	}
 	r.committed = true
+	r.detailsInline = false
 	return nil
+}
+
+// allHeartbeats returns the heartbeat details of every activity of st that
+// has some, and the removals in changed of the others: what a step
+// of a run whose stored state held the details itself must store apart, as
+// its new state holds none.
+func allHeartbeats(st *history.State, changed []swfd.Heartbeat) []swfd.Heartbeat {
+	var out []swfd.Heartbeat
+	set := map[int64]bool{}
+	for _, a := range st.Activities {
+		if a.HeartbeatDetails != nil {
+			set[a.ScheduledID] = true
+			out = append(out, swfd.Heartbeat{ScheduledEventID: a.ScheduledID, Details: a.HeartbeatDetails})
+		}
+	}
+	for _, hb := range changed {
+		if !set[hb.ScheduledEventID] {
+			out = append(out, hb)
+		}
+	}
+	slices.SortFunc(out, func(a, b swfd.Heartbeat) int { return cmp.Compare(a.ScheduledEventID, b.ScheduledEventID) })
+	return out
 }
 
 // Commit writes a batch and, once it is durable, updates the run cache and

@@ -23,6 +23,7 @@
 package runs
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -135,14 +136,60 @@ type Run struct {
 	// cached: the run came from the run cache, which in a cluster may be
 	// behind the store. committed: a step on it has committed.
 	cached, committed bool
+	// detailsInline: the stored state held heartbeat details itself (as
+	// swfd before 0005 kept them, or a node of it still does in a cluster
+	// being upgraded); the run's next commit stores them all apart.
+	detailsInline bool
 }
 
-func decodeRun(row swfd.Execution) (*Run, error) {
+// inlineKey starts the heartbeat details of an activity in a state that
+// holds them: a key can only appear unescaped, so it does not match inside
+// a string of the state.
+var inlineKey = []byte(`"HeartbeatDetails":`)
+
+// decodeRun decodes a stored run and gives its activities the heartbeat
+// details stored apart (Heartbeats). Details a state still holds itself
+// were written after any stored apart (swfd writes them apart only, and
+// drops those of the state with its next commit), so they win.
+func (s *Store) decodeRun(ctx context.Context, row swfd.Execution) (*Run, error) {
 	st := new(history.State)
 	if err := json.Unmarshal(row.State, st); err != nil {
 		return nil, fmt.Errorf("decode state of run %s: %w", row.RunID, err)
 	}
-	return &Run{Row: row, State: st}, nil
+	r := &Run{Row: row, State: st}
+	if len(st.Activities) == 0 {
+		return r, nil
+	}
+	hbs, err := s.store.Heartbeats(ctx, row.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("heartbeat details of run %s: %w", row.RunID, err)
+	}
+	if len(hbs) > 0 {
+		bySched := make(map[int64]*string, len(hbs))
+		for _, hb := range hbs {
+			bySched[hb.ScheduledEventID] = hb.Details
+		}
+		for _, a := range st.Activities {
+			if d, ok := bySched[a.ScheduledID]; ok {
+				a.HeartbeatDetails = d
+			}
+		}
+	}
+	if bytes.Contains(row.State, inlineKey) {
+		var inline struct {
+			Activities map[string]struct{ HeartbeatDetails *string }
+		}
+		if err := json.Unmarshal(row.State, &inline); err != nil {
+			return nil, fmt.Errorf("decode heartbeat details of run %s: %w", row.RunID, err)
+		}
+		for id, in := range inline.Activities {
+			if a := st.Activities[id]; a != nil && in.HeartbeatDetails != nil {
+				a.HeartbeatDetails = in.HeartbeatDetails
+				r.detailsInline = true
+			}
+		}
+	}
+	return r, nil
 }
 
 // Load loads a run by id, from the cache if it holds it; the run must
@@ -171,7 +218,7 @@ func (s *Store) LoadStored(ctx context.Context, domain, runID string) (*Run, err
 	if err != nil {
 		return nil, err
 	}
-	return decodeRun(row)
+	return s.decodeRun(ctx, row)
 }
 
 // RunDomain returns the domain of a run: from the cache if it holds the

@@ -257,7 +257,26 @@ func applyRest(x *wtx, u *swfd.Update) error {
 			return fmt.Errorf("sqlite: commit: add timer %q of run %s: %w", t.Key, run, err)
 		}
 	}
+	for _, hb := range u.Heartbeats {
+		if u.Closed {
+			break // all of them go below
+		}
+		if hb.Details == nil {
+			if _, err := x.exec("DELETE FROM heartbeats WHERE run_id = ? AND scheduled_event_id = ?", e.RunID, hb.ScheduledEventID); err != nil {
+				return fmt.Errorf("sqlite: commit: remove heartbeat details of activity %d of run %s: %w", hb.ScheduledEventID, e.RunID, err)
+			}
+			continue
+		}
+		if _, err := x.exec(`INSERT INTO heartbeats (run_id, scheduled_event_id, details) VALUES (?, ?, ?)
+			ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET details = excluded.details`,
+			e.RunID, hb.ScheduledEventID, []byte(*hb.Details)); err != nil {
+			return fmt.Errorf("sqlite: commit: store heartbeat details of activity %d of run %s: %w", hb.ScheduledEventID, e.RunID, err)
+		}
+	}
 	if u.Closed {
+		if _, err := x.exec("DELETE FROM heartbeats WHERE run_id = ?", e.RunID); err != nil {
+			return fmt.Errorf("sqlite: commit: remove heartbeat details of closed run %s: %w", e.RunID, err)
+		}
 		if _, err := x.exec("DELETE FROM tasks WHERE run_id = ?", e.RunID); err != nil {
 			return fmt.Errorf("sqlite: commit: remove tasks of closed run %s: %w", e.RunID, err)
 		}
@@ -429,6 +448,34 @@ func (db *DB) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history of run %s: %w", q.RunID, err)
+	}
+	return out, nil
+}
+
+// Heartbeats returns the heartbeat details stored for a run's activities,
+// in scheduled event id order.
+func (db *DB) Heartbeats(ctx context.Context, runID string) ([]swfd.Heartbeat, error) {
+	var out []swfd.Heartbeat
+	err := db.read(ctx, func(q querier) error {
+		out = out[:0]
+		rows, err := q.QueryContext(ctx, "SELECT scheduled_event_id, details FROM heartbeats WHERE run_id = ? ORDER BY scheduled_event_id", runID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var d []byte
+			if err := rows.Scan(&id, &d); err != nil {
+				return err
+			}
+			s := string(d)
+			out = append(out, swfd.Heartbeat{ScheduledEventID: id, Details: &s})
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: heartbeat details of run %s: %w", runID, err)
 	}
 	return out, nil
 }
@@ -726,7 +773,8 @@ func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
 }
 
 // PurgeClosed deletes up to limit runs of a domain closed before cutoff
-// (oldest first), with their histories, tags, tasks, timers and transfers.
+// (oldest first), with their histories, tags, tasks, timers, heartbeat
+// details and transfers.
 // A limit of 0 or less deletes nothing.
 func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
@@ -779,6 +827,7 @@ var purgeDeletes = []string{
 	"DELETE FROM events WHERE run_id = ?",
 	"DELETE FROM tasks WHERE run_id = ?",
 	"DELETE FROM timers WHERE run_id = ?",
+	"DELETE FROM heartbeats WHERE run_id = ?",
 	"DELETE FROM transfers WHERE run_id = ?",
 	"DELETE FROM executions WHERE run_id = ? AND open = 0",
 }

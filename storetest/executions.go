@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -937,4 +938,80 @@ func testConcurrentSteps(t *testing.T, s swfd.Store) {
 	if open != 1+writers+rounds {
 		t.Fatalf("CountOpen = %d, want %d", open, 1+writers+rounds)
 	}
+}
+
+// heartbeats reads a run's stored heartbeat details as "id=details" items
+// ("id=<nil>" for an entry without details, which a store must not return).
+func heartbeats(t *testing.T, s swfd.Store, runID string) []string {
+	t.Helper()
+	hbs, err := s.Heartbeats(ctx(), runID)
+	noErr(t, err, "Heartbeats")
+	out := []string{}
+	for _, hb := range hbs {
+		d := "<nil>"
+		if hb.Details != nil {
+			d = fmt.Sprintf("%q", *hb.Details)
+		}
+		out = append(out, fmt.Sprintf("%d=%s", hb.ScheduledEventID, d))
+	}
+	return out
+}
+
+// testHeartbeats: an update stores and removes its run's heartbeat details
+// by scheduled event id, and only if it applies; Heartbeats reads them back
+// in id order, byte for byte; closing a run removes them all, and touches
+// no other run's.
+func testHeartbeats(t *testing.T, s swfd.Store) {
+	a := create(t, s, execution("dom", "wf-a", "run-a", at(1)))
+	// A run's creation may store some (swfd migrate copies them so).
+	b := execution("dom", "wf-b", "run-b", at(2))
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: b, Create: true, Heartbeats: []swfd.Heartbeat{{ScheduledEventID: 3, Details: str("at creation")}}}}})
+	checkIDs(t, "details of a new run", heartbeats(t, s, "run-a"), []string{})
+	checkIDs(t, "details of an unknown run", heartbeats(t, s, "no-such-run"), []string{})
+
+	odd := "nul\x00, line separator\u2028, \xff and ünïcödé"
+	big := strings.Repeat("0123456789abcdef", 2048) // 32 KB, the most SWF takes
+	a = next(a)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: a, Heartbeats: []swfd.Heartbeat{
+		{ScheduledEventID: 9, Details: str(odd)}, {ScheduledEventID: 5, Details: str("first")}, {ScheduledEventID: 7, Details: str("")},
+		{ScheduledEventID: 12, Details: str(big)},
+	}}}})
+	b = next(b)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: b, Heartbeats: []swfd.Heartbeat{{ScheduledEventID: 5, Details: str("of b")}}}}})
+	want := []string{`5="first"`, `7=""`, fmt.Sprintf("9=%q", odd), fmt.Sprintf("12=%q", big)}
+	checkIDs(t, "details stored", heartbeats(t, s, "run-a"), want)
+	checkIDs(t, "details of the other run", heartbeats(t, s, "run-b"), []string{`3="at creation"`, `5="of b"`})
+
+	// Replace one, remove one, remove one that is not there.
+	a = next(a)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: a, Heartbeats: []swfd.Heartbeat{
+		{ScheduledEventID: 5, Details: str("second")}, {ScheduledEventID: 7}, {ScheduledEventID: 40},
+	}}}})
+	want = []string{`5="second"`, fmt.Sprintf("9=%q", odd), fmt.Sprintf("12=%q", big)}
+	checkIDs(t, "details replaced and removed", heartbeats(t, s, "run-a"), want)
+
+	// An update that loses its version check changes none, nor does the
+	// rest of its batch.
+	stale := a
+	stale.State = []byte("stale")
+	err := s.Commit(ctx(), swfd.Batch{Updates: []swfd.Update{
+		{Execution: next(b), Heartbeats: []swfd.Heartbeat{{ScheduledEventID: 5, Details: str("lost")}}},
+		{Execution: stale, Heartbeats: []swfd.Heartbeat{{ScheduledEventID: 5, Details: str("stale")}, {ScheduledEventID: 9}}},
+	}})
+	wantErr(t, err, swfd.ErrConflict, "Commit at a stale version")
+	checkIDs(t, "details after a stale update", heartbeats(t, s, "run-a"), want)
+	checkIDs(t, "details of the other run after a stale update", heartbeats(t, s, "run-b"), []string{`3="at creation"`, `5="of b"`})
+
+	// A step that only changes details writes no event and still moves
+	// the run's version.
+	a = next(a)
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: a, Heartbeats: []swfd.Heartbeat{{ScheduledEventID: 9, Details: str("third")}}}}})
+	checkExec(t, getExec(t, s, "dom", "run-a"), a)
+	checkIDs(t, "details after a heartbeat", heartbeats(t, s, "run-a"), []string{`5="second"`, `9="third"`, fmt.Sprintf("12=%q", big)})
+
+	// Closing a run removes all its details, even with entries of its own.
+	c := closed(a, "COMPLETED", at(3))
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: c, Closed: true, Heartbeats: []swfd.Heartbeat{{ScheduledEventID: 30, Details: str("late")}}}}})
+	checkIDs(t, "details of a closed run", heartbeats(t, s, "run-a"), []string{})
+	checkIDs(t, "details of the other run after the close", heartbeats(t, s, "run-b"), []string{`3="at creation"`, `5="of b"`})
 }

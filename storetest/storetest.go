@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"Tasks", testTasks},
 		{"LambdaTasks", testLambdaTasks},
 		{"Timers", testTimers},
+		{"Heartbeats", testHeartbeats},
 		{"Transfers", testTransfers},
 		{"ListExecutions", testListExecutions},
 		{"ListExecutionsPaging", testListExecutionsPaging},

@@ -100,8 +100,8 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "done: %d domains, %d types, %d executions, %d events, %d tasks, %d timers, %d messages\n",
-		st.Domains, st.Types, st.Executions, st.Events, st.Tasks, st.Timers, st.Transfers)
+	fmt.Fprintf(stderr, "done: %d domains, %d types, %d executions, %d events, %d tasks, %d timers, %d heartbeat details, %d messages\n",
+		st.Domains, st.Types, st.Executions, st.Events, st.Tasks, st.Timers, st.Heartbeats, st.Transfers)
 	return nil
 }
 

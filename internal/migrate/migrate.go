@@ -30,6 +30,8 @@ import (
 // Stats counts what was copied.
 type Stats struct {
 	Domains, Types, Executions, Events, Tasks, Timers, Transfers int
+	// Heartbeats counts the activities whose heartbeat details were copied.
+	Heartbeats int
 }
 
 // ErrTargetNotEmpty is returned when the target store already has domains.
@@ -288,10 +290,17 @@ func copyExecutions(ctx context.Context, src, dst swfd.Store, domain string, ope
 			if err != nil {
 				return fmt.Errorf("migrate: history of %s: %w", row.RunID, err)
 			}
+			var hbs []swfd.Heartbeat
+			if row.Open {
+				if hbs, err = src.Heartbeats(ctx, row.RunID); err != nil {
+					return fmt.Errorf("migrate: heartbeat details of %s: %w", row.RunID, err)
+				}
+			}
 			b.Updates = append(b.Updates, swfd.Update{
 				Execution: row, Create: true, Events: evs,
-				AddTasks: tasks[row.RunID], AddTimers: timers[row.RunID],
+				AddTasks: tasks[row.RunID], AddTimers: timers[row.RunID], Heartbeats: hbs,
 			})
+			st.Heartbeats += len(hbs)
 			st.Executions++
 			st.Events += len(evs)
 			st.Tasks += len(tasks[row.RunID])
