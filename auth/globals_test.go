@@ -165,6 +165,9 @@ func TestGuardPolicyVariables(t *testing.T) {
 		{"${$} is a '$'", "u", "",
 			allowOnly(`{"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "a${$}{b}"}}}`),
 			"CountPendingActivityTasks", countActivities("a${b}"), true},
+		{"${$}{ is the text ${", "bob", "",
+			allowAllAnd(`{"Effect": "Deny", "Action": "swf:*", "Resource": "` + domainOf("${$}{aws:username") + `"}`),
+			"DescribeDomain", describe("${aws:username"), false},
 		{"a '*' in a name is not a wildcard", "a*", "",
 			allowOnly(`{"Effect": "Allow", "Action": "swf:*", "Resource": "` + domainOf("${aws:username}") + `"}`),
 			"DescribeDomain", describe("abc"), false},
@@ -228,6 +231,14 @@ func TestUnevaluatedGlobalsRefused(t *testing.T) {
 			[]string{"condition StringEquals swf:taskList.name", "${swf:workflowType.name}"}},
 		{"a default not in quotes", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${aws:username, x}"}`),
 			[]string{"${aws:username, x}"}},
+		{"unterminated variable in Resource", stmt(`{"Sid": "Own", "Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${aws:username"}`),
+			[]string{`statement 1 (Sid "Own")`, "Resource", "${aws:username", "not closed"}},
+		{"unterminated variable after a variable", stmt(`{"Effect": "Allow", "Action": "swf:*", "NotResource": "arn:aws:swf:*:*:/domain/${aws:username}-${aws:username"}`),
+			[]string{"NotResource", "not closed"}},
+		{"unterminated variable in a condition value", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "${aws:username"}}}`),
+			[]string{"condition StringEquals swf:taskList.name", "${aws:username", "not closed"}},
+		{"a lone ${ at the end", stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/cost${"}`),
+			[]string{"${", "not closed"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -247,6 +258,8 @@ func TestUnevaluatedGlobalsRefused(t *testing.T) {
 	for _, ok := range []string{
 		stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:username": "x", "aws:PrincipalArn": "x", "aws:PrincipalAccount": "x", "aws:PrincipalType": "x", "aws:RequestedRegion": "x", "aws:UserAgent": "x", "aws:TagKeys": "x", "aws:RequestTag/k": "x", "swf:taskList.name": "${aws:username}${*}${?}${$}"}}}`),
 		`{"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${aws:userid}"}]}`,
+		`{"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${aws:username"}]}`,
+		stmt(`{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/${$}{aws:username"}`),
 	} {
 		if _, err := ParseConfig([]byte(file(ok))); err != nil {
 			t.Errorf("%s: %v", ok, err)

@@ -52,7 +52,13 @@ const supportedVariables = "${aws:username}, ${aws:PrincipalArn}, ${aws:Principa
 
 // compileTemplate parses the policy variables of s. A "${…}" that is not
 // one swfd replaces is an error: left as text, a Deny naming it would
-// never apply.
+// never apply. So is a "${" that no '}' closes: read as text it would
+// match only a name holding those characters, so a Deny meant for the
+// caller's own domain (a Resource ending in "${aws:username" with the
+// brace left off) would apply to no domain of theirs, and an Allow's
+// NotResource would leave that domain allowed. IAM gives such a string
+// no meaning to rely on, so swfd refuses it rather than guess; "${$}"
+// writes a '$' taken as itself.
 func compileTemplate(s string) (template, error) {
 	var t template
 	for {
@@ -62,7 +68,7 @@ func compileTemplate(s string) (template, error) {
 		}
 		j := strings.IndexByte(s[i:], '}')
 		if j < 0 {
-			break
+			return nil, fmt.Errorf("policy variable %s is not closed by '}' (write ${$} for a '$' taken as itself)", s[i:])
 		}
 		inner := s[i+2 : i+j]
 		part, ok := parseVariable(inner)
