@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -18,6 +19,11 @@ const nodeLockKey = 0x73776e64 // "swnd"
 // or others use it while one holds it alone.
 var ErrNotAlone = errors.New("postgres: another swfd node uses this database")
 
+// ErrClaimLost is the error of every call to a store whose node lost its
+// claim on the database (ClaimNode) and could not take it again because
+// another node's conflicting claim was taken in between.
+var ErrClaimLost = errors.New("postgres: this node lost its claim on the database to another swfd node; it serves no more calls: stop it")
+
 // ClaimNode claims this node's place among the swfd nodes that use the
 // database (its schema), until release is called: alone, for a node that
 // no other may share the database with (one whose clock moves: each node
@@ -29,11 +35,35 @@ var ErrNotAlone = errors.New("postgres: another swfd node uses this database")
 // others) held by a connection of its own, outside the pool: it ends when
 // that connection does, so a node killed without a word lets the next one
 // in. Should that connection be lost while the node runs (the database
-// restarted), the claim is gone and the node does not take it again.
+// restarted, or the backend was terminated), the node notices at once
+// and takes the claim again on a new connection, backing off from 100ms
+// to 5s while the database does not answer. If another node's claim
+// that conflicts was taken in between (a node started in that gap), the
+// node cannot take its own back: the store then fails every call with
+// ErrClaimLost (so /healthz and /readyz answer 503) and says so in the
+// log, since the other node already serves; the node must be stopped.
 func (db *DB) ClaimNode(ctx context.Context, alone bool) (release func(), err error) {
 	if err := db.check(ctx); err != nil {
 		return nil, err
 	}
+	conn, err := db.claimOnce(ctx, alone)
+	if err != nil {
+		return nil, err
+	}
+	kctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.keepClaim(kctx, conn, alone)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}, nil
+}
+
+// claimOnce connects and takes the claim's lock on the new connection.
+func (db *DB) claimOnce(ctx context.Context, alone bool) (*pgx.Conn, error) {
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim the database for this node: %w", err)
@@ -51,5 +81,70 @@ func (db *DB) ClaimNode(ctx context.Context, alone bool) (release func(), err er
 		conn.Close(context.Background())
 		return nil, ErrNotAlone
 	}
-	return func() { conn.Close(context.Background()) }, nil
+	return conn, nil
+}
+
+// keepClaim holds the claim on conn until ctx is done, and takes it again
+// whenever its connection is lost (see ClaimNode).
+func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, alone bool) {
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	for {
+		// Nothing is sent on the connection: the wait ends when the
+		// server ends it (a FATAL message or a closed socket), or ctx.
+		_, err := conn.WaitForNotification(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		conn.Close(context.Background())
+		conn = nil
+		db.logger.Warn("postgres: the connection that holds this node's claim on the database was lost; taking the claim again",
+			"database", db.where, "alone", alone, "err", err)
+		if conn = db.reclaim(ctx, alone); conn == nil {
+			return
+		}
+		db.logger.Info("postgres: this node's claim on the database is taken again", "database", db.where)
+	}
+}
+
+// reclaim takes the claim again, trying until it gets it, ctx is done or
+// the store is closed (nil), or another node's claim stands in the way:
+// then the store is fenced (ErrClaimLost) and reclaim returns nil.
+func (db *DB) reclaim(ctx context.Context, alone bool) *pgx.Conn {
+	wait := listenRetryMin
+	for {
+		if db.beforeReclaim != nil {
+			db.beforeReclaim()
+		}
+		conn, err := db.claimOnce(ctx, alone)
+		switch {
+		case err == nil:
+			return conn
+		case errors.Is(err, ErrNotAlone):
+			db.fence(ErrClaimLost)
+			other := "a node whose clock moves (--clock manual) holds it alone"
+			if alone {
+				other = "another node uses it"
+			}
+			db.logger.Error("postgres: this node lost its claim on the database and cannot take it again: "+other+
+				" (it started while the claim was lost); every call to this node fails from now on: stop it", "database", db.where)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		db.logger.Warn("postgres: cannot take this node's claim on the database again yet; retrying",
+			"database", db.where, "err", err, "retry_in", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil
+		case <-db.done:
+			return nil
+		}
+		wait = min(2*wait, listenRetryMax)
+	}
 }

@@ -82,6 +82,25 @@ type DB struct {
 	// never came (tests shorten them).
 	commitTimeout time.Duration
 	settleTimeout time.Duration
+
+	// fenced, once set (fence), is the error of every call that takes a
+	// connection from the pool: the node lost its claim (ClaimNode).
+	fenced atomic.Pointer[error]
+	// beforeReclaim, if set, runs before each try to take a lost claim
+	// again (tests).
+	beforeReclaim func()
+}
+
+// fence makes every call that takes a connection from the pool fail with
+// err from now on (the calls under way finish).
+func (db *DB) fence(err error) { db.fenced.CompareAndSwap(nil, &err) }
+
+// fenceErr is the error fence set, or nil.
+func (db *DB) fenceErr() error {
+	if p := db.fenced.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 var _ swfd.Store = (*DB)(nil)
@@ -244,6 +263,11 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		db.notifier.retryNow()
 		return nil
 	}
+	// A node that lost its claim on the database serves no more calls
+	// (ClaimNode): each fails as it takes its connection.
+	cfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) {
+		return true, db.fenceErr()
+	}
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
@@ -333,6 +357,9 @@ func (db *DB) Close() error {
 func (db *DB) check(ctx context.Context) error {
 	if db.closed.Load() {
 		return ErrClosed
+	}
+	if err := db.fenceErr(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }

@@ -1,0 +1,156 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// claimHolders returns the backends that hold the node claim's lock on
+// the schema of conn.
+func claimHolders(t *testing.T, conn *pgx.Conn) []int32 {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), `SELECT pid FROM pg_locks
+		WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid = $1 AND objid = hashtext(current_schema())::oid AND objsubid = 2 AND granted`, int64(nodeLockKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pids
+}
+
+// terminateClaim ends the backend of the one connection that holds the
+// claim and returns its pid.
+func terminateClaim(t *testing.T, admin *pgx.Conn) int32 {
+	t.Helper()
+	pids := claimHolders(t, admin)
+	if len(pids) != 1 {
+		t.Fatalf("%d backends hold the claim, want 1", len(pids))
+	}
+	var ok bool
+	if err := admin.QueryRow(context.Background(), "SELECT pg_terminate_backend($1)", pids[0]).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminate the claim's backend: %v, %v", ok, err)
+	}
+	return pids[0]
+}
+
+// A node that holds the database alone (its clock moves) and loses the
+// connection that holds its claim takes the claim again, so a second node
+// is still refused; release lets the next one in.
+func TestClaimTakenAgainAfterConnectionLoss(t *testing.T) {
+	for _, alone := range []bool{true, false} {
+		name := "beside others"
+		if alone {
+			name = "alone"
+		}
+		t.Run(name, func(t *testing.T) {
+			dsn := newDatabase(t)
+			db1 := open(t, dsn, nil)
+			db2 := open(t, dsn, nil)
+			ctx := context.Background()
+			release, err := db1.ClaimNode(ctx, alone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			admin, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close(ctx)
+			for round := range 3 {
+				old := terminateClaim(t, admin)
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					pids := claimHolders(t, admin)
+					if len(pids) == 1 && pids[0] != old {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("round %d: the claim was not taken again after its backend was terminated (holders %v)", round, pids)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				// A node of the other kind is refused.
+				if r, err := db2.ClaimNode(ctx, !alone); !errors.Is(err, ErrNotAlone) {
+					if err == nil {
+						r()
+					}
+					t.Fatalf("round %d: a second node's claim (alone %v) gave %v, want ErrNotAlone", round, !alone, err)
+				}
+				if err := db1.Ping(ctx); err != nil {
+					t.Fatalf("round %d: the holder's store: %v", round, err)
+				}
+			}
+			release()
+			r, err := db2.ClaimNode(ctx, !alone)
+			if err != nil {
+				t.Fatalf("after release: %v", err)
+			}
+			r()
+		})
+	}
+}
+
+// When a node that conflicts claims the database while a node's claim is
+// lost, the node cannot take it back: its store fails every call with
+// ErrClaimLost from then on, and the log says so.
+func TestClaimLostToAnotherNodeFencesTheStore(t *testing.T) {
+	dsn := newDatabase(t)
+	logs := newLogCounter()
+	db1 := open(t, dsn, slog.New(logs))
+	db2 := open(t, dsn, nil)
+	ctx := context.Background()
+	// The other node (a real clock, beside others) starts in the gap.
+	other := make(chan func(), 1)
+	db1.beforeReclaim = func() {
+		r, err := db2.ClaimNode(ctx, false)
+		if err != nil {
+			t.Errorf("the other node's claim in the gap: %v", err)
+			r = func() {}
+		}
+		other <- r
+	}
+	release, err := db1.ClaimNode(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	terminateClaim(t, admin)
+	var r func()
+	select {
+	case r = <-other:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the lost claim was never tried again")
+	}
+	defer r()
+	deadline := time.Now().Add(30 * time.Second)
+	for !errors.Is(db1.Ping(ctx), ErrClaimLost) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the store of the node that lost its claim still answers: Ping = %v", db1.Ping(ctx))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := db1.GetDomain(ctx, "d"); !errors.Is(err, ErrClaimLost) {
+		t.Errorf("a call to the fenced store gave %v, want ErrClaimLost", err)
+	}
+	if err := db2.Ping(ctx); err != nil {
+		t.Errorf("the other node's store: %v", err)
+	}
+	if logs.count("postgres: this node lost its claim on the database and cannot take it again: another node uses it (it started while the claim was lost); every call to this node fails from now on: stop it") != 1 {
+		t.Error("the log does not say the claim was lost for good")
+	}
+}
