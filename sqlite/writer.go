@@ -278,9 +278,13 @@ func (g *group) commit() *committed {
 		return c
 	}
 	if _, err := g.x.exec("COMMIT"); err != nil {
-		if isFull(err) {
+		switch {
+		case isShmSize(err):
+			g.lines.Log(context.Background(), slog.LevelWarn, "sqlite: commit failed: the WAL index (the -shm file) could not grow; is its file system full?",
+				"file", g.x.db.path+"-shm", "err", err, "writes", n)
+		case isFull(err):
 			g.lines.Log(context.Background(), slog.LevelWarn, "sqlite: commit failed: the disk is full", "err", err, "writes", n)
-		} else {
+		default:
 			g.lines.Log(context.Background(), slog.LevelError, "sqlite: commit failed", "err", err, "writes", n)
 		}
 		g.failAll(fmt.Errorf("sqlite: commit: %w", err))
@@ -410,14 +414,27 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// isFull reports whether err is SQLite's or the system's "no space left".
-// A commit that fails so is rolled back whole: SQLite keeps nothing of it.
+// isFull reports whether err is SQLite's or the system's "no space left",
+// or SQLite's failure to grow the WAL index's shared memory (the -shm
+// file, isShmSize). A commit that fails so is rolled back whole: SQLite
+// keeps nothing of it.
 func isFull(err error) bool {
 	if errors.Is(err, swfd.ErrStorageFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 		return true
 	}
 	var se interface{ Code() int }
-	return errors.As(err, &se) && se.Code()&0xff == sqliteFull
+	return errors.As(err, &se) && se.Code()&0xff == sqliteFull || isShmSize(err)
+}
+
+// isShmSize reports whether err is SQLITE_IOERR_SHMSIZE: the -shm file,
+// which grows with the WAL (a region every few thousand pages), could not
+// be made larger. SQLite reports that, rather than SQLITE_FULL, when the
+// file system has no room for it; the commit that needed it fails before
+// it is published in the index, so nothing of it is kept, and a later one
+// tries again. It is answered as a full disk is: retry once there is room.
+func isShmSize(err error) bool {
+	var se interface{ Code() int }
+	return errors.As(err, &se) && se.Code() == sqliteIOErrShmSize
 }
 
 // isIOFailure reports whether err is a failure to write the disk other
@@ -445,13 +462,16 @@ func isIOFailure(err error) bool {
 }
 
 // SQLite's primary result codes SQLITE_READONLY, SQLITE_IOERR,
-// SQLITE_FULL and SQLITE_CANTOPEN, and the extended SQLITE_IOERR_NOMEM.
+// SQLITE_FULL and SQLITE_CANTOPEN, and the extended SQLITE_IOERR_NOMEM and
+// SQLITE_IOERR_SHMSIZE.
 const (
 	sqliteReadOnly   = 8
 	sqliteIOErr      = 10
 	sqliteFull       = 13
 	sqliteCantOpen   = 14
 	sqliteIOErrNoMem = sqliteIOErr | 12<<8
+	// SQLITE_IOERR_SHMSIZE: the -shm file could not grow.
+	sqliteIOErrShmSize = sqliteIOErr | 19<<8
 )
 
 // roomToWrite is the free space at which a store that found its disk full

@@ -158,6 +158,25 @@ func SetWriteFault(fn func(wal bool, n int32, off int64) int32) {
 	testHook.Store(&fn)
 }
 
+// shmHook, set only by tests (SetShmFault), sees every request to map a
+// region of a shared-memory (-shm) file before it is passed on, and fails
+// it by returning a SQLite error code.
+var shmHook atomic.Pointer[func(region int32, extend bool) int32]
+
+// SetShmFault is for tests of the layers above: fn sees every request to
+// map region (counted from 0) of a WAL index's shared memory from then on,
+// extend when the file may be grown to hold it, before it is passed on,
+// and a SQLite result code other than SQLITE_OK fails the request with
+// that code (SQLITE_IOERR_SHMSIZE, as when the -shm file cannot grow on
+// a full file system). SetShmFault(nil) ends it.
+func SetShmFault(fn func(region int32, extend bool) int32) {
+	if fn == nil {
+		shmHook.Store(nil)
+		return
+	}
+	shmHook.Store(&fn)
+}
+
 // The registry of open files: a file's handle, stored in its sqlite3_file,
 // is its index here plus one.
 var (
@@ -392,6 +411,11 @@ func xDeviceCharacteristics(tls *libc.TLS, pFile uintptr) int32 {
 }
 
 func xShmMap(tls *libc.TLS, pFile uintptr, page, size, extend int32, pp uintptr) int32 {
+	if h := shmHook.Load(); h != nil {
+		if rc := (*h)(page, extend != 0); rc != sqlite3.SQLITE_OK {
+			return rc
+		}
+	}
 	f := get(pFile)
 	return (*(*func(*libc.TLS, uintptr, int32, int32, int32, uintptr) int32)(unsafe.Pointer(&f.m.FxShmMap)))(tls, f.under, page, size, extend, pp)
 }
