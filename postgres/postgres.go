@@ -86,19 +86,31 @@ type DB struct {
 	// fenced, once set (fence), is the error of every call that takes a
 	// connection from the pool: the node lost its claim (ClaimNode).
 	fenced atomic.Pointer[error]
+	// unserved is set while a node's listener does not hold the serving
+	// nodes' lock it took before (holdNodeLock): every call that takes a
+	// connection from the pool fails then.
+	unserved atomic.Bool
 	// beforeReclaim, if set, runs before each try to take a lost claim
-	// again (tests).
-	beforeReclaim func()
+	// again, and beforeNodeLock before each try to take the serving
+	// nodes' lock (tests).
+	beforeReclaim  func()
+	beforeNodeLock func()
 }
 
 // fence makes every call that takes a connection from the pool fail with
 // err from now on (the calls under way finish).
 func (db *DB) fence(err error) { db.fenced.CompareAndSwap(nil, &err) }
 
-// fenceErr is the error fence set, or nil.
+// fenceErr is the error fence set, or errUnserved while the node does not
+// hold the serving nodes' lock, or nil. Each wraps
+// swfd.ErrStorageUnavailable: nothing of the call is done, and the API
+// answers a 503, which SDKs retry.
 func (db *DB) fenceErr() error {
 	if p := db.fenced.Load(); p != nil {
-		return *p
+		return fmt.Errorf("%w: %w", *p, swfd.ErrStorageUnavailable)
+	}
+	if db.unserved.Load() {
+		return fmt.Errorf("%w: %w", errUnserved, swfd.ErrStorageUnavailable)
 	}
 	return nil
 }

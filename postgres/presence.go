@@ -25,13 +25,34 @@ var ErrExcluded = errors.New("swfd migrate is copying this database")
 
 // holdNodeLock takes the node's shared lock on conn, the listening
 // connection of a node, and holds it until conn closes. While swfd migrate
-// holds the lock exclusively it waits (until ctx is done).
-func holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)); err != nil {
+// holds the lock exclusively it waits (until ctx is done), and the store
+// refuses every call meanwhile (unserved): a node whose listener lost its
+// connection, and with it the lock, may find swfd migrate took the lock in
+// between, and must not write to a database being copied.
+func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
+	if db.beforeNodeLock != nil {
+		db.beforeNodeLock()
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)).Scan(&got); err != nil {
 		return fmt.Errorf("take the node's lock: %w", err)
 	}
+	if !got {
+		db.unserved.Store(true)
+		db.logger.Warn("postgres: swfd migrate holds the serving nodes' lock: this node refuses every call until it has finished",
+			"database", db.where)
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)); err != nil {
+			return fmt.Errorf("take the node's lock: %w", err)
+		}
+		db.logger.Info("postgres: the serving nodes' lock is taken again; this node serves calls again", "database", db.where)
+	}
+	db.unserved.Store(false)
 	return nil
 }
+
+// errUnserved is the error of the calls a node refuses while it does not
+// hold the serving nodes' lock it held (see holdNodeLock).
+var errUnserved = fmt.Errorf("postgres: this node does not hold the serving nodes' lock (its connection was lost, or swfd migrate holds it): %w", ErrExcluded)
 
 // Exclude makes sure no node serves the database while the caller works on
 // it (swfd migrate, out of it or into it): it takes the nodes' lock
@@ -41,7 +62,8 @@ func holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 // which every node on PostgreSQL does from its start until it stops or its
 // connection to the database is cut). While Exclude's lock is held, Open
 // fails with ErrExcluded, and a node that was started before waits to
-// listen (its /readyz answers not ready) until release.
+// listen (its /readyz answers not ready), refusing every call, until
+// release.
 func (db *DB) Exclude(ctx context.Context) (release func(), err error) {
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {

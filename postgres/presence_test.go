@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/pgtest"
 )
 
@@ -80,5 +85,76 @@ func waitListening(t *testing.T, db *DB) {
 	}
 	if err := db.Notifier().WaitConnected(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A node whose listener loses its connection loses the serving nodes' lock
+// with it, and swfd migrate may take the lock before the listener takes it
+// again: the node then refuses every call (an error wrapping ErrExcluded
+// and swfd.ErrStorageUnavailable) until migrate releases the lock and the
+// listener has it again, rather than write to a database being copied.
+func TestNodeRefusesCallsWhileExcludedAfterReconnect(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db := open(t, dsn, nil)
+	migrator := open(t, dsn, nil)
+	excluded := make(chan func(), 1)
+	var tries atomic.Int32
+	db.beforeNodeLock = func() {
+		if tries.Add(1) != 2 {
+			return
+		}
+		// The listener reconnects: swfd migrate got in first.
+		release, err := migrator.Exclude(ctx)
+		if err != nil {
+			t.Errorf("Exclude while the node's listener was away: %v", err)
+			release = func() {}
+		}
+		excluded <- release
+	}
+	nctx, stopNode := context.WithCancel(ctx)
+	nodeDone := make(chan struct{})
+	go func() {
+		defer close(nodeDone)
+		db.Broadcaster().Subscribe(nctx, func([]byte) {})
+	}()
+	defer func() { stopNode(); <-nodeDone }()
+	waitListening(t, db)
+	domain := func(name string) swfd.Domain {
+		return swfd.Domain{Name: name, Status: swfd.StatusRegistered, RetentionDays: "1", Created: time.UnixMilli(1_700_000_000_000)}
+	}
+	if err := db.CreateDomain(ctx, domain("before"), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE '%advisory_lock_shared(%' AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminated %d listener connections (%v), want 1", killed, err)
+	}
+	var release func()
+	select {
+	case release = <-excluded:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the listener never reconnected")
+	}
+	err = db.CreateDomain(ctx, domain("during"), 0)
+	if !errors.Is(err, ErrExcluded) || !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Errorf("a write while swfd migrate holds the lock: %v, want an error wrapping ErrExcluded and swfd.ErrStorageUnavailable", err)
+	}
+	release()
+	if err := db.Notifier().WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateDomain(ctx, domain("after"), 0); err != nil {
+		t.Fatalf("a write once the node holds the lock again: %v", err)
+	}
+	if _, err := db.GetDomain(ctx, "during"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Errorf("the refused write's domain: %v, want ErrNotFound", err)
 	}
 }
