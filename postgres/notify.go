@@ -226,12 +226,6 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	for {
 		nt, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			if node && ctx.Err() == nil {
-				// The lock went with the connection, and swfd migrate
-				// may take it before this node does again: the store
-				// refuses calls until then (holdNodeLock).
-				n.db.unserved.Store(true)
-			}
 			return true, err
 		}
 		if nt.Channel == channel {

@@ -86,9 +86,9 @@ type DB struct {
 	// fenced, once set (fence), is the error of every call that takes a
 	// connection from the pool: the node lost its claim (ClaimNode).
 	fenced atomic.Pointer[error]
-	// unserved is set while a node's listener does not hold the serving
-	// nodes' lock it took before (holdNodeLock): every call that takes a
-	// connection from the pool fails then.
+	// unserved is set while a node's listener waits for the serving
+	// nodes' lock, which swfd migrate holds (holdNodeLock): every call
+	// that takes a connection from the pool fails then.
 	unserved atomic.Bool
 	// beforeReclaim, if set, runs before each try to take a lost claim
 	// again, and beforeNodeLock before each try to take the serving
@@ -101,8 +101,8 @@ type DB struct {
 // err from now on (the calls under way finish).
 func (db *DB) fence(err error) { db.fenced.CompareAndSwap(nil, &err) }
 
-// fenceErr is the error fence set, or errUnserved while the node does not
-// hold the serving nodes' lock, or nil. Each wraps
+// fenceErr is the error fence set, or errUnserved while the node waits for
+// the serving nodes' lock, or nil. Each wraps
 // swfd.ErrStorageUnavailable: nothing of the call is done, and the API
 // answers a 503, which SDKs retry.
 func (db *DB) fenceErr() error {

@@ -28,7 +28,11 @@ var ErrExcluded = errors.New("swfd migrate is copying this database")
 // holds the lock exclusively it waits (until ctx is done), and the store
 // refuses every call meanwhile (unserved): a node whose listener lost its
 // connection, and with it the lock, may find swfd migrate took the lock in
-// between, and must not write to a database being copied.
+// between, and must not write to a database being copied. (Between the
+// loss and the listener's return, 100ms to 5s later, the node still
+// serves: refusing every call at each lost listener connection would cost
+// more than it saves, since swfd migrate is only run with every node
+// stopped.)
 func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 	if db.beforeNodeLock != nil {
 		db.beforeNodeLock()
@@ -50,9 +54,9 @@ func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-// errUnserved is the error of the calls a node refuses while it does not
-// hold the serving nodes' lock it held (see holdNodeLock).
-var errUnserved = fmt.Errorf("postgres: this node does not hold the serving nodes' lock (its connection was lost, or swfd migrate holds it): %w", ErrExcluded)
+// errUnserved is the error of the calls a node refuses while swfd migrate
+// holds the serving nodes' lock (see holdNodeLock).
+var errUnserved = fmt.Errorf("postgres: swfd migrate holds the serving nodes' lock, which this node lost with its listener's connection: %w", ErrExcluded)
 
 // Exclude makes sure no node serves the database while the caller works on
 // it (swfd migrate, out of it or into it): it takes the nodes' lock

@@ -91,8 +91,8 @@ func waitListening(t *testing.T, db *DB) {
 // A node whose listener loses its connection loses the serving nodes' lock
 // with it, and swfd migrate may take the lock before the listener takes it
 // again: the node then refuses every call (an error wrapping ErrExcluded
-// and swfd.ErrStorageUnavailable) until migrate releases the lock and the
-// listener has it again, rather than write to a database being copied.
+// and swfd.ErrStorageUnavailable) from the listener's return until migrate
+// releases the lock, rather than write to a database being copied.
 func TestNodeRefusesCallsWhileExcludedAfterReconnect(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
@@ -142,6 +142,14 @@ func TestNodeRefusesCallsWhileExcludedAfterReconnect(t *testing.T) {
 	case release = <-excluded:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the listener never reconnected")
+	}
+	// The listener finds the lock taken and the node refuses calls.
+	deadline := time.Now().Add(30 * time.Second)
+	for !errors.Is(db.Ping(ctx), ErrExcluded) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node still answers while swfd migrate holds the lock: Ping = %v", db.Ping(ctx))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	err = db.CreateDomain(ctx, domain("during"), 0)
 	if !errors.Is(err, ErrExcluded) || !errors.Is(err, swfd.ErrStorageUnavailable) {
