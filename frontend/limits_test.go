@@ -10,6 +10,7 @@ import (
 	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,11 +53,12 @@ func TestClientThatNeverReadsIsCutOff(t *testing.T) {
 		{"fault", "DescribeWorkflowType", `{"domain":"d","workflowType":{"name":"n","version":"1"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			ready := make(chan struct{})
 			done := make(chan struct{}, 1)
 			closed := make(chan struct{}, 1)
 			fe := &frontend.Handler{Service: hugeService{}, WriteTimeout: 300 * time.Millisecond}
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				fe.ServeHTTP(w, r)
+				fe.ServeHTTP(&firstWrite{ResponseWriter: w, ready: ready}, r)
 				done <- struct{}{}
 			}))
 			srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -73,6 +75,15 @@ func TestClientThatNeverReadsIsCutOff(t *testing.T) {
 			defer c.Close()
 			io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService."+tc.op+"\r\nContent-Type: application/x-amz-json-1.0\r\n"+
 				"Content-Length: "+strconv.Itoa(len(tc.body))+"\r\n\r\n"+tc.body)
+			// Building and encoding 64 MB takes from a second to over a
+			// minute (with -race on a busy machine) and is not what is
+			// tested: the WriteTimeout counts from the answer's first
+			// write, and so does the wait for the cut-off.
+			select {
+			case <-ready:
+			case <-done:
+				t.Fatal("the handler returned without writing an answer")
+			}
 			for _, ch := range []chan struct{}{done, closed} {
 				select {
 				case <-ch:
@@ -83,6 +94,23 @@ func TestClientThatNeverReadsIsCutOff(t *testing.T) {
 		})
 	}
 }
+
+// firstWrite closes ready when the answer's header or first bytes are
+// written, that is once the answer is ready; Unwrap lets the handler's
+// http.ResponseController reach the connection beneath.
+type firstWrite struct {
+	http.ResponseWriter
+	ready chan struct{}
+	once  sync.Once
+}
+
+func (w *firstWrite) start() { w.once.Do(func() { close(w.ready) }) }
+
+func (w *firstWrite) WriteHeader(code int) { w.start(); w.ResponseWriter.WriteHeader(code) }
+
+func (w *firstWrite) Write(p []byte) (int, error) { w.start(); return w.ResponseWriter.Write(p) }
+
+func (w *firstWrite) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // The write timeout counts from the moment the answer is ready: a long
 // poll that waits longer than it is answered in full.
