@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/internal/membus"
 	"github.com/swfd/swfd/lambda"
 	"github.com/swfd/swfd/sqlite"
@@ -41,6 +42,11 @@ func (c *countingInvoker) count() int {
 
 // In a cluster, a Lambda task whose node dies before starting it is
 // started by another node, once.
+//
+// Node B looks for tasks every 50 ms and takes those scheduled 50 ms ago
+// by the nodes' clock, a manual one: it stands still until node A has
+// taken the task and died, so B cannot take the task first, however late
+// A's loop gets to it.
 func TestClusterLambdaTaskOfADeadNode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -50,6 +56,7 @@ func TestClusterLambdaTaskOfADeadNode(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	bus := &membus.Bus{}
+	clk := clock.NewManual(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	checking := make(chan struct{})
 	var once sync.Once
 	// Node A hangs in its check until it dies.
@@ -60,12 +67,12 @@ func TestClusterLambdaTaskOfADeadNode(t *testing.T) {
 	}}
 	ivB := &countingInvoker{}
 	ctxA, killA := context.WithCancel(ctx)
-	a, err := New(ctxA, Options{Store: db, Broadcaster: bus, Lambda: ivA, lambdaRescan: time.Hour})
+	a, err := New(ctxA, Options{Store: db, Broadcaster: bus, Clock: clk, Lambda: ivA, lambdaRescan: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go a.Run(ctxA)
-	b, err := New(ctx, Options{Store: db, Broadcaster: bus, Lambda: ivB, lambdaRescan: 50 * time.Millisecond})
+	b, err := New(ctx, Options{Store: db, Broadcaster: bus, Clock: clk, Lambda: ivB, lambdaRescan: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +93,7 @@ func TestClusterLambdaTaskOfADeadNode(t *testing.T) {
 		t.Fatal("node A never took its Lambda task")
 	}
 	killA()
+	clk.MoveTo(clk.Now().Add(time.Second)) // the task is old enough for B's rescan
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
