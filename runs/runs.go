@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -283,23 +284,66 @@ func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, 
 	})
 }
 
+// ConflictWait is how long RetryConflicts goes on deciding a step again
+// when its context has no deadline of its own (a poll's start of a task,
+// the timer loop). A call's own deadline bounds it otherwise.
+const ConflictWait = 10 * time.Second
+
 // RetryConflicts runs a load-apply-commit step again when its commit lost
 // an optimistic-concurrency race (another writer — another node, or a
 // concurrent step of this one — updated the run first). Each attempt
 // reloads the run, so the step is decided on the state that won.
+//
+// A lost race means that another writer's step committed, so the writers
+// of a run as a whole always progress; but one step may lose many races in
+// a row while other nodes keep writing its run (a decision task's
+// completion, or a termination, on a run that a storm of signals from
+// several nodes keeps changing). The number of attempts is therefore not
+// bounded, only the time: RetryConflicts goes on until ctx is done, or for
+// ConflictWait when ctx has no deadline. A step that runs out of time
+// applied nothing, and its error wraps swfd.ErrLocked (the API answers
+// ServiceUnavailable, which SDKs retry; the background loops leave the run
+// for a moment), not swfd.ErrConflict: it must not pass for a stale
+// request (IsStale), which callers drop — a poll would drop the task it
+// was starting, and no poller would be given it again. A ctx canceled (the
+// client gone) ends it with ctx.Err().
 func RetryConflicts(ctx context.Context, step func() error) error {
-	var err error
-	for attempt := 0; attempt < 20; attempt++ {
-		if err = step(); !errors.Is(err, swfd.ErrConflict) {
+	return retryConflicts(ctx, ConflictWait, step)
+}
+
+func retryConflicts(ctx context.Context, wait time.Duration, step func() error) error {
+	began := time.Now()
+	var cancel context.CancelFunc
+	if _, ok := ctx.Deadline(); !ok {
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	for attempt := 0; ; attempt++ {
+		err := step()
+		if !errors.Is(err, swfd.ErrConflict) {
 			return err
 		}
+		// The loser waits a little, at random (up to 8 ms), so that two
+		// nodes' steps that keep overtaking each other fall out of step;
+		// the first retry goes at once, on the state that has just won.
+		var pause time.Duration
+		if attempt > 0 {
+			pause = mrand.N(time.Duration(min(attempt, 8)) * time.Millisecond)
+		}
+		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+			t.Stop()
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return ctx.Err()
+			}
+			// %v, not %w: the conflict must not be taken for a stale
+			// request.
+			return fmt.Errorf("gave up after %d attempts in %s, each overtaken by another writer of the run (last: %v): %w",
+				attempt+1, time.Since(began).Round(time.Millisecond), err, swfd.ErrLocked)
+		case <-t.C:
 		}
 	}
-	return fmt.Errorf("gave up after repeated conflicts: %w", err)
 }
 
 // IsStale reports whether err means that what a step acted on no longer

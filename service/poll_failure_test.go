@@ -50,3 +50,47 @@ func TestPollStoreFailureKeepsTask(t *testing.T) {
 		t.Fatal("the decision task was lost with the failed start")
 	}
 }
+
+// overtakenStore answers commits ErrConflict while overtaken is set, as a
+// store does to a node whose every commit of a run another node's commit
+// beat (a storm of signals on the run from other nodes).
+type overtakenStore struct {
+	swfd.Store
+	overtaken atomic.Bool
+}
+
+func (o *overtakenStore) Commit(ctx context.Context, b swfd.Batch) error {
+	if o.overtaken.Load() {
+		return swfd.ErrConflict
+	}
+	return o.Store.Commit(ctx, b)
+}
+
+// A task whose start kept losing the race for its run until the poll ran
+// out of time was not started, and stays pending for the next poller. (It
+// was dropped as if the run had moved on without it, here and, told it was
+// taken, on the other nodes: no poller was given it until a node next
+// reloaded the pending tasks from the store.)
+func TestPollOvertakenStartKeepsTask(t *testing.T) {
+	st := &overtakenStore{}
+	s := testService(t, Options{PollTimeout: 200 * time.Millisecond}, func(db swfd.Store) swfd.Store { st.Store = db; return st })
+	_, err := s.StartWorkflowExecution(context.Background(), &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll := &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}}
+	st.overtaken.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if d, err := s.PollForDecisionTask(ctx, poll); err == nil && d.TaskToken != "" {
+		t.Fatal("a start that never committed handed its task out")
+	}
+	st.overtaken.Store(false)
+	d, err := s.PollForDecisionTask(context.Background(), poll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.TaskToken == "" {
+		t.Fatal("the decision task was lost with the start that kept losing its run")
+	}
+}

@@ -1,0 +1,122 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/history"
+)
+
+// overtaken is node A's store in a cluster where another node writes the
+// same run just before each of A's next n commits.
+type overtaken struct {
+	swfd.Store
+	n     int
+	other func() error
+}
+
+func (o *overtaken) Commit(ctx context.Context, b swfd.Batch) error {
+	if o.n > 0 {
+		o.n--
+		if err := o.other(); err != nil {
+			return err
+		}
+	}
+	return o.Store.Commit(ctx, b)
+}
+
+// startRun starts run "run" of workflow "w" in domain "d" through s.
+func startRun(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, res := history.Start(s.Env(ctx), history.StartParams{
+		Domain: "d", WorkflowID: "w", RunID: "run", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
+		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "60", ChildPolicy: api.ChildPolicyTerminate},
+	})
+	var b Batch
+	if err := b.Add(st, 0, true, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// signal signals run "run" through s, as SignalWorkflowExecution does.
+func signal(ctx context.Context, s *Store, name string) error {
+	unlock := s.Lock("run")
+	defer unlock()
+	return s.Step(ctx, "d", "run", func(r *Run, err error) error {
+		if err != nil {
+			return err
+		}
+		res, err := r.State.Signal(s.Env(ctx), name, nil)
+		if err != nil {
+			return err
+		}
+		return s.CommitRun(ctx, r, res)
+	})
+}
+
+// A step on a run that other nodes keep writing loses the race for every
+// commit they make while it decides; as long as its call has time, it is
+// decided again, however many times, and gets in. (It gave up after 20
+// lost races, with an InternalFailure, while a storm of signals from two
+// other nodes went on: a few in every thousand signals failed so, and a
+// slower step, a decision task's completion, more often.)
+func TestStepOutlastsOtherNodesWrites(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := memStore(t)
+	b := New(Options{Store: db, Limits: history.DefaultLimits, Shared: true})
+	const lost = 40
+	store := &overtaken{Store: db, other: func() error { return signal(ctx, b, "from-b") }}
+	a := New(Options{Store: store, Limits: history.DefaultLimits, Shared: true})
+	startRun(t, a)
+	store.n = lost
+	if err := signal(ctx, a, "from-a"); err != nil {
+		t.Fatalf("node a's signal, overtaken %d times: %v", lost, err)
+	}
+	evs, err := db.History(ctx, swfd.HistoryQuery{RunID: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := api.RawHistoryEvent(evs[len(evs)-1].JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Started, DecisionTaskScheduled, b's signals, then a's.
+	if len(evs) != 2+lost+1 || last.EventType != api.EventTypeWorkflowExecutionSignaled {
+		t.Errorf("history: %d events, the last %s; want %d, a signal", len(evs), last.EventType, 2+lost+1)
+	}
+}
+
+// A step that keeps losing until its time is out applied nothing and says
+// so as ErrLocked (ServiceUnavailable: try again), never as a stale
+// request, which callers drop as if the run had moved on without them (a
+// poll dropped the task it was starting, and no poller got it again).
+func TestStepOutOfTimeIsNotStale(t *testing.T) {
+	calls := 0
+	err := retryConflicts(context.Background(), 50*time.Millisecond, func() error {
+		calls++
+		return swfd.ErrConflict
+	})
+	if !errors.Is(err, swfd.ErrLocked) || IsStale(err) {
+		t.Errorf("after %d lost races: %v (stale %v); want ErrLocked, not stale", calls, err, IsStale(err))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = RetryConflicts(ctx, func() error { return swfd.ErrConflict })
+	if !errors.Is(err, swfd.ErrLocked) || IsStale(err) {
+		t.Errorf("out of the call's time: %v; want ErrLocked, not stale", err)
+	}
+	cctx, ccancel := context.WithCancel(context.Background())
+	ccancel()
+	if err := RetryConflicts(cctx, func() error { return swfd.ErrConflict }); !errors.Is(err, context.Canceled) {
+		t.Errorf("caller gone: %v, want context.Canceled", err)
+	}
+}
