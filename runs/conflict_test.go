@@ -114,6 +114,13 @@ func TestStepOutOfTimeIsNotStale(t *testing.T) {
 	if !errors.Is(err, swfd.ErrLocked) || IsStale(err) {
 		t.Errorf("out of the call's time: %v; want ErrLocked, not stale", err)
 	}
+	// Background work with a lock wait (the timer loop) leaves the run
+	// after that long, to come back to it later.
+	began := time.Now()
+	err = RetryConflicts(swfd.WithLockWait(context.Background(), 50*time.Millisecond), func() error { return swfd.ErrConflict })
+	if !errors.Is(err, swfd.ErrLocked) || IsStale(err) || time.Since(began) > ConflictWait/2 {
+		t.Errorf("with a lock wait: %v after %s; want ErrLocked, not stale, after about the lock wait", err, time.Since(began))
+	}
 	cctx, ccancel := context.WithCancel(context.Background())
 	ccancel()
 	if err := RetryConflicts(cctx, func() error { return swfd.ErrConflict }); !errors.Is(err, context.Canceled) {

@@ -285,8 +285,9 @@ func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, 
 }
 
 // ConflictWait is how long RetryConflicts goes on deciding a step again
-// when its context has no deadline of its own (a poll's start of a task,
-// the timer loop). A call's own deadline bounds it otherwise.
+// when its context has neither a deadline (a call's) nor a lock wait
+// (swfd.WithLockWait, the timer loop's): a poll's start of a task, a
+// Lambda task's steps.
 const ConflictWait = 10 * time.Second
 
 // RetryConflicts runs a load-apply-commit step again when its commit lost
@@ -299,8 +300,10 @@ const ConflictWait = 10 * time.Second
 // a row while other nodes keep writing its run (a decision task's
 // completion, or a termination, on a run that a storm of signals from
 // several nodes keeps changing). The number of attempts is therefore not
-// bounded, only the time: RetryConflicts goes on until ctx is done, or for
-// ConflictWait when ctx has no deadline. A step that runs out of time
+// bounded, only the time: RetryConflicts goes on until ctx is done; when
+// ctx has no deadline, for its lock wait (background work that leaves a
+// busy run for later and goes on with the others), else for ConflictWait.
+// A step that runs out of time
 // applied nothing, and its error wraps swfd.ErrLocked (the API answers
 // ServiceUnavailable, which SDKs retry; the background loops leave the run
 // for a moment), not swfd.ErrConflict: it must not pass for a stale
@@ -308,7 +311,7 @@ const ConflictWait = 10 * time.Second
 // was starting, and no poller would be given it again. A ctx canceled (the
 // client gone) ends it with ctx.Err().
 func RetryConflicts(ctx context.Context, step func() error) error {
-	return retryConflicts(ctx, ConflictWait, step)
+	return retryConflicts(ctx, cmp.Or(swfd.LockWait(ctx), ConflictWait), step)
 }
 
 func retryConflicts(ctx context.Context, wait time.Duration, step func() error) error {
