@@ -18,9 +18,10 @@
 // swfd.ErrConflict, so that two nodes cannot both deliver one message. The
 // statements of one Commit are sent in one pipeline (one network round trip
 // plus the COMMIT), and commits of one update each that arrive together
-// share a transaction (group commit, see group.go). Registry writes, rare
-// and guarded by counts, run at SERIALIZABLE and are retried on
-// serialization failures.
+// share a transaction (group commit, see group.go). Registry writes order
+// themselves with locks, so that none starves beside a stream of others:
+// a domain's row, a type count's row, and for CreateDomain (which also runs
+// at SERIALIZABLE, retried on serialization failures) the domains table.
 //
 // The driver is pgx (github.com/jackc/pgx/v5) with its pgxpool: a pure-Go
 // driver that speaks the PostgreSQL protocol natively, so it can pipeline

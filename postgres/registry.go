@@ -16,12 +16,24 @@ import (
 
 // CreateDomain inserts d. The existence and limit checks and the insert are
 // one SERIALIZABLE transaction, so they hold between nodes too.
+//
+// Its first statement locks the domains table against the other creations
+// (SHARE ROW EXCLUSIVE, which reads never wait for), so they run in turn
+// and each takes its snapshot, at its first read, once the one before has
+// committed. Without the lock every two creations at once conflicted on
+// the count (each read what the other wrote) and one of them failed for
+// serialization; under a stream of creations from several nodes one could
+// lose all its attempts and fail. SERIALIZABLE stays for a previous
+// release's nodes, which create without the lock during a rolling upgrade.
 func (db *DB) CreateDomain(ctx context.Context, d swfd.Domain, maxDomains int) error {
 	tags, err := stored.Tags(d.Tags)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
 	return db.serializable(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "LOCK TABLE domains IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return fmt.Errorf("postgres: create domain %q: %w", d.Name, err)
+		}
 		var found bool
 		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)", d.Name).Scan(&found); err != nil {
 			return fmt.Errorf("postgres: create domain %q: %w", d.Name, err)

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"DomainCreateGet", testDomainCreateGet},
 		{"DomainDuplicate", testDomainDuplicate},
 		{"DomainLimit", testDomainLimit},
+		{"ConcurrentDomains", testConcurrentDomains},
 		{"DomainStatus", testDomainStatus},
 		{"DomainTags", testDomainTags},
 		{"ConcurrentTags", testConcurrentTags},
