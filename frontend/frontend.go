@@ -134,7 +134,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
 			if errors.Is(err, swfd.ErrStorageUnavailable) {
 				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
-			} else if errors.Is(err, swfd.ErrLocked) || errors.Is(err, context.DeadlineExceeded) {
+			} else if errors.Is(err, swfd.ErrLocked) {
+				h.logLimited(ctx, h.Refused, slog.LevelWarn, "another writer held or kept changing a run the call changes: a call failed", "op", c.Operation, "request_id", c.RequestID, "err", err)
+			} else if errors.Is(err, context.DeadlineExceeded) {
 				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage did not answer in time: a call failed", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			} else if f.Code == api.ServiceUnavailable {
 				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is full: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
