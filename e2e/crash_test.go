@@ -44,6 +44,16 @@ type swfdProc struct {
 	exited chan struct{}
 }
 
+// kill9 kills swfd as a crash would (SIGKILL: no shutdown, no final
+// checkpoint) and waits until it has exited.
+func (p *swfdProc) kill9(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+}
+
 // startSwfd starts the binary and waits until /healthz answers 200.
 func startSwfd(t *testing.T, bin, addr string, env []string, args ...string) *swfdProc {
 	t.Helper()
@@ -112,10 +122,7 @@ func TestCrashKill9Durability(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every acknowledged write must survive an immediate SIGKILL.
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.exited
+	p.kill9(t)
 
 	addr2 := freeAddr(t)
 	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn")

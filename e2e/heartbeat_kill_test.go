@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
@@ -56,21 +54,13 @@ func TestHeartbeatDetailsSurviveKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.exited
+	p.kill9(t)
 
 	addr2 := freeAddr(t)
 	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn")
 	c2 := swfdtest.NewClient("http://" + addr2)
 	got := map[string]string{}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(got) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the activities did not time out: %v", got)
-		}
-		time.Sleep(100 * time.Millisecond)
+	waitFor(t, "both activities timed out after the restart", func() bool {
 		h, err := c2.GetWorkflowExecutionHistory(ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("hb"),
 			Execution: &types.WorkflowExecution{WorkflowId: aws.String("w"), RunId: run.RunId}})
 		if err != nil {
@@ -85,7 +75,8 @@ func TestHeartbeatDetailsSurviveKill9(t *testing.T) {
 				got[ids[a.ScheduledEventId]] = aws.ToString(a.Details)
 			}
 		}
-	}
+		return len(got) == 2
+	})
 	if got["a"] != want["a"] || got["b"] != want["b"] {
 		t.Fatalf("timed out with details %q, want %q", got, want)
 	}

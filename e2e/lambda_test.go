@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -475,10 +474,7 @@ func TestLambdaKill9InFlight(t *testing.T) {
 	if evs := f.history(ex); len(eventsOf(evs, types.EventTypeLambdaFunctionStarted)) != 1 {
 		t.Fatalf("invoked before LambdaFunctionStarted was recorded: %v", eventTypes(evs))
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.exited
+	p.kill9(t)
 
 	addr2 := freeAddr(t)
 	startSwfd(t, bin, addr2, env, args(addr2)...)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -47,10 +46,7 @@ func TestTimersDueDuringDowntimeFireOnceAfterRestart(t *testing.T) {
 			}
 		}
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.exited
+	p.kill9(t)
 	// Both deadlines pass while swfd is down: wait until the wall clock
 	// (swfd's clock, as it runs with the real one) is past them.
 	time.Sleep(time.Until(due.Add(100 * time.Millisecond)))
