@@ -192,8 +192,12 @@ type DB struct {
 	stop       chan struct{}
 	writerDone chan struct{}
 	syncerDone chan struct{}
-	failed     atomic.Pointer[error] // a failed WAL sync: no more writes
-	full       atomic.Bool           // the last write found the disk full
+	// trimDefer and trimFailures space out trimWAL's tries while a reader
+	// keeps the WAL from being truncated (see trimWAL); the writer
+	// goroutine alone uses them.
+	trimDefer, trimFailures int
+	failed                  atomic.Pointer[error] // a failed WAL sync: no more writes
+	full                    atomic.Bool           // the last write found the disk full
 	// ioFailed is the error of the last write when it failed to reach the
 	// disk for another reason (isIOFailure); nil once one succeeds.
 	ioFailed atomic.Pointer[error]

@@ -368,10 +368,24 @@ func (db *DB) syncer() {
 var walLimit int64 = 64 << 20
 
 // trimWAL checkpoints the whole WAL and truncates it when it has grown past
-// walLimit. It waits (up to the busy timeout) for readers still using the
-// WAL; new ones read from the database file meanwhile.
+// walLimit. A truncation needs every reader to have moved off the WAL: new
+// readers read from the database file meanwhile, and those inside a read
+// transaction are waited for up to trimWait, not the busy timeout. A reader
+// that holds its snapshot for longer (swfd backup copying a large database
+// holds one for the whole copy) would otherwise hold up every write for the
+// busy timeout at each try. The checkpoint then copies what it can, as a
+// passive one does. The writer tries again 16 commits later, as usual,
+// after a first failure (a query that ran long), and after each further one
+// twice as many commits later as the time before, up to 1,024: so a long
+// reader costs the writer at most trimWait in every 1,024 commits. The WAL
+// grows while the reader keeps its snapshot, as it must, and is truncated
+// once it is done.
 func (db *DB) trimWAL() {
 	if db.mem {
+		return
+	}
+	if db.trimDefer > 0 {
+		db.trimDefer--
 		return
 	}
 	fi, err := os.Stat(db.path + "-wal")
@@ -383,9 +397,41 @@ func (db *DB) trimWAL() {
 	if db.stmts == nil { // closed
 		return
 	}
-	if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+	busy, err := db.checkpointTruncate()
+	if err != nil {
 		db.logger.Warn("sqlite: WAL checkpoint", "err", err)
+		return
 	}
+	if busy {
+		db.trimFailures = min(db.trimFailures+1, 7)
+		db.trimDefer = 1<<(db.trimFailures-1) - 1
+		return
+	}
+	db.trimFailures = 0
+}
+
+// trimWait is how long trimWAL's checkpoint waits for readers that still
+// use the WAL: a query's time, not a long reader's.
+const trimWait = 100 * time.Millisecond
+
+// checkpointTruncate runs a TRUNCATE checkpoint on the writer connection
+// (the caller holds wmu), waiting at most trimWait for readers, and reports
+// whether readers kept it from completing.
+func (db *DB) checkpointTruncate() (busy bool, err error) {
+	ctx := context.Background()
+	if _, err := db.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", trimWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	defer func() {
+		if _, rerr := db.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMS)); rerr != nil && err == nil {
+			err = fmt.Errorf("restore the busy timeout: %w", rerr)
+		}
+	}()
+	var blocked, frames, copied int
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&blocked, &frames, &copied); err != nil {
+		return false, err
+	}
+	return blocked != 0, nil
 }
 
 // syncWAL flushes the write-ahead log to the disk. The writer connection
