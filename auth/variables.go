@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Policy variables. In a Version 2012-10-17 policy, "${aws:username}" in a
@@ -10,8 +11,9 @@ import (
 // that key in the request (for aws:username, the caller's name), and
 // "${*}", "${?}" and "${$}" for the characters '*', '?' and '$' taken as
 // themselves. "${KEY, 'TEXT'}" gives TEXT when the request has no value
-// for KEY. What a variable puts in a pattern is matched as itself: a '*'
-// in a name is not a wildcard.
+// for KEY; TEXT may hold any character but a single quote, '}' included.
+// What a variable puts in a pattern is matched as itself: a '*' in a name
+// is not a wildcard.
 
 // variableKeys are the keys a policy variable may name, by lower-case
 // name.
@@ -66,9 +68,9 @@ func compileTemplate(s string) (template, error) {
 		if i < 0 {
 			break
 		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			return nil, fmt.Errorf("policy variable %s is not closed by '}' (write ${$} for a '$' taken as itself)", s[i:])
+		j, err := variableEnd(s[i:])
+		if err != nil {
+			return nil, err
 		}
 		inner := s[i+2 : i+j]
 		part, ok := parseVariable(inner)
@@ -87,6 +89,32 @@ func compileTemplate(s string) (template, error) {
 	return t, nil
 }
 
+// variableEnd returns the index in v, which starts with "${", of the '}'
+// that closes the variable. A default is quoted ("${KEY, 'TEXT'}") and
+// TEXT may hold any character but a single quote, so a '}' between the
+// quotes is part of TEXT, not the end. The quote opens only as the first
+// thing after the comma; anything else (a default not in quotes) runs to
+// the first '}' and parseVariable refuses it.
+func variableEnd(v string) (int, error) {
+	from := 2
+	if c := strings.IndexAny(v[from:], ",}"); c >= 0 && v[from+c] == ',' {
+		q := from + c + 1
+		q += len(v[q:]) - len(strings.TrimLeftFunc(v[q:], unicode.IsSpace))
+		if q < len(v) && v[q] == '\'' {
+			e := strings.IndexByte(v[q+1:], '\'')
+			if e < 0 {
+				return 0, fmt.Errorf("policy variable %s has a default whose quote is not closed", v)
+			}
+			from = q + 1 + e + 1
+		}
+	}
+	j := strings.IndexByte(v[from:], '}')
+	if j < 0 {
+		return 0, fmt.Errorf("policy variable %s is not closed by '}' (write ${$} for a '$' taken as itself)", v)
+	}
+	return from + j, nil
+}
+
 // parseVariable parses what is between "${" and "}".
 func parseVariable(inner string) (tmplPart, bool) {
 	switch inner {
@@ -102,7 +130,7 @@ func parseVariable(inner string) (tmplPart, bool) {
 	p := tmplPart{key: k}
 	if hasDef {
 		def = strings.TrimSpace(def)
-		if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {
+		if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' || strings.Contains(def[1:len(def)-1], "'") {
 			return tmplPart{}, false
 		}
 		p.def, p.hasDef = def[1:len(def)-1], true
