@@ -69,6 +69,12 @@ type Config struct {
 	// IdleTimeout bounds how long a keep-alive connection may sit idle
 	// between requests (default 60s).
 	IdleTimeout time.Duration
+	// CallTimeout bounds how long an API call other than a long poll may
+	// take once decoded (zero or less: frontend.DefaultCallTimeout): past it a
+	// call still waiting on the store is answered ServiceUnavailable,
+	// which SDKs retry (frontend.Handler's CallTimeout). Long polls wait
+	// PollTimeout instead.
+	CallTimeout time.Duration
 	// ShutdownTimeout bounds how long Serve, once its context ends, waits
 	// for the calls in flight to finish (default 15s); the connections
 	// still open then are closed.
@@ -323,6 +329,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.BodyTimeout, defaultBodyTimeout)
 	def(&cfg.WriteTimeout, DefaultWriteTimeout)
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	def(&cfg.CallTimeout, frontend.DefaultCallTimeout)
 	def(&cfg.ShutdownTimeout, DefaultShutdown)
 	def(&cfg.PollTimeout, 60*time.Second)
 	if files := connlimit.FileLimit(); cfg.MaxConnections <= 0 {
@@ -492,7 +499,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	// Calls the store refused or failed are logged a few lines a second at
 	// most, each kind on its own, with a count of those left out: a full
 	// disk fails every call that writes.
-	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
+	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout, CallTimeout: cfg.CallTimeout,
 		Refused: lograte.New(cfg.Logger, storeLinesPerSecond, storeLineBurst, nil),
 		Failed:  lograte.New(cfg.Logger, storeLinesPerSecond, storeLineBurst, nil)}
 	if s.Auth != nil {
@@ -611,6 +618,10 @@ func (s *Server) MaxConnections() int { return s.cfg.MaxConnections }
 
 // PollTimeout is how long a long poll waits for a task, in force.
 func (s *Server) PollTimeout() time.Duration { return s.cfg.PollTimeout }
+
+// CallTimeout is how long a call other than a long poll may take, in
+// force.
+func (s *Server) CallTimeout() time.Duration { return s.cfg.CallTimeout }
 
 // limitsWithDefaults fills every zero field of l from the real service's
 // quotas, so a configuration may set only the limits it cares about (the
@@ -782,13 +793,14 @@ var ErrAborted = errors.New("shutdown cut short")
 // body, and WriteTimeout to take the answer once it is ready; a
 // keep-alive connection is closed after IdleTimeout idle. As a backstop
 // for handlers other than the API's, a request's whole exchange must end
-// within the poll timeout plus those three.
+// within the poll timeout (or the call timeout, if longer) plus those
+// three.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	lim := s.limitConnections(ln)
 	hs := &http.Server{
 		Handler:           s.Handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		WriteTimeout:      s.cfg.PollTimeout + s.cfg.BodyTimeout + s.cfg.WriteTimeout + 30*time.Second,
+		WriteTimeout:      max(s.cfg.PollTimeout, s.cfg.CallTimeout) + s.cfg.BodyTimeout + s.cfg.WriteTimeout + 30*time.Second,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ConnState:         lim.ConnState,
 		ConnContext:       lim.ConnContext,

@@ -22,6 +22,10 @@
 // of their own, with /healthz and /readyz, not subject to the cap;
 // --metrics=false: not at all); --access-log writes a JSON line per call.
 //
+// --call-timeout (15 s by default) bounds how long a call other than a long
+// poll may take: one still waiting on the database then is answered
+// ServiceUnavailable, which SDKs retry.
+//
 // SIGINT and SIGTERM stop it gracefully, waiting up to 15 s for calls in
 // flight; a second one stops it at once.
 //
@@ -58,6 +62,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/server"
 )
@@ -72,6 +77,19 @@ const defaultGCPercent = 200
 // maxRunCacheMB is the largest --run-cache-mb: a TiB, past any machine's
 // memory (and far from overflowing the bytes it is turned into).
 const maxRunCacheMB = 1 << 20
+
+// maxCallTimeout is the longest --call-timeout. A call held longer holds
+// its connection and the client's retry alike; past a few minutes every
+// SDK has given up on it and sent it again, and the value is more likely
+// a slip of the unit (15m for 15s) than an intent.
+const maxCallTimeout = 5 * time.Minute
+
+// sdkCallTimeout is the longest --call-timeout that has every call
+// answered within 60 s, botocore's default read timeout: a call may wait
+// the call timeout, then 10 s for a commit's answer and 10 s to read back
+// whether it landed (docs/postgres.md). Past it swfd warns: an SDK may
+// send a call again while its first attempt still waits.
+const sdkCallTimeout = 40 * time.Second
 
 func main() {
 	if os.Getenv("GOGC") == "" {
@@ -167,6 +185,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	account := fs.String("account-id", "123456789012", "AWS account id used in ARNs (12 digits)")
 	region := fs.String("region", "us-east-1", "AWS region used in ARNs")
 	pollTimeout := fs.Duration("poll-timeout", 60*time.Second, "how long PollForDecisionTask/PollForActivityTask wait for work (above zero)")
+	callTimeout := fs.Duration("call-timeout", frontend.DefaultCallTimeout, "how long a call other than a long poll may take: one still waiting on the database then is answered ServiceUnavailable, which SDKs retry (above zero, at most 5m; above 40s an answer may come after botocore's 60 s read timeout)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	authFile := fs.String("auth", "", "auth file: principals, their access keys and IAM policies (JSON); every request must then be signed with one of the keys. SIGHUP reloads it")
@@ -238,6 +257,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return usageError{fmt.Errorf("%s: a poll must be able to wait; give a duration above zero, such as 60s (the default) or 5s",
 			setting("poll-timeout", *pollTimeout))}
 	}
+	if *callTimeout <= 0 || *callTimeout > maxCallTimeout {
+		return usageError{fmt.Errorf("%s: give a duration above zero and at most %v, such as %v (the default) or 30s",
+			setting("call-timeout", *callTimeout), maxCallTimeout, frontend.DefaultCallTimeout)}
+	}
 	if given["max-connections"] && *maxConns < 1 {
 		return usageError{fmt.Errorf("%s: at least 1 connection must be allowed; leave the flag out for the default, half the open-file limit (at most 10000)",
 			setting("max-connections", *maxConns))}
@@ -263,6 +286,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("--log-format %q: use text or json", *logFormat)
 	}
 	log := slog.New(handler)
+	if *callTimeout > sdkCallTimeout {
+		log.Warn("--call-timeout is above 40s: a call whose database stops answering may be answered after 60 s, when SDKs with botocore's default read timeout have sent it again (a signal could be recorded twice); raise the clients' read timeouts to match",
+			"call_timeout", *callTimeout)
+	}
 	// SIGHUP reloads what there is to reload; it never stops swfd, not
 	// even while it starts (a signal then waits until it has started).
 	hup := make(chan os.Signal, 1)
@@ -341,7 +368,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		defer stop()
 	}
 
-	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, Logger: log, AuthFile: *authFile,
+	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, CallTimeout: *callTimeout, Logger: log, AuthFile: *authFile,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
 		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
@@ -383,7 +410,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	srv.Start()
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "run_cache_mb", *runCacheMB, "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
+		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "call_timeout", srv.CallTimeout(), "run_cache_mb", *runCacheMB, "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
 	err = srv.Serve(ctx, ln)
 	if errors.Is(err, server.ErrAborted) {
 		// Close the store if it closes soon; a call stuck in it (a

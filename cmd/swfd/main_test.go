@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -502,6 +503,10 @@ func TestNumbersThatMeanNothing(t *testing.T) {
 		{[]string{"--run-cache-mb", "0"}, nil, "--run-cache-mb 0: give the run cache between 1 and 1048576 MiB"},
 		{nil, map[string]string{"SWFD_RUN_CACHE_MB": "-1"}, "SWFD_RUN_CACHE_MB=-1: give the run cache between 1"},
 		{[]string{"--run-cache-mb", "2000000"}, nil, "--run-cache-mb 2000000: give the run cache between 1"},
+		{[]string{"--call-timeout", "0s"}, nil, "--call-timeout 0s: give a duration above zero and at most 5m0s"},
+		{[]string{"--call-timeout", "-1s"}, nil, "--call-timeout -1s: give a duration above zero"},
+		{[]string{"--call-timeout", "6m"}, nil, "--call-timeout 6m0s: give a duration above zero and at most 5m0s"},
+		{nil, map[string]string{"SWFD_CALL_TIMEOUT": "0"}, "SWFD_CALL_TIMEOUT=0s: give a duration above zero"},
 		{[]string{"--account-id", "abc"}, nil, `--account-id "abc": an account id is 12 digits`},
 		{[]string{"--account-id", "1234567890123"}, nil, "an account id is 12 digits"},
 	} {
@@ -510,9 +515,18 @@ func TestNumbersThatMeanNothing(t *testing.T) {
 			t.Errorf("%q %v: exit status %d, want 2 and %q; output:\n%s", tc.args, tc.env, code, tc.want, out)
 		}
 	}
-	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001", "--run-cache-mb", "64"), nil)
-	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "run_cache_mb=64 ") || !strings.Contains(out, "account_id=000000000001") {
+	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001", "--run-cache-mb", "64", "--call-timeout", "5m"), nil)
+	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "run_cache_mb=64 ") || !strings.Contains(out, "account_id=000000000001") ||
+		!strings.Contains(out, "call_timeout=5m0s ") || !strings.Contains(out, "--call-timeout is above 40s") {
 		t.Errorf("good values: exit status %d; output:\n%s", code, out)
+	}
+	code, out = startsWith(t, base, map[string]string{"SWFD_CALL_TIMEOUT": "30s"})
+	if code != 0 || !strings.Contains(out, "call_timeout=30s ") || strings.Contains(out, "--call-timeout is above") {
+		t.Errorf("SWFD_CALL_TIMEOUT=30s: exit status %d; output:\n%s", code, out)
+	}
+	code, out = startsWith(t, base, nil)
+	if code != 0 || !strings.Contains(out, "call_timeout=15s ") {
+		t.Errorf("the default call timeout: exit status %d; output:\n%s", code, out)
 	}
 }
 
@@ -598,5 +612,61 @@ func TestHelpNamesPostgres(t *testing.T) {
 	db, _, _ := strings.Cut(after, "\n  -")
 	if !strings.Contains(db, "sqlite:PATH") || !strings.Contains(db, "postgres://USER@HOST:PORT/DB") {
 		t.Errorf("-db's help: %q", db)
+	}
+}
+
+// --call-timeout bounds how long a call other than a long poll waits on a
+// database that has stopped answering (here PostgreSQL behind a proxy that
+// holds its answers back): set to 300ms, the call is answered
+// ServiceUnavailable, as with the default of 15 s, long before that
+// default would have run out.
+func TestCallTimeoutFlag(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	u, err := url.Parse(proxy.DSN(dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "1") // every call goes through the one connection, open before the stall
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out logbuf.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", u.String(), "--call-timeout", "300ms", "--console=false"}, noenv, &out)
+	}()
+	waitLogged(t, &out, "swfd listening", 1)
+	line := out.String()
+	api := regexp.MustCompile(` addr=(\S+)`).FindStringSubmatch(line)
+	if api == nil || !strings.Contains(line, "call_timeout=300ms") {
+		t.Fatalf("address or call timeout not logged: %s", line)
+	}
+	client := &http.Client{Timeout: 10 * time.Second} // below the default call timeout
+	listDomains := func() (int, string, error) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+api[1]+"/", strings.NewReader(`{"registrationStatus":"REGISTERED"}`))
+		req.Header.Set("X-Amz-Target", "SimpleWorkflowService.ListDomains")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), nil
+	}
+	if code, body, err := listDomains(); err != nil || code != http.StatusOK {
+		t.Fatalf("before the stall: %d %s %v", code, body, err)
+	}
+	proxy.Stall()
+	code, body, err := listDomains()
+	proxy.Resume()
+	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "ServiceUnavailable") {
+		t.Errorf("a call waiting on a database that does not answer: %d %s %v; want 503 ServiceUnavailable within 10 s", code, body, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
