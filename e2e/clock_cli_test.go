@@ -31,9 +31,8 @@ func buildCmd(t testing.TB, name string) string {
 // free port, and returns its URL.
 func startManual(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	addr := freeAddr(t)
-	startSwfd(t, bin, addr, nil, append([]string{"--addr", addr, "--db", "sqlite::memory:", "--clock", "manual"}, args...)...)
-	return "http://" + addr
+	p := startSwfd(t, bin, nil, append([]string{"--addr", anyPort, "--db", "sqlite::memory:", "--clock", "manual"}, args...)...)
+	return "http://" + p.addr
 }
 
 // noCredsEnv is an environment with no AWS credentials anywhere (but the

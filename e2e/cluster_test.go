@@ -32,8 +32,8 @@ func TestClusterOfThreeSurvivesKill9(t *testing.T) {
 	procs := make([]*swfdProc, nodes)
 	clients := make([]*swf.Client, nodes)
 	for i := range addrs {
-		addrs[i] = freeAddr(t)
-		procs[i] = startSwfd(t, bin, addrs[i], nil, "--addr", addrs[i], "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
+		procs[i] = startSwfd(t, bin, nil, "--addr", anyPort, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
+		addrs[i] = procs[i].addr
 		clients[i] = swfdtest.NewClient("http://" + addrs[i])
 	}
 	var dead atomic.Int32 // index+1 of the killed node

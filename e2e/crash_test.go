@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,21 +26,17 @@ func buildSwfd(t *testing.T) string {
 	return buildCmd(t, "swfd")
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
+// anyPort is the --addr that has the kernel pick a free port: startSwfd
+// learns which from swfd's --addr-file. (A port found free by the test and
+// handed to swfd could be taken by another process, such as another test
+// package run at the same time, before swfd binds it.)
+const anyPort = "127.0.0.1:0"
 
 type swfdProc struct {
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
 	exited chan struct{}
+	addr   string // host:port the API listens on
 }
 
 // kill9 kills swfd as a crash would (SIGKILL: no shutdown, no final
@@ -54,10 +49,14 @@ func (p *swfdProc) kill9(t *testing.T) {
 	<-p.exited
 }
 
-// startSwfd starts the binary and waits until /healthz answers 200.
-func startSwfd(t *testing.T, bin, addr string, env []string, args ...string) *swfdProc {
+// startSwfd starts the binary with args and an --addr-file of its own,
+// waits for swfd to write its address there (p.addr) and then until
+// /healthz answers 200 on it. Give --addr anyPort (flag or SWFD_ADDR), or
+// the address a node had before to restart it there.
+func startSwfd(t *testing.T, bin string, env []string, args ...string) *swfdProc {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	addrFile := filepath.Join(t.TempDir(), "swfd.addr")
+	cmd := exec.Command(bin, append(args, "--addr-file", addrFile)...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &swfdProc{cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = &syncWriter{w: p.stderr}
@@ -76,17 +75,30 @@ func startSwfd(t *testing.T, bin, addr string, env []string, args ...string) *sw
 			t.Fatalf("swfd exited before serving: %v\n%s", cmd.ProcessState, p.stderr)
 		default:
 		}
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
+		if p.addr == "" {
+			// The file appears whole, once swfd serves.
+			if b, err := os.ReadFile(addrFile); err == nil {
+				line, _, _ := strings.Cut(string(b), "\n")
+				addr, ok := strings.CutPrefix(line, "addr=")
+				if !ok {
+					t.Fatalf("swfd's --addr-file begins %q, not addr=", line)
+				}
+				p.addr = addr
+			}
+		}
+		if p.addr != "" {
+			resp, err := http.Get("http://" + p.addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return p
+				}
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("swfd did not become healthy on %s\n%s", addr, p.stderr)
+			t.Fatalf("swfd did not become healthy (address %q)\n%s", p.addr, p.stderr)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -105,9 +117,8 @@ func TestCrashKill9Durability(t *testing.T) {
 	bin := buildSwfd(t)
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "swfd.db")
-	addr := freeAddr(t)
-	p := startSwfd(t, bin, addr, nil, "--addr", addr, "--db", db, "--log-level", "warn")
-	c := swfdtest.NewClient("http://" + addr)
+	p := startSwfd(t, bin, nil, "--addr", anyPort, "--db", db, "--log-level", "warn")
+	c := swfdtest.NewClient("http://" + p.addr)
 	ctx := rgCtx(t)
 
 	if _, err := c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String("crashy"), WorkflowExecutionRetentionPeriodInDays: aws.String("3"),
@@ -124,9 +135,8 @@ func TestCrashKill9Durability(t *testing.T) {
 	// Every acknowledged write must survive an immediate SIGKILL.
 	p.kill9(t)
 
-	addr2 := freeAddr(t)
-	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn")
-	c2 := swfdtest.NewClient("http://" + addr2)
+	p2 := startSwfd(t, bin, nil, "--addr", anyPort, "--db", db, "--log-level", "warn")
+	c2 := swfdtest.NewClient("http://" + p2.addr)
 	d := rgDescribeDomain(t, c2, "crashy")
 	if aws.ToString(d.Configuration.WorkflowExecutionRetentionPeriodInDays) != "3" {
 		t.Errorf("retention after crash = %v", d.Configuration.WorkflowExecutionRetentionPeriodInDays)
@@ -154,7 +164,7 @@ func TestCrashKill9Durability(t *testing.T) {
 // or a crash.
 func TestSwfdPostgresUnreachable(t *testing.T) {
 	bin := buildSwfd(t)
-	cmd := exec.Command(bin, "--addr", freeAddr(t), "--db", "postgres://postgres@127.0.0.1:1/nope?connect_timeout=2")
+	cmd := exec.Command(bin, "--addr", anyPort, "--db", "postgres://postgres@127.0.0.1:1/nope?connect_timeout=2")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	done := make(chan error, 1)
@@ -178,13 +188,14 @@ func TestSwfdPostgresUnreachable(t *testing.T) {
 
 func TestSwfdAddrFromEnv(t *testing.T) {
 	bin := buildSwfd(t)
-	addr := freeAddr(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
-	startSwfd(t, bin, addr, []string{"SWFD_ADDR=" + addr, "SWFD_DB=" + db, "SWFD_LOG_LEVEL=warn"})
-	c := swfdtest.NewClient("http://" + addr)
+	p := startSwfd(t, bin, []string{"SWFD_ADDR=" + anyPort, "SWFD_DB=" + db, "SWFD_LOG_LEVEL=warn"})
+	c := swfdtest.NewClient("http://" + p.addr)
 	rgDomain(t, c, "env-domain")
 	// A flag overrides the environment.
-	addr2 := freeAddr(t)
 	db2 := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
-	startSwfd(t, bin, addr2, []string{"SWFD_ADDR=127.0.0.1:1", "SWFD_DB=" + db2}, "--addr", addr2)
+	p2 := startSwfd(t, bin, []string{"SWFD_ADDR=127.0.0.1:1", "SWFD_DB=" + db2}, "--addr", anyPort)
+	if p2.addr == "127.0.0.1:1" {
+		t.Errorf("swfd listens on SWFD_ADDR's address, not --addr's")
+	}
 }

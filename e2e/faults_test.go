@@ -21,8 +21,8 @@ func startNodes(t *testing.T, bin, db string, n int) ([]*swfdProc, []string, []*
 	addrs := make([]string, n)
 	clients := make([]*swf.Client, n)
 	for i := range n {
-		addrs[i] = freeAddr(t)
-		procs[i] = startSwfd(t, bin, addrs[i], []string{"GOMAXPROCS=1"}, nodeArgs(addrs[i], db)...)
+		procs[i] = startSwfd(t, bin, []string{"GOMAXPROCS=1"}, nodeArgs(anyPort, db)...)
+		addrs[i] = procs[i].addr
 		clients[i] = swfdtest.NewClient("http://" + addrs[i])
 	}
 	return procs, addrs, clients
@@ -139,7 +139,12 @@ func TestClusterSurvivesRepeatedKill9(t *testing.T) {
 		}
 		<-procs[i].exited
 		t.Logf("node %d killed with %d completions acknowledged", i, load.acked())
-		procs[i] = startSwfd(t, bin, addrs[i], []string{"GOMAXPROCS=1"}, nodeArgs(addrs[i], db)...)
+		// The node comes back on the address it had, where its clients
+		// keep calling. The port was freed by the kill a moment ago; another
+		// process could take it first (rarely: the kernel hands out
+		// ephemeral ports in turn), and then swfd fails to start and the
+		// test with it, saying "address already in use".
+		procs[i] = startSwfd(t, bin, []string{"GOMAXPROCS=1"}, nodeArgs(addrs[i], db)...)
 	}
 	load.finish(clients[0], 2*time.Minute)
 }

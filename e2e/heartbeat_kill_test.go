@@ -17,9 +17,8 @@ import (
 func TestHeartbeatDetailsSurviveKill9(t *testing.T) {
 	bin := buildSwfd(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
-	addr := freeAddr(t)
-	p := startSwfd(t, bin, addr, nil, "--addr", addr, "--db", db, "--log-level", "warn")
-	c := swfdtest.NewClient("http://" + addr)
+	p := startSwfd(t, bin, nil, "--addr", anyPort, "--db", db, "--log-level", "warn")
+	c := swfdtest.NewClient("http://" + p.addr)
 	ctx := rgCtx(t)
 	rgDomain(t, c, "hb")
 	rgWorkflow(t, c, "hb", "wf", "1")
@@ -56,9 +55,8 @@ func TestHeartbeatDetailsSurviveKill9(t *testing.T) {
 	}
 	p.kill9(t)
 
-	addr2 := freeAddr(t)
-	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn")
-	c2 := swfdtest.NewClient("http://" + addr2)
+	p2 := startSwfd(t, bin, nil, "--addr", anyPort, "--db", db, "--log-level", "warn")
+	c2 := swfdtest.NewClient("http://" + p2.addr)
 	got := map[string]string{}
 	waitFor(t, "both activities timed out after the restart", func() bool {
 		h, err := c2.GetWorkflowExecutionHistory(ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("hb"),

@@ -38,9 +38,9 @@ func TestKillSafety(t *testing.T) {
 
 	bin := buildSwfd(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
-	addr := freeAddr(t)
-	args := []string{"--addr", addr, "--db", db, "--log-level", "warn", "--poll-timeout", "1s"}
-	proc := startSwfd(t, bin, addr, nil, args...)
+	args := []string{"--db", db, "--log-level", "warn", "--poll-timeout", "1s"}
+	proc := startSwfd(t, bin, nil, append(args, "--addr", anyPort)...)
+	addr := proc.addr
 	c := swfdtest.NewClient("http://" + addr)
 	load := startFaultLoad(t, []*swf.Client{c}, "kill", faultLoadOptions{Workflows: nWorkflows, Starters: 8, Deciders: 12, Workers: 12})
 
@@ -62,7 +62,12 @@ func TestKillSafety(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-proc.exited
-		proc = startSwfd(t, bin, addr, nil, args...)
+		// Back on the address it had, where the load's clients keep
+		// calling. The kill freed the port a moment ago; another process
+		// could take it first (rarely: the kernel hands out ephemeral
+		// ports in turn), and then swfd fails to start and the test with
+		// it, saying "address already in use".
+		proc = startSwfd(t, bin, nil, append(args, "--addr", addr)...)
 	}
 	load.finish(c, 3*time.Minute)
 }

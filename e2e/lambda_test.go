@@ -461,12 +461,9 @@ func TestLambdaKill9InFlight(t *testing.T) {
 	fn := newFakeLambda(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
 	env := append(noCredsEnv(t), "AWS_ACCESS_KEY_ID=AKIDLAMBDATEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_EC2_METADATA_DISABLED=true")
-	args := func(addr string) []string {
-		return []string{"--addr", addr, "--db", db, "--log-level", "warn", "--lambda-endpoint", fn.srv.URL}
-	}
-	addr := freeAddr(t)
-	p := startSwfd(t, bin, addr, env, args(addr)...)
-	f := &lambdaFlow{t: t, ctx: context.Background(), fn: fn, c: swfdtest.NewClient("http://" + addr)}
+	args := []string{"--addr", anyPort, "--db", db, "--log-level", "warn", "--lambda-endpoint", fn.srv.URL}
+	p := startSwfd(t, bin, env, args...)
+	f := &lambdaFlow{t: t, ctx: context.Background(), fn: fn, c: swfdtest.NewClient("http://" + p.addr)}
 	f.register()
 	ex := f.start("w", "with-role")
 	f.decide(scheduleLambda("s", "slow", `{"k":1}`, "3"))
@@ -476,9 +473,8 @@ func TestLambdaKill9InFlight(t *testing.T) {
 	}
 	p.kill9(t)
 
-	addr2 := freeAddr(t)
-	startSwfd(t, bin, addr2, env, args(addr2)...)
-	f.c = swfdtest.NewClient("http://" + addr2)
+	p2 := startSwfd(t, bin, env, args...)
+	f.c = swfdtest.NewClient("http://" + p2.addr)
 	evs := f.waitEvents(ex, types.EventTypeLambdaFunctionTimedOut, 1)
 	if n := len(eventsOf(evs, types.EventTypeLambdaFunctionStarted)); n != 1 {
 		t.Errorf("started %d times: %v", n, eventTypes(evs))

@@ -41,10 +41,10 @@ func TestConnectionFloodWithLowFileLimit(t *testing.T) {
 	}
 	const fileLimit, flood = 256, 2000
 	bin := buildSwfd(t)
-	addr := freeAddr(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
-	proc := startSwfd(t, prlimit, addr, nil, fmt.Sprintf("--nofile=%d:%d", fileLimit, fileLimit), bin,
-		"--addr", addr, "--db", db, "--poll-timeout", "80s", "--log-level", "info")
+	proc := startSwfd(t, prlimit, nil, fmt.Sprintf("--nofile=%d:%d", fileLimit, fileLimit), bin,
+		"--addr", anyPort, "--db", db, "--poll-timeout", "80s", "--log-level", "info")
+	addr := proc.addr
 	ctx := context.Background()
 	c := swfdtest.NewClient("http://" + addr)
 	wfType := &types.WorkflowType{Name: aws.String("wf"), Version: aws.String("1")}

@@ -18,9 +18,8 @@ import (
 func TestTimersDueDuringDowntimeFireOnceAfterRestart(t *testing.T) {
 	bin := buildSwfd(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")
-	addr := freeAddr(t)
-	p := startSwfd(t, bin, addr, nil, "--addr", addr, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
-	h := &wfHarness{t: t, ctx: context.Background(), c: swfdtest.NewClient("http://" + addr), domain: "restart",
+	p := startSwfd(t, bin, nil, "--addr", anyPort, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
+	h := &wfHarness{t: t, ctx: context.Background(), c: swfdtest.NewClient("http://" + p.addr), domain: "restart",
 		wfType: &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}}
 	h.must(h.c.RegisterDomain(h.ctx, &swf.RegisterDomainInput{Name: aws.String("restart"), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
 	h.must(h.c.RegisterWorkflowType(h.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String("restart"), Name: h.wfType.Name, Version: h.wfType.Version,
@@ -51,10 +50,9 @@ func TestTimersDueDuringDowntimeFireOnceAfterRestart(t *testing.T) {
 	// (swfd's clock, as it runs with the real one) is past them.
 	time.Sleep(time.Until(due.Add(100 * time.Millisecond)))
 
-	addr2 := freeAddr(t)
-	startSwfd(t, bin, addr2, nil, "--addr", addr2, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
+	p2 := startSwfd(t, bin, nil, "--addr", anyPort, "--db", db, "--log-level", "warn", "--poll-timeout", "1s")
 	up := time.Now()
-	h.c = swfdtest.NewClient("http://" + addr2)
+	h.c = swfdtest.NewClient("http://" + p2.addr)
 	waitFor(t, "timer and activity timeout after restart", func() bool {
 		evs := h.history("timer", timerRun)
 		return findEvent(evs, types.EventTypeTimerFired) != nil && findEvent(evs, types.EventTypeActivityTaskTimedOut) != nil

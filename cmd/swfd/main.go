@@ -22,6 +22,10 @@
 // of their own, with /healthz and /readyz, not subject to the cap;
 // --metrics=false: not at all); --access-log writes a JSON line per call.
 //
+// --addr-file PATH writes the addresses swfd listens on to PATH once it
+// serves (addr=HOST:PORT, url=…), for a script or a test that starts it
+// on port 0.
+//
 // --call-timeout (15 s by default) bounds how long a call other than a long
 // poll may take: one still waiting on the database then is answered
 // ServiceUnavailable, which SDKs retry.
@@ -204,6 +208,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	webConsole := fs.Bool("console", true, "serve the web console under /console/ (a browser's GET / goes there); --console=false turns it off")
 	dev := fs.Bool("dev", false, "the mode for tests: everything in memory, a 5 s poll timeout unless --poll-timeout is given, and swf dev reset (POST /swfd/dev/reset) drops everything at once")
 	runCacheMB := fs.Int("run-cache-mb", runs.DefaultCacheBytes>>20, "memory, in MiB, that the run cache may hold (runs' states and short histories kept so that a call on one costs no read); runs past it are read from the database when next used")
+	addrFile := fs.String("addr-file", "", "once serving, write the addresses listened on to this file (addr=HOST:PORT, url=…, and metrics_addr=, pprof_addr= when set), renamed into place whole; for --addr 127.0.0.1:0 (a port the kernel picks) and scripts. Removed at start and when swfd stops")
 	lambdaEndpoint := fs.String("lambda-endpoint", "", "AWS Lambda API URL (AWS or an emulator) that runs ScheduleLambdaFunction decisions' functions, with credentials from the AWS configuration chain (unsigned when it has none); without it those decisions fail (LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION). Give every node of a cluster the same")
 	// Environment variables fill in flags not given on the command line,
 	// each parsed as its flag is. One that does not parse is an error even
@@ -347,6 +352,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 
+	if *addrFile != "" {
+		if err := prepareAddrFile(*addrFile); err != nil {
+			return err
+		}
+	}
+
 	// The addresses are taken before anything is opened: one in use stops
 	// swfd before it creates or migrates a database. Until Serve, after
 	// the store is open and migrated, connections to --addr wait in the
@@ -358,11 +369,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("--addr: %w", err)
 	}
 	defer ln.Close()
+	pprofBound := "" // the address --pprof-addr got
 	if *pprofAddr != "" {
 		pln, err := net.Listen("tcp", *pprofAddr)
 		if err != nil {
 			return fmt.Errorf("--pprof-addr: %w", err)
 		}
+		pprofBound = pln.Addr().String()
 		// Profiles are served at once: they may show why a start is slow.
 		stop := servePprof(pln, log)
 		defer stop()
@@ -409,6 +422,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}()
 	srv.Start()
+	if *addrFile != "" {
+		metricsBound := ""
+		if *metricsAddr != "" {
+			metricsBound = srv.MetricsAddr()
+		}
+		content := addrFileContent(ln.Addr().String(), srv.TLS(), metricsBound, pprofBound)
+		if err := writeAddrFile(*addrFile, content); err != nil {
+			return err
+		}
+		defer removeAddrFile(*addrFile, content)
+	}
 	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
 		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "call_timeout", srv.CallTimeout(), "run_cache_mb", *runCacheMB, "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
 	err = srv.Serve(ctx, ln)

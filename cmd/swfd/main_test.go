@@ -670,3 +670,78 @@ func TestCallTimeoutFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// --addr-file: swfd started on port 0 writes, once it serves, the
+// addresses it got (API, metrics, profiles), whole, where a script finds
+// them; a file left by an earlier run is removed first, and swfd removes
+// its own when it stops. A path swfd cannot write stops it before it
+// opens the database.
+func TestAddrFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.addr")
+	stale := "addr=127.0.0.1:1\nurl=http://127.0.0.1:1\n"
+	if err := os.WriteFile(path, []byte(stale), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out logbuf.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--metrics-addr", "127.0.0.1:0", "--pprof-addr", "127.0.0.1:0",
+			"--addr-file", path, "--log-level", "warn"}, noenv, &out)
+	}()
+	var got map[string]string
+	for deadline := time.Now().Add(30 * time.Second); got == nil; time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("swfd stopped: %v\n%s", err, out.String())
+		default:
+		}
+		if b, err := os.ReadFile(path); err == nil && string(b) != stale {
+			got = map[string]string{}
+			for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+				k, v, ok := strings.Cut(line, "=")
+				if !ok || v == "" {
+					t.Fatalf("line %q of %q", line, b)
+				}
+				got[k] = v
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no address file after 30 s:\n%s", out.String())
+		}
+	}
+	if len(got) != 4 || got["url"] != "http://"+got["addr"] || strings.HasSuffix(got["addr"], ":0") {
+		t.Fatalf("address file: %v", got)
+	}
+	for _, u := range []string{got["url"] + "/healthz", "http://" + got["metrics_addr"] + "/metrics", "http://" + got["pprof_addr"] + "/debug/pprof/"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %s", u, resp.Status)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the address file is still there after swfd stopped (%v)", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".swfd.addr.*")); len(left) > 0 {
+		t.Errorf("files left beside it: %v", left)
+	}
+
+	db := filepath.Join(dir, "never.db")
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--addr-file", filepath.Join(dir, "no-such-dir", "swfd.addr")}, noenv, &logbuf.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--addr-file") {
+		t.Errorf("an address file in a directory that does not exist: %v", err)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("the database was created (%v)", err)
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// --addr-file PATH: once swfd serves, it writes there the addresses it
+// listens on, so that a script or a test can start it on port 0 (a port
+// the kernel picks, never one another process may take first) and learn
+// the port. The file is KEY=VALUE lines, each value as it is, with no
+// quotes (a shell may source the file):
+//
+//	addr=127.0.0.1:41234
+//	url=http://127.0.0.1:41234
+//	metrics_addr=127.0.0.1:41235
+//	pprof_addr=127.0.0.1:6060
+//
+// addr and url always; metrics_addr with --metrics-addr, pprof_addr with
+// --pprof-addr. The file appears whole (it is written beside PATH and
+// renamed), only once swfd answers calls; a file left by an earlier run
+// is removed at start, and swfd removes its own when it stops (after a
+// kill -9 it stays until the next start).
+
+// addrFileContent is the file's text.
+func addrFileContent(addr string, tls bool, metricsAddr, pprofAddr string) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "addr=%s\nurl=%s://%s\n", addr, scheme, addr)
+	if metricsAddr != "" {
+		fmt.Fprintf(&b, "metrics_addr=%s\n", metricsAddr)
+	}
+	if pprofAddr != "" {
+		fmt.Fprintf(&b, "pprof_addr=%s\n", pprofAddr)
+	}
+	return b.String()
+}
+
+// prepareAddrFile removes a file left at path by an earlier run, and
+// checks that swfd can write one there: a path it cannot write stops it
+// before it opens the database, not after.
+func prepareAddrFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	f, err := createBeside(path)
+	if err != nil {
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// createBeside creates a new file in path's directory, to be renamed to
+// path.
+func createBeside(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	return os.CreateTemp(dir, "."+base+".*")
+}
+
+// writeAddrFile writes content to path at once: a reader sees no file or
+// the whole of it.
+func writeAddrFile(path, content string) error {
+	f, err := createBeside(path)
+	if err != nil {
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	_, err = f.WriteString(content)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	return nil
+}
+
+// removeAddrFile removes the file swfd wrote at path, unless another
+// process has since put a file of its own there.
+func removeAddrFile(path, content string) {
+	if b, err := os.ReadFile(path); err == nil && string(b) == content {
+		os.Remove(path)
+	}
+}
