@@ -76,8 +76,8 @@ type Config struct {
 	// PollTimeout instead.
 	CallTimeout time.Duration
 	// ShutdownTimeout bounds how long Serve, once its context ends, waits
-	// for the calls in flight to finish (default 15s); the connections
-	// still open then are closed.
+	// for the calls in flight to finish (default 15s, or CallTimeout when
+	// that is longer); the connections still open then are closed.
 	ShutdownTimeout time.Duration
 	// MaxConnections caps the connections open at once; past it new
 	// connections wait, and idle keep-alive connections are closed, or
@@ -330,7 +330,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.WriteTimeout, DefaultWriteTimeout)
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.CallTimeout, frontend.DefaultCallTimeout)
-	def(&cfg.ShutdownTimeout, DefaultShutdown)
+	// A call in flight when shutdown begins may take the whole call
+	// timeout: a longer --call-timeout lengthens the wait for it too.
+	def(&cfg.ShutdownTimeout, max(DefaultShutdown, cfg.CallTimeout))
 	def(&cfg.PollTimeout, 60*time.Second)
 	if files := connlimit.FileLimit(); cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = connlimit.Default(files)

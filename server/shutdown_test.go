@@ -186,3 +186,22 @@ func TestShutdownEndsConsoleStreams(t *testing.T) {
 		t.Errorf("stream did not end cleanly: %v", err)
 	}
 }
+
+// A call timeout longer than the default shutdown wait lengthens that wait:
+// a call in flight when shutdown begins may take its whole call timeout.
+func TestShutdownWaitsForTheCallTimeout(t *testing.T) {
+	for _, c := range []struct{ call, want time.Duration }{
+		{0, DefaultShutdown},
+		{5 * time.Second, DefaultShutdown},
+		{40 * time.Second, 40 * time.Second},
+	} {
+		s, err := Open(context.Background(), Config{DB: MemoryDB, CallTimeout: c.call})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.cfg.ShutdownTimeout; got != c.want {
+			t.Errorf("call timeout %v: shutdown waits %v, want %v", c.call, got, c.want)
+		}
+		s.Close()
+	}
+}

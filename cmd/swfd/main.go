@@ -30,8 +30,9 @@
 // poll may take: one still waiting on the database then is answered
 // ServiceUnavailable, which SDKs retry.
 //
-// SIGINT and SIGTERM stop it gracefully, waiting up to 15 s for calls in
-// flight; a second one stops it at once.
+// SIGINT and SIGTERM stop it gracefully, waiting up to 15 s (or
+// --call-timeout, when longer) for calls in flight; a second one stops it
+// at once.
 //
 // swfd migrate, swfd backup and swfd restore are its other commands; the
 // server itself takes flags only, and any other word on the command line
