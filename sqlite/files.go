@@ -253,12 +253,38 @@ func (db *DB) checkpoint() (complete bool, err error) {
 }
 
 // openErr is Open's error for err, with the file SQLite could not open or
-// write and why, when SQLite says only that (openCause).
+// write and why, when SQLite says only that (openCause), and saying that
+// the disk is full when it is (fullCause).
 func (db *DB) openErr(err error) error {
+	if !db.mem {
+		err = fullCause(db.path, err)
+	}
 	if !db.mem && !db.readOnly {
 		err = openCause(db.path, err)
 	}
 	return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+}
+
+// fullCause adds to err, when SQLite found no room on the disk (isFull),
+// that the disk is full and which file could not grow, wrapping
+// swfd.ErrStorageFull. It matters most for the WAL index (the -shm file):
+// when SQLite opens a database whose write-ahead log a server left behind
+// without closing the store (a crash, a kill -9), it rebuilds the index
+// from the log, a region of the file for every few thousand pages, and a
+// region it cannot add fails the open with SQLITE_IOERR_SHMSIZE, which
+// SQLite words as a bare "disk I/O error". err is returned as it is for
+// any other failure.
+func fullCause(path string, err error) error {
+	switch {
+	case isShmSize(err):
+		return fmt.Errorf("the disk is full: SQLite could not grow %s-shm, the index of the write-ahead log, which it builds "+
+			"when it opens the database (from the whole log, when a server stopped without closing it); free space on the "+
+			"file system of %s and start again: %w: %w", path, filepath.Dir(path), swfd.ErrStorageFull, err)
+	case isFull(err):
+		return fmt.Errorf("the disk is full: SQLite could not write %s or its write-ahead log %s-wal; free space on the "+
+			"file system of %s and start again: %w: %w", path, filepath.Base(path), filepath.Dir(path), swfd.ErrStorageFull, err)
+	}
+	return err
 }
 
 // openCause adds to err, when SQLite could not open or write a file of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -113,4 +114,32 @@ func TestWriteFailuresMakeTheStoreUnwritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSample(t, db, n+1)
+}
+
+// Open's error says the disk is full, and which file, for each way SQLite
+// reports that, and leaves any other error as it is.
+func TestOpenErrorSaysTheDiskIsFull(t *testing.T) {
+	db := &DB{path: "/data/swfd.db"}
+	for _, c := range []struct {
+		err  error
+		want string // "" for no change
+	}{
+		{coded(sqlite3.SQLITE_IOERR_SHMSIZE), "could not grow /data/swfd.db-shm"},
+		{coded(sqlite3.SQLITE_FULL), "could not write /data/swfd.db"},
+		{fmt.Errorf("migrate: %w", syscall.ENOSPC), "could not write /data/swfd.db"},
+		{coded(sqlite3.SQLITE_IOERR_WRITE), ""},
+		{coded(sqlite3.SQLITE_CORRUPT), ""},
+	} {
+		err := db.openErr(c.err)
+		if c.want == "" {
+			if errors.Is(err, swfd.ErrStorageFull) || strings.Contains(err.Error(), "full") {
+				t.Errorf("openErr(%v) = %v, which says the disk is full", c.err, err)
+			}
+			continue
+		}
+		if !errors.Is(err, swfd.ErrStorageFull) || !errors.Is(err, c.err) || !strings.Contains(err.Error(), "the disk is full") ||
+			!strings.Contains(err.Error(), c.want) {
+			t.Errorf("openErr(%v) = %v; want one wrapping swfd.ErrStorageFull and the error, saying the disk is full and %q", c.err, err, c.want)
+		}
+	}
 }

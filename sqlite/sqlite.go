@@ -404,6 +404,9 @@ func (db *DB) open(ctx context.Context) error {
 	var version int // the schema's, when read-only
 	if db.readOnly {
 		if version, err = checkSchema(ctx, db.wconn); err != nil {
+			if isFull(err) {
+				return db.openErr(err)
+			}
 			return fmt.Errorf("sqlite: %s: %w", db.path, err)
 		}
 	}
