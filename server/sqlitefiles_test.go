@@ -111,3 +111,35 @@ func TestHealthSeesTheSQLiteWALRemoved(t *testing.T) {
 		t.Fatalf("log:\n%s", out)
 	}
 }
+
+// The SQLite write-ahead log's index (the -shm file) is removed under a
+// running server: /healthz and /readyz answer 503 and a call that writes
+// is refused with a 503, where before both probes said ok and the server
+// went on checkpointing under the reads of any other program (swfd backup)
+// that opened the database afterwards with an index of its own; the log
+// says to restart.
+func TestHealthSeesTheSQLiteShmRemoved(t *testing.T) {
+	dir := t.TempDir()
+	s, logBuf := openSQLiteServer(t, dir)
+	if code, body := registerDomain(t, s, "before"); code != 200 {
+		t.Fatalf("RegisterDomain: %d %s", code, body)
+	}
+	if err := os.Remove(filepath.Join(dir, "swfd.db-shm")); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, body := probe(t, s, path); code != 503 {
+			t.Fatalf("%s with the -shm file removed: %d %q", path, code, body)
+		}
+	}
+	if code, body := registerDomain(t, s, "after"); code != 503 || !strings.Contains(body, "ServiceUnavailable") {
+		t.Fatalf("RegisterDomain with the -shm file removed: %d %s", code, body)
+	}
+	if code, body := callAPI(t, s, "ListDomains", `{"registrationStatus":"REGISTERED"}`); code != 200 || !strings.Contains(body, `"before"`) {
+		t.Fatalf("ListDomains: %d %s", code, body)
+	}
+	waitUntil(t, "the error logged", func() bool { return strings.Contains(logBuf.String(), "is gone from where swfd opened it") })
+	if out := logBuf.String(); !strings.Contains(out, "swfd.db-shm was removed") || !strings.Contains(out, `do="restart swfd`) {
+		t.Fatalf("log:\n%s", out)
+	}
+}

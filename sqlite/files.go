@@ -14,27 +14,32 @@ import (
 	"github.com/swfd/swfd"
 )
 
-// watchEvery is how often the store checks that the database file and its
-// write-ahead log at its path are still the files it has open (see watch).
+// watchEvery is how often the store checks that the database file, its
+// write-ahead log and the log's index at its path are still the files it
+// has open (see watch).
 const watchEvery = time.Second
 
-// filesGone is what the store found when the database file or its
-// write-ahead log at its path was no longer the one it has open: removed
-// (alone, or with its directory), renamed, or replaced by another file.
+// filesGone is what the store found when the database file, its
+// write-ahead log or the log's index (the -shm file) at its path was no
+// longer the one it has open: removed (alone, or with its directory),
+// renamed, or replaced by another file.
 type filesGone struct {
 	// what happened, for the log and for err.
 	what string
 	// walOnly: the write-ahead log is gone, and the database file is still
 	// in place.
 	walOnly bool
+	// shmOnly: the WAL index is gone, and the database file and the log
+	// are still in place.
+	shmOnly bool
 	// err is what writes, Ping and WriteHealth return from then on: it
 	// wraps swfd.ErrStorageUnavailable.
 	err error
 }
 
 // noteFiles records which files the store opened at its path, the
-// database file and its write-ahead log, for watch to compare the paths
-// with, and opens the log for the syncer.
+// database file, its write-ahead log and the log's index, for watch to
+// compare the paths with, and opens the log for the syncer.
 //
 // SQLite keeps the log open, and the same file, for as long as any
 // connection to the database is open, and the writer's always is: a
@@ -65,6 +70,16 @@ func (db *DB) noteFiles() error {
 		return err
 	}
 	db.wal = f
+	// The WAL index: SQLite creates it with the first connection to the
+	// database, keeps it while any is open, and removes it only when the
+	// last one closes; the writer's always is open (see watch for why its
+	// removal matters). A VFS that kept the index in memory would have no
+	// file to watch.
+	if fi, err := os.Stat(db.path + "-shm"); err == nil {
+		db.shmFile = fi
+	} else if !notThere(err) {
+		return err
+	}
 	return nil
 }
 
@@ -81,6 +96,20 @@ func (db *DB) noteFiles() error {
 // once the copy is made, everything acknowledged is in place and a
 // restart carries on from it. A copy that fails (readers held frames, an
 // I/O error) is tried again every watchEvery until it is made.
+//
+// It watches the log's index, the -shm file, too. Its removal loses
+// nothing (the store's connections share the index they mapped, in the
+// file that no longer has a name, and a restart rebuilds it from the log),
+// but from then on another program that opens the database (swfd backup,
+// the sqlite3 shell) builds an index of its own in a new -shm file, which
+// the store does not see: the store's checkpoints and the log's restarts,
+// which wait for the readers the index shows, copy and overwrite the log
+// under that program's reads (a backup taken then can hold a torn,
+// corrupt copy: TestShmRemovedWhileOpen), and a program that writes would
+// append to the log over the store's own frames. So the store refuses
+// writes then too, which ends its checkpoints, and logs that swfd must be
+// restarted. Nothing needs copying: the database file and the log at the
+// path hold everything acknowledged.
 func (db *DB) watch() {
 	defer close(db.watcherDone)
 	t := time.NewTicker(watchEvery)
@@ -96,6 +125,9 @@ func (db *DB) watch() {
 		g := db.checkFiles()
 		switch {
 		case g == nil:
+		case g.shmOnly:
+			db.logShmGone(g)
+			return
 		case g.walOnly:
 			if db.rescueWAL(g, logged) {
 				return
@@ -116,11 +148,11 @@ func (db *DB) checkFiles() *filesGone {
 	if g := db.gone.Load(); g != nil {
 		return g
 	}
-	what, walOnly := db.moved()
+	what, which := db.moved()
 	if what == "" {
 		return nil
 	}
-	g := &filesGone{what: what, walOnly: walOnly}
+	g := &filesGone{what: what, walOnly: which == "wal", shmOnly: which == "shm"}
 	g.err = fmt.Errorf("sqlite: refusing writes: %s while swfd had it open: %w", what, swfd.ErrStorageUnavailable)
 	if db.gone.CompareAndSwap(nil, g) {
 		select {
@@ -131,35 +163,49 @@ func (db *DB) checkFiles() *filesGone {
 	return db.gone.Load()
 }
 
-// moved says what became of the database file or its write-ahead log at
-// the store's path, or "" while both are the files the store opened. A
-// path it cannot look at for another reason (an I/O error) is not taken
-// as gone.
-func (db *DB) moved() (what string, walOnly bool) {
+// moved says what became of the database file, its write-ahead log or
+// the log's index at the store's path, or "" while all are the files the
+// store opened; which is "db", "wal" or "shm", the first one found gone in
+// that order. A path it cannot look at for another reason (an I/O error)
+// is not taken as gone.
+func (db *DB) moved() (what, which string) {
 	fi, err := os.Stat(db.path)
 	switch {
 	case notThere(err):
 		dir := filepath.Dir(db.path)
 		if _, err := os.Stat(dir); notThere(err) {
-			return fmt.Sprintf("the directory %s of the database file %s was removed or renamed", dir, db.path), false
+			return fmt.Sprintf("the directory %s of the database file %s was removed or renamed", dir, db.path), "db"
 		}
-		return fmt.Sprintf("the database file %s was removed or renamed", db.path), false
+		return fmt.Sprintf("the database file %s was removed or renamed", db.path), "db"
 	case err != nil:
-		return "", false
+		return "", ""
 	case !os.SameFile(fi, db.dbFile):
-		return fmt.Sprintf("the database file %s was replaced by another file", db.path), false
+		return fmt.Sprintf("the database file %s was replaced by another file", db.path), "db"
 	}
 	wal := db.path + "-wal"
 	fi, err = os.Stat(wal)
 	switch {
 	case notThere(err):
-		return fmt.Sprintf("the write-ahead log %s was removed or renamed", wal), true
+		return fmt.Sprintf("the write-ahead log %s was removed or renamed", wal), "wal"
 	case err != nil:
-		return "", false
+		return "", ""
 	case !os.SameFile(fi, db.walFile):
-		return fmt.Sprintf("the write-ahead log %s was replaced by another file", wal), true
+		return fmt.Sprintf("the write-ahead log %s was replaced by another file", wal), "wal"
 	}
-	return "", false
+	if db.shmFile == nil {
+		return "", ""
+	}
+	shm := db.path + "-shm"
+	fi, err = os.Stat(shm)
+	switch {
+	case notThere(err):
+		return fmt.Sprintf("the write-ahead log's index %s was removed or renamed", shm), "shm"
+	case err != nil:
+		return "", ""
+	case !os.SameFile(fi, db.shmFile):
+		return fmt.Sprintf("the write-ahead log's index %s was replaced by another file", shm), "shm"
+	}
+	return "", ""
 }
 
 // notThere reports whether err says a path names no file.
@@ -219,6 +265,15 @@ func (db *DB) rescueWAL(g *filesGone, logged bool) bool {
 	}
 	db.logger.Error(msg, args...)
 	return complete
+}
+
+// logShmGone logs, once the log's index is gone and the database file and
+// the log are still in place, what happened and what to do (see watch).
+func (db *DB) logShmGone(g *filesGone) {
+	db.logger.Error("sqlite: the write-ahead log's index (the -shm file) is gone from where swfd opened it; refusing writes until swfd is restarted",
+		"what", g.what,
+		"effect", fmt.Sprintf("nothing acknowledged is lost (the database file %s and its write-ahead log hold it all), but another program that opens the database now (swfd backup, the sqlite3 shell) uses an index swfd does not see, and could read a corrupt copy or corrupt the database by writing; /healthz and /readyz answer 503 and every call that writes is refused", db.path),
+		"do", "restart swfd (it builds the index again), and take no backup before it is restarted")
 }
 
 // procFiles names the descriptors through which the store has the

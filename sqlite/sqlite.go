@@ -38,7 +38,11 @@
 // logs once, at error level, what to do. With only the log gone, that puts
 // everything acknowledged in the database file at the path, and a restart
 // carries on from it; with the database file gone, the log line says how
-// to copy it out of the running server.
+// to copy it out of the running server. The log's index (the -shm file) is
+// watched too: with it gone, nothing acknowledged is lost, but another
+// program that opens the database (swfd backup) would use an index of its
+// own that the store does not see, so the store refuses writes as well
+// and logs that swfd must be restarted.
 //
 // In memory (":memory:"), one connection serves writer and readers, and the
 // database lives in SQLite's memdb VFS without its 1 GiB cap (package
@@ -213,8 +217,9 @@ type DB struct {
 	wal *os.File
 	// dbFile and walFile are the database file and the write-ahead log
 	// the store opened at path: watch compares the paths with them (nil
-	// in memory and read-only).
-	dbFile, walFile os.FileInfo
+	// in memory and read-only). shmFile is the log's index (the -shm
+	// file), when there was one to watch.
+	dbFile, walFile, shmFile os.FileInfo
 	// gone is set once the file at path is no longer the store's
 	// (checkFiles): writes are refused from then on.
 	gone        atomic.Pointer[filesGone]
