@@ -104,12 +104,12 @@ func (db *DB) noteFiles() error {
 // the sqlite3 shell) builds an index of its own in a new -shm file, which
 // the store does not see: the store's checkpoints and the log's restarts,
 // which wait for the readers the index shows, copy and overwrite the log
-// under that program's reads (a backup taken then can hold a torn,
-// corrupt copy: TestShmRemovedWhileOpen), and a program that writes would
-// append to the log over the store's own frames. So the store refuses
-// writes then too, which ends its checkpoints, and logs that swfd must be
-// restarted. Nothing needs copying: the database file and the log at the
-// path hold everything acknowledged.
+// under that program's reads (a backup taken then can hold a torn, corrupt
+// copy: TestShmRemovedMisleadsOtherProcesses), and a program that writes
+// would append to the log over the store's own frames. So the store
+// refuses writes then too, which ends its checkpoints, and logs that swfd
+// must be restarted. Nothing needs copying: the database file and the log
+// at the path hold everything acknowledged.
 func (db *DB) watch() {
 	defer close(db.watcherDone)
 	t := time.NewTicker(watchEvery)
