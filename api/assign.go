@@ -9,8 +9,8 @@ import (
 	"sync"
 )
 
-// assign stores a validated request value (what validate returns: maps,
-// slices, strings, json.Numbers and booleans) in dst as encoding/json would
+// assign stores a validated request value (what validate returns: objects
+// or maps, slices, strings, json.Numbers and booleans) in dst as encoding/json would
 // decode its JSON, without writing and reading it back. It reports false
 // when it meets anything it does not handle the way encoding/json would, or
 // cannot be sure it does; dst is then in an unspecified state and the caller
@@ -31,6 +31,24 @@ func assign(dst reflect.Value, v any) bool {
 		}
 	}
 	switch val := v.(type) {
+	case *object:
+		if t.Kind() != reflect.Struct {
+			return false
+		}
+		fs := fieldsOf(t)
+		if fs == nil {
+			return false
+		}
+		for _, f := range val.fields {
+			i, ok := fs.index(f.name)
+			if !ok {
+				continue // encoding/json ignores unknown members
+			}
+			if !assign(dst.Field(i), f.value) {
+				return false
+			}
+		}
+		return true
 	case map[string]any:
 		if t.Kind() != reflect.Struct {
 			return false

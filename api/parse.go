@@ -185,6 +185,14 @@ var memberNames = func() map[string]string {
 // number reads a number with JSON's grammar, kept as its text.
 func (p *jsonParser) number() (any, bool) {
 	start := p.i
+	if !p.skipNumber() {
+		return nil, false
+	}
+	return json.Number(p.b[start:p.i]), true
+}
+
+// skipNumber reads a number with JSON's grammar.
+func (p *jsonParser) skipNumber() bool {
 	if p.b[p.i] == '-' {
 		p.i++
 	}
@@ -192,12 +200,12 @@ func (p *jsonParser) number() (any, bool) {
 	case p.i < len(p.b) && p.b[p.i] == '0':
 		p.i++
 	case p.digits() == 0:
-		return nil, false
+		return false
 	}
 	if p.i < len(p.b) && p.b[p.i] == '.' {
 		p.i++
 		if p.digits() == 0 {
-			return nil, false
+			return false
 		}
 	}
 	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
@@ -206,10 +214,10 @@ func (p *jsonParser) number() (any, bool) {
 			p.i++
 		}
 		if p.digits() == 0 {
-			return nil, false
+			return false
 		}
 	}
-	return json.Number(p.b[start:p.i]), true
+	return true
 }
 
 func (p *jsonParser) digits() int {
@@ -261,47 +269,8 @@ func (p *jsonParser) escaped(start int) (any, bool) {
 			p.i++
 			return string(out), true
 		case c == '\\':
-			if p.i+1 >= len(p.b) {
-				return nil, false
-			}
-			e := p.b[p.i+1]
-			p.i += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r, ok := p.hex4()
-				if !ok {
-					return nil, false
-				}
-				if utf16.IsSurrogate(r) {
-					// The other half must follow at once as \uXXXX.
-					if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-						save := p.i
-						p.i += 2
-						r2, ok := p.hex4()
-						if ok {
-							if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-								out = utf8.AppendRune(out, d)
-								continue
-							}
-						}
-						p.i = save // not a pair: that escape is read on its own
-					}
-					r = utf8.RuneError
-				}
-				out = utf8.AppendRune(out, r)
-			default:
+			var ok bool
+			if out, ok = p.appendEscape(out); !ok {
 				return nil, false
 			}
 		case c < 0x20:
@@ -319,6 +288,55 @@ func (p *jsonParser) escaped(start int) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// appendEscape reads the escape at p.i and appends what it stands for to
+// out: a \u escape of half a surrogate pair that is not followed by the
+// other half becomes U+FFFD, as with encoding/json.
+func (p *jsonParser) appendEscape(out []byte) ([]byte, bool) {
+	if p.i+1 >= len(p.b) {
+		return nil, false
+	}
+	e := p.b[p.i+1]
+	p.i += 2
+	switch e {
+	case '"', '\\', '/':
+		out = append(out, e)
+	case 'b':
+		out = append(out, '\b')
+	case 'f':
+		out = append(out, '\f')
+	case 'n':
+		out = append(out, '\n')
+	case 'r':
+		out = append(out, '\r')
+	case 't':
+		out = append(out, '\t')
+	case 'u':
+		r, ok := p.hex4()
+		if !ok {
+			return nil, false
+		}
+		if utf16.IsSurrogate(r) {
+			// The other half must follow at once as \uXXXX.
+			if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+				save := p.i
+				p.i += 2
+				r2, ok := p.hex4()
+				if ok {
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						return utf8.AppendRune(out, d), true
+					}
+				}
+				p.i = save // not a pair: that escape is read on its own
+			}
+			r = utf8.RuneError
+		}
+		out = utf8.AppendRune(out, r)
+	default:
+		return nil, false
+	}
+	return out, true
 }
 
 // hex4 reads the four hex digits of a \u escape.

@@ -97,3 +97,122 @@ func BenchmarkParseRequest(b *testing.B) {
 		}
 	})
 }
+
+// cleanLikeValidate reduces a generically parsed value to what validate
+// made of it before parseRequest decoded against the shape: only the
+// shape's members, exactly spelled, null members dropped; a value of the
+// wrong JSON type stands as wrongType.
+func cleanLikeValidate(s *Shape, v any) any {
+	if v == nil {
+		return nil
+	}
+	switch s.Type {
+	case "structure":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return wrongType{}
+		}
+		clean := map[string]any{}
+		for _, m := range s.Members {
+			if mv := obj[m.Name]; mv != nil {
+				clean[m.Name] = cleanLikeValidate(shapes[m.Shape], mv)
+			}
+		}
+		return clean
+	case "list":
+		arr, ok := v.([]any)
+		if !ok {
+			return wrongType{}
+		}
+		clean := []any{}
+		for _, e := range arr {
+			clean = append(clean, cleanLikeValidate(shapes[s.Member], e))
+		}
+		return clean
+	case "string":
+		if _, ok := v.(string); ok {
+			return v
+		}
+	case "integer", "long", "timestamp":
+		if _, ok := v.(json.Number); ok {
+			return v
+		}
+	case "boolean":
+		if _, ok := v.(bool); ok {
+			return v
+		}
+	}
+	return wrongType{}
+}
+
+// generic turns parseRequest's objects into maps.
+func generic(v any) any {
+	switch x := v.(type) {
+	case *object:
+		m := map[string]any{}
+		for _, f := range x.fields {
+			m[f.name] = generic(f.value)
+		}
+		return m
+	case []any:
+		out := []any{}
+		for _, e := range x {
+			out = append(out, generic(e))
+		}
+		return out
+	}
+	return v
+}
+
+// checkParseRequest holds parseRequest to the generic parser followed by
+// the reduction validate made: they accept the same bodies, and decode
+// them to the same value, for every input shape.
+func checkParseRequest(t *testing.T, body []byte) {
+	t.Helper()
+	body = bytes.TrimSpace(body)
+	if depth(body) > maxNesting || !utf8.Valid(body) {
+		return // validate refuses these first
+	}
+	want, wantOK := parseJSON(body)
+	for name, op := range Operations {
+		got, ok, _, over := parseRequest(body, op.Input, 1<<40)
+		if over {
+			t.Fatalf("%s %q: over an unbounded budget", name, body)
+		}
+		if ok != wantOK {
+			t.Fatalf("%s %q: parseRequest ok %v, parseJSON ok %v", name, body, ok, wantOK)
+		}
+		if !ok {
+			continue
+		}
+		if g, w := generic(got), cleanLikeValidate(shapes[op.Input], want); !reflect.DeepEqual(g, w) {
+			t.Fatalf("%s %q: parseRequest gave %#v, want %#v", name, body, g, w)
+		}
+	}
+}
+
+var requestSeeds = []string{
+	`{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":["a",null,"b"],"input":"\u0041"}`,
+	`{"taskToken":"t","decisions":[{"decisionType":"StartTimer","startTimerDecisionAttributes":{"timerId":"t","startToFireTimeout":"5"},"x":[{},[1,"a"]]},null,3]}`,
+	`{"name":"a","name":null}`, `{"name":null,"name":"b"}`, `{"NAME":"a","name":"b","Name":"c"}`,
+	`{"\u006eame":"a","n\u00e4me":"b","domain":{"x":1}}`,
+	`{"domain":"d","startTimeFilter":{"oldestDate":1326592619.474,"latestDate":"x"},"maximumPageSize":true,"reverseOrder":1}`,
+	`{"resourceArn":"a","tags":[{"key":"k","value":""},{},{"key":["x"]}],"tagKeys":["a","b"]}`,
+	`{"taskToken":"t","decisions":{"decisionType":"StartTimer"}}`,
+	`[{"name":"a"}]`, `"x"`, `null`, `{"x":"\ud800"}`,
+}
+
+func TestParseRequestIsParseJSONReduced(t *testing.T) {
+	for _, s := range append(append([]string{}, requestSeeds...), parseSeeds...) {
+		checkParseRequest(t, []byte(s))
+	}
+}
+
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range append(append([]string{}, requestSeeds...), parseSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkParseRequest(t, body)
+	})
+}

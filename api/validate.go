@@ -29,8 +29,9 @@ func Validate(shapeName string, body []byte) error {
 
 // validate is Validate that also returns the request reduced to the
 // members of the model, spelled exactly as the model spells them, with
-// null members dropped. Decoding that reduced value (instead of the raw
-// body) keeps encoding/json's case-insensitive key matching from letting a
+// null members dropped (parseRequest decodes it so: structures are
+// *object values). Decoding that reduced value (instead of the raw body)
+// keeps encoding/json's case-insensitive key matching from letting a
 // member such as "NAME" overwrite the validated "name".
 func validate(shapeName string, body []byte) (any, error) {
 	body = bytes.TrimSpace(body)
@@ -43,32 +44,43 @@ func validate(shapeName string, body []byte) (any, error) {
 	if depth(body) > maxNesting {
 		return nil, NewFault(SerializationException, "Request body nests too deeply")
 	}
-	v, ok := parseJSON(body)
+	v, ok, overAt, over := parseRequest(body, shapeName, decodeBudget(len(body)))
+	if over {
+		if overAt == "" {
+			overAt = "request"
+		}
+		return nil, NewFault(SerializationException,
+			"Request body holds too many values for its size at '%s': decoding it would take more than %d bytes of memory per byte of body", overAt, MaxDecodeRatio)
+	}
 	if !ok {
-		// Malformed, or something parseJSON leaves to encoding/json:
-		// its decoder says what is wrong.
+		// Not JSON: encoding/json's decoder says what is wrong. It checks
+		// the whole value before decoding any of it, and decodes into
+		// nothing but the raw bytes, so it allocates no more than the body.
+		var raw json.RawMessage
 		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
+		if err := dec.Decode(&raw); err != nil {
 			return nil, NewFault(SerializationException, "Malformed request body: %s", syntaxProblem(err))
 		}
 		if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
 			// Decoder.More misses a stray '}' or ']', so look at the bytes.
 			return nil, NewFault(SerializationException, "Malformed request body: trailing data after the JSON object")
 		}
+		// The decoder took what parseRequest did not: they disagree on
+		// what JSON is, which the tests hold them to never do.
+		return nil, NewFault(SerializationException, "Malformed request body: not valid JSON")
 	}
-	if _, ok := v.(map[string]any); !ok {
+	if _, ok := v.(*object); !ok {
 		return nil, NewFault(SerializationException, "Request body must be a JSON object")
 	}
 	w := walker{}
-	clean := w.walk(shapeName, v, "")
+	w.walk(shapeName, v)
 	if w.serr != "" {
 		return nil, NewFault(SerializationException, "%s", w.serr)
 	}
 	if err := w.errs.Err(); err != nil {
 		return nil, err
 	}
-	return clean, nil
+	return v, nil
 }
 
 // syntaxProblem says where a body that is not JSON goes wrong, in the
@@ -112,10 +124,14 @@ func depth(b []byte) int {
 type walker struct {
 	errs Violations
 	serr string // first serialization (type) error
+	at   []step // where the value being checked is
 }
 
-func (w *walker) fail(val any, path, constraint string) {
-	w.errs.Add(render(val), path, constraint)
+func (w *walker) fail(val any, constraint string) {
+	if w.errs.Full() {
+		return
+	}
+	w.errs.Add(render(val), w.path(), constraint)
 }
 
 // done reports whether the walk can stop: a type error was found (it is the
@@ -146,18 +162,21 @@ func render(v any) string {
 		}
 		b.WriteString("]")
 		return Quote(b.String())
-	case map[string]any:
+	case *object:
 		return "'{...}'"
+	case wrongType:
+		return "'...'"
 	}
 	return Quote(fmt.Sprintf("%v", v))
 }
 
-func (w *walker) typeErr(path, want string) {
+func (w *walker) typeErr(want string) {
 	if w.serr == "" {
-		if path == "" {
-			path = "request"
+		p := w.path()
+		if p == "" {
+			p = "request"
 		}
-		w.serr = fmt.Sprintf("Expected %s at '%s'", want, path)
+		w.serr = fmt.Sprintf("Expected %s at '%s'", want, p)
 	}
 }
 
@@ -168,111 +187,135 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-// walk checks v against the shape and returns v reduced to the model's
-// members (see validate).
-func (w *walker) walk(shapeName string, v any, path string) any {
+// step is one step of the path to a value in the request: a member of a
+// structure, or the index-th (from 1) element of a list.
+type step struct {
+	name  string
+	index int
+}
+
+// path writes the path to the value being checked as violations name it:
+// members joined by dots, an element as its index and "member"
+// ("decisions.2.member.decisionType"). It is written only for a
+// violation: the walk keeps its steps on a stack.
+func (w *walker) path() string {
+	var b strings.Builder
+	for i, s := range w.at {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if s.index > 0 {
+			b.WriteString(strconv.Itoa(s.index) + ".member")
+		} else {
+			b.WriteString(s.name)
+		}
+	}
+	return b.String()
+}
+
+// walk checks v against the shape.
+func (w *walker) walk(shapeName string, v any) {
 	s := shapes[shapeName]
 	switch s.Type {
 	case "structure":
-		obj, ok := v.(map[string]any)
+		obj, ok := v.(*object)
 		if !ok {
-			w.typeErr(path, "a JSON object")
-			return nil
+			w.typeErr("a JSON object")
+			return
 		}
-		clean := make(map[string]any, len(s.Members))
 		for _, m := range s.Members {
 			if w.done() {
-				return nil
+				return
 			}
-			mv, present := obj[m.Name]
-			if !present || mv == nil {
-				if m.Required {
-					w.fail(nil, join(path, m.Name), "Member must not be null")
-				}
+			mv, present := obj.get(m.Name)
+			if (!present || mv == nil) && !m.Required {
 				continue
 			}
-			clean[m.Name] = w.walk(m.Shape, mv, join(path, m.Name))
+			w.at = append(w.at, step{name: m.Name})
+			if !present || mv == nil {
+				w.fail(nil, "Member must not be null")
+			} else {
+				w.walk(m.Shape, mv)
+			}
+			w.at = w.at[:len(w.at)-1]
 		}
-		return clean
 	case "list":
 		arr, ok := v.([]any)
 		if !ok {
-			w.typeErr(path, "a JSON array")
-			return nil
+			w.typeErr("a JSON array")
+			return
 		}
 		if s.HasMin && int64(len(arr)) < s.Min {
-			w.fail(v, path, fmt.Sprintf("Member must have length greater than or equal to %d", s.Min))
+			w.fail(v, fmt.Sprintf("Member must have length greater than or equal to %d", s.Min))
 		}
 		if s.HasMax && int64(len(arr)) > s.Max {
-			w.fail(v, path, fmt.Sprintf("Member must have length less than or equal to %d", s.Max))
+			w.fail(v, fmt.Sprintf("Member must have length less than or equal to %d", s.Max))
 		}
-		clean := make([]any, 0, len(arr))
 		for i, e := range arr {
 			if w.done() {
-				return nil
+				return
 			}
-			ep := path + "." + strconv.Itoa(i+1) + ".member"
+			w.at = append(w.at, step{index: i + 1})
 			if e == nil {
-				w.fail(nil, ep, "Member must not be null")
-				continue
+				w.fail(nil, "Member must not be null")
+			} else {
+				w.walk(s.Member, e)
 			}
-			clean = append(clean, w.walk(s.Member, e, ep))
+			w.at = w.at[:len(w.at)-1]
 		}
-		return clean
 	case "string":
 		str, ok := v.(string)
 		if !ok {
-			w.typeErr(path, "a string")
-			return nil
+			w.typeErr("a string")
+			return
 		}
 		n := int64(utf8.RuneCountInString(str))
 		if s.HasMin && n < s.Min {
-			w.fail(v, path, fmt.Sprintf("Member must have length greater than or equal to %d", s.Min))
+			w.fail(v, fmt.Sprintf("Member must have length greater than or equal to %d", s.Min))
 		}
 		if s.HasMax && n > s.Max {
-			w.fail(v, path, fmt.Sprintf("Member must have length less than or equal to %d", s.Max))
+			w.fail(v, fmt.Sprintf("Member must have length less than or equal to %d", s.Max))
 		}
 		if len(s.Enum) > 0 && !contains(s.Enum, str) {
-			w.fail(v, path, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
+			w.fail(v, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
 		}
 	case "integer", "long":
 		num, ok := v.(json.Number)
 		if !ok {
-			w.typeErr(path, "a number")
-			return nil
+			w.typeErr("a number")
+			return
 		}
 		i, err := strconv.ParseInt(num.String(), 10, 64)
 		if err != nil || (s.Type == "integer" && (i > 1<<31-1 || i < -1<<31)) {
-			w.typeErr(path, "an integer")
-			return nil
+			w.typeErr("an integer")
+			return
 		}
 		if s.HasMin && i < s.Min {
-			w.fail(v, path, fmt.Sprintf("Member must have value greater than or equal to %d", s.Min))
+			w.fail(v, fmt.Sprintf("Member must have value greater than or equal to %d", s.Min))
 		}
 		if s.HasMax && i > s.Max {
-			w.fail(v, path, fmt.Sprintf("Member must have value less than or equal to %d", s.Max))
+			w.fail(v, fmt.Sprintf("Member must have value less than or equal to %d", s.Max))
 		}
 	case "boolean":
 		if _, ok := v.(bool); !ok {
-			w.typeErr(path, "a boolean")
-			return nil
+			w.typeErr("a boolean")
+			return
 		}
 	case "timestamp":
 		num, ok := v.(json.Number)
 		if !ok {
-			w.typeErr(path, "a timestamp (epoch seconds)")
-			return nil
+			w.typeErr("a timestamp (epoch seconds)")
+			return
 		}
 		if f, err := num.Float64(); err != nil || f < -MaxEpochSeconds || f > MaxEpochSeconds {
-			w.typeErr(path, "a timestamp (epoch seconds)")
-			return nil
+			w.typeErr("a timestamp (epoch seconds)")
+			return
 		}
 	default:
 		// A shape the table does not know: keep nothing of it.
-		w.typeErr(path, "a known member")
-		return nil
+		w.typeErr("a known member")
+		return
 	}
-	return v
 }
 
 func contains(list []string, s string) bool {
