@@ -6,29 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// parseJSON decodes a request body into the values encoding/json's Decoder
-// gives an interface with UseNumber: map[string]any, []any, string,
-// json.Number, bool and nil. It reports false for anything it does not
-// decode exactly as the Decoder would (malformed JSON, trailing data, a
-// string that is not valid UTF-8), and the caller then decodes the body
-// with the Decoder, whose error is the one the client is shown.
-//
-// It exists for speed: every request is decoded this way before it is
-// validated, and the Decoder (which first scans the whole value, then
-// decodes it in a second pass through its reflection-based machinery) was
-// most of that cost. The tests hold it to the Decoder on seeds and fuzzed
-// input (FuzzParseJSON).
-func parseJSON(b []byte) (any, bool) {
-	p := jsonParser{b: b}
-	p.space()
-	v, ok := p.value()
-	if !ok {
-		return nil, false
-	}
-	p.space()
-	return v, p.i == len(p.b)
-}
-
+// jsonParser holds what both of the package's JSON parsers share: reading
+// white space, literals, numbers and strings exactly as encoding/json's
+// Decoder does (with UseNumber). parseRequest decodes requests with it;
+// the tests hold it to the Decoder through a generic parser (parseJSON,
+// FuzzParseJSON).
 type jsonParser struct {
 	b []byte
 	i int
@@ -45,90 +27,12 @@ func (p *jsonParser) space() {
 	}
 }
 
-func (p *jsonParser) value() (any, bool) {
-	if p.i >= len(p.b) {
-		return nil, false
-	}
-	switch c := p.b[p.i]; {
-	case c == '{':
-		return p.object()
-	case c == '[':
-		return p.array()
-	case c == '"':
-		return p.string()
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
-	case c == 't':
-		return true, p.literal("true")
-	case c == 'f':
-		return false, p.literal("false")
-	case c == 'n':
-		return nil, p.literal("null")
-	}
-	return nil, false
-}
-
 func (p *jsonParser) literal(word string) bool {
 	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
 		return false
 	}
 	p.i += len(word)
 	return true
-}
-
-func (p *jsonParser) object() (any, bool) {
-	p.i++ // '{'
-	m := map[string]any{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return m, true
-	}
-	for {
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return nil, false
-		}
-		k, ok := p.key()
-		if !ok {
-			return nil, false
-		}
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return nil, false
-		}
-		p.i++
-		p.space()
-		v, ok := p.value()
-		if !ok {
-			return nil, false
-		}
-		m[k] = v // a repeated member: the last one counts, as with encoding/json
-		if more, ok := p.next('}'); !ok || !more {
-			return m, ok
-		}
-	}
-}
-
-func (p *jsonParser) array() (any, bool) {
-	p.i++ // '['
-	a := []any{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
-		p.i++
-		return a, true
-	}
-	for {
-		p.space()
-		v, ok := p.value()
-		if !ok {
-			return nil, false
-		}
-		a = append(a, v)
-		if more, ok := p.next(']'); !ok || !more {
-			return a, ok
-		}
-	}
 }
 
 // next reads what follows a member of an object or an element of an
@@ -148,39 +52,6 @@ func (p *jsonParser) next(end byte) (more, ok bool) {
 	}
 	return false, false
 }
-
-// key reads a member's name. The name of a model member, which nearly
-// every key is, is not allocated again: its string is the model's.
-func (p *jsonParser) key() (string, bool) {
-	start := p.i + 1
-	for j := start; j < len(p.b); j++ {
-		if c := p.b[j]; c == '"' {
-			if name, ok := memberNames[string(p.b[start:j])]; ok {
-				p.i = j + 1
-				return name, true
-			}
-			break
-		} else if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
-		}
-	}
-	s, ok := p.string()
-	if !ok {
-		return "", false
-	}
-	return s.(string), true
-}
-
-// memberNames holds the name of every member of every shape of the model.
-var memberNames = func() map[string]string {
-	names := map[string]string{}
-	for _, s := range shapes {
-		for _, m := range s.Members {
-			names[m.Name] = m.Name
-		}
-	}
-	return names
-}()
 
 // number reads a number with JSON's grammar, kept as its text.
 func (p *jsonParser) number() (any, bool) {

@@ -90,6 +90,12 @@ func BenchmarkParseRequest(b *testing.B) {
 			parseJSON(body)
 		}
 	})
+	b.Run("parseRequest", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			parseRequest(body, "RespondDecisionTaskCompletedInput", decodeBudget(len(body)))
+		}
+	})
 	b.Run("Decoder", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
