@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -88,6 +89,17 @@ type Handler struct {
 	// its answer is awaited as long as the store bounds it (see the
 	// store's Commit).
 	CallTimeout time.Duration
+	// MaxBytesInFlight bounds the request bodies the handler holds at once,
+	// from reading them until their calls are answered (default
+	// DefaultMaxBytesInFlight; negative: no bound; at least twice
+	// MaxBodyBytes). A body counts its Content-Length (MaxBodyBytes when it
+	// is not given, and MaxBodyBytes more for a gzip body's decompressed
+	// bytes until they are known) from before it is read. A call that
+	// would go past the bound is answered ServiceUnavailable at once, which
+	// SDKs retry: decoding a request takes up to about sixteen times its
+	// body (api.MaxDecodeRatio), so the bound keeps the memory that many
+	// calls at once take in proportion.
+	MaxBytesInFlight int64
 	// Refused and Failed, if set, bound the lines logged for calls refused
 	// because the storage is full or refuses writes (warn level) and for
 	// calls that failed with an internal error (error level), each kind on
@@ -95,6 +107,52 @@ type Handler struct {
 	// the log then gets a few lines a second with a count of those left
 	// out ("suppressed=N"), not a line per call. nil: a line per call.
 	Refused, Failed *lograte.Limiter
+
+	inFlight atomic.Int64 // request bytes held (MaxBytesInFlight)
+}
+
+// DefaultMaxBytesInFlight is Handler.MaxBytesInFlight when it is 0: 32
+// bodies of the largest size at once, far more than SWF's usual requests of
+// a few KB take, and a few hundred MB of memory at worst once decoded.
+const DefaultMaxBytesInFlight = 32 << 20
+
+// maxBytesInFlight is the bound MaxBytesInFlight sets, or -1 for none.
+func (h *Handler) maxBytesInFlight() int64 {
+	switch n := h.MaxBytesInFlight; {
+	case n < 0:
+		return -1
+	case n == 0:
+		return DefaultMaxBytesInFlight
+	case n < 2*MaxBodyBytes:
+		return 2 * MaxBodyBytes
+	default:
+		return n
+	}
+}
+
+// hold takes n bytes of MaxBytesInFlight, and reports false, taking
+// nothing, when that would go past it.
+func (h *Handler) hold(n int64) bool {
+	limit := h.maxBytesInFlight()
+	for {
+		cur := h.inFlight.Load()
+		if limit >= 0 && cur+n > limit {
+			return false
+		}
+		if h.inFlight.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+// BytesInFlight returns the request bytes the handler holds now (see
+// MaxBytesInFlight).
+func (h *Handler) BytesInFlight() int64 { return h.inFlight.Load() }
+
+// tooBusy answers a call that would take the request bytes in flight past
+// MaxBytesInFlight.
+func tooBusy() *api.Fault {
+	return api.NewFault(api.ServiceUnavailable, "The server is holding as many request bytes as it may at once; the call was not applied. Retry.")
 }
 
 // ServeHTTP implements http.Handler.
@@ -231,10 +289,32 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 	if r.Method != http.MethodPost {
 		return nil, api.NewFault(api.UnknownOperationException, "Only POST requests are accepted")
 	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	// The body is counted against MaxBytesInFlight before it is read: at
+	// its announced size, or the largest it may be.
+	gzipped := isGzip(r)
+	held := int64(MaxBodyBytes)
+	if r.ContentLength >= 0 {
+		held = r.ContentLength
+	}
+	if gzipped {
+		held += MaxBodyBytes
+	}
+	if !h.hold(held) {
+		h.logLimited(r.Context(), h.Refused, slog.LevelWarn, "request bytes in flight at their bound: a call was refused", "op", c.Operation, "request_id", c.RequestID, "bound", h.maxBytesInFlight())
+		return nil, tooBusy()
+	}
+	defer func() { h.inFlight.Add(-held) }()
 	raw, err := h.readRawBounded(w, r)
 	c.BytesIn = int64(len(raw))
 	if err != nil {
 		return nil, err
+	}
+	if !gzipped && int64(len(raw)) < held {
+		h.inFlight.Add(int64(len(raw)) - held)
+		held = int64(len(raw))
 	}
 	ctx := r.Context()
 	if h.Auth != nil {
@@ -256,6 +336,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 	body, err := decodeBody(r, raw)
 	if err != nil {
 		return nil, err
+	}
+	if gzipped {
+		if n := int64(len(raw) + len(body)); n < held {
+			h.inFlight.Add(n - held)
+			held = n
+		}
 	}
 	in, err := info.Decode(body)
 	if err != nil {
@@ -306,7 +392,7 @@ func readRaw(r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}
-	raw, err := io.ReadAll(&capReader{r: r.Body, left: MaxBodyBytes})
+	raw, err := readAll(&capReader{r: r.Body, left: MaxBodyBytes}, r.ContentLength)
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, tooLarge()
@@ -318,10 +404,37 @@ func readRaw(r *http.Request) ([]byte, error) {
 	return raw, nil
 }
 
+// readAll reads r to its end into a buffer made at once for size bytes
+// when size is known (io.ReadAll grows its buffer from 512 bytes, which
+// for a body of 1 MB allocates about twice that).
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 || size > MaxBodyBytes {
+		return io.ReadAll(r)
+	}
+	// One byte more, so that reading to the end needs no larger buffer.
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			// More than announced: the server's own reader refuses
+			// that, but read on as io.ReadAll would.
+			rest, err := io.ReadAll(r)
+			return append(b, rest...), err
+		}
+	}
+}
+
 // decodeBody undoes a gzip Content-Encoding; the limit applies to the
 // decompressed body too.
 func decodeBody(r *http.Request, raw []byte) ([]byte, error) {
-	if enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc != "gzip" {
+	if !isGzip(r) {
 		return raw, nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
@@ -345,6 +458,11 @@ func decodeBody(r *http.Request, raw []byte) ([]byte, error) {
 		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
 	}
 	return body, nil
+}
+
+// isGzip reports whether r's body is gzip-compressed.
+func isGzip(r *http.Request) bool {
+	return strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) == "gzip"
 }
 
 var errBodyTooLarge = errors.New("request body too large")
