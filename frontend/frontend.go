@@ -97,8 +97,9 @@ type Handler struct {
 	// bytes until they are known) from before it is read. A call that
 	// would go past the bound is answered ServiceUnavailable at once, which
 	// SDKs retry: decoding a request takes up to about sixteen times its
-	// body (api.MaxDecodeRatio), so the bound keeps the memory that many
-	// calls at once take in proportion.
+	// body (api.MaxDecodeRatio for its values, the rest for the typed
+	// input), so the bound keeps the memory that many calls at once take
+	// in proportion.
 	MaxBytesInFlight int64
 	// Refused and Failed, if set, bound the lines logged for calls refused
 	// because the storage is full or refuses writes (warn level) and for
