@@ -89,18 +89,18 @@ type Handler struct {
 	// its answer is awaited as long as the store bounds it (see the
 	// store's Commit).
 	CallTimeout time.Duration
-	// MaxBytesInFlight bounds the request bodies the handler holds at once,
-	// from reading them until their calls are answered (default
-	// DefaultMaxBytesInFlight; negative: no bound; at least twice
-	// MaxBodyBytes). A body counts its Content-Length (MaxBodyBytes when it
-	// is not given, and MaxBodyBytes more for a gzip body's decompressed
-	// bytes until they are known) from before it is read. A call that
-	// would go past the bound is answered ServiceUnavailable at once, which
-	// SDKs retry: decoding a request takes up to about sixteen times its
-	// body (api.MaxDecodeRatio for its values, the rest for the typed
-	// input), so the bound keeps the memory that many calls at once take
-	// in proportion.
-	MaxBytesInFlight int64
+	// MaxDecoding bounds the request bytes being decoded at once (default
+	// DefaultMaxDecoding; negative: no bound; at least twice
+	// MaxBodyBytes): a body counts its bytes (and a gzip body its
+	// decompressed bytes too) from when it has been read until it is
+	// decoded. Decoding a request takes up to about sixteen times its body
+	// (api.MaxDecodeRatio for its values, the rest for the typed input),
+	// so this keeps what many requests decoded at once take in
+	// proportion. A call that would go past the bound is answered
+	// ServiceUnavailable at once, which SDKs retry. A body still arriving
+	// counts nothing, so clients that send slowly or never finish hold
+	// none of it (they are cut off by BodyTimeout).
+	MaxDecoding int64
 	// Refused and Failed, if set, bound the lines logged for calls refused
 	// because the storage is full or refuses writes (warn level) and for
 	// calls that failed with an internal error (error level), each kind on
@@ -109,21 +109,20 @@ type Handler struct {
 	// out ("suppressed=N"), not a line per call. nil: a line per call.
 	Refused, Failed *lograte.Limiter
 
-	inFlight atomic.Int64 // request bytes held (MaxBytesInFlight)
+	decoding atomic.Int64 // request bytes being decoded (MaxDecoding)
 }
 
-// DefaultMaxBytesInFlight is Handler.MaxBytesInFlight when it is 0: 32
-// bodies of the largest size at once, far more than SWF's usual requests of
-// a few KB take, and a few hundred MB of memory at worst once decoded.
-const DefaultMaxBytesInFlight = 32 << 20
+// DefaultMaxDecoding is Handler.MaxDecoding when it is 0: 32 bodies of the
+// largest size decoded at once, a few hundred MB of memory at worst.
+const DefaultMaxDecoding = 32 << 20
 
-// maxBytesInFlight is the bound MaxBytesInFlight sets, or -1 for none.
-func (h *Handler) maxBytesInFlight() int64 {
-	switch n := h.MaxBytesInFlight; {
+// maxDecoding is the bound MaxDecoding sets, or -1 for none.
+func (h *Handler) maxDecoding() int64 {
+	switch n := h.MaxDecoding; {
 	case n < 0:
 		return -1
 	case n == 0:
-		return DefaultMaxBytesInFlight
+		return DefaultMaxDecoding
 	case n < 2*MaxBodyBytes:
 		return 2 * MaxBodyBytes
 	default:
@@ -131,29 +130,33 @@ func (h *Handler) maxBytesInFlight() int64 {
 	}
 }
 
-// hold takes n bytes of MaxBytesInFlight, and reports false, taking
-// nothing, when that would go past it.
+// hold takes n bytes of MaxDecoding, and reports false, taking nothing,
+// when that would go past it.
 func (h *Handler) hold(n int64) bool {
-	limit := h.maxBytesInFlight()
+	limit := h.maxDecoding()
 	for {
-		cur := h.inFlight.Load()
+		cur := h.decoding.Load()
 		if limit >= 0 && cur+n > limit {
 			return false
 		}
-		if h.inFlight.CompareAndSwap(cur, cur+n) {
+		if h.decoding.CompareAndSwap(cur, cur+n) {
 			return true
 		}
 	}
 }
 
-// BytesInFlight returns the request bytes the handler holds now (see
-// MaxBytesInFlight).
-func (h *Handler) BytesInFlight() int64 { return h.inFlight.Load() }
+// Decoding returns the request bytes being decoded now (see MaxDecoding).
+func (h *Handler) Decoding() int64 { return h.decoding.Load() }
 
-// tooBusy answers a call that would take the request bytes in flight past
-// MaxBytesInFlight.
-func tooBusy() *api.Fault {
-	return api.NewFault(api.ServiceUnavailable, "The server is holding as many request bytes as it may at once; the call was not applied. Retry.")
+// decode decodes body within MaxDecoding, counting n bytes for it (the
+// body, and the body as sent when it was decompressed).
+func (h *Handler) decode(ctx context.Context, c *Call, info api.OperationInfo, body []byte, n int64) (any, error) {
+	if !h.hold(n) {
+		h.logLimited(ctx, h.Refused, slog.LevelWarn, "request bytes being decoded at their bound: a call was refused", "op", c.Operation, "request_id", c.RequestID, "bound", h.maxDecoding())
+		return nil, api.NewFault(api.ServiceUnavailable, "The server is decoding as many request bytes as it may at once; the call was not applied. Retry.")
+	}
+	defer h.decoding.Add(-n)
+	return info.Decode(body)
 }
 
 // ServeHTTP implements http.Handler.
@@ -290,32 +293,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 	if r.Method != http.MethodPost {
 		return nil, api.NewFault(api.UnknownOperationException, "Only POST requests are accepted")
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return nil, tooLarge()
-	}
-	// The body is counted against MaxBytesInFlight before it is read: at
-	// its announced size, or the largest it may be.
-	gzipped := isGzip(r)
-	held := int64(MaxBodyBytes)
-	if r.ContentLength >= 0 {
-		held = r.ContentLength
-	}
-	if gzipped {
-		held += MaxBodyBytes
-	}
-	if !h.hold(held) {
-		h.logLimited(r.Context(), h.Refused, slog.LevelWarn, "request bytes in flight at their bound: a call was refused", "op", c.Operation, "request_id", c.RequestID, "bound", h.maxBytesInFlight())
-		return nil, tooBusy()
-	}
-	defer func() { h.inFlight.Add(-held) }()
 	raw, err := h.readRawBounded(w, r)
 	c.BytesIn = int64(len(raw))
 	if err != nil {
 		return nil, err
-	}
-	if !gzipped && int64(len(raw)) < held {
-		h.inFlight.Add(int64(len(raw)) - held)
-		held = int64(len(raw))
 	}
 	ctx := r.Context()
 	if h.Auth != nil {
@@ -338,13 +319,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if gzipped {
-		if n := int64(len(raw) + len(body)); n < held {
-			h.inFlight.Add(n - held)
-			held = n
-		}
+	held := int64(len(body))
+	if isGzip(r) {
+		held += int64(len(raw)) // both are held while it is decoded
 	}
-	in, err := info.Decode(body)
+	in, err := h.decode(ctx, c, info, body, held)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +372,7 @@ func readRaw(r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}
-	raw, err := readAll(&capReader{r: r.Body, left: MaxBodyBytes}, r.ContentLength)
+	raw, err := io.ReadAll(&capReader{r: r.Body, left: MaxBodyBytes})
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, tooLarge()
@@ -403,33 +382,6 @@ func readRaw(r *http.Request) ([]byte, error) {
 		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
 	}
 	return raw, nil
-}
-
-// readAll reads r to its end into a buffer made at once for size bytes
-// when size is known (io.ReadAll grows its buffer from 512 bytes, which
-// for a body of 1 MB allocates about twice that).
-func readAll(r io.Reader, size int64) ([]byte, error) {
-	if size < 0 || size > MaxBodyBytes {
-		return io.ReadAll(r)
-	}
-	// One byte more, so that reading to the end needs no larger buffer.
-	b := make([]byte, 0, size+1)
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			// More than announced: the server's own reader refuses
-			// that, but read on as io.ReadAll would.
-			rest, err := io.ReadAll(r)
-			return append(b, rest...), err
-		}
-	}
 }
 
 // decodeBody undoes a gzip Content-Encoding; the limit applies to the

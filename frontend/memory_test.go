@@ -3,6 +3,8 @@ package frontend_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -45,8 +47,9 @@ func fill(prefix, elem, suffix string, size int) string {
 }
 
 // maxServedPerByte bounds what serving a request allocates, per byte of its
-// body: reading it (once), decoding it (api.MaxDecodeRatio for its values,
-// a few more for the input they are stored in).
+// body: reading it (into a buffer that grows, about twice the body in all),
+// decoding it (api.MaxDecodeRatio for its values, a few more for the input
+// they are stored in).
 const maxServedPerByte = 18
 
 // Bodies of 1 MB shaped to make the decoder allocate are refused with a
@@ -110,16 +113,54 @@ func TestAmplifyingBodiesAreBounded(t *testing.T) {
 	}
 }
 
-// The request bytes held at once are bounded: a call that would take them
-// past MaxBytesInFlight is answered ServiceUnavailable (503) at once, and
-// served again once the calls before it have let their bytes go.
-func TestBytesInFlightAreBounded(t *testing.T) {
+// The request bytes being decoded at once are bounded: a call that would
+// take them past MaxDecoding is answered ServiceUnavailable (503) at once,
+// taking nothing, and served once the bytes before it are let go.
+func TestDecodingIsBounded(t *testing.T) {
+	fe := &frontend.Handler{Service: sinkService{}, MaxDecoding: 2 * frontend.MaxBodyBytes}
+	srv := httptest.NewServer(fe)
+	defer srv.Close()
+	release, ok := frontend.Hold(fe, 2*frontend.MaxBodyBytes-100)
+	if !ok {
+		t.Fatal("Hold refused bytes within the bound")
+	}
+	body := fill(`{"taskToken":"t","decisions":[`, `{"decisionType":"CancelTimer"}`, `]}`, 200)
+	r := post(t, srv, "RespondDecisionTaskCompleted", body)
+	if msg := checkFault(t, r, http.StatusServiceUnavailable, "com.amazon.coral.service#ServiceUnavailable"); !strings.Contains(msg, "decoding") {
+		t.Errorf("message %q", msg)
+	}
+	if n := fe.Decoding(); n != 2*frontend.MaxBodyBytes-100 {
+		t.Errorf("Decoding = %d after a refused call, want the %d held before it", n, 2*frontend.MaxBodyBytes-100)
+	}
+	release()
+	if r := post(t, srv, "RespondDecisionTaskCompleted", body); r.status != 200 {
+		t.Errorf("once the bytes are let go: status %d (%s), want 200", r.status, r.body)
+	}
+	if n := fe.Decoding(); n != 0 {
+		t.Errorf("Decoding = %d once every call is answered, want 0", n)
+	}
+}
+
+// Only a body that has arrived and is being decoded counts: clients that
+// are still sending theirs, or never finish, hold none of the bound, and a
+// call waiting in the service (a long poll) holds none either.
+func TestDecodingCountsOnlyWhatIsDecoded(t *testing.T) {
 	svc := sinkService{started: make(chan struct{}), release: make(chan struct{})}
-	fe := &frontend.Handler{Service: svc, MaxBytesInFlight: 2 * frontend.MaxBodyBytes}
+	fe := &frontend.Handler{Service: svc, MaxDecoding: 2 * frontend.MaxBodyBytes}
 	srv := httptest.NewServer(fe)
 	defer srv.Close()
 
-	// Two calls of almost 1 MB each, held in the service.
+	// Three clients announce bodies of 1 MB and send a little of them.
+	for range 3 {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.RespondDecisionTaskCompleted\r\n"+
+			"Content-Length: %d\r\n\r\n{\"taskToken\":\"t\",", frontend.MaxBodyBytes)
+	}
+	// Two calls of almost 1 MB each, waiting in the service.
 	big := fill(`{"name":"d","workflowExecutionRetentionPeriodInDays":"1","x":[`, `0`, `]}`, frontend.MaxBodyBytes-64)
 	done := make(chan int, 2)
 	for range 2 {
@@ -136,32 +177,18 @@ func TestBytesInFlightAreBounded(t *testing.T) {
 		}()
 		<-svc.started
 	}
-	if n := fe.BytesInFlight(); n != int64(2*len(big)) {
-		t.Errorf("BytesInFlight = %d with two calls of %d bytes held, want %d", n, len(big), 2*len(big))
+	if n := fe.Decoding(); n != 0 {
+		t.Errorf("Decoding = %d with bodies arriving and calls in the service, want 0", n)
 	}
-
-	// A third would go past the bound: refused, and its bytes not kept.
-	small := `{"name":"d","workflowExecutionRetentionPeriodInDays":"1","description":"` + strings.Repeat("x", 200) + `"}`
-	r := post(t, srv, "RegisterDomain", small)
-	msg := checkFault(t, r, http.StatusServiceUnavailable, "com.amazon.coral.service#ServiceUnavailable")
-	if !strings.Contains(msg, "request bytes") {
-		t.Errorf("message %q", msg)
+	// A body of 1 MB is decoded and served beside them.
+	body := fill(`{"taskToken":"t","decisions":[`, `{"decisionType":"CancelTimer"}`, `]}`, frontend.MaxBodyBytes)
+	if r := post(t, srv, "RespondDecisionTaskCompleted", body); r.status != 200 {
+		t.Errorf("status %d (%s), want 200", r.status, r.body)
 	}
-
 	close(svc.release)
 	for range 2 {
 		if status := <-done; status != 200 {
-			t.Fatalf("a held call: status %d, want 200", status)
+			t.Errorf("a call in the service: status %d, want 200", status)
 		}
-	}
-	// The held calls let their bytes go once answered; the handler's
-	// deferred release runs before the client has its answer, so this
-	// needs no wait.
-	if n := fe.BytesInFlight(); n != 0 {
-		t.Fatalf("BytesInFlight = %d once every call is answered, want 0", n)
-	}
-	go func() { <-svc.started }()
-	if r := post(t, srv, "RegisterDomain", small); r.status != 200 {
-		t.Errorf("after the held calls: status %d (%s), want 200", r.status, r.body)
 	}
 }
