@@ -56,11 +56,20 @@ var (
 	// was not applied (nothing of it was kept). Reads go on, and writes
 	// succeed again once there is room, with no restart.
 	ErrStorageFull = errors.New("swfd: storage is full")
-	// ErrStorageUnavailable: the store refuses writes because it cannot
-	// keep them (its files were removed or replaced under the running
-	// server), so the write was not applied. Reads may go on; writes are
-	// refused until the server is restarted.
+	// ErrStorageUnavailable: the call's store operation was not done, and
+	// not applied if it writes: the store refuses writes because it
+	// cannot keep them (SQLite: its files were removed or replaced under
+	// the running server, and writes are refused until the server is
+	// restarted; reads may go on), or the store's database could not be
+	// reached, or lost the connection before anything that could take
+	// effect reached it and again when tried once more (PostgreSQL: a
+	// database restarting or down), which the next call may find well.
 	ErrStorageUnavailable = errors.New("swfd: storage is unavailable")
+	// ErrOutcomeUnknown: the store lost its connection to its database
+	// once a write may have reached it (its COMMIT was sent), and could not
+	// learn whether it was applied. The write may have taken effect, or
+	// not.
+	ErrOutcomeUnknown = errors.New("swfd: write outcome unknown")
 	// ErrLocked: the write waited longer than its context's LockWait for
 	// a row another writer holds (in a cluster, perhaps a node that
 	// stopped in the middle of a commit), and gave up; nothing of it was

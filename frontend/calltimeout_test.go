@@ -89,3 +89,14 @@ func TestLockedIsServiceUnavailable(t *testing.T) {
 		t.Fatalf("fault for a deadline: %+v", f)
 	}
 }
+
+// A write whose store lost its database once the write may have been
+// applied, and could not learn whether it was (swfd.ErrOutcomeUnknown), is
+// answered ServiceUnavailable, which SDKs retry, saying that the outcome
+// is unknown; before, it was a 500 InternalFailure.
+func TestOutcomeUnknownIsServiceUnavailable(t *testing.T) {
+	f := frontend.FaultFor(fmtWrap(swfd.ErrOutcomeUnknown))
+	if f == nil || f.Code != api.ServiceUnavailable || !strings.Contains(f.Message, "unknown") {
+		t.Fatalf("fault for ErrOutcomeUnknown: %+v", f)
+	}
+}

@@ -195,7 +195,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, ok := api.AsFault(err); !ok {
 			ctx := r.Context()
 			if errors.Is(err, swfd.ErrStorageUnavailable) {
-				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID)
+				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID, "err", err)
+			} else if errors.Is(err, swfd.ErrOutcomeUnknown) {
+				h.logLimited(ctx, h.Failed, slog.LevelError, "storage failed while a call's write may have been applied: whether it was is unknown", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			} else if errors.Is(err, swfd.ErrLocked) {
 				h.logLimited(ctx, h.Refused, slog.LevelWarn, "another writer held or kept changing a run the call changes: a call failed", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			} else if errors.Is(err, context.DeadlineExceeded) {
@@ -240,7 +242,10 @@ func (h *Handler) answerDeadline(w http.ResponseWriter) {
 // (swfd.ErrLocked): nothing of the call was kept, and SDKs retry a 503;
 // ServiceUnavailable too when the call's time ran out waiting on the store
 // (context.DeadlineExceeded), which stores wrap only for a read or a
-// commit that was not applied;
+// commit that was not applied, and when the store lost its database
+// during a write whose outcome it could not learn (swfd.ErrOutcomeUnknown:
+// the fault's message says so; an SDK's retry of a call that was applied
+// is then refused or answered as a repeated call is);
 // InternalFailure for any other error. It is nil when the caller went away (context.Canceled):
 // nothing is answered then.
 func FaultFor(err error) *api.Fault {
@@ -258,6 +263,8 @@ func FaultFor(err error) *api.Fault {
 		return &api.Fault{Code: api.ServiceUnavailable, Message: "A workflow execution the call changes is being changed by another writer; the call was not applied. Retry."}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server's storage did not answer in time. Retry."}
+	case errors.Is(err, swfd.ErrOutcomeUnknown):
+		return &api.Fault{Code: api.ServiceUnavailable, Message: "The server lost its storage while applying the call; whether the call was applied is unknown. Check its effect, or retry."}
 	}
 	return &api.Fault{Code: api.InternalFailure, Message: "We encountered an internal error. Please try again."}
 }

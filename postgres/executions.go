@@ -34,14 +34,20 @@ import (
 // once sent), so that an error other than a connection failure means the
 // batch was not applied.
 //
+// A connection failure that the store does not get past by sending the
+// commit once more, of which nothing was applied, wraps
+// swfd.ErrStorageUnavailable (the database could not be reached, or
+// failed again); one after which the store cannot learn whether the
+// commit was applied wraps swfd.ErrOutcomeUnknown.
+//
 // A commit has 10 seconds (defaultCommitTimeout) from taking its
 // connection to its answer. Past them before the COMMIT was sent, it fails
 // with an error wrapping context.DeadlineExceeded, nothing applied; after,
 // the store learns from the data whether it committed, as after a
 // connection failure: committed is success, not committed an error
 // wrapping context.DeadlineExceeded, and when the data cannot tell (the
-// database still does not answer) an "outcome unknown" error that does
-// not wrap it.
+// database still does not answer) an error wrapping swfd.ErrOutcomeUnknown
+// and not context.DeadlineExceeded.
 //
 // With swfd.WithLockWait on ctx, each statement waits at most that long
 // for a row lock another transaction holds (lock_timeout), and the commit
@@ -63,12 +69,12 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 	if len(b.Updates) == 1 && len(b.AddTransfers) == 0 && len(b.DoneTransfers) == 0 && swfd.LockWait(ctx) <= 0 {
 		// The common commit, one step of one run, is one statement,
 		// committed alone or with others that arrive meanwhile (group.go).
-		return db.commits.commit(ctx, &b.Updates[0])
+		return unavailable(db.commits.commit(ctx, &b.Updates[0]))
 	}
 	for attempt := 0; ; attempt++ {
 		err, l := db.commitBatch(ctx, b)
 		if l == nil {
-			return err
+			return unavailable(err)
 		}
 		committed := false
 		if l.sent {
@@ -92,7 +98,7 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 			db.logger.Info("postgres: a commit's connection failed and nothing of it was applied; trying once more", "err", l.err)
 			continue
 		}
-		return fmt.Errorf("postgres: commit: %w", l.err)
+		return unavailable(fmt.Errorf("postgres: commit: %w", l.err))
 	}
 }
 
@@ -660,6 +666,7 @@ func (db *DB) getExecution(ctx context.Context, what, query string, args ...any)
 	if db.again(ctx, err) {
 		e, err = scanExecution(db.pool.QueryRow(ctx, query, args...))
 	}
+	err = unavailable(err)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, fmt.Errorf("postgres: %s: %w", what, swfd.ErrNotFound)
 	}
@@ -986,7 +993,7 @@ func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, 
 		return 0, err
 	}
 	var n int
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `DELETE FROM executions WHERE run_id IN (
 				SELECT run_id FROM executions WHERE domain = $1 AND NOT open AND close_time < $2
 				ORDER BY close_time, run_id LIMIT $3)

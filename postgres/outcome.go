@@ -94,8 +94,9 @@ func notApplied(l *lost) error {
 const defaultSettleTimeout = 10 * time.Second
 
 // errOutcomeUnknown marks the error of a commit of which the store could
-// not learn whether it committed.
-var errOutcomeUnknown = errors.New("outcome unknown")
+// not learn whether it committed (the API answers ServiceUnavailable,
+// saying that the outcome is unknown).
+var errOutcomeUnknown = swfd.ErrOutcomeUnknown
 
 // mark is what an update's data says of it after its connection failed.
 type mark int
@@ -265,16 +266,42 @@ func (db *DB) prune(ctx context.Context) {
 	wg.Wait()
 }
 
+// unavailable marks err, when it is a connection failure (the database
+// could not be reached, or the connection failed) that the store did not
+// or could not get past by trying once more, as
+// swfd.ErrStorageUnavailable: the API answers ServiceUnavailable, which
+// SDKs retry. Only errors of calls of which nothing was applied are
+// marked: those of writes that may have been are errOutcomeUnknown. Other
+// errors are returned as they are.
+func unavailable(err error) error {
+	if !connFailed(err) || errors.Is(err, swfd.ErrStorageUnavailable) || errors.Is(err, swfd.ErrOutcomeUnknown) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, swfd.ErrStorageUnavailable)
+}
+
 // again reports whether a read that failed with err is tried once more:
 // when its connection failed. A read changes nothing, so trying it again is
-// always safe; the pool's idle connections are pruned first.
+// always safe; the pool's idle connections are pruned first. So is a
+// statement that, applied twice, does what it does once (execAgain).
 func (db *DB) again(ctx context.Context, err error) bool {
 	if !connFailed(err) || ctx.Err() != nil || db.closed.Load() {
 		return false
 	}
-	db.logger.Debug("postgres: a read's connection failed; trying once more", "err", err)
+	db.logger.Debug("postgres: a statement's connection failed; trying once more", "err", err)
 	db.prune(ctx)
 	return true
+}
+
+// execAgain executes a statement, committed on its own, that does the
+// same applied twice as once (an upsert of one value), once more if its
+// connection failed (see again).
+func (db *DB) execAgain(ctx context.Context, query string, args ...any) error {
+	_, err := db.pool.Exec(ctx, query, args...)
+	if db.again(ctx, err) {
+		_, err = db.pool.Exec(ctx, query, args...)
+	}
+	return unavailable(err)
 }
 
 // collect runs a query through the pool and collects its rows with fn,
@@ -284,7 +311,7 @@ func collect[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], query stri
 	if db.again(ctx, err) {
 		out, err = collectOnce(ctx, db, fn, query, args)
 	}
-	return out, err
+	return out, unavailable(err)
 }
 
 func collectOnce[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], query string, args []any) ([]T, error) {
@@ -302,5 +329,5 @@ func (db *DB) scanRow(ctx context.Context, dest []any, query string, args ...any
 	if db.again(ctx, err) {
 		err = db.pool.QueryRow(ctx, query, args...).Scan(dest...)
 	}
-	return err
+	return unavailable(err)
 }

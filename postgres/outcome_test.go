@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -256,8 +257,9 @@ func syncOf(marks ...string) func(bool, byte, []byte) bool {
 // TestCommitRequestLost: the connection dies before the server gets what
 // commits the transaction (the Sync of a one-update commit, the COMMIT of a
 // batch). The data shows nothing applied: the store tries once more, and
-// if that is lost too, answers an error with nothing applied. It must
-// never report success for a commit that did not land.
+// if that is lost too, answers swfd.ErrStorageUnavailable, nothing
+// applied (the API's 503). It must never report success for a commit that
+// did not land.
 func TestCommitRequestLost(t *testing.T) {
 	t.Parallel()
 	dsn := newDatabase(t)
@@ -267,8 +269,8 @@ func TestCommitRequestLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.arm(2, syncOf("wf-one"))
-	if err := db.Commit(ctx, createBatch("one")); err == nil {
-		t.Fatal("a commit whose Sync never reached the server, twice, succeeded")
+	if err := db.Commit(ctx, createBatch("one")); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Fatalf("a commit whose Sync never reached the server, twice: %v, want ErrStorageUnavailable", err)
 	}
 	if p.cuts.Load() != 2 {
 		t.Fatalf("the proxy cut %d connections, want 2 (the commit and its one retry)", p.cuts.Load())
@@ -290,8 +292,8 @@ func TestCommitRequestLost(t *testing.T) {
 	// A step whose request is lost (no create: its run's version tells).
 	up := stepUpdate("one", 2, "s2")
 	p.arm(2, syncOf(`{"v":"s2"}`))
-	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{up}}); err == nil {
-		t.Fatal("a step whose Sync never reached the server, twice, succeeded")
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{up}}); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Fatalf("a step whose Sync never reached the server, twice: %v, want ErrStorageUnavailable", err)
 	}
 	if p.cuts.Load() != 5 {
 		t.Fatalf("the proxy cut %d connections, want 5", p.cuts.Load())
@@ -314,8 +316,8 @@ func TestCommitRequestLost(t *testing.T) {
 	p.arm(2, func(toServer bool, typ byte, body []byte) bool {
 		return toServer && (typ == 'Q' || typ == 'P' || typ == 'B') && bytes.Contains(body, []byte("COMMIT"))
 	})
-	if err := db.Commit(ctx, batch); err == nil {
-		t.Fatal("a batch whose COMMIT never reached the server succeeded")
+	if err := db.Commit(ctx, batch); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Fatalf("a batch whose COMMIT never reached the server, twice: %v, want ErrStorageUnavailable", err)
 	}
 	if p.cuts.Load() != 7 {
 		t.Fatalf("the proxy cut %d connections, want 7", p.cuts.Load())
@@ -359,10 +361,13 @@ func killBackends(t *testing.T, dsn string) {
 }
 
 // TestKilledPoolConnections: every pooled connection is killed while the
-// database stays up. The next reads and commits, which find dead idle
-// connections, must succeed (tried once more on a connection that
-// answers) instead of failing with "FATAL: terminating connection due to
-// administrator command", and each commit must be applied once.
+// database stays up. The next reads and writes, which find dead idle
+// connections, must succeed
+// (tried once more on a connection that answers) instead of failing with
+// "FATAL: terminating connection due to administrator command", and each
+// write must be applied once. The registry's writes, which are
+// transactions of several statements, were not tried again: they failed,
+// and the API answered 500.
 func TestKilledPoolConnections(t *testing.T) {
 	t.Parallel()
 	dsn := newDatabase(t)
@@ -370,6 +375,15 @@ func TestKilledPoolConnections(t *testing.T) {
 	ctx := context.Background()
 	if err := db.Commit(ctx, createBatch("run-1")); err != nil {
 		t.Fatal(err)
+	}
+	day := time.UnixMilli(1_700_000_000_000).UTC()
+	closed := run("dom", "wf-closed", "closed")
+	closed.Open, closed.CloseStatus, closed.CloseTime = false, "COMPLETED", day
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: closed, Create: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	typ := func(name string) swfd.TypeRecord {
+		return swfd.TypeRecord{Kind: swfd.ActivityKind, Domain: "dom", Name: name, Version: "1", Status: swfd.StatusRegistered, Created: day}
 	}
 	// fill leaves 4 idle connections in the pool, each used just now (the
 	// pool pings only those idle for more than a second).
@@ -410,6 +424,32 @@ func TestKilledPoolConnections(t *testing.T) {
 		{"history", func() error { _, err := db.History(ctx, swfd.HistoryQuery{RunID: "run-1"}); return err }},
 		{"transfers", func() error { _, err := db.PendingTransfers(ctx, 0); return err }},
 		{"ping", func() error { return db.Ping(ctx) }},
+		{"create domain", func() error {
+			return db.CreateDomain(ctx, swfd.Domain{Name: "dom", Status: swfd.StatusRegistered, RetentionDays: "1", Created: day}, 10)
+		}},
+		{"get domain", func() error { _, err := db.GetDomain(ctx, "dom"); return err }},
+		{"list domains", func() error { _, err := db.ListDomains(ctx, swfd.ListQuery{}); return err }},
+		{"update domain tags", func() error {
+			return db.UpdateDomainTags(ctx, "dom", []swfd.Tag{{Key: "k"}}, nil, 50)
+		}},
+		{"create type", func() error { return db.CreateType(ctx, typ("a"), 100) }},
+		{"create another type", func() error { return db.CreateType(ctx, typ("b"), 100) }},
+		{"get type", func() error { _, err := db.GetType(ctx, swfd.ActivityKind, "dom", "a", "1"); return err }},
+		{"set type status", func() error {
+			return db.SetTypeStatus(ctx, swfd.ActivityKind, "dom", "a", "1", swfd.StatusDeprecated, day)
+		}},
+		{"delete type", func() error { return db.DeleteType(ctx, swfd.ActivityKind, "dom", "b", "1") }},
+		{"set meta", func() error { return db.SetMeta(ctx, "k", []byte("1")) }},
+		{"set meta if absent", func() error { _, err := db.SetMetaIfAbsent(ctx, "k2", []byte("2")); return err }},
+		{"set meta max", func() error { return db.SetMetaMax(ctx, "k", []byte("3")) }},
+		{"purge closed", func() error {
+			n, err := db.PurgeClosed(ctx, "dom", day.Add(time.Hour), 10)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("purged %d runs, want 1", n)
+			}
+			return err
+		}},
+		{"set domain status", func() error { return db.SetDomainStatus(ctx, "dom", swfd.StatusDeprecated, day) }},
 	}
 	for _, s := range steps {
 		fill()
@@ -427,5 +467,14 @@ func TestKilledPoolConnections(t *testing.T) {
 	}
 	if trs, err := db.PendingTransfers(ctx, 0); err != nil || len(trs) != 1 {
 		t.Fatalf("transfers: %v, %v; want one", trs, err)
+	}
+	if d, err := db.GetDomain(ctx, "dom"); err != nil || d.Status != swfd.StatusDeprecated || len(d.Tags) != 1 {
+		t.Fatalf("the domain: %+v, %v; want deprecated, with its tag", d, err)
+	}
+	if ts, err := db.ListTypes(ctx, swfd.ActivityKind, "dom", swfd.ListQuery{}); err != nil || len(ts) != 1 || ts[0].Status != swfd.StatusDeprecated {
+		t.Fatalf("the types: %+v, %v; want a, deprecated", ts, err)
+	}
+	if v, err := db.Meta(ctx, "k"); err != nil || string(v) != "3" {
+		t.Fatalf("meta k: %q, %v; want 3", v, err)
 	}
 }

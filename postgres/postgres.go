@@ -413,23 +413,17 @@ func isRetryable(err error) bool {
 	return code == codeSerializationFailure || code == codeDeadlockDetected
 }
 
-// serializable runs fn in a SERIALIZABLE transaction, retrying it a few
-// times when the database aborts it for a serialization failure. It is used
-// for the registry's check-then-write operations (limits, existence), which
-// must hold between nodes too.
+// serializable runs fn in a SERIALIZABLE transaction (inTx), retrying it a
+// few times when the database aborts it for a serialization failure. It is
+// used for the registry's check-then-write operations (limits, existence),
+// which must hold between nodes too.
 func (db *DB) serializable(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := db.check(ctx); err != nil {
 		return err
 	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, fn)
-		if errors.Is(err, context.DeadlineExceeded) {
-			// ctx's deadline may have come while the COMMIT was on its
-			// way: an error wrapping it would say that nothing was
-			// applied (see Commit), which is not known here.
-			return fmt.Errorf("postgres: no answer in time; whether the write was applied is unknown: %v", err)
-		}
+		err = db.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, fn)
 		if err == nil || !isRetryable(err) || attempt == 9 {
 			return err
 		}
@@ -444,11 +438,11 @@ func (db *DB) serializable(ctx context.Context, fn func(tx pgx.Tx) error) error 
 	}
 }
 
-// locked runs fn in a READ COMMITTED transaction, for the registry writes
-// that order themselves with row locks (SELECT … FOR UPDATE / FOR NO KEY UPDATE, or
-// an UPDATE of the row first) rather than by SERIALIZABLE's checks: they
-// wait for each other instead of failing, so they need no retry. A
-// deadlock, which their lock order should rule out, is retried as
+// locked runs fn in a READ COMMITTED transaction (inTx), for the registry
+// writes that order themselves with row locks (SELECT … FOR UPDATE / FOR NO
+// KEY UPDATE, or an UPDATE of the row first) rather than by SERIALIZABLE's
+// checks: they wait for each other instead of failing, so they need no
+// retry. A deadlock, which their lock order should rule out, is retried as
 // serializable retries.
 func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := db.check(ctx); err != nil {
@@ -456,7 +450,7 @@ func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+		err = db.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
 		if err == nil || !isRetryable(err) || attempt == 9 {
 			return err
 		}
@@ -466,6 +460,67 @@ func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 			return errors.Join(err, ctx.Err())
 		}
 	}
+}
+
+// inTx runs fn in a transaction on a connection of the pool and commits
+// it. The transaction's statements are fn's, which must change nothing
+// outside the database.
+//
+// A connection failure before the COMMIT was sent (at BEGIN or at any of
+// fn's statements) has applied nothing: the server rolls back a
+// transaction whose session ends before it commits. The pool's idle
+// connections are then pinged, the dead ones closed (prune), and the
+// transaction is run once more, on another connection; should that fail
+// too, the error wraps swfd.ErrStorageUnavailable. A connection failure,
+// or the end of ctx, once the COMMIT may have reached the server is not
+// retried (the write could apply twice): its error wraps
+// errOutcomeUnknown.
+func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err, committing := db.txOnce(ctx, opts, fn)
+		switch {
+		case err == nil:
+			return nil
+		case committing && (connFailed(err) || ctx.Err() != nil):
+			// %v: the context's error must not read as "not applied".
+			return fmt.Errorf("postgres: %w: the connection failed or the call ended once COMMIT was sent: %v", errOutcomeUnknown, err)
+		case !connFailed(err):
+			return err
+		case attempt == 0 && ctx.Err() == nil && !db.closed.Load():
+			db.logger.Info("postgres: a transaction's connection failed before its COMMIT was sent; trying once more", "err", err)
+			db.prune(ctx)
+			continue
+		}
+		return unavailable(err)
+	}
+}
+
+// txOnce is one try of inTx. committing is true when the error came from
+// the COMMIT.
+func (db *DB) txOnce(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) (err error, committing bool) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err, false
+	}
+	// Release destroys a connection left inside a transaction or broken.
+	defer conn.Release()
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return err, false
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback(ctx)
+		return err, false
+	}
+	if err := ctx.Err(); err != nil {
+		tx.Rollback(context.WithoutCancel(ctx))
+		return err, false
+	}
+	// Whatever the COMMIT's error, it may have reached the server: pgconn
+	// reports a simple query whose answer could not be read, sent or
+	// not, as "conn closed", which it calls safe to retry.
+	err = tx.Commit(ctx)
+	return err, err != nil
 }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

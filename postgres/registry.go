@@ -92,6 +92,7 @@ func (db *DB) GetDomain(ctx context.Context, name string) (swfd.Domain, error) {
 	if db.again(ctx, err) {
 		d, err = scanDomain(db.pool.QueryRow(ctx, "SELECT "+domainCols+" FROM domains WHERE name = $1", name))
 	}
+	err = unavailable(err)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, fmt.Errorf("postgres: domain %q: %w", name, swfd.ErrNotFound)
 	}
@@ -309,6 +310,7 @@ func (db *DB) GetType(ctx context.Context, kind swfd.TypeKind, domain, name, ver
 	if db.again(ctx, err) {
 		t, err = scanType(db.pool.QueryRow(ctx, query, string(kind), domain, name, version))
 	}
+	err = unavailable(err)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
 	}
@@ -345,15 +347,20 @@ func (db *DB) DeleteType(ctx context.Context, kind swfd.TypeKind, domain, name, 
 	if err := db.check(ctx); err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, "DELETE FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4",
-		string(kind), domain, name, version)
-	if err != nil {
-		return fmt.Errorf("postgres: delete %s type: %w", kind, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
-	}
-	return nil
+	// A transaction of its own (inTx), not one statement committed at
+	// once: a statement sent on a connection that then fails may have
+	// deleted the type, and sent again it would find nothing to delete.
+	return db.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM types WHERE kind = $1 AND domain = $2 AND name = $3 AND version = $4",
+			string(kind), domain, name, version)
+		if err != nil {
+			return fmt.Errorf("postgres: delete %s type: %w", kind, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("postgres: %s type %s/%s:%s: %w", kind, domain, name, version, swfd.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ListTypes returns types of a kind and domain ordered by name then version.
@@ -418,7 +425,7 @@ func (db *DB) SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]
 		return nil, err
 	}
 	value = nonNil(value)
-	if _, err := db.pool.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, value); err != nil {
+	if err := db.execAgain(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, value); err != nil {
 		return nil, fmt.Errorf("postgres: set meta %q: %w", key, err)
 	}
 	// A statement of its own, so that at READ COMMITTED it sees the row
@@ -435,7 +442,7 @@ func (db *DB) SetMeta(ctx context.Context, key string, value []byte) error {
 	if err := db.check(ctx); err != nil {
 		return err
 	}
-	if _, err := db.pool.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, nonNil(value)); err != nil {
+	if err := db.execAgain(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, nonNil(value)); err != nil {
 		return fmt.Errorf("postgres: set meta %q: %w", key, err)
 	}
 	return nil
@@ -449,7 +456,7 @@ func (db *DB) SetMetaMax(ctx context.Context, key string, value []byte) error {
 	if err := db.check(ctx); err != nil {
 		return err
 	}
-	if _, err := db.pool.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE meta.value < excluded.value", key, nonNil(value)); err != nil {
+	if err := db.execAgain(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE meta.value < excluded.value", key, nonNil(value)); err != nil {
 		return fmt.Errorf("postgres: set meta %q to at least %q: %w", key, value, err)
 	}
 	return nil

@@ -69,3 +69,42 @@ func NewDatabase(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// TerminateBackends ends every other session connected to the database of
+// dsn with pg_terminate_backend, as an operator (or a failover) does while
+// the server stays up, and waits until they are gone: a backend ends at
+// its next check for interrupts, after pg_terminate_backend returned.
+// Sessions that start meanwhile (a client reconnecting) are left alone. It
+// returns how many it ended.
+func TerminateBackends(t testing.TB, dsn string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("terminate backends: %v", err)
+	}
+	defer conn.Close(context.Background())
+	var ended []int32
+	if err := conn.QueryRow(ctx, `WITH others AS MATERIALIZED (SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid())
+		SELECT coalesce(array_agg(pid) FILTER (WHERE pg_terminate_backend(pid)), '{}') FROM others`).Scan(&ended); err != nil {
+		t.Fatalf("terminate backends: %v", err)
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var left int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", ended).Scan(&left); err != nil {
+			t.Fatalf("terminate backends: %v", err)
+		}
+		if left == 0 {
+			return len(ended)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("terminate backends: %d still there after 30 s", left)
+		case <-tick.C:
+		}
+	}
+}
