@@ -96,6 +96,10 @@ type DB struct {
 	// nodes' lock (tests).
 	beforeReclaim  func()
 	beforeNodeLock func()
+	// handOutDead, if set, has the pool hand out idle connections
+	// without looking whether their session has ended (idle.go), so that
+	// tests reach the retries after a statement fails on one.
+	handOutDead atomic.Bool
 }
 
 // fence makes every call that takes a connection from the pool fail with
@@ -276,6 +280,9 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		db.notifier.retryNow()
 		return nil
 	}
+	// A connection whose session the server ended while it sat idle is
+	// not handed out (idle.go).
+	cfg.ShouldPing = db.shouldPing
 	// A node that lost its claim on the database serves no more calls
 	// (ClaimNode): each fails as it takes its connection.
 	cfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) {
