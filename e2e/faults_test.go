@@ -59,7 +59,8 @@ func readyz(addr string) int {
 // (a clean stop, then one as if it crashed): calls fail while it is gone
 // and /readyz says so; then every workflow completes, nothing
 // acknowledged is lost, no task is handed out twice, every history is
-// contiguous. The server is the test's own, never the shared one.
+// contiguous. The server is the test's own, never the shared one. The
+// calls that fail are answered ServiceUnavailable, never InternalFailure.
 func TestClusterSurvivesPostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster test")
@@ -68,7 +69,7 @@ func TestClusterSurvivesPostgresRestart(t *testing.T) {
 	bin := buildSwfd(t)
 	_, addrs, clients := startNodes(t, bin, pg.DSN, 2)
 	load := startFaultLoad(t, clients, "pgrestart", faultLoadOptions{Workflows: 300, Starters: 4, Deciders: 8, Workers: 8,
-		Retry: []string{"InternalFailure"}})
+		Retry: []string{"ServiceUnavailable"}})
 	for k, mode := range []string{"fast", "immediate"} {
 		load.waitAcked((k + 1) * 250)
 		failedBefore := load.faultErr.Load() + load.transportErrs.Load()
@@ -87,7 +88,9 @@ func TestClusterSurvivesPostgresRestart(t *testing.T) {
 }
 
 // Two nodes under load while every connection they hold to the database
-// is ended by pg_terminate_backend, three times: the same checks.
+// is ended by pg_terminate_backend, three times: the same checks. A call
+// that fails is answered ServiceUnavailable (a write cut off once it may
+// have committed), never InternalFailure.
 func TestClusterSurvivesTerminatedConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster test")
@@ -96,7 +99,7 @@ func TestClusterSurvivesTerminatedConnections(t *testing.T) {
 	bin := buildSwfd(t)
 	_, addrs, clients := startNodes(t, bin, db, 2)
 	load := startFaultLoad(t, clients, "pgterminate", faultLoadOptions{Workflows: 300, Starters: 4, Deciders: 8, Workers: 8,
-		Retry: []string{"InternalFailure"}})
+		Retry: []string{"ServiceUnavailable"}})
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, db)
 	if err != nil {
