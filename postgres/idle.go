@@ -23,10 +23,11 @@ import (
 // has nothing (the server sends nothing unasked to a session that does not
 // LISTEN), and one whose session ended has the error, or the end of the
 // stream. Such a connection is pinged (pgxpool's ShouldPing), which reads
-// what is waiting and fails, and the pool discards it and takes another.
-// The look is one non-blocking recv with MSG_PEEK on the socket (under
-// TLS, on the TCP connection beneath it; bytes waiting there are a
-// record the server sent unasked). It cannot see a server that went away
+// what is waiting and fails, and the pool discards it and takes another;
+// one that has something else waiting (under TLS, a record the server
+// sent unasked) answers the ping and is kept. The look is one
+// non-blocking recv with MSG_PEEK on the socket (under TLS, on the TCP
+// connection beneath it). It cannot see a server that went away
 // without closing (a machine gone, a network cut): the commit timeout and
 // settle cover those. pgxpool's own rule, a ping for a connection idle more
 // than a second, stays.
