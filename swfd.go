@@ -407,6 +407,45 @@ type ExecutionStore interface {
 	// with their histories (and anything else stored for them); it returns
 	// how many it deleted.
 	PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error)
+	// HoldRun reads a run of a domain (any domain when domain is empty;
+	// ErrNotFound when there is none) and holds it for one step of its
+	// caller: until the hold commits or is released, commits of the run by
+	// other writers wait (each for at most its own lock wait, WithLockWait,
+	// then ErrLocked), so that the step decided on the row returned cannot
+	// be overtaken. It is for a step that has lost the race for the run's
+	// version too often, not for every step: a hold costs a connection
+	// and a transaction for the whole step, and makes the run's other
+	// writers wait.
+	//
+	// HoldRun waits for a run another writer holds (or is committing) at
+	// most until ctx's deadline, or for ctx's lock wait when that is
+	// shorter, and then fails with an error wrapping ErrLocked; nothing is
+	// then held. With neither, it waits as long as it takes.
+	//
+	// A store written by one process only (the SQLite store) holds nothing
+	// across writers: its callers serialize the steps of a run themselves
+	// (runs.Store.Lock). Its HoldRun is a read, and its hold's Commit a
+	// Commit.
+	HoldRun(ctx context.Context, domain, runID string) (Execution, RunHold, error)
+}
+
+// RunHold is a run held by ExecutionStore.HoldRun. It is used by one
+// goroutine, and must be ended, by Commit or Release.
+type RunHold interface {
+	// Heartbeats reads the held run's heartbeat details, as
+	// ExecutionStore.Heartbeats does.
+	Heartbeats(ctx context.Context) ([]Heartbeat, error)
+	// Commit applies b as ExecutionStore.Commit does (its update of the
+	// held run is checked against the stored version all the same) and
+	// ends the hold, whatever its outcome. An error that wraps ErrConflict
+	// means nothing was applied; that includes a hold the store lost
+	// before the batch was sent (its connection failed or was ended for
+	// idling): the step is decided again. Commit after the hold has ended
+	// fails, applying nothing.
+	Commit(ctx context.Context, b Batch) error
+	// Release ends the hold without applying anything; after Commit, or a
+	// second time, it does nothing.
+	Release()
 }
 
 // Store is everything swfd keeps. Every method is safe for concurrent use.

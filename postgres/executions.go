@@ -119,27 +119,34 @@ func (db *DB) commitBatch(ctx context.Context, b swfd.Batch) (error, *lost) {
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
 
-	pb, steps := buildBatch(b, swfd.LockWait(ctx))
+	pb, steps := buildBatch(b, swfd.LockWait(ctx), true)
+	return db.finishBatch(ctx, sctx, conn.Conn(), pb, steps, deadline)
+}
 
-	failed := runSteps(sctx, conn.Conn(), pb, steps)
+// finishBatch sends a batch's statements (pb, judged by steps) on conn,
+// whose transaction they begin or continue, and, once their results are
+// checked, COMMIT; it returns as commitBatch does. sctx bounds the
+// statements; the COMMIT has until deadline, whatever ctx does.
+func (db *DB) finishBatch(ctx, sctx context.Context, conn *pgx.Conn, pb *pgx.Batch, steps []step, deadline time.Time) (error, *lost) {
+	failed := runSteps(sctx, conn, pb, steps)
 	if failed != nil {
 		if failed.lost != nil {
 			// No COMMIT was sent: the server rolls the transaction back.
-			l := lostConn(conn.Conn(), failed.lost)
+			l := lostConn(conn, failed.lost)
 			l.sent = false
 			return nil, l
 		}
-		return db.abort(conn.Conn(), failed), nil
+		return db.abort(conn, failed), nil
 	}
 	cctx, ccancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer ccancel()
 	tag, err := conn.Exec(cctx, "COMMIT")
 	if err != nil && cctx.Err() != nil {
-		return nil, db.unanswered(conn.Conn())
+		return nil, db.unanswered(conn)
 	}
 	if connFailed(err) {
 		// Even one pgconn calls safe to retry: settle tells.
-		l := lostConn(conn.Conn(), err)
+		l := lostConn(conn, err)
 		l.sent = true
 		return nil, l
 	}
@@ -271,6 +278,12 @@ func (db *DB) rollback(conn *pgx.Conn) error {
 	return nil
 }
 
+// lockTimeout is lock_timeout's value for a wait of d: milliseconds, at
+// least 1 (0 would mean no bound).
+func lockTimeout(d time.Duration) string {
+	return strconv.FormatInt(max(1, d.Milliseconds()), 10)
+}
+
 // The statements of a commit besides the updates' (see updateStatement).
 // Their texts are constant, so each is prepared once per connection.
 const (
@@ -282,19 +295,22 @@ const (
 		SELECT u.run_id, u.payload FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(run_id, payload, n) ORDER BY u.n`
 )
 
-// buildBatch queues a batch's statements after a BEGIN (and, with a lock
-// wait, the transaction's lock_timeout) and describes how to judge each.
-func buildBatch(b swfd.Batch, lockWait time.Duration) (*pgx.Batch, []step) {
+// buildBatch queues a batch's statements, after a BEGIN (and, with a lock
+// wait, the transaction's lock_timeout) when begin is set, and describes
+// how to judge each. Without begin they go into a transaction already open
+// (a run's hold, see hold.go).
+func buildBatch(b swfd.Batch, lockWait time.Duration, begin bool) (*pgx.Batch, []step) {
 	pb := &pgx.Batch{}
 	steps := make([]step, 0, 4+len(b.Updates))
 	queue := func(s step, query string, args ...any) {
 		pb.Queue(query, args...)
 		steps = append(steps, s)
 	}
-	queue(step{what: "begin"}, "BEGIN")
-	if lockWait > 0 {
-		// In milliseconds, for this transaction only.
-		queue(step{what: "set lock_timeout"}, sqlLockTimeout, strconv.FormatInt(max(1, lockWait.Milliseconds()), 10))
+	if begin {
+		queue(step{what: "begin"}, "BEGIN")
+		if lockWait > 0 {
+			queue(step{what: "set lock_timeout"}, sqlLockTimeout, lockTimeout(lockWait))
+		}
 	}
 	for i := range b.Updates {
 		st, query, args := updateStatement(&b.Updates[i])
@@ -738,18 +754,23 @@ func (db *DB) Heartbeats(ctx context.Context, runID string) ([]swfd.Heartbeat, e
 	if err := db.check(ctx); err != nil {
 		return nil, err
 	}
-	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Heartbeat, error) {
-		var hb swfd.Heartbeat
-		var d []byte
-		err := r.Scan(&hb.ScheduledEventID, &d)
-		s := string(d)
-		hb.Details = &s
-		return hb, err
-	}, "SELECT scheduled_event_id, details FROM heartbeats WHERE run_id = $1 ORDER BY scheduled_event_id", runID)
+	out, err := collect(ctx, db, scanHeartbeat, sqlHeartbeats, runID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: heartbeat details of run %s: %w", runID, err)
 	}
 	return out, nil
+}
+
+// sqlHeartbeats reads a run's heartbeat details (scanHeartbeat).
+const sqlHeartbeats = "SELECT scheduled_event_id, details FROM heartbeats WHERE run_id = $1 ORDER BY scheduled_event_id"
+
+func scanHeartbeat(r pgx.CollectableRow) (swfd.Heartbeat, error) {
+	var hb swfd.Heartbeat
+	var d []byte
+	err := r.Scan(&hb.ScheduledEventID, &d)
+	s := string(d)
+	hb.Details = &s
+	return hb, err
 }
 
 // PendingTasks returns every stored task, in scheduled order.

@@ -237,7 +237,8 @@ func stepUpdate(st *history.State, prevVersion int64, create bool, res history.R
 
 // CommitRun commits one step of r, with the new run of a continue-as-new,
 // and whatever the extra functions add to the batch (a message delivered,
-// an answer to its sender). The caller holds r's lock.
+// an answer to its sender). The caller holds r's lock. A run Step holds in
+// the store is committed through its hold, which the commit ends.
 func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra ...func(*Batch) error) error {
 	var b Batch
 	if r.detailsInline && !res.Closed {
@@ -257,7 +258,11 @@ func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra
 			return err
 		}
 	}
-	if err := s.Commit(ctx, &b); err != nil {
+	write := s.store.Commit
+	if r.hold != nil {
+		write, r.hold = r.hold.Commit, nil
+	}
+	if err := s.commit(ctx, &b, write); err != nil {
 		return err
 	}
 	r.committed = true
@@ -291,10 +296,16 @@ func allHeartbeats(st *history.State, changed []swfd.Heartbeat) []swfd.Heartbeat
 // the open counts and tells the listeners what changed. A failed commit
 // drops the runs it would have changed from the cache.
 func (s *Store) Commit(ctx context.Context, b *Batch) error {
+	return s.commit(ctx, b, s.store.Commit)
+}
+
+// commit is Commit, writing the batch with write: the store's Commit, or a
+// held run's.
+func (s *Store) commit(ctx context.Context, b *Batch, write func(context.Context, swfd.Batch) error) error {
 	// The commit must not be abandoned half-way because a client went
 	// away: its outcome is what the next call sees.
 	began := time.Now()
-	err := s.store.Commit(context.WithoutCancel(ctx), b.batch)
+	err := write(context.WithoutCancel(ctx), b.batch)
 	if s.storeCommit != nil {
 		s.storeCommit(time.Since(began), err)
 	}

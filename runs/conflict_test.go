@@ -3,6 +3,7 @@ package runs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,21 +13,68 @@ import (
 )
 
 // overtaken is node A's store in a cluster where another node writes the
-// same run just before each of A's next n commits.
+// same run just before each of A's next n commits. Unless holds is set,
+// a run held (HoldRun) is overtaken all the same, as if the store held
+// nothing; with holds set, a held run's commit is not overtaken. held
+// counts the holds taken, released the holds that ended without a commit.
 type overtaken struct {
 	swfd.Store
-	n     int
-	other func() error
+	n              int
+	other          func() error
+	holds          bool
+	held, released int
+	holdErr        error // if set, HoldRun fails with it
+}
+
+func (o *overtaken) overtake() error {
+	if o.n > 0 {
+		o.n--
+		return o.other()
+	}
+	return nil
 }
 
 func (o *overtaken) Commit(ctx context.Context, b swfd.Batch) error {
-	if o.n > 0 {
-		o.n--
-		if err := o.other(); err != nil {
+	if err := o.overtake(); err != nil {
+		return err
+	}
+	return o.Store.Commit(ctx, b)
+}
+
+func (o *overtaken) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution, swfd.RunHold, error) {
+	if o.holdErr != nil {
+		return swfd.Execution{}, nil, o.holdErr
+	}
+	e, h, err := o.Store.HoldRun(ctx, domain, runID)
+	if err != nil {
+		return e, nil, err
+	}
+	o.held++
+	return e, &overtakenHold{RunHold: h, o: o}, nil
+}
+
+type overtakenHold struct {
+	swfd.RunHold
+	o     *overtaken
+	ended bool
+}
+
+func (h *overtakenHold) Commit(ctx context.Context, b swfd.Batch) error {
+	h.ended = true
+	if !h.o.holds {
+		if err := h.o.overtake(); err != nil {
 			return err
 		}
 	}
-	return o.Store.Commit(ctx, b)
+	return h.RunHold.Commit(ctx, b)
+}
+
+func (h *overtakenHold) Release() {
+	if !h.ended {
+		h.ended = true
+		h.o.released++
+	}
+	h.RunHold.Release()
 }
 
 // startRun starts run "run" of workflow "w" in domain "d" through s.
@@ -67,7 +115,8 @@ func signal(ctx context.Context, s *Store, name string) error {
 // decided again, however many times, and gets in. (It gave up after 20
 // lost races, with an InternalFailure, while a storm of signals from two
 // other nodes went on: a few in every thousand signals failed so, and a
-// slower step, a decision task's completion, more often.)
+// slower step, a decision task's completion, more often.) Here the store's
+// holds hold nothing, so that the step is overtaken every time.
 func TestStepOutlastsOtherNodesWrites(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -101,7 +150,7 @@ func TestStepOutlastsOtherNodesWrites(t *testing.T) {
 // poll dropped the task it was starting, and no poller got it again).
 func TestStepOutOfTimeIsNotStale(t *testing.T) {
 	calls := 0
-	err := retryConflicts(context.Background(), 50*time.Millisecond, func() error {
+	err := retryConflicts(context.Background(), 50*time.Millisecond, func(context.Context, int) error {
 		calls++
 		return swfd.ErrConflict
 	})
@@ -125,5 +174,83 @@ func TestStepOutOfTimeIsNotStale(t *testing.T) {
 	ccancel()
 	if err := RetryConflicts(cctx, func() error { return swfd.ErrConflict }); !errors.Is(err, context.Canceled) {
 		t.Errorf("caller gone: %v, want context.Canceled", err)
+	}
+}
+
+// lostRaces counts the commits of a store that lost the race for a run's
+// version (Options.StoreCommit).
+func lostRaces(n *int) func(time.Duration, error) {
+	return func(_ time.Duration, err error) {
+		if errors.Is(err, swfd.ErrConflict) {
+			*n++
+		}
+	}
+}
+
+// A step that other nodes overtake every time it commits (a slow one, on a
+// run that a storm of signals keeps changing) lost until its call ran out
+// of time. After HoldAfter lost races it holds the run in the store, which
+// other writers' commits then wait for: its next attempt gets in.
+func TestStepHoldsRunAfterLostRaces(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	db := memStore(t)
+	b := New(Options{Store: db, Limits: history.DefaultLimits, Shared: true})
+	store := &overtaken{Store: db, holds: true, other: func() error { return signal(ctx, b, "from-b") }}
+	lost := 0
+	a := New(Options{Store: store, Limits: history.DefaultLimits, Shared: true, StoreCommit: lostRaces(&lost)})
+	startRun(t, a)
+	store.n = 1 << 30 // every commit it makes unheld
+	err := signal(ctx, a, "from-a")
+	if err != nil || lost != HoldAfter || store.held != 1 {
+		t.Fatalf("node a's signal, overtaken at every commit: %v after %d lost races and %d holds; want it committed after %d and 1",
+			err, lost, store.held, HoldAfter)
+	}
+	evs, err := db.History(ctx, swfd.HistoryQuery{RunID: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2+HoldAfter+1 {
+		t.Errorf("history: %d events; want %d (started, decision scheduled, b's %d signals, a's)", len(evs), 2+HoldAfter+1, HoldAfter)
+	}
+}
+
+// A hold that cannot be had in the call's time fails the step with
+// ErrLocked (ServiceUnavailable), not as a stale request; a held step that
+// ends without a commit (a fault) releases its hold, and its fault stands.
+func TestHeldStepOutcomes(t *testing.T) {
+	ctx := context.Background()
+	db := memStore(t)
+	b := New(Options{Store: db, Limits: history.DefaultLimits, Shared: true})
+	store := &overtaken{Store: db, holds: true, other: func() error { return signal(ctx, b, "from-b") }}
+	a := New(Options{Store: store, Limits: history.DefaultLimits, Shared: true})
+	startRun(t, a)
+
+	store.n, store.holdErr = HoldAfter, fmt.Errorf("waited for another writer: %w", swfd.ErrLocked)
+	err := signal(ctx, a, "from-a")
+	if !errors.Is(err, swfd.ErrLocked) || IsStale(err) {
+		t.Errorf("a step whose hold timed out: %v (stale %v); want ErrLocked, not stale", err, IsStale(err))
+	}
+
+	store.n, store.holdErr = HoldAfter, nil
+	fault := api.ErrUnknownResource("no such thing")
+	calls := 0
+	unlock := a.Lock("run")
+	err = a.Step(ctx, "d", "run", func(r *Run, err error) error {
+		if err != nil {
+			return err
+		}
+		if calls++; calls <= HoldAfter {
+			res, err := r.State.Signal(a.Env(ctx), "lost", nil)
+			if err != nil {
+				return err
+			}
+			return a.CommitRun(ctx, r, res)
+		}
+		return fault
+	})
+	unlock()
+	if err != fault || store.held != 1 || store.released != 1 {
+		t.Errorf("a held step that answered a fault: %v, %d holds taken, %d released; want the fault, 1 and 1", err, store.held, store.released)
 	}
 }

@@ -141,6 +141,9 @@ type Run struct {
 	// swfd before 0005 kept them, or a node of it still does in a cluster
 	// being upgraded); the run's next commit stores them all apart.
 	detailsInline bool
+	// hold, when set, holds the run in the store for this step (see
+	// Step): the step's commit goes through it.
+	hold swfd.RunHold
 }
 
 // inlineKey starts the heartbeat details of an activity in a state that
@@ -152,7 +155,7 @@ var inlineKey = []byte(`"HeartbeatDetails":`)
 // details stored apart (Heartbeats). Details a state still holds itself
 // were written after any stored apart (swfd writes them apart only, and
 // drops those of the state with its next commit), so they win.
-func (s *Store) decodeRun(ctx context.Context, row swfd.Execution) (*Run, error) {
+func (s *Store) decodeRun(ctx context.Context, row swfd.Execution, heartbeats func(context.Context) ([]swfd.Heartbeat, error)) (*Run, error) {
 	st := new(history.State)
 	if err := json.Unmarshal(row.State, st); err != nil {
 		return nil, fmt.Errorf("decode state of run %s: %w", row.RunID, err)
@@ -161,7 +164,7 @@ func (s *Store) decodeRun(ctx context.Context, row swfd.Execution) (*Run, error)
 	if len(st.Activities) == 0 {
 		return r, nil
 	}
-	hbs, err := s.store.Heartbeats(ctx, row.RunID)
+	hbs, err := heartbeats(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("heartbeat details of run %s: %w", row.RunID, err)
 	}
@@ -219,7 +222,26 @@ func (s *Store) LoadStored(ctx context.Context, domain, runID string) (*Run, err
 	if err != nil {
 		return nil, err
 	}
-	return s.decodeRun(ctx, row)
+	return s.decodeRun(ctx, row, func(ctx context.Context) ([]swfd.Heartbeat, error) {
+		return s.store.Heartbeats(ctx, runID)
+	})
+}
+
+// loadHeld reads a run from the store and holds it there for one step
+// (swfd.ExecutionStore.HoldRun), for at most ctx's time: the step's commit
+// goes through the hold, and release ends the hold if it did not.
+func (s *Store) loadHeld(ctx context.Context, domain, runID string) (r *Run, release func(), err error) {
+	row, h, err := s.store.HoldRun(ctx, domain, runID)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	r, err = s.decodeRun(ctx, row, h.Heartbeats)
+	if err != nil {
+		h.Release()
+		return nil, func() {}, err
+	}
+	r.hold = h
+	return r, h.Release, nil
 }
 
 // RunDomain returns the domain of a run: from the cache if it holds the
@@ -256,6 +278,16 @@ func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 // it), decides, and commits. The caller holds the run's lock. A step whose
 // commit lost a race is run again on the state that won (RetryConflicts).
 //
+// A step that has lost HoldAfter races in a row holds the run in the store
+// for each attempt after (swfd.ExecutionStore.HoldRun): it reads the run
+// there, and until its commit other nodes' commits of the run wait for it,
+// so that however slowly it decides, and however busy the run, it is not
+// overtaken again. The first attempts go without: a hold costs a
+// transaction for the whole step and makes the run's other writers wait,
+// and most steps never lose a race. A hold waits for the run at most for
+// the call's remaining time (as RetryConflicts bounds it), and failing
+// that the step fails with swfd.ErrLocked.
+//
 // In a cluster the run may come from this node's cache while another node
 // has changed it since. A commit made from such a state fails its version
 // check, and so is never wrong; but a step that ends otherwise — with a
@@ -271,7 +303,12 @@ func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 // termination of the run committed) was decided on the stored run, since
 // its commit passed the version check: its answer stands too.
 func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, loadErr error) error) error {
-	return RetryConflicts(ctx, func() error {
+	return retryConflicts(ctx, cmp.Or(swfd.LockWait(ctx), ConflictWait), func(bounded context.Context, attempt int) error {
+		if attempt >= HoldAfter {
+			r, release, err := s.loadHeld(bounded, domain, runID)
+			defer release()
+			return fn(r, err)
+		}
 		r, err := s.Load(ctx, domain, runID)
 		err = fn(r, err)
 		_, isFault := api.AsFault(err)
@@ -283,6 +320,10 @@ func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, 
 		return err
 	})
 }
+
+// HoldAfter is how many races in a row a step of Step loses before it
+// holds its run for the next attempt.
+const HoldAfter = 3
 
 // ConflictWait is how long RetryConflicts goes on deciding a step again
 // when its context has neither a deadline (a call's) nor a lock wait
@@ -311,10 +352,13 @@ const ConflictWait = 10 * time.Second
 // was starting, and no poller would be given it again. A ctx canceled (the
 // client gone) ends it with ctx.Err().
 func RetryConflicts(ctx context.Context, step func() error) error {
-	return retryConflicts(ctx, cmp.Or(swfd.LockWait(ctx), ConflictWait), step)
+	return retryConflicts(ctx, cmp.Or(swfd.LockWait(ctx), ConflictWait), func(context.Context, int) error { return step() })
 }
 
-func retryConflicts(ctx context.Context, wait time.Duration, step func() error) error {
+// retryConflicts is RetryConflicts, with the time to go on for when ctx
+// has no deadline; step is given ctx with that deadline, and how many
+// attempts lost before it.
+func retryConflicts(ctx context.Context, wait time.Duration, step func(ctx context.Context, attempt int) error) error {
 	began := time.Now()
 	var cancel context.CancelFunc
 	if _, ok := ctx.Deadline(); !ok {
@@ -322,7 +366,7 @@ func retryConflicts(ctx context.Context, wait time.Duration, step func() error) 
 		defer cancel()
 	}
 	for attempt := 0; ; attempt++ {
-		err := step()
+		err := step(ctx, attempt)
 		if !errors.Is(err, swfd.ErrConflict) {
 			return err
 		}

@@ -480,6 +480,40 @@ func (db *DB) Heartbeats(ctx context.Context, runID string) ([]swfd.Heartbeat, e
 	return out, nil
 }
 
+// HoldRun reads a run for a step. Every write of this store is made by
+// this process, whose callers serialize the steps of a run themselves
+// (runs.Store.Lock), so there is nothing to hold: the hold's Commit is a
+// Commit, checked against the run's version as any is, and Release does
+// nothing.
+func (db *DB) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution, swfd.RunHold, error) {
+	e, err := db.GetExecution(ctx, domain, runID)
+	if err != nil {
+		return e, nil, err
+	}
+	return e, &runHold{db: db, runID: runID}, nil
+}
+
+// runHold is HoldRun's hold: a run id and whether it has ended.
+type runHold struct {
+	db    *DB
+	runID string
+	ended bool
+}
+
+func (h *runHold) Heartbeats(ctx context.Context) ([]swfd.Heartbeat, error) {
+	return h.db.Heartbeats(ctx, h.runID)
+}
+
+func (h *runHold) Commit(ctx context.Context, b swfd.Batch) error {
+	if h.ended {
+		return fmt.Errorf("sqlite: commit: the hold of run %s has ended", h.runID)
+	}
+	h.ended = true
+	return h.db.Commit(ctx, b)
+}
+
+func (h *runHold) Release() { h.ended = true }
+
 // PendingTasks returns every stored task, in scheduled order.
 func (db *DB) PendingTasks(ctx context.Context) ([]swfd.Task, error) {
 	var out []swfd.Task

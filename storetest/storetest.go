@@ -91,6 +91,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"ConcurrentUpdate", testConcurrentUpdate},
 		{"ConcurrentRounds", testConcurrentRounds},
 		{"ConcurrentSteps", testConcurrentSteps},
+		{"HoldRun", testHoldRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
