@@ -16,18 +16,32 @@ import (
 	"github.com/swfd/swfd/runs"
 )
 
-// progress counts what other nodes got done, for a test to wait on.
+// progress numbers the calls other nodes make and tells which have been
+// done, for a test to wait on.
 type progress struct {
-	mu   sync.Mutex
-	n    int
-	next chan struct{} // closed at the next count
+	mu      sync.Mutex
+	started int // calls numbered so far
+	// done counts the calls done; latest is the greatest number of a
+	// call done.
+	done, latest int
+	next         chan struct{} // closed when the next call is done
 }
 
 func newProgress() *progress { return &progress{next: make(chan struct{})} }
 
-func (p *progress) add() {
+// start numbers a call that begins.
+func (p *progress) start() int {
 	p.mu.Lock()
-	p.n++
+	defer p.mu.Unlock()
+	p.started++
+	return p.started
+}
+
+// finish records that call n is done.
+func (p *progress) finish(n int) {
+	p.mu.Lock()
+	p.done++
+	p.latest = max(p.latest, n)
 	close(p.next)
 	p.next = make(chan struct{})
 	p.mu.Unlock()
@@ -36,30 +50,34 @@ func (p *progress) add() {
 func (p *progress) count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.n
+	return p.done
 }
 
-// waitPast waits until the count is past n, or done is closed.
-func (p *progress) waitPast(n int, done <-chan struct{}) {
+// waitNext waits until a call that begins after this moment is done, or
+// until stop is closed.
+func (p *progress) waitNext(stop <-chan struct{}) {
+	p.mu.Lock()
+	after := p.started
+	p.mu.Unlock()
 	for {
 		p.mu.Lock()
-		got, next := p.n, p.next
+		latest, next := p.latest, p.next
 		p.mu.Unlock()
-		if got > n {
+		if latest > after {
 			return
 		}
 		select {
 		case <-next:
-		case <-done:
+		case <-stop:
 			return
 		}
 	}
 }
 
 // overtakenNode is the store of a node whose commits, while armed, are
-// slow: each waits until another node has committed a step of the run (a
-// signal of the storm), so that, decided on the run as it was before, it
-// loses the race. A run it holds (HoldRun) is committed through the hold,
+// slow: each waits until another node has made a step of the run (a signal
+// of the storm) that began after it, and so committed after this node read
+// the run: decided on the run as it was, the commit loses the race. A run it holds (HoldRun) is committed through the hold,
 // without waiting: other nodes' steps then wait for it instead. lost counts
 // the commits that lost, held the holds taken.
 type overtakenNode struct {
@@ -76,7 +94,7 @@ func (o *overtakenNode) Commit(ctx context.Context, b swfd.Batch) error {
 	if !o.armed.Load() {
 		return o.Store.Commit(ctx, b)
 	}
-	o.storm.waitPast(o.storm.count(), o.done)
+	o.storm.waitNext(o.done)
 	err := o.Store.Commit(ctx, b)
 	switch {
 	case errors.Is(err, swfd.ErrConflict):
@@ -142,12 +160,13 @@ func TestClusterSlowStepOnBusyRun(t *testing.T) {
 					return
 				default:
 				}
+				call := storeA.storm.start()
 				err := n.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "d", WorkflowID: "w", SignalName: fmt.Sprintf("storm-%d-%d", i, k)})
 				if err != nil {
 					stormErrs[i] = err
 					return
 				}
-				storeA.storm.add()
+				storeA.storm.finish(call)
 			}
 		})
 	}
