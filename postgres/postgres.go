@@ -18,8 +18,12 @@
 // swfd.ErrConflict, so that two nodes cannot both deliver one message. The
 // statements of one Commit are sent in one pipeline (one network round trip
 // plus the COMMIT), and commits of one update each that arrive together
-// share a transaction (group commit, see group.go). Registry writes order
-// themselves with locks, so that none starves beside a stream of others:
+// share a transaction (group commit, see group.go). A step that has lost
+// that race too often holds its run instead (HoldRun, see hold.go): it reads
+// the run's row FOR NO KEY UPDATE, decides, and commits in that one
+// transaction, while the other writers' updates of the run wait for the row
+// lock; the hold waits for the row at most for the step's remaining time
+// (lock_timeout). Registry writes order themselves with locks, so that none starves beside a stream of others:
 // a domain's row, a type count's row, and for CreateDomain (which also runs
 // at SERIALIZABLE, retried on serialization failures) the domains table.
 //

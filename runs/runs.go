@@ -19,7 +19,10 @@
 // are the stored ones. In a cluster (Options.Shared) other nodes commit to
 // the same store: a cached run may be behind, so a step decided on one
 // commits only if the stored version still matches (Step), and history is
-// served from the cache only up to events it is known to hold.
+// served from the cache only up to events it is known to hold. A step that
+// loses that race HoldAfter times in a row holds the run in the store for
+// its next attempt (swfd.ExecutionStore.HoldRun), so that the other nodes'
+// steps of the run wait for it instead of overtaking it again.
 package runs
 
 import (
@@ -344,7 +347,9 @@ const ConflictWait = 10 * time.Second
 // bounded, only the time: RetryConflicts goes on until ctx is done; when
 // ctx has no deadline, for its lock wait (background work that leaves a
 // busy run for later and goes on with the others), else for ConflictWait.
-// A step that runs out of time
+// (Step, through which calls step their runs, ends such a run of losses by
+// holding the run after HoldAfter of them; a step given to RetryConflicts
+// itself, the timer loop's, does not.) A step that runs out of time
 // applied nothing, and its error wraps swfd.ErrLocked (the API answers
 // ServiceUnavailable, which SDKs retry; the background loops leave the run
 // for a moment), not swfd.ErrConflict: it must not pass for a stale
