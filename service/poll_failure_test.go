@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,10 +54,14 @@ func TestPollStoreFailureKeepsTask(t *testing.T) {
 
 // overtakenStore answers commits ErrConflict while overtaken is set, as a
 // store does to a node whose every commit of a run another node's commit
-// beat (a storm of signals on the run from other nodes).
+// beat (a storm of signals on the run from other nodes). A run held
+// (HoldRun) while overtaken is set cannot be had (heldElsewhere: ErrLocked,
+// as when other nodes hold the run until the step's time is out) or is
+// overtaken all the same (as in a store whose holds hold nothing).
 type overtakenStore struct {
 	swfd.Store
-	overtaken atomic.Bool
+	overtaken     atomic.Bool
+	heldElsewhere bool
 }
 
 func (o *overtakenStore) Commit(ctx context.Context, b swfd.Batch) error {
@@ -66,13 +71,47 @@ func (o *overtakenStore) Commit(ctx context.Context, b swfd.Batch) error {
 	return o.Store.Commit(ctx, b)
 }
 
+func (o *overtakenStore) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution, swfd.RunHold, error) {
+	if o.overtaken.Load() && o.heldElsewhere {
+		<-ctx.Done()
+		return swfd.Execution{}, nil, fmt.Errorf("waited for the run: %w", swfd.ErrLocked)
+	}
+	e, h, err := o.Store.HoldRun(ctx, domain, runID)
+	if err != nil {
+		return e, nil, err
+	}
+	return e, overtakenHold{h, o}, nil
+}
+
+type overtakenHold struct {
+	swfd.RunHold
+	o *overtakenStore
+}
+
+func (h overtakenHold) Commit(ctx context.Context, b swfd.Batch) error {
+	if h.o.overtaken.Load() {
+		h.RunHold.Release()
+		return swfd.ErrConflict
+	}
+	return h.RunHold.Commit(ctx, b)
+}
+
 // A task whose start kept losing the race for its run until the poll ran
 // out of time was not started, and stays pending for the next poller. (It
 // was dropped as if the run had moved on without it, here and, told it was
 // taken, on the other nodes: no poller was given it until a node next
-// reloaded the pending tasks from the store.)
+// reloaded the pending tasks from the store.) So does one whose start,
+// having lost, waited for the run to hold it until the poll's time was out.
 func TestPollOvertakenStartKeepsTask(t *testing.T) {
-	st := &overtakenStore{}
+	for _, heldElsewhere := range []bool{false, true} {
+		t.Run(fmt.Sprintf("held elsewhere %v", heldElsewhere), func(t *testing.T) {
+			testPollOvertakenStartKeepsTask(t, heldElsewhere)
+		})
+	}
+}
+
+func testPollOvertakenStartKeepsTask(t *testing.T, heldElsewhere bool) {
+	st := &overtakenStore{heldElsewhere: heldElsewhere}
 	s := testService(t, Options{PollTimeout: 200 * time.Millisecond}, func(db swfd.Store) swfd.Store { st.Store = db; return st })
 	_, err := s.StartWorkflowExecution(context.Background(), &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
 	if err != nil {
