@@ -215,6 +215,42 @@ func TestStepHoldsRunAfterLostRaces(t *testing.T) {
 	}
 }
 
+// StepStored, the timer loop's step, holds the run after HoldAfter lost
+// races as Step does, and reads it from the store every time.
+func TestStepStoredHoldsRunAfterLostRaces(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	db := memStore(t)
+	b := New(Options{Store: db, Limits: history.DefaultLimits, Shared: true})
+	store := &overtaken{Store: db, holds: true, other: func() error { return signal(ctx, b, "from-b") }}
+	lost := 0
+	a := New(Options{Store: store, Limits: history.DefaultLimits, Shared: true, StoreCommit: lostRaces(&lost)})
+	startRun(t, a)
+	store.n = 1 << 30
+	hitsBefore, _, _, _ := a.CacheStats()
+	attempts := 0
+	unlock := a.Lock("run")
+	err := a.StepStored(ctx, "", "run", func(r *Run, err error) error {
+		if err != nil {
+			return err
+		}
+		attempts++
+		res, err := r.State.Signal(a.Env(ctx), "from-a", nil)
+		if err != nil {
+			return err
+		}
+		return a.CommitRun(ctx, r, res)
+	})
+	unlock()
+	if hits, _, _, _ := a.CacheStats(); hits != hitsBefore {
+		t.Errorf("StepStored read the run from the cache")
+	}
+	if err != nil || lost != HoldAfter || store.held != 1 || attempts != HoldAfter+1 {
+		t.Fatalf("a stored step overtaken at every commit: %v after %d attempts, %d lost races and %d holds; want it committed after %d, %d and 1",
+			err, attempts, lost, store.held, HoldAfter+1, HoldAfter)
+	}
+}
+
 // A hold that cannot be had in the call's time fails the step with
 // ErrLocked (ServiceUnavailable), not as a stale request; a held step that
 // ends without a commit (a fault) releases its hold, and its fault stands.

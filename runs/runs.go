@@ -306,11 +306,25 @@ func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 // termination of the run committed) was decided on the stored run, since
 // its commit passed the version check: its answer stands too.
 func (s *Store) Step(ctx context.Context, domain, runID string, fn func(r *Run, loadErr error) error) error {
+	return s.step(ctx, domain, runID, false, fn)
+}
+
+// StepStored is Step on the stored run: each attempt reads it from the
+// store, never from the cache (the timer loop's steps, which other nodes
+// may have made first).
+func (s *Store) StepStored(ctx context.Context, domain, runID string, fn func(r *Run, loadErr error) error) error {
+	return s.step(ctx, domain, runID, true, fn)
+}
+
+func (s *Store) step(ctx context.Context, domain, runID string, stored bool, fn func(r *Run, loadErr error) error) error {
 	return retryConflicts(ctx, cmp.Or(swfd.LockWait(ctx), ConflictWait), func(bounded context.Context, attempt int) error {
 		if attempt >= HoldAfter {
 			r, release, err := s.loadHeld(bounded, domain, runID)
 			defer release()
 			return fn(r, err)
+		}
+		if stored {
+			return fn(s.LoadStored(ctx, domain, runID))
 		}
 		r, err := s.Load(ctx, domain, runID)
 		err = fn(r, err)
@@ -347,9 +361,9 @@ const ConflictWait = 10 * time.Second
 // bounded, only the time: RetryConflicts goes on until ctx is done; when
 // ctx has no deadline, for its lock wait (background work that leaves a
 // busy run for later and goes on with the others), else for ConflictWait.
-// (Step, through which calls step their runs, ends such a run of losses by
-// holding the run after HoldAfter of them; a step given to RetryConflicts
-// itself, the timer loop's, does not.) A step that runs out of time
+// (Step and StepStored, through which runs are stepped, end such a run of
+// losses by holding the run after HoldAfter of them; a step given to
+// RetryConflicts itself does not.) A step that runs out of time
 // applied nothing, and its error wraps swfd.ErrLocked (the API answers
 // ServiceUnavailable, which SDKs retry; the background loops leave the run
 // for a moment), not swfd.ErrConflict: it must not pass for a stale

@@ -240,16 +240,17 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 
 // fire fires one timer: one step of its run, on the stored run (another
 // node may have changed it), that also deletes the timer unless the step
-// armed it again. recorded is false when the timer no longer applied (the
+// armed it again. A step that keeps losing the race for the run to other
+// nodes' holds the run for its next attempt (runs.StepStored), waiting for
+// it at most LockWait. recorded is false when the timer no longer applied (the
 // run's state has nothing for it: another node fired it first, or what it
 // guarded is over), so the step recorded no event and only deleted it.
 func (l *Loop) fire(ctx context.Context, t swfd.Timer) (recorded bool, err error) {
 	ctx = swfd.WithLockWait(ctx, LockWait)
 	unlock := l.runs.Lock(t.RunID)
 	defer unlock()
-	err = runs.RetryConflicts(ctx, func() error {
+	err = l.runs.StepStored(ctx, "", t.RunID, func(r *runs.Run, err error) error {
 		recorded = false
-		r, err := l.runs.LoadStored(ctx, "", t.RunID)
 		if err != nil {
 			return err
 		}
