@@ -258,11 +258,9 @@ func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra
 			return err
 		}
 	}
-	write := s.store.Commit
-	if r.hold != nil {
-		write, r.hold = r.hold.Commit, nil
-	}
-	if err := s.commit(ctx, &b, write); err != nil {
+	hold := r.hold
+	r.hold = nil
+	if err := s.commit(ctx, &b, hold); err != nil {
 		return err
 	}
 	r.committed = true
@@ -296,16 +294,20 @@ func allHeartbeats(st *history.State, changed []swfd.Heartbeat) []swfd.Heartbeat
 // the open counts and tells the listeners what changed. A failed commit
 // drops the runs it would have changed from the cache.
 func (s *Store) Commit(ctx context.Context, b *Batch) error {
-	return s.commit(ctx, b, s.store.Commit)
+	return s.commit(ctx, b, nil)
 }
 
-// commit is Commit, writing the batch with write: the store's Commit, or a
-// held run's.
-func (s *Store) commit(ctx context.Context, b *Batch, write func(context.Context, swfd.Batch) error) error {
+// commit is Commit, through hold when it is set (a held run's step).
+func (s *Store) commit(ctx context.Context, b *Batch, hold swfd.RunHold) error {
 	// The commit must not be abandoned half-way because a client went
 	// away: its outcome is what the next call sees.
 	began := time.Now()
-	err := write(context.WithoutCancel(ctx), b.batch)
+	var err error
+	if hold != nil {
+		err = hold.Commit(context.WithoutCancel(ctx), b.batch)
+	} else {
+		err = s.store.Commit(context.WithoutCancel(ctx), b.batch)
+	}
 	if s.storeCommit != nil {
 		s.storeCommit(time.Since(began), err)
 	}
