@@ -37,8 +37,11 @@ import (
 // ErrNotFound) and the rest commit. A statement that fails (a second open
 // run of a workflowId, a deadlock) aborts the group's transaction: its
 // caller gets its error, and the other updates, of which nothing was
-// applied, are sent again as a new group. A connection failure (or a COMMIT
-// that fails) fails every update of the group, as it would a lone commit.
+// applied, are sent again as a new group. A COMMIT that fails fails every
+// update of the group. A connection that fails once the group may have
+// reached the server is settled as a lone commit's (outcome.go): if the
+// group committed, each update is told its own outcome; if not, the group
+// is written once more.
 //
 // Notifications (see Notifier.Notify) go through the same queue: sent with
 // a group they cost no transaction of their own, and they are delivered

@@ -53,8 +53,8 @@ func connFailed(err error) bool {
 // lost is a commit whose connection failed.
 type lost struct {
 	err error
-	// sent: part of the commit may have reached the server (else, by
-	// pgconn.SafeToRetry, nothing did).
+	// sent: part of the commit may have reached the server (else
+	// nothing did; see lostConn).
 	sent bool
 	// noAnswer: the database did not answer within the commit timeout
 	// (the connection was then closed). Such a commit is not sent again:
@@ -64,9 +64,16 @@ type lost struct {
 	at       time.Time // when the failure was seen
 }
 
-// lostConn describes err, a connection failure on conn, for settle.
+// lostConn describes err, a connection failure on conn once a commit was
+// handed to it, for settle. Nothing was sent only when pgconn says so
+// (pgconn.SafeToRetry: a write that wrote nothing), and never for its
+// "conn closed" (pgconn.ErrConnClosed): that is also what it reports when
+// it could not read the answer of a simple query or of a batch read as one
+// (the simple protocol, or default_query_exec_mode=exec), whose request,
+// COMMIT and all, may have reached the server and committed.
 func lostConn(conn *pgx.Conn, err error) *lost {
-	return &lost{err: err, sent: !pgconn.SafeToRetry(err), pid: conn.PgConn().PID(), at: time.Now()}
+	sent := !pgconn.SafeToRetry(err) || errors.Is(err, pgconn.ErrConnClosed)
+	return &lost{err: err, sent: sent, pid: conn.PgConn().PID(), at: time.Now()}
 }
 
 // unanswered describes a commit on conn that got no answer within the

@@ -480,3 +480,263 @@ func TestKilledPoolConnections(t *testing.T) {
 		t.Fatalf("meta k: %q, %v; want 3", v, err)
 	}
 }
+
+// answerAfter is true at the server's answer that commits a transaction
+// (a COMMIT's CommandComplete, and with atSync also the ReadyForQuery that
+// ends a one-statement transaction) once the client has sent a statement
+// (Bind or simple Query) carrying mark: the connection dies after the
+// whole commit reached the server and before the store reads its answer.
+// The mark must be text (a run or workflow id): under the simple protocol
+// byte arguments are sent as hex.
+func answerAfter(mark string, atSync bool) func(bool, byte, []byte) bool {
+	var sent bool
+	return func(toServer bool, typ byte, body []byte) bool {
+		switch {
+		case toServer:
+			sent = sent || (typ == 'B' || typ == 'Q') && bytes.Contains(body, []byte(mark))
+		case !sent:
+		case typ == 'C' && bytes.HasPrefix(body, []byte("COMMIT\x00")), atSync && typ == 'Z':
+			sent = false
+			return true
+		}
+		return false
+	}
+}
+
+// execModes are the values of default_query_exec_mode, which a connection
+// string may set: how pgx sends statements and batches, and how it reads
+// their answers.
+var execModes = []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"}
+
+// signalUpdate is stepUpdate for a run with event JSON of its own.
+func signalUpdate(id string, v int64, name string) swfd.Update {
+	u := stepUpdate(id, v, name)
+	u.Events[0].JSON = []byte(`{"signal":"` + name + `"}`)
+	return u
+}
+
+// TestCommitAnswerLostEveryExecMode: on every commit path (one update,
+// committed at its Sync; a group of updates with a create and a stale
+// update; a batch with transfers; a held run's commit) and under every
+// query mode pgx may be given in the connection string, the connection
+// dies once the whole commit has reached the server and before the store
+// reads the answer. The commit landed, so the caller must hear success
+// (the stale update its conflict), and nothing may be applied twice. Under
+// "exec" (which docs/postgres.md gives for PgBouncer) and
+// "simple_protocol", pgconn reads these answers with a reader that, after
+// the read fails, reports "conn closed", which it calls safe to retry: the
+// store took the commit for unsent and wrote it again, answering a landed
+// create ErrAlreadyExists and a landed step ErrConflict, which the engine
+// answers by deciding the step again on the state that won (here as it
+// does: the signal recorded a second time).
+func TestCommitAnswerLostEveryExecMode(t *testing.T) {
+	t.Parallel()
+	for _, mode := range execModes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			dsn := withParam(t, newDatabase(t), "default_query_exec_mode", mode)
+			db, p := proxied(t, dsn, nil)
+			ctx := context.Background()
+			cuts := int64(0)
+			cut := func(what string, mark string, atSync bool, commit func() error) {
+				t.Helper()
+				p.arm(1, answerAfter(mark, atSync))
+				if err := commit(); err != nil {
+					t.Fatalf("%s whose answer was lost after it committed: %v", what, err)
+				}
+				if cuts++; p.cuts.Load() != cuts {
+					t.Fatalf("%s: the proxy cut %d connections, want %d", what, p.cuts.Load(), cuts)
+				}
+				p.arm(0, nil)
+			}
+			// signal commits a signal as the engine does: on a conflict it
+			// reads the run again and applies the signal to what won.
+			signal := func(id string, name string) error {
+				e, err := db.GetExecution(ctx, "dom", id)
+				if err != nil {
+					return err
+				}
+				for range 3 {
+					err = db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{signalUpdate(id, e.Version+1, name)}})
+					if !errors.Is(err, swfd.ErrConflict) {
+						return err
+					}
+					if e, err = db.GetExecution(ctx, "dom", id); err != nil {
+						return err
+					}
+				}
+				return err
+			}
+			// Warm-up: the statements are prepared on the connection.
+			for _, id := range []string{"warm", "a", "b", "c"} {
+				if err := db.Commit(ctx, createBatch(id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := signal("warm", "warm"); err != nil {
+				t.Fatal(err)
+			}
+
+			cut("a create", "wf-one", true, func() error { return db.Commit(ctx, createBatch("one")) })
+			cut("a step", "wf-one", true, func() error { return signal("one", "s2") })
+
+			group := []*queuedCommit{
+				queued(swfd.Update{Execution: run("dom", "wf-g", "g"), Create: true}),
+				queued(signalUpdate("a", 2, "a2")),
+				queued(signalUpdate("b", 2, "b2")),
+				queued(signalUpdate("c", 5, "stale")),
+			}
+			cut("a group", "wf-a", false, func() error {
+				if again := db.commitGroup(group); len(again) != 0 {
+					return fmt.Errorf("%d updates handed back", len(again))
+				}
+				for i, want := range []error{nil, nil, nil, swfd.ErrConflict} {
+					if err := <-group[i].done; !errors.Is(err, want) || (want == nil) != (err == nil) {
+						return fmt.Errorf("update %d of the group: %v, want %v", i, err, want)
+					}
+				}
+				return nil
+			})
+
+			batch := swfd.Batch{Updates: []swfd.Update{signalUpdate("a", 3, "a3"), signalUpdate("b", 3, "b3")},
+				AddTransfers: []swfd.Transfer{{RunID: "a", Payload: []byte("x")}}}
+			if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{signalUpdate("warm", 3, "w3")},
+				AddTransfers: []swfd.Transfer{{RunID: "warm", Payload: []byte("x")}}}); err != nil {
+				t.Fatal(err)
+			}
+			cut("a batch", "wf-a", false, func() error { return db.Commit(ctx, batch) })
+
+			cut("a held run's commit", "wf-b", false, func() error {
+				_, h, err := db.HoldRun(ctx, "dom", "b")
+				if err != nil {
+					return err
+				}
+				defer h.Release()
+				return h.Commit(ctx, swfd.Batch{Updates: []swfd.Update{signalUpdate("b", 4, "b4")}})
+			})
+
+			for id, want := range map[string][]string{
+				"one": {"s2"}, "g": nil, "a": {"a2", "a3"}, "b": {"b2", "b3", "b4"}, "c": nil,
+			} {
+				e, err := db.GetExecution(ctx, "dom", id)
+				if err != nil || e.Version != int64(len(want))+1 {
+					t.Fatalf("run %s: version %d, %v; want %d", id, e.Version, err, len(want)+1)
+				}
+				evs, err := db.History(ctx, swfd.HistoryQuery{RunID: id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, ev := range evs {
+					got = append(got, string(ev.JSON))
+				}
+				var wantJSON []string
+				for _, s := range want {
+					wantJSON = append(wantJSON, `{"signal":"`+s+`"}`)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(wantJSON) {
+					t.Fatalf("run %s's history: %v, want %v (each signal once)", id, got, wantJSON)
+				}
+			}
+			if trs, err := db.PendingTransfers(ctx, 0); err != nil || len(trs) != 2 {
+				t.Fatalf("transfers: %v, %v; want the warm-up's and the batch's", trs, err)
+			}
+		})
+	}
+}
+
+// requestWith is true at the client's statement (Bind or simple Query)
+// carrying mark, or, with mark "COMMIT", at a COMMIT sent on its own.
+func requestWith(mark string) func(bool, byte, []byte) bool {
+	return func(toServer bool, typ byte, body []byte) bool {
+		if mark == "COMMIT" {
+			return toServer && typ == 'Q' && bytes.HasPrefix(body, []byte("COMMIT"))
+		}
+		return toServer && (typ == 'B' || typ == 'Q') && bytes.Contains(body, []byte(mark))
+	}
+}
+
+// TestCommitRequestLostEveryExecMode is TestCommitAnswerLostEveryExecMode's
+// other side: the connection dies before the server gets the commit (the
+// update's statement, a group's pipeline, a COMMIT sent on its own). In
+// every query mode the store must find that nothing was applied and write
+// it once more, once (a held run's commit, whose hold is gone with its
+// connection, answers ErrConflict instead, nothing applied): a read that
+// fails is never taken as a commit that landed, nor a request lost as an
+// outcome unknown.
+func TestCommitRequestLostEveryExecMode(t *testing.T) {
+	t.Parallel()
+	for _, mode := range execModes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			dsn := withParam(t, newDatabase(t), "default_query_exec_mode", mode)
+			db, p := proxied(t, dsn, nil)
+			ctx := context.Background()
+			cuts := int64(0)
+			cut := func(what string, mark string, want error, commit func() error) {
+				t.Helper()
+				p.arm(1, requestWith(mark))
+				if err := commit(); !errors.Is(err, want) || (want == nil) != (err == nil) {
+					t.Fatalf("%s whose request was lost once: %v, want %v", what, err, want)
+				}
+				if cuts++; p.cuts.Load() != cuts {
+					t.Fatalf("%s: the proxy cut %d connections, want %d", what, p.cuts.Load(), cuts)
+				}
+				p.arm(0, nil)
+			}
+			for _, id := range []string{"warm", "a", "b"} {
+				if err := db.Commit(ctx, createBatch(id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{signalUpdate("warm", 2, "w2")}}); err != nil {
+				t.Fatal(err)
+			}
+			cut("a create", "wf-one", nil, func() error { return db.Commit(ctx, createBatch("one")) })
+			cut("a step", "wf-one", nil, func() error {
+				return db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{signalUpdate("one", 2, "s2")}})
+			})
+			group := []*queuedCommit{
+				queued(swfd.Update{Execution: run("dom", "wf-g", "g"), Create: true}),
+				queued(signalUpdate("a", 2, "a2")),
+				queued(signalUpdate("b", 2, "b2")),
+			}
+			cut("a group", "wf-a", nil, func() error {
+				if again := db.commitGroup(group); len(again) != 0 {
+					return fmt.Errorf("%d updates handed back", len(again))
+				}
+				for i, q := range group {
+					if err := <-q.done; err != nil {
+						return fmt.Errorf("update %d of the group: %w", i, err)
+					}
+				}
+				return nil
+			})
+			cut("a batch", "COMMIT", nil, func() error {
+				return db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{signalUpdate("a", 3, "a3")},
+					AddTransfers: []swfd.Transfer{{RunID: "a", Payload: []byte("x")}}})
+			})
+			cut("a held run's commit", "COMMIT", swfd.ErrConflict, func() error {
+				_, h, err := db.HoldRun(ctx, "dom", "b")
+				if err != nil {
+					return err
+				}
+				defer h.Release()
+				return h.Commit(ctx, swfd.Batch{Updates: []swfd.Update{signalUpdate("b", 3, "b3")}})
+			})
+			for id, want := range map[string][]string{"one": {"s2"}, "g": nil, "a": {"a2", "a3"}, "b": {"b2"}} {
+				e, err := db.GetExecution(ctx, "dom", id)
+				if err != nil || e.Version != int64(len(want))+1 {
+					t.Fatalf("run %s: version %d, %v; want %d", id, e.Version, err, len(want)+1)
+				}
+				evs, err := db.History(ctx, swfd.HistoryQuery{RunID: id})
+				if err != nil || len(evs) != len(want) {
+					t.Fatalf("run %s's history: %d events, %v; want %d", id, len(evs), err, len(want))
+				}
+			}
+			if trs, err := db.PendingTransfers(ctx, 0); err != nil || len(trs) != 1 {
+				t.Fatalf("transfers: %v, %v; want the batch's", trs, err)
+			}
+		})
+	}
+}
