@@ -417,6 +417,13 @@ type ExecutionStore interface {
 	// and a transaction for the whole step, and makes the run's other
 	// writers wait.
 	//
+	// A store may bound how many runs it holds at once, so that holds leave
+	// connections for the reads their callers make while they hold: a
+	// HoldRun past that bound holds nothing, and its hold is a plain read
+	// whose Commit is a Commit (its update of the run checked against the
+	// version read, ErrConflict when another writer got there first), as
+	// the caller's attempts before it were.
+	//
 	// HoldRun waits for a run another writer holds (or is committing) at
 	// most until ctx's deadline, or for ctx's lock wait when that is
 	// shorter, and then fails with an error wrapping ErrLocked; nothing is

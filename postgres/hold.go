@@ -28,6 +28,17 @@ import (
 // writers' updates, as it must, but not with the KEY SHARE locks of
 // inserts that reference the run.
 //
+// A hold keeps its connection while its caller decides, and the caller
+// may need more reads from the pool meanwhile (a type it has not cached,
+// a domain's open executions): were every connection held, each of those
+// reads would wait for a hold to end, which waits for its own read, until
+// the callers' deadlines. So a node holds at most maxHolds runs at once,
+// leaving the rest of the pool to everything else. A HoldRun that finds
+// them all in use does not wait for one: it reads the run as GetExecution
+// does and returns a hold of nothing, whose Commit is an optimistic
+// Commit, as its caller's first attempts were; should that lose the race
+// too, the caller's next HoldRun tries for a hold again.
+//
 // A hold waits for the row at most until the caller's deadline (or its
 // lock wait): the transaction's lock_timeout, which also bounds the waits
 // of its commit's statements. The session's
@@ -42,10 +53,44 @@ import (
 // ends and pgx abandons the connection.
 const holdMargin = 50 * time.Millisecond
 
+// holdReserve is the least number of the pool's connections that holds
+// leave to everything else (maxHolds).
+const holdReserve = 2
+
+// maxHolds is how many runs a node holds at once with a pool of conns
+// connections: all but a quarter of them, and all but holdReserve at
+// least, yet one when that leaves none (a pool of two or three) but the
+// pool has more than one. A pool of one connection holds nothing: a hold
+// would leave no connection for its step's reads.
+func maxHolds(conns int) int {
+	return max(min(1, conns-1), conns-max(holdReserve, conns/4))
+}
+
 // HoldRun reads a run FOR NO KEY UPDATE in a transaction of its own and
 // returns the row and the hold, which keeps the transaction (and one of the
 // pool's connections) until its Commit or Release. See swfd.ExecutionStore.
+// With maxHolds runs held already, it holds nothing: it reads the run, and
+// the hold's Commit is a Commit (see above).
 func (db *DB) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution, swfd.RunHold, error) {
+	select {
+	case db.holdSlots <- struct{}{}:
+	default:
+		e, err := db.GetExecution(ctx, domain, runID)
+		if err != nil {
+			return e, nil, err
+		}
+		return e, &unheldRun{db: db, runID: runID}, nil
+	}
+	e, h, err := db.holdRun(ctx, domain, runID)
+	if err != nil {
+		<-db.holdSlots
+	}
+	return e, h, err
+}
+
+// holdRun is HoldRun with a slot taken, which a hold returned gives back
+// as it ends (runHold.end).
+func (db *DB) holdRun(ctx context.Context, domain, runID string) (swfd.Execution, swfd.RunHold, error) {
 	what := fmt.Sprintf("run %s", runID)
 	query, args := "SELECT "+execCols+" FROM executions WHERE run_id = $1 FOR NO KEY UPDATE", []any{runID}
 	if domain != "" {
@@ -133,6 +178,35 @@ type runHold struct {
 	runID string
 }
 
+// giveBack returns a hold's connection to the pool (which destroys one left
+// in its transaction) and its slot (HoldRun).
+func (h *runHold) giveBack(conn *pgxpool.Conn) {
+	conn.Release()
+	<-h.db.holdSlots
+}
+
+// unheldRun is the hold HoldRun returns when it holds nothing: its reads
+// and its Commit are the store's own, and it ends as a hold does.
+type unheldRun struct {
+	db    *DB
+	runID string
+	ended bool
+}
+
+func (h *unheldRun) Heartbeats(ctx context.Context) ([]swfd.Heartbeat, error) {
+	return h.db.Heartbeats(ctx, h.runID)
+}
+
+func (h *unheldRun) Commit(ctx context.Context, b swfd.Batch) error {
+	if h.ended {
+		return fmt.Errorf("postgres: commit: the hold of run %s has ended", h.runID)
+	}
+	h.ended = true
+	return h.db.Commit(ctx, b)
+}
+
+func (h *unheldRun) Release() { h.ended = true }
+
 // Heartbeats reads the run's heartbeat details in the hold's transaction.
 func (h *runHold) Heartbeats(ctx context.Context) ([]swfd.Heartbeat, error) {
 	if h.conn == nil {
@@ -163,7 +237,7 @@ func (h *runHold) Commit(ctx context.Context, b swfd.Batch) error {
 	h.conn = nil
 	release := func() {
 		if conn != nil {
-			conn.Release() // destroyed if left in its transaction
+			h.giveBack(conn) // destroyed if left in its transaction
 			conn = nil
 		}
 	}
@@ -220,5 +294,5 @@ func (h *runHold) Release() {
 	if err := h.db.rollback(conn.Conn()); err != nil {
 		h.db.logger.Debug("postgres: rollback failed", "err", err)
 	}
-	conn.Release()
+	h.giveBack(conn)
 }

@@ -81,6 +81,9 @@ type DB struct {
 
 	notifier *Notifier
 	commits  *committer
+	// holdSlots bounds the runs held at once (HoldRun): a hold takes a
+	// slot as it takes its connection, and gives both back together.
+	holdSlots chan struct{}
 
 	// commitTimeout bounds a commit from taking its connection to its
 	// answer, and settleTimeout the look at its data when that answer
@@ -296,6 +299,7 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
+	db.holdSlots = make(chan struct{}, maxHolds(int(cfg.MaxConns)))
 	if err := db.firstConnection(ctx, cfg.ConnConfig); err != nil {
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)

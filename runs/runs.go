@@ -287,7 +287,10 @@ func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 // so that however slowly it decides, and however busy the run, it is not
 // overtaken again. The first attempts go without: a hold costs a
 // transaction for the whole step and makes the run's other writers wait,
-// and most steps never lose a race. A hold waits for the run at most for
+// and most steps never lose a race. A store may bound the runs it holds at
+// once (the PostgreSQL store leaves part of its pool to other reads): an
+// attempt past that bound reads the run and commits optimistically, and
+// the next attempt tries for a hold again. A hold waits for the run at most for
 // the call's remaining time (as RetryConflicts bounds it), and failing
 // that the step fails with swfd.ErrLocked.
 //
