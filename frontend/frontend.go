@@ -102,9 +102,10 @@ type Handler struct {
 	// none of it (they are cut off by BodyTimeout).
 	MaxDecoding int64
 	// Refused and Failed, if set, bound the lines logged for calls refused
-	// because the storage is full or refuses writes (warn level) and for
+	// because the storage is full or unavailable (warn level) and for
 	// calls that failed with an internal error (error level), each kind on
-	// its own: a storage outage fails every call that writes alike, and
+	// its own: a storage outage fails every call that writes alike (and,
+	// when the database cannot be reached, every call that reads), and
 	// the log then gets a few lines a second with a count of those left
 	// out ("suppressed=N"), not a line per call. nil: a line per call.
 	Refused, Failed *lograte.Limiter
@@ -195,7 +196,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, ok := api.AsFault(err); !ok {
 			ctx := r.Context()
 			if errors.Is(err, swfd.ErrStorageUnavailable) {
-				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is unavailable: a call that writes was refused", "op", c.Operation, "request_id", c.RequestID, "err", err)
+				h.logLimited(ctx, h.Refused, slog.LevelWarn, "storage is unavailable: a call failed and nothing of it was applied", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			} else if errors.Is(err, swfd.ErrOutcomeUnknown) {
 				h.logLimited(ctx, h.Failed, slog.LevelError, "storage failed while a call's write may have been applied: whether it was is unknown", "op", c.Operation, "request_id", c.RequestID, "err", err)
 			} else if errors.Is(err, swfd.ErrLocked) {

@@ -41,6 +41,8 @@ func (f *fakeService) DescribeDomain(ctx context.Context, in *api.DescribeDomain
 		panic("service exploded")
 	case "plainerr":
 		return nil, errors.New("database is on fire")
+	case "unreachable":
+		return nil, fmt.Errorf("dial tcp: connection refused: %w", swfd.ErrStorageUnavailable)
 	case "wrapped":
 		return nil, fmtWrap(api.NewFault(api.DomainDeprecatedFault, "wrapped"))
 	}

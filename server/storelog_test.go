@@ -69,7 +69,7 @@ func TestRefusedWritesAreLoggedRateLimited(t *testing.T) {
 	if code, _ := probe(t, s, "/healthz"); code != 503 {
 		t.Fatalf("/healthz with the data directory removed: %d", code)
 	}
-	stormOfWrites(t, s, logBuf, 2000, 503, "WARN", "storage is unavailable: a call that writes was refused")
+	stormOfWrites(t, s, logBuf, 2000, 503, "WARN", "storage is unavailable: a call failed and nothing of it was applied")
 	if !strings.Contains(logBuf.String(), "suppressed=") {
 		t.Fatalf("log:\n%s", logBuf.String())
 	}
