@@ -381,6 +381,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		stop := servePprof(pln, log)
 		defer stop()
 	}
+	// Said before the store opens, which may take long (a database slow to
+	// answer, migrations): the address is taken and calls will wait.
+	log.Info("address taken; opening the store", "addr", ln.Addr().String(), "db", server.RedactDSN(*db))
 
 	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, CallTimeout: *callTimeout, Logger: log, AuthFile: *authFile,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,

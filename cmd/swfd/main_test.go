@@ -570,24 +570,22 @@ func TestAddressHeldButSilentWhileTheStoreOpens(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := free.Addr().String()
-	free.Close()
 	done := make(chan error, 1)
 	var out logbuf.Buffer
 	go func() {
-		done <- run(context.Background(), []string{"--addr", addr,
+		done <- run(context.Background(), []string{"--addr", "127.0.0.1:0",
 			"--db", "postgres://swfd@" + db.Addr().String() + "/swfd?sslmode=disable&connect_timeout=2"}, noenv, &out)
 	}()
-	var c net.Conn
-	for i := 0; c == nil; i++ {
-		if c, err = net.Dial("tcp", addr); err != nil && i == 100 {
-			t.Fatalf("nothing listens on --addr while the store opens: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The port the kernel picked is logged once it is taken, before the
+	// store opens; no other process can have it in between.
+	waitLogged(t, &out, "address taken; opening the store", 1)
+	m := regexp.MustCompile(`msg="address taken; opening the store" addr=(\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("the address is not logged:\n%s", out.String())
+	}
+	c, err := net.Dial("tcp", m[1])
+	if err != nil {
+		t.Fatalf("nothing listens on --addr while the store opens: %v", err)
 	}
 	defer c.Close()
 	c.Write([]byte("GET /readyz HTTP/1.1\r\nHost: swfd\r\n\r\n"))
