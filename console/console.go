@@ -25,12 +25,14 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -95,6 +97,14 @@ type Config struct {
 	// the operation's answer, and the operation is not made. in is the
 	// decoded input.
 	Admit func(ctx context.Context, c *frontend.Call, in any) *api.Fault
+	// HoldDecoding, if set, counts the request bytes the console decodes
+	// in the API's bound on bytes decoded at once
+	// (frontend.Handler.HoldDecoding, the same function): a form's body
+	// from when it has arrived until it is parsed, and the input of each
+	// operation the console makes while it is decoded. Past the bound the
+	// page or action gets its ServiceUnavailable fault and nothing is done.
+	// nil: they are not bounded.
+	HoldDecoding func(ctx context.Context, op string, n int64) (release func(), err error)
 }
 
 // Handler serves the console. Make it with New.
@@ -245,9 +255,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(withSession(ctx, s))
 	if r.Method == http.MethodPost && r.URL.Path != Prefix+"login" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			h.fail(w, r, api.NewFault(api.RequestEntityTooLarge, "The form is too large or malformed."))
+		if err := h.parseForm(w, r); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 		if !h.sessions.checkCSRF(r, s) {
@@ -297,6 +306,30 @@ func lineFeeds(f url.Values) {
 
 // maxForm bounds a form's size: SWF's own request limit.
 const maxForm = 1 << 20
+
+// parseForm reads a POST's body, at most maxForm bytes, and parses its
+// form, the body counted in Config.HoldDecoding from when it has arrived
+// until it is parsed (a body still arriving counts nothing, as in the
+// API).
+func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) error {
+	malformed := api.NewFault(api.RequestEntityTooLarge, "The form is too large or malformed.")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxForm))
+	if err != nil {
+		return malformed
+	}
+	if h.cfg.HoldDecoding != nil {
+		release, err := h.cfg.HoldDecoding(r.Context(), "", int64(len(body)))
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err := r.ParseForm(); err != nil {
+		return malformed
+	}
+	return nil
+}
 
 func (h *Handler) staticFiles() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -380,7 +413,7 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 	if len(body) > maxForm {
 		return nil, api.NewFault(api.RequestEntityTooLarge, "Request of %d bytes is larger than the 1 MB limit", len(body))
 	}
-	v, err := info.Decode(body)
+	v, err := h.decode(ctx, op, info, body)
 	if err != nil {
 		return nil, err
 	}
@@ -401,6 +434,20 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 		return nil, fmt.Errorf("console: %s answered %T", op, out)
 	}
 	return o, nil
+}
+
+// decode decodes body as op's input, counted in Config.HoldDecoding while
+// it is.
+func (h *Handler) decode(ctx context.Context, op string, info api.OperationInfo, body []byte) (any, error) {
+	if h.cfg.HoldDecoding == nil {
+		return info.Decode(body)
+	}
+	release, err := h.cfg.HoldDecoding(ctx, op, int64(len(body)))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return info.Decode(body)
 }
 
 // refused is the fault a page shows for an operation Config.Admit refused:

@@ -153,11 +153,31 @@ func (h *Handler) Decoding() int64 { return h.decoding.Load() }
 // body, and the body as sent when it was decompressed).
 func (h *Handler) decode(ctx context.Context, c *Call, info api.OperationInfo, body []byte, n int64) (any, error) {
 	if !h.hold(n) {
-		h.logLimited(ctx, h.Refused, slog.LevelWarn, "request bytes being decoded at their bound: a call was refused", "op", c.Operation, "request_id", c.RequestID, "bound", h.maxDecoding())
-		return nil, api.NewFault(api.ServiceUnavailable, "The server is decoding as many request bytes as it may at once; the call was not applied. Retry.")
+		return nil, h.refuseDecoding(ctx, c.Operation, "request_id", c.RequestID)
 	}
 	defer h.decoding.Add(-n)
 	return info.Decode(body)
+}
+
+// refuseDecoding logs a call refused at MaxDecoding and returns its fault.
+func (h *Handler) refuseDecoding(ctx context.Context, op string, attrs ...any) error {
+	args := append([]any{"op", op}, attrs...)
+	h.logLimited(ctx, h.Refused, slog.LevelWarn, "request bytes being decoded at their bound: a call was refused", append(args, "bound", h.maxDecoding())...)
+	return api.NewFault(api.ServiceUnavailable, "The server is decoding as many request bytes as it may at once; the call was not applied. Retry.")
+}
+
+// HoldDecoding counts n request bytes that a caller decodes outside the
+// handler (the web console: its forms, and the inputs of the operations it
+// makes of them) in MaxDecoding, as the handler counts a body it decodes,
+// and returns what lets them go once decoded (call it once). When they
+// would go past the bound it takes nothing and returns the
+// ServiceUnavailable fault the handler answers then, logged as the
+// handler's own refusals are (op names the operation, if there is one yet).
+func (h *Handler) HoldDecoding(ctx context.Context, op string, n int64) (release func(), err error) {
+	if !h.hold(n) {
+		return nil, h.refuseDecoding(ctx, op)
+	}
+	return func() { h.decoding.Add(-n) }, nil
 }
 
 // ServeHTTP implements http.Handler.

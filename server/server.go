@@ -526,7 +526,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		fe.Admit = s.admit
 	}
 	if !cfg.NoConsole {
-		e.hub = mountConsole(mux, e, fe.Service, fe.Observe, fe.Admit, s.Auth, cfg, s.log)
+		e.hub = mountConsole(mux, e, fe, s.Auth, cfg, s.log)
 	}
 	root := s.mountClock(mux, e, fe, fe.Auth)
 	if !cfg.NoConsole {
@@ -942,19 +942,20 @@ func (s *Server) Close() error {
 }
 
 // mountConsole serves the web console of e under /console/, through the
-// same guarded operations as the API (apiSvc), its actions admitted as the
-// API's calls are (admit: the quotas, nil without) and told to what the
-// API's calls are (observe: the metrics and the access log), and returns
-// the hub that feeds its live pages.
-func mountConsole(mux *http.ServeMux, e *engine, apiSvc api.Service, observe func(*frontend.Call),
-	admit func(context.Context, *frontend.Call, any) *api.Fault, keys *auth.Keyring, cfg Config, log *slog.Logger) *console.Hub {
+// same guarded operations as the API (fe.Service), its actions admitted as
+// the API's calls are (fe.Admit: the quotas, nil without) and told to what
+// the API's calls are (fe.Observe: the metrics and the access log), the
+// request bytes it decodes counted in the API's bound (fe.HoldDecoding),
+// and returns the hub that feeds its live pages.
+func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, keys *auth.Keyring, cfg Config, log *slog.Logger) *console.Hub {
 	var authorize func(ctx context.Context, op string, in any) error
-	if g, ok := apiSvc.(*auth.Guard); ok {
+	if g, ok := fe.Service.(*auth.Guard); ok {
 		authorize = g.Authorize
 	}
 	hub := console.NewHub(e.svc, log)
 	e.svc.Runs().Listen(hub.Committed)
-	mux.Handle(console.Prefix, console.New(console.Config{API: apiSvc, Inspect: e.svc, Authorize: authorize, Keys: keys,
-		Hub: hub, Region: cfg.Region, Account: cfg.AccountID, Logger: log, Clock: cfg.Clock, Observe: observe, Admit: admit}))
+	mux.Handle(console.Prefix, console.New(console.Config{API: fe.Service, Inspect: e.svc, Authorize: authorize, Keys: keys,
+		Hub: hub, Region: cfg.Region, Account: cfg.AccountID, Logger: log, Clock: cfg.Clock, Observe: fe.Observe, Admit: fe.Admit,
+		HoldDecoding: fe.HoldDecoding}))
 	return hub
 }
