@@ -411,6 +411,7 @@ type engine struct {
 	pg      *postgres.DB      // in a cluster
 	release func()            // ends the node's claim on the store (claimNode)
 	hub     *console.Hub      // nil without the console
+	api     *frontend.Handler // the SWF API, within handler
 	handler http.Handler
 
 	cancel context.CancelFunc // ends Run, once started
@@ -533,7 +534,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		root = console.RedirectBrowsers(root)
 	}
 	mux.Handle("/", root)
-	e.handler = mux
+	e.api, e.handler = fe, mux
 	return e, nil
 }
 
