@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -123,6 +124,12 @@ func (p *cutProxy) pipe(from, to net.Conn, toServer bool, closeBoth func()) {
 // cutProxy.
 func proxied(t *testing.T, dsn string, logger *slog.Logger) (*DB, *cutProxy) {
 	t.Helper()
+	return proxiedPool(t, dsn, logger, 1)
+}
+
+// proxiedPool is proxied with a pool of conns connections.
+func proxiedPool(t *testing.T, dsn string, logger *slog.Logger, conns int) (*DB, *cutProxy) {
+	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +137,7 @@ func proxied(t *testing.T, dsn string, logger *slog.Logger) (*DB, *cutProxy) {
 	p := newCutProxy(t, u.Host)
 	u.Host = p.ln.Addr().String()
 	q := u.Query()
-	q.Set("pool_max_conns", "1")
+	q.Set("pool_max_conns", strconv.Itoa(conns))
 	q.Set("sslmode", "disable")
 	u.RawQuery = q.Encode()
 	return open(t, u.String(), logger), p
@@ -535,7 +542,9 @@ func TestCommitAnswerLostEveryExecMode(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			dsn := withParam(t, newDatabase(t), "default_query_exec_mode", mode)
-			db, p := proxied(t, dsn, nil)
+			// Two connections: a store holds runs only while it keeps one
+			// free for the reads of the steps that hold them (maxHolds).
+			db, p := proxiedPool(t, dsn, nil, 2)
 			ctx := context.Background()
 			cuts := int64(0)
 			cut := func(what string, mark string, atSync bool, commit func() error) {
@@ -670,7 +679,9 @@ func TestCommitRequestLostEveryExecMode(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			dsn := withParam(t, newDatabase(t), "default_query_exec_mode", mode)
-			db, p := proxied(t, dsn, nil)
+			// Two connections: a store holds runs only while it keeps one
+			// free for the reads of the steps that hold them (maxHolds).
+			db, p := proxiedPool(t, dsn, nil, 2)
 			ctx := context.Background()
 			cuts := int64(0)
 			cut := func(what string, mark string, want error, commit func() error) {
