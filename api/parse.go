@@ -132,13 +132,22 @@ func (p *jsonParser) string() (any, bool) {
 
 // escaped goes on reading a string begun at start from its first escape.
 func (p *jsonParser) escaped(start int) (any, bool) {
-	out := append(make([]byte, 0, p.i-start+16), p.b[start:p.i]...)
+	out, ok := p.appendRest(append(make([]byte, 0, p.i-start+16), p.b[start:p.i]...))
+	if !ok {
+		return nil, false
+	}
+	return string(out), true
+}
+
+// appendRest appends to out the rest of a string, from p.i to its closing
+// quote (consumed), its escapes undone.
+func (p *jsonParser) appendRest(out []byte) ([]byte, bool) {
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		switch {
 		case c == '"':
 			p.i++
-			return string(out), true
+			return out, true
 		case c == '\\':
 			var ok bool
 			if out, ok = p.appendEscape(out); !ok {

@@ -342,34 +342,12 @@ func lookupMember(s *Shape, name []byte) *ShapeMember {
 // is large enough.
 func (p *shapedParser) unescape() ([]byte, bool) {
 	p.i++ // '"'
-	out := p.scratch[:0]
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			p.scratch = out
-			return out, true
-		case c == '\\':
-			var ok bool
-			if out, ok = p.appendEscape(out); !ok {
-				return nil, false
-			}
-		case c < 0x20:
-			return nil, false
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			p.i++
-		default:
-			r, size := utf8.DecodeRune(p.b[p.i:])
-			if r == utf8.RuneError && size == 1 {
-				return nil, false
-			}
-			out = append(out, p.b[p.i:p.i+size]...)
-			p.i += size
-		}
+	out, ok := p.appendRest(p.scratch[:0])
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	p.scratch = out
+	return out, true
 }
 
 func (p *shapedParser) list(s *Shape) (any, bool) {
