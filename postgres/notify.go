@@ -169,12 +169,22 @@ func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload s
 		}
 	}()
 
+	// lost is set while this node listener has lost the serving nodes'
+	// lock with its connection and not taken it again (DB.lockLost).
+	var lost bool
+	defer func() {
+		if lost {
+			db.nodeLost.Add(-1)
+			db.lockChanged()
+		}
+	}()
 	wait := listenRetryMin
+	var atOnce time.Time // a node listener's last try made at once
 	for {
 		// Taken before the try: the database found answering during
 		// it cuts the wait after it short.
 		retry := n.retrying()
-		connected, err := n.listenOnce(lctx, channel, fn, node)
+		connected, err := n.listenOnce(lctx, channel, fn, node, &lost)
 		if lctx.Err() != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -183,6 +193,16 @@ func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload s
 		}
 		if connected {
 			wait = listenRetryMin
+		}
+		if connected && node && time.Since(atOnce) >= listenRetryMin {
+			// No call of the node reaches the database until its
+			// listener holds the serving nodes' lock again: the first try is at
+			// once (at most one such try every listenRetryMin, so
+			// that connections that fail as soon as they are made
+			// are not tried in a loop).
+			atOnce = time.Now()
+			db.logger.Warn("postgres: listener disconnected; reconnecting", "channel", channel, "err", err, "retry_in", time.Duration(0))
+			continue
 		}
 		db.logger.Warn("postgres: listener disconnected; reconnecting", "channel", channel, "err", err, "retry_in", wait)
 		select {
@@ -205,9 +225,13 @@ func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload s
 
 // listenOnce connects, listens (with node, takes the nodes' lock) and
 // delivers notifications until the connection fails or ctx is done.
-// connected reports whether it got as far as listening.
-func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string), node bool) (connected bool, err error) {
-	cfg := n.db.pool.Config().ConnConfig.Copy()
+// connected reports whether it got as far as listening. With node, *lost
+// says whether the listener lost the lock with a connection that failed
+// and has not taken it again, and listenOnce keeps it and the store's
+// counts (DB.lockLost) up to date.
+func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string), node bool, lost *bool) (connected bool, err error) {
+	db := n.db
+	cfg := db.pool.Config().ConnConfig.Copy()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return false, err
@@ -217,8 +241,17 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 		return false, err
 	}
 	if node {
-		if err := n.db.holdNodeLock(ctx, conn); err != nil {
+		if err := db.holdNodeLock(ctx, conn); err != nil {
 			return false, err
+		}
+		// Counted as holding before it stops counting as lost, so
+		// that the store never looks lockless in between.
+		db.nodeLocks.Add(1)
+		if *lost {
+			*lost = false
+			db.nodeLost.Add(-1)
+			db.lockChanged()
+			db.logger.Info("postgres: the serving nodes' lock is taken again; this node serves calls again", "database", db.where)
 		}
 	}
 	n.count(&n.connected, 1)
@@ -226,6 +259,19 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	for {
 		nt, err := conn.WaitForNotification(ctx)
 		if err != nil {
+			if node {
+				// The lock went with the connection. Unless the
+				// listener was stopped, counted as lost before it
+				// stops counting as holding, and before the
+				// reconnection begins.
+				if ctx.Err() == nil {
+					*lost = true
+					db.nodeLost.Add(1)
+					db.logger.Warn("postgres: the node's listener lost its connection, and with it the serving nodes' lock: no call reaches the database until the listener has taken the lock again",
+						"database", db.where, "err", err)
+				}
+				db.nodeLocks.Add(-1)
+			}
 			return true, err
 		}
 		if nt.Channel == channel {

@@ -182,7 +182,10 @@ func (db *DB) look(ctx context.Context, c *checked) error {
 // the store's settle timeout. The failed connection must have been
 // released.
 func (db *DB) settle(l *lost, cs []checked) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), db.settleTimeout)
+	// Only reads, which the store makes while it refuses calls for want
+	// of the serving nodes' lock (probe): the connection failure that
+	// lost the commit may have cut the node's listener as well.
+	ctx, cancel := context.WithTimeout(probe(context.Background()), db.settleTimeout)
 	defer cancel()
 	db.prune(ctx)
 	committed, why := db.decide(ctx, l, cs)

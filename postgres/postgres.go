@@ -98,6 +98,22 @@ type DB struct {
 	// nodes' lock, which swfd migrate holds (holdNodeLock): every call
 	// that takes a connection from the pool fails then.
 	unserved atomic.Bool
+	// nodeLocks counts the node listeners' connections that hold the
+	// serving nodes' lock now, and nodeLost the node listeners whose
+	// connection failed and which have not taken the lock again: while
+	// one has lost it and none holds it, swfd migrate may have taken it,
+	// and no call reaches the database (lockLost, serveErr).
+	nodeLocks, nodeLost atomic.Int32
+	// lockCh is closed, and replaced, when the counts above, unserved or
+	// fenced change (lockChanged); lockWait bounds a call's wait for the
+	// lock, in nanoseconds (tests change it); lockWaiters counts the calls
+	// waiting; lastProbe is when a waiting call last had the database
+	// looked at (probeForLock).
+	lockMu      sync.Mutex
+	lockCh      chan struct{}
+	lockWait    atomic.Int64
+	lockWaiters atomic.Int32
+	lastProbe   atomic.Int64
 	// beforeReclaim, if set, runs before each try to take a lost claim
 	// again, and beforeNodeLock before each try to take the serving
 	// nodes' lock (tests).
@@ -111,12 +127,15 @@ type DB struct {
 
 // fence makes every call that takes a connection from the pool fail with
 // err from now on (the calls under way finish).
-func (db *DB) fence(err error) { db.fenced.CompareAndSwap(nil, &err) }
+func (db *DB) fence(err error) {
+	db.fenced.CompareAndSwap(nil, &err)
+	db.lockChanged()
+}
 
 // fenceErr is the error fence set, or errUnserved while the node waits for
-// the serving nodes' lock, or nil. Each wraps
-// swfd.ErrStorageUnavailable: nothing of the call is done, and the API
-// answers a 503, which SDKs retry.
+// the serving nodes' lock, or nil. Each wraps swfd.ErrStorageUnavailable:
+// nothing of the call is done, and the API answers a 503, which SDKs
+// retry.
 func (db *DB) fenceErr() error {
 	if p := db.fenced.Load(); p != nil {
 		return fmt.Errorf("%w: %w", *p, swfd.ErrStorageUnavailable)
@@ -276,9 +295,11 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		logger:        logger,
 		where:         fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
 		done:          make(chan struct{}),
+		lockCh:        make(chan struct{}),
 		commitTimeout: defaultCommitTimeout,
 		settleTimeout: defaultSettleTimeout,
 	}
+	db.lockWait.Store(int64(defaultLockWait))
 	db.notifier = newNotifier(db)
 	// A new connection of the pool is the database answering: listeners
 	// waiting to reconnect (after an outage) try now, not at the end of
@@ -292,8 +313,10 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 	cfg.ShouldPing = db.shouldPing
 	// A node that lost its claim on the database serves no more calls
 	// (ClaimNode): each fails as it takes its connection.
-	cfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) {
-		return true, db.fenceErr()
+	// So does a node while it does not hold the serving nodes' lock
+	// (serveErr).
+	cfg.PrepareConn = func(ctx context.Context, _ *pgx.Conn) (bool, error) {
+		return true, db.serveErr(ctx)
 	}
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -342,13 +365,19 @@ func (db *DB) ObserveGroups(fn func(updates int)) { db.commits.observe.Store(&fn
 // database dropped and created again under the same name answers every
 // call with "relation ... does not exist": Ping then fails with an error
 // wrapping ErrNoSchema. A Ping that succeeds has the store's listeners
-// that are waiting to reconnect try at once (see Listen).
+// that are waiting to reconnect try at once (see Listen). While a node's
+// listener is taking the serving nodes' lock again after its connection
+// failed, the store refuses every call but Ping, which only looks at the
+// database (Notifier.WaitConnected says when the node serves again).
 func (db *DB) Ping(ctx context.Context) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
 	var version int
-	if err := db.scanRow(ctx, []any{&version}, "SELECT coalesce(max(version), 0) FROM schema_version"); err != nil {
+	// While a node's listener takes the serving nodes' lock again, no
+	// call reaches the database (serveErr), but Ping does: its success is
+	// what tells the listener the database answers again.
+	if err := db.scanRow(probe(ctx), []any{&version}, "SELECT coalesce(max(version), 0) FROM schema_version"); err != nil {
 		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == undefinedTable {
 			return fmt.Errorf("postgres: ping: %w: %s has no schema_version table (was the database dropped and created again?)", ErrNoSchema, db.where)
 		}
@@ -386,7 +415,7 @@ func (db *DB) check(ctx context.Context) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
-	if err := db.fenceErr(); err != nil {
+	if err := db.serveErr(ctx); err != nil {
 		return err
 	}
 	return ctx.Err()

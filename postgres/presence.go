@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/swfd/swfd"
 )
 
 // servingLockKey is the first half of the advisory lock that says a node
@@ -28,11 +31,10 @@ var ErrExcluded = errors.New("swfd migrate is copying this database")
 // holds the lock exclusively it waits (until ctx is done), and the store
 // refuses every call meanwhile (unserved): a node whose listener lost its
 // connection, and with it the lock, may find swfd migrate took the lock in
-// between, and must not write to a database being copied. (Between the
-// loss and the listener's return, 100ms to 5s later, the node still
-// serves: refusing every call at each lost listener connection would cost
-// more than it saves, since swfd migrate is only run with every node
-// stopped.)
+// between, and must not write to a database being copied. From the loss
+// to the listener's return, no call reaches the database either
+// (lockLost, serveErr): the node cannot know whether swfd migrate took the
+// lock.
 func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 	if db.beforeNodeLock != nil {
 		db.beforeNodeLock()
@@ -43,6 +45,7 @@ func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 	}
 	if !got {
 		db.unserved.Store(true)
+		db.lockChanged()
 		db.logger.Warn("postgres: swfd migrate holds the serving nodes' lock: this node refuses every call until it has finished",
 			"database", db.where)
 		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)); err != nil {
@@ -57,6 +60,114 @@ func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 // errUnserved is the error of the calls a node refuses while swfd migrate
 // holds the serving nodes' lock (see holdNodeLock).
 var errUnserved = fmt.Errorf("postgres: swfd migrate holds the serving nodes' lock, which this node lost with its listener's connection: %w", ErrExcluded)
+
+// errLockLost is the error of the calls a node refuses when its listener's
+// connection, which held the serving nodes' lock, failed, and the listener
+// has not taken the lock again within the store's lock wait (serveErr).
+var errLockLost = fmt.Errorf("postgres: this node lost the serving nodes' lock with its listener's connection and refuses calls until it has taken it again, in case %w", ErrExcluded)
+
+// lockLost reports whether the node holds the serving nodes' lock no more:
+// a node listener's connection failed, that listener has not taken the
+// lock again, and no other node listener of the store holds it. swfd
+// migrate may have taken the lock then, and a write would go to a
+// database being copied, missing from the copy or half in it; a read
+// could see a copy into the database half done. So no call reaches the
+// database meanwhile (serveErr). A store that is not a node (no listener
+// ever held the lock) is never held up for it, nor one whose listeners
+// were stopped.
+//
+// The node learns of the loss when its listener's connection reports the
+// failure; a commit sent before then may still reach the database after
+// swfd migrate took the lock, which is why migrate still asks for every
+// node to be stopped.
+func (db *DB) lockLost() bool {
+	return db.nodeLost.Load() > 0 && db.nodeLocks.Load() == 0
+}
+
+// defaultLockWait bounds how long a call waits for the node's listener to
+// take the serving nodes' lock again (serveErr). Once the database
+// answers, the listener reconnects at once, in a few milliseconds; a
+// second covers a busy database, and a call refused after it gets a 503,
+// which SDKs retry.
+const defaultLockWait = time.Second
+
+// serveErr is fenceErr, and while the node does not hold the serving
+// nodes' lock (lockLost), it waits until the listener has taken it again
+// (nil), swfd migrate is found holding it (errUnserved) or db.lockWait
+// has passed (errLockLost, wrapping ErrExcluded and
+// swfd.ErrStorageUnavailable): nothing of the call is done until the node
+// holds the lock. Ping and the reads that learn a lost commit's outcome
+// (probe) do not wait. While the node holds the lock it costs three
+// atomic loads.
+func (db *DB) serveErr(ctx context.Context) error {
+	if err := db.fenceErr(); err != nil || !db.lockLost() || probing(ctx) {
+		return err
+	}
+	db.lockWaiters.Add(1)
+	defer db.lockWaiters.Add(-1)
+	timer := time.NewTimer(time.Duration(db.lockWait.Load()))
+	defer timer.Stop()
+	for {
+		changed := db.lockChanges()
+		if err := db.fenceErr(); err != nil {
+			return err
+		}
+		if !db.lockLost() {
+			return nil
+		}
+		db.probeForLock()
+		select {
+		case <-changed:
+		case <-timer.C:
+			return fmt.Errorf("%w: %w", errLockLost, swfd.ErrStorageUnavailable)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", errLockLost, swfd.ErrStorageUnavailable)
+		case <-db.done:
+			return ErrClosed
+		}
+	}
+}
+
+// lockChanged wakes the calls waiting in serveErr.
+func (db *DB) lockChanged() {
+	db.lockMu.Lock()
+	defer db.lockMu.Unlock()
+	close(db.lockCh)
+	db.lockCh = make(chan struct{})
+}
+
+// lockChanges returns the channel lockChanged closes next.
+func (db *DB) lockChanges() <-chan struct{} {
+	db.lockMu.Lock()
+	defer db.lockMu.Unlock()
+	return db.lockCh
+}
+
+// probeForLock has the database looked at (a Ping, which wakes the
+// listener waiting to reconnect if it answers: see Listen), at most once
+// every listenRetryMin while calls wait for the lock: no call touches the
+// database meanwhile, so none would otherwise tell the listener that the
+// database answers again after an outage.
+func (db *DB) probeForLock() {
+	now := time.Now().UnixNano()
+	last := db.lastProbe.Load()
+	if now-last < int64(listenRetryMin) || !db.lastProbe.CompareAndSwap(last, now) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		db.Ping(ctx)
+	}()
+}
+
+// probeKey marks the context of Ping and of settle's reads, which the
+// store makes while lockLost (serveErr).
+type probeKey struct{}
+
+func probe(ctx context.Context) context.Context { return context.WithValue(ctx, probeKey{}, true) }
+
+func probing(ctx context.Context) bool { return ctx.Value(probeKey{}) != nil }
 
 // Exclude makes sure no node serves the database while the caller works on
 // it (swfd migrate, out of it or into it): it takes the nodes' lock

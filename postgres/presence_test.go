@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/internal/pgtest"
 )
 
@@ -164,5 +167,188 @@ func TestNodeRefusesCallsWhileExcludedAfterReconnect(t *testing.T) {
 	}
 	if _, err := db.GetDomain(ctx, "during"); !errors.Is(err, swfd.ErrNotFound) {
 		t.Errorf("the refused write's domain: %v, want ErrNotFound", err)
+	}
+}
+
+// terminateNodeListener ends the session of db's node listener (the one
+// that holds the serving nodes' lock), as an administrator or a network
+// cut would.
+func terminateNodeListener(t *testing.T, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE '%advisory_lock_shared(%' AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminated %d listener connections (%v), want 1", killed, err)
+	}
+}
+
+// From the moment a node's listener loses its connection, and with it the
+// serving nodes' lock, until it has taken the lock again, swfd migrate may
+// take the lock and copy: no call of the node reaches the database
+// meanwhile. A call waits for the listener: it is served once the lock is
+// taken again; it is refused (an error wrapping ErrExcluded and
+// swfd.ErrStorageUnavailable, a 503) if the listener finds swfd migrate
+// holding the lock, or after the store's lock wait. Reads too. Ping still
+// reaches the database (its success wakes a listener waiting to
+// reconnect), and the refused writes are not in the database. The
+// listener tries to reconnect at once, not after its backoff's first wait.
+// (Before, the node served throughout: a write was accepted while migrate
+// held the lock.)
+func TestNodeRefusesCallsUntilItRetakesTheLock(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	var logBuf logbuf.Buffer
+	db := open(t, dsn, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	migrator := open(t, dsn, nil)
+	// Each reconnection stops before it takes the lock, until the test
+	// lets it go on: the node holds no lock meanwhile.
+	inWindow, proceed := make(chan struct{}), make(chan struct{})
+	nctx, stopNode := context.WithCancel(ctx)
+	var tries atomic.Int32
+	db.beforeNodeLock = func() {
+		if tries.Add(1) == 1 {
+			return
+		}
+		select {
+		case inWindow <- struct{}{}:
+		case <-nctx.Done():
+			return
+		}
+		select {
+		case <-proceed:
+		case <-nctx.Done():
+		}
+	}
+	nodeDone := make(chan struct{})
+	go func() {
+		defer close(nodeDone)
+		db.Broadcaster().Subscribe(nctx, func([]byte) {})
+	}()
+	defer func() { stopNode(); <-nodeDone }()
+	waitListening(t, db)
+	domain := func(name string) swfd.Domain {
+		return swfd.Domain{Name: name, Status: swfd.StatusRegistered, RetentionDays: "1", Created: time.UnixMilli(1_700_000_000_000)}
+	}
+	if err := db.CreateDomain(ctx, domain("before"), 0); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrExcluded) || !errors.Is(err, swfd.ErrStorageUnavailable) {
+			t.Errorf("%s: %v, want an error wrapping ErrExcluded and swfd.ErrStorageUnavailable", what, err)
+		}
+	}
+	reconnecting := func() {
+		t.Helper()
+		terminateNodeListener(t, dsn)
+		select {
+		case <-inWindow:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the listener never reconnected")
+		}
+	}
+	// waiting makes a write in a goroutine and returns its outcome once
+	// the write waits for the lock.
+	waiting := func(name string) <-chan error {
+		t.Helper()
+		out := make(chan error, 1)
+		go func() { out <- db.CreateDomain(ctx, domain(name), 0) }()
+		for db.lockWaiters.Load() == 0 {
+			select {
+			case err := <-out:
+				t.Fatalf("the write in the window did not wait for the lock: %v", err)
+			default:
+				runtime.Gosched()
+			}
+		}
+		return out
+	}
+
+	// The lock wait passes: refused.
+	reconnecting()
+	if log := logBuf.String(); !strings.Contains(log, "listener disconnected; reconnecting") || !strings.Contains(log, "retry_in=0s") {
+		t.Errorf("the listener did not try to reconnect at once; log:\n%s", log)
+	}
+	release, err := migrator.Exclude(ctx)
+	if err != nil {
+		t.Fatalf("Exclude while the node's listener was away: %v", err)
+	}
+	db.lockWait.Store(int64(time.Millisecond))
+	refused("a write while the node holds no lock", db.CreateDomain(ctx, domain("during"), 0))
+	_, err = db.GetDomain(ctx, "before")
+	refused("a read while the node holds no lock", err)
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping while the node holds no lock: %v, want nil (the database answers)", err)
+	}
+
+	// The listener finds swfd migrate holding the lock: the waiting
+	// write is refused.
+	db.lockWait.Store(int64(time.Minute))
+	out := waiting("found")
+	proceed <- struct{}{}
+	refused("a write waiting for the lock when the listener finds swfd migrate holding it", <-out)
+	release()
+	if err := db.Notifier().WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateDomain(ctx, domain("after"), 0); err != nil {
+		t.Fatalf("a write once the node holds the lock again: %v", err)
+	}
+
+	// The listener takes the lock again: the waiting write is served.
+	reconnecting()
+	out = waiting("waited")
+	proceed <- struct{}{}
+	if err := <-out; err != nil {
+		t.Errorf("a write waiting for the lock when the listener takes it again: %v", err)
+	}
+	for _, name := range []string{"during", "found"} {
+		if _, err := db.GetDomain(ctx, name); !errors.Is(err, swfd.ErrNotFound) {
+			t.Errorf("the refused write's domain %s: %v, want ErrNotFound", name, err)
+		}
+	}
+}
+
+// A commit whose connection fails after it may have committed learns from
+// the data whether it did (settle), by reads the store makes even while it
+// refuses calls for want of the serving nodes' lock: the failure that cut
+// the commit's connection may have cut the node's listener too. (Refused,
+// the commit that landed would be answered as one whose outcome is
+// unknown.)
+func TestCommitOutcomeLearntWhileTheLockIsLost(t *testing.T) {
+	dsn := newDatabase(t)
+	db, p := proxied(t, dsn, nil)
+	ctx := context.Background()
+	for _, id := range []string{"warm", "a"} {
+		if err := db.Commit(ctx, createBatch(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.arm(1, func(toServer bool, typ byte, body []byte) bool {
+		if !commitAnswer(toServer, typ, body) {
+			return false
+		}
+		// The node's listener lost its connection as the commit's
+		// answer was lost.
+		db.nodeLost.Add(1)
+		return true
+	})
+	err := db.Commit(ctx, createBatch("one"))
+	lost := db.lockLost()
+	db.nodeLost.Add(-1)
+	if p.cuts.Load() != 1 || !lost {
+		t.Fatalf("the proxy cut %d connections (want 1); the lock lost: %v", p.cuts.Load(), lost)
+	}
+	if err != nil {
+		t.Fatalf("a commit whose answer was lost after it committed, while the node had lost its lock: %v", err)
+	}
+	if _, err := db.GetExecution(ctx, "dom", "one"); err != nil {
+		t.Fatalf("the committed run: %v", err)
 	}
 }
