@@ -71,7 +71,11 @@ func TestHealthSeesTheSQLiteDirectoryRemoved(t *testing.T) {
 	if code != 503 || !strings.Contains(body, "ServiceUnavailable") || strings.Contains(body, dir) || strings.Contains(body, "sqlite") {
 		t.Fatalf("RegisterDomain with the data directory removed: %d %s", code, body)
 	}
-	if code, body := callAPI(t, s, "ListDomains", `{"registrationStatus":"REGISTERED"}`); code != 200 || !strings.Contains(body, `"before"`) {
+	// A read is served from the files the store has open, or, when it
+	// needs a read connection opened anew (which finds no database at the
+	// path), refused like a write: never an internal error.
+	if code, body := callAPI(t, s, "ListDomains", `{"registrationStatus":"REGISTERED"}`); !(code == 200 && strings.Contains(body, `"before"`)) &&
+		!(code == 503 && strings.Contains(body, "ServiceUnavailable") && !strings.Contains(body, dir)) {
 		t.Fatalf("ListDomains: %d %s", code, body)
 	}
 	// Other loops (timers, messages) may log their own errors first: wait
@@ -135,7 +139,11 @@ func TestHealthSeesTheSQLiteShmRemoved(t *testing.T) {
 	if code, body := registerDomain(t, s, "after"); code != 503 || !strings.Contains(body, "ServiceUnavailable") {
 		t.Fatalf("RegisterDomain with the -shm file removed: %d %s", code, body)
 	}
-	if code, body := callAPI(t, s, "ListDomains", `{"registrationStatus":"REGISTERED"}`); code != 200 || !strings.Contains(body, `"before"`) {
+	// A read is served from the files the store has open, or, when it
+	// needs a read connection opened anew (which finds no database at the
+	// path), refused like a write: never an internal error.
+	if code, body := callAPI(t, s, "ListDomains", `{"registrationStatus":"REGISTERED"}`); !(code == 200 && strings.Contains(body, `"before"`)) &&
+		!(code == 503 && strings.Contains(body, "ServiceUnavailable") && !strings.Contains(body, dir)) {
 		t.Fatalf("ListDomains: %d %s", code, body)
 	}
 	waitUntil(t, "the error logged", func() bool { return strings.Contains(logBuf.String(), "is gone from where swfd opened it") })

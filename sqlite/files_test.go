@@ -296,3 +296,27 @@ func TestWALReplacedWhileOpen(t *testing.T) {
 		t.Fatalf("a write: %v", err)
 	}
 }
+
+// The data directory is removed and a read then needs a connection of its
+// own (the pool's idle ones closed, as database/sql closes them over
+// time): opening it finds no database at the path. The read fails with an
+// error wrapping swfd.ErrStorageUnavailable (the API's 503), not SQLite's
+// bare "unable to open database file", which the API answered 500.
+func TestReadOnNewConnectionAfterDirectoryRemoved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, _ := openLogged(t, filepath.Join(dir, "swfd.db"))
+	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	db.rdb.SetMaxIdleConns(0) // the read pool keeps no connection
+	_, err := db.ListDomains(context.Background(), swfd.ListQuery{Status: swfd.StatusRegistered})
+	if !errors.Is(err, swfd.ErrStorageUnavailable) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("a read on a new connection with the directory gone: %v, want one wrapping ErrStorageUnavailable that names %s", err, dir)
+	}
+}

@@ -583,7 +583,18 @@ func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
 		}
 		return fn(db.wconn)
 	}
-	return fn(&db.reads)
+	err := fn(&db.reads)
+	var se *sqlite.Error
+	if err != nil && errors.As(err, &se) {
+		// A read that fails in SQLite once the files at the path are gone
+		// (a read connection opened anew finds no database there) is the
+		// storage being unavailable, as it is for writes, not an internal
+		// error.
+		if g := db.checkFiles(); g != nil {
+			return fmt.Errorf("sqlite: a read failed: %s while swfd had it open: %w: %w", g.what, swfd.ErrStorageUnavailable, err)
+		}
+	}
+	return err
 }
 
 // readStmts is the querier of the read pool: it prepares each distinct
