@@ -455,6 +455,35 @@ type RunHold interface {
 	Release()
 }
 
+// Unheld returns a RunHold of runID that holds nothing: its reads and its
+// Commit are store's own (an optimistic commit, checked against the stored
+// version as any other). A store returns it from HoldRun when its writes
+// of a run take turns already (one writer), or when it may not hold one
+// more run now.
+func Unheld(store ExecutionStore, runID string) RunHold {
+	return &unheld{store: store, runID: runID}
+}
+
+type unheld struct {
+	store ExecutionStore
+	runID string
+	ended bool
+}
+
+func (h *unheld) Heartbeats(ctx context.Context) ([]Heartbeat, error) {
+	return h.store.Heartbeats(ctx, h.runID)
+}
+
+func (h *unheld) Commit(ctx context.Context, b Batch) error {
+	if h.ended {
+		return errors.New("commit: the hold of run " + h.runID + " has ended")
+	}
+	h.ended = true
+	return h.store.Commit(ctx, b)
+}
+
+func (h *unheld) Release() { h.ended = true }
+
 // Store is everything swfd keeps. Every method is safe for concurrent use.
 type Store interface {
 	RegistryStore

@@ -79,7 +79,7 @@ func (db *DB) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution
 		if err != nil {
 			return e, nil, err
 		}
-		return e, &unheldRun{db: db, runID: runID}, nil
+		return e, swfd.Unheld(db, runID), nil
 	}
 	e, h, err := db.holdRun(ctx, domain, runID)
 	if err != nil {
@@ -184,28 +184,6 @@ func (h *runHold) giveBack(conn *pgxpool.Conn) {
 	conn.Release()
 	<-h.db.holdSlots
 }
-
-// unheldRun is the hold HoldRun returns when it holds nothing: its reads
-// and its Commit are the store's own, and it ends as a hold does.
-type unheldRun struct {
-	db    *DB
-	runID string
-	ended bool
-}
-
-func (h *unheldRun) Heartbeats(ctx context.Context) ([]swfd.Heartbeat, error) {
-	return h.db.Heartbeats(ctx, h.runID)
-}
-
-func (h *unheldRun) Commit(ctx context.Context, b swfd.Batch) error {
-	if h.ended {
-		return fmt.Errorf("postgres: commit: the hold of run %s has ended", h.runID)
-	}
-	h.ended = true
-	return h.db.Commit(ctx, b)
-}
-
-func (h *unheldRun) Release() { h.ended = true }
 
 // Heartbeats reads the run's heartbeat details in the hold's transaction.
 func (h *runHold) Heartbeats(ctx context.Context) ([]swfd.Heartbeat, error) {

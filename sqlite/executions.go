@@ -490,29 +490,8 @@ func (db *DB) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution
 	if err != nil {
 		return e, nil, err
 	}
-	return e, &runHold{db: db, runID: runID}, nil
+	return e, swfd.Unheld(db, runID), nil
 }
-
-// runHold is HoldRun's hold: a run id and whether it has ended.
-type runHold struct {
-	db    *DB
-	runID string
-	ended bool
-}
-
-func (h *runHold) Heartbeats(ctx context.Context) ([]swfd.Heartbeat, error) {
-	return h.db.Heartbeats(ctx, h.runID)
-}
-
-func (h *runHold) Commit(ctx context.Context, b swfd.Batch) error {
-	if h.ended {
-		return fmt.Errorf("sqlite: commit: the hold of run %s has ended", h.runID)
-	}
-	h.ended = true
-	return h.db.Commit(ctx, b)
-}
-
-func (h *runHold) Release() { h.ended = true }
 
 // PendingTasks returns every stored task, in scheduled order.
 func (db *DB) PendingTasks(ctx context.Context) ([]swfd.Task, error) {
