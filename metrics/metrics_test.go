@@ -112,8 +112,19 @@ func TestSources(t *testing.T) {
 		},
 		RunCache:  func() metrics.RunCache { return metrics.RunCache{Hits: 5, Misses: 2, Runs: 3, Bytes: 4096} },
 		LiveNodes: func() int { return 3 },
+		Pool: func() metrics.Pool {
+			return metrics.Pool{Max: 20, Acquired: 4, Idle: 6, Acquires: 100, EmptyAcquires: 7,
+				HeldRuns: 2, MaxHeldRuns: 15, HoldsGranted: 9, HoldsRefused: 1}
+		},
 	})
 	f := scrape(t, m)
+	want(t, f, 4, "swfd_postgres_pool_connections", "state", "acquired")
+	want(t, f, 93, "swfd_postgres_pool_acquires_total", "result", "immediate")
+	want(t, f, 7, "swfd_postgres_pool_acquires_total", "result", "waited")
+	want(t, f, 2, "swfd_postgres_held_runs", "state", "held")
+	want(t, f, 15, "swfd_postgres_held_runs", "state", "max")
+	want(t, f, 9, "swfd_postgres_run_holds_total", "result", "held")
+	want(t, f, 1, "swfd_postgres_run_holds_total", "result", "refused")
 	want(t, f, 3, "swfd_pending_tasks", "kind", "decision", "domain", "d")
 	want(t, f, 7, "swfd_pending_task_oldest_age_seconds", "kind", "decision", "domain", "d")
 	want(t, f, 4, "swfd_pollers_waiting", "kind", "activity")

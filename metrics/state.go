@@ -51,6 +51,14 @@ type Pool struct {
 	Max, Total, Acquired, Idle, Constructing  int
 	Acquires, EmptyAcquires, CanceledAcquires uint64 // since start
 	AcquireWait                               time.Duration
+
+	// HeldRuns are the runs held now by steps that lost their optimistic
+	// commit three times (each holds a connection); MaxHeldRuns the most
+	// held at once. HoldsGranted and HoldsRefused count, since start, the
+	// holds taken and those refused because MaxHeldRuns were held (the
+	// step then tries optimistically again).
+	HeldRuns, MaxHeldRuns      int
+	HoldsGranted, HoldsRefused uint64
 }
 
 // Watch sets the sources the next scrapes read.
@@ -87,6 +95,8 @@ var stateDescriptions = []Description{
 	{Name: "swfd_postgres_pool_connections", Type: "gauge", Help: "PostgreSQL connections of the pool, by state: acquired, idle, constructing, and max (the pool's size).", Labels: []string{"state"}},
 	{Name: "swfd_postgres_pool_acquires_total", Type: "counter", Help: "Connections acquired from the pool, by whether one was idle (immediate), had to be waited for (waited) or the wait was canceled.", Labels: []string{"result"}},
 	{Name: "swfd_postgres_pool_acquire_wait_seconds_total", Type: "counter", Help: "Time spent acquiring connections from the pool."},
+	{Name: "swfd_postgres_held_runs", Type: "gauge", Help: "Runs whose row a step holds locked now (a step that lost its commit to other writers three times holds its run for its next attempt, keeping a pool connection), and max: the most held at once (the pool less a quarter).", Labels: []string{"state"}},
+	{Name: "swfd_postgres_run_holds_total", Type: "counter", Help: "Steps that asked to hold their run, by whether they held it (held) or found the most runs held already and tried without (refused).", Labels: []string{"result"}},
 }
 
 const listPendingName = "swfd_task_list_pending_tasks"
@@ -118,11 +128,13 @@ var (
 	poolConnsDesc   = desc("swfd_postgres_pool_connections")
 	poolAcqDesc     = desc("swfd_postgres_pool_acquires_total")
 	poolWaitDesc    = desc("swfd_postgres_pool_acquire_wait_seconds_total")
+	heldRunsDesc    = desc("swfd_postgres_held_runs")
+	runHoldsDesc    = desc("swfd_postgres_run_holds_total")
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{pendingDesc, oldestDesc, pollersDesc, openDesc, openErrDesc,
-		cacheHitsDesc, cacheMissDesc, cacheRunsDesc, liveNodesDesc, connsOpenDesc, connsMaxDesc, tlsExpiryDesc, poolConnsDesc, poolAcqDesc, poolWaitDesc} {
+		cacheHitsDesc, cacheMissDesc, cacheRunsDesc, liveNodesDesc, connsOpenDesc, connsMaxDesc, tlsExpiryDesc, poolConnsDesc, poolAcqDesc, poolWaitDesc, heldRunsDesc, runHoldsDesc} {
 		ch <- d
 	}
 	if c.m.lists {
@@ -190,6 +202,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(poolAcqDesc, float64(p.EmptyAcquires), "waited")
 		counter(poolAcqDesc, float64(p.CanceledAcquires), "canceled")
 		counter(poolWaitDesc, p.AcquireWait.Seconds())
+		gauge(heldRunsDesc, float64(p.HeldRuns), "held")
+		gauge(heldRunsDesc, float64(p.MaxHeldRuns), "max")
+		counter(runHoldsDesc, float64(p.HoldsGranted), "held")
+		counter(runHoldsDesc, float64(p.HoldsRefused), "refused")
 	}
 }
 

@@ -75,6 +75,7 @@ func (db *DB) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution
 	select {
 	case db.holdSlots <- struct{}{}:
 	default:
+		db.holdsRefused.Add(1)
 		e, err := db.GetExecution(ctx, domain, runID)
 		if err != nil {
 			return e, nil, err
@@ -84,8 +85,10 @@ func (db *DB) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution
 	e, h, err := db.holdRun(ctx, domain, runID)
 	if err != nil {
 		<-db.holdSlots
+		return e, h, err
 	}
-	return e, h, err
+	db.holdsGranted.Add(1)
+	return e, h, nil
 }
 
 // holdRun is HoldRun with a slot taken, which a hold returned gives back

@@ -160,6 +160,11 @@ func TestHoldsLeaveConnectionsForReads(t *testing.T) {
 	if n, slots := db.pool.Stat().AcquiredConns(), len(db.holdSlots); n != 0 || slots != 0 {
 		t.Fatalf("%d connections and %d holds still taken after the steps", n, slots)
 	}
+	// The metrics' counts: every hold taken and every one refused at the
+	// bound, and none held now.
+	if st := db.HoldStat(); st.Held != 0 || st.Max != maxHolds(conns) || st.Granted != uint64(nheld) || st.Refused != uint64(conns-nheld) {
+		t.Fatalf("HoldStat = %+v; want 0 held of %d, %d granted, %d refused", st, maxHolds(conns), nheld, conns-nheld)
+	}
 	// The bound is on holds in flight: once they have ended, each run can
 	// be held again.
 	for _, id := range ids {
@@ -169,6 +174,9 @@ func TestHoldsLeaveConnectionsForReads(t *testing.T) {
 		}
 		if !holds(h) {
 			t.Fatalf("run %s was not held with no other hold in flight", id)
+		}
+		if st := db.HoldStat(); st.Held != 1 {
+			t.Fatalf("HoldStat while run %s is held = %+v; want 1 held", id, st)
 		}
 		h.Release()
 	}

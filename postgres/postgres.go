@@ -84,6 +84,9 @@ type DB struct {
 	// holdSlots bounds the runs held at once (HoldRun): a hold takes a
 	// slot as it takes its connection, and gives both back together.
 	holdSlots chan struct{}
+	// holdsGranted and holdsRefused count the HoldRuns that held their run
+	// and those that found holdSlots full (HoldStat).
+	holdsGranted, holdsRefused atomic.Uint64
 
 	// commitTimeout bounds a commit from taking its connection to its
 	// answer, and settleTimeout the look at its data when that answer
@@ -354,6 +357,17 @@ func (db *DB) firstConnection(ctx context.Context, cc *pgx.ConnConfig) error {
 
 // PoolStat returns the connection pool's counts (for metrics).
 func (db *DB) PoolStat() *pgxpool.Stat { return db.pool.Stat() }
+
+// HoldStat are the counts of runs held (HoldRun) for metrics.
+type HoldStat struct {
+	Held, Max        int    // runs held now, and the most held at once (maxHolds)
+	Granted, Refused uint64 // since Open: holds taken, and HoldRuns that found Max held and held nothing
+}
+
+// HoldStat returns the counts of runs held.
+func (db *DB) HoldStat() HoldStat {
+	return HoldStat{Held: len(db.holdSlots), Max: cap(db.holdSlots), Granted: db.holdsGranted.Load(), Refused: db.holdsRefused.Load()}
+}
 
 // ObserveGroups has fn told, for each transaction the group committer
 // sends (a retry too), how many calls' updates it carries (for metrics).

@@ -287,8 +287,9 @@ func poolStats(st swfd.Store) func() metrics.Pool {
 		return nil
 	}
 	return func() metrics.Pool {
-		s := pg.PoolStat()
+		s, h := pg.PoolStat(), pg.HoldStat()
 		return metrics.Pool{
+			HeldRuns: h.Held, MaxHeldRuns: h.Max, HoldsGranted: h.Granted, HoldsRefused: h.Refused,
 			Max: int(s.MaxConns()), Total: int(s.TotalConns()), Acquired: int(s.AcquiredConns()), Idle: int(s.IdleConns()),
 			Constructing: int(s.ConstructingConns()), Acquires: uint64(s.AcquireCount()), EmptyAcquires: uint64(s.EmptyAcquireCount()),
 			CanceledAcquires: uint64(s.CanceledAcquireCount()), AcquireWait: s.AcquireDuration(),
