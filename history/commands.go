@@ -26,6 +26,15 @@ import (
 // Result.Refused is set (also with a nil error, since the termination is
 // to be committed). Such a caller commits the Result and then answers with
 // Result.Refused: work it was told was done must be in the history.
+//
+// The commands of calls (a poll's hand-out, a worker's or decider's answer,
+// a heartbeat, a signal, a cancel request, a termination) and Deliver first
+// fire the run's timers that are due by env.Now and have not fired yet
+// (catchUp, overdue.go), so that no call finds a run as it was before a
+// deadline that has passed. A call
+// whose task or run those timeouts ended is refused the same way, with
+// Result.Refused (an UnknownResourceFault, or for a poll's hand-out a task
+// not handed out) and the timeouts to commit.
 
 // Start begins a new run from resolved parameters: WorkflowExecutionStarted,
 // DecisionTaskScheduled, the decision task, and the run's timeout timer
@@ -97,6 +106,10 @@ func (s *State) StartDecisionTask(env Env, scheduledID int64, identity *string) 
 	if !s.Open || scheduledID == 0 || s.Decision.ScheduledID != scheduledID || s.Decision.StartedID != 0 {
 		return Result{}, api.ErrUnknownResource("Unknown decision task, scheduledEventId = %d", scheduledID)
 	}
+	pre := s.catchUp(env)
+	if !s.Open || s.Decision.ScheduledID != scheduledID || s.Decision.StartedID != 0 {
+		return s.refuse(pre, api.ErrUnknownResource("Unknown decision task, scheduledEventId = %d", scheduledID))
+	}
 	st := newStep(s, env)
 	id := st.add(api.HistoryEvent{
 		EventType: api.EventTypeDecisionTaskStarted,
@@ -106,7 +119,7 @@ func (s *State) StartDecisionTask(env Env, scheduledID int64, identity *string) 
 	})
 	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
 	if id == 0 {
-		return st.finish(), nil
+		return pre.then(st.finish()), nil
 	}
 	d := &s.Decision
 	if d.ScheduleToStart != "" {
@@ -121,7 +134,7 @@ func (s *State) StartDecisionTask(env Env, scheduledID int64, identity *string) 
 	d.ScheduledList = ""
 	d.ScheduleToStart = ""
 	st.addTimerAfter(DecisionStartToCloseKey(id), s.Config.TaskStartToCloseTimeout, env.Now)
-	return st.finish(), nil
+	return pre.then(st.finish()), nil
 }
 
 // CompleteDecisionTask applies RespondDecisionTaskCompleted for the running
@@ -151,6 +164,10 @@ func (s *State) StartActivityTask(env Env, scheduledID int64, identity *string) 
 	if a == nil || a.StartedID != 0 {
 		return Result{}, api.ErrUnknownResource("Unknown activity, scheduledEventId = %d", scheduledID)
 	}
+	pre := s.catchUp(env)
+	if a = s.activityBySchedID(scheduledID); !s.Open || a == nil {
+		return s.refuse(pre, api.ErrUnknownResource("Unknown activity, scheduledEventId = %d", scheduledID))
+	}
 	st := newStep(s, env)
 	id := st.add(api.HistoryEvent{
 		EventType: api.EventTypeActivityTaskStarted,
@@ -160,7 +177,7 @@ func (s *State) StartActivityTask(env Env, scheduledID int64, identity *string) 
 	})
 	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
 	if id == 0 {
-		return st.finish(), nil
+		return pre.then(st.finish()), nil
 	}
 	a.StartedID = id
 	a.StartedTime = env.Now
@@ -170,14 +187,19 @@ func (s *State) StartActivityTask(env Env, scheduledID int64, identity *string) 
 	}
 	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityStartToClose), a.StartToClose, env.Now)
 	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityHeartbeat), a.Heartbeat, env.Now)
-	return st.finish(), nil
+	return pre.then(st.finish()), nil
 }
 
 // RecordHeartbeat records a heartbeat of a started activity task.
 func (s *State) RecordHeartbeat(env Env, scheduledID, startedID int64, details *string) (cancelRequested bool, res Result, err error) {
+	if _, err := s.openActivity(scheduledID, startedID); err != nil {
+		return false, Result{}, err
+	}
+	pre := s.catchUp(env)
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
-		return false, Result{}, err
+		res, err = s.refuse(pre, err)
+		return false, res, err
 	}
 	st := newStep(s, env)
 	a.LastHeartbeat = env.Now
@@ -186,14 +208,18 @@ func (s *State) RecordHeartbeat(env Env, scheduledID, startedID int64, details *
 	}
 	a.HeartbeatDetails = details
 	st.addTimerAfter(ActivityTimerKey(scheduledID, ActivityHeartbeat), a.Heartbeat, env.Now)
-	return a.CancelRequested, st.finish(), nil
+	return a.CancelRequested, pre.then(st.finish()), nil
 }
 
 // CompleteActivityTask records ActivityTaskCompleted.
 func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, result *string) (Result, error) {
+	if _, err := s.openActivity(scheduledID, startedID); err != nil {
+		return Result{}, err
+	}
+	pre := s.catchUp(env)
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
-		return Result{}, err
+		return s.refuse(pre, err)
 	}
 	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
@@ -204,14 +230,18 @@ func (s *State) CompleteActivityTask(env Env, scheduledID, startedID int64, resu
 	})
 	st.removeActivity(a)
 	st.scheduleDecision()
-	return st.endCall()
+	return pre.thenCall(st.endCall())
 }
 
 // FailActivityTask records ActivityTaskFailed.
 func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, details *string) (Result, error) {
+	if _, err := s.openActivity(scheduledID, startedID); err != nil {
+		return Result{}, err
+	}
+	pre := s.catchUp(env)
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
-		return Result{}, err
+		return s.refuse(pre, err)
 	}
 	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
@@ -222,7 +252,7 @@ func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, 
 	})
 	st.removeActivity(a)
 	st.scheduleDecision()
-	return st.endCall()
+	return pre.thenCall(st.endCall())
 }
 
 // CancelActivityTask records ActivityTaskCanceled (RespondActivityTaskCanceled).
@@ -230,9 +260,13 @@ func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, 
 // docs only advise workers to call it after cancelRequested; Eucalyptus does
 // not enforce it either).
 func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, details *string) (Result, error) {
+	if _, err := s.openActivity(scheduledID, startedID); err != nil {
+		return Result{}, err
+	}
+	pre := s.catchUp(env)
 	a, err := s.openActivity(scheduledID, startedID)
 	if err != nil {
-		return Result{}, err
+		return s.refuse(pre, err)
 	}
 	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
@@ -244,13 +278,17 @@ func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, detail
 	})
 	st.removeActivity(a)
 	st.scheduleDecision()
-	return st.endCall()
+	return pre.thenCall(st.endCall())
 }
 
 // Signal records WorkflowExecutionSignaled from SignalWorkflowExecution.
 func (s *State) Signal(env Env, name string, input *string) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
+	}
+	pre := s.catchUp(env)
+	if !s.Open {
+		return s.refuse(pre, unknownExecution(s))
 	}
 	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
@@ -260,7 +298,7 @@ func (s *State) Signal(env Env, name string, input *string) (Result, error) {
 		},
 	})
 	st.scheduleDecision()
-	return st.endCall()
+	return pre.thenCall(st.endCall())
 }
 
 // RequestCancel records WorkflowExecutionCancelRequested from
@@ -272,6 +310,10 @@ func (s *State) RequestCancel(env Env) (Result, error) {
 	if !s.Open {
 		return Result{}, unknownExecution(s)
 	}
+	pre := s.catchUp(env)
+	if !s.Open {
+		return s.refuse(pre, unknownExecution(s))
+	}
 	st := newCallStep(s, env, 2)
 	st.add(api.HistoryEvent{
 		EventType: api.EventTypeWorkflowExecutionCancelRequested,
@@ -279,7 +321,7 @@ func (s *State) RequestCancel(env Env) (Result, error) {
 	})
 	s.CancelRequested = true
 	st.scheduleDecision()
-	return st.endCall()
+	return pre.thenCall(st.endCall())
 }
 
 // Terminate closes the run as TERMINATED. An empty childPolicy means the
@@ -291,9 +333,13 @@ func (s *State) Terminate(env Env, reason, details *string, childPolicy api.Chil
 	if !s.Open {
 		return Result{}, unknownExecution(s)
 	}
+	pre := s.catchUp(env)
+	if !s.Open {
+		return s.refuse(pre, unknownExecution(s))
+	}
 	st := newStep(s, env)
 	st.terminate(reason, details, childPolicy, cause)
-	return st.finish(), nil
+	return pre.then(st.finish()), nil
 }
 
 // FireTimer handles a durable timer that came due. Timers that no longer
@@ -304,6 +350,17 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 		return Result{}, nil
 	}
 	st := newStep(s, env)
+	if !st.fire(key) {
+		return Result{}, nil
+	}
+	return st.finish(), nil
+}
+
+// fire applies the timer key to the run, as FireTimer describes, and
+// reports whether it changed anything (recorded an event, or re-armed a
+// heartbeat timer that fired before its deadline).
+func (st *step) fire(key string) bool {
+	s, env := st.s, st.env
 	switch {
 	case key == WorkflowTimerKey:
 		st.add(api.HistoryEvent{
@@ -317,52 +374,52 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 	case strings.HasPrefix(key, "dt:"):
 		id, kind, ok := splitKey(key[3:])
 		if !ok {
-			return Result{}, nil
+			return false
 		}
 		switch kind {
 		case "S2C":
 			if s.Decision.StartedID != id {
-				return Result{}, nil
+				return false
 			}
 			st.decisionTimedOut(api.DecisionTaskTimeoutTypeStartToClose)
 		case "S2S":
 			if s.Decision.ScheduledID != id || s.Decision.StartedID != 0 || s.Decision.ScheduleToStart == "" {
-				return Result{}, nil
+				return false
 			}
 			st.decisionTimedOut(api.DecisionTaskTimeoutTypeScheduleToStart)
 		default:
-			return Result{}, nil
+			return false
 		}
 	case strings.HasPrefix(key, "at:"):
 		id, kind, ok := splitKey(key[3:])
 		if !ok {
-			return Result{}, nil
+			return false
 		}
 		a := s.activityBySchedID(id)
 		if a == nil {
-			return Result{}, nil
+			return false
 		}
 		var tt api.ActivityTaskTimeoutType
 		switch kind {
 		case ActivityScheduleToStart:
 			if a.StartedID != 0 {
-				return Result{}, nil
+				return false
 			}
 			tt = api.ActivityTaskTimeoutTypeScheduleToStart
 		case ActivityScheduleToClose:
 			tt = api.ActivityTaskTimeoutTypeScheduleToClose
 		case ActivityStartToClose:
 			if a.StartedID == 0 {
-				return Result{}, nil
+				return false
 			}
 			tt = api.ActivityTaskTimeoutTypeStartToClose
 		case ActivityHeartbeat:
 			if a.StartedID == 0 {
-				return Result{}, nil
+				return false
 			}
 			d, none, err := ParseDuration(a.Heartbeat)
 			if err != nil || none {
-				return Result{}, nil
+				return false
 			}
 			last := a.StartedTime
 			if a.LastHeartbeat.After(last) {
@@ -373,11 +430,11 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 				// the timer at the real deadline (harmless if the service
 				// still holds it) and record nothing.
 				st.addTimer(key, due)
-				return st.finish(), nil
+				return true
 			}
 			tt = api.ActivityTaskTimeoutTypeHeartbeat
 		default:
-			return Result{}, nil
+			return false
 		}
 		st.add(api.HistoryEvent{
 			EventType: api.EventTypeActivityTaskTimedOut,
@@ -391,19 +448,19 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 	case strings.HasPrefix(key, "lf:"):
 		id, kind, ok := splitKey(key[3:])
 		if !ok || !st.lambdaTimedOut(id, kind) {
-			return Result{}, nil
+			return false
 		}
 	case strings.HasPrefix(key, "ut:"):
 		rest := key[3:]
 		i := strings.LastIndexByte(rest, ':')
 		if i < 0 {
-			return Result{}, nil
+			return false
 		}
 		timerID := rest[:i]
 		started, err := strconv.ParseInt(rest[i+1:], 10, 64)
 		t := s.Timers[timerID]
 		if err != nil || t == nil || t.StartedID != started {
-			return Result{}, nil
+			return false
 		}
 		st.add(api.HistoryEvent{
 			EventType: api.EventTypeTimerFired,
@@ -414,9 +471,9 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 		delete(s.Timers, timerID)
 		st.scheduleDecision()
 	default:
-		return Result{}, nil
+		return false
 	}
-	return st.finish(), nil
+	return true
 }
 
 // splitKey parses "<id>:<kind>".

@@ -39,6 +39,13 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	if err != nil {
 		return Result{}, err
 	}
+	// The timers due by now fire first (see catchUp): a task past its
+	// START_TO_CLOSE is answered as a timed-out one is, and an event they
+	// record makes a closing decision fail with UNHANDLED_DECISION.
+	pre := s.catchUp(env)
+	if !s.Open || s.Decision.StartedID != startedID {
+		return s.refuse(pre, api.ErrUnknownResource("Unknown decision task, startedEventId = %d", startedID))
+	}
 	// DecisionTaskCompleted, at most two events per decision, and a
 	// DecisionTaskScheduled at the end.
 	st := newCallStep(s, env, 2+2*len(in.Decisions))
@@ -59,7 +66,7 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	dtc := st.add(api.HistoryEvent{EventType: api.EventTypeDecisionTaskCompleted, DecisionTaskCompletedEventAttributes: attrs})
 	st.deleteTimers(DecisionStartToCloseKey(startedID))
 	if dtc == 0 {
-		return st.endCall()
+		return pre.thenCall(st.endCall())
 	}
 	d.StartedID, d.StartedSchedID, d.StartedTime, d.StartedTemporary = 0, 0, time.Time{}, false
 	s.PreviousStartedEventID = startedID
@@ -100,7 +107,7 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	if st.lookupErr != nil {
 		return Result{}, st.lookupErr
 	}
-	return st.endCall()
+	return pre.thenCall(st.endCall())
 }
 
 // batch applies the decisions of one RespondDecisionTaskCompleted.

@@ -39,6 +39,25 @@ func (s *State) Deliver(env Env, m Message) (Result, error) {
 			return Result{}, nil
 		}
 	}
+	// The timers due by now fire first (see catchUp): a request that
+	// reaches a run past its timeout is refused, as one that reached it
+	// after the timer loop fired would be.
+	pre := s.catchUp(env)
+	if !s.Open && (m.Signal != nil || m.Cancel != nil || m.Terminate != nil) {
+		return s.refuse(pre, unknownExecution(s))
+	}
+	res, err := s.deliver(env, m)
+	if err != nil {
+		return s.refuse(pre, err)
+	}
+	return pre.then(res), nil
+}
+
+// deliver is Deliver once the timers due have fired.
+func (s *State) deliver(env Env, m Message) (Result, error) {
+	if !s.Open {
+		return Result{}, nil
+	}
 	var st *step
 	if m.Signal != nil || m.Cancel != nil {
 		// The request's event and the decision task it schedules.

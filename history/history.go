@@ -356,6 +356,9 @@ type Result struct {
 	// and the run was terminated (EVENT_LIMIT_EXCEEDED) instead. The
 	// Result records that termination and is committed as any other; the
 	// call is then answered with Refused, an UnknownResourceFault, as a
-	// call on a closed run is.
+	// call on a closed run is. It is also set when timers due before the
+	// call, fired by it (see catchUp), ended the task or the run it was
+	// for: the Result records those timeouts, and the call is answered as
+	// one that came after them.
 	Refused *api.Fault
 }

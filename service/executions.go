@@ -133,7 +133,9 @@ func (s *Service) TerminateWorkflowExecution(ctx context.Context, in *api.Termin
 		if err != nil {
 			return err
 		}
-		return s.runs.CommitRun(ctx, r, res)
+		// A run whose timeout was due before the call times out instead
+		// (history.Result.Refused).
+		return s.commitCall(ctx, r, res)
 	})
 }
 

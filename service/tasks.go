@@ -125,8 +125,11 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 			}
 			return false, err
 		}
-		if res.Closed {
-			// Starting the task hit the history limit and terminated the run.
+		if res.Closed || res.Refused != nil {
+			// Starting the task hit the history limit and terminated the
+			// run, or a timeout due before the poll (the run's or the
+			// task's) ended it first: the timeout is recorded, and the
+			// poll goes on waiting.
 			return false, nil
 		}
 		p := decisionPage{
@@ -341,7 +344,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 			}
 			return false, err
 		}
-		if res.Closed {
+		if res.Closed || res.Refused != nil {
 			return false, nil
 		}
 		var startedID int64
@@ -384,7 +387,9 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *api.Recor
 			return err
 		}
 		out.CancelRequested = cancel
-		return s.runs.CommitRun(ctx, r, res)
+		// A heartbeat past the task's deadline records the timeout and is
+		// refused (history.Result.Refused).
+		return s.commitCall(ctx, r, res)
 	})
 	if err != nil {
 		return nil, err

@@ -447,7 +447,10 @@ func (g *gen) close(st *history.State, env history.Env, status api.CloseStatus, 
 		return err
 	}
 	decide := func(d api.Decision) error {
-		env.Now = st.StartTime.Add(min(time.Second, at.Sub(st.StartTime)/2)).Truncate(time.Millisecond)
+		// The decider takes its task shortly before it answers, within
+		// the task's timeout (60 s): an answer past it would be refused,
+		// the task timed out.
+		env.Now = at.Add(-min(time.Second, at.Sub(st.StartTime)/2)).Truncate(time.Millisecond)
 		if err := step(st.StartDecisionTask(env, st.Decision.ScheduledID, api.String("seed-decider"))); err != nil {
 			return err
 		}

@@ -1,0 +1,192 @@
+package history
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+)
+
+// Timers that are due but not yet fired.
+//
+// The timer loop fires each timer some time after it is due: milliseconds
+// on an idle server, seconds when it is busy, longer when the server was
+// down. A call that reaches a run in that gap must not see the run as if the
+// deadline had not passed: a worker's answer after its task's
+// START_TO_CLOSE would be recorded as ActivityTaskCompleted, a heartbeat
+// after its HEARTBEAT deadline would revive the task, a decider's
+// CompleteWorkflowExecution after the run's own timeout would close it
+// COMPLETED rather than TIMED_OUT, a signal would land in a run that has
+// timed out. So every call on a run first fires, as the timer loop would and
+// in its order (due time, then key), each timer of the run that is due by
+// the call's time (catchUp), and is then decided on the run as that leaves
+// it. A call whose task or run those timeouts ended is refused with the
+// UnknownResourceFault it would have met had the timer loop been on time;
+// what the timers recorded is committed all the same (Result.Refused). The
+// outcome of a call thus depends on its time only, never on how late the
+// timer loop runs.
+//
+// The Lambda loop's steps (a function's start and outcome) do not catch up:
+// they are swfd's own, not a caller's, and a function's outcome is taken
+// until its START_TO_CLOSE timer fires. One timer is left to the loop: the SCHEDULE_TO_START timer of a decision
+// task on a temporary task-list override is armed when the task is put on
+// its list, which for a task scheduled while another ran is later than its
+// DecisionTaskScheduled, and the run does not keep that time.
+
+// overdue is a timer of the run and when it is due.
+type overdue struct {
+	key string
+	due time.Time
+}
+
+// dueBy lists the run's timers due at or before now, in the order the
+// timer loop fires them: by due time, then by key. The due times are
+// those the run armed its timers with, worked out from the run's state.
+func (s *State) dueBy(now time.Time) []overdue {
+	if !s.Open {
+		return nil
+	}
+	var out []overdue
+	at := func(key string, from time.Time, d string) {
+		dur, none, err := ParseDuration(d)
+		if err != nil || none || from.IsZero() {
+			return
+		}
+		if due := from.Add(dur); !due.After(now) {
+			out = append(out, overdue{key, due})
+		}
+	}
+	at(WorkflowTimerKey, s.StartTime, executionTimeout(s.Config.ExecutionStartToCloseTimeout))
+	if d := s.Decision; d.StartedID != 0 {
+		at(DecisionStartToCloseKey(d.StartedID), d.StartedTime, s.Config.TaskStartToCloseTimeout)
+	}
+	for _, a := range s.Activities {
+		at(ActivityTimerKey(a.ScheduledID, ActivityScheduleToClose), a.ScheduledTime, a.ScheduleToClose)
+		if a.StartedID == 0 {
+			at(ActivityTimerKey(a.ScheduledID, ActivityScheduleToStart), a.ScheduledTime, a.ScheduleToStart)
+			continue
+		}
+		at(ActivityTimerKey(a.ScheduledID, ActivityStartToClose), a.StartedTime, a.StartToClose)
+		last := a.StartedTime
+		if a.LastHeartbeat.After(last) {
+			last = a.LastHeartbeat
+		}
+		at(ActivityTimerKey(a.ScheduledID, ActivityHeartbeat), last, a.Heartbeat)
+	}
+	for _, t := range s.Timers {
+		if !t.Due.IsZero() && !t.Due.After(now) {
+			out = append(out, overdue{UserTimerKey(t.TimerID, t.StartedID), t.Due})
+		}
+	}
+	for _, l := range s.Lambdas {
+		if l.StartedID != 0 {
+			at(LambdaTimerKey(l.ScheduledID), l.StartedTime, l.StartToClose)
+		}
+	}
+	slices.SortFunc(out, func(a, b overdue) int {
+		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	return out
+}
+
+// catchUp fires every timer of the run due by env.Now (see dueBy), each
+// as the timer loop would, and deletes it: the loop would have removed it
+// with the step that fired it. It returns what they recorded; an empty
+// Result when none was due, the run left untouched.
+func (s *State) catchUp(env Env) Result {
+	due := s.dueBy(env.Now)
+	if len(due) == 0 {
+		return Result{}
+	}
+	st := newStep(s, env)
+	// Each timer fired ends what it guarded (the run, a task, a timer), so
+	// the list only shrinks; the bound is a guard, never reached.
+	for range 2 * len(due) {
+		if len(due) == 0 || !s.Open {
+			break
+		}
+		k := due[0].key
+		st.fire(k)
+		if !slices.Contains(st.res.DeleteTimers, k) {
+			st.deleteTimers(k)
+		}
+		due = s.dueBy(env.Now)
+	}
+	return st.finish()
+}
+
+// refuse ends a call that the timers caught up before it (pre) left
+// nothing to act on: pre is committed and the call answered with fault,
+// or, when the run closed on the way, with the fault a call on a closed
+// run gets. Without anything caught up the call simply fails with fault.
+func (s *State) refuse(pre Result, fault error) (Result, error) {
+	if len(pre.Events) == 0 && len(pre.DeleteTimers) == 0 {
+		return Result{}, fault
+	}
+	if !s.Open {
+		fault = unknownExecution(s)
+	}
+	f, ok := api.AsFault(fault)
+	if !ok {
+		f = api.ErrUnknownResource("%s", fault.Error())
+	}
+	pre.Refused = f
+	return pre, nil
+}
+
+// then is r followed by the Result of a later step on the same run, as
+// one Result: the store applies an update's timer deletions before its
+// additions, so a timer r armed that next deletes is dropped from the
+// additions, and a run that next closed lists no tasks, timers or
+// heartbeat details (see finish).
+func (r Result) then(next Result) Result {
+	if len(r.Events) == 0 && len(r.DeleteTimers) == 0 && len(r.AddTimers) == 0 {
+		return next
+	}
+	out := next
+	out.Events = append(slices.Clip(r.Events), next.Events...)
+	out.DoneTasks = append(slices.Clip(r.DoneTasks), next.DoneTasks...)
+	out.Messages = append(slices.Clip(r.Messages), next.Messages...)
+	out.Closed = r.Closed || next.Closed
+	if out.Refused == nil {
+		out.Refused = r.Refused
+	}
+	out.DeleteTimers = slices.Clip(r.DeleteTimers)
+	for _, k := range next.DeleteTimers {
+		if !slices.Contains(out.DeleteTimers, k) {
+			out.DeleteTimers = append(out.DeleteTimers, k)
+		}
+	}
+	if next.Closed {
+		out.AddTasks, out.AddTimers, out.Heartbeats = nil, nil, nil
+		return out
+	}
+	out.AddTasks = append(slices.Clip(r.AddTasks), next.AddTasks...)
+	out.AddTimers = slices.DeleteFunc(slices.Clone(r.AddTimers), func(t swfd.Timer) bool {
+		return slices.Contains(next.DeleteTimers, t.Key)
+	})
+	out.AddTimers = append(out.AddTimers, next.AddTimers...)
+	out.Heartbeats = slices.Clone(r.Heartbeats)
+	for _, hb := range next.Heartbeats {
+		if i := slices.IndexFunc(out.Heartbeats, func(x swfd.Heartbeat) bool { return x.ScheduledEventID == hb.ScheduledEventID }); i >= 0 {
+			out.Heartbeats[i] = hb
+		} else {
+			out.Heartbeats = append(out.Heartbeats, hb)
+		}
+	}
+	return out
+}
+
+// thenCall is then for the outcome of a call's step (endCall): an error
+// leaves nothing to commit.
+func (r Result) thenCall(next Result, err error) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	return r.then(next), nil
+}

@@ -1,0 +1,222 @@
+package history
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// These tests make calls at a time past a deadline whose timer has not
+// fired (the timer loop runs late): each call must find the run as it
+// would had the timer fired on time.
+
+// refused checks that res is a call refused with UnknownResourceFault
+// after recording what the timers due before it recorded (want).
+func (h *harness) refused(res Result, want string) {
+	h.t.Helper()
+	h.expectEvents(res, want)
+	if res.Refused == nil || res.Refused.Code != api.UnknownResourceFault {
+		h.t.Fatalf("call not refused: %+v", res.Refused)
+	}
+}
+
+func TestLateHeartbeatDoesNotReviveTask(t *testing.T) {
+	h := startDefault(t)
+	h.pollAndDecide(schedAct("a1")) // heartbeat timeout 20 s
+	h.startActivity("a1")
+	h.advance(20 * time.Second) // the deadline; the timer has not fired
+	res := h.must(func(s *State) (Result, error) {
+		_, r, err := s.RecordHeartbeat(h.env, 5, 6, api.String("late"))
+		return r, err
+	})
+	h.refused(res, "7:ActivityTaskTimedOut 8:DecisionTaskScheduled")
+	if a := h.event(7).ActivityTaskTimedOutEventAttributes; a.TimeoutType != api.ActivityTaskTimeoutTypeHeartbeat || a.ScheduledEventID != 5 || a.StartedEventID != 6 || a.Details != nil {
+		t.Fatalf("ActivityTaskTimedOut %+v", a)
+	}
+	for _, k := range []string{"at:5:HB", "at:5:ST2C", "at:5:S2C"} {
+		if !hasString(res.DeleteTimers, k) {
+			t.Fatalf("timer %s kept: %v", k, res.DeleteTimers)
+		}
+	}
+	// The timer fires late: nothing more.
+	if res := h.fire("at:5:HB"); !isEmpty(res) {
+		t.Fatalf("late timer recorded %s", evTypes(res.Events))
+	}
+	h.mustFault(api.UnknownResourceFault, func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, nil) })
+}
+
+func TestLateActivityAnswersTimeOut(t *testing.T) {
+	answers := map[string]func(h *harness, s *State) (Result, error){
+		"completed": func(h *harness, s *State) (Result, error) {
+			return s.CompleteActivityTask(h.env, 5, 6, api.String("r"))
+		},
+		"failed": func(h *harness, s *State) (Result, error) {
+			return s.FailActivityTask(h.env, 5, 6, api.String("x"), nil)
+		},
+		"canceled": func(h *harness, s *State) (Result, error) { return s.CancelActivityTask(h.env, 5, 6, nil) },
+	}
+	for name, answer := range answers {
+		t.Run(name, func(t *testing.T) {
+			h := startDefault(t)
+			h.pollAndDecide(schedActOf("a1", "act", func(a *api.ScheduleActivityTaskDecisionAttributes) { a.HeartbeatTimeout = "NONE" }))
+			h.startActivity("a1") // start-to-close 60 s
+			h.advance(60*time.Second - time.Millisecond)
+			h.must(func(s *State) (Result, error) {
+				_, r, err := s.RecordHeartbeat(h.env, 5, 6, api.String("beat"))
+				return r, err
+			})
+			h.advance(time.Millisecond) // the deadline
+			res := h.must(func(s *State) (Result, error) { return answer(h, s) })
+			h.refused(res, "7:ActivityTaskTimedOut 8:DecisionTaskScheduled")
+			if a := h.event(7).ActivityTaskTimedOutEventAttributes; a.TimeoutType != api.ActivityTaskTimeoutTypeStartToClose || a.StartedEventID != 6 || api.Value(a.Details) != "beat" {
+				t.Fatalf("ActivityTaskTimedOut %+v", a)
+			}
+		})
+	}
+	// Short of the deadline the answer is taken.
+	h := startDefault(t)
+	h.pollAndDecide(schedAct("a1"))
+	h.startActivity("a1")
+	h.advance(20*time.Second - time.Millisecond)
+	res := h.must(func(s *State) (Result, error) { return s.CompleteActivityTask(h.env, 5, 6, nil) })
+	h.expectEvents(res, "7:ActivityTaskCompleted 8:DecisionTaskScheduled")
+	if res.Refused != nil {
+		t.Fatal(res.Refused)
+	}
+}
+
+// A poll that takes a task past its SCHEDULE_TO_START records the timeout
+// and hands out nothing.
+func TestLatePollTimesOutTask(t *testing.T) {
+	h := startDefault(t)
+	h.pollAndDecide(schedAct("a1")) // schedule-to-start 30 s
+	h.advance(31 * time.Second)
+	res := h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, 5, api.String("w")) })
+	h.refused(res, "6:ActivityTaskTimedOut 7:DecisionTaskScheduled")
+	if a := h.event(6).ActivityTaskTimedOutEventAttributes; a.TimeoutType != api.ActivityTaskTimeoutTypeScheduleToStart || a.StartedEventID != 0 {
+		t.Fatalf("ActivityTaskTimedOut %+v", a)
+	}
+	if len(res.DoneTasks) != 1 || res.DoneTasks[0] != 5 || len(h.s.Activities) != 0 {
+		t.Fatalf("task kept: %+v", res)
+	}
+}
+
+// The decider answers after its task's START_TO_CLOSE: the answer is
+// refused and changes nothing but the timeout, which makes the next
+// decision task available at once.
+func TestLateDecisionAnswerIsRefused(t *testing.T) {
+	h := startDefault(t) // taskStartToCloseTimeout 10 s
+	started := h.pollDecision()
+	h.advance(10 * time.Second)
+	res := h.must(func(s *State) (Result, error) {
+		return s.CompleteDecisionTask(h.env, started, &api.RespondDecisionTaskCompletedInput{
+			Decisions: []api.Decision{schedAct("a1"), completeWF("done")}, ExecutionContext: api.String("ctx")})
+	})
+	h.refused(res, "4:DecisionTaskTimedOut 5:DecisionTaskScheduled")
+	if a := h.event(4).DecisionTaskTimedOutEventAttributes; a.TimeoutType != api.DecisionTaskTimeoutTypeStartToClose || a.ScheduledEventID != 2 || a.StartedEventID != 3 {
+		t.Fatalf("DecisionTaskTimedOut %+v", a)
+	}
+	if !h.s.Open || len(h.s.Activities) != 0 || h.s.LatestExecutionContext != nil || h.s.PreviousStartedEventID != 0 || h.s.Decision.ScheduledID != 5 {
+		t.Fatalf("state after a refused answer: %+v", h.s)
+	}
+	if len(res.AddTasks) != 1 || res.AddTasks[0].ScheduledEventID != 5 || !hasString(res.DeleteTimers, "dt:3:S2C") {
+		t.Fatalf("res %+v", res)
+	}
+	// The next task is answered normally.
+	h.pollAndDecide(completeWF("done"))
+	if h.s.Open || h.s.CloseStatus != api.CloseStatusCompleted {
+		t.Fatal("not completed")
+	}
+}
+
+// A timer due while the decider worked fires before its answer is
+// applied: the decider has not seen it, so its closing decision fails.
+func TestOverdueTimerFiresBeforeTheAnswer(t *testing.T) {
+	h := startDefault(t)
+	h.pollAndDecide(startTimer("t", "5"))
+	h.must(func(s *State) (Result, error) { return s.Signal(h.env, "go", nil) })
+	started := h.pollDecision()
+	h.advance(5 * time.Second)
+	res := h.must(func(s *State) (Result, error) {
+		return s.CompleteDecisionTask(h.env, started, &api.RespondDecisionTaskCompletedInput{Decisions: []api.Decision{cancelTimer("t"), completeWF("")}})
+	})
+	h.expectEvents(res, "9:TimerFired 10:DecisionTaskScheduled 11:DecisionTaskCompleted 12:CancelTimerFailed 13:CompleteWorkflowExecutionFailed")
+	if res.Refused != nil || !h.s.Open || h.event(9).TimerFiredEventAttributes.StartedEventID != 5 {
+		t.Fatalf("refused %v, open %v, fired %+v", res.Refused, h.s.Open, h.event(9).TimerFiredEventAttributes)
+	}
+	if a := h.event(11).DecisionTaskCompletedEventAttributes; a.ScheduledEventID != 7 || a.StartedEventID != 8 {
+		t.Fatalf("DecisionTaskCompleted %+v", a)
+	}
+	if a := h.event(12).CancelTimerFailedEventAttributes; a.Cause != api.CancelTimerFailedCauseTimerIdUnknown || a.DecisionTaskCompletedEventID != 11 {
+		t.Fatalf("CancelTimerFailed %+v", a)
+	}
+	if c := h.event(13).CompleteWorkflowExecutionFailedEventAttributes.Cause; c != api.CompleteWorkflowExecutionFailedCauseUnhandledDecision {
+		t.Fatalf("cause %s", c)
+	}
+	if !hasString(res.DeleteTimers, "ut:t:5") || len(res.AddTasks) != 1 || res.AddTasks[0].ScheduledEventID != 10 {
+		t.Fatalf("res %+v", res)
+	}
+	if res := h.fire("ut:t:5"); !isEmpty(res) {
+		t.Fatalf("timer fired twice: %s", evTypes(res.Events))
+	}
+}
+
+// Several timers overdue fire in the timer loop's order: by due time,
+// whatever order the run keeps them in.
+func TestOverdueTimersFireInOrder(t *testing.T) {
+	h := startDefault(t)
+	h.pollAndDecide(startTimer("late", "15"), schedAct("a1"), startTimer("early", "3"))
+	h.startActivity("a1") // heartbeat 20 s from now
+	h.advance(25 * time.Second)
+	res := h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", nil) })
+	h.expectEvents(res, "9:TimerFired 10:DecisionTaskScheduled 11:TimerFired 12:ActivityTaskTimedOut 13:WorkflowExecutionSignaled")
+	if h.event(9).TimerFiredEventAttributes.TimerID != "early" || h.event(11).TimerFiredEventAttributes.TimerID != "late" {
+		t.Fatalf("order: %+v %+v", h.event(9).TimerFiredEventAttributes, h.event(11).TimerFiredEventAttributes)
+	}
+	for _, e := range res.Events {
+		if !e.EventTimestamp.Equal(h.env.Now) {
+			t.Fatalf("event %d dated %v, not at the call", e.EventID, e.EventTimestamp)
+		}
+	}
+}
+
+// Calls on a run past its executionStartToCloseTimeout time it out and are
+// refused, as on a run that has timed out; its child policy is applied.
+func TestCallsPastTheRunsTimeout(t *testing.T) {
+	calls := map[string]func(h *harness, s *State) (Result, error){
+		"signal":    func(h *harness, s *State) (Result, error) { return s.Signal(h.env, "s", nil) },
+		"cancel":    func(h *harness, s *State) (Result, error) { return s.RequestCancel(h.env) },
+		"terminate": func(h *harness, s *State) (Result, error) { return s.Terminate(h.env, nil, nil, "", "") },
+		"decision": func(h *harness, s *State) (Result, error) {
+			return s.CompleteDecisionTask(h.env, h.s.Decision.StartedID, &api.RespondDecisionTaskCompletedInput{Decisions: []api.Decision{completeWF("")}})
+		},
+		"delivered signal": func(h *harness, s *State) (Result, error) {
+			return s.Deliver(h.env, Message{Signal: &SignalMsg{Sender: api.WorkflowExecution{WorkflowID: "o", RunID: "o1"}, InitiatedID: 9, SignalName: "s"}})
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			p := rootParams()
+			p.Config.TaskStartToCloseTimeout = "NONE"
+			h.start(p)
+			h.pollAndDecide(startChild("kid", "child", nil))
+			h.deliver(Message{ChildStarted: &ChildStartedMsg{InitiatedID: 5, Child: api.WorkflowExecution{WorkflowID: "kid", RunID: "k1"}, Type: api.WorkflowType{Name: "child", Version: "1"}}})
+			h.pollDecision()
+			h.advance(time.Hour)
+			res := h.must(func(s *State) (Result, error) { return call(h, s) })
+			h.refused(res, "9:WorkflowExecutionTimedOut")
+			if !res.Closed || h.s.CloseStatus != api.CloseStatusTimedOut || !strings.HasPrefix(res.Refused.Message, "Unknown execution") {
+				t.Fatalf("closed %v as %s, refused %v", res.Closed, h.s.CloseStatus, res.Refused)
+			}
+			if len(res.Messages) != 1 || res.Messages[0].Terminate == nil || res.Messages[0].WorkflowID != "kid" {
+				t.Fatalf("child policy: %+v", res.Messages)
+			}
+			if len(res.AddTasks) != 0 || len(res.AddTimers) != 0 {
+				t.Fatalf("a closed run arms %+v", res)
+			}
+		})
+	}
+}
