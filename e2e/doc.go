@@ -6,7 +6,8 @@
 //
 // What they cover, by file: whole workflows and every decision
 // (workflow_test.go), timers and timeouts (timers_test.go, and on the
-// manual and skip clocks clock_test.go), visibility, the registry and the
+// manual and skip clocks clock_test.go; what a run's timeout, a
+// continue-as-new or a termination leaves behind, timing_test.go), visibility, the registry and the
 // quotas, authentication and IAM (auth_test.go), TLS, metrics, backups and
 // a full disk, crashes and restarts (crash_test.go, timer_restart_test.go),
 // a cluster on PostgreSQL (cluster_test.go), hostile clients (floods of
