@@ -60,3 +60,18 @@ func TestSeedTakesNumbersGiven(t *testing.T) {
 		t.Errorf("stdout %q, want %q", stdout.String(), want)
 	}
 }
+
+// Closed executions are made by the engine's own steps, each close at its
+// time: the seeded decider answers within its decision task's timeout,
+// or the engine would time the task out and refuse the answer.
+func TestSeedClosesRuns(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "seed.db")
+	var stdout, stderr bytes.Buffer
+	code := command(context.Background(), []string{"-db", db, "-closed", "200", "-open", "1"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit status %d: %s", code, stderr.String())
+	}
+	if want := "seeded 200 closed and 1 open executions"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout %q, want %q", stdout.String(), want)
+	}
+}
