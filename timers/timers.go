@@ -5,6 +5,12 @@
 // step of its run, which records what the timeout or timer means and
 // removes the timer in the same commit. An idle server with many pending
 // timers costs one sleeping goroutine.
+//
+// The loop may run late (a busy server, a restart). A call that reaches a
+// run first fires that run's timers already due itself (package history
+// catches them up, all but a decision task's SCHEDULE_TO_START on a
+// temporary task-list override), so the loop's lateness does not change
+// the call's outcome; the same commit deletes those timers.
 package timers
 
 import (
