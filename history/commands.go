@@ -31,10 +31,10 @@ import (
 // a heartbeat, a signal, a cancel request, a termination) and Deliver first
 // fire the run's timers that are due by env.Now and have not fired yet
 // (catchUp, overdue.go), so that no call finds a run as it was before a
-// deadline that has passed. A call
-// whose task or run those timeouts ended is refused the same way, with
-// Result.Refused (an UnknownResourceFault, or for a poll's hand-out a task
-// not handed out) and the timeouts to commit.
+// deadline that has passed. A call whose task or run those timeouts ended
+// is refused the same way, with Result.Refused (an UnknownResourceFault;
+// for a poll's hand-out, a task not handed out) and the timeouts to
+// commit.
 
 // Start begins a new run from resolved parameters: WorkflowExecutionStarted,
 // DecisionTaskScheduled, the decision task, and the run's timeout timer
