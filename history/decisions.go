@@ -246,8 +246,9 @@ func (b *batch) scheduleActivity(a *api.ScheduleActivityTaskDecisionAttributes) 
 		return
 	}
 	// (inferred) With no priority given anywhere, taskPriority is left out of
-	// the event (the task is queued with priority 0).
-	prio := firstOf(a.TaskPriority, cfg.DefaultTaskPriority)
+	// the event (the task is queued with priority 0). One given is recorded
+	// as the integer it stands for (api.CanonicalPriority).
+	prio := api.CanonicalPriority(firstOf(a.TaskPriority, cfg.DefaultTaskPriority))
 	id := st.add(api.HistoryEvent{
 		EventType: api.EventTypeActivityTaskScheduled,
 		ActivityTaskScheduledEventAttributes: &api.ActivityTaskScheduledEventAttributes{
@@ -411,7 +412,7 @@ func (st *step) resolveWorkflow(domain string, wt api.WorkflowType, cfg Config) 
 		TaskList:                     firstOf(cfg.TaskList, taskListName(tc.DefaultTaskList)),
 		TaskStartToCloseTimeout:      firstOf(cfg.TaskStartToCloseTimeout, tc.DefaultTaskStartToCloseTimeout),
 		ChildPolicy:                  api.ChildPolicy(firstOf(string(cfg.ChildPolicy), string(tc.DefaultChildPolicy))),
-		TaskPriority:                 firstOf(cfg.TaskPriority, tc.DefaultTaskPriority),
+		TaskPriority:                 api.CanonicalPriority(firstOf(cfg.TaskPriority, tc.DefaultTaskPriority)),
 		LambdaRole:                   firstOf(cfg.LambdaRole, tc.DefaultLambdaRole),
 	}
 	switch {

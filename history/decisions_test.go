@@ -1114,3 +1114,56 @@ func TestStateWithNilMaps(t *testing.T) {
 		t.Fatal("maps")
 	}
 }
+
+// A priority is recorded as the integer it stands for, however it was
+// written: a decision's "+0007" or "-0", and a type's default given with a
+// million leading zeros (as a database written before registrations
+// recorded priorities as integers may hold), which was copied whole into
+// each ActivityTaskScheduled of the type, a megabyte each.
+func TestPriorityRecordedAsInteger(t *testing.T) {
+	h := startDefault(t)
+	long := strings.Repeat("0", 1<<20) + "3"
+	types := h.env.Types.(*fakeTypes)
+	act := types.acts["d/act/1"]
+	act.cfg.DefaultTaskPriority = long
+	types.acts["d/longprio/1"] = act
+	wf := types.wfs["d/child/1"]
+	wf.cfg.DefaultTaskPriority = long
+	types.wfs["d/longprio/1"] = wf
+	res := h.pollAndDecide(
+		schedActOf("a", "act", func(a *api.ScheduleActivityTaskDecisionAttributes) { a.TaskPriority = "+0007" }),
+		schedActOf("b", "longprio", nil),
+		startChild("c1", "longprio", nil),
+		startChild("c2", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) { a.TaskPriority = "-0" }),
+	)
+	h.expectEvents(res, "4:DecisionTaskCompleted 5:ActivityTaskScheduled 6:ActivityTaskScheduled 7:StartChildWorkflowExecutionInitiated 8:StartChildWorkflowExecutionInitiated")
+	if p := h.event(5).ActivityTaskScheduledEventAttributes.TaskPriority; p != "7" {
+		t.Fatalf("decision's +0007 recorded as %q, want 7", p)
+	}
+	if p := h.event(6).ActivityTaskScheduledEventAttributes.TaskPriority; p != "3" {
+		t.Fatalf("type's default recorded as %d bytes, want 3", len(p))
+	}
+	if len(res.AddTasks) < 2 || res.AddTasks[0].Priority != 7 || res.AddTasks[1].Priority != 3 {
+		t.Fatalf("tasks %+v", res.AddTasks)
+	}
+	if a := h.s.Activities["b"]; a == nil || a.TaskPriority != "3" {
+		t.Fatalf("activity state %+v", a)
+	}
+	if p := h.event(7).StartChildWorkflowExecutionInitiatedEventAttributes.TaskPriority; p != "3" {
+		t.Fatalf("child of the type's default recorded as %d bytes, want 3", len(p))
+	}
+	if p := h.event(8).StartChildWorkflowExecutionInitiatedEventAttributes.TaskPriority; p != "0" {
+		t.Fatalf("child's -0 recorded as %q, want 0", p)
+	}
+	g := startDefault(t)
+	res = g.pollAndDecide(continueAsNew(func(a *api.ContinueAsNewWorkflowExecutionDecisionAttributes) {
+		a.TaskPriority = strings.Repeat("0", 1000) + "9"
+	}))
+	g.expectEvents(res, "4:DecisionTaskCompleted 5:WorkflowExecutionContinuedAsNew")
+	if p := g.event(5).WorkflowExecutionContinuedAsNewEventAttributes.TaskPriority; p != "9" {
+		t.Fatalf("continued as new with priority of %d bytes, want 9", len(p))
+	}
+	if p := res.ContinuedAs.Config.TaskPriority; p != "9" {
+		t.Fatalf("new run's priority of %d bytes, want 9", len(p))
+	}
+}

@@ -380,7 +380,7 @@ func (r *Registry) RegisterActivityType(ctx context.Context, in *api.RegisterAct
 	return r.registerType(ctx, swfd.TypeRecord{Kind: swfd.ActivityKind, Domain: in.Domain, Name: in.Name, Version: in.Version, Description: in.Description},
 		api.ActivityTypeConfiguration{
 			DefaultTaskList:                   in.DefaultTaskList,
-			DefaultTaskPriority:               in.DefaultTaskPriority,
+			DefaultTaskPriority:               api.CanonicalPriority(in.DefaultTaskPriority),
 			DefaultTaskStartToCloseTimeout:    in.DefaultTaskStartToCloseTimeout,
 			DefaultTaskHeartbeatTimeout:       in.DefaultTaskHeartbeatTimeout,
 			DefaultTaskScheduleToStartTimeout: in.DefaultTaskScheduleToStartTimeout,
@@ -402,7 +402,7 @@ func (r *Registry) RegisterWorkflowType(ctx context.Context, in *api.RegisterWor
 	return r.registerType(ctx, swfd.TypeRecord{Kind: swfd.WorkflowKind, Domain: in.Domain, Name: in.Name, Version: in.Version, Description: in.Description},
 		api.WorkflowTypeConfiguration{
 			DefaultTaskList:                     in.DefaultTaskList,
-			DefaultTaskPriority:                 in.DefaultTaskPriority,
+			DefaultTaskPriority:                 api.CanonicalPriority(in.DefaultTaskPriority),
 			DefaultTaskStartToCloseTimeout:      in.DefaultTaskStartToCloseTimeout,
 			DefaultExecutionStartToCloseTimeout: in.DefaultExecutionStartToCloseTimeout,
 			DefaultChildPolicy:                  in.DefaultChildPolicy,

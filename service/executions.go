@@ -48,7 +48,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 		ExecutionStartToCloseTimeout: first(in.ExecutionStartToCloseTimeout, def.DefaultExecutionStartToCloseTimeout),
 		TaskStartToCloseTimeout:      first(in.TaskStartToCloseTimeout, def.DefaultTaskStartToCloseTimeout),
 		ChildPolicy:                  api.ChildPolicy(first(string(in.ChildPolicy), string(def.DefaultChildPolicy))),
-		TaskPriority:                 first(in.TaskPriority, def.DefaultTaskPriority),
+		TaskPriority:                 api.CanonicalPriority(first(in.TaskPriority, def.DefaultTaskPriority)),
 		LambdaRole:                   first(in.LambdaRole, def.DefaultLambdaRole),
 	}
 	if in.TaskList != nil {
