@@ -26,7 +26,10 @@ import (
 // UnknownResourceFault it would have met had the timer loop been on time;
 // what the timers recorded is committed all the same (Result.Refused). The
 // outcome of a call thus depends on its time only, never on how late the
-// timer loop runs.
+// timer loop runs. A start of a new run of the workflowId likewise first
+// fires the timers of the open run it would be refused for (CatchUp,
+// through runs.Store.FreeWorkflowID), and goes ahead when they timed it
+// out. Reads do not catch up: they show the run as recorded.
 //
 // The Lambda loop's steps (a function's start and outcome) do not catch up:
 // they are swfd's own, not a caller's, and a function's outcome is taken
@@ -118,6 +121,16 @@ func (s *State) catchUp(env Env) Result {
 		due = s.dueBy(env.Now)
 	}
 	return st.finish()
+}
+
+// CatchUp fires every timer of the run due by env.Now, as each call on the
+// run does before it is decided (see catchUp), and returns what they
+// recorded: an empty Result when none was due. A start of a new run uses it
+// on the open run of the workflowId it asks for, which, when it is past its
+// executionStartToCloseTimeout, times out (Result.Closed), its child policy
+// applied and its parent told, as the timer loop would have had it on time.
+func (s *State) CatchUp(env Env) Result {
+	return s.catchUp(env)
 }
 
 // refuse ends a call that the timers caught up before it (pre) left

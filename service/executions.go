@@ -84,18 +84,33 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 		Input:        in.Input,
 		TagList:      in.TagList,
 	}
-	st, res := history.Start(s.runs.Env(ctx), p)
-	var b runs.Batch
-	if err := b.Add(st, 0, true, res); err != nil {
-		return nil, err
-	}
-	if err := s.runs.Commit(ctx, &b); err != nil {
-		if errors.Is(err, swfd.ErrAlreadyExists) {
+	// The store refuses the run while another of its workflowId is open.
+	// One past its timeout is timed out first (runs.FreeWorkflowID), and
+	// the run started after it, at a time not before its timeout's.
+	for attempt := 0; ; attempt++ {
+		st, res := history.Start(s.runs.Env(ctx), p)
+		var b runs.Batch
+		if err := b.Add(st, 0, true, res); err != nil {
+			return nil, err
+		}
+		err := s.runs.Commit(ctx, &b)
+		if err == nil {
+			return &api.Run{RunID: p.RunID}, nil
+		}
+		if !errors.Is(err, swfd.ErrAlreadyExists) {
+			return nil, err
+		}
+		if attempt+1 >= runs.StartAttempts {
 			return nil, api.NewFault(api.WorkflowExecutionAlreadyStartedFault, "")
 		}
-		return nil, err
+		free, err := s.runs.FreeWorkflowID(ctx, in.Domain, in.WorkflowID)
+		if err != nil {
+			return nil, err
+		}
+		if !free {
+			return nil, api.NewFault(api.WorkflowExecutionAlreadyStartedFault, "")
+		}
 	}
-	return &api.Run{RunID: p.RunID}, nil
 }
 
 func first(vals ...string) string {

@@ -9,8 +9,12 @@
 // The loop may run late (a busy server, a restart). A call that reaches a
 // run first fires that run's timers already due itself (package history
 // catches them up, all but a decision task's SCHEDULE_TO_START on a
-// temporary task-list override), so the loop's lateness does not change
-// the call's outcome; the same commit deletes those timers.
+// temporary task-list override), and a start of a workflowId whose open
+// run is past its timeout first times that run out (runs.FreeWorkflowID),
+// so the loop's lateness does not change the call's outcome; the same
+// commit deletes those timers. Reads (describe, history, lists) do not
+// catch up: they show what is recorded until the loop or a call records
+// the timeout.
 package timers
 
 import (

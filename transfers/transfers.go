@@ -267,8 +267,8 @@ func (l *Loop) failed(ctx context.Context, id int64, m history.Message) error {
 }
 
 // startChild starts a child run and tells its parent, in one commit; a
-// workflowId already open in the domain makes the start fail, which the
-// parent is told instead.
+// workflowId already open in the domain (by a run not past its timeout)
+// makes the start fail, which the parent is told instead.
 func (l *Loop) startChild(ctx context.Context, id int64, m history.Message) error {
 	sc := m.StartChild
 	p := sc.Start
@@ -288,22 +288,28 @@ func (l *Loop) startChild(ctx context.Context, id int64, m history.Message) erro
 		}
 		return l.runs.Commit(ctx, b)
 	}
-	if _, err := l.store.OpenRun(ctx, m.Domain, p.WorkflowID); err == nil {
-		return failed()
-	} else if !errors.Is(err, swfd.ErrNotFound) {
-		return err
+	// An open run of the workflowId that is past its timeout is timed out
+	// first (runs.FreeWorkflowID), as the timer loop would have had it on
+	// time, and the child started after it.
+	for attempt := 0; attempt < runs.StartAttempts; attempt++ {
+		free, err := l.runs.FreeWorkflowID(ctx, m.Domain, p.WorkflowID)
+		if err != nil {
+			return err
+		}
+		if !free {
+			break
+		}
+		st, res := history.Start(l.runs.Env(ctx), p)
+		b, err := tell(history.Message{ChildStarted: &history.ChildStartedMsg{InitiatedID: sc.InitiatedID, Child: api.WorkflowExecution{WorkflowID: p.WorkflowID, RunID: p.RunID}, Type: p.WorkflowType}})
+		if err != nil {
+			return err
+		}
+		if err := b.Add(st, 0, true, res); err != nil {
+			return err
+		}
+		if err := l.runs.Commit(ctx, b); !errors.Is(err, swfd.ErrAlreadyExists) {
+			return err
+		}
 	}
-	st, res := history.Start(l.runs.Env(ctx), p)
-	b, err := tell(history.Message{ChildStarted: &history.ChildStartedMsg{InitiatedID: sc.InitiatedID, Child: api.WorkflowExecution{WorkflowID: p.WorkflowID, RunID: p.RunID}, Type: p.WorkflowType}})
-	if err != nil {
-		return err
-	}
-	if err := b.Add(st, 0, true, res); err != nil {
-		return err
-	}
-	err = l.runs.Commit(ctx, b)
-	if errors.Is(err, swfd.ErrAlreadyExists) {
-		return failed()
-	}
-	return err
+	return failed()
 }

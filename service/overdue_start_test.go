@@ -1,0 +1,214 @@
+package service
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+)
+
+// A start of a workflowId whose open run is past its
+// executionStartToCloseTimeout, its timer not fired yet (the test fires
+// timers itself), finds that run timed out, as it would had the timer loop
+// been on time: the run's timeout is recorded, with its child policy and
+// its parent's news, and the new run starts.
+
+// countEvents counts the events of type et in a history.
+func countEvents(evs []api.HistoryEvent, et api.EventType) int {
+	n := 0
+	for _, e := range evs {
+		if e.EventType == et {
+			n++
+		}
+	}
+	return n
+}
+
+func wantFault(t *testing.T, err error, code string) {
+	t.Helper()
+	if f, ok := api.AsFault(err); !ok || f.Code != code {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+}
+
+// A run "c", child of "p" with a timeout of 30 s, has a child "g" of its
+// own and a timer due after 10 s. Just before its deadline a start of "c"
+// is refused and changes nothing (the timer does not fire); at it, the start times the run out, its child policy terminates
+// "g", "p" hears that its child timed out, and the timer loop then finds
+// nothing left to fire.
+func TestStartAfterOverdueRun(t *testing.T) {
+	policyWorlds(t, nil, func(t *testing.T, w *policyWorld) {
+		began := w.clock.Now()
+		run, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "p",
+			WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "NONE"})
+		mustNil(t, err)
+		parent := run.RunID
+		w.decide(w.decisionTask("l"), api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution,
+			StartChildWorkflowExecutionDecisionAttributes: &api.StartChildWorkflowExecutionDecisionAttributes{
+				WorkflowID: "c", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, TaskList: &api.TaskList{Name: "cl"},
+				ExecutionStartToCloseTimeout: "30", TaskStartToCloseTimeout: "NONE", ChildPolicy: api.ChildPolicyTerminate}})
+		w.settle()
+		dt := w.decisionTask("cl")
+		child := dt.WorkflowExecution.RunID
+		w.decide(dt, api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution,
+			StartChildWorkflowExecutionDecisionAttributes: &api.StartChildWorkflowExecutionDecisionAttributes{
+				WorkflowID: "g", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, TaskList: &api.TaskList{Name: "gl"},
+				ExecutionStartToCloseTimeout: "3600"}},
+			api.Decision{DecisionType: api.DecisionTypeStartTimer, StartTimerDecisionAttributes: &api.StartTimerDecisionAttributes{TimerID: "t", StartToFireTimeout: "10"}})
+		w.settle()
+		grandchild := w.decisionTask("gl").WorkflowExecution.RunID
+
+		start := func() (*api.Run, error) {
+			return w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "c",
+				WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, TaskList: &api.TaskList{Name: "cl2"}})
+		}
+		w.clock.MoveTo(began.Add(30*time.Second - time.Millisecond))
+		before := len(w.history("c", child))
+		_, err = start()
+		wantFault(t, err, api.WorkflowExecutionAlreadyStartedFault)
+		if n := len(w.history("c", child)); n != before || w.describe("c", child).ExecutionInfo.ExecutionStatus != api.ExecutionStatusOpen {
+			t.Fatalf("a start refused changed the open run: %d events, were %d", n, before)
+		}
+
+		w.clock.MoveTo(began.Add(30 * time.Second))
+		run, err = start()
+		mustNil(t, err)
+		if run.RunID == child {
+			t.Fatal("the start returned the old run")
+		}
+		info := w.describe("c", child).ExecutionInfo
+		if info.CloseStatus != api.CloseStatusTimedOut || !info.CloseTimestamp.Time.Equal(began.Add(30*time.Second)) {
+			t.Fatalf("old run: %+v", info)
+		}
+		evs := w.history("c", child)
+		// Its timer due before fired first, as the timer loop would have
+		// fired it.
+		if got := evs[len(evs)-2:]; got[0].EventType != api.EventTypeTimerFired || got[1].EventType != api.EventTypeWorkflowExecutionTimedOut {
+			t.Fatalf("old run's history %v", eventTypes(t, evs))
+		}
+		fresh := w.describe("c", run.RunID)
+		if fresh.ExecutionInfo.ExecutionStatus != api.ExecutionStatusOpen || fresh.ExecutionInfo.Parent != nil ||
+			fresh.ExecutionConfiguration.TaskList.Name != "cl2" || fresh.ExecutionInfo.StartTimestamp.Time.Before(began.Add(30*time.Second)) {
+			t.Fatalf("new run: %+v", fresh)
+		}
+
+		w.settle()
+		expectPolicyApplied(t, w, api.ChildPolicyTerminate, "g", grandchild)
+		pevs := w.history("p", parent)
+		if countEvents(pevs, api.EventTypeChildWorkflowExecutionTimedOut) != 1 {
+			t.Fatalf("parent's history %v", eventTypes(t, pevs))
+		}
+		if n := countEvents(w.history("c", child), api.EventTypeWorkflowExecutionTimedOut); n != 1 {
+			t.Fatalf("the old run timed out %d times", n)
+		}
+		if w.describe("c", run.RunID).ExecutionInfo.ExecutionStatus != api.ExecutionStatusOpen {
+			t.Fatal("the new run closed")
+		}
+	})
+}
+
+// A parent's StartChildWorkflowExecution of a workflowId whose open run is
+// past its timeout starts the child, the old run timed out first.
+func TestStartChildAfterOverdueRun(t *testing.T) {
+	policyWorlds(t, nil, func(t *testing.T, w *policyWorld) {
+		began := w.clock.Now()
+		old, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "c",
+			WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, TaskList: &api.TaskList{Name: "cl"}, ExecutionStartToCloseTimeout: "60"})
+		mustNil(t, err)
+		run, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "p",
+			WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "NONE"})
+		mustNil(t, err)
+		w.clock.MoveTo(began.Add(time.Minute))
+		w.decide(w.decisionTask("l"), api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution,
+			StartChildWorkflowExecutionDecisionAttributes: &api.StartChildWorkflowExecutionDecisionAttributes{
+				WorkflowID: "c", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, TaskList: &api.TaskList{Name: "cl"},
+				ExecutionStartToCloseTimeout: "3600"}})
+		// The start is delivered before the timer loop fires "c"'s timeout.
+		_, err = w.loops.Transfers().Deliver(w.ctx)
+		mustNil(t, err)
+		w.settle()
+		if info := w.describe("c", old.RunID).ExecutionInfo; info.CloseStatus != api.CloseStatusTimedOut {
+			t.Fatalf("old run: %+v", info)
+		}
+		if n := countEvents(w.history("c", old.RunID), api.EventTypeWorkflowExecutionTimedOut); n != 1 {
+			t.Fatalf("the old run timed out %d times", n)
+		}
+		pevs := w.history("p", run.RunID)
+		var started *api.ChildWorkflowExecutionStartedEventAttributes
+		for _, e := range pevs {
+			if e.ChildWorkflowExecutionStartedEventAttributes != nil {
+				started = e.ChildWorkflowExecutionStartedEventAttributes
+			}
+		}
+		if started == nil || started.WorkflowExecution.RunID == old.RunID || countEvents(pevs, api.EventTypeStartChildWorkflowExecutionFailed) != 0 {
+			t.Fatalf("parent's history %v", eventTypes(t, pevs))
+		}
+		child := w.describe("c", started.WorkflowExecution.RunID).ExecutionInfo
+		if child.ExecutionStatus != api.ExecutionStatusOpen || child.Parent == nil || child.Parent.RunID != run.RunID {
+			t.Fatalf("child: %+v", child)
+		}
+	})
+}
+
+// Starts of an overdue run's workflowId made at once, through both nodes
+// of a cluster: one starts a run, the others find it started, and the old
+// run times out once. In the second round the timer loop fires the timeout
+// at the same time.
+func TestConcurrentStartsAfterOverdueRun(t *testing.T) {
+	policyWorlds(t, nil, func(t *testing.T, w *policyWorld) {
+		old, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w",
+			WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+		mustNil(t, err)
+		for round, withLoop := range []bool{false, true} {
+			w.clock.MoveTo(w.clock.Now().Add(time.Minute))
+			const n = 8
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			ids := make([]string, n)
+			for i := range n {
+				node := w.calls
+				if i%2 == 1 {
+					node = w.loops
+				}
+				wg.Go(func() {
+					run, err := node.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w",
+						WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+					errs[i] = err
+					if err == nil {
+						ids[i] = run.RunID
+					}
+				})
+			}
+			if withLoop {
+				wg.Go(func() {
+					if _, _, err := w.loops.Timers().FireDue(w.ctx, nil); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			started := 0
+			var fresh string
+			for i, err := range errs {
+				if err == nil {
+					started++
+					fresh = ids[i]
+					continue
+				}
+				wantFault(t, err, api.WorkflowExecutionAlreadyStartedFault)
+			}
+			if started != 1 {
+				t.Fatalf("round %d: %d starts succeeded: %v", round, started, errs)
+			}
+			w.settle()
+			if c := countEvents(w.history("w", old.RunID), api.EventTypeWorkflowExecutionTimedOut); c != 1 {
+				t.Fatalf("round %d: the old run timed out %d times: %v", round, c, eventTypes(t, w.history("w", old.RunID)))
+			}
+			if info := w.describe("w", fresh).ExecutionInfo; info.ExecutionStatus != api.ExecutionStatusOpen {
+				t.Fatalf("round %d: new run: %+v", round, info)
+			}
+			old.RunID = fresh
+		}
+	})
+}
