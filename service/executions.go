@@ -73,6 +73,20 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 		return nil, err
 	}
 	if open >= s.limits.MaxOpenExecutions {
+		// An open run of this workflowId past its timeout would not have
+		// been counted had the timer loop been on time: it is timed out
+		// first (runs.FreeWorkflowID), and counts no more.
+		free, err := s.runs.FreeWorkflowID(ctx, in.Domain, in.WorkflowID)
+		if err != nil {
+			return nil, err
+		}
+		if free {
+			if open, err = s.runs.OpenExecutions(ctx, in.Domain); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if open >= s.limits.MaxOpenExecutions {
 		return nil, api.NewFault(api.LimitExceededFault, "The maximum number of open workflow executions (%d) in domain %s has been reached", s.limits.MaxOpenExecutions, in.Domain)
 	}
 	p := history.StartParams{

@@ -1,11 +1,13 @@
 package service
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 )
 
 // A start of a workflowId whose open run is past its
@@ -211,4 +213,35 @@ func TestConcurrentStartsAfterOverdueRun(t *testing.T) {
 			old.RunID = fresh
 		}
 	})
+}
+
+// A domain at its limit of open executions takes a start of a workflowId
+// whose open run, counted there, is past its timeout: that run times out
+// and counts no more.
+func TestStartAtOpenLimitAfterOverdueRun(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	limits := DefaultLimits
+	limits.MaxOpenExecutions = 1
+	s, err := New(ctx, Options{Store: memStore(t), Clock: clk, Limits: limits, PollTimeout: 50 * time.Millisecond})
+	mustNil(t, err)
+	registerTestTypes(t, s, false)
+	start := func(id string) (*api.Run, error) {
+		return s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id, WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	}
+	old, err := start("w")
+	mustNil(t, err)
+	clk.MoveTo(clk.Now().Add(time.Minute))
+	run, err := start("w")
+	mustNil(t, err)
+	d, err := s.DescribeWorkflowExecution(ctx, &api.DescribeWorkflowExecutionInput{Domain: "d", Execution: api.WorkflowExecution{WorkflowID: "w", RunID: old.RunID}})
+	mustNil(t, err)
+	if d.ExecutionInfo.CloseStatus != api.CloseStatusTimedOut {
+		t.Fatalf("old run: %+v", d.ExecutionInfo)
+	}
+	_, err = start("other")
+	wantFault(t, err, api.LimitExceededFault)
+	if run.RunID == old.RunID {
+		t.Fatal("the start returned the old run")
+	}
 }
