@@ -40,6 +40,13 @@ func (s *Store) FreeWorkflowID(ctx context.Context, domain, workflowID string) (
 	if err != nil {
 		return false, err
 	}
+	// Most starts that find their workflowId taken find its run well within
+	// its time (a start retried, a singleton workflow): whether its timers
+	// would close it is decided on the row just read, without waiting for
+	// the run's lock, which a busy run holds while it decides its steps.
+	if probe, err := s.decodeRun(ctx, row, noHeartbeats); err == nil && !probe.State.CatchUp(s.Env(ctx)).Closed {
+		return false, nil
+	}
 	unlock := s.Lock(row.RunID)
 	defer unlock()
 	err = s.Step(ctx, domain, row.RunID, func(r *Run, err error) error {
@@ -68,3 +75,7 @@ func (s *Store) FreeWorkflowID(ctx context.Context, domain, workflowID string) (
 	})
 	return free, err
 }
+
+// noHeartbeats stands for a run's heartbeat details where they do not
+// matter: whether a run's timers would close it does not depend on them.
+func noHeartbeats(context.Context) ([]swfd.Heartbeat, error) { return nil, nil }
