@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 )
@@ -150,19 +152,19 @@ type eventRow struct {
 // matches reports whether an event passes a history filter: its type is
 // one of types (any, if none) and its JSON, as the page shows it (with
 // '<', '>' and '&' as they are, see unescapeHTMLJSON), holds text
-// (case-insensitive).
-func matches(ev api.HistoryEvent, types map[string]bool, lowerText string) bool {
+// (case-insensitive, see containsFold).
+func matches(ev api.HistoryEvent, types map[string]bool, text string) bool {
 	if len(types) > 0 && !types[string(ev.EventType)] {
 		return false
 	}
-	if lowerText == "" {
+	if text == "" {
 		return true
 	}
 	raw := ev.Raw
 	if len(raw) == 0 {
 		raw, _ = json.Marshal(ev)
 	}
-	return containsFold(unescapeHTMLJSON(raw), lowerText)
+	return containsFold(unescapeHTMLJSON(raw), text)
 }
 
 // unescapeHTMLJSON writes the \u003c, \u003e and \u0026 escapes of JSON
@@ -203,24 +205,82 @@ func unescapeHTMLJSON(b []byte) []byte {
 	return out
 }
 
-// containsFold reports whether b holds the lower-case ASCII-folded needle.
+// containsFold reports whether b holds needle, letters compared without
+// their case as strings.EqualFold compares them (Unicode simple case
+// folding): "été" finds "Été", "заказ" finds "ЗАКАЗ", and text typed as
+// the row shows it finds it whatever its letters.
 func containsFold(b []byte, needle string) bool {
-	n := len(needle)
-	if n == 0 {
+	if needle == "" {
 		return true
 	}
-	for i := 0; i+n <= len(b); i++ {
-		j := 0
-		for ; j < n; j++ {
-			c := b[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != needle[j] {
-				break
-			}
+	// The bytes a match may begin with: the first byte of each form of
+	// the needle's first character (a UTF-8 continuation byte is never
+	// one, so every byte of b can be tried without decoding).
+	var begins [256]bool
+	begins[needle[0]] = true
+	if r, n := utf8.DecodeRuneInString(needle); n > 1 || r != utf8.RuneError {
+		var enc [utf8.UTFMax]byte
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			utf8.EncodeRune(enc[:], f)
+			begins[enc[0]] = true
 		}
-		if j == n {
+	}
+	for i, c := range b {
+		if begins[c] && hasPrefixFold(b[i:], needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether b begins with s, compared as
+// containsFold compares.
+func hasPrefixFold(b []byte, s string) bool {
+	for s != "" {
+		if len(b) == 0 {
+			return false
+		}
+		if c, d := b[0], s[0]; c < utf8.RuneSelf && d < utf8.RuneSelf {
+			if lowerASCII(c) != lowerASCII(d) {
+				return false
+			}
+			b, s = b[1:], s[1:]
+			continue
+		}
+		q, m := utf8.DecodeRuneInString(s)
+		if q == utf8.RuneError && m == 1 {
+			// A byte that is not UTF-8 matches only itself.
+			if b[0] != s[0] {
+				return false
+			}
+			b, s = b[1:], s[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(b)
+		if !sameFold(r, q) {
+			return false
+		}
+		b, s = b[n:], s[m:]
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// sameFold reports whether r and q are the same letter but for case:
+// equal, or in one orbit of unicode.SimpleFold (k, K and the Kelvin sign
+// among them).
+func sameFold(r, q rune) bool {
+	if r == q {
+		return true
+	}
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f == q {
 			return true
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/inspect"
@@ -145,8 +146,8 @@ func (h *Handler) events(ctx context.Context, domain string, ex api.WorkflowExec
 	for _, t := range strings.FieldsFunc(d.Types, func(r rune) bool { return r == ',' || r == ' ' }) {
 		types[t] = true
 	}
-	needle := strings.ToLower(d.Text)
-	if len(needle) > 256 {
+	needle := d.Text
+	if utf8.RuneCountInString(needle) > 256 {
 		return nil, api.ErrValidation("The text filter is longer than 256 characters.")
 	}
 	d.Filter = len(types) > 0 || needle != ""
