@@ -2,9 +2,11 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/swfd/swfd/api"
 )
@@ -80,6 +82,10 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, api.ErrValidation("%s applies to %s executions: choose them in the list first.", spec.Verb, which))
 		return
 	}
+	if err := checkAction(domain, action, form); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	q, err := f.query(domain, h.now())
 	if err != nil {
 		h.fail(w, r, err)
@@ -96,7 +102,7 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	if c := batchCLIs(domain, f)[action]; c != nil {
 		switch action {
 		case "signal":
-			c.Flags[len(c.Flags)-1].Value = form.Get("signalName")
+			c.Flags[len(c.Flags)-1].Value = strings.TrimSpace(form.Get("signalName"))
 			c.add("--input", form.Get("input"))
 		case "terminate":
 			c.add("--reason", form.Get("reason")).add("--details", form.Get("details")).add("--child-policy", form.Get("childPolicy"))
@@ -174,31 +180,63 @@ func (h *Handler) applyBatch(ctx context.Context, domain string, q visQuery, act
 	}
 }
 
-// act applies one batch action to one execution.
-func (h *Handler) act(ctx context.Context, domain string, ex api.WorkflowExecution, action string, form url.Values) error {
+// actInput is the operation and input of a signal, cancellation request
+// or termination of one execution, from the batch form: the same fields,
+// read the same way, as the action on one execution (a signal name
+// without white space at either end).
+func actInput(domain string, ex api.WorkflowExecution, action string, form url.Values) (string, any) {
 	switch action {
 	case "signal":
-		return h.exec(ctx, "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
-			SignalName: form.Get("signalName"), Input: api.StringOrNil(form.Get("input"))})
+		return "SignalWorkflowExecution", &api.SignalWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
+			SignalName: strings.TrimSpace(form.Get("signalName")), Input: api.StringOrNil(form.Get("input"))}
 	case "cancel":
-		return h.exec(ctx, "RequestCancelWorkflowExecution", &api.RequestCancelWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID)})
+		return "RequestCancelWorkflowExecution", &api.RequestCancelWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID)}
 	case "terminate":
-		return h.exec(ctx, "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
-			Reason: api.StringOrNil(form.Get("reason")), Details: api.StringOrNil(form.Get("details")), ChildPolicy: api.ChildPolicy(form.Get("childPolicy"))})
-	case "rerun":
-		out, err := do[api.History](ctx, h, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, MaximumPageSize: 1})
-		if err != nil {
-			return err
-		}
-		if len(out.Events) == 0 {
-			return api.ErrUnknownResource("no history")
-		}
-		full, err := out.Events[0].Full()
-		if err != nil || full.WorkflowExecutionStartedEventAttributes == nil {
-			return api.ErrUnknownResource("no WorkflowExecutionStarted event")
-		}
-		_, err = do[api.Run](ctx, h, "StartWorkflowExecution", rerunInput(domain, ex.WorkflowID, full.WorkflowExecutionStartedEventAttributes))
+		return "TerminateWorkflowExecution", &api.TerminateWorkflowExecutionInput{Domain: domain, WorkflowID: ex.WorkflowID, RunID: api.StringOrNil(ex.RunID),
+			Reason: api.StringOrNil(form.Get("reason")), Details: api.StringOrNil(form.Get("details")), ChildPolicy: api.ChildPolicy(form.Get("childPolicy"))}
+	}
+	return "", nil
+}
+
+// checkAction checks the batch form's fields against the service model
+// before anything is counted or confirmed, as the operation would check
+// them for each execution: a signal name that is empty or too long, a
+// reason too long or an unknown child policy is the page's fault at once,
+// not the same failure for every execution after the confirmation.
+func checkAction(domain, action string, form url.Values) error {
+	// Any workflow id the model allows: only the form's fields are
+	// checked here.
+	op, in := actInput(domain, api.WorkflowExecution{WorkflowID: "batch"}, action, form)
+	if in == nil {
+		return nil
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
 		return err
 	}
-	return api.ErrValidation("unknown action")
+	_, err = api.Operations[op].Decode(body)
+	return err
+}
+
+// act applies one batch action to one execution.
+func (h *Handler) act(ctx context.Context, domain string, ex api.WorkflowExecution, action string, form url.Values) error {
+	if op, in := actInput(domain, ex, action, form); in != nil {
+		return h.exec(ctx, op, in)
+	}
+	if action != "rerun" {
+		return api.ErrValidation("unknown action")
+	}
+	out, err := do[api.History](ctx, h, "GetWorkflowExecutionHistory", &api.GetWorkflowExecutionHistoryInput{Domain: domain, Execution: ex, MaximumPageSize: 1})
+	if err != nil {
+		return err
+	}
+	if len(out.Events) == 0 {
+		return api.ErrUnknownResource("no history")
+	}
+	full, err := out.Events[0].Full()
+	if err != nil || full.WorkflowExecutionStartedEventAttributes == nil {
+		return api.ErrUnknownResource("no WorkflowExecutionStarted event")
+	}
+	_, err = do[api.Run](ctx, h, "StartWorkflowExecution", rerunInput(domain, ex.WorkflowID, full.WorkflowExecutionStartedEventAttributes))
+	return err
 }

@@ -398,6 +398,73 @@ func TestActions(t *testing.T) {
 	wantIn(t, "rerun outcome", body, "<strong>4</strong> succeeded")
 }
 
+// A batch's fields are checked before the confirmation, as the single
+// action checks them: a signal name that is empty or too long, an unknown
+// child policy or a reason too long is the page's fault at once (also when
+// confirmed), never a confirmation followed by the same failure for every
+// execution; nothing is signalled or terminated. A signal name is sent
+// without white space at either end, as the single signal sends it.
+func TestBatchChecksItsFieldsFirst(t *testing.T) {
+	f := newFixture(t)
+	f.shop()
+	w := newWeb(t, f.srv.URL)
+	w.get("/console/")
+	for _, form := range []url.Values{
+		{"action": {"signal"}, "signalName": {""}},
+		{"action": {"signal"}, "signalName": {"   "}},
+		{"action": {"signal"}, "signalName": {strings.Repeat("s", 257)}},
+		{"action": {"signal"}, "signalName": {"s"}, "input": {strings.Repeat("i", 32769)}},
+		{"action": {"terminate"}, "childPolicy": {"BOGUS"}},
+		{"action": {"terminate"}, "reason": {strings.Repeat("r", 257)}},
+	} {
+		for _, confirm := range []string{"", "2"} {
+			form.Set("tag", "web")
+			form.Set("confirm", confirm)
+			code, body, _ := w.post("/console/d/orders/batch", form)
+			what := "batch " + trunc(form.Encode())
+			if code != http.StatusBadRequest {
+				t.Errorf("%s: %d, want 400", what, code)
+			}
+			wantIn(t, what, body, "ValidationException")
+			wantNotIn(t, what, html.UnescapeString(body), "Signal 2", "Terminate 2", "succeeded")
+		}
+	}
+	tf := api.ExecutionTimeFilter{OldestDate: api.Time{Time: time.Unix(0, 0)}}
+	open, err := f.svc.ListOpenWorkflowExecutions(f.ctx, &api.ListOpenWorkflowExecutionsInput{Domain: "orders", StartTimeFilter: tf, TagFilter: &api.TagFilter{Tag: "web"}})
+	f.check(err)
+	if len(open.ExecutionInfos) != 2 {
+		t.Fatalf("%d open executions tagged web, want 2", len(open.ExecutionInfos))
+	}
+	signals := func() []string {
+		var names []string
+		for _, info := range open.ExecutionInfos {
+			hist, err := f.svc.GetWorkflowExecutionHistory(f.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "orders", Execution: info.Execution})
+			f.check(err)
+			for _, ev := range hist.Events {
+				full, err := ev.Full()
+				f.check(err)
+				if a := full.WorkflowExecutionSignaledEventAttributes; a != nil {
+					names = append(names, a.SignalName)
+				}
+			}
+		}
+		return names
+	}
+	if got := signals(); len(got) != 0 {
+		t.Fatalf("refused batches signalled %q", got)
+	}
+
+	q := url.Values{"tag": {"web"}, "action": {"signal"}, "signalName": {"  poke\t"}}
+	_, body, _ := w.post("/console/d/orders/batch", q)
+	wantIn(t, "batch confirmation", html.UnescapeString(body), "Signal 2 executions?", "--signal-name poke;")
+	q.Set("confirm", "2")
+	_, body, _ = w.post("/console/d/orders/batch", q)
+	wantIn(t, "batch outcome", body, "<strong>2</strong> succeeded")
+	if got := signals(); len(got) != 2 || got[0] != "poke" || got[1] != "poke" {
+		t.Errorf("the batch sent signals %q, want poke twice", got)
+	}
+}
+
 // Without a session nothing but the sign-in page answers; a session lives
 // in an HttpOnly, SameSite=Strict cookie; secrets go nowhere.
 func TestSignIn(t *testing.T) {
