@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,8 +143,16 @@ func execCLIs(domain string, ex api.WorkflowExecution, start *api.WorkflowExecut
 func (h *Handler) events(ctx context.Context, domain string, ex api.WorkflowExecution, q url.Values) (*eventsData, error) {
 	d := &eventsData{Domain: domain, Exec: ex, Base: execURL(domain, ex.WorkflowID, ex.RunID), Types: strings.TrimSpace(q.Get("types")),
 		Text: q.Get("q"), Asc: q.Get("order") == "asc", All: api.EventTypeValues}
+	if err := oneOf(q, "order", "asc", "desc"); err != nil {
+		return nil, err
+	}
 	types := map[string]bool{}
 	for _, t := range strings.FieldsFunc(d.Types, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !slices.Contains(api.EventTypeValues, t) {
+			// A misspelt type would match nothing and look like a
+			// history without such events.
+			return nil, api.ErrValidation("Event types: '%s' is not an event type (such as ActivityTaskFailed).", trunc(60, t))
+		}
 		types[t] = true
 	}
 	needle := d.Text

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type filter struct {
 	Oldest      bool   // oldest first
 	Page        string // the API's page token
 	Size        int
+	bad         error // a parameter with a value no view has
 }
 
 // pageSizes are the page sizes offered; the default is the first.
@@ -46,7 +48,37 @@ func parseFilter(q url.Values) filter {
 			}
 		}
 	}
+	// A value the page's form never sends (a URL edited or cut short) is
+	// the page's fault, not silently another view: ?status=Closed must not
+	// show the open executions as if they were what was asked for.
+	sizes := make([]string, len(pageSizes))
+	for i, n := range pageSizes {
+		sizes[i] = strconv.Itoa(n)
+	}
+	for _, p := range []struct {
+		key     string
+		allowed []string
+	}{
+		{"status", []string{"open", "closed"}},
+		{"order", []string{"newest", "oldest"}},
+		{"by", []string{"start", "close"}},
+		{"size", sizes},
+	} {
+		if f.bad == nil {
+			f.bad = oneOf(q, p.key, p.allowed...)
+		}
+	}
 	return f
+}
+
+// oneOf checks that a query parameter, if given, is one of the values
+// allowed.
+func oneOf(q url.Values, key string, allowed ...string) error {
+	v := q.Get(key)
+	if v == "" || slices.Contains(allowed, v) {
+		return nil
+	}
+	return api.ErrValidation("%s: '%s' is not one of %s.", key, trunc(40, v), strings.Join(allowed, ", "))
 }
 
 // values is the filter as a query string (without the page token).
@@ -139,6 +171,9 @@ type visQuery struct {
 }
 
 func (f filter) query(domain string, now time.Time) (visQuery, error) {
+	if f.bad != nil {
+		return visQuery{}, f.bad
+	}
 	tf, err := f.timeFilter(now)
 	if err != nil {
 		return visQuery{}, err

@@ -322,6 +322,58 @@ func TestHostileInput(t *testing.T) {
 	}
 }
 
+// A query parameter with a value the console's own forms never send (a
+// URL edited by hand or cut short) is named in a fault, not read as the
+// default: ?status=Closed showed the open executions as if they were the
+// closed ones asked for, and a misspelt event type showed a history with
+// no events of it.
+func TestGarbageParametersAreFaults(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	ep := execPath("orders", open)
+	for _, c := range []struct {
+		path  string
+		code  int
+		wants []string
+	}{
+		{"/console/d/orders/executions?status=Closed", 200, []string{"ValidationException", "status: &#39;Closed&#39; is not one of open, closed"}},
+		{"/console/d/orders/executions?order=sideways", 200, []string{"ValidationException", "order: &#39;sideways&#39;"}},
+		{"/console/d/orders/executions?status=closed&by=end", 200, []string{"ValidationException", "by: &#39;end&#39;"}},
+		{"/console/d/orders/executions?size=7", 200, []string{"ValidationException", "size: &#39;7&#39; is not one of 50, 100, 200, 500, 1000"}},
+		{"/console/d/orders/executions?size=lots", 200, []string{"ValidationException", "size: &#39;lots&#39;"}},
+		{ep + "?order=oldest", 400, []string{"ValidationException", "order: &#39;oldest&#39; is not one of asc, desc"}},
+		{ep + "?types=ActivityTaskFaild", 400, []string{"ValidationException", "&#39;ActivityTaskFaild&#39; is not an event type"}},
+		{ep + "/events?types=WorkflowExecutionStarted,Nope&before=5", 400, []string{"'Nope' is not an event type"}},
+	} {
+		code, body := w.get(c.path)
+		if code != c.code {
+			t.Errorf("%s: %d, want %d", c.path, code, c.code)
+		}
+		wantIn(t, c.path, body, c.wants...)
+		if strings.Contains(c.path, "/executions") {
+			wantNotIn(t, c.path, body, "order-")
+		}
+	}
+	// The script's fragment of more rows gets the fault as text.
+	req, _ := http.NewRequest("GET", w.base+ep+"/events?types=Nope&before=5", nil)
+	req.Header.Set("X-Console-Fragment", "1")
+	if code, body, _ := w.do(req); code != http.StatusBadRequest || !strings.Contains(body, "'Nope' is not an event type") {
+		t.Errorf("events fragment with an unknown type: %d %s", code, trunc(body))
+	}
+	// What the forms send is taken.
+	for _, p := range []string{"/console/d/orders/executions?status=open&order=newest&size=100", "/console/d/orders/executions?status=closed&by=close&order=oldest&size=1000"} {
+		if _, body := w.get(p); strings.Contains(body, "ValidationException") {
+			t.Errorf("%s: a fault", p)
+		}
+	}
+	for _, p := range []string{ep + "?order=asc", ep + "?order=desc", ep + "?types=WorkflowExecutionStarted,+DecisionTaskScheduled"} {
+		if code, body := w.get(p); code != http.StatusOK || strings.Contains(body, "ValidationException") {
+			t.Errorf("%s: %d, a fault", p, code)
+		}
+	}
+}
+
 func trunc(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
