@@ -321,7 +321,8 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// latestRun shows the open run of a workflow id, or its latest closed run.
+// latestRun shows the open run of a workflow id, or its latest closed run,
+// with the query it was asked with.
 func (h *Handler) latestRun(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	domain, wid := r.PathValue("domain"), r.PathValue("wid")
@@ -345,7 +346,13 @@ func (h *Handler) latestRun(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, api.ErrUnknownResource("Unknown execution, workflowId = %s", wid))
 		return
 	}
-	http.Redirect(w, r, execURL(domain, wid, infos[0].Execution.RunID), http.StatusSeeOther)
+	// The query (a history filter, an event to jump to) is the run's page's
+	// as much as the workflow id's: a bookmark of the latest run keeps it.
+	to := execURL(domain, wid, infos[0].Execution.RunID)
+	if r.URL.RawQuery != "" {
+		to += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // goDomain opens a domain by name (for a key that may not list domains).

@@ -374,6 +374,34 @@ func TestGarbageParametersAreFaults(t *testing.T) {
 	}
 }
 
+// A workflow id's URL, which opens its latest run, keeps its query: a
+// bookmark of a filtered history, or of an event, of the latest run opens
+// that view, not the run's first screen.
+func TestLatestRunKeepsTheQuery(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	for _, q := range []string{"types=WorkflowExecutionStarted", "at=1", "q=" + url.QueryEscape("a b&c")} {
+		code, _, hdr := w.do(mustRequest(t, w.base+"/console/d/orders/w/"+url.PathEscape(open.WorkflowID)+"?"+q))
+		if want := execPath("orders", open) + "?" + q; code != http.StatusSeeOther || hdr.Get("Location") != want {
+			t.Errorf("?%s: %d to %s, want %s", q, code, hdr.Get("Location"), want)
+		}
+	}
+	code, _, hdr := w.do(mustRequest(t, w.base+"/console/d/orders/w/"+url.PathEscape(open.WorkflowID)))
+	if want := execPath("orders", open); code != http.StatusSeeOther || hdr.Get("Location") != want {
+		t.Errorf("no query: %d to %s, want %s", code, hdr.Get("Location"), want)
+	}
+}
+
+func mustRequest(t *testing.T, u string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
 func trunc(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
