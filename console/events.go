@@ -164,7 +164,41 @@ func matches(ev api.HistoryEvent, types map[string]bool, text string) bool {
 	if len(raw) == 0 {
 		raw, _ = json.Marshal(ev)
 	}
-	return containsFold(unescapeHTMLJSON(raw), text)
+	shown := unescapeHTMLJSON(raw)
+	if containsFold(shown, text) {
+		return true
+	}
+	if line := compactLine(text); line != text {
+		return containsFold(shown, line)
+	}
+	return false
+}
+
+// compactLine is text copied from a line of an event's JSON as a row
+// shows it, indented ("    \"signalName\": \"poke\","), as the event's
+// compact JSON, which the filter searches, writes it: without the
+// indentation, and without the space after a key's colon (a quote that
+// ends a key: not escaped, as a quote inside a string is). The text as
+// typed is tried first (matches), so this only adds matches.
+func compactLine(text string) string {
+	text = strings.TrimLeft(text, " ")
+	var b strings.Builder
+	for {
+		i := strings.Index(text, `": `)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		slashes := 0
+		for j := i - 1; j >= 0 && text[j] == '\\'; j-- {
+			slashes++
+		}
+		b.WriteString(text[:i+2])
+		if slashes%2 == 1 {
+			b.WriteByte(' ')
+		}
+		text = text[i+3:]
+	}
 }
 
 // unescapeHTMLJSON writes the \u003c, \u003e and \u0026 escapes of JSON

@@ -763,6 +763,34 @@ func TestHistoryFilterFoldsUnicode(t *testing.T) {
 	}
 }
 
+// A line copied from a row's JSON, as the page shows it (indented, a
+// space after each key's colon), finds the event in the "Containing"
+// filter, as a part of a value does.
+func TestHistoryFilterFindsShownJSON(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.startRun("orders", "shown", `{}`)
+	f.check(f.svc.SignalWorkflowExecution(f.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID,
+		RunID: api.String(ex.RunID), SignalName: "poke", Input: api.String(`say": x`)}))
+	w := newWeb(t, f.srv.URL)
+	_, body := w.get(execPath("orders", ex))
+	shown := html.UnescapeString(body)
+	for _, line := range []string{`    "signalName": "poke"`, `"signalName": "poke"`} {
+		if !strings.Contains(shown, line) {
+			t.Fatalf("the row's JSON lacks the line %q", line)
+		}
+	}
+	for _, q := range []string{`"signalName": "poke"`, `    "signalName": "POKE"`, `"signalName": "poke"`, `"input": "say\": x"`, `say\": x`, "poke"} {
+		_, body := w.get(execPath("orders", ex) + "?q=" + url.QueryEscape(q))
+		if n := strings.Count(body, `<tr id="e`); n != 1 {
+			t.Errorf("?q=%s: %d events, want the signal", q, n)
+		}
+	}
+	if _, body := w.get(execPath("orders", ex) + "?q=" + url.QueryEscape(`"signalName": "pokes"`)); strings.Count(body, `<tr id="e`) != 0 {
+		t.Error("a line of another value found events")
+	}
+}
+
 var (
 	hrefRE = regexp.MustCompile(`href="([^"]*)"`)
 	tagRE  = regexp.MustCompile(`<[^>]*>`)
