@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,5 +75,45 @@ func TestBrowserLiveListByTag(t *testing.T) {
 	step(t, ctx, "closed run arrives", until(`document.querySelectorAll("#executions tbody tr.x").length === 2`))
 	if txt := eval[string](t, ctx, `document.querySelector("#executions tbody tr.x").innerText`); !strings.Contains(txt, "tagged-b") || !strings.Contains(txt, "TERMINATED") || !strings.Contains(txt, "lv1") {
 		t.Errorf("new closed row %q, want tagged-b TERMINATED with tag lv1", txt)
+	}
+}
+
+// A row that arrives live shows its tags as the server's rows do: each
+// apart, a link to the list filtered by it (tags "a b" and "c" used to
+// arrive as the text "a b c"), markup as text.
+func TestBrowserLiveRowTags(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	f.startRun("orders", "before", `{}`)
+	tags := []string{"a b", "c&d=e#f", "<i>x</i>"}
+	for _, closed := range []bool{false, true} {
+		path := "/console/d/orders/executions"
+		if closed {
+			path += "?status=closed"
+		}
+		step(t, ctx, path, chromedp.Navigate(f.srv.URL+path), until(`!document.querySelector("[data-live-status]").hidden`))
+		wid := fmt.Sprintf("live-tags-%v", closed)
+		ex := f.startRun("orders", wid, `{}`, tags...)
+		if closed {
+			f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID}))
+		}
+		step(t, ctx, "live row", until(`(document.querySelector("#executions tbody tr.x") || {}).innerText.includes(`+js(wid)+`)`))
+		got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#executions tbody tr.x:first-child a.tag")).map(a => {
+			const u = new URL(a.href); return a.textContent + "|" + u.pathname + "|" + u.searchParams.get("tag") + "|" + u.searchParams.get("status"); })`)
+		status := "null"
+		if closed {
+			status = "closed"
+		}
+		var want []string
+		for _, tag := range tags {
+			want = append(want, tag+"|/console/d/orders/executions|"+tag+"|"+status)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: live row's tags\n%s\nwant\n%s", path, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if eval[int](t, ctx, `document.querySelectorAll("#executions tbody i").length`) != 0 {
+			t.Errorf("%s: a tag's markup was made an element", path)
+		}
 	}
 }

@@ -250,6 +250,8 @@
     if (!table || !window.EventSource) return;
     const t = table.dataset;
     const closedView = t.closed === "true";
+    // The list's own URL (its stream's is the domain's URL and "live").
+    const listURL = t.live.replace(/live$/, "executions");
     const note = $("[data-live-note]");
     let changes = 0;
     const es = new EventSource(t.live);
@@ -284,12 +286,20 @@
       const a = document.createElement("a"); a.href = r.url; a.textContent = vis(r.workflowId);
       const wid = document.createElement("td"); wid.className = "wid"; wid.appendChild(a); tr.appendChild(wid);
       const rid = document.createElement("td"); rid.className = "rid"; const c = document.createElement("code"); c.textContent = r.runId.slice(0, 12) + "…"; c.title = r.runId; rid.appendChild(c); tr.appendChild(rid);
-      tr.appendChild(cell(vis(r.type + " " + r.version)));
+      const typ = cell(vis(r.type) + " "); const ver = document.createElement("span"); ver.className = "muted"; ver.textContent = vis(r.version); typ.appendChild(ver); tr.appendChild(typ);
       const st = document.createElement("td"); const b = document.createElement("span"); b.className = "badge s-" + r.status; b.textContent = r.status; st.appendChild(b); tr.appendChild(st);
       tr.appendChild(cell(r.start || ""));
       if (closedView) tr.appendChild(cell(r.close || ""));
       tr.appendChild(cell(""));
-      tr.appendChild(cell(vis((r.tags || []).join(" "))));
+      // Each tag apart, a link to its filter, as the server's rows show
+      // them: joined by spaces, tags "a b" and "c" would read as "a", "b c".
+      const tags = cell("");
+      (r.tags || []).forEach((g) => {
+        const l = document.createElement("a"); l.className = "tag"; l.textContent = vis(g);
+        l.href = listURL + "?tag=" + encodeURIComponent(g) + (closedView ? "&status=closed" : "");
+        tags.append(l, " ");
+      });
+      tr.appendChild(tags);
       const none = tbody.querySelector("tr.none"); if (none) none.remove();
       tbody.insertBefore(tr, tbody.firstChild);
       while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);
