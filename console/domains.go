@@ -92,9 +92,18 @@ func (h *Handler) registerDomain(w http.ResponseWriter, r *http.Request) {
 		WorkflowExecutionRetentionPeriodInDays: strings.TrimSpace(f.Get("retention")),
 	}
 	for _, line := range strings.Split(f.Get("tags"), "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && k != "" {
-			in.Tags = append(in.Tags, api.ResourceTag{Key: strings.TrimSpace(k), Value: api.String(strings.TrimSpace(v))})
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
 		}
+		// A line that is no key=value is refused, not dropped: the domain
+		// would be registered without the tag meant.
+		k, v, ok := strings.Cut(line, "=")
+		if k = strings.TrimSpace(k); !ok || k == "" {
+			h.fail(w, r, api.ErrValidation("Tags: '%s' is not key=value (one tag a line).", trunc(60, line)))
+			return
+		}
+		in.Tags = append(in.Tags, api.ResourceTag{Key: k, Value: api.String(strings.TrimSpace(v))})
 	}
 	if err := h.exec(r.Context(), "RegisterDomain", in); err != nil {
 		h.fail(w, r, err)

@@ -402,6 +402,39 @@ func mustRequest(t *testing.T, u string) *http.Request {
 	return req
 }
 
+// A line of the domain form's tags that is no key=value is the form's
+// fault, and no domain is registered: it used to be dropped, and the
+// domain registered without the tag meant. Blank lines are no tags.
+func TestRegisterDomainTagLines(t *testing.T) {
+	f := newFixture(t)
+	w := newWeb(t, f.srv.URL)
+	w.get("/console/")
+	for _, tags := range []string{"team=ops\nstray", "=orphan", "team=ops\n  =x  "} {
+		code, body, _ := w.post("/console/domains", url.Values{"name": {"tagged"}, "retention": {"3"}, "tags": {tags}})
+		if code != http.StatusBadRequest {
+			t.Errorf("tags %q: %d, want 400", tags, code)
+		}
+		wantIn(t, "tags "+tags, body, "ValidationException", "is not key=value")
+		if _, err := f.svc.DescribeDomain(f.ctx, &api.DescribeDomainInput{Name: "tagged"}); err == nil {
+			t.Fatalf("tags %q: the domain was registered", tags)
+		}
+	}
+	if code, body, _ := w.post("/console/domains", url.Values{"name": {"tagged"}, "retention": {"3"}, "tags": {"\n team = ops \n\nempty=\n"}}); code != http.StatusSeeOther {
+		t.Fatalf("register with blank lines: %d %s", code, trunc(body))
+	}
+	det, err := f.svc.DescribeDomain(f.ctx, &api.DescribeDomainInput{Name: "tagged"})
+	f.check(err)
+	tags, err := f.svc.ListTagsForResource(f.ctx, &api.ListTagsForResourceInput{ResourceArn: det.DomainInfo.Arn})
+	f.check(err)
+	var got []string
+	for _, tg := range tags.Tags {
+		got = append(got, tg.Key+"="+api.Value(tg.Value))
+	}
+	if strings.Join(got, ",") != "team=ops,empty=" {
+		t.Errorf("tags %q, want team=ops and empty=", got)
+	}
+}
+
 func trunc(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
