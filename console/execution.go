@@ -63,6 +63,7 @@ type eventsData struct {
 	// earlier, so that the page counts only events that are new.
 	LiveAfter int64
 	All       []string
+	atSeen    bool // the event jumped to was read
 }
 
 func (h *Handler) execOf(r *http.Request) (string, api.WorkflowExecution) {
@@ -192,6 +193,11 @@ func (h *Handler) events(ctx context.Context, domain string, ex api.WorkflowExec
 	} else if err := h.scan(ctx, d, types, needle, cursor); err != nil {
 		return nil, err
 	}
+	if d.At > 0 && !d.atSeen {
+		// The screen would be empty, or start past the end, as if the
+		// history had no more events: say that the event is not there.
+		return nil, api.ErrUnknownResource("Event %d is not in this run's history.", d.At)
+	}
 	for _, row := range d.Rows {
 		d.Last = max(d.Last, row.Ev.EventID)
 	}
@@ -213,6 +219,9 @@ func (h *Handler) scan(ctx context.Context, d *eventsData, types map[string]bool
 		for _, ev := range evs {
 			d.Scanned++
 			cursor = ev.EventID
+			if ev.EventID == d.At {
+				d.atSeen = true
+			}
 			if !matches(ev, types, needle) {
 				continue
 			}

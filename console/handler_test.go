@@ -435,6 +435,33 @@ func TestRegisterDomainTagLines(t *testing.T) {
 	}
 }
 
+// A jump to an event the run's history does not have is a fault that
+// says so, not a screen that reads "No more events." as if the history had
+// ended there. An event that is there but does not match the filter is no
+// fault.
+func TestJumpToMissingEvent(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	ep := execPath("orders", open)
+	hist, err := f.svc.GetWorkflowExecutionHistory(f.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "orders", Execution: open, ReverseOrder: true, MaximumPageSize: 1})
+	f.check(err)
+	last := hist.Events[0].EventID
+	for _, at := range []int64{last + 1, last + 7, 99999} {
+		code, body := w.get(ep + "?at=" + strconv.FormatInt(at, 10))
+		if code != http.StatusNotFound {
+			t.Errorf("?at=%d of %d events: %d, want 404", at, last, code)
+		}
+		wantIn(t, "?at="+strconv.FormatInt(at, 10), body, "UnknownResourceFault", "Event "+strconv.FormatInt(at, 10)+" is not in this run")
+	}
+	for _, q := range []string{"at=1", "at=" + strconv.FormatInt(last, 10), "at=1&types=WorkflowExecutionCompleted", "at=1&q=no-such-text"} {
+		code, body := w.get(ep + "?" + q)
+		if code != http.StatusOK || strings.Contains(body, "UnknownResourceFault") {
+			t.Errorf("?%s: %d, a fault", q, code)
+		}
+	}
+}
+
 func trunc(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
