@@ -206,6 +206,11 @@ func (h *Handler) routes() {
 	post("/d/{domain}/w/{wid}/{rid}/cancel", h.cancel)
 	post("/d/{domain}/w/{wid}/{rid}/terminate", h.terminate)
 	post("/d/{domain}/w/{wid}/{rid}/rerun", h.rerun)
+	// Any other path under the console (a link cut short, a segment too
+	// many) gets the console's page that says so, not a bare text.
+	get("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, api.ErrUnknownResource("The console has no page at %s.", trunc(200, r.URL.Path)))
+	})
 	h.mux = m
 }
 

@@ -462,6 +462,28 @@ func TestJumpToMissingEvent(t *testing.T) {
 	}
 }
 
+// A path under the console that names no page (a link cut short, a
+// segment too many) gets the console's page saying so, with its way back,
+// not a bare "404 page not found".
+func TestUnknownConsolePath(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	for _, p := range []string{"/console/nope", "/console/d/orders/w/", "/console/d/orders/bogus", execPath("orders", open) + "/extra/x", "/console/d/orders/w/order-1001/x/y/z"} {
+		code, body := w.get(p)
+		if code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, code)
+		}
+		wantIn(t, p, body, "UnknownResourceFault", "The console has no page at", `href="/console/"`)
+	}
+	// The pages that are there still answer.
+	for _, p := range []string{"/console/", "/console/d/orders/executions", execPath("orders", open), "/console/static/console.css"} {
+		if code, _ := w.get(p); code != http.StatusOK {
+			t.Errorf("%s: %d, want 200", p, code)
+		}
+	}
+}
+
 func trunc(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
