@@ -64,6 +64,10 @@ type eventsData struct {
 	LiveAfter int64
 	All       []string
 	atSeen    bool // the event jumped to was read
+	// Reached is the event id a filtered scan has read to (back to, newest
+	// first) when there is more to read: how far the filter has searched,
+	// over every screen so far.
+	Reached int64
 }
 
 func (h *Handler) execOf(r *http.Request) (string, api.WorkflowExecution) {
@@ -227,7 +231,7 @@ func (h *Handler) scan(ctx context.Context, d *eventsData, types map[string]bool
 			}
 			d.Rows = append(d.Rows, eventRow{Ev: ev, Domain: d.Domain, Exec: d.Exec, Mark: ev.EventID == d.At})
 			if len(d.Rows) == historyPage {
-				d.More = d.moreURL(cursor)
+				d.More, d.Reached = d.moreURL(cursor), cursor
 				return nil
 			}
 		}
@@ -235,7 +239,7 @@ func (h *Handler) scan(ctx context.Context, d *eventsData, types map[string]bool
 			return nil
 		}
 	}
-	d.More = d.moreURL(cursor)
+	d.More, d.Reached = d.moreURL(cursor), cursor
 	return nil
 }
 

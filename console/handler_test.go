@@ -484,6 +484,42 @@ func TestUnknownConsolePath(t *testing.T) {
 	}
 }
 
+// A filtered history's "Load more" says how far the filter has searched
+// over every screen so far: the event it read back to, where the next
+// screen starts. It used to count the events the last screen read, "read
+// 350 events so far" on a second screen that had read 700.
+func TestFilteredLoadMoreSaysHowFar(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.longHistory("orders", "sparse", 800)
+	w := newWeb(t, f.srv.URL)
+	moreRE := regexp.MustCompile(`<a href="([^"]*)" data-more>Load more \(searched (back|up) to event (\d+)\)</a>`)
+	next := execPath("orders", ex) + "?q=" + url.QueryEscape(`"xxxxxx"`)
+	prev := int64(1 << 62)
+	for screen := 1; screen <= 2; screen++ {
+		req := mustRequest(t, w.base+next)
+		if screen > 1 {
+			req.Header.Set("X-Console-Fragment", "1")
+		}
+		code, body, _ := w.do(req)
+		if code != http.StatusOK {
+			t.Fatalf("screen %d: %d", screen, code)
+		}
+		m := moreRE.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("screen %d has no Load more that says how far: %s", screen, trunc(body[max(0, len(body)-400):]))
+		}
+		next = html.UnescapeString(m[1])
+		u, err := url.Parse(next)
+		f.check(err)
+		reached, _ := strconv.ParseInt(m[3], 10, 64)
+		if m[2] != "back" || strconv.FormatInt(reached, 10) != u.Query().Get("before") || reached >= prev {
+			t.Errorf("screen %d: searched %s to event %d, the next screen from before=%s (the last said %d)", screen, m[2], reached, u.Query().Get("before"), prev)
+		}
+		prev = reached
+	}
+}
+
 func trunc(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
