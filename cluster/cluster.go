@@ -67,6 +67,8 @@ type TaskLists interface {
 	RemoveRun(runID string)
 	AddRemote(t swfd.Task)
 	Queued(runID string, scheduledEventID int64) bool
+	// Own lists the tasks this node scheduled that still wait here.
+	Own() []swfd.Task
 	PolledWithin(k matching.ListKey, d time.Duration) bool
 }
 
@@ -162,7 +164,8 @@ func (n *Node) LiveNodes() int { return 1 + n.peers.live() }
 // Run sends and receives news until ctx ends, sends a heartbeat when it has
 // sent nothing for a few seconds, and reloads the pending tasks every few
 // seconds in case news was missed. A loop that panics is logged
-// with its stack and started again.
+// with its stack and started again. When ctx ends, Run hands over before it
+// returns (see handOver): the node is stopping, its calls answered.
 func (n *Node) Run(ctx context.Context) {
 	loops := map[string]func(context.Context){
 		"cluster subscription": n.subscribeLoop,
@@ -179,4 +182,5 @@ func (n *Node) Run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	n.handOver()
 }

@@ -420,3 +420,55 @@ func TestHeartbeats(t *testing.T) {
 		t.Error("a node heard from only by its heartbeat had first call on a task")
 	}
 }
+
+// A node that stops tells the others of the tasks it leaves on its lists,
+// and sends the news it had gathered: before, a task that only it held (one
+// handed to a poller waiting here, which is no news, and put back as the
+// shutdown ended that poll) waited for the other nodes' next resync, and
+// news gathered by the publisher was dropped.
+func TestStoppingNodeHandsOverItsTasks(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bus := &membus.Bus{}
+	newNode := func() (*Node, *matching.Matcher) {
+		m := matching.New(10)
+		return New(Options{Broadcaster: bus, Store: noTasks{}, Tasks: m, Runs: &recorder{}, Timers: &recorder{},
+			Transfers: transfers{&recorder{}}, Registry: &recorder{}}), m
+	}
+	stopping, own := newNode()
+	other, lists := newNode()
+	go other.Run(ctx)
+	for bus.Subscribers() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	task := func(sched int64) swfd.Task {
+		return swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "run", ScheduledEventID: sched}
+	}
+	// Task 1 waits on the stopping node's list, news to nobody (as a task
+	// put back there when its poll was ended).
+	own.Add(task(1))
+	// A task the stopping node holds from another node is not its to tell.
+	own.AddRemote(task(9))
+	stopCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { stopping.Run(stopCtx); close(stopped) }()
+	// Task 2 is returned just before the node stops: its news is gathered
+	// but not yet sent when the loops end.
+	stopping.Returned(task(2))
+	stop()
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stopping node's Run did not return")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !lists.Queued("run", 1) || !lists.Queued("run", 2) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the other node holds task 1: %v, task 2: %v, after the node that held them stopped", lists.Queued("run", 1), lists.Queued("run", 2))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if lists.Queued("run", 9) {
+		t.Error("the stopping node told of a task it held from another node")
+	}
+}

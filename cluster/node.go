@@ -136,7 +136,9 @@ func (n *Node) publishLoop(ctx context.Context) {
 			case <-timer.C:
 				break gather
 			case <-ctx.Done():
+				// Not dropped: handOver sends it.
 				timer.Stop()
+				n.publish(nw)
 				return
 			}
 		}
@@ -144,8 +146,44 @@ func (n *Node) publishLoop(ctx context.Context) {
 	}
 }
 
+// handOverWait bounds how long a stopping node spends telling the others
+// of the tasks it leaves (handOver).
+const handOverWait = 5 * time.Second
+
+// handOver tells the other nodes, as the node stops, of every task it
+// scheduled that still waits on its lists, and sends the news its loops had
+// not sent yet. Some of those tasks are news to nobody: a task handed to a
+// poller waiting here is not shared, and one that goes back to the list as
+// the poll is ended by the shutdown stays here; a task queued while this
+// node's pollers were busy is shared only shareDelay later, which a node
+// that stops sooner never does. Without this the others found such tasks
+// only at their next resync (resyncEvery), and their pollers waited for
+// them meanwhile. Run calls it once its loops have ended, before the store
+// is closed.
+func (n *Node) handOver() {
+	var nw news
+	for more := true; more; {
+		select {
+		case m := <-n.newsq:
+			nw.merge(m)
+		default:
+			more = false
+		}
+	}
+	nw.Tasks = append(nw.Tasks, n.tasks.Own()...)
+	if nw.empty() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), handOverWait)
+	defer cancel()
+	n.sendCtx(ctx, nw)
+}
+
 // send publishes news, in parts when it is too large for one message.
-func (n *Node) send(nw news) {
+func (n *Node) send(nw news) { n.sendCtx(context.Background(), nw) }
+
+// sendCtx is send, each message published with ctx.
+func (n *Node) sendCtx(ctx context.Context, nw news) {
 	nw.Node = n.id
 	nw.At = time.Now().UnixMicro()
 	// A run changed by several commits gathered here is news once.
@@ -171,7 +209,7 @@ func (n *Node) send(nw news) {
 	for _, m := range msgs {
 		// Sent even when the commit's caller has gone: the news is of
 		// work already committed.
-		if err := n.bcast.Publish(context.Background(), m); err != nil {
+		if err := n.bcast.Publish(ctx, m); err != nil {
 			// The other nodes find the work at their next resync.
 			n.log.Warn("publishing to the cluster failed", "err", err)
 			continue

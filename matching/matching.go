@@ -363,6 +363,22 @@ func (m *Matcher) Waiting(k ListKey) int {
 	return 0
 }
 
+// Own returns the tasks this node scheduled (added with Add, not
+// AddRemote) that wait on its lists, in no particular order: a node that
+// stops tells the other nodes of them, as some of them may have heard of
+// none (a task handed to a poller here at once is no news elsewhere).
+func (m *Matcher) Own() []swfd.Task {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []swfd.Task
+	for _, l := range m.lists {
+		for _, it := range l.queue {
+			out = append(out, it.task)
+		}
+	}
+	return out
+}
+
 // ListStats is what one task list holds.
 type ListStats struct {
 	Key     ListKey

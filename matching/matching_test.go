@@ -336,3 +336,26 @@ func TestHandedBackKeepsRemote(t *testing.T) {
 		t.Fatalf("got %v %v, want this node's own task first", got, err)
 	}
 }
+
+// Own lists the tasks this node scheduled that still wait, on every list:
+// not those another node scheduled, nor those a poller took or that were
+// removed.
+func TestOwnListsThisNodesWaitingTasks(t *testing.T) {
+	m := New(0)
+	m.Add(task("a", 1, 0))
+	m.Add(task("a", 2, 0))
+	m.Add(swfd.Task{Kind: swfd.DecisionTask, Domain: "d", TaskList: "other", RunID: "b", ScheduledEventID: 3})
+	m.Add(task("c", 4, 0))
+	m.AddRemote(task("r", 9, 0))
+	if got, err := m.Poll(context.Background(), key); err != nil || got.ScheduledEventID != 1 {
+		t.Fatalf("poll: %v %v", got, err)
+	}
+	m.Remove("c", 4)
+	got := map[int64]bool{}
+	for _, tk := range m.Own() {
+		got[tk.ScheduledEventID] = true
+	}
+	if len(got) != 2 || !got[2] || !got[3] {
+		t.Errorf("Own listed %v, want tasks 2 and 3", got)
+	}
+}
