@@ -67,8 +67,9 @@ type TaskLists interface {
 	RemoveRun(runID string)
 	AddRemote(t swfd.Task)
 	Queued(runID string, scheduledEventID int64) bool
-	// Own lists the tasks this node scheduled that still wait here.
-	Own() []swfd.Task
+	// Own lists up to limit of the tasks this node scheduled that still
+	// wait here, the latest first.
+	Own(limit int) []swfd.Task
 	PolledWithin(k matching.ListKey, d time.Duration) bool
 }
 

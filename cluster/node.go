@@ -147,11 +147,16 @@ func (n *Node) publishLoop(ctx context.Context) {
 }
 
 // handOverWait bounds how long a stopping node spends telling the others
-// of the tasks it leaves (handOver).
-const handOverWait = 5 * time.Second
+// of the tasks it leaves (handOver), and handOverTasks how many it tells
+// of (the latest queued; 128 messages): in a backlog of thousands the
+// older tasks are news already, or the others' next resync finds them.
+const (
+	handOverWait  = 5 * time.Second
+	handOverTasks = 1024
+)
 
-// handOver tells the other nodes, as the node stops, of every task it
-// scheduled that still waits on its lists, and sends the news its loops had
+// handOver tells the other nodes, as the node stops, of the tasks it
+// scheduled that still wait on its lists (the latest handOverTasks), and sends the news its loops had
 // not sent yet. Some of those tasks are news to nobody: a task handed to a
 // poller waiting here is not shared, and one that goes back to the list as
 // the poll is ended by the shutdown stays here; a task queued while this
@@ -170,7 +175,7 @@ func (n *Node) handOver() {
 			more = false
 		}
 	}
-	nw.Tasks = append(nw.Tasks, n.tasks.Own()...)
+	nw.Tasks = append(nw.Tasks, n.tasks.Own(handOverTasks)...)
 	if nw.empty() {
 		return
 	}

@@ -17,10 +17,12 @@
 package matching
 
 import (
+	"cmp"
 	"container/heap"
 	clist "container/list"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -363,18 +365,29 @@ func (m *Matcher) Waiting(k ListKey) int {
 	return 0
 }
 
-// Own returns the tasks this node scheduled (added with Add, not
-// AddRemote) that wait on its lists, in no particular order: a node that
-// stops tells the other nodes of them, as some of them may have heard of
-// none (a task handed to a poller here at once is no news elsewhere).
-func (m *Matcher) Own() []swfd.Task {
+// Own returns up to limit of the tasks this node scheduled (added with Add,
+// not AddRemote) that wait on its lists, the latest added first: a node
+// that stops tells the other nodes of them, as the latest may be news to
+// nobody (a task handed to a poller here at once is not shared; one put
+// back as its poll ended stays here).
+func (m *Matcher) Own(limit int) []swfd.Task {
+	type own struct {
+		seq  uint64
+		task swfd.Task
+	}
+	var items []own
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []swfd.Task
 	for _, l := range m.lists {
 		for _, it := range l.queue {
-			out = append(out, it.task)
+			items = append(items, own{it.seq, it.task})
 		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(items, func(a, b own) int { return cmp.Compare(b.seq, a.seq) })
+	n := min(limit, len(items))
+	out := make([]swfd.Task, 0, n)
+	for _, it := range items[:n] {
+		out = append(out, it.task)
 	}
 	return out
 }

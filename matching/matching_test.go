@@ -337,25 +337,29 @@ func TestHandedBackKeepsRemote(t *testing.T) {
 	}
 }
 
-// Own lists the tasks this node scheduled that still wait, on every list:
-// not those another node scheduled, nor those a poller took or that were
-// removed.
+// Own lists the tasks this node scheduled that still wait, on every list,
+// the latest added first: not those another node scheduled, nor those a
+// poller took or that were removed.
 func TestOwnListsThisNodesWaitingTasks(t *testing.T) {
 	m := New(0)
 	m.Add(task("a", 1, 0))
 	m.Add(task("a", 2, 0))
 	m.Add(swfd.Task{Kind: swfd.DecisionTask, Domain: "d", TaskList: "other", RunID: "b", ScheduledEventID: 3})
 	m.Add(task("c", 4, 0))
+	m.Add(task("a", 5, 9))
 	m.AddRemote(task("r", 9, 0))
-	if got, err := m.Poll(context.Background(), key); err != nil || got.ScheduledEventID != 1 {
+	if got, err := m.Poll(context.Background(), key); err != nil || got.ScheduledEventID != 5 {
 		t.Fatalf("poll: %v %v", got, err)
 	}
 	m.Remove("c", 4)
-	got := map[int64]bool{}
-	for _, tk := range m.Own() {
-		got[tk.ScheduledEventID] = true
+	var got []int64
+	for _, tk := range m.Own(10) {
+		got = append(got, tk.ScheduledEventID)
 	}
-	if len(got) != 2 || !got[2] || !got[3] {
-		t.Errorf("Own listed %v, want tasks 2 and 3", got)
+	if fmt.Sprint(got) != "[3 2 1]" {
+		t.Errorf("Own(10) listed %v, want [3 2 1]", got)
+	}
+	if got := m.Own(2); len(got) != 2 || got[0].ScheduledEventID != 3 || got[1].ScheduledEventID != 2 {
+		t.Errorf("Own(2) listed %v, want tasks 3 and 2", got)
 	}
 }
