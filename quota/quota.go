@@ -129,6 +129,16 @@ func (l *Limiter) SetConfig(cfg *Config) {
 	l.cfg = cfg
 }
 
+// Refill fills every bucket again, as a new Limiter's are, keeping the
+// Config in force: a --dev reset starts the next test with none of the
+// tokens the last one spent missing.
+func (l *Limiter) Refill() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	clear(l.buckets)
+	l.sweepAt = minSweep
+}
+
 // Config returns the Config in force.
 func (l *Limiter) Config() *Config {
 	l.mu.Lock()

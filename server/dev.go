@@ -13,8 +13,8 @@ var ErrNotDev = errors.New("reset is only available in --dev mode")
 
 // Reset drops every domain, execution and task at once (swfd --dev only):
 // the server goes on with a new, empty store and engine, and keeps its
-// clock's time, its auth file and its metrics, less the series of the
-// domains it dropped.
+// clock's time, its auth file, its quotas (with every bucket full again)
+// and its metrics, less the series of the domains it dropped.
 //
 // Calls of the SWF API other than long polls are held while it runs, and
 // each one finishes before it starts, on the old engine or the new one,
@@ -56,6 +56,12 @@ func (s *Server) Reset(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if s.Quotas != nil {
+		// A new server's buckets are full: so are the buckets after a
+		// reset, or the tokens one test spent would be missing from the
+		// next (for good, on a clock that stands still).
+		s.Quotas.Refill()
 	}
 	if s.obs.metrics != nil {
 		// Every domain is gone: so are their series.

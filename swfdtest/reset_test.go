@@ -216,3 +216,33 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A reset gives the next test the throttling buckets full, as a new server
+// would: the tokens one test spent are not taken from the next. With a
+// manual clock the buckets never refill while the clock stands still, so a
+// suite whose every test registers its domain was refused
+// ThrottlingException from the 101st test on (RegisterDomain's bucket
+// holds 100 tokens).
+func TestResetRefillsQuotaBuckets(t *testing.T) {
+	ctx := context.Background()
+	srv := swfdtest.New(t, swfdtest.WithConfig(func(c *server.Config) { c.Quotas = server.QuotasAWS }))
+	c := srv.Client()
+	for i := range 150 {
+		_, err := c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String("shop"), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+		if err != nil {
+			t.Fatalf("test %d: RegisterDomain after a reset: %v", i+1, err)
+		}
+		srv.Reset()
+	}
+	// Within one test the buckets still hold: the 101st call in a row is
+	// throttled.
+	for i := range 101 {
+		_, err := c.ListDomains(ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusRegistered})
+		switch {
+		case i < 100 && err != nil:
+			t.Fatalf("ListDomains %d: %v", i+1, err)
+		case i == 100 && faultCode(err) != "ThrottlingException":
+			t.Fatalf("ListDomains 101 in a row, the clock standing still: %v; want ThrottlingException", err)
+		}
+	}
+}
