@@ -190,7 +190,8 @@ type Server struct {
 	warn *lograte.Limiter
 	obs  *observer
 	// Quotas are the buckets in force; nil when throttling is off. They
-	// outlive a reset (--dev), as the configuration does.
+	// outlive a reset (--dev), as the configuration does, with every
+	// bucket full again.
 	Quotas *quota.Limiter
 	// lambda invokes Lambda tasks; nil without an endpoint.
 	lambda lambda.Invoker
