@@ -407,6 +407,39 @@ func TestSkipJumpsOnlyWhenNothingCouldHappen(t *testing.T) {
 	}
 }
 
+// A reset forgets the tasks of the runs it drops, and puts a new engine with
+// a controller of its own in place of this one's. The old engine's timer
+// loop may run on a moment before it stops: its skip clock, which now sees
+// no task anywhere, must not jump the clock, shared with the new engine, to
+// a timer of a run the reset dropped (the next test would find its clock a
+// week on). A reset that fails leaves the controller in use, and the
+// tasks it knows of.
+func TestSkipDoesNotJumpAfterAReset(t *testing.T) {
+	ctx := context.Background()
+	c, _, _ := newSkip(t)
+	far := c.Now().Add(7 * 24 * time.Hour)
+	c.Observe("run1", false, []api.HistoryEvent{ev(1, api.EventTypeWorkflowExecutionStarted), ev(2, api.EventTypeDecisionTaskScheduled),
+		ev(3, api.EventTypeDecisionTaskStarted), ev(4, api.EventTypeDecisionTaskCompleted), ev(5, api.EventTypeActivityTaskScheduled)})
+
+	if err := c.Exclusive(func() error { return errors.New("the new engine would not open") }); err == nil {
+		t.Fatal("Exclusive hid fn's error")
+	}
+	if ok, err := c.SkipTo(ctx, far); err != nil || ok {
+		t.Fatalf("after a reset that failed, its run's activity still scheduled, SkipTo = %v, %v; want no jump", ok, err)
+	}
+
+	before := c.Now()
+	if err := c.Exclusive(func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.SkipTo(ctx, far); err != nil || ok {
+		t.Fatalf("after a reset, SkipTo = %v, %v; want no jump", ok, err)
+	}
+	if now := c.Now(); now.Sub(before) > time.Minute {
+		t.Fatalf("after a reset the old controller moved the clock from %v to %v", before, now)
+	}
+}
+
 // mapKeeper keeps meta values in memory; fail, if set, is every write's
 // error.
 type mapKeeper struct {

@@ -76,6 +76,11 @@ type Controller struct {
 
 	keeper Keeper // nil: the clock's time is kept nowhere (see Keep)
 
+	// retired is set (under move) once a reset has replaced the engine
+	// (Exclusive): the controller of the next engine moves the clock from
+	// then on, and this one no longer jumps it for the engine it drops.
+	retired bool
+
 	mu   sync.Mutex
 	work map[string]*runWork // runs with a task scheduled or started (skip mode)
 }
@@ -291,17 +296,25 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 }
 
 // Exclusive runs fn with no call in flight and no task being handed out,
-// holding new ones until it returns (a reset). It forgets every run's
-// tasks: fn is expected to drop them.
+// holding new ones until it returns (a reset). Once fn has succeeded (it
+// dropped every run) the controller forgets every run's tasks and is
+// retired: fn has put a new engine, with a controller of its own, in
+// place of this one's, so a skip clock no longer jumps to the timers of
+// the engine dropped (its timer loop may run on a moment until it stops,
+// and would find it idle, its tasks forgotten).
 func (c *Controller) Exclusive(fn func() error) error {
 	c.move.Lock()
 	defer c.move.Unlock()
 	c.gate.Lock()
 	defer c.gate.Unlock()
+	if err := fn(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	clear(c.work)
 	c.mu.Unlock()
-	return fn()
+	c.retired = true
+	return nil
 }
 
 // Middleware serves every call of the SWF API but the long polls on the
@@ -453,6 +466,9 @@ func (c *Controller) SkipTo(ctx context.Context, due time.Time) (bool, error) {
 		return false, nil // a move is under way and fires what is due
 	}
 	defer c.move.Unlock()
+	if c.retired {
+		return false, nil // a reset dropped this controller's engine
+	}
 	if !c.gate.TryLock() {
 		return false, nil // a call is being served: it wakes the loop when done
 	}
