@@ -20,7 +20,9 @@ var ErrNotDev = errors.New("reset is only available in --dev mode")
 // each one finishes before it starts, on the old engine or the new one,
 // never half on each. Long polls waiting on the old engine are answered
 // empty; a poll that arrives meanwhile waits on the new one. The old
-// engine's store is closed once its last call has ended.
+// engine's background work (timers, Lambda invocations, messages) is told
+// to stop before Reset returns; its store is closed once its last call has
+// ended.
 func (s *Server) Reset(ctx context.Context) error {
 	if !s.cfg.Dev {
 		return ErrNotDev
@@ -57,6 +59,11 @@ func (s *Server) Reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The old engine's background work (its timers, its Lambda
+	// invocations, its messages) is for the runs just dropped: it stops
+	// now, before the next test begins, though calls it serves may still
+	// finish. Closing waits for it to end.
+	old.stopWork()
 	if s.Quotas != nil {
 		// A new server's buckets are full: so are the buckets after a
 		// reset, or the tokens one test spent would be missing from the

@@ -749,6 +749,14 @@ func (e *engine) start() {
 	}()
 }
 
+// stopWork tells e's background work to stop, without waiting for it to
+// end (close waits).
+func (e *engine) stopWork() {
+	if e.cancel != nil {
+		e.cancel()
+	}
+}
+
 // close stops e's background work and its polls, saves the time of a
 // clock that moves (a skip clock runs between its moves), and closes its
 // store.
