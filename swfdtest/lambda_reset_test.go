@@ -59,7 +59,7 @@ func TestResetEndsLambdaWork(t *testing.T) {
 		t.Fatalf("poll: %+v, %v", task, err)
 	}
 	if _, err := c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: []types.Decision{{
-		DecisionType: types.DecisionTypeScheduleLambdaFunction,
+		DecisionType:                             types.DecisionTypeScheduleLambdaFunction,
 		ScheduleLambdaFunctionDecisionAttributes: &types.ScheduleLambdaFunctionDecisionAttributes{Id: aws.String("charge"), Name: aws.String("charge-card")},
 	}}}); err != nil {
 		t.Fatal(err)
