@@ -59,8 +59,9 @@ type Moved struct {
 // clock may jump.
 //
 // Calls from outside meet moves at a gate: every call but a long poll is
-// served on the gate's shared side (Middleware), and so is the start of a
-// task by a long poll (Hold); a move or a reset takes the gate exclusively.
+// served on the gate's shared side (Middleware), and so are the start of a
+// task by a long poll and each step of a Lambda task (Hold); a move or a
+// reset takes the gate exclusively.
 // A move therefore happens between calls, never during one, and a task
 // scheduled during a move is handed out only after it, at the new time —
 // as if the pollers had been away while that much time passed.
@@ -346,10 +347,21 @@ func isPoll(r *http.Request) bool {
 }
 
 // Hold holds moves and resets off while a long poll starts the task it
-// was given; call the function it returns when the start has committed.
+// was given, or while a Lambda function's start or outcome is recorded;
+// call the function it returns when that has committed.
+//
+// On a skip clock the release wakes the timer loop, as the end of a call
+// does: a jump it tried meanwhile was put off, and what was held may have
+// changed nothing that would wake it (a start or an outcome that found its
+// task gone).
 func (c *Controller) Hold() (release func()) {
 	c.gate.RLock()
-	return c.gate.RUnlock
+	return func() {
+		c.gate.RUnlock()
+		if c.mode == Skip && c.wake != nil {
+			c.wake()
+		}
+	}
 }
 
 // Observe is told of every committed change of a run: its id, whether it

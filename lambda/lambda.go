@@ -98,6 +98,12 @@ type Options struct {
 	// MaxConcurrent bounds the invocations in flight (default 1,000,
 	// Lambda's default concurrency per account); more wait their turn.
 	MaxConcurrent int
+	// Hold, if set, is called before each step the Loop records (a
+	// start, an outcome) and the function it returns once the step has
+	// committed: a clock that tests move (package clock) holds its moves
+	// off meanwhile, so a step is recorded before a move or after it,
+	// never at an instant on the way, as a worker's answer is.
+	Hold func() (release func())
 }
 
 // Loop invokes Lambda tasks.
@@ -109,6 +115,7 @@ type Loop struct {
 	log     *slog.Logger
 	rescan  time.Duration
 	slots   chan struct{}
+	hold    func() (release func())
 
 	mu    sync.Mutex
 	queue []swfd.Task
@@ -126,7 +133,7 @@ type taskKey struct {
 func New(opts Options) *Loop {
 	l := &Loop{
 		runs: opts.Runs, store: opts.Store, invoker: opts.Invoker, clock: opts.Clock, log: opts.Log,
-		rescan: opts.Rescan, taken: map[taskKey]bool{}, wake: make(chan struct{}, 1),
+		rescan: opts.Rescan, taken: map[taskKey]bool{}, wake: make(chan struct{}, 1), hold: opts.Hold,
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -419,8 +426,13 @@ func (l *Loop) startFailed(ctx context.Context, t swfd.Task, message string) err
 	return err
 }
 
-// step runs one history command on the task's run and commits it.
+// step runs one history command on the task's run and commits it, with
+// the clock held (Options.Hold; before the run's lock, which a move of the
+// clock takes to fire the run's timers).
 func (l *Loop) step(ctx context.Context, t swfd.Task, fn func(s *history.State, env history.Env) (history.Result, error)) error {
+	if l.hold != nil {
+		defer l.hold()()
+	}
 	unlock := l.runs.Lock(t.RunID)
 	defer unlock()
 	return l.runs.Step(ctx, t.Domain, t.RunID, func(r *runs.Run, err error) error {

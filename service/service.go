@@ -127,8 +127,9 @@ type Options struct {
 	// asked by the timer loop before it sleeps until the next timer, due
 	// at due; true means the clock jumped there (see timers.Options.Skip).
 	// HoldTime, if set, is called as a long poll starts the task it was
-	// handed, and the function it returns once the start has committed or
-	// failed: the clock does not move in between.
+	// handed, and as the Lambda loop records a start or an outcome, and
+	// the function it returns once that has committed or failed: the
+	// clock does not move in between.
 	SkipTime func(ctx context.Context, due time.Time) (bool, error)
 	HoldTime func() (release func())
 
@@ -294,7 +295,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if shared {
 		lambdaRescan = cmp.Or(opts.lambdaRescan, clusterLambdaRescan)
 	}
-	s.lambda = lambda.New(lambda.Options{Runs: s.runs, Store: cache, Invoker: opts.Lambda, Clock: clock, Log: s.log, Rescan: lambdaRescan})
+	s.lambda = lambda.New(lambda.Options{Runs: s.runs, Store: cache, Invoker: opts.Lambda, Clock: clock, Log: s.log, Rescan: lambdaRescan, Hold: opts.HoldTime})
 	s.retention = retention.New(cache, clock, s.log)
 	s.retention.Purged = opts.Hooks.Purged
 	s.peers = cluster.Alone{}
