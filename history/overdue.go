@@ -153,23 +153,46 @@ func (s *State) refuse(pre Result, fault error) (Result, error) {
 }
 
 // then is r followed by the Result of a later step on the same run, as
-// one Result: the store applies an update's timer deletions before its
-// additions, so a timer r armed that next deletes is dropped from the
-// additions, and a run that next closed lists no tasks, timers or
-// heartbeat details (see finish).
+// one Result (see Append); r and next are left as they were.
 func (r Result) then(next Result) Result {
+	// Append extends and edits r's slices in place: r gets its own.
+	r.Events = slices.Clip(r.Events)
+	r.DoneTasks = slices.Clip(r.DoneTasks)
+	r.Messages = slices.Clip(r.Messages)
+	r.DeleteTimers = slices.Clip(r.DeleteTimers)
+	r.AddTasks = slices.Clip(r.AddTasks)
+	r.AddTimers = slices.Clone(r.AddTimers)
+	r.Heartbeats = slices.Clone(r.Heartbeats)
+	r.Append(next)
+	return r
+}
+
+// Append makes r the Result of its step followed by next, the Result of a
+// later step on the same run, so that both are committed as one: the store
+// applies an update's timer deletions before its additions, so a timer r
+// armed that next deletes is dropped from the additions, and a run that
+// next closed lists no tasks, timers or heartbeat details (see finish).
+// The other members are next's.
+//
+// r takes over next's slices and extends its own in place, so that
+// appending many steps one by one (the messages a run is delivered in one
+// commit) costs time in proportion to their size, not to the size of
+// what r holds already. Neither r's old slices nor next's may be used
+// apart from r afterwards.
+func (r *Result) Append(next Result) {
 	if len(r.Events) == 0 && len(r.DeleteTimers) == 0 && len(r.AddTimers) == 0 {
-		return next
+		*r = next
+		return
 	}
 	out := next
-	out.Events = append(slices.Clip(r.Events), next.Events...)
-	out.DoneTasks = append(slices.Clip(r.DoneTasks), next.DoneTasks...)
-	out.Messages = append(slices.Clip(r.Messages), next.Messages...)
+	out.Events = append(r.Events, next.Events...)
+	out.DoneTasks = append(r.DoneTasks, next.DoneTasks...)
+	out.Messages = append(r.Messages, next.Messages...)
 	out.Closed = r.Closed || next.Closed
 	if out.Refused == nil {
 		out.Refused = r.Refused
 	}
-	out.DeleteTimers = slices.Clip(r.DeleteTimers)
+	out.DeleteTimers = r.DeleteTimers
 	for _, k := range next.DeleteTimers {
 		if !slices.Contains(out.DeleteTimers, k) {
 			out.DeleteTimers = append(out.DeleteTimers, k)
@@ -177,14 +200,18 @@ func (r Result) then(next Result) Result {
 	}
 	if next.Closed {
 		out.AddTasks, out.AddTimers, out.Heartbeats = nil, nil, nil
-		return out
+		*r = out
+		return
 	}
-	out.AddTasks = append(slices.Clip(r.AddTasks), next.AddTasks...)
-	out.AddTimers = slices.DeleteFunc(slices.Clone(r.AddTimers), func(t swfd.Timer) bool {
-		return slices.Contains(next.DeleteTimers, t.Key)
-	})
+	out.AddTasks = append(r.AddTasks, next.AddTasks...)
+	out.AddTimers = r.AddTimers
+	if len(next.DeleteTimers) > 0 {
+		out.AddTimers = slices.DeleteFunc(out.AddTimers, func(t swfd.Timer) bool {
+			return slices.Contains(next.DeleteTimers, t.Key)
+		})
+	}
 	out.AddTimers = append(out.AddTimers, next.AddTimers...)
-	out.Heartbeats = slices.Clone(r.Heartbeats)
+	out.Heartbeats = r.Heartbeats
 	for _, hb := range next.Heartbeats {
 		if i := slices.IndexFunc(out.Heartbeats, func(x swfd.Heartbeat) bool { return x.ScheduledEventID == hb.ScheduledEventID }); i >= 0 {
 			out.Heartbeats[i] = hb
@@ -192,7 +219,7 @@ func (r Result) then(next Result) Result {
 			out.Heartbeats = append(out.Heartbeats, hb)
 		}
 	}
-	return out
+	*r = out
 }
 
 // thenCall is then for the outcome of a call's step (endCall): an error

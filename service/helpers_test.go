@@ -40,7 +40,7 @@ func testService(t *testing.T, opts Options, wrap func(swfd.Store) swfd.Store) *
 
 // registerTestTypes registers domain "d" and workflow type wf/1 (task list
 // "l"), and with activity also activity type act/1 (task list "al").
-func registerTestTypes(t *testing.T, s *Service, activity bool) {
+func registerTestTypes(t testing.TB, s *Service, activity bool) {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}); err != nil {

@@ -105,50 +105,159 @@ func (l *Loop) Committed(c runs.Commit) {
 // longer than LockWait (swfd.ErrLocked) is left for a later call, and so
 // are the later messages to that target, which must not overtake it; the
 // others are delivered.
+//
+// The messages of the batch to one target are delivered to it in order,
+// in one step and one commit (see deliverOnce), not one commit each: a
+// run's state holds every request it has sent and not yet heard back
+// about, so a commit per message rewrote, for every message, a state that
+// grows with the number sent (a run that signals itself a thousand times
+// in one decision).
 func (l *Loop) Deliver(ctx context.Context) (int, error) {
 	ctx = swfd.WithLockWait(ctx, LockWait)
-	trs, err := l.store.PendingTransfers(ctx, 256)
+	trs, err := l.store.PendingTransfers(ctx, batchSize)
 	if err != nil {
 		return 0, err
 	}
-	// Targets found locked in this round, by targetKey and by run id.
-	blocked := map[string]bool{}
-	left := 0
+	msgs := make([]pending, len(trs))
 	for i, tr := range trs {
-		var m history.Message
-		if err := json.Unmarshal(tr.Payload, &m); err != nil {
-			l.log.Error("dropping undecodable message", "id", tr.ID, "err", err)
-			var b runs.Batch
-			b.Delivered(tr.ID)
-			if err := l.runs.Commit(ctx, &b); err != nil {
-				return i, err
-			}
+		msgs[i].id = tr.ID
+		if err := json.Unmarshal(tr.Payload, &msgs[i].m); err != nil {
+			msgs[i].bad = err
 			continue
 		}
-		key := targetKey(tr.ID, m)
-		if blocked[key] {
+		msgs[i].key = targetKey(tr.ID, msgs[i].m)
+	}
+	// Targets found locked in this round, by targetKey and by run id.
+	blocked := map[string]bool{}
+	// Targets whose commit lost a race with another writer in this round:
+	// their later messages wait for the next round, which sees who won,
+	// so that none overtakes the ones left.
+	raced := map[string]bool{}
+	handled, left := 0, 0
+	for i := range msgs {
+		p := &msgs[i]
+		if p.done {
+			continue
+		}
+		if p.bad != nil {
+			l.log.Error("dropping undecodable message", "id", p.id, "err", p.bad)
+			var b runs.Batch
+			b.Delivered(p.id)
+			if err := l.runs.Commit(ctx, &b); err != nil {
+				return handled, err
+			}
+			p.done = true
+			handled++
+			continue
+		}
+		if blocked[p.key] {
+			p.done = true
 			left++
 			continue
 		}
-		if err := loop.Error(l.log, "delivering a message", func() error { return l.deliver(ctx, tr.ID, m, blocked) }); err != nil {
+		if raced[p.key] {
+			p.done = true
+			handled++
+			continue
+		}
+		group := groupFrom(msgs, i, func(key string) bool { return blocked[key] || raced[key] })
+		// hold marks the group's messages as left for the next round,
+		// and their targets as held up in this one (held): a later
+		// message to one must not overtake them.
+		hold := func(held map[string]bool) {
+			for _, q := range group {
+				q.done = true
+				held[q.key] = true
+			}
+		}
+		var n int
+		if err := loop.Error(l.log, "delivering a message", func() (err error) { n, err = l.deliver(ctx, group, blocked); return err }); err != nil {
 			if errors.Is(err, swfd.ErrLocked) {
-				blocked[key] = true
-				left++
+				hold(blocked)
+				left += len(group)
 				if !errors.Is(err, errBehind) {
 					l.lockedLines.Log(ctx, slog.LevelWarn, "a message's target is locked by another writer (a node stopped in the middle of a commit?); delivering it later",
-						"id", tr.ID, "waited", LockWait, "err", err)
+						"id", p.id, "waited", LockWait, "err", err)
 				}
 				continue
 			}
 			if errors.Is(err, swfd.ErrConflict) {
-				// Another node delivered it, or updated the target
+				// Another node delivered them, or updated the target
 				// first: the next round sees which.
+				hold(raced)
+				handled += len(group)
 				continue
 			}
-			return i - left, err
+			return handled, err
+		}
+		// deliver handles at least one message when it does not fail;
+		// the others of the group come round again, as the first of
+		// the group of what is left.
+		for _, q := range group[:max(n, 1)] {
+			q.done = true
+			handled++
 		}
 	}
-	return len(trs) - left, nil
+	return handled, nil
+}
+
+// groupFrom returns message i of msgs and the later ones not yet handled
+// that may go to the same run (mayShare), in order: up to maxGroup of them,
+// up to the first whose target is held up in this round (blocked or
+// raced), and only message i when it is a child to start. The messages
+// it passes over go to other runs. Which of the group do go to the run is
+// known only once it is locked: deliverOnce delivers them up to the first
+// that does not.
+func groupFrom(msgs []pending, i int, held func(key string) bool) []*pending {
+	p := &msgs[i]
+	group := []*pending{p}
+	if p.m.StartChild != nil {
+		return group
+	}
+	for j := i + 1; j < len(msgs) && len(group) < maxGroup; j++ {
+		q := &msgs[j]
+		if q.done || q.bad != nil || !mayShare(p.m, q.m) {
+			continue
+		}
+		if held(q.key) {
+			break
+		}
+		group = append(group, q)
+	}
+	return group
+}
+
+// mayShare reports whether messages p and q may go to the same run: each
+// names a run by its id or a workflow by its id (the open run), and
+// messages to runs of other workflows, or other domains, or to runs named
+// by other run ids, go to other runs. A child to start starts a run of its
+// own.
+func mayShare(p, q history.Message) bool {
+	switch {
+	case p.StartChild != nil || q.StartChild != nil || p.Domain != q.Domain:
+		return false
+	case p.RunID != "" && q.RunID != "":
+		return p.RunID == q.RunID
+	}
+	return p.WorkflowID == "" || q.WorkflowID == "" || p.WorkflowID == q.WorkflowID
+}
+
+// batchSize is how many pending messages Deliver reads at a time.
+const batchSize = 256
+
+// maxGroup is how many messages to one target Deliver delivers in one
+// commit at most.
+const maxGroup = batchSize
+
+// pending is a message read from the store: its id and the message, or
+// why it could not be decoded; its target (targetKey); and whether Deliver
+// is done with it in this round.
+type pending struct {
+	id   int64
+	m    history.Message
+	bad  error
+	key  string
+	done bool
 }
 
 // targetKey names the target of message id for Deliver's blocked targets:
@@ -163,42 +272,71 @@ func targetKey(id int64, m history.Message) string {
 	return "workflow\x00" + m.Domain + "\x00" + m.WorkflowID
 }
 
-func (l *Loop) deliver(ctx context.Context, id int64, m history.Message, blocked map[string]bool) error {
-	if m.StartChild != nil {
-		return l.startChild(ctx, id, m)
+// deliver delivers the first messages of group, which all have the same
+// target (targetKey), and returns how many it delivered (or dropped), at
+// least one unless it fails.
+func (l *Loop) deliver(ctx context.Context, group []*pending, blocked map[string]bool) (int, error) {
+	if m := group[0].m; m.StartChild != nil {
+		return 1, l.startChild(ctx, group[0].id, m)
 	}
+	inline := true
 	for {
-		again, err := l.deliverOnce(ctx, id, m, blocked)
-		if !again {
-			return err
+		n, again, err := l.deliverOnce(ctx, group, inline, blocked)
+		switch again {
+		case done:
+			return n, err
+		case fewer:
+			group = group[:n]
+		case separately:
+			inline = false
 		}
 	}
 }
 
-// deliverOnce delivers a message to its target: a run id, or the open run
-// of a workflow id. A run found by its workflow id may continue as new
-// between the lookup and its lock; the message is then for the new run
-// (a child policy, above all, is for whichever run of the child's chain is
-// open), so deliverOnce reports again, and the caller looks the workflow id
-// up anew. Each round finds a newer run, since a run that continued as new
-// never reopens.
+// retry is what deliverOnce asks of its caller.
+type retry int
+
+const (
+	done       retry = iota // nothing: deliverOnce did what it could
+	anew                    // the same again: the target's workflow has a newer run
+	fewer                   // the same again with only the first n messages
+	separately              // the same again, sending answers to the target itself as messages
+)
+
+// deliverOnce delivers the messages of group, all to one target, in one
+// step of the target and one commit: a run id, or the open run of a
+// workflow id. It reports how many it delivered, from the first: the
+// target may close on the way (the rest then go their own way, as to a
+// closed run), and a message that fails is delivered without the ones
+// before it, which deliverOnce then delivers again alone (fewer), on the
+// run as it was. The answer to a request the target sent itself is
+// delivered in the same step rather than sent, unless that fails
+// (separately).
+//
+// A run found by its workflow id may continue as new between the lookup
+// and its lock; the messages are then for the new run (a child policy,
+// above all, is for whichever run of the child's chain is open), so
+// deliverOnce reports anew, and the caller looks the workflow id up anew.
+// Each round finds a newer run, since a run that continued as new never
+// reopens.
 //
 // A target run in blocked (found locked earlier in the round) is left
 // alone (errBehind); one found locked now is added to it.
-func (l *Loop) deliverOnce(ctx context.Context, id int64, m history.Message, blocked map[string]bool) (again bool, err error) {
+func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, blocked map[string]bool) (n int, again retry, err error) {
+	id, m := group[0].id, group[0].m
 	runID := m.RunID
 	if runID == "" {
 		row, err := l.store.OpenRun(ctx, m.Domain, m.WorkflowID)
 		if errors.Is(err, swfd.ErrNotFound) {
-			return false, l.failed(ctx, id, m)
+			return 1, done, l.failed(ctx, id, m)
 		}
 		if err != nil {
-			return false, err
+			return 0, done, err
 		}
 		runID = row.RunID
 	}
 	if blocked["run\x00"+runID] {
-		return false, errBehind
+		return 0, done, errBehind
 	}
 	defer func() {
 		if errors.Is(err, swfd.ErrLocked) {
@@ -211,33 +349,79 @@ func (l *Loop) deliverOnce(ctx context.Context, id int64, m history.Message, blo
 	// decided on the current state.
 	r, err := l.runs.LoadCurrent(ctx, m.Domain, runID)
 	if errors.Is(err, swfd.ErrNotFound) || (err == nil && m.WorkflowID != "" && r.Row.WorkflowID != m.WorkflowID) {
-		return false, l.failed(ctx, id, m)
+		return 1, done, l.failed(ctx, id, m)
 	}
 	if err != nil {
-		return false, err
+		return 0, done, err
 	}
 	if m.RunID == "" && !r.State.Open && r.State.CloseStatus == api.CloseStatusContinuedAsNew {
-		return true, nil
+		return 0, anew, nil
 	}
-	res, err := r.State.Deliver(l.runs.Env(ctx), m)
-	if err != nil {
-		if runs.IsStale(err) {
-			return false, l.failed(ctx, id, m)
-		}
-		return false, err
-	}
+	env := l.runs.Env(ctx)
 	target := api.WorkflowExecution{WorkflowID: r.State.WorkflowID, RunID: r.State.RunID}
-	// A request the target refused (its events would not fit in its
-	// history) terminated the target instead of being recorded: its
-	// sender is told that it failed, as for a closed run.
-	failed := res.Refused != nil
-	return false, l.runs.CommitRun(ctx, r, res, func(b *runs.Batch) error {
-		b.Delivered(id)
-		if reply := replyTo(m, target, failed); reply != nil {
-			return b.Send(*reply)
+	var (
+		res     history.Result
+		ids     []int64
+		replies []history.Message
+	)
+	for i, p := range group {
+		if i > 0 && !joins(r, p.m) {
+			// This one, and so the rest, go their own way: to
+			// another run, or to a run that closed on the way.
+			break
 		}
-		return nil
+		one, err := r.State.Deliver(env, p.m)
+		// A request the target refused (its events would not fit in its
+		// history) terminated the target instead of being recorded: its
+		// sender is told that it failed, as for a closed run.
+		if err == nil && inline {
+			// A run that sent the request to itself hears back in the
+			// same step, as it would on its own a moment later.
+			if reply := replyTo(p.m, target, one.Refused != nil); reply != nil && reply.RunID == target.RunID {
+				var more history.Result
+				if more, err = r.State.Deliver(env, *reply); err == nil {
+					one.Append(more)
+				} else if i == 0 {
+					return 0, separately, nil
+				}
+			}
+		}
+		if err != nil {
+			if i > 0 {
+				// r has changed on the way to the error: the
+				// messages before it are delivered again, alone.
+				return i, fewer, nil
+			}
+			if runs.IsStale(err) {
+				return 1, done, l.failed(ctx, id, m)
+			}
+			return 0, done, err
+		}
+		ids = append(ids, p.id)
+		if reply := replyTo(p.m, target, one.Refused != nil); reply != nil && !(inline && reply.RunID == target.RunID) {
+			replies = append(replies, *reply)
+		}
+		res.Append(one)
+	}
+	return len(ids), done, l.runs.CommitRun(ctx, r, res, func(b *runs.Batch) error {
+		for _, id := range ids {
+			b.Delivered(id)
+		}
+		return b.Send(replies...)
 	})
+}
+
+// joins reports whether message m, which came after the first of its
+// group, is delivered to r as the first was, rather than alone: m names r
+// by its run id, or names r's workflow, of which r is then the open run;
+// and r is still open (a message to a closed run is refused, or for the
+// workflow's next run). A message naming a workflow besides a run id is
+// for the run only if it is of that workflow.
+func joins(r *runs.Run, m history.Message) bool {
+	if !r.State.Open || m.Domain != r.Row.Domain || m.WorkflowID != "" && m.WorkflowID != r.Row.WorkflowID {
+		return false
+	}
+	return m.RunID == "" || m.RunID == r.Row.RunID
 }
 
 // replyTo answers a signal or cancel request to its sender.
