@@ -12,7 +12,9 @@ import (
 // what then gives for the same steps, and then leaves the Results it joins
 // as they were (Append extends its own in place).
 func TestAppendIsThen(t *testing.T) {
-	ev := func(id int64) api.HistoryEvent { return api.HistoryEvent{EventID: id, EventType: api.EventTypeWorkflowExecutionSignaled} }
+	ev := func(id int64) api.HistoryEvent {
+		return api.HistoryEvent{EventID: id, EventType: api.EventTypeWorkflowExecutionSignaled}
+	}
 	details := func(s string) *string { return &s }
 	steps := []Result{
 		{Events: []api.HistoryEvent{ev(5)}, AddTasks: []swfd.Task{{ScheduledEventID: 6}}, AddTimers: []swfd.Timer{{Key: "a"}, {Key: "b"}},
