@@ -343,12 +343,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 	if !ok {
 		return nil, api.NewFault(api.UnknownOperationException, "Unknown operation %s", strconv.Quote(r.Header.Get("X-Amz-Target")))
 	}
-	body, err := decodeBody(r, raw)
+	gzipped, err := bodyCoding(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := decodeBody(raw, gzipped)
 	if err != nil {
 		return nil, err
 	}
 	held := int64(len(body))
-	if isGzip(r) {
+	if gzipped {
 		held += int64(len(raw)) // both are held while it is decoded
 	}
 	in, err := h.decode(ctx, c, info, body, held)
@@ -412,10 +416,10 @@ func readRaw(r *http.Request) ([]byte, error) {
 	return raw, nil
 }
 
-// decodeBody undoes a gzip Content-Encoding; the limit applies to the
-// decompressed body too.
-func decodeBody(r *http.Request, raw []byte) ([]byte, error) {
-	if !isGzip(r) {
+// decodeBody undoes gzip compression (bodyCoding); the limit applies to
+// the decompressed body too.
+func decodeBody(raw []byte, gzipped bool) ([]byte, error) {
+	if !gzipped {
 		return raw, nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
@@ -441,9 +445,40 @@ func decodeBody(r *http.Request, raw []byte) ([]byte, error) {
 	return body, nil
 }
 
-// isGzip reports whether r's body is gzip-compressed.
-func isGzip(r *http.Request) bool {
-	return strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) == "gzip"
+// bodyCoding reads r's Content-Encoding, the codings applied to its body
+// in order, and reports whether the body is gzip-compressed: gzip (or
+// x-gzip, its older name) once, with any number of codings that change
+// nothing around it (identity, and amz-1.0, which legacy clients send on
+// a plain body). Any other coding (deflate, br, gzip twice, …) is a
+// SerializationException that names it: a body read as if plain would
+// only fail as JSON that is not valid UTF-8, which says nothing of why.
+func bodyCoding(r *http.Request) (gzipped bool, err error) {
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			c = strings.TrimSpace(c)
+			switch strings.ToLower(c) {
+			case "", "identity", "amz-1.0":
+			case "gzip", "x-gzip":
+				if gzipped {
+					return false, api.NewFault(api.SerializationException, "Request body has Content-Encoding %s, which applies gzip more than once; send it gzip-compressed once, or uncompressed", quoteCoding(v))
+				}
+				gzipped = true
+			default:
+				return false, api.NewFault(api.SerializationException, "Request body has Content-Encoding %s, which is not supported; send it gzip-compressed, or uncompressed", quoteCoding(c))
+			}
+		}
+	}
+	return gzipped, nil
+}
+
+// quoteCoding quotes a Content-Encoding (or one of its codings) for a
+// fault's message, cut short if long.
+func quoteCoding(c string) string {
+	const most = 64
+	if len(c) > most {
+		return strconv.Quote(c[:most]) + "…"
+	}
+	return strconv.Quote(c)
 }
 
 var errBodyTooLarge = errors.New("request body too large")

@@ -2,7 +2,9 @@ package frontend_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -277,6 +279,59 @@ func TestGzipBodies(t *testing.T) {
 	json.Unmarshal(r.body, &m)
 	if !strings.Contains(m["__type"], "RequestEntityTooLarge") {
 		t.Errorf("oversized compressed body: %d %s", r.status, r.body)
+	}
+}
+
+// TestContentEncodings: a body under x-gzip (gzip's older name), or gzip
+// listed with identity codings, is decoded as gzip; a coding the server
+// does not undo (deflate, br, gzip twice) is a SerializationException
+// naming it, not a complaint that the body is not valid UTF-8, and the
+// call does not reach the service.
+func TestContentEncodings(t *testing.T) {
+	srv, svc := newServer(t)
+	call := func(body []byte, encodings ...string) response {
+		return do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0", bytes.NewReader(body),
+			func(r *http.Request) {
+				for _, e := range encodings {
+					r.Header.Add("Content-Encoding", e)
+				}
+			})
+	}
+	for i, encs := range [][]string{{"x-gzip"}, {"X-GZIP"}, {"gzip, identity"}, {"identity,gzip"}, {"identity", "gzip"}, {" gzip ,amz-1.0"}} {
+		name := fmt.Sprint("zipped-", i)
+		r := call(gz(t, `{"name":"`+name+`"}`), encs...)
+		if r.status != 200 || svc.lastDomain.Load() != name {
+			t.Errorf("Content-Encoding %q: status %d %s, the service saw %v", encs, r.status, r.body, svc.lastDomain.Load())
+		}
+	}
+	svc.lastDomain.Store("")
+	compressed := func(w io.WriteCloser, buf *bytes.Buffer) []byte {
+		w.Write([]byte(`{"name":"unread"}`))
+		w.Close()
+		return buf.Bytes()
+	}
+	var fl, zl bytes.Buffer
+	fw, _ := flate.NewWriter(&fl, flate.DefaultCompression)
+	for _, c := range []struct {
+		encs []string
+		body []byte
+		says string
+	}{
+		{[]string{"deflate"}, compressed(fw, &fl), `Content-Encoding "deflate", which is not supported`},
+		{[]string{"br"}, []byte{0x0b, 0x02, 0x80}, `Content-Encoding "br", which is not supported`},
+		{[]string{"gzip, deflate"}, compressed(zlib.NewWriter(&zl), &zl), `Content-Encoding "deflate", which is not supported`},
+		{[]string{"gzip", "x-gzip"}, gz(t, string(gz(t, `{"name":"unread"}`))), `Content-Encoding "x-gzip", which applies gzip more than once`},
+		{[]string{"compress"}, []byte(`{"name":"unread"}`), `Content-Encoding "compress", which is not supported`},
+		{[]string{strings.Repeat("z", 100)}, []byte(`{"name":"unread"}`), `Content-Encoding "` + strings.Repeat("z", 64) + `"…, which is not supported`},
+	} {
+		r := call(c.body, c.encs...)
+		msg := checkFault(t, r, 400, "com.amazon.coral.service#SerializationException")
+		if !strings.Contains(msg, c.says) || strings.Contains(msg, "UTF-8") {
+			t.Errorf("Content-Encoding %q: fault %q, want one saying %s", c.encs, msg, c.says)
+		}
+		if got := svc.lastDomain.Load(); got != "" {
+			t.Errorf("Content-Encoding %q: the service was called for %v", c.encs, got)
+		}
 	}
 }
 
