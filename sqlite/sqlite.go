@@ -585,7 +585,9 @@ func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
 	}
 	err := fn(&db.reads)
 	var se *sqlite.Error
-	if err != nil && errors.As(err, &se) {
+	// A store opened read-only (OpenExisting) recorded no files to compare
+	// the path with: every file would look replaced.
+	if err != nil && errors.As(err, &se) && db.dbFile != nil {
 		// A read that fails in SQLite once the files at the path are gone
 		// (a read connection opened anew finds no database there) is the
 		// storage being unavailable, as it is for writes, not an internal
