@@ -641,10 +641,11 @@ func newRequestID() string {
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }
 
-// readRawBounded reads the body within BodyTimeout. Only when the timer
-// fires with the body still unread does it touch the connection (a read
-// deadline of now, which fails the pending read); Request.Body itself is
-// left as the server made it.
+// readRawBounded reads the body within BodyTimeout, or until the
+// connection limit cuts it off (connlimit.Receiving). Only when the timer
+// fires, or the cut comes, with the body still unread does it touch the
+// connection (a read deadline of now, which fails the pending read);
+// Request.Body itself is left as the server made it.
 func (h *Handler) readRawBounded(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	d := h.BodyTimeout
 	if d <= 0 {
@@ -653,14 +654,21 @@ func (h *Handler) readRawBounded(w http.ResponseWriter, r *http.Request) ([]byte
 	rc := http.NewResponseController(w)
 	var mu sync.Mutex
 	finished := false
-	t := time.AfterFunc(d, func() {
+	cut := func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if !finished {
 			rc.SetReadDeadline(time.Now())
 		}
-	})
+	}
+	t := time.AfterFunc(d, cut)
+	// At the connection limit a body still arriving after a while is cut
+	// off the same way, to free its connection for a new one: a client
+	// that sends it a byte at a time, or never finishes it, must not hold
+	// connections the others need.
+	received := connlimit.Receiving(r.Context(), cut)
 	raw, err := readRaw(r)
+	received()
 	mu.Lock()
 	finished = true
 	mu.Unlock()

@@ -868,7 +868,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // How many lines a second the connection limit may write to the log, each
-// kind (a connection waits for a slot, a long poll is evicted) on its own,
+// kind (a connection waits for a slot, a long poll is evicted, a body is
+// cut off) on its own,
 // after a burst of connLimitWarnBurst: at the limit they come by the
 // hundred a second, and a line every few seconds with the count left out
 // says as much.
@@ -897,6 +898,11 @@ func (s *Server) limitConnections(ln net.Listener) *connlimit.Listener {
 		}
 		evicted.Log(context.Background(), slog.LevelWarn, "connection limit reached: a long poll answered early (empty, as at its timeout) to free its connection for a new one; raise --max-connections, and the open-file limit with it",
 			"max_connections", lim.Max(), "waited", waited.Round(time.Millisecond))
+	}
+	cut := lograte.New(s.log, connLimitWarnsPerSecond, connLimitWarnBurst, nil)
+	lim.OnCut = func(receiving time.Duration) {
+		cut.Log(context.Background(), slog.LevelWarn, "connection limit reached: a request whose body was still arriving was answered RequestTimeoutException to free its connection for a new one (a client sending very slowly, or never finishing its body); raise --max-connections if clients are that slow",
+			"max_connections", lim.Max(), "receiving", receiving.Round(time.Millisecond))
 	}
 	s.obs.conns.Store(lim)
 	return lim

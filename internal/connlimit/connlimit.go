@@ -13,6 +13,15 @@
 // connection is left to close, the listener asks the one that has waited
 // longest to give its connection up: it answers at once, as if its wait
 // had ended empty, and closes the connection.
+//
+// A request whose body is still arriving holds its connection too, for as
+// long as the client takes to send it: a client that sends it a byte at a
+// time, or never finishes it, would keep the connection until the body's
+// timeout. Such a request says so (Receiving); when there is neither an
+// idle connection to close nor a waiting request to evict, the listener
+// cuts the one that has been receiving its body longest, once it has for
+// SilentAfter: its read fails, it is answered as at its body's timeout,
+// and its connection is closed.
 package connlimit
 
 import (
@@ -73,6 +82,10 @@ type Listener struct {
 	// Set them before Accept is called.
 	OnEvict func(waited time.Duration)
 	OnFull  func()
+	// OnCut, if set, is told of each request whose body was cut off to
+	// make room (see Receiving), with how long it had been arriving. Set
+	// it before Accept is called.
+	OnCut func(receiving time.Duration)
 
 	slots chan struct{}
 	done  chan struct{}
@@ -81,6 +94,7 @@ type Listener struct {
 	mu       sync.Mutex
 	idle     map[net.Conn]quiet
 	held     map[net.Conn]*hold     // connections whose request is Waiting
+	bodies   map[net.Conn]*hold     // connections whose request is Receiving
 	evicting map[net.Conn]time.Time // asked to give up, not yet closed: when
 	waiting  int                    // Accepts waiting for a slot
 }
@@ -119,7 +133,7 @@ const checkEvery = 250 * time.Millisecond
 // one more, waiting for a slot).
 func Listen(ln net.Listener, n int) *Listener {
 	return &Listener{Listener: ln, EvictAfter: DefaultEvictAfter, slots: make(chan struct{}, n), done: make(chan struct{}),
-		idle: map[net.Conn]quiet{}, held: map[net.Conn]*hold{}, evicting: map[net.Conn]time.Time{}}
+		idle: map[net.Conn]quiet{}, held: map[net.Conn]*hold{}, bodies: map[net.Conn]*hold{}, evicting: map[net.Conn]time.Time{}}
 }
 
 // Accept accepts the next connection and, if the cap's connections are
@@ -196,6 +210,7 @@ func (l *Listener) ConnState(c net.Conn, st http.ConnState) {
 	case st == http.StateClosed, st == http.StateHijacked:
 		delete(l.idle, c)
 		delete(l.held, c)
+		delete(l.bodies, c)
 		delete(l.evicting, c)
 	default:
 		delete(l.idle, c)
@@ -251,6 +266,64 @@ func Waiting(ctx context.Context, evict func()) (done func() (evicted bool)) {
 	}
 }
 
+// Receiving says that the request of ctx is reading its body, from now
+// until done is called. While it does, its connection may be needed: when
+// a connection comes in at the cap, no idle one is left to close nor
+// waiting request to evict (see Waiting), and this request has been
+// receiving its body longest (at least SilentAfter), cut is called, once:
+// it must make the body's read fail at once (a read deadline of now), and
+// the request be answered as at its body's timeout, with its connection
+// closed (Evicted reports true).
+//
+// A request not served through a Listener's ConnContext is never cut, nor
+// one over HTTP/2, where the connection carries other requests too.
+func Receiving(ctx context.Context, cut func()) (done func()) {
+	ref, _ := ctx.Value(connKey{}).(*connRef)
+	if ref == nil || isHTTP2(ref.c) {
+		return func() {}
+	}
+	l := ref.l
+	h := &hold{ref: ref, since: time.Now(), evict: cut}
+	l.mu.Lock()
+	l.bodies[ref.c] = h
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.bodies[ref.c] == h {
+			delete(l.bodies, ref.c)
+		}
+	}
+}
+
+// cutBody cuts off the body of the request that has been receiving it
+// longest, at least SilentAfter (see Receiving), and reports whether there
+// was one.
+func (l *Listener) cutBody() bool {
+	l.mu.Lock()
+	now := time.Now()
+	var oldest *hold
+	for _, h := range l.bodies {
+		if now.Sub(h.since) >= SilentAfter && (oldest == nil || h.since.Before(oldest.since)) {
+			oldest = h
+		}
+	}
+	if oldest == nil {
+		l.mu.Unlock()
+		return false
+	}
+	oldest.gone = true
+	oldest.ref.evicted.Store(true)
+	delete(l.bodies, oldest.ref.c)
+	l.evicting[oldest.ref.c] = now
+	l.mu.Unlock()
+	oldest.evict()
+	if l.OnCut != nil {
+		l.OnCut(now.Sub(oldest.since))
+	}
+	return true
+}
+
 // isHTTP2 reports whether c has agreed on HTTP/2 (by ALPN; swfd does not
 // serve HTTP/2 without TLS).
 func isHTTP2(c net.Conn) bool {
@@ -259,7 +332,8 @@ func isHTTP2(c net.Conn) bool {
 }
 
 // Evicted reports whether the connection of ctx's request was evicted
-// (see Waiting): its answer must close it.
+// (see Waiting) or its body cut off (see Receiving): its answer must close
+// it.
 func Evicted(ctx context.Context) bool {
 	ref, _ := ctx.Value(connKey{}).(*connRef)
 	return ref != nil && ref.evicted.Load()
@@ -293,8 +367,9 @@ func (l *Listener) Evict() bool {
 }
 
 // makeRoom closes the idle connections; if there are none, it evicts the
-// request that has waited longest, unless a connection evicted lately is
-// still closing (its answer on its way).
+// request that has waited longest, or else cuts off the body that has been
+// arriving longest, unless a connection evicted or cut lately is still
+// closing (its answer on its way).
 func (l *Listener) makeRoom() {
 	if l.closeIdle() > 0 {
 		return
@@ -307,8 +382,8 @@ func (l *Listener) makeRoom() {
 		}
 	}
 	l.mu.Unlock()
-	if !closing {
-		l.Evict()
+	if !closing && !l.Evict() {
+		l.cutBody()
 	}
 }
 

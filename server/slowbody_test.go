@@ -1,0 +1,96 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/internal/logbuf"
+)
+
+// Clients that send a request's headers and then its body never, or a
+// byte at a time, must not hold every connection at --max-connections
+// until their body's timeout: once no idle connection or long poll is left
+// to make room with, the body that has been arriving longest is cut off
+// (answered RequestTimeoutException, its connection closed), and a new
+// client is served at once, not after the body timeout (here a minute).
+func TestSlowBodiesAtConnectionLimitMakeRoom(t *testing.T) {
+	logBuf := &logbuf.Buffer{}
+	s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(logBuf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+	})
+	addr := ln.Addr().String()
+	const headers = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\n" +
+		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n"
+	var slow []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		io.WriteString(c, strings.Replace(headers, "%d", "1000", 1)+`{"registrationStatus":`)
+		slow = append(slow, c)
+	}
+
+	body := `{"registrationStatus":"REGISTERED"}`
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	io.WriteString(c, strings.Replace(headers, "%d", "35", 1)+body)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("a client after two slow senders at --max-connections 2 was not answered in %v: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the new client's call: status %d", resp.StatusCode)
+	}
+
+	// One slow sender was told why, as at its body's timeout, and its
+	// connection closed; the other still holds its own.
+	cutOff := 0
+	for _, sc := range slow {
+		sc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		resp, err := http.ReadResponse(bufio.NewReader(sc), nil)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		cutOff++
+		if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("x-amzn-ErrorType") != "RequestTimeoutException" || !resp.Close {
+			t.Errorf("the cut-off sender got status %d, x-amzn-ErrorType %q, close %v", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), resp.Close)
+		}
+	}
+	if cutOff != 1 {
+		t.Errorf("%d slow senders cut off, want 1", cutOff)
+	}
+	if !strings.Contains(logBuf.String(), "request whose body was still arriving") {
+		t.Errorf("the cut is not logged:\n%s", logBuf.String())
+	}
+}
