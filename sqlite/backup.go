@@ -67,7 +67,11 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)
 	}
 	if err := quickCheck(ctx, tmp); err != nil {
-		return 0, fmt.Errorf("sqlite: backup: the copy of %s fails its check: %w", path, err)
+		var de *damagedError
+		if errors.As(err, &de) {
+			return 0, fmt.Errorf("sqlite: backup: the copy of %s fails its check: it is %w", path, err)
+		}
+		return 0, fmt.Errorf("sqlite: backup: the copy of %s fails its check: %w", path, plainError(err, path, to))
 	}
 	if err := syncFile(tmp); err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
@@ -171,14 +175,43 @@ func quickCheck(ctx context.Context, path string) error {
 		return err
 	}
 	defer db.Close()
-	var res string
-	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+	rows, err := db.QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
 		return err
 	}
-	if res != "ok" {
-		return errors.New(res)
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var res string
+		if err := rows.Scan(&res); err != nil {
+			return err
+		}
+		for line := range strings.SplitSeq(res, "\n") {
+			// "*** in database main ***" heads the report; it names no
+			// problem.
+			if line = strings.TrimSpace(line); line != "" && line != "ok" && !strings.HasPrefix(line, "*** in database") {
+				problems = append(problems, line)
+			}
+		}
 	}
-	return nil
+	// The check may stop on a page it cannot read after it listed some
+	// problems: those say more than its error.
+	if len(problems) > 0 {
+		return &damagedError{problems: problems}
+	}
+	return rows.Err()
+}
+
+// damagedError is quickCheck's error for a file whose check found
+// problems: it says how many, and what the first is (SQLite lists up to a
+// hundred, a line each, too many for an error message).
+type damagedError struct{ problems []string }
+
+func (e *damagedError) Error() string {
+	if len(e.problems) == 1 {
+		return fmt.Sprintf("damaged (SQLite's quick_check finds a problem: %s)", e.problems[0])
+	}
+	return fmt.Sprintf("damaged (SQLite's quick_check finds %d problems; the first: %s)", len(e.problems), e.problems[0])
 }
 
 // syncFile flushes the file at path to the disk.

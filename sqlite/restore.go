@@ -226,6 +226,10 @@ func copyChunks(ctx context.Context, from, to string) error {
 // file its errors name: the copy is removed once the check fails.
 func checkBackup(ctx context.Context, path, from string) (int, error) {
 	if err := quickCheck(ctx, path); err != nil {
+		var de *damagedError
+		if errors.As(err, &de) {
+			return 0, fmt.Errorf("fails its check: %s is %w", from, err)
+		}
 		return 0, fmt.Errorf("fails its check: %w", plainError(err, from, from))
 	}
 	db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?mode=rw")

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -501,4 +502,81 @@ func TestOpenRefusedWhileOpenElsewhere(t *testing.T) {
 		t.Fatalf("Open once the program has gone: %v", err)
 	}
 	db.Close()
+}
+
+// A backup with a few damaged pages (a disk's bad sectors, a copy cut
+// into) is refused by swfd restore, and a database like it by swfd
+// backup, with one line that says the file is damaged, how many problems
+// SQLite's check found and the first: not the check's whole report, up to
+// a hundred lines that began "*** in database main ***".
+func TestDamagedPagesSaidInOneLine(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 200)
+	damaged := filepath.Join(dir, "damaged.db")
+	if _, err := Backup(ctx, path, damaged, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The root pages of its indexes, overwritten with noise: the check
+	// lists each as a problem (a damaged table's page would stop it at
+	// once, as its scan for NULLs fails).
+	raw, err := sql.Open("sqlite", damaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roots []int64
+	rows, err := raw.Query("SELECT rootpage FROM sqlite_master WHERE type = 'index' AND rootpage > 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var root int64
+		if err := rows.Scan(&root); err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, root)
+	}
+	rows.Close()
+	raw.Close()
+	if len(roots) < 2 {
+		t.Fatalf("the sample database has %d indexes", len(roots))
+	}
+	const pageSize = 4096
+	noise := make([]byte, pageSize)
+	rand.NewChaCha8([32]byte{1}).Read(noise)
+	f, err := os.OpenFile(damaged, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range roots {
+		if _, err := f.WriteAt(noise, (root-1)*pageSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+
+	check := func(what string, err error, want ...string) {
+		t.Helper()
+		if err == nil {
+			t.Fatalf("%s of a damaged file succeeded", what)
+		}
+		msg := err.Error()
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: %q, want it to say %q", what, msg, w)
+			}
+		}
+		if strings.Contains(msg, "\n") || strings.Contains(msg, "*** in database") || len(msg) > 400 {
+			t.Errorf("%s: %q, want one short line", what, msg)
+		}
+	}
+	target := filepath.Join(t.TempDir(), "swfd.db")
+	_, err = Restore(ctx, damaged, target, nil)
+	check("Restore", err, damaged+" is damaged (SQLite's quick_check finds ", "problems; the first: ", "btreeInitPage")
+	if _, err := os.Stat(target); !os.IsNotExist(err) {
+		t.Errorf("Restore of a damaged backup left %s: %v", target, err)
+	}
+	_, err = Backup(ctx, damaged, filepath.Join(t.TempDir(), "b.db"), nil)
+	check("Backup", err, "the copy of "+damaged+" fails its check: it is damaged (SQLite's quick_check finds ", "problems; the first: ", "btreeInitPage")
 }
