@@ -72,7 +72,10 @@ func TestBackupRemovesKilledBackupsCopy(t *testing.T) {
 func TestOpenRemovesKilledRestoresCopy(t *testing.T) {
 	if env := os.Getenv("SWFD_SQLITE_RESTORE_LEFTOVER_CHILD"); env != "" {
 		from, path, _ := strings.Cut(env, "|")
-		afterCopyChunk = func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+		afterCopyChunk = func() error {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			return nil
+		}
 		_, err := Restore(context.Background(), from, path, nil)
 		fmt.Fprintln(os.Stderr, "the restore was not killed:", err)
 		os.Exit(2)

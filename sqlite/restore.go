@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/swfd/swfd/internal/schema"
 )
@@ -94,7 +95,7 @@ func Restore(ctx context.Context, from, path string, logger *slog.Logger) (versi
 		if ctx.Err() != nil {
 			return 0, interrupted("copying the backup")
 		}
-		return 0, fmt.Errorf("sqlite: restore: copy %s: %w", from, err)
+		return 0, fmt.Errorf("sqlite: restore: %w; %s is unchanged", copyCause(err, from, path), path)
 	}
 	version, err = checkBackup(ctx, tmp, from)
 	if ctx.Err() != nil {
@@ -167,8 +168,9 @@ func lockTarget(path string) (unlock func(), err error) {
 var copyChunk int64 = 1 << 20
 
 // afterCopyChunk runs after each chunk copyFile copies; tests replace it to
-// stall a copy as a slow disk does.
-var afterCopyChunk = func() {}
+// stall a copy as a slow disk does, or to fail it as a full one does (an
+// error it returns is the copy's).
+var afterCopyChunk = func() error { return nil }
 
 // copyFile copies the file from into the existing file to, and syncs it.
 // It returns ctx's error as soon as ctx is done: a write or a sync the
@@ -202,7 +204,9 @@ func copyChunks(ctx context.Context, from, to string) error {
 	for {
 		// io.CopyN between two files lets the kernel copy (copy_file_range).
 		_, err := io.CopyN(out, in, copyChunk)
-		afterCopyChunk()
+		if herr := afterCopyChunk(); herr != nil {
+			err = herr
+		}
 		if err == io.EOF {
 			break
 		}
@@ -217,6 +221,26 @@ func copyChunks(ctx context.Context, from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// copyCause says why copying the backup from beside the database at path
+// failed: a full disk, with how much room the copy needs, or what failed
+// reading the backup or writing its copy. It names no temporary file: the
+// copy is removed by then, and its hidden name would only puzzle.
+func copyCause(err error, from, path string) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		size := ""
+		if fi, serr := os.Stat(from); serr == nil {
+			size = fmt.Sprintf(" (%d bytes)", fi.Size())
+		}
+		return fmt.Errorf("no space left on the disk holding %s: the restore writes a copy of the backup%s there, beside the database, before it replaces the database: %w",
+			filepath.Dir(path), size, pathCause(err))
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path != from {
+		return fmt.Errorf("writing a copy of the backup %s beside %s: %w", from, path, pe.Err)
+	}
+	return fmt.Errorf("copy %s: %w", from, err)
 }
 
 // checkBackup checks the database file at path, which no one else has

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -283,9 +284,10 @@ func TestRestoreInterruptedMidCopy(t *testing.T) {
 	var once sync.Once
 	chunk, hook := copyChunk, afterCopyChunk
 	copyChunk = 4096
-	afterCopyChunk = func() {
+	afterCopyChunk = func() error {
 		once.Do(func() { close(copying) })
 		<-stalled
+		return nil
 	}
 	t.Cleanup(func() { close(stalled) })
 	defer func() { copyChunk, afterCopyChunk = chunk, hook }()
@@ -579,4 +581,51 @@ func TestDamagedPagesSaidInOneLine(t *testing.T) {
 	}
 	_, err = Backup(ctx, damaged, filepath.Join(t.TempDir(), "b.db"), nil)
 	check("Backup", err, "the copy of "+damaged+" fails its check: it is damaged (SQLite's quick_check finds ", "problems; the first: ", "btreeInitPage")
+}
+
+// A restore whose copy of the backup fills the disk (it writes the copy
+// beside the database before it replaces the database) says so: the disk
+// of the database's directory is full, how large the copy is, and that
+// the database is unchanged, which it is; it names no temporary file (its
+// hidden copy, removed by then). Before, it said "copy FROM: write
+// DIR/.swfd.db.restore-123: no space left on device".
+func TestRestoreOnAFullDisk(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 20)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := Backup(ctx, path, backup, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string][]byte{}
+	for _, name := range dirNames(t, dir) {
+		before[name], _ = os.ReadFile(filepath.Join(dir, name))
+	}
+	fi, err := os.Stat(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	chunk, hook := copyChunk, afterCopyChunk
+	defer func() { copyChunk, afterCopyChunk = chunk, hook }()
+	copyChunk = 4096
+	afterCopyChunk = func() error {
+		return &fs.PathError{Op: "write", Path: filepath.Join(dir, ".swfd.db.restore-123"), Err: syscall.ENOSPC}
+	}
+	_, err = Restore(ctx, backup, path, nil)
+	want := fmt.Sprintf("no space left on the disk holding %s: the restore writes a copy of the backup (%d bytes) there", dir, fi.Size())
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), path+" is unchanged") ||
+		strings.Contains(err.Error(), ".restore-") || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Restore on a full disk: %v, want it to say %q and that %s is unchanged", err, want, path)
+	}
+	names := dirNames(t, dir)
+	if len(names) != len(before) {
+		t.Errorf("files after the restore that filled the disk: %v", names)
+	}
+	for _, name := range names {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(b, before[name]) {
+			t.Errorf("the restore that filled the disk changed %s", name)
+		}
+	}
 }
