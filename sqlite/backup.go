@@ -61,7 +61,17 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 		}
 	}()
 	if pages, err = copyOnline(ctx, path, tmp); err != nil {
-		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, plainError(err, path, to))
+		// Reading a database in WAL mode takes locks in its -shm file,
+		// which SQLite creates beside it when no server has it open:
+		// the backup needs what a server needs of the files.
+		plain := plainError(err, path, to)
+		if cause := openCause(path, plain); cause != plain {
+			if errors.Is(cause, fs.ErrPermission) {
+				return 0, fmt.Errorf("sqlite: backup %s to %s: %w; run swfd backup as the user swfd runs as", path, to, cause)
+			}
+			return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, cause)
+		}
+		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, plain)
 	}
 	if err := afterBackupCopy(tmp); err != nil {
 		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)

@@ -31,6 +31,14 @@ func openAsUser(t *testing.T, path string) string {
 		db.Close()
 		return ""
 	}
+	return asUser(t, path, "TestOpenNamesTheUnwritableFile", "SWFD_SQLITE_OPEN_CHILD="+path)
+}
+
+// asUser runs the test named of this test binary as nobody (copied where
+// nobody can run it), with env, and returns what it printed after "open
+// error: " (the directories of path are opened up for nobody to reach).
+func asUser(t *testing.T, path, test, env string) string {
+	t.Helper()
 	dir := t.TempDir()
 	for _, p := range []string{dir, filepath.Dir(path)} {
 		for d := filepath.Dir(p); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
@@ -41,8 +49,8 @@ func openAsUser(t *testing.T, path string) string {
 	bin := filepath.Join(dir, "sqlite.test")
 	copyPath(t, os.Args[0], bin)
 	os.Chmod(bin, 0o755)
-	cmd := exec.Command(bin, "-test.run=^TestOpenNamesTheUnwritableFile$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SWFD_SQLITE_OPEN_CHILD="+path)
+	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	out, err := cmd.Output()
 	if err != nil {
@@ -121,5 +129,55 @@ func TestOpenNamesTheUnwritableFile(t *testing.T) {
 	got = openAsUser(t, path2)
 	if !strings.Contains(got, "cannot write "+path2+"-wal (permission denied)") {
 		t.Errorf("Open with a log it may not write: %q", got)
+	}
+}
+
+// swfd backup run as a user who may read the database but not write it or
+// its directory (an operator's own account, a backup agent's) cannot read
+// it: SQLite reads a database in WAL mode through its -shm file, which it
+// must create or write. The error says which file and why, and how to
+// take the backup, where before it said only "attempt to write a readonly
+// database" or "unable to open database file".
+func TestBackupNamesTheUnwritableFile(t *testing.T) {
+	if env := os.Getenv("SWFD_SQLITE_BACKUP_CHILD"); env != "" {
+		path, to, _ := strings.Cut(env, "|")
+		_, err := Backup(context.Background(), path, to, nil)
+		fmt.Printf("open error: %v\n", err)
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "swfd.db")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	os.Chmod(path, 0o444)
+	os.Chmod(dir, 0o555)
+	defer os.Chmod(dir, 0o700)
+	out := t.TempDir()
+	os.Chmod(out, 0o777)
+	to := filepath.Join(out, "backup.db")
+	var got string
+	if os.Geteuid() != 0 {
+		_, err := Backup(context.Background(), path, to, nil)
+		if err != nil {
+			got = err.Error()
+		}
+	} else {
+		got = asUser(t, path, "TestBackupNamesTheUnwritableFile", "SWFD_SQLITE_BACKUP_CHILD="+path+"|"+to)
+	}
+	if !strings.Contains(got, "cannot write "+path+" (permission denied)") || !strings.Contains(got, "run swfd backup as the user swfd runs as") ||
+		strings.Contains(got, "not an error") {
+		t.Errorf("Backup of a database it may not write: %q", got)
+	}
+	if _, err := os.Stat(to); !os.IsNotExist(err) {
+		t.Errorf("the failed backup left %s: %v", to, err)
 	}
 }
