@@ -20,7 +20,9 @@ import (
 // the backup began is in it, none is in it in part, and the server's
 // writers are not held up (in WAL mode a reader does not block them). The
 // copy is created with mode 0600, like the database (it holds the key that
-// signs task tokens). to must not exist.
+// signs task tokens). to must not exist, and its directory must. A
+// database that holds no swfd schema (another program's, an empty file) is
+// refused once copied, as Restore would refuse its copy.
 //
 // The copy is written under a temporary name beside to (".NAME.partial-*"),
 // checked with SQLite's quick_check and synced to disk, and only then given
@@ -42,8 +44,16 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 	if path, err = resolvePath(path); err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
-	if _, err := os.Lstat(to); err == nil {
+	if fi, err := os.Lstat(to); err == nil {
+		if fi.IsDir() {
+			return 0, fmt.Errorf("sqlite: backup: %s is a directory; give the backup a file name in it (e.g. %s)", to, filepath.Join(to, "swfd-backup.db"))
+		}
 		return 0, fmt.Errorf("sqlite: backup: %s: %w", to, fs.ErrExist)
+	}
+	if fi, err := os.Stat(filepath.Dir(to)); err != nil {
+		return 0, fmt.Errorf("sqlite: backup: the directory %s to write the backup in: %w", filepath.Dir(to), pathCause(err))
+	} else if !fi.IsDir() {
+		return 0, fmt.Errorf("sqlite: backup: %s, where the backup is to go, is not a directory", filepath.Dir(to))
 	}
 	// Copies of backups that were killed (each is as large as the
 	// database) would otherwise pile up unseen.
@@ -82,6 +92,15 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 			return 0, fmt.Errorf("sqlite: backup: the copy of %s fails its check: it is %w", path, err)
 		}
 		return 0, fmt.Errorf("sqlite: backup: the copy of %s fails its check: %w", path, plainError(err, path, to))
+	}
+	// A copy swfd restore would refuse is no backup: say so now, not when
+	// it is needed (--db naming another program's database, or an empty
+	// file).
+	if _, err := schemaVersion(ctx, tmp); err != nil {
+		if errors.Is(err, ErrNotSwfd) {
+			return 0, fmt.Errorf("sqlite: backup: %s: %w, so there is nothing to back up; is --db the database swfd serves?", path, err)
+		}
+		return 0, fmt.Errorf("sqlite: backup: the copy of %s: %w", path, err)
 	}
 	if err := syncFile(tmp); err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)

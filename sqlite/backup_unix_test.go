@@ -4,6 +4,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -113,6 +114,49 @@ func TestBackupFailureLeavesNothing(t *testing.T) {
 	}
 	if after := dirNames(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("files after the failed backup: %v, before: %v", after, before)
+	}
+}
+
+// A backup that could not be restored, or could not be written, is
+// refused with what is wrong, and leaves no file: a database that is not
+// swfd's (an empty file, another program's: --db mistyped), which before
+// was "copied" and reported a success that swfd restore then refused; a
+// target that is a directory (before: "file already exists"), or in a
+// directory that does not exist (before: the hidden temporary file's name
+// with "no such file or directory").
+func TestBackupRefusesWhatCannotBeABackup(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.db")
+	raw, err := sql.Open("sqlite", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("CREATE TABLE notes (body TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 2)
+	out := t.TempDir()
+	for _, tc := range []struct{ from, to, want string }{
+		{empty, filepath.Join(out, "a.db"), empty + ": not an swfd database (it has no swfd schema), so there is nothing to back up"},
+		{other, filepath.Join(out, "b.db"), other + ": not an swfd database"},
+		{path, out, out + " is a directory; give the backup a file name in it"},
+		{path, filepath.Join(out, "missing", "c.db"), "the directory " + filepath.Join(out, "missing") + " to write the backup in: no such file or directory"},
+		{path, filepath.Join(empty, "d.db"), empty + ", where the backup is to go, is not a directory"},
+	} {
+		_, err := Backup(ctx, tc.from, tc.to, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), ".partial-") {
+			t.Errorf("Backup of %s to %s: %v, want an error saying %q", filepath.Base(tc.from), tc.to, err, tc.want)
+		}
+	}
+	if names := dirNames(t, out); len(names) != 0 {
+		t.Errorf("the refused backups left %v", names)
 	}
 }
 

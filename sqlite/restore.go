@@ -256,6 +256,20 @@ func checkBackup(ctx context.Context, path, from string) (int, error) {
 		}
 		return 0, fmt.Errorf("fails its check: %w", plainError(err, from, from))
 	}
+	version, err := schemaVersion(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	ms, err := migrations()
+	if err != nil {
+		return 0, err
+	}
+	return version, schema.Check(version, ms[len(ms)-1].version, false)
+}
+
+// schemaVersion reads the version of swfd's schema in the database file
+// at path, which no one else has open: ErrNotSwfd if it has none.
+func schemaVersion(ctx context.Context, path string) (int, error) {
 	db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?mode=rw")
 	if err != nil {
 		return 0, err
@@ -272,11 +286,7 @@ func checkBackup(ctx context.Context, path, from string) (int, error) {
 	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
 		return 0, fmt.Errorf("read its schema version: %w", err)
 	}
-	ms, err := migrations()
-	if err != nil {
-		return 0, err
-	}
-	return version, schema.Check(version, ms[len(ms)-1].version, false)
+	return version, nil
 }
 
 // afterLogRemoved runs once replace has removed the database's log and
