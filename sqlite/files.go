@@ -381,6 +381,22 @@ func openCause(path string, err error) error {
 	return err
 }
 
+// createCause says why the database file at path could not be opened for
+// writing, or created (created: it was not there), when the system refused
+// (no permission, a read-only file system): what must be writable, and by
+// whom. err is returned as it is for any other failure.
+func createCause(path string, created bool, err error) error {
+	if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		return err
+	}
+	if created {
+		return fmt.Errorf("cannot create %s (%w): the directory %s must be writable by the user swfd runs as (SQLite creates its %s-wal and %s-shm there too)",
+			path, pathCause(err), filepath.Dir(path), filepath.Base(path), filepath.Base(path))
+	}
+	return fmt.Errorf("cannot write %s (%w): the database file and SQLite's %s-wal and %s-shm beside it must be writable by the user swfd runs as",
+		path, pathCause(err), filepath.Base(path), filepath.Base(path))
+}
+
 // pathCause is the system's error inside an error about a path
 // (*fs.PathError: "permission denied", "read-only file system").
 func pathCause(err error) error {

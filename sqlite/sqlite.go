@@ -354,9 +354,10 @@ func (db *DB) open(ctx context.Context) error {
 			// A new database is created readable by its owner only: it
 			// holds the key that signs task tokens. SQLite gives the WAL
 			// and its index (-wal, -shm) the database file's mode.
+			_, statErr := os.Stat(db.path)
 			f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE, 0o600)
 			if err != nil {
-				return db.openErr(err)
+				return db.openErr(createCause(db.path, notThere(statErr), err))
 			}
 			f.Close()
 		}

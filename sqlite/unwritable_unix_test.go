@@ -132,6 +132,43 @@ func TestOpenNamesTheUnwritableFile(t *testing.T) {
 	}
 }
 
+// swfd started on a database that is not there yet, in a directory it may
+// not write, or on one it may not write, says which and why, as it does
+// for the -wal and -shm files: before it said "open PATH: permission
+// denied", naming no directory and no user.
+func TestOpenNamesTheUncreatableDatabase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	path := filepath.Join(dir, "swfd.db")
+	got := openAsUser(t, path)
+	if !strings.Contains(got, "cannot create "+path+" (permission denied): the directory "+dir+" must be writable by the user swfd runs as") {
+		t.Errorf("Open of a new database in a directory it may not write: %q", got)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("Open created %s: %v", path, err)
+	}
+
+	dir2 := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir2, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path2 := filepath.Join(dir2, "swfd.db")
+	db, err := Open(context.Background(), path2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	chownForUser(t, dir2)
+	os.Chmod(path2, 0o400)
+	got = openAsUser(t, path2)
+	if !strings.Contains(got, "cannot write "+path2+" (permission denied): the database file") {
+		t.Errorf("Open of a database it may not write: %q", got)
+	}
+}
+
 // swfd backup run as a user who may read the database but not write it or
 // its directory (an operator's own account, a backup agent's) cannot read
 // it: SQLite reads a database in WAL mode through its -shm file, which it
