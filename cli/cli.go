@@ -94,7 +94,7 @@ type argKind int
 const (
 	kindValue    argKind = iota // exactly one value
 	kindBool                    // no value
-	kindList                    // one or more values
+	kindList                    // zero or more values
 	kindOptional                // zero or one value
 )
 
@@ -180,8 +180,10 @@ func parseArgs(args []string, specs map[string]argKind) (*parsed, error) {
 					vals = append(vals, args[i])
 				}
 			}
-			if len(vals) == 0 {
-				return nil, &usageError{fmt.Sprintf("argument --%s: expected at least one argument", name)}
+			// As in the AWS CLI (argparse's nargs='*'), a list flag may be
+			// given no values at all: the list is then empty.
+			if vals == nil {
+				vals = []string{}
 			}
 			p.values[name] = vals
 		}

@@ -114,7 +114,7 @@ func convertArg(p *param, raw []string) (any, error) {
 		}
 		return shapeShorthand(sh, parsed)
 	case "list":
-		if strings.HasPrefix(strings.TrimSpace(raw[0]), "[") && len(raw) == 1 {
+		if len(raw) == 1 && strings.HasPrefix(strings.TrimSpace(raw[0]), "[") {
 			return parseJSONArg(flag, raw[0])
 		}
 		elem := shape(sh.Member)

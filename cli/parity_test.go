@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"reflect"
+	"testing"
+)
+
+// parityCase is a command line with what the AWS CLI v1 prints for it
+// (recorded from `aws swf …` against the same fake server).
+type parityCase struct {
+	args           []string
+	stdout, stderr string
+	rc             int
+}
+
+// checkParity runs each case with swf and compares with the recorded
+// output; when the AWS CLI is installed, a subtest checks that aws still
+// prints exactly that.
+func checkParity(t *testing.T, f *fakeSWF, cases []parityCase) {
+	t.Helper()
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, c := range cases {
+		r := swfRun(env, c.args...)
+		if r.RC != c.rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
+			t.Errorf("swf %q:\nrc=%d, want %d\nstdout %q\nwant   %q\nstderr %q\nwant   %q", c.args, r.RC, c.rc, r.Stdout, c.stdout, r.Stderr, c.stderr)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		var argss [][]string
+		for _, c := range cases {
+			argss = append(argss, append([]string{"swf"}, c.args...))
+		}
+		runs := awsBatch(t, map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}, argss)
+		for i, c := range cases {
+			if r := runs[i]; r.RC != c.rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
+				t.Errorf("aws %q:\nrc=%d, want %d\nstdout %q\nwant   %q\nstderr %q\nwant   %q", c.args, r.RC, c.rc, r.Stdout, c.stdout, r.Stderr, c.stderr)
+			}
+		}
+	})
+}
+
+// A list flag given no values is an empty list, as in the AWS CLI.
+func TestEmptyListFlag(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, "" })
+	arn := "arn:aws:swf:us-east-1:123456789012:/domain/d"
+	checkParity(t, f, []parityCase{
+		{args: []string{"untag-resource", "--resource-arn", arn, "--tag-keys"}},
+		{args: []string{"tag-resource", "--tags", "--resource-arn", arn}},
+	})
+	for i, r := range f.requests {
+		member := []string{"tagKeys", "tags"}[i%2]
+		if v, ok := r.body[member]; !ok || !reflect.DeepEqual(v, []any{}) {
+			t.Errorf("request %d (%s): %s = %#v, want []", i, r.op, member, v)
+		}
+	}
+}
