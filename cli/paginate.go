@@ -85,19 +85,45 @@ func (t pageToken) encode() string {
 	return base64.StdEncoding.EncodeToString([]byte(s))
 }
 
+// decodePageToken reads a --starting-token as botocore does. A token this
+// CLI (or the AWS CLI) printed as NextToken is base64 of a JSON object. Any
+// other string is the older form: the service's own token, optionally
+// followed by "___" and how many items of its page to skip, so that the
+// nextPageToken of a --no-paginate answer can be passed on as it is. In
+// either form the string "None" stands for no token (the first page).
 func decodePageToken(s string) (pageToken, error) {
-	raw, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return pageToken{}, fmt.Errorf("Bad starting token: %s", s)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return pageToken{}, fmt.Errorf("Bad starting token: %s", s)
+	if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
+		var v any
+		if json.Unmarshal(raw, &v) == nil {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return pageToken{}, fmt.Errorf("Bad starting token: %s", s)
+			}
+			var t pageToken
+			t.next = m["nextPageToken"]
+			if n, ok := m["boto_truncate_amount"].(float64); ok {
+				t.truncate, t.hasTrunc = int(n), true
+			}
+			if t.next == "None" {
+				t.next = nil
+			}
+			return t, nil
+		}
 	}
 	var t pageToken
-	t.next = m["nextPageToken"]
-	if n, ok := m["boto_truncate_amount"].(float64); ok {
-		t.truncate, t.hasTrunc = int(n), true
+	parts := strings.Split(s, "___")
+	if len(parts) == 2 {
+		if n, err := strconv.Atoi(strings.TrimSpace(parts[1])); err == nil {
+			parts, t.truncate = parts[:1], n
+		} else {
+			parts = []string{s}
+		}
+	}
+	if len(parts) > 1 {
+		return pageToken{}, fmt.Errorf("Bad starting token: %s", s)
+	}
+	if parts[0] != "None" {
+		t.next = parts[0]
 	}
 	return t, nil
 }

@@ -39,6 +39,23 @@ func checkParity(t *testing.T, f *fakeSWF, cases []parityCase) {
 	})
 }
 
+// A --starting-token that is not one the CLI printed is, as in botocore,
+// the service's own nextPageToken (say, from a --no-paginate answer),
+// optionally followed by ___N, the items of that page to skip.
+func TestStartingTokenOfTheService(t *testing.T) {
+	setCreds(t)
+	f := pagedFake(t)
+	ld := []string{"list-domains", "--registration-status", "REGISTERED", "--query", "domainInfos[].name", "--output", "text"}
+	with := func(extra ...string) []string { return append(append([]string{}, ld...), extra...) }
+	checkParity(t, f, []parityCase{
+		{args: with("--starting-token", "p2"), stdout: "c\td\ne\n"},
+		{args: with("--starting-token", "p2___1"), stdout: "d\ne\n"},
+		{args: with("--starting-token", "None"), stdout: "a\tb\nc\td\ne\n"},
+		{args: with("--starting-token", "p2", "--max-items", "1", "--query", "NextToken"), stdout: "None\neyJuZXh0UGFnZVRva2VuIjogInAyIiwgImJvdG9fdHJ1bmNhdGVfYW1vdW50IjogMX0=\n"},
+		{args: with("--starting-token", "a___b___c"), stderr: "\nBad starting token: a___b___c\n", rc: 255},
+	})
+}
+
 // A list flag given no values is an empty list, as in the AWS CLI.
 func TestEmptyListFlag(t *testing.T) {
 	setCreds(t)
