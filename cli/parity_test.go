@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -70,5 +71,32 @@ func TestEmptyListFlag(t *testing.T) {
 		if v, ok := r.body[member]; !ok || !reflect.DeepEqual(v, []any{}) {
 			t.Errorf("request %d (%s): %s = %#v, want []", i, r.op, member, v)
 		}
+	}
+}
+
+// A list inside a text cell (here: the rows take their columns from the
+// first, where tagList is null) or a parameter validation message is
+// printed as Python prints it.
+func TestCellsAsPythonPrintsThem(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 200, `{"executionInfos":[{"execution":{"workflowId":"w0","runId":"r0"},"workflowType":{"name":"n","version":"1"},"startTimestamp":1,"executionStatus":"OPEN"},{"execution":{"workflowId":"w1","runId":"r"},"workflowType":{"name":"n","version":"1"},"startTimestamp":1,"executionStatus":"OPEN","tagList":["t1","it's","a\tb"]}]}`
+	})
+	lo := []string{"list-open-workflow-executions", "--domain", "d", "--start-time-filter", "oldestDate=0", "--query", "executionInfos[].{id: execution.workflowId, t: tagList, e: execution}"}
+	checkParity(t, f, []parityCase{
+		{args: append(lo, "--output", "text"), stdout: "w0\tNone\nE\tr0\tw0\nw1\t['t1', \"it's\", 'a\\tb']\nE\tr\tw1\n"},
+		{args: []string{"register-workflow-type", "--domain", "d", "--name", "n", "--workflow-version", "1", "--default-task-list", "name=a,b"}, rc: 255,
+			stderr: "\nParameter validation failed:\nInvalid type for parameter defaultTaskList.name, value: ['a', 'b'], type: <class 'list'>, valid types: <class 'str'>\n"},
+	})
+}
+
+func TestPyRepr(t *testing.T) {
+	o := newOmap()
+	o.set("k", []any{})
+	v := []any{"a'b\"", "\x00é\u200b\u00a0\\", nil, true, json.Number("1.5"), o}
+	// What Python's str() of that list prints.
+	want := `['a\'b"', '\x00é\u200b\xa0\\', None, True, 1.5, {'k': []}]`
+	if got := pyStr(v); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

@@ -199,8 +199,78 @@ func pyStr(v any) string {
 		return strconv.Itoa(v)
 	case int64:
 		return strconv.FormatInt(v, 10)
+	case []any, *omap:
+		var b strings.Builder
+		writePyRepr(&b, v)
+		return b.String()
 	}
 	return fmt.Sprint(v)
+}
+
+// writePyRepr writes v as Python's repr() does: how str() shows a list or
+// a dict, and so how the AWS CLI prints one in a text or table cell
+// (['a', 'b'], {'k': None}).
+func writePyRepr(b *strings.Builder, v any) {
+	switch v := v.(type) {
+	case string:
+		writePyStringRepr(b, v)
+	case []any:
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writePyRepr(b, e)
+		}
+		b.WriteByte(']')
+	case *omap:
+		b.WriteByte('{')
+		for i, k := range v.keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writePyStringRepr(b, k)
+			b.WriteString(": ")
+			writePyRepr(b, v.m[k])
+		}
+		b.WriteByte('}')
+	default:
+		b.WriteString(pyStr(v))
+	}
+}
+
+// writePyStringRepr quotes s as Python's repr() of a str does: in single
+// quotes, or double quotes when s holds a single quote and no double one;
+// backslash, the quote, \t, \n, \r and other unprintable characters
+// escaped.
+func writePyStringRepr(b *strings.Builder, s string) {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == rune(q) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte(q)
 }
 
 // writeJSONString writes s quoted as json.dumps(ensure_ascii=False) does.
