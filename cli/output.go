@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/swfd/swfd/api"
+	"golang.org/x/text/width"
 )
 
 // modelOrder rebuilds a response value following the output shape, as
@@ -575,15 +576,13 @@ func formatTable(w io.Writer, title string, v any, termWidth int) {
 	}
 }
 
-// isWide reports East Asian wide and fullwidth runes (the common blocks).
+// isWide reports whether r takes two columns in the AWS CLI's tables:
+// its East Asian width is wide, fullwidth or ambiguous (Python's
+// unicodedata.east_asian_width W, F or A), so accented Latin letters such
+// as é count as two, as they do there.
 func isWide(r rune) bool {
-	switch {
-	case r < 0x1100:
-		return false
-	case r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF && r != 0x303F, r >= 0xAC00 && r <= 0xD7A3,
-		r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60,
-		r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1F64F, r >= 0x1F900 && r <= 0x1F9FF,
-		r >= 0x20000 && r <= 0x3FFFD:
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth, width.EastAsianAmbiguous:
 		return true
 	}
 	return false

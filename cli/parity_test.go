@@ -90,6 +90,18 @@ func TestCellsAsPythonPrintsThem(t *testing.T) {
 	})
 }
 
+// In a table, letters of ambiguous East Asian width (é, °) take two
+// columns, as East Asian wide ones do.
+func TestTableWidthOfAmbiguousLetters(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 200, `{"configuration":{"workflowExecutionRetentionPeriodInDays":"1"},"domainInfo":{"arn":"a","description":"héllo 漢字 °","name":"d1","status":"REGISTERED"}}`
+	})
+	checkParity(t, f, []parityCase{
+		{args: []string{"describe-domain", "--name", "d1", "--output", "table", "--query", "domainInfo"}, stdout: "-------------------------------------------------\n|                DescribeDomain                 |\n+-----+------------------+-------+--------------+\n| arn |   description    | name  |   status     |\n+-----+------------------+-------+--------------+\n|  a  |  héllo 漢字 °  |  d1   |  REGISTERED  |\n+-----+------------------+-------+--------------+\n"},
+	})
+}
+
 func TestPyRepr(t *testing.T) {
 	o := newOmap()
 	o.set("k", []any{})
