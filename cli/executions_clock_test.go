@@ -54,3 +54,29 @@ func TestExecutionsCountBackFromSwfdsClock(t *testing.T) {
 		t.Errorf("swf executions --since 30m: rc=%d, want %q:\n%s%s", r.RC, want, r.Stdout, r.Stderr)
 	}
 }
+
+// --since and --until count back from now: a negative duration (which
+// would reach into the future) or one too long for a time.Duration is
+// refused, not wrapped around.
+func TestParseWhenRefusesDurationsThatDoNotCountBack(t *testing.T) {
+	now := time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, s := range []string{"-5h", "-1d", "NaNd", "Infd", "-Infd", "99999999d", "36501d", "1000000h"} {
+		if got, err := parseWhen(s, now); err == nil {
+			t.Errorf("parseWhen(%q) = %v, want an error", s, got)
+		}
+	}
+	for s, want := range map[string]time.Time{
+		"90m":        now.Add(-90 * time.Minute),
+		"1.5d":       now.Add(-36 * time.Hour),
+		"36500d":     now.Add(-36500 * 24 * time.Hour),
+		"2030-01-02": time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC),
+	} {
+		if got, err := parseWhen(s, now); err != nil || !got.Equal(want) {
+			t.Errorf("parseWhen(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": "http://127.0.0.1:1"}, "executions", "--domain", "d", "--since", "-5h")
+	if r.RC != 255 || !strings.Contains(r.Stderr, `--since: "-5h": a duration back from now must be between 0 and 36500d`) {
+		t.Errorf("swf executions --since -5h: rc=%d %q", r.RC, r.Stderr)
+	}
+}

@@ -374,18 +374,37 @@ func eventDetails(ev *omap) string {
 }
 
 // parseWhen reads --since/--until: a duration back from now (90m, 24h,
-// 7d) or a timestamp.
+// 7d) or a timestamp. A duration must count back: a negative one (which
+// would reach into the future) and one of more than maxWhenBack are
+// refused rather than wrapped around.
 func parseWhen(s string, now time.Time) (time.Time, error) {
+	var d time.Duration
+	var isDuration bool
 	if strings.HasSuffix(s, "d") {
 		if n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64); err == nil {
-			return now.Add(-time.Duration(n * 24 * float64(time.Hour))), nil
+			if math.IsNaN(n) || n < 0 || n*24 > maxWhenBack.Hours() {
+				return time.Time{}, fmt.Errorf("%q: a duration back from now must be between 0 and %dd", s, int(maxWhenBack.Hours()/24))
+			}
+			d, isDuration = time.Duration(n*24*float64(time.Hour)), true
 		}
 	}
-	if d, err := time.ParseDuration(s); err == nil {
+	if !isDuration {
+		if v, err := time.ParseDuration(s); err == nil {
+			d, isDuration = v, true
+		}
+	}
+	if isDuration {
+		if d < 0 || d > maxWhenBack {
+			return time.Time{}, fmt.Errorf("%q: a duration back from now must be between 0 and %dd", s, int(maxWhenBack.Hours()/24))
+		}
 		return now.Add(-d), nil
 	}
 	return parseTimestamp(s)
 }
+
+// maxWhenBack is the longest duration --since and --until count back: about
+// a hundred years, well within what a time.Duration holds.
+const maxWhenBack = 36500 * 24 * time.Hour
 
 // serverNow returns the time of the server c calls: swfd's, read from its
 // admin API (GET /swfd/clock), since a test may have moved it away from the
