@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,6 +108,50 @@ var globalSpecs = map[string]argKind{
 	"no-cli-pager": kindBool, "cli-binary-format": kindValue, "v2-debug": kindBool,
 }
 
+// awsGlobalOrder lists the AWS CLI v1's own global options in the order its
+// parser knows them: the order it names them in when an abbreviation is
+// ambiguous. (--no-cli-pager and --cli-binary-format are swf's additions
+// from v2, which no abbreviation reaches.)
+var awsGlobalOrder = []string{"debug", "endpoint-url", "no-verify-ssl", "no-paginate", "output", "query", "profile",
+	"region", "color", "no-sign-request", "ca-bundle", "cli-read-timeout", "cli-connect-timeout", "v2-debug", "version"}
+
+// expandAbbrev finds the flag an abbreviated one (--nam for --name)
+// stands for, as argparse does for the AWS CLI: its global options are
+// matched first, across the whole command line, and only a prefix that
+// starts none of them is matched against the command's own flags
+// (order: theirs, for the message). arg is the whole argument as given
+// (--nam=x). It returns "" when nothing matches, and a usage error when
+// several do.
+func expandAbbrev(prefix, arg string, specs map[string]argKind, order []string) (string, error) {
+	pick := func(names []string) (string, error) {
+		var found []string
+		for _, n := range names {
+			if _, ok := specs[n]; ok && strings.HasPrefix(n, prefix) {
+				found = append(found, "--"+n)
+			}
+		}
+		switch len(found) {
+		case 0:
+			return "", nil
+		case 1:
+			return found[0][2:], nil
+		}
+		return "", &usageError{fmt.Sprintf("ambiguous option: %s could match %s", arg, strings.Join(found, ", "))}
+	}
+	if full, err := pick(awsGlobalOrder); full != "" || err != nil {
+		return full, err
+	}
+	own := append([]string{}, order...)
+	var rest []string
+	for n := range specs {
+		if _, isGlobal := globalSpecs[n]; !isGlobal && !slices.Contains(own, n) {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return pick(append(own, rest...))
+}
+
 // parsed is the result of parsing one command line.
 type parsed struct {
 	values      map[string][]string // by flag name (without dashes)
@@ -128,6 +173,12 @@ func (p *parsed) get(flag string) string {
 // CLI: --flag value, --flag=value, repeated flags (the last wins), lists
 // taking every following value up to the next option.
 func parseArgs(args []string, specs map[string]argKind) (*parsed, error) {
+	return parseArgsInOrder(args, specs, nil)
+}
+
+// parseArgsInOrder is parseArgs with the order of the command's own flags,
+// for the message about an ambiguous abbreviation.
+func parseArgsInOrder(args []string, specs map[string]argKind, order []string) (*parsed, error) {
 	p := &parsed{values: map[string][]string{}}
 	isOpt := func(s string) bool { return strings.HasPrefix(s, "--") && len(s) > 2 }
 	for i := 0; i < len(args); i++ {
@@ -139,8 +190,15 @@ func parseArgs(args []string, specs map[string]argKind) (*parsed, error) {
 		name, val, hasVal := strings.Cut(a[2:], "=")
 		kind, ok := specs[name]
 		if !ok {
-			p.unknown = append(p.unknown, a)
-			continue
+			full, err := expandAbbrev(name, a, specs, order)
+			if err != nil {
+				return nil, err
+			}
+			if full == "" {
+				p.unknown = append(p.unknown, a)
+				continue
+			}
+			name, kind = full, specs[full]
 		}
 		if _, seen := p.values[name]; !seen {
 			p.order = append(p.order, name)
@@ -245,7 +303,14 @@ func run(ctx context.Context, e *env, args []string) error {
 		name, _, hasVal := strings.Cut(args[i][2:], "=")
 		kind, ok := globalSpecs[name]
 		if !ok {
-			break
+			full, err := expandAbbrev(name, args[i], globalSpecs, nil)
+			if err != nil {
+				return err
+			}
+			if full == "" {
+				break
+			}
+			kind = globalSpecs[full]
 		}
 		j := i + 1
 		if kind == kindValue && !hasVal {
@@ -441,6 +506,22 @@ func specsFor(c *command) map[string]argKind {
 	return specs
 }
 
+// flagOrder lists a service command's own flags in the AWS CLI's order:
+// the input members, then the pagination and input options.
+func flagOrder(c *command) []string {
+	var out []string
+	for _, p := range c.params {
+		out = append(out, p.flag)
+		if p.shape.Type == "boolean" {
+			out = append(out, "no-"+p.flag)
+		}
+	}
+	if c.pager != nil {
+		out = append(out, "starting-token", "page-size", "max-items")
+	}
+	return append(out, "cli-input-json", "generate-cli-skeleton")
+}
+
 func isHelp(p *parsed) bool {
 	for _, a := range p.positionals {
 		if a == "help" {
@@ -451,9 +532,13 @@ func isHelp(p *parsed) bool {
 }
 
 func runService(ctx context.Context, e *env, c *command, args []string) error {
-	p, err := parseArgs(args, specsFor(c))
+	p, err := parseArgsInOrder(args, specsFor(c), flagOrder(c))
 	if err != nil {
 		return err
+	}
+	if p.has("version") { // anywhere on the line, as with aws
+		fmt.Fprintln(e.stdout, versionString())
+		return nil
 	}
 	if isHelp(p) {
 		printCommandHelp(e.stdout, c)

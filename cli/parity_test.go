@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -99,6 +100,54 @@ func TestTableWidthOfAmbiguousLetters(t *testing.T) {
 	})
 	checkParity(t, f, []parityCase{
 		{args: []string{"describe-domain", "--name", "d1", "--output", "table", "--query", "domainInfo"}, stdout: "-------------------------------------------------\n|                DescribeDomain                 |\n+-----+------------------+-------+--------------+\n| arn |   description    | name  |   status     |\n+-----+------------------+-------+--------------+\n|  a  |  héllo 漢字 °  |  d1   |  REGISTERED  |\n+-----+------------------+-------+--------------+\n"},
+	})
+}
+
+// As with argparse in the AWS CLI, a long option may be abbreviated to
+// any prefix that only it starts; global options are matched first.
+func TestAbbreviatedFlags(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	checkParity(t, f, []parityCase{
+		{args: []string{"describe-domain", "--nam", "d1", "--out", "text", "--qu", "domainInfo.name"}, stdout: "d1\n"},
+		{args: []string{"--ou=text", "describe-domain", "--na=d1", "--query", "domainInfo.status"}, stdout: "REGISTERED\n"},
+		{args: []string{"describe-domain", "--name", "d1", "--no-p", "--query", "domainInfo.name"}, stdout: "\"d1\"\n"},
+	})
+	if r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}, "describe-domain", "--name", "d1", "--ver"); r.RC != 0 || r.Stdout != versionString()+"\n" {
+		t.Errorf("--ver after the command: rc=%d %q %q", r.RC, r.Stdout, r.Stderr)
+	}
+	// An ambiguous prefix is a usage error naming the candidates, in the
+	// AWS CLI's order.
+	ambiguous := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"describe-domain", "--name", "d1", "--no"}, "ambiguous option: --no could match --no-verify-ssl, --no-paginate, --no-sign-request"},
+		{[]string{"describe-domain", "--name", "d1", "--v"}, "ambiguous option: --v could match --v2-debug, --version"},
+		{[]string{"register-workflow-type", "--domain", "d", "--name", "n", "--workflow-version", "1", "--default-task=x"},
+			"ambiguous option: --default-task=x could match --default-task-start-to-close-timeout, --default-task-list, --default-task-priority"},
+		{[]string{"list-domains", "--registration-status", "REGISTERED", "--ma", "1"}, "ambiguous option: --ma could match --maximum-page-size, --max-items"},
+	}
+	lastError := func(stderr string) string {
+		lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+		_, msg, _ := strings.Cut(lines[len(lines)-1], "error: ")
+		return msg
+	}
+	var argss [][]string
+	for _, c := range ambiguous {
+		r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}, c.args...)
+		if r.RC != 2 || lastError(r.Stderr) != c.msg {
+			t.Errorf("swf %q: rc=%d, want 2 and %q:\n%s", c.args, r.RC, c.msg, r.Stderr)
+		}
+		argss = append(argss, append([]string{"swf"}, c.args...))
+	}
+	t.Run("aws", func(t *testing.T) {
+		runs := awsBatch(t, map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}, argss)
+		for i, c := range ambiguous {
+			if runs[i].RC != 2 || lastError(runs[i].Stderr) != c.msg {
+				t.Errorf("aws %q: rc=%d, want 2 and %q:\n%s", c.args, runs[i].RC, c.msg, runs[i].Stderr)
+			}
+		}
 	})
 }
 
