@@ -18,6 +18,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -119,10 +120,22 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	if g.region != "" {
 		opts = append(opts, config.WithRegion(g.region))
 	}
-	if g.caBundle != "" {
-		data, err := os.ReadFile(g.caBundle)
+	// A CA bundle (--ca-bundle, else AWS_CA_BUNDLE) matters only to an
+	// https endpoint. As with the AWS CLI, one that cannot be read fails
+	// the call to an https endpoint, naming it, and is not even opened for
+	// an http one (loadSDKConfig keeps the SDK from reading the variable).
+	bundle := g.caBundle
+	if bundle == "" {
+		bundle = os.Getenv("AWS_CA_BUNDLE")
+	}
+	if bundle != "" && strings.HasPrefix(strings.ToLower(g.endpoint), "https://") {
+		u := strings.TrimRight(g.endpoint, "/") + "/"
+		data, err := os.ReadFile(bundle)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("SSL validation failed for %s %s", u, pyOSError(err))
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(data) {
+			return nil, fmt.Errorf("SSL validation failed for %s [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found", u)
 		}
 		opts = append(opts, config.WithCustomCABundle(bytes.NewReader(data)))
 	}
@@ -201,7 +214,24 @@ func loadSDKConfig(ctx context.Context, opts []func(*config.LoadOptions) error) 
 		os.Unsetenv(name)
 		defer os.Setenv(name, v)
 	}
+	// newClient has dealt with AWS_CA_BUNDLE (read for https endpoints
+	// only); the SDK would read it for any endpoint.
+	if v, ok := os.LookupEnv("AWS_CA_BUNDLE"); ok {
+		os.Unsetenv("AWS_CA_BUNDLE")
+		defer os.Setenv("AWS_CA_BUNDLE", v)
+	}
 	return config.LoadDefaultConfig(ctx, opts...)
+}
+
+// pyOSError words a failure to read a file as Python's OSError does:
+// "[Errno 2] No such file or directory".
+func pyOSError(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		return fmt.Sprintf("[Errno %d] %s", int(errno), strings.ToUpper(msg[:1])+msg[1:])
+	}
+	return err.Error()
 }
 
 // placeholderCreds sign requests to a local endpoint when no credentials

@@ -2,6 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -160,4 +166,59 @@ func TestPyRepr(t *testing.T) {
 	if got := pyStr(v); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+}
+
+// A CA bundle that cannot be read matters only to an https endpoint, as
+// with the AWS CLI: an http one works, an https one fails naming the
+// endpoint and the reason as Python words it.
+func TestCABundleOnlyForHTTPS(t *testing.T) {
+	setCreds(t)
+	plain := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, describeDomainWire) }))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	dir := t.TempDir()
+	missing, notPEM := filepath.Join(dir, "missing.pem"), filepath.Join(dir, "key.txt")
+	os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644)
+	cases := []struct {
+		bundle, endpoint string
+		rc               int
+		stderr           string // for aws, the start of it (Python adds where in _ssl.c)
+	}{
+		{missing, plain.URL, 0, ""},
+		{missing, tlsSrv.URL, 255, "\nSSL validation failed for " + tlsSrv.URL + "/ [Errno 2] No such file or directory"},
+		{dir, tlsSrv.URL, 255, "\nSSL validation failed for " + tlsSrv.URL + "/ [Errno 21] Is a directory"},
+		{notPEM, tlsSrv.URL, 255, "\nSSL validation failed for " + tlsSrv.URL + "/ [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found"},
+		{caFile(t, tlsSrv), tlsSrv.URL, 0, ""},
+	}
+	for _, c := range cases {
+		t.Setenv("AWS_CA_BUNDLE", c.bundle)
+		r := swfRun(nil, "describe-domain", "--name", "d1", "--endpoint-url", c.endpoint)
+		want := ""
+		if c.stderr != "" {
+			want = c.stderr + "\n"
+		}
+		if r.RC != c.rc || r.Stderr != want {
+			t.Errorf("AWS_CA_BUNDLE=%s %s: rc=%d %q, want %d %q", c.bundle, c.endpoint, r.RC, r.Stderr, c.rc, want)
+		}
+		// The flag the same way.
+		t.Setenv("AWS_CA_BUNDLE", "")
+		if r2 := swfRun(nil, "describe-domain", "--name", "d1", "--endpoint-url", c.endpoint, "--ca-bundle", c.bundle); r2.RC != r.RC || r2.Stderr != r.Stderr {
+			t.Errorf("--ca-bundle %s %s: rc=%d %q, want %d %q", c.bundle, c.endpoint, r2.RC, r2.Stderr, r.RC, r.Stderr)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		var jobs []awsJob
+		for _, c := range cases {
+			jobs = append(jobs, awsJob{Args: []string{"swf", "describe-domain", "--name", "d1", "--endpoint-url", c.endpoint},
+				Env: map[string]string{"AWS_CA_BUNDLE": c.bundle, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}})
+		}
+		for i, r := range awsBatchJobs(t, jobs, 1) {
+			c := cases[i]
+			if r.RC != c.rc || !strings.HasPrefix(r.Stderr, c.stderr) || (c.stderr == "") != (r.Stderr == "") {
+				t.Errorf("aws AWS_CA_BUNDLE=%s %s: rc=%d %q, want %d %q", c.bundle, c.endpoint, r.RC, r.Stderr, c.rc, c.stderr)
+			}
+		}
+	})
 }
