@@ -432,7 +432,9 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 	}
 	if p.has("output") {
 		g.output = p.get("output")
-	} else if o := e.getenv("AWS_DEFAULT_OUTPUT"); o != "" {
+	} else if o, ok := e.lookupenv("AWS_DEFAULT_OUTPUT"); ok {
+		// Set, even to "", it is the output format, as in the AWS CLI
+		// (where "" is then an unknown one).
 		g.output = o
 	} else if sc.output != "" {
 		g.output = sc.output

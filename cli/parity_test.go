@@ -222,3 +222,26 @@ func TestCABundleOnlyForHTTPS(t *testing.T) {
 		}
 	})
 }
+
+// AWS_DEFAULT_OUTPUT set to "" is, as in the AWS CLI, an output format
+// (an unknown one, reported after the call), not a variable left unset.
+func TestEmptyDefaultOutput(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	args := []string{"describe-domain", "--name", "d1", "--query", "domainInfo.name"}
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_DEFAULT_OUTPUT": ""}
+	n := len(f.requests)
+	if r := swfRun(env, args...); r.RC != 255 || r.Stdout != "" || r.Stderr != "\nUnknown output type: \n" || len(f.requests) != n+1 {
+		t.Errorf("rc=%d %q %q, %d calls", r.RC, r.Stdout, r.Stderr, len(f.requests)-n)
+	}
+	if r := swfRun(env, append(args, "--output", "text")...); r.RC != 0 || r.Stdout != "d1\n" {
+		t.Errorf("--output text: rc=%d %q %q", r.RC, r.Stdout, r.Stderr)
+	}
+	t.Run("aws", func(t *testing.T) {
+		runs := awsBatch(t, map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_DEFAULT_OUTPUT": "", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"},
+			[][]string{append([]string{"swf"}, args...)})
+		if r := runs[0]; r.RC != 255 || r.Stdout != "" || r.Stderr != "\nUnknown output type: \n" {
+			t.Errorf("aws: rc=%d %q %q", r.RC, r.Stdout, r.Stderr)
+		}
+	})
+}
