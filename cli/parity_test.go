@@ -245,3 +245,22 @@ func TestEmptyDefaultOutput(t *testing.T) {
 		}
 	})
 }
+
+// A --query that fails as it runs says so as the AWS CLI does, without Go
+// types in the message (go-jmespath does not tell which function an
+// argument was wrong for, so that part is left out).
+func TestQueryRuntimeErrors(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for q, want := range map[string]string{
+		"foo(`1`)":       "\nUnknown function: foo()\n",
+		"length(`1`)":    "\nInvalid type for value: 1, expected one of: ['string', 'array', 'object']\n",
+		"sum(`[\"a\"]`)": "\nInvalid type for value: [a], expected one of: ['array-number']\n",
+	} {
+		if r := swfRun(env, "describe-domain", "--name", "d1", "--query", q); r.RC != 255 || r.Stderr != want {
+			t.Errorf("--query %s: rc=%d %q, want %q", q, r.RC, r.Stderr, want)
+		}
+	}
+	checkParity(t, f, []parityCase{{args: []string{"describe-domain", "--name", "d1", "--query", "foo(`1`)"}, stderr: "\nUnknown function: foo()\n", rc: 255}})
+}

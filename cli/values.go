@@ -408,11 +408,37 @@ func query(expr string, v any) (any, error) {
 	in := toJMES(v, orders)
 	out, err := jp.Search(in)
 	if err != nil {
-		return nil, err
+		return nil, jmesRuntimeError(err)
 	}
 	keyRank := map[string]int{}
 	collectHashKeys(expr, keyRank)
 	return fromJMES(out, orders, keyRank), nil
+}
+
+// jmesTypeError is go-jmespath's complaint about a function argument of
+// the wrong type, which names the expected types as a Go value.
+var jmesTypeError = regexp.MustCompile(`^Invalid type for: (.*), expected: \[\]jmespath\.jpType\{(.*)\}$`)
+
+// jmesRuntimeError words go-jmespath's errors while evaluating as the AWS
+// CLI's JMESPath does, as far as they tell (they do not name the
+// function an argument was wrong for): no Go types in them.
+func jmesRuntimeError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown function: "); ok {
+		return fmt.Errorf("Unknown function: %s()", name)
+	}
+	if m := jmesTypeError.FindStringSubmatch(msg); m != nil {
+		var types []string
+		for _, t := range strings.Split(m[2], ", ") {
+			t = strings.Trim(t, `"`)
+			if elem, ok := strings.CutPrefix(t, "array["); ok {
+				t = "array-" + strings.TrimSuffix(elem, "]") // Python's name for it
+			}
+			types = append(types, "'"+t+"'")
+		}
+		return fmt.Errorf("Invalid type for value: %s, expected one of: [%s]", m[1], strings.Join(types, ", "))
+	}
+	return err
 }
 
 func toJMES(v any, orders map[uintptr][]string) any {
