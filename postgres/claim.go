@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,14 +53,48 @@ func (db *DB) ClaimNode(ctx context.Context, alone bool) (release func(), err er
 	}
 	kctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	var pid atomic.Uint32 // the server process of the claim's connection
+	pid.Store(conn.PgConn().PID())
 	go func() {
 		defer close(done)
-		db.keepClaim(kctx, conn, alone)
+		db.keepClaim(kctx, conn, alone, &pid)
 	}()
 	return func() {
 		cancel()
 		<-done
+		db.awaitBackendGone(pid.Load())
 	}, nil
+}
+
+// releaseWait bounds how long a release waits for the server to end the
+// claim's session (awaitBackendGone).
+const releaseWait = 2 * time.Second
+
+// awaitBackendGone waits, at most releaseWait, until the server process
+// of a closed claim connection has exited. The claim is a session lock,
+// which the server drops as that process exits, after the client has
+// closed the connection: a release that returned sooner could leave
+// a node started just after it (one of the other kind, swfd migrate) to
+// find the claim still held, and refuse to start. Errors end the wait
+// (the pool may be closed already).
+func (db *DB) awaitBackendGone(pid uint32) {
+	if pid == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseWait)
+	defer cancel()
+	for {
+		var alive bool
+		err := db.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)", int32(pid)).Scan(&alive)
+		if err != nil || !alive {
+			return
+		}
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // claimOnce connects and takes the claim's lock on the new connection.
@@ -85,8 +120,9 @@ func (db *DB) claimOnce(ctx context.Context, alone bool) (*pgx.Conn, error) {
 }
 
 // keepClaim holds the claim on conn until ctx is done, and takes it again
-// whenever its connection is lost (see ClaimNode).
-func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, alone bool) {
+// whenever its connection is lost (see ClaimNode); pid is kept the server
+// process of the connection that holds it (0 while none does).
+func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, alone bool, pid *atomic.Uint32) {
 	defer func() {
 		if conn != nil {
 			conn.Close(context.Background())
@@ -103,9 +139,11 @@ func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, alone bool) {
 		conn = nil
 		db.logger.Warn("postgres: the connection that holds this node's claim on the database was lost; taking the claim again",
 			"database", db.where, "alone", alone, "err", err)
+		pid.Store(0)
 		if conn = db.reclaim(ctx, alone); conn == nil {
 			return
 		}
+		pid.Store(conn.PgConn().PID())
 		db.logger.Info("postgres: this node's claim on the database is taken again", "database", db.where)
 	}
 }

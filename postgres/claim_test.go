@@ -100,6 +100,39 @@ func TestClaimTakenAgainAfterConnectionLoss(t *testing.T) {
 	}
 }
 
+// A claim released is free when the release returns: a node of the other
+// kind (or swfd migrate) started right after finds it free. The server drops
+// the session lock only as the connection's process exits, after the
+// client has gone; without waiting for that, the next claim found it held
+// now and then (TestClaimTakenAgainAfterConnectionLoss failed so in CI).
+func TestReleasedClaimIsFree(t *testing.T) {
+	dsn := newDatabase(t)
+	db1 := open(t, dsn, nil)
+	db2 := open(t, dsn, nil)
+	ctx := context.Background()
+	for i := range 40 {
+		release, err := db1.ClaimNode(ctx, i%2 == 0)
+		if err != nil {
+			t.Fatalf("round %d: claim: %v", i, err)
+		}
+		release()
+		var held int
+		if err := db2.pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted"+
+			" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+			int64(nodeLockKey)).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held != 0 {
+			t.Fatalf("round %d: the claim is still held (%d) once its release has returned", i, held)
+		}
+		r, err := db2.ClaimNode(ctx, i%2 != 0)
+		if err != nil {
+			t.Fatalf("round %d: a claim of the other kind right after the release: %v", i, err)
+		}
+		r()
+	}
+}
+
 // When a node that conflicts claims the database while a node's claim is
 // lost, the node cannot take it back: its store fails every call with
 // ErrClaimLost from then on, and the log says so.
