@@ -71,12 +71,13 @@ func (db *DB) ClaimNode(ctx context.Context, alone bool) (release func(), err er
 const releaseWait = 2 * time.Second
 
 // awaitBackendGone waits, at most releaseWait, until the server process
-// of a closed claim connection has exited. The claim is a session lock,
-// which the server drops as that process exits, after the client has
-// closed the connection: a release that returned sooner could leave
+// of a closed or lost claim connection has exited. The claim is a session
+// lock, which the server drops as that process exits, after the client
+// has seen the connection end: a release that returned sooner could leave
 // a node started just after it (one of the other kind, swfd migrate) to
-// find the claim still held, and refuse to start. Errors end the wait
-// (the pool may be closed already).
+// find the claim still held, and refuse to start; a node taking its claim
+// again sooner could find its own old claim in its way. Errors end the
+// wait (the pool may be closed, or the server down).
 func (db *DB) awaitBackendGone(pid uint32) {
 	if pid == 0 {
 		return
@@ -139,7 +140,11 @@ func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, alone bool, pid *at
 		conn = nil
 		db.logger.Warn("postgres: the connection that holds this node's claim on the database was lost; taking the claim again",
 			"database", db.where, "alone", alone, "err", err)
-		pid.Store(0)
+		// The lost connection's server process may not have exited yet,
+		// and with it the claim it held: taken again before it has, an
+		// exclusive claim would find its own old one in the way, and
+		// fence the store as if another node held the database.
+		db.awaitBackendGone(pid.Swap(0))
 		if conn = db.reclaim(ctx, alone); conn == nil {
 			return
 		}

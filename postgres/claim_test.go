@@ -100,6 +100,67 @@ func TestClaimTakenAgainAfterConnectionLoss(t *testing.T) {
 	}
 }
 
+// A node that loses its claim's connection takes the claim again only once
+// the server process that held it has exited, and with it the old claim: an
+// exclusive claim (a node whose clock moves) taken again sooner found its own
+// old claim in the way and fenced its store, as if another node held the
+// database.
+func TestClaimTakenAgainOnlyOnceTheOldOneIsGone(t *testing.T) {
+	dsn := newDatabase(t)
+	db := open(t, dsn, nil)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	probe, err := pgx.Connect(ctx, dsn) // the hook's own: admin is the test's
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close(ctx)
+	// Set before the claim's goroutine starts; it reports, as each reclaim
+	// begins, how many claims the database still holds.
+	tried := make(chan int, 1)
+	db.beforeReclaim = func() {
+		var held int
+		if err := probe.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted"+
+			" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", int64(nodeLockKey)).Scan(&held); err != nil {
+			t.Error(err)
+		}
+		select {
+		case tried <- held:
+		default:
+		}
+	}
+	release, err := db.ClaimNode(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	for round := range 5 {
+		old := terminateClaim(t, admin)
+		select {
+		case held := <-tried:
+			if held != 0 {
+				t.Fatalf("round %d: the claim was taken again while the old one (backend %d) was still held", round, old)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the lost claim was never tried again")
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for pids := claimHolders(t, admin); len(pids) != 1 || pids[0] == old; pids = claimHolders(t, admin) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the claim was not taken again (holders %v)", round, pids)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := db.Ping(ctx); err != nil {
+			t.Fatalf("round %d: the store after its claim was taken again: %v", round, err)
+		}
+	}
+}
+
 // A claim released is free when the release returns: a node of the other
 // kind (or swfd migrate) started right after finds it free. The server drops
 // the session lock only as the connection's process exits, after the
