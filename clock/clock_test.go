@@ -407,6 +407,41 @@ func TestSkipJumpsOnlyWhenNothingCouldHappen(t *testing.T) {
 	}
 }
 
+// A signal that arrives while a decision task is started schedules the
+// next decision task before the started one closes: the close of the
+// started one leaves the next one to come, and the skip clock must not
+// jump until it has been answered too. It jumped at once, past the next
+// task, as if the close had left the run idle.
+func TestSkipWaitsForTheDecisionTaskASignalScheduled(t *testing.T) {
+	ctx := context.Background()
+	c, _, _ := newSkip(t)
+	far := c.Now().Add(time.Hour)
+	stored := func(e api.HistoryEvent) api.HistoryEvent {
+		t.Helper()
+		raw, _ := e.MarshalJSON()
+		out, err := api.RawHistoryEvent(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	completed := func(id, scheduled int64) api.HistoryEvent {
+		return stored(api.HistoryEvent{EventID: id, EventType: api.EventTypeDecisionTaskCompleted,
+			DecisionTaskCompletedEventAttributes: &api.DecisionTaskCompletedEventAttributes{ScheduledEventID: scheduled, StartedEventID: scheduled + 1}})
+	}
+	c.Observe("run1", false, []api.HistoryEvent{ev(1, api.EventTypeWorkflowExecutionStarted), ev(2, api.EventTypeDecisionTaskScheduled)})
+	c.Observe("run1", false, []api.HistoryEvent{ev(3, api.EventTypeDecisionTaskStarted)})
+	c.Observe("run1", false, []api.HistoryEvent{ev(4, api.EventTypeWorkflowExecutionSignaled), ev(5, api.EventTypeDecisionTaskScheduled)})
+	c.Observe("run1", false, []api.HistoryEvent{completed(6, 2), ev(7, api.EventTypeTimerStarted)})
+	if ok, err := c.SkipTo(ctx, far); ok || err != nil {
+		t.Fatalf("jumped (%v, %v) with the decision task the signal scheduled to come", ok, err)
+	}
+	c.Observe("run1", false, []api.HistoryEvent{ev(8, api.EventTypeDecisionTaskStarted), completed(9, 5)})
+	if ok, err := c.SkipTo(ctx, far); !ok || err != nil {
+		t.Fatalf("idle, but did not jump: %v, %v", ok, err)
+	}
+}
+
 // A reset forgets the tasks of the runs it drops, and puts a new engine with
 // a controller of its own in place of this one's. The old engine's timer
 // loop may run on a moment before it stops: its skip clock, which now sees

@@ -86,10 +86,11 @@ type Controller struct {
 	work map[string]*runWork // runs with a task scheduled or started (skip mode)
 }
 
-// runWork is what keeps a run from being idle: its decision task and the
-// activity tasks (by scheduled event id) scheduled or started.
+// runWork is what keeps a run from being idle: its decision task (the
+// event id of the latest DecisionTaskScheduled not yet closed, 0 for none)
+// and the activity tasks (by scheduled event id) scheduled or started.
 type runWork struct {
-	decision   bool
+	decision   int64
 	activities map[int64]bool
 }
 
@@ -394,9 +395,14 @@ func (c *Controller) observeLocked(runID string, closed bool, events []api.Histo
 	for i := range events {
 		switch e := &events[i]; e.EventType {
 		case api.EventTypeDecisionTaskScheduled:
-			w.decision = true
+			w.decision = e.EventID
 		case api.EventTypeDecisionTaskCompleted, api.EventTypeDecisionTaskTimedOut:
-			w.decision = false
+			// A signal (or another event) that arrives while a decision
+			// task is started schedules the next one before the started
+			// one closes: its close leaves the next one to come.
+			if id := decisionScheduledID(e); id == 0 || id >= w.decision {
+				w.decision = 0
+			}
 		case api.EventTypeActivityTaskScheduled, api.EventTypeLambdaFunctionScheduled:
 			w.activities[e.EventID] = true
 		case api.EventTypeActivityTaskCompleted, api.EventTypeActivityTaskFailed,
@@ -406,11 +412,31 @@ func (c *Controller) observeLocked(runID string, closed bool, events []api.Histo
 			delete(w.activities, activityScheduledID(e))
 		}
 	}
-	if w.decision || len(w.activities) > 0 {
+	if w.decision != 0 || len(w.activities) > 0 {
 		c.work[runID] = w
 	} else {
 		delete(c.work, runID)
 	}
+}
+
+// decisionScheduledID returns the scheduled event id a decision task's
+// closing event names, decoding the event's stored form if need be; 0 when
+// it cannot be told.
+func decisionScheduledID(e *api.HistoryEvent) int64 {
+	full := *e
+	if full.DecisionTaskCompletedEventAttributes == nil && full.DecisionTaskTimedOutEventAttributes == nil {
+		var err error
+		if full, err = e.Full(); err != nil {
+			return 0
+		}
+	}
+	switch {
+	case full.DecisionTaskCompletedEventAttributes != nil:
+		return full.DecisionTaskCompletedEventAttributes.ScheduledEventID
+	case full.DecisionTaskTimedOutEventAttributes != nil:
+		return full.DecisionTaskTimedOutEventAttributes.ScheduledEventID
+	}
+	return 0
 }
 
 // activityScheduledID returns the scheduled event id an activity or Lambda
