@@ -105,6 +105,14 @@ type Config struct {
 	// page or action gets its ServiceUnavailable fault and nothing is done.
 	// nil: they are not bounded.
 	HoldDecoding func(ctx context.Context, op string, n int64) (release func(), err error)
+	// HoldTime, if set, is called as each SWF operation the console makes
+	// begins, and the function it returns once the operation has been
+	// answered: with a clock that tests move, it holds a move of the clock
+	// off while the operation is decided and committed, as the HTTP API's
+	// calls are held (the clock controller's Hold, which also wakes a skip
+	// clock's timer loop on release, as the end of an API call does). nil:
+	// operations are not held (the real clock).
+	HoldTime func() (release func())
 }
 
 // Handler serves the console. Make it with New.
@@ -395,9 +403,10 @@ func sameOrigin(r *http.Request) bool {
 
 // do makes one SWF call as the API makes it: the input is checked against
 // the service model first (the frontend's checks), then the operation runs
-// through Config.API. A call that may change something is admitted as the
-// API admits its calls (Config.Admit: the quotas) and recorded as the API
-// records them (see record).
+// through Config.API, with the clock held still as the API holds it for its
+// calls (Config.HoldTime). A call that may change something is admitted as
+// the API admits its calls (Config.Admit: the quotas) and recorded as the
+// API records them (see record).
 func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, err error) {
 	info, ok := api.Operations[op]
 	if !ok {
@@ -427,7 +436,7 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 			return nil, refused(op, f)
 		}
 	}
-	out, err := info.Call(ctx, h.api, v)
+	out, err := h.call(ctx, info, v)
 	if err != nil {
 		return nil, err
 	}
@@ -439,6 +448,16 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 		return nil, fmt.Errorf("console: %s answered %T", op, out)
 	}
 	return o, nil
+}
+
+// call makes the operation with the clock held still (Config.HoldTime), so
+// that a move of a clock that tests move happens before it or after it,
+// never while it is decided and committed.
+func (h *Handler) call(ctx context.Context, info api.OperationInfo, in any) (any, error) {
+	if h.cfg.HoldTime != nil {
+		defer h.cfg.HoldTime()()
+	}
+	return info.Call(ctx, h.api, in)
 }
 
 // decode decodes body as op's input, counted in Config.HoldDecoding while

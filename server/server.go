@@ -962,7 +962,9 @@ func (s *Server) Close() error {
 // the API's calls are (fe.Admit: the quotas, nil without) and told to what
 // the API's calls are (fe.Observe: the metrics and the access log), the
 // request bytes it decodes counted in the API's bound (fe.HoldDecoding),
-// and returns the hub that feeds its live pages.
+// and each operation it makes held against moves of a clock that tests
+// move, as the API's calls are (the clock controller's Hold); it returns
+// the hub that feeds its live pages.
 func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, keys *auth.Keyring, cfg Config, log *slog.Logger) *console.Hub {
 	var authorize func(ctx context.Context, op string, in any) error
 	if g, ok := fe.Service.(*auth.Guard); ok {
@@ -970,8 +972,12 @@ func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, keys *aut
 	}
 	hub := console.NewHub(e.svc, log)
 	e.svc.Runs().Listen(hub.Committed)
-	mux.Handle(console.Prefix, console.New(console.Config{API: fe.Service, Inspect: e.svc, Authorize: authorize, Keys: keys,
+	ccfg := console.Config{API: fe.Service, Inspect: e.svc, Authorize: authorize, Keys: keys,
 		Hub: hub, Region: cfg.Region, Account: cfg.AccountID, Logger: log, Clock: cfg.Clock, Observe: fe.Observe, Admit: fe.Admit,
-		HoldDecoding: fe.HoldDecoding}))
+		HoldDecoding: fe.HoldDecoding}
+	if e.clock != nil {
+		ccfg.HoldTime = e.clock.Hold
+	}
+	mux.Handle(console.Prefix, console.New(ccfg))
 	return hub
 }
