@@ -300,28 +300,7 @@ func Receiving(ctx context.Context, cut func()) (done func()) {
 // longest, at least SilentAfter (see Receiving), and reports whether there
 // was one.
 func (l *Listener) cutBody() bool {
-	l.mu.Lock()
-	now := time.Now()
-	var oldest *hold
-	for _, h := range l.bodies {
-		if now.Sub(h.since) >= SilentAfter && (oldest == nil || h.since.Before(oldest.since)) {
-			oldest = h
-		}
-	}
-	if oldest == nil {
-		l.mu.Unlock()
-		return false
-	}
-	oldest.gone = true
-	oldest.ref.evicted.Store(true)
-	delete(l.bodies, oldest.ref.c)
-	l.evicting[oldest.ref.c] = now
-	l.mu.Unlock()
-	oldest.evict()
-	if l.OnCut != nil {
-		l.OnCut(now.Sub(oldest.since))
-	}
-	return true
+	return l.evictOldest(l.bodies, SilentAfter, l.OnCut)
 }
 
 // isHTTP2 reports whether c has agreed on HTTP/2 (by ALPN; swfd does not
@@ -342,11 +321,18 @@ func Evicted(ctx context.Context) bool {
 // Evict evicts the connection of the request that has waited longest,
 // at least EvictAfter (see Waiting), and reports whether there was one.
 func (l *Listener) Evict() bool {
+	return l.evictOldest(l.held, l.EvictAfter, l.OnEvict)
+}
+
+// evictOldest evicts the connection of the oldest hold of holds (held or
+// bodies) that has lasted at least after, tells then of how long it had
+// lasted, and reports whether there was one.
+func (l *Listener) evictOldest(holds map[net.Conn]*hold, after time.Duration, then func(time.Duration)) bool {
 	l.mu.Lock()
 	now := time.Now()
 	var oldest *hold
-	for _, h := range l.held {
-		if now.Sub(h.since) >= l.EvictAfter && (oldest == nil || h.since.Before(oldest.since)) {
+	for _, h := range holds {
+		if now.Sub(h.since) >= after && (oldest == nil || h.since.Before(oldest.since)) {
 			oldest = h
 		}
 	}
@@ -356,12 +342,12 @@ func (l *Listener) Evict() bool {
 	}
 	oldest.gone = true
 	oldest.ref.evicted.Store(true)
-	delete(l.held, oldest.ref.c)
+	delete(holds, oldest.ref.c)
 	l.evicting[oldest.ref.c] = now
 	l.mu.Unlock()
 	oldest.evict()
-	if l.OnEvict != nil {
-		l.OnEvict(now.Sub(oldest.since))
+	if then != nil {
+		then(now.Sub(oldest.since))
 	}
 	return true
 }
