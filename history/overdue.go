@@ -136,17 +136,16 @@ func (s *State) CatchUp(env Env) Result {
 // refuse ends a call that the timers caught up before it (pre) left
 // nothing to act on: pre is committed and the call answered with fault,
 // or, when the run closed on the way, with the fault a call on a closed
-// run gets. Without anything caught up the call simply fails with fault.
+// run gets. Without anything caught up the call simply fails with fault,
+// and so it does with an error that is no fault (a store's): that fails
+// the call, and nothing of it, the timers' events included, is recorded.
 func (s *State) refuse(pre Result, fault error) (Result, error) {
-	if len(pre.Events) == 0 && len(pre.DeleteTimers) == 0 {
+	f, ok := api.AsFault(fault)
+	if !ok || len(pre.Events) == 0 && len(pre.DeleteTimers) == 0 {
 		return Result{}, fault
 	}
 	if !s.Open {
-		fault = unknownExecution(s)
-	}
-	f, ok := api.AsFault(fault)
-	if !ok {
-		f = api.ErrUnknownResource("%s", fault.Error())
+		f, _ = api.AsFault(unknownExecution(s))
 	}
 	pre.Refused = f
 	return pre, nil

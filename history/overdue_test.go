@@ -1,6 +1,7 @@
 package history
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,22 @@ func TestCallsPastTheRunsTimeout(t *testing.T) {
 				t.Fatalf("a closed run arms %+v", res)
 			}
 		})
+	}
+}
+
+// An error that is no fault (a store's, on the way to deciding the call)
+// fails the call even when timers were caught up before it: nothing of it
+// is recorded, the timers' events included; a fault is answered with them.
+func TestRefuseKeepsStoreErrorsOutOfHistory(t *testing.T) {
+	s := &State{Open: true, WorkflowID: "w", RunID: "r"}
+	pre := Result{Events: []api.HistoryEvent{{EventType: api.EventTypeTimerFired}}, DeleteTimers: []string{"t"}}
+	storeErr := errors.New("disk I/O error")
+	res, err := s.refuse(pre, storeErr)
+	if !errors.Is(err, storeErr) || len(res.Events) != 0 || len(res.DeleteTimers) != 0 || res.Refused != nil {
+		t.Fatalf("refuse(store error) = %+v, %v; want nothing to commit and the error", res, err)
+	}
+	res, err = s.refuse(pre, api.ErrUnknownResource("Unknown activity"))
+	if err != nil || len(res.Events) != 1 || res.Refused == nil || res.Refused.Code != api.UnknownResourceFault {
+		t.Fatalf("refuse(fault) = %+v, %v; want the timers committed and the fault as Refused", res, err)
 	}
 }
