@@ -371,19 +371,23 @@ func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, b
 			break
 		}
 		one, err := r.State.Deliver(env, p.m)
-		// A request the target refused (its events would not fit in its
-		// history) terminated the target instead of being recorded: its
-		// sender is told that it failed, as for a closed run.
-		if err == nil && inline {
+		// The answer to its sender. A request the target refused (its
+		// events would not fit in its history) terminated the target
+		// instead of being recorded: its sender is told that it failed,
+		// as for a closed run.
+		var reply *history.Message
+		if err == nil {
+			reply = replyTo(p.m, target, one.Refused != nil)
+		}
+		if inline && reply != nil && reply.RunID == target.RunID {
 			// A run that sent the request to itself hears back in the
 			// same step, as it would on its own a moment later.
-			if reply := replyTo(p.m, target, one.Refused != nil); reply != nil && reply.RunID == target.RunID {
-				var more history.Result
-				if more, err = r.State.Deliver(env, *reply); err == nil {
-					one.Append(more)
-				} else if i == 0 {
-					return 0, separately, nil
-				}
+			var more history.Result
+			if more, err = r.State.Deliver(env, *reply); err == nil {
+				one.Append(more)
+				reply = nil
+			} else if i == 0 {
+				return 0, separately, nil
 			}
 		}
 		if err != nil {
@@ -398,7 +402,7 @@ func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, b
 			return 0, done, err
 		}
 		ids = append(ids, p.id)
-		if reply := replyTo(p.m, target, one.Refused != nil); reply != nil && !(inline && reply.RunID == target.RunID) {
+		if reply != nil {
 			replies = append(replies, *reply)
 		}
 		res.Append(one)
