@@ -236,7 +236,16 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	if err != nil {
 		return false, err
 	}
-	defer conn.Close(context.Background())
+	defer func() {
+		pid := conn.PgConn().PID()
+		conn.Close(context.Background())
+		if node && ctx.Err() != nil {
+			// A node that stops lets go of the serving nodes' lock only
+			// as its session's process exits: swfd migrate started just
+			// after would find it held (see awaitBackendGone).
+			db.awaitBackendGone(pid)
+		}
+	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false, err
 	}

@@ -197,7 +197,20 @@ func (db *DB) Exclude(ctx context.Context) (release func(), err error) {
 		}
 		return nil, fmt.Errorf("postgres: %s: %w, or another swfd migrate works on it", db.where, ErrServed)
 	}
-	return func() { conn.Close(context.Background()) }, nil
+	return func() {
+		// The lock is let go of before the connection is closed: closed
+		// with it held, the server would drop it only as the session's
+		// process exits, and a node started just after the migrate could
+		// find the database still excluded.
+		pid := conn.PgConn().PID()
+		ctx, cancel := context.WithTimeout(context.Background(), releaseWait)
+		defer cancel()
+		_, err := conn.Exec(ctx, "SELECT pg_advisory_unlock_all()")
+		conn.Close(context.Background())
+		if err != nil {
+			db.awaitBackendGone(pid)
+		}
+	}, nil
 }
 
 // LiveNodes says how many nodes serve the database (in the store's schema):
