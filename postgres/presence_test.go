@@ -378,3 +378,33 @@ func TestReleasedExclusionIsGone(t *testing.T) {
 		}
 	}
 }
+
+// A node that has stopped listening no longer holds the serving nodes'
+// lock once its listener has returned: swfd migrate started right after
+// the nodes stop finds the database free (the server drops a session's lock
+// only as its process exits, which can be after the client has closed the
+// connection).
+func TestStoppedListenerLeavesNoServingLock(t *testing.T) {
+	dsn := newDatabase(t)
+	db := open(t, dsn, nil)
+	ctx := context.Background()
+	for i := range 40 {
+		nctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			db.Broadcaster().Subscribe(nctx, func([]byte) {})
+		}()
+		waitListening(t, db)
+		stop()
+		<-done
+		var held int
+		if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted"+
+			" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", int64(servingLockKey)).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held != 0 {
+			t.Fatalf("round %d: a stopped node still holds the serving lock once its listener has returned", i)
+		}
+	}
+}
