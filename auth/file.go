@@ -99,6 +99,11 @@ func ParseConfig(b []byte) (*Config, error) {
 	if dec.More() {
 		return nil, errors.New("auth file: trailing data after the JSON object")
 	}
+	// Members are matched to fields whatever their case; each policy is
+	// checked on its own (ParsePolicy), where case matters.
+	if err := uniqueMembers(b, true, func(name string) bool { return strings.EqualFold(name, "policies") }); err != nil {
+		return nil, fmt.Errorf("auth file: %w", err)
+	}
 	if len(f.Principals) == 0 {
 		return nil, errors.New(`auth file: no principals (expected {"principals": [...]})`)
 	}

@@ -26,6 +26,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"duplicate key", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}]}, {"name": "b", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "t"}]}]}`, "listed twice"},
 		{"bad policy", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": [{"Statement": {"Effect": "Maybe", "Action": "swf:*", "Resource": "*"}}]}]}`, `principal "a": policy 1: statement 1: Effect`},
 		{"bad policy string", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": ["{"]}]}`, "policy 1"},
+		// A member given twice: decoding would keep only the last.
+		{"policies twice", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": [` + pol + `], "policies": []}]}`, `principals[1] gives the member "policies" twice`},
+		{"policies twice in two cases", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": [` + pol + `], "Policies": []}]}`, `gives the member "Policies" twice`},
+		{"principals twice", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}]}], "principals": [{"name": "b", "accessKeys": [{"accessKeyId": "B", "secretAccessKey": "s"}]}]}`, `gives the member "principals" twice`},
+		{"secret twice", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s", "secretAccessKey": "s"}]}]}`, `principals[1].accessKeys[1] gives the member "secretAccessKey" twice`},
+		{"statement member twice in a policy", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": [{"Statement": {"Effect": "Deny", "Effect": "Allow", "Action": "swf:*", "Resource": "*"}}]}]}`, `principal "a": policy 1: Statement gives the member "Effect" twice`},
+		{"statement member twice in a policy string", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": [` + strconvQuote(`{"Statement": {"Effect": "Deny", "Effect": "Allow", "Action": "swf:*", "Resource": "*"}}`) + `]}]}`, `principal "a": policy 1: Statement gives the member "Effect" twice`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

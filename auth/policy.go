@@ -85,9 +85,10 @@ const (
 
 // ParsePolicy parses a policy document in the IAM JSON grammar. Elements
 // that make no sense in an identity-based policy (Principal, NotPrincipal)
-// and unknown elements are errors, as are unknown condition operators: a
-// policy that would be read differently from how it was meant is refused
-// when it is loaded, not discovered at request time.
+// and unknown elements are errors, as are unknown condition operators and
+// a member given twice in one object (JSON decoding would keep only the
+// last): a policy that would be read differently from how it was meant is
+// refused when it is loaded, not discovered at request time.
 func ParsePolicy(doc []byte) (*Policy, error) {
 	var top map[string]json.RawMessage
 	if err := strictUnmarshal(doc, &top); err != nil {
@@ -95,6 +96,9 @@ func ParsePolicy(doc []byte) (*Policy, error) {
 	}
 	if top == nil {
 		return nil, errors.New("policy is not a JSON object")
+	}
+	if err := uniqueMembers(doc, false, nil); err != nil {
+		return nil, err
 	}
 	p := &Policy{}
 	for k, v := range top {

@@ -71,6 +71,12 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"empty condition list", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"a": []}}}}`, "condition value"},
 		{"bad null", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"a": "maybe"}}}}`, "true or false"},
 		{"condition not object", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": "x"}}`, "Condition must be"},
+		// A member given twice in one object: decoding would keep the
+		// last and drop the first without a word.
+		{"operator twice", `{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "a"}, "StringEquals": {"swf:workflowType.name": "b"}}}]}`, `Statement[1].Condition gives the member "StringEquals" twice`},
+		{"key twice", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "a", "swf:taskList.name": "b"}}}}`, `Statement.Condition.StringEquals gives the member "swf:taskList.name" twice`},
+		{"effect twice", `{"Statement": {"Effect": "Deny", "Effect": "Allow", "Action": "swf:*", "Resource": "*"}}`, `Statement gives the member "Effect" twice`},
+		{"statement twice", `{"Statement": [{"Effect": "Deny", "Action": "swf:*", "Resource": "*"}], "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}`, `the document gives the member "Statement" twice`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
