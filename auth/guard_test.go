@@ -411,3 +411,37 @@ func TestGuardTaskTokenOfRunGone(t *testing.T) {
 		}
 	}
 }
+
+// Every swf: key a call has is one a policy may name (ParsePolicy refuses
+// the others).
+func TestGuardKeysAreKnown(t *testing.T) {
+	g := &Guard{Region: "us-east-1", Account: acct}
+	tl := &api.TaskList{Name: "l"}
+	wt := api.WorkflowType{Name: "w", Version: "1"}
+	at := api.ActivityType{Name: "a", Version: "1"}
+	tags := &api.TagFilter{Tag: "t"}
+	typ := &api.WorkflowTypeFilter{Name: "w", Version: "1"}
+	for _, in := range []any{
+		&api.RegisterActivityTypeInput{Domain: "d", Name: "a", Version: "1", DefaultTaskList: tl},
+		&api.RegisterWorkflowTypeInput{Domain: "d", Name: "w", Version: "1", DefaultTaskList: tl},
+		&api.DescribeActivityTypeInput{Domain: "d", ActivityType: at},
+		&api.DescribeWorkflowTypeInput{Domain: "d", WorkflowType: wt},
+		&api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "x", WorkflowType: wt, TaskList: tl, TagList: []string{"1", "2", "3", "4", "5"}},
+		&api.ListOpenWorkflowExecutionsInput{Domain: "d", TagFilter: tags, TypeFilter: typ},
+		&api.PollForDecisionTaskInput{Domain: "d", TaskList: *tl},
+		&api.PollForActivityTaskInput{Domain: "d", TaskList: *tl},
+	} {
+		_, k, _, err := g.request(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k.m) == 0 {
+			t.Errorf("%T: no keys", in)
+		}
+		for name := range k.m {
+			if strings.HasPrefix(name, "swf:") && !swfKeys[name] {
+				t.Errorf("%T has the key %s, which a policy may not name", in, name)
+			}
+		}
+	}
+}

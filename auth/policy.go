@@ -307,6 +307,13 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 				// from every call: a Deny on it would never apply.
 				return nil, fmt.Errorf("condition %s %s: the global condition key %s is not supported (swfd evaluates aws:username, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:RequestedRegion, aws:UserAgent, aws:RequestTag/… and aws:TagKeys; a condition on another would find it missing in every call)", opName, k, k)
 			}
+			if lower := strings.ToLower(k); strings.HasPrefix(lower, "swf:") && !swfKeys[lower] {
+				// Missing from every call, it would make a Deny never
+				// apply, and an Allow with a negated operator or
+				// ForAllValues always apply (a typo such as
+				// swf:taskList for swf:taskList.name).
+				return nil, fmt.Errorf("condition %s %s: SWF has no condition key %s (its keys: %s); a condition on it would find it missing in every call", opName, k, k, swfKeyList)
+			}
 			vals, err := conditionValues(block[opName][k])
 			if err != nil {
 				return nil, fmt.Errorf("condition %s %s: %w", opName, k, err)
@@ -323,6 +330,30 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 	}
 	return out, nil
 }
+
+// swfKeyList lists, for messages, the condition keys SWF's calls and
+// decisions have.
+const swfKeyList = "swf:activityType.name, swf:activityType.version, swf:defaultTaskList.name, swf:name, swf:version, " +
+	"swf:tagFilter.tag, swf:tagList.member.0 … swf:tagList.member.4 (or swf:tagList.0 … swf:tagList.4), swf:taskList.name, " +
+	"swf:typeFilter.name, swf:typeFilter.version, swf:workflowType.name, swf:workflowType.version (or swf:workflowTypeVersion)"
+
+// swfKeys are the condition keys SWF's calls and decisions have (Guard and
+// the history engine's decision keys set them), with the other spellings
+// SWF's documentation gives them, by lower-case name.
+var swfKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range []string{"swf:activityType.name", "swf:activityType.version", "swf:defaultTaskList.name", "swf:name",
+		"swf:version", "swf:tagFilter.tag", "swf:taskList.name", "swf:typeFilter.name", "swf:typeFilter.version",
+		"swf:workflowType.name", "swf:workflowType.version", "swf:workflowTypeVersion"} {
+		m[strings.ToLower(k)] = true
+	}
+	// An execution has at most five tags.
+	for i := range 5 {
+		m["swf:taglist.member."+strconv.Itoa(i)] = true
+		m["swf:taglist."+strconv.Itoa(i)] = true
+	}
+	return m
+}()
 
 // requestKey reports whether a condition key that is not a global key
 // swfd evaluates is one a request may carry: a service's key (swf:…), or

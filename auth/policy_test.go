@@ -71,6 +71,12 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"empty condition list", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"a": []}}}}`, "condition value"},
 		{"bad null", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"a": "maybe"}}}}`, "true or false"},
 		{"condition not object", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": "x"}}`, "Condition must be"},
+		// A swf: key SWF does not have would be missing from every call:
+		// a Deny on it would never apply, and an Allow with a negated
+		// operator or ForAllValues on it would always apply.
+		{"unknown swf key", `{"Statement": {"Effect": "Allow", "Action": "swf:PollForActivityTask", "Resource": "*", "Condition": {"StringNotEquals": {"swf:taskList": "admin"}}}}`, "SWF has no condition key swf:taskList"},
+		{"unknown swf key in a deny", `{"Statement": {"Effect": "Deny", "Action": "swf:RequestCancelWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:workflowId": "w1"}}}}`, "SWF has no condition key swf:workflowId"},
+		{"tag key past the fifth tag", `{"Statement": {"Effect": "Deny", "Action": "swf:StartWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:tagList.member.5": "x"}}}}`, "SWF has no condition key swf:tagList.member.5"},
 		// A member given twice in one object: decoding would keep the
 		// last and drop the first without a word.
 		{"operator twice", `{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "a"}, "StringEquals": {"swf:workflowType.name": "b"}}}]}`, `Statement[1].Condition gives the member "StringEquals" twice`},
@@ -239,7 +245,7 @@ func TestEvaluate(t *testing.T) {
 			{"swf:ListOpenWorkflowExecutions", dom("d"), Keys{}, ImplicitDeny},
 		}},
 		{"keys a request does not have cannot constrain it", []string{`{"Statement": {"Effect": "Allow", "Action": "swf:RequestCancelWorkflowExecution", "Resource": "*",
-			"Condition": {"StringEquals": {"swf:workflowId": "w1"}}}}`}, []req{
+			"Condition": {"StringEquals": {"swf:taskList.name": "w1"}}}}`}, []req{
 			{"swf:RequestCancelWorkflowExecution", dom("d"), Keys{}, ImplicitDeny},
 		}},
 		{"decision pseudo-actions", []string{`{"Statement": [
