@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/swfd/swfd/api"
 )
 
 var decodeRune = utf8.DecodeRuneInString
@@ -219,7 +221,48 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 			return s, fmt.Errorf("action %q: write it as service:Action, e.g. swf:StartWorkflowExecution", a)
 		}
 	}
+	elem, list := "Action", s.Actions
+	if list == nil {
+		elem, list = "NotAction", s.NotActions
+	}
+	for _, a := range list {
+		if !namesSWFAction(a) {
+			// It would match no call: a Deny on it would never apply,
+			// and an Allow's NotAction naming it would allow the call
+			// it was meant to leave out.
+			return s, fmt.Errorf("%s %q names no SWF action (swf:<Operation> for the API's operations, swf:<DecisionType> for decisions, e.g. swf:TerminateWorkflowExecution, swf:ScheduleActivityTask)", elem, a)
+		}
+	}
 	return s, nil
+}
+
+// swfActions are the actions SWF authorizes, lower-case: swf:<Operation>
+// for each API operation and swf:<DecisionType> for each decision.
+var swfActions = func() []string {
+	var out []string
+	for op := range api.Operations {
+		out = append(out, "swf:"+strings.ToLower(op))
+	}
+	for _, d := range api.DecisionTypeValues {
+		out = append(out, "swf:"+strings.ToLower(d))
+	}
+	sort.Strings(out)
+	return out
+}()
+
+// namesSWFAction reports whether an Action or NotAction pattern of the
+// swf service (any other is left alone) matches some SWF action.
+func namesSWFAction(pattern string) bool {
+	p := strings.ToLower(pattern)
+	if !strings.HasPrefix(p, "swf:") {
+		return true
+	}
+	for _, a := range swfActions {
+		if Match(p, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // stringOrList decodes a string or a non-empty array of strings.

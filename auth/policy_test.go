@@ -77,6 +77,11 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"unknown swf key", `{"Statement": {"Effect": "Allow", "Action": "swf:PollForActivityTask", "Resource": "*", "Condition": {"StringNotEquals": {"swf:taskList": "admin"}}}}`, "SWF has no condition key swf:taskList"},
 		{"unknown swf key in a deny", `{"Statement": {"Effect": "Deny", "Action": "swf:RequestCancelWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:workflowId": "w1"}}}}`, "SWF has no condition key swf:workflowId"},
 		{"tag key past the fifth tag", `{"Statement": {"Effect": "Deny", "Action": "swf:StartWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:tagList.member.5": "x"}}}}`, "SWF has no condition key swf:tagList.member.5"},
+		// An swf: action SWF does not have matches no call: a Deny on
+		// it would never apply, and an Allow's NotAction naming it would
+		// allow the very call it was meant to leave out.
+		{"unknown swf action", `{"Statement": {"Effect": "Allow", "NotAction": "swf:TerminateWorkflowExecutions", "Resource": "*"}}`, `NotAction "swf:TerminateWorkflowExecutions" names no SWF action`},
+		{"unknown swf action pattern", `{"Statement": {"Effect": "Deny", "Action": ["swf:List*", "swf:Delete*Domain"], "Resource": "*"}}`, `Action "swf:Delete*Domain" names no SWF action`},
 		// A member given twice in one object: decoding would keep the
 		// last and drop the first without a word.
 		{"operator twice", `{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "a"}, "StringEquals": {"swf:workflowType.name": "b"}}}]}`, `Statement[1].Condition gives the member "StringEquals" twice`},
@@ -98,7 +103,7 @@ func TestParsePolicyForms(t *testing.T) {
 	// A single statement object, string or list values, Id, 2008 version,
 	// numbers and booleans as condition values.
 	p, err := ParsePolicy([]byte(`{"Version": "2008-10-17", "Id": "x", "Statement": {"Sid": "one", "Effect": "Deny",
-		"NotAction": ["swf:A", "swf:B"], "NotResource": "r",
+		"NotAction": ["swf:SignalWorkflowExecution", "swf:TerminateWorkflowExecution"], "NotResource": "r",
 		"Condition": {"StringEquals": {"k": [1, true, "s"]}}}}`))
 	if err != nil {
 		t.Fatal(err)
