@@ -21,29 +21,61 @@ func unknownExecution(workflowID, runID string) *api.Fault {
 // withOpenRun resolves (workflowId, runId) — runId empty meaning the open
 // run of the workflowId — takes the run's lock, loads it, and calls fn.
 // Unknown, mismatched or closed runs are UnknownResourceFault.
+//
+// Without a runId the call is for whichever run of the workflowId is open
+// when it is applied. The run found open may close before the call has its
+// lock (it continues as new, above all, in a decider's call that holds the
+// lock meanwhile); the workflowId is then looked up again, and the call
+// goes to its open run, if it has one now. A run that has closed never
+// opens again, so each lookup that finds another run finds a newer one.
 func (s *Service) withOpenRun(ctx context.Context, domain, workflowID, runID string, fn func(r *runs.Run) error) error {
 	if _, err := s.Domain(ctx, domain); err != nil {
 		return err
 	}
-	id := runID
-	if id == "" {
+	if runID != "" {
+		return s.withRun(ctx, domain, workflowID, runID, runID, fn)
+	}
+	closed := ""
+	for {
 		row, err := s.store.OpenRun(ctx, domain, workflowID)
-		if errors.Is(err, swfd.ErrNotFound) {
+		if errors.Is(err, swfd.ErrNotFound) || err == nil && row.RunID == closed {
 			return unknownExecution(workflowID, runID)
 		}
 		if err != nil {
 			return err
 		}
-		id = row.RunID
+		err = s.withRun(ctx, domain, workflowID, row.RunID, runID, fn)
+		if !errors.Is(err, errRunClosed) {
+			return err
+		}
+		closed = row.RunID
 	}
+}
+
+// errRunClosed is withRun's answer for a closed run named by its
+// workflowId alone; withOpenRun looks for the workflow's open run again,
+// and never returns it.
+var errRunClosed = errors.New("the run closed")
+
+// withRun is withOpenRun on run id, named runID (empty: by its workflowId
+// alone) by the caller: a run of another workflowId, or none, is
+// UnknownResourceFault; a closed one errRunClosed when named by its
+// workflowId alone.
+func (s *Service) withRun(ctx context.Context, domain, workflowID, id, runID string, fn func(r *runs.Run) error) error {
 	unlock := s.runs.Lock(id)
 	defer unlock()
 	return s.runs.Step(ctx, domain, id, func(r *runs.Run, err error) error {
-		if errors.Is(err, swfd.ErrNotFound) || (err == nil && (r.Row.WorkflowID != workflowID || !r.State.Open)) {
+		if errors.Is(err, swfd.ErrNotFound) || (err == nil && r.Row.WorkflowID != workflowID) {
 			return unknownExecution(workflowID, runID)
 		}
 		if err != nil {
 			return err
+		}
+		if !r.State.Open {
+			if runID == "" {
+				return errRunClosed
+			}
+			return unknownExecution(workflowID, runID)
 		}
 		return fn(r)
 	})
