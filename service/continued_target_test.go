@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -98,5 +99,77 @@ func TestCallsByWorkflowIDFollowContinueAsNew(t *testing.T) {
 				t.Fatalf("the new run did not record %s: %v", c.want, eventTypes(t, h.Events))
 			}
 		})
+	}
+}
+
+// A signal sent by a decision to a workflowId, without a runId, is for the
+// run of the workflowId that is open when it is delivered. A run that
+// closes between the lookup of the open run and the delivery, and is
+// followed at once by a new run of the workflowId, leaves that run to
+// receive it: the sender records ExternalWorkflowExecutionSignaled, not
+// SignalExternalWorkflowExecutionFailed, and the new run the signal.
+func TestSignalByWorkflowIDReachesNewerRun(t *testing.T) {
+	ctx := context.Background()
+	hooked := &openRunHookStore{}
+	s := testService(t, Options{PollTimeout: 50 * time.Millisecond}, func(db swfd.Store) swfd.Store {
+		hooked.Store = db
+		return hooked
+	})
+	wf := api.WorkflowType{Name: "wf", Version: "1"}
+	start := func(id, list string) string {
+		t.Helper()
+		run, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id, WorkflowType: wf, TaskList: &api.TaskList{Name: list}})
+		mustNil(t, err)
+		return run.RunID
+	}
+	poll := func(list string) *api.DecisionTask {
+		t.Helper()
+		dt, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: list}})
+		mustNil(t, err)
+		if dt.TaskToken == "" {
+			t.Fatalf("no decision task on %s", list)
+		}
+		return dt
+	}
+	history := func(id, run string) []api.EventType {
+		t.Helper()
+		h, err := s.GetWorkflowExecutionHistory(ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "d", Execution: api.WorkflowExecution{WorkflowID: id, RunID: run}})
+		mustNil(t, err)
+		return eventTypes(t, h.Events)
+	}
+	sender := start("s", "ls")
+	first := start("w", "lt")
+	target := poll("lt")
+	mustNil(t, s.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: poll("ls").TaskToken, Decisions: []api.Decision{
+		{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution, SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowID: "w", SignalName: "go"}},
+	}}))
+	var second string
+	hooked.mu.Lock()
+	hooked.hook = func() {
+		mustNil(t, s.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: target.TaskToken, Decisions: []api.Decision{
+			{DecisionType: api.DecisionTypeCompleteWorkflowExecution},
+		}}))
+		second = start("w", "lt")
+	}
+	hooked.mu.Unlock()
+	for range 10 {
+		n, err := s.Transfers().Deliver(ctx)
+		mustNil(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	if second == "" {
+		t.Fatal("the signal was never looked up")
+	}
+	if evs := history("w", first); evs[len(evs)-1] != api.EventTypeWorkflowExecutionCompleted {
+		t.Fatalf("the first run of w: %v", evs)
+	}
+	got := history("s", sender)
+	if !slices.Contains(got, api.EventTypeExternalWorkflowExecutionSignaled) {
+		t.Fatalf("the sender did not hear that its signal was delivered: %v", got)
+	}
+	if evs := history("w", second); !slices.Contains(evs, api.EventTypeWorkflowExecutionSignaled) {
+		t.Fatalf("the open run of w did not get the signal: %v", evs)
 	}
 }

@@ -280,8 +280,9 @@ func (l *Loop) deliver(ctx context.Context, group []*pending, blocked map[string
 		return 1, l.startChild(ctx, group[0].id, m)
 	}
 	inline := true
+	closed := ""
 	for {
-		n, again, err := l.deliverOnce(ctx, group, inline, blocked)
+		n, again, err := l.deliverOnce(ctx, group, inline, &closed, blocked)
 		switch again {
 		case done:
 			return n, err
@@ -298,7 +299,7 @@ type retry int
 
 const (
 	done       retry = iota // nothing: deliverOnce did what it could
-	anew                    // the same again: the target's workflow has a newer run
+	anew                    // the same again: the run found for the target's workflow id closed
 	fewer                   // the same again with only the first n messages
 	separately              // the same again, sending answers to the target itself as messages
 )
@@ -313,21 +314,25 @@ const (
 // delivered in the same step rather than sent, unless that fails
 // (separately).
 //
-// A run found by its workflow id may continue as new between the lookup
-// and its lock; the messages are then for the new run (a child policy,
-// above all, is for whichever run of the child's chain is open), so
-// deliverOnce reports anew, and the caller looks the workflow id up anew.
-// Each round finds a newer run, since a run that continued as new never
-// reopens.
+// A run found by its workflow id may close between the lookup and its
+// lock: it continues as new, or it ends and a new run of the workflow id
+// starts at once. The messages are then for the workflow's open run, if it
+// has one now (a child policy, above all, is for whichever run of the
+// child's chain is open; a signal by workflow id alone, for the run open
+// when it is delivered), so deliverOnce reports anew, and the caller looks
+// the workflow id up anew. It keeps the run found closed in *closed: a
+// lookup that finds no run, or that one again, leaves the workflow with no
+// open run, and the messages go as to a closed run. Each round finds a
+// newer run, since a run that has closed never reopens.
 //
 // A target run in blocked (found locked earlier in the round) is left
 // alone (errBehind); one found locked now is added to it.
-func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, blocked map[string]bool) (n int, again retry, err error) {
+func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, closed *string, blocked map[string]bool) (n int, again retry, err error) {
 	id, m := group[0].id, group[0].m
 	runID := m.RunID
 	if runID == "" {
 		row, err := l.store.OpenRun(ctx, m.Domain, m.WorkflowID)
-		if errors.Is(err, swfd.ErrNotFound) {
+		if errors.Is(err, swfd.ErrNotFound) || err == nil && *closed != "" && row.RunID == *closed {
 			return 1, done, l.failed(ctx, id, m)
 		}
 		if err != nil {
@@ -354,7 +359,8 @@ func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, b
 	if err != nil {
 		return 0, done, err
 	}
-	if m.RunID == "" && !r.State.Open && r.State.CloseStatus == api.CloseStatusContinuedAsNew {
+	if m.RunID == "" && !r.State.Open {
+		*closed = runID
 		return 0, anew, nil
 	}
 	env := l.runs.Env(ctx)
