@@ -82,9 +82,11 @@ type Store struct {
 
 	// openMu guards open: executions open per domain, counted from the
 	// store on first use and kept current by commits, so the per-domain
-	// limit costs no query per start.
+	// limit costs no query per start. In a cluster the other nodes'
+	// commits change the counts too: there a count is taken again once it
+	// is SharedOpenCountKept old.
 	openMu  sync.Mutex
-	open    map[string]int
+	open    map[string]*openCount
 	maxOpen int
 
 	listeners atomic.Pointer[[]Listener]
@@ -107,7 +109,7 @@ func New(opts Options) *Store {
 		lambda:  opts.Lambda,
 		locks:   newRunLocks(),
 		cache:   newRunCache(runCacheSize, cmp.Or(max(opts.CacheBytes, 0), DefaultCacheBytes)),
-		open:    map[string]int{},
+		open:    map[string]*openCount{},
 		maxOpen: opts.MaxOpenExecutions,
 
 		storeCommit: opts.StoreCommit,
@@ -426,18 +428,63 @@ func IsStale(err error) bool {
 	return ok && f.Code == api.UnknownResourceFault
 }
 
-// OpenExecutions returns how many executions are open in a domain.
+// SharedOpenCountKept is how long a node of a cluster goes on with a
+// domain's count of open executions, kept current by its own commits only,
+// before it counts them in the store again: the executions other nodes
+// started or closed meanwhile are not in it until then.
+const SharedOpenCountKept = time.Second
+
+// openCount is a domain's count of open executions.
+type openCount struct {
+	n  int
+	at time.Time // when it was counted in the store
+	// counting is set while a call counts it again in the store (in a
+	// cluster): the other calls go on with n meanwhile.
+	counting bool
+}
+
+// OpenExecutions returns how many executions are open in a domain. On a
+// single node the count is kept current by every commit; in a cluster it
+// misses what the other nodes started or closed in the last
+// SharedOpenCountKept (by the clock).
 func (s *Store) OpenExecutions(ctx context.Context, domain string) (int, error) {
 	s.openMu.Lock()
-	defer s.openMu.Unlock()
-	if n, ok := s.open[domain]; ok {
+	now := s.clock.Now()
+	c := s.open[domain]
+	if c != nil && (!s.shared || c.counting || now.Sub(c.at) < SharedOpenCountKept && !now.Before(c.at)) {
+		n := c.n
+		s.openMu.Unlock()
 		return n, nil
 	}
+	if !s.shared {
+		// Counted once, with the lock held: from here on this node's
+		// commits, the only ones, keep it current.
+		defer s.openMu.Unlock()
+		n, err := s.store.CountOpen(ctx, domain)
+		if err != nil {
+			return 0, err
+		}
+		s.open[domain] = &openCount{n: n, at: now}
+		return n, nil
+	}
+	// In a cluster, counted without the lock: a count takes a query over
+	// the domain's open executions, and the starts of every domain would
+	// wait for it. A call that finds it being counted goes on with the
+	// last count meanwhile.
+	if c != nil {
+		c.counting = true
+	}
+	s.openMu.Unlock()
 	n, err := s.store.CountOpen(ctx, domain)
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if c != nil {
+		c.counting = false
+	}
 	if err != nil {
 		return 0, err
 	}
-	s.open[domain] = n
+	s.open[domain] = &openCount{n: n, at: now}
 	return n, nil
 }
 
@@ -445,8 +492,8 @@ func (s *Store) OpenExecutions(ctx context.Context, domain string) (int, error) 
 func (s *Store) countOpenDelta(domain string, delta int) {
 	s.openMu.Lock()
 	defer s.openMu.Unlock()
-	if n, ok := s.open[domain]; ok {
-		s.open[domain] = n + delta
+	if c := s.open[domain]; c != nil {
+		c.n += delta
 	}
 }
 
