@@ -218,15 +218,24 @@ func (l *Log) Flush() error {
 // not take go to the new one. On failure the log goes on writing to the
 // file it had. Standard output and New's writer are left as they are.
 func (l *Log) Reopen() error {
-	if l.f == nil {
+	l.mu.Lock()
+	open := l.f != nil
+	l.mu.Unlock()
+	if !open {
 		return nil
 	}
+	// The file is opened without the lock, so that lines go on being
+	// buffered meanwhile; the log may have been closed by then (a SIGHUP
+	// as the server stops), and then the new file is not kept.
 	f, err := openFile(l.path)
 	if err != nil {
 		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.f == nil {
+		return f.Close()
+	}
 	l.flushLocked()
 	old := l.f
 	l.f, l.w = f, f
