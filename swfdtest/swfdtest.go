@@ -28,6 +28,13 @@
 // the clock runs on while the timer fires. A test that checks times to the
 // millisecond uses the manual clock.
 //
+// Calls through Client keep the clock from moving while they are served;
+// calls made directly on Server.Service (the engine, for tests of swfd
+// itself) do not, since they skip the HTTP API where that is done. A test
+// that makes such calls while the clock may move (from another goroutine
+// than the one that calls Advance, or with the skip clock, which moves on
+// its own) makes them between Hold and its release.
+//
 // Reset empties the server (every domain, execution and task), as swfd
 // --dev's reset does, so that subtests can share one server. Tests in other
 // languages run the swfd binary with --dev instead: docs/testing.md.
@@ -107,7 +114,11 @@ const DefaultPollTimeout = 5 * time.Second
 type Server struct {
 	// URL is the server's endpoint, http://127.0.0.1:PORT.
 	URL string
-	// Server is the running server, for tests of swfd itself.
+	// Server is the running server, for tests of swfd itself. Its
+	// Service is the engine without the HTTP API in front of it, and a
+	// call made on it directly does not keep the clock from moving as a
+	// call through Client does: hold the clock around such calls (Hold)
+	// when the clock may move meanwhile.
 	Server *server.Server
 
 	t      TB
@@ -292,6 +303,21 @@ func (s *Server) move(f func(context.Context, *clock.Controller) (clock.Moved, e
 		s.t.Fatalf("swfdtest: move the clock: %v", err)
 	}
 	return m.Now
+}
+
+// Hold keeps the clock from moving (and the server from being reset) until
+// the function it returns is called, as a call through Client does while
+// it is served: wrap direct calls on Server.Service in it. A move asked for
+// meanwhile waits for the release; on the skip clock the release lets the
+// clock jump again if nothing is left to do. Do not call Advance, AdvanceTo
+// or Reset while holding, nor wait for a long poll to return: a move waits
+// for the release, and new calls through Client wait behind the move.
+// With the real clock Hold holds nothing.
+func (s *Server) Hold() (release func()) {
+	if s.Server.Clock == nil {
+		return func() {}
+	}
+	return s.Server.Clock.Hold()
 }
 
 // Type is a workflow or activity type RegisterDomain registers.
