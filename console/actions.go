@@ -50,7 +50,9 @@ func startInput(domain string, f url.Values) *api.StartWorkflowExecutionInput {
 	if tl := strings.TrimSpace(f.Get("taskList")); tl != "" {
 		in.TaskList = &api.TaskList{Name: tl}
 	}
-	for _, t := range strings.FieldsFunc(f.Get("tags"), func(r rune) bool { return r == '\n' || r == ',' }) {
+	// One tag a line: a tag may hold a comma or a space, never a line
+	// break that the form could keep apart from the next tag's.
+	for _, t := range strings.Split(f.Get("tags"), "\n") {
 		if t = strings.TrimSpace(t); t != "" {
 			in.TagList = append(in.TagList, t)
 		}

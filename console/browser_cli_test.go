@@ -85,6 +85,10 @@ func TestBrowserHostileCommandLines(t *testing.T) {
 	step(t, ctx, "start", chromedp.Navigate(f.srv.URL+domPath(dom)+"start"), until(`!!document.querySelector('`+start+` [data-cli]')`),
 		set(start, "workflowId", " \u00A0"+typed+"\t ", "input", typed), until(`document.querySelector('`+start+` [data-cli]').textContent.includes("--input")`))
 	check("start", line(start), "start-workflow-execution", "--domain", dom, "--workflow-id", typed, "--workflow-type", "name=process-order,version=1", "--input", typed)
+	// Tags are one a line, and a tag may hold a comma: "net, gross" is one.
+	step(t, ctx, "start tags", set(start, "tags", "net, gross\n  eu \n\n"+typed+"\n"), until(`document.querySelector('`+start+` [data-cli]').textContent.includes("--tag-list")`))
+	check("start tags", line(start), "start-workflow-execution", "--domain", dom, "--workflow-id", typed, "--workflow-type", "name=process-order,version=1",
+		"--tag-list", "net, gross", "eu", typed, "--input", typed)
 
 	wf := `form[data-cli-form]:has(input[name=kind][value=workflow])`
 	step(t, ctx, "types", chromedp.Navigate(f.srv.URL+domPath(dom)+"types"), until(`!!document.querySelector('`+wf+` [data-cli]')`))

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -534,7 +536,7 @@ func TestActions(t *testing.T) {
 	f.shop()
 	w := newWeb(t, f.srv.URL)
 	w.get("/console/")
-	code, _, hdr := w.post("/console/d/orders/start", url.Values{"workflowId": {"form-1"}, "type": {"process-order|1"}, "input": {"hello"}, "tags": {"a, b"}, "taskList": {"deciders"}})
+	code, _, hdr := w.post("/console/d/orders/start", url.Values{"workflowId": {"form-1"}, "type": {"process-order|1"}, "input": {"hello"}, "tags": {"a\nb"}, "taskList": {"deciders"}})
 	if code != http.StatusSeeOther || !strings.Contains(hdr.Get("Location"), "/w/form-1/") {
 		t.Fatalf("start: %d %s", code, hdr.Get("Location"))
 	}
@@ -1005,5 +1007,29 @@ func TestDotNames(t *testing.T) {
 	to := follow(t, "/console/go", hdr.Get("Location"))
 	if _, body := w.get(to); !strings.Contains(body, `class="dom">..</a>`) {
 		t.Errorf("/console/go?name=..: redirected to %s, a browser asks for %s, which is not domain ..'s", hdr.Get("Location"), to)
+	}
+}
+
+// The start form's tags are one a line: a tag may hold a comma (an SWF tag is
+// any string), so "net, gross" is one tag. Commas used to split it in two.
+// Blank lines are no tags; a browser's CRLF ends a line as a LF does.
+func TestStartTagLines(t *testing.T) {
+	f := newFixture(t)
+	f.shop()
+	w := newWeb(t, f.srv.URL)
+	_, page := w.get("/console/d/orders/start")
+	wantIn(t, "start form", page, `<textarea name="tags"`, "one a line")
+	code, body, hdr := w.post("/console/d/orders/start", url.Values{"workflowId": {"tag-lines"}, "type": {"process-order|1"},
+		"tags": {"net, gross\r\n  eu \r\n\r\na,b,c\n"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("start: %d %s", code, trunc(body))
+	}
+	loc, _ := url.Parse(hdr.Get("Location"))
+	runID, err := url.PathUnescape(path.Base(loc.EscapedPath()))
+	f.check(err)
+	det, err := f.svc.DescribeWorkflowExecution(f.ctx, &api.DescribeWorkflowExecutionInput{Domain: "orders", Execution: api.WorkflowExecution{WorkflowID: "tag-lines", RunID: runID}})
+	f.check(err)
+	if got, want := det.ExecutionInfo.TagList, []string{"net, gross", "eu", "a,b,c"}; !slices.Equal(got, want) {
+		t.Errorf("tags %q, want %q", got, want)
 	}
 }

@@ -91,7 +91,8 @@
           return;
         }
         if (el.dataset.list !== undefined) {
-          const parts = v.split(/[,\n]/).map(trim).filter(Boolean);
+          // One item a line (an item may hold a comma or a space).
+          const parts = v.split("\n").map(trim).filter(Boolean);
           if (parts.length) line += " " + el.dataset.flag + " " + parts.map(quote).join(" ");
           return;
         }
