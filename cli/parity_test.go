@@ -264,3 +264,28 @@ func TestQueryRuntimeErrors(t *testing.T) {
 	}
 	checkParity(t, f, []parityCase{{args: []string{"describe-domain", "--name", "d1", "--query", "foo(`1`)"}, stderr: "\nUnknown function: foo()\n", rc: 255}})
 }
+
+// A whole number the response writes as a float (a timestamp of 1.7E9 seconds)
+// is a float to the AWS CLI, printed 1700000000.0, also when a --query
+// passes it on: go-jmespath, which has one kind of number, made it
+// 1700000000. So is a whole float literal of the expression. An integer
+// (a count) stays an integer.
+func TestQueryKeepsWholeFloats(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 200, `{"executionInfo":{"execution":{"workflowId":"w","runId":"r"},"workflowType":{"name":"n","version":"1"},"startTimestamp":1.7E9,"executionStatus":"OPEN"},` +
+			`"openCounts":{"openActivityTasks":2,"openDecisionTasks":1,"openTimers":0,"openChildWorkflowExecutions":0,"openLambdaFunctions":0},` +
+			`"executionConfiguration":{"taskStartToCloseTimeout":"1","executionStartToCloseTimeout":"2","taskList":{"name":"t"},"childPolicy":"TERMINATE"},"latestActivityTaskTimestamp":1700000001.000}`
+	})
+	dwe := func(output, q string) []string {
+		return []string{"describe-workflow-execution", "--domain", "d", "--execution", "workflowId=w,runId=r", "--output", output, "--query", q}
+	}
+	const pick = "{start: executionInfo.startTimestamp, open: openCounts.openActivityTasks, latest: latestActivityTaskTimestamp}"
+	checkParity(t, f, []parityCase{
+		{args: dwe("json", "executionInfo.startTimestamp"), stdout: "1700000000.0\n"},
+		{args: dwe("json", pick), stdout: "{\n    \"start\": 1700000000.0,\n    \"open\": 2,\n    \"latest\": 1700000001.0\n}\n"},
+		{args: dwe("text", pick), stdout: "1700000001.0\t2\t1700000000.0\n"},
+		{args: dwe("table", pick), stdout: "------------------------------------------\n|        DescribeWorkflowExecution       |\n+---------------+-------+----------------+\n|    latest     | open  |     start      |\n+---------------+-------+----------------+\n|  1700000001.0 |  2    |  1700000000.0  |\n+---------------+-------+----------------+\n"},
+		{args: dwe("text", "[openCounts.openTimers, `1e2`, `3`]"), stdout: "0\t100.0\t3\n"},
+	})
+}

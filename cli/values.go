@@ -398,21 +398,86 @@ func plainJSON(v any) any {
 // restored afterwards: objects that came from the response keep their
 // order (found by map identity); objects the expression built are ordered
 // as the expression names their keys.
+//
+// go-jmespath has one kind of number, where Python's json and jmespath, and
+// so the AWS CLI, keep integers and floats apart and print a whole float
+// as 2.0. A whole number of the result is printed as a float when the
+// response or the expression's literals hold that value written as a float
+// (1.7E9, `2.0`) and nowhere as an integer: a number a query passes on
+// unchanged, such as a timestamp, prints as the AWS CLI prints it. A whole
+// number a function makes (avg, sum, to_number) prints as an integer.
 func query(expr string, v any) (any, error) {
-	expr = legacyLiterals(expr)
+	kinds := numKinds{}
+	expr = scanLiterals(expr, func(raw string) (string, bool) {
+		if lit, ok := legacyLiteral(raw); ok {
+			return lit, true
+		}
+		d := json.NewDecoder(strings.NewReader(strings.ReplaceAll(raw, "\\`", "`")))
+		d.UseNumber()
+		var lv any
+		if d.Decode(&lv) == nil {
+			kinds.collect(lv)
+		}
+		return "", false
+	})
 	jp, err := jmespath.Compile(expr)
 	if err != nil {
 		return nil, err
 	}
 	orders := map[uintptr][]string{}
-	in := toJMES(v, orders)
+	in := toJMES(v, orders, kinds)
 	out, err := jp.Search(in)
 	if err != nil {
 		return nil, jmesRuntimeError(err)
 	}
 	keyRank := map[string]int{}
 	collectHashKeys(expr, keyRank)
-	return fromJMES(out, orders, keyRank), nil
+	return fromJMES(out, orders, keyRank, kinds), nil
+}
+
+// numKinds records, for each whole value among the numbers of a response
+// and of an expression's literals, how it was written: as an integer
+// (wholeInt), as a float (wholeFloat), or both.
+type numKinds map[float64]uint8
+
+const (
+	wholeInt uint8 = 1 << iota
+	wholeFloat
+)
+
+// note records a number as written.
+func (k numKinds) note(n json.Number) {
+	f, err := n.Float64()
+	if err != nil || f != math.Trunc(f) || math.IsInf(f, 0) {
+		return
+	}
+	if strings.ContainsAny(string(n), ".eE") {
+		k[f] |= wholeFloat
+	} else {
+		k[f] |= wholeInt
+	}
+}
+
+// collect notes every number of a decoded literal.
+func (k numKinds) collect(v any) {
+	switch v := v.(type) {
+	case json.Number:
+		k.note(v)
+	case []any:
+		for _, e := range v {
+			k.collect(e)
+		}
+	case map[string]any:
+		for _, e := range v {
+			k.collect(e)
+		}
+	}
+}
+
+// isFloat reports whether a whole number of a result is a float to Python:
+// written as a float, and never as an integer, where it came from.
+func (k numKinds) isFloat(f float64) bool {
+	return f == math.Trunc(f) && k[f] == wholeFloat
 }
 
 // jmesTypeError is go-jmespath's complaint about a function argument of
@@ -441,29 +506,30 @@ func jmesRuntimeError(err error) error {
 	return err
 }
 
-func toJMES(v any, orders map[uintptr][]string) any {
+func toJMES(v any, orders map[uintptr][]string, kinds numKinds) any {
 	switch v := v.(type) {
 	case *omap:
 		m := make(map[string]any, v.len())
 		for _, k := range v.keys {
-			m[k] = toJMES(v.m[k], orders)
+			m[k] = toJMES(v.m[k], orders, kinds)
 		}
 		orders[reflect.ValueOf(m).Pointer()] = v.keys
 		return m
 	case []any:
 		l := make([]any, len(v))
 		for i, e := range v {
-			l[i] = toJMES(e, orders)
+			l[i] = toJMES(e, orders, kinds)
 		}
 		return l
 	case json.Number:
+		kinds.note(v)
 		f, _ := v.Float64()
 		return f
 	}
 	return v
 }
 
-func fromJMES(v any, orders map[uintptr][]string, rank map[string]int) any {
+func fromJMES(v any, orders map[uintptr][]string, rank map[string]int, kinds numKinds) any {
 	switch v := v.(type) {
 	case map[string]any:
 		o := newOmap()
@@ -486,13 +552,13 @@ func fromJMES(v any, orders map[uintptr][]string, rank map[string]int) any {
 			})
 		}
 		for _, k := range keys {
-			o.set(k, fromJMES(v[k], orders, rank))
+			o.set(k, fromJMES(v[k], orders, rank, kinds))
 		}
 		return o
 	case []any:
 		l := make([]any, len(v))
 		for i, e := range v {
-			l[i] = fromJMES(e, orders, rank)
+			l[i] = fromJMES(e, orders, rank, kinds)
 		}
 		return l
 	case []string:
@@ -503,6 +569,10 @@ func fromJMES(v any, orders map[uintptr][]string, rank map[string]int) any {
 		return l
 	case int:
 		return float64(v)
+	case float64:
+		if kinds.isFloat(v) {
+			return json.Number(pyFloat(v)) // printed as Python prints that float
+		}
 	}
 	return v
 }
@@ -522,6 +592,13 @@ func compileQuery(expr string) error {
 // are; raw strings ('…') and quoted identifiers ("…") are skipped as the
 // lexer skips them, a backslash escaping the next character.
 func legacyLiterals(expr string) string {
+	return scanLiterals(expr, legacyLiteral)
+}
+
+// scanLiterals calls lit with the content of each backtick literal of expr,
+// as legacyLiterals finds them, and puts the literal it returns with true
+// in the literal's place.
+func scanLiterals(expr string, lit func(raw string) (string, bool)) string {
 	var b strings.Builder
 	for i := 0; i < len(expr); {
 		c := expr[i]
@@ -544,8 +621,8 @@ func legacyLiterals(expr string) string {
 		tok := expr[i : j+1]
 		i = j + 1
 		if c == '`' {
-			if lit, ok := legacyLiteral(tok[1 : len(tok)-1]); ok {
-				tok = lit
+			if l, ok := lit(tok[1 : len(tok)-1]); ok {
+				tok = l
 			}
 		}
 		b.WriteString(tok)
