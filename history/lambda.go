@@ -151,9 +151,13 @@ func (s *State) startedLambda(scheduledID, startedID int64) (*Lambda, error) {
 // not scheduled and waiting (already started, finished, or the run closed)
 // is UnknownResourceFault.
 func (s *State) StartLambdaFunction(env Env, scheduledID int64) (Result, error) {
+	if _, err := s.scheduledLambda(scheduledID); err != nil {
+		return Result{}, err
+	}
+	pre := s.catchUp(env)
 	l, err := s.scheduledLambda(scheduledID)
 	if err != nil {
-		return Result{}, err
+		return s.refuse(pre, err)
 	}
 	st := newStep(s, env)
 	id := st.add(api.HistoryEvent{
@@ -162,12 +166,12 @@ func (s *State) StartLambdaFunction(env Env, scheduledID int64) (Result, error) 
 	})
 	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
 	if id == 0 {
-		return st.finish(), nil
+		return pre.then(st.finish()), nil
 	}
 	l.StartedID = id
 	l.StartedTime = env.Now
 	st.addTimerAfter(LambdaTimerKey(scheduledID), l.StartToClose, env.Now)
-	return st.finish(), nil
+	return pre.then(st.finish()), nil
 }
 
 // StartLambdaFunctionFailed records StartLambdaFunctionFailed for a Lambda
@@ -176,9 +180,13 @@ func (s *State) StartLambdaFunction(env Env, scheduledID int64) (Result, error) 
 // real service invokes the function as the execution's Lambda role, so a
 // refusal is a refusal of that role); message says what refused it.
 func (s *State) StartLambdaFunctionFailed(env Env, scheduledID int64, message string) (Result, error) {
+	if _, err := s.scheduledLambda(scheduledID); err != nil {
+		return Result{}, err
+	}
+	pre := s.catchUp(env)
 	l, err := s.scheduledLambda(scheduledID)
 	if err != nil {
-		return Result{}, err
+		return s.refuse(pre, err)
 	}
 	st := newStep(s, env)
 	st.add(api.HistoryEvent{
@@ -190,16 +198,20 @@ func (s *State) StartLambdaFunctionFailed(env Env, scheduledID int64, message st
 	})
 	st.removeLambda(l)
 	st.scheduleDecision()
-	return st.finish(), nil
+	return pre.then(st.finish()), nil
 }
 
 // CompleteLambdaFunction records LambdaFunctionCompleted: the function
 // returned result. A task no longer open (it timed out, the run closed) is
 // UnknownResourceFault, and the result is dropped.
 func (s *State) CompleteLambdaFunction(env Env, scheduledID, startedID int64, result *string) (Result, error) {
+	if _, err := s.startedLambda(scheduledID, startedID); err != nil {
+		return Result{}, err
+	}
+	pre := s.catchUp(env)
 	l, err := s.startedLambda(scheduledID, startedID)
 	if err != nil {
-		return Result{}, err
+		return s.refuse(pre, err)
 	}
 	st := newStep(s, env)
 	st.add(api.HistoryEvent{
@@ -210,16 +222,20 @@ func (s *State) CompleteLambdaFunction(env Env, scheduledID, startedID int64, re
 	})
 	st.removeLambda(l)
 	st.scheduleDecision()
-	return st.finish(), nil
+	return pre.then(st.finish()), nil
 }
 
 // FailLambdaFunction records LambdaFunctionFailed: the function failed
 // (reason and details as the invoker read them). A task no longer open is
 // UnknownResourceFault.
 func (s *State) FailLambdaFunction(env Env, scheduledID, startedID int64, reason, details *string) (Result, error) {
+	if _, err := s.startedLambda(scheduledID, startedID); err != nil {
+		return Result{}, err
+	}
+	pre := s.catchUp(env)
 	l, err := s.startedLambda(scheduledID, startedID)
 	if err != nil {
-		return Result{}, err
+		return s.refuse(pre, err)
 	}
 	st := newStep(s, env)
 	st.add(api.HistoryEvent{
@@ -230,7 +246,7 @@ func (s *State) FailLambdaFunction(env Env, scheduledID, startedID int64, reason
 	})
 	st.removeLambda(l)
 	st.scheduleDecision()
-	return st.finish(), nil
+	return pre.then(st.finish()), nil
 }
 
 // lambdaTimedOut handles the firing of a Lambda task's START_TO_CLOSE timer.

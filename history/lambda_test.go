@@ -224,3 +224,66 @@ func TestLambdaTimerKey(t *testing.T) {
 		}
 	}
 }
+
+// A function's outcome that comes at or after its START_TO_CLOSE deadline,
+// before the timer loop fired that timer, finds the task timed out, as an
+// activity worker's late answer does: the timeout is recorded and the
+// outcome refused. It used to be recorded as the function's completion or
+// failure, so the outcome depended on how late the timer loop ran.
+func TestLateLambdaOutcomesTimeOut(t *testing.T) {
+	outcomes := map[string]func(h *harness, s *State) (Result, error){
+		"completed": func(h *harness, s *State) (Result, error) {
+			return s.CompleteLambdaFunction(h.env, 5, 6, api.String(`"late"`))
+		},
+		"failed": func(h *harness, s *State) (Result, error) {
+			return s.FailLambdaFunction(h.env, 5, 6, api.String("Error"), nil)
+		},
+	}
+	for name, outcome := range outcomes {
+		t.Run(name, func(t *testing.T) {
+			h := startLambdaRun(t)
+			h.pollAndDecide(lambdaWith("l1", func(a *api.ScheduleLambdaFunctionDecisionAttributes) { a.StartToCloseTimeout = "30" }))
+			h.startLambda(5)
+			h.advance(30 * time.Second) // the deadline; the timer has not fired
+			res := h.must(func(s *State) (Result, error) { return outcome(h, s) })
+			h.refused(res, "7:LambdaFunctionTimedOut 8:DecisionTaskScheduled")
+			if !hasString(res.DeleteTimers, LambdaTimerKey(5)) || h.s.OpenCounts().OpenLambdaFunctions != 0 {
+				t.Fatalf("timer or task kept: %+v", res)
+			}
+		})
+	}
+	// Short of the deadline the outcome is taken.
+	h := startLambdaRun(t)
+	h.pollAndDecide(lambdaWith("l1", func(a *api.ScheduleLambdaFunctionDecisionAttributes) { a.StartToCloseTimeout = "30" }))
+	h.startLambda(5)
+	h.advance(30*time.Second - time.Millisecond)
+	res := h.must(func(s *State) (Result, error) { return s.CompleteLambdaFunction(h.env, 5, 6, api.String(`"done"`)) })
+	h.expectEvents(res, "7:LambdaFunctionCompleted 8:DecisionTaskScheduled")
+	if res.Refused != nil {
+		t.Fatal(res.Refused)
+	}
+}
+
+// A function that would start after its run's executionStartToCloseTimeout
+// finds the run timed out: the timeout is recorded, and neither
+// LambdaFunctionStarted (so the function is not invoked) nor
+// StartLambdaFunctionFailed. Both used to be recorded in a run past its
+// deadline, the function invoked.
+func TestLateLambdaStartFindsRunTimedOut(t *testing.T) {
+	starts := map[string]func(h *harness, s *State) (Result, error){
+		"started": func(h *harness, s *State) (Result, error) { return s.StartLambdaFunction(h.env, 5) },
+		"failed":  func(h *harness, s *State) (Result, error) { return s.StartLambdaFunctionFailed(h.env, 5, "refused") },
+	}
+	for name, start := range starts {
+		t.Run(name, func(t *testing.T) {
+			h := startLambdaRun(t)
+			h.pollAndDecide(lambdaWith("l1", nil))
+			h.advance(time.Hour) // the run's timeout (3600 s)
+			res := h.must(func(s *State) (Result, error) { return start(h, s) })
+			h.refused(res, "6:WorkflowExecutionTimedOut")
+			if h.s.Open || !res.Closed {
+				t.Fatal("the run is still open")
+			}
+		})
+	}
+}

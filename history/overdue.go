@@ -31,9 +31,11 @@ import (
 // through runs.Store.FreeWorkflowID), and goes ahead when they timed it
 // out. Reads do not catch up: they show the run as recorded.
 //
-// The Lambda loop's steps (a function's start and outcome) do not catch up:
-// they are swfd's own, not a caller's, and a function's outcome is taken
-// until its START_TO_CLOSE timer fires. One timer is left to the loop: the SCHEDULE_TO_START timer of a decision
+// The Lambda loop's steps (a function's start and outcome) catch up as a
+// worker's calls do: an outcome at or after the function's START_TO_CLOSE
+// deadline finds it timed out, and a start in a run past its own timeout
+// finds the run timed out (the function is then not invoked). One timer is
+// left to the loop: the SCHEDULE_TO_START timer of a decision
 // task on a temporary task-list override is armed when the task is put on
 // its list, which for a task scheduled while another ran is later than its
 // DecisionTaskScheduled, and the run does not keep that time.

@@ -14,7 +14,12 @@
 //  3. only then invokes the function (Invoker.Invoke), once, without
 //     retries, and records LambdaFunctionCompleted or LambdaFunctionFailed
 //     with a normal step on the run, unless the task has closed meanwhile
-//     (the timer fired, the run closed): what is recorded first wins.
+//     (the timer fired, the run closed): what is recorded first wins. Like
+//     a worker's answer, each step first fires the run's timers already
+//     due (package history): an outcome at or after the function's
+//     START_TO_CLOSE deadline records the timeout, even when the timer
+//     loop has not got to it yet, and a start in a run past its own
+//     timeout records that timeout and invokes nothing.
 //
 // So a function is never invoked twice for one schedule: if swfd dies
 // after step 2, the task is no longer in the store, and after a restart

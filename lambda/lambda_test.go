@@ -11,6 +11,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/lambda"
 	"github.com/swfd/swfd/runs"
@@ -59,13 +60,19 @@ type fixture struct {
 
 func newFixture(t *testing.T, functions ...string) *fixture {
 	t.Helper()
+	return newFixtureAt(t, nil, functions...)
+}
+
+// newFixtureAt is newFixture with the run store on clk (nil: the system's).
+func newFixtureAt(t *testing.T, clk swfd.Clock, functions ...string) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, ":memory:", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, ctx: ctx, db: db, rs: runs.New(runs.Options{Store: db, Limits: history.DefaultLimits, Lambda: true})}
+	f := &fixture{t: t, ctx: ctx, db: db, rs: runs.New(runs.Options{Store: db, Clock: clk, Limits: history.DefaultLimits, Lambda: true})}
 	st, res := history.Start(f.rs.Env(ctx), history.StartParams{
 		Domain: "d", WorkflowID: "w", RunID: "run", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
 		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "60",
@@ -311,5 +318,46 @@ func TestPendingGivenAtStart(t *testing.T) {
 	g.runLoop(lambda.New(lambda.Options{Runs: g.rs, Store: st, Invoker: iv}), 1)
 	if n := st.reads.Load(); n != 1 {
 		t.Errorf("without Pending the Loop read the pending tasks %d times, want 1", n)
+	}
+}
+
+// A function that answers at or after its START_TO_CLOSE deadline, before
+// the timer loop fired that timer (no timer loop runs here), is timed out
+// by the step that reports its outcome, as a worker's late answer is: the
+// run records LambdaFunctionTimedOut, and not the result. The result used
+// to be recorded, so the outcome depended on how late the timer loop ran.
+func TestLateOutcomeTimesOut(t *testing.T) {
+	clk := clock.NewManual(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	f := newFixtureAt(t, clk, "slow")
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		clk.MoveTo(clk.Now().Add(900 * time.Second)) // the default start-to-close
+		return lambda.Response{Payload: []byte(`"late"`)}, nil
+	}}
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk})
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, e := range evs {
+			types = append(types, string(e.EventType))
+		}
+		got := strings.Join(types, " ")
+		if strings.Contains(got, "LambdaFunctionCompleted") {
+			t.Fatalf("the late result was recorded: %s", got)
+		}
+		if strings.HasSuffix(got, "LambdaFunctionStarted LambdaFunctionTimedOut DecisionTaskScheduled") && l.InFlight() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no timeout recorded: %s", got)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
