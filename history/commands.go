@@ -133,6 +133,7 @@ func (s *State) StartDecisionTask(env Env, scheduledID int64, identity *string) 
 	d.ScheduledTime = time.Time{}
 	d.ScheduledList = ""
 	d.ScheduleToStart = ""
+	d.Listed = time.Time{}
 	st.addTimerAfter(DecisionStartToCloseKey(id), s.Config.TaskStartToCloseTimeout, env.Now)
 	return pre.then(st.finish()), nil
 }
@@ -523,7 +524,7 @@ func (st *step) decisionTimedOut(tt api.DecisionTaskTimeoutType) {
 	if tt == api.DecisionTaskTimeoutTypeStartToClose {
 		d.StartedID, d.StartedSchedID, d.StartedTime, d.StartedTemporary = 0, 0, time.Time{}, false
 	} else {
-		d.ScheduledID, d.ScheduledTime, d.ScheduledList, d.ScheduleToStart = 0, time.Time{}, "", ""
+		d.ScheduledID, d.ScheduledTime, d.ScheduledList, d.ScheduleToStart, d.Listed = 0, time.Time{}, "", "", time.Time{}
 	}
 	if revert {
 		d.Override, d.OverrideTimeout = "", ""
@@ -560,6 +561,6 @@ func (st *step) withdrawDecision() bool {
 	}) == 0 {
 		return false
 	}
-	d.ScheduledID, d.ScheduledTime, d.ScheduledList, d.ScheduleToStart = 0, time.Time{}, "", ""
+	d.ScheduledID, d.ScheduledTime, d.ScheduledList, d.ScheduleToStart, d.Listed = 0, time.Time{}, "", "", time.Time{}
 	return true
 }

@@ -364,6 +364,7 @@ func (st *step) releaseDecision() {
 		Scheduled:        s.Decision.ScheduledTime,
 	})
 	if s.Decision.ScheduleToStart != "" {
+		s.Decision.Listed = st.env.Now
 		st.addTimerAfter(DecisionScheduleToStartKey(s.Decision.ScheduledID), s.Decision.ScheduleToStart, st.env.Now)
 	}
 }

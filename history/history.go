@@ -116,6 +116,12 @@ type DecisionState struct {
 	// reverts to the execution's task list.
 	ScheduleToStart  string `json:",omitempty"`
 	StartedTemporary bool   `json:",omitempty"`
+	// Listed is when the scheduled task on a temporary override was put on
+	// its task list, its SCHEDULE_TO_START timer armed from then: for a
+	// task scheduled while another ran, when that one ended. Zero for a
+	// state stored before it was kept: the timer loop alone fires that
+	// timer then.
+	Listed time.Time `json:",omitzero"`
 }
 
 // Activity is an open activity task (scheduled or started).

@@ -34,11 +34,12 @@ import (
 // The Lambda loop's steps (a function's start and outcome) catch up as a
 // worker's calls do: an outcome at or after the function's START_TO_CLOSE
 // deadline finds it timed out, and a start in a run past its own timeout
-// finds the run timed out (the function is then not invoked). One timer is
-// left to the loop: the SCHEDULE_TO_START timer of a decision
-// task on a temporary task-list override is armed when the task is put on
-// its list, which for a task scheduled while another ran is later than its
-// DecisionTaskScheduled, and the run does not keep that time.
+// finds the run timed out (the function is then not invoked). The
+// SCHEDULE_TO_START timer of a decision task on a temporary task-list
+// override runs from when the task was put on its list (DecisionState.Listed),
+// which for a task scheduled while another ran is later than its
+// DecisionTaskScheduled; a run stored before that time was kept leaves
+// that timer to the loop.
 
 // overdue is a timer of the run and when it is due.
 type overdue struct {
@@ -66,6 +67,9 @@ func (s *State) dueBy(now time.Time) []overdue {
 	at(WorkflowTimerKey, s.StartTime, executionTimeout(s.Config.ExecutionStartToCloseTimeout))
 	if d := s.Decision; d.StartedID != 0 {
 		at(DecisionStartToCloseKey(d.StartedID), d.StartedTime, s.Config.TaskStartToCloseTimeout)
+	}
+	if d := s.Decision; d.ScheduledID != 0 && d.StartedID == 0 && d.ScheduleToStart != "" {
+		at(DecisionScheduleToStartKey(d.ScheduledID), d.Listed, d.ScheduleToStart)
 	}
 	for _, a := range s.Activities {
 		at(ActivityTimerKey(a.ScheduledID, ActivityScheduleToClose), a.ScheduledTime, a.ScheduleToClose)

@@ -238,3 +238,65 @@ func TestRefuseKeepsStoreErrorsOutOfHistory(t *testing.T) {
 		t.Fatalf("refuse(fault) = %+v, %v; want the timers committed and the fault as Refused", res, err)
 	}
 }
+
+// A poll that would start a decision task on a temporary task-list override
+// at or after its SCHEDULE_TO_START deadline finds it timed out, as the timer
+// loop would have had it on time: the override reverts and the next task is
+// scheduled on the execution's list. The deadline runs from when the task
+// was put on its list, which for a task scheduled while another ran is when
+// that one ended, not its DecisionTaskScheduled. This timer used to be left
+// to the timer loop, so a late loop let the poll start the task.
+func TestLatePollOnTemporaryOverrideTimesOut(t *testing.T) {
+	override := &api.RespondDecisionTaskCompletedInput{TaskList: &api.TaskList{Name: "tmp"}, TaskListScheduleToStartTimeout: "100"}
+	// Put on its list at once.
+	h := startDefault(t)
+	st := h.pollDecision() // 3
+	h.must(func(s *State) (Result, error) {
+		in := *override
+		in.Decisions = []api.Decision{startTimer("t", "1")}
+		return s.CompleteDecisionTask(h.env, st, &in)
+	}) // 4, 5
+	h.advance(time.Second)
+	h.expectEvents(h.fire("ut:t:5"), "6:TimerFired 7:DecisionTaskScheduled")
+	h.advance(100 * time.Second) // the deadline; the timer has not fired
+	res := h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 7, api.String("late")) })
+	h.refused(res, "8:DecisionTaskTimedOut 9:DecisionTaskScheduled")
+	if a := h.event(8).DecisionTaskTimedOutEventAttributes; a.TimeoutType != api.DecisionTaskTimeoutTypeScheduleToStart || a.ScheduledEventID != 7 {
+		t.Fatalf("DecisionTaskTimedOut %+v", a)
+	}
+	if a := h.event(9).DecisionTaskScheduledEventAttributes; a.TaskList.Name != "deciders" || len(res.AddTasks) != 1 || res.AddTasks[0].TaskList != "deciders" {
+		t.Fatalf("not reverted: %+v, tasks %+v", a, res.AddTasks)
+	}
+
+	// Scheduled while another ran, put on its list when that one completed.
+	h = startDefault(t)
+	st = h.pollDecision() // 3
+	h.must(func(s *State) (Result, error) {
+		in := *override
+		in.Decisions = []api.Decision{startTimer("t", "1")}
+		return s.CompleteDecisionTask(h.env, st, &in)
+	}) // 4, 5
+	h.advance(time.Second)
+	h.fire("ut:t:5")      // 6, 7 on tmp
+	st = h.pollDecision() // 8
+	h.expectEvents(h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", nil) }), "9:WorkflowExecutionSignaled 10:DecisionTaskScheduled")
+	h.advance(5 * time.Second)
+	res = h.must(func(s *State) (Result, error) { return s.CompleteDecisionTask(h.env, st, override) })
+	h.expectEvents(res, "11:DecisionTaskCompleted")
+	if len(res.AddTasks) != 1 || res.AddTasks[0].TaskList != "tmp" || res.AddTasks[0].ScheduledEventID != 10 {
+		t.Fatalf("tasks %+v", res.AddTasks)
+	}
+	// 100 s after it was scheduled, but not after it was put on its list.
+	h.advance(100*time.Second - time.Millisecond)
+	clone := h.s.Clone()
+	res, err := clone.StartDecisionTask(h.env, 10, api.String("in time"))
+	if err != nil || res.Refused != nil || evTypes(res.Events) != "12:DecisionTaskStarted" {
+		t.Fatalf("in time: %s %v %v", evTypes(res.Events), res.Refused, err)
+	}
+	h.advance(time.Millisecond)
+	res = h.must(func(s *State) (Result, error) { return s.StartDecisionTask(h.env, 10, api.String("late")) })
+	h.refused(res, "12:DecisionTaskTimedOut 13:DecisionTaskScheduled")
+	if a := h.event(12).DecisionTaskTimedOutEventAttributes; a.TimeoutType != api.DecisionTaskTimeoutTypeScheduleToStart || a.ScheduledEventID != 10 {
+		t.Fatalf("DecisionTaskTimedOut %+v", a)
+	}
+}

@@ -253,6 +253,7 @@ func (e *stateEncoder) decision(d *DecisionState) {
 	e.str(`,"OverrideTimeout":`, d.OverrideTimeout)
 	e.str(`,"ScheduleToStart":`, d.ScheduleToStart)    // omitempty
 	e.bool(`,"StartedTemporary":`, d.StartedTemporary) // omitempty
+	e.time(`,"Listed":`, d.Listed)
 	e.close(start)
 }
 

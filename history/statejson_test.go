@@ -96,7 +96,7 @@ func TestAppendJSONHandBuilt(t *testing.T) {
 			Open: true, CloseStatus: api.CloseStatusTimedOut, CancelRequested: true,
 			NextEventID: 42,
 			Decision: DecisionState{ScheduledID: 40, ScheduledTime: times[1], ScheduledList: "o", StartedID: 41, StartedSchedID: 39,
-				StartedTime: times[2], Override: "o", OverrideTimeout: "5", ScheduleToStart: "5", StartedTemporary: true},
+				StartedTime: times[2], Override: "o", OverrideTimeout: "5", ScheduleToStart: "5", StartedTemporary: true, Listed: times[2]},
 			PreviousStartedEventID: 3,
 			Activities: map[string]*Activity{
 				"b": {ActivityID: "b", ActivityType: api.ActivityType{Name: "act", Version: "1"}, ScheduledID: 5, ScheduledTime: times[0],

@@ -137,3 +137,33 @@ func TestLatePollGetsNoTimedOutTask(t *testing.T) {
 		t.Fatalf("%d activity tasks pending", n.Count)
 	}
 }
+
+// A poll on a temporary task-list override past its decision task's
+// SCHEDULE_TO_START gets no task: the timeout is recorded, the override
+// reverts, and the next decision task waits on the execution's list. The
+// poll used to start the task when the timer loop had not fired yet.
+func TestLatePollOnTemporaryOverride(t *testing.T) {
+	ctx := context.Background()
+	s, clk := overdueService(t)
+	run, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	mustNil(t, err)
+	dt, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
+	mustNil(t, err)
+	mustNil(t, s.RespondDecisionTaskCompleted(ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken,
+		TaskList: &api.TaskList{Name: "tmp"}, TaskListScheduleToStartTimeout: "5"}))
+	mustNil(t, s.SignalWorkflowExecution(ctx, &api.SignalWorkflowExecutionInput{Domain: "d", WorkflowID: "w", SignalName: "go"}))
+	clk.MoveTo(clk.Now().Add(5 * time.Second))
+	late, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "tmp"}})
+	mustNil(t, err)
+	if late.TaskToken != "" {
+		t.Fatalf("handed out a decision task past its schedule-to-start timeout: %+v", late.StartedEventID)
+	}
+	if got := historyTypes(t, s, run.RunID); !strings.HasSuffix(got, "WorkflowExecutionSignaled DecisionTaskScheduled DecisionTaskTimedOut DecisionTaskScheduled") {
+		t.Fatalf("history %s", got)
+	}
+	next, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
+	mustNil(t, err)
+	if next.TaskToken == "" {
+		t.Fatal("no decision task on the execution's list")
+	}
+}

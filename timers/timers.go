@@ -8,8 +8,7 @@
 //
 // The loop may run late (a busy server, a restart). A call that reaches a
 // run first fires that run's timers already due itself (package history
-// catches them up, all but a decision task's SCHEDULE_TO_START on a
-// temporary task-list override), and a start of a workflowId whose open
+// catches them up), and a start of a workflowId whose open
 // run is past its timeout first times that run out (runs.FreeWorkflowID),
 // so the loop's lateness does not change the call's outcome; the same
 // commit deletes those timers. Reads (describe, history, lists) do not
