@@ -394,6 +394,10 @@ type ExecutionStore interface {
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
 	// NextTimer returns the earliest timer, or ErrNotFound when there is none.
 	NextTimer(ctx context.Context) (Timer, error)
+	// DueRunTimers returns up to limit timers with the given key of a
+	// domain's runs, due at or before now, earliest first (then by run
+	// id); none when nothing matches. A limit of 0 or less means no limit.
+	DueRunTimers(ctx context.Context, domain, key string, now time.Time, limit int) ([]Timer, error)
 	// PendingTransfers returns up to limit undelivered transfers, oldest first.
 	PendingTransfers(ctx context.Context, limit int) ([]Transfer, error)
 	// ListExecutions returns executions matching q in its order.

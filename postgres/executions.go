@@ -822,6 +822,22 @@ func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]swfd.T
 	return out, nil
 }
 
+// DueRunTimers returns up to limit timers with key of domain's runs due at
+// or before now, earliest first. A limit of 0 or less means no limit.
+func (db *DB) DueRunTimers(ctx context.Context, domain, key string, now time.Time, limit int) ([]swfd.Timer, error) {
+	a := args{now.UnixMilli(), key, domain}
+	query := "SELECT t.run_id, t.key, t.due FROM timers t JOIN executions e ON e.run_id = t.run_id " +
+		"WHERE t.due <= $1 AND t.key = $2 AND e.domain = $3 ORDER BY t.due, t.run_id"
+	if limit > 0 {
+		query += " LIMIT " + a.add(limit)
+	}
+	out, err := db.timers(ctx, query, a...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: due timers of domain %s: %w", domain, err)
+	}
+	return out, nil
+}
+
 // NextTimer returns the earliest timer, or ErrNotFound.
 func (db *DB) NextTimer(ctx context.Context) (swfd.Timer, error) {
 	out, err := db.timers(ctx, "SELECT run_id, key, due FROM timers ORDER BY due, run_id, key LIMIT 1")

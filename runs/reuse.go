@@ -3,8 +3,10 @@ package runs
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/history"
 )
 
 // StartAttempts bounds how many times a start of a run tries to commit
@@ -47,9 +49,19 @@ func (s *Store) FreeWorkflowID(ctx context.Context, domain, workflowID string) (
 	if probe, err := s.decodeRun(ctx, row, noHeartbeats); err == nil && !probe.State.CatchUp(s.Env(ctx)).Closed {
 		return false, nil
 	}
-	unlock := s.Lock(row.RunID)
+	return s.timeOutOverdue(ctx, domain, row.RunID, workflowID)
+}
+
+// timeOutOverdue fires the due timers of a domain's open run (of
+// workflowID, unless that is empty) and commits them when they closed it,
+// as a step of the run (see FreeWorkflowID). It reports whether the run is
+// no longer open: its timers closed it, or it closed or went meanwhile (or
+// is now another workflowId's). When they do not close it, nothing is
+// committed.
+func (s *Store) timeOutOverdue(ctx context.Context, domain, runID, workflowID string) (free bool, err error) {
+	unlock := s.Lock(runID)
 	defer unlock()
-	err = s.Step(ctx, domain, row.RunID, func(r *Run, err error) error {
+	err = s.Step(ctx, domain, runID, func(r *Run, err error) error {
 		free = false
 		if errors.Is(err, swfd.ErrNotFound) {
 			// Gone since: closed, and purged after its retention.
@@ -59,7 +71,7 @@ func (s *Store) FreeWorkflowID(ctx context.Context, domain, workflowID string) (
 		if err != nil {
 			return err
 		}
-		if !r.State.Open || r.Row.WorkflowID != workflowID {
+		if !r.State.Open || workflowID != "" && r.Row.WorkflowID != workflowID {
 			free = true
 			return nil
 		}
@@ -74,6 +86,38 @@ func (s *Store) FreeWorkflowID(ctx context.Context, domain, workflowID string) (
 		return nil
 	})
 	return free, err
+}
+
+// MaxTimeOutOverdue bounds how many overdue runs one start times out to
+// make room under its domain's limit of open executions (TimeOutOverdue).
+const MaxTimeOutOverdue = 100
+
+// TimeOutOverdue makes room in a domain at its limit of open executions:
+// an open run past its executionStartToCloseTimeout whose timeout the timer
+// loop has not fired yet would not have been counted had the loop been on
+// time. Up to n such runs (at most MaxTimeOutOverdue), the earliest due
+// first, are timed out as FreeWorkflowID times out the run of a workflowId,
+// each as a step of its run. It returns how many of them are no longer
+// open.
+func (s *Store) TimeOutOverdue(ctx context.Context, domain string, n int) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	due, err := s.store.DueRunTimers(ctx, domain, history.WorkflowTimerKey, s.Now(), min(n, MaxTimeOutOverdue))
+	if err != nil {
+		return 0, fmt.Errorf("overdue runs of domain %s: %w", domain, err)
+	}
+	freed := 0
+	for _, t := range due {
+		free, err := s.timeOutOverdue(ctx, domain, t.RunID, "")
+		if err != nil {
+			return freed, err
+		}
+		if free {
+			freed++
+		}
+	}
+	return freed, nil
 }
 
 // noHeartbeats stands for a run's heartbeat details where they do not

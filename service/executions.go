@@ -73,9 +73,11 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 		return nil, err
 	}
 	if open >= s.limits.MaxOpenExecutions {
-		// An open run of this workflowId past its timeout would not have
-		// been counted had the timer loop been on time: it is timed out
-		// first (runs.FreeWorkflowID), and counts no more.
+		// An open run past its timeout would not have been counted had the
+		// timer loop been on time: the one of this workflowId
+		// (runs.FreeWorkflowID), then as many of the domain's others as
+		// it takes (runs.TimeOutOverdue), are timed out first, and count
+		// no more.
 		free, err := s.runs.FreeWorkflowID(ctx, in.Domain, in.WorkflowID)
 		if err != nil {
 			return nil, err
@@ -83,6 +85,17 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 		if free {
 			if open, err = s.runs.OpenExecutions(ctx, in.Domain); err != nil {
 				return nil, err
+			}
+		}
+		if open >= s.limits.MaxOpenExecutions {
+			freed, err := s.runs.TimeOutOverdue(ctx, in.Domain, open-s.limits.MaxOpenExecutions+1)
+			if err != nil {
+				return nil, err
+			}
+			if freed > 0 {
+				if open, err = s.runs.OpenExecutions(ctx, in.Domain); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}

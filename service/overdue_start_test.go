@@ -245,3 +245,41 @@ func TestStartAtOpenLimitAfterOverdueRun(t *testing.T) {
 		t.Fatal("the start returned the old run")
 	}
 }
+
+// At the domain's limit of open executions, a start of a new workflowId
+// first times out the domain's other runs past their timeout, which would
+// not have been counted had the timer loop been on time, and then starts.
+// Such runs used to count until the loop timed them out, and the start was
+// LimitExceededFault. A run within its time still counts.
+func TestStartAtOpenLimitTimesOutOtherOverdueRuns(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	limits := DefaultLimits
+	limits.MaxOpenExecutions = 2
+	s, err := New(ctx, Options{Store: memStore(t), Clock: clk, Limits: limits, PollTimeout: 50 * time.Millisecond})
+	mustNil(t, err)
+	registerTestTypes(t, s, false) // execution start-to-close 60 s
+	start := func(id string) (*api.Run, error) {
+		return s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id, WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	}
+	a, err := start("a")
+	mustNil(t, err)
+	clk.MoveTo(clk.Now().Add(30 * time.Second))
+	_, err = start("b")
+	mustNil(t, err)
+	_, err = start("c")
+	wantFault(t, err, api.LimitExceededFault)   // a and b within their time
+	clk.MoveTo(clk.Now().Add(30 * time.Second)) // a's deadline
+	c, err := start("c")
+	mustNil(t, err)
+	d, err := s.DescribeWorkflowExecution(ctx, &api.DescribeWorkflowExecutionInput{Domain: "d", Execution: api.WorkflowExecution{WorkflowID: "a", RunID: a.RunID}})
+	mustNil(t, err)
+	if d.ExecutionInfo.CloseStatus != api.CloseStatusTimedOut {
+		t.Fatalf("overdue run: %+v", d.ExecutionInfo)
+	}
+	if c.RunID == "" {
+		t.Fatal("no run")
+	}
+	_, err = start("e")
+	wantFault(t, err, api.LimitExceededFault) // b and c within their time
+}

@@ -555,6 +555,18 @@ func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]swfd.T
 	return out, nil
 }
 
+// DueRunTimers returns up to limit timers with key of domain's runs due at
+// or before now, earliest first. A limit of 0 or less means no limit.
+func (db *DB) DueRunTimers(ctx context.Context, domain, key string, now time.Time, limit int) ([]swfd.Timer, error) {
+	out, err := db.timers(ctx, "SELECT t.run_id, t.key, t.due FROM timers t JOIN executions e ON e.run_id = t.run_id "+
+		"WHERE t.due <= ? AND t.key = ? AND e.domain = ? ORDER BY t.due, t.run_id LIMIT ?",
+		now.UnixMilli(), key, domain, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due timers of domain %s: %w", domain, err)
+	}
+	return out, nil
+}
+
 // NextTimer returns the earliest timer, or ErrNotFound.
 func (db *DB) NextTimer(ctx context.Context) (swfd.Timer, error) {
 	out, err := db.timers(ctx, "SELECT run_id, key, due FROM timers ORDER BY due, run_id, key LIMIT 1")

@@ -1015,3 +1015,44 @@ func testHeartbeats(t *testing.T, s swfd.Store) {
 	checkIDs(t, "details of a closed run", heartbeats(t, s, "run-a"), []string{})
 	checkIDs(t, "details of the other run after the close", heartbeats(t, s, "run-b"), []string{`3="at creation"`, `5="of b"`})
 }
+
+// DueRunTimers lists the timers of one key of a domain's runs due by now,
+// earliest first (then by run id), up to its limit: not other keys, not
+// other domains' runs, not those due later, nor those of a closed run.
+func testDueRunTimers(t *testing.T, s swfd.Store) {
+	a := execution("dom", "wf-a", "run-a", at(0))
+	b := execution("dom", "wf-b", "run-b", at(0))
+	c := execution("dom", "wf-c", "run-c", at(0))
+	other := execution("other", "wf-a", "run-o", at(0))
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{
+		{Execution: a, Create: true, AddTimers: []swfd.Timer{{RunID: "run-a", Key: "wf", Due: at(3)}, {RunID: "run-a", Key: "x", Due: at(1)}}},
+		{Execution: b, Create: true, AddTimers: []swfd.Timer{{RunID: "run-b", Key: "wf", Due: at(2)}}},
+		{Execution: c, Create: true, AddTimers: []swfd.Timer{{RunID: "run-c", Key: "wf", Due: at(9)}}},
+		{Execution: other, Create: true, AddTimers: []swfd.Timer{{RunID: "run-o", Key: "wf", Due: at(1)}}},
+	}})
+	due := func(now time.Time, limit int) []string {
+		t.Helper()
+		ts, err := s.DueRunTimers(ctx(), "dom", "wf", now, limit)
+		noErr(t, err, "DueRunTimers")
+		var out []string
+		for _, tm := range ts {
+			out = append(out, timerView(tm))
+		}
+		return out
+	}
+	b2, a3 := "run-b/wf@"+ms(at(2)), "run-a/wf@"+ms(at(3))
+	checkIDs(t, "none due", due(at(1), 10), nil)
+	checkIDs(t, "due at the bound, earliest first", due(at(3), 10), []string{b2, a3})
+	checkIDs(t, "limit 1", due(at(5), 1), []string{b2})
+	checkIDs(t, "no limit", due(at(5), 0), []string{b2, a3})
+	if ts, err := s.DueRunTimers(ctx(), "none", "wf", at(10), 10); err != nil || len(ts) != 0 {
+		t.Fatalf("DueRunTimers of a domain with no runs: %v, %v", ts, err)
+	}
+	// Two due at once come by run id.
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: next(c), AddTimers: []swfd.Timer{{RunID: "run-c", Key: "wf", Due: at(2)}}}}})
+	c = next(c)
+	checkIDs(t, "same due time", due(at(2), 10), []string{b2, "run-c/wf@" + ms(at(2))})
+	// A closed run has no timers.
+	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(b, "TIMED_OUT", at(2)), Closed: true}}})
+	checkIDs(t, "after a close", due(at(3), 10), []string{"run-c/wf@" + ms(at(2)), a3})
+}

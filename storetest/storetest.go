@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"Tasks", testTasks},
 		{"LambdaTasks", testLambdaTasks},
 		{"Timers", testTimers},
+		{"DueRunTimers", testDueRunTimers},
 		{"Heartbeats", testHeartbeats},
 		{"Transfers", testTransfers},
 		{"ListExecutions", testListExecutions},
