@@ -59,6 +59,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -277,6 +278,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	if !isAccountID(*account) {
 		return usageError{fmt.Errorf("%s: an account id is 12 digits, such as 123456789012", setting("account-id", fmt.Sprintf("%q", *account)))}
+	}
+	if *lambdaEndpoint != "" && !isHTTPURL(*lambdaEndpoint) {
+		return usageError{fmt.Errorf("%s: give the Lambda API's URL, with its scheme: https://lambda.REGION.amazonaws.com, or http://HOST:PORT for an emulator",
+			setting("lambda-endpoint", fmt.Sprintf("%q", *lambdaEndpoint)))}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -513,6 +518,17 @@ func isAccountID(s string) bool {
 		}
 	}
 	return true
+}
+
+// isHTTPURL reports whether s is an absolute http or https URL with a
+// host: the SDK would take another value as an endpoint, and fail each
+// request sent to it.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
 }
 
 // isLoopback reports whether addr (host:port, the value of flag name) only

@@ -743,3 +743,41 @@ func TestAddrFile(t *testing.T) {
 		t.Errorf("the database was created (%v)", err)
 	}
 }
+
+// A --lambda-endpoint that is not an http or https URL with a host (a host
+// name without its scheme, a typo) is refused at start, naming the flag or
+// the variable that set it, before the address is taken or a database
+// created: otherwise swfd would start and every ScheduleLambdaFunction
+// decision would fail, each with the transport's error in its history.
+func TestLambdaEndpointMustBeAURL(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "swfd.db")
+	base := []string{"--addr", "127.0.0.1:0", "--db", db}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--lambda-endpoint", "lambda.us-east-1.amazonaws.com"}, nil, `--lambda-endpoint "lambda.us-east-1.amazonaws.com": give the Lambda API's URL`},
+		{[]string{"--lambda-endpoint", "127.0.0.1:9001"}, nil, `--lambda-endpoint "127.0.0.1:9001"`},
+		{[]string{"--lambda-endpoint", "ftp://lambda.example"}, nil, `--lambda-endpoint "ftp://lambda.example"`},
+		{[]string{"--lambda-endpoint", "http://"}, nil, `--lambda-endpoint "http://"`},
+		{[]string{"--lambda-endpoint", "http//localhost:9001"}, nil, `--lambda-endpoint "http//localhost:9001"`},
+		{nil, map[string]string{"SWFD_LAMBDA_ENDPOINT": "localhost:9001"}, `SWFD_LAMBDA_ENDPOINT="localhost:9001": give the Lambda API's URL`},
+	} {
+		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
+		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "address taken") {
+			t.Errorf("%q %v: exit status %d, want 2 and %q before the address is taken; output:\n%s", tc.args, tc.env, code, tc.want, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "swfd.db")); !os.IsNotExist(err) {
+			t.Fatalf("%q %v created the database", tc.args, tc.env)
+		}
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // the look for credentials at start stays on this machine
+	for _, ok := range []string{"http://127.0.0.1:9001", "https://lambda.eu-west-1.amazonaws.com", "HTTP://localhost:4566/"} {
+		code, out := startsWith(t, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--lambda-endpoint", ok}, nil)
+		if code != 0 || !strings.Contains(out, "swfd listening") {
+			t.Errorf("--lambda-endpoint %s: exit status %d; output:\n%s", ok, code, out)
+		}
+	}
+}
