@@ -21,7 +21,7 @@ func TestClockAndDevFlagsGuardPersistentStores(t *testing.T) {
 		want string
 	}{
 		{[]string{"--db", db, "--clock", "manual"}, "firing real timers early; use --db sqlite::memory:, or add --clock-unsafe"},
-		{[]string{"--clock", "fast"}, `clock mode "fast": use real, manual or skip`},
+		{[]string{"--clock", "fast"}, `--clock "fast": use real, manual or skip`},
 		{[]string{"--dev", "--db", db}, "--dev keeps everything in memory (a reset drops it all); it cannot be used with --db " + db},
 	}
 	for _, c := range cases {

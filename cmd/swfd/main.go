@@ -283,9 +283,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return usageError{fmt.Errorf("%s: give the Lambda API's URL, with its scheme: https://lambda.REGION.amazonaws.com, or http://HOST:PORT for an emulator",
 			setting("lambda-endpoint", fmt.Sprintf("%q", *lambdaEndpoint)))}
 	}
+	if _, err := clock.ParseMode(*clockMode); err != nil {
+		return usageError{fmt.Errorf("%s: use real, manual or skip", setting("clock", fmt.Sprintf("%q", *clockMode)))}
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: %w", *logLevel, err)
+		return usageError{fmt.Errorf("%s: use debug, info, warn or error", setting("log-level", fmt.Sprintf("%q", *logLevel)))}
 	}
 	var handler slog.Handler
 	switch *logFormat {
@@ -294,7 +297,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case "json":
 		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	default:
-		return fmt.Errorf("--log-format %q: use text or json", *logFormat)
+		return usageError{fmt.Errorf("%s: use text or json", setting("log-format", fmt.Sprintf("%q", *logFormat)))}
 	}
 	log := slog.New(handler)
 	if *callTimeout > sdkCallTimeout {

@@ -781,3 +781,31 @@ func TestLambdaEndpointMustBeAURL(t *testing.T) {
 		}
 	}
 }
+
+// A word a flag does not know (--clock, --log-level, --log-format) is
+// refused naming the flag, or the variable that set it, which is what
+// the operator must correct, before the address is taken.
+func TestWordsThatMeanNothing(t *testing.T) {
+	base := []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--clock", "bogus"}, nil, `--clock "bogus": use real, manual or skip`},
+		{nil, map[string]string{"SWFD_CLOCK": "Manual"}, `SWFD_CLOCK="Manual": use real, manual or skip`},
+		{[]string{"--log-level", "loud"}, nil, `--log-level "loud": use debug, info, warn or error`},
+		{nil, map[string]string{"SWFD_LOG_LEVEL": "verbose"}, `SWFD_LOG_LEVEL="verbose": use debug, info, warn or error`},
+		{[]string{"--log-format", "xml"}, nil, `--log-format "xml": use text or json`},
+		{nil, map[string]string{"SWFD_LOG_FORMAT": "logfmt"}, `SWFD_LOG_FORMAT="logfmt": use text or json`},
+	} {
+		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
+		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "address taken") {
+			t.Errorf("%q %v: exit status %d, want 2 and %q before the address is taken; output:\n%s", tc.args, tc.env, code, tc.want, out)
+		}
+	}
+	code, out := startsWith(t, base, map[string]string{"SWFD_CLOCK": "skip", "SWFD_LOG_LEVEL": "DEBUG", "SWFD_LOG_FORMAT": "json"})
+	if code != 0 || !strings.Contains(out, `"msg":"swfd listening"`) || !strings.Contains(out, `"clock":"skip"`) {
+		t.Errorf("good values: exit status %d; output:\n%s", code, out)
+	}
+}
