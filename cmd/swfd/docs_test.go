@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serverFlags returns the server's flags as -h prints them: each name and
+// the default it shows ("" when it shows none: an empty string, false, or
+// a default the usage text words itself).
+func serverFlags(t *testing.T) map[string]string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, noenv, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h: %v", err)
+	}
+	defaultOf := regexp.MustCompile(`\(default ("[^"]*"|[^)]*)\)\s*$`)
+	flags := map[string]string{}
+	for _, block := range strings.Split(out.String(), "\n  -")[1:] {
+		name, _, _ := strings.Cut(strings.Fields(block)[0], " ")
+		def := ""
+		if m := defaultOf.FindStringSubmatch(block); m != nil {
+			def = strings.Trim(m[1], `"`)
+		}
+		flags[name] = def
+	}
+	if len(flags) < 20 {
+		t.Fatalf("found only %d flags in swfd -h:\n%s", len(flags), out.String())
+	}
+	return flags
+}
+
+// sameDefault reports whether a default the documentation writes (doc)
+// is the one swfd -h shows (help).
+func sameDefault(doc, help string) bool {
+	switch doc {
+	case "(none)", "false":
+		return help == ""
+	}
+	doc = strings.Trim(doc, "`")
+	if doc == help {
+		return true
+	}
+	d1, err1 := time.ParseDuration(doc)
+	d2, err2 := time.ParseDuration(help)
+	return err1 == nil && err2 == nil && d1 == d2
+}
+
+// The README's table of flags names every flag the server has, none it
+// has not, and the defaults swfd -h shows; docs/operations.md's flags
+// are the server's, with their variables.
+func TestDocumentedFlagsAreTheServers(t *testing.T) {
+	flags := serverFlags(t)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, conf, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	if !ok {
+		t.Fatal("README has no Configuration section")
+	}
+	conf, _, _ = strings.Cut(conf, "\n## ")
+	flagName := regexp.MustCompile("`--([a-z-]+)`")
+	documented := map[string]bool{}
+	for _, line := range strings.Split(conf, "\n") {
+		cells := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| `--") || len(cells) < 3 {
+			continue
+		}
+		for _, m := range flagName.FindAllStringSubmatch(cells[0], -1) {
+			name := m[1]
+			documented[name] = true
+			help, ok := flags[name]
+			if !ok {
+				t.Errorf("README's flag table has --%s, which swfd does not take", name)
+				continue
+			}
+			if def := strings.TrimSpace(cells[1]); (strings.HasPrefix(def, "`") || def == "(none)" || def == "false" || def == "true") && !sameDefault(def, help) {
+				t.Errorf("README's flag table gives --%s the default %s; swfd -h shows %q", name, def, help)
+			}
+		}
+	}
+	for name := range flags {
+		if !documented[name] {
+			t.Errorf("--%s is not in the README's flag table", name)
+		}
+	}
+
+	ops, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withEnv := regexp.MustCompile("`--([a-z-]+)` \\(`(SWFD_[A-Z_]+)`\\)")
+	found := withEnv.FindAllStringSubmatch(string(ops), -1)
+	if len(found) == 0 {
+		t.Fatal("docs/operations.md names no flag with its variable")
+	}
+	for _, m := range found {
+		if _, ok := flags[m[1]]; !ok {
+			t.Errorf("docs/operations.md names --%s, which swfd does not take", m[1])
+		} else if m[2] != envName(m[1]) {
+			t.Errorf("docs/operations.md gives --%s the variable %s; swfd reads %s", m[1], m[2], envName(m[1]))
+		}
+	}
+}
