@@ -42,6 +42,11 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{errors.New("migrate: both --from and --to are required")}
 	}
+	// An in-memory target is gone when migrate ends: the copy would be
+	// reported done and be nowhere.
+	if *to == server.MemoryDB {
+		return usageError{fmt.Errorf("migrate: --to %s keeps nothing once migrate ends; give a file (sqlite:PATH) or a PostgreSQL URL", server.MemoryDB)}
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// The source first: when it is not there, the target is not created.
 	src, err := openSource(ctx, *from, log)

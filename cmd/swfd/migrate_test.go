@@ -267,3 +267,26 @@ func TestMigrateProgressIsLinesOffTerminal(t *testing.T) {
 		}
 	}
 }
+
+// A copy into sqlite::memory: would be gone when migrate ends, so it is
+// refused (exit status 2) before anything is read, rather than reported
+// done.
+func TestMigrateRefusesInMemoryTarget(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "src.db")
+	st, err := sqlite.Open(ctx, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateDomain(ctx, swfd.Domain{Name: "d", Status: swfd.StatusRegistered, RetentionDays: "1", Created: time.UnixMilli(1_800_000_000_000)}, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code := command(ctx, []string{"migrate", "--from", "sqlite:" + src, "--to", "sqlite::memory:"}, noenv, &out)
+	if code != 2 || !strings.Contains(out.String(), "--to sqlite::memory: keeps nothing") || strings.Contains(out.String(), "done:") {
+		t.Errorf("exit status %d, want 2 and a refusal; output:\n%s", code, out.String())
+	}
+}
