@@ -272,3 +272,40 @@ func TestOperationsDocMeaningsAreTheHelp(t *testing.T) {
 		}
 	}
 }
+
+// The dashboard's panels and variables take their data source from its
+// Data source variable, which works however the dashboard is loaded
+// (imported, or provisioned from a file). An import input (__inputs) is
+// asked for only by Grafana's import page, which puts the choice where
+// the dashboard writes ${NAME}: one the dashboard never uses asks the user
+// to pick a data source and then ignores the pick.
+func TestDashboardInputsAreUsed(t *testing.T) {
+	raw, err := os.ReadFile("../docs/grafana/swfd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Inputs []struct {
+			Name string `json:"name"`
+		} `json:"__inputs"`
+		Templating struct {
+			List []struct {
+				Name, Type string
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range dash.Inputs {
+		if !strings.Contains(string(raw), "${"+in.Name+"}") {
+			t.Errorf("the dashboard asks for the import input %s and never uses it: the data source picked on import would be ignored", in.Name)
+		}
+	}
+	if !slices.ContainsFunc(dash.Templating.List, func(v struct{ Name, Type string }) bool { return v.Name == "datasource" && v.Type == "datasource" }) {
+		t.Error("the dashboard has no Data source variable")
+	}
+	if n := strings.Count(string(raw), `"uid": "${datasource}"`); n == 0 {
+		t.Error("no panel takes its data source from the Data source variable")
+	}
+}
