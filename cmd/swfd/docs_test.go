@@ -110,3 +110,18 @@ func TestDocumentedFlagsAreTheServers(t *testing.T) {
 		}
 	}
 }
+
+// swfd -h, where the errors about a word on the command line send the
+// operator, names swfd's other commands and how to get their help, as
+// well as the server's flags.
+func TestHelpNamesTheCommands(t *testing.T) {
+	var out bytes.Buffer
+	if code := command(context.Background(), []string{"-h"}, noenv, &out); code != 0 {
+		t.Fatalf("swfd -h: exit status %d", code)
+	}
+	for _, want := range []string{"swfd migrate --from DSN --to DSN", "swfd backup --db sqlite:PATH --to FILE", "swfd restore --from BACKUP --db sqlite:PATH", "swfd COMMAND -h", "\n  -addr "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("swfd -h does not say %q:\n%s", want, out.String())
+		}
+	}
+}

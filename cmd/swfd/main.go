@@ -130,16 +130,14 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 	return exitStatus(stderr, run(ctx, args, getenv, stderr), 2)
 }
 
-// exitStatus reports err (unless it is the flag package's -h, which has
-// printed the usage) and returns the exit status for it: 0 for none, 2 for
-// a usageError, failed otherwise.
+// exitStatus reports err and returns the exit status for it: 0 for none
+// and for the flag package's -h (which has printed the usage), 2 for a
+// usageError, failed otherwise.
 func exitStatus(stderr io.Writer, err error, failed int) int {
-	if err == nil {
-		return 0
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0 // -h printed the usage it asked for
 	}
-	if !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stderr, "swfd:", err)
-	}
+	fmt.Fprintln(stderr, "swfd:", err)
 	if _, ok := errors.AsType[usageError](err); ok {
 		return 2
 	}
@@ -186,6 +184,16 @@ func showArg(arg string) string {
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("swfd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: swfd [flags]                                 serve the SWF API
+       swfd migrate --from DSN --to DSN             copy a whole installation into an empty database
+       swfd backup --db sqlite:PATH --to FILE       copy a running server's SQLite database
+       swfd restore --from BACKUP --db sqlite:PATH  put a backup in place of a stopped server's database
+Each flag may also be set with SWFD_<NAME> (SWFD_ADDR, SWFD_POLL_TIMEOUT, ...). swfd COMMAND -h: a command's flags.
+The server's flags:
+`)
+		fs.PrintDefaults()
+	}
 	addr := fs.String("addr", "127.0.0.1:7733", "address to listen on")
 	db := fs.String("db", "sqlite:./swfd-data/swfd.db", "database: sqlite:PATH, sqlite::memory: (throwaway), or a PostgreSQL URL, postgres://USER@HOST:PORT/DB?sslmode=… (a cluster's nodes share one)")
 	account := fs.String("account-id", "123456789012", "AWS account id used in ARNs (12 digits)")
