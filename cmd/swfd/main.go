@@ -291,6 +291,9 @@ The server's flags:
 		return usageError{fmt.Errorf("%s: give the Lambda API's URL, with its scheme: https://lambda.REGION.amazonaws.com, or http://HOST:PORT for an emulator",
 			setting("lambda-endpoint", fmt.Sprintf("%q", *lambdaEndpoint)))}
 	}
+	if !isRegion(*region) {
+		return usageError{fmt.Errorf("%s: a region is letters, digits and hyphens, such as us-east-1", setting("region", fmt.Sprintf("%q", *region)))}
+	}
 	if _, err := clock.ParseMode(*clockMode); err != nil {
 		return usageError{fmt.Errorf("%s: use real, manual or skip", setting("clock", fmt.Sprintf("%q", *clockMode)))}
 	}
@@ -525,6 +528,21 @@ func isAccountID(s string) bool {
 	}
 	for _, c := range s {
 		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isRegion reports whether s can be the region of swfd's ARNs: letters,
+// digits and hyphens, not at either end. A ':' would split the ARNs swfd
+// hands out where no call can read them back.
+func isRegion(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
 			return false
 		}
 	}

@@ -509,14 +509,19 @@ func TestNumbersThatMeanNothing(t *testing.T) {
 		{nil, map[string]string{"SWFD_CALL_TIMEOUT": "0"}, "SWFD_CALL_TIMEOUT=0s: give a duration above zero"},
 		{[]string{"--account-id", "abc"}, nil, `--account-id "abc": an account id is 12 digits`},
 		{[]string{"--account-id", "1234567890123"}, nil, "an account id is 12 digits"},
+		// A region is one field of every ARN: a ':' in it (or the quotes
+		// a Docker --env-file keeps) makes ARNs no call takes back.
+		{[]string{"--region", "us-east-1:"}, nil, `--region "us-east-1:": a region is letters, digits and hyphens`},
+		{nil, map[string]string{"SWFD_REGION": `"eu-west-1"`}, `SWFD_REGION="\"eu-west-1\"": a region is letters, digits and hyphens`},
+		{[]string{"--region", "us east 1"}, nil, "a region is letters, digits and hyphens"},
 	} {
 		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
 		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "swfd listening") {
 			t.Errorf("%q %v: exit status %d, want 2 and %q; output:\n%s", tc.args, tc.env, code, tc.want, out)
 		}
 	}
-	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001", "--run-cache-mb", "64", "--call-timeout", "5m"), nil)
-	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "run_cache_mb=64 ") || !strings.Contains(out, "account_id=000000000001") ||
+	code, out := startsWith(t, append(base, "--poll-timeout", "1s", "--max-connections", "1", "--account-id", "000000000001", "--run-cache-mb", "64", "--call-timeout", "5m", "--region", "us-gov-west-1"), nil)
+	if code != 0 || !strings.Contains(out, "max_connections=1 ") || !strings.Contains(out, "run_cache_mb=64 ") || !strings.Contains(out, "account_id=000000000001") || !strings.Contains(out, "region=us-gov-west-1 ") ||
 		!strings.Contains(out, "call_timeout=5m0s ") || !strings.Contains(out, "--call-timeout is above 40s") {
 		t.Errorf("good values: exit status %d; output:\n%s", code, out)
 	}
