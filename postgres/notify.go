@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -317,14 +319,49 @@ func (db *DB) Broadcaster() swfd.Broadcaster { return broadcaster{db} }
 
 type broadcaster struct{ db *DB }
 
+// The news channel is the database's, and every installation in a schema
+// of the database (search_path) hears it: so a node says its schema first
+// in each message it publishes that is a JSON object ({"sc":"SCHEMA",…}),
+// and drops what a node of another schema said. News without the member
+// (a node of an earlier release) is taken as the node's own installation's.
+const newsSchemaKey = `{"sc":`
+
 func (b broadcaster) Publish(ctx context.Context, msg []byte) error {
-	return b.db.Notify(ctx, newsChannel, string(msg))
+	tag := b.db.newsTag
+	switch {
+	case tag == "" || len(msg) < 2 || msg[0] != '{':
+		return b.db.Notify(ctx, newsChannel, string(msg))
+	case msg[1] == '}':
+		return b.db.Notify(ctx, newsChannel, tag+string(msg[1:]))
+	}
+	return b.db.Notify(ctx, newsChannel, tag+","+string(msg[1:]))
 }
 
 // Subscribe listens as a node: its connection holds the nodes' lock, which
 // tells swfd migrate that a node serves the database (DB.Exclude).
 func (b broadcaster) Subscribe(ctx context.Context, fn func([]byte)) error {
-	return b.db.notifier.listen(ctx, newsChannel, func(p string) { fn([]byte(p)) }, true)
+	tag := b.db.newsTag
+	return b.db.notifier.listen(ctx, newsChannel, func(p string) {
+		if tag != "" && strings.HasPrefix(p, newsSchemaKey) && !ownSchema(p, tag) {
+			return // another installation's node
+		}
+		fn([]byte(p))
+	}, true)
 }
 
-func (broadcaster) MaxMessage() int { return MaxNotifyPayload }
+// ownSchema reports whether news p begins with tag, the schema member of
+// this node's news, as a whole member.
+func ownSchema(p, tag string) bool {
+	return strings.HasPrefix(p, tag) && len(p) > len(tag) && (p[len(tag)] == ',' || p[len(tag)] == '}')
+}
+
+// MaxMessage is what a notification holds less the schema member Publish
+// adds.
+func (b broadcaster) MaxMessage() int { return MaxNotifyPayload - len(b.db.newsTag) - 1 }
+
+// newsTag is the member that begins the news of a node of schema, less
+// the comma or brace that follows it.
+func newsTag(schema string) string {
+	b, _ := json.Marshal(schema) // a string always marshals
+	return newsSchemaKey + string(b)
+}

@@ -81,6 +81,9 @@ type DB struct {
 
 	notifier *Notifier
 	commits  *committer
+	// newsTag is the member that says the schema in the cluster news this
+	// node publishes, {"sc":"SCHEMA" (see broadcaster); set by Open.
+	newsTag string
 	// holdSlots bounds the runs held at once (HoldRun): a hold takes a
 	// slot as it takes its connection, and gives both back together.
 	holdSlots chan struct{}
@@ -232,6 +235,12 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
 	db.version = to
+	var schema string
+	if err := db.pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: read the schema: %w", db.where, err)
+	}
+	db.newsTag = newsTag(schema)
 	db.commits = newCommitter(db)
 	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
 	return db, nil
