@@ -225,10 +225,10 @@ const DefaultClientTimeout = 90 * time.Second
 // swfd --dev, say): region us-east-1, placeholder credentials (swfd checks
 // none unless started with an auth file), no retries (a failure shows at
 // once), and an HTTP timeout of DefaultClientTimeout, 90 s, above swfd's
-// default long poll. Against a swfd started with a --poll-timeout of 60 s
-// or more, a poll that finds no task may fail with that timeout instead of
-// coming back empty: use Server.Client for a server of this package, which
-// allows for its poll timeout.
+// default long poll. Against a swfd started with a --poll-timeout above
+// 60 s, a poll that finds no task may fail with that timeout instead of
+// coming back empty (and does from 90 s): use Server.Client for a server of
+// this package, which allows for its poll timeout.
 func NewClient(url string) *swf.Client {
 	return NewClientWithKey(url, "SWFDTEST", "placeholder")
 }
