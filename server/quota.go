@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
@@ -34,6 +37,11 @@ func openQuotas(spec string, clk swfd.Clock) (*quota.Limiter, error) {
 	}
 	cfg, err := quota.Load(spec)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(spec, `/\.`) {
+			// A word such as "AWS" or "none" reads as a file's name;
+			// say which words there are.
+			return nil, fmt.Errorf("--quotas: %w (besides a quota file, the values are %q and %q)", err, QuotasOff, QuotasAWS)
+		}
 		return nil, fmt.Errorf("--quotas: %w", err)
 	}
 	return quota.New(cfg, clk), nil

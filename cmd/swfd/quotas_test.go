@@ -30,6 +30,12 @@ func TestQuotasFlag(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--quotas: quota file") {
 		t.Fatalf("a missing quota file at start: %v", err)
 	}
+	// A word that is not one of the two reads as a file that is not
+	// there; the error says which words there are.
+	err = run(context.Background(), []string{"--db", "sqlite::memory:", "--quotas", "AWS"}, noenv, &logbuf.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), `the values are "off" and "aws"`) {
+		t.Fatalf("--quotas AWS at start: %v", err)
+	}
 
 	// aws needs no file.
 	actx, acancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
