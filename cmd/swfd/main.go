@@ -263,6 +263,12 @@ The server's flags:
 		if !given["db"] {
 			*db = server.MemoryDB
 		}
+		if *db != server.MemoryDB {
+			// Refused before the address is taken, as the other values
+			// that cannot be served are.
+			return usageError{fmt.Errorf("--dev keeps everything in memory (a reset drops it all); it cannot be used with %s",
+				setting("db", server.RedactDSN(*db)))}
+		}
 		if !given["poll-timeout"] {
 			*pollTimeout = server.DevPollTimeout
 		}

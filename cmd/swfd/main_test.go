@@ -803,6 +803,7 @@ func TestWordsThatMeanNothing(t *testing.T) {
 		{nil, map[string]string{"SWFD_LOG_LEVEL": "verbose"}, `SWFD_LOG_LEVEL="verbose": use debug, info, warn or error`},
 		{[]string{"--log-format", "xml"}, nil, `--log-format "xml": use text or json`},
 		{nil, map[string]string{"SWFD_LOG_FORMAT": "logfmt"}, `SWFD_LOG_FORMAT="logfmt": use text or json`},
+		{[]string{"--dev", "--db", "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")}, nil, "--dev keeps everything in memory (a reset drops it all); it cannot be used with --db sqlite:"},
 	} {
 		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
 		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "address taken") {
