@@ -318,12 +318,18 @@ func checkSignedHeaders(h http.Header, http2 bool, list []string, dateHeader str
 // hostCandidates are the Host values the client may have signed: the
 // header as received and, when it has no port, with the port the request
 // came in on (boto 2 sends "Host: 127.0.0.1" but signs "127.0.0.1:PORT").
+// An IPv6 literal keeps its one pair of brackets: "[::1]" becomes
+// "[::1]:PORT".
 func hostCandidates(r *http.Request) []string {
 	out := []string{r.Host}
 	if _, _, err := net.SplitHostPort(r.Host); err != nil {
 		if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 			if _, port, err := net.SplitHostPort(la.String()); err == nil {
-				out = append(out, net.JoinHostPort(r.Host, port))
+				host := r.Host
+				if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+					host = host[1 : len(host)-1]
+				}
+				out = append(out, net.JoinHostPort(host, port))
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,6 +54,19 @@ func newVerifyServer(t *testing.T) *verifyServer {
 // startVerifyServer starts a verifyServer, over HTTPS and HTTP/2 if http2.
 func startVerifyServer(t *testing.T, http2 bool) *verifyServer {
 	t.Helper()
+	return startVerifyServerOn(t, nil, http2)
+}
+
+// newVerifyServerOn starts a verifyServer over HTTP on the listener ln.
+func newVerifyServerOn(t *testing.T, ln net.Listener) *verifyServer {
+	t.Helper()
+	return startVerifyServerOn(t, ln, false)
+}
+
+// startVerifyServerOn starts a verifyServer on ln (a loopback port if
+// nil), over HTTPS and HTTP/2 if http2.
+func startVerifyServerOn(t *testing.T, ln net.Listener, http2 bool) *verifyServer {
+	t.Helper()
 	vs := &verifyServer{}
 	now := time.Now()
 	vs.now.Store(&now)
@@ -68,6 +82,10 @@ func startVerifyServer(t *testing.T, http2 bool) *verifyServer {
 		}
 		io.WriteString(w, "ok "+p.Name+" "+p.AccessKeyID)
 	}))
+	if ln != nil {
+		vs.Listener.Close()
+		vs.Listener = ln
+	}
 	if http2 {
 		vs.EnableHTTP2 = true
 		vs.StartTLS()
@@ -169,6 +187,23 @@ func TestVerifyHostWithoutPort(t *testing.T) {
 	req := vs.newRequest(t, body)
 	sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now()) // signs 127.0.0.1:PORT
 	req.Host = strings.Split(req.URL.Host, ":")[0]
+	if st, out := vs.do(t, req); st != 200 {
+		t.Fatalf("%d %s", st, out)
+	}
+}
+
+// The same over IPv6: "Host: [::1]" is signed as "[::1]:PORT", not with
+// the brackets doubled.
+func TestVerifyIPv6HostWithoutPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	vs := newVerifyServerOn(t, ln)
+	body := `{}`
+	req := vs.newRequest(t, body)
+	sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now()) // signs [::1]:PORT
+	req.Host = "[::1]"
 	if st, out := vs.do(t, req); st != 200 {
 		t.Fatalf("%d %s", st, out)
 	}
