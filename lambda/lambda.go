@@ -19,7 +19,9 @@
 //     due (package history): an outcome at or after the function's
 //     START_TO_CLOSE deadline records the timeout, even when the timer
 //     loop has not got to it yet, and a start in a run past its own
-//     timeout records that timeout and invokes nothing.
+//     timeout records that timeout and invokes nothing. A step that fails (a
+//     store error) is tried again until it is recorded or the task has
+//     closed.
 //
 // So a function is never invoked twice for one schedule: if swfd dies
 // after step 2, the task is no longer in the store, and after a restart
@@ -337,7 +339,8 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	log.Debug("invoking Lambda function", "role", req.Role)
 	// The history's timer decides the timeout; this bound only frees the
 	// call of a function that never answers.
-	ictx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
+	deadline := time.Now().Add(timeout + time.Minute)
+	ictx, cancel := context.WithDeadline(ctx, deadline)
 	resp, err := l.invoker.Invoke(ictx, *req)
 	cancel()
 	if ctx.Err() != nil {
@@ -370,12 +373,47 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 			return s.CompleteLambdaFunction(env, t.ScheduledEventID, startedID, &result)
 		}
 	}
-	if err := l.step(ctx, t, report); err != nil && !runs.IsStale(err) {
-		// The outcome could not be recorded; the timer records the
-		// timeout (the function is not invoked again).
-		log.Error("recording a Lambda function's outcome", "err", err)
-	}
+	l.record(ctx, t, log, report, deadline)
 	return nil
+}
+
+// Pace of the tries to record an outcome whose step failed.
+const (
+	firstRecordRetry = 100 * time.Millisecond
+	maxRecordRetry   = 5 * time.Second
+)
+
+// record records a function's outcome with report. A step that fails (the
+// store could not be read or written, or the commit's outcome is unknown)
+// is tried again, as a worker answers again when its answer failed: the
+// function ran, and its outcome must not become a timeout because the
+// database was away for a moment. A retry never records the outcome twice:
+// the step finds the task started and open only if nothing closed it, and
+// otherwise it is stale. The tries end with ctx (shutting down), or past
+// deadline, when the task's timer records the timeout in any case; the
+// function is never invoked again.
+func (l *Loop) record(ctx context.Context, t swfd.Task, log *slog.Logger, report func(s *history.State, env history.Env) (history.Result, error), deadline time.Time) {
+	wait := firstRecordRetry
+	for {
+		err := l.step(ctx, t, report)
+		if err == nil || runs.IsStale(err) || ctx.Err() != nil {
+			return
+		}
+		if time.Now().Add(wait).After(deadline) {
+			log.Error("recording a Lambda function's outcome; its timer records the timeout", "err", err)
+			return
+		}
+		if wait == firstRecordRetry {
+			// Once: a database away for minutes must not flood the log.
+			log.Warn("recording a Lambda function's outcome failed; trying again until it is recorded", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxRecordRetry)
+	}
 }
 
 // request reads what to invoke: the function and input from the

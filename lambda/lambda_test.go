@@ -56,6 +56,29 @@ type fixture struct {
 	ctx context.Context
 	rs  *runs.Store
 	db  *sqlite.DB
+	st  *failingStore // the run store's store: db, whose commits may be made to fail
+}
+
+// failingStore fails the next commits, as many as fail says, as a
+// database that went away would; with applied set, after applying them
+// (the connection broke before the commit's answer came).
+type failingStore struct {
+	*sqlite.DB
+	fail    atomic.Int32
+	applied atomic.Bool
+}
+
+func (f *failingStore) Commit(ctx context.Context, b swfd.Batch) error {
+	if f.fail.Add(-1) >= 0 {
+		if f.applied.Load() {
+			if err := f.DB.Commit(ctx, b); err != nil {
+				return err
+			}
+		}
+		return errors.New("disk I/O error")
+	}
+	f.fail.Store(0)
+	return f.DB.Commit(ctx, b)
 }
 
 func newFixture(t *testing.T, functions ...string) *fixture {
@@ -72,7 +95,8 @@ func newFixtureAt(t *testing.T, clk swfd.Clock, functions ...string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, ctx: ctx, db: db, rs: runs.New(runs.Options{Store: db, Clock: clk, Limits: history.DefaultLimits, Lambda: true})}
+	f := &fixture{t: t, ctx: ctx, db: db, st: &failingStore{DB: db}}
+	f.rs = runs.New(runs.Options{Store: f.st, Clock: clk, Limits: history.DefaultLimits, Lambda: true})
 	st, res := history.Start(f.rs.Env(ctx), history.StartParams{
 		Domain: "d", WorkflowID: "w", RunID: "run", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
 		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "60",
@@ -359,5 +383,35 @@ func TestLateOutcomeTimesOut(t *testing.T) {
 			t.Fatalf("no timeout recorded: %s", got)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A function's outcome whose commit fails (the database went away for a
+// moment) is recorded once the store answers again, once: the function
+// ran, and its result is not traded for a timeout.
+// A commit that failed after it was applied is not recorded a second time.
+func TestOutcomeRecordedAfterStoreError(t *testing.T) {
+	for _, applied := range []bool{false, true} {
+		t.Run(map[bool]string{false: "not applied", true: "applied"}[applied], func(t *testing.T) {
+			f := newFixture(t, "ok")
+			f.st.applied.Store(applied)
+			iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+				f.st.fail.Store(2) // the outcome's first two commits fail
+				return lambda.Response{Payload: []byte(`"done"`)}, nil
+			}}
+			evs := f.run(iv, 1)
+			if c := find(evs, api.EventTypeLambdaFunctionCompleted); len(c) != 1 || api.Value(c[0].LambdaFunctionCompletedEventAttributes.Result) != `"done"` {
+				t.Errorf("completed %+v", c)
+			}
+			if n := len(find(evs, api.EventTypeLambdaFunctionStarted)); n != 1 {
+				t.Errorf("%d LambdaFunctionStarted events", n)
+			}
+			if n := len(find(evs, api.EventTypeDecisionTaskScheduled)); n != 2 {
+				t.Errorf("%d DecisionTaskScheduled events, want 2", n)
+			}
+			if len(iv.invokes) != 1 {
+				t.Errorf("%d invocations, want 1", len(iv.invokes))
+			}
+		})
 	}
 }
