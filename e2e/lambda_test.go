@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ type fakeLambda struct {
 	calls  []lambdaCall
 	slowIn chan struct{} // closed when a slow invocation has arrived
 	once   sync.Once
+	// noDryRun makes DryRun answer 501 NotImplemented, as an emulator
+	// that only runs functions does (sam local start-lambda).
+	noDryRun atomic.Bool
 }
 
 type lambdaCall struct {
@@ -99,6 +103,13 @@ func (f *fakeLambda) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-ErrorType", code)
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]string{"Type": "User", "message": msg})
+	}
+	if typ == "DryRun" && f.noDryRun.Load() {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", "NotImplemented")
+		w.WriteHeader(http.StatusNotImplemented)
+		json.NewEncoder(w).Encode(map[string]string{"Type": "LocalService", "Message": "invocation-type: DryRun is not supported"})
+		return
 	}
 	switch fn {
 	case "missing":
@@ -434,6 +445,32 @@ func TestLambdaRoleAndLimit(t *testing.T) {
 	}
 	f.fn.Release()
 	f.waitEvents(ex2, types.EventTypeLambdaFunctionCompleted, 2)
+}
+
+// An endpoint that runs functions but does not implement DryRun (501
+// NotImplemented, as sam local start-lambda answers) cannot check a function
+// before it starts: the function is started and invoked all the same, once;
+// one that does not exist then fails after its start.
+func TestLambdaEndpointWithoutDryRun(t *testing.T) {
+	f := newLambdaFlow(t, nil)
+	f.fn.noDryRun.Store(true)
+	ex := f.start("w", "with-role")
+	f.decide(scheduleLambda("ok", "echo", `{"n":1}`, ""), scheduleLambda("gone", "missing", `{}`, ""))
+	f.waitEvents(ex, types.EventTypeLambdaFunctionCompleted, 1)
+	evs := f.waitEvents(ex, types.EventTypeLambdaFunctionFailed, 1)
+	if n := len(eventsOf(evs, types.EventTypeStartLambdaFunctionFailed)); n != 0 {
+		t.Errorf("%d StartLambdaFunctionFailed: %v", n, eventTypes(evs))
+	}
+	done := eventsOf(evs, types.EventTypeLambdaFunctionCompleted)[0].LambdaFunctionCompletedEventAttributes
+	if strings.TrimSpace(aws.ToString(done.Result)) != `{"echo":{"n":1}}` {
+		t.Errorf("completed %+v", done)
+	}
+	if a := eventsOf(evs, types.EventTypeLambdaFunctionFailed)[0].LambdaFunctionFailedEventAttributes; aws.ToString(a.Reason) != "ResourceNotFoundException" {
+		t.Errorf("failed %+v", a)
+	}
+	if calls := f.fn.invocations("echo"); len(calls) != 1 || calls[0].Payload != `{"n":1}` {
+		t.Errorf("echo invocations %+v", calls)
+	}
 }
 
 // Without --lambda-endpoint nothing changes: every ScheduleLambdaFunction

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,8 +45,9 @@ type Options struct {
 
 // Invoker invokes functions through the Lambda API.
 type Invoker struct {
-	client *lambda.Client
-	log    *slog.Logger
+	client   *lambda.Client
+	log      *slog.Logger
+	noDryRun sync.Once // the warning that the endpoint does not implement DryRun, once
 }
 
 var _ swflambda.Invoker = (*Invoker)(nil)
@@ -95,11 +97,34 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 // Check invokes r's function with InvocationType DryRun: Lambda checks the
 // function exists and may be invoked, and runs nothing. The SDK retries
 // what it deems retryable (the function does not run, so this is safe).
+//
+// An endpoint that answers that it does not implement DryRun (501
+// NotImplemented: local emulators that only run functions, such as
+// sam local start-lambda) has checked nothing and refused nothing: the
+// function may be invoked, and if it cannot be, its invocation fails after
+// its start instead.
 func (iv *Invoker) Check(ctx context.Context, r swflambda.Request) error {
 	_, err := iv.client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeDryRun,
 	})
+	if err != nil && dryRunUnsupported(err) {
+		iv.noDryRun.Do(func() {
+			iv.log.Warn("the Lambda endpoint does not implement DryRun: functions are invoked without a check first (one that cannot be invoked fails after its start)", "err", describe(err))
+		})
+		return nil
+	}
 	return describe(err)
+}
+
+// dryRunUnsupported reports whether err is the endpoint's answer that it
+// does not implement the request (HTTP 501, or the NotImplemented code).
+func dryRunUnsupported(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotImplemented {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "NotImplemented"
 }
 
 // Invoke invokes r's function synchronously (RequestResponse), once: the
