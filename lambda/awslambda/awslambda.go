@@ -15,6 +15,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,7 +38,9 @@ type Options struct {
 	// Endpoint is the Lambda API's URL, e.g. https://lambda.us-east-1.amazonaws.com
 	// or http://localhost:9001 for an emulator.
 	Endpoint string
-	// Region signs the requests when the AWS configuration names none.
+	// Region signs the requests when the AWS configuration names none
+	// and the endpoint is not AWS Lambda's own (whose requests are signed
+	// for the region its host names).
 	Region string
 	Log    *slog.Logger
 	// CredentialsTimeout bounds the look for credentials at start
@@ -66,6 +71,14 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awslambda: read the AWS configuration: %w", err)
 	}
+	if r := endpointRegion(opts.Endpoint); r != "" {
+		// AWS refuses a signature scoped to any region but its
+		// endpoint's.
+		if cfg.Region != "" && cfg.Region != r {
+			log.Info("Lambda requests are signed for the endpoint's region, not the AWS configuration's", "endpoint", opts.Endpoint, "region", r, "configured", cfg.Region)
+		}
+		cfg.Region = r
+	}
 	if cfg.Region == "" {
 		cfg.Region = opts.Region
 	}
@@ -93,6 +106,35 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	})
 	return &Invoker{client: client, log: log}, nil
 }
+
+// endpointRegion returns the region an AWS Lambda endpoint serves, as its
+// host names it (lambda.REGION.amazonaws.com, lambda-fips.REGION.…, and
+// the China and dual-stack domains); "" for any other endpoint (an
+// emulator), which is signed for the configured region.
+func endpointRegion(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return ""
+	}
+	labels := strings.Split(strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")), ".")
+	if len(labels) < 4 || (labels[0] != "lambda" && labels[0] != "lambda-fips") {
+		return ""
+	}
+	switch strings.Join(labels[2:], ".") {
+	case "amazonaws.com", "amazonaws.com.cn", "api.aws":
+	default:
+		return ""
+	}
+	region := labels[1]
+	if !regionName.MatchString(region) {
+		return ""
+	}
+	return region
+}
+
+// regionName matches an AWS region's name: us-east-1, cn-north-1,
+// us-gov-west-1, ap-southeast-5.
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // Check invokes r's function with InvocationType DryRun: Lambda checks the
 // function exists and may be invoked, and runs nothing. The SDK retries

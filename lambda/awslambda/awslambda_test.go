@@ -1,0 +1,72 @@
+package awslambda_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/swfd/swfd/lambda"
+	"github.com/swfd/swfd/lambda/awslambda"
+)
+
+// A regional AWS Lambda endpoint is signed for its own region, whatever
+// region the AWS configuration or swfd's --region names: AWS refuses a
+// signature scoped to any other ("Credential should be scoped to a valid
+// region"). An endpoint of any other host (an emulator) is signed for the
+// configured region.
+func TestSigningRegionOfTheEndpoint(t *testing.T) {
+	// The requests for the AWS hosts go to a proxy here, which answers
+	// every one as Lambda answers a DryRun and keeps its Authorization.
+	var mu sync.Mutex
+	var auth []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Host+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer proxy.Close()
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
+		"AWS_ACCESS_KEY_ID": "AKIDLAMBDATEST", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_PROFILE": "", "AWS_DEFAULT_REGION": "", "AWS_REGION": "",
+		"HTTP_PROXY": proxy.URL, "http_proxy": proxy.URL, "NO_PROXY": "", "no_proxy": "",
+	} {
+		t.Setenv(k, v)
+	}
+	cases := []struct {
+		name, endpoint, awsRegion, want string
+	}{
+		{"no region configured", "http://lambda.eu-west-1.amazonaws.com", "", "/eu-west-1/lambda/"},
+		{"another region configured", "http://lambda.eu-west-1.amazonaws.com", "us-west-2", "/eu-west-1/lambda/"},
+		{"FIPS endpoint", "http://lambda-fips.us-gov-west-1.amazonaws.com", "us-west-2", "/us-gov-west-1/lambda/"},
+		{"China", "http://lambda.cn-north-1.amazonaws.com.cn/", "", "/cn-north-1/lambda/"},
+		{"emulator", "http://emulator.internal:9001", "us-west-2", "/us-west-2/lambda/"},
+		{"emulator, no region configured", "http://emulator.internal:9001", "", "/us-east-1/lambda/"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("AWS_REGION", c.awsRegion)
+			iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: c.endpoint, Region: "us-east-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			auth = nil
+			mu.Unlock()
+			if err := iv.Check(context.Background(), lambda.Request{Function: "fn"}); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(auth) != 1 || !strings.Contains(auth[0], "Credential=AKIDLAMBDATEST/") || !strings.Contains(auth[0], c.want) {
+				t.Errorf("requests %q; want one signed with scope %s", auth, c.want)
+			}
+		})
+	}
+}
