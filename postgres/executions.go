@@ -1019,8 +1019,9 @@ func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
 }
 
 // PurgeClosed deletes up to limit runs of a domain closed before cutoff
-// (oldest first), with their histories, tags, tasks, timers and transfers,
-// in one transaction. A limit of 0 or less deletes nothing. Of nodes purging
+// (oldest first), with their histories, tags, tasks, timers and heartbeat
+// details, in one transaction; messages to them stay (see
+// swfd.ExecutionStore.PurgeClosed). A limit of 0 or less deletes nothing. Of nodes purging
 // at once, each counts only the runs it deleted.
 func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
@@ -1047,7 +1048,7 @@ func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, 
 			return nil
 		}
 		pb := &pgx.Batch{}
-		for _, table := range []string{"events", "tasks", "timers", "heartbeats", "transfers", "execution_tags"} {
+		for _, table := range []string{"events", "tasks", "timers", "heartbeats", "execution_tags"} {
 			pb.Queue("DELETE FROM "+table+" WHERE run_id = ANY($1::text[])", runs)
 		}
 		return tx.SendBatch(ctx, pb).Close()

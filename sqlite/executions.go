@@ -798,8 +798,8 @@ func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
 }
 
 // PurgeClosed deletes up to limit runs of a domain closed before cutoff
-// (oldest first), with their histories, tags, tasks, timers, heartbeat
-// details and transfers.
+// (oldest first), with their histories, tags, tasks, timers and heartbeat
+// details. Messages to them stay (see swfd.ExecutionStore.PurgeClosed).
 // A limit of 0 or less deletes nothing.
 func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
@@ -853,7 +853,6 @@ var purgeDeletes = []string{
 	"DELETE FROM tasks WHERE run_id = ?",
 	"DELETE FROM timers WHERE run_id = ?",
 	"DELETE FROM heartbeats WHERE run_id = ?",
-	"DELETE FROM transfers WHERE run_id = ?",
 	"DELETE FROM executions WHERE run_id = ? AND open = 0",
 }
 

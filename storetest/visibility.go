@@ -403,7 +403,8 @@ func testPurgeClosed(t *testing.T, s swfd.Store) {
 	slices.Sort(transferRuns)
 	checkIDs(t, "tasks left", taskRuns, []string{"run-4", "run-q"})
 	checkIDs(t, "timers left", timerRuns, []string{"run-4", "run-open", "run-q"})
-	checkIDs(t, "transfers left", transferRuns, []string{"run-4", "run-q"})
+	// Messages to purged runs stay, to be delivered (as failed).
+	checkIDs(t, "transfers left", transferRuns, []string{"run-1", "run-2", "run-3", "run-4", "run-q"})
 	es := list(t, s, swfd.VisibilityQuery{Domain: "p", Tag: "tag"})
 	checkIDs(t, "closed runs listed by tag", runIDs(es), []string{"run-4"})
 	if n, _, err := s.CountExecutions(ctx(), swfd.VisibilityQuery{Domain: "p"}, 100); err != nil || n != 1 {
