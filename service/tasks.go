@@ -265,6 +265,11 @@ func (s *Service) decisionTaskPage(ctx context.Context, in *api.PollForDecisionT
 		p.workflowID, p.typ = r.State.WorkflowID, r.State.WorkflowType
 	}
 	unlock()
+	if errors.Is(err, swfd.ErrNotFound) {
+		// The run is gone since the first page: closed, and purged
+		// (a domain that keeps no closed runs purges within a minute).
+		return nil, api.ErrUnknownResource("Unknown execution: the run %s of this decision task no longer exists", p.RunID)
+	}
 	if err != nil {
 		return nil, err
 	}
