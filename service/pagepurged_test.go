@@ -33,11 +33,16 @@ func TestDecisionPageOfPurgedRun(t *testing.T) {
 	mustNil(t, s.TerminateWorkflowExecution(ctx, &api.TerminateWorkflowExecutionInput{Domain: "z", WorkflowID: "w"}))
 	clk.MoveTo(clk.Now().Add(time.Second))
 	mustNil(t, s.Retention().Purge(ctx))
-	// As on a node that never had the run cached.
-	s.runs.Evict(run.RunID)
 	poll.NextPageToken = dt.NextPageToken
-	_, err = s.PollForDecisionTask(ctx, poll)
-	if f, ok := api.AsFault(err); !ok || f.Code != api.UnknownResourceFault {
-		t.Fatalf("next page of a purged run's decision task: %v, want UnknownResourceFault", err)
+	// On the node that closed the run (which may still have it in its
+	// cache), and on one that never had it cached.
+	for _, evict := range []bool{false, true} {
+		if evict {
+			s.runs.Evict(run.RunID)
+		}
+		_, err = s.PollForDecisionTask(ctx, poll)
+		if f, ok := api.AsFault(err); !ok || f.Code != api.UnknownResourceFault {
+			t.Fatalf("next page of a purged run's decision task (evicted %v): %v, want UnknownResourceFault", evict, err)
+		}
 	}
 }

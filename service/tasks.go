@@ -261,6 +261,11 @@ func (s *Service) decisionTaskPage(ctx context.Context, in *api.PollForDecisionT
 	}
 	unlock := s.runs.Lock(p.RunID)
 	r, err := s.runs.Load(ctx, in.Domain, p.RunID)
+	if err == nil && !r.State.Open {
+		// A closed run may have been purged since, and the cache not
+		// know it: the store says whether it is still there.
+		r, err = s.runs.LoadStored(ctx, in.Domain, p.RunID)
+	}
 	if err == nil {
 		p.workflowID, p.typ = r.State.WorkflowID, r.State.WorkflowType
 	}
