@@ -259,6 +259,12 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *api.GetWo
 	if err != nil {
 		return nil, err
 	}
+	if len(events) == 0 {
+		// Every page holds an event (a history begins with
+		// WorkflowExecutionStarted, and a token is made only when more
+		// events follow): the run was purged since it was read above.
+		return nil, unknownExecution(in.Execution.WorkflowID, in.Execution.RunID)
+	}
 	out := &api.History{Events: events}
 	if next != 0 {
 		out.NextPageToken = s.tokens.PageToken(scope, strconv.FormatInt(next, 10))

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"github.com/swfd/swfd"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,5 +46,57 @@ func TestDecisionPageOfPurgedRun(t *testing.T) {
 		if f, ok := api.AsFault(err); !ok || f.Code != api.UnknownResourceFault {
 			t.Fatalf("next page of a purged run's decision task (evicted %v): %v, want UnknownResourceFault", evict, err)
 		}
+	}
+}
+
+// purgeFirst purges domain z's closed runs before the first history read,
+// as a purge that comes between a call's lookup of a run and its read of
+// the run's events would.
+type purgeFirst struct {
+	swfd.Store
+	armed atomic.Bool
+}
+
+func (p *purgeFirst) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, error) {
+	if p.armed.CompareAndSwap(true, false) {
+		if _, err := p.Store.PurgeClosed(ctx, "z", time.Now().Add(100*365*24*time.Hour), 100); err != nil {
+			return nil, err
+		}
+	}
+	return p.Store.History(ctx, q)
+}
+
+// TestHistoryOfRunPurgedMeanwhile: a run purged between
+// GetWorkflowExecutionHistory's lookup of it and its read of the events is
+// an UnknownResourceFault, as it is a moment later, not a history of no
+// events (every history begins with WorkflowExecutionStarted).
+func TestHistoryOfRunPurgedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	var store *purgeFirst
+	s := testService(t, Options{PollTimeout: 100 * time.Millisecond}, func(st swfd.Store) swfd.Store {
+		store = &purgeFirst{Store: st}
+		return store
+	})
+	mustNil(t, s.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "z", WorkflowExecutionRetentionPeriodInDays: "NONE"}))
+	mustNil(t, s.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "z", Name: "wf", Version: "1", DefaultTaskList: &api.TaskList{Name: "l"},
+		DefaultExecutionStartToCloseTimeout: "60", DefaultTaskStartToCloseTimeout: "10", DefaultChildPolicy: api.ChildPolicyTerminate}))
+	run, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "z", WorkflowID: "w",
+		WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	mustNil(t, err)
+	mustNil(t, s.TerminateWorkflowExecution(ctx, &api.TerminateWorkflowExecutionInput{Domain: "z", WorkflowID: "w"}))
+	in := &api.GetWorkflowExecutionHistoryInput{Domain: "z", Execution: api.WorkflowExecution{WorkflowID: "w", RunID: run.RunID}}
+	for _, reverse := range []bool{false, true} {
+		in.ReverseOrder = reverse
+		s.runs.Evict(run.RunID)
+		h, err := s.GetWorkflowExecutionHistory(ctx, in)
+		mustNil(t, err)
+		if len(h.Events) != 3 {
+			t.Fatalf("history of the closed run (reverse %v): %d events", reverse, len(h.Events))
+		}
+	}
+	store.armed.Store(true)
+	h, err := s.GetWorkflowExecutionHistory(ctx, in)
+	if f, ok := api.AsFault(err); !ok || f.Code != api.UnknownResourceFault {
+		t.Fatalf("history of a run purged meanwhile: %v (%+v), want UnknownResourceFault", err, h)
 	}
 }
