@@ -409,10 +409,12 @@ type ExecutionStore interface {
 	CountOpen(ctx context.Context, domain string) (int, error)
 	// PurgeClosed deletes up to limit runs of a domain closed before cutoff,
 	// with their histories (and anything else stored for them); it returns
-	// how many it deleted. Transfers to a purged run are not removed: they
-	// are messages still to be delivered (a signal or cancel request sent
-	// by run id to a closed run), and delivering one to a run that is gone
-	// tells its sender that it failed.
+	// how many it deleted. It may delete fewer than limit while more are
+	// due (a store may bound what one call deletes), but deletes at least
+	// one when any is due: 0 means none is. Transfers to a purged run are
+	// not removed: they are messages still to be delivered (a signal or
+	// cancel request sent by run id to a closed run), and delivering one
+	// to a run that is gone tells its sender that it failed.
 	PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error)
 	// HoldRun reads a run of a domain (any domain when domain is empty;
 	// ErrNotFound when there is none) and holds it for one step of its

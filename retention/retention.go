@@ -54,8 +54,10 @@ func (p *Purger) Run(ctx context.Context) {
 	}
 }
 
-// batch is how many runs one store call purges: a small batch never holds
-// the store for long.
+// batch is the most runs one store call purges: a small batch never holds
+// the store for long. A store may purge fewer in a call (the embedded one
+// bounds the events a call deletes); the loop goes on until a call finds
+// nothing left to purge.
 const batch = 500
 
 // Purge deletes the closed executions, in every domain, whose domain's
@@ -94,8 +96,14 @@ func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain) error {
 		if n > 0 && p.Purged != nil {
 			p.Purged(n)
 		}
-		if n < batch {
+		if n == 0 {
 			return nil
+		}
+		if n < batch {
+			// A short batch: the store bounded the call (each of
+			// its writes is short), or nothing more is due, which
+			// the next call tells at once.
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -797,13 +797,28 @@ func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
 	return n, nil
 }
 
+// purgeEventBudget bounds the events one PurgeClosed deletes. The purge is
+// a write, and the one writer does nothing else meanwhile: every commit
+// waits for it. Deleting an event takes about a microsecond, so 500 runs
+// of long histories (a run may have 25,000 events) held every other write
+// for seconds; a call stops taking runs once their events pass the budget,
+// which keeps it to tens of milliseconds, and the retention loop calls
+// again.
+const purgeEventBudget = 20_000
+
 // PurgeClosed deletes up to limit runs of a domain closed before cutoff
 // (oldest first), with their histories, tags, tasks, timers and heartbeat
 // details. Messages to them stay (see swfd.ExecutionStore.PurgeClosed).
-// A limit of 0 or less deletes nothing.
+// A limit of 0 or less deletes nothing. It takes fewer runs than limit
+// when their histories are long (purgeEventBudget), but always at least
+// one when any is due.
 func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
+	}
+	budget := db.purgeEvents
+	if budget <= 0 {
+		budget = purgeEventBudget
 	}
 	var n int
 	err := db.write(ctx, func(x *wtx) error {
@@ -828,6 +843,19 @@ func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, 
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
+		}
+		var events int64
+		for i, r := range runs {
+			// A run's events are numbered from 1: the last id is
+			// how many it has, read from the key alone.
+			var last sql.NullInt64
+			if err := x.queryRow("SELECT max(event_id) FROM events WHERE run_id = ?", r.id).Scan(&last); err != nil {
+				return fmt.Errorf("run %s: %w", r.id, err)
+			}
+			if events += last.Int64; i > 0 && events > budget {
+				runs = runs[:i]
+				break
+			}
 		}
 		for _, r := range runs {
 			if err := deleteTags(x, r.id, domain, r.tags, 0, r.start); err != nil {

@@ -229,6 +229,10 @@ type DB struct {
 	closed      atomic.Bool
 	closeErr    error
 
+	// purgeEvents bounds the events one PurgeClosed deletes
+	// (purgeEventBudget; tests lower it).
+	purgeEvents int64
+
 	// Group commit counters, for tests and benchmarks.
 	groups  atomic.Int64
 	batches atomic.Int64
