@@ -1021,8 +1021,8 @@ func (db *DB) CountOpen(ctx context.Context, domain string) (int, error) {
 // PurgeClosed deletes up to limit runs of a domain closed before cutoff
 // (oldest first), with their histories, tags, tasks, timers and heartbeat
 // details, in one transaction; messages to them stay (see
-// swfd.ExecutionStore.PurgeClosed). A limit of 0 or less deletes nothing. Of nodes purging
-// at once, each counts only the runs it deleted.
+// swfd.ExecutionStore.PurgeClosed). A limit of 0 or less deletes nothing.
+// Of nodes purging at once, each counts only the runs it deleted.
 func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
