@@ -265,6 +265,12 @@ func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra
 	}
 	r.committed = true
 	r.detailsInline = false
+	if r.history != nil {
+		// The events before the step's, and the step's (which the
+		// commit gave their stored JSON).
+		s.cache.adopt(r.Row.RunID, append(r.history[:len(r.history):len(r.history)], b.results[0].Events...))
+		r.history = nil
+	}
 	return nil
 }
 

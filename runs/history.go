@@ -151,8 +151,16 @@ type scheduledInput struct {
 	} `json:"activityTaskScheduledEventAttributes"`
 }
 
-// ActivityInput reads the input of an activity from its Scheduled event.
-func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int64) (*string, error) {
+// ActivityInput reads the input of an activity of r from its Scheduled
+// event, for a step of r that starts the activity: the caller holds r's
+// lock and reads the input before the step commits, so that a read that
+// fails fails the step and leaves the task unstarted. A run whose history
+// is short and not in the cache (read from the store: another node
+// scheduled the activity) has its whole history read, and kept with the
+// run once the step commits, so that its next decision task here needs no
+// read.
+func (s *Store) ActivityInput(ctx context.Context, r *Run, scheduledID int64) (*string, error) {
+	runID := r.Row.RunID
 	q := swfd.HistoryQuery{RunID: runID, AfterID: scheduledID - 1, Limit: 1}
 	var raw []byte
 	if all, ok := s.cache.knownHistory(runID, scheduledID); ok {
@@ -160,15 +168,12 @@ func (s *Store) ActivityInput(ctx context.Context, runID string, scheduledID int
 			return nil, nil
 		}
 		raw = all[scheduledID-1].raw
-	} else if s.cache.wantsHistory(runID) {
-		// The run was read from the store (another node scheduled the
-		// activity): read its whole history, short as it is, and keep it,
-		// so that the run's next decision task here needs no read.
+	} else if r.State.Open && r.State.NextEventID-1 <= maxCachedEvents {
 		evs, err := s.storedHistory(ctx, swfd.HistoryQuery{RunID: runID})
 		if err != nil {
 			return nil, err
 		}
-		s.cache.adopt(runID, evs)
+		r.history = evs
 		if int(scheduledID) > len(evs) || scheduledID < 1 {
 			return nil, nil
 		}

@@ -149,6 +149,10 @@ type Run struct {
 	// hold, when set, holds the run in the store for this step (see
 	// Step): the step's commit goes through it.
 	hold swfd.RunHold
+	// history, when set, is the run's whole history as stored, read
+	// during the step (ActivityInput): the cache keeps it, with the
+	// step's events, once the step commits.
+	history []api.HistoryEvent
 }
 
 // inlineKey starts the heartbeat details of an activity in a state that

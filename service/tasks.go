@@ -339,11 +339,20 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 		defer unlock()
 		var r *runs.Run
 		var res history.Result
+		var input *string
 		err := s.runs.Step(ctx, t.Domain, t.RunID, func(loaded *runs.Run, err error) error {
 			if r = loaded; err != nil {
 				return err
 			}
 			if res, err = r.State.StartActivityTask(s.runs.Env(ctx), t.ScheduledEventID, in.Identity); err != nil {
+				return err
+			}
+			// The input is read before the start commits: a read that
+			// fails (the store, or the client gone) then leaves the
+			// task unstarted, for the next poller, where after the
+			// commit it left the task started with no worker to run it
+			// until its START_TO_CLOSE timeout.
+			if input, err = s.runs.ActivityInput(ctx, r, t.ScheduledEventID); err != nil {
 				return err
 			}
 			return s.runs.CommitRun(ctx, r, res)
@@ -364,10 +373,6 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 			if a.ScheduledID == t.ScheduledEventID {
 				startedID, activityID, activityType = a.StartedID, a.ActivityID, a.ActivityType
 			}
-		}
-		input, err := s.runs.ActivityInput(ctx, r.State.RunID, t.ScheduledEventID)
-		if err != nil {
-			return false, err
 		}
 		out = &api.ActivityTask{
 			TaskToken:         s.tokens.TaskToken(token.Task{Kind: swfd.ActivityTask, Domain: in.Domain, RunID: r.State.RunID, ScheduledID: t.ScheduledEventID, StartedID: startedID}),
