@@ -25,10 +25,104 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	if reverse && after == 0 && upTo != 0 {
 		q.AfterID = upTo + 1
 	}
+	evs, err := s.readHistory(ctx, q, upTo, waitCommits)
+	if err != nil {
+		return nil, 0, err
+	}
+	return cutPage(evs, n, upTo)
+}
+
+// StepHistoryPage is HistoryPage (without waitCommits) for a step of a run
+// that has yet to commit, as if it had: pending are the step's events
+// (history.Result.Events), which follow the run's stored ones. It gives
+// each of them its JSON (Raw), which its commit then stores as it is. A
+// poll reads its task's first page before the step that starts the task
+// commits, so that a read that fails leaves the task unstarted.
+func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api.HistoryEvent, after, upTo int64, reverse bool, size int) ([]api.HistoryEvent, int64, error) {
+	if len(pending) == 0 {
+		return s.HistoryPage(ctx, runID, after, upTo, reverse, size, false)
+	}
+	for i := range pending {
+		if len(pending[i].Raw) == 0 {
+			b, err := pending[i].MarshalJSON()
+			if err != nil {
+				return nil, 0, fmt.Errorf("encode event: %w", err)
+			}
+			pending[i].Raw = b
+		}
+	}
+	n := HistoryPageSize(size)
+	last := pending[0].EventID - 1 // the last stored event
+	// The step's events the page may show, in the page's order: those
+	// after `after` ascending, those before `after` (or upTo+1)
+	// descending.
+	var mine []api.HistoryEvent
+	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
+	if !reverse {
+		for _, ev := range pending {
+			if ev.EventID > after {
+				mine = append(mine, compact(ev))
+			}
+		}
+	} else {
+		if after == 0 && upTo != 0 {
+			q.AfterID = upTo + 1
+		}
+		for i := len(pending) - 1; i >= 0; i-- {
+			if q.AfterID == 0 || pending[i].EventID < q.AfterID {
+				mine = append(mine, compact(pending[i]))
+			}
+		}
+		if q.AfterID == 0 || q.AfterID > last+1 {
+			q.AfterID = last + 1
+		}
+	}
+	storedUpTo := last
+	if upTo != 0 && upTo < last {
+		storedUpTo = upTo
+	}
+	var evs []api.HistoryEvent
+	switch {
+	case !reverse && after < last, reverse && len(mine) < q.Limit && q.AfterID > 1:
+		if reverse {
+			q.Limit -= len(mine)
+		}
+		stored, err := s.readHistory(ctx, q, storedUpTo, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		// Only the stored events, whatever the store has by now: the
+		// step's version check decides whether they are the ones it
+		// follows.
+		k := 0
+		for k < len(stored) && stored[k].EventID <= last {
+			k++
+		}
+		stored = stored[:k]
+		if reverse {
+			evs = append(mine, stored...)
+		} else {
+			evs = append(stored, mine...)
+		}
+	default:
+		evs = mine
+	}
+	return cutPage(evs, n, upTo)
+}
+
+// compact returns ev as RawHistoryEvent would read it back from its JSON.
+func compact(ev api.HistoryEvent) api.HistoryEvent {
+	return api.HistoryEvent{EventID: ev.EventID, EventType: ev.EventType, EventTimestamp: ev.EventTimestamp, Raw: ev.Raw}
+}
+
+// readHistory reads the events of q, from the run cache when it holds them
+// (see HistoryPage for waitCommits and cachedHistory for upTo), else from
+// the store.
+func (s *Store) readHistory(ctx context.Context, q swfd.HistoryQuery, upTo int64, waitCommits bool) ([]api.HistoryEvent, error) {
 	var evs []api.HistoryEvent
 	var ok bool
 	if waitCommits {
-		unlock := s.Lock(runID)
+		unlock := s.Lock(q.RunID)
 		evs, ok = cachedHistory(s.cache, q, upTo)
 		unlock()
 	} else {
@@ -37,13 +131,20 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	if !ok {
 		var err error
 		if evs, err = s.storedHistory(ctx, q); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
-		if !reverse && after == 0 && len(evs) < q.Limit {
+		if !q.Reverse && q.AfterID == 0 && len(evs) < q.Limit {
 			// The whole history: the cache may keep it (adopt).
-			s.cache.adopt(runID, evs)
+			s.cache.adopt(q.RunID, evs)
 		}
 	}
+	return evs, nil
+}
+
+// cutPage cuts a page of at most n events from evs, which it may use,
+// hiding events past upTo (when not 0), and returns it with the position
+// to resume from (0 at the end).
+func cutPage(evs []api.HistoryEvent, n int, upTo int64) ([]api.HistoryEvent, int64, error) {
 	// evs is the caller's own (cachedHistory and storedHistory make it):
 	// the page is cut from it.
 	var next int64

@@ -108,14 +108,30 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 	ok, err := s.pollList(ctx, key, func(t swfd.Task) (bool, error) {
 		unlock := s.runs.Lock(t.RunID)
 		defer unlock()
-		var r *runs.Run
 		var res history.Result
-		err := s.runs.Step(ctx, t.Domain, t.RunID, func(loaded *runs.Run, err error) error {
-			if r = loaded; err != nil {
+		err := s.runs.Step(ctx, t.Domain, t.RunID, func(r *runs.Run, err error) error {
+			out = nil
+			if err != nil {
 				return err
 			}
 			if res, err = r.State.StartDecisionTask(s.runs.Env(ctx), t.ScheduledEventID, in.Identity); err != nil {
 				return err
+			}
+			if !res.Closed && res.Refused == nil {
+				// The task's first page is read before its start
+				// commits: a read that fails (the store, or the
+				// client gone) then leaves the task unstarted, for
+				// the next poller, where after the commit it left
+				// the task started with no decider to decide it
+				// until its START_TO_CLOSE timeout.
+				p := decisionPage{
+					RunID: r.State.RunID, Scheduled: t.ScheduledEventID, Started: r.State.Decision.StartedID,
+					Previous:   r.State.PreviousStartedEventID,
+					workflowID: r.State.WorkflowID, typ: r.State.WorkflowType,
+				}
+				if out, err = s.decisionTaskFrom(ctx, p, in, 0, res.Events); err != nil {
+					return err
+				}
 			}
 			return s.runs.CommitRun(ctx, r, res)
 		})
@@ -132,13 +148,7 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 			// poll goes on waiting.
 			return false, nil
 		}
-		p := decisionPage{
-			RunID: r.State.RunID, Scheduled: t.ScheduledEventID, Started: r.State.Decision.StartedID,
-			Previous:   r.State.PreviousStartedEventID,
-			workflowID: r.State.WorkflowID, typ: r.State.WorkflowType,
-		}
-		out, err = s.decisionTaskFrom(ctx, p, in, 0)
-		return err == nil, err
+		return true, nil
 	})
 	if err != nil || !ok {
 		return &api.DecisionTask{Events: []api.HistoryEvent{}}, err
@@ -169,7 +179,10 @@ type decisionPage struct {
 	typ        api.WorkflowType
 }
 
-func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.PollForDecisionTaskInput, after int64) (*api.DecisionTask, error) {
+// decisionTaskFrom builds a page of a decision task. pending, when set, are
+// the events of the step that starts the task, which has yet to commit
+// (runs.StepHistoryPage).
+func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.PollForDecisionTaskInput, after int64, pending []api.HistoryEvent) (*api.DecisionTask, error) {
 	if after == 0 && in.StartAtPreviousStartedEvent && p.Previous > 0 {
 		// The events dated at or after the previous DecisionTaskStarted:
 		// from the first of those that share its time, in either order.
@@ -182,7 +195,7 @@ func (s *Service) decisionTaskFrom(ctx context.Context, p decisionPage, in *api.
 			after = from - 1
 		}
 	}
-	events, next, err := s.runs.HistoryPage(ctx, p.RunID, after, p.Started, in.ReverseOrder, in.MaximumPageSize, false)
+	events, next, err := s.runs.StepHistoryPage(ctx, p.RunID, pending, after, p.Started, in.ReverseOrder, in.MaximumPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +291,7 @@ func (s *Service) decisionTaskPage(ctx context.Context, in *api.PollForDecisionT
 	if err != nil {
 		return nil, err
 	}
-	return s.decisionTaskFrom(ctx, p, in, p.After)
+	return s.decisionTaskFrom(ctx, p, in, p.After, nil)
 }
 
 func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.RespondDecisionTaskCompletedInput) error {
