@@ -132,6 +132,11 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *api.PollForDecisi
 				if out, err = s.decisionTaskFrom(ctx, p, in, 0, res.Events); err != nil {
 					return err
 				}
+				if err := ctx.Err(); err != nil {
+					// The client is gone: nobody would receive the
+					// task, which stays pending (pollList).
+					return err
+				}
 			}
 			return s.runs.CommitRun(ctx, r, res)
 		})
@@ -366,6 +371,11 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *api.PollForActivi
 			// commit it left the task started with no worker to run it
 			// until its START_TO_CLOSE timeout.
 			if input, err = s.runs.ActivityInput(ctx, r, t.ScheduledEventID); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				// The client is gone: nobody would receive the task,
+				// which stays pending (pollList).
 				return err
 			}
 			return s.runs.CommitRun(ctx, r, res)
