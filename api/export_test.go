@@ -9,3 +9,14 @@ func DecodeSlow(o OperationInfo, body []byte) (any, error) {
 	}
 	return o.decodeSlow(clean)
 }
+
+// NoNULShapes reports, for each shape that noNUL names, whether the
+// constraint table has it as a string.
+func NoNULShapes() map[string]bool {
+	m := map[string]bool{}
+	for name := range noNUL {
+		s, ok := shapes[name]
+		m[name] = ok && s.Type == "string"
+	}
+	return m
+}

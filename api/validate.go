@@ -11,6 +11,27 @@ import (
 	"unicode/utf8"
 )
 
+// noNUL names the string shapes whose values may not hold U+0000. They are
+// what names something (a domain, a type, an execution, a task list, an
+// activity, a timer, a Lambda task, an ARN, a resource tag) and the
+// descriptions and execution tags that are kept, listed and matched as
+// text: PostgreSQL's text cannot hold the character at all, so with that
+// store such a value failed the call as an internal error (HTTP 500, which
+// SDKs send again and again), and, in a decision, it stopped the delivery
+// of every message between executions. No such name can exist (names are
+// refused control characters where they are made), and a description or
+// tag that holds the character is kept by no store alike, so it is refused
+// here for every store, naming the member. Free-form data (inputs,
+// results, details, reasons, signal and marker names, identities) is kept
+// as JSON and may hold it.
+var noNUL = map[string]bool{
+	"DomainName": true, "Name": true, "Version": true, "VersionOptional": true,
+	"WorkflowId": true, "WorkflowRunId": true, "WorkflowRunIdOptional": true,
+	"ActivityId": true, "TimerId": true, "FunctionId": true, "FunctionName": true,
+	"Arn": true, "ResourceTagKey": true, "ResourceTagValue": true,
+	"Tag": true, "Description": true,
+}
+
 // maxNesting bounds how deep request JSON may nest; the deepest SWF input is
 // far shallower, so anything deeper is hostile.
 const maxNesting = 32
@@ -278,6 +299,9 @@ func (w *walker) walk(shapeName string, v any) {
 		}
 		if len(s.Enum) > 0 && !contains(s.Enum, str) {
 			w.fail(v, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
+		}
+		if noNUL[shapeName] && strings.IndexByte(str, 0) >= 0 {
+			w.fail(v, "Member must not contain the character U+0000")
 		}
 	case "integer", "long":
 		num, ok := v.(json.Number)
