@@ -51,7 +51,8 @@ type Pending struct {
 	Open        bool
 	NextEventID int64
 	// Deadline is when the execution's start-to-close timeout fires (zero
-	// when closed or none).
+	// when closed); for an executionStartToCloseTimeout of NONE, one year
+	// after the start, when swfd times such a run out.
 	Deadline   time.Time
 	Decision   *DecisionTask // nil when no decision task is open
 	Activities []Activity    // by scheduled event id

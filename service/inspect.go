@@ -133,11 +133,16 @@ func (s *Service) countAttempts(ctx context.Context, st *history.State, acts []i
 	return nil
 }
 
-// deadline is when a run's start-to-close timeout fires (zero: none).
+// deadline is when a run's start-to-close timeout fires. A run given NONE
+// (a child's or a continued run's may be) has one all the same: the engine
+// holds every run to history.MaxExecutionStartToClose, one year.
 func deadline(st *history.State) time.Time {
 	d, none, err := history.ParseDuration(st.Config.ExecutionStartToCloseTimeout)
-	if err != nil || none {
+	if err != nil {
 		return time.Time{}
+	}
+	if none {
+		d = history.MaxExecutionStartToClose * time.Second
 	}
 	return st.StartTime.Add(d)
 }
