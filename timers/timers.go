@@ -184,7 +184,9 @@ func (l *Loop) Committed(c runs.Commit) {
 // FireDue fires the timers due now, at most a batch, and returns how many
 // it handled (fired, or deleted as no longer applying) and how long until
 // the next one is due. A timer that fails to
-// fire is put in skip (when not nil) and left alone for 5 seconds. Tests
+// fire is put in skip (when not nil) and left alone for 5 seconds; the
+// timers due after those set aside are fired meanwhile, however many are
+// set aside (up to maxScan read in one round). Tests
 // with an injected clock call it directly.
 func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, time.Duration, error) {
 	n, _, next, err := l.fireDue(ctx, skip)
@@ -195,12 +197,50 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 // when it handled some, or none is pending).
 func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, time.Time, time.Duration, error) {
 	now := l.clock.Now()
-	due, err := l.store.DueTimers(ctx, now, 256)
+	handled := 0
+	locked := map[string]bool{} // runs found locked in this round
+	// The timers set aside (failed a moment ago, or their run locked) are
+	// overdue, so they come first. When a whole read is of them, the loop
+	// reads further, or the timers due after them would wait for as long
+	// as those keep failing: one run with more due timers than a read
+	// holds would hold up every other run's.
+	var due []swfd.Timer
+	for limit, seen := batch, 0; ; limit *= 2 {
+		var err error
+		if due, err = l.store.DueTimers(ctx, now, limit); err != nil {
+			if seen > 0 {
+				break
+			}
+			return 0, time.Time{}, time.Second, err
+		}
+		handled += l.fireEach(ctx, now, due[min(seen, len(due)):], skip, locked)
+		if handled > 0 || len(due) < limit || limit >= maxScan {
+			break
+		}
+		seen = len(due)
+	}
+	if handled > 0 {
+		return handled, time.Time{}, 0, nil
+	}
+	next, err := l.store.NextTimer(ctx)
+	if errors.Is(err, swfd.ErrNotFound) {
+		return 0, time.Time{}, time.Hour, nil
+	}
 	if err != nil {
 		return 0, time.Time{}, time.Second, err
 	}
+	d := next.Due.Sub(l.clock.Now())
+	if d < time.Millisecond {
+		d = 50 * time.Millisecond // due but skipped after a failure
+	}
+	return 0, next.Due, d, nil
+}
+
+// fireEach fires the due timers of one read, but for those set aside in
+// skip and those of runs found locked in this round (locked), and returns
+// how many it handled.
+func (l *Loop) fireEach(ctx context.Context, now time.Time, due []swfd.Timer, skip map[string]time.Time, locked map[string]bool) int {
 	handled := 0
-	locked := map[string]bool{} // runs found locked in this round
 	for _, t := range due {
 		id := t.RunID + "\x00" + t.Key
 		if until, ok := skip[id]; ok && now.Before(until) || locked[t.RunID] {
@@ -230,21 +270,7 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 			l.fired(t.Due)
 		}
 	}
-	if handled > 0 {
-		return handled, time.Time{}, 0, nil
-	}
-	next, err := l.store.NextTimer(ctx)
-	if errors.Is(err, swfd.ErrNotFound) {
-		return 0, time.Time{}, time.Hour, nil
-	}
-	if err != nil {
-		return 0, time.Time{}, time.Second, err
-	}
-	d := next.Due.Sub(l.clock.Now())
-	if d < time.Millisecond {
-		d = 50 * time.Millisecond // due but skipped after a failure
-	}
-	return 0, next.Due, d, nil
+	return handled
 }
 
 // fire fires one timer: one step of its run, on the stored run (another
@@ -284,3 +310,10 @@ func (l *Loop) fire(ctx context.Context, t swfd.Timer) (recorded bool, err error
 	})
 	return recorded, err
 }
+
+// batch is how many due timers the loop reads at once, and maxScan how
+// many at most one round reads past timers set aside after failing.
+const (
+	batch   = 256
+	maxScan = 16 * batch
+)

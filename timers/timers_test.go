@@ -251,3 +251,61 @@ func TestTimerFiredOnlyWhereRecorded(t *testing.T) {
 		t.Errorf("the run: open %v, status %q, %v; want timed out", ex.Open, ex.CloseStatus, err)
 	}
 }
+
+// badRunStore fails every read of run "bad", as a store fails a run it
+// cannot read (or whose firing panics), and reads the others.
+type badRunStore struct{ swfd.Store }
+
+func (s badRunStore) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	if runID == "bad" {
+		return swfd.Execution{}, fmt.Errorf("run %s: its state cannot be read", runID)
+	}
+	return s.Store.GetExecution(ctx, domain, runID)
+}
+
+// One run whose timers keep failing to fire is set aside, and the timers
+// due after its own still fire, however many of its own are due: a run
+// with more due timers than the loop reads at once (a decision that
+// scheduled hundreds of activities with the same timeouts) held up every
+// other timer of the server for as long as it kept failing.
+func TestTimersSetAsideDoNotHoldUpTheOthers(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clk := aheadClock{time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)}
+	bad := swfd.Execution{Domain: "d", WorkflowID: "bad", RunID: "bad", Open: true, StartTime: clk.t, Version: 1, State: []byte("{}")}
+	var timers []swfd.Timer
+	for i := range 3 * batch / 2 {
+		timers = append(timers, swfd.Timer{RunID: "bad", Key: fmt.Sprintf("ut:t%04d:5", i), Due: clk.t.Add(-time.Minute)})
+	}
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: bad, Create: true, AddTimers: timers}}}); err != nil {
+		t.Fatal(err)
+	}
+	rs := runs.New(runs.Options{Store: db, Limits: history.DefaultLimits, Clock: aheadClock{clk.t.Add(-time.Minute)}})
+	st, res := history.Start(rs.Env(ctx), history.StartParams{
+		Domain: "d", WorkflowID: "good", RunID: "good", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
+		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "1", TaskStartToCloseTimeout: "60", ChildPolicy: api.ChildPolicyTerminate},
+	})
+	var b runs.Batch
+	if err := b.Add(st, 0, true, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	store := badRunStore{db}
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Limits: history.DefaultLimits, Clock: clk}), Clock: clk})
+	skip := map[string]time.Time{}
+	for range 3 {
+		if _, _, err := l.FireDue(ctx, skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ex, err := db.GetExecution(ctx, "d", "good")
+	if err != nil || ex.Open || ex.CloseStatus != string(api.CloseStatusTimedOut) {
+		t.Fatalf("the other run: open %v, status %q, %v; want it timed out", ex.Open, ex.CloseStatus, err)
+	}
+}
