@@ -284,12 +284,44 @@ func parseTime(raw json.RawMessage) (t time.Time, sent string, err error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, s, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 253402300800 { // before year 10000
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), s, nil
+	if t, ok := epochSeconds(s); ok {
+		return t, s, nil
 	}
 	return time.Time{}, s, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
 		"Member must be an RFC 3339 time such as 2030-01-02T15:04:05Z, or epoch seconds", s)
+}
+
+// epochSeconds reads epoch seconds before the year 10000. Written in
+// decimal ("1896177600", "1896177600.626") they are read exactly: through
+// a float64 the fraction comes out a hair off (.626 as .625999927), which
+// the clock, keeping milliseconds, turned into the millisecond before, so
+// a time the clock itself reported (unixMillis / 1000) was one it could not
+// be set to. Other forms a float reads (an exponent) go through a float64.
+func epochSeconds(s string) (time.Time, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f >= 0 && f < 253402300800) {
+		return time.Time{}, false
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if digits(whole) && (frac == "" || digits(frac)) {
+		sec, err := strconv.ParseInt(whole, 10, 64)
+		ns, _ := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+		if err == nil {
+			return time.Unix(sec, ns).UTC(), true
+		}
+	}
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), true
+}
+
+// digits reports whether s is one or more ASCII digits.
+func digits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // scalar returns a JSON string's value, or a number's text; ok is false

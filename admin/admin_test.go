@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -256,3 +257,26 @@ func readAll(r *http.Request) ([]byte, error) {
 type readCloser struct{ *bytes.Reader }
 
 func (readCloser) Close() error { return nil }
+
+// Epoch seconds with milliseconds name that millisecond exactly, as the
+// clock's own unixMillis does: read as a binary fraction they came out a
+// hair before it, so setting the clock to its own time was refused as a
+// move backwards, and a later millisecond moved it one short.
+func TestSetToEpochMillisecondsExactly(t *testing.T) {
+	h, _ := newHandler(t, clock.Manual)
+	sec := t0.Unix()
+	for i, tc := range []struct{ body, want string }{
+		{fmt.Sprintf(`{"time": %d.626}`, sec), "2030-01-01T00:00:00.626Z"},
+		{fmt.Sprintf(`{"time": %d.626}`, sec), "2030-01-01T00:00:00.626Z"},
+		{fmt.Sprintf(`{"time": "%d.626"}`, sec), "2030-01-01T00:00:00.626Z"},
+		{fmt.Sprintf(`{"time": %d.627}`, sec), "2030-01-01T00:00:00.627Z"},
+		{fmt.Sprintf(`{"time": "%d.6289"}`, sec), "2030-01-01T00:00:00.628Z"},
+		{fmt.Sprintf(`{"time": %d}`, sec+1), "2030-01-01T00:00:01.000Z"},
+		{fmt.Sprintf(`{"time": %d.5e0}`, sec+1), "2030-01-01T00:00:01.500Z"},
+	} {
+		st, code, out := call(h, "POST", "/swfd/clock/set", tc.body, nil)
+		if st != 200 || out["now"] != tc.want {
+			t.Errorf("%d: set %s: %d %s %v; want %s", i, tc.body, st, code, out, tc.want)
+		}
+	}
+}
