@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/swfd/swfd/clock"
@@ -49,7 +50,14 @@ func runClock(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("Invalid time %q for swf clock set: use 2030-01-02T15:04:05Z, 2030-01-02 or epoch seconds", pos[1])
 		}
 		op, method, path = "SetClock", http.MethodPost, "/swfd/clock/set"
-		body = map[string]string{"time": t.UTC().Format(time.RFC3339Nano)}
+		at := t.UTC().Format(time.RFC3339Nano)
+		if epoch := strings.TrimSpace(pos[1]); isEpoch(epoch) {
+			// Epoch seconds go as given: parseTimestamp keeps whole
+			// seconds (as the SWF parameters it reads carry them), and
+			// swfd reads the fraction exactly.
+			at = epoch
+		}
+		body = map[string]string{"time": at}
 	default:
 		return &usageError{"usage: swf clock [advance DURATION | set TIME]"}
 	}
@@ -67,6 +75,16 @@ func runClock(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, line+")")
 	return nil
+}
+
+// isEpoch reports whether s is epoch seconds written in decimal, with or
+// without a fraction ("1930122000", "1930122000.626").
+func isEpoch(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || dot && frac == "" {
+		return false
+	}
+	return strings.Trim(whole+frac, "0123456789") == ""
 }
 
 const devHelp = `swf dev reset                  drop every domain, execution and task of a swfd --dev

@@ -80,3 +80,22 @@ func TestParseWhenRefusesDurationsThatDoNotCountBack(t *testing.T) {
 		t.Errorf("swf executions --since -5h: rc=%d %q", r.RC, r.Stderr)
 	}
 }
+
+// swf clock set takes epoch seconds with their fraction, as swfd reports
+// its time (unixMillis): it kept whole seconds only, so setting the clock
+// to the time it showed was refused as a move backwards.
+func TestClockSetKeepsTheFractionOfEpochSeconds(t *testing.T) {
+	start := time.Date(2031, 3, 1, 9, 0, 0, 626_000_000, time.UTC)
+	srv := swfdtest.New(t, swfdtest.StartAt(start))
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": srv.URL}
+	for _, cs := range []struct{ arg, want string }{
+		{"1930122000.626", "2031-03-01T09:00:00.626Z"},
+		{"1930122000.75", "2031-03-01T09:00:00.750Z"},
+		{"1930122001", "2031-03-01T09:00:01.000Z"},
+	} {
+		r := swfRun(env, "clock", "set", cs.arg)
+		if r.RC != 0 || !strings.Contains(r.Stdout, cs.want) {
+			t.Errorf("swf clock set %s: rc=%d, want %s:\n%s%s", cs.arg, r.RC, cs.want, r.Stdout, r.Stderr)
+		}
+	}
+}
