@@ -258,7 +258,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 
 	// The one choice between a single node and a node of a cluster. A
 	// single node sees every write: its caches stay exact and its timer
-	// loop may sleep until the next timer it knows of.
+	// loop may sleep until the next timer it knows of (a minute at most,
+	// timers.WallCheck).
 	shared := opts.Broadcaster != nil
 	registryTTL, timerCheck := time.Duration(0), time.Duration(0)
 	if shared {

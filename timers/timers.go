@@ -4,7 +4,8 @@
 // until a commit adds an earlier one), then fires each due timer as one
 // step of its run, which records what the timeout or timer means and
 // removes the timer in the same commit. An idle server with many pending
-// timers costs one sleeping goroutine.
+// timers costs one sleeping goroutine, which looks at the store once a
+// minute (WallCheck) in case the machine slept.
 //
 // The loop may run late (a busy server, a restart). A call that reaches a
 // run first fires that run's timers already due itself (package history
@@ -17,6 +18,7 @@
 package timers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -37,7 +39,7 @@ type Options struct {
 	Log   *slog.Logger
 	// MaxSleep, if not 0, bounds how long the loop sleeps between looks
 	// at the store's earliest timer: in a cluster another node may add an
-	// earlier timer and die before it fires.
+	// earlier timer and die before it fires. 0 means WallCheck.
 	MaxSleep time.Duration
 	// Fired, if set, is told of each timer fired here, with its due time
 	// (for metrics: how late it fired). A timer that no longer applied
@@ -50,6 +52,14 @@ type Options struct {
 	// sleeping.
 	Skip func(ctx context.Context, due time.Time) (bool, error)
 }
+
+// WallCheck bounds how long the loop sleeps when Options.MaxSleep is 0.
+// The loop sleeps on the monotonic clock, which stands still while the
+// machine is suspended (a laptop's lid closed, a virtual machine paused)
+// and does not follow a step of the wall clock, while timers fall due by
+// the wall clock: looking again at least this often keeps a timer from
+// firing as late as the machine slept.
+const WallCheck = time.Minute
 
 // Loop fires timers as they come due.
 type Loop struct {
@@ -77,7 +87,7 @@ type Loop struct {
 
 // New returns a Loop; Run runs it.
 func New(opts Options) *Loop {
-	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: opts.MaxSleep, fired: opts.Fired, skipTo: opts.Skip, wake: make(chan struct{}, 1)}
+	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: cmp.Or(opts.MaxSleep, WallCheck), fired: opts.Fired, skipTo: opts.Skip, wake: make(chan struct{}, 1)}
 	if l.clock == nil {
 		l.clock = swfd.SystemClock{}
 	}

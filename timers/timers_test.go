@@ -309,3 +309,43 @@ func TestTimersSetAsideDoNotHoldUpTheOthers(t *testing.T) {
 		t.Fatalf("the other run: open %v, status %q, %v; want it timed out", ex.Open, ex.CloseStatus, err)
 	}
 }
+
+// The loop sleeps on the machine's monotonic clock, which stands still
+// while the machine is suspended (a laptop's lid closed, a virtual machine
+// paused) and does not follow a step of the wall clock, while timers are
+// due by the wall clock. So it looks again at least every WallCheck, not
+// only when its earliest timer is due: a timer a day away slept a day of
+// running time, and fired as late as the machine had been asleep (unless
+// a commit of an earlier timer woke the loop first).
+func TestLoopLooksAgainWithinWallCheck(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clk := aheadClock{time.Now().UTC().Truncate(time.Millisecond)}
+	row := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", Open: true, StartTime: clk.t, Version: 1, State: []byte("{}")}
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true,
+		AddTimers: []swfd.Timer{{RunID: "r", Key: "k", Due: clk.t.Add(24 * time.Hour)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	l := New(Options{Store: db, Clock: clk})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if until, ok := l.Sleeping(); ok {
+			if d := until.Sub(clk.Now()); d > WallCheck {
+				t.Fatalf("with a timer a day away the loop means to sleep %v; want at most %v", d, WallCheck)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the loop does not sleep")
+		}
+	}
+}
