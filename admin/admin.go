@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -250,14 +251,29 @@ func decode(body []byte, v any) error {
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
 // parseDuration reads "duration": a string as clock.ParseDuration reads
-// it, or a number of seconds. sent is the value as it was sent, for
-// faults.
+// it, or a JSON number, which is seconds however it is written (86400,
+// 86400.0 as a float a client worked out, 1.5, 1e3). sent is the value as
+// it was sent, for faults.
 func parseDuration(raw json.RawMessage) (d time.Duration, sent string, err error) {
 	s, ok := scalar(raw)
 	if !ok {
 		return 0, "", api.ErrValidation("1 validation error detected: Value null at 'duration' failed to satisfy constraint: Member must not be null")
 	}
-	d, err = clock.ParseDuration(s)
+	in := s
+	if isNumber(raw) {
+		in = s + "s"
+		if strings.ContainsAny(s, "eE") {
+			f, _ := strconv.ParseFloat(s, 64) // a JSON number: ±Inf at worst
+			in = strconv.FormatFloat(f, 'f', -1, 64) + "s"
+		}
+	}
+	d, err = clock.ParseDuration(in)
+	if f, _ := strconv.ParseFloat(s, 64); isNumber(raw) && math.IsInf(f, 0) {
+		d, err = 0, clock.ErrTooLong
+		if f < 0 {
+			err = clock.ErrNegative
+		}
+	}
 	switch {
 	case errors.Is(err, clock.ErrNegative):
 		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: Member must not be negative (the clock only moves forward)", s)
@@ -322,6 +338,12 @@ func digits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// isNumber reports whether raw, a JSON value, is a number.
+func isNumber(raw json.RawMessage) bool {
+	b := strings.TrimSpace(string(raw))
+	return b != "" && (b[0] == '-' || b[0] >= '0' && b[0] <= '9')
 }
 
 // scalar returns a JSON string's value, or a number's text; ok is false

@@ -280,3 +280,35 @@ func TestSetToEpochMillisecondsExactly(t *testing.T) {
 		}
 	}
 }
+
+// A duration given as a JSON number is seconds however the number is
+// written: a client that works out a duration as a float (Python's
+// timedelta.total_seconds() gives 86400.0) sent a whole number of seconds
+// and was told it must be one.
+func TestAdvanceBySecondsAsAnyNumber(t *testing.T) {
+	h, _ := newHandler(t, clock.Manual)
+	for i, tc := range []struct{ body, want string }{
+		{`{"duration": 86400.0}`, "2030-01-02T00:00:00.000Z"},
+		{`{"duration": 1.5}`, "2030-01-02T00:00:01.500Z"},
+		{`{"duration": 1e3}`, "2030-01-02T00:16:41.500Z"},
+		{`{"duration": 0.001}`, "2030-01-02T00:16:41.501Z"},
+		{`{"duration": 60}`, "2030-01-02T00:17:41.501Z"},
+	} {
+		st, code, out := call(h, "POST", "/swfd/clock/advance", tc.body, nil)
+		if st != 200 || out["now"] != tc.want {
+			t.Errorf("%d: advance %s: %d %s %v; want %s", i, tc.body, st, code, out, tc.want)
+		}
+	}
+	for _, tc := range []struct{ body, fault string }{
+		{`{"duration": -1.5}`, "Value '-1.5' at 'duration' failed to satisfy constraint: Member must not be negative"},
+		{`{"duration": 0.0005}`, "Value '0.0005' at 'duration' failed to satisfy constraint: Member must be a whole number of milliseconds"},
+		{`{"duration": 1e300}`, "Value '1e300' at 'duration' failed to satisfy constraint: Member must be at most 106751d"},
+		{`{"duration": 1e400}`, "Value '1e400' at 'duration' failed to satisfy constraint: Member must be at most 106751d"},
+		{`{"duration": -1e400}`, "Value '-1e400' at 'duration' failed to satisfy constraint: Member must not be negative"},
+	} {
+		st, code, out := call(h, "POST", "/swfd/clock/advance", tc.body, nil)
+		if msg, _ := out["message"].(string); st != 400 || code != "ValidationException" || !strings.Contains(msg, tc.fault) {
+			t.Errorf("advance %s: %d %s %v; want %s", tc.body, st, code, out, tc.fault)
+		}
+	}
+}
