@@ -596,3 +596,32 @@ func TestKeepResumesTheLatestTime(t *testing.T) {
 		t.Fatal("a kept time that is not one was accepted")
 	}
 }
+
+// A move keeps each instant it stops at before it fires what is due there:
+// a swfd killed in the middle of a long move (kill -9, a power cut) has
+// recorded events dated up to where it got, and resumes from there, never
+// before them. The time was kept only once the move ended, so a restart
+// after such a kill dated its next events before the ones recorded.
+func TestMoveKeepsEachInstantBeforeFiring(t *testing.T) {
+	ctx := context.Background()
+	k := &mapKeeper{m: map[string][]byte{}}
+	c, e := newManual(t)
+	if err := c.Keep(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	keptAt := func(e *fakeEngine) {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		kept = append(kept, string(k.m[KeptKey]))
+	}
+	e.add("timer-1h", t0.Add(time.Hour), keptAt)
+	e.add("timer-2h", t0.Add(2*time.Hour), keptAt)
+	if _, err := c.Advance(ctx, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"2030-01-01T01:00:00.000Z", "2030-01-01T02:00:00.000Z"}
+	if len(kept) != len(want) || kept[0] != want[0] || kept[1] != want[1] {
+		t.Fatalf("time kept as each timer fired: %q; want %q", kept, want)
+	}
+}

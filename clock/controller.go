@@ -238,7 +238,8 @@ func (c *Controller) Set(ctx context.Context, t time.Time) (Moved, error) {
 // order, at its own time, and sees what the earlier ones caused. Then it
 // sets the clock to the target and purges executions whose retention has
 // passed. A move, once begun, finishes even if the caller goes away; the
-// time it reached is saved (Save) even if it fails on the way.
+// time it reached is saved (Save) even if it fails on the way, and each
+// instant it stops at on the way is saved before what is due there fires.
 func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (time.Time, error)) (_ Moved, err error) {
 	ctx = context.WithoutCancel(ctx)
 	c.move.Lock()
@@ -286,6 +287,11 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 			return Moved{Now: c.Now(), Fired: fired}, fmt.Errorf("clock: a timer due at %s failed to fire", due.UTC().Format(time.RFC3339Nano))
 		}
 		c.movable.MoveTo(due)
+		// Kept before anything is dated there: a swfd killed in the
+		// middle of the move resumes at the latest time its events bear.
+		if err := c.Save(ctx); err != nil {
+			return Moved{Now: c.Now(), Fired: fired}, err
+		}
 		if err := settle(); err != nil {
 			return Moved{Now: c.Now(), Fired: fired}, err
 		}
