@@ -59,6 +59,11 @@ func New(opts Options) *Loop {
 // writer holds a run's row for the milliseconds of its commit.
 const LockWait = time.Second
 
+// maxFailures is how many groups of messages may fail in one round of
+// Deliver (other than on a locked target or a lost race) before the round
+// gives up and leaves the rest for the next.
+const maxFailures = 4
+
 // errBehind marks a message left for later because an earlier message to
 // the same target found it locked in the same round.
 var errBehind = fmt.Errorf("an earlier message to its target found it locked: %w", swfd.ErrLocked)
@@ -104,7 +109,9 @@ func (l *Loop) Committed(c runs.Commit) {
 // it handled. A message whose target another writer holds locked for
 // longer than LockWait (swfd.ErrLocked) is left for a later call, and so
 // are the later messages to that target, which must not overtake it; the
-// others are delivered.
+// others are delivered. So is a message whose delivery fails otherwise (a
+// store error): the others are delivered, and the first such error is
+// returned; after maxFailures of them the call gives up on the rest.
 //
 // The messages of the batch to one target are delivered to it in order,
 // in one step and one commit (see deliverOnce), not one commit each: a
@@ -134,6 +141,10 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 	// so that none overtakes the ones left.
 	raced := map[string]bool{}
 	handled, left := 0, 0
+	// The first failure of the round, returned once the others have
+	// been delivered, and how many groups failed.
+	var firstErr error
+	failures := 0
 	for i := range msgs {
 		p := &msgs[i]
 		if p.done {
@@ -188,7 +199,22 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 				handled += len(group)
 				continue
 			}
-			return handled, err
+			// Any other failure (a store error, a target this node
+			// cannot step): the group waits for the next round, its
+			// target held up in this one as a locked one is, and the
+			// messages to other targets go on, so that a message that
+			// keeps failing does not hold up every later one. A round
+			// gives up after maxFailures of them: with the store down,
+			// every message would fail.
+			hold(blocked)
+			left += len(group)
+			if firstErr == nil {
+				firstErr = err
+			}
+			if failures++; failures >= maxFailures {
+				return handled, firstErr
+			}
+			continue
 		}
 		// deliver handles at least one message when it does not fail;
 		// the others of the group come round again, as the first of
@@ -198,7 +224,7 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 			handled++
 		}
 	}
-	return handled, nil
+	return handled, firstErr
 }
 
 // groupFrom returns message i of msgs and the later ones not yet handled
