@@ -105,6 +105,11 @@ type Options struct {
 	// MaxConcurrent bounds the invocations in flight (default 1,000,
 	// Lambda's default concurrency per account); more wait their turn.
 	MaxConcurrent int
+	// CheckTimeout bounds how long the check before a start may take
+	// (Invoker.Check; default DefaultCheckTimeout). An endpoint that does
+	// not answer by then has the start recorded as failed, so that the
+	// decider hears of it and the task does not wait for good.
+	CheckTimeout time.Duration
 	// Hold, if set, is called before each step the Loop records (a
 	// start, an outcome) and the function it returns once the step has
 	// committed: a clock that tests move (package clock) holds its moves
@@ -123,6 +128,8 @@ type Loop struct {
 	rescan  time.Duration
 	slots   chan struct{}
 	hold    func() (release func())
+	// checkTimeout is Options.CheckTimeout.
+	checkTimeout time.Duration
 
 	mu    sync.Mutex
 	queue []swfd.Task
@@ -153,8 +160,17 @@ func New(opts Options) *Loop {
 		n = 1000
 	}
 	l.slots = make(chan struct{}, n)
+	l.checkTimeout = opts.CheckTimeout
+	if l.checkTimeout <= 0 {
+		l.checkTimeout = DefaultCheckTimeout
+	}
 	return l
 }
+
+// DefaultCheckTimeout is how long the check before a function's start may
+// take unless Options.CheckTimeout says otherwise: the check runs nothing,
+// and a Lambda endpoint answers it in milliseconds.
+const DefaultCheckTimeout = 30 * time.Second
 
 // Committed is the Loop's runs.Listener: the Lambda tasks a commit here
 // scheduled are queued. Other nodes' commits are not: each node invokes
@@ -313,12 +329,23 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	if l.invoker == nil {
 		return l.startFailed(ctx, t, "swfd has no Lambda endpoint (--lambda-endpoint) to invoke the function")
 	}
-	if err := l.invoker.Check(ctx, *req); err != nil {
+	cctx, cancel := context.WithTimeout(ctx, l.checkTimeout)
+	err = l.invoker.Check(cctx, *req)
+	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
+	cancel()
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil // shutting down: the task stays, for the next start
 		}
+		message := err.Error()
+		if timedOut {
+			// An endpoint that accepts the request and never answers
+			// would otherwise keep the task scheduled for good, and the
+			// decider would never hear of it.
+			message = fmt.Sprintf("the Lambda endpoint did not answer whether the function may be invoked within %v", l.checkTimeout)
+		}
 		log.Info("Lambda function refused", "err", err)
-		return l.startFailed(ctx, t, err.Error())
+		return l.startFailed(ctx, t, message)
 	}
 	var startedID int64
 	err = l.step(ctx, t, func(s *history.State, env history.Env) (history.Result, error) {

@@ -25,12 +25,19 @@ type fakeInvoker struct {
 	invokes []lambda.Request
 	answer  func(r lambda.Request) (lambda.Response, error)
 	refuse  func(r lambda.Request) error
+	// hang makes Check wait for its context to end, as an endpoint that
+	// takes the request and never answers.
+	hang bool
 }
 
 func (f *fakeInvoker) Check(ctx context.Context, r lambda.Request) error {
 	f.mu.Lock()
 	f.checks = append(f.checks, r.Function)
 	f.mu.Unlock()
+	if f.hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	if f.refuse != nil {
 		return f.refuse(r)
 	}
@@ -266,6 +273,22 @@ func TestNoInvoker(t *testing.T) {
 	sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
 	if len(sf) != 1 || !strings.Contains(sf[0].StartLambdaFunctionFailedEventAttributes.Message, "--lambda-endpoint") {
 		t.Fatalf("%+v", sf)
+	}
+}
+
+// A check the endpoint never answers ends in StartLambdaFunctionFailed
+// once CheckTimeout has passed, and the function is not invoked: it used
+// to wait for good, the task scheduled and the decider never told.
+func TestCheckNeverAnswered(t *testing.T) {
+	f := newFixture(t, "fn")
+	iv := &fakeInvoker{hang: true}
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, CheckTimeout: 50 * time.Millisecond}), 1)
+	sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
+	if len(sf) != 1 || !strings.Contains(sf[0].StartLambdaFunctionFailedEventAttributes.Message, "did not answer") {
+		t.Fatalf("start failed %+v", sf)
+	}
+	if len(iv.invokes) != 0 {
+		t.Fatalf("%d invocations of a function whose check was never answered", len(iv.invokes))
 	}
 }
 
