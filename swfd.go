@@ -338,6 +338,13 @@ type HistoryQuery struct {
 	AfterID int64 // ascending: events with id > AfterID; descending: id < AfterID (0 = from the end)
 	Reverse bool
 	Limit   int // at most this many events; 0 or less: no limit
+	// MaxBytes, if above zero, bounds what is read by the events' JSON:
+	// the store stops after the first event that takes the sum of the
+	// lengths of the JSON it returns past MaxBytes (so it returns at least
+	// one event when there is one, and the events before the last take at
+	// most MaxBytes). A page of large events thus costs about MaxBytes
+	// however large Limit is.
+	MaxBytes int
 }
 
 // VisibilityQuery selects executions of a domain for List/Count.

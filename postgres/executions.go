@@ -725,17 +725,32 @@ func (db *DB) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, e
 	}
 	var sb strings.Builder
 	a := args{q.RunID}
-	sb.WriteString("SELECT event_id, json FROM events WHERE run_id = $1")
+	order := " ORDER BY event_id"
+	if q.Reverse {
+		order += " DESC"
+	}
+	cols := "event_id, json"
+	if q.MaxBytes > 0 {
+		// The bytes of the events before each one, from the lengths the
+		// rows keep beside their (possibly compressed or out-of-line)
+		// values: the events past MaxBytes are never fetched.
+		cols += ", sum(octet_length(json)) OVER (" + order + " ROWS UNBOUNDED PRECEDING) - octet_length(json) AS before"
+	}
+	sb.WriteString("SELECT " + cols + " FROM events WHERE run_id = $1")
 	switch {
 	case !q.Reverse:
-		sb.WriteString(" AND event_id > " + a.add(q.AfterID) + " ORDER BY event_id")
+		sb.WriteString(" AND event_id > " + a.add(q.AfterID))
 	case q.AfterID > 0:
-		sb.WriteString(" AND event_id < " + a.add(q.AfterID) + " ORDER BY event_id DESC")
-	default:
-		sb.WriteString(" ORDER BY event_id DESC")
+		sb.WriteString(" AND event_id < " + a.add(q.AfterID))
 	}
+	sb.WriteString(order)
 	if q.Limit > 0 {
 		sb.WriteString(" LIMIT " + a.add(q.Limit))
+	}
+	if q.MaxBytes > 0 {
+		query := sb.String()
+		sb.Reset()
+		sb.WriteString("SELECT event_id, json FROM (" + query + ") e WHERE before <= " + a.add(int64(q.MaxBytes)) + order)
 	}
 	out, err := collect(ctx, db, func(r pgx.CollectableRow) (swfd.Event, error) {
 		var ev swfd.Event

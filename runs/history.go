@@ -21,7 +21,9 @@ import (
 // up to the task's start are in the cache once the task is handed out.
 func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64, reverse bool, size int, waitCommits bool) ([]api.HistoryEvent, int64, error) {
 	n := HistoryPageSize(size)
-	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
+	// MaxBytes: the store stops at the event that takes the page past its
+	// bytes, the one event past the page that tells there are more.
+	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1, MaxBytes: HistoryPageBytes}
 	if reverse && after == 0 && upTo != 0 {
 		q.AfterID = upTo + 1
 	}
@@ -29,7 +31,22 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	if err != nil {
 		return nil, 0, err
 	}
-	return cutPage(evs, n, upTo)
+	page, next, err := cutPage(evs, n, upTo)
+	if err != nil {
+		return nil, 0, err
+	}
+	if next == 0 && len(page) == 1 && len(evs) == 1 && len(page[0].Raw) > HistoryPageBytes {
+		// One event alone over the budget: a store read stopped after
+		// it, so whether any follows is asked of the store on its own.
+		more, err := s.store.History(ctx, swfd.HistoryQuery{RunID: runID, AfterID: page[0].EventID, Reverse: reverse, Limit: 1})
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(more) > 0 && (upTo == 0 || more[0].ID <= upTo) {
+			next = page[0].EventID
+		}
+	}
+	return page, next, nil
 }
 
 // StepHistoryPage is HistoryPage (without waitCommits) for a step of a run
@@ -133,7 +150,7 @@ func (s *Store) readHistory(ctx context.Context, q swfd.HistoryQuery, upTo int64
 		if evs, err = s.storedHistory(ctx, q); err != nil {
 			return nil, err
 		}
-		if !q.Reverse && q.AfterID == 0 && len(evs) < q.Limit {
+		if !q.Reverse && q.AfterID == 0 && len(evs) < q.Limit && !overBudget(evs) {
 			// The whole history: the cache may keep it (adopt).
 			s.cache.adopt(q.RunID, evs)
 		}
@@ -161,6 +178,16 @@ func cutPage(evs []api.HistoryEvent, n int, upTo int64) ([]api.HistoryEvent, int
 		k++
 	}
 	return evs[:k:k], next, nil
+}
+
+// overBudget reports whether events take more than HistoryPageBytes: a
+// store read with that MaxBytes may then have stopped before the end.
+func overBudget(evs []api.HistoryEvent) bool {
+	bytes := 0
+	for _, e := range evs {
+		bytes += len(e.Raw)
+	}
+	return bytes > HistoryPageBytes
 }
 
 // DefaultHistoryPageSize is how many events a page of history holds when

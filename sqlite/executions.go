@@ -437,12 +437,18 @@ func (db *DB) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, e
 			return err
 		}
 		defer rows.Close()
+		bytes := 0
 		for rows.Next() {
 			var ev swfd.Event
 			if err := rows.Scan(&ev.ID, &ev.JSON); err != nil {
 				return err
 			}
 			out = append(out, ev)
+			// Past MaxBytes the rest is left unread: SQLite steps no
+			// further than the rows taken.
+			if bytes += len(ev.JSON); q.MaxBytes > 0 && bytes > q.MaxBytes {
+				break
+			}
 		}
 		return rows.Err()
 	})

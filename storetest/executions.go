@@ -348,6 +348,17 @@ func testHistory(t *testing.T, s swfd.Store) {
 	checkIDs(t, "reverse before 1", h(swfd.HistoryQuery{Reverse: true, AfterID: 1}), nil)
 	checkIDs(t, "other run", eventIDs(history(t, s, swfd.HistoryQuery{RunID: "run-2"})), []int64{1, 2, 3})
 	checkIDs(t, "unknown run", eventIDs(history(t, s, swfd.HistoryQuery{RunID: "run-3"})), nil)
+	// MaxBytes: the events up to the one that takes their JSON past it
+	// (events 1 to 9 take 27 bytes each, event 10 28).
+	checkIDs(t, "max bytes 53", h(swfd.HistoryQuery{MaxBytes: 53}), []int64{1, 2})
+	checkIDs(t, "max bytes 54", h(swfd.HistoryQuery{MaxBytes: 54}), []int64{1, 2, 3})
+	checkIDs(t, "max bytes 1", h(swfd.HistoryQuery{MaxBytes: 1}), []int64{1})
+	checkIDs(t, "max bytes 1 after 3", h(swfd.HistoryQuery{AfterID: 3, MaxBytes: 1}), []int64{4})
+	checkIDs(t, "max bytes past the limit", h(swfd.HistoryQuery{Limit: 2, MaxBytes: 1000}), []int64{1, 2})
+	checkIDs(t, "max bytes past the end", h(swfd.HistoryQuery{AfterID: 8, MaxBytes: 1000}), []int64{9, 10})
+	checkIDs(t, "reverse max bytes 30", h(swfd.HistoryQuery{Reverse: true, MaxBytes: 30}), []int64{10, 9})
+	checkIDs(t, "reverse before 5 max bytes 54", h(swfd.HistoryQuery{Reverse: true, AfterID: 5, MaxBytes: 54, Limit: 10}), []int64{4, 3, 2})
+	checkIDs(t, "reverse before 1 max bytes 1", h(swfd.HistoryQuery{Reverse: true, AfterID: 1, MaxBytes: 1}), nil)
 
 	// Paging visits every event once, both ways.
 	for _, rev := range []bool{false, true} {

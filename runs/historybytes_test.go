@@ -1,0 +1,141 @@
+package runs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
+)
+
+// historyBytes counts the bytes of events a store's History returns.
+type historyBytes struct {
+	swfd.Store
+	mu    sync.Mutex
+	bytes int
+}
+
+func (h *historyBytes) History(ctx context.Context, q swfd.HistoryQuery) ([]swfd.Event, error) {
+	evs, err := h.Store.History(ctx, q)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range evs {
+		h.bytes += len(e.JSON)
+	}
+	return evs, err
+}
+
+func (h *historyBytes) take() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.bytes
+	h.bytes = 0
+	return n
+}
+
+// bigEvents returns events from..to whose JSON takes size bytes each.
+func bigEvents(from, to int64, size int) []api.HistoryEvent {
+	evs := cacheEvents(from, to)
+	for i := range evs {
+		raw := string(evs[i].Raw)
+		pad := max(size-len(raw)-len(`,"x":""`), 0)
+		evs[i].Raw = []byte(raw[:len(raw)-1] + `,"x":"` + strings.Repeat("x", pad) + `"}`)
+	}
+	return evs
+}
+
+// storeRun commits a run with the given events straight into the store,
+// so that a fresh Store has to read them back.
+func storeRun(t *testing.T, db swfd.Store, runID string, evs []api.HistoryEvent) {
+	t.Helper()
+	row := swfd.Execution{Domain: "d", WorkflowID: runID, RunID: runID, TypeName: "t", TypeVersion: "1",
+		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 1, State: []byte("{}")}
+	if err := db.Commit(context.Background(), swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true, Events: storedEvents(evs)}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A history page of large events costs about HistoryPageBytes of reading,
+// not the maximumPageSize events it may ask for: 1,000 events of 32 KB
+// were read (32 MB) to answer a page that holds 1 MB of them, so a few
+// dozen concurrent calls on such a history took swfd past 2 GB.
+func TestHistoryPageReadsOnlyItsBytes(t *testing.T) {
+	ctx := context.Background()
+	db := &historyBytes{Store: memStore(t)}
+	const size = 32 << 10
+	all := bigEvents(1, 1200, size)
+	storeRun(t, db, "big", all)
+	s := New(Options{Store: db})
+	for _, reverse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) {
+			var got []int64
+			var after int64
+			for range 100 {
+				page, next, err := s.HistoryPage(ctx, "big", after, 0, reverse, 1000, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if read := db.take(); read > HistoryPageBytes+2*size {
+					t.Fatalf("a page of %d events read %d bytes of events, budget %d", len(page), read, HistoryPageBytes)
+				}
+				got = append(got, ids(page)...)
+				if next == 0 {
+					break
+				}
+				after = next
+			}
+			if len(got) != len(all) {
+				t.Fatalf("the pages hold %d events, want %d", len(got), len(all))
+			}
+			for i, id := range got {
+				want := int64(i + 1)
+				if reverse {
+					want = int64(len(all) - i)
+				}
+				if id != want {
+					t.Fatalf("event %d of the pages is %d, want %d", i, id, want)
+				}
+			}
+		})
+	}
+}
+
+// An event alone larger than a page's bytes still comes in a page of its
+// own, and the pages go on past it (or end with it when it is the last).
+func TestHistoryPageOfOneHugeEvent(t *testing.T) {
+	ctx := context.Background()
+	db := memStore(t)
+	evs := append(bigEvents(1, 1, HistoryPageBytes+100), cacheEvents(2, 2)...)
+	evs = append(evs, bigEvents(3, 3, HistoryPageBytes+100)...)
+	storeRun(t, db, "huge", evs)
+	s := New(Options{Store: db})
+	for _, reverse := range []bool{false, true} {
+		var got []int64
+		var after int64
+		for range 10 {
+			page, next, err := s.HistoryPage(ctx, "huge", after, 0, reverse, 1000, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				t.Fatalf("reverse=%v: an empty page after %v", reverse, got)
+			}
+			got = append(got, ids(page)...)
+			if next == 0 {
+				break
+			}
+			after = next
+		}
+		want := []int64{1, 2, 3}
+		if reverse {
+			want = []int64{3, 2, 1}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("reverse=%v: pages hold %v, want %v", reverse, got, want)
+		}
+	}
+}
