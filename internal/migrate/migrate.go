@@ -277,6 +277,13 @@ func copyDomain(ctx context.Context, src, dst swfd.Store, d swfd.Domain, st *Sta
 	return nil
 }
 
+// copyBatchBytes is about how many bytes of runs (their events, states
+// and heartbeat details) one commit of the copy holds: a batch is written
+// once it reaches them, so that the copy's memory stays about this much
+// (and the largest run's) whatever the runs' histories, where a batch of
+// 200 runs of long histories held them all at once.
+var copyBatchBytes = 32 << 20
+
 func copyExecutions(ctx context.Context, src, dst swfd.Store, domain string, open bool, tasks map[string][]swfd.Task, timers map[string][]swfd.Timer, st *Stats, progress func(Stats)) error {
 	q := swfd.VisibilityQuery{Domain: domain, Open: open, Limit: 200, Reverse: true}
 	for {
@@ -285,7 +292,14 @@ func copyExecutions(ctx context.Context, src, dst swfd.Store, domain string, ope
 			return fmt.Errorf("migrate: list executions of %s: %w", domain, err)
 		}
 		var b swfd.Batch
+		bytes := 0
 		for _, row := range rows {
+			if bytes >= copyBatchBytes {
+				if err := dst.Commit(ctx, b); err != nil {
+					return fmt.Errorf("migrate: write executions of %s: %w", domain, err)
+				}
+				b, bytes = swfd.Batch{}, 0
+			}
 			evs, err := src.History(ctx, swfd.HistoryQuery{RunID: row.RunID})
 			if err != nil {
 				return fmt.Errorf("migrate: history of %s: %w", row.RunID, err)
@@ -300,6 +314,15 @@ func copyExecutions(ctx context.Context, src, dst swfd.Store, domain string, ope
 				Execution: row, Create: true, Events: evs,
 				AddTasks: tasks[row.RunID], AddTimers: timers[row.RunID], Heartbeats: hbs,
 			})
+			bytes += len(row.State)
+			for _, e := range evs {
+				bytes += len(e.JSON)
+			}
+			for _, hb := range hbs {
+				if hb.Details != nil {
+					bytes += len(*hb.Details)
+				}
+			}
 			st.Heartbeats += len(hbs)
 			st.Executions++
 			st.Events += len(evs)
