@@ -15,6 +15,11 @@
 // it (a copy of a partial copy would be marked finished). (Two
 // values rather than one removed at the end: a store can set a meta value
 // but not remove one.)
+//
+// Its memory does not grow with the installation or its runs: runs are
+// written in commits of about 32 MB of events, and a run whose history is
+// longer in several commits of its own (its history read in parts of that
+// size), so the copy never holds a whole long history.
 package migrate
 
 import (
@@ -300,7 +305,7 @@ func copyExecutions(ctx context.Context, src, dst swfd.Store, domain string, ope
 				}
 				b, bytes = swfd.Batch{}, 0
 			}
-			evs, err := src.History(ctx, swfd.HistoryQuery{RunID: row.RunID})
+			evs, err := src.History(ctx, swfd.HistoryQuery{RunID: row.RunID, MaxBytes: copyBatchBytes})
 			if err != nil {
 				return fmt.Errorf("migrate: history of %s: %w", row.RunID, err)
 			}
@@ -310,14 +315,31 @@ func copyExecutions(ctx context.Context, src, dst swfd.Store, domain string, ope
 					return fmt.Errorf("migrate: heartbeat details of %s: %w", row.RunID, err)
 				}
 			}
+			if eventBytes(evs) > copyBatchBytes {
+				// The read stopped at copyBatchBytes: a history this long
+				// is written in commits of its own.
+				if len(b.Updates) > 0 {
+					if err := dst.Commit(ctx, b); err != nil {
+						return fmt.Errorf("migrate: write executions of %s: %w", domain, err)
+					}
+					b, bytes = swfd.Batch{}, 0
+				}
+				n, err := copyLongRun(ctx, src, dst, row, tasks[row.RunID], timers[row.RunID], hbs)
+				if err != nil {
+					return err
+				}
+				st.Heartbeats += len(hbs)
+				st.Executions++
+				st.Events += n
+				st.Tasks += len(tasks[row.RunID])
+				st.Timers += len(timers[row.RunID])
+				continue
+			}
 			b.Updates = append(b.Updates, swfd.Update{
 				Execution: row, Create: true, Events: evs,
 				AddTasks: tasks[row.RunID], AddTimers: timers[row.RunID], Heartbeats: hbs,
 			})
-			bytes += len(row.State)
-			for _, e := range evs {
-				bytes += len(e.JSON)
-			}
+			bytes += len(row.State) + eventBytes(evs)
 			for _, hb := range hbs {
 				if hb.Details != nil {
 					bytes += len(*hb.Details)
@@ -343,4 +365,77 @@ func copyExecutions(ctx context.Context, src, dst swfd.Store, domain string, ope
 		last := rows[len(rows)-1]
 		q.AfterTime, q.AfterRunID = last.StartTime, last.RunID
 	}
+}
+
+// eventBytes is the bytes of the events' JSON.
+func eventBytes(evs []swfd.Event) int {
+	n := 0
+	for _, e := range evs {
+		n += len(e.JSON)
+	}
+	return n
+}
+
+// copyLongRun copies a run whose history takes more than copyBatchBytes
+// in commits of about copyBatchBytes of events each, so that the copy
+// never holds the whole history: the first commit creates the run and
+// each one after adds the next events and takes the run's row one version
+// further, the last to the version it has in the source (the run's row is
+// written at versions below its own on the way, which is why the history
+// is read twice: first to count the commits). The last commit brings its
+// tasks, timers and heartbeat details. A run whose version is too low for
+// that (it would take a version below 1) is copied in one commit as any
+// other. It returns the number of events copied.
+func copyLongRun(ctx context.Context, src, dst swfd.Store, row swfd.Execution, tasks []swfd.Task, timers []swfd.Timer, hbs []swfd.Heartbeat) (int, error) {
+	chunk := func(after int64) ([]swfd.Event, error) {
+		evs, err := src.History(ctx, swfd.HistoryQuery{RunID: row.RunID, AfterID: after, MaxBytes: copyBatchBytes})
+		if err != nil {
+			return nil, fmt.Errorf("migrate: history of %s: %w", row.RunID, err)
+		}
+		return evs, nil
+	}
+	var chunks int64
+	for after := int64(0); ; chunks++ {
+		evs, err := chunk(after)
+		if err != nil {
+			return 0, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		after = evs[len(evs)-1].ID
+	}
+	if row.Version-chunks+1 < 1 {
+		evs, err := src.History(ctx, swfd.HistoryQuery{RunID: row.RunID})
+		if err != nil {
+			return 0, fmt.Errorf("migrate: history of %s: %w", row.RunID, err)
+		}
+		u := swfd.Update{Execution: row, Create: true, Events: evs, AddTasks: tasks, AddTimers: timers, Heartbeats: hbs}
+		if err := dst.Commit(ctx, swfd.Batch{Updates: []swfd.Update{u}}); err != nil {
+			return 0, fmt.Errorf("migrate: write run %s: %w", row.RunID, err)
+		}
+		return len(evs), nil
+	}
+	n := 0
+	after := int64(0)
+	for i := int64(0); i < chunks; i++ {
+		evs, err := chunk(after)
+		if err != nil {
+			return 0, err
+		}
+		if len(evs) == 0 {
+			return 0, fmt.Errorf("migrate: history of %s: events past %d gone while copying", row.RunID, after)
+		}
+		after = evs[len(evs)-1].ID
+		u := swfd.Update{Execution: row, Create: i == 0, Events: evs}
+		u.Execution.Version = row.Version - chunks + 1 + i
+		if i == chunks-1 {
+			u.AddTasks, u.AddTimers, u.Heartbeats = tasks, timers, hbs
+		}
+		if err := dst.Commit(ctx, swfd.Batch{Updates: []swfd.Update{u}}); err != nil {
+			return 0, fmt.Errorf("migrate: write run %s: %w", row.RunID, err)
+		}
+		n += len(evs)
+	}
+	return n, nil
 }
