@@ -371,6 +371,11 @@ type VisibilityQuery struct {
 	AfterTime  time.Time
 	AfterRunID string
 	Limit      int // at most this many; 0 or less: no limit
+	// NoState leaves the executions' State out (nil) of ListExecutions:
+	// a list shows the rows' columns only, and a run's state may take
+	// hundreds of KB (a page of 1,000 such runs read them all). It is not
+	// part of a query's JSON.
+	NoState bool `json:"-"`
 }
 
 // TagFilter returns the tag q selects executions by, and whether it

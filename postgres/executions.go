@@ -966,7 +966,11 @@ func listSQL(q swfd.VisibilityQuery) (string, []any) {
 	if q.Reverse {
 		dir = ""
 	}
-	query := "SELECT " + qualifiedExecCols + where + " ORDER BY " + timeCol + dir + ", " + runCol + dir
+	cols := qualifiedExecCols
+	if q.NoState {
+		cols = strings.TrimSuffix(cols, "e.state") + "NULL::bytea"
+	}
+	query := "SELECT " + cols + where + " ORDER BY " + timeCol + dir + ", " + runCol + dir
 	if q.Limit > 0 {
 		query += " LIMIT " + a.add(q.Limit)
 	}

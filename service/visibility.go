@@ -118,6 +118,7 @@ func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size 
 	}
 	n := token.PageSize(size)
 	q.Limit = n + 1
+	q.NoState = true // the list shows none of it
 	release, err := s.visibilitySlot(ctx)
 	if err != nil {
 		return nil, err

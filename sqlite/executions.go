@@ -729,7 +729,11 @@ func listSQL(q swfd.VisibilityQuery) (string, []any) {
 		dir = ""
 	}
 	args = append(args, sqlLimit(q.Limit))
-	return "SELECT " + qualifiedExecCols + where + " ORDER BY " + timeCol + dir + ", " + runCol + dir + " LIMIT ?", args
+	cols := qualifiedExecCols
+	if q.NoState {
+		cols = strings.TrimSuffix(cols, "e.state") + "NULL"
+	}
+	return "SELECT " + cols + where + " ORDER BY " + timeCol + dir + ", " + runCol + dir + " LIMIT ?", args
 }
 
 // countSQL is the query of CountExecutions: it stops reading after lim

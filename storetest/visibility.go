@@ -227,6 +227,23 @@ func testListExecutions(t *testing.T, s swfd.Store) {
 	want.TypeName = "t1"
 	want.Tags = []string{"red", ""}
 	checkExec(t, es[0], closed(want, "FAILED", at(13)))
+
+	// NoState: the same rows, without their states.
+	for name, q := range visQueries() {
+		withState := list(t, s, q)
+		q.NoState = true
+		es := list(t, s, q)
+		if len(es) != len(withState) {
+			t.Fatalf("%s, no state: %d rows, want %d", name, len(es), len(withState))
+		}
+		for i, e := range es {
+			if e.State != nil {
+				t.Fatalf("%s, no state: %s has state %q", name, e.RunID, e.State)
+			}
+			e.State = withState[i].State
+			checkExec(t, e, withState[i])
+		}
+	}
 }
 
 func testListExecutionsPaging(t *testing.T, s swfd.Store) {
