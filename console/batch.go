@@ -86,7 +86,12 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	q, err := f.query(domain, h.now())
+	// A time given from now ("24h") is pinned when the count is shown, and
+	// the confirmation carries the pinned time: the batch acts on the
+	// window that was counted, not on one that has moved since.
+	now := h.now()
+	pf := f.pinned(now)
+	q, err := pf.query(domain, now)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -96,10 +101,21 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	fv := f.values()
+	back := f.values()
+	back.Del("size")
+	fv := pf.values()
 	fv.Del("size")
-	d := &batchData{F: f, Query: fv, Action: action, Verb: spec.Verb, Form: form, Count: count, Back: domURL(domain) + "executions?" + fv.Encode()}
-	if c := batchCLIs(domain, f)[action]; c != nil {
+	confirmForm := url.Values{}
+	for k, v := range form {
+		confirmForm[k] = v
+	}
+	for _, k := range []string{"from", "to"} {
+		if v := fv.Get(k); v != "" {
+			confirmForm.Set(k, v)
+		}
+	}
+	d := &batchData{F: pf, Query: fv, Action: action, Verb: spec.Verb, Form: confirmForm, Count: count, Back: domURL(domain) + "executions?" + back.Encode()}
+	if c := batchCLIs(domain, pf)[action]; c != nil {
 		switch action {
 		case "signal":
 			c.Flags[len(c.Flags)-1].Value = strings.TrimSpace(form.Get("signalName"))

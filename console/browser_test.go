@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -338,5 +339,50 @@ func TestScreenshots(t *testing.T) {
 			}
 			f.check(os.WriteFile(filepath.Join(dir, v.name+"-"+theme+".png"), png, 0o644))
 		}
+	}
+}
+
+// A list filtered by a time ago ("24h") pages on: the next page is the
+// rest of the same window, though the clock has moved since the first page
+// was read (the API refuses a page token whose filter has changed). Its
+// command line and a batch's confirmation carry the time the window
+// starts at, and "now" is a time.
+func TestBrowserPagingWithTimeAgo(t *testing.T) {
+	ctx := browser(t)
+	f := newRealFixture(t)
+	f.register("orders")
+	for i := range 60 {
+		f.startRun("orders", fmt.Sprintf("order-%03d", i), `{}`)
+	}
+	base := f.srv.URL
+	step(t, ctx, "first page", chromedp.Navigate(base+"/console/d/orders/executions?from=24h"), until(`document.querySelectorAll("#executions tr.x").length === 50`))
+	// The command line says the time the window starts at: swf (as the AWS
+	// CLI) reads no "24h".
+	if line := eval[string](t, ctx, `document.querySelector("[data-cli]").textContent`); !regexp.MustCompile(`--start-time-filter oldestDate=20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ( |$)`).MatchString(line) {
+		t.Errorf("the list's command line is %q, want the window's start as a time", line)
+	}
+	// A batch's confirmation acts on the window it counted.
+	step(t, ctx, "batch review", chromedp.Evaluate[chromedp.Void](`document.querySelector("details.batch").open = true`),
+		chromedp.SetValue(`details.batch input[name=signalName]`, "poke"), chromedp.Submit(`details.batch form`),
+		until(`!!document.querySelector("input[name=confirm]")`))
+	if from := eval[string](t, ctx, `document.querySelector("input[type=hidden][name=from]").value`); !regexp.MustCompile(`^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$`).MatchString(from) {
+		t.Errorf("the batch's confirmation carries from=%q, want the time counted from", from)
+	}
+	// "now", the "to" field's placeholder, may be typed too.
+	step(t, ctx, "back to the list", chromedp.Navigate(base+"/console/d/orders/executions?from=24h&to=now"),
+		until(`document.querySelectorAll("#executions tr.x").length === 50 || !!document.querySelector(".fault")`))
+	if fault := eval[string](t, ctx, `(document.querySelector(".fault") || {}).innerText || ""`); fault != "" {
+		t.Fatalf("the last 24h up to now: %s", fault)
+	}
+	step(t, ctx, "next page", chromedp.Click(`a[rel=next]`), until(`location.search.includes("page=")`),
+		until(`document.querySelectorAll("#executions tr.x").length > 0 || !!document.querySelector(".fault")`))
+	if fault := eval[string](t, ctx, `(document.querySelector(".fault") || {}).innerText || ""`); fault != "" {
+		t.Fatalf("the next page of the last 24h: %s", fault)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#executions tr.x").length`); n != 10 {
+		t.Errorf("the next page shows %d executions, want the other 10", n)
+	}
+	if !eval[bool](t, ctx, `document.querySelector("[data-count]").innerText.startsWith("60 ")`) {
+		t.Errorf("the next page counts %q, want 60", eval[string](t, ctx, `document.querySelector("[data-count]").innerText`))
 	}
 }

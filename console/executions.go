@@ -134,26 +134,73 @@ func (f filter) timeFilter(now time.Time) (api.ExecutionTimeFilter, error) {
 }
 
 // parseWhen reads a time as typed: a date, a date and time (UTC unless a
-// zone is given), epoch seconds, or a duration before now ("90m", "24h",
-// "7d").
+// zone is given), epoch seconds, "now", or a duration before now ("90m",
+// "24h", "7d").
 func parseWhen(s string, now time.Time) (time.Time, error) {
+	if t, ok := absoluteWhen(s); ok {
+		return t, nil
+	}
+	if t, ok := agoWhen(s, now); ok {
+		return t, nil
+	}
+	return time.Time{}, errBadTime(s)
+}
+
+// absoluteWhen reads a time that does not depend on now.
+func absoluteWhen(s string) (time.Time, bool) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t, nil
+			return t, true
 		}
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 && n < 1e11 {
-		return time.Unix(n, 0).UTC(), nil
+		return time.Unix(n, 0).UTC(), true
+	}
+	return time.Time{}, false
+}
+
+// agoWhen reads a time given from now: "now", or a duration before it.
+func agoWhen(s string, now time.Time) (time.Time, bool) {
+	if s == "now" {
+		return now, true
 	}
 	if strings.HasSuffix(s, "d") {
 		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n >= 0 && n < 100000 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+			return now.Add(-time.Duration(n) * 24 * time.Hour), true
 		}
 	}
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
+		return now.Add(-d), true
 	}
-	return time.Time{}, errBadTime(s)
+	return time.Time{}, false
+}
+
+// pinned is the filter with each time given from now ("24h", "now")
+// written as the time it stands for at now, to the second (the start of
+// the window rounded down, its end up, so that the window holds what it
+// held at now: "to=now" keeps what started this second). A list reads
+// its pages, and a batch its executions, with the pinned filter: the next
+// page continues the same window however long after the first it is asked
+// for (the API refuses a page token whose filter has changed), a batch acts
+// on the window it showed for confirmation, and the command line shows a
+// time the swf command reads.
+func (f filter) pinned(now time.Time) filter {
+	pin := func(s string, up bool) string {
+		if _, ok := absoluteWhen(s); ok || s == "" {
+			return s
+		}
+		t, ok := agoWhen(s, now)
+		if !ok {
+			return s // not a time: the query says so
+		}
+		r := t.Truncate(time.Second)
+		if up && !r.Equal(t) {
+			r = r.Add(time.Second)
+		}
+		return r.UTC().Format(time.RFC3339)
+	}
+	f.From, f.To = pin(f.From, false), pin(f.To, true)
+	return f
 }
 
 type errBadTime string
@@ -256,13 +303,14 @@ func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
 	openF, closedF := f, f
 	openF.Closed, closedF.Closed, openF.Page, closedF.Page = false, true, "", ""
 	d.OpenURL, d.ClosedURL = base+openF.values().Encode(), base+closedF.values().Encode()
-	q, err := f.query(domain, now)
+	pf := f.pinned(now)
+	q, err := pf.query(domain, now)
 	if err == nil {
 		var out *api.WorkflowExecutionInfos
 		if out, err = h.list(ctx, q); err == nil {
 			d.Rows = out.ExecutionInfos
 			if out.NextPageToken != "" {
-				nv := f.values()
+				nv := pf.values()
 				nv.Set("page", out.NextPageToken)
 				d.Next = base + nv.Encode()
 			}
@@ -281,8 +329,8 @@ func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d.ListCLI = listCLI(domain, f)
-	d.Batch = batchCLIs(domain, f)
+	d.ListCLI = listCLI(domain, pf)
+	d.Batch = batchCLIs(domain, pf)
 	h.render(w, r, http.StatusOK, "executions", &page{Title: "Executions · " + domain, Domain: domain, Tab: "executions", Data: d, Message: h.message(r)})
 }
 
