@@ -60,3 +60,23 @@ func TestBrowserNarrow(t *testing.T) {
 		t.Errorf("at 1400 px the types table is wider than its box: %s", eval[string](t, ctx, `Array.from(document.querySelectorAll("table.types")).map(t => Math.round(t.getBoundingClientRect().width) + " in " + Math.round(t.parentElement.getBoundingClientRect().width)).join(", ")`))
 	}
 }
+
+// At a phone's width the timeline keeps its text legible, scrolling
+// sideways in its own box, rather than shrinking the whole drawing to the
+// window (labels and ticks 4 px high, bars too small to tap).
+func TestBrowserNarrowTimelineLegible(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	open := f.shop()
+	step(t, ctx, "viewport", chromedp.EmulateViewport(400, 900))
+	step(t, ctx, "timeline", chromedp.Navigate(f.srv.URL+execPath("orders", open)+"/timeline"), until(`!!document.querySelector("svg.timeline text")`))
+	if h := eval[float64](t, ctx, `document.querySelector("svg.timeline text").getBoundingClientRect().height`); h < 10 {
+		t.Errorf("at 400 px the timeline's text is %.1f px high, want at least 10", h)
+	}
+	if !eval[bool](t, ctx, `(() => { const w = document.querySelector(".timeline-wrap"); return w.scrollWidth > w.clientWidth && getComputedStyle(w).overflowX === "auto"; })()`) {
+		t.Errorf("at 400 px the timeline does not scroll in its box")
+	}
+	if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `innerWidth`); sw > iw {
+		t.Errorf("at 400 px the timeline's page is %d px wide: %s", sw, eval[string](t, ctx, wideElements))
+	}
+}
