@@ -386,3 +386,34 @@ func TestBrowserPagingWithTimeAgo(t *testing.T) {
 		t.Errorf("the next page counts %q, want 60", eval[string](t, ctx, `document.querySelector("[data-count]").innerText`))
 	}
 }
+
+// A run id is copied whole: a click on it in the list (shown cut short)
+// or on the execution's page selects all of it, not the piece between its
+// "+" and "/" a double-click would take, nor the shortened text with its
+// "…".
+func TestBrowserCopyRunID(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.startRun("orders", "order-1", `{}`)
+	base := f.srv.URL
+	selected := func(sel string) string {
+		step(t, ctx, "select "+sel, chromedp.Evaluate[chromedp.Void](`getSelection().removeAllRanges()`), chromedp.Click(sel))
+		return eval[string](t, ctx, `getSelection().toString()`)
+	}
+	step(t, ctx, "list", chromedp.Navigate(base+"/console/d/orders/executions"), until(`!!document.querySelector("#executions tr.x")`))
+	if got := selected(`#executions tr.x td.rid code`); got != ex.RunID {
+		t.Errorf("a click on the list's run id selects %q, want %q", got, ex.RunID)
+	}
+	// A row the live list adds is the same.
+	step(t, ctx, "live", until(`!document.querySelector("[data-live-status]").hidden`))
+	ex2 := f.startRun("orders", "order-2", `{}`)
+	step(t, ctx, "live row", until(`!!document.querySelector("#executions tr.x.fresh")`))
+	if got := selected(`#executions tr.x.fresh td.rid code`); got != ex2.RunID {
+		t.Errorf("a click on a live row's run id selects %q, want %q", got, ex2.RunID)
+	}
+	step(t, ctx, "execution", chromedp.Navigate(base+execPath("orders", ex)), until(`!!document.querySelector("[data-run-id]")`))
+	if got := selected(`[data-run-id]`); got != ex.RunID {
+		t.Errorf("a click on the execution's run id selects %q, want %q", got, ex.RunID)
+	}
+}

@@ -286,7 +286,7 @@
       tr.dataset.run = r.runId;
       const a = document.createElement("a"); a.href = r.url; a.textContent = vis(r.workflowId);
       const wid = document.createElement("td"); wid.className = "wid"; wid.appendChild(a); tr.appendChild(wid);
-      const rid = document.createElement("td"); rid.className = "rid"; const c = document.createElement("code"); c.textContent = r.runId.slice(0, 12) + "…"; c.title = r.runId; rid.appendChild(c); tr.appendChild(rid);
+      const rid = document.createElement("td"); rid.className = "rid"; const c = document.createElement("code"); c.textContent = r.runId; c.title = r.runId; rid.appendChild(c); tr.appendChild(rid);
       const typ = cell(vis(r.type) + " "); const ver = document.createElement("span"); ver.className = "muted"; ver.textContent = vis(r.version); typ.appendChild(ver); tr.appendChild(typ);
       const st = document.createElement("td"); const b = document.createElement("span"); b.className = "badge s-" + r.status; b.textContent = r.status; st.appendChild(b); tr.appendChild(st);
       tr.appendChild(cell(r.start || ""));
