@@ -41,6 +41,7 @@ func startInput(domain string, f url.Values) *api.StartWorkflowExecutionInput {
 		TaskStartToCloseTimeout:      strings.TrimSpace(f.Get("taskTimeout")),
 		ChildPolicy:                  api.ChildPolicy(f.Get("childPolicy")),
 		TaskPriority:                 strings.TrimSpace(f.Get("priority")),
+		LambdaRole:                   strings.TrimSpace(f.Get("lambdaRole")),
 	}
 	name, version, _ := strings.Cut(f.Get("type"), "|")
 	if v := strings.TrimSpace(f.Get("version")); v != "" {

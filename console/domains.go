@@ -252,7 +252,7 @@ func (h *Handler) registerType(w http.ResponseWriter, r *http.Request) {
 			Domain: name, Name: strings.TrimSpace(f.Get("name")), Version: strings.TrimSpace(f.Get("version")), Description: api.StringOrNil(f.Get("description")),
 			DefaultTaskList: list("taskList"), DefaultExecutionStartToCloseTimeout: strings.TrimSpace(f.Get("executionTimeout")),
 			DefaultTaskStartToCloseTimeout: strings.TrimSpace(f.Get("taskTimeout")), DefaultChildPolicy: api.ChildPolicy(f.Get("childPolicy")),
-			DefaultTaskPriority: strings.TrimSpace(f.Get("priority")),
+			DefaultTaskPriority: strings.TrimSpace(f.Get("priority")), DefaultLambdaRole: strings.TrimSpace(f.Get("lambdaRole")),
 		})
 	case "activity":
 		err = h.exec(r.Context(), "RegisterActivityType", &api.RegisterActivityTypeInput{

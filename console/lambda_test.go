@@ -118,3 +118,44 @@ func TestBrowserPendingLambda(t *testing.T) {
 	f.check(err)
 	f.check(os.WriteFile(filepath.Join(screenshotDir(t), "execution-lambda.png"), png, 0o644))
 }
+
+// A workflow that uses Lambda needs an IAM role: the start form takes the
+// run's (SWF's lambdaRole) and the form that registers a workflow type its
+// default (defaultLambdaRole), and their command lines say so. Without
+// them, a run started from the console had no role and its decider's
+// ScheduleLambdaFunction decisions failed.
+func TestBrowserLambdaRoleForms(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	const role = "arn:aws:iam::123456789012:role/swf-lambda"
+	start := `form[action$="/start"]`
+	step(t, ctx, "start form", chromedp.Navigate(f.srv.URL+"/console/d/orders/start"), until(`!!document.querySelector('`+start+` [data-cli]')`),
+		chromedp.SetValue(start+` input[name=workflowId]`, "with-lambda"))
+	step(t, ctx, "lambda role", chromedp.SetValue(start+` input[name=lambdaRole]`, role),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+start+`').dispatchEvent(new Event("input"))`),
+		until(`document.querySelector('`+start+` [data-cli]').textContent.includes("--lambda-role")`))
+	if line := eval[string](t, ctx, `document.querySelector('`+start+` [data-cli]').textContent`); !strings.Contains(line, "--lambda-role "+role) {
+		t.Errorf("the start form's command line: %s", line)
+	}
+	step(t, ctx, "start", chromedp.Submit(start), until(`!!document.querySelector(".notice")`))
+	det, err := f.svc.DescribeWorkflowExecution(f.ctx, &api.DescribeWorkflowExecutionInput{Domain: "orders", Execution: f.openRun("orders", "with-lambda")})
+	f.check(err)
+	if got := det.ExecutionConfiguration.LambdaRole; got != role {
+		t.Errorf("the run started from the form has Lambda role %q, want %q", got, role)
+	}
+
+	reg := `form[action$="/types"]:has(input[name=kind][value=workflow])`
+	step(t, ctx, "types", chromedp.Navigate(f.srv.URL+"/console/d/orders/types"), until(`!!document.querySelector('`+reg+`')`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.action").forEach(d => d.open = true)`),
+		chromedp.SetValue(reg+` input[name=name]`, "resize"), chromedp.SetValue(reg+` input[name=version]`, "1"))
+	step(t, ctx, "default lambda role", chromedp.SetValue(reg+` input[name=lambdaRole]`, role),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+reg+`').dispatchEvent(new Event("input"))`),
+		until(`document.querySelector('`+reg+` [data-cli]').textContent.includes("--default-lambda-role")`))
+	step(t, ctx, "register", chromedp.Submit(reg), until(`!!document.querySelector(".notice")`))
+	typ, err := f.svc.DescribeWorkflowType(f.ctx, &api.DescribeWorkflowTypeInput{Domain: "orders", WorkflowType: api.WorkflowType{Name: "resize", Version: "1"}})
+	f.check(err)
+	if got := typ.Configuration.DefaultLambdaRole; got != role {
+		t.Errorf("the type registered from the form has default Lambda role %q, want %q", got, role)
+	}
+}
