@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -93,5 +94,43 @@ func TestBrowserClosedRunStaysPut(t *testing.T) {
 	step(t, ctx, "closed, reloaded", until(`document.readyState === "complete" && document.querySelector("[data-status]").innerText.includes("TERMINATED")`))
 	if d1, s1 := loads(t, ctx); d1-d0 != 2 || s1-s0 != 1 {
 		t.Errorf("open run's first screen, then closed: %d loads and %d live streams, want 2 and 1", d1-d0, s1-s0)
+	}
+}
+
+// The count above a live list follows the rows it gains and loses: runs
+// that start are counted in, runs that close counted out, so that the
+// number says what the table shows.
+func TestBrowserLiveListCount(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	for i := range 3 {
+		f.startRun("orders", fmt.Sprintf("order-%d", i), `{}`)
+	}
+	count := `document.querySelector("[data-count]").innerText`
+	step(t, ctx, "list", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions"), until(`document.querySelectorAll("#executions tr.x").length === 3`),
+		until(`!document.querySelector("[data-live-status]").hidden`))
+	if got := eval[string](t, ctx, count); got != "3 open executions" {
+		t.Fatalf("count %q", got)
+	}
+	f.startRun("orders", "order-3", `{}`)
+	f.startRun("orders", "order-4", `{}`)
+	step(t, ctx, "two start", until(`document.querySelectorAll("#executions tr.x").length === 5`))
+	if got := eval[string](t, ctx, count); got != "5 open executions" {
+		t.Errorf("with 5 rows the count says %q", got)
+	}
+	for _, wid := range []string{"order-0", "order-3", "order-4", "order-1"} {
+		f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: wid}))
+	}
+	step(t, ctx, "four close", until(`document.querySelectorAll("#executions tr.x").length === 1`))
+	if got := eval[string](t, ctx, count); got != "1 open execution" {
+		t.Errorf("with 1 row the count says %q", got)
+	}
+	step(t, ctx, "closed list", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions?status=closed&close=TERMINATED"),
+		until(`document.querySelectorAll("#executions tr.x").length === 4`), until(`!document.querySelector("[data-live-status]").hidden`))
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: "order-2"}))
+	step(t, ctx, "one more closes", until(`document.querySelectorAll("#executions tr.x").length === 5`))
+	if got := eval[string](t, ctx, count); got != "5 closed executions match" {
+		t.Errorf("with 5 rows the closed list's count says %q", got)
 	}
 }

@@ -267,6 +267,16 @@
       note.hidden = false;
       note.innerHTML = changes + " change" + (changes === 1 ? "" : "s") + " since this page loaded — <a href=''>refresh</a>";
     };
+    // The count above the first page follows the rows it gains and
+    // loses, as the server words it (a count cut short stays as it is).
+    const countEl = $("[data-count][data-n]");
+    const recount = (delta) => {
+      if (!countEl || t.first !== "true" || countEl.dataset.cut === "true") return;
+      const n = Math.max(0, parseInt(countEl.dataset.n, 10) + delta);
+      countEl.dataset.n = String(n);
+      countEl.textContent = n.toLocaleString("en-US") + " " + (closedView ? "closed" : "open") +
+        " execution" + (n === 1 ? "" : "s") + (countEl.dataset.match === "true" ? (n === 1 ? " matches" : " match") : "");
+    };
     const cell = (text, cls) => { const td = document.createElement("td"); if (cls) td.className = cls; td.textContent = text; return td; };
     es.addEventListener("row", (m) => {
       const r = JSON.parse(m.data);
@@ -276,6 +286,7 @@
       // the filter.
       if (!closedView && r.status !== "OPEN") {
         if (existing) { existing.classList.add("gone"); existing.remove(); }
+        if (existing || matches(r)) recount(-1);
         return;
       }
       if (!matches(r)) return;
@@ -303,6 +314,7 @@
       tr.appendChild(tags);
       const none = tbody.querySelector("tr.none"); if (none) none.remove();
       tbody.insertBefore(tr, tbody.firstChild);
+      recount(1);
       while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);
     });
     es.addEventListener("many", (m) => tell(JSON.parse(m.data).count));
