@@ -431,6 +431,9 @@ type liveRow struct {
 	Tags       []string `json:"tags,omitempty"`
 	URL        string   `json:"url"`
 	Created    bool     `json:"created"`
+	StartISO   string   `json:"startIso,omitempty"` // the times as the rows' datetime attributes write them
+	CloseISO   string   `json:"closeIso,omitempty"`
+	Duration   string   `json:"duration,omitempty"` // a closed run's, as the list shows it
 }
 
 // Its start time and tags are the run's, also when the change closes the
@@ -438,20 +441,26 @@ type liveRow struct {
 func rowOf(ch change) liveRow {
 	r := liveRow{WorkflowID: ch.workflowID, RunID: ch.runID, Type: ch.typ.Name, Version: ch.typ.Version, Status: "OPEN",
 		URL: execURL(ch.domain, ch.workflowID, ch.runID), Created: ch.created, Tags: ch.tags}
-	if !ch.start.IsZero() {
-		r.Start = fmtTime(ch.start)
-	}
+	start := ch.start
 	for _, ev := range ch.events {
-		if a := ev.WorkflowExecutionStartedEventAttributes; a != nil && r.Start == "" {
-			r.Start, r.Tags = fmtTime(ev.EventTimestamp), a.TagList
+		if a := ev.WorkflowExecutionStartedEventAttributes; a != nil && start.IsZero() {
+			start, r.Tags = ev.EventTimestamp.Time, a.TagList
 		}
+	}
+	if !start.IsZero() {
+		r.Start, r.StartISO = fmtTime(start), isoTime(start)
 	}
 	if ch.closed {
 		r.Status = string(ch.status)
-		if !ch.close.IsZero() {
-			r.Close = fmtTime(ch.close)
-		} else if n := len(ch.events); n > 0 {
-			r.Close = fmtTime(ch.events[n-1].EventTimestamp)
+		end := ch.close
+		if n := len(ch.events); end.IsZero() && n > 0 {
+			end = ch.events[n-1].EventTimestamp.Time
+		}
+		if !end.IsZero() {
+			r.Close, r.CloseISO = fmtTime(end), isoTime(end)
+			if !start.IsZero() {
+				r.Duration = between(start, end)
+			}
 		}
 	}
 	return r

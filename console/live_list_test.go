@@ -117,3 +117,23 @@ func TestBrowserLiveRowTags(t *testing.T) {
 		}
 	}
 }
+
+// A row the live closed list gains is as the server writes it: its times
+// say the local time in their tooltip, and its duration is the run's.
+func TestBrowserLiveRowTimes(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	f.startRun("orders", "order-1", `{}`)
+	f.srv.Advance(90 * time.Second)
+	step(t, ctx, "closed list", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions?status=closed"),
+		until(`!!document.querySelector("#executions tr.none")`), until(`!document.querySelector("[data-live-status]").hidden`))
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: "order-1"}))
+	step(t, ctx, "row", until(`!!document.querySelector("#executions tr.x")`))
+	live := eval[[]string](t, ctx, `Array.from(document.querySelector("#executions tr.x").cells).slice(4, 7).map(c => c.innerText + "|" + (c.querySelector("time[title]") ? "time" : ""))`)
+	step(t, ctx, "reload", chromedp.Reload(), until(`!!document.querySelector("#executions tr.x")`))
+	served := eval[[]string](t, ctx, `Array.from(document.querySelector("#executions tr.x").cells).slice(4, 7).map(c => c.innerText + "|" + (c.querySelector("time[title]") ? "time" : ""))`)
+	if strings.Join(live, " ") != strings.Join(served, " ") {
+		t.Errorf("the live row's started, closed, duration: %q; the served row's: %q", live, served)
+	}
+}

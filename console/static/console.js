@@ -300,9 +300,16 @@
       const rid = document.createElement("td"); rid.className = "rid"; const c = document.createElement("code"); c.textContent = r.runId; c.title = r.runId; rid.appendChild(c); tr.appendChild(rid);
       const typ = cell(vis(r.type) + " "); const ver = document.createElement("span"); ver.className = "muted"; ver.textContent = vis(r.version); typ.appendChild(ver); tr.appendChild(typ);
       const st = document.createElement("td"); const b = document.createElement("span"); b.className = "badge s-" + r.status; b.textContent = r.status; st.appendChild(b); tr.appendChild(st);
-      tr.appendChild(cell(r.start || ""));
-      if (closedView) tr.appendChild(cell(r.close || ""));
-      tr.appendChild(cell(""));
+      // Times as the server writes them, their tooltip the local time.
+      const when = (text, iso) => {
+        const td = document.createElement("td");
+        if (!iso) { td.textContent = text || ""; return td; }
+        const tm = document.createElement("time"); tm.dateTime = iso; tm.textContent = text; td.appendChild(tm);
+        return td;
+      };
+      tr.appendChild(when(r.start, r.startIso));
+      if (closedView) tr.appendChild(when(r.close, r.closeIso));
+      tr.appendChild(cell(r.duration || ""));
       // Each tag apart, a link to its filter, as the server's rows show
       // them: joined by spaces, tags "a b" and "c" would read as "a", "b c".
       const tags = cell("");
@@ -314,6 +321,7 @@
       tr.appendChild(tags);
       const none = tbody.querySelector("tr.none"); if (none) none.remove();
       tbody.insertBefore(tr, tbody.firstChild);
+      localTitles(tr);
       recount(1);
       while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);
     });
