@@ -80,3 +80,35 @@ func TestBrowserNarrowTimelineLegible(t *testing.T) {
 		t.Errorf("at 400 px the timeline's page is %d px wide: %s", sw, eval[string](t, ctx, wideElements))
 	}
 }
+
+// At a phone's width an event of the history is read whole without
+// scrolling sideways: its id, type and time, then its attributes under
+// them, within the window (the four columns side by side put the
+// attributes out of view, and an event's type cut at the window's edge).
+func TestBrowserNarrowHistoryStacked(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	open := f.shop()
+	step(t, ctx, "viewport", chromedp.EmulateViewport(400, 900))
+	step(t, ctx, "execution", chromedp.Navigate(f.srv.URL+execPath("orders", open)), until(`document.querySelectorAll("#events tr.ev").length > 5`))
+	bad := eval[string](t, ctx, `(() => {
+	  const out = [];
+	  for (const tr of Array.from(document.querySelectorAll("#events tr.ev")).slice(0, 12)) {
+	    for (const td of tr.cells) {
+	      const r = td.getBoundingClientRect();
+	      if (r.right > innerWidth + 0.5 || r.left < -0.5) out.push("#" + tr.dataset.id + " " + td.className + " at " + Math.round(r.left) + ".." + Math.round(r.right));
+	      else if (td.scrollWidth > td.clientWidth + 1) out.push("#" + tr.dataset.id + " " + td.className + " cut (" + td.scrollWidth + " in " + td.clientWidth + ")");
+	    }
+	  }
+	  return out.join(", ");
+	})()`)
+	if bad != "" {
+		t.Errorf("at 400 px the history's cells out of view: %s", bad)
+	}
+	// The times still say they are UTC.
+	if !eval[bool](t, ctx, `document.querySelector("#events").innerText.includes("UTC")`) {
+		t.Errorf("at 400 px the history does not say its times are UTC")
+	}
+	// At a laptop's width, the history is the four columns of a table.
+	step(t, ctx, "laptop", chromedp.EmulateViewport(1366, 900), until(`getComputedStyle(document.querySelector("#events tr.ev")).display === "table-row"`))
+}
