@@ -417,3 +417,32 @@ func TestBrowserCopyRunID(t *testing.T) {
 		t.Errorf("a click on the execution's run id selects %q, want %q", got, ex.RunID)
 	}
 }
+
+// Deprecating a workflow or activity type asks first, as deprecating the
+// domain does: once deprecated, a workflow type can no longer be started,
+// as a child or by continue-as-new either, and an activity type no longer
+// scheduled. Declined, nothing changes; confirmed, the type is deprecated.
+func TestBrowserDeprecateTypeAsks(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	form := `form[action$="/types/status"]:has(input[name=name][value="process-order"])`
+	status := func() api.RegistrationStatus {
+		out, err := f.svc.DescribeWorkflowType(f.ctx, &api.DescribeWorkflowTypeInput{Domain: "orders", WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}})
+		f.check(err)
+		return out.TypeInfo.Status
+	}
+	step(t, ctx, "types", chromedp.Navigate(f.srv.URL+"/console/d/orders/types"), until(`!!document.querySelector('`+form+`')`),
+		chromedp.Evaluate[chromedp.Void](`window.__asked = ""; window.confirm = (m) => { window.__asked = m; return false; }`),
+		chromedp.Click(form+` button`), until(`window.__asked !== ""`))
+	if asked := eval[string](t, ctx, `window.__asked || ""`); !strings.Contains(asked, "process-order") {
+		t.Errorf("the confirmation says %q", asked)
+	}
+	if got := status(); got != api.RegistrationStatusRegistered {
+		t.Fatalf("declined, the type is %s", got)
+	}
+	step(t, ctx, "confirmed", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), chromedp.Click(form+` button`), until(`!!document.querySelector(".notice")`))
+	if got := status(); got != api.RegistrationStatusDeprecated {
+		t.Errorf("confirmed, the type is %s", got)
+	}
+}
