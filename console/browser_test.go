@@ -446,3 +446,25 @@ func TestBrowserDeprecateTypeAsks(t *testing.T) {
 		t.Errorf("confirmed, the type is %s", got)
 	}
 }
+
+// A history's events that name another execution link to it: a parent's
+// events of its child lead to the child (closed, so that no pending work
+// lists it), and the child's first event back to its parent.
+func TestBrowserHistoryLinksExecutions(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("family")
+	parent := f.startRun("family", "parent-1", `{}`)
+	step(t, ctx, "parent", chromedp.Navigate(f.srv.URL+execPath("family", parent)), until(`!document.querySelector("[data-live-status]").hidden`))
+	f.decide("family", api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &api.StartChildWorkflowExecutionDecisionAttributes{
+		WorkflowID: "child-1", WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}}})
+	// The child's start reaches the parent's open page as it is committed.
+	toChild := `#events tr.ev td.attrs a[href^="/console/d/family/w/child-1/"]`
+	step(t, ctx, "child started", until(`!!document.querySelector('`+toChild+`')`))
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "family", WorkflowID: "child-1"}))
+	step(t, ctx, "to the child", chromedp.Click(toChild), until(`location.pathname.startsWith("/console/d/family/w/child-1/")`),
+		until(`document.querySelector("[data-status]").innerText.includes("TERMINATED")`))
+	toParent := `#events tr.ev td.attrs a[href="` + execPath("family", parent) + `"]`
+	step(t, ctx, "back to the parent", until(`!!document.querySelector('`+toParent+`')`), chromedp.Click(toParent),
+		until(`location.pathname === `+js(execPath("family", parent))))
+}

@@ -16,6 +16,11 @@ import (
 type kv struct {
 	Key, Value string
 	Long       bool // the value was shortened
+	// The execution the value names, for a link to it: a child's, a
+	// parent's or another execution's (workflow id and run id), or a run
+	// of the event's own workflow id (run id alone: the run it continued
+	// from or as).
+	WorkflowID, RunID string
 }
 
 // attrOrder ranks the attributes that matter first; others follow by name.
@@ -75,7 +80,20 @@ func eventAttrs(ev api.HistoryEvent) []kv {
 	for _, k := range keys {
 		v := flat(a[k])
 		short := trunc(maxAttr, v)
-		out = append(out, kv{Key: k, Value: short, Long: short != v})
+		x := kv{Key: k, Value: short, Long: short != v}
+		switch val := a[k].(type) {
+		case map[string]any:
+			wid, _ := val["workflowId"].(string)
+			rid, _ := val["runId"].(string)
+			if wid != "" && rid != "" {
+				x.WorkflowID, x.RunID = wid, rid
+			}
+		case string:
+			if k == "newExecutionRunId" || k == "continuedExecutionRunId" {
+				x.RunID = val
+			}
+		}
+		out = append(out, x)
 	}
 	return out
 }
