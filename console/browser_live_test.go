@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -133,4 +134,24 @@ func TestBrowserLiveListCount(t *testing.T) {
 	if got := eval[string](t, ctx, count); got != "5 closed executions match" {
 		t.Errorf("with 5 rows the closed list's count says %q", got)
 	}
+}
+
+// A history screen that fails to load (the network, a restart) leaves its
+// link to be tried again, rather than "Loading…" for good with the rest
+// of the history out of reach.
+func TestBrowserLoadMoreRetries(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.longHistory("orders", "long", 120)
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID}))
+	step(t, ctx, "history", chromedp.Navigate(f.srv.URL+execPath("orders", ex)), until(`document.querySelectorAll("#events tr.ev").length === 50`),
+		until(`!!document.querySelector("a[data-more]")`))
+	step(t, ctx, "offline", chromedp.Evaluate[chromedp.Void](`window.__fetch = window.fetch; window.fetch = () => Promise.reject(new TypeError("Failed to fetch"))`),
+		chromedp.Click(`a[data-more]`), until(`!document.querySelector("a[data-more]").dataset.loading`))
+	if got := eval[string](t, ctx, `document.querySelector("a[data-more]").innerText`); !strings.Contains(got, "try again") {
+		t.Errorf("after a failed load the link says %q", got)
+	}
+	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.fetch = window.__fetch`), chromedp.Click(`a[data-more]`),
+		until(`document.querySelectorAll("#events tr.ev").length > 50`))
 }

@@ -165,10 +165,19 @@
         if (e) e.preventDefault();
         if (a.dataset.loading) return;
         a.dataset.loading = "1";
+        const label = a.dataset.label || (a.dataset.label = a.textContent);
         a.textContent = "Loading…";
         const row = a.closest("tr");
-        const r = await fetch(a.href, frag);
-        const html = await r.text();
+        let r, html;
+        try {
+          r = await fetch(a.href, frag);
+          html = await r.text();
+        } catch (err) {
+          // Not reached (the network, a restart): the link stays, to try again.
+          delete a.dataset.loading;
+          a.textContent = label + " — could not load, try again";
+          return;
+        }
         if (!r.ok) { row.innerHTML = "<td colspan='4' class='fault'>" + escapeHTML(html) + "</td>"; return; }
         const tb = document.createElement("tbody");
         tb.innerHTML = html;
