@@ -102,33 +102,7 @@ func TestTimersPassALockedRun(t *testing.T) {
 // it, and once the lock is gone the run gets them all, in the order sent.
 func TestDeliveryPassesALockedRun(t *testing.T) {
 	w, lock := lockedWorld(t)
-	runs := map[string]string{}
-	for _, id := range []string{"r", "s", "x"} {
-		run, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id,
-			WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
-		mustNil(t, err)
-		runs[id] = run.RunID
-	}
-	signal := func(to, name string) api.Decision {
-		return api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution,
-			SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowID: to, SignalName: name}}
-	}
-	for range 3 {
-		dt := w.decisionTask("l")
-		if dt.WorkflowExecution.WorkflowID == "x" {
-			w.decide(dt, signal("r", "1"), signal("s", "x"), signal("r", "2"))
-		} else {
-			w.decide(dt)
-		}
-	}
-	signals := func(id string) (names []string) {
-		for _, e := range w.history(id, runs[id]) {
-			if a := e.WorkflowExecutionSignaledEventAttributes; a != nil {
-				names = append(names, a.SignalName)
-			}
-		}
-		return names
-	}
+	runs, signals := w.signalsOfX()
 	release := lock(runs["r"])
 	within(t, "delivering messages", release, func() {
 		_, err := w.loops.Transfers().Deliver(w.ctx)
@@ -145,4 +119,39 @@ func TestDeliveryPassesALockedRun(t *testing.T) {
 	if got := signals("r"); len(got) != 2 || got[0] != "1" || got[1] != "2" {
 		t.Fatalf("run r, unlocked, got signals %v; want [1 2]", got)
 	}
+}
+
+// signalsOfX starts runs r, s and x, and has x's decider signal r ("1"),
+// s ("x") and r again ("2"), in that order; it returns the runs by
+// workflowId and what reads the names of the signals a run has got.
+func (w *policyWorld) signalsOfX() (runs map[string]string, signals func(id string) []string) {
+	w.t.Helper()
+	runs = map[string]string{}
+	for _, id := range []string{"r", "s", "x"} {
+		run, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id,
+			WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+		mustNil(w.t, err)
+		runs[id] = run.RunID
+	}
+	signal := func(to, name string) api.Decision {
+		return api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution,
+			SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowID: to, SignalName: name}}
+	}
+	for range 3 {
+		dt := w.decisionTask("l")
+		if dt.WorkflowExecution.WorkflowID == "x" {
+			w.decide(dt, signal("r", "1"), signal("s", "x"), signal("r", "2"))
+		} else {
+			w.decide(dt)
+		}
+	}
+	signals = func(id string) (names []string) {
+		for _, e := range w.history(id, runs[id]) {
+			if a := e.WorkflowExecutionSignaledEventAttributes; a != nil {
+				names = append(names, a.SignalName)
+			}
+		}
+		return names
+	}
+	return runs, signals
 }

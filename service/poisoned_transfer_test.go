@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/swfd/swfd"
-	"github.com/swfd/swfd/api"
 )
 
 // poisonStore fails every commit that changes a run it has been told to
@@ -49,33 +48,7 @@ func (p *poisonStore) Commit(ctx context.Context, b swfd.Batch) error {
 func TestDeliveryPassesAFailingRun(t *testing.T) {
 	ps := &poisonStore{}
 	policyWorlds(t, func(s swfd.Store) swfd.Store { ps.Store = s; return ps }, func(t *testing.T, w *policyWorld) {
-		runs := map[string]string{}
-		for _, id := range []string{"r", "s", "x"} {
-			run, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id,
-				WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
-			mustNil(t, err)
-			runs[id] = run.RunID
-		}
-		signal := func(to, name string) api.Decision {
-			return api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution,
-				SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowID: to, SignalName: name}}
-		}
-		for range 3 {
-			dt := w.decisionTask("l")
-			if dt.WorkflowExecution.WorkflowID == "x" {
-				w.decide(dt, signal("r", "1"), signal("s", "x"), signal("r", "2"))
-			} else {
-				w.decide(dt)
-			}
-		}
-		signals := func(id string) (names []string) {
-			for _, e := range w.history(id, runs[id]) {
-				if a := e.WorkflowExecutionSignaledEventAttributes; a != nil {
-					names = append(names, a.SignalName)
-				}
-			}
-			return names
-		}
+		runs, signals := w.signalsOfX()
 		ps.poison(runs["r"], true)
 		defer ps.poison(runs["r"], false)
 		for round := range 2 {
