@@ -155,3 +155,31 @@ func TestBrowserLoadMoreRetries(t *testing.T) {
 	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.fetch = window.__fetch`), chromedp.Click(`a[data-more]`),
 		until(`document.querySelectorAll("#events tr.ev").length > 50`))
 }
+
+// The execution page's pending work that fails to load (the network, a
+// restart) says so and offers to try again, rather than "Loading…" for
+// good.
+func TestBrowserPendingRetries(t *testing.T) {
+	ctx := browser(t)
+	step(t, ctx, "offline fetch", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__offline = true;
+const realFetch = window.fetch;
+window.fetch = function (url, opts) {
+  if (window.__offline && String(url).includes("/pending")) {
+    window.__failed = (window.__failed || 0) + 1;
+    return Promise.reject(new TypeError("Failed to fetch"));
+  }
+  return realFetch.call(this, url, opts);
+};`})
+		return err
+	}))
+	f := newFixture(t)
+	open := f.shop()
+	step(t, ctx, "offline", chromedp.Navigate(f.srv.URL+execPath("orders", open)), until(`document.readyState === "complete"`),
+		until(`window.__failed > 0`))
+	if got := eval[string](t, ctx, `document.querySelector("#pending").innerText`); !strings.Contains(got, "try again") {
+		t.Fatalf("after a failed load the pending box says %q", got)
+	}
+	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.__offline = false`), chromedp.Click(`#pending a`),
+		until(`!!document.querySelector("#pending tr.activity")`))
+}

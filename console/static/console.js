@@ -152,11 +152,30 @@
   async function loadPending() {
     const box = $("#pending[data-src]");
     if (!box) return;
+    let r, html;
     try {
-      const r = await fetch(box.dataset.src, frag);
-      box.innerHTML = r.ok ? await r.text() : "<div class='fault'>" + escapeHTML(await r.text()) + "</div>";
-      localTitles(box);
-    } catch (err) { /* the page still works */ }
+      r = await fetch(box.dataset.src, frag);
+      html = await r.text();
+    } catch (err) {
+      // Not reached (the network, a restart of swfd): the box says so and
+      // offers to try again, rather than "Loading…" for good.
+      const p = document.createElement("p");
+      p.className = "fault";
+      p.dataset.pendingFailed = "";
+      const a = document.createElement("a");
+      a.href = box.dataset.src;
+      a.textContent = "try again";
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        box.innerHTML = "<p class='muted loading'>Loading…</p>";
+        loadPending();
+      });
+      p.append("Pending work could not be loaded — ", a);
+      box.replaceChildren(p);
+      return;
+    }
+    box.innerHTML = r.ok ? html : "<div class='fault'>" + escapeHTML(html) + "</div>";
+    localTitles(box);
   }
   function escapeHTML(s) { const d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
   function wireMore(root) {
