@@ -468,3 +468,27 @@ func TestBrowserHistoryLinksExecutions(t *testing.T) {
 	step(t, ctx, "back to the parent", until(`!!document.querySelector('`+toParent+`')`), chromedp.Click(toParent),
 		until(`location.pathname === `+js(execPath("family", parent))))
 }
+
+// A closed run's tag opens the closed list filtered by it, the list the
+// run is in; an open run's, the open list.
+func TestBrowserClosedRunTagOpensClosedList(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	closed := f.startRun("orders", "tagged-closed", "", "blue")
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: closed.WorkflowID}))
+	open := f.startRun("orders", "tagged-open", "", "blue")
+	for _, c := range []struct {
+		ex   api.WorkflowExecution
+		list string
+	}{{closed, "closed"}, {open, "open"}} {
+		step(t, ctx, c.list+" run", chromedp.Navigate(f.srv.URL+execPath("orders", c.ex)), until(`!!document.querySelector("a.tag")`),
+			chromedp.Click(`a.tag`), until(`!!document.querySelector("#executions") && document.readyState === "complete"`))
+		if got := eval[string](t, ctx, `document.querySelector("[role=tab].on").innerText`); got != map[string]string{"closed": "Closed", "open": "Open"}[c.list] {
+			t.Errorf("the %s run's tag opened the %q list", c.list, got)
+		}
+		if got := eval[string](t, ctx, `document.querySelector("#executions tbody").innerText`); !strings.Contains(got, c.ex.WorkflowID) {
+			t.Errorf("the %s run's tag opened a list without it: %q", c.list, got)
+		}
+	}
+}
