@@ -1,6 +1,9 @@
 package console_test
 
 import (
+	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -111,4 +114,41 @@ func TestBrowserNarrowHistoryStacked(t *testing.T) {
 	}
 	// At a laptop's width, the history is the four columns of a table.
 	step(t, ctx, "laptop", chromedp.EmulateViewport(1366, 900), until(`getComputedStyle(document.querySelector("#events tr.ev")).display === "table-row"`))
+}
+
+// At a desktop's width the closed list's filter fields stand in one line:
+// the field whose label is the Started/Closed selector has its box, and
+// its input, level with its neighbours' (the selector, taller than a
+// label's text, used to push its input below the others').
+func TestBrowserClosedFiltersInLine(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	step(t, ctx, "desktop", chromedp.EmulateViewport(1366, 768), chromedp.Navigate(f.srv.URL+"/console/d/orders/executions?status=closed"),
+		until(`!!document.querySelector("select[name=by]")`), until(`document.fonts.status === "loaded"`))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.check(os.WriteFile(filepath.Join(screenshotDir(t), "closed-filters.png"), png, 0o644))
+	// Each field's label and input, top and bottom; a native select is a
+	// pixel or two shorter than an input, whatever its label.
+	boxes := eval[map[string][]float64](t, ctx, `(() => {
+  const out = {};
+  for (const name of ["tag", "close", "from", "to", "order"]) {
+    const input = document.querySelector("#filters [name=" + name + "]");
+    const l = input.closest("label").getBoundingClientRect(), r = input.getBoundingClientRect();
+    out[name] = [l.top, l.bottom, r.top, r.bottom];
+  }
+  return out;
+})()`)
+	want := boxes["tag"]
+	for name, got := range boxes {
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 2.5 {
+				t.Errorf("the %q field's label and input span %v, the tag field's %v", name, got, want)
+				break
+			}
+		}
+	}
 }
