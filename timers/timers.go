@@ -207,6 +207,15 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 // when it handled some, or none is pending).
 func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, time.Time, time.Duration, error) {
 	now := l.clock.Now()
+	// A set-aside timer whose wait is over is tried again below if it is
+	// still due, and put back if it fails again; one deleted meanwhile (its
+	// run closed, purged, or fired by another node) is never read again, so
+	// its entry goes here or it would stay for the life of the process.
+	for id, until := range skip {
+		if !now.Before(until) {
+			delete(skip, id)
+		}
+	}
 	handled := 0
 	locked := map[string]bool{} // runs found locked in this round
 	// The timers set aside (failed a moment ago, or their run locked) are

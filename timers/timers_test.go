@@ -349,3 +349,47 @@ func TestLoopLooksAgainWithinWallCheck(t *testing.T) {
 		}
 	}
 }
+
+// movingClock is a clock the test moves.
+type movingClock struct{ t time.Time }
+
+func (c *movingClock) Now() time.Time { return c.t }
+
+// A timer set aside after failing to fire, then deleted before its wait
+// was over (its run closed or purged, or another node fired it), left its
+// entry in the loop's skip map for the life of the process: one entry for
+// every such timer, never read again.
+func TestSkippedTimersDeletedMeanwhileLeaveNoEntry(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clk := &movingClock{time.Now().UTC().Truncate(time.Millisecond)}
+	row := swfd.Execution{Domain: "d", WorkflowID: "bad", RunID: "bad", Open: true, StartTime: clk.t, Version: 1, State: []byte("{}")}
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true,
+		AddTimers: []swfd.Timer{{RunID: "bad", Key: "k", Due: clk.t.Add(-time.Second)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	store := badRunStore{db}
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Clock: clk}), Clock: clk})
+	skip := map[string]time.Time{}
+	if n, _, err := l.FireDue(ctx, skip); n != 0 || err != nil {
+		t.Fatalf("FireDue: %d fired, %v", n, err)
+	}
+	if _, ok := skip["bad\x00k"]; !ok {
+		t.Fatal("the timer that failed was not set aside")
+	}
+	row.Version++
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, DeleteTimers: []string{"k"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(time.Minute)
+	if _, _, err := l.FireDue(ctx, skip); err != nil {
+		t.Fatal(err)
+	}
+	if len(skip) != 0 {
+		t.Errorf("skip keeps %d entries for timers that are gone: %v", len(skip), skip)
+	}
+}
