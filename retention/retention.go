@@ -18,6 +18,11 @@ type Purger struct {
 	// Purged, if set, is told how many executions each batch purged (for
 	// metrics). Set it before Run.
 	Purged func(n int)
+	// Forget, if set, is told after each pass the cutoff of every domain
+	// it went through: the runs of a domain that closed before its cutoff
+	// are purged (by this pass, or by another node's), and a cache that
+	// holds runs drops them. Set it before Run.
+	Forget func(cutoffs map[string]time.Time)
 
 	store swfd.Store
 	clock swfd.Clock
@@ -63,6 +68,12 @@ const batch = 500
 // Purge deletes the closed executions, in every domain, whose domain's
 // retention has passed since they closed.
 func (p *Purger) Purge(ctx context.Context) error {
+	cutoffs := map[string]time.Time{}
+	if p.Forget != nil {
+		// Also after a pass that failed part way: what it purged is
+		// gone.
+		defer func() { p.Forget(cutoffs) }()
+	}
 	for _, status := range []string{swfd.StatusRegistered, swfd.StatusDeprecated} {
 		after := ""
 		for {
@@ -71,7 +82,7 @@ func (p *Purger) Purge(ctx context.Context) error {
 				return err
 			}
 			for _, d := range ds {
-				if err := p.purgeDomain(ctx, d); err != nil {
+				if err := p.purgeDomain(ctx, d, cutoffs); err != nil {
 					return err
 				}
 			}
@@ -84,10 +95,12 @@ func (p *Purger) Purge(ctx context.Context) error {
 	return nil
 }
 
-// purgeDomain purges one domain's expired executions, a batch at a time.
-func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain) error {
+// purgeDomain purges one domain's expired executions, a batch at a time,
+// and records the domain's cutoff in cutoffs.
+func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain, cutoffs map[string]time.Time) error {
 	days, _ := strconv.Atoi(d.RetentionDays) // NONE and 0: purge at once
 	cutoff := p.clock.Now().Add(-time.Duration(days) * 24 * time.Hour)
+	cutoffs[d.Name] = cutoff
 	for {
 		n, err := p.store.PurgeClosed(ctx, d.Name, cutoff, batch)
 		if err != nil {

@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -226,5 +227,27 @@ func TestRetentionZeroPurgesAtOnce(t *testing.T) {
 		if n := e.openCount(d); n != 1 {
 			t.Fatalf("%s: %d open runs", d, n)
 		}
+	}
+}
+
+// A task token of a run the retention loop has purged is answered as a
+// token that names no task ("Unknown task token"), as one of any run no
+// longer stored is. The run cache kept the purged run, so the answer was
+// "Unknown execution" for as long as it stayed cached.
+func TestPurgedRunsTaskTokenIsUnknown(t *testing.T) {
+	e := newRetEnv(t)
+	e.domain("gone", "0")
+	e.start("gone", "w")
+	task, err := e.srv.Service.PollForDecisionTask(e.ctx, &api.PollForDecisionTaskInput{Domain: "gone", TaskList: api.TaskList{Name: "tl"}})
+	if err != nil || task.TaskToken == "" {
+		t.Fatalf("poll: %v, %+v", err, task)
+	}
+	e.terminate("gone", "w")
+	e.clock.advance(time.Millisecond)
+	e.purge()
+	err = e.srv.Service.RespondDecisionTaskCompleted(e.ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken})
+	f, ok := api.AsFault(err)
+	if !ok || f.Code != "UnknownResourceFault" || !strings.Contains(f.Message, "Unknown task token") {
+		t.Fatalf("completing a task of a purged run: %v; want UnknownResourceFault, Unknown task token", err)
 	}
 }

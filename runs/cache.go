@@ -3,6 +3,7 @@ package runs
 import (
 	"container/list"
 	"sync"
+	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
@@ -293,6 +294,24 @@ func (c *runCache) len() (runs, bytes int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ll.Len(), c.size
+}
+
+// forgetClosed removes the closed runs of the domains in cutoffs that
+// closed before their domain's cutoff, in one pass over the cache.
+func (c *runCache) forgetClosed(cutoffs map[string]time.Time) {
+	if c == nil || len(cutoffs) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for e := c.ll.Front(); e != nil; {
+		next := e.Next()
+		row := &e.Value.(*cachedRun).row
+		if cutoff, ok := cutoffs[row.Domain]; ok && !row.Open && row.CloseTime.Before(cutoff) {
+			c.remove(e)
+		}
+		e = next
+	}
 }
 
 func (c *runCache) evict(runID string) {

@@ -283,6 +283,13 @@ func (s *Store) LoadCurrent(ctx context.Context, domain, runID string) (*Run, er
 // Evict drops a run from the cache (another node changed it).
 func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 
+// ForgetClosed drops from the cache every closed run of the domains in
+// cutoffs that closed before its domain's cutoff: the runs the retention
+// loop purges (this node's or another's). A purged run left in the cache
+// would still be found by its id, and a call on it answered as for a run
+// that is there.
+func (s *Store) ForgetClosed(cutoffs map[string]time.Time) { s.cache.forgetClosed(cutoffs) }
+
 // Step runs a step on a run: fn gets the loaded run (or the error loading
 // it), decides, and commits. The caller holds the run's lock. A step whose
 // commit lost a race is run again on the state that won (RetryConflicts).

@@ -299,6 +299,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s.lambda = lambda.New(lambda.Options{Runs: s.runs, Store: cache, Invoker: opts.Lambda, Clock: clock, Log: s.log, Rescan: lambdaRescan, Hold: opts.HoldTime})
 	s.retention = retention.New(cache, clock, s.log)
 	s.retention.Purged = opts.Hooks.Purged
+	s.retention.Forget = s.runs.ForgetClosed
 	s.peers = cluster.Alone{}
 	if shared {
 		s.peers = cluster.New(cluster.Options{
