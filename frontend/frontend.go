@@ -89,17 +89,20 @@ type Handler struct {
 	// its answer is awaited as long as the store bounds it (see the
 	// store's Commit).
 	CallTimeout time.Duration
-	// MaxDecoding bounds the request bytes being decoded at once (default
-	// DefaultMaxDecoding; negative: no bound; at least twice
+	// MaxDecoding bounds the request bytes being decoded or served at
+	// once (default DefaultMaxDecoding; negative: no bound; at least twice
 	// MaxBodyBytes): a body counts its bytes (and a gzip body its
-	// decompressed bytes too) from when it has been read until it is
-	// decoded. Decoding a request takes up to about sixteen times its body
+	// decompressed bytes too) from when it has been read until its call is
+	// answered, or, for a long poll, until it is decoded. Decoding a
+	// request takes up to about sixteen times its body
 	// (api.MaxDecodeRatio for its values, the rest for the typed input),
-	// so this keeps what many requests decoded at once take in
-	// proportion. A call that would go past the bound is answered
-	// ServiceUnavailable at once, which SDKs retry. A body still arriving
-	// counts nothing, so clients that send slowly or never finish hold
-	// none of it (they are cut off by BodyTimeout).
+	// and the decoded input lives while the service works on it, so this
+	// keeps what many requests take at once in proportion, however many
+	// connections send them. A call that would go past the bound is
+	// answered ServiceUnavailable at once, which SDKs retry. A body still
+	// arriving counts nothing, so clients that send slowly or never finish
+	// hold none of it (they are cut off by BodyTimeout), and neither does
+	// a long poll waiting for a task.
 	MaxDecoding int64
 	// Refused and Failed, if set, bound the lines logged for calls refused
 	// because the storage is full or unavailable (warn level) and for
@@ -110,11 +113,12 @@ type Handler struct {
 	// out ("suppressed=N"), not a line per call. nil: a line per call.
 	Refused, Failed *lograte.Limiter
 
-	decoding atomic.Int64 // request bytes being decoded (MaxDecoding)
+	decoding atomic.Int64 // request bytes being decoded or served (MaxDecoding)
 }
 
 // DefaultMaxDecoding is Handler.MaxDecoding when it is 0: 32 bodies of the
-// largest size decoded at once, a few hundred MB of memory at worst.
+// largest size decoded or served at once, a few hundred MB of memory at
+// worst.
 const DefaultMaxDecoding = 32 << 20
 
 // maxDecoding is the bound MaxDecoding sets, or -1 for none.
@@ -146,23 +150,14 @@ func (h *Handler) hold(n int64) bool {
 	}
 }
 
-// Decoding returns the request bytes being decoded now (see MaxDecoding).
+// Decoding returns the request bytes being decoded or served now (see
+// MaxDecoding).
 func (h *Handler) Decoding() int64 { return h.decoding.Load() }
-
-// decode decodes body within MaxDecoding, counting n bytes for it (the
-// body, and the body as sent when it was decompressed).
-func (h *Handler) decode(ctx context.Context, c *Call, info api.OperationInfo, body []byte, n int64) (any, error) {
-	if !h.hold(n) {
-		return nil, h.refuseDecoding(ctx, c.Operation, "request_id", c.RequestID)
-	}
-	defer h.decoding.Add(-n)
-	return info.Decode(body)
-}
 
 // refuseDecoding logs a call refused at MaxDecoding and returns its fault.
 func (h *Handler) refuseDecoding(ctx context.Context, op string, attrs ...any) error {
 	args := append([]any{"op", op}, attrs...)
-	h.logLimited(ctx, h.Refused, slog.LevelWarn, "request bytes being decoded at their bound: a call was refused", append(args, "bound", h.maxDecoding())...)
+	h.logLimited(ctx, h.Refused, slog.LevelWarn, "request bytes being decoded or served at their bound: a call was refused", append(args, "bound", h.maxDecoding())...)
 	return api.NewFault(api.ServiceUnavailable, "The server is decoding as many request bytes as it may at once; the call was not applied. Retry.")
 }
 
@@ -178,6 +173,12 @@ func (h *Handler) HoldDecoding(ctx context.Context, op string, n int64) (release
 		return nil, h.refuseDecoding(ctx, op)
 	}
 	return func() { h.decoding.Add(-n) }, nil
+}
+
+// decodeReleasing decodes body and lets the n bytes held for it go.
+func (h *Handler) decodeReleasing(info api.OperationInfo, body []byte, n int64) (any, error) {
+	defer h.decoding.Add(-n)
+	return info.Decode(body)
 }
 
 // ServeHTTP implements http.Handler.
@@ -355,7 +356,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 	if gzipped {
 		held += int64(len(raw)) // both are held while it is decoded
 	}
-	in, err := h.decode(ctx, c, info, body, held)
+	if !h.hold(held) {
+		return nil, h.refuseDecoding(ctx, c.Operation, "request_id", c.RequestID)
+	}
+	// A call keeps its bytes counted until it is answered: its decoded
+	// input, about the size of its body, lives as long as the service
+	// works on it, and what the service makes of it (a decision batch's
+	// events) more. A long poll lets them go once decoded: its input is
+	// small, and it waits in the service for up to a minute.
+	var in any
+	if isLongPoll(c.Operation) {
+		in, err = h.decodeReleasing(info, body, held)
+	} else {
+		defer h.decoding.Add(-held)
+		in, err = info.Decode(body)
+	}
 	if err != nil {
 		return nil, err
 	}

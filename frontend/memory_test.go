@@ -16,8 +16,8 @@ import (
 )
 
 // sinkService accepts decision batches and tags, keeping nothing; a
-// RegisterDomain waits until its ctx ends or release is closed, telling
-// started first.
+// RegisterDomain or PollForDecisionTask waits until its ctx ends or release
+// is closed, telling started first.
 type sinkService struct {
 	api.Service
 	started chan struct{}
@@ -26,6 +26,15 @@ type sinkService struct {
 
 func (sinkService) RespondDecisionTaskCompleted(ctx context.Context, in *api.RespondDecisionTaskCompletedInput) error {
 	return nil
+}
+
+func (s sinkService) PollForDecisionTask(ctx context.Context, in *api.PollForDecisionTaskInput) (*api.DecisionTask, error) {
+	s.started <- struct{}{}
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+	}
+	return &api.DecisionTask{}, nil
 }
 
 func (sinkService) TagResource(ctx context.Context, in *api.TagResourceInput) error { return nil }
@@ -141,9 +150,12 @@ func TestDecodingIsBounded(t *testing.T) {
 	}
 }
 
-// Only a body that has arrived and is being decoded counts: clients that
-// are still sending theirs, or never finish, hold none of the bound, and a
-// call waiting in the service (a long poll) holds none either.
+// A body counts from when it has arrived until its call is answered:
+// clients that are still sending theirs, or never finish, hold none of the
+// bound, nor does a long poll waiting for a task; a call waiting in the
+// service holds its bytes, since its decoded input lives as long (300
+// decision batches of 780 KB in the service at once took 823 MB, outside
+// any bound), and one that would go past the bound meanwhile is refused.
 func TestDecodingCountsOnlyWhatIsDecoded(t *testing.T) {
 	svc := sinkService{started: make(chan struct{}), release: make(chan struct{})}
 	fe := &frontend.Handler{Service: svc, MaxDecoding: 2 * frontend.MaxBodyBytes}
@@ -160,13 +172,11 @@ func TestDecodingCountsOnlyWhatIsDecoded(t *testing.T) {
 		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.RespondDecisionTaskCompleted\r\n"+
 			"Content-Length: %d\r\n\r\n{\"taskToken\":\"t\",", frontend.MaxBodyBytes)
 	}
-	// Two calls of almost 1 MB each, waiting in the service.
-	big := fill(`{"name":"d","workflowExecutionRetentionPeriodInDays":"1","x":[`, `0`, `]}`, frontend.MaxBodyBytes-64)
-	done := make(chan int, 2)
-	for range 2 {
+	done := make(chan int, 3)
+	call := func(op, body string) {
 		go func() {
-			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(big))
-			req.Header.Set("X-Amz-Target", "SimpleWorkflowService.RegisterDomain")
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+			req.Header.Set("X-Amz-Target", "SimpleWorkflowService."+op)
 			resp, err := srv.Client().Do(req)
 			if err != nil {
 				done <- 0
@@ -177,18 +187,37 @@ func TestDecodingCountsOnlyWhatIsDecoded(t *testing.T) {
 		}()
 		<-svc.started
 	}
+	// A long poll of almost 1 MB waits in the service, holding nothing.
+	call("PollForDecisionTask", fill(`{"domain":"d","taskList":{"name":"l"},"x":[`, `0`, `]}`, frontend.MaxBodyBytes-64))
 	if n := fe.Decoding(); n != 0 {
-		t.Errorf("Decoding = %d with bodies arriving and calls in the service, want 0", n)
+		t.Errorf("Decoding = %d with bodies arriving and a long poll waiting, want 0", n)
 	}
-	// A body of 1 MB is decoded and served beside them.
-	body := fill(`{"taskToken":"t","decisions":[`, `{"decisionType":"CancelTimer"}`, `]}`, frontend.MaxBodyBytes)
-	if r := post(t, srv, "RespondDecisionTaskCompleted", body); r.status != 200 {
-		t.Errorf("status %d (%s), want 200", r.status, r.body)
+	// Two calls of almost 1 MB each wait in the service, holding their
+	// bytes.
+	big := fill(`{"name":"d","workflowExecutionRetentionPeriodInDays":"1","x":[`, `0`, `]}`, frontend.MaxBodyBytes-64)
+	call("RegisterDomain", big)
+	call("RegisterDomain", big)
+	if n := fe.Decoding(); n != 2*int64(len(big)) {
+		t.Errorf("Decoding = %d with two calls of %d bytes in the service, want %d", n, len(big), 2*len(big))
+	}
+	// A body of 1 KB more would go past the bound: refused at once.
+	body := fill(`{"taskToken":"t","decisions":[`, `{"decisionType":"CancelTimer"}`, `]}`, 1<<10)
+	r := post(t, srv, "RespondDecisionTaskCompleted", body)
+	if r.status != http.StatusServiceUnavailable {
+		t.Errorf("a call past the bound: status %d (%s), want 503", r.status, r.body)
 	}
 	close(svc.release)
-	for range 2 {
+	for range 3 {
 		if status := <-done; status != 200 {
 			t.Errorf("a call in the service: status %d, want 200", status)
 		}
+	}
+	// Once answered, the calls' bytes are let go.
+	if n := fe.Decoding(); n != 0 {
+		t.Errorf("Decoding = %d once every call is answered, want 0", n)
+	}
+	big = fill(`{"taskToken":"t","decisions":[`, `{"decisionType":"CancelTimer"}`, `]}`, frontend.MaxBodyBytes)
+	if r := post(t, srv, "RespondDecisionTaskCompleted", big); r.status != 200 {
+		t.Errorf("once the calls are answered: status %d (%s), want 200", r.status, r.body)
 	}
 }
