@@ -186,13 +186,16 @@ func Kept(ctx context.Context, k Keeper) (t time.Time, ok bool, err error) {
 // or one that stops after a later one did). Without a Keeper it does
 // nothing. Moves save by themselves; a skip clock also runs between them,
 // so the server saves it once more when it stops.
-func (c *Controller) Save(ctx context.Context) error {
+func (c *Controller) Save(ctx context.Context) error { return c.keep(ctx, c.Now()) }
+
+// keep saves t as the time to resume from (see Save).
+func (c *Controller) keep(ctx context.Context, t time.Time) error {
 	if c.keeper == nil {
 		return nil
 	}
-	now := c.Now().Format(keptLayout)
-	if err := c.keeper.SetMetaMax(ctx, KeptKey, []byte(now)); err != nil {
-		return fmt.Errorf("clock: keep the time %s: %w", now, err)
+	at := t.UTC().Format(keptLayout)
+	if err := c.keeper.SetMetaMax(ctx, KeptKey, []byte(at)); err != nil {
+		return fmt.Errorf("clock: keep the time %s: %w", at, err)
 	}
 	return nil
 }
@@ -286,12 +289,16 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 			// Due already, and settling did not fire it.
 			return Moved{Now: c.Now(), Fired: fired}, fmt.Errorf("clock: a timer due at %s failed to fire", due.UTC().Format(time.RFC3339Nano))
 		}
-		c.movable.MoveTo(due)
-		// Kept before anything is dated there: a swfd killed in the
-		// middle of the move resumes at the latest time its events bear.
-		if err := c.Save(ctx); err != nil {
+		// Kept before the clock shows it, so before anything is dated
+		// there: a swfd killed in the middle of the move resumes at the
+		// latest time its events bear. (Kept after the clock had moved,
+		// the timer loop, woken by the move, could fire what is due
+		// there while the time was being written, and the move would
+		// not count it.)
+		if err := c.keep(ctx, due); err != nil {
 			return Moved{Now: c.Now(), Fired: fired}, err
 		}
+		c.movable.MoveTo(due)
 		if err := settle(); err != nil {
 			return Moved{Now: c.Now(), Fired: fired}, err
 		}
