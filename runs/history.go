@@ -35,16 +35,23 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	if err != nil {
 		return nil, 0, err
 	}
-	if next == 0 && len(page) == 1 && len(evs) == 1 && len(page[0].Raw) > HistoryPageBytes {
-		// One event alone over the budget: a store read stopped after
-		// it, so whether any follows is asked of the store on its own.
-		more, err := s.store.History(ctx, swfd.HistoryQuery{RunID: runID, AfterID: page[0].EventID, Reverse: reverse, Limit: 1})
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(more) > 0 && (upTo == 0 || more[0].ID <= upTo) {
-			next = page[0].EventID
-		}
+	return s.pastHugeEvent(ctx, runID, evs, page, next, upTo, reverse)
+}
+
+// pastHugeEvent returns page and next, the page cut from evs (cutPage),
+// with next set when the page is one event alone over HistoryPageBytes
+// and more follow it: a store read stopped after that event, so whether
+// any follows is asked of the store on its own.
+func (s *Store) pastHugeEvent(ctx context.Context, runID string, evs, page []api.HistoryEvent, next, upTo int64, reverse bool) ([]api.HistoryEvent, int64, error) {
+	if next != 0 || len(page) != 1 || len(evs) != 1 || len(page[0].Raw) <= HistoryPageBytes {
+		return page, next, nil
+	}
+	more, err := s.store.History(ctx, swfd.HistoryQuery{RunID: runID, AfterID: page[0].EventID, Reverse: reverse, Limit: 1})
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(more) > 0 && (upTo == 0 || more[0].ID <= upTo) {
+		next = page[0].EventID
 	}
 	return page, next, nil
 }
@@ -74,7 +81,9 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 	// after `after` ascending, those before `after` (or upTo+1)
 	// descending.
 	var mine []api.HistoryEvent
-	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
+	// MaxBytes, as for HistoryPage: the stored events past the page's
+	// bytes are not read.
+	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1, MaxBytes: HistoryPageBytes}
 	if !reverse {
 		for _, ev := range pending {
 			if ev.EventID > after {
@@ -124,7 +133,13 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 	default:
 		evs = mine
 	}
-	return cutPage(evs, n, upTo)
+	page, next, err := cutPage(evs, n, upTo)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Newest first past the step's events, the page may be one stored
+	// event alone over the budget.
+	return s.pastHugeEvent(ctx, runID, evs, page, next, storedUpTo, reverse)
 }
 
 // compact returns ev as RawHistoryEvent would read it back from its JSON.

@@ -139,3 +139,76 @@ func TestHistoryPageOfOneHugeEvent(t *testing.T) {
 		}
 	}
 }
+
+// A decision task's first page, read before the step that starts the task
+// commits (StepHistoryPage), costs about HistoryPageBytes of reading too:
+// it read every stored event maximumPageSize allowed (1,000 events of
+// 32 KB for a page of 1 MB), so deciders polling a run of large events
+// took as much memory as the history calls did before their bound. The
+// page, and where the next begins, are those the committed run gives.
+func TestStepHistoryPageReadsOnlyItsBytes(t *testing.T) {
+	ctx := context.Background()
+	const size = 32 << 10
+	for _, tc := range []struct {
+		name   string
+		stored []api.HistoryEvent
+	}{
+		{"large events", bigEvents(1, 1200, size)},
+		{"one huge event", append(cacheEvents(1, 1), bigEvents(2, 2, HistoryPageBytes+100)...)},
+	} {
+		for _, reverse := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/reverse=%v", tc.name, reverse), func(t *testing.T) {
+				db := &historyBytes{Store: memStore(t)}
+				storeRun(t, db, "big", tc.stored)
+				s := New(Options{Store: db})
+				last := int64(len(tc.stored))
+				pending := cacheEvents(last+1, last+3)
+				for i := range pending {
+					pending[i].Raw = nil
+				}
+				upTo := last + 3
+				shapes := []int64{0, last - 1, last, last + 1}
+				got := map[int64][]int64{}
+				nexts := map[int64]int64{}
+				for _, after := range shapes {
+					if reverse && after == 0 {
+						continue
+					}
+					page, next, err := s.StepHistoryPage(ctx, "big", pending, after, upTo, reverse, 1000)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if read := db.take(); read > HistoryPageBytes+2*size+200 {
+						t.Fatalf("after %d: a page of %d events read %d bytes of events, budget %d", after, len(page), read, HistoryPageBytes)
+					}
+					got[after], nexts[after] = ids(page), next
+				}
+				if reverse {
+					page, next, err := s.StepHistoryPage(ctx, "big", pending, 0, upTo, true, 1000)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if read := db.take(); read > HistoryPageBytes+2*size+200 {
+						t.Fatalf("first page: %d events read %d bytes of events, budget %d", len(page), read, HistoryPageBytes)
+					}
+					got[0], nexts[0] = ids(page), next
+				}
+				// The same pages once the step has committed.
+				row := swfd.Execution{Domain: "d", WorkflowID: "big", RunID: "big", TypeName: "t", TypeVersion: "1",
+					StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 2, State: []byte("{}")}
+				if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, Events: storedEvents(pending)}}}); err != nil {
+					t.Fatal(err)
+				}
+				for after, want := range got {
+					page, next, err := s.HistoryPage(ctx, "big", after, upTo, reverse, 1000, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fmt.Sprint(ids(page)) != fmt.Sprint(want) || next != nexts[after] {
+						t.Errorf("after %d: before the commit %v next %d, after it %v next %d", after, want, nexts[after], ids(page), next)
+					}
+				}
+			})
+		}
+	}
+}
