@@ -191,8 +191,9 @@ func (l *Loop) Committed(c runs.Commit) {
 	}
 }
 
-// FireDue fires the timers due now, at most a batch, and returns how many
-// it handled (fired, or deleted as no longer applying) and how long until
+// FireDue fires the timers due now, those of one read of the store (a
+// batch, or more behind timers set aside: up to maxScan), and returns how
+// many it handled (fired, or deleted as no longer applying) and how long until
 // the next one is due. A timer that fails to
 // fire is put in skip (when not nil) and left alone for 5 seconds; the
 // timers due after those set aside are fired meanwhile, however many are
