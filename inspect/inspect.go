@@ -24,7 +24,8 @@ type Inspector interface {
 	// has none). Authorized as DescribeWorkflowExecution on the domain.
 	Pending(ctx context.Context, domain string, ex api.WorkflowExecution) (*Pending, error)
 	// History returns up to limit events of a run: ascending after event id
-	// after, or descending before it (after 0: from the end). Authorized as
+	// after, or descending before it (after 0: from the end); fewer only
+	// when the history has no more that way. Authorized as
 	// GetWorkflowExecutionHistory on the domain.
 	History(ctx context.Context, domain string, ex api.WorkflowExecution, after int64, reverse bool, limit int) ([]api.HistoryEvent, error)
 	// TaskLists returns a domain's task lists in use on this node. Each

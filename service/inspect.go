@@ -156,8 +156,22 @@ func (s *Service) History(ctx context.Context, domain string, ex api.WorkflowExe
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	events, _, err := s.runs.HistoryPage(ctx, r.Row.RunID, after, 0, reverse, limit, true)
-	return events, err
+	// A page stops at about runs.HistoryPageBytes of events, while the
+	// console takes fewer than limit events for the end of the history:
+	// pages are read until limit events or the end.
+	events := []api.HistoryEvent{}
+	for len(events) < limit {
+		page, next, err := s.runs.HistoryPage(ctx, r.Row.RunID, after, 0, reverse, limit-len(events), true)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, page...)
+		if next == 0 || len(page) == 0 {
+			break
+		}
+		after = next
+	}
+	return events, nil
 }
 
 // Execution implements inspect.Inspector.
