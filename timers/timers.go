@@ -277,6 +277,12 @@ func (l *Loop) fireEach(ctx context.Context, now time.Time, due []swfd.Timer, sk
 			}
 			continue
 		}
+		if err != nil && ctx.Err() != nil {
+			// The node is stopping: the timer did not fail, and
+			// whichever node fires it next finds it due. The rest
+			// of the round would only fail the same way.
+			return handled
+		}
 		if err != nil {
 			l.failLines.Log(ctx, slog.LevelError, "timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
 			if skip != nil {

@@ -393,3 +393,53 @@ func TestSkippedTimersDeletedMeanwhileLeaveNoEntry(t *testing.T) {
 		t.Errorf("skip keeps %d entries for timers that are gone: %v", len(skip), skip)
 	}
 }
+
+// stoppingStore ends the loop's context at the first run it reads, as a node
+// told to stop (SIGTERM) does while its loop fires due timers.
+type stoppingStore struct {
+	swfd.Store
+	stop  context.CancelFunc
+	reads atomic.Int32
+}
+
+func (s *stoppingStore) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	s.reads.Add(1)
+	s.stop()
+	return swfd.Execution{}, ctx.Err()
+}
+
+// A node stopped while its loop fires due timers logs no error for them:
+// the timers did not fail, the node stopped, and another node or this one
+// once restarted fires them. Before, each stop in the middle of a round
+// wrote "timer failed to fire" at level ERROR, and the round went on
+// through every due timer it had read, each failing at once.
+func TestStopWhileFiringLogsNoFailure(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	for i := range 20 {
+		run := fmt.Sprint("r", i)
+		row := swfd.Execution{Domain: "d", WorkflowID: run, RunID: run, Open: true, StartTime: now, Version: 1, State: []byte("{}")}
+		if err := db.Commit(context.Background(), swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true,
+			AddTimers: []swfd.Timer{{RunID: run, Key: "k", Due: now.Add(-time.Second)}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs logbuf.Buffer
+	store := &stoppingStore{Store: db, stop: cancel}
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store}), Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	<-done
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a stop while firing timers logged an error:\n%s", logs.String())
+	}
+	if n := store.reads.Load(); n != 1 {
+		t.Errorf("the round went on through %d timers after the stop", n)
+	}
+}
