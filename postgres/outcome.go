@@ -70,9 +70,14 @@ type lost struct {
 // "conn closed" (pgconn.ErrConnClosed): that is also what it reports when
 // it could not read the answer of a simple query or of a batch read as one
 // (the simple protocol, or default_query_exec_mode=exec), whose request,
-// COMMIT and all, may have reached the server and committed.
+// COMMIT and all, may have reached the server and committed. A batch that
+// failed while pgx prepared its new statements (pgx.ErrPreprocessingBatch,
+// as on a connection's first batch when PostgreSQL ends the session) sent
+// nothing to run: pgx sends a batch's statements only once they are all
+// prepared.
 func lostConn(conn *pgx.Conn, err error) *lost {
-	sent := !pgconn.SafeToRetry(err) || errors.Is(err, pgconn.ErrConnClosed)
+	var pre pgx.ErrPreprocessingBatch
+	sent := (!pgconn.SafeToRetry(err) || errors.Is(err, pgconn.ErrConnClosed)) && !errors.As(err, &pre)
 	return &lost{err: err, sent: sent, pid: conn.PgConn().PID(), at: time.Now()}
 }
 

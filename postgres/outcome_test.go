@@ -751,3 +751,43 @@ func TestCommitRequestLostEveryExecMode(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupLostWhilePreparing: the connection dies while a group's
+// statements are being prepared (a new connection's first group, after
+// pg_terminate_backend or a restart of PostgreSQL), before any of them
+// was sent to run. Nothing can have been applied, so the group is sent
+// again, and each update gets its own answer. Before, the store took the
+// group for one that may have committed, and when the data could not tell
+// (here, steps of runs other writers have moved on) every call of the
+// group was answered that its outcome was unknown.
+func TestGroupLostWhilePreparing(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db, p := proxied(t, dsn, nil)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		if err := db.Commit(ctx, createBatch(id)); err != nil {
+			t.Fatal(err)
+		}
+		for v := int64(2); v <= 3; v++ {
+			if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{stepUpdate(id, v, fmt.Sprint("s", v))}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Two steps decided on version 1 of runs now at version 3: stale.
+	group := []*queuedCommit{queued(stepUpdate("a", 2, "late-a")), queued(stepUpdate("b", 2, "late-b"))}
+	// The server's ParseComplete of the group's first new statement.
+	p.arm(1, func(toServer bool, typ byte, body []byte) bool { return !toServer && typ == '1' })
+	if again := db.commitGroup(group); len(again) != 0 {
+		t.Fatalf("%d updates handed back", len(again))
+	}
+	if p.cuts.Load() != 1 {
+		t.Fatalf("the proxy cut %d connections, want 1", p.cuts.Load())
+	}
+	for i, q := range group {
+		if err := <-q.done; !errors.Is(err, swfd.ErrConflict) {
+			t.Errorf("stale update %d of a group lost while it was prepared: %v, want ErrConflict", i, err)
+		}
+	}
+}
