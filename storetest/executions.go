@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -1066,4 +1067,73 @@ func testDueRunTimers(t *testing.T, s swfd.Store) {
 	// A closed run has no timers.
 	commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: closed(b, "TIMED_OUT", at(2)), Closed: true}}})
 	checkIDs(t, "after a close", due(at(3), 10), []string{"run-c/wf@" + ms(at(2)), a3})
+}
+
+// testHistoryBytes reads a history of events of random sizes with random
+// queries, MaxBytes among them, and wants what HistoryQuery promises: the
+// events the query's range and limit select, cut after the one that takes
+// their JSON past MaxBytes, each as written.
+func testHistoryBytes(t *testing.T, s swfd.Store) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	const n = 300
+	written := make([][]byte, n)
+	e := execution("dom", "wf", "run-1", at(1))
+	for from := 0; from < n; {
+		to := min(n, from+1+rng.IntN(40))
+		var evs []swfd.Event
+		for i := from; i < to; i++ {
+			size := rng.IntN(100)
+			if rng.IntN(5) == 0 {
+				size = rng.IntN(8 << 10)
+			}
+			written[i] = fmt.Appendf(nil, `{"eventId":%d,"pad":%q}`, i+1, strings.Repeat("p", size))
+			evs = append(evs, swfd.Event{ID: int64(i + 1), JSON: written[i]})
+		}
+		commit(t, s, swfd.Batch{Updates: []swfd.Update{{Execution: e, Create: from == 0, Events: evs}}})
+		e = next(e)
+		from = to
+	}
+	for range 300 {
+		q := swfd.HistoryQuery{RunID: "run-1", Reverse: rng.IntN(2) == 0, AfterID: int64(rng.IntN(n + 2))}
+		if rng.IntN(4) == 0 {
+			q.AfterID = 0
+		}
+		if rng.IntN(3) != 0 {
+			q.Limit = rng.IntN(n + 1)
+		}
+		if rng.IntN(4) != 0 {
+			q.MaxBytes = 1 + rng.IntN(64<<10)
+		}
+		var want []int64
+		for i := range int64(n) {
+			id := i + 1
+			if q.Reverse {
+				id = n - i
+			}
+			if q.Reverse && q.AfterID > 0 && id >= q.AfterID || !q.Reverse && id <= q.AfterID {
+				continue
+			}
+			want = append(want, id)
+		}
+		if q.Limit > 0 && len(want) > q.Limit {
+			want = want[:q.Limit]
+		}
+		if q.MaxBytes > 0 {
+			bytes := 0
+			for k, id := range want {
+				if bytes += len(written[id-1]); bytes > q.MaxBytes {
+					want = want[:k+1]
+					break
+				}
+			}
+		}
+		got, err := s.History(ctx(), q)
+		noErr(t, err, "History")
+		checkIDs(t, fmt.Sprintf("%+v", q), eventIDs(got), want)
+		for _, ev := range got {
+			if !bytes.Equal(ev.JSON, written[ev.ID-1]) {
+				t.Fatalf("%+v: event %d is not as written", q, ev.ID)
+			}
+		}
+	}
 }

@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"CommitAtomic", testCommitAtomic},
 		{"OpenAndLatestRun", testOpenAndLatestRun},
 		{"History", testHistory},
+		{"HistoryBytes", testHistoryBytes},
 		{"Tasks", testTasks},
 		{"LambdaTasks", testLambdaTasks},
 		{"Timers", testTimers},
