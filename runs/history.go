@@ -35,23 +35,16 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	if err != nil {
 		return nil, 0, err
 	}
-	return s.pastHugeEvent(ctx, runID, evs, page, next, upTo, reverse)
-}
-
-// pastHugeEvent returns page and next, the page cut from evs (cutPage),
-// with next set when the page is one event alone over HistoryPageBytes
-// and more follow it: a store read stopped after that event, so whether
-// any follows is asked of the store on its own.
-func (s *Store) pastHugeEvent(ctx context.Context, runID string, evs, page []api.HistoryEvent, next, upTo int64, reverse bool) ([]api.HistoryEvent, int64, error) {
-	if next != 0 || len(page) != 1 || len(evs) != 1 || len(page[0].Raw) <= HistoryPageBytes {
-		return page, next, nil
-	}
-	more, err := s.store.History(ctx, swfd.HistoryQuery{RunID: runID, AfterID: page[0].EventID, Reverse: reverse, Limit: 1})
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(more) > 0 && (upTo == 0 || more[0].ID <= upTo) {
-		next = page[0].EventID
+	if next == 0 && len(page) == 1 && len(evs) == 1 && len(page[0].Raw) > HistoryPageBytes {
+		// One event alone over the budget: a store read stopped after
+		// it, so whether any follows is asked of the store on its own.
+		more, err := s.store.History(ctx, swfd.HistoryQuery{RunID: runID, AfterID: page[0].EventID, Reverse: reverse, Limit: 1})
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(more) > 0 && (upTo == 0 || more[0].ID <= upTo) {
+			next = page[0].EventID
+		}
 	}
 	return page, next, nil
 }
@@ -81,9 +74,7 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 	// after `after` ascending, those before `after` (or upTo+1)
 	// descending.
 	var mine []api.HistoryEvent
-	// MaxBytes, as for HistoryPage: the stored events past the page's
-	// bytes are not read.
-	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1, MaxBytes: HistoryPageBytes}
+	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
 	if !reverse {
 		for _, ev := range pending {
 			if ev.EventID > after {
@@ -110,8 +101,19 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 	var evs []api.HistoryEvent
 	switch {
 	case !reverse && after < last, reverse && len(mine) < q.Limit && q.AfterID > 1:
+		// MaxBytes, as in HistoryPage: the store stops at the event
+		// that takes the page past its bytes, counting the step's
+		// events before the stored ones (newest first); past that
+		// event cutPage reads nothing.
+		q.MaxBytes = HistoryPageBytes
 		if reverse {
 			q.Limit -= len(mine)
+			for _, ev := range mine {
+				q.MaxBytes -= len(ev.Raw)
+			}
+			// The step's events alone fill the page: one stored
+			// event tells whether any follows.
+			q.MaxBytes = max(q.MaxBytes, 1)
 		}
 		stored, err := s.readHistory(ctx, q, storedUpTo, false)
 		if err != nil {
@@ -134,12 +136,19 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 		evs = mine
 	}
 	page, next, err := cutPage(evs, n, upTo)
-	if err != nil {
-		return nil, 0, err
+	if err == nil && next == 0 && len(page) == 1 && len(page[0].Raw) > HistoryPageBytes {
+		// One event alone over the budget: the store read may have
+		// stopped after it, before events up to the step's. Event ids
+		// have no gaps, so whether any follows is known from its id.
+		end := pending[len(pending)-1].EventID
+		if upTo != 0 && upTo < end {
+			end = upTo
+		}
+		if id := page[0].EventID; reverse && id > 1 || !reverse && id < end {
+			next = id
+		}
 	}
-	// Newest first past the step's events, the page may be one stored
-	// event alone over the budget.
-	return s.pastHugeEvent(ctx, runID, evs, page, next, storedUpTo, reverse)
+	return page, next, err
 }
 
 // compact returns ev as RawHistoryEvent would read it back from its JSON.

@@ -3,6 +3,7 @@ package runs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -209,6 +210,56 @@ func TestStepHistoryPageReadsOnlyItsBytes(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// A step's page around events alone larger than a page's bytes is the
+// page read once the step has committed, for every range of events.
+func TestStepHistoryPageOfHugeEvents(t *testing.T) {
+	ctx := context.Background()
+	huge := HistoryPageBytes + 100
+	evs := slices.Concat(bigEvents(1, 1, huge), cacheEvents(2, 2), bigEvents(3, 3, huge), cacheEvents(4, 4))
+	for _, pending := range []int{1, 2, 3} { // how many events the step adds
+		db := memStore(t)
+		s := New(Options{Store: db})
+		stored, mine := slices.Clone(evs[:len(evs)-pending]), slices.Clone(evs[len(evs)-pending:])
+		storeRun(t, db, "huge", stored)
+		type shape struct {
+			after, upTo int64
+			reverse     bool
+			size        int
+		}
+		before := map[shape]string{}
+		var shapes []shape
+		for _, reverse := range []bool{false, true} {
+			for after := int64(0); after <= 5; after++ {
+				for upTo := int64(0); upTo <= 4; upTo++ {
+					for _, size := range []int{1, 1000} {
+						sh := shape{after, upTo, reverse, size}
+						page, next, err := s.StepHistoryPage(ctx, "huge", mine, after, upTo, reverse, size)
+						if err != nil {
+							t.Fatal(err)
+						}
+						shapes = append(shapes, sh)
+						before[sh] = fmt.Sprint(ids(page), " next ", next)
+					}
+				}
+			}
+		}
+		row := swfd.Execution{Domain: "d", WorkflowID: "huge", RunID: "huge", TypeName: "t", TypeVersion: "1",
+			StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 2, State: []byte("{}")}
+		if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, Events: storedEvents(mine)}}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range shapes {
+			page, next, err := s.HistoryPage(ctx, "huge", sh.after, sh.upTo, sh.reverse, sh.size, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after := fmt.Sprint(ids(page), " next ", next); after != before[sh] {
+				t.Errorf("%d pending, %+v: before the commit %s, after %s", pending, sh, before[sh], after)
+			}
 		}
 	}
 }
