@@ -234,8 +234,8 @@ func TestStepHistoryPageOfHugeEvents(t *testing.T) {
 		var shapes []shape
 		for _, reverse := range []bool{false, true} {
 			for after := int64(0); after <= 5; after++ {
-				for upTo := int64(0); upTo <= 4; upTo++ {
-					for _, size := range []int{1, 1000} {
+				for _, upTo := range []int64{0, 2, 3, 4} {
+					for _, size := range []int{1000} {
 						sh := shape{after, upTo, reverse, size}
 						page, next, err := s.StepHistoryPage(ctx, "huge", mine, after, upTo, reverse, size)
 						if err != nil {

@@ -245,7 +245,7 @@ func checkPageCase(t *testing.T, c pageCase) {
 // TestStepHistoryPageRandom checks checkPageCase for random cases.
 func TestStepHistoryPageRandom(t *testing.T) {
 	n := uint64(150)
-	if testing.Short() {
+	if testing.Short() || underRace {
 		n = 40
 	}
 	for seed := range n {

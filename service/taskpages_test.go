@@ -24,7 +24,7 @@ import (
 // DecisionTaskStarted, byte for byte.
 func TestDecisionTaskPagesRandom(t *testing.T) {
 	n := uint64(40)
-	if testing.Short() {
+	if testing.Short() || underRace {
 		n = 10
 	}
 	for seed := range n {

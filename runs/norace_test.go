@@ -1,0 +1,6 @@
+//go:build !race
+
+package runs
+
+// underRace: see race_test.go.
+const underRace = false

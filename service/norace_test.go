@@ -1,0 +1,6 @@
+//go:build !race
+
+package service
+
+// underRace: see race_test.go.
+const underRace = false
