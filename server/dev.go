@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/swfd/swfd/clock"
 )
 
 // ErrNotDev is Reset's error on a server that keeps its data (not --dev).
@@ -154,4 +156,50 @@ func (c *calls) retire() <-chan struct{} {
 		c.idle = idle
 	}
 	return idle
+}
+
+// ClockNow returns the controller of the clock the server runs on now, nil
+// when the clock is real. Unlike the field Clock, which a reset rewrites,
+// it may be read beside a Reset; a reset retires the controller it
+// returns, so a test moves and holds the clock with MoveClock and
+// HoldClock, which are kept apart from resets.
+func (s *Server) ClockNow() *clock.Controller { return s.current().clock }
+
+// MoveClock runs move (an Advance or a Set) on the controller of the clock
+// the server runs on, with no reset under way: a move made beside a Reset
+// (from another goroutine) happens wholly before it or after it, on the
+// engine then in use, so the timers it passes are that engine's. It fails
+// with clock.ErrReal when the clock is real.
+func (s *Server) MoveClock(move func(*clock.Controller) (clock.Moved, error)) (clock.Moved, error) {
+	s.reset.RLock()
+	defer s.reset.RUnlock()
+	ctl := s.current().clock
+	if ctl == nil {
+		return clock.Moved{}, clock.ErrReal
+	}
+	return move(ctl)
+}
+
+// HoldClock keeps the clock from moving and the server from being reset
+// until the function it returns is called, as a call of the SWF API does
+// while it is served: a test wraps calls it makes directly on Service in
+// it. It may be called beside a Reset: it holds the clock of the engine in
+// use when it returns, which stays in use until the release. With the real
+// clock it holds nothing.
+func (s *Server) HoldClock() (release func()) {
+	for {
+		e := s.current()
+		if e.clock == nil {
+			return func() {}
+		}
+		release := e.clock.Hold()
+		if s.current() == e {
+			// A reset replaces the engine only under its clock's
+			// Exclusive, which waits for this hold.
+			return release
+		}
+		// A reset replaced e before the hold was taken: e's clock is
+		// retired, and holding it would hold nothing.
+		release()
+	}
 }

@@ -168,7 +168,7 @@ const (
 //
 // Store, Service and Clock are the parts it serves with. A reset (--dev)
 // replaces them with new ones; code that reads them must not run beside a
-// Reset.
+// Reset (ClockNow, MoveClock and HoldClock may).
 type Server struct {
 	Store   swfd.Store
 	Service *service.Service

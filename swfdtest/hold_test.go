@@ -59,3 +59,52 @@ func TestHoldKeepsMovesOffDirectCalls(t *testing.T) {
 	real := swfdtest.New(t, swfdtest.WithClock(clock.Real))
 	real.Hold()()
 }
+
+// Hold keeps the server from being reset, so it may be taken beside a
+// Reset made from another goroutine: it holds the clock of the engine in
+// use when it returns, and that engine stays in use until the release.
+// Hold and Advance used to read the Server field a reset rewrites, without
+// a lock (a data race, which -race reports every run): Hold could so hold
+// the clock of the engine a reset was replacing, which held nothing, and
+// Advance could move the clock of the engine a reset had dropped, failing
+// the test with "store is closed".
+func TestHoldBesideReset(t *testing.T) {
+	srv := swfdtest.New(t)
+	ctx := context.Background()
+	stop := make(chan struct{})
+	resets := make(chan struct{})
+	go func() {
+		defer close(resets)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				srv.Reset()
+			}
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		release := srv.Hold()
+		moved := make(chan struct{})
+		go func() {
+			defer close(moved)
+			srv.Advance(time.Millisecond)
+		}()
+		// A direct call on the engine, as a test holds the clock for.
+		for k := 0; k < 3; k++ {
+			if _, err := srv.Server.Service.ListDomains(ctx, &api.ListDomainsInput{RegistrationStatus: api.RegistrationStatusRegistered}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case <-moved:
+			t.Fatalf("round %d: the clock moved while held", i)
+		default:
+		}
+		release()
+		<-moved
+	}
+	close(stop)
+	<-resets
+}

@@ -46,6 +46,7 @@ package swfdtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -267,10 +268,11 @@ func (s *Server) Reset() {
 
 // Now returns the server's time.
 func (s *Server) Now() time.Time {
-	if s.Server.Clock == nil {
+	ctl := s.Server.ClockNow()
+	if ctl == nil {
 		return time.Now().UTC().Truncate(clock.Precision)
 	}
-	return s.Server.Clock.Now()
+	return ctl.Now()
 }
 
 // Advance moves a manual clock forward by d, firing every timer
@@ -294,11 +296,11 @@ func (s *Server) AdvanceTo(t time.Time) time.Time {
 
 func (s *Server) move(f func(context.Context, *clock.Controller) (clock.Moved, error)) time.Time {
 	s.t.Helper()
-	if s.Server.Clock == nil {
+	m, err := s.Server.MoveClock(func(c *clock.Controller) (clock.Moved, error) { return f(context.Background(), c) })
+	if errors.Is(err, clock.ErrReal) {
 		s.t.Fatalf("swfdtest: the clock is real and cannot be moved (use WithClock(clock.Manual))")
 		return time.Time{}
 	}
-	m, err := f(context.Background(), s.Server.Clock)
 	if err != nil {
 		s.t.Fatalf("swfdtest: move the clock: %v", err)
 	}
@@ -314,10 +316,7 @@ func (s *Server) move(f func(context.Context, *clock.Controller) (clock.Moved, e
 // for the release, and new calls through Client wait behind the move.
 // With the real clock Hold holds nothing.
 func (s *Server) Hold() (release func()) {
-	if s.Server.Clock == nil {
-		return func() {}
-	}
-	return s.Server.Clock.Hold()
+	return s.Server.HoldClock()
 }
 
 // Type is a workflow or activity type RegisterDomain registers.
