@@ -136,7 +136,15 @@ func parseAdmin(e *env, args []string, help string) (*parsed, *globals, error) {
 		return nil, nil, &unknownOptionsError{p.unknown}
 	}
 	g, err := resolveGlobals(e, p)
-	return p, g, err
+	if err != nil {
+		return nil, nil, err
+	}
+	// Before the call: a move of the clock is not undone by a query
+	// that fails afterwards.
+	if err := checkQuery(g); err != nil {
+		return nil, nil, err
+	}
+	return p, g, nil
 }
 
 // callAdmin sends one call of swfd's admin API (never retried: a move of

@@ -589,10 +589,8 @@ func runService(ctx context.Context, e *env, c *command, args []string) error {
 		}
 		return nil
 	}
-	if g.query != "" {
-		if err := compileQuery(g.query); err != nil {
-			return fmt.Errorf("Bad value for --query %s: Invalid jmespath expression: %v", g.query, err)
-		}
+	if err := checkQuery(g); err != nil {
+		return err
 	}
 	in, err := buildInput(c, p)
 	if err != nil {

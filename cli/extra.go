@@ -93,7 +93,30 @@ func parseExtra(e *env, name string, args []string) (*parsed, *globals, bool, er
 	if err != nil {
 		return nil, nil, false, err
 	}
+	if err := checkQuery(g); err != nil {
+		return nil, nil, false, err
+	}
 	return p, g, false, nil
+}
+
+// checkQuery refuses a --query that does not compile before any call is
+// made, as every command does.
+func checkQuery(g *globals) error {
+	if g.query == "" {
+		return nil
+	}
+	if err := compileQuery(g.query); err != nil {
+		return fmt.Errorf("Bad value for --query %s: Invalid jmespath expression: %v", g.query, err)
+	}
+	return nil
+}
+
+// ownData reports whether history, executions or describe print their
+// underlying data rather than their readable table: with --output json,
+// and with --query, which selects from that data (and prints it in the
+// output format in force, as for any other command).
+func ownData(p *parsed, g *globals) bool {
+	return g.query != "" || g.output == "json" && p.has("output")
 }
 
 // callOp calls an operation and shapes the answer as the model orders it.
@@ -237,9 +260,8 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if g.output == "json" && p.has("output") {
-		formatJSON(e.stdout, events)
-		return nil
+	if ownData(p, g) {
+		return printResult(e, g, "GetWorkflowExecutionHistory", &result{single: events})
 	}
 	fmt.Fprintf(e.stdout, "%s  workflowId=%s  runId=%s\n", domain, wid, rid)
 	var tw *tabwriter.Writer
@@ -510,9 +532,8 @@ func runExecutions(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if g.output == "json" && p.has("output") {
-		formatJSON(e.stdout, infos)
-		return nil
+	if ownData(p, g) {
+		return printResult(e, g, "ExecutionInfos", &result{single: infos})
 	}
 	if len(infos) == 0 {
 		state := "open"
@@ -573,9 +594,8 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if g.output == "json" && p.has("output") {
-		formatJSON(e.stdout, d)
-		return nil
+	if ownData(p, g) {
+		return printResult(e, g, "DescribeWorkflowExecution", &result{single: d})
 	}
 	events, err := c.callAll(ctx, "GetWorkflowExecutionHistory", obj("domain", domain, "execution", exec), "events")
 	if err != nil {

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// extraFake answers what history, executions and describe ask: one open
+// run with two events.
+func extraFake(t *testing.T) *fakeSWF {
+	info := `{"execution": {"workflowId": "w1", "runId": "r1"}, "workflowType": {"name": "w", "version": "1"},
+		"startTimestamp": 1700000000, "executionStatus": "OPEN", "cancelRequested": false}`
+	return newFake(t, func(op string, _ map[string]any) (int, string) {
+		switch op {
+		case "ListOpenWorkflowExecutions", "ListClosedWorkflowExecutions":
+			return 200, `{"executionInfos": [` + info + `]}`
+		case "DescribeWorkflowExecution":
+			return 200, `{"executionInfo": ` + info + `, "executionConfiguration": {"taskStartToCloseTimeout": "30",
+				"executionStartToCloseTimeout": "3600", "taskList": {"name": "t"}, "childPolicy": "TERMINATE"},
+				"openCounts": {"openActivityTasks": 0, "openDecisionTasks": 1, "openTimers": 0, "openChildWorkflowExecutions": 0}}`
+		case "GetWorkflowExecutionHistory":
+			return 200, `{"events": [
+				{"eventId": 1, "eventTimestamp": 1700000000, "eventType": "WorkflowExecutionStarted",
+				 "workflowExecutionStartedEventAttributes": {"childPolicy": "TERMINATE", "taskList": {"name": "t"}, "workflowType": {"name": "w", "version": "1"}}},
+				{"eventId": 2, "eventTimestamp": 1700000000, "eventType": "DecisionTaskScheduled",
+				 "decisionTaskScheduledEventAttributes": {"taskList": {"name": "t"}}}]}`
+		}
+		return 400, `{"__type": "com.amazonaws.swf.base.model#UnknownResourceFault", "message": "no"}`
+	})
+}
+
+// --query applies to what history, executions and describe print as data,
+// as to every other command: before, it was ignored, and they printed all
+// of their data (with --output json) or their table.
+func TestQueryOnOwnCommands(t *testing.T) {
+	setCreds(t)
+	f := extraFake(t)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"describe", "--domain", "d", "--workflow-id", "w1", "--output", "json", "--query", "executionInfo.execution.runId"}, "\"r1\"\n"},
+		{[]string{"describe", "--domain", "d", "--workflow-id", "w1", "--query", "openCounts.openDecisionTasks"}, "1\n"},
+		{[]string{"describe", "--domain", "d", "--workflow-id", "w1", "--query", "executionConfiguration.taskList.name", "--output", "text"}, "t\n"},
+		{[]string{"executions", "--domain", "d", "--query", "[].execution.workflowId", "--output", "text"}, "w1\n"},
+		{[]string{"executions", "--domain", "d", "--closed", "--output", "json", "--query", "length(@)"}, "1\n"},
+		{[]string{"history", "--domain", "d", "--workflow-id", "w1", "--query", "[].eventType", "--output", "text"}, "WorkflowExecutionStarted\tDecisionTaskScheduled\n"},
+		{[]string{"history", "--domain", "d", "--workflow-id", "w1", "--run-id", "r1", "--output", "json", "--query", "[-1].eventId"}, "2\n"},
+	}
+	for _, c := range cases {
+		r := swfRun(env, c.args...)
+		if r.RC != 0 || r.Stdout != c.want {
+			t.Errorf("swf %s: rc=%d stdout %q, want %q; stderr %q", strings.Join(c.args, " "), r.RC, r.Stdout, c.want, r.Stderr)
+		}
+	}
+	// Without --query or --output json they still print their tables.
+	if r := swfRun(env, "describe", "--domain", "d", "--workflow-id", "w1"); r.RC != 0 || !strings.Contains(r.Stdout, "Child policy  TERMINATE") {
+		t.Errorf("describe: rc=%d stdout %q stderr %q", r.RC, r.Stdout, r.Stderr)
+	}
+	// A query that fails is reported as for any other command.
+	want := swfRun(env, "list-open-workflow-executions", "--domain", "d", "--start-time-filter", "oldestDate=0", "--query", "[?")
+	if r := swfRun(env, "executions", "--domain", "d", "--query", "[?"); r.RC != want.RC || r.Stderr != want.Stderr || r.Stdout != "" {
+		t.Errorf("bad query: rc=%d stdout %q stderr %q, want rc=%d stderr %q", r.RC, r.Stdout, r.Stderr, want.RC, want.Stderr)
+	}
+}
+
+// A --query that does not compile fails swf clock advance before the
+// clock is moved: before, the clock moved and then the command failed.
+func TestBadQueryDoesNotMoveTheClock(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, nil)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, args := range [][]string{{"clock", "advance", "1h"}, {"dev", "reset"}, {"describe", "--domain", "d", "--workflow-id", "w"}} {
+		r := swfRun(env, append(args, "--query", "[?")...)
+		if r.RC != 255 || r.Stderr != "\nBad value for --query [?: Invalid jmespath expression: SyntaxError: Incomplete expression\n" {
+			t.Errorf("swf %s: rc=%d stderr %q", strings.Join(args, " "), r.RC, r.Stderr)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) != 0 {
+		t.Errorf("%d calls made, the first %s", len(f.requests), f.requests[0].op)
+	}
+}
