@@ -311,7 +311,9 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 	for !closed {
 		select {
 		case <-ctx.Done():
-			return nil
+			// Ctrl-C between two looks is an interrupt as it is
+			// during a call (exit status 130).
+			return ctx.Err()
 		case <-time.After(interval):
 		}
 		evs, err := fetch()
