@@ -9,6 +9,7 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -48,7 +49,10 @@ type Config struct {
 	// Timeout bounds the whole run.
 	Timeout time.Duration
 	// Credentials for signing; any value works against swfd without --auth.
-	AccessKey, SecretKey string
+	AccessKey, SecretKey, SessionToken string
+	// TLS, if set, is the TLS configuration of https endpoints (their
+	// CA certificates, or no verification).
+	TLS *tls.Config
 	// Progress, if set, is called about once a second.
 	Progress func(completed, total int)
 	// ServerPIDs, if set, are the processes serving the endpoint (swfd, or
@@ -147,19 +151,22 @@ func NewClient(cfg Config) *swf.Client {
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 	}
+	if cfg.TLS != nil {
+		tr.TLSClientConfig = cfg.TLS.Clone()
+	}
 	region := cfg.Region
 	if region == "" {
 		region = "us-east-1"
 	}
-	ak, sk := cfg.AccessKey, cfg.SecretKey
+	ak, sk, tok := cfg.AccessKey, cfg.SecretKey, cfg.SessionToken
 	if ak == "" {
-		ak, sk = "bench", "bench"
+		ak, sk, tok = "bench", "bench", ""
 	}
 	return swf.New(swf.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(cfg.Endpoint),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk}, nil
+			return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk, SessionToken: tok}, nil
 		}),
 		Retryer:    aws.NopRetryer{},
 		HTTPClient: sdkhttp.Client{Client: &http.Client{Transport: tr, Timeout: 75 * time.Second}},

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -59,6 +61,37 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return n, nil
 	}
 	cfg := bench.Config{Endpoint: g.endpoint, Region: g.region, Domain: p.get("bench-domain")}
+	// The load is signed with the credentials every other command uses
+	// (with none configured, placeholder ones, which a swfd without --auth
+	// accepts), and https endpoints are verified as for every other
+	// command (--ca-bundle or AWS_CA_BUNDLE, --no-verify-ssl).
+	first := strings.TrimSpace(strings.Split(g.endpoint, ",")[0])
+	one := *g
+	one.endpoint = first
+	c, err := newClient(ctx, &one)
+	if err != nil {
+		return err
+	}
+	if creds, err := c.credentials(ctx); err != nil {
+		return err
+	} else if creds != nil {
+		cfg.AccessKey, cfg.SecretKey, cfg.SessionToken = creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken
+	}
+	if g.noVerifySSL {
+		cfg.TLS = &tls.Config{InsecureSkipVerify: true}
+	} else {
+		pool := x509.NewCertPool()
+		for _, ep := range strings.Split(g.endpoint, ",") {
+			data, err := readCABundle(g, strings.TrimSpace(ep))
+			if err != nil {
+				return err
+			}
+			if data != nil {
+				pool.AppendCertsFromPEM(data)
+				cfg.TLS = &tls.Config{RootCAs: pool}
+			}
+		}
+	}
 	if cfg.Workflows, err = intFlag("workflows", 1000); err != nil {
 		return err
 	}

@@ -124,19 +124,11 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	// https endpoint. As with the AWS CLI, one that cannot be read fails
 	// the call to an https endpoint, naming it, and is not even opened for
 	// an http one (loadSDKConfig keeps the SDK from reading the variable).
-	bundle := g.caBundle
-	if bundle == "" {
-		bundle = os.Getenv("AWS_CA_BUNDLE")
+	data, err := readCABundle(g, g.endpoint)
+	if err != nil {
+		return nil, err
 	}
-	if bundle != "" && strings.HasPrefix(strings.ToLower(g.endpoint), "https://") {
-		u := strings.TrimRight(g.endpoint, "/") + "/"
-		data, err := os.ReadFile(bundle)
-		if err != nil {
-			return nil, fmt.Errorf("SSL validation failed for %s %s", u, pyOSError(err))
-		}
-		if !x509.NewCertPool().AppendCertsFromPEM(data) {
-			return nil, fmt.Errorf("SSL validation failed for %s [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found", u)
-		}
+	if data != nil {
 		opts = append(opts, config.WithCustomCABundle(bytes.NewReader(data)))
 	}
 	cfg, err := loadSDKConfig(ctx, opts)
@@ -157,6 +149,27 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 		c.creds = nil
 	}
 	return c, nil
+}
+
+// readCABundle returns the CA bundle (--ca-bundle, else AWS_CA_BUNDLE)
+// for an https endpoint, nil when none is given or the endpoint is http.
+func readCABundle(g *globals, endpoint string) ([]byte, error) {
+	bundle := g.caBundle
+	if bundle == "" {
+		bundle = os.Getenv("AWS_CA_BUNDLE")
+	}
+	if bundle == "" || !strings.HasPrefix(strings.ToLower(endpoint), "https://") {
+		return nil, nil
+	}
+	u := strings.TrimRight(endpoint, "/") + "/"
+	data, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("SSL validation failed for %s %s", u, pyOSError(err))
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("SSL validation failed for %s [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found", u)
+	}
+	return data, nil
 }
 
 // call sends one operation and returns the response body (nil for an empty

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// swf bench signs with the credentials every other command uses and
+// verifies an https endpoint with --ca-bundle: before, it signed with
+// placeholder keys whatever was configured (so against swfd --auth every
+// call was refused) and trusted only the system's CA certificates.
+func TestBenchUsesConfiguredCredentialsAndTLS(t *testing.T) {
+	setCreds(t) // AKIDTEST
+	var mu sync.Mutex
+	var auths []string
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auths = append(auths, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(400)
+		w.Write([]byte(`{"__type": "com.amazonaws.swf.base.model#OperationNotPermittedFault", "message": "stop here"}`))
+	}))
+	defer ts.Close()
+	r := swfRun(map[string]string{}, "bench", "--endpoint-url", ts.URL, "--ca-bundle", caFile(t, ts), "--workflows", "1", "--quiet")
+	if r.RC != 255 || !strings.Contains(r.Stderr, "stop here") {
+		t.Errorf("rc=%d stdout %q stderr %q", r.RC, r.Stdout, r.Stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auths) == 0 {
+		t.Fatal("no request reached the endpoint")
+	}
+	for _, a := range auths {
+		if !strings.Contains(a, "Credential=AKIDTEST/") {
+			t.Errorf("signed as %q, not with the configured AKIDTEST", a)
+		}
+	}
+}
+
+// Over http too, the configured keys sign the load.
+func TestBenchSignsWithConfiguredKeys(t *testing.T) {
+	setCreds(t) // AKIDTEST
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 400, `{"__type": "com.amazonaws.swf.base.model#OperationNotPermittedFault", "message": "stop here"}`
+	})
+	if r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}, "bench", "--workflows", "1", "--quiet"); r.RC != 255 {
+		t.Errorf("rc=%d stdout %q stderr %q", r.RC, r.Stdout, r.Stderr)
+	}
+	if a := f.last().header.Get("Authorization"); !strings.Contains(a, "Credential=AKIDTEST/") {
+		t.Errorf("signed as %q, not with the configured AKIDTEST", a)
+	}
+}
