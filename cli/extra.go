@@ -38,7 +38,9 @@ Prints an execution's history as a table: event id, time, type and the
 event's main attributes. Without --run-id it shows the open run of the
 workflow id, else its most recently started closed run. --follow keeps
 printing new events (polling every --interval seconds, default 2) until
-the execution closes. --output json prints the events as JSON.
+the execution closes. --output json prints the events as JSON (with
+--follow, all of them once the execution has closed); --query selects
+from them.
 `,
 	"executions": `swf executions --domain D [--closed] [--since T] [--until T]
                [--workflow-id W | --workflow-type NAME[:VERSION] | --tag T | --status S]
@@ -261,6 +263,18 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if ownData(p, g) {
+		// Data is one document: with --follow, that of the whole
+		// history once the execution has closed.
+		for p.has("follow") && !hasCloseEvent(events) {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(interval):
+			}
+			if events, err = fetch(); err != nil {
+				return err
+			}
+		}
 		return printResult(e, g, "GetWorkflowExecutionHistory", &result{single: events})
 	}
 	fmt.Fprintf(e.stdout, "%s  workflowId=%s  runId=%s\n", domain, wid, rid)
@@ -333,6 +347,15 @@ const (
 	followTimeWidth = len("2006-01-02 15:04:05.000")
 	followTypeWidth = len("RequestCancelExternalWorkflowExecutionInitiated")
 )
+
+func hasCloseEvent(events []any) bool {
+	for _, ev := range events {
+		if isCloseEvent(str(ev, "eventType")) {
+			return true
+		}
+	}
+	return false
+}
 
 func isCloseEvent(t string) bool {
 	switch t {

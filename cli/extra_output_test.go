@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -121,5 +122,30 @@ func TestInterruptDuringFollow(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("history --follow did not stop on Ctrl-C")
+	}
+}
+
+// swf history --follow --output json waits for the execution to close and
+// prints its whole history: before, it printed the events so far and
+// returned at once, as if --follow had not been given.
+func TestHistoryFollowAsData(t *testing.T) {
+	setCreds(t)
+	var looks atomic.Int32
+	f := newFake(t, func(op string, _ map[string]any) (int, string) {
+		if op != "GetWorkflowExecutionHistory" {
+			return 400, `{"__type": "com.amazonaws.swf.base.model#UnknownResourceFault", "message": "no"}`
+		}
+		events := `{"eventId": 1, "eventTimestamp": 1700000000, "eventType": "WorkflowExecutionStarted"}`
+		if looks.Add(1) >= 3 {
+			events += `, {"eventId": 2, "eventTimestamp": 1700000001, "eventType": "WorkflowExecutionTerminated"}`
+		}
+		return 200, `{"events": [` + events + `]}`
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	r := swfRun(env, "history", "--domain", "d", "--workflow-id", "w1", "--run-id", "r1", "--follow", "--interval", "0.01",
+		"--output", "json", "--query", "[].eventType")
+	want := "[\n    \"WorkflowExecutionStarted\",\n    \"WorkflowExecutionTerminated\"\n]\n"
+	if r.RC != 0 || r.Stdout != want || looks.Load() != 3 {
+		t.Errorf("rc=%d stdout %q (want %q) after %d looks; stderr %q", r.RC, r.Stdout, want, looks.Load(), r.Stderr)
 	}
 }
