@@ -149,3 +149,27 @@ func TestHistoryFollowAsData(t *testing.T) {
 		t.Errorf("rc=%d stdout %q (want %q) after %d looks; stderr %q", r.RC, r.Stdout, want, looks.Load(), r.Stderr)
 	}
 }
+
+// The bash completion offers every flag of history, executions, describe
+// and bench: before, history's list was written by hand and lacked
+// --reverse-order.
+func TestCompletionHasEveryFlagOfOwnCommands(t *testing.T) {
+	r := swfRun(nil, "completion", "bash")
+	for name, specs := range extraSpecs {
+		var line string
+		for _, l := range strings.Split(r.Stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), name+") flags=") {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Errorf("no completion for %s", name)
+			continue
+		}
+		for f := range specs {
+			if !strings.Contains(line+" ", " --"+f+" ") && !strings.Contains(line, "\"--"+f+" ") && !strings.Contains(line, " --"+f+"\"") {
+				t.Errorf("completion of %s lacks --%s: %s", name, f, line)
+			}
+		}
+	}
+}

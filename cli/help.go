@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/swfd/swfd/api"
@@ -276,10 +277,21 @@ func bashCompletion() string {
 	for _, n := range commandNames {
 		b.WriteString("    " + n + ") flags=\"" + strings.Join(sortedFlags(commands[n]), " ") + "\" ;;\n")
 	}
-	b.WriteString("    history) flags=\"--domain --workflow-id --run-id --follow --interval\" ;;\n")
-	b.WriteString("    executions) flags=\"--domain --closed --workflow-id --workflow-type --tag --status --since --until\" ;;\n")
-	b.WriteString("    describe) flags=\"--domain --workflow-id --run-id\" ;;\n")
-	b.WriteString("    bench) flags=\"--workflows --activities --concurrency --starters --bench-domain --timeout --json --quiet --server-pid --rate\" ;;\n")
+	// The flags of history, executions, describe and bench come from the
+	// specs they are parsed with, so that none is left out.
+	extra := make([]string, 0, len(extraSpecs))
+	for n := range extraSpecs {
+		extra = append(extra, n)
+	}
+	sort.Strings(extra)
+	for _, n := range extra {
+		flags := make([]string, 0, len(extraSpecs[n]))
+		for f := range extraSpecs[n] {
+			flags = append(flags, "--"+f)
+		}
+		sort.Strings(flags)
+		b.WriteString("    " + n + ") flags=\"" + strings.Join(flags, " ") + "\" ;;\n")
+	}
 	b.WriteString("    clock) flags=\"advance set\" ;;\n")
 	b.WriteString("    dev) flags=\"reset\" ;;\n")
 	b.WriteString("    completion) flags=\"bash zsh\" ;;\n")
