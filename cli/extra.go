@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 )
 
 // The commands aws swf does not have: history, executions, describe.
@@ -277,7 +278,7 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 		}
 		return printResult(e, g, "GetWorkflowExecutionHistory", &result{single: events})
 	}
-	fmt.Fprintf(e.stdout, "%s  workflowId=%s  runId=%s\n", domain, wid, rid)
+	fmt.Fprintf(e.stdout, "%s  workflowId=%s  runId=%s\n", cell(domain), cell(wid), cell(rid))
 	var tw *tabwriter.Writer
 	if p.has("follow") {
 		// The events of a followed history come in batches, and a
@@ -288,6 +289,7 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 		tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	}
 	row := func(id, tm, typ, details string) {
+		details = cell(details)
 		if tw != nil {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, tm, typ, details)
 			return
@@ -411,7 +413,7 @@ func eventDetails(ev *omap) string {
 		if strings.HasSuffix(k, "EventId") && s == "0" {
 			continue
 		}
-		s = strings.ReplaceAll(s, "\n", " ")
+		s = cell(s)
 		if r := []rune(s); len(r) > 40 {
 			s = string(r[:37]) + "..."
 		}
@@ -589,12 +591,14 @@ func runExecutions(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		typ := str(o, "workflowType", "name") + "/" + str(o, "workflowType", "version")
+		wid, rid, tagCell := cell(str(o, "execution", "workflowId")), cell(str(o, "execution", "runId")), cell(strings.Join(tags, ","))
+		typ = cell(typ)
 		if closed {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", str(o, "execution", "workflowId"), str(o, "execution", "runId"), typ,
-				fmtTime(o.m["startTimestamp"]), fmtTime(o.m["closeTimestamp"]), status, strings.Join(tags, ","))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", wid, rid, typ,
+				fmtTime(o.m["startTimestamp"]), fmtTime(o.m["closeTimestamp"]), status, tagCell)
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", str(o, "execution", "workflowId"), str(o, "execution", "runId"), typ,
-				fmtTime(o.m["startTimestamp"]), status, strings.Join(tags, ","))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", wid, rid, typ,
+				fmtTime(o.m["startTimestamp"]), status, tagCell)
 		}
 	}
 	return tw.Flush()
@@ -633,7 +637,7 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s\t%s\n", k, cell(v))
 		}
 	}
 	row("Domain", domain)
@@ -684,7 +688,7 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  ACTIVITY ID\tTYPE\tSCHEDULED\tSTARTED\tWORKER")
 		for _, a := range acts {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", a.id, a.typ, a.scheduled, a.started, a.worker)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", cell(a.id), cell(a.typ), a.scheduled, a.started, cell(a.worker))
 		}
 		tw.Flush()
 	}
@@ -693,11 +697,36 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  TIMER ID\tSTARTED\tFIRES AT")
 		for _, t := range timers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.id, t.started, t.fires)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", cell(t.id), t.started, t.fires)
 		}
 		tw.Flush()
 	}
 	return nil
+}
+
+// cell makes a value of a readable table one line of plain text: a line
+// break or tab inside it would end its row or cell and move the columns
+// after it, and the other control characters (ESC, CR, backspace, C1) of
+// an input, a tag or a worker's identity would act on the terminal
+// instead of being shown. Line breaks and tabs become spaces; the other
+// control characters are shown escaped (\x1b).
+func cell(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	// A CRLF line break is one break; a lone CR is shown.
+	for _, r := range strings.ReplaceAll(s, "\r\n", "\n") {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func secs(s string) string {

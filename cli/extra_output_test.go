@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/swfd/swfd/internal/logbuf"
 )
@@ -169,6 +170,60 @@ func TestCompletionHasEveryFlagOfOwnCommands(t *testing.T) {
 		for f := range specs {
 			if !strings.Contains(line+" ", " --"+f+" ") && !strings.Contains(line, "\"--"+f+" ") && !strings.Contains(line, " --"+f+"\"") {
 				t.Errorf("completion of %s lacks --%s: %s", name, f, line)
+			}
+		}
+	}
+}
+
+// The readable tables of history, executions and describe show control
+// characters of the data (an input, a tag, an execution context) as
+// text: before, a line break in an execution context broke describe's
+// table, and ESC or CR went to the terminal as they were (an input could
+// recolour or rewrite what the operator saw).
+func TestTablesShowControlCharacters(t *testing.T) {
+	setCreds(t)
+	nasty := `a\u001b[31mb\r\nc\rd\te\u0085f`
+	info := `{"execution": {"workflowId": "w1", "runId": "r1"}, "workflowType": {"name": "w", "version": "1"},
+		"startTimestamp": 1700000000, "executionStatus": "OPEN", "cancelRequested": false, "tagList": ["` + nasty + `"]}`
+	f := newFake(t, func(op string, _ map[string]any) (int, string) {
+		switch op {
+		case "ListOpenWorkflowExecutions":
+			return 200, `{"executionInfos": [` + info + `]}`
+		case "DescribeWorkflowExecution":
+			return 200, `{"executionInfo": ` + info + `, "executionConfiguration": {"taskList": {"name": "t"}, "childPolicy": "TERMINATE"},
+				"openCounts": {"openActivityTasks": 0, "openDecisionTasks": 0, "openTimers": 0, "openChildWorkflowExecutions": 0},
+				"latestExecutionContext": "{\n  \"step\": 1\n}"}`
+		case "GetWorkflowExecutionHistory":
+			return 200, `{"events": [{"eventId": 1, "eventTimestamp": 1700000000, "eventType": "WorkflowExecutionStarted",
+				"workflowExecutionStartedEventAttributes": {"input": "` + nasty + `"}}]}`
+		}
+		return 400, `{"__type": "com.amazonaws.swf.base.model#UnknownResourceFault", "message": "no"}`
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	shown := `a\x1b[31mb c\x0dd e\x85f`
+	for _, c := range []struct {
+		args  []string
+		lines int
+		want  []string
+	}{
+		{[]string{"history", "--domain", "d", "--workflow-id", "w1"}, 3, []string{"input=" + shown}},
+		{[]string{"executions", "--domain", "d"}, 2, []string{"OPEN    " + shown}},
+		{[]string{"describe", "--domain", "d", "--workflow-id", "w1"}, 12, []string{"Tags               " + shown, `Execution context  {   "step": 1 }`}},
+	} {
+		r := swfRun(env, c.args...)
+		if r.RC != 0 {
+			t.Errorf("%s: rc=%d %s", c.args[0], r.RC, r.Stderr)
+			continue
+		}
+		if strings.IndexFunc(strings.ReplaceAll(r.Stdout, "\n", ""), unicode.IsControl) >= 0 {
+			t.Errorf("%s: a control character in %q", c.args[0], r.Stdout)
+		}
+		if n := strings.Count(r.Stdout, "\n"); n != c.lines {
+			t.Errorf("%s: %d lines, want %d:\n%s", c.args[0], n, c.lines, r.Stdout)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.Stdout, w) {
+				t.Errorf("%s: no %q in\n%s", c.args[0], w, r.Stdout)
 			}
 		}
 	}
