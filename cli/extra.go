@@ -38,8 +38,8 @@ var extraHelp = map[string]string{
 Prints an execution's history as a table: event id, time, type and the
 event's main attributes. Without --run-id it shows the open run of the
 workflow id, else its most recently started closed run. --follow keeps
-printing new events (polling every --interval seconds, default 2) until
-the execution closes. --output json prints the events as JSON (with
+printing new events (polling every --interval seconds, default 2, from
+0.001 to 86400) until the execution closes. --output json prints the events as JSON (with
 --follow, all of them once the execution has closed); --query selects
 from them.
 `,
@@ -237,9 +237,13 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 	}
 	interval := 2 * time.Second
 	if p.has("interval") {
+		// Bounded both ways: NaN, an infinity, a huge number (which
+		// overflows a time.Duration to a negative one) or a tiny one
+		// (which rounds to 0) would look again without waiting, calling
+		// the server in a tight loop.
 		f, err := strconv.ParseFloat(p.get("interval"), 64)
-		if err != nil || f <= 0 {
-			return fmt.Errorf("--interval: a positive number of seconds, not %q", p.get("interval"))
+		if err != nil || !(f >= 0.001 && f <= 86400) {
+			return fmt.Errorf("--interval: a number of seconds from 0.001 to 86400, not %q", p.get("interval"))
 		}
 		interval = time.Duration(f * float64(time.Second))
 	}

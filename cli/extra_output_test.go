@@ -228,3 +228,29 @@ func TestTablesShowControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// swf history --interval refuses what would make --follow look again
+// without waiting: NaN, infinities and numbers too large for a duration
+// (which overflowed to a negative one) or too small to be one. Before,
+// they were taken and --follow called the server thousands of times a
+// second.
+func TestFollowIntervalBounds(t *testing.T) {
+	setCreds(t)
+	// A closed run, so that a value taken ends the command at once.
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 200, `{"events": [{"eventId": 1, "eventTimestamp": 1700000000, "eventType": "WorkflowExecutionTerminated"}]}`
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, v := range []string{"NaN", "Inf", "+Inf", "1e300", "1e-300", "0", "-1", "abc", "86401"} {
+		r := swfRun(env, "history", "--domain", "d", "--workflow-id", "w1", "--run-id", "r1", "--follow", "--interval", v)
+		want := "\n--interval: a number of seconds from 0.001 to 86400, not \"" + v + "\"\n"
+		if r.RC != 255 || r.Stderr != want {
+			t.Errorf("--interval %s: rc=%d stderr %q", v, r.RC, r.Stderr)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) != 0 {
+		t.Errorf("%d calls made", len(f.requests))
+	}
+}
