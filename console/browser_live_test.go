@@ -148,11 +148,11 @@ func TestBrowserLoadMoreRetries(t *testing.T) {
 	step(t, ctx, "history", chromedp.Navigate(f.srv.URL+execPath("orders", ex)), until(`document.querySelectorAll("#events tr.ev").length === 50`),
 		until(`!!document.querySelector("a[data-more]")`))
 	step(t, ctx, "offline", chromedp.Evaluate[chromedp.Void](`window.__fetch = window.fetch; window.fetch = () => Promise.reject(new TypeError("Failed to fetch"))`),
-		chromedp.Click(`a[data-more]`), until(`!document.querySelector("a[data-more]").dataset.loading`))
+		clickShown(`a[data-more]`), until(`!document.querySelector("a[data-more]").dataset.loading`))
 	if got := eval[string](t, ctx, `document.querySelector("a[data-more]").innerText`); !strings.Contains(got, "try again") {
 		t.Errorf("after a failed load the link says %q", got)
 	}
-	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.fetch = window.__fetch`), chromedp.Click(`a[data-more]`),
+	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.fetch = window.__fetch`), clickShown(`a[data-more]`),
 		until(`document.querySelectorAll("#events tr.ev").length > 50`))
 }
 

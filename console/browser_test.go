@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -88,6 +89,29 @@ func until(expr string) chromedp.Action[chromedp.Void] {
 			select {
 			case <-ctx.Done():
 				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", expr, ctx.Err())
+			case <-tick.C:
+			}
+		}
+	}
+}
+
+// clickShown clicks the first element sel matches once the browser has
+// laid it out: Click fails with ErrInvalidDimensions on an element that has
+// no box yet (as a link at the foot of a long table can, for a moment,
+// after the table is scrolled to it), and a person would click it once it
+// shows.
+func clickShown(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			_, err := chromedp.Click(sel)(ctx, tg)
+			if !errors.Is(err, chromedp.ErrInvalidDimensions) {
+				return chromedp.Void{}, err
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("click %s: %w (%w)", sel, err, ctx.Err())
 			case <-tick.C:
 			}
 		}
