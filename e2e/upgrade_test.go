@@ -114,9 +114,11 @@ func TestSQLiteFileOfAnEarlierRelease(t *testing.T) {
 		t.Fatalf("C-child's decision task: %+v, %v", dt, err)
 	}
 	mustOK(t)(c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken, Decisions: []types.Decision{completeWorkflow("child done")}}))
-	if has(history("C"), types.EventTypeChildWorkflowExecutionCompleted) == nil {
-		t.Error("C did not hear that its child completed")
-	}
+	// The child's outcome reaches its parent as a message the transfers
+	// loop delivers after the child's close has been answered.
+	waitFor(t, "C to hear that its child completed", func() bool {
+		return has(history("C"), types.EventTypeChildWorkflowExecutionCompleted) != nil
+	})
 
 	// Dn's decision task, scheduled by the continue-as-new, is handed out.
 	dt, err = c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: dom, TaskList: &types.TaskList{Name: aws.String("ctl3")}})
