@@ -31,10 +31,7 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	if err != nil {
 		return nil, 0, err
 	}
-	page, next, err := cutPage(evs, n, upTo)
-	if err != nil {
-		return nil, 0, err
-	}
+	page, next := cutPage(evs, n, upTo)
 	if next == 0 && len(page) == 1 && len(evs) == 1 && len(page[0].Raw) > HistoryPageBytes {
 		// One event alone over the budget: a store read stopped after
 		// it, so whether any follows is asked of the store on its own.
@@ -135,8 +132,8 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 	default:
 		evs = mine
 	}
-	page, next, err := cutPage(evs, n, upTo)
-	if err == nil && next == 0 && len(page) == 1 && len(page[0].Raw) > HistoryPageBytes {
+	page, next := cutPage(evs, n, upTo)
+	if next == 0 && len(page) == 1 && len(page[0].Raw) > HistoryPageBytes {
 		// One event alone over the budget: the store read may have
 		// stopped after it, before events up to the step's. Event ids
 		// have no gaps, so whether any follows is known from its id.
@@ -148,7 +145,7 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 			next = id
 		}
 	}
-	return page, next, err
+	return page, next, nil
 }
 
 // compact returns ev as RawHistoryEvent would read it back from its JSON.
@@ -185,7 +182,7 @@ func (s *Store) readHistory(ctx context.Context, q swfd.HistoryQuery, upTo int64
 // cutPage cuts a page of at most n events from evs, which it may use,
 // hiding events past upTo (when not 0), and returns it with the position
 // to resume from (0 at the end).
-func cutPage(evs []api.HistoryEvent, n int, upTo int64) ([]api.HistoryEvent, int64, error) {
+func cutPage(evs []api.HistoryEvent, n int, upTo int64) ([]api.HistoryEvent, int64) {
 	// evs is the caller's own (cachedHistory and storedHistory make it):
 	// the page is cut from it.
 	var next int64
@@ -201,7 +198,7 @@ func cutPage(evs []api.HistoryEvent, n int, upTo int64) ([]api.HistoryEvent, int
 		}
 		k++
 	}
-	return evs[:k:k], next, nil
+	return evs[:k:k], next
 }
 
 // overBudget reports whether events take more than HistoryPageBytes: a
