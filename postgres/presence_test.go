@@ -368,12 +368,7 @@ func TestReleasedExclusionIsGone(t *testing.T) {
 			t.Fatalf("round %d: Exclude: %v", i, err)
 		}
 		release()
-		var held int
-		if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted"+
-			" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", int64(servingLockKey)).Scan(&held); err != nil {
-			t.Fatal(err)
-		}
-		if held != 0 {
+		if servingLocksHeld(t, db) != 0 {
 			t.Fatalf("round %d: the exclusion is still held once its release has returned", i)
 		}
 	}
@@ -398,13 +393,20 @@ func TestStoppedListenerLeavesNoServingLock(t *testing.T) {
 		waitListening(t, db)
 		stop()
 		<-done
-		var held int
-		if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted"+
-			" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", int64(servingLockKey)).Scan(&held); err != nil {
-			t.Fatal(err)
-		}
-		if held != 0 {
+		if servingLocksHeld(t, db) != 0 {
 			t.Fatalf("round %d: a stopped node still holds the serving lock once its listener has returned", i)
 		}
 	}
+}
+
+// servingLocksHeld counts the serving nodes' locks (shared or exclusive)
+// granted in db's database.
+func servingLocksHeld(t *testing.T, db *DB) int {
+	t.Helper()
+	var held int
+	if err := db.pool.QueryRow(context.Background(), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted"+
+		" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", int64(servingLockKey)).Scan(&held); err != nil {
+		t.Fatal(err)
+	}
+	return held
 }
