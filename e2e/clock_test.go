@@ -320,3 +320,46 @@ func TestManualClockZeroTimerFiresAtOnce(t *testing.T) {
 		t.Fatalf("TimerFired: %+v, want it at the clock's time %v", fired, f.start.Add(2*time.Hour))
 	}
 }
+
+// A page token lives 24 hours of real time, whatever the clock shows: a
+// client part way through a list or a history when a test moves the clock
+// (a manual advance, a skip to the next timer) goes on to the next page, as
+// it would against the real service, where paging takes a moment. Through
+// aws-sdk-go-v2, for a registry list and for a history, each time the
+// clock moves past the token's day.
+func TestPageTokensOutliveMovedClock(t *testing.T) {
+	f := newClockFlow(t)
+	f.srv.RegisterDomain("clock-2")
+	f.firstDecision()
+	domains, err := f.c.ListDomains(f.ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusRegistered, MaximumPageSize: 1})
+	if err != nil || domains.NextPageToken == nil {
+		t.Fatalf("first page of domains: %v (token %v)", err, domains.NextPageToken)
+	}
+	exec := &types.WorkflowExecution{WorkflowId: aws.String("w"), RunId: f.run.RunId}
+	events, err := f.c.GetWorkflowExecutionHistory(f.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("clock"), Execution: exec, MaximumPageSize: 2})
+	if err != nil || events.NextPageToken == nil {
+		t.Fatalf("first page of the history: %v (token %v)", err, events.NextPageToken)
+	}
+	f.srv.Advance(25 * time.Hour)
+	more, err := f.c.ListDomains(f.ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusRegistered, MaximumPageSize: 1, NextPageToken: domains.NextPageToken})
+	if err != nil {
+		t.Fatalf("second page of domains after the clock moved 25h: %v", err)
+	}
+	if got := aws.ToString(more.DomainInfos[0].Name); got == aws.ToString(domains.DomainInfos[0].Name) {
+		t.Errorf("the second page of domains repeats the first: %s", got)
+	}
+	rest, err := f.c.GetWorkflowExecutionHistory(f.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("clock"), Execution: exec, MaximumPageSize: 2,
+		NextPageToken: events.NextPageToken})
+	if err != nil {
+		t.Fatalf("second page of the history after the clock moved 25h: %v", err)
+	}
+	if len(rest.Events) == 0 || rest.Events[0].EventId != 3 {
+		t.Errorf("the history's second page begins %+v, want event 3", rest.Events)
+	}
+	// A token made after the move works too.
+	f.srv.Advance(48 * time.Hour)
+	if _, err := f.c.GetWorkflowExecutionHistory(f.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("clock"), Execution: exec, MaximumPageSize: 2,
+		NextPageToken: rest.NextPageToken}); err != nil {
+		t.Fatalf("third page of the history after the clock moved 73h in all: %v", err)
+	}
+}

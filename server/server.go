@@ -486,6 +486,10 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	}
 	if ctl != nil {
 		sopts.SkipTime, sopts.HoldTime = ctl.SkipTo, ctl.Hold
+		// A page token's day is one of real time, as a long poll's minute
+		// is: a jump of the clock must not end the paging of a client
+		// that is part way through a list.
+		sopts.PageClock = swfd.SystemClock{}
 	}
 	if s.Quotas != nil {
 		sopts.DecisionRates = decisionRates(s.Quotas)

@@ -132,6 +132,13 @@ type Options struct {
 	// clock does not move in between.
 	SkipTime func(ctx context.Context, due time.Time) (bool, error)
 	HoldTime func() (release func())
+	// PageClock, if set, is the clock a page token's 24 hours are counted
+	// on (nil: Clock). The server gives it the wall clock when Clock is
+	// one that tests move: a client paging through a list or a history
+	// while the clock jumps a day (a manual advance, a skip to the next
+	// timer) must still get its next page, as a real client paging for a
+	// moment does.
+	PageClock swfd.Clock
 
 	// LongWait, if set, is called as a long poll starts to wait for a
 	// task, with a function that ends the wait early, and the function it
@@ -281,7 +288,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		Lambda: opts.Lambda != nil, StoreCommit: opts.Hooks.StoreCommit, CacheBytes: opts.RunCacheBytes})
 	// The run store tells the domains of the task tokens that leave them
 	// out (those of the longest non-ASCII names).
-	s.tokens = token.New(key, clock, s.runs)
+	pageClock := opts.PageClock
+	if pageClock == nil {
+		pageClock = clock
+	}
+	s.tokens = token.New(key, pageClock, s.runs)
 	s.Registry = registry.New(registry.Options{
 		Store: cache, Clock: clock, AccountID: opts.AccountID, Region: opts.Region, Tokens: s.tokens,
 		Limits: registry.Limits{MaxDomains: s.limits.MaxDomains, MaxTypesPerKind: s.limits.MaxTypesPerKind, MaxTagsPerDomain: s.limits.MaxTagsPerDomain},
