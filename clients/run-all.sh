@@ -60,6 +60,18 @@ install_boto2() {
   [ -f "$boto2_path/boto/swf/layer2.py" ]
 }
 
+# aws-sdk v1 for Ruby (Debian ruby-aws-sdk), with the Ruby it runs on: an
+# interpreter and native gems (nokogiri), so installed, not unpacked.
+install_ruby() {
+  ruby -e 'require "aws-sdk-v1"; AWS::SimpleWorkflow::Client' 2>/dev/null && return 0
+  command -v apt-get >/dev/null || { echo "apt-get not found"; return 1; }
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
+    -o DPkg::Lock::Timeout=300 ruby ruby-aws-sdk)
+  # The package lists are refreshed only if the install needs them.
+  "${apt[@]}" || { apt-get update -qq && "${apt[@]}"; } || return 1
+  ruby -e 'require "aws-sdk-v1"; AWS::SimpleWorkflow::Client'
+}
+
 # pytest for the docs/testing.md examples: Debian's pure-Python packages,
 # unpacked (PyPI cannot be reached here), for the Python that has boto3.
 pytest_path="$cache/pytest/usr/lib/python3/dist-packages"
@@ -108,6 +120,8 @@ run_client go-v2 - go test -buildvcs=false -count=1 -run '^TestRealClientGoV2$' 
 run_client go-v1 - go test -buildvcs=false -count=1 -run '^TestRealClientGoV1$' ./e2e/
 run_client js-v3 install_js node clients/js/v3.js
 run_client aws-swf install_js node clients/js/awsswf.js
+run_client ruby install_ruby ruby clients/ruby/workflow.rb
+run_client ruby-swf install_ruby ruby clients/ruby/resources.rb
 run_client boto2 install_boto2 env PYTHONPATH="$boto2_path${PYTHONPATH:+:$PYTHONPATH}" python3 clients/boto2/workflow.py
 # The testing guide's examples (docs/testing.md): each starts its own swfd --dev.
 run_client pytest-dev install_pytest env SWFD="$work/swfd" PYTHONPATH="$pytest_path${PYTHONPATH:+:$PYTHONPATH}" \
