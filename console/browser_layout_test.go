@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -148,6 +149,39 @@ func TestBrowserClosedFiltersInLine(t *testing.T) {
 			if math.Abs(got[i]-want[i]) > 2.5 {
 				t.Errorf("the %q field's label and input span %v, the tag field's %v", name, got, want)
 				break
+			}
+		}
+	}
+}
+
+// In a filter bar every field's box is as high as the others': a select
+// beside text inputs, and the buttons that end the bar (the browser gives
+// a select and a text input of the same font and padding heights a pixel or
+// more apart, and a button more). Measured in the executions' filters, the
+// closed list's and a history's, at a laptop's width and a phone's.
+func TestBrowserFilterControlsOneHeight(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	open := f.shop()
+	for _, width := range []int64{1366, 400} {
+		step(t, ctx, "viewport", chromedp.EmulateViewport(width, 900))
+		for _, p := range []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed", execPath("orders", open)} {
+			step(t, ctx, p, chromedp.Navigate(f.srv.URL+p), until(`!!document.querySelector("form.filters select") && document.fonts.status === "loaded"`))
+			heights := eval[map[string]float64](t, ctx, `(() => {
+  const out = {};
+  for (const el of document.querySelectorAll("form.filters input:not([type=hidden]), form.filters select:not(.bare), form.filters button, form.filters a.button")) {
+    out[el.tagName.toLowerCase() + " " + (el.name || el.textContent.trim())] = el.getBoundingClientRect().height;
+  }
+  return out;
+})()`)
+			want := heights["input wid"]
+			if want == 0 {
+				want = heights["input types"]
+			}
+			for name, h := range heights {
+				if math.Abs(h-want) > 0.5 {
+					t.Errorf("%s at %d px: %s is %.2f px high, the text inputs %.2f", p, width, name, h, want)
+				}
 			}
 		}
 	}
