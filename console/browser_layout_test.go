@@ -4,7 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -185,4 +185,39 @@ func TestBrowserFilterControlsOneHeight(t *testing.T) {
 			}
 		}
 	}
+}
+
+// At a phone's width a long workflow id takes at most two lines of its
+// row, cut short with an ellipsis, rather than a line for every dozen of
+// its characters; the link still holds the whole id (its text, copied, and
+// its title, shown on hover), as do the rows the live list adds.
+func TestBrowserNarrowLongIDs(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	long := "order-" + strings.Repeat("0123456789abcdef-", 5) + "end"
+	f.startRun("orders", long, `{}`)
+	f.startRun("orders", "short-1", `{}`)
+	step(t, ctx, "phone", chromedp.EmulateViewport(400, 900))
+	step(t, ctx, "list", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions"), until(`document.querySelectorAll("#executions tr.x").length === 2`),
+		until(`!document.querySelector("[data-live-status]").hidden`))
+	check := func(what, row string) {
+		t.Helper()
+		sel := `#executions ` + row + ` td.wid a`
+		lines := eval[float64](t, ctx, `(() => { const a = document.querySelector(`+js(sel)+`); return a.getBoundingClientRect().height / parseFloat(getComputedStyle(a).lineHeight); })()`)
+		if lines > 2.2 {
+			t.Errorf("%s: the long workflow id takes %.1f lines, want at most 2", what, lines)
+		}
+		if got := eval[string](t, ctx, `document.querySelector(`+js(sel)+`).textContent`); got != long {
+			t.Errorf("%s: the link's text is %q, want the whole id", what, got)
+		}
+		if got := eval[string](t, ctx, `document.querySelector(`+js(sel)+`).title`); got != long {
+			t.Errorf("%s: the link's title is %q, want the whole id", what, got)
+		}
+	}
+	check("a row of the page", `tr.x:has(a[href*="/w/order-"])`)
+	f.startRun("orders", long+"-live", `{}`)
+	step(t, ctx, "live row", until(`!!document.querySelector("#executions tr.x.fresh")`))
+	long += "-live"
+	check("a row the live list added", `tr.x.fresh`)
 }

@@ -323,7 +323,7 @@
       const tr = document.createElement("tr");
       tr.className = "x fresh";
       tr.dataset.run = r.runId;
-      const a = document.createElement("a"); a.href = r.url; a.textContent = vis(r.workflowId);
+      const a = document.createElement("a"); a.href = r.url; a.textContent = vis(r.workflowId); a.title = vis(r.workflowId);
       const wid = document.createElement("td"); wid.className = "wid"; wid.appendChild(a); tr.appendChild(wid);
       const rid = document.createElement("td"); rid.className = "rid"; const c = document.createElement("code"); c.textContent = r.runId; c.title = r.runId; rid.appendChild(c); tr.appendChild(rid);
       const typ = cell(vis(r.type) + " "); const ver = document.createElement("span"); ver.className = "muted"; ver.textContent = vis(r.version); typ.appendChild(ver); tr.appendChild(typ);
