@@ -516,3 +516,52 @@ func TestBrowserClosedRunTagOpensClosedList(t *testing.T) {
 		}
 	}
 }
+
+// A list of many pages leads back as well as on: each page after the
+// first links to the one before it, which shows the rows it showed on the
+// way forward (the API's page tokens only lead on, so the page's URL
+// carries the tokens of the pages before it), and the first page links to
+// none.
+func TestBrowserPreviousPage(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	for i := range 120 {
+		f.startRun("orders", fmt.Sprintf("order-%03d", i), `{}`)
+		f.srv.Advance(time.Second)
+	}
+	rows := func() string {
+		return eval[string](t, ctx, `Array.from(document.querySelectorAll("#executions tr.x td.wid a:first-child")).map(a => a.textContent).join(" ")`)
+	}
+	onPage := func(what, wantFirst string, n int) string {
+		t.Helper()
+		step(t, ctx, what, until(`document.readyState === "complete" && document.querySelectorAll("#executions tr.x").length === `+fmt.Sprint(n)+
+			` && document.querySelector("#executions tr.x td.wid a").textContent === `+js(wantFirst)))
+		return rows()
+	}
+	step(t, ctx, "first page", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions"))
+	first := onPage("first page", "order-119", 50)
+	if eval[bool](t, ctx, `!!document.querySelector("a[rel=prev]")`) {
+		t.Error("the first page links to a previous one")
+	}
+	step(t, ctx, "to page 2", clickShown(`a[rel=next]`))
+	second := onPage("page 2", "order-069", 50)
+	step(t, ctx, "to page 3", clickShown(`a[rel=next]`))
+	onPage("page 3", "order-019", 20)
+	step(t, ctx, "back to page 2", clickShown(`a[rel=prev]`))
+	if got := onPage("page 2 again", "order-069", 50); got != second {
+		t.Errorf("back on page 2 the rows are %q, were %q", got, second)
+	}
+	step(t, ctx, "back to page 1", clickShown(`a[rel=prev]`))
+	if got := onPage("page 1 again", "order-119", 50); got != first {
+		t.Errorf("back on page 1 the rows are %q, were %q", got, first)
+	}
+	if eval[bool](t, ctx, `!!document.querySelector("a[rel=prev]")`) {
+		t.Error("back on the first page, it links to a previous one")
+	}
+	// Forward again from the page gone back to.
+	step(t, ctx, "page 2 from page 1 again", clickShown(`a[rel=next]`))
+	if got := onPage("page 2, once more", "order-069", 50); got != second {
+		t.Errorf("page 2 reached again shows %q, was %q", got, second)
+	}
+}

@@ -27,8 +27,14 @@ type filter struct {
 	ByClose     bool   // the range is on close time (closed only)
 	Oldest      bool   // oldest first
 	Page        string // the API's page token
-	Size        int
-	bad         error // a parameter with a value no view has
+	// Back is the page tokens of the pages before this one, oldest first
+	// (the first page has none), so that the page can link to the one
+	// before it: the API's tokens only lead forward. At most maxBack are
+	// kept; Lost says that earlier ones were dropped.
+	Back []string
+	Lost bool
+	Size int
+	bad  error // a parameter with a value no view has
 }
 
 // pageSizes are the page sizes offered; the default is the first.
@@ -40,6 +46,10 @@ func parseFilter(q url.Values) filter {
 		WorkflowID: strings.TrimSpace(q.Get("wid")), TypeName: strings.TrimSpace(q.Get("type")), TypeVersion: strings.TrimSpace(q.Get("version")),
 		Tag: q.Get("tag"), CloseStatus: q.Get("close"), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
 		ByClose: q.Get("by") == "close", Oldest: q.Get("order") == "oldest", Page: q.Get("page"), Size: pageSizes[0],
+		Back: q["back"], Lost: q.Get("lost") == "1",
+	}
+	if n := len(f.Back); n > maxBack {
+		f.Back, f.Lost = f.Back[n-maxBack:], true
 	}
 	if n, err := strconv.Atoi(q.Get("size")); err == nil {
 		for _, s := range pageSizes {
@@ -63,6 +73,7 @@ func parseFilter(q url.Values) filter {
 		{"order", []string{"newest", "oldest"}},
 		{"by", []string{"start", "close"}},
 		{"size", sizes},
+		{"lost", []string{"1"}},
 	} {
 		if f.bad == nil {
 			f.bad = oneOf(q, p.key, p.allowed...)
@@ -81,7 +92,29 @@ func oneOf(q url.Values, key string, allowed ...string) error {
 	return api.ErrValidation("%s: '%s' is not one of %s.", key, trunc(40, v), strings.Join(allowed, ", "))
 }
 
-// values is the filter as a query string (without the page token).
+// maxBack is how many earlier pages' tokens a list's URL carries.
+const maxBack = 100
+
+// pageURL is the URL of one page of the filter's list: the page of token
+// (the first page if "") with back as the tokens of the pages before it.
+func (f filter) pageURL(base, token string, back []string, lost bool) string {
+	v := f.values()
+	if token != "" {
+		if n := len(back); n > maxBack {
+			back, lost = back[n-maxBack:], true
+		}
+		for _, b := range back {
+			v.Add("back", b)
+		}
+		if lost {
+			v.Set("lost", "1")
+		}
+		v.Set("page", token)
+	}
+	return base + v.Encode()
+}
+
+// values is the filter as a query string (without the page tokens).
 func (f filter) values() url.Values {
 	v := url.Values{}
 	set := func(k, val string) {
@@ -282,6 +315,7 @@ type executionsData struct {
 	Rows      []api.WorkflowExecutionInfo
 	Count     *api.WorkflowExecutionCount
 	Next      string // the next page's URL
+	Prev      string // the previous page's URL, when not on the first and it is known
 	First     string // the first page's URL, when not on it
 	Now       time.Time
 	Fault     *api.Fault // the query's fault, shown above an empty table
@@ -310,12 +344,19 @@ func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
 		if out, err = h.list(ctx, q); err == nil {
 			d.Rows = out.ExecutionInfos
 			if out.NextPageToken != "" {
-				nv := pf.values()
-				nv.Set("page", out.NextPageToken)
-				d.Next = base + nv.Encode()
+				back := pf.Back
+				if pf.Page != "" {
+					back = append(slices.Clone(back), pf.Page)
+				}
+				d.Next = pf.pageURL(base, out.NextPageToken, back, pf.Lost)
 			}
 			if f.Page != "" {
-				d.First = base + f.values().Encode()
+				d.First = pf.pageURL(base, "", nil, false)
+				if n := len(pf.Back); n > 0 {
+					d.Prev = pf.pageURL(base, pf.Back[n-1], pf.Back[:n-1], pf.Lost)
+				} else if !pf.Lost {
+					d.Prev = d.First
+				}
 			}
 			if c, err := h.count(ctx, q); err == nil {
 				d.Count = c

@@ -3,6 +3,7 @@ package console_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -1031,5 +1032,54 @@ func TestStartTagLines(t *testing.T) {
 	f.check(err)
 	if got, want := det.ExecutionInfo.TagList, []string{"net, gross", "eu", "a,b,c"}; !slices.Equal(got, want) {
 		t.Errorf("tags %q, want %q", got, want)
+	}
+}
+
+// A list's URL carries the tokens of at most 100 pages before it: past
+// that the oldest are dropped (lost=1), the page before is still linked
+// while a token of it is kept, and a page with none kept links only to
+// the first.
+func TestPreviousPageTokensBounded(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	for i := range 60 {
+		f.startRun("orders", fmt.Sprintf("order-%03d", i), `{}`)
+	}
+	w := newWeb(t, f.srv.URL)
+	link := func(body, rel string) string {
+		m := regexp.MustCompile(`<a href="([^"]*)" class="button" rel="` + rel + `">`).FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		return html.UnescapeString(m[1])
+	}
+	_, body := w.get("/console/d/orders/executions")
+	next := link(body, "next")
+	if next == "" {
+		t.Fatal("no next page")
+	}
+	u, err := url.Parse(next)
+	f.check(err)
+	q := u.Query()
+	for i := range 150 {
+		q.Add("back", fmt.Sprintf("tok-%03d", i))
+	}
+	_, body = w.get(u.Path + "?" + q.Encode())
+	prev, err := url.Parse(link(body, "prev"))
+	f.check(err)
+	pq := prev.Query()
+	if got := pq.Get("page"); got != "tok-149" {
+		t.Errorf("the previous page's token is %q, want the last of those carried", got)
+	}
+	if n := len(pq["back"]); n != 99 || pq["back"][0] != "tok-050" || pq.Get("lost") != "1" {
+		t.Errorf("the previous page carries %d tokens from %v, lost=%q; want the 99 before it and lost=1", n, pq["back"][:1], pq.Get("lost"))
+	}
+	// Lost, with no token kept: no previous page, the first page still.
+	_, body = w.get("/console/d/orders/executions?lost=1&page=" + url.QueryEscape(q.Get("page")))
+	if link(body, "prev") != "" || !strings.Contains(body, "First page") {
+		t.Errorf("a page whose earlier tokens are all lost: previous %q, first page linked %v", link(body, "prev"), strings.Contains(body, "First page"))
+	}
+	if code, body := w.get("/console/d/orders/executions?lost=yes"); code != 200 || !strings.Contains(body, "ValidationException") {
+		t.Errorf("lost=yes: %d, want the page's fault", code)
 	}
 }
