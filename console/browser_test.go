@@ -565,3 +565,39 @@ func TestBrowserPreviousPage(t *testing.T) {
 		t.Errorf("page 2 reached again shows %q, was %q", got, second)
 	}
 }
+
+// An open child that has continued as new is reached from its parent's
+// pending work at its open run, the one that is the child now, not at the
+// run it started as (closed, CONTINUED_AS_NEW).
+func TestBrowserOpenChildContinuedAsNew(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("family")
+	parent := f.startRun("family", "parent-1", `{}`)
+	f.decide("family", api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &api.StartChildWorkflowExecutionDecisionAttributes{
+		WorkflowID: "child-1", WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}}})
+	// The child's decision task continues it as new; the parent's (the
+	// child's start) is answered with nothing.
+	for done := false; !done; {
+		task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: "family", TaskList: api.TaskList{Name: "deciders"}})
+		f.check(err)
+		var ds []api.Decision
+		if done = task.WorkflowExecution.WorkflowID == "child-1"; done {
+			ds = []api.Decision{{DecisionType: api.DecisionTypeContinueAsNewWorkflowExecution, ContinueAsNewWorkflowExecutionDecisionAttributes: &api.ContinueAsNewWorkflowExecutionDecisionAttributes{}}}
+		}
+		f.check(f.svc.RespondDecisionTaskCompleted(f.ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: ds}))
+	}
+	open, err := f.svc.ListOpenWorkflowExecutions(f.ctx, &api.ListOpenWorkflowExecutionsInput{Domain: "family", StartTimeFilter: api.ExecutionTimeFilter{OldestDate: api.Time{Time: time.Unix(0, 0)}},
+		ExecutionFilter: &api.WorkflowExecutionFilter{WorkflowID: "child-1"}})
+	f.check(err)
+	if len(open.ExecutionInfos) != 1 {
+		t.Fatalf("open runs of child-1: %d", len(open.ExecutionInfos))
+	}
+	newRun := open.ExecutionInfos[0].Execution
+	child := `#pending a[href^="/console/d/family/w/child-1"]`
+	step(t, ctx, "parent", chromedp.Navigate(f.srv.URL+execPath("family", parent)), until(`!!document.querySelector('`+child+`')`),
+		clickShown(child), until(`location.pathname === `+js(execPath("family", newRun))+` && !!document.querySelector("[data-status]")`))
+	if got := eval[string](t, ctx, `document.querySelector("[data-status]").innerText`); !strings.Contains(got, "OPEN") {
+		t.Errorf("the open child's link leads to a run that is %q", got)
+	}
+}
