@@ -601,3 +601,54 @@ func TestBrowserOpenChildContinuedAsNew(t *testing.T) {
 		t.Errorf("the open child's link leads to a run that is %q", got)
 	}
 }
+
+// A history screen that starts after the history's first event (a jump
+// to an event, shown oldest first from just before it) links to the
+// events before it, screen by screen back to the first; filtered, to the
+// matches before it.
+func TestBrowserHistoryEarlierEvents(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.longHistory("orders", "long", 120)
+	ids := func() []int {
+		return eval[[]int](t, ctx, `Array.from(document.querySelectorAll("#events tr.ev")).map(r => +r.dataset.id)`)
+	}
+	step(t, ctx, "jump", chromedp.Navigate(f.srv.URL+execPath("orders", ex)+"?at=100"), until(`document.readyState === "complete" && !!document.querySelector("#events tr.ev.mark")`))
+	first := ids()[0]
+	if first <= 1 {
+		t.Fatalf("the jump's screen starts at event %d", first)
+	}
+	for screen := 0; first > 1; screen++ {
+		if screen == 5 {
+			t.Fatal("five screens back and still no first event")
+		}
+		step(t, ctx, "earlier", clickShown(`#events a[rel=prev]`), until(`document.readyState === "complete" && !!document.querySelector("#events tr.ev") && +document.querySelector("#events tr.ev").dataset.id < `+fmt.Sprint(first)))
+		got := ids()
+		if last := got[len(got)-1]; last < first-1 {
+			t.Errorf("the screen before the one from event %d ends at %d: events between are skipped", first, last)
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i] != got[i-1]+1 {
+				t.Errorf("the earlier screen is not oldest first, one after another: %v", got)
+				break
+			}
+		}
+		first = got[0]
+	}
+	if eval[bool](t, ctx, `!!document.querySelector("#events a[rel=prev]")`) {
+		t.Error("the screen from the first event links to earlier events")
+	}
+	// Filtered: the matches before the screen, newest first.
+	step(t, ctx, "filtered jump", chromedp.Navigate(f.srv.URL+execPath("orders", ex)+"?at=100&types=WorkflowExecutionSignaled"),
+		until(`document.readyState === "complete" && !!document.querySelector("#events tr.ev")`))
+	first = ids()[0]
+	step(t, ctx, "earlier matches", clickShown(`#events a[rel=prev]`), until(`document.readyState === "complete" && !!document.querySelector("#events tr.ev") && +document.querySelector("#events tr.ev").dataset.id < `+fmt.Sprint(first)))
+	got := ids()
+	if got[0] != first-1 || len(got) != 50 {
+		t.Errorf("the matches before event %d: %d events from %d, want 50 from %d", first, len(got), got[0], first-1)
+	}
+	if txt := eval[string](t, ctx, `Array.from(document.querySelectorAll("#events tr.ev td.et")).map(td => td.innerText).filter(s => !s.includes("WorkflowExecutionSignaled")).join(",")`); txt != "" {
+		t.Errorf("the earlier matches hold other events: %s", txt)
+	}
+}

@@ -44,10 +44,16 @@ type closeInfo struct {
 
 // eventsData is a screen of history and how to get the next.
 type eventsData struct {
-	Domain  string
-	Exec    api.WorkflowExecution
-	Rows    []eventRow
-	More    string // URL of the next screen (fragment)
+	Domain string
+	Exec   api.WorkflowExecution
+	Rows   []eventRow
+	More   string // URL of the next screen (fragment)
+	// Earlier is the URL of the page whose screen holds the events before
+	// this one's, for a screen oldest first that starts after the
+	// history's first event (a jump, a screen paged to): the screen before
+	// it, oldest first; or, filtered, the matches before it, newest first
+	// (how many events lie between matches is not known).
+	Earlier string
 	Base    string // the execution's URL
 	Types   string // the type filter, as typed
 	Text    string
@@ -205,7 +211,31 @@ func (h *Handler) events(ctx context.Context, domain string, ex api.WorkflowExec
 	for _, row := range d.Rows {
 		d.Last = max(d.Last, row.Ev.EventID)
 	}
+	if d.Asc && cursor > 0 && len(d.Rows) > 0 && d.Rows[0].Ev.EventID > 1 {
+		d.Earlier = d.earlierURL(d.Rows[0].Ev.EventID)
+	}
 	return d, nil
+}
+
+// earlierURL is the page URL of the screen before a screen oldest first
+// whose first event is first.
+func (d *eventsData) earlierURL(first int64) string {
+	v := url.Values{}
+	if d.Types != "" {
+		v.Set("types", d.Types)
+	}
+	if d.Text != "" {
+		v.Set("q", d.Text)
+	}
+	if d.Filter {
+		v.Set("before", strconv.FormatInt(first, 10))
+	} else {
+		v.Set("order", "asc")
+		if after := first - 1 - historyPage; after > 0 {
+			v.Set("after", strconv.FormatInt(after, 10))
+		}
+	}
+	return d.Base + "?" + v.Encode() + "#history"
 }
 
 // scan reads events from cursor on, keeping those that match, until a
