@@ -41,7 +41,9 @@ type Config struct {
 	Concurrency int // C deciders and C workers
 	Starters    int // concurrent starters
 	// Rate, if positive, paces the starts: workflow n starts no earlier
-	// than (n-1)/Rate seconds after the first (a steady load).
+	// than (n-1)/Rate seconds after the first (a steady load). Zero starts
+	// as fast as the starters go; NaN, an infinity or a negative rate is
+	// refused. A start due after the run's Timeout is not made.
 	Rate   float64
 	Domain string
 	// RunTag makes task lists and workflow ids unique to this run.
@@ -183,6 +185,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Workflows <= 0 || cfg.Activities < 0 || cfg.Concurrency <= 0 {
 		return nil, errors.New("bench: workflows and concurrency must be positive, activities not negative")
 	}
+	if math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) || cfg.Rate < 0 {
+		return nil, fmt.Errorf("bench: the rate must be a finite number of workflows a second, not %v", cfg.Rate)
+	}
 	if cfg.Starters <= 0 {
 		cfg.Starters = 4
 	}
@@ -258,10 +263,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					return
 				}
 				if cfg.Rate > 0 {
-					due := paceFrom.Add(time.Duration(float64(n-1) / cfg.Rate * float64(time.Second)))
-					select {
-					case <-time.After(time.Until(due)):
-					case <-runCtx.Done():
+					// A start due after the run ends waits for the end:
+					// the delay of a tiny rate would overflow a
+					// time.Duration (to a negative one: no wait at all).
+					wait := runCtx.Done()
+					if secs := float64(n-1) / cfg.Rate; secs <= cfg.Timeout.Seconds() {
+						due := paceFrom.Add(time.Duration(secs * float64(time.Second)))
+						select {
+						case <-time.After(time.Until(due)):
+						case <-wait:
+							return
+						}
+					} else {
+						<-wait
 						return
 					}
 				}

@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"runtime"
 	"testing"
@@ -76,5 +77,26 @@ func TestRate(t *testing.T) {
 	}
 	if d := time.Since(began); d < 1450*time.Millisecond {
 		t.Fatalf("30 workflows at 20/s took %v", d)
+	}
+}
+
+// A rate that is no number of workflows a second is refused before any
+// call, and a rate so small that the next start is due after the run's
+// end makes no more starts: before, NaN and the infinities paced nothing,
+// and the delay of 1e-300 overflowed a time.Duration to a negative one,
+// so every workflow started at once.
+func TestRateBounds(t *testing.T) {
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: time.Second})
+	for _, r := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1} {
+		if _, err := bench.Run(context.Background(), bench.Config{Endpoint: srv.URL, Workflows: 2, Concurrency: 1, Rate: r, Timeout: time.Minute}); err == nil {
+			t.Errorf("rate %v taken", r)
+		}
+	}
+	rep, err := bench.Run(context.Background(), bench.Config{Endpoint: srv.URL, Workflows: 3, Activities: 1, Concurrency: 1, Rate: 1e-300, Timeout: 2 * time.Second})
+	if err == nil {
+		t.Fatal("a run whose second start is due in 1e300 s completed")
+	}
+	if rep == nil || rep.Operations["StartWorkflowExecution"].Count != 1 {
+		t.Fatalf("starts at 1e-300 a second within 2 s: %+v", rep)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -37,7 +38,8 @@ from a task being scheduled to a waiting poller receiving it.
 --endpoint-url, spread the load over the nodes of a cluster: each poller
 keeps to one node, and the starts go to one node after the other.
 --rate R starts at most R workflows a second (default: as fast as the
-starters go), for a steady load below the endpoint's capacity (a soak).
+starters go), for a steady load below the endpoint's capacity (a soak);
+R is a finite positive number, a fraction too (0.5: one every 2 s).
 It also reports its own CPU time per workflow and, with --server-pid (Linux),
 the CPU time and write system calls per workflow of the server processes
 named (swfd, every node of a cluster, the database's processes): figures
@@ -114,8 +116,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if p.has("rate") {
-		if cfg.Rate, err = strconv.ParseFloat(p.get("rate"), 64); err != nil || cfg.Rate <= 0 {
-			return &usageError{fmt.Sprintf("--rate: workflows a second, a positive number, not %q", p.get("rate"))}
+		// NaN and the infinities parse as floats, but are no rate.
+		if cfg.Rate, err = strconv.ParseFloat(p.get("rate"), 64); err != nil || !(cfg.Rate > 0) || math.IsInf(cfg.Rate, 1) {
+			return &usageError{fmt.Sprintf("--rate: workflows a second, a finite positive number, not %q", p.get("rate"))}
 		}
 	}
 	if p.has("timeout") {

@@ -54,3 +54,26 @@ func TestBenchSignsWithConfiguredKeys(t *testing.T) {
 		t.Errorf("signed as %q, not with the configured AKIDTEST", a)
 	}
 }
+
+// --rate takes a finite positive number of workflows a second and refuses
+// anything else before any call: NaN and the infinities, which parse as
+// floats, were taken, and paced nothing.
+func TestBenchRateBounds(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 400, `{"__type": "com.amazonaws.swf.base.model#OperationNotPermittedFault", "message": "stop here"}`
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, v := range []string{"NaN", "nan", "Inf", "+Inf", "-Inf", "infinity", "-5", "0", "-0", "abc", "1e400"} {
+		r := swfRun(env, "bench", "--workflows", "1", "--quiet", "--rate", v)
+		want := "swf: error: --rate: workflows a second, a finite positive number, not \"" + v + "\"\n"
+		if r.RC != 2 || !strings.HasSuffix(r.Stderr, want) {
+			t.Errorf("--rate %s: rc=%d stderr %q", v, r.RC, r.Stderr)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) != 0 {
+		t.Errorf("%d calls made", len(f.requests))
+	}
+}
