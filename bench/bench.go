@@ -51,7 +51,11 @@ type Config struct {
 	// Timeout bounds the whole run.
 	Timeout time.Duration
 	// Credentials for signing; any value works against swfd without --auth.
+	// Without an AccessKey, placeholder keys sign the calls.
 	AccessKey, SecretKey, SessionToken string
+	// Unsigned sends every call without a signature (the credentials
+	// above are then not used).
+	Unsigned bool
 	// TLS, if set, is the TLS configuration of https endpoints (their
 	// CA certificates, or no verification).
 	TLS *tls.Config
@@ -164,14 +168,18 @@ func NewClient(cfg Config) *swf.Client {
 	if ak == "" {
 		ak, sk, tok = "bench", "bench", ""
 	}
+	var creds aws.CredentialsProvider = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk, SessionToken: tok}, nil
+	})
+	if cfg.Unsigned {
+		creds = aws.AnonymousCredentials{} // the SDK signs nothing with these
+	}
 	return swf.New(swf.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(cfg.Endpoint),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk, SessionToken: tok}, nil
-		}),
-		Retryer:    aws.NopRetryer{},
-		HTTPClient: sdkhttp.Client{Client: &http.Client{Transport: tr, Timeout: 75 * time.Second}},
+		Credentials:  creds,
+		Retryer:      aws.NopRetryer{},
+		HTTPClient:   sdkhttp.Client{Client: &http.Client{Transport: tr, Timeout: 75 * time.Second}},
 	})
 }
 

@@ -63,10 +63,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return n, nil
 	}
 	cfg := bench.Config{Endpoint: g.endpoint, Region: g.region, Domain: p.get("bench-domain")}
-	// The load is signed with the credentials every other command uses
-	// (with none configured, placeholder ones, which a swfd without --auth
-	// accepts), and https endpoints are verified as for every other
-	// command (--ca-bundle or AWS_CA_BUNDLE, --no-verify-ssl).
+	// The load is signed as every other command signs its calls: with
+	// the configured credentials, with placeholder ones when none are
+	// configured and the endpoint is local (a swfd without --auth accepts
+	// them), and not at all with --no-sign-request or when none are
+	// configured for another endpoint. https endpoints are verified as for
+	// every other command (--ca-bundle or AWS_CA_BUNDLE, --no-verify-ssl).
 	first := strings.TrimSpace(strings.Split(g.endpoint, ",")[0])
 	one := *g
 	one.endpoint = first
@@ -78,6 +80,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return err
 	} else if creds != nil {
 		cfg.AccessKey, cfg.SecretKey, cfg.SessionToken = creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken
+	} else {
+		cfg.Unsigned = true
 	}
 	if g.noVerifySSL {
 		cfg.TLS = &tls.Config{InsecureSkipVerify: true}

@@ -77,3 +77,28 @@ func TestBenchRateBounds(t *testing.T) {
 		t.Errorf("%d calls made", len(f.requests))
 	}
 }
+
+// --no-sign-request sends the load unsigned, as it does every other
+// command's call: before, swf bench signed it with placeholder keys.
+func TestBenchNoSignRequest(t *testing.T) {
+	setCreds(t) // AKIDTEST, which must not be used
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 400, `{"__type": "com.amazonaws.swf.base.model#OperationNotPermittedFault", "message": "stop here"}`
+	})
+	r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}, "bench", "--no-sign-request", "--workflows", "1", "--quiet")
+	if r.RC != 255 || !strings.Contains(r.Stderr, "stop here") {
+		t.Errorf("rc=%d stdout %q stderr %q", r.RC, r.Stdout, r.Stderr)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) == 0 {
+		t.Fatal("no request reached the endpoint")
+	}
+	for _, q := range f.requests {
+		for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
+			if v := q.header.Get(h); v != "" {
+				t.Errorf("%s sent with %s: %q", q.op, h, v)
+			}
+		}
+	}
+}
