@@ -68,7 +68,10 @@ type Config struct {
 	ServerPIDs []int
 }
 
-// Report is the outcome of a run.
+// Report is the outcome of a run. Calls, Errors and Operations count the
+// calls the endpoint answered or failed; a call the run's own end cut
+// short (every workflow done, the Timeout, or the context given to Run
+// ended, as by Ctrl-C) is none of them.
 type Report struct {
 	Endpoint          string             `json:"endpoint"`
 	Workflows         int                `json:"workflows"`
@@ -127,7 +130,14 @@ type recorder struct {
 	samples []string
 }
 
-func (r *recorder) call(op string, start time.Time, err error) {
+// call records a call that started at start and ended with err, made
+// with ctx. A call cut short by the run's own end (all done, the timeout,
+// or the caller's ctx, as on Ctrl-C) is not the endpoint's doing: it is
+// neither counted nor timed, and it is no error.
+func (r *recorder) call(ctx context.Context, op string, start time.Time, err error) {
+	if err != nil && ctx.Err() != nil {
+		return
+	}
 	d := time.Since(start)
 	r.calls.Add(1)
 	r.mu.Lock()
@@ -296,7 +306,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					WorkflowType: &types.WorkflowType{Name: aws.String("bench-workflow"), Version: aws.String("1")},
 					TaskList:     &types.TaskList{Name: aws.String(decisionList)}, Input: aws.String(strconv.FormatInt(n, 10)),
 				})
-				rec.call("StartWorkflowExecution", start, err)
+				rec.call(runCtx, "StartWorkflowExecution", start, err)
 			}
 		}()
 	}
@@ -408,7 +418,7 @@ func decider(ctx context.Context, c *swf.Client, cfg Config, decisionList, activ
 			return
 		}
 		received := time.Now()
-		rec.call("PollForDecisionTask", start, err)
+		rec.call(ctx, "PollForDecisionTask", start, err)
 		if err != nil {
 			pause(ctx) // the endpoint is failing: don't spin
 			continue
@@ -421,12 +431,15 @@ func decider(ctx context.Context, c *swf.Client, cfg Config, decisionList, activ
 		for tok := d.NextPageToken; tok != nil; {
 			ps := time.Now()
 			p, err := c.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(cfg.Domain), TaskList: &types.TaskList{Name: aws.String(decisionList)}, NextPageToken: tok})
-			rec.call("PollForDecisionTask(page)", ps, err)
+			rec.call(ctx, "PollForDecisionTask(page)", ps, err)
 			if err != nil {
 				break
 			}
 			events = append(events, p.Events...)
 			tok = p.NextPageToken
+		}
+		if ctx.Err() != nil {
+			return // the run ended while the history was read
 		}
 		done := 0
 		var lastScheduled time.Time
@@ -466,7 +479,7 @@ func decider(ctx context.Context, c *swf.Client, cfg Config, decisionList, activ
 			scheduledAt.Store(key, rs)
 		}
 		_, err = c.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []types.Decision{decision}})
-		rec.call("RespondDecisionTaskCompleted", rs, err)
+		rec.call(ctx, "RespondDecisionTaskCompleted", rs, err)
 		if err != nil {
 			scheduledAt.Delete(key)
 			continue
@@ -485,7 +498,7 @@ func worker(ctx context.Context, c *swf.Client, cfg Config, activityList string,
 			return
 		}
 		received := time.Now()
-		rec.call("PollForActivityTask", start, err)
+		rec.call(ctx, "PollForActivityTask", start, err)
 		if err != nil {
 			pause(ctx)
 			continue
@@ -501,7 +514,7 @@ func worker(ctx context.Context, c *swf.Client, cfg Config, activityList string,
 		}
 		rs := time.Now()
 		_, err = c.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: a.TaskToken, Result: aws.String("done")})
-		rec.call("RespondActivityTaskCompleted", rs, err)
+		rec.call(ctx, "RespondActivityTaskCompleted", rs, err)
 	}
 }
 
