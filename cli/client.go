@@ -87,6 +87,16 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	if g.connectTimeout != nil {
 		connect = *g.connectTimeout
 	}
+	// 0 is no timeout; a negative one is refused before any call, in the
+	// AWS CLI's words (its HTTP library refuses it as it connects).
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"read", read}, {"connect", connect}} {
+		if t.d < 0 {
+			return nil, fmt.Errorf("Attempted to set %s timeout to %d, but the timeout cannot be set to a value less than or equal to 0.", t.name, t.d/time.Second)
+		}
+	}
 	hc := awshttp.NewBuildableClient().
 		WithReadTimeout(read).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = connect })

@@ -289,3 +289,19 @@ func TestQueryKeepsWholeFloats(t *testing.T) {
 		{args: dwe("text", "[openCounts.openTimers, `1e2`, `3`]"), stdout: "0\t100.0\t3\n"},
 	})
 }
+
+// A negative --cli-read-timeout or --cli-connect-timeout is refused before
+// any call, as the AWS CLI refuses it: before, a negative connect timeout
+// failed every call with "Read timeout on endpoint URL", and a negative read
+// timeout was taken as none.
+func TestNegativeTimeouts(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	checkParity(t, f, []parityCase{
+		{args: []string{"describe-domain", "--name", "d1", "--cli-read-timeout", "-1"}, rc: 255,
+			stderr: "\nAttempted to set read timeout to -1, but the timeout cannot be set to a value less than or equal to 0.\n"},
+		{args: []string{"describe-domain", "--name", "d1", "--cli-connect-timeout", "-5"}, rc: 255,
+			stderr: "\nAttempted to set connect timeout to -5, but the timeout cannot be set to a value less than or equal to 0.\n"},
+		{args: []string{"describe-domain", "--name", "d1", "--cli-connect-timeout", "0", "--cli-read-timeout", "0", "--query", "domainInfo.name"}, stdout: "\"d1\"\n"},
+	})
+}
