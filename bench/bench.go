@@ -48,7 +48,8 @@ type Config struct {
 	Domain string
 	// RunTag makes task lists and workflow ids unique to this run.
 	RunTag string
-	// Timeout bounds the whole run.
+	// Timeout bounds the whole run (0: 30 minutes; a negative one is
+	// refused).
 	Timeout time.Duration
 	// Credentials for signing; any value works against swfd without --auth.
 	// Without an AccessKey, placeholder keys sign the calls.
@@ -202,6 +203,9 @@ func isCode(err error, code string) bool {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Workflows <= 0 || cfg.Activities < 0 || cfg.Concurrency <= 0 {
 		return nil, errors.New("bench: workflows and concurrency must be positive, activities not negative")
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("bench: the timeout must not be negative, not %v", cfg.Timeout)
 	}
 	if math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) || cfg.Rate < 0 {
 		return nil, fmt.Errorf("bench: the rate must be a finite number of workflows a second, not %v", cfg.Rate)

@@ -129,6 +129,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if cfg.Timeout, err = time.ParseDuration(p.get("timeout")); err != nil {
 			return &usageError{fmt.Sprintf("--timeout: %v", err)}
 		}
+		// A run with no time at all would end before its first call.
+		if cfg.Timeout <= 0 {
+			return &usageError{fmt.Sprintf("--timeout: a positive duration such as 30m, not %q", p.get("timeout"))}
+		}
 	}
 	// The load generator should leave the machine to the server it
 	// measures: aws-sdk-go-v2 allocates a lot per call, and a lazier

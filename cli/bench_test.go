@@ -102,3 +102,26 @@ func TestBenchNoSignRequest(t *testing.T) {
 		}
 	}
 }
+
+// A --timeout of zero or less is refused before any call: before, a
+// negative one was taken, and the run ended before its first workflow
+// (exit status 255, "0 of 1000 workflows completed").
+func TestBenchTimeoutBounds(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 400, `{"__type": "com.amazonaws.swf.base.model#OperationNotPermittedFault", "message": "stop here"}`
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, v := range []string{"-5m", "-1ns", "0", "0s"} {
+		r := swfRun(env, "bench", "--workflows", "1", "--quiet", "--timeout", v)
+		want := "swf: error: --timeout: a positive duration such as 30m, not \"" + v + "\"\n"
+		if r.RC != 2 || !strings.HasSuffix(r.Stderr, want) {
+			t.Errorf("--timeout %s: rc=%d stderr %q", v, r.RC, r.Stderr)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) != 0 {
+		t.Errorf("%d calls made", len(f.requests))
+	}
+}
