@@ -52,13 +52,20 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil || done {
 		return err
 	}
-	intFlag := func(name string, def int) (int, error) {
+	// least is the smallest value a flag takes: 0 activities make a
+	// workflow that completes at its first decision, but a run needs a
+	// workflow, a decider and a starter.
+	intFlag := func(name string, def, least int) (int, error) {
 		if !p.has(name) {
 			return def, nil
 		}
 		n, err := strconv.Atoi(p.get(name))
-		if err != nil || n < 0 {
-			return 0, &usageError{fmt.Sprintf("--%s: a non-negative whole number, not %q", name, p.get(name))}
+		if err != nil || n < least {
+			what := "a non-negative whole number"
+			if least > 0 {
+				what = "a positive whole number"
+			}
+			return 0, &usageError{fmt.Sprintf("--%s: %s, not %q", name, what, p.get(name))}
 		}
 		return n, nil
 	}
@@ -98,16 +105,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	if cfg.Workflows, err = intFlag("workflows", 1000); err != nil {
+	if cfg.Workflows, err = intFlag("workflows", 1000, 1); err != nil {
 		return err
 	}
-	if cfg.Activities, err = intFlag("activities", 1); err != nil {
+	if cfg.Activities, err = intFlag("activities", 1, 0); err != nil {
 		return err
 	}
-	if cfg.Concurrency, err = intFlag("concurrency", 8); err != nil {
+	if cfg.Concurrency, err = intFlag("concurrency", 8, 1); err != nil {
 		return err
 	}
-	if cfg.Starters, err = intFlag("starters", 4); err != nil {
+	if cfg.Starters, err = intFlag("starters", 4, 1); err != nil {
 		return err
 	}
 	if p.has("server-pid") {

@@ -125,3 +125,32 @@ func TestBenchTimeoutBounds(t *testing.T) {
 		t.Errorf("%d calls made", len(f.requests))
 	}
 }
+
+// --workflows, --concurrency and --starters take a positive whole number
+// and refuse 0 before any call, as --activities refuses a negative one:
+// before, --workflows 0 and --concurrency 0 were taken by the flags (said
+// to take any non-negative number) and failed the run after it had
+// connected, with exit status 255, and --starters 0 was taken as 4.
+func TestBenchCountsBounds(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) {
+		return 400, `{"__type": "com.amazonaws.swf.base.model#OperationNotPermittedFault", "message": "stop here"}`
+	})
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, c := range []struct{ flag, value, what string }{
+		{"workflows", "0", "a positive whole number"}, {"concurrency", "0", "a positive whole number"},
+		{"starters", "0", "a positive whole number"}, {"workflows", "-1", "a positive whole number"},
+		{"activities", "-1", "a non-negative whole number"},
+	} {
+		r := swfRun(env, "bench", "--quiet", "--"+c.flag, c.value)
+		want := "swf: error: --" + c.flag + ": " + c.what + ", not \"" + c.value + "\"\n"
+		if r.RC != 2 || !strings.HasSuffix(r.Stderr, want) {
+			t.Errorf("--%s %s: rc=%d stderr %q", c.flag, c.value, r.RC, r.Stderr)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) != 0 {
+		t.Errorf("%d calls made", len(f.requests))
+	}
+}
