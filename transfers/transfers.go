@@ -65,8 +65,9 @@ const LockWait = time.Second
 const maxFailures = 4
 
 // errBehind marks a message left for later because an earlier message to
-// the same target found it locked in the same round.
-var errBehind = fmt.Errorf("an earlier message to its target found it locked: %w", swfd.ErrLocked)
+// the same run is held up in the same round (its run was locked, its
+// delivery failed, or it lost a race).
+var errBehind = fmt.Errorf("an earlier message to its target is held up: %w", swfd.ErrLocked)
 
 // Run delivers messages until ctx ends: at once when woken, and every
 // second in case a message was missed.
@@ -111,7 +112,9 @@ func (l *Loop) Committed(c runs.Commit) {
 // are the later messages to that target, which must not overtake it; the
 // others are delivered. So is a message whose delivery fails otherwise (a
 // store error): the others are delivered, and the first such error is
-// returned; after maxFailures of them the call gives up on the rest.
+// returned; after maxFailures of them the call gives up on the rest. A
+// message held up so holds back the later ones to its run however they
+// name it: by the run's id, or by its workflowId (the workflow's open run).
 //
 // The messages of the batch to one target are delivered to it in order,
 // in one step and one commit (see deliverOnce), not one commit each: a
@@ -134,12 +137,14 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 		}
 		msgs[i].key = targetKey(tr.ID, msgs[i].m)
 	}
-	// Targets found locked in this round, by targetKey and by run id.
+	// Targets held up in this round (found locked, or their delivery
+	// failed), by targetKey and by the run found for them (runKey).
 	blocked := map[string]bool{}
-	// Targets whose commit lost a race with another writer in this round:
-	// their later messages wait for the next round, which sees who won,
-	// so that none overtakes the ones left.
+	// Targets whose commit lost a race with another writer in this round,
+	// named alike: their later messages wait for the next round, which
+	// sees who won, so that none overtakes the ones left.
 	raced := map[string]bool{}
+	held := func(key string) bool { return blocked[key] || raced[key] }
 	handled, left := 0, 0
 	// The first failure of the round, returned once the others have
 	// been delivered, and how many groups failed.
@@ -171,18 +176,26 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 			handled++
 			continue
 		}
-		group := groupFrom(msgs, i, func(key string) bool { return blocked[key] || raced[key] })
+		group := groupFrom(msgs, i, held)
+		var (
+			n      int
+			target string // the run found for the group, if one was
+		)
 		// hold marks the group's messages as left for the next round,
-		// and their targets as held up in this one (held): a later
-		// message to one must not overtake them.
-		hold := func(held map[string]bool) {
+		// and their targets as held up in this one (in m), under the
+		// names the messages give them and as the run found: a later
+		// message to that run must not overtake them, whether it names
+		// it by its run id or by its workflowId.
+		hold := func(m map[string]bool) {
 			for _, q := range group {
 				q.done = true
-				held[q.key] = true
+				m[q.key] = true
+			}
+			if target != "" {
+				m[runKey(target)] = true
 			}
 		}
-		var n int
-		if err := loop.Error(l.log, "delivering a message", func() (err error) { n, err = l.deliver(ctx, group, blocked); return err }); err != nil {
+		if err := loop.Error(l.log, "delivering a message", func() (err error) { n, target, err = l.deliver(ctx, group, held); return err }); err != nil {
 			if errors.Is(err, swfd.ErrLocked) {
 				hold(blocked)
 				left += len(group)
@@ -286,32 +299,42 @@ type pending struct {
 	done bool
 }
 
-// targetKey names the target of message id for Deliver's blocked targets:
+// targetKey names the target of message id for Deliver's held up targets:
 // its run, or its workflow; a child to start is a target of its own.
 func targetKey(id int64, m history.Message) string {
 	switch {
 	case m.StartChild != nil:
 		return fmt.Sprint("message\x00", id)
 	case m.RunID != "":
-		return "run\x00" + m.RunID
+		return runKey(m.RunID)
 	}
-	return "workflow\x00" + m.Domain + "\x00" + m.WorkflowID
+	return workflowKey(m.Domain, m.WorkflowID)
+}
+
+// runKey and workflowKey name a run, and a workflow's open run, as
+// targetKey does.
+func runKey(runID string) string { return "run\x00" + runID }
+
+func workflowKey(domain, workflowID string) string {
+	return "workflow\x00" + domain + "\x00" + workflowID
 }
 
 // deliver delivers the first messages of group, which all have the same
 // target (targetKey), and returns how many it delivered (or dropped), at
-// least one unless it fails.
-func (l *Loop) deliver(ctx context.Context, group []*pending, blocked map[string]bool) (int, error) {
+// least one unless it fails, and the run it found for them ("" if none).
+// held reports the targets held up in this round (by targetKey, runKey).
+func (l *Loop) deliver(ctx context.Context, group []*pending, held func(key string) bool) (n int, runID string, err error) {
 	if m := group[0].m; m.StartChild != nil {
-		return 1, l.startChild(ctx, group[0].id, m)
+		return 1, "", l.startChild(ctx, group[0].id, m)
 	}
 	inline := true
 	closed := ""
 	for {
-		n, again, err := l.deliverOnce(ctx, group, inline, &closed, blocked)
+		var again retry
+		n, again, runID, err = l.deliverOnce(ctx, group, inline, &closed, held)
 		switch again {
 		case done:
-			return n, err
+			return n, runID, err
 		case fewer:
 			group = group[:n]
 		case separately:
@@ -351,43 +374,45 @@ const (
 // open run, and the messages go as to a closed run. Each round finds a
 // newer run, since a run that has closed never reopens.
 //
-// A target run in blocked (found locked earlier in the round) is left
-// alone (errBehind); one found locked now is added to it.
-func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, closed *string, blocked map[string]bool) (n int, again retry, err error) {
+// It also reports the run it found for the group (runID), so that when
+// it fails the caller holds up the later messages to that run however
+// they name it. A run held up earlier in the round (held, by runKey) is
+// left alone (errBehind), and so is an open run whose workflow is: a
+// message to the workflowId, held up before it was known which run it
+// was for (its lookup failed), is for the open run.
+func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, closed *string, held func(key string) bool) (n int, again retry, runID string, err error) {
 	id, m := group[0].id, group[0].m
-	runID := m.RunID
+	runID = m.RunID
 	if runID == "" {
 		row, err := l.store.OpenRun(ctx, m.Domain, m.WorkflowID)
 		if errors.Is(err, swfd.ErrNotFound) || err == nil && *closed != "" && row.RunID == *closed {
-			return 1, done, l.failed(ctx, id, m)
+			return 1, done, "", l.failed(ctx, id, m)
 		}
 		if err != nil {
-			return 0, done, err
+			return 0, done, "", err
 		}
 		runID = row.RunID
 	}
-	if blocked["run\x00"+runID] {
-		return 0, done, errBehind
+	if held(runKey(runID)) {
+		return 0, done, runID, errBehind
 	}
-	defer func() {
-		if errors.Is(err, swfd.ErrLocked) {
-			blocked["run\x00"+runID] = true
-		}
-	}()
 	unlock := l.runs.Lock(runID)
 	defer unlock()
 	// A delivery that fails commits no update of the target, so it must be
 	// decided on the current state.
 	r, err := l.runs.LoadCurrent(ctx, m.Domain, runID)
 	if errors.Is(err, swfd.ErrNotFound) || (err == nil && m.WorkflowID != "" && r.Row.WorkflowID != m.WorkflowID) {
-		return 1, done, l.failed(ctx, id, m)
+		return 1, done, runID, l.failed(ctx, id, m)
 	}
 	if err != nil {
-		return 0, done, err
+		return 0, done, runID, err
 	}
 	if m.RunID == "" && !r.State.Open {
 		*closed = runID
-		return 0, anew, nil
+		return 0, anew, runID, nil
+	}
+	if r.State.Open && held(workflowKey(r.Row.Domain, r.Row.WorkflowID)) {
+		return 0, done, runID, errBehind
 	}
 	env := l.runs.Env(ctx)
 	target := api.WorkflowExecution{WorkflowID: r.State.WorkflowID, RunID: r.State.RunID}
@@ -419,19 +444,19 @@ func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, c
 				one.Append(more)
 				reply = nil
 			} else if i == 0 {
-				return 0, separately, nil
+				return 0, separately, runID, nil
 			}
 		}
 		if err != nil {
 			if i > 0 {
 				// r has changed on the way to the error: the
 				// messages before it are delivered again, alone.
-				return i, fewer, nil
+				return i, fewer, runID, nil
 			}
 			if runs.IsStale(err) {
-				return 1, done, l.failed(ctx, id, m)
+				return 1, done, runID, l.failed(ctx, id, m)
 			}
-			return 0, done, err
+			return 0, done, runID, err
 		}
 		ids = append(ids, p.id)
 		if reply != nil {
@@ -439,7 +464,7 @@ func (l *Loop) deliverOnce(ctx context.Context, group []*pending, inline bool, c
 		}
 		res.Append(one)
 	}
-	return len(ids), done, l.runs.CommitRun(ctx, r, res, func(b *runs.Batch) error {
+	return len(ids), done, runID, l.runs.CommitRun(ctx, r, res, func(b *runs.Batch) error {
 		for _, id := range ids {
 			b.Delivered(id)
 		}
