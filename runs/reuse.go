@@ -92,6 +92,11 @@ func (s *Store) timeOutOverdue(ctx context.Context, domain, runID, workflowID st
 // make room under its domain's limit of open executions (TimeOutOverdue).
 const MaxTimeOutOverdue = 100
 
+// maxOverdueFailures is how many overdue runs TimeOutOverdue tries and
+// fails to time out before it gives up on the rest: with the store down,
+// every one would fail.
+const maxOverdueFailures = 3
+
 // TimeOutOverdue makes room in a domain at its limit of open executions:
 // an open run past its executionStartToCloseTimeout whose timeout the timer
 // loop has not fired yet would not have been counted had the loop been on
@@ -99,25 +104,40 @@ const MaxTimeOutOverdue = 100
 // first, are timed out as FreeWorkflowID times out the run of a workflowId,
 // each as a step of its run. It returns how many of them are no longer
 // open.
+//
+// A run that cannot be timed out (a store error, a state that cannot be
+// read) does not keep the others open: the next one due takes its place,
+// and the failures are returned (joined, each naming its run) with the
+// count of those that are no longer open. The caller decides what they
+// mean: a start that has room all the same goes ahead, one that does not
+// fails with them, for its domain may well have had room had the timer
+// loop been on time. After maxOverdueFailures failures the rest are left.
 func (s *Store) TimeOutOverdue(ctx context.Context, domain string, n int) (int, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	due, err := s.store.DueRunTimers(ctx, domain, history.WorkflowTimerKey, s.Now(), min(n, MaxTimeOutOverdue))
+	n = min(n, MaxTimeOutOverdue)
+	// A few more than n are read, to take the place of those that fail.
+	due, err := s.store.DueRunTimers(ctx, domain, history.WorkflowTimerKey, s.Now(), n+maxOverdueFailures)
 	if err != nil {
 		return 0, fmt.Errorf("overdue runs of domain %s: %w", domain, err)
 	}
 	freed := 0
+	var failed []error
 	for _, t := range due {
+		if freed >= n || len(failed) >= maxOverdueFailures {
+			break
+		}
 		free, err := s.timeOutOverdue(ctx, domain, t.RunID, "")
 		if err != nil {
-			return freed, err
+			failed = append(failed, fmt.Errorf("timing out overdue run %s of domain %s: %w", t.RunID, domain, err))
+			continue
 		}
 		if free {
 			freed++
 		}
 	}
-	return freed, nil
+	return freed, errors.Join(failed...)
 }
 
 // noHeartbeats stands for a run's heartbeat details where they do not

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 
 	"github.com/swfd/swfd"
@@ -88,14 +89,21 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *api.StartWorkf
 			}
 		}
 		if open >= s.limits.MaxOpenExecutions {
-			freed, err := s.runs.TimeOutOverdue(ctx, in.Domain, open-s.limits.MaxOpenExecutions+1)
-			if err != nil {
-				return nil, err
-			}
+			// A run that could not be timed out leaves the others to
+			// make room: with room, the start goes ahead and the failure
+			// is logged; without, the start fails with it (not
+			// LimitExceededFault: there might have been room).
+			freed, overdueErr := s.runs.TimeOutOverdue(ctx, in.Domain, open-s.limits.MaxOpenExecutions+1)
 			if freed > 0 {
 				if open, err = s.runs.OpenExecutions(ctx, in.Domain); err != nil {
 					return nil, err
 				}
+			}
+			if overdueErr != nil {
+				if open >= s.limits.MaxOpenExecutions {
+					return nil, overdueErr
+				}
+				s.overdueLines.Log(ctx, slog.LevelError, "an overdue run could not be timed out; the start had room without it", "domain", in.Domain, "err", overdueErr)
 			}
 		}
 	}

@@ -1,11 +1,15 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/clock"
 )
@@ -282,4 +286,63 @@ func TestStartAtOpenLimitTimesOutOtherOverdueRuns(t *testing.T) {
 	}
 	_, err = start("e")
 	wantFault(t, err, api.LimitExceededFault) // b and c within their time
+}
+
+// At the domain's limit of open executions, an overdue run that cannot be
+// timed out (its commit fails) must not keep the start from timing out the
+// others: the next overdue run makes the room, and the start goes ahead.
+// The failure used to end the search, and the start failed with it. With
+// no other overdue run to take its place, the start fails with the store's
+// error, not LimitExceededFault: the domain may well have had room.
+func TestStartAtOpenLimitPassesAnOverdueRunThatFails(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	limits := DefaultLimits
+	limits.MaxOpenExecutions = 2
+	ps := &poisonStore{}
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	s := testService(t, Options{Clock: clk, Limits: limits, PollTimeout: 50 * time.Millisecond, Logger: log}, func(st swfd.Store) swfd.Store { ps.Store = st; return ps })
+	start := func(id string) (*api.Run, error) {
+		return s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id, WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	}
+	status := func(id, runID string) api.CloseStatus {
+		t.Helper()
+		d, err := s.DescribeWorkflowExecution(ctx, &api.DescribeWorkflowExecutionInput{Domain: "d", Execution: api.WorkflowExecution{WorkflowID: id, RunID: runID}})
+		mustNil(t, err)
+		return d.ExecutionInfo.CloseStatus
+	}
+	a, err := start("a") // execution start-to-close 60 s
+	mustNil(t, err)
+	clk.MoveTo(clk.Now().Add(time.Second))
+	b, err := start("b")
+	mustNil(t, err)
+	clk.MoveTo(clk.Now().Add(2 * time.Minute)) // both overdue, a first
+	ps.poison(a.RunID, true)
+	_, err = start("c")
+	mustNil(t, err)
+	if got := status("b", b.RunID); got != api.CloseStatusTimedOut {
+		t.Fatalf("overdue run b closed as %q; want TIMED_OUT", got)
+	}
+	if got := status("a", a.RunID); got != "" {
+		t.Fatalf("run a, which cannot be written, closed as %q", got)
+	}
+	if line := logged.String(); !strings.Contains(line, a.RunID) || !strings.Contains(line, "cannot be written") {
+		t.Fatalf("the run that could not be timed out was not logged with its error: %q", line)
+	}
+	// Now a, which still fails, is the only overdue run; c counts.
+	clk.MoveTo(clk.Now().Add(30 * time.Second))
+	_, err = start("e")
+	if err == nil {
+		t.Fatal("a start with no room but an overdue run that failed to time out succeeded")
+	}
+	if f, ok := api.AsFault(err); ok {
+		t.Fatalf("a start that could not time out an overdue run failed with %s; want the store's error", f.Code)
+	}
+	ps.poison(a.RunID, false)
+	_, err = start("e")
+	mustNil(t, err)
+	if got := status("a", a.RunID); got != api.CloseStatusTimedOut {
+		t.Fatalf("run a, writable again, closed as %q; want TIMED_OUT", got)
+	}
 }

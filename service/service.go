@@ -33,6 +33,7 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/cluster"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/internal/token"
 	"github.com/swfd/swfd/lambda"
@@ -192,6 +193,10 @@ type Service struct {
 	holdTime  func() (release func())
 	longWait  func(ctx context.Context, end func()) (done func() (ended bool))
 
+	// overdueLines logs overdue runs that a start at its domain's limit
+	// could not time out but did without, a few lines a second at most.
+	overdueLines *lograte.Limiter
+
 	runs      *runs.Store
 	matcher   *matching.Matcher
 	timers    *timers.Loop
@@ -246,6 +251,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.overdueLines = lograte.New(s.log, 2, 10, nil)
 	if s.pollWait <= 0 {
 		s.pollWait = 60 * time.Second
 	}
