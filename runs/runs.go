@@ -48,8 +48,15 @@ import (
 type Options struct {
 	// Store is where runs are kept. Types are looked up through it too:
 	// give it the registry's caching store.
-	Store             swfd.Store
-	Clock             swfd.Clock
+	Store swfd.Store
+	// Clock stamps the steps: the workflows' time, which a test may hold
+	// still or move by days at once.
+	Clock swfd.Clock
+	// Wall is the clock of the store's own upkeep, which goes by how
+	// much real time has passed whatever time the workflows are at (how
+	// old a cluster's count of open executions is); the system clock
+	// when nil. Tests set it to move it themselves.
+	Wall              swfd.Clock
 	Limits            history.Limits
 	MaxOpenExecutions int // per domain
 	// Shared says that other nodes commit to Store too (a cluster):
@@ -73,6 +80,7 @@ type Options struct {
 type Store struct {
 	store  swfd.Store
 	clock  swfd.Clock
+	wall   swfd.Clock // Options.Wall
 	limits history.Limits
 	shared bool
 	lambda bool
@@ -84,7 +92,7 @@ type Store struct {
 	// store on first use and kept current by commits, so the per-domain
 	// limit costs no query per start. In a cluster the other nodes'
 	// commits change the counts too: there a count is taken again once it
-	// is SharedOpenCountKept old.
+	// is SharedOpenCountKept old, by the wall clock.
 	openMu  sync.Mutex
 	open    map[string]*openCount
 	maxOpen int
@@ -104,6 +112,7 @@ func New(opts Options) *Store {
 	s := &Store{
 		store:   opts.Store,
 		clock:   opts.Clock,
+		wall:    opts.Wall,
 		limits:  opts.Limits,
 		shared:  opts.Shared,
 		lambda:  opts.Lambda,
@@ -117,6 +126,9 @@ func New(opts Options) *Store {
 	s.cache.guarded = opts.Shared
 	if s.clock == nil {
 		s.clock = swfd.SystemClock{}
+	}
+	if s.wall == nil {
+		s.wall = swfd.SystemClock{}
 	}
 	return s
 }
@@ -442,13 +454,16 @@ func IsStale(err error) bool {
 // SharedOpenCountKept is how long a node of a cluster goes on with a
 // domain's count of open executions, kept current by its own commits only,
 // before it counts them in the store again: the executions other nodes
-// started or closed meanwhile are not in it until then.
+// started or closed meanwhile are not in it until then. It is real time
+// (Options.Wall), not the workflows' clock: how long the other nodes'
+// commits go unseen does not depend on the time the workflows are at,
+// and a clock a test holds still would keep the count for ever.
 const SharedOpenCountKept = time.Second
 
 // openCount is a domain's count of open executions.
 type openCount struct {
 	n  int
-	at time.Time // when it was counted in the store
+	at time.Time // when it was counted in the store, by the wall clock
 	// counting is set while a call counts it again in the store (in a
 	// cluster): the other calls go on with n meanwhile.
 	counting bool
@@ -457,10 +472,10 @@ type openCount struct {
 // OpenExecutions returns how many executions are open in a domain. On a
 // single node the count is kept current by every commit; in a cluster it
 // misses what the other nodes started or closed in the last
-// SharedOpenCountKept (by the clock).
+// SharedOpenCountKept of real time.
 func (s *Store) OpenExecutions(ctx context.Context, domain string) (int, error) {
 	s.openMu.Lock()
-	now := s.clock.Now()
+	now := s.wall.Now()
 	c := s.open[domain]
 	if c != nil && (!s.shared || c.counting || now.Sub(c.at) < SharedOpenCountKept && !now.Before(c.at)) {
 		n := c.n

@@ -154,6 +154,9 @@ type Options struct {
 	registryTTL time.Duration
 	// lambdaRescan, if set, replaces clusterLambdaRescan (for tests).
 	lambdaRescan time.Duration
+	// wall, if set, replaces the system clock as runs.Options.Wall (for
+	// tests).
+	wall swfd.Clock
 }
 
 // Hooks are told of what the service and its parts do (for metrics). Any
@@ -290,7 +293,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service: token key: %w", err)
 	}
-	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared,
+	s.runs = runs.New(runs.Options{Store: cache, Clock: clock, Wall: opts.wall, Limits: s.limits.History, MaxOpenExecutions: s.limits.MaxOpenExecutions, Shared: shared,
 		Lambda: opts.Lambda != nil, StoreCommit: opts.Hooks.StoreCommit, CacheBytes: opts.RunCacheBytes})
 	// The run store tells the domains of the task tokens that leave them
 	// out (those of the longest non-ASCII names).
