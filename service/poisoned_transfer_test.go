@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
 )
 
 // poisonStore fails every commit that changes a run it has been told to
@@ -69,6 +71,76 @@ func TestDeliveryPassesAFailingRun(t *testing.T) {
 		}
 		if got := signals("s"); len(got) != 1 {
 			t.Fatalf("run s got signals %v; want [x] once", got)
+		}
+	})
+}
+
+// More messages to a failing run than one read of pending messages holds
+// must not hold up the messages to other runs sent after them: a round
+// whose read is all held up reads further. The round used to read one
+// batch (256) only, so run s never got its signal while r kept failing.
+func TestDeliveryPassesAFailingRunOfManyMessages(t *testing.T) {
+	ps := &poisonStore{}
+	policyWorlds(t, func(s swfd.Store) swfd.Store { ps.Store = s; return ps }, func(t *testing.T, w *policyWorld) {
+		runs := map[string]string{}
+		for _, id := range []string{"r", "s", "x"} {
+			run, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id,
+				WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+			mustNil(t, err)
+			runs[id] = run.RunID
+		}
+		signal := func(to, name string) api.Decision {
+			return api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution,
+				SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowID: to, SignalName: name}}
+		}
+		const many = 300
+		var ds []api.Decision
+		for i := range many {
+			ds = append(ds, signal("r", strconv.Itoa(i)))
+		}
+		ds = append(ds, signal("s", "x"))
+		for range 3 {
+			dt := w.decisionTask("l")
+			if dt.WorkflowExecution.WorkflowID == "x" {
+				w.decide(dt, ds...)
+			} else {
+				w.decide(dt)
+			}
+		}
+		signals := func(id string) (names []string) {
+			h, err := w.calls.GetWorkflowExecutionHistory(w.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "d",
+				Execution: api.WorkflowExecution{WorkflowID: id, RunID: runs[id]}, MaximumPageSize: 1000})
+			mustNil(t, err)
+			for _, e := range h.Events {
+				full, err := e.Full()
+				mustNil(t, err)
+				if a := full.WorkflowExecutionSignaledEventAttributes; a != nil {
+					names = append(names, a.SignalName)
+				}
+			}
+			return names
+		}
+		ps.poison(runs["r"], true)
+		defer ps.poison(runs["r"], false)
+		if _, err := w.loops.Transfers().Deliver(w.ctx); err == nil {
+			t.Fatal("a delivery that failed was not reported")
+		}
+		if got := signals("s"); len(got) != 1 {
+			t.Fatalf("run s, signalled after %d signals to the failing run, got signals %v; want [x]", many, got)
+		}
+		if got := signals("r"); len(got) != 0 {
+			t.Fatalf("the failing run got signals %v", got)
+		}
+		ps.poison(runs["r"], false)
+		w.settle()
+		got := signals("r")
+		if len(got) != many {
+			t.Fatalf("run r, writable again, got %d signals; want %d", len(got), many)
+		}
+		for i, name := range got {
+			if name != strconv.Itoa(i) {
+				t.Fatalf("run r got signal %s in place %d", name, i)
+			}
 		}
 	})
 }

@@ -8,6 +8,7 @@
 package transfers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,8 +107,9 @@ func (l *Loop) Committed(c runs.Commit) {
 	}
 }
 
-// Deliver delivers pending messages, at most a batch, and returns how many
-// it handled. A message whose target another writer holds locked for
+// Deliver delivers pending messages, a batch of them (more when every
+// message of a read is held up, up to maxScan), and returns how many it
+// handled. A message whose target another writer holds locked for
 // longer than LockWait (swfd.ErrLocked) is left for a later call, and so
 // are the later messages to that target, which must not overtake it; the
 // others are delivered. So is a message whose delivery fails otherwise (a
@@ -124,32 +126,67 @@ func (l *Loop) Committed(c runs.Commit) {
 // in one decision).
 func (l *Loop) Deliver(ctx context.Context) (int, error) {
 	ctx = swfd.WithLockWait(ctx, LockWait)
-	trs, err := l.store.PendingTransfers(ctx, batchSize)
-	if err != nil {
-		return 0, err
+	rd := &round{blocked: map[string]bool{}, raced: map[string]bool{}, seen: map[int64]bool{}}
+	// When every message of a read is held up (more messages to a run that
+	// keeps failing than a read holds), the round reads further, or the
+	// messages to other runs after them would wait for as long as it
+	// fails: up to maxScan messages, the ones already seen left as they
+	// were.
+	for limit := batchSize; ; limit *= 2 {
+		trs, err := l.store.PendingTransfers(ctx, limit)
+		if err != nil {
+			if len(rd.seen) > 0 {
+				return rd.handled, cmp.Or(rd.firstErr, err)
+			}
+			return 0, err
+		}
+		if err := l.deliverRead(ctx, rd, trs); err != nil {
+			return rd.handled, err
+		}
+		if rd.failures >= maxFailures || rd.handled > 0 || len(trs) < limit || limit >= maxScan {
+			return rd.handled, rd.firstErr
+		}
 	}
+}
+
+// round is what one call of Deliver knows of the messages it has read.
+type round struct {
+	// Targets held up in this round (found locked, or their delivery
+	// failed), by targetKey and by the run found for them (runKey).
+	blocked map[string]bool
+	// Targets whose commit lost a race with another writer in this round,
+	// named alike: their later messages wait for the next round, which
+	// sees who won, so that none overtakes the ones left.
+	raced map[string]bool
+	// The messages the round has read (by id), delivered or held up.
+	seen    map[int64]bool
+	handled int
+	// The first failure of the round, returned once the others have
+	// been delivered, and how many groups failed.
+	firstErr error
+	failures int
+}
+
+func (rd *round) held(key string) bool { return rd.blocked[key] || rd.raced[key] }
+
+// deliverRead delivers the messages of one read that the round has not
+// seen. It fails only when an undecodable message cannot be dropped; it
+// stops after maxFailures failures in the round.
+func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) error {
 	msgs := make([]pending, len(trs))
 	for i, tr := range trs {
 		msgs[i].id = tr.ID
+		if rd.seen[tr.ID] {
+			msgs[i].done = true
+			continue
+		}
+		rd.seen[tr.ID] = true
 		if err := json.Unmarshal(tr.Payload, &msgs[i].m); err != nil {
 			msgs[i].bad = err
 			continue
 		}
 		msgs[i].key = targetKey(tr.ID, msgs[i].m)
 	}
-	// Targets held up in this round (found locked, or their delivery
-	// failed), by targetKey and by the run found for them (runKey).
-	blocked := map[string]bool{}
-	// Targets whose commit lost a race with another writer in this round,
-	// named alike: their later messages wait for the next round, which
-	// sees who won, so that none overtakes the ones left.
-	raced := map[string]bool{}
-	held := func(key string) bool { return blocked[key] || raced[key] }
-	handled, left := 0, 0
-	// The first failure of the round, returned once the others have
-	// been delivered, and how many groups failed.
-	var firstErr error
-	failures := 0
 	for i := range msgs {
 		p := &msgs[i]
 		if p.done {
@@ -160,23 +197,22 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 			var b runs.Batch
 			b.Delivered(p.id)
 			if err := l.runs.Commit(ctx, &b); err != nil {
-				return handled, err
+				return err
 			}
 			p.done = true
-			handled++
+			rd.handled++
 			continue
 		}
-		if blocked[p.key] {
+		if rd.blocked[p.key] {
 			p.done = true
-			left++
 			continue
 		}
-		if raced[p.key] {
+		if rd.raced[p.key] {
 			p.done = true
-			handled++
+			rd.handled++
 			continue
 		}
-		group := groupFrom(msgs, i, held)
+		group := groupFrom(msgs, i, rd.held)
 		var (
 			n      int
 			target string // the run found for the group, if one was
@@ -195,10 +231,9 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 				m[runKey(target)] = true
 			}
 		}
-		if err := loop.Error(l.log, "delivering a message", func() (err error) { n, target, err = l.deliver(ctx, group, held); return err }); err != nil {
+		if err := loop.Error(l.log, "delivering a message", func() (err error) { n, target, err = l.deliver(ctx, group, rd.held); return err }); err != nil {
 			if errors.Is(err, swfd.ErrLocked) {
-				hold(blocked)
-				left += len(group)
+				hold(rd.blocked)
 				if !errors.Is(err, errBehind) {
 					l.lockedLines.Log(ctx, slog.LevelWarn, "a message's target is locked by another writer (a node stopped in the middle of a commit?); delivering it later",
 						"id", p.id, "waited", LockWait, "err", err)
@@ -208,8 +243,8 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 			if errors.Is(err, swfd.ErrConflict) {
 				// Another node delivered them, or updated the target
 				// first: the next round sees which.
-				hold(raced)
-				handled += len(group)
+				hold(rd.raced)
+				rd.handled += len(group)
 				continue
 			}
 			// Any other failure (a store error, a target this node
@@ -219,13 +254,12 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 			// keeps failing does not hold up every later one. A round
 			// gives up after maxFailures of them: with the store down,
 			// every message would fail.
-			hold(blocked)
-			left += len(group)
-			if firstErr == nil {
-				firstErr = err
+			hold(rd.blocked)
+			if rd.firstErr == nil {
+				rd.firstErr = err
 			}
-			if failures++; failures >= maxFailures {
-				return handled, firstErr
+			if rd.failures++; rd.failures >= maxFailures {
+				return nil
 			}
 			continue
 		}
@@ -234,10 +268,10 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 		// the group of what is left.
 		for _, q := range group[:max(n, 1)] {
 			q.done = true
-			handled++
+			rd.handled++
 		}
 	}
-	return handled, firstErr
+	return nil
 }
 
 // groupFrom returns message i of msgs and the later ones not yet handled
@@ -281,8 +315,12 @@ func mayShare(p, q history.Message) bool {
 	return p.WorkflowID == "" || q.WorkflowID == "" || p.WorkflowID == q.WorkflowID
 }
 
-// batchSize is how many pending messages Deliver reads at a time.
-const batchSize = 256
+// batchSize is how many pending messages Deliver reads at a time, and
+// maxScan how many at most one round reads past messages held up.
+const (
+	batchSize = 256
+	maxScan   = 16 * batchSize
+)
 
 // maxGroup is how many messages to one target Deliver delivers in one
 // commit at most.
