@@ -35,8 +35,15 @@ import (
 type Options struct {
 	Store swfd.ExecutionStore
 	Runs  *runs.Store
+	// Clock is the workflows' time, by which timers fall due.
 	Clock swfd.Clock
-	Log   *slog.Logger
+	// Wall is the clock of the loop's own waits before it tries again a
+	// timer that failed to fire (5 s) or whose run was locked (1 s):
+	// real time, whatever time the workflows are at; the system clock
+	// when nil. On Clock, a clock that stands still (a manual clock)
+	// would set such a timer aside for good.
+	Wall swfd.Clock
+	Log  *slog.Logger
 	// MaxSleep, if not 0, bounds how long the loop sleeps between looks
 	// at the store's earliest timer: in a cluster another node may add an
 	// earlier timer and die before it fires. 0 means WallCheck.
@@ -66,6 +73,7 @@ type Loop struct {
 	store swfd.ExecutionStore
 	runs  *runs.Store
 	clock swfd.Clock
+	wall  swfd.Clock // Options.Wall
 	log   *slog.Logger
 	// failLines logs timers that failed to fire, a few lines a second at
 	// most with a count of those left out: on a full disk every due timer
@@ -87,9 +95,12 @@ type Loop struct {
 
 // New returns a Loop; Run runs it.
 func New(opts Options) *Loop {
-	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, log: opts.Log, maxSleep: cmp.Or(opts.MaxSleep, WallCheck), fired: opts.Fired, skipTo: opts.Skip, wake: make(chan struct{}, 1)}
+	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, wall: opts.Wall, log: opts.Log, maxSleep: cmp.Or(opts.MaxSleep, WallCheck), fired: opts.Fired, skipTo: opts.Skip, wake: make(chan struct{}, 1)}
 	if l.clock == nil {
 		l.clock = swfd.SystemClock{}
+	}
+	if l.wall == nil {
+		l.wall = swfd.SystemClock{}
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -195,7 +206,8 @@ func (l *Loop) Committed(c runs.Commit) {
 // batch, or more behind timers set aside: up to maxScan), and returns how
 // many it handled (fired, or deleted as no longer applying) and how long until
 // the next one is due. A timer that fails to
-// fire is put in skip (when not nil) and left alone for 5 seconds; the
+// fire is put in skip (when not nil) and left alone for 5 seconds (of real
+// time, Options.Wall, until which skip holds); the
 // timers due after those set aside are fired meanwhile, however many are
 // set aside (up to maxScan read in one round). Tests
 // with an injected clock call it directly.
@@ -207,13 +219,13 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 // fireDue is FireDue that also returns when the next timer is due (zero
 // when it handled some, or none is pending).
 func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, time.Time, time.Duration, error) {
-	now := l.clock.Now()
+	now, wall := l.clock.Now(), l.wall.Now()
 	// A set-aside timer whose wait is over is tried again below if it is
 	// still due, and put back if it fails again; one deleted meanwhile (its
 	// run closed, purged, or fired by another node) is never read again, so
 	// its entry goes here or it would stay for the life of the process.
 	for id, until := range skip {
-		if !now.Before(until) {
+		if !wall.Before(until) {
 			delete(skip, id)
 		}
 	}
@@ -233,7 +245,7 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 			}
 			return 0, time.Time{}, time.Second, err
 		}
-		handled += l.fireEach(ctx, now, due[min(seen, len(due)):], skip, locked)
+		handled += l.fireEach(ctx, wall, due[min(seen, len(due)):], skip, locked)
 		if handled > 0 || len(due) < limit || limit >= maxScan {
 			break
 		}
@@ -257,13 +269,13 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 }
 
 // fireEach fires the due timers of one read, but for those set aside in
-// skip and those of runs found locked in this round (locked), and returns
-// how many it handled.
-func (l *Loop) fireEach(ctx context.Context, now time.Time, due []swfd.Timer, skip map[string]time.Time, locked map[string]bool) int {
+// skip (until a time on the wall clock, now wall) and those of runs found
+// locked in this round (locked), and returns how many it handled.
+func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, skip map[string]time.Time, locked map[string]bool) int {
 	handled := 0
 	for _, t := range due {
 		id := t.RunID + "\x00" + t.Key
-		if until, ok := skip[id]; ok && now.Before(until) || locked[t.RunID] {
+		if until, ok := skip[id]; ok && wall.Before(until) || locked[t.RunID] {
 			continue
 		}
 		var recorded bool
@@ -273,7 +285,7 @@ func (l *Loop) fireEach(ctx context.Context, now time.Time, due []swfd.Timer, sk
 			locked[t.RunID] = true
 			l.lockedLines.Log(ctx, slog.LevelWarn, "a timer's run is locked by another writer (a node stopped in the middle of a commit?); trying it again in 1s", "run_id", t.RunID, "key", t.Key, "waited", LockWait)
 			if skip != nil {
-				skip[id] = now.Add(lockedRetry)
+				skip[id] = wall.Add(lockedRetry)
 			}
 			continue
 		}
@@ -286,7 +298,7 @@ func (l *Loop) fireEach(ctx context.Context, now time.Time, due []swfd.Timer, sk
 		if err != nil {
 			l.failLines.Log(ctx, slog.LevelError, "timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
 			if skip != nil {
-				skip[id] = now.Add(5 * time.Second)
+				skip[id] = wall.Add(5 * time.Second)
 			}
 			continue
 		}

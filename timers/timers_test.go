@@ -373,7 +373,8 @@ func TestSkippedTimersDeletedMeanwhileLeaveNoEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := badRunStore{db}
-	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Clock: clk}), Clock: clk})
+	wall := &movingClock{time.Now()}
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Clock: clk}), Clock: clk, Wall: wall})
 	skip := map[string]time.Time{}
 	if n, _, err := l.FireDue(ctx, skip); n != 0 || err != nil {
 		t.Fatalf("FireDue: %d fired, %v", n, err)
@@ -385,7 +386,7 @@ func TestSkippedTimersDeletedMeanwhileLeaveNoEntry(t *testing.T) {
 	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, DeleteTimers: []string{"k"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	clk.t = clk.t.Add(time.Minute)
+	wall.t = wall.t.Add(time.Minute)
 	if _, _, err := l.FireDue(ctx, skip); err != nil {
 		t.Fatal(err)
 	}
@@ -441,5 +442,80 @@ func TestStopWhileFiringLogsNoFailure(t *testing.T) {
 	}
 	if n := store.reads.Load(); n != 1 {
 		t.Errorf("the round went on through %d timers after the stop", n)
+	}
+}
+
+// flakyStore fails every read of a run while failing is set.
+type flakyStore struct {
+	swfd.Store
+	failing atomic.Bool
+}
+
+func (s *flakyStore) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	if s.failing.Load() {
+		return swfd.Execution{}, fmt.Errorf("run %s: %w", runID, swfd.ErrStorageUnavailable)
+	}
+	return s.Store.GetExecution(ctx, domain, runID)
+}
+
+// A timer that failed to fire is tried again once its wait is over in real
+// time, whatever the workflows' clock does: with a clock that stands still
+// (a manual clock between moves), the loop used to measure the wait on it,
+// and so set the timer aside for good, looking at it every 50 ms and
+// never firing it.
+func TestSetAsideTimerTriedAgainWithClockHeld(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clk := aheadClock{time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)}
+	rs := runs.New(runs.Options{Store: db, Limits: history.DefaultLimits, Clock: aheadClock{clk.t.Add(-time.Minute)}})
+	st, res := history.Start(rs.Env(ctx), history.StartParams{
+		Domain: "d", WorkflowID: "w", RunID: "r", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
+		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "1", TaskStartToCloseTimeout: "60", ChildPolicy: api.ChildPolicyTerminate},
+	})
+	var b runs.Batch
+	if err := b.Add(st, 0, true, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	store := &flakyStore{Store: db}
+	store.failing.Store(true)
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Limits: history.DefaultLimits, Clock: clk}), Clock: clk})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	// The loop's first round fails to fire the run's timeout; the store
+	// then mends, and the clock stands still.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if until, ok := l.Sleeping(); ok && until.Sub(clk.Now()) <= time.Second {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the loop never set the failing timer aside")
+		}
+	}
+	store.failing.Store(false)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ex, err := db.GetExecution(ctx, "d", "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ex.Open {
+			if ex.CloseStatus != string(api.CloseStatusTimedOut) {
+				t.Fatalf("the run closed as %q; want TIMED_OUT", ex.CloseStatus)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the timer that failed once was never fired again, the clock standing still")
+		}
 	}
 }
