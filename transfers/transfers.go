@@ -37,8 +37,10 @@ type Loop struct {
 	runs  *runs.Store
 	log   *slog.Logger
 	// lockedLines logs messages left for later because their target was
-	// locked, a few lines a second at most.
+	// locked, and failLines the rounds that failed, a few lines a second
+	// at most each: every commit that sends a message starts a round.
 	lockedLines *lograte.Limiter
+	failLines   *lograte.Limiter
 	wake        chan struct{}
 }
 
@@ -48,7 +50,8 @@ func New(opts Options) *Loop {
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
-	l.lockedLines = lograte.New(l.log, 2, 10, nil)
+	l.lockedLines = lograte.New(l.log, failLinesPerSecond, failLineBurst, nil)
+	l.failLines = lograte.New(l.log, failLinesPerSecond, failLineBurst, nil)
 	return l
 }
 
@@ -59,6 +62,14 @@ func New(opts Options) *Loop {
 // message behind it until the database ends that node's session. A live
 // writer holds a run's row for the milliseconds of its commit.
 const LockWait = time.Second
+
+// How many lines a second the rounds that failed, and the messages whose
+// target was locked, may each write to the log, after a burst of
+// failLineBurst.
+const (
+	failLinesPerSecond = 2
+	failLineBurst      = 10
+)
 
 // maxFailures is how many groups of messages may fail in one round of
 // Deliver (other than on a locked target or a lost race) before the round
@@ -76,7 +87,7 @@ func (l *Loop) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		n, err := l.Deliver(ctx)
 		if err != nil && ctx.Err() == nil {
-			l.log.Error("delivering messages", "err", err)
+			l.failLines.Log(ctx, slog.LevelError, "delivering messages", "err", err)
 		}
 		if n > 0 && err == nil {
 			continue
