@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
@@ -140,6 +141,58 @@ func TestDeliveryPassesAFailingRunOfManyMessages(t *testing.T) {
 		for i, name := range got {
 			if name != strconv.Itoa(i) {
 				t.Fatalf("run r got signal %s in place %d", name, i)
+			}
+		}
+	})
+}
+
+// A round of the message loop gives up after a few failures (with the store
+// down, every message would fail), so messages to as many runs that keep
+// failing, sent first, used to end every round before the messages after
+// them were tried: run s never got its signal. The loop now sets a target
+// whose delivery failed aside for a few seconds, and its next rounds go on
+// past it.
+func TestDeliveryLoopPassesManyFailingRuns(t *testing.T) {
+	ps := &poisonStore{}
+	policyWorlds(t, func(s swfd.Store) swfd.Store { ps.Store = s; return ps }, func(t *testing.T, w *policyWorld) {
+		ids := []string{"r1", "r2", "r3", "r4", "r5", "s", "x"}
+		runs := map[string]string{}
+		for _, id := range ids {
+			run, err := w.calls.StartWorkflowExecution(w.ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id,
+				WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+			mustNil(t, err)
+			runs[id] = run.RunID
+		}
+		var ds []api.Decision
+		for _, id := range ids[:6] {
+			ds = append(ds, api.Decision{DecisionType: api.DecisionTypeSignalExternalWorkflowExecution,
+				SignalExternalWorkflowExecutionDecisionAttributes: &api.SignalExternalWorkflowExecutionDecisionAttributes{WorkflowID: id, SignalName: "hi"}})
+		}
+		for range ids {
+			dt := w.decisionTask("l")
+			if dt.WorkflowExecution.WorkflowID == "x" {
+				w.decide(dt, ds...)
+			} else {
+				w.decide(dt)
+			}
+		}
+		for _, id := range ids[:5] {
+			ps.poison(runs[id], true)
+			defer ps.poison(runs[id], false)
+		}
+		ctx, cancel := context.WithCancel(w.ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			w.loops.Transfers().Run(ctx)
+		}()
+		defer func() { cancel(); <-done }()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if countEvents(w.history("s", runs["s"]), api.EventTypeWorkflowExecutionSignaled) == 1 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("run s, signalled after five runs that cannot be written, got no signal in 10 s")
 			}
 		}
 	})

@@ -42,6 +42,12 @@ type Loop struct {
 	lockedLines *lograte.Limiter
 	failLines   *lograte.Limiter
 	wake        chan struct{}
+	// aside holds the targets (by targetKey and runKey) whose delivery
+	// failed in the loop's rounds, or that were found locked, each until
+	// the time (on the monotonic wall clock) when it is tried again: the
+	// loop's rounds go on past them, and hold up the later messages to
+	// them, meanwhile. Only Run uses it.
+	aside map[string]time.Time
 }
 
 // New returns a Loop; Run runs it.
@@ -76,16 +82,31 @@ const (
 // gives up and leaves the rest for the next.
 const maxFailures = 4
 
+// How long the loop sets a target aside (see Loop.aside) after its
+// delivery failed, and after it was found locked. Without it, messages to
+// maxFailures targets that keep failing, sent before the others, would end
+// every round before the others were tried, and a locked target would
+// cost every round its LockWait.
+const (
+	failedRetry = 5 * time.Second
+	lockedRetry = time.Second
+)
+
 // errBehind marks a message left for later because an earlier message to
 // the same run is held up in the same round (its run was locked, its
 // delivery failed, or it lost a race).
 var errBehind = fmt.Errorf("an earlier message to its target is held up: %w", swfd.ErrLocked)
 
 // Run delivers messages until ctx ends: at once when woken, and every
-// second in case a message was missed.
+// second in case a message was missed. A target whose delivery failed is
+// set aside for failedRetry (one found locked, for lockedRetry), its
+// messages held up meanwhile, and the rounds go on past it.
 func (l *Loop) Run(ctx context.Context) {
+	if l.aside == nil {
+		l.aside = map[string]time.Time{}
+	}
 	for ctx.Err() == nil {
-		n, err := l.Deliver(ctx)
+		n, err := l.deliverRound(ctx, l.aside)
 		if err != nil && ctx.Err() == nil {
 			l.failLines.Log(ctx, slog.LevelError, "delivering messages", "err", err)
 		}
@@ -136,8 +157,20 @@ func (l *Loop) Committed(c runs.Commit) {
 // grows with the number sent (a run that signals itself a thousand times
 // in one decision).
 func (l *Loop) Deliver(ctx context.Context) (int, error) {
+	return l.deliverRound(ctx, nil)
+}
+
+// deliverRound is Deliver, with the targets set aside in aside (when not
+// nil) held up while their time has not come, and the targets that fail
+// in this round set aside there.
+func (l *Loop) deliverRound(ctx context.Context, aside map[string]time.Time) (int, error) {
 	ctx = swfd.WithLockWait(ctx, LockWait)
-	rd := &round{blocked: map[string]bool{}, raced: map[string]bool{}, seen: map[int64]bool{}}
+	rd := &round{blocked: map[string]bool{}, raced: map[string]bool{}, seen: map[int64]bool{}, aside: aside, wall: time.Now()}
+	for key, until := range aside {
+		if !rd.wall.Before(until) {
+			delete(aside, key)
+		}
+	}
 	// When every message of a read is held up (more messages to a run that
 	// keeps failing than a read holds), the round reads further, or the
 	// messages to other runs after them would wait for as long as it
@@ -170,7 +203,11 @@ type round struct {
 	// sees who won, so that none overtakes the ones left.
 	raced map[string]bool
 	// The messages the round has read (by id), delivered or held up.
-	seen    map[int64]bool
+	seen map[int64]bool
+	// The targets set aside by earlier rounds (Loop.aside; nil when
+	// none are), and the time on the wall clock the round began.
+	aside   map[string]time.Time
+	wall    time.Time
 	handled int
 	// The first failure of the round, returned once the others have
 	// been delivered, and how many groups failed.
@@ -178,7 +215,13 @@ type round struct {
 	failures int
 }
 
-func (rd *round) held(key string) bool { return rd.blocked[key] || rd.raced[key] }
+func (rd *round) held(key string) bool {
+	if rd.blocked[key] || rd.raced[key] {
+		return true
+	}
+	until, ok := rd.aside[key]
+	return ok && rd.wall.Before(until)
+}
 
 // deliverRead delivers the messages of one read that the round has not
 // seen. It fails only when an undecodable message cannot be dropped; it
@@ -223,6 +266,11 @@ func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) 
 			rd.handled++
 			continue
 		}
+		if rd.held(p.key) {
+			// Set aside by an earlier round of the loop.
+			p.done = true
+			continue
+		}
 		group := groupFrom(msgs, i, rd.held)
 		var (
 			n      int
@@ -233,7 +281,10 @@ func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) 
 		// names the messages give them and as the run found: a later
 		// message to that run must not overtake them, whether it names
 		// it by its run id or by its workflowId.
-		hold := func(m map[string]bool) {
+		// retry, if not 0, sets the target aside for that long too (in
+		// the loop's rounds), under the first message's name and as the
+		// run found: the group's later messages may be for other runs.
+		hold := func(m map[string]bool, retry time.Duration) {
 			for _, q := range group {
 				q.done = true
 				m[q.key] = true
@@ -241,20 +292,28 @@ func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) 
 			if target != "" {
 				m[runKey(target)] = true
 			}
+			if rd.aside != nil && retry > 0 {
+				rd.aside[p.key] = rd.wall.Add(retry)
+				if target != "" {
+					rd.aside[runKey(target)] = rd.wall.Add(retry)
+				}
+			}
 		}
 		if err := loop.Error(l.log, "delivering a message", func() (err error) { n, target, err = l.deliver(ctx, group, rd.held); return err }); err != nil {
+			if errors.Is(err, errBehind) {
+				hold(rd.blocked, 0)
+				continue
+			}
 			if errors.Is(err, swfd.ErrLocked) {
-				hold(rd.blocked)
-				if !errors.Is(err, errBehind) {
-					l.lockedLines.Log(ctx, slog.LevelWarn, "a message's target is locked by another writer (a node stopped in the middle of a commit?); delivering it later",
-						"id", p.id, "waited", LockWait, "err", err)
-				}
+				hold(rd.blocked, lockedRetry)
+				l.lockedLines.Log(ctx, slog.LevelWarn, "a message's target is locked by another writer (a node stopped in the middle of a commit?); delivering it later",
+					"id", p.id, "waited", LockWait, "err", err)
 				continue
 			}
 			if errors.Is(err, swfd.ErrConflict) {
 				// Another node delivered them, or updated the target
 				// first: the next round sees which.
-				hold(rd.raced)
+				hold(rd.raced, 0)
 				rd.handled += len(group)
 				continue
 			}
@@ -265,7 +324,7 @@ func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) 
 			// keeps failing does not hold up every later one. A round
 			// gives up after maxFailures of them: with the store down,
 			// every message would fail.
-			hold(rd.blocked)
+			hold(rd.blocked, failedRetry)
 			if rd.firstErr == nil {
 				rd.firstErr = err
 			}
