@@ -28,6 +28,20 @@
 // the timer records LambdaFunctionTimedOut. If it dies before step 2, the
 // task is still there and the Loop starts it after the restart.
 //
+// A graceful stop (Drain, which the server calls as it shuts down) starts
+// nothing more: the tasks not yet started stay in the store, for the next
+// start (or, in a cluster, another node). It waits, until the shutdown's
+// deadline, for the functions already invoked to answer, and records
+// their outcomes. A function still running at the deadline is given up:
+// its call is cut off and LambdaFunctionFailed is recorded at once with
+// reason "Interrupted" (its outcome will never be known: nothing can
+// collect the answer of a synchronous invocation once its connection is
+// gone), so that the decider hears of it now rather than at the
+// function's START_TO_CLOSE timeout, which could be 15 minutes away. The
+// function may still be running in Lambda, or have done its work: a
+// decider that schedules it again must allow for that, as after a
+// timeout.
+//
 // The history package decides every event; this package only invokes and
 // reports, like a worker that polls for activity tasks.
 package lambda
@@ -136,6 +150,19 @@ type Loop struct {
 	taken map[taskKey]bool // queued or being handled here
 	wake  chan struct{}
 	given bool // Pending gave the tasks pending at start: Run's first pass need not read them
+
+	// A graceful stop (Drain). draining is set, and stopStarting
+	// cancelled, when it begins: no task is handled from then on, and
+	// those in their check give up. handling counts the tasks being
+	// handled; idle is closed once it is 0 while draining. giveUp cancels
+	// the invocations still in flight at the stop's deadline.
+	draining     bool
+	handling     int
+	idle         chan struct{}
+	stopStarting context.Context
+	stopStart    context.CancelFunc
+	giveUpCtx    context.Context
+	giveUp       context.CancelFunc
 }
 
 type taskKey struct {
@@ -164,7 +191,75 @@ func New(opts Options) *Loop {
 	if l.checkTimeout <= 0 {
 		l.checkTimeout = DefaultCheckTimeout
 	}
+	l.stopStarting, l.stopStart = context.WithCancel(context.Background())
+	l.giveUpCtx, l.giveUp = context.WithCancel(context.Background())
+	l.idle = make(chan struct{})
 	return l
+}
+
+// Drain stops the Loop gracefully, for a server that shuts down: it starts
+// no more functions (those not started stay in the store, and so does a
+// task whose check is under way), and waits until every function already
+// invoked has answered and its outcome is recorded, or until ctx ends.
+// Then it gives up the functions still running: their calls are cut off
+// and each records LambdaFunctionFailed with reason "Interrupted" (see the
+// package comment); Drain waits for those records too, for at most
+// giveUpWait. Run keeps running (without starting anything) until its own
+// context ends; the store must stay open until Drain returns.
+func (l *Loop) Drain(ctx context.Context) {
+	l.mu.Lock()
+	if !l.draining {
+		l.draining = true
+		l.stopStart()
+		if l.handling == 0 {
+			close(l.idle)
+		} else {
+			l.log.Info("stopping: waiting for the Lambda functions in flight to answer", "functions", l.handling)
+		}
+	}
+	l.mu.Unlock()
+	select {
+	case <-l.idle:
+		return
+	case <-ctx.Done():
+	}
+	l.giveUp()
+	t := time.NewTimer(giveUpWait)
+	defer t.Stop()
+	select {
+	case <-l.idle:
+	case <-t.C:
+		l.log.Warn("stopping: Lambda functions given up were not all recorded in time; their timers record their timeouts")
+	}
+}
+
+// giveUpWait bounds how long the records of the functions a graceful stop
+// gives up may take (the store should answer in milliseconds).
+const giveUpWait = 5 * time.Second
+
+// Interrupted is the reason of the LambdaFunctionFailed recorded for a
+// function in flight when a graceful stop gave it up (Drain).
+const Interrupted = "Interrupted"
+
+// begin counts a task as being handled, unless the Loop is draining.
+func (l *Loop) begin() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.draining {
+		return false
+	}
+	l.handling++
+	return true
+}
+
+// end counts a task handled.
+func (l *Loop) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.handling--
+	if l.draining && l.handling == 0 {
+		close(l.idle)
+	}
 }
 
 // DefaultCheckTimeout is how long the check before a function's start may
@@ -239,7 +334,8 @@ func (l *Loop) Pending(tasks []swfd.Task) {
 // Run invokes Lambda tasks until ctx ends: those pending in the store at
 // start (read from it, or given by Pending), then each one a commit
 // schedules. Invocations in flight when ctx ends are abandoned without
-// recording anything: their timers record LambdaFunctionTimedOut.
+// recording anything (the store may be closing): their timers record
+// LambdaFunctionTimedOut. Drain first to record their outcomes.
 func (l *Loop) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -267,9 +363,16 @@ func (l *Loop) Run(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
+			if !l.begin() {
+				// Stopping: the task stays in the store.
+				<-l.slots
+				l.done(t)
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer l.end()
 				defer func() { <-l.slots }()
 				defer l.done(t)
 				if err := loop.Error(l.log, "running a Lambda task", func() error { return l.handle(ctx, t) }); err != nil && ctx.Err() == nil {
@@ -330,13 +433,15 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		return l.startFailed(ctx, t, "swfd has no Lambda endpoint (--lambda-endpoint) to invoke the function")
 	}
 	cctx, cancel := context.WithTimeout(ctx, l.checkTimeout)
+	stop := context.AfterFunc(l.stopStarting, cancel)
 	err = l.invoker.Check(cctx, *req)
 	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
+	stop()
 	cancel()
+	if ctx.Err() != nil || l.stopStarting.Err() != nil {
+		return nil // shutting down: the task stays, for the next start
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil // shutting down: the task stays, for the next start
-		}
 		message := err.Error()
 		if timedOut {
 			// An endpoint that accepts the request and never answers
@@ -346,6 +451,9 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		}
 		log.Info("Lambda function refused", "err", err)
 		return l.startFailed(ctx, t, message)
+	}
+	if l.stopStarting.Err() != nil {
+		return nil // a graceful stop began during the check: not started
 	}
 	var startedID int64
 	err = l.step(ctx, t, func(s *history.State, env history.Env) (history.Result, error) {
@@ -368,13 +476,30 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	// call of a function that never answers.
 	deadline := time.Now().Add(timeout + time.Minute)
 	ictx, cancel := context.WithDeadline(ctx, deadline)
+	stop = context.AfterFunc(l.giveUpCtx, cancel)
 	resp, err := l.invoker.Invoke(ictx, *req)
+	stop()
 	cancel()
 	if ctx.Err() != nil {
-		return nil // shutting down: the timer records the timeout
+		return nil // stopped at once: the timer records the timeout
 	}
 	var report func(s *history.State, env history.Env) (history.Result, error)
 	switch {
+	case err != nil && l.giveUpCtx.Err() != nil:
+		// A graceful stop gave the function up (Drain): its outcome
+		// will never be known, and the decider hears so now rather
+		// than at its timeout.
+		log.Warn("stopping: gave up waiting for a Lambda function's answer; recording it failed (Interrupted)")
+		reason := Interrupted
+		details := "swfd stopped before the function answered, and cut its invocation off: the function may have run, in part or in full, or may still be running"
+		report = func(s *history.State, env history.Env) (history.Result, error) {
+			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
+		}
+		// Its record is bounded as Drain waits for it.
+		rctx, cancel := context.WithTimeout(ctx, giveUpWait)
+		defer cancel()
+		l.record(rctx, t, log, report, deadline)
+		return nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil // no answer: the timer records the timeout
 	case err != nil:

@@ -438,3 +438,63 @@ func TestOutcomeRecordedAfterStoreError(t *testing.T) {
 		})
 	}
 }
+
+// A graceful stop (Drain) starts nothing: a task whose check is under way
+// gives up its check and stays in the store, for the next start, and
+// Drain does not wait for the check's timeout; a task scheduled after
+// the stop began is not taken either.
+func TestDrainStartsNothing(t *testing.T) {
+	f := newFixture(t, "fn")
+	checking := make(chan struct{})
+	iv := &fakeInvoker{refuse: func(r lambda.Request) error {
+		close(checking)
+		return nil
+	}}
+	hung := &hangAfter{fakeInvoker: iv}
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: hung})
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-checking
+	dctx, dcancel := context.WithTimeout(f.ctx, 10*time.Second)
+	defer dcancel()
+	l.Drain(dctx)
+	if dctx.Err() != nil {
+		t.Fatal("Drain waited for its deadline though no function was invoked")
+	}
+	l.Committed(runs.Commit{Runs: []runs.Change{{AddTasks: []swfd.Task{{Kind: swfd.LambdaTask, Domain: "d", RunID: "run", ScheduledEventID: 5}}}}})
+	waitInFlight(t, l, 0)
+	tasks, err := f.db.PendingTasks(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 1 || tasks[0].ScheduledEventID != 5 {
+		t.Errorf("pending tasks %+v; want the function's, kept for the next start", tasks)
+	}
+	if len(iv.invokes) != 0 {
+		t.Errorf("%d invocations after the stop began", len(iv.invokes))
+	}
+}
+
+// hangAfter is a fakeInvoker whose Check, once the fake's has answered,
+// waits for its context to end.
+type hangAfter struct{ *fakeInvoker }
+
+func (h *hangAfter) Check(ctx context.Context, r lambda.Request) error {
+	h.fakeInvoker.Check(ctx, r)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// waitInFlight waits until l has n tasks queued or handled.
+func waitInFlight(t *testing.T, l *lambda.Loop, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.InFlight() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks in flight, want %d", l.InFlight(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -76,8 +76,10 @@ type Config struct {
 	// PollTimeout instead.
 	CallTimeout time.Duration
 	// ShutdownTimeout bounds how long Serve, once its context ends, waits
-	// for the calls in flight to finish (default 15s, or CallTimeout when
-	// that is longer); the connections still open then are closed.
+	// for the calls in flight to finish and the Lambda functions in flight
+	// to answer (default 15s, or CallTimeout when that is longer); the
+	// connections still open then are closed, and the functions still
+	// running are recorded as failed (package lambda, Drain).
 	ShutdownTimeout time.Duration
 	// MaxConnections caps the connections open at once; past it new
 	// connections wait, and idle keep-alive connections are closed, or
@@ -798,9 +800,12 @@ var ErrAborted = errors.New("shutdown cut short")
 // ShutdownTimeout (a client that never sends the rest of its request, a
 // call that does not end) are closed, with
 // a warning that says how many, and Serve returns nil: a call cut off so
-// had no answer, so nothing it did was acknowledged. Abort cuts the wait
-// short, and Serve returns ErrAborted. The caller closes the store after
-// Serve returns (Close).
+// had no answer, so nothing it did was acknowledged. Meanwhile no Lambda
+// function is started, and those already invoked are waited for until
+// ShutdownTimeout and their outcomes recorded; one still running then is
+// recorded as failed (reason Interrupted; package lambda). Abort cuts the
+// wait short, and Serve returns ErrAborted. The caller closes the store
+// after Serve returns (Close).
 //
 // At most MaxConnections connections are open at once; at the cap, idle
 // connections are closed, or else the long poll waiting longest is
@@ -856,6 +861,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		case <-sctx.Done():
 		}
 	}()
+	// Lambda functions in flight are waited for, as calls are, and their
+	// outcomes recorded while the store is still open; none is started
+	// from now on (lambda.Loop.Drain).
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		e.svc.Lambda().Drain(sctx)
+	}()
+	defer func() { <-drained }()
 	if err := hs.Shutdown(sctx); err == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return err
 	}

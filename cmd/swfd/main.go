@@ -31,8 +31,9 @@
 // ServiceUnavailable, which SDKs retry.
 //
 // SIGINT and SIGTERM stop it gracefully, waiting up to 15 s (or
-// --call-timeout, when longer) for calls in flight; a second one stops it
-// at once.
+// --call-timeout, when longer) for calls and Lambda functions in flight (a
+// function still running then is recorded as failed, reason Interrupted);
+// a second one stops it at once.
 //
 // swfd migrate, swfd backup and swfd restore are its other commands; the
 // server itself takes flags only, and any other word on the command line
