@@ -31,6 +31,8 @@ import (
 //	slow     answers only once release is closed
 //	missing  404 ResourceNotFoundException
 //	denied   403 AccessDeniedException
+//	busy     429 TooManyRequestsException to its first two invocations
+//	         (not to DryRun), then answers "ok"
 type fakeLambda struct {
 	srv     *httptest.Server
 	release chan struct{}
@@ -38,6 +40,7 @@ type fakeLambda struct {
 	mu     sync.Mutex
 	calls  []lambdaCall
 	slowIn chan struct{} // closed when a slow invocation has arrived
+	busy   int           // invocations of busy
 	once   sync.Once
 	// noDryRun makes DryRun answer 501 NotImplemented, as an emulator
 	// that only runs functions does (sam local start-lambda).
@@ -133,6 +136,16 @@ func (f *fakeLambda) serve(w http.ResponseWriter, r *http.Request) {
 	case "boom":
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		w.Write([]byte(`{"errorType":"ValueError","errorMessage":"boom","stackTrace":["handler.py:3"]}`))
+	case "busy":
+		f.mu.Lock()
+		f.busy++
+		n := f.busy
+		f.mu.Unlock()
+		if n <= 2 {
+			refuse(http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.")
+			return
+		}
+		w.Write([]byte(`"ok"`))
 	case "slow":
 		f.once.Do(func() { close(f.slowIn) })
 		<-f.release
@@ -405,6 +418,34 @@ func TestLambdaTimesOut(t *testing.T) {
 	}
 	if calls := f.fn.invocations("slow"); len(calls) != 1 || calls[0].Payload != `"x"` {
 		t.Errorf("slow invocations %+v", calls)
+	}
+}
+
+// An invocation Lambda throttles (429 TooManyRequestsException, which runs
+// nothing) is tried again after a back-off until it is accepted: the
+// function completes, invoked three times, and the history shows one
+// start and no failure. The first 429 used to be recorded as the
+// function's failure.
+func TestLambdaThrottledIsRetried(t *testing.T) {
+	f := newLambdaFlow(t, nil)
+	ex := f.start("w1", "with-role")
+	f.decide(scheduleLambda("b", "busy", `{}`, ""))
+	evs := f.waitEvents(ex, types.EventTypeLambdaFunctionStarted, 1)
+	waitFor(t, "the function's outcome", func() bool {
+		evs = f.history(ex)
+		return len(eventsOf(evs, types.EventTypeLambdaFunctionCompleted))+len(eventsOf(evs, types.EventTypeLambdaFunctionFailed)) > 0
+	})
+	if n := len(eventsOf(evs, types.EventTypeLambdaFunctionFailed)); n != 0 {
+		t.Fatalf("%d LambdaFunctionFailed, reason %s", n, aws.ToString(eventsOf(evs, types.EventTypeLambdaFunctionFailed)[0].LambdaFunctionFailedEventAttributes.Reason))
+	}
+	if n := len(eventsOf(evs, types.EventTypeLambdaFunctionStarted)); n != 1 {
+		t.Errorf("%d LambdaFunctionStarted: %v", n, eventTypes(evs))
+	}
+	if r := aws.ToString(eventsOf(evs, types.EventTypeLambdaFunctionCompleted)[0].LambdaFunctionCompletedEventAttributes.Result); r != `"ok"` {
+		t.Errorf("result %q", r)
+	}
+	if calls := f.fn.invocations("busy"); len(calls) != 3 {
+		t.Errorf("%d invocations, want 3 (two throttled)", len(calls))
 	}
 }
 

@@ -12,7 +12,9 @@
 //  2. records LambdaFunctionStarted, which takes the task off the store and
 //     arms the START_TO_CLOSE timer in the same commit;
 //  3. only then invokes the function (Invoker.Invoke), once, without
-//     retries, and records LambdaFunctionCompleted or LambdaFunctionFailed
+//     retries (but for an invocation the endpoint throttled, which ran
+//     nothing and is tried again with back-off until the function's
+//     START_TO_CLOSE deadline, then recorded as failed), and records LambdaFunctionCompleted or LambdaFunctionFailed
 //     with a normal step on the run, unless the task has closed meanwhile
 //     (the timer fired, the run closed): what is recorded first wins. Like
 //     a worker's answer, each step first fires the run's timers already
@@ -52,6 +54,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -97,7 +100,9 @@ type Invoker interface {
 	// Invoke runs r's function once and waits for its response. It must
 	// not retry: a retried invocation may run the function twice. An
 	// error means no response came (the function may or may not have
-	// run).
+	// run), except one that wraps ErrThrottled: the endpoint refused the
+	// invocation without running the function, and the Loop invokes it
+	// again later, with back-off, until the function's timeout.
 	Invoke(ctx context.Context, r Request) (Response, error)
 }
 
@@ -456,11 +461,12 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		return nil // a graceful stop began during the check: not started
 	}
 	var startedID int64
+	var startedAt time.Time
 	err = l.step(ctx, t, func(s *history.State, env history.Env) (history.Result, error) {
 		res, err := s.StartLambdaFunction(env, t.ScheduledEventID)
 		if err == nil {
 			if lt := s.LambdaBySchedID(t.ScheduledEventID); lt != nil {
-				startedID = lt.StartedID
+				startedID, startedAt = lt.StartedID, lt.StartedTime
 			}
 		}
 		return res, err
@@ -475,13 +481,9 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	// The history's timer decides the timeout; this bound only frees the
 	// call of a function that never answers.
 	deadline := time.Now().Add(timeout + time.Minute)
-	ictx, cancel := context.WithDeadline(ctx, deadline)
-	stop = context.AfterFunc(l.giveUpCtx, cancel)
-	resp, err := l.invoker.Invoke(ictx, *req)
-	stop()
-	cancel()
-	if ctx.Err() != nil {
-		return nil // stopped at once: the timer records the timeout
+	resp, err := l.invoke(ctx, t, log, req, startedID, startedAt.Add(timeout), deadline)
+	if ctx.Err() != nil || errors.Is(err, errClosed) {
+		return nil // stopped at once (the timer records the timeout), or closed meanwhile
 	}
 	var report func(s *history.State, env history.Env) (history.Result, error)
 	switch {
@@ -528,6 +530,95 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	l.record(ctx, t, log, report, deadline)
 	return nil
 }
+
+// invoke invokes req's function, started as startedID: once, unless the
+// endpoint throttles it (ErrThrottled: the function did not run). Then it
+// invokes it again after a back-off, growing from firstThrottleRetry to
+// maxThrottleRetry, as long as the task is still started and open, the
+// next try comes before expires (the function's START_TO_CLOSE deadline,
+// by the Loop's clock), and no graceful stop has begun; otherwise it
+// returns the throttling error, which is recorded as the function's
+// failure. errClosed: the task closed meanwhile (timed out, its run
+// closed), and nothing is to be recorded.
+func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, startedID int64, expires, deadline time.Time) (Response, error) {
+	wait := firstThrottleRetry
+	for tries := 1; ; tries++ {
+		ictx, cancel := context.WithDeadline(ctx, deadline)
+		stop := context.AfterFunc(l.giveUpCtx, cancel)
+		resp, err := l.invoker.Invoke(ictx, *req)
+		stop()
+		cancel()
+		if !errors.Is(err, ErrThrottled) {
+			return resp, err
+		}
+		if tries == 1 {
+			log.Info("Lambda invocation throttled; trying again until it is accepted or the function's timeout", "err", err)
+		}
+		// Wait, then invoke again if the task is still open.
+		for {
+			// Up to half as much again, so that functions throttled
+			// together do not all come back at once.
+			pause := wait + rand.N(wait/2+1)
+			wait = min(2*wait, maxThrottleRetry)
+			if l.clock.Now().Add(pause).After(expires) {
+				log.Info("Lambda invocation throttled until its timeout; recording it failed", "tries", tries, "err", err)
+				return resp, err
+			}
+			select {
+			case <-ctx.Done():
+				return resp, err
+			case <-l.stopStarting.Done():
+				// Stopping: it is not invoked again, and the
+				// throttling is its outcome.
+				return resp, err
+			case <-time.After(pause):
+			}
+			open, rerr := l.stillStarted(ctx, t, startedID)
+			if rerr == nil && !open {
+				return Response{}, errClosed
+			}
+			if rerr == nil {
+				break
+			}
+			// Whether the task is still open cannot be told: it is
+			// not invoked now, and looked at again after a wait.
+			log.Warn("reading a run before invoking a throttled Lambda function again", "err", rerr)
+		}
+	}
+}
+
+// errClosed is invoke's error for a task that closed while its
+// invocation was throttled.
+var errClosed = errors.New("the Lambda task closed")
+
+// stillStarted reports whether the task is still started as startedID on
+// an open run.
+func (l *Loop) stillStarted(ctx context.Context, t swfd.Task, startedID int64) (bool, error) {
+	unlock := l.runs.Lock(t.RunID)
+	r, err := l.runs.LoadCurrent(ctx, t.Domain, t.RunID)
+	unlock()
+	if errors.Is(err, swfd.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	lt := r.State.LambdaBySchedID(t.ScheduledEventID)
+	return r.State.Open && lt != nil && lt.StartedID == startedID, nil
+}
+
+// Pace of the tries to invoke a function again after the endpoint
+// throttled it.
+const (
+	firstThrottleRetry = 250 * time.Millisecond
+	maxThrottleRetry   = 10 * time.Second
+)
+
+// ErrThrottled is wrapped by an Invoker's error when the endpoint refused
+// an invocation for now without running the function (Lambda's 429
+// TooManyRequestsException): the Loop invokes it again after a while (see
+// Invoker.Invoke).
+var ErrThrottled = errors.New("invocation throttled")
 
 // Pace of the tries to record an outcome whose step failed.
 const (

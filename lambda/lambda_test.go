@@ -498,3 +498,71 @@ func waitInFlight(t *testing.T, l *lambda.Loop, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// throttledErr is an invocation the endpoint throttled.
+type throttledErr struct{ codedErr }
+
+func (throttledErr) Is(target error) bool { return target == lambda.ErrThrottled }
+
+var errThrottled = throttledErr{codedErr{"TooManyRequestsException"}}
+
+// An invocation throttled again and again is tried until the next try
+// would come after the function's START_TO_CLOSE deadline (by the Loop's
+// clock), and then recorded as failed with the throttling's code.
+func TestThrottledUntilItsTimeout(t *testing.T) {
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := clock.NewManual(t0)
+	f := newFixtureAt(t, clk, "busy")
+	var n atomic.Int32
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		if n.Add(1) == 2 {
+			clk.MoveTo(t0.Add(900*time.Second - 100*time.Millisecond))
+		}
+		return lambda.Response{}, errThrottled
+	}}
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk}), 1)
+	failed := find(evs, api.EventTypeLambdaFunctionFailed)
+	if len(failed) != 1 || api.Value(failed[0].LambdaFunctionFailedEventAttributes.Reason) != "TooManyRequestsException" {
+		t.Fatalf("failed %+v", failed)
+	}
+	if len(iv.invokes) != 2 {
+		t.Errorf("%d invocations, want 2", len(iv.invokes))
+	}
+}
+
+// A throttled function whose task closes before the next try (here its
+// run is terminated) is not invoked again, and nothing more is recorded.
+func TestThrottledTaskClosedMeanwhile(t *testing.T) {
+	f := newFixture(t, "busy")
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		f.step(func(s *history.State, env history.Env) (history.Result, error) {
+			return s.Terminate(env, nil, nil, api.ChildPolicyAbandon, "")
+		})
+		return lambda.Response{}, errThrottled
+	}}
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv})
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		iv.mu.Lock()
+		invoked := len(iv.invokes)
+		iv.mu.Unlock()
+		if invoked == 1 && l.InFlight() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d invocations, %d tasks in flight", invoked, l.InFlight())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := evs[len(evs)-1].EventType; last != api.EventTypeWorkflowExecutionTerminated {
+		t.Errorf("last event %s, want the termination", last)
+	}
+}

@@ -138,7 +138,9 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // Check invokes r's function with InvocationType DryRun: Lambda checks the
 // function exists and may be invoked, and runs nothing. The SDK retries
-// what it deems retryable (the function does not run, so this is safe).
+// what it deems retryable (the function does not run, so this is safe),
+// throttling (429 TooManyRequestsException) among it: up to 3 attempts,
+// with its own back-off.
 //
 // An endpoint that answers that it does not implement DryRun (501
 // NotImplemented: local emulators that only run functions, such as
@@ -171,7 +173,10 @@ func dryRunUnsupported(err error) bool {
 
 // Invoke invokes r's function synchronously (RequestResponse), once: the
 // SDK's retries are off, since a retry after a failure the function did
-// not cause could run it a second time.
+// not cause could run it a second time. A throttled invocation (429
+// TooManyRequestsException: Lambda refused it for now and ran nothing)
+// is not retried here either: its error wraps swflambda.ErrThrottled, and
+// the Loop invokes again after a back-off of its own.
 func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.Response, error) {
 	in := &lambda.InvokeInput{FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeRequestResponse}
 	if r.Input != nil {
@@ -179,10 +184,37 @@ func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.R
 	}
 	out, err := iv.client.Invoke(ctx, in, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
+		if throttled(err) {
+			return swflambda.Response{}, &throttledError{describe(err)}
+		}
 		return swflambda.Response{}, describe(err)
 	}
 	return swflambda.Response{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError)}, nil
 }
+
+// throttled reports whether err is Lambda's refusal of an invocation for
+// now: TooManyRequestsException, or HTTP 429 from an endpoint that names
+// no code. Lambda answers so before it runs anything (the account's or the
+// function's concurrency, or its rate of requests, is used up).
+func throttled(err error) bool {
+	var tm *types.TooManyRequestsException
+	if errors.As(err, &tm) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "TooManyRequestsException" {
+		return true
+	}
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests
+}
+
+// throttledError is a throttled invocation's error: its text and code are
+// the endpoint's, and it is swflambda.ErrThrottled too.
+type throttledError struct{ err error }
+
+func (e *throttledError) Error() string   { return e.err.Error() }
+func (e *throttledError) Unwrap() []error { return []error{e.err, swflambda.ErrThrottled} }
 
 // describe turns an error the endpoint answered into "Code: message" (the
 // SDK's own text wraps it in the operation and request id); other errors

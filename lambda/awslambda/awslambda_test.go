@@ -2,6 +2,7 @@ package awslambda_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -68,5 +69,61 @@ func TestSigningRegionOfTheEndpoint(t *testing.T) {
 				t.Errorf("requests %q; want one signed with scope %s", auth, c.want)
 			}
 		})
+	}
+}
+
+// A throttled invocation (429 TooManyRequestsException) is sent once, not
+// retried by the SDK (the Loop retries it, with a back-off of its own),
+// and its error is lambda.ErrThrottled with the endpoint's code; a
+// throttled DryRun check is retried by the SDK, as any retryable error.
+// Another error of an invocation is not ErrThrottled.
+func TestThrottledInvocation(t *testing.T) {
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
+		"AWS_MAX_ATTEMPTS": "", "AWS_RETRY_MODE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	var mu sync.Mutex
+	calls := map[string]int{}
+	status := http.StatusTooManyRequests
+	code := "TooManyRequestsException"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[r.Header.Get("X-Amz-Invocation-Type")]++
+		s, c := status, code
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", c)
+		w.WriteHeader(s)
+		w.Write([]byte(`{"Type":"User","message":"Rate Exceeded."}`))
+	}))
+	defer srv.Close()
+	iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: srv.URL, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = iv.Invoke(context.Background(), lambda.Request{Function: "fn"})
+	var coded interface{ ErrorCode() string }
+	if !errors.Is(err, lambda.ErrThrottled) || !errors.As(err, &coded) || coded.ErrorCode() != "TooManyRequestsException" ||
+		err.Error() != "TooManyRequestsException: Rate Exceeded." {
+		t.Errorf("throttled invocation: %v; want ErrThrottled with the code TooManyRequestsException", err)
+	}
+	if n := calls["RequestResponse"]; n != 1 {
+		t.Errorf("a throttled invocation was sent %d times, want 1", n)
+	}
+	if err := iv.Check(context.Background(), lambda.Request{Function: "fn"}); err == nil {
+		t.Error("a throttled check passed")
+	}
+	if n := calls["DryRun"]; n != 3 {
+		t.Errorf("a throttled check was sent %d times; want the SDK's 3", n)
+	}
+	mu.Lock()
+	status, code = http.StatusInternalServerError, "ServiceException"
+	mu.Unlock()
+	if _, err := iv.Invoke(context.Background(), lambda.Request{Function: "fn"}); err == nil || errors.Is(err, lambda.ErrThrottled) {
+		t.Errorf("a failed invocation: %v; want an error that is not ErrThrottled", err)
 	}
 }
