@@ -23,7 +23,9 @@
 //     loop has not got to it yet, and a start in a run past its own
 //     timeout records that timeout and invokes nothing. A step that fails (a
 //     store error) is tried again until it is recorded or the task has
-//     closed.
+//     closed: an outcome at once and then with a growing pace (record), a
+//     check or a start from the first step after 1 s, then less and less
+//     often, up to every 30 s (retryLater).
 //
 // So a function is never invoked twice for one schedule: if swfd dies
 // after step 2, the task is no longer in the store, and after a restart
@@ -155,6 +157,9 @@ type Loop struct {
 	taken map[taskKey]bool // queued or being handled here
 	wake  chan struct{}
 	given bool // Pending gave the tasks pending at start: Run's first pass need not read them
+	// failures counts the failures in a row of each task whose step
+	// failed (retryLater), until it is handled.
+	failures map[taskKey]int
 
 	// A graceful stop (Drain). draining is set, and stopStarting
 	// cancelled, when it begins: no task is handled from then on, and
@@ -180,6 +185,7 @@ func New(opts Options) *Loop {
 	l := &Loop{
 		runs: opts.Runs, store: opts.Store, invoker: opts.Invoker, clock: opts.Clock, log: opts.Log,
 		rescan: opts.Rescan, taken: map[taskKey]bool{}, wake: make(chan struct{}, 1), hold: opts.Hold,
+		failures: map[taskKey]int{},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -380,9 +386,12 @@ func (l *Loop) Run(ctx context.Context) {
 				defer l.end()
 				defer func() { <-l.slots }()
 				defer l.done(t)
-				if err := loop.Error(l.log, "running a Lambda task", func() error { return l.handle(ctx, t) }); err != nil && ctx.Err() == nil {
-					l.log.Error("running a Lambda task", "domain", t.Domain, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID, "err", err)
-					l.retryLater(ctx, t)
+				err := loop.Error(l.log, "running a Lambda task", func() error { return l.handle(ctx, t) })
+				switch {
+				case err == nil:
+					l.succeeded(t)
+				case ctx.Err() == nil:
+					l.retryLater(ctx, t, err)
 				}
 			}()
 		}
@@ -396,17 +405,54 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 }
 
-// retryLater queues a task again after a second: its step failed (the
-// store could not be read or written), and it is still pending.
-func (l *Loop) retryLater(ctx context.Context, t swfd.Task) {
+// retryLater queues a task again after a while: its step failed with err
+// (the store could not be read or written), and it is still pending. The
+// wait grows with each failure of the task in a row, from firstRetry to
+// maxRetry, and only the first is logged as an error: a database away for
+// minutes must neither flood the log nor have every pending function
+// checked (a DryRun call to Lambda) again every second.
+func (l *Loop) retryLater(ctx context.Context, t swfd.Task, err error) {
+	k := taskKey{t.RunID, t.ScheduledEventID}
+	l.mu.Lock()
+	n := l.failures[k]
+	l.failures[k] = n + 1
+	l.mu.Unlock()
+	wait := maxRetry
+	if n < 16 && firstRetry<<n < maxRetry {
+		wait = firstRetry << n
+	}
+	log := l.log.With("domain", t.Domain, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID, "err", err, "retryIn", wait)
+	if n == 0 {
+		log.Error("running a Lambda task failed; trying again, less and less often, until it succeeds (further failures are logged at debug level)")
+	} else {
+		log.Debug("running a Lambda task failed again", "failures", n+1)
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 			l.add(t)
 		}
 	}()
 }
+
+// succeeded forgets the failures of a task handled (retryLater).
+func (l *Loop) succeeded(t swfd.Task) {
+	k := taskKey{t.RunID, t.ScheduledEventID}
+	l.mu.Lock()
+	if _, ok := l.failures[k]; ok {
+		delete(l.failures, k)
+		l.log.Info("running a Lambda task succeeded after failures", "domain", t.Domain, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID)
+	}
+	l.mu.Unlock()
+}
+
+// Pace of the tries to run a Lambda task again after its step failed
+// (variables for the tests).
+var (
+	firstRetry = time.Second
+	maxRetry   = 30 * time.Second
+)
 
 // scan queues the Lambda tasks pending in the store; with old set, only
 // those scheduled at least Rescan ago.

@@ -3,6 +3,7 @@ package lambda_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/lambda"
 	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/sqlite"
@@ -564,5 +566,72 @@ func TestThrottledTaskClosedMeanwhile(t *testing.T) {
 	}
 	if last := evs[len(evs)-1].EventType; last != api.EventTypeWorkflowExecutionTerminated {
 		t.Errorf("last event %s, want the termination", last)
+	}
+}
+
+// A task whose step keeps failing (the database away) is tried again less
+// and less often, and only its first failure is logged as an error: each
+// try used to come a second after the last, each with an ERROR line and a
+// check (a DryRun call to Lambda), for every pending task, for as long as
+// the database was away. Once the store answers, the task runs, and the
+// log says so.
+func TestStepFailuresBackOff(t *testing.T) {
+	defer lambda.SetRetryPace(20*time.Millisecond, 80*time.Millisecond)()
+	f := newFixture(t, "fn")
+	f.st.fail.Store(1 << 30) // every commit fails
+	var mu sync.Mutex
+	var checks []time.Time
+	iv := &fakeInvoker{
+		refuse: func(r lambda.Request) error {
+			mu.Lock()
+			checks = append(checks, time.Now())
+			mu.Unlock()
+			return nil
+		},
+		answer: func(r lambda.Request) (lambda.Response, error) {
+			return lambda.Response{Payload: []byte(`"done"`)}, nil
+		},
+	}
+	var logs logbuf.Buffer
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(checks)
+		mu.Unlock()
+		if n >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tries", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	spent := checks[4].Sub(checks[0])
+	mu.Unlock()
+	if want := (20 + 40 + 80 + 80) * time.Millisecond; spent < want {
+		t.Errorf("5 tries in %v; with the back-off they take at least %v", spent, want)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d ERROR lines for 4 failures of one task, want 1:\n%s", n, logs.String())
+	}
+	f.st.fail.Store(0)
+	for !strings.Contains(logs.String(), "running a Lambda task succeeded after failures") || l.InFlight() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the task did not run once the store answered:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := evs[len(evs)-2].EventType; last != api.EventTypeLambdaFunctionCompleted {
+		t.Errorf("the event before the last is %s, want LambdaFunctionCompleted", last)
 	}
 }
