@@ -102,11 +102,14 @@ type harness struct {
 	// details holds the heartbeat details the run's Results stored, by
 	// scheduled id, as the store keeps them (Result.Heartbeats).
 	details map[int64]*string
+	// memo encodes every state the run reaches, its maps however small
+	// (see check).
+	memo *JSONMemo
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t}
+	h := &harness{t: t, memo: &JSONMemo{minItems: 1}}
 	h.env = Env{Now: t0, Types: newFakeTypes(), Limits: DefaultLimits}
 	h.env.NewRunID = func() string { h.runs++; return fmt.Sprintf("run-%d", h.runs) }
 	return h
@@ -261,6 +264,9 @@ func (h *harness) check(res Result) {
 	}
 	if got := h.s.AppendJSON(nil); !bytes.Equal(got, b) {
 		h.t.Fatalf("AppendJSON differs from json.Marshal:\n got: %s\nwant: %s", got, b)
+	}
+	if got := h.memo.AppendJSON(nil, h.s); !bytes.Equal(got, b) {
+		h.t.Fatalf("JSONMemo.AppendJSON differs from json.Marshal:\n got: %s\nwant: %s", got, b)
 	}
 	var back State
 	if err := json.Unmarshal(b, &back); err != nil {

@@ -149,6 +149,14 @@ func strictRFC3339(f []byte) bool {
 }
 
 func (e *stateEncoder) state(s *State) {
+	start := e.stateHead(s)
+	e.stateMaps(s)
+	e.stateTail(s, start)
+}
+
+// stateHead opens a State's object, writes its members before the maps and
+// returns the object's start for stateTail.
+func (e *stateEncoder) stateHead(s *State) int {
 	start := e.open()
 	e.str(`,"Domain":`, s.Domain)
 	e.str(`,"WorkflowID":`, s.WorkflowID)
@@ -190,7 +198,13 @@ func (e *stateEncoder) state(s *State) {
 		e.decision(&s.Decision)
 	}
 	e.int(`,"PreviousStartedEventID":`, s.PreviousStartedEventID)
-	// The maps have no tag: always written, null when nil.
+	return start
+}
+
+// stateMaps writes the maps of a State, which have no tag: always
+// written, null when nil. (JSONMemo writes them its own way, between
+// stateHead and stateTail.)
+func (e *stateEncoder) stateMaps(s *State) {
 	e.b = append(e.b, `,"Activities":`...)
 	e.activities(s.Activities)
 	e.b = append(e.b, `,"Timers":`...)
@@ -201,6 +215,11 @@ func (e *stateEncoder) state(s *State) {
 	e.externals(s.Externals)
 	e.b = append(e.b, `,"Lambdas":`...)
 	e.lambdas(s.Lambdas)
+}
+
+// stateTail writes the members of a State after its maps and closes the
+// object begun at start.
+func (e *stateEncoder) stateTail(s *State, start int) {
 	e.strPtr(`,"LatestExecutionContext":`, s.LatestExecutionContext)
 	e.time(`,"LatestActivityTaskTimestamp":`, s.LatestActivityTaskTimestamp)
 	if s.Trouble != (Trouble{}) {

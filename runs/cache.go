@@ -45,6 +45,10 @@ type runCache struct {
 type cachedRun struct {
 	row swfd.Execution // without State bytes
 	st  *history.State
+	// memo encodes the run's states (nil if none has been worth one): it
+	// goes from each entry of the run to the next, and goes with the
+	// entry when the run leaves the cache.
+	memo *history.JSONMemo
 	// events is the run's whole history, in order from event 1, or nil
 	// when the cache does not have it. It only grows: readers keep the
 	// slice they were given while later events are appended past it.
@@ -102,7 +106,7 @@ func (c *runCache) get(runID string) (*Run, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &Run{Row: cr.row, State: cr.st.Clone(), cached: true}, true
+	return &Run{Row: cr.row, State: cr.st.Clone(), cached: true, memo: cr.memo}, true
 }
 
 // history returns the cached history of a run: every event it has, in
@@ -147,19 +151,20 @@ func (c *runCache) lookup(runID string, touch bool) (*cachedRun, bool) {
 
 // put records the committed state of a run after a step that appended
 // events (create: the step began the run), each carrying its stored JSON in
-// Raw (the cache keeps only that, with the event's id, type and time). st
-// must not change afterwards.
-func (c *runCache) put(row swfd.Execution, st *history.State, events []api.HistoryEvent, create bool) {
+// Raw (the cache keeps only that, with the event's id, type and time), and
+// the memo its state was encoded with (nil if none). st must not change
+// afterwards.
+func (c *runCache) put(row swfd.Execution, st *history.State, events []api.HistoryEvent, create bool, memo *history.JSONMemo) {
 	if c == nil {
 		return
 	}
 	row.State = nil
 	// The estimate of the state is made outside the lock: st is the
 	// caller's, and no longer changes.
-	fixed := entryOverhead + rowSize(&row) + stateSize(st)
+	fixed := entryOverhead + rowSize(&row) + stateSize(st) + memo.Size()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cr := &cachedRun{row: row, st: st}
+	cr := &cachedRun{row: row, st: st, memo: memo}
 	var prev *cachedRun
 	el, ok := c.m[row.RunID]
 	if ok {

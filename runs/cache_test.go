@@ -66,7 +66,7 @@ func TestCachedHistoryMatchesStore(t *testing.T) {
 		if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{u}}); err != nil {
 			t.Fatal(err)
 		}
-		c.put(row, st, evs, i == 0)
+		c.put(row, st, evs, i == 0, nil)
 		row.Version++
 	}
 	for _, reverse := range []bool{false, true} {
@@ -124,28 +124,28 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 	// A run first seen after its start (loaded from the store) has no
 	// cached history, even after later steps.
 	versions["loaded"] = 4
-	c.put(open("loaded"), st, cacheEvents(5, 6), false)
+	c.put(open("loaded"), st, cacheEvents(5, 6), false, nil)
 	if _, ok := c.history("loaded"); ok {
 		t.Error("history of a run not begun here is cached")
 	}
 
 	// A run begun here keeps its history until it closes.
-	c.put(open("a"), st, cacheEvents(1, 2), true)
-	c.put(open("a"), st, cacheEvents(3, 3), false)
+	c.put(open("a"), st, cacheEvents(1, 2), true, nil)
+	c.put(open("a"), st, cacheEvents(3, 3), false, nil)
 	if evs, ok := c.history("a"); !ok || len(evs) != 3 || evs[0].id != 1 || evs[2].id != 3 {
 		t.Fatalf("history of a: %v %v", evs, ok)
 	}
 	// A step that does not follow the cached version (a gap: another
 	// writer's step in between) drops the history.
-	c.put(open("gap"), st, cacheEvents(1, 2), true)
+	c.put(open("gap"), st, cacheEvents(1, 2), true, nil)
 	versions["gap"]++
-	c.put(open("gap"), st, cacheEvents(4, 4), false)
+	c.put(open("gap"), st, cacheEvents(4, 4), false, nil)
 	if _, ok := c.history("gap"); ok {
 		t.Error("history cached across a version gap")
 	}
 	closed := open("a")
 	closed.Open = false
-	c.put(closed, st, cacheEvents(4, 4), false)
+	c.put(closed, st, cacheEvents(4, 4), false, nil)
 	if _, ok := c.history("a"); ok {
 		t.Error("history of a closed run is cached")
 	}
@@ -154,22 +154,22 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 	}
 
 	// Too many events: dropped.
-	c.put(open("long"), st, cacheEvents(1, maxCachedEvents), true)
+	c.put(open("long"), st, cacheEvents(1, maxCachedEvents), true, nil)
 	if _, ok := c.history("long"); !ok {
 		t.Error("a history of exactly maxCachedEvents is not cached")
 	}
-	c.put(open("long"), st, cacheEvents(maxCachedEvents+1, maxCachedEvents+1), false)
+	c.put(open("long"), st, cacheEvents(maxCachedEvents+1, maxCachedEvents+1), false, nil)
 	if _, ok := c.history("long"); ok {
 		t.Error("a history past maxCachedEvents is cached")
 	}
 
 	// Over the byte budget: not cached.
 	c.eventBudget = 100
-	c.put(open("big"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 101)}}, true)
+	c.put(open("big"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 101)}}, true, nil)
 	if _, ok := c.history("big"); ok {
 		t.Error("a history over the budget is cached")
 	}
-	c.put(open("small"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 60)}}, true)
+	c.put(open("small"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 60)}}, true, nil)
 	if _, ok := c.history("small"); !ok {
 		t.Error("a history within the budget is not cached")
 	}
@@ -178,16 +178,16 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 	}
 
 	// Eviction (three entries at most) and a failed commit give the bytes back.
-	c.put(open("x"), st, nil, true)
-	c.put(open("y"), st, nil, true)
-	c.put(open("z"), st, nil, true)
+	c.put(open("x"), st, nil, true, nil)
+	c.put(open("y"), st, nil, true, nil)
+	c.put(open("z"), st, nil, true, nil)
 	if _, ok := c.get("small"); ok {
 		t.Fatal("small was not evicted")
 	}
 	if c.eventBytes != 0 {
 		t.Errorf("eventBytes = %d after eviction, want 0", c.eventBytes)
 	}
-	c.put(open("w"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 10)}}, true)
+	c.put(open("w"), st, []api.HistoryEvent{{EventID: 1, Raw: make([]byte, 10)}}, true, nil)
 	c.evict("w")
 	if c.eventBytes != 0 {
 		t.Errorf("eventBytes = %d after evict, want 0", c.eventBytes)

@@ -49,7 +49,7 @@ func TestRunCacheBoundedByBytes(t *testing.T) {
 	c := newRunCache(runCacheSize, bound)
 	for i := range 400 {
 		id := fmt.Sprintf("r%d", i)
-		c.put(swfd.Execution{RunID: id, Domain: "d", Open: true, Version: 1}, bigState(id, 100), nil, true)
+		c.put(swfd.Execution{RunID: id, Domain: "d", Open: true, Version: 1}, bigState(id, 100), nil, true, nil)
 	}
 	grew := int64(heapInUse()) - int64(before)
 	runs, bytes := c.len()
@@ -111,7 +111,7 @@ func TestRunCacheEstimate(t *testing.T) {
 			for i := range n {
 				id := fmt.Sprintf("%s-%d", c.name, i)
 				st, evs := c.make(id)
-				rc.put(swfd.Execution{RunID: id, Domain: "d", Open: true, Version: 1}, st, evs, true)
+				rc.put(swfd.Execution{RunID: id, Domain: "d", Open: true, Version: 1}, st, evs, true, nil)
 			}
 			grew := float64(int64(heapInUse()) - int64(before))
 			_, est := rc.len()
@@ -268,10 +268,10 @@ func TestRunCacheOversizedRun(t *testing.T) {
 	c := newRunCache(runCacheSize, 1<<20)
 	for i := range 5 {
 		id := fmt.Sprint(i)
-		c.put(swfd.Execution{RunID: id, Open: true, Version: 1}, &history.State{RunID: id}, nil, true)
+		c.put(swfd.Execution{RunID: id, Open: true, Version: 1}, &history.State{RunID: id}, nil, true, nil)
 	}
 	huge := bigState("huge", 200) // some 100 KB, over 1 MB / maxEntryShare
-	c.put(swfd.Execution{RunID: "huge", Open: true, Version: 1}, huge, nil, true)
+	c.put(swfd.Execution{RunID: "huge", Open: true, Version: 1}, huge, nil, true, nil)
 	if _, ok := c.get("huge"); ok {
 		t.Error("a run over its share of the cache is cached")
 	}
@@ -279,7 +279,7 @@ func TestRunCacheOversizedRun(t *testing.T) {
 		t.Errorf("%d runs cached, want the 5 small ones", n)
 	}
 	// A run cached before that grows past its share is dropped.
-	c.put(swfd.Execution{RunID: "0", Open: true, Version: 2}, bigState("0", 200), nil, false)
+	c.put(swfd.Execution{RunID: "0", Open: true, Version: 2}, bigState("0", 200), nil, false, nil)
 	if _, ok := c.get("0"); ok {
 		t.Error("a run grown over its share of the cache is still cached")
 	}

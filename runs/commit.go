@@ -110,11 +110,18 @@ type Batch struct {
 	batch   swfd.Batch
 	results []history.Result
 	states  []*history.State
+	memos   []*history.JSONMemo
 }
 
 // Add appends a run's step result (create: the step began the run).
 func (b *Batch) Add(st *history.State, prevVersion int64, create bool, res history.Result) error {
-	u, err := stepUpdate(st, prevVersion, create, res)
+	return b.add(st, prevVersion, create, res, nil)
+}
+
+// add is Add, the state encoded with memo (if not nil), which the run
+// cache keeps with the state once the batch commits.
+func (b *Batch) add(st *history.State, prevVersion int64, create bool, res history.Result, memo *history.JSONMemo) error {
+	u, err := stepUpdate(st, prevVersion, create, res, memo)
 	if err != nil {
 		return err
 	}
@@ -124,6 +131,7 @@ func (b *Batch) Add(st *history.State, prevVersion int64, create bool, res histo
 	b.batch.Updates = append(b.batch.Updates, u)
 	b.results = append(b.results, res)
 	b.states = append(b.states, st)
+	b.memos = append(b.memos, memo)
 	return nil
 }
 
@@ -152,9 +160,9 @@ var stateBufs = sync.Pool{New: func() any { return new([]byte) }}
 // state bigger than that is not worth holding memory for.
 const maxStateBuf = 64 << 10
 
-// rowOf builds the stored row of a state.
-func rowOf(st *history.State, version int64) (swfd.Execution, error) {
-	b, err := encodeState(st)
+// rowOf builds the stored row of a state, encoded with memo (if not nil).
+func rowOf(st *history.State, version int64, memo *history.JSONMemo) (swfd.Execution, error) {
+	b, err := encodeState(st, memo)
 	if err != nil {
 		return swfd.Execution{}, err
 	}
@@ -181,15 +189,30 @@ func rowOf(st *history.State, version int64) (swfd.Execution, error) {
 
 // encodeState returns the JSON of st, as json.Marshal writes it, with
 // State.AppendJSON, which writes the same bytes without json.Marshal's
-// reflection. It encodes into a pooled scratch buffer and returns a copy
-// sized to the encoding, as json.Marshal does with its own buffers, so the
-// row does not hold the scratch buffer's spare room. A state AppendJSON
-// cannot encode (it then appends nothing: a time json.Marshal rejects, a
-// year outside 0–9999 or a zone offset of 24 hours or more) goes to
-// json.Marshal, for its error.
-func encodeState(st *history.State) ([]byte, error) {
+// reflection, or with memo's AppendJSON (the same bytes again, reusing
+// those of the items memo has seen unchanged) if memo is not nil. It
+// encodes into a pooled scratch buffer and returns a copy sized to the
+// encoding, as json.Marshal does with its own buffers, so the row does not
+// hold the scratch buffer's spare room. A state larger than the buffers
+// the pool keeps is encoded into one sized from memo's last encoding
+// instead, returned as it is if it has little spare room. A state
+// AppendJSON cannot encode (it then appends nothing: a time json.Marshal
+// rejects, a year outside 0–9999 or a zone offset of 24 hours or more)
+// goes to json.Marshal, for its error.
+func encodeState(st *history.State, memo *history.JSONMemo) ([]byte, error) {
+	if last := memo.LastLen(); last > maxStateBuf {
+		room := last + last/32
+		b := memo.AppendJSON(make([]byte, 0, room), st)
+		if len(b) > 0 {
+			if cap(b)-len(b) > len(b)/16 {
+				b = bytes.Clone(b)
+			}
+			return b, nil
+		}
+		return marshalState(st)
+	}
 	p := stateBufs.Get().(*[]byte)
-	buf := st.AppendJSON((*p)[:0])
+	buf := memo.AppendJSON((*p)[:0], st)
 	var b []byte
 	if len(buf) > 0 {
 		b = bytes.Clone(buf)
@@ -199,17 +222,24 @@ func encodeState(st *history.State) ([]byte, error) {
 		stateBufs.Put(p)
 	}
 	if b == nil {
-		var err error
-		if b, err = json.Marshal(st); err != nil {
-			return nil, fmt.Errorf("encode state: %w", err)
-		}
+		return marshalState(st)
+	}
+	return b, nil
+}
+
+// marshalState is json.Marshal(st), for the error of a state AppendJSON
+// could not encode.
+func marshalState(st *history.State) ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
 	}
 	return b, nil
 }
 
 // stepUpdate turns a history step into a store update of the run.
-func stepUpdate(st *history.State, prevVersion int64, create bool, res history.Result) (swfd.Update, error) {
-	row, err := rowOf(st, prevVersion+1)
+func stepUpdate(st *history.State, prevVersion int64, create bool, res history.Result, memo *history.JSONMemo) (swfd.Update, error) {
+	row, err := rowOf(st, prevVersion+1, memo)
 	if err != nil {
 		return swfd.Update{}, err
 	}
@@ -244,7 +274,10 @@ func (s *Store) CommitRun(ctx context.Context, r *Run, res history.Result, extra
 	if r.detailsInline && !res.Closed {
 		res.Heartbeats = allHeartbeats(r.State, res.Heartbeats)
 	}
-	if err := b.Add(r.State, r.Row.Version, false, res); err != nil {
+	if r.memo == nil && history.MemoWorthwhile(r.State) {
+		r.memo = new(history.JSONMemo)
+	}
+	if err := b.add(r.State, r.Row.Version, false, res, r.memo); err != nil {
 		return err
 	}
 	if res.ContinuedAs != nil {
@@ -331,7 +364,7 @@ func (s *Store) commit(ctx context.Context, b *Batch, hold swfd.RunHold) error {
 		for j := range res.Events {
 			res.Events[j].Raw = u.Events[j].JSON
 		}
-		s.cache.put(row, b.states[i], res.Events, u.Create)
+		s.cache.put(row, b.states[i], res.Events, u.Create, b.memos[i])
 		if u.Create && row.Open {
 			s.countOpenDelta(row.Domain, +1)
 		}

@@ -24,14 +24,14 @@ func TestRowOfState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row, err := rowOf(st, 7)
+	row, err := rowOf(st, 7, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(row.State, want) || row.Version != 7 || row.WorkflowID != "w" {
 		t.Fatalf("row %+v\nstate %s\nwant  %s", row, row.State, want)
 	}
-	other, err := rowOf(&history.State{Domain: "x"}, 1)
+	other, err := rowOf(&history.State{Domain: "x"}, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestRowOfState(t *testing.T) {
 
 	st.CloseTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	_, jerr := json.Marshal(st)
-	if _, err := rowOf(st, 8); err == nil || jerr == nil || err.Error() != "encode state: "+jerr.Error() || !strings.Contains(err.Error(), "year outside of range") {
+	if _, err := rowOf(st, 8, nil); err == nil || jerr == nil || err.Error() != "encode state: "+jerr.Error() || !strings.Contains(err.Error(), "year outside of range") {
 		t.Fatalf("rowOf error %v, json.Marshal's %v", err, jerr)
 	}
 }

@@ -29,7 +29,7 @@ func TestRunDomain(t *testing.T) {
 	}
 	cached := row
 	cached.RunID = "only-cached"
-	s.cache.put(cached, &history.State{}, nil, true)
+	s.cache.put(cached, &history.State{}, nil, true, nil)
 	if d, err := s.RunDomain(ctx, "only-cached"); d != domain || err != nil {
 		t.Fatalf("from the cache: %q, %v", d, err)
 	}

@@ -180,7 +180,7 @@ func checkPageCase(t *testing.T, c pageCase) {
 	}
 	switch c.cache {
 	case "single":
-		s.cache.put(row, &history.State{NextEventID: int64(c.stored) + 1}, stored, true)
+		s.cache.put(row, &history.State{NextEventID: int64(c.stored) + 1}, stored, true, nil)
 	case "cluster":
 		old := row
 		if c.cached < c.stored {
@@ -188,7 +188,7 @@ func checkPageCase(t *testing.T, c pageCase) {
 			// steps.
 			old.Version--
 		}
-		s.cache.put(old, &history.State{NextEventID: int64(c.cached) + 1}, stored[:c.cached], true)
+		s.cache.put(old, &history.State{NextEventID: int64(c.cached) + 1}, stored[:c.cached], true, nil)
 	}
 	first, firstNext, err := s.StepHistoryPage(ctx, "r", pending, c.after, c.upTo, c.reverse, c.size)
 	if err != nil {
@@ -208,7 +208,7 @@ func checkPageCase(t *testing.T, c pageCase) {
 	switch c.cache {
 	case "single", "cluster":
 		// The commit brings the step's events to the cache.
-		s.cache.put(row, &history.State{NextEventID: int64(len(all)) + 1}, pending, false)
+		s.cache.put(row, &history.State{NextEventID: int64(len(all)) + 1}, pending, false, nil)
 	}
 	pages, nexts := wantPages(raw, c.after, c.upTo, c.reverse, c.size)
 	checkRaw := func(what string, evs []api.HistoryEvent) {

@@ -154,6 +154,11 @@ type Run struct {
 	// cached: the run came from the run cache, which in a cluster may be
 	// behind the store. committed: a step on it has committed.
 	cached, committed bool
+	// memo encodes the run's states for its commits (see
+	// history.JSONMemo): the cache entry's, shared by every step of the
+	// run that loads it from there; nil until a state of the run is worth
+	// one.
+	memo *history.JSONMemo
 	// detailsInline: the stored state held heartbeat details itself (as
 	// swfd before 0005 kept them, or a node of it still does in a cluster
 	// being upgraded); the run's next commit stores them all apart.

@@ -35,7 +35,7 @@ func testStepHistoryPage(t *testing.T, cache string) {
 		t.Fatal(err)
 	}
 	if cache != "none" {
-		s.cache.put(row, &history.State{}, evs, true)
+		s.cache.put(row, &history.State{}, evs, true, nil)
 	}
 	// The step's events, as the engine makes them: without their JSON.
 	pending := cacheEvents(stored+1, last)
