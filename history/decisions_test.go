@@ -1103,6 +1103,54 @@ func TestStateJSONAndClone(t *testing.T) {
 	}
 }
 
+// A clone of a run of many open items is as deep as ever (each item its
+// own copy) and costs a few allocations, not one per item: every step on a
+// run clones its state.
+func TestCloneOfManyItems(t *testing.T) {
+	s := fanOutState(1000)
+	for i := range 50 {
+		s.Timers[fmt.Sprint("t", i)] = &UserTimer{TimerID: fmt.Sprint("t", i), StartedID: int64(i)}
+		s.Children[int64(i)] = &Child{InitiatedID: int64(i), Control: api.String("c")}
+		s.Externals[int64(i)] = &External{InitiatedID: int64(i)}
+		s.Lambdas[fmt.Sprint("l", i)] = &Lambda{ID: fmt.Sprint("l", i)}
+	}
+	c := s.Clone()
+	if !reflect.DeepEqual(c, s) {
+		t.Fatal("clone differs")
+	}
+	for k, a := range c.Activities {
+		if a == s.Activities[k] {
+			t.Fatalf("activity %s shared", k)
+		}
+		a.StartedID = 77
+	}
+	for k, tm := range c.Timers {
+		tm.StartedID = -1
+		c.Children[tm.StartedID+1].StartedID = 5
+		delete(c.Timers, k)
+	}
+	for k, a := range s.Activities {
+		if a.StartedID != 0 {
+			t.Fatalf("activity %s changed with its clone", k)
+		}
+	}
+	if len(s.Timers) != 50 || s.Timers["t3"].StartedID != 3 || s.Children[0].StartedID != 0 {
+		t.Fatal("timers or children changed with their clones")
+	}
+	if n := testing.AllocsPerRun(10, func() { s.Clone() }); n > 100 {
+		t.Errorf("a clone of 1200 items takes %.0f allocations", n)
+	}
+}
+
+// BenchmarkFanOutClone clones the state of a run of 1000 open activities.
+func BenchmarkFanOutClone(b *testing.B) {
+	s := fanOutState(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Clone()
+	}
+}
+
 // A state decoded from JSON with null maps still works.
 func TestStateWithNilMaps(t *testing.T) {
 	h := startDefault(t)

@@ -88,42 +88,32 @@ func (s *State) Clone() *State {
 		p := *s.Parent
 		c.Parent = &p
 	}
-	if s.Activities != nil {
-		c.Activities = make(map[string]*Activity, len(s.Activities))
-		for k, v := range s.Activities {
-			a := *v
-			c.Activities[k] = &a
-		}
-	}
-	if s.Timers != nil {
-		c.Timers = make(map[string]*UserTimer, len(s.Timers))
-		for k, v := range s.Timers {
-			t := *v
-			c.Timers[k] = &t
-		}
-	}
-	if s.Children != nil {
-		c.Children = make(map[int64]*Child, len(s.Children))
-		for k, v := range s.Children {
-			ch := *v
-			c.Children[k] = &ch
-		}
-	}
-	if s.Externals != nil {
-		c.Externals = make(map[int64]*External, len(s.Externals))
-		for k, v := range s.Externals {
-			e := *v
-			c.Externals[k] = &e
-		}
-	}
-	if s.Lambdas != nil {
-		c.Lambdas = make(map[string]*Lambda, len(s.Lambdas))
-		for k, v := range s.Lambdas {
-			l := *v
-			c.Lambdas[k] = &l
-		}
-	}
+	c.Activities = cloneItems(s.Activities)
+	c.Timers = cloneItems(s.Timers)
+	c.Children = cloneItems(s.Children)
+	c.Externals = cloneItems(s.Externals)
+	c.Lambdas = cloneItems(s.Lambdas)
 	return &c
+}
+
+// cloneItems returns a copy of m (nil for nil) whose values point to
+// copies of m's, made in one allocation for all of them: a run's state is
+// cloned for every step on it (see runs), and a run that fans out has a
+// thousand activities. The copies are shallow, as an item's pointers are
+// replaced, never written through.
+func cloneItems[K comparable, V any](m map[K]*V) map[K]*V {
+	if m == nil {
+		return nil
+	}
+	c := make(map[K]*V, len(m))
+	items := make([]V, len(m))
+	i := 0
+	for k, v := range m {
+		items[i] = *v
+		c[k] = &items[i]
+		i++
+	}
+	return c
 }
 
 func cloneStrings(in []string) []string {
