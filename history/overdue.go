@@ -55,34 +55,47 @@ func (s *State) dueBy(now time.Time) []overdue {
 		return nil
 	}
 	var out []overdue
-	at := func(key string, from time.Time, d string) {
+	// due reports when a timer armed at from for d is due, if it is by
+	// now. Each timer's key is made only once it is found due: a run of a
+	// thousand open activities is looked over with every step on it.
+	due := func(from time.Time, d string) (time.Time, bool) {
 		dur, none, err := ParseDuration(d)
 		if err != nil || none || from.IsZero() {
-			return
+			return time.Time{}, false
 		}
-		if due := from.Add(dur); !due.After(now) {
-			out = append(out, overdue{key, due})
-		}
+		t := from.Add(dur)
+		return t, !t.After(now)
 	}
-	at(WorkflowTimerKey, s.StartTime, executionTimeout(s.Config.ExecutionStartToCloseTimeout))
+	if t, ok := due(s.StartTime, executionTimeout(s.Config.ExecutionStartToCloseTimeout)); ok {
+		out = append(out, overdue{WorkflowTimerKey, t})
+	}
 	if d := s.Decision; d.StartedID != 0 {
-		at(DecisionStartToCloseKey(d.StartedID), d.StartedTime, s.Config.TaskStartToCloseTimeout)
+		if t, ok := due(d.StartedTime, s.Config.TaskStartToCloseTimeout); ok {
+			out = append(out, overdue{DecisionStartToCloseKey(d.StartedID), t})
+		}
 	}
 	if d := s.Decision; d.ScheduledID != 0 && d.StartedID == 0 && d.ScheduleToStart != "" {
-		at(DecisionScheduleToStartKey(d.ScheduledID), d.Listed, d.ScheduleToStart)
+		if t, ok := due(d.Listed, d.ScheduleToStart); ok {
+			out = append(out, overdue{DecisionScheduleToStartKey(d.ScheduledID), t})
+		}
+	}
+	activity := func(a *Activity, kind string, from time.Time, d string) {
+		if t, ok := due(from, d); ok {
+			out = append(out, overdue{ActivityTimerKey(a.ScheduledID, kind), t})
+		}
 	}
 	for _, a := range s.Activities {
-		at(ActivityTimerKey(a.ScheduledID, ActivityScheduleToClose), a.ScheduledTime, a.ScheduleToClose)
+		activity(a, ActivityScheduleToClose, a.ScheduledTime, a.ScheduleToClose)
 		if a.StartedID == 0 {
-			at(ActivityTimerKey(a.ScheduledID, ActivityScheduleToStart), a.ScheduledTime, a.ScheduleToStart)
+			activity(a, ActivityScheduleToStart, a.ScheduledTime, a.ScheduleToStart)
 			continue
 		}
-		at(ActivityTimerKey(a.ScheduledID, ActivityStartToClose), a.StartedTime, a.StartToClose)
+		activity(a, ActivityStartToClose, a.StartedTime, a.StartToClose)
 		last := a.StartedTime
 		if a.LastHeartbeat.After(last) {
 			last = a.LastHeartbeat
 		}
-		at(ActivityTimerKey(a.ScheduledID, ActivityHeartbeat), last, a.Heartbeat)
+		activity(a, ActivityHeartbeat, last, a.Heartbeat)
 	}
 	for _, t := range s.Timers {
 		if !t.Due.IsZero() && !t.Due.After(now) {
@@ -91,7 +104,9 @@ func (s *State) dueBy(now time.Time) []overdue {
 	}
 	for _, l := range s.Lambdas {
 		if l.StartedID != 0 {
-			at(LambdaTimerKey(l.ScheduledID), l.StartedTime, l.StartToClose)
+			if t, ok := due(l.StartedTime, l.StartToClose); ok {
+				out = append(out, overdue{LambdaTimerKey(l.ScheduledID), t})
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b overdue) int {

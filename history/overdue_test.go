@@ -300,3 +300,21 @@ func TestLatePollOnTemporaryOverrideTimesOut(t *testing.T) {
 		t.Fatalf("DecisionTaskTimedOut %+v", a)
 	}
 }
+
+// Looking a run's timers over, which every step does, makes a key only
+// for a timer that is due: a run of a thousand open activities none of
+// which is due costs no allocation per activity.
+func TestDueByMakesKeysOfDueTimersOnly(t *testing.T) {
+	s := fanOutState(1000)
+	now := times[0].Add(30 * time.Minute)
+	if due := s.dueBy(now); len(due) != 0 {
+		t.Fatalf("%d timers due, none wanted", len(due))
+	}
+	if n := testing.AllocsPerRun(10, func() { s.dueBy(now) }); n > 2 {
+		t.Errorf("%.0f allocations", n)
+	}
+	s.Activities["7"].ScheduleToClose = "60"
+	if due := s.dueBy(now); len(due) != 1 || due[0].key != ActivityTimerKey(12, ActivityScheduleToClose) || !due[0].due.Equal(times[0].Add(time.Minute)) {
+		t.Fatalf("due: %.200v", due)
+	}
+}
