@@ -100,10 +100,24 @@ type Handler struct {
 	// keeps what many requests take at once in proportion, however many
 	// connections send them. A call that would go past the bound is
 	// answered ServiceUnavailable at once, which SDKs retry. A body still
-	// arriving counts nothing, so clients that send slowly or never finish
-	// hold none of it (they are cut off by BodyTimeout), and neither does
+	// arriving counts nothing here, so clients that send slowly or never
+	// finish hold none of it (MaxReceiving bounds them), and neither does
 	// a long poll waiting for a task.
 	MaxDecoding int64
+	// MaxReceiving bounds the bytes read so far of the bodies still
+	// arriving (default DefaultMaxReceiving; negative: no bound; at least
+	// twice MaxBodyBytes), whatever the connections they come on: the
+	// connection limit alone does not bound them, as each HTTP/1.1
+	// connection may hold a body of up to MaxBodyBytes and each HTTP/2
+	// connection hundreds of them at once. A read that would go past it
+	// cuts off the bodies that have been arriving longest, for at least
+	// connlimit.SilentAfter, each answered RequestTimeoutException as at
+	// BodyTimeout, until the bytes left are within it; if none has been
+	// arriving that long, the body being read is refused instead,
+	// ServiceUnavailable, which SDKs retry. Bodies sent at once are never
+	// that long, so clients that send slowly or stall lose their bodies,
+	// not the others.
+	MaxReceiving int64
 	// Refused and Failed, if set, bound the lines logged for calls refused
 	// because the storage is full or unavailable (warn level) and for
 	// calls that failed with an internal error (error level), each kind on
@@ -114,6 +128,7 @@ type Handler struct {
 	Refused, Failed *lograte.Limiter
 
 	decoding atomic.Int64 // request bytes being decoded or served (MaxDecoding)
+	recv     receiving    // bodies still arriving (MaxReceiving)
 }
 
 // DefaultMaxDecoding is Handler.MaxDecoding when it is 0: 32 bodies of the
@@ -415,14 +430,16 @@ func isLongPoll(op string) bool {
 
 // readRaw reads the body as the client sent it (the bytes a signature
 // covers), at most MaxBodyBytes.
-func readRaw(r *http.Request) ([]byte, error) {
+func readRaw(r *http.Request, body io.Reader) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}
-	raw, err := io.ReadAll(&capReader{r: r.Body, left: MaxBodyBytes})
+	raw, err := io.ReadAll(&capReader{r: body, left: MaxBodyBytes})
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, tooLarge()
+	case errors.Is(err, errReceivingFull):
+		return nil, api.NewFault(api.ServiceUnavailable, "The server is receiving as many request bytes as it may at once; the call was not applied. Retry.")
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return nil, api.NewFault(api.RequestTimeout, "The request body was not received within the time allowed; nothing was done. Send the request again.")
 	case err != nil:
@@ -682,11 +699,21 @@ func (h *Handler) readRawBounded(w http.ResponseWriter, r *http.Request) ([]byte
 	// that sends it a byte at a time, or never finishes it, must not hold
 	// connections the others need.
 	received := connlimit.Receiving(r.Context(), cut)
-	raw, err := readRaw(r)
+	// Past MaxReceiving, the bodies arriving longest are cut off the
+	// same way (or this one refused), whatever the connections they come
+	// on: over HTTP/2 one connection carries hundreds of them.
+	body := h.arrive(r.Body, cut)
+	raw, err := readRaw(r, body)
+	body.done()
 	received()
 	mu.Lock()
 	finished = true
 	mu.Unlock()
 	t.Stop()
+	if f, ok := api.AsFault(err); ok && r.ProtoMajor == 1 && (f.Code == api.RequestTimeout || f.Code == api.ServiceUnavailable) {
+		// The rest of the body is still on its way: the connection
+		// cannot carry another request.
+		w.Header().Set("Connection", "close")
+	}
 	return raw, err
 }
