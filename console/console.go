@@ -105,6 +105,13 @@ type Config struct {
 	// page or action gets its ServiceUnavailable fault and nothing is done.
 	// nil: they are not bounded.
 	HoldDecoding func(ctx context.Context, op string, n int64) (release func(), err error)
+	// ReadBody, if set, reads a form's body, at most limit bytes, as the
+	// API reads its requests' (frontend.Handler.ReadBody): within the
+	// API's body timeout, cut off at the connection limit when a new
+	// connection needs its own, and counted in the API's bound on bytes
+	// still arriving. nil: the body is read with no bound but its size, and
+	// one that never arrives holds its connection until the client goes.
+	ReadBody func(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error)
 	// HoldTime, if set, is called as each SWF operation the console makes
 	// begins, and the function it returns once the operation has been
 	// answered: with a clock that tests move, it holds a move of the clock
@@ -320,14 +327,17 @@ func lineFeeds(f url.Values) {
 // maxForm bounds a form's size: SWF's own request limit.
 const maxForm = 1 << 20
 
-// parseForm reads a POST's body, at most maxForm bytes, and parses its
-// form, the body counted in Config.HoldDecoding from when it has arrived
-// until it is parsed (a body still arriving counts nothing, as in the
-// API).
+// parseForm reads a POST's body, at most maxForm bytes (Config.ReadBody),
+// and parses its form, the body counted in Config.HoldDecoding from when it
+// has arrived until it is parsed (a body still arriving counts nothing
+// there, as in the API).
 func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) error {
 	malformed := api.NewFault(api.RequestEntityTooLarge, "The form is too large or malformed.")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxForm))
+	body, err := h.readBody(w, r, maxForm)
 	if err != nil {
+		if f, ok := api.AsFault(err); ok && f.Code != api.RequestEntityTooLarge && f.Code != api.SerializationException {
+			return f // too slow, or refused for now: the client may send it again
+		}
 		return malformed
 	}
 	if h.cfg.HoldDecoding != nil {
@@ -342,6 +352,15 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) error {
 		return malformed
 	}
 	return nil
+}
+
+// readBody reads r's body, at most limit bytes, through Config.ReadBody
+// when it is set.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if h.cfg.ReadBody != nil {
+		return h.cfg.ReadBody(w, r, limit)
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 func (h *Handler) staticFiles() http.Handler {
@@ -540,6 +559,8 @@ func statusOf(f *api.Fault) int {
 		return http.StatusServiceUnavailable
 	case api.RequestEntityTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case api.RequestTimeout:
+		return http.StatusRequestTimeout
 	case api.ThrottlingException:
 		return http.StatusTooManyRequests
 	}

@@ -1,12 +1,14 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 )
 
@@ -409,8 +412,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
+	body, err := h.readBody(w, r, 16<<10)
+	if f, ok := api.AsFault(err); ok && f.Code != api.RequestEntityTooLarge && f.Code != api.SerializationException {
+		h.fail(w, r, f) // too slow, or refused for now: the client may send it again
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil || r.ParseForm() != nil {
 		h.render(w, r, http.StatusBadRequest, "login", &page{Title: "Sign in", Message: "The form is malformed."})
 		return
 	}

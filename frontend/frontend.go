@@ -429,15 +429,15 @@ func isLongPoll(op string) bool {
 }
 
 // readRaw reads the body as the client sent it (the bytes a signature
-// covers), at most MaxBodyBytes.
-func readRaw(r *http.Request, body io.Reader) ([]byte, error) {
-	if r.ContentLength > MaxBodyBytes {
-		return nil, tooLarge()
+// covers), at most limit bytes.
+func readRaw(r *http.Request, body io.Reader, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
 	}
-	raw, err := io.ReadAll(&capReader{r: body, left: MaxBodyBytes})
+	raw, err := io.ReadAll(&capReader{r: body, left: limit})
 	switch {
 	case errors.Is(err, errBodyTooLarge):
-		return nil, tooLarge()
+		return nil, tooLarge(limit)
 	case errors.Is(err, errReceivingFull):
 		return nil, api.NewFault(api.ServiceUnavailable, "The server is receiving as many request bytes as it may at once; the call was not applied. Retry.")
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -462,7 +462,7 @@ func decodeBody(raw []byte, gzipped bool) ([]byte, error) {
 	body, err := io.ReadAll(&capReader{r: zr, left: MaxBodyBytes})
 	switch {
 	case errors.Is(err, errBodyTooLarge):
-		return nil, tooLarge()
+		return nil, tooLarge(MaxBodyBytes)
 	case err != nil:
 		switch {
 		case errors.Is(err, gzip.ErrChecksum):
@@ -537,8 +537,8 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func tooLarge() *api.Fault {
-	return api.NewFault(api.RequestEntityTooLarge, "Request size exceeds the limit of %d bytes", MaxBodyBytes)
+func tooLarge(limit int64) *api.Fault {
+	return api.NewFault(api.RequestEntityTooLarge, "Request size exceeds the limit of %d bytes", limit)
 }
 
 // encode marshals an operation's output. Empty long polls omit taskToken,
@@ -673,12 +673,30 @@ func newRequestID() string {
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }
 
-// readRawBounded reads the body within BodyTimeout, or until the
+// ReadBody reads r's body, at most limit bytes (at most MaxBodyBytes), as
+// the API's requests are read: within BodyTimeout, cut off at the
+// connection limit when a new connection needs its own, and counted in
+// MaxReceiving while it arrives. It is for the other handlers of the API's
+// address that take bodies (the web console's forms): read otherwise, a
+// body that never arrives holds its connection for good, out of the
+// connection limit's reach. A body past limit is a RequestEntityTooLarge
+// fault; one too slow, RequestTimeout; one refused at MaxReceiving,
+// ServiceUnavailable.
+func (h *Handler) ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	return h.readBounded(w, r, min(limit, MaxBodyBytes))
+}
+
+// readRawBounded reads an API request's body (see readBounded).
+func (h *Handler) readRawBounded(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return h.readBounded(w, r, MaxBodyBytes)
+}
+
+// readBounded reads the body, at most limit bytes, within BodyTimeout, or until the
 // connection limit cuts it off (connlimit.Receiving). Only when the timer
 // fires, or the cut comes, with the body still unread does it touch the
 // connection (a read deadline of now, which fails the pending read);
 // Request.Body itself is left as the server made it.
-func (h *Handler) readRawBounded(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (h *Handler) readBounded(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	d := h.BodyTimeout
 	if d <= 0 {
 		d = 20 * time.Second
@@ -703,7 +721,7 @@ func (h *Handler) readRawBounded(w http.ResponseWriter, r *http.Request) ([]byte
 	// same way (or this one refused), whatever the connections they come
 	// on: over HTTP/2 one connection carries hundreds of them.
 	body := h.arrive(r.Body, cut)
-	raw, err := readRaw(r, body)
+	raw, err := readRaw(r, body, limit)
 	body.done()
 	received()
 	mu.Lock()

@@ -980,6 +980,8 @@ func (s *Server) Close() error {
 // the API's calls are (fe.Admit: the quotas, nil without) and told to what
 // the API's calls are (fe.Observe: the metrics and the access log), the
 // request bytes it decodes counted in the API's bound (fe.HoldDecoding),
+// its forms' bodies read as the API's are (fe.ReadBody: the body timeout,
+// the connection limit's cut, the bound on bytes still arriving),
 // and each operation it makes held against moves of a clock that tests
 // move, as the API's calls are (the clock controller's Hold); it returns
 // the hub that feeds its live pages.
@@ -992,7 +994,7 @@ func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, keys *aut
 	e.svc.Runs().Listen(hub.Committed)
 	ccfg := console.Config{API: fe.Service, Inspect: e.svc, Authorize: authorize, Keys: keys,
 		Hub: hub, Region: cfg.Region, Account: cfg.AccountID, Logger: log, Clock: cfg.Clock, Observe: fe.Observe, Admit: fe.Admit,
-		HoldDecoding: fe.HoldDecoding}
+		HoldDecoding: fe.HoldDecoding, ReadBody: fe.ReadBody}
 	if e.clock != nil {
 		ccfg.HoldTime = e.clock.Hold
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -92,5 +93,79 @@ func TestSlowBodiesAtConnectionLimitMakeRoom(t *testing.T) {
 	}
 	if !strings.Contains(logBuf.String(), "request whose body was still arriving") {
 		t.Errorf("the cut is not logged:\n%s", logBuf.String())
+	}
+}
+
+// The web console's forms are read as the API's bodies are: a form that
+// never arrives whole (a sign-in form, which anyone may send, or an
+// action's) is cut off at --max-connections when a new connection needs
+// its connection, and at the body timeout otherwise. Read with no bound,
+// two such forms held both connections of --max-connections 2 for as long
+// as their clients stayed, and no API call was answered meanwhile.
+func TestSlowConsoleFormsAtConnectionLimitMakeRoom(t *testing.T) {
+	s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+	})
+	addr := ln.Addr().String()
+	var slow []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "POST /console/domains HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+			"Content-Length: 1000\r\n\r\nname=", addr)
+		slow = append(slow, c)
+	}
+
+	const body = `{"registrationStatus":"REGISTERED"}`
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\n"+
+		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("a client after two slow console forms at --max-connections 2 was not answered in %v: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the new client's call: status %d", resp.StatusCode)
+	}
+	cutOff := 0
+	for _, sc := range slow {
+		sc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		resp, err := http.ReadResponse(bufio.NewReader(sc), nil)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		cutOff++
+		if resp.StatusCode != http.StatusRequestTimeout || !resp.Close {
+			t.Errorf("the cut-off form got status %d, close %v; want 408 and its connection closed", resp.StatusCode, resp.Close)
+		}
+	}
+	if cutOff != 1 {
+		t.Errorf("%d slow forms cut off, want 1", cutOff)
 	}
 }
