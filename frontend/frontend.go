@@ -217,9 +217,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	out, err := h.serve(w, r, c)
-	if r.ProtoMajor == 1 && connlimit.Evicted(r.Context()) {
+	if connlimit.Evicted(r.Context()) {
 		// A long poll that gave its connection up to a new one at the
-		// connection limit: the connection closes after this answer.
+		// connection limit, or a body cut off to make room: the
+		// connection closes after this answer (over HTTP/2 it takes no
+		// new request, a GOAWAY, and closes once those under way end).
 		w.Header().Set("Connection", "close")
 	}
 	if err != nil {
@@ -728,9 +730,9 @@ func (h *Handler) readBounded(w http.ResponseWriter, r *http.Request, limit int6
 	finished = true
 	mu.Unlock()
 	t.Stop()
-	if f, ok := api.AsFault(err); ok && r.ProtoMajor == 1 && (f.Code == api.RequestTimeout || f.Code == api.ServiceUnavailable) {
-		// The rest of the body is still on its way: the connection
-		// cannot carry another request.
+	if f, ok := api.AsFault(err); ok && (connlimit.Evicted(r.Context()) || r.ProtoMajor == 1 && (f.Code == api.RequestTimeout || f.Code == api.ServiceUnavailable)) {
+		// The rest of the body is still on its way, or the connection
+		// limit wants the connection: it takes no other request.
 		w.Header().Set("Connection", "close")
 	}
 	return raw, err

@@ -21,7 +21,12 @@
 // idle connection to close nor a waiting request to evict, the listener
 // cuts the one that has been receiving its body longest, once it has for
 // SilentAfter: its read fails, it is answered as at its body's timeout,
-// and its connection is closed.
+// and its connection is closed. Over HTTP/2, where a connection carries
+// many requests, every body still arriving on that connection is cut with
+// it, and the connection takes no new request (its answers say
+// "Connection: close", which HTTP/2 sends as a GOAWAY): it closes once the
+// requests under way on it end, so that a client cannot hold it by
+// opening a new stalled request before each is cut.
 package connlimit
 
 import (
@@ -93,17 +98,27 @@ type Listener struct {
 
 	mu       sync.Mutex
 	idle     map[net.Conn]quiet
-	held     map[net.Conn]*hold     // connections whose request is Waiting
-	bodies   map[net.Conn]*hold     // connections whose request is Receiving
-	evicting map[net.Conn]time.Time // asked to give up, not yet closed: when
-	waiting  int                    // Accepts waiting for a slot
+	held     map[net.Conn]*hold              // connections whose request is Waiting
+	bodies   map[net.Conn]map[*hold]struct{} // connections' requests that are Receiving (over HTTP/2, many)
+	evicting map[net.Conn]time.Time          // asked to give up, not yet closed: when
+	waiting  int                             // Accepts waiting for a slot
 }
 
 // quiet is a connection idle between requests, or new and silent so far.
 type quiet struct {
 	since time.Time
 	isNew bool
+	h2    bool // an HTTP/2 connection (see h2IdleGrace)
 }
+
+// h2IdleGrace is how long an HTTP/2 connection must have been idle before
+// it is closed to make room. The HTTP/2 server counts a connection idle
+// once its last stream is done, which may be before the last frames of
+// that stream's answer have reached the socket (an answer given while
+// the request's body was still arriving ends its stream at once): closed
+// then, the answer is lost. An HTTP/1.1 connection is idle only once its
+// answer is written.
+const h2IdleGrace = 100 * time.Millisecond
 
 // hold is a request waiting (see Waiting).
 type hold struct {
@@ -133,7 +148,7 @@ const checkEvery = 250 * time.Millisecond
 // one more, waiting for a slot).
 func Listen(ln net.Listener, n int) *Listener {
 	return &Listener{Listener: ln, EvictAfter: DefaultEvictAfter, slots: make(chan struct{}, n), done: make(chan struct{}),
-		idle: map[net.Conn]quiet{}, held: map[net.Conn]*hold{}, bodies: map[net.Conn]*hold{}, evicting: map[net.Conn]time.Time{}}
+		idle: map[net.Conn]quiet{}, held: map[net.Conn]*hold{}, bodies: map[net.Conn]map[*hold]struct{}{}, evicting: map[net.Conn]time.Time{}}
 }
 
 // Accept accepts the next connection and, if the cap's connections are
@@ -203,10 +218,10 @@ func (l *Listener) ConnState(c net.Conn, st http.ConnState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case st == http.StateIdle && l.waiting > 0:
+	case st == http.StateIdle && l.waiting > 0 && !isHTTP2(c):
 		go c.Close()
 	case st == http.StateIdle, st == http.StateNew:
-		l.idle[c] = quiet{since: time.Now(), isNew: st == http.StateNew}
+		l.idle[c] = quiet{since: time.Now(), isNew: st == http.StateNew, h2: st == http.StateIdle && isHTTP2(c)}
 	case st == http.StateClosed, st == http.StateHijacked:
 		delete(l.idle, c)
 		delete(l.held, c)
@@ -275,32 +290,82 @@ func Waiting(ctx context.Context, evict func()) (done func() (evicted bool)) {
 // the request be answered as at its body's timeout, with its connection
 // closed (Evicted reports true).
 //
-// A request not served through a Listener's ConnContext is never cut, nor
-// one over HTTP/2, where the connection carries other requests too.
+// Over HTTP/2 the connection carries other requests too: when one of its
+// bodies is cut, every body still arriving on it is cut as well, and every
+// request of the connection is told (Evicted) so that its answer closes
+// the connection (GOAWAY), which then takes no new request.
+//
+// A request not served through a Listener's ConnContext is never cut.
 func Receiving(ctx context.Context, cut func()) (done func()) {
 	ref, _ := ctx.Value(connKey{}).(*connRef)
-	if ref == nil || isHTTP2(ref.c) {
+	if ref == nil {
 		return func() {}
 	}
 	l := ref.l
 	h := &hold{ref: ref, since: time.Now(), evict: cut}
 	l.mu.Lock()
-	l.bodies[ref.c] = h
+	if ref.evicted.Load() {
+		// Its connection is closing: a body that begins now on it is cut
+		// at once, as the others were.
+		l.mu.Unlock()
+		cut()
+		return func() {}
+	}
+	bs := l.bodies[ref.c]
+	if bs == nil {
+		bs = map[*hold]struct{}{}
+		l.bodies[ref.c] = bs
+	}
+	bs[h] = struct{}{}
 	l.mu.Unlock()
 	return func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if l.bodies[ref.c] == h {
-			delete(l.bodies, ref.c)
+		if bs := l.bodies[ref.c]; bs != nil {
+			delete(bs, h)
+			if len(bs) == 0 {
+				delete(l.bodies, ref.c)
+			}
 		}
 	}
 }
 
 // cutBody cuts off the body of the request that has been receiving it
-// longest, at least SilentAfter (see Receiving), and reports whether there
-// was one.
+// longest, at least SilentAfter (see Receiving), with every other body
+// arriving on its connection (over HTTP/2), and reports whether there was
+// one.
 func (l *Listener) cutBody() bool {
-	return l.evictOldest(l.bodies, SilentAfter, l.OnCut)
+	l.mu.Lock()
+	now := time.Now()
+	var oldest *hold
+	for _, bs := range l.bodies {
+		for h := range bs {
+			if now.Sub(h.since) >= SilentAfter && (oldest == nil || h.since.Before(oldest.since)) {
+				oldest = h
+			}
+		}
+	}
+	if oldest == nil {
+		l.mu.Unlock()
+		return false
+	}
+	c := oldest.ref.c
+	var cuts []func()
+	for h := range l.bodies[c] {
+		h.gone = true
+		cuts = append(cuts, h.evict)
+	}
+	delete(l.bodies, c)
+	oldest.ref.evicted.Store(true)
+	l.evicting[c] = now
+	l.mu.Unlock()
+	for _, cut := range cuts {
+		cut()
+	}
+	if l.OnCut != nil {
+		l.OnCut(now.Sub(oldest.since))
+	}
+	return true
 }
 
 // isHTTP2 reports whether c has agreed on HTTP/2 (by ALPN; swfd does not
@@ -311,8 +376,9 @@ func isHTTP2(c net.Conn) bool {
 }
 
 // Evicted reports whether the connection of ctx's request was evicted
-// (see Waiting) or its body cut off (see Receiving): its answer must close
-// it.
+// (see Waiting) or its body, or over HTTP/2 any body on it, cut off (see
+// Receiving): its answer must close it ("Connection: close", a GOAWAY over
+// HTTP/2).
 func Evicted(ctx context.Context) bool {
 	ref, _ := ctx.Value(connKey{}).(*connRef)
 	return ref != nil && ref.evicted.Load()
@@ -324,8 +390,8 @@ func (l *Listener) Evict() bool {
 	return l.evictOldest(l.held, l.EvictAfter, l.OnEvict)
 }
 
-// evictOldest evicts the connection of the oldest hold of holds (held or
-// bodies) that has lasted at least after, tells then of how long it had
+// evictOldest evicts the connection of the oldest hold of holds (the
+// waiting requests) that has lasted at least after, tells then of how long it had
 // lasted, and reports whether there was one.
 func (l *Listener) evictOldest(holds map[net.Conn]*hold, after time.Duration, then func(time.Duration)) bool {
 	l.mu.Lock()
@@ -374,15 +440,22 @@ func (l *Listener) makeRoom() {
 }
 
 // closeIdle closes every connection idle between requests, and every new
-// one silent for SilentAfter, and says how many. A client sees what it
+// one silent for SilentAfter, and says how many, counting the HTTP/2
+// connections idle for less than h2IdleGrace, which it closes once they
+// have been (the next look, a checkEvery later). A client sees what it
 // sees when a server's keep-alive timeout closes the connection, and
 // opens another.
 func (l *Listener) closeIdle() int {
 	l.mu.Lock()
 	idle := make([]net.Conn, 0, len(l.idle))
-	silent := time.Now().Add(-SilentAfter)
+	now := time.Now()
+	soon := 0
 	for c, q := range l.idle {
-		if !q.isNew || q.since.Before(silent) {
+		switch {
+		case q.isNew && now.Sub(q.since) < SilentAfter:
+		case q.h2 && now.Sub(q.since) < h2IdleGrace:
+			soon++
+		default:
 			idle = append(idle, c)
 		}
 	}
@@ -390,7 +463,7 @@ func (l *Listener) closeIdle() int {
 	for _, c := range idle {
 		c.Close()
 	}
-	return len(idle)
+	return len(idle) + soon
 }
 
 type conn struct {
