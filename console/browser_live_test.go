@@ -184,6 +184,6 @@ window.fetch = function (url, opts) {
 	if got := eval[string](t, ctx, `document.querySelector("#pending").innerText`); !strings.Contains(got, "try again") {
 		t.Fatalf("after a failed load the pending box says %q", got)
 	}
-	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.__offline = false`), chromedp.Click(`#pending a`),
+	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.__offline = false`), clickShown(`#pending a`),
 		until(`!!document.querySelector("#pending tr.activity")`))
 }

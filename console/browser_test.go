@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	swftypes "github.com/aws/aws-sdk-go-v2/service/swf/types"
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -99,14 +100,16 @@ func until(expr string) chromedp.Action[chromedp.Void] {
 // laid it out: Click fails with ErrInvalidDimensions on an element that has
 // no box yet (as a link at the foot of a long table can, for a moment,
 // after the table is scrolled to it), and a person would click it once it
-// shows.
+// shows. A live page may also replace the element between Click finding it
+// and clicking it (the browser answers that it cannot find the node); the
+// click is then tried again on the element that replaced it.
 func clickShown(sel string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			_, err := chromedp.Click(sel)(ctx, tg)
-			if !errors.Is(err, chromedp.ErrInvalidDimensions) {
+			if !errors.Is(err, chromedp.ErrInvalidDimensions) && !nodeReplaced(err) {
 				return chromedp.Void{}, err
 			}
 			select {
@@ -116,6 +119,14 @@ func clickShown(sel string) chromedp.Action[chromedp.Void] {
 			}
 		}
 	}
+}
+
+// nodeReplaced reports whether err is the browser's answer about a node
+// that is no longer in the document (code -32000, "Could not find node
+// with given id"), as when a live update replaced it.
+func nodeReplaced(err error) bool {
+	var e *cdproto.Error
+	return errors.As(err, &e) && e.Code == -32000 && strings.Contains(e.Message, "find node")
 }
 
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
@@ -158,7 +169,7 @@ func TestBrowserScenario(t *testing.T) {
 		chromedp.SetValue(`form[action="/console/domains"] textarea[name=tags]`, "team=ops\nbad line"),
 		until(`document.querySelector('form[action="/console/domains"] [data-cli]').textContent === "swf register-domain --name billing --workflow-execution-retention-period-in-days 7 --tags key=team,value=ops"`))
 	step(t, ctx, "open list", chromedp.Navigate(base+"/"), until(`location.pathname === "/console/"`),
-		chromedp.Click(`a[href="/console/d/orders/executions"]`), until(`!!document.querySelector("#executions")`),
+		clickShown(`a[href="/console/d/orders/executions"]`), until(`!!document.querySelector("#executions")`),
 		until(`document.querySelector("#executions").innerText.includes("from-the-api")`),
 		until(`document.querySelector("#executions").innerText.includes("order-1001")`))
 	if n := eval[int](t, ctx, `document.querySelectorAll("#executions tbody tr.x").length`); n != 4 {
@@ -193,7 +204,7 @@ func TestBrowserScenario(t *testing.T) {
 	if attempt := eval[string](t, ctx, `document.querySelector("#pending tr.activity td.num").innerText`); attempt != "2" {
 		t.Errorf("attempt %q, want 2", attempt)
 	}
-	step(t, ctx, "timeline", chromedp.Click(`a[href$="/timeline"]`), until(`!!document.querySelector("svg.timeline")`))
+	step(t, ctx, "timeline", clickShown(`a[href$="/timeline"]`), until(`!!document.querySelector("svg.timeline")`))
 	if n := eval[int](t, ctx, `document.querySelectorAll("svg.timeline rect.run, svg.timeline rect.wait").length`); n < 4 {
 		t.Errorf("timeline bars: %d, want at least 4 (two attempts of charge, decision tasks, the timer)", n)
 	}
@@ -210,7 +221,7 @@ func TestBrowserScenario(t *testing.T) {
 		until(`window.__same === 1`))
 
 	// A signal sent from the console's form.
-	step(t, ctx, "signal form", chromedp.Click(`details.action summary`), chromedp.SetValue(`form[action$="/signal"] input[name=signalName]`, "from-console"),
+	step(t, ctx, "signal form", clickShown(`details.action summary`), chromedp.SetValue(`form[action$="/signal"] input[name=signalName]`, "from-console"),
 		until(`document.querySelector('form[action$="/signal"] [data-cli]').textContent.includes("--signal-name from-console")`),
 		chromedp.Submit(`form[action$="/signal"]`), until(`!!document.querySelector(".notice")`),
 		until(`document.querySelector("#events").innerText.includes("from-console")`))
@@ -398,7 +409,7 @@ func TestBrowserPagingWithTimeAgo(t *testing.T) {
 	if fault := eval[string](t, ctx, `(document.querySelector(".fault") || {}).innerText || ""`); fault != "" {
 		t.Fatalf("the last 24h up to now: %s", fault)
 	}
-	step(t, ctx, "next page", chromedp.Click(`a[rel=next]`), until(`location.search.includes("page=")`),
+	step(t, ctx, "next page", clickShown(`a[rel=next]`), until(`location.search.includes("page=")`),
 		until(`document.querySelectorAll("#executions tr.x").length > 0 || !!document.querySelector(".fault")`))
 	if fault := eval[string](t, ctx, `(document.querySelector(".fault") || {}).innerText || ""`); fault != "" {
 		t.Fatalf("the next page of the last 24h: %s", fault)
@@ -422,7 +433,7 @@ func TestBrowserCopyRunID(t *testing.T) {
 	ex := f.startRun("orders", "order-1", `{}`)
 	base := f.srv.URL
 	selected := func(sel string) string {
-		step(t, ctx, "select "+sel, chromedp.Evaluate[chromedp.Void](`getSelection().removeAllRanges()`), chromedp.Click(sel))
+		step(t, ctx, "select "+sel, chromedp.Evaluate[chromedp.Void](`getSelection().removeAllRanges()`), clickShown(sel))
 		return eval[string](t, ctx, `getSelection().toString()`)
 	}
 	step(t, ctx, "list", chromedp.Navigate(base+"/console/d/orders/executions"), until(`!!document.querySelector("#executions tr.x")`))
@@ -458,14 +469,14 @@ func TestBrowserDeprecateTypeAsks(t *testing.T) {
 	}
 	step(t, ctx, "types", chromedp.Navigate(f.srv.URL+"/console/d/orders/types"), until(`!!document.querySelector('`+form+`')`),
 		chromedp.Evaluate[chromedp.Void](`window.__asked = ""; window.confirm = (m) => { window.__asked = m; return false; }`),
-		chromedp.Click(form+` button`), until(`window.__asked !== ""`))
+		clickShown(form+` button`), until(`window.__asked !== ""`))
 	if asked := eval[string](t, ctx, `window.__asked || ""`); !strings.Contains(asked, "process-order") {
 		t.Errorf("the confirmation says %q", asked)
 	}
 	if got := status(); got != api.RegistrationStatusRegistered {
 		t.Fatalf("declined, the type is %s", got)
 	}
-	step(t, ctx, "confirmed", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), chromedp.Click(form+` button`), until(`!!document.querySelector(".notice")`))
+	step(t, ctx, "confirmed", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), clickShown(form+` button`), until(`!!document.querySelector(".notice")`))
 	if got := status(); got != api.RegistrationStatusDeprecated {
 		t.Errorf("confirmed, the type is %s", got)
 	}
@@ -486,10 +497,10 @@ func TestBrowserHistoryLinksExecutions(t *testing.T) {
 	toChild := `#events tr.ev td.attrs a[href^="/console/d/family/w/child-1/"]`
 	step(t, ctx, "child started", until(`!!document.querySelector('`+toChild+`')`))
 	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "family", WorkflowID: "child-1"}))
-	step(t, ctx, "to the child", chromedp.Click(toChild), until(`location.pathname.startsWith("/console/d/family/w/child-1/")`),
+	step(t, ctx, "to the child", clickShown(toChild), until(`location.pathname.startsWith("/console/d/family/w/child-1/")`),
 		until(`document.querySelector("[data-status]").innerText.includes("TERMINATED")`))
 	toParent := `#events tr.ev td.attrs a[href="` + execPath("family", parent) + `"]`
-	step(t, ctx, "back to the parent", until(`!!document.querySelector('`+toParent+`')`), chromedp.Click(toParent),
+	step(t, ctx, "back to the parent", until(`!!document.querySelector('`+toParent+`')`), clickShown(toParent),
 		until(`location.pathname === `+js(execPath("family", parent))))
 }
 
@@ -507,7 +518,7 @@ func TestBrowserClosedRunTagOpensClosedList(t *testing.T) {
 		list string
 	}{{closed, "closed"}, {open, "open"}} {
 		step(t, ctx, c.list+" run", chromedp.Navigate(f.srv.URL+execPath("orders", c.ex)), until(`!!document.querySelector("a.tag")`),
-			chromedp.Click(`a.tag`), until(`!!document.querySelector("#executions") && document.readyState === "complete"`))
+			clickShown(`a.tag`), until(`!!document.querySelector("#executions") && document.readyState === "complete"`))
 		if got := eval[string](t, ctx, `document.querySelector("[role=tab].on").innerText`); got != map[string]string{"closed": "Closed", "open": "Open"}[c.list] {
 			t.Errorf("the %s run's tag opened the %q list", c.list, got)
 		}
