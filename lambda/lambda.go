@@ -131,6 +131,18 @@ type Options struct {
 	// not answer by then has the start recorded as failed, so that the
 	// decider hears of it and the task does not wait for good.
 	CheckTimeout time.Duration
+	// FirstRetry and MaxRetry pace the tries of a task whose check or
+	// start failed on a store error: the first comes FirstRetry after the
+	// failure (default DefaultFirstRetry), each later one twice as long
+	// after the last, up to MaxRetry (default DefaultMaxRetry).
+	FirstRetry, MaxRetry time.Duration
+	// FirstThrottleRetry and MaxThrottleRetry pace the invocations again
+	// of a function the endpoint throttled: the first after
+	// FirstThrottleRetry (default DefaultFirstThrottleRetry), each later
+	// wait twice as long, up to MaxThrottleRetry (default
+	// DefaultMaxThrottleRetry), each with up to half as much again at
+	// random.
+	FirstThrottleRetry, MaxThrottleRetry time.Duration
 	// Hold, if set, is called before each step the Loop records (a
 	// start, an outcome) and the function it returns once the step has
 	// committed: a clock that tests move (package clock) holds its moves
@@ -151,6 +163,9 @@ type Loop struct {
 	hold    func() (release func())
 	// checkTimeout is Options.CheckTimeout.
 	checkTimeout time.Duration
+	// The paces of Options (defaults filled in).
+	firstRetry, maxRetry                 time.Duration
+	firstThrottleRetry, maxThrottleRetry time.Duration
 
 	mu    sync.Mutex
 	queue []swfd.Task
@@ -202,10 +217,22 @@ func New(opts Options) *Loop {
 	if l.checkTimeout <= 0 {
 		l.checkTimeout = DefaultCheckTimeout
 	}
+	l.firstRetry = orDefault(opts.FirstRetry, DefaultFirstRetry)
+	l.maxRetry = max(orDefault(opts.MaxRetry, DefaultMaxRetry), l.firstRetry)
+	l.firstThrottleRetry = orDefault(opts.FirstThrottleRetry, DefaultFirstThrottleRetry)
+	l.maxThrottleRetry = max(orDefault(opts.MaxThrottleRetry, DefaultMaxThrottleRetry), l.firstThrottleRetry)
 	l.stopStarting, l.stopStart = context.WithCancel(context.Background())
 	l.giveUpCtx, l.giveUp = context.WithCancel(context.Background())
 	l.idle = make(chan struct{})
 	return l
+}
+
+// orDefault is d unless v is positive.
+func orDefault(v, d time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return d
 }
 
 // Drain stops the Loop gracefully, for a server that shuts down: it starts
@@ -407,8 +434,8 @@ func (l *Loop) Run(ctx context.Context) {
 
 // retryLater queues a task again after a while: its step failed with err
 // (the store could not be read or written), and it is still pending. The
-// wait grows with each failure of the task in a row, from firstRetry to
-// maxRetry, and only the first is logged as an error: a database away for
+// wait grows with each failure of the task in a row, from
+// Options.FirstRetry to Options.MaxRetry, and only the first is logged as an error: a database away for
 // minutes must neither flood the log nor have every pending function
 // checked (a DryRun call to Lambda) again every second.
 func (l *Loop) retryLater(ctx context.Context, t swfd.Task, err error) {
@@ -417,9 +444,9 @@ func (l *Loop) retryLater(ctx context.Context, t swfd.Task, err error) {
 	n := l.failures[k]
 	l.failures[k] = n + 1
 	l.mu.Unlock()
-	wait := maxRetry
-	if n < 16 && firstRetry<<n < maxRetry {
-		wait = firstRetry << n
+	wait := l.maxRetry
+	if n < 16 && l.firstRetry<<n < l.maxRetry {
+		wait = l.firstRetry << n
 	}
 	log := l.log.With("domain", t.Domain, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID, "err", err, "retryIn", wait)
 	if n == 0 {
@@ -447,11 +474,11 @@ func (l *Loop) succeeded(t swfd.Task) {
 	l.mu.Unlock()
 }
 
-// Pace of the tries to run a Lambda task again after its step failed
-// (variables for the tests).
-var (
-	firstRetry = time.Second
-	maxRetry   = 30 * time.Second
+// Default pace of the tries to run a Lambda task again after its step
+// failed (Options.FirstRetry, Options.MaxRetry).
+const (
+	DefaultFirstRetry = time.Second
+	DefaultMaxRetry   = 30 * time.Second
 )
 
 // scan queues the Lambda tasks pending in the store; with old set, only
@@ -579,15 +606,15 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 
 // invoke invokes req's function, started as startedID: once, unless the
 // endpoint throttles it (ErrThrottled: the function did not run). Then it
-// invokes it again after a back-off, growing from firstThrottleRetry to
-// maxThrottleRetry, as long as the task is still started and open, the
+// invokes it again after a back-off, growing from
+// Options.FirstThrottleRetry to Options.MaxThrottleRetry, as long as the task is still started and open, the
 // next try comes before expires (the function's START_TO_CLOSE deadline,
 // by the Loop's clock), and no graceful stop has begun; otherwise it
 // returns the throttling error, which is recorded as the function's
 // failure. errClosed: the task closed meanwhile (timed out, its run
 // closed), and nothing is to be recorded.
 func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, startedID int64, expires, deadline time.Time) (Response, error) {
-	wait := firstThrottleRetry
+	wait := l.firstThrottleRetry
 	for tries := 1; ; tries++ {
 		ictx, cancel := context.WithDeadline(ctx, deadline)
 		stop := context.AfterFunc(l.giveUpCtx, cancel)
@@ -605,7 +632,7 @@ func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *R
 			// Up to half as much again, so that functions throttled
 			// together do not all come back at once.
 			pause := wait + rand.N(wait/2+1)
-			wait = min(2*wait, maxThrottleRetry)
+			wait = min(2*wait, l.maxThrottleRetry)
 			if l.clock.Now().Add(pause).After(expires) {
 				log.Info("Lambda invocation throttled until its timeout; recording it failed", "tries", tries, "err", err)
 				return resp, err
@@ -653,11 +680,11 @@ func (l *Loop) stillStarted(ctx context.Context, t swfd.Task, startedID int64) (
 	return r.State.Open && lt != nil && lt.StartedID == startedID, nil
 }
 
-// Pace of the tries to invoke a function again after the endpoint
-// throttled it.
+// Default pace of the tries to invoke a function again after the endpoint
+// throttled it (Options.FirstThrottleRetry, Options.MaxThrottleRetry).
 const (
-	firstThrottleRetry = 250 * time.Millisecond
-	maxThrottleRetry   = 10 * time.Second
+	DefaultFirstThrottleRetry = 250 * time.Millisecond
+	DefaultMaxThrottleRetry   = 10 * time.Second
 )
 
 // ErrThrottled is wrapped by an Invoker's error when the endpoint refused

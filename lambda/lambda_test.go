@@ -576,7 +576,6 @@ func TestThrottledTaskClosedMeanwhile(t *testing.T) {
 // the database was away. Once the store answers, the task runs, and the
 // log says so.
 func TestStepFailuresBackOff(t *testing.T) {
-	defer lambda.SetRetryPace(20*time.Millisecond, 80*time.Millisecond)()
 	f := newFixture(t, "fn")
 	f.st.fail.Store(1 << 30) // every commit fails
 	var mu sync.Mutex
@@ -593,7 +592,8 @@ func TestStepFailuresBackOff(t *testing.T) {
 		},
 	}
 	var logs logbuf.Buffer
-	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Log: slog.New(slog.NewTextHandler(&logs, nil)),
+		FirstRetry: 20 * time.Millisecond, MaxRetry: 80 * time.Millisecond})
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
@@ -633,5 +633,46 @@ func TestStepFailuresBackOff(t *testing.T) {
 	}
 	if last := evs[len(evs)-2].EventType; last != api.EventTypeLambdaFunctionCompleted {
 		t.Errorf("the event before the last is %s, want LambdaFunctionCompleted", last)
+	}
+}
+
+// The pace of the tries after a store error is each Loop's own
+// (Options.FirstRetry, Options.MaxRetry): two Loops at once, one trying
+// again every 10 ms and one after an hour, keep their paces. It used to be
+// package variables that tests overwrote, shared by every Loop (and a data
+// race between tests running in parallel).
+func TestRetryPaceIsPerLoop(t *testing.T) {
+	type side struct {
+		f      *fixture
+		l      *lambda.Loop
+		checks atomic.Int32
+	}
+	mk := func(pace time.Duration) *side {
+		s := &side{f: newFixture(t, "fn")}
+		s.f.st.fail.Store(1 << 30) // every commit fails
+		iv := &fakeInvoker{refuse: func(r lambda.Request) error {
+			s.checks.Add(1)
+			return nil
+		}}
+		s.l = lambda.New(lambda.Options{Runs: s.f.rs, Store: s.f.db, Invoker: iv, FirstRetry: pace, MaxRetry: pace})
+		return s
+	}
+	fast, slow := mk(10*time.Millisecond), mk(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, s := range []*side{fast, slow} {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.l.Run(ctx) }()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for fast.checks.Load() < 5 || slow.checks.Load() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("checks: %d with a 10 ms pace (want 5), %d with an hour's (want 1)", fast.checks.Load(), slow.checks.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := slow.checks.Load(); n != 1 {
+		t.Errorf("the Loop whose pace is an hour checked %d times, want 1", n)
 	}
 }
