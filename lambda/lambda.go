@@ -97,7 +97,15 @@ type Response struct {
 type Invoker interface {
 	// Check asks whether r's function can be invoked, without running it
 	// (Lambda's DryRun). An error is a refusal (no such function, not
-	// allowed, the endpoint cannot be reached): its text is recorded.
+	// allowed, the endpoint cannot be reached).
+	//
+	// The history holds an error's text only when it is the endpoint's
+	// answer, which the error says with a method ErrorCode() string (its
+	// code, as Lambda names it): a decider, often of another team than
+	// swfd's operator, reads it. Any other error (a connection that
+	// failed, an answer that could not be read) may name the endpoint's
+	// address and the internals of the transport: it goes to swfd's log,
+	// and the history gets a plain sentence instead.
 	Check(ctx context.Context, r Request) error
 	// Invoke runs r's function once and waits for its response. It must
 	// not retry: a retried invocation may run the function twice. An
@@ -520,14 +528,18 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		return nil // shutting down: the task stays, for the next start
 	}
 	if err != nil {
-		message := err.Error()
+		message := checkFailure(err)
 		if timedOut {
 			// An endpoint that accepts the request and never answers
 			// would otherwise keep the task scheduled for good, and the
 			// decider would never hear of it.
 			message = fmt.Sprintf("the Lambda endpoint did not answer whether the function may be invoked within %v", l.checkTimeout)
 		}
-		log.Info("Lambda function refused", "err", err)
+		if _, _, ok := answered(err); ok {
+			log.Info("Lambda function refused", "err", err)
+		} else {
+			log.Warn("checking a Lambda function failed without an answer from the endpoint; recording its start failed", "err", err)
+		}
 		return l.startFailed(ctx, t, message)
 	}
 	if l.stopStarting.Err() != nil {
@@ -578,8 +590,12 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil // no answer: the timer records the timeout
 	case err != nil:
-		log.Info("Lambda invocation failed", "err", err)
 		reason, details := invokeFailure(err)
+		if _, _, ok := answered(err); ok {
+			log.Info("Lambda invocation failed", "err", err)
+		} else {
+			log.Warn("Lambda invocation failed without an answer from the endpoint; recording it failed", "err", err)
+		}
 		report = func(s *history.State, env history.Env) (history.Result, error) {
 			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
 		}
@@ -829,16 +845,45 @@ func functionFailure(resp Response) (reason, details string) {
 	return cut(reason, maxReason), cut(string(resp.Payload), maxData)
 }
 
+// answered returns the code and text of an error that is the endpoint's
+// answer (it has an ErrorCode); ok is false for any other error, whose
+// text is not to be recorded (see Invoker.Check).
+func answered(err error) (code, text string, ok bool) {
+	var coded interface{ ErrorCode() string }
+	if !errors.As(err, &coded) || coded.ErrorCode() == "" {
+		return "", "", false
+	}
+	code, text = coded.ErrorCode(), coded.ErrorCode()
+	if e, isErr := coded.(error); isErr {
+		text = e.Error()
+	}
+	return code, text, true
+}
+
+// InvokeError is the reason of the LambdaFunctionFailed recorded for an
+// invocation that failed after it was sent without an answer of the
+// endpoint's (the connection broke, the answer could not be read).
+const InvokeError = "InvokeError"
+
 // invokeFailure describes an invocation that got no response after the
 // function was started: it is recorded as LambdaFunctionFailed (the task
-// started, so it must end; it is not invoked again).
+// started, so it must end; it is not invoked again). The endpoint's
+// answer is recorded as it came; any other error only says so plainly.
 func invokeFailure(err error) (reason, details string) {
-	var coded interface{ ErrorCode() string }
-	reason = "InvokeError"
-	if errors.As(err, &coded) && coded.ErrorCode() != "" {
-		reason = coded.ErrorCode()
+	if code, text, ok := answered(err); ok {
+		return cut(code, maxReason), cut(text, maxData)
 	}
-	return cut(reason, maxReason), cut(err.Error(), maxData)
+	return InvokeError, "the invocation was sent, but no answer could be read from the Lambda endpoint (swfd's log has the error): the function may have run, in part or in full, or may still be running; swfd does not invoke it again"
+}
+
+// checkFailure is the message of the StartLambdaFunctionFailed recorded
+// for a check that failed with err: the endpoint's answer as it came, or a
+// plain sentence for any other error.
+func checkFailure(err error) string {
+	if _, text, ok := answered(err); ok {
+		return cut(text, maxData)
+	}
+	return "swfd could not get an answer from the Lambda endpoint on whether the function may be invoked (swfd's log has the error); the function did not run"
 }
 
 // cut shortens s to at most n characters.

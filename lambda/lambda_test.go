@@ -213,7 +213,7 @@ func TestOutcomes(t *testing.T) {
 	iv := &fakeInvoker{
 		refuse: func(r lambda.Request) error {
 			if r.Function == "refused" {
-				return errors.New("ResourceNotFoundException: Function not found")
+				return codedErr{"ResourceNotFoundException"}
 			}
 			return nil
 		},
@@ -253,7 +253,7 @@ func TestOutcomes(t *testing.T) {
 		t.Errorf("result too large %+v", failed)
 	}
 	sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
-	if len(sf) != 1 || sf[0].StartLambdaFunctionFailedEventAttributes.Message != "ResourceNotFoundException: Function not found" ||
+	if len(sf) != 1 || sf[0].StartLambdaFunctionFailedEventAttributes.Message != "ResourceNotFoundException: it went wrong" ||
 		sf[0].StartLambdaFunctionFailedEventAttributes.ScheduledEventID != 9 {
 		t.Errorf("start failed %+v", sf)
 	}
@@ -674,5 +674,64 @@ func TestRetryPaceIsPerLoop(t *testing.T) {
 	}
 	if n := slow.checks.Load(); n != 1 {
 		t.Errorf("the Loop whose pace is an hour checked %d times, want 1", n)
+	}
+}
+
+// An error of the Invoker that is not the endpoint's answer (it has no
+// error code: a connection that failed, an answer that could not be read)
+// is not written into the history: its text names the endpoint's address
+// and Go's internals, which the operator's log holds and a decider of
+// another team has no use for. The history says in plain words what
+// happened; the log has the whole error. The error's text used to be the
+// details of LambdaFunctionFailed and the message of
+// StartLambdaFunctionFailed.
+func TestTransportErrorsStayInTheLog(t *testing.T) {
+	f := newFixture(t, "lost", "unchecked")
+	const (
+		invokeErr = `operation error Lambda: Invoke, https response error StatusCode: 0, RequestID: , request send failed, Post "http://10.0.0.5:9000/2015-03-31/functions/lost/invocations": read tcp 10.0.0.7:51234->10.0.0.5:9000: read: connection reset by peer`
+		checkErr  = `operation error Lambda: Invoke, https response error StatusCode: 0, RequestID: , deserialization failed, failed to decode response body, invalid character '<' looking for beginning of value (http://10.0.0.5:9000)`
+	)
+	iv := &fakeInvoker{
+		refuse: func(r lambda.Request) error {
+			if r.Function == "unchecked" {
+				return errors.New(checkErr)
+			}
+			return nil
+		},
+		answer: func(r lambda.Request) (lambda.Response, error) {
+			return lambda.Response{}, errors.New(invokeErr)
+		},
+	}
+	var logs logbuf.Buffer
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Log: slog.New(slog.NewTextHandler(&logs, nil))}), 2)
+	internals := []string{"10.0.0.5", "http://", "tcp", "operation error", "invalid character"}
+	failed := find(evs, api.EventTypeLambdaFunctionFailed)
+	if len(failed) != 1 {
+		t.Fatalf("%d LambdaFunctionFailed events, want 1", len(failed))
+	}
+	a := failed[0].LambdaFunctionFailedEventAttributes
+	if api.Value(a.Reason) != "InvokeError" || !strings.Contains(api.Value(a.Details), "may have run") {
+		t.Errorf("LambdaFunctionFailed reason %q, details %q; want InvokeError, saying the function may have run", api.Value(a.Reason), api.Value(a.Details))
+	}
+	sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
+	if len(sf) != 1 {
+		t.Fatalf("%d StartLambdaFunctionFailed events, want 1", len(sf))
+	}
+	message := sf[0].StartLambdaFunctionFailedEventAttributes.Message
+	for _, s := range internals {
+		if strings.Contains(api.Value(a.Details), s) || strings.Contains(api.Value(a.Reason), s) {
+			t.Errorf("LambdaFunctionFailed holds %q: reason %q, details %q", s, api.Value(a.Reason), api.Value(a.Details))
+		}
+		if strings.Contains(message, s) {
+			t.Errorf("StartLambdaFunctionFailed's message holds %q: %q", s, message)
+		}
+	}
+	if message == "" {
+		t.Error("StartLambdaFunctionFailed has no message")
+	}
+	for _, e := range []string{invokeErr, checkErr} {
+		if !strings.Contains(logs.String(), strings.ReplaceAll(e, `"`, `\"`)) {
+			t.Errorf("the log lacks the error %s:\n%s", e, logs.String())
+		}
 	}
 }
