@@ -12,9 +12,13 @@
 //  2. records LambdaFunctionStarted, which takes the task off the store and
 //     arms the START_TO_CLOSE timer in the same commit;
 //  3. only then invokes the function (Invoker.Invoke), once, without
-//     retries (but for an invocation the endpoint throttled, which ran
-//     nothing and is tried again with back-off until the function's
-//     START_TO_CLOSE deadline, then recorded as failed), and records LambdaFunctionCompleted or LambdaFunctionFailed
+//     retries (but for an invocation the endpoint throttled, or one that
+//     never reached the endpoint, either of which ran nothing and is
+//     tried again with back-off until the function's START_TO_CLOSE
+//     deadline, then recorded as failed; an invocation whose connection
+//     broke after it was sent may have run the function, and is recorded
+//     as failed at once, reason InvokeError), and records
+//     LambdaFunctionCompleted or LambdaFunctionFailed
 //     with a normal step on the run, unless the task has closed meanwhile
 //     (the timer fired, the run closed): what is recorded first wins. Like
 //     a worker's answer, each step first fires the run's timers already
@@ -110,9 +114,10 @@ type Invoker interface {
 	// Invoke runs r's function once and waits for its response. It must
 	// not retry: a retried invocation may run the function twice. An
 	// error means no response came (the function may or may not have
-	// run), except one that wraps ErrThrottled: the endpoint refused the
-	// invocation without running the function, and the Loop invokes it
-	// again later, with back-off, until the function's timeout.
+	// run), except one that wraps ErrThrottled (the endpoint refused the
+	// invocation without running the function) or ErrNotSent (the
+	// invocation never reached the endpoint): the Loop invokes it again
+	// later, with back-off, until the function's timeout.
 	Invoke(ctx context.Context, r Request) (Response, error)
 }
 
@@ -621,13 +626,13 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 }
 
 // invoke invokes req's function, started as startedID: once, unless the
-// endpoint throttles it (ErrThrottled: the function did not run). Then it
+// endpoint throttles it (ErrThrottled) or the invocation never reaches it
+// (ErrNotSent): either way the function did not run. Then it
 // invokes it again after a back-off, growing from
 // Options.FirstThrottleRetry to Options.MaxThrottleRetry, as long as the task is still started and open, the
 // next try comes before expires (the function's START_TO_CLOSE deadline,
 // by the Loop's clock), and no graceful stop has begun; otherwise it
-// returns the throttling error, which is recorded as the function's
-// failure. errClosed: the task closed meanwhile (timed out, its run
+// returns the last error, which is recorded as the function's failure. errClosed: the task closed meanwhile (timed out, its run
 // closed), and nothing is to be recorded.
 func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, startedID int64, expires, deadline time.Time) (Response, error) {
 	wait := l.firstThrottleRetry
@@ -637,11 +642,18 @@ func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *R
 		resp, err := l.invoker.Invoke(ictx, *req)
 		stop()
 		cancel()
-		if !errors.Is(err, ErrThrottled) {
+		if err == nil || ctx.Err() != nil || l.giveUpCtx.Err() != nil {
 			return resp, err
 		}
-		if tries == 1 {
+		switch throttled := errors.Is(err, ErrThrottled); {
+		case !throttled && !errors.Is(err, ErrNotSent):
+			// It may have run: never invoked again.
+			return resp, err
+		case tries > 1:
+		case throttled:
 			log.Info("Lambda invocation throttled; trying again until it is accepted or the function's timeout", "err", err)
+		default:
+			log.Warn("Lambda endpoint not reached, the function did not run; invoking it again until the endpoint is reached or the function's timeout", "err", err)
 		}
 		// Wait, then invoke again if the task is still open.
 		for {
@@ -650,7 +662,7 @@ func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *R
 			pause := wait + rand.N(wait/2+1)
 			wait = min(2*wait, l.maxThrottleRetry)
 			if l.clock.Now().Add(pause).After(expires) {
-				log.Info("Lambda invocation throttled until its timeout; recording it failed", "tries", tries, "err", err)
+				log.Warn("Lambda invocation throttled or not reached until its timeout; recording it failed", "tries", tries, "err", err)
 				return resp, err
 			}
 			select {
@@ -708,6 +720,25 @@ const (
 // TooManyRequestsException): the Loop invokes it again after a while (see
 // Invoker.Invoke).
 var ErrThrottled = errors.New("invocation throttled")
+
+// ErrNotSent is wrapped by an Invoker's error when the invocation surely
+// never reached the endpoint, so that the function did not run: no
+// connection to the endpoint could be made (its name not found, the
+// connection refused or timed out, the TLS handshake failed), or the
+// request could not even be made ready (no credentials to sign it). The
+// Loop invokes it again after a while, as a throttled one (see
+// Invoker.Invoke): the endpoint may be away for a moment (restarting, a
+// network that flaps), and the decider would be handed a failure of
+// something that never ran. An invocation whose connection broke once it
+// was sent is not ErrNotSent: the function may have run, and a Lambda task
+// runs at most once for its schedule (it is recorded as failed, reason
+// InvokeError).
+var ErrNotSent = errors.New("the invocation never reached the Lambda endpoint")
+
+// Unreachable is the reason of the LambdaFunctionFailed recorded for a
+// function whose invocations never reached the endpoint (ErrNotSent) until
+// the function's START_TO_CLOSE timeout was about to pass.
+const Unreachable = "Unreachable"
 
 // Pace of the tries to record an outcome whose step failed.
 const (
@@ -872,6 +903,12 @@ const InvokeError = "InvokeError"
 func invokeFailure(err error) (reason, details string) {
 	if code, text, ok := answered(err); ok {
 		return cut(code, maxReason), cut(text, maxData)
+	}
+	switch {
+	case errors.Is(err, ErrThrottled):
+		return "TooManyRequestsException", "the Lambda endpoint throttled every invocation of the function until its timeout: the function did not run"
+	case errors.Is(err, ErrNotSent):
+		return Unreachable, "swfd could not reach the Lambda endpoint (swfd's log has the error), and tried again until the function's timeout: the function did not run"
 	}
 	return InvokeError, "the invocation was sent, but no answer could be read from the Lambda endpoint (swfd's log has the error): the function may have run, in part or in full, or may still be running; swfd does not invoke it again"
 }

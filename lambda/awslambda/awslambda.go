@@ -15,10 +15,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -176,21 +178,57 @@ func dryRunUnsupported(err error) bool {
 // not cause could run it a second time. A throttled invocation (429
 // TooManyRequestsException: Lambda refused it for now and ran nothing)
 // is not retried here either: its error wraps swflambda.ErrThrottled, and
-// the Loop invokes again after a back-off of its own.
+// the Loop invokes again after a back-off of its own; so does one that
+// never got a connection to the endpoint (swflambda.ErrNotSent).
 func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.Response, error) {
 	in := &lambda.InvokeInput{FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeRequestResponse}
 	if r.Input != nil {
 		in.Payload = []byte(*r.Input)
 	}
-	out, err := iv.client.Invoke(ctx, in, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
+	tctx, sent := traceSent(ctx)
+	out, err := iv.client.Invoke(tctx, in, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
 		if throttled(err) {
 			return swflambda.Response{}, &throttledError{describe(err)}
+		}
+		if notSent(ctx, err, sent) {
+			return swflambda.Response{}, &notSentError{err}
 		}
 		return swflambda.Response{}, describe(err)
 	}
 	return swflambda.Response{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError)}, nil
 }
+
+// traceSent returns ctx with a trace of its HTTP requests, and sent, which
+// reports whether any of them got a connection to the endpoint.
+func traceSent(ctx context.Context) (context.Context, func() bool) {
+	var got atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { got.Store(true) },
+	})
+	return ctx, got.Load
+}
+
+// notSent reports whether a call that failed with err surely never reached
+// the endpoint: no request of it got a connection (the endpoint's name was
+// not found, its connection refused or timed out, its TLS handshake
+// failed; or the request was not made at all, as without credentials to
+// sign it), the endpoint did not answer (no API error), and ctx, the
+// call's own, did not end (a call given up is no endpoint's failure).
+// net/http writes nothing of a request before its connection is made, TLS
+// included; once it has one, some of the request may have been sent, and
+// it is not notSent.
+func notSent(ctx context.Context, err error, sent func() bool) bool {
+	var ae smithy.APIError
+	return !sent() && ctx.Err() == nil && !errors.As(err, &ae)
+}
+
+// notSentError is the error of a call that never reached the endpoint: it
+// is swflambda.ErrNotSent too.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string   { return e.err.Error() }
+func (e *notSentError) Unwrap() []error { return []error{e.err, swflambda.ErrNotSent} }
 
 // throttled reports whether err is Lambda's refusal of an invocation for
 // now: TooManyRequestsException, or HTTP 429 from an endpoint that names

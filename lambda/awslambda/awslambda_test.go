@@ -3,6 +3,8 @@ package awslambda_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -125,5 +127,56 @@ func TestThrottledInvocation(t *testing.T) {
 	mu.Unlock()
 	if _, err := iv.Invoke(context.Background(), lambda.Request{Function: "fn"}); err == nil || errors.Is(err, lambda.ErrThrottled) {
 		t.Errorf("a failed invocation: %v; want an error that is not ErrThrottled", err)
+	}
+}
+
+// An invocation that got no connection to the endpoint (nobody listens) is
+// lambda.ErrNotSent: it never reached Lambda, and the Loop invokes it
+// again. One whose connection broke after the request was sent (the
+// endpoint read it whole and hung up) may have run the function: it is not
+// ErrNotSent, nor an invocation given up by its caller.
+func TestInvocationNotSent(t *testing.T) {
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
+		"HTTP_PROXY": "", "http_proxy": "",
+	} {
+		t.Setenv(k, v)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: closed, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iv.Invoke(context.Background(), lambda.Request{Function: "fn"}); !errors.Is(err, lambda.ErrNotSent) {
+		t.Errorf("an invocation with nobody listening: %v; want ErrNotSent", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := iv.Invoke(ctx, lambda.Request{Function: "fn"}); err == nil || errors.Is(err, lambda.ErrNotSent) {
+		t.Errorf("an invocation given up before it was sent: %v; want an error that is not ErrNotSent", err)
+	}
+
+	hangUp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer hangUp.Close()
+	iv, err = awslambda.New(context.Background(), awslambda.Options{Endpoint: hangUp.URL, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `{"k":1}`
+	if _, err := iv.Invoke(context.Background(), lambda.Request{Function: "fn", Input: &in}); err == nil || errors.Is(err, lambda.ErrNotSent) {
+		t.Errorf("an invocation whose connection broke once it was sent: %v; want an error that is not ErrNotSent", err)
 	}
 }

@@ -1,0 +1,165 @@
+package lambda_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/internal/logbuf"
+	"github.com/swfd/swfd/lambda"
+	"github.com/swfd/swfd/lambda/awslambda"
+)
+
+// noAWSConfig keeps the AWS configuration of the machine out of a test's
+// Invoker: no credentials (requests go unsigned), no retries changed.
+func noAWSConfig(t *testing.T) {
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
+		"AWS_MAX_ATTEMPTS": "", "AWS_RETRY_MODE": "", "HTTP_PROXY": "", "http_proxy": "",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// An invocation whose connection to the endpoint could not even be made
+// (here refused: the endpoint stopped listening after the check) never
+// reached Lambda, so the function did not run: it is invoked again, with
+// the back-off of a throttled invocation, and once the endpoint listens
+// again the function runs, once, and its result is recorded. It used to
+// be recorded at once as LambdaFunctionFailed.
+func TestInvocationNotSentIsRetried(t *testing.T) {
+	noAWSConfig(t)
+	f := newFixture(t, "fn")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	var invocations atomic.Int32
+	var once sync.Once
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Invocation-Type") == "DryRun" {
+			// The endpoint goes away once it has answered the check:
+			// the invocation that follows finds nobody listening.
+			once.Do(func() { ln.Close() })
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		invocations.Add(1)
+		w.Write([]byte(`"done"`))
+	})
+	serve := func(ln net.Listener) {
+		srv := &http.Server{Handler: handler}
+		srv.SetKeepAlivesEnabled(false) // each call on a connection of its own
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+	}
+	serve(ln)
+	var logs logbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: "http://" + addr, Region: "us-east-1", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Log: log,
+		FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	reopened := false
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var completed bool
+		for _, e := range evs {
+			full, err := e.Full()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := full.LambdaFunctionFailedEventAttributes; a != nil {
+				t.Fatalf("LambdaFunctionFailed, reason %q, details %q; want the invocation tried again", api.Value(a.Reason), api.Value(a.Details))
+			}
+			if a := full.LambdaFunctionCompletedEventAttributes; a != nil {
+				if api.Value(a.Result) != `"done"` {
+					t.Fatalf("result %q", api.Value(a.Result))
+				}
+				completed = true
+			}
+		}
+		if completed && l.InFlight() == 0 {
+			break
+		}
+		if !reopened && strings.Contains(logs.String(), "not reached") {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Fatalf("listening again on %s: %v", addr, err)
+			}
+			serve(ln)
+			reopened = true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no outcome recorded (endpoint listening again: %v):\n%s", reopened, logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !reopened {
+		t.Error("the invocation was never refused")
+	}
+	if n := invocations.Load(); n != 1 {
+		t.Errorf("the function ran %d times, want 1", n)
+	}
+}
+
+// notSentErr is an invocation that never reached the endpoint, its text
+// the transport's.
+var notSentErr = fmt.Errorf(`Post "http://10.0.0.5:9000/2015-03-31/functions/fn/invocations": dial tcp 10.0.0.5:9000: connect: connection refused: %w`, lambda.ErrNotSent)
+
+// An invocation that never reaches the endpoint, try after try, is tried
+// until the next try would come after the function's START_TO_CLOSE
+// deadline (by the Loop's clock), and then recorded as failed with reason
+// Unreachable, in plain words: the function did not run.
+func TestNotSentUntilItsTimeout(t *testing.T) {
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := clock.NewManual(t0)
+	f := newFixtureAt(t, clk, "away")
+	var n atomic.Int32
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		if n.Add(1) == 2 {
+			clk.MoveTo(t0.Add(900*time.Second - 5*time.Millisecond))
+		}
+		return lambda.Response{}, notSentErr
+	}}
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk,
+		FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 10 * time.Millisecond}), 1)
+	failed := find(evs, api.EventTypeLambdaFunctionFailed)
+	if len(failed) != 1 {
+		t.Fatalf("%d LambdaFunctionFailed events, want 1", len(failed))
+	}
+	a := failed[0].LambdaFunctionFailedEventAttributes
+	if api.Value(a.Reason) != lambda.Unreachable || !strings.Contains(api.Value(a.Details), "did not run") || strings.Contains(api.Value(a.Details), "10.0.0.5") {
+		t.Errorf("reason %q, details %q; want Unreachable, in plain words", api.Value(a.Reason), api.Value(a.Details))
+	}
+	if len(iv.invokes) != 2 {
+		t.Errorf("%d invocations, want 2", len(iv.invokes))
+	}
+	if !errors.Is(notSentErr, lambda.ErrNotSent) {
+		t.Fatal("notSentErr is not ErrNotSent")
+	}
+}
