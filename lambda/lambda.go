@@ -8,7 +8,10 @@
 // start), and:
 //
 //  1. asks the endpoint whether the function can be invoked, without
-//     running it (Invoker.Check); a refusal records StartLambdaFunctionFailed;
+//     running it (Invoker.Check); a refusal records StartLambdaFunctionFailed
+//     (a check throttled, or that never reached the endpoint, is no
+//     refusal: it is made again, with back-off, until the function's
+//     START_TO_CLOSE timeout counted from the first);
 //  2. records LambdaFunctionStarted, which takes the task off the store and
 //     arms the START_TO_CLOSE timer in the same commit;
 //  3. only then invokes the function (Invoker.Invoke), once, without
@@ -101,7 +104,9 @@ type Response struct {
 type Invoker interface {
 	// Check asks whether r's function can be invoked, without running it
 	// (Lambda's DryRun). An error is a refusal (no such function, not
-	// allowed, the endpoint cannot be reached).
+	// allowed), except one that wraps ErrThrottled or ErrNotSent: the
+	// Loop checks again later, with back-off, until the function's
+	// timeout.
 	//
 	// The history holds an error's text only when it is the endpoint's
 	// answer, which the error says with a method ErrorCode() string (its
@@ -523,14 +528,12 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	if l.invoker == nil {
 		return l.startFailed(ctx, t, "swfd has no Lambda endpoint (--lambda-endpoint) to invoke the function")
 	}
-	cctx, cancel := context.WithTimeout(ctx, l.checkTimeout)
-	stop := context.AfterFunc(l.stopStarting, cancel)
-	err = l.invoker.Check(cctx, *req)
-	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
-	stop()
-	cancel()
+	req, timedOut, gone, err := l.checkUntilAnswered(ctx, t, log, req, timeout)
 	if ctx.Err() != nil || l.stopStarting.Err() != nil {
 		return nil // shutting down: the task stays, for the next start
+	}
+	if gone || (err != nil && req == nil) {
+		return err // no longer waiting to start, or its run could not be read
 	}
 	if err != nil {
 		message := checkFailure(err)
@@ -623,6 +626,72 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	}
 	l.record(ctx, t, log, report, deadline)
 	return nil
+}
+
+// check asks the Invoker whether req's function may be invoked, for at
+// most Options.CheckTimeout (timedOut: that ended it), and no longer than
+// until a graceful stop begins.
+func (l *Loop) check(ctx context.Context, req *Request) (timedOut bool, err error) {
+	cctx, cancel := context.WithTimeout(ctx, l.checkTimeout)
+	defer cancel()
+	stop := context.AfterFunc(l.stopStarting, cancel)
+	defer stop()
+	err = l.invoker.Check(cctx, *req)
+	return errors.Is(cctx.Err(), context.DeadlineExceeded), err
+}
+
+// checkUntilAnswered checks req's function (check), again and again while
+// the endpoint throttles the check (ErrThrottled, once the SDK's own tries
+// are spent) or it never reaches the endpoint (ErrNotSent): neither
+// refused anything, and both pass, so recording StartLambdaFunctionFailed
+// (whose only cause, ASSUME_ROLE_FAILED, tells the decider the execution's
+// role is wrong) would hand a decider a lasting failure for a passing
+// condition, and in a burst of throttling fail every function scheduled
+// meanwhile. The checks run nothing, so trying them again is safe. They
+// go on, with the back-off of a throttled invocation, until the next
+// would come after the function's START_TO_CLOSE timeout counted from the
+// first (the time the decider allowed for the function's answer; by the
+// Loop's clock): the function has not started, no timer of its own runs,
+// and a decider cannot cancel a Lambda task, so without a bound a task
+// would wait for good. Then the last error is returned, to be recorded.
+// Between two tries the task is read again: gone reports that it is no
+// longer waiting to start (its run closed), req that it is; err without
+// req is the error of that read. A graceful stop ends the tries, the
+// task staying in the store.
+func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, timeout time.Duration) (_ *Request, timedOut, gone bool, err error) {
+	expires := l.clock.Now().Add(timeout)
+	wait := l.firstThrottleRetry
+	for tries := 1; ; tries++ {
+		timedOut, err = l.check(ctx, req)
+		if err == nil || timedOut || ctx.Err() != nil || l.stopStarting.Err() != nil ||
+			!(errors.Is(err, ErrThrottled) || errors.Is(err, ErrNotSent)) {
+			return req, timedOut, false, err
+		}
+		if tries == 1 {
+			log.Warn("checking a Lambda function was throttled or did not reach the endpoint; checking again until it is answered or the function's timeout", "err", err)
+		}
+		pause := wait + rand.N(wait/2+1)
+		wait = min(2*wait, l.maxThrottleRetry)
+		if l.clock.Now().Add(pause).After(expires) {
+			log.Warn("checking a Lambda function was throttled or did not reach the endpoint until its timeout; recording its start failed", "tries", tries, "err", err)
+			return req, false, false, err
+		}
+		select {
+		case <-ctx.Done():
+			return req, false, false, err
+		case <-l.stopStarting.Done():
+			return req, false, false, err
+		case <-time.After(pause):
+		}
+		next, _, rerr := l.request(ctx, t)
+		if rerr != nil {
+			return nil, false, false, rerr
+		}
+		if next == nil {
+			return nil, false, true, nil
+		}
+		req = next
+	}
 }
 
 // invoke invokes req's function, started as startedID: once, unless the
@@ -917,7 +986,16 @@ func invokeFailure(err error) (reason, details string) {
 // for a check that failed with err: the endpoint's answer as it came, or a
 // plain sentence for any other error.
 func checkFailure(err error) string {
-	if _, text, ok := answered(err); ok {
+	_, text, ok := answered(err)
+	switch {
+	case errors.Is(err, ErrThrottled):
+		if !ok {
+			text = "TooManyRequestsException"
+		}
+		return cut("the Lambda endpoint throttled every check of whether the function may be invoked until the function's timeout ("+text+"); the function did not run", maxData)
+	case errors.Is(err, ErrNotSent):
+		return "swfd could not reach the Lambda endpoint to check whether the function may be invoked (swfd's log has the error), and tried again until the function's timeout; the function did not run"
+	case ok:
 		return cut(text, maxData)
 	}
 	return "swfd could not get an answer from the Lambda endpoint on whether the function may be invoked (swfd's log has the error); the function did not run"

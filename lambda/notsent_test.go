@@ -163,3 +163,80 @@ func TestNotSentUntilItsTimeout(t *testing.T) {
 		t.Fatal("notSentErr is not ErrNotSent")
 	}
 }
+
+// A check the endpoint throttles (after the SDK's own tries), or that
+// never reaches it, refused nothing: it is tried again, with the back-off
+// of a throttled invocation, and the function starts once a check passes.
+// Such a check used to record StartLambdaFunctionFailed at once, cause
+// ASSUME_ROLE_FAILED, which tells a decider the execution's role is
+// wrong, for a condition that passes.
+func TestCheckThrottledOrNotSentIsRetried(t *testing.T) {
+	for name, checkErr := range map[string]error{"throttled": errThrottled, "not sent": notSentErr} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, "fn")
+			var checks atomic.Int32
+			iv := &fakeInvoker{
+				refuse: func(r lambda.Request) error {
+					if checks.Add(1) <= 2 {
+						return checkErr
+					}
+					return nil
+				},
+				answer: func(r lambda.Request) (lambda.Response, error) {
+					return lambda.Response{Payload: []byte(`"done"`)}, nil
+				},
+			}
+			evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv,
+				FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 20 * time.Millisecond}), 1)
+			if sf := find(evs, api.EventTypeStartLambdaFunctionFailed); len(sf) != 0 {
+				t.Fatalf("StartLambdaFunctionFailed, message %q; want the check tried again", sf[0].StartLambdaFunctionFailedEventAttributes.Message)
+			}
+			if c := find(evs, api.EventTypeLambdaFunctionCompleted); len(c) != 1 {
+				t.Fatalf("%d LambdaFunctionCompleted events, want 1", len(c))
+			}
+			if n := checks.Load(); n != 3 {
+				t.Errorf("%d checks, want 3", n)
+			}
+			if len(iv.invokes) != 1 {
+				t.Errorf("%d invocations, want 1", len(iv.invokes))
+			}
+		})
+	}
+}
+
+// A check throttled, or not reaching the endpoint, until the next try
+// would come after the function's START_TO_CLOSE timeout (counted from the
+// first check, by the Loop's clock) records StartLambdaFunctionFailed, its
+// message saying so in plain words; the function never runs.
+func TestCheckThrottledUntilItsTimeout(t *testing.T) {
+	for name, checkErr := range map[string]error{"throttled": errThrottled, "not sent": notSentErr} {
+		t.Run(name, func(t *testing.T) {
+			t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+			clk := clock.NewManual(t0)
+			f := newFixtureAt(t, clk, "busy")
+			var checks atomic.Int32
+			iv := &fakeInvoker{refuse: func(r lambda.Request) error {
+				if checks.Add(1) == 2 {
+					clk.MoveTo(t0.Add(900*time.Second - 5*time.Millisecond))
+				}
+				return checkErr
+			}}
+			evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk,
+				FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 10 * time.Millisecond}), 1)
+			sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
+			if len(sf) != 1 {
+				t.Fatalf("%d StartLambdaFunctionFailed events, want 1", len(sf))
+			}
+			msg := sf[0].StartLambdaFunctionFailedEventAttributes.Message
+			if !strings.Contains(msg, "timeout") || strings.Contains(msg, "10.0.0.5") {
+				t.Errorf("message %q; want it to say the checks went on until the timeout, in plain words", msg)
+			}
+			if n := checks.Load(); n != 2 {
+				t.Errorf("%d checks, want 2", n)
+			}
+			if len(iv.invokes) != 0 {
+				t.Errorf("%d invocations, want none", len(iv.invokes))
+			}
+		})
+	}
+}

@@ -141,8 +141,11 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // Check invokes r's function with InvocationType DryRun: Lambda checks the
 // function exists and may be invoked, and runs nothing. The SDK retries
 // what it deems retryable (the function does not run, so this is safe),
-// throttling (429 TooManyRequestsException) among it: up to 3 attempts,
-// with its own back-off.
+// throttling (429 TooManyRequestsException) and connections that failed
+// among it: up to 3 attempts, with its own back-off. A check still
+// throttled then wraps swflambda.ErrThrottled, and one that never got a
+// connection swflambda.ErrNotSent: neither is a refusal, and the Loop
+// checks again later.
 //
 // An endpoint that answers that it does not implement DryRun (501
 // NotImplemented: local emulators that only run functions, such as
@@ -150,14 +153,22 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // function may be invoked, and if it cannot be, its invocation fails after
 // its start instead.
 func (iv *Invoker) Check(ctx context.Context, r swflambda.Request) error {
-	_, err := iv.client.Invoke(ctx, &lambda.InvokeInput{
+	tctx, sent := traceSent(ctx)
+	_, err := iv.client.Invoke(tctx, &lambda.InvokeInput{
 		FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeDryRun,
 	})
-	if err != nil && dryRunUnsupported(err) {
+	switch {
+	case err == nil:
+		return nil
+	case dryRunUnsupported(err):
 		iv.noDryRun.Do(func() {
 			iv.log.Warn("the Lambda endpoint does not implement DryRun: functions are invoked without a check first (one that cannot be invoked fails after its start)", "err", describe(err))
 		})
 		return nil
+	case throttled(err):
+		return &throttledError{describe(err)}
+	case notSent(ctx, err, sent):
+		return &notSentError{err}
 	}
 	return describe(err)
 }

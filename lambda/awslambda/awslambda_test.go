@@ -116,8 +116,9 @@ func TestThrottledInvocation(t *testing.T) {
 	if n := calls["RequestResponse"]; n != 1 {
 		t.Errorf("a throttled invocation was sent %d times, want 1", n)
 	}
-	if err := iv.Check(context.Background(), lambda.Request{Function: "fn"}); err == nil {
-		t.Error("a throttled check passed")
+	if err := iv.Check(context.Background(), lambda.Request{Function: "fn"}); !errors.Is(err, lambda.ErrThrottled) ||
+		err.Error() != "TooManyRequestsException: Rate Exceeded." {
+		t.Errorf("a throttled check: %v; want ErrThrottled with the endpoint's code", err)
 	}
 	if n := calls["DryRun"]; n != 3 {
 		t.Errorf("a throttled check was sent %d times; want the SDK's 3", n)
@@ -156,6 +157,9 @@ func TestInvocationNotSent(t *testing.T) {
 	}
 	if _, err := iv.Invoke(context.Background(), lambda.Request{Function: "fn"}); !errors.Is(err, lambda.ErrNotSent) {
 		t.Errorf("an invocation with nobody listening: %v; want ErrNotSent", err)
+	}
+	if err := iv.Check(context.Background(), lambda.Request{Function: "fn"}); !errors.Is(err, lambda.ErrNotSent) {
+		t.Errorf("a check with nobody listening: %v; want ErrNotSent", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
