@@ -98,7 +98,18 @@ type Response struct {
 	// FunctionError is set when the function itself failed (Lambda's
 	// X-Amz-Function-Error header: "Unhandled", "Handled"...).
 	FunctionError string
+	// Cut is set when the response was longer than MaxResponseBytes and
+	// Payload holds its beginning only: an Invoker need not read more, as
+	// a longer response cannot be recorded as a result.
+	Cut bool
 }
+
+// MaxResponseBytes is as much of a function's response as an Invoker needs
+// to read: a LambdaFunctionCompleted result holds at most 32,768
+// characters, of at most 4 bytes each in UTF-8, so a response longer than
+// this is ResultTooLarge whatever it holds, and what an error payload
+// beyond it holds is cut from LambdaFunctionFailed's details anyway.
+const MaxResponseBytes = 4 * maxData
 
 // An Invoker invokes Lambda functions.
 type Invoker interface {
@@ -612,9 +623,13 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		report = func(s *history.State, env history.Env) (history.Result, error) {
 			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
 		}
-	case utf8.RuneCount(resp.Payload) > maxData:
+	case resp.Cut || utf8.RuneCount(resp.Payload) > maxData:
 		reason := "ResultTooLarge"
-		details := fmt.Sprintf("the function's response has %d characters; a LambdaFunctionCompleted result holds at most %d", utf8.RuneCount(resp.Payload), maxData)
+		size := fmt.Sprintf("%d characters", utf8.RuneCount(resp.Payload))
+		if resp.Cut {
+			size = fmt.Sprintf("more than %d bytes", MaxResponseBytes)
+		}
+		details := fmt.Sprintf("the function's response has %s; a LambdaFunctionCompleted result holds at most %d characters", size, maxData)
 		report = func(s *history.State, env history.Env) (history.Result, error) {
 			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
 		}

@@ -1,13 +1,16 @@
 package lambda_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,5 +241,49 @@ func TestCheckThrottledUntilItsTimeout(t *testing.T) {
 				t.Errorf("%d invocations, want none", len(iv.invokes))
 			}
 		})
+	}
+}
+
+// A function's response far longer than any result the history can hold
+// (here 64 MiB; an emulator may send one without end) is not read into
+// memory whole: the Invoker stops reading past what a result of 32,768
+// characters can take, and LambdaFunctionFailed records ResultTooLarge.
+// The whole response used to be read, so a thousand functions in flight
+// that each answered that much could take 64 GiB.
+func TestHugeResponseIsNotReadWhole(t *testing.T) {
+	noAWSConfig(t)
+	f := newFixture(t, "huge")
+	const size = 64 << 20
+	wrote := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Invocation-Type") == "DryRun" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		var err error
+		for i := 0; i < size>>20 && err == nil; i++ {
+			_, err = w.Write(chunk)
+		}
+		wrote <- err
+	}))
+	defer srv.Close()
+	iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: srv.URL, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := f.run(iv, 1)
+	failed := find(evs, api.EventTypeLambdaFunctionFailed)
+	if len(failed) != 1 || api.Value(failed[0].LambdaFunctionFailedEventAttributes.Reason) != "ResultTooLarge" {
+		t.Fatalf("LambdaFunctionFailed %+v; want reason ResultTooLarge", failed)
+	}
+	select {
+	case err := <-wrote:
+		if err == nil {
+			t.Errorf("the endpoint sent all %d bytes of the response: it was read whole", size)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the endpoint is still sending the response")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
@@ -103,6 +104,7 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
 		cfg.HTTPClient = sdkhttp.Client{Client: &http.Client{Transport: bc.GetTransport()}}
 	}
+	cfg.HTTPClient = limitClient{next: cfg.HTTPClient}
 	client := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		o.BaseEndpoint = aws.String(opts.Endpoint)
 	})
@@ -197,6 +199,8 @@ func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.R
 		in.Payload = []byte(*r.Input)
 	}
 	tctx, sent := traceSent(ctx)
+	cut := new(atomic.Bool)
+	tctx = context.WithValue(tctx, cutKey{}, cut)
 	out, err := iv.client.Invoke(tctx, in, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
 		if throttled(err) {
@@ -207,7 +211,58 @@ func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.R
 		}
 		return swflambda.Response{}, describe(err)
 	}
-	return swflambda.Response{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError)}, nil
+	return swflambda.Response{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError), Cut: cut.Load()}, nil
+}
+
+// limitClient reads at most swflambda.MaxResponseBytes of each response's
+// body, whatever the endpoint sends (Lambda answers up to 6 MB, an
+// emulator without end): the SDK reads a body into memory whole, and a
+// thousand functions in flight answering so would take it all. A body
+// longer than that ends there, as if it were all; the call's cutKey, if
+// its context has one, is set.
+type limitClient struct{ next aws.HTTPClient }
+
+// cutKey is the context key of the *atomic.Bool that limitClient sets
+// when it cuts a response short.
+type cutKey struct{}
+
+func (c limitClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.Do(req)
+	if err != nil || resp.Body == nil {
+		return resp, err
+	}
+	cut, _ := req.Context().Value(cutKey{}).(*atomic.Bool)
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: swflambda.MaxResponseBytes, cut: cut}
+	return resp, nil
+}
+
+// limitedBody is a response body of which at most left more bytes are
+// read; if more follow, cut (when not nil) is set.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+	cut  *atomic.Bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// Is there more? One byte tells.
+		var one [1]byte
+		n, err := io.ReadFull(b.ReadCloser, one[:])
+		if n > 0 && b.cut != nil {
+			b.cut.Store(true)
+		}
+		if n > 0 || err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // traceSent returns ctx with a trace of its HTTP requests, and sent, which

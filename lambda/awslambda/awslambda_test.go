@@ -1,6 +1,7 @@
 package awslambda_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -182,5 +184,37 @@ func TestInvocationNotSent(t *testing.T) {
 	in := `{"k":1}`
 	if _, err := iv.Invoke(context.Background(), lambda.Request{Function: "fn", Input: &in}); err == nil || errors.Is(err, lambda.ErrNotSent) {
 		t.Errorf("an invocation whose connection broke once it was sent: %v; want an error that is not ErrNotSent", err)
+	}
+}
+
+// A response of lambda.MaxResponseBytes is read whole; one a byte longer
+// is cut there, and the Response says so.
+func TestResponseCutPastMaxResponseBytes(t *testing.T) {
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
+		"HTTP_PROXY": "", "http_proxy": "",
+	} {
+		t.Setenv(k, v)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The function's name, fn:N, says how many bytes to answer.
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/fn:"), "/invocations"))
+		w.Write(bytes.Repeat([]byte("x"), n))
+	}))
+	defer srv.Close()
+	iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: srv.URL, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		size, read int
+		cut        bool
+	}{{10, 10, false}, {lambda.MaxResponseBytes, lambda.MaxResponseBytes, false}, {lambda.MaxResponseBytes + 1, lambda.MaxResponseBytes, true}, {10 << 20, lambda.MaxResponseBytes, true}} {
+		resp, err := iv.Invoke(context.Background(), lambda.Request{Function: "fn:" + strconv.Itoa(c.size)})
+		if err != nil || len(resp.Payload) != c.read || resp.Cut != c.cut {
+			t.Errorf("a response of %d bytes: %d bytes read, cut %v, %v; want %d, cut %v", c.size, len(resp.Payload), resp.Cut, err, c.read, c.cut)
+		}
 	}
 }
