@@ -990,9 +990,9 @@ func invokeFailure(err error) (reason, details string) {
 	}
 	switch {
 	case errors.Is(err, ErrThrottled):
-		return "TooManyRequestsException", "the Lambda endpoint throttled every invocation of the function until its timeout: the function did not run"
+		return "TooManyRequestsException", "the Lambda endpoint throttled every invocation of the function until swfd gave up (the function's timeout was near, or swfd was stopping): the function did not run"
 	case errors.Is(err, ErrNotSent):
-		return Unreachable, "swfd could not reach the Lambda endpoint (swfd's log has the error), and tried again until the function's timeout: the function did not run"
+		return Unreachable, "swfd could not reach the Lambda endpoint (swfd's log has the error), and tried again until it gave up (the function's timeout was near, or swfd was stopping): the function did not run"
 	}
 	return InvokeError, "the invocation was sent, but no answer could be read from the Lambda endpoint (swfd's log has the error): the function may have run, in part or in full, or may still be running; swfd does not invoke it again"
 }

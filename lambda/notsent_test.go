@@ -287,3 +287,53 @@ func TestHugeResponseIsNotReadWhole(t *testing.T) {
 		t.Fatal("the endpoint is still sending the response")
 	}
 }
+
+// A function whose invocations do not reach the endpoint when a graceful
+// stop begins is not invoked again: it was started, and is recorded at
+// once as failed (Unreachable; it did not run), and Drain does not wait
+// for its timeout.
+func TestNotSentWhenStopping(t *testing.T) {
+	f := newFixture(t, "away")
+	tried := make(chan struct{})
+	var once sync.Once
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		once.Do(func() { close(tried) })
+		return lambda.Response{}, notSentErr
+	}}
+	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, FirstThrottleRetry: time.Hour, MaxThrottleRetry: time.Hour})
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-tried
+	dctx, dcancel := context.WithTimeout(f.ctx, 10*time.Second)
+	defer dcancel()
+	l.Drain(dctx)
+	if dctx.Err() != nil {
+		t.Fatal("Drain waited for its deadline")
+	}
+	evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []api.HistoryEvent
+	for _, e := range evs {
+		full, err := e.Full()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.EventType == api.EventTypeLambdaFunctionFailed {
+			failed = append(failed, full)
+		}
+	}
+	if len(failed) != 1 {
+		t.Fatalf("%d LambdaFunctionFailed events, want 1", len(failed))
+	}
+	a := failed[0].LambdaFunctionFailedEventAttributes
+	if api.Value(a.Reason) != lambda.Unreachable || !strings.Contains(api.Value(a.Details), "stopping") {
+		t.Errorf("reason %q, details %q; want Unreachable, saying swfd was stopping", api.Value(a.Reason), api.Value(a.Details))
+	}
+	if len(iv.invokes) != 1 {
+		t.Errorf("%d invocations, want 1", len(iv.invokes))
+	}
+}
