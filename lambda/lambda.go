@@ -464,9 +464,10 @@ func (l *Loop) Run(ctx context.Context) {
 // retryLater queues a task again after a while: its step failed with err
 // (the store could not be read or written), and it is still pending. The
 // wait grows with each failure of the task in a row, from
-// Options.FirstRetry to Options.MaxRetry, and only the first is logged as an error: a database away for
-// minutes must neither flood the log nor have every pending function
-// checked (a DryRun call to Lambda) again every second.
+// Options.FirstRetry to Options.MaxRetry, and only the first is logged as
+// an error: a database away for minutes must neither flood the log nor
+// have every pending function checked (a DryRun call to Lambda) again
+// every second.
 func (l *Loop) retryLater(ctx context.Context, t swfd.Task, err error) {
 	k := taskKey{t.RunID, t.ScheduledEventID}
 	l.mu.Lock()
@@ -633,6 +634,15 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		report = func(s *history.State, env history.Env) (history.Result, error) {
 			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
 		}
+	case !utf8.Valid(resp.Payload):
+		// A result is text: the history and the JSON every client reads
+		// it in cannot carry other bytes, and replacing them would hand
+		// the decider a result the function never returned.
+		reason := "InvalidResult"
+		details := fmt.Sprintf("the function's response is not text: byte %d is not valid UTF-8; a LambdaFunctionCompleted result holds text only", firstInvalid(resp.Payload)+1)
+		report = func(s *history.State, env history.Env) (history.Result, error) {
+			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
+		}
 	default:
 		result := string(resp.Payload)
 		report = func(s *history.State, env history.Env) (history.Result, error) {
@@ -711,13 +721,14 @@ func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Lo
 
 // invoke invokes req's function, started as startedID: once, unless the
 // endpoint throttles it (ErrThrottled) or the invocation never reaches it
-// (ErrNotSent): either way the function did not run. Then it
-// invokes it again after a back-off, growing from
-// Options.FirstThrottleRetry to Options.MaxThrottleRetry, as long as the task is still started and open, the
-// next try comes before expires (the function's START_TO_CLOSE deadline,
-// by the Loop's clock), and no graceful stop has begun; otherwise it
-// returns the last error, which is recorded as the function's failure. errClosed: the task closed meanwhile (timed out, its run
-// closed), and nothing is to be recorded.
+// (ErrNotSent): either way the function did not run. Then it invokes it
+// again after a back-off, growing from Options.FirstThrottleRetry to
+// Options.MaxThrottleRetry, as long as the task is still started and open,
+// the next try comes before expires (the function's START_TO_CLOSE
+// deadline, by the Loop's clock), and no graceful stop has begun;
+// otherwise it returns the last error, which is recorded as the
+// function's failure. errClosed: the task closed meanwhile (timed out,
+// its run closed), and nothing is to be recorded.
 func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, startedID int64, expires, deadline time.Time) (Response, error) {
 	wait := l.firstThrottleRetry
 	for tries := 1; ; tries++ {
@@ -821,7 +832,8 @@ var ErrNotSent = errors.New("the invocation never reached the Lambda endpoint")
 
 // Unreachable is the reason of the LambdaFunctionFailed recorded for a
 // function whose invocations never reached the endpoint (ErrNotSent) until
-// the function's START_TO_CLOSE timeout was about to pass.
+// the function's START_TO_CLOSE timeout was about to pass, or a graceful
+// stop began.
 const Unreachable = "Unreachable"
 
 // Pace of the tries to record an outcome whose step failed.
@@ -1014,6 +1026,19 @@ func checkFailure(err error) string {
 		return cut(text, maxData)
 	}
 	return "swfd could not get an answer from the Lambda endpoint on whether the function may be invoked (swfd's log has the error); the function did not run"
+}
+
+// firstInvalid returns the index of the first byte of b that is not part
+// of valid UTF-8 (len(b) if there is none).
+func firstInvalid(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 // cut shortens s to at most n characters.

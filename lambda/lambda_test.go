@@ -735,3 +735,28 @@ func TestTransportErrorsStayInTheLog(t *testing.T) {
 		}
 	}
 }
+
+// A function's response that is not valid UTF-8 cannot be a result: the
+// history's text (and the JSON every client reads it in) has no way to
+// carry its bytes. It is recorded as LambdaFunctionFailed, reason
+// InvalidResult, saying where the first bad byte is. Its bad bytes used to
+// be replaced with U+FFFD, silently handing the decider a result the
+// function never returned.
+func TestResultNotUTF8(t *testing.T) {
+	f := newFixture(t, "bin")
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		return lambda.Response{Payload: []byte("\"ab\xff\xfec\"")}, nil
+	}}
+	evs := f.run(iv, 1)
+	if c := find(evs, api.EventTypeLambdaFunctionCompleted); len(c) != 0 {
+		t.Fatalf("completed with result %q", api.Value(c[0].LambdaFunctionCompletedEventAttributes.Result))
+	}
+	failed := find(evs, api.EventTypeLambdaFunctionFailed)
+	if len(failed) != 1 {
+		t.Fatalf("%d LambdaFunctionFailed events, want 1", len(failed))
+	}
+	a := failed[0].LambdaFunctionFailedEventAttributes
+	if api.Value(a.Reason) != "InvalidResult" || !strings.Contains(api.Value(a.Details), "byte 4") {
+		t.Errorf("reason %q, details %q; want InvalidResult, naming byte 4", api.Value(a.Reason), api.Value(a.Details))
+	}
+}

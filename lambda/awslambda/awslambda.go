@@ -104,6 +104,9 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
 		cfg.HTTPClient = sdkhttp.Client{Client: &http.Client{Transport: bc.GetTransport()}}
 	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = awshttp.NewBuildableClient()
+	}
 	cfg.HTTPClient = limitClient{next: cfg.HTTPClient}
 	client := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		o.BaseEndpoint = aws.String(opts.Endpoint)
