@@ -340,6 +340,8 @@ func (s *Store) Commit(ctx context.Context, b *Batch) error {
 func (s *Store) commit(ctx context.Context, b *Batch, hold swfd.RunHold) error {
 	// The commit must not be abandoned half-way because a client went
 	// away: its outcome is what the next call sees.
+	deltas := b.openDeltas()
+	s.beginOpenCommit(deltas)
 	began := time.Now()
 	var err error
 	if hold != nil {
@@ -350,6 +352,7 @@ func (s *Store) commit(ctx context.Context, b *Batch, hold swfd.RunHold) error {
 	if s.storeCommit != nil {
 		s.storeCommit(time.Since(began), err)
 	}
+	s.endOpenCommit(deltas, err)
 	if err != nil {
 		for _, u := range b.batch.Updates {
 			s.cache.evict(u.Execution.RunID)
@@ -365,12 +368,6 @@ func (s *Store) commit(ctx context.Context, b *Batch, hold swfd.RunHold) error {
 			res.Events[j].Raw = u.Events[j].JSON
 		}
 		s.cache.put(row, b.states[i], res.Events, u.Create, b.memos[i])
-		if u.Create && row.Open {
-			s.countOpenDelta(row.Domain, +1)
-		}
-		if res.Closed {
-			s.countOpenDelta(row.Domain, -1)
-		}
 		c.Runs[i] = Change{
 			Domain: row.Domain, WorkflowID: row.WorkflowID, RunID: row.RunID,
 			WorkflowType: api.WorkflowType{Name: row.TypeName, Version: row.TypeVersion},

@@ -96,6 +96,16 @@ type Store struct {
 	openMu  sync.Mutex
 	open    map[string]*openCount
 	maxOpen int
+	// On a single node a domain's first count must agree with the commits
+	// that change it: an execution the store counts (or not) while its
+	// commit is under way must be added to the count afterwards (or not)
+	// accordingly. openBusy counts, per domain, the commits in flight that
+	// open or close its executions; openFirst marks the domains whose
+	// first count waits for them, and holds new ones back until it is
+	// taken. openWait (over openMu) wakes the waiters of either.
+	openBusy  map[string]int
+	openFirst map[string]bool
+	openWait  *sync.Cond
 
 	listeners atomic.Pointer[[]Listener]
 
@@ -121,9 +131,13 @@ func New(opts Options) *Store {
 		open:    map[string]*openCount{},
 		maxOpen: opts.MaxOpenExecutions,
 
+		openBusy:  map[string]int{},
+		openFirst: map[string]bool{},
+
 		storeCommit: opts.StoreCommit,
 	}
 	s.cache.guarded = opts.Shared
+	s.openWait = sync.NewCond(&s.openMu)
 	if s.clock == nil {
 		s.clock = swfd.SystemClock{}
 	}
@@ -475,7 +489,8 @@ type openCount struct {
 }
 
 // OpenExecutions returns how many executions are open in a domain. On a
-// single node the count is kept current by every commit; in a cluster it
+// single node the count is taken from the store once, whatever commits are
+// under way meanwhile, and kept current by every commit; in a cluster it
 // misses what the other nodes started or closed in the last
 // SharedOpenCountKept of real time.
 func (s *Store) OpenExecutions(ctx context.Context, domain string) (int, error) {
@@ -488,15 +503,7 @@ func (s *Store) OpenExecutions(ctx context.Context, domain string) (int, error) 
 		return n, nil
 	}
 	if !s.shared {
-		// Counted once, with the lock held: from here on this node's
-		// commits, the only ones, keep it current.
-		defer s.openMu.Unlock()
-		n, err := s.store.CountOpen(ctx, domain)
-		if err != nil {
-			return 0, err
-		}
-		s.open[domain] = &openCount{n: n, at: now}
-		return n, nil
+		return s.firstOpenCount(ctx, domain, now)
 	}
 	// In a cluster, counted without the lock: a count takes a query over
 	// the domain's open executions, and the starts of every domain would
@@ -519,12 +526,119 @@ func (s *Store) OpenExecutions(ctx context.Context, domain string) (int, error) 
 	return n, nil
 }
 
-// countOpenDelta applies a committed change of open executions.
-func (s *Store) countOpenDelta(domain string, delta int) {
+// firstOpenCount counts a domain's open executions in the store, on a
+// single node, where from then on this node's commits, the only ones, keep
+// the count current. The caller holds openMu; it is released on return.
+//
+// A commit that opens or closes one of the domain's executions while it is
+// counted could be in the count and then added to it again, or in neither:
+// the count is taken once no such commit is in flight, new ones held back
+// until it is (openBusy, openFirst). They are held back for one query, once
+// per domain; the starts of the other domains wait for it too, as the lock
+// is held.
+func (s *Store) firstOpenCount(ctx context.Context, domain string, now time.Time) (int, error) {
+	defer s.openMu.Unlock()
+	for s.openBusy[domain] > 0 {
+		s.openFirst[domain] = true
+		s.openWait.Wait()
+		if c := s.open[domain]; c != nil {
+			// Another call counted it meanwhile.
+			return c.n, nil
+		}
+	}
+	defer func() {
+		if s.openFirst[domain] {
+			delete(s.openFirst, domain)
+			s.openWait.Broadcast()
+		}
+	}()
+	n, err := s.store.CountOpen(ctx, domain)
+	if err != nil {
+		return 0, err
+	}
+	s.open[domain] = &openCount{n: n, at: now}
+	return n, nil
+}
+
+// openDeltas returns how a batch, once committed, changes the open
+// executions of each domain (only the domains it changes).
+func (b *Batch) openDeltas() map[string]int {
+	var d map[string]int
+	for i, u := range b.batch.Updates {
+		delta := 0
+		if u.Create && u.Execution.Open {
+			delta++
+		}
+		if b.results[i].Closed {
+			delta--
+		}
+		if delta != 0 {
+			if d == nil {
+				d = map[string]int{}
+			}
+			d[u.Execution.Domain] += delta
+		}
+	}
+	for dom, n := range d {
+		if n == 0 {
+			delete(d, dom)
+		}
+	}
+	return d
+}
+
+// beginOpenCommit is called before a commit that changes the open
+// executions of the domains in deltas: on a single node it waits while a
+// domain's first count waits for the commits in flight, then counts this
+// one among them.
+func (s *Store) beginOpenCommit(deltas map[string]int) {
+	if len(deltas) == 0 || s.shared {
+		return
+	}
 	s.openMu.Lock()
 	defer s.openMu.Unlock()
-	if c := s.open[domain]; c != nil {
-		c.n += delta
+	for s.anyFirst(deltas) {
+		s.openWait.Wait()
+	}
+	for dom := range deltas {
+		s.openBusy[dom]++
+	}
+}
+
+func (s *Store) anyFirst(deltas map[string]int) bool {
+	for dom := range deltas {
+		if s.openFirst[dom] {
+			return true
+		}
+	}
+	return false
+}
+
+// endOpenCommit is called after a commit that changes the open executions
+// of the domains in deltas (and after beginOpenCommit), with its error: one
+// that committed changes their counts by deltas. One that failed may have
+// been applied all the same (the database went away mid-commit): their
+// counts are dropped, to be taken again when next needed. (One that lost a
+// race, or found its run gone, applied nothing.)
+func (s *Store) endOpenCommit(deltas map[string]int, err error) {
+	if len(deltas) == 0 {
+		return
+	}
+	unknown := err != nil && !errors.Is(err, swfd.ErrConflict) && !errors.Is(err, swfd.ErrNotFound)
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	for dom, n := range deltas {
+		if c := s.open[dom]; c != nil && err == nil {
+			c.n += n
+		} else if c != nil && unknown && !c.counting {
+			delete(s.open, dom)
+		}
+		if !s.shared {
+			if s.openBusy[dom]--; s.openBusy[dom] <= 0 {
+				delete(s.openBusy, dom)
+				s.openWait.Broadcast()
+			}
+		}
 	}
 }
 
