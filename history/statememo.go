@@ -83,7 +83,7 @@ func (m *JSONMemo) AppendJSON(b []byte, s *State) []byte {
 
 // Size estimates the bytes of memory m holds: its items' encodings and
 // the copies of their values (not the strings those share with the
-// states).
+// states), with the places of items dropped that it may still hold.
 func (m *JSONMemo) Size() int {
 	if m == nil {
 		return 0
@@ -136,8 +136,19 @@ type memoKind[K any, V any] interface {
 
 // itemMemo keeps the encoding of the items of one map, in the order of
 // their keys.
+//
+// The items new in one encoding are allocated together, in one block: a
+// fan-out of a thousand activities costs one allocation, not a thousand.
+// A block lives as long as any of its items, so the items dropped since
+// still take their place in it; they are cleared as they are dropped (what
+// their encodings and copies held is let go), and once the blocks hold more
+// dropped items than kept ones, the kept ones are copied into a block of
+// their own and the old blocks let go. slots counts the items of the blocks
+// that may still be held, dropped or not, which is what the memo's
+// size counts.
 type itemMemo[K cmp.Ordered, V any, M memoKind[K, V]] struct {
 	items []*memoItem[K, V] // pointers: dropping one moves the rest
+	slots int               // items of the blocks not yet let go
 }
 
 type memoItem[K any, V any] struct {
@@ -147,14 +158,36 @@ type memoItem[K any, V any] struct {
 	enc   []byte // `"key":value`, as written; nil until written
 }
 
-func (mm *itemMemo[K, V, M]) reset() { mm.items = nil }
+func (mm *itemMemo[K, V, M]) reset() { mm.items, mm.slots = nil, 0 }
 
+// bytes estimates the memory mm holds: its list, its blocks (their dropped
+// items too) and the encodings of the items kept.
 func (mm *itemMemo[K, V, M]) bytes() int {
-	n := cap(mm.items) * int(unsafe.Sizeof(&memoItem[K, V]{}))
+	n := cap(mm.items)*int(unsafe.Sizeof(&memoItem[K, V]{})) + mm.slots*int(unsafe.Sizeof(memoItem[K, V]{}))
 	for _, it := range mm.items {
-		n += int(unsafe.Sizeof(*it)) + cap(it.enc)
+		n += cap(it.enc)
 	}
 	return n
+}
+
+// compactAfter is how many dropped items the blocks may hold before the
+// kept ones are copied out of them (when they also outnumber the kept).
+const compactAfter = 16
+
+// compact copies the items kept into one block of their own when the
+// blocks hold more dropped items than kept ones, so that the dropped
+// ones' places are let go.
+func (mm *itemMemo[K, V, M]) compact() {
+	dropped := mm.slots - len(mm.items)
+	if dropped <= len(mm.items) || dropped < compactAfter {
+		return
+	}
+	block := make([]memoItem[K, V], len(mm.items))
+	for i, it := range mm.items {
+		block[i] = *it
+		mm.items[i] = &block[i]
+	}
+	mm.slots = len(block)
 }
 
 // write writes m, a map of memoMinItems items or more, as the plain
@@ -170,6 +203,8 @@ func (mm *itemMemo[K, V, M]) write(e *stateEncoder, m map[K]*V, fresh *int) {
 	for _, it := range mm.items {
 		v, ok := m[it.key]
 		if !ok {
+			// Its block may outlive it: nothing it held stays with it.
+			*it = memoItem[K, V]{}
 			continue
 		}
 		if len(kept) > 0 {
@@ -182,6 +217,7 @@ func (mm *itemMemo[K, V, M]) write(e *stateEncoder, m map[K]*V, fresh *int) {
 	mm.items = kept
 	if len(kept) == len(m) {
 		e.b = append(e.b, '}')
+		mm.compact()
 		return
 	}
 	var k M
@@ -192,6 +228,7 @@ func (mm *itemMemo[K, V, M]) write(e *stateEncoder, m map[K]*V, fresh *int) {
 	slices.SortFunc(keys, k.compare)
 	items := make([]*memoItem[K, V], 0, len(keys))
 	added := make([]memoItem[K, V], len(keys)-len(kept))
+	mm.slots += len(added)
 	j := 0
 	for _, key := range keys {
 		// Every item kept is in m, and both are sorted: kept[j] is
@@ -214,6 +251,7 @@ func (mm *itemMemo[K, V, M]) write(e *stateEncoder, m map[K]*V, fresh *int) {
 	}
 	e.b = append(e.b, '}')
 	mm.items = items
+	mm.compact()
 }
 
 // put writes the member of it's key with value v: the bytes kept if v is

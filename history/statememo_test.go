@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -485,5 +486,54 @@ func BenchmarkFanOutAppendJSON(b *testing.B) {
 			}
 			b.SetBytes(int64(len(buf)))
 		})
+	}
+}
+
+// A memo whose items mostly went lets go of them: the items dropped are
+// cleared, and once the blocks the items were allocated in hold more
+// dropped items than kept ones, the kept ones are copied out, so that its
+// size (which counts the blocks' places) comes down with them. Every
+// encoding on the way is the plain one, the items kept reused.
+func TestJSONMemoLetsGoOfItemsGone(t *testing.T) {
+	s := &State{RunID: "r", Open: true, Activities: map[string]*Activity{}}
+	for i := range 300 {
+		id := fmt.Sprintf("a%03d", i)
+		s.Activities[id] = &Activity{ActivityID: id, ScheduledID: int64(i + 1), TaskList: "l", Identity: strings.Repeat("x", 200)}
+	}
+	m := new(JSONMemo)
+	if err := memoDiff("fan-out", m, s); err != nil {
+		t.Fatal(err)
+	}
+	full := m.Size()
+	for i := range 280 {
+		delete(s.Activities, fmt.Sprintf("a%03d", i))
+	}
+	if err := memoDiff("most gone", m, s); err != nil {
+		t.Fatal(err)
+	}
+	if m.fresh != 0 {
+		t.Errorf("%d items written afresh; want the 20 kept reused", m.fresh)
+	}
+	if got := m.activities.slots; got != 20 {
+		t.Errorf("the blocks hold %d places for 20 items kept", got)
+	}
+	if size := m.Size(); size > full/5 {
+		t.Errorf("size %d with 20 of 300 items left; it was %d with all", size, full)
+	}
+	// Items kept, changed and added after the copy are written as ever.
+	s.Activities["a290"].StartedID = 999
+	for i := range 10 {
+		id := fmt.Sprintf("b%03d", i)
+		s.Activities[id] = &Activity{ActivityID: id, ScheduledID: int64(1000 + i), TaskList: "l"}
+	}
+	if err := memoDiff("changed and added", m, s); err != nil {
+		t.Fatal(err)
+	}
+	if m.fresh != 11 {
+		t.Errorf("%d items written afresh; want 11", m.fresh)
+	}
+	delete(s.Activities, "a285")
+	if err := memoDiff("one more gone", m, s); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -16,7 +16,9 @@ import (
 // LatestExecutionContext and the Control of children and external
 // requests, up to 32 KB each; a few hundred bytes for ids and task lists,
 // a thousand of each per run), each open item's struct and its slot in its
-// map, and the history's events with their JSON. Strings shared between
+// map, the history's events with their JSON, and the run's memo
+// (history.JSONMemo.Size: its items' encodings, and the places of items
+// gone that it may still hold). Strings shared between
 // the row and the state are counted twice (but not a map's key that is
 // its item's id).
 
