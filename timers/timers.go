@@ -56,7 +56,12 @@ type Options struct {
 	// Skip, if set, is asked before the loop sleeps until the earliest
 	// timer, due at due: true means the clock was moved to due (a skip
 	// clock with nothing else to do), so the loop fires it without
-	// sleeping.
+	// sleeping. While a timer that failed to fire waits to be tried
+	// again, it is not asked: the clock must not jump past that timer,
+	// which the retry may yet fire in its turn. Not for ever, though: a
+	// timer that has failed for StuckAfter of real time no longer holds
+	// the clock, which is then asked to jump to the earliest timer not
+	// set aside.
 	Skip func(ctx context.Context, due time.Time) (bool, error)
 }
 
@@ -129,17 +134,39 @@ const (
 	failLineBurst      = 10
 )
 
+// StuckAfter is how long (of real time) a timer that keeps failing to
+// fire holds a skip clock (Options.Skip) before the clock goes on without
+// it: a store error that lasts moments (a retry 5 s later fires the timer)
+// keeps the timers in their order, while a timer that cannot fire at all
+// (a run whose stored state cannot be read) does not stop time for every
+// other run of the server. It goes on being tried every 5 s, late.
+const StuckAfter = 30 * time.Second
+
 // Run fires timers until ctx ends.
 func (l *Loop) Run(ctx context.Context) {
 	skip := map[string]time.Time{} // timers that failed to fire, retried later
+	// failing: timers set aside after failing to fire, with when (on the
+	// wall clock) the failures in a row began; for a skip clock.
+	var failing map[string]time.Time
+	if l.skipTo != nil {
+		failing = map[string]time.Time{}
+	}
 	for ctx.Err() == nil {
-		n, due, next, err := l.fireDue(ctx, skip)
+		n, due, next, err := l.fireDueFailing(ctx, skip, failing)
 		if err != nil && ctx.Err() == nil {
 			l.log.Error("firing timers", "err", err)
 			next = time.Second
 		}
 		if n > 0 {
 			continue
+		}
+		if err == nil && !due.IsZero() && l.skipTo != nil && !due.After(l.clock.Now()) {
+			// The earliest timer is due but set aside: the clock waits
+			// for its retry unless it is stuck.
+			due, err = l.pastStuck(ctx, skip, failing)
+			if err != nil && ctx.Err() == nil {
+				l.log.Error("looking for the timer after those that keep failing to fire", "err", err)
+			}
 		}
 		if err == nil && !due.IsZero() && l.skipTo != nil {
 			moved, err := l.skipTo(ctx, due)
@@ -216,9 +243,59 @@ func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 	return n, next, err
 }
 
+// pastStuck returns when the earliest timer is due that a skip clock may
+// jump to while the timers due now are set aside: zero if one of those
+// waits for its retry and has not failed for StuckAfter yet (the clock
+// waits for it), or if no timer comes after them.
+func (l *Loop) pastStuck(ctx context.Context, skip, failing map[string]time.Time) (time.Time, error) {
+	now, wall := l.clock.Now(), l.wall.Now()
+	// The earliest timers: those set aside, and then the next one.
+	ts, err := l.store.DueTimers(ctx, farFuture, len(skip)+1)
+	if err != nil {
+		return time.Time{}, err
+	}
+	stuck := 0
+	for _, t := range ts {
+		id := t.RunID + "\x00" + t.Key
+		if _, aside := skip[id]; !aside {
+			if !t.Due.After(now) || stuck == 0 {
+				return time.Time{}, nil // the loop fires it next round
+			}
+			l.failLines.Log(ctx, slog.LevelWarn, "the skip clock goes on past timers that have failed to fire for 30s; they are still tried every 5s",
+				"timers", stuck, "to", t.Due)
+			return t.Due, nil
+		}
+		since, ok := failing[id]
+		if !ok || wall.Sub(since) < StuckAfter {
+			return time.Time{}, nil
+		}
+		stuck++
+	}
+	return time.Time{}, nil
+}
+
+// farFuture is later than any timer is due.
+var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
 // fireDue is FireDue that also returns when the next timer is due (zero
 // when it handled some, or none is pending).
 func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, time.Time, time.Duration, error) {
+	return l.fireDueFailing(ctx, skip, nil)
+}
+
+// fireDueFailing is fireDue that also keeps, in failing (when not nil),
+// when each timer set aside after failing to fire began to fail (on the
+// wall clock): a timer that fires, or is gone, leaves it.
+func (l *Loop) fireDueFailing(ctx context.Context, skip, failing map[string]time.Time) (int, time.Time, time.Duration, error) {
+	if failing != nil {
+		defer func() {
+			for id := range failing {
+				if _, ok := skip[id]; !ok {
+					delete(failing, id)
+				}
+			}
+		}()
+	}
 	now, wall := l.clock.Now(), l.wall.Now()
 	// A set-aside timer whose wait is over is tried again below if it is
 	// still due, and put back if it fails again; one deleted meanwhile (its
@@ -245,7 +322,7 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 			}
 			return 0, time.Time{}, time.Second, err
 		}
-		handled += l.fireEach(ctx, wall, due[min(seen, len(due)):], skip, locked)
+		handled += l.fireEach(ctx, wall, due[min(seen, len(due)):], skip, failing, locked)
 		if handled > 0 || len(due) < limit || limit >= maxScan {
 			break
 		}
@@ -270,8 +347,10 @@ func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, tim
 
 // fireEach fires the due timers of one read, but for those set aside in
 // skip (until a time on the wall clock, now wall) and those of runs found
-// locked in this round (locked), and returns how many it handled.
-func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, skip map[string]time.Time, locked map[string]bool) int {
+// locked in this round (locked), and returns how many it handled. A timer
+// that fails to fire is kept in failing (if not nil) with when its
+// failures began.
+func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, skip, failing map[string]time.Time, locked map[string]bool) int {
 	handled := 0
 	for _, t := range due {
 		id := t.RunID + "\x00" + t.Key
@@ -300,9 +379,13 @@ func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, s
 			if skip != nil {
 				skip[id] = wall.Add(5 * time.Second)
 			}
+			if _, ok := failing[id]; !ok && failing != nil {
+				failing[id] = wall
+			}
 			continue
 		}
 		delete(skip, id)
+		delete(failing, id)
 		handled++
 		if recorded && l.fired != nil {
 			l.fired(t.Due)

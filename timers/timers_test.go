@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -517,5 +518,130 @@ func TestSetAsideTimerTriedAgainWithClockHeld(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the timer that failed once was never fired again, the clock standing still")
 		}
+	}
+}
+
+// lockedClock is a clock the test moves while the loop reads it.
+type lockedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *lockedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *lockedClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func (c *lockedClock) moveTo(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.t) {
+		c.t = t
+	}
+}
+
+// Under a skip clock, a timer that failed to fire holds the clock while it
+// waits to be tried again (the clock does not jump past it), but not for
+// ever: one that kept failing stopped the clock for good, and with it every
+// other run's timers, a test of them sitting idle until it timed out. Once
+// the timer has failed for StuckAfter of real time, the clock jumps on to
+// the next timer, and the stuck one is still tried every 5 s.
+func TestSkipClockGoesOnPastAStuckTimer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	clk, wall := &lockedClock{t: start}, &lockedClock{t: start}
+	// Run "bad" cannot be read: its timer, due a second ago, fails every
+	// time. Run "good" times out in an hour.
+	bad := swfd.Execution{Domain: "d", WorkflowID: "bad", RunID: "bad", Open: true, StartTime: start, Version: 1, State: []byte("{}")}
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: bad, Create: true,
+		AddTimers: []swfd.Timer{{RunID: "bad", Key: "k", Due: start.Add(-time.Second)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	rs := runs.New(runs.Options{Store: db, Limits: history.DefaultLimits, Clock: clk})
+	st, res := history.Start(rs.Env(ctx), history.StartParams{
+		Domain: "d", WorkflowID: "good", RunID: "good", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
+		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "60", ChildPolicy: api.ChildPolicyTerminate},
+	})
+	var b runs.Batch
+	if err := b.Add(st, 0, true, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	store := &countingStore{ExecutionStore: badRunStore{db}}
+	var jumps atomic.Int32
+	skipTo := func(ctx context.Context, due time.Time) (bool, error) {
+		if !due.After(clk.Now()) {
+			return false, nil // as clock.Controller.SkipTo: no jump to the past
+		}
+		jumps.Add(1)
+		clk.moveTo(due)
+		return true, nil
+	}
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: badRunStore{db}, Limits: history.DefaultLimits, Clock: clk}),
+		Clock: clk, Wall: wall, Skip: skipTo})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	// rounds waits for the loop to look at the due timers n more times.
+	rounds := func(n int32) {
+		t.Helper()
+		from := store.looks.Load()
+		for deadline := time.Now().Add(10 * time.Second); store.looks.Load() < from+n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the loop does not go round")
+			}
+		}
+	}
+	rounds(3)
+	if n := jumps.Load(); n != 0 {
+		t.Fatalf("the clock jumped %d times while the failed timer waited for its first retry", n)
+	}
+	// Tried again 5 s later, it fails again: it still holds the clock.
+	wall.add(5 * time.Second)
+	rounds(3)
+	if n := jumps.Load(); n != 0 {
+		t.Fatalf("the clock jumped %d times after the timer had failed for 5s", n)
+	}
+	// Failing for StuckAfter, it no longer does: the clock jumps to the
+	// other run's timeout, which fires.
+	wall.add(StuckAfter)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		ex, err := db.GetExecution(ctx, "d", "good")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ex.Open {
+			if ex.CloseStatus != string(api.CloseStatusTimedOut) {
+				t.Fatalf("the other run closed as %q; want TIMED_OUT", ex.CloseStatus)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other run's timeout never fired: the clock stays at %v, %d jumps", clk.Now(), jumps.Load())
+		}
+	}
+	if got, want := clk.Now(), start.Add(time.Hour); !got.Equal(want) {
+		t.Errorf("the clock at %v; want it jumped to the timeout, %v", got, want)
+	}
+	// The stuck timer is still there, tried again.
+	if ts, err := db.DueTimers(ctx, clk.Now(), 10); err != nil || len(ts) != 1 || ts[0].RunID != "bad" {
+		t.Errorf("due timers %v, %v; want the stuck one", ts, err)
 	}
 }
