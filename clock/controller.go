@@ -45,7 +45,9 @@ type Engine interface {
 	PurgeExpired(ctx context.Context) error
 	// PendingMessages reports whether a message between runs (a child to
 	// start, a signal, a cancel request, a close to report) waits to be
-	// delivered.
+	// delivered. One whose delivery has kept failing for long (its target
+	// cannot be read) need not count: it would stop the skip clock for
+	// good.
 	PendingMessages(ctx context.Context) (bool, error)
 }
 

@@ -174,9 +174,11 @@ func (e clockEngine) Settle(ctx context.Context) (int, error) {
 
 func (e clockEngine) PurgeExpired(ctx context.Context) error { return e.svc.Retention().Purge(ctx) }
 
+// PendingMessages asks the transfer loop, which knows the messages whose
+// delivery keeps failing: those stuck for transfers.StuckAfter do not hold
+// a skip clock.
 func (e clockEngine) PendingMessages(ctx context.Context) (bool, error) {
-	trs, err := e.st.PendingTransfers(ctx, 1)
-	return len(trs) > 0, err
+	return e.svc.Transfers().Waiting(ctx)
 }
 
 // wireClock gives a clock that moves the engine it moves time for and

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -29,6 +30,10 @@ type Options struct {
 	Store swfd.ExecutionStore
 	Runs  *runs.Store
 	Log   *slog.Logger
+	// Wall is the clock of the loop's waits before it tries a target
+	// again (real time, whatever time the workflows are at); the system
+	// clock when nil. Tests set it to move it themselves.
+	Wall swfd.Clock
 }
 
 // Loop delivers messages between runs.
@@ -36,6 +41,7 @@ type Loop struct {
 	store swfd.ExecutionStore
 	runs  *runs.Store
 	log   *slog.Logger
+	wall  swfd.Clock
 	// lockedLines logs messages left for later because their target was
 	// locked, and failLines the rounds that failed, a few lines a second
 	// at most each: every commit that sends a message starts a round.
@@ -48,11 +54,19 @@ type Loop struct {
 	// loop's rounds go on past them, and hold up the later messages to
 	// them, meanwhile. Only Run uses it.
 	aside map[string]time.Time
+	// failing holds the targets set aside after their delivery failed
+	// (by targetKey and runKey, as aside), each with when (on the wall
+	// clock) its failures in a row began; Run keeps it, Waiting reads it.
+	failingMu sync.Mutex
+	failing   map[string]time.Time
 }
 
 // New returns a Loop; Run runs it.
 func New(opts Options) *Loop {
-	l := &Loop{store: opts.Store, runs: opts.Runs, log: opts.Log, wake: make(chan struct{}, 1)}
+	l := &Loop{store: opts.Store, runs: opts.Runs, log: opts.Log, wall: opts.Wall, wake: make(chan struct{}, 1), failing: map[string]time.Time{}}
+	if l.wall == nil {
+		l.wall = swfd.SystemClock{}
+	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -165,11 +179,15 @@ func (l *Loop) Deliver(ctx context.Context) (int, error) {
 // in this round set aside there.
 func (l *Loop) deliverRound(ctx context.Context, aside map[string]time.Time) (int, error) {
 	ctx = swfd.WithLockWait(ctx, LockWait)
-	rd := &round{blocked: map[string]bool{}, raced: map[string]bool{}, seen: map[int64]bool{}, aside: aside, wall: time.Now()}
+	rd := &round{blocked: map[string]bool{}, raced: map[string]bool{}, seen: map[int64]bool{}, aside: aside, wall: l.wall.Now()}
 	for key, until := range aside {
 		if !rd.wall.Before(until) {
 			delete(aside, key)
 		}
+	}
+	if aside != nil {
+		rd.failed, rd.delivered = map[string]bool{}, map[string]bool{}
+		defer l.keepFailing(rd)
 	}
 	// When every message of a read is held up (more messages to a run that
 	// keeps failing than a read holds), the round reads further, or the
@@ -188,6 +206,7 @@ func (l *Loop) deliverRound(ctx context.Context, aside map[string]time.Time) (in
 			return rd.handled, err
 		}
 		if rd.failures >= maxFailures || rd.handled > 0 || len(trs) < limit || limit >= maxScan {
+			rd.complete = len(trs) < limit && rd.failures < maxFailures
 			return rd.handled, rd.firstErr
 		}
 	}
@@ -213,6 +232,75 @@ type round struct {
 	// been delivered, and how many groups failed.
 	firstErr error
 	failures int
+	// The targets whose delivery failed in this round, and those it
+	// delivered to (by targetKey and runKey), for Loop.failing; nil when
+	// aside is. complete: the round read every pending message, and gave
+	// up on none.
+	failed, delivered map[string]bool
+	complete          bool
+}
+
+// keepFailing updates Loop.failing after a round of Run: a target whose
+// delivery failed is failing since it first failed (now, if it had not
+// before); one the round delivered to is no longer, nor, after a round
+// that went through every message, one that is neither failing in it nor
+// still set aside (its messages are gone).
+func (l *Loop) keepFailing(rd *round) {
+	l.failingMu.Lock()
+	defer l.failingMu.Unlock()
+	for key := range l.failing {
+		_, aside := rd.aside[key]
+		if rd.delivered[key] && !rd.failed[key] || rd.complete && !aside && !rd.failed[key] {
+			delete(l.failing, key)
+		}
+	}
+	for key := range rd.failed {
+		if _, ok := l.failing[key]; !ok {
+			l.failing[key] = rd.wall
+		}
+	}
+}
+
+// StuckAfter is how long (of real time) a message whose delivery keeps
+// failing counts as waiting to be delivered for a skip clock (Waiting):
+// a store error that lasts moments holds the clock until the message is
+// delivered, while a message that cannot be (its target's stored state
+// cannot be read) does not stop time for every other run of the server.
+// It goes on being tried every 5 s.
+const StuckAfter = 30 * time.Second
+
+// Waiting reports whether a message waits to be delivered, for a skip
+// clock, which does not jump while one does: any pending message but
+// those whose target's delivery, in the rounds of Run, has kept failing
+// for StuckAfter.
+func (l *Loop) Waiting(ctx context.Context) (bool, error) {
+	wall := l.wall.Now()
+	stuck := func(key string) bool {
+		l.failingMu.Lock()
+		defer l.failingMu.Unlock()
+		since, ok := l.failing[key]
+		return ok && wall.Sub(since) >= StuckAfter
+	}
+	for limit := 1; ; limit = min(limit*16, maxScan) {
+		trs, err := l.store.PendingTransfers(ctx, limit)
+		if err != nil {
+			return false, err
+		}
+		for _, tr := range trs {
+			var m history.Message
+			if err := json.Unmarshal(tr.Payload, &m); err != nil || !stuck(targetKey(tr.ID, m)) {
+				return true, nil
+			}
+		}
+		if len(trs) < limit {
+			return false, nil
+		}
+		if limit >= maxScan {
+			// More stuck ones than a round reads: some past them may
+			// not be.
+			return true, nil
+		}
+	}
 }
 
 func (rd *round) held(key string) bool {
@@ -325,6 +413,12 @@ func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) 
 			// gives up after maxFailures of them: with the store down,
 			// every message would fail.
 			hold(rd.blocked, failedRetry)
+			if rd.failed != nil {
+				rd.failed[p.key] = true
+				if target != "" {
+					rd.failed[runKey(target)] = true
+				}
+			}
 			if rd.firstErr == nil {
 				rd.firstErr = err
 			}
@@ -339,6 +433,12 @@ func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) 
 		for _, q := range group[:max(n, 1)] {
 			q.done = true
 			rd.handled++
+		}
+		if rd.delivered != nil {
+			rd.delivered[p.key] = true
+			if target != "" {
+				rd.delivered[runKey(target)] = true
+			}
 		}
 	}
 	return nil

@@ -2,15 +2,20 @@ package transfers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/logbuf"
+	"github.com/swfd/swfd/runs"
+	"github.com/swfd/swfd/sqlite"
 )
 
 // unreadableStore fails every read of the pending messages, as a store on
@@ -52,4 +57,114 @@ func TestFailingRoundsAreLoggedRateLimited(t *testing.T) {
 	if lines := strings.Count(logs.String(), "delivering messages"); lines == 0 || lines > failLineBurst+1 {
 		t.Fatalf("%d lines for %d failed rounds:\n%s", lines, st.reads.Load(), logs.String())
 	}
+}
+
+// lockedClock is a clock the test moves while the loop reads it.
+type lockedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *lockedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *lockedClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// badReadsStore fails every read of run "bad" (its state cannot be read),
+// and counts them.
+type badReadsStore struct {
+	swfd.Store
+	reads atomic.Int32
+}
+
+func (s *badReadsStore) GetExecution(ctx context.Context, domain, runID string) (swfd.Execution, error) {
+	if runID == "bad" {
+		s.reads.Add(1)
+		return swfd.Execution{}, fmt.Errorf("run %s: its state cannot be read", runID)
+	}
+	return s.Store.GetExecution(ctx, domain, runID)
+}
+
+// A skip clock does not jump while a message waits to be delivered; a
+// message whose delivery kept failing (to a run whose state cannot be
+// read) so stopped the clock for good, every other run's timers with it,
+// and a test of them sat idle until it timed out. Such a message holds
+// the clock while it is tried again, but once its delivery has failed for
+// StuckAfter it no longer counts as waiting; it is still tried, and a
+// message to another run still counts.
+func TestStuckMessageStopsWaiting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	bad := swfd.Execution{Domain: "d", WorkflowID: "bad", RunID: "bad", Open: true, StartTime: start, Version: 1, State: []byte("{}")}
+	signal, err := json.Marshal(history.Message{Domain: "d", RunID: "bad", Signal: &history.SignalMsg{SignalName: "s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: bad, Create: true}},
+		AddTransfers: []swfd.Transfer{{RunID: "bad", Payload: signal}}}); err != nil {
+		t.Fatal(err)
+	}
+	store := &badReadsStore{Store: db}
+	wall := &lockedClock{t: start}
+	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Limits: history.DefaultLimits}), Wall: wall})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	// tried waits for the n-th try of the message, and the end of its
+	// round.
+	tried := func(n int32) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); store.reads.Load() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the message was tried %d times, not %d", store.reads.Load(), n)
+			}
+			l.Wake()
+		}
+		// The round ends before the loop waits for its next wake-up.
+		l.Wake()
+		for deadline := time.Now().Add(10 * time.Second); len(l.wake) > 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the loop does not go round")
+			}
+		}
+	}
+	waiting := func(want bool, when string) {
+		t.Helper()
+		if got, err := l.Waiting(ctx); got != want || err != nil {
+			t.Fatalf("%s: Waiting = %v, %v; want %v", when, got, err, want)
+		}
+	}
+	tried(1)
+	waiting(true, "after the first failure")
+	wall.add(5 * time.Second)
+	tried(2)
+	waiting(true, "after failing for 5s")
+	wall.add(StuckAfter)
+	tried(3)
+	waiting(false, "after failing for 35s")
+	// A message to another run waits, stuck one or not.
+	other, err := json.Marshal(history.Message{Domain: "d", RunID: "other", Signal: &history.SignalMsg{SignalName: "s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(ctx, swfd.Batch{AddTransfers: []swfd.Transfer{{RunID: "other", Payload: other}}}); err != nil {
+		t.Fatal(err)
+	}
+	waiting(true, "with a message to another run")
 }
