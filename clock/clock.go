@@ -12,8 +12,8 @@
 // also needs to know when nothing could happen: the Controller learns that
 // from the calls in flight (Controller.Middleware, and Controller.Hold for
 // the work that does not come through it: a poll's task start, a Lambda
-// step, an operation of the web console) and from what each commit adds to
-// histories (Controller.Observe).
+// step, a message's delivery, an operation of the web console) and from
+// what each commit adds to histories (Controller.Observe).
 package clock
 
 import (

@@ -62,8 +62,9 @@ type Moved struct {
 //
 // Calls from outside meet moves at a gate: every call but a long poll is
 // served on the gate's shared side (Middleware), and so are the start of a
-// task by a long poll, each step of a Lambda task and each operation the
-// web console makes (Hold); a move or a reset takes the gate exclusively.
+// task by a long poll, each step of a Lambda task, each delivery of a
+// message between runs by the transfer loop and each operation the web
+// console makes (Hold); a move or a reset takes the gate exclusively.
 // A move therefore happens between calls, never during one, and a task
 // scheduled during a move is handed out only after it, at the new time —
 // as if the pollers had been away while that much time passed.
@@ -363,10 +364,10 @@ func isPoll(r *http.Request) bool {
 }
 
 // Hold holds moves and resets off while a long poll starts the task it
-// was given, while a Lambda function's start or outcome is recorded, or
-// while an operation the web console makes (which does not come through
-// Middleware) is served; call the function it returns when that has
-// committed.
+// was given, while a Lambda function's start or outcome is recorded, while
+// the transfer loop delivers a message, or while an operation the web
+// console makes (which does not come through Middleware) is served; call
+// the function it returns when that has committed.
 //
 // On a skip clock the release wakes the timer loop, as the end of a call
 // does: a jump it tried meanwhile was put off, and what was held may have

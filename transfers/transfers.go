@@ -34,6 +34,16 @@ type Options struct {
 	// again (real time, whatever time the workflows are at); the system
 	// clock when nil. Tests set it to move it themselves.
 	Wall swfd.Clock
+	// Hold, if set, is called before each delivery the loop's rounds
+	// (Run) make, and the function it returns once the delivery has
+	// committed (or failed): a clock that tests move (package clock)
+	// holds its moves off meanwhile, as it does for a call. A skip
+	// clock would otherwise find the server idle between a delivery's
+	// commit and what it learns of it (a child started has a decision
+	// task), or between its looks at the messages and at the tasks, and
+	// jump past the work the delivery made. Deliver, which a move calls
+	// with the clock held already, does not call it.
+	Hold func() (release func())
 }
 
 // Loop delivers messages between runs.
@@ -42,6 +52,7 @@ type Loop struct {
 	runs  *runs.Store
 	log   *slog.Logger
 	wall  swfd.Clock
+	hold  func() (release func())
 	// lockedLines logs messages left for later because their target was
 	// locked, and failLines the rounds that failed, a few lines a second
 	// at most each: every commit that sends a message starts a round.
@@ -63,7 +74,7 @@ type Loop struct {
 
 // New returns a Loop; Run runs it.
 func New(opts Options) *Loop {
-	l := &Loop{store: opts.Store, runs: opts.Runs, log: opts.Log, wall: opts.Wall, wake: make(chan struct{}, 1), failing: map[string]time.Time{}}
+	l := &Loop{store: opts.Store, runs: opts.Runs, log: opts.Log, wall: opts.Wall, hold: opts.Hold, wake: make(chan struct{}, 1), failing: map[string]time.Time{}}
 	if l.wall == nil {
 		l.wall = swfd.SystemClock{}
 	}
@@ -387,7 +398,16 @@ func (l *Loop) deliverRead(ctx context.Context, rd *round, trs []swfd.Transfer) 
 				}
 			}
 		}
-		if err := loop.Error(l.log, "delivering a message", func() (err error) { n, target, err = l.deliver(ctx, group, rd.held); return err }); err != nil {
+		deliver := func() (err error) {
+			// Held before the target's lock, which a move of the
+			// clock takes to deliver what is due.
+			if rd.aside != nil && l.hold != nil {
+				defer l.hold()()
+			}
+			n, target, err = l.deliver(ctx, group, rd.held)
+			return err
+		}
+		if err := loop.Error(l.log, "delivering a message", deliver); err != nil {
 			if errors.Is(err, errBehind) {
 				hold(rd.blocked, 0)
 				continue

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/runs"
@@ -167,4 +168,103 @@ func TestStuckMessageStopsWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	waiting(true, "with a message to another run")
+}
+
+// heldCommits checks, at each commit that delivers a message, that the
+// clock is held (held > 0), and counts those commits and those made
+// without it.
+type heldCommits struct {
+	swfd.Store
+	held              *atomic.Int32
+	delivered, unheld atomic.Int32
+}
+
+func (s *heldCommits) Commit(ctx context.Context, b swfd.Batch) error {
+	if len(b.DoneTransfers) > 0 {
+		s.delivered.Add(1)
+		if s.held.Load() <= 0 {
+			s.unheld.Add(1)
+		}
+	}
+	return s.Store.Commit(ctx, b)
+}
+
+// The loop delivers each message with the clock held (Options.Hold), as a
+// call is served and a Lambda step recorded: a skip clock that looked at
+// the messages and the tasks while a delivery committed could find no
+// message left and not yet the task the delivery made (a child started,
+// with its decision task), and jump past that task. Deliver, which a move
+// of the clock calls with the clock held already, does not hold it (it
+// would wait for the move that called it).
+func TestDeliveriesHoldTheClock(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var held atomic.Int32
+	store := &heldCommits{Store: db, held: &held}
+	rs := runs.New(runs.Options{Store: store, Limits: history.DefaultLimits})
+	st, res := history.Start(rs.Env(ctx), history.StartParams{
+		Domain: "d", WorkflowID: "w", RunID: "r", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"},
+		Config: history.Config{TaskList: "l", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "60", ChildPolicy: api.ChildPolicyTerminate},
+	})
+	var b runs.Batch
+	if err := b.Add(st, 0, true, res); err != nil {
+		t.Fatal(err)
+	}
+	send := func(name string) {
+		t.Helper()
+		b := runs.Batch{}
+		if err := b.Send(history.Message{Domain: "d", RunID: "r", Signal: &history.SignalMsg{SignalName: name}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := rs.Commit(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rs.Commit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	hold := func() func() {
+		held.Add(1)
+		return func() { held.Add(-1) }
+	}
+	// Deliver, as a move calls it: no hold.
+	l := New(Options{Store: store, Runs: rs, Hold: func() func() {
+		t.Error("Deliver held the clock")
+		return func() {}
+	}})
+	send("by a move")
+	if n, err := l.Deliver(ctx); n != 1 || err != nil {
+		t.Fatalf("Deliver: %d, %v", n, err)
+	}
+	// The loop: held for each delivery.
+	l = New(Options{Store: store, Runs: rs, Hold: hold})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	send("by the loop")
+	// Each signal's delivery sends its sender the answer (here to no
+	// run: it is dropped), which the loop delivers too.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		left, err := db.PendingTransfers(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 0 && held.Load() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the loop did not deliver the messages (%d left), or still holds the clock (%d)", len(left), held.Load())
+		}
+	}
+	if n, all := store.unheld.Load(), store.delivered.Load(); n != 1 || all < 2 {
+		t.Errorf("%d of %d deliveries committed without the clock held; want only Deliver's", n, all)
+	}
 }
