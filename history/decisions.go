@@ -612,6 +612,9 @@ func (b *batch) cancelExternal(a *api.RequestCancelExternalWorkflowExecutionDeci
 		return
 	}
 	s.Externals[id] = &External{InitiatedID: id, WorkflowID: a.WorkflowID, RunID: a.RunID, Control: a.Control, DecisionTaskCompletedID: b.dtc}
+	// A request naming this run's own workflowId is sent as any other:
+	// the run asks itself to cancel (or, by workflowId, the run open when
+	// it is delivered, the new one if this batch continues as new).
 	sender := s.execution()
 	st.send(Message{
 		Domain: s.Domain, WorkflowID: a.WorkflowID, RunID: api.Value(a.RunID),

@@ -54,6 +54,8 @@ func (f visibilityFilters) query() (swfd.VisibilityQuery, error) {
 	if !tf.LatestDate.IsZero() {
 		q.Latest = tf.LatestDate.Truncate(time.Millisecond)
 	}
+	// A latestDate before the oldestDate is an empty range, not a fault:
+	// the model orders the bounds in no way, and it matches no run.
 	selectors := 0
 	if f.execution != nil {
 		selectors++

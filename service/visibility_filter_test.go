@@ -72,3 +72,62 @@ func TestOpenFiltersExclusiveMessage(t *testing.T) {
 		t.Errorf("message %q names a filter the operation lacks, or not the ones it has", f.Message)
 	}
 }
+
+// A time filter whose latestDate is before its oldestDate selects no run:
+// the four visibility operations answer an empty list (with no
+// nextPageToken) or a count of 0, not a fault. The same filters the right
+// way round find the runs, so the empty answers come from the bounds.
+func TestTimeFilterLatestBeforeOldest(t *testing.T) {
+	ctx := context.Background()
+	start := time.UnixMilli(1_700_000_000_000).UTC()
+	clk := clock.NewManual(start)
+	s := testService(t, Options{Clock: clk}, nil)
+	wt := api.WorkflowType{Name: "wf", Version: "1"}
+	for _, id := range []string{"open", "closed"} {
+		if _, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id, WorkflowType: wt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.MoveTo(start.Add(30 * time.Second))
+	if err := s.TerminateWorkflowExecution(ctx, &api.TerminateWorkflowExecutionInput{Domain: "d", WorkflowID: "closed"}); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) api.Time { return api.NewTime(start.Add(d)) }
+	filters := map[string]api.ExecutionTimeFilter{
+		"inverted":     {OldestDate: at(time.Hour), LatestDate: at(-time.Hour)},
+		"inverted 1ms": {OldestDate: at(time.Millisecond), LatestDate: at(0)},
+		"ordered":      {OldestDate: at(-time.Hour), LatestDate: at(time.Hour)},
+	}
+	for name, f := range filters {
+		want := 1
+		if name != "ordered" {
+			want = 0
+		}
+		open, err := s.ListOpenWorkflowExecutions(ctx, &api.ListOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: f})
+		if err != nil || len(open.ExecutionInfos) != want || open.NextPageToken != "" {
+			t.Errorf("%s: ListOpenWorkflowExecutions = %+v, %v; want %d runs and no nextPageToken", name, open, err, want)
+		}
+		n, err := s.CountOpenWorkflowExecutions(ctx, &api.CountOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: f})
+		if err != nil || n.Count != want || n.Truncated {
+			t.Errorf("%s: CountOpenWorkflowExecutions = %+v, %v; want %d", name, n, err, want)
+		}
+		for _, byClose := range []bool{false, true} {
+			in := &api.ListClosedWorkflowExecutionsInput{Domain: "d", StartTimeFilter: &f}
+			cin := &api.CountClosedWorkflowExecutionsInput{Domain: "d", StartTimeFilter: &f}
+			if byClose {
+				g := f
+				g.OldestDate, g.LatestDate = api.NewTime(f.OldestDate.Add(30*time.Second)), api.NewTime(f.LatestDate.Add(30*time.Second))
+				in.StartTimeFilter, in.CloseTimeFilter = nil, &g
+				cin.StartTimeFilter, cin.CloseTimeFilter = nil, &g
+			}
+			closed, err := s.ListClosedWorkflowExecutions(ctx, in)
+			if err != nil || len(closed.ExecutionInfos) != want || closed.NextPageToken != "" {
+				t.Errorf("%s (by close time %v): ListClosedWorkflowExecutions = %+v, %v; want %d runs and no nextPageToken", name, byClose, closed, err, want)
+			}
+			n, err := s.CountClosedWorkflowExecutions(ctx, cin)
+			if err != nil || n.Count != want || n.Truncated {
+				t.Errorf("%s (by close time %v): CountClosedWorkflowExecutions = %+v, %v; want %d", name, byClose, n, err, want)
+			}
+		}
+	}
+}
