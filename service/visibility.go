@@ -63,6 +63,8 @@ func (f visibilityFilters) query() (swfd.VisibilityQuery, error) {
 	}
 	if f.typ != nil {
 		selectors++
+		// A version given "" is no version: no type has that version, so
+		// the filter is by name alone, as without one.
 		q.TypeName, q.TypeVersion = f.typ.Name, f.typ.Version
 	}
 	if f.tag != nil {

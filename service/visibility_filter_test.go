@@ -131,3 +131,34 @@ func TestTimeFilterLatestBeforeOldest(t *testing.T) {
 		}
 	}
 }
+
+// A typeFilter whose version is "" (the model lets it be empty) filters by
+// the name alone, as one without a version does: no type has the version
+// "", so an exact match would list nothing.
+func TestTypeFilterEmptyVersionIsAnyVersion(t *testing.T) {
+	ctx := context.Background()
+	s := testService(t, Options{}, nil)
+	if err := s.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "2", DefaultTaskList: &api.TaskList{Name: "l"},
+		DefaultExecutionStartToCloseTimeout: "60", DefaultTaskStartToCloseTimeout: "10", DefaultChildPolicy: api.ChildPolicyTerminate}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"1", "2"} {
+		if _, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w" + v, WorkflowType: api.WorkflowType{Name: "wf", Version: v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for filter, want := range map[string]int{
+		`{"name":"wf","version":""}`:  2,
+		`{"name":"wf"}`:               2,
+		`{"name":"wf","version":"2"}`: 1,
+	} {
+		in, err := api.Operations["ListOpenWorkflowExecutions"].Decode([]byte(`{"domain":"d","startTimeFilter":{"oldestDate":0},"typeFilter":` + filter + `}`))
+		if err != nil {
+			t.Fatalf("%s: %v", filter, err)
+		}
+		out, err := s.ListOpenWorkflowExecutions(ctx, in.(*api.ListOpenWorkflowExecutionsInput))
+		if err != nil || len(out.ExecutionInfos) != want {
+			t.Errorf("typeFilter %s: %+v, %v; want %d runs", filter, out, err, want)
+		}
+	}
+}

@@ -43,7 +43,9 @@ func (c *Checker) TrimmedName(path, v string) {
 	c.Name(path, v)
 }
 
-// Duration checks a wire duration: digits, or NONE when allowed.
+// Duration checks a wire duration: digits, or NONE when allowed. An empty
+// one is not checked: it is taken as not given (the type's default applies),
+// as the model lets optional durations be empty.
 func (c *Checker) Duration(path, v string, noneOK bool) {
 	if v == "" {
 		return
