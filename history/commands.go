@@ -257,9 +257,11 @@ func (s *State) FailActivityTask(env Env, scheduledID, startedID int64, reason, 
 }
 
 // CancelActivityTask records ActivityTaskCanceled (RespondActivityTaskCanceled).
-// It is accepted whether or not a cancellation was requested (inferred: the
-// docs only advise workers to call it after cancelRequested; Eucalyptus does
-// not enforce it either).
+// It is accepted whether or not a cancellation was requested: the API only
+// advises workers to call it after a heartbeat answered cancelRequested, and
+// refusing it would leave a task its worker has given up open until a
+// timeout, which may be NONE. Without a request, latestCancelRequestedEventId
+// is 0.
 func (s *State) CancelActivityTask(env Env, scheduledID, startedID int64, details *string) (Result, error) {
 	if _, err := s.openActivity(scheduledID, startedID); err != nil {
 		return Result{}, err

@@ -585,6 +585,20 @@ func TestSequenceFWorkerIgnoresCancel(t *testing.T) {
 	}
 }
 
+// A worker may report its task canceled though no cancellation was asked
+// for: the task ends ActivityTaskCanceled with latestCancelRequestedEventId
+// 0, and a decision task is scheduled, as for any outcome.
+func TestCancelActivityTaskWithoutRequest(t *testing.T) {
+	h := startDefault(t)
+	h.pollAndDecide(schedAct("a1")) // 4 DTC, 5
+	h.startActivity("a1")           // 6
+	res := h.must(func(s *State) (Result, error) { return s.CancelActivityTask(h.env, 5, 6, api.String("gave up")) })
+	h.expectEvents(res, "7:ActivityTaskCanceled 8:DecisionTaskScheduled")
+	if a := h.event(7).ActivityTaskCanceledEventAttributes; !equalJSON(*a, api.ActivityTaskCanceledEventAttributes{Details: api.String("gave up"), ScheduledEventID: 5, StartedEventID: 6, LatestCancelRequestedEventID: 0}) {
+		t.Fatalf("canceled %+v", a)
+	}
+}
+
 // Sequence H: signals.
 func TestSequenceHSignalAPI(t *testing.T) {
 	h := startDefault(t)
