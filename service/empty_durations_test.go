@@ -59,19 +59,28 @@ func TestEmptyDurationsAreNotGiven(t *testing.T) {
 		"defaultTaskScheduleToStartTimeout":"NONE","defaultTaskScheduleToCloseTimeout":"NONE","defaultTaskStartToCloseTimeout":"60",
 		"defaultTaskHeartbeatTimeout":"NONE","defaultTaskPriority":"4"}`
 	call("RegisterActivityType", registerActivity)
-	body, _ := json.Marshal(map[string]any{"taskToken": dt.TaskToken, "taskListScheduleToStartTimeout": "",
+	// With a task list override, a taskListScheduleToStartTimeout of ""
+	// leaves it permanent, as none does.
+	body, _ := json.Marshal(map[string]any{"taskToken": dt.TaskToken, "taskList": map[string]string{"name": "l2"}, "taskListScheduleToStartTimeout": "",
 		"decisions": []any{map[string]any{"decisionType": "ScheduleActivityTask", "scheduleActivityTaskDecisionAttributes": map[string]any{
 			"activityType": map[string]string{"name": "act", "version": "1"}, "activityId": "a",
 			"scheduleToStartTimeout": "", "scheduleToCloseTimeout": "", "startToCloseTimeout": "", "heartbeatTimeout": "", "taskPriority": ""}}}})
 	call("RespondDecisionTaskCompleted", string(body))
 	h := call("GetWorkflowExecutionHistory", `{"domain":"d","execution":{"workflowId":"w","runId":"`+run.RunID+`"}}`).(*api.History)
 	var scheduled *api.ActivityTaskScheduledEventAttributes
+	var completed *api.DecisionTaskCompletedEventAttributes
 	for _, e := range h.Events {
 		full, err := e.Full()
 		mustNil(t, err)
 		if full.ActivityTaskScheduledEventAttributes != nil {
 			scheduled = full.ActivityTaskScheduledEventAttributes
 		}
+		if full.DecisionTaskCompletedEventAttributes != nil {
+			completed = full.DecisionTaskCompletedEventAttributes
+		}
+	}
+	if completed == nil || completed.TaskList == nil || completed.TaskList.Name != "l2" || completed.TaskListScheduleToStartTimeout != "" {
+		t.Fatalf("decision task completed as %+v, want a permanent override to l2", completed)
 	}
 	want := api.ActivityTaskScheduledEventAttributes{ActivityID: "a", ActivityType: api.ActivityType{Name: "act", Version: "1"},
 		ScheduleToStartTimeout: "NONE", ScheduleToCloseTimeout: "NONE", StartToCloseTimeout: "60", HeartbeatTimeout: "NONE",
