@@ -789,6 +789,8 @@ func TestRegistryWorkflowTypeLifecycle(t *testing.T) {
 	rgFaultMsg[*types.UnknownResourceFault](t, err, "Unknown type: WorkflowType=[name=order, version=v1]")
 	_, err = c.DescribeWorkflowType(ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String("nope"), WorkflowType: wt})
 	rgFault[*types.UnknownResourceFault](t, err)
+	// After deletion the name/version can be registered anew.
+	rgWorkflow(t, c, "wfs", "order", "v1")
 }
 
 func TestRegistryTypeValidation(t *testing.T) {
