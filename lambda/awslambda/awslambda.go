@@ -49,6 +49,11 @@ type Options struct {
 	// CredentialsTimeout bounds the look for credentials at start
 	// (default 10s): past it, or when none are found, requests go unsigned.
 	CredentialsTimeout time.Duration
+
+	// proxy, if set, replaces the proxy the environment names (tests:
+	// net/http reads HTTP_PROXY once per process, so a test cannot point
+	// it at a server of its own twice).
+	proxy func(*http.Request) (*url.URL, error)
 }
 
 // Invoker invokes functions through the Lambda API.
@@ -102,7 +107,11 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	// was answered (see sdkhttp); an invocation is never retried, so it
 	// must not fail that way.
 	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
-		cfg.HTTPClient = sdkhttp.Client{Client: &http.Client{Transport: bc.GetTransport()}}
+		tr := bc.GetTransport()
+		if opts.proxy != nil {
+			tr.Proxy = opts.proxy
+		}
+		cfg.HTTPClient = sdkhttp.Client{Client: &http.Client{Transport: tr}}
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = awshttp.NewBuildableClient()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,7 +26,10 @@ import (
 // configured region.
 func TestSigningRegionOfTheEndpoint(t *testing.T) {
 	// The requests for the AWS hosts go to a proxy here, which answers
-	// every one as Lambda answers a DryRun and keeps its Authorization.
+	// every one as Lambda answers a DryRun and keeps its Authorization. It
+	// is given to the Invoker, not in HTTP_PROXY: net/http reads that once
+	// per process, so a second run of the test (-count=2) sent its
+	// requests to the first run's proxy, long closed.
 	var mu sync.Mutex
 	var auth []string
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -40,7 +44,6 @@ func TestSigningRegionOfTheEndpoint(t *testing.T) {
 		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
 		"AWS_ACCESS_KEY_ID": "AKIDLAMBDATEST", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_EC2_METADATA_DISABLED": "true",
 		"AWS_PROFILE": "", "AWS_DEFAULT_REGION": "", "AWS_REGION": "",
-		"HTTP_PROXY": proxy.URL, "http_proxy": proxy.URL, "NO_PROXY": "", "no_proxy": "",
 	} {
 		t.Setenv(k, v)
 	}
@@ -54,10 +57,14 @@ func TestSigningRegionOfTheEndpoint(t *testing.T) {
 		{"emulator", "http://emulator.internal:9001", "us-west-2", "/us-west-2/lambda/"},
 		{"emulator, no region configured", "http://emulator.internal:9001", "", "/us-east-1/lambda/"},
 	}
+	proxyURL, err := url.Parse(proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("AWS_REGION", c.awsRegion)
-			iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: c.endpoint, Region: "us-east-1"})
+			iv, err := awslambda.New(context.Background(), awslambda.WithProxy(awslambda.Options{Endpoint: c.endpoint, Region: "us-east-1"}, proxyURL))
 			if err != nil {
 				t.Fatal(err)
 			}
