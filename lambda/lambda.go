@@ -190,6 +190,9 @@ type Loop struct {
 	rescan  time.Duration
 	slots   chan struct{}
 	hold    func() (release func())
+	// handlers counts the goroutines handling a task (Run waits for them
+	// once its context has ended).
+	handlers sync.WaitGroup
 	// checkTimeout is Options.CheckTimeout.
 	checkTimeout time.Duration
 	// The paces of Options (defaults filled in).
@@ -308,8 +311,9 @@ const giveUpWait = 5 * time.Second
 // function in flight when a graceful stop gave it up (Drain).
 const Interrupted = "Interrupted"
 
-// begin counts a task as being handled, unless the Loop is draining.
-func (l *Loop) begin() bool {
+// beginHandling counts a task as being handled, unless the Loop is
+// draining.
+func (l *Loop) beginHandling() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.draining {
@@ -402,10 +406,21 @@ func (l *Loop) Pending(tasks []swfd.Task) {
 // start (read from it, or given by Pending), then each one a commit
 // schedules. Invocations in flight when ctx ends are abandoned without
 // recording anything (the store may be closing): their timers record
-// LambdaFunctionTimedOut. Drain first to record their outcomes.
+// LambdaFunctionTimedOut. Drain first to record their outcomes. Once ctx
+// has ended, Run returns when every task it began has let go.
+//
+// Run may be started again after it returned, or panicked (package loop
+// restarts a loop that panics): a task stays in the queue until a Run
+// begins it, so the next Run begins the tasks the last one had not; and a
+// Run that panics does not wait for the functions in flight (they go on,
+// and record their outcomes), so that the next starts at once rather than
+// when the last of them has answered, up to 15 minutes later.
 func (l *Loop) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		if ctx.Err() != nil {
+			l.handlers.Wait()
+		}
+	}()
 	l.mu.Lock()
 	given := l.given
 	l.given = false
@@ -421,44 +436,69 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 	for {
 		l.mu.Lock()
-		q := l.queue
-		l.queue = nil
+		queued := len(l.queue) > 0
 		l.mu.Unlock()
-		for _, t := range q {
+		if !queued {
 			select {
-			case l.slots <- struct{}{}:
 			case <-ctx.Done():
 				return
+			case <-l.wake:
+			case <-rescan:
+				l.scan(ctx, true)
 			}
-			if !l.begin() {
-				// Stopping: the task stays in the store.
-				<-l.slots
-				l.done(t)
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer l.end()
-				defer func() { <-l.slots }()
-				defer l.done(t)
-				err := loop.Error(l.log, "running a Lambda task", func() error { return l.handle(ctx, t) })
-				switch {
-				case err == nil:
-					l.succeeded(t)
-				case ctx.Err() == nil:
-					l.retryLater(ctx, t, err)
-				}
-			}()
+			continue
 		}
+		// A task leaves the queue only once it has a slot: one left
+		// there when Run ends is the next Run's.
 		select {
+		case l.slots <- struct{}{}:
 		case <-ctx.Done():
 			return
-		case <-l.wake:
+		}
+		l.mu.Lock()
+		var t swfd.Task
+		if len(l.queue) > 0 {
+			t = l.queue[0]
+			l.queue[0] = swfd.Task{}
+			l.queue = l.queue[1:]
+		}
+		l.mu.Unlock()
+		if t.RunID == "" {
+			<-l.slots // (only a second Run at once could have taken it)
+			continue
+		}
+		l.begin(ctx, t)
+		select {
 		case <-rescan:
+			// A steady stream of tasks does not hold rescans off.
 			l.scan(ctx, true)
+		default:
 		}
 	}
+}
+
+// begin handles t, which holds a slot, in a goroutine of its own; a task
+// of a Loop that is draining is let go at once (it stays in the store).
+func (l *Loop) begin(ctx context.Context, t swfd.Task) {
+	if !l.beginHandling() {
+		<-l.slots
+		l.done(t)
+		return
+	}
+	l.handlers.Add(1)
+	go func() {
+		defer l.handlers.Done()
+		defer l.end()
+		defer func() { <-l.slots }()
+		defer l.done(t)
+		err := loop.Error(l.log, "running a Lambda task", func() error { return l.handle(ctx, t) })
+		switch {
+		case err == nil:
+			l.succeeded(t)
+		case ctx.Err() == nil:
+			l.retryLater(ctx, t, err)
+		}
+	}()
 }
 
 // retryLater queues a task again after a while: its step failed with err
