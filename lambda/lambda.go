@@ -9,14 +9,16 @@
 //
 //  1. asks the endpoint whether the function can be invoked, without
 //     running it (Invoker.Check); a refusal records StartLambdaFunctionFailed
-//     (a check throttled, or that never reached the endpoint, is no
-//     refusal: it is made again, with back-off, until the function's
+//     (a check throttled, one that never reached the endpoint, or one
+//     answered with an error that passes, ErrUnavailable, is no refusal:
+//     it is made again, with back-off, until the function's
 //     START_TO_CLOSE timeout counted from the first);
 //  2. records LambdaFunctionStarted, which takes the task off the store and
 //     arms the START_TO_CLOSE timer in the same commit;
 //  3. only then invokes the function (Invoker.Invoke), once, without
-//     retries (but for an invocation the endpoint throttled, or one that
-//     never reached the endpoint, either of which ran nothing and is
+//     retries (but for an invocation the endpoint throttled, one that
+//     never reached the endpoint, or one refused as the function is not
+//     ready to run yet, each of which ran nothing and is
 //     tried again with back-off until the function's START_TO_CLOSE
 //     deadline, then recorded as failed; an invocation whose connection
 //     broke after it was sent may have run the function, and is recorded
@@ -115,9 +117,11 @@ const MaxResponseBytes = 4 * maxData
 type Invoker interface {
 	// Check asks whether r's function can be invoked, without running it
 	// (Lambda's DryRun). An error is a refusal (no such function, not
-	// allowed), except one that wraps ErrThrottled or ErrNotSent: the
-	// Loop checks again later, with back-off, until the function's
-	// timeout.
+	// allowed), except one that wraps ErrThrottled, ErrNotSent or
+	// ErrUnavailable: the Loop checks again later, with back-off, until
+	// the function's timeout. As a check runs nothing, an Invoker marks
+	// ErrUnavailable every answer that may pass: the service's internal
+	// error or another 5xx, as well as a function not ready yet.
 	//
 	// The history holds an error's text only when it is the endpoint's
 	// answer, which the error says with a method ErrorCode() string (its
@@ -131,9 +135,14 @@ type Invoker interface {
 	// not retry: a retried invocation may run the function twice. An
 	// error means no response came (the function may or may not have
 	// run), except one that wraps ErrThrottled (the endpoint refused the
-	// invocation without running the function) or ErrNotSent (the
-	// invocation never reached the endpoint): the Loop invokes it again
-	// later, with back-off, until the function's timeout.
+	// invocation without running the function), ErrNotSent (the
+	// invocation never reached the endpoint) or ErrUnavailable (the
+	// endpoint answered that the function is not ready to run yet, and
+	// so did not run it): the Loop invokes it again later, with back-off,
+	// until the function's timeout. An answer that does not say the
+	// function did not run (Lambda's internal error, 500
+	// ServiceException, which may come after it ran) is not
+	// ErrUnavailable.
 	Invoke(ctx context.Context, r Request) (Response, error)
 }
 
@@ -707,8 +716,10 @@ func (l *Loop) check(ctx context.Context, req *Request) (timedOut bool, err erro
 
 // checkUntilAnswered checks req's function (check), again and again while
 // the endpoint throttles the check (ErrThrottled, once the SDK's own tries
-// are spent) or it never reaches the endpoint (ErrNotSent): neither
-// refused anything, and both pass, so recording StartLambdaFunctionFailed
+// are spent), it never reaches the endpoint (ErrNotSent), or the endpoint
+// answers that it cannot serve it for now (ErrUnavailable: its internal
+// error, a function still being set up): none of them refused anything,
+// and all pass, so recording StartLambdaFunctionFailed
 // (whose only cause, ASSUME_ROLE_FAILED, tells the decider the execution's
 // role is wrong) would hand a decider a lasting failure for a passing
 // condition, and in a burst of throttling fail every function scheduled
@@ -728,17 +739,16 @@ func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Lo
 	wait := l.firstThrottleRetry
 	for tries := 1; ; tries++ {
 		timedOut, err = l.check(ctx, req)
-		if err == nil || timedOut || ctx.Err() != nil || l.stopStarting.Err() != nil ||
-			!(errors.Is(err, ErrThrottled) || errors.Is(err, ErrNotSent)) {
+		if err == nil || timedOut || ctx.Err() != nil || l.stopStarting.Err() != nil || !passing(err) {
 			return req, timedOut, false, err
 		}
 		if tries == 1 {
-			log.Warn("checking a Lambda function was throttled or did not reach the endpoint; checking again until it is answered or the function's timeout", "err", err)
+			log.Warn("checking a Lambda function was throttled, did not reach the endpoint, or was answered with an error that passes; checking again until it is answered or the function's timeout", "err", err)
 		}
 		pause := wait + rand.N(wait/2+1)
 		wait = min(2*wait, l.maxThrottleRetry)
 		if l.clock.Now().Add(pause).After(expires) {
-			log.Warn("checking a Lambda function was throttled or did not reach the endpoint until its timeout; recording its start failed", "tries", tries, "err", err)
+			log.Warn("checking a Lambda function was throttled, did not reach the endpoint, or was answered with an error that passes, until its timeout; recording its start failed", "tries", tries, "err", err)
 			return req, false, false, err
 		}
 		select {
@@ -760,8 +770,9 @@ func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Lo
 }
 
 // invoke invokes req's function, started as startedID: once, unless the
-// endpoint throttles it (ErrThrottled) or the invocation never reaches it
-// (ErrNotSent): either way the function did not run. Then it invokes it
+// endpoint throttles it (ErrThrottled), the invocation never reaches it
+// (ErrNotSent), or the endpoint answers that the function is not ready to
+// run yet (ErrUnavailable): each way the function did not run. Then it invokes it
 // again after a back-off, growing from Options.FirstThrottleRetry to
 // Options.MaxThrottleRetry, as long as the task is still started and open,
 // the next try comes before expires (the function's START_TO_CLOSE
@@ -780,13 +791,15 @@ func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *R
 		if err == nil || ctx.Err() != nil || l.giveUpCtx.Err() != nil {
 			return resp, err
 		}
-		switch throttled := errors.Is(err, ErrThrottled); {
-		case !throttled && !errors.Is(err, ErrNotSent):
+		switch {
+		case !passing(err):
 			// It may have run: never invoked again.
 			return resp, err
 		case tries > 1:
-		case throttled:
+		case errors.Is(err, ErrThrottled):
 			log.Info("Lambda invocation throttled; trying again until it is accepted or the function's timeout", "err", err)
+		case errors.Is(err, ErrUnavailable):
+			log.Info("Lambda function not ready to run; invoking it again until it runs or the function's timeout", "err", err)
 		default:
 			log.Warn("Lambda endpoint not reached, the function did not run; invoking it again until the endpoint is reached or the function's timeout", "err", err)
 		}
@@ -797,7 +810,7 @@ func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *R
 			pause := wait + rand.N(wait/2+1)
 			wait = min(2*wait, l.maxThrottleRetry)
 			if l.clock.Now().Add(pause).After(expires) {
-				log.Warn("Lambda invocation throttled or not reached until its timeout; recording it failed", "tries", tries, "err", err)
+				log.Warn("Lambda invocation throttled, not reached or not ready until its timeout; recording it failed", "tries", tries, "err", err)
 				return resp, err
 			}
 			select {
@@ -869,6 +882,32 @@ var ErrThrottled = errors.New("invocation throttled")
 // runs at most once for its schedule (it is recorded as failed, reason
 // InvokeError).
 var ErrNotSent = errors.New("the invocation never reached the Lambda endpoint")
+
+// ErrUnavailable is wrapped by an Invoker's error when the endpoint
+// answered that it cannot serve the request for now, for a reason that
+// passes, and ran nothing. For an invocation that is only an answer that
+// says the function is not ready to run yet: Lambda's
+// ResourceConflictException (the function is Pending, being created, or an
+// update of it is under way), ResourceNotReadyException (its VPC
+// connection is being made again), SnapStartNotReadyException (its
+// snapshot is being made), EC2ThrottledException (EC2 throttled the set-up
+// of its environment). Lambda answers each before the function's code is
+// loaded, and each names a state that ends by itself. For a check (DryRun,
+// which runs nothing in any case) it is also any 5xx that names no lasting
+// fault of the function's configuration: Lambda's internal error
+// (ServiceException), or a gateway's 502, 503 or 504. The Loop makes such
+// a call again after a while, as a throttled one (see Invoker): failing
+// it at once would tell the decider, through StartLambdaFunctionFailed's
+// only cause ASSUME_ROLE_FAILED, that the execution's role is wrong, or
+// hand it the failure of a function that never ran, for a condition that
+// passes in seconds.
+var ErrUnavailable = errors.New("the Lambda endpoint cannot serve the request for now")
+
+// passing reports whether err is an Invoker's error the Loop tries again
+// after a while: one that ran nothing, for a reason that passes.
+func passing(err error) bool {
+	return errors.Is(err, ErrThrottled) || errors.Is(err, ErrNotSent) || errors.Is(err, ErrUnavailable)
+}
 
 // Unreachable is the reason of the LambdaFunctionFailed recorded for a
 // function whose invocations never reached the endpoint (ErrNotSent) until
@@ -1062,6 +1101,11 @@ func checkFailure(err error) string {
 		return cut("the Lambda endpoint throttled every check of whether the function may be invoked until the function's timeout ("+text+"); the function did not run", maxData)
 	case errors.Is(err, ErrNotSent):
 		return "swfd could not reach the Lambda endpoint to check whether the function may be invoked (swfd's log has the error), and tried again until the function's timeout; the function did not run"
+	case errors.Is(err, ErrUnavailable):
+		if !ok {
+			text = "an error without a code; swfd's log has it"
+		}
+		return cut("the Lambda endpoint answered every check of whether the function may be invoked with an error that passes, until the function's timeout ("+text+"); the function did not run", maxData)
 	case ok:
 		return cut(text, maxData)
 	}

@@ -157,9 +157,12 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // what it deems retryable (the function does not run, so this is safe),
 // throttling (429 TooManyRequestsException) and connections that failed
 // among it: up to 3 attempts, with its own back-off. A check still
-// throttled then wraps swflambda.ErrThrottled, and one that never got a
-// connection swflambda.ErrNotSent: neither is a refusal, and the Loop
-// checks again later.
+// throttled then wraps swflambda.ErrThrottled, one that never got a
+// connection swflambda.ErrNotSent, and one answered with an error that
+// passes swflambda.ErrUnavailable (a function not ready yet, or a 5xx
+// that names no lasting fault of the function: serverFault): none is a
+// refusal, and the Loop checks again later. Any other answer (no such
+// function, access denied, a configuration that cannot work) is one.
 //
 // An endpoint that answers that it does not implement DryRun (501
 // NotImplemented: local emulators that only run functions, such as
@@ -181,6 +184,8 @@ func (iv *Invoker) Check(ctx context.Context, r swflambda.Request) error {
 		return nil
 	case throttled(err):
 		return &throttledError{describe(err)}
+	case notReady(err) || serverFault(err):
+		return &unavailableError{describe(err)}
 	case notSent(ctx, err, sent):
 		return &notSentError{err}
 	}
@@ -204,7 +209,12 @@ func dryRunUnsupported(err error) bool {
 // TooManyRequestsException: Lambda refused it for now and ran nothing)
 // is not retried here either: its error wraps swflambda.ErrThrottled, and
 // the Loop invokes again after a back-off of its own; so does one that
-// never got a connection to the endpoint (swflambda.ErrNotSent).
+// never got a connection to the endpoint (swflambda.ErrNotSent), and one
+// Lambda refused as the function is not ready to run yet (notReady,
+// swflambda.ErrUnavailable). Lambda's internal error (500
+// ServiceException) and any other 5xx are not retried: they do not say
+// the function did not run (Lambda may fail after running it), and the
+// answer is recorded as the function's failure.
 func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.Response, error) {
 	in := &lambda.InvokeInput{FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeRequestResponse}
 	if r.Input != nil {
@@ -217,6 +227,10 @@ func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.R
 	if err != nil {
 		if throttled(err) {
 			return swflambda.Response{}, &throttledError{describe(err)}
+		}
+		if notReady(err) {
+			// Refused before the function's code was loaded.
+			return swflambda.Response{}, &unavailableError{describe(err)}
 		}
 		if notSent(ctx, err, sent) {
 			return swflambda.Response{}, &notSentError{err}
@@ -324,6 +338,58 @@ func throttled(err error) bool {
 	var re *awshttp.ResponseError
 	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests
 }
+
+// notReady reports whether err is Lambda's answer that the function is not
+// ready to run yet, which it gives before loading the function's code, for
+// a state that ends by itself: the function is Pending (being created, or
+// connected to a VPC) or being updated (409 ResourceConflictException, "The
+// operation cannot be performed at this time"), it is inactive and its VPC
+// connection is being made again (ResourceNotReadyException), its SnapStart
+// snapshot is being made (SnapStartNotReadyException), or EC2 throttled the
+// set-up of its environment (EC2ThrottledException).
+func notReady(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ResourceConflictException", "ResourceNotReadyException", "SnapStartNotReadyException", "EC2ThrottledException":
+		return true
+	}
+	return false
+}
+
+// serverFault reports whether err is a 5xx answer that may pass: Lambda's
+// internal error (500 ServiceException), a gateway's 502, 503 or 504, an
+// emulator's 500, but not the 502s by which Lambda names a fault of the
+// function's configuration that stays until someone changes it (lasting).
+func serverFault(err error) bool {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() < 500 {
+		return false
+	}
+	var ae smithy.APIError
+	return !errors.As(err, &ae) || !lasting[ae.ErrorCode()]
+}
+
+// lasting holds the codes of the 5xx answers by which Lambda says that the
+// function's configuration cannot work (its subnets, security groups, KMS
+// key, package or runtime) or that its VPC has no room for it: trying
+// again does not help until someone changes the function or the account.
+var lasting = map[string]bool{
+	"InvalidSubnetIDException": true, "InvalidSecurityGroupIDException": true, "SubnetIPAddressLimitReachedException": true,
+	"ENILimitReachedException": true, "EC2AccessDeniedException": true, "KMSAccessDeniedException": true,
+	"KMSDisabledException": true, "KMSInvalidStateException": true, "KMSNotFoundException": true,
+	"InvalidZipFileException": true, "InvalidRuntimeException": true,
+}
+
+// unavailableError is the error of a call the endpoint could not serve for
+// now (notReady, or for a check serverFault): it is
+// swflambda.ErrUnavailable too.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string   { return e.err.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{e.err, swflambda.ErrUnavailable} }
 
 // throttledError is a throttled invocation's error: its text and code are
 // the endpoint's, and it is swflambda.ErrThrottled too.
