@@ -870,7 +870,10 @@ const (
 var ErrThrottled = errors.New("invocation throttled")
 
 // ErrNotSent is wrapped by an Invoker's error when the invocation surely
-// never reached the endpoint, so that the function did not run: no
+// never reached the endpoint, so that the function did not run (such an
+// error is never recorded as the endpoint's answer, even when it holds a
+// code: one of another service, such as STS refusing swfd's own
+// credentials, names the operator's roles): no
 // connection to the endpoint could be made (its name not found, the
 // connection refused or timed out, the TLS handshake failed), or the
 // request could not even be made ready (no credentials to sign it). The
@@ -1076,14 +1079,16 @@ const InvokeError = "InvokeError"
 // started, so it must end; it is not invoked again). The endpoint's
 // answer is recorded as it came; any other error only says so plainly.
 func invokeFailure(err error) (reason, details string) {
+	if errors.Is(err, ErrNotSent) {
+		// Never the endpoint's answer, whatever code the error holds
+		// (another service's: swfd's credentials could not be had).
+		return Unreachable, "swfd could not reach the Lambda endpoint (swfd's log has the error), and tried again until it gave up (the function's timeout was near, or swfd was stopping): the function did not run"
+	}
 	if code, text, ok := answered(err); ok {
 		return cut(code, maxReason), cut(text, maxData)
 	}
-	switch {
-	case errors.Is(err, ErrThrottled):
+	if errors.Is(err, ErrThrottled) {
 		return "TooManyRequestsException", "the Lambda endpoint throttled every invocation of the function until swfd gave up (the function's timeout was near, or swfd was stopping): the function did not run"
-	case errors.Is(err, ErrNotSent):
-		return Unreachable, "swfd could not reach the Lambda endpoint (swfd's log has the error), and tried again until it gave up (the function's timeout was near, or swfd was stopping): the function did not run"
 	}
 	return InvokeError, "the invocation was sent, but no answer could be read from the Lambda endpoint (swfd's log has the error): the function may have run, in part or in full, or may still be running; swfd does not invoke it again"
 }

@@ -337,3 +337,42 @@ func TestNotSentWhenStopping(t *testing.T) {
 		t.Errorf("%d invocations, want 1", len(iv.invokes))
 	}
 }
+
+// stsRefusal is an invocation that never reached the endpoint as swfd's
+// own credentials could not be had: its error holds the answer of another
+// service (STS), with a code, which names swfd's own role.
+type stsRefusal struct{}
+
+func (stsRefusal) Error() string {
+	return "get identity: get credentials: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity on arn:aws:iam::123456789012:role/swfd-node"
+}
+func (stsRefusal) ErrorCode() string    { return "AccessDenied" }
+func (stsRefusal) Is(target error) bool { return target == lambda.ErrNotSent }
+
+// An invocation that never reached the endpoint is recorded as Unreachable,
+// in plain words, even when its error holds another service's answer with
+// a code (STS refusing swfd's own credentials): that answer is not the
+// endpoint's, and names the operator's roles. Its code and text used to be
+// recorded as the function's failure.
+func TestNotSentWithAnotherServicesAnswer(t *testing.T) {
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := clock.NewManual(t0)
+	f := newFixtureAt(t, clk, "fn")
+	var n atomic.Int32
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		if n.Add(1) == 2 {
+			clk.MoveTo(t0.Add(900*time.Second - 5*time.Millisecond))
+		}
+		return lambda.Response{}, stsRefusal{}
+	}}
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk,
+		FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 10 * time.Millisecond}), 1)
+	failed := find(evs, api.EventTypeLambdaFunctionFailed)
+	if len(failed) != 1 {
+		t.Fatalf("%d LambdaFunctionFailed events, want 1", len(failed))
+	}
+	a := failed[0].LambdaFunctionFailedEventAttributes
+	if api.Value(a.Reason) != lambda.Unreachable || strings.Contains(api.Value(a.Details), "sts") {
+		t.Errorf("reason %q, details %q; want Unreachable, in plain words", api.Value(a.Reason), api.Value(a.Details))
+	}
+}

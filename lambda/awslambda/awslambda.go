@@ -3,8 +3,11 @@
 // aws-sdk-go-v2's Lambda client.
 //
 // Credentials come from the standard AWS configuration chain (environment,
-// shared files, container or instance roles). When the chain has none, the
-// requests go unsigned, as local emulators accept them. swfd invokes with
+// shared files, container or instance roles). When the chain has none at
+// start, the requests to an emulator go unsigned, as emulators accept
+// them; those to AWS Lambda itself (which refuses unsigned requests) keep
+// the chain, which looks for credentials again at each request until it
+// finds some. swfd invokes with
 // these credentials: it does not assume the execution's Lambda role, which
 // it passes to the log only (the real service invokes as that role).
 package awslambda
@@ -79,7 +82,8 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awslambda: read the AWS configuration: %w", err)
 	}
-	if r := endpointRegion(opts.Endpoint); r != "" {
+	region := endpointRegion(opts.Endpoint)
+	if r := region; r != "" {
 		// AWS refuses a signature scoped to any region but its
 		// endpoint's.
 		if cfg.Region != "" && cfg.Region != r {
@@ -97,10 +101,18 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	cctx, cancel := context.WithTimeout(ctx, wait)
 	creds, err := cfg.Credentials.Retrieve(cctx)
 	cancel()
-	if err != nil || !creds.HasKeys() {
+	switch {
+	case (err != nil || !creds.HasKeys()) && region != "" && cfg.Credentials != nil:
+		// AWS Lambda refuses every unsigned request, and credentials
+		// missing now (a container's or an instance's role whose
+		// endpoint does not answer yet) may be had later: the chain
+		// looks for them again at each request, which fails (before it
+		// is sent) until it finds them.
+		log.Warn("no AWS credentials found yet: requests to AWS Lambda fail until the AWS configuration yields them", "endpoint", opts.Endpoint, "err", err)
+	case err != nil || !creds.HasKeys():
 		log.Info("no AWS credentials found: Lambda requests go unsigned", "endpoint", opts.Endpoint, "err", err)
 		cfg.Credentials = aws.AnonymousCredentials{}
-	} else {
+	default:
 		log.Info("Lambda requests are signed", "endpoint", opts.Endpoint, "source", creds.Source, "region", cfg.Region)
 	}
 	// The SDK closes a request's body early, which can fail a call that
@@ -170,13 +182,15 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // function may be invoked, and if it cannot be, its invocation fails after
 // its start instead.
 func (iv *Invoker) Check(ctx context.Context, r swflambda.Request) error {
-	tctx, sent := traceSent(ctx)
+	tctx, c := newCall(ctx)
 	_, err := iv.client.Invoke(tctx, &lambda.InvokeInput{
 		FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeDryRun,
 	})
 	switch {
 	case err == nil:
 		return nil
+	case notSent(ctx, c):
+		return &notSentError{err}
 	case dryRunUnsupported(err):
 		iv.noDryRun.Do(func() {
 			iv.log.Warn("the Lambda endpoint does not implement DryRun: functions are invoked without a check first (one that cannot be invoked fails after its start)", "err", describe(err))
@@ -186,8 +200,6 @@ func (iv *Invoker) Check(ctx context.Context, r swflambda.Request) error {
 		return &throttledError{describe(err)}
 	case notReady(err) || serverFault(err):
 		return &unavailableError{describe(err)}
-	case notSent(ctx, err, sent):
-		return &notSentError{err}
 	}
 	return describe(err)
 }
@@ -220,11 +232,12 @@ func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.R
 	if r.Input != nil {
 		in.Payload = []byte(*r.Input)
 	}
-	tctx, sent := traceSent(ctx)
-	cut := new(atomic.Bool)
-	tctx = context.WithValue(tctx, cutKey{}, cut)
+	tctx, c := newCall(ctx)
 	out, err := iv.client.Invoke(tctx, in, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
+		if notSent(ctx, c) {
+			return swflambda.Response{}, &notSentError{err}
+		}
 		if throttled(err) {
 			return swflambda.Response{}, &throttledError{describe(err)}
 		}
@@ -232,33 +245,50 @@ func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.R
 			// Refused before the function's code was loaded.
 			return swflambda.Response{}, &unavailableError{describe(err)}
 		}
-		if notSent(ctx, err, sent) {
-			return swflambda.Response{}, &notSentError{err}
-		}
 		return swflambda.Response{}, describe(err)
 	}
-	return swflambda.Response{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError), Cut: cut.Load()}, nil
+	return swflambda.Response{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError), Cut: c.cut.Load()}, nil
 }
 
 // limitClient reads at most swflambda.MaxResponseBytes of each response's
 // body, whatever the endpoint sends (Lambda answers up to 6 MB, an
 // emulator without end): the SDK reads a body into memory whole, and a
 // thousand functions in flight answering so would take it all. A body
-// longer than that ends there, as if it were all; the call's cutKey, if
-// its context has one, is set.
+// longer than that ends there, as if it were all. It also keeps the
+// account of the call its request belongs to (call), if any.
 type limitClient struct{ next aws.HTTPClient }
 
-// cutKey is the context key of the *atomic.Bool that limitClient sets
-// when it cuts a response short.
-type cutKey struct{}
+// call is the account of one call to the Lambda endpoint (its requests,
+// when the SDK tries more than once), kept by limitClient, which sees the
+// requests to the endpoint only: sent is set once one of them got a
+// connection to it, cut when a response was cut short.
+type call struct{ sent, cut atomic.Bool }
+
+// callKey is the context key of a call's *call.
+type callKey struct{}
+
+// newCall returns ctx with a new call's account.
+func newCall(ctx context.Context) (context.Context, *call) {
+	c := new(call)
+	return context.WithValue(ctx, callKey{}, c), c
+}
 
 func (c limitClient) Do(req *http.Request) (*http.Response, error) {
+	account, _ := req.Context().Value(callKey{}).(*call)
+	if account != nil {
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { account.sent.Store(true) },
+		}))
+	}
 	resp, err := c.next.Do(req)
 	if err != nil || resp.Body == nil {
 		return resp, err
 	}
-	cut, _ := req.Context().Value(cutKey{}).(*atomic.Bool)
-	resp.Body = &limitedBody{ReadCloser: resp.Body, left: swflambda.MaxResponseBytes, cut: cut}
+	body := &limitedBody{ReadCloser: resp.Body, left: swflambda.MaxResponseBytes}
+	if account != nil {
+		body.cut = &account.cut
+	}
+	resp.Body = body
 	return resp, nil
 }
 
@@ -291,28 +321,19 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// traceSent returns ctx with a trace of its HTTP requests, and sent, which
-// reports whether any of them got a connection to the endpoint.
-func traceSent(ctx context.Context) (context.Context, func() bool) {
-	var got atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { got.Store(true) },
-	})
-	return ctx, got.Load
-}
-
-// notSent reports whether a call that failed with err surely never reached
-// the endpoint: no request of it got a connection (the endpoint's name was
+// notSent reports whether call c, which failed, surely never reached the
+// endpoint: no request of it got a connection (the endpoint's name was
 // not found, its connection refused or timed out, its TLS handshake
 // failed; or the request was not made at all, as without credentials to
-// sign it), the endpoint did not answer (no API error), and ctx, the
-// call's own, did not end (a call given up is no endpoint's failure).
-// net/http writes nothing of a request before its connection is made, TLS
-// included; once it has one, some of the request may have been sent, and
-// it is not notSent.
-func notSent(ctx context.Context, err error, sent func() bool) bool {
-	var ae smithy.APIError
-	return !sent() && ctx.Err() == nil && !errors.As(err, &ae)
+// sign it), and ctx, the call's own, did not end (a call given up is no
+// endpoint's failure). net/http writes nothing of a request before its
+// connection is made, TLS included; once it has one, some of the request
+// may have been sent, and it is not notSent. Only the requests to the
+// endpoint count: an error of such a call may hold an answer of another
+// service (the credentials' endpoint, STS), which is not the endpoint's
+// and must not be taken for it.
+func notSent(ctx context.Context, c *call) bool {
+	return !c.sent.Load() && ctx.Err() == nil
 }
 
 // notSentError is the error of a call that never reached the endpoint: it

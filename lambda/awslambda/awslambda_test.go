@@ -13,7 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/swfd/swfd/lambda"
 	"github.com/swfd/swfd/lambda/awslambda"
@@ -223,5 +225,65 @@ func TestResponseCutPastMaxResponseBytes(t *testing.T) {
 		if err != nil || len(resp.Payload) != c.read || resp.Cut != c.cut {
 			t.Errorf("a response of %d bytes: %d bytes read, cut %v, %v; want %d, cut %v", c.size, len(resp.Payload), resp.Cut, err, c.read, c.cut)
 		}
+	}
+}
+
+// Credentials that cannot be had when swfd starts (a container's or an
+// instance's role whose endpoint is not answering yet) are looked for
+// again by each request to AWS Lambda: until they can be had a request
+// fails unsent, and then it is signed. The requests used to go unsigned for as long as swfd ran,
+// so that AWS refused every function until a restart.
+func TestCredentialsFoundAfterStart(t *testing.T) {
+	home := t.TempDir()
+	var fail atomic.Bool
+	fail.Store(true)
+	creds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			http.Error(w, `{"code":"Unavailable","message":"not yet"}`, http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"AccessKeyId":"AKIDLATER","SecretAccessKey":"secret","Token":"token","Expiration":"` +
+			time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`))
+	}))
+	defer creds.Close()
+	for k, v := range map[string]string{
+		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
+		"AWS_DEFAULT_REGION": "", "AWS_REGION": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": creds.URL + "/role",
+	} {
+		t.Setenv(k, v)
+	}
+	var mu sync.Mutex
+	var auth []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer proxy.Close()
+	proxyURL, err := url.Parse(proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv, err := awslambda.New(context.Background(), awslambda.WithProxy(awslambda.Options{
+		Endpoint: "http://lambda.eu-west-1.amazonaws.com", Region: "us-east-1", CredentialsTimeout: 5 * time.Second}, proxyURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Until then a request fails before it is sent (the Loop makes it
+	// again later).
+	if err := iv.Check(context.Background(), lambda.Request{Function: "fn"}); !errors.Is(err, lambda.ErrNotSent) {
+		t.Errorf("a check without credentials: %v; want ErrNotSent", err)
+	}
+	fail.Store(false)
+	if err := iv.Check(context.Background(), lambda.Request{Function: "fn"}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auth) != 1 || !strings.Contains(auth[0], "Credential=AKIDLATER/") {
+		t.Errorf("Authorization %q; want the request signed with the credentials found after the start", auth)
 	}
 }
