@@ -9,8 +9,9 @@
 //
 //  1. asks the endpoint whether the function can be invoked, without
 //     running it (Invoker.Check); a refusal records StartLambdaFunctionFailed
-//     (a check throttled, one that never reached the endpoint, or one
-//     answered with an error that passes, ErrUnavailable, is no refusal:
+//     (a check throttled, one that never reached the endpoint, one not
+//     answered within Options.CheckTimeout, or one answered with an
+//     error that passes, ErrUnavailable, is no refusal:
 //     it is made again, with back-off, until the function's
 //     START_TO_CLOSE timeout counted from the first);
 //  2. records LambdaFunctionStarted, which takes the task off the store and
@@ -165,9 +166,11 @@ type Options struct {
 	// Lambda's default concurrency per account); more wait their turn.
 	MaxConcurrent int
 	// CheckTimeout bounds how long the check before a start may take
-	// (Invoker.Check; default DefaultCheckTimeout). An endpoint that does
-	// not answer by then has the start recorded as failed, so that the
-	// decider hears of it and the task does not wait for good.
+	// (Invoker.Check; default DefaultCheckTimeout). A check the endpoint
+	// does not answer by then refused nothing: it is made again, as a
+	// throttled one, until the function's START_TO_CLOSE timeout counted
+	// from the first, and then the start is recorded as failed, so that
+	// the decider hears of it and the task does not wait for good.
 	CheckTimeout time.Duration
 	// FirstRetry and MaxRetry pace the tries of a task whose check or
 	// start failed on a store error: the first comes FirstRetry after the
@@ -599,10 +602,9 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	if err != nil {
 		message := checkFailure(err)
 		if timedOut {
-			// An endpoint that accepts the request and never answers
-			// would otherwise keep the task scheduled for good, and the
-			// decider would never hear of it.
-			message = fmt.Sprintf("the Lambda endpoint did not answer whether the function may be invoked within %v", l.checkTimeout)
+			// The checks went on until the function's timeout, each
+			// cut off after CheckTimeout.
+			message = fmt.Sprintf("the Lambda endpoint did not answer whether the function may be invoked (each check given %v), until the function's timeout; the function did not run", l.checkTimeout)
 		}
 		if _, _, ok := answered(err); ok {
 			log.Info("Lambda function refused", "err", err)
@@ -716,9 +718,10 @@ func (l *Loop) check(ctx context.Context, req *Request) (timedOut bool, err erro
 
 // checkUntilAnswered checks req's function (check), again and again while
 // the endpoint throttles the check (ErrThrottled, once the SDK's own tries
-// are spent), it never reaches the endpoint (ErrNotSent), or the endpoint
-// answers that it cannot serve it for now (ErrUnavailable: its internal
-// error, a function still being set up): none of them refused anything,
+// are spent), it never reaches the endpoint (ErrNotSent), the endpoint
+// does not answer it within Options.CheckTimeout, or it answers that it
+// cannot serve it for now (ErrUnavailable: its internal error, a function
+// still being set up): none of them refused anything,
 // and all pass, so recording StartLambdaFunctionFailed
 // (whose only cause, ASSUME_ROLE_FAILED, tells the decider the execution's
 // role is wrong) would hand a decider a lasting failure for a passing
@@ -739,17 +742,17 @@ func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Lo
 	wait := l.firstThrottleRetry
 	for tries := 1; ; tries++ {
 		timedOut, err = l.check(ctx, req)
-		if err == nil || timedOut || ctx.Err() != nil || l.stopStarting.Err() != nil || !passing(err) {
+		if err == nil || ctx.Err() != nil || l.stopStarting.Err() != nil || !(timedOut || passing(err)) {
 			return req, timedOut, false, err
 		}
 		if tries == 1 {
-			log.Warn("checking a Lambda function was throttled, did not reach the endpoint, or was answered with an error that passes; checking again until it is answered or the function's timeout", "err", err)
+			log.Warn("checking a Lambda function was throttled, did not reach the endpoint, was not answered in time, or was answered with an error that passes; checking again until it is answered or the function's timeout", "err", err)
 		}
 		pause := wait + rand.N(wait/2+1)
 		wait = min(2*wait, l.maxThrottleRetry)
 		if l.clock.Now().Add(pause).After(expires) {
-			log.Warn("checking a Lambda function was throttled, did not reach the endpoint, or was answered with an error that passes, until its timeout; recording its start failed", "tries", tries, "err", err)
-			return req, false, false, err
+			log.Warn("checking a Lambda function was throttled, did not reach the endpoint, was not answered in time, or was answered with an error that passes, until its timeout; recording its start failed", "tries", tries, "err", err)
+			return req, timedOut, false, err
 		}
 		select {
 		case <-ctx.Done():

@@ -278,16 +278,29 @@ func TestNoInvoker(t *testing.T) {
 	}
 }
 
-// A check the endpoint never answers ends in StartLambdaFunctionFailed
-// once CheckTimeout has passed, and the function is not invoked: it used
-// to wait for good, the task scheduled and the decider never told.
+// A check the endpoint never answers, each cut off after CheckTimeout, is
+// made again until the next would come after the function's START_TO_CLOSE
+// timeout (counted from the first, by the Loop's clock): then
+// StartLambdaFunctionFailed is recorded, and the function is not invoked.
+// Without a bound the task would wait for good, the decider never told.
 func TestCheckNeverAnswered(t *testing.T) {
-	f := newFixture(t, "fn")
-	iv := &fakeInvoker{hang: true}
-	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, CheckTimeout: 50 * time.Millisecond}), 1)
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := clock.NewManual(t0)
+	f := newFixtureAt(t, clk, "fn")
+	iv := &hangFirst{n: 1 << 30, fakeInvoker: &fakeInvoker{}, before: func(n int32) {
+		if n == 2 {
+			clk.MoveTo(t0.Add(900*time.Second - 5*time.Millisecond))
+		}
+	}}
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk, CheckTimeout: 50 * time.Millisecond,
+		FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 10 * time.Millisecond}), 1)
 	sf := find(evs, api.EventTypeStartLambdaFunctionFailed)
-	if len(sf) != 1 || !strings.Contains(sf[0].StartLambdaFunctionFailedEventAttributes.Message, "did not answer") {
+	if len(sf) != 1 || !strings.Contains(sf[0].StartLambdaFunctionFailedEventAttributes.Message, "did not answer") ||
+		!strings.Contains(sf[0].StartLambdaFunctionFailedEventAttributes.Message, "timeout") {
 		t.Fatalf("start failed %+v", sf)
+	}
+	if n := iv.checks.Load(); n != 2 {
+		t.Errorf("%d checks, want 2", n)
 	}
 	if len(iv.invokes) != 0 {
 		t.Fatalf("%d invocations of a function whose check was never answered", len(iv.invokes))

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,5 +249,50 @@ func TestCheckNotReadyUntilItsTimeout(t *testing.T) {
 	}
 	if checks, invokes := e.counts(); checks != 2 || invokes != 0 {
 		t.Errorf("%d checks and %d invocations, want 2 and none", checks, invokes)
+	}
+}
+
+// hangFirst is a fakeInvoker whose first n checks wait for their context
+// to end, as an endpoint that takes the request and does not answer.
+type hangFirst struct {
+	*fakeInvoker
+	n      int32
+	checks atomic.Int32
+	// before, if set, is called at the start of each check, with its number.
+	before func(n int32)
+}
+
+func (h *hangFirst) Check(ctx context.Context, r lambda.Request) error {
+	n := h.checks.Add(1)
+	if h.before != nil {
+		h.before(n)
+	}
+	if n <= h.n {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return h.fakeInvoker.Check(ctx, r)
+}
+
+// A check the endpoint does not answer within CheckTimeout refused
+// nothing, and ran nothing: it is made again as a throttled one is, and
+// the function starts once a check is answered. Such a check used to
+// record StartLambdaFunctionFailed at once, with cause
+// ASSUME_ROLE_FAILED, telling the decider its role was wrong.
+func TestCheckNotAnsweredIsRetried(t *testing.T) {
+	f := newFixture(t, "fn")
+	iv := &hangFirst{n: 1, fakeInvoker: &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		return lambda.Response{Payload: []byte(`"done"`)}, nil
+	}}}
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, CheckTimeout: 50 * time.Millisecond,
+		FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 20 * time.Millisecond}), 1)
+	if sf := find(evs, api.EventTypeStartLambdaFunctionFailed); len(sf) != 0 {
+		t.Fatalf("StartLambdaFunctionFailed, message %q; want the check made again", sf[0].StartLambdaFunctionFailedEventAttributes.Message)
+	}
+	if c := find(evs, api.EventTypeLambdaFunctionCompleted); len(c) != 1 {
+		t.Fatalf("%d LambdaFunctionCompleted events, want 1", len(c))
+	}
+	if n := iv.checks.Load(); n != 2 {
+		t.Errorf("%d checks, want 2", n)
 	}
 }
