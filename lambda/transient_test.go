@@ -149,6 +149,7 @@ func TestCheckRefusedIsNotRetried(t *testing.T) {
 		"ResourceNotFoundException": {404, "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn"},
 		"AccessDeniedException":     {403, "AccessDeniedException", "User is not authorized to perform: lambda:InvokeFunction"},
 		"KMSAccessDeniedException":  {502, "KMSAccessDeniedException", "Lambda was unable to decrypt the environment variables because KMS access was denied."},
+		"state Failed":              {409, "ResourceConflictException", "The operation cannot be performed at this time. The function is currently in the following state: Failed"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := &endpoint{check: func(int) *answer { return &a }}

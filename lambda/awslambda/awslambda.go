@@ -367,14 +367,20 @@ func throttled(err error) bool {
 // operation cannot be performed at this time"), it is inactive and its VPC
 // connection is being made again (ResourceNotReadyException), its SnapStart
 // snapshot is being made (SnapStartNotReadyException), or EC2 throttled the
-// set-up of its environment (EC2ThrottledException).
+// set-up of its environment (EC2ThrottledException). A function whose
+// state is Failed is not: Lambda answers it with the same conflict, but
+// it stays Failed.
 func notReady(err error) bool {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return false
 	}
 	switch ae.ErrorCode() {
-	case "ResourceConflictException", "ResourceNotReadyException", "SnapStartNotReadyException", "EC2ThrottledException":
+	case "ResourceConflictException":
+		// Unless the state it names is Failed: a function whose
+		// creation failed stays so until it is deleted and made again.
+		return !strings.Contains(ae.ErrorMessage(), "state: Failed")
+	case "ResourceNotReadyException", "SnapStartNotReadyException", "EC2ThrottledException":
 		return true
 	}
 	return false
