@@ -901,7 +901,8 @@ var ErrNotSent = errors.New("the invocation never reached the Lambda endpoint")
 // loaded, and each names a state that ends by itself. For a check (DryRun,
 // which runs nothing in any case) it is also any 5xx that names no lasting
 // fault of the function's configuration: Lambda's internal error
-// (ServiceException), or a gateway's 502, 503 or 504. The Loop makes such
+// (ServiceException), or a gateway's 502, 503 or 504; and a check that got
+// no answer at all, its connection broken once it was sent. The Loop makes such
 // a call again after a while, as a throttled one (see Invoker): failing
 // it at once would tell the decider, through StartLambdaFunctionFailed's
 // only cause ASSUME_ROLE_FAILED, that the execution's role is wrong, or

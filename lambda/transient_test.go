@@ -2,6 +2,7 @@ package lambda_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -295,5 +296,44 @@ func TestCheckNotAnsweredIsRetried(t *testing.T) {
 	}
 	if n := iv.checks.Load(); n != 2 {
 		t.Errorf("%d checks, want 2", n)
+	}
+}
+
+// A check whose connection broke before the endpoint answered (here it
+// hangs up once it has read the request) refused nothing, and a check runs
+// nothing: it is made again, and the function starts once a check passes.
+// It used to record StartLambdaFunctionFailed at once, with cause
+// ASSUME_ROLE_FAILED.
+func TestCheckCutOffIsRetried(t *testing.T) {
+	var hungUp atomic.Bool
+	e := &endpoint{}
+	hangUp := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Invocation-Type") == "DryRun" && hungUp.CompareAndSwap(false, true) {
+			io.Copy(io.Discard, r.Body)
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		e.ServeHTTP(w, r)
+	})
+	noAWSConfig(t)
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	srv := httptest.NewServer(hangUp)
+	defer srv.Close()
+	iv, err := awslambda.New(context.Background(), awslambda.Options{Endpoint: srv.URL, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, "fn")
+	evs := f.runLoop(f.quickLoop(iv), 1)
+	if sf := find(evs, api.EventTypeStartLambdaFunctionFailed); len(sf) != 0 {
+		t.Fatalf("StartLambdaFunctionFailed, message %q; want the check made again", sf[0].StartLambdaFunctionFailedEventAttributes.Message)
+	}
+	if c := find(evs, api.EventTypeLambdaFunctionCompleted); len(c) != 1 {
+		t.Fatalf("%d LambdaFunctionCompleted events, want 1", len(c))
+	}
+	if checks, invokes := e.counts(); !hungUp.Load() || checks != 1 || invokes != 1 {
+		t.Errorf("hung up %v, then %d checks and %d invocations; want true, 1 and 1", hungUp.Load(), checks, invokes)
 	}
 }

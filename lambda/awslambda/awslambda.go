@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/swfd/swfd/internal/sdkhttp"
 	swflambda "github.com/swfd/swfd/lambda"
@@ -171,8 +172,9 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // among it: up to 3 attempts, with its own back-off. A check still
 // throttled then wraps swflambda.ErrThrottled, one that never got a
 // connection swflambda.ErrNotSent, and one answered with an error that
-// passes swflambda.ErrUnavailable (a function not ready yet, or a 5xx
-// that names no lasting fault of the function: serverFault): none is a
+// passes swflambda.ErrUnavailable (a function not ready yet, a 5xx that
+// names no lasting fault of the function: serverFault, or no answer at
+// all, its connection broken once it was sent): none is a
 // refusal, and the Loop checks again later. Any other answer (no such
 // function, access denied, a configuration that cannot work) is one.
 //
@@ -200,6 +202,10 @@ func (iv *Invoker) Check(ctx context.Context, r swflambda.Request) error {
 		return &throttledError{describe(err)}
 	case notReady(err) || serverFault(err):
 		return &unavailableError{describe(err)}
+	case sendFailed(err):
+		// No answer came: the connection broke, and a check runs
+		// nothing, so it may be made again.
+		return &unavailableError{err}
 	}
 	return describe(err)
 }
@@ -408,6 +414,13 @@ var lasting = map[string]bool{
 	"ENILimitReachedException": true, "EC2AccessDeniedException": true, "KMSAccessDeniedException": true,
 	"KMSDisabledException": true, "KMSInvalidStateException": true, "KMSNotFoundException": true,
 	"InvalidZipFileException": true, "InvalidRuntimeException": true,
+}
+
+// sendFailed reports whether err is a request's that got no answer at all
+// (its connection failed or broke before a response came).
+func sendFailed(err error) bool {
+	var se *smithyhttp.RequestSendError
+	return errors.As(err, &se)
 }
 
 // unavailableError is the error of a call the endpoint could not serve for
