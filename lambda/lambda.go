@@ -10,17 +10,17 @@
 //  1. asks the endpoint whether the function can be invoked, without
 //     running it (Invoker.Check); a refusal records StartLambdaFunctionFailed
 //     (a check throttled, one that never reached the endpoint, one not
-//     answered within Options.CheckTimeout, or one answered with an
-//     error that passes, ErrUnavailable, is no refusal:
-//     it is made again, with back-off, until the function's
-//     START_TO_CLOSE timeout counted from the first);
+//     answered within Options.CheckTimeout, or one the endpoint could not
+//     serve for now, ErrUnavailable, is no refusal: it is made again, with
+//     back-off, until the function's START_TO_CLOSE timeout counted from
+//     the first);
 //  2. records LambdaFunctionStarted, which takes the task off the store and
 //     arms the START_TO_CLOSE timer in the same commit;
 //  3. only then invokes the function (Invoker.Invoke), once, without
 //     retries (but for an invocation the endpoint throttled, one that
 //     never reached the endpoint, or one refused as the function is not
-//     ready to run yet, each of which ran nothing and is
-//     tried again with back-off until the function's START_TO_CLOSE
+//     ready to run yet, each of which ran nothing and is tried again
+//     with back-off until the function's START_TO_CLOSE
 //     deadline, then recorded as failed; an invocation whose connection
 //     broke after it was sent may have run the function, and is recorded
 //     as failed at once, reason InvokeError), and records
@@ -889,9 +889,9 @@ var ErrThrottled = errors.New("invocation throttled")
 // InvokeError).
 var ErrNotSent = errors.New("the invocation never reached the Lambda endpoint")
 
-// ErrUnavailable is wrapped by an Invoker's error when the endpoint
-// answered that it cannot serve the request for now, for a reason that
-// passes, and ran nothing. For an invocation that is only an answer that
+// ErrUnavailable is wrapped by an Invoker's error when the endpoint could
+// not serve the request for now, for a reason that passes, and ran
+// nothing. For an invocation that is only an answer that
 // says the function is not ready to run yet: Lambda's
 // ResourceConflictException (the function is Pending, being created, or an
 // update of it is under way), ResourceNotReadyException (its VPC
