@@ -51,7 +51,8 @@ type Options struct {
 	Region string
 	Log    *slog.Logger
 	// CredentialsTimeout bounds the look for credentials at start
-	// (default 10s): past it, or when none are found, requests go unsigned.
+	// (default 10s): past it, or when none are found, requests to an
+	// emulator go unsigned (those to AWS Lambda look again each time).
 	CredentialsTimeout time.Duration
 
 	// proxy, if set, replaces the proxy the environment names (tests:
@@ -83,7 +84,7 @@ func New(ctx context.Context, opts Options) (*Invoker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awslambda: read the AWS configuration: %w", err)
 	}
-	region := endpointRegion(opts.Endpoint)
+	region := endpointRegion(opts.Endpoint) // "" for an emulator
 	if r := region; r != "" {
 		// AWS refuses a signature scoped to any region but its
 		// endpoint's.
