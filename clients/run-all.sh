@@ -35,6 +35,7 @@ JSON
 fi
 
 . clients/start-swfd.sh
+. clients/results.sh
 start_swfd "$work/swfd" "$work/swfd.log" --db "sqlite:$work/data/swfd.db" --poll-timeout 2s --log-level info "${auth_args[@]}" || exit 1
 export SWFD_ENDPOINT="http://$addr"
 echo "== swfd at $SWFD_ENDPOINT"
@@ -130,9 +131,9 @@ run_client node-test-dev install_js env SWFD="$work/swfd" NODE_PATH="$root/clien
 
 echo
 echo "== real clients against swfd"
+print_results "${order[@]}"
 status=0
 for n in "${order[@]}"; do
-  printf '%-8s %s\n' "$n" "${result[$n]}"
   case ${result[$n]} in
     FAIL*) status=1 ;;
     SKIP) [ "${SWFD_CLIENTS_STRICT:-}" = 1 ] && status=1 ;;
