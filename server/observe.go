@@ -33,6 +33,10 @@ type observer struct {
 	// is served on the API's address).
 	metricsLn    net.Listener
 	cfgAccessLog string
+	// metricsMax caps metricsLn's connections; readHeader is how long a
+	// request's headers may take there, as on the API's address.
+	metricsMax int
+	readHeader time.Duration
 	// conns is the API's listener once Serve has made it; maxConns its
 	// cap.
 	conns    atomic.Pointer[connlimit.Listener]
@@ -43,7 +47,7 @@ type observer struct {
 
 // openObserver makes the metrics and opens the access log, as cfg says.
 func openObserver(cfg Config) (*observer, error) {
-	o := &observer{maxConns: cfg.MaxConnections}
+	o := &observer{maxConns: cfg.MaxConnections, metricsMax: cfg.MetricsMaxConnections, readHeader: cfg.ReadHeaderTimeout}
 	if cfg.MetricsOff && cfg.MetricsAddr != "" {
 		return nil, errors.New("--metrics-addr needs the metrics on (it was given with --metrics=false)")
 	}
@@ -153,9 +157,15 @@ func (o *observer) watch(svc *service.Service, st swfd.Store, fe *frontend.Handl
 }
 
 // serveMetrics serves /metrics on the --metrics-addr listener until ctx
-// ends, beside /healthz and /readyz (health): that listener has no cap on
-// its connections, so probes and scrapes are answered there while the
-// API's connections are all taken.
+// ends, beside /healthz and /readyz (health): that listener is not under
+// the API's connection limit, so probes and scrapes are answered there
+// while the API's connections are all taken. It has a cap of its own
+// (metricsMax): a client that opens connection after connection, or sends
+// its headers slowly, must not hold memory and goroutines without bound.
+// At the cap a new connection waits while those idle between requests, or
+// silent since they connected (2 s), are closed to make room; a request's
+// headers must arrive within readHeader, as on the API's address, and a
+// body these handlers never read is not waited for (closeUnreadBodies).
 func (o *observer) serveMetrics(ctx context.Context, log *slog.Logger, health func(*http.ServeMux)) {
 	if o.metricsLn == nil {
 		return
@@ -163,9 +173,17 @@ func (o *observer) serveMetrics(ctx context.Context, log *slog.Logger, health fu
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", o.metrics.Handler())
 	health(mux)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: DefaultIdleTimeout}
+	lim := connlimit.Listen(o.metricsLn, o.metricsMax)
+	full := lograte.New(log, connLimitWarnsPerSecond, connLimitWarnBurst, nil)
+	lim.OnFull = func() {
+		full.Log(context.Background(), slog.LevelWarn, "--metrics-addr connection limit reached: a new connection waits until one closes (idle and silent ones are closed to make room); raise --metrics-max-connections if that many scrapers and probes are expected",
+			"metrics_max_connections", lim.Max())
+	}
+	hs := &http.Server{Handler: closeUnreadBodies(mux), ReadHeaderTimeout: o.readHeader, WriteTimeout: time.Minute, IdleTimeout: DefaultIdleTimeout,
+		ConnState: lim.ConnState, ConnContext: lim.ConnContext,
+		ErrorLog: httpErrorLog(lograte.New(log, connLimitWarnsPerSecond, connLimitWarnBurst, nil))}
 	go func() {
-		if err := hs.Serve(o.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server", "err", err)
 		}
 	}()

@@ -104,13 +104,17 @@ type Config struct {
 	ClockUnsafe bool
 	// Observability. /metrics serves the Prometheus metrics on the API's
 	// address, or on MetricsAddr if it is set (with /healthz and /readyz,
-	// and no cap on its connections); MetricsOff turns them off.
-	// MetricsTaskLists adds series per task list. AccessLog, if set, is the
-	// access log's path ("-": standard output).
-	MetricsOff       bool
-	MetricsAddr      string
-	MetricsTaskLists bool
-	AccessLog        string
+	// out of MaxConnections' reach); MetricsOff turns them off.
+	// MetricsMaxConnections caps the connections open at once on
+	// MetricsAddr (DefaultMetricsMaxConnections when zero or less), as
+	// MaxConnections does the API's, idle and silent ones closed to make
+	// room. MetricsTaskLists adds series per task list. AccessLog, if set,
+	// is the access log's path ("-": standard output).
+	MetricsOff            bool
+	MetricsAddr           string
+	MetricsMaxConnections int
+	MetricsTaskLists      bool
+	AccessLog             string
 	// NoConsole turns the web console off (package console, served under
 	// /console/; a browser's GET / is sent there).
 	NoConsole bool
@@ -136,6 +140,12 @@ type Config struct {
 	// when zero.
 	RunCacheBytes int
 }
+
+// DefaultMetricsMaxConnections is the cap on the connections open at once
+// on --metrics-addr: a scraper or two and health probes need a few, and
+// those idle between requests, or silent since they connected, are closed
+// to make room for a new one.
+const DefaultMetricsMaxConnections = 32
 
 // DevPollTimeout is how long a long poll waits in --dev mode unless the
 // poll timeout is set: a test's worker that stops polling should not keep
@@ -337,6 +347,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	// timeout: a longer --call-timeout lengthens the wait for it too.
 	def(&cfg.ShutdownTimeout, max(DefaultShutdown, cfg.CallTimeout))
 	def(&cfg.PollTimeout, 60*time.Second)
+	if cfg.MetricsMaxConnections <= 0 {
+		cfg.MetricsMaxConnections = DefaultMetricsMaxConnections
+	}
 	if files := connlimit.FileLimit(); cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = connlimit.Default(files)
 	} else if !connlimit.Fits(cfg.MaxConnections, files) {

@@ -19,8 +19,8 @@
 // closed, or the long poll waiting longest is answered empty, to make room.
 //
 // Prometheus metrics are served at /metrics (--metrics-addr: on an address
-// of their own, with /healthz and /readyz, not subject to the cap;
-// --metrics=false: not at all); --access-log writes a JSON line per call.
+// of their own, with /healthz and /readyz, not subject to the cap but to
+// --metrics-max-connections; --metrics=false: not at all); --access-log writes a JSON line per call.
 //
 // --addr-file PATH writes the addresses swfd listens on to PATH once it
 // serves (addr=HOST:PORT, url=…), for a script or a test that starts it
@@ -212,7 +212,8 @@ The server's flags:
 	clockMode := fs.String("clock", "real", "clock: real; for tests manual (stands still until moved: swf clock advance) or skip (jumps to the next timer whenever nothing else could happen)")
 	clockUnsafe := fs.Bool("clock-unsafe", false, "allow --clock manual or skip with a database that keeps its data")
 	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (--metrics=false: off)")
-	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network), with /healthz and /readyz; its connections are not capped by --max-connections")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. a scraper's network), with /healthz and /readyz; its connections are not capped by --max-connections but by --metrics-max-connections")
+	metricsMaxConns := fs.Int("metrics-max-connections", server.DefaultMetricsMaxConnections, "most connections open at once on --metrics-addr, at least 1; past it new ones wait, and idle or silent ones are closed to make room")
 	metricsLists := fs.Bool("metrics-task-lists", false, "add metrics per task list (pending tasks, schedule-to-start); off by default as there may be thousands")
 	accessLog := fs.String("access-log", "", "write one JSON line per API call to this file (- for standard output); SIGHUP reopens it")
 	quotas := fs.String("quotas", "off", "throttling as SWF does it: off, aws (the real service's default token buckets) or a quota file (JSON; SIGHUP reloads it)")
@@ -286,6 +287,13 @@ The server's flags:
 	if given["max-connections"] && *maxConns < 1 {
 		return usageError{fmt.Errorf("%s: at least 1 connection must be allowed; leave the flag out for the default, half the open-file limit (at most 10000)",
 			setting("max-connections", *maxConns))}
+	}
+	if *metricsMaxConns < 1 {
+		return usageError{fmt.Errorf("%s: at least 1 connection must be allowed on --metrics-addr; leave the flag out for the default, %d",
+			setting("metrics-max-connections", *metricsMaxConns), server.DefaultMetricsMaxConnections)}
+	}
+	if given["metrics-max-connections"] && *metricsAddr == "" {
+		return usageError{fmt.Errorf("%s caps the connections of --metrics-addr, which is not given: /metrics is served on --addr, under --max-connections", setting("metrics-max-connections", *metricsMaxConns))}
 	}
 	if *runCacheMB < 1 || *runCacheMB > maxRunCacheMB {
 		return usageError{fmt.Errorf("%s: give the run cache between 1 and %d MiB (the default is %d)",
@@ -414,7 +422,7 @@ The server's flags:
 	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, CallTimeout: *callTimeout, Logger: log, AuthFile: *authFile,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
-		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
+		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsMaxConnections: *metricsMaxConns, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
 		Quotas: *quotas, Dev: *dev, LambdaEndpoint: *lambdaEndpoint, RunCacheBytes: *runCacheMB << 20})
 	if err != nil {
 		return err
