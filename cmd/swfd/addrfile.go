@@ -45,8 +45,14 @@ func addrFileContent(addr string, tls bool, metricsAddr, pprofAddr string) strin
 
 // prepareAddrFile removes a file left at path by an earlier run, and
 // checks that swfd can write one there: a path it cannot write stops it
-// before it opens the database, not after.
+// before it opens the database, not after. Only an address file, or an
+// empty file (a script may make the path with mktemp), is removed: a
+// directory or any other file at path is refused and left alone, as the
+// path is more likely a slip than an earlier run's.
 func prepareAddrFile(path string) error {
+	if err := removableAddrFile(path); err != nil {
+		return usageError{fmt.Errorf("--addr-file %s: %w", path, err)}
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("--addr-file: %w", err)
 	}
@@ -98,4 +104,41 @@ func removeAddrFile(path, content string) {
 	if b, err := os.ReadFile(path); err == nil && string(b) == content {
 		os.Remove(path)
 	}
+}
+
+// maxAddrFile is more than an address file ever holds.
+const maxAddrFile = 4 << 10
+
+// addrFileKeys are the keys an address file's lines have.
+var addrFileKeys = map[string]bool{"addr": true, "url": true, "metrics_addr": true, "pprof_addr": true}
+
+// removableAddrFile returns nil if there is nothing at path, or what is
+// there may be removed: an empty file or an address file. Otherwise it
+// says what is there.
+func removableAddrFile(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return errors.New("is a directory; give the path of the file to write, such as DIR/swfd.addr")
+	case !fi.Mode().IsRegular() || fi.Size() > maxAddrFile:
+		return errors.New("holds something that is not an address file swfd wrote, which it would replace and then remove; remove it or give another path")
+	case fi.Size() == 0:
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	for i, line := range lines {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || v == "" || !addrFileKeys[k] || i == 0 && k != "addr" {
+			return errors.New("holds a file that is not an address file swfd wrote, which it would replace and then remove; remove it or give another path")
+		}
+	}
+	return nil
 }

@@ -752,6 +752,62 @@ func TestAddrFile(t *testing.T) {
 	}
 }
 
+// --addr-file removes at start only an address file an earlier swfd left
+// (or an empty file, as mktemp makes): a path that names a directory, or a
+// file of anything else (a slip of the flag's value naming a file that
+// matters), is refused, exit status 2,
+// and left as it was. It removed an empty directory and wrote its file in
+// its place, and removed any other file, both gone for good once swfd
+// stopped.
+func TestAddrFileLeavesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	precious := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(precious, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{empty, "is a directory"},
+		{precious, "not an address file"},
+	} {
+		var out logbuf.Buffer
+		ctx, cancel := context.WithCancel(context.Background())
+		codes := make(chan int, 1)
+		go func() {
+			codes <- command(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--addr-file", tc.path}, noenv, &out)
+		}()
+		var code int
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			select {
+			case code = <-codes:
+			default:
+				// Served, its address file written over the path given:
+				// stop it and report.
+				if b, _ := os.ReadFile(tc.path); strings.HasPrefix(string(b), "addr=") || time.Now().After(deadline) {
+					cancel()
+					code = <-codes
+				} else {
+					continue
+				}
+			}
+			break
+		}
+		cancel()
+		if code != 2 || !strings.Contains(out.String(), "--addr-file") || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("--addr-file %s: exit status %d, want 2 and %q:\n%s", filepath.Base(tc.path), code, tc.want, out.String())
+		}
+	}
+	if fi, err := os.Stat(empty); err != nil || !fi.IsDir() {
+		t.Errorf("the directory given as --addr-file is gone (%v)", err)
+	}
+	if b, err := os.ReadFile(precious); err != nil || string(b) != "keep me\n" {
+		t.Errorf("the file given as --addr-file: %q, %v", b, err)
+	}
+}
+
 // A --lambda-endpoint that is not an http or https URL with a host (a host
 // name without its scheme, a typo) is refused at start, naming the flag or
 // the variable that set it, before the address is taken or a database
