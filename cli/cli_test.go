@@ -255,6 +255,15 @@ func TestErrorsAndExitStatus(t *testing.T) {
 		{[]string{"list-domains", "--registration-status", "REGISTERED", "--no-paginate", "--max-items", "1"}, 255,
 			"\nError during pagination: Cannot specify --no-paginate along with pagination arguments: --max-items\n"},
 		{[]string{"describe-domain", "--name", "x", "--endpoint-url", "http://127.0.0.1:1"}, 255, "\nCould not connect to the endpoint URL: \"http://127.0.0.1:1/\"\n"},
+		// An endpoint URL with no host, or a host no URL can have, is
+		// refused before any call, as by the AWS CLI: it was sent, and
+		// answered "Connection was closed before we received a valid
+		// response", or a Go parse error.
+		{[]string{"describe-domain", "--name", "x", "--endpoint-url", "http://"}, 255, "\nInvalid endpoint: http://\n"},
+		{[]string{"describe-domain", "--name", "x", "--endpoint-url", "http://a b"}, 255, "\nInvalid endpoint: http://a b\n"},
+		{[]string{"describe-domain", "--name", "x", "--endpoint-url", "http://-x:7733"}, 255, "\nInvalid endpoint: http://-x:7733\n"},
+		{[]string{"describe-domain", "--name", "x", "--endpoint-url", "https://[::1"}, 255, "\nInvalid IPv6 URL\n"},
+		{[]string{"describe-domain", "--name", "x", "--endpoint-url", "ftp://127.0.0.1:1"}, 255, "\nAn HTTP Client raised an unhandled exception: Not supported URL scheme ftp\n"},
 		{[]string{"describe-domain", "--name", "x", "--decisions", "file:///nonexistent"}, 255, usageText + "\nUnknown options: --decisions, file:///nonexistent\n"},
 		{[]string{"describe-domain", "--name", "file:///nonexistent/x"}, 255, "\nError parsing parameter '--name': Unable to load paramfile file:///nonexistent/x: …"},
 	}

@@ -80,6 +80,9 @@ type client struct {
 // standard AWS chain (environment, shared config and credentials files,
 // profiles).
 func newClient(ctx context.Context, g *globals) (*client, error) {
+	if err := checkEndpoint(g.endpoint); err != nil {
+		return nil, err
+	}
 	read, connect := defaultReadTimeout, defaultConnectTimeout
 	if g.readTimeout != nil {
 		read = *g.readTimeout
@@ -492,4 +495,65 @@ func writeHeaders(w io.Writer, h http.Header, host string) {
 		}
 		fmt.Fprintf(w, "  %s: %s\n", k, v)
 	}
+}
+
+// checkEndpoint refuses, before any call and in the AWS CLI's words, an
+// endpoint URL that names no host, or a host that is neither a DNS name
+// (labels of letters, digits and hyphens, none at either end of a label;
+// so an IPv4 address too) nor an IPv6 address in brackets, and then one
+// whose scheme is not http or https.
+func checkEndpoint(endpoint string) error {
+	invalid := fmt.Errorf("Invalid endpoint: %s", endpoint)
+	if strings.ContainsAny(endpoint, "\t\r\n") {
+		return invalid
+	}
+	scheme, rest, _ := strings.Cut(endpoint, "://")
+	netloc := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		netloc = rest[:i]
+	}
+	if strings.Contains(netloc, "[") != strings.Contains(netloc, "]") {
+		return errors.New("Invalid IPv6 URL")
+	}
+	if i := strings.LastIndex(netloc, "@"); i >= 0 {
+		netloc = netloc[i+1:]
+	}
+	var host string
+	if _, bracketed, ok := strings.Cut(netloc, "["); ok {
+		host, _, _ = strings.Cut(bracketed, "]")
+		if ip, _, _ := strings.Cut(host, "%"); net.ParseIP(ip) == nil || !strings.Contains(ip, ":") {
+			return invalid
+		}
+	} else {
+		host, _, _ = strings.Cut(netloc, ":")
+		if !isDNSName(strings.TrimSuffix(host, ".")) {
+			return invalid
+		}
+	}
+	if len(host) > 255 {
+		return invalid
+	}
+	if s := strings.ToLower(scheme); s != "http" && s != "https" {
+		return fmt.Errorf("An HTTP Client raised an unhandled exception: Not supported URL scheme %s", scheme)
+	}
+	return nil
+}
+
+// isDNSName reports whether host is dot-separated labels of 1 to 63
+// letters, digits and hyphens, none beginning or ending with a hyphen.
+func isDNSName(host string) bool {
+	if host == "" {
+		return false
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
