@@ -111,6 +111,43 @@ func Restore(ctx context.Context, from, path string, logger *slog.Logger) (versi
 	return version, nil
 }
 
+// sqliteHeader is how every SQLite database file begins.
+const sqliteHeader = "SQLite format 3\x00"
+
+// replaceable returns nil if Restore may put a backup at path: nothing is
+// there, an empty file, or a file that begins as a SQLite database does
+// (whatever its state: a damaged database is what a restore is for). A
+// file of anything else (the --db of a slip naming notes or a
+// configuration file) is refused, left as it is, as is a directory.
+func replaceable(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s is a directory; give the path of the database file", path)
+	}
+	if fi.Size() == 0 {
+		return nil
+	}
+	head := make([]byte, len(sqliteHeader))
+	if _, err := io.ReadFull(f, head); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if string(head) != sqliteHeader {
+		return fmt.Errorf("%s is not a SQLite database (it does not begin as one), so it is no swfd database a backup could replace; it is left as it is: give the path of the database swfd serves", path)
+	}
+	return nil
+}
+
 // restorePaths checks Restore's arguments before it touches anything: from
 // must be a file with no write-ahead log beside it, and not path itself.
 func restorePaths(from, path string) error {
@@ -126,6 +163,9 @@ func restorePaths(from, path string) error {
 	}
 	if pi, err := os.Stat(path); err == nil && os.SameFile(fi, pi) {
 		return fmt.Errorf("%s is the database itself", from)
+	}
+	if err := replaceable(path); err != nil {
+		return err
 	}
 	if wi, err := os.Stat(from + "-wal"); err == nil && wi.Size() > 0 {
 		return fmt.Errorf("%s has a write-ahead log beside it (%s-wal), so the file alone is not the whole database: a server has it open, or was killed; restore a copy swfd backup made", from, from)

@@ -16,8 +16,9 @@ import (
 )
 
 // swfd restore puts a backup in place of a stopped server's database and
-// says how to start on it; while a server runs on the database, or for a
-// backup that is not an swfd database, it refuses and changes nothing.
+// says how to start on it; while a server runs on the database, for a
+// backup that is not an swfd database, or for a --db that names a file
+// other than a SQLite database, it refuses and changes nothing.
 func TestRestoreCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -26,6 +27,10 @@ func TestRestoreCommand(t *testing.T) {
 	backup := filepath.Join(dir, "backup.db")
 	var out bytes.Buffer
 	if err := backupMain(ctx, []string{"--db", "sqlite:" + db, "--to", backup}, &out); err != nil {
+		t.Fatal(err)
+	}
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("keep me\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	garbage := filepath.Join(dir, "garbage.db")
@@ -41,6 +46,9 @@ func TestRestoreCommand(t *testing.T) {
 		{[]string{"--from", backup, "--db", "sqlite:"}, "--db needs the path of a SQLite database file"},
 		{[]string{"--from", "postgres://u@127.0.0.1/x", "--db", "sqlite:" + filepath.Join(dir, "new.db")}, "--from postgres://u@127.0.0.1/x: only a SQLite database file"},
 		{[]string{"--from", garbage, "--db", "sqlite:" + filepath.Join(dir, "new.db")}, "not a SQLite database"},
+		// A --db that names a file of something else (a slip: notes, a
+		// config file) is not replaced.
+		{[]string{"--from", backup, "--db", "sqlite:" + notes}, "is not a SQLite database"},
 	} {
 		out.Reset()
 		err := restoreMain(ctx, tc.args, &out)
@@ -50,6 +58,9 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new.db")); !os.IsNotExist(err) {
 		t.Errorf("a refused restore created its target: %v", err)
+	}
+	if b, err := os.ReadFile(notes); err != nil || string(b) != "keep me\n" {
+		t.Errorf("a refused restore changed the file it was given as --db: %d bytes, beginning %q (%v)", len(b), b[:min(len(b), 16)], err)
 	}
 	srv.Stop()
 
