@@ -65,6 +65,9 @@ func applyMigrations(ctx context.Context, conn *sql.Conn, logger *slog.Logger, m
 			}
 		}
 	}()
+	if err := refuseOthersDatabase(ctx, conn); err != nil {
+		return 0, 0, err
+	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version INTEGER NOT NULL PRIMARY KEY,
 		applied INTEGER NOT NULL
@@ -91,6 +94,31 @@ func applyMigrations(ctx context.Context, conn *sql.Conn, logger *slog.Logger, m
 		return from, 0, fmt.Errorf("migrate: commit: %w", err)
 	}
 	return from, latest, nil
+}
+
+// refuseOthersDatabase fails with ErrNotSwfd, naming one of its tables (or
+// other objects), if the database has no swfd schema but holds something
+// else: another program's database, which a --db naming the wrong file
+// would have swfd add its tables to and serve. swfd makes its schema only
+// in an empty database.
+func refuseOthersDatabase(ctx context.Context, conn *sql.Conn) error {
+	var versioned int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").Scan(&versioned); err != nil {
+		return fmt.Errorf("migrate: read schema: %w", err)
+	}
+	if versioned > 0 {
+		return nil
+	}
+	var kind, name string
+	err := conn.QueryRowContext(ctx, `SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		ORDER BY type <> 'table', name LIMIT 1`).Scan(&kind, &name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("migrate: read schema: %w", err)
+	}
+	return fmt.Errorf("%w, but it is not empty: it holds another program's data (%s %q): swfd makes its schema only in a new or empty database; is --db the right file?", ErrNotSwfd, kind, name)
 }
 
 // checkSchema reads the version of an existing database's schema, changing

@@ -839,3 +839,46 @@ func oldDatabase(t *testing.T, version int, rows ...string) string {
 	}
 	return path
 }
+
+// Open adds swfd's schema only to a database with nothing in it: one that
+// holds another program's tables (a --db naming the wrong file) is refused
+// with ErrNotSwfd, naming a table, and left as it was. swfd used to create
+// its tables beside the other program's and serve the file.
+func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada')"); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	db, err := Open(ctx, path, nil)
+	if err == nil {
+		db.Close()
+	}
+	if !errors.Is(err, ErrNotSwfd) || !strings.Contains(err.Error(), "users") {
+		t.Errorf("Open of another program's database: %v, want ErrNotSwfd naming its table users", err)
+	}
+	other, err = sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var tables []string
+	rows, err := other.Query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if len(tables) != 1 || tables[0] != "users" {
+		t.Errorf("the other program's database holds the tables %v after Open, want only users", tables)
+	}
+}
