@@ -288,6 +288,25 @@ The server's flags:
 		return usageError{fmt.Errorf("%s: at least 1 connection must be allowed; leave the flag out for the default, half the open-file limit (at most 10000)",
 			setting("max-connections", *maxConns))}
 	}
+	// boolSetting is how the operator gave the boolean flag name the
+	// value v: --name, --name=false or SWFD_NAME=v.
+	boolSetting := func(name string, v bool) string {
+		switch env, ok := fromEnv[name]; {
+		case ok:
+			return fmt.Sprintf("%s=%v", env, v)
+		case v:
+			return "--" + name
+		}
+		return fmt.Sprintf("--%s=%v", name, v)
+	}
+	if *metricsLists && !*metricsOn {
+		return usageError{fmt.Errorf("%s adds series to the metrics, which %s turns off; leave one of them out",
+			boolSetting("metrics-task-lists", true), boolSetting("metrics", false))}
+	}
+	if *clockUnsafe && clock.Mode(*clockMode) == clock.Real {
+		return usageError{fmt.Errorf("%s allows --clock manual or skip on a database that keeps its data; the clock is real (%s), so it would change nothing: leave it out",
+			boolSetting("clock-unsafe", true), setting("clock", *clockMode))}
+	}
 	if *metricsMaxConns < 1 {
 		return usageError{fmt.Errorf("%s: at least 1 connection must be allowed on --metrics-addr; leave the flag out for the default, %d",
 			setting("metrics-max-connections", *metricsMaxConns), server.DefaultMetricsMaxConnections)}

@@ -874,3 +874,26 @@ func TestWordsThatMeanNothing(t *testing.T) {
 		t.Errorf("good values: exit status %d; output:\n%s", code, out)
 	}
 }
+
+// A flag that only means something beside another is refused without it,
+// exit status 2, rather than ignored: --metrics-task-lists with the
+// metrics off, --clock-unsafe with the real clock (it allows a manual or
+// skip clock on a database that keeps its data).
+func TestFlagsThatNeedAnother(t *testing.T) {
+	base := []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--metrics=false", "--metrics-task-lists"}, nil, "--metrics-task-lists adds series to the metrics, which --metrics=false turns off"},
+		{[]string{"--metrics-task-lists"}, map[string]string{"SWFD_METRICS": "false"}, "--metrics-task-lists adds series to the metrics, which SWFD_METRICS=false turns off"},
+		{[]string{"--clock-unsafe"}, nil, "--clock-unsafe allows --clock manual or skip on a database that keeps its data; the clock is real"},
+		{nil, map[string]string{"SWFD_CLOCK_UNSAFE": "true", "SWFD_CLOCK": "real"}, "SWFD_CLOCK_UNSAFE=true allows --clock manual or skip"},
+	} {
+		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
+		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "swfd listening") {
+			t.Errorf("%q %v: exit status %d, want 2 and %q; output:\n%s", tc.args, tc.env, code, tc.want, out)
+		}
+	}
+}
