@@ -118,7 +118,7 @@ func refuseOthersDatabase(ctx context.Context, conn *sql.Conn) error {
 	case err != nil:
 		return fmt.Errorf("migrate: read schema: %w", err)
 	}
-	return fmt.Errorf("%w, but it is not empty: it holds another program's data (%s %q): swfd makes its schema only in a new or empty database; is --db the right file?", ErrNotSwfd, kind, name)
+	return fmt.Errorf("%w, but it is not empty: it holds another program's data (%s %q): swfd makes its schema only in a new or empty database; is that the right file?", ErrNotSwfd, kind, name)
 }
 
 // checkSchema reads the version of an existing database's schema, changing
