@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +48,11 @@ func runClock(ctx context.Context, e *env, args []string) error {
 		body = map[string]string{"duration": pos[1]}
 	case pos[0] == "set" && len(pos) == 2:
 		t, err := parseTimestamp(pos[1])
+		if f, ferr := strconv.ParseFloat(strings.TrimSpace(pos[1]), 64); err == nil && ferr == nil && !(f >= minClockEpoch && f < maxClockEpoch) {
+			// Epoch seconds past what an RFC 3339 time writes (years 1
+			// to 9999) would wrap around: no time swfd could take.
+			err = errors.New("out of range")
+		}
 		if err != nil {
 			return fmt.Errorf("Invalid time %q for swf clock set: use 2030-01-02T15:04:05Z, 2030-01-02 or epoch seconds", pos[1])
 		}
@@ -76,6 +83,13 @@ func runClock(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout, line+")")
 	return nil
 }
+
+// The epoch seconds of 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z: swf
+// clock set takes times from the one up to the other.
+const (
+	minClockEpoch = -62135596800
+	maxClockEpoch = 253402300800
+)
 
 // isEpoch reports whether s is epoch seconds written in decimal, with or
 // without a fraction ("1930122000", "1930122000.626").

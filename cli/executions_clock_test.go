@@ -99,3 +99,17 @@ func TestClockSetKeepsTheFractionOfEpochSeconds(t *testing.T) {
 		}
 	}
 }
+
+// swf clock set refuses, before any call, a time no RFC 3339 time can
+// write (epoch seconds past year 9999, or before year 1): it sent a time
+// wrapped around (1.5e20 went as "292277026596-12-04T15:30:08Z"), which
+// swfd refused as not a time at all.
+func TestClockSetRefusesTimesOutOfRange(t *testing.T) {
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": "http://127.0.0.1:1"}
+	for _, arg := range []string{"1.5e20", "-1e20", "253402300800", "1e300"} {
+		r := swfRun(env, "clock", "set", arg)
+		if r.RC != 255 || !strings.Contains(r.Stderr, "Invalid time \""+arg+"\" for swf clock set") {
+			t.Errorf("swf clock set %s: rc=%d %q, want it refused before any call", arg, r.RC, r.Stderr)
+		}
+	}
+}
