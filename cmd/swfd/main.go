@@ -63,6 +63,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -406,6 +407,17 @@ The server's flags:
 		}
 	}
 
+	// A file swfd writes must not be one of the SQLite database's: the
+	// address file would be renamed onto the database, the access log
+	// appended to it.
+	for _, f := range []struct{ flag, path string }{{"addr-file", *addrFile}, {"access-log", *accessLog}} {
+		if f.path == "" || f.flag == "access-log" && f.path == "-" {
+			continue
+		}
+		if which := databaseFile(*db, f.path); which != "" {
+			return usageError{fmt.Errorf("--%s %s is the database's %s (--db %s): give it a path of its own", f.flag, f.path, which, server.RedactDSN(*db))}
+		}
+	}
 	if *addrFile != "" {
 		if err := prepareAddrFile(*addrFile); err != nil {
 			return err
@@ -531,6 +543,36 @@ func servePprof(ln net.Listener, log *slog.Logger) (stop func()) {
 		}
 	}()
 	return func() { hs.Close() }
+}
+
+// databaseFile says which of the SQLite database's files path is ("file",
+// "write-ahead log", …) when dsn names a SQLite file, and "" otherwise. The
+// paths are compared absolute, their directories' links resolved.
+func databaseFile(dsn, path string) string {
+	db, ok := strings.CutPrefix(dsn, "sqlite:")
+	if !ok || db == "" || db == ":memory:" {
+		return ""
+	}
+	canon := func(p string) string {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return filepath.Clean(p)
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			return real
+		}
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			return filepath.Join(dir, filepath.Base(abs))
+		}
+		return abs
+	}
+	target := canon(path)
+	for _, f := range []struct{ suffix, what string }{{"", "file"}, {"-wal", "write-ahead log"}, {"-shm", "WAL index (-shm)"}, {"-journal", "journal"}} {
+		if canon(db+f.suffix) == target {
+			return f.what
+		}
+	}
+	return ""
 }
 
 // envName is the environment variable of the flag name: SWFD_, then the

@@ -897,3 +897,27 @@ func TestFlagsThatNeedAnother(t *testing.T) {
 		}
 	}
 }
+
+// --addr-file and --access-log may not name the SQLite database's own
+// files (a slip of the value): the address file was renamed onto the
+// database, which swfd then could not write and which was gone once it
+// stopped; the access log's lines were appended to the database file. Both
+// are refused at start, exit status 2, before the database is created.
+func TestFilesThatAreTheDatabaseAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "swfd.db")
+	for _, tc := range []struct{ flag, path string }{
+		{"--addr-file", db},
+		{"--access-log", db},
+		{"--access-log", db + "-wal"},
+		{"--addr-file", filepath.Join(dir, ".", "swfd.db")},
+	} {
+		code, out := startsWith(t, []string{"--addr", "127.0.0.1:0", "--db", "sqlite:" + db, tc.flag, tc.path}, nil)
+		if code != 2 || !strings.Contains(out, tc.flag+" "+tc.path+" is the database's") {
+			t.Errorf("%s %s with --db sqlite:%s: exit status %d, want 2 and a refusal; output:\n%s", tc.flag, tc.path, db, code, out)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Fatalf("%s %s: the database was created (%v)", tc.flag, tc.path, err)
+		}
+	}
+}
