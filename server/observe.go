@@ -179,7 +179,7 @@ func (o *observer) serveMetrics(ctx context.Context, log *slog.Logger, health fu
 		full.Log(context.Background(), slog.LevelWarn, "--metrics-addr connection limit reached: a new connection waits until one closes (idle and silent ones are closed to make room); raise --metrics-max-connections if that many scrapers and probes are expected",
 			"metrics_max_connections", lim.Max())
 	}
-	hs := &http.Server{Handler: closeUnreadBodies(mux), ReadHeaderTimeout: o.readHeader, WriteTimeout: time.Minute, IdleTimeout: DefaultIdleTimeout,
+	hs := &http.Server{Handler: closeUnreadBodies(mux), ReadHeaderTimeout: o.readHeader, MaxHeaderBytes: MaxHeaderBytes, WriteTimeout: time.Minute, IdleTimeout: DefaultIdleTimeout,
 		ConnState: lim.ConnState, ConnContext: lim.ConnContext,
 		ErrorLog: httpErrorLog(lograte.New(log, connLimitWarnsPerSecond, connLimitWarnBurst, nil))}
 	go func() {

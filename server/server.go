@@ -147,6 +147,13 @@ type Config struct {
 // to make room for a new one.
 const DefaultMetricsMaxConnections = 32
 
+// MaxHeaderBytes bounds a request's headers (with its request line), on the
+// API's address and on --metrics-addr: past it the request is answered 431
+// Request Header Fields Too Large. A signed SWF call's headers take about a
+// kilobyte (a session token a few more); net/http's default, 1 MB, would
+// let every connection open hold a megabyte before any check.
+const MaxHeaderBytes = 64 << 10
+
 // DevPollTimeout is how long a long poll waits in --dev mode unless the
 // poll timeout is set: a test's worker that stops polling should not keep
 // the test waiting a minute.
@@ -837,6 +844,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           closeUnreadBodies(s.Handler),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		WriteTimeout:      max(s.cfg.PollTimeout, s.cfg.CallTimeout) + s.cfg.BodyTimeout + s.cfg.WriteTimeout + 30*time.Second,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ConnState:         lim.ConnState,
