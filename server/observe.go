@@ -165,7 +165,7 @@ func (o *observer) watch(svc *service.Service, st swfd.Store, fe *frontend.Handl
 // At the cap a new connection waits while those idle between requests, or
 // silent since they connected (2 s), are closed to make room; a request's
 // headers must arrive within readHeader, as on the API's address, and a
-// body these handlers never read is not waited for (closeUnreadBodies).
+// body these handlers never read is not waited for (CloseUnreadBodies).
 func (o *observer) serveMetrics(ctx context.Context, log *slog.Logger, health func(*http.ServeMux)) {
 	if o.metricsLn == nil {
 		return
@@ -179,7 +179,7 @@ func (o *observer) serveMetrics(ctx context.Context, log *slog.Logger, health fu
 		full.Log(context.Background(), slog.LevelWarn, "--metrics-addr connection limit reached: a new connection waits until one closes (idle and silent ones are closed to make room); raise --metrics-max-connections if that many scrapers and probes are expected",
 			"metrics_max_connections", lim.Max())
 	}
-	hs := &http.Server{Handler: closeUnreadBodies(mux), ReadHeaderTimeout: o.readHeader, MaxHeaderBytes: MaxHeaderBytes, WriteTimeout: time.Minute, IdleTimeout: DefaultIdleTimeout,
+	hs := &http.Server{Handler: CloseUnreadBodies(mux), ReadHeaderTimeout: o.readHeader, MaxHeaderBytes: MaxHeaderBytes, WriteTimeout: time.Minute, IdleTimeout: DefaultIdleTimeout,
 		ConnState: lim.ConnState, ConnContext: lim.ConnContext,
 		ErrorLog: httpErrorLog(lograte.New(log, connLimitWarnsPerSecond, connLimitWarnBurst, nil))}
 	go func() {

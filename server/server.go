@@ -835,14 +835,14 @@ var ErrAborted = errors.New("shutdown cut short")
 // keep-alive connection is closed after IdleTimeout idle. A request whose
 // body its handler does not read to the end is answered at once and its
 // connection closed, the rest of the body not waited for
-// (closeUnreadBodies). As a backstop
+// (CloseUnreadBodies). As a backstop
 // for handlers other than the API's, a request's whole exchange must end
 // within the poll timeout (or the call timeout, if longer) plus those
 // three.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	lim := s.limitConnections(ln)
 	hs := &http.Server{
-		Handler:           closeUnreadBodies(s.Handler),
+		Handler:           CloseUnreadBodies(s.Handler),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
 		WriteTimeout:      max(s.cfg.PollTimeout, s.cfg.CallTimeout) + s.cfg.BodyTimeout + s.cfg.WriteTimeout + 30*time.Second,

@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// closeUnreadBodies keeps a request whose body its handler did not read to
-// the end from holding its connection while the body may never come.
+// CloseUnreadBodies wraps next so that a request whose body its handler
+// does not read to the end holds no connection while the rest may never
+// come. Serve's API address, the --metrics-addr server and swfd's
+// --pprof-addr server use it.
 //
 // Over HTTP/1.1, before it writes an answer's headers, net/http reads what
 // is left of the request's body (up to 256 KiB) so that the connection can
@@ -21,13 +23,13 @@ import (
 // goroutine for as long as the client stayed, unanswered, and out of the
 // connection limit's reach, as it counts as a request under way.
 //
-// With closeUnreadBodies, such an answer says "Connection: close" and the
+// With CloseUnreadBodies, such an answer says "Connection: close" and the
 // connection's read deadline is set to now: the answer is written at once,
 // what is left of the body is not waited for, and the connection is closed
 // after the answer. A body read to its end (every API call's, every form
 // the console takes) changes nothing; nor does a request without a body,
 // nor one over HTTP/2, whose streams net/http never reads for the handler.
-func closeUnreadBodies(next http.Handler) http.Handler {
+func CloseUnreadBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor != 1 || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 			next.ServeHTTP(w, r)

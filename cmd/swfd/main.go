@@ -536,7 +536,9 @@ func servePprof(ln net.Listener, log *slog.Logger) (stop func()) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Bounded as the API's address is: headers within 10 s and 64 KiB, and
+	// a body no handler reads never waited for.
+	hs := &http.Server{Handler: server.CloseUnreadBodies(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: server.MaxHeaderBytes}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("pprof server", "err", err)
