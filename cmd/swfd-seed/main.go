@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -68,6 +69,15 @@ func check(fs *flag.FlagSet, needs ...need) error {
 	return nil
 }
 
+// isRetention reports whether s is a retention swfd reads: NONE, or whole
+// days written in decimal digits.
+func isRetention(s string) bool {
+	if s == "NONE" {
+		return true
+	}
+	return s != "" && len(s) <= 9 && strings.Trim(s, "0123456789") == ""
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "bench" {
 		return bench(ctx, args[1:], stdout, stderr)
@@ -95,6 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		need{flag: "closed", ok: cfg.Closed >= 0, why: "a number of executions to write is 0 or more"},
 		need{flag: "open", ok: cfg.Open >= 0, why: "a number of executions to write is 0 or more"},
 		need{flag: "span", ok: cfg.Span > 0, why: "start and close times need a period to spread over: give a duration above zero, such as 720h"},
+		// swfd reads a retention it cannot parse as none, and would purge
+		// every closed execution seeded at its first pass.
+		need{flag: "retention", ok: isRetention(cfg.Retention), why: "a retention is a whole number of days, 0 or more, or NONE"},
 		need{flag: "batch", ok: cfg.Batch >= 1, why: "a commit must hold at least 1 execution"},
 		// -workers' default, 0, stands for GOMAXPROCS; given, it is a count.
 		need{flag: "workers", ok: !given["workers"] || cfg.Workers >= 1, why: "at least 1 goroutine must build executions",

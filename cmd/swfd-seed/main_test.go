@@ -25,6 +25,11 @@ func TestRefuseNumbersThatMeanNothing(t *testing.T) {
 		{[]string{"-batch", "-3"}, "-batch -3: a commit must hold at least 1 execution"},
 		{[]string{"-workers", "0"}, "-workers 0: at least 1 goroutine must build executions; leave the flag out for the default, GOMAXPROCS ("},
 		{[]string{"-workers", "-1"}, "-workers -1: at least 1 goroutine"},
+		// A retention that is no number of days: swfd reads it as none and
+		// purges every closed execution seeded at its first pass.
+		{[]string{"-retention", "abc"}, `-retention abc: a retention is a whole number of days, 0 or more, or NONE; leave the flag out for the default, 365`},
+		{[]string{"-retention", "-3"}, "-retention -3: a retention is a whole number of days"},
+		{[]string{"-retention", ""}, "-retention : a retention is a whole number of days"},
 		{[]string{"bench", "-n", "0"}, "-n 0: at least 1 call per query must be measured; leave the flag out for the default, 200"},
 		{[]string{"bench", "-warmup", "0"}, "-warmup 0: the warm-up is at least 1 call per query; leave the flag out for the default, 10"},
 		{[]string{"bench", "-duration", "0s"}, "-duration 0s: a throughput run must last: give a duration above zero, such as 5s; leave the flag out for the default, 15s"},
