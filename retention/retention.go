@@ -1,13 +1,16 @@
 // Package retention purges closed executions once their domain's retention
 // period has passed since they closed: the run, its history and everything
 // else stored for it. A domain's retention is whole days ("NONE" and "0"
-// purge at the next pass); open executions are never purged.
+// purge at the next pass); open executions are never purged, and nor is
+// anything of a domain whose stored retention is not a number of days (an
+// error is logged at each pass instead).
 package retention
 
 import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -95,10 +98,31 @@ func (p *Purger) Purge(ctx context.Context) error {
 	return nil
 }
 
+// retentionDays reads a domain's retention: NONE is 0 days (purged at the
+// next pass), otherwise whole days in decimal digits; ok is false for
+// anything else.
+func retentionDays(s string) (days int, ok bool) {
+	if s == "NONE" {
+		return 0, true
+	}
+	if s == "" || len(s) > 9 || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	days, err := strconv.Atoi(s)
+	return days, err == nil
+}
+
 // purgeDomain purges one domain's expired executions, a batch at a time,
 // and records the domain's cutoff in cutoffs.
 func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain, cutoffs map[string]time.Time) error {
-	days, _ := strconv.Atoi(d.RetentionDays) // NONE and 0: purge at once
+	days, ok := retentionDays(d.RetentionDays)
+	if !ok {
+		// Not as RegisterDomain stores it (another tool wrote it): read
+		// as none, it would purge every closed execution of the domain.
+		p.log.Error("purging closed executions: the domain's retention is not a number of days, so none of its executions is purged; register the domain again or correct its retention",
+			"domain", d.Name, "retention", d.RetentionDays)
+		return nil
+	}
 	cutoff := p.clock.Now().Add(-time.Duration(days) * 24 * time.Hour)
 	cutoffs[d.Name] = cutoff
 	for {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/server"
 )
@@ -249,5 +250,30 @@ func TestPurgedRunsTaskTokenIsUnknown(t *testing.T) {
 	f, ok := api.AsFault(err)
 	if !ok || f.Code != "UnknownResourceFault" || !strings.Contains(f.Message, "Unknown task token") {
 		t.Fatalf("completing a task of a purged run: %v; want UnknownResourceFault, Unknown task token", err)
+	}
+}
+
+// A domain whose stored retention is no number of days (written by a tool,
+// or an older swfd-seed, rather than RegisterDomain) has nothing purged:
+// read as none, it had every closed execution purged at the next pass.
+func TestUnreadableRetentionPurgesNothing(t *testing.T) {
+	e := newRetEnv(t)
+	for _, retention := range []string{"abc", "-3", ""} {
+		name := "odd" + retention
+		if err := e.srv.Store.CreateDomain(e.ctx, swfd.Domain{Name: name, Status: swfd.StatusRegistered, RetentionDays: retention, Created: e.clock.Now()}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.srv.Service.RegisterWorkflowType(e.ctx, &api.RegisterWorkflowTypeInput{Domain: name, Name: "wf", Version: "1",
+			DefaultTaskList: &api.TaskList{Name: "tl"}, DefaultExecutionStartToCloseTimeout: "31536000",
+			DefaultTaskStartToCloseTimeout: "60", DefaultChildPolicy: api.ChildPolicyTerminate}); err != nil {
+			t.Fatal(err)
+		}
+		run := e.start(name, "w")
+		e.terminate(name, "w")
+		e.clock.advance(400 * 24 * time.Hour)
+		e.purge()
+		if !e.visible(name, "w", run) {
+			t.Errorf("a closed run of a domain whose retention is %q was purged", retention)
+		}
 	}
 }
