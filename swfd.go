@@ -21,6 +21,7 @@
 //	auth/         SigV4 verification, the auth file, IAM policy evaluation
 //	accesslog/    the access log: one JSON line per call
 //	metrics/      the Prometheus instruments
+//	quota/        throttling as SWF does it: token buckets, the real defaults, quota files
 //	admin/        swfd's own HTTP API under /swfd/ (the clock, a --dev reset)
 //	clock/        the manual and skip clocks
 //	console/      the web console; inspect/ what it asks beyond the SWF API

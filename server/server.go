@@ -1,6 +1,9 @@
 // Package server assembles a running swfd from its parts: it opens the
 // store named by a DSN, builds the service and the HTTP frontend, serves
 // /healthz, /readyz and /metrics (the Prometheus metrics, package metrics),
+// the web console under /console/ (package console) and swfd's own API
+// under /swfd/ (package admin, with the clock the Config asks for), makes
+// the invoker of the Lambda endpoint it is given (package lambda/awslambda),
 // writes the access log (package accesslog), serves HTTP or HTTPS within
 // limits on connections and time, reloads what can be reloaded (Reload), and shuts
 // everything down in order. cmd/swfd and the end-to-end tests both start
