@@ -502,8 +502,14 @@ The server's flags:
 		}
 		defer removeAddrFile(*addrFile, content)
 	}
-	log.Info("swfd listening", "addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
-		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "call_timeout", srv.CallTimeout(), "run_cache_mb", *runCacheMB, "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev)
+	listening := []any{"addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
+		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "call_timeout", srv.CallTimeout(), "run_cache_mb", *runCacheMB, "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev}
+	if pprofBound != "" {
+		// As bound, like the others: with --pprof-addr HOST:0 the log is
+		// the only place, beside --addr-file, that says where it is.
+		listening = append(listening, "pprof", pprofBound)
+	}
+	log.Info("swfd listening", listening...)
 	err = srv.Serve(ctx, ln)
 	if errors.Is(err, server.ErrAborted) {
 		// Close the store if it closes soon; a call stuck in it (a

@@ -921,3 +921,46 @@ func TestFilesThatAreTheDatabaseAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// The start-up line names every address swfd listens on, as the address
+// file does: the API's, --metrics-addr's and --pprof-addr's, each as bound
+// (a port the kernel picked for :0 included), so that a script reading the
+// log finds the profiles as it finds the metrics.
+func TestListeningLineNamesEveryAddress(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out logbuf.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--metrics-addr", "127.0.0.1:0", "--pprof-addr", "127.0.0.1:0"}, noenv, &out)
+	}()
+	waitLogged(t, &out, "swfd listening", 1)
+	var line string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.Contains(l, `msg="swfd listening"`) {
+			line = l
+		}
+	}
+	addrs := map[string]string{}
+	for _, key := range []string{"addr", "metrics", "pprof"} {
+		m := regexp.MustCompile(` ` + key + `=(127\.0\.0\.1:[0-9]+)( |$)`).FindStringSubmatch(line)
+		if m == nil || strings.HasSuffix(m[1], ":0") {
+			t.Fatalf("the listening line names no %s address as bound: %s", key, line)
+		}
+		addrs[key] = m[1]
+	}
+	for _, u := range []string{"http://" + addrs["addr"] + "/healthz", "http://" + addrs["metrics"] + "/metrics", "http://" + addrs["pprof"] + "/debug/pprof/"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %s", u, resp.Status)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
