@@ -10,7 +10,8 @@
 // signing with the standard AWS credential chain, the AWS CLI's output
 // formats, error messages and exit statuses, help and shell completion,
 // and the extra commands history, executions and describe; clock and dev
-// drive swfd's own API (the clock of a test server, and its reset).
+// drive swfd's own API (the clock of a test server, and its reset), and bench
+// runs the load generator of package bench.
 package cli
 
 import (
