@@ -501,7 +501,11 @@ func jmesRuntimeError(err error) error {
 			}
 			types = append(types, "'"+t+"'")
 		}
-		return fmt.Errorf("Invalid type for value: %s, expected one of: [%s]", m[1], strings.Join(types, ", "))
+		value := m[1]
+		if value == "<nil>" { // null: a member the data does not have, say
+			value = "None" // as Python writes it
+		}
+		return fmt.Errorf("Invalid type for value: %s, expected one of: [%s]", value, strings.Join(types, ", "))
 	}
 	return err
 }
