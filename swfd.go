@@ -64,7 +64,10 @@ var (
 	// restarted; reads may go on), or the store's database could not be
 	// reached, or lost the connection before anything that could take
 	// effect reached it and again when tried once more (PostgreSQL: a
-	// database restarting or down), which the next call may find well.
+	// database restarting or down), or refused the operation for a
+	// reason of its own rather than of the call (PostgreSQL: a statement
+	// timeout, a server that takes no writes, a resource run out), which
+	// the next call may find well.
 	ErrStorageUnavailable = errors.New("swfd: storage is unavailable")
 	// ErrOutcomeUnknown: the store lost its connection to its database
 	// once a write may have reached it (its COMMIT was sent), and could not

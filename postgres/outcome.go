@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -286,13 +287,49 @@ func (db *DB) prune(ctx context.Context) {
 // or could not get past by trying once more, as
 // swfd.ErrStorageUnavailable: the API answers ServiceUnavailable, which
 // SDKs retry. Only errors of calls of which nothing was applied are
-// marked: those of writes that may have been are errOutcomeUnknown. Other
-// errors are returned as they are.
+// marked: those of writes that may have been are errOutcomeUnknown. So
+// is a refusal of the database's that says nothing of the call itself
+// (refused): swfd.ErrStorageFull for a full disk, swfd.ErrStorageUnavailable
+// for the others. Other errors are returned as they are.
 func unavailable(err error) error {
-	if !connFailed(err) || errors.Is(err, swfd.ErrStorageUnavailable) || errors.Is(err, swfd.ErrOutcomeUnknown) {
+	if err == nil || errors.Is(err, swfd.ErrStorageUnavailable) || errors.Is(err, swfd.ErrOutcomeUnknown) ||
+		errors.Is(err, swfd.ErrStorageFull) || errors.Is(err, swfd.ErrLocked) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", err, swfd.ErrStorageUnavailable)
+	if connFailed(err) {
+		return fmt.Errorf("%w: %w", err, swfd.ErrStorageUnavailable)
+	}
+	return refused(err)
+}
+
+// refused marks err when it is an ERROR with which the database refused a
+// statement for a reason of the server's, not of the call: the statement
+// ran past a statement_timeout (one set on the role, the database or the
+// connection string) or was cancelled by an operator (57014); the server
+// takes no writes (25006: a standby, after a failover the connection
+// string still points at, or default_transaction_read_only); it ran out
+// of a resource (class 53: disk, memory, connections, locks); a lock_timeout
+// set for the connection ran out on a read (55P03; a write's is ErrLocked
+// where it is met); or the server failed to read or write its files
+// (58030). Such an ERROR ends its transaction without committing it, so
+// nothing of the call was applied, and the next call may well succeed:
+// without the mark the API answered InternalFailure (500), which says the
+// fault is swfd's. A full disk is swfd.ErrStorageFull, as on SQLite; the
+// others are swfd.ErrStorageUnavailable. Any other error is returned as it
+// is.
+func refused(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Severity != "ERROR" {
+		return err
+	}
+	switch {
+	case pe.Code == codeDiskFull:
+		return fmt.Errorf("%w: %w", err, swfd.ErrStorageFull)
+	case pe.Code == codeQueryCanceled, pe.Code == codeReadOnlyTransaction, pe.Code == codeLockNotAvailable,
+		pe.Code == codeIOError, strings.HasPrefix(pe.Code, classInsufficientResources):
+		return fmt.Errorf("%w: %w", err, swfd.ErrStorageUnavailable)
+	}
+	return err
 }
 
 // again reports whether a read that failed with err is tried once more:

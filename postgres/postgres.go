@@ -450,6 +450,13 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 	codeLockNotAvailable     = "55P03"
+	codeQueryCanceled        = "57014"
+	codeReadOnlyTransaction  = "25006"
+	codeDiskFull             = "53100"
+	codeIOError              = "58030"
+	// classInsufficientResources: disk_full, out_of_memory,
+	// too_many_connections, configuration_limit_exceeded.
+	classInsufficientResources = "53"
 )
 
 func pgCode(err error) (code, constraint string) {
@@ -552,7 +559,7 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) e
 			// %v: the context's error must not read as "not applied".
 			return fmt.Errorf("postgres: %w: the connection failed or the call ended once COMMIT was sent: %v", errOutcomeUnknown, err)
 		case !connFailed(err):
-			return err
+			return unavailable(err)
 		case attempt == 0 && ctx.Err() == nil && !db.closed.Load():
 			db.logger.Info("postgres: a transaction's connection failed before its COMMIT was sent; trying once more", "err", err)
 			db.prune(ctx)
