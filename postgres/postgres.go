@@ -415,6 +415,31 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// ErrReadOnly is WriteHealth's error for a database that takes no writes.
+var ErrReadOnly = errors.New("the database takes no writes (a standby, or default_transaction_read_only is on)")
+
+// WriteHealth reports whether writes can be expected to succeed: not while
+// the server the pool's connections reach takes no writes. A hot standby
+// (the connection string still naming a server that was demoted in a
+// failover, or a host list that led to a replica) runs every transaction
+// read-only, as does a session whose default_transaction_read_only is on;
+// every write then fails (refused, ServiceUnavailable) while reads go on,
+// and Ping alone would call the node ready. One read of the setting on a
+// pooled connection, as Ping's.
+func (db *DB) WriteHealth(ctx context.Context) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	var ro string
+	if err := db.scanRow(probe(ctx), []any{&ro}, "SELECT current_setting('transaction_read_only')"); err != nil {
+		return fmt.Errorf("postgres: write health: %w", err)
+	}
+	if ro == "on" {
+		return fmt.Errorf("postgres: %s: %w", db.where, ErrReadOnly)
+	}
+	return nil
+}
+
 // undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.
 const undefinedTable = "42P01"
 

@@ -101,7 +101,8 @@ func TestStatementTimeoutIsUnavailable(t *testing.T) {
 // points at after a failover; here default_transaction_read_only, set on
 // the database and in force once its sessions were ended) fails every
 // write with ErrStorageUnavailable, nothing applied, while reads go on;
-// and writes succeed again once it takes them, without a new store.
+// and writes succeed again once it takes them, without a new store. Its
+// WriteHealth (behind /readyz) says so meanwhile.
 func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 	t.Parallel()
 	dsn := newDatabase(t)
@@ -110,29 +111,14 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 	if err := db.Commit(ctx, createBatch("one")); err != nil {
 		t.Fatal(err)
 	}
-	setReadOnly := func(on bool) {
-		t.Helper()
-		admin, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close(ctx)
-		var name string
-		if err := admin.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		// The session itself may begin read-only: it sets what it may.
-		if _, err := admin.Exec(ctx, "SET default_transaction_read_only = off"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s SET default_transaction_read_only = %v",
-			pgx.Identifier{name}.Sanitize(), on)); err != nil {
-			t.Fatal(err)
-		}
-		admin.Close(ctx)
-		pgtest.TerminateBackends(t, dsn)
+	setReadOnly := func(on bool) { t.Helper(); pgtest.SetReadOnly(t, dsn, on) }
+	if err := db.WriteHealth(ctx); err != nil {
+		t.Fatalf("write health of a database that takes writes: %v", err)
 	}
 	setReadOnly(true)
+	if err := db.WriteHealth(ctx); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("write health of a read-only database: %v, want ErrReadOnly", err)
+	}
 	for _, c := range storeCalls(ctx, db) {
 		err := c.do()
 		switch {
@@ -143,6 +129,9 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 		}
 	}
 	setReadOnly(false)
+	if err := db.WriteHealth(ctx); err != nil {
+		t.Fatalf("write health once the database takes writes again: %v", err)
+	}
 	if e, err := db.GetExecution(ctx, "dom", "one"); err != nil || e.Version != 1 {
 		t.Fatalf("run one: version %d, %v; want 1, nothing applied", e.Version, err)
 	}

@@ -267,3 +267,34 @@ func TestReadyAsSoonAsTheDatabaseAnswers(t *testing.T) {
 		t.Fatalf("the first /readyz once the database answers again: %d %q; log:\n%s", code, body, logBuf.String())
 	}
 }
+
+// A node whose database takes no writes (a standby it still reaches after
+// a failover) is not ready, so that a load balancer sends its calls to the
+// nodes that can serve them, while /healthz, which a liveness probe may
+// restart swfd on, stays ok: the database answers, and reads go on. Once
+// the database takes writes again the node is ready, with no restart.
+func TestNotReadyOnAReadOnlyDatabase(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	var logBuf logbuf.Buffer
+	s, err := Open(context.Background(), Config{DB: dsn, Logger: slog.New(slog.NewTextHandler(&logBuf, nil)), MetricsOff: true, NoConsole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Start()
+	ready := func() bool { code, _ := probe(t, s, "/readyz"); return code == 200 }
+	waitUntil(t, "/readyz to answer ready", ready)
+
+	pgtest.SetReadOnly(t, dsn, true)
+	defer pgtest.SetReadOnly(t, dsn, false) // so that the database can be dropped
+	waitUntil(t, "/readyz to answer not ready on a read-only database", func() bool { return !ready() })
+	if code, body := probe(t, s, "/healthz"); code != 200 {
+		t.Errorf("/healthz on a read-only database: %d %q, want 200", code, body)
+	}
+	if !strings.Contains(logBuf.String(), "takes no writes") {
+		t.Errorf("the log does not say why the node is not ready:\n%s", logBuf.String())
+	}
+
+	pgtest.SetReadOnly(t, dsn, false)
+	waitUntil(t, "/readyz to answer ready once the database takes writes", ready)
+}

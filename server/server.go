@@ -722,7 +722,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, e *engine) {
 
 // writeHealth is what a store that can tell whether its writes work
 // implements (SQLite: not while its disk is full, nor while its writes
-// fail with I/O errors, until one succeeds).
+// fail with I/O errors, until one succeeds; PostgreSQL: not while the
+// server takes no writes, a standby).
 type writeHealth interface {
 	WriteHealth(ctx context.Context) error
 }

@@ -108,3 +108,27 @@ func TerminateBackends(t testing.TB, dsn string) int {
 		}
 	}
 }
+
+// SetReadOnly makes the database of dsn take no writes, or take them
+// again, as a failover that leaves clients on a standby does: it sets the
+// database's default_transaction_read_only and ends its sessions
+// (TerminateBackends), so that every session from then on has the new
+// setting.
+func SetReadOnly(t testing.TB, dsn string, on bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("set read-only: %v", err)
+	}
+	// The session itself may begin read-only: it sets what it may.
+	if _, err := conn.Exec(ctx, "SET default_transaction_read_only = off"); err != nil {
+		t.Fatalf("set read-only: %v", err)
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("DO $$BEGIN EXECUTE format('ALTER DATABASE %%I SET default_transaction_read_only = %v', current_database()); END$$", on)); err != nil {
+		t.Fatalf("set read-only: %v", err)
+	}
+	conn.Close(ctx)
+	TerminateBackends(t, dsn)
+}
