@@ -100,7 +100,7 @@ func (db *DB) awaitBackendGone(pid uint32) {
 
 // claimOnce connects and takes the claim's lock on the new connection.
 func (db *DB) claimOnce(ctx context.Context, alone bool) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	conn, err := db.connectHeld(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim the database for this node: %w", err)
 	}

@@ -233,8 +233,7 @@ func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload s
 // counts (DB.lockLost) up to date.
 func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string), node bool, lost *bool) (connected bool, err error) {
 	db := n.db
-	cfg := db.pool.Config().ConnConfig.Copy()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := db.connectHeld(ctx)
 	if err != nil {
 		return false, err
 	}

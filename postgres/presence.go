@@ -161,6 +161,32 @@ func (db *DB) probeForLock() {
 	}()
 }
 
+// connectHeld connects a session of its own, outside the pool, that the
+// store holds open and mostly idle for as long as it needs it: a node's
+// listener (and the serving nodes' lock it holds), a node's claim, swfd
+// migrate's exclusion. The session's idle_session_timeout is turned off,
+// whatever the server, the role, the database or the connection string
+// set: the server would otherwise end such a session every time it sat
+// idle that long (a listener waits for notifications as an idle session),
+// and with it the lock it holds, so that an idle node lost its lock and
+// its news every few seconds (and a migrate its exclusion), each loss
+// logged, the node's calls held up until it was taken again, and the
+// news sent meanwhile lost. PostgreSQL 13, which has no such setting,
+// ends no idle session either.
+func (db *DB) connectHeld(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "SET idle_session_timeout = 0"); err != nil {
+		if code, _ := pgCode(err); code != codeUndefinedObject {
+			conn.Close(context.Background())
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
 // probeKey marks the context of Ping and of settle's reads, which the
 // store makes while lockLost (serveErr).
 type probeKey struct{}
@@ -180,7 +206,7 @@ func probing(ctx context.Context) bool { return ctx.Value(probeKey{}) != nil }
 // listen (its /readyz answers not ready), refusing every call, until
 // release.
 func (db *DB) Exclude(ctx context.Context) (release func(), err error) {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	conn, err := db.connectHeld(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", db.where, err)
 	}

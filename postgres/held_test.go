@@ -1,0 +1,121 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// lockHolders returns the server processes holding the advisory locks of
+// the store's schema under key (the serving nodes' lock, a node's claim).
+func lockHolders(t *testing.T, admin *pgx.Conn, key int32) []uint32 {
+	t.Helper()
+	var pids []uint32
+	rows, err := admin.Query(context.Background(), `SELECT pid FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid::bigint = $1 AND objsubid = 2 ORDER BY pid`, int64(uint32(key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pids, err = pgx.CollectRows(rows, pgx.RowTo[uint32]); err != nil {
+		t.Fatal(err)
+	}
+	return pids
+}
+
+// The sessions the store holds open while idle (a node's listener, which
+// holds the serving nodes' lock, its claim, swfd migrate's exclusion)
+// outlive an idle_session_timeout set on the database: the server ended
+// them each time they sat idle that long, so an idle node lost its lock
+// and its news over and over, its calls held up each time until the lock
+// was taken again. A session opened after them with the database's
+// setting is ended by it: once it is gone, they have been idle longer,
+// and must still be the same sessions.
+func TestHeldSessionsOutliveIdleSessionTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDatabase(t)
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var version int
+	if err := admin.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version < 140000 {
+		t.Skip("PostgreSQL before 14 has no idle_session_timeout")
+	}
+	if _, err := admin.Exec(ctx, `DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET idle_session_timeout = 300', current_database()); END$$`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "SET idle_session_timeout = 0"); err != nil {
+		t.Fatal(err)
+	}
+
+	db := open(t, dsn, nil)
+	nctx, stopNode := context.WithCancel(ctx)
+	nodeDone := make(chan struct{})
+	go func() {
+		defer close(nodeDone)
+		db.Broadcaster().Subscribe(nctx, func([]byte) {})
+	}()
+	defer func() { stopNode(); <-nodeDone }()
+	waitListening(t, db)
+	release, err := db.ClaimNode(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	other := open(t, newSchema(t, dsn, "other"), nil)
+	unexclude, err := other.Exclude(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unexclude()
+	serving, claims := lockHolders(t, admin, servingLockKey), lockHolders(t, admin, nodeLockKey)
+	if len(serving) != 2 || len(claims) != 1 {
+		t.Fatalf("serving nodes' lock held by %v (want the listener and the exclusion), claims by %v (want one)", serving, claims)
+	}
+
+	idle, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close(ctx)
+	pid := idle.PgConn().PID()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a session idle with idle_session_timeout 300ms still there after 30 s")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the condition
+	}
+	if got := lockHolders(t, admin, servingLockKey); !equalPIDs(got, serving) {
+		t.Errorf("serving nodes' lock held by %v after an idle session timed out, want %v: the sessions holding it were ended", got, serving)
+	}
+	if got := lockHolders(t, admin, nodeLockKey); !equalPIDs(got, claims) {
+		t.Errorf("claim held by %v after an idle session timed out, want %v: the session holding it was ended", got, claims)
+	}
+}
+
+func equalPIDs(a, b []uint32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
