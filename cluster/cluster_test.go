@@ -132,7 +132,7 @@ func TestNewsSentInParts(t *testing.T) {
 	for i := range 100 {
 		run := fmt.Sprintf("run-%040d", i)
 		big.Tasks = append(big.Tasks, swfd.Task{Domain: domain, TaskList: domain, RunID: run, ScheduledEventID: int64(i)})
-		big.Done = append(big.Done, TaskKey{run, int64(i)})
+		big.Done = append(big.Done, TaskKey{run, int64(1000 + i)}) // another task: merge keeps one word per task
 		big.Closed = append(big.Closed, run)
 		big.Started = append(big.Started, run)
 		big.changed(domain, run)
@@ -470,5 +470,57 @@ func TestStoppingNodeHandsOverItsTasks(t *testing.T) {
 	}
 	if lists.Queued("run", 9) {
 		t.Error("the stopping node told of a task it held from another node")
+	}
+}
+
+// A task another node took and then gave back (its start failed: the
+// store, or its poller's client gone) is offered again by every node, as
+// a newly queued task is: the first-call node at once, the others a
+// moment later. Before, only the node with first call offered it again;
+// the others remembered it as taken and left it to their next resync of
+// the pending tasks, up to resyncEvery later, though their pollers were
+// waiting for it.
+func TestReturnedTaskOfferedAgain(t *testing.T) {
+	n, m, _ := testNode(&membus.Bus{})
+	// B took and gave back the task; C, also at work, has first call on
+	// it, so this node offers it only secondOfferDelay later.
+	n.receive(mustJSON(t, news{Node: "C", Closed: []string{"elsewhere"}}))
+	var task swfd.Task
+	for i := int64(1); ; i++ {
+		task = swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "r", ScheduledEventID: i}
+		if !n.peers.first(n.id, "B", task) {
+			break
+		}
+	}
+	n.receive(mustJSON(t, news{Node: "B", Tasks: []swfd.Task{task}}))
+	n.receive(mustJSON(t, news{Node: "B", Done: []TaskKey{{task.RunID, task.ScheduledEventID}}}))
+	if m.Queued(task.RunID, task.ScheduledEventID) {
+		t.Fatal("a task another node took is still queued here")
+	}
+	n.receive(mustJSON(t, news{Node: "B", Tasks: []swfd.Task{task}}))
+	deadline := time.Now().Add(resyncEvery / 2)
+	for !m.Queued(task.RunID, task.ScheduledEventID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a task given back was not offered here within %s (the second offer comes after %s)", resyncEvery/2, secondOfferDelay)
+		}
+		time.Sleep(time.Millisecond) // polling the condition
+	}
+}
+
+// Of a task offered and taken in news merged before it is sent, the later
+// word stands: a task taken after it was offered (a poller here took it
+// within the linger) is not offered, and a task given back after it was
+// taken is offered and not taken; the receivers apply the taken before the
+// offered, whatever the order they were published in.
+func TestMergeKeepsTheLaterWordOnATask(t *testing.T) {
+	a := swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "a", ScheduledEventID: 3}
+	b := swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "b", ScheduledEventID: 4}
+	c := swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: "tl", RunID: "c", ScheduledEventID: 5}
+	var nw news
+	nw.merge(news{Tasks: []swfd.Task{a, c}})            // a and c queued
+	nw.merge(news{Done: []TaskKey{{"a", 3}, {"b", 4}}}) // a taken here, b taken
+	nw.merge(news{Tasks: []swfd.Task{b}})               // b given back
+	if !slices.Equal(nw.Tasks, []swfd.Task{c, b}) || !slices.Equal(nw.Done, []TaskKey{{"a", 3}}) {
+		t.Errorf("merged news offers %v and says taken %v; want c and b offered, a taken", nw.Tasks, nw.Done)
 	}
 }

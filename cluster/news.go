@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"time"
 
 	"github.com/swfd/swfd"
@@ -49,8 +50,26 @@ func (nw news) entries() int {
 	return n
 }
 
-// merge adds m's news to nw's.
+// merge adds m's news to nw's. Of a task both offered and taken, the
+// later word stands: one taken after it was offered is taken, and one
+// offered after it was taken (given back) is pending. The receivers apply
+// a message's tasks taken before its tasks offered, whatever the order
+// they were published in.
 func (nw *news) merge(m news) {
+	if len(m.Done) > 0 && len(nw.Tasks) > 0 {
+		taken := make(map[TaskKey]bool, len(m.Done))
+		for _, k := range m.Done {
+			taken[k] = true
+		}
+		nw.Tasks = slices.DeleteFunc(nw.Tasks, func(t swfd.Task) bool { return taken[TaskKey{t.RunID, t.ScheduledEventID}] })
+	}
+	if len(m.Tasks) > 0 && len(nw.Done) > 0 {
+		offered := make(map[TaskKey]bool, len(m.Tasks))
+		for _, t := range m.Tasks {
+			offered[TaskKey{t.RunID, t.ScheduledEventID}] = true
+		}
+		nw.Done = slices.DeleteFunc(nw.Done, func(k TaskKey) bool { return offered[k] })
+	}
 	nw.Tasks = append(nw.Tasks, m.Tasks...)
 	nw.Done = append(nw.Done, m.Done...)
 	nw.Closed = append(nw.Closed, m.Closed...)

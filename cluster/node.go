@@ -292,6 +292,14 @@ func (n *Node) receive(msg []byte) {
 	}
 	var later []swfd.Task
 	for _, t := range nw.Tasks {
+		// A task offered is pending, though it may have been taken
+		// before: its taker gave it back (Returned) when its start
+		// failed. Were it still remembered as taken, only the node
+		// with first call would offer it again, and the others' pollers
+		// would wait for their next resync. (An offer that comes after
+		// the task was taken for good costs a poller a read of the run,
+		// which shows the task started.)
+		n.peers.pending(TaskKey{t.RunID, t.ScheduledEventID})
 		n.runs.Evict(t.RunID)
 		if n.peers.first(n.id, nw.Node, t) {
 			n.tasks.AddRemote(t)

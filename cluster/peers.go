@@ -68,6 +68,15 @@ func (p *peers) done(k TaskKey) {
 	p.taken[k] = struct{}{}
 }
 
+// pending forgets that a task was taken: news offers it again, as a
+// task whose taker gave it back (its start failed) is pending once more.
+func (p *peers) pending(k TaskKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.taken, k)
+	delete(p.takenBefore, k)
+}
+
 func (p *peers) isDone(k TaskKey) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
