@@ -225,6 +225,10 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := db.checkSearchPath(ctx); err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
+	}
 	if err := db.checkNotExcluded(ctx); err != nil {
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
@@ -245,6 +249,27 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	db.logger.Info("postgres store open", "database", db.where, "schema_version", to, "migrated_from", from)
 	return db, nil
 }
+
+// checkSearchPath fails when the connection's search_path names no schema
+// that exists in the database: the store's tables and its locks (keyed by
+// the schema's name) need one. Without the check Open failed as it took
+// the nodes' lock, with "cannot scan NULL into *bool", which said nothing
+// of the cause.
+func (db *DB) checkSearchPath(ctx context.Context) error {
+	var schema *string
+	var path string
+	if err := db.scanRow(ctx, []any{&schema, &path}, "SELECT current_schema(), current_setting('search_path')"); err != nil {
+		return fmt.Errorf("read the schema: %w", err)
+	}
+	if schema == nil {
+		return fmt.Errorf("%w (search_path is %s): create the schema, or set search_path in the connection string to one that exists", ErrNoSearchSchema, path)
+	}
+	return nil
+}
+
+// ErrNoSearchSchema is Open's error when the connection's search_path names
+// no schema that exists in the database.
+var ErrNoSearchSchema = errors.New("the connection's search_path names no schema that exists in the database")
 
 // ErrNoSchema is OpenExisting's error for a database (or schema) without
 // swfd's tables, and Ping's when they have gone since Open.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +167,29 @@ func TestRefusedErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A connection string whose search_path names no schema that exists is
+// refused with an error that says so, not "cannot scan NULL into *bool"
+// (the lock keyed by the schema's name, which is NULL); once the schema
+// exists the store opens in it.
+func TestOpenWithoutTheSearchPathsSchema(t *testing.T) {
+	t.Parallel()
+	dsn := withParam(t, newDatabase(t), "search_path", "nosuch")
+	db, err := Open(context.Background(), dsn, nil)
+	if err == nil {
+		db.Close()
+	}
+	if !errors.Is(err, ErrNoSearchSchema) || !strings.Contains(err.Error(), "nosuch") {
+		t.Fatalf("Open with search_path naming no schema: %v, want ErrNoSearchSchema naming it", err)
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA nosuch"); err != nil {
+		t.Fatal(err)
+	}
+	open(t, dsn, nil)
 }
