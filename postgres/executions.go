@@ -678,9 +678,14 @@ func (db *DB) getExecution(ctx context.Context, what, query string, args ...any)
 	if err := db.check(ctx); err != nil {
 		return swfd.Execution{}, err
 	}
-	e, err := scanExecution(db.pool.QueryRow(ctx, query, args...))
+	once := func() (swfd.Execution, error) {
+		rctx, cancel := db.readCtx(ctx)
+		defer cancel()
+		return scanExecution(db.pool.QueryRow(rctx, query, args...))
+	}
+	e, err := once()
 	if db.again(ctx, err) {
-		e, err = scanExecution(db.pool.QueryRow(ctx, query, args...))
+		e, err = once()
 	}
 	err = unavailable(err)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -367,6 +367,8 @@ func collect[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], query stri
 }
 
 func collectOnce[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], query string, args []any) ([]T, error) {
+	ctx, cancel := db.readCtx(ctx)
+	defer cancel()
 	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -377,9 +379,37 @@ func collectOnce[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], query 
 // scanRow is the pool's QueryRow(…).Scan, once more if its connection
 // failed (see again).
 func (db *DB) scanRow(ctx context.Context, dest []any, query string, args ...any) error {
-	err := db.pool.QueryRow(ctx, query, args...).Scan(dest...)
+	once := func() error {
+		rctx, cancel := db.readCtx(ctx)
+		defer cancel()
+		return db.pool.QueryRow(rctx, query, args...).Scan(dest...)
+	}
+	err := once()
 	if db.again(ctx, err) {
-		err = db.pool.QueryRow(ctx, query, args...).Scan(dest...)
+		err = once()
 	}
 	return unavailable(err)
+}
+
+// defaultReadTimeout bounds a read whose context has no deadline of its
+// own (readCtx), as a call's has: twice a call's bound, far above what any
+// of those reads takes on a database that answers.
+const defaultReadTimeout = 30 * time.Second
+
+// readCtx bounds a read by db.readTimeout when ctx has no deadline: the
+// reads of the background loops (due timers, pending messages and tasks,
+// retention) and others made outside a call. A connection whose server
+// went away without a word (a failover that moved the database, a machine
+// or network gone) answers nothing, and the operating system tells only
+// once TCP keepalives have gone unanswered, minutes later: meanwhile a
+// read on it would hold its loop, and with every node's loop reading the
+// same way no node would fire a timer or deliver a message, though the
+// calls, bounded by their own deadlines, had moved on to the database's
+// new home. Past the bound the read fails (context.DeadlineExceeded), its
+// connection is closed, and the loop tries again on another.
+func (db *DB) readCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || db.readTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.readTimeout)
 }

@@ -96,6 +96,8 @@ type DB struct {
 	// never came (tests shorten them).
 	commitTimeout time.Duration
 	settleTimeout time.Duration
+	// readTimeout bounds a read whose context has no deadline (readCtx).
+	readTimeout time.Duration
 
 	// fenced, once set (fence), is the error of every call that takes a
 	// connection from the pool: the node lost its claim (ClaimNode).
@@ -291,6 +293,10 @@ func OpenExisting(ctx context.Context, dsn string, logger *slog.Logger) (*DB, er
 		return nil, fmt.Errorf("postgres: open %s: %w", db.where, err)
 	}
 	db.version = version
+	// swfd migrate reads its whole source, some of it in one read (every
+	// timer, every pending task and message): unbounded, as the copy is
+	// the operator's to interrupt, not a loop that must go on.
+	db.readTimeout = 0
 	db.commits = newCommitter(db)
 	db.logger.Info("postgres store open to read", "database", db.where, "schema_version", version)
 	return db, nil
@@ -335,6 +341,7 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		lockCh:        make(chan struct{}),
 		commitTimeout: defaultCommitTimeout,
 		settleTimeout: defaultSettleTimeout,
+		readTimeout:   defaultReadTimeout,
 	}
 	db.lockWait.Store(int64(defaultLockWait))
 	db.notifier = newNotifier(db)

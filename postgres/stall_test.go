@@ -179,3 +179,50 @@ func TestCommitBoundedWhenDatabaseStalls(t *testing.T) {
 		t.Fatalf("the batch was answered as not applied (%v), but run r is at version %d", err, e.Version)
 	}
 }
+
+// A read made with no deadline of its own (a background loop's: due
+// timers, pending messages) on a connection whose server stopped answering
+// gives up after the store's read timeout, and the next read goes through
+// a connection that answers: before, it waited for as long as the
+// connection gave no sign (minutes of TCP keepalives for a server gone
+// silent, for ever for one that hangs), holding its loop, so that no timer
+// fired and no message was delivered after a failover although calls went
+// on.
+func TestReadWithoutDeadlineBoundedWhenConnectionStalls(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	db := open(t, proxy.DSN(dsn), nil)
+	db.readTimeout = 500 * time.Millisecond
+	ctx := context.Background()
+	if err := db.Commit(ctx, createBatch("r")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DueTimers(ctx, time.Now(), 10); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Stall() // the connections open now answer nothing more; new ones do
+	defer proxy.Resume()
+	done := make(chan error, 1)
+	go func() { _, err := db.DueTimers(ctx, time.Now(), 10); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a read on a connection that stopped answering: %v, want a deadline", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a read with no deadline still waits after 20 s on a connection that stopped answering (read timeout 500ms)")
+	}
+	// Each idle connection open at the stall fails the same way once; a
+	// new one answers.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := db.PendingTransfers(ctx, 10)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, context.DeadlineExceeded) || time.Now().After(deadline) {
+			t.Fatalf("reads once the stalled connections gave up: %v", err)
+		}
+	}
+}
