@@ -119,3 +119,80 @@ func equalPIDs(a, b []uint32) bool {
 	}
 	return true
 }
+
+// A node started while swfd migrate holds the serving nodes' lock waits
+// for it on its listener's session; a statement_timeout, lock_timeout or
+// transaction_timeout set on the database does not cut that wait short.
+// Before, it did: the listener reconnected and waited again, logging each
+// time. A statement on another session with the database's settings, begun
+// once the listener waits, is cancelled: by then the listener has waited
+// longer, and must still be the same session, waiting; once the migrate
+// lets go, it takes the lock.
+func TestHeldWaitOutlivesStatementTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDatabase(t)
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for _, q := range []string{
+		`DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET statement_timeout = 300', current_database()); END$$`,
+		`DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET lock_timeout = 300', current_database()); END$$`,
+		"SET statement_timeout = 0", "SET lock_timeout = 0",
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := open(t, dsn, nil)
+	release, err := db.Exclude(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	nctx, stopNode := context.WithCancel(ctx)
+	nodeDone := make(chan struct{})
+	go func() {
+		defer close(nodeDone)
+		db.Broadcaster().Subscribe(nctx, func([]byte) {})
+	}()
+	defer func() { stopNode(); <-nodeDone }()
+	waiting := func() []uint32 {
+		t.Helper()
+		rows, err := admin.Query(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid::bigint = $1`, int64(uint32(servingLockKey)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[uint32])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pids
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var listener []uint32
+	for listener = waiting(); len(listener) != 1; listener = waiting() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node's listener does not wait for the lock swfd migrate holds: waiting %v", listener)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the condition
+	}
+	control, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer control.Close(ctx)
+	if _, err := control.Exec(ctx, "SELECT pg_sleep(30)"); err == nil {
+		t.Fatal("a statement with the database's statement_timeout (300ms) ran 30 s")
+	}
+	if got := waiting(); !equalPIDs(got, listener) {
+		t.Fatalf("waiting for the serving nodes' lock: %v once a statement timed out, want the listener %v still waiting", got, listener)
+	}
+	release()
+	if err := db.Notifier().WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

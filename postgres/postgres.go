@@ -508,7 +508,6 @@ const (
 	codeDeadlockDetected     = "40P01"
 	codeLockNotAvailable     = "55P03"
 	codeQueryCanceled        = "57014"
-	codeUndefinedObject      = "42704" // an unrecognized setting, among others
 	codeReadOnlyTransaction  = "25006"
 	codeDiskFull             = "53100"
 	codeIOError              = "58030"

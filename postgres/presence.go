@@ -162,30 +162,34 @@ func (db *DB) probeForLock() {
 }
 
 // connectHeld connects a session of its own, outside the pool, that the
-// store holds open and mostly idle for as long as it needs it: a node's
-// listener (and the serving nodes' lock it holds), a node's claim, swfd
-// migrate's exclusion. The session's idle_session_timeout is turned off,
-// whatever the server, the role, the database or the connection string
-// set: the server would otherwise end such a session every time it sat
-// idle that long (a listener waits for notifications as an idle session),
-// and with it the lock it holds, so that an idle node lost its lock and
-// its news every few seconds (and a migrate its exclusion), each loss
-// logged, the node's calls held up until it was taken again, and the
-// news sent meanwhile lost. PostgreSQL 13, which has no such setting,
-// ends no idle session either.
+// store holds open for as long as it needs it: a node's listener (and the
+// serving nodes' lock it holds, which it waits for while swfd migrate
+// holds it), a node's claim, swfd migrate's exclusion. The session turns
+// off the time limits that would end it or its wait, whatever the server,
+// the role, the database or the connection string set (heldSettings):
+// with idle_session_timeout the server ended such a session every time it
+// sat idle that long (a listener waits for notifications as an idle
+// session), and with it the lock it held, so that an idle node lost its
+// lock and its news every few seconds (and a migrate its exclusion), each
+// loss logged, the node's calls held up until it was taken again, and the
+// news sent meanwhile lost; with statement_timeout, lock_timeout or
+// transaction_timeout, a listener waiting for a migrate to finish had its
+// wait cancelled, and reconnected and logged again, over and over. A
+// setting the server does not have (older releases) is left alone.
 func (db *DB) connectHeld(ctx context.Context) (*pgx.Conn, error) {
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "SET idle_session_timeout = 0"); err != nil {
-		if code, _ := pgCode(err); code != codeUndefinedObject {
-			conn.Close(context.Background())
-			return nil, err
-		}
+	if _, err := conn.Exec(ctx, `SELECT set_config(name, '0', false) FROM pg_settings WHERE name = ANY($1)`, heldSettings); err != nil {
+		conn.Close(context.Background())
+		return nil, err
 	}
 	return conn, nil
 }
+
+// heldSettings are the time limits connectHeld turns off.
+var heldSettings = []string{"idle_session_timeout", "statement_timeout", "lock_timeout", "transaction_timeout"}
 
 // probeKey marks the context of Ping and of settle's reads, which the
 // store makes while lockLost (serveErr).
