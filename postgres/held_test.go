@@ -196,3 +196,82 @@ func TestHeldWaitOutlivesStatementTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A node that opens the database while another node migrates it waits for
+// that migration, however long, whatever statement_timeout or lock_timeout
+// the database sets; before, the wait was cancelled at the timeout and the
+// node failed to start ("migrate: lock: canceling statement due to lock
+// timeout"). Here the test holds the migration's lock, as a node applying
+// a slow migration does, until a statement with the database's settings
+// has timed out, then lets go.
+func TestOpenWaitsForAMigrationPastStatementTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDatabase(t)
+	open(t, dsn, nil).Close() // migrated
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for _, q := range []string{
+		`DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET statement_timeout = 300', current_database()); END$$`,
+		`DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET lock_timeout = 300', current_database()); END$$`,
+		"SET statement_timeout = 0", "SET lock_timeout = 0",
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext(current_schema()))", int32(migrationLockKey)); err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		db, err := Open(ctx, dsn, nil)
+		if err == nil {
+			db.Close()
+		}
+		opened <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid::bigint = $1`,
+			int64(uint32(migrationLockKey))).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		select {
+		case err := <-opened:
+			t.Fatalf("Open while another node migrates: %v, want it to wait", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Open does not wait for the migration lock")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the condition
+	}
+	control, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer control.Close(ctx)
+	if _, err := control.Exec(ctx, "SELECT pg_sleep(30)"); err == nil {
+		t.Fatal("a statement with the database's statement_timeout (300ms) ran 30 s")
+	}
+	select {
+	case err := <-opened:
+		t.Fatalf("Open while another node migrates, once a statement timed out: %v, want it still waiting", err)
+	default:
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_unlock($1, hashtext(current_schema()))", int32(migrationLockKey)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("Open once the migration is over: %v", err)
+	}
+}

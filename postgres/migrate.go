@@ -76,6 +76,15 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 			}
 		}
 	}()
+	// Neither the wait for another node's migration nor a migration's own
+	// statements (an index built over a large table) are cut short by a
+	// statement_timeout or lock_timeout set on the role or the database:
+	// a node would then fail to start, during an upgrade, because another
+	// node was migrating, or never apply a slow migration at all.
+	if _, err := tx.Exec(ctx, "SELECT set_config(name, '0', true) FROM pg_settings WHERE name = ANY($1)",
+		[]string{"statement_timeout", "lock_timeout"}); err != nil {
+		return 0, 0, fmt.Errorf("migrate: %w", err)
+	}
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", int32(migrationLockKey)); err != nil {
 		return 0, 0, fmt.Errorf("migrate: lock: %w", err)
 	}
