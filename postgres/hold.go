@@ -85,7 +85,9 @@ func (db *DB) HoldRun(ctx context.Context, domain, runID string) (swfd.Execution
 	e, h, err := db.holdRun(ctx, domain, runID)
 	if err != nil {
 		<-db.holdSlots
-		return e, h, err
+		// A hold writes nothing: a failed connection, or a refusal of
+		// the server's own (a statement_timeout), applied nothing.
+		return e, h, unavailable(err)
 	}
 	db.holdsGranted.Add(1)
 	return e, h, nil
@@ -240,7 +242,7 @@ func (h *runHold) Commit(ctx context.Context, b swfd.Batch) error {
 	pb, steps := buildBatch(b, 0, false)
 	err, l := db.finishBatch(ctx, sctx, conn.Conn(), pb, steps, deadline)
 	if l == nil {
-		return err
+		return unavailable(err)
 	}
 	release() // settle wants the failed connection back in the pool
 	if !l.sent {

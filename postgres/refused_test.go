@@ -193,3 +193,45 @@ func TestOpenWithoutTheSearchPathsSchema(t *testing.T) {
 	}
 	open(t, dsn, nil)
 }
+
+// A hold of a run (HoldRun) that fails on its connection, or that the
+// server cancels for a statement_timeout while it waits for another
+// writer's row, fails with ErrStorageUnavailable, as a read does: it wrote
+// nothing. Before, both errors came up bare, and the API answered them
+// InternalFailure (500).
+func TestHoldFailuresAreUnavailable(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dsn := newDatabase(t)
+	open(t, dsn, nil).Close() // migrated
+	db := open(t, withParam(t, dsn, "statement_timeout", "300"), nil)
+	if err := db.Commit(ctx, createBatch("one")); err != nil {
+		t.Fatal(err)
+	}
+	locker, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(ctx)
+	if _, err := locker.Exec(ctx, "BEGIN; SELECT 1 FROM executions WHERE run_id = 'one' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, h, err := db.HoldRun(ctx, "dom", "one"); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		if h != nil {
+			h.Release()
+		}
+		t.Errorf("a hold cancelled by the statement timeout: %v, want ErrStorageUnavailable", err)
+	}
+	locker.Exec(ctx, "ROLLBACK")
+
+	proxy := pgtest.NewProxy(t, dsn)
+	cut := open(t, withParam(t, proxy.DSN(dsn), "connect_timeout", "2"), nil)
+	proxy.Cut()
+	if _, h, err := cut.HoldRun(ctx, "dom", "one"); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		if h != nil {
+			h.Release()
+		}
+		t.Errorf("a hold with the database cut off: %v, want ErrStorageUnavailable", err)
+	}
+}
