@@ -202,7 +202,7 @@ func (h *runHold) Heartbeats(ctx context.Context) ([]swfd.Heartbeat, error) {
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("postgres: heartbeat details of run %s: %w", h.runID, err)
+	return nil, fmt.Errorf("postgres: heartbeat details of run %s: %w", h.runID, unavailable(err))
 }
 
 // Commit sends the batch's statements into the hold's transaction and

@@ -227,7 +227,15 @@ func TestHoldFailuresAreUnavailable(t *testing.T) {
 
 	proxy := pgtest.NewProxy(t, dsn)
 	cut := open(t, withParam(t, proxy.DSN(dsn), "connect_timeout", "2"), nil)
+	_, held, err := cut.HoldRun(ctx, "dom", "one")
+	if err != nil {
+		t.Fatal(err)
+	}
 	proxy.Cut()
+	if _, err := held.Heartbeats(ctx); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Errorf("the heartbeat details of a held run with the database cut off: %v, want ErrStorageUnavailable", err)
+	}
+	held.Release()
 	if _, h, err := cut.HoldRun(ctx, "dom", "one"); !errors.Is(err, swfd.ErrStorageUnavailable) {
 		if h != nil {
 			h.Release()
