@@ -275,3 +275,43 @@ func TestOpenWaitsForAMigrationPastStatementTimeout(t *testing.T) {
 		t.Fatalf("Open once the migration is over: %v", err)
 	}
 }
+
+// The server probes the store's connections with TCP keepalives every few
+// seconds once idle, and gives up on one whose data goes unacknowledged
+// for a minute, pooled or held (listener, claim, exclusion), so that it
+// ends the sessions of a node whose machine or network is gone within
+// about a minute or two, where its defaults (two hours idle, some 15
+// minutes of retransmissions, on Linux) kept them, with their places of
+// max_connections and the locks of the held ones; a setting the
+// connection string makes is kept. (Seen with a node in a network
+// namespace whose link was taken down: its sessions were gone within 100
+// s, an older node's all still there.)
+func TestServerProbesTheStoresConnections(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDatabase(t)
+	settings := func(t *testing.T, q func(dest ...any) error) (idle, interval, count string) {
+		t.Helper()
+		if err := q(&idle, &interval, &count); err != nil {
+			t.Fatal(err)
+		}
+		return idle, interval, count
+	}
+	const show = "SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_interval'), current_setting('tcp_keepalives_count') || '/' || current_setting('tcp_user_timeout')"
+	db := open(t, dsn, nil)
+	if idle, interval, count := settings(t, func(dest ...any) error { return db.scanRow(ctx, dest, show) }); idle != "30" || interval != "10" || count != "3/60000" {
+		t.Errorf("a pooled connection's keepalives: idle %s, interval %s, count/user timeout %s; want 30, 10, 3/60000", idle, interval, count)
+	}
+	held, err := db.connectHeld(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close(ctx)
+	if idle, interval, count := settings(t, func(dest ...any) error { return held.QueryRow(ctx, show).Scan(dest...) }); idle != "30" || interval != "10" || count != "3/60000" {
+		t.Errorf("a held connection's keepalives: idle %s, interval %s, count/user timeout %s; want 30, 10, 3/60000", idle, interval, count)
+	}
+	own := open(t, withParam(t, dsn, "tcp_keepalives_idle", "45"), nil)
+	if idle, _, _ := settings(t, func(dest ...any) error { return own.scanRow(ctx, dest, show) }); idle != "45" {
+		t.Errorf("keepalive idle set to 45 by the connection string: %s", idle)
+	}
+}

@@ -182,6 +182,29 @@ func parseError(err error) error {
 // two.
 const defaultConnectTimeout = 10 * time.Second
 
+// serverKeepalives are the server's TCP keepalive settings on the store's
+// connections, each unless the connection string sets it: the server
+// probes a connection idle for 30 s every 10 s, and ends its session after
+// 3 probes unanswered, or once what it sent has gone unacknowledged for 60
+// s (tcp_user_timeout: a listener is sent the other nodes' news, and a
+// connection with data unacknowledged is retransmitted to, not probed,
+// for some 15 minutes by Linux's defaults). A node whose machine or
+// network is gone never closes its sessions; the server's defaults (the
+// operating system's: two hours, on Linux) kept them that long: the pool's sessions each
+// took a place of max_connections, so that a few nodes lost that way
+// could leave no room for the live ones, and the listener's and the
+// claim's kept their locks, so that swfd migrate was refused ("a swfd node
+// is serving this database") and a node with a clock that moves could not
+// start again elsewhere. With these the server ends them about a minute
+// after the node is gone. A live node's connections answer probes from
+// its operating system, whatever the node is doing.
+var serverKeepalives = map[string]string{
+	"tcp_keepalives_idle":     "30",
+	"tcp_keepalives_interval": "10",
+	"tcp_keepalives_count":    "3",
+	"tcp_user_timeout":        "60000",
+}
+
 // defaultIdleInTransaction is idle_in_transaction_session_timeout on the
 // store's connections when the connection string sets none. A session
 // idle inside a transaction holds the row locks it took, and every other
@@ -333,6 +356,11 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
 		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = defaultIdleInTransaction
+	}
+	for k, v := range serverKeepalives {
+		if _, ok := cfg.ConnConfig.RuntimeParams[k]; !ok {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
 	}
 	db := &DB{
 		logger:        logger,
