@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +146,44 @@ func TestManualClockFiresTimeoutsInOrder(t *testing.T) {
 		t.Fatalf("last event %s after %v", last.EventType, last.EventTimestamp.Sub(start))
 	}
 	t.Logf("a day of workflow time in %v of real time", time.Since(began))
+}
+
+// On a manual clock a timer that the first decision starts with the run's
+// own length (a day, the type's executionStartToCloseTimeout here) falls due
+// at the same instant as the run's timeout, the clock having stood still
+// in between. In real time it would be due after the timeout, by as long
+// as the decision took, and never fire: a move past it records the run's
+// timeout alone, as it does the activity timeouts of the same instant in
+// the order the activities were scheduled.
+func TestManualClockSameInstantFiresInTheOrderArmed(t *testing.T) {
+	start := time.Date(2030, 6, 1, 8, 0, 0, 0, time.UTC)
+	f := newClockFlow(t, swfdtest.StartAt(start))
+	ds := []types.Decision{{DecisionType: types.DecisionTypeStartTimer, StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{
+		TimerId: aws.String("as-long-as-the-run"), StartToFireTimeout: aws.String("2592000")}}}
+	for i := range 12 {
+		ds = append(ds, types.Decision{DecisionType: types.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &types.ScheduleActivityTaskDecisionAttributes{
+			ActivityId: aws.String(fmt.Sprint("charge-", i)), ActivityType: &types.ActivityType{Name: aws.String("charge"), Version: aws.String("1")},
+			TaskList: &types.TaskList{Name: aws.String("nobody")}, ScheduleToStartTimeout: aws.String("600")}})
+	}
+	f.decide(ds...) // the timer is event 5, the activities 6 to 17
+	f.srv.Advance(31 * 24 * time.Hour)
+	var got []string
+	for _, e := range f.history()[5+12:] {
+		switch {
+		case e.ActivityTaskTimedOutEventAttributes != nil:
+			got = append(got, fmt.Sprint(e.EventTimestamp.Sub(start), " timed out ", e.ActivityTaskTimedOutEventAttributes.ScheduledEventId))
+		case e.EventType != types.EventTypeDecisionTaskScheduled:
+			got = append(got, fmt.Sprint(e.EventTimestamp.Sub(start), " ", e.EventType))
+		}
+	}
+	want := []string{}
+	for id := 6; id <= 17; id++ {
+		want = append(want, fmt.Sprint(10*time.Minute, " timed out ", id))
+	}
+	want = append(want, fmt.Sprint(30*24*time.Hour, " ", types.EventTypeWorkflowExecutionTimedOut))
+	if !slices.Equal(got, want) {
+		t.Fatalf("after the move:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // A long poll on a manual clock still ends after the poll timeout of real

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -348,12 +349,40 @@ func (s *State) Terminate(env Env, reason, details *string, childPolicy api.Chil
 // FireTimer handles a durable timer that came due. Timers that no longer
 // apply (the task it guarded finished, the run closed) are a no-op with an
 // empty Result and a nil error.
+//
+// The timer loop reads due timers by due time and key, so of a run's
+// timers due at one instant it may hand over one armed after another (a
+// user timer, "ut:…", before the run's own timeout, "wf"). The run's
+// timers due at the same instant as key and armed before it (dueBy's
+// order) therefore fire first, in the same step, and are deleted with it,
+// as a call's catching up does: the one armed first is the one real time
+// would have fired first.
 func (s *State) FireTimer(env Env, key string) (Result, error) {
 	if !s.Open {
 		return Result{}, nil
 	}
 	st := newStep(s, env)
-	if !st.fire(key) {
+	changed := false
+	// Each timer fired ends what it guarded, so the list only shrinks; the
+	// bound is a guard, as catchUp's is.
+	due := s.dueBy(env.Now)
+	for range 2 * len(due) {
+		i := slices.IndexFunc(due, func(o overdue) bool { return o.key == key })
+		if i <= 0 || !s.Open || !due[0].due.Equal(due[i].due) {
+			break
+		}
+		k := due[0].key
+		st.fire(k)
+		if !slices.Contains(st.res.DeleteTimers, k) {
+			st.deleteTimers(k)
+		}
+		changed = true
+		due = s.dueBy(env.Now)
+	}
+	if s.Open && st.fire(key) {
+		changed = true
+	}
+	if !changed {
 		return Result{}, nil
 	}
 	return st.finish(), nil

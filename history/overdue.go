@@ -1,6 +1,8 @@
 package history
 
 import (
+	"cmp"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -20,7 +22,7 @@ import (
 // CompleteWorkflowExecution after the run's own timeout would close it
 // COMPLETED rather than TIMED_OUT, a signal would land in a run that has
 // timed out. So every call on a run first fires, as the timer loop would and
-// in its order (due time, then key), each timer of the run that is due by
+// in the same order (dueBy's: due time, then the order armed), each timer of the run that is due by
 // the call's time (catchUp), and is then decided on the run as that leaves
 // it. A call whose task or run those timeouts ended is refused with the
 // UnknownResourceFault it would have met had the timer loop been on time;
@@ -41,15 +43,29 @@ import (
 // DecisionTaskScheduled; a run stored before that time was kept leaves
 // that timer to the loop.
 
-// overdue is a timer of the run and when it is due.
+// overdue is a timer of the run, when it is due, and the event that armed
+// it (armedBy), which tells the order the run's timers were armed in.
 type overdue struct {
-	key string
-	due time.Time
+	key     string
+	due     time.Time
+	armedBy int64
 }
 
-// dueBy lists the run's timers due at or before now, in the order the
-// timer loop fires them: by due time, then by key. The due times are
-// those the run armed its timers with, worked out from the run's state.
+// armedByHeartbeat is the armedBy of a heartbeat timer that a heartbeat
+// armed again: a heartbeat is no event, and comes after the events of the
+// activity's start; among the others of its instant it is put last.
+const armedByHeartbeat = math.MaxInt64
+
+// dueBy lists the run's timers due at or before now, in the order they
+// fire: by due time, then, for those due at one instant, in the order they
+// were armed (by the event that armed them), then by key. In real time a
+// timer armed after another with the same due time would be due after it,
+// by as long as came between: the run's executionStartToCloseTimeout
+// before a timer of the same length started by its first decision. With a
+// clock that stands still between moves, ties are common, and the key
+// (by which the timer loop reads them, "ut:" before "wf") would fire them
+// in another order. The due times are those the run armed its timers with,
+// worked out from the run's state.
 func (s *State) dueBy(now time.Time) []overdue {
 	if !s.Open {
 		return nil
@@ -67,50 +83,53 @@ func (s *State) dueBy(now time.Time) []overdue {
 		return t, !t.After(now)
 	}
 	if t, ok := due(s.StartTime, executionTimeout(s.Config.ExecutionStartToCloseTimeout)); ok {
-		out = append(out, overdue{WorkflowTimerKey, t})
+		out = append(out, overdue{WorkflowTimerKey, t, 1})
 	}
 	if d := s.Decision; d.StartedID != 0 {
 		if t, ok := due(d.StartedTime, s.Config.TaskStartToCloseTimeout); ok {
-			out = append(out, overdue{DecisionStartToCloseKey(d.StartedID), t})
+			out = append(out, overdue{DecisionStartToCloseKey(d.StartedID), t, d.StartedID})
 		}
 	}
 	if d := s.Decision; d.ScheduledID != 0 && d.StartedID == 0 && d.ScheduleToStart != "" {
 		if t, ok := due(d.Listed, d.ScheduleToStart); ok {
-			out = append(out, overdue{DecisionScheduleToStartKey(d.ScheduledID), t})
+			out = append(out, overdue{DecisionScheduleToStartKey(d.ScheduledID), t, d.ScheduledID})
 		}
 	}
-	activity := func(a *Activity, kind string, from time.Time, d string) {
+	activity := func(a *Activity, kind string, from time.Time, d string, by int64) {
 		if t, ok := due(from, d); ok {
-			out = append(out, overdue{ActivityTimerKey(a.ScheduledID, kind), t})
+			out = append(out, overdue{ActivityTimerKey(a.ScheduledID, kind), t, by})
 		}
 	}
 	for _, a := range s.Activities {
-		activity(a, ActivityScheduleToClose, a.ScheduledTime, a.ScheduleToClose)
+		activity(a, ActivityScheduleToClose, a.ScheduledTime, a.ScheduleToClose, a.ScheduledID)
 		if a.StartedID == 0 {
-			activity(a, ActivityScheduleToStart, a.ScheduledTime, a.ScheduleToStart)
+			activity(a, ActivityScheduleToStart, a.ScheduledTime, a.ScheduleToStart, a.ScheduledID)
 			continue
 		}
-		activity(a, ActivityStartToClose, a.StartedTime, a.StartToClose)
-		last := a.StartedTime
+		activity(a, ActivityStartToClose, a.StartedTime, a.StartToClose, a.StartedID)
+		last, by := a.StartedTime, a.StartedID
 		if a.LastHeartbeat.After(last) {
-			last = a.LastHeartbeat
+			last, by = a.LastHeartbeat, armedByHeartbeat
 		}
-		activity(a, ActivityHeartbeat, last, a.Heartbeat)
+		activity(a, ActivityHeartbeat, last, a.Heartbeat, by)
 	}
 	for _, t := range s.Timers {
 		if !t.Due.IsZero() && !t.Due.After(now) {
-			out = append(out, overdue{UserTimerKey(t.TimerID, t.StartedID), t.Due})
+			out = append(out, overdue{UserTimerKey(t.TimerID, t.StartedID), t.Due, t.StartedID})
 		}
 	}
 	for _, l := range s.Lambdas {
 		if l.StartedID != 0 {
 			if t, ok := due(l.StartedTime, l.StartToClose); ok {
-				out = append(out, overdue{LambdaTimerKey(l.ScheduledID), t})
+				out = append(out, overdue{LambdaTimerKey(l.ScheduledID), t, l.StartedID})
 			}
 		}
 	}
 	slices.SortFunc(out, func(a, b overdue) int {
 		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.armedBy, b.armedBy); c != 0 {
 			return c
 		}
 		return strings.Compare(a.key, b.key)

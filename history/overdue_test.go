@@ -2,6 +2,8 @@ package history
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -316,5 +318,72 @@ func TestDueByMakesKeysOfDueTimersOnly(t *testing.T) {
 	s.Activities["7"].ScheduleToClose = "60"
 	if due := s.dueBy(now); len(due) != 1 || due[0].key != ActivityTimerKey(12, ActivityScheduleToClose) || !due[0].due.Equal(times[0].Add(time.Minute)) {
 		t.Fatalf("due: %.200v", due)
+	}
+}
+
+// Timers due at one instant fire in the order they were armed, as they
+// would in real time, where the one armed later is due later by as long
+// as came between: a timer of the run's own length, started by its first
+// decision, never fires before the run times out. So it is whether the
+// timer loop fires them (in the store's order, by key) or a call catches
+// them up.
+func TestSameInstantTimersFireInTheOrderArmed(t *testing.T) {
+	for _, how := range []string{"loop", "call"} {
+		t.Run(how, func(t *testing.T) {
+			h := startDefault(t) // executionStartToCloseTimeout 3600
+			h.pollAndDecide(startTimer("t", "3600"))
+			h.advance(time.Hour)
+			var res Result
+			if how == "loop" {
+				res = h.fire("ut:t:5") // "ut:" sorts before "wf": the loop takes it first
+			} else {
+				res = h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", nil) })
+			}
+			h.expectEvents(res, "6:WorkflowExecutionTimedOut")
+			if !hasString(res.DeleteTimers, WorkflowTimerKey) {
+				t.Fatalf("the run's timer kept: %v", res.DeleteTimers)
+			}
+			if res := h.fire(WorkflowTimerKey); !isEmpty(res) {
+				t.Fatalf("fired again: %s", evTypes(res.Events))
+			}
+		})
+	}
+}
+
+// Activities scheduled one after another with the same timeout time out
+// in the order they were scheduled, the tenth after the ninth (their keys,
+// "at:14:S2S" and "at:5:S2S", sort the other way as text).
+func TestSameInstantActivityTimeoutsInScheduledOrder(t *testing.T) {
+	for _, how := range []string{"loop", "call"} {
+		t.Run(how, func(t *testing.T) {
+			h := startDefault(t)
+			var ds []api.Decision
+			for i := range 10 {
+				ds = append(ds, schedActOf(fmt.Sprint("a", i), "act", func(a *api.ScheduleActivityTaskDecisionAttributes) { a.ScheduleToStartTimeout = "30" }))
+			}
+			h.pollAndDecide(ds...) // scheduled as events 5 to 14
+			h.advance(30 * time.Second)
+			var res Result
+			if how == "loop" {
+				res = h.fire(ActivityTimerKey(10, ActivityScheduleToStart))
+			} else {
+				res = h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", nil) })
+			}
+			var got []int64
+			for _, e := range res.Events {
+				if a := e.ActivityTaskTimedOutEventAttributes; a != nil {
+					got = append(got, a.ScheduledEventID)
+				}
+			}
+			if how == "loop" {
+				if want := []int64{5, 6, 7, 8, 9, 10}; !slices.Equal(got, want) {
+					t.Fatalf("timed out %v, want %v", got, want)
+				}
+				return
+			}
+			if want := []int64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}; !slices.Equal(got, want) {
+				t.Fatalf("timed out %v, want %v", got, want)
+			}
+		})
 	}
 }
