@@ -625,3 +625,46 @@ func TestMoveKeepsEachInstantBeforeFiring(t *testing.T) {
 		t.Fatalf("time kept as each timer fired: %q; want %q", kept, want)
 	}
 }
+
+// slowSettle is a fakeEngine whose Settle takes real time after it has
+// looked at the timers, as the server's does while it commits what it
+// fired: a skip clock runs on meanwhile.
+type slowSettle struct {
+	*fakeEngine
+	real *time.Duration
+	took time.Duration
+}
+
+func (e slowSettle) Settle(ctx context.Context) (int, error) {
+	n, err := e.fakeEngine.Settle(ctx)
+	*e.real += e.took
+	return n, err
+}
+
+// A move of a skip clock, which runs on in real time while each instant's
+// work is done, finds timers that fell due during that work (here one due
+// 3 ms after another, whose firing took 5 ms): it fires them too, and
+// does not fail the move as if they had failed to fire.
+func TestSkipMoveFiresTimersThatFellDueWhileSettling(t *testing.T) {
+	var real time.Duration
+	clk := &SkipClock{base: time.Now(), start: t0, since: func(time.Time) time.Duration { return real }}
+	c, err := NewController(Skip, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := &fakeEngine{clock: clk}
+	c.SetEngine(slowSettle{fe, &real, 5 * time.Millisecond}, func() {})
+	fe.add("a", t0.Add(time.Hour), nil)
+	fe.add("b", t0.Add(time.Hour+3*time.Millisecond), nil)
+	fe.add("c", t0.Add(2*time.Hour), nil)
+	m, err := c.Advance(context.Background(), 3*time.Hour)
+	if err != nil {
+		t.Fatalf("advance: %v", err)
+	}
+	if m.Fired != 3 || len(fe.timers) != 0 {
+		t.Fatalf("fired %d (%v), left %v", m.Fired, fe.fired, fe.timers)
+	}
+	if b := fe.fired[1]; b.name != "b" || b.at.Before(b.due) {
+		t.Fatalf("second firing %+v", b)
+	}
+}
