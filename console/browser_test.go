@@ -102,15 +102,24 @@ func until(expr string) chromedp.Action[chromedp.Void] {
 // after the table is scrolled to it), and a person would click it once it
 // shows. A live page may also replace the element between Click finding it
 // and clicking it (the browser answers that it cannot find the node); the
-// click is then tried again on the element that replaced it.
+// click is then tried again on the element that replaced it. And it waits
+// for the page to settle first: an execution page loads its pending work
+// after it shows, and the box's new height moves everything below it, so
+// a click aimed before that lands beside a link in the history (as a
+// person's can, who then clicks again).
 func clickShown(sel string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			_, err := chromedp.Click(sel)(ctx, tg)
-			if !errors.Is(err, chromedp.ErrInvalidDimensions) && !nodeReplaced(err) {
-				return chromedp.Void{}, err
+			settled, err := chromedp.Evaluate[bool](settledJS)(ctx, tg)
+			if err == nil && !settled {
+				err = errors.New("the page has not settled")
+			} else if err == nil {
+				_, err = chromedp.Click(sel)(ctx, tg)
+				if !errors.Is(err, chromedp.ErrInvalidDimensions) && !nodeReplaced(err) {
+					return chromedp.Void{}, err
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -120,6 +129,10 @@ func clickShown(sel string) chromedp.Action[chromedp.Void] {
 		}
 	}
 }
+
+// settledJS is true once the page has loaded and its pending work (on an
+// execution's page) has replaced "Loading…".
+const settledJS = `document.readyState === "complete" && !document.querySelector("#pending .loading")`
 
 // nodeReplaced reports whether err is the browser's answer about a node
 // that is no longer in the document (code -32000, "Could not find node
