@@ -38,7 +38,8 @@ type Engine interface {
 	// Settle does the work due at the clock's current time: it fires every
 	// timer due by now and delivers every message waiting between runs,
 	// until nothing more is due at this instant. It returns how many
-	// timers fired.
+	// timers fired: those that recorded something, not those deleted as
+	// no longer applying (what they guarded had ended already).
 	Settle(ctx context.Context) (fired int, err error)
 	// PurgeExpired deletes closed executions whose domain's retention has
 	// passed.
@@ -54,7 +55,7 @@ type Engine interface {
 // Moved is the outcome of a move of the clock.
 type Moved struct {
 	Now   time.Time // the clock's time after the move
-	Fired int       // timers and timeouts that fired on the way
+	Fired int       // timers and timeouts that fired on the way (recorded something)
 }
 
 // Controller moves the clock the way time passes, and knows when a skip

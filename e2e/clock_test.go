@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/internal/promtest"
 	"github.com/swfd/swfd/swfdtest"
 )
 
@@ -402,5 +403,50 @@ func TestPageTokensOutliveMovedClock(t *testing.T) {
 	if _, err := f.c.GetWorkflowExecutionHistory(f.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String("clock"), Execution: exec, MaximumPageSize: 2,
 		NextPageToken: rest.NextPageToken}); err != nil {
 		t.Fatalf("third page of the history after the clock moved 73h in all: %v", err)
+	}
+}
+
+// A move counts the timers that recorded something, and so does the
+// swfd_timers_fired_total metric: of a run's timers due at one instant,
+// one whose step first fires those armed before it counts each of them,
+// and one left with nothing to do (what it guarded already ended, its
+// run already closed, or fired with an earlier one) counts nothing. Here
+// twelve activities time out together (the loop hands over the tenth
+// first, which fires the first four with it) and then the run times out
+// at the instant of a timer its first decision started, which never fires.
+func TestMoveCountsOnlyTimersThatFired(t *testing.T) {
+	f := newClockFlow(t)
+	ds := []types.Decision{{DecisionType: types.DecisionTypeStartTimer, StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{
+		TimerId: aws.String("as-long-as-the-run"), StartToFireTimeout: aws.String("2592000")}}}
+	for i := range 12 {
+		ds = append(ds, types.Decision{DecisionType: types.DecisionTypeScheduleActivityTask, ScheduleActivityTaskDecisionAttributes: &types.ScheduleActivityTaskDecisionAttributes{
+			ActivityId: aws.String(fmt.Sprint("charge-", i)), ActivityType: &types.ActivityType{Name: aws.String("charge"), Version: aws.String("1")},
+			TaskList: &types.TaskList{Name: aws.String("nobody")}, ScheduleToStartTimeout: aws.String("600")}})
+	}
+	f.decide(ds...)
+	m, err := f.srv.Server.MoveClock(func(c *clock.Controller) (clock.Moved, error) {
+		return c.Advance(context.Background(), 31*24*time.Hour)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timedOut := 0
+	for _, e := range f.history() {
+		if e.EventType == types.EventTypeActivityTaskTimedOut || e.EventType == types.EventTypeWorkflowExecutionTimedOut || e.EventType == types.EventTypeTimerFired {
+			timedOut++
+		}
+	}
+	if timedOut != 13 {
+		t.Fatalf("%d timeouts and timers recorded; want the 12 activities' and the run's", timedOut)
+	}
+	if m.Fired != timedOut {
+		t.Errorf("the move says %d timers fired; want %d, those recorded", m.Fired, timedOut)
+	}
+	fams, err := promtest.Scrape(nil, f.srv.URL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fams.Value("swfd_timers_fired_total"); got != float64(timedOut) {
+		t.Errorf("swfd_timers_fired_total = %v; want %d", got, timedOut)
 	}
 }

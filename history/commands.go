@@ -348,7 +348,8 @@ func (s *State) Terminate(env Env, reason, details *string, childPolicy api.Chil
 
 // FireTimer handles a durable timer that came due. Timers that no longer
 // apply (the task it guarded finished, the run closed) are a no-op with an
-// empty Result and a nil error.
+// empty Result and a nil error. Result.TimersFired counts the timers that
+// recorded something.
 //
 // The timer loop reads due timers by due time and key, so of a run's
 // timers due at one instant it may hand over one armed after another (a
@@ -362,7 +363,16 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 		return Result{}, nil
 	}
 	st := newStep(s, env)
-	changed := false
+	changed, fired := false, 0
+	// fire fires k and counts it if it recorded an event.
+	fire := func(k string) bool {
+		events := len(st.res.Events)
+		ok := st.fire(k)
+		if len(st.res.Events) > events {
+			fired++
+		}
+		return ok
+	}
 	// Each timer fired ends what it guarded, so the list only shrinks; the
 	// bound is a guard, as catchUp's is.
 	due := s.dueBy(env.Now)
@@ -372,20 +382,22 @@ func (s *State) FireTimer(env Env, key string) (Result, error) {
 			break
 		}
 		k := due[0].key
-		st.fire(k)
+		fire(k)
 		if !slices.Contains(st.res.DeleteTimers, k) {
 			st.deleteTimers(k)
 		}
 		changed = true
 		due = s.dueBy(env.Now)
 	}
-	if s.Open && st.fire(key) {
+	if s.Open && fire(key) {
 		changed = true
 	}
 	if !changed {
 		return Result{}, nil
 	}
-	return st.finish(), nil
+	res := st.finish()
+	res.TimersFired = fired
+	return res, nil
 }
 
 // fire applies the timer key to the run, as FireTimer describes, and

@@ -367,4 +367,9 @@ type Result struct {
 	// for: the Result records those timeouts, and the call is answered as
 	// one that came after them.
 	Refused *api.Fault
+	// TimersFired is, for FireTimer, how many timers recorded something
+	// in the step: the one handed over and those of its instant armed
+	// before it. A timer that no longer applied, or a heartbeat timeout
+	// only moved to its later deadline, is not counted.
+	TimersFired int
 }

@@ -210,7 +210,7 @@ func New(opts Options) *Metrics {
 	m.events = f.counter("swfd_history_events_total", "History events appended.")
 	m.timeouts = f.counterVec("swfd_timeouts_total", "Timeouts recorded, by what timed out (activity, decision, workflow, lambda) and the timeout's type.", "kind", "type")
 
-	m.timersFired = f.counter("swfd_timers_fired_total", "Durable timers fired: user timers and every activity, decision and workflow timeout, each counted once, by the node that recorded it (not by a node that found it fired already).")
+	m.timersFired = f.counter("swfd_timers_fired_total", "Durable timers fired: user timers and every activity, decision and workflow timeout, each counted once, by the node that recorded it (not by a node that found it fired already, nor for one that another timer of its instant made moot: a run it closed, a task it ended).")
 	m.timerLate = f.histogram("swfd_timer_fire_delay_seconds", "How late each durable timer fired: from its due time to its firing.", waitBuckets)
 	m.purged = f.counter("swfd_retention_purged_executions_total", "Closed executions deleted, with their histories, past their domain's retention period.")
 

@@ -156,8 +156,8 @@ const settleRounds = 100000
 func (e clockEngine) Settle(ctx context.Context) (int, error) {
 	fired := 0
 	for range settleRounds {
-		n, _, err := e.svc.Timers().FireDue(ctx, nil)
-		fired += n
+		n, f, _, err := e.svc.Timers().FireDue(ctx, nil)
+		fired += f
 		if err != nil {
 			return fired, err
 		}

@@ -66,7 +66,7 @@ func policyWorlds(t *testing.T, wrap func(swfd.Store) swfd.Store, f func(t *test
 func (w *policyWorld) settle() {
 	w.t.Helper()
 	for range 100 {
-		fired, _, err := w.loops.Timers().FireDue(w.ctx, nil)
+		fired, _, _, err := w.loops.Timers().FireDue(w.ctx, nil)
 		mustNil(w.t, err)
 		delivered, err := w.loops.Transfers().Deliver(w.ctx)
 		mustNil(w.t, err)

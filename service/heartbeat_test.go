@@ -79,7 +79,7 @@ func timedOutDetails(t *testing.T, store swfd.Store, clk *clock.ManualClock, run
 	s, err := New(ctx, Options{Store: store, Clock: clk, PollTimeout: 50 * time.Millisecond})
 	mustNil(t, err)
 	clk.MoveTo(clk.Now().Add(11 * time.Second))
-	_, _, err = s.Timers().FireDue(ctx, nil)
+	_, _, _, err = s.Timers().FireDue(ctx, nil)
 	mustNil(t, err)
 	h, err := s.GetWorkflowExecutionHistory(ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "d", Execution: api.WorkflowExecution{WorkflowID: "w", RunID: runID}})
 	mustNil(t, err)

@@ -81,7 +81,7 @@ func TestTimersPassALockedRun(t *testing.T) {
 	w.clock.MoveTo(w.clock.Now().Add(time.Minute))
 	release := lock(r)
 	within(t, "firing timers", release, func() {
-		_, _, err := w.loops.Timers().FireDue(w.ctx, nil)
+		_, _, _, err := w.loops.Timers().FireDue(w.ctx, nil)
 		mustNil(t, err)
 	})
 	if got := w.describe("s", s).ExecutionInfo.CloseStatus; got != api.CloseStatusTimedOut {

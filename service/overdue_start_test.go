@@ -188,7 +188,7 @@ func TestConcurrentStartsAfterOverdueRun(t *testing.T) {
 			}
 			if withLoop {
 				wg.Go(func() {
-					if _, _, err := w.loops.Timers().FireDue(w.ctx, nil); err != nil {
+					if _, _, _, err := w.loops.Timers().FireDue(w.ctx, nil); err != nil {
 						t.Error(err)
 					}
 				})

@@ -56,7 +56,7 @@ func TestLateAnswersAreRefused(t *testing.T) {
 	if got := historyTypes(t, s, run.RunID); got != timedOut {
 		t.Fatalf("history %s", got)
 	}
-	if n, _, err := s.Timers().FireDue(ctx, nil); err != nil || historyTypes(t, s, run.RunID) != timedOut {
+	if n, _, _, err := s.Timers().FireDue(ctx, nil); err != nil || historyTypes(t, s, run.RunID) != timedOut {
 		t.Fatalf("the timer fired %d after the answer found it due: %v %s", n, err, historyTypes(t, s, run.RunID))
 	}
 	// The next task: an activity with a heartbeat timeout of 5 s.
@@ -88,7 +88,7 @@ func TestLateAnswersAreRefused(t *testing.T) {
 	if a := ev.ActivityTaskTimedOutEventAttributes; a == nil || a.TimeoutType != api.ActivityTaskTimeoutTypeHeartbeat || api.Value(a.Details) != "4s" || a.StartedEventID != 9 {
 		t.Fatalf("event %d %s %+v", ev.EventID, ev.EventType, a)
 	}
-	if n, _, err := s.Timers().FireDue(ctx, nil); err != nil || strings.Count(historyTypes(t, s, run.RunID), "ActivityTaskTimedOut") != 1 {
+	if n, _, _, err := s.Timers().FireDue(ctx, nil); err != nil || strings.Count(historyTypes(t, s, run.RunID), "ActivityTaskTimedOut") != 1 {
 		t.Fatalf("fired %d: %v %s", n, err, historyTypes(t, s, run.RunID))
 	}
 	d, err := s.DescribeWorkflowExecution(ctx, &api.DescribeWorkflowExecutionInput{Domain: "d", Execution: api.WorkflowExecution{WorkflowID: "w", RunID: run.RunID}})

@@ -49,9 +49,12 @@ type Options struct {
 	// earlier timer and die before it fires. 0 means WallCheck.
 	MaxSleep time.Duration
 	// Fired, if set, is told of each timer fired here, with its due time
-	// (for metrics: how late it fired). A timer that no longer applied
-	// (another node fired it first, or the task it guarded finished) is
-	// deleted without being told: nothing fired.
+	// (for metrics: how late it fired): each timer that recorded something,
+	// those of its instant a timer's step fired before it (history's
+	// FireTimer) included. A timer that no longer applied (another node
+	// fired it first, the task it guarded finished, another timer of its
+	// instant closed the run or fired it already) is deleted without being
+	// told: nothing fired.
 	Fired func(due time.Time)
 	// Skip, if set, is asked before the loop sleeps until the earliest
 	// timer, due at due: true means the clock was moved to due (a skip
@@ -152,7 +155,7 @@ func (l *Loop) Run(ctx context.Context) {
 		failing = map[string]time.Time{}
 	}
 	for ctx.Err() == nil {
-		n, due, next, err := l.fireDueFailing(ctx, skip, failing)
+		n, _, due, next, err := l.fireDueFailing(ctx, skip, failing)
 		if err != nil && ctx.Err() == nil {
 			l.log.Error("firing timers", "err", err)
 			next = time.Second
@@ -231,16 +234,17 @@ func (l *Loop) Committed(c runs.Commit) {
 
 // FireDue fires the timers due now, those of one read of the store (a
 // batch, or more behind timers set aside: up to maxScan), and returns how
-// many it handled (fired, or deleted as no longer applying) and how long until
-// the next one is due. A timer that fails to
+// many it handled (fired, or deleted as no longer applying), how many of
+// those and of the timers their steps fired with them recorded something
+// (as Options.Fired counts them), and how long until the next one is due. A timer that fails to
 // fire is put in skip (when not nil) and left alone for 5 seconds (of real
 // time, Options.Wall, until which skip holds); the
 // timers due after those set aside are fired meanwhile, however many are
 // set aside (up to maxScan read in one round). Tests
 // with an injected clock call it directly.
-func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (int, time.Duration, error) {
-	n, _, next, err := l.fireDue(ctx, skip)
-	return n, next, err
+func (l *Loop) FireDue(ctx context.Context, skip map[string]time.Time) (handled, fired int, next time.Duration, err error) {
+	handled, fired, _, next, err = l.fireDue(ctx, skip)
+	return handled, fired, next, err
 }
 
 // pastStuck returns when the earliest timer is due that a skip clock may
@@ -279,14 +283,14 @@ var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // fireDue is FireDue that also returns when the next timer is due (zero
 // when it handled some, or none is pending).
-func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, time.Time, time.Duration, error) {
+func (l *Loop) fireDue(ctx context.Context, skip map[string]time.Time) (int, int, time.Time, time.Duration, error) {
 	return l.fireDueFailing(ctx, skip, nil)
 }
 
 // fireDueFailing is fireDue that also keeps, in failing (when not nil),
 // when each timer set aside after failing to fire began to fail (on the
 // wall clock): a timer that fires, or is gone, leaves it.
-func (l *Loop) fireDueFailing(ctx context.Context, skip, failing map[string]time.Time) (int, time.Time, time.Duration, error) {
+func (l *Loop) fireDueFailing(ctx context.Context, skip, failing map[string]time.Time) (int, int, time.Time, time.Duration, error) {
 	if failing != nil {
 		defer func() {
 			for id := range failing {
@@ -306,7 +310,7 @@ func (l *Loop) fireDueFailing(ctx context.Context, skip, failing map[string]time
 			delete(skip, id)
 		}
 	}
-	handled := 0
+	handled, fired := 0, 0
 	locked := map[string]bool{} // runs found locked in this round
 	// The timers set aside (failed a moment ago, or their run locked) are
 	// overdue, so they come first. When a whole read is of them, the loop
@@ -320,44 +324,44 @@ func (l *Loop) fireDueFailing(ctx context.Context, skip, failing map[string]time
 			if seen > 0 {
 				break
 			}
-			return 0, time.Time{}, time.Second, err
+			return 0, 0, time.Time{}, time.Second, err
 		}
-		handled += l.fireEach(ctx, wall, due[min(seen, len(due)):], skip, failing, locked)
+		h, f := l.fireEach(ctx, wall, due[min(seen, len(due)):], skip, failing, locked)
+		handled, fired = handled+h, fired+f
 		if handled > 0 || len(due) < limit || limit >= maxScan {
 			break
 		}
 		seen = len(due)
 	}
 	if handled > 0 {
-		return handled, time.Time{}, 0, nil
+		return handled, fired, time.Time{}, 0, nil
 	}
 	next, err := l.store.NextTimer(ctx)
 	if errors.Is(err, swfd.ErrNotFound) {
-		return 0, time.Time{}, time.Hour, nil
+		return 0, 0, time.Time{}, time.Hour, nil
 	}
 	if err != nil {
-		return 0, time.Time{}, time.Second, err
+		return 0, 0, time.Time{}, time.Second, err
 	}
 	d := next.Due.Sub(l.clock.Now())
 	if d < time.Millisecond {
 		d = 50 * time.Millisecond // due but skipped after a failure
 	}
-	return 0, next.Due, d, nil
+	return 0, 0, next.Due, d, nil
 }
 
 // fireEach fires the due timers of one read, but for those set aside in
 // skip (until a time on the wall clock, now wall) and those of runs found
-// locked in this round (locked), and returns how many it handled. A timer
-// that fails to fire is kept in failing (if not nil) with when its
-// failures began.
-func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, skip, failing map[string]time.Time, locked map[string]bool) int {
-	handled := 0
+// locked in this round (locked), and returns how many it handled and how
+// many timers recorded something. A timer that fails to fire is kept in
+// failing (if not nil) with when its failures began.
+func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, skip, failing map[string]time.Time, locked map[string]bool) (handled, fired int) {
 	for _, t := range due {
 		id := t.RunID + "\x00" + t.Key
 		if until, ok := skip[id]; ok && wall.Before(until) || locked[t.RunID] {
 			continue
 		}
-		var recorded bool
+		var recorded int
 		err := loop.Error(l.log, "firing a timer", func() (err error) { recorded, err = l.fire(ctx, t); return err })
 		if errors.Is(err, swfd.ErrLocked) {
 			// Its run's other timers wait for the next round too.
@@ -372,7 +376,7 @@ func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, s
 			// The node is stopping: the timer did not fail, and
 			// whichever node fires it next finds it due. The rest
 			// of the round would only fail the same way.
-			return handled
+			return handled, fired
 		}
 		if err != nil {
 			l.failLines.Log(ctx, slog.LevelError, "timer failed to fire; retrying in 5s", "run_id", t.RunID, "key", t.Key, "err", err)
@@ -387,26 +391,31 @@ func (l *Loop) fireEach(ctx context.Context, wall time.Time, due []swfd.Timer, s
 		delete(skip, id)
 		delete(failing, id)
 		handled++
-		if recorded && l.fired != nil {
-			l.fired(t.Due)
+		fired += recorded
+		for range recorded {
+			if l.fired != nil {
+				l.fired(t.Due)
+			}
 		}
 	}
-	return handled
+	return handled, fired
 }
 
 // fire fires one timer: one step of its run, on the stored run (another
 // node may have changed it), that also deletes the timer unless the step
 // armed it again. A step that keeps losing the race for the run to other
 // nodes' holds the run for its next attempt (runs.StepStored), waiting for
-// it at most LockWait. recorded is false when the timer no longer applied (the
-// run's state has nothing for it: another node fired it first, or what it
-// guarded is over), so the step recorded no event and only deleted it.
-func (l *Loop) fire(ctx context.Context, t swfd.Timer) (recorded bool, err error) {
+// it at most LockWait. recorded counts the timers that recorded something:
+// t, and those of its instant armed before it that the step fired first. It
+// is 0 when t no longer applied (the run's state has nothing for it: another
+// node fired it first, or what it guarded is over), so the step recorded no
+// event and only deleted it.
+func (l *Loop) fire(ctx context.Context, t swfd.Timer) (recorded int, err error) {
 	ctx = swfd.WithLockWait(ctx, LockWait)
 	unlock := l.runs.Lock(t.RunID)
 	defer unlock()
 	err = l.runs.StepStored(ctx, "", t.RunID, func(r *runs.Run, err error) error {
-		recorded = false
+		recorded = 0
 		if err != nil {
 			return err
 		}
@@ -426,7 +435,7 @@ func (l *Loop) fire(ctx context.Context, t swfd.Timer) (recorded bool, err error
 		if err := l.runs.CommitRun(ctx, r, res); err != nil {
 			return err
 		}
-		recorded = len(res.Events) > 0
+		recorded = res.TimersFired
 		return nil
 	})
 	return recorded, err

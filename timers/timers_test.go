@@ -138,7 +138,7 @@ func TestFireDueSurvivesPanic(t *testing.T) {
 	store := panicStore{db}
 	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store})})
 	skip := map[string]time.Time{}
-	n, _, err := l.FireDue(ctx, skip)
+	n, _, _, err := l.FireDue(ctx, skip)
 	if n != 0 || err != nil {
 		t.Fatalf("FireDue: %d fired, %v", n, err)
 	}
@@ -178,7 +178,7 @@ func TestFailingTimersAreLoggedRateLimited(t *testing.T) {
 	var logs logbuf.Buffer
 	store := failStore{db}
 	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store}), Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	if n, _, err := l.FireDue(ctx, map[string]time.Time{}); n != 0 || err != nil {
+	if n, _, _, err := l.FireDue(ctx, map[string]time.Time{}); n != 0 || err != nil {
 		t.Fatalf("FireDue: %d fired, %v", n, err)
 	}
 	if lines := strings.Count(logs.String(), "timer failed to fire"); lines == 0 || lines > failLineBurst+1 {
@@ -238,10 +238,10 @@ func TestTimerFiredOnlyWhereRecorded(t *testing.T) {
 			Fired: func(time.Time) { fired = append(fired, name) }})
 	}
 	a, lost := node("a", db), node("b", staleStore{db, due})
-	if n, _, err := a.FireDue(ctx, nil); n != 1 || err != nil {
+	if n, _, _, err := a.FireDue(ctx, nil); n != 1 || err != nil {
 		t.Fatalf("node a: FireDue = %d, %v", n, err)
 	}
-	if n, _, err := lost.FireDue(ctx, nil); n != 1 || err != nil {
+	if n, _, _, err := lost.FireDue(ctx, nil); n != 1 || err != nil {
 		t.Fatalf("node b: FireDue = %d, %v", n, err)
 	}
 	if len(fired) != 1 || fired[0] != "a" {
@@ -301,7 +301,7 @@ func TestTimersSetAsideDoNotHoldUpTheOthers(t *testing.T) {
 	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Limits: history.DefaultLimits, Clock: clk}), Clock: clk})
 	skip := map[string]time.Time{}
 	for range 3 {
-		if _, _, err := l.FireDue(ctx, skip); err != nil {
+		if _, _, _, err := l.FireDue(ctx, skip); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -377,7 +377,7 @@ func TestSkippedTimersDeletedMeanwhileLeaveNoEntry(t *testing.T) {
 	wall := &movingClock{time.Now()}
 	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Clock: clk}), Clock: clk, Wall: wall})
 	skip := map[string]time.Time{}
-	if n, _, err := l.FireDue(ctx, skip); n != 0 || err != nil {
+	if n, _, _, err := l.FireDue(ctx, skip); n != 0 || err != nil {
 		t.Fatalf("FireDue: %d fired, %v", n, err)
 	}
 	if _, ok := skip["bad\x00k"]; !ok {
@@ -388,7 +388,7 @@ func TestSkippedTimersDeletedMeanwhileLeaveNoEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	wall.t = wall.t.Add(time.Minute)
-	if _, _, err := l.FireDue(ctx, skip); err != nil {
+	if _, _, _, err := l.FireDue(ctx, skip); err != nil {
 		t.Fatal(err)
 	}
 	if len(skip) != 0 {
