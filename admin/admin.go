@@ -11,15 +11,15 @@
 //
 // Moving the clock and resetting need their own IAM actions,
 // swfd:AdvanceClock (on arn:aws:swf:REGION:ACCOUNT:/swfd/clock) and
-// swfd:Reset (on arn:aws:swf:REGION:ACCOUNT:/swfd/dev); reading the clock
-// needs only a valid signature. docs/testing.md documents the API.
+// swfd:Reset (on arn:aws:swf:REGION:ACCOUNT:/swfd/dev), which a policy may
+// name with or without the "/" before "swfd" (auth.OwnResource); reading
+// the clock needs only a valid signature. docs/testing.md documents the API.
 package admin
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -214,8 +214,9 @@ func (h *Handler) authorize(p *auth.Principal, action, what string) error {
 	if h.Auth == nil {
 		return nil
 	}
-	arn := fmt.Sprintf("arn:aws:swf:%s:%s:/swfd/%s", h.Region, h.Account, what)
-	if p.Evaluate(h.Region, h.Account, action, auth.Resource{Raw: arn}, auth.Keys{}) == auth.Allowed {
+	res := auth.OwnResource(h.Region, h.Account, what)
+	arn := res.ARN()
+	if p.Evaluate(h.Region, h.Account, action, res, auth.Keys{}) == auth.Allowed {
 		return nil
 	}
 	who := "anonymous"

@@ -188,7 +188,15 @@ const authFile = `{"principals": [
   {"name": "no-reset", "accessKeys": [{"accessKeyId": "AKIDNORESET", "secretAccessKey": "noreset-secret"}],
    "policies": [{"Version": "2012-10-17", "Statement": [
      {"Effect": "Allow", "Action": "*", "Resource": "*"},
-     {"Effect": "Deny", "Action": "swfd:Reset", "Resource": "*"}]}]}]}`
+     {"Effect": "Deny", "Action": "swfd:Reset", "Resource": "*"}]}]},
+  {"name": "no-slash", "accessKeys": [{"accessKeyId": "AKIDNOSLASH", "secretAccessKey": "noslash-secret"}],
+   "policies": [{"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": "swfd:AdvanceClock", "Resource": "arn:aws:swf:us-east-1:123456789012:swfd/clock"},
+     {"Effect": "Allow", "Action": "swfd:Reset", "Resource": "arn:aws:swf:us-east-1:123456789012:swfd/*"}]}]},
+  {"name": "no-slash-deny", "accessKeys": [{"accessKeyId": "AKIDNOSLASHDENY", "secretAccessKey": "noslashdeny-secret"}],
+   "policies": [{"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": "*", "Resource": "*"},
+     {"Effect": "Deny", "Action": "*", "Resource": ["arn:aws:swf:us-east-1:123456789012:swfd/clock", "arn:aws:swf:us-east-1:123456789012:swfd/dev"]}]}]}]}`
 
 // With authentication on, moving the clock needs swfd:AdvanceClock and
 // resetting swfd:Reset (swf:* grants neither); reading it needs a valid
@@ -244,6 +252,39 @@ func TestAuthorization(t *testing.T) {
 	}
 	if _, code, _ := call(h, "POST", "/swfd/dev/reset", "", noReset); code != "OperationNotPermittedFault" {
 		t.Errorf("explicitly denied reset: %s", code)
+	}
+}
+
+// A policy may name the clock and the dev server with or without the "/"
+// before "swfd", as it may a domain with or without the one before
+// "domain": both forms grant, and both deny.
+func TestResourceWithoutTheSlash(t *testing.T) {
+	cfg, err := auth.ParseConfig([]byte(authFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, clk := newHandler(t, clock.Manual)
+	h.Auth = (&auth.Verifier{Keys: auth.NewKeyring(cfg), Region: "us-east-1"}).Verify
+	resets := 0
+	h.Reset = func(context.Context) error { resets++; return nil }
+	signer := func(key, secret string) func(*http.Request) {
+		return func(r *http.Request) {
+			body, _ := readAll(r)
+			sum := sha256.Sum256(body)
+			v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, r, hex.EncodeToString(sum[:]), "swf", "us-east-1", time.Now())
+		}
+	}
+	allowed, denied := signer("AKIDNOSLASH", "noslash-secret"), signer("AKIDNOSLASHDENY", "noslashdeny-secret")
+	for _, c := range []struct{ path, body string }{{"/swfd/clock/advance", `{"duration": "1h"}`}, {"/swfd/clock/set", `{"time": "2030-01-01T02:00:00Z"}`}, {"/swfd/dev/reset", ""}} {
+		if _, code, out := call(h, "POST", c.path, c.body, denied); code != "OperationNotPermittedFault" {
+			t.Errorf("%s denied without the slash: %q %v", c.path, code, out)
+		}
+		if _, code, out := call(h, "POST", c.path, c.body, allowed); code != "" {
+			t.Errorf("%s allowed without the slash: %q %v", c.path, code, out)
+		}
+	}
+	if want := t0.Add(2 * time.Hour); !clk.Now().Equal(want) || resets != 1 {
+		t.Errorf("clock at %v, %d resets; want %v and 1", clk.Now(), resets, want)
 	}
 }
 

@@ -66,6 +66,16 @@ type Resource struct {
 	// Raw, if set, is a resource that is not a domain (a malformed ARN
 	// in a tagging call), matched as given.
 	Raw string
+	// Own, if set, names a resource of swfd's own API rather than a
+	// domain ("clock", "dev"): arn:aws:swf:REGION:ACCOUNT:/swfd/NAME,
+	// which a policy may write with or without the "/" before "swfd", as
+	// it may a domain's ARN.
+	Own string
+}
+
+// OwnResource names a resource of swfd's own API ("clock", "dev").
+func OwnResource(region, account, name string) Resource {
+	return Resource{Region: region, Account: account, Own: name}
 }
 
 // DomainResource names one domain.
@@ -76,6 +86,9 @@ func DomainResource(region, account, domain string) Resource {
 // ARN is the resource's canonical ARN, the form DescribeDomain returns
 // (with the "/" before "domain").
 func (r Resource) ARN() string {
+	if r.Own != "" {
+		return "arn:aws:swf:" + r.Region + ":" + r.Account + ":/swfd/" + r.Own
+	}
 	if r.Raw != "" || (r.Domain == "" && !r.AllDomains && !r.AnyDomain) {
 		return r.Raw
 	}
@@ -88,8 +101,13 @@ func (r Resource) ARN() string {
 
 // spellings are the forms a policy may name the resource by: AWS's docs
 // write domain ARNs both with and without the "/" before "domain", and
-// ListDomains' doc leaves the region out.
+// ListDomains' doc leaves the region out. swfd's own resources have the
+// same two forms.
 func (r Resource) spellings() []string {
+	if r.Own != "" {
+		pre := "arn:aws:swf:" + r.Region + ":" + r.Account + ":"
+		return []string{pre + "/swfd/" + r.Own, pre + "swfd/" + r.Own}
+	}
 	if r.Raw != "" || (r.Domain == "" && !r.AllDomains) {
 		return []string{r.Raw}
 	}
