@@ -219,6 +219,11 @@ type Loop struct {
 	// failures counts the failures in a row of each task whose step
 	// failed (retryLater), until it is handled.
 	failures map[taskKey]int
+	// checkedFrom is when each task being handled, or waiting to be tried
+	// again after its step failed, was first checked: the bound on its
+	// checks (checkUntilAnswered) counts from then, across such tries,
+	// until the task is handled.
+	checkedFrom map[taskKey]time.Time
 
 	// A graceful stop (Drain). draining is set, and stopStarting
 	// cancelled, when it begins: no task is handled from then on, and
@@ -244,7 +249,8 @@ func New(opts Options) *Loop {
 	l := &Loop{
 		runs: opts.Runs, store: opts.Store, invoker: opts.Invoker, clock: opts.Clock, log: opts.Log,
 		rescan: opts.Rescan, taken: map[taskKey]bool{}, wake: make(chan struct{}, 1), hold: opts.Hold,
-		failures: map[taskKey]int{},
+		failures:    map[taskKey]int{},
+		checkedFrom: map[taskKey]time.Time{},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -549,6 +555,7 @@ func (l *Loop) retryLater(ctx context.Context, t swfd.Task, err error) {
 func (l *Loop) succeeded(t swfd.Task) {
 	k := taskKey{t.RunID, t.ScheduledEventID}
 	l.mu.Lock()
+	delete(l.checkedFrom, k)
 	if _, ok := l.failures[k]; ok {
 		delete(l.failures, k)
 		l.log.Info("running a Lambda task succeeded after failures", "domain", t.Domain, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID)
@@ -730,7 +737,8 @@ func (l *Loop) check(ctx context.Context, req *Request) (timedOut bool, err erro
 // go on, with the back-off of a throttled invocation, until the next
 // would come after the function's START_TO_CLOSE timeout counted from the
 // first (the time the decider allowed for the function's answer; by the
-// Loop's clock): the function has not started, no timer of its own runs,
+// Loop's clock; the first check of the task, made before a store error
+// had it tried again, is still the first): the function has not started, no timer of its own runs,
 // and a decider cannot cancel a Lambda task, so without a bound a task
 // would wait for good. Then the last error is returned, to be recorded.
 // Between two tries the task is read again: gone reports that it is no
@@ -738,7 +746,7 @@ func (l *Loop) check(ctx context.Context, req *Request) (timedOut bool, err erro
 // req is the error of that read. A graceful stop ends the tries, the
 // task staying in the store.
 func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, timeout time.Duration) (_ *Request, timedOut, gone bool, err error) {
-	expires := l.clock.Now().Add(timeout)
+	expires := l.firstChecked(t).Add(timeout)
 	wait := l.firstThrottleRetry
 	for tries := 1; ; tries++ {
 		timedOut, err = l.check(ctx, req)
@@ -770,6 +778,20 @@ func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Lo
 		}
 		req = next
 	}
+}
+
+// firstChecked returns when t was first checked: now, unless a check of
+// it was made before its step failed and it was tried again.
+func (l *Loop) firstChecked(t swfd.Task) time.Time {
+	k := taskKey{t.RunID, t.ScheduledEventID}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	from, ok := l.checkedFrom[k]
+	if !ok {
+		from = l.clock.Now()
+		l.checkedFrom[k] = from
+	}
+	return from
 }
 
 // invoke invokes req's function, started as startedID: once, unless the

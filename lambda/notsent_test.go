@@ -376,3 +376,34 @@ func TestNotSentWithAnotherServicesAnswer(t *testing.T) {
 		t.Errorf("reason %q, details %q; want Unreachable, in plain words", api.Value(a.Reason), api.Value(a.Details))
 	}
 }
+
+// The bound on a check made again (the function's START_TO_CLOSE timeout
+// counted from the first check) holds across a store error: a task whose
+// step failed, tried again (retryLater), keeps the time of its first check,
+// rather than being given the whole timeout over again by each failure.
+// Here the record of StartLambdaFunctionFailed fails once; the task's next
+// try checks once more, finds the bound passed, and records it.
+func TestCheckBoundKeptAcrossStoreErrors(t *testing.T) {
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := clock.NewManual(t0)
+	f := newFixtureAt(t, clk, "busy")
+	f.st.fail.Store(1)
+	var checks atomic.Int32
+	iv := &fakeInvoker{refuse: func(r lambda.Request) error {
+		if checks.Add(1) == 2 {
+			clk.MoveTo(t0.Add(900*time.Second - 5*time.Millisecond))
+		}
+		return errThrottled
+	}}
+	evs := f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk,
+		FirstRetry: 10 * time.Millisecond, FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 10 * time.Millisecond}), 1)
+	if sf := find(evs, api.EventTypeStartLambdaFunctionFailed); len(sf) != 1 {
+		t.Fatalf("%d StartLambdaFunctionFailed events, want 1", len(sf))
+	}
+	if n := checks.Load(); n != 3 {
+		t.Errorf("%d checks, want 3: two, and one after the failed record", n)
+	}
+	if len(iv.invokes) != 0 {
+		t.Errorf("%d invocations, want none", len(iv.invokes))
+	}
+}
