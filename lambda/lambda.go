@@ -1097,13 +1097,16 @@ func answered(err error) (code, text string, ok bool) {
 
 // InvokeError is the reason of the LambdaFunctionFailed recorded for an
 // invocation that failed after it was sent without an answer of the
-// endpoint's (the connection broke, the answer could not be read).
+// endpoint's (the connection broke, the answer could not be read), or with
+// an answer that named no error code (a gateway's 502 in front of Lambda).
 const InvokeError = "InvokeError"
 
 // invokeFailure describes an invocation that got no response after the
 // function was started: it is recorded as LambdaFunctionFailed (the task
 // started, so it must end; it is not invoked again). The endpoint's
-// answer is recorded as it came; any other error only says so plainly.
+// answer is recorded as it came; an answer without an error code (an
+// error with an HTTPStatusCode method, as the AWS SDK's has) by its HTTP
+// status, reason InvokeError; any other error only says so plainly.
 func invokeFailure(err error) (reason, details string) {
 	if errors.Is(err, ErrNotSent) {
 		// Never the endpoint's answer, whatever code the error holds
@@ -1115,6 +1118,14 @@ func invokeFailure(err error) (reason, details string) {
 	}
 	if errors.Is(err, ErrThrottled) {
 		return "TooManyRequestsException", "the Lambda endpoint throttled every invocation of the function until swfd gave up (the function's timeout was near, or swfd was stopping): the function did not run"
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() != 0 {
+		// An answer without a code, such as a gateway's in front of
+		// Lambda (a proxy, a load balancer): a 502 there says that
+		// Lambda's answer did not reach the gateway, not whether the
+		// request reached Lambda, and the function may have run.
+		return InvokeError, fmt.Sprintf("the Lambda endpoint, or a gateway in front of it, answered HTTP %d without an error code, which does not say whether the function ran: it may have run, in part or in full, or may still be running; swfd does not invoke it again", status.HTTPStatusCode())
 	}
 	return InvokeError, "the invocation was sent, but no answer could be read from the Lambda endpoint (swfd's log has the error): the function may have run, in part or in full, or may still be running; swfd does not invoke it again"
 }

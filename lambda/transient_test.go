@@ -45,6 +45,7 @@ var (
 	ec2Throttled  = answer{502, "EC2ThrottledException", "Lambda was throttled by Amazon EC2 during function initialization."}
 	internalError = answer{500, "ServiceException", "An internal error occurred."}
 	unavailable   = answer{503, "", ""}
+	badGateway    = answer{502, "", ""} // a proxy's or load balancer's, in front of Lambda
 )
 
 // endpoint is a Lambda endpoint whose answers to the checks (DryRun) and to
@@ -199,13 +200,22 @@ func TestInvocationOfAFunctionNotReadyIsRetried(t *testing.T) {
 
 // An invocation answered with Lambda's internal error (500
 // ServiceException), or a 5xx without a code, may have run the function:
-// Lambda does not say at which point it failed. It is recorded at once as
-// LambdaFunctionFailed with the answer, and not invoked again.
+// Lambda does not say at which point it failed, and a gateway in front of
+// it (a proxy, a load balancer) answers 502 when Lambda's answer did not
+// reach it, whether or not the function ran. It is recorded at once as
+// LambdaFunctionFailed with the answer, and not invoked again; one without
+// a code has reason InvokeError, its details naming the HTTP status that
+// came and saying that the function may have run.
 func TestInvocationAnsweredAServerErrorIsNotRetried(t *testing.T) {
 	for name, c := range map[string]struct {
-		a      answer
-		reason string
-	}{"ServiceException": {internalError, "ServiceException"}, "503": {unavailable, ""}} {
+		a       answer
+		reason  string
+		details []string
+	}{
+		"ServiceException": {internalError, "ServiceException", []string{"An internal error occurred"}},
+		"503":              {unavailable, lambda.InvokeError, []string{"HTTP 503", "may have run"}},
+		"502":              {badGateway, lambda.InvokeError, []string{"HTTP 502", "may have run"}},
+	} {
 		t.Run(name, func(t *testing.T) {
 			e := &endpoint{invoke: func(int) *answer { return &c.a }}
 			f := newFixture(t, "fn")
@@ -214,8 +224,14 @@ func TestInvocationAnsweredAServerErrorIsNotRetried(t *testing.T) {
 			if len(failed) != 1 {
 				t.Fatalf("%d LambdaFunctionFailed events, want 1", len(failed))
 			}
-			if r := api.Value(failed[0].LambdaFunctionFailedEventAttributes.Reason); c.reason != "" && r != c.reason || r == "" {
+			a := failed[0].LambdaFunctionFailedEventAttributes
+			if r := api.Value(a.Reason); r != c.reason {
 				t.Errorf("reason %q, want %q", r, c.reason)
+			}
+			for _, want := range c.details {
+				if d := api.Value(a.Details); !strings.Contains(d, want) {
+					t.Errorf("details %q; want them to say %q", d, want)
+				}
 			}
 			if _, invokes := e.counts(); invokes != 1 {
 				t.Errorf("%d invocations, want 1", invokes)

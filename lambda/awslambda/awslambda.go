@@ -233,7 +233,13 @@ func dryRunUnsupported(err error) bool {
 // swflambda.ErrUnavailable). Lambda's internal error (500
 // ServiceException) and any other 5xx are not retried: they do not say
 // the function did not run (Lambda may fail after running it), and the
-// answer is recorded as the function's failure.
+// answer is recorded as the function's failure. That holds for a 502,
+// 503 or 504 without an error code too, which comes from a gateway in
+// front of Lambda (a proxy, a load balancer) rather than Lambda: it says
+// that Lambda's answer did not reach the gateway, which may have sent the
+// request on, so the function may have run; invoking it again could run
+// it twice, where a Lambda task runs at most once for its schedule. (A
+// check, which runs nothing, is made again after such an answer.)
 func (iv *Invoker) Invoke(ctx context.Context, r swflambda.Request) (swflambda.Response, error) {
 	in := &lambda.InvokeInput{FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeRequestResponse}
 	if r.Input != nil {
