@@ -221,3 +221,36 @@ func TestBrowserNarrowLongIDs(t *testing.T) {
 	long += "-live"
 	check("a row the live list added", `tr.x.fresh`)
 }
+
+// The fields of a filter bar are written in the page's size of text, as
+// the rest of the page is (their labels are smaller, the fields were too),
+// and each shows its whole placeholder at a laptop's width: the hint in
+// "from" ("24h, 7d, 2026-12-01"), and the history's, were cut short.
+func TestBrowserFilterFieldsReadable(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	open := f.shop()
+	step(t, ctx, "laptop", chromedp.EmulateViewport(1366, 900))
+	for _, p := range []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed", execPath("orders", open)} {
+		step(t, ctx, p, chromedp.Navigate(f.srv.URL+p), until(`!!document.querySelector("form.filters select") && document.fonts.status === "loaded"`))
+		bad := eval[[]string](t, ctx, `(() => {
+  const out = [], page = getComputedStyle(document.body).fontSize;
+  for (const el of document.querySelectorAll("form.filters input:not([type=hidden]), form.filters select:not(.bare)")) {
+    const s = getComputedStyle(el);
+    if (s.fontSize !== page) out.push(el.name + ": text " + s.fontSize + ", the page's " + page);
+    if (!el.placeholder) continue;
+    // The placeholder typed in as a value scrolls the field if it does
+    // not fit (room taken by a datalist's arrow included).
+    const was = el.value;
+    el.value = el.placeholder;
+    const need = el.scrollWidth, room = el.clientWidth;
+    el.value = was;
+    if (need > room) out.push(el.name + ": placeholder " + JSON.stringify(el.placeholder) + " needs " + need + " px, has " + room);
+  }
+  return out;
+})()`)
+		for _, b := range bad {
+			t.Errorf("%s: %s", p, b)
+		}
+	}
+}
