@@ -34,9 +34,16 @@ func (f *fixture) answer(domain, list string, ds ...api.Decision) {
 // attention page finds.
 func (f *fixture) trouble() {
 	f.t.Helper()
+	f.troubleNamed(func(wid string) string { return wid })
+}
+
+// troubleNamed is trouble with each execution's workflow id as name makes
+// it of the plain one's.
+func (f *fixture) troubleNamed(name func(string) string) {
+	f.t.Helper()
 	f.register("trouble")
 	start := func(wid, list, timeout string) {
-		_, err := f.svc.StartWorkflowExecution(f.ctx, &api.StartWorkflowExecutionInput{Domain: "trouble", WorkflowID: wid,
+		_, err := f.svc.StartWorkflowExecution(f.ctx, &api.StartWorkflowExecutionInput{Domain: "trouble", WorkflowID: name(wid),
 			WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}, TaskList: &api.TaskList{Name: list}, ExecutionStartToCloseTimeout: timeout})
 		f.check(err)
 	}

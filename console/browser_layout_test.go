@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -252,5 +253,36 @@ func TestBrowserFilterFieldsReadable(t *testing.T) {
 		for _, b := range bad {
 			t.Errorf("%s: %s", p, b)
 		}
+	}
+}
+
+// On "Needs attention" at a phone's width a long workflow id takes at most
+// two lines of its row, as in the executions list, rather than a line for
+// every few of its characters; the link holds the whole id, its title too.
+func TestBrowserNarrowAttentionLongIDs(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	long := strings.Repeat("0123456789abcdef-", 5) + "end-"
+	f.troubleNamed(func(wid string) string { return long + wid })
+	step(t, ctx, "phone", chromedp.EmulateViewport(400, 900))
+	step(t, ctx, "attention", chromedp.Navigate(f.srv.URL+"/console/d/trouble/attention"), until(`document.querySelectorAll("main section tbody tr").length === 4`))
+	links := eval[[][]string](t, ctx, `Array.from(document.querySelectorAll("main section tbody tr td:first-child a")).map(a =>
+	  [a.textContent, a.title, String(a.getBoundingClientRect().height / parseFloat(getComputedStyle(a).lineHeight))])`)
+	if len(links) != 4 {
+		t.Fatalf("%d execution links, want 4", len(links))
+	}
+	for _, l := range links {
+		if !strings.HasPrefix(l[0], long) {
+			t.Errorf("a link's text is %q, want the whole id", l[0])
+		}
+		if l[1] != l[0] {
+			t.Errorf("the link to %q has the title %q, want the whole id", l[0], l[1])
+		}
+		if lines, _ := strconv.ParseFloat(l[2], 64); lines > 2.2 {
+			t.Errorf("%q takes %.1f lines, want at most 2", l[0], lines)
+		}
+	}
+	if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `innerWidth`); sw > iw {
+		t.Errorf("the page is %d px wide at %d: %s", sw, iw, eval[string](t, ctx, wideElements))
 	}
 }
