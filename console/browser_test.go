@@ -629,7 +629,8 @@ func TestBrowserOpenChildContinuedAsNew(t *testing.T) {
 // A history screen that starts after the history's first event (a jump
 // to an event, shown oldest first from just before it) links to the
 // events before it, screen by screen back to the first; filtered, to the
-// matches before it.
+// matches before it, newest first, whose screen links to the newer
+// matches.
 func TestBrowserHistoryEarlierEvents(t *testing.T) {
 	ctx := browser(t)
 	f := newFixture(t)
@@ -674,5 +675,11 @@ func TestBrowserHistoryEarlierEvents(t *testing.T) {
 	}
 	if txt := eval[string](t, ctx, `Array.from(document.querySelectorAll("#events tr.ev td.et")).map(td => td.innerText).filter(s => !s.includes("WorkflowExecutionSignaled")).join(",")`); txt != "" {
 		t.Errorf("the earlier matches hold other events: %s", txt)
+	}
+	// And from them, back to the newer matches, oldest first: the screen
+	// jumped to, from its first event.
+	step(t, ctx, "newer matches", clickShown(`#events a[rel=prev]`), until(`document.readyState === "complete" && location.search.includes("order=asc") && !!document.querySelector("#events tr.ev")`))
+	if got := ids(); got[0] != first {
+		t.Errorf("the matches after the earlier ones start at event %d, want %d", got[0], first)
 	}
 }

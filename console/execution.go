@@ -54,6 +54,12 @@ type eventsData struct {
 	// it, oldest first; or, filtered, the matches before it, newest first
 	// (how many events lie between matches is not known).
 	Earlier string
+	// Newer is the URL of the page whose screen holds the events after
+	// this one's, for a screen newest first that ends before the
+	// history's last event (a screen paged to): the screen after it,
+	// newest first (the first screen, once it reaches the last event);
+	// or, filtered, the matches after it, oldest first.
+	Newer   string
 	Base    string // the execution's URL
 	Types   string // the type filter, as typed
 	Text    string
@@ -214,7 +220,40 @@ func (h *Handler) events(ctx context.Context, domain string, ex api.WorkflowExec
 	if d.Asc && cursor > 0 && len(d.Rows) > 0 && d.Rows[0].Ev.EventID > 1 {
 		d.Earlier = d.earlierURL(d.Rows[0].Ev.EventID)
 	}
+	if !d.Asc && cursor > 0 {
+		// A screen newest first from a cursor holds the events before it:
+		// those from the cursor on are newer, if the history has them.
+		newest, err := h.insp.History(ctx, domain, ex, 0, true, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(newest) > 0 && newest[0].EventID >= cursor {
+			d.Newer = d.newerURL(cursor, newest[0].EventID)
+		}
+	}
 	return d, nil
+}
+
+// newerURL is the page URL of the screen after a screen newest first of
+// the events before cursor, in a history whose last event is newest.
+func (d *eventsData) newerURL(cursor, newest int64) string {
+	v := url.Values{}
+	if d.Types != "" {
+		v.Set("types", d.Types)
+	}
+	if d.Text != "" {
+		v.Set("q", d.Text)
+	}
+	if d.Filter {
+		v.Set("order", "asc")
+		v.Set("after", strconv.FormatInt(cursor-1, 10))
+	} else if before := cursor + historyPage; before <= newest {
+		v.Set("before", strconv.FormatInt(before, 10))
+	}
+	if len(v) == 0 {
+		return d.Base + "#history"
+	}
+	return d.Base + "?" + v.Encode() + "#history"
 }
 
 // earlierURL is the page URL of the screen before a screen oldest first

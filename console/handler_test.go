@@ -937,6 +937,15 @@ func follow(t *testing.T, page, ref string) string {
 // ends with text.
 func linkTo(t *testing.T, body, text string) string {
 	t.Helper()
+	if href := findLink(body, text); href != "" {
+		return href
+	}
+	t.Fatalf("no link to %q on the page", text)
+	return ""
+}
+
+// findLink is linkTo's link, or "" if the page has none.
+func findLink(body, text string) string {
 	for _, m := range hrefRE.FindAllStringSubmatchIndex(body, -1) {
 		// As a browser reads them: html/template writes '+' (in run ids)
 		// as &#43;, in the text and the attribute alike.
@@ -950,7 +959,6 @@ func linkTo(t *testing.T, body, text string) string {
 			return href
 		}
 	}
-	t.Fatalf("no link to %q on the page", text)
 	return ""
 }
 
@@ -1081,5 +1089,118 @@ func TestPreviousPageTokensBounded(t *testing.T) {
 	}
 	if code, body := w.get("/console/d/orders/executions?lost=yes"); code != 200 || !strings.Contains(body, "ValidationException") {
 		t.Errorf("lost=yes: %d, want the page's fault", code)
+	}
+}
+
+// Without the page's script, every screen of a history that ends before
+// the history's last event links to the newer events, as a screen that
+// starts after its first links to the earlier ones: newest first, screen by
+// screen up to the first screen (the live one); filtered, to the newer
+// matches, oldest first; oldest first, "Load more" leads on.
+func TestHistoryNewerEventsWithoutScript(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.longHistory("orders", "long", 300) // events 1 to 302
+	w := newWeb(t, f.srv.URL)
+	ep := execPath("orders", ex)
+	rowsRE := regexp.MustCompile(`<tr id="e(\d+)"`)
+	ids := func(body string) []int {
+		var out []int
+		for _, m := range rowsRE.FindAllStringSubmatch(body, -1) {
+			n, _ := strconv.Atoi(m[1])
+			out = append(out, n)
+		}
+		return out
+	}
+	page := func(path string) (string, string) {
+		t.Helper()
+		code, body := w.get(path)
+		if code == http.StatusSeeOther {
+			t.Fatalf("%s: redirected", path)
+		}
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d", path, code)
+		}
+		return path, body
+	}
+	// "Load more", followed without the script, is the page at the next
+	// screen: older events, newest first.
+	path, body := page(ep)
+	more := regexp.MustCompile(`href="([^"]+/events\?before=253)" data-more`).FindStringSubmatch(body)
+	if more == nil {
+		t.Fatal("the first screen has no link to older events")
+	}
+	req, _ := http.NewRequest("GET", w.base+html.UnescapeString(more[1]), nil)
+	code, _, hdr := w.do(req)
+	if code != http.StatusSeeOther {
+		t.Fatalf("Load more without the script: %d", code)
+	}
+	path, body = page(follow(t, ep, hdr.Get("Location")))
+	for _, before := range []string{"", "53", "2", "101"} {
+		if before != "" {
+			path, body = page(ep + "?before=" + before)
+		}
+		got := ids(body)
+		for screen := 0; ; screen++ {
+			if screen == 10 {
+				t.Fatalf("from before=%s: ten screens and not yet the newest", before)
+			}
+			newer := findLink(body, "Newer events")
+			if got[0] == 302 {
+				if newer != "" {
+					t.Errorf("%s: the screen from the newest event links to newer events (%s)", path, newer)
+				}
+				if strings.Contains(path, "before=") {
+					t.Errorf("%s: the newest screen reached is not the first screen", path)
+				}
+				break
+			}
+			if newer == "" {
+				t.Fatalf("%s: rows %d to %d of 302, and no link to newer events", path, got[0], got[len(got)-1])
+			}
+			top := got[0]
+			path, body = page(follow(t, path, newer))
+			got = ids(body)
+			// Events after top, none skipped (the first screen, reached
+			// last, may show some of the screen before again).
+			if len(got) == 0 || got[0] <= top || got[len(got)-1] > top+1 || (strings.Contains(path, "before=") && got[len(got)-1] != top+1) {
+				t.Fatalf("%s: the screen after the one up to event %d shows %v", path, top, got)
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i] != got[i-1]-1 {
+					t.Fatalf("%s: not newest first, one after another: %v", path, got)
+				}
+			}
+		}
+	}
+	// Filtered, newest first: the newer matches, oldest first.
+	path, body = page(ep + "?types=WorkflowExecutionSignaled&before=100")
+	if got := ids(body); len(got) != 50 || got[0] != 99 {
+		t.Fatalf("%s: %v", path, got)
+	}
+	newer := findLink(body, "Newer events (oldest first)")
+	if newer == "" {
+		t.Fatalf("%s: no link to the newer matches", path)
+	}
+	path, body = page(follow(t, path, newer))
+	if got := ids(body); len(got) != 50 || got[0] != 100 || got[49] != 149 {
+		t.Errorf("%s: the newer matches are %v, want 100 to 149", path, got)
+	}
+	if strings.Contains(body, ">No more events") {
+		t.Errorf("%s: says it has no more events", path)
+	}
+	// Oldest first, the next screen's link leads on without the script.
+	path, body = page(ep + "?order=asc&after=100")
+	more = regexp.MustCompile(`href="([^"]+/events\?[^"]*after=150[^"]*)" data-more`).FindStringSubmatch(body)
+	if more == nil {
+		t.Fatalf("%s: no link to the newer events", path)
+	}
+	req, _ = http.NewRequest("GET", w.base+html.UnescapeString(more[1]), nil)
+	if code, _, hdr = w.do(req); code != http.StatusSeeOther {
+		t.Fatalf("Load more, oldest first, without the script: %d", code)
+	}
+	path, body = page(follow(t, ep, hdr.Get("Location")))
+	if got := ids(body); len(got) != 50 || got[0] != 151 {
+		t.Errorf("%s: the screen after event 150 shows %v", path, got)
 	}
 }
