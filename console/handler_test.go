@@ -1204,3 +1204,42 @@ func TestHistoryNewerEventsWithoutScript(t *testing.T) {
 		t.Errorf("%s: the screen after event 150 shows %v", path, got)
 	}
 }
+
+// A refused sign-in is shown as an error, in the sign-in box, and keeps
+// what was typed but the secret: the access key id is still in its field
+// (its destination too), and the secret's field has the focus, so that a
+// mistyped secret is typed again alone.
+func TestRefusedSignInKeepsTheKeyID(t *testing.T) {
+	f := newFixture(t, withConfig(authOption(t)))
+	f.register("orders")
+	w := newWeb(t, f.srv.URL)
+	next := "/console/d/orders/executions?tag=vip"
+	code, body, _ := w.post("/console/login", url.Values{"accessKeyId": {"AKIAVIEWER000000001"}, "secretAccessKey": {"wrong-secret-0815"}, "next": {next}})
+	if code != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d", code)
+	}
+	wantNotIn(t, "refused sign-in", body, "wrong-secret-0815", `class="notice"`)
+	alert := regexp.MustCompile(`<div class="fault" role="alert">([^<]*)</div>`).FindStringSubmatch(body)
+	if alert == nil || !strings.Contains(alert[1], "wrong") {
+		t.Errorf("the refusal is not shown as an error: %q", alert)
+	}
+	if i, j := strings.Index(body, `class="login"`), strings.Index(body, `role="alert"`); i < 0 || j < i {
+		t.Errorf("the refusal is not in the sign-in box")
+	}
+	key := regexp.MustCompile(`<input name="accessKeyId"[^>]*>`).FindString(body)
+	if !strings.Contains(key, `value="AKIAVIEWER000000001"`) || strings.Contains(key, "autofocus") {
+		t.Errorf("the access key id's field after a refusal: %s", key)
+	}
+	if secret := regexp.MustCompile(`<input name="secretAccessKey"[^>]*>`).FindString(body); !strings.Contains(secret, "autofocus") || strings.Contains(secret, "value=") {
+		t.Errorf("the secret's field after a refusal: %s", secret)
+	}
+	if !strings.Contains(body, `name="next" value="`+html.EscapeString(next)+`"`) {
+		t.Errorf("the refusal lost the destination %s", next)
+	}
+	// A first visit: the key's field is empty and has the focus.
+	_, body = w.get("/console/login")
+	if key := regexp.MustCompile(`<input name="accessKeyId"[^>]*>`).FindString(body); !strings.Contains(key, "autofocus") || strings.Contains(key, "value=") {
+		t.Errorf("the access key id's field on a first visit: %s", key)
+	}
+	wantNotIn(t, "a first visit", body, `role="alert"`)
+}

@@ -403,7 +403,15 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Next: safeNext(r.URL.Query().Get("next"))})
+	h.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Next: safeNext(r.URL.Query().Get("next")), Data: &loginData{}})
+}
+
+// loginData is what the sign-in form shows again after a refusal: why, and
+// the access key id typed (never the secret), so that only the secret is
+// typed again.
+type loginData struct {
+	Error string
+	KeyID string
 }
 
 // login checks an access key id and secret against the auth file.
@@ -419,7 +427,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil || r.ParseForm() != nil {
-		h.render(w, r, http.StatusBadRequest, "login", &page{Title: "Sign in", Message: "The form is malformed."})
+		h.render(w, r, http.StatusBadRequest, "login", &page{Title: "Sign in", Data: &loginData{Error: "The form is malformed."}})
 		return
 	}
 	keyID, secret := strings.TrimSpace(r.PostForm.Get("accessKeyId")), r.PostForm.Get("secretAccessKey")
@@ -427,13 +435,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	attempt := attemptKeyOf(r, keyID)
 	if !h.sessions.takeAttempt(attempt) {
 		h.log.Warn("console: sign-in refused: too many attempts", "access_key_id", keyID, "remote", r.RemoteAddr)
-		h.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Sign in", Next: next, Message: "Too many attempts; wait a minute and try again."})
+		h.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Sign in", Next: next, Data: &loginData{Error: "Too many attempts; wait a minute and try again.", KeyID: keyID}})
 		return
 	}
 	p, ok := h.cfg.Keys.Authenticate(keyID, secret)
 	if !ok {
 		h.log.Warn("console: sign-in failed", "access_key_id", keyID, "remote", r.RemoteAddr)
-		h.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Sign in", Next: next, Message: "The access key id or the secret is wrong."})
+		h.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Sign in", Next: next, Data: &loginData{Error: "The access key id or the secret is wrong.", KeyID: keyID}})
 		return
 	}
 	h.sessions.returnAttempt(attempt)
