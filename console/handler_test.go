@@ -1243,3 +1243,17 @@ func TestRefusedSignInKeepsTheKeyID(t *testing.T) {
 	}
 	wantNotIn(t, "a first visit", body, `role="alert"`)
 }
+
+// A retention of one day reads "1 day", on the domains' page and the
+// domain's, not "1 days".
+func TestRetentionOfOneDay(t *testing.T) {
+	f := newFixture(t)
+	f.check(f.svc.RegisterDomain(f.ctx, &api.RegisterDomainInput{Name: "brief", WorkflowExecutionRetentionPeriodInDays: "1"}))
+	f.check(f.svc.RegisterDomain(f.ctx, &api.RegisterDomainInput{Name: "kept", WorkflowExecutionRetentionPeriodInDays: "NONE"}))
+	f.check(f.svc.RegisterDomain(f.ctx, &api.RegisterDomainInput{Name: "zero", WorkflowExecutionRetentionPeriodInDays: "0"}))
+	w := newWeb(t, f.srv.URL)
+	_, body := w.get("/console/")
+	wantIn(t, "the domains", body, "<td>1 day</td>", "<td>none</td>", "<td>0 days</td>")
+	_, body = w.get("/console/d/brief/types")
+	wantIn(t, "the domain", body, "1 day after an execution closes")
+}

@@ -44,6 +44,7 @@ var funcs = template.FuncMap{
 	"attrs":    eventAttrs,
 	"category": eventCategory,
 	"comma":    comma,
+	"days":     retentionDays,
 	"add":      func(a, b int) int { return a + b },
 	"cli":      func(c *cliLine) string { return c.String() },
 	"typeArg":  func(n, v string) string { return structArg("name", n, "version", v) },
@@ -251,4 +252,16 @@ func prettyJSON(v any) string {
 		b, _ = json.MarshalIndent(v, "", "  ")
 	}
 	return string(unescapeHTMLJSON(b))
+}
+
+// retentionDays is a domain's retention as a person reads it: "none",
+// "1 day", "30 days".
+func retentionDays(r string) string {
+	if r == "NONE" {
+		return "none"
+	}
+	if n, err := strconv.Atoi(r); err == nil && n == 1 {
+		return r + " day" // "1", or "01" as it was registered
+	}
+	return r + " days"
 }
