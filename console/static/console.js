@@ -136,11 +136,12 @@
     show();
   }
 
-  // Keyboard: "/" goes to the first filter, Escape leaves a field.
+  // Keyboard: "/" goes to the first filter, Escape leaves a field. A "/"
+  // with Ctrl, Alt or Meta is a shortcut of the browser's, not this one.
   document.addEventListener("keydown", (e) => {
     const tag = (e.target.tagName || "").toLowerCase();
-    const typing = tag === "input" || tag === "textarea" || tag === "select";
-    if (e.key === "/" && !typing) {
+    const typing = tag === "input" || tag === "textarea" || tag === "select" || e.target.isContentEditable;
+    if (e.key === "/" && !typing && !e.ctrlKey && !e.altKey && !e.metaKey && !e.defaultPrevented) {
       const el = $("[data-key='/']");
       if (el) { e.preventDefault(); el.focus(); el.select(); }
     } else if (e.key === "Escape" && typing) {
