@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/swfd/swfd/api"
 )
 
 // wideElements lists the elements that reach past the window's right edge
@@ -284,5 +286,44 @@ func TestBrowserNarrowAttentionLongIDs(t *testing.T) {
 	}
 	if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `innerWidth`); sw > iw {
 		t.Errorf("the page is %d px wide at %d: %s", sw, iw, eval[string](t, ctx, wideElements))
+	}
+}
+
+// An execution's input and latest execution context (up to 32 KB each)
+// are shown whole when opened, each in a box of bounded height that
+// scrolls, rather than as a page tens of thousands of pixels long (a 32 KB
+// input opened made the summary 9,000 px high at a laptop's width, 19,000
+// at a phone's); the context was cut at 120 characters with no way to read
+// the rest.
+func TestBrowserHugeInputBounded(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	input := strings.Repeat("y", 32000) + "-end-of-input"
+	context := strings.Repeat("c", 5000) + "-end-of-context"
+	ex := f.startRun("orders", "huge", input)
+	task, err := f.svc.PollForDecisionTask(f.ctx, &api.PollForDecisionTaskInput{Domain: "orders", TaskList: api.TaskList{Name: "deciders"}})
+	f.check(err)
+	f.check(f.svc.RespondDecisionTaskCompleted(f.ctx, &api.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, ExecutionContext: api.String(context)}))
+	for _, width := range []int64{1366, 400} {
+		step(t, ctx, "viewport", chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.srv.URL+execPath("orders", ex)),
+			until(`!!document.querySelector(".summary details")`),
+			chromedp.Evaluate[chromedp.Void](`document.querySelectorAll(".summary details").forEach(d => d.open = true)`))
+		boxes := eval[[][]float64](t, ctx, `Array.from(document.querySelectorAll(".summary details pre")).map(p => [p.getBoundingClientRect().height, p.scrollHeight, p.clientHeight])`)
+		text := eval[string](t, ctx, `Array.from(document.querySelectorAll(".summary details pre")).map(p => p.textContent).join("\n")`)
+		if len(boxes) != 2 {
+			t.Fatalf("at %d px: %d boxes for the input and the context, want 2", width, len(boxes))
+		}
+		for i, b := range boxes {
+			if b[0] > 500 || b[1] <= b[2] {
+				t.Errorf("at %d px: box %d is %.0f px high, %.0f of content in %.0f: want a box that scrolls, at most 500 px high", width, i, b[0], b[1], b[2])
+			}
+		}
+		if !strings.Contains(text, input) || !strings.Contains(text, context) {
+			t.Errorf("at %d px the input and the context are not shown whole", width)
+		}
+		if h := eval[float64](t, ctx, `document.querySelector(".summary").getBoundingClientRect().height`); h > 1500 {
+			t.Errorf("at %d px the summary is %.0f px high", width, h)
+		}
 	}
 }
