@@ -327,3 +327,25 @@ func TestBrowserHugeInputBounded(t *testing.T) {
 		}
 	}
 }
+
+// A link to a place in a page (an event, ?at=N#eN, the "History" heading,
+// #history) shows that place below the bar at the top, which stays in
+// view as the page scrolls: the bar used to cover the event jumped to, and
+// the heading with the history's filters.
+func TestBrowserAnchorsClearTheTopBar(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	ex := f.longHistory("orders", "long", 150)
+	for _, width := range []int64{1366, 400} {
+		for _, c := range []struct{ query, target string }{{"?at=100#e100", "#e100"}, {"?before=120#history", "#history"}} {
+			step(t, ctx, "page", chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.srv.URL+execPath("orders", ex)+c.query),
+				until(`document.readyState === "complete" && !document.querySelector("#pending .loading") && scrollY > 0`))
+			// The target's box, and the bar's bottom.
+			got := eval[[]float64](t, ctx, `[document.querySelector(`+js(c.target)+`).getBoundingClientRect().top, document.querySelector("header.top").getBoundingClientRect().bottom]`)
+			if got[0] < got[1]-0.5 {
+				t.Errorf("at %d px, %s: %s's top is at %.0f px, under the bar (down to %.0f px)", width, c.query, c.target, got[0], got[1])
+			}
+		}
+	}
+}
