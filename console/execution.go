@@ -339,8 +339,7 @@ func (h *Handler) eventsFragment(w http.ResponseWriter, r *http.Request) {
 	domain, ex := h.execOf(r)
 	d, err := h.events(r.Context(), domain, ex, r.URL.Query())
 	if err != nil {
-		r.Header.Set("X-Console-Fragment", "1")
-		h.fail(w, r, err)
+		h.fail(w, r, err) // without the script, a page that says what went wrong
 		return
 	}
 	if r.Header.Get("X-Console-Fragment") == "" {
@@ -358,17 +357,25 @@ type pendingData struct {
 	Detail *api.WorkflowExecutionDetail
 }
 
-// pendingFragment is an execution's summary of pending work.
+// pendingFragment is an execution's summary of pending work: the part of
+// the execution's page its script loads, or, asked for without the
+// script, a page of its own.
 func (h *Handler) pendingFragment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	domain, ex := h.execOf(r)
-	r.Header.Set("X-Console-Fragment", "1")
 	p, err := h.insp.Pending(ctx, domain, ex)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.renderFragment(w, r, "pending", &pendingData{Domain: domain, Exec: ex, P: p})
+	d := &pendingData{Domain: domain, Exec: ex, P: p}
+	if r.Header.Get("X-Console-Fragment") == "" {
+		// Followed without the script (the execution page's noscript
+		// link): a page of its own.
+		h.render(w, r, http.StatusOK, "pending", &page{Title: "Pending work · " + ex.WorkflowID + " · " + domain, Domain: domain, Tab: "executions", Data: d})
+		return
+	}
+	h.renderFragment(w, r, "pending", d)
 }
 
 // historyJSON sends a run's whole history as the API's JSON, page by page.

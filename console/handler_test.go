@@ -347,7 +347,7 @@ func TestGarbageParametersAreFaults(t *testing.T) {
 		{"/console/d/orders/executions?size=lots", 200, []string{"ValidationException", "size: &#39;lots&#39;"}},
 		{ep + "?order=oldest", 400, []string{"ValidationException", "order: &#39;oldest&#39; is not one of asc, desc"}},
 		{ep + "?types=ActivityTaskFaild", 400, []string{"ValidationException", "&#39;ActivityTaskFaild&#39; is not an event type"}},
-		{ep + "/events?types=WorkflowExecutionStarted,Nope&before=5", 400, []string{"'Nope' is not an event type"}},
+		{ep + "/events?types=WorkflowExecutionStarted,Nope&before=5", 400, []string{"<!doctype html>", "&#39;Nope&#39; is not an event type"}},
 	} {
 		code, body := w.get(c.path)
 		if code != c.code {
@@ -1256,4 +1256,55 @@ func TestRetentionOfOneDay(t *testing.T) {
 	wantIn(t, "the domains", body, "<td>1 day</td>", "<td>none</td>", "<td>0 days</td>")
 	_, body = w.get("/console/d/brief/types")
 	wantIn(t, "the domain", body, "1 day after an execution closes")
+}
+
+// Without the page's script, "Show pending work" opens a page of the
+// console (its bar, its style, a way back), not the bare fragment the
+// script puts in the execution's page; and the pending work's links to
+// events lead to the execution's page at the event, there as in the
+// execution's page, not to the fragment again. A screen of history that
+// cannot be shown is a page too.
+func TestPendingWorkWithoutScript(t *testing.T) {
+	f := newFixture(t)
+	open := f.shop()
+	w := newWeb(t, f.srv.URL)
+	ep := execPath("orders", open)
+	_, page := w.get(ep)
+	link := regexp.MustCompile(`<noscript><p><a href="([^"]+)">Show pending work</a>`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatal("the execution's page has no link to its pending work without the script")
+	}
+	pending := follow(t, ep, link[1])
+	code, body := w.get(pending)
+	if code != http.StatusOK {
+		t.Fatalf("%s: %d", pending, code)
+	}
+	wantIn(t, "the pending work's page", html.UnescapeString(body), "<!doctype html>", `href="/console/static/console.css"`, `class="top"`, "charge-card", "worker-7", `href="`+ep+`"`)
+	var events []string
+	for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+		if strings.Contains(m[1], "at=") {
+			events = append(events, follow(t, pending, m[1]))
+		}
+	}
+	if len(events) == 0 {
+		t.Fatal("the pending work links to no event")
+	}
+	for _, e := range events {
+		if !strings.HasPrefix(e, ep+"?at=") {
+			t.Errorf("an event's link leads to %s, want the execution's page %s?at=…", e, ep)
+		}
+	}
+	// A screen of history that cannot be shown, followed without the
+	// script, is a page that says why, not a line of plain text.
+	code, body = w.get(ep + "/events?before=x")
+	if code != http.StatusBadRequest {
+		t.Errorf("events?before=x: %d", code)
+	}
+	wantIn(t, "a bad screen of history", body, "<!doctype html>", "ValidationException", "must be an event id")
+	// Fetched by the script, it is the fragment, with the same links.
+	req, _ := http.NewRequest("GET", w.base+pending, nil)
+	req.Header.Set("X-Console-Fragment", "1")
+	_, frag, _ := w.do(req)
+	wantNotIn(t, "the fragment", frag, "<!doctype html>", `class="top"`)
+	wantIn(t, "the fragment", html.UnescapeString(frag), "charge-card", `href="`+ep+`?at=`)
 }
