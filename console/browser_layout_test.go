@@ -30,7 +30,8 @@ const wideElements = `(() => {
   return out.slice(0, 12).join(", ");
 })()`
 
-// Every page fits a phone's width (400 px) without scrolling sideways:
+// Every page fits a phone's width (400 px, and a small phone's 320 px)
+// without scrolling sideways:
 // wide tables and the domain's tabs scroll in their own boxes, command
 // lines wrap, and the breadcrumb stays in view. At a laptop's width (1400
 // px) the types table fits whole, its command lines too.
@@ -44,7 +45,7 @@ func TestBrowserNarrow(t *testing.T) {
 	pages := []string{"/console/", "/console/d/orders/executions", "/console/d/orders/executions?status=closed",
 		execPath("orders", open), execPath("orders", open) + "/timeline", "/console/d/orders/types", "/console/d/orders/start",
 		"/console/d/orders/tasklists", "/console/d/trouble/attention", "/console/d/nowhere/executions"}
-	for _, width := range []int{400, 1400} {
+	for _, width := range []int{320, 400, 1400} {
 		step(t, ctx, "viewport", chromedp.EmulateViewport(int64(width), 900))
 		for _, p := range pages {
 			step(t, ctx, p, chromedp.Navigate(base+p), until(`document.readyState === "complete" && !!document.querySelector("main")`),
