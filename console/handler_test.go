@@ -1308,3 +1308,42 @@ func TestPendingWorkWithoutScript(t *testing.T) {
 	wantNotIn(t, "the fragment", frag, "<!doctype html>", `class="top"`)
 	wantIn(t, "the fragment", html.UnescapeString(frag), "charge-card", `href="`+ep+`?at=`)
 }
+
+// A form sent once its session has ended (an hour unused, signed out in
+// another tab) is sent to sign in, and from there back to the page it was
+// sent from, rather than answered with a bare "Sign in first." that leads
+// nowhere. What it asked is not done. A fragment the page's script asks
+// for still gets 401, which the script understands.
+func TestFormAfterSessionEndedGoesToSignIn(t *testing.T) {
+	f := newFixture(t, withConfig(authOption(t)))
+	f.register("orders")
+	w := newWeb(t, f.srv.URL)
+	page := "/console/d/orders/w/order-1/r1?types=ActivityTaskFailed"
+	for _, c := range []struct{ referer, next string }{
+		{f.srv.URL + page, page},
+		{"http://evil.example" + page, "/console/"},
+		{f.srv.URL + "/elsewhere", "/console/"},
+		{"", "/console/"},
+	} {
+		req, _ := http.NewRequest("POST", w.base+"/console/d/orders/w/order-1/r1/signal", strings.NewReader("signalName=poke&csrf=x"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if c.referer != "" {
+			req.Header.Set("Referer", c.referer)
+		}
+		code, body, hdr := w.do(req)
+		if want := "/console/login?next=" + url.QueryEscape(c.next) + "&unsent=1"; code != http.StatusSeeOther || hdr.Get("Location") != want {
+			t.Errorf("a form from %q without a session: %d to %q (%s), want 303 to %s", c.referer, code, hdr.Get("Location"), trunc(body), want)
+			continue
+		}
+		// The sign-in page says that what was sent was not done.
+		_, body = w.get(hdr.Get("Location"))
+		wantIn(t, "the sign-in after a refused form", body, "was not done", `name="next" value="`+html.EscapeString(c.next)+`"`)
+	}
+	_, body := w.get("/console/login?next=%2Fconsole%2F")
+	wantNotIn(t, "a sign-in asked for otherwise", body, "was not done")
+	req, _ := http.NewRequest("GET", w.base+"/console/d/orders/w/order-1/r1/pending", nil)
+	req.Header.Set("X-Console-Fragment", "1")
+	if code, _, _ := w.do(req); code != http.StatusUnauthorized {
+		t.Errorf("a fragment without a session: %d, want 401", code)
+	}
+}

@@ -403,7 +403,11 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Next: safeNext(r.URL.Query().Get("next")), Data: &loginData{}})
+	d := &loginData{}
+	if r.URL.Query().Get("unsent") != "" {
+		d.Note = "Your session had ended, so what you sent was not done. Sign in, then send it again."
+	}
+	h.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Next: safeNext(r.URL.Query().Get("next")), Data: d})
 }
 
 // loginData is what the sign-in form shows again after a refusal: why, and
@@ -411,6 +415,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 // typed again.
 type loginData struct {
 	Error string
+	Note  string // why the sign-in is asked for, when a form was refused for it
 	KeyID string
 }
 
@@ -464,13 +469,23 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // toLogin sends a request without a session to the sign-in page (a page
-// fetched by script gets 401).
+// fetched by script gets 401). A form sent once its session has ended is
+// not acted on: the sign-in leads back to the page it was sent from (its
+// Referer, when that is a page of the console on this host), to send it
+// again from there.
 func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet || r.Header.Get("X-Console-Fragment") != "" || r.Header.Get("Accept") == "text/event-stream" {
+	if (r.Method != http.MethodGet && r.Method != http.MethodPost) || r.Header.Get("X-Console-Fragment") != "" || r.Header.Get("Accept") == "text/event-stream" {
 		http.Error(w, "Sign in first.", http.StatusUnauthorized)
 		return
 	}
-	http.Redirect(w, r, Prefix+"login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	next, unsent := r.URL.RequestURI(), ""
+	if r.Method == http.MethodPost {
+		next, unsent = Prefix, "&unsent=1"
+		if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && u.Path != Prefix+"login" {
+			next = safeNext(u.RequestURI())
+		}
+	}
+	http.Redirect(w, r, Prefix+"login?next="+url.QueryEscape(next)+unsent, http.StatusSeeOther)
 }
 
 // safeNext is a sign-in's destination if it is a page of the console, else
