@@ -322,7 +322,7 @@ func drawTimeline(rows []*tlRow, start, end time.Time, base, domain string) temp
 			anchor = "start"
 		}
 		fmt.Fprintf(&b, `<line class="tick" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, tx, tlAxisH-6, tx, height)
-		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="%s">%s</text>`, tx, tlAxisH-10, anchor, template.HTMLEscapeString(shortDur(at)))
+		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="%s">%s</text>`, tx, tlAxisH-10, anchor, template.HTMLEscapeString(tickDur(at, total)))
 	}
 	fmt.Fprintf(&b, `<defs><clipPath id="tl-labels"><rect x="0" y="0" width="%d" height="%d"/></clipPath></defs>`, tlLabel-6, height)
 	for i, row := range rows {
@@ -377,4 +377,16 @@ func truncShown(n int, s string) string {
 		return string(r)
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// tickDur is the time of a tick of an axis total long: as durations are
+// shown elsewhere, but in fractions of a millisecond (to the microsecond)
+// on an axis shorter than 10 ms, whose ticks whole milliseconds would not
+// tell apart.
+func tickDur(at, total time.Duration) string {
+	if total >= 10*time.Millisecond || at <= 0 {
+		return shortDur(at)
+	}
+	ms := float64(at.Round(time.Microsecond)) / float64(time.Millisecond)
+	return strconv.FormatFloat(ms, 'f', -1, 64) + "ms"
 }

@@ -136,3 +136,28 @@ func TestTimelineLabelsFit(t *testing.T) {
 		t.Errorf("labels are not clipped to their column:\n%s", svg)
 	}
 }
+
+// The axis's five ticks each say a different time, however short the run:
+// a run of a millisecond or two read "0ms 0ms 0ms 0ms 1ms".
+func TestTimelineTicksDiffer(t *testing.T) {
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, total := range []time.Duration{time.Millisecond, 2 * time.Millisecond, 1234567 * time.Nanosecond, 6 * time.Millisecond,
+		40 * time.Millisecond, 1200 * time.Millisecond, 90 * time.Second, 5 * time.Hour, 100 * time.Hour} {
+		svg := string(drawTimeline(nil, start, start.Add(total), "/console/d/d/w/w/r", "d"))
+		var ticks []string
+		for _, m := range regexp.MustCompile(`<text class="axis"[^>]*>([^<]*)</text>`).FindAllStringSubmatch(svg, -1) {
+			ticks = append(ticks, m[1])
+		}
+		seen := map[string]bool{}
+		for _, tick := range ticks {
+			if seen[tick] {
+				t.Errorf("a run of %v: the ticks read %q", total, ticks)
+				break
+			}
+			seen[tick] = true
+		}
+		if len(ticks) != 5 {
+			t.Errorf("a run of %v: %d ticks", total, len(ticks))
+		}
+	}
+}
