@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/auth"
+	"github.com/swfd/swfd/server"
 )
 
 // wideElements lists the elements that reach past the window's right edge
@@ -348,5 +350,34 @@ func TestBrowserAnchorsClearTheTopBar(t *testing.T) {
 				t.Errorf("at %d px, %s: %s's top is at %.0f px, under the bar (down to %.0f px)", width, c.query, c.target, got[0], got[1])
 			}
 		}
+	}
+}
+
+// The bar at the top may be taller than usual (a long principal's name
+// takes a line of its own at a phone's width): a link to a place in a page
+// still shows it below the bar.
+func TestBrowserAnchorsClearATallTopBar(t *testing.T) {
+	ctx := browser(t)
+	file := `{"principals": [
+ {"name": "platform-team-on-call-engineer-eu-west-1", "accessKeys": [{"accessKeyId": "AKIAOPERATOR0000001", "secretAccessKey": "operator-secret"}],
+  "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]}]}`
+	cfg, err := auth.ParseConfig([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, withConfig(func(c *server.Config) { c.Auth = auth.NewKeyring(cfg) }))
+	f.register("orders")
+	ex := f.longHistory("orders", "long", 150)
+	step(t, ctx, "sign in", chromedp.EmulateViewport(400, 900), chromedp.Navigate(f.srv.URL+"/console/login"), until(`!!document.querySelector("input[name=accessKeyId]")`),
+		chromedp.SetValue(`input[name=accessKeyId]`, "AKIAOPERATOR0000001"), chromedp.SetValue(`input[name=secretAccessKey]`, "operator-secret"),
+		chromedp.Submit(`form[action="/console/login"]`), until(`location.pathname !== "/console/login"`))
+	step(t, ctx, "history", chromedp.Navigate(f.srv.URL+execPath("orders", ex)+"?before=120#history"),
+		until(`document.readyState === "complete" && !document.querySelector("#pending .loading") && scrollY > 0`))
+	got := eval[[]float64](t, ctx, `[document.querySelector("#history").getBoundingClientRect().top, document.querySelector("header.top").getBoundingClientRect().bottom]`)
+	if got[1] < 100 {
+		t.Fatalf("the bar is %.0f px high, not taller than usual", got[1])
+	}
+	if got[0] < got[1]-0.5 {
+		t.Errorf("#history's top is at %.0f px, under the bar (down to %.0f px)", got[0], got[1])
 	}
 }

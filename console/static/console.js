@@ -378,6 +378,12 @@
       const over = tab.getBoundingClientRect().right - tab.parentElement.getBoundingClientRect().right;
       if (over > 0) tab.parentElement.scrollLeft += over + 8;
     }
+    // A link to a place in the page shows it below the bar at the top,
+    // however high the bar is (the stylesheet assumes its usual height).
+    const bar = $("header.top");
+    const pad = () => { if (bar) document.documentElement.style.scrollPaddingTop = Math.ceil(bar.getBoundingClientRect().height + 12) + "px"; };
+    pad();
+    window.addEventListener("resize", pad);
     const mark = $("tr.mark");
     if (mark) mark.scrollIntoView({ block: "center" });
   });
