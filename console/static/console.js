@@ -127,6 +127,30 @@
     }));
   }
 
+  // A form that acts is sent once: a second click (a double click, Enter
+  // pressed again) while the first is on its way would act twice (two
+  // signals, a second start refused). Its buttons are off until the next
+  // page; a page come back to from the history has them on again. Added
+  // after the confirmations, so that a form whose confirmation was
+  // declined may still be sent.
+  function wireOnce() {
+    $$("form[method=post]").forEach((f) => f.addEventListener("submit", (e) => {
+      if (e.defaultPrevented) return;
+      if (f.dataset.sending) { e.preventDefault(); return; }
+      f.dataset.sending = "1";
+      setTimeout(() => $$("button", f).forEach((b) => {
+        if (b.type !== "button" && !b.disabled) { b.disabled = true; b.dataset.sendingOff = ""; }
+      }), 0);
+    }));
+    window.addEventListener("pageshow", (e) => {
+      if (!e.persisted) return;
+      $$("form[data-sending]").forEach((f) => {
+        delete f.dataset.sending;
+        $$("button[data-sending-off]", f).forEach((b) => { b.disabled = false; delete b.dataset.sendingOff; });
+      });
+    });
+  }
+
   // The batch form shows the fields of the action chosen.
   function wireBatch() {
     const sel = $("[data-batch-action]");
@@ -367,6 +391,7 @@
     $$("form[data-cli-form]").forEach(cliForm);
     wireCopy(document);
     wireConfirm();
+    wireOnce();
     wireBatch();
     wireMore(document);
     loadPending();
