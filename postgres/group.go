@@ -37,7 +37,11 @@ import (
 // ErrNotFound) and the rest commit. A statement that fails (a second open
 // run of a workflowId, a deadlock) aborts the group's transaction: its
 // caller gets its error, and the other updates, of which nothing was
-// applied, are sent again as a new group. A COMMIT that fails fails every
+// applied, are sent again as a new group; but one refused for the state of
+// the server (serverRefused: a statement_timeout, a server taking no
+// writes, a resource run out) fails every update of the group with its
+// error at once, since each would meet it in turn, at a statement (and,
+// for a timeout, a wait) per update. A COMMIT that fails fails every
 // update of the group. A connection that fails once the group may have
 // reached the server is settled as a lone commit's (outcome.go): if the
 // group committed, each update is told its own outcome; if not, the group
@@ -404,6 +408,17 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		}
 		if err != nil && !errors.As(err, &pe) {
 			return tell(err)
+		}
+		if serverRefused(err) {
+			// The server's state, not this update's: every other
+			// update would meet it in turn.
+			br.Close()
+			if conn.Conn().PgConn().TxStatus() != 'I' {
+				if rerr := db.rollback(conn.Conn()); rerr != nil {
+					db.logger.Debug("postgres: rollback failed", "err", rerr)
+				}
+			}
+			return tell(fmt.Errorf("%s: %w", q.st.what, err))
 		}
 		f := q.st.judge(tag, err)
 		switch {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/pgtest"
 )
 
 // queued makes a group entry as committer.commit would.
@@ -225,4 +226,71 @@ func TestUpdateTextByShape(t *testing.T) {
 		shapes[fresh.shape] = true
 	}
 	t.Logf("%d shapes", len(shapes))
+}
+
+// TestGroupFailsAtOnceWhenTheServerRefuses: a group's update that the
+// server refuses for its own state (here it takes no writes; then a
+// statement_timeout while every run's row is held locked, as by a
+// stalled transaction or an operator's) fails the whole
+// group in that one transaction, each update with the refusal, which the
+// store marks ErrStorageUnavailable. Sent again one update fewer each time,
+// a group of n cost n transactions and n(n+1)/2 statements, and, under a
+// statement_timeout, n timeouts of waiting.
+func TestGroupFailsAtOnceWhenTheServerRefuses(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	for _, refusal := range []string{"read-only", "statement_timeout"} {
+		t.Run(refusal, func(t *testing.T) {
+			t.Parallel()
+			dsn := newDatabase(t)
+			ctx := context.Background()
+			setup := open(t, dsn, nil)
+			for i := range n {
+				if err := setup.Commit(ctx, createBatch(fmt.Sprint("r", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setup.Close()
+			var db *DB
+			switch refusal {
+			case "read-only":
+				db = open(t, dsn, nil)
+				pgtest.SetReadOnly(t, dsn, true)
+			case "statement_timeout":
+				db = open(t, withParam(t, dsn, "statement_timeout", "200"), nil)
+				locker, err := pgx.Connect(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer locker.Close(ctx)
+				if _, err := locker.Exec(ctx, "BEGIN; SELECT run_id FROM executions FOR UPDATE"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var group []*queuedCommit
+			for i := range n {
+				group = append(group, queued(stepUpdate(fmt.Sprint("r", i), 2, "s2")))
+			}
+			if again := db.commitGroup(group); len(again) != 0 {
+				for _, q := range group {
+					select {
+					case err := <-q.done:
+						t.Logf("%s: %v", q.u.Execution.RunID, err)
+					default:
+					}
+				}
+				t.Fatalf("%d of %d updates handed back to be sent again, want none: the refusal fails the group", len(again), n)
+			}
+			for _, q := range group {
+				select {
+				case err := <-q.done:
+					if !errors.Is(unavailable(err), swfd.ErrStorageUnavailable) {
+						t.Errorf("%s: %v, want ErrStorageUnavailable", q.u.Execution.RunID, err)
+					}
+				default:
+					t.Errorf("%s: no answer", q.u.Execution.RunID)
+				}
+			}
+		})
+	}
 }

@@ -325,11 +325,27 @@ func refused(err error) error {
 	switch {
 	case pe.Code == codeDiskFull:
 		return fmt.Errorf("%w: %w", err, swfd.ErrStorageFull)
-	case pe.Code == codeQueryCanceled, pe.Code == codeReadOnlyTransaction, pe.Code == codeLockNotAvailable,
-		pe.Code == codeIOError, strings.HasPrefix(pe.Code, classInsufficientResources):
+	case pe.Code == codeLockNotAvailable, serverRefused(err):
 		return fmt.Errorf("%w: %w", err, swfd.ErrStorageUnavailable)
 	}
 	return err
+}
+
+// serverRefused reports whether err is an ERROR that refused a statement
+// for the state of the server rather than for what the statement did:
+// a statement_timeout or an operator's cancel, a server taking no writes,
+// a resource run out (a full disk among them), or an I/O error. Unlike a
+// lock_timeout, a unique violation or a deadlock, which are of the rows
+// one statement touched, such a refusal would meet any other statement
+// sent in its place, so a group commit that meets one fails every update
+// of the group at once instead of sending the others again.
+func serverRefused(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Severity != "ERROR" {
+		return false
+	}
+	return pe.Code == codeQueryCanceled || pe.Code == codeReadOnlyTransaction || pe.Code == codeIOError ||
+		strings.HasPrefix(pe.Code, classInsufficientResources)
 }
 
 // again reports whether a read that failed with err is tried once more:
