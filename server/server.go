@@ -470,6 +470,11 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := agreeIdentity(ctx, st, cfg.Region, cfg.AccountID, s.log); err != nil {
+		release()
+		st.Close()
+		return nil, err
+	}
 	if ctl != nil {
 		// A clock that moves starts no earlier than the latest time it
 		// reached on this database, and keeps there each time it reaches.
