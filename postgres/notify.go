@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/swfd/swfd"
 )
@@ -267,7 +268,7 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	n.count(&n.connected, 1)
 	defer n.count(&n.connected, -1)
 	for {
-		nt, err := conn.WaitForNotification(ctx)
+		nt, err := db.waitNews(ctx, conn)
 		if err != nil {
 			if node {
 				// The lock went with the connection. Unless the
@@ -284,10 +285,60 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 			}
 			return true, err
 		}
-		if nt.Channel == channel {
+		if nt != nil && nt.Channel == channel {
 			fn(nt.Payload)
 		}
 	}
+}
+
+// A listener's connection only receives: nothing tells it that the server
+// went silent without closing it (its machine or network gone, a failover
+// that moved the address), and its news is missed until the operating
+// system's keepalives give up, minutes later (Go's defaults: 15 s idle,
+// then 9 probes 15 s apart, 2.5 minutes), while the node still counts
+// itself as holding the serving nodes' lock. So once a listener has heard
+// nothing for listenQuiet it makes a round trip of its own (an empty
+// statement), and a connection that does not answer it within
+// listenProbeTimeout is given up as lost: the listener reconnects, as
+// after any failure. A dead server is noticed within their sum of its
+// last word, at the cost of one round trip per quiet interval.
+const (
+	defaultListenQuiet        = 10 * time.Second
+	defaultListenProbeTimeout = 10 * time.Second
+)
+
+// errListenerSilent is the error of a listener whose probe of its
+// connection went unanswered (waitNews).
+var errListenerSilent = errors.New("postgres: the listener's connection did not answer its probe in time")
+
+// waitNews waits on conn for the next notification, probing the connection
+// whenever it has been quiet for db.listenQuiet. It returns a nil
+// notification after a probe answered, and an error once the connection
+// failed, a probe went unanswered or ctx is done.
+func (db *DB) waitNews(ctx context.Context, conn *pgx.Conn) (*pgconn.Notification, error) {
+	if db.listenQuiet <= 0 {
+		return conn.WaitForNotification(ctx)
+	}
+	wctx, cancel := context.WithTimeout(ctx, db.listenQuiet)
+	nt, err := conn.WaitForNotification(wctx)
+	cancel()
+	if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) || conn.IsClosed() {
+		return nt, err
+	}
+	// Quiet: ask. Notifications arriving meanwhile are kept for the next
+	// wait.
+	pctx, cancel := context.WithTimeout(ctx, db.listenProbeTimeout)
+	defer cancel()
+	if err := conn.Ping(pctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if pctx.Err() != nil {
+			return nil, fmt.Errorf("%w (%s): %w", errListenerSilent, db.listenProbeTimeout, err)
+		}
+		return nil, err
+	}
+	return nil, nil
 }
 
 // Notify sends payload to the listeners of channel, on every node connected

@@ -238,3 +238,29 @@ func TestListenerReconnectsWhenTheDatabaseAnswers(t *testing.T) {
 		t.Errorf("WaitConnected with no listener: %v", err)
 	}
 }
+
+// TestListenerNoticesASilentServer: a listener whose connection goes
+// silent without closing (here a proxy holds back everything the server
+// sends on it, as after a machine or network lost without a word) probes
+// it once quiet, gives it up when the probe goes unanswered and listens
+// on a new connection, hearing the news sent since. Before, it waited on
+// the silent connection until the operating system's keepalives gave up,
+// which on loopback, where the proxy answers them, is never.
+func TestListenerNoticesASilentServer(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	a := open(t, dsn, nil)
+	proxy := pgtest.NewProxy(t, dsn)
+	b := open(t, proxy.DSN(dsn), nil)
+	t.Cleanup(proxy.Resume)
+	b.listenQuiet, b.listenProbeTimeout = 200*time.Millisecond, 300*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 100)
+	const channel = "news"
+	go b.Listen(ctx, channel, func(p string) { got <- p })
+	notifyUntil(t, a.Notifier(), channel, "before", got)
+
+	proxy.Stall()
+	notifyUntil(t, a.Notifier(), channel, "after", got)
+}

@@ -98,6 +98,9 @@ type DB struct {
 	settleTimeout time.Duration
 	// readTimeout bounds a read whose context has no deadline (readCtx).
 	readTimeout time.Duration
+	// listenQuiet and listenProbeTimeout pace a listener's probes of its
+	// connection (waitNews).
+	listenQuiet, listenProbeTimeout time.Duration
 
 	// fenced, once set (fence), is the error of every call that takes a
 	// connection from the pool: the node lost its claim (ClaimNode).
@@ -370,6 +373,9 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		commitTimeout: defaultCommitTimeout,
 		settleTimeout: defaultSettleTimeout,
 		readTimeout:   defaultReadTimeout,
+
+		listenQuiet:        defaultListenQuiet,
+		listenProbeTimeout: defaultListenProbeTimeout,
 	}
 	db.lockWait.Store(int64(defaultLockWait))
 	db.notifier = newNotifier(db)
