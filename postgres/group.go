@@ -418,7 +418,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 					db.logger.Debug("postgres: rollback failed", "err", rerr)
 				}
 			}
-			return tell(fmt.Errorf("%s: %w", q.st.what, err))
+			return tell(err)
 		}
 		f := q.st.judge(tag, err)
 		switch {
