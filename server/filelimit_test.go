@@ -38,3 +38,36 @@ func TestMaxConnectionsAboveFileLimitWarned(t *testing.T) {
 		}
 	}
 }
+
+// --metrics-addr's connections take open files too: a --max-connections
+// that fits the limit alone but not with --metrics-max-connections beside
+// it is warned of, naming both caps. The issue: only --max-connections was
+// counted, so such a pair started without a word.
+func TestMetricsConnectionsCountTowardFileLimit(t *testing.T) {
+	files := connlimit.FileLimit()
+	if files < connlimit.OtherFiles+100 || files > 1<<30 {
+		t.Skipf("open-file limit %d", files)
+	}
+	api := int(files) - connlimit.OtherFiles - 10 // fits alone, with 10 files to spare
+	for _, c := range []struct {
+		metricsAddr string
+		metricsMax  int
+		warn        bool
+	}{{"", 0, false}, {"127.0.0.1:0", 10, false}, {"127.0.0.1:0", 11, true}, {"127.0.0.1:0", DefaultMetricsMaxConnections, true}} {
+		var buf logbuf.Buffer
+		s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: api, MetricsAddr: c.metricsAddr, MetricsMaxConnections: c.metricsMax,
+			Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		warned := strings.Contains(buf.String(), "level=WARN") && strings.Contains(buf.String(), "open-file limit")
+		if warned != c.warn {
+			t.Errorf("--max-connections %d, --metrics-addr %q with --metrics-max-connections %d, open-file limit %d: warned %v, want %v:\n%s",
+				api, c.metricsAddr, c.metricsMax, files, warned, c.warn, buf.String())
+		}
+		if c.warn && !strings.Contains(buf.String(), "metrics_max_connections=") {
+			t.Errorf("the warning does not name --metrics-max-connections' cap:\n%s", buf.String())
+		}
+	}
+}

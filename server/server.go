@@ -360,11 +360,24 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MetricsMaxConnections <= 0 {
 		cfg.MetricsMaxConnections = DefaultMetricsMaxConnections
 	}
-	if files := connlimit.FileLimit(); cfg.MaxConnections <= 0 {
+	files := connlimit.FileLimit()
+	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = connlimit.Default(files)
-	} else if !connlimit.Fits(cfg.MaxConnections, files) {
+	}
+	// MetricsAddr's connections take open files of their own, beside the
+	// API's: the two caps must fit in the limit together.
+	metricsConns := 0
+	if cfg.MetricsAddr != "" && !cfg.MetricsOff {
+		metricsConns = cfg.MetricsMaxConnections
+	}
+	switch {
+	case connlimit.Fits(cfg.MaxConnections+metricsConns, files):
+	case metricsConns == 0:
 		cfg.Logger.Warn("--max-connections is more than the open-file limit allows: with that many connections open, accepting one fails with \"too many open files\" and new connections wait, and the database may fail to open its files; raise the open-file limit (ulimit -n, systemd's LimitNOFILE=) or lower --max-connections",
 			"max_connections", cfg.MaxConnections, "open_file_limit", files, "kept_for_other_files", connlimit.OtherFiles)
+	default:
+		cfg.Logger.Warn("--max-connections and --metrics-max-connections together are more than the open-file limit allows: with that many connections open on the two addresses, accepting one fails with \"too many open files\" and new connections wait, and the database may fail to open its files; raise the open-file limit (ulimit -n, systemd's LimitNOFILE=) or lower the caps",
+			"max_connections", cfg.MaxConnections, "metrics_max_connections", metricsConns, "open_file_limit", files, "kept_for_other_files", connlimit.OtherFiles)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
