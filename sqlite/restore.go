@@ -25,7 +25,9 @@ import (
 // shell, say): Restore fails with ErrOpenElsewhere while one holds
 // SQLite's locks on the file or its -shm file, and holds those locks
 // itself until it is done, so that no SQLite connection reads the files
-// meanwhile.
+// meanwhile. A file at path that is not a SQLite database, or is another
+// program's (tables and no swfd schema, wrapping ErrNotSwfd), is refused
+// and left as it is.
 //
 // The backup is copied under a temporary name beside path (".NAME.restore-*",
 // mode 0600), synced, and checked: SQLite's quick_check must pass, and it
@@ -145,7 +147,86 @@ func replaceable(path string) error {
 	if string(head) != sqliteHeader {
 		return fmt.Errorf("%s is not a SQLite database (it does not begin as one), so it is no swfd database a backup could replace; it is left as it is: give the path of the database swfd serves", path)
 	}
-	return nil
+	return othersDatabase(path)
+}
+
+// othersDatabase fails with ErrNotSwfd, naming one of its tables (or other
+// objects), if the SQLite database at path holds something and no swfd
+// schema: another program's database, which a --db naming the wrong file
+// would have a restore replace for good (swfd itself refuses to start on
+// one). It changes nothing beside path: it reads the file alone, as it
+// is, and when that holds nothing but a write-ahead log is beside it (a
+// program killed before it copied its log into the file), a copy of the
+// two made in a temporary directory. A database with nothing in it, or
+// one whose schema cannot be read (damaged), passes: a damaged database is
+// what a restore is for.
+func othersDatabase(path string) error {
+	kind, name, known := schemaOwner("file:" + escapePath(path) + "?mode=ro&immutable=1")
+	if !known {
+		if wi, err := os.Stat(path + "-wal"); err != nil || wi.Size() == 0 {
+			return nil
+		}
+		dir, err := os.MkdirTemp("", "swfd-restore-check-")
+		if err != nil {
+			return nil
+		}
+		defer os.RemoveAll(dir)
+		tmp := filepath.Join(dir, "db")
+		for _, suffix := range []string{"", "-wal"} {
+			if err := copyPlain(path+suffix, tmp+suffix); err != nil {
+				return nil
+			}
+		}
+		if kind, name, _ = schemaOwner("file:" + escapePath(tmp) + "?mode=ro"); name == "" {
+			return nil
+		}
+	}
+	if name == "" {
+		return nil
+	}
+	return fmt.Errorf("%s is %w: it holds another program's data (%s %q), which a restore would replace for good; it is left as it is: give the path of the database swfd serves", path, ErrNotSwfd, kind, name)
+}
+
+// schemaOwner reads the schema of the database dsn names: known is false
+// when it cannot be read or holds nothing; otherwise kind and name are
+// one of another program's objects, or both empty if it holds swfd's
+// schema.
+func schemaOwner(dsn string) (kind, name string, known bool) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return "", "", false
+	}
+	defer db.Close()
+	var versioned int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").Scan(&versioned); err != nil {
+		return "", "", false
+	}
+	if versioned > 0 {
+		return "", "", true
+	}
+	if err := db.QueryRow(`SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		ORDER BY type <> 'table', name LIMIT 1`).Scan(&kind, &name); err != nil {
+		return "", "", false
+	}
+	return kind, name, true
+}
+
+// copyPlain copies the file from to a new file to, unsynced: a scratch copy.
+func copyPlain(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // restorePaths checks Restore's arguments before it touches anything: from

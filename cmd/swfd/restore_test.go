@@ -169,3 +169,112 @@ func TestRestoreCommandOpenElsewhere(t *testing.T) {
 		t.Errorf("the refused restore changed the database (%v)", err)
 	}
 }
+
+// swfd restore refuses a --db that is another program's SQLite database (it
+// holds tables and no swfd schema), as swfd refuses to start on one, and
+// leaves it and the files beside it as they were: such a file begins as
+// any SQLite database does, so the first bytes alone let it be replaced
+// for good. Tables still only in the write-ahead log count. An empty
+// SQLite database is still replaced.
+func TestRestoreRefusesAnotherProgramsDatabase(t *testing.T) {
+	_, _, backup := backedUp(t)
+	dir := t.TempDir()
+	other := func(name, mode string) string {
+		path := filepath.Join(dir, name)
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=rwc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		for _, q := range []string{"PRAGMA journal_mode=" + mode, "CREATE TABLE users (name TEXT)", "INSERT INTO users VALUES ('ann')"} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return path
+	}
+	journal := other("journal.db", "DELETE")
+	wal := other("wal.db", "WAL")
+	// A program killed with its table in the log alone: copy the files
+	// while a connection that never checkpoints has them open.
+	walOnly := filepath.Join(dir, "walonly.db")
+	{
+		src := filepath.Join(t.TempDir(), "src.db")
+		db, err := sql.Open("sqlite", "file:"+src+"?mode=rwc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		for _, q := range []string{"PRAGMA journal_mode=WAL", "PRAGMA wal_autocheckpoint=0", "CREATE TABLE users (name TEXT)", "INSERT INTO users VALUES ('ann')"} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, suffix := range []string{"", "-wal"} {
+			b, err := os.ReadFile(src + suffix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(walOnly+suffix, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		// The file alone holds no table: only its log says "users".
+		var tables int
+		if f, err := sql.Open("sqlite", "file:"+walOnly+"?mode=ro&immutable=1"); err != nil {
+			t.Fatal(err)
+		} else if err := f.QueryRow("SELECT count(*) FROM sqlite_master").Scan(&tables); err != nil || tables != 0 {
+			t.Fatalf("the copied file alone holds %d objects (%v), want none", tables, err)
+		} else {
+			f.Close()
+		}
+	}
+	empty := filepath.Join(dir, "empty.db")
+	if db, err := sql.Open("sqlite", "file:"+empty+"?mode=rwc"); err != nil {
+		t.Fatal(err)
+	} else if _, err := db.Exec("PRAGMA user_version=7"); err != nil { // a header, no tables
+		t.Fatal(err)
+	} else {
+		db.Close()
+	}
+	files := func() map[string]string {
+		m := map[string]string{}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[e.Name()] = string(b)
+		}
+		return m
+	}
+	for _, path := range []string{journal, wal, walOnly} {
+		before := files()
+		var out bytes.Buffer
+		if code := command(context.Background(), []string{"restore", "--from", backup, "--db", "sqlite:" + path}, noenv, &out); code != 1 {
+			t.Errorf("swfd restore --db %s: exit status %d, want 1", filepath.Base(path), code)
+		}
+		if want := `it holds another program's data (table "users")`; !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "not an swfd database") {
+			t.Errorf("swfd restore --db %s said %q, want it to say it is not an swfd database and %q", filepath.Base(path), out.String(), want)
+		}
+		after := files()
+		if len(after) != len(before) {
+			t.Errorf("swfd restore --db %s: files %d before, %d after", filepath.Base(path), len(before), len(after))
+		}
+		for name, b := range before {
+			if after[name] != b {
+				t.Errorf("swfd restore --db %s changed %s", filepath.Base(path), name)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := restoreMain(context.Background(), []string{"--from", backup, "--db", "sqlite:" + empty}, &out); err != nil {
+		t.Errorf("an empty SQLite database was not replaced: %v", err)
+	}
+}
