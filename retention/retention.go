@@ -24,8 +24,12 @@ type Purger struct {
 	// Forget, if set, is told after each pass the cutoff of every domain
 	// it went through: the runs of a domain that closed before its cutoff
 	// are purged (by this pass, or by another node's), and a cache that
-	// holds runs drops them. Set it before Run.
-	Forget func(cutoffs map[string]time.Time)
+	// holds runs drops them. Purging, if set, is told each domain's cutoff
+	// before the pass purges any of its runs, so that a cache answers
+	// none of them from then on: a run is never answered from a cache
+	// once its history is gone. Set them before Run.
+	Forget  func(cutoffs map[string]time.Time)
+	Purging func(domain string, cutoff time.Time)
 
 	store swfd.Store
 	clock swfd.Clock
@@ -125,6 +129,9 @@ func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain, cutoffs map[str
 	}
 	cutoff := p.clock.Now().Add(-time.Duration(days) * 24 * time.Hour)
 	cutoffs[d.Name] = cutoff
+	if p.Purging != nil {
+		p.Purging(d.Name, cutoff)
+	}
 	for {
 		n, err := p.store.PurgeClosed(ctx, d.Name, cutoff, batch)
 		if err != nil {

@@ -40,6 +40,11 @@ type runCache struct {
 	eventBytes  int // bytes of events' JSON it holds
 
 	guarded bool // a cluster node's cache: entries may be behind the store
+
+	// purged is each domain's latest purge cutoff (forgetClosed): its
+	// closed runs that closed before it are purged, or about to be, and
+	// are never answered from the cache.
+	purged map[string]time.Time
 }
 
 type cachedRun struct {
@@ -142,6 +147,12 @@ func (c *runCache) lookup(runID string, touch bool) (*cachedRun, bool) {
 	e, ok := c.m[runID]
 	if !ok {
 		return nil, false
+	}
+	if row := &e.Value.(*cachedRun).row; !row.Open {
+		if cutoff, ok := c.purged[row.Domain]; ok && row.CloseTime.Before(cutoff) {
+			c.remove(e)
+			return nil, false
+		}
 	}
 	if touch {
 		c.ll.MoveToFront(e)
@@ -302,11 +313,15 @@ func (c *runCache) len() (runs, bytes int) {
 }
 
 // forgetClosed removes the closed runs of the domains in cutoffs that
-// closed before their domain's cutoff, in one pass over the cache.
+// closed before their domain's cutoff, in one pass over the cache, and from
+// then on answers none such (nor any such a later read puts back) from the
+// cache: a purge may delete them at any moment after. A domain's cutoff
+// only moves forward.
 func (c *runCache) forgetClosed(cutoffs map[string]time.Time) {
 	if c == nil || len(cutoffs) == 0 {
 		return
 	}
+	c.purging(cutoffs)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for e := c.ll.Front(); e != nil; {
@@ -316,6 +331,24 @@ func (c *runCache) forgetClosed(cutoffs map[string]time.Time) {
 			c.remove(e)
 		}
 		e = next
+	}
+}
+
+// purging records the domains' purge cutoffs (each only moves forward):
+// lookup answers no closed run that closed before its domain's.
+func (c *runCache) purging(cutoffs map[string]time.Time) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.purged == nil {
+		c.purged = map[string]time.Time{}
+	}
+	for d, cutoff := range cutoffs {
+		if prev, ok := c.purged[d]; !ok || cutoff.After(prev) {
+			c.purged[d] = cutoff
+		}
 	}
 }
 

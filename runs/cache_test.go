@@ -193,3 +193,34 @@ func TestRunCacheHistoryBounds(t *testing.T) {
 		t.Errorf("eventBytes = %d after evict, want 0", c.eventBytes)
 	}
 }
+
+// Once a domain's purge cutoff is declared (purging), its closed runs that
+// closed before the cutoff are answered from the cache no more, even one a
+// later read put back, while its open runs, its runs closed since and other
+// domains' runs are.
+func TestRunCacheAnswersNoRunBeingPurged(t *testing.T) {
+	st := &history.State{}
+	cutoff := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	closed := func(id, domain string, at time.Time) swfd.Execution {
+		return swfd.Execution{RunID: id, Domain: domain, Version: 1, CloseTime: at}
+	}
+	c := newRunCache(10, DefaultCacheBytes)
+	c.put(closed("old", "d", cutoff.Add(-time.Hour)), st, nil, false, nil)
+	c.put(closed("new", "d", cutoff.Add(time.Hour)), st, nil, false, nil)
+	c.put(swfd.Execution{RunID: "open", Domain: "d", Open: true, Version: 1}, st, nil, false, nil)
+	c.put(closed("other", "e", cutoff.Add(-time.Hour)), st, nil, false, nil)
+	c.purging(map[string]time.Time{"d": cutoff})
+	c.purging(map[string]time.Time{"d": cutoff.Add(-24 * time.Hour)}) // never moves back
+	if _, ok := c.get("old"); ok {
+		t.Error("a run closed before its domain's purge cutoff is answered from the cache")
+	}
+	c.put(closed("old", "d", cutoff.Add(-time.Hour)), st, nil, false, nil) // read again from the store
+	if _, ok := c.get("old"); ok {
+		t.Error("a run closed before its domain's purge cutoff, put back by a read, is answered from the cache")
+	}
+	for _, id := range []string{"new", "open", "other"} {
+		if _, ok := c.get(id); !ok {
+			t.Errorf("run %s is no longer answered from the cache", id)
+		}
+	}
+}

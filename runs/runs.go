@@ -321,6 +321,15 @@ func (s *Store) Evict(runID string) { s.cache.evict(runID) }
 // that is there.
 func (s *Store) ForgetClosed(cutoffs map[string]time.Time) { s.cache.forgetClosed(cutoffs) }
 
+// Purging tells the cache that the retention loop is about to purge the
+// closed runs of domain that closed before cutoff: from then on the cache
+// answers none of them (it drops each as it is looked up), so that none is
+// answered as there once the store has deleted it. ForgetClosed, after the
+// loop's pass, drops the rest at once.
+func (s *Store) Purging(domain string, cutoff time.Time) {
+	s.cache.purging(map[string]time.Time{domain: cutoff})
+}
+
 // Step runs a step on a run: fn gets the loaded run (or the error loading
 // it), decides, and commits. The caller holds the run's lock. A step whose
 // commit lost a race is run again on the state that won (RetryConflicts).

@@ -320,6 +320,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s.retention = retention.New(cache, clock, s.log)
 	s.retention.Purged = opts.Hooks.Purged
 	s.retention.Forget = s.runs.ForgetClosed
+	s.retention.Purging = s.runs.Purging
 	s.peers = cluster.Alone{}
 	if shared {
 		s.peers = cluster.New(cluster.Options{
