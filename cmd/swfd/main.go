@@ -315,6 +315,12 @@ The server's flags:
 	if given["metrics-max-connections"] && *metricsAddr == "" {
 		return usageError{fmt.Errorf("%s caps the connections of --metrics-addr, which is not given: /metrics is served on --addr, under --max-connections", setting("metrics-max-connections", *metricsMaxConns))}
 	}
+	if *quotas == "" {
+		// Only a flag given empty gets here (an empty SWFD_QUOTAS is not
+		// set): off is written "off", and an empty value is more likely
+		// a file's path or "aws" gone missing than a wish for none.
+		return usageError{fmt.Errorf("%s: use off, aws or the path of a quota file", setting("quotas", `""`))}
+	}
 	if *runCacheMB < 1 || *runCacheMB > maxRunCacheMB {
 		return usageError{fmt.Errorf("%s: give the run cache between 1 and %d MiB (the default is %d)",
 			setting("run-cache-mb", *runCacheMB), maxRunCacheMB, runs.DefaultCacheBytes>>20)}

@@ -114,3 +114,18 @@ func TestQuotasFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// --quotas "" (a unit file's value left empty, a variable expanded to
+// nothing) is refused with the values there are, exit status 2, as --clock
+// "" and --log-level "" are, rather than taken for off: the throttling
+// meant may be missing. (An empty SWFD_QUOTAS counts as not set, as every
+// empty variable does.)
+func TestEmptyQuotasRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out logbuf.Buffer
+	code := command(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--quotas", ""}, noenv, &out)
+	if code != 2 || !strings.Contains(out.String(), `--quotas "": use off, aws or the path of a quota file`) {
+		t.Fatalf("--quotas \"\": exit status %d, want 2 with the values there are:\n%s", code, out.String())
+	}
+}
