@@ -994,3 +994,15 @@ func TestTimestampForms(t *testing.T) {
 		}
 	})
 }
+
+// Every command swf has beside aws swf's answers `swf COMMAND help` with its
+// usage, exit status 0, as the SWF API commands do. The issue: `swf
+// completion help` was refused ("Invalid choice: 'help'"), exit status 2.
+func TestEveryCommandAnswersHelp(t *testing.T) {
+	for _, c := range extraCommands {
+		r := swfRun(nil, c.name, "help")
+		if r.RC != 0 || !strings.HasPrefix(r.Stdout, "swf "+c.name) || r.Stderr != "" {
+			t.Errorf("swf %s help: exit status %d, stdout %q, stderr %q; want its usage", c.name, r.RC, r.Stdout, r.Stderr)
+		}
+	}
+}

@@ -233,10 +233,24 @@ func pyJSONCompact(v any) string {
 
 // ---- completion ----------------------------------------------------------
 
+const completionHelp = `swf completion bash             print a bash completion script
+swf completion zsh              print the same for zsh
+
+The script completes swf's commands, each command's options, and the values
+of a few options that take one of a set (--output, --registration-status,
+--child-policy). Load it in the running shell with
+  source <(swf completion bash)
+or write it where the shell reads completion scripts at start.
+`
+
 func runCompletion(e *env, args []string) error {
 	p, err := parseArgs(args, map[string]argKind{})
 	if err != nil {
 		return err
+	}
+	if isHelp(p) {
+		io.WriteString(e.stdout, completionHelp)
+		return nil
 	}
 	if len(p.unknown) > 0 {
 		return &unknownOptionsError{p.unknown}
