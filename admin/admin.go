@@ -17,9 +17,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -242,10 +244,42 @@ func decode(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
+	if !json.Valid(body) {
+		return api.NewFault(api.SerializationException, "Request body is not a JSON object: %s", syntaxProblem(body))
+	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return api.NewFault(api.SerializationException, "Request body is not a JSON object: %v", err)
+		// The members are decoded raw, so only the body as a whole can
+		// be of the wrong type. The decoder's message would name the Go
+		// type it decodes into, which says nothing of the request.
+		what := "not an object"
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			what = "a " + te.Value
+			if strings.HasPrefix(te.Value, "a") {
+				what = "an " + te.Value
+			}
+		}
+		return api.NewFault(api.SerializationException, "Request body is not a JSON object: it is %s", what)
 	}
 	return nil
+}
+
+// syntaxProblem says where a body that is not JSON goes wrong, in words of
+// the request rather than the decoder's.
+func syntaxProblem(body []byte) string {
+	var raw json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	err := dec.Decode(&raw)
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		return "trailing data after the JSON value"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the JSON ends before it is complete"
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON at byte %d", se.Offset)
+	}
+	return "not valid JSON"
 }
 
 // timeLayout is how the API writes times.

@@ -353,3 +353,31 @@ func TestAdvanceBySecondsAsAnyNumber(t *testing.T) {
 		}
 	}
 }
+
+// A body that is JSON but not an object, or not JSON, is a
+// SerializationException in swfd's words: the decoder's said "Go value of
+// type struct { Duration json.RawMessage … }", which is how swfd is built,
+// not what is wrong with the request.
+func TestBodyNotAnObjectSaysSoPlainly(t *testing.T) {
+	h, clk := newHandler(t, clock.Manual)
+	for _, c := range []struct{ body, msg string }{
+		{`[1]`, "Request body is not a JSON object: it is an array"},
+		{`"1h"`, "Request body is not a JSON object: it is a string"},
+		{`3600`, "Request body is not a JSON object: it is a number"},
+		{`true`, "Request body is not a JSON object: it is a bool"},
+		{`{"duration": "1h"} x`, "Request body is not a JSON object: trailing data after the JSON value"},
+		{`{"duration": "1h",}`, "Request body is not a JSON object: not valid JSON at byte 19"},
+		{`{"duration": "1h"`, "Request body is not a JSON object: the JSON ends before it is complete"},
+	} {
+		for _, path := range []string{"/swfd/clock/advance", "/swfd/clock/set"} {
+			st, code, out := call(h, "POST", path, c.body, nil)
+			msg, _ := out["message"].(string)
+			if st != 400 || code != "SerializationException" || msg != c.msg {
+				t.Errorf("POST %s %s: %d %s %q; want 400 SerializationException %q", path, c.body, st, code, msg, c.msg)
+			}
+		}
+	}
+	if !clk.Now().Equal(t0) {
+		t.Errorf("the clock moved to %v", clk.Now())
+	}
+}
