@@ -58,20 +58,29 @@ func prepareAddrFile(path string) error {
 	}
 	f, err := createBeside(path)
 	if err != nil {
-		return fmt.Errorf("--addr-file: %w", err)
+		return err
 	}
 	f.Close()
 	return os.Remove(f.Name())
 }
 
 // createBeside creates a new file in path's directory, to be renamed to
-// path.
+// path. Its error names path and the directory, not the hidden file's
+// name, which the operator never gave.
 func createBeside(path string) (*os.File, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	return os.CreateTemp(dir, "."+base+".*")
+	f, err := os.CreateTemp(dir, "."+base+".*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("--addr-file %s: cannot create a file in %s: %w", path, filepath.Clean(dir), err)
+	}
+	return f, nil
 }
 
 // writeAddrFile writes content to path at once: a reader sees no file or
@@ -79,7 +88,7 @@ func createBeside(path string) (*os.File, error) {
 func writeAddrFile(path, content string) error {
 	f, err := createBeside(path)
 	if err != nil {
-		return fmt.Errorf("--addr-file: %w", err)
+		return err
 	}
 	_, err = f.WriteString(content)
 	if err == nil {
@@ -93,7 +102,16 @@ func writeAddrFile(path, content string) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("--addr-file: %w", err)
+		// Named by the path given: the hidden file is gone.
+		var pe *fs.PathError
+		var le *os.LinkError
+		switch {
+		case errors.As(err, &pe):
+			err = pe.Err
+		case errors.As(err, &le):
+			err = le.Err
+		}
+		return fmt.Errorf("--addr-file %s: writing it: %w", path, err)
 	}
 	return nil
 }

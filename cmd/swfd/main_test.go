@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -962,5 +963,21 @@ func TestListeningLineNamesEveryAddress(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An --addr-file in a directory swfd cannot write a file in (missing, or
+// read-only) is refused at start naming the path given and its directory,
+// not the hidden file swfd writes first and renames (".NAME.123456789"),
+// which the operator never named.
+func TestAddrFileInAnUnwritableDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "swfd.addr")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out logbuf.Buffer
+	code := command(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--addr-file", path}, noenv, &out)
+	want := fmt.Sprintf("--addr-file %s: cannot create a file in %s: no such file or directory", path, filepath.Dir(path))
+	if code == 0 || !strings.Contains(out.String(), want) || strings.Contains(out.String(), ".swfd.addr.") {
+		t.Errorf("exit status %d, want it to say %q and name no hidden file:\n%s", code, want, out.String())
 	}
 }
