@@ -209,6 +209,9 @@ func (k *Keyring) Reload() error {
 	if err != nil {
 		return fmt.Errorf("auth file: %w", err)
 	}
+	if fi.IsDir() {
+		return fmt.Errorf("auth file: %s is a directory; give the path of the auth file", k.path)
+	}
 	if fi.Mode().Perm()&0o004 != 0 {
 		k.log.Warn("the auth file is readable by every user of this machine; it holds secret keys: chmod 600 it",
 			"path", k.path, "mode", fi.Mode().Perm().String())

@@ -237,3 +237,21 @@ func TestDocsExample(t *testing.T) {
 		}
 	}
 }
+
+// An auth file path that names a directory is refused saying so, with no
+// warning first that "the auth file is readable by every user" (a
+// directory's mode, read as a file's, said chmod 600 it).
+func TestAuthFileThatIsADirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	_, err := LoadKeyring(dir, slog.New(slog.NewTextHandler(&buf, nil)))
+	if err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("LoadKeyring of a directory: %v, want an error saying it is a directory", err)
+	}
+	if strings.Contains(buf.String(), "chmod") {
+		t.Errorf("a directory given as the auth file was warned of as a readable file:\n%s", buf.String())
+	}
+}
