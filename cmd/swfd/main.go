@@ -86,6 +86,9 @@ const defaultGCPercent = 200
 // memory (and far from overflowing the bytes it is turned into).
 const maxRunCacheMB = 1 << 20
 
+// defaultDB is the database swfd serves without --db.
+const defaultDB = "sqlite:./swfd-data/swfd.db"
+
 // maxCallTimeout is the longest --call-timeout. A call held longer holds
 // its connection and the client's retry alike; past a few minutes every
 // SDK has given up on it and sent it again, and the value is more likely
@@ -197,7 +200,7 @@ The server's flags:
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", "127.0.0.1:7733", "address to listen on")
-	db := fs.String("db", "sqlite:./swfd-data/swfd.db", "database: sqlite:PATH, sqlite::memory: (throwaway), or a PostgreSQL URL, postgres://USER@HOST:PORT/DB?sslmode=… (a cluster's nodes share one)")
+	db := fs.String("db", defaultDB, "database: sqlite:PATH, sqlite::memory: (throwaway), or a PostgreSQL URL, postgres://USER@HOST:PORT/DB?sslmode=… (a cluster's nodes share one)")
 	account := fs.String("account-id", "123456789012", "AWS account id used in ARNs (12 digits)")
 	region := fs.String("region", "us-east-1", "AWS region used in ARNs")
 	pollTimeout := fs.Duration("poll-timeout", 60*time.Second, "how long PollForDecisionTask/PollForActivityTask wait for work (above zero)")
@@ -314,6 +317,11 @@ The server's flags:
 	}
 	if given["metrics-max-connections"] && *metricsAddr == "" {
 		return usageError{fmt.Errorf("%s caps the connections of --metrics-addr, which is not given: /metrics is served on --addr, under --max-connections", setting("metrics-max-connections", *metricsMaxConns))}
+	}
+	if *db == "" {
+		// As for --quotas: only a flag given empty gets here.
+		return usageError{fmt.Errorf("%s: give the database: sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB (the default is %s)",
+			setting("db", `""`), defaultDB)}
 	}
 	if *quotas == "" {
 		// Only a flag given empty gets here (an empty SWFD_QUOTAS is not

@@ -129,3 +129,16 @@ func TestEmptyQuotasRefused(t *testing.T) {
 		t.Fatalf("--quotas \"\": exit status %d, want 2 with the values there are:\n%s", code, out.String())
 	}
 }
+
+// --db "" is refused before the address is taken, exit status 2, saying
+// what a database is given as; it said "unknown database (not shown: not a
+// URL)" once the address was taken, hiding a value that was not there.
+func TestEmptyDBRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out logbuf.Buffer
+	code := command(ctx, []string{"--addr", "127.0.0.1:0", "--db", ""}, noenv, &out)
+	if code != 2 || !strings.Contains(out.String(), `--db "": give the database: sqlite:PATH`) || strings.Contains(out.String(), "address taken") {
+		t.Fatalf("--db \"\": exit status %d, want 2 before the address is taken, saying what to give:\n%s", code, out.String())
+	}
+}
