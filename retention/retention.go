@@ -127,7 +127,11 @@ func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain, cutoffs map[str
 			"domain", d.Name, "retention", d.RetentionDays)
 		return nil
 	}
-	cutoff := p.clock.Now().Add(-time.Duration(days) * 24 * time.Hour)
+	// Days of 24 hours, counted on the calendar: as a time.Duration, more
+	// than 106,751 days (written by a tool; RegisterDomain allows 90)
+	// would wrap around to a cutoff in the future, and purge every closed
+	// execution of the domain.
+	cutoff := p.clock.Now().UTC().AddDate(0, 0, -days)
 	cutoffs[d.Name] = cutoff
 	if p.Purging != nil {
 		p.Purging(d.Name, cutoff)

@@ -277,3 +277,30 @@ func TestUnreadableRetentionPurgesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A retention of more days than a time.Duration holds (past about 292
+// years: 106,752 days and up, written by a tool rather than
+// RegisterDomain) keeps every closed execution: the days, multiplied out,
+// wrapped around to a cutoff centuries ahead, and every closed execution
+// of the domain was purged at the next pass.
+func TestRetentionPastWhatADurationHoldsPurgesNothing(t *testing.T) {
+	e := newRetEnv(t)
+	for _, retention := range []string{"106752", "1000000", "999999999"} {
+		name := "long" + retention
+		if err := e.srv.Store.CreateDomain(e.ctx, swfd.Domain{Name: name, Status: swfd.StatusRegistered, RetentionDays: retention, Created: e.clock.Now()}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.srv.Service.RegisterWorkflowType(e.ctx, &api.RegisterWorkflowTypeInput{Domain: name, Name: "wf", Version: "1",
+			DefaultTaskList: &api.TaskList{Name: "tl"}, DefaultExecutionStartToCloseTimeout: "31536000",
+			DefaultTaskStartToCloseTimeout: "60", DefaultChildPolicy: api.ChildPolicyTerminate}); err != nil {
+			t.Fatal(err)
+		}
+		run := e.start(name, "w")
+		e.terminate(name, "w")
+		e.clock.advance(400 * 24 * time.Hour)
+		e.purge()
+		if !e.visible(name, "w", run) {
+			t.Errorf("a closed run of a domain whose retention is %s days was purged after 400 days", retention)
+		}
+	}
+}
