@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,23 +19,7 @@ import (
 // before any check: 300 connections sending theirs took swfd from 30 MB to
 // 560 MB, unauthenticated.
 func TestHeadersAreBounded(t *testing.T) {
-	s, err := Open(context.Background(), Config{DB: MemoryDB, MetricsAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-	})
+	s, apiAddr := serving(t, Config{DB: MemoryDB, MetricsAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	const body = `{"registrationStatus":"REGISTERED"}`
 	api := "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\nContent-Type: application/x-amz-json-1.0\r\n" +
 		"%s" + fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)
@@ -45,8 +28,8 @@ func TestHeadersAreBounded(t *testing.T) {
 		addr, request string
 		size, want    int
 	}{
-		{ln.Addr().String(), api, MaxHeaderBytes - 2048, http.StatusOK},
-		{ln.Addr().String(), api, MaxHeaderBytes + 8192, http.StatusRequestHeaderFieldsTooLarge},
+		{apiAddr, api, MaxHeaderBytes - 2048, http.StatusOK},
+		{apiAddr, api, MaxHeaderBytes + 8192, http.StatusRequestHeaderFieldsTooLarge},
 		{s.MetricsAddr(), probe, MaxHeaderBytes - 2048, http.StatusOK},
 		{s.MetricsAddr(), probe, MaxHeaderBytes + 8192, http.StatusRequestHeaderFieldsTooLarge},
 	} {

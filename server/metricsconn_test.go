@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -22,24 +21,8 @@ import (
 // many as the client opened.
 func TestMetricsAddrConnectionsCapped(t *testing.T) {
 	logBuf := &logbuf.Buffer{}
-	s, err := Open(context.Background(), Config{DB: MemoryDB, MetricsAddr: "127.0.0.1:0", MetricsMaxConnections: 2,
+	s, _ := serving(t, Config{DB: MemoryDB, MetricsAddr: "127.0.0.1:0", MetricsMaxConnections: 2,
 		ReadHeaderTimeout: time.Minute, Logger: slog.New(slog.NewTextHandler(logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-	})
 	addr := s.MetricsAddr()
 	// Two connections whose headers have begun and never end.
 	var slow []net.Conn

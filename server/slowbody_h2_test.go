@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -61,25 +60,9 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 // opened a new stalled request before each timed out.
 func TestSlowHTTP2BodiesAtConnectionLimitMakeRoom(t *testing.T) {
 	certFile, keyFile := selfSigned(t, t.TempDir())
-	s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
+	s, apiAddr := serving(t, Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
 		TLSCertFile: certFile, TLSKeyFile: keyFile, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-	})
-	url := "https://" + ln.Addr().String() + "/"
+	url := "https://" + apiAddr + "/"
 	client := func() *http.Client {
 		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}}
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,25 +22,8 @@ import (
 // client is served at once, not after the body timeout (here a minute).
 func TestSlowBodiesAtConnectionLimitMakeRoom(t *testing.T) {
 	logBuf := &logbuf.Buffer{}
-	s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
+	_, addr := serving(t, Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
 		Logger: slog.New(slog.NewTextHandler(logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-	})
-	addr := ln.Addr().String()
 	const headers = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\n" +
 		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n"
 	var slow []net.Conn
@@ -103,25 +85,8 @@ func TestSlowBodiesAtConnectionLimitMakeRoom(t *testing.T) {
 // two such forms held both connections of --max-connections 2 for as long
 // as their clients stayed, and no API call was answered meanwhile.
 func TestSlowConsoleFormsAtConnectionLimitMakeRoom(t *testing.T) {
-	s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
+	_, addr := serving(t, Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
 		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-	})
-	addr := ln.Addr().String()
 	var slow []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", addr)

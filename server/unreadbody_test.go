@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,24 +21,7 @@ import (
 // such requests held both connections of --max-connections 2 for as long
 // as their clients stayed, and no call was answered meanwhile.
 func TestUnreadBodiesDoNotHoldConnections(t *testing.T) {
-	s, err := Open(context.Background(), Config{DB: MemoryDB, MaxConnections: 2, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-	})
-	addr := ln.Addr().String()
+	_, addr := serving(t, Config{DB: MemoryDB, MaxConnections: 2, Logger: slog.New(slog.DiscardHandler)})
 	stalled := []string{
 		"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
 		"GET /readyz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
