@@ -157,8 +157,18 @@ func TestHoldsLeaveConnectionsForReads(t *testing.T) {
 			t.Fatalf("history of run %s: %+v, %v; want the step's event", id, evs, err)
 		}
 	}
-	if n, slots := db.pool.Stat().AcquiredConns(), len(db.holdSlots); n != 0 || slots != 0 {
-		t.Fatalf("%d connections and %d holds still taken after the steps", n, slots)
+	// Every hold's connection is back in the pool: a leak stays. (A
+	// connection the store takes for a moment of its own, a probe or a
+	// read of its loops, is back soon: under the race detector on a busy
+	// machine one was seen still taken as the steps ended.)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n, slots := db.pool.Stat().AcquiredConns(), len(db.holdSlots)
+		if n == 0 && slots == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections and %d holds still taken 5 s after the steps", n, slots)
+		}
 	}
 	// The metrics' counts: every hold taken and every one refused at the
 	// bound, and none held now.
