@@ -381,3 +381,36 @@ func TestBrowserAnchorsClearATallTopBar(t *testing.T) {
 		t.Errorf("#history's top is at %.0f px, under the bar (down to %.0f px)", got[0], got[1])
 	}
 }
+
+// At a laptop's width (1280 and 1366 px) the executions' filter bar, the
+// closed list's as the open list's, is one line of fields and its buttons:
+// the closed list's, with its close status (whose select is as wide as
+// "CONTINUED_AS_NEW"), took two lines, and at 1280 px the open list's put
+// its buttons on a line of their own.
+func TestBrowserExecutionFiltersOneLine(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	for _, width := range []int64{1280, 1366} {
+		for _, p := range []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed"} {
+			step(t, ctx, p, chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.srv.URL+p),
+				until(`!!document.querySelector("#filters select[name=size]") && document.fonts.status === "loaded"`))
+			// Each field (its label and box) and the buttons, by the name of
+			// what it holds, with its top and bottom: the bar lines them up
+			// by their bottoms.
+			boxes := eval[[][]string](t, ctx, `Array.from(document.querySelectorAll("#filters > label, #filters > .buttons")).map(el => {
+  const r = el.getBoundingClientRect(), f = el.querySelector("input:not([type=hidden]), select:not(.bare), button");
+  return [f.name || f.textContent.trim(), String(r.top), String(r.bottom)];
+})`)
+			if len(boxes) < 9 {
+				t.Fatalf("%s at %d px: %d fields in the filter bar", p, width, len(boxes))
+			}
+			bottom := func(b []string) float64 { v, _ := strconv.ParseFloat(b[2], 64); return v }
+			for _, b := range boxes[1:] {
+				if math.Abs(bottom(b)-bottom(boxes[0])) > 1 {
+					t.Errorf("%s at %d px: %s spans %s..%s, %s %s..%s: the bar takes more than one line", p, width, b[0], b[1], b[2], boxes[0][0], boxes[0][1], boxes[0][2])
+				}
+			}
+		}
+	}
+}
