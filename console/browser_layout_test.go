@@ -414,3 +414,48 @@ func TestBrowserExecutionFiltersOneLine(t *testing.T) {
 		}
 	}
 }
+
+// A type's name in the types table stays on one line when the table has
+// room for it ("charge-card" was broken after its hyphen at a laptop's
+// width, the registered defaults beside it taking the room), and wraps
+// only when it must: a name longer than the room there is, with hyphens
+// or without, wraps within its cell and leaves the table within its box.
+func TestBrowserTypeNamesWrapOnlyWhenTheyMust(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	// Each name: its text, its lines, and whether it stays in its cell.
+	names := func(width int64, n int) [][]string {
+		t.Helper()
+		step(t, ctx, "types", chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.srv.URL+"/console/d/orders/types"),
+			until(`document.querySelectorAll("table.types tbody tr").length === `+strconv.Itoa(n)+` && document.fonts.status === "loaded"`))
+		return eval[[][]string](t, ctx, `Array.from(document.querySelectorAll("table.types tbody td:first-child strong")).map(s => {
+  const r = s.getBoundingClientRect(), td = s.closest("td").getBoundingClientRect();
+  const line = parseFloat(getComputedStyle(s).lineHeight);
+  return [s.textContent, String(Math.round(r.height / line)), String(r.left >= td.left - 0.5 && r.right <= td.right + 0.5)];
+})`)
+	}
+	widths := []int64{1280, 1366, 390}
+	for _, width := range widths {
+		for _, n := range names(width, 4) {
+			if n[1] != "1" {
+				t.Errorf("at %d px: %q takes %s lines, want 1", width, n[0], n[1])
+			}
+		}
+	}
+	long := strings.Repeat("settle-ledger-", 8) + "end"
+	unbroken := strings.Repeat("x", 120)
+	for _, name := range []string{long, unbroken} {
+		f.check(f.svc.RegisterActivityType(f.ctx, &api.RegisterActivityTypeInput{Domain: "orders", Name: name, Version: "1"}))
+	}
+	for _, width := range widths {
+		for _, n := range names(width, 6) {
+			if n[2] != "true" {
+				t.Errorf("at %d px: %.20q… reaches out of its cell", width, n[0])
+			}
+		}
+		if width >= 1280 && !eval[bool](t, ctx, `Array.from(document.querySelectorAll("table.types")).every(t => t.getBoundingClientRect().right <= t.parentElement.getBoundingClientRect().right + 0.5)`) {
+			t.Errorf("at %d px the types table is wider than its box: %s", width, eval[string](t, ctx, `Array.from(document.querySelectorAll("table.types")).map(t => Math.round(t.getBoundingClientRect().width) + " in " + Math.round(t.parentElement.getBoundingClientRect().width)).join(", ")`))
+		}
+	}
+}
