@@ -1,7 +1,8 @@
 // Package migrate copies everything one swfd store holds into another —
 // registry, open and closed executions with their histories, pending
-// tasks, timers and undelivered messages, the task-token key and the time
-// a manual or skip clock reached — through
+// tasks, timers and undelivered messages, the task-token key, the time
+// a manual or skip clock reached and the region and account the nodes
+// served as — through
 // the swfd.Store interface alone, so it works between any two drivers
 // (`swfd migrate --from sqlite:PATH --to postgres://…`). It refuses to
 // write into a store that already holds domains.
@@ -67,7 +68,20 @@ var carried = []struct{ key, what string }{
 	// clock, which on the target then resumes where it was instead of at
 	// the wall clock's time.
 	{clock.KeptKey, "clock's time"},
+	// The region and account the source's nodes served as (kept by the
+	// PostgreSQL store, which checks every node that starts against
+	// them): the ARNs of the copied data, and those its clients hold, are
+	// made of them, so the first node on the target is checked against
+	// these rather than taken as the first to serve the data. A SQLite
+	// store (one node) keeps the value as copied without checking it, so
+	// that a copy back to PostgreSQL carries it on.
+	{nodeIdentityKey, "nodes' region and account"},
 }
+
+// nodeIdentityKey is the meta value in which the nodes of a PostgreSQL
+// store keep the region and account they serve as (see
+// postgres.DB.AgreeIdentity).
+const nodeIdentityKey = "node-identity"
 
 // startOver says what to do with a target that holds an unfinished copy.
 const startOver = "drop it (delete the SQLite file, or drop and re-create the PostgreSQL database or schema) and run swfd migrate again"
@@ -221,7 +235,7 @@ func copyAll(ctx context.Context, src, dst swfd.Store, tasksByRun map[string][]s
 // copyMeta gives dst src's meta value key (one of carried), in place of
 // any dst has: a target holds no domains, so nothing in it depends on its
 // own (no token signed with its key names anything, no timer is due by its
-// clock). A source without the value (no server ever made one) leaves the
+// clock, no ARN of its data names its nodes' region). A source without the value (no server ever made one) leaves the
 // target's as it is.
 func copyMeta(ctx context.Context, src, dst swfd.Store, key, what string) error {
 	v, err := src.Meta(ctx, key)
