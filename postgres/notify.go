@@ -308,7 +308,8 @@ const (
 )
 
 // errListenerSilent is the error of a listener whose probe of its
-// connection went unanswered (waitNews).
+// connection went unanswered (waitNews), or whose wait for the serving
+// nodes' lock did (awaitNodeLock).
 var errListenerSilent = errors.New("postgres: the listener's connection did not answer its probe in time")
 
 // waitNews waits on conn for the next notification, probing the connection

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,4 +264,97 @@ func TestListenerNoticesASilentServer(t *testing.T) {
 
 	proxy.Stall()
 	notifyUntil(t, a.Notifier(), channel, "after", got)
+}
+
+// TestListenerWaitingForTheLockNoticesASilentServer: a node's listener
+// that waits for the serving nodes' lock while swfd migrate holds it is
+// waiting on its connection for an answer, as a listener waits for news;
+// when that connection goes silent (a proxy holds back everything the
+// server sends on it), the listener gives it up within its quiet interval
+// and probe timeout and waits again on a new one, so it holds the lock,
+// and the node serves, once migrate is done. Before, it waited on the
+// silent connection for as long as the operating system's keepalives
+// allowed (on loopback, where the proxy answers them, for ever), the node
+// refusing every call and never ready.
+func TestListenerWaitingForTheLockNoticesASilentServer(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	migrator := open(t, dsn, nil)
+	proxy := pgtest.NewProxy(t, dsn)
+	db := open(t, proxy.DSN(dsn), nil)
+	t.Cleanup(proxy.Resume)
+	db.listenQuiet, db.listenProbeTimeout = 200*time.Millisecond, 300*time.Millisecond
+	ctx := context.Background()
+	release, err := migrator.Exclude(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	var tries atomic.Int32
+	db.beforeNodeLock = func() { tries.Add(1) }
+	nctx, stopNode := context.WithCancel(ctx)
+	nodeDone := make(chan struct{})
+	go func() {
+		defer close(nodeDone)
+		db.Broadcaster().Subscribe(nctx, func([]byte) {})
+	}()
+	defer func() { stopNode(); <-nodeDone }()
+	deadline := time.After(20 * time.Second)
+	for {
+		changed := db.lockChanges()
+		if db.unserved.Load() {
+			break
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatal("the node's listener never found swfd migrate holding the lock")
+		}
+	}
+
+	// The server answers each wait after the quiet interval, and the
+	// listener waits again on the same connection: three waits of one
+	// session seen, and no reconnection.
+	waits := map[time.Time]bool{}
+	var pid uint32
+	for len(waits) < 3 {
+		var p uint32
+		var started time.Time
+		err := migrator.pool.QueryRow(ctx, `SELECT pid, query_start FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'active' AND query LIKE '%pg_advisory_lock_shared%' AND pid <> pg_backend_pid()`).Scan(&p, &started)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // between two waits
+		case err != nil:
+			t.Fatal(err)
+		case pid != 0 && p != pid:
+			t.Fatalf("the listener's wait for the lock moved from session %d to %d, the connection answering", pid, p)
+		default:
+			pid, waits[started] = p, true
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("the listener's wait for the lock: %d waits seen in 20 s; want 3 (quiet interval 200ms)", len(waits))
+		case <-time.After(20 * time.Millisecond): // polling the server's state
+		}
+	}
+	if n := tries.Load(); n != 1 {
+		t.Fatalf("the listener tried for the lock on %d connections with its connection answering; want 1", n)
+	}
+
+	proxy.Stall()
+	release()
+	released = true
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := db.Notifier().WaitConnected(wctx); err != nil {
+		t.Fatalf("the node's listener, waiting for the lock on a connection gone silent, did not hold it 20 s after swfd migrate let it go: %v", err)
+	}
+	if err := db.fenceErr(); err != nil {
+		t.Fatalf("the node once its listener holds the lock: %v", err)
+	}
 }

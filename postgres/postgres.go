@@ -99,7 +99,8 @@ type DB struct {
 	// readTimeout bounds a read whose context has no deadline (readCtx).
 	readTimeout time.Duration
 	// listenQuiet and listenProbeTimeout pace a listener's probes of its
-	// connection (waitNews).
+	// connection (waitNews) and bound its waits for the serving nodes'
+	// lock (awaitNodeLock).
 	listenQuiet, listenProbeTimeout time.Duration
 
 	// fenced, once set (fence), is the error of every call that takes a

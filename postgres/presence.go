@@ -28,7 +28,8 @@ var ErrExcluded = errors.New("swfd migrate is copying this database")
 
 // holdNodeLock takes the node's shared lock on conn, the listening
 // connection of a node, and holds it until conn closes. While swfd migrate
-// holds the lock exclusively it waits (until ctx is done), and the store
+// holds the lock exclusively it waits (until ctx is done, or conn is found
+// silent: awaitNodeLock), and the store
 // refuses every call meanwhile (unserved): a node whose listener lost its
 // connection, and with it the lock, may find swfd migrate took the lock in
 // between, and must not write to a database being copied. From the loss
@@ -48,13 +49,66 @@ func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 		db.lockChanged()
 		db.logger.Warn("postgres: swfd migrate holds the serving nodes' lock: this node refuses every call until it has finished",
 			"database", db.where)
-		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)); err != nil {
+		if err := db.awaitNodeLock(ctx, conn); err != nil {
 			return fmt.Errorf("take the node's lock: %w", err)
 		}
 		db.logger.Info("postgres: the serving nodes' lock is taken again; this node serves calls again", "database", db.where)
 	}
 	db.unserved.Store(false)
 	return nil
+}
+
+// awaitNodeLock waits on conn, a node listener's, for the serving nodes'
+// lock that swfd migrate holds, and takes it. The wait is a statement in
+// flight, so the listener cannot probe its connection meanwhile as it does
+// while it waits for news (waitNews); and a connection gone silent (its
+// server's machine or network gone, a failover that moved the address)
+// would keep it waiting until the operating system's keepalives gave up,
+// for ever where something between still answers them, the node refusing
+// every call all along. So the server ends each wait after the listener's
+// quiet interval (the session's lock_timeout, set for the wait alone), and
+// the listener asks again: a connection that has not answered a wait
+// within the probe timeout after that is given up as lost, and the
+// listener reconnects and waits again on a new one, as after any failure.
+// This costs one round trip per quiet interval, as a listener's probes do.
+func (db *DB) awaitNodeLock(ctx context.Context, conn *pgx.Conn) error {
+	const take = "SELECT pg_advisory_lock_shared($1, hashtext(current_schema()))"
+	if db.listenQuiet <= 0 {
+		_, err := conn.Exec(ctx, take, int32(servingLockKey))
+		return err
+	}
+	// exec runs a statement that the server answers at once.
+	exec := func(sql string, args ...any) error {
+		ectx, cancel := context.WithTimeout(ctx, db.listenProbeTimeout)
+		defer cancel()
+		_, err := conn.Exec(ectx, sql, args...)
+		if err != nil && ctx.Err() == nil && ectx.Err() != nil {
+			return fmt.Errorf("%w (%s): %w", errListenerSilent, db.listenProbeTimeout, err)
+		}
+		return err
+	}
+	// Whole milliseconds, at least one: a lock_timeout of 0 waits for ever.
+	quiet := fmt.Sprintf("%dms", max(1, db.listenQuiet.Milliseconds()))
+	if err := exec("SELECT set_config('lock_timeout', $1, false)", quiet); err != nil {
+		return err
+	}
+	for {
+		wctx, cancel := context.WithTimeout(ctx, db.listenQuiet+db.listenProbeTimeout)
+		_, err := conn.Exec(wctx, take, int32(servingLockKey))
+		silent := ctx.Err() == nil && wctx.Err() != nil
+		cancel()
+		if err == nil {
+			break
+		}
+		if silent {
+			return fmt.Errorf("%w (%s after the lock wait's %s): %w", errListenerSilent, db.listenProbeTimeout, db.listenQuiet, err)
+		}
+		if !isLockTimeout(err) {
+			return err
+		}
+	}
+	// Held: the session's waits are unbounded again (connectHeld).
+	return exec("SELECT set_config('lock_timeout', '0', false)")
 }
 
 // errUnserved is the error of the calls a node refuses while swfd migrate

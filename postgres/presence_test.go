@@ -136,8 +136,7 @@ func TestNodeRefusesCallsWhileExcludedAfterReconnect(t *testing.T) {
 	}
 	defer admin.Close(ctx)
 	var killed int
-	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE '%advisory_lock_shared(%' AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed != 1 {
+	if err := admin.QueryRow(ctx, terminateNodeListeners, int64(servingLockKey)).Scan(&killed); err != nil || killed != 1 {
 		t.Fatalf("terminated %d listener connections (%v), want 1", killed, err)
 	}
 	var release func()
@@ -170,6 +169,13 @@ func TestNodeRefusesCallsWhileExcludedAfterReconnect(t *testing.T) {
 	}
 }
 
+// terminateNodeListeners ends the sessions that hold the serving nodes'
+// lock shared, the node listeners' (found by the lock, not by their last
+// statement, which may be another once the lock is held), and counts them.
+const terminateNodeListeners = `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+	WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+	AND classid = $1 AND objsubid = 2 AND mode = 'ShareLock' AND granted AND pid <> pg_backend_pid()`
+
 // terminateNodeListener ends the session of db's node listener (the one
 // that holds the serving nodes' lock), as an administrator or a network
 // cut would.
@@ -182,8 +188,7 @@ func terminateNodeListener(t *testing.T, dsn string) {
 	}
 	defer admin.Close(ctx)
 	var killed int
-	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE '%advisory_lock_shared(%' AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed != 1 {
+	if err := admin.QueryRow(ctx, terminateNodeListeners, int64(servingLockKey)).Scan(&killed); err != nil || killed != 1 {
 		t.Fatalf("terminated %d listener connections (%v), want 1", killed, err)
 	}
 }
