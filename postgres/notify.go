@@ -248,7 +248,10 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 			db.awaitBackendGone(pid)
 		}
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+	if err := db.setUp(ctx, func(ctx context.Context) error {
+		_, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize())
+		return err
+	}); err != nil {
 		return false, err
 	}
 	if node {
@@ -301,15 +304,19 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 // statement), and a connection that does not answer it within
 // listenProbeTimeout is given up as lost: the listener reconnects, as
 // after any failure. A dead server is noticed within their sum of its
-// last word, at the cost of one round trip per quiet interval.
+// last word, at the cost of one round trip per quiet interval. The round
+// trips that set a listener's connection up (LISTEN, the serving nodes'
+// lock) are bounded by listenProbeTimeout too (setUp), and its wait for
+// that lock while swfd migrate holds it by both (awaitNodeLock).
 const (
 	defaultListenQuiet        = 10 * time.Second
 	defaultListenProbeTimeout = 10 * time.Second
 )
 
 // errListenerSilent is the error of a listener whose probe of its
-// connection went unanswered (waitNews), or whose wait for the serving
-// nodes' lock did (awaitNodeLock).
+// connection went unanswered (waitNews), or a statement that sets its
+// connection up (setUp), or its wait for the serving nodes' lock
+// (awaitNodeLock).
 var errListenerSilent = errors.New("postgres: the listener's connection did not answer its probe in time")
 
 // waitNews waits on conn for the next notification, probing the connection
@@ -340,6 +347,24 @@ func (db *DB) waitNews(ctx context.Context, conn *pgx.Conn) (*pgconn.Notificatio
 		return nil, err
 	}
 	return nil, nil
+}
+
+// setUp runs do, one round trip of a listener's that the server answers at
+// once (setting its connection up), bounded as a probe is: a connection
+// that does not answer within db.listenProbeTimeout is given up as lost
+// (errListenerSilent), its listener reconnecting, where it would have been
+// waited on as long as the operating system's keepalives allowed.
+func (db *DB) setUp(ctx context.Context, do func(context.Context) error) error {
+	if db.listenQuiet <= 0 {
+		return do(ctx)
+	}
+	sctx, cancel := context.WithTimeout(ctx, db.listenProbeTimeout)
+	defer cancel()
+	err := do(sctx)
+	if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+		return fmt.Errorf("%w (%s): %w", errListenerSilent, db.listenProbeTimeout, err)
+	}
+	return err
 }
 
 // Notify sends payload to the listeners of channel, on every node connected

@@ -358,3 +358,40 @@ func TestListenerWaitingForTheLockNoticesASilentServer(t *testing.T) {
 		t.Fatalf("the node once its listener holds the lock: %v", err)
 	}
 }
+
+// TestListenerSettingUpNoticesASilentServer: a node's listener whose new
+// connection goes silent while it sets it up (here as it asks for the
+// serving nodes' lock) gives it up within its probe timeout and sets up a
+// new one. Before, it waited for that answer without end.
+func TestListenerSettingUpNoticesASilentServer(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	db := open(t, proxy.DSN(dsn), nil)
+	t.Cleanup(proxy.Resume)
+	db.listenQuiet, db.listenProbeTimeout = 200*time.Millisecond, 300*time.Millisecond
+	var tries atomic.Int32
+	db.beforeNodeLock = func() {
+		if tries.Add(1) == 1 {
+			proxy.Stall()
+		}
+	}
+	ctx, stopNode := context.WithCancel(context.Background())
+	nodeDone := make(chan struct{})
+	go func() {
+		defer close(nodeDone)
+		db.Broadcaster().Subscribe(ctx, func([]byte) {})
+	}()
+	defer func() { stopNode(); <-nodeDone }()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for l, _ := db.Notifier().Listening(); l == 0; l, _ = db.Notifier().Listening() {
+		runtime.Gosched() // until Subscribe has begun
+	}
+	if err := db.Notifier().WaitConnected(wctx); err != nil {
+		t.Fatalf("the node's listener, whose connection went silent as it asked for the serving nodes' lock, was not listening 20 s later: %v", err)
+	}
+	if n := tries.Load(); n != 2 {
+		t.Errorf("the listener asked for the lock on %d connections; want 2", n)
+	}
+}

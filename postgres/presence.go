@@ -41,7 +41,9 @@ func (db *DB) holdNodeLock(ctx context.Context, conn *pgx.Conn) error {
 		db.beforeNodeLock()
 	}
 	var got bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)).Scan(&got); err != nil {
+	if err := db.setUp(ctx, func(ctx context.Context) error {
+		return conn.QueryRow(ctx, "SELECT pg_try_advisory_lock_shared($1, hashtext(current_schema()))", int32(servingLockKey)).Scan(&got)
+	}); err != nil {
 		return fmt.Errorf("take the node's lock: %w", err)
 	}
 	if !got {
@@ -79,13 +81,10 @@ func (db *DB) awaitNodeLock(ctx context.Context, conn *pgx.Conn) error {
 	}
 	// exec runs a statement that the server answers at once.
 	exec := func(sql string, args ...any) error {
-		ectx, cancel := context.WithTimeout(ctx, db.listenProbeTimeout)
-		defer cancel()
-		_, err := conn.Exec(ectx, sql, args...)
-		if err != nil && ctx.Err() == nil && ectx.Err() != nil {
-			return fmt.Errorf("%w (%s): %w", errListenerSilent, db.listenProbeTimeout, err)
-		}
-		return err
+		return db.setUp(ctx, func(ctx context.Context) error {
+			_, err := conn.Exec(ctx, sql, args...)
+			return err
+		})
 	}
 	// Whole milliseconds, at least one: a lock_timeout of 0 waits for ever.
 	quiet := fmt.Sprintf("%dms", max(1, db.listenQuiet.Milliseconds()))
