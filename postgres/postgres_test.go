@@ -83,6 +83,25 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// icuDatabase makes a database whose default collation is not byte order
+// (a server whose own default is C or C.UTF-8, as a test server's often
+// is, would order by bytes without COLLATE "C").
+const icuDatabase = "TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C.UTF-8'"
+
+// TestStoreUnderICUCollation runs the shared suite in a database whose
+// default collation is ICU's root locale, which orders "a" before "B" and
+// takes no account of case and accents at first: the stores' order and
+// matching must still be those of bytes (every compared column is COLLATE
+// "C"), as with SQLite, whatever collation the operator's database has.
+func TestStoreUnderICUCollation(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDatabaseWith(t, icuDatabase)
+	var n atomic.Int64
+	storetest.Run(t, func(t *testing.T) swfd.Store {
+		return open(t, newSchema(t, dsn, fmt.Sprintf("store_%d", n.Add(1))), nil)
+	})
+}
+
 // logCounter counts the log records with a message.
 type logCounter struct {
 	mu     sync.Mutex
@@ -537,9 +556,10 @@ func TestDurableAcrossReopen(t *testing.T) {
 
 // TestByteOrder checks that names sort by bytes (COLLATE "C"), whatever the
 // database's collation: upper case before lower case, ASCII before UTF-8.
+// Its database's collation is ICU's, which orders otherwise.
 func TestByteOrder(t *testing.T) {
 	t.Parallel()
-	db := open(t, newDatabase(t), nil)
+	db := open(t, pgtest.NewDatabaseWith(t, icuDatabase), nil)
 	ctx := context.Background()
 	names := []string{"b", "B", "a", "é", "Z", "a b", "ab"}
 	for _, n := range names {

@@ -87,6 +87,8 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"ListExecutionsPaging", testListExecutionsPaging},
 		{"CountExecutions", testCountExecutions},
 		{"CountOpen", testCountOpen},
+		{"UnicodeVisibility", testUnicodeVisibility},
+		{"UnicodeRegistry", testUnicodeRegistry},
 		{"PurgeClosed", testPurgeClosed},
 		{"Meta", testMeta},
 		{"ConcurrentCreate", testConcurrentCreate},

@@ -32,6 +32,14 @@ func adminDSN() string {
 // NewDatabase creates a database and returns its postgres:// URL.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	return NewDatabaseWith(t, "")
+}
+
+// NewDatabaseWith is NewDatabase with options for CREATE DATABASE (such
+// as "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und'"); a server
+// that refuses them skips the test, as one that is not there does.
+func NewDatabaseWith(t testing.TB, options string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, adminDSN())
@@ -46,7 +54,10 @@ func NewDatabase(t testing.TB) string {
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	name := "swfd_test_" + hex.EncodeToString(rnd[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" "+options); err != nil {
+		if options != "" {
+			t.Skipf("create database %s %s: %v; skipping", name, options, err)
+		}
 		t.Fatalf("create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
