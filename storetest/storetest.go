@@ -89,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"CountOpen", testCountOpen},
 		{"UnicodeVisibility", testUnicodeVisibility},
 		{"UnicodeRegistry", testUnicodeRegistry},
+		{"VisibilityRandom", testVisibilityRandom},
 		{"PurgeClosed", testPurgeClosed},
 		{"Meta", testMeta},
 		{"ConcurrentCreate", testConcurrentCreate},

@@ -51,7 +51,13 @@ func (r visRun) open() bool { return r.close < 0 }
 // the engine does.
 func loadVis(t *testing.T, s swfd.Store) {
 	t.Helper()
-	for _, r := range visData {
+	loadRuns(t, s, visData)
+}
+
+// loadRuns stores runs as loadVis stores visData.
+func loadRuns(t *testing.T, s swfd.Store, runs []visRun) {
+	t.Helper()
+	for _, r := range runs {
 		e := execution(r.domain, r.wf, r.run, at(r.start))
 		e.TypeName, e.TypeVersion, e.Tags = r.typ, r.ver, r.tags
 		create(t, s, e)
@@ -62,14 +68,17 @@ func loadVis(t *testing.T, s swfd.Store) {
 }
 
 // model answers a visibility query from visData by the contract.
-func model(q swfd.VisibilityQuery) []string {
+func model(q swfd.VisibilityQuery) []string { return modelOf(visData, q) }
+
+// modelOf answers a visibility query from runs by the contract.
+func modelOf(runs []visRun, q swfd.VisibilityQuery) []string {
 	type row struct {
 		t   time.Time
 		run string
 	}
 	var rows []row
 	tag, hasTag := q.TagFilter()
-	for _, r := range visData {
+	for _, r := range runs {
 		if r.domain != q.Domain || r.open() != q.Open {
 			continue
 		}
