@@ -19,6 +19,8 @@ var unicodeNames = []string{
 	"\u0131", "I", "i", // dotless i, I, i
 	"\U0001F600", "\uFF41", // an emoji, fullwidth a
 	"z",
+	// What an array's or a row's text form would quote.
+	"NULL", "null", "a,b", "{x}", `"q"`, `b\s`, " s ", "(p)",
 }
 
 // byteSorted returns names sorted by bytes, or the other way round.
@@ -99,7 +101,12 @@ func testUnicodeVisibility(t *testing.T, s swfd.Store) {
 		} {
 			q.Domain, q.Open = dom, open
 			what := fmt.Sprintf("%s %q (%+q)", name, n, n)
-			checkIDs(t, what, runIDs(list(t, s, q)), []string{n})
+			es := list(t, s, q)
+			checkIDs(t, what, runIDs(es), []string{n})
+			// The row comes back as stored, its tag too.
+			if e := es[0]; e.WorkflowID != n || e.TypeName != n || e.TypeVersion != n || len(e.Tags) != 1 || e.Tags[0] != n {
+				t.Fatalf("%s: %s", what, execView(e))
+			}
 			c, truncated, err := s.CountExecutions(ctx(), q, 100)
 			noErr(t, err, "CountExecutions")
 			if c != 1 || truncated {
