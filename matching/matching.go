@@ -3,7 +3,7 @@
 // the record of every task, and the service loads pending tasks into the
 // matcher at start-up — so handing a task to a waiting poller costs no I/O.
 // Each task goes to exactly one poller; higher priority first, then schedule
-// order.
+// order, a task a poller took and gave back (Return) going back to the head.
 //
 // In a cluster every node holds the tasks of every node: its own, and those
 // other nodes told it of (AddRemote). Its pollers take its own first, so
@@ -97,7 +97,10 @@ type item struct {
 	seq    uint64
 	index  int
 	remote bool // scheduled by another node
-	added  time.Time
+	// back is set on a task given back by a poller that took it (Return):
+	// it goes before the tasks of its priority that were not taken.
+	back  bool
+	added time.Time
 }
 
 // handoff is a task handed to a waiting poller.
@@ -132,7 +135,18 @@ func (m *Matcher) list(k ListKey) *list {
 func (m *Matcher) Add(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.addLocked(handoff{task: t})
+	m.addLocked(handoff{task: t}, false)
+}
+
+// Return gives back a task a poller took and did not start (its client
+// went away, or the start failed): a waiting poller gets it at once, else
+// it goes back to the head of its list, before every task of its priority
+// that no poller took, as it was when it was taken. Tasks given back are
+// taken in the order they were scheduled.
+func (m *Matcher) Return(t swfd.Task) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.addLocked(handoff{task: t}, true)
 }
 
 // AddRemote adds a task another node scheduled, like Add, except that this
@@ -140,7 +154,7 @@ func (m *Matcher) Add(t swfd.Task) {
 func (m *Matcher) AddRemote(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.addLocked(handoff{task: t, remote: true})
+	m.addLocked(handoff{task: t, remote: true}, false)
 }
 
 // Offer adds a task like Add and reports whether it went straight to a
@@ -148,7 +162,7 @@ func (m *Matcher) AddRemote(t swfd.Task) {
 func (m *Matcher) Offer(t swfd.Task) (handed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.addLocked(handoff{task: t})
+	return m.addLocked(handoff{task: t}, false)
 }
 
 // Queued reports whether a task is queued here (not taken or removed).
@@ -186,7 +200,7 @@ func (m *Matcher) notePoll(k ListKey) {
 	m.polled[k] = now
 }
 
-func (m *Matcher) addLocked(h handoff) (handed bool) {
+func (m *Matcher) addLocked(h handoff, back bool) (handed bool) {
 	t := h.task
 	id := taskID{t.RunID, t.ScheduledEventID}
 	if _, dup := m.where[id]; dup || !t.Kind.Polled() {
@@ -201,7 +215,7 @@ func (m *Matcher) addLocked(h handoff) (handed bool) {
 		return true
 	}
 	m.seq++
-	it := &item{task: t, seq: m.seq, remote: h.remote, added: m.now()}
+	it := &item{task: t, seq: m.seq, remote: h.remote, back: back, added: m.now()}
 	if h.remote {
 		heap.Push(&l.remote, it)
 	} else {
@@ -339,7 +353,7 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	// Already handed a task: give it back to the next poller, as it was.
 	select {
 	case h := <-w.ch:
-		m.addLocked(h)
+		m.addLocked(h, true)
 	default:
 	}
 	return swfd.Task{}, ctx.Err()
@@ -427,10 +441,17 @@ type taskHeap []*item
 
 func (h taskHeap) Len() int { return len(h) }
 func (h taskHeap) Less(i, j int) bool {
-	if h[i].task.Priority != h[j].task.Priority {
-		return h[i].task.Priority > h[j].task.Priority
+	a, b := h[i], h[j]
+	if a.task.Priority != b.task.Priority {
+		return a.task.Priority > b.task.Priority
 	}
-	return h[i].seq < h[j].seq
+	if a.back != b.back {
+		return a.back
+	}
+	if a.back && !a.task.Scheduled.Equal(b.task.Scheduled) {
+		return a.task.Scheduled.Before(b.task.Scheduled)
+	}
+	return a.seq < b.seq
 }
 func (h taskHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]

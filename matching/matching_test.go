@@ -322,7 +322,7 @@ func TestHandedBackKeepsRemote(t *testing.T) {
 	// its select's ctx case, so it finds the task only after giving up.
 	m.mu.Lock()
 	cancel()
-	if !m.addLocked(handoff{task: task("r", 1, 0), remote: true}) {
+	if !m.addLocked(handoff{task: task("r", 1, 0), remote: true}, false) {
 		t.Fatal("the waiting poller was not handed the task")
 	}
 	m.mu.Unlock()
@@ -361,5 +361,37 @@ func TestOwnListsThisNodesWaitingTasks(t *testing.T) {
 	}
 	if got := m.Own(2); len(got) != 2 || got[0].ScheduledEventID != 3 || got[1].ScheduledEventID != 2 {
 		t.Errorf("Own(2) listed %v, want tasks 3 and 2", got)
+	}
+}
+
+// A task given back (Return) goes before the tasks of its priority no
+// poller took, those given back in the order they were scheduled, and
+// never before a task of a higher priority.
+func TestReturnedTaskKeepsItsPlace(t *testing.T) {
+	m := New(0)
+	at := time.Unix(1000, 0)
+	for i, p := range []int32{0, 0, 0, 0, 5} {
+		tk := task("a", int64(i+1), p)
+		tk.Scheduled = at.Add(time.Duration(i) * time.Second)
+		m.Add(tk)
+	}
+	poll := func() swfd.Task {
+		t.Helper()
+		got, err := m.Poll(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	high, t1, t2 := poll(), poll(), poll()
+	m.Return(t2)
+	m.Return(t1)
+	m.Return(high)
+	var got []int64
+	for range 5 {
+		got = append(got, poll().ScheduledEventID)
+	}
+	if fmt.Sprint(got) != "[5 1 2 3 4]" {
+		t.Errorf("tasks taken in the order %v, want [5 1 2 3 4]", got)
 	}
 }

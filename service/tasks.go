@@ -33,7 +33,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		if ended := waited(); ended && err == nil {
 			// Handed a task as its wait was ended: it goes to the next
 			// poller, as a task handed to a poll whose wait ended does.
-			s.matcher.Add(t)
+			s.matcher.Return(t)
 			err = context.Canceled
 		}
 		if err != nil {
@@ -50,7 +50,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		}
 		if ctx.Err() != nil {
 			// The client is gone: nobody would receive the task.
-			s.matcher.Add(t)
+			s.matcher.Return(t)
 			return false, ctx.Err()
 		}
 		// In a cluster the other nodes may hold the task too: tell them
@@ -61,7 +61,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		if err != nil {
 			// Not started (the store failed): the task is still
 			// pending, for the next poller here or anywhere.
-			s.matcher.Add(t)
+			s.matcher.Return(t)
 			s.peers.Returned(t)
 			return false, err
 		}
