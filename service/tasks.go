@@ -33,7 +33,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		if ended := waited(); ended && err == nil {
 			// Handed a task as its wait was ended: it goes to the next
 			// poller, as a task handed to a poll whose wait ended does.
-			s.matcher.Return(t)
+			s.giveBack(t)
 			err = context.Canceled
 		}
 		if err != nil {
@@ -50,7 +50,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		}
 		if ctx.Err() != nil {
 			// The client is gone: nobody would receive the task.
-			s.matcher.Return(t)
+			s.giveBack(t)
 			return false, ctx.Err()
 		}
 		// In a cluster the other nodes may hold the task too: tell them
@@ -61,8 +61,7 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		if err != nil {
 			// Not started (the store failed): the task is still
 			// pending, for the next poller here or anywhere.
-			s.matcher.Return(t)
-			s.peers.Returned(t)
+			s.giveBack(t)
 			return false, err
 		}
 		if ok {
@@ -72,6 +71,15 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 			return true, nil
 		}
 	}
+}
+
+// giveBack puts a task a poll took and did not start back on its list,
+// and tells the other nodes of a cluster it is pending: a task handed
+// straight to a poller waiting here was news to none of them, and one a
+// poll took was news that it was taken (Taken).
+func (s *Service) giveBack(t swfd.Task) {
+	s.matcher.Return(t)
+	s.peers.Returned(t)
 }
 
 // waiting tells Options.LongWait that a poll starts to wait.
