@@ -305,7 +305,8 @@ func (m *Matcher) gc(k ListKey, l *list) {
 
 // Poll returns the next task of a list, waiting until one is added or ctx
 // is done (then it returns ctx.Err()). A task handed to a poller whose ctx
-// ended in the same instant is put back for the next poller.
+// ended in the same instant is returned all the same: the caller, which
+// knows why its wait ended, starts it or gives it back (Return).
 func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	m.mu.Lock()
 	m.notePoll(k)
@@ -340,23 +341,24 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	case <-ctx.Done():
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if l := m.lists[k]; l != nil {
 		for i, x := range l.waiters {
 			if x == w {
 				l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
 				m.gc(k, l)
+				m.mu.Unlock()
 				return swfd.Task{}, ctx.Err()
 			}
 		}
 	}
-	// Already handed a task: give it back to the next poller, as it was.
-	select {
-	case h := <-w.ch:
-		m.addLocked(h, true)
-	default:
+	m.mu.Unlock()
+	// No longer waiting: a task was handed over (under the lock) as ctx
+	// ended, and is this poller's.
+	h := <-w.ch
+	if h.remote && m.RemoteTaken != nil {
+		m.RemoteTaken()
 	}
-	return swfd.Task{}, ctx.Err()
+	return h.task, nil
 }
 
 // Count returns how many tasks wait on a list.
@@ -382,8 +384,7 @@ func (m *Matcher) Waiting(k ListKey) int {
 // Own returns up to limit of the tasks this node scheduled (added with Add,
 // not AddRemote) that wait on its lists, the latest added first: a node
 // that stops tells the other nodes of them, as the latest may be news to
-// nobody (a task handed to a poller here at once is not shared; one put
-// back as its poll ended stays here).
+// nobody (a task handed to a poller here at once is not shared).
 func (m *Matcher) Own(limit int) []swfd.Task {
 	type own struct {
 		seq  uint64

@@ -303,37 +303,45 @@ func TestPolledWithinAndQueued(t *testing.T) {
 	}
 }
 
-// TestHandedBackKeepsRemote checks that a task handed to a poller that gave
-// up in the same instant goes back as it was: another node's task stays
-// behind this node's own.
-func TestHandedBackKeepsRemote(t *testing.T) {
+// TestHandedAsItsWaitEnds checks that a task handed to a poller whose wait
+// ended in the same instant is the poller's: Poll returns it rather than
+// an error, and it is no longer queued (the poller's caller starts it, or
+// gives it back knowing why its wait ended).
+func TestHandedAsItsWaitEnds(t *testing.T) {
 	m := New(0)
+	var remoteTaken int
+	m.RemoteTaken = func() { remoteTaken++ }
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	type polled struct {
+		task swfd.Task
+		err  error
+	}
+	done := make(chan polled, 1)
 	go func() {
-		defer close(done)
-		m.Poll(ctx, key)
+		tk, err := m.Poll(ctx, key)
+		done <- polled{tk, err}
 	}()
 	for m.Waiting(key) == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	// Cancel the poll, then hand the remote task to the poller while it
-	// waits for the lock to leave: closing ctx's channel has already chosen
-	// its select's ctx case, so it finds the task only after giving up.
+	// Cancel the poll, then hand the task to the poller while it waits
+	// for the lock to leave: closing ctx's channel has already chosen its
+	// select's ctx case, so it finds the task only after giving up.
 	m.mu.Lock()
 	cancel()
 	if !m.addLocked(handoff{task: task("r", 1, 0), remote: true}, false) {
 		t.Fatal("the waiting poller was not handed the task")
 	}
 	m.mu.Unlock()
-	<-done
-	if !m.Queued("r", 1) {
-		t.Fatal("the task handed to a poller that gave up is lost")
+	p := <-done
+	if p.err != nil || p.task.RunID != "r" {
+		t.Fatalf("the poll handed a task as its wait ended returned %v, %v; want the task", p.task, p.err)
 	}
-	m.Add(task("o", 1, 0))
-	got, err := m.Poll(context.Background(), key)
-	if err != nil || got.RunID != "o" {
-		t.Fatalf("got %v %v, want this node's own task first", got, err)
+	if m.Queued("r", 1) || m.Count(key) != 0 {
+		t.Fatal("the task handed to the poller is still queued")
+	}
+	if remoteTaken != 1 {
+		t.Errorf("RemoteTaken told %d times, want 1", remoteTaken)
 	}
 }
 

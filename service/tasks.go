@@ -30,9 +30,13 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 	for {
 		waited := s.waiting(ctx, cancel)
 		t, err := s.matcher.Poll(pctx, k)
-		if ended := waited(); ended && err == nil {
-			// Handed a task as its wait was ended: it goes to the next
-			// poller, as a task handed to a poll whose wait ended does.
+		if ended := waited(); err == nil && (ended || pctx.Err() != nil) {
+			// Handed a task as its wait ended (its timeout, swfd
+			// stopping, its client gone, or its wait ended to free its
+			// connection): the task goes to a later poll, and this one
+			// is answered empty at once. Started, its answer would come
+			// after the poll's time, when a client whose read timeout is
+			// the poll's (botocore's 60 s) may have given up on it.
 			s.giveBack(t)
 			err = context.Canceled
 		}
