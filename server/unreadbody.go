@@ -36,9 +36,18 @@ func CloseUnreadBodies(next http.Handler) http.Handler {
 			return
 		}
 		body := &eofBody{ReadCloser: r.Body}
-		r.Body = body
+		// The handler gets a copy of the request with the body wrapped:
+		// net/http looks at its own request's body, after the handler,
+		// to see whether it was closed before its end, and if it was it
+		// closes the connection gracefully (it stops sending, then waits
+		// a moment for the client to read the answer before closing).
+		// Given the wrapped body there, it closed at once, and a client
+		// still sending its body (a form refused for its size) was reset
+		// before it could read the answer.
+		r2 := r.WithContext(r.Context())
+		r2.Body = body
 		g := &unreadGuard{ResponseWriter: w, body: body}
-		next.ServeHTTP(g, r)
+		next.ServeHTTP(g, r2)
 		// A handler that wrote nothing is answered 200 by net/http once
 		// it returns, after the same read.
 		g.check()
