@@ -128,9 +128,10 @@ type Options struct {
 	// asked by the timer loop before it sleeps until the next timer, due
 	// at due; true means the clock jumped there (see timers.Options.Skip).
 	// HoldTime, if set, is called as a long poll starts the task it was
-	// handed, as the Lambda loop records a start or an outcome, and as the
-	// transfer loop delivers a message, and the function it returns once
-	// that has committed or failed: the clock does not move in between.
+	// handed, as the Lambda loop records a start or an outcome, as the
+	// transfer loop delivers a message, and as the timer loop fires a
+	// round of timers, and the function it returns once that has
+	// committed or failed: the clock does not move in between.
 	SkipTime func(ctx context.Context, due time.Time) (bool, error)
 	HoldTime func() (release func())
 	// PageClock, if set, is the clock a page token's 24 hours are counted
@@ -308,7 +309,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	})
 	s.matcher = matching.New(s.limits.MaxPollersPerList)
 	s.matcher.RemoteTaken = opts.Hooks.RemoteTaskStarted
-	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck, Fired: opts.Hooks.TimerFired, Skip: opts.SkipTime})
+	s.timers = timers.New(timers.Options{Store: cache, Runs: s.runs, Clock: clock, Log: s.log, MaxSleep: timerCheck, Fired: opts.Hooks.TimerFired, Skip: opts.SkipTime, Hold: opts.HoldTime})
 	s.transfers = transfers.New(transfers.Options{Store: cache, Runs: s.runs, Log: s.log, Hold: opts.HoldTime})
 	// In a cluster a node may die between scheduling a Lambda task and
 	// invoking it: the others look for such tasks now and then.

@@ -66,6 +66,14 @@ type Options struct {
 	// the clock, which is then asked to jump to the earliest timer not
 	// set aside.
 	Skip func(ctx context.Context, due time.Time) (bool, error)
+	// Hold, if set, is called before each of the loop's own rounds of
+	// firing, and the function it returns after: with a clock that is
+	// moved (manual or skip), it keeps the clock from moving meanwhile, and
+	// a move waits for the round, so that the timers a move makes due are
+	// fired by the move itself, each counted in what it reports, rather
+	// than raced for by the loop (which the move's wake-up also woke).
+	// FireDue, which a move calls, does not call it.
+	Hold func() (release func())
 }
 
 // WallCheck bounds how long the loop sleeps when Options.MaxSleep is 0.
@@ -93,6 +101,7 @@ type Loop struct {
 	maxSleep    time.Duration
 	fired       func(due time.Time)
 	skipTo      func(ctx context.Context, due time.Time) (bool, error)
+	hold        func() (release func())
 
 	wake chan struct{}
 	// next is when the sleeping loop wakes (Unix ns, on its clock); 0
@@ -103,7 +112,7 @@ type Loop struct {
 
 // New returns a Loop; Run runs it.
 func New(opts Options) *Loop {
-	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, wall: opts.Wall, log: opts.Log, maxSleep: cmp.Or(opts.MaxSleep, WallCheck), fired: opts.Fired, skipTo: opts.Skip, wake: make(chan struct{}, 1)}
+	l := &Loop{store: opts.Store, runs: opts.Runs, clock: opts.Clock, wall: opts.Wall, log: opts.Log, maxSleep: cmp.Or(opts.MaxSleep, WallCheck), fired: opts.Fired, skipTo: opts.Skip, hold: opts.Hold, wake: make(chan struct{}, 1)}
 	if l.clock == nil {
 		l.clock = swfd.SystemClock{}
 	}
@@ -155,7 +164,12 @@ func (l *Loop) Run(ctx context.Context) {
 		failing = map[string]time.Time{}
 	}
 	for ctx.Err() == nil {
+		release := func() {}
+		if l.hold != nil {
+			release = l.hold()
+		}
 		n, _, due, next, err := l.fireDueFailing(ctx, skip, failing)
+		release()
 		if err != nil && ctx.Err() == nil {
 			l.log.Error("firing timers", "err", err)
 			next = time.Second

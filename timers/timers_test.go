@@ -645,3 +645,62 @@ func TestSkipClockGoesOnPastAStuckTimer(t *testing.T) {
 		t.Errorf("due timers %v, %v; want the stuck one", ts, err)
 	}
 }
+
+// heldStore notes looks at the due timers made outside the loop's hold.
+type heldStore struct {
+	swfd.ExecutionStore
+	held, unheld, looks atomic.Int32
+}
+
+func (s *heldStore) DueTimers(ctx context.Context, now time.Time, limit int) ([]swfd.Timer, error) {
+	s.looks.Add(1)
+	if s.held.Load() == 0 {
+		s.unheld.Add(1)
+	}
+	return s.ExecutionStore.DueTimers(ctx, now, limit)
+}
+
+// The loop's own rounds of firing run inside Options.Hold, so that a
+// clock move (which takes the clock exclusively, keeping Hold waiting)
+// fires and counts the timers it makes due itself, rather than racing the
+// loop for them.
+func TestRoundsRunInsideTheHold(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store := &heldStore{ExecutionStore: db}
+	var gate sync.RWMutex
+	hold := func() func() {
+		gate.RLock()
+		store.held.Add(1)
+		return func() { store.held.Add(-1); gate.RUnlock() }
+	}
+	l := New(Options{Store: store, Clock: aheadClock{time.Now()}, MaxSleep: time.Hour, Hold: hold})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	waitLooks := func(n int32) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); store.looks.Load() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the loop made %d looks; want %d", store.looks.Load(), n)
+			}
+		}
+	}
+	waitLooks(1)
+	// A move holds the clock: the loop, woken, waits for it.
+	gate.Lock()
+	looks := store.looks.Load()
+	l.Wake()
+	gate.Unlock()
+	waitLooks(looks + 1)
+	if n := store.unheld.Load(); n != 0 {
+		t.Errorf("%d of the loop's %d looks at the due timers were made outside its hold", n, store.looks.Load())
+	}
+}
