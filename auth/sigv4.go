@@ -45,8 +45,10 @@ func FaultHTTPStatus(code string) (int, bool) {
 // these faults come from the AWS request framework, not from SWF's model.
 func FaultWireType(code string) string { return "com.amazon.coral.service#" + code }
 
-// MaxSkew is how far a request's time may be from the server's.
-const MaxSkew = 15 * time.Minute
+// MaxSkew is how far a request's time may be from the server's: five
+// minutes either way, as AWS allows (a signed request is a credential for
+// as long as it is accepted, so the window is kept short).
+const MaxSkew = 5 * time.Minute
 
 const (
 	algorithm    = "AWS4-HMAC-SHA256"
@@ -212,11 +214,11 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 	now := v.now().UTC()
 	switch {
 	case t.Before(now.Add(-MaxSkew)):
-		return nil, a.keyID, "", invalid("Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			amzDate, now.Add(-MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt))
+		return nil, a.keyID, "", invalid("Signature expired: %s is now earlier than %s (%s - %d min.)",
+			amzDate, now.Add(-MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt), int(MaxSkew/time.Minute))
 	case t.After(now.Add(MaxSkew)):
-		return nil, a.keyID, "", invalid("Signature not yet current: %s is still later than %s (%s + 15 min.)",
-			amzDate, now.Add(MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt))
+		return nil, a.keyID, "", invalid("Signature not yet current: %s is still later than %s (%s + %d min.)",
+			amzDate, now.Add(MaxSkew).Format(amzDateFmt), now.Format(amzDateFmt), int(MaxSkew/time.Minute))
 	}
 	if f := checkSignedHeaders(r.Header, r.ProtoMajor >= 2, a.signedHeaders, dateHeader); f != nil {
 		return nil, a.keyID, "", f

@@ -149,11 +149,11 @@ func TestVerifyAccepts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"14 minutes old", func(req *http.Request) {
-			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(-14*time.Minute))
+		{"4 minutes old", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(-4*time.Minute))
 		}},
-		{"14 minutes ahead", func(req *http.Request) {
-			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(14*time.Minute))
+		{"4 minutes ahead", func(req *http.Request) {
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(4*time.Minute))
 		}},
 		{"query string", func(req *http.Request) {
 			req.URL.RawQuery = "b=2&a=x%20y&a=1"
@@ -330,10 +330,10 @@ func TestVerifyFailures(t *testing.T) {
 			req.Header.Set("X-Amz-Date", "yesterday")
 		}, 400, IncompleteSignature, "ISO 8601"},
 		{"expired", func(req *http.Request) {
-			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now.Add(-16*time.Minute))
-		}, 400, InvalidSignature, "Signature expired: " + now.Add(-16*time.Minute).UTC().Format(amzDateFmt) + " is now earlier than "},
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now.Add(-6*time.Minute))
+		}, 400, InvalidSignature, "Signature expired: " + now.Add(-6*time.Minute).UTC().Format(amzDateFmt) + " is now earlier than "},
 		{"from the future", func(req *http.Request) {
-			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now.Add(16*time.Minute))
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now.Add(6*time.Minute))
 		}, 400, InvalidSignature, "Signature not yet current: "},
 		{"wrong region", func(req *http.Request) {
 			sign(t, req, body, testKey, testSecret, "swf", "eu-west-1", now)
@@ -508,5 +508,31 @@ func TestVerifyLogsNoSessionToken(t *testing.T) {
 	// The request itself is checked as sent.
 	if got := canonicalRequest(req, "swf.local", "/", []string{"x-amz-security-token"}, ""); !strings.Contains(got, token) {
 		t.Errorf("the canonical request to sign lost the token: %s", got)
+	}
+}
+
+// A request signed more than five minutes before or after the server's
+// time is refused, as AWS refuses it, with AWS's message naming the
+// window; one inside the window is accepted.
+func TestVerifyClockSkewIsFiveMinutes(t *testing.T) {
+	vs := newVerifyServer(t)
+	now := time.Date(2026, 3, 4, 10, 20, 30, 0, time.UTC)
+	vs.now.Store(&now)
+	body := `{"registrationStatus":"REGISTERED"}`
+	cases := []struct {
+		skew time.Duration
+		want string
+	}{
+		{-4*time.Minute - 59*time.Second, "ok operator " + testKey},
+		{4*time.Minute + 59*time.Second, "ok operator " + testKey},
+		{-6 * time.Minute, "InvalidSignatureException Signature expired: 20260304T101430Z is now earlier than 20260304T101530Z (20260304T102030Z - 5 min.)"},
+		{6 * time.Minute, "InvalidSignatureException Signature not yet current: 20260304T102630Z is still later than 20260304T102530Z (20260304T102030Z + 5 min.)"},
+	}
+	for _, c := range cases {
+		req := vs.newRequest(t, body)
+		sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now.Add(c.skew))
+		if _, out := vs.do(t, req); out != c.want {
+			t.Errorf("signed %v from the server's time: got %q, want %q", c.skew, out, c.want)
+		}
 	}
 }

@@ -229,7 +229,7 @@ func TestAuthFailuresGoSDK(t *testing.T) {
 		skewed, _ := authServer(t, func(cfg *server.Config) { cfg.Clock = authSkewClock{c.d} })
 		_, err := skewed.ClientWithKey("AKIDOPERATOR", "operator-secret").ListDomains(ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusRegistered})
 		authExpect(t, "skew", err, "InvalidSignatureException", 400)
-		if !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), "15 min.") {
+		if !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), "5 min.)") {
 			t.Fatalf("skew message: %v", err)
 		}
 	}
