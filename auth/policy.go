@@ -216,6 +216,19 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 	case (s.Resources == nil) == (s.NotResources == nil):
 		return s, errors.New("a statement needs exactly one of Resource and NotResource")
 	}
+	for _, r := range append(append([]string(nil), s.Resources...), s.NotResources...) {
+		if !resourceForm(r) {
+			// It would match no resource (an SWF resource is named by its
+			// ARN): a Deny on it would never apply, and an Allow's
+			// NotResource naming it would allow every domain. IAM refuses
+			// such a policy too.
+			elem := "Resource"
+			if s.Resources == nil {
+				elem = "NotResource"
+			}
+			return s, fmt.Errorf("%s %q must be an ARN or \"*\" (an SWF domain is arn:aws:swf:REGION:ACCOUNT:/domain/NAME)", elem, r)
+		}
+	}
 	for _, a := range append(append([]string(nil), s.Actions...), s.NotActions...) {
 		if a != "*" && !strings.Contains(a, ":") {
 			return s, fmt.Errorf("action %q: write it as service:Action, e.g. swf:StartWorkflowExecution", a)
@@ -234,6 +247,20 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 		}
 	}
 	return s, nil
+}
+
+// resourceForm reports whether a Resource or NotResource pattern has the
+// form IAM takes: "*", or an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:
+// RESOURCE), whose parts may hold wildcards, a "*" standing for any
+// number of them.
+func resourceForm(r string) bool {
+	if r == "*" {
+		return true
+	}
+	if !strings.HasPrefix(r, "arn:") {
+		return false
+	}
+	return strings.Count(r, ":") >= 5 || strings.Contains(r[len("arn:"):], "*")
 }
 
 // swfActions are the actions SWF authorizes, lower-case: swf:<Operation>

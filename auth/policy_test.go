@@ -74,6 +74,14 @@ func TestParsePolicyErrors(t *testing.T) {
 		// A swf: key SWF does not have would be missing from every call:
 		// a Deny on it would never apply, and an Allow with a negated
 		// operator or ForAllValues on it would always apply.
+		// A resource that is not an ARN names nothing a call acts on: a
+		// Deny on it would never apply, an Allow's NotResource naming it
+		// would allow everything.
+		{"resource not an ARN", `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "orders"}}`, `Resource "orders" must be an ARN or "*"`},
+		{"resource in a list not an ARN", `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": ["arn:aws:swf:*:123456789012:/domain/a", "domain/orders"]}}`, `Resource "domain/orders" must be an ARN or "*"`},
+		{"not-resource not an ARN", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "NotResource": "orders"}}`, `NotResource "orders" must be an ARN or "*"`},
+		{"resource too short for an ARN", `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:us-east-1:orders"}}`, `must be an ARN`},
+		{"resource a variable alone", `{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "${aws:username}"}}`, `must be an ARN`},
 		{"unknown swf key", `{"Statement": {"Effect": "Allow", "Action": "swf:PollForActivityTask", "Resource": "*", "Condition": {"StringNotEquals": {"swf:taskList": "admin"}}}}`, "SWF has no condition key swf:taskList"},
 		{"unknown swf key in a deny", `{"Statement": {"Effect": "Deny", "Action": "swf:RequestCancelWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:workflowId": "w1"}}}}`, "SWF has no condition key swf:workflowId"},
 		{"tag key past the fifth tag", `{"Statement": {"Effect": "Deny", "Action": "swf:StartWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:tagList.member.5": "x"}}}}`, "SWF has no condition key swf:tagList.member.5"},
@@ -103,15 +111,31 @@ func TestParsePolicyForms(t *testing.T) {
 	// A single statement object, string or list values, Id, 2008 version,
 	// numbers and booleans as condition values.
 	p, err := ParsePolicy([]byte(`{"Version": "2008-10-17", "Id": "x", "Statement": {"Sid": "one", "Effect": "Deny",
-		"NotAction": ["swf:SignalWorkflowExecution", "swf:TerminateWorkflowExecution"], "NotResource": "r",
+		"NotAction": ["swf:SignalWorkflowExecution", "swf:TerminateWorkflowExecution"], "NotResource": "arn:aws:swf:*:123456789012:/domain/r",
 		"Condition": {"StringEquals": {"k": [1, true, "s"]}}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := p.Statements[0]
-	if p.ID != "x" || s.Sid != "one" || s.Effect != Deny || len(s.NotActions) != 2 || s.NotResources[0] != "r" ||
+	if p.ID != "x" || s.Sid != "one" || s.Effect != Deny || len(s.NotActions) != 2 || s.NotResources[0] != "arn:aws:swf:*:123456789012:/domain/r" ||
 		strings.Join(s.Conditions[0].Values, ",") != "1,true,s" {
 		t.Fatalf("%+v", p)
+	}
+}
+
+// Resources in the forms IAM takes load: "*", ARNs with wildcards in
+// any part, a "*" standing for several parts, the ARN form ListDomains'
+// documentation gives, and another service's ARN (it names nothing of
+// SWF's, as in IAM).
+func TestParsePolicyResourceForms(t *testing.T) {
+	for _, r := range []string{"*", "arn:aws:swf:*:123456789012:/domain/*", "arn:aws:swf::123456789012:domain/*",
+		"arn:*:swf:*:*:*", "arn:aws:swf:*", "arn:*", "arn:aws:s3:::bucket", "arn:aws:swf:us-east-1:123456789012:/domain/${aws:username}"} {
+		for _, elem := range []string{"Resource", "NotResource"} {
+			doc := `{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "swf:*", "` + elem + `": "` + r + `"}}`
+			if _, err := ParsePolicy([]byte(doc)); err != nil {
+				t.Errorf("%s %q: %v", elem, r, err)
+			}
+		}
 	}
 }
 
