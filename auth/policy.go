@@ -371,6 +371,17 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 				// always would. Refused rather than misread.
 				return nil, fmt.Errorf("condition %s %s: aws:ResourceTag/… is not supported (swfd does not look up a domain's tags when it authorizes a call)", opName, k)
 			}
+			if !strings.Contains(k, ":") {
+				// Every condition key names its service (swf:, aws:):
+				// one without would be missing from every call, so a
+				// Deny on it would never apply (a typo such as
+				// taskList.name for swf:taskList.name).
+				hint := ""
+				if swfKeys["swf:"+strings.ToLower(k)] {
+					hint = "; write swf:" + k
+				}
+				return nil, fmt.Errorf("condition %s %s: a condition key names its service (swf:taskList.name, aws:username); %s names none and would find it missing in every call%s", opName, k, k, hint)
+			}
 			g := globalKeys[strings.ToLower(k)]
 			if g == 0 && !requestKey(k) {
 				// A global key swfd does not evaluate would be missing

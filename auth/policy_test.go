@@ -65,11 +65,11 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"action without service", `{"Statement": {"Effect": "Allow", "Action": "StartWorkflowExecution", "Resource": "*"}}`, "service:Action"},
 		{"principal", `{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "swf:*", "Resource": "*"}}`, "Principal is not allowed"},
 		{"unknown statement element", `{"Statement": {"Sid": "x", "Effect": "Allow", "Action": "swf:*", "Resource": "*", "Conditions": {}}}`, `Sid "x"`},
-		{"unknown operator", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"NumericEquals": {"a": "1"}}}}`, "not supported"},
-		{"unknown qualifier", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"ForSomeValues:StringEquals": {"a": "1"}}}}`, "unknown qualifier"},
-		{"bad condition value", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"a": {"b": 1}}}}}`, "condition value"},
-		{"empty condition list", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"a": []}}}}`, "condition value"},
-		{"bad null", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"a": "maybe"}}}}`, "true or false"},
+		{"unknown operator", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"NumericEquals": {"swf:name": "1"}}}}`, "not supported"},
+		{"unknown qualifier", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"ForSomeValues:StringEquals": {"swf:name": "1"}}}}`, "unknown qualifier"},
+		{"bad condition value", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:name": {"b": 1}}}}}`, "condition value"},
+		{"empty condition list", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"swf:name": []}}}}`, "condition value"},
+		{"bad null", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"swf:name": "maybe"}}}}`, "true or false"},
 		{"condition not object", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": "x"}}`, "Condition must be"},
 		// A swf: key SWF does not have would be missing from every call:
 		// a Deny on it would never apply, and an Allow with a negated
@@ -82,6 +82,11 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"not-resource not an ARN", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "NotResource": "orders"}}`, `NotResource "orders" must be an ARN or "*"`},
 		{"resource too short for an ARN", `{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:us-east-1:orders"}}`, `must be an ARN`},
 		{"resource a variable alone", `{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "${aws:username}"}}`, `must be an ARN`},
+		// A key without a service prefix is in no call: a Deny on it
+		// would never apply.
+		{"key without a prefix", `{"Statement": {"Effect": "Deny", "Action": "swf:PollForActivityTask", "Resource": "*", "Condition": {"StringEquals": {"taskList.name": "admin"}}}}`,
+			"condition StringEquals taskList.name: a condition key names its service (swf:taskList.name, aws:username); taskList.name names none and would find it missing in every call; write swf:taskList.name"},
+		{"key without a prefix, no hint", `{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringNotEquals": {"username": "bob"}}}}`, "username names none and would find it missing in every call"},
 		{"unknown swf key", `{"Statement": {"Effect": "Allow", "Action": "swf:PollForActivityTask", "Resource": "*", "Condition": {"StringNotEquals": {"swf:taskList": "admin"}}}}`, "SWF has no condition key swf:taskList"},
 		{"unknown swf key in a deny", `{"Statement": {"Effect": "Deny", "Action": "swf:RequestCancelWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:workflowId": "w1"}}}}`, "SWF has no condition key swf:workflowId"},
 		{"tag key past the fifth tag", `{"Statement": {"Effect": "Deny", "Action": "swf:StartWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:tagList.member.5": "x"}}}}`, "SWF has no condition key swf:tagList.member.5"},
@@ -112,7 +117,7 @@ func TestParsePolicyForms(t *testing.T) {
 	// numbers and booleans as condition values.
 	p, err := ParsePolicy([]byte(`{"Version": "2008-10-17", "Id": "x", "Statement": {"Sid": "one", "Effect": "Deny",
 		"NotAction": ["swf:SignalWorkflowExecution", "swf:TerminateWorkflowExecution"], "NotResource": "arn:aws:swf:*:123456789012:/domain/r",
-		"Condition": {"StringEquals": {"k": [1, true, "s"]}}}}`))
+		"Condition": {"StringEquals": {"swf:name": [1, true, "s"]}}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
