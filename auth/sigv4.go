@@ -226,6 +226,15 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && !strings.EqualFold(h, payloadHash) {
+		if !isHexSHA256(h) {
+			// UNSIGNED-PAYLOAD, STREAMING-…: S3's ways of leaving the
+			// body out of the signature. The body of an SWF call is its
+			// input, which the signature must cover.
+			if len(h) > 64 {
+				h = strings.ToValidUTF8(h[:64], "") + "…"
+			}
+			return nil, a.keyID, "", invalid("The 'x-amz-content-sha256' header is '%s', not the SHA-256 of the request body in hex: the body of an SWF request must be signed (an unsigned or streamed payload is not accepted).", h)
+		}
 		return nil, a.keyID, "", invalid("The 'x-amz-content-sha256' header does not match the hash of the request body.")
 	}
 	key := signingKey(secret, a.date, a.region, a.service)
@@ -254,6 +263,12 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 		}
 	}
 	return nil, a.keyID, first, invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+}
+
+// isHexSHA256 reports whether s has the form of a SHA-256 in hex.
+func isHexSHA256(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == sha256.Size
 }
 
 func (v *Verifier) service() string {

@@ -307,6 +307,14 @@ func TestVerifyFailures(t *testing.T) {
 			req.Header.Set("X-Amz-Content-Sha256", payloadHash("other"))
 			signed(req)
 		}, 400, InvalidSignature, "x-amz-content-sha256"},
+		{"unsigned payload", func(req *http.Request) {
+			req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+			signed(req)
+		}, 400, InvalidSignature, "The 'x-amz-content-sha256' header is 'UNSIGNED-PAYLOAD', not the SHA-256 of the request body in hex: the body of an SWF request must be signed"},
+		{"streamed payload", func(req *http.Request) {
+			req.Header.Set("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+			signed(req)
+		}, 400, InvalidSignature, "is 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', not the SHA-256"},
 		{"not SigV4", func(req *http.Request) {
 			req.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
 		}, 400, IncompleteSignature, "Signature Version 4"},
