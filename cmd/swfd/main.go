@@ -323,6 +323,13 @@ The server's flags:
 		return usageError{fmt.Errorf("%s: give the database: sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB (the default is %s)",
 			setting("db", `""`), defaultDB)}
 	}
+	if given["auth"] && *authFile == "" {
+		// Only a flag given empty gets here (an empty SWFD_AUTH is not
+		// set). Without --auth swfd takes any credentials: an empty
+		// value is far more likely a file's path gone missing than a
+		// wish for that, so it is not read as no --auth.
+		return usageError{fmt.Errorf("%s: give the path of the auth file (docs/auth.md), or leave --auth out to accept any credentials", setting("auth", `""`))}
+	}
 	if *quotas == "" {
 		// Only a flag given empty gets here (an empty SWFD_QUOTAS is not
 		// set): off is written "off", and an empty value is more likely

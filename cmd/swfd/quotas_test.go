@@ -142,3 +142,18 @@ func TestEmptyDBRefused(t *testing.T) {
 		t.Fatalf("--db \"\": exit status %d, want 2 before the address is taken, saying what to give:\n%s", code, out.String())
 	}
 }
+
+// --auth "" (a unit file's value left empty, a variable such as
+// "$AUTH_FILE" expanded to nothing) is refused, exit status 2 before the
+// address is taken, rather than read as no --auth: swfd would then take
+// any credentials, where the operator meant every request to be signed.
+// (An empty SWFD_AUTH counts as not set, as every empty variable does.)
+func TestEmptyAuthRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out logbuf.Buffer
+	code := command(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--auth", ""}, noenv, &out)
+	if code != 2 || !strings.Contains(out.String(), `--auth "": give the path of the auth file`) || strings.Contains(out.String(), "address taken") {
+		t.Fatalf("--auth \"\": exit status %d, want 2 before the address is taken, saying what to give:\n%s", code, out.String())
+	}
+}
