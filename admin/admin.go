@@ -39,10 +39,11 @@ import (
 // Prefix is where the admin API is mounted.
 const Prefix = "/swfd/"
 
-// The IAM actions of the admin API.
+// The IAM actions of the admin API (a policy naming another swfd: action
+// is refused when the auth file is loaded).
 const (
-	ActionAdvanceClock = "swfd:AdvanceClock"
-	ActionReset        = "swfd:Reset"
+	ActionAdvanceClock = auth.ActionAdvanceClock
+	ActionReset        = auth.ActionReset
 )
 
 // Clock is the clock the API reads and moves (a *clock.Controller).

@@ -239,6 +239,10 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 		elem, list = "NotAction", s.NotActions
 	}
 	for _, a := range list {
+		if !namesSwfdAction(a) {
+			// As for swf: below; swfd's own actions are few.
+			return s, fmt.Errorf("%s %q names no action of swfd's (%s, %s)", elem, a, ActionAdvanceClock, ActionReset)
+		}
 		if !namesSWFAction(a) {
 			// It would match no call: a Deny on it would never apply,
 			// and an Allow's NotAction naming it would allow the call
@@ -276,6 +280,24 @@ var swfActions = func() []string {
 	sort.Strings(out)
 	return out
 }()
+
+// The actions of swfd's own admin API (package admin), beside SWF's:
+// swf:* does not grant them.
+const (
+	ActionAdvanceClock = "swfd:AdvanceClock" // move a manual or skip clock
+	ActionReset        = "swfd:Reset"        // empty a --dev server
+)
+
+// namesSwfdAction reports whether an Action or NotAction pattern of the
+// swfd service (any other is left alone) matches one of swfd's own
+// actions.
+func namesSwfdAction(pattern string) bool {
+	p := strings.ToLower(pattern)
+	if !strings.HasPrefix(p, "swfd:") {
+		return true
+	}
+	return Match(p, strings.ToLower(ActionAdvanceClock)) || Match(p, strings.ToLower(ActionReset))
+}
 
 // namesSWFAction reports whether an Action or NotAction pattern of the
 // swf service (any other is left alone) matches some SWF action.

@@ -94,6 +94,10 @@ func TestParsePolicyErrors(t *testing.T) {
 		// it would never apply, and an Allow's NotAction naming it would
 		// allow the very call it was meant to leave out.
 		{"unknown swf action", `{"Statement": {"Effect": "Allow", "NotAction": "swf:TerminateWorkflowExecutions", "Resource": "*"}}`, `NotAction "swf:TerminateWorkflowExecutions" names no SWF action`},
+		// So for swfd's own actions: a Deny on a misspelled one would
+		// never apply.
+		{"unknown swfd action", `{"Statement": {"Effect": "Deny", "Action": "swfd:AdvanceClocks", "Resource": "*"}}`, `Action "swfd:AdvanceClocks" names no action of swfd's (swfd:AdvanceClock, swfd:Reset)`},
+		{"unknown swfd action in NotAction", `{"Statement": {"Effect": "Allow", "NotAction": ["swfd:ResetDev", "swf:*"], "Resource": "*"}}`, `NotAction "swfd:ResetDev" names no action of swfd's`},
 		{"unknown swf action pattern", `{"Statement": {"Effect": "Deny", "Action": ["swf:List*", "swf:Delete*Domain"], "Resource": "*"}}`, `Action "swf:Delete*Domain" names no SWF action`},
 		// A member given twice in one object: decoding would keep the
 		// last and drop the first without a word.
@@ -132,6 +136,16 @@ func TestParsePolicyForms(t *testing.T) {
 // any part, a "*" standing for several parts, the ARN form ListDomains'
 // documentation gives, and another service's ARN (it names nothing of
 // SWF's, as in IAM).
+// swfd's own actions load, in any case and with wildcards.
+func TestParsePolicySwfdActions(t *testing.T) {
+	for _, a := range []string{"swfd:AdvanceClock", "swfd:Reset", "SWFD:reset", "swfd:*", "swfd:Advance*", "swfd:?eset"} {
+		doc := `{"Statement": {"Effect": "Deny", "Action": "` + a + `", "Resource": "*"}}`
+		if _, err := ParsePolicy([]byte(doc)); err != nil {
+			t.Errorf("%s: %v", a, err)
+		}
+	}
+}
+
 func TestParsePolicyResourceForms(t *testing.T) {
 	for _, r := range []string{"*", "arn:aws:swf:*:123456789012:/domain/*", "arn:aws:swf::123456789012:domain/*",
 		"arn:*:swf:*:*:*", "arn:aws:swf:*", "arn:*", "arn:aws:s3:::bucket", "arn:aws:swf:us-east-1:123456789012:/domain/${aws:username}"} {
