@@ -210,6 +210,37 @@ func TestDecisionHookGlobalKeys(t *testing.T) {
 	}
 }
 
+// A decision has no aws:UserAgent, as SWF's pseudo API has none: a
+// condition on it judges the key absent (a policy that means to tell
+// deciders apart by their User-Agent does so on
+// RespondDecisionTaskCompleted, which has it).
+func TestDecisionHookHasNoUserAgent(t *testing.T) {
+	cases := []struct {
+		name, deny string
+		allowed    bool
+	}{
+		{"a Deny on the decider's User-Agent", `{"Effect": "Deny", "Action": "swf:ScheduleActivityTask", "Resource": "*", "Condition": {"StringLike": {"aws:UserAgent": "my-decider*"}}}`, true},
+		{"a Deny on a User-Agent other than the decider's", `{"Effect": "Deny", "Action": "swf:ScheduleActivityTask", "Resource": "*", "Condition": {"StringNotLike": {"aws:UserAgent": "my-decider*"}}}`, false},
+		{"a Deny on no User-Agent", `{"Effect": "Deny", "Action": "swf:ScheduleActivityTask", "Resource": "*", "Condition": {"Null": {"aws:UserAgent": "true"}}}`, false},
+	}
+	for _, c := range cases {
+		p, err := ParsePolicy([]byte(allowAllAnd(c.deny)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr := &Principal{Name: "bob", Policies: []*Policy{p}, UserAgent: "my-decider/1.0"}
+		hook := DecisionHook(NewContext(context.Background(), pr), "us-east-1", acct, "d")
+		if got := hook(&api.Decision{DecisionType: api.DecisionTypeScheduleActivityTask}, nil); got != c.allowed {
+			t.Errorf("%s: decision allowed %v, want %v", c.name, got, c.allowed)
+		}
+		// The call that carries the decisions has it.
+		g := &Guard{Region: "us-east-1", Account: acct}
+		if d := pr.Evaluate(g.Region, g.Account, "swf:ScheduleActivityTask", dom("d"), Keys{}); (d == Allowed) == c.allowed {
+			t.Errorf("%s: as a call with the User-Agent, %v", c.name, d)
+		}
+	}
+}
+
 // A global condition key or policy variable swfd does not evaluate is
 // refused when the auth file is loaded, naming the principal, the policy,
 // the statement and the key or variable: left in, a Deny on it would

@@ -195,11 +195,18 @@ func FromContext(ctx context.Context) *Principal {
 // every decision) when ctx carries no principal, i.e. authentication is
 // off. Each decision is the pseudo-action swf:<DecisionType> on the domain.
 // keys holds the keys the decision has, each present even if its value is
-// empty (an execution's empty tag).
+// empty (an execution's empty tag). A decision has no aws:UserAgent, as
+// SWF's pseudo API has none (the RespondDecisionTaskCompleted that carries
+// it has): a condition on it finds it absent.
 func DecisionHook(ctx context.Context, region, account, domain string) func(d *api.Decision, keys map[string]string) bool {
 	p := FromContext(ctx)
 	if p == nil {
 		return nil
+	}
+	if p.UserAgent != "" {
+		cp := *p
+		cp.UserAgent = ""
+		p = &cp
 	}
 	res := DomainResource(region, account, domain)
 	return func(d *api.Decision, keys map[string]string) bool {
