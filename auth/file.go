@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 )
 
 // The auth file is JSON:
@@ -141,6 +142,17 @@ func ParseConfig(b []byte) (*Config, error) {
 			}
 			if k.SecretAccessKey == "" {
 				return nil, fmt.Errorf("%s: access key %s has no secretAccessKey", where, k.AccessKeyID)
+			}
+			if sec := string(k.SecretAccessKey); strings.TrimSpace(sec) != sec {
+				// A line end copied with the secret, say: AWS credential
+				// files drop it, so a client given the secret that way
+				// would sign with another and be refused without a word
+				// of why. (The secret itself is not shown.)
+				end := "ends"
+				if strings.TrimLeftFunc(sec, unicode.IsSpace) != sec {
+					end = "begins"
+				}
+				return nil, fmt.Errorf("%s: access key %s: its secretAccessKey %s with white space, which AWS credential files drop: remove it", where, k.AccessKeyID, end)
 			}
 			if _, dup := c.keys[k.AccessKeyID]; dup {
 				return nil, fmt.Errorf("%s: access key %s is listed twice", where, k.AccessKeyID)

@@ -23,6 +23,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"empty key id", `{"principals": [{"name": "a", "accessKeys": [{"secretAccessKey": "s"}]}]}`, "no accessKeyId"},
 		{"slash in key id", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A/B", "secretAccessKey": "s"}]}]}`, "may not contain"},
 		{"no secret", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A"}]}]}`, "no secretAccessKey"},
+		// A secret that begins or ends with white space (a line end
+		// copied with it) cannot be given to a client that reads it from
+		// an AWS credentials file, which drops that white space: every
+		// signature would be refused with no word of why.
+		{"secret ends with a line end", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s\n"}]}]}`, `principal "a": access key A: its secretAccessKey ends with white space`},
+		{"secret begins with a space", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": " s"}]}]}`, `access key A: its secretAccessKey begins with white space`},
 		{"duplicate key", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}]}, {"name": "b", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "t"}]}]}`, "listed twice"},
 		{"bad policy", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": [{"Statement": {"Effect": "Maybe", "Action": "swf:*", "Resource": "*"}}]}]}`, `principal "a": policy 1: statement 1: Effect`},
 		{"bad policy string", `{"principals": [{"name": "a", "accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s"}], "policies": ["{"]}]}`, "policy 1"},
