@@ -416,9 +416,14 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 	if ignoreConfiguredEndpoints(e, sc) {
 		configured = nil
 	}
-	for _, ep := range append(configured, defaultEndpoint) {
-		if g.endpoint == "" {
-			g.endpoint = ep
+	// Given on the command line, even empty, --endpoint-url is the
+	// endpoint: an empty one is refused below, as the AWS CLI refuses it,
+	// rather than taken as not given.
+	if !p.has("endpoint-url") {
+		for _, ep := range append(configured, defaultEndpoint) {
+			if g.endpoint == "" {
+				g.endpoint = ep
+			}
 		}
 	}
 	if !strings.Contains(g.endpoint, "://") {
@@ -449,6 +454,11 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 		return nil, &usageError{"argument --output: Invalid choice, valid choices are:\n\njson                                     | text                                    \ntable                                   "}
 	}
 	g.query = p.get("query")
+	if p.has("query") && g.query == "" {
+		// Checked here, before any call, with the other global options:
+		// elsewhere an empty query is taken for none.
+		return nil, errors.New("Bad value for --query : Invalid JMESPath expression: cannot be empty.")
+	}
 	if p.has("color") {
 		g.color = p.get("color")
 		switch g.color {

@@ -1006,3 +1006,47 @@ func TestEveryCommandAnswersHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyEndpointAndQueryRefused: an --endpoint-url or --query given
+// empty is refused before any call, in the AWS CLI's words, by the SWF
+// commands and by swf's own alike. An empty --endpoint-url was taken as not
+// given (the configured endpoint, else the default, was called), and an
+// empty --query as no query.
+func TestEmptyEndpointAndQueryRefused(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	const badEndpoint = "\nBad value for --endpoint-url \"\": scheme is missing.  Must be of the form http://<hostname>/ or https://<hostname>/\n"
+	const badQuery = "\nBad value for --query : Invalid JMESPath expression: cannot be empty.\n"
+	cmds := [][]string{
+		{"describe-domain", "--name", "d1"},
+		{"list-domains", "--registration-status", "REGISTERED"},
+		{"executions", "--domain", "d1"},
+		{"describe", "--domain", "d1", "--workflow-id", "w"},
+		{"clock"},
+		{"dev", "reset"},
+	}
+	for _, cmd := range cmds {
+		for _, c := range []struct {
+			flags  []string
+			stderr string
+		}{
+			{[]string{"--endpoint-url", ""}, badEndpoint},
+			{[]string{"--endpoint-url="}, badEndpoint},
+			{[]string{"--query", ""}, badQuery},
+			{[]string{"--query="}, badQuery},
+		} {
+			args := append(append([]string{}, cmd...), c.flags...)
+			r := swfRun(env, args...)
+			if r.RC != 255 || r.Stderr != c.stderr || r.Stdout != "" {
+				t.Errorf("swf %q: rc=%d stdout %q stderr %q; want 255, %q", args, r.RC, r.Stdout, r.Stderr, c.stderr)
+			}
+		}
+	}
+	f.mu.Lock()
+	n := len(f.requests)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d calls made; want none", n)
+	}
+}
