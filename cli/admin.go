@@ -142,7 +142,7 @@ func parseAdmin(e *env, args []string, help string) (*parsed, *globals, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if isHelp(p) || (len(p.positionals) > 0 && p.positionals[len(p.positionals)-1] == "help") {
+	if ownHelp(p) {
 		io.WriteString(e.stdout, help)
 		return nil, nil, nil
 	}

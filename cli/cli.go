@@ -544,6 +544,15 @@ func isHelp(p *parsed) bool {
 	return false
 }
 
+// ownHelp reports whether one of swf's own commands (history, executions,
+// describe, bench, clock, dev, completion) is asked for its help: help as a
+// word, or -h or --help anywhere on its command line. The SWF API's
+// commands take help alone, as the AWS CLI's do (-h and --help are unknown
+// options there).
+func ownHelp(p *parsed) bool {
+	return isHelp(p) || slices.Contains(p.positionals, "-h") || slices.Contains(p.unknown, "--help")
+}
+
 func runService(ctx context.Context, e *env, c *command, args []string) error {
 	p, err := parseArgsInOrder(args, specsFor(c), flagOrder(c))
 	if err != nil {

@@ -999,11 +999,22 @@ func TestTimestampForms(t *testing.T) {
 // usage, exit status 0, as the SWF API commands do. The issue: `swf
 // completion help` was refused ("Invalid choice: 'help'"), exit status 2.
 func TestEveryCommandAnswersHelp(t *testing.T) {
+	// swf's own commands are not the AWS CLI's, and answer -h and --help
+	// as well as help, anywhere on their command line (they answered
+	// "Unknown options: -h").
 	for _, c := range extraCommands {
-		r := swfRun(nil, c.name, "help")
-		if r.RC != 0 || !strings.HasPrefix(r.Stdout, "swf "+c.name) || r.Stderr != "" {
-			t.Errorf("swf %s help: exit status %d, stdout %q, stderr %q; want its usage", c.name, r.RC, r.Stdout, r.Stderr)
+		for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"--output", "json", "-h"}, {"--help", "--domain", "d"}} {
+			args = append([]string{c.name}, args...)
+			r := swfRun(nil, args...)
+			if r.RC != 0 || !strings.HasPrefix(r.Stdout, "swf "+c.name) || r.Stderr != "" {
+				t.Errorf("swf %s: exit status %d, stdout %q, stderr %q; want its usage", strings.Join(args, " "), r.RC, r.Stdout, r.Stderr)
+			}
 		}
+	}
+	// The SWF API's commands take them as the AWS CLI does: unknown.
+	r := swfRun(nil, "list-domains", "--registration-status", "REGISTERED", "-h")
+	if r.RC != 255 || !strings.HasSuffix(r.Stderr, "\nUnknown options: -h\n") {
+		t.Errorf("swf list-domains -h: exit status %d, stderr %q; want Unknown options: -h", r.RC, r.Stderr)
 	}
 }
 

@@ -76,7 +76,7 @@ func parseExtra(e *env, name string, args []string) (*parsed, *globals, bool, er
 	if err != nil {
 		return nil, nil, false, err
 	}
-	if isHelp(p) {
+	if ownHelp(p) {
 		io.WriteString(e.stdout, extraHelp[name])
 		return nil, nil, true, nil
 	}

@@ -248,7 +248,7 @@ func runCompletion(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if isHelp(p) {
+	if ownHelp(p) {
 		io.WriteString(e.stdout, completionHelp)
 		return nil
 	}
