@@ -1061,3 +1061,31 @@ func TestEmptyEndpointAndQueryRefused(t *testing.T) {
 		t.Errorf("%d calls made; want none", n)
 	}
 }
+
+// TestTableRowsOfUnevenLength: a --query whose table output would put rows
+// of different lengths in one section is refused after the call, nothing
+// printed, as the AWS CLI refuses it ("Row should have 1 elements, instead
+// it has 2", exit status 255); the rows were drawn cut to the first one's
+// columns, the values past them lost. A map among scalars is a row of its
+// keys, as there.
+func TestTableRowsOfUnevenLength(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, c := range []struct{ query, stdout, stderr string }{
+		{"[domainInfo.name, `[1, 2]`]", "", "\nRow should have 1 elements, instead it has 2\n"},
+		{"[[domainInfo.name, `[1, 2]`]]", "", "\nRow should have 1 elements, instead it has 2\n"},
+		{"[`1`, `{\"a\": 2, \"b\": 3}`]", "", "\nRow should have 1 elements, instead it has 2\n"},
+		{"[`[1, 2]`, `[3]`]", "", "\nRow should have 2 elements, instead it has 1\n"},
+		{"[`1`, `{\"a\": 2}`]", "----------------\n|DescribeDomain|\n+--------------+\n|  1           |\n|  a           |\n+--------------+\n", ""},
+	} {
+		r := swfRun(env, "describe-domain", "--name", "d1", "--output", "table", "--query", c.query)
+		rc := 0
+		if c.stderr != "" {
+			rc = 255
+		}
+		if r.RC != rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
+			t.Errorf("--query %s: rc=%d stdout %q stderr %q; want %d, %q, %q", c.query, r.RC, r.Stdout, r.Stderr, rc, c.stdout, c.stderr)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"sort"
@@ -200,6 +201,10 @@ type section struct {
 	rows      [][]string
 	indent    int
 	maxWidths []int
+	// numCols is the number of columns, set (colsSet) by the first
+	// header or row, even an empty one; every row must have as many.
+	numCols int
+	colsSet bool
 }
 
 func (s *section) updateWidths(row []string) {
@@ -279,6 +284,7 @@ func textWidth(s string) int {
 type table struct {
 	sections []*section
 	cur      *section
+	err      error // the first row that did not fit its section
 }
 
 func (t *table) newSection(title string, indent int) {
@@ -288,10 +294,25 @@ func (t *table) newSection(title string, indent int) {
 
 func (t *table) addHeader(h []string) {
 	t.cur.updateWidths(h)
+	if !t.cur.colsSet {
+		t.cur.numCols, t.cur.colsSet = len(h), true
+	}
 	t.cur.headers = h
 }
 
+// addRow adds a row to the current section. A row whose length is not the
+// section's is not drawn: the table fails with the first such (t.err), as
+// the AWS CLI's does, rather than lose the values past its columns.
 func (t *table) addRow(r []any) {
+	if !t.cur.colsSet {
+		t.cur.numCols, t.cur.colsSet = len(r), true
+	}
+	if len(r) != t.cur.numCols {
+		if t.err == nil {
+			t.err = fmt.Errorf("Row should have %d elements, instead it has %d", t.cur.numCols, len(r))
+		}
+		return
+	}
 	row := make([]string, len(r))
 	for i, e := range r {
 		row[i] = pyStr(e)
@@ -356,7 +377,13 @@ func (t *table) build(title string, v any, indent int, hasTitle bool) bool {
 						t.build("", e, 0, false)
 					}
 				case *omap:
-					t.build("", e, 0, false)
+					// A map among scalars is a row of its keys, as
+					// the AWS CLI takes it.
+					keys := make([]any, len(e.keys))
+					for i, k := range e.keys {
+						keys[i] = k
+					}
+					t.addRow(keys)
 				default:
 					t.addRow([]any{e})
 				}
@@ -569,11 +596,15 @@ func renderSection(b *bytes.Buffer, s *section, max int) {
 
 // formatTable prints v as the AWS CLI's table output under title (the
 // operation name).
-func formatTable(w io.Writer, title string, v any, termWidth int) {
+func formatTable(w io.Writer, title string, v any, termWidth int) error {
 	t := &table{}
 	if t.build(title, v, 0, true) {
+		if t.err != nil {
+			return t.err
+		}
 		t.render(w, termWidth)
 	}
+	return nil
 }
 
 // isWide reports whether r takes two columns in the AWS CLI's tables:

@@ -314,8 +314,7 @@ func printResult(e *env, g *globals, title string, r *result) error {
 		v = q
 	}
 	if g.output == "table" {
-		formatTable(e.stdout, title, v, termWidth(e.stdout))
-		return nil
+		return formatTable(e.stdout, title, v, termWidth(e.stdout))
 	}
 	formatJSON(e.stdout, v)
 	return nil
