@@ -635,7 +635,7 @@ func runService(ctx context.Context, e *env, c *command, args []string) error {
 func buildInput(c *command, p *parsed) (*omap, error) {
 	in := newOmap()
 	if p.has("cli-input-json") {
-		s, err := resolveParamFile("cli-input-json", p.get("cli-input-json"))
+		s, err := resolveParamFile("--cli-input-json", p.get("cli-input-json"))
 		if err != nil {
 			return nil, err
 		}

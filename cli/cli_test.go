@@ -1089,3 +1089,34 @@ func TestTableRowsOfUnevenLength(t *testing.T) {
 		}
 	}
 }
+
+// TestParamFileErrors: a file:// value that cannot be read is reported as
+// the AWS CLI reports it, Python's words for the system's error
+// ("[Errno 2] No such file or directory: 'PATH'") and the flag with its
+// dashes, --cli-input-json too; they were Go's ("open PATH: no such file or
+// directory") and --cli-input-json's flag was named without them.
+func TestParamFileErrors(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, nil)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope.json")
+	for _, c := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"describe-domain", "--name", "file://" + missing},
+			"\nError parsing parameter '--name': Unable to load paramfile file://" + missing + ": [Errno 2] No such file or directory: '" + missing + "'\n"},
+		{[]string{"describe-domain", "--name", "file://" + dir},
+			"\nError parsing parameter '--name': Unable to load paramfile file://" + dir + ": [Errno 21] Is a directory: '" + dir + "'\n"},
+		{[]string{"describe-domain", "--cli-input-json", "file://" + missing},
+			"\nError parsing parameter '--cli-input-json': Unable to load paramfile file://" + missing + ": [Errno 2] No such file or directory: '" + missing + "'\n"},
+		{[]string{"describe-domain", "--cli-input-json", "fileb://" + dir},
+			"\nError parsing parameter '--cli-input-json': Unable to load paramfile fileb://" + dir + ": [Errno 21] Is a directory: '" + dir + "'\n"},
+	} {
+		r := swfRun(env, c.args...)
+		if r.RC != 255 || r.Stderr != c.stderr || r.Stdout != "" {
+			t.Errorf("swf %q: rc=%d stdout %q stderr %q; want 255, %q", c.args, r.RC, r.Stdout, r.Stderr, c.stderr)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -41,7 +43,7 @@ func readParamFile(s string) (v string, ok bool, err error) {
 		}
 		data, rerr := os.ReadFile(path)
 		if rerr != nil {
-			return "", true, fmt.Errorf("Unable to load paramfile %s: %v", s, rerr)
+			return "", true, fmt.Errorf("Unable to load paramfile %s: %s", s, pyFileError(rerr, path))
 		}
 		if strings.HasPrefix(s, "fileb://") {
 			return string(data), true, nil
@@ -66,6 +68,29 @@ func readParamFile(s string) (v string, ok bool, err error) {
 		return string(data), true, nil
 	}
 	return "", false, nil
+}
+
+// pyFileError words a failed read of path as Python's OSError does, which
+// is what the AWS CLI prints: "[Errno 2] No such file or directory:
+// 'PATH'". An error without a system error number is left in Go's words.
+func pyFileError(err error, path string) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	return pyOSError(err) + ": " + pyRepr(path)
+}
+
+// pyRepr quotes s as Python's repr of a string does: in single quotes,
+// or double ones when s holds a single quote and no double one, with
+// backslashes and the quote used escaped.
+func pyRepr(s string) string {
+	q := "'"
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		q = `"`
+	}
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return q + strings.ReplaceAll(s, q, `\`+q) + q
 }
 
 // resolveParamFile replaces a file:// (etc.) value by the content.
