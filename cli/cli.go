@@ -410,7 +410,10 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 			g.envCreds.SessionToken = e.getenv("AWS_SECURITY_TOKEN")
 		}
 	}
-	sc := loadSharedConfig(e, g.profile)
+	sc, err := loadSharedConfig(e, g.profile)
+	if err != nil {
+		return nil, err
+	}
 	g.endpoint = p.get("endpoint-url")
 	configured := []string{e.getenv("AWS_ENDPOINT_URL_SWF"), e.getenv("AWS_ENDPOINT_URL"), sc.endpoint}
 	if ignoreConfiguredEndpoints(e, sc) {

@@ -1120,3 +1120,42 @@ func TestParamFileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFileThatDoesNotParse: a config file the AWS CLI cannot parse
+// (a line before any section, a line that is no "key = value", a key or a
+// section given twice) stops every command before any call, "Unable to
+// parse config file: PATH", exit status 255; swf skipped such lines and
+// went on with what it could read, so a typo could send calls elsewhere.
+// Files it can parse are still read.
+func TestConfigFileThatDoesNotParse(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	config := filepath.Join(t.TempDir(), "config")
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_CONFIG_FILE": config}
+	for _, c := range []struct {
+		text string
+		ok   bool
+	}{
+		{"[default\noutput = text\n", false},
+		{"output = text\n[default]\n", false},
+		{"[default]\njunk\n", false},
+		{"[default]\n= text\n", false},
+		{"[default]\noutput = text\nOUTPUT = json\n", false},
+		{"[default]\n[profile x]\n[default]\n", false},
+		{"# comment\n; comment\n\n[default]\n  region = us-east-1\nx = 1\n  more\noutput = text\n[profile x]\noutput: json\n", true},
+	} {
+		if err := os.WriteFile(config, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := swfRun(env, "describe-domain", "--name", "d1")
+		if c.ok {
+			if r.RC != 0 || !strings.Contains(r.Stdout, "\nDOMAININFO\t") {
+				t.Errorf("%q: rc=%d stdout %q stderr %q; want text output", c.text, r.RC, r.Stdout, r.Stderr)
+			}
+			continue
+		}
+		if want := "\nUnable to parse config file: " + config + "\n"; r.RC != 255 || r.Stderr != want || r.Stdout != "" {
+			t.Errorf("%q: rc=%d stdout %q stderr %q; want 255, %q", c.text, r.RC, r.Stdout, r.Stderr, want)
+		}
+	}
+}

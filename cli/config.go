@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +20,11 @@ type iniFile map[string]map[string]string
 // parseINI parses a config file as Python's configparser does for
 // botocore: [section] lines, "key = value" or "key: value" (keys in lower
 // case), comment lines starting with # or ;, and indented lines
-// continuing the previous value.
-func parseINI(data string) iniFile {
-	f := iniFile{}
+// continuing the previous value. As there, a file is refused (ok false)
+// that has a line before any section, a line that is none of these, an
+// empty key, or a section or a key (in one section) given twice.
+func parseINI(data string) (f iniFile, ok bool) {
+	f = iniFile{}
 	var sec map[string]string
 	key := ""
 	for _, line := range strings.Split(data, "\n") {
@@ -36,21 +39,24 @@ func parseINI(data string) iniFile {
 		}
 		if strings.HasPrefix(trimmed, "[") && strings.HasSuffix(trimmed, "]") {
 			name := strings.TrimSpace(trimmed[1 : len(trimmed)-1])
-			if f[name] == nil {
-				f[name] = map[string]string{}
+			if f[name] != nil {
+				return nil, false
 			}
+			f[name] = map[string]string{}
 			sec, key = f[name], ""
 			continue
 		}
 		i := strings.IndexAny(trimmed, "=:")
 		if sec == nil || i < 0 {
-			key = ""
-			continue
+			return nil, false
 		}
 		key = strings.ToLower(strings.TrimSpace(trimmed[:i]))
+		if _, dup := sec[key]; dup || key == "" {
+			return nil, false
+		}
 		sec[key] = strings.TrimSpace(trimmed[i+1:])
 	}
-	return f
+	return f, true
 }
 
 // nested reads a value given as indented "key = value" lines.
@@ -75,8 +81,9 @@ type sharedConfig struct {
 
 // loadSharedConfig reads the profile (the default one when "") from
 // AWS_CONFIG_FILE or ~/.aws/config. A missing file or profile gives
-// nothing; the SDK reports a missing named profile.
-func loadSharedConfig(e *env, profile string) sharedConfig {
+// nothing; the SDK reports a missing named profile. A file that does not
+// parse is an error, as it is for the AWS CLI.
+func loadSharedConfig(e *env, profile string) (sharedConfig, error) {
 	path := e.getenv("AWS_CONFIG_FILE")
 	if path == "" {
 		home := e.getenv("HOME")
@@ -91,9 +98,12 @@ func loadSharedConfig(e *env, profile string) sharedConfig {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return sharedConfig{}
+		return sharedConfig{}, nil
 	}
-	f := parseINI(string(data))
+	f, ok := parseINI(string(data))
+	if !ok {
+		return sharedConfig{}, fmt.Errorf("Unable to parse config file: %s", path)
+	}
 	if profile == "" {
 		profile = "default"
 	}
@@ -102,7 +112,7 @@ func loadSharedConfig(e *env, profile string) sharedConfig {
 		sec = f["default"]
 	}
 	if sec == nil {
-		return sharedConfig{}
+		return sharedConfig{}, nil
 	}
 	sc := sharedConfig{output: sec["output"], endpoint: sec["endpoint_url"], ignoreEndpoints: sec["ignore_configured_endpoint_urls"]}
 	if name := sec["services"]; name != "" {
@@ -112,5 +122,5 @@ func loadSharedConfig(e *env, profile string) sharedConfig {
 			}
 		}
 	}
-	return sc
+	return sc, nil
 }
