@@ -1159,3 +1159,30 @@ func TestConfigFileThatDoesNotParse(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativePageSizeRefused: --page-size goes into the call's
+// maximumPageSize, which is checked before the call as the AWS CLI checks
+// it; a negative one was sent, and answered with swfd's
+// ValidationException.
+func TestNegativePageSizeRefused(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, nil)
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	want := "\nParameter validation failed:\nInvalid value for parameter maximumPageSize, value: -1, valid min value: 0\n"
+	for _, args := range [][]string{
+		{"list-domains", "--registration-status", "REGISTERED", "--page-size", "-1"},
+		{"list-domains", "--registration-status", "REGISTERED", "--page-size", "-1", "--max-items", "1"},
+		{"get-workflow-execution-history", "--domain", "d", "--execution", "workflowId=w,runId=r", "--page-size", "-1"},
+	} {
+		r := swfRun(env, args...)
+		if r.RC != 255 || r.Stderr != want || r.Stdout != "" {
+			t.Errorf("swf %q: rc=%d stdout %q stderr %q; want 255, %q", args, r.RC, r.Stdout, r.Stderr, want)
+		}
+	}
+	f.mu.Lock()
+	n := len(f.requests)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d calls made; want none", n)
+	}
+}

@@ -194,6 +194,13 @@ func paginateCall(ctx context.Context, cl *client, c *command, p *parsed, body *
 		if err != nil {
 			return nil, err
 		}
+		// Checked as the flag's own maximumPageSize is, before the call:
+		// the model's least page size (0).
+		for _, m := range shape(c.op.Input).Members {
+			if sh := shape(m.Shape); m.Name == "maximumPageSize" && sh.HasMin && int64(n) < sh.Min {
+				return nil, validationErrors{fmt.Sprintf("Invalid value for parameter %s, value: %d, valid min value: %d", m.Name, n, sh.Min)}
+			}
+		}
 		body.set("maximumPageSize", json.Number(strconv.Itoa(n)))
 	}
 	var next any // token used to request the current page
