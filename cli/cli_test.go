@@ -1186,3 +1186,36 @@ func TestNegativePageSizeRefused(t *testing.T) {
 		t.Errorf("%d calls made; want none", n)
 	}
 }
+
+// TestInvalidRegionRefused: a region that is no host label (a space, an
+// underscore, a slash, a hyphen at an end, all digits, past 63
+// characters) is refused before any call in the AWS CLI's words, exit
+// status 255, from --region or the environment; it was used to sign the
+// call.
+func TestInvalidRegionRefused(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, region := range []string{"us east", "a_b", "a/b", "a-", "123", strings.Repeat("a", 64)} {
+		want := "\nProvided region_name '" + region + "' doesn't match a supported format.\n"
+		r := swfRun(env, "describe-domain", "--name", "d1", "--region", region)
+		if r.RC != 255 || r.Stderr != want || r.Stdout != "" {
+			t.Errorf("--region %q: rc=%d stdout %q stderr %q; want 255, %q", region, r.RC, r.Stdout, r.Stderr, want)
+		}
+	}
+	r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_DEFAULT_REGION": "a_b"}, "describe-domain", "--name", "d1")
+	if want := "\nProvided region_name 'a_b' doesn't match a supported format.\n"; r.RC != 255 || r.Stderr != want {
+		t.Errorf("AWS_DEFAULT_REGION=a_b: rc=%d stderr %q; want 255, %q", r.RC, r.Stderr, want)
+	}
+	f.mu.Lock()
+	n := len(f.requests)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d calls made; want none", n)
+	}
+	for _, region := range []string{"us-east-1", "eu-west-2", "local", strings.Repeat("a", 63), "1a"} {
+		if r := swfRun(env, "describe-domain", "--name", "d1", "--region", region); r.RC != 0 {
+			t.Errorf("--region %q: rc=%d stderr %q; want it taken", region, r.RC, r.Stderr)
+		}
+	}
+}

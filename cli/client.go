@@ -155,6 +155,9 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	if c.region == "" {
 		c.region = defaultRegion
 	}
+	if !validRegion(c.region) {
+		return nil, fmt.Errorf("Provided region_name '%s' doesn't match a supported format.", c.region)
+	}
 	// The configured client: it carries AWS_CA_BUNDLE / --ca-bundle and
 	// the timeouts.
 	c.doer = cfg.HTTPClient
@@ -247,6 +250,21 @@ func loadSDKConfig(ctx context.Context, opts []func(*config.LoadOptions) error) 
 		defer os.Setenv("AWS_CA_BUNDLE", v)
 	}
 	return config.LoadDefaultConfig(ctx, opts...)
+}
+
+// validRegion reports whether a region is a host label, as the AWS CLI
+// requires before it signs anything with it: at most 63 letters, digits
+// and hyphens, not all digits, and no hyphen first or last.
+func validRegion(r string) bool {
+	if len(r) > 63 || strings.HasPrefix(r, "-") || strings.HasSuffix(r, "-") || strings.Trim(r, "0123456789") == "" {
+		return false
+	}
+	for _, ch := range r {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // pyOSError words a failure to read a file as Python's OSError does:
