@@ -153,6 +153,27 @@ func expandAbbrev(prefix, arg string, specs map[string]argKind, order []string) 
 	return pick(append(own, rest...))
 }
 
+// dashOption reports whether an argument starting with a single dash (or
+// "--" alone) reads as an option to argparse, which parses the AWS CLI's
+// command line: it then is no flag's value, and is an unknown option where
+// it stands alone. A negative number ("-1", "-1.5"), a lone "-" and one
+// holding a space ("-a b") are values.
+func dashOption(s string) bool {
+	if len(s) < 2 || s[0] != '-' || strings.Contains(s, " ") {
+		return false
+	}
+	if s == "--" {
+		return true
+	}
+	if s[1] == '-' {
+		return false // --name: an option in its own right
+	}
+	whole, frac, dot := strings.Cut(s[1:], ".")
+	digits := func(x string) bool { return strings.Trim(x, "0123456789") == "" }
+	negative := !dot && whole != "" && digits(whole) || dot && frac != "" && digits(whole) && digits(frac)
+	return !negative
+}
+
 // parsed is the result of parsing one command line.
 type parsed struct {
 	values      map[string][]string // by flag name (without dashes)
@@ -174,18 +195,28 @@ func (p *parsed) get(flag string) string {
 // CLI: --flag value, --flag=value, repeated flags (the last wins), lists
 // taking every following value up to the next option.
 func parseArgs(args []string, specs map[string]argKind) (*parsed, error) {
-	return parseArgsInOrder(args, specs, nil)
+	return parseArgsInOrder(args, specs, nil, false)
 }
 
 // parseArgsInOrder is parseArgs with the order of the command's own flags,
-// for the message about an ambiguous abbreviation.
-func parseArgsInOrder(args []string, specs map[string]argKind, order []string) (*parsed, error) {
+// for the message about an ambiguous abbreviation. With dashes (the SWF
+// API's commands, which are the AWS CLI's), an argument with a single
+// leading dash that argparse reads as an option (dashOption) is one: no
+// flag's value, and unknown where it stands alone. swf's own commands
+// take such arguments as values (--since -5h is refused for what it says).
+func parseArgsInOrder(args []string, specs map[string]argKind, order []string, dashes bool) (*parsed, error) {
 	p := &parsed{values: map[string][]string{}}
 	isOpt := func(s string) bool { return strings.HasPrefix(s, "--") && len(s) > 2 }
+	// takes reports whether a flag may take s as its value.
+	takes := func(s string) bool { return !isOpt(s) && !(dashes && dashOption(s)) }
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !isOpt(a) {
-			p.positionals = append(p.positionals, a)
+			if dashes && dashOption(a) && a != "--" {
+				p.unknown = append(p.unknown, a)
+			} else {
+				p.positionals = append(p.positionals, a)
+			}
 			continue
 		}
 		name, val, hasVal := strings.Cut(a[2:], "=")
@@ -212,7 +243,7 @@ func parseArgsInOrder(args []string, specs map[string]argKind, order []string) (
 			p.values[name] = []string{}
 		case kindValue:
 			if !hasVal {
-				if i+1 >= len(args) || isOpt(args[i+1]) {
+				if i+1 >= len(args) || !takes(args[i+1]) {
 					return nil, &usageError{fmt.Sprintf("argument --%s: expected one argument", name)}
 				}
 				i++
@@ -220,7 +251,7 @@ func parseArgsInOrder(args []string, specs map[string]argKind, order []string) (
 			}
 			p.values[name] = []string{val}
 		case kindOptional:
-			if !hasVal && i+1 < len(args) && !isOpt(args[i+1]) {
+			if !hasVal && i+1 < len(args) && takes(args[i+1]) {
 				i++
 				val, hasVal = args[i], true
 			}
@@ -234,7 +265,7 @@ func parseArgsInOrder(args []string, specs map[string]argKind, order []string) (
 			if hasVal {
 				vals = append(vals, val)
 			} else {
-				for i+1 < len(args) && !isOpt(args[i+1]) {
+				for i+1 < len(args) && takes(args[i+1]) {
 					i++
 					vals = append(vals, args[i])
 				}
@@ -557,7 +588,7 @@ func ownHelp(p *parsed) bool {
 }
 
 func runService(ctx context.Context, e *env, c *command, args []string) error {
-	p, err := parseArgsInOrder(args, specsFor(c), flagOrder(c))
+	p, err := parseArgsInOrder(args, specsFor(c), flagOrder(c), true)
 	if err != nil {
 		return err
 	}

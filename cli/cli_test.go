@@ -1219,3 +1219,42 @@ func TestInvalidRegionRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestDashValuesAreOptions: as argparse reads the AWS CLI's command line,
+// an argument that starts with one dash and is no negative number ("-a",
+// "-a=b", "--") is an option, not a flag's value: "--name -a" wants a
+// value (exit status 2), and a list stops before it ("--tag-list a -b c":
+// unknown options -b, c). Such an argument was taken as the value. A
+// negative number, a lone dash or one with a space is still a value.
+func TestDashValuesAreOptions(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, c := range []struct {
+		args   []string
+		rc     int
+		stderr string
+	}{
+		{[]string{"describe-domain", "--name", "-a"}, 2, usageText + "swf: error: argument --name: expected one argument\n"},
+		{[]string{"describe-domain", "--name", "-a=b"}, 2, usageText + "swf: error: argument --name: expected one argument\n"},
+		{[]string{"describe-domain", "--name", "--"}, 2, usageText + "swf: error: argument --name: expected one argument\n"},
+		{[]string{"start-workflow-execution", "--domain", "d", "--workflow-id", "w", "--workflow-type", "name=a,version=1", "--tag-list", "a", "-b", "c"}, 255,
+			usageText + "\nUnknown options: -b, c\n"},
+	} {
+		r := swfRun(env, c.args...)
+		if r.RC != c.rc || r.Stderr != c.stderr || r.Stdout != "" {
+			t.Errorf("swf %q: rc=%d stdout %q stderr %q; want %d, %q", c.args, r.RC, r.Stdout, r.Stderr, c.rc, c.stderr)
+		}
+	}
+	f.mu.Lock()
+	n := len(f.requests)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d calls made; want none", n)
+	}
+	for _, v := range []string{"-1", "-1.5", "-", "-a b"} {
+		if r := swfRun(env, "describe-domain", "--name", v); r.RC != 0 || f.last().body["name"] != v {
+			t.Errorf("--name %q: rc=%d stderr %q, sent %v; want the value sent", v, r.RC, r.Stderr, f.last().body["name"])
+		}
+	}
+}
