@@ -459,3 +459,50 @@ func TestBrowserTypeNamesWrapOnlyWhenTheyMust(t *testing.T) {
 		}
 	}
 }
+
+// brokenNames lists, in the tables of the page, each timestamp and each
+// hyphenated name (a type's, a task list's, a worker's: not a workflow id,
+// which is cut short in two lines on purpose, nor an event's attributes or a
+// command line, which wrap) that the
+// browser laid out in more than one line, as "text (N lines, in TABLE)".
+const brokenNames = `(() => {
+  const out = [];
+  const re = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+/g;
+  for (const td of document.querySelectorAll("main table.list tbody td")) {
+    if (td.matches(".wid, .attrs") || td.closest("tr.more")) continue;
+    const walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (n.parentElement.closest("a[href*='/w/'], .tag, .cli-mini")) continue;
+      for (const m of n.data.matchAll(re)) {
+        const r = document.createRange();
+        r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+        const tops = new Set(Array.from(r.getClientRects()).filter(c => c.width > 0).map(c => Math.round(c.top)));
+        if (tops.size > 1) out.push(m[0] + " (" + tops.size + " lines, in table." + td.closest("table").className.replace(/ /g, ".") + ")");
+      }
+    }
+  }
+  return out;
+})()`
+
+// In every table of the console (executions, types, task lists, needs
+// attention, an execution's history and pending work) a type's or task
+// list's name and a timestamp stay on one line where the table has the
+// room, which it always has where it scrolls sideways in its own box: a
+// phone's width (390 px) and a laptop's (1280 and 1366 px).
+func TestBrowserNamesAndTimesOnOneLine(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.trouble()
+	open := f.shop()
+	pages := []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed", "/console/d/orders/types",
+		"/console/d/orders/tasklists", "/console/d/trouble/tasklists", "/console/d/trouble/attention", execPath("orders", open)}
+	for _, width := range []int64{390, 1280, 1366} {
+		for _, p := range pages {
+			step(t, ctx, p, chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.srv.URL+p),
+				until(settledJS+` && document.fonts.status === "loaded" && !!document.querySelector("main table.list tbody td")`))
+			for _, b := range eval[[]string](t, ctx, brokenNames) {
+				t.Errorf("%s at %d px: %s", p, width, b)
+			}
+		}
+	}
+}
