@@ -8,12 +8,12 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/cfgfile"
 )
 
 // A quota file is JSON:
@@ -59,9 +59,11 @@ type file struct {
 const maxLimit = 1e9
 
 // Load reads and checks a quota file. The error names the file and, for a
-// value that is not allowed, the member that holds it.
+// value that is not allowed, the member that holds it. A path that is not
+// a regular file (a named pipe, a device, a directory) or a file larger
+// than cfgfile.MaxBytes is refused without being read.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := cfgfile.Read("quota file", path)
 	if err != nil {
 		return nil, fmt.Errorf("quota file: %w", err)
 	}

@@ -4,7 +4,8 @@
 // that new handshakes use the new certificate while connections already
 // open go on undisturbed. A certificate outside its validity period
 // (expired, or not valid yet), which every client that checks it would
-// refuse, is refused as a key that does not match is.
+// refuse, is refused as a key that does not match is. A path that is not a
+// regular file (a named pipe, a device, a directory) is refused unread.
 package tlscert
 
 import (
@@ -14,6 +15,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/swfd/swfd/internal/cfgfile"
 )
 
 // Certificate is a certificate and key read from files, reloadable.
@@ -40,7 +43,17 @@ func Load(certFile, keyFile string) (*Certificate, error) {
 // and matching key, or the certificate is expired or not valid yet, the
 // one in use stays and the error says why.
 func (c *Certificate) Reload() error {
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	// crypto/tls's LoadX509KeyPair reads whatever the paths name: a
+	// named pipe until some writer comes, a device without end.
+	certPEM, err := cfgfile.Read("TLS certificate", c.certFile)
+	if err != nil {
+		return fmt.Errorf("TLS certificate: %w", err)
+	}
+	keyPEM, err := cfgfile.Read("TLS key", c.keyFile)
+	if err != nil {
+		return fmt.Errorf("TLS key: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return fmt.Errorf("TLS certificate %s, key %s: %w", c.certFile, c.keyFile, err)
 	}
