@@ -471,11 +471,35 @@ The server's flags:
 	// answer, migrations): the address is taken and calls will wait.
 	log.Info("address taken; opening the store", "addr", ln.Addr().String(), "db", server.RedactDSN(*db))
 
-	srv, err := server.Open(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, CallTimeout: *callTimeout, Logger: log, AuthFile: *authFile,
-		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
-		ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
-		MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsMaxConnections: *metricsMaxConns, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
-		Quotas: *quotas, Dev: *dev, LambdaEndpoint: *lambdaEndpoint, RunCacheBytes: *runCacheMB << 20})
+	// The first signal cancels ctx, which the open heeds; a second one
+	// stops swfd at once even if the open does not end (something in it
+	// that waits without heeding ctx), as it does once swfd serves.
+	type openResult struct {
+		srv *server.Server
+		err error
+	}
+	openDone := make(chan openResult, 1)
+	go func() {
+		srv, err := openServer(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, CallTimeout: *callTimeout, Logger: log, AuthFile: *authFile,
+			TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
+			ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
+			MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsMaxConnections: *metricsMaxConns, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
+			Quotas: *quotas, Dev: *dev, LambdaEndpoint: *lambdaEndpoint, RunCacheBytes: *runCacheMB << 20})
+		openDone <- openResult{srv, err}
+	}()
+	var srv *server.Server
+	select {
+	case o := <-openDone:
+		srv, err = o.srv, o.err
+	case <-forced:
+		go func() {
+			// Should the open end after all, close what it opened.
+			if o := <-openDone; o.srv != nil {
+				o.srv.Close()
+			}
+		}()
+		return errors.New("stopped at once by a second signal while starting: the store had not opened")
+	}
 	if err != nil {
 		return err
 	}
@@ -551,6 +575,10 @@ The server's flags:
 	}
 	return err
 }
+
+// openServer is server.Open; a test of a start that does not end puts
+// something slower in its place.
+var openServer = server.Open
 
 // storeCloseWait is how long swfd, stopped at once by a second signal,
 // waits for its store to close.

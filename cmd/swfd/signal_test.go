@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -14,12 +15,18 @@ import (
 	"time"
 
 	"github.com/swfd/swfd/internal/logbuf"
+	"github.com/swfd/swfd/server"
 )
 
 // TestMain runs swfd itself instead of the tests when GO_TEST_SWFD_MAIN is
 // set: the tests of signals run it as a process of its own.
 func TestMain(m *testing.M) {
 	if os.Getenv("GO_TEST_SWFD_MAIN") == "1" {
+		if os.Getenv("GO_TEST_SWFD_STUCK_OPEN") == "1" {
+			// An open that heeds no cancellation, as a store's may not
+			// (a driver's call that takes no context, a lock it waits on).
+			openServer = func(context.Context, server.Config) (*server.Server, error) { select {} }
+		}
 		main()
 	}
 	os.Exit(m.Run())
@@ -87,6 +94,54 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 		`msg="shutdown cut short: closed the connections still open" connections=1`,
 		`msg="sqlite store closed"`,
 		"swfd: stopped at once by a second signal: shutdown cut short (connections still open, now closed: 1)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the output does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// A second SIGTERM while swfd starts stops it at once with status 2, even
+// when opening the store does not end: the first one only asked the open
+// to give up, and one that did not went on for ever.
+func TestSecondSignalStopsAStuckStart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "swfd.db")
+	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
+	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1", "GO_TEST_SWFD_STUCK_OPEN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var out logbuf.Buffer
+	eof := make(chan struct{})
+	go func() {
+		defer close(eof)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			out.Write([]byte(sc.Text() + "\n"))
+		}
+	}()
+	waitLogged(t, &out, "opening the store", 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitLogged(t, &out, "stopping; another SIGINT or SIGTERM stops at once", 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-eof:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("swfd still starting 10 s after a second SIGTERM:\n%s", out.String())
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("exit: %v, want status 2", err)
+	}
+	for _, want := range []string{
+		`msg="stopping at once" signal=terminated`,
+		"swfd: stopped at once by a second signal while starting: the store had not opened",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the output does not say %q:\n%s", want, out.String())
