@@ -118,6 +118,11 @@ type Config struct {
 	MetricsMaxConnections int
 	MetricsTaskLists      bool
 	AccessLog             string
+	// OtherConnections is how many connections the process may hold open
+	// on addresses of its own beside the server's (cmd/swfd's
+	// --pprof-addr, capped), counted with MaxConnections and
+	// MetricsMaxConnections against the open-file limit at start.
+	OtherConnections int
 	// NoConsole turns the web console off (package console, served under
 	// /console/; a browser's GET / is sent there).
 	NoConsole bool
@@ -365,19 +370,21 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.MaxConnections = connlimit.Default(files)
 	}
 	// MetricsAddr's connections take open files of their own, beside the
-	// API's: the two caps must fit in the limit together.
+	// API's, and so do those of the process's other addresses: the caps
+	// must fit in the limit together.
 	metricsConns := 0
 	if cfg.MetricsAddr != "" && !cfg.MetricsOff {
 		metricsConns = cfg.MetricsMaxConnections
 	}
+	others := max(cfg.OtherConnections, 0)
 	switch {
-	case connlimit.Fits(cfg.MaxConnections+metricsConns, files):
-	case metricsConns == 0:
+	case connlimit.Fits(cfg.MaxConnections+metricsConns+others, files):
+	case metricsConns == 0 && others == 0:
 		cfg.Logger.Warn("--max-connections is more than the open-file limit allows: with that many connections open, accepting one fails with \"too many open files\" and new connections wait, and the database may fail to open its files; raise the open-file limit (ulimit -n, systemd's LimitNOFILE=) or lower --max-connections",
 			"max_connections", cfg.MaxConnections, "open_file_limit", files, "kept_for_other_files", connlimit.OtherFiles)
 	default:
-		cfg.Logger.Warn("--max-connections and --metrics-max-connections together are more than the open-file limit allows: with that many connections open on the two addresses, accepting one fails with \"too many open files\" and new connections wait, and the database may fail to open its files; raise the open-file limit (ulimit -n, systemd's LimitNOFILE=) or lower the caps",
-			"max_connections", cfg.MaxConnections, "metrics_max_connections", metricsConns, "open_file_limit", files, "kept_for_other_files", connlimit.OtherFiles)
+		cfg.Logger.Warn("--max-connections and the caps of the other addresses (--metrics-max-connections, --pprof-addr's) together are more than the open-file limit allows: with that many connections open on the addresses, accepting one fails with \"too many open files\" and new connections wait, and the database may fail to open its files; raise the open-file limit (ulimit -n, systemd's LimitNOFILE=) or lower the caps",
+			"max_connections", cfg.MaxConnections, "metrics_max_connections", metricsConns, "other_connections", others, "open_file_limit", files, "kept_for_other_files", connlimit.OtherFiles)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"

@@ -71,6 +71,8 @@ import (
 
 	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/internal/connlimit"
+	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/server"
 )
@@ -208,7 +210,7 @@ The server's flags:
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	authFile := fs.String("auth", "", "auth file: principals, their access keys and IAM policies (JSON); every request must then be signed with one of the keys. SIGHUP reloads it")
-	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060; a loopback address unless --insecure)")
+	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060; a loopback address unless --insecure), at most 8 connections at once")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate (chain); needs --tls-key. SIGHUP reloads it")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	maxConns := fs.Int("max-connections", 0, "most connections open at once, at least 1; past it new ones wait, and idle keep-alive connections are closed, or the longest-waiting long poll answered empty, to make room (default: half the open-file limit, at most 10000)")
@@ -471,6 +473,10 @@ The server's flags:
 	// answer, migrations): the address is taken and calls will wait.
 	log.Info("address taken; opening the store", "addr", ln.Addr().String(), "db", server.RedactDSN(*db))
 
+	pprofConns := 0 // the connections --pprof-addr may hold, for the open-file limit's warning
+	if *pprofAddr != "" {
+		pprofConns = pprofMaxConnections
+	}
 	// The first signal cancels ctx, which the open heeds; a second one
 	// stops swfd at once even if the open does not end (something in it
 	// that waits without heeding ctx), as it does once swfd serves.
@@ -483,7 +489,7 @@ The server's flags:
 		srv, err := openServer(ctx, server.Config{DB: *db, AccountID: *account, Region: *region, PollTimeout: *pollTimeout, CallTimeout: *callTimeout, Logger: log, AuthFile: *authFile,
 			TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, MaxConnections: *maxConns,
 			ClockMode: clock.Mode(*clockMode), ClockUnsafe: *clockUnsafe,
-			MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsMaxConnections: *metricsMaxConns, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, NoConsole: !*webConsole,
+			MetricsOff: !*metricsOn, MetricsAddr: *metricsAddr, MetricsMaxConnections: *metricsMaxConns, MetricsTaskLists: *metricsLists, AccessLog: *accessLog, OtherConnections: pprofConns, NoConsole: !*webConsole,
 			Quotas: *quotas, Dev: *dev, LambdaEndpoint: *lambdaEndpoint, RunCacheBytes: *runCacheMB << 20})
 		openDone <- openResult{srv, err}
 	}()
@@ -584,6 +590,11 @@ var openServer = server.Open
 // waits for its store to close.
 const storeCloseWait = 5 * time.Second
 
+// pprofMaxConnections caps the connections open at once on --pprof-addr:
+// a few people or tools looking at profiles, each holding one for as long
+// as a profile takes.
+const pprofMaxConnections = 8
+
 // servePprof serves Go's /debug/pprof profiles on ln until the function it
 // returns is called.
 func servePprof(ln net.Listener, log *slog.Logger) (stop func()) {
@@ -591,11 +602,20 @@ func servePprof(ln net.Listener, log *slog.Logger) (stop func()) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	// Bounded as the API's address is: headers within 10 s and 64 KiB, and
-	// a body no handler reads never waited for.
-	hs := &http.Server{Handler: server.CloseUnreadBodies(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: server.MaxHeaderBytes}
+	// Bounded as the API's address is: headers within 10 s and 64 KiB, a
+	// body no handler reads never waited for, and at most
+	// pprofMaxConnections connections, idle and silent ones closed to make
+	// room.
+	lim := connlimit.Listen(ln, pprofMaxConnections)
+	full := lograte.New(log, 1, 1, nil)
+	lim.OnFull = func() {
+		full.Log(context.Background(), slog.LevelWarn, "--pprof-addr connection limit reached: a new connection waits until one closes (idle and silent ones are closed to make room)",
+			"pprof_max_connections", lim.Max())
+	}
+	hs := &http.Server{Handler: server.CloseUnreadBodies(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: server.MaxHeaderBytes,
+		ConnState: lim.ConnState, ConnContext: lim.ConnContext}
 	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("pprof server", "err", err)
 		}
 	}()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/server"
 )
 
@@ -48,4 +50,61 @@ func TestPprofServerBoundsRequests(t *testing.T) {
 			t.Errorf("%.40q…: status %d, want %d", tc.request, resp.StatusCode, tc.want)
 		}
 	}
+}
+
+// --pprof-addr holds at most pprofMaxConnections connections open: past it
+// a new one waits, said in the log, and a silent one is closed to make room.
+// It had no cap, so a client opening connections by the thousand could
+// take every file the process may open.
+func TestPprofConnectionsCapped(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf logbuf.Buffer
+	stop := servePprof(ln, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	defer stop()
+	var slow []net.Conn
+	for range pprofMaxConnections {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n") // headers never ended
+		slow = append(slow, c)
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\r\n")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logBuf.String(), "--pprof-addr connection limit reached"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("connection %d to --pprof-addr was not held at the cap of %d:\n%s", pprofMaxConnections+1, pprofMaxConnections, logBuf.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("the request after %d silent connections was not answered: %v", pprofMaxConnections, err)
+	}
+	resp.Body.Close()
+	closed := 0
+	for _, sc := range slow {
+		sc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := sc.Read(make([]byte, 1)); err != nil && !isTimeoutErr(err) {
+			closed++
+		}
+	}
+	if closed == 0 {
+		t.Error("no silent connection was closed to make room")
+	}
+}
+
+func isTimeoutErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
