@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
+
+	"github.com/swfd/swfd/internal/cfgfile"
 )
 
 // The auth file is JSON:
@@ -235,7 +237,9 @@ func (k *Keyring) Reload() error {
 		k.log.Warn("the auth file is readable by every user of this machine; it holds secret keys: chmod 600 it",
 			"path", k.path, "mode", fi.Mode().Perm().String())
 	}
-	b, err := os.ReadFile(k.path)
+	// Read as the other files swfd loads are: bounded in size, and
+	// judged again once open (the path may have changed since).
+	b, err := cfgfile.Read("auth file", k.path)
 	if err != nil {
 		return fmt.Errorf("auth file: %w", err)
 	}

@@ -292,3 +292,19 @@ func TestAuthFileThatIsANamedPipe(t *testing.T) {
 		t.Fatal("LoadKeyring of a named pipe was still waiting for a writer after 5 s")
 	}
 }
+
+// An auth file past cfgfile's bound (16 MiB, far beyond any real one) is
+// refused without being read: it was read whole into memory, however big.
+func TestAuthFileTooBig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 1<<30); err != nil {
+		t.Skipf("no sparse file here: %v", err)
+	}
+	_, err := LoadKeyring(path, nil)
+	if err == nil || !strings.Contains(err.Error(), "auth file: "+path+" is 1073741824 bytes, more than the 16 MiB the auth file may hold") {
+		t.Errorf("LoadKeyring of a 1 GiB file: %v, want it refused for its size", err)
+	}
+}

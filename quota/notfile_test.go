@@ -68,7 +68,7 @@ func TestLoadRefusesADirectoryAndAHugeFile(t *testing.T) {
 	if err := os.Truncate(huge, 1<<30); err != nil {
 		t.Skipf("no sparse file here: %v", err)
 	}
-	if err := loadWithin(t, huge); err == nil || !strings.Contains(err.Error(), "more than the 16 MiB a quota file may hold") {
+	if err := loadWithin(t, huge); err == nil || !strings.Contains(err.Error(), "more than the 16 MiB the quota file may hold") {
 		t.Errorf("Load of a 1 GiB file: %v", err)
 	}
 }

@@ -48,14 +48,14 @@ func Read(what, path string) ([]byte, error) {
 		return nil, err
 	}
 	if fi.Size() > MaxBytes {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d MiB a %s may hold", path, fi.Size(), MaxBytes>>20, what)
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d MiB the %s may hold", path, fi.Size(), MaxBytes>>20, what)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > MaxBytes {
-		return nil, fmt.Errorf("%s grew past the %d MiB a %s may hold while it was read", path, MaxBytes>>20, what)
+		return nil, fmt.Errorf("%s grew past the %d MiB the %s may hold while it was read", path, MaxBytes>>20, what)
 	}
 	return b, nil
 }
