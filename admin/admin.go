@@ -102,6 +102,16 @@ type clockState struct {
 	UnixMillis int64      `json:"unixMillis"`
 	// TimersFired counts the timers and timeouts a move fired.
 	TimersFired *int `json:"timersFired,omitempty"`
+	// TimersStuck lists the timers a move went on past because they
+	// failed to fire (clock.Moved.Stuck); absent when there are none.
+	TimersStuck []stuckTimer `json:"timersStuck,omitempty"`
+}
+
+// stuckTimer is a timer that failed to fire: the run it belongs to and
+// when it was due.
+type stuckTimer struct {
+	RunID string `json:"runId"`
+	Due   string `json:"due"`
 }
 
 func (h *Handler) state(now time.Time, fired *int) clockState {
@@ -209,7 +219,16 @@ func (h *Handler) move(m clock.Moved, err error) (any, error) {
 		// value as it was sent.
 		return nil, err
 	}
-	return h.state(m.Now, &m.Fired), nil
+	st := h.state(m.Now, &m.Fired)
+	for _, t := range m.Stuck {
+		st.TimersStuck = append(st.TimersStuck, stuckTimer{RunID: t.RunID, Due: t.Due.UTC().Format(timeLayout)})
+	}
+	if len(m.Stuck) > 0 {
+		h.log().Warn("the clock moved on past timers that failed to fire (their runs could not be read or written); "+
+			"they are still pending, tried again by the timer loop every 5s and by every move",
+			"timers", len(m.Stuck), "earliest_run_id", m.Stuck[0].RunID, "earliest_due", m.Stuck[0].Due.UTC().Format(timeLayout))
+	}
+	return st, nil
 }
 
 // authorize allows a call to principal p (nil with authentication off).

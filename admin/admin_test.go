@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/clock"
 )
@@ -35,10 +36,13 @@ func newHandler(t *testing.T, mode clock.Mode) (*Handler, *clock.ManualClock) {
 
 type noTimers struct{}
 
-func (noTimers) NextTimer(context.Context) (time.Time, bool, error) { return time.Time{}, false, nil }
-func (noTimers) Settle(context.Context) (int, error)                { return 0, nil }
-func (noTimers) PurgeExpired(context.Context) error                 { return nil }
-func (noTimers) PendingMessages(context.Context) (bool, error)      { return false, nil }
+func (noTimers) NextTimer(context.Context, time.Time) (time.Time, bool, error) {
+	return time.Time{}, false, nil
+}
+func (noTimers) Overdue(context.Context, time.Time, int) ([]swfd.Timer, error) { return nil, nil }
+func (noTimers) Settle(context.Context) (int, error)                           { return 0, nil }
+func (noTimers) PurgeExpired(context.Context) error                            { return nil }
+func (noTimers) PendingMessages(context.Context) (bool, error)                 { return false, nil }
 
 // call serves one request and returns the status, the fault code (from
 // x-amzn-ErrorType) and the decoded body.

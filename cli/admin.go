@@ -80,7 +80,18 @@ func runClock(ctx context.Context, e *env, args []string) error {
 	if fired := str(o, "timersFired"); fired != "" {
 		line += "; " + plural(fired, "timer") + " fired"
 	}
+	var stuck []any
+	if o != nil {
+		stuck, _ = o.m["timersStuck"].([]any)
+	}
+	if len(stuck) > 0 {
+		line += "; " + plural(fmt.Sprint(len(stuck)), "timer") + " failed to fire"
+	}
 	fmt.Fprintln(e.stdout, line+")")
+	for _, t := range stuck {
+		fmt.Fprintf(e.stderr, "warning: the timer of run %s due at %s failed to fire (its run could not be read or written); "+
+			"the clock went on past it, and it is still pending: swfd's log says why\n", str(t, "runId"), str(t, "due"))
+	}
 	return nil
 }
 

@@ -111,6 +111,10 @@ type fakeTimer struct {
 	name string
 	due  time.Time
 	then func(e *fakeEngine)
+	// stuck: the timer fails to fire (its run cannot be read) until
+	// stuck is cleared; tries counts the attempts.
+	stuck bool
+	tries *int
 }
 
 type firing struct {
@@ -119,17 +123,31 @@ type firing struct {
 }
 
 func (e *fakeEngine) add(name string, due time.Time, then func(*fakeEngine)) {
-	e.timers = append(e.timers, fakeTimer{name, due, then})
+	e.timers = append(e.timers, fakeTimer{name: name, due: due, then: then})
 }
 
-func (e *fakeEngine) NextTimer(context.Context) (time.Time, bool, error) {
+func (e *fakeEngine) NextTimer(_ context.Context, after time.Time) (time.Time, bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.timers) == 0 {
-		return time.Time{}, false, nil
-	}
 	sort.SliceStable(e.timers, func(i, j int) bool { return e.timers[i].due.Before(e.timers[j].due) })
-	return e.timers[0].due, true, nil
+	for _, tm := range e.timers {
+		if tm.due.After(after) {
+			return tm.due, true, nil
+		}
+	}
+	return time.Time{}, false, nil
+}
+
+func (e *fakeEngine) Overdue(_ context.Context, by time.Time, limit int) ([]swfd.Timer, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []swfd.Timer
+	for _, tm := range e.timers {
+		if !tm.due.After(by) && len(out) < limit {
+			out = append(out, swfd.Timer{RunID: tm.name, Key: tm.name, Due: tm.due})
+		}
+	}
+	return out, nil
 }
 
 func (e *fakeEngine) Settle(context.Context) (int, error) {
@@ -139,11 +157,16 @@ func (e *fakeEngine) Settle(context.Context) (int, error) {
 	n := 0
 	for {
 		sort.SliceStable(e.timers, func(i, j int) bool { return e.timers[i].due.Before(e.timers[j].due) })
-		if len(e.timers) == 0 || e.timers[0].due.After(e.clock.Now()) {
+		i := 0
+		for i < len(e.timers) && e.timers[i].stuck && !e.timers[i].due.After(e.clock.Now()) {
+			*e.timers[i].tries++ // tried, and failed again
+			i++
+		}
+		if i == len(e.timers) || e.timers[i].due.After(e.clock.Now()) {
 			return n, nil
 		}
-		tm := e.timers[0]
-		e.timers = e.timers[1:]
+		tm := e.timers[i]
+		e.timers = append(e.timers[:i:i], e.timers[i+1:]...)
 		e.fired = append(e.fired, firing{tm.name, tm.due, e.clock.Now()})
 		n++
 		if tm.then != nil {
@@ -666,5 +689,58 @@ func TestSkipMoveFiresTimersThatFellDueWhileSettling(t *testing.T) {
 	}
 	if b := fe.fired[1]; b.name != "b" || b.at.Before(b.due) {
 		t.Fatalf("second firing %+v", b)
+	}
+}
+
+// A move goes on past a timer that fails to fire (its run cannot be read),
+// firing every other timer on the way in order, each at its own instant,
+// tries the stuck one again at each of them, and reports it; the move
+// failed ("a timer due at … failed to fire") at the stuck timer, every
+// move after it too, so one broken run stopped time for every other.
+func TestMoveGoesOnPastATimerThatFailsToFire(t *testing.T) {
+	c, e := newManual(t)
+	tries := 0
+	e.timers = append(e.timers, fakeTimer{name: "bad", due: t0.Add(time.Hour), stuck: true, tries: &tries})
+	e.add("good-2h", t0.Add(2*time.Hour), nil)
+	e.add("good-3h", t0.Add(3*time.Hour), func(e *fakeEngine) {
+		e.add("after-3h", e.clock.Now().Add(30*time.Minute), nil)
+	})
+	e.add("next-day", t0.Add(25*time.Hour), nil)
+	m, err := c.Advance(context.Background(), 4*time.Hour)
+	if err != nil {
+		t.Fatalf("advance past a timer that fails to fire: %v", err)
+	}
+	if !m.Now.Equal(t0.Add(4*time.Hour)) || m.Fired != 3 {
+		t.Fatalf("moved = %+v; want now %v, 3 fired", m, t0.Add(4*time.Hour))
+	}
+	if len(m.Stuck) != 1 || !m.Stuck[0].Due.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("stuck = %v; want the timer due at %v", m.Stuck, t0.Add(time.Hour))
+	}
+	want := []string{"good-2h", "good-3h", "after-3h"}
+	for i, f := range e.fired {
+		if i >= len(want) || f.name != want[i] || !f.at.Equal(f.due) {
+			t.Fatalf("fired %v; want %v, each at its due time", e.fired, want)
+		}
+	}
+	if len(e.fired) != len(want) {
+		t.Fatalf("fired %v; want %v", e.fired, want)
+	}
+	// Tried at its own instant (twice: once more in case it fell due
+	// while the first settled) and again at each instant after it.
+	if tries < 4 {
+		t.Fatalf("the stuck timer was tried %d times; want it tried at each instant of the move", tries)
+	}
+	// The next move is not refused either, and reports it again.
+	m, err = c.Advance(context.Background(), time.Hour)
+	if err != nil || m.Fired != 0 || len(m.Stuck) != 1 {
+		t.Fatalf("second advance: %+v, %v", m, err)
+	}
+	// Once its run can be read again, a move fires it, late.
+	e.mu.Lock()
+	e.timers[0].stuck = false
+	e.mu.Unlock()
+	m, err = c.Advance(context.Background(), time.Minute)
+	if err != nil || m.Fired != 1 || len(m.Stuck) != 0 {
+		t.Fatalf("advance after the store came back: %+v, %v", m, err)
 	}
 }

@@ -32,9 +32,14 @@ var Latest = time.Date(9990, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Engine is what moving the clock needs from the rest of swfd.
 type Engine interface {
-	// NextTimer returns when the earliest pending timer is due; ok is
-	// false when no timer is pending.
-	NextTimer(ctx context.Context) (due time.Time, ok bool, err error)
+	// NextTimer returns when the earliest pending timer due after after
+	// is due (with a zero after, the earliest of all); ok is false when no
+	// such timer is pending.
+	NextTimer(ctx context.Context, after time.Time) (due time.Time, ok bool, err error)
+	// Overdue returns up to limit pending timers due at or before by,
+	// earliest first: once Settle has fired what was due, those that
+	// failed to fire.
+	Overdue(ctx context.Context, by time.Time, limit int) ([]swfd.Timer, error)
 	// Settle does the work due at the clock's current time: it fires every
 	// timer due by now and delivers every message waiting between runs,
 	// until nothing more is due at this instant. It returns how many
@@ -56,7 +61,15 @@ type Engine interface {
 type Moved struct {
 	Now   time.Time // the clock's time after the move
 	Fired int       // timers and timeouts that fired on the way (recorded something)
+	// Stuck holds the timers the move went on past because they failed
+	// to fire (their run could not be read or written), earliest first,
+	// up to MaxStuck of them; they are still pending, tried again by
+	// every later move and by the timer loop.
+	Stuck []swfd.Timer
 }
+
+// MaxStuck is how many of the timers that failed to fire a move reports.
+const MaxStuck = 100
 
 // Controller moves the clock the way time passes, and knows when a skip
 // clock may jump.
@@ -247,6 +260,9 @@ func (c *Controller) Set(ctx context.Context, t time.Time) (Moved, error) {
 // passed. A move, once begun, finishes even if the caller goes away; the
 // time it reached is saved (Save) even if it fails on the way, and each
 // instant it stops at on the way is saved before what is due there fires.
+// A timer that fails to fire at its instant, and again when tried once
+// more, does not fail the move: the move goes on past it, trying it again
+// at each later instant, and reports it in Moved.Stuck if it never fired.
 func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (time.Time, error)) (_ Moved, err error) {
 	ctx = context.WithoutCancel(ctx)
 	c.move.Lock()
@@ -282,8 +298,13 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 		return Moved{}, err
 	}
 	var settledAgain time.Time // the due time of the last timer settled for once more
+	// Timers due by past failed to fire, tried at their instant and once
+	// more: the move goes on past them (each later instant's settling
+	// tries them again) rather than fail, so that a run that cannot be
+	// read does not stop time for every other run.
+	var past time.Time
 	for {
-		due, ok, err := c.engine.NextTimer(ctx)
+		due, ok, err := c.engine.NextTimer(ctx, past)
 		if err != nil {
 			return Moved{Now: c.Now(), Fired: fired}, err
 		}
@@ -297,7 +318,8 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 			// the settling looked: settle once more. Still due after
 			// that, it failed to fire.
 			if due.Equal(settledAgain) {
-				return Moved{Now: c.Now(), Fired: fired}, fmt.Errorf("clock: a timer due at %s failed to fire", due.UTC().Format(time.RFC3339Nano))
+				past = c.Now()
+				continue
 			}
 			settledAgain = due
 			if err := settle(); err != nil {
@@ -319,11 +341,19 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 			return Moved{Now: c.Now(), Fired: fired}, err
 		}
 	}
+	var stuck []swfd.Timer
+	if !past.IsZero() {
+		// Those still due by the last instant they were passed at (a
+		// later instant's settling may have fired them after all).
+		if stuck, err = c.engine.Overdue(ctx, past, MaxStuck); err != nil {
+			return Moved{Now: c.Now(), Fired: fired}, err
+		}
+	}
 	c.movable.MoveTo(to)
 	if err := c.engine.PurgeExpired(ctx); err != nil {
-		return Moved{Now: c.Now(), Fired: fired}, err
+		return Moved{Now: c.Now(), Fired: fired, Stuck: stuck}, err
 	}
-	return Moved{Now: c.Now(), Fired: fired}, nil
+	return Moved{Now: c.Now(), Fired: fired, Stuck: stuck}, nil
 }
 
 // Exclusive runs fn with no call in flight and no task being handed out,

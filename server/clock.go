@@ -140,12 +140,38 @@ type clockEngine struct {
 	st  swfd.Store
 }
 
-func (e clockEngine) NextTimer(ctx context.Context) (time.Time, bool, error) {
-	t, err := e.st.NextTimer(ctx)
-	if errors.Is(err, swfd.ErrNotFound) {
-		return time.Time{}, false, nil
+func (e clockEngine) NextTimer(ctx context.Context, after time.Time) (time.Time, bool, error) {
+	if after.IsZero() {
+		t, err := e.st.NextTimer(ctx)
+		if errors.Is(err, swfd.ErrNotFound) {
+			return time.Time{}, false, nil
+		}
+		return t.Due, err == nil, err
 	}
-	return t.Due, err == nil, err
+	// Past the timers due by after (those that failed to fire, which a
+	// move goes on past): read the earliest timers, more each time, until
+	// one is due later or there are no more.
+	for limit := 64; ; limit *= 4 {
+		ts, err := e.st.DueTimers(ctx, latestTimer, limit)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		for _, t := range ts {
+			if t.Due.After(after) {
+				return t.Due, true, nil
+			}
+		}
+		if len(ts) < limit {
+			return time.Time{}, false, nil
+		}
+	}
+}
+
+// latestTimer is later than any timer is due.
+var latestTimer = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+func (e clockEngine) Overdue(ctx context.Context, by time.Time, limit int) ([]swfd.Timer, error) {
+	return e.st.DueTimers(ctx, by, limit)
 }
 
 // settleRounds bounds the rounds of firing and delivering at one instant:

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/internal/pgtest"
@@ -185,5 +187,39 @@ func TestMovingClockNodeIsAloneOnPostgres(t *testing.T) {
 		t.Fatal("a node with a manual clock started beside nodes with the real clock")
 	} else if !errors.Is(err, postgres.ErrNotAlone) || !strings.Contains(err.Error(), "--clock manual needs the database to itself") {
 		t.Fatalf("a node with a manual clock beside others: %v", err)
+	}
+}
+
+// The engine finds the next timer past those a move went on past, however
+// many of them there are (more than one read of the store holds).
+func TestClockEngineNextTimerPastOverdue(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenStore(ctx, MemoryDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
+	var timers []swfd.Timer
+	for i := range 300 {
+		timers = append(timers, swfd.Timer{RunID: "r", Key: fmt.Sprint(i), Due: at.Add(-time.Duration(i) * time.Second)})
+	}
+	timers = append(timers, swfd.Timer{RunID: "r", Key: "later", Due: at.Add(time.Hour)})
+	ex := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", Open: true, StartTime: at.Add(-time.Hour), Version: 1, State: []byte("{}")}
+	if err := st.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: ex, Create: true, AddTimers: timers}}}); err != nil {
+		t.Fatal(err)
+	}
+	e := clockEngine{st: st}
+	if due, ok, err := e.NextTimer(ctx, time.Time{}); err != nil || !ok || !due.Equal(at.Add(-299*time.Second)) {
+		t.Fatalf("NextTimer(zero) = %v, %v, %v; want the earliest", due, ok, err)
+	}
+	if due, ok, err := e.NextTimer(ctx, at); err != nil || !ok || !due.Equal(at.Add(time.Hour)) {
+		t.Fatalf("NextTimer(past 300 overdue) = %v, %v, %v; want %v", due, ok, err, at.Add(time.Hour))
+	}
+	if _, ok, err := e.NextTimer(ctx, at.Add(time.Hour)); err != nil || ok {
+		t.Fatalf("NextTimer(past all) = %v, %v; want none", ok, err)
+	}
+	if ts, err := e.Overdue(ctx, at, clock.MaxStuck); err != nil || len(ts) != clock.MaxStuck {
+		t.Fatalf("Overdue = %d timers, %v; want %d", len(ts), err, clock.MaxStuck)
 	}
 }

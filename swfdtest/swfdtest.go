@@ -282,6 +282,8 @@ func (s *Server) Now() time.Time {
 // time. It fails the test with the real clock, and for a d that is not a
 // whole number of milliseconds (the clock counts milliseconds). A task a
 // decider or worker holds meanwhile ages by d too (see the package doc).
+// A timer that fails to fire (swfd logs why) does not fail the test: the
+// move goes on past it and it stays pending, as docs/testing.md tells.
 func (s *Server) Advance(d time.Duration) time.Time {
 	s.t.Helper()
 	return s.move(func(ctx context.Context, c *clock.Controller) (clock.Moved, error) { return c.Advance(ctx, d) })
