@@ -744,3 +744,31 @@ func TestMoveGoesOnPastATimerThatFailsToFire(t *testing.T) {
 		t.Fatalf("advance after the store came back: %+v, %v", m, err)
 	}
 }
+
+// On a skip clock, which runs on while each instant's work is done, a
+// timer that falls due while a stuck one is being passed (here 7 ms after
+// it, each settling taking 5 ms) is fired by the move, not reported as
+// failing to fire with the stuck one.
+func TestSkipMovePastAStuckTimerFiresWhatFellDue(t *testing.T) {
+	var real time.Duration
+	clk := &SkipClock{base: time.Now(), start: t0, since: func(time.Time) time.Duration { return real }}
+	c, err := NewController(Skip, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := &fakeEngine{clock: clk}
+	c.SetEngine(slowSettle{fe, &real, 5 * time.Millisecond}, func() {})
+	tries := 0
+	fe.timers = append(fe.timers, fakeTimer{name: "bad", due: t0.Add(time.Hour), stuck: true, tries: &tries})
+	fe.add("b", t0.Add(time.Hour+7*time.Millisecond), nil)
+	m, err := c.Advance(context.Background(), 3*time.Hour)
+	if err != nil {
+		t.Fatalf("advance: %v", err)
+	}
+	if m.Fired != 1 || len(fe.fired) != 1 || fe.fired[0].name != "b" {
+		t.Fatalf("fired %d (%v); want b", m.Fired, fe.fired)
+	}
+	if len(m.Stuck) != 1 || m.Stuck[0].RunID != "bad" {
+		t.Fatalf("stuck = %v; want bad alone", m.Stuck)
+	}
+}

@@ -343,13 +343,25 @@ func (c *Controller) moveTo(ctx context.Context, target func(now time.Time) (tim
 	}
 	var stuck []swfd.Timer
 	if !past.IsZero() {
-		// Those still due by the last instant they were passed at (a
-		// later instant's settling may have fired them after all).
-		if stuck, err = c.engine.Overdue(ctx, past, MaxStuck); err != nil {
+		// Kept first, as each instant on the way is: what is due is
+		// tried once more at the target.
+		if err := c.keep(ctx, to); err != nil {
 			return Moved{Now: c.Now(), Fired: fired}, err
 		}
 	}
 	c.movable.MoveTo(to)
+	if !past.IsZero() {
+		// A timer went unfired: try what is still due once more at the
+		// target (a skip clock's timer that fell due while the stuck one
+		// was being passed fires here too, late by milliseconds), and
+		// report those that still fail.
+		if err := settle(); err != nil {
+			return Moved{Now: c.Now(), Fired: fired}, err
+		}
+		if stuck, err = c.engine.Overdue(ctx, to, MaxStuck); err != nil {
+			return Moved{Now: c.Now(), Fired: fired}, err
+		}
+	}
 	if err := c.engine.PurgeExpired(ctx); err != nil {
 		return Moved{Now: c.Now(), Fired: fired, Stuck: stuck}, err
 	}
