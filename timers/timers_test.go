@@ -12,6 +12,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/runs"
@@ -521,32 +522,6 @@ func TestSetAsideTimerTriedAgainWithClockHeld(t *testing.T) {
 	}
 }
 
-// lockedClock is a clock the test moves while the loop reads it.
-type lockedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *lockedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *lockedClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *lockedClock) moveTo(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.t) {
-		c.t = t
-	}
-}
-
 // Under a skip clock, a timer that failed to fire holds the clock while it
 // waits to be tried again (the clock does not jump past it), but not for
 // ever: one that kept failing stopped the clock for good, and with it every
@@ -561,7 +536,7 @@ func TestSkipClockGoesOnPastAStuckTimer(t *testing.T) {
 	}
 	defer db.Close()
 	start := time.Now().UTC().Truncate(time.Millisecond)
-	clk, wall := &lockedClock{t: start}, &lockedClock{t: start}
+	clk, wall := clock.NewManual(start), clock.NewManual(start)
 	// Run "bad" cannot be read: its timer, due a second ago, fails every
 	// time. Run "good" times out in an hour.
 	bad := swfd.Execution{Domain: "d", WorkflowID: "bad", RunID: "bad", Open: true, StartTime: start, Version: 1, State: []byte("{}")}
@@ -588,7 +563,7 @@ func TestSkipClockGoesOnPastAStuckTimer(t *testing.T) {
 			return false, nil // as clock.Controller.SkipTo: no jump to the past
 		}
 		jumps.Add(1)
-		clk.moveTo(due)
+		clk.MoveTo(due)
 		return true, nil
 	}
 	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: badRunStore{db}, Limits: history.DefaultLimits, Clock: clk}),
@@ -614,14 +589,14 @@ func TestSkipClockGoesOnPastAStuckTimer(t *testing.T) {
 		t.Fatalf("the clock jumped %d times while the failed timer waited for its first retry", n)
 	}
 	// Tried again 5 s later, it fails again: it still holds the clock.
-	wall.add(5 * time.Second)
+	wall.MoveTo(wall.Now().Add(5 * time.Second))
 	rounds(3)
 	if n := jumps.Load(); n != 0 {
 		t.Fatalf("the clock jumped %d times after the timer had failed for 5s", n)
 	}
 	// Failing for StuckAfter, it no longer does: the clock jumps to the
 	// other run's timeout, which fires.
-	wall.add(StuckAfter)
+	wall.MoveTo(wall.Now().Add(StuckAfter))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		ex, err := db.GetExecution(ctx, "d", "good")
 		if err != nil {

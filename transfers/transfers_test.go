@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/runs"
@@ -60,24 +60,6 @@ func TestFailingRoundsAreLoggedRateLimited(t *testing.T) {
 	}
 }
 
-// lockedClock is a clock the test moves while the loop reads it.
-type lockedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *lockedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *lockedClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // badReadsStore fails every read of run "bad" (its state cannot be read),
 // and counts them.
 type badReadsStore struct {
@@ -119,7 +101,7 @@ func TestStuckMessageStopsWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := &badReadsStore{Store: db}
-	wall := &lockedClock{t: start}
+	wall := clock.NewManual(start)
 	l := New(Options{Store: store, Runs: runs.New(runs.Options{Store: store, Limits: history.DefaultLimits}), Wall: wall})
 	done := make(chan struct{})
 	go func() {
@@ -153,10 +135,10 @@ func TestStuckMessageStopsWaiting(t *testing.T) {
 	}
 	tried(1)
 	waiting(true, "after the first failure")
-	wall.add(5 * time.Second)
+	wall.MoveTo(wall.Now().Add(5 * time.Second))
 	tried(2)
 	waiting(true, "after failing for 5s")
-	wall.add(StuckAfter)
+	wall.MoveTo(wall.Now().Add(StuckAfter))
 	tried(3)
 	waiting(false, "after failing for 35s")
 	// A message to another run waits, stuck one or not.
