@@ -22,12 +22,12 @@ swf clock advance DURATION     move the clock forward: 90s, 15m, 24h, 7d, 1d12h,
 swf clock set TIME             move the clock forward to a time: 2030-01-02T15:04:05Z, epoch seconds
 
 A swfd started with --clock manual stands still until moved. Moving the clock fires every timer and timeout
-that falls due on the way, in order, each at its own time. The clock never
-goes backwards, not even when a swfd whose database keeps its data starts
-again with --clock manual or skip: it resumes from the time it reached (with
---clock real it is the wall clock again, and swfd warns if that is behind
-the time reached). With --auth the principal needs the IAM action
-swfd:AdvanceClock to move it. --output json prints swfd's answer as JSON.
+that falls due on the way, in order, each at its own time; a timer that fails to fire (its run cannot be read)
+is passed over, named in a warning, and tried again later. The clock never goes backwards, not even when a
+swfd whose database keeps its data starts again with --clock manual or skip: it resumes from the time it
+reached (with --clock real it is the wall clock again, and swfd warns if that is behind the time reached).
+With --auth the principal needs the IAM action swfd:AdvanceClock to move it. --output json prints swfd's
+answer as JSON.
 `
 
 func runClock(ctx context.Context, e *env, args []string) error {
