@@ -20,7 +20,10 @@ func mask(s string) string { return volatile.ReplaceAllString(s, `"$1": "<masked
 // TestEndToEnd runs the same swf and aws swf command lines against two
 // fresh swfd servers and compares what they print (stdout, exit status,
 // and stderr for errors), stage by stage: later stages need task tokens
-// and run ids from earlier ones.
+// and run ids from earlier ones. The servers keep real time, and each aws
+// command starts a Python, which takes seconds on a loaded machine: the
+// timeouts are an hour or more, so that no task times out between the
+// stages and changes what later commands see.
 func TestEndToEnd(t *testing.T) {
 	setCreds(t)
 	mine := swfdtest.Start(t, swfdtest.Options{PollTimeout: 500 * time.Millisecond})
@@ -33,7 +36,7 @@ func TestEndToEnd(t *testing.T) {
   {"decisionType": "ScheduleActivityTask",
    "scheduleActivityTaskDecisionAttributes": {
      "activityType": {"name": "act", "version": "2"}, "activityId": "a1", "input": "work",
-     "scheduleToCloseTimeout": "120"}}
+     "scheduleToCloseTimeout": "7200"}}
 ]`), 0o644)
 	arn := "arn:aws:swf:us-east-1:123456789012:/domain/e2e"
 
@@ -95,10 +98,10 @@ func TestEndToEnd(t *testing.T) {
 				"--default-task-start-to-close-timeout", "60", "--default-task-heartbeat-timeout", "30",
 				"--default-task-schedule-to-start-timeout", "NONE", "--default-task-schedule-to-close-timeout", "NONE"),
 			cmd("register-activity-type", "--domain", "e2e", "--name", "act", "--activity-version", "2", "--default-task-list", "name=acts",
-				"--default-task-start-to-close-timeout", "60", "--default-task-heartbeat-timeout", "30",
-				"--default-task-schedule-to-start-timeout", "60", "--default-task-schedule-to-close-timeout", "120"),
+				"--default-task-start-to-close-timeout", "3600", "--default-task-heartbeat-timeout", "3600",
+				"--default-task-schedule-to-start-timeout", "3600", "--default-task-schedule-to-close-timeout", "7200"),
 			cmd("register-workflow-type", "--domain", "e2e", "--name", "wf", "--workflow-version", "1", "--default-task-list", "name=decisions",
-				"--default-execution-start-to-close-timeout", "600", "--default-task-start-to-close-timeout", "30", "--default-child-policy", "TERMINATE"),
+				"--default-execution-start-to-close-timeout", "7200", "--default-task-start-to-close-timeout", "3600", "--default-child-policy", "TERMINATE"),
 			cmd("list-activity-types", "--domain", "e2e", "--registration-status", "REGISTERED"),
 			cmd("deprecate-activity-type", "--domain", "e2e", "--activity-type", "name=act,version=1"),
 			cmd("list-activity-types", "--domain", "e2e", "--registration-status", "DEPRECATED"),
