@@ -103,3 +103,50 @@ func BenchmarkCommitParallel(b *testing.B) {
 		b.ReportMetric(float64(db.batches.Load()-n0)/float64(g), "batches/txn")
 	}
 }
+
+// benchHistoryRun opens a store holding one run of 200 events for the read
+// benchmarks, with enough of them left in the write-ahead log that reads
+// look there as they do under load.
+func benchHistoryRun(b *testing.B) *DB {
+	db := benchOpen(b, "")
+	r := newBenchRun(b, db, 0)
+	for range 66 {
+		if err := db.Commit(context.Background(), r.update()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db
+}
+
+// BenchmarkHistory is one reader reading a page of a run's history back to
+// back, each read on the read pool.
+func BenchmarkHistory(b *testing.B) {
+	db := benchHistoryRun(b)
+	ctx := context.Background()
+	q := swfd.HistoryQuery{RunID: "bench-run-0", Limit: 50}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := db.History(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHistoryParallel is BenchmarkHistory with as many readers as the
+// pool has connections, all at once.
+func BenchmarkHistoryParallel(b *testing.B) {
+	db := benchHistoryRun(b)
+	ctx := context.Background()
+	q := swfd.HistoryQuery{RunID: "bench-run-0", Limit: 50}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.History(ctx, q); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
