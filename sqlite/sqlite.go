@@ -20,13 +20,26 @@
 // fsync serves every write that arrived while the previous one ran, and the
 // writer never idles waiting for the disk. A write that fails (say, on a
 // version conflict) leaves no trace and does not disturb the others. Reads
-// run on their own connections and, thanks to WAL, never wait for the
-// writer.
+// run on their own connections and, thanks to WAL, do not wait for the
+// writer, but for a moment when it truncates the write-ahead log (below).
 //
 // One consequence of syncing after the commit: for the moment of one fsync
 // a reader may see a group that is committed but not yet durable, so a
 // crash of the machine (not of the process) in that moment loses writes that
 // someone may have read, though never one that was acknowledged.
+//
+// The write-ahead log stays bounded under a steady load of reads and
+// writes. SQLite copies it back into the database file every 8,000 pages
+// and starts it again from its beginning, but only at a moment no reader is
+// using it, which a steady stream of reads never leaves. So once the log
+// passes 64 MB the writer truncates it itself: it copies what the readers
+// allow, then holds the store's new reads back until those in progress have
+// ended (0.1 s at most), copies the rest, empties the log and lets the
+// reads go on. Reads wait for that moment once per truncation, milliseconds
+// as a rule. A reader outside the store (swfd backup, which keeps one
+// snapshot for its whole copy) is not held back: while it reads, the
+// truncation gives up at once and is tried again further and further
+// apart, and the log grows until that reader is done.
 //
 // The store checks every second, and at each Ping, that the database file
 // and its write-ahead log at its path are still the files it has open.
@@ -189,6 +202,9 @@ type DB struct {
 
 	rdb   *sql.DB // read connections (nil in memory mode)
 	reads readStmts
+	// gate holds the read pool's new reads back while the writer truncates
+	// the write-ahead log (trimWAL); every read of the pool passes it.
+	gate *readGate
 
 	queue      chan *writeReq
 	syncq      chan *committed // from the writer to the syncer
@@ -318,6 +334,7 @@ func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger)
 		writerDone: make(chan struct{}),
 		syncerDone: make(chan struct{}),
 		kick:       make(chan struct{}, 1),
+		gate:       newReadGate(),
 	}
 	if err := db.open(ctx); err != nil {
 		if db.wal != nil {
@@ -572,7 +589,9 @@ type querier interface {
 }
 
 // read runs fn with a read connection: the pool, or in memory mode the one
-// shared connection (held for the duration of fn).
+// shared connection (held for the duration of fn). A read of the pool waits
+// while the writer truncates the write-ahead log (see trimWAL), a moment
+// bounded by trimWait and one checkpoint, or until ctx is done.
 func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
 	if db.closed.Load() {
 		return ErrClosed
@@ -588,7 +607,10 @@ func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
 		}
 		return fn(db.wconn)
 	}
-	err := fn(&db.reads)
+	if err := db.gate.enter(ctx); err != nil {
+		return err
+	}
+	err := db.pooled(fn)
 	var se *sqlite.Error
 	// A store opened read-only (OpenExisting) recorded no files to compare
 	// the path with: every file would look replaced.
@@ -602,6 +624,12 @@ func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
 		}
 	}
 	return err
+}
+
+// pooled runs fn on the read pool, for a read that passed the gate.
+func (db *DB) pooled(fn func(q querier) error) error {
+	defer db.gate.leave()
+	return fn(&db.reads)
 }
 
 // readStmts is the querier of the read pool: it prepares each distinct

@@ -368,18 +368,34 @@ func (db *DB) syncer() {
 var walLimit int64 = 64 << 20
 
 // trimWAL checkpoints the whole WAL and truncates it when it has grown past
-// walLimit. A truncation needs every reader to have moved off the WAL: new
-// readers read from the database file meanwhile, and those inside a read
-// transaction are waited for up to trimWait, not the busy timeout. A reader
-// that holds its snapshot for longer (swfd backup copying a large database
-// holds one for the whole copy) would otherwise hold up every write for the
-// busy timeout at each try. The checkpoint then copies what it can, as a
-// passive one does. The writer tries again 16 commits later, as usual,
-// after a first failure (a query that ran long), and after each further one
-// twice as many commits later as the time before, up to 1,024: so a long
-// reader costs the writer at most trimWait in every 1,024 commits. The WAL
-// grows while the reader keeps its snapshot, as it must, and is truncated
-// once it is done.
+// walLimit, in three steps:
+//
+//  1. A passive checkpoint copies into the database file every frame no
+//     reader still needs, while reads go on: most of the work.
+//  2. The read gate is shut: new reads of the pool wait, and the writer
+//     waits up to trimWait for those in progress to end. Readers have to
+//     be off the WAL for it to be truncated, and SQLite's own wait for them
+//     does not get there under a steady stream of reads: it waits for the
+//     slot of one reader in the WAL index, and the reads that begin
+//     meanwhile take that slot again as soon as it is free, so the wait
+//     ends only at its timeout (measured: tries failing for 10 s on end
+//     while no read took more than a third of a second).
+//  3. With no read of the pool left, a TRUNCATE checkpoint copies the few
+//     frames step 1 had to leave and empties the WAL; then the gate opens.
+//
+// So reads wait once per truncation, for trimWait at most (for the reads in
+// progress, which take milliseconds) and for that last checkpoint, whose
+// copy is small (and needs two syncs when there is anything to copy).
+//
+// A reader outside the pool (swfd backup copying a large database keeps one
+// snapshot for the whole copy) is not held back: the truncation fails at
+// once while it reads, rather than holding every write for the busy
+// timeout, and so does one whose reads of the pool did not end within
+// trimWait. The writer tries again 16 commits later, as usual, after a
+// first failure, and after each further one twice as many commits later as
+// the time before, up to 1,024: so a long reader costs the writer and the
+// readers at most trimWait in every 1,024 commits. The WAL grows while the
+// reader keeps its snapshot, as it must, and is truncated once it is done.
 func (db *DB) trimWAL() {
 	if db.mem {
 		return
@@ -397,7 +413,7 @@ func (db *DB) trimWAL() {
 	if db.stmts == nil { // closed
 		return
 	}
-	busy, err := db.checkpointTruncate()
+	busy, err := db.truncateWAL()
 	if err != nil {
 		db.logger.Warn("sqlite: WAL checkpoint", "err", err)
 		return
@@ -410,28 +426,46 @@ func (db *DB) trimWAL() {
 	db.trimFailures = 0
 }
 
-// trimWait is how long trimWAL's checkpoint waits for readers that still
-// use the WAL: a query's time, not a long reader's.
-const trimWait = 100 * time.Millisecond
+// trimWait is how long trimWAL waits for the reads of the pool in progress
+// to end: a query's time, not a long reader's. Tests lengthen it.
+var trimWait = 100 * time.Millisecond
 
-// checkpointTruncate runs a TRUNCATE checkpoint on the writer connection
-// (the caller holds wmu), waiting at most trimWait for readers, and reports
-// whether readers kept it from completing.
-func (db *DB) checkpointTruncate() (busy bool, err error) {
+// truncateWAL runs trimWAL's checkpoints on the writer connection (the
+// caller holds wmu) and reports whether a reader kept the WAL from being
+// truncated.
+func (db *DB) truncateWAL() (busy bool, err error) {
+	if _, err := db.checkpointWAL("PASSIVE"); err != nil {
+		return false, err
+	}
+	if !db.gate.shut(trimWait) {
+		db.gate.open()
+		return true, nil
+	}
+	defer db.gate.open()
+	return db.checkpointWAL("TRUNCATE")
+}
+
+// checkpointWAL runs a checkpoint of the given mode on the writer
+// connection (the caller holds wmu) and reports whether readers kept it
+// from completing. Readers are not waited for: SQLite's busy timeout is 0
+// meanwhile (a passive checkpoint never waits anyway).
+func (db *DB) checkpointWAL(mode string) (blocked bool, err error) {
 	ctx := context.Background()
-	if _, err := db.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", trimWait.Milliseconds())); err != nil {
-		return false, err
-	}
-	defer func() {
-		if _, rerr := db.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMS)); rerr != nil && err == nil {
-			err = fmt.Errorf("restore the busy timeout: %w", rerr)
+	if mode != "PASSIVE" {
+		if _, err := db.wconn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+			return false, err
 		}
-	}()
-	var blocked, frames, copied int
-	if err := db.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&blocked, &frames, &copied); err != nil {
+		defer func() {
+			if _, rerr := db.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMS)); rerr != nil && err == nil {
+				err = fmt.Errorf("restore the busy timeout: %w", rerr)
+			}
+		}()
+	}
+	var busy, frames, copied int
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied); err != nil {
 		return false, err
 	}
-	return blocked != 0, nil
+	return busy != 0, nil
 }
 
 // syncWAL flushes the write-ahead log to the disk. The writer connection
