@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,8 +43,11 @@ import (
 // the server (serverRefused: a statement_timeout, a server taking no
 // writes, a resource run out) fails every update of the group with its
 // error at once, since each would meet it in turn, at a statement (and,
-// for a timeout, a wait) per update. A COMMIT that fails fails every
-// update of the group. A connection that fails once the group may have
+// for a timeout, a wait) per update. A wait for a row another session
+// holds is the one update's: under a statement_timeout the group's
+// transaction sets a shorter lock_timeout, which ends such a wait first
+// (learnGroupLockWait). Updates sent again keep their first group's
+// deadline. A COMMIT that fails fails every update of the group. A connection that fails once the group may have
 // reached the server is settled as a lone commit's (outcome.go): if the
 // group committed, each update is told its own outcome; if not, the group
 // is written once more.
@@ -80,6 +85,10 @@ type queuedCommit struct {
 	key   string     // the group order
 	taken bool       // a committer has it (guarded by committer.mu)
 	done  chan error // receives the outcome, once
+	// deadline is when its time to commit ends: the store's commit
+	// timeout from when a group first took it, kept when it is sent again
+	// in another group (set by writeGroup).
+	deadline time.Time
 }
 
 // committer gathers queued updates into groups.
@@ -329,7 +338,27 @@ func (db *DB) tellCommitted(group []*queuedCommit, seen []int, cs []checked) {
 func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost, seen []int) {
 	// The group's one deadline: a database that does not answer fails
 	// it, not applied if nothing was sent yet, else as a lost connection.
-	gctx, cancel := context.WithTimeout(context.Background(), db.commitTimeout)
+	// Updates sent again (another's statement failed, or the connection
+	// did before anything was applied) keep the deadline of their first
+	// group: a group whose updates meet held rows one after another (each
+	// failing alone for its lock wait, see groupLockWait) ends within the
+	// commit timeout, not after a wait per update.
+	deadline := time.Now().Add(db.commitTimeout)
+	for _, q := range group {
+		if q.deadline.IsZero() {
+			q.deadline = deadline
+		}
+		if q.deadline.Before(deadline) {
+			deadline = q.deadline
+		}
+	}
+	if !time.Now().Before(deadline) {
+		for _, q := range group {
+			q.done <- fmt.Errorf("postgres: commit: nothing sent: %w", context.DeadlineExceeded)
+		}
+		return nil, nil, nil
+	}
+	gctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	conn, err := db.pool.Acquire(gctx)
 	if err != nil {
@@ -367,6 +396,10 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	slices.SortStableFunc(group, func(a, b *queuedCommit) int { return cmp.Compare(a.key, b.key) })
 	pb := &pgx.Batch{}
 	pb.Queue("BEGIN")
+	lockWait, waitSet := conn.Conn().PgConn().CustomData()[groupLockKey].(string)
+	if waitSet {
+		pb.Queue("SELECT set_config('lock_timeout', $1, true)", lockWait)
+	}
 	for _, q := range group {
 		pb.Queue(q.query, q.args...)
 	}
@@ -395,10 +428,16 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		}
 		return nil, nil, nil
 	}
-	if _, err := br.Exec(); failed(err) {
-		return fail(err, 0)
-	} else if err != nil {
-		return tell(err)
+	setup := 1 // BEGIN, and the lock wait's statement if queued
+	if waitSet {
+		setup++
+	}
+	for range setup {
+		if _, err := br.Exec(); failed(err) {
+			return fail(err, 0)
+		} else if err != nil {
+			return tell(err)
+		}
 	}
 	for i, q := range group {
 		tag, err := br.Exec()
@@ -514,4 +553,50 @@ func (m missing) tell(q *queuedCommit) error {
 	}
 	return fmt.Errorf("postgres: commit: run %s is not at version %d: %w",
 		q.u.Execution.RunID, q.u.Execution.Version-1, swfd.ErrConflict)
+}
+
+// groupLockKey keys, in a pooled connection's CustomData, the lock_timeout
+// (in milliseconds, as text) that its group transactions set for
+// themselves; absent, they set none (see learnGroupLockWait).
+const groupLockKey = "swfd.groupLockWait"
+
+// learnGroupLockWait reads a new pooled connection's statement_timeout and
+// lock_timeout (set on the role, the database or the connection string),
+// and, when its session has a statement_timeout and no shorter lock_timeout,
+// records a lock wait a little shorter than the statement timeout (a tenth
+// less, at most 50 ms less) for the group transactions it will carry. A
+// group's statement that waits for a row another session holds (a stopped
+// node's transaction, an operator's, a run held by another node) is then
+// ended by the lock wait, which is that one update's (swfd.ErrLocked; the
+// group's other updates are sent again), before the statement timeout,
+// which says nothing of which update waited and so fails the whole group
+// (serverRefused): calls that touched only other runs failed with the one
+// whose run was held. A statement timeout met for a slow server, not a
+// lock, still fails the group at once. A lone update and any other
+// transaction keep the session's settings: their wait is theirs alone.
+func learnGroupLockWait(ctx context.Context, conn *pgx.Conn) error {
+	var st, lt int64
+	err := conn.QueryRow(ctx, `SELECT (SELECT setting::int8 FROM pg_settings WHERE name = 'statement_timeout'),
+		(SELECT setting::int8 FROM pg_settings WHERE name = 'lock_timeout')`).Scan(&st, &lt)
+	if err != nil {
+		return fmt.Errorf("postgres: read the session's timeouts: %w", err)
+	}
+	if wait, ok := groupLockWait(st, lt); ok {
+		conn.PgConn().CustomData()[groupLockKey] = strconv.FormatInt(wait, 10)
+	}
+	return nil
+}
+
+// groupLockWait is the lock wait, in milliseconds, of the group
+// transactions of a session with statement_timeout st and lock_timeout lt
+// (milliseconds, 0 for none), and whether they set one.
+func groupLockWait(st, lt int64) (int64, bool) {
+	if st <= 0 {
+		return 0, false
+	}
+	wait := max(st-min(50, st/10), 1)
+	if lt > 0 && lt <= wait {
+		return 0, false
+	}
+	return wait, true
 }

@@ -230,12 +230,13 @@ func TestUpdateTextByShape(t *testing.T) {
 
 // TestGroupFailsAtOnceWhenTheServerRefuses: a group's update that the
 // server refuses for its own state (here it takes no writes; then a
-// statement_timeout while every run's row is held locked, as by a
-// stalled transaction or an operator's) fails the whole
+// statement_timeout met by a statement that is slow, not waiting for a
+// lock: a trigger sleeps) fails the whole
 // group in that one transaction, each update with the refusal, which the
 // store marks ErrStorageUnavailable. Sent again one update fewer each time,
 // a group of n cost n transactions and n(n+1)/2 statements, and, under a
-// statement_timeout, n timeouts of waiting.
+// statement_timeout, n timeouts of waiting. (A statement that waits for a
+// held row fails alone: TestGroupFailsOnlyTheUpdateThatWaitedForAHeldRow.)
 func TestGroupFailsAtOnceWhenTheServerRefuses(t *testing.T) {
 	t.Parallel()
 	const n = 8
@@ -257,15 +258,17 @@ func TestGroupFailsAtOnceWhenTheServerRefuses(t *testing.T) {
 				db = open(t, dsn, nil)
 				pgtest.SetReadOnly(t, dsn, true)
 			case "statement_timeout":
-				db = open(t, withParam(t, dsn, "statement_timeout", "200"), nil)
-				locker, err := pgx.Connect(ctx, dsn)
+				slow, err := pgx.Connect(ctx, dsn)
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer locker.Close(ctx)
-				if _, err := locker.Exec(ctx, "BEGIN; SELECT run_id FROM executions FOR UPDATE"); err != nil {
+				defer slow.Close(ctx)
+				if _, err := slow.Exec(ctx, `CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS
+					$$BEGIN PERFORM pg_sleep(2); RETURN NEW; END$$;
+					CREATE TRIGGER slow BEFORE UPDATE ON executions FOR EACH ROW EXECUTE FUNCTION slow()`); err != nil {
 					t.Fatal(err)
 				}
+				db = open(t, withParam(t, dsn, "statement_timeout", "200"), nil)
 			}
 			var group []*queuedCommit
 			for i := range n {
@@ -292,5 +295,118 @@ func TestGroupFailsAtOnceWhenTheServerRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGroupFailsOnlyTheUpdateThatWaitedForAHeldRow: under a
+// statement_timeout (here the connection string's), a group whose update
+// waits for a run's row that another session holds longer than the timeout
+// fails that update alone, with ErrLocked; the other updates of the group,
+// of runs no one holds, commit. Before, the timeout failed the whole group,
+// so calls that touched only other runs were answered ServiceUnavailable
+// too.
+func TestGroupFailsOnlyTheUpdateThatWaitedForAHeldRow(t *testing.T) {
+	t.Parallel()
+	const n, heldRun = 8, "r3"
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	setup := open(t, dsn, nil)
+	for i := range n {
+		if err := setup.Commit(ctx, createBatch(fmt.Sprint("r", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setup.Close()
+	db := open(t, withParam(t, dsn, "statement_timeout", "300"), nil)
+	locker, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(ctx)
+	if _, err := locker.Exec(ctx, "BEGIN; SELECT run_id FROM executions WHERE run_id = '"+heldRun+"' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	var group []*queuedCommit
+	for i := range n {
+		group = append(group, queued(stepUpdate(fmt.Sprint("r", i), 2, "s2")))
+	}
+	for g := group; len(g) > 0; {
+		g = db.commitGroup(g)
+	}
+	for _, q := range group {
+		err := <-q.done
+		id := q.u.Execution.RunID
+		switch {
+		case id == heldRun && !errors.Is(err, swfd.ErrLocked):
+			t.Errorf("%s, whose row was held: %v, want ErrLocked", id, err)
+		case id != heldRun && err != nil:
+			t.Errorf("%s, whose row no one held: %v, want it committed", id, err)
+		}
+	}
+	if _, err := locker.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		id := fmt.Sprint("r", i)
+		e, err := db.GetExecution(ctx, "dom", id)
+		want := int64(2)
+		if id == heldRun {
+			want = 1
+		}
+		if err != nil || e.Version != want {
+			t.Errorf("%s: version %d (%v), want %d", id, e.Version, err, want)
+		}
+	}
+}
+
+// TestGroupWithEveryRowHeldEndsWithinTheCommitTimeout: a group whose runs'
+// rows are all held by another session, under a statement_timeout, has each
+// update fail alone for its lock wait in turn (the others sent again each
+// time), but within the group's commit timeout all told: the updates still
+// waiting their turn when it runs out fail unsent (context.DeadlineExceeded,
+// nothing applied), rather than each waiting in its turn, a wait per update.
+func TestGroupWithEveryRowHeldEndsWithinTheCommitTimeout(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	setup := open(t, dsn, nil)
+	for i := range n {
+		if err := setup.Commit(ctx, createBatch(fmt.Sprint("r", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setup.Close()
+	// A lock wait of 270 ms: 8 of them are twice the commit timeout.
+	db := open(t, withParam(t, dsn, "statement_timeout", "300"), nil)
+	db.commitTimeout = time.Second
+	locker, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(ctx)
+	if _, err := locker.Exec(ctx, "BEGIN; SELECT run_id FROM executions FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	var group []*queuedCommit
+	for i := range n {
+		group = append(group, queued(stepUpdate(fmt.Sprint("r", i), 2, "s2")))
+	}
+	for g := group; len(g) > 0; {
+		g = db.commitGroup(g)
+	}
+	var locked, unsent int
+	for _, q := range group {
+		switch err := <-q.done; {
+		case errors.Is(err, swfd.ErrLocked):
+			locked++
+		case errors.Is(err, context.DeadlineExceeded):
+			unsent++
+		default:
+			t.Errorf("%s: %v, want ErrLocked or DeadlineExceeded", q.u.Execution.RunID, err)
+		}
+	}
+	if locked == 0 || unsent == 0 {
+		t.Errorf("%d updates failed for their lock wait and %d unsent at the deadline; want some of each", locked, unsent)
 	}
 }

@@ -383,9 +383,9 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 	// A new connection of the pool is the database answering: listeners
 	// waiting to reconnect (after an outage) try now, not at the end of
 	// their backoff.
-	cfg.AfterConnect = func(context.Context, *pgx.Conn) error {
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		db.notifier.retryNow()
-		return nil
+		return learnGroupLockWait(ctx, conn)
 	}
 	// A connection whose session the server ended while it sat idle is
 	// not handed out (idle.go).
