@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/swfd/swfd/internal/pgtest"
 )
 
 // claimHolders returns the backends that hold the node claim's lock on
@@ -246,5 +248,63 @@ func TestClaimLostToAnotherNodeFencesTheStore(t *testing.T) {
 	}
 	if logs.count("postgres: this node lost its claim on the database and cannot take it again: another node uses it (it started while the claim was lost); every call to this node fails from now on: stop it") != 1 {
 		t.Error("the log does not say the claim was lost for good")
+	}
+}
+
+// TestClaimNoticesASilentServer: a node's claim whose connection goes
+// silent without closing (a proxy holds back everything the server sends
+// on it, and keeps the server's end open once the node has closed its own,
+// as after a network lost without a word) probes it once
+// quiet, gives it up when the probe goes unanswered, ends the session the
+// server still keeps for it (its own), and takes the claim again on a new
+// connection: one session holds the claim, a new one, and the store is not
+// fenced (an exclusive claim taken beside its own old one would be).
+// Before, the claim waited on the silent connection for as long as the
+// operating system's keepalives allowed: on loopback, where the proxy
+// answers them, for ever.
+func TestClaimNoticesASilentServer(t *testing.T) {
+	for _, alone := range []bool{true, false} {
+		name := "beside others"
+		if alone {
+			name = "alone"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dsn := newDatabase(t)
+			proxy := pgtest.NewProxy(t, dsn)
+			db := open(t, proxy.DSN(dsn), nil)
+			t.Cleanup(proxy.Resume)
+			db.listenQuiet, db.listenProbeTimeout = 200*time.Millisecond, 300*time.Millisecond
+			ctx := context.Background()
+			release, err := db.ClaimNode(ctx, alone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			admin, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close(ctx)
+			old := claimHolders(t, admin)
+			if len(old) != 1 {
+				t.Fatalf("%d sessions hold the claim, want 1", len(old))
+			}
+			proxy.Silence()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				pids := claimHolders(t, admin)
+				if len(pids) == 1 && pids[0] != old[0] {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the claim's connection went silent and the claim was not taken again on another (holders %v, first %d)", pids, old[0])
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if p := db.fenced.Load(); p != nil {
+				t.Fatalf("the store was fenced: %v", *p)
+			}
+		})
 	}
 }

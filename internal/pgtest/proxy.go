@@ -1,7 +1,6 @@
 package pgtest
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -28,6 +27,12 @@ type Proxy struct {
 	// stalled holds, for each connection (its client end) whose answers
 	// are held back, a channel closed by Resume.
 	stalled map[net.Conn]chan struct{}
+	// kept holds, for each connection (its client end) that Silence
+	// made, a channel closed by Resume: until then its server end stays
+	// open once the client has closed its own.
+	kept map[net.Conn]chan struct{}
+	// server is the server end of each connection, by its client end.
+	server map[net.Conn]net.Conn
 	// refused counts the connections closed as they were accepted (cut).
 	refused int
 	changed chan struct{} // closed, and replaced, when refused grows
@@ -45,7 +50,8 @@ func NewProxy(t testing.TB, dsn string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}, stalled: map[net.Conn]chan struct{}{}, changed: make(chan struct{})}
+	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}, stalled: map[net.Conn]chan struct{}{},
+		kept: map[net.Conn]chan struct{}{}, server: map[net.Conn]net.Conn{}, changed: make(chan struct{})}
 	t.Cleanup(func() {
 		ln.Close()
 		p.Cut()
@@ -98,10 +104,38 @@ func (p *Proxy) Stall() {
 	}
 }
 
-// Resume lets the answers Stall held back through.
+// Silence is Stall, and more: what the clients of the connections open now
+// send is dropped, and the server's end of each stays open when its client
+// closes its own, until Resume, as when the network between them is gone:
+// the server keeps the session (and its locks) until its own keepalives
+// would give up on it, while the client has moved on.
+func (p *Proxy) Silence() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		if _, ok := p.stalled[c]; !ok {
+			p.stalled[c] = make(chan struct{})
+		}
+		if _, ok := p.kept[c]; !ok {
+			p.kept[c] = make(chan struct{})
+		}
+	}
+}
+
+// Resume lets the answers Stall held back through, and closes both ends of
+// the connections Silence made (what their clients sent meanwhile is lost,
+// so neither end could go on with the other).
 func (p *Proxy) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for c, ch := range p.kept {
+		close(ch)
+		delete(p.kept, c)
+		c.Close()
+		if s := p.server[c]; s != nil {
+			s.Close()
+		}
+	}
 	for c, ch := range p.stalled {
 		close(ch)
 		delete(p.stalled, c)
@@ -128,6 +162,28 @@ func (p *Proxy) answer(c, s net.Conn) {
 			}
 			if _, werr := c.Write(buf[:n]); werr != nil {
 				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// forward copies the client's bytes from c to the server end s, dropping
+// them while c is silenced (Silence).
+func (p *Proxy) forward(s, c net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			_, silenced := p.kept[c]
+			p.mu.Unlock()
+			if !silenced {
+				if _, werr := s.Write(buf[:n]); werr != nil {
+					return
+				}
 			}
 		}
 		if err != nil {
@@ -180,15 +236,23 @@ func (p *Proxy) pass(c net.Conn) {
 		return
 	}
 	p.conns[c], p.conns[s] = struct{}{}, struct{}{}
+	p.server[c] = s
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(s, c); done <- struct{}{} }()
+	go func() { p.forward(s, c); done <- struct{}{} }()
 	go func() { p.answer(c, s); done <- struct{}{} }()
 	<-done
 	c.Close()
+	p.mu.Lock()
+	kept := p.kept[c]
+	p.mu.Unlock()
+	if kept != nil {
+		<-kept
+	}
 	s.Close()
 	p.mu.Lock()
 	delete(p.conns, c)
 	delete(p.conns, s)
+	delete(p.server, c)
 	p.mu.Unlock()
 }
