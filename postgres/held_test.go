@@ -70,7 +70,7 @@ func TestHeldSessionsOutliveIdleSessionTimeout(t *testing.T) {
 	}
 	defer release()
 	other := open(t, newSchema(t, dsn, "other"), nil)
-	unexclude, err := other.Exclude(ctx)
+	_, unexclude, err := other.Exclude(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestHeldWaitOutlivesStatementTimeout(t *testing.T) {
 		}
 	}
 	db := open(t, dsn, nil)
-	release, err := db.Exclude(ctx)
+	_, release, err := db.Exclude(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -285,7 +285,7 @@ func TestListenerWaitingForTheLockNoticesASilentServer(t *testing.T) {
 	t.Cleanup(proxy.Resume)
 	db.listenQuiet, db.listenProbeTimeout = 200*time.Millisecond, 300*time.Millisecond
 	ctx := context.Background()
-	release, err := migrator.Exclude(ctx)
+	_, release, err := migrator.Exclude(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

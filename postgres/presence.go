@@ -262,25 +262,53 @@ func probing(ctx context.Context) bool { return ctx.Value(probeKey{}) != nil }
 // fails with ErrExcluded, and a node that was started before waits to
 // listen (its /readyz answers not ready), refusing every call, until
 // release.
-func (db *DB) Exclude(ctx context.Context) (release func(), err error) {
+//
+// The lock goes with its session, so the connection is watched as a
+// node's listener watches its own: excluded, a context derived from ctx
+// for the caller to work under, ends with the cause ErrExclusionLost when
+// the connection fails (the backend terminated, the server restarted) or
+// goes silent (a probe after a quiet interval unanswered; see waitNews),
+// since nodes may then start on the database; the caller should stop.
+// Release ends it too.
+func (db *DB) Exclude(ctx context.Context) (excluded context.Context, release func(), err error) {
 	conn, err := db.connectHeld(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", db.where, err)
+		return nil, nil, fmt.Errorf("postgres: %s: %w", db.where, err)
 	}
 	var got bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", int32(servingLockKey)).Scan(&got); err != nil {
 		conn.Close(context.Background())
-		return nil, fmt.Errorf("postgres: %s: take the nodes' lock: %w", db.where, err)
+		return nil, nil, fmt.Errorf("postgres: %s: take the nodes' lock: %w", db.where, err)
 	}
 	if !got {
 		n, _ := liveNodes(ctx, conn)
 		conn.Close(context.Background())
 		if n > 0 {
-			return nil, fmt.Errorf("postgres: %s: %w (%d node(s) connected)", db.where, ErrServed, n)
+			return nil, nil, fmt.Errorf("postgres: %s: %w (%d node(s) connected)", db.where, ErrServed, n)
 		}
-		return nil, fmt.Errorf("postgres: %s: %w, or another swfd migrate works on it", db.where, ErrServed)
+		return nil, nil, fmt.Errorf("postgres: %s: %w, or another swfd migrate works on it", db.where, ErrServed)
 	}
-	return func() {
+	excluded, lose := context.WithCancelCause(ctx)
+	wctx, stopWatching := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			_, err := db.waitNews(wctx, conn)
+			if wctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				db.logger.Error("postgres: the connection that holds swfd migrate's exclusion was lost", "database", db.where, "err", err)
+				lose(fmt.Errorf("%w (%s): %w", ErrExclusionLost, db.where, err))
+				return
+			}
+		}
+	}()
+	return excluded, func() {
+		stopWatching()
+		<-watched
+		lose(context.Canceled)
 		// The lock is let go of before the connection is closed: closed
 		// with it held, the server would drop it only as the session's
 		// process exits, and a node started just after the migrate could
@@ -295,6 +323,10 @@ func (db *DB) Exclude(ctx context.Context) (release func(), err error) {
 		}
 	}, nil
 }
+
+// ErrExclusionLost is the cause of the end of the context Exclude returns
+// when the session that holds the exclusion was lost.
+var ErrExclusionLost = errors.New("postgres: the connection that holds swfd migrate's exclusion of the nodes was lost, and the exclusion with it")
 
 // LiveNodes says how many nodes serve the database (in the store's schema):
 // how many hold the nodes' shared lock.

@@ -38,7 +38,7 @@ func TestExcludeNodes(t *testing.T) {
 		db.Listen(lctx, "other", func(string) {})
 	}()
 	waitListening(t, db)
-	release, err := db.Exclude(ctx)
+	_, release, err := db.Exclude(ctx)
 	if err != nil {
 		t.Fatalf("Exclude with only a listener of another channel: %v", err)
 	}
@@ -56,13 +56,13 @@ func TestExcludeNodes(t *testing.T) {
 	if n, err := db.LiveNodes(ctx); n != 1 || err != nil {
 		t.Errorf("LiveNodes with one node listening: %d, %v", n, err)
 	}
-	if _, err := db.Exclude(ctx); !errors.Is(err, ErrServed) {
+	if _, _, err := db.Exclude(ctx); !errors.Is(err, ErrServed) {
 		t.Errorf("Exclude while a node listens: %v, want ErrServed", err)
 	}
 	stopNode()
 	<-nodeDone
 
-	release, err = db.Exclude(ctx)
+	_, release, err = db.Exclude(ctx)
 	if err != nil {
 		t.Fatalf("Exclude once the node stopped: %v", err)
 	}
@@ -108,7 +108,7 @@ func TestNodeRefusesCallsWhileExcludedAfterReconnect(t *testing.T) {
 			return
 		}
 		// The listener reconnects: swfd migrate got in first.
-		release, err := migrator.Exclude(ctx)
+		_, release, err := migrator.Exclude(ctx)
 		if err != nil {
 			t.Errorf("Exclude while the node's listener was away: %v", err)
 			release = func() {}
@@ -280,7 +280,7 @@ func TestNodeRefusesCallsUntilItRetakesTheLock(t *testing.T) {
 	if log := logBuf.String(); !strings.Contains(log, "listener disconnected; reconnecting") || !strings.Contains(log, "retry_in=0s") {
 		t.Errorf("the listener did not try to reconnect at once; log:\n%s", log)
 	}
-	release, err := migrator.Exclude(ctx)
+	_, release, err := migrator.Exclude(ctx)
 	if err != nil {
 		t.Fatalf("Exclude while the node's listener was away: %v", err)
 	}
@@ -368,7 +368,7 @@ func TestReleasedExclusionIsGone(t *testing.T) {
 	db := open(t, dsn, nil)
 	ctx := context.Background()
 	for i := range 40 {
-		release, err := db.Exclude(ctx)
+		_, release, err := db.Exclude(ctx)
 		if err != nil {
 			t.Fatalf("round %d: Exclude: %v", i, err)
 		}
@@ -414,4 +414,56 @@ func servingLocksHeld(t *testing.T, db *DB) int {
 		t.Fatal(err)
 	}
 	return held
+}
+
+// TestExclusionNoticesItsLoss: swfd migrate's exclusion (Exclude) is a
+// lock held by a session; the context Exclude returns ends, its cause
+// ErrExclusionLost, when that session is lost (here its backend
+// terminated) or its connection goes silent (a proxy holds back what the
+// server sends and drops what the client sends, as a network gone without
+// a word), so that the copy stops rather than going on while nodes may
+// start on the database. Before, nothing watched the connection: a copy
+// went on, to its end, after its exclusion was gone.
+func TestExclusionNoticesItsLoss(t *testing.T) {
+	for _, how := range []string{"terminated", "silent"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			dsn := newDatabase(t)
+			proxy := pgtest.NewProxy(t, dsn)
+			db := open(t, proxy.DSN(dsn), nil)
+			t.Cleanup(proxy.Resume)
+			db.listenQuiet, db.listenProbeTimeout = 200*time.Millisecond, 300*time.Millisecond
+			ctx := context.Background()
+			excluded, release, err := db.Exclude(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			switch how {
+			case "terminated":
+				admin, err := pgx.Connect(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer admin.Close(ctx)
+				var n int
+				if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+					WHERE locktype = 'advisory' AND classid = $1 AND mode = 'ExclusiveLock' AND granted
+					AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+					int64(servingLockKey)).Scan(&n); err != nil || n != 1 {
+					t.Fatalf("terminated %d sessions holding the exclusion (%v), want 1", n, err)
+				}
+			case "silent":
+				proxy.Silence()
+			}
+			select {
+			case <-excluded.Done():
+			case <-time.After(20 * time.Second):
+				t.Fatal("the exclusion's session was lost and its context did not end")
+			}
+			if cause := context.Cause(excluded); !errors.Is(cause, ErrExclusionLost) {
+				t.Errorf("the context's cause: %v, want ErrExclusionLost", cause)
+			}
+		})
+	}
 }

@@ -64,11 +64,12 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	// Held for the whole copy, so that no node starts on it meanwhile. A
 	// SQLite source in use is refused when it is opened.
 	if pg, ok := src.(*postgres.DB); ok {
-		release, err := pg.Exclude(ctx)
+		excluded, release, err := pg.Exclude(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate: source %s: %w; stop every swfd node on it before migrating out of it", server.RedactDSN(*from), err)
 		}
 		defer release()
+		ctx = excluded
 	}
 	dst, err := server.OpenStore(ctx, *to, log)
 	if err != nil {
@@ -79,11 +80,12 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	// clock's time it read at its start: the copy's would not be used
 	// until it restarts, and the tokens clients hold would fail.
 	if pg, ok := dst.(*postgres.DB); ok {
-		release, err := pg.Exclude(ctx)
+		excluded, release, err := pg.Exclude(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate: target %s: %w; stop every swfd node on it, migrate, then start them again", server.RedactDSN(*to), err)
 		}
 		defer release()
+		ctx = excluded
 	}
 	// On a terminal each count overwrites the last; written to a file or
 	// a pipe (a log, CI), where a carriage return overwrites nothing and
@@ -98,6 +100,12 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	if term {
 		fmt.Fprintln(stderr)
+	}
+	// A lost exclusion (the session that held it ended, or went silent)
+	// lets nodes start on the database mid-copy: the copy is stopped, or,
+	// finished, not reported done.
+	if cause := context.Cause(ctx); errors.Is(cause, postgres.ErrExclusionLost) {
+		return fmt.Errorf("migrate: stopped after %d executions: %w; swfd nodes may have started on the database since, so the copy is not one moment: start over into a fresh database", st.Executions, cause)
 	}
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("migrate: interrupted after %d executions: %w", st.Executions, err)
