@@ -342,6 +342,13 @@ func (db *DB) waitNews(ctx context.Context, conn *pgx.Conn) (*pgconn.Notificatio
 			return nil, err
 		}
 		if pctx.Err() != nil {
+			// The pool's idle connections most likely went silent with
+			// this one: each would otherwise stay until a caller took it
+			// and waited out its whole deadline on it (a call its 15 s,
+			// a background loop its 30 s). Pinged now, together, those
+			// that do not answer are closed, and the next callers open
+			// new connections.
+			go db.prune(context.Background())
 			return nil, fmt.Errorf("%w (%s): %w", errListenerSilent, db.listenProbeTimeout, err)
 		}
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/logbuf"
@@ -393,5 +394,56 @@ func TestListenerSettingUpNoticesASilentServer(t *testing.T) {
 	}
 	if n := tries.Load(); n != 2 {
 		t.Errorf("the listener asked for the lock on %d connections; want 2", n)
+	}
+}
+
+// TestSilentServerEmptiesThePool: once a listener gives its connection up
+// for silence (a proxy holds back what the server sends and drops what the
+// client sends, on every connection open at the time), the pool's idle
+// connections, which went silent with it, are pinged and closed at once,
+// and the next read opens a new connection. Before, each stayed in the
+// pool until a caller took it and waited out its whole deadline on it (a
+// call its 15 s, then ServiceUnavailable; a background loop its 30 s).
+func TestSilentServerEmptiesThePool(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	logs := newLogCounter()
+	db := open(t, withParam(t, proxy.DSN(dsn), "pool_max_conns", "4"), slog.New(logs))
+	t.Cleanup(proxy.Resume)
+	db.listenQuiet, db.listenProbeTimeout = 200*time.Millisecond, 300*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var conns []*pgxpool.Conn
+	for range 4 {
+		c, err := db.pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	go db.Listen(ctx, "news", func(string) {})
+	waitListening(t, db)
+	proxy.Silence()
+	deadline := time.Now().Add(20 * time.Second)
+	for logs.count("postgres: listener disconnected; reconnecting") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the listener did not give its silent connection up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for db.pool.Stat().TotalConns() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d silent connections are still in the pool", db.pool.Stat().TotalConns())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer rcancel()
+	if _, err := db.pool.Exec(rctx, "SELECT 1"); err != nil {
+		t.Fatalf("a read once the silent connections were gone: %v", err)
 	}
 }
