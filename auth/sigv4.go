@@ -197,6 +197,9 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 	if f != nil {
 		return nil, a.keyID, "", f
 	}
+	if carriesSessionToken(r) {
+		return nil, a.keyID, "session token given; swfd issues no temporary credentials", api.NewFault(UnrecognizedClient, "The security token included in the request is invalid.")
+	}
 	p, secret, ok := v.Keys.Config().lookup(a.keyID)
 	if !ok {
 		return nil, a.keyID, "unknown access key", api.NewFault(UnrecognizedClient, "The security token included in the request is invalid.")
@@ -263,6 +266,27 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 		}
 	}
 	return nil, a.keyID, first, invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+}
+
+// carriesSessionToken reports whether r carries a session token: a
+// non-empty X-Amz-Security-Token header, or that parameter in the query.
+// The keys of an auth file are long-term and swfd issues no temporary
+// credentials, so no token belongs to any key; AWS refuses a token that
+// does not go with the access key (UnrecognizedClientException) rather
+// than ignoring it, and so does swfd, whatever the signature. An empty
+// header carries no token and is taken as absent.
+func carriesSessionToken(r *http.Request) bool {
+	for _, v := range r.Header.Values("X-Amz-Security-Token") {
+		if v != "" {
+			return true
+		}
+	}
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, "X-Amz-Security-Token") {
+			return true
+		}
+	}
+	return false
 }
 
 // isHexSHA256 reports whether s has the form of a SHA-256 in hex.

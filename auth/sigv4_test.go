@@ -142,12 +142,15 @@ func TestVerifyAccepts(t *testing.T) {
 		{"sdk request", func(req *http.Request) {
 			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now())
 		}},
-		{"with session token and content hash", func(req *http.Request) {
+		{"with content hash", func(req *http.Request) {
 			req.Header.Set("X-Amz-Content-Sha256", payloadHash(body))
-			err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: "tok"}, req, payloadHash(body), "swf", "us-east-1", time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now())
+		}},
+		{"with an empty session token header", func(req *http.Request) {
+			// An empty X-Amz-Security-Token carries no token: the
+			// request is signed with the long-term key alone.
+			req.Header.Set("X-Amz-Security-Token", "")
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now())
 		}},
 		{"4 minutes old", func(req *http.Request) {
 			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", time.Now().Add(-4*time.Minute))
@@ -381,11 +384,11 @@ func TestVerifyFailures(t *testing.T) {
 			signed(req)
 			req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DeprecateDomain")
 		}, 400, IncompleteSignature, "Every x-amz-* header must be signed: add x-amz-target to SignedHeaders."},
-		{"session token not signed", func(req *http.Request) {
+		{"x-amz headers not signed", func(req *http.Request) {
 			signed(req)
-			req.Header.Set("X-Amz-Security-Token", "tok")
+			req.Header.Set("X-Amz-User-Agent", "aws-sdk-js/2.0.31")
 			req.Header.Set("x-amz-meta-thing", "1")
-		}, 400, IncompleteSignature, "add x-amz-meta-thing, x-amz-security-token to SignedHeaders"},
+		}, 400, IncompleteSignature, "add x-amz-meta-thing, x-amz-user-agent to SignedHeaders"},
 		{"duplicate Signature", func(req *http.Request) {
 			signed(req)
 			req.Header.Set("Authorization", req.Header.Get("Authorization")+", Signature=00")
@@ -413,6 +416,57 @@ func TestVerifyFailures(t *testing.T) {
 			st, out := vs.do(t, req)
 			if st != c.status || !strings.HasPrefix(out, c.code+" ") || !strings.Contains(out, c.msg) {
 				t.Fatalf("got %d %q, want %d %s ...%s", st, out, c.status, c.code, c.msg)
+			}
+		})
+	}
+}
+
+// swfd issues no temporary credentials, so no session token belongs to any
+// of its keys: a request that carries one (X-Amz-Security-Token as a
+// header or in the query), signed with a long-term key of the auth file
+// or not, is refused as AWS refuses a token that does not go with the
+// key, before its signature is looked at.
+func TestVerifyRefusesSessionToken(t *testing.T) {
+	vs := newVerifyServer(t)
+	body := `{"registrationStatus":"REGISTERED"}`
+	now := time.Now()
+	withToken := func(key, secret, token string) func(req *http.Request) {
+		return func(req *http.Request) {
+			err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: token},
+				req, payloadHash(body), "swf", "us-east-1", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cases := []struct {
+		name string
+		prep func(req *http.Request)
+	}{
+		{"long-term key with a token", withToken(testKey, testSecret, "tok")},
+		{"long-term key with a token, content hash signed", func(req *http.Request) {
+			req.Header.Set("X-Amz-Content-Sha256", payloadHash(body))
+			withToken(testKey, testSecret, "FwoGZXIvYXdzEBYaDO")(req)
+		}},
+		{"wrong secret with a token", withToken(testKey, "not the secret", "tok")},
+		{"unknown key with a token", withToken("ASIAUNKNOWN0001", testSecret, "tok")},
+		{"token in the query", func(req *http.Request) {
+			req.URL.RawQuery = "X-Amz-Security-Token=tok"
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now)
+		}},
+		{"token header twice, one empty", func(req *http.Request) {
+			req.Header.Add("X-Amz-Security-Token", "")
+			req.Header.Add("X-Amz-Security-Token", "tok")
+			sign(t, req, body, testKey, testSecret, "swf", "us-east-1", now)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := vs.newRequest(t, body)
+			c.prep(req)
+			st, out := vs.do(t, req)
+			if want := UnrecognizedClient + " The security token included in the request is invalid."; st != 400 || out != want {
+				t.Fatalf("got %d %q, want 400 %q", st, out, want)
 			}
 		})
 	}
@@ -485,20 +539,30 @@ func TestVerifyLogsNoSecret(t *testing.T) {
 }
 
 // The debug line of a failed signature shows the canonical request with
-// the session token (signed header or query parameter) as xxxxx, never
-// its value (the probe found it verbatim).
+// the credentials it holds (a presigned query's signature, the
+// Authorization header) as xxxxx, never their values; a request that
+// carries a session token is refused before its signature is checked,
+// and its token is in no line either (the probe once found it verbatim).
 func TestVerifyLogsNoSessionToken(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Log: log}
+	v := &Verifier{Keys: NewKeyring(testConfig(t)), Region: "us-east-1", Log: log, Warn: lograte.New(log, 5, 5, nil)}
 	body := []byte(`{}`)
 	const token, queryToken, querySig = "session-token-not-for-logs", "query-token-not-for-logs", "0123abcd-signature-not-for-logs"
-	req := httptest.NewRequest(http.MethodPost, "http://swf.local/?X-Amz-Security-Token="+queryToken+"&X-Amz-Signature="+querySig+"&a=1", bytes.NewReader(body))
+
+	// A session token: refused, and not logged.
+	req := httptest.NewRequest(http.MethodPost, "http://swf.local/?X-Amz-Security-Token="+queryToken+"&a=1", bytes.NewReader(body))
 	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKey, SecretAccessKey: "wrong", SessionToken: token},
 		req, payloadHash(string(body)), "swf", "us-east-1", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, f := v.Verify(req, body); f == nil || f.Code != UnrecognizedClient {
+		t.Fatalf("fault %v", f)
+	}
+	// A wrong signature: its canonical request is logged, redacted.
+	req = httptest.NewRequest(http.MethodPost, "http://swf.local/?X-Amz-Signature="+querySig+"&a=1", bytes.NewReader(body))
+	sign(t, req, string(body), testKey, "wrong", "swf", "us-east-1", time.Now())
 	if _, f := v.Verify(req, body); f == nil || f.Code != InvalidSignature {
 		t.Fatalf("fault %v", f)
 	}
@@ -508,13 +572,21 @@ func TestVerifyLogsNoSessionToken(t *testing.T) {
 			t.Errorf("the log shows %q: %s", secret, out)
 		}
 	}
-	for _, want := range []string{`x-amz-security-token:xxxxx\n`, "X-Amz-Security-Token=xxxxx", "X-Amz-Signature=xxxxx", "a=1", `host:swf.local\n`} {
+	for _, want := range []string{"X-Amz-Signature=xxxxx", "a=1", `host:swf.local\n`, "code=UnrecognizedClientException"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q: %s", want, out)
 		}
 	}
-	// The request itself is checked as sent.
-	if got := canonicalRequest(req, "swf.local", "/", []string{"x-amz-security-token"}, ""); !strings.Contains(got, token) {
+	// A canonical request written for the log shows a token as xxxxx,
+	// while the one checked holds it as sent.
+	req = httptest.NewRequest(http.MethodPost, "http://swf.local/?X-Amz-Security-Token="+queryToken, bytes.NewReader(body))
+	req.Header.Set("X-Amz-Security-Token", token)
+	signedHeaders := []string{"host", "x-amz-security-token"}
+	if got := buildCanonicalRequest(req, "swf.local", "/", signedHeaders, "", true); strings.Contains(got, token) || strings.Contains(got, queryToken) ||
+		!strings.Contains(got, "x-amz-security-token:xxxxx\n") || !strings.Contains(got, "X-Amz-Security-Token=xxxxx") {
+		t.Errorf("the canonical request for the log: %s", got)
+	}
+	if got := canonicalRequest(req, "swf.local", "/", signedHeaders, ""); !strings.Contains(got, token) || !strings.Contains(got, queryToken) {
 		t.Errorf("the canonical request to sign lost the token: %s", got)
 	}
 }
