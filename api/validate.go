@@ -290,7 +290,7 @@ func (w *walker) walk(shapeName string, v any) {
 			w.typeErr("a string")
 			return
 		}
-		n := int64(utf8.RuneCountInString(str))
+		n := int64(Length(str))
 		if s.HasMin && n < s.Min {
 			w.fail(v, fmt.Sprintf("Member must have length greater than or equal to %d", s.Min))
 		}
@@ -340,6 +340,32 @@ func (w *walker) walk(shapeName string, v any) {
 		w.typeErr("a known member")
 		return
 	}
+}
+
+// Length is the length of s as the model's length constraints count it:
+// in UTF-16 code units, so that a character outside the Basic Multilingual
+// Plane (an emoji, a musical symbol, U+10000 and above, four bytes in
+// UTF-8) counts two and every other character one. The service's strings
+// are Java's, whose length is so counted; the model's documentation says
+// "characters" without saying which. Where the count is not known, the
+// larger one is the safe one: a value swfd accepts fits the limit whether
+// the service counts code units or code points, so a workflow tested
+// against swfd is not refused by SWF for a name's length (swfd refuses
+// 129 to 256 such characters where a service counting code points would
+// take them). s is valid UTF-8 (a request body is checked for it, and an
+// escaped lone surrogate is decoded as U+FFFD).
+func Length(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c&0xC0 != 0x80 { // the first byte of a character
+			n++
+			if c >= 0xF0 { // of four bytes: a surrogate pair in UTF-16
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func contains(list []string, s string) bool {

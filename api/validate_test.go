@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
@@ -118,7 +119,8 @@ func TestValidateLengths(t *testing.T) {
 	wantFault(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("a", 257)+`"}`, api.ValidationException,
 		"at 'name' failed to satisfy constraint: Member must have length less than or equal to 256")
 	wantValid(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("a", 256)+`"}`)
-	// Lengths count characters, not bytes: 256 three-byte runes fit.
+	// Lengths count characters, not bytes: 256 three-byte runes fit
+	// (TestLengthsCountUTF16CodeUnits: those outside the BMP count two).
 	wantValid(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("€", 256)+`"}`)
 	wantFault(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("€", 257)+`"}`, api.ValidationException, "less than or equal to 256")
 	// A long rejected value is cut in the message without breaking UTF-8.
@@ -261,6 +263,42 @@ func TestDecodeValues(t *testing.T) {
 			t.Errorf("%s: Decode(nil) returned nil input", name)
 		}
 	}
+}
+
+// Lengths count UTF-16 code units, as a service whose strings are Java's
+// counts them: a character outside the Basic Multilingual Plane (an emoji,
+// 𝄞) counts two. So a name of 128 emoji fits in 256 and one of 129 does
+// not, while 256 characters of the plane (€, 域) still fit.
+func TestLengthsCountUTF16CodeUnits(t *testing.T) {
+	wantValid(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("😀", 128)+`"}`)
+	wantValid(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("😀", 127)+`ab"}`)
+	wantFault(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("😀", 128)+`a"}`, api.ValidationException,
+		"at 'name' failed to satisfy constraint: Member must have length less than or equal to 256")
+	wantFault(t, "DescribeDomainInput", `{"name":"`+strings.Repeat("😀", 256)+`"}`, api.ValidationException,
+		"at 'name' failed to satisfy constraint: Member must have length less than or equal to 256")
+	// Escaped in the JSON as a surrogate pair, the same.
+	wantFault(t, "DescribeDomainInput", `{"name":"`+strings.Repeat(`\ud834\udd1e`, 129)+`"}`, api.ValidationException, "less than or equal to 256")
+	wantValid(t, "DescribeDomainInput", `{"name":"`+strings.Repeat(`\ud834\udd1e`, 128)+`"}`)
+	// A version (64), a tag in a list and in a filter (256), a signal's input (32,768).
+	start := `{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"%s"},"tagList":["%s"]}`
+	wantValid(t, "StartWorkflowExecutionInput", fmt.Sprintf(start, strings.Repeat("𝄞", 32), strings.Repeat("𝄞", 128)))
+	wantFault(t, "StartWorkflowExecutionInput", fmt.Sprintf(start, strings.Repeat("𝄞", 33), "t"), api.ValidationException,
+		"at 'workflowType.version' failed to satisfy constraint: Member must have length less than or equal to 64")
+	wantFault(t, "StartWorkflowExecutionInput", fmt.Sprintf(start, "1", strings.Repeat("𝄞", 129)), api.ValidationException,
+		"at 'tagList.1.member' failed to satisfy constraint: Member must have length less than or equal to 256")
+	filter := `{"domain":"d","startTimeFilter":{"oldestDate":0},"tagFilter":{"tag":"%s"}}`
+	wantValid(t, "CountOpenWorkflowExecutionsInput", fmt.Sprintf(filter, strings.Repeat("𝄞", 128)))
+	wantFault(t, "CountOpenWorkflowExecutionsInput", fmt.Sprintf(filter, strings.Repeat("𝄞", 129)), api.ValidationException,
+		"at 'tagFilter.tag' failed to satisfy constraint: Member must have length less than or equal to 256")
+	for _, s := range []string{"", "a", "é€", "😀", "a😀b𝄞域\uFFFD", strings.Repeat("😀x", 100)} {
+		if got, want := api.Length(s), len(utf16.Encode([]rune(s))); got != want {
+			t.Errorf("Length(%q) = %d, want %d", s, got, want)
+		}
+	}
+	signal := `{"domain":"d","workflowId":"w","signalName":"s","input":"%s"}`
+	wantValid(t, "SignalWorkflowExecutionInput", fmt.Sprintf(signal, strings.Repeat("😀", 16384)))
+	wantFault(t, "SignalWorkflowExecutionInput", fmt.Sprintf(signal, strings.Repeat("😀", 16384)+"a"), api.ValidationException,
+		"at 'input' failed to satisfy constraint: Member must have length less than or equal to 32768")
 }
 
 func TestTimeEncoding(t *testing.T) {

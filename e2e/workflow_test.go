@@ -986,10 +986,11 @@ func TestPageTokensWithLongestNames(t *testing.T) {
 }
 
 // A task token fits the model's 1024 characters in a domain of the longest
-// name whose token cannot carry it (256 characters of three or four bytes):
-// a decider and a worker there take a workflow to completion through
-// every task-token operation. Such tokens once carried the name, were
-// over 1024 characters, and every call refused them.
+// name whose token cannot carry it (256 characters of three bytes), and in
+// one of the longest name of four-byte characters (128 of them, each two
+// UTF-16 code units): a decider and a worker there take a workflow to
+// completion through every task-token operation. Such tokens once carried
+// the name, were over 1024 characters, and every call refused them.
 func TestTaskTokensWithLongestDomainNames(t *testing.T) {
 	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 500 * time.Millisecond})
 	c, ctx := srv.Client(), context.Background()
@@ -1000,7 +1001,7 @@ func TestTaskTokensWithLongestDomainNames(t *testing.T) {
 			t.Fatalf("%s: no task token, or one over 1024 characters", what)
 		}
 	}
-	for _, domain := range []string{strings.Repeat("域", 256), strings.Repeat("😀", 256)} {
+	for _, domain := range []string{strings.Repeat("域", 256), strings.Repeat("😀", 128)} {
 		wt := &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}
 		at := &types.ActivityType{Name: aws.String("charge"), Version: aws.String("1")}
 		must(c.RegisterDomain(ctx, &swf.RegisterDomainInput{Name: aws.String(domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")}))
