@@ -53,6 +53,14 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	sec := math.Floor(f)
 	t.Time = time.Unix(int64(sec), int64(math.Round((f-sec)*1e6))*1000).UTC()
+	if t.Time.IsZero() {
+		// -62135596800, the first instant of year 1, is Go's zero time,
+		// which a Time holds for a member not given. A time sent there is
+		// read one microsecond earlier so that it stays a time given
+		// (a latestDate there is a bound no run is within, not the
+		// absence of one); nothing is stored at either instant.
+		t.Time = t.Time.Add(-time.Microsecond)
+	}
 	return nil
 }
 

@@ -338,6 +338,9 @@ func TestTimeDecoding(t *testing.T) {
 		{"1.326592619474e9", 1326592619474000},
 		{"0", 0},
 		{"-1.5", -1500000},
+		// Year 1's first instant is Go's zero time, a Time's "not
+		// given": it is read a microsecond earlier, as a time given.
+		{"-62135596800", -62135596800000001},
 	} {
 		var tm api.Time
 		if err := json.Unmarshal([]byte(tc.in), &tm); err != nil {

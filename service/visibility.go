@@ -53,6 +53,13 @@ func (f visibilityFilters) query() (swfd.VisibilityQuery, error) {
 	q.Oldest = ceilMilli(tf.OldestDate.Time)
 	if !tf.LatestDate.IsZero() {
 		q.Latest = tf.LatestDate.Truncate(time.Millisecond)
+		if q.Latest.IsZero() {
+			// A latestDate within the first millisecond of year 1 is
+			// a bound, but a store reads the zero time as none: it is
+			// taken a millisecond earlier, which leaves out no run (no
+			// run starts or closes at the zero time, swfd's "unset").
+			q.Latest = q.Latest.Add(-time.Millisecond)
+		}
 	}
 	// A latestDate before the oldestDate is an empty range, not a fault:
 	// the model orders the bounds in no way, and it matches no run.

@@ -13,7 +13,8 @@ import (
 // A time filter's bounds select exactly the runs between them, as sent on
 // the wire: a bound between two milliseconds is not rounded onto a run's
 // start, and a far-future latestDate (9999-12-31, a common "no bound") is
-// taken as such.
+// taken as such, while one at the beginning of year 1 or before is a bound
+// that no run is within.
 func TestTimeFilterBoundsAsSent(t *testing.T) {
 	ctx := context.Background()
 	start := time.UnixMilli(1_700_000_000_123).UTC()
@@ -50,6 +51,16 @@ func TestTimeFilterBoundsAsSent(t *testing.T) {
 		{`{"oldestDate":0,"latestDate":253402300799.999}`, 1}, // 9999-12-31T23:59:59.999Z
 		{`{"oldestDate":-62135596800,"latestDate":1e15}`, 1},  // year 1 to the largest bound taken
 		{`{"oldestDate":253402300799}`, 0},
+		// A latestDate at the start of year 1 (and within its first
+		// millisecond) is a bound, before every run, not the absence
+		// of one; so are those before it, negative or fractional.
+		{`{"oldestDate":-1e15,"latestDate":-62135596800}`, 0},
+		{`{"oldestDate":-1e15,"latestDate":-62135596799.9995}`, 0},
+		{`{"oldestDate":-1e15,"latestDate":-62135596800.0005}`, 0},
+		{`{"oldestDate":-1e15,"latestDate":-1e15}`, 0},
+		{`{"oldestDate":-1e15,"latestDate":-0.5}`, 0},
+		{`{"oldestDate":-62135596800.0005}`, 1},
+		{`{"oldestDate":-1.5,"latestDate":1700000000.5}`, 1},
 	} {
 		if got := count(tc.filter); got != tc.want {
 			t.Errorf("startTimeFilter %s: count %d, want %d", tc.filter, got, tc.want)
