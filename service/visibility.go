@@ -101,6 +101,26 @@ func ceilMilli(t time.Time) time.Time {
 	return t
 }
 
+// visibilityScope is the scope of a list's page tokens: the query's JSON,
+// so that a token is refused with other arguments. A time's JSON holds
+// years 0 to 9999 only, and a bound may be far outside them (a latestDate
+// of 10¹² says "no bound" as well as 9999-12-31 does): such a query is
+// written with its bounds left out of the JSON and appended as Unix
+// milliseconds instead. (Every other query keeps the scope of earlier
+// releases, so that a client paging across an upgrade is not refused.)
+func visibilityScope(q swfd.VisibilityQuery) (string, error) {
+	b, err := json.Marshal(q)
+	if err == nil {
+		return "executions|" + string(b), nil
+	}
+	oldest, latest := q.Oldest, q.Latest
+	q.Oldest, q.Latest = time.Time{}, time.Time{}
+	if b, err = json.Marshal(q); err != nil {
+		return "", fmt.Errorf("service: the scope of a visibility query: %w", err)
+	}
+	return fmt.Sprintf("executions|%s|oldest=%d|latest=%d", b, oldest.UnixMilli(), latest.UnixMilli()), nil
+}
+
 type visibilityCursor struct {
 	Time  int64  `json:"t"`
 	RunID string `json:"r"`
@@ -114,8 +134,10 @@ func (s *Service) listExecutions(ctx context.Context, f visibilityFilters, size 
 	if err != nil {
 		return nil, err
 	}
-	scopeBytes, _ := json.Marshal(q)
-	scope := "executions|" + string(scopeBytes)
+	scope, err := visibilityScope(q)
+	if err != nil {
+		return nil, err
+	}
 	if pageToken != "" {
 		raw, err := s.tokens.OpenPage(pageToken, scope)
 		if err != nil {

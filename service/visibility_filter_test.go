@@ -173,3 +173,52 @@ func TestTypeFilterEmptyVersionIsAnyVersion(t *testing.T) {
 		}
 	}
 }
+
+// A nextPageToken of ListOpenWorkflowExecutions or
+// ListClosedWorkflowExecutions belongs to the arguments it was given with,
+// whatever its time filter holds: one given with a bound past year 9999
+// (or before year 0), which a time's JSON cannot write, is refused with
+// other arguments as any other is, and still resumes its own list.
+func TestPageTokenOfFarTimeFilterKeepsItsScope(t *testing.T) {
+	ctx := context.Background()
+	start := time.UnixMilli(1_700_000_000_000).UTC()
+	clk := clock.NewManual(start)
+	s := testService(t, Options{Clock: clk}, nil)
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: id,
+			WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}, TagList: []string{"t"}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.MoveTo(clk.Now().Add(time.Second))
+	}
+	far := api.Time{Time: time.Unix(1e12, 0).UTC()}     // year 33658
+	before := api.Time{Time: time.Unix(-1e12, 0).UTC()} // before year 0
+	near := api.NewTime(start.Add(time.Hour))           // an ordinary bound
+	for _, f := range []api.ExecutionTimeFilter{
+		{OldestDate: api.NewTime(time.Unix(0, 0)), LatestDate: far},
+		{OldestDate: before, LatestDate: far},
+		{OldestDate: before},
+	} {
+		first, err := s.ListOpenWorkflowExecutions(ctx, &api.ListOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: f, MaximumPageSize: 1})
+		if err != nil || first.NextPageToken == "" {
+			t.Fatalf("%+v: first page %+v, %v", f, first, err)
+		}
+		others := map[string]*api.ListOpenWorkflowExecutionsInput{
+			"another latestDate": {Domain: "d", StartTimeFilter: api.ExecutionTimeFilter{OldestDate: f.OldestDate, LatestDate: near}},
+			"another oldestDate": {Domain: "d", StartTimeFilter: api.ExecutionTimeFilter{OldestDate: api.NewTime(start), LatestDate: f.LatestDate}},
+			"a tag filter":       {Domain: "d", StartTimeFilter: f, TagFilter: &api.TagFilter{Tag: "t"}},
+			"reversed":           {Domain: "d", StartTimeFilter: f, ReverseOrder: true},
+		}
+		for name, in := range others {
+			in.MaximumPageSize, in.NextPageToken = 1, first.NextPageToken
+			_, err := s.ListOpenWorkflowExecutions(ctx, in)
+			if fault, ok := api.AsFault(err); !ok || fault.Code != api.ValidationException || !strings.Contains(fault.Message, "does not belong") {
+				t.Errorf("the token of %+v taken with %s: %v, want a ValidationException that it does not belong", f, name, err)
+			}
+		}
+		next, err := s.ListOpenWorkflowExecutions(ctx, &api.ListOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: f, MaximumPageSize: 1, NextPageToken: first.NextPageToken})
+		if err != nil || len(next.ExecutionInfos) != 1 || next.ExecutionInfos[0].Execution.WorkflowID == first.ExecutionInfos[0].Execution.WorkflowID {
+			t.Errorf("%+v: second page %+v, %v; want the next run", f, next, err)
+		}
+	}
+}
