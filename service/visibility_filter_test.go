@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -219,6 +221,73 @@ func TestPageTokenOfFarTimeFilterKeepsItsScope(t *testing.T) {
 		next, err := s.ListOpenWorkflowExecutions(ctx, &api.ListOpenWorkflowExecutionsInput{Domain: "d", StartTimeFilter: f, MaximumPageSize: 1, NextPageToken: first.NextPageToken})
 		if err != nil || len(next.ExecutionInfos) != 1 || next.ExecutionInfos[0].Execution.WorkflowID == first.ExecutionInfos[0].Execution.WorkflowID {
 			t.Errorf("%+v: second page %+v, %v; want the next run", f, next, err)
+		}
+	}
+}
+
+// A tagFilter takes every tag a tagList takes, and refuses the same ones
+// with the same violation: a tag is the model's Tag in both (at most 256
+// UTF-16 code units, no U+0000), with no rule on its characters, so an
+// execution tagged with any tag it could be started with can be listed
+// and counted by that tag. (The model's documentation of tagFilter names
+// the characters of resource tags, letters, digits, white space and
+// _ . : / = + - @, but a tagList is documented with no such rule; a
+// filter refusing other characters would leave such executions unlistable
+// by their tags.)
+func TestTagFilterTakesWhatTagListTakes(t *testing.T) {
+	ctx := context.Background()
+	s := testService(t, Options{}, nil)
+	call := func(op, body string) (any, error) {
+		t.Helper()
+		if err := api.Validate(api.Operations[op].Input, []byte(body)); err != nil {
+			return nil, err
+		}
+		in, err := api.Operations[op].Decode([]byte(body))
+		if err != nil {
+			t.Fatalf("%s %s: %v", op, body, err)
+		}
+		return api.Operations[op].Call(ctx, s, in)
+	}
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	taken := []string{"a<b>", "x|y", "#hash, comma; semi", "tab\there", "new\nline", "😀", "é" + "\u0301",
+		strings.Repeat("𝄞", 128), strings.Repeat("域", 256), "   ", "\u200b", `quote"back\slash`}
+	for i, tag := range taken {
+		start := fmt.Sprintf(`{"domain":"d","workflowId":"w%d","workflowType":{"name":"wf","version":"1"},"tagList":[%s]}`, i, quote(tag))
+		if _, err := call("StartWorkflowExecution", start); err != nil {
+			t.Fatalf("tagList [%q]: %v", tag, err)
+		}
+	}
+	for _, tag := range taken {
+		for _, op := range []string{"CountOpenWorkflowExecutions", "ListOpenWorkflowExecutions"} {
+			out, err := call(op, `{"domain":"d","startTimeFilter":{"oldestDate":0},"tagFilter":{"tag":`+quote(tag)+`}}`)
+			if err != nil {
+				t.Errorf("%s tagFilter %q: %v", op, tag, err)
+				continue
+			}
+			n := 0
+			switch o := out.(type) {
+			case *api.WorkflowExecutionCount:
+				n = o.Count
+			case *api.WorkflowExecutionInfos:
+				n = len(o.ExecutionInfos)
+			}
+			if n != 1 {
+				t.Errorf("%s tagFilter %q: %d executions, want 1", op, tag, n)
+			}
+		}
+	}
+	for _, tag := range []string{strings.Repeat("𝄞", 128) + "a", strings.Repeat("a", 257), "a\x00b"} {
+		_, startErr := call("StartWorkflowExecution", `{"domain":"d","workflowId":"refused","workflowType":{"name":"wf","version":"1"},"tagList":[`+quote(tag)+`]}`)
+		_, filterErr := call("CountOpenWorkflowExecutions", `{"domain":"d","startTimeFilter":{"oldestDate":0},"tagFilter":{"tag":`+quote(tag)+`}}`)
+		sf, ok1 := api.AsFault(startErr)
+		ff, ok2 := api.AsFault(filterErr)
+		if !ok1 || !ok2 || sf.Code != api.ValidationException || ff.Code != api.ValidationException {
+			t.Errorf("tag %.20q: tagList %v, tagFilter %v; want a ValidationException from both", tag, startErr, filterErr)
+			continue
+		}
+		constraint := func(m string) string { _, c, _ := strings.Cut(m, "failed to satisfy constraint: "); return c }
+		if constraint(sf.Message) == "" || constraint(sf.Message) != constraint(ff.Message) {
+			t.Errorf("tag %.20q: tagList refused with %q, tagFilter with %q", tag, sf.Message, ff.Message)
 		}
 	}
 }
