@@ -72,6 +72,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
 	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/runs"
@@ -109,9 +110,10 @@ type Response struct {
 
 // MaxResponseBytes is as much of a function's response as an Invoker needs
 // to read: a LambdaFunctionCompleted result holds at most 32,768
-// characters, of at most 4 bytes each in UTF-8, so a response longer than
-// this is ResultTooLarge whatever it holds, and what an error payload
-// beyond it holds is cut from LambdaFunctionFailed's details anyway.
+// characters (UTF-16 code units, api.Length), none more than 4 bytes in
+// UTF-8, so a response longer than this is ResultTooLarge whatever it
+// holds, and what an error payload beyond it holds is cut from
+// LambdaFunctionFailed's details anyway.
 const MaxResponseBytes = 4 * maxData
 
 // An Invoker invokes Lambda functions.
@@ -682,9 +684,9 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		report = func(s *history.State, env history.Env) (history.Result, error) {
 			return s.FailLambdaFunction(env, t.ScheduledEventID, startedID, &reason, &details)
 		}
-	case resp.Cut || utf8.RuneCount(resp.Payload) > maxData:
+	case resp.Cut || api.Length(string(resp.Payload)) > maxData:
 		reason := "ResultTooLarge"
-		size := fmt.Sprintf("%d characters", utf8.RuneCount(resp.Payload))
+		size := fmt.Sprintf("%d characters", api.Length(string(resp.Payload)))
 		if resp.Cut {
 			size = fmt.Sprintf("more than %d bytes", MaxResponseBytes)
 		}
@@ -1058,7 +1060,7 @@ func (l *Loop) step(ctx context.Context, t swfd.Task, fn func(s *history.State, 
 }
 
 // Limits of the model on what LambdaFunctionFailed and
-// LambdaFunctionCompleted carry, in characters.
+// LambdaFunctionCompleted carry, in characters as api.Length counts them.
 const (
 	maxReason = 256
 	maxData   = 32768
@@ -1167,17 +1169,23 @@ func firstInvalid(b []byte) int {
 	return len(b)
 }
 
-// cut shortens s to at most n characters.
+// cut shortens s to at most n characters, counted as the model's limits
+// count them (api.Length: a character outside the Basic Multilingual
+// Plane counts two), never inside a character.
 func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if api.Length(s) <= n {
 		return s
 	}
 	i := 0
-	for k := range s {
-		if i == n {
+	for k, r := range s {
+		w := 1
+		if r > 0xFFFF {
+			w = 2
+		}
+		if i+w > n {
 			return s[:k]
 		}
-		i++
+		i += w
 	}
 	return s
 }

@@ -204,6 +204,42 @@ func find(evs []api.HistoryEvent, typ api.EventType) []api.HistoryEvent {
 	return out
 }
 
+// A result's length is counted as the model's limits count it, in UTF-16
+// code units: a response of 32,768 of them is a result, even when they are
+// 16,383 emoji and two quotes; one more code unit is ResultTooLarge, as a
+// result the history could not hold. The details of a function error are
+// cut to 32,768 of them, never inside an emoji.
+func TestResultLengthCountsUTF16CodeUnits(t *testing.T) {
+	f := newFixture(t, "fits", "wide", "err")
+	fits := `"` + strings.Repeat("😀", 16383) + `"`
+	iv := &fakeInvoker{answer: func(r lambda.Request) (lambda.Response, error) {
+		switch r.Function {
+		case "fits":
+			return lambda.Response{Payload: []byte(fits)}, nil
+		case "wide":
+			return lambda.Response{Payload: []byte(`"` + strings.Repeat("😀", 16383) + `a"`)}, nil
+		case "err":
+			return lambda.Response{FunctionError: "Unhandled", Payload: []byte(`a` + strings.Repeat("😀", 16384))}, nil
+		}
+		return lambda.Response{}, errors.New("unexpected " + r.Function)
+	}}
+	evs := f.run(iv, 3)
+	if c := find(evs, api.EventTypeLambdaFunctionCompleted); len(c) != 1 || api.Value(c[0].LambdaFunctionCompletedEventAttributes.Result) != fits {
+		t.Errorf("completed: %d events, want the one whose result is 32,768 code units", len(c))
+	}
+	failed := map[string]*api.LambdaFunctionFailedEventAttributes{}
+	for _, e := range find(evs, api.EventTypeLambdaFunctionFailed) {
+		a := e.LambdaFunctionFailedEventAttributes
+		failed[api.Value(a.Reason)] = a
+	}
+	if a := failed["ResultTooLarge"]; a == nil || !strings.Contains(api.Value(a.Details), "32769 characters") {
+		t.Errorf("a result of 32,769 code units: %+v, want ResultTooLarge", failed)
+	}
+	if a := failed["Unhandled"]; a == nil || api.Value(a.Details) != `a`+strings.Repeat("😀", 16383) {
+		t.Errorf("function error's details: %d code units, want 32,767 (the last emoji would pass 32,768)", api.Length(api.Value(failed["Unhandled"].Details)))
+	}
+}
+
 // The Loop reports each kind of outcome: a result, a function error (the
 // reason from its errorType), an invocation that failed after it started
 // (the error's code, and no retry), a result too long for the history,
