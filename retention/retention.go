@@ -1,9 +1,11 @@
 // Package retention purges closed executions once their domain's retention
-// period has passed since they closed: the run, its history and everything
-// else stored for it. A domain's retention is whole days ("NONE" and "0"
-// purge at the next pass); open executions are never purged, and nor is
-// anything of a domain whose stored retention is not a number of days (an
-// error is logged at each pass instead).
+// period has passed since they closed (at the instant it has: a run closed at
+// or before now minus the retention goes): the run, its history and
+// everything else stored for it. A domain's retention is whole days ("NONE"
+// and "0" purge at the next pass, a run closed at its very instant too); open
+// executions are never purged, and nor is anything of a domain whose stored
+// retention is not a number of days (an error is logged at each pass
+// instead).
 package retention
 
 import (
@@ -131,7 +133,16 @@ func (p *Purger) purgeDomain(ctx context.Context, d swfd.Domain, cutoffs map[str
 	// than 106,751 days (written by a tool; RegisterDomain allows 90)
 	// would wrap around to a cutoff in the future, and purge every closed
 	// execution of the domain.
-	cutoff := p.clock.Now().UTC().AddDate(0, 0, -days)
+	//
+	// A run's retention has passed at the instant it is as old as the
+	// retention, so a run closed at or before now minus the retention is
+	// purged. The stores purge the runs closed before the cutoff, and keep
+	// close times as whole milliseconds: the cutoff is the millisecond
+	// after. With "NONE" or "0", a run closed in the millisecond of the
+	// pass is purged by it; were the cutoff now itself, such a run would
+	// wait for a later pass, and on a clock that stands still (--clock
+	// manual) for ever.
+	cutoff := p.clock.Now().UTC().AddDate(0, 0, -days).Truncate(time.Millisecond).Add(time.Millisecond)
 	cutoffs[d.Name] = cutoff
 	if p.Purging != nil {
 		p.Purging(d.Name, cutoff)

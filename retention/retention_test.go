@@ -211,8 +211,8 @@ func TestRetentionZeroPurgesAtOnce(t *testing.T) {
 		e.terminate(d, "w")
 	}
 	// The purge runs a moment after the close (the retention loop runs
-	// every minute). At the very instant of the close the run is not yet
-	// purged: the store's cutoff is strict (close_time < now - retention).
+	// every minute); TestRetentionZeroPurgesOnAClockStandingStill holds a
+	// purge at the very instant of the close.
 	e.clock.advance(time.Millisecond)
 	e.purge()
 	if e.visible("zero", "w", runs["zero"]) {
@@ -228,6 +228,39 @@ func TestRetentionZeroPurgesAtOnce(t *testing.T) {
 		if n := e.openCount(d); n != 1 {
 			t.Fatalf("%s: %d open runs", d, n)
 		}
+	}
+}
+
+// Retention "0" (and "NONE") purges a run closed at the very instant of the
+// pass too: on a clock that stands still (--clock manual, swfdtest) the next
+// pass comes at the time of the close, and SWF deletes such a run as soon as
+// it closes. A domain that keeps closed runs still keeps one closed now.
+func TestRetentionZeroPurgesOnAClockStandingStill(t *testing.T) {
+	e := newRetEnv(t)
+	e.domain("zero", "0")
+	e.domain("none", "NONE")
+	e.domain("keep", "1")
+	runs := map[string]string{}
+	for _, d := range []string{"zero", "none", "keep"} {
+		runs[d] = e.start(d, "w")
+		e.terminate(d, "w")
+	}
+	e.purge()
+	if e.visible("zero", "w", runs["zero"]) {
+		t.Fatal(`retention "0": a run closed at the time of the pass is still visible`)
+	}
+	if e.visible("none", "w", runs["none"]) {
+		t.Fatal(`retention "NONE": a run closed at the time of the pass is still visible`)
+	}
+	if !e.visible("keep", "w", runs["keep"]) {
+		t.Fatal(`retention "1": closed run purged at once`)
+	}
+	// A day to the millisecond after its close, the retention of one day
+	// has passed.
+	e.clock.advance(24 * time.Hour)
+	e.purge()
+	if e.visible("keep", "w", runs["keep"]) {
+		t.Fatal(`retention "1": a run closed a day ago to the millisecond is still visible`)
 	}
 }
 
