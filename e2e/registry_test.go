@@ -1051,6 +1051,13 @@ func TestRegistryTagging(t *testing.T) {
 	rgValidation(t, err, "tags.1.member.key")
 	_, err = c.TagResource(ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("")}}})
 	rgValidation(t, err, "tags.1.member.key")
+	// A key to remove is held to the rule a key to add is: refused, not
+	// taken as a key the domain does not have.
+	_, err = c.UntagResource(ctx, &swf.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"k00", "bad#key"}})
+	rgValidation(t, err, "'bad#key' at 'tagKeys.2.member'")
+	if got := list(arn); len(got) == 0 || got[0] != "k00=v" {
+		t.Errorf("tags after a refused untag: %v", got)
+	}
 	// A key given twice in one request: refused, nothing stored (the domain
 	// could keep only one of the values). Keys that differ in case are
 	// different keys.

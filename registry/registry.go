@@ -220,14 +220,18 @@ func allDigits(s string) bool {
 func checkResourceTags(c *validate.Checker, tags []api.ResourceTag) {
 	for i, t := range tags {
 		if !validTagText(t.Key) {
-			c.Add(t.Key, fmt.Sprintf("tags.%d.member.key", i+1), `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
+			c.Add(t.Key, fmt.Sprintf("tags.%d.member.key", i+1), tagTextRule)
 		}
 		if v := api.Value(t.Value); !validTagText(v) {
-			c.Add(v, fmt.Sprintf("tags.%d.member.value", i+1), `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
+			c.Add(v, fmt.Sprintf("tags.%d.member.value", i+1), tagTextRule)
 		}
 	}
 	c.UniqueTagKeys(tags)
 }
+
+// tagTextRule is the constraint a resource tag's key or value breaks when
+// validTagText refuses it, worded as the service's validation messages are.
+const tagTextRule = `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`
 
 func validTagText(s string) bool {
 	for _, r := range s {
@@ -300,7 +304,19 @@ func (r *Registry) TagResource(ctx context.Context, in *api.TagResourceInput) er
 	return r.updateTags(ctx, in.ResourceArn, resourceTags(in.Tags), nil)
 }
 
+// UntagResource removes tags by key. A key is held to the characters a key
+// to add is: a key that breaks the rule is refused (and nothing removed),
+// not taken as one the domain happens not to have.
 func (r *Registry) UntagResource(ctx context.Context, in *api.UntagResourceInput) error {
+	var c validate.Checker
+	for i, k := range in.TagKeys {
+		if !validTagText(k) {
+			c.Add(k, fmt.Sprintf("tagKeys.%d.member", i+1), tagTextRule)
+		}
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
 	return r.updateTags(ctx, in.ResourceArn, nil, in.TagKeys)
 }
 
