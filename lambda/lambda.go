@@ -13,7 +13,8 @@
 //     answered within Options.CheckTimeout, or one the endpoint could not
 //     serve for now, ErrUnavailable, is no refusal: it is made again, with
 //     back-off, until the function's START_TO_CLOSE timeout counted from
-//     the first);
+//     its schedule, a time the store keeps, so that a restart or another
+//     node taking the task does not start that bound again);
 //  2. records LambdaFunctionStarted, which takes the task off the store and
 //     arms the START_TO_CLOSE timer in the same commit;
 //  3. only then invokes the function (Invoker.Invoke), once, without
@@ -221,11 +222,6 @@ type Loop struct {
 	// failures counts the failures in a row of each task whose step
 	// failed (retryLater), until it is handled.
 	failures map[taskKey]int
-	// checkedFrom is when each task being handled, or waiting to be tried
-	// again after its step failed, was first checked: the bound on its
-	// checks (checkUntilAnswered) counts from then, across such tries,
-	// until the task is handled.
-	checkedFrom map[taskKey]time.Time
 
 	// A graceful stop (Drain). draining is set, and stopStarting
 	// cancelled, when it begins: no task is handled from then on, and
@@ -251,8 +247,7 @@ func New(opts Options) *Loop {
 	l := &Loop{
 		runs: opts.Runs, store: opts.Store, invoker: opts.Invoker, clock: opts.Clock, log: opts.Log,
 		rescan: opts.Rescan, taken: map[taskKey]bool{}, wake: make(chan struct{}, 1), hold: opts.Hold,
-		failures:    map[taskKey]int{},
-		checkedFrom: map[taskKey]time.Time{},
+		failures: map[taskKey]int{},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -557,7 +552,6 @@ func (l *Loop) retryLater(ctx context.Context, t swfd.Task, err error) {
 func (l *Loop) succeeded(t swfd.Task) {
 	k := taskKey{t.RunID, t.ScheduledEventID}
 	l.mu.Lock()
-	delete(l.checkedFrom, k)
 	if _, ok := l.failures[k]; ok {
 		delete(l.failures, k)
 		l.log.Info("running a Lambda task succeeded after failures", "domain", t.Domain, "runId", t.RunID, "scheduledEventId", t.ScheduledEventID)
@@ -737,10 +731,10 @@ func (l *Loop) check(ctx context.Context, req *Request) (timedOut bool, err erro
 // condition, and in a burst of throttling fail every function scheduled
 // meanwhile. The checks run nothing, so trying them again is safe. They
 // go on, with the back-off of a throttled invocation, until the next
-// would come after the function's START_TO_CLOSE timeout counted from the
-// first (the time the decider allowed for the function's answer; by the
-// Loop's clock; the first check of the task, made before a store error
-// had it tried again, is still the first): the function has not started, no timer of its own runs,
+// would come after the function's START_TO_CLOSE timeout counted from its
+// schedule (the time the decider allowed for the function's answer; by the
+// Loop's clock; see checksFrom), though the first check is always made:
+// the function has not started, no timer of its own runs,
 // and a decider cannot cancel a Lambda task, so without a bound a task
 // would wait for good. Then the last error is returned, to be recorded.
 // Between two tries the task is read again: gone reports that it is no
@@ -748,7 +742,7 @@ func (l *Loop) check(ctx context.Context, req *Request) (timedOut bool, err erro
 // req is the error of that read. A graceful stop ends the tries, the
 // task staying in the store.
 func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, timeout time.Duration) (_ *Request, timedOut, gone bool, err error) {
-	expires := l.firstChecked(t).Add(timeout)
+	expires := checksFrom(t, l.clock.Now()).Add(timeout)
 	wait := l.firstThrottleRetry
 	for tries := 1; ; tries++ {
 		timedOut, err = l.check(ctx, req)
@@ -782,18 +776,16 @@ func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Lo
 	}
 }
 
-// firstChecked returns when t was first checked: now, unless a check of
-// it was made before its step failed and it was tried again.
-func (l *Loop) firstChecked(t swfd.Task) time.Time {
-	k := taskKey{t.RunID, t.ScheduledEventID}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	from, ok := l.checkedFrom[k]
-	if !ok {
-		from = l.clock.Now()
-		l.checkedFrom[k] = from
+// checksFrom returns when the bound on t's checks starts: when its
+// function was scheduled (LambdaFunctionScheduled), which the store keeps
+// with the task, so that neither a restart, nor another node taking the
+// task, nor a try after a store error gives the checks the whole timeout
+// over again. A task without that time (none is stored so) counts from now.
+func checksFrom(t swfd.Task, now time.Time) time.Time {
+	if t.Scheduled.IsZero() {
+		return now
 	}
-	return from
+	return t.Scheduled
 }
 
 // invoke invokes req's function, started as startedID: once, unless the

@@ -316,7 +316,7 @@ func TestNoInvoker(t *testing.T) {
 
 // A check the endpoint never answers, each cut off after CheckTimeout, is
 // made again until the next would come after the function's START_TO_CLOSE
-// timeout (counted from the first, by the Loop's clock): then
+// timeout (counted from its schedule, by the Loop's clock): then
 // StartLambdaFunctionFailed is recorded, and the function is not invoked.
 // Without a bound the task would wait for good, the decider never told.
 func TestCheckNeverAnswered(t *testing.T) {

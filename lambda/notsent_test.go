@@ -209,7 +209,7 @@ func TestCheckThrottledOrNotSentIsRetried(t *testing.T) {
 
 // A check throttled, or not reaching the endpoint, until the next try
 // would come after the function's START_TO_CLOSE timeout (counted from the
-// first check, by the Loop's clock) records StartLambdaFunctionFailed, its
+// function's schedule, by the Loop's clock) records StartLambdaFunctionFailed, its
 // message saying so in plain words; the function never runs.
 func TestCheckThrottledUntilItsTimeout(t *testing.T) {
 	for name, checkErr := range map[string]error{"throttled": errThrottled, "not sent": notSentErr} {
@@ -378,9 +378,9 @@ func TestNotSentWithAnotherServicesAnswer(t *testing.T) {
 }
 
 // The bound on a check made again (the function's START_TO_CLOSE timeout
-// counted from the first check) holds across a store error: a task whose
-// step failed, tried again (retryLater), keeps the time of its first check,
-// rather than being given the whole timeout over again by each failure.
+// counted from the function's schedule) holds across a store error: a task
+// whose step failed, tried again (retryLater), is not given the whole
+// timeout over again by each failure.
 // Here the record of StartLambdaFunctionFailed fails once; the task's next
 // try checks once more, finds the bound passed, and records it.
 func TestCheckBoundKeptAcrossStoreErrors(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/internal/loop"
 	"github.com/swfd/swfd/lambda"
 	"github.com/swfd/swfd/runs"
@@ -158,4 +159,50 @@ func TestRunPanicDoesNotWaitForFunctionsInFlight(t *testing.T) {
 	f.waitCompleted(1, "nothing ran after the Run panicked while a function was in flight")
 	releaseOnce.Do(func() { close(release) })
 	f.waitCompleted(2, "the function in flight when the Run panicked has no outcome")
+}
+
+// The bound on a check made again (the function's START_TO_CLOSE timeout)
+// holds across a restart, or a move of the task to another node: a Loop
+// that finds a task another Loop had checked, until it stopped, does not
+// give the checks the whole timeout over again. Here a first Loop's checks
+// are throttled until it stops; the clock reaches 5 ms before the timeout
+// counted from the function's schedule; a new Loop (a restarted swfd)
+// checks once, throttled again, and records StartLambdaFunctionFailed,
+// since its next check would come after the timeout. The time of the first
+// check used to be kept in the Loop's memory only, so the new Loop checked
+// on for another 900 s.
+func TestCheckBoundKeptAcrossRestart(t *testing.T) {
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := clock.NewManual(t0)
+	f := newFixtureAt(t, clk, "busy")
+	var checks atomic.Int32
+	twice := make(chan struct{})
+	iv := &fakeInvoker{refuse: func(r lambda.Request) error {
+		if checks.Add(1) == 2 {
+			close(twice)
+		}
+		return errThrottled
+	}}
+	opts := lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk,
+		FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 10 * time.Millisecond}
+	first := lambda.New(opts)
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { first.Run(ctx); close(done) }()
+	<-twice
+	cancel()
+	<-done
+	clk.MoveTo(t0.Add(900*time.Second - 5*time.Millisecond))
+	before := checks.Load()
+
+	evs := f.runLoop(lambda.New(opts), 1)
+	if sf := find(evs, api.EventTypeStartLambdaFunctionFailed); len(sf) != 1 {
+		t.Fatalf("%d StartLambdaFunctionFailed events, want 1", len(sf))
+	}
+	if n := checks.Load() - before; n != 1 {
+		t.Errorf("the restarted Loop checked %d times, want 1", n)
+	}
+	if len(iv.invokes) != 0 {
+		t.Errorf("%d invocations, want none", len(iv.invokes))
+	}
 }
