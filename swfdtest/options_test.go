@@ -83,3 +83,40 @@ func TestOptionsThatCannotApplyAreRefused(t *testing.T) {
 		t.Errorf("Reset of a store that keeps its data: %q", tb.msg)
 	}
 }
+
+// A type's duration that is not a whole number of seconds fails the test,
+// naming the field, rather than being cut to the second below: a heartbeat
+// of 500 ms used to be registered as "0", and a decision task of 1.5 s as
+// "1", so a test's timeouts fired at times it never asked for.
+func TestTypeDurationsMustBeWholeSeconds(t *testing.T) {
+	srv, tb := tryNew(t)
+	if srv == nil {
+		t.Fatal(tb.msg)
+	}
+	for i, c := range []struct {
+		typ  swfdtest.Type
+		want string
+	}{
+		{swfdtest.ActivityType{Name: "ship", Version: "1", Heartbeat: 500 * time.Millisecond},
+			"register activity type ship/1 in shop0: Heartbeat is 500ms; durations are whole seconds"},
+		{swfdtest.ActivityType{Name: "ship", Version: "2", ScheduleToClose: 90*time.Second + time.Millisecond},
+			"register activity type ship/2 in shop1: ScheduleToClose is 1m30.001s; durations are whole seconds"},
+		{swfdtest.WorkflowType{Name: "order", Version: "1", Task: 1500 * time.Millisecond},
+			"register workflow type order/1 in shop2: Task is 1.5s; durations are whole seconds"},
+	} {
+		tb.msg = ""
+		inGoroutine(func() { srv.RegisterDomain(fmt.Sprint("shop", i), c.typ) })
+		if !strings.Contains(tb.msg, c.want) {
+			t.Errorf("%+v registered: %q, want it refused: %q", c.typ, tb.msg, c.want)
+		}
+	}
+	// Whole seconds are taken.
+	tb.msg = ""
+	inGoroutine(func() {
+		srv.RegisterDomain("whole", swfdtest.ActivityType{Name: "ship", Version: "1", Heartbeat: 2 * time.Second},
+			swfdtest.WorkflowType{Name: "order", Version: "1", Task: time.Minute})
+	})
+	if tb.msg != "" {
+		t.Errorf("whole seconds refused: %q", tb.msg)
+	}
+}

@@ -327,7 +327,8 @@ type Type interface {
 }
 
 // WorkflowType is a workflow type with defaults suited to tests. Durations
-// are whole seconds; zero means the default given.
+// are whole seconds (RegisterDomain fails the test for one that is not);
+// zero means the default given.
 type WorkflowType struct {
 	Name, Version string
 	TaskList      string        // default decision task list (default "deciders")
@@ -337,6 +338,9 @@ type WorkflowType struct {
 }
 
 func (w WorkflowType) register(ctx context.Context, c *swf.Client, domain string) error {
+	if err := wholeSeconds(duration{"Execution", w.Execution}, duration{"Task", w.Task}); err != nil {
+		return err
+	}
 	tl := w.TaskList
 	if tl == "" {
 		tl = "deciders"
@@ -356,7 +360,8 @@ func (w WorkflowType) register(ctx context.Context, c *swf.Client, domain string
 }
 
 // ActivityType is an activity type with defaults suited to tests.
-// Durations are whole seconds; zero means no limit ("NONE").
+// Durations are whole seconds (RegisterDomain fails the test for one that
+// is not); zero means no limit ("NONE").
 type ActivityType struct {
 	Name, Version   string
 	TaskList        string // default task list (default "workers")
@@ -367,6 +372,10 @@ type ActivityType struct {
 }
 
 func (a ActivityType) register(ctx context.Context, c *swf.Client, domain string) error {
+	if err := wholeSeconds(duration{"ScheduleToStart", a.ScheduleToStart}, duration{"StartToClose", a.StartToClose},
+		duration{"ScheduleToClose", a.ScheduleToClose}, duration{"Heartbeat", a.Heartbeat}); err != nil {
+		return err
+	}
 	tl := a.TaskList
 	if tl == "" {
 		tl = "workers"
@@ -380,6 +389,25 @@ func (a ActivityType) register(ctx context.Context, c *swf.Client, domain string
 		DefaultTaskHeartbeatTimeout:       seconds(a.Heartbeat, 0),
 	})
 	return err
+}
+
+// duration is a type's duration field, by name.
+type duration struct {
+	name string
+	d    time.Duration
+}
+
+// wholeSeconds checks that each of ds is a whole number of seconds, as SWF
+// writes durations: one that is not would be cut to the second below
+// (500 ms to "0"), and the type's timeouts would fire at times the test
+// never asked for.
+func wholeSeconds(ds ...duration) error {
+	for _, f := range ds {
+		if f.d%time.Second != 0 {
+			return fmt.Errorf("%s is %v; durations are whole seconds (SWF counts its timeouts in seconds)", f.name, f.d)
+		}
+	}
+	return nil
 }
 
 // seconds writes d as SWF writes durations; zero is def, and a zero def
