@@ -27,7 +27,9 @@
 //     as failed at once, reason InvokeError), and records
 //     LambdaFunctionCompleted or LambdaFunctionFailed
 //     with a normal step on the run, unless the task has closed meanwhile
-//     (the timer fired, the run closed): what is recorded first wins. Like
+//     (the timer fired, the run closed): what is recorded first wins, and
+//     a commit that closes the task cuts its invocation off (Committed).
+//     Like
 //     a worker's answer, each step first fires the run's timers already
 //     due (package history): an outcome at or after the function's
 //     START_TO_CLOSE deadline records the timeout, even when the timer
@@ -222,6 +224,11 @@ type Loop struct {
 	// failures counts the failures in a row of each task whose step
 	// failed (retryLater), until it is handled.
 	failures map[taskKey]int
+	// invoking holds, for each task being started or invoked here, the
+	// cancel of its invocation's context: a commit that closes the task
+	// (its START_TO_CLOSE timeout, or its run's close) cuts the
+	// invocation off (Committed), as no answer of it can be recorded.
+	invoking map[taskKey]context.CancelFunc
 
 	// A graceful stop (Drain). draining is set, and stopStarting
 	// cancelled, when it begins: no task is handled from then on, and
@@ -248,6 +255,7 @@ func New(opts Options) *Loop {
 		runs: opts.Runs, store: opts.Store, invoker: opts.Invoker, clock: opts.Clock, log: opts.Log,
 		rescan: opts.Rescan, taken: map[taskKey]bool{}, wake: make(chan struct{}, 1), hold: opts.Hold,
 		failures: map[taskKey]int{},
+		invoking: map[taskKey]context.CancelFunc{},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -356,16 +364,67 @@ const DefaultCheckTimeout = 30 * time.Second
 // Committed is the Loop's runs.Listener: the Lambda tasks a commit here
 // scheduled are queued. Other nodes' commits are not: each node invokes
 // the tasks it schedules (and, with Rescan, those left by a node that died).
+// A commit that closes a task whose function is invoked here (it records
+// the function's LambdaFunctionTimedOut, or closes its run, here or on
+// another node) cuts that invocation off: its answer could no longer be
+// recorded, and waiting for it would hold a slot, and a graceful stop,
+// for nothing.
 func (l *Loop) Committed(c runs.Commit) {
-	if c.Remote {
-		return
-	}
 	for _, ch := range c.Runs {
+		if ch.Closed {
+			l.cut(ch.RunID, 0)
+		}
+		if c.Remote {
+			continue
+		}
 		for _, t := range ch.AddTasks {
 			if t.Kind == swfd.LambdaTask {
 				l.add(t)
 			}
 		}
+		for i := range ch.Events {
+			if e := &ch.Events[i]; e.EventType == api.EventTypeLambdaFunctionTimedOut {
+				full := *e
+				if full.LambdaFunctionTimedOutEventAttributes == nil {
+					var err error
+					if full, err = e.Full(); err != nil || full.LambdaFunctionTimedOutEventAttributes == nil {
+						continue
+					}
+				}
+				l.cut(ch.RunID, full.LambdaFunctionTimedOutEventAttributes.ScheduledEventID)
+			}
+		}
+	}
+}
+
+// cut cuts off the invocation of run's task scheduled as sched (with sched
+// 0, of each of run's tasks) being invoked here, if any.
+func (l *Loop) cut(run string, sched int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.invoking) == 0 {
+		return
+	}
+	for k, cancel := range l.invoking {
+		if k.run == run && (sched == 0 || k.sched == sched) {
+			cancel()
+		}
+	}
+}
+
+// watch returns a context of ctx for the invocation of t, which a commit
+// that closes t cancels (Committed), and the function that lets it go.
+func (l *Loop) watch(ctx context.Context, t swfd.Task) (context.Context, func()) {
+	k := taskKey{t.RunID, t.ScheduledEventID}
+	ictx, cancel := context.WithCancel(ctx)
+	l.mu.Lock()
+	l.invoking[k] = cancel
+	l.mu.Unlock()
+	return ictx, func() {
+		l.mu.Lock()
+		delete(l.invoking, k)
+		l.mu.Unlock()
+		cancel()
 	}
 }
 
@@ -619,6 +678,10 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	if l.stopStarting.Err() != nil {
 		return nil // a graceful stop began during the check: not started
 	}
+	// Watched from before its start is committed, so that no commit
+	// that closes it can come between the two unseen.
+	ictx, unwatch := l.watch(ctx, t)
+	defer unwatch()
 	var startedID int64
 	var startedAt time.Time
 	err = l.step(ctx, t, func(s *history.State, env history.Env) (history.Result, error) {
@@ -640,9 +703,14 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 	// The history's timer decides the timeout; this bound only frees the
 	// call of a function that never answers.
 	deadline := time.Now().Add(timeout + time.Minute)
-	resp, err := l.invoke(ctx, t, log, req, startedID, startedAt.Add(timeout), deadline)
+	resp, err := l.invoke(ictx, t, log, req, startedID, startedAt.Add(timeout), deadline)
 	if ctx.Err() != nil || errors.Is(err, errClosed) {
 		return nil // stopped at once (the timer records the timeout), or closed meanwhile
+	}
+	if ictx.Err() != nil {
+		// Its timeout, or its run's close, was recorded meanwhile.
+		log.Debug("Lambda task closed while its function ran; its invocation was cut off, nothing more is recorded")
+		return nil
 	}
 	var report func(s *history.State, env history.Env) (history.Result, error)
 	switch {
