@@ -338,6 +338,8 @@ func TestAdvanceBySecondsAsAnyNumber(t *testing.T) {
 		{`{"duration": 1e3}`, "2030-01-02T00:16:41.500Z"},
 		{`{"duration": 0.001}`, "2030-01-02T00:16:41.501Z"},
 		{`{"duration": 60}`, "2030-01-02T00:17:41.501Z"},
+		{`{"duration": -0.0}`, "2030-01-02T00:17:41.501Z"},
+		{`{"duration": -0}`, "2030-01-02T00:17:41.501Z"},
 	} {
 		st, code, out := call(h, "POST", "/swfd/clock/advance", tc.body, nil)
 		if st != 200 || out["now"] != tc.want {

@@ -19,6 +19,17 @@ import (
 
 var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// A negative zero ("-0", "-0s", or -0.0 as a JSON number, which Python's
+// json writes for a float delta that came out -0.0) is zero: the clock
+// stays where it is. It used to be refused as negative.
+func TestParseDurationNegativeZero(t *testing.T) {
+	for _, in := range []string{"-0", "-0s", "-0.0s", "-0h0m", "-0ms"} {
+		if d, err := ParseDuration(in); err != nil || d != 0 {
+			t.Errorf("ParseDuration(%q) = %v, %v; want 0", in, d, err)
+		}
+	}
+}
+
 func TestParseDuration(t *testing.T) {
 	good := map[string]time.Duration{
 		"86400": 24 * time.Hour, "0": 0, "90s": 90 * time.Second, "1.5h": 90 * time.Minute,
@@ -36,7 +47,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v; want ErrNegative", in, err)
 		}
 	}
-	for _, in := range []string{"", "h", "1x", "abc", "1h-", "--1h", "1..2h", "1e3s", "NONE"} {
+	for _, in := range []string{"", "h", "1x", "abc", "1h-", "--1h", "--0", "--0s", "1..2h", "1e3s", "NONE"} {
 		if d, err := ParseDuration(in); err == nil || errors.Is(err, ErrNegative) || errors.Is(err, ErrTooLong) || errors.Is(err, ErrPrecision) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want a syntax error", in, d, err)
 		}

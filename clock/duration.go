@@ -35,13 +35,17 @@ var units = map[string]float64{
 // ParseDuration reads how far to move a clock: a whole number of seconds
 // ("86400", as SWF writes durations), or numbers with units as Go writes
 // durations, with days too ("90s", "1.5h", "7d", "1d12h"). A negative
-// duration is ErrNegative, one longer than MaxDuration ErrTooLong, one
-// that is not a whole number of milliseconds ("1500us") ErrPrecision;
-// anything else unreadable is an error that says what is expected.
+// duration is ErrNegative (but a negative zero, "-0s", is zero), one
+// longer than MaxDuration ErrTooLong, one that is not a whole number of
+// milliseconds ("1500us") ErrPrecision; anything else unreadable is an
+// error that says what is expected.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "-") {
-		if _, err := ParseDuration(s[1:]); err == nil {
+		if d, err := ParseDuration(s[1:]); err == nil && !strings.HasPrefix(s[1:], "-") {
+			if d == 0 {
+				return 0, nil // a negative zero ("-0s", a JSON -0.0) is zero
+			}
 			return 0, ErrNegative
 		}
 		return 0, errSyntax
