@@ -25,9 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -64,7 +66,8 @@ type Log struct {
 }
 
 // Open opens the access log at path (appending, creating it with mode 0640
-// if need be); "-" is standard output.
+// if need be); "-" is standard output. A named pipe is opened at once,
+// whether or not a process reads it yet (see openFile).
 func Open(path string) (*Log, error) {
 	l := &Log{path: path, buf: make([]byte, 0, bufferSize)}
 	if path == "-" {
@@ -84,8 +87,23 @@ func New(w io.Writer) *Log {
 	return &Log{w: w, buf: make([]byte, 0, bufferSize)}
 }
 
+// openFile opens the file at path for appending, creating it if need be.
+//
+// A named pipe is opened for reading and writing, which never waits: opened
+// for writing alone, it would wait until some process opened it for
+// reading, holding swfd's start (or a SIGHUP's reopen) for as long as none
+// did, as when the log shipper that reads it starts after swfd or is down.
+// Holding both ends, swfd's lines wait in the pipe until a reader comes,
+// and a reader that stops and starts again (a shipper restarted) finds the
+// pipe still open, with no SIGHUP. Every path is opened O_NONBLOCK too, so
+// that one swapped for a named pipe after the look is refused (ENXIO, no
+// reader) rather than waited on; the flag does nothing to a regular file.
 func openFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	flags := os.O_WRONLY | os.O_APPEND | os.O_CREATE
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		flags = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flags|syscall.O_NONBLOCK, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("access log: %w", err)
 	}

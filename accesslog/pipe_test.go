@@ -1,0 +1,79 @@
+package accesslog_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/swfd/swfd/accesslog"
+	"github.com/swfd/swfd/frontend"
+)
+
+// within runs f and fails the test if it has not returned within a few
+// seconds; unblock is then called to let it go.
+func within(t *testing.T, what string, f func() error, unblock func()) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		unblock()
+		<-done
+		t.Fatalf("%s had not returned after 5 s", what)
+		return nil
+	}
+}
+
+// openReader opens the read end of a named pipe without waiting for a
+// writer.
+func openReader(t *testing.T, path string) *os.File {
+	t.Helper()
+	r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// An access log that is a named pipe no process reads yet (a log shipper
+// started after swfd) is opened at once: opening it used to wait for a
+// reader, which held swfd's start, or a SIGHUP, for as long as none came.
+// The lines wait in the pipe for the reader, which gets them when it
+// comes.
+func TestOpenANamedPipeWithNoReader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.pipe")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	var l *accesslog.Log
+	err := within(t, "Open of a named pipe with no reader", func() (err error) {
+		l, err = accesslog.Open(path)
+		return err
+	}, func() { openReader(t, path).Close() })
+	if err != nil {
+		t.Fatalf("Open of a named pipe with no reader: %v", err)
+	}
+	defer l.Close()
+	l.Call(&frontend.Call{RequestID: "before-the-reader", Status: 200})
+	if err := l.Flush(); err != nil {
+		t.Fatalf("a line written to a pipe nobody reads yet: %v", err)
+	}
+	r := openReader(t, path)
+	defer r.Close()
+	line, err := bufio.NewReader(r).ReadBytes('\n')
+	var got struct {
+		RequestID string `json:"request_id"`
+	}
+	if err != nil || json.Unmarshal(line, &got) != nil || got.RequestID != "before-the-reader" {
+		t.Fatalf("the reader read %q, %v", line, err)
+	}
+	if err := l.Reopen(); err != nil {
+		t.Fatalf("Reopen of the named pipe: %v", err)
+	}
+}
