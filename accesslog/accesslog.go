@@ -78,7 +78,7 @@ func Open(path string) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.f, l.w = f, f
+	l.f, l.w = f, writerOf(f)
 	return l, nil
 }
 
@@ -108,6 +108,55 @@ func openFile(path string) (*os.File, error) {
 		return nil, fmt.Errorf("access log: %w", err)
 	}
 	return f, nil
+}
+
+// writerOf returns what the log writes f with. A regular file is written
+// as usual. Anything else (a named pipe, a terminal, a socket or pipe
+// behind /dev/stdout) is written without waiting: a write to a pipe its
+// reader does not drain would wait, with the log's lock held, and every
+// call being answered with it. Such a write fails instead (EAGAIN), and
+// the lines wait in the buffer, tried again every FlushEvery, like those
+// of any write that fails.
+func writerOf(f *os.File) io.Writer {
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		return f
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return f
+	}
+	return nowait{rc}
+}
+
+// nowait writes to a file descriptor with one write(2) at a time, and
+// never waits for it to take more.
+type nowait struct{ rc syscall.RawConn }
+
+func (w nowait) Write(p []byte) (int, error) {
+	n := 0
+	var werr error
+	err := w.rc.Write(func(fd uintptr) bool {
+		for n < len(p) {
+			k, err := syscall.Write(int(fd), p[n:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				werr = err
+				return true
+			}
+			if k <= 0 {
+				werr = io.ErrShortWrite
+				return true
+			}
+			n += k
+		}
+		return true
+	})
+	if werr == nil {
+		werr = err
+	}
+	return n, werr
 }
 
 // OnError has fn told of each write that fails, with the error and the
@@ -256,7 +305,7 @@ func (l *Log) Reopen() error {
 	}
 	l.flushLocked()
 	old := l.f
-	l.f, l.w = f, f
+	l.f, l.w = f, writerOf(f)
 	return old.Close()
 }
 

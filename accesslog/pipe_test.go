@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -75,5 +76,93 @@ func TestOpenANamedPipeWithNoReader(t *testing.T) {
 	}
 	if err := l.Reopen(); err != nil {
 		t.Fatalf("Reopen of the named pipe: %v", err)
+	}
+}
+
+// A named pipe whose reader does not keep up (a shipper stalled, or not
+// started) never holds up a call: once the pipe is full, the lines wait
+// in the log's buffer, and past it are dropped whole and counted, as for
+// any write that fails. Writing to the full pipe used to wait for the
+// reader, with the log's lock held, so every API call waited with it.
+// Once the reader drains the pipe, the lines kept are written.
+func TestFullNamedPipeHoldsNoCall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.pipe")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	l, err := accesslog.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := openReader(t, path)
+	defer r.Close()
+	drain := func() {
+		go func() {
+			buf := make([]byte, 64<<10)
+			for {
+				if _, err := r.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	// Far more than a pipe holds (64 KiB on Linux, up to 1 MiB when
+	// raised) and the log's buffer together.
+	const calls = 20000
+	err = within(t, "logging calls to a full pipe", func() error {
+		for i := range calls {
+			l.Call(&frontend.Call{RequestID: "request-" + strconv.Itoa(i), Operation: "PollForActivityTask", Domain: "orders", Status: 200})
+		}
+		return l.Flush()
+	}, drain)
+	if err == nil {
+		t.Fatal("Flush into a full pipe reported no error")
+	}
+	if l.Dropped() == 0 {
+		t.Fatal("no line dropped for a full pipe")
+	}
+	// The reader catches up: the lines kept are written, whole.
+	got := make(chan string, 1)
+	go func() {
+		br := bufio.NewReader(r)
+		last := ""
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				got <- "read: " + err.Error()
+				return
+			}
+			var v struct {
+				RequestID string `json:"request_id"`
+			}
+			if json.Unmarshal([]byte(line), &v) != nil {
+				got <- "not a line: " + line
+				return
+			}
+			last = v.RequestID
+			if last == "the-end" {
+				got <- last
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	flushed := func() {
+		t.Helper()
+		for l.Flush() != nil {
+			if time.Now().After(deadline) {
+				t.Fatal("the log never caught up once the reader read")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	flushed()
+	l.Call(&frontend.Call{RequestID: "the-end", Status: 200})
+	flushed()
+	if s := <-got; s != "the-end" {
+		t.Fatalf("the reader: %s", s)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
