@@ -65,6 +65,11 @@ type Handler struct {
 	Auth            func(r *http.Request, body []byte) (*auth.Principal, *api.Fault)
 	Region, Account string
 	Logger          *slog.Logger
+	// Execution, if set, finds the run a timer belongs to (any domain),
+	// so that a move names each timer that failed to fire by its run's
+	// domain and workflowId too; a run it cannot find is named by its
+	// runId alone.
+	Execution func(ctx context.Context, runID string) (domain, workflowID string, err error)
 }
 
 // maxBody bounds a request body: the API's inputs are a few bytes.
@@ -107,11 +112,13 @@ type clockState struct {
 	TimersStuck []stuckTimer `json:"timersStuck,omitempty"`
 }
 
-// stuckTimer is a timer that failed to fire: the run it belongs to and
-// when it was due.
+// stuckTimer is a timer that failed to fire: the run it belongs to (its
+// domain and workflowId when they could be read) and when it was due.
 type stuckTimer struct {
-	RunID string `json:"runId"`
-	Due   string `json:"due"`
+	Domain     string `json:"domain,omitempty"`
+	WorkflowID string `json:"workflowId,omitempty"`
+	RunID      string `json:"runId"`
+	Due        string `json:"due"`
 }
 
 func (h *Handler) state(now time.Time, fired *int) clockState {
@@ -158,7 +165,7 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
 				"Member must not move the clock past %s (swfd's time is %s)", sent, clock.Latest.Format(time.RFC3339), h.Clock.Now().Format(timeLayout))
 		}
-		return h.move(m, err)
+		return h.move(r.Context(), m, err)
 	case "POST /swfd/clock/set":
 		if err := h.authorize(p, ActionAdvanceClock, "clock"); err != nil {
 			return nil, err
@@ -189,7 +196,7 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
 				"Member must not be after %s%s", sent, clock.Latest.Format(time.RFC3339), as)
 		}
-		return h.move(m, err)
+		return h.move(r.Context(), m, err)
 	case "POST /swfd/dev/reset":
 		if err := h.authorize(p, ActionReset, "dev"); err != nil {
 			return nil, err
@@ -207,7 +214,7 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 }
 
 // move answers a move of the clock.
-func (h *Handler) move(m clock.Moved, err error) (any, error) {
+func (h *Handler) move(ctx context.Context, m clock.Moved, err error) (any, error) {
 	switch {
 	case errors.Is(err, clock.ErrReal):
 		return nil, api.NewFault(api.OperationNotPermittedFault,
@@ -221,14 +228,35 @@ func (h *Handler) move(m clock.Moved, err error) (any, error) {
 	}
 	st := h.state(m.Now, &m.Fired)
 	for _, t := range m.Stuck {
-		st.TimersStuck = append(st.TimersStuck, stuckTimer{RunID: t.RunID, Due: t.Due.UTC().Format(timeLayout)})
+		st.TimersStuck = append(st.TimersStuck, h.stuck(ctx, t.RunID, t.Due))
 	}
-	if len(m.Stuck) > 0 {
+	if len(st.TimersStuck) > 0 {
+		first := st.TimersStuck[0]
 		h.log().Warn("the clock moved on past timers that failed to fire (their runs could not be read or written); "+
 			"they are still pending, tried again by the timer loop every 5s and by every move",
-			"timers", len(m.Stuck), "earliest_run_id", m.Stuck[0].RunID, "earliest_due", m.Stuck[0].Due.UTC().Format(timeLayout))
+			"timers", len(m.Stuck), "earliest_domain", first.Domain, "earliest_workflow_id", first.WorkflowID,
+			"earliest_run_id", first.RunID, "earliest_due", first.Due)
 	}
 	return st, nil
+}
+
+// stuckLookup bounds the look-up of one stuck timer's run: its run is
+// likely the one that cannot be read, and the answer must not wait on it.
+const stuckLookup = time.Second
+
+// stuck names a timer that failed to fire, with its run's domain and
+// workflowId when they can be read.
+func (h *Handler) stuck(ctx context.Context, runID string, due time.Time) stuckTimer {
+	t := stuckTimer{RunID: runID, Due: due.UTC().Format(timeLayout)}
+	if h.Execution == nil {
+		return t
+	}
+	ctx, cancel := context.WithTimeout(ctx, stuckLookup)
+	defer cancel()
+	if domain, workflowID, err := h.Execution(ctx, runID); err == nil {
+		t.Domain, t.WorkflowID = domain, workflowID
+	}
+	return t
 }
 
 // authorize allows a call to principal p (nil with authentication off).

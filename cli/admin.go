@@ -89,8 +89,14 @@ func runClock(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, line+")")
 	for _, t := range stuck {
-		fmt.Fprintf(e.stderr, "warning: the timer of run %s due at %s failed to fire (its run could not be read or written); "+
-			"the clock went on past it, and it is still pending: swfd's log says why\n", str(t, "runId"), str(t, "due"))
+		// A swfd that could not read the run's names (or an older one)
+		// gives its runId alone.
+		which := "run " + str(t, "runId")
+		if wf := str(t, "workflowId"); wf != "" {
+			which = "workflow " + wf + " (" + which + ") in domain " + str(t, "domain")
+		}
+		fmt.Fprintf(e.stderr, "warning: the timer of %s due at %s failed to fire (its run could not be read or written); "+
+			"the clock went on past it, and it is still pending: swfd's log says why\n", which, str(t, "due"))
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func TestClockAdvanceReportsTimersThatFailedToFire(t *testing.T) {
 	if want := "2030-01-01T11:00:00.000Z (manual clock; 0 timers fired; 1 timer failed to fire)\n"; r.RC != 0 || r.Stdout != want {
 		t.Fatalf("swf clock advance 2h: rc=%d\n%s%s\nwant %q", r.RC, r.Stdout, r.Stderr, want)
 	}
-	if want := "warning: the timer of run broken-run due at 2030-01-01T10:00:00.000Z failed to fire"; !strings.Contains(r.Stderr, want) {
+	if want := "warning: the timer of workflow broken (run broken-run) in domain d due at 2030-01-01T10:00:00.000Z failed to fire"; !strings.Contains(r.Stderr, want) {
 		t.Fatalf("swf clock advance 2h: standard error %q; want %q", r.Stderr, want)
 	}
 }

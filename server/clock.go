@@ -235,7 +235,11 @@ func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe http.Handler, veri
 	} else {
 		fe = ctl.Middleware(fe)
 	}
-	ah := &admin.Handler{Clock: ctl, Auth: verify, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger}
+	ah := &admin.Handler{Clock: ctl, Auth: verify, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger,
+		Execution: func(ctx context.Context, runID string) (string, string, error) {
+			ex, err := e.store.GetExecution(ctx, "", runID)
+			return ex.Domain, ex.WorkflowID, err
+		}}
 	if cfg.Dev {
 		ah.Reset = s.Reset
 	}

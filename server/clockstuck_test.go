@@ -22,7 +22,9 @@ import (
 // broken run's timer ("a timer due at … failed to fire"), and so did
 // every move after it, so the other run never timed out; now the move
 // fires the other run's timeout at its instant and answers the stuck
-// timer in timersStuck, and the next move does too.
+// timer in timersStuck, and the next move does too. Each stuck timer is
+// named by its run's domain and workflowId as well as its runId, which
+// alone an operator could not look up with the SWF API.
 func TestClockAdvanceGoesOnPastATimerThatFailsToFire(t *testing.T) {
 	start := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
 	srv := swfdtest.New(t, swfdtest.StartAt(start))
@@ -63,7 +65,7 @@ func TestClockAdvanceGoesOnPastATimerThatFailsToFire(t *testing.T) {
 		}
 		return out
 	}
-	wantStuck := `[{"due":"2030-01-01T10:00:00.000Z","runId":"broken-run"}]`
+	wantStuck := `[{"domain":"d","due":"2030-01-01T10:00:00.000Z","runId":"broken-run","workflowId":"broken"}]`
 	out := advance("3h")
 	if stuck, _ := json.Marshal(out["timersStuck"]); string(stuck) != wantStuck || out["timersFired"] != 1.0 || out["now"] != "2030-01-01T12:00:00.000Z" {
 		t.Fatalf("advance 3h answered %v; want now 12:00, 1 timer fired, timersStuck %s", out, wantStuck)
