@@ -9,10 +9,12 @@ import (
 // ListInfo is what a task list holds at one moment, for operators.
 type ListInfo struct {
 	Key ListKey
-	// Queued is how many tasks wait on the list, Waiting how many pollers.
+	// Queued is how many tasks are pending on the list (as Count: those
+	// waiting and those pollers here are starting), Waiting how many
+	// pollers.
 	Queued, Waiting int
-	// Oldest is when the oldest queued task was scheduled (zero if none
-	// is queued).
+	// Oldest is when the oldest pending task was scheduled (zero if none
+	// is pending).
 	Oldest time.Time
 	// LastPoll is when the list was last polled here (zero if not within
 	// the last minute or so).
@@ -117,13 +119,18 @@ func (m *Matcher) Lists(domain string) []ListInfo {
 			continue
 		}
 		li := get(k)
-		li.Queued, li.Waiting = len(l.queue)+len(l.remote), len(l.waiters)
+		li.Queued, li.Waiting = len(l.queue)+len(l.remote)+l.taken, len(l.waiters)
 		for _, h := range []taskHeap{l.queue, l.remote} {
 			for _, it := range h {
 				if li.Oldest.IsZero() || it.task.Scheduled.Before(li.Oldest) {
 					li.Oldest = it.task.Scheduled
 				}
 			}
+		}
+	}
+	for _, t := range m.taken {
+		if li := byKey[KeyOf(t)]; li != nil && (li.Oldest.IsZero() || t.Scheduled.Before(li.Oldest)) {
+			li.Oldest = t.Scheduled
 		}
 	}
 	for k, at := range m.polled {

@@ -67,6 +67,9 @@ type Matcher struct {
 	lists map[ListKey]*list
 	where map[taskID]ListKey
 	byRun map[string]map[int64]bool
+	// taken holds the tasks handed to pollers here that they have not
+	// yet started or given back (see Done): still pending, and counted.
+	taken map[taskID]swfd.Task
 	seq   uint64
 	// polled is when each list was last polled here.
 	polled      map[ListKey]time.Time
@@ -82,7 +85,7 @@ type Matcher struct {
 // New returns an empty Matcher.
 func New(maxPollers int) *Matcher {
 	return &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
-		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{},
+		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{}, taken: map[taskID]swfd.Task{},
 		polled: map[ListKey]time.Time{}, pollers: map[ListKey]map[string]*clist.Element{}}
 }
 
@@ -118,6 +121,7 @@ type list struct {
 	remote  taskHeap // other nodes' tasks
 	byID    map[taskID]*item
 	waiters []*waiter
+	taken   int // tasks of the list in Matcher.taken
 }
 
 func (m *Matcher) list(k ListKey) *list {
@@ -146,7 +150,44 @@ func (m *Matcher) Add(t swfd.Task) {
 func (m *Matcher) Return(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.untakeLocked(taskID{t.RunID, t.ScheduledEventID})
 	m.addLocked(handoff{task: t}, true)
+}
+
+// Done tells the matcher that the poller that took a task is done with
+// it: it started it, or found it no longer pending. From Poll until Done
+// or Return, the task counts as pending (Count, Stats), as it is until its
+// start commits.
+func (m *Matcher) Done(t swfd.Task) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.untakeLocked(taskID{t.RunID, t.ScheduledEventID})
+}
+
+// takeLocked records a task handed to a poller.
+func (m *Matcher) takeLocked(l *list, t swfd.Task) {
+	id := taskID{t.RunID, t.ScheduledEventID}
+	if _, ok := m.taken[id]; ok {
+		return
+	}
+	m.taken[id] = t
+	l.taken++
+}
+
+// untakeLocked forgets a task handed to a poller, and reports whether it
+// was one.
+func (m *Matcher) untakeLocked(id taskID) bool {
+	t, ok := m.taken[id]
+	if !ok {
+		return false
+	}
+	delete(m.taken, id)
+	k := KeyOf(t)
+	if l := m.lists[k]; l != nil {
+		l.taken--
+		m.gc(k, l)
+	}
+	return true
 }
 
 // AddRemote adds a task another node scheduled, like Add, except that this
@@ -206,11 +247,16 @@ func (m *Matcher) addLocked(h handoff, back bool) (handed bool) {
 	if _, dup := m.where[id]; dup || !t.Kind.Polled() {
 		return false
 	}
+	if _, taken := m.taken[id]; taken {
+		// A poller here is starting it, or gives it back (Return).
+		return false
+	}
 	k := KeyOf(t)
 	l := m.list(k)
 	if len(l.waiters) > 0 {
 		w := l.waiters[0]
 		l.waiters = l.waiters[1:]
+		m.takeLocked(l, t)
 		w.ch <- h
 		return true
 	}
@@ -241,14 +287,16 @@ func (m *Matcher) forget(id taskID) {
 	}
 }
 
-// Remove drops a queued task (it timed out, was canceled, or its run
-// closed) and reports whether it was queued. Unknown tasks are ignored.
+// Remove drops a queued task (it started, timed out, was canceled, or its
+// run closed) and reports whether it was queued. A task a poller here took
+// is no longer pending either (false). Unknown tasks are ignored.
 func (m *Matcher) Remove(runID string, scheduledEventID int64) (queued bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	id := taskID{runID, scheduledEventID}
 	k, ok := m.where[id]
 	if !ok {
+		m.untakeLocked(id)
 		return false
 	}
 	l := m.lists[k]
@@ -260,12 +308,18 @@ func (m *Matcher) Remove(runID string, scheduledEventID int64) (queued bool) {
 	return true
 }
 
-// RemoveRun drops every queued task of a run.
+// RemoveRun drops every queued task of a run, and those of its tasks
+// pollers here took.
 func (m *Matcher) RemoveRun(runID string) {
 	m.mu.Lock()
 	var scheds []int64
 	for s := range m.byRun[runID] {
 		scheds = append(scheds, s)
+	}
+	for id := range m.taken {
+		if id.runID == runID {
+			m.untakeLocked(id)
+		}
 	}
 	m.mu.Unlock()
 	for _, s := range scheds {
@@ -298,7 +352,7 @@ func (m *Matcher) next(l *list) *taskHeap {
 }
 
 func (m *Matcher) gc(k ListKey, l *list) {
-	if len(l.queue) == 0 && len(l.remote) == 0 && len(l.waiters) == 0 {
+	if len(l.queue) == 0 && len(l.remote) == 0 && len(l.waiters) == 0 && l.taken == 0 {
 		delete(m.lists, k)
 	}
 }
@@ -306,7 +360,8 @@ func (m *Matcher) gc(k ListKey, l *list) {
 // Poll returns the next task of a list, waiting until one is added or ctx
 // is done (then it returns ctx.Err()). A task handed to a poller whose ctx
 // ended in the same instant is returned all the same: the caller, which
-// knows why its wait ended, starts it or gives it back (Return).
+// knows why its wait ended, starts it or gives it back (Return). Every task
+// Poll returns stays pending until the caller calls Done or Return.
 func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	m.mu.Lock()
 	m.notePoll(k)
@@ -316,7 +371,7 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 		id := taskID{it.task.RunID, it.task.ScheduledEventID}
 		delete(l.byID, id)
 		m.forget(id)
-		m.gc(k, l)
+		m.takeLocked(l, it.task)
 		m.mu.Unlock()
 		if it.remote && m.RemoteTaken != nil {
 			m.RemoteTaken()
@@ -361,12 +416,13 @@ func (m *Matcher) Poll(ctx context.Context, k ListKey) (swfd.Task, error) {
 	return h.task, nil
 }
 
-// Count returns how many tasks wait on a list.
+// Count returns how many tasks are pending on a list: those waiting for a
+// poller, and those pollers here took and are starting.
 func (m *Matcher) Count(k ListKey) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l := m.lists[k]; l != nil {
-		return len(l.queue) + len(l.remote)
+		return len(l.queue) + len(l.remote) + l.taken
 	}
 	return 0
 }
@@ -410,7 +466,7 @@ func (m *Matcher) Own(limit int) []swfd.Task {
 // ListStats is what one task list holds.
 type ListStats struct {
 	Key     ListKey
-	Pending int // tasks queued (this node's and other nodes')
+	Pending int // tasks queued (this node's and other nodes'), and those pollers here are starting
 	Waiting int // pollers waiting here
 	// Oldest is when the earliest scheduled of the pending tasks was
 	// scheduled; zero when none is pending.
@@ -425,17 +481,33 @@ func (m *Matcher) Stats() []ListStats {
 	defer m.mu.Unlock()
 	out := make([]ListStats, 0, len(m.lists))
 	for k, l := range m.lists {
-		st := ListStats{Key: k, Pending: len(l.queue) + len(l.remote), Waiting: len(l.waiters)}
+		st := ListStats{Key: k, Pending: len(l.queue) + len(l.remote) + l.taken, Waiting: len(l.waiters)}
 		for _, h := range []taskHeap{l.queue, l.remote} {
 			for _, it := range h {
-				if at := it.task.Scheduled; !at.IsZero() && (st.Oldest.IsZero() || at.Before(st.Oldest)) {
-					st.Oldest = at
-				}
+				st.oldest(it.task)
 			}
 		}
 		out = append(out, st)
 	}
+	if len(m.taken) > 0 {
+		at := make(map[ListKey]int, len(out))
+		for i, st := range out {
+			at[st.Key] = i
+		}
+		for _, t := range m.taken {
+			if i, ok := at[KeyOf(t)]; ok {
+				out[i].oldest(t)
+			}
+		}
+	}
 	return out
+}
+
+// oldest takes t's schedule time as Oldest if it is earlier.
+func (st *ListStats) oldest(t swfd.Task) {
+	if at := t.Scheduled; !at.IsZero() && (st.Oldest.IsZero() || at.Before(st.Oldest)) {
+		st.Oldest = at
+	}
 }
 
 type taskHeap []*item

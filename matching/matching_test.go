@@ -79,6 +79,7 @@ func TestRemoveAndRemoveRun(t *testing.T) {
 	if err != nil || got.RunID != "b" {
 		t.Fatalf("got %+v %v, want run b", got, err)
 	}
+	m.Done(got)
 	if n := m.Count(key); n != 0 {
 		t.Fatalf("count = %d, want 0", n)
 	}
@@ -218,7 +219,7 @@ func TestOfferReportsHandOff(t *testing.T) {
 	if tk := <-got; tk.ScheduledEventID != 2 {
 		t.Fatalf("waiting poll got %d", tk.ScheduledEventID)
 	}
-	if m.Count(key) != 0 {
+	if m.Queued("a", 2) || m.Count(key) != 2 {
 		t.Error("a handed-off task is also queued")
 	}
 }
@@ -337,8 +338,8 @@ func TestHandedAsItsWaitEnds(t *testing.T) {
 	if p.err != nil || p.task.RunID != "r" {
 		t.Fatalf("the poll handed a task as its wait ended returned %v, %v; want the task", p.task, p.err)
 	}
-	if m.Queued("r", 1) || m.Count(key) != 0 {
-		t.Fatal("the task handed to the poller is still queued")
+	if m.Queued("r", 1) || m.Count(key) != 1 {
+		t.Fatal("the task handed to the poller is still queued, or no longer counted pending")
 	}
 	if remoteTaken != 1 {
 		t.Errorf("RemoteTaken told %d times, want 1", remoteTaken)
@@ -401,5 +402,61 @@ func TestReturnedTaskKeepsItsPlace(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[5 1 2 3 4]" {
 		t.Errorf("tasks taken in the order %v, want [5 1 2 3 4]", got)
+	}
+}
+
+// A task a poller took counts as pending until the poller is done with it
+// (Done: it started it) or gives it back (Return), as it is pending until
+// its start commits; it is not added again meanwhile (a resync, another
+// node's news), and a Remove or RemoveRun (a commit that started or ended
+// it) stops counting it.
+func TestTakenTaskCountsUntilDone(t *testing.T) {
+	m := New(0)
+	ctx := context.Background()
+	for i := range int64(3) {
+		m.Add(task("a", i+1, 0))
+	}
+	m.Add(task("b", 1, 0))
+	var took []swfd.Task
+	for range 4 {
+		tk, err := m.Poll(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		took = append(took, tk)
+	}
+	if n := m.Count(key); n != 4 {
+		t.Fatalf("count = %d with 4 tasks taken, want 4", n)
+	}
+	if st := m.Stats(); len(st) != 1 || st[0].Pending != 4 {
+		t.Fatalf("stats %+v with 4 tasks taken, want 4 pending", st)
+	}
+	m.Add(took[0])
+	m.AddRemote(took[0])
+	if n := m.Count(key); n != 4 || m.Queued(took[0].RunID, took[0].ScheduledEventID) {
+		t.Fatalf("count = %d once a taken task was added again, want 4 and not queued", n)
+	}
+	m.Done(took[0])
+	if m.Remove(took[1].RunID, took[1].ScheduledEventID) {
+		t.Fatal("Remove of a taken task reported it queued")
+	}
+	if n := m.Count(key); n != 2 {
+		t.Fatalf("count = %d once one was done and one removed, want 2", n)
+	}
+	m.RemoveRun("a")
+	if n := m.Count(key); n != 1 {
+		t.Fatalf("count = %d once run a was removed, want 1 (run b's)", n)
+	}
+	m.Return(took[3])
+	if n := m.Count(key); n != 1 || !m.Queued("b", 1) {
+		t.Fatalf("count = %d once b's task was given back, want 1, queued", n)
+	}
+	tk, err := m.Poll(ctx, key)
+	if err != nil || tk.RunID != "b" {
+		t.Fatalf("poll after the give-back: %+v, %v", tk, err)
+	}
+	m.Done(tk)
+	if n := m.Count(key); n != 0 || len(m.Stats()) != 0 {
+		t.Fatalf("count = %d, stats %+v once every task was done, want none", n, m.Stats())
 	}
 }

@@ -78,7 +78,7 @@ type stateCollector struct {
 // stateDescriptions are the metrics read from their owners at each
 // scrape; the descs below are made from them.
 var stateDescriptions = []Description{
-	{Name: "swfd_pending_tasks", Type: "gauge", Help: "Tasks scheduled and not yet handed to a poller, by task kind and domain (0 for every kind of every domain with none).", Labels: []string{"kind", "domain"}},
+	{Name: "swfd_pending_tasks", Type: "gauge", Help: "Tasks scheduled and not yet started (waiting for a poller, or handed to one whose start of it has not yet been recorded), by task kind and domain (0 for every kind of every domain with none).", Labels: []string{"kind", "domain"}},
 	{Name: "swfd_pending_task_oldest_age_seconds", Type: "gauge", Help: "Age of the oldest pending task, by task kind and domain (0 when none is pending).", Labels: []string{"kind", "domain"}},
 	{Name: "swfd_pollers_waiting", Type: "gauge", Help: "Long polls waiting for a task now, by task kind.", Labels: []string{"kind"}},
 	{Name: listPendingName, Type: "gauge", Help: "Tasks pending, by task list (--metrics-task-lists): 0 once it drains, and gone, with its schedule-to-start series, 10 minutes after it last had a task pending, a poller waiting or a task handed out.", Labels: []string{"kind", "domain", "task_list"}},

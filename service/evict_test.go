@@ -79,6 +79,7 @@ func TestEvictedPollHandsNoTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Done(task) // off the list for good, until it is added again below
 	// A task another node scheduled tells RemoteTaken once a poller has
 	// it and before Poll returns it: the eviction comes then.
 	m.RemoteTaken = func() { lim.Evict() }

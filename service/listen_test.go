@@ -150,9 +150,11 @@ func TestTaskListsFeed(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	s.feedTaskLists(runs.Commit{Runs: []runs.Change{{RunID: "r1", AddTasks: []swfd.Task{task("r1", 1)}}}})
-	if tk := <-got; tk.ScheduledEventID != 1 || len(peers.queued) != 0 {
+	tk := <-got
+	if tk.ScheduledEventID != 1 || len(peers.queued) != 0 {
 		t.Fatalf("waiting poller got %v; queued %v", tk, peers.queued)
 	}
+	s.matcher.Done(tk) // started, as the poll would have
 
 	s.feedTaskLists(runs.Commit{Runs: []runs.Change{{RunID: "r1", AddTasks: []swfd.Task{task("r1", 2), task("r1", 3)}}, {RunID: "r2", AddTasks: []swfd.Task{task("r2", 1)}}}})
 	if len(peers.queued) != 3 || s.matcher.Count(key) != 3 {

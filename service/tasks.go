@@ -68,6 +68,9 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 			s.giveBack(t)
 			return false, err
 		}
+		// Started, or found no longer pending: the task counted as
+		// pending until now (matching.Matcher.Done).
+		s.matcher.Done(t)
 		if ok {
 			if s.hooks.Polled != nil {
 				s.hooks.Polled(k.Kind, &t)
@@ -95,6 +98,7 @@ func (s *Service) giveBack(t swfd.Task) {
 	ctx, cancel := context.WithTimeout(context.Background(), giveBackReadTimeout)
 	defer cancel()
 	if r, err := s.runs.Load(ctx, t.Domain, t.RunID); err == nil && !taskPending(r.State, t) {
+		s.matcher.Done(t)
 		return
 	}
 	s.matcher.Return(t)
