@@ -120,9 +120,20 @@ const sqliteHeader = "SQLite format 3\x00"
 // there, an empty file, or a file that begins as a SQLite database does
 // (whatever its state: a damaged database is what a restore is for). A
 // file of anything else (the --db of a slip naming notes or a
-// configuration file) is refused, left as it is, as is a directory.
+// configuration file) is refused, left as it is, as is a directory, and
+// anything else that is no regular file (a named pipe, a device, a
+// socket), which is refused without being read: opening a named pipe to
+// read it would wait for a writer that may never come, where signals do
+// not reach.
 func replaceable(path string) error {
-	f, err := os.Open(path)
+	if fi, err := os.Stat(path); err == nil {
+		if err := databaseFile(path, fi); err != nil {
+			return err
+		}
+	}
+	// O_NONBLOCK: a path swapped for a named pipe since the look is
+	// opened at once, and refused below.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -134,8 +145,8 @@ func replaceable(path string) error {
 	if err != nil {
 		return err
 	}
-	if fi.IsDir() {
-		return fmt.Errorf("%s is a directory; give the path of the database file", path)
+	if err := databaseFile(path, fi); err != nil {
+		return err
 	}
 	if fi.Size() == 0 {
 		return nil
@@ -148,6 +159,28 @@ func replaceable(path string) error {
 		return fmt.Errorf("%s is not a SQLite database (it does not begin as one), so it is no swfd database a backup could replace; it is left as it is: give the path of the database swfd serves", path)
 	}
 	return othersDatabase(path)
+}
+
+// databaseFile refuses what is at path unless it is a regular file, saying
+// what it is.
+func databaseFile(path string, fi fs.FileInfo) error {
+	m := fi.Mode()
+	switch {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return fmt.Errorf("%s is a directory; give the path of the database file", path)
+	}
+	what := "no regular file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	}
+	return fmt.Errorf("%s is %s, not a file; give the path of the database file", path, what)
 }
 
 // othersDatabase fails with ErrNotSwfd, naming one of its tables (or other
