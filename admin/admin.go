@@ -70,6 +70,15 @@ type Handler struct {
 	// domain and workflowId too; a run it cannot find is named by its
 	// runId alone.
 	Execution func(ctx context.Context, runID string) (domain, workflowID string, err error)
+	// ReadBody, if set, reads a request's body, at most limit bytes, as
+	// the SWF API reads its requests' (frontend.Handler.ReadBody): within
+	// the body timeout, cut off at the connection limit when a new
+	// connection needs its own. A body is read before its signature can be
+	// checked, so anyone who reaches the port may send one; read with no
+	// bound, one that never arrives whole holds its connection for as long
+	// as its client stays, out of the connection limit's reach. Without
+	// it the body is read as it comes (for tests of the handler alone).
+	ReadBody func(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error)
 }
 
 // maxBody bounds a request body: the API's inputs are a few bytes.
@@ -77,7 +86,7 @@ const maxBody = 64 << 10
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	out, err := h.serve(r)
+	out, err := h.serve(w, r)
 	if err != nil {
 		f, ok := api.AsFault(err)
 		if !ok {
@@ -126,13 +135,10 @@ func (h *Handler) state(now time.Time, fired *int) clockState {
 	return clockState{Mode: h.Clock.Mode(), Now: now.Format(timeLayout), UnixMillis: now.UnixMilli(), TimersFired: fired}
 }
 
-func (h *Handler) serve(r *http.Request) (any, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (any, error) {
+	body, err := h.readBody(w, r)
 	if err != nil {
-		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
-	}
-	if len(body) > maxBody {
-		return nil, api.NewFault(api.RequestEntityTooLarge, "Request size exceeds the limit of %d bytes", maxBody)
+		return nil, err
 	}
 	var p *auth.Principal
 	if h.Auth != nil {
@@ -211,6 +217,22 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 		return struct{}{}, nil
 	}
 	return nil, unknownRoute(r)
+}
+
+// readBody reads the request's body, at most maxBody bytes, through
+// ReadBody when it is set.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if h.ReadBody != nil {
+		return h.ReadBody(w, r, maxBody)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
+	}
+	if len(body) > maxBody {
+		return nil, api.NewFault(api.RequestEntityTooLarge, "Request size exceeds the limit of %d bytes", maxBody)
+	}
+	return body, nil
 }
 
 // move answers a move of the clock.

@@ -11,9 +11,8 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/admin"
-	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/postgres"
 	"github.com/swfd/swfd/runs"
 	"github.com/swfd/swfd/service"
@@ -224,18 +223,21 @@ func wireClock(ctx context.Context, e *engine) error {
 	return ctl.Load(ctx, e.store)
 }
 
-// mountClock puts e's clock controller in front of the SWF API and the
-// admin API beside it.
-func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe http.Handler, verify func(*http.Request, []byte) (*auth.Principal, *api.Fault)) http.Handler {
+// mountClock puts e's clock controller in front of the SWF API (fe) and
+// the admin API beside it, whose requests are authenticated as fe's are
+// and whose bodies are read as fe's are (fe.ReadBody: the body timeout,
+// the connection limit's cut, the bound on bytes still arriving).
+func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe *frontend.Handler) http.Handler {
 	cfg := s.cfg
 	ctl := e.clock
+	var root http.Handler = fe
 	if ctl == nil {
 		// The real clock, read-only.
 		ctl, _ = clock.NewController(clock.Real, cfg.Clock)
 	} else {
-		fe = ctl.Middleware(fe)
+		root = ctl.Middleware(fe)
 	}
-	ah := &admin.Handler{Clock: ctl, Auth: verify, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger,
+	ah := &admin.Handler{Clock: ctl, Auth: fe.Auth, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger, ReadBody: fe.ReadBody,
 		Execution: func(ctx context.Context, runID string) (string, string, error) {
 			ex, err := e.store.GetExecution(ctx, "", runID)
 			return ex.Domain, ex.WorkflowID, err
@@ -244,5 +246,5 @@ func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe http.Handler, veri
 		ah.Reset = s.Reset
 	}
 	mux.Handle(admin.Prefix, ah)
-	return fe
+	return root
 }

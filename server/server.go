@@ -584,7 +584,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	if !cfg.NoConsole {
 		e.hub = mountConsole(mux, e, fe, s.Auth, cfg, s.log)
 	}
-	root := s.mountClock(mux, e, fe, fe.Auth)
+	root := s.mountClock(mux, e, fe)
 	if !cfg.NoConsole {
 		root = console.RedirectBrowsers(root)
 	}

@@ -134,3 +134,61 @@ func TestSlowConsoleFormsAtConnectionLimitMakeRoom(t *testing.T) {
 		t.Errorf("%d slow forms cut off, want 1", cutOff)
 	}
 }
+
+// The admin API's bodies (swf clock advance, swf dev reset) are read as the
+// API's are: one that never arrives whole, which anyone may send (it is read
+// before its signature is checked), is cut off at --max-connections when a
+// new connection needs its connection. Read with no bound, two such bodies
+// held both connections of --max-connections 2 for as long as their clients
+// stayed, and no API call was answered meanwhile.
+func TestSlowAdminBodiesAtConnectionLimitMakeRoom(t *testing.T) {
+	_, addr := serving(t, Config{DB: MemoryDB, MaxConnections: 2, BodyTimeout: time.Minute,
+		Logger: slog.New(slog.DiscardHandler)})
+	var slow []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "POST /swfd/clock/advance HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+			"Content-Length: 1000\r\n\r\n{\"duration\":", addr)
+		slow = append(slow, c)
+	}
+
+	const body = `{"registrationStatus":"REGISTERED"}`
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: SimpleWorkflowService.ListDomains\r\n"+
+		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("a client after two slow admin bodies at --max-connections 2 was not answered in %v: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the new client's call: status %d", resp.StatusCode)
+	}
+	cutOff := 0
+	for _, sc := range slow {
+		sc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		resp, err := http.ReadResponse(bufio.NewReader(sc), nil)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		cutOff++
+		if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("x-amzn-ErrorType") != "RequestTimeoutException" || !resp.Close {
+			t.Errorf("the cut-off admin body got status %d, x-amzn-ErrorType %q, close %v; want 408 RequestTimeoutException and its connection closed",
+				resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), resp.Close)
+		}
+	}
+	if cutOff != 1 {
+		t.Errorf("%d slow admin bodies cut off, want 1", cutOff)
+	}
+}
