@@ -15,6 +15,7 @@ import (
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/inspect"
+	"github.com/swfd/swfd/internal/connlimit"
 	"github.com/swfd/swfd/runs"
 )
 
@@ -762,6 +763,15 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub, grants 
 	}
 	ka := time.NewTicker(keepAlive)
 	defer ka.Stop()
+	// The stream holds its connection for as long as the page is open,
+	// as a long poll holds one while it waits: at the connection limit
+	// (connlimit.WaitingStream), with no idle connection left to close,
+	// the stream open longest ends so that a new connection is served,
+	// and the page's EventSource connects again by itself.
+	evicted := make(chan struct{})
+	var once sync.Once
+	waiting := connlimit.WaitingStream(r.Context(), func() { once.Do(func() { close(evicted) }) })
+	defer waiting()
 	ri := infoOf(r.Context())
 	var ended, reloaded <-chan struct{} // nil without sign-in: never
 	var check <-chan time.Time
@@ -814,6 +824,8 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub, grants 
 		case <-r.Context().Done():
 			return
 		case <-h.cfg.Hub.done:
+			return
+		case <-evicted:
 			return
 		case <-ended:
 			last("signedout")

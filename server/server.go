@@ -970,6 +970,11 @@ func (s *Server) limitConnections(ln net.Listener) *connlimit.Listener {
 		evicted.Log(context.Background(), slog.LevelWarn, "connection limit reached: a long poll answered early (empty, as at its timeout) to free its connection for a new one; raise --max-connections, and the open-file limit with it",
 			"max_connections", lim.Max(), "waited", waited.Round(time.Millisecond))
 	}
+	streams := lograte.New(s.log, connLimitWarnsPerSecond, connLimitWarnBurst, nil)
+	lim.OnEvictStream = func(open time.Duration) {
+		streams.Log(context.Background(), slog.LevelWarn, "connection limit reached: a web console page's live updates ended to free their connection for a new one (the page connects again); raise --max-connections, and the open-file limit with it",
+			"max_connections", lim.Max(), "open", open.Round(time.Millisecond))
+	}
 	cut := lograte.New(s.log, connLimitWarnsPerSecond, connLimitWarnBurst, nil)
 	lim.OnCut = func(receiving time.Duration) {
 		cut.Log(context.Background(), slog.LevelWarn, "connection limit reached: a request whose body was still arriving was answered RequestTimeoutException to free its connection for a new one (a client sending very slowly, or never finishing its body); raise --max-connections if clients are that slow",

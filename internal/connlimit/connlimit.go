@@ -14,6 +14,10 @@
 // longest to give its connection up: it answers at once, as if its wait
 // had ended empty, and closes the connection.
 //
+// A request that streams to its client for as long as the client stays (a
+// web page's server-sent events) says so too (WaitingStream), and is
+// ended the same way: its client connects again.
+//
 // A request whose body is still arriving holds its connection too, for as
 // long as the client takes to send it: a client that sends it a byte at a
 // time, or never finishes it, would keep the connection until the body's
@@ -87,6 +91,10 @@ type Listener struct {
 	// Set them before Accept is called.
 	OnEvict func(waited time.Duration)
 	OnFull  func()
+	// OnEvictStream, if set, is told of each stream (WaitingStream)
+	// ended to give its connection up, with how long it had been open.
+	// Set it before Accept is called.
+	OnEvictStream func(open time.Duration)
 	// OnCut, if set, is told of each request whose body was cut off to
 	// make room (see Receiving), with how long it had been arriving. Set
 	// it before Accept is called.
@@ -122,10 +130,11 @@ const h2IdleGrace = 100 * time.Millisecond
 
 // hold is a request waiting (see Waiting).
 type hold struct {
-	ref   *connRef
-	since time.Time
-	evict func()
-	gone  bool // asked to give its connection up
+	ref    *connRef
+	since  time.Time
+	evict  func()
+	gone   bool // asked to give its connection up
+	stream bool // a stream (WaitingStream), not a wait for work
 }
 
 // SilentAfter is how long a new connection may stay silent (no request
@@ -262,12 +271,26 @@ type connRef struct {
 // evicted, nor one over HTTP/2, where the connection carries other
 // requests too.
 func Waiting(ctx context.Context, evict func()) (done func() (evicted bool)) {
+	return waiting(ctx, evict, false)
+}
+
+// WaitingStream is Waiting for a request that streams to its client for
+// as long as the client stays (a web page's server-sent events) rather
+// than waiting for work: it holds its connection the same way and is
+// evicted the same way, evict ending the stream (the client is expected
+// to connect again), but it is told of through OnEvictStream rather than
+// OnEvict.
+func WaitingStream(ctx context.Context, evict func()) (done func() (evicted bool)) {
+	return waiting(ctx, evict, true)
+}
+
+func waiting(ctx context.Context, evict func(), stream bool) (done func() (evicted bool)) {
 	ref, _ := ctx.Value(connKey{}).(*connRef)
 	if ref == nil || isHTTP2(ref.c) {
 		return func() bool { return false }
 	}
 	l := ref.l
-	h := &hold{ref: ref, since: time.Now(), evict: evict}
+	h := &hold{ref: ref, since: time.Now(), evict: evict, stream: stream}
 	l.mu.Lock()
 	l.held[ref.c] = h
 	l.mu.Unlock()
@@ -387,13 +410,20 @@ func Evicted(ctx context.Context) bool {
 // Evict evicts the connection of the request that has waited longest,
 // at least EvictAfter (see Waiting), and reports whether there was one.
 func (l *Listener) Evict() bool {
-	return l.evictOldest(l.held, l.EvictAfter, l.OnEvict)
+	return l.evictOldest(l.held, l.EvictAfter, func(h *hold, d time.Duration) {
+		switch {
+		case h.stream && l.OnEvictStream != nil:
+			l.OnEvictStream(d)
+		case !h.stream && l.OnEvict != nil:
+			l.OnEvict(d)
+		}
+	})
 }
 
 // evictOldest evicts the connection of the oldest hold of holds (the
 // waiting requests) that has lasted at least after, tells then of how long it had
 // lasted, and reports whether there was one.
-func (l *Listener) evictOldest(holds map[net.Conn]*hold, after time.Duration, then func(time.Duration)) bool {
+func (l *Listener) evictOldest(holds map[net.Conn]*hold, after time.Duration, then func(*hold, time.Duration)) bool {
 	l.mu.Lock()
 	now := time.Now()
 	var oldest *hold
@@ -413,7 +443,7 @@ func (l *Listener) evictOldest(holds map[net.Conn]*hold, after time.Duration, th
 	l.mu.Unlock()
 	oldest.evict()
 	if then != nil {
-		then(now.Sub(oldest.since))
+		then(oldest, now.Sub(oldest.since))
 	}
 	return true
 }
