@@ -16,7 +16,11 @@
 //
 // A request that streams to its client for as long as the client stays (a
 // web page's server-sent events) says so too (WaitingStream), and is
-// ended the same way: its client connects again.
+// ended the same way: its client connects again. Over HTTP/2, where a
+// client's polls and streams share one connection, every wait on the
+// connection whose wait is evicted is ended with it, and the connection
+// takes no new request (its answers say "Connection: close", a GOAWAY)
+// and closes once the requests under way on it end.
 //
 // A request whose body is still arriving holds its connection too, for as
 // long as the client takes to send it: a client that sends it a byte at a
@@ -106,7 +110,7 @@ type Listener struct {
 
 	mu       sync.Mutex
 	idle     map[net.Conn]quiet
-	held     map[net.Conn]*hold              // connections whose request is Waiting
+	held     map[net.Conn]map[*hold]struct{} // connections' requests that are Waiting (over HTTP/2, many)
 	bodies   map[net.Conn]map[*hold]struct{} // connections' requests that are Receiving (over HTTP/2, many)
 	evicting map[net.Conn]time.Time          // asked to give up, not yet closed: when
 	waiting  int                             // Accepts waiting for a slot
@@ -157,7 +161,7 @@ const checkEvery = 250 * time.Millisecond
 // one more, waiting for a slot).
 func Listen(ln net.Listener, n int) *Listener {
 	return &Listener{Listener: ln, EvictAfter: DefaultEvictAfter, slots: make(chan struct{}, n), done: make(chan struct{}),
-		idle: map[net.Conn]quiet{}, held: map[net.Conn]*hold{}, bodies: map[net.Conn]map[*hold]struct{}{}, evicting: map[net.Conn]time.Time{}}
+		idle: map[net.Conn]quiet{}, held: map[net.Conn]map[*hold]struct{}{}, bodies: map[net.Conn]map[*hold]struct{}{}, evicting: map[net.Conn]time.Time{}}
 }
 
 // Accept accepts the next connection and, if the cap's connections are
@@ -267,9 +271,16 @@ type connRef struct {
 // connection closed ("Connection: close"; Evicted tells its handler).
 // If done reports false, evict was not called and never will be.
 //
+// Over HTTP/2 the connection carries other requests too, and a client's
+// polls often all share one: when its wait is the one evicted, every
+// request waiting on that connection is evicted with it, and every
+// request of the connection is told (Evicted) so that its answer closes
+// the connection (GOAWAY), which then takes no new request and closes
+// once the requests under way on it end. A wait that begins on a
+// connection so evicted is evicted at once.
+//
 // A request not served through a Listener's ConnContext is never
-// evicted, nor one over HTTP/2, where the connection carries other
-// requests too.
+// evicted.
 func Waiting(ctx context.Context, evict func()) (done func() (evicted bool)) {
 	return waiting(ctx, evict, false)
 }
@@ -286,19 +297,36 @@ func WaitingStream(ctx context.Context, evict func()) (done func() (evicted bool
 
 func waiting(ctx context.Context, evict func(), stream bool) (done func() (evicted bool)) {
 	ref, _ := ctx.Value(connKey{}).(*connRef)
-	if ref == nil || isHTTP2(ref.c) {
+	if ref == nil {
 		return func() bool { return false }
 	}
 	l := ref.l
 	h := &hold{ref: ref, since: time.Now(), evict: evict, stream: stream}
 	l.mu.Lock()
-	l.held[ref.c] = h
+	if ref.evicted.Load() {
+		// Its connection is closing: a wait that begins now on it
+		// (another stream of an HTTP/2 connection) gives it up at once,
+		// as the others did.
+		h.gone = true
+		l.mu.Unlock()
+		evict()
+		return func() bool { return true }
+	}
+	hs := l.held[ref.c]
+	if hs == nil {
+		hs = map[*hold]struct{}{}
+		l.held[ref.c] = hs
+	}
+	hs[h] = struct{}{}
 	l.mu.Unlock()
 	return func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if l.held[ref.c] == h {
-			delete(l.held, ref.c)
+		if hs := l.held[ref.c]; hs != nil {
+			delete(hs, h)
+			if len(hs) == 0 {
+				delete(l.held, ref.c)
+			}
 		}
 		return h.gone
 	}
@@ -410,7 +438,7 @@ func Evicted(ctx context.Context) bool {
 // Evict evicts the connection of the request that has waited longest,
 // at least EvictAfter (see Waiting), and reports whether there was one.
 func (l *Listener) Evict() bool {
-	return l.evictOldest(l.held, l.EvictAfter, func(h *hold, d time.Duration) {
+	return l.evictOldest(l.EvictAfter, func(h *hold, d time.Duration) {
 		switch {
 		case h.stream && l.OnEvictStream != nil:
 			l.OnEvictStream(d)
@@ -420,30 +448,40 @@ func (l *Listener) Evict() bool {
 	})
 }
 
-// evictOldest evicts the connection of the oldest hold of holds (the
-// waiting requests) that has lasted at least after, tells then of how long it had
-// lasted, and reports whether there was one.
-func (l *Listener) evictOldest(holds map[net.Conn]*hold, after time.Duration, then func(*hold, time.Duration)) bool {
+// evictOldest evicts the connection of the oldest waiting request that
+// has waited at least after, with every other request waiting on it (over
+// HTTP/2), tells then of each and how long it had waited, and reports
+// whether there was one.
+func (l *Listener) evictOldest(after time.Duration, then func(*hold, time.Duration)) bool {
 	l.mu.Lock()
 	now := time.Now()
 	var oldest *hold
-	for _, h := range holds {
-		if now.Sub(h.since) >= after && (oldest == nil || h.since.Before(oldest.since)) {
-			oldest = h
+	for _, hs := range l.held {
+		for h := range hs {
+			if now.Sub(h.since) >= after && (oldest == nil || h.since.Before(oldest.since)) {
+				oldest = h
+			}
 		}
 	}
 	if oldest == nil {
 		l.mu.Unlock()
 		return false
 	}
-	oldest.gone = true
+	c := oldest.ref.c
+	var gone []*hold
+	for h := range l.held[c] {
+		h.gone = true
+		gone = append(gone, h)
+	}
+	delete(l.held, c)
 	oldest.ref.evicted.Store(true)
-	delete(holds, oldest.ref.c)
-	l.evicting[oldest.ref.c] = now
+	l.evicting[c] = now
 	l.mu.Unlock()
-	oldest.evict()
-	if then != nil {
-		then(oldest, now.Sub(oldest.since))
+	for _, h := range gone {
+		h.evict()
+		if then != nil {
+			then(h, now.Sub(h.since))
+		}
 	}
 	return true
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -294,23 +295,35 @@ func TestEvictAfterAndDone(t *testing.T) {
 	if !l.Evict() || calls != 1 || !done() || !Evicted(ctx) {
 		t.Fatalf("eviction of a waiting request: evict called %d times, evicted %v", calls, Evicted(ctx))
 	}
+	// A wait that begins on a connection already evicted (another stream
+	// of an HTTP/2 connection closing) gives up at once.
+	calls = 0
+	if done = Waiting(ctx, func() { calls++ }); calls != 1 || !done() {
+		t.Fatalf("a wait on an evicted connection: evict called %d times", calls)
+	}
 	// A request that came through no Listener is never evicted.
 	if Waiting(context.Background(), func() { t.Fatal("evicted") })() {
 		t.Fatal("a request without a Listener was evicted")
 	}
 }
 
-// Over HTTP/2 a connection carries many requests: one that waits does not
-// make its connection evictable.
-func TestWaitingOverHTTP2IsNotEvicted(t *testing.T) {
-	waiting := make(chan string, 1)
+// Over HTTP/2 a connection carries many requests, and a client's polls
+// often all share one: when its longest wait is evicted, every wait on it
+// is evicted with it (each answers at once), the connection is told
+// (Evicted) so that its answers close it (GOAWAY), and a wait that begins
+// on it afterwards gives up at once.
+func TestWaitingOverHTTP2EvictsTheConnection(t *testing.T) {
+	waiting := make(chan string, 2)
 	release := make(chan struct{})
+	defer close(release)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := Listen(ln, 4)
 	l.EvictAfter = 0
+	evicted := make(chan time.Duration, 4)
+	l.OnEvict = func(d time.Duration) { evicted <- d }
 	srv := httptest.NewUnstartedServer(pollHandler(waiting, release))
 	srv.Listener.Close()
 	srv.Listener = l
@@ -318,23 +331,33 @@ func TestWaitingOverHTTP2IsNotEvicted(t *testing.T) {
 	srv.Config.ConnState, srv.Config.ConnContext = l.ConnState, l.ConnContext
 	srv.StartTLS()
 	defer srv.Close()
-	answered := make(chan string, 1)
-	go func() {
-		resp, err := srv.Client().Get(srv.URL + "/poll?n=0")
-		if err != nil {
-			answered <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		answered <- resp.Proto + " " + string(b)
-	}()
-	<-waiting
-	if l.Evict() {
-		t.Fatal("a request waiting over HTTP/2 was evicted")
+	client := srv.Client()
+	answered := make(chan string, 2)
+	for i := range 2 {
+		go func() {
+			resp, err := client.Get(srv.URL + "/poll?n=" + strconv.Itoa(i))
+			if err != nil {
+				answered <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			answered <- resp.Proto + " " + string(b)
+		}()
+		<-waiting
 	}
-	close(release)
-	if got := <-answered; got != "HTTP/2.0 released" {
-		t.Fatalf("answer: %s", got)
+	if !l.Evict() {
+		t.Fatal("no request waiting over HTTP/2 was evicted")
+	}
+	for range 2 {
+		if got := <-answered; got != "HTTP/2.0 evicted" {
+			t.Fatalf("answer: %s; want both waits on the connection evicted", got)
+		}
+	}
+	if n := len(evicted); n != 2 {
+		t.Errorf("OnEvict told of %d waits, want 2", n)
+	}
+	if l.Evict() {
+		t.Error("evicted again with no request waiting")
 	}
 }
