@@ -144,7 +144,9 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	if data != nil {
 		opts = append(opts, config.WithCustomCABundle(bytes.NewReader(data)))
 	}
-	cfg, err := loadSDKConfig(ctx, opts)
+	shared, cleanup := sdkSharedFiles()
+	defer cleanup()
+	cfg, err := loadSDKConfig(ctx, append(opts, shared...))
 	if err != nil {
 		if strings.Contains(err.Error(), "failed to get shared config profile") {
 			return nil, fmt.Errorf("The config profile (%s) could not be found", g.profile)

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestConfigSectionNamesAsBotocore: a section of the config file is named
+// by all between its brackets, as botocore reads it, so "[ default ]" is
+// no profile and "[ profile p ]" is not p; a section starting with
+// "profile" names the profile of its second word ("[profile  q ]" is q,
+// "[profilex r]" is r), and of "[default]" and "[profile default]" the
+// one written last counts.
+func TestConfigSectionNamesAsBotocore(t *testing.T) {
+	setCreds(t)
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	dir := t.TempDir()
+	spaced, twice := filepath.Join(dir, "spaced"), filepath.Join(dir, "twice")
+	os.WriteFile(spaced, []byte("[ default ]\noutput = text\nregion = eu-west-1\n"+
+		"[ profile p ]\noutput = text\naws_access_key_id = AKP\naws_secret_access_key = SP\n"+
+		"[profile  q ]\noutput = text\nregion = eu-west-2\naws_access_key_id = AKQ\naws_secret_access_key = SQ\n"+
+		"[profilex r]\noutput = text\nregion = eu-west-3\naws_access_key_id = AKR\naws_secret_access_key = SR\n"), 0o600)
+	os.WriteFile(twice, []byte("[default]\noutput = table\n[profile default]\noutput = text\n"), 0o600)
+	dd := []string{"describe-domain", "--name", "d1", "--query", "domainInfo.name"}
+	cases := []struct {
+		config  string
+		args    []string
+		stdout  string
+		stderr  string
+		rc      int
+		region  string // the region swf signs with
+		keyUsed string
+	}{
+		{config: spaced, stdout: "\"d1\"\n", region: "us-east-1", keyUsed: "AKIDTEST"},
+		{config: spaced, args: []string{"--profile", "p"}, stderr: "\nThe config profile (p) could not be found\n", rc: 255},
+		{config: spaced, args: []string{"--profile", "q"}, stdout: "d1\n", region: "eu-west-2", keyUsed: "AKQ"},
+		{config: spaced, args: []string{"--profile", "r"}, stdout: "d1\n", region: "eu-west-3", keyUsed: "AKR"},
+		{config: twice, stdout: "d1\n", region: "us-east-1", keyUsed: "AKIDTEST"},
+	}
+	for _, c := range cases {
+		t.Setenv("AWS_CONFIG_FILE", c.config) // the SDK reads the process's environment
+		env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_CONFIG_FILE": c.config, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret"}
+		n := len(f.requests)
+		r := swfRun(env, append(append([]string{}, dd...), c.args...)...)
+		if r.RC != c.rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
+			t.Errorf("swf %s %q: rc=%d %q %q, want %d %q %q", filepath.Base(c.config), c.args, r.RC, r.Stdout, r.Stderr, c.rc, c.stdout, c.stderr)
+			continue
+		}
+		if c.rc != 0 {
+			continue
+		}
+		if len(f.requests) != n+1 {
+			t.Errorf("swf %s %q: %d calls", filepath.Base(c.config), c.args, len(f.requests)-n)
+			continue
+		}
+		if auth := f.last().header.Get("Authorization"); !strings.Contains(auth, "Credential="+c.keyUsed+"/") || !strings.Contains(auth, "/"+c.region+"/swf/") {
+			t.Errorf("swf %s %q: signed %q, want key %s and region %s", filepath.Base(c.config), c.args, auth, c.keyUsed, c.region)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		// The AWS CLI reads the config file once per batch: a batch per file.
+		jobs := map[string][]awsJob{}
+		for _, c := range cases {
+			region := c.region
+			if c.region == "us-east-1" {
+				region = "" // aws has no default; given here as swf takes it
+			}
+			env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL, "AWS_CONFIG_FILE": c.config, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret"}
+			if region == "" {
+				env["AWS_DEFAULT_REGION"] = "us-east-1"
+			}
+			jobs[c.config] = append(jobs[c.config], awsJob{Args: append(append([]string{"swf"}, dd...), c.args...), Env: env})
+		}
+		runs := append(awsBatchJobs(t, jobs[spaced], 2), awsBatchJobs(t, jobs[twice], 1)...)
+		for i, r := range runs {
+			c := cases[i]
+			if r.RC != c.rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
+				t.Errorf("aws %s %q: rc=%d %q %q, want %d %q %q", filepath.Base(c.config), c.args, r.RC, r.Stdout, r.Stderr, c.rc, c.stdout, c.stderr)
+			}
+		}
+	})
+}
