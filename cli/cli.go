@@ -73,22 +73,25 @@ func (e *env) getenv(name string) string {
 
 // globals are the options every command accepts.
 type globals struct {
-	endpoint       string
-	region         string
-	profile        string
-	profileFlag    bool             // profile came from --profile, not the environment
-	envCreds       *aws.Credentials // AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
-	output         string
-	query          string
-	color          string
-	caBundle       string
-	debug          bool
-	noVerifySSL    bool
-	noPaginate     bool
-	noSign         bool
-	readTimeout    *time.Duration
-	connectTimeout *time.Duration
-	debugOut       io.Writer
+	endpoint    string
+	region      string
+	profile     string
+	profileFlag bool             // profile came from --profile, not the environment
+	envCreds    *aws.Credentials // AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+	output      string
+	query       string
+	color       string
+	caBundle    string
+	// profileCABundle is the profile's ca_bundle, used when neither
+	// --ca-bundle nor AWS_CA_BUNDLE is given.
+	profileCABundle string
+	debug           bool
+	noVerifySSL     bool
+	noPaginate      bool
+	noSign          bool
+	readTimeout     *time.Duration
+	connectTimeout  *time.Duration
+	debugOut        io.Writer
 }
 
 type argKind int
@@ -502,6 +505,7 @@ func resolveGlobals(e *env, p *parsed) (*globals, error) {
 		}
 	}
 	g.caBundle = p.get("ca-bundle")
+	g.profileCABundle = sc.caBundle
 	g.debug = p.has("debug")
 	g.noVerifySSL = p.has("no-verify-ssl")
 	g.noPaginate = p.has("no-paginate")

@@ -133,10 +133,11 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	if g.region != "" {
 		opts = append(opts, config.WithRegion(g.region))
 	}
-	// A CA bundle (--ca-bundle, else AWS_CA_BUNDLE) matters only to an
-	// https endpoint. As with the AWS CLI, one that cannot be read fails
-	// the call to an https endpoint, naming it, and is not even opened for
-	// an http one (loadSDKConfig keeps the SDK from reading the variable).
+	// A CA bundle (--ca-bundle, else AWS_CA_BUNDLE, else the profile's
+	// ca_bundle) matters only to an https endpoint. As with the AWS CLI,
+	// one that cannot be read fails the call to an https endpoint, naming
+	// it, and is not even opened for an http one (loadSDKConfig keeps the
+	// SDK from reading the variable, sdkSharedFiles the profile's).
 	data, err := readCABundle(g, g.endpoint)
 	if err != nil {
 		return nil, err
@@ -169,12 +170,16 @@ func newClient(ctx context.Context, g *globals) (*client, error) {
 	return c, nil
 }
 
-// readCABundle returns the CA bundle (--ca-bundle, else AWS_CA_BUNDLE)
-// for an https endpoint, nil when none is given or the endpoint is http.
+// readCABundle returns the CA bundle (--ca-bundle, else AWS_CA_BUNDLE,
+// else the profile's ca_bundle) for an https endpoint, nil when none is
+// given or the endpoint is http.
 func readCABundle(g *globals, endpoint string) ([]byte, error) {
 	bundle := g.caBundle
 	if bundle == "" {
 		bundle = os.Getenv("AWS_CA_BUNDLE")
+	}
+	if bundle == "" {
+		bundle = g.profileCABundle
 	}
 	if bundle == "" || !strings.HasPrefix(strings.ToLower(endpoint), "https://") {
 		return nil, nil

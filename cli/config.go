@@ -13,10 +13,10 @@ import (
 
 // The AWS CLI reads some settings from the profile in the shared config
 // file (~/.aws/config) that the SDK does not give swf: output, the
-// endpoint (endpoint_url, or a services section), and whether to ignore
-// configured endpoints (ignore_configured_endpoint_urls). sharedConfig
-// reads them the way botocore reads that file; sdkSharedFiles hands the
-// SDK the same profiles.
+// endpoint (endpoint_url, or a services section), whether to ignore
+// configured endpoints (ignore_configured_endpoint_urls), and the CA
+// bundle (ca_bundle). sharedConfig reads them the way botocore reads that
+// file; sdkSharedFiles hands the SDK the same profiles.
 
 // iniSection is one [section] of a config file: its name exactly as
 // written between the brackets, and its keys in the order given. A value
@@ -195,6 +195,7 @@ type sharedConfig struct {
 	// ignoreEndpoints is the profile's ignore_configured_endpoint_urls
 	// (see ignoreConfiguredEndpoints).
 	ignoreEndpoints string
+	caBundle        string // the profile's ca_bundle
 }
 
 // configFilePath is the config file: AWS_CONFIG_FILE, or ~/.aws/config.
@@ -237,7 +238,7 @@ func loadSharedConfig(e *env, profile string) (sharedConfig, error) {
 	if sec == nil {
 		return sharedConfig{}, nil
 	}
-	sc := sharedConfig{output: sec.vals["output"], endpoint: sec.vals["endpoint_url"], ignoreEndpoints: sec.vals["ignore_configured_endpoint_urls"]}
+	sc := sharedConfig{output: sec.vals["output"], endpoint: sec.vals["endpoint_url"], ignoreEndpoints: sec.vals["ignore_configured_endpoint_urls"], caBundle: sec.vals["ca_bundle"]}
 	if name := sec.vals["services"]; name != "" {
 		if svc := pm.services[name]; svc != nil {
 			if ep := nested(svc.vals["swf"])["endpoint_url"]; ep != "" {
@@ -268,7 +269,8 @@ func credentialsFilePath(getenv func(string) string) string {
 // botocore finds there, each under the name botocore gives it, and
 // nothing else. The SDK's own reading trims a section's name and takes
 // "[ default ]" for the default profile, or "[ profile p ]" for p, which
-// the AWS CLI does not. A file that is missing or does not
+// the AWS CLI does not; it would also read the profile's ca_bundle, which
+// swf reads itself (readCABundle). A file that is missing or does not
 // parse is left for the SDK to read as it is. The returned function
 // removes the copies; the SDK reads them only while it loads.
 func sdkSharedFiles() (opts []func(*config.LoadOptions) error, cleanup func()) {
@@ -299,7 +301,7 @@ func sdkSharedFiles() (opts []func(*config.LoadOptions) error, cleanup func()) {
 				if name == "default" {
 					header = "default"
 				}
-				writeSection(&b, header, pm.profiles[name])
+				writeSection(&b, header, pm.profiles[name], "ca_bundle")
 			}
 			for _, name := range sortedKeys(pm.ssoSessions) {
 				writeSection(&b, "sso-session "+name, pm.ssoSessions[name])

@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,6 +84,67 @@ func TestConfigSectionNamesAsBotocore(t *testing.T) {
 			c := cases[i]
 			if r.RC != c.rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
 				t.Errorf("aws %s %q: rc=%d %q %q, want %d %q %q", filepath.Base(c.config), c.args, r.RC, r.Stdout, r.Stderr, c.rc, c.stdout, c.stderr)
+			}
+		}
+	})
+}
+
+// TestCABundleOfTheProfile: the profile's ca_bundle is the CA bundle when
+// neither --ca-bundle nor AWS_CA_BUNDLE is given, and as those it is read
+// only for an https endpoint: a missing one fails such a call as the AWS
+// CLI words it, and leaves an http one alone.
+func TestCABundleOfTheProfile(t *testing.T) {
+	setCreds(t)
+	plain := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, describeDomainWire) }))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	dir := t.TempDir()
+	good := caFile(t, tlsSrv)
+	missingCfg, goodCfg := filepath.Join(dir, "missing"), filepath.Join(dir, "good")
+	os.WriteFile(missingCfg, []byte("[default]\nca_bundle = "+filepath.Join(dir, "nope.pem")+"\n"), 0o600)
+	os.WriteFile(goodCfg, []byte("[default]\nca_bundle = "+good+"\n"), 0o600)
+	dd := []string{"describe-domain", "--name", "d1", "--query", "domainInfo.name", "--output", "text"}
+	cases := []struct {
+		config, endpoint, envBundle string
+		args                        []string
+		stdout, stderr              string
+		rc                          int
+	}{
+		{config: missingCfg, endpoint: plain.URL, stdout: "d1\n"},
+		{config: missingCfg, endpoint: tlsSrv.URL, rc: 255, stderr: "\nSSL validation failed for " + tlsSrv.URL + "/ [Errno 2] No such file or directory\n"},
+		{config: missingCfg, endpoint: tlsSrv.URL, envBundle: good, stdout: "d1\n"},
+		{config: missingCfg, endpoint: tlsSrv.URL, args: []string{"--ca-bundle", good}, stdout: "d1\n"},
+		{config: goodCfg, endpoint: tlsSrv.URL, stdout: "d1\n"},
+	}
+	for _, c := range cases {
+		t.Setenv("AWS_CONFIG_FILE", c.config)
+		t.Setenv("AWS_CA_BUNDLE", c.envBundle)
+		if c.envBundle == "" {
+			os.Unsetenv("AWS_CA_BUNDLE")
+		}
+		env := map[string]string{"AWS_CONFIG_FILE": c.config}
+		r := swfRun(env, append(append([]string{}, dd...), append([]string{"--endpoint-url", c.endpoint}, c.args...)...)...)
+		if r.RC != c.rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
+			t.Errorf("swf %s %s AWS_CA_BUNDLE=%q %q: rc=%d %q %q, want %d %q %q", filepath.Base(c.config), c.endpoint, c.envBundle, c.args, r.RC, r.Stdout, r.Stderr, c.rc, c.stdout, c.stderr)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		jobs := map[string][]awsJob{}
+		for _, c := range cases {
+			env := map[string]string{"AWS_CONFIG_FILE": c.config, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}
+			if c.envBundle != "" {
+				env["AWS_CA_BUNDLE"] = c.envBundle
+			}
+			jobs[c.config] = append(jobs[c.config], awsJob{Args: append(append([]string{"swf"}, dd...), append([]string{"--endpoint-url", c.endpoint}, c.args...)...), Env: env})
+		}
+		runs := append(awsBatchJobs(t, jobs[missingCfg], 2), awsBatchJobs(t, jobs[goodCfg], 1)...)
+		for i, r := range runs {
+			c := cases[i]
+			// Python adds where in _ssl.c after the reason.
+			if r.RC != c.rc || r.Stdout != c.stdout || !strings.HasPrefix(r.Stderr, strings.TrimSuffix(c.stderr, "\n")) || (c.stderr == "") != (r.Stderr == "") {
+				t.Errorf("aws %s %s AWS_CA_BUNDLE=%q %q: rc=%d %q %q, want %d %q %q", filepath.Base(c.config), c.endpoint, c.envBundle, c.args, r.RC, r.Stdout, r.Stderr, c.rc, c.stdout, c.stderr)
 			}
 		}
 	})
