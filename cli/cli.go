@@ -396,20 +396,85 @@ func run(ctx context.Context, e *env, args []string) error {
 
 func versionString() string { return "swf/1 (swfd; SWF API 2012-01-25)" }
 
-// invalidChoice lists the commands in two columns, as the AWS CLI does.
+// invalidChoice lists the commands in two columns after a blank line (a
+// last one alone when their number is odd), then those close to name, as
+// the AWS CLI's argument parser does for an unknown operation.
 func invalidChoice(name string) string {
 	choices := append(append([]string{}, commandNames...), "history", "executions", "describe", "bench", "clock", "dev", "completion", "help")
 	var b strings.Builder
 	b.WriteString("argument command: Invalid choice, valid choices are:\n")
 	for i := 0; i < len(choices); i += 2 {
-		left := fmt.Sprintf("%-40s", choices[i])
-		right := ""
+		b.WriteString(fmt.Sprintf("\n%-40s", choices[i]))
 		if i+1 < len(choices) {
-			right = fmt.Sprintf("%-40s", choices[i+1])
+			b.WriteString(fmt.Sprintf(" | %-40s", choices[i+1]))
 		}
-		b.WriteString(left + " | " + right + "\n")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	if close := closeMatches(name, choices); len(close) > 0 {
+		b.WriteString("\n\nInvalid choice: ")
+		writePyStringRepr(&b, name)
+		b.WriteString(", maybe you meant:\n")
+		for _, c := range close {
+			b.WriteString("\n  * " + c)
+		}
+	}
+	return b.String()
+}
+
+// closeMatches is Python's difflib.get_close_matches(word, choices): the
+// (up to) three choices whose similarity to word is 0.8 or more, the most
+// similar first (ties: the greater string first).
+func closeMatches(word string, choices []string) []string {
+	type scored struct {
+		s     string
+		ratio float64
+	}
+	var found []scored
+	for _, c := range choices {
+		if r := similarity(c, word); r >= 0.8 {
+			found = append(found, scored{c, r})
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool {
+		if found[i].ratio != found[j].ratio {
+			return found[i].ratio > found[j].ratio
+		}
+		return found[i].s > found[j].s
+	})
+	var out []string
+	for i := 0; i < len(found) && i < 3; i++ {
+		out = append(out, found[i].s)
+	}
+	return out
+}
+
+// similarity is difflib's SequenceMatcher(None, a, b).ratio(): twice the
+// characters of the matching blocks (the longest common run, earliest in
+// a then in b, and so on either side of it) over both lengths.
+func similarity(a, b string) float64 {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra)+len(rb) == 0 {
+		return 1
+	}
+	var matched func(alo, ahi, blo, bhi int) int
+	matched = func(alo, ahi, blo, bhi int) int {
+		besti, bestj, bestk := alo, blo, 0
+		for i := alo; i < ahi; i++ {
+			for j := blo; j < bhi; j++ {
+				k := 0
+				for i+k < ahi && j+k < bhi && ra[i+k] == rb[j+k] {
+					k++
+				}
+				if k > bestk {
+					besti, bestj, bestk = i, j, k
+				}
+			}
+		}
+		if bestk == 0 {
+			return 0
+		}
+		return bestk + matched(alo, besti, blo, bestj) + matched(besti+bestk, ahi, bestj+bestk, bhi)
+	}
+	return 2 * float64(matched(0, len(ra), 0, len(rb))) / float64(len(ra)+len(rb))
 }
 
 // ignoreConfiguredEndpoints reports whether the endpoints configured

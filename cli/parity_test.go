@@ -307,3 +307,42 @@ func TestNegativeTimeouts(t *testing.T) {
 		{args: []string{"describe-domain", "--name", "d1", "--cli-connect-timeout", "0", "--cli-read-timeout", "0", "--query", "domainInfo.name"}, stdout: "\"d1\"\n"},
 	})
 }
+
+// An unknown command is refused as argparse in the AWS CLI refuses an
+// unknown operation: the choices two to a line after a blank line, the
+// last one alone when their number is odd, and the close matches
+// (difflib's, ratio 0.8 or more, best first) offered after them.
+func TestInvalidCommandAsAWS(t *testing.T) {
+	cases := []struct{ name, tail string }{
+		{"list-domain", "\n\nInvalid choice: 'list-domain', maybe you meant:\n\n  * list-domains\n"},
+		{"describe-workflow-executions", "\n\nInvalid choice: 'describe-workflow-executions', maybe you meant:\n\n  * describe-workflow-execution\n  * terminate-workflow-execution\n  * start-workflow-execution\n"},
+		{"respond-activity-task-complete", "\n\nInvalid choice: 'respond-activity-task-complete', maybe you meant:\n\n  * respond-activity-task-completed\n  * respond-activity-task-canceled\n  * respond-activity-task-failed\n"},
+		{"nope", ""},
+	}
+	suggestions := func(stderr string) string {
+		if i := strings.Index(stderr, "\n\nInvalid choice: "); i >= 0 {
+			return stderr[i:]
+		}
+		return ""
+	}
+	for _, c := range cases {
+		r := swfRun(nil, c.name)
+		if r.RC != 2 || !strings.Contains(r.Stderr, "Invalid choice, valid choices are:\n\ncount-closed-workflow-executions ") || suggestions(r.Stderr) != c.tail {
+			t.Errorf("swf %s: rc=%d\n%s\nwant the choices after a blank line, then %q", c.name, r.RC, r.Stderr, c.tail)
+		}
+		if strings.Contains(r.Stderr, "| \n") || strings.HasSuffix(strings.TrimSuffix(r.Stderr, c.tail), "| ") {
+			t.Errorf("swf %s: a line of one choice ends in \"| \":\n%s", c.name, r.Stderr)
+		}
+	}
+	t.Run("aws", func(t *testing.T) {
+		var argss [][]string
+		for _, c := range cases {
+			argss = append(argss, []string{"swf", c.name})
+		}
+		for i, r := range awsBatch(t, map[string]string{"AWS_DEFAULT_REGION": "us-east-1"}, argss) {
+			if c := cases[i]; r.RC != 2 || !strings.Contains(r.Stderr, "Invalid choice, valid choices are:\n\ncount-closed-workflow-executions ") || suggestions(r.Stderr) != c.tail {
+				t.Errorf("aws swf %s: rc=%d\n%s\nwant %q", c.name, r.RC, r.Stderr, c.tail)
+			}
+		}
+	})
+}
