@@ -93,6 +93,41 @@ func pyRepr(s string) string {
 	return q + strings.ReplaceAll(s, q, `\`+q) + q
 }
 
+// pyBytes is the content of a fileb:// file, which Python holds as bytes.
+type pyBytes string
+
+// String writes the bytes as Python's repr does: b'…', printable ASCII as
+// it is, \t, \n, \r and \\ escaped, any other byte as \xNN, in single
+// quotes unless only double quotes avoid escaping.
+func (b pyBytes) String() string {
+	q := byte('\'')
+	if strings.Contains(string(b), "'") && !strings.Contains(string(b), `"`) {
+		q = '"'
+	}
+	var out strings.Builder
+	out.WriteString("b" + string(q))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == q || c == '\\':
+			out.WriteByte('\\')
+			out.WriteByte(c)
+		case c == '\t':
+			out.WriteString(`\t`)
+		case c == '\n':
+			out.WriteString(`\n`)
+		case c == '\r':
+			out.WriteString(`\r`)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&out, `\x%02x`, c)
+		default:
+			out.WriteByte(c)
+		}
+	}
+	out.WriteByte(q)
+	return out.String()
+}
+
 // resolveParamFile replaces a file:// (etc.) value by the content.
 func resolveParamFile(flag, s string) (string, error) {
 	v, ok, err := readParamFile(s)
@@ -109,14 +144,19 @@ func resolveParamFile(flag, s string) (string, error) {
 // request value.
 func convertArg(p *param, raw []string) (any, error) {
 	flag := "--" + p.flag
+	sh := p.shape
 	if len(raw) == 1 {
 		s, err := resolveParamFile(flag, raw[0])
 		if err != nil {
 			return nil, err
 		}
+		if sh.Type == "string" && strings.HasPrefix(raw[0], "fileb://") {
+			// Bytes, which no string parameter takes: validation
+			// refuses them, as the AWS CLI's does.
+			return pyBytes(s), nil
+		}
 		raw = []string{s}
 	}
-	sh := p.shape
 	switch sh.Type {
 	case "integer", "long":
 		n, err := strconv.ParseInt(strings.TrimSpace(raw[0]), 10, 64)
@@ -265,6 +305,8 @@ func pyTypeName(v any) string {
 	switch v := v.(type) {
 	case string:
 		return "<class 'str'>"
+	case pyBytes:
+		return "<class 'bytes'>"
 	case bool:
 		return "<class 'bool'>"
 	case json.Number:

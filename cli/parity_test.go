@@ -346,3 +346,21 @@ func TestInvalidCommandAsAWS(t *testing.T) {
 		}
 	})
 }
+
+// A fileb:// value is bytes to the AWS CLI, and SWF has no binary
+// parameter: given to a string parameter it is refused before any call,
+// the bytes written as Python writes them; swf sent them as text.
+func TestFilebIsBytes(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, `{"runId":"r"}` })
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "in.bin")
+	os.WriteFile(bin, []byte("{\"a\": 'x'}\n\x00\xff\\"), 0o644)
+	checkParity(t, f, []parityCase{
+		{args: []string{"signal-workflow-execution", "--domain", "d", "--workflow-id", "w", "--signal-name", "s", "--input", "fileb://" + bin}, rc: 255,
+			stderr: "\nParameter validation failed:\nInvalid type for parameter input, value: b'{\"a\": \\'x\\'}\\n\\x00\\xff\\\\', type: <class 'bytes'>, valid types: <class 'str'>\n"},
+	})
+	if len(f.requests) != 0 {
+		t.Errorf("%d calls made; want none", len(f.requests))
+	}
+}
