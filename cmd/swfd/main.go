@@ -441,6 +441,9 @@ The server's flags:
 			return usageError{fmt.Errorf("--%s %s is the database's %s (--db %s): give it a path of its own", f.flag, f.path, which, server.RedactDSN(*db))}
 		}
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{errors.New("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")}
+	}
 	if *addrFile != "" {
 		if err := prepareAddrFile(*addrFile); err != nil {
 			return err

@@ -152,8 +152,17 @@ func TestSIGHUPWithoutAuthKeepsRunning(t *testing.T) {
 func TestTLSFlags(t *testing.T) {
 	dir := t.TempDir()
 	cert := swfdtest.NewCert(t, dir, "swfd")
-	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--tls-cert", cert.CertFile}, noenv, &logbuf.Buffer{}); err == nil || !strings.Contains(err.Error(), "--tls-key") {
-		t.Fatalf("cert without key: %v", err)
+	// Refused as the flags are read: before the address is taken and the
+	// log says the store is being opened.
+	for _, args := range [][]string{{"--tls-cert", cert.CertFile}, {"--tls-key", cert.KeyFile}} {
+		var log logbuf.Buffer
+		err := run(context.Background(), append([]string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0"}, args...), noenv, &log)
+		if err == nil || !strings.Contains(err.Error(), "--tls-key") || !strings.Contains(err.Error(), "--tls-cert") {
+			t.Fatalf("%s alone: %v", args[0], err)
+		}
+		if strings.Contains(log.String(), "address taken") {
+			t.Errorf("%s alone: refused only after the address was taken:\n%s", args[0], log.String())
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out logbuf.Buffer
