@@ -783,3 +783,43 @@ func TestSkipMovePastAStuckTimerFiresWhatFellDue(t *testing.T) {
 		t.Fatalf("stuck = %v; want bad alone", m.Stuck)
 	}
 }
+
+// A call that meets a move at the gate waits at most GateWait for it: past
+// that it is answered by Busy and never served, so a client that gives up
+// and retries cannot have its first attempt carried out after the move as
+// well (a signal recorded twice).
+func TestCallWaitingForAMoveGivesUp(t *testing.T) {
+	c, _ := newManual(t)
+	c.GateWait = 20 * time.Millisecond
+	c.Busy = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	served := make(chan struct{}, 1)
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served <- struct{}{} }))
+	answered := make(chan int, 1)
+	err := c.Exclusive(func() error {
+		go func() {
+			r := httptest.NewRequest("POST", "/", nil)
+			r.Header.Set("X-Amz-Target", "SimpleWorkflowService.SignalWorkflowExecution")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			answered <- rec.Code
+		}()
+		// The move goes on until the call has been answered.
+		if code := <-answered; code != http.StatusServiceUnavailable {
+			t.Errorf("a call waiting for the move was answered %d, want 503", code)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-served:
+		t.Fatal("the call was served although it had been answered Busy")
+	default:
+	}
+	// After the move, calls are served as ever.
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header.Set("X-Amz-Target", "SimpleWorkflowService.SignalWorkflowExecution")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	<-served
+}

@@ -94,6 +94,15 @@ type Controller struct {
 
 	keeper Keeper // nil: the clock's time is kept nowhere (see Keep)
 
+	// GateWait bounds how long a call served by Middleware waits at the
+	// gate for a move or a reset to end (0: as long as it takes). One
+	// that waits longer is answered by Busy and not served: a client
+	// whose own timeout passes meanwhile would retry it, and the first
+	// attempt, carried out after the move, would be done twice.
+	GateWait time.Duration
+	// Busy answers a call that waited GateWait at the gate in vain.
+	Busy http.Handler
+
 	// retired is set (under move) once a reset has replaced the engine
 	// (Exclusive): the controller of the next engine moves the clock from
 	// then on, and this one no longer jumps it for the engine it drops.
@@ -392,7 +401,8 @@ func (c *Controller) Exclusive(fn func() error) error {
 
 // Middleware serves every call of the SWF API but the long polls on the
 // gate's shared side (see Controller), so that moves and resets happen
-// between calls. On a skip clock the end of each call may leave the server
+// between calls. A call that finds a move under way waits for it to end,
+// at most GateWait: past it Busy answers it and it is not served. On a skip clock the end of each call may leave the server
 // idle, so it wakes the timer loop.
 func (c *Controller) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -400,7 +410,10 @@ func (c *Controller) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		c.gate.RLock()
+		if !c.enterGate() {
+			c.Busy.ServeHTTP(w, r)
+			return
+		}
 		defer func() {
 			c.gate.RUnlock()
 			if c.mode == Skip && c.wake != nil {
@@ -409,6 +422,36 @@ func (c *Controller) Middleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// enterGate takes the gate's shared side for a call, waiting at most
+// GateWait (when it and Busy are set); false: it was not taken.
+func (c *Controller) enterGate() bool {
+	if c.GateWait <= 0 || c.Busy == nil {
+		c.gate.RLock()
+		return true
+	}
+	if c.gate.TryRLock() {
+		return true
+	}
+	got := make(chan struct{})
+	go func() {
+		c.gate.RLock()
+		close(got)
+	}()
+	t := time.NewTimer(c.GateWait)
+	defer t.Stop()
+	select {
+	case <-got:
+		return true
+	case <-t.C:
+		// The shared side comes once the move ends: give it back then.
+		go func() {
+			<-got
+			c.gate.RUnlock()
+		}()
+		return false
+	}
 }
 
 // isPoll reports whether r is a long poll (PollForDecisionTask or

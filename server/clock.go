@@ -11,6 +11,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/admin"
+	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/frontend"
 	"github.com/swfd/swfd/postgres"
@@ -235,6 +236,15 @@ func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe *frontend.Handler)
 		// The real clock, read-only.
 		ctl, _ = clock.NewController(clock.Real, cfg.Clock)
 	} else {
+		// A call that meets a move waits for it no longer than
+		// --call-timeout, and is then refused undone, as a call the store
+		// keeps waiting is: SDKs retry it, and the attempt they gave up
+		// on is not carried out after the move as well.
+		ctl.GateWait = cfg.CallTimeout
+		ctl.Busy = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			frontend.WriteFault(w, r, api.NewFault(api.ServiceUnavailable,
+				"The clock was moving for longer than the call may wait; the call was not applied. Retry."))
+		})
 		root = ctl.Middleware(fe)
 	}
 	ah := &admin.Handler{Clock: ctl, Auth: fe.Auth, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger, ReadBody: fe.ReadBody,
