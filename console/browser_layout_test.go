@@ -506,3 +506,36 @@ func TestBrowserNamesAndTimesOnOneLine(t *testing.T) {
 		}
 	}
 }
+
+// On the domains' page a long domain name (SWF allows 256 characters), or a
+// long description or tag without a space in it (a URL), wraps in its cell, as a
+// type's name does on the types' page: left to the table, a 100-character
+// dotted name took the whole width of a laptop's window, and every
+// domain's status, open executions, retention and tags were out of view to
+// its right.
+func TestBrowserDomainsLongNamesWrap(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	long := "com.example.payments.settlement.reconciliation.nightly.batch.production.eu-west-1.tenant.acme.v2"
+	url := "https://wiki.example.com/teams/payments/runbooks/settlement/reconciliation/nightly-batch/what-to-do-when-it-fails.html"
+	f.check(f.svc.RegisterDomain(f.ctx, &api.RegisterDomainInput{Name: long, WorkflowExecutionRetentionPeriodInDays: "7", Description: api.String(url),
+		Tags: []api.ResourceTag{{Key: "runbook", Value: api.String(url)}}}))
+	for _, width := range []int64{1280, 1366, 390} {
+		step(t, ctx, "domains", chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.srv.URL+"/console/"),
+			until(`document.querySelectorAll("table.domains tbody tr").length === 2 && document.fonts.status === "loaded"`))
+		name := eval[[]float64](t, ctx, `(() => { const a = document.querySelector("table.domains tbody td:first-child a[href*='payments']"), r = a.getBoundingClientRect();
+		  return [r.width, innerWidth]; })()`)
+		if name[0] > 0.3*name[1]+1 {
+			t.Errorf("at %d px the long domain name is %.0f px wide, more than 30%% of the window", width, name[0])
+		}
+		if width < 1280 {
+			continue
+		}
+		if !eval[bool](t, ctx, `(() => { const t = document.querySelector("table.domains"); return t.getBoundingClientRect().right <= t.parentElement.getBoundingClientRect().right + 0.5; })()`) {
+			t.Errorf("at %d px the domains table is %s px wide in a box of %s: its columns are out of view", width,
+				eval[string](t, ctx, `String(Math.round(document.querySelector("table.domains").getBoundingClientRect().width))`),
+				eval[string](t, ctx, `String(Math.round(document.querySelector("table.domains").parentElement.getBoundingClientRect().width))`))
+		}
+	}
+}
