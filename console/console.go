@@ -27,7 +27,9 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -370,9 +372,45 @@ func (h *Handler) staticFiles() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		// Pages name each file with its content's digest (staticURL), so a
+		// browser may keep it for good under that URL: another swfd's file
+		// has another URL. Any other URL of it (a page of an older swfd,
+		// the icon /favicon.ico leads to) is checked again each time, by
+		// its digest, so that a browser never runs an old script or style
+		// sheet with the pages of a newer swfd.
+		v := staticVersions[strings.TrimPrefix(r.URL.Path, Prefix+"static/")]
+		if v != "" && r.URL.Query().Get("v") == v {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		if v != "" {
+			w.Header().Set("ETag", `"`+v+`"`)
+		}
 		h.static.ServeHTTP(w, r)
 	})
+}
+
+// staticVersions is the digest of each static file's content, by name:
+// the first 16 hex digits of its SHA-256.
+var staticVersions = func() map[string]string {
+	m := map[string]string{}
+	entries, _ := fs.ReadDir(staticFS, "static")
+	for _, e := range entries {
+		b, err := fs.ReadFile(staticFS, "static/"+e.Name())
+		if err != nil || e.IsDir() {
+			continue
+		}
+		sum := sha256.Sum256(b)
+		m[e.Name()] = hex.EncodeToString(sum[:8])
+	}
+	return m
+}()
+
+// staticURL is the URL pages name a static file by: with its content's
+// digest, so that a browser's cached copy is of this swfd's file.
+func staticURL(name string) string {
+	return Prefix + "static/" + name + "?v=" + staticVersions[name]
 }
 
 // localHost reports whether a Host header names an IP address or localhost.

@@ -27,7 +27,7 @@ func TestFavicon(t *testing.T) {
 	w := newWeb(t, f.srv.URL)
 	for _, p := range []string{"/console/", "/console/d/orders/executions", "/console/d/orders/types"} {
 		_, body := w.get(p)
-		wantIn(t, p, body, `<link rel="icon" href="/console/static/favicon.svg"`)
+		wantIn(t, p, body, `<link rel="icon" href="/console/static/favicon.svg?v=`)
 	}
 	req, _ := http.NewRequest("POST", f.srv.URL+"/", strings.NewReader(`{"name":"orders"}`))
 	req.Header.Set("X-Amz-Target", "SimpleWorkflowService.DescribeDomain")

@@ -1279,7 +1279,7 @@ func TestPendingWorkWithoutScript(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("%s: %d", pending, code)
 	}
-	wantIn(t, "the pending work's page", html.UnescapeString(body), "<!doctype html>", `href="/console/static/console.css"`, `class="top"`, "charge-card", "worker-7", `href="`+ep+`"`)
+	wantIn(t, "the pending work's page", html.UnescapeString(body), "<!doctype html>", `href="/console/static/console.css?v=`, `class="top"`, "charge-card", "worker-7", `href="`+ep+`"`)
 	var events []string
 	for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
 		if strings.Contains(m[1], "at=") {

@@ -52,6 +52,7 @@ var funcs = template.FuncMap{
 	"typ":      func(n, v string) string { return n + " " + v },
 	"join":     strings.Join,
 	"value":    api.Value,
+	"static":   staticURL,
 	"vis":      revealText, // for attributes a person reads: text is done by reveal
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
