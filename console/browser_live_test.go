@@ -187,3 +187,40 @@ window.fetch = function (url, opts) {
 	step(t, ctx, "online", chromedp.Evaluate[chromedp.Void](`window.__offline = false`), clickShown(`#pending a`),
 		until(`!!document.querySelector("#pending tr.activity")`))
 }
+
+// The count above a list says "match" only when a filter narrows it: the
+// closed list, and any list in another order or page size, said "408
+// closed executions match", "27 open executions match", with nothing to
+// match, as if a filter were in force; it says so still when one is, and
+// the live count keeps the same words.
+func TestBrowserListCountSaysMatchOnlyWhenFiltered(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(t)
+	f.register("orders")
+	for i := range 3 {
+		f.startRun("orders", fmt.Sprintf("order-%d", i), `{}`, "web")
+	}
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: "order-0"}))
+	for _, c := range []struct{ path, want string }{
+		{"/console/d/orders/executions", "2 open executions"},
+		{"/console/d/orders/executions?size=100&order=oldest", "2 open executions"},
+		{"/console/d/orders/executions?status=closed", "1 closed execution"},
+		{"/console/d/orders/executions?status=closed&by=close&order=oldest", "1 closed execution"},
+		{"/console/d/orders/executions?tag=web", "2 open executions match"},
+		{"/console/d/orders/executions?status=closed&close=TERMINATED", "1 closed execution matches"},
+		{"/console/d/orders/executions?from=7d", "2 open executions match"},
+	} {
+		step(t, ctx, c.path, chromedp.Navigate(f.srv.URL+c.path), until(`document.readyState === "complete" && !!document.querySelector("[data-count]")`))
+		if got := eval[string](t, ctx, `document.querySelector("[data-count]").innerText`); got != c.want {
+			t.Errorf("%s: the count says %q, want %q", c.path, got, c.want)
+		}
+	}
+	// Live, the words stay.
+	step(t, ctx, "closed list", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions?status=closed"),
+		until(`document.querySelectorAll("#executions tr.x").length === 1`), until(`!document.querySelector("[data-live-status]").hidden`))
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: "order-1"}))
+	step(t, ctx, "one more closes", until(`document.querySelectorAll("#executions tr.x").length === 2`))
+	if got := eval[string](t, ctx, `document.querySelector("[data-count]").innerText`); got != "2 closed executions" {
+		t.Errorf("with 2 rows the closed list's count says %q", got)
+	}
+}

@@ -146,6 +146,13 @@ func (f filter) values() url.Values {
 	return v
 }
 
+// Narrowed reports whether the filter leaves executions out: a workflow
+// id, type, tag, close status or time range (not the status, order or page
+// size, which only choose and arrange the list).
+func (f filter) Narrowed() bool {
+	return f.WorkflowID != "" || f.TypeName != "" || f.TypeVersion != "" || f.Tag != "" || (f.Closed && f.CloseStatus != "") || f.From != "" || f.To != ""
+}
+
 // timeFilter turns the typed range into the API's filter.
 func (f filter) timeFilter(now time.Time) (api.ExecutionTimeFilter, error) {
 	tf := api.ExecutionTimeFilter{OldestDate: api.Time{Time: epoch}}
