@@ -11,9 +11,12 @@ import (
 func urlq(s string) string { return url.QueryEscape(s) }
 
 type startData struct {
-	Types []api.WorkflowTypeInfo
-	CLI   *cliLine
-	Form  url.Values
+	// Deprecated says the domain is deprecated: nothing can be started in
+	// it, nor a type registered, until it is undeprecated.
+	Deprecated bool
+	Types      []api.WorkflowTypeInfo
+	CLI        *cliLine
+	Form       url.Values
 }
 
 // startPage is the form that starts an execution.
@@ -27,6 +30,13 @@ func (h *Handler) startPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Types = out.TypeInfos
+	if len(d.Types) == 0 {
+		// A deprecated domain's types are deprecated with it, and no type
+		// can be registered in it: say so, rather than to register one.
+		if det, err := do[api.DomainDetail](ctx, h, "DescribeDomain", &api.DescribeDomainInput{Name: domain}); err == nil {
+			d.Deprecated = det.DomainInfo.Status == api.RegistrationStatusDeprecated
+		}
+	}
 	d.CLI = cli("start-workflow-execution").add("--domain", domain).fields()
 	h.render(w, r, http.StatusOK, "start", &page{Title: "Start an execution · " + domain, Domain: domain, Tab: "start", Data: d})
 }
