@@ -510,6 +510,9 @@ func TestBrowserHistoryLinksExecutions(t *testing.T) {
 	toChild := `#events tr.ev td.attrs a[href^="/console/d/family/w/child-1/"]`
 	step(t, ctx, "child started", until(`!!document.querySelector('`+toChild+`')`))
 	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "family", WorkflowID: "child-1"}))
+	// The parent's page takes the child's end live (its rows are added):
+	// clicked while they come in, the link moves from under the click.
+	step(t, ctx, "child ended", until(`document.querySelector("#events").innerText.includes("ChildWorkflowExecutionTerminated")`))
 	step(t, ctx, "to the child", clickShown(toChild), until(`location.pathname.startsWith("/console/d/family/w/child-1/")`),
 		until(`document.querySelector("[data-status]").innerText.includes("TERMINATED")`))
 	toParent := `#events tr.ev td.attrs a[href="` + execPath("family", parent) + `"]`
