@@ -2,10 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -296,17 +296,17 @@ func sdkSharedFiles() (opts []func(*config.LoadOptions) error, cleanup func()) {
 		if f, ok := parseINI(string(data)); ok {
 			pm := profilesOf(f)
 			var b strings.Builder
-			for _, name := range sortedKeys(pm.profiles) {
+			for _, name := range slices.Sorted(maps.Keys(pm.profiles)) {
 				header := "profile " + name
 				if name == "default" {
 					header = "default"
 				}
 				writeSection(&b, header, pm.profiles[name], "ca_bundle")
 			}
-			for _, name := range sortedKeys(pm.ssoSessions) {
+			for _, name := range slices.Sorted(maps.Keys(pm.ssoSessions)) {
 				writeSection(&b, "sso-session "+name, pm.ssoSessions[name])
 			}
-			for _, name := range sortedKeys(pm.services) {
+			for _, name := range slices.Sorted(maps.Keys(pm.services)) {
 				writeSection(&b, "services "+name, pm.services[name])
 			}
 			if path, ok := write(b.String()); ok {
@@ -346,14 +346,4 @@ func writeSection(b *strings.Builder, header string, s *iniSection, skip ...stri
 			fmt.Fprintf(b, "  %s\n", l)
 		}
 	}
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
