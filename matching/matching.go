@@ -146,17 +146,12 @@ func (m *Matcher) Add(t swfd.Task) {
 // went away, or the start failed): a waiting poller gets it at once, else
 // it goes back to the head of its list, before every task of its priority
 // that no poller took, as it was when it was taken. Tasks given back are
-// taken in the order they were scheduled. A task that started or ended
-// while the poller held it (Remove or RemoveRun was told of it) is not
-// put back; Return reports whether it was.
-func (m *Matcher) Return(t swfd.Task) (back bool) {
+// taken in the order they were scheduled.
+func (m *Matcher) Return(t swfd.Task) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.untakeLocked(taskID{t.RunID, t.ScheduledEventID}) {
-		return false
-	}
+	m.untakeLocked(taskID{t.RunID, t.ScheduledEventID})
 	m.addLocked(handoff{task: t}, true)
-	return true
 }
 
 // Done tells the matcher that the poller that took a task is done with

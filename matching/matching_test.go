@@ -460,35 +460,3 @@ func TestTakenTaskCountsUntilDone(t *testing.T) {
 		t.Fatalf("count = %d, stats %+v once every task was done, want none", n, m.Stats())
 	}
 }
-
-// A task that started or ended while a poller held it (a commit told the
-// matcher: Remove, RemoveRun) is not put back when the poller gives it
-// back; one still held goes back. Return says which.
-func TestReturnOfAnEndedTaskDropsIt(t *testing.T) {
-	m := New(0)
-	ctx := context.Background()
-	m.Add(task("a", 1, 0))
-	m.Add(task("b", 1, 0))
-	m.Add(task("c", 1, 0))
-	var took []swfd.Task
-	for range 3 {
-		tk, err := m.Poll(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		took = append(took, tk)
-	}
-	m.Remove("a", 1)
-	m.RemoveRun("b")
-	for _, tk := range took[:2] {
-		if m.Return(tk) || m.Queued(tk.RunID, tk.ScheduledEventID) {
-			t.Fatalf("the task %s ended while held was put back", tk.RunID)
-		}
-	}
-	if !m.Return(took[2]) || !m.Queued("c", 1) || m.Count(key) != 1 {
-		t.Fatalf("the task still held was not put back: count %d", m.Count(key))
-	}
-	if m.Return(took[2]) || m.Count(key) != 1 {
-		t.Fatal("a task given back twice was put back twice")
-	}
-}

@@ -86,16 +86,47 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 // poll took was news that it was taken (Taken).
 //
 // A task that ended while the poll held it (its run closed, it timed out
-// or was canceled) is not put back: the commit that ended it told the
-// matcher (Remove, RemoveRun), which then no longer holds it as taken and
-// drops it (Return). Put back, it would stand pending for good, counted by
+// or was canceled) is not put back: the commit that ended it found it off
+// the lists, and put back it would stand pending for good, counted by
 // CountPending*Tasks, until a poller came to take it and found it gone.
-// Nothing here waits for the run's lock: the poll answers at once, and the
-// task is pending again at once, even while a slow step holds its run.
+// The run's lock orders the check with such a commit; a run that cannot
+// be read (the store failing) gets its task back, which a poller then
+// checks as it starts it.
 func (s *Service) giveBack(t swfd.Task) {
-	if s.matcher.Return(t) {
-		s.peers.Returned(t)
+	unlock := s.runs.Lock(t.RunID)
+	defer unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), giveBackReadTimeout)
+	defer cancel()
+	if r, err := s.runs.Load(ctx, t.Domain, t.RunID); err == nil && !taskPending(r.State, t) {
+		s.matcher.Done(t)
+		return
 	}
+	s.matcher.Return(t)
+	s.peers.Returned(t)
+}
+
+// giveBackReadTimeout bounds giveBack's read of a run the run cache does
+// not hold.
+const giveBackReadTimeout = time.Second
+
+// taskPending reports whether a task is scheduled and not yet started in
+// a run's state.
+func taskPending(st *history.State, t swfd.Task) bool {
+	if !st.Open {
+		return false
+	}
+	switch t.Kind {
+	case swfd.DecisionTask:
+		return st.Decision.ScheduledID == t.ScheduledEventID
+	case swfd.ActivityTask:
+		for _, a := range st.Activities {
+			if a.ScheduledID == t.ScheduledEventID {
+				return a.StartedID == 0
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // waiting tells Options.LongWait that a poll starts to wait.
