@@ -223,15 +223,12 @@ func (k *Keyring) Reload() error {
 	if err != nil {
 		return fmt.Errorf("auth file: %w", err)
 	}
-	if fi.IsDir() {
-		return fmt.Errorf("auth file: %s is a directory; give the path of the auth file", k.path)
-	}
-	if !fi.Mode().IsRegular() {
-		// A named pipe, a device, a socket: reading one may wait for a
-		// writer that never comes (at start, where SIGINT and SIGTERM
-		// could not stop swfd, or at a SIGHUP) or never end (/dev/zero),
-		// and a pipe read once has nothing for the next reload.
-		return fmt.Errorf("auth file: %s is %s, not a file; give the path of the auth file", k.path, fileKind(fi.Mode()))
+	// A named pipe, a device, a socket: reading one may wait for a writer
+	// that never comes (at start, where SIGINT and SIGTERM could not stop
+	// swfd, or at a SIGHUP) or never end (/dev/zero), and a pipe read once
+	// has nothing for the next reload.
+	if err := cfgfile.Regular("auth file", k.path, fi); err != nil {
+		return fmt.Errorf("auth file: %w", err)
 	}
 	if fi.Mode().Perm()&0o004 != 0 {
 		k.log.Warn("the auth file is readable by every user of this machine; it holds secret keys: chmod 600 it",
@@ -256,19 +253,6 @@ func (k *Keyring) Reload() error {
 	k.mu.Unlock()
 	k.log.Info("auth file loaded", "path", k.path, "principals", len(c.Principals), "access_keys", len(c.keys))
 	return nil
-}
-
-// fileKind names what a path that is not a regular file is, for messages.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "no regular file"
 }
 
 // Config returns the configuration in force.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/swfd/swfd/internal/cfgfile"
 	"github.com/swfd/swfd/internal/schema"
 )
 
@@ -127,7 +128,7 @@ const sqliteHeader = "SQLite format 3\x00"
 // not reach.
 func replaceable(path string) error {
 	if fi, err := os.Stat(path); err == nil {
-		if err := databaseFile(path, fi); err != nil {
+		if err := cfgfile.Regular("database file", path, fi); err != nil {
 			return err
 		}
 	}
@@ -145,7 +146,7 @@ func replaceable(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := databaseFile(path, fi); err != nil {
+	if err := cfgfile.Regular("database file", path, fi); err != nil {
 		return err
 	}
 	if fi.Size() == 0 {
@@ -159,28 +160,6 @@ func replaceable(path string) error {
 		return fmt.Errorf("%s is not a SQLite database (it does not begin as one), so it is no swfd database a backup could replace; it is left as it is: give the path of the database swfd serves", path)
 	}
 	return othersDatabase(path)
-}
-
-// databaseFile refuses what is at path unless it is a regular file, saying
-// what it is.
-func databaseFile(path string, fi fs.FileInfo) error {
-	m := fi.Mode()
-	switch {
-	case m.IsRegular():
-		return nil
-	case m.IsDir():
-		return fmt.Errorf("%s is a directory; give the path of the database file", path)
-	}
-	what := "no regular file"
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		what = "a named pipe"
-	case m&fs.ModeSocket != 0:
-		what = "a socket"
-	case m&fs.ModeDevice != 0:
-		what = "a device"
-	}
-	return fmt.Errorf("%s is %s, not a file; give the path of the database file", path, what)
 }
 
 // othersDatabase fails with ErrNotSwfd, naming one of its tables (or other

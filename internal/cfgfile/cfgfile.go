@@ -29,7 +29,7 @@ func Read(what, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := regular(what, path, fi); err != nil {
+	if err := Regular(what, path, fi); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(path)
@@ -44,7 +44,7 @@ func Read(what, path string) ([]byte, error) {
 	if fi, err = f.Stat(); err != nil {
 		return nil, err
 	}
-	if err := regular(what, path, fi); err != nil {
+	if err := Regular(what, path, fi); err != nil {
 		return nil, err
 	}
 	if fi.Size() > MaxBytes {
@@ -60,7 +60,11 @@ func Read(what, path string) ([]byte, error) {
 	return b, nil
 }
 
-func regular(what, path string, fi fs.FileInfo) error {
+// Regular refuses a path that is not a regular file (fi describes it),
+// naming what it is instead and what should be given (what: "auth file",
+// "database file"): reading a named pipe may wait for a writer that never
+// comes, a device may never end.
+func Regular(what, path string, fi fs.FileInfo) error {
 	m := fi.Mode()
 	switch {
 	case m.IsRegular():
