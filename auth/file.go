@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode"
 
 	"github.com/swfd/swfd/internal/cfgfile"
+	"github.com/swfd/swfd/internal/jsonmember"
 )
 
 // The auth file is JSON:
@@ -102,9 +104,10 @@ func ParseConfig(b []byte) (*Config, error) {
 	if dec.More() {
 		return nil, errors.New("auth file: trailing data after the JSON object")
 	}
-	// Members are matched to fields whatever their case; each policy is
-	// checked on its own (ParsePolicy), where case matters.
-	if err := uniqueMembers(b, true, func(name string) bool { return strings.EqualFold(name, "policies") }); err != nil {
+	// Members are matched to fields whatever their case, and decoding
+	// keeps the last of one given twice; each policy is checked on its
+	// own (ParsePolicy), where case matters.
+	if err := jsonmember.Unique(b, reflect.TypeFor[fileFormat]()); err != nil {
 		return nil, fmt.Errorf("auth file: %w", err)
 	}
 	if len(f.Principals) == 0 {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/jsonmember"
 )
 
 var decodeRune = utf8.DecodeRuneInString
@@ -99,8 +100,12 @@ func ParsePolicy(doc []byte) (*Policy, error) {
 	if top == nil {
 		return nil, errors.New("policy is not a JSON object")
 	}
-	if err := uniqueMembers(doc, false, nil); err != nil {
-		return nil, err
+	// A member given twice in one object would lose its first to
+	// decoding: a condition meant to narrow an Allow, or a whole Deny.
+	// Member names are case-sensitive here (read by hand, not into
+	// structs).
+	if err := jsonmember.Unique(doc, nil); err != nil {
+		return nil, fmt.Errorf("%w (several conditions of one operator go in one object)", err)
 	}
 	p := &Policy{}
 	for k, v := range top {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/internal/cfgfile"
+	"github.com/swfd/swfd/internal/jsonmember"
 )
 
 // A quota file is JSON:
@@ -31,7 +32,10 @@ import (
 // base is what the file starts from: "aws" (the default: the real service's
 // buckets) or "off" (no bucket but those the file sets). Every member is
 // optional. A domain's or a principal's entries take the same four members
-// as the top level.
+// as the top level. The file's own members are read whatever their case;
+// one given twice in an object (or in two spellings, "Operations" beside
+// "operations") is refused, as is an operation, decision, domain or
+// principal named twice in its object.
 
 // fileLimit is a limit as the file writes it.
 type fileLimit struct {
@@ -84,6 +88,15 @@ func Parse(data []byte) (*Config, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("unexpected data after the JSON object")
+	}
+	// Decoding kept the last of a member given twice and dropped the
+	// first without a word; such a file is refused, saying where.
+	if err := jsonmember.Unique(data, reflect.TypeFor[file]()); err != nil {
+		var dup *jsonmember.Error
+		if errors.As(err, &dup) {
+			return nil, fmt.Errorf("line %d: %w", dup.Line, err)
+		}
+		return nil, err
 	}
 	var cfg *Config
 	switch f.Base {

@@ -335,3 +335,49 @@ func TestLambdaDecisionBucket(t *testing.T) {
 		}
 	}
 }
+
+// A member given twice in one object, at any level of the file, is refused
+// with its place: decoding would keep only the last, so a limit (or a
+// whole domain's or principal's overrides) would be dropped without a
+// word. Members of the file's own objects are read whatever their case, so
+// two spellings of one ("Operations" beside "operations") are the same
+// member; the names of operations, domains and principals are taken as
+// written, so "Batch" and "batch" are two domains.
+func TestParseRefusesAMemberGivenTwice(t *testing.T) {
+	lim := `{"bucketSize": 1, "refillPerSecond": 1}`
+	for _, tc := range []struct{ file, want string }{
+		{`{"base": "off", "base": "aws"}`, `the document gives the member "base" twice`},
+		{`{"operations": {}, "Operations": {"ListDomains": ` + lim + `}}`, `the document gives the member "Operations" twice (as "operations" and as "Operations"`},
+		{`{"operations": {"ListDomains": ` + lim + `, "ListDomains": {"unlimited": true}}}`, `operations gives the member "ListDomains" twice`},
+		{`{"operations": {"ListDomains": {"bucketSize": 1, "refillPerSecond": 1, "bucketSize": 5}}}`, `operations.ListDomains gives the member "bucketSize" twice`},
+		{`{"operations": {"ListDomains": {"bucketSize": 1, "refillPerSecond": 1, "BUCKETSIZE": 5}}}`, `operations.ListDomains gives the member "BUCKETSIZE" twice`},
+		{`{"executions": {"SignalWorkflowExecution": ` + lim + `, "SignalWorkflowExecution": ` + lim + `}}`, `executions gives the member "SignalWorkflowExecution" twice`},
+		{`{"decisions": {"StartTimer": ` + lim + `, "StartTimer": ` + lim + `}}`, `decisions gives the member "StartTimer" twice`},
+		{`{"activityTaskList": ` + lim + `, "activitytasklist": ` + lim + `}`, `the document gives the member "activitytasklist" twice`},
+		{`{"activityTaskList": {"unlimited": true, "unlimited": false}}`, `activityTaskList gives the member "unlimited" twice`},
+		{`{"domains": {"batch": {}, "batch": {"operations": {"ListDomains": ` + lim + `}}}}`, `domains gives the member "batch" twice`},
+		{`{"domains": {"batch": {"operations": {}, "operations": {}}}}`, `domains.batch gives the member "operations" twice`},
+		{`{"domains": {"batch": {"decisions": {"StartTimer": {"bucketSize": 1, "refillPerSecond": 1, "refillPerSecond": 2}}}}}`, `domains.batch.decisions.StartTimer gives the member "refillPerSecond" twice`},
+		{`{"principals": {"ci": {}, "ci": {}}}`, `principals gives the member "ci" twice`},
+		{`{"principals": {"ci": {"activityTaskList": ` + lim + `, "ActivityTaskList": ` + lim + `}}}`, `principals.ci gives the member "ActivityTaskList" twice`},
+		// "ſ" (long s) is read as "s" when a member is matched to a field.
+		{`{"domains": {}, "domainſ": {}}`, `the document gives the member "domainſ" twice`},
+		{"{\n\"principals\": {\n\"ci\": {},\n\"ci\": {}}}", `line 4: principals gives the member "ci" twice`},
+	} {
+		_, err := Parse([]byte(tc.file))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%s) = %v, want an error with %q", tc.file, err, tc.want)
+		}
+	}
+	// Names that differ only in case are different domains and
+	// principals, as they are for the service and the auth file.
+	cfg := parse(t, `{"domains": {"batch": {}, "Batch": {}}, "principals": {"ci": {}, "CI": {}}}`)
+	if len(cfg.Domains) != 2 || len(cfg.Principals) != 2 {
+		t.Errorf("domains %v, principals %v: want two of each", cfg.Domains, cfg.Principals)
+	}
+	path := filepath.Join(t.TempDir(), "q.json")
+	os.WriteFile(path, []byte(`{"base": "off", "base": "aws"}`), 0o600)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "quota file "+path+": line 1: the document gives the member \"base\" twice") {
+		t.Errorf("Load: %v", err)
+	}
+}
