@@ -25,6 +25,7 @@ package quota
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,11 +60,28 @@ type Set struct {
 }
 
 // Config is every quota: the account's (the embedded Set), and the
-// overrides of domains and principals (auth-file principal names).
+// overrides of domains and principals. A principal is named as the auth
+// file names it, and only a call it signs is its (Call.Principal); without
+// authentication no call has a principal, and principals' overrides apply
+// to none.
 type Config struct {
 	Set
 	Domains    map[string]*Set
 	Principals map[string]*Set
+}
+
+// UnknownPrincipals returns, sorted, the principals c gives overrides to
+// that known does not know (with authentication on, the auth file's
+// principals): no call is ever made by them, so their overrides would
+// apply to nothing.
+func (c *Config) UnknownPrincipals(known func(name string) bool) []string {
+	var unknown []string
+	for _, name := range slices.Sorted(maps.Keys(c.Principals)) {
+		if !known(name) {
+			unknown = append(unknown, name)
+		}
+	}
+	return unknown
 }
 
 // RateLimitedDecisions are the decision types a bucket may limit: those

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/swfd/swfd"
@@ -56,14 +59,61 @@ func (s *Server) quotaFile() string {
 }
 
 // reloadQuotas reads the quota file again and puts it in force; a file
-// that is not valid leaves the quotas in force as they were.
+// that is not valid, or that names a principal the auth file in force
+// does not know, leaves the quotas in force as they were.
 func (s *Server) reloadQuotas() error {
 	cfg, err := quota.Load(s.quotaFile())
 	if err != nil {
 		return err
 	}
+	if err := s.checkQuotaPrincipals(cfg); err != nil {
+		return fmt.Errorf("quota file %s: %w", s.quotaFile(), err)
+	}
 	s.Quotas.SetConfig(cfg)
 	return nil
+}
+
+// checkQuotaPrincipals refuses quotas that give an override to a principal
+// the auth file in force does not list: no call would ever be that
+// principal's, so the override (a name mistyped, a principal renamed or
+// removed) would throttle nothing while seeming to. Without
+// authentication there is nothing to check against (no call has a
+// principal): a file that names principals is then only warned of.
+//
+// At a reload the auth file is read first and put in force whatever the
+// quota file says, so that a key it revokes stops working at once; a
+// quota file that still names a principal the new auth file dropped is
+// then refused, and the quotas in force stay (the dropped principal's
+// override among them, which no call can reach any more) until the quota
+// file drops it too.
+func (s *Server) checkQuotaPrincipals(cfg *quota.Config) error {
+	if s.Auth == nil {
+		if len(cfg.Principals) > 0 {
+			s.log.Warn("the quota file names principals, but without --auth no call has a principal: their overrides apply to no call",
+				"quotas", s.cfg.Quotas, "principals", strings.Join(slices.Sorted(maps.Keys(cfg.Principals)), ", "))
+		}
+		return nil
+	}
+	known := map[string]bool{}
+	for _, p := range s.Auth.Config().Principals {
+		known[p.Name] = true
+	}
+	unknown := cfg.UnknownPrincipals(func(name string) bool { return known[name] })
+	if len(unknown) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(unknown))
+	for i, n := range unknown {
+		quoted[i] = strconv.Quote(n)
+	}
+	of := "the auth file"
+	if path := s.Auth.Path(); path != "" {
+		of += " " + path
+	}
+	if len(unknown) == 1 {
+		return fmt.Errorf("principals: %s is not a principal of %s (names are matched exactly, case included): its override would apply to no call", quoted[0], of)
+	}
+	return fmt.Errorf("principals: %s are not principals of %s (names are matched exactly, case included): their overrides would apply to no call", strings.Join(quoted, ", "), of)
 }
 
 // admit is the frontend's Admit with quotas: a call its buckets refuse is

@@ -434,6 +434,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if path := s.quotaFile(); path != "" {
+		if err := s.checkQuotaPrincipals(s.Quotas.Config()); err != nil {
+			obs.close()
+			return nil, fmt.Errorf("--quotas: quota file %s: %w", path, err)
+		}
+	}
 	e, err := s.build(ctx)
 	if err != nil {
 		obs.close()
