@@ -34,6 +34,11 @@ type TaskTokens interface {
 //
 // Decisions are authorized later, one by one, by the history engine
 // through DecisionHook.
+//
+// The HTTP API does not call through a Guard: its frontend asks Authorize
+// and, for a call allowed, throttles it and then calls Next itself, so
+// that a denied call takes no token from the quotas. The web console,
+// whose reads are not throttled, calls through the Guard.
 type Guard struct {
 	Next    api.Service
 	Tokens  TaskTokens

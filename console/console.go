@@ -93,11 +93,11 @@ type Config struct {
 	// time it took. The Call must not be kept after Observe returns.
 	Observe func(c *frontend.Call)
 	// Admit, if set, is asked about each of those operations just before
-	// it is made, as frontend.Handler.Admit is about the API's calls (the
-	// same function, so that an action takes its tokens from the same
-	// buckets as the same call through the API): a fault it returns is
-	// the operation's answer, and the operation is not made. in is the
-	// decoded input.
+	// it is made, once Authorize has allowed it, as frontend.Handler.Admit
+	// is about the API's calls (the same function, so that an action takes
+	// its tokens from the same buckets as the same call through the API,
+	// and a denied one takes none): a fault it returns is the operation's
+	// answer, and the operation is not made. in is the decoded input.
 	Admit func(ctx context.Context, c *frontend.Call, in any) *api.Fault
 	// HoldDecoding, if set, counts the request bytes the console decodes
 	// in the API's bound on bytes decoded at once
@@ -462,8 +462,8 @@ func sameOrigin(r *http.Request) bool {
 // the service model first (the frontend's checks), then the operation runs
 // through Config.API, with the clock held still as the API holds it for its
 // calls (Config.HoldTime). A call that may change something is admitted as
-// the API admits its calls (Config.Admit: the quotas) and recorded as the
-// API records them (see record).
+// the API admits its calls (Config.Admit: the quotas), once authorized
+// (Config.Authorize), and recorded as the API records them (see record).
 func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, err error) {
 	info, ok := api.Operations[op]
 	if !ok {
@@ -489,6 +489,14 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 		return nil, err
 	}
 	if c != nil && h.cfg.Admit != nil {
+		// Authorized before it is admitted, as the API's calls are: an
+		// action the principal may not make takes no token from the
+		// quotas of those who may. (Config.API, the guard, decides it
+		// again; an action is one person's click, and the guard stays
+		// whole for the reads that are not admitted.)
+		if err := h.authorize(ctx, op, v); err != nil {
+			return nil, err
+		}
 		if f := h.cfg.Admit(ctx, c, v); f != nil {
 			return nil, refused(op, f)
 		}

@@ -140,3 +140,31 @@ func TestActionsThrottledPerPrincipal(t *testing.T) {
 		t.Error("a throttled terminate closed the run")
 	}
 }
+
+// Under --auth a console action the signed-in principal's policies deny
+// takes no token, as a denied API call takes none: the viewer's denied
+// terminates leave the account's one token to the operator.
+func TestDeniedActionsTakeNoToken(t *testing.T) {
+	f := newFixture(t, withConfig(func(c *server.Config) {
+		authOption(t)(c)
+		c.Quotas = quotaFile(t, `{"base": "off", "operations": {
+			"TerminateWorkflowExecution": {"bucketSize": 1, "refillPerSecond": 0.1}}}`)
+	}))
+	f.register("orders")
+	a, b := f.startRun("orders", "a", `{}`), f.startRun("orders", "b", `{}`)
+	viewer := newWeb(t, f.srv.URL)
+	viewer.signIn("AKIAVIEWER000000001", "viewer-secret")
+	for i := range 3 {
+		if code, body, _ := viewer.post(execPath("orders", a)+"/terminate", nil); code != http.StatusForbidden {
+			t.Fatalf("the viewer's terminate %d: %d, want 403 (denied)\n%s", i+1, code, trunc(body))
+		}
+	}
+	op := newWeb(t, f.srv.URL)
+	op.signIn("AKIAOPERATOR0000001", "operator-secret")
+	if code, body, _ := op.post(execPath("orders", a)+"/terminate", nil); code != http.StatusSeeOther {
+		t.Fatalf("the operator's terminate: %d, want 303 (the viewer's denied terminates took the token)\n%s", code, trunc(body))
+	}
+	if code, body, _ := op.post(execPath("orders", b)+"/terminate", nil); code != http.StatusTooManyRequests {
+		t.Errorf("the operator's second terminate: %d, want 429\n%s", code, trunc(body))
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/internal/promtest"
 	"github.com/swfd/swfd/internal/swfdtest"
 	"github.com/swfd/swfd/quota"
@@ -285,4 +286,67 @@ func TestThrottlingPerPrincipal(t *testing.T) {
 		}
 	}
 	wantCode(t, describe(operator), "ThrottlingException")
+}
+
+// A call is authenticated, then authorized, then throttled: a request whose
+// signature is refused and a call the IAM policy denies take no token, so
+// callers refused either way cannot spend the quota of the account, of a
+// principal or of an execution and throttle the callers who are allowed.
+// Signed calls through aws-sdk-go-v2, on a manual clock: no bucket refills
+// unless the test moves it.
+func TestDeniedCallsTakeNoToken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "quotas.json")
+	os.WriteFile(path, []byte(`{"base": "off",
+		"operations": {"DescribeDomain": {"bucketSize": 2, "refillPerSecond": 1}},
+		"executions": {"RequestCancelWorkflowExecution": {"bucketSize": 1, "refillPerSecond": 1}},
+		"principals": {"canceller": {"operations": {"RequestCancelWorkflowExecution": {"bucketSize": 1, "refillPerSecond": 1}}}}}`), 0o600)
+	srv, _ := authStart(t, func(c *server.Config) { c.Quotas = path; c.ClockMode = clock.Manual; c.ClockUnsafe = true })
+	ctx := context.Background()
+	operator := srv.ClientWithKey("AKIDOPERATOR", "operator-secret")
+	starter := srv.ClientWithKey("AKIDSTARTER", "starter-secret")
+	canceller := srv.ClientWithKey("AKIDCANCELLER", "canceller-secret")
+	describe := func(c *swf.Client, domain string) error {
+		_, err := c.DescribeDomain(ctx, &swf.DescribeDomainInput{Name: aws.String(domain)})
+		return err
+	}
+	// The account's bucket of DescribeDomain: the starter is denied
+	// domain b (far more calls than the bucket holds), others are refused
+	// their signatures.
+	for i := range 5 {
+		if err := describe(starter, "b"); errCode(err) != "OperationNotPermittedFault" {
+			t.Fatalf("the starter's denied call %d: %v (code %q), want OperationNotPermittedFault", i+1, err, errCode(err))
+		}
+		wantCode(t, describe(srv.ClientWithKey("AKIDNOBODY", "x"), "a"), "UnrecognizedClientException")
+		wantCode(t, describe(srv.ClientWithKey("AKIDOPERATOR", "not-the-secret"), "a"), "InvalidSignatureException")
+	}
+	for i := range 2 {
+		if err := describe(operator, "a"); err != nil {
+			t.Fatalf("the operator's call %d: %v (refused or denied calls took the account's tokens)", i+1, err)
+		}
+	}
+	wantCode(t, describe(operator, "a"), "ThrottlingException")
+
+	// A principal's own bucket, and an execution's: the canceller may
+	// cancel only in domain a, the starter nowhere.
+	if _, err := srv.Server.Clock.Advance(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	authMust(t)(operator.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String("a"), WorkflowId: aws.String("w1"),
+		WorkflowType: &types.WorkflowType{Name: aws.String("order"), Version: aws.String("1")}}))
+	cancel := func(c *swf.Client, domain string) error {
+		_, err := c.RequestCancelWorkflowExecution(ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(domain), WorkflowId: aws.String("w1")})
+		return err
+	}
+	for i := range 3 {
+		if err := cancel(canceller, "b"); errCode(err) != "OperationNotPermittedFault" {
+			t.Fatalf("the canceller's denied call %d in b: %v (code %q)", i+1, err, errCode(err))
+		}
+		if err := cancel(starter, "a"); errCode(err) != "OperationNotPermittedFault" {
+			t.Fatalf("the starter's denied cancel %d of w1 in a: %v (code %q)", i+1, err, errCode(err))
+		}
+	}
+	if err := cancel(canceller, "a"); err != nil {
+		t.Fatalf("the canceller's cancel of w1 in a: %v (denied calls took its tokens, or w1's)", err)
+	}
+	wantCode(t, cancel(canceller, "a"), "ThrottlingException")
 }

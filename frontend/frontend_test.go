@@ -631,6 +631,52 @@ func TestAdmitThrottles(t *testing.T) {
 	}
 }
 
+// A call is authorized before it is admitted: one Authorize refuses is
+// answered its error and is never put to Admit (so it takes no token) nor
+// to the service; one it allows is admitted, then served. Authorize is
+// given the call's principal and deadline (CallTimeout).
+func TestAuthorizeBeforeAdmit(t *testing.T) {
+	svc := &fakeService{}
+	var steps []string
+	h := &frontend.Handler{Service: svc,
+		Auth: func(r *http.Request, body []byte) (*auth.Principal, *api.Fault) {
+			return &auth.Principal{Name: r.Header.Get("X-Test-Principal")}, nil
+		},
+		Authorize: func(ctx context.Context, op string, in any) error {
+			p := auth.FromContext(ctx)
+			steps = append(steps, "authorize "+op+" by "+p.Name)
+			if _, ok := ctx.Deadline(); !ok {
+				t.Error("Authorize's context has no deadline")
+			}
+			if p.Name == "mallory" {
+				return api.NewFault(api.OperationNotPermittedFault, "not authorized")
+			}
+			return nil
+		},
+		Admit: func(_ context.Context, c *frontend.Call, in any) *api.Fault {
+			steps = append(steps, "admit "+c.Operation+" by "+c.Principal)
+			return nil
+		}}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	as := func(name string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("X-Test-Principal", name) }
+	}
+	r := do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0", strings.NewReader(`{"name":"d"}`), as("mallory"))
+	checkFault(t, r, 400, "com.amazonaws.swf.base.model#OperationNotPermittedFault")
+	if n := svc.calls.Load(); n != 0 {
+		t.Errorf("a denied call reached the service (%d calls)", n)
+	}
+	r = do(t, srv, http.MethodPost, "SimpleWorkflowService.DescribeDomain", "application/x-amz-json-1.0", strings.NewReader(`{"name":"d"}`), as("alice"))
+	if r.status != 200 || svc.calls.Load() != 1 {
+		t.Errorf("an allowed call: status %d, service calls %d", r.status, svc.calls.Load())
+	}
+	want := []string{"authorize DescribeDomain by mallory", "authorize DescribeDomain by alice", "admit DescribeDomain by alice"}
+	if strings.Join(steps, "; ") != strings.Join(want, "; ") {
+		t.Errorf("steps %q, want %q", steps, want)
+	}
+}
+
 // An operation made in-process is described as the API would have
 // answered it: its principal and domain, the status and fault of its
 // error, ClientClosed when its caller went away.

@@ -566,6 +566,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	fe := &frontend.Handler{Service: svc, Logger: cfg.Logger, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout, CallTimeout: cfg.CallTimeout,
 		Refused: lograte.New(cfg.Logger, storeLinesPerSecond, storeLineBurst, nil),
 		Failed:  lograte.New(cfg.Logger, storeLinesPerSecond, storeLineBurst, nil)}
+	var guard *auth.Guard
 	if s.Auth != nil {
 		now := swfd.Clock(swfd.SystemClock{})
 		if cfg.Clock != nil && ctl == nil {
@@ -577,8 +578,14 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		v := &auth.Verifier{Keys: s.Auth, Region: region, Now: now.Now, Log: cfg.Logger,
 			Warn: lograte.New(cfg.Logger, authWarnsPerSecond, authWarnBurst, nil)}
 		fe.Auth = v.Verify
-		fe.Service = &auth.Guard{Next: svc, Tokens: svc, Region: region, Account: account,
+		// A call is authenticated, then authorized, then throttled
+		// (fe.Admit), then served: the frontend asks the guard before the
+		// quotas, so that denied calls take no token, and the calls it
+		// allows go straight to the service. The console makes its
+		// operations through the guard itself.
+		guard = &auth.Guard{Next: svc, Tokens: svc, Region: region, Account: account,
 			Warn: lograte.New(cfg.Logger, authWarnsPerSecond, authWarnBurst, nil)}
+		fe.Authorize = guard.Authorize
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { s.healthz(w, r, e) })
@@ -588,7 +595,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		fe.Admit = s.admit
 	}
 	if !cfg.NoConsole {
-		e.hub = mountConsole(mux, e, fe, s.Auth, cfg, s.log)
+		e.hub = mountConsole(mux, e, fe, guard, s.Auth, cfg, s.log)
 	}
 	root := s.mountClock(mux, e, fe)
 	if !cfg.NoConsole {
@@ -1040,8 +1047,9 @@ func (s *Server) Close() error {
 }
 
 // mountConsole serves the web console of e under /console/, through the
-// same guarded operations as the API (fe.Service), its actions admitted as
-// the API's calls are (fe.Admit: the quotas, nil without) and told to what
+// same guard as the API's calls (guard; nil without authentication), its
+// actions authorized before they are admitted as the API's calls are
+// (fe.Admit: the quotas, nil without) and told to what
 // the API's calls are (fe.Observe: the metrics and the access log), the
 // request bytes it decodes counted in the API's bound (fe.HoldDecoding),
 // its forms' bodies read as the API's are (fe.ReadBody: the body timeout,
@@ -1049,14 +1057,15 @@ func (s *Server) Close() error {
 // and each operation it makes held against moves of a clock that tests
 // move, as the API's calls are (the clock controller's Hold); it returns
 // the hub that feeds its live pages.
-func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, keys *auth.Keyring, cfg Config, log *slog.Logger) *console.Hub {
+func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, guard *auth.Guard, keys *auth.Keyring, cfg Config, log *slog.Logger) *console.Hub {
 	var authorize func(ctx context.Context, op string, in any) error
-	if g, ok := fe.Service.(*auth.Guard); ok {
-		authorize = g.Authorize
+	var svc api.Service = e.svc
+	if guard != nil {
+		authorize, svc = guard.Authorize, guard
 	}
 	hub := console.NewHub(e.svc, log)
 	e.svc.Runs().Listen(hub.Committed)
-	ccfg := console.Config{API: fe.Service, Inspect: e.svc, Authorize: authorize, Keys: keys,
+	ccfg := console.Config{API: svc, Inspect: e.svc, Authorize: authorize, Keys: keys,
 		Hub: hub, Region: cfg.Region, Account: cfg.AccountID, Logger: log, Clock: cfg.Clock, Observe: fe.Observe, Admit: fe.Admit,
 		HoldDecoding: fe.HoldDecoding, ReadBody: fe.ReadBody}
 	if e.clock != nil {
