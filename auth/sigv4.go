@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/internal/lograte"
@@ -246,22 +247,29 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 		return nil, a.keyID, "", invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	var first string
+	queries := []string{canonicalQuery(r.URL.RawQuery)}
 	for _, host := range hostCandidates(r) {
+		headers := headerCandidates(r, host, a.signedHeaders)
 		for _, path := range pathCandidates(r) {
-			creq := canonicalRequest(r, host, path, a.signedHeaders, payloadHash)
-			sts := algorithm + "\n" + amzDate + "\n" + a.scope + "\n" + hexSHA256(creq)
-			if hmac.Equal(hmacSHA256(key, sts), want) {
-				cp := *p
-				cp.AccessKeyID = a.keyID
-				cp.UserAgent = r.UserAgent()
-				return &cp, a.keyID, "", nil
-			}
-			if first == "" {
-				// For the log: the same request with the credentials a
-				// header or the query carries (a session token) shown
-				// as xxxxx; the string to sign has the real one's hash.
-				first = "canonical request (credentials shown as " + redacted + "):\n" +
-					buildCanonicalRequest(r, host, path, a.signedHeaders, payloadHash, true) + "\nstring to sign:\n" + sts
+			for _, query := range queries {
+				for _, hdrs := range headers {
+					creq := assembleCanonical(r.Method, path, query, hdrs, a.signedHeaders, payloadHash)
+					sts := algorithm + "\n" + amzDate + "\n" + a.scope + "\n" + hexSHA256(creq)
+					if hmac.Equal(hmacSHA256(key, sts), want) {
+						cp := *p
+						cp.AccessKeyID = a.keyID
+						cp.UserAgent = r.UserAgent()
+						return &cp, a.keyID, "", nil
+					}
+					if first == "" {
+						// For the log: the same request with the
+						// credentials a header or the query carries
+						// (a session token) shown as xxxxx; the string
+						// to sign has the real one's hash.
+						first = "canonical request (credentials shown as " + redacted + "):\n" +
+							buildCanonicalRequest(r, host, path, a.signedHeaders, payloadHash, true) + "\nstring to sign:\n" + sts
+					}
+				}
 			}
 		}
 	}
@@ -422,6 +430,8 @@ func escapeQuery(s string) string {
 	return b.String()
 }
 
+// canonicalQuery is the query raw decoded and encoded again, its pairs
+// sorted by name, then value.
 func canonicalQuery(raw string) string {
 	if raw == "" {
 		return ""
@@ -454,41 +464,128 @@ func canonicalQuery(raw string) string {
 	return strings.Join(parts, "&")
 }
 
+// redactQuery is the canonical query q with the values of
+// credentialParams written as redacted, for the log.
+func redactQuery(q string) string {
+	if q == "" {
+		return q
+	}
+	pairs := strings.Split(q, "&")
+	for i, p := range pairs {
+		if k, _, _ := strings.Cut(p, "="); credentialParams[strings.ToLower(k)] {
+			pairs[i] = k + "=" + redacted
+		}
+	}
+	return strings.Join(pairs, "&")
+}
+
 // authorityHeader is HTTP/2's pseudo-header for the host, which a client
 // may sign in the host header's place.
 const authorityHeader = ":authority"
 
-// headerValue is a signed header's canonical value: its values joined with
-// ',', each trimmed, runs of spaces collapsed to one.
-func headerValue(r *http.Request, host, name string) string {
-	var vals []string
+// headerFolds are the ways clients fold the white space of a signed
+// header's value, tried in turn (see headerCandidates).
+//
+// botocore (the AWS CLI, boto3) splits the value at every run of white
+// space, as Python's str.split does (tabs, no-break and other Unicode
+// spaces, and the separators U+001C to U+001F), and joins the pieces with
+// one space. aws-sdk-go-v2 trims every white space at the two ends, as
+// strings.TrimSpace does, but folds only runs of ASCII spaces inside: a
+// tab, a no-break space or an em space inside stays as it is. The two
+// differ only for such a value, which a client signs in its own way
+// without saying which, so both are accepted. A value either accepts
+// differs from the one signed in its white space alone.
+var headerFolds = []func(string) string{foldPython, foldGoSDK}
+
+// foldPython is botocore's canonical header value.
+func foldPython(v string) string {
+	return strings.Join(strings.FieldsFunc(v, isPythonSpace), " ")
+}
+
+// isPythonSpace reports whether Python's str.isspace holds for r: Go's
+// unicode.IsSpace, and the four information separators.
+func isPythonSpace(r rune) bool {
+	return unicode.IsSpace(r) || 0x1c <= r && r <= 0x1f
+}
+
+// foldGoSDK is aws-sdk-go-v2's canonical header value: trimmed of white
+// space at both ends, each run of spaces (U+0020) inside folded to one.
+func foldGoSDK(v string) string {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+			continue
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// headerValues are the values of the signed header name, as received.
+func headerValues(r *http.Request, host, name string) []string {
 	switch name {
 	case "host", authorityHeader:
 		// Go's server takes an HTTP/2 request's :authority as its Host,
 		// and keeps pseudo-headers out of r.Header.
-		vals = []string{host}
+		return []string{host}
 	case "content-length":
-		vals = r.Header.Values("Content-Length")
+		vals := r.Header.Values("Content-Length")
 		if len(vals) == 0 && r.ContentLength >= 0 {
 			vals = []string{strconv.FormatInt(r.ContentLength, 10)}
 		}
+		return vals
 	case "transfer-encoding":
-		vals = r.Header.Values("Transfer-Encoding")
+		vals := r.Header.Values("Transfer-Encoding")
 		if len(vals) == 0 {
 			vals = r.TransferEncoding
 		}
-	default:
-		vals = r.Header.Values(name)
+		return vals
 	}
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = strings.Join(strings.Fields(v), " ")
-	}
-	return strings.Join(out, ",")
+	return r.Header.Values(name)
 }
 
-func canonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string) string {
-	return buildCanonicalRequest(r, host, path, signed, payloadHash, false)
+// canonicalHeaders is the canonical headers block of r (one "name:value"
+// line per signed header, then an empty line): each header's values
+// folded with fold, joined with ','. With redact, the values of
+// credentialHeaders are written as redacted (the block is then for the
+// log, not for signing).
+func canonicalHeaders(r *http.Request, host string, signed []string, fold func(string) string, redact bool) string {
+	var b strings.Builder
+	for _, h := range signed {
+		b.WriteString(h)
+		b.WriteByte(':')
+		vals := headerValues(r, host, h)
+		if redact && credentialHeaders[h] && len(vals) > 0 {
+			b.WriteString(redacted)
+		} else {
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(fold(v))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// headerCandidates are the canonical headers blocks of r, one for each of
+// headerFolds that gives a block of its own (for most requests, all give
+// the same one, and it is computed once per fold and checked once).
+func headerCandidates(r *http.Request, host string, signed []string) []string {
+	out := make([]string, 0, len(headerFolds))
+	for _, fold := range headerFolds {
+		if block := canonicalHeaders(r, host, signed, fold, false); !slices.Contains(out, block) {
+			out = append(out, block)
+		}
+	}
+	return out
 }
 
 // redacted stands for a credential's value in a canonical request written
@@ -504,42 +601,39 @@ var credentialHeaders = map[string]bool{"authorization": true, "proxy-authorizat
 // logged.
 var credentialParams = map[string]bool{"x-amz-security-token": true, "x-amz-signature": true}
 
-// buildCanonicalRequest is the canonical request of r; with redact, the
-// values of credentialHeaders and credentialParams are written as
-// redacted (the request is then for the log, not for signing).
-func buildCanonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string, redact bool) string {
+// assembleCanonical is the canonical request of a request with method,
+// the canonical URI path, the canonical query string query, the canonical
+// headers block headers (see canonicalHeaders) and signed headers signed.
+func assembleCanonical(method, path, query, headers string, signed []string, payloadHash string) string {
 	var b strings.Builder
-	b.WriteString(r.Method)
+	b.WriteString(method)
 	b.WriteByte('\n')
 	b.WriteString(path)
 	b.WriteByte('\n')
-	q := canonicalQuery(r.URL.RawQuery)
-	if redact && q != "" {
-		pairs := strings.Split(q, "&")
-		for i, p := range pairs {
-			if k, _, _ := strings.Cut(p, "="); credentialParams[strings.ToLower(k)] {
-				pairs[i] = k + "=" + redacted
-			}
-		}
-		q = strings.Join(pairs, "&")
-	}
-	b.WriteString(q)
+	b.WriteString(query)
 	b.WriteByte('\n')
-	for _, h := range signed {
-		b.WriteString(h)
-		b.WriteByte(':')
-		if v := headerValue(r, host, h); redact && credentialHeaders[h] && v != "" {
-			b.WriteString(redacted)
-		} else {
-			b.WriteString(v)
-		}
-		b.WriteByte('\n')
-	}
+	b.WriteString(headers)
 	b.WriteByte('\n')
 	b.WriteString(strings.Join(signed, ";"))
 	b.WriteByte('\n')
 	b.WriteString(payloadHash)
 	return b.String()
+}
+
+func canonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string) string {
+	return buildCanonicalRequest(r, host, path, signed, payloadHash, false)
+}
+
+// buildCanonicalRequest is the first canonical request of r the verifier
+// tries (the first of headerFolds); with redact, the
+// values of credentialHeaders and credentialParams are written as
+// redacted (the request is then for the log, not for signing).
+func buildCanonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string, redact bool) string {
+	q := canonicalQuery(r.URL.RawQuery)
+	if redact {
+		q = redactQuery(q)
+	}
+	return assembleCanonical(r.Method, path, q, canonicalHeaders(r, host, signed, headerFolds[0], redact), signed, payloadHash)
 }
 
 func hmacSHA256(key []byte, data string) []byte {
