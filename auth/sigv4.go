@@ -247,7 +247,7 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 		return nil, a.keyID, "", invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	var first string
-	queries := []string{canonicalQuery(r.URL.RawQuery)}
+	queries := queryCandidates(r.URL.RawQuery)
 	for _, host := range hostCandidates(r) {
 		headers := headerCandidates(r, host, a.signedHeaders)
 		for _, path := range pathCandidates(r) {
@@ -430,6 +430,28 @@ func escapeQuery(s string) string {
 	return b.String()
 }
 
+// queryCandidates are the canonical query strings the client may have
+// signed for the query raw, as received.
+//
+// The first is the query decoded ('+' as a space) and every name and
+// value encoded again (all but A-Z a-z 0-9 - _ . ~ as %XX, a space as
+// %20), the pairs sorted: what aws-sdk-go-v2 signs, and then sends, so
+// its queries always match it. botocore signs a query it is given in the
+// URL as it is written, neither decoding nor encoding it, only sorting its
+// pairs; where that differs (a '+', a '/' or ':' not escaped), the second
+// candidate is that. Either way the signature covers every name and value
+// as sent.
+func queryCandidates(raw string) []string {
+	if raw == "" {
+		return []string{""}
+	}
+	norm, asIs := canonicalQuery(raw), sortedQuery(raw)
+	if asIs == norm {
+		return []string{norm}
+	}
+	return []string{norm, asIs}
+}
+
 // canonicalQuery is the query raw decoded and encoded again, its pairs
 // sorted by name, then value.
 func canonicalQuery(raw string) string {
@@ -458,6 +480,29 @@ func canonicalQuery(raw string) string {
 		return pairs[i].v < pairs[j].v
 	})
 	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = p.k + "=" + p.v
+	}
+	return strings.Join(parts, "&")
+}
+
+// sortedQuery is the query raw as written, its pairs sorted by name, then
+// value, each written name=value (a pair without '=' gets one, as does an
+// empty pair between two '&'): botocore's canonical form of a query it
+// was given in a URL.
+func sortedQuery(raw string) string {
+	type kv struct{ k, v string }
+	parts := strings.Split(raw, "&")
+	pairs := make([]kv, len(parts))
+	for i, part := range parts {
+		pairs[i].k, pairs[i].v, _ = strings.Cut(part, "=")
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return pairs[i].k < pairs[j].k
+		}
+		return pairs[i].v < pairs[j].v
+	})
 	for i, p := range pairs {
 		parts[i] = p.k + "=" + p.v
 	}
@@ -625,7 +670,7 @@ func canonicalRequest(r *http.Request, host, path string, signed []string, paylo
 }
 
 // buildCanonicalRequest is the first canonical request of r the verifier
-// tries (the first of headerFolds); with redact, the
+// tries (the first of queryCandidates and headerFolds); with redact, the
 // values of credentialHeaders and credentialParams are written as
 // redacted (the request is then for the log, not for signing).
 func buildCanonicalRequest(r *http.Request, host, path string, signed []string, payloadHash string, redact bool) string {

@@ -170,6 +170,8 @@ func botocoreSend(t *testing.T, body string, reqs []botoRequest) []botoResult {
 // The same header values signed by botocore, which folds every run of
 // white space (Python's: tabs, no-break and other Unicode spaces) into one
 // space and trims the ends, are accepted; changed after signing, refused.
+// So are query strings botocore signs as they are written, without
+// decoding or encoding them again ('+' and '/' stay as they are).
 func TestVerifyBotocoreSigned(t *testing.T) {
 	vs := newVerifyServer(t)
 	body := `{"registrationStatus":"REGISTERED"}`
@@ -194,6 +196,10 @@ func TestVerifyBotocoreSigned(t *testing.T) {
 				check{header + " " + c.name + ", changed after signing", botoRequest{URL: vs.URL + "/", Headers: with(header, c.value), After: map[string]string{header: unspaced(c.value)}}, false})
 		}
 	}
+	for _, q := range []string{"a=x+y", "a=x%20y", "b=2&a=x+y&c=d/e", "a=b:c@d,e", "a=%2F%3A", "z=1&a=!$'()*", "a", "a=1&a=+&a=%20"} {
+		checks = append(checks, check{"query " + q, botoRequest{URL: vs.URL + "/?" + q, Headers: base}, true})
+	}
+	checks = append(checks, check{"a signed header changed after signing, with a query", botoRequest{URL: vs.URL + "/?a=x+y", Headers: with("X-Amz-Meta-Note", "n"), After: map[string]string{"X-Amz-Meta-Note": "m"}}, false})
 	reqs := make([]botoRequest, len(checks))
 	for i, c := range checks {
 		reqs[i] = c.req
