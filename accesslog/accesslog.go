@@ -19,6 +19,11 @@
 // the log carries on once a write succeeds. While the buffer is full of
 // such lines, new lines are dropped whole, so that the file never holds
 // part of a line followed by another. OnError is told of each failure.
+//
+// Anything but a regular file (a named pipe, a terminal, standard output
+// that is a pipe or a socket) is written without waiting: a reader that
+// stalls makes writes fail, as a full disk does, and never holds up the
+// call whose line it is.
 package accesslog
 
 import (
@@ -32,6 +37,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/swfd/swfd/frontend"
 )
@@ -54,7 +61,8 @@ type Log struct {
 	path string // "" for a writer given to New, "-" for standard output
 
 	mu      sync.Mutex
-	f       io.WriteCloser // nil for standard output and New's writer
+	f       io.WriteCloser // the file at path; nil for standard output and New's writer
+	own     io.Closer      // standard output opened again for the log alone (see stdoutWriter), or nil
 	w       io.Writer      // where lines go: f, standard output or New's writer
 	buf     []byte         // lines not yet written (a line's end, after a short write)
 	line    []byte
@@ -66,12 +74,14 @@ type Log struct {
 }
 
 // Open opens the access log at path (appending, creating it with mode 0640
-// if need be); "-" is standard output. A named pipe is opened at once,
-// whether or not a process reads it yet (see openFile).
+// if need be); "-" is standard output, which is written without waiting
+// unless it is a regular file, its mode left as it is (see stdoutWriter).
+// A named pipe is opened at once, whether or not a process reads it yet
+// (see openFile).
 func Open(path string) (*Log, error) {
 	l := &Log{path: path, buf: make([]byte, 0, bufferSize)}
 	if path == "-" {
-		l.w = os.Stdout
+		l.w, l.own = stdoutWriter(os.Stdout)
 		return l, nil
 	}
 	f, err := openFile(path)
@@ -126,6 +136,97 @@ func writerOf(f *os.File) io.Writer {
 		return f
 	}
 	return nowait{rc}
+}
+
+// stdoutWriter returns what the log writes standard output f with, and
+// the file it opened for it, if any, to be closed with the log (f itself
+// never is).
+//
+// A regular file is written as usual. Anything else is written without
+// waiting, as a named pipe is (see writerOf): a pipe whose reader stalls,
+// a terminal held by a flow control stop, a socket whose peer reads no
+// more (systemd's journal, busy) would hold every call being answered.
+// Standard output is shared with the process that started swfd (and with
+// swfd's own standard error, often), so its mode is left as it is: making
+// it non-blocking would make their writes fail instead of wait.
+//
+//   - One already in non-blocking mode is written as it is.
+//   - A socket is written with send(2)'s MSG_DONTWAIT, which waits for
+//     nothing on this call alone (and MSG_NOSIGNAL: a peer gone is an
+//     error, not a signal).
+//   - A pipe or a character device (a terminal) is opened again through
+//     /proc/self/fd, which gives the log an open file of its own, with
+//     O_NONBLOCK set on it alone. A reader gone is then an error (EPIPE),
+//     not the end of swfd, as a write to a broken standard output is for
+//     a Go program.
+//
+// Where that cannot be done (no /proc, or the pipe's reader gone
+// already), standard output is written with write(2) as it is, and waits
+// when its mode has it wait; a reader gone is an error there too.
+func stdoutWriter(f *os.File) (io.Writer, io.Closer) {
+	fi, err := f.Stat()
+	if err != nil || fi.Mode().IsRegular() {
+		return f, nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return f, nil
+	}
+	var fd, flags int
+	var ferr error
+	if err := rc.Control(func(d uintptr) {
+		fd = int(d)
+		flags, ferr = unix.FcntlInt(d, unix.F_GETFL, 0)
+	}); err != nil || ferr != nil {
+		return f, nil
+	}
+	switch {
+	case flags&unix.O_NONBLOCK != 0:
+		return nowait{rc}, nil
+	case fi.Mode()&fs.ModeSocket != 0:
+		return sendNowait{rc}, nil
+	}
+	g, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_WRONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nowait{rc}, nil
+	}
+	grc, err := g.SyscallConn()
+	if gi, serr := g.Stat(); err != nil || serr != nil || !os.SameFile(fi, gi) {
+		g.Close()
+		return nowait{rc}, nil
+	}
+	return nowait{grc}, g
+}
+
+// sendNowait writes to a socket with send(2) and MSG_DONTWAIT: it never
+// waits for the socket to take more, whatever the socket's mode.
+type sendNowait struct{ rc syscall.RawConn }
+
+func (w sendNowait) Write(p []byte) (int, error) {
+	n := 0
+	var werr error
+	err := w.rc.Write(func(fd uintptr) bool {
+		for n < len(p) {
+			k, err := unix.SendmsgN(int(fd), p[n:], nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				werr = err
+				return true
+			}
+			if k <= 0 {
+				werr = io.ErrShortWrite
+				return true
+			}
+			n += k
+		}
+		return true
+	})
+	if werr == nil {
+		werr = err
+	}
+	return n, werr
 }
 
 // nowait writes to a file descriptor with one write(2) at a time, and
@@ -327,6 +428,10 @@ func (l *Log) Close() error {
 	if l.f != nil {
 		err = errors.Join(err, l.f.Close())
 		l.f = nil
+	}
+	if l.own != nil {
+		err = errors.Join(err, l.own.Close())
+		l.own = nil
 	}
 	l.w = nil
 	return err
