@@ -547,3 +547,18 @@ type Broadcaster interface {
 	// MaxMessage is the largest message Publish carries, in bytes.
 	MaxMessage() int
 }
+
+// ResumingBroadcaster is a Broadcaster whose subscription outlives the
+// loss of its connection: it connects again by itself, and what was
+// published in between is lost to it without Subscribe returning. It says
+// when that may have happened, so that the subscriber can read from the
+// Store what the lost messages would have told it.
+type ResumingBroadcaster interface {
+	Broadcaster
+	// SubscribeResumed is Subscribe, and calls resumed each time the
+	// subscription begins to receive, the first time included: messages
+	// published before that call may have been lost, and every one
+	// published after it is given to fn (until the next call). resumed
+	// runs on the goroutine that calls fn and should return at once.
+	SubscribeResumed(ctx context.Context, fn func(msg []byte), resumed func()) error
+}

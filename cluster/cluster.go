@@ -9,7 +9,9 @@
 // so that the others count it alive while it is idle.
 //
 // News may be lost: the store stays the record. A node reloads the pending
-// tasks every few seconds (Node.Run), its timer loop looks at the store at
+// tasks every few seconds (Node.Run), and at once when its subscription
+// says it has just begun to receive again after a gap in which news was
+// lost (swfd.ResumingBroadcaster); its timer loop looks at the store at
 // least every two seconds, and its caches check versions or expire.
 //
 // service.New chooses once, at construction, between a *Node (when a
@@ -132,6 +134,11 @@ type Node struct {
 	// last published (Unix ns).
 	heartbeat time.Duration
 	lastSent  atomic.Int64
+	// resync is how often the node reloads the pending tasks
+	// (resyncEvery; tests lengthen it), and gap asks resyncLoop for a
+	// reload at once (missedNews).
+	resync time.Duration
+	gap    chan struct{}
 
 	newsSent     func()
 	newsReceived func(time.Time)
@@ -145,6 +152,7 @@ func New(opts Options) *Node {
 		bcast: opts.Broadcaster, store: opts.Store, tasks: opts.Tasks, runs: opts.Runs,
 		timers: opts.Timers, transfers: opts.Transfers, registry: opts.Registry, log: opts.Log,
 		id: runs.NewRunID(), afterFunc: time.AfterFunc, newsq: make(chan news, 1024), heartbeat: heartbeatEvery,
+		resync: resyncEvery, gap: make(chan struct{}, 1),
 		newsSent: opts.NewsSent, newsReceived: opts.NewsReceived,
 	}
 	if n.log == nil {
@@ -164,8 +172,8 @@ func (n *Node) LiveNodes() int { return 1 + n.peers.live() }
 
 // Run sends and receives news until ctx ends, sends a heartbeat when it has
 // sent nothing for a few seconds, and reloads the pending tasks every few
-// seconds in case news was missed. A loop that panics is logged
-// with its stack and started again. When ctx ends, Run hands over before it
+// seconds in case news was missed, and at once after a gap in the news. A
+// loop that panics is logged with its stack and started again. When ctx ends, Run hands over before it
 // returns (see handOver): the node is stopping, its calls answered.
 func (n *Node) Run(ctx context.Context) {
 	loops := map[string]func(context.Context){

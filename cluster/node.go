@@ -346,10 +346,21 @@ func (n *Node) receive(msg []byte) {
 }
 
 // subscribeLoop applies news from the other nodes until ctx ends,
-// subscribing again after failures.
+// subscribing again after failures. A broadcaster that says when its
+// subscription begins to receive (swfd.ResumingBroadcaster: PostgreSQL's
+// listener, which reconnects by itself after its connection is lost) has
+// the node read what the news missed meanwhile would have told it
+// (missedNews).
 func (n *Node) subscribeLoop(ctx context.Context) {
+	rb, resumes := n.bcast.(swfd.ResumingBroadcaster)
 	for ctx.Err() == nil {
-		if err := n.bcast.Subscribe(ctx, n.receive); err != nil && ctx.Err() == nil {
+		var err error
+		if resumes {
+			err = rb.SubscribeResumed(ctx, n.receive, n.missedNews)
+		} else {
+			err = n.bcast.Subscribe(ctx, n.receive)
+		}
+		if err != nil && ctx.Err() == nil {
 			n.log.Warn("cluster subscription failed; retrying", "err", err)
 			select {
 			case <-ctx.Done():
@@ -359,18 +370,42 @@ func (n *Node) subscribeLoop(ctx context.Context) {
 	}
 }
 
+// missedNews says that the subscription has just begun to receive (again):
+// the news published before may have been lost to this node (its listener's
+// connection was lost, for as long as it took to connect again; or, the
+// first time, since the node loaded its task lists). resyncLoop reads the
+// store at once, rather than at its next period: before, a poller here
+// waited up to resyncEvery for a task another node had scheduled in that
+// gap.
+func (n *Node) missedNews() {
+	select {
+	case n.gap <- struct{}{}:
+	default: // a read is due already
+	}
+}
+
 // resyncEvery is how often a node reloads the pending tasks from the store,
 // in case it missed news (it joined late, or a message was lost).
 const resyncEvery = 5 * time.Second
 
+// resyncLoop reloads the pending tasks every n.resync, and at once after a
+// gap in the news (missedNews). After a gap it also has the timer and
+// transfer loops look at the store and the registry cache dropped, as news
+// of earlier timers, messages and registry changes would have done; the
+// runs changed meanwhile need nothing, as a step on a cached run checks its
+// version.
 func (n *Node) resyncLoop(ctx context.Context) {
-	t := time.NewTicker(resyncEvery)
+	t := time.NewTicker(n.resync)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-n.gap:
+			n.timers.Wake()
+			n.transfers.Wake()
+			n.registry.Clear()
 		}
 		tasks, err := n.store.PendingTasks(ctx)
 		if err != nil {

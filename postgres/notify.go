@@ -141,12 +141,14 @@ func (db *DB) Notify(ctx context.Context, channel, payload string) error {
 // are lost. Listen returns when ctx is done (with ctx's error) or the store
 // is closed (with ErrClosed).
 func (n *Notifier) Listen(ctx context.Context, channel string, fn func(payload string)) error {
-	return n.listen(ctx, channel, fn, false)
+	return n.listen(ctx, channel, fn, false, nil)
 }
 
 // listen is Listen. A node's listener (node) holds the nodes' lock on its
 // connection as well (holdNodeLock): it says a node serves the database.
-func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload string), node bool) error {
+// resumed, if not nil, is called each time the listener begins to listen
+// on a new connection, before the first notification it delivers there.
+func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload string), node bool, resumed func()) error {
 	db := n.db
 	if channel == "" {
 		return errors.New("postgres: listen: empty channel name")
@@ -187,7 +189,7 @@ func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload s
 		// Taken before the try: the database found answering during
 		// it cuts the wait after it short.
 		retry := n.retrying()
-		connected, err := n.listenOnce(lctx, channel, fn, node, &lost)
+		connected, err := n.listenOnce(lctx, channel, fn, node, &lost, resumed)
 		if lctx.Err() != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -231,8 +233,9 @@ func (n *Notifier) listen(ctx context.Context, channel string, fn func(payload s
 // connected reports whether it got as far as listening. With node, *lost
 // says whether the listener lost the lock with a connection that failed
 // and has not taken it again, and listenOnce keeps it and the store's
-// counts (DB.lockLost) up to date.
-func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string), node bool, lost *bool) (connected bool, err error) {
+// counts (DB.lockLost) up to date. resumed, if not nil, is called once it
+// listens (and holds the lock).
+func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(string), node bool, lost *bool, resumed func()) (connected bool, err error) {
 	db := n.db
 	conn, err := db.connectHeld(ctx)
 	if err != nil {
@@ -270,6 +273,12 @@ func (n *Notifier) listenOnce(ctx context.Context, channel string, fn func(strin
 	}
 	n.count(&n.connected, 1)
 	defer n.count(&n.connected, -1)
+	if resumed != nil {
+		// Everything notified from now on reaches this connection:
+		// what was notified before it listened is for the caller to
+		// read from the data.
+		resumed()
+	}
 	for {
 		nt, err := db.waitNews(ctx, conn)
 		if err != nil {
@@ -398,9 +407,13 @@ const newsChannel = "swfd_news"
 
 // Broadcaster returns the swfd.Broadcaster that carries cluster news
 // between the nodes sharing this database, over LISTEN/NOTIFY.
+// It is a swfd.ResumingBroadcaster: its listener reconnects by itself
+// after its connection is lost, and says when it listens again.
 func (db *DB) Broadcaster() swfd.Broadcaster { return broadcaster{db} }
 
 type broadcaster struct{ db *DB }
+
+var _ swfd.ResumingBroadcaster = broadcaster{}
 
 // The news channel is the database's, and every installation in a schema
 // of the database (search_path) hears it: so a node says its schema first
@@ -423,13 +436,21 @@ func (b broadcaster) Publish(ctx context.Context, msg []byte) error {
 // Subscribe listens as a node: its connection holds the nodes' lock, which
 // tells swfd migrate that a node serves the database (DB.Exclude).
 func (b broadcaster) Subscribe(ctx context.Context, fn func([]byte)) error {
+	return b.SubscribeResumed(ctx, fn, nil)
+}
+
+// SubscribeResumed is Subscribe, and calls resumed each time the listener
+// listens on a new connection (the first, and each after its connection
+// was lost: the news sent in between was not heard), once it holds the
+// nodes' lock again and before it delivers the first news there.
+func (b broadcaster) SubscribeResumed(ctx context.Context, fn func([]byte), resumed func()) error {
 	tag := b.db.newsTag
 	return b.db.notifier.listen(ctx, newsChannel, func(p string) {
 		if tag != "" && strings.HasPrefix(p, newsSchemaKey) && !ownSchema(p, tag) {
 			return // another installation's node
 		}
 		fn([]byte(p))
-	}, true)
+	}, true, resumed)
 }
 
 // ownSchema reports whether news p begins with tag, the schema member of
