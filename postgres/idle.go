@@ -30,12 +30,14 @@ import (
 // connection beneath it). It cannot see a server that went away
 // without closing (a machine gone, a network cut): the commit timeout and
 // settle cover those. pgxpool's own rule, a ping for a connection idle more
-// than a second, stays.
+// than a second, stays. Every such ping has the pool's ping timeout
+// (defaultPingTimeout): a connection whose server went silent is given up
+// then, not waited on for the caller's whole time.
 
 // shouldPing is the pool's ShouldPing: pgxpool's rule, or a connection
 // that has something waiting to be read.
 func (db *DB) shouldPing(_ context.Context, p pgxpool.ShouldPingParams) bool {
-	return p.IdleDuration > time.Second || !db.handOutDead.Load() && pending(p.Conn.PgConn().Conn())
+	return p.IdleDuration > time.Second || db.pingAll.Load() || !db.handOutDead.Load() && pending(p.Conn.PgConn().Conn())
 }
 
 // pending reports whether c, an idle connection, has bytes to read or has

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/pgtest"
@@ -112,4 +113,58 @@ func TestDeadIdleConnectionsNotHandedOut(t *testing.T) {
 		t.Fatalf("%d statements failed on connections whose sessions had ended; want none", n)
 	}
 	t.Logf("with dead connections handed out: %d statements failed on them, and were tried again", measure(true))
+}
+
+// TestCheckoutGivesUpASilentConnection: a connection idle in the pool
+// whose server has gone silent (a proxy drops what the client sends and
+// holds back what the server sends, as a network gone does) is pinged
+// when a call takes it, as every connection idle more than a second is.
+// The ping must give up on it soon and the call go on through a new
+// connection. Before, the ping waited for as long as the call's context
+// allowed (a call's 15 s, a background loop's 30 s), and the call, whose
+// checkout had used up its time, failed with it although the database
+// answered new connections all along.
+func TestCheckoutGivesUpASilentConnection(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	db := open(t, withParam(t, proxy.DSN(dsn), "pool_max_conns", "2"), nil)
+	t.Cleanup(proxy.Resume)
+	ctx := context.Background()
+	if err := db.SetMeta(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if idle := db.pool.Stat().IdleConns(); idle == 0 {
+		t.Fatal("no idle connection in the pool")
+	}
+	db.pingAll.Store(true)
+	proxy.Silence() // the connections open now; new ones go through
+	// A call's time (the frontend's --call-timeout).
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	v, err := db.Meta(cctx, "k")
+	if err != nil {
+		t.Fatalf("a read whose checkout met a silent idle connection: %v; want it to give that connection up and read through a new one", err)
+	}
+	if string(v) != "v" {
+		t.Errorf("read %q, want %q", v, "v")
+	}
+}
+
+// The ping of a connection handed out has defaultPingTimeout unless the
+// connection string sets pool_ping_timeout.
+func TestPoolPingTimeout(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	for _, c := range []struct {
+		dsn  string
+		want time.Duration
+	}{
+		{dsn, defaultPingTimeout},
+		{withParam(t, dsn, "pool_ping_timeout", "5s"), 5 * time.Second},
+	} {
+		if got := open(t, c.dsn, nil).pool.Config().PingTimeout; got != c.want {
+			t.Errorf("ping timeout %s, want %s (%s)", got, c.want, c.dsn)
+		}
+	}
 }

@@ -135,6 +135,10 @@ type DB struct {
 	// without looking whether their session has ended (idle.go), so that
 	// tests reach the retries after a statement fails on one.
 	handOutDead atomic.Bool
+	// pingAll, if set, has the pool ping every connection it hands out,
+	// as it pings one idle for more than a second (idle.go), so that tests
+	// need not wait that second.
+	pingAll atomic.Bool
 }
 
 // fence makes every call that takes a connection from the pool fail with
@@ -238,6 +242,21 @@ const defaultIdleInTransaction = "5s"
 // from the data whether it committed, as after any connection failure
 // (settle), so the answer is true either way.
 const defaultCommitTimeout = 10 * time.Second
+
+// defaultPingTimeout bounds the ping with which the pool checks a
+// connection as it hands it out (one idle for more than a second, or one
+// with something to read: idle.go), unless the connection string sets
+// pool_ping_timeout. A connection whose server has gone silent (a network
+// or machine gone, a failover that moved the address) answers nothing,
+// and pgxpool, which sets no bound of its own, waited for as long as the
+// caller's context allowed: a call's whole --call-timeout, a background
+// loop's read timeout, the caller failing when the checkout had used its
+// time up, though a new connection would have been answered at once. Past
+// the bound the connection is closed and the pool takes or makes another.
+// A live server answers a ping in milliseconds, a loaded one within a
+// second; one slower than this loses the connection, which the pool makes
+// again, and nothing else.
+const defaultPingTimeout = 2 * time.Second
 
 // Open connects to the database named by dsn (a URL or key=value string as
 // libpq takes, plus pgxpool's pool_* settings) and brings its schema up to
@@ -349,6 +368,9 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		// once: more connections than CPUs (pgxpool's default) let more
 		// commits share each flush.
 		cfg.MaxConns = int32(max(defaultMinConns, 2*runtime.GOMAXPROCS(0)))
+	}
+	if !strings.Contains(dsn, "pool_ping_timeout") {
+		cfg.PingTimeout = defaultPingTimeout
 	}
 	if cfg.ConnConfig.ConnectTimeout <= 0 {
 		// Every connection the pool or a listener makes, at start-up
