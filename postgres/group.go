@@ -45,8 +45,8 @@ import (
 // error at once, since each would meet it in turn, at a statement (and,
 // for a timeout, a wait) per update. A wait for a row another session
 // holds is the one update's: under a statement_timeout the group's
-// transaction sets a shorter lock_timeout, which ends such a wait first
-// (learnGroupLockWait). Updates sent again keep their first group's
+// transaction sets a lock_timeout shorter than it and than the group's
+// time left, which ends such a wait first (groupLockWait). Updates sent again keep their first group's
 // deadline. A COMMIT that fails fails every update of the group. A connection that fails once the group may have
 // reached the server is settled as a lone commit's (outcome.go): if the
 // group committed, each update is told its own outcome; if not, the group
@@ -396,9 +396,10 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	slices.SortStableFunc(group, func(a, b *queuedCommit) int { return cmp.Compare(a.key, b.key) })
 	pb := &pgx.Batch{}
 	pb.Queue("BEGIN")
-	lockWait, waitSet := conn.Conn().PgConn().CustomData()[groupLockKey].(string)
+	timeouts, _ := conn.Conn().PgConn().CustomData()[groupLockKey].(sessionTimeouts)
+	lockWait, waitSet := groupLockWait(timeouts, time.Until(deadline))
 	if waitSet {
-		pb.Queue("SELECT set_config('lock_timeout', $1, true)", lockWait)
+		pb.Queue("SELECT set_config('lock_timeout', $1, true)", strconv.FormatInt(lockWait, 10))
 	}
 	for _, q := range group {
 		pb.Queue(q.query, q.args...)
@@ -555,25 +556,30 @@ func (m missing) tell(q *queuedCommit) error {
 		q.u.Execution.RunID, q.u.Execution.Version-1, swfd.ErrConflict)
 }
 
-// groupLockKey keys, in a pooled connection's CustomData, the lock_timeout
-// (in milliseconds, as text) that its group transactions set for
-// themselves; absent, they set none (see learnGroupLockWait).
+// groupLockKey keys, in a pooled connection's CustomData, its session's
+// statement_timeout and lock_timeout (sessionTimeouts), when it has a
+// statement_timeout; absent, its group transactions set no lock wait (see
+// learnGroupLockWait).
 const groupLockKey = "swfd.groupLockWait"
 
+// sessionTimeouts are a session's statement_timeout and lock_timeout, in
+// milliseconds (0 for none).
+type sessionTimeouts struct{ statement, lock int64 }
+
 // learnGroupLockWait reads a new pooled connection's statement_timeout and
-// lock_timeout (set on the role, the database or the connection string),
-// and, when its session has a statement_timeout and no shorter lock_timeout,
-// records a lock wait a little shorter than the statement timeout (a tenth
-// less, at most 50 ms less) for the group transactions it will carry. A
-// group's statement that waits for a row another session holds (a stopped
-// node's transaction, an operator's, a run held by another node) is then
-// ended by the lock wait, which is that one update's (swfd.ErrLocked; the
-// group's other updates are sent again), before the statement timeout,
-// which says nothing of which update waited and so fails the whole group
-// (serverRefused): calls that touched only other runs failed with the one
-// whose run was held. A statement timeout met for a slow server, not a
-// lock, still fails the group at once. A lone update and any other
-// transaction keep the session's settings: their wait is theirs alone.
+// lock_timeout (set on the role, the database or the connection string)
+// and, when its session has a statement_timeout, records both for the
+// group transactions it will carry, which then set a lock wait of their
+// own (groupLockWait). A group's statement that waits for a row another
+// session holds (a stopped node's transaction, an operator's, a run held by
+// another node) is then ended by the lock wait, which is that one update's
+// (swfd.ErrLocked; the group's other updates are sent again), before the
+// statement timeout, which says nothing of which update waited and so fails
+// the whole group (serverRefused): calls that touched only other runs
+// failed with the one whose run was held. A statement timeout met for a
+// slow server, not a lock, still fails the group at once. A lone update
+// and any other transaction keep the session's settings: their wait is
+// theirs alone.
 func learnGroupLockWait(ctx context.Context, conn *pgx.Conn) error {
 	var st, lt int64
 	err := conn.QueryRow(ctx, `SELECT (SELECT setting::int8 FROM pg_settings WHERE name = 'statement_timeout'),
@@ -581,21 +587,32 @@ func learnGroupLockWait(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return fmt.Errorf("postgres: read the session's timeouts: %w", err)
 	}
-	if wait, ok := groupLockWait(st, lt); ok {
-		conn.PgConn().CustomData()[groupLockKey] = strconv.FormatInt(wait, 10)
+	if st > 0 {
+		conn.PgConn().CustomData()[groupLockKey] = sessionTimeouts{statement: st, lock: lt}
 	}
 	return nil
 }
 
-// groupLockWait is the lock wait, in milliseconds, of the group
-// transactions of a session with statement_timeout st and lock_timeout lt
-// (milliseconds, 0 for none), and whether they set one.
-func groupLockWait(st, lt int64) (int64, bool) {
-	if st <= 0 {
+// groupLockWait is the lock wait, in milliseconds, that a group
+// transaction sets for itself on a session with timeouts s and left
+// before the group's deadline (its commit timeout), and whether it sets
+// one. Under a statement_timeout the wait is a little shorter than it (a
+// tenth less, at most 50 ms less), so that a wait for a held row ends as
+// the lock wait first; and it is a tenth shorter than the time left, so
+// that it ends before the group's deadline too, with time for the other
+// updates to be sent again and commit. Without that second bound a
+// statement_timeout longer than the commit timeout (30 s against 10 s)
+// gave a lock wait the deadline cut short, and the deadline, which is the
+// group's, failed every update of it. A session without a
+// statement_timeout sets nothing, nor one whose own lock_timeout is
+// already as short.
+func groupLockWait(s sessionTimeouts, left time.Duration) (int64, bool) {
+	if s.statement <= 0 {
 		return 0, false
 	}
-	wait := max(st-min(50, st/10), 1)
-	if lt > 0 && lt <= wait {
+	leftMs := left.Milliseconds()
+	wait := max(min(s.statement-min(50, s.statement/10), leftMs-leftMs/10), 1)
+	if s.lock > 0 && s.lock <= wait {
 		return 0, false
 	}
 	return wait, true

@@ -304,58 +304,75 @@ func TestGroupFailsAtOnceWhenTheServerRefuses(t *testing.T) {
 // fails that update alone, with ErrLocked; the other updates of the group,
 // of runs no one holds, commit. Before, the timeout failed the whole group,
 // so calls that touched only other runs were answered ServiceUnavailable
-// too.
+// too. So it must be under a statement_timeout longer than the group's
+// commit timeout (the 10 s of defaultCommitTimeout against, say, 30 s;
+// here 3 s against 5 s): the group's deadline, which came before the lock
+// wait derived from the statement timeout ran out, failed the whole group
+// (as a connection that did not answer) until the lock wait was bounded by
+// the group's time left as well.
 func TestGroupFailsOnlyTheUpdateThatWaitedForAHeldRow(t *testing.T) {
 	t.Parallel()
-	const n, heldRun = 8, "r3"
-	dsn := newDatabase(t)
-	ctx := context.Background()
-	setup := open(t, dsn, nil)
-	for i := range n {
-		if err := setup.Commit(ctx, createBatch(fmt.Sprint("r", i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setup.Close()
-	db := open(t, withParam(t, dsn, "statement_timeout", "300"), nil)
-	locker, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close(ctx)
-	if _, err := locker.Exec(ctx, "BEGIN; SELECT run_id FROM executions WHERE run_id = '"+heldRun+"' FOR UPDATE"); err != nil {
-		t.Fatal(err)
-	}
-	var group []*queuedCommit
-	for i := range n {
-		group = append(group, queued(stepUpdate(fmt.Sprint("r", i), 2, "s2")))
-	}
-	for g := group; len(g) > 0; {
-		g = db.commitGroup(g)
-	}
-	for _, q := range group {
-		err := <-q.done
-		id := q.u.Execution.RunID
-		switch {
-		case id == heldRun && !errors.Is(err, swfd.ErrLocked):
-			t.Errorf("%s, whose row was held: %v, want ErrLocked", id, err)
-		case id != heldRun && err != nil:
-			t.Errorf("%s, whose row no one held: %v, want it committed", id, err)
-		}
-	}
-	if _, err := locker.Exec(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		id := fmt.Sprint("r", i)
-		e, err := db.GetExecution(ctx, "dom", id)
-		want := int64(2)
-		if id == heldRun {
-			want = 1
-		}
-		if err != nil || e.Version != want {
-			t.Errorf("%s: version %d (%v), want %d", id, e.Version, err, want)
-		}
+	for _, c := range []struct {
+		name, statementTimeout string
+		commitTimeout          time.Duration
+	}{
+		{"statement timeout within the commit timeout", "300", defaultCommitTimeout},
+		{"statement timeout past the commit timeout", "5000", 3 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			const n, heldRun = 8, "r3"
+			dsn := newDatabase(t)
+			ctx := context.Background()
+			setup := open(t, dsn, nil)
+			for i := range n {
+				if err := setup.Commit(ctx, createBatch(fmt.Sprint("r", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setup.Close()
+			db := open(t, withParam(t, dsn, "statement_timeout", c.statementTimeout), nil)
+			db.commitTimeout = c.commitTimeout
+			locker, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer locker.Close(ctx)
+			if _, err := locker.Exec(ctx, "BEGIN; SELECT run_id FROM executions WHERE run_id = '"+heldRun+"' FOR UPDATE"); err != nil {
+				t.Fatal(err)
+			}
+			var group []*queuedCommit
+			for i := range n {
+				group = append(group, queued(stepUpdate(fmt.Sprint("r", i), 2, "s2")))
+			}
+			for g := group; len(g) > 0; {
+				g = db.commitGroup(g)
+			}
+			for _, q := range group {
+				err := <-q.done
+				id := q.u.Execution.RunID
+				switch {
+				case id == heldRun && !errors.Is(err, swfd.ErrLocked):
+					t.Errorf("%s, whose row was held: %v, want ErrLocked", id, err)
+				case id != heldRun && err != nil:
+					t.Errorf("%s, whose row no one held: %v, want it committed", id, err)
+				}
+			}
+			if _, err := locker.Exec(ctx, "ROLLBACK"); err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				id := fmt.Sprint("r", i)
+				e, err := db.GetExecution(ctx, "dom", id)
+				want := int64(2)
+				if id == heldRun {
+					want = 1
+				}
+				if err != nil || e.Version != want {
+					t.Errorf("%s: version %d (%v), want %d", id, e.Version, err, want)
+				}
+			}
+		})
 	}
 }
 
@@ -408,5 +425,33 @@ func TestGroupWithEveryRowHeldEndsWithinTheCommitTimeout(t *testing.T) {
 	}
 	if locked == 0 || unsent == 0 {
 		t.Errorf("%d updates failed for their lock wait and %d unsent at the deadline; want some of each", locked, unsent)
+	}
+}
+
+// TestGroupLockWait: the lock wait a group transaction sets is a little
+// shorter than the session's statement_timeout and than the group's time
+// left, and none is set without a statement_timeout or when the session's
+// own lock_timeout is as short already.
+func TestGroupLockWait(t *testing.T) {
+	for _, c := range []struct {
+		st, lt int64
+		left   time.Duration
+		want   int64
+		set    bool
+	}{
+		{st: 0, left: 10 * time.Second},
+		{st: 300, left: 10 * time.Second, want: 270, set: true},
+		{st: 5000, left: 10 * time.Second, want: 4950, set: true},
+		{st: 30000, left: 10 * time.Second, want: 9000, set: true}, // past the commit timeout
+		{st: 30000, left: 2 * time.Second, want: 1800, set: true},  // sent again, later
+		{st: 30000, lt: 20000, left: 10 * time.Second, want: 9000, set: true},
+		{st: 30000, lt: 5000, left: 10 * time.Second},
+		{st: 300, lt: 270, left: 10 * time.Second},
+		{st: 30000, left: 0, want: 1, set: true},
+	} {
+		got, set := groupLockWait(sessionTimeouts{statement: c.st, lock: c.lt}, c.left)
+		if got != c.want || set != c.set {
+			t.Errorf("statement_timeout %d, lock_timeout %d, %s left: %d (%v), want %d (%v)", c.st, c.lt, c.left, got, set, c.want, c.set)
+		}
 	}
 }
