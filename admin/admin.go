@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,6 +202,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (any, error) {
 		if errors.Is(err, clock.ErrTooLate) {
 			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
 				"Member must not be after %s%s", sent, clock.Latest.Format(time.RFC3339), as)
+		}
+		if errors.Is(err, clock.ErrTimePrecision) {
+			// parseTime refused such a time already; this is the clock's
+			// own word for it.
+			return nil, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
+				"Member must be a whole number of milliseconds (swfd's clock counts milliseconds, as SWF's timestamps do)%s", sent, as)
 		}
 		return h.move(r.Context(), m, err)
 	case "POST /swfd/dev/reset":
@@ -396,43 +403,71 @@ func parseDuration(raw json.RawMessage) (d time.Duration, sent string, err error
 }
 
 // parseTime reads "time": an RFC 3339 date and time, or epoch seconds.
-// sent is the value as it was sent, for faults.
+// sent is the value as it was sent, for faults. A time finer than a
+// millisecond is refused: swfd's clock counts milliseconds, as the
+// timestamps of SWF's answers do (epoch seconds to three decimals), so the
+// clock could not show it; cut to the millisecond before it, as it was, a
+// move would leave the clock at another time than the one asked for. A
+// finer spelling of a whole millisecond (".500000", an exponent) is fine.
 func parseTime(raw json.RawMessage) (t time.Time, sent string, err error) {
 	s, ok := scalar(raw)
 	if !ok {
 		return time.Time{}, "", api.ErrValidation("1 validation error detected: Value null at 'time' failed to satisfy constraint: Member must not be null")
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, s, nil
+	fine := false
+	if t, err = time.Parse(time.RFC3339Nano, s); err == nil {
+		// RFC 3339 has one fraction, the seconds'; nothing else has a dot.
+		_, frac, _ := strings.Cut(s, ".")
+		fine = finerThanMillis(frac[:len(frac)-len(strings.TrimLeft(frac, "0123456789"))])
+	} else if t, fine, ok = epochSeconds(s); !ok {
+		return time.Time{}, s, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
+			"Member must be an RFC 3339 time such as 2030-01-02T15:04:05Z, or epoch seconds", s)
 	}
-	if t, ok := epochSeconds(s); ok {
-		return t, s, nil
+	if fine {
+		return time.Time{}, s, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
+			"Member must be a whole number of milliseconds (swfd's clock counts milliseconds, as SWF's timestamps do)", s)
 	}
-	return time.Time{}, s, api.ErrValidation("1 validation error detected: Value '%s' at 'time' failed to satisfy constraint: "+
-		"Member must be an RFC 3339 time such as 2030-01-02T15:04:05Z, or epoch seconds", s)
+	return t, s, nil
 }
 
-// epochSeconds reads epoch seconds before the year 10000. Written in
-// decimal ("1896177600", "1896177600.626") they are read exactly: through
-// a float64 the fraction comes out a hair off (.626 as .625999927), which
+// finerThanMillis reports whether the digits of a fraction of a second
+// name a part below a millisecond: any but zeros past the third.
+func finerThanMillis(frac string) bool {
+	return len(frac) > 3 && strings.Trim(frac[3:], "0") != ""
+}
+
+// epochSeconds reads epoch seconds before the year 10000, exactly, and
+// reports whether they name a part of a millisecond (fine). Read through
+// a float64, the fraction came out a hair off (.626 as .625999927), which
 // the clock, keeping milliseconds, turned into the millisecond before, so
 // a time the clock itself reported (unixMillis / 1000) was one it could not
-// be set to. Other forms a float reads (an exponent) go through a float64.
-func epochSeconds(s string) (time.Time, bool) {
+// be set to. Decimal digits ("1896177600", "1896177600.626") and a number
+// with an exponent ("1.896177600626e9", as a JSON encoder may write it) are
+// both read as the exact decimal they spell.
+func epochSeconds(s string) (t time.Time, fine, ok bool) {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(f >= 0 && f < 253402300800) {
-		return time.Time{}, false
+	if err != nil || !(f >= 0 && f < 253402300800) || strings.Trim(s, "0123456789.eE+-") != "" {
+		return time.Time{}, false, false
 	}
 	whole, frac, _ := strings.Cut(s, ".")
 	if digits(whole) && (frac == "" || digits(frac)) {
 		sec, err := strconv.ParseInt(whole, 10, 64)
 		ns, _ := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
 		if err == nil {
-			return time.Unix(sec, ns).UTC(), true
+			return time.Unix(sec, ns).UTC(), finerThanMillis(frac), true
 		}
 	}
-	sec := int64(f)
-	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), true
+	// A number with an exponent: big.Rat reads the decimal it spells
+	// exactly (the characters checked above rule out its other forms,
+	// a fraction "a/b" among them).
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return time.Time{}, false, false
+	}
+	ms := new(big.Rat).Mul(r, big.NewRat(1000, 1))
+	millis := new(big.Int).Quo(ms.Num(), ms.Denom()) // not negative: truncates
+	sec, rest := new(big.Int).QuoRem(millis, big.NewInt(1000), new(big.Int))
+	return time.Unix(sec.Int64(), rest.Int64()*int64(time.Millisecond)).UTC(), !ms.IsInt(), true
 }
 
 // digits reports whether s is one or more ASCII digits.

@@ -315,7 +315,7 @@ func TestSetToEpochMillisecondsExactly(t *testing.T) {
 		{fmt.Sprintf(`{"time": %d.626}`, sec), "2030-01-01T00:00:00.626Z"},
 		{fmt.Sprintf(`{"time": "%d.626"}`, sec), "2030-01-01T00:00:00.626Z"},
 		{fmt.Sprintf(`{"time": %d.627}`, sec), "2030-01-01T00:00:00.627Z"},
-		{fmt.Sprintf(`{"time": "%d.6289"}`, sec), "2030-01-01T00:00:00.628Z"},
+		{fmt.Sprintf(`{"time": "%d.628000"}`, sec), "2030-01-01T00:00:00.628Z"},
 		{fmt.Sprintf(`{"time": %d}`, sec+1), "2030-01-01T00:00:01.000Z"},
 		{fmt.Sprintf(`{"time": %d.5e0}`, sec+1), "2030-01-01T00:00:01.500Z"},
 	} {
@@ -385,5 +385,43 @@ func TestBodyNotAnObjectSaysSoPlainly(t *testing.T) {
 	}
 	if !clk.Now().Equal(t0) {
 		t.Errorf("the clock moved to %v", clk.Now())
+	}
+}
+
+// The clock counts milliseconds, as SWF's timestamps do: a time finer than
+// that is refused, naming the member, and moves nothing. It was cut to the
+// millisecond before it, so the clock showed a time other than the one it
+// was set to. A finer spelling of a whole millisecond (trailing zeros, an
+// exponent) is that millisecond exactly.
+func TestSetRefusesTimesFinerThanAMillisecond(t *testing.T) {
+	h, clk := newHandler(t, clock.Manual)
+	sec := t0.Unix()
+	for _, body := range []string{
+		`{"time": "2030-01-01T00:00:00.0005Z"}`,
+		`{"time": "2030-01-01T00:00:01.1234+00:00"}`,
+		`{"time": "2030-01-01T00:00:01.000000001Z"}`,
+		fmt.Sprintf(`{"time": %d.0005}`, sec),
+		fmt.Sprintf(`{"time": "%d.6289"}`, sec),
+		fmt.Sprintf(`{"time": %d.6289e0}`, sec),
+		`{"time": 1.8934560006289e9}`,
+	} {
+		st, code, out := call(h, "POST", "/swfd/clock/set", body, nil)
+		msg, _ := out["message"].(string)
+		if st != 400 || code != "ValidationException" || !strings.Contains(msg, "at 'time' failed to satisfy constraint: Member must be a whole number of milliseconds") {
+			t.Errorf("set %s: %d %s %q; want a ValidationException naming time", body, st, code, msg)
+		}
+		if !clk.Now().Equal(t0) {
+			t.Fatalf("set %s moved the clock to %v", body, clk.Now())
+		}
+	}
+	for i, tc := range []struct{ body, want string }{
+		{`{"time": "2030-01-01T00:00:00.500000000Z"}`, "2030-01-01T00:00:00.500Z"},
+		{`{"time": 1.893456000626e9}`, "2030-01-01T00:00:00.626Z"},
+		{fmt.Sprintf(`{"time": "%d.627000"}`, sec), "2030-01-01T00:00:00.627Z"},
+	} {
+		st, code, out := call(h, "POST", "/swfd/clock/set", tc.body, nil)
+		if st != 200 || out["now"] != tc.want {
+			t.Errorf("%d: set %s: %d %s %v; want %s", i, tc.body, st, code, out, tc.want)
+		}
 	}
 }

@@ -113,3 +113,21 @@ func TestClockSetRefusesTimesOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// swf clock set and swfd agree on a time finer than a millisecond, which
+// swfd's clock cannot show: it is refused, naming the member, and the
+// clock stays where it was (it was cut to the millisecond before it).
+func TestClockSetRefusesTimesFinerThanAMillisecond(t *testing.T) {
+	start := time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC)
+	srv := swfdtest.New(t, swfdtest.StartAt(start))
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": srv.URL}
+	for _, arg := range []string{"2031-03-01T09:00:01.0005Z", "1930122001.0005", "1930122001.1234"} {
+		r := swfRun(env, "clock", "set", arg)
+		if r.RC != 255 || !strings.Contains(r.Stderr, "at 'time' failed to satisfy constraint: Member must be a whole number of milliseconds") {
+			t.Errorf("swf clock set %s: rc=%d %q%q, want it refused", arg, r.RC, r.Stdout, r.Stderr)
+		}
+		if now := srv.Now(); !now.Equal(start) {
+			t.Fatalf("swf clock set %s moved the clock to %v", arg, now)
+		}
+	}
+}

@@ -823,3 +823,19 @@ func TestCallWaitingForAMoveGivesUp(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), r)
 	<-served
 }
+
+// Set refuses a time finer than the clock's Precision, as Advance refuses
+// such a duration, and moves nothing: it was cut to the millisecond before
+// it, so the clock showed another time than it was set to.
+func TestSetRefusesTimeFinerThanPrecision(t *testing.T) {
+	c, _ := newManual(t)
+	if _, err := c.Set(context.Background(), t0.Add(time.Hour+500*time.Microsecond)); !errors.Is(err, ErrTimePrecision) {
+		t.Fatalf("set to a time with 500us: %v; want ErrTimePrecision", err)
+	}
+	if !c.Now().Equal(t0) {
+		t.Fatalf("the clock moved to %v", c.Now())
+	}
+	if m, err := c.Set(context.Background(), t0.Add(time.Hour+5*time.Millisecond)); err != nil || !m.Now.Equal(t0.Add(time.Hour+5*time.Millisecond)) {
+		t.Fatalf("set to a whole millisecond: %+v, %v", m, err)
+	}
+}

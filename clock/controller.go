@@ -22,6 +22,10 @@ var (
 	ErrBackwards = errors.New("the clock never goes backwards")
 	// ErrTooLate: a move past Latest.
 	ErrTooLate = errors.New("the clock cannot be moved past " + Latest.Format(time.RFC3339))
+	// ErrTimePrecision: the clock counts whole milliseconds (Precision), as
+	// SWF's timestamps do, and a time with a part below one is not a time
+	// it can show.
+	ErrTimePrecision = errors.New("a time to move the clock to must be a whole number of milliseconds")
 )
 
 // Latest is as far as the clock may be moved. swfd keeps times up to the
@@ -246,10 +250,14 @@ func (c *Controller) Advance(ctx context.Context, d time.Duration) (Moved, error
 }
 
 // Set moves the clock forward to t: see MoveTo. A t before the clock's time
-// is ErrBackwards and moves nothing.
+// is ErrBackwards, one that is not a whole number of milliseconds (the
+// clock's Precision) ErrTimePrecision, and neither moves anything.
 func (c *Controller) Set(ctx context.Context, t time.Time) (Moved, error) {
 	if c.mode == Real {
 		return Moved{}, ErrReal
+	}
+	if t.Nanosecond()%int(Precision) != 0 {
+		return Moved{}, ErrTimePrecision
 	}
 	return c.moveTo(ctx, func(now time.Time) (time.Time, error) {
 		if t.Before(now) {

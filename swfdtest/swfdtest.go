@@ -290,7 +290,9 @@ func (s *Server) Advance(d time.Duration) time.Time {
 }
 
 // AdvanceTo moves a manual clock forward to t, as Advance does.
-// A t before the server's time fails the test: time never goes backwards.
+// A t before the server's time fails the test: time never goes backwards;
+// so does a t that is not a whole number of milliseconds (the clock counts
+// milliseconds, and could not show it).
 func (s *Server) AdvanceTo(t time.Time) time.Time {
 	s.t.Helper()
 	return s.move(func(ctx context.Context, c *clock.Controller) (clock.Moved, error) { return c.Set(ctx, t) })
