@@ -388,7 +388,7 @@ func parseDuration(raw json.RawMessage) (d time.Duration, sent string, err error
 	}
 	switch {
 	case errors.Is(err, clock.ErrNegative):
-		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: Member must not be negative (the clock only moves forward)", s)
+		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: Member must not be negative: the clock never goes backwards", s)
 	case errors.Is(err, clock.ErrTooLong):
 		return 0, s, api.ErrValidation("1 validation error detected: Value '%s' at 'duration' failed to satisfy constraint: "+
 			"Member must be at most 106751d (about 292 years) in one move; /swfd/clock/set moves the clock to a time", s)

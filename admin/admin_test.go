@@ -87,7 +87,7 @@ func TestClockCalls(t *testing.T) {
 func TestBadInputChangesNothing(t *testing.T) {
 	h, clk := newHandler(t, clock.Manual)
 	cases := []struct{ path, body, code, msg string }{
-		{"/swfd/clock/advance", `{"duration": "-1h"}`, "ValidationException", "Value '-1h' at 'duration' failed to satisfy constraint: Member must not be negative"},
+		{"/swfd/clock/advance", `{"duration": "-1h"}`, "ValidationException", "Value '-1h' at 'duration' failed to satisfy constraint: Member must not be negative: the clock never goes backwards"},
 		{"/swfd/clock/advance", `{"duration": -5}`, "ValidationException", "at 'duration' failed to satisfy constraint: Member must not be negative"},
 		{"/swfd/clock/advance", `{"duration": "soon"}`, "ValidationException", "Value 'soon' at 'duration' failed to satisfy constraint: Member must be a duration"},
 		{"/swfd/clock/advance", `{}`, "ValidationException", "Value null at 'duration'"},

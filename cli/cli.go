@@ -206,7 +206,9 @@ func parseArgs(args []string, specs map[string]argKind) (*parsed, error) {
 // API's commands, which are the AWS CLI's), an argument with a single
 // leading dash that argparse reads as an option (dashOption) is one: no
 // flag's value, and unknown where it stands alone. swf's own commands
-// take such arguments as values (--since -5h is refused for what it says).
+// take such arguments as values (--since -5h is refused for what it says),
+// and a lone "--" ends their options, as in most commands: every argument
+// after it is positional.
 func parseArgsInOrder(args []string, specs map[string]argKind, order []string, dashes bool) (*parsed, error) {
 	p := &parsed{values: map[string][]string{}}
 	isOpt := func(s string) bool { return strings.HasPrefix(s, "--") && len(s) > 2 }
@@ -214,6 +216,12 @@ func parseArgsInOrder(args []string, specs map[string]argKind, order []string, d
 	takes := func(s string) bool { return !isOpt(s) && !(dashes && dashOption(s)) }
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "--" && !dashes {
+			// The end of the options: what follows is positional, a
+			// negative duration ("swf clock advance -- -1h") too.
+			p.positionals = append(p.positionals, args[i+1:]...)
+			break
+		}
 		if !isOpt(a) {
 			if dashes && dashOption(a) && a != "--" {
 				p.unknown = append(p.unknown, a)

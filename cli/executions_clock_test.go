@@ -131,3 +131,27 @@ func TestClockSetRefusesTimesFinerThanAMillisecond(t *testing.T) {
 		}
 	}
 }
+
+// A negative duration after "--" (which keeps it from reading as an
+// option) is refused for what it is, in swfd's words for it, as
+// without "--": the command printed its usage, as if "--" were a third
+// argument. "--" before a duration that moves the clock forward is taken
+// as the end of the options.
+func TestClockAdvanceAfterDoubleDash(t *testing.T) {
+	start := time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC)
+	srv := swfdtest.New(t, swfdtest.StartAt(start))
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": srv.URL}
+	for _, args := range [][]string{{"clock", "advance", "--", "-1h"}, {"clock", "advance", "-1h"}} {
+		r := swfRun(env, args...)
+		if r.RC != 255 || !strings.Contains(r.Stderr, `Invalid duration "-1h" for swf clock advance: a duration to move the clock by must not be negative: the clock never goes backwards`) || strings.Contains(r.Stderr, "usage") {
+			t.Errorf("swf %v: rc=%d %q%q, want it refused as negative", args, r.RC, r.Stdout, r.Stderr)
+		}
+	}
+	if now := srv.Now(); !now.Equal(start) {
+		t.Fatalf("the clock moved to %v", now)
+	}
+	r := swfRun(env, "clock", "advance", "--", "1h")
+	if r.RC != 0 || !strings.Contains(r.Stdout, "2031-03-01T10:00:00.000Z (manual clock; 0 timers fired)") {
+		t.Errorf("swf clock advance -- 1h: rc=%d %q%q", r.RC, r.Stdout, r.Stderr)
+	}
+}

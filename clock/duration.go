@@ -9,7 +9,7 @@ import (
 )
 
 // ErrNegative: a clock only moves forward.
-var ErrNegative = errors.New("a duration to move the clock by must not be negative")
+var ErrNegative = errors.New("a duration to move the clock by must not be negative: the clock never goes backwards")
 
 // errSyntax is returned for a duration ParseDuration cannot read.
 var errSyntax = errors.New("not a duration such as 90s, 15m, 24h, 7d or 1d12h")
