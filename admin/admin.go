@@ -7,7 +7,8 @@
 //	GET  /swfd/clock           the clock: {"mode", "now", "unixMillis"}
 //	POST /swfd/clock/advance   {"duration": "24h"}: move forward by a duration
 //	POST /swfd/clock/set       {"time": "2030-01-02T00:00:00Z"}: move forward to a time
-//	POST /swfd/dev/reset       drop every domain, execution and task (--dev only)
+//	POST /swfd/dev/reset       drop every domain, execution and task (--dev only);
+//	                           no body, or a JSON object ({})
 //
 // Moving the clock and resetting need their own IAM actions,
 // swfd:AdvanceClock (on arn:aws:swf:REGION:ACCOUNT:/swfd/clock) and
@@ -214,6 +215,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err := h.authorize(p, ActionReset, "dev"); err != nil {
 			return nil, err
 		}
+		// A reset has no members; its body, if any, is an object all the
+		// same, as every call's is, and one that is not is refused before
+		// anything is dropped.
+		if err := decode(body, &struct{}{}); err != nil {
+			return nil, err
+		}
 		if h.Reset == nil {
 			return nil, api.NewFault(api.OperationNotPermittedFault,
 				"Reset is only available when swfd runs with --dev (it drops every domain, execution and task); this server keeps its data")
@@ -323,6 +330,10 @@ func decode(body []byte, v any) error {
 	}
 	if !json.Valid(body) {
 		return api.NewFault(api.SerializationException, "Request body is not a JSON object: %s", syntaxProblem(body))
+	}
+	if string(bytes.TrimSpace(body)) == "null" {
+		// Decoded into a struct, null is no error: it changes nothing.
+		return api.NewFault(api.SerializationException, "Request body is not a JSON object: it is null")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		// The members are decoded raw, so only the body as a whole can

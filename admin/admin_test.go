@@ -425,3 +425,40 @@ func TestSetRefusesTimesFinerThanAMillisecond(t *testing.T) {
 		}
 	}
 }
+
+// A reset's body, if any, is a JSON object, as every other call's: one
+// that is not JSON, or JSON but not an object, is refused with a
+// SerializationException saying what is wrong, and resets nothing (it
+// reset the server, whatever its body). No body, or an object (its
+// members, none of which a reset has, ignored as the SWF API ignores
+// unknown members), resets.
+func TestResetRefusesABodyNotAnObject(t *testing.T) {
+	h, _ := newHandler(t, clock.Manual)
+	resets := 0
+	h.Reset = func(context.Context) error { resets++; return nil }
+	for _, c := range []struct{ body, msg string }{
+		{`garbage`, "Request body is not a JSON object: not valid JSON at byte 1"},
+		{`[1]`, "Request body is not a JSON object: it is an array"},
+		{`"all"`, "Request body is not a JSON object: it is a string"},
+		{`null`, "Request body is not a JSON object: it is null"},
+		{`{}x`, "Request body is not a JSON object: trailing data after the JSON value"},
+		{`{`, "Request body is not a JSON object: the JSON ends before it is complete"},
+	} {
+		st, code, out := call(h, "POST", "/swfd/dev/reset", c.body, nil)
+		msg, _ := out["message"].(string)
+		if st != 400 || code != "SerializationException" || msg != c.msg {
+			t.Errorf("reset %s: %d %s %q; want 400 SerializationException %q", c.body, st, code, msg, c.msg)
+		}
+	}
+	if resets != 0 {
+		t.Fatalf("%d resets by bodies refused", resets)
+	}
+	for _, body := range []string{``, ` `, `{}`, `{"x": 1}`} {
+		if st, code, _ := call(h, "POST", "/swfd/dev/reset", body, nil); st != 200 || code != "" {
+			t.Errorf("reset %q: %d %s", body, st, code)
+		}
+	}
+	if resets != 4 {
+		t.Fatalf("%d resets; want 4", resets)
+	}
+}
