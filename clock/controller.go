@@ -104,7 +104,8 @@ type Controller struct {
 	// whose own timeout passes meanwhile would retry it, and the first
 	// attempt, carried out after the move, would be done twice.
 	GateWait time.Duration
-	// Busy answers a call that waited GateWait at the gate in vain.
+	// Busy answers a call Middleware let wait GateWait at the gate in vain
+	// (nil: a bare 503). With Enter the caller answers such a call.
 	Busy http.Handler
 
 	// retired is set (under move) once a reset has replaced the engine
@@ -408,34 +409,54 @@ func (c *Controller) Exclusive(fn func() error) error {
 }
 
 // Middleware serves every call of the SWF API but the long polls on the
-// gate's shared side (see Controller), so that moves and resets happen
-// between calls. A call that finds a move under way waits for it to end,
-// at most GateWait: past it Busy answers it and it is not served. On a skip clock the end of each call may leave the server
-// idle, so it wakes the timer loop.
+// gate's shared side (see Enter), so that moves and resets happen
+// between calls; past GateWait, Busy answers a call and it is not served.
 func (c *Controller) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isPoll(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if !c.enterGate() {
+		release, ok := c.Enter(r)
+		if !ok {
+			if c.Busy == nil {
+				http.Error(w, "the clock is moving", http.StatusServiceUnavailable)
+				return
+			}
 			c.Busy.ServeHTTP(w, r)
 			return
 		}
-		defer func() {
-			c.gate.RUnlock()
-			if c.mode == Skip && c.wake != nil {
-				c.wake()
-			}
-		}()
+		defer release()
 		next.ServeHTTP(w, r)
 	})
 }
 
+// Enter takes the gate's shared side (see Controller) for a call of the
+// SWF API, so that moves and resets happen between calls; call release
+// once the call has been answered. A long poll passes without it. A call
+// that finds a move under way waits for it to end, at most GateWait (0:
+// as long as it takes): past it ok is false, nothing is taken, and the
+// call must be refused unserved. On a skip clock the end of each call may
+// leave the server idle, so release wakes the timer loop.
+//
+// Enter is Middleware's gate for a handler that answers the refusal
+// itself (the SWF API's frontend, which counts and logs it as it does any
+// refused call).
+func (c *Controller) Enter(r *http.Request) (release func(), ok bool) {
+	if isPoll(r) {
+		return func() {}, true
+	}
+	if !c.enterGate() {
+		return nil, false
+	}
+	return func() {
+		c.gate.RUnlock()
+		if c.mode == Skip && c.wake != nil {
+			c.wake()
+		}
+	}, true
+}
+
 // enterGate takes the gate's shared side for a call, waiting at most
-// GateWait (when it and Busy are set); false: it was not taken.
+// GateWait (when it is set); false: it was not taken.
 func (c *Controller) enterGate() bool {
-	if c.GateWait <= 0 || c.Busy == nil {
+	if c.GateWait <= 0 {
 		c.gate.RLock()
 		return true
 	}

@@ -49,6 +49,13 @@ type Handler struct {
 	// metrics and the access log). The Call is the handler's: it must not
 	// be kept after Observe returns.
 	Observe func(c *Call)
+	// Gate, if set, is asked first about every request, before its body
+	// is read (the clock's gate: moves of a test clock happen between
+	// calls). It returns release, called once the answer has been
+	// written, or the fault to answer instead, and then nothing is read
+	// or served; either way the call is observed (Observe) like any
+	// other, from its arrival.
+	Gate func(r *http.Request) (release func(), f *api.Fault)
 	// Authorize, if set, decides every call that is authenticated (Auth)
 	// and well formed, before Admit is asked about it: an error it returns
 	// (the OperationNotPermittedFault of a call the principal's policies
@@ -223,7 +230,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Observe(c)
 		}
 	}()
-	out, err := h.serve(w, r, c)
+	var out []byte
+	var err error
+	if release, f := h.enterGate(r); f != nil {
+		err = f
+	} else {
+		defer release() // after the answer is written, below
+		out, err = h.serve(w, r, c)
+	}
 	if connlimit.Evicted(r.Context()) {
 		// A long poll that gave its connection up to a new one at the
 		// connection limit, or a body cut off to make room: the
@@ -271,6 +285,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
 	c.BytesOut = int64(len(out))
+}
+
+// enterGate passes r through Gate, if there is one.
+func (h *Handler) enterGate(r *http.Request) (release func(), f *api.Fault) {
+	if h.Gate == nil {
+		return func() {}, nil
+	}
+	return h.Gate(r)
 }
 
 // answerDeadline gives the answer about to be written WriteTimeout to be

@@ -224,14 +224,13 @@ func wireClock(ctx context.Context, e *engine) error {
 	return ctl.Load(ctx, e.store)
 }
 
-// mountClock puts e's clock controller in front of the SWF API (fe) and
-// the admin API beside it, whose requests are authenticated as fe's are
+// mountClock puts e's clock controller at the gate of the SWF API (fe's
+// Gate: moves happen between calls) and mounts the admin API beside it, whose requests are authenticated as fe's are
 // and whose bodies are read as fe's are (fe.ReadBody: the body timeout,
 // the connection limit's cut, the bound on bytes still arriving).
-func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe *frontend.Handler) http.Handler {
+func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe *frontend.Handler) {
 	cfg := s.cfg
 	ctl := e.clock
-	var root http.Handler = fe
 	if ctl == nil {
 		// The real clock, read-only.
 		ctl, _ = clock.NewController(clock.Real, cfg.Clock)
@@ -240,12 +239,17 @@ func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe *frontend.Handler)
 		// --call-timeout, and is then refused undone, as a call the store
 		// keeps waiting is: SDKs retry it, and the attempt they gave up
 		// on is not carried out after the move as well.
+		// The frontend answers the refusal itself, so that it is counted
+		// and written to the access log as any refused call is.
 		ctl.GateWait = cfg.CallTimeout
-		ctl.Busy = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			frontend.WriteFault(w, r, api.NewFault(api.ServiceUnavailable,
-				"The clock was moving for longer than the call may wait; the call was not applied. Retry."))
-		})
-		root = ctl.Middleware(fe)
+		fe.Gate = func(r *http.Request) (func(), *api.Fault) {
+			release, ok := ctl.Enter(r)
+			if !ok {
+				return nil, api.NewFault(api.ServiceUnavailable,
+					"The clock was moving for longer than the call may wait; the call was not applied. Retry.")
+			}
+			return release, nil
+		}
 	}
 	ah := &admin.Handler{Clock: ctl, Auth: fe.Auth, Region: cfg.Region, Account: cfg.AccountID, Logger: cfg.Logger, ReadBody: fe.ReadBody,
 		Execution: func(ctx context.Context, runID string) (string, string, error) {
@@ -256,5 +260,4 @@ func (s *Server) mountClock(mux *http.ServeMux, e *engine, fe *frontend.Handler)
 		ah.Reset = s.Reset
 	}
 	mux.Handle(admin.Prefix, ah)
-	return root
 }

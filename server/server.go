@@ -597,7 +597,8 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	if !cfg.NoConsole {
 		e.hub = mountConsole(mux, e, fe, guard, s.Auth, cfg, s.log)
 	}
-	root := s.mountClock(mux, e, fe)
+	s.mountClock(mux, e, fe)
+	var root http.Handler = fe
 	if !cfg.NoConsole {
 		root = console.RedirectBrowsers(root)
 	}
