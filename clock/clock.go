@@ -10,10 +10,10 @@
 // from the engine (Engine): when the next timer is due, doing the work due
 // at the current instant, and purging expired executions. The skip clock
 // also needs to know when nothing could happen: the Controller learns that
-// from the calls in flight (Controller.Middleware, and Controller.Hold for
-// the work that does not come through it: a poll's task start, a Lambda
-// step, a message's delivery, an operation of the web console) and from
-// what each commit adds to histories (Controller.Observe).
+// from the calls in flight (Controller.Enter, and Controller.Hold and
+// HoldWait for the work that does not come through it: a poll's task start,
+// a Lambda step, a message's delivery, an operation of the web console) and
+// from what each commit adds to histories (Controller.Observe).
 package clock
 
 import (

@@ -839,3 +839,38 @@ func TestSetRefusesTimeFinerThanPrecision(t *testing.T) {
 		t.Fatalf("set to a whole millisecond: %+v, %v", m, err)
 	}
 }
+
+// HoldWait, the hold of work a client waits on (a poll's start of its
+// task, a console operation), waits for a move at most GateWait, or until
+// its context ends, and then holds nothing; with no move under way it
+// holds at once.
+func TestHoldWaitGivesUp(t *testing.T) {
+	c, _ := newManual(t)
+	c.GateWait = 20 * time.Millisecond
+	errHeld := errors.New("held")
+	err := c.Exclusive(func() error {
+		if release, ok := c.HoldWait(context.Background()); ok {
+			release()
+			t.Error("HoldWait held during a move")
+		}
+		c.GateWait = 0
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if release, ok := c.HoldWait(ctx); ok {
+			release()
+			t.Error("HoldWait held during a move, its context ended")
+		}
+		return errHeld
+	})
+	if !errors.Is(err, errHeld) {
+		t.Fatal(err)
+	}
+	release, ok := c.HoldWait(context.Background())
+	if !ok {
+		t.Fatal("HoldWait gave up with no move under way")
+	}
+	release()
+	if _, err := c.Advance(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -79,10 +79,12 @@ const MaxStuck = 100
 // clock may jump.
 //
 // Calls from outside meet moves at a gate: every call but a long poll is
-// served on the gate's shared side (Middleware), and so are the start of a
-// task by a long poll, each step of a Lambda task, each delivery of a
-// message between runs by the transfer loop and each operation the web
-// console makes (Hold); a move or a reset takes the gate exclusively.
+// served on the gate's shared side (Enter, Middleware), and so are the
+// start of a task by a long poll and each operation the web console makes
+// (HoldWait), each step of a Lambda task and each delivery of a message
+// between runs by the transfer loop (Hold); a move or a reset takes the
+// gate exclusively. What a client waits on waits for a move at most
+// GateWait.
 // A move therefore happens between calls, never during one, and a task
 // scheduled during a move is handed out only after it, at the new time —
 // as if the pollers had been away while that much time passed.
@@ -442,21 +444,13 @@ func (c *Controller) Enter(r *http.Request) (release func(), ok bool) {
 	if isPoll(r) {
 		return func() {}, true
 	}
-	if !c.enterGate() {
-		return nil, false
-	}
-	return func() {
-		c.gate.RUnlock()
-		if c.mode == Skip && c.wake != nil {
-			c.wake()
-		}
-	}, true
+	return c.HoldWait(context.Background())
 }
 
-// enterGate takes the gate's shared side for a call, waiting at most
-// GateWait (when it is set); false: it was not taken.
-func (c *Controller) enterGate() bool {
-	if c.GateWait <= 0 {
+// enterGate takes the gate's shared side, waiting at most GateWait (when
+// it is set) and no longer than ctx lasts; false: it was not taken.
+func (c *Controller) enterGate(ctx context.Context) bool {
+	if c.GateWait <= 0 && ctx.Done() == nil {
 		c.gate.RLock()
 		return true
 	}
@@ -468,19 +462,24 @@ func (c *Controller) enterGate() bool {
 		c.gate.RLock()
 		close(got)
 	}()
-	t := time.NewTimer(c.GateWait)
-	defer t.Stop()
+	var expired <-chan time.Time
+	if c.GateWait > 0 {
+		t := time.NewTimer(c.GateWait)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case <-got:
 		return true
-	case <-t.C:
-		// The shared side comes once the move ends: give it back then.
-		go func() {
-			<-got
-			c.gate.RUnlock()
-		}()
-		return false
+	case <-expired:
+	case <-ctx.Done():
 	}
+	// The shared side comes once the move ends: give it back then.
+	go func() {
+		<-got
+		c.gate.RUnlock()
+	}()
+	return false
 }
 
 // isPoll reports whether r is a long poll (PollForDecisionTask or
@@ -490,11 +489,11 @@ func isPoll(r *http.Request) bool {
 	return strings.HasSuffix(t, ".PollForDecisionTask") || strings.HasSuffix(t, ".PollForActivityTask")
 }
 
-// Hold holds moves and resets off while a long poll starts the task it
-// was given, while a Lambda function's start or outcome is recorded, while
-// the transfer loop delivers a message, or while an operation the web
-// console makes (which does not come through Middleware) is served; call
-// the function it returns when that has committed.
+// Hold holds moves and resets off while a Lambda function's start or
+// outcome is recorded, while the transfer loop delivers a message, or
+// while other work that does not come through Enter is done (HoldWait, for
+// work a client waits on); call the function it returns when that has
+// committed.
 //
 // On a skip clock the release wakes the timer loop, as the end of a call
 // does: a jump it tried meanwhile was put off, and what was held may have
@@ -502,11 +501,28 @@ func isPoll(r *http.Request) bool {
 // task gone).
 func (c *Controller) Hold() (release func()) {
 	c.gate.RLock()
-	return func() {
-		c.gate.RUnlock()
-		if c.mode == Skip && c.wake != nil {
-			c.wake()
-		}
+	return c.release
+}
+
+// HoldWait is Hold for work a client waits on (a long poll starting its
+// task, an operation of the web console): it waits for a move or a reset
+// under way at most GateWait (0: as long as it takes), and no longer than
+// ctx lasts. Past that ok is false and nothing is held: the work must not
+// be done, since its client may have given up on it, as Enter's calls are
+// refused.
+func (c *Controller) HoldWait(ctx context.Context) (release func(), ok bool) {
+	if !c.enterGate(ctx) {
+		return nil, false
+	}
+	return c.release, true
+}
+
+// release gives back the gate's shared side taken for a call or a hold;
+// on a skip clock it wakes the timer loop.
+func (c *Controller) release() {
+	c.gate.RUnlock()
+	if c.mode == Skip && c.wake != nil {
+		c.wake()
 	}
 }
 

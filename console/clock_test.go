@@ -2,9 +2,11 @@ package console_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/clock"
+	"github.com/swfd/swfd/server"
 	"github.com/swfd/swfd/swfdtest"
 )
 
@@ -197,4 +200,57 @@ func TestConsoleActionHoldsASkipClock(t *testing.T) {
 		// Done with the run (it may have timed out already, once idle).
 		c.TerminateWorkflowExecution(ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String("orders"), WorkflowId: aws.String(ex.WorkflowID)})
 	}
+}
+
+// A console action that meets a move of the clock waits for it at most
+// --call-timeout, as an API call does, and is then refused, undone, with
+// ServiceUnavailable, counted as the API counts it: it waited for the
+// whole move, however long, and was made after it for a person who may
+// have given up on the page and sent the form again.
+func TestConsoleActionWaitingForAMoveGivesUp(t *testing.T) {
+	f := newFixture(t, withConfig(func(c *server.Config) { c.CallTimeout = 50 * time.Millisecond }))
+	f.register("orders")
+	ex := f.startRun("orders", "order-1", `{}`)
+	w := newWeb(t, f.srv.URL)
+	ep := execPath("orders", ex)
+	if code, _ := w.get(ep); code != http.StatusOK {
+		t.Fatalf("the execution page: %d", code)
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	answered := make(chan answer, 1)
+	var got *answer
+	errHeld := errors.New("held")
+	err := f.srv.Server.Clock.Exclusive(func() error {
+		go func() {
+			code, body, _ := w.post(ep+"/signal", url.Values{"signalName": {"ring"}})
+			answered <- answer{code, body}
+		}()
+		select {
+		case a := <-answered:
+			got = &a
+		case <-time.After(20 * time.Second):
+			t.Error("the console's signal was still waiting for the move after 20 s; want it refused after the call timeout (50 ms)")
+		}
+		return errHeld
+	})
+	if !errors.Is(err, errHeld) {
+		t.Fatal(err)
+	}
+	if got == nil {
+		a := <-answered
+		got = &a
+	}
+	if got.code != http.StatusServiceUnavailable || !strings.Contains(got.body, "ServiceUnavailable") || !strings.Contains(got.body, "clock") {
+		t.Errorf("the console's signal during the move: %d %.2000s; want 503 ServiceUnavailable, saying the clock was moving", got.code, got.body)
+	}
+	for _, e := range f.events("orders", ex) {
+		if e.EventType == api.EventTypeWorkflowExecutionSignaled {
+			t.Fatal("the signal refused was recorded")
+		}
+	}
+	metrics := get(t, f.srv.URL+"/metrics")
+	wantIn(t, "metrics", metrics, `swfd_api_calls_total{operation="SignalWorkflowExecution",outcome="ServiceUnavailable"} 1`)
 }

@@ -118,10 +118,13 @@ type Config struct {
 	// begins, and the function it returns once the operation has been
 	// answered: with a clock that tests move, it holds a move of the clock
 	// off while the operation is decided and committed, as the HTTP API's
-	// calls are held (the clock controller's Hold, which also wakes a skip
-	// clock's timer loop on release, as the end of an API call does). nil:
-	// operations are not held (the real clock).
-	HoldTime func() (release func())
+	// calls are held (the clock controller's HoldWait, which also wakes a
+	// skip clock's timer loop on release, as the end of an API call does).
+	// It waits for a move under way as long as an API call would
+	// (--call-timeout) and no longer than ctx lasts; false: it gave up,
+	// and the operation is refused undone with ServiceUnavailable, as such
+	// a call is. nil: operations are not held (the real clock).
+	HoldTime func(ctx context.Context) (release func(), ok bool)
 }
 
 // Handler serves the console. Make it with New.
@@ -520,7 +523,15 @@ func do[Out any](ctx context.Context, h *Handler, op string, in any) (_ *Out, er
 // never while it is decided and committed.
 func (h *Handler) call(ctx context.Context, info api.OperationInfo, in any) (any, error) {
 	if h.cfg.HoldTime != nil {
-		defer h.cfg.HoldTime()()
+		release, ok := h.cfg.HoldTime(ctx)
+		if !ok {
+			if err := ctx.Err(); err != nil {
+				return nil, err // the person gone: nothing to answer
+			}
+			return nil, api.NewFault(api.ServiceUnavailable,
+				"The clock was moving for longer than the call may wait; nothing was done. Try again once the move has ended.")
+		}
+		defer release()
 	}
 	return info.Call(ctx, h.api, in)
 }

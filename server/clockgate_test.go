@@ -98,3 +98,88 @@ func TestCallRefusedAtTheClocksGateIsCountedAndLogged(t *testing.T) {
 		t.Errorf("latency_ms %v; want the time it waited at the gate, at least the call timeout (50 ms)", ms)
 	}
 }
+
+// A long poll handed a task while the clock moves waits for the move to
+// start the task no longer than a call waits at the gate (--call-timeout):
+// it then gives the task back, unstarted, and is answered empty, as a poll
+// that found no task; the next poll after the move gets the task. The poll
+// waited for the whole move, and started the task after it, however long
+// that took, for a client that may have given up on the poll meanwhile.
+func TestPollHandedATaskDuringAMoveGivesItBack(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Dev: true, ClockMode: clock.Manual, Clock: clock.NewManual(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)),
+		NoConsole: true, CallTimeout: 50 * time.Millisecond, PollTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.Service.RegisterDomain(ctx, &api.RegisterDomainInput{Name: "d", WorkflowExecutionRetentionPeriodInDays: "1"}))
+	must(s.Service.RegisterWorkflowType(ctx, &api.RegisterWorkflowTypeInput{Domain: "d", Name: "wf", Version: "1",
+		DefaultTaskList: &api.TaskList{Name: "l"}, DefaultExecutionStartToCloseTimeout: "3600", DefaultTaskStartToCloseTimeout: "60",
+		DefaultChildPolicy: api.ChildPolicyTerminate}))
+	run, err := s.Service.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}})
+	must(err)
+
+	poll := func() (int, map[string]any) {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"domain":"d","taskList":{"name":"l"}}`))
+		req.Header.Set("X-Amz-Target", "SimpleWorkflowService.PollForDecisionTask")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		rec := httptest.NewRecorder()
+		s.Handler.ServeHTTP(rec, req)
+		var out map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out
+	}
+	type answer struct {
+		code int
+		out  map[string]any
+	}
+	answered := make(chan answer, 1)
+	var first *answer
+	errHeld := errors.New("held")
+	err = s.Clock.Exclusive(func() error {
+		go func() {
+			code, out := poll()
+			answered <- answer{code, out}
+		}()
+		select {
+		case a := <-answered:
+			first = &a
+		case <-time.After(20 * time.Second):
+			t.Error("the poll handed a task during the move was still waiting after 20 s; want it answered after the call timeout (50 ms)")
+		}
+		return errHeld
+	})
+	if !errors.Is(err, errHeld) {
+		t.Fatal(err)
+	}
+	if first == nil {
+		a := <-answered
+		first = &a
+	}
+	if tok, _ := first.out["taskToken"].(string); first.code != http.StatusOK || tok != "" {
+		t.Fatalf("the poll during the move: %d %v; want an empty answer", first.code, first.out)
+	}
+	code, next := poll()
+	if tok, _ := next["taskToken"].(string); code != http.StatusOK || tok == "" {
+		t.Fatalf("the poll after the move: %d %v; want the decision task, given back unstarted", code, next)
+	}
+	h, err := s.Service.GetWorkflowExecutionHistory(ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "d", Execution: api.WorkflowExecution{WorkflowID: "w", RunID: run.RunID}})
+	must(err)
+	started := 0
+	for _, e := range h.Events {
+		if e.EventType == api.EventTypeDecisionTaskStarted {
+			started++
+		}
+	}
+	if started != 1 {
+		t.Fatalf("%d DecisionTaskStarted; want 1, by the poll after the move", started)
+	}
+}

@@ -541,7 +541,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		LongWait: connlimit.Waiting,
 	}
 	if ctl != nil {
-		sopts.SkipTime, sopts.HoldTime = ctl.SkipTo, ctl.Hold
+		sopts.SkipTime, sopts.HoldTime, sopts.HoldPoll = ctl.SkipTo, ctl.Hold, ctl.HoldWait
 		// A page token's day is one of real time, as a long poll's minute
 		// is: a jump of the clock must not end the paging of a client
 		// that is part way through a list.
@@ -1056,7 +1056,8 @@ func (s *Server) Close() error {
 // its forms' bodies read as the API's are (fe.ReadBody: the body timeout,
 // the connection limit's cut, the bound on bytes still arriving),
 // and each operation it makes held against moves of a clock that tests
-// move, as the API's calls are (the clock controller's Hold); it returns
+// move, as the API's calls are (the clock controller's HoldWait: waiting
+// for a move at most --call-timeout); it returns
 // the hub that feeds its live pages.
 func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, guard *auth.Guard, keys *auth.Keyring, cfg Config, log *slog.Logger) *console.Hub {
 	var authorize func(ctx context.Context, op string, in any) error
@@ -1070,7 +1071,7 @@ func mountConsole(mux *http.ServeMux, e *engine, fe *frontend.Handler, guard *au
 		Hub: hub, Region: cfg.Region, Account: cfg.AccountID, Logger: log, Clock: cfg.Clock, Observe: fe.Observe, Admit: fe.Admit,
 		HoldDecoding: fe.HoldDecoding, ReadBody: fe.ReadBody}
 	if e.clock != nil {
-		ccfg.HoldTime = e.clock.Hold
+		ccfg.HoldTime = e.clock.HoldWait
 	}
 	mux.Handle(console.Prefix, console.New(ccfg))
 	return hub

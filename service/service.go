@@ -127,13 +127,19 @@ type Options struct {
 	// For a clock that tests move (package clock). SkipTime, if set, is
 	// asked by the timer loop before it sleeps until the next timer, due
 	// at due; true means the clock jumped there (see timers.Options.Skip).
-	// HoldTime, if set, is called as a long poll starts the task it was
-	// handed, as the Lambda loop records a start or an outcome, as the
-	// transfer loop delivers a message, and as the timer loop fires a
-	// round of timers, and the function it returns once that has
-	// committed or failed: the clock does not move in between.
+	// HoldTime, if set, is called as the Lambda loop records a start or
+	// an outcome, as the transfer loop delivers a message, and as the
+	// timer loop fires a round of timers (and as a long poll starts the
+	// task it was handed, without HoldPoll), and the function it returns
+	// once that has committed or failed: the clock does not move in
+	// between. HoldPoll, if set, holds it so as a long poll starts its
+	// task, waiting for a move under way only as long as a call of the API
+	// would and no longer than ctx (the poll's own time) lasts; false: it
+	// gave up, nothing held, and the poll gives the task back unstarted
+	// and is answered empty.
 	SkipTime func(ctx context.Context, due time.Time) (bool, error)
 	HoldTime func() (release func())
+	HoldPoll func(ctx context.Context) (release func(), ok bool)
 	// PageClock, if set, is the clock a page token's 24 hours are counted
 	// on (nil: Clock). The server gives it the wall clock when Clock is
 	// one that tests move: a client paging through a list or a history
@@ -195,6 +201,7 @@ type Service struct {
 	rates     DecisionRates
 	hooks     Hooks
 	holdTime  func() (release func())
+	holdPoll  func(ctx context.Context) (release func(), ok bool)
 	longWait  func(ctx context.Context, end func()) (done func() (ended bool))
 
 	// overdueLines logs overdue runs that a start at its domain's limit
@@ -245,6 +252,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		rates:     opts.DecisionRates,
 		hooks:     opts.Hooks,
 		holdTime:  opts.HoldTime,
+		holdPoll:  opts.HoldPoll,
 		longWait:  opts.LongWait,
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())

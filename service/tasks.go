@@ -61,7 +61,25 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 		// it is taken now, not only once its start has committed, or
 		// their pollers freed meanwhile race this one for it.
 		s.peers.Taken(t)
-		ok, err := s.startHeld(t, start)
+		ok, err := s.startHeld(pctx, t, start)
+		if errors.Is(err, errMoving) {
+			// A move of the clock held the start for as long as a call
+			// may wait, or for the rest of the poll's time: the task goes
+			// back unstarted, for a poll after the move, and this one is
+			// answered empty, as a poll that found no task. Every poller
+			// polls again on an empty answer, where a fault (a call's
+			// ServiceUnavailable) could end a worker's loop; started
+			// after the move instead, the task could go to a client that
+			// had given up on the poll, and wait for its timeout.
+			s.giveBack(t)
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			if s.hooks.Polled != nil {
+				s.hooks.Polled(k.Kind, nil)
+			}
+			return false, nil
+		}
 		if err != nil {
 			// Not started (the store failed): the task is still
 			// pending, for the next poller here or anywhere.
@@ -137,9 +155,21 @@ func (s *Service) waiting(ctx context.Context, end func()) (done func() (ended b
 	return s.longWait(ctx, end)
 }
 
-// startHeld starts a task with the clock held still (Options.HoldTime).
-func (s *Service) startHeld(t swfd.Task, start func(t swfd.Task) (bool, error)) (bool, error) {
-	if s.holdTime != nil {
+// errMoving is startHeld's error when the clock kept moving for longer
+// than the poll could wait (Options.HoldPoll): the task was not started.
+var errMoving = errors.New("service: the clock was moving for longer than the poll could wait to start its task")
+
+// startHeld starts a task with the clock held still (Options.HoldPoll, or
+// HoldTime), waiting for a move under way no longer than ctx lasts.
+func (s *Service) startHeld(ctx context.Context, t swfd.Task, start func(t swfd.Task) (bool, error)) (bool, error) {
+	switch {
+	case s.holdPoll != nil:
+		release, ok := s.holdPoll(ctx)
+		if !ok {
+			return false, errMoving
+		}
+		defer release()
+	case s.holdTime != nil:
 		defer s.holdTime()()
 	}
 	return start(t)
