@@ -158,6 +158,14 @@ func awsBatchJobs(t *testing.T, jobs []awsJob, parallel int) []awsRun {
 	return runs
 }
 
+// awsMaxAttempts set to "1" has the AWS CLI make each call once. When a
+// connection fails (an SSL error) aws tries four more times, backing off
+// at random for up to 15 s in all, and then prints the error it would
+// have printed after the first attempt; swf makes one attempt. Tests of
+// such errors compare the error and set this, so that aws does not wait
+// out its retries.
+const awsMaxAttempts = "AWS_MAX_ATTEMPTS"
+
 // swfRun runs the swf command line in-process.
 func swfRun(env map[string]string, args ...string) awsRun {
 	var o, e bytes.Buffer

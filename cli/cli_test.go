@@ -881,7 +881,7 @@ func TestUntrustedCertificate(t *testing.T) {
 		t.Errorf("--no-verify-ssl: rc=%d %s", r.RC, r.Stderr)
 	}
 	t.Run("aws", func(t *testing.T) {
-		runs := awsBatch(t, map[string]string{"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"},
+		runs := awsBatch(t, map[string]string{"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1", awsMaxAttempts: "1"},
 			[][]string{{"swf", "describe-domain", "--name", "d1", "--endpoint-url", ts.URL}})
 		if runs[0].RC != 255 || !strings.HasPrefix(runs[0].Stderr, want+" (_ssl.c") {
 			t.Errorf("aws: rc=%d %q", runs[0].RC, runs[0].Stderr)

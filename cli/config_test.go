@@ -133,7 +133,7 @@ func TestCABundleOfTheProfile(t *testing.T) {
 	t.Run("aws", func(t *testing.T) {
 		jobs := map[string][]awsJob{}
 		for _, c := range cases {
-			env := map[string]string{"AWS_CONFIG_FILE": c.config, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}
+			env := map[string]string{"AWS_CONFIG_FILE": c.config, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1", awsMaxAttempts: "1"}
 			if c.envBundle != "" {
 				env["AWS_CA_BUNDLE"] = c.envBundle
 			}

@@ -212,7 +212,7 @@ func TestCABundleOnlyForHTTPS(t *testing.T) {
 		var jobs []awsJob
 		for _, c := range cases {
 			jobs = append(jobs, awsJob{Args: []string{"swf", "describe-domain", "--name", "d1", "--endpoint-url", c.endpoint},
-				Env: map[string]string{"AWS_CA_BUNDLE": c.bundle, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}})
+				Env: map[string]string{"AWS_CA_BUNDLE": c.bundle, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1", awsMaxAttempts: "1"}})
 		}
 		for i, r := range awsBatchJobs(t, jobs, 1) {
 			c := cases[i]
