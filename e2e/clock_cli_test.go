@@ -8,22 +8,62 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// buildCmd builds ./cmd/<name> into the test's temporary directory (the
-// build cache makes repeated builds cheap).
+// builtCmds holds the commands built for one run of the package's tests:
+// each is built (linked: some seconds of CPU) once, into a directory that
+// TestMain removes at the end, and every test that runs it shares the
+// binary, which none of them changes.
+type builtCmds struct {
+	mu   sync.Mutex
+	dir  string
+	bins map[string]string // name -> path
+}
+
+// built is the package's one builtCmds: a test's t.TempDir would go with
+// the test, and the point is to keep the binaries from one to the next.
+var built builtCmds
+
+// TestMain runs the tests, then removes the binaries they built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	built.mu.Lock()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	built.mu.Unlock()
+	os.Exit(code)
+}
+
+// buildCmd builds ./cmd/<name> once for the package's tests (see
+// builtCmds) and returns the binary's path. A build that fails fails the
+// test, and the next test that asks tries again.
 func buildCmd(t testing.TB, name string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the " + name + " binary")
 	}
-	bin := filepath.Join(t.TempDir(), name)
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	if bin, ok := built.bins[name]; ok {
+		return bin
+	}
+	if built.dir == "" {
+		dir, err := os.MkdirTemp("", "swfd-e2e-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		built.dir, built.bins = dir, map[string]string{}
+	}
+	bin := filepath.Join(built.dir, name)
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/swfd/swfd/cmd/"+name).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	built.bins[name] = bin
 	return bin
 }
 
