@@ -18,14 +18,13 @@ import (
 type awsCLI struct {
 	t        *testing.T
 	endpoint string
+	aws      string // the warm aws (awsCommand)
 	env      []string
 }
 
 func newAWSCLI(t *testing.T, endpoint string) *awsCLI {
 	t.Helper()
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("aws CLI not on PATH")
-	}
+	awsDir, socketVar := awsCommand(t)
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -45,15 +44,16 @@ func newAWSCLI(t *testing.T, endpoint string) *awsCLI {
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
 		"AWS_MAX_ATTEMPTS=1",
 		"AWS_PAGER=",
+		socketVar,
 	)
-	return &awsCLI{t: t, endpoint: endpoint, env: env}
+	return &awsCLI{t: t, endpoint: endpoint, aws: filepath.Join(awsDir, "aws"), env: env}
 }
 
 func (a *awsCLI) run(args ...string) (stdout, stderr string, status int) {
 	a.t.Helper()
 	full := append([]string{"swf"}, args...)
 	full = append(full, "--endpoint-url", a.endpoint, "--output", "json")
-	cmd := exec.Command("aws", full...)
+	cmd := exec.Command(a.aws, full...)
 	cmd.Env = a.env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -27,9 +27,11 @@ type builtCmds struct {
 // the test, and the point is to keep the binaries from one to the next.
 var built builtCmds
 
-// TestMain runs the tests, then removes the binaries they built.
+// TestMain runs the tests, then stops the AWS CLI's warm process
+// (awsCommand) and removes the binaries the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopAWSFork()
 	built.mu.Lock()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)

@@ -14,6 +14,10 @@
 // connections and malformed requests, hostile_test.go), and the real
 // clients' scenario (realclient_*_test.go; clients/ runs the others).
 //
+// The binaries (swfd, swf) are built once per run of the package, and the
+// AWS CLI runs warm: one Python process that has imported it forks a
+// child per command line (awsfork_test.go).
+//
 // Switches: SWFD_KILL_TEST=1 runs the kill -9 safety test under load;
 // SWFD_ENDPOINT points the real-client tests at a running server instead
 // of their own; SWFD_HOSTILE_POLLS and SWFD_HOSTILE_IDLE size the hostile

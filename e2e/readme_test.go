@@ -13,9 +13,7 @@ import (
 // The README's worked example runs as written, with the real AWS CLI, and
 // ends with the history it shows.
 func TestReadmeWorkedExample(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI is not installed")
-	}
+	awsDir, socketVar := awsCommand(t)
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +30,7 @@ func TestReadmeWorkedExample(t *testing.T) {
 	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 5 * time.Second})
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_SWF="+srv.URL, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1")
+	cmd.Env = append(os.Environ(), "PATH="+awsDir+string(os.PathListSeparator)+os.Getenv("PATH"), socketVar, "AWS_ENDPOINT_URL_SWF="+srv.URL, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("example failed: %v\n%s", err, out)
