@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -75,9 +76,13 @@ os.rmdir(tmp)
 json.dump(out, sys.stdout)
 `
 
-// awsPython returns a Python that can import awscli when the aws command
-// is installed, or "".
-func awsPython() string {
+// awsPython returns the absolute path of a Python that can import awscli
+// when the aws command is installed, or "". It looks once per run of the
+// package's tests (each look starts Python and imports awscli, about half
+// a second of CPU), and gives the interpreter itself, not a launcher such
+// as pyenv's shim, which is a shell script that starts a few more
+// processes each time.
+var awsPython = sync.OnceValue(func() string {
 	if _, err := exec.LookPath("aws"); err != nil {
 		return ""
 	}
@@ -93,12 +98,15 @@ func awsPython() string {
 	}
 	candidates = append(candidates, "python3", "python")
 	for _, c := range candidates {
-		if exec.Command(c, "-c", "import awscli").Run() == nil {
+		if out, err := exec.Command(c, "-c", "import awscli, sys; print(sys.executable)").Output(); err == nil {
+			if exe := strings.TrimSpace(string(out)); exe != "" {
+				return exe
+			}
 			return c
 		}
 	}
 	return ""
-}
+})
 
 // awsBatch runs each argument list as `aws <args>` with env (and nothing
 // else) as the environment: one Python process, a fork per command line. It skips the test when aws is not installed.
