@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/internal/lograte"
@@ -622,15 +623,71 @@ func canonicalHeaders(r *http.Request, host string, signed []string, fold func(s
 
 // headerCandidates are the canonical headers blocks of r, one for each of
 // headerFolds that gives a block of its own (for most requests, all give
-// the same one, and it is computed once per fold and checked once).
+// the same one, and it is computed once per fold and checked once), and
+// when a signed header's value holds a byte above 0x7F, the same again
+// with the values read as Latin-1 (see fromLatin1).
 func headerCandidates(r *http.Request, host string, signed []string) []string {
 	out := make([]string, 0, len(headerFolds))
-	for _, fold := range headerFolds {
+	add := func(fold func(string) string) {
 		if block := canonicalHeaders(r, host, signed, fold, false); !slices.Contains(out, block) {
 			out = append(out, block)
 		}
 	}
+	for _, fold := range headerFolds {
+		add(fold)
+	}
+	if !signedValuesBeyondASCII(r, host, signed) {
+		return out
+	}
+	for _, fold := range headerFolds {
+		add(func(v string) string { return fold(fromLatin1(v)) })
+	}
 	return out
+}
+
+// signedValuesBeyondASCII reports whether a value of a signed header of r
+// holds a byte above 0x7F.
+func signedValuesBeyondASCII(r *http.Request, host string, signed []string) bool {
+	for _, h := range signed {
+		for _, v := range headerValues(r, host, h) {
+			for i := 0; i < len(v); i++ {
+				if v[i] >= utf8.RuneSelf {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// fromLatin1 is v read as Latin-1 (ISO 8859-1: each byte the character
+// U+0000 to U+00FF of its value), in UTF-8.
+//
+// A client signs the characters of a header's value in UTF-8, but the
+// bytes it sends them as are its HTTP library's choice. Go's, botocore's
+// and Ruby's send UTF-8, the value as signed. Node's HTTP module, which
+// the JavaScript SDKs (v2 and v3) send with, writes a header's string one
+// byte a character, as Latin-1: "café", signed as 63 61 66 C3 A9, goes
+// out as 63 61 66 E9, and a no-break space as A0 (a character above U+00FF
+// it refuses to send at all). How the real service reads such bytes is
+// not known; they are read both ways, so that a value the JavaScript SDKs
+// sign is accepted as the SDK sent it. Either way the value accepted is
+// the one signed, character for character.
+func fromLatin1(v string) string {
+	i := 0
+	for i < len(v) && v[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(v) {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(2 * len(v))
+	b.WriteString(v[:i])
+	for ; i < len(v); i++ {
+		b.WriteRune(rune(v[i]))
+	}
+	return b.String()
 }
 
 // redacted stands for a credential's value in a canonical request written
