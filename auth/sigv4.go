@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -249,11 +250,11 @@ func (v *Verifier) verify(r *http.Request, body []byte) (p *Principal, keyID, re
 	}
 	var first string
 	queries := queryCandidates(r.URL.RawQuery)
+	paths := pathCandidates(r)
 	for _, host := range hostCandidates(r) {
-		headers := headerCandidates(r, host, a.signedHeaders)
-		for _, path := range pathCandidates(r) {
-			for _, query := range queries {
-				for _, hdrs := range headers {
+		for hdrs := range headerCandidates(r, host, a.signedHeaders) {
+			for _, path := range paths {
+				for _, query := range queries {
 					creq := assembleCanonical(r.Method, path, query, hdrs, a.signedHeaders, payloadHash)
 					sts := algorithm + "\n" + amzDate + "\n" + a.scope + "\n" + hexSHA256(creq)
 					if hmac.Equal(hmacSHA256(key, sts), want) {
@@ -530,18 +531,27 @@ func redactQuery(q string) string {
 const authorityHeader = ":authority"
 
 // headerFolds are the ways clients fold the white space of a signed
-// header's value, tried in turn (see headerCandidates).
+// header's value, tried in turn (see headerCandidates). A client signs a
+// value folded in its own way without saying which, so each is accepted;
+// a value any of them accepts differs from the one signed in its white
+// space alone.
 //
-// botocore (the AWS CLI, boto3) splits the value at every run of white
-// space, as Python's str.split does (tabs, no-break and other Unicode
-// spaces, and the separators U+001C to U+001F), and joins the pieces with
-// one space. aws-sdk-go-v2 trims every white space at the two ends, as
-// strings.TrimSpace does, but folds only runs of ASCII spaces inside: a
-// tab, a no-break space or an em space inside stays as it is. The two
-// differ only for such a value, which a client signs in its own way
-// without saying which, so both are accepted. A value either accepts
-// differs from the one signed in its white space alone.
-var headerFolds = []func(string) string{foldPython, foldGoSDK}
+//   - botocore (the AWS CLI, boto3) splits the value at every run of white
+//     space, as Python's str.split does (tabs, no-break and other Unicode
+//     spaces, and the separators U+001C to U+001F), and joins the pieces
+//     with one space (foldPython).
+//   - aws-sdk-go-v2, and aws-sdk-go v1 alike, trim every white space at the
+//     two ends, as strings.TrimSpace does, but fold only runs of ASCII
+//     spaces inside: a tab, a no-break space or an em space inside stays
+//     as it is (foldGoSDK).
+//   - aws-sdk v1 for Ruby and the JavaScript SDK v3 fold runs of ASCII
+//     white space only, tabs included, and trim it at the ends: a no-break
+//     or ideographic space stays, at the ends too (foldASCII).
+//   - The JavaScript SDK v2 folds every run of JavaScript's white space,
+//     which is Go's without U+0085 and with U+FEFF (foldJS).
+//   - boto 2 folds as botocore does, but only trims the ends of a value
+//     that holds a double quote (foldBoto2).
+var headerFolds = []func(string) string{foldPython, foldGoSDK, foldASCII, foldJS, foldBoto2}
 
 // foldPython is botocore's canonical header value.
 func foldPython(v string) string {
@@ -552,6 +562,41 @@ func foldPython(v string) string {
 // unicode.IsSpace, and the four information separators.
 func isPythonSpace(r rune) bool {
 	return unicode.IsSpace(r) || 0x1c <= r && r <= 0x1f
+}
+
+// foldASCII is the canonical header value of aws-sdk v1 for Ruby (its
+// /\s+/ is ASCII's white space) and of the JavaScript SDK v3, which folds
+// runs of tabs and spaces (a line break made a space first) and trims one
+// space from each end. The two differ only for a vertical tab or form
+// feed, which no header a Go server accepts carries.
+func foldASCII(v string) string {
+	return strings.Join(strings.FieldsFunc(v, isASCIISpace), " ")
+}
+
+func isASCIISpace(r rune) bool {
+	return r == ' ' || '\t' <= r && r <= '\r'
+}
+
+// foldJS is the canonical header value of the JavaScript SDK v2, which
+// folds every run of /\s/ to one space and trims the ends.
+func foldJS(v string) string {
+	return strings.Join(strings.FieldsFunc(v, isJSSpace), " ")
+}
+
+// isJSSpace reports whether r is white space to JavaScript's regular
+// expressions: Unicode's white space and U+FEFF, but not U+0085.
+func isJSSpace(r rune) bool {
+	return r == '\ufeff' || r != '\u0085' && unicode.IsSpace(r)
+}
+
+// foldBoto2 is boto 2's canonical header value: a value with a double
+// quote is only trimmed at the ends (of Python's white space), any other
+// is folded as botocore folds it.
+func foldBoto2(v string) string {
+	if strings.Contains(v, `"`) {
+		return strings.TrimFunc(v, isPythonSpace)
+	}
+	return foldPython(v)
 }
 
 // foldGoSDK is aws-sdk-go-v2's canonical header value: trimmed of white
@@ -621,28 +666,37 @@ func canonicalHeaders(r *http.Request, host string, signed []string, fold func(s
 	return b.String()
 }
 
-// headerCandidates are the canonical headers blocks of r, one for each of
-// headerFolds that gives a block of its own (for most requests, all give
-// the same one, and it is computed once per fold and checked once), and
-// when a signed header's value holds a byte above 0x7F, the same again
-// with the values read as Latin-1 (see fromLatin1).
-func headerCandidates(r *http.Request, host string, signed []string) []string {
-	out := make([]string, 0, len(headerFolds))
-	add := func(fold func(string) string) {
-		if block := canonicalHeaders(r, host, signed, fold, false); !slices.Contains(out, block) {
-			out = append(out, block)
+// headerCandidates yields the canonical headers blocks of r, one for each
+// of headerFolds that gives a block of its own (for most requests, all
+// give the same one, checked once), and when a signed header's value holds
+// a byte above 0x7F, the same again with the values read as Latin-1 (see
+// fromLatin1). A block is built only when the one before did not match:
+// a request signed in botocore's way, as most are, costs one.
+func headerCandidates(r *http.Request, host string, signed []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		var seen []string
+		try := func(fold func(string) string) bool {
+			block := canonicalHeaders(r, host, signed, fold, false)
+			if slices.Contains(seen, block) {
+				return true
+			}
+			seen = append(seen, block)
+			return yield(block)
+		}
+		for _, fold := range headerFolds {
+			if !try(fold) {
+				return
+			}
+		}
+		if !signedValuesBeyondASCII(r, host, signed) {
+			return
+		}
+		for _, fold := range headerFolds {
+			if !try(func(v string) string { return fold(fromLatin1(v)) }) {
+				return
+			}
 		}
 	}
-	for _, fold := range headerFolds {
-		add(fold)
-	}
-	if !signedValuesBeyondASCII(r, host, signed) {
-		return out
-	}
-	for _, fold := range headerFolds {
-		add(func(v string) string { return fold(fromLatin1(v)) })
-	}
-	return out
 }
 
 // signedValuesBeyondASCII reports whether a value of a signed header of r

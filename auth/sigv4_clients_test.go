@@ -221,17 +221,200 @@ var latin1Values = []struct{ name, value string }{
 	{"pound and section sign", "\u00a35 \u00a7 2"},
 }
 
+// nodeSpacedValues are values with white space that Node's HTTP sends
+// (it refuses a character above U+00FF, and a control character but the
+// tab), which the JavaScript SDKs fold in their own ways: v3 folds runs of
+// tabs and spaces only, v2 every run of JavaScript's white space, which
+// takes in U+FEFF but not U+0085.
+var nodeSpacedValues = []struct{ name, value string }{
+	{"tab inside", "order\t42"},
+	{"tabs and spaces", "order \t 42\t\tshipped"},
+	{"runs of spaces", "  order   42  "},
+	{"tab at the ends", "\torder 42\t"},
+	{"no-break spaces at the ends", "\u00a0order 42\u00a0"},
+	{"space and no-break space", "order \u00a0 42"},
+	{"tab and no-break space", "order\t\u00a042"},
+	{"next line", "order\u0085 42"},
+	{"next line and no-break space", "order\u0085\u00a042"},
+	{"next line first, no-break space inside", "\u0085order\u00a042"},
+}
+
 // A header value the JavaScript SDK v3 signs and sends is accepted,
-// whatever Node's HTTP made of its characters; changed after signing,
-// refused.
+// whatever Node's HTTP made of its characters and however the SDK folded
+// its white space; changed after signing, refused.
 func TestVerifyJSv3Signed(t *testing.T) {
-	cases := headerCases(latin1Values)
+	cases := headerCases(append(latin1Values, nodeSpacedValues...))
 	checkSigned(t, "JS SDK v3", cases, jsSend(t, "v3", "@aws-sdk/client-swf", `{"registrationStatus":"REGISTERED"}`, cases))
 }
 
 // The same for aws-sdk 2.0.31, the JavaScript SDK v2 the aws-swf
 // framework runs on.
 func TestVerifyJSv2Signed(t *testing.T) {
-	cases := headerCases(latin1Values)
+	cases := headerCases(append(latin1Values, nodeSpacedValues...))
 	checkSigned(t, "JS SDK v2", cases, jsSend(t, "v2", "aws-sdk", `{"registrationStatus":"REGISTERED"}`, cases))
+}
+
+// rubySignScript signs each request with aws-sdk v1 for Ruby's SigV4
+// signer (the one its SWF client signs with) and sends it with the SDK's
+// own Net::HTTP handler.
+const rubySignScript = `
+require 'aws-sdk-v1'
+require 'json'
+c = JSON.parse($stdin.read)
+creds = AWS::Core::CredentialProviders::StaticProvider.new(access_key_id: c['key'], secret_access_key: c['secret'])
+signer = AWS::Core::Signers::Version4.new(creds, 'swf', 'us-east-1')
+handler = AWS::Core::Http::NetHttpHandler.new
+out = c['requests'].map do |r|
+  req = AWS::Core::Http::Request.new
+  req.host = c['host']
+  req.port = c['port'].to_i
+  req.use_ssl = false
+  req.http_method = 'POST'
+  req.uri = r['query'] ? "/?#{r['query']}" : '/'
+  req.headers['content-type'] = 'application/x-amz-json-1.0'
+  req.headers['x-amz-target'] = 'SimpleWorkflowService.ListDomains'
+  req.headers[r['header'].downcase] = r['value'] if r['header']
+  req.body = c['body']
+  signer.sign_request(req)
+  req.headers[r['header'].downcase] = r['after'] if r['after']
+  resp = AWS::Core::Http::Response.new
+  handler.handle(req, resp)
+  {status: resp.status, body: resp.body.to_s.force_encoding('UTF-8')}
+end
+puts JSON.generate(out)
+`
+
+// rubySend signs and sends cases with aws-sdk v1 for Ruby; the test is
+// skipped without ruby or the SDK.
+func rubySend(t *testing.T, body string, cases []signerCase) []botoResult {
+	t.Helper()
+	if _, err := exec.LookPath("ruby"); err != nil {
+		t.Skip("ruby not on PATH")
+	}
+	if err := exec.Command("ruby", "-e", `require "aws-sdk-v1"`).Run(); err != nil {
+		t.Skip("aws-sdk v1 for Ruby not installed")
+	}
+	return runSigner(t, newVerifyServer(t), "ruby", "sign.rb", rubySignScript, nil, nil, body, cases)
+}
+
+// boto2SignScript signs each request with boto 2's SWF connection
+// (Layer1, told to sign for us-east-1/swf), sending it with boto's own
+// request machinery; a header to change after signing is changed as its
+// authorize step returns.
+const boto2SignScript = `
+import json, sys
+import boto.connection
+from boto.regioninfo import RegionInfo
+from boto.swf import layer1
+c = json.load(sys.stdin)
+conn = layer1.Layer1(c["key"], c["secret"], region=RegionInfo(name="us-east-1", endpoint=c["host"]),
+                     port=int(c["port"]), is_secure=False)
+conn.auth_region_name, conn.auth_service_name = "us-east-1", "swf"
+authorize = boto.connection.HTTPRequest.authorize
+after = {}
+def authorize_then_change(self, connection, **kwargs):
+    authorize(self, connection, **kwargs)
+    self.headers.update(after)
+boto.connection.HTTPRequest.authorize = authorize_then_change
+out = []
+for r in c["requests"]:
+    headers = {"X-Amz-Target": "SimpleWorkflowService.ListDomains", "Host": c["host"],
+               "Content-Type": "application/json; charset=UTF-8", "Content-Encoding": "amz-1.0",
+               "Content-Length": str(len(c["body"]))}
+    if r.get("header"):
+        headers[r["header"]] = r["value"]
+    after.clear()
+    if r.get("after"):
+        after[r["header"]] = r["after"]
+    req = conn.build_base_http_request("POST", "/" + ("?" + r["query"] if r.get("query") else ""), "/", {}, headers, c["body"], None)
+    resp = conn._mexe(req, sender=None, override_num_retries=0)
+    out.append({"status": resp.status, "body": resp.read().decode("utf-8")})
+print(json.dumps(out))
+`
+
+// boto2Path is where clients/run-all.sh unpacks Debian's python3-boto
+// (boto 2.49); the test is skipped without it.
+func boto2Path(t *testing.T) string {
+	t.Helper()
+	cache := os.Getenv("SWFD_CLIENTS_CACHE")
+	if cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			t.Skip("no cache directory for boto 2")
+		}
+		cache = filepath.Join(dir, "swfd-clients")
+	}
+	p := filepath.Join(cache, "boto2", "usr", "lib", "python3", "dist-packages")
+	if _, err := os.Stat(filepath.Join(p, "boto", "swf", "layer1.py")); err != nil {
+		t.Skipf("boto 2 not unpacked in %s (clients/run-all.sh boto2)", p)
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not on PATH")
+	}
+	return p
+}
+
+// boto2Send signs and sends cases with boto 2.
+func boto2Send(t *testing.T, body string, cases []signerCase) []botoResult {
+	t.Helper()
+	p := boto2Path(t)
+	return runSigner(t, newVerifyServer(t), "python3", "sign.py", boto2SignScript, nil, []string{"PYTHONPATH=" + p}, body, cases)
+}
+
+// A header value aws-sdk v1 for Ruby signs, folding runs of ASCII white
+// space only (a no-break or ideographic space stays, at the ends too), is
+// accepted; changed after signing, refused.
+func TestVerifyRubySigned(t *testing.T) {
+	cases := headerCases(append(spacedValues[:len(spacedValues):len(spacedValues)],
+		struct{ name, value string }{"tab and no-break space", "order\t\u00a042"},
+		struct{ name, value string }{"ideographic spaces at the ends", "\u3000order\u3000"},
+		struct{ name, value string }{"e acute", "caf\u00e9"}))
+	checkSigned(t, "Ruby aws-sdk v1", cases, rubySend(t, `{"registrationStatus":"REGISTERED"}`, cases))
+}
+
+// A header value boto 2 signs is accepted: folded as botocore folds it,
+// or, when it holds a double quote, only trimmed at the ends; changed
+// after signing, refused. boto 2 signs the host and the x-amz-* headers
+// only, so only an x-amz-meta- header is tried.
+func TestVerifyBoto2Signed(t *testing.T) {
+	cases := amzOnly(headerCases(append(spacedValues[:len(spacedValues):len(spacedValues)],
+		struct{ name, value string }{"quoted, runs of spaces", `say "a  b"`},
+		struct{ name, value string }{"quoted, tabs", "say \"a\t\tb\"\t "},
+		struct{ name, value string }{"quoted, no-break spaces at the ends", "\u00a0\"a  b\"\u00a0"},
+		struct{ name, value string }{"e acute", "caf\u00e9"})))
+	checkSigned(t, "boto 2", cases, boto2Send(t, `{"registrationStatus":"REGISTERED"}`, cases))
+}
+
+// amzOnly is the cases of cases whose header is an x-amz-* header.
+func amzOnly(cases []signerCase) []signerCase {
+	var out []signerCase
+	for _, c := range cases {
+		if strings.HasPrefix(strings.ToLower(c.Header), "x-amz-") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Each fold gives the canonical value its client signs; run everywhere,
+// without the clients.
+func TestHeaderFolds(t *testing.T) {
+	for _, c := range []struct {
+		fold             func(string) string
+		name, in, signed string
+	}{
+		{foldPython, "botocore", "\u00a0order \t\u00a042\u0085", "order 42"},
+		{foldGoSDK, "aws-sdk-go", "\u00a0order  \t\u00a042\u0085", "order \t\u00a042"},
+		{foldASCII, "Ruby aws-sdk v1, JS SDK v3", "\u00a0order \t\u00a042\u0085", "\u00a0order \u00a042\u0085"},
+		{foldJS, "JS SDK v2", "\u0085order\u00a0\t42\ufeff", "\u0085order 42"},
+		{foldBoto2, "boto 2, quoted", "\u00a0say \"a  \tb\"\u3000", "say \"a  \tb\""},
+		{foldBoto2, "boto 2, unquoted", "\u00a0say a  \tb\u3000", "say a b"},
+	} {
+		if got := c.fold(c.in); got != c.signed {
+			t.Errorf("%s: %q folded to %q, signed as %q", c.name, c.in, got, c.signed)
+		}
+	}
+	if got := fromLatin1("caf\xe9\xa0"); got != "caf\u00e9\u00a0" {
+		t.Errorf("fromLatin1: %q", got)
+	}
 }
