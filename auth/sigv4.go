@@ -433,35 +433,43 @@ func escapeQuery(s string) string {
 }
 
 // queryCandidates are the canonical query strings the client may have
-// signed for the query raw, as received.
+// signed for the query raw, as received, each once.
 //
 // The first is the query decoded ('+' as a space) and every name and
 // value encoded again (all but A-Z a-z 0-9 - _ . ~ as %XX, a space as
-// %20), the pairs sorted: what aws-sdk-go-v2 signs, and then sends, so
-// its queries always match it. botocore signs a query it is given in the
-// URL as it is written, neither decoding nor encoding it, only sorting its
-// pairs; where that differs (a '+', a '/' or ':' not escaped), the second
-// candidate is that. Either way the signature covers every name and value
-// as sent.
+// %20), the pairs sorted as encoded: what aws-sdk-go-v2 and the JavaScript
+// SDK v3 sign, and then send, so their queries always match it. botocore
+// signs a query it is given in the URL as it is written, neither decoding
+// nor encoding it, only sorting its pairs (a '+', a '/' or ':' not
+// escaped stay so). The JavaScript SDK v2 decodes and encodes a query of
+// its endpoint again, but sorts the names as decoded ("x-y" before "x:y",
+// where encoded "x%3Ay" comes first), and sends it as written.
+// aws-sdk-go v1 sorts names and values as decoded too, and sends what it
+// signed; aws-sdk v1 for Ruby signs the query as written, unsorted: for
+// both, the query as received. Whichever the form, the signature covers
+// every name and value as sent.
 func queryCandidates(raw string) []string {
 	if raw == "" {
 		return []string{""}
 	}
-	norm, asIs := canonicalQuery(raw), sortedQuery(raw)
-	if asIs == norm {
-		return []string{norm}
+	out := []string{canonicalQuery(raw)}
+	for _, q := range []string{sortedQuery(raw), decodedOrderQuery(raw), raw} {
+		if !slices.Contains(out, q) {
+			out = append(out, q)
+		}
 	}
-	return []string{norm, asIs}
+	return out
 }
 
-// canonicalQuery is the query raw decoded and encoded again, its pairs
-// sorted by name, then value.
-func canonicalQuery(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	type kv struct{ k, v string }
-	var pairs []kv
+// queryPair is a pair of a query: its name decoded, and its name and
+// value decoded and encoded again.
+type queryPair struct{ name, k, v string }
+
+// decodedPairs are the pairs of the query raw, decoded ('+' as a space; a
+// name or value that does not decode is taken as written) and encoded
+// again.
+func decodedPairs(raw string) []queryPair {
+	var pairs []queryPair
 	for _, part := range strings.Split(raw, "&") {
 		if part == "" {
 			continue
@@ -473,19 +481,48 @@ func canonicalQuery(raw string) string {
 		if uv, err := url.QueryUnescape(v); err == nil {
 			v = uv
 		}
-		pairs = append(pairs, kv{escapeQuery(k), escapeQuery(v)})
+		pairs = append(pairs, queryPair{k, escapeQuery(k), escapeQuery(v)})
 	}
+	return pairs
+}
+
+// joinPairs is pairs written name=value, joined with '&'.
+func joinPairs(pairs []queryPair) string {
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = p.k + "=" + p.v
+	}
+	return strings.Join(parts, "&")
+}
+
+// canonicalQuery is the query raw decoded and encoded again, its pairs
+// sorted by name, then value, as encoded.
+func canonicalQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	pairs := decodedPairs(raw)
 	sort.Slice(pairs, func(i, j int) bool {
 		if pairs[i].k != pairs[j].k {
 			return pairs[i].k < pairs[j].k
 		}
 		return pairs[i].v < pairs[j].v
 	})
-	parts := make([]string, len(pairs))
-	for i, p := range pairs {
-		parts[i] = p.k + "=" + p.v
-	}
-	return strings.Join(parts, "&")
+	return joinPairs(pairs)
+}
+
+// decodedOrderQuery is the query raw decoded and encoded again, its pairs
+// sorted by name as decoded, then by value as encoded: the JavaScript SDK
+// v2's canonical form of its endpoint's query.
+func decodedOrderQuery(raw string) string {
+	pairs := decodedPairs(raw)
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].name != pairs[j].name {
+			return pairs[i].name < pairs[j].name
+		}
+		return pairs[i].v < pairs[j].v
+	})
+	return joinPairs(pairs)
 }
 
 // sortedQuery is the query raw as written, its pairs sorted by name, then

@@ -3,11 +3,16 @@ package auth
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	v1signer "github.com/aws/aws-sdk-go/aws/signer/v4"
 )
 
 // The signers of the real SWF clients other than botocore and
@@ -135,7 +140,9 @@ func nodeModules(t *testing.T, module string) string {
 
 // jsSignScript signs and sends each request with the JavaScript SDK named
 // by its first argument: "v3", @aws-sdk/client-swf's own client (a
-// ListDomains call, the header and query added before it signs, sent by
+// ListDomains call, the header and the query (decoded, as the request's
+// parameters: the client leaves out a query of its endpoint) added before
+// it signs, sent by
 // its Node HTTP handler, which this script wraps to change a header after
 // signing and to read the raw answer), or "v2", aws-sdk 2.0.31's AWS.SWF
 // (the endpoint given the query, the header added as the request is
@@ -151,8 +158,8 @@ process.stdin.on("end", () => main(JSON.parse(input)).then(
 async function main(c) {
   const sdk = process.argv[2];
   for (const r of c.requests) {
-    const endpoint = "http://" + c.host + ":" + c.port + "/" + (r.query ? "?" + r.query : "");
-    results.push(sdk === "v3" ? await v3(c, r, endpoint) : await v2(c, r, endpoint));
+    const endpoint = "http://" + c.host + ":" + c.port + "/";
+    results.push(sdk === "v3" ? await v3(c, r, endpoint) : await v2(c, r, endpoint + (r.query ? "?" + r.query : "")));
   }
 }
 
@@ -177,6 +184,11 @@ async function v3(c, r, endpoint) {
     credentials: { accessKeyId: c.key, secretAccessKey: c.secret } });
   client.middlewareStack.add((next) => (args) => {
     if (r.header) args.request.headers[r.header.toLowerCase()] = r.value;
+    if (r.query) {
+      const q = {};
+      for (const [k, v] of new URLSearchParams(r.query)) q[k] = k in q ? [].concat(q[k], v) : v;
+      args.request.query = q;
+    }
     return next(args);
   }, { step: "build" });
   try {
@@ -417,4 +429,65 @@ func TestHeaderFolds(t *testing.T) {
 	if got := fromLatin1("caf\xe9\xa0"); got != "caf\u00e9\u00a0" {
 		t.Errorf("fromLatin1: %q", got)
 	}
+}
+
+// signerQueries are query strings a client may be given (SWF's clients
+// send none, but one may be added to the endpoint): '+', %20, reserved
+// characters as written and escaped, names whose order differs encoded
+// ("x%3Ay" before "x-y") and decoded ("x-y" before "x:y"), a name given
+// twice.
+var signerQueries = []string{
+	"a=x+y", "a=x%20y", "b=2&a=x%20y&c=d/e", "a=b:c@d,e", "z=1&a=!$'()*", "a=2&a=1",
+	"x-y=1&x:y=2", "a0=1&a:=2", "a=x:1&a=x-1",
+}
+
+// queryCases are cases for each of signerQueries.
+func queryCases() []signerCase {
+	var cs []signerCase
+	for _, q := range signerQueries {
+		cs = append(cs, signerCase{what: "query", Query: q})
+	}
+	return cs
+}
+
+// A request aws-sdk-go v1's signer signed is accepted, its header values
+// and its query, which the signer sends as it signed it: decoded and
+// encoded again, its names and each name's values sorted as decoded.
+func TestVerifyGoV1Signed(t *testing.T) {
+	vs := newVerifyServer(t)
+	body := `{"registrationStatus":"REGISTERED"}`
+	signer := v1signer.NewSigner(credentials.NewStaticCredentials(testKey, testSecret, ""))
+	for _, c := range append(headerCases(spacedValues), queryCases()...) {
+		req := vs.newRequest(t, body)
+		req.URL.RawQuery = c.Query
+		if c.Header != "" {
+			req.Header.Set(c.Header, c.Value)
+		}
+		if _, err := signer.Sign(req, strings.NewReader(body), "swf", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if c.After != "" {
+			req.Header.Set(c.Header, c.After)
+		}
+		req.Body, req.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+		st, out := vs.do(t, req)
+		checkSigned(t, "aws-sdk-go v1", []signerCase{c}, []botoResult{{Status: st, Body: out}})
+	}
+}
+
+// The query strings of an endpoint the JavaScript SDK v2 is given, which
+// it signs decoded and encoded again, the names sorted as decoded, but
+// sends as written, and those the JavaScript SDK v3 signs and sends.
+func TestVerifyJSSignedQueries(t *testing.T) {
+	body := `{"registrationStatus":"REGISTERED"}`
+	cases := queryCases()
+	checkSigned(t, "JS SDK v2", cases, jsSend(t, "v2", "aws-sdk", body, cases))
+	checkSigned(t, "JS SDK v3", cases, jsSend(t, "v3", "@aws-sdk/client-swf", body, cases))
+}
+
+// The query strings aws-sdk v1 for Ruby's signer signs as they are
+// written, in the order written.
+func TestVerifyRubySignedQueries(t *testing.T) {
+	cases := queryCases()
+	checkSigned(t, "Ruby aws-sdk v1", cases, rubySend(t, `{"registrationStatus":"REGISTERED"}`, cases))
 }
