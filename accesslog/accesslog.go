@@ -108,12 +108,21 @@ func New(w io.Writer) *Log {
 // pipe still open, with no SIGHUP. Every path is opened O_NONBLOCK too, so
 // that one swapped for a named pipe after the look is refused (ENXIO, no
 // reader) rather than waited on; the flag does nothing to a regular file.
+// And O_NOCTTY: a terminal given by its path (/dev/pts/N) is written as any
+// other, but never becomes the controlling terminal of a swfd that has
+// none (a daemon's), which would have a hang-up there send swfd SIGHUP
+// and a ^C typed there SIGINT.
 func openFile(path string) (*os.File, error) {
+	return openFileWith(os.OpenFile, path)
+}
+
+// openFileWith is openFile, opening with open.
+func openFileWith(open func(string, int, fs.FileMode) (*os.File, error), path string) (*os.File, error) {
 	flags := os.O_WRONLY | os.O_APPEND | os.O_CREATE
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
 		flags = os.O_RDWR
 	}
-	f, err := os.OpenFile(path, flags|syscall.O_NONBLOCK, 0o640)
+	f, err := open(path, flags|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("access log: %w", err)
 	}
