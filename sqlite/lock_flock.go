@@ -28,7 +28,7 @@ var flock = syscall.Flock
 // connection is closed, since closing any descriptor of a file drops the
 // process's POSIX locks on it.
 func lockOwner(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func lockSQLite(path string) (unlock func(), err error) {
 		{path, pendingByte, lockRange},
 		{path + "-shm", shmLocks, shmLockBytes},
 	} {
-		f, err := os.OpenFile(l.name, os.O_RDWR, 0)
+		f, err := os.OpenFile(l.name, os.O_RDWR|unix.O_NOCTTY, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -79,12 +79,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/cfgfile"
 	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/sqlite/internal/diskio"
 	"github.com/swfd/swfd/sqlite/internal/memvfs"
@@ -319,6 +321,19 @@ func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger)
 			logger.Info("sqlite: the database path leads through a symbolic link; using the file it names", "path", dsn, "file", real)
 		}
 		dsn = real
+		// Only a regular file is a database. A terminal (a slip such as
+		// --db sqlite:/dev/pts/3) opened for reading and writing, as
+		// SQLite opens a database, would become the controlling terminal
+		// of a swfd that has none (a daemon's): a hang-up there would send
+		// it SIGHUP, a ^C typed there SIGINT. A device, a named pipe or a
+		// directory is refused before anything opens it, saying what it
+		// is; swfd's own opens of the path are O_NOCTTY too, for a path
+		// swapped after this look.
+		if fi, err := os.Stat(dsn); err == nil {
+			if err := cfgfile.Regular("database file", dsn, fi); err != nil {
+				return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+			}
+		}
 	}
 	db := &DB{
 		logger:     logger,
@@ -376,7 +391,7 @@ func (db *DB) open(ctx context.Context) error {
 			// holds the key that signs task tokens. SQLite gives the WAL
 			// and its index (-wal, -shm) the database file's mode.
 			_, statErr := os.Stat(db.path)
-			f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE, 0o600)
+			f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE|syscall.O_NOCTTY, 0o600)
 			if err != nil {
 				return db.openErr(createCause(db.path, notThere(statErr), err))
 			}
