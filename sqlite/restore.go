@@ -133,8 +133,10 @@ func replaceable(path string) error {
 		}
 	}
 	// O_NONBLOCK: a path swapped for a named pipe since the look is
-	// opened at once, and refused below.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// opened at once, and refused below; O_NOCTTY: one swapped for a
+	// terminal does not become the controlling terminal of a swfd that
+	// has none.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

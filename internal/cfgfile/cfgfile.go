@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // MaxBytes is the most a file read by Read may hold: far more than any
@@ -32,7 +33,9 @@ func Read(what, path string) ([]byte, error) {
 	if err := Regular(what, path, fi); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	// O_NOCTTY: a path swapped for a terminal since the look does not
+	// become the controlling terminal of a swfd that has none.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, err
 	}
