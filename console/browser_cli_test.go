@@ -44,8 +44,8 @@ func argsOf(t *testing.T, line string) []string {
 // '$', and values typed into the form. A field the server trims (a
 // workflow id, a signal name) is trimmed in the line too.
 func TestBrowserHostileCommandLines(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	const dom = `d --name ';touch PWNED-d;# --input 'x' $HOME`
 	const wid = `a --signal-name ';touch PWNED-s;# --reason ';touch PWNED-r;# --input '\'' "$(touch PWNED-q)"`
 	const typed = `s --input ';touch PWNED-t;# 'it''s' \ $HOME`

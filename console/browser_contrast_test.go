@@ -55,8 +55,8 @@ const lowContrast = `(() => {
 // a failed decision's cause and, in the dark theme, the muted and red text
 // of such a row (3.98:1) were below it.
 func TestBrowserTextContrast(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.trouble()
 	open := f.shop()
 	// A run whose last decision failed, its cause in the pending work.

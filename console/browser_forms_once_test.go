@@ -18,8 +18,8 @@ import (
 // coming) does not act again. A double click on "Send signal" sent two
 // signals.
 func TestBrowserFormSentOnce(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	open := f.shop()
 	// The answers to the signal form are held until the second click.
 	paused := make(chan fetch.RequestID, 8)

@@ -36,8 +36,8 @@ func pressSlash(mods chromedp.Modifier) chromedp.Action[chromedp.Void] {
 // "/" with Ctrl, Alt or Meta is the browser's, not the page's, and Escape
 // leaves the field.
 func TestBrowserSlashGoesToTheFilter(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	open := f.shop()
 	focused := `(document.activeElement && document.activeElement !== document.body ? document.activeElement.tagName.toLowerCase() + "#" + (document.activeElement.id || document.activeElement.name) : "")`
 	for _, c := range []struct{ path, field string }{

@@ -38,8 +38,8 @@ const wideElements = `(() => {
 // lines wrap, and the breadcrumb stays in view. At a laptop's width (1400
 // px) the types table fits whole, its command lines too.
 func TestBrowserNarrow(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.trouble()
 	open := f.shop()
 	f.longHistory("orders", "order-2000", 60)
@@ -75,8 +75,8 @@ func TestBrowserNarrow(t *testing.T) {
 // sideways in its own box, rather than shrinking the whole drawing to the
 // window (labels and ticks 4 px high, bars too small to tap).
 func TestBrowserNarrowTimelineLegible(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	open := f.shop()
 	step(t, ctx, "viewport", chromedp.EmulateViewport(400, 900))
 	step(t, ctx, "timeline", chromedp.Navigate(f.srv.URL+execPath("orders", open)+"/timeline"), until(`!!document.querySelector("svg.timeline text")`))
@@ -96,8 +96,8 @@ func TestBrowserNarrowTimelineLegible(t *testing.T) {
 // them, within the window (the four columns side by side put the
 // attributes out of view, and an event's type cut at the window's edge).
 func TestBrowserNarrowHistoryStacked(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	open := f.shop()
 	step(t, ctx, "viewport", chromedp.EmulateViewport(400, 900))
 	step(t, ctx, "execution", chromedp.Navigate(f.srv.URL+execPath("orders", open)), until(`document.querySelectorAll("#events tr.ev").length > 5`))
@@ -128,8 +128,8 @@ func TestBrowserNarrowHistoryStacked(t *testing.T) {
 // its input, level with its neighbours' (the selector, taller than a
 // label's text, used to push its input below the others').
 func TestBrowserClosedFiltersInLine(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	step(t, ctx, "desktop", chromedp.EmulateViewport(1366, 768), chromedp.Navigate(f.srv.URL+"/console/d/orders/executions?status=closed"),
 		until(`!!document.querySelector("select[name=by]")`), until(`document.fonts.status === "loaded"`))
@@ -166,8 +166,8 @@ func TestBrowserClosedFiltersInLine(t *testing.T) {
 // more apart, and a button more). Measured in the executions' filters, the
 // closed list's and a history's, at a laptop's width and a phone's.
 func TestBrowserFilterControlsOneHeight(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	open := f.shop()
 	for _, width := range []int64{1366, 400} {
 		step(t, ctx, "viewport", chromedp.EmulateViewport(width, 900))
@@ -198,8 +198,8 @@ func TestBrowserFilterControlsOneHeight(t *testing.T) {
 // its characters; the link still holds the whole id (its text, copied, and
 // its title, shown on hover), as do the rows the live list adds.
 func TestBrowserNarrowLongIDs(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	long := "order-" + strings.Repeat("0123456789abcdef-", 5) + "end"
 	f.startRun("orders", long, `{}`)
@@ -233,8 +233,8 @@ func TestBrowserNarrowLongIDs(t *testing.T) {
 // and each shows its whole placeholder at a laptop's width: the hint in
 // "from" ("24h, 7d, 2026-12-01"), and the history's, were cut short.
 func TestBrowserFilterFieldsReadable(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	open := f.shop()
 	step(t, ctx, "laptop", chromedp.EmulateViewport(1366, 900))
 	for _, p := range []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed", execPath("orders", open)} {
@@ -265,8 +265,8 @@ func TestBrowserFilterFieldsReadable(t *testing.T) {
 // two lines of its row, as in the executions list, rather than a line for
 // every few of its characters; the link holds the whole id, its title too.
 func TestBrowserNarrowAttentionLongIDs(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	long := strings.Repeat("0123456789abcdef-", 5) + "end-"
 	f.troubleNamed(func(wid string) string { return long + wid })
 	step(t, ctx, "phone", chromedp.EmulateViewport(400, 900))
@@ -299,8 +299,8 @@ func TestBrowserNarrowAttentionLongIDs(t *testing.T) {
 // at a phone's); the context was cut at 120 characters with no way to read
 // the rest.
 func TestBrowserHugeInputBounded(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	input := strings.Repeat("y", 32000) + "-end-of-input"
 	context := strings.Repeat("c", 5000) + "-end-of-context"
@@ -336,8 +336,8 @@ func TestBrowserHugeInputBounded(t *testing.T) {
 // view as the page scrolls: the bar used to cover the event jumped to, and
 // the heading with the history's filters.
 func TestBrowserAnchorsClearTheTopBar(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	ex := f.longHistory("orders", "long", 150)
 	for _, width := range []int64{1366, 400} {
@@ -357,7 +357,6 @@ func TestBrowserAnchorsClearTheTopBar(t *testing.T) {
 // takes a line of its own at a phone's width): a link to a place in a page
 // still shows it below the bar.
 func TestBrowserAnchorsClearATallTopBar(t *testing.T) {
-	ctx := browser(t)
 	file := `{"principals": [
  {"name": "platform-team-on-call-engineer-eu-west-1", "accessKeys": [{"accessKeyId": "AKIAOPERATOR0000001", "secretAccessKey": "operator-secret"}],
   "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}]}]}`
@@ -366,6 +365,7 @@ func TestBrowserAnchorsClearATallTopBar(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFixture(t, withConfig(func(c *server.Config) { c.Auth = auth.NewKeyring(cfg) }))
+	ctx := f.browser()
 	f.register("orders")
 	ex := f.longHistory("orders", "long", 150)
 	step(t, ctx, "sign in", chromedp.EmulateViewport(400, 900), chromedp.Navigate(f.srv.URL+"/console/login"), until(`!!document.querySelector("input[name=accessKeyId]")`),
@@ -388,8 +388,8 @@ func TestBrowserAnchorsClearATallTopBar(t *testing.T) {
 // "CONTINUED_AS_NEW"), took two lines, and at 1280 px the open list's put
 // its buttons on a line of their own.
 func TestBrowserExecutionFiltersOneLine(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	for _, width := range []int64{1280, 1366} {
 		for _, p := range []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed"} {
@@ -421,8 +421,8 @@ func TestBrowserExecutionFiltersOneLine(t *testing.T) {
 // only when it must: a name longer than the room there is, with hyphens
 // or without, wraps within its cell and leaves the table within its box.
 func TestBrowserTypeNamesWrapOnlyWhenTheyMust(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	// Each name: its text, its lines, and whether it stays in its cell.
 	names := func(width int64, n int) [][]string {
@@ -490,8 +490,8 @@ const brokenNames = `(() => {
 // room, which it always has where it scrolls sideways in its own box: a
 // phone's width (390 px) and a laptop's (1280 and 1366 px).
 func TestBrowserNamesAndTimesOnOneLine(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.trouble()
 	open := f.shop()
 	pages := []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed", "/console/d/orders/types",
@@ -514,8 +514,8 @@ func TestBrowserNamesAndTimesOnOneLine(t *testing.T) {
 // domain's status, open executions, retention and tags were out of view to
 // its right.
 func TestBrowserDomainsLongNamesWrap(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	long := "com.example.payments.settlement.reconciliation.nightly.batch.production.eu-west-1.tenant.acme.v2"
 	url := "https://wiki.example.com/teams/payments/runbooks/settlement/reconciliation/nightly-batch/what-to-do-when-it-fails.html"

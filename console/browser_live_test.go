@@ -46,9 +46,9 @@ func loads(t *testing.T, ctx context.Context) (docs, streams int) {
 // close says so and stays; its first screen reloads once, to show the
 // closed run, and then opens no stream.
 func TestBrowserClosedRunStaysPut(t *testing.T) {
-	ctx := browser(t)
-	countLoads(t, ctx)
 	f := newFixture(t)
+	ctx := f.browser()
+	countLoads(t, ctx)
 	f.register("orders")
 	closed := f.longHistory("orders", "long-closed", 120)
 	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: closed.WorkflowID, RunID: api.String(closed.RunID)}))
@@ -102,8 +102,8 @@ func TestBrowserClosedRunStaysPut(t *testing.T) {
 // that start are counted in, runs that close counted out, so that the
 // number says what the table shows.
 func TestBrowserLiveListCount(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	for i := range 3 {
 		f.startRun("orders", fmt.Sprintf("order-%d", i), `{}`)
@@ -140,8 +140,8 @@ func TestBrowserLiveListCount(t *testing.T) {
 // link to be tried again, rather than "Loading…" for good with the rest
 // of the history out of reach.
 func TestBrowserLoadMoreRetries(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	ex := f.longHistory("orders", "long", 120)
 	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: ex.WorkflowID}))
@@ -160,7 +160,9 @@ func TestBrowserLoadMoreRetries(t *testing.T) {
 // restart) says so and offers to try again, rather than "Loading…" for
 // good.
 func TestBrowserPendingRetries(t *testing.T) {
-	ctx := browser(t)
+	f := newFixture(t)
+	open := f.shop()
+	ctx := f.browser()
 	step(t, ctx, "offline fetch", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		// No live stream: its catch-up, sent as the page subscribes, fills
 		// the pending box too, and could replace the failure before it is
@@ -177,8 +179,6 @@ window.fetch = function (url, opts) {
 };`})
 		return err
 	}))
-	f := newFixture(t)
-	open := f.shop()
 	step(t, ctx, "offline", chromedp.Navigate(f.srv.URL+execPath("orders", open)), until(`document.readyState === "complete"`),
 		until(`window.__failed > 0`))
 	if got := eval[string](t, ctx, `document.querySelector("#pending").innerText`); !strings.Contains(got, "try again") {
@@ -194,8 +194,8 @@ window.fetch = function (url, opts) {
 // match, as if a filter were in force; it says so still when one is, and
 // the live count keeps the same words.
 func TestBrowserListCountSaysMatchOnlyWhenFiltered(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	for i := range 3 {
 		f.startRun("orders", fmt.Sprintf("order-%d", i), `{}`, "web")

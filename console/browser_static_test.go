@@ -21,8 +21,8 @@ import (
 // the hour was up. A URL that does not name the current content is
 // served as it is, to be checked again each time.
 func TestBrowserStaticFilesFollowAnUpgrade(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	step(t, ctx, "page", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions"), until(`document.readyState === "complete"`))
 	refs := eval[[]string](t, ctx, `[document.querySelector("link[rel=stylesheet]").getAttribute("href"), document.querySelector("script[src]").getAttribute("src"),

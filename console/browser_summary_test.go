@@ -14,8 +14,8 @@ import (
 // task's NONE is shown: it read "execution NONEs", NONE taken for a number
 // of seconds.
 func TestBrowserSummaryTimeoutNone(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	first := f.startRun("orders", "forever", `{}`)
 	f.decide("orders", api.Decision{DecisionType: api.DecisionTypeContinueAsNewWorkflowExecution,
@@ -41,8 +41,8 @@ func TestBrowserSummaryTimeoutNone(t *testing.T) {
 // each refused (UnknownResourceFault: Domain is deprecated). Undeprecated,
 // the start form is back.
 func TestBrowserDeprecatedDomainNoDeadEnd(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	f.check(f.svc.DeprecateDomain(f.ctx, &api.DeprecateDomainInput{Name: "orders"}))
 	step(t, ctx, "start page", chromedp.Navigate(f.srv.URL+"/console/d/orders/start"), until(`document.readyState === "complete" && !!document.querySelector("main h1")`))

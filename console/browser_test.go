@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,11 +28,41 @@ import (
 	"github.com/swfd/swfd/server"
 )
 
-// browser starts a headless Chromium for a test (Debian's chromium
-// package). Without one the test is skipped, unless SWFD_REQUIRE_BROWSER is
-// set (CI sets it).
-func browser(t *testing.T) context.Context {
-	t.Helper()
+// TestMain runs the package's tests, then stops the Chromium the browser
+// tests shared (if one was started).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chromium.stop()
+	os.Exit(code)
+}
+
+// chromium is the headless Chromium every browser test of the package
+// shares, each test in a browser context of its own (see
+// fixture.browser). It is package state because a test binary runs one
+// browser for all its tests: starting one per test cost each about a
+// second of CPU and wall time. TestMain stops it.
+var chromium sharedBrowser
+
+// sharedBrowser starts one headless Chromium (Debian's chromium package)
+// the first time a test asks for it, and again if it has gone (crashed).
+type sharedBrowser struct {
+	mu     sync.Mutex
+	ctx    context.Context // the browser's first tab, which keeps it running
+	cancel func()
+	dir    string // its profile
+}
+
+// errNoChromium is get's error when no Chromium is installed.
+var errNoChromium = errors.New("no chromium on PATH (apt-get install chromium)")
+
+// get returns the context of the running browser, starting it if need be.
+func (b *sharedBrowser) get() (context.Context, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctx != nil && b.ctx.Err() == nil {
+		return b.ctx, nil
+	}
+	b.stopLocked()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -40,25 +71,75 @@ func browser(t *testing.T) context.Context {
 		}
 	}
 	if path == "" {
-		if os.Getenv("SWFD_REQUIRE_BROWSER") != "" {
-			t.Fatal("no chromium on PATH (apt-get install chromium)")
-		}
-		t.Skip("no chromium on PATH (apt-get install chromium); SWFD_REQUIRE_BROWSER=1 makes this a failure")
+		return nil, errNoChromium
+	}
+	dir, err := os.MkdirTemp("", "swfd-console-chromium-")
+	if err != nil {
+		return nil, err
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("no-default-browser-check", true), chromedp.Flag("mute-audio", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900),
+		chromedp.UserDataDir(dir), chromedp.WindowSize(1366, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
 	// Start the browser on a context without a deadline (a deadline would
 	// end the browser with it).
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start chromium: %w", err)
+	}
+	b.ctx, b.cancel, b.dir = ctx, func() { cancel(); cancelAlloc() }, dir
+	return ctx, nil
+}
+
+// stop ends the browser, if one runs, and removes its profile.
+func (b *sharedBrowser) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopLocked()
+}
+
+func (b *sharedBrowser) stopLocked() {
+	if b.cancel != nil {
+		b.cancel()
+		os.RemoveAll(b.dir)
+	}
+	b.ctx, b.cancel, b.dir = nil, nil, ""
+}
+
+// browser opens a tab for a test in the shared headless Chromium, in a
+// browser context of its own (as a private window is: its own cookies,
+// storage and cache, nothing shared with other tests' tabs), in a window
+// of a laptop's size (1366 × 900). Without Chromium the test is skipped,
+// unless SWFD_REQUIRE_BROWSER is set (CI sets it).
+//
+// The tab is the fixture's so that it closes before the fixture's server
+// stops (cleanups run last first): a server shutting down waits up to five
+// seconds for a connection the browser opened and has sent nothing on
+// yet (one it opens ahead of need), unless the browser has closed it.
+func (f *fixture) browser() context.Context {
+	t := f.t
+	t.Helper()
+	parent, err := chromium.get()
+	if errors.Is(err, errNoChromium) {
+		if os.Getenv("SWFD_REQUIRE_BROWSER") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err.Error() + "; SWFD_REQUIRE_BROWSER=1 makes this a failure")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
 }
@@ -166,8 +247,8 @@ func execPath(domain string, ex api.WorkflowExecution) string {
 // page shows its pending activity and timeline; a signal shows up on the
 // open page without a reload; a terminate from the console closes the run.
 func TestBrowserScenario(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	open := f.shop()
 	base := f.srv.URL
 
@@ -274,8 +355,8 @@ func authOption(t testing.TB) func(*server.Config) {
 // With --auth: sign-in, a scoped key sees only its domain, a denied action
 // shows OperationNotPermitted, sign-out ends the session.
 func TestBrowserAuth(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t, withConfig(authOption(t)))
+	ctx := f.browser()
 	f.shop()
 	f.register("payments")
 	base := f.srv.URL
@@ -352,8 +433,8 @@ func screenshotDir(t *testing.T) string {
 // size. SWFD_SCREENSHOTS=DIR keeps them (the README's are made with
 // SWFD_SCREENSHOTS=docs/console go test ./console/ -run TestScreenshots).
 func TestScreenshots(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.trouble()
 	open := f.shop()
 	f.longHistory("orders", "order-2000", 120)
@@ -396,8 +477,8 @@ func TestScreenshots(t *testing.T) {
 // command line and a batch's confirmation carry the time the window
 // starts at, and "now" is a time.
 func TestBrowserPagingWithTimeAgo(t *testing.T) {
-	ctx := browser(t)
 	f := newRealFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	for i := range 60 {
 		f.startRun("orders", fmt.Sprintf("order-%03d", i), `{}`)
@@ -440,8 +521,8 @@ func TestBrowserPagingWithTimeAgo(t *testing.T) {
 // "+" and "/" a double-click would take, nor the shortened text with its
 // "…".
 func TestBrowserCopyRunID(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	ex := f.startRun("orders", "order-1", `{}`)
 	base := f.srv.URL
@@ -471,8 +552,8 @@ func TestBrowserCopyRunID(t *testing.T) {
 // as a child or by continue-as-new either, and an activity type no longer
 // scheduled. Declined, nothing changes; confirmed, the type is deprecated.
 func TestBrowserDeprecateTypeAsks(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	form := `form[action$="/types/status"]:has(input[name=name][value="process-order"])`
 	status := func() api.RegistrationStatus {
@@ -499,8 +580,8 @@ func TestBrowserDeprecateTypeAsks(t *testing.T) {
 // events of its child lead to the child (closed, so that no pending work
 // lists it), and the child's first event back to its parent.
 func TestBrowserHistoryLinksExecutions(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("family")
 	parent := f.startRun("family", "parent-1", `{}`)
 	step(t, ctx, "parent", chromedp.Navigate(f.srv.URL+execPath("family", parent)), until(`!document.querySelector("[data-live-status]").hidden`))
@@ -523,8 +604,8 @@ func TestBrowserHistoryLinksExecutions(t *testing.T) {
 // A closed run's tag opens the closed list filtered by it, the list the
 // run is in; an open run's, the open list.
 func TestBrowserClosedRunTagOpensClosedList(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	closed := f.startRun("orders", "tagged-closed", "", "blue")
 	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: closed.WorkflowID}))
@@ -550,8 +631,8 @@ func TestBrowserClosedRunTagOpensClosedList(t *testing.T) {
 // carries the tokens of the pages before it), and the first page links to
 // none.
 func TestBrowserPreviousPage(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	for i := range 120 {
 		f.startRun("orders", fmt.Sprintf("order-%03d", i), `{}`)
@@ -597,8 +678,8 @@ func TestBrowserPreviousPage(t *testing.T) {
 // pending work at its open run, the one that is the child now, not at the
 // run it started as (closed, CONTINUED_AS_NEW).
 func TestBrowserOpenChildContinuedAsNew(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("family")
 	parent := f.startRun("family", "parent-1", `{}`)
 	f.decide("family", api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &api.StartChildWorkflowExecutionDecisionAttributes{
@@ -635,8 +716,8 @@ func TestBrowserOpenChildContinuedAsNew(t *testing.T) {
 // matches before it, newest first, whose screen links to the newer
 // matches.
 func TestBrowserHistoryEarlierEvents(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	ex := f.longHistory("orders", "long", 120)
 	ids := func() []int {

@@ -103,8 +103,8 @@ func TestFormLineBreaks(t *testing.T) {
 // and the run its shown command line starts (run in bash) get the same
 // input.
 func TestBrowserStartInputAsShown(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	sh := swfShell(t, f.srv.URL)
 	const input = "line1\n$HOME 'q' \"d\""
@@ -286,8 +286,8 @@ func TestShownStructArgsRun(t *testing.T) {
 // and a task list whose names hold ',' or '=' so that swf reads them back:
 // run in bash, it starts that type on that list.
 func TestBrowserStartStructArgs(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.registerPay()
 	sh := swfShell(t, f.srv.URL)
 	form := `form[action$="/start"]`
@@ -364,8 +364,8 @@ func TestNoticeOnlyFromConsole(t *testing.T) {
 // the form's signal and the line's are the same signal, to the same
 // execution, whose workflow id holds one as well.
 func TestBrowserBidiCommandLine(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	sh := swfShell(t, f.srv.URL)
 	ex := f.startRun("orders", "rtl-\u202Etxt.exe", `{}`)

@@ -95,8 +95,8 @@ func TestPendingLambdaFunctions(t *testing.T) {
 // its pending work. SWFD_SCREENSHOTS=DIR keeps the screenshot
 // (execution-lambda.png).
 func TestBrowserPendingLambda(t *testing.T) {
-	ctx := browser(t)
 	f, ex := lambdaRun(t, newHeldInvoker())
+	ctx := f.browser()
 	step(t, ctx, "execution page", chromedp.EmulateViewport(1366, 768), chromedp.Navigate(f.srv.URL+execPath("orders", ex)),
 		until(`document.querySelectorAll("#pending tr.lambda").length === 2`), until(`document.fonts.status === "loaded"`))
 	rows := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#pending tr.lambda")).map(r => r.innerText)`)
@@ -125,8 +125,8 @@ func TestBrowserPendingLambda(t *testing.T) {
 // them, a run started from the console had no role and its decider's
 // ScheduleLambdaFunction decisions failed.
 func TestBrowserLambdaRoleForms(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	const role = "arn:aws:iam::123456789012:role/swf-lambda"
 	start := `form[action$="/start"]`

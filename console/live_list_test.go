@@ -54,8 +54,8 @@ func TestLiveCloseCarriesFilters(t *testing.T) {
 // In the browser: an open list filtered by tag drops a run that closes; a
 // closed list filtered by tag gains it.
 func TestBrowserLiveListByTag(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	a := f.startRun("orders", "tagged-a", `{}`, "lv1")
 	f.startRun("orders", "tagged-b", `{}`, "lv1")
@@ -82,8 +82,8 @@ func TestBrowserLiveListByTag(t *testing.T) {
 // apart, a link to the list filtered by it (tags "a b" and "c" used to
 // arrive as the text "a b c"), markup as text.
 func TestBrowserLiveRowTags(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	f.startRun("orders", "before", `{}`)
 	tags := []string{"a b", "c&d=e#f", "<i>x</i>"}
@@ -121,8 +121,8 @@ func TestBrowserLiveRowTags(t *testing.T) {
 // A row the live closed list gains is as the server writes it: its times
 // say the local time in their tooltip, and its duration is the run's.
 func TestBrowserLiveRowTimes(t *testing.T) {
-	ctx := browser(t)
 	f := newFixture(t)
+	ctx := f.browser()
 	f.register("orders")
 	f.startRun("orders", "order-1", `{}`)
 	f.srv.Advance(90 * time.Second)
