@@ -29,10 +29,12 @@ import (
 )
 
 // TestMain runs the package's tests, then stops the Chromium the browser
-// tests shared (if one was started).
+// tests shared (if one was started) and removes the swf they shared (if
+// one was built).
 func TestMain(m *testing.M) {
 	code := m.Run()
 	chromium.stop()
+	swfBinary.remove()
 	os.Exit(code)
 }
 
