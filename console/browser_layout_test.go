@@ -46,7 +46,8 @@ func TestBrowserNarrow(t *testing.T) {
 	base := f.srv.URL
 	pages := []string{"/console/", "/console/d/orders/executions", "/console/d/orders/executions?status=closed",
 		execPath("orders", open), execPath("orders", open) + "/timeline", "/console/d/orders/types", "/console/d/orders/start",
-		"/console/d/orders/tasklists", "/console/d/trouble/attention", "/console/d/nowhere/executions"}
+		"/console/d/orders/tasklists", "/console/d/trouble/attention", "/console/d/nowhere/executions",
+		"/console/d/orders/w/no-such-order", "/console/d/orders/w/no-such-order/no-such-run"}
 	for _, width := range []int{320, 400, 1400} {
 		step(t, ctx, "viewport", chromedp.EmulateViewport(int64(width), 900))
 		for _, p := range pages {
@@ -63,6 +64,23 @@ func TestBrowserNarrow(t *testing.T) {
 				t.Errorf("%s at %d px: the current tab is out of view", p, width)
 			}
 		}
+	}
+	// An unknown execution's page (by its run, or by its workflow id
+	// alone) is in its domain, which exists: it keeps the domain's
+	// breadcrumb and tabs, as the execution's page would, to go on from.
+	// An unknown domain's has none, which would lead to the same fault.
+	for _, p := range []string{"/console/d/orders/w/no-such-order", "/console/d/orders/w/no-such-order/no-such-run"} {
+		step(t, ctx, p, chromedp.Navigate(base+p), until(`document.readyState === "complete" && !!document.querySelector(".fault")`))
+		if got := eval[string](t, ctx, `(document.querySelector(".crumbs .dom") || {}).textContent || ""`); got != "orders" {
+			t.Errorf("%s: the breadcrumb's domain is %q, want orders", p, got)
+		}
+		if got := eval[string](t, ctx, `(document.querySelector(".tabs a[aria-current]") || {}).textContent || ""`); got != "Executions" {
+			t.Errorf("%s: the current tab is %q, want Executions", p, got)
+		}
+	}
+	step(t, ctx, "unknown domain", chromedp.Navigate(base+"/console/d/nowhere/executions"), until(`document.readyState === "complete" && !!document.querySelector(".fault")`))
+	if eval[bool](t, ctx, `!!document.querySelector(".crumbs, .tabs")`) {
+		t.Errorf("an unknown domain's page has a breadcrumb or tabs to it")
 	}
 	// At 1400 px the types table needs no scrolling of its own.
 	step(t, ctx, "types", chromedp.Navigate(base+"/console/d/orders/types"), until(`!!document.querySelector("table.types")`))

@@ -633,5 +633,39 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		fmt.Fprintf(w, "%s: %s", f.Code, revealText(f.Message))
 		return
 	}
-	h.render(w, r, statusOf(f), "error", &page{Title: f.Code, Fault: f})
+	p := &page{Title: f.Code, Fault: f}
+	// A fault about what was asked is shown in its domain; a server short
+	// of room or time (503, 429, …) is not asked once more for the page.
+	switch statusOf(f) {
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound:
+		p.Domain, p.Tab = h.faultDomain(r)
+	}
+	h.render(w, r, statusOf(f), "error", p)
+}
+
+// faultDomain is the domain a request under /console/d/{domain}/ that
+// failed was about, and the domain's tab its page belongs to, if that
+// domain exists and the caller may describe it: the error page of an
+// unknown execution, of an action refused, keeps the domain's breadcrumb
+// and tabs to go on from, as the domain's other pages do. An unknown
+// domain, or one the caller may not see, gets none: a breadcrumb to it
+// would lead to the same fault.
+func (h *Handler) faultDomain(r *http.Request) (domain, tab string) {
+	domain = r.PathValue("domain")
+	if domain == "" {
+		return "", ""
+	}
+	if _, err := do[api.DomainDetail](r.Context(), h, "DescribeDomain", &api.DescribeDomainInput{Name: domain}); err != nil {
+		return "", ""
+	}
+	_, rest, _ := strings.Cut(r.Pattern, "/d/{domain}/")
+	switch seg, _, _ := strings.Cut(rest, "/"); seg {
+	case "w", "executions", "batch":
+		return domain, "executions"
+	case "types", "status":
+		return domain, "types"
+	case "start", "tasklists", "attention":
+		return domain, seg
+	}
+	return domain, ""
 }
