@@ -52,10 +52,12 @@ func TestLiveCloseCarriesFilters(t *testing.T) {
 }
 
 // In the browser: an open list filtered by tag drops a run that closes; a
-// closed list filtered by tag gains it.
+// closed list filtered by tag gains it. A filter that is not one shows its
+// fault, and neither a live stream nor the form to act on what it matches.
 func TestBrowserLiveListByTag(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.browser()
+	countLoads(t, ctx)
 	f.register("orders")
 	a := f.startRun("orders", "tagged-a", `{}`, "lv1")
 	f.startRun("orders", "tagged-b", `{}`, "lv1")
@@ -75,6 +77,25 @@ func TestBrowserLiveListByTag(t *testing.T) {
 	step(t, ctx, "closed run arrives", until(`document.querySelectorAll("#executions tbody tr.x").length === 2`))
 	if txt := eval[string](t, ctx, `document.querySelector("#executions tbody tr.x").innerText`); !strings.Contains(txt, "tagged-b") || !strings.Contains(txt, "TERMINATED") || !strings.Contains(txt, "lv1") {
 		t.Errorf("new closed row %q, want tagged-b TERMINATED with tag lv1", txt)
+	}
+
+	// A time that is none, a version without a type, a value no form
+	// sends: the page says what is wrong. A live stream would add rows,
+	// and say "live", for a list the filter does not make; a batch would
+	// act on executions no list showed.
+	for _, q := range []string{"?tag=lv1&from=garbage", "?status=closed&to=soon", "?version=2", "?status=Closed"} {
+		_, s0 := loads(t, ctx)
+		step(t, ctx, "invalid filter "+q, chromedp.Navigate(base+"/console/d/orders/executions"+q),
+			until(`document.readyState === "complete" && !!document.querySelector(".fault")`))
+		if _, s1 := loads(t, ctx); s1 != s0 {
+			t.Errorf("%s: the page opened %d live streams, want none", q, s1-s0)
+		}
+		if eval[bool](t, ctx, `!!document.querySelector("[data-live], [data-live-status]:not([hidden])")`) {
+			t.Errorf("%s: the page has a live list or says it is live", q)
+		}
+		if eval[bool](t, ctx, `!!document.querySelector('details.batch, form[action$="/batch"]')`) {
+			t.Errorf("%s: the page offers to act on every execution the filter matches", q)
+		}
 	}
 }
 
