@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -213,6 +214,25 @@ func TestBrowserListCountSaysMatchOnlyWhenFiltered(t *testing.T) {
 		step(t, ctx, c.path, chromedp.Navigate(f.srv.URL+c.path), until(`document.readyState === "complete" && !!document.querySelector("[data-count]")`))
 		if got := eval[string](t, ctx, `document.querySelector("[data-count]").innerText`); got != c.want {
 			t.Errorf("%s: the count says %q, want %q", c.path, got, c.want)
+		}
+	}
+	// "to" at the zero time (0001-01-01, as a tool writes a time it was not
+	// given) is how the API's filter says "no latest date": no bound. The
+	// field is empty, the count says nothing narrows the list, and the
+	// command line sends no latestDate (swf would read it as a bound).
+	for _, to := range []string{"0001-01-01", "0001-01-01T00:00:00Z", "0001-01-01 00:00"} {
+		step(t, ctx, "to "+to, chromedp.Navigate(f.srv.URL+"/console/d/orders/executions?to="+url.QueryEscape(to)),
+			until(`document.readyState === "complete" && !!document.querySelector("[data-count]")`))
+		got := eval[[]string](t, ctx, `[document.querySelector("#filters input[name=to]").value, document.querySelector("[data-count]").innerText,
+		  document.querySelector("[data-cli]").textContent]`)
+		if got[0] != "" {
+			t.Errorf("to=%s: the field shows %q, want it empty (no bound)", to, got[0])
+		}
+		if got[1] != "2 open executions" {
+			t.Errorf("to=%s: the count says %q, want %q", to, got[1], "2 open executions")
+		}
+		if strings.Contains(got[2], "latestDate") {
+			t.Errorf("to=%s: the command line sends a latest date: %s", to, got[2])
 		}
 	}
 	// Live, the words stay.

@@ -51,6 +51,13 @@ func parseFilter(q url.Values) filter {
 	if n := len(f.Back); n > maxBack {
 		f.Back, f.Lost = f.Back[n-maxBack:], true
 	}
+	// The zero time as the end of the range (0001-01-01, as a tool writes a
+	// time it was not given) is the API's "no latest date": no bound. It is
+	// kept as none, so that the field, the count's words and the command
+	// line (where swf would read it as a date) say so, not a date.
+	if t, ok := absoluteWhen(f.To); ok && t.IsZero() {
+		f.To = ""
+	}
 	if n, err := strconv.Atoi(q.Get("size")); err == nil {
 		for _, s := range pageSizes {
 			if n == s {
