@@ -77,7 +77,7 @@ func TestAttention(t *testing.T) {
 		t.Fatalf("%d sections", len(sections)-1)
 	}
 	want := []struct{ title, has, cause string }{
-		{"keep timing out", "decider-too-slow", `<td class="num bad">2</td>`},
+		{"keep timing out", "decider-too-slow", `<td class="num bad" data-label="Timeouts in a row">2</td>`},
 		{"nobody polls", "nobody-works", "nobody-polls"},
 		{"start-to-close timeout", "near-its-timeout", ""},
 		{"failed decisions", "bad-decision", "ACTIVITY_TYPE_DOES_NOT_EXIST"},

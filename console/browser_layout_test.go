@@ -282,31 +282,45 @@ func TestBrowserFilterFieldsReadable(t *testing.T) {
 // On "Needs attention" at a phone's width a long workflow id takes at most
 // two lines of its row, as in the executions list, rather than a line for
 // every few of its characters; the link holds the whole id, its title too.
+// And every cell of a row is in the window, read whole where it is: the
+// times of a row, side by side with its other cells, were out of view to the
+// right, in a box that scrolled with nothing to say there was more.
 func TestBrowserNarrowAttentionLongIDs(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.browser()
 	long := strings.Repeat("0123456789abcdef-", 5) + "end-"
 	f.troubleNamed(func(wid string) string { return long + wid })
-	step(t, ctx, "phone", chromedp.EmulateViewport(400, 900))
-	step(t, ctx, "attention", chromedp.Navigate(f.srv.URL+"/console/d/trouble/attention"), until(`document.querySelectorAll("main section tbody tr").length === 4`))
-	links := eval[[][]string](t, ctx, `Array.from(document.querySelectorAll("main section tbody tr td:first-child a")).map(a =>
+	for _, width := range []int64{390, 400} {
+		step(t, ctx, "phone", chromedp.EmulateViewport(width, 900))
+		step(t, ctx, "attention", chromedp.Navigate(f.srv.URL+"/console/d/trouble/attention"), until(`document.querySelectorAll("main section tbody tr").length === 4`))
+		links := eval[[][]string](t, ctx, `Array.from(document.querySelectorAll("main section tbody tr td:first-child a")).map(a =>
 	  [a.textContent, a.title, String(a.getBoundingClientRect().height / parseFloat(getComputedStyle(a).lineHeight))])`)
-	if len(links) != 4 {
-		t.Fatalf("%d execution links, want 4", len(links))
-	}
-	for _, l := range links {
-		if !strings.HasPrefix(l[0], long) {
-			t.Errorf("a link's text is %q, want the whole id", l[0])
+		if len(links) != 4 {
+			t.Fatalf("at %d px: %d execution links, want 4", width, len(links))
 		}
-		if l[1] != l[0] {
-			t.Errorf("the link to %q has the title %q, want the whole id", l[0], l[1])
+		for _, l := range links {
+			if !strings.HasPrefix(l[0], long) {
+				t.Errorf("at %d px: a link's text is %q, want the whole id", width, l[0])
+			}
+			if l[1] != l[0] {
+				t.Errorf("at %d px: the link to %q has the title %q, want the whole id", width, l[0], l[1])
+			}
+			if lines, _ := strconv.ParseFloat(l[2], 64); lines > 2.2 {
+				t.Errorf("at %d px: %q takes %.1f lines, want at most 2", width, l[0], lines)
+			}
 		}
-		if lines, _ := strconv.ParseFloat(l[2], 64); lines > 2.2 {
-			t.Errorf("%q takes %.1f lines, want at most 2", l[0], lines)
+		if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `innerWidth`); sw > iw {
+			t.Errorf("the page is %d px wide at %d: %s", sw, iw, eval[string](t, ctx, wideElements))
 		}
-	}
-	if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `innerWidth`); sw > iw {
-		t.Errorf("the page is %d px wide at %d: %s", sw, iw, eval[string](t, ctx, wideElements))
+		out := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("main section tbody td")).flatMap(td => {
+	  const r = td.getBoundingClientRect(), text = td.innerText.trim().slice(0, 30);
+	  if (r.left < -0.5 || r.right > innerWidth + 0.5) return [JSON.stringify(text) + " at " + Math.round(r.left) + ".." + Math.round(r.right)];
+	  if (td.scrollWidth > td.clientWidth + 1) return [JSON.stringify(text) + " cut (" + td.scrollWidth + " in " + td.clientWidth + ")"];
+	  return [];
+	})`)
+		for _, o := range out {
+			t.Errorf("at %d px (the window %d px wide), a cell out of view: %s", width, width, o)
+		}
 	}
 }
 
