@@ -538,6 +538,13 @@ func TestBrowserNamesAndTimesOnOneLine(t *testing.T) {
 		f.check(err)
 	}
 	f.startRun("busy", "waiting", `{}`)
+	// Workflow ids of SWF's greatest length (256), open and closed, with
+	// tags: the tags' column keeps the room to show them.
+	long := strings.Repeat("0123456789abcdef", 16)
+	tags := []string{"web", "region=eu-west-1", "customer=acme-industries-intl", "priority=high"}
+	f.startRun("orders", long, `{}`, tags...)
+	closed := f.startRun("orders", long[:255]+"x", `{}`, tags...)
+	f.check(f.svc.TerminateWorkflowExecution(f.ctx, &api.TerminateWorkflowExecutionInput{Domain: "orders", WorkflowID: closed.WorkflowID}))
 	pages := []string{"/console/d/orders/executions", "/console/d/orders/executions?status=closed", "/console/d/orders/types",
 		"/console/d/orders/tasklists", "/console/d/trouble/tasklists", "/console/d/busy/tasklists", "/console/d/trouble/attention", execPath("orders", open)}
 	for _, width := range []int64{390, 1280, 1366} {
@@ -549,6 +556,19 @@ func TestBrowserNamesAndTimesOnOneLine(t *testing.T) {
 				until(settledJS+` && document.fonts.status === "loaded" && !!document.querySelector("main table.list tbody td")`))
 			for _, b := range eval[[]string](t, ctx, brokenNames) {
 				t.Errorf("%s at %d px: %s", p, width, b)
+			}
+			if !strings.Contains(p, "/executions") {
+				continue
+			}
+			// Each tag of the long ids' rows is whole on one line.
+			for _, b := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#executions tr.x:has(td.wid a[title^='0123456789abcdef0123']) a.tag")).flatMap(a => {
+			  const tops = new Set(Array.from(a.getClientRects()).map(r => Math.round(r.top)));
+			  const line = parseFloat(getComputedStyle(a).lineHeight) || 16;
+			  if (tops.size > 1 || a.getBoundingClientRect().height > 1.5 * line) return [a.textContent + " takes more than a line (" + Math.round(a.getBoundingClientRect().width) + " px wide)"];
+			  if (a.scrollWidth > a.clientWidth + 1) return [a.textContent + " is cut (" + a.scrollWidth + " in " + a.clientWidth + ")"];
+			  return [];
+			})`) {
+				t.Errorf("%s at %d px, a long id's row: the tag %s", p, width, b)
 			}
 		}
 	}

@@ -366,8 +366,9 @@
       // Each tag apart, a link to its filter, as the server's rows show
       // them: joined by spaces, tags "a b" and "c" would read as "a", "b c".
       const tags = cell("");
+      tags.className = "tags";
       (r.tags || []).forEach((g) => {
-        const l = document.createElement("a"); l.className = "tag"; l.textContent = vis(g);
+        const l = document.createElement("a"); l.className = "tag"; l.textContent = vis(g); l.title = vis(g);
         l.href = listURL + "?tag=" + encodeURIComponent(g) + (closedView ? "&status=closed" : "");
         tags.append(l, " ");
       });
