@@ -212,30 +212,9 @@ func stdoutWriter(f *os.File) (io.Writer, io.Closer) {
 type sendNowait struct{ rc syscall.RawConn }
 
 func (w sendNowait) Write(p []byte) (int, error) {
-	n := 0
-	var werr error
-	err := w.rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			k, err := unix.SendmsgN(int(fd), p[n:], nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
-				werr = err
-				return true
-			}
-			if k <= 0 {
-				werr = io.ErrShortWrite
-				return true
-			}
-			n += k
-		}
-		return true
+	return writeNowait(w.rc, p, func(fd int, p []byte) (int, error) {
+		return unix.SendmsgN(fd, p, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 	})
-	if werr == nil {
-		werr = err
-	}
-	return n, werr
 }
 
 // nowait writes to a file descriptor with one write(2) at a time, and
@@ -243,11 +222,19 @@ func (w sendNowait) Write(p []byte) (int, error) {
 type nowait struct{ rc syscall.RawConn }
 
 func (w nowait) Write(p []byte) (int, error) {
+	return writeNowait(w.rc, p, syscall.Write)
+}
+
+// writeNowait writes p to rc's descriptor with write, one call after
+// another until all of p is taken or a call fails (EINTR is tried again):
+// rc's readiness is never waited for, so a full descriptor fails the write
+// (EAGAIN) instead of holding it.
+func writeNowait(rc syscall.RawConn, p []byte, write func(fd int, p []byte) (int, error)) (int, error) {
 	n := 0
 	var werr error
-	err := w.rc.Write(func(fd uintptr) bool {
+	err := rc.Write(func(fd uintptr) bool {
 		for n < len(p) {
-			k, err := syscall.Write(int(fd), p[n:])
+			k, err := write(int(fd), p[n:])
 			if err == syscall.EINTR {
 				continue
 			}
