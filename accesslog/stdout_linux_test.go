@@ -13,6 +13,7 @@ import (
 
 	"github.com/swfd/swfd/accesslog"
 	"github.com/swfd/swfd/frontend"
+	"github.com/swfd/swfd/internal/ptytest"
 )
 
 // asStdout makes f the process's standard output for the rest of the test
@@ -52,24 +53,12 @@ func blockingSocket(t *testing.T) (r, w *os.File) {
 // like a pipe.
 func blockingTerminal(t *testing.T) (r, w *os.File) {
 	t.Helper()
-	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	m, path := ptytest.Open(t)
+	s, err := unix.Open(path, unix.O_WRONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
-	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
-	if err == nil {
-		err = unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0)
-	}
-	if err != nil {
-		unix.Close(m)
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	s, err := unix.Open("/dev/pts/"+strconv.Itoa(n), unix.O_WRONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		unix.Close(m)
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	return os.NewFile(uintptr(m), "ptmx"), os.NewFile(uintptr(s), "pts")
+	return m, os.NewFile(uintptr(s), "pts")
 }
 
 // statusFlags are the file status flags of f's open file description
