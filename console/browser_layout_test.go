@@ -64,6 +64,18 @@ func TestBrowserNarrow(t *testing.T) {
 			if !eval[bool](t, ctx, `(() => { const a = document.querySelector(".tabs a[aria-current]"); return !a || a.getBoundingClientRect().right <= innerWidth; })()`) {
 				t.Errorf("%s at %d px: the current tab is out of view", p, width)
 			}
+			// The task lists' rows at a phone's width: every cell in the
+			// window, none cut, as on "Needs attention"
+			// (TestBrowserNarrowAttentionLongIDs); side by side, a row's
+			// last poll and pollers were out of view to the right.
+			if strings.HasSuffix(p, "/tasklists") && width < 640 {
+				if eval[int](t, ctx, `document.querySelectorAll("table.tasklists tbody tr").length`) == 0 {
+					t.Fatalf("%s: no task list listed", p)
+				}
+				for _, o := range eval[[]string](t, ctx, cellsOutOfView("table.tasklists")) {
+					t.Errorf("%s at %d px, a cell out of view: %s", p, width, o)
+				}
+			}
 		}
 	}
 	// An unknown execution's page (by its run, or by its workflow id
@@ -313,12 +325,7 @@ func TestBrowserNarrowAttentionLongIDs(t *testing.T) {
 		if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `innerWidth`); sw > iw {
 			t.Errorf("the page is %d px wide at %d: %s", sw, iw, eval[string](t, ctx, wideElements))
 		}
-		out := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("main section tbody td")).flatMap(td => {
-	  const r = td.getBoundingClientRect(), text = td.innerText.trim().slice(0, 30);
-	  if (r.left < -0.5 || r.right > innerWidth + 0.5) return [JSON.stringify(text) + " at " + Math.round(r.left) + ".." + Math.round(r.right)];
-	  if (td.scrollWidth > td.clientWidth + 1) return [JSON.stringify(text) + " cut (" + td.scrollWidth + " in " + td.clientWidth + ")"];
-	  return [];
-	})`)
+		out := eval[[]string](t, ctx, cellsOutOfView("main section"))
 		for _, o := range out {
 			t.Errorf("at %d px (the window %d px wide), a cell out of view: %s", width, width, o)
 		}
@@ -605,4 +612,16 @@ func TestBrowserDomainsLongNamesWrap(t *testing.T) {
 				eval[string](t, ctx, `String(Math.round(document.querySelector("table.domains").parentElement.getBoundingClientRect().width))`))
 		}
 	}
+}
+
+// cellsOutOfView is a script listing the cells of the tables under
+// selector that are not wholly in the window, or whose content is cut,
+// each with the start of its text and where it is.
+func cellsOutOfView(selector string) string {
+	return `Array.from(document.querySelectorAll(` + strconv.Quote(selector+" tbody td") + `)).flatMap(td => {
+	  const r = td.getBoundingClientRect(), text = td.innerText.trim().slice(0, 30);
+	  if (r.left < -0.5 || r.right > innerWidth + 0.5) return [JSON.stringify(text) + " at " + Math.round(r.left) + ".." + Math.round(r.right)];
+	  if (td.scrollWidth > td.clientWidth + 1) return [JSON.stringify(text) + " cut (" + td.scrollWidth + " in " + td.clientWidth + ")"];
+	  return [];
+	})`
 }
