@@ -11,8 +11,10 @@
 // News may be lost: the store stays the record. A node reloads the pending
 // tasks every few seconds (Node.Run), and at once when its subscription
 // says it has just begun to receive again after a gap in which news was
-// lost (swfd.ResumingBroadcaster); its timer loop looks at the store at
-// least every two seconds, and its caches check versions or expire.
+// lost (swfd.ResumingBroadcaster), when it also tells the run store's
+// listeners that news may have been lost (runs.Commit.Missed); its timer
+// loop looks at the store at least every two seconds, and its caches check
+// versions or expire.
 //
 // service.New chooses once, at construction, between a *Node (when a
 // Broadcaster connects it to other nodes) and Alone (a single node), and
@@ -81,6 +83,9 @@ type Runs interface {
 	Evict(runID string)
 	// RemoteChanged tells listeners of runs another node changed.
 	RemoteChanged(changes []runs.Change)
+	// RemoteMissed tells them that news of runs other nodes changed may
+	// have been lost (runs.Commit.Missed).
+	RemoteMissed()
 }
 
 // Timers is the timer loop news acts on (a *timers.Loop).

@@ -25,6 +25,7 @@ type recorder struct {
 	wokenFor []time.Time
 	transfer int
 	cleared  int
+	missed   int
 }
 
 func (r *recorder) Evict(runID string) {
@@ -37,7 +38,8 @@ func (r *recorder) RemoteChanged(c []runs.Change) {
 	r.changed = append(r.changed, c...)
 	r.mu.Unlock()
 }
-func (r *recorder) Wake() { r.mu.Lock(); r.woken++; r.mu.Unlock() }
+func (r *recorder) RemoteMissed() { r.mu.Lock(); r.missed++; r.mu.Unlock() }
+func (r *recorder) Wake()         { r.mu.Lock(); r.woken++; r.mu.Unlock() }
 func (r *recorder) WakeFor(due time.Time) {
 	r.mu.Lock()
 	r.wokenFor = append(r.wokenFor, due)

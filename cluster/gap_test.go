@@ -108,4 +108,12 @@ func TestNewsMissedWhileReconnectingIsReadAtOnce(t *testing.T) {
 	if got.RunID != task.RunID || got.ScheduledEventID != task.ScheduledEventID {
 		t.Errorf("polled %+v, want %+v", got, task)
 	}
+	// The run store's listeners were told of the gap too, before the
+	// reload that found the task: at the first listen and at the second.
+	rec.mu.Lock()
+	missed := rec.missed
+	rec.mu.Unlock()
+	if missed < 2 {
+		t.Errorf("the run store was told %d times that news may have been lost, want 2 (the first listen and the reconnection)", missed)
+	}
 }

@@ -376,8 +376,11 @@ func (n *Node) subscribeLoop(ctx context.Context) {
 // first time, since the node loaded its task lists). resyncLoop reads the
 // store at once, rather than at its next period: before, a poller here
 // waited up to resyncEvery for a task another node had scheduled in that
-// gap.
+// gap. The run store's listeners are told too (runs.Commit.Missed): the
+// console's live pages, which hear of other nodes' commits only through
+// this news, read what they show again.
 func (n *Node) missedNews() {
+	n.runs.RemoteMissed()
 	select {
 	case n.gap <- struct{}{}:
 	default: // a read is due already

@@ -115,3 +115,71 @@ func hearEachOther(t *testing.T, nodes ...*fixture) {
 		}
 	}
 }
+
+// A node whose news listener lost its connection (a network cut, its
+// backend terminated) hears nothing of the commits other nodes make until
+// it listens again. The pages it serves used to stay as they were, missing
+// the events and executions of that gap until the person reloaded; once
+// the listener listens again, an execution's page now gets the events it
+// missed, and a list is told to read itself again.
+func TestLiveAcrossNodesAfterAGap(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	proxy := pgtest.NewProxy(t, db)
+	a := newRealFixture(t, withConfig(func(c *server.Config) { c.DB = db }))
+	b := newRealFixture(t, withConfig(func(c *server.Config) { c.DB = proxy.DSN(db) }))
+	hearEachOther(t, a, b)
+	a.register("orders")
+	ex := a.startRun("orders", "gap", `{}`)
+	hist, err := b.svc.GetWorkflowExecutionHistory(b.ctx, &api.GetWorkflowExecutionHistoryInput{Domain: "orders", Execution: ex, ReverseOrder: true, MaximumPageSize: 1})
+	b.check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	open := func(path string) (*bufio.Reader, *http.Response) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", b.srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		b.check(err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return bufio.NewReader(resp.Body), resp
+	}
+	run, runResp := open(execPath("orders", ex) + "/live?after=" + itoa(hist.Events[0].EventID))
+	readUntil(t, run, "event: pending") // subscribed
+	list, listResp := open("/console/d/orders/live")
+	list.ReadString('\n') // subscribed
+
+	// Node b's connections to the database are cut; node a signals the run
+	// and starts another while they are.
+	proxy.Cut()
+	a.check(a.svc.SignalWorkflowExecution(a.ctx, &api.SignalWorkflowExecutionInput{Domain: "orders", WorkflowID: "gap", SignalName: "in-the-gap"}))
+	a.startRun("orders", "started-in-the-gap", `{}`)
+	proxy.Restore()
+	waitReady(t, b)
+
+	// Without the fix neither stream hears of anything more: each is given
+	// a bound, past which it is closed and readUntil fails.
+	for _, r := range []*http.Response{runResp, listResp} {
+		time.AfterFunc(15*time.Second, func() { r.Body.Close() })
+	}
+	got := readUntil(t, run, "in-the-gap")
+	wantIn(t, "node b's execution stream after the gap", got, "event: events", "WorkflowExecutionSignaled")
+	readUntil(t, list, "event: stale")
+}
+
+// waitReady waits until the node answers /readyz with 200: its database
+// answers and its news listener is connected.
+func waitReady(t *testing.T, f *fixture) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(f.srv.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node is not ready 30s after its database came back (%v)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -43,6 +43,14 @@ import (
 // shows, it reads the run once (Inspector.Execution) and fans its row out
 // as for a local one. A run that changed otherwise is news to no list, as
 // it is when it changes here.
+//
+// That news may be lost: while the node's listener is disconnected (a
+// network cut, its backend terminated) nothing of what the other nodes
+// commit reaches it. When the listener listens again (runs.Commit.Missed),
+// the hub reads again, once each, the new events and pending work of every
+// execution a page shows, and tells each list page to read itself again
+// (its event "stale"): it cannot know which runs started or closed in the
+// gap, and the rows a list shows depend on its filters.
 type Hub struct {
 	src  inspect.Inspector // unguarded: pages were authorized for the execution they subscribed to (and again after each reload of the auth file), and it is read as they named it
 	log  *slog.Logger
@@ -51,6 +59,7 @@ type Hub struct {
 	subs    atomic.Int64
 	in      chan []change
 	dropped atomic.Bool
+	missed  atomic.Bool // news of other nodes' commits may have been lost (readMissed)
 	stop    context.CancelFunc
 	done    chan struct{}
 
@@ -156,6 +165,12 @@ func (h *Hub) setRenderer(t *template.Template) { h.frag.Store(t) }
 // commit's events are shared, read only) and returns without waiting.
 func (h *Hub) Committed(c runs.Commit) {
 	if h.subs.Load() == 0 {
+		return
+	}
+	if c.Missed {
+		// Read on the hub's next tick, after this: the listener is
+		// receiving again, so what is read then misses nothing.
+		h.missed.Store(true)
 		return
 	}
 	out := make([]change, len(c.Runs))
@@ -273,6 +288,9 @@ func (h *Hub) run(ctx context.Context) {
 			if h.dropped.Swap(false) {
 				h.resyncAll()
 			}
+			if h.missed.Swap(false) {
+				h.readMissed()
+			}
 			h.refreshDue(ctx)
 			h.remoteRowsDue(ctx)
 		}
@@ -293,6 +311,33 @@ func (h *Hub) resyncAll() {
 				default:
 				}
 			}
+		}
+	}
+}
+
+// readMissed brings the open pages up to date after news of other nodes'
+// commits may have been lost: each execution a page shows has its new
+// events (after the oldest a page of it has) and pending work read again
+// at once, by refreshDue; each list page is told to read itself again
+// ("stale"), as the runs that started or closed meanwhile are unknown.
+func (h *Hub) readMissed() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, subs := range h.runs {
+		for s := range subs {
+			key := s.key()
+			job := h.refresh[key]
+			if job == nil {
+				job = &refreshJob{key: key}
+				h.refresh[key] = job
+			}
+			job.events = true
+			delete(h.refreshed, key)
+		}
+	}
+	for _, subs := range h.domains {
+		for s := range subs {
+			s.push(sseMsg{event: "stale", data: []byte(`{}`)})
 		}
 	}
 }

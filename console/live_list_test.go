@@ -79,6 +79,26 @@ func TestBrowserLiveListByTag(t *testing.T) {
 		t.Errorf("new closed row %q, want tagged-b TERMINATED with tag lv1", txt)
 	}
 
+	// After a gap in the news of other nodes' commits (the node's listener
+	// lost its connection), the list reads itself again and shows what a
+	// reload would, in place: the page had missed a run here (its row
+	// taken out, its count made wrong), and a person typing in a filter's
+	// field keeps what they typed. It used to stay as it was.
+	step(t, ctx, "page misses a run", chromedp.Evaluate[chromedp.Void](`
+		window.__same = 2;
+		document.querySelector("#executions tbody tr.x:last-child").remove();
+		document.querySelector("[data-count]").textContent = "1 closed execution matches";
+		document.querySelector("input[name=wid]").value = "being typed";`))
+	f.srv.Server.Service.Runs().RemoteMissed()
+	step(t, ctx, "list read again", until(`document.querySelectorAll("#executions tbody tr.x").length === 2`),
+		until(`document.querySelector("[data-count]").textContent.trim() === "2 closed executions match"`))
+	if !eval[bool](t, ctx, `window.__same === 2 && document.querySelector("input[name=wid]").value === "being typed"`) {
+		t.Error("the list was reloaded after the gap, losing the filter being typed, not read again in place")
+	}
+	if txt := eval[string](t, ctx, `document.querySelector("#executions tbody").innerText`); !strings.Contains(txt, "tagged-a") || !strings.Contains(txt, "tagged-b") {
+		t.Errorf("the list read again shows %q, want tagged-a and tagged-b", txt)
+	}
+
 	// A time that is none, a version without a type, a value no form
 	// sends: the page says what is wrong. A live stream would add rows,
 	// and say "live", for a list the filter does not make; a batch would

@@ -27,6 +27,13 @@ type Commit struct {
 	// the store to know). Created is never set for a change a node of an
 	// older swfd made.
 	Remote bool
+	// Missed is set, with Remote and no Runs, when news of what other
+	// nodes committed may have been lost: this node's subscription to it
+	// has just begun to receive again, after a time (its connection lost)
+	// in which what was published never reached it. A listener that keeps
+	// a view of runs current from other nodes' changes reads the store
+	// again.
+	Missed bool
 }
 
 // Change is what a commit changed in one run.
@@ -102,6 +109,12 @@ func (s *Store) tell(c Commit) {
 // RunID, Created and Closed of each).
 func (s *Store) RemoteChanged(changes []Change) {
 	s.tell(Commit{Runs: changes, Remote: true})
+}
+
+// RemoteMissed tells the listeners that news of the runs other nodes
+// changed may have been lost (Commit.Missed).
+func (s *Store) RemoteMissed() {
+	s.tell(Commit{Remote: true, Missed: true})
 }
 
 // Batch is one commit in the making: updates of runs and messages between

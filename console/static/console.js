@@ -331,7 +331,11 @@
         " execution" + (n === 1 ? "" : "s") + (countEl.dataset.match === "true" ? (n === 1 ? " matches" : " match") : "");
     };
     const cell = (text, cls) => { const td = document.createElement("td"); if (cls) td.className = cls; td.textContent = text; return td; };
-    es.addEventListener("row", (m) => {
+    // The rows that arrive while the list is read again (stale), applied
+    // once it is: the read may have been made before their commits.
+    let held = null;
+    const row = (m) => {
+      if (held) { held.push(m); return; }
       const r = JSON.parse(m.data);
       const tbody = table.tBodies[0];
       const existing = tbody.querySelector("tr[data-run='" + CSS.escape(r.runId) + "']");
@@ -344,7 +348,10 @@
       }
       if (!matches(r)) return;
       if (closedView && r.status === "OPEN") return;
-      if (t.first !== "true" || existing) { tell(1); return; }
+      // A row shown already is as the list would show it (a run's row
+      // read again after a gap in the news).
+      if (existing) return;
+      if (t.first !== "true") { tell(1); return; }
       const tr = document.createElement("tr");
       tr.className = "x fresh";
       tr.dataset.run = r.runId;
@@ -378,7 +385,48 @@
       localTitles(tr);
       recount(1);
       while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);
-    });
+    };
+    es.addEventListener("row", row);
+    // The server's node may have missed runs that started or closed on
+    // another node (its news of them was lost): the list is read again, as
+    // a reload would read it, and its rows, count and pages put in place of
+    // the old, leaving the filters' fields as they are. Should that fail,
+    // the note offers a refresh.
+    const reread = () => {
+      if (held) { held.again = true; return; }
+      held = [];
+      fetch(location.href, { credentials: "same-origin", cache: "no-store" })
+        .then((resp) => (resp.ok ? resp.text() : Promise.reject(new Error(String(resp.status)))))
+        .then((html) => {
+          const doc = new DOMParser().parseFromString(html, "text/html");
+          const fresh = doc.querySelector("table#executions tbody");
+          if (!fresh) throw new Error("no list");
+          table.replaceChild(document.adoptNode(fresh), table.tBodies[0]);
+          localTitles(table);
+          const count = $("[data-count]"), newCount = doc.querySelector("[data-count]");
+          if (count && newCount) {
+            count.textContent = newCount.textContent;
+            ["n", "cut", "match"].forEach((k) => {
+              if (k in newCount.dataset) count.dataset[k] = newCount.dataset[k]; else delete count.dataset[k];
+            });
+          }
+          const pager = $(".pager"), newPager = doc.querySelector(".pager");
+          if (pager && newPager) {
+            $$("a", pager).forEach((a) => a.remove());
+            $$("a", newPager).forEach((a) => pager.insertBefore(document.adoptNode(a), note));
+          }
+          changes = 0;
+          if (note) note.hidden = true;
+        })
+        .catch(() => tell(1))
+        .finally(() => {
+          const q = held;
+          held = null;
+          q.forEach(row);
+          if (q.again) reread();
+        });
+    };
+    es.addEventListener("stale", reread);
     es.addEventListener("many", (m) => tell(JSON.parse(m.data).count));
     es.addEventListener("remote", () => tell(1));
     es.addEventListener("resync", () => tell(1));
