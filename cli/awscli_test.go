@@ -13,8 +13,9 @@ import (
 
 // The real AWS CLI, for comparisons. Starting Python and importing awscli
 // costs about a second of CPU, so a batch of `aws swf …` command lines runs
-// in one Python process that calls the CLI's own entry point once per
-// command line, with fresh stdout/stderr each time.
+// in one Python process that loads the CLI's data once and runs each
+// command line in a child of its own, with a fresh session, driver,
+// environment, stdout and stderr.
 
 type awsRun struct {
 	Stdout string `json:"stdout"`
@@ -23,24 +24,48 @@ type awsRun struct {
 }
 
 const awsBatchScript = `
-import io, json, os, sys, contextlib
-from awscli.clidriver import create_clidriver
+import contextlib, copy, io, json, os, shutil, sys, tempfile, traceback
+import botocore.hooks, botocore.session
+from awscli import clidriver
+from awscli.plugin import load_plugins
 req = json.load(sys.stdin)
 jobs, parallel = req["jobs"], req["parallel"]
 keep = {k: v for k, v in os.environ.items() if k == "AWS_DATA_PATH"}  # set by awscli on import
 os.environ.clear()
 os.environ.update(keep)
-os.environ.update(jobs[0]["env"] if jobs else {})
-# Build the driver and load the SWF model once; each command line then runs
-# in a forked child, which starts from this warm state and calls main once.
-driver = create_clidriver()
-driver._get_command_table()
-driver.session.get_service_model("swf")
-try:
-    driver.session.create_client("swf", region_name="us-east-1")  # loads endpoint data
-except Exception:
-    pass
-import gc, tempfile
+os.environ["HOME"] = tempfile.mkdtemp()  # no config file: nothing here is a job's
+# Done once here, as no job's environment changes it: the data files (the
+# services, the SWF model, the endpoints, the CLI's own data), which the
+# session's data loader keeps, and the CLI's and botocore's event handlers,
+# registered in an emitter each command line starts from a copy of. Each
+# command line then runs in a forked child, with a session and driver of
+# its own made in its own environment, as a separate aws run would: its
+# config file, profile, credentials and region, never the first job's.
+emitter = botocore.hooks.HierarchicalEmitter()
+warm = botocore.session.Session(clidriver.EnvironmentVariables, event_hooks=emitter)
+load_plugins({}, event_hooks=warm.get_component("event_emitter"))
+warm = clidriver.CLIDriver(session=warm)
+warm._get_command_table()
+loader = warm.session.get_component("data_loader")
+data_path = warm.session.get_config_variable("data_path")
+warm.session.get_service_model("swf")
+loader.load_data_with_path("endpoints")
+loader.load_data("sdk-default-configuration")
+warm.session.get_data("cli")
+# A client once, for the endpoint rules and what botocore imports and
+# caches on first use.
+warm.session.create_client("swf", region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+shutil.rmtree(os.environ["HOME"])
+del warm
+def new_driver():
+    session = botocore.session.Session(clidriver.EnvironmentVariables, event_hooks=copy.copy(emitter), include_builtin_handlers=False)
+    if session.full_config.get("plugins"):
+        return clidriver.create_clidriver()  # its plugins, as aws loads them
+    clidriver._set_user_agent_for_session(session)
+    if session.get_config_variable("data_path") == data_path:
+        session.register_component("data_loader", loader)
+    return clidriver.CLIDriver(session=session)
+import gc
 gc.freeze()  # keep the children from copying the parent's pages
 tmp = tempfile.mkdtemp()
 running = {}
@@ -58,9 +83,12 @@ for n, job in enumerate(jobs):
         o, e = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
             try:
-                rc = driver.main(job["args"])
+                rc = new_driver().main(job["args"])
             except SystemExit as ex:
                 rc = ex.code if isinstance(ex.code, int) else 1
+            except Exception:
+                traceback.print_exc()  # as python does, for a config file aws cannot read
+                rc = 1
         with open(os.path.join(tmp, str(n)), "w") as f:
             json.dump({"stdout": o.getvalue(), "stderr": e.getvalue(), "rc": rc}, f)
         os._exit(0)
@@ -131,11 +159,10 @@ type awsJob struct {
 	Env  map[string]string `json:"env"`
 }
 
-// awsBatchJobs is awsBatchN with an environment per command line. The
-// CLI is set up (and the config file read) once, in the first job's
-// environment; each command line then runs in its own: what botocore
-// reads from the environment as the command runs (AWS_ENDPOINT_URL_SWF,
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, …) is that command line's.
+// awsBatchJobs is awsBatchN with an environment per command line. Each
+// command line runs as a separate aws run would, in its own environment:
+// its config file, profile, credentials and region are read afresh, none
+// kept from another command line of the batch.
 func awsBatchJobs(t *testing.T, jobs []awsJob, parallel int) []awsRun {
 	t.Helper()
 	py := awsPython()

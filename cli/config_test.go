@@ -66,8 +66,7 @@ func TestConfigSectionNamesAsBotocore(t *testing.T) {
 		}
 	}
 	t.Run("aws", func(t *testing.T) {
-		// The AWS CLI reads the config file once per batch: a batch per file.
-		jobs := map[string][]awsJob{}
+		var jobs []awsJob
 		for _, c := range cases {
 			region := c.region
 			if c.region == "us-east-1" {
@@ -77,9 +76,9 @@ func TestConfigSectionNamesAsBotocore(t *testing.T) {
 			if region == "" {
 				env["AWS_DEFAULT_REGION"] = "us-east-1"
 			}
-			jobs[c.config] = append(jobs[c.config], awsJob{Args: append(append([]string{"swf"}, dd...), c.args...), Env: env})
+			jobs = append(jobs, awsJob{Args: append(append([]string{"swf"}, dd...), c.args...), Env: env})
 		}
-		runs := append(awsBatchJobs(t, jobs[spaced], 2), awsBatchJobs(t, jobs[twice], 1)...)
+		runs := awsBatchJobs(t, jobs, 2)
 		for i, r := range runs {
 			c := cases[i]
 			if r.RC != c.rc || r.Stdout != c.stdout || r.Stderr != c.stderr {
@@ -131,15 +130,15 @@ func TestCABundleOfTheProfile(t *testing.T) {
 		}
 	}
 	t.Run("aws", func(t *testing.T) {
-		jobs := map[string][]awsJob{}
+		var jobs []awsJob
 		for _, c := range cases {
 			env := map[string]string{"AWS_CONFIG_FILE": c.config, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1", awsMaxAttempts: "1"}
 			if c.envBundle != "" {
 				env["AWS_CA_BUNDLE"] = c.envBundle
 			}
-			jobs[c.config] = append(jobs[c.config], awsJob{Args: append(append([]string{"swf"}, dd...), append([]string{"--endpoint-url", c.endpoint}, c.args...)...), Env: env})
+			jobs = append(jobs, awsJob{Args: append(append([]string{"swf"}, dd...), append([]string{"--endpoint-url", c.endpoint}, c.args...)...), Env: env})
 		}
-		runs := append(awsBatchJobs(t, jobs[missingCfg], 2), awsBatchJobs(t, jobs[goodCfg], 1)...)
+		runs := awsBatchJobs(t, jobs, 2)
 		for i, r := range runs {
 			c := cases[i]
 			// Python adds where in _ssl.c after the reason.
