@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // --addr-file PATH: once swfd serves, it writes there the addresses it
@@ -23,8 +25,9 @@ import (
 // addr and url always; metrics_addr with --metrics-addr, pprof_addr with
 // --pprof-addr. The file appears whole (it is written beside PATH and
 // renamed), only once swfd answers calls; a file left by an earlier run
-// is removed at start, and swfd removes its own when it stops (after a
-// kill -9 it stays until the next start).
+// is removed at start, and swfd removes its own when it stops, if the path
+// still names it as swfd left it (after a kill -9 it stays until the next
+// start).
 
 // addrFileContent is the file's text.
 func addrFileContent(addr string, tls bool, metricsAddr, pprofAddr string) string {
@@ -83,16 +86,27 @@ func createBeside(path string) (*os.File, error) {
 	return f, nil
 }
 
+// writtenAddrFile is an address file swfd wrote: its path, its text, and
+// the file itself as it was renamed into place, to know it again.
+type writtenAddrFile struct {
+	path, content string
+	file          fs.FileInfo
+}
+
 // writeAddrFile writes content to path at once: a reader sees no file or
 // the whole of it.
-func writeAddrFile(path, content string) error {
+func writeAddrFile(path, content string) (*writtenAddrFile, error) {
 	f, err := createBeside(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, err = f.WriteString(content)
 	if err == nil {
 		err = f.Chmod(0o644)
+	}
+	var fi fs.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -111,17 +125,47 @@ func writeAddrFile(path, content string) error {
 		case errors.As(err, &le):
 			err = le.Err
 		}
-		return fmt.Errorf("--addr-file %s: writing it: %w", path, err)
+		return nil, fmt.Errorf("--addr-file %s: writing it: %w", path, err)
 	}
-	return nil
+	return &writtenAddrFile{path: path, content: content, file: fi}, nil
 }
 
-// removeAddrFile removes the file swfd wrote at path, unless another
-// process has since put a file of its own there.
-func removeAddrFile(path, content string) {
-	if b, err := os.ReadFile(path); err == nil && string(b) == content {
-		os.Remove(path)
+// remove removes the address file swfd wrote, if its path still names it
+// as swfd left it, and otherwise nothing: whatever has since been put at
+// the path (another process's file, even one with the same text, a
+// directory, a symbolic link, to a copy or to swfd's own file moved
+// away), or a file another process has written in, is not swfd's to
+// remove. The file is known by its device and inode, its modification time
+// and size (an inode swfd's file freed may be given to a file made after
+// it) and its text.
+func (w *writtenAddrFile) remove() {
+	if w.is(os.Lstat(w.path)) && w.hasContent() {
+		os.Remove(w.path)
 	}
+}
+
+// is reports whether fi, err is the file w wrote, unchanged.
+func (w *writtenAddrFile) is(fi fs.FileInfo, err error) bool {
+	return err == nil && fi.Mode().IsRegular() && os.SameFile(fi, w.file) &&
+		fi.ModTime().Equal(w.file.ModTime()) && fi.Size() == w.file.Size()
+}
+
+// hasContent reports whether the file at w's path, read through a
+// descriptor known to be w's file, holds the text swfd wrote. The open
+// follows no symbolic link and waits for no writer (a named pipe put at
+// the path after the look), and no terminal becomes swfd's.
+func (w *writtenAddrFile) hasContent() bool {
+	f, err := os.OpenFile(w.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if !w.is(f.Stat()) {
+		return false
+	}
+	b := make([]byte, len(w.content)+1)
+	n, err := io.ReadFull(f, b)
+	return errors.Is(err, io.ErrUnexpectedEOF) && string(b[:n]) == w.content
 }
 
 // maxAddrFile is more than an address file ever holds.

@@ -551,10 +551,11 @@ The server's flags:
 			metricsBound = srv.MetricsAddr()
 		}
 		content := addrFileContent(ln.Addr().String(), srv.TLS(), metricsBound, pprofBound)
-		if err := writeAddrFile(*addrFile, content); err != nil {
+		written, err := writeAddrFile(*addrFile, content)
+		if err != nil {
 			return err
 		}
-		defer removeAddrFile(*addrFile, content)
+		defer written.remove()
 	}
 	listening := []any{"addr", ln.Addr().String(), "tls", srv.TLS(), "db", server.RedactDSN(*db), "region", *region, "account_id", *account,
 		"auth", srv.Auth != nil, "quotas", *quotas, "max_connections", srv.MaxConnections(), "call_timeout", srv.CallTimeout(), "run_cache_mb", *runCacheMB, "clock", *clockMode, "metrics", srv.MetricsAddr(), "console", *webConsole, "dev", *dev}
