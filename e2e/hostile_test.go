@@ -574,16 +574,21 @@ func TestHostileExhaustion(t *testing.T) {
 	}
 }
 
+// setRlimit sets a limit of a syscall.Rlimit, whose fields are uint64 on
+// Linux and macOS and int64 on the BSDs (where RLIM_INFINITY is -1, the
+// greatest uint64 once converted, as on Linux).
+func setRlimit[T int64 | uint64](field *T, v uint64) { *field = T(v) }
+
 func hostileRaiseFDLimit(t *testing.T, want uint64) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
-	if lim.Cur >= want {
+	if uint64(lim.Cur) >= want {
 		return
 	}
-	lim.Cur = min(want, lim.Max)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < want {
+	setRlimit(&lim.Cur, min(want, uint64(lim.Max)))
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || uint64(lim.Cur) < want {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("file descriptor limit %d, need %d: %v", lim.Cur, want, err)
 		}

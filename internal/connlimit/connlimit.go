@@ -76,7 +76,9 @@ func FileLimit() uint64 {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
 		return 0
 	}
-	return rl.Cur
+	// uint64 on Linux and macOS, int64 on the BSDs, whose RLIM_INFINITY
+	// (-1) becomes the greatest uint64 as Linux's is.
+	return uint64(rl.Cur)
 }
 
 // Listener is a net.Listener that holds at most a fixed number of
