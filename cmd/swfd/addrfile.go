@@ -25,9 +25,9 @@ import (
 // addr and url always; metrics_addr with --metrics-addr, pprof_addr with
 // --pprof-addr. The file appears whole (it is written beside PATH and
 // renamed), only once swfd answers calls; a file left by an earlier run
-// is removed at start, and swfd removes its own when it stops, if the path
-// still names it as swfd left it (after a kill -9 it stays until the next
-// start).
+// is removed at start, once swfd holds its addresses, and swfd removes its
+// own when it stops, if the path still names it as swfd left it (after a
+// kill -9 it stays until the next start).
 
 // addrFileContent is the file's text.
 func addrFileContent(addr string, tls bool, metricsAddr, pprofAddr string) string {
@@ -46,18 +46,16 @@ func addrFileContent(addr string, tls bool, metricsAddr, pprofAddr string) strin
 	return b.String()
 }
 
-// prepareAddrFile removes a file left at path by an earlier run, and
-// checks that swfd can write one there: a path it cannot write stops it
-// before it opens the database, not after. Only an address file, or an
-// empty file (a script may make the path with mktemp), is removed: a
-// directory or any other file at path is refused and left alone, as the
-// path is more likely a slip than an earlier run's.
+// prepareAddrFile checks that swfd may remove what is at path, a file
+// left by an earlier run, and can write a file there: a path it cannot
+// write stops it before it opens the database, not after. Only an address
+// file, or an empty file (a script may make the path with mktemp), may be
+// removed: a directory or any other file at path is refused and left
+// alone, as the path is more likely a slip than an earlier run's.
+// removeStaleAddrFile removes it later, once swfd has taken its address.
 func prepareAddrFile(path string) error {
 	if err := removableAddrFile(path); err != nil {
 		return usageError{fmt.Errorf("--addr-file %s: %w", path, err)}
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("--addr-file: %w", err)
 	}
 	f, err := createBeside(path)
 	if err != nil {
@@ -65,6 +63,21 @@ func prepareAddrFile(path string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// removeStaleAddrFile removes the file an earlier run left at path, so
+// that a script waiting for the file to appear does not read that run's
+// addresses. It is called once swfd holds its addresses, not before: a
+// swfd started on the address of one that still runs stops before this,
+// and leaves the running one's file alone.
+func removeStaleAddrFile(path string) error {
+	if err := removableAddrFile(path); err != nil {
+		return usageError{fmt.Errorf("--addr-file %s: %w", path, err)}
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	return nil
 }
 
 // createBeside creates a new file in path's directory, to be renamed to

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // When swfd stops it removes the address file it wrote, and nothing else:
@@ -105,5 +110,50 @@ func TestAddrFileRemovesOnlyItsOwn(t *testing.T) {
 				t.Errorf("the directory held %v, and after %v", left, now)
 			}
 		})
+	}
+}
+
+// A second swfd started with the --addr and --addr-file of one that runs
+// stops at once, the address being taken, and leaves the running swfd's
+// address file where it is: the file a script reads the address from
+// still names the swfd that serves there.
+func TestAddrFileOfARunningSwfdIsKept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.addr")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out logbuf.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--addr-file", path, "--log-level", "warn"}, noenv, &out)
+	}()
+	var first []byte
+	for deadline := time.Now().Add(30 * time.Second); first == nil; time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("swfd stopped: %v\n%s", err, out.String())
+		default:
+		}
+		if b, err := os.ReadFile(path); err == nil {
+			first = b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no address file after 30 s:\n%s", out.String())
+		}
+	}
+	addr, _, _ := strings.Cut(strings.TrimPrefix(string(first), "addr="), "\n")
+	err := run(context.Background(), []string{"--addr", addr, "--db", "sqlite::memory:", "--addr-file", path}, noenv, &logbuf.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--addr: listen tcp "+addr) {
+		t.Errorf("a second swfd on the same address: %v", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != string(first) {
+		t.Errorf("the running swfd's address file after a second one failed to start: %q, %v; want %q", b, err, first)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the address file is still there after swfd stopped (%v)", err)
 	}
 }

@@ -472,6 +472,11 @@ The server's flags:
 		stop := servePprof(pln, log)
 		defer stop()
 	}
+	if *addrFile != "" {
+		if err := removeStaleAddrFile(*addrFile); err != nil {
+			return err
+		}
+	}
 	// Said before the store opens, which may take long (a database slow to
 	// answer, migrations): the address is taken and calls will wait.
 	log.Info("address taken; opening the store", "addr", ln.Addr().String(), "db", server.RedactDSN(*db))
