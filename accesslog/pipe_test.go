@@ -3,6 +3,7 @@ package accesslog_test
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,10 +123,23 @@ func TestFullNamedPipeHoldsNoCall(t *testing.T) {
 		t.Fatal("no line dropped for a full pipe")
 	}
 	// The reader catches up: the lines kept are written, whole.
+	catchUp(t, l, readUntilEnd(r, nil))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readUntilEnd reads the log's lines from r, once start is closed (at
+// once if start is nil), and sends "the-end" when the line of the call with
+// that request id comes, or what went wrong first (a read that failed, a
+// line that is not whole JSON).
+func readUntilEnd(r io.Reader, start <-chan struct{}) <-chan string {
 	got := make(chan string, 1)
 	go func() {
+		if start != nil {
+			<-start
+		}
 		br := bufio.NewReader(r)
-		last := ""
 		for {
 			line, err := br.ReadString('\n')
 			if err != nil {
@@ -139,13 +153,20 @@ func TestFullNamedPipeHoldsNoCall(t *testing.T) {
 				got <- "not a line: " + line
 				return
 			}
-			last = v.RequestID
-			if last == "the-end" {
-				got <- last
+			if v.RequestID == "the-end" {
+				got <- v.RequestID
 				return
 			}
 		}
 	}()
+	return got
+}
+
+// catchUp checks that l, whose reader reads again (readUntilEnd's got),
+// writes out what it kept and then a last line, "the-end", which the
+// reader gets whole, within 10 s.
+func catchUp(t *testing.T, l *accesslog.Log, got <-chan string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	flushed := func() {
 		t.Helper()
@@ -159,10 +180,12 @@ func TestFullNamedPipeHoldsNoCall(t *testing.T) {
 	flushed()
 	l.Call(&frontend.Call{RequestID: "the-end", Status: 200})
 	flushed()
-	if s := <-got; s != "the-end" {
-		t.Fatalf("the reader: %s", s)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
+	select {
+	case s := <-got:
+		if s != "the-end" {
+			t.Fatalf("the reader: %s", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the last line never came")
 	}
 }

@@ -1,13 +1,10 @@
 package accesslog_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -168,29 +165,7 @@ func TestStalledPipeByPathHoldsNoCall(t *testing.T) {
 func stalled(t *testing.T, l *accesslog.Log, r *os.File) {
 	t.Helper()
 	reading := make(chan struct{})
-	got := make(chan string, 1)
-	go func() {
-		<-reading
-		br := bufio.NewReader(r)
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				got <- "read: " + err.Error()
-				return
-			}
-			var v struct {
-				RequestID string `json:"request_id"`
-			}
-			if json.Unmarshal([]byte(line), &v) != nil {
-				got <- "not a line: " + line
-				return
-			}
-			if v.RequestID == "the-end" {
-				got <- v.RequestID
-				return
-			}
-		}
-	}()
+	got := readUntilEnd(r, reading)
 	// Far more than a pipe or a socket's buffers hold, and the log's
 	// buffer, together.
 	const calls = 40000
@@ -207,25 +182,5 @@ func stalled(t *testing.T, l *accesslog.Log, r *os.File) {
 		t.Fatal("no line dropped for a stalled output")
 	}
 	close(reading)
-	deadline := time.Now().Add(10 * time.Second)
-	flushed := func() {
-		t.Helper()
-		for l.Flush() != nil {
-			if time.Now().After(deadline) {
-				t.Fatal("the log never caught up once the reader read")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	flushed()
-	l.Call(&frontend.Call{RequestID: "the-end", Status: 200})
-	flushed()
-	select {
-	case s := <-got:
-		if s != "the-end" {
-			t.Fatalf("the reader: %s", s)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the last line never came")
-	}
+	catchUp(t, l, got)
 }
