@@ -1,14 +1,14 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/swfd/swfd/internal/awscli"
 )
 
 // The real AWS CLI, for comparisons. Starting Python and importing awscli
@@ -104,37 +104,8 @@ os.rmdir(tmp)
 json.dump(out, sys.stdout)
 `
 
-// awsPython returns the absolute path of a Python that can import awscli
-// when the aws command is installed, or "". It looks once per run of the
-// package's tests (each look starts Python and imports awscli, about half
-// a second of CPU), and gives the interpreter itself, not a launcher such
-// as pyenv's shim, which is a shell script that starts a few more
-// processes each time.
-var awsPython = sync.OnceValue(func() string {
-	if _, err := exec.LookPath("aws"); err != nil {
-		return ""
-	}
-	var candidates []string
-	if path, err := exec.LookPath("aws"); err == nil {
-		if f, err := os.Open(path); err == nil {
-			line, _ := bufio.NewReader(f).ReadString('\n')
-			f.Close()
-			if fields := strings.Fields(strings.TrimPrefix(line, "#!")); strings.HasPrefix(line, "#!") && len(fields) > 0 && strings.Contains(fields[len(fields)-1], "python") {
-				candidates = append(candidates, fields[len(fields)-1])
-			}
-		}
-	}
-	candidates = append(candidates, "python3", "python")
-	for _, c := range candidates {
-		if out, err := exec.Command(c, "-c", "import awscli, sys; print(sys.executable)").Output(); err == nil {
-			if exe := strings.TrimSpace(string(out)); exe != "" {
-				return exe
-			}
-			return c
-		}
-	}
-	return ""
-})
+// awsPython is the installed AWS CLI's Python, or "" (awscli.Python).
+var awsPython = awscli.Python
 
 // awsBatch runs each argument list as `aws <args>` with env (and nothing
 // else) as the environment: one Python process, a fork per command line. It skips the test when aws is not installed.

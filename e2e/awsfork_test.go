@@ -6,9 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/swfd/swfd/internal/awscli"
 )
 
 // The real AWS CLI, started warm. A command line of aws costs most of a
@@ -240,25 +241,5 @@ func stopAWSFork() {
 	}
 }
 
-// awsPython returns the absolute path of a Python that imports awscli:
-// the one aws's script names, else python3's, or "".
-func awsPython() string {
-	var candidates []string
-	if path, err := exec.LookPath("aws"); err == nil {
-		if f, err := os.Open(path); err == nil {
-			line, _ := bufio.NewReader(f).ReadString('\n')
-			f.Close()
-			if fields := strings.Fields(strings.TrimPrefix(line, "#!")); strings.HasPrefix(line, "#!") && len(fields) > 0 && strings.Contains(fields[len(fields)-1], "python") {
-				candidates = append(candidates, fields[len(fields)-1])
-			}
-		}
-	}
-	candidates = append(candidates, "python3", "python")
-	for _, c := range candidates {
-		out, err := exec.Command(c, "-c", "import awscli, sys; print(sys.executable)").Output()
-		if err == nil {
-			return strings.TrimSpace(string(out))
-		}
-	}
-	return ""
-}
+// awsPython is the installed AWS CLI's Python, or "" (awscli.Python).
+var awsPython = awscli.Python
