@@ -133,8 +133,8 @@ func (m *Matcher) Lists(domain string) []ListInfo {
 			li.Oldest = t.Scheduled
 		}
 	}
-	for k, at := range m.polled {
-		if k.Domain == domain && now.Sub(at) < pollerKept {
+	for k, e := range m.polled {
+		if at := e.Value.(*lastPoll).at; k.Domain == domain && now.Sub(at) < pollsKept {
 			get(k).LastPoll = at
 		}
 	}

@@ -2,6 +2,7 @@ package matching
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -111,5 +112,51 @@ func TestPollersBounded(t *testing.T) {
 	m.pmu.Unlock()
 	if left != 1 || kept() != 1 {
 		t.Errorf("%d lists, %d pollers kept %v after the rest were last seen; want 1 and 1", left, kept(), pollerKept)
+	}
+}
+
+// A client that polls a new task list each time, its polls ending at once
+// (a short timeout, or a client gone), leaves nothing behind: no list, and
+// at most maxPollsKept last polls, the latest, none once they are stale.
+// Before, every list polled within a minute had its last poll kept, however
+// many, until a new list was polled a minute later.
+func TestPollsBounded(t *testing.T) {
+	m := New(10)
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	name := strings.Repeat("l", 250)
+	keyOf := func(i int) ListKey {
+		return ListKey{Kind: swfd.ActivityTask, Domain: "d", TaskList: fmt.Sprint(name, i)}
+	}
+	sizes := func() (lists, polled, polls int) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return len(m.lists), len(m.polled), m.polls.Len()
+	}
+	const n = 2*maxPollsKept + 100
+	for i := range n {
+		now = now.Add(time.Millisecond)
+		if _, err := m.Poll(ctx, keyOf(i)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("poll of list %d: %v, want context.Canceled", i, err)
+		}
+	}
+	if lists, polled, _ := sizes(); lists != 0 || polled > maxPollsKept {
+		t.Errorf("after %d lists polled once each: %d lists and %d last polls kept; want 0 and at most %d", n, lists, polled, maxPollsKept)
+	}
+	if !m.PolledWithin(keyOf(n-1), time.Second) {
+		t.Error("the list polled last does not count as polled")
+	}
+	if m.PolledWithin(keyOf(0), time.Hour) {
+		t.Error("the list polled first still counts as polled, past the bound")
+	}
+	// Past the time they are kept, one poll elsewhere is all that is left.
+	now = now.Add(pollsKept)
+	if _, err := m.Poll(ctx, ListKey{Kind: swfd.DecisionTask, Domain: "other", TaskList: "deciders"}); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	if lists, polled, polls := sizes(); lists != 0 || polled != 1 || polls != 1 {
+		t.Errorf("%d lists and %d last polls (%d in order) kept after the rest went stale; want 0 and 1", lists, polled, polls)
 	}
 }

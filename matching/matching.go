@@ -71,9 +71,11 @@ type Matcher struct {
 	// yet started or given back (see Done): still pending, and counted.
 	taken map[taskID]swfd.Task
 	seq   uint64
-	// polled is when each list was last polled here.
-	polled      map[ListKey]time.Time
-	polledSwept time.Time
+	// polled holds when each list was last polled here, as an element of
+	// polls, which keeps them in the order of their last polls, the most
+	// recent first (see notePoll).
+	polled map[ListKey]*clist.Element
+	polls  clist.List
 
 	// pollers are the pollers seen lately, per list, each an element of
 	// seen, which holds them all, the most recent first (see SawPoller).
@@ -86,7 +88,7 @@ type Matcher struct {
 func New(maxPollers int) *Matcher {
 	return &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
 		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{}, taken: map[taskID]swfd.Task{},
-		polled: map[ListKey]time.Time{}, pollers: map[ListKey]map[string]*clist.Element{}}
+		polled: map[ListKey]*clist.Element{}, pollers: map[ListKey]map[string]*clist.Element{}}
 }
 
 // DefaultRemoteWait is a new Matcher's RemoteWait: long enough that nodes
@@ -215,30 +217,56 @@ func (m *Matcher) Queued(runID string, scheduledEventID int64) bool {
 }
 
 // PolledWithin reports whether a poller of list k has polled here within d:
-// if so, one may well come back soon for a task queued now.
+// if so, one may well come back soon for a task queued now. A poll is
+// remembered for pollsKept, and only the latest maxPollsKept lists are:
+// for a longer d, or a list polled among more lists than that since, it
+// reports false.
 func (m *Matcher) PolledWithin(k ListKey, d time.Duration) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	at, ok := m.polled[k]
-	return ok && m.now().Sub(at) < d
+	e, ok := m.polled[k]
+	return ok && m.now().Sub(e.Value.(*lastPoll).at) < d
 }
 
-// pollsKept is how long a list's last poll is remembered, at least.
-const pollsKept = time.Minute
+// Bounds of the last polls kept (PolledWithin, Lists): how long a list's
+// last poll is remembered, and of how many lists at most, the least
+// recently polled forgotten first.
+const (
+	pollsKept    = time.Minute
+	maxPollsKept = 10000
+)
 
-// notePoll records a poll of list k, now and then forgetting lists not
-// polled for pollsKept.
+// lastPoll is when one list was last polled here, an element of
+// Matcher.polls.
+type lastPoll struct {
+	key ListKey
+	at  time.Time
+}
+
+// notePoll records a poll of list k now. What it keeps is bounded by the
+// lists polled within the last pollsKept, and by maxPollsKept, whatever
+// names clients poll; its cost is constant, as the polls are kept in the
+// order they came in and the stale ones are dropped from the end, each
+// once.
 func (m *Matcher) notePoll(k ListKey) {
 	now := m.now()
-	if _, ok := m.polled[k]; !ok && len(m.polled) >= 64 && now.Sub(m.polledSwept) >= pollsKept {
-		for lk, at := range m.polled {
-			if now.Sub(at) >= pollsKept {
-				delete(m.polled, lk)
-			}
-		}
-		m.polledSwept = now
+	for e := m.polls.Back(); e != nil && now.Sub(e.Value.(*lastPoll).at) >= pollsKept; e = m.polls.Back() {
+		m.forgetPollLocked(e)
 	}
-	m.polled[k] = now
+	if e := m.polled[k]; e != nil {
+		e.Value.(*lastPoll).at = now
+		m.polls.MoveToFront(e)
+		return
+	}
+	for m.polls.Len() >= maxPollsKept {
+		m.forgetPollLocked(m.polls.Back())
+	}
+	m.polled[k] = m.polls.PushFront(&lastPoll{key: k, at: now})
+}
+
+// forgetPollLocked forgets one list's last poll.
+func (m *Matcher) forgetPollLocked(e *clist.Element) {
+	delete(m.polled, m.polls.Remove(e).(*lastPoll).key)
 }
 
 func (m *Matcher) addLocked(h handoff, back bool) (handed bool) {
