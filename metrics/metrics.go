@@ -12,13 +12,15 @@
 // takes an unbounded value: operations, fault names, decision types and
 // causes, task kinds, close statuses and timeout types are closed sets;
 // domains are at most the account's 100; task-list names appear only with
-// Options.TaskLists. docs/operations.md lists every metric.
+// Options.TaskLists, and then of the 5,000 lists used last at most.
+// docs/operations.md lists every metric.
 //
 // The other packages do not import this one: they offer hooks (a commit
 // listener, func fields) that the server connects to these methods.
 package metrics
 
 import (
+	clist "container/list"
 	"context"
 	"errors"
 	"net/http"
@@ -114,11 +116,14 @@ type Metrics struct {
 	newsDelay     prometheus.Histogram
 	remoteStarted prometheus.Counter
 
-	// listSeen is when each task list last had tasks pending, pollers
-	// waiting or a task handed out (Options.TaskLists): its series are
-	// dropped listSeriesKept after that.
-	listMu   sync.Mutex
-	listSeen map[listKey]time.Time
+	// listSeen holds when each task list last had tasks pending, pollers
+	// waiting or a task handed out (Options.TaskLists), as an element of
+	// listOrder, which keeps them the most recent first: a list's series
+	// are dropped listSeriesKept after that, or once maxListSeries lists
+	// used since have series.
+	listMu    sync.Mutex
+	listSeen  map[listKey]*clist.Element
+	listOrder clist.List
 
 	state            *stateCollector
 	openScrapeErrors atomic.Uint64
@@ -162,7 +167,7 @@ const unknownOperation = "unknown"
 
 // New returns Metrics with every instrument registered.
 func New(opts Options) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), clock: opts.Clock, lists: opts.TaskLists, listSeen: map[listKey]time.Time{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), clock: opts.Clock, lists: opts.TaskLists, listSeen: map[listKey]*clist.Element{}}
 	if m.clock == nil {
 		m.clock = swfd.SystemClock{}
 	}
@@ -313,12 +318,15 @@ func (m *Metrics) Polled(kind swfd.TaskKind, t *swfd.Task) {
 	if t.Scheduled.IsZero() {
 		return
 	}
-	wait := max(m.clock.Now().Sub(t.Scheduled), 0).Seconds()
+	now := m.clock.Now()
+	wait := max(now.Sub(t.Scheduled), 0).Seconds()
 	m.toStartKinds[i].Observe(wait)
 	if m.listToStart != nil {
-		m.listToStart.WithLabelValues(string(kind), t.Domain, t.TaskList).Observe(wait)
+		// Under listMu, so that a list has series only while it is kept
+		// (a list dropped meanwhile would keep its histogram for good).
 		m.listMu.Lock()
-		m.listSeen[listKey{string(kind), t.Domain, t.TaskList}] = m.clock.Now()
+		m.listUsedLocked(listKey{string(kind), t.Domain, t.TaskList}, now)
+		m.listToStart.WithLabelValues(string(kind), t.Domain, t.TaskList).Observe(wait)
 		m.listMu.Unlock()
 	}
 }
@@ -334,17 +342,55 @@ func (m *Metrics) ForgetDomains() {
 		defer m.listMu.Unlock()
 		m.listToStart.Reset()
 		clear(m.listSeen)
+		m.listOrder.Init()
 	}
 }
 
 // listKey names a task list in the series of Options.TaskLists.
 type listKey struct{ kind, domain, name string }
 
-// listSeriesKept is how long a task list's series stay after it last had
-// tasks pending, pollers waiting or a task handed out: a deployment that
-// names task lists per host or per process makes new ones at each deploy,
-// and the series of the old ones would otherwise stay for good.
-const listSeriesKept = 10 * time.Minute
+// Bounds of the series of Options.TaskLists. listSeriesKept is how long a
+// task list's series stay after it last had tasks pending, pollers waiting
+// or a task handed out: a deployment that names task lists per host or per
+// process makes new ones at each deploy, and the series of the old ones
+// would otherwise stay for good. maxListSeries is how many task lists have
+// series at most: past it, the list used least recently loses its series
+// to the new one, so that a client naming new task lists all the time (each
+// polled once, say) cannot grow them without bound within listSeriesKept.
+const (
+	listSeriesKept = 10 * time.Minute
+	maxListSeries  = 5000
+)
+
+// listUse is when one task list was last in use, an element of
+// Metrics.listOrder.
+type listUse struct {
+	key listKey
+	at  time.Time
+}
+
+// listUsedLocked records that list k is in use now, dropping the series of
+// the least recently used list if that makes more than maxListSeries. The
+// caller holds listMu.
+func (m *Metrics) listUsedLocked(k listKey, now time.Time) {
+	if e := m.listSeen[k]; e != nil {
+		e.Value.(*listUse).at = now
+		m.listOrder.MoveToFront(e)
+		return
+	}
+	for m.listOrder.Len() >= maxListSeries {
+		m.dropListLocked(m.listOrder.Back())
+	}
+	m.listSeen[k] = m.listOrder.PushFront(&listUse{key: k, at: now})
+}
+
+// dropListLocked forgets one task list and drops its series. The caller
+// holds listMu.
+func (m *Metrics) dropListLocked(e *clist.Element) {
+	k := m.listOrder.Remove(e).(*listUse).key
+	delete(m.listSeen, k)
+	m.listToStart.DeleteLabelValues(k.kind, k.domain, k.name)
+}
 
 // listsInUse returns the pending tasks of each task list whose series are
 // kept (0 for one with none now), given the lists the matcher holds now,
@@ -352,23 +398,20 @@ const listSeriesKept = 10 * time.Minute
 func (m *Metrics) listsInUse(lists []TaskList, now time.Time) map[listKey]int {
 	m.listMu.Lock()
 	defer m.listMu.Unlock()
-	out := map[listKey]int{}
+	pending := map[listKey]int{}
 	for _, l := range lists {
 		if l.Pending > 0 || l.Waiting > 0 {
 			k := listKey{l.Kind, l.Domain, l.Name}
-			m.listSeen[k] = now
-			out[k] = l.Pending
+			m.listUsedLocked(k, now)
+			pending[k] = l.Pending
 		}
 	}
-	for k, at := range m.listSeen {
-		if now.Sub(at) >= listSeriesKept {
-			delete(m.listSeen, k)
-			m.listToStart.DeleteLabelValues(k.kind, k.domain, k.name)
-			continue
-		}
-		if _, ok := out[k]; !ok {
-			out[k] = 0
-		}
+	for e := m.listOrder.Back(); e != nil && now.Sub(e.Value.(*listUse).at) >= listSeriesKept; e = m.listOrder.Back() {
+		m.dropListLocked(e)
+	}
+	out := make(map[listKey]int, m.listOrder.Len())
+	for k := range m.listSeen {
+		out[k] = pending[k]
 	}
 	return out
 }

@@ -235,3 +235,48 @@ func TestTaskListSeriesDropped(t *testing.T) {
 	}
 	has(t, f, 0, "swfd_task_list_pending_tasks", "task_list", "busy")
 }
+
+// With Options.TaskLists, at most 5,000 task lists have series at once,
+// the most recently used: a client that names a new task list for each
+// poll (with a task handed out, or waiting as a scrape comes) made as many
+// series as names within the 10 minutes they are kept, without bound.
+func TestTaskListSeriesBounded(t *testing.T) {
+	const maxLists, n = 5000, 12000
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := metrics.New(metrics.Options{Clock: movingClock{&now}, TaskLists: true})
+	var lists []metrics.TaskList
+	m.Watch(metrics.Sources{TaskLists: func() []metrics.TaskList { return lists }})
+	name := func(i int) string { return fmt.Sprint("host-", i) }
+	series := func(f promtest.Families, metric string) int {
+		if fam := f[metric]; fam != nil {
+			return len(fam.GetMetric())
+		}
+		return 0
+	}
+	check := func(f promtest.Families, last string) {
+		t.Helper()
+		for _, metric := range []string{"swfd_task_list_pending_tasks", "swfd_task_list_schedule_to_start_seconds"} {
+			if got := series(f, metric); got > maxLists {
+				t.Errorf("%s: %d task lists have series after %d were used; want at most %d", metric, got, n, maxLists)
+			}
+		}
+		has(t, f, 0, "swfd_task_list_pending_tasks", "task_list", last)
+	}
+	// Tasks handed out on n lists, one each.
+	for i := range n {
+		now = now.Add(time.Millisecond)
+		m.Polled(swfd.ActivityTask, &swfd.Task{Kind: swfd.ActivityTask, Domain: "d", TaskList: name(i), Scheduled: now.Add(-time.Second)})
+	}
+	f := scrape(t, m)
+	check(f, name(n-1))
+	has(t, f, 1, "swfd_task_list_schedule_to_start_seconds_count", "task_list", name(n-1))
+	if _, ok := f.Value("swfd_task_list_schedule_to_start_seconds_count", "task_list", name(0)); ok {
+		t.Error("the list used first kept its series past the bound")
+	}
+	// Pollers waiting on n other lists as a scrape comes.
+	for i := range n {
+		lists = append(lists, metrics.TaskList{Kind: "activity", Domain: "d", Name: name(n + i), Waiting: 1})
+	}
+	now = now.Add(time.Second)
+	check(scrape(t, m), name(2*n-1))
+}
