@@ -526,3 +526,28 @@ func TestMergeKeepsTheLaterWordOnATask(t *testing.T) {
 		t.Errorf("merged news offers %v and says taken %v; want c and b offered, a taken", nw.Tasks, nw.Done)
 	}
 }
+
+// Nodes not heard from for peerTTL are forgotten: every start of swfd is a
+// node of its own, and a node that ran for months beside peers restarted
+// again and again kept every one it had heard of, and looked at each for
+// every task offered to it.
+func TestPeersForgetNodesGone(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p := &peers{now: func() time.Time { return now }}
+	const restarts = 10000
+	for i := range restarts {
+		now = now.Add(100 * time.Microsecond)
+		p.seen(fmt.Sprint("node-", i), i%2 == 0)
+	}
+	if n := p.live(); n != restarts {
+		t.Fatalf("%d live nodes right after each was heard from, want %d", n, restarts)
+	}
+	now = now.Add(peerTTL)
+	p.seen("last", true)
+	p.mu.Lock()
+	alive, working := len(p.alive), len(p.working)
+	p.mu.Unlock()
+	if alive != 1 || working != 1 || p.live() != 1 {
+		t.Errorf("%d nodes alive and %d working kept (%d live) after the rest were gone for %v; want 1 and 1", alive, working, p.live(), peerTTL)
+	}
+}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"hash/fnv"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -23,8 +24,12 @@ const peerTTL = 10 * time.Second
 type peers struct {
 	mu sync.Mutex
 	// alive is when each node was last heard from (news or heartbeat),
-	// working when it last sent news of its work.
+	// working when it last sent news of its work. A node is forgotten
+	// once it has not been heard from for peerTTL (see seen): each start
+	// of swfd is a node of its own, and the nodes restarted over months
+	// would otherwise pile up, every task offered looking at them all.
 	alive, working map[string]time.Time
+	pruned         time.Time // when nodes were last forgotten
 	// taken holds the tasks taken lately, and takenBefore those of the
 	// span before: every takenSpan the older set is dropped whole, so a
 	// task is remembered for one to two spans at a constant cost per task.
@@ -51,10 +56,18 @@ func (p *peers) seen(node string, work bool) {
 	if p.alive == nil {
 		p.alive, p.working = map[string]time.Time{}, map[string]time.Time{}
 	}
-	now := time.Now()
+	now := p.clock()
 	p.alive[node] = now
 	if work {
 		p.working[node] = now
+	}
+	if now.Sub(p.pruned) >= peerTTL {
+		// At most once every peerTTL: the cost of a look at every node
+		// is spread over the news of that time.
+		for _, m := range []map[string]time.Time{p.alive, p.working} {
+			maps.DeleteFunc(m, func(_ string, at time.Time) bool { return now.Sub(at) >= peerTTL })
+		}
+		p.pruned = now
 	}
 }
 
@@ -89,7 +102,7 @@ func (p *peers) isDone(k TaskKey) bool {
 func (p *peers) live() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now, n := time.Now(), 0
+	now, n := p.clock(), 0
 	for _, at := range p.alive {
 		if now.Sub(at) < peerTTL {
 			n++
@@ -107,7 +120,7 @@ func (p *peers) live() int {
 func (p *peers) first(self, from string, t swfd.Task) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
+	now := p.clock()
 	best, bestHash := "", uint64(0)
 	consider := func(node string) {
 		h := fnv.New64a()
