@@ -649,18 +649,33 @@ func (db *DB) pooled(fn func(q querier) error) error {
 
 // readStmts is the querier of the read pool: it prepares each distinct
 // query once (database/sql then keeps it prepared on every pool connection
-// that runs it), so hot reads are not parsed again on every call.
+// that runs it), so hot reads are not parsed again on every call. It keeps
+// maxReadStmts of them: queries are built from a fixed set of shapes, but
+// the visibility queries' filters, time bounds, pages and orders make
+// hundreds; a query past the bound runs unprepared, its statement made and
+// closed with it.
 type readStmts struct {
 	db    *sql.DB
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
 }
 
+// maxReadStmts bounds the prepared statements readStmts keeps.
+const maxReadStmts = 512
+
+// stmt returns query's prepared statement, or nil when maxReadStmts others
+// are kept already.
 func (r *readStmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if st, ok := r.stmts[query]; ok {
 		return st, nil
+	}
+	if len(r.stmts) >= maxReadStmts {
+		// A statement prepared and not kept would never be closed:
+		// database/sql holds every statement until it is, and each
+		// connection that ran it keeps its own copy.
+		return nil, nil
 	}
 	st, err := r.db.PrepareContext(ctx, query)
 	if err != nil {
@@ -669,9 +684,7 @@ func (r *readStmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if r.stmts == nil {
 		r.stmts = map[string]*sql.Stmt{}
 	}
-	if len(r.stmts) < 512 { // queries are built from a fixed set of shapes
-		r.stmts[query] = st
-	}
+	r.stmts[query] = st
 	return st, nil
 }
 
@@ -680,13 +693,16 @@ func (r *readStmts) QueryContext(ctx context.Context, query string, args ...any)
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return r.db.QueryContext(ctx, query, args...)
+	}
 	return st.QueryContext(ctx, args...)
 }
 
 func (r *readStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := r.stmt(ctx, query)
-	if err != nil {
-		// Let database/sql report the error through the Row.
+	if err != nil || st == nil {
+		// Unprepared; a failed prepare is reported through the Row.
 		return r.db.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
