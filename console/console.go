@@ -13,7 +13,12 @@
 // and do) and through package inspect for what the API cannot give, each
 // inspect method authorized as the API call nearest to it. Live updates
 // come from a Hub fed by the run store's commit listener, fanned out to
-// every open page by server-sent events without a query per page.
+// every open page by server-sent events without a query per page. A page
+// catches up on what it missed while it had no stream (before its stream
+// opened, while the stream was cut) when the stream opens: an execution's
+// page is sent the events after the last it was served with, and a list
+// reads itself again in place if a run of its domain started or closed
+// meanwhile, as it does when more changes come at once than it is sent.
 //
 // With authentication on (Config.Keys), a person signs in with an access
 // key id and secret of the auth file; the session lives in server memory,

@@ -339,6 +339,10 @@ type executionsData struct {
 	ListCLI   *cliLine
 	OpenURL   string
 	ClosedURL string
+	// Since is where the domain's lists stood before the rows were read
+	// (Hub.listMark): the page's live stream starts from it, so that a
+	// run that started or closed in between is not missed.
+	Since string
 }
 
 func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
@@ -347,6 +351,9 @@ func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(r.URL.Query())
 	now := h.now()
 	d := &executionsData{F: f, Query: f.values(), Now: now, Statuses: api.CloseStatusValues, Sizes: pageSizes}
+	if h.cfg.Hub != nil {
+		d.Since = h.cfg.Hub.listMark(domain)
+	}
 	base := domURL(domain) + "executions?"
 	openF, closedF := f, f
 	openF.Closed, closedF.Closed, openF.Page, closedF.Page = false, true, "", ""

@@ -3,11 +3,14 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"hash/maphash"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,10 +27,11 @@ import (
 // runs.Listener) copies what changed and hands it to the hub's goroutine,
 // which renders each change once, whatever the number of pages watching,
 // and queues it for each of them; each page's connection writes its queue.
-// With no page open, Committed returns at once. A page's queue that grows
-// past a bound is replaced by one "resync" message (the page reloads), so a
-// slow browser costs memory only up to that bound and never slows a
-// commit.
+// With no page open, Committed returns at once (after counting the runs
+// that started or closed, below). A page's queue that grows past a bound
+// is replaced by one "resync" message (an execution's page reloads, a list
+// reads itself again), so a slow browser costs memory only up to that
+// bound and never slows a commit.
 //
 // A change reaches an execution's page only if it is the page's execution:
 // the same domain, workflow id and run id (a change another node committed
@@ -51,6 +55,21 @@ import (
 // execution a page shows, and tells each list page to read itself again
 // (its event "stale"): it cannot know which runs started or closed in the
 // gap, and the rows a list shows depend on its filters.
+//
+// A list page may also miss runs while it has no stream: between the read
+// of its rows and the opening of its stream, and while its stream is cut
+// (the server ended it at the connection limit, the network dropped) until
+// its EventSource connects again. So the hub counts, whether or not a page
+// is open, the runs that start or close in each domain (here, or on other
+// nodes as their news comes, and all domains at once when that news may
+// have been lost): a list page is served with the count of its domain as
+// it was before its rows were read (listMark), and its stream starts by
+// comparing it with the count now: when they differ, the page is told to
+// read itself again ("stale"). The stream gives the count it compared as
+// its event id, which the page's EventSource sends back when it connects
+// again (Last-Event-ID), so that a reconnection is compared the same way:
+// at most one read of the list each time the stream opens, and none when
+// nothing started or closed meanwhile.
 type Hub struct {
 	src  inspect.Inspector // unguarded: pages were authorized for the execution they subscribed to (and again after each reload of the auth file), and it is read as they named it
 	log  *slog.Logger
@@ -62,6 +81,15 @@ type Hub struct {
 	missed  atomic.Bool // news of other nodes' commits may have been lost (readMissed)
 	stop    context.CancelFunc
 	done    chan struct{}
+
+	// marks counts the runs that started or closed, by domain, in
+	// listMarks buckets (a bucket is shared by the domains that hash to
+	// it, which costs them a read now and then, never a missed run);
+	// seed hashes the domains; epoch tells this hub's counts from those
+	// of another process (a restart, another node).
+	marks [listMarks]atomic.Uint64
+	seed  maphash.Seed
+	epoch string
 
 	mu      sync.Mutex
 	runs    map[string]map[*sub]bool // by run id; each change is matched to the page's execution (reaches)
@@ -131,9 +159,13 @@ const (
 	listEvery = 250 * time.Millisecond
 	// Runs another node started or closed: at most remoteRows waiting to
 	// be read (past that, the lists are told "changed elsewhere", and
-	// offer a refresh), at most remoteRowsEvery read per tick of the hub.
+	// read themselves again), at most remoteRowsEvery read per tick of the
+	// hub.
 	remoteRows      = 256
 	remoteRowsEvery = 64
+	// listMarks is how many counts of runs started or closed the hub
+	// keeps (listMark).
+	listMarks = 256
 )
 
 // NewHub returns a running hub that reads through src what commits do not
@@ -144,6 +176,7 @@ func NewHub(src inspect.Inspector, log *slog.Logger) *Hub {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{src: src, log: log, in: make(chan []change, hubQueue), stop: cancel, done: make(chan struct{}),
+		seed: maphash.MakeSeed(), epoch: rand.Text()[:16],
 		runs: map[string]map[*sub]bool{}, domains: map[string]map[*sub]bool{},
 		refresh: map[execKey]*refreshJob{}, refreshed: map[execKey]time.Time{}, kick: make(chan struct{}, 1), rows: map[string]*rowJob{}}
 	go func() {
@@ -161,9 +194,23 @@ func (h *Hub) Close() {
 
 func (h *Hub) setRenderer(t *template.Template) { h.frag.Store(t) }
 
-// Committed is the run store's listener. It copies the changes (the
-// commit's events are shared, read only) and returns without waiting.
+// Committed is the run store's listener. It counts the runs that started
+// or closed (listMark), copies the changes (the commit's events are
+// shared, read only) and returns without waiting.
 func (h *Hub) Committed(c runs.Commit) {
+	// Counted before the subscriptions are looked at: a list's stream
+	// that subscribes and then reads a count without this commit's is
+	// subscribed when the commit is looked at below, and gets its row.
+	if c.Missed {
+		for i := range h.marks {
+			h.marks[i].Add(1)
+		}
+	}
+	for _, ch := range c.Runs {
+		if ch.Created || ch.Closed {
+			h.marks[h.markOf(ch.Domain)].Add(1)
+		}
+	}
 	if h.subs.Load() == 0 {
 		return
 	}
@@ -187,6 +234,36 @@ func (h *Hub) Committed(c runs.Commit) {
 	}
 }
 
+// markOf is the bucket of marks that counts a domain's runs.
+func (h *Hub) markOf(domain string) int {
+	return int(maphash.String(h.seed, domain) % listMarks)
+}
+
+// listMark is where the lists of a domain stand: a token that changes
+// whenever a run of the domain starts or closes, here or (as its news
+// comes) on another node, or news of other nodes may have been lost. A
+// list page takes it before it reads its rows; its stream compares it
+// with the token then (liveDomain).
+func (h *Hub) listMark(domain string) string {
+	return h.epoch + "." + strconv.FormatUint(h.marks[h.markOf(domain)].Load(), 10)
+}
+
+// validMark reports whether s has the form of a token of listMark (of
+// any hub).
+func validMark(s string) bool {
+	epoch, n, ok := strings.Cut(s, ".")
+	if !ok || len(epoch) == 0 || len(epoch) > 32 || len(n) == 0 || len(n) > 20 {
+		return false
+	}
+	for _, c := range epoch {
+		if !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", c) {
+			return false
+		}
+	}
+	_, err := strconv.ParseUint(n, 10, 64)
+	return err == nil
+}
+
 // sub is one open page's subscription.
 type sub struct {
 	domain string
@@ -198,6 +275,9 @@ type sub struct {
 	lastID int64 // the newest event the page has
 	resync bool
 	more   int // rows left out of a list page's queue (listBatch)
+	// mark is where a list page's stream starts (listMark), written as
+	// the stream's event id.
+	mark string
 }
 
 // key is the execution an execution's page shows.
@@ -773,9 +853,29 @@ func (h *Handler) liveDomain(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// Where the page stands: the token it was served with, or, when its
+	// EventSource connects again, the one its stream last started at.
+	since, field := r.URL.Query().Get("since"), "since"
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		since, field = id, "Last-Event-ID"
+	}
+	if since != "" && !validMark(since) {
+		r.Header.Set("X-Console-Fragment", "1")
+		h.fail(w, r, api.ErrValidation("%s: '%s' is not a position of a list's live updates.", field, trunc(40, since)))
+		return
+	}
+	hub := h.cfg.Hub
 	s := &sub{domain: domain, wake: make(chan struct{}, 1)}
-	h.cfg.Hub.subscribe(s)
-	defer h.cfg.Hub.unsubscribe(s)
+	hub.subscribe(s)
+	defer hub.unsubscribe(s)
+	// Read once subscribed: a run that starts or closes after this is
+	// sent to the page as a row. One before it that the page's token
+	// does not count (or a page that gives none) may be missing from the
+	// page: it reads itself again.
+	s.mark = hub.listMark(domain)
+	if since != s.mark {
+		s.push(sseMsg{event: "stale", data: []byte(`{}`)})
+	}
 	h.stream(w, r, s, grants)
 }
 
@@ -803,7 +903,13 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *sub, grants 
 		}
 		return rc.Flush() == nil
 	}
-	if !write([]byte("retry: 3000\n: live\n\n")) {
+	open := "retry: 3000\n: live\n\n"
+	if s.mark != "" {
+		// A list's position: its EventSource sends it back when it
+		// connects again (Last-Event-ID).
+		open = "retry: 3000\nid: " + s.mark + "\n: live\n\n"
+	}
+	if !write([]byte(open)) {
 		return
 	}
 	ka := time.NewTicker(keepAlive)

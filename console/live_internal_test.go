@@ -228,3 +228,41 @@ func TestListBatch(t *testing.T) {
 		t.Errorf("%d messages, last %v; want %d rows and many 30", len(msgs), msgs[len(msgs)-1], listBatch)
 	}
 }
+
+// Where a domain's lists stand changes when one of its runs starts or
+// closes, whether or not a page is open, and for every domain when news of
+// other nodes may have been lost; not for a run that changed otherwise.
+// Another hub (a restart, another node) never stands at the same place.
+func TestListMark(t *testing.T) {
+	hub := NewHub(&fakeInspector{}, nil)
+	defer hub.Close()
+	d, e := hub.listMark("d"), hub.listMark("e")
+	if !validMark(d) {
+		t.Fatalf("mark %q is not valid", d)
+	}
+	hub.Committed(runs.Commit{Runs: []runs.Change{{Domain: "d", RunID: "r"}}})
+	if got := hub.listMark("d"); got != d {
+		t.Errorf("a run that neither started nor closed moved d from %s to %s", d, got)
+	}
+	for _, c := range []runs.Commit{
+		{Runs: []runs.Change{{Domain: "d", RunID: "r", Created: true}}},
+		{Runs: []runs.Change{{Domain: "d", RunID: "r", Closed: true}}},
+		{Remote: true, Runs: []runs.Change{{Domain: "d", RunID: "r2", Created: true}}},
+	} {
+		hub.Committed(c)
+		if got := hub.listMark("d"); got == d {
+			t.Errorf("%+v left d at %s", c, d)
+		} else {
+			d = got
+		}
+	}
+	hub.Committed(runs.Commit{Remote: true, Missed: true})
+	if hub.listMark("d") == d || hub.listMark("e") == e {
+		t.Error("news lost left a domain where it stood")
+	}
+	other := NewHub(&fakeInspector{}, nil)
+	defer other.Close()
+	if other.listMark("d") == hub.listMark("d") {
+		t.Error("two hubs stand at the same place")
+	}
+}

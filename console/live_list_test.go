@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +178,122 @@ func TestBrowserLiveRowTimes(t *testing.T) {
 	served := eval[[]string](t, ctx, `Array.from(document.querySelector("#executions tr.x").cells).slice(4, 7).map(c => c.innerText + "|" + (c.querySelector("time[title]") ? "time" : ""))`)
 	if strings.Join(live, " ") != strings.Join(served, " ") {
 		t.Errorf("the live row's started, closed, duration: %q; the served row's: %q", live, served)
+	}
+}
+
+var sinceRE = regexp.MustCompile(`data-since="([^"]*)"`)
+
+// nextEvent reads a live stream's next message: its event name (empty for
+// the stream's opening, a keep-alive or an id alone) and the id it sets.
+func nextEvent(t *testing.T, r *bufio.Reader) (event, id string) {
+	t.Helper()
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended: %v", err)
+		}
+		switch {
+		case line == "\n":
+			return event, id
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimSpace(strings.TrimPrefix(line, "event: "))
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimSpace(strings.TrimPrefix(line, "id: "))
+		}
+	}
+}
+
+// A list page is served with where its domain's lists stand (data-since),
+// and its stream starts from there: if a run of the domain started or
+// closed since, its first message tells the page to read itself again
+// ("stale"); if not, nothing does. The stream gives where it starts as its
+// event id, which an EventSource that connects again sends back
+// (Last-Event-ID) in place of the page's. A position that is none is the
+// request's fault, naming the field.
+func TestLiveListStartsWhereThePageStood(t *testing.T) {
+	f := newFixture(t)
+	f.register("orders")
+	f.register("other")
+	w := newWeb(t, f.srv.URL)
+	code, body := w.get("/console/d/orders/executions")
+	m := sinceRE.FindStringSubmatch(body)
+	if code != http.StatusOK || m == nil || m[1] == "" {
+		t.Fatalf("list page: %d, no data-since", code)
+	}
+	served := m[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	open := func(path, lastID string) *bufio.Reader {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", w.base+path, nil)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := w.c.Do(req)
+		f.check(err)
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		return bufio.NewReader(resp.Body)
+	}
+	// first is the event a stream sends first after its opening (whose id
+	// is returned), once a run is started to be sure something comes.
+	first := func(r *bufio.Reader, wid string) (event, id string) {
+		t.Helper()
+		if _, id = nextEvent(t, r); id == "" {
+			t.Fatal("the stream's opening gives no id")
+		}
+		f.startRun("orders", wid, `{}`)
+		event, _ = nextEvent(t, r)
+		return event, id
+	}
+
+	// Nothing changed since the page was served (a run of another domain
+	// is no news to it).
+	f.startRun("other", "elsewhere", `{}`)
+	ev, id := first(open("/console/d/orders/live?since="+url.QueryEscape(served), ""), "a")
+	if ev != "row" || id != served {
+		t.Errorf("stream from the page's position: first %q, id %q; want a row, id %q", ev, id, served)
+	}
+	// Run "a" started since: the page may lack it.
+	ev, latest := first(open("/console/d/orders/live?since="+url.QueryEscape(served), ""), "b")
+	if ev != "stale" || latest == served {
+		t.Errorf("stream from a position before a run started: first %q, id %q; want stale and a new id", ev, latest)
+	}
+	// An EventSource connecting again sends the id its stream started at.
+	_, now := nextEvent(t, open("/console/d/orders/live", ""))
+	for _, c := range []struct {
+		name, since, lastID, want string
+	}{
+		{"reconnection with nothing since", served, now, "row"},
+		{"reconnection after a run started", now, served, "stale"},
+		{"no position", "", "", "stale"},
+		{"another process's position", "AAAAAAAAAAAAAAAA.0", "", "stale"},
+	} {
+		path := "/console/d/orders/live"
+		if c.since != "" {
+			path += "?since=" + url.QueryEscape(c.since)
+		}
+		if ev, _ := first(open(path, c.lastID), c.name); ev != c.want {
+			t.Errorf("%s: first event %q, want %q", c.name, ev, c.want)
+		}
+		_, now = nextEvent(t, open("/console/d/orders/live", ""))
+	}
+
+	for _, c := range []struct{ since, lastID, field string }{
+		{"garbage", "", "since"},
+		{"AAAA.-1", "", "since"},
+		{strings.Repeat("A", 1000) + ".1", "", "since"},
+		{served, "<script>", "Last-Event-ID"},
+	} {
+		req, _ := http.NewRequest("GET", w.base+"/console/d/orders/live?since="+url.QueryEscape(c.since), nil)
+		if c.lastID != "" {
+			req.Header.Set("Last-Event-ID", c.lastID)
+		}
+		code, body, _ := w.do(req)
+		if code != http.StatusBadRequest || !strings.HasPrefix(body, "ValidationException: "+c.field+": ") || len(body) > 200 {
+			t.Errorf("since %.20q, Last-Event-ID %q: %d %q; want 400, a ValidationException naming %s", c.since, c.lastID, code, body, c.field)
+		}
 	}
 }

@@ -308,7 +308,10 @@
     const listURL = t.live.replace(/live$/, "executions");
     const note = $("[data-live-note]");
     let changes = 0;
-    const es = new EventSource(t.live);
+    // The stream starts from where the list stood when its rows were read
+    // (since): runs that started or closed before it opened have the list
+    // read itself again ("stale"), as does its opening again after a cut.
+    const es = new EventSource(t.live + (t.since ? "?since=" + encodeURIComponent(t.since) : ""));
     es.onopen = () => liveStatus(true);
     es.onerror = () => liveStatus(false);
     const matches = (r) => (!t.wid || r.workflowId === t.wid) && (!t.type || r.type === t.type) &&
@@ -387,13 +390,19 @@
       while (tbody.rows.length > 1000) tbody.deleteRow(tbody.rows.length - 1);
     };
     es.addEventListener("row", row);
-    // The server's node may have missed runs that started or closed on
-    // another node (its news of them was lost): the list is read again, as
-    // a reload would read it, and its rows, count and pages put in place of
-    // the old, leaving the filters' fields as they are. Should that fail,
-    // the note offers a refresh.
+    // The list may have missed runs that started or closed: its stream was
+    // not open (before it first opened, while it was cut), or the server's
+    // node missed them on another node (its news of them was lost). The
+    // list is read again, as a reload would read it, and its rows, count
+    // and pages put in place of the old, leaving the filters' fields and
+    // the scroll as they are. One read at a time: asked again meanwhile, it
+    // reads once more after, a second after the last began at the
+    // soonest. Should it fail, the note offers a refresh.
+    let lastRead = 0, soon = null;
     const reread = () => {
       if (held) { held.again = true; return; }
+      if (soon) { clearTimeout(soon); soon = null; }
+      lastRead = Date.now();
       held = [];
       fetch(location.href, { credentials: "same-origin", cache: "no-store" })
         .then((resp) => (resp.ok ? resp.text() : Promise.reject(new Error(String(resp.status)))))
@@ -423,13 +432,25 @@
           const q = held;
           held = null;
           q.forEach(row);
-          if (q.again) reread();
+          if (q.again) readSoon();
         });
     };
     es.addEventListener("stale", reread);
-    es.addEventListener("many", (m) => tell(JSON.parse(m.data).count));
-    es.addEventListener("remote", () => tell(1));
-    es.addEventListener("resync", () => tell(1));
+    // More changes than the stream sends one by one (many: the rows past a
+    // write's twenty; remote: runs another node changed that could not be
+    // read; resync: the server dropped the page's queue) are a read of the
+    // list too, at most one a second however many come. A page that is
+    // not the first (a later page, oldest first, a time range), which shows
+    // new runs only as their count, counts them, as it would have counted
+    // their rows; one whose queue was dropped, whose count is lost, is read
+    // again.
+    const readSoon = () => {
+      if (held) { held.again = true; return; }
+      if (!soon) soon = setTimeout(reread, Math.max(0, lastRead + 1000 - Date.now()));
+    };
+    es.addEventListener("many", (m) => (t.first === "true" ? readSoon() : tell(JSON.parse(m.data).count)));
+    es.addEventListener("remote", () => (t.first === "true" ? readSoon() : tell(1)));
+    es.addEventListener("resync", readSoon);
     es.addEventListener("signedout", () => { es.close(); location.href = "/console/login"; });
     // The auth file no longer allows this page: reloaded, it says why.
     es.addEventListener("denied", () => { es.close(); location.reload(); });
