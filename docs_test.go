@@ -70,3 +70,67 @@ func TestDocumentsNameTestsThatExist(t *testing.T) {
 		}
 	}
 }
+
+// The README's "How the code is laid out", to which CONTRIBUTING.md and
+// this package's comment send a newcomer, has a row for every package of
+// the module (each directory holding Go files, tests alone included) and
+// none for a package that is not there.
+func TestReadmeTableListsEveryPackage(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "\n## How the code is laid out\n")
+	if !ok {
+		t.Fatal(`README.md has no "How the code is laid out" section`)
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	listed := map[string]bool{}
+	row := regexp.MustCompile("(?m)^\\| `([^`]+)`[^|]*\\|")
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
+		name := m[1]
+		if name == "swfd" {
+			name = "."
+		}
+		listed[name] = true
+	}
+
+	packages := map[string]bool{}
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_") || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") {
+			packages[filepath.ToSlash(filepath.Dir(path))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !packages["."] || !packages["cmd/swfd"] {
+		t.Fatal("the walk found no packages: run from the repository's root")
+	}
+	var missing, extra []string
+	for p := range packages {
+		if !listed[p] {
+			missing = append(missing, p)
+		}
+	}
+	for p := range listed {
+		if !packages[p] {
+			extra = append(extra, p)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	for _, p := range missing {
+		t.Errorf("README.md's package table has no row for %s", p)
+	}
+	for _, p := range extra {
+		t.Errorf("README.md's package table lists %s, which is no package of the module", p)
+	}
+}
