@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -307,5 +308,58 @@ func TestDashboardInputsAreUsed(t *testing.T) {
 	}
 	if n := strings.Count(string(raw), `"uid": "${datasource}"`); n == 0 {
 		t.Error("no panel takes its data source from the Data source variable")
+	}
+}
+
+// notMetrics are the names of the form swfd_… that the documents use for
+// things other than metrics: the web console's cookies, and the prefix of
+// the databases the PostgreSQL tests make.
+var notMetrics = map[string]bool{"swfd_session": true, "swfd_csrf": true, "swfd_test_": true}
+
+// Every metric the other documents name (the README's Limits and
+// Observability, the console's, PostgreSQL's and the testing guide's
+// pages) is one swfd exports, as docs/operations.md's are.
+func TestDocumentsNameExportedMetrics(t *testing.T) {
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, "../README.md", "../CONTRIBUTING.md", "../clients/README.md")
+	names := exported(t)
+	labels := map[string][]string{}
+	for _, d := range New(Options{TaskLists: true}).Describe() {
+		labels[d.Name] = d.Labels
+		if d.Type == "histogram" {
+			for _, s := range []string{"_bucket", "_sum", "_count"} {
+				labels[d.Name+s] = d.Labels
+			}
+			labels[d.Name+"_bucket"] = append(slices.Clone(d.Labels), "le")
+		}
+	}
+	withLabels := regexp.MustCompile(`\b(swfd_[a-z0-9_]+)\{([^}]*)\}`)
+	labelName := regexp.MustCompile(`^\s*([a-z_]+)\s*(?:[=!]|$)`)
+	for _, doc := range docs {
+		raw, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimPrefix(doc, "../")
+		seen := map[string]bool{}
+		for _, n := range metricName.FindAllString(string(raw), -1) {
+			if !names[n] && !notMetrics[n] && !seen[n] {
+				seen[n] = true
+				t.Errorf("%s names %s, which swfd does not export", name, n)
+			}
+		}
+		// A metric written with labels (swfd_decisions_total{type, outcome},
+		// or in a query) names only labels the metric has.
+		for _, m := range withLabels.FindAllStringSubmatch(string(raw), -1) {
+			for _, part := range strings.Split(m[2], ",") {
+				l := labelName.FindStringSubmatch(part)
+				if has, ok := labels[m[1]]; ok && l != nil && !slices.Contains(has, l[1]) {
+					t.Errorf("%s gives %s the label %s; its labels are %v", name, m[1], l[1], has)
+				}
+			}
+		}
 	}
 }
