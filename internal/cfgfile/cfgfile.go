@@ -1,10 +1,11 @@
 // Package cfgfile reads the small files swfd loads at start and again on
-// SIGHUP (the quota file, the TLS certificate and key). Only a regular
-// file is read: a named pipe would hold start-up (or a reload) until some
-// writer came, which may be never, a device such as /dev/zero would be
-// read without end, and either has nothing left to read at the next
-// reload. A file larger than MaxBytes is refused rather than read into
-// memory.
+// SIGHUP (the auth file, the quota file, the TLS certificate and key).
+// Only a regular file is read: a named pipe would hold start-up (or a
+// reload) until some writer came, which may be never, a device such as
+// /dev/zero would be read without end, and either has nothing left to
+// read at the next reload. A file larger than MaxBytes is refused rather
+// than read into memory. The SQLite store asks the same of a database's
+// path (Regular) before it opens it.
 package cfgfile
 
 import (
@@ -16,7 +17,7 @@ import (
 )
 
 // MaxBytes is the most a file read by Read may hold: far more than any
-// quota file, certificate chain or key needs.
+// auth file, quota file, certificate chain or key needs.
 const MaxBytes = 16 << 20
 
 // Read returns the contents of the regular file at path. The error says
