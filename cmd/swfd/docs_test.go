@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -122,6 +124,66 @@ func TestHelpNamesTheCommands(t *testing.T) {
 	for _, want := range []string{"swfd migrate --from DSN --to DSN", "swfd backup --db sqlite:PATH --to FILE", "swfd restore --from BACKUP --db sqlite:PATH", "swfd COMMAND -h", "\n  -addr "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("swfd -h does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// Every variable SWFD_… a document names is one something reads: a flag's
+// (SWFD_<NAME>, which swfd reads for each of its flags) or a switch the
+// tests and scripts read, whose name is then written in them.
+func TestDocumentedVariablesAreRead(t *testing.T) {
+	flags := serverFlags(t)
+	read := map[string]bool{}
+	for name := range flags {
+		read[envName(name)] = true
+	}
+	literal := regexp.MustCompile(`\bSWFD_[A-Z0-9_]*[A-Z0-9]\b`)
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && d.Name() != ".ci" && path != "../.." || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".sh", ".py", ".js", ".rb", ".java", "":
+		default:
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, v := range literal.FindAllString(string(b), -1) {
+			read[v] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !read["SWFD_TEST_LOG"] {
+		t.Fatal("the walk found no switch of the tests: run from cmd/swfd")
+	}
+	docs, err := filepath.Glob("../../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, "../../README.md", "../../CONTRIBUTING.md", "../../clients/README.md")
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, v := range literal.FindAllString(string(b), -1) {
+			if !read[v] && !seen[v] {
+				seen[v] = true
+				t.Errorf("%s names %s, which neither swfd nor any test or script reads", strings.TrimPrefix(doc, "../../"), v)
+			}
 		}
 	}
 }
