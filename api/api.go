@@ -1,8 +1,9 @@
 // Package api holds the SWF wire types, generated member for member from the
 // service model (types_gen.go, ops_gen.go, shapes_gen.go), the faults SWF
-// answers with, and the model-driven validation and decoding of requests.
-// It knows nothing of HTTP or storage: the frontend decodes a request here
-// and calls a Service.
+// answers with (each with the __type and HTTP status the real service
+// sends it with), and the model-driven validation and decoding of requests.
+// It serves no HTTP and knows nothing of storage: the frontend decodes a
+// request here and calls a Service.
 package api
 
 //go:generate go run ../internal/apigen/cmd/apigen -out .
