@@ -111,6 +111,25 @@ func TestDocumentedFlagsAreTheServers(t *testing.T) {
 			t.Errorf("docs/operations.md gives --%s the variable %s; swfd reads %s", m[1], m[2], envName(m[1]))
 		}
 	}
+	// Its table of flags gives each the default swfd -h shows (a row of
+	// several flags gives their defaults in the same order).
+	for _, line := range strings.Split(string(ops), "\n") {
+		cells := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| `--") || len(cells) < 3 {
+			continue
+		}
+		names := flagName.FindAllStringSubmatch(cells[0], -1)
+		defs := strings.Split(strings.TrimSpace(cells[1]), ", ")
+		if len(defs) != len(names) {
+			t.Errorf("docs/operations.md's row of %s gives %d defaults", cells[0], len(defs))
+			continue
+		}
+		for i, m := range names {
+			if help, ok := flags[m[1]]; ok && !sameDefault(strings.Trim(defs[i], "`"), help) {
+				t.Errorf("docs/operations.md gives --%s the default %s; swfd -h shows %q", m[1], defs[i], help)
+			}
+		}
+	}
 }
 
 // swfd -h, where the errors about a word on the command line send the
