@@ -134,3 +134,60 @@ func TestReadmeTableListsEveryPackage(t *testing.T) {
 		t.Errorf("README.md's package table lists %s, which is no package of the module", p)
 	}
 }
+
+// A test fixture the documents show (docs/testing.md's snippets, and the
+// example files under docs/testing/) that starts swfd with its log on a
+// pipe, and reads the pipe to find the address swfd logs, goes on reading
+// it once it has: a pipe nobody reads fills (64 KB on Linux), and swfd,
+// blocked writing its log, stops answering (after some sixty resets).
+func TestDocumentedFixturesDrainTheLog(t *testing.T) {
+	var blocks []string // "file: code"
+	docs, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, "README.md")
+	fence := regexp.MustCompile("(?ms)^```[a-z]*\n(.*?)^```")
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fence.FindAllStringSubmatch(string(b), -1) {
+			blocks = append(blocks, doc+": "+m[1])
+		}
+	}
+	err = filepath.WalkDir("docs/testing", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "node_modules" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		blocks = append(blocks, path+": "+string(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, block := range blocks {
+		// Code that matches the log line to find the address.
+		if !strings.Contains(block, `swfd listening\" addr=`) && !strings.Contains(block, `swfd listening" addr=(`) {
+			continue
+		}
+		found++
+		drains := false
+		for _, d := range []string{"stderr.resume()", "stderr.read", ".transferTo("} {
+			drains = drains || strings.Contains(block, d)
+		}
+		if !drains {
+			name, _, _ := strings.Cut(block, ": ")
+			t.Errorf("%s: a fixture reads swfd's log to find its address and then stops reading it: swfd blocks once the pipe fills\n%s", name, block)
+		}
+	}
+	if found < 3 {
+		t.Fatalf("found %d fixtures that read swfd's address from its log; docs/testing.md has three", found)
+	}
+}

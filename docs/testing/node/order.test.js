@@ -20,7 +20,7 @@ before(async () => {
     if (m) { url = `http://${m[1]}`; break; }
   }
   if (!url) throw new Error('swfd did not start');
-  proc.stderr.resume();
+  proc.stderr.resume(); // keep reading swfd's log: a full pipe (64 KB) would block swfd
   client = new SWFClient({
     endpoint: url, region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, // any do without --auth
