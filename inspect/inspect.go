@@ -3,8 +3,9 @@
 // (the open decision task, each open activity with its attempt and
 // heartbeat, each open Lambda function, timers with their fire times, open
 // children and outstanding signals and cancel requests), a run's history
-// from any event id, the task lists in use with their pollers, and the open
-// executions that need attention.
+// from any event id, the task lists in use with their pollers, the open
+// executions that need attention, and a run found by its run id alone, as
+// the lists of executions show it (for a list's live updates).
 //
 // The service implements Inspector. Its callers (the web console) must
 // authorize each method as the SWF API call nearest to what it shows; each
