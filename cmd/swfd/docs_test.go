@@ -5,13 +5,17 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swfd/swfd/internal/connlimit"
 )
 
 // serverFlags returns the server's flags as -h prints them: each name and
@@ -203,6 +207,37 @@ func TestDocumentedVariablesAreRead(t *testing.T) {
 				seen[v] = true
 				t.Errorf("%s names %s, which neither swfd nor any test or script reads", strings.TrimPrefix(doc, "../../"), v)
 			}
+		}
+	}
+}
+
+// The default of --max-connections, which swfd -h and the README word
+// rather than show, names both bounds connlimit.Default keeps it within.
+func TestMaxConnectionsDefaultDocumented(t *testing.T) {
+	least, most := connlimit.Default(0), connlimit.Default(math.MaxUint64)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, noenv, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h: %v", err)
+	}
+	_, help, _ := strings.Cut(out.String(), "\n  -max-connections ")
+	help, _, _ = strings.Cut(help, "\n  -")
+	for _, want := range []string{fmt.Sprintf("at least %d", least), fmt.Sprintf("%d", most)} {
+		if !strings.Contains(help, want) {
+			t.Errorf("swfd -h's --max-connections does not say %q of its default:\n%s", want, help)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `--max-connections` \\| ([^|]*) \\|")
+	m := row.FindStringSubmatch(string(readme))
+	if m == nil {
+		t.Fatal("README's flag table has no row for --max-connections")
+	}
+	for _, want := range []string{fmt.Sprintf("at least %d", least), fmt.Sprintf("%d,%03d", most/1000, most%1000)} {
+		if !strings.Contains(m[1], want) {
+			t.Errorf("README gives --max-connections the default %q, which does not say %q", m[1], want)
 		}
 	}
 }
