@@ -95,7 +95,7 @@ var stateDescriptions = []Description{
 	{Name: "swfd_postgres_pool_connections", Type: "gauge", Help: "PostgreSQL connections of the pool, by state: acquired, idle, constructing, and max (the pool's size).", Labels: []string{"state"}},
 	{Name: "swfd_postgres_pool_acquires_total", Type: "counter", Help: "Connections acquired from the pool, by whether one was idle (immediate), had to be waited for (waited) or the wait was canceled.", Labels: []string{"result"}},
 	{Name: "swfd_postgres_pool_acquire_wait_seconds_total", Type: "counter", Help: "Time spent acquiring connections from the pool."},
-	{Name: "swfd_postgres_held_runs", Type: "gauge", Help: "Runs whose row a step holds locked now (a step that lost its commit to other writers three times holds its run for its next attempt, keeping a pool connection), and max: the most held at once (the pool less a quarter).", Labels: []string{"state"}},
+	{Name: "swfd_postgres_held_runs", Type: "gauge", Help: "Runs whose row a step holds locked now (a step that lost its commit to other writers three times holds its run for its next attempt, keeping a pool connection), and max: the most held at once (all but a quarter of the pool, all but two at least, yet one with a pool of two or three: 12 of 16).", Labels: []string{"state"}},
 	{Name: "swfd_postgres_run_holds_total", Type: "counter", Help: "Steps that asked to hold their run, by whether they held it (held) or found the most runs held already and tried without (refused).", Labels: []string{"result"}},
 }
 
