@@ -242,6 +242,7 @@ func (h *harness) check(res Result) {
 		checkAttrs(h.t, e)
 		h.hist = append(h.hist, e)
 	}
+	checkConformance(h.t, h.hist, h.s)
 	if h.s.NextEventID != int64(len(h.hist)+1) {
 		h.t.Fatalf("NextEventID %d, history has %d events", h.s.NextEventID, len(h.hist))
 	}
