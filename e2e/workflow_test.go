@@ -447,6 +447,70 @@ func TestContinueAsNew(t *testing.T) {
 	}
 }
 
+// A ContinueAsNewWorkflowExecution decision's parameters reach the new run
+// through the wire: the old run's WorkflowExecutionContinuedAsNew and the
+// new run's WorkflowExecutionStarted (which names the old run) carry its
+// tags, task list, timeouts, child policy, priority and Lambda role, as do
+// the new run's description and its listing by tag; the workflowId is held
+// by the new run at once. One that gives none of them continues with the
+// type's registered defaults, and without the old run's tags.
+func TestContinueAsNewCarriesAttributes(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	run1 := h.start("carry", func(in *swf.StartWorkflowExecutionInput) { in.TagList = []string{"old"} })
+	d := h.mustDecision("deciders")
+	role := "arn:aws:iam::123456789012:role/next"
+	h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeContinueAsNewWorkflowExecution, ContinueAsNewWorkflowExecutionDecisionAttributes: &types.ContinueAsNewWorkflowExecutionDecisionAttributes{
+		Input: aws.String("round-2"), TagList: []string{"next", "vip"}, TaskList: &types.TaskList{Name: aws.String("next-list")},
+		TaskStartToCloseTimeout: aws.String("45"), ExecutionStartToCloseTimeout: aws.String("900"), ChildPolicy: types.ChildPolicyAbandon,
+		TaskPriority: aws.String("4"), LambdaRole: aws.String(role),
+	}})
+	_, err := h.c.StartWorkflowExecution(h.ctx, &swf.StartWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("carry"), WorkflowType: h.wfType})
+	wantCode(t, err, "WorkflowExecutionAlreadyStartedFault")
+
+	evs := h.history("carry", run1)
+	can := evs[len(evs)-1].WorkflowExecutionContinuedAsNewEventAttributes
+	if can == nil || !reflect.DeepEqual(can.TagList, []string{"next", "vip"}) || aws.ToString(can.TaskList.Name) != "next-list" ||
+		aws.ToString(can.TaskStartToCloseTimeout) != "45" || aws.ToString(can.ExecutionStartToCloseTimeout) != "900" ||
+		can.ChildPolicy != types.ChildPolicyAbandon || aws.ToString(can.TaskPriority) != "4" || aws.ToString(can.LambdaRole) != role ||
+		aws.ToString(can.Input) != "round-2" || can.DecisionTaskCompletedEventId != int64(len(evs)-1) {
+		t.Fatalf("WorkflowExecutionContinuedAsNew %+v", can)
+	}
+	d = h.mustDecision("next-list")
+	run2 := *d.WorkflowExecution.RunId
+	if run2 != aws.ToString(can.NewExecutionRunId) {
+		t.Fatalf("new run %s, the old run names %s", run2, aws.ToString(can.NewExecutionRunId))
+	}
+	st := d.Events[0].WorkflowExecutionStartedEventAttributes
+	if aws.ToString(st.ContinuedExecutionRunId) != run1 || !reflect.DeepEqual(st.TagList, []string{"next", "vip"}) || aws.ToString(st.TaskList.Name) != "next-list" ||
+		aws.ToString(st.TaskStartToCloseTimeout) != "45" || aws.ToString(st.ExecutionStartToCloseTimeout) != "900" ||
+		st.ChildPolicy != types.ChildPolicyAbandon || aws.ToString(st.TaskPriority) != "4" || aws.ToString(st.LambdaRole) != role {
+		t.Fatalf("new run's WorkflowExecutionStarted %+v", st)
+	}
+	desc := h.describe("carry", run2)
+	if c := desc.ExecutionConfiguration; aws.ToString(c.TaskList.Name) != "next-list" || aws.ToString(c.TaskStartToCloseTimeout) != "45" ||
+		aws.ToString(c.ExecutionStartToCloseTimeout) != "900" || c.ChildPolicy != types.ChildPolicyAbandon || aws.ToString(c.TaskPriority) != "4" ||
+		aws.ToString(c.LambdaRole) != role {
+		t.Fatalf("new run's configuration %+v", c)
+	}
+	if !reflect.DeepEqual(desc.ExecutionInfo.TagList, []string{"next", "vip"}) {
+		t.Fatalf("new run's tags %v", desc.ExecutionInfo.TagList)
+	}
+	open, err := h.c.ListOpenWorkflowExecutions(h.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(h.domain),
+		StartTimeFilter: &types.ExecutionTimeFilter{OldestDate: aws.Time(time.Unix(0, 0))}, TagFilter: &types.TagFilter{Tag: aws.String("vip")}})
+	if err != nil || len(open.ExecutionInfos) != 1 || aws.ToString(open.ExecutionInfos[0].Execution.RunId) != run2 {
+		t.Fatalf("open runs tagged vip: %+v, %v", open, err)
+	}
+
+	// Continued with nothing given: the type's defaults, no tags.
+	h.decide(d.TaskToken, types.Decision{DecisionType: types.DecisionTypeContinueAsNewWorkflowExecution})
+	d = h.mustDecision("deciders")
+	st = d.Events[0].WorkflowExecutionStartedEventAttributes
+	if aws.ToString(st.ContinuedExecutionRunId) != run2 || st.TagList != nil || aws.ToString(st.TaskStartToCloseTimeout) != "30" ||
+		aws.ToString(st.ExecutionStartToCloseTimeout) != "3600" || st.ChildPolicy != types.ChildPolicyTerminate || st.LambdaRole != nil {
+		t.Fatalf("run continued without parameters %+v", st)
+	}
+}
+
 func TestDecisionTaskPaging(t *testing.T) {
 	h := newWFHarness(t, swfdtest.Options{})
 	runID := h.start("pages")
