@@ -125,7 +125,9 @@ func (w *walk) step() {
 		}
 		a := s.Activities[ids[w.pick(len(ids))]]
 		if a.StartedID == 0 {
-			h.startActivity(a.ActivityID)
+			// (h.startActivity expects the task to start: here a timeout
+			// due before the call may end it first.)
+			h.must(func(s *State) (Result, error) { return s.StartActivityTask(h.env, a.ScheduledID, api.String("w")) })
 			return
 		}
 		switch w.pick(4) {
@@ -141,10 +143,20 @@ func (w *walk) step() {
 				return r, err
 			})
 		}
-	case 5: // a client
-		if w.pick(4) == 0 {
+	case 5: // a client, or another run
+		sender := api.WorkflowExecution{WorkflowID: "other", RunID: "or"}
+		switch w.pick(12) {
+		case 0, 1:
 			h.must(func(s *State) (Result, error) { return s.RequestCancel(h.env) })
-		} else {
+		case 2:
+			h.deliver(Message{Cancel: &CancelMsg{Sender: &sender, InitiatedID: 9}})
+		case 3:
+			h.deliver(Message{Signal: &SignalMsg{Sender: sender, InitiatedID: 8, SignalName: "x"}})
+		case 4:
+			if w.pick(4) == 0 {
+				h.must(func(s *State) (Result, error) { return s.Terminate(h.env, nil, nil, "", "") })
+			}
+		default:
 			h.must(func(s *State) (Result, error) { return s.Signal(h.env, "s", nil) })
 		}
 	case 6, 7: // the other runs answer
@@ -169,8 +181,12 @@ func (w *walk) step() {
 				return s.FailLambdaFunction(h.env, l.ScheduledID, l.StartedID, nil, nil)
 			})
 		}
-	default: // time passes, and the timers due fire
+	default: // time passes, and the timers due fire, or are late
 		h.advance(time.Duration(1+w.pick(30)) * time.Second)
+		if w.pick(3) == 0 {
+			// The timer loop is late: the next call catches up.
+			return
+		}
 		for _, o := range s.dueBy(h.env.Now) {
 			if h.s.Open {
 				h.fire(o.key)
