@@ -319,6 +319,76 @@ func TestChildWorkflowAndTerminatePolicy(t *testing.T) {
 	}
 }
 
+// StartChildWorkflowExecution whose workflowId an open run holds — another
+// workflow's, the parent's own, or a child started by an earlier decision
+// of the same batch — is recorded as initiated, then fails with
+// WORKFLOW_ALREADY_RUNNING: StartChildWorkflowExecutionFailed names the
+// initiated event, the decision's DecisionTaskCompleted and control, and a
+// decision task follows. A workflowId whose run has closed is free.
+func TestStartChildWorkflowAlreadyRunning(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	h.start("busy")
+	closedRun := h.start("was-busy")
+	if _, err := h.c.TerminateWorkflowExecution(h.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("was-busy")}); err != nil {
+		t.Fatal(err)
+	}
+	parentRun := h.start("parent", func(in *swf.StartWorkflowExecutionInput) {
+		in.TaskList = &types.TaskList{Name: aws.String("parent-list")}
+	})
+	child := func(id string) types.Decision {
+		return types.Decision{DecisionType: types.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
+			WorkflowId: aws.String(id), WorkflowType: h.wfType, Control: aws.String("ctl-" + id), TaskList: &types.TaskList{Name: aws.String("children")}}}
+	}
+	d := h.mustDecision("parent-list")
+	h.decide(d.TaskToken, child("busy"), child("parent"), child("twin"), child("twin"), child("was-busy"))
+	// Events 4 DecisionTaskCompleted, 5..9 StartChildWorkflowExecutionInitiated.
+	failed := map[int64]*types.StartChildWorkflowExecutionFailedEventAttributes{}
+	waitFor(t, "the parent hears of all five children", func() bool {
+		n := 0
+		clear(failed)
+		for _, e := range h.history("parent", parentRun) {
+			if a := e.StartChildWorkflowExecutionFailedEventAttributes; a != nil {
+				failed[a.InitiatedEventId] = a
+				n++
+			}
+			if e.ChildWorkflowExecutionStartedEventAttributes != nil {
+				n++
+			}
+		}
+		return n == 5
+	})
+	for ini, id := range map[int64]string{5: "busy", 6: "parent", 8: "twin"} {
+		a := failed[ini]
+		if a == nil || a.Cause != types.StartChildWorkflowExecutionFailedCauseWorkflowAlreadyRunning || aws.ToString(a.WorkflowId) != id ||
+			a.DecisionTaskCompletedEventId != 4 || aws.ToString(a.Control) != "ctl-"+id || aws.ToString(a.WorkflowType.Name) != "order" {
+			t.Fatalf("child %s (initiated %d): failed %+v", id, ini, a)
+		}
+	}
+	if len(failed) != 3 {
+		t.Fatalf("failures %+v, want those of busy, parent and the second twin", failed)
+	}
+	evs := h.history("parent", parentRun)
+	for _, e := range evs[9:] {
+		if a := e.ChildWorkflowExecutionStartedEventAttributes; a != nil && a.InitiatedEventId != 7 && a.InitiatedEventId != 9 {
+			t.Fatalf("started %+v, want the first twin (7) and was-busy (9)", a)
+		}
+	}
+	if h.describe("parent", parentRun).ExecutionInfo.ExecutionStatus != types.ExecutionStatusOpen {
+		t.Fatal("parent closed")
+	}
+	if h.describe("was-busy", closedRun).ExecutionInfo.CloseStatus != types.CloseStatusTerminated {
+		t.Fatal("the closed run of was-busy changed")
+	}
+	// The failures (and the starts) ask the parent's decider to decide
+	// again: the first of them schedules a decision task, the others join
+	// it.
+	d = h.mustDecision("parent-list")
+	got := eventTypes(d.Events)
+	if len(got) != 16 || got[15] != "DecisionTaskStarted" || got[10] != "DecisionTaskScheduled" {
+		t.Fatalf("parent's next decision task: %v", got)
+	}
+}
+
 // A child that continued as new is still its parent's child: the parent's
 // child policy reaches the open run of its chain. Here the child continues
 // as new twice and the parent is terminated: the child's third run is
