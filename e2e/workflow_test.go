@@ -493,6 +493,97 @@ func TestRequestCancelExternalAndSignalExternal(t *testing.T) {
 	}
 }
 
+// A signal or cancel request from a decision to an execution that is not
+// there fails with UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION: a workflowId never
+// used, a run that has closed (named by its runId, or the workflowId's only
+// run), and a runId that is not a run of the workflowId named. Each
+// *Failed event names the decision's initiated event, its
+// DecisionTaskCompleted, the workflowId and runId as given and the
+// control, and the sender's decider gets a decision task with all of them.
+func TestExternalToUnknownExecutions(t *testing.T) {
+	h := newWFHarness(t, swfdtest.Options{})
+	openRun := h.start("open")
+	closedRun := h.start("closed")
+	if _, err := h.c.TerminateWorkflowExecution(h.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(h.domain), WorkflowId: aws.String("closed")}); err != nil {
+		t.Fatal(err)
+	}
+	senderRun := h.start("sender", func(in *swf.StartWorkflowExecutionInput) {
+		in.TaskList = &types.TaskList{Name: aws.String("sender-list")}
+	})
+	targets := []struct{ workflowID, runID string }{
+		{"never", ""}, {"closed", closedRun}, {"closed", ""}, {"open", closedRun}, {"never", openRun},
+	}
+	var ds []types.Decision
+	for i, tg := range targets {
+		var run *string
+		if tg.runID != "" {
+			run = aws.String(tg.runID)
+		}
+		ds = append(ds,
+			types.Decision{DecisionType: types.DecisionTypeSignalExternalWorkflowExecution, SignalExternalWorkflowExecutionDecisionAttributes: &types.SignalExternalWorkflowExecutionDecisionAttributes{
+				WorkflowId: aws.String(tg.workflowID), RunId: run, SignalName: aws.String("s"), Control: aws.String(fmt.Sprint("sig-", i))}},
+			types.Decision{DecisionType: types.DecisionTypeRequestCancelExternalWorkflowExecution, RequestCancelExternalWorkflowExecutionDecisionAttributes: &types.RequestCancelExternalWorkflowExecutionDecisionAttributes{
+				WorkflowId: aws.String(tg.workflowID), RunId: run, Control: aws.String(fmt.Sprint("cancel-", i))}})
+	}
+	d := h.mustDecision("sender-list")
+	h.decide(d.TaskToken, ds...) // 4 DecisionTaskCompleted, 5.. the initiated events
+	n := 2 * len(targets)
+	var evs []types.HistoryEvent
+	waitFor(t, "every request fails", func() bool {
+		evs = h.history("sender", senderRun)
+		failed := 0
+		for _, e := range evs {
+			if e.SignalExternalWorkflowExecutionFailedEventAttributes != nil || e.RequestCancelExternalWorkflowExecutionFailedEventAttributes != nil {
+				failed++
+			}
+		}
+		return failed == n
+	})
+	for _, e := range evs {
+		switch {
+		case e.ExternalWorkflowExecutionSignaledEventAttributes != nil, e.ExternalWorkflowExecutionCancelRequestedEventAttributes != nil:
+			t.Fatalf("a request reached a run: %+v", e)
+		case e.SignalExternalWorkflowExecutionFailedEventAttributes != nil:
+			a := e.SignalExternalWorkflowExecutionFailedEventAttributes
+			i := int(a.InitiatedEventId-5) / 2
+			if a.InitiatedEventId < 5 || (a.InitiatedEventId-5)%2 != 0 || i >= len(targets) {
+				t.Fatalf("signal failed naming initiated event %d", a.InitiatedEventId)
+			}
+			tg := targets[i]
+			if a.Cause != types.SignalExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution || a.DecisionTaskCompletedEventId != 4 ||
+				aws.ToString(a.WorkflowId) != tg.workflowID || aws.ToString(a.RunId) != tg.runID || aws.ToString(a.Control) != fmt.Sprint("sig-", i) {
+				t.Fatalf("signal to %+v failed %+v", tg, a)
+			}
+		case e.RequestCancelExternalWorkflowExecutionFailedEventAttributes != nil:
+			a := e.RequestCancelExternalWorkflowExecutionFailedEventAttributes
+			i := int(a.InitiatedEventId-6) / 2
+			if a.InitiatedEventId < 6 || (a.InitiatedEventId-6)%2 != 0 || i >= len(targets) {
+				t.Fatalf("cancel request failed naming initiated event %d", a.InitiatedEventId)
+			}
+			tg := targets[i]
+			if a.Cause != types.RequestCancelExternalWorkflowExecutionFailedCauseUnknownExternalWorkflowExecution || a.DecisionTaskCompletedEventId != 4 ||
+				aws.ToString(a.WorkflowId) != tg.workflowID || aws.ToString(a.RunId) != tg.runID || aws.ToString(a.Control) != fmt.Sprint("cancel-", i) {
+				t.Fatalf("cancel request to %+v failed %+v", tg, a)
+			}
+		}
+	}
+	// Nothing reached the open run.
+	if got := eventTypes(h.history("open", openRun)); len(got) != 2 {
+		t.Fatalf("the open run's history: %v", got)
+	}
+	// The sender's decider sees every failure.
+	d = h.mustDecision("sender-list")
+	failed := 0
+	for _, e := range d.Events {
+		if e.SignalExternalWorkflowExecutionFailedEventAttributes != nil || e.RequestCancelExternalWorkflowExecutionFailedEventAttributes != nil {
+			failed++
+		}
+	}
+	if failed != n || d.Events[len(d.Events)-1].EventType != types.EventTypeDecisionTaskStarted {
+		t.Fatalf("the sender's decision task: %v", eventTypes(d.Events))
+	}
+}
+
 func TestContinueAsNew(t *testing.T) {
 	h := newWFHarness(t, swfdtest.Options{})
 	run1 := h.start("loop")
