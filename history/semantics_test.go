@@ -238,3 +238,37 @@ func TestScheduleToCloseTimeoutCarriesHeartbeatDetails(t *testing.T) {
 		t.Fatalf("timed out %+v", a)
 	}
 }
+
+// A StartChildWorkflowExecution decision's own values win over the child
+// type's defaults, each on its own: they are what
+// StartChildWorkflowExecutionInitiated records and what the child starts
+// with, the defaults filling in only what the decision leaves out.
+func TestStartChildDecisionValuesOverrideDefaults(t *testing.T) {
+	h := startDefault(t)
+	res := h.pollAndDecide(startChild("kid", "child", func(a *api.StartChildWorkflowExecutionDecisionAttributes) {
+		a.ChildPolicy, a.TaskList, a.TaskStartToCloseTimeout = api.ChildPolicyRequestCancel, &api.TaskList{Name: "kids"}, "NONE"
+		a.LambdaRole = "kid-role"
+	}))
+	h.expectEvents(res, "4:DecisionTaskCompleted 5:StartChildWorkflowExecutionInitiated")
+	a := h.event(5).StartChildWorkflowExecutionInitiatedEventAttributes
+	if a.ChildPolicy != api.ChildPolicyRequestCancel || a.TaskList.Name != "kids" || a.TaskStartToCloseTimeout != "NONE" ||
+		a.ExecutionStartToCloseTimeout != "3600" || a.LambdaRole != "kid-role" {
+		t.Fatalf("initiated %+v", a)
+	}
+	want := Config{TaskList: "kids", ExecutionStartToCloseTimeout: "3600", TaskStartToCloseTimeout: "NONE", ChildPolicy: api.ChildPolicyRequestCancel, LambdaRole: "kid-role"}
+	if len(res.Messages) != 1 || res.Messages[0].StartChild == nil || res.Messages[0].StartChild.Start.Config != want {
+		t.Fatalf("start message %+v", res.Messages)
+	}
+	c := startedChild(t, res.Messages[0].StartChild, "kid-run")
+	if s := c.event(1).WorkflowExecutionStartedEventAttributes; s.ChildPolicy != api.ChildPolicyRequestCancel || s.TaskList.Name != "kids" ||
+		s.TaskStartToCloseTimeout != "NONE" || s.LambdaRole != "kid-role" || s.ParentInitiatedEventID != 5 {
+		t.Fatalf("child started %+v", s)
+	}
+	// Its decision tasks have no START_TO_CLOSE timeout.
+	c.pollDecision()
+	for _, tm := range c.s.dueBy(c.env.Now.Add(100 * 365 * 24 * time.Hour)) {
+		if tm.key != WorkflowTimerKey {
+			t.Fatalf("timer %s armed for a decision task of NONE", tm.key)
+		}
+	}
+}
