@@ -105,6 +105,9 @@ type harness struct {
 	// memo encodes every state the run reaches, its maps however small
 	// (see check).
 	memo *JSONMemo
+	// listed holds the tasks the run has put on task lists (by scheduled
+	// id) and not taken off, as the store would (see checkListed).
+	listed map[int64]bool
 }
 
 func newHarness(t *testing.T) *harness {
@@ -128,6 +131,7 @@ func (h *harness) start(p StartParams) Result {
 	s, res := Start(h.env, p)
 	h.s = s
 	h.armed = nil
+	h.listed = nil
 	h.check(res)
 	return res
 }
@@ -257,6 +261,7 @@ func (h *harness) check(res Result) {
 		}
 	}
 	h.checkActivityTimers(res)
+	h.checkListed(res)
 	h.checkHeartbeats(res)
 	// JSON round trip (with the details the store keeps apart) and Clone.
 	b, err := json.Marshal(h.s)
@@ -518,4 +523,42 @@ func equalJSON(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
+// checkListed keeps h.listed as the store keeps a run's tasks (a step's
+// DoneTasks taken off, its AddTasks put on; a closed run's all gone), and
+// checks that every task the run holds scheduled and not started is on a
+// list, where a poller can find it: the decision task, unless another one
+// is running (it is listed when that one ends), each activity and each
+// Lambda function. A task recorded as scheduled and never listed would
+// wait for good.
+func (h *harness) checkListed(res Result) {
+	h.t.Helper()
+	if h.listed == nil {
+		h.listed = map[int64]bool{}
+	}
+	for _, id := range res.DoneTasks {
+		delete(h.listed, id)
+	}
+	for _, tk := range res.AddTasks {
+		h.listed[tk.ScheduledEventID] = true
+	}
+	if res.Closed || !h.s.Open {
+		clear(h.listed)
+		return
+	}
+	d := h.s.Decision
+	if d.ScheduledID != 0 && d.StartedID == 0 && !h.listed[d.ScheduledID] {
+		h.t.Fatalf("decision task %d is scheduled, none runs, and it is on no task list", d.ScheduledID)
+	}
+	for _, a := range h.s.Activities {
+		if a.StartedID == 0 && !h.listed[a.ScheduledID] {
+			h.t.Fatalf("activity %s (scheduled %d) is on no task list", a.ActivityID, a.ScheduledID)
+		}
+	}
+	for _, l := range h.s.Lambdas {
+		if l.StartedID == 0 && !h.listed[l.ScheduledID] {
+			h.t.Fatalf("Lambda function %s (scheduled %d) is not waiting to be invoked", l.ID, l.ScheduledID)
+		}
+	}
 }
