@@ -2,6 +2,7 @@ package history
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/swfd/swfd"
@@ -42,6 +43,21 @@ func TestAppendIsThen(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%d steps: Append gives\n%+v\nthen gives\n%+v", k, got, want)
+		}
+	}
+	// A task one step listed and a later one took off is neither listed
+	// nor taken off: the store applies an update's removals of tasks
+	// before its additions, so listed it would stay on its list.
+	var thenAll, appended Result
+	for _, s := range deepCopy(t, steps) {
+		thenAll = thenAll.then(s)
+	}
+	for _, s := range deepCopy(t, steps) {
+		appended.Append(s)
+	}
+	for _, r := range []Result{thenAll, appended} {
+		if slices.ContainsFunc(r.AddTasks, func(tk swfd.Task) bool { return tk.ScheduledEventID == 6 }) || slices.Contains(r.DoneTasks, 6) {
+			t.Fatalf("task 6, listed then taken off: tasks %+v, done %v", r.AddTasks, r.DoneTasks)
 		}
 	}
 	// A step that closes the run drops what the steps before it added.

@@ -118,7 +118,7 @@ func (s *State) StartDecisionTask(env Env, scheduledID int64, identity *string) 
 			Identity: identity, ScheduledEventID: scheduledID,
 		},
 	})
-	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
+	st.doneTask(scheduledID)
 	if id == 0 {
 		return pre.then(st.finish()), nil
 	}
@@ -177,7 +177,7 @@ func (s *State) StartActivityTask(env Env, scheduledID int64, identity *string) 
 			Identity: identity, ScheduledEventID: scheduledID,
 		},
 	})
-	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
+	st.doneTask(scheduledID)
 	if id == 0 {
 		return pre.then(st.finish()), nil
 	}
@@ -559,7 +559,7 @@ func (st *step) decisionTimedOut(tt api.DecisionTaskTimeoutType) {
 	} else {
 		attrs.ScheduledEventID = d.ScheduledID
 		revert = true
-		st.res.DoneTasks = append(st.res.DoneTasks, d.ScheduledID)
+		st.doneTask(d.ScheduledID)
 	}
 	if st.add(api.HistoryEvent{EventType: api.EventTypeDecisionTaskTimedOut, DecisionTaskTimedOutEventAttributes: attrs}) == 0 {
 		return

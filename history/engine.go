@@ -285,6 +285,22 @@ func (st *step) deleteTimers(keys ...string) {
 	st.res.DeleteTimers = append(st.res.DeleteTimers, keys...)
 }
 
+// doneTask takes the task scheduled as id off its task list. A task the
+// step itself listed is dropped from the step's additions instead: the
+// store and the task lists apply an update's removals of tasks before its
+// additions, so a task listed and taken off in one update would stay
+// listed, pending until a poller came to find it gone (and in the store
+// until its run closed). An activity scheduled and canceled by one
+// decision batch is such a task: SWF cancels it at once, and it is never
+// pending.
+func (st *step) doneTask(id int64) {
+	if i := slices.IndexFunc(st.res.AddTasks, func(t swfd.Task) bool { return t.ScheduledEventID == id }); i >= 0 {
+		st.res.AddTasks = slices.Delete(st.res.AddTasks, i, i+1)
+		return
+	}
+	st.res.DoneTasks = append(st.res.DoneTasks, id)
+}
+
 // currentTaskList is the list new decision tasks go to: the override from
 // RespondDecisionTaskCompleted if any, else the execution's.
 func (s *State) currentTaskList() string {
@@ -509,7 +525,7 @@ func (st *step) removeActivity(a *Activity) {
 		st.res.Heartbeats = append(st.res.Heartbeats, swfd.Heartbeat{ScheduledEventID: a.ScheduledID})
 	}
 	if a.StartedID == 0 {
-		st.res.DoneTasks = append(st.res.DoneTasks, a.ScheduledID)
+		st.doneTask(a.ScheduledID)
 	}
 	// Only the timers that were armed: a timeout of NONE arms none, and
 	// the schedule-to-start timer went when the activity started. (A

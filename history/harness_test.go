@@ -561,4 +561,12 @@ func (h *harness) checkListed(res Result) {
 			h.t.Fatalf("Lambda function %s (scheduled %d) is not waiting to be invoked", l.ID, l.ScheduledID)
 		}
 	}
+	// And nothing else is: a task left on a list after it ended would be
+	// counted pending until a poller came to find it gone.
+	for id := range h.listed {
+		a, l := h.s.activityBySchedID(id), h.s.LambdaBySchedID(id)
+		if id != d.ScheduledID && (a == nil || a.StartedID != 0) && (l == nil || l.StartedID != 0) {
+			h.t.Fatalf("task %d is on a task list, and the run holds no such task waiting", id)
+		}
+	}
 }

@@ -164,7 +164,7 @@ func (s *State) StartLambdaFunction(env Env, scheduledID int64) (Result, error) 
 		EventType:                            api.EventTypeLambdaFunctionStarted,
 		LambdaFunctionStartedEventAttributes: &api.LambdaFunctionStartedEventAttributes{ScheduledEventID: scheduledID},
 	})
-	st.res.DoneTasks = append(st.res.DoneTasks, scheduledID)
+	st.doneTask(scheduledID)
 	if id == 0 {
 		return pre.then(st.finish()), nil
 	}
@@ -271,7 +271,7 @@ func (st *step) lambdaTimedOut(scheduledID int64, kind string) bool {
 func (st *step) removeLambda(l *Lambda) {
 	delete(st.s.Lambdas, l.ID)
 	if l.StartedID == 0 {
-		st.res.DoneTasks = append(st.res.DoneTasks, l.ScheduledID)
+		st.doneTask(l.ScheduledID)
 	} else {
 		st.deleteTimers(LambdaTimerKey(l.ScheduledID))
 	}

@@ -199,7 +199,7 @@ func (r Result) then(next Result) Result {
 	r.DoneTasks = slices.Clip(r.DoneTasks)
 	r.Messages = slices.Clip(r.Messages)
 	r.DeleteTimers = slices.Clip(r.DeleteTimers)
-	r.AddTasks = slices.Clip(r.AddTasks)
+	r.AddTasks = slices.Clone(r.AddTasks)
 	r.AddTimers = slices.Clone(r.AddTimers)
 	r.Heartbeats = slices.Clone(r.Heartbeats)
 	r.Append(next)
@@ -209,9 +209,10 @@ func (r Result) then(next Result) Result {
 // Append makes r the Result of its step followed by next, the Result of a
 // later step on the same run, so that both are committed as one: the store
 // applies an update's timer deletions before its additions, so a timer r
-// armed that next deletes is dropped from the additions, and a run that
-// next closed lists no tasks, timers or heartbeat details (see finish).
-// The other members are next's.
+// armed that next deletes is dropped from the additions, and so is a task r
+// listed that next takes off (which is then not taken off: it never was on
+// a list); a run that next closed lists no tasks, timers or heartbeat
+// details (see finish). The other members are next's.
 //
 // r takes over next's slices and extends its own in place, so that
 // appending many steps one by one (the messages a run is delivered in one
@@ -219,13 +220,20 @@ func (r Result) then(next Result) Result {
 // what r holds already. Neither r's old slices nor next's may be used
 // apart from r afterwards.
 func (r *Result) Append(next Result) {
-	if len(r.Events) == 0 && len(r.DeleteTimers) == 0 && len(r.AddTimers) == 0 {
+	if len(r.Events) == 0 && len(r.DeleteTimers) == 0 && len(r.AddTimers) == 0 && len(r.AddTasks) == 0 && len(r.DoneTasks) == 0 {
 		*r = next
 		return
 	}
 	out := next
 	out.Events = append(r.Events, next.Events...)
-	out.DoneTasks = append(r.DoneTasks, next.DoneTasks...)
+	out.DoneTasks = r.DoneTasks
+	for _, id := range next.DoneTasks {
+		if i := slices.IndexFunc(r.AddTasks, func(t swfd.Task) bool { return t.ScheduledEventID == id }); i >= 0 {
+			r.AddTasks = slices.Delete(r.AddTasks, i, i+1)
+		} else {
+			out.DoneTasks = append(out.DoneTasks, id)
+		}
+	}
 	out.Messages = append(r.Messages, next.Messages...)
 	out.Closed = r.Closed || next.Closed
 	if out.Refused == nil {

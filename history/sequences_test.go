@@ -946,14 +946,25 @@ func TestActivityTimersDeletedOnlyWhenArmed(t *testing.T) {
 }
 
 // TestActivityScheduledAndCanceledInOneStep: an activity scheduled and
-// canceled by the same decision leaves no timer armed (the store applies an
-// update's deletions before its additions, so deleting a timer armed in the
-// same step would not undo it).
+// canceled by the same decision leaves no timer armed and no task on a
+// task list (the store, and the task lists, apply an update's deletions
+// before its additions, so deleting a timer armed, or taking off a task
+// listed, in the same step would not undo it): the step neither lists the
+// task nor takes it off.
 func TestActivityScheduledAndCanceledInOneStep(t *testing.T) {
 	h := startDefault(t)
-	h.pollAndDecide(schedAct("a1"), cancelAct("a1"))
+	res := h.pollAndDecide(schedAct("a1"), cancelAct("a1"))
 	if len(h.s.Activities) != 0 {
 		t.Fatalf("activities %+v, want none open", h.s.Activities)
 	}
-	// checkActivityTimers (every step) fails if a timer stays armed.
+	// checkActivityTimers and checkListed (every step) fail if a timer
+	// stays armed or a task listed.
+	for _, tk := range res.AddTasks {
+		if tk.Kind == swfd.ActivityTask {
+			t.Fatalf("the canceled activity's task is listed: %+v", res.AddTasks)
+		}
+	}
+	if len(res.DoneTasks) != 0 {
+		t.Fatalf("tasks taken off %v, though none was listed before the step", res.DoneTasks)
+	}
 }
