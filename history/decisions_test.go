@@ -937,7 +937,7 @@ func TestTaskListOverride(t *testing.T) {
 	h.fire(UserTimerKey("v", h.s.Timers["v"].StartedID))
 	sched := h.s.Decision.ScheduledID
 	st = h.pollDecision()
-	res = h.must(func(s *State) (Result, error) { return s.FireTimer(h.env, DecisionStartToCloseKey(st)) })
+	res = h.fire(DecisionStartToCloseKey(st))
 	if len(res.Events) != 2 || res.Events[0].DecisionTaskTimedOutEventAttributes.ScheduledEventID != sched ||
 		res.AddTasks[0].TaskList != "deciders" || h.s.Decision.Override != "" {
 		t.Fatalf("not reverted: %s %+v", evTypes(res.Events), res.AddTasks)
@@ -949,7 +949,7 @@ func TestTaskListOverride(t *testing.T) {
 	})
 	h.fire(UserTimerKey("w", h.s.Timers["w"].StartedID))
 	st = h.pollDecision()
-	res = h.must(func(s *State) (Result, error) { return s.FireTimer(h.env, DecisionStartToCloseKey(st)) })
+	res = h.fire(DecisionStartToCloseKey(st))
 	if res.AddTasks[0].TaskList != "perm" {
 		t.Fatalf("permanent override lost: %+v", res.AddTasks)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,12 @@ type harness struct {
 	// listed holds the tasks the run has put on task lists (by scheduled
 	// id) and not taken off, as the store would (see checkListed).
 	listed map[int64]bool
+	// timers holds every timer the run has armed and not deleted, as the
+	// store would (see checkTimers).
+	timers map[string]bool
+	// firing is the timer fire is firing, which the timer loop deletes
+	// with the step unless the step armed it again.
+	firing string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -132,6 +139,7 @@ func (h *harness) start(p StartParams) Result {
 	h.s = s
 	h.armed = nil
 	h.listed = nil
+	h.timers = nil
 	h.check(res)
 	return res
 }
@@ -262,6 +270,7 @@ func (h *harness) check(res Result) {
 	}
 	h.checkActivityTimers(res)
 	h.checkListed(res)
+	h.checkTimers(res)
 	h.checkHeartbeats(res)
 	// JSON round trip (with the details the store keeps apart) and Clone.
 	b, err := json.Marshal(h.s)
@@ -367,7 +376,9 @@ func (h *harness) startActivity(activityID string) int64 {
 
 func (h *harness) fire(key string) Result {
 	h.t.Helper()
+	h.firing = key
 	res := h.must(func(s *State) (Result, error) { return s.FireTimer(h.env, key) })
+	h.firing = ""
 	delete(h.armed, key) // the timer loop deletes what it fires
 	return res
 }
@@ -567,6 +578,81 @@ func (h *harness) checkListed(res Result) {
 		a, l := h.s.activityBySchedID(id), h.s.LambdaBySchedID(id)
 		if id != d.ScheduledID && (a == nil || a.StartedID != 0) && (l == nil || l.StartedID != 0) {
 			h.t.Fatalf("task %d is on a task list, and the run holds no such task waiting", id)
+		}
+	}
+}
+
+// checkTimers keeps h.timers as the store keeps a run's timers (an
+// update's deletions first, then its additions; a closed run's all gone;
+// the one the timer loop fires deleted unless the step armed it again),
+// and checks that the timers armed are exactly those of the deadlines the
+// open run holds:
+// the run's own timeout, the running decision task's START_TO_CLOSE, the
+// SCHEDULE_TO_START of a decision task listed on a temporary override,
+// each open timer, each of an activity's timeouts that is not NONE (the
+// schedule-to-start one until it starts, start-to-close and heartbeat
+// once it has), and a started Lambda function's. A deadline with no timer
+// would pass unnoticed until a call came to catch it up, if one ever did.
+func (h *harness) checkTimers(res Result) {
+	h.t.Helper()
+	if h.timers == nil {
+		h.timers = map[string]bool{}
+	}
+	if h.firing != "" {
+		delete(h.timers, h.firing)
+	}
+	for _, k := range res.DeleteTimers {
+		delete(h.timers, k)
+	}
+	for _, tm := range res.AddTimers {
+		if tm.RunID == h.s.RunID {
+			h.timers[tm.Key] = true
+		}
+	}
+	if res.Closed || !h.s.Open {
+		clear(h.timers)
+		return
+	}
+	s := h.s
+	want := []string{WorkflowTimerKey}
+	if d := s.Decision; d.StartedID != 0 && armed(s.Config.TaskStartToCloseTimeout) {
+		want = append(want, DecisionStartToCloseKey(d.StartedID))
+	}
+	if d := s.Decision; d.ScheduledID != 0 && d.StartedID == 0 && armed(d.ScheduleToStart) && !d.Listed.IsZero() {
+		want = append(want, DecisionScheduleToStartKey(d.ScheduledID))
+	}
+	for _, t := range s.Timers {
+		want = append(want, UserTimerKey(t.TimerID, t.StartedID))
+	}
+	for _, a := range s.Activities {
+		add := func(kind, d string) {
+			if armed(d) {
+				want = append(want, ActivityTimerKey(a.ScheduledID, kind))
+			}
+		}
+		add(ActivityScheduleToClose, a.ScheduleToClose)
+		if a.StartedID == 0 {
+			add(ActivityScheduleToStart, a.ScheduleToStart)
+		} else {
+			add(ActivityStartToClose, a.StartToClose)
+			add(ActivityHeartbeat, a.Heartbeat)
+		}
+	}
+	for _, l := range s.Lambdas {
+		if l.StartedID != 0 && armed(l.StartToClose) {
+			want = append(want, LambdaTimerKey(l.ScheduledID))
+		}
+	}
+	for _, k := range want {
+		if !h.timers[k] {
+			h.t.Fatalf("timer %s is not armed (armed: %v)", k, sortedKeys(h.timers))
+		}
+	}
+	// And no timer is left armed for what has ended (a timer canceled,
+	// a task finished): each would stay in the store until it fired.
+	for k := range h.timers {
+		if !slices.Contains(want, k) {
+			h.t.Fatalf("timer %s is armed for nothing the run holds open (want %v)", k, want)
 		}
 	}
 }
