@@ -271,6 +271,7 @@ func (h *harness) check(res Result) {
 	h.checkActivityTimers(res)
 	h.checkListed(res)
 	h.checkTimers(res)
+	h.checkMessages(res)
 	h.checkHeartbeats(res)
 	// JSON round trip (with the details the store keeps apart) and Clone.
 	b, err := json.Marshal(h.s)
@@ -654,5 +655,63 @@ func (h *harness) checkTimers(res Result) {
 		if !slices.Contains(want, k) {
 			h.t.Fatalf("timer %s is armed for nothing the run holds open (want %v)", k, want)
 		}
+	}
+}
+
+// checkMessages checks that each child the step initiated, and each signal
+// or cancel request it initiated, is sent to its target in a message of
+// the step, once, and that the step sends no such message it did not
+// initiate: a message lost would leave the request unanswered for good, one
+// sent twice would start a child or signal a run twice. A run that closed
+// tells its parent, if it has one, unless it continued as new.
+func (h *harness) checkMessages(res Result) {
+	h.t.Helper()
+	type req struct {
+		kind string
+		id   int64
+	}
+	initiated := map[req]int{}
+	for _, e := range res.Events {
+		switch {
+		case e.StartChildWorkflowExecutionInitiatedEventAttributes != nil:
+			initiated[req{"child", e.EventID}]++
+		case e.SignalExternalWorkflowExecutionInitiatedEventAttributes != nil:
+			initiated[req{"signal", e.EventID}]++
+		case e.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes != nil:
+			initiated[req{"cancel", e.EventID}]++
+		}
+	}
+	told := 0
+	for _, m := range res.Messages {
+		var r req
+		switch {
+		case m.StartChild != nil:
+			r = req{"child", m.StartChild.InitiatedID}
+		case m.Signal != nil:
+			r = req{"signal", m.Signal.InitiatedID}
+		case m.Cancel != nil && m.Cancel.Sender != nil:
+			r = req{"cancel", m.Cancel.InitiatedID}
+		case m.ChildClosed != nil:
+			told++
+			continue
+		default:
+			continue
+		}
+		if initiated[r] != 1 {
+			h.t.Fatalf("message %+v: its %s was not initiated in the step, or was sent already", m, r.kind)
+		}
+		initiated[r]--
+	}
+	for r, n := range initiated {
+		if n != 0 {
+			h.t.Fatalf("%s initiated by event %d was not sent", r.kind, r.id)
+		}
+	}
+	wantTold := 0
+	if res.Closed && h.s.Parent != nil && h.s.CloseStatus != api.CloseStatusContinuedAsNew {
+		wantTold = 1
+	}
+	if told != wantTold {
+		h.t.Fatalf("the step tells a parent of its close %d times, want %d", told, wantTold)
 	}
 }
