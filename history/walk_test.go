@@ -33,6 +33,11 @@ func TestRandomWalksConform(t *testing.T) {
 			p := rootParams()
 			p.Config.LambdaRole = "arn:aws:iam::123456789012:role/r"
 			p.Config.TaskStartToCloseTimeout = "20"
+			if seed%3 == 1 {
+				// A child, which tells its parent when it closes.
+				p.Parent, p.ParentInitiatedEventID = &api.WorkflowExecution{WorkflowID: "pw", RunID: "pr"}, 5
+				p.Config.ChildPolicy = api.ChildPolicy(w.oneOf(string(api.ChildPolicyTerminate), string(api.ChildPolicyRequestCancel), string(api.ChildPolicyAbandon)))
+			}
 			w.h.start(p)
 			for step := 0; step < 60 && w.h.s.Open; step++ {
 				w.step()
@@ -153,7 +158,16 @@ func (w *walk) step() {
 		case 3:
 			h.deliver(Message{Signal: &SignalMsg{Sender: sender, InitiatedID: 8, SignalName: "x"}})
 		case 4:
-			if w.pick(4) == 0 {
+			switch {
+			case s.Parent != nil && w.pick(3) == 0:
+				// The parent's child policy.
+				ref := &ParentRef{Run: *s.Parent, InitiatedID: s.ParentInitiatedEventID}
+				if w.pick(2) == 0 {
+					h.deliver(Message{Terminate: &TerminateMsg{Parent: ref}})
+				} else {
+					h.deliver(Message{Cancel: &CancelMsg{ChildPolicy: true, Parent: ref}})
+				}
+			case w.pick(4) == 0:
 				h.must(func(s *State) (Result, error) { return s.Terminate(h.env, nil, nil, "", "") })
 			}
 		default:
