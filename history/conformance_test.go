@@ -39,11 +39,21 @@ import (
 //     task is scheduled, every one of them came before the running task
 //     started (or, with none running, before the last
 //     DecisionTaskCompleted).
+//   - The run's open counts (DescribeWorkflowExecution's openCounts) are
+//     what its history leaves open: activities scheduled and not ended,
+//     timers started and not fired or canceled, children initiated and
+//     not failed to start or closed, Lambda functions scheduled and not
+//     ended, and a decision task scheduled or started and not ended.
 func checkConformance(t *testing.T, hist []api.HistoryEvent, s *State) {
 	t.Helper()
 	c := conformance{t: t, hist: hist, ended: map[int64]int64{}}
-	c.check()
+	open := c.check()
 	c.liveness(s)
+	if s != nil && s.Open {
+		if got := s.OpenCounts(); got != open {
+			t.Fatalf("open counts %+v, the history has %+v open", got, open)
+		}
+	}
 }
 
 type conformance struct {
@@ -199,9 +209,10 @@ func zeroStartedOK(e api.HistoryEvent) bool {
 	return false
 }
 
-func (c *conformance) check() {
+func (c *conformance) check() (open api.WorkflowExecutionOpenCounts) {
 	t := c.t
 	t.Helper()
+	acts, timers, children, lambdas := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
 	var (
 		lastDTC       int64 // the latest DecisionTaskCompleted
 		openScheduled int64 // a DecisionTaskScheduled not yet started or timed out
@@ -289,6 +300,31 @@ func (c *conformance) check() {
 			}
 		}
 
+		// What is open.
+		switch e.EventType {
+		case api.EventTypeActivityTaskScheduled:
+			acts[e.EventID] = true
+		case api.EventTypeActivityTaskCompleted, api.EventTypeActivityTaskFailed, api.EventTypeActivityTaskTimedOut, api.EventTypeActivityTaskCanceled:
+			delete(acts, sched)
+		case api.EventTypeTimerStarted:
+			timers[e.EventID] = true
+		case api.EventTypeTimerFired:
+			delete(timers, e.TimerFiredEventAttributes.StartedEventID)
+		case api.EventTypeTimerCanceled:
+			delete(timers, e.TimerCanceledEventAttributes.StartedEventID)
+		case api.EventTypeStartChildWorkflowExecutionInitiated:
+			children[e.EventID] = true
+		case api.EventTypeLambdaFunctionScheduled:
+			lambdas[e.EventID] = true
+		case api.EventTypeLambdaFunctionCompleted, api.EventTypeLambdaFunctionFailed, api.EventTypeLambdaFunctionTimedOut, api.EventTypeStartLambdaFunctionFailed:
+			delete(lambdas, sched)
+		default:
+			if fam == "child" && e.EventType != api.EventTypeChildWorkflowExecutionStarted {
+				ini, _ := intField(a, "InitiatedEventID")
+				delete(children, ini)
+			}
+		}
+
 		// The decision task protocol.
 		switch e.EventType {
 		case api.EventTypeDecisionTaskScheduled:
@@ -329,6 +365,11 @@ func (c *conformance) check() {
 			}
 		}
 	}
+	open = api.WorkflowExecutionOpenCounts{OpenActivityTasks: len(acts), OpenTimers: len(timers), OpenChildWorkflowExecutions: len(children), OpenLambdaFunctions: len(lambdas)}
+	if closedAt == 0 && (openScheduled != 0 || running != 0) {
+		open.OpenDecisionTasks = 1
+	}
+	return open
 }
 
 // liveness checks that an open run with no decision task scheduled has
