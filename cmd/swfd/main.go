@@ -520,7 +520,7 @@ The server's flags:
 	closing := false // the store's Close has begun: not again
 	defer func() {
 		if !closing {
-			srv.Close()
+			closeServer(srv)
 		}
 	}()
 	go func() {
@@ -571,29 +571,53 @@ The server's flags:
 	}
 	log.Info("swfd listening", listening...)
 	err = srv.Serve(ctx, ln)
-	if errors.Is(err, server.ErrAborted) {
-		// Close the store if it closes soon; a call stuck in it (a
-		// database that does not answer) could hold it open for ever,
-		// and every write acknowledged is on disk already.
-		closing = true
-		closed := make(chan error, 1)
-		go func() { closed <- srv.Close() }()
+	// The calls have ended: close the store (its commits under way, the
+	// cluster's news of the tasks left, the clock's time). That may take
+	// long, some 20 s while a PostgreSQL does not answer (a commit waits
+	// 10 s for its answer and 10 s more to read back whether it landed),
+	// so a second signal cuts it short, as it does the wait for the calls:
+	// swfd then waits at most storeCloseWait for the store. A call stuck
+	// in it could hold it open for ever, and every write acknowledged is
+	// on disk already.
+	closing = true
+	closed := make(chan error, 1)
+	go func() { closed <- closeServer(srv) }()
+	aborted := errors.Is(err, server.ErrAborted)
+	if !aborted {
 		select {
 		case cerr := <-closed:
 			if cerr != nil {
 				log.Error("close the store", "err", cerr)
 			}
-		case <-time.After(storeCloseWait):
-			log.Warn("the store did not close in time; stopping without waiting for it", "waited", storeCloseWait)
+			return err
+		case <-forced:
+			log.Warn("the calls had ended and the store was closing; waiting for it no longer than this", "wait", storeCloseWait)
 		}
+	}
+	select {
+	case cerr := <-closed:
+		if cerr != nil {
+			log.Error("close the store", "err", cerr)
+		}
+	case <-time.After(storeCloseWait):
+		log.Warn("the store did not close in time; stopping without waiting for it", "waited", storeCloseWait)
+	}
+	if aborted {
 		return fmt.Errorf("stopped at once by a second signal: %w", err)
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("stopped at once by a second signal while closing the store (serving had ended with: %w)", err)
+	}
+	return errors.New("stopped at once by a second signal while closing the store")
 }
 
 // openServer is server.Open; a test of a start that does not end puts
 // something slower in its place.
 var openServer = server.Open
+
+// closeServer is (*server.Server).Close; a test of a close that does not
+// end puts something slower in its place.
+var closeServer = (*server.Server).Close
 
 // storeCloseWait is how long swfd, stopped at once by a second signal,
 // waits for its store to close.

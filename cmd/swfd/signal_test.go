@@ -27,6 +27,20 @@ func TestMain(m *testing.M) {
 			// (a driver's call that takes no context, a lock it waits on).
 			openServer = func(context.Context, server.Config) (*server.Server, error) { select {} }
 		}
+		if os.Getenv("GO_TEST_SWFD_STUCK_CLOSE") == "1" {
+			// A close that does not end, as a PostgreSQL store's does
+			// for some 20 s while the database stops answering: its
+			// commit under way waits 10 s for an answer and 10 s more to
+			// read back whether it landed, and the cluster's news of
+			// the tasks left waits behind it.
+			openServer = func(ctx context.Context, cfg server.Config) (*server.Server, error) {
+				closeServer = func(s *server.Server) error {
+					s.Close()
+					select {}
+				}
+				return server.Open(ctx, cfg)
+			}
+		}
 		main()
 	}
 	os.Exit(m.Run())
@@ -94,6 +108,58 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 		`msg="shutdown cut short: closed the connections still open" connections=1`,
 		`msg="sqlite store closed"`,
 		"swfd: stopped at once by a second signal: shutdown cut short (connections still open, now closed: 1)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the output does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// A second SIGTERM once the calls have ended, while swfd closes its store,
+// stops it at once too: it waits at most storeCloseWait for the store and
+// exits with status 2. It used to wait for the close whatever the signals,
+// 20 s and more with a PostgreSQL that stopped answering.
+func TestSecondSignalStopsAStuckClose(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "swfd.db")
+	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
+	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1", "GO_TEST_SWFD_STUCK_CLOSE=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var out logbuf.Buffer
+	eof := make(chan struct{})
+	go func() {
+		defer close(eof)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			out.Write([]byte(sc.Text() + "\n"))
+		}
+	}()
+	waitLogged(t, &out, "swfd listening", 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	// No call is under way: the store's close begins at once (and, here,
+	// closes it, then never returns).
+	waitLogged(t, &out, "sqlite store closed", 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-eof:
+	case <-time.After(storeCloseWait + 10*time.Second):
+		t.Fatalf("swfd still runs %v after a second SIGTERM:\n%s", storeCloseWait+10*time.Second, out.String())
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("exit: %v, want status 2", err)
+	}
+	for _, want := range []string{
+		`msg="stopping at once" signal=terminated`,
+		`msg="the store did not close in time; stopping without waiting for it"`,
+		"swfd: stopped at once by a second signal while closing the store",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the output does not say %q:\n%s", want, out.String())
