@@ -60,7 +60,10 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 	removeStale(stale(filepath.Dir(to), "", partialInfix), logger)
 	tmp, hold, err := createTemp(to, partialInfix)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: backup: %w", err)
+		// The temporary file's name is none the operator gave: name the
+		// directory, which is what must change.
+		return 0, fmt.Errorf("sqlite: backup: cannot write the backup in %s (%w): the directory must be writable by the user swfd backup runs as",
+			filepath.Dir(to), pathCause(err))
 	}
 	defer func() {
 		if err != nil {

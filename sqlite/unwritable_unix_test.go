@@ -218,3 +218,50 @@ func TestBackupNamesTheUnwritableFile(t *testing.T) {
 		t.Errorf("the failed backup left %s: %v", to, err)
 	}
 }
+
+// A backup into a directory its user may not write is refused naming that
+// directory and why, not the hidden temporary file it would have written
+// first (".backup.db.partial-…", a name the operator never gave), and
+// leaves nothing behind.
+func TestBackupNamesTheUnwritableDestination(t *testing.T) {
+	if env := os.Getenv("SWFD_SQLITE_BACKUP_TO_CHILD"); env != "" {
+		path, to, _ := strings.Cut(env, "|")
+		_, err := Backup(context.Background(), path, to, nil)
+		fmt.Printf("open error: %v\n", err)
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "swfd.db")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	chownForUser(t, dir, path)
+	out := t.TempDir()
+	os.Chmod(out, 0o555)
+	defer os.Chmod(out, 0o700)
+	to := filepath.Join(out, "backup.db")
+	var got string
+	if os.Geteuid() != 0 {
+		_, err := Backup(context.Background(), path, to, nil)
+		if err != nil {
+			got = err.Error()
+		}
+	} else {
+		got = asUser(t, path, "TestBackupNamesTheUnwritableDestination", "SWFD_SQLITE_BACKUP_TO_CHILD="+path+"|"+to)
+	}
+	if !strings.Contains(got, "cannot write the backup in "+out+" (permission denied)") || strings.Contains(got, ".partial") {
+		t.Errorf("Backup into a directory it may not write: %q", got)
+	}
+	ents, _ := os.ReadDir(out)
+	if len(ents) != 0 {
+		t.Errorf("the failed backup left %v in %s", ents, out)
+	}
+}
