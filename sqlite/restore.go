@@ -77,7 +77,10 @@ func Restore(ctx context.Context, from, path string, logger *slog.Logger) (versi
 	removeStale(append(stale(dir, base, restoreInfix), stale(dir, base, readyInfix)...), logger)
 	tmp, hold, err := createTemp(path, restoreInfix)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: restore: %w", err)
+		// The copy's name is none the operator gave: name the directory,
+		// which is what must change.
+		return 0, fmt.Errorf("sqlite: restore: cannot write in %s (%w), where the backup is copied before it replaces the database: the directory must be writable by the user swfd restore runs as; %s is unchanged",
+			dir, pathCause(err), path)
 	}
 	defer func() {
 		if err != nil {

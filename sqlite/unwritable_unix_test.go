@@ -265,3 +265,49 @@ func TestBackupNamesTheUnwritableDestination(t *testing.T) {
 		t.Errorf("the failed backup left %v in %s", ents, out)
 	}
 }
+
+// A restore into a directory its user may not write is refused naming that
+// directory and why, not the hidden copy it would have written there first
+// (".swfd.db.restore-…"), and leaves nothing behind.
+func TestRestoreNamesTheUnwritableDirectory(t *testing.T) {
+	if env := os.Getenv("SWFD_SQLITE_RESTORE_CHILD"); env != "" {
+		from, path, _ := strings.Cut(env, "|")
+		_, err := Restore(context.Background(), from, path, nil)
+		fmt.Printf("open error: %v\n", err)
+		return
+	}
+	src := filepath.Join(t.TempDir(), "backup")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	from := filepath.Join(src, "backup.db")
+	db, err := Open(context.Background(), from, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	os.Chmod(from, 0o644)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o555)
+	defer os.Chmod(dir, 0o700)
+	path := filepath.Join(dir, "swfd.db")
+	var got string
+	if os.Geteuid() != 0 {
+		_, err := Restore(context.Background(), from, path, nil)
+		if err != nil {
+			got = err.Error()
+		}
+	} else {
+		got = asUser(t, from, "TestRestoreNamesTheUnwritableDirectory", "SWFD_SQLITE_RESTORE_CHILD="+from+"|"+path)
+	}
+	if !strings.Contains(got, "cannot write in "+dir+" (permission denied)") || strings.Contains(got, ".restore-") {
+		t.Errorf("Restore into a directory it may not write: %q", got)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Errorf("the failed restore left %v in %s", ents, dir)
+	}
+}
