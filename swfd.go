@@ -61,7 +61,9 @@ var (
 	// not applied if it writes: the store refuses writes because it
 	// cannot keep them (SQLite: its files were removed or replaced under
 	// the running server, and writes are refused until the server is
-	// restarted; reads may go on), or the store's database could not be
+	// restarted; reads may go on), or cannot take them now (SQLite:
+	// another program held the database's write lock past the busy
+	// timeout), or the store's database could not be
 	// reached, or lost the connection before anything that could take
 	// effect reached it and again when tried once more (PostgreSQL: a
 	// database restarting or down), or refused the operation for a

@@ -93,8 +93,9 @@ import (
 )
 
 // busyTimeoutMS is how long a connection waits for a lock held by another
-// process (e.g. a backup tool) before failing with SQLITE_BUSY.
-const busyTimeoutMS = 10000
+// process (e.g. a backup tool) before failing with SQLITE_BUSY. (A
+// variable so that a test can wait less.)
+var busyTimeoutMS = 10000
 
 // connPragmas sets the page cache and memory map of every read connection.
 // Pages come from the operating system's page cache through the memory map,

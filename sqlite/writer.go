@@ -230,6 +230,16 @@ func (g *group) replay() {
 
 func (g *group) begin() {
 	if _, err := g.x.exec("BEGIN IMMEDIATE"); err != nil {
+		if isBusy(err) {
+			// Another program holds the write lock (the sqlite3 shell
+			// in a write transaction, say) and kept it past the busy
+			// timeout: nothing was applied, and the writes succeed
+			// again once it lets go.
+			g.lines.Log(context.Background(), slog.LevelError, "sqlite: another program holds the database's write lock; writes wait for it up to the busy timeout, then fail (ServiceUnavailable) until it lets go: end its transaction or stop it",
+				"path", g.x.db.path, "busy_timeout", time.Duration(busyTimeoutMS)*time.Millisecond, "err", err)
+			g.broken = fmt.Errorf("sqlite: begin: %w: another program holds the database's write lock: %w", swfd.ErrStorageUnavailable, err)
+			return
+		}
 		g.lines.Log(context.Background(), slog.LevelError, "sqlite: begin failed", "err", err)
 		g.broken = fmt.Errorf("sqlite: begin: %w", err)
 		return
@@ -506,6 +516,14 @@ func isFull(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqliteFull || isShmSize(err)
 }
 
+// isBusy reports whether err is SQLITE_BUSY (of any extended code): a lock
+// another connection holds, here another program's, was not let go within
+// the busy timeout.
+func isBusy(err error) bool {
+	var se interface{ Code() int }
+	return errors.As(err, &se) && se.Code()&0xff == sqliteBusy
+}
+
 // isShmSize reports whether err is SQLITE_IOERR_SHMSIZE: the -shm file,
 // which grows with the WAL (a region every few thousand pages), could not
 // be made larger. SQLite reports that, rather than SQLITE_FULL, when the
@@ -541,10 +559,11 @@ func isIOFailure(err error) bool {
 	return false
 }
 
-// SQLite's primary result codes SQLITE_READONLY, SQLITE_IOERR,
+// SQLite's primary result codes SQLITE_BUSY, SQLITE_READONLY, SQLITE_IOERR,
 // SQLITE_FULL and SQLITE_CANTOPEN, and the extended SQLITE_IOERR_NOMEM and
 // SQLITE_IOERR_SHMSIZE.
 const (
+	sqliteBusy       = 5
 	sqliteReadOnly   = 8
 	sqliteIOErr      = 10
 	sqliteFull       = 13
