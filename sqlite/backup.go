@@ -31,7 +31,12 @@ import (
 // that is killed leaves it, under its temporary name, and the next Backup
 // into the same directory removes it (and any other ".*.partial-*" file
 // there whose backup is dead: each backup holds an flock of its own until
-// it ends), logging each to logger, which may be nil.
+// it ends), logging each to logger, which may be nil. One whose ctx ends
+// (SIGINT or SIGTERM, for swfd backup) says it was interrupted, wrapping
+// ctx's error and its cause, and removes its temporary file; the copy's
+// one step is not cut short (SQLite's online backup would begin again at
+// every write of the server were it taken in several), so ctx is heeded
+// before it and once it is made.
 func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages int, err error) {
 	if path == "" || path == ":memory:" {
 		return 0, errors.New("sqlite: backup: needs the path of a database file")
@@ -73,7 +78,19 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 			hold.Close()
 		}
 	}()
+	// An interrupt (SIGINT or SIGTERM, for swfd backup) says so: its
+	// context's error read as the copy's would suggest a damaged database.
+	interrupted := func(while string) error {
+		why := context.Cause(ctx) // "terminated signal received"
+		if !errors.Is(why, ctx.Err()) {
+			why = fmt.Errorf("%w: %w", ctx.Err(), why)
+		}
+		return fmt.Errorf("sqlite: backup interrupted while %s: %w; no backup was written", while, why)
+	}
 	if pages, err = copyOnline(ctx, path, tmp); err != nil {
+		if ctx.Err() != nil {
+			return 0, interrupted("copying the database")
+		}
 		// Reading a database in WAL mode takes locks in its -shm file,
 		// which SQLite creates beside it when no server has it open:
 		// the backup needs what a server needs of the files.
@@ -90,6 +107,9 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 		return 0, fmt.Errorf("sqlite: backup %s to %s: %w", path, to, err)
 	}
 	if err := quickCheck(ctx, tmp); err != nil {
+		if ctx.Err() != nil {
+			return 0, interrupted("checking the copy")
+		}
 		var de *damagedError
 		if errors.As(err, &de) {
 			return 0, fmt.Errorf("sqlite: backup: the copy of %s fails its check: it is %w", path, err)
@@ -100,6 +120,9 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 	// it is needed (--db naming another program's database, or an empty
 	// file).
 	if _, err := schemaVersion(ctx, tmp); err != nil {
+		if ctx.Err() != nil {
+			return 0, interrupted("checking the copy")
+		}
 		if errors.Is(err, ErrNotSwfd) {
 			return 0, fmt.Errorf("sqlite: backup: %s: %w, so there is nothing to back up; is --db the database swfd serves?", path, err)
 		}

@@ -175,3 +175,34 @@ func killedBackupChild(env string) {
 	fmt.Fprintln(os.Stderr, "the backup was not killed:", err)
 	os.Exit(2)
 }
+
+// A backup interrupted (SIGINT or SIGTERM, for swfd backup: its context
+// ends) while it copies or while it checks its copy says it was
+// interrupted, and by what, and leaves nothing behind. It used to say,
+// once its copy was made, that "the copy of PATH fails its check: context
+// canceled", which reads as a damaged database.
+func TestBackupInterruptedSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 5)
+	before := dirNames(t, dir)
+	signal := errors.New("terminated signal received")
+	for _, when := range []string{"copying the database", "checking the copy"} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		if when == "copying the database" {
+			cancel(signal)
+		} else {
+			afterBackupCopy = func(string) error { cancel(signal); return nil }
+		}
+		_, err := Backup(ctx, path, filepath.Join(dir, "copy.db"), nil)
+		afterBackupCopy = func(string) error { return nil }
+		cancel(nil)
+		if !errors.Is(err, context.Canceled) || !strings.Contains(fmt.Sprint(err), "backup interrupted while "+when+": context canceled: terminated signal received; no backup was written") ||
+			strings.Contains(fmt.Sprint(err), "fails its check") {
+			t.Errorf("Backup interrupted while %s: %v", when, err)
+		}
+		if after := dirNames(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
+			t.Errorf("files after the backup interrupted while %s: %v, before: %v", when, after, before)
+		}
+	}
+}
