@@ -49,6 +49,12 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 	if path, err = resolvePath(path); err != nil {
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
+	// A backup named as a file SQLite keeps beside the database would be
+	// taken for it: the next open of the database plays it back or
+	// deletes it (a -journal that is no journal is deleted).
+	if err := notCompanion(path, to); err != nil {
+		return 0, fmt.Errorf("sqlite: backup: %w", err)
+	}
 	if fi, err := os.Lstat(to); err == nil {
 		if fi.IsDir() {
 			return 0, fmt.Errorf("sqlite: backup: %s is a directory; give the backup a file name in it (e.g. %s)", to, filepath.Join(to, "swfd-backup.db"))
@@ -135,6 +141,30 @@ func Backup(ctx context.Context, path, to string, logger *slog.Logger) (pages in
 		return 0, fmt.Errorf("sqlite: backup: %w", err)
 	}
 	return pages, nil
+}
+
+// notCompanion returns an error when to names one of the files SQLite keeps
+// beside the database at path (path-journal, path-wal, path-shm), however
+// it is spelled; path is resolved already.
+func notCompanion(path, to string) error {
+	dir, err := filepath.EvalSymlinks(filepath.Dir(to))
+	if err != nil {
+		dir = filepath.Dir(to) // to's directory is looked at later
+	}
+	abs, err := filepath.Abs(filepath.Join(dir, filepath.Base(to)))
+	if err != nil {
+		return err
+	}
+	db, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	for _, suffix := range companions {
+		if abs == db+suffix {
+			return fmt.Errorf("%s is the database's %s file, which SQLite would take for its own (and play back or delete at the next start): give the backup a path of its own", to, suffix)
+		}
+	}
+	return nil
 }
 
 // afterBackupCopy runs once Backup has copied the database into its

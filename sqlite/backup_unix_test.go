@@ -206,3 +206,30 @@ func TestBackupInterruptedSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// A backup named as one of the files SQLite keeps beside the database
+// (PATH-journal, PATH-wal, PATH-shm) is refused, and nothing is written:
+// SQLite would take it for that file of the database's, and the next
+// open of the database, swfd's start, would play it back or delete it
+// (a PATH-journal that is no journal is deleted: the backup lost
+// unseen). It used to be written there like any other backup.
+func TestBackupRefusesTheDatabasesOwnFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swfd.db")
+	sampleDB(t, path, 2)
+	before := dirNames(t, dir)
+	for _, suffix := range []string{"-journal", "-wal", "-shm"} {
+		_, err := Backup(context.Background(), path, path+suffix, nil)
+		if err == nil || !strings.Contains(err.Error(), "is the database's "+suffix+" file") {
+			t.Errorf("Backup to %s: %v", path+suffix, err)
+		}
+		// The same, named by another way to it.
+		_, err = Backup(context.Background(), path, filepath.Join(dir, ".", "swfd.db"+suffix), nil)
+		if err == nil || !strings.Contains(err.Error(), "is the database's "+suffix+" file") {
+			t.Errorf("Backup to %s: %v", filepath.Join(dir, ".", "swfd.db"+suffix), err)
+		}
+	}
+	if after := dirNames(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("files after the refused backups: %v, before: %v", after, before)
+	}
+}
