@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -55,12 +56,13 @@ func Validate(shapeName string, body []byte) error {
 // keeps encoding/json's case-insensitive key matching from letting a
 // member such as "NAME" overwrite the validated "name".
 func validate(shapeName string, body []byte) (any, error) {
+	lead := len(body) - len(bytes.TrimLeftFunc(body, unicode.IsSpace))
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
 	if !utf8.Valid(body) {
-		return nil, NewFault(SerializationException, "Request body is not valid UTF-8")
+		return nil, NewFault(SerializationException, "Request body is not valid UTF-8%s", whereNotUTF8(body, lead))
 	}
 	if depth(body) > maxNesting {
 		return nil, NewFault(SerializationException, "Request body nests too deeply")
@@ -102,6 +104,85 @@ func validate(shapeName string, body []byte) (any, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// whereNotUTF8 says where the first byte of body that is not UTF-8 is: its
+// position (from 1, counting the lead bytes of white space trimmed before
+// body) and, when it is inside a string, the member whose value or name
+// holds it, named as a violation names a member (a name inside the body's
+// own object is in the name of a member of 'request'). It only scans the
+// bytes before that one, keeping the path to where it is: the body need
+// not be JSON past it, and nothing is decoded.
+func whereNotUTF8(body []byte, lead int) string {
+	bad := 0
+	for bad < len(body) {
+		r, size := utf8.DecodeRune(body[bad:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		bad += size
+	}
+	at := fmt.Sprintf(" at byte %d", lead+bad+1)
+	// Each open object or array, outermost first: an object's step is the
+	// name of its member being read; an array's, its element's index.
+	var steps []step
+	wantName := false // the next string in the innermost object is a name
+	for i := 0; i < bad; i++ {
+		switch body[i] {
+		case '{', '[':
+			if len(steps) == maxNesting {
+				// Deeper than any request may nest: named by its
+				// position only, and the path kept stays small.
+				return at
+			}
+			steps = append(steps, step{})
+			if body[i] == '[' {
+				steps[len(steps)-1].index = 1
+			}
+			wantName = body[i] == '{'
+		case '}', ']':
+			if len(steps) > 0 {
+				steps = steps[:len(steps)-1]
+			}
+			wantName = false
+		case ',':
+			if n := len(steps); n > 0 {
+				if steps[n-1].index > 0 {
+					steps[n-1].index++
+				} else {
+					wantName = true
+				}
+			}
+		case '"':
+			start := i + 1
+			end := start
+			for end < bad && body[end] != '"' {
+				if body[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			isName := wantName && len(steps) > 0 && steps[len(steps)-1].index == 0
+			if end >= bad { // the bad byte is inside this string
+				w := walker{at: steps}
+				what := ", in the value at "
+				if isName {
+					w.at, what = steps[:len(steps)-1], ", in the name of a member of "
+				}
+				p := w.path()
+				if p == "" {
+					p = "request"
+				}
+				return at + what + Quote(p)
+			}
+			if isName {
+				steps[len(steps)-1].name = string(body[start:end])
+				wantName = false
+			}
+			i = end
+		}
+	}
+	return at
 }
 
 // syntaxProblem says where a body that is not JSON goes wrong, in the

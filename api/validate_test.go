@@ -214,6 +214,42 @@ func TestValidateMalformed(t *testing.T) {
 	wantFault(t, "DescribeDomainInput", ``, api.ValidationException, "Value null at 'name'")
 }
 
+// A body that is not valid UTF-8 is refused with where its first bad byte
+// is: the member whose value or name holds it, as a violation names a
+// member, so that a client sending, say, Latin-1 text in one input learns
+// which input it was.
+func TestValidateInvalidUTF8NamesTheMember(t *testing.T) {
+	wantFault(t, "RegisterDomainInput", "{\"name\":\"d\",\"description\":\"caf\xe9\"}", api.SerializationException,
+		"Request body is not valid UTF-8 at byte 31, in the value at 'description'")
+	wantFault(t, "StartWorkflowExecutionInput", "{\"domain\":\"d\",\"tagList\":[\"ok\",\"a\xff\"]}", api.SerializationException,
+		"in the value at 'tagList.2.member'")
+	wantFault(t, "RespondDecisionTaskCompletedInput",
+		"{\"taskToken\":\"t\",\"decisions\":[{\"decisionType\":\"RecordMarker\"},{\"decisionType\":\"ScheduleActivityTask\",\"scheduleActivityTaskDecisionAttributes\":{\"activityType\":{\"name\":\"n\",\"version\":\"1\"},\"input\":\"\\\"x\xc3\"}}]}",
+		api.SerializationException, "in the value at 'decisions.2.member.scheduleActivityTaskDecisionAttributes.input'")
+	// In a member's name: the structure that holds it ("request" for the
+	// body itself).
+	wantFault(t, "DescribeDomainInput", "{\"na\xffme\":\"d\"}", api.SerializationException,
+		"Request body is not valid UTF-8 at byte 5, in the name of a member of 'request'")
+	wantFault(t, "StartWorkflowExecutionInput", "{\"workflowType\":{\"n\xff\":1}}", api.SerializationException,
+		"in the name of a member of 'workflowType'")
+	// Outside any string there is no member to name; leading white space
+	// counts in the byte's position.
+	wantFault(t, "DescribeDomainInput", " {\"name\":\"d\"\xff}", api.SerializationException,
+		"Request body is not valid UTF-8 at byte 13")
+	// Deeper than a request may nest, only the position is told.
+	wantFault(t, "DescribeDomainInput", strings.Repeat("[", 100000)+"\"\xff\"", api.SerializationException,
+		"Request body is not valid UTF-8 at byte 100002")
+	// A name given in the body is cut as a value is, however long.
+	long := strings.Repeat("k", 5000)
+	f := wantFault(t, "DescribeDomainInput", "{\""+long+"\":\"\xff\"}", api.SerializationException, "in the value at 'kkk")
+	if len(f.Message) > 1200 {
+		t.Errorf("message of %d bytes for a 5,000-byte member name", len(f.Message))
+	}
+	if !utf8.ValidString(f.Message) {
+		t.Errorf("message is not valid UTF-8: %q", f.Message)
+	}
+}
+
 func TestValidateUnknownMembersIgnored(t *testing.T) {
 	wantValid(t, "DescribeDomainInput", `{"name":"a","unknown":{"deep":[1,2,{"x":null}]},"Name":5}`)
 
