@@ -610,6 +610,11 @@ func (r *Registry) ListWorkflowTypes(ctx context.Context, in *api.ListWorkflowTy
 	return out, nil
 }
 
+// isLetterOrDigitOrSpace reports whether r is in one of the pattern's
+// classes \p{L}, \p{N} and \p{Z}. Z is the separators (spaces, and the
+// line and paragraph separators), not every character unicode.IsSpace
+// takes: that one takes U+0085 (NEXT LINE) too, a control character, which
+// the pattern refuses.
 func isLetterOrDigitOrSpace(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) || unicode.In(r, unicode.Zs, unicode.N)
+	return unicode.In(r, unicode.L, unicode.N, unicode.Z)
 }

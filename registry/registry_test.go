@@ -217,3 +217,40 @@ func TestUndeprecateTypeInDeprecatedDomain(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A resource tag's key and value hold letters, digits, separators (Unicode's
+// category Z: spaces, and the line and paragraph separators) and
+// "_.:/=+-@", the pattern their fault names; any other character, a control
+// character among them, is refused in RegisterDomain and TagResource alike,
+// naming the member, and nothing is kept.
+func TestResourceTagCharacters(t *testing.T) {
+	r := nodes(t, 1)[0]
+	ctx := context.Background()
+	register(t, r, "chars")
+	for _, ok := range []string{"a Z 9", "_.:/=+-@", "é日本Ωж", "٣½", "a\u00a0b", "a\u2028b\u2029c", "a\u3000b", ""} {
+		if err := r.TagResource(ctx, &api.TagResourceInput{ResourceArn: arnPrefix + "chars", Tags: []api.ResourceTag{tag("k"+ok, ok)}}); err != nil {
+			t.Errorf("tag %q: %v", ok, err)
+		}
+	}
+	for i, bad := range []string{"a\u0085b", "a\tb", "a\nb", "a\u0001b", "a\u007fb", "a\u009fb", "a#b", "a*b", "a😀b", "a\u200bb"} {
+		for _, member := range []string{"key", "value"} {
+			tg := tag("k", "v")
+			if member == "key" {
+				tg.Key = bad
+			} else {
+				tg.Value = &bad
+			}
+			err := r.TagResource(ctx, &api.TagResourceInput{ResourceArn: arnPrefix + "chars", Tags: []api.ResourceTag{tag("fine", "x"), tg}})
+			wantFault(t, err, api.ValidationException, "at 'tags.2.member."+member+"' failed to satisfy constraint: Member must satisfy regular expression pattern")
+			name := fmt.Sprintf("chars-%d-%s", i, member)
+			err = r.RegisterDomain(ctx, &api.RegisterDomainInput{Name: name, WorkflowExecutionRetentionPeriodInDays: "1", Tags: []api.ResourceTag{tg}})
+			wantFault(t, err, api.ValidationException, "at 'tags.1.member."+member+"'")
+			if _, err := r.DescribeDomain(ctx, &api.DescribeDomainInput{Name: name}); err == nil {
+				t.Errorf("%q in a tag's %s: the domain was registered", bad, member)
+			}
+		}
+	}
+	if keys := tagKeys(t, r, "chars"); slices.Contains(keys, "fine=x") {
+		t.Errorf("a refused TagResource kept a tag: %q", keys)
+	}
+}
