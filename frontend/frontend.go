@@ -214,7 +214,7 @@ func (h *Handler) decodeReleasing(info api.OperationInfo, body []byte, n int64) 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &Call{Time: time.Now(), RequestID: newRequestID()}
 	w.Header().Set("x-amzn-RequestId", c.RequestID)
-	if op := operationName(r.Header.Get("X-Amz-Target")); api.Operations[op].Name != "" {
+	if op, ok := target(r); ok && api.Operations[op].Name != "" {
 		c.Operation = op
 	}
 	defer func() {
@@ -354,6 +354,22 @@ func (h *Handler) log() *slog.Logger {
 	return h.Logger
 }
 
+// target returns the operation r's X-Amz-Target names, and false when the
+// header is given more than once: the values may name different operations,
+// and an intermediary between the client and swfd that reads another of them
+// than swfd would (a proxy that allows only some operations) would let
+// through a call it meant to refuse, so such a request names none.
+func target(r *http.Request) (op string, ok bool) {
+	v := r.Header.Values("X-Amz-Target")
+	if len(v) > 1 {
+		return "", false
+	}
+	if len(v) == 0 {
+		return "", true
+	}
+	return operationName(v[0]), true
+}
+
 func operationName(target string) string {
 	switch {
 	case strings.HasPrefix(target, targetPrefix):
@@ -388,7 +404,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *Call) ([]byte
 	}
 	info, ok := api.Operations[c.Operation]
 	if !ok {
-		return nil, api.NewFault(api.UnknownOperationException, "Unknown operation %s", strconv.Quote(r.Header.Get("X-Amz-Target")))
+		if n := len(r.Header.Values("X-Amz-Target")); n > 1 {
+			return nil, api.NewFault(api.UnknownOperationException, "X-Amz-Target is given %d times; give the operation once", n)
+		}
+		return nil, api.NewFault(api.UnknownOperationException, "Unknown operation %s", quoteHeader(r.Header.Get("X-Amz-Target")))
 	}
 	gzipped, err := bodyCoding(r)
 	if err != nil {
@@ -532,20 +551,21 @@ func bodyCoding(r *http.Request) (gzipped bool, err error) {
 			case "", "identity", "amz-1.0":
 			case "gzip", "x-gzip":
 				if gzipped {
-					return false, api.NewFault(api.SerializationException, "Request body has Content-Encoding %s, which applies gzip more than once; send it gzip-compressed once, or uncompressed", quoteCoding(v))
+					return false, api.NewFault(api.SerializationException, "Request body has Content-Encoding %s, which applies gzip more than once; send it gzip-compressed once, or uncompressed", quoteHeader(v))
 				}
 				gzipped = true
 			default:
-				return false, api.NewFault(api.SerializationException, "Request body has Content-Encoding %s, which is not supported; send it gzip-compressed, or uncompressed", quoteCoding(c))
+				return false, api.NewFault(api.SerializationException, "Request body has Content-Encoding %s, which is not supported; send it gzip-compressed, or uncompressed", quoteHeader(c))
 			}
 		}
 	}
 	return gzipped, nil
 }
 
-// quoteCoding quotes a Content-Encoding (or one of its codings) for a
-// fault's message, cut short if long.
-func quoteCoding(c string) string {
+// quoteHeader quotes a header's value (a Content-Encoding or one of its
+// codings, an X-Amz-Target) for a fault's message, cut short if long: a
+// header may hold tens of KB, which the answer does not send back.
+func quoteHeader(c string) string {
 	const most = 64
 	if len(c) > most {
 		return strconv.Quote(c[:most]) + "…"

@@ -400,6 +400,28 @@ func TestUnknownOperation(t *testing.T) {
 		r := do(t, srv, http.MethodPost, target, "application/x-amz-json-1.0", strings.NewReader(`{"name":"x"}`))
 		checkFault(t, r, 400, "com.amazon.coral.service#UnknownOperationException")
 	}
+	// The fault names the target as sent, cut short when long: a header of
+	// tens of KB is not sent back whole.
+	long := "SimpleWorkflowService." + strings.Repeat("A", 60000)
+	r := do(t, srv, http.MethodPost, long, "application/x-amz-json-1.0", strings.NewReader(`{"name":"x"}`))
+	msg := checkFault(t, r, 400, "com.amazon.coral.service#UnknownOperationException")
+	if want := `Unknown operation "SimpleWorkflowService.` + strings.Repeat("A", 42) + `"…`; msg != want {
+		t.Errorf("message %.200q…, want %q", msg, want)
+	}
+	// A target given twice names no one operation, whichever an
+	// intermediary between client and swfd would read: the call is
+	// refused, even when both name the same operation.
+	for _, targets := range [][]string{
+		{"SimpleWorkflowService.DescribeDomain", "SimpleWorkflowService.RegisterDomain"},
+		{"SimpleWorkflowService.DescribeDomain", "SimpleWorkflowService.DescribeDomain"},
+	} {
+		r := do(t, srv, http.MethodPost, targets[0], "application/x-amz-json-1.0", strings.NewReader(`{"name":"x"}`),
+			func(r *http.Request) { r.Header.Add("X-Amz-Target", targets[1]) })
+		msg := checkFault(t, r, 400, "com.amazon.coral.service#UnknownOperationException")
+		if !strings.Contains(msg, "X-Amz-Target is given 2 times") {
+			t.Errorf("targets %q: message %q", targets, msg)
+		}
+	}
 	if svc.calls.Load() != 0 {
 		t.Errorf("service called %d times", svc.calls.Load())
 	}
