@@ -85,6 +85,8 @@ func Run(t *testing.T, newStore func(t *testing.T) swfd.Store) {
 		{"Transfers", testTransfers},
 		{"ListExecutions", testListExecutions},
 		{"ListExecutionsPaging", testListExecutionsPaging},
+		{"ListExecutionsPagingWhileChanging", testListExecutionsPagingWhileChanging},
+		{"VisibilityFarBounds", testVisibilityFarBounds},
 		{"CountExecutions", testCountExecutions},
 		{"CountOpen", testCountOpen},
 		{"UnicodeVisibility", testUnicodeVisibility},
