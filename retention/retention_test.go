@@ -9,6 +9,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/pgtest"
 	"github.com/swfd/swfd/server"
 )
 
@@ -37,15 +38,27 @@ type retEnv struct {
 	clock *retClock
 }
 
-func newRetEnv(t *testing.T) *retEnv {
+func newRetEnv(t *testing.T) *retEnv { return newRetEnvOn(t, "sqlite::memory:") }
+
+// newRetEnvOn is newRetEnv over the database db (a server.Config's DB).
+func newRetEnvOn(t *testing.T, db string) *retEnv {
 	clock := &retClock{t: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
 	ctx := context.Background()
-	srv, err := server.Open(ctx, server.Config{DB: "sqlite::memory:", Clock: clock})
+	srv, err := server.Open(ctx, server.Config{DB: db, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
 	return &retEnv{t: t, ctx: ctx, srv: srv, clock: clock}
+}
+
+// onEachStore runs f on a server over SQLite and on one over a fresh
+// PostgreSQL database (skipped when no PostgreSQL server is reachable,
+// unless SWFD_REQUIRE_POSTGRES=1): what a purge leaves visible depends on
+// what each store deletes, its tag rows included.
+func onEachStore(t *testing.T, f func(t *testing.T, e *retEnv)) {
+	t.Run("SQLite", func(t *testing.T) { f(t, newRetEnv(t)) })
+	t.Run("PostgreSQL", func(t *testing.T) { f(t, newRetEnvOn(t, pgtest.NewDatabase(t))) })
 }
 
 func (e *retEnv) domain(name, retention string) {
@@ -148,87 +161,89 @@ func (e *retEnv) openCount(domain string) int {
 // Closed runs stay for the domain's retention period after they close, then
 // disappear from Describe, history, List and Count; open runs never do.
 func TestRetentionPurgesClosedRuns(t *testing.T) {
-	e := newRetEnv(t)
-	e.domain("ret", "2")
-	early := e.start("ret", "early")
-	late := e.start("ret", "late")
-	e.start("ret", "open")
-	e.terminate("ret", "early")
-	e.clock.advance(24 * time.Hour)
-	e.terminate("ret", "late")
+	onEachStore(t, func(t *testing.T, e *retEnv) {
+		e.domain("ret", "2")
+		early := e.start("ret", "early")
+		late := e.start("ret", "late")
+		e.start("ret", "open")
+		e.terminate("ret", "early")
+		e.clock.advance(24 * time.Hour)
+		e.terminate("ret", "late")
 
-	// One day after the first close, everything is there.
-	e.purge()
-	if !e.visible("ret", "early", early) || !e.visible("ret", "late", late) {
-		t.Fatal("closed runs purged within retention")
-	}
-	// Just under two days after the first close: still there.
-	e.clock.advance(24*time.Hour - time.Millisecond)
-	e.purge()
-	if !e.visible("ret", "early", early) {
-		t.Fatal("run purged before its retention passed")
-	}
-	// Past two days after the first close: the first run is gone, the
-	// second (closed a day later) stays, the open run stays.
-	e.clock.advance(2 * time.Millisecond)
-	e.purge()
-	if e.visible("ret", "early", early) {
-		t.Fatal("run still visible past retention")
-	}
-	if !e.visible("ret", "late", late) {
-		t.Fatal("later run purged early")
-	}
-	if n := e.openCount("ret"); n != 1 {
-		t.Fatalf("open runs after purge: %d", n)
-	}
-	// Long after: the second closed run goes too; the open run is never
-	// purged, even when it is older than the retention period.
-	e.clock.advance(30 * 24 * time.Hour)
-	e.purge()
-	if e.visible("ret", "late", late) {
-		t.Fatal("second run still visible past retention")
-	}
-	if n := e.openCount("ret"); n != 1 {
-		t.Fatalf("open run purged: %d open", n)
-	}
-	// The workflowId of a purged run may be used again.
-	again := e.start("ret", "early")
-	if again == early {
-		t.Fatal("same run id reused")
-	}
+		// One day after the first close, everything is there.
+		e.purge()
+		if !e.visible("ret", "early", early) || !e.visible("ret", "late", late) {
+			t.Fatal("closed runs purged within retention")
+		}
+		// Just under two days after the first close: still there.
+		e.clock.advance(24*time.Hour - time.Millisecond)
+		e.purge()
+		if !e.visible("ret", "early", early) {
+			t.Fatal("run purged before its retention passed")
+		}
+		// Past two days after the first close: the first run is gone, the
+		// second (closed a day later) stays, the open run stays.
+		e.clock.advance(2 * time.Millisecond)
+		e.purge()
+		if e.visible("ret", "early", early) {
+			t.Fatal("run still visible past retention")
+		}
+		if !e.visible("ret", "late", late) {
+			t.Fatal("later run purged early")
+		}
+		if n := e.openCount("ret"); n != 1 {
+			t.Fatalf("open runs after purge: %d", n)
+		}
+		// Long after: the second closed run goes too; the open run is never
+		// purged, even when it is older than the retention period.
+		e.clock.advance(30 * 24 * time.Hour)
+		e.purge()
+		if e.visible("ret", "late", late) {
+			t.Fatal("second run still visible past retention")
+		}
+		if n := e.openCount("ret"); n != 1 {
+			t.Fatalf("open run purged: %d open", n)
+		}
+		// The workflowId of a purged run may be used again.
+		again := e.start("ret", "early")
+		if again == early {
+			t.Fatal("same run id reused")
+		}
+	})
 }
 
 // Retention "0" (and "NONE") purges a closed run at the next purge.
 func TestRetentionZeroPurgesAtOnce(t *testing.T) {
-	e := newRetEnv(t)
-	e.domain("zero", "0")
-	e.domain("none", "NONE")
-	e.domain("keep", "1")
-	runs := map[string]string{}
-	for _, d := range []string{"zero", "none", "keep"} {
-		runs[d] = e.start(d, "w")
-		e.start(d, "still-open")
-		e.terminate(d, "w")
-	}
-	// The purge runs a moment after the close (the retention loop runs
-	// every minute); TestRetentionZeroPurgesOnAClockStandingStill holds a
-	// purge at the very instant of the close.
-	e.clock.advance(time.Millisecond)
-	e.purge()
-	if e.visible("zero", "w", runs["zero"]) {
-		t.Fatal(`retention "0": closed run still visible`)
-	}
-	if e.visible("none", "w", runs["none"]) {
-		t.Fatal(`retention "NONE": closed run still visible`)
-	}
-	if !e.visible("keep", "w", runs["keep"]) {
-		t.Fatal(`retention "1": closed run purged at once`)
-	}
-	for _, d := range []string{"zero", "none", "keep"} {
-		if n := e.openCount(d); n != 1 {
-			t.Fatalf("%s: %d open runs", d, n)
+	onEachStore(t, func(t *testing.T, e *retEnv) {
+		e.domain("zero", "0")
+		e.domain("none", "NONE")
+		e.domain("keep", "1")
+		runs := map[string]string{}
+		for _, d := range []string{"zero", "none", "keep"} {
+			runs[d] = e.start(d, "w")
+			e.start(d, "still-open")
+			e.terminate(d, "w")
 		}
-	}
+		// The purge runs a moment after the close (the retention loop runs
+		// every minute); TestRetentionZeroPurgesOnAClockStandingStill holds a
+		// purge at the very instant of the close.
+		e.clock.advance(time.Millisecond)
+		e.purge()
+		if e.visible("zero", "w", runs["zero"]) {
+			t.Fatal(`retention "0": closed run still visible`)
+		}
+		if e.visible("none", "w", runs["none"]) {
+			t.Fatal(`retention "NONE": closed run still visible`)
+		}
+		if !e.visible("keep", "w", runs["keep"]) {
+			t.Fatal(`retention "1": closed run purged at once`)
+		}
+		for _, d := range []string{"zero", "none", "keep"} {
+			if n := e.openCount(d); n != 1 {
+				t.Fatalf("%s: %d open runs", d, n)
+			}
+		}
+	})
 }
 
 // Retention "0" (and "NONE") purges a run closed at the very instant of the
@@ -236,32 +251,33 @@ func TestRetentionZeroPurgesAtOnce(t *testing.T) {
 // pass comes at the time of the close, and SWF deletes such a run as soon as
 // it closes. A domain that keeps closed runs still keeps one closed now.
 func TestRetentionZeroPurgesOnAClockStandingStill(t *testing.T) {
-	e := newRetEnv(t)
-	e.domain("zero", "0")
-	e.domain("none", "NONE")
-	e.domain("keep", "1")
-	runs := map[string]string{}
-	for _, d := range []string{"zero", "none", "keep"} {
-		runs[d] = e.start(d, "w")
-		e.terminate(d, "w")
-	}
-	e.purge()
-	if e.visible("zero", "w", runs["zero"]) {
-		t.Fatal(`retention "0": a run closed at the time of the pass is still visible`)
-	}
-	if e.visible("none", "w", runs["none"]) {
-		t.Fatal(`retention "NONE": a run closed at the time of the pass is still visible`)
-	}
-	if !e.visible("keep", "w", runs["keep"]) {
-		t.Fatal(`retention "1": closed run purged at once`)
-	}
-	// A day to the millisecond after its close, the retention of one day
-	// has passed.
-	e.clock.advance(24 * time.Hour)
-	e.purge()
-	if e.visible("keep", "w", runs["keep"]) {
-		t.Fatal(`retention "1": a run closed a day ago to the millisecond is still visible`)
-	}
+	onEachStore(t, func(t *testing.T, e *retEnv) {
+		e.domain("zero", "0")
+		e.domain("none", "NONE")
+		e.domain("keep", "1")
+		runs := map[string]string{}
+		for _, d := range []string{"zero", "none", "keep"} {
+			runs[d] = e.start(d, "w")
+			e.terminate(d, "w")
+		}
+		e.purge()
+		if e.visible("zero", "w", runs["zero"]) {
+			t.Fatal(`retention "0": a run closed at the time of the pass is still visible`)
+		}
+		if e.visible("none", "w", runs["none"]) {
+			t.Fatal(`retention "NONE": a run closed at the time of the pass is still visible`)
+		}
+		if !e.visible("keep", "w", runs["keep"]) {
+			t.Fatal(`retention "1": closed run purged at once`)
+		}
+		// A day to the millisecond after its close, the retention of one day
+		// has passed.
+		e.clock.advance(24 * time.Hour)
+		e.purge()
+		if e.visible("keep", "w", runs["keep"]) {
+			t.Fatal(`retention "1": a run closed a day ago to the millisecond is still visible`)
+		}
+	})
 }
 
 // A task token of a run the retention loop has purged is answered as a
