@@ -1,7 +1,6 @@
 package matching
 
 import (
-	clist "container/list"
 	"sort"
 	"time"
 )
@@ -38,64 +37,54 @@ const (
 	pollerKept      = 10 * time.Minute
 )
 
-// seenPoller is one identity seen polling one list, an element of
-// Matcher.seen.
-type seenPoller struct {
-	key      ListKey
+// pollerKey is one identity seen polling one list (Matcher.seen).
+type pollerKey struct {
+	list     ListKey
 	identity string
-	at       time.Time
 }
 
 // SawPoller records that identity polled list k now. It keeps the latest
 // maxPollersKept identities of each list and maxPollersTotal in all, each
 // for pollerKept after its last poll: what it keeps is bounded by the
 // pollers of the last few minutes, whatever names clients poll. Its cost
-// is constant: identities are kept in the order of their last polls, so
-// the stale ones are dropped from the end, each once.
+// is constant (package recent), but for a list at maxPollersKept, where a
+// new identity takes the place of the list's least recently seen.
 func (m *Matcher) SawPoller(k ListKey, identity string) {
 	now := m.now()
 	m.pmu.Lock()
 	defer m.pmu.Unlock()
-	m.dropPollersLocked(now)
-	ids := m.pollers[k]
-	if e := ids[identity]; e != nil {
-		e.Value.(*seenPoller).at = now
-		m.seen.MoveToFront(e)
+	m.seen.Expire(now, pollerKept)
+	pk := pollerKey{k, identity}
+	if _, ok := m.seen.Seen(pk); ok {
+		m.seen.Touch(pk, now)
 		return
 	}
-	if len(ids) >= maxPollersKept {
-		var oldest *clist.Element
-		for _, e := range ids {
-			if oldest == nil || e.Value.(*seenPoller).at.Before(oldest.Value.(*seenPoller).at) {
-				oldest = e
+	if ids := m.pollers[k]; len(ids) >= maxPollersKept {
+		var oldest pollerKey
+		var oldestAt time.Time
+		for id := range ids {
+			if at, _ := m.seen.Seen(pollerKey{k, id}); oldestAt.IsZero() || at.Before(oldestAt) {
+				oldest, oldestAt = pollerKey{k, id}, at
 			}
 		}
-		m.forgetPollerLocked(oldest)
+		m.seen.Remove(oldest)
 	}
-	for m.seen.Len() >= maxPollersTotal {
-		m.forgetPollerLocked(m.seen.Back())
-	}
-	if ids = m.pollers[k]; ids == nil {
-		ids = map[string]*clist.Element{}
+	m.seen.Touch(pk, now)
+	ids := m.pollers[k]
+	if ids == nil {
+		ids = map[string]bool{}
 		m.pollers[k] = ids
 	}
-	ids[identity] = m.seen.PushFront(&seenPoller{key: k, identity: identity, at: now})
+	ids[identity] = true
 }
 
-// dropPollersLocked forgets the pollers not seen within pollerKept.
-func (m *Matcher) dropPollersLocked(now time.Time) {
-	for e := m.seen.Back(); e != nil && now.Sub(e.Value.(*seenPoller).at) >= pollerKept; e = m.seen.Back() {
-		m.forgetPollerLocked(e)
-	}
-}
-
-// forgetPollerLocked forgets one poller, and its list once it has none.
-func (m *Matcher) forgetPollerLocked(e *clist.Element) {
-	p := m.seen.Remove(e).(*seenPoller)
-	ids := m.pollers[p.key]
+// forgotPoller forgets a poller m.seen forgot, and its list once it has
+// none. The caller holds pmu.
+func (m *Matcher) forgotPoller(p pollerKey) {
+	ids := m.pollers[p.list]
 	delete(ids, p.identity)
 	if len(ids) == 0 {
-		delete(m.pollers, p.key)
+		delete(m.pollers, p.list)
 	}
 }
 
@@ -133,22 +122,22 @@ func (m *Matcher) Lists(domain string) []ListInfo {
 			li.Oldest = t.Scheduled
 		}
 	}
-	for k, e := range m.polled {
-		if at := e.Value.(*lastPoll).at; k.Domain == domain && now.Sub(at) < pollsKept {
+	for k, at := range m.polled.All() {
+		if k.Domain == domain && now.Sub(at) < pollsKept {
 			get(k).LastPoll = at
 		}
 	}
 	m.mu.Unlock()
 
 	m.pmu.Lock()
-	m.dropPollersLocked(now)
+	m.seen.Expire(now, pollerKept)
 	for k, ids := range m.pollers {
 		if k.Domain != domain {
 			continue
 		}
 		li := get(k)
-		for id, e := range ids {
-			at := e.Value.(*seenPoller).at
+		for id := range ids {
+			at, _ := m.seen.Seen(pollerKey{k, id})
 			li.Pollers = append(li.Pollers, Poller{Identity: id, LastPoll: at})
 			if at.After(li.LastPoll) {
 				li.LastPoll = at

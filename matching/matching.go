@@ -19,7 +19,6 @@ package matching
 import (
 	"cmp"
 	"container/heap"
-	clist "container/list"
 	"context"
 	"errors"
 	"slices"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/internal/recent"
 )
 
 // ErrTooManyPollers is returned by Poll when a task list already has
@@ -71,24 +71,23 @@ type Matcher struct {
 	// yet started or given back (see Done): still pending, and counted.
 	taken map[taskID]swfd.Task
 	seq   uint64
-	// polled holds when each list was last polled here, as an element of
-	// polls, which keeps them in the order of their last polls, the most
-	// recent first (see notePoll).
-	polled map[ListKey]*clist.Element
-	polls  clist.List
+	// polled holds when each list was last polled here (see notePoll).
+	polled *recent.Table[ListKey]
 
-	// pollers are the pollers seen lately, per list, each an element of
-	// seen, which holds them all, the most recent first (see SawPoller).
+	// seen holds the pollers seen lately, and pollers the identities of
+	// each list among them (see SawPoller).
 	pmu     sync.Mutex
-	pollers map[ListKey]map[string]*clist.Element
-	seen    clist.List
+	seen    *recent.Table[pollerKey]
+	pollers map[ListKey]map[string]bool
 }
 
 // New returns an empty Matcher.
 func New(maxPollers int) *Matcher {
-	return &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
+	m := &Matcher{MaxPollers: maxPollers, RemoteWait: DefaultRemoteWait, now: time.Now,
 		lists: map[ListKey]*list{}, where: map[taskID]ListKey{}, byRun: map[string]map[int64]bool{}, taken: map[taskID]swfd.Task{},
-		polled: map[ListKey]*clist.Element{}, pollers: map[ListKey]map[string]*clist.Element{}}
+		polled: recent.New[ListKey](maxPollsKept, nil), pollers: map[ListKey]map[string]bool{}}
+	m.seen = recent.New(maxPollersTotal, m.forgotPoller)
+	return m
 }
 
 // DefaultRemoteWait is a new Matcher's RemoteWait: long enough that nodes
@@ -224,8 +223,8 @@ func (m *Matcher) Queued(runID string, scheduledEventID int64) bool {
 func (m *Matcher) PolledWithin(k ListKey, d time.Duration) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.polled[k]
-	return ok && m.now().Sub(e.Value.(*lastPoll).at) < d
+	at, ok := m.polled.Seen(k)
+	return ok && m.now().Sub(at) < d
 }
 
 // Bounds of the last polls kept (PolledWithin, Lists): how long a list's
@@ -236,37 +235,13 @@ const (
 	maxPollsKept = 10000
 )
 
-// lastPoll is when one list was last polled here, an element of
-// Matcher.polls.
-type lastPoll struct {
-	key ListKey
-	at  time.Time
-}
-
 // notePoll records a poll of list k now. What it keeps is bounded by the
 // lists polled within the last pollsKept, and by maxPollsKept, whatever
-// names clients poll; its cost is constant, as the polls are kept in the
-// order they came in and the stale ones are dropped from the end, each
-// once.
+// names clients poll, at a constant cost per poll (package recent).
 func (m *Matcher) notePoll(k ListKey) {
 	now := m.now()
-	for e := m.polls.Back(); e != nil && now.Sub(e.Value.(*lastPoll).at) >= pollsKept; e = m.polls.Back() {
-		m.forgetPollLocked(e)
-	}
-	if e := m.polled[k]; e != nil {
-		e.Value.(*lastPoll).at = now
-		m.polls.MoveToFront(e)
-		return
-	}
-	for m.polls.Len() >= maxPollsKept {
-		m.forgetPollLocked(m.polls.Back())
-	}
-	m.polled[k] = m.polls.PushFront(&lastPoll{key: k, at: now})
-}
-
-// forgetPollLocked forgets one list's last poll.
-func (m *Matcher) forgetPollLocked(e *clist.Element) {
-	delete(m.polled, m.polls.Remove(e).(*lastPoll).key)
+	m.polled.Expire(now, pollsKept)
+	m.polled.Touch(k, now)
 }
 
 func (m *Matcher) addLocked(h handoff, back bool) (handed bool) {

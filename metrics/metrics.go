@@ -20,7 +20,6 @@
 package metrics
 
 import (
-	clist "container/list"
 	"context"
 	"errors"
 	"net/http"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/internal/recent"
 	"github.com/swfd/swfd/runs"
 )
 
@@ -117,13 +117,11 @@ type Metrics struct {
 	remoteStarted prometheus.Counter
 
 	// listSeen holds when each task list last had tasks pending, pollers
-	// waiting or a task handed out (Options.TaskLists), as an element of
-	// listOrder, which keeps them the most recent first: a list's series
+	// waiting or a task handed out (Options.TaskLists): a list's series
 	// are dropped listSeriesKept after that, or once maxListSeries lists
-	// used since have series.
-	listMu    sync.Mutex
-	listSeen  map[listKey]*clist.Element
-	listOrder clist.List
+	// used since have series (dropList).
+	listMu   sync.Mutex
+	listSeen *recent.Table[listKey]
 
 	state            *stateCollector
 	openScrapeErrors atomic.Uint64
@@ -167,7 +165,8 @@ const unknownOperation = "unknown"
 
 // New returns Metrics with every instrument registered.
 func New(opts Options) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), clock: opts.Clock, lists: opts.TaskLists, listSeen: map[listKey]*clist.Element{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), clock: opts.Clock, lists: opts.TaskLists}
+	m.listSeen = recent.New(maxListSeries, m.dropList)
 	if m.clock == nil {
 		m.clock = swfd.SystemClock{}
 	}
@@ -340,9 +339,8 @@ func (m *Metrics) ForgetDomains() {
 	if m.listToStart != nil {
 		m.listMu.Lock()
 		defer m.listMu.Unlock()
+		m.listSeen.Clear()
 		m.listToStart.Reset()
-		clear(m.listSeen)
-		m.listOrder.Init()
 	}
 }
 
@@ -362,33 +360,16 @@ const (
 	maxListSeries  = 5000
 )
 
-// listUse is when one task list was last in use, an element of
-// Metrics.listOrder.
-type listUse struct {
-	key listKey
-	at  time.Time
-}
-
-// listUsedLocked records that list k is in use now, dropping the series of
-// the least recently used list if that makes more than maxListSeries. The
-// caller holds listMu.
+// listUsedLocked records that list k is in use now; listSeen drops the
+// series of the least recently used list if that makes more than
+// maxListSeries. The caller holds listMu.
 func (m *Metrics) listUsedLocked(k listKey, now time.Time) {
-	if e := m.listSeen[k]; e != nil {
-		e.Value.(*listUse).at = now
-		m.listOrder.MoveToFront(e)
-		return
-	}
-	for m.listOrder.Len() >= maxListSeries {
-		m.dropListLocked(m.listOrder.Back())
-	}
-	m.listSeen[k] = m.listOrder.PushFront(&listUse{key: k, at: now})
+	m.listSeen.Touch(k, now)
 }
 
-// dropListLocked forgets one task list and drops its series. The caller
+// dropList drops the series of a task list listSeen forgot. The caller
 // holds listMu.
-func (m *Metrics) dropListLocked(e *clist.Element) {
-	k := m.listOrder.Remove(e).(*listUse).key
-	delete(m.listSeen, k)
+func (m *Metrics) dropList(k listKey) {
 	m.listToStart.DeleteLabelValues(k.kind, k.domain, k.name)
 }
 
@@ -406,11 +387,9 @@ func (m *Metrics) listsInUse(lists []TaskList, now time.Time) map[listKey]int {
 			pending[k] = l.Pending
 		}
 	}
-	for e := m.listOrder.Back(); e != nil && now.Sub(e.Value.(*listUse).at) >= listSeriesKept; e = m.listOrder.Back() {
-		m.dropListLocked(e)
-	}
-	out := make(map[listKey]int, m.listOrder.Len())
-	for k := range m.listSeen {
+	m.listSeen.Expire(now, listSeriesKept)
+	out := make(map[listKey]int, m.listSeen.Len())
+	for k := range m.listSeen.All() {
 		out[k] = pending[k]
 	}
 	return out
