@@ -64,6 +64,21 @@ func asUser(t *testing.T, path, test, env string) string {
 	return got
 }
 
+// failureAsUser returns the error fn ends with ("" for none) as an
+// unprivileged user sees it: fn's own when the test runs as one, and as
+// root (who may write anywhere) the one test's run again as nobody prints
+// (asUser), its environment given env, so that its child runs fn.
+func failureAsUser(t *testing.T, path, test, env string, fn func() error) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := fn(); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	return asUser(t, path, test, env)
+}
+
 // chownForUser gives the test's user (nobody, when it runs as root) the
 // files at paths.
 func chownForUser(t *testing.T, paths ...string) {
@@ -187,29 +202,17 @@ func TestBackupNamesTheUnwritableFile(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	sampleDB(t, path, 1)
 	os.Chmod(path, 0o444)
 	os.Chmod(dir, 0o555)
 	defer os.Chmod(dir, 0o700)
 	out := t.TempDir()
 	os.Chmod(out, 0o777)
 	to := filepath.Join(out, "backup.db")
-	var got string
-	if os.Geteuid() != 0 {
+	got := failureAsUser(t, path, "TestBackupNamesTheUnwritableFile", "SWFD_SQLITE_BACKUP_CHILD="+path+"|"+to, func() error {
 		_, err := Backup(context.Background(), path, to, nil)
-		if err != nil {
-			got = err.Error()
-		}
-	} else {
-		got = asUser(t, path, "TestBackupNamesTheUnwritableFile", "SWFD_SQLITE_BACKUP_CHILD="+path+"|"+to)
-	}
+		return err
+	})
 	if !strings.Contains(got, "cannot write "+path+" (permission denied)") || !strings.Contains(got, "run swfd backup as the user swfd runs as") ||
 		strings.Contains(got, "not an error") {
 		t.Errorf("Backup of a database it may not write: %q", got)
@@ -235,28 +238,16 @@ func TestBackupNamesTheUnwritableDestination(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	sampleDB(t, path, 1)
 	chownForUser(t, dir, path)
 	out := t.TempDir()
 	os.Chmod(out, 0o555)
 	defer os.Chmod(out, 0o700)
 	to := filepath.Join(out, "backup.db")
-	var got string
-	if os.Geteuid() != 0 {
+	got := failureAsUser(t, path, "TestBackupNamesTheUnwritableDestination", "SWFD_SQLITE_BACKUP_TO_CHILD="+path+"|"+to, func() error {
 		_, err := Backup(context.Background(), path, to, nil)
-		if err != nil {
-			got = err.Error()
-		}
-	} else {
-		got = asUser(t, path, "TestBackupNamesTheUnwritableDestination", "SWFD_SQLITE_BACKUP_TO_CHILD="+path+"|"+to)
-	}
+		return err
+	})
 	if !strings.Contains(got, "cannot write the backup in "+out+" (permission denied)") || strings.Contains(got, ".partial") {
 		t.Errorf("Backup into a directory it may not write: %q", got)
 	}
@@ -281,28 +272,16 @@ func TestRestoreNamesTheUnwritableDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := filepath.Join(src, "backup.db")
-	db, err := Open(context.Background(), from, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Commit(context.Background(), sampleBatch(0)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	sampleDB(t, from, 1)
 	os.Chmod(from, 0o644)
 	dir := t.TempDir()
 	os.Chmod(dir, 0o555)
 	defer os.Chmod(dir, 0o700)
 	path := filepath.Join(dir, "swfd.db")
-	var got string
-	if os.Geteuid() != 0 {
+	got := failureAsUser(t, from, "TestRestoreNamesTheUnwritableDirectory", "SWFD_SQLITE_RESTORE_CHILD="+from+"|"+path, func() error {
 		_, err := Restore(context.Background(), from, path, nil)
-		if err != nil {
-			got = err.Error()
-		}
-	} else {
-		got = asUser(t, from, "TestRestoreNamesTheUnwritableDirectory", "SWFD_SQLITE_RESTORE_CHILD="+from+"|"+path)
-	}
+		return err
+	})
 	if !strings.Contains(got, "cannot write in "+dir+" (permission denied)") || strings.Contains(got, ".restore-") {
 		t.Errorf("Restore into a directory it may not write: %q", got)
 	}
