@@ -19,9 +19,14 @@
 // crash of the process or of the machine (as with synchronous=FULL), one
 // fsync serves every write that arrived while the previous one ran, and the
 // writer never idles waiting for the disk. A write that fails (say, on a
-// version conflict) leaves no trace and does not disturb the others. Reads
-// run on their own connections and, thanks to WAL, do not wait for the
-// writer, but for a moment when it truncates the write-ahead log (below).
+// version conflict) leaves no trace and does not disturb the others. A
+// write waits for the writer no longer than its caller's context allows:
+// one the writer has not begun to apply when the context ends (held behind
+// a checkpoint, or another program's write lock) fails with the context's
+// error and is never applied; one it has begun to apply is seen to its
+// end, and its caller told the outcome. Reads run on their own connections
+// and, thanks to WAL, do not wait for the writer, but for a moment when it
+// truncates the write-ahead log (below).
 //
 // One consequence of syncing after the commit: for the moment of one fsync
 // a reader may see a group that is committed but not yet durable, so a

@@ -533,7 +533,9 @@ func TestWaitingWritesJoinTheGroup(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		commit(i)
 	}
-	waitFor(t, "the other writes to wait", func() bool { return goroutinesIn("[select", "sqlite.(*DB).write(") == n })
+	// Their callers wait in a select, and so does the first's, for its
+	// outcome or its context's end.
+	waitFor(t, "the other writes to wait", func() bool { return goroutinesIn("[select", "sqlite.(*DB).write(") == n+1 })
 	held = false
 	db.wmu.Unlock()
 	wg.Wait()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,12 +26,44 @@ type writeReq struct {
 	ctx  context.Context
 	fn   func(x *wtx) error
 	done chan error
+	// state is reqWaiting until either the writer takes the write, to
+	// apply it, or its caller gives it up, its context done: whichever
+	// comes first decides, once (take, abandon).
+	state atomic.Int32
+}
+
+// A writeReq's states.
+const (
+	reqWaiting   = iota // neither taken nor given up
+	reqTaken            // the writer applies it: its caller waits for the outcome
+	reqAbandoned        // its caller has gone: the writer never applies it
+)
+
+// take reports whether the writer may apply r: it was not given up, and
+// from now on cannot be. A write applied once may be applied again (a
+// group's replay).
+func (r *writeReq) take() bool {
+	return r.state.CompareAndSwap(reqWaiting, reqTaken) || r.state.Load() == reqTaken
+}
+
+// abandon reports whether r's caller may stop waiting for it: the writer
+// had not taken it, and now never will.
+func (r *writeReq) abandon() bool {
+	return r.state.CompareAndSwap(reqWaiting, reqAbandoned)
 }
 
 // write queues fn for the writer goroutine and waits for its durable commit.
-// Once the writer has taken the write, write waits for the outcome whatever
-// ctx does, so an error means the write was not applied (except when the
-// final COMMIT itself fails, which is reported to every write of the group).
+//
+// Until the writer takes the write, to apply it in its open transaction,
+// write returns as soon as ctx is done, with ctx's error, and the write is
+// never applied: a write waits behind a group being applied or synced, a
+// checkpoint, or another program's write lock (SQLite waits for it up to
+// the busy timeout, 10 s), and its caller's deadline (a call's
+// --call-timeout) bounds that wait. Once the writer has taken the write,
+// write waits for the outcome whatever ctx does, so an error means the
+// write was not applied (except when the final COMMIT itself fails, which
+// is reported to every write of the group), and success that it is
+// durable, even if ctx ended meanwhile.
 func (db *DB) write(ctx context.Context, fn func(x *wtx) error) error {
 	if db.closed.Load() {
 		return ErrClosed
@@ -47,9 +80,23 @@ func (db *DB) write(ctx context.Context, fn func(x *wtx) error) error {
 	case <-db.writerDone:
 		return ErrClosed
 	case <-ctx.Done():
-		return ctx.Err()
+		return notTaken(ctx)
 	}
-	return <-r.done
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.abandon() {
+			return notTaken(ctx)
+		}
+		return <-r.done
+	}
+}
+
+// notTaken is write's error when ctx ended before the writer took the
+// write: ctx's error, which it wraps.
+func notTaken(ctx context.Context) error {
+	return fmt.Errorf("sqlite: the write waited for the writer until its call ended and was not applied: %w", ctx.Err())
 }
 
 // writer is the one goroutine that writes. It opens a transaction with the
@@ -188,8 +235,10 @@ func (g *group) add(r *writeReq) {
 // (or for a reason that may have spoilt the transaction).
 func (g *group) apply(i int) (ok, undo bool) {
 	r := g.reqs[i]
-	if err := r.ctx.Err(); err != nil {
-		g.results[i] = err
+	if err := r.ctx.Err(); err != nil || !r.take() {
+		// Its caller's context is done: it has given the write up, or
+		// will find it failed.
+		g.results[i] = fmt.Errorf("sqlite: the write's call ended before it was applied: %w", r.ctx.Err())
 		return false, false
 	}
 	g.x.dirty = false
