@@ -739,8 +739,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, e *engine) {
 // once the store's schema is migrated (Open has done that before anything
 // is served) and still there (a database dropped and created again has
 // none), the store answers, it can write (a store that knows it
-// cannot, such as SQLite on a full disk or on a file system gone
-// read-only, says so), and, in a cluster, the
+// cannot, such as SQLite on a full disk, on a file system gone
+// read-only or while another program holds its write lock, says so), and,
+// in a cluster, the
 // node hears the other nodes' news (once the database answers after an
 // outage, the check waits up to listenerWait for the node's listener to
 // reconnect); "not ready" (503) otherwise. Why goes to the log, not to
@@ -761,8 +762,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, e *engine) {
 
 // writeHealth is what a store that can tell whether its writes work
 // implements (SQLite: not while its disk is full, nor while its writes
-// fail with I/O errors, until one succeeds; PostgreSQL: not while the
-// server takes no writes, a standby).
+// fail with I/O errors or on another program's write lock, until one
+// succeeds; PostgreSQL: not while the server takes no writes, a standby).
 type writeHealth interface {
 	WriteHealth(ctx context.Context) error
 }

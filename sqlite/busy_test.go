@@ -51,3 +51,66 @@ func TestWriteLockHeldElsewhereIsUnavailable(t *testing.T) {
 		t.Errorf("the write made once the lock was let go: %v", err)
 	}
 }
+
+// While another program holds the write lock, every write fails (above), so
+// the store is not ready for writes: from the first write that failed so
+// WriteHealth (behind /readyz) says it cannot write, where before it said it
+// could, and a load balancer kept sending calls that could only fail. It
+// says so again after its own write, tried while the lock is still held,
+// and, with no write sent, it finds by itself that writes work again once
+// the lock is let go.
+func TestWriteLockHeldElsewhereMakesTheStoreUnwritable(t *testing.T) {
+	old := busyTimeoutMS
+	busyTimeoutMS = 200
+	defer func() { busyTimeoutMS = old }()
+	db, path := openTemp(t)
+	ctx := context.Background()
+	if err := db.Commit(ctx, sampleBatch(0)); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	defer func() {
+		if locked {
+			conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	if err := db.Commit(ctx, sampleBatch(1)); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Fatalf("a write while another program holds the write lock: %v", err)
+	}
+	if err := db.WriteHealth(ctx); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Fatalf("WriteHealth after a write failed on another program's lock: %v, want %v", err, swfd.ErrStorageUnavailable)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	// WriteHealth's own write meets the lock too.
+	groups := db.groups.Load()
+	waitFor(t, "WriteHealth to try a write", func() bool {
+		return db.WriteHealth(ctx) != nil && db.groups.Load() > groups
+	})
+	if err := db.WriteHealth(ctx); !errors.Is(err, swfd.ErrStorageUnavailable) {
+		t.Fatalf("WriteHealth after its own write met the lock: %v", err)
+	}
+	locked = false
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "WriteHealth to find writes work again", func() bool { return db.WriteHealth(ctx) == nil })
+	if err := db.Commit(ctx, sampleBatch(1)); err != nil {
+		t.Fatal(err)
+	}
+	checkSample(t, db, 2)
+}

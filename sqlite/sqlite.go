@@ -226,10 +226,12 @@ type DB struct {
 	trimDefer, trimFailures int
 	failed                  atomic.Pointer[error] // a failed WAL sync: no more writes
 	full                    atomic.Bool           // the last write found the disk full
-	// ioFailed is the error of the last write when it failed to reach the
-	// disk for another reason (isIOFailure); nil once one succeeds.
-	ioFailed atomic.Pointer[error]
-	// WriteHealth's writes while ioFailed is set (tryWrite).
+	// writesFail is the error of the last write when it failed for a
+	// reason other than a full disk that meets the next writes too
+	// (failsTheNextWrites: an I/O error, another program's write lock);
+	// nil once one succeeds.
+	writesFail atomic.Pointer[error]
+	// WriteHealth's writes while writesFail is set (tryWrite).
 	probeMu sync.Mutex
 	probing bool
 	probed  time.Time

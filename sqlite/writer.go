@@ -400,7 +400,7 @@ func (db *DB) syncer() {
 		}
 		if c.applied && err == nil {
 			db.full.Store(false)
-			db.ioFailed.Store(nil)
+			db.writesFail.Store(nil)
 		}
 		for i, r := range c.reqs {
 			res := c.results[i]
@@ -410,8 +410,8 @@ func (db *DB) syncer() {
 			if res != nil && isFull(res) {
 				db.full.Store(true)
 				res = fmt.Errorf("%w: %w", swfd.ErrStorageFull, res)
-			} else if res != nil && !db.readOnly && isIOFailure(res) {
-				db.ioFailed.Store(&res)
+			} else if res != nil && !db.readOnly && failsTheNextWrites(res) {
+				db.writesFail.Store(&res)
 			}
 			r.done <- res
 		}
@@ -589,7 +589,8 @@ func isShmSize(err error) bool {
 // refuses writes (SQLITE_READONLY, EROFS: ext4 remounts itself read-only
 // after an I/O error), or a file SQLite could not open (SQLITE_CANTOPEN).
 // Unlike a version conflict, such a failure meets the next writes too, so
-// the store is not ready for writes until one succeeds (WriteHealth).
+// the store is not ready for writes until one succeeds (failsTheNextWrites,
+// WriteHealth).
 // SQLITE_IOERR_NOMEM is no failure of the disk.
 func isIOFailure(err error) bool {
 	if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EROFS) {
@@ -629,13 +630,14 @@ const roomToWrite = 1 << 20
 
 // WriteHealth reports whether writes can be expected to succeed: not once
 // the store refuses them (its files gone from its path, a failed sync of
-// the WAL), not while the disk is full, and not while writes fail to reach
-// the disk otherwise (an I/O error, a file system gone read-only:
-// isIOFailure).
+// the WAL), not while the disk is full, and not while writes fail for
+// another reason that meets the next ones too (failsTheNextWrites): they
+// do not reach the disk (an I/O error, a file system gone read-only), or
+// another program holds the database's write lock.
 //
 // After a write found the disk full, the store is full until a write
 // succeeds or the file system has roomToWrite bytes free again (or cannot
-// tell). After a write failed with an I/O error, the store is not writable
+// tell). After a write failed otherwise so, the store is not writable
 // until a write succeeds: WriteHealth then makes one itself (tryWrite), at
 // most once every probeEvery. Either way a readiness probe sees the store
 // writable again even while no one is sent writes.
@@ -643,7 +645,7 @@ func (db *DB) WriteHealth(ctx context.Context) error {
 	if err := db.failure(); err != nil {
 		return err
 	}
-	if db.ioFailed.Load() != nil {
+	if db.writesFail.Load() != nil {
 		if err := db.tryWrite(ctx); err != nil {
 			return fmt.Errorf("sqlite: writes fail: %w", err)
 		}
@@ -658,21 +660,31 @@ func (db *DB) WriteHealth(ctx context.Context) error {
 	return fmt.Errorf("sqlite: %w", swfd.ErrStorageFull)
 }
 
+// failsTheNextWrites reports whether a write failed for a reason that meets
+// the writes after it too, unlike a version conflict: it could not reach
+// the disk (isIOFailure), or another program held the database's write
+// lock past the busy timeout (isBusy), which it may hold for as long as it
+// likes (the sqlite3 shell left in a transaction).
+func failsTheNextWrites(err error) bool {
+	return isIOFailure(err) || isBusy(err)
+}
+
 // probeEvery is how often at most WriteHealth tries a write while writes
-// fail with I/O errors.
+// fail (failsTheNextWrites).
 const probeEvery = time.Second
 
-// tryWrite, while writes fail with I/O errors, makes a write that changes
-// nothing (the schema's latest version row rewritten as it is, which
-// SQLite still writes to the WAL and syncs) and returns its error, or nil
-// once writes succeed again. It makes one at most every probeEvery and one
-// at a time, and returns the last write's error meanwhile; it waits for
-// its write until ctx is done.
+// tryWrite, while writes fail (failsTheNextWrites), makes a write that
+// changes nothing (the schema's latest version row rewritten as it is,
+// which SQLite still writes to the WAL and syncs) and returns its error,
+// or nil once writes succeed again. It makes one at most every probeEvery
+// and one at a time, and returns the last write's error meanwhile; it
+// waits for its write until ctx is done (a write that waits for another
+// program's lock may take the busy timeout, longer than a probe waits).
 func (db *DB) tryWrite(ctx context.Context) error {
 	db.probeMu.Lock()
 	if db.probing || time.Since(db.probed) < probeEvery {
 		db.probeMu.Unlock()
-		return db.ioFailure()
+		return db.writesFailure()
 	}
 	db.probing, db.probed = true, time.Now()
 	db.probeMu.Unlock()
@@ -691,13 +703,13 @@ func (db *DB) tryWrite(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 	}
-	return db.ioFailure()
+	return db.writesFailure()
 }
 
-// ioFailure is the error of the last write, when it failed to reach the
-// disk (isIOFailure).
-func (db *DB) ioFailure() error {
-	if p := db.ioFailed.Load(); p != nil {
+// writesFailure is the error of the last write, when it failed for a
+// reason that meets the next writes too (failsTheNextWrites).
+func (db *DB) writesFailure() error {
+	if p := db.writesFail.Load(); p != nil {
 		return *p
 	}
 	return nil
