@@ -62,7 +62,10 @@ func (db *DB) migrate(ctx context.Context) (from, to int, err error) {
 // transaction that first takes a transaction-scoped advisory lock: of
 // several nodes opening the database at once, one migrates and the others,
 // waiting on the lock, then find the schema up to date. PostgreSQL's DDL is
-// transactional, so a failed migration leaves the schema as it was.
+// transactional, so a failed migration leaves the schema as it was. A wait
+// for the lock longer than a second is logged (it is otherwise silent), and
+// one that ctx ends (swfd stopped while it starts) says what it was waiting
+// for, as does a migration ctx ends.
 func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int, err error) {
 	latest := ms[len(ms)-1].version
 	tx, err := db.pool.Begin(ctx)
@@ -71,7 +74,10 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 	}
 	defer func() {
 		if err != nil {
-			if rerr := tx.Rollback(context.Background()); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+			// Once ctx has ended the driver has closed the connection,
+			// and the server rolls the transaction back with it: the
+			// rollback's own failure says nothing more.
+			if rerr := tx.Rollback(context.Background()); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) && ctx.Err() == nil {
 				err = errors.Join(err, fmt.Errorf("migrate: rollback: %w", rerr))
 			}
 		}
@@ -85,7 +91,15 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 		[]string{"statement_timeout", "lock_timeout"}); err != nil {
 		return 0, 0, fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", int32(migrationLockKey)); err != nil {
+	slow := time.AfterFunc(time.Second, func() {
+		db.logger.Warn("waiting for another swfd to finish migrating the schema (it holds the migration lock)", "database", db.where)
+	})
+	_, err = tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", int32(migrationLockKey))
+	slow.Stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, 0, fmt.Errorf("migrate: interrupted while waiting for another swfd to finish migrating the schema (it holds the migration lock): %w", ctx.Err())
+		}
 		return 0, 0, fmt.Errorf("migrate: lock: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
@@ -104,6 +118,9 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 		// No arguments: the simple protocol, which runs a file of
 		// several statements.
 		if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+			if ctx.Err() != nil {
+				return from, 0, fmt.Errorf("migrate: interrupted while applying %s (the schema stays at version %d: the migration's transaction is rolled back): %w", m.name, from, ctx.Err())
+			}
 			return from, 0, fmt.Errorf("migrate: apply %s: %w", m.name, err)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO schema_version (version, applied) VALUES ($1, $2)",

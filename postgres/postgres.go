@@ -434,7 +434,8 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 // firstConnection connects once. Should the server be slow to answer, it
 // logs that it is waiting (a hung server is otherwise silent until the
 // timeout); if the attempt times out, the error names the server and the
-// timeout, and how to change it.
+// timeout, and how to change it; if ctx ends first (swfd stopped while it
+// starts), the error says what it was waiting for.
 func (db *DB) firstConnection(ctx context.Context, cc *pgx.ConnConfig) error {
 	addr := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
 	timeout := cc.ConnectTimeout
@@ -446,6 +447,9 @@ func (db *DB) firstConnection(ctx context.Context, cc *pgx.ConnConfig) error {
 	if err != nil {
 		if ctx.Err() == nil && pgconn.Timeout(err) {
 			return fmt.Errorf("no answer from PostgreSQL at %s within %s (connect_timeout=N in the connection string changes the timeout): %w", addr, timeout, err)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted while waiting for PostgreSQL at %s to answer: %w", addr, ctx.Err())
 		}
 		return err
 	}

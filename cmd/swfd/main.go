@@ -33,7 +33,9 @@
 // SIGINT and SIGTERM stop it gracefully, waiting up to 15 s (or
 // --call-timeout, when longer) for calls and Lambda functions in flight (a
 // function still running then is recorded as failed, reason Interrupted);
-// a second one stops it at once.
+// a second one stops it at once. One while it starts (waiting for a
+// PostgreSQL slow to answer, for another node's migration) stops the start,
+// and swfd exits with status 2 saying so and what it was doing.
 //
 // swfd migrate, swfd backup and swfd restore are its other commands; the
 // server itself takes flags only, and any other word on the command line
@@ -384,8 +386,9 @@ The server's flags:
 	term := make(chan os.Signal, 2)
 	signal.Notify(term, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(term)
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
+	// The signal is ctx's cause: a start it stops says so (stoppedStarting).
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	returned := make(chan struct{})
 	defer close(returned)
 	forced := make(chan struct{})
@@ -393,7 +396,7 @@ The server's flags:
 		select {
 		case sig := <-term:
 			log.Info("stopping; another SIGINT or SIGTERM stops at once", "signal", sig)
-			stop()
+			stop(stopSignal{sig})
 		case <-ctx.Done():
 		case <-returned:
 			return
@@ -515,7 +518,7 @@ The server's flags:
 		return errors.New("stopped at once by a second signal while starting: the store had not opened")
 	}
 	if err != nil {
-		return err
+		return stoppedStarting(ctx, err)
 	}
 	closing := false // the store's Close has begun: not again
 	defer func() {
@@ -609,6 +612,36 @@ The server's flags:
 		return fmt.Errorf("stopped at once by a second signal while closing the store (serving had ended with: %w)", err)
 	}
 	return errors.New("stopped at once by a second signal while closing the store")
+}
+
+// stopSignal is the cause of run's context when a signal stopped swfd.
+type stopSignal struct{ sig os.Signal }
+
+func (s stopSignal) Error() string { return signalName(s.sig) + " received" }
+
+// signalName is a stopping signal's usual name, SIGTERM rather than Go's
+// "terminated".
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// stoppedStarting is run's error when opening the server failed with err:
+// when a signal ended the open (ctx's cause), it says so before err, which
+// says what the open was doing (waiting for PostgreSQL to answer, for
+// another node's migration, ...): err alone ends in "context canceled",
+// which reads as a failure of swfd's own.
+func stoppedStarting(ctx context.Context, err error) error {
+	sig, ok := errors.AsType[stopSignal](context.Cause(ctx))
+	if !ok || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("stopped by %s while starting, before serving any call: %w", signalName(sig.sig), err)
 }
 
 // openServer is server.Open; a test of a start that does not end puts

@@ -214,3 +214,71 @@ func TestSecondSignalStopsAStuckStart(t *testing.T) {
 		}
 	}
 }
+
+// A SIGTERM while swfd starts on a PostgreSQL that does not answer (a
+// proxy or firewall that takes the connection and says nothing) stops it
+// with status 2, saying what it was doing and that the signal stopped it;
+// it used to say only "...: context canceled", which reads as a failure of
+// its own.
+func TestSignalWhileWaitingForPostgreSQL(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		var held []net.Conn // taken, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	pg := silent.Addr().String()
+	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "postgres://swfd@"+pg+"/swfd?connect_timeout=120")
+	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var out logbuf.Buffer
+	eof := make(chan struct{})
+	go func() {
+		defer close(eof)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			out.Write([]byte(sc.Text() + "\n"))
+		}
+	}()
+	waitLogged(t, &out, "waiting for PostgreSQL to answer", 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-eof:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("swfd still starting 20 s after SIGTERM:\n%s", out.String())
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("exit: %v, want status 2", err)
+	}
+	for _, want := range []string{
+		"swfd: stopped by SIGTERM while starting, before serving any call: ",
+		"interrupted while waiting for PostgreSQL at " + pg + " to answer",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the output does not say %q:\n%s", want, out.String())
+		}
+	}
+}
