@@ -193,3 +193,48 @@ func checkSampleRun(t *testing.T, db *DB, i int) {
 		t.Fatalf("run %d state %q", i, e.State)
 	}
 }
+
+// A write given up before the writer came to it begins no transaction: the
+// writer does not wait out another program's write lock (the busy
+// timeout, here a minute) for a write nobody waits for, holding up the
+// writes behind it.
+func TestAbandonedWriteBeginsNoTransaction(t *testing.T) {
+	old := busyTimeoutMS
+	busyTimeoutMS = 60_000
+	defer func() { busyTimeoutMS = old }()
+	db, path := openTemp(t)
+	bg := context.Background()
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(bg, "ROLLBACK")
+	db.wmu.Lock()
+	held := true
+	defer func() {
+		if held {
+			db.wmu.Unlock()
+		}
+	}()
+	ctx := newEndable()
+	res := make(chan error, 1)
+	go func() { res <- db.Commit(ctx, sampleBatch(0)) }()
+	waitFor(t, "the writer to hold the write", func() bool { return goroutinesIn("sqlite.(*DB).gather", "sync.(*Mutex).Lock") == 1 })
+	ctx.end(context.DeadlineExceeded)
+	if err := outcome(t, "a write held by the writer", res); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the held write, its deadline passed: %v", err)
+	}
+	groups := db.groups.Load()
+	held = false
+	db.wmu.Unlock()
+	waitFor(t, "the writer to be done with the write given up, the lock still held elsewhere", func() bool { return db.groups.Load() > groups })
+}

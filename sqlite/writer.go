@@ -219,6 +219,12 @@ func (g *group) add(r *writeReq) {
 	g.results = append(g.results, nil)
 	g.applied = append(g.applied, false)
 	i := len(g.reqs) - 1
+	if r.state.Load() == reqAbandoned {
+		// Its caller has gone: no transaction is begun for it (which
+		// could wait out another program's lock for nothing).
+		g.results[i] = fmt.Errorf("sqlite: the write's call ended before it was applied: %w", r.ctx.Err())
+		return
+	}
 	if g.broken == nil && !g.open {
 		g.begin()
 	}
