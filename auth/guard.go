@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/swfd/swfd/api"
@@ -58,8 +59,9 @@ func (g *Guard) check(ctx context.Context, op string, in any) error {
 	action := "swf:" + op
 	res, keys, ok, err := g.request(ctx, in)
 	if err != nil {
-		// The task's domain could not be told (the store failed): the
-		// call cannot be authorized, and is refused with the failure.
+		// The task's domain, or the task list a start would get from
+		// its type, could not be read (the store failed): the call
+		// cannot be authorized, and is refused with the failure.
 		return err
 	}
 	if !ok {
@@ -149,8 +151,8 @@ func tagKeys(k *Keys, tags []api.ResourceTag) {
 
 // request returns the resource and condition keys of an operation's input;
 // false for a task token the service did not issue (which protects
-// nothing), an error if the domain of a task token's task could not be
-// read.
+// nothing), an error if the domain of a task token's task, or the default
+// task list of the type a start names none for, could not be read.
 func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool, error) {
 	var k Keys
 	switch in := in.(type) {
@@ -226,9 +228,9 @@ func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool, erro
 			// too: a value resolved from the type's default counts as
 			// present, so a policy on task lists cannot be dodged by
 			// leaving the task list out.
-			if d, err := g.Next.DescribeWorkflowType(ctx, &api.DescribeWorkflowTypeInput{Domain: in.Domain, WorkflowType: in.WorkflowType}); err == nil &&
-				d != nil && d.Configuration.DefaultTaskList != nil {
-				list = d.Configuration.DefaultTaskList.Name
+			var err error
+			if list, err = g.defaultTaskList(ctx, in.Domain, in.WorkflowType); err != nil {
+				return Resource{}, k, false, err
 			}
 		}
 		k.Set("swf:taskList.name", list)
@@ -287,6 +289,26 @@ func (g *Guard) request(ctx context.Context, in any) (Resource, Keys, bool, erro
 	// An operation this guard does not know: no resource a domain
 	// policy could name, so only "Resource": "*" allows it.
 	return Resource{}, k, true, nil
+}
+
+// defaultTaskList returns the default task list of a workflow type, ""
+// when it has none or the service does not know it (a fault of the
+// caller's, which the service answers the call itself); an error when
+// the type could not be read (the store failed, the call's time ran
+// out): the call cannot then be judged, and fails. Judged without the
+// key, it would slip past a Deny on the task list it is about to get.
+func (g *Guard) defaultTaskList(ctx context.Context, domain string, wt api.WorkflowType) (string, error) {
+	d, err := g.Next.DescribeWorkflowType(ctx, &api.DescribeWorkflowTypeInput{Domain: domain, WorkflowType: wt})
+	var f *api.Fault
+	switch {
+	case errors.As(err, &f) && f.HTTPStatus() < 500:
+		return "", nil
+	case err != nil:
+		return "", err
+	case d == nil || d.Configuration.DefaultTaskList == nil:
+		return "", nil
+	}
+	return d.Configuration.DefaultTaskList.Name, nil
 }
 
 func activityKeys(t api.ActivityType) Keys {

@@ -445,3 +445,61 @@ func TestGuardKeysAreKnown(t *testing.T) {
 		}
 	}
 }
+
+// typeDefaults is a service that answers only DescribeWorkflowType: with
+// the default task list it holds, or with err.
+type typeDefaults struct {
+	api.Service
+	list string
+	err  error
+}
+
+func (s *typeDefaults) DescribeWorkflowType(_ context.Context, in *api.DescribeWorkflowTypeInput) (*api.WorkflowTypeDetail, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &api.WorkflowTypeDetail{Configuration: api.WorkflowTypeConfiguration{DefaultTaskList: &api.TaskList{Name: s.list}}}, nil
+}
+
+// A StartWorkflowExecution that names no task list is judged with the
+// type's default one, which the guard reads from the service. When that
+// read fails (the store is down, the call's time is up) the call fails
+// with the failure: judged as if the key were absent, it would slip past
+// a Deny on the task list, and start on that very list once the store
+// answers the service. A type the service does not know has no default:
+// the key is absent, and the service then answers the start itself.
+func TestGuardStartTaskListDefaultUnreadable(t *testing.T) {
+	p, err := ParsePolicy([]byte(`{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"},
+		{"Effect": "Deny", "Action": "swf:StartWorkflowExecution", "Resource": "*", "Condition": {"StringEquals": {"swf:taskList.name": "secret"}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := NewContext(context.Background(), &Principal{Name: "p", Policies: []*Policy{p}})
+	svc := &typeDefaults{list: "secret"}
+	g := &Guard{Region: "us-east-1", Account: acct, Next: svc}
+	start := func() error {
+		return g.check(ctx, "StartWorkflowExecution", &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w",
+			WorkflowType: api.WorkflowType{Name: "t", Version: "1"}})
+	}
+	var f *api.Fault
+	if err := start(); !errors.As(err, &f) || f.Code != api.OperationNotPermittedFault {
+		t.Errorf("the default list is denied: %v, want OperationNotPermittedFault", err)
+	}
+	svc.list = "open"
+	if err := start(); err != nil {
+		t.Errorf("the default list is allowed: %v", err)
+	}
+	broken := errors.New("store down")
+	svc.err = broken
+	if err := start(); !errors.Is(err, broken) {
+		t.Errorf("the default list cannot be read: %v, want the failure", err)
+	}
+	svc.err = context.DeadlineExceeded
+	if err := start(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the default list cannot be read in time: %v, want the failure", err)
+	}
+	svc.err = api.ErrUnknownResource("Unknown type: WorkflowType=[name=t, version=1]")
+	if err := start(); err != nil {
+		t.Errorf("an unknown type: %v, want the call passed to the service", err)
+	}
+}
