@@ -21,6 +21,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/clock"
 	"github.com/swfd/swfd/internal/swfdtest"
 	"github.com/swfd/swfd/server"
 )
@@ -360,7 +361,7 @@ func TestIAMResourceOfEveryOperation(t *testing.T) {
 }
 
 // iamKeyValues are, for each condition key SWF defines (in each of its
-// spellings), a value that the principal "keyed" is denied: a call or
+// spellings) and the tag keys of the tagging operations, a value that the principal "keyed" is denied: a call or
 // decision that carries it under that key, and only there, is refused.
 var iamKeyValues = map[string]string{
 	"swf:workflowType.name":    "dWTN",
@@ -385,6 +386,8 @@ var iamKeyValues = map[string]string{
 	"swf:tagList.2":            "dALT2",
 	"swf:tagList.3":            "dALT3",
 	"swf:tagList.4":            "dALT4",
+	"aws:TagKeys":              "dTK",
+	"aws:RequestTag/dRT":       "dRTV",
 }
 
 // iamKeyedServer starts a server whose principal "keyed" is allowed
@@ -417,7 +420,8 @@ func iamKeyedServer(t *testing.T) *swfdtest.Server {
 // the values of its input, and no other: a Deny on a key's value refuses
 // the call that carries that value in that member, and a value resolved
 // from a type's default (StartWorkflowExecution's task list) counts as
-// present.
+// present. The tagging operations carry aws:TagKeys, and RegisterDomain
+// and TagResource aws:RequestTag/KEY.
 func TestIAMConditionKeysOfOperations(t *testing.T) {
 	srv := iamKeyedServer(t)
 	wt := func(name, version string) map[string]any { return map[string]any{"name": name, "version": version} }
@@ -450,6 +454,19 @@ func TestIAMConditionKeysOfOperations(t *testing.T) {
 		{"CountPendingDecisionTasks", map[string]any{"domain": "a", "taskList": list("deciders")}, ""},
 		{"PollForActivityTask", map[string]any{"domain": "a", "taskList": list("nobody")}, ""},
 	}
+	tag := func(k, v string) []any {
+		return []any{map[string]any{"key": "ok", "value": "ok"}, map[string]any{"key": k, "value": v}}
+	}
+	calls = append(calls,
+		call{"RegisterDomain", map[string]any{"name": "n1", "workflowExecutionRetentionPeriodInDays": "1", "tags": tag("dTK", "v")}, "aws:TagKeys"},
+		call{"RegisterDomain", map[string]any{"name": "n2", "workflowExecutionRetentionPeriodInDays": "1", "tags": tag("dRT", "dRTV")}, "aws:RequestTag/dRT"},
+		call{"RegisterDomain", map[string]any{"name": "n3", "workflowExecutionRetentionPeriodInDays": "1", "tags": tag("dRT", "dTK")}, ""},
+		call{"TagResource", map[string]any{"resourceArn": domainARN("a"), "tags": tag("dTK", "v")}, "aws:TagKeys"},
+		call{"TagResource", map[string]any{"resourceArn": domainARN("a"), "tags": tag("dRT", "dRTV")}, "aws:RequestTag/dRT"},
+		call{"TagResource", map[string]any{"resourceArn": domainARN("a"), "tags": tag("dRT", "dTK")}, ""},
+		call{"UntagResource", map[string]any{"resourceArn": domainARN("a"), "tagKeys": []any{"ok", "dTK"}}, "aws:TagKeys"},
+		call{"UntagResource", map[string]any{"resourceArn": domainARN("a"), "tagKeys": []any{"ok", "dRT"}}, ""},
+	)
 	for i := range 5 {
 		tags := []any{"t0", "t1", "t2", "t3", "t4"}
 		tags[i] = iamKeyValues[fmt.Sprintf("swf:tagList.member.%d", i)]
@@ -486,7 +503,11 @@ func TestIAMConditionKeysOfOperations(t *testing.T) {
 			iamNotDenied(t, what, r)
 			continue
 		}
-		iamDenied(t, what+" ("+c.key+")", r, "keyed", "swf:"+c.op, domainARN("a"))
+		res := domainARN("a")
+		if c.op == "RegisterDomain" {
+			res = domainARN(c.in["name"].(string))
+		}
+		iamDenied(t, what+" ("+c.key+")", r, "keyed", "swf:"+c.op, res)
 	}
 }
 
@@ -510,10 +531,10 @@ func iamHistory(t *testing.T, url, domain, workflowID string) []map[string]any {
 	return h.Events
 }
 
-// iamDecide polls the decision task of workflowID on "deciders" as keyed
-// and answers it with decisions; it returns how many events the history
+// iamDecide polls the decision task of workflowID on "deciders" in
+// domain a as principal and answers it with decisions; it returns how many events the history
 // had then (up to DecisionTaskStarted).
-func iamDecide(t *testing.T, url, workflowID string, decisions []any) int {
+func iamDecide(t *testing.T, url, principal, workflowID string, decisions []any) int {
 	t.Helper()
 	for range 20 {
 		var task struct {
@@ -521,14 +542,14 @@ func iamDecide(t *testing.T, url, workflowID string, decisions []any) int {
 			WorkflowExecution map[string]any `json:"workflowExecution"`
 			Events            []any          `json:"events"`
 		}
-		iamMust(t, url, "keyed", "PollForDecisionTask", map[string]any{"domain": "a", "taskList": map[string]any{"name": "deciders"}, "maximumPageSize": 1000}, &task)
+		iamMust(t, url, principal, "PollForDecisionTask", map[string]any{"domain": "a", "taskList": map[string]any{"name": "deciders"}, "maximumPageSize": 1000}, &task)
 		if task.TaskToken == "" {
 			continue
 		}
 		if task.WorkflowExecution["workflowId"] != workflowID {
 			t.Fatalf("decision task of %v", task.WorkflowExecution)
 		}
-		iamMust(t, url, "keyed", "RespondDecisionTaskCompleted", map[string]any{"taskToken": task.TaskToken, "decisions": decisions}, nil)
+		iamMust(t, url, principal, "RespondDecisionTaskCompleted", map[string]any{"taskToken": task.TaskToken, "decisions": decisions}, nil)
 		return len(task.Events)
 	}
 	t.Fatal("no decision task")
@@ -587,7 +608,7 @@ func TestIAMConditionKeysOfDecisions(t *testing.T) {
 		tags[i] = iamKeyValues[fmt.Sprintf("swf:tagList.%d", i)]
 		child(fmt.Sprintf("kid-alt%d", i), fmt.Sprintf("swf:tagList.%d", i), "order", "1", "kids", tags)
 	}
-	before := iamDecide(t, srv.URL, "wd", batch)
+	before := iamDecide(t, srv.URL, "keyed", "wd", batch)
 	events := iamHistory(t, srv.URL, "a", "wd")[before+1:] // past DecisionTaskCompleted
 	if len(events) < len(wants) {
 		t.Fatalf("%d events after the batch, want at least %d", len(events), len(wants))
@@ -638,7 +659,7 @@ func TestIAMConditionKeysOfDecisions(t *testing.T) {
 		}{fmt.Sprintf("swf:tagList.member.%d", i), map[string]any{"tagList": tags}})
 	}
 	for _, c := range continues {
-		before := iamDecide(t, srv.URL, "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
+		before := iamDecide(t, srv.URL, "keyed", "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
 			"continueAsNewWorkflowExecutionDecisionAttributes": c.attrs}})
 		// The decision's failure follows its DecisionTaskCompleted
 		// (a child's start may come between the task's start and it);
@@ -654,9 +675,149 @@ func TestIAMConditionKeysOfDecisions(t *testing.T) {
 		}
 	}
 	// Allowed, it continues the run.
-	iamDecide(t, srv.URL, "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
+	iamDecide(t, srv.URL, "keyed", "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
 		"continueAsNewWorkflowExecutionDecisionAttributes": map[string]any{"tagList": []any{"dTF"}}}})
 	if h := iamHistory(t, srv.URL, "a", "wd"); h[0]["eventType"] != "WorkflowExecutionStarted" || len(h) != 2 {
 		t.Errorf("the continued run: %v", h)
+	}
+}
+
+// iamThrottled checks that a call was refused as SWF refuses a call whose
+// bucket is empty: ThrottlingException, HTTP 400, "Rate exceeded".
+func iamThrottled(t *testing.T, what string, r iamReply) {
+	t.Helper()
+	if r.Status != 400 || !strings.HasPrefix(r.Type, "ThrottlingException") || r.code() != "ThrottlingException" ||
+		!strings.Contains(r.Body, `"__type":"com.amazon.coral.availability#ThrottlingException"`) || r.message() != "Rate exceeded" {
+		t.Fatalf("%s: got %d %s %s, want 400 ThrottlingException", what, r.Status, r.Type, r.Body)
+	}
+}
+
+// With --quotas aws each operation has the real service's bucket for the
+// whole account, shared by every principal and apart from every other
+// operation's: ListDomains takes a burst of 100 calls, then 6 a second,
+// and never holds more than 100 however long it rests. An operation that
+// SWF also limits per execution (GetWorkflowExecutionHistory, 400 at
+// once) limits each execution apart, within the account's bucket.
+// Signed calls through the HTTP API on a manual clock.
+func TestIAMThrottlingBucketShapes(t *testing.T) {
+	path := iamAuthFile(t, map[string][]map[string]any{
+		"operator": {{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}},
+		"other":    {{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}},
+	})
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 200 * time.Millisecond, Config: func(c *server.Config) {
+		c.AuthFile = path
+		c.Quotas = server.QuotasAWS
+		c.ClockMode = clock.Manual
+		c.ClockUnsafe = true
+	}})
+	ctx := context.Background()
+	advance := func(d time.Duration) {
+		t.Helper()
+		if _, err := srv.Server.Clock.Advance(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := map[string]any{"registrationStatus": "REGISTERED"}
+	burst := func(who string, n int) {
+		t.Helper()
+		for i := range n {
+			if r := iamCall(t, srv.URL, who, "ListDomains", list); r.Status != 200 {
+				t.Fatalf("ListDomains %d of %d by %s: %d %s", i+1, n, who, r.Status, r.Body)
+			}
+		}
+	}
+	burst("operator", 60)
+	burst("other", 40)
+	iamThrottled(t, "the 101st ListDomains", iamCall(t, srv.URL, "operator", "ListDomains", list))
+	iamThrottled(t, "the 101st ListDomains, by another principal", iamCall(t, srv.URL, "other", "ListDomains", list))
+	// Other operations have buckets of their own.
+	iamSetup(t, srv.URL, "other", "a")
+	iamMust(t, srv.URL, "operator", "DescribeDomain", map[string]any{"name": "a"}, nil)
+	advance(time.Second)
+	burst("other", 6)
+	iamThrottled(t, "the 7th ListDomains a second later", iamCall(t, srv.URL, "operator", "ListDomains", list))
+	advance(time.Minute) // 360 tokens earned, 100 kept
+	burst("operator", 100)
+	iamThrottled(t, "the 101st ListDomains after a rest", iamCall(t, srv.URL, "operator", "ListDomains", list))
+
+	runs := map[string]any{}
+	for _, w := range []string{"w1", "w2"} {
+		var out struct {
+			RunID string `json:"runId"`
+		}
+		iamMust(t, srv.URL, "operator", "StartWorkflowExecution", map[string]any{"domain": "a", "workflowId": w,
+			"workflowType": map[string]any{"name": "order", "version": "1"}}, &out)
+		runs[w] = map[string]any{"workflowId": w, "runId": out.RunID}
+	}
+	history := func(w string) iamReply {
+		return iamCall(t, srv.URL, "operator", "GetWorkflowExecutionHistory", map[string]any{"domain": "a", "execution": runs[w]})
+	}
+	for i := range 400 {
+		if r := history("w1"); r.Status != 200 {
+			t.Fatalf("history %d of w1: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	iamThrottled(t, "the 401st history of w1", history("w1"))
+	if r := history("w2"); r.Status != 200 {
+		t.Fatalf("history of w2: %d %s", r.Status, r.Body)
+	}
+}
+
+// Decisions are denied by default, as calls are: a decider allowed only
+// to poll and answer decision tasks has each of its decisions refused,
+// every one with its *Failed event and cause OPERATION_NOT_PERMITTED,
+// while RespondDecisionTaskCompleted itself succeeds and a new decision
+// task follows; the run stays open.
+func TestIAMDecisionsDeniedByDefault(t *testing.T) {
+	path := iamAuthFile(t, map[string][]map[string]any{
+		"operator": {{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}},
+		"bare": {{"Effect": "Allow", "Action": []string{"swf:PollForDecisionTask", "swf:RespondDecisionTaskCompleted"},
+			"Resource": domainARN("a")}},
+	})
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 200 * time.Millisecond, Config: func(c *server.Config) { c.AuthFile = path }})
+	iamSetup(t, srv.URL, "operator", "a")
+	iamMust(t, srv.URL, "operator", "StartWorkflowExecution", map[string]any{"domain": "a", "workflowId": "w",
+		"workflowType": map[string]any{"name": "order", "version": "1"}}, nil)
+	decision := func(typ string, attrs map[string]any) map[string]any {
+		return map[string]any{"decisionType": typ, strings.ToLower(typ[:1]) + typ[1:] + "DecisionAttributes": attrs}
+	}
+	batch := []any{
+		decision("ScheduleActivityTask", map[string]any{"activityId": "a1", "activityType": map[string]any{"name": "charge", "version": "1"}}),
+		decision("RequestCancelActivityTask", map[string]any{"activityId": "a1"}),
+		decision("RecordMarker", map[string]any{"markerName": "m"}),
+		decision("StartTimer", map[string]any{"timerId": "t1", "startToFireTimeout": "60"}),
+		decision("CancelTimer", map[string]any{"timerId": "t1"}),
+		decision("SignalExternalWorkflowExecution", map[string]any{"workflowId": "w", "signalName": "s"}),
+		decision("RequestCancelExternalWorkflowExecution", map[string]any{"workflowId": "w"}),
+		decision("StartChildWorkflowExecution", map[string]any{"workflowId": "kid", "workflowType": map[string]any{"name": "order", "version": "1"}}),
+	}
+	closing := []any{
+		decision("CompleteWorkflowExecution", map[string]any{}),
+		decision("FailWorkflowExecution", map[string]any{}),
+		decision("CancelWorkflowExecution", map[string]any{}),
+		decision("ContinueAsNewWorkflowExecution", map[string]any{}),
+	}
+	failures := map[string]bool{}
+	check := func(before int, want int) {
+		t.Helper()
+		events := iamHistory(t, srv.URL, "a", "w")[before+1:]
+		if len(events) != want+1 || events[want]["eventType"] != "DecisionTaskScheduled" {
+			t.Fatalf("after the decisions: %v, want %d failures and DecisionTaskScheduled", events, want)
+		}
+		for _, e := range events[:want] {
+			typ := e["eventType"].(string)
+			attrs, _ := e[strings.ToLower(typ[:1])+typ[1:]+"EventAttributes"].(map[string]any)
+			if !strings.HasSuffix(typ, "Failed") || attrs["cause"] != "OPERATION_NOT_PERMITTED" {
+				t.Errorf("%s %v, want a failure with cause OPERATION_NOT_PERMITTED", typ, attrs)
+			}
+			failures[typ] = true
+		}
+	}
+	check(iamDecide(t, srv.URL, "bare", "w", batch), len(batch))
+	for _, d := range closing {
+		check(iamDecide(t, srv.URL, "bare", "w", []any{d}), 1)
+	}
+	if len(failures) != len(batch)+len(closing) {
+		t.Errorf("failure events %v, want one of each of the %d decisions", failures, len(batch)+len(closing))
 	}
 }
