@@ -200,7 +200,7 @@ func TestDecisionHookGlobalKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := NewContext(context.Background(), &Principal{Name: "bob", Policies: []*Policy{p}})
-	hook := DecisionHook(ctx, "us-east-1", acct, "d")
+	hook, _ := DecisionHook(ctx, "us-east-1", acct, "d", nil)
 	d := &api.Decision{DecisionType: api.DecisionTypeScheduleActivityTask}
 	if hook(d, map[string]string{"swf:taskList.name": "bob"}) {
 		t.Error("a decision the Deny names was allowed")
@@ -229,7 +229,7 @@ func TestDecisionHookHasNoUserAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 		pr := &Principal{Name: "bob", Policies: []*Policy{p}, UserAgent: "my-decider/1.0"}
-		hook := DecisionHook(NewContext(context.Background(), pr), "us-east-1", acct, "d")
+		hook, _ := DecisionHook(NewContext(context.Background(), pr), "us-east-1", acct, "d", nil)
 		if got := hook(&api.Decision{DecisionType: api.DecisionTypeScheduleActivityTask}, nil); got != c.allowed {
 			t.Errorf("%s: decision allowed %v, want %v", c.name, got, c.allowed)
 		}

@@ -69,6 +69,14 @@ func (g *Guard) check(ctx context.Context, op string, in any) error {
 		// it (UnknownResourceFault) — it names nothing to protect.
 		return nil
 	}
+	if p.usesResourceTags() && res.oneDomain() && op != "RegisterDomain" && g.Next != nil {
+		// The tags of the domain the call acts on (RegisterDomain's is
+		// not there yet, ListDomains acts on every domain, and a task
+		// token's whose run is gone on one that cannot be told).
+		if err := addResourceTags(ctx, g.Next, res, &keys); err != nil {
+			return err
+		}
+	}
 	d := p.Evaluate(g.Region, g.Account, action, res, keys)
 	if d == Allowed {
 		return nil

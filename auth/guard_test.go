@@ -173,18 +173,120 @@ func TestEvaluateSeveralValues(t *testing.T) {
 	}
 }
 
-// swfd has no aws:ResourceTag values to give a condition: a policy that
-// names the key is refused when it is loaded, not read as if the domain
-// had no tags.
-func TestParsePolicyRefusesResourceTag(t *testing.T) {
-	for _, doc := range []string{
-		`{"Statement": {"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}}}`,
-		`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"AWS:resourcetag/env": "prod"}}}}`,
-		`{"Statement": {"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/env": "true"}}}}`,
-	} {
-		if _, err := ParsePolicy([]byte(doc)); err == nil || !strings.Contains(err.Error(), "aws:ResourceTag") {
-			t.Errorf("%s: err %v, want one naming aws:ResourceTag", doc, err)
+// domainTags is a service that answers only ListTagsForResource, with
+// the tags of the domains it holds (UnknownResourceFault for others), or
+// with err; it counts the calls.
+type domainTags struct {
+	api.Service
+	tags  map[string][]api.ResourceTag // by domain ARN
+	err   error
+	calls int
+}
+
+func (s *domainTags) ListTagsForResource(_ context.Context, in *api.ListTagsForResourceInput) (*api.ListTagsForResourceOutput, error) {
+	s.calls++
+	if s.err != nil {
+		return nil, s.err
+	}
+	tags, ok := s.tags[in.ResourceArn]
+	if !ok {
+		return nil, api.ErrUnknownResource("Unknown resource: %s", in.ResourceArn)
+	}
+	return &api.ListTagsForResourceOutput{Tags: tags}, nil
+}
+
+// aws:ResourceTag/KEY holds the tags of the domain a call acts on, read
+// from the service only for a principal whose policies name the key. A
+// domain the service does not know has none; a failure to read them
+// fails the call; RegisterDomain (no domain yet) and ListDomains (every
+// domain) have none; a domain that cannot be told (a task token whose run
+// is gone) is one an Allow on its tags does not cover and a Deny does.
+func TestGuardResourceTags(t *testing.T) {
+	svc := &domainTags{tags: map[string][]api.ResourceTag{
+		"arn:aws:swf:us-east-1:" + acct + ":/domain/prod": rtags("env", "prod", "team", "a"),
+		"arn:aws:swf:us-east-1:" + acct + ":/domain/test": rtags("env", "test", "Team", "a", "team", "b"),
+	}}
+	tokens := &fakeTokens{domains: map[string]string{"prod-task": "prod", "gone": ""}}
+	g := &Guard{Region: "us-east-1", Account: acct, Next: svc, Tokens: tokens}
+	principal := func(doc string) context.Context {
+		p, err := ParsePolicy([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
 		}
+		return NewContext(context.Background(), &Principal{Name: "p", Policies: []*Policy{p}})
+	}
+	notProd := principal(`{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"},
+		{"Effect": "Deny", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}}]}`)
+	teamA := principal(`{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"StringEquals": {"AWS:resourcetag/TEAM": "a"}}}]}`)
+	untagged := principal(`{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/env": "true"}}}]}`)
+	plain := principal(`{"Statement": [{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}]}`)
+	describe := func(d string) any { return &api.DescribeDomainInput{Name: d} }
+	cases := []struct {
+		name string
+		ctx  context.Context
+		op   string
+		in   any
+		ok   bool
+	}{
+		{"deny on prod's tag", notProd, "DescribeDomain", describe("prod"), false},
+		{"deny on prod's tag, another domain", notProd, "DescribeDomain", describe("test"), true},
+		{"a domain that does not exist has no tags", notProd, "DescribeDomain", describe("nowhere"), true},
+		{"a tagging call acts on its ARN's domain", notProd, "UntagResource", &api.UntagResourceInput{ResourceArn: "arn:aws:swf:us-east-1:" + acct + ":domain/prod", TagKeys: []string{"env"}}, false},
+		{"a task token's domain", notProd, "RecordActivityTaskHeartbeat", &api.RecordActivityTaskHeartbeatInput{TaskToken: "prod-task"}, false},
+		{"a domain that cannot be told: a Deny on a tag applies", notProd, "RecordActivityTaskHeartbeat", &api.RecordActivityTaskHeartbeatInput{TaskToken: "gone"}, false},
+		{"ListDomains has no resource tags", notProd, "ListDomains", &api.ListDomainsInput{RegistrationStatus: "REGISTERED"}, true},
+		{"RegisterDomain has no resource tags", notProd, "RegisterDomain", &api.RegisterDomainInput{Name: "prod", WorkflowExecutionRetentionPeriodInDays: "1"}, true},
+		{"allow on a tag", teamA, "DescribeDomain", describe("prod"), true},
+		{"allow on a tag, keys that differ in case (one not a)", teamA, "DescribeDomain", describe("test"), false},
+		{"allow on a tag, a domain without it", teamA, "DescribeDomain", describe("nowhere"), false},
+		{"a domain that cannot be told: an Allow on a tag does not apply", teamA, "RecordActivityTaskHeartbeat", &api.RecordActivityTaskHeartbeatInput{TaskToken: "gone"}, false},
+		{"Null on a tag the domain lacks", untagged, "DescribeDomain", describe("nowhere"), true},
+		{"Null on a tag the domain has", untagged, "DescribeDomain", describe("prod"), false},
+	}
+	for _, c := range cases {
+		err := g.check(c.ctx, c.op, c.in)
+		var f *api.Fault
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%s: %v, want allowed", c.name, err)
+		case !c.ok && (!errors.As(err, &f) || f.Code != api.OperationNotPermittedFault):
+			t.Errorf("%s: %v, want OperationNotPermittedFault", c.name, err)
+		}
+	}
+	// Only a principal whose policies name the key has the tags read.
+	svc.calls = 0
+	if err := g.check(plain, "DescribeDomain", describe("prod")); err != nil || svc.calls != 0 {
+		t.Errorf("a principal without tag conditions: %v, %d reads of tags", err, svc.calls)
+	}
+	broken := errors.New("store down")
+	svc.err = broken
+	if err := g.check(notProd, "DescribeDomain", describe("prod")); !errors.Is(err, broken) {
+		t.Errorf("tags that cannot be read: %v, want the failure", err)
+	}
+	if err := g.check(plain, "DescribeDomain", describe("prod")); err != nil {
+		t.Errorf("tags that cannot be read, a principal that needs none: %v", err)
+	}
+
+	// Decisions: the tags are read once for the batch, and a failure to
+	// read them is the hook's error.
+	svc.err, svc.calls = nil, 0
+	hook, err := DecisionHook(notProd, "us-east-1", acct, "prod", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := &api.Decision{DecisionType: api.DecisionTypeRecordMarker}
+	if hook(marker, nil) || hook(marker, nil) || svc.calls != 1 {
+		t.Errorf("a decision in prod: allowed, or the tags read %d times", svc.calls)
+	}
+	if hook, err := DecisionHook(notProd, "us-east-1", acct, "test", svc); err != nil || !hook(marker, nil) {
+		t.Errorf("a decision in test: denied (%v)", err)
+	}
+	svc.err = broken
+	if _, err := DecisionHook(notProd, "us-east-1", acct, "prod", svc); !errors.Is(err, broken) {
+		t.Errorf("decisions whose domain's tags cannot be read: %v, want the failure", err)
+	}
+	if hook, err := DecisionHook(plain, "us-east-1", acct, "prod", svc); err != nil || !hook(marker, nil) {
+		t.Errorf("decisions by a principal that needs no tags: %v", err)
 	}
 }
 
@@ -197,7 +299,7 @@ func TestDecisionHookEmptyTag(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx = NewContext(ctx, &Principal{Name: "decider", Policies: []*Policy{p}})
-	hook := DecisionHook(ctx, "us-east-1", acct, "d")
+	hook, _ := DecisionHook(ctx, "us-east-1", acct, "d", nil)
 	d := &api.Decision{DecisionType: api.DecisionTypeStartChildWorkflowExecution}
 	for _, c := range []struct {
 		keys map[string]string

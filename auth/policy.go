@@ -21,6 +21,10 @@ type Policy struct {
 	Version    string
 	ID         string
 	Statements []Statement
+
+	// resourceTags says that a condition names aws:ResourceTag/KEY: a
+	// request judged by the policy needs its domain's tags.
+	resourceTags bool
 }
 
 // Statement is one statement of a policy. Exactly one of Actions and
@@ -154,6 +158,11 @@ func ParsePolicy(doc []byte) (*Policy, error) {
 					return nil, fmt.Errorf("statement %d (Sid %q): %w", i+1, s.Sid, err)
 				}
 				return nil, fmt.Errorf("statement %d: %w", i+1, err)
+			}
+		}
+		for _, c := range s.Conditions {
+			if resourceTagKey(strings.ToLower(c.Key)) {
+				p.resourceTags = true
 			}
 		}
 		p.Statements = append(p.Statements, s)
@@ -392,12 +401,6 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if strings.HasPrefix(strings.ToLower(k), "aws:resourcetag/") {
-				// swfd gives no request a domain's tags: a Deny on
-				// them would never apply and an Allow on their absence
-				// always would. Refused rather than misread.
-				return nil, fmt.Errorf("condition %s %s: aws:ResourceTag/… is not supported (swfd does not look up a domain's tags when it authorizes a call)", opName, k)
-			}
 			if !strings.Contains(k, ":") {
 				// Every condition key names its service (swf:, aws:):
 				// one without would be missing from every call, so a
@@ -413,7 +416,7 @@ func parseConditions(v json.RawMessage) ([]Condition, error) {
 			if g == 0 && !requestKey(k) {
 				// A global key swfd does not evaluate would be missing
 				// from every call: a Deny on it would never apply.
-				return nil, fmt.Errorf("condition %s %s: the global condition key %s is not supported (swfd evaluates aws:username, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:RequestedRegion, aws:UserAgent, aws:RequestTag/… and aws:TagKeys; a condition on another would find it missing in every call)", opName, k, k)
+				return nil, fmt.Errorf("condition %s %s: the global condition key %s is not supported (swfd evaluates aws:username, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:RequestedRegion, aws:UserAgent, aws:RequestTag/…, aws:TagKeys and aws:ResourceTag/…; a condition on another would find it missing in every call)", opName, k, k)
 			}
 			if lower := strings.ToLower(k); strings.HasPrefix(lower, "swf:") && !swfKeys[lower] {
 				// Missing from every call, it would make a Deny never
@@ -464,15 +467,27 @@ var swfKeys = func() map[string]bool {
 }()
 
 // requestKey reports whether a condition key that is not a global key
-// swfd evaluates is one a request may carry: a service's key (swf:…), or
-// aws:RequestTag/KEY or aws:TagKeys. Any other aws: key is a global key
-// swfd has no value for.
+// swfd evaluates is one a request may carry: a service's key (swf:…),
+// aws:RequestTag/KEY or aws:TagKeys, or aws:ResourceTag/KEY (the tags of
+// the domain it acts on). Any other aws: key is a global key swfd has no
+// value for.
 func requestKey(k string) bool {
 	lower := strings.ToLower(k)
 	if !strings.HasPrefix(lower, "aws:") {
 		return true
 	}
-	return lower == "aws:tagkeys" || (strings.HasPrefix(lower, "aws:requesttag/") && len(lower) > len("aws:requesttag/"))
+	return lower == "aws:tagkeys" || (strings.HasPrefix(lower, "aws:requesttag/") && len(lower) > len("aws:requesttag/")) ||
+		resourceTagKey(lower)
+}
+
+// resourceTagPrefix begins the condition keys of a domain's tags,
+// aws:ResourceTag/KEY (lower-case, as keys are compared).
+const resourceTagPrefix = "aws:resourcetag/"
+
+// resourceTagKey reports whether a lower-case condition key is
+// aws:ResourceTag/KEY.
+func resourceTagKey(lower string) bool {
+	return strings.HasPrefix(lower, resourceTagPrefix) && len(lower) > len(resourceTagPrefix)
 }
 
 var baseOperators = []struct {
@@ -740,6 +755,12 @@ func (c *Condition) holds(req *Request, effect Effect) bool {
 	var vals []string
 	var present bool
 	var one [1]string
+	if req.AnyDomainOf != nil && resourceTagKey(strings.ToLower(c.Key)) {
+		// The domain, and so its tags, cannot be told: read the way
+		// that cannot widen a grant, as its resource is (an Allow on
+		// some tag does not apply, a Deny on some tag does).
+		return effect == Deny
+	}
 	if c.global != 0 {
 		one[0], present = req.Caller.value(c.global)
 		vals = one[:]

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -71,6 +73,12 @@ type Resource struct {
 	// which a policy may write with or without the "/" before "swfd", as
 	// it may a domain's ARN.
 	Own string
+}
+
+// oneDomain reports whether the resource is one domain whose name is
+// known.
+func (r Resource) oneDomain() bool {
+	return r.Domain != "" && !r.AllDomains && !r.AnyDomain && r.Raw == "" && r.Own == ""
 }
 
 // OwnResource names a resource of swfd's own API ("clock", "dev").
@@ -190,6 +198,51 @@ func FromContext(ctx context.Context) *Principal {
 	return p
 }
 
+// TagLister lists the tags of a domain named by its ARN: the service's
+// ListTagsForResource, whose answer gives aws:ResourceTag/KEY its values.
+type TagLister interface {
+	ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceInput) (*api.ListTagsForResourceOutput, error)
+}
+
+// usesResourceTags reports whether a policy of the principal has a
+// condition on aws:ResourceTag/KEY: only then are a domain's tags read to
+// judge a request.
+func (p *Principal) usesResourceTags() bool {
+	if p == nil {
+		return false
+	}
+	for _, pol := range p.Policies {
+		if pol.resourceTags {
+			return true
+		}
+	}
+	return false
+}
+
+// addResourceTags sets aws:ResourceTag/KEY for each tag of the domain res
+// names, as tags lists them. A domain the service does not know (a fault
+// of the caller's, which the service answers the call itself) has no
+// tags; a failure to read them (the store failed) is returned: the
+// request cannot be judged. Tag keys are case-sensitive and condition key
+// names are not, so tags whose keys differ only in case give the one
+// condition key a value each (Condition.holds says how they are judged).
+func addResourceTags(ctx context.Context, tags TagLister, res Resource, k *Keys) error {
+	out, err := tags.ListTagsForResource(ctx, &api.ListTagsForResourceInput{ResourceArn: res.ARN()})
+	var f *api.Fault
+	switch {
+	case errors.As(err, &f) && f.HTTPStatus() < 500:
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading the tags of %s: %w", res.ARN(), err)
+	case out == nil:
+		return nil
+	}
+	for _, t := range out.Tags {
+		k.Add("aws:ResourceTag/"+t.Key, api.Value(t.Value))
+	}
+	return nil
+}
+
 // DecisionHook returns the function history.Env.AuthorizeDecision wants
 // for decisions made in a domain by the principal in ctx, or nil (allow
 // every decision) when ctx carries no principal, i.e. authentication is
@@ -197,11 +250,14 @@ func FromContext(ctx context.Context) *Principal {
 // keys holds the keys the decision has, each present even if its value is
 // empty (an execution's empty tag). A decision has no aws:UserAgent, as
 // SWF's pseudo API has none (the RespondDecisionTaskCompleted that carries
-// it has): a condition on it finds it absent.
-func DecisionHook(ctx context.Context, region, account, domain string) func(d *api.Decision, keys map[string]string) bool {
+// it has): a condition on it finds it absent. When the principal's
+// policies have conditions on aws:ResourceTag/KEY, the domain's tags are
+// read once, here, from tags (nil: the domain has none); the error says
+// they could not be read, and the decisions cannot then be judged.
+func DecisionHook(ctx context.Context, region, account, domain string, tags TagLister) (func(d *api.Decision, keys map[string]string) bool, error) {
 	p := FromContext(ctx)
 	if p == nil {
-		return nil
+		return nil, nil
 	}
 	if p.UserAgent != "" {
 		cp := *p
@@ -209,11 +265,22 @@ func DecisionHook(ctx context.Context, region, account, domain string) func(d *a
 		p = &cp
 	}
 	res := DomainResource(region, account, domain)
+	var domainKeys Keys
+	if tags != nil && p.usesResourceTags() {
+		if err := addResourceTags(ctx, tags, res, &domainKeys); err != nil {
+			return nil, err
+		}
+	}
 	return func(d *api.Decision, keys map[string]string) bool {
 		var k Keys
+		for name, vals := range domainKeys.m {
+			for _, v := range vals {
+				k.Add(name, v)
+			}
+		}
 		for name, v := range keys {
 			k.Add(name, v)
 		}
 		return p.Allowed(region, account, "swf:"+string(d.DecisionType), res, k)
-	}
+	}, nil
 }

@@ -195,8 +195,8 @@ func iamSetup(t *testing.T, url, principal string, domains ...string) {
 }
 
 // iamTasks starts an execution of order/1 in the domain and returns the
-// task token of its first decision task and, once that task scheduled
-// charge/1, of the activity task.
+// task token of a decision task that is open (its second: the first
+// scheduled charge/1) and of the activity task.
 func iamTasks(t *testing.T, url, principal, domain, workflowID string) (decision, activity string) {
 	t.Helper()
 	iamMust(t, url, principal, "StartWorkflowExecution", map[string]any{"domain": domain, "workflowId": workflowID,
@@ -211,6 +211,9 @@ func iamTasks(t *testing.T, url, principal, domain, workflowID string) (decision
 	iamMust(t, url, principal, "RespondDecisionTaskCompleted", map[string]any{"taskToken": d.TaskToken, "decisions": []any{
 		map[string]any{"decisionType": "ScheduleActivityTask", "scheduleActivityTaskDecisionAttributes": map[string]any{
 			"activityId": "a1", "activityType": map[string]any{"name": "charge", "version": "1"}}}}}, nil)
+	// A signal makes the next decision task.
+	iamMust(t, url, principal, "SignalWorkflowExecution", map[string]any{"domain": domain, "workflowId": workflowID, "signalName": "next"}, nil)
+	d.TaskToken = ""
 	iamMust(t, url, principal, "PollForDecisionTask", map[string]any{"domain": domain, "taskList": map[string]any{"name": "deciders"}}, &d)
 	var a struct {
 		TaskToken string `json:"taskToken"`
@@ -532,9 +535,9 @@ func iamHistory(t *testing.T, url, domain, workflowID string) []map[string]any {
 }
 
 // iamDecide polls the decision task of workflowID on "deciders" in
-// domain a as principal and answers it with decisions; it returns how many events the history
+// domain as principal and answers it with decisions; it returns how many events the history
 // had then (up to DecisionTaskStarted).
-func iamDecide(t *testing.T, url, principal, workflowID string, decisions []any) int {
+func iamDecide(t *testing.T, url, principal, domain, workflowID string, decisions []any) int {
 	t.Helper()
 	for range 20 {
 		var task struct {
@@ -542,7 +545,7 @@ func iamDecide(t *testing.T, url, principal, workflowID string, decisions []any)
 			WorkflowExecution map[string]any `json:"workflowExecution"`
 			Events            []any          `json:"events"`
 		}
-		iamMust(t, url, principal, "PollForDecisionTask", map[string]any{"domain": "a", "taskList": map[string]any{"name": "deciders"}, "maximumPageSize": 1000}, &task)
+		iamMust(t, url, principal, "PollForDecisionTask", map[string]any{"domain": domain, "taskList": map[string]any{"name": "deciders"}, "maximumPageSize": 1000}, &task)
 		if task.TaskToken == "" {
 			continue
 		}
@@ -608,7 +611,7 @@ func TestIAMConditionKeysOfDecisions(t *testing.T) {
 		tags[i] = iamKeyValues[fmt.Sprintf("swf:tagList.%d", i)]
 		child(fmt.Sprintf("kid-alt%d", i), fmt.Sprintf("swf:tagList.%d", i), "order", "1", "kids", tags)
 	}
-	before := iamDecide(t, srv.URL, "keyed", "wd", batch)
+	before := iamDecide(t, srv.URL, "keyed", "a", "wd", batch)
 	events := iamHistory(t, srv.URL, "a", "wd")[before+1:] // past DecisionTaskCompleted
 	if len(events) < len(wants) {
 		t.Fatalf("%d events after the batch, want at least %d", len(events), len(wants))
@@ -659,7 +662,7 @@ func TestIAMConditionKeysOfDecisions(t *testing.T) {
 		}{fmt.Sprintf("swf:tagList.member.%d", i), map[string]any{"tagList": tags}})
 	}
 	for _, c := range continues {
-		before := iamDecide(t, srv.URL, "keyed", "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
+		before := iamDecide(t, srv.URL, "keyed", "a", "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
 			"continueAsNewWorkflowExecutionDecisionAttributes": c.attrs}})
 		// The decision's failure follows its DecisionTaskCompleted
 		// (a child's start may come between the task's start and it);
@@ -675,7 +678,7 @@ func TestIAMConditionKeysOfDecisions(t *testing.T) {
 		}
 	}
 	// Allowed, it continues the run.
-	iamDecide(t, srv.URL, "keyed", "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
+	iamDecide(t, srv.URL, "keyed", "a", "wd", []any{map[string]any{"decisionType": "ContinueAsNewWorkflowExecution",
 		"continueAsNewWorkflowExecutionDecisionAttributes": map[string]any{"tagList": []any{"dTF"}}}})
 	if h := iamHistory(t, srv.URL, "a", "wd"); h[0]["eventType"] != "WorkflowExecutionStarted" || len(h) != 2 {
 		t.Errorf("the continued run: %v", h)
@@ -813,11 +816,88 @@ func TestIAMDecisionsDeniedByDefault(t *testing.T) {
 			failures[typ] = true
 		}
 	}
-	check(iamDecide(t, srv.URL, "bare", "w", batch), len(batch))
+	check(iamDecide(t, srv.URL, "bare", "a", "w", batch), len(batch))
 	for _, d := range closing {
-		check(iamDecide(t, srv.URL, "bare", "w", []any{d}), 1)
+		check(iamDecide(t, srv.URL, "bare", "a", "w", []any{d}), 1)
 	}
 	if len(failures) != len(batch)+len(closing) {
 		t.Errorf("failure events %v, want one of each of the %d decisions", failures, len(batch)+len(closing))
 	}
+}
+
+// Tag-based policies: aws:ResourceTag/KEY holds the value of the tag KEY
+// of the domain a call or decision acts on (SWF's documented example:
+// deny everything on domains tagged environment=production). A domain
+// without the tag leaves the key absent; RegisterDomain (the domain is
+// not there yet) and ListDomains (every domain) have no resource tags. A
+// tag changed takes effect at the next call.
+func TestIAMResourceTags(t *testing.T) {
+	path := iamAuthFile(t, map[string][]map[string]any{
+		"operator": {{"Effect": "Allow", "Action": "swf:*", "Resource": "*"}},
+		"dev": {
+			{"Effect": "Allow", "Action": "swf:*", "Resource": "*"},
+			{"Effect": "Deny", "Action": "swf:*", "Resource": "arn:aws:swf:*:*:/domain/*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/environment": "production"}}},
+		},
+		"team": {
+			{"Effect": "Allow", "Action": "swf:*", "Resource": "*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/team": "${aws:username}"}}},
+			{"Effect": "Allow", "Action": []string{"swf:ListDomains", "swf:RegisterDomain"}, "Resource": "*"},
+		},
+		"marker": {
+			{"Effect": "Allow", "Action": []string{"swf:PollForDecisionTask", "swf:RespondDecisionTaskCompleted"}, "Resource": "*"},
+			{"Effect": "Allow", "Action": "swf:RecordMarker", "Resource": "*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/environment": "test"}}},
+		},
+	})
+	srv := swfdtest.Start(t, swfdtest.Options{PollTimeout: 200 * time.Millisecond, Config: func(c *server.Config) { c.AuthFile = path }})
+	iamSetup(t, srv.URL, "operator", "prod", "test")
+	tag := func(domain, k, v string) {
+		iamMust(t, srv.URL, "operator", "TagResource", map[string]any{"resourceArn": domainARN(domain),
+			"tags": []any{map[string]any{"key": k, "value": v}}}, nil)
+	}
+	tag("prod", "environment", "production")
+	tag("prod", "team", "team")
+	tag("test", "environment", "test")
+
+	describe := func(who, domain string) iamReply {
+		return iamCall(t, srv.URL, who, "DescribeDomain", map[string]any{"name": domain})
+	}
+	iamDenied(t, "dev on prod", describe("dev", "prod"), "dev", "swf:DescribeDomain", domainARN("prod"))
+	iamNotDenied(t, "dev on test", describe("dev", "test"))
+	iamNotDenied(t, "dev lists domains", iamCall(t, srv.URL, "dev", "ListDomains", map[string]any{"registrationStatus": "REGISTERED"}))
+	iamNotDenied(t, "team on prod", describe("team", "prod"))
+	iamDenied(t, "team on test (no team tag)", describe("team", "test"), "team", "swf:DescribeDomain", domainARN("test"))
+	iamNotDenied(t, "team on a domain that does not exist (no tags: the service answers)", iamCall(t, srv.URL, "dev", "DescribeDomain", map[string]any{"name": "nowhere"}))
+	// A tagging call's resource is the domain its ARN names.
+	iamDenied(t, "dev tags prod", iamCall(t, srv.URL, "dev", "TagResource", map[string]any{"resourceArn": domainARN("prod"),
+		"tags": []any{map[string]any{"key": "environment", "value": "test"}}}), "dev", "swf:TagResource", domainARN("prod"))
+	// A task token's domain is the task's.
+	dec, act := iamTasks(t, srv.URL, "operator", "prod", "w")
+	iamDenied(t, "dev heartbeats in prod", iamCall(t, srv.URL, "dev", "RecordActivityTaskHeartbeat", map[string]any{"taskToken": act}),
+		"dev", "swf:RecordActivityTaskHeartbeat", domainARN("prod"))
+	iamNotDenied(t, "team heartbeats in prod", iamCall(t, srv.URL, "team", "RecordActivityTaskHeartbeat", map[string]any{"taskToken": act}))
+
+	// Decisions are judged with the tags of the run's domain: team may
+	// decide in prod, and its decisions apply, until prod is no longer
+	// its team's.
+	iamMust(t, srv.URL, "team", "RespondDecisionTaskCompleted", map[string]any{"taskToken": dec, "decisions": []any{
+		map[string]any{"decisionType": "RecordMarker", "recordMarkerDecisionAttributes": map[string]any{"markerName": "m"}}}}, nil)
+	events := iamHistory(t, srv.URL, "prod", "w")
+	if typ := events[len(events)-1]["eventType"]; typ != "MarkerRecorded" {
+		t.Errorf("team's decision in prod: %v", events[len(events)-1])
+	}
+	// marker may make markers only in domains tagged environment=test.
+	iamMust(t, srv.URL, "operator", "RespondActivityTaskCompleted", map[string]any{"taskToken": act}, nil)
+	before := iamDecide(t, srv.URL, "marker", "prod", "w", []any{
+		map[string]any{"decisionType": "RecordMarker", "recordMarkerDecisionAttributes": map[string]any{"markerName": "m2"}}})
+	events = iamHistory(t, srv.URL, "prod", "w")[before+1:]
+	if f, _ := events[0]["recordMarkerFailedEventAttributes"].(map[string]any); f == nil || f["cause"] != "OPERATION_NOT_PERMITTED" {
+		t.Errorf("marker's decision in prod: %v", events[0])
+	}
+
+	tag("prod", "team", "other")
+	iamDenied(t, "team on prod, retagged", describe("team", "prod"), "team", "swf:DescribeDomain", domainARN("prod"))
+	tag("test", "environment", "production")
+	iamDenied(t, "dev on test, retagged", describe("dev", "test"), "dev", "swf:DescribeDomain", domainARN("test"))
 }

@@ -526,8 +526,8 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	if s.Auth != nil {
 		// Each decision is authorized against the policies of the
 		// principal that sent the call.
-		authorize = func(ctx context.Context, domain string) func(*api.Decision, map[string]string) bool {
-			return auth.DecisionHook(ctx, region, account, domain)
+		authorize = func(ctx context.Context, domain string, tags service.DomainTagLister) (func(*api.Decision, map[string]string) bool, error) {
+			return auth.DecisionHook(ctx, region, account, domain, tags)
 		}
 	}
 	sopts := service.Options{

@@ -67,8 +67,17 @@ var DefaultLimits = Limits{
 
 // DecisionAuthorizer returns, for one RespondDecisionTaskCompleted call in
 // domain, the function that allows or denies each of its decisions (see
-// history.Env.AuthorizeDecision), or nil to allow every decision.
-type DecisionAuthorizer func(ctx context.Context, domain string) func(d *api.Decision, keys map[string]string) bool
+// history.Env.AuthorizeDecision), or nil to allow every decision. tags
+// lists a domain's tags (the service's ListTagsForResource), for policies
+// that judge decisions by them. An error (the tags could not be read)
+// fails the call: its decisions cannot be judged.
+type DecisionAuthorizer func(ctx context.Context, domain string, tags DomainTagLister) (func(d *api.Decision, keys map[string]string) bool, error)
+
+// DomainTagLister lists the tags of a domain named by its ARN; the Service
+// is one.
+type DomainTagLister interface {
+	ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceInput) (*api.ListTagsForResourceOutput, error)
+}
 
 // DecisionRates returns, for one attempt at the decisions of a
 // RespondDecisionTaskCompleted call in domain, the rates that limit them
@@ -430,11 +439,16 @@ func (s *Service) TaskTokenRun(token string) (runID string, ok bool) {
 }
 
 // decisionEnv is the history environment of a decision batch in domain:
-// with an authorizer, each decision is authorized.
-func (s *Service) decisionEnv(ctx context.Context, domain string) history.Env {
+// with an authorizer, each decision is authorized. An error says the
+// authorizer could not be made (the domain's tags could not be read).
+func (s *Service) decisionEnv(ctx context.Context, domain string) (history.Env, error) {
 	env := s.runs.Env(ctx)
 	if s.authorize != nil {
-		env.AuthorizeDecision = s.authorize(ctx, domain)
+		hook, err := s.authorize(ctx, domain, s)
+		if err != nil {
+			return history.Env{}, err
+		}
+		env.AuthorizeDecision = hook
 	}
-	return env
+	return env, nil
 }

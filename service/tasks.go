@@ -398,7 +398,10 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *api.Resp
 		}
 	}
 	return s.withTask(ctx, ref, func(r *runs.Run) error {
-		env := s.decisionEnv(ctx, r.Row.Domain)
+		env, err := s.decisionEnv(ctx, r.Row.Domain)
+		if err != nil {
+			return err
+		}
 		// Each attempt (a step decided again after a lost race is another)
 		// takes its own decision tokens, and gives them back unless it
 		// commits: a call that fails consumes no rate.
