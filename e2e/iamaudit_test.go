@@ -868,7 +868,8 @@ func TestIAMResourceTags(t *testing.T) {
 	iamNotDenied(t, "dev lists domains", iamCall(t, srv.URL, "dev", "ListDomains", map[string]any{"registrationStatus": "REGISTERED"}))
 	iamNotDenied(t, "team on prod", describe("team", "prod"))
 	iamDenied(t, "team on test (no team tag)", describe("team", "test"), "team", "swf:DescribeDomain", domainARN("test"))
-	iamNotDenied(t, "team on a domain that does not exist (no tags: the service answers)", iamCall(t, srv.URL, "dev", "DescribeDomain", map[string]any{"name": "nowhere"}))
+	iamNotDenied(t, "dev on a domain that does not exist (no tags: the service answers)", describe("dev", "nowhere"))
+	iamDenied(t, "team on a domain that does not exist (no team tag)", describe("team", "nowhere"), "team", "swf:DescribeDomain", domainARN("nowhere"))
 	// A tagging call's resource is the domain its ARN names.
 	iamDenied(t, "dev tags prod", iamCall(t, srv.URL, "dev", "TagResource", map[string]any{"resourceArn": domainARN("prod"),
 		"tags": []any{map[string]any{"key": "environment", "value": "test"}}}), "dev", "swf:TagResource", domainARN("prod"))
