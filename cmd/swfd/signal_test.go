@@ -53,27 +53,11 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "swfd.db")
 	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
 	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	var out logbuf.Buffer
-	eof := make(chan struct{}) // swfd has exited, and its output is read
-	go func() {
-		defer close(eof)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			out.Write([]byte(sc.Text() + "\n"))
-		}
-	}()
-	waitLogged(t, &out, "swfd listening", 1)
-	addr := regexp.MustCompile(`swfd listening" addr=(\S+)`).FindStringSubmatch(out.String())
+	p := startProcess(t, cmd)
+	waitLogged(t, &p.out, "swfd listening", 1)
+	addr := regexp.MustCompile(`swfd listening" addr=(\S+)`).FindStringSubmatch(p.out.String())
 	if addr == nil {
-		t.Fatalf("log: %s", out.String())
+		t.Fatalf("log: %s", p.out.String())
 	}
 	c, err := net.Dial("tcp", addr[1])
 	if err != nil {
@@ -89,30 +73,16 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 		t.Fatalf("no 100 Continue: %q %v", line, err)
 	}
 	c.Write([]byte("{"))
-	cmd.Process.Signal(syscall.SIGTERM)
-	waitLogged(t, &out, "shutting down", 1)
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-eof:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("swfd still runs 10 s after a second SIGTERM:\n%s", out.String())
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Errorf("exit: %v, want status 2", err)
-	}
-	for _, want := range []string{
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	waitLogged(t, &p.out, "shutting down", 1)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.exitsWithStatus2(t, 10*time.Second,
 		`msg="stopping; another SIGINT or SIGTERM stops at once" signal=terminated`,
 		`msg="stopping at once" signal=terminated`,
 		`msg="shutdown cut short: closed the connections still open" connections=1`,
 		`msg="sqlite store closed"`,
 		"swfd: stopped at once by a second signal: shutdown cut short (connections still open, now closed: 1)",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("the output does not say %q:\n%s", want, out.String())
-		}
-	}
+	)
 }
 
 // A second SIGTERM once the calls have ended, while swfd closes its store,
@@ -123,48 +93,18 @@ func TestSecondSignalStopsAStuckClose(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "swfd.db")
 	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
 	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1", "GO_TEST_SWFD_STUCK_CLOSE=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	var out logbuf.Buffer
-	eof := make(chan struct{})
-	go func() {
-		defer close(eof)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			out.Write([]byte(sc.Text() + "\n"))
-		}
-	}()
-	waitLogged(t, &out, "swfd listening", 1)
-	cmd.Process.Signal(syscall.SIGTERM)
+	p := startProcess(t, cmd)
+	waitLogged(t, &p.out, "swfd listening", 1)
+	p.cmd.Process.Signal(syscall.SIGTERM)
 	// No call is under way: the store's close begins at once (and, here,
 	// closes it, then never returns).
-	waitLogged(t, &out, "sqlite store closed", 1)
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-eof:
-	case <-time.After(storeCloseWait + 10*time.Second):
-		t.Fatalf("swfd still runs %v after a second SIGTERM:\n%s", storeCloseWait+10*time.Second, out.String())
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Errorf("exit: %v, want status 2", err)
-	}
-	for _, want := range []string{
+	waitLogged(t, &p.out, "sqlite store closed", 1)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.exitsWithStatus2(t, storeCloseWait+10*time.Second,
 		`msg="stopping at once" signal=terminated`,
 		`msg="the store did not close in time; stopping without waiting for it"`,
 		"swfd: stopped at once by a second signal while closing the store",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("the output does not say %q:\n%s", want, out.String())
-		}
-	}
+	)
 }
 
 // A second SIGTERM while swfd starts stops it at once with status 2, even
@@ -174,45 +114,15 @@ func TestSecondSignalStopsAStuckStart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "swfd.db")
 	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
 	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1", "GO_TEST_SWFD_STUCK_OPEN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	var out logbuf.Buffer
-	eof := make(chan struct{})
-	go func() {
-		defer close(eof)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			out.Write([]byte(sc.Text() + "\n"))
-		}
-	}()
-	waitLogged(t, &out, "opening the store", 1)
-	cmd.Process.Signal(syscall.SIGTERM)
-	waitLogged(t, &out, "stopping; another SIGINT or SIGTERM stops at once", 1)
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-eof:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("swfd still starting 10 s after a second SIGTERM:\n%s", out.String())
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Errorf("exit: %v, want status 2", err)
-	}
-	for _, want := range []string{
+	p := startProcess(t, cmd)
+	waitLogged(t, &p.out, "opening the store", 1)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	waitLogged(t, &p.out, "stopping; another SIGINT or SIGTERM stops at once", 1)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.exitsWithStatus2(t, 10*time.Second,
 		`msg="stopping at once" signal=terminated`,
 		"swfd: stopped at once by a second signal while starting: the store had not opened",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("the output does not say %q:\n%s", want, out.String())
-		}
-	}
+	)
 }
 
 // A SIGTERM while swfd starts on a PostgreSQL that does not answer (a
@@ -244,6 +154,27 @@ func TestSignalWhileWaitingForPostgreSQL(t *testing.T) {
 	pg := silent.Addr().String()
 	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", "postgres://swfd@"+pg+"/swfd?connect_timeout=120")
 	cmd.Env = append(os.Environ(), "GO_TEST_SWFD_MAIN=1")
+	p := startProcess(t, cmd)
+	waitLogged(t, &p.out, "waiting for PostgreSQL to answer", 1)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.exitsWithStatus2(t, 20*time.Second,
+		"swfd: stopped by SIGTERM while starting, before serving any call: ",
+		"interrupted while waiting for PostgreSQL at "+pg+" to answer",
+	)
+}
+
+// process is swfd run as a process of its own (TestMain), what it writes to
+// its standard error read into out as it comes.
+type process struct {
+	cmd *exec.Cmd
+	out logbuf.Buffer
+	eof chan struct{} // closed once swfd has exited and its output is read
+}
+
+// startProcess starts cmd, swfd, reading its standard error; the end of
+// the test kills it if it still runs.
+func startProcess(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -251,34 +182,35 @@ func TestSignalWhileWaitingForPostgreSQL(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	var out logbuf.Buffer
-	eof := make(chan struct{})
+	t.Cleanup(func() { cmd.Process.Kill() })
+	p := &process{cmd: cmd, eof: make(chan struct{})}
 	go func() {
-		defer close(eof)
+		defer close(p.eof)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			out.Write([]byte(sc.Text() + "\n"))
+			p.out.Write([]byte(sc.Text() + "\n"))
 		}
 	}()
-	waitLogged(t, &out, "waiting for PostgreSQL to answer", 1)
-	cmd.Process.Signal(syscall.SIGTERM)
+	return p
+}
+
+// exitsWithStatus2 checks that swfd exits within d, with status 2, having
+// said each of wants.
+func (p *process) exitsWithStatus2(t *testing.T, d time.Duration, wants ...string) {
+	t.Helper()
 	select {
-	case <-eof:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("swfd still starting 20 s after SIGTERM:\n%s", out.String())
+	case <-p.eof:
+	case <-time.After(d):
+		t.Fatalf("swfd still runs %v after the signal:\n%s", d, p.out.String())
 	}
-	err = cmd.Wait()
+	err := p.cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Errorf("exit: %v, want status 2", err)
 	}
-	for _, want := range []string{
-		"swfd: stopped by SIGTERM while starting, before serving any call: ",
-		"interrupted while waiting for PostgreSQL at " + pg + " to answer",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("the output does not say %q:\n%s", want, out.String())
+	for _, want := range wants {
+		if !strings.Contains(p.out.String(), want) {
+			t.Errorf("the output does not say %q:\n%s", want, p.out.String())
 		}
 	}
 }
