@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/swfd/swfd"
@@ -16,34 +17,18 @@ import (
 // retry), not an internal error; once the lock is let go, writes succeed
 // again with no restart.
 func TestWriteLockHeldElsewhereIsUnavailable(t *testing.T) {
-	old := busyTimeoutMS
-	busyTimeoutMS = 200
-	defer func() { busyTimeoutMS = old }()
+	setBusyTimeout(t, 200)
 	db, path := openTemp(t)
 	ctx := context.Background()
 	if err := db.Commit(ctx, sampleBatch(0)); err != nil {
 		t.Fatal(err)
 	}
-	other, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	err = db.Commit(ctx, sampleBatch(1))
+	unlock := holdWriteLock(t, path)
+	err := db.Commit(ctx, sampleBatch(1))
 	if !errors.Is(err, swfd.ErrStorageUnavailable) {
 		t.Errorf("a write while another program holds the write lock: %v, want %v", err, swfd.ErrStorageUnavailable)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	if err := db.Commit(ctx, sampleBatch(1)); err != nil {
 		t.Errorf("a write once the lock was let go: %v", err)
 	}
@@ -60,33 +45,13 @@ func TestWriteLockHeldElsewhereIsUnavailable(t *testing.T) {
 // and, with no write sent, it finds by itself that writes work again once
 // the lock is let go.
 func TestWriteLockHeldElsewhereMakesTheStoreUnwritable(t *testing.T) {
-	old := busyTimeoutMS
-	busyTimeoutMS = 200
-	defer func() { busyTimeoutMS = old }()
+	setBusyTimeout(t, 200)
 	db, path := openTemp(t)
 	ctx := context.Background()
 	if err := db.Commit(ctx, sampleBatch(0)); err != nil {
 		t.Fatal(err)
 	}
-	other, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	locked := true
-	defer func() {
-		if locked {
-			conn.ExecContext(ctx, "ROLLBACK")
-		}
-	}()
+	unlock := holdWriteLock(t, path)
 	if err := db.Commit(ctx, sampleBatch(1)); !errors.Is(err, swfd.ErrStorageUnavailable) {
 		t.Fatalf("a write while another program holds the write lock: %v", err)
 	}
@@ -104,13 +69,52 @@ func TestWriteLockHeldElsewhereMakesTheStoreUnwritable(t *testing.T) {
 	if err := db.WriteHealth(ctx); !errors.Is(err, swfd.ErrStorageUnavailable) {
 		t.Fatalf("WriteHealth after its own write met the lock: %v", err)
 	}
-	locked = false
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	waitFor(t, "WriteHealth to find writes work again", func() bool { return db.WriteHealth(ctx) == nil })
 	if err := db.Commit(ctx, sampleBatch(1)); err != nil {
 		t.Fatal(err)
 	}
 	checkSample(t, db, 2)
+}
+
+// setBusyTimeout sets how long the store's connections wait for a lock
+// another program holds, for the test (busyTimeoutMS).
+func setBusyTimeout(t *testing.T, ms int) {
+	old := busyTimeoutMS
+	busyTimeoutMS = ms
+	t.Cleanup(func() { busyTimeoutMS = old })
+}
+
+// holdWriteLock has another connection, as another program would (the
+// sqlite3 shell in a write transaction), take the write lock of the
+// database at path and hold it until unlock is called or the test ends.
+func holdWriteLock(t *testing.T, path string) (unlock func()) {
+	t.Helper()
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		other.Close()
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		conn.Close()
+		other.Close()
+		t.Fatal(err)
+	}
+	var once sync.Once
+	unlock = func() {
+		once.Do(func() {
+			if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+				t.Error(err)
+			}
+			conn.Close()
+			other.Close()
+		})
+	}
+	t.Cleanup(unlock)
+	return unlock
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -102,34 +101,10 @@ func TestWriteInHandFailsAtItsDeadline(t *testing.T) {
 // fails as soon as its caller's context ends, rather than up to 10 s past
 // --call-timeout, and is not applied once the lock is let go.
 func TestWriteWaitingForTheLockFailsAtItsDeadline(t *testing.T) {
-	old := busyTimeoutMS
-	busyTimeoutMS = 60_000
-	defer func() { busyTimeoutMS = old }()
+	setBusyTimeout(t, 60_000)
 	db, path := openTemp(t)
 	bg := context.Background()
-	other, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	locked := true
-	unlock := func() {
-		if locked {
-			locked = false
-			if _, err := conn.ExecContext(bg, "ROLLBACK"); err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	defer unlock()
+	unlock := holdWriteLock(t, path)
 	ctx := newEndable()
 	res := make(chan error, 1)
 	go func() { res <- db.Commit(ctx, sampleBatch(0)) }()
@@ -199,25 +174,9 @@ func checkSampleRun(t *testing.T, db *DB, i int) {
 // timeout, here a minute) for a write nobody waits for, holding up the
 // writes behind it.
 func TestAbandonedWriteBeginsNoTransaction(t *testing.T) {
-	old := busyTimeoutMS
-	busyTimeoutMS = 60_000
-	defer func() { busyTimeoutMS = old }()
+	setBusyTimeout(t, 60_000)
 	db, path := openTemp(t)
-	bg := context.Background()
-	other, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(bg, "ROLLBACK")
+	holdWriteLock(t, path)
 	db.wmu.Lock()
 	held := true
 	defer func() {
