@@ -12,6 +12,17 @@
 // and the extra commands history, executions and describe; clock and dev
 // drive swfd's own API (the clock of a test server, and its reset), and bench
 // runs the load generator of package bench.
+//
+// What it prints is what the AWS CLI v1 prints, byte for byte: the json,
+// text and table formats (Python's str and repr of values, the table's
+// East Asian widths and colours, the same failures on shapes the AWS CLI
+// cannot draw), and pagination. --query is evaluated by go-jmespath, with
+// the response's key order and its numbers' integer or float kind kept
+// around it (values.go); where that library's results or messages cannot
+// be the AWS CLI's (a number it computes, the order of keys() and
+// values(), its error messages), they differ. TestOutputMatchesAWS
+// compares the two over a populated swfd, and lists and checks the
+// differences; docs/cli.md says what it covers.
 package cli
 
 import (

@@ -2,11 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/swfd/swfd/api"
 	"golang.org/x/text/width"
@@ -67,25 +71,29 @@ func isContainer(v any) bool {
 
 // formatText prints v as the AWS CLI's text output: one line per object
 // of scalar values (sorted by key, tab separated, prefixed by the upper-
-// cased key it was found under), nested objects and lists after.
-func formatText(w io.Writer, v any) {
-	textItem(w, v, "", nil)
+// cased key it was found under), nested objects and lists after. A list
+// that holds an object and something that is not one fails as it does in
+// the AWS CLI, after what was printed before it, naming the Python type
+// that is not an object.
+func formatText(w io.Writer, v any) error {
+	return textItem(w, v, "", nil)
 }
 
-func textItem(w io.Writer, v any, ident string, scalarKeys []string) {
+func textItem(w io.Writer, v any, ident string, scalarKeys []string) error {
 	switch v := v.(type) {
 	case *omap:
-		textDict(w, v, ident, scalarKeys)
+		return textDict(w, v, ident, scalarKeys)
 	case []any:
-		textList(w, v, ident)
+		return textList(w, v, ident)
 	default:
 		io.WriteString(w, pyStr(v)+"\n")
 	}
+	return nil
 }
 
-func textList(w io.Writer, l []any, ident string) {
+func textList(w io.Writer, l []any, ident string) error {
 	if len(l) == 0 {
-		return
+		return nil
 	}
 	hasDict, hasList := false, false
 	for _, e := range l {
@@ -100,11 +108,13 @@ func textList(w io.Writer, l []any, ident string) {
 	case hasDict:
 		keys := map[string]bool{}
 		for _, e := range l {
-			if o, ok := e.(*omap); ok {
-				for _, k := range o.keys {
-					if !isContainer(o.m[k]) {
-						keys[k] = true
-					}
+			o, ok := e.(*omap)
+			if !ok {
+				return fmt.Errorf("'%s' object has no attribute 'items'", pyType(e))
+			}
+			for _, k := range o.keys {
+				if !isContainer(o.m[k]) {
+					keys[k] = true
 				}
 			}
 		}
@@ -114,7 +124,9 @@ func textList(w io.Writer, l []any, ident string) {
 		}
 		sort.Strings(all)
 		for _, e := range l {
-			textItem(w, e, ident, all)
+			if err := textItem(w, e, ident, all); err != nil {
+				return err
+			}
 		}
 	case hasList:
 		var scalars, others []any
@@ -129,11 +141,14 @@ func textList(w io.Writer, l []any, ident string) {
 			textScalarList(w, scalars, ident)
 		}
 		for _, e := range others {
-			textItem(w, e, ident, nil)
+			if err := textItem(w, e, ident, nil); err != nil {
+				return err
+			}
 		}
 	default:
 		textScalarList(w, l, ident)
 	}
+	return nil
 }
 
 func textScalarList(w io.Writer, l []any, ident string) {
@@ -150,7 +165,7 @@ func textScalarList(w io.Writer, l []any, ident string) {
 	io.WriteString(w, strings.Join(parts, "\t")+"\n")
 }
 
-func textDict(w io.Writer, o *omap, ident string, scalarKeys []string) {
+func textDict(w io.Writer, o *omap, ident string, scalarKeys []string) error {
 	var scalars []string
 	var nested []string
 	if scalarKeys == nil {
@@ -184,8 +199,11 @@ func textDict(w io.Writer, o *omap, ident string, scalarKeys []string) {
 		io.WriteString(w, strings.Join(scalars, "\t")+"\n")
 	}
 	for _, k := range nested {
-		textItem(w, o.m[k], k, nil)
+		if err := textItem(w, o.m[k], k, nil); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // ---- table ---------------------------------------------------------------
@@ -207,19 +225,27 @@ type section struct {
 	colsSet bool
 }
 
-func (s *section) updateWidths(row []string) {
-	if s.maxWidths == nil {
+// updateWidths widens the columns to fit row. As in the AWS CLI, the
+// first row (or header) that is not empty sets the number of widths, and a
+// later one that is longer fails ("list index out of range", the error
+// Python's table raises), having widened the columns it has.
+func (s *section) updateWidths(row []string) error {
+	if len(s.maxWidths) == 0 {
 		s.maxWidths = make([]int, len(row))
 		for i, e := range row {
 			s.maxWidths[i] = textWidth(e)
 		}
-		return
+		return nil
 	}
 	for i, e := range row {
-		if i < len(s.maxWidths) && textWidth(e) > s.maxWidths[i] {
+		if i >= len(s.maxWidths) {
+			return errors.New("list index out of range")
+		}
+		if textWidth(e) > s.maxWidths[i] {
 			s.maxWidths[i] = textWidth(e)
 		}
 	}
+	return nil
 }
 
 func (s *section) columnWidths(padding, maxWidth int) []int {
@@ -293,7 +319,7 @@ func (t *table) newSection(title string, indent int) {
 }
 
 func (t *table) addHeader(h []string) {
-	t.cur.updateWidths(h)
+	t.fail(t.cur.updateWidths(h))
 	if !t.cur.colsSet {
 		t.cur.numCols, t.cur.colsSet = len(h), true
 	}
@@ -318,7 +344,14 @@ func (t *table) addRow(r []any) {
 		row[i] = pyStr(e)
 	}
 	t.cur.rows = append(t.cur.rows, row)
-	t.cur.updateWidths(row)
+	t.fail(t.cur.updateWidths(row))
+}
+
+// fail records err, when it is the table's first.
+func (t *table) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
 }
 
 func scalarKeys(o *omap) (headers, more []string) {
@@ -346,6 +379,8 @@ func truthy(v any) bool {
 		return v
 	case float64:
 		return v != 0
+	case json.Number:
+		return numFloat(v) != 0
 	}
 	return true
 }
@@ -414,7 +449,14 @@ func (t *table) fromDict(o *omap, indent int) {
 
 func (t *table) fromList(l []any, indent int, title string) {
 	hs, ms := map[string]bool{}, map[string]bool{}
+	// As in the AWS CLI, the keys of every element are taken first: an
+	// element that is not an object fails the table here if Python cannot
+	// take its keys (see keysError).
 	for _, e := range l {
+		if err := keysError(e); err != nil {
+			t.fail(err)
+			return
+		}
 		if o, ok := e.(*omap); ok {
 			h, m := scalarKeys(o)
 			for _, k := range h {
@@ -428,13 +470,14 @@ func (t *table) fromList(l []any, indent int, title string) {
 	headers, more := sortedSet(hs), sortedSet(ms)
 	t.addHeader(headers)
 	for i, e := range l {
-		o, _ := e.(*omap)
-		if o == nil {
-			o = newOmap()
-		}
+		o, isObject := e.(*omap)
 		if i > 0 && len(more) > 0 {
 			t.newSection(title, indent)
 			t.addHeader(headers)
+		}
+		if !isObject && len(headers) > 0 { // element.get(header) in Python
+			t.fail(fmt.Errorf("'%s' object has no attribute 'get'", pyType(e)))
+			return
 		}
 		row := make([]any, len(headers))
 		for j, h := range headers {
@@ -446,11 +489,39 @@ func (t *table) fromList(l []any, indent int, title string) {
 		}
 		t.addRow(row)
 		for _, k := range more {
-			if v, ok := o.m[k]; ok {
-				t.build(k, v, indent+1, true)
+			if isObject {
+				if v, ok := o.m[k]; ok {
+					t.build(k, v, indent+1, true)
+				}
+				continue
+			}
+			// Python asks whether k is in e, then takes e[k].
+			if err := notAMember(e, k); err != nil {
+				t.fail(err)
+				return
 			}
 		}
 	}
+}
+
+// notAMember is how the AWS CLI's table fails on `k in e` then e[k],
+// for e not an object: nil when k is not in e.
+func notAMember(e any, k string) error {
+	switch e := e.(type) {
+	case string:
+		if strings.Contains(e, k) {
+			return errors.New("string indices must be integers, not 'str'")
+		}
+	case []any:
+		for _, x := range e {
+			if s, ok := x.(string); ok && s == k { // only a string equals one
+				return errors.New("list indices must be integers or slices, not str")
+			}
+		}
+	default:
+		return fmt.Errorf("argument of type '%s' is not iterable", pyType(e))
+	}
+	return nil
 }
 
 func sortedSet(m map[string]bool) []string {
@@ -462,14 +533,15 @@ func sortedSet(m map[string]bool) []string {
 	return out
 }
 
-func centerText(text string, length int, left, right string) string {
-	tl := textWidth(text)
-	start := length/2 - tl/2 - 1
+// centerText centers text, of textLen columns (it may hold colour codes,
+// which take none), between left and right in length columns.
+func centerText(text string, textLen, length int, left, right string) string {
+	start := length/2 - textLen/2 - 1
 	if start < 0 {
 		start = 0
 	}
 	out := left + strings.Repeat(" ", start) + text
-	sofar := textWidth(left) + start + tl
+	sofar := textWidth(left) + start + textLen
 	rs := length - textWidth(right) - sofar
 	if rs < 0 {
 		rs = 0
@@ -477,13 +549,14 @@ func centerText(text string, length int, left, right string) string {
 	return out + strings.Repeat(" ", rs) + right
 }
 
-func alignLeft(text string, length int, left, right string) string {
-	tl := textWidth(text)
+// alignLeft puts text, of textLen columns, at the left of length columns
+// between left and right.
+func alignLeft(text string, textLen, length int, left, right string) string {
 	pad := 2
-	if length-(tl+2+textWidth(left)+textWidth(right)) < 0 {
+	if length-(textLen+2+textWidth(left)+textWidth(right)) < 0 {
 		pad = 0
 	}
-	sofar := len(left) + pad + tl
+	sofar := len(left) + pad + textLen
 	rs := length - sofar - len(right)
 	if rs < 0 {
 		rs = 0
@@ -501,7 +574,51 @@ func (t *table) maxWidth() int {
 	return m
 }
 
-func (t *table) render(w io.Writer, termWidth int) {
+// The colours of a coloured table, as the AWS CLI's colorama writes them.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiValue  = "\x1b[1m\x1b[34m" // bright blue: a row's values
+	ansiIndent = "\x1b[2m\x1b[33m" // dim yellow: the bars of nesting
+)
+
+// tableOut writes a table as the AWS CLI does, plain or coloured. Coloured
+// (--color on, or auto on a terminal), values are bright blue and the
+// bars of nesting dim yellow, and, as colorama's autoreset does there,
+// every write is followed by a reset code: a line goes out as its left
+// bars, its text, its right bars and its line break, each then reset.
+type tableOut struct {
+	b     bytes.Buffer
+	color bool
+}
+
+func (o *tableOut) write(s string) {
+	o.b.WriteString(s)
+	if o.color {
+		o.b.WriteString(ansiReset)
+	}
+}
+
+// line writes text between the bars of indent levels of nesting.
+func (o *tableOut) line(indent int, text string) {
+	bars := strings.Repeat("|", indent)
+	if o.color {
+		bars = strings.Repeat(ansiIndent+"|"+ansiReset, indent)
+	}
+	o.write(bars)
+	o.write(text)
+	o.write(bars)
+	o.write("\n")
+}
+
+// value styles a row's value.
+func (o *tableOut) value(s string) string {
+	if o.color {
+		return ansiValue + s + ansiReset
+	}
+	return s
+}
+
+func (t *table) render(w io.Writer, termWidth int, color bool) {
 	max := t.maxWidth()
 	if max > termWidth {
 		for i, s := range t.sections {
@@ -511,7 +628,7 @@ func (t *table) render(w io.Writer, termWidth int) {
 					if j < len(s.rows[0]) {
 						row := []string{h, s.rows[0][j]}
 						ns.rows = append(ns.rows, row)
-						ns.updateWidths(row)
+						ns.updateWidths(row) // rows of two: never fails
 					}
 				}
 				t.sections[i] = ns
@@ -519,12 +636,12 @@ func (t *table) render(w io.Writer, termWidth int) {
 		}
 		max = t.maxWidth()
 	}
-	var b bytes.Buffer
-	b.WriteString(strings.Repeat("-", max) + "\n")
+	o := &tableOut{color: color}
+	o.write(strings.Repeat("-", max) + "\n")
 	for _, s := range t.sections {
-		renderSection(&b, s, max)
+		renderSection(o, s, max)
 	}
-	w.Write(b.Bytes())
+	w.Write(o.b.Bytes())
 }
 
 func lineBreak(widths []int) string {
@@ -546,12 +663,11 @@ func maxInt(a, b int) int {
 	return b
 }
 
-func renderSection(b *bytes.Buffer, s *section, max int) {
-	bar := strings.Repeat("|", s.indent)
-	line := func(text string) { b.WriteString(bar + text + bar + "\n") }
+func renderSection(o *tableOut, s *section, max int) {
+	line := func(text string) { o.line(s.indent, text) }
 	max -= s.indent * 2
 	if s.title != "" {
-		line(centerText(s.title, max, "|", "|"))
+		line(centerText(s.title, textWidth(s.title), max, "|", "|"))
 		if len(s.headers) == 0 && len(s.rows) == 0 {
 			line("+" + strings.Repeat("-", maxInt(max-2, 0)) + "+")
 		}
@@ -565,7 +681,7 @@ func renderSection(b *bytes.Buffer, s *section, max int) {
 				left = "|"
 			}
 			if i < len(widths) {
-				cur.WriteString(centerText(h, widths[i], left, "|"))
+				cur.WriteString(centerText(h, textWidth(h), widths[i], left, "|"))
 			}
 		}
 		line(lineBreak(widths))
@@ -585,7 +701,7 @@ func renderSection(b *bytes.Buffer, s *section, max int) {
 					left = "|"
 				}
 				if i < len(widths) {
-					cur.WriteString(alignLeft(e, widths[i], left, "|"))
+					cur.WriteString(alignLeft(o.value(e), textWidth(e), widths[i], left, "|"))
 				}
 			}
 			line(cur.String())
@@ -595,14 +711,14 @@ func renderSection(b *bytes.Buffer, s *section, max int) {
 }
 
 // formatTable prints v as the AWS CLI's table output under title (the
-// operation name).
-func formatTable(w io.Writer, title string, v any, termWidth int) error {
+// operation name), coloured or not.
+func formatTable(w io.Writer, title string, v any, termWidth int, color bool) error {
 	t := &table{}
 	if t.build(title, v, 0, true) {
 		if t.err != nil {
 			return t.err
 		}
-		t.render(w, termWidth)
+		t.render(w, termWidth, color)
 	}
 	return nil
 }
@@ -610,11 +726,102 @@ func formatTable(w io.Writer, title string, v any, termWidth int) error {
 // isWide reports whether r takes two columns in the AWS CLI's tables:
 // its East Asian width is wide, fullwidth or ambiguous (Python's
 // unicodedata.east_asian_width W, F or A), so accented Latin letters such
-// as é count as two, as they do there.
+// as é count as two, as they do there. A code point Unicode leaves
+// unassigned (U+0378, U+10FFFF) counts as two as well: CPython's
+// unicodedata gives every one of them the width F. (Python and Go may
+// follow different versions of Unicode: a letter only the newer one
+// assigns is wide to Python's older tables.)
 func isWide(r rune) bool {
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth, width.EastAsianAmbiguous:
 		return true
 	}
-	return false
+	return !assigned(r)
+}
+
+// assigned reports whether Unicode (Go's version of it) assigns r: a
+// letter, mark, number, punctuation, symbol, separator, control, format
+// or private-use character.
+func assigned(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
+}
+
+// keysError is how the AWS CLI's table fails taking the keys of e, an
+// element of a list whose first element is an object, when e is not one:
+// Python's error of iterating e and indexing e with each element, or nil
+// (an empty string or list, a list of valid indexes).
+func keysError(e any) error {
+	switch e := e.(type) {
+	case *omap:
+		return nil
+	case string:
+		if e != "" {
+			return errors.New("string indices must be integers, not 'str'")
+		}
+	case []any:
+		for _, x := range e {
+			if f, ok := x.(float64); ok { // a number out of a --query
+				x = json.Number(floatNumber(f))
+			}
+			var i int
+			switch x := x.(type) {
+			case bool:
+				if x {
+					i = 1
+				}
+			case json.Number:
+				if numIsFloat(x) {
+					return errors.New("list indices must be integers or slices, not float")
+				}
+				n, err := strconv.Atoi(string(x))
+				if err != nil {
+					return errors.New("list index out of range")
+				}
+				i = n
+			default:
+				return fmt.Errorf("list indices must be integers or slices, not %s", pyType(x))
+			}
+			if i < -len(e) || i >= len(e) {
+				return errors.New("list index out of range")
+			}
+		}
+	default:
+		return fmt.Errorf("'%s' object is not iterable", pyType(e))
+	}
+	return nil
+}
+
+// pyType names the Python type the AWS CLI holds v as, as its error
+// messages name it: a number is an int or a float as it prints (a whole
+// number out of a --query prints, and so counts, as an int).
+func pyType(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NoneType"
+	case bool:
+		return "bool"
+	case string:
+		return "str"
+	case json.Number:
+		if numIsFloat(v) {
+			return "float"
+		}
+		return "int"
+	case float64:
+		return pyType(json.Number(floatNumber(v)))
+	case []any:
+		return "list"
+	case *omap:
+		return "dict"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// numIsFloat reports whether Python's json module reads n as a float.
+func numIsFloat(n json.Number) bool { return strings.ContainsAny(string(n), ".eEnN") }
+
+// numFloat is n's value as a float64 (0 if it is none).
+func numFloat(n json.Number) float64 {
+	f, _ := strconv.ParseFloat(string(n), 64)
+	return f
 }

@@ -321,7 +321,7 @@ func printResult(e *env, g *globals, title string, r *result) error {
 		v = q
 	}
 	if g.output == "table" {
-		return formatTable(e.stdout, title, v, termWidth(e.stdout))
+		return formatTable(e.stdout, title, v, termWidth(e.stdout), g.color == "on" || (g.color == "auto" && isTerminal(e.stdout)))
 	}
 	formatJSON(e.stdout, v)
 	return nil
@@ -335,8 +335,17 @@ func textOut(w io.Writer, g *globals, v any) error {
 		}
 		v = q
 	}
-	formatText(w, v)
-	return nil
+	return formatText(w, v)
+}
+
+// isTerminal reports whether w is a terminal (one that has a size): the
+// AWS CLI colours tables there unless --color off.
+func isTerminal(w io.Writer) bool {
+	if f, ok := w.(*os.File); ok {
+		_, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+		return err == nil
+	}
+	return false
 }
 
 // termWidth is the terminal's width when w is one, else 80 (what the AWS
