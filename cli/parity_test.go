@@ -259,6 +259,12 @@ func TestQueryRuntimeErrors(t *testing.T) {
 		"sum(`[\"a\"]`)": "\nInvalid type for value: [a], expected one of: ['array-number']\n",
 		// null as Python writes it (a member the data does not have), not Go's <nil>
 		"length(nope)": "\nInvalid type for value: None, expected one of: ['string', 'array', 'object']\n",
+		// merge's arguments, which go-jmespath does not check, panicked
+		// inside the library
+		"merge('a')":      "\nIn function merge(), invalid type for value, expected one of: ['object'], received: \"string\"\n",
+		"merge(nope)":     "\nIn function merge(), invalid type for value, expected one of: ['object'], received: \"null\"\n",
+		"merge(@, `[1]`)": "\nIn function merge(), invalid type for value, expected one of: ['object'], received: \"array\"\n",
+		"merge(@, `1`)":   "\nIn function merge(), invalid type for value, expected one of: ['object'], received: \"number\"\n",
 	} {
 		if r := swfRun(env, "describe-domain", "--name", "d1", "--query", q); r.RC != 255 || r.Stderr != want {
 			t.Errorf("--query %s: rc=%d %q, want %q", q, r.RC, r.Stderr, want)

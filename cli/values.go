@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -426,13 +427,59 @@ func query(expr string, v any) (any, error) {
 	}
 	orders := map[uintptr][]string{}
 	in := toJMES(v, orders, kinds)
-	out, err := jp.Search(in)
+	out, err := search(jp, in)
 	if err != nil {
 		return nil, jmesRuntimeError(err)
 	}
 	keyRank := map[string]int{}
 	collectHashKeys(expr, keyRank)
 	return fromJMES(out, orders, keyRank, kinds), nil
+}
+
+// search runs jp over v. go-jmespath type-checks the arguments of every
+// function but its variadic ones, and merge then takes each argument for
+// an object: merge('a') or merge(nope) panics inside the library. The
+// panic is recovered here as the error the AWS CLI gives for it, less the
+// value (which the library does not tell); any other panic of the library
+// is an error too, never a crash of swf.
+func search(jp *jmespath.JMESPath, v any) (out any, err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		out = nil
+		msg := fmt.Sprint(p)
+		if m := mergePanic.FindStringSubmatch(msg); m != nil {
+			err = fmt.Errorf(`In function merge(), invalid type for value, expected one of: ['object'], received: "%s"`, jmesGoType(m[1]))
+			return
+		}
+		err = errors.New("the query could not be evaluated (the JMESPath library failed on it)")
+	}()
+	return jp.Search(v)
+}
+
+// mergePanic is the panic of go-jmespath's merge given an argument that is
+// no object.
+var mergePanic = regexp.MustCompile(`^interface conversion: interface \{\} is (.*), not map\[string\]interface \{\}$`)
+
+// jmesGoType is the JMESPath name of the type of a library value, as Go
+// names it.
+func jmesGoType(goType string) string {
+	switch goType {
+	case "nil":
+		return "null"
+	case "string":
+		return "string"
+	case "float64", "int":
+		return "number"
+	case "bool":
+		return "boolean"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "array"
+	}
+	return "expref"
 }
 
 // numKinds records, for each whole value among the numbers of a response
