@@ -195,6 +195,11 @@ type Options struct {
 	// off meanwhile, so a step is recorded before a move or after it,
 	// never at an instant on the way, as a worker's answer is.
 	Hold func() (release func())
+	// AnswerGrace is how long past a started function's START_TO_CLOSE
+	// timeout its call is still held open when no commit recording the
+	// timeout is seen here, counted both in real time and on Clock
+	// (default DefaultAnswerGrace; see giveUpAt).
+	AnswerGrace time.Duration
 }
 
 // Loop invokes Lambda tasks.
@@ -215,6 +220,8 @@ type Loop struct {
 	// The paces of Options (defaults filled in).
 	firstRetry, maxRetry                 time.Duration
 	firstThrottleRetry, maxThrottleRetry time.Duration
+	// answerGrace is Options.AnswerGrace (default filled in).
+	answerGrace time.Duration
 
 	mu    sync.Mutex
 	queue []swfd.Task
@@ -276,6 +283,7 @@ func New(opts Options) *Loop {
 	l.maxRetry = max(orDefault(opts.MaxRetry, DefaultMaxRetry), l.firstRetry)
 	l.firstThrottleRetry = orDefault(opts.FirstThrottleRetry, DefaultFirstThrottleRetry)
 	l.maxThrottleRetry = max(orDefault(opts.MaxThrottleRetry, DefaultMaxThrottleRetry), l.firstThrottleRetry)
+	l.answerGrace = orDefault(opts.AnswerGrace, DefaultAnswerGrace)
 	l.stopStarting, l.stopStart = context.WithCancel(context.Background())
 	l.giveUpCtx, l.giveUp = context.WithCancel(context.Background())
 	l.idle = make(chan struct{})
@@ -360,6 +368,10 @@ func (l *Loop) end() {
 // take unless Options.CheckTimeout says otherwise: the check runs nothing,
 // and a Lambda endpoint answers it in milliseconds.
 const DefaultCheckTimeout = 30 * time.Second
+
+// DefaultAnswerGrace is how long past a started function's START_TO_CLOSE
+// timeout its call is held open unless Options.AnswerGrace says otherwise.
+const DefaultAnswerGrace = time.Minute
 
 // Committed is the Loop's runs.Listener: the Lambda tasks a commit here
 // scheduled are queued. Other nodes' commits are not: each node invokes
@@ -700,9 +712,11 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		return err
 	}
 	log.Debug("invoking Lambda function", "role", req.Role)
-	// The history's timer decides the timeout; this bound only frees the
-	// call of a function that never answers.
-	deadline := time.Now().Add(timeout + time.Minute)
+	// The history's timer decides the timeout, and the commit that
+	// records it cuts the call off (Committed); this bound only frees the
+	// call of a function that never answers when that commit is not seen
+	// here (see giveUpAt).
+	deadline := l.giveUpAt(startedAt, timeout)
 	resp, err := l.invoke(ictx, t, log, req, startedID, startedAt.Add(timeout), deadline)
 	if ctx.Err() != nil || errors.Is(err, errClosed) {
 		return nil // stopped at once (the timer records the timeout), or closed meanwhile
@@ -729,7 +743,7 @@ func (l *Loop) handle(ctx context.Context, t swfd.Task) error {
 		defer cancel()
 		l.record(rctx, t, log, report, deadline)
 		return nil
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, errGivenUp):
 		return nil // no answer: the timer records the timeout
 	case err != nil:
 		reason, details := invokeFailure(err)
@@ -867,14 +881,18 @@ func checksFrom(t swfd.Task, now time.Time) time.Time {
 // otherwise it returns the last error, which is recorded as the
 // function's failure. errClosed: the task closed meanwhile (timed out,
 // its run closed), and nothing is to be recorded.
-func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, startedID int64, expires, deadline time.Time) (Response, error) {
+func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *Request, startedID int64, expires time.Time, deadline giveUp) (Response, error) {
 	wait := l.firstThrottleRetry
 	for tries := 1; ; tries++ {
-		ictx, cancel := context.WithDeadline(ctx, deadline)
-		stop := context.AfterFunc(l.giveUpCtx, cancel)
+		ictx, cancel := l.until(ctx, deadline)
+		stop := context.AfterFunc(l.giveUpCtx, func() { cancel(context.Canceled) })
 		resp, err := l.invoker.Invoke(ictx, *req)
 		stop()
-		cancel()
+		givenUp := errors.Is(context.Cause(ictx), errGivenUp)
+		cancel(context.Canceled)
+		if err != nil && givenUp {
+			return resp, errGivenUp
+		}
 		if err == nil || ctx.Err() != nil || l.giveUpCtx.Err() != nil {
 			return resp, err
 		}
@@ -926,6 +944,60 @@ func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *R
 // errClosed is invoke's error for a task that closed while its
 // invocation was throttled.
 var errClosed = errors.New("the Lambda task closed")
+
+// giveUp is when a started function's call, and the tries to record its
+// outcome, are given up: once both times have passed, the one in real
+// time and the one on the Loop's clock.
+type giveUp struct{ real, clock time.Time }
+
+// giveUpAt returns when to give up the call of a function started at
+// startedAt (by the Loop's clock) with that START_TO_CLOSE timeout: once
+// the timeout and Options.AnswerGrace have passed since now in real time,
+// and since startedAt on the Loop's clock. By then the timer has recorded
+// the timeout, and the commit that did so has cut the call off, unless
+// that commit was not seen here (the timer fired on another node of a
+// cluster, whose news may be lost, or the timer loop cannot fire it): the
+// bound frees the call of a function that never answers. Both times must
+// pass, for on a clock that tests move (package clock) the function's
+// timeout is on that clock, as an activity's is: a function that runs
+// longer in real time than its timeout while the clock stands still has not
+// timed out, and its answer is recorded. (On the real clock the two pass
+// together; a skip clock runs at least as fast as real time.)
+func (l *Loop) giveUpAt(startedAt time.Time, timeout time.Duration) giveUp {
+	return giveUp{real: time.Now().Add(timeout + l.answerGrace), clock: startedAt.Add(timeout + l.answerGrace)}
+}
+
+// passed reports whether g will have passed after another d.
+func (l *Loop) passed(g giveUp, d time.Duration) bool {
+	return time.Now().Add(d).After(g.real) && l.clock.Now().Add(d).After(g.clock)
+}
+
+// errGivenUp is the cause of a call's context ended by its giveUp.
+var errGivenUp = errors.New("the function did not answer by its timeout")
+
+// until returns a context that ends with ctx, when cancel is called, or
+// once g has passed (cause errGivenUp). On a clock that stands still it
+// looks again each time its wait for the clock's time is over.
+func (l *Loop) until(ctx context.Context, g giveUp) (context.Context, context.CancelCauseFunc) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		for {
+			wait := max(time.Until(g.real), g.clock.Sub(l.clock.Now()))
+			if wait <= 0 {
+				cancel(errGivenUp)
+				return
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-cctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return cctx, cancel
+}
 
 // stillStarted reports whether the task is still started as startedID on
 // an open run.
@@ -1021,14 +1093,14 @@ const (
 // otherwise it is stale. The tries end with ctx (shutting down), or past
 // deadline, when the task's timer records the timeout in any case; the
 // function is never invoked again.
-func (l *Loop) record(ctx context.Context, t swfd.Task, log *slog.Logger, report func(s *history.State, env history.Env) (history.Result, error), deadline time.Time) {
+func (l *Loop) record(ctx context.Context, t swfd.Task, log *slog.Logger, report func(s *history.State, env history.Env) (history.Result, error), deadline giveUp) {
 	wait := firstRecordRetry
 	for {
 		err := l.step(ctx, t, report)
 		if err == nil || runs.IsStale(err) || ctx.Err() != nil {
 			return
 		}
-		if time.Now().Add(wait).After(deadline) {
+		if l.passed(deadline, wait) {
 			log.Error("recording a Lambda function's outcome; its timer records the timeout", "err", err)
 			return
 		}

@@ -98,6 +98,13 @@ func newFixture(t *testing.T, functions ...string) *fixture {
 // newFixtureAt is newFixture with the run store on clk (nil: the system's).
 func newFixtureAt(t *testing.T, clk swfd.Clock, functions ...string) *fixture {
 	t.Helper()
+	return newFixtureWithTimeout(t, clk, "", functions...)
+}
+
+// newFixtureWithTimeout is newFixtureAt with the functions' startToCloseTimeout
+// ("": the default).
+func newFixtureWithTimeout(t *testing.T, clk swfd.Clock, timeout string, functions ...string) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, ":memory:", nil)
 	if err != nil {
@@ -124,7 +131,7 @@ func newFixtureAt(t *testing.T, clk swfd.Clock, functions ...string) *fixture {
 	var ds []api.Decision
 	for i, fn := range functions {
 		ds = append(ds, api.Decision{DecisionType: api.DecisionTypeScheduleLambdaFunction, ScheduleLambdaFunctionDecisionAttributes: &api.ScheduleLambdaFunctionDecisionAttributes{
-			ID: "f" + string(rune('0'+i)), Name: fn, Input: api.String(`{"i":` + string(rune('0'+i)) + `}`)}})
+			ID: "f" + string(rune('0'+i)), Name: fn, Input: api.String(`{"i":` + string(rune('0'+i)) + `}`), StartToCloseTimeout: timeout}})
 	}
 	f.step(func(s *history.State, env history.Env) (history.Result, error) {
 		return s.CompleteDecisionTask(env, 3, &api.RespondDecisionTaskCompletedInput{Decisions: ds})
