@@ -31,6 +31,8 @@ import (
 //	slow     answers only once release is closed
 //	missing  404 ResourceNotFoundException
 //	denied   403 AccessDeniedException
+//	broken   500 ServiceException (Lambda's internal error)
+//	gateway  502 without an error code, as a proxy in front of Lambda answers
 //	busy     429 TooManyRequestsException to its first two invocations
 //	         (not to DryRun), then answers "ok"
 type fakeLambda struct {
@@ -133,6 +135,11 @@ func (f *fakeLambda) serve(w http.ResponseWriter, r *http.Request) {
 			json.Unmarshal(body, &in)
 		}
 		json.NewEncoder(w).Encode(map[string]any{"echo": in})
+	case "broken":
+		refuse(http.StatusInternalServerError, "ServiceException", "internal error")
+	case "gateway":
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("<html>502 Bad Gateway</html>"))
 	case "boom":
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		w.Write([]byte(`{"errorType":"ValueError","errorMessage":"boom","stackTrace":["handler.py:3"]}`))
