@@ -67,6 +67,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -348,8 +349,8 @@ The server's flags:
 		return usageError{fmt.Errorf("%s: an account id is 12 digits, such as 123456789012", setting("account-id", fmt.Sprintf("%q", *account)))}
 	}
 	if *lambdaEndpoint != "" && !isHTTPURL(*lambdaEndpoint) {
-		return usageError{fmt.Errorf("%s: give the Lambda API's URL, with its scheme: https://lambda.REGION.amazonaws.com, or http://HOST:PORT for an emulator",
-			setting("lambda-endpoint", fmt.Sprintf("%q", *lambdaEndpoint)))}
+		return usageError{fmt.Errorf("%s: give the Lambda API's URL, with its scheme: https://lambda.REGION.amazonaws.com, or http://HOST:PORT for an emulator (no user name or password, query or fragment; a port from 1 to 65535)",
+			setting("lambda-endpoint", fmt.Sprintf("%q", redactURL(*lambdaEndpoint))))}
 	}
 	if !isRegion(*region) {
 		return usageError{fmt.Errorf("%s: a region is letters, digits and hyphens, such as us-east-1", setting("region", fmt.Sprintf("%q", *region)))}
@@ -769,14 +770,30 @@ func isRegion(s string) bool {
 }
 
 // isHTTPURL reports whether s is an absolute http or https URL with a
-// host: the SDK would take another value as an endpoint, and fail each
-// request sent to it.
+// host, and if it names a port, one from 1 to 65535: the SDK would take
+// another value as an endpoint, and fail each request sent to it. It has no
+// query or fragment, which the Invoke API's requests never carry, and no
+// user name or password: the Lambda client ignores them (an endpoint that
+// wants them would refuse every call), and swfd logs the endpoint at start.
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Hostname() == "" {
+	if err != nil || u.Host == "" || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return false
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
 	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
+}
+
+// redactURL is s with the password of a URL's user hidden, for messages.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 // isLoopback reports whether addr (host:port, the value of flag name) only

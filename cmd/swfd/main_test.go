@@ -838,9 +838,18 @@ func TestLambdaEndpointMustBeAURL(t *testing.T) {
 		{[]string{"--lambda-endpoint", "http://"}, nil, `--lambda-endpoint "http://"`},
 		{[]string{"--lambda-endpoint", "http//localhost:9001"}, nil, `--lambda-endpoint "http//localhost:9001"`},
 		{nil, map[string]string{"SWFD_LAMBDA_ENDPOINT": "localhost:9001"}, `SWFD_LAMBDA_ENDPOINT="localhost:9001": give the Lambda API's URL`},
+		// A port no connection can be made to, a query or a fragment
+		// (which no request to the Invoke API carries), and a user name
+		// and password, which the Lambda client ignores and swfd logged
+		// at start: quoted with the password hidden.
+		{[]string{"--lambda-endpoint", "http://127.0.0.1:99999"}, nil, `--lambda-endpoint "http://127.0.0.1:99999": give the Lambda API's URL`},
+		{[]string{"--lambda-endpoint", "http://127.0.0.1:0"}, nil, `--lambda-endpoint "http://127.0.0.1:0": give the Lambda API's URL`},
+		{[]string{"--lambda-endpoint", "http://127.0.0.1:9001/?stage=dev"}, nil, `--lambda-endpoint "http://127.0.0.1:9001/?stage=dev": give the Lambda API's URL`},
+		{[]string{"--lambda-endpoint", "http://127.0.0.1:9001#top"}, nil, `--lambda-endpoint "http://127.0.0.1:9001#top": give the Lambda API's URL`},
+		{[]string{"--lambda-endpoint", "http://admin:s3cret@127.0.0.1:9001"}, nil, `--lambda-endpoint "http://admin:xxxxx@127.0.0.1:9001": give the Lambda API's URL`},
 	} {
 		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
-		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "address taken") {
+		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "address taken") || strings.Contains(out, "s3cret") {
 			t.Errorf("%q %v: exit status %d, want 2 and %q before the address is taken; output:\n%s", tc.args, tc.env, code, tc.want, out)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "swfd.db")); !os.IsNotExist(err) {
@@ -848,7 +857,7 @@ func TestLambdaEndpointMustBeAURL(t *testing.T) {
 		}
 	}
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // the look for credentials at start stays on this machine
-	for _, ok := range []string{"http://127.0.0.1:9001", "https://lambda.eu-west-1.amazonaws.com", "HTTP://localhost:4566/"} {
+	for _, ok := range []string{"http://127.0.0.1:9001", "https://lambda.eu-west-1.amazonaws.com", "HTTP://localhost:4566/", "http://127.0.0.1:9001/lambda"} {
 		code, out := startsWith(t, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--lambda-endpoint", ok}, nil)
 		if code != 0 || !strings.Contains(out, "swfd listening") {
 			t.Errorf("--lambda-endpoint %s: exit status %d; output:\n%s", ok, code, out)
@@ -875,7 +884,7 @@ func TestWordsThatMeanNothing(t *testing.T) {
 		{[]string{"--dev", "--db", "sqlite:" + filepath.Join(t.TempDir(), "swfd.db")}, nil, "--dev keeps everything in memory (a reset drops it all); it cannot be used with --db sqlite:"},
 	} {
 		code, out := startsWith(t, append(append([]string{}, base...), tc.args...), tc.env)
-		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "address taken") {
+		if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "address taken") || strings.Contains(out, "s3cret") {
 			t.Errorf("%q %v: exit status %d, want 2 and %q before the address is taken; output:\n%s", tc.args, tc.env, code, tc.want, out)
 		}
 	}
