@@ -273,6 +273,27 @@ func TestQueryRuntimeErrors(t *testing.T) {
 	checkParity(t, f, []parityCase{{args: []string{"describe-domain", "--name", "d1", "--query", "foo(`1`)"}, stderr: "\nUnknown function: foo()\n", rc: 255}})
 }
 
+// An expression go-jmespath's lexer panics on (an identifier followed by a
+// byte past ASCII; found by FuzzQuery) is a bad --query, refused before
+// the call as any syntax error is, where swf crashed with the library's
+// panic.
+func TestQueryLexerPanicIsABadQuery(t *testing.T) {
+	setCreds(t)
+	f := newFake(t, func(string, map[string]any) (int, string) { return 200, describeDomainWire })
+	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
+	for _, q := range []string{"A\u0080", "a.b\u0080"} {
+		r := swfRun(env, "describe-domain", "--name", "d1", "--query", q)
+		if want := "\nBad value for --query " + q + ": Invalid jmespath expression: LexerError: Unknown token\n"; r.RC != 255 || r.Stderr != want {
+			t.Errorf("--query %q: rc=%d %q, want %q", q, r.RC, r.Stderr, want)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.requests); n != 0 {
+		t.Errorf("%d calls made for a bad --query", n)
+	}
+}
+
 // A whole number the response writes as a float (a timestamp of 1.7E9 seconds)
 // is a float to the AWS CLI, printed 1700000000.0, also when a --query
 // passes it on: go-jmespath, which has one kind of number, made it

@@ -13,7 +13,7 @@ import (
 func FuzzQuery(f *testing.F) {
 	for _, s := range []string{"a.b[?c > `1`].d", "sort_by(l, &v)[::-1]", "{k: to_string(@), n: length(s)}", "`[1, {\"a\": 2.5}]`[*].a",
 		"merge(a, `{}`) | keys(@)", "!a || b && c", "'x'.y[0:2]", "\"q\"(", "map(&[], @)", "max_by(l, &n)", "`d1`", "{\"x\": `2.0`, y: a.c}",
-		"`[{\"n\": [1]}, [\"n\"]]`", "`[{}, [0, 1.0]]`", "avg(`[1.0, 3]`)", "merge(a, s)"} {
+		"`[{\"n\": [1]}, [\"n\"]]`", "`[{}, [0, 1.0]]`", "avg(`[1.0, 3]`)", "merge(a, s)", "A\u0080"} {
 		f.Add(s)
 	}
 	doc, err := decodeJSON([]byte(`{"a": {"b": [1, 2.5, "x", null, true, 2.0], "c": {"z": 1}}, "s": "héllo 漢字", "l": [{"n": "b", "v": 2}, {"n": "a", "v": 1.0}]}`))

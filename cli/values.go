@@ -421,7 +421,7 @@ func query(expr string, v any) (any, error) {
 		}
 		return "", false
 	})
-	jp, err := jmespath.Compile(expr)
+	jp, err := compile(expr)
 	if err != nil {
 		return nil, err
 	}
@@ -630,8 +630,22 @@ func fromJMES(v any, orders map[uintptr][]string, rank map[string]int, kinds num
 
 // compileQuery checks a --query expression as query will run it.
 func compileQuery(expr string) error {
-	_, err := jmespath.Compile(legacyLiterals(expr))
+	_, err := compile(legacyLiterals(expr))
 	return err
+}
+
+// compile compiles a JMESPath expression. go-jmespath's lexer panics on
+// some expressions it should refuse (an identifier followed by a byte past
+// ASCII, "A\x80", indexes past the end of its input): the panic is
+// recovered here as the syntax error the AWS CLI gives for such an
+// expression ("Unknown token"), never a crash of swf.
+func compile(expr string) (jp *jmespath.JMESPath, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			jp, err = nil, errors.New("LexerError: Unknown token")
+		}
+	}()
+	return jmespath.Compile(expr)
 }
 
 // legacyLiterals rewrites the backtick literals of a JMESPath expression
