@@ -45,6 +45,11 @@ var ErrClaimLost = errors.New("postgres: this node lost its claim on the databas
 // node cannot take its own back: the store then fails every call with
 // ErrClaimLost (so /healthz and /readyz answer 503) and says so in the
 // log, since the other node already serves; the node must be stopped.
+// Once it has its claim back, a node that has agreed to a region and
+// account (AgreeIdentity) checks them again: one that finds the database
+// taken over meanwhile by a node of another region or account fails
+// every call with ErrIdentityMismatch in the same way, and lets its claim
+// go.
 func (db *DB) ClaimNode(ctx context.Context, alone bool) (release func(), err error) {
 	if err := db.check(ctx); err != nil {
 		return nil, err
@@ -234,6 +239,12 @@ func (db *DB) keepClaim(ctx context.Context, conn *pgx.Conn, session claimSessio
 		}
 		pid.Store(conn.PgConn().PID())
 		db.logger.Info("postgres: this node's claim on the database is taken again", "database", db.where)
+		// Every node's claim may have been lost together, and a node of
+		// another region or account let in meanwhile: a fenced node lets
+		// its claim go (conn is closed on return), since it serves no more.
+		if !db.recheckIdentity(ctx) {
+			return
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -39,7 +40,10 @@ type Identity struct {
 // other node holds a claim, and takes the database over with its own
 // when none does (an installation restarted as another region or account),
 // in which case previous reports the identity it replaced. Two nodes
-// starting together take turns, so that one of them sees the other.
+// starting together take turns, so that one of them sees the other. The
+// store keeps the identity agreed to, and checks it again each time the
+// node takes its lost claim again (recheckIdentity): a node of another
+// region or account may have started while the claim was lost.
 func (db *DB) AgreeIdentity(ctx context.Context, id Identity) (previous *Identity, err error) {
 	if err := db.check(ctx); err != nil {
 		return nil, err
@@ -87,5 +91,65 @@ func (db *DB) AgreeIdentity(ctx context.Context, id Identity) (previous *Identit
 	if err != nil && !errors.Is(err, ErrIdentityMismatch) {
 		return nil, fmt.Errorf("postgres: check the nodes' region and account: %w", unavailable(err))
 	}
+	if err == nil {
+		db.identity.Store(&id)
+	}
 	return previous, err
+}
+
+// identityRecheckTimeout bounds each try of a claim taken again to check
+// the node's region and account (recheckIdentity).
+const identityRecheckTimeout = 10 * time.Second
+
+// recheckIdentity checks, once the node has taken its lost claim again,
+// that the database is still served as the region and account the node
+// agreed to (AgreeIdentity). While the claim was lost, every node's may
+// have been (a restart of the server ends them all), and a node of another
+// region or account started in that gap counted no claim but its own and
+// took the database over: the node then fences its store with
+// ErrIdentityMismatch, so that the two do not both serve, and returns
+// false. Should the other node have stopped meanwhile, the node is alone
+// and takes the database back with its own, as a node starting alone
+// would. The check is tried again, backing off, while the database does
+// not answer; it returns false too when ctx is done or the store closed.
+func (db *DB) recheckIdentity(ctx context.Context) bool {
+	id := db.identity.Load()
+	if id == nil {
+		return true // the node has not agreed to one yet (it is starting)
+	}
+	wait := listenRetryMin
+	for {
+		tctx, cancel := context.WithTimeout(ctx, identityRecheckTimeout)
+		previous, err := db.AgreeIdentity(tctx, *id)
+		cancel()
+		switch {
+		case err == nil:
+			if previous != nil {
+				db.logger.Warn("postgres: this node took its claim on the database again and found it served as another region or account "+
+					"by nodes no longer running: the ARNs they handed out name theirs",
+					"database", db.where, "region", id.Region, "account", id.Account,
+					"previous_region", previous.Region, "previous_account", previous.Account)
+			}
+			return true
+		case errors.Is(err, ErrIdentityMismatch):
+			db.fence(err)
+			db.logger.Error("postgres: this node took its claim on the database again, but the database is now served as another region or account "+
+				"(a node started while the claim was lost); every call to this node fails from now on: stop it",
+				"database", db.where, "err", err)
+			return false
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		db.logger.Warn("postgres: cannot check this node's region and account against the database's yet; retrying",
+			"database", db.where, "err", err, "retry_in", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return false
+		case <-db.done:
+			return false
+		}
+		wait = min(2*wait, listenRetryMax)
+	}
 }

@@ -106,6 +106,10 @@ type DB struct {
 	// fenced, once set (fence), is the error of every call that takes a
 	// connection from the pool: the node lost its claim (ClaimNode).
 	fenced atomic.Pointer[error]
+	// identity is the region and account this node serves as, once
+	// AgreeIdentity has accepted them: a claim taken again checks them
+	// once more (keepClaim).
+	identity atomic.Pointer[Identity]
 	// unserved is set while a node's listener waits for the serving
 	// nodes' lock, which swfd migrate holds (holdNodeLock): every call
 	// that takes a connection from the pool fails then.
