@@ -44,6 +44,34 @@ func terminateClaim(t *testing.T, admin *pgx.Conn) int32 {
 	return pids[0]
 }
 
+// cutClaim ends, from an admin connection of its own (returned, closed at
+// the test's end), the backend of the one connection that holds a claim on
+// the database at dsn, as a restart of PostgreSQL would.
+func cutClaim(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(ctx) })
+	terminateClaim(t, admin)
+	return admin
+}
+
+// waitFenced waits, up to 30 s, for db's Ping to fail with target.
+func waitFenced(t *testing.T, db *DB, target error, what string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for !errors.Is(db.Ping(ctx), target) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: Ping = %v", what, db.Ping(ctx))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // A node that holds the database alone (its clock moves) and loses the
 // connection that holds its claim takes the claim again, so a second node
 // is still refused; release lets the next one in.
@@ -220,12 +248,7 @@ func TestClaimLostToAnotherNodeFencesTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	terminateClaim(t, admin)
+	cutClaim(t, dsn)
 	var r func()
 	select {
 	case r = <-other:
@@ -233,13 +256,7 @@ func TestClaimLostToAnotherNodeFencesTheStore(t *testing.T) {
 		t.Fatal("the lost claim was never tried again")
 	}
 	defer r()
-	deadline := time.Now().Add(30 * time.Second)
-	for !errors.Is(db1.Ping(ctx), ErrClaimLost) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the store of the node that lost its claim still answers: Ping = %v", db1.Ping(ctx))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFenced(t, db1, ErrClaimLost, "the store of the node that lost its claim still answers")
 	if _, err := db1.GetDomain(ctx, "d"); !errors.Is(err, ErrClaimLost) {
 		t.Errorf("a call to the fenced store gave %v, want ErrClaimLost", err)
 	}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/swfd/swfd"
 )
 
@@ -122,12 +120,7 @@ func TestClaimTakenAgainChecksTheIdentity(t *testing.T) {
 			other <- r
 		})
 	}
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	terminateClaim(t, admin)
+	cutClaim(t, dsn)
 	var r func()
 	select {
 	case r = <-other:
@@ -135,13 +128,7 @@ func TestClaimTakenAgainChecksTheIdentity(t *testing.T) {
 		t.Fatal("the lost claim was never tried again")
 	}
 	defer r()
-	deadline := time.Now().Add(30 * time.Second)
-	for !errors.Is(db1.Ping(ctx), ErrIdentityMismatch) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the node took its claim back beside a node of another region and still answers: Ping = %v", db1.Ping(ctx))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFenced(t, db1, ErrIdentityMismatch, "the node took its claim back beside a node of another region and still answers")
 	if _, err := db1.GetDomain(ctx, "d"); !errors.Is(err, ErrIdentityMismatch) || !errors.Is(err, swfd.ErrStorageUnavailable) {
 		t.Errorf("a call to the store of the node that took its claim back: %v, want ErrIdentityMismatch and unavailable", err)
 	}
@@ -189,12 +176,7 @@ func TestClaimTakenAgainKeepsTheIdentityWhenAlone(t *testing.T) {
 			r()
 		})
 	}
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	terminateClaim(t, admin)
+	admin := cutClaim(t, dsn)
 	select {
 	case <-came:
 	case <-time.After(30 * time.Second):
