@@ -67,23 +67,12 @@ func TestWriteInHandFailsAtItsDeadline(t *testing.T) {
 	for _, cause := range []error{context.DeadlineExceeded, context.Canceled} {
 		t.Run(cause.Error(), func(t *testing.T) {
 			db, _ := openTemp(t)
-			db.wmu.Lock()
-			held := true
-			defer func() {
-				if held {
-					db.wmu.Unlock()
-				}
-			}()
-			ctx := newEndable()
-			res := make(chan error, 1)
-			go func() { res <- db.Commit(ctx, sampleBatch(0)) }()
-			waitFor(t, "the writer to hold the write", func() bool { return goroutinesIn("sqlite.(*DB).gather", "sync.(*Mutex).Lock") == 1 })
+			ctx, res, release := writeHeldByTheWriter(t, db)
 			ctx.end(cause)
 			if err := outcome(t, "a write held by the writer", res); !errors.Is(err, cause) {
 				t.Fatalf("the held write, its context ended: %v, want %v", err, cause)
 			}
-			held = false
-			db.wmu.Unlock()
+			release()
 			// The next write goes through the writer after the first.
 			if err := db.Commit(context.Background(), sampleBatch(1)); err != nil {
 				t.Fatal(err)
@@ -177,23 +166,30 @@ func TestAbandonedWriteBeginsNoTransaction(t *testing.T) {
 	setBusyTimeout(t, 60_000)
 	db, path := openTemp(t)
 	holdWriteLock(t, path)
-	db.wmu.Lock()
-	held := true
-	defer func() {
-		if held {
-			db.wmu.Unlock()
-		}
-	}()
-	ctx := newEndable()
-	res := make(chan error, 1)
-	go func() { res <- db.Commit(ctx, sampleBatch(0)) }()
-	waitFor(t, "the writer to hold the write", func() bool { return goroutinesIn("sqlite.(*DB).gather", "sync.(*Mutex).Lock") == 1 })
+	ctx, res, release := writeHeldByTheWriter(t, db)
 	ctx.end(context.DeadlineExceeded)
 	if err := outcome(t, "a write held by the writer", res); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("the held write, its deadline passed: %v", err)
 	}
 	groups := db.groups.Load()
-	held = false
-	db.wmu.Unlock()
+	release()
 	waitFor(t, "the writer to be done with the write given up, the lock still held elsewhere", func() bool { return db.groups.Load() > groups })
+}
+
+// writeHeldByTheWriter holds the writer before its transaction (as a long
+// checkpoint holds it) and sends it a write, sampleBatch(0), under a
+// context the test ends: it returns once the writer has the write in hand,
+// with the channel the write's outcome comes on, and release, which lets
+// the writer go on (at the test's end, if not called before).
+func writeHeldByTheWriter(t *testing.T, db *DB) (ctx *endable, res <-chan error, release func()) {
+	t.Helper()
+	db.wmu.Lock()
+	var once sync.Once
+	release = func() { once.Do(db.wmu.Unlock) }
+	t.Cleanup(release)
+	ctx = newEndable()
+	out := make(chan error, 1)
+	go func() { out <- db.Commit(ctx, sampleBatch(0)) }()
+	waitFor(t, "the writer to hold the write", func() bool { return goroutinesIn("sqlite.(*DB).gather", "sync.(*Mutex).Lock") == 1 })
+	return ctx, out, release
 }
