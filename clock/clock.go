@@ -14,6 +14,11 @@
 // HoldWait for the work that does not come through it: a poll's task start,
 // a Lambda step, a message's delivery, an operation of the web console) and
 // from what each commit adds to histories (Controller.Observe).
+//
+// A wait on swfd's clock outside the timer loop (the Lambda loop's
+// back-offs) cannot sleep on a timer of real time alone, which a move knows
+// nothing of: the manual and skip clocks tell such a wait when a move takes
+// them to its time (Waker).
 package clock
 
 import (
@@ -61,8 +66,9 @@ const Precision = time.Millisecond
 // ManualClock stands still until moved. The zero value is not usable; use
 // NewManual.
 type ManualClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	alarms alarms // WakeAt's waits
 }
 
 // NewManual returns a manual clock showing start (in UTC, to the
@@ -85,7 +91,21 @@ func (c *ManualClock) MoveTo(t time.Time) {
 	defer c.mu.Unlock()
 	if t.After(c.t) {
 		c.t = t
+		c.alarms.ring(t)
 	}
+}
+
+// WakeAt returns a channel closed once the clock has been moved to t or
+// past it (see Waker).
+func (c *ManualClock) WakeAt(t time.Time) (<-chan struct{}, func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.alarms.add(c.t, t, c.lock)
+}
+
+func (c *ManualClock) lock() func() {
+	c.mu.Lock()
+	return c.mu.Unlock
 }
 
 // SkipClock runs at the rate of real time from wherever it was last moved
@@ -97,6 +117,7 @@ type SkipClock struct {
 	start  time.Time // the clock's time at base, UTC, without monotonic reading
 	offset time.Duration
 	since  func(time.Time) time.Duration // time.Since, or a test's stand-in
+	alarms alarms                        // WakeAt's waits
 }
 
 // NewSkip returns a skip clock that starts at the current real time.
@@ -122,5 +143,19 @@ func (c *SkipClock) MoveTo(t time.Time) {
 	defer c.mu.Unlock()
 	if d := t.Sub(c.nowLocked()); d > 0 {
 		c.offset += d
+		c.alarms.ring(c.nowLocked())
 	}
+}
+
+// WakeAt returns a channel closed once a move has taken the clock to t or
+// past it (see Waker): not when it gets there by running in real time.
+func (c *SkipClock) WakeAt(t time.Time) (<-chan struct{}, func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.alarms.add(c.nowLocked(), t, c.lock)
+}
+
+func (c *SkipClock) lock() func() {
+	c.mu.Lock()
+	return c.mu.Unlock
 }

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/swfd/swfd/lambda"
+	"github.com/swfd/swfd/server"
 )
 
 // Lambda events under the manual clock carry the clock's times: a function
@@ -177,5 +183,61 @@ func TestLambdaRoleOfChildrenAndContinuedRuns(t *testing.T) {
 	d, err := f.c.DescribeWorkflowExecution(f.ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String("fn"), Execution: next})
 	if err != nil || aws.ToString(d.ExecutionConfiguration.LambdaRole) != lambdaRole {
 		t.Errorf("describe: %v %+v", err, d)
+	}
+}
+
+// awayInvoker is a Lambda endpoint that cannot be reached: the check of
+// "away" never gets there, nor does the invocation of "gone" (whose check
+// passes). It counts the tries of each.
+type awayInvoker struct{ checks, invokes atomic.Int32 }
+
+func (a *awayInvoker) Check(ctx context.Context, r lambda.Request) error {
+	if r.Function != "away" {
+		return nil
+	}
+	a.checks.Add(1)
+	return fmt.Errorf("dial tcp 127.0.0.1:9: connect: connection refused: %w", lambda.ErrNotSent)
+}
+
+func (a *awayInvoker) Invoke(ctx context.Context, r lambda.Request) (lambda.Response, error) {
+	a.invokes.Add(1)
+	return lambda.Response{}, fmt.Errorf("dial tcp 127.0.0.1:9: connect: connection refused: %w", lambda.ErrNotSent)
+}
+
+// A function whose endpoint cannot be reached is tried again with a
+// back-off, and on a manual clock a move that passes its timeout ends the
+// tries at once: a function not started yet (its check never got there)
+// records StartLambdaFunctionFailed right after the move, with no check
+// made after it, and one started (its invocation never got there) times
+// out at its deadline on the way, not invoked again. The back-off was a
+// timer of real time that a move did not end: the tries of the first
+// went on after the move until the back-off of real time was over (up to
+// 15 s) and one more check had been made.
+func TestLambdaUnreachableEndsWithAMoveOfTheClock(t *testing.T) {
+	iv := &awayInvoker{}
+	f := newLambdaFlow(t, func(c *server.Config) { c.LambdaInvoker = iv })
+	ex := f.start("w", "with-role")
+	t0 := f.srv.Now()
+	f.decide(scheduleLambda("a", "away", `{}`, "60"), scheduleLambda("g", "gone", `{}`, "120"))
+	waitFor(t, "two tries of each function", func() bool { return iv.checks.Load() >= 2 && iv.invokes.Load() >= 2 })
+	checks, invokes := iv.checks.Load(), iv.invokes.Load()
+	end := f.srv.Advance(200 * time.Second)
+	evs := f.waitEvents(ex, types.EventTypeStartLambdaFunctionFailed, 1)
+	evs = f.waitEvents(ex, types.EventTypeLambdaFunctionTimedOut, 1)
+	waitFor(t, "the tries to end", func() bool { return f.srv.Server.Service.Lambda().InFlight() == 0 })
+	if n := iv.checks.Load(); n != checks {
+		t.Errorf("%d checks after the move past the function's timeout", n-checks)
+	}
+	if n := iv.invokes.Load(); n != invokes {
+		t.Errorf("%d invocations after the move past the function's deadline", n-invokes)
+	}
+	if sf := eventsOf(evs, types.EventTypeStartLambdaFunctionFailed)[0]; !sf.EventTimestamp.Equal(end) {
+		t.Errorf("start failed at +%v; want it after the move, at +%v", sf.EventTimestamp.Sub(t0), end.Sub(t0))
+	}
+	if to := eventsOf(evs, types.EventTypeLambdaFunctionTimedOut)[0]; !to.EventTimestamp.Equal(t0.Add(120 * time.Second)) {
+		t.Errorf("timed out at +%v; want +2m0s, its deadline", to.EventTimestamp.Sub(t0))
+	}
+	if n := len(eventsOf(evs, types.EventTypeLambdaFunctionFailed)); n != 0 {
+		t.Errorf("%d LambdaFunctionFailed: %v", n, eventTypes(evs))
 	}
 }

@@ -22,7 +22,9 @@
 //     never reached the endpoint, or one refused as the function is not
 //     ready to run yet, each of which ran nothing and is tried again
 //     with back-off until the function's START_TO_CLOSE
-//     deadline, then recorded as failed; an invocation whose connection
+//     deadline (the back-off passes in real time or on the Loop's
+//     clock, whichever is first, so that a move of a clock tests move
+//     ends it), then recorded as failed; an invocation whose connection
 //     broke after it was sent may have run the function, and is recorded
 //     as failed at once, reason InvokeError), and records
 //     LambdaFunctionCompleted or LambdaFunctionFailed
@@ -159,8 +161,12 @@ type Options struct {
 	// Invoker invokes the functions; nil when swfd has no Lambda endpoint:
 	// a Lambda task left from a time it had one then fails to start.
 	Invoker Invoker
-	Clock   swfd.Clock
-	Log     *slog.Logger
+	// Clock is swfd's clock (nil: the system's), by which the functions'
+	// timeouts pass. A clock that is moved (package clock's manual and
+	// skip clocks, which have WakeAt) ends the Loop's waits on it as soon
+	// as a move passes them.
+	Clock swfd.Clock
+	Log   *slog.Logger
 	// Rescan, if set, makes the Loop look at the store's pending Lambda
 	// tasks that often, and take those scheduled at least that long ago
 	// that it has not taken: in a cluster, another node may have scheduled
@@ -187,7 +193,9 @@ type Options struct {
 	// FirstThrottleRetry (default DefaultFirstThrottleRetry), each later
 	// wait twice as long, up to MaxThrottleRetry (default
 	// DefaultMaxThrottleRetry), each with up to half as much again at
-	// random.
+	// random. Each wait ends once it has passed in real time or on Clock,
+	// whichever is first: on a clock that tests move (package clock, whose
+	// clocks tell of their moves), a move past it ends it at once.
 	FirstThrottleRetry, MaxThrottleRetry time.Duration
 	// Hold, if set, is called before each step the Loop records (a
 	// start, an outcome) and the function it returns once the step has
@@ -836,16 +844,15 @@ func (l *Loop) checkUntilAnswered(ctx context.Context, t swfd.Task, log *slog.Lo
 		}
 		pause := wait + rand.N(wait/2+1)
 		wait = min(2*wait, l.maxThrottleRetry)
-		if l.clock.Now().Add(pause).After(expires) {
+		// Given up before a pause that would end past the timeout, or
+		// after one that a move of the clock took past it.
+		if l.clock.Now().Add(pause).After(expires) ||
+			l.sleep(ctx, l.stopStarting, pause) && l.clock.Now().After(expires) {
 			log.Warn("checking a Lambda function was throttled, did not reach the endpoint, was not answered in time, or was answered with an error that passes, until its timeout; recording its start failed", "tries", tries, "err", err)
 			return req, timedOut, false, err
 		}
-		select {
-		case <-ctx.Done():
+		if ctx.Err() != nil || l.stopStarting.Err() != nil {
 			return req, false, false, err
-		case <-l.stopStarting.Done():
-			return req, false, false, err
-		case <-time.After(pause):
 		}
 		next, _, rerr := l.request(ctx, t)
 		if rerr != nil {
@@ -914,18 +921,18 @@ func (l *Loop) invoke(ctx context.Context, t swfd.Task, log *slog.Logger, req *R
 			// together do not all come back at once.
 			pause := wait + rand.N(wait/2+1)
 			wait = min(2*wait, l.maxThrottleRetry)
-			if l.clock.Now().Add(pause).After(expires) {
+			// Given up before a pause that would end past the
+			// deadline, or after one that a move of the clock took
+			// to it (where the timer records the timeout) or past it.
+			if l.clock.Now().Add(pause).After(expires) ||
+				l.sleep(ctx, l.stopStarting, pause) && !l.clock.Now().Before(expires) {
 				log.Warn("Lambda invocation throttled, not reached or not ready until its timeout; recording it failed", "tries", tries, "err", err)
 				return resp, err
 			}
-			select {
-			case <-ctx.Done():
+			if ctx.Err() != nil || l.stopStarting.Err() != nil {
+				// Stopping (or the task closed): it is not invoked
+				// again, and the throttling is its outcome.
 				return resp, err
-			case <-l.stopStarting.Done():
-				// Stopping: it is not invoked again, and the
-				// throttling is its outcome.
-				return resp, err
-			case <-time.After(pause):
 			}
 			open, rerr := l.stillStarted(ctx, t, startedID)
 			if rerr == nil && !open {
@@ -982,21 +989,70 @@ func (l *Loop) until(ctx context.Context, g giveUp) (context.Context, context.Ca
 	cctx, cancel := context.WithCancelCause(ctx)
 	go func() {
 		for {
-			wait := max(time.Until(g.real), g.clock.Sub(l.clock.Now()))
-			if wait <= 0 {
+			realLeft, clockLeft := time.Until(g.real), g.clock.Sub(l.clock.Now())
+			if realLeft <= 0 && clockLeft <= 0 {
 				cancel(errGivenUp)
 				return
+			}
+			// The real time first; then the clock's, which a move
+			// brings at once (and real time on a clock that runs).
+			wait, moved, forget := realLeft, (<-chan struct{})(nil), func() {}
+			if realLeft <= 0 {
+				wait = clockLeft
+				moved, forget = l.clockAt(g.clock)
 			}
 			t := time.NewTimer(wait)
 			select {
 			case <-cctx.Done():
-				t.Stop()
-				return
 			case <-t.C:
+			case <-moved:
+			}
+			t.Stop()
+			forget()
+			if cctx.Err() != nil {
+				return
 			}
 		}
 	}()
 	return cctx, cancel
+}
+
+// waker is a clock that tells when a move takes it to a time: the manual
+// and skip clocks of package clock (clock.Waker), which tests move.
+type waker interface {
+	WakeAt(t time.Time) (woken <-chan struct{}, stop func())
+}
+
+// clockAt returns a channel closed once a move takes the Loop's clock to t
+// (nil, never closed, when the clock is not a waker: it only runs in real
+// time), and the function that forgets the wait.
+func (l *Loop) clockAt(t time.Time) (<-chan struct{}, func()) {
+	if w, ok := l.clock.(waker); ok {
+		return w.WakeAt(t)
+	}
+	return nil, func() {}
+}
+
+// sleep waits until d has passed, in real time or on the Loop's clock,
+// whichever comes first, or until ctx or stop ends; it reports whether d
+// passed. So a back-off follows the clock swfd runs on: a move of a clock
+// that tests move (package clock) that takes it d further ends the wait
+// at once, while on a clock that stands still the wait ends after d of real
+// time, as the endpoint it waits for lives in real time.
+func (l *Loop) sleep(ctx, stop context.Context, d time.Duration) bool {
+	moved, forget := l.clockAt(l.clock.Now().Add(d))
+	defer forget()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-stop.Done():
+		return false
+	case <-t.C:
+	case <-moved:
+	}
+	return true
 }
 
 // stillStarted reports whether the task is still started as startedID on
