@@ -18,7 +18,7 @@ import (
 // started with --clock manual or skip, and the reset of a swfd --dev.
 
 const clockHelp = `swf clock                      print swfd's time and how its clock runs
-swf clock advance DURATION     move the clock forward: 90s, 15m, 24h, 7d, 1d12h, or seconds
+swf clock advance DURATION     move the clock forward: 90s, 15m, 24h, 7d, 1d12h, or seconds (86400, 1.5)
 swf clock set TIME             move the clock forward to a time: 2030-01-02T15:04:05Z, epoch seconds (to the millisecond)
 
 A swfd started with --clock manual stands still until moved. Moving the clock fires every timer and timeout

@@ -35,6 +35,9 @@ func TestParseDuration(t *testing.T) {
 		"86400": 24 * time.Hour, "0": 0, "90s": 90 * time.Second, "1.5h": 90 * time.Minute,
 		"7d": 7 * 24 * time.Hour, "1d12h": 36 * time.Hour, "250ms": 250 * time.Millisecond, " 2m ": 2 * time.Minute,
 		"1h30m15s": time.Hour + 30*time.Minute + 15*time.Second, "0.5d": 12 * time.Hour,
+		// Seconds with a fraction, as `swf clock advance` and the admin
+		// API's JSON number take them; they used to be refused.
+		"1.5": 1500 * time.Millisecond, "0.001": time.Millisecond, "86400.250": 24*time.Hour + 250*time.Millisecond,
 	}
 	for in, want := range good {
 		got, err := ParseDuration(in)
@@ -47,7 +50,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v; want ErrNegative", in, err)
 		}
 	}
-	for _, in := range []string{"", "h", "1x", "abc", "1h-", "--1h", "--0", "--0s", "1..2h", "1e3s", "NONE"} {
+	for _, in := range []string{"", "h", "1x", "abc", "1h-", "--1h", "--0", "--0s", "1..2h", "1e3s", "NONE", "1.", ".5", "1.5.2", "1,5"} {
 		if d, err := ParseDuration(in); err == nil || errors.Is(err, ErrNegative) || errors.Is(err, ErrTooLong) || errors.Is(err, ErrPrecision) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want a syntax error", in, d, err)
 		}
@@ -64,7 +67,7 @@ func TestParseDuration(t *testing.T) {
 	}
 	// The clock counts milliseconds: a part below one is refused, not
 	// dropped (1ns would have moved nothing and said it had).
-	for _, in := range []string{"1ns", "1500us", "1500µs", "0.0005s", "1.0001ms", "1h0.5ms"} {
+	for _, in := range []string{"1ns", "1500us", "1500µs", "0.0005s", "1.0001ms", "1h0.5ms", "1.0005"} {
 		if d, err := ParseDuration(in); !errors.Is(err, ErrPrecision) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want ErrPrecision", in, d, err)
 		}

@@ -32,8 +32,9 @@ var units = map[string]float64{
 	"h": float64(time.Hour), "d": float64(24 * time.Hour),
 }
 
-// ParseDuration reads how far to move a clock: a whole number of seconds
-// ("86400", as SWF writes durations), or numbers with units as Go writes
+// ParseDuration reads how far to move a clock: a number of seconds
+// ("86400", as SWF writes durations, or "1.5", as the admin API's JSON
+// number and swf's "or seconds" allow), or numbers with units as Go writes
 // durations, with days too ("90s", "1.5h", "7d", "1d12h"). A negative
 // duration is ErrNegative (but a negative zero, "-0s", is zero), one
 // longer than MaxDuration ErrTooLong, one that is not a whole number of
@@ -58,6 +59,9 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, ErrTooLong
 		}
 		return time.Duration(n) * time.Second, nil
+	}
+	if isDecimal(s) {
+		return ParseDuration(s + "s") // seconds with a fraction: "1.5"
 	}
 	var total float64
 	for s != "" {
@@ -91,4 +95,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, ErrPrecision
 	}
 	return time.Duration(ms) * Precision, nil
+}
+
+// isDecimal reports whether s is digits with one dot between them ("1.5",
+// "0.001"): a number of seconds with a fraction.
+func isDecimal(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	return dot && whole != "" && frac != "" && strings.Trim(whole+frac, "0123456789") == ""
 }
