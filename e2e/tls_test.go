@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
 
@@ -73,6 +75,35 @@ func TestTLSClients(t *testing.T) {
 			if status == 0 || !strings.Contains(stderr, "SSL") {
 				t.Fatalf("without --ca-bundle: exit %d %s", status, stderr)
 			}
+		}
+	})
+	// The README's aws-sdk-go-v2 client: config.LoadDefaultConfig with the
+	// SDK's own HTTP client given the long-poll timeout, so that
+	// AWS_CA_BUNDLE (set on many machines) is honoured; a plain http.Client
+	// there makes LoadDefaultConfig fail whenever AWS_CA_BUNDLE is set, as
+	// the README warns.
+	t.Run("aws-sdk-go-v2 with AWS_CA_BUNDLE", func(t *testing.T) {
+		const documented = "config.LoadDefaultConfig(ctx, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(70*time.Second)))"
+		if readme := string(mustRead(t, "../README.md")); !strings.Contains(readme, documented) {
+			t.Fatalf("the README no longer shows %s", documented)
+		}
+		t.Setenv("AWS_CA_BUNDLE", cert.CAFile)
+		t.Setenv("AWS_ENDPOINT_URL_SWF", srv.URL)
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(70*time.Second)))
+		if err != nil {
+			t.Fatalf("as the README says: %v", err)
+		}
+		out, err := swf.NewFromConfig(cfg).ListDomains(ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusRegistered})
+		if err != nil || len(out.DomainInfos) != 1 || aws.ToString(out.DomainInfos[0].Name) != "tls" {
+			t.Fatalf("ListDomains: %v %+v", err, out)
+		}
+		if _, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(&http.Client{Timeout: 70 * time.Second})); err == nil || !strings.Contains(err.Error(), "unable to add custom RootCAs HTTPClient") {
+			t.Fatalf("a plain http.Client with AWS_CA_BUNDLE set: %v, want the error the README quotes", err)
 		}
 	})
 	t.Run("boto3", func(t *testing.T) {
