@@ -90,8 +90,17 @@ func migrateMain(ctx context.Context, args []string, stderr io.Writer) error {
 	// On a terminal each count overwrites the last; written to a file or
 	// a pipe (a log, CI), where a carriage return overwrites nothing and
 	// the counts would run together on one line, each is a line of its own.
+	// The copy reports after every page of every domain's open and closed
+	// executions, empty pages too: a count that has not moved since the
+	// last one written is not written again, so that a log does not repeat
+	// one line for each domain with nothing left to copy.
 	term := isTerminal(stderr)
+	var shown *migrate.Stats
 	st, err := migrate.Copy(ctx, src, dst, func(s migrate.Stats) {
+		if shown != nil && s.Executions == shown.Executions && s.Events == shown.Events {
+			return
+		}
+		shown = &s
 		if term {
 			fmt.Fprintf(stderr, "\rcopied %d executions, %d events", s.Executions, s.Events)
 		} else {

@@ -244,8 +244,10 @@ func TestMigrateProgressIsLinesOffTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateDomain(ctx, swfd.Domain{Name: "d", Status: swfd.StatusRegistered, RetentionDays: "1", Created: time.UnixMilli(1_800_000_000_000)}, 100); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"d", "e", "f"} {
+		if err := st.CreateDomain(ctx, swfd.Domain{Name: name, Status: swfd.StatusRegistered, RetentionDays: "1", Created: time.UnixMilli(1_800_000_000_000)}, 100); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
@@ -258,12 +260,18 @@ func TestMigrateProgressIsLinesOffTerminal(t *testing.T) {
 		t.Errorf("output off a terminal holds carriage returns: %q", out.String())
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-1], "done: 1 domains") {
+	if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-1], "done: 3 domains") {
 		t.Fatalf("output %q, want progress lines and then done", out.String())
 	}
-	for _, l := range lines[:len(lines)-1] {
+	for i, l := range lines[:len(lines)-1] {
 		if !strings.HasPrefix(l, "copied ") || strings.Count(l, "copied") != 1 {
 			t.Errorf("progress line %q, want one count a line", l)
+		}
+		// Each domain's empty pages of open and closed executions used to
+		// repeat the same count, six lines of "copied 0 executions, 0
+		// events" here.
+		if i > 0 && l == lines[i-1] {
+			t.Errorf("progress line %q written again with nothing copied since: %q", l, out.String())
 		}
 	}
 }
