@@ -197,3 +197,51 @@ func TestDocumentedFixturesDrainTheLog(t *testing.T) {
 		t.Fatalf("found %d fixtures that read swfd's address from its log; docs/testing.md has three", found)
 	}
 }
+
+// The documents run the server and the command line as the commands swfd
+// and swf (swfd --auth …, swfd backup …, swf register-domain …), while the
+// README's "Run it" started the server with go run and no page said how to
+// have either command: a newcomer following the pages met "command not
+// found". Whenever a shell block of a document runs one of them from the
+// PATH, "Run it", the README's first section, says how to install both.
+func TestReadmeSaysHowToInstallTheCommands(t *testing.T) {
+	docs, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, "README.md")
+	fence := regexp.MustCompile("(?ms)^```sh\n(.*?)^```")
+	command := regexp.MustCompile(`(?m)^(?:[A-Z_]+=\S+ )*(swfd?) `)
+	runs := map[string]string{} // command → where a block first runs it
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fence.FindAllStringSubmatch(string(b), -1) {
+			for _, c := range command.FindAllStringSubmatch(m[1], -1) {
+				if _, ok := runs[c[1]]; !ok {
+					runs[c[1]] = doc
+				}
+			}
+		}
+	}
+	if runs["swfd"] == "" || runs["swf"] == "" {
+		t.Fatalf("no shell block runs swfd or swf (%v): the check finds nothing to hold the README to", runs)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	runIt := strings.Index(text, "\n## Run it\n")
+	next := strings.Index(text[runIt+1:], "\n## ")
+	if runIt < 0 || next < 0 {
+		t.Fatal("the README has no section \"Run it\"")
+	}
+	section := text[runIt : runIt+1+next]
+	const install = "CGO_ENABLED=0 go install ./cmd/swfd ./cmd/swf\n"
+	if !strings.Contains(section, "\n"+install) {
+		t.Errorf("%s runs swfd and %s runs swf as commands, but the README's \"Run it\" does not say how to install them (%q)", runs["swfd"], runs["swf"], install)
+	}
+}
