@@ -589,6 +589,14 @@ func TestHelpAndCompletion(t *testing.T) {
 			t.Errorf("help does not list %s", name)
 		}
 	}
+	// Every global option the AWS CLI has and swf takes is in the help's
+	// list (--color was missing); --v2-debug, which only prints advice on
+	// moving to the AWS CLI v2, is accepted and left out.
+	for _, name := range awsGlobalOrder {
+		if name != "v2-debug" && !strings.Contains(r.Stdout, "\n  --"+name+" ") {
+			t.Errorf("help does not list the global option --%s", name)
+		}
+	}
 	r = swfRun(nil, "start-workflow-execution", "help")
 	for _, s := range []string{"--workflow-type <value>", "[--tag-list <value>]", "Shorthand: name=string,version=string", "--child-policy (string) -> childPolicy", "one of: TERMINATE, REQUEST_CANCEL, ABANDON"} {
 		if !strings.Contains(r.Stdout, s) {

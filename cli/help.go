@@ -50,6 +50,7 @@ Global options:
   --output json|text|table  output format (default json, or
                             $AWS_DEFAULT_OUTPUT, the profile's output)
   --query EXPR              JMESPath expression applied to the output
+  --color on|off|auto       colour tables (default auto: when stdout is a terminal)
   --no-paginate             one page only for paginated commands
   --debug                   log each request and response to stderr
   --cli-read-timeout S      seconds to wait for a response (default 70; 0 = forever)
