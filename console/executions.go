@@ -341,8 +341,12 @@ type executionsData struct {
 	ClosedURL string
 	// Since is where the domain's lists stood before the rows were read
 	// (Hub.listMark): the page's live stream starts from it, so that a
-	// run that started or closed in between is not missed.
-	Since string
+	// run that started or closed in between is not missed. Upto is where
+	// they stood once the rows and count were read: a live row whose
+	// position is at or before Since is in them already, one up to Upto
+	// may be, and one after Upto is not, unless its commit was read in
+	// the moment before it was counted (Hub.listMark).
+	Since, Upto string
 }
 
 func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
@@ -383,6 +387,9 @@ func (h *Handler) executionsPage(w http.ResponseWriter, r *http.Request) {
 				d.Count = c
 			}
 		}
+	}
+	if h.cfg.Hub != nil {
+		d.Upto = h.cfg.Hub.listMark(domain)
 	}
 	if err != nil {
 		d.Fault = h.faultOf(ctx, err)

@@ -110,6 +110,7 @@ type Hub struct {
 type rowJob struct {
 	domain, runID   string
 	created, closed bool
+	pos             uint64 // the position of the latest news of it (change.pos)
 }
 
 // change is what the hub keeps of one run's commit.
@@ -121,6 +122,9 @@ type change struct {
 	start, close              time.Time
 	tags                      []string
 	events                    []api.HistoryEvent
+	// pos is the count of its domain's runs started or closed (listMark)
+	// that this change brought it to, when it started or closed its run.
+	pos uint64
 }
 
 // execKey is one execution as a page names it.
@@ -206,9 +210,17 @@ func (h *Hub) Committed(c runs.Commit) {
 			h.marks[i].Add(1)
 		}
 	}
-	for _, ch := range c.Runs {
+	// Each run that started or closed is given the count its commit
+	// brought its domain to, its position: a list read from a position
+	// at or past it has it already (listMark).
+	var pos []uint64
+	for i, ch := range c.Runs {
 		if ch.Created || ch.Closed {
-			h.marks[h.markOf(ch.Domain)].Add(1)
+			n := h.marks[h.markOf(ch.Domain)].Add(1)
+			if pos == nil {
+				pos = make([]uint64, len(c.Runs))
+			}
+			pos[i] = n
 		}
 	}
 	if h.subs.Load() == 0 {
@@ -225,6 +237,9 @@ func (h *Hub) Committed(c runs.Commit) {
 		out[i] = change{domain: ch.Domain, runID: ch.RunID, workflowID: ch.WorkflowID, typ: ch.WorkflowType,
 			created: ch.Created, closed: ch.Closed, status: ch.CloseStatus, start: ch.StartTime, close: ch.CloseTime, tags: ch.Tags,
 			events: ch.Events, remote: c.Remote}
+		if pos != nil {
+			out[i].pos = pos[i]
+		}
 	}
 	select {
 	case h.in <- out:
@@ -244,8 +259,23 @@ func (h *Hub) markOf(domain string) int {
 // comes) on another node, or news of other nodes may have been lost. A
 // list page takes it before it reads its rows; its stream compares it
 // with the token then (liveDomain).
+//
+// The same token, with the count a change brought the domain to, is the
+// position of each row a list's stream sends (liveRow.Pos). A commit is
+// counted once it is durable (Committed), so it may be read before it is
+// counted but is never counted before it can be read: a list read after
+// the token was taken has already every row whose position is at or
+// before the token's, and its page drops such a row rather than count its
+// run a second time. A list page also takes the token once its rows and
+// count are read (executionsData.Upto): a row positioned between the two
+// may or may not be in them.
 func (h *Hub) listMark(domain string) string {
-	return h.epoch + "." + strconv.FormatUint(h.marks[h.markOf(domain)].Load(), 10)
+	return h.markToken(h.marks[h.markOf(domain)].Load())
+}
+
+// markToken is a count of marks as a position (listMark).
+func (h *Hub) markToken(n uint64) string {
+	return h.epoch + "." + strconv.FormatUint(n, 10)
 }
 
 // validMark reports whether s has the form of a token of listMark (of
@@ -463,8 +493,7 @@ func (h *Hub) apply(ch change) {
 	case ch.remote:
 		h.queueRow(ch, domSubs)
 	default:
-		row := rowOf(ch)
-		b, _ := json.Marshal(row)
+		b, _ := json.Marshal(h.rowOf(ch))
 		for _, s := range domSubs {
 			s.push(sseMsg{event: "row", data: b})
 		}
@@ -486,6 +515,7 @@ func (h *Hub) queueRow(ch change, subs []*sub) {
 	if job != nil {
 		job.created = job.created || ch.created
 		job.closed = job.closed || ch.closed
+		job.pos = max(job.pos, ch.pos)
 	}
 	h.mu.Unlock()
 	if full {
@@ -534,9 +564,9 @@ func (h *Hub) remoteRowsDue(ctx context.Context) {
 			if closed != job.closed {
 				continue
 			}
-			b, _ := json.Marshal(rowOf(change{domain: job.domain, runID: job.runID, workflowID: info.Execution.WorkflowID,
+			b, _ := json.Marshal(h.rowOf(change{domain: job.domain, runID: job.runID, workflowID: info.Execution.WorkflowID,
 				typ: info.WorkflowType, created: job.created && !closed, closed: closed, status: info.CloseStatus,
-				start: info.StartTimestamp.Time, close: info.CloseTimestamp.Time, tags: info.TagList}))
+				start: info.StartTimestamp.Time, close: info.CloseTimestamp.Time, tags: info.TagList, pos: job.pos}))
 			msg = sseMsg{event: "row", data: b}
 		}
 		for _, s := range subs {
@@ -560,13 +590,20 @@ type liveRow struct {
 	StartISO   string   `json:"startIso,omitempty"` // the times as the rows' datetime attributes write them
 	CloseISO   string   `json:"closeIso,omitempty"`
 	Duration   string   `json:"duration,omitempty"` // a closed run's, as the list shows it
+	// Pos is the position of the change (listMark): a list read from
+	// there on has it already.
+	Pos string `json:"pos,omitempty"`
 }
 
-// Its start time and tags are the run's, also when the change closes the
-// run, so that a list filtered by tag drops (or, closed, gains) it.
-func rowOf(ch change) liveRow {
+// rowOf is a change's row for the lists, with its position. Its start
+// time and tags are the run's, also when the change closes the run, so
+// that a list filtered by tag drops (or, closed, gains) it.
+func (h *Hub) rowOf(ch change) liveRow {
 	r := liveRow{WorkflowID: ch.workflowID, RunID: ch.runID, Type: ch.typ.Name, Version: ch.typ.Version, Status: "OPEN",
 		URL: execURL(ch.domain, ch.workflowID, ch.runID), Created: ch.created, Tags: ch.tags}
+	if ch.pos != 0 {
+		r.Pos = h.markToken(ch.pos)
+	}
 	start := ch.start
 	for _, ev := range ch.events {
 		if a := ev.WorkflowExecutionStartedEventAttributes; a != nil && start.IsZero() {

@@ -337,11 +337,32 @@
     // The rows that arrive while the list is read again (stale), applied
     // once it is: the read may have been made before their commits.
     let held = null;
+    // Where the rows and count shown were read: from (the domain's
+    // position before the read) to upto (after it). Each row the stream
+    // sends has the position of its commit: one at or before from is in
+    // the read already (its run, counted once, is not counted again); one
+    // up to upto may be, and has the list read again to be sure; one after
+    // it came after the read. A position is the server's random tag and a
+    // count ("TAG.N"); one of another tag (another process) tells nothing.
+    const place = (s) => {
+      const i = (s || "").lastIndexOf(".");
+      return i > 0 ? { tag: s.slice(0, i), n: Number(s.slice(i + 1)) } : null;
+    };
+    let from = place(t.since), upto = place(t.upto);
+    const inRead = (pos) => {
+      const p = place(pos);
+      if (!p || !from || p.tag !== from.tag) return "no";
+      if (p.n <= from.n) return "yes";
+      return upto && p.tag === upto.tag && p.n <= upto.n ? "maybe" : "no";
+    };
     const row = (m) => {
       if (held) { held.push(m); return; }
       const r = JSON.parse(m.data);
+      const seen = inRead(r.pos);
+      if (seen === "yes") return;
       const tbody = table.tBodies[0];
       const existing = tbody.querySelector("tr[data-run='" + CSS.escape(r.runId) + "']");
+      if (seen === "maybe" && t.first === "true" && (existing || matches(r))) readSoon();
       // An open run shown here that closes leaves, by its run id, whatever
       // the filter.
       if (!closedView && r.status !== "OPEN") {
@@ -411,6 +432,9 @@
           const fresh = doc.querySelector("table#executions tbody");
           if (!fresh) throw new Error("no list");
           table.replaceChild(document.adoptNode(fresh), table.tBodies[0]);
+          const read = doc.querySelector("table#executions").dataset;
+          from = place(read.since);
+          upto = place(read.upto);
           localTitles(table);
           const count = $("[data-count]"), newCount = doc.querySelector("[data-count]");
           if (count && newCount) {
