@@ -176,6 +176,7 @@ func New(cfg Config) *Handler {
 	h.static = http.StripPrefix(Prefix+"static/", http.FileServer(http.FS(sub)))
 	if cfg.Hub != nil {
 		cfg.Hub.setRenderer(h.fragment)
+		cfg.Hub.setClock(h.now)
 	}
 	h.routes()
 	return h

@@ -74,6 +74,9 @@ type Hub struct {
 	src  inspect.Inspector // unguarded: pages were authorized for the execution they subscribed to (and again after each reload of the auth file), and it is read as they named it
 	log  *slog.Logger
 	frag atomic.Pointer[template.Template]
+	// now is swfd's time, the console's (setClock): an open run's row
+	// says how long it has run, as a served list's row does.
+	now atomic.Pointer[func() time.Time]
 
 	subs    atomic.Int64
 	in      chan []change
@@ -197,6 +200,8 @@ func (h *Hub) Close() {
 }
 
 func (h *Hub) setRenderer(t *template.Template) { h.frag.Store(t) }
+
+func (h *Hub) setClock(now func() time.Time) { h.now.Store(&now) }
 
 // Committed is the run store's listener. It counts the runs that started
 // or closed (listMark), copies the changes (the commit's events are
@@ -589,7 +594,7 @@ type liveRow struct {
 	Created    bool     `json:"created"`
 	StartISO   string   `json:"startIso,omitempty"` // the times as the rows' datetime attributes write them
 	CloseISO   string   `json:"closeIso,omitempty"`
-	Duration   string   `json:"duration,omitempty"` // a closed run's, as the list shows it
+	Duration   string   `json:"duration,omitempty"` // how long the run ran (closed) or has run (open), as the list shows it
 	// Pos is the position of the change (listMark): a list read from
 	// there on has it already.
 	Pos string `json:"pos,omitempty"`
@@ -612,6 +617,11 @@ func (h *Hub) rowOf(ch change) liveRow {
 	}
 	if !start.IsZero() {
 		r.Start, r.StartISO = fmtTime(start), isoTime(start)
+	}
+	if now := h.now.Load(); !ch.closed && now != nil && !start.IsZero() {
+		// How long it has run when the row is sent, as a served row says
+		// how long when the list is read.
+		r.Duration = between(start, (*now)())
 	}
 	if ch.closed {
 		r.Status = string(ch.status)

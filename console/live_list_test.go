@@ -181,6 +181,25 @@ func TestBrowserLiveRowTimes(t *testing.T) {
 	}
 }
 
+// A row the live open list gains says how long its run has run, as the
+// server's rows do: its duration cell used to be empty.
+func TestBrowserLiveOpenRowDuration(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.browser()
+	f.register("orders")
+	step(t, ctx, "open list", chromedp.Navigate(f.srv.URL+"/console/d/orders/executions"),
+		until(`!!document.querySelector("#executions tr.none")`), until(`!document.querySelector("[data-live-status]").hidden`))
+	f.startRun("orders", "order-1", `{}`)
+	cells := `Array.from(document.querySelector("#executions tr.x").cells).slice(4, 6).map(c => c.innerText)`
+	step(t, ctx, "row", until(`!!document.querySelector("#executions tr.x")`))
+	live := eval[[]string](t, ctx, cells)
+	step(t, ctx, "reload", chromedp.Reload(), until(`!!document.querySelector("#executions tr.x")`))
+	served := eval[[]string](t, ctx, cells)
+	if strings.Join(live, " ") != strings.Join(served, " ") || served[1] == "" {
+		t.Errorf("the live row's started, duration: %q; the served row's: %q", live, served)
+	}
+}
+
 var sinceRE = regexp.MustCompile(`data-since="([^"]*)"`)
 
 // nextEvent reads a live stream's next message: its event name (empty for
