@@ -1054,6 +1054,11 @@ func (db *DB) PurgeClosed(ctx context.Context, domain string, cutoff time.Time, 
 	if err := db.check(ctx); err != nil {
 		return 0, err
 	}
+	// The retention loop's purge has no deadline of its own: bounded as a
+	// read outside a call is, a purge that meets a locked table or run
+	// gives up, nothing applied, and the next pass tries again.
+	ctx, cancel := db.readCtx(ctx)
+	defer cancel()
 	var n int
 	err := db.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `DELETE FROM executions WHERE run_id IN (

@@ -364,7 +364,13 @@ func (db *DB) again(ctx context.Context, err error) bool {
 // execAgain executes a statement, committed on its own, that does the
 // same applied twice as once (an upsert of one value), once more if its
 // connection failed (see again).
+//
+// Outside a call (ctx without a deadline) it has the read timeout, as a
+// read has (readCtx): a background write that met a row or table another
+// session keeps locked waited for as long as that session held it.
 func (db *DB) execAgain(ctx context.Context, query string, args ...any) error {
+	ctx, cancel := db.readCtx(ctx)
+	defer cancel()
 	_, err := db.pool.Exec(ctx, query, args...)
 	if db.again(ctx, err) {
 		_, err = db.pool.Exec(ctx, query, args...)
@@ -414,7 +420,11 @@ const defaultReadTimeout = 30 * time.Second
 
 // readCtx bounds a read by db.readTimeout when ctx has no deadline: the
 // reads of the background loops (due timers, pending messages and tasks,
-// retention) and others made outside a call. A connection whose server
+// retention) and others made outside a call; and so the writes made
+// outside a call that are not commits of runs (retention's purge, the meta
+// upserts), which would otherwise wait without end for a row or a table
+// another session holds locked (an operator's BEGIN; LOCK TABLE … left
+// open in psql, a stuck client of the database). A connection whose server
 // went away without a word (a failover that moved the database, a machine
 // or network gone) answers nothing, and the operating system tells only
 // once TCP keepalives have gone unanswered, minutes later: meanwhile a

@@ -3,8 +3,11 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/pgtest"
@@ -225,4 +228,93 @@ func TestReadWithoutDeadlineBoundedWhenConnectionStalls(t *testing.T) {
 			t.Fatalf("reads once the stalled connections gave up: %v", err)
 		}
 	}
+}
+
+// A write made outside a call (the retention loop's purge, a background
+// meta upsert: their contexts have no deadline) that meets a table another
+// session keeps locked (an operator's BEGIN; LOCK TABLE … in psql, left
+// open) gives up after the store's read timeout, nothing applied, and the
+// next pass succeeds once the lock is gone. Before, it waited for the lock
+// for as long as the other session held it: the retention loop, and with
+// it every later purge, hung.
+func TestWriteOutsideACallBoundedWhenTableLocked(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db := open(t, dsn, nil)
+	db.readTimeout = 300 * time.Millisecond
+	ctx := context.Background()
+	closed := run("dom", "wf-closed", "closed")
+	closed.Open, closed.CloseStatus, closed.CloseTime = false, "COMPLETED", time.UnixMilli(1_700_000_000_000).UTC()
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: closed, Create: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	locker := lockTables(t, dsn, "executions", "meta")
+	for _, w := range []struct {
+		name string
+		do   func() error
+	}{
+		{"purge", func() error { _, err := db.PurgeClosed(ctx, "dom", time.Now(), 10); return err }},
+		{"set meta", func() error { return db.SetMeta(ctx, "k", []byte("v")) }},
+		{"set meta max", func() error { return db.SetMetaMax(ctx, "k", []byte("v")) }},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- w.do() }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, swfd.ErrOutcomeUnknown) {
+				t.Errorf("%s on a locked table: %v, want a deadline, nothing applied", w.name, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s on a locked table still waits after 20 s (read timeout 300ms)", w.name)
+		}
+	}
+	locker.unlock()
+	if _, err := db.GetExecution(ctx, "dom", "closed"); err != nil {
+		t.Fatalf("the closed run once the purge gave up: %v, want it still there", err)
+	}
+	if _, err := db.Meta(ctx, "k"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Fatalf("meta k: %v, want not found (nothing applied)", err)
+	}
+	if n, err := db.PurgeClosed(ctx, "dom", time.Now(), 10); err != nil || n != 1 {
+		t.Fatalf("purge once the lock is gone: %d, %v; want 1", n, err)
+	}
+}
+
+// tableLock is a session of its own holding tables locked, as an operator's
+// psql does after BEGIN; LOCK TABLE ….
+type tableLock struct {
+	t    *testing.T
+	conn *pgx.Conn
+	done bool
+}
+
+// lockTables locks tables of the database of dsn in ACCESS EXCLUSIVE mode
+// (which every read and write of them waits for) from a session of its
+// own, until unlock or the test's end.
+func lockTables(t *testing.T, dsn string, tables ...string) *tableLock {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &tableLock{t: t, conn: conn}
+	t.Cleanup(l.unlock)
+	if _, err := conn.Exec(ctx, "BEGIN; LOCK TABLE "+strings.Join(tables, ", ")+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// unlock ends the locking session's transaction, and the session.
+func (l *tableLock) unlock() {
+	if l.done {
+		return
+	}
+	l.done = true
+	ctx := context.Background()
+	if _, err := l.conn.Exec(ctx, "ROLLBACK"); err != nil {
+		l.t.Error(err)
+	}
+	l.conn.Close(ctx)
 }
