@@ -28,11 +28,14 @@ import (
 // deadlock (possible when concurrent batches update several runs in
 // different orders) also fails with ErrConflict: nothing of it was applied.
 //
-// Once the batch's statements have been sent, ctx no longer matters: the
-// COMMIT is sent whatever it does (and a batch of one update, which may
-// share its transaction with other such batches, see group.go, is awaited
-// once sent), so that an error other than a connection failure means the
-// batch was not applied.
+// Once the batch's statements have been sent, ctx's cancellation no longer
+// matters: the COMMIT is sent whatever it does (and a batch of one update,
+// which may share its transaction with other such batches, see group.go,
+// is awaited once sent), so that an error other than a connection failure
+// means the batch was not applied. A batch of one update ends at ctx's
+// deadline, though, if that comes before the commit timeout: the server is
+// asked to cancel its statement, which a live server answers at once
+// (cancel.go), so the caller is told then whether it was applied.
 //
 // A connection failure that the store does not get past by sending the
 // commit once more, of which nothing was applied, wraps
@@ -110,7 +113,7 @@ func (db *DB) Commit(ctx context.Context, b swfd.Batch) error {
 // commit timeout; ctx cancels it until the COMMIT is sent.
 func (db *DB) commitBatch(ctx context.Context, b swfd.Batch) (error, *lost) {
 	deadline := time.Now().Add(db.commitTimeout)
-	sctx, cancel := context.WithDeadline(ctx, deadline)
+	sctx, cancel := context.WithDeadline(serverCancel(ctx), deadline)
 	defer cancel()
 	conn, err := db.pool.Acquire(sctx)
 	if err != nil {
@@ -126,7 +129,10 @@ func (db *DB) commitBatch(ctx context.Context, b swfd.Batch) (error, *lost) {
 // finishBatch sends a batch's statements (pb, judged by steps) on conn,
 // whose transaction they begin or continue, and, once their results are
 // checked, COMMIT; it returns as commitBatch does. sctx bounds the
-// statements; the COMMIT has until deadline, whatever ctx does.
+// statements; the COMMIT has until deadline, whatever ctx does. When sctx
+// is marked by serverCancel, as the COMMIT's context is, a statement whose
+// time runs out is cancelled by the server, which answers, nothing applied
+// (cancel.go).
 func (db *DB) finishBatch(ctx, sctx context.Context, conn *pgx.Conn, pb *pgx.Batch, steps []step, deadline time.Time) (error, *lost) {
 	failed := runSteps(sctx, conn, pb, steps)
 	if failed != nil {
@@ -138,9 +144,12 @@ func (db *DB) finishBatch(ctx, sctx context.Context, conn *pgx.Conn, pb *pgx.Bat
 		}
 		return db.abort(conn, failed), nil
 	}
-	cctx, ccancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	cctx, ccancel := context.WithDeadline(serverCancel(context.WithoutCancel(ctx)), deadline)
 	defer ccancel()
 	tag, err := conn.Exec(cctx, "COMMIT")
+	if cancelledAtDeadline(cctx, err) {
+		return cancelledError("COMMIT", err), nil
+	}
 	if err != nil && cctx.Err() != nil {
 		return nil, db.unanswered(conn)
 	}

@@ -86,9 +86,10 @@ type queuedCommit struct {
 	taken bool       // a committer has it (guarded by committer.mu)
 	done  chan error // receives the outcome, once
 	// deadline is when its time to commit ends: the store's commit
-	// timeout from when a group first took it, kept when it is sent again
-	// in another group (set by writeGroup).
-	deadline time.Time
+	// timeout from when a group first took it, or its caller's deadline
+	// if that comes first (callerDeadline), kept when it is sent again in
+	// another group (set by writeGroup).
+	deadline, callerDeadline time.Time
 }
 
 // committer gathers queued updates into groups.
@@ -145,9 +146,12 @@ func (c *committer) notify(ctx context.Context, channel, payload string) error {
 
 // send queues q and waits for its outcome. If ctx ends while q is still
 // queued it is withdrawn (nothing was sent); once a committer has taken
-// it, its outcome is awaited whatever ctx does.
+// it, its outcome is awaited whatever ctx does; ctx's deadline, though,
+// bounds q's time to commit (writeGroup), and past it the server cancels
+// q's statement (cancel.go).
 func (c *committer) send(ctx context.Context, q *queuedCommit) error {
 	q.done = make(chan error, 1)
+	q.callerDeadline, _ = ctx.Deadline()
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -343,10 +347,19 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	// group: a group whose updates meet held rows one after another (each
 	// failing alone for its lock wait, see groupLockWait) ends within the
 	// commit timeout, not after a wait per update.
+	//
+	// An update's deadline is its caller's too, when that comes first:
+	// the group's statements are cancelled on the server then (cancel.go),
+	// nothing of them applied, and the updates whose time is left go
+	// again (cancelledGroup).
 	deadline := time.Now().Add(db.commitTimeout)
+	first := deadline
 	for _, q := range group {
 		if q.deadline.IsZero() {
-			q.deadline = deadline
+			q.deadline = first
+			if !q.callerDeadline.IsZero() && q.callerDeadline.Before(first) {
+				q.deadline = q.callerDeadline
+			}
 		}
 		if q.deadline.Before(deadline) {
 			deadline = q.deadline
@@ -358,7 +371,7 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		}
 		return nil, nil, nil
 	}
-	gctx, cancel := context.WithDeadline(context.Background(), deadline)
+	gctx, cancel := context.WithDeadline(serverCancel(context.Background()), deadline)
 	defer cancel()
 	conn, err := db.pool.Acquire(gctx)
 	if err != nil {
@@ -370,8 +383,9 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
 	// failed reports whether err is the connection's failure, or the
-	// deadline, once something may have been sent; lose describes it.
-	failed := func(err error) bool { return connFailed(err) || err != nil && gctx.Err() != nil }
+	// deadline without an answer of the server's, once something may have
+	// been sent; lose describes it.
+	failed := func(err error) bool { return connFailed(err) || err != nil && gctx.Err() != nil && !answered(err) }
 	lose := func(err error) *lost {
 		if gctx.Err() != nil {
 			return db.unanswered(conn.Conn())
@@ -384,6 +398,10 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		tag, err := conn.Exec(gctx, q.query, q.args...)
 		if failed(err) {
 			return nil, lose(err), nil
+		}
+		if cancelledAtDeadline(gctx, err) {
+			q.done <- cancelledError(q.st.what, err)
+			return nil, nil, nil
 		}
 		if f := q.st.judge(tag, err); f != nil {
 			q.done <- db.abort(conn.Conn(), f)
@@ -433,9 +451,22 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	if waitSet {
 		setup++
 	}
+	// cancelled ends a group whose statement the server cancelled at the
+	// group's deadline: nothing of it committed.
+	cancelled := func(err error) ([]*queuedCommit, *lost, []int) {
+		br.Close()
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			if rerr := db.rollback(conn.Conn()); rerr != nil {
+				db.logger.Debug("postgres: rollback failed", "err", rerr)
+			}
+		}
+		return db.cancelledGroup(group, err), nil, nil
+	}
 	for range setup {
 		if _, err := br.Exec(); failed(err) {
 			return fail(err, 0)
+		} else if cancelledAtDeadline(gctx, err) {
+			return cancelled(err)
 		} else if err != nil {
 			return tell(err)
 		}
@@ -448,6 +479,9 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		}
 		if err != nil && !errors.As(err, &pe) {
 			return tell(err)
+		}
+		if cancelledAtDeadline(gctx, err) {
+			return cancelled(err)
 		}
 		if serverRefused(err) {
 			// The server's state, not this update's: every other
@@ -485,6 +519,9 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 	switch {
 	case failed(err):
 		return fail(err, len(group))
+	case cancelledAtDeadline(gctx, err):
+		// An ERROR answered to COMMIT: it rolled back.
+		return db.cancelledGroup(group, err), nil, nil
 	case err != nil && isRetryable(err):
 		err = fmt.Errorf("postgres: commit: %w: %w", swfd.ErrConflict, err)
 	case err != nil:
@@ -507,6 +544,22 @@ func (db *DB) writeGroup(group []*queuedCommit) (again []*queuedCommit, l *lost,
 		}
 	}
 	return nil, nil, nil
+}
+
+// cancelledGroup answers the updates of a group whose statements the
+// server cancelled at the group's deadline (nothing of it committed): those
+// whose own deadline has come fail with cancelledError, and the others,
+// whose callers have time left, are returned to go again.
+func (db *DB) cancelledGroup(group []*queuedCommit, err error) (again []*queuedCommit) {
+	now := time.Now()
+	for _, q := range group {
+		if now.Before(q.deadline) {
+			again = append(again, q)
+			continue
+		}
+		q.done <- cancelledError(q.st.what, err)
+	}
+	return again
 }
 
 // missing is which runs of updates that matched no row do not exist.

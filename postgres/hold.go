@@ -237,7 +237,7 @@ func (h *runHold) Commit(ctx context.Context, b swfd.Batch) error {
 		return db.rollback(conn.Conn())
 	}
 	deadline := time.Now().Add(db.commitTimeout)
-	sctx, cancel := context.WithDeadline(ctx, deadline)
+	sctx, cancel := context.WithDeadline(serverCancel(ctx), deadline)
 	defer cancel()
 	pb, steps := buildBatch(b, 0, false)
 	err, l := db.finishBatch(ctx, sctx, conn.Conn(), pb, steps, deadline)

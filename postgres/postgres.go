@@ -381,6 +381,9 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 		// or when reconnecting after the server came back.
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
+	// A commit that runs out of time has the server cancel its statement
+	// and reads the answer (cancel.go).
+	cfg.ConnConfig.BuildContextWatcherHandler = newCancelHandler
 	if readOnly {
 		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}

@@ -318,3 +318,94 @@ func (l *tableLock) unlock() {
 	}
 	l.conn.Close(ctx)
 }
+
+// A commit whose statement waits for a table another session keeps locked
+// (an operator's BEGIN; LOCK TABLE … left open in psql) ends at its call's
+// deadline: the store has the server cancel the statement and reads its
+// answer, so the call fails then, with an error that says nothing was
+// applied (ServiceUnavailable), and nothing is applied once the lock goes;
+// the pool serves at once after, and no session of the store is left
+// waiting. Before, a commit of one update (nearly every call) waited for
+// the commit timeout (10 s) whatever its call's deadline, closed its
+// connection, then waited 10 s more to read back whether it had committed,
+// which the lock hid too: 20 s, answered "whether the call was applied is
+// unknown". A commit of several updates at once (a group) ends as one.
+func TestCommitOnALockedTableEndsAtItsDeadline(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db := open(t, dsn, nil)
+	ctx := context.Background()
+	for _, id := range []string{"r", "s", "u"} {
+		if err := db.Commit(ctx, createBatch(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	locker := lockTables(t, dsn, "executions")
+	commits := []struct {
+		name string
+		b    swfd.Batch
+	}{
+		{"one update", swfd.Batch{Updates: []swfd.Update{stepUpdate("r", 2, "x")}}},
+		{"a new run", createBatch("new")},
+		{"a batch with a message", swfd.Batch{Updates: []swfd.Update{stepUpdate("s", 2, "x")},
+			AddTransfers: []swfd.Transfer{{RunID: "r", Payload: []byte("m")}}}},
+	}
+	// Two updates at once, the second queued behind the first: a group,
+	// or the second sent once the first has failed.
+	type result struct {
+		name string
+		err  error
+		took time.Duration
+	}
+	results := make(chan result, len(commits)+2)
+	began := time.Now()
+	var cctx context.Context
+	var cancel context.CancelFunc
+	cctx, cancel = context.WithTimeout(ctx, 700*time.Millisecond)
+	defer cancel()
+	for _, c := range commits {
+		go func() { err := db.Commit(cctx, c.b); results <- result{c.name, err, time.Since(began)} }()
+	}
+	for _, id := range []string{"s", "u"} {
+		go func() {
+			err := db.Commit(cctx, swfd.Batch{Updates: []swfd.Update{stepUpdate(id, 2, "y")}})
+			results <- result{"update of " + id + " beside others", err, time.Since(began)}
+		}()
+	}
+	for range len(commits) + 2 {
+		select {
+		case r := <-results:
+			if !errors.Is(r.err, swfd.ErrStorageUnavailable) && !errors.Is(r.err, context.DeadlineExceeded) || errors.Is(r.err, swfd.ErrOutcomeUnknown) {
+				t.Errorf("%s on a locked table: %v, want nothing applied at its deadline", r.name, r.err)
+			}
+			if r.took > 5*time.Second {
+				t.Errorf("%s on a locked table ended after %s; its deadline was 700ms", r.name, r.took.Round(time.Millisecond))
+			}
+		case <-time.After(40 * time.Second):
+			t.Fatal("a commit on a locked table still waits after 40 s")
+		}
+	}
+	locker.unlock()
+	for _, id := range []string{"r", "s", "u"} {
+		if e, err := db.GetExecution(ctx, "dom", id); err != nil || e.Version != 1 {
+			t.Fatalf("run %s once the lock is gone: version %d, %v; want 1, nothing applied", id, e.Version, err)
+		}
+	}
+	if _, err := db.GetExecution(ctx, "dom", "new"); !errors.Is(err, swfd.ErrNotFound) {
+		t.Fatalf("the new run once the lock is gone: %v, want not found", err)
+	}
+	if trs, err := db.PendingTransfers(ctx, 0); err != nil || len(trs) != 0 {
+		t.Fatalf("messages once the lock is gone: %v, %v; want none", trs, err)
+	}
+	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{stepUpdate("r", 2, "z")}}); err != nil {
+		t.Fatalf("a commit once the lock is gone: %v", err)
+	}
+	var waiting int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`).Scan(&waiting); err != nil {
+		t.Fatal(err)
+	}
+	if waiting != 0 {
+		t.Fatalf("%d sessions of the database still busy once the lock is gone, want none", waiting)
+	}
+}
