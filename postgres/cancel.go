@@ -94,3 +94,11 @@ func cancelledError(what string, err error) error {
 	return fmt.Errorf("postgres: commit: %s: no answer in its time, so the server was asked to cancel it, which it did; nothing was applied: %w (%w)",
 		what, context.DeadlineExceeded, err)
 }
+
+// TooManyConnections reports whether err is the server's refusal of a new
+// connection for its connection limits: the server's max_connections, or
+// the role's or the database's CONNECTION LIMIT (SQLSTATE 53300).
+func TooManyConnections(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53300"
+}

@@ -453,6 +453,28 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// startFailed is build's error when a step of the start after the store
+// opened failed: it names the step, and says what to do. Without it the
+// step's own error was all swfd printed, which said neither that the
+// database had opened nor what to change.
+func startFailed(st swfd.Store, step string, err error) error {
+	_, pg := st.(*postgres.DB)
+	hint := "nothing was served; start swfd again once the cause above is dealt with"
+	switch {
+	case !pg:
+	case postgres.TooManyConnections(err):
+		hint = "PostgreSQL refused a connection for its connection limits: each swfd node holds its pool's connections " +
+			"(pool_max_conns in --db; 16 by default, twice the CPUs on a machine of more than 8) and two more (the cluster's news and the node's claim); " +
+			"raise the role's or the database's CONNECTION LIMIT (ALTER ROLE … CONNECTION LIMIT n) or the server's max_connections, " +
+			"or lower pool_max_conns, then start swfd again"
+	case errors.Is(err, swfd.ErrStorageUnavailable), errors.Is(err, swfd.ErrLocked), errors.Is(err, swfd.ErrOutcomeUnknown),
+		errors.Is(err, context.DeadlineExceeded):
+		hint = "the database failed or did not answer in time after it opened: check that it is up and answers, and that no " +
+			"other session holds swfd's tables locked (pg_locks, pg_stat_activity), then start swfd again"
+	}
+	return fmt.Errorf("the database opened, but %s failed: %w; %s", step, err, hint)
+}
+
 // engine is what a server serves with: the store, the service over it and
 // the handlers in front. A server has one; a --dev server makes a new one
 // at each reset.
@@ -489,17 +511,20 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	// served, it would look like a whole installation that lost work.
 	if err := migrate.CheckFinished(ctx, st); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("refusing to serve this database: %w", err)
+		if errors.Is(err, migrate.ErrUnfinishedCopy) {
+			return nil, fmt.Errorf("refusing to serve this database: %w", err)
+		}
+		return nil, startFailed(st, "reading whether swfd migrate left a copy in it unfinished", err)
 	}
 	release, err := claimNode(ctx, st, ctl)
 	if err != nil {
 		st.Close()
-		return nil, err
+		return nil, startFailed(st, "taking this node's claim on it", err)
 	}
 	if err := agreeIdentity(ctx, st, cfg.Region, cfg.AccountID, s.log); err != nil {
 		release()
 		st.Close()
-		return nil, err
+		return nil, startFailed(st, "checking the region and account it is served as", err)
 	}
 	if ctl != nil {
 		// A clock that moves starts no earlier than the latest time it
@@ -507,7 +532,7 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		if err := ctl.Keep(ctx, st); err != nil {
 			release()
 			st.Close()
-			return nil, err
+			return nil, startFailed(st, "reading the time the clock keeps in it", err)
 		}
 	} else {
 		// The real clock does not resume from such a time: say so.
@@ -553,7 +578,11 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 	svc, err := service.New(ctx, sopts)
 	if err == nil {
 		e.svc = svc
-		err = wireClock(ctx, e)
+		if err = wireClock(ctx, e); err != nil {
+			err = startFailed(st, "loading the clock's timers from it", err)
+		}
+	} else {
+		err = startFailed(st, "starting the service on it (its token key, its pending tasks)", err)
 	}
 	if err != nil {
 		st.Close()
