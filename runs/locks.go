@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"context"
 	"hash/maphash"
 	"sync"
 )
@@ -22,9 +23,10 @@ type lockShard struct {
 	m  map[string]*runLock
 }
 
-// runLock is one run's mutex and how many calls hold or wait for it.
+// runLock is one run's mutex (a channel of one slot, so that a wait for
+// it can end: lockWithin) and how many calls hold or wait for it.
 type runLock struct {
-	mu   sync.Mutex
+	mu   chan struct{}
 	refs int
 }
 
@@ -38,24 +40,43 @@ func newRunLocks() *runLocks {
 
 // lock takes runID's mutex and returns its release.
 func (l *runLocks) lock(runID string) (unlock func()) {
+	unlock, _ = l.lockWithin(context.Background(), runID)
+	return unlock
+}
+
+// lockWithin takes runID's mutex and returns its release, or, should ctx
+// end first, gives up the wait and returns ok false (and no release).
+func (l *runLocks) lockWithin(ctx context.Context, runID string) (unlock func(), ok bool) {
 	sh := &l.shards[maphash.String(l.seed, runID)%uint64(len(l.shards))]
 	sh.mu.Lock()
 	rl := sh.m[runID]
 	if rl == nil {
-		rl = &runLock{}
+		rl = &runLock{mu: make(chan struct{}, 1)}
 		sh.m[runID] = rl
 	}
 	rl.refs++
 	sh.mu.Unlock()
-	rl.mu.Lock()
-	return func() {
-		rl.mu.Unlock()
+	drop := func() {
 		sh.mu.Lock()
 		if rl.refs--; rl.refs == 0 {
 			delete(sh.m, runID)
 		}
 		sh.mu.Unlock()
 	}
+	select {
+	case rl.mu <- struct{}{}:
+	default:
+		select {
+		case rl.mu <- struct{}{}:
+		case <-ctx.Done():
+			drop()
+			return nil, false
+		}
+	}
+	return func() {
+		<-rl.mu
+		drop()
+	}, true
 }
 
 // held counts the runs locked or waited for (for tests).

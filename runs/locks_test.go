@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"runtime"
@@ -111,4 +112,26 @@ func BenchmarkRunLocks(b *testing.B) {
 			})
 		}
 	}
+}
+
+// A wait for a run's lock that gives up (lockWithin, its context ended)
+// takes nothing and leaves nothing behind: the holder's release frees the
+// run, and the next lock takes it at once.
+func TestRunLockWaitGivesUp(t *testing.T) {
+	l := newRunLocks()
+	unlock := l.lock("r")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if u, ok := l.lockWithin(ctx, "r"); ok || u != nil {
+		t.Fatal("a wait for a held run's lock whose context had ended took the lock")
+	}
+	unlock()
+	if n := l.held(); n != 0 {
+		t.Fatalf("%d runs locked or waited for once the holder let go, want 0", n)
+	}
+	u, ok := l.lockWithin(ctx, "r") // free: taken whatever the context
+	if !ok {
+		t.Fatal("a free run's lock was not taken")
+	}
+	u()
 }

@@ -160,6 +160,12 @@ func (s *Store) Lock(runID string) (unlock func()) {
 	return s.locks.lock(runID)
 }
 
+// LockWithin is Lock that gives up waiting when ctx ends: ok is false then,
+// and unlock nil.
+func (s *Store) LockWithin(ctx context.Context, runID string) (unlock func(), ok bool) {
+	return s.locks.lockWithin(ctx, runID)
+}
+
 // Run is one loaded execution: its stored row and the engine's state. The
 // caller owns it: it is a private copy.
 type Run struct {

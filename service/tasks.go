@@ -109,22 +109,30 @@ func (s *Service) pollList(ctx context.Context, k matching.ListKey, start func(t
 // CountPending*Tasks, until a poller came to take it and found it gone.
 // The run's lock orders the check with such a commit; a run that cannot
 // be read (the store failing) gets its task back, which a poller then
-// checks as it starts it.
+// checks as it starts it. So does a run whose lock another call keeps for
+// longer than giveBackReadTimeout: a call whose commit waits on the store
+// (a PostgreSQL statement waiting for a lock another session holds, up
+// to its call's deadline; a database that does not answer, some 35 s).
+// Before, the give-back waited for the lock as long as it was kept, and
+// the poll's answer with it, past the poll's time and its client's read
+// timeout, the task on no list meanwhile, so that no other poller could
+// have it.
 func (s *Service) giveBack(t swfd.Task) {
-	unlock := s.runs.Lock(t.RunID)
-	defer unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), giveBackReadTimeout)
 	defer cancel()
-	if r, err := s.runs.Load(ctx, t.Domain, t.RunID); err == nil && !taskPending(r.State, t) {
-		s.matcher.Done(t)
-		return
+	if unlock, ok := s.runs.LockWithin(ctx, t.RunID); ok {
+		defer unlock()
+		if r, err := s.runs.Load(ctx, t.Domain, t.RunID); err == nil && !taskPending(r.State, t) {
+			s.matcher.Done(t)
+			return
+		}
 	}
 	s.matcher.Return(t)
 	s.peers.Returned(t)
 }
 
-// giveBackReadTimeout bounds giveBack's read of a run the run cache does
-// not hold.
+// giveBackReadTimeout bounds giveBack's wait for its run's lock and its
+// read of a run the run cache does not hold.
 const giveBackReadTimeout = time.Second
 
 // taskPending reports whether a task is scheduled and not yet started in
