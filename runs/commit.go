@@ -352,15 +352,27 @@ func (s *Store) Commit(ctx context.Context, b *Batch) error {
 // commit is Commit, through hold when it is set (a held run's step).
 func (s *Store) commit(ctx context.Context, b *Batch, hold swfd.RunHold) error {
 	// The commit must not be abandoned half-way because a client went
-	// away: its outcome is what the next call sees.
+	// away: its outcome is what the next call sees. The call's deadline
+	// still bounds it: a store waiting on its database past it (a
+	// PostgreSQL statement waiting for a row or table another session
+	// keeps locked) gives up then, with an error that says whether
+	// anything was applied, and the call is answered at its deadline.
+	// Before, a commit of a call whose deadline had passed waited for the
+	// store's own bound (PostgreSQL's 10 s commit timeout).
+	cctx := context.WithoutCancel(ctx)
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithDeadline(cctx, d)
+		defer cancel()
+	}
 	deltas := b.openDeltas()
 	s.beginOpenCommit(deltas)
 	began := time.Now()
 	var err error
 	if hold != nil {
-		err = hold.Commit(context.WithoutCancel(ctx), b.batch)
+		err = hold.Commit(cctx, b.batch)
 	} else {
-		err = s.store.Commit(context.WithoutCancel(ctx), b.batch)
+		err = s.store.Commit(cctx, b.batch)
 	}
 	if s.storeCommit != nil {
 		s.storeCommit(time.Since(began), err)
