@@ -48,6 +48,13 @@ func (db *DB) AgreeIdentity(ctx context.Context, id Identity) (previous *Identit
 	if err := db.check(ctx); err != nil {
 		return nil, err
 	}
+	// At a node's start ctx has no deadline: bounded as a read outside a
+	// call is (readCtx), a start that meets the meta table locked by
+	// another session (an operator's LOCK TABLE left open in psql) fails
+	// and says so, where it waited without a word for as long as the lock
+	// was held.
+	ctx, cancel := db.readCtx(ctx)
+	defer cancel()
 	mine, err := json.Marshal(id)
 	if err != nil {
 		return nil, err

@@ -201,3 +201,28 @@ func TestClaimTakenAgainKeepsTheIdentityWhenAlone(t *testing.T) {
 		t.Errorf("the node back alone: %v", err)
 	}
 }
+
+// AgreeIdentity at a node's start (its context has no deadline) on a meta
+// table another session keeps locked gives up after the store's read
+// timeout, so that the start fails and says so, rather than hanging
+// without a word for as long as the lock is held.
+func TestAgreeIdentityBoundedWhenMetaLocked(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	db := open(t, dsn, nil)
+	db.readTimeout = 300 * time.Millisecond
+	lockTables(t, dsn, "meta")
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.AgreeIdentity(context.Background(), Identity{Region: "us-east-1", Account: "123456789012"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("AgreeIdentity on a locked meta table: %v, want a deadline", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("AgreeIdentity on a locked meta table still waits after 20 s (read timeout 300ms)")
+	}
+}
