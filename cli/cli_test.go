@@ -1266,3 +1266,41 @@ func TestDashValuesAreOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletionTakesGlobalOptions: the global options may stand before
+// `completion` (and after it), as before any other command: `swf
+// --endpoint-url URL completion bash`, the way a shell alias that names
+// the endpoint runs it, printed the script. It was refused with "Unknown
+// options: --endpoint-url" (exit status 255), every global option alike.
+func TestCompletionTakesGlobalOptions(t *testing.T) {
+	want := swfRun(nil, "completion", "bash")
+	if want.RC != 0 || want.Stdout == "" {
+		t.Fatalf("swf completion bash: exit status %d, stderr %q", want.RC, want.Stderr)
+	}
+	for _, args := range [][]string{
+		{"--endpoint-url", "http://127.0.0.1:1", "completion", "bash"},
+		{"--endpoint-url=http://127.0.0.1:1", "--region", "eu-west-1", "--output", "text", "completion", "bash"},
+		{"--endp", "http://127.0.0.1:1", "completion", "bash"},
+		{"--debug", "--no-verify-ssl", "--no-sign-request", "completion", "bash"},
+		{"swf", "--profile", "p", "completion", "bash"},
+		{"completion", "bash", "--endpoint-url", "http://127.0.0.1:1"},
+	} {
+		r := swfRun(nil, args...)
+		if r.RC != 0 || r.Stdout != want.Stdout || r.Stderr != "" {
+			t.Errorf("swf %s: exit status %d, stderr %q; want the script of swf completion bash", strings.Join(args, " "), r.RC, r.Stderr)
+		}
+	}
+	if r := swfRun(nil, "--region", "eu-west-1", "completion", "zsh"); r.RC != 0 || !strings.HasPrefix(r.Stdout, "#compdef swf") {
+		t.Errorf("swf --region eu-west-1 completion zsh: exit status %d, stderr %q", r.RC, r.Stderr)
+	}
+	if r := swfRun(nil, "--endpoint-url", "http://127.0.0.1:1", "completion", "help"); r.RC != 0 || !strings.HasPrefix(r.Stdout, "swf completion") {
+		t.Errorf("swf --endpoint-url URL completion help: exit status %d, stderr %q", r.RC, r.Stderr)
+	}
+	if r := swfRun(nil, "--version", "completion", "bash"); r.RC != 0 || r.Stdout != versionString()+"\n" {
+		t.Errorf("swf --version completion bash: exit status %d, stdout %q", r.RC, r.Stdout)
+	}
+	// What is not a global option is still refused.
+	if r := swfRun(nil, "--endpoint-url", "http://127.0.0.1:1", "completion", "bash", "--domain", "d"); r.RC != 255 || !strings.HasSuffix(r.Stderr, "\nUnknown options: --domain\n") {
+		t.Errorf("swf completion bash --domain d: exit status %d, stderr %q", r.RC, r.Stderr)
+	}
+}

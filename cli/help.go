@@ -244,10 +244,18 @@ of a few options that take one of a set (--output, --registration-status,
 or write it where the shell reads completion scripts at start.
 `
 
+// runCompletion prints a completion script. The global options are taken
+// wherever they stand (swf --endpoint-url URL completion bash), as by
+// every other command, and change nothing: the script makes no call.
+// --version prints the version, as it does anywhere on a line.
 func runCompletion(e *env, args []string) error {
-	p, err := parseArgs(args, map[string]argKind{})
+	p, err := parseArgs(args, globalSpecs)
 	if err != nil {
 		return err
+	}
+	if p.has("version") {
+		fmt.Fprintln(e.stdout, versionString())
+		return nil
 	}
 	if ownHelp(p) {
 		io.WriteString(e.stdout, completionHelp)
