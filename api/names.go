@@ -33,8 +33,10 @@ func nameProblem(s string, colonSlashOK bool) string {
 	for _, r := range s {
 		switch {
 		case r == utf8.RuneError:
-			// Invalid UTF-8, or U+FFFD, which is what a JSON decoder
-			// makes of it: either way the name did not arrive intact.
+			// Invalid UTF-8, or U+FFFD, which is what decoders make of
+			// bytes they could not read: either way the name likely did
+			// not arrive intact. (A lone surrogate's escape never gets
+			// here: the request's check refuses it, naming the member.)
 			return "Member must be valid UTF-8"
 		case (r == ':' || r == '/') && !colonSlashOK:
 			return "Member must not contain ':', '/', '|' or control characters"

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -99,9 +100,13 @@ func (p *jsonParser) digits() int {
 	return p.i - start
 }
 
-// string reads a string, unescaping it as encoding/json does: a \u escape
-// of half a surrogate pair that is not followed by the other half becomes
-// U+FFFD.
+// string reads a string, unescaping it as encoding/json does, but for a
+// \u escape of half a surrogate pair that is not followed by the other
+// half: where encoding/json puts U+FFFD, it puts the half's own three
+// bytes (as UTF-8 would encode it, were it a character; WTF-8), which are
+// not UTF-8, so that validate can refuse the value, naming its member,
+// rather than let a value the caller did not send be kept (see
+// loneSurrogateRule).
 func (p *jsonParser) string() (any, bool) {
 	p.i++ // '"'
 	start := p.i
@@ -172,7 +177,7 @@ func (p *jsonParser) appendRest(out []byte) ([]byte, bool) {
 
 // appendEscape reads the escape at p.i and appends what it stands for to
 // out: a \u escape of half a surrogate pair that is not followed by the
-// other half becomes U+FFFD, as with encoding/json.
+// other half becomes that half's three bytes (see string).
 func (p *jsonParser) appendEscape(out []byte) ([]byte, bool) {
 	if p.i+1 >= len(p.b) {
 		return nil, false
@@ -210,7 +215,7 @@ func (p *jsonParser) appendEscape(out []byte) ([]byte, bool) {
 				}
 				p.i = save // not a pair: that escape is read on its own
 			}
-			r = utf8.RuneError
+			return appendSurrogate(out, r), true
 		}
 		out = utf8.AppendRune(out, r)
 	default:
@@ -240,4 +245,36 @@ func (p *jsonParser) hex4() (rune, bool) {
 	}
 	p.i += 4
 	return r, true
+}
+
+// appendSurrogate appends the three bytes UTF-8's scheme gives the
+// surrogate r (U+D800 to U+DFFF), which valid UTF-8 never holds.
+func appendSurrogate(out []byte, r rune) []byte {
+	return append(out, 0xE0|byte(r>>12), 0x80|byte(r>>6)&0x3F, 0x80|byte(r)&0x3F)
+}
+
+// showSurrogates writes each lone surrogate in s (as appendSurrogate puts
+// it) as the \u escape it came from, for a violation to quote.
+func showSurrogates(s string) string {
+	var b []byte
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 && i+3 <= len(s) && s[i] == 0xED && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2]&0xC0 == 0x80 {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)+8), s[:i]...)
+			}
+			u := rune(s[i]&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+			b = append(b, fmt.Sprintf("\\u%04X", u)...)
+			i += 3
+			continue
+		}
+		if b != nil {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
 }

@@ -33,6 +33,18 @@ var noNUL = map[string]bool{
 	"Tag": true, "Description": true,
 }
 
+// loneSurrogateRule is the constraint a string breaks when it holds a \u
+// escape of half a surrogate pair (U+D800 to U+DFFF) without the other
+// half ("\ud83d" alone, as a UTF-16 string cut in the middle of an emoji
+// is written). JSON's grammar allows the escape, but it stands for no
+// character: encoding/json, and swfd before, read it as U+FFFD, so the
+// value kept, and shown to every later reader (a decider's input, a
+// result, a name), was not the one sent, and nobody was told. Java's and
+// Python's parsers keep the half in their UTF-16 strings, which swfd's
+// stores, all UTF-8, cannot hold; refusing the value, naming its member,
+// tells the caller at once instead.
+const loneSurrogateRule = "Member must not contain a lone UTF-16 surrogate (a \\uD800 to \\uDFFF escape without the other half of its pair)"
+
 // maxNesting bounds how deep request JSON may nest; the deepest SWF input is
 // far shallower, so anything deeper is hostile.
 const maxNesting = 32
@@ -383,6 +395,9 @@ func (w *walker) walk(shapeName string, v any) {
 		}
 		if noNUL[shapeName] && strings.IndexByte(str, 0) >= 0 {
 			w.fail(v, "Member must not contain the character U+0000")
+		}
+		if !utf8.ValidString(str) { // the body is UTF-8: a lone surrogate
+			w.fail(showSurrogates(str), loneSurrogateRule)
 		}
 	case "integer", "long":
 		num, ok := v.(json.Number)

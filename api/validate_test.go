@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -507,5 +508,45 @@ func TestValidationOfManyViolationsAllocatesLikeAValidRequest(t *testing.T) {
 	const perViolation = 10
 	if badAllocs > goodAllocs+perViolation*api.MaxViolations {
 		t.Errorf("5,000 violations: %.0f allocations, a valid request of the same shape: %.0f; want at most %d more", badAllocs, goodAllocs, perViolation*api.MaxViolations)
+	}
+}
+
+// A \u escape of half a surrogate pair without the other half is refused
+// in any string the request keeps, a ValidationException naming the member
+// and quoting the escape; it was read as U+FFFD and kept so, the value
+// stored, and shown to every later reader, not the one sent. A pair, an
+// escaped U+FFFD and the character itself are taken as they were.
+func TestLoneSurrogateRefusedNamingTheMember(t *testing.T) {
+	const rule = `failed to satisfy constraint: Member must not contain a lone UTF-16 surrogate (a \uD800 to \uDFFF escape without the other half of its pair)`
+	for _, c := range []struct{ op, body, want string }{
+		{"RegisterDomain", `{"name":"d","workflowExecutionRetentionPeriodInDays":"1","description":"ab\ud800"}`, `Value 'ab\uD800' at 'description' ` + rule},
+		{"RegisterDomain", `{"name":"d\udfff","workflowExecutionRetentionPeriodInDays":"1"}`, `Value 'd\uDFFF' at 'name' ` + rule},
+		{"SignalWorkflowExecution", `{"domain":"d","workflowId":"w","signalName":"s","input":"cut \ud83d"}`, `Value 'cut \uD83D' at 'input' ` + rule},
+		{"SignalWorkflowExecution", `{"domain":"d","workflowId":"w","signalName":"s","input":"\ude00\ud83d"}`, `Value '\uDE00\uD83D' at 'input' ` + rule},
+		{"StartWorkflowExecution", `{"domain":"d","workflowId":"w","workflowType":{"name":"n","version":"1"},"tagList":["ok","\ud800x"]}`, `Value '\uD800x' at 'tagList.2.member' ` + rule},
+		{"RespondDecisionTaskCompleted", `{"taskToken":"t","decisions":[{"decisionType":"RecordMarker","recordMarkerDecisionAttributes":{"markerName":"m","details":"\udbff"}}]}`,
+			`at 'decisions.1.member.recordMarkerDecisionAttributes.details' ` + rule},
+	} {
+		_, err := api.Operations[c.op].Decode([]byte(c.body))
+		var f *api.Fault
+		if !errors.As(err, &f) || f.Code != api.ValidationException || !strings.Contains(f.Message, c.want) {
+			t.Errorf("%s %s: %v; want a ValidationException %q", c.op, c.body, err, c.want)
+		}
+	}
+	for _, s := range []string{`\ud83d\ude00`, `\ufffd`, "\uFFFD", `a\u00e9`} {
+		in, err := api.Operations["SignalWorkflowExecution"].Decode([]byte(`{"domain":"d","workflowId":"w","signalName":"s","input":"` + s + `"}`))
+		if err != nil {
+			t.Errorf("input %s: %v", s, err)
+			continue
+		}
+		var want string
+		json.Unmarshal([]byte(`"`+s+`"`), &want)
+		if got := api.Value(in.(*api.SignalWorkflowExecutionInput).Input); got != want {
+			t.Errorf("input %s: kept %q, want %q", s, got, want)
+		}
+	}
+	// A member the model does not have is not kept, and not checked.
+	if _, err := api.Operations["SignalWorkflowExecution"].Decode([]byte(`{"domain":"d","workflowId":"w","signalName":"s","extra":"\ud800","\udc00":1}`)); err != nil {
+		t.Errorf("a lone surrogate in an unknown member: %v", err)
 	}
 }
