@@ -219,15 +219,40 @@ func allDigits(s string) bool {
 // length, and the domain keeps it.
 func checkResourceTags(c *validate.Checker, tags []api.ResourceTag) {
 	for i, t := range tags {
-		if !validTagText(t.Key) {
-			c.Add(t.Key, fmt.Sprintf("tags.%d.member.key", i+1), tagTextRule)
-		}
+		checkTagKey(c, fmt.Sprintf("tags.%d.member.key", i+1), t.Key)
 		if v := api.Value(t.Value); !validTagText(v) {
 			c.Add(v, fmt.Sprintf("tags.%d.member.value", i+1), tagTextRule)
 		}
 	}
 	c.UniqueTagKeys(tags)
 }
+
+// checkTagKey checks a resource tag's key, one to add or to remove: its
+// characters, and that it does not begin with "aws:", in any case. AWS
+// keeps that prefix for the tags its services put on resources; across
+// its tagging APIs a caller may neither add a key that has it nor remove
+// one, and the services whose models say so refuse it with a
+// ValidationException on the member. SWF's model does not say, so the
+// case is refused as the services that refuse it most widely do: "AWS:"
+// and "Aws:" too. swfd puts no tags of its own on a domain.
+func checkTagKey(c *validate.Checker, path, key string) {
+	switch {
+	case !validTagText(key):
+		c.Add(key, path, tagTextRule)
+	case reservedTagKey(key):
+		c.Add(key, path, reservedTagKeyRule)
+	}
+}
+
+// reservedTagKey reports whether key begins with AWS's reserved prefix,
+// "aws:" in any case.
+func reservedTagKey(key string) bool {
+	return len(key) >= 4 && strings.EqualFold(key[:4], "aws:")
+}
+
+// reservedTagKeyRule is the constraint a key that begins with "aws:"
+// breaks.
+const reservedTagKeyRule = "Member must not begin with aws: (in any case), the prefix reserved for AWS's own tags"
 
 // tagTextRule is the constraint a resource tag's key or value breaks when
 // validTagText refuses it, worded as the service's validation messages are.
@@ -304,15 +329,14 @@ func (r *Registry) TagResource(ctx context.Context, in *api.TagResourceInput) er
 	return r.updateTags(ctx, in.ResourceArn, resourceTags(in.Tags), nil)
 }
 
-// UntagResource removes tags by key. A key is held to the characters a key
-// to add is: a key that breaks the rule is refused (and nothing removed),
-// not taken as one the domain happens not to have.
+// UntagResource removes tags by key. A key is held to the rules a key to
+// add is (its characters, and no "aws:" prefix): a key that breaks them is
+// refused (and nothing removed), not taken as one the domain happens not
+// to have.
 func (r *Registry) UntagResource(ctx context.Context, in *api.UntagResourceInput) error {
 	var c validate.Checker
 	for i, k := range in.TagKeys {
-		if !validTagText(k) {
-			c.Add(k, fmt.Sprintf("tagKeys.%d.member", i+1), tagTextRule)
-		}
+		checkTagKey(&c, fmt.Sprintf("tagKeys.%d.member", i+1), k)
 	}
 	if err := c.Err(); err != nil {
 		return err

@@ -254,3 +254,40 @@ func TestResourceTagCharacters(t *testing.T) {
 		t.Errorf("a refused TagResource kept a tag: %q", keys)
 	}
 }
+
+// A resource tag's key that begins with "aws:", in any case, is refused in
+// RegisterDomain, TagResource and UntagResource alike, a
+// ValidationException naming the member, and nothing is kept or removed:
+// AWS keeps the prefix for its own tags, which callers may neither add nor
+// remove. Such keys were taken, and shown by ListTagsForResource as the
+// caller's. A value may begin with it, and so may a key that holds it
+// further on.
+func TestReservedTagKeyPrefix(t *testing.T) {
+	r := nodes(t, 1)[0]
+	ctx := context.Background()
+	register(t, r, "res", tag("keep", "1"))
+	const rule = "failed to satisfy constraint: Member must not begin with aws: (in any case)"
+	for i, key := range []string{"aws:", "aws:cloudformation:stack-name", "AWS:x", "Aws:x", "aWs:owner"} {
+		err := r.TagResource(ctx, &api.TagResourceInput{ResourceArn: arnPrefix + "res", Tags: []api.ResourceTag{tag("fine", "x"), tag(key, "v")}})
+		wantFault(t, err, api.ValidationException, "Value '"+key+"' at 'tags.2.member.key' "+rule)
+		name := fmt.Sprintf("res-%d", i)
+		err = r.RegisterDomain(ctx, &api.RegisterDomainInput{Name: name, WorkflowExecutionRetentionPeriodInDays: "1", Tags: []api.ResourceTag{tag(key, "v")}})
+		wantFault(t, err, api.ValidationException, "at 'tags.1.member.key' "+rule)
+		if _, err := r.DescribeDomain(ctx, &api.DescribeDomainInput{Name: name}); err == nil {
+			t.Errorf("key %q: the domain was registered", key)
+		}
+		err = r.UntagResource(ctx, &api.UntagResourceInput{ResourceArn: arnPrefix + "res", TagKeys: []string{"keep", key}})
+		wantFault(t, err, api.ValidationException, "Value '"+key+"' at 'tagKeys.2.member' "+rule)
+	}
+	if keys := tagKeys(t, r, "res"); !slices.Equal(keys, []string{"keep=1"}) {
+		t.Errorf("tags after the refused calls: %q; want only keep=1", keys)
+	}
+	for _, tg := range []api.ResourceTag{tag("owner", "aws:x"), tag("my:aws:key", "v"), tag("aws", "v"), tag("awsx:y", "v")} {
+		if err := r.TagResource(ctx, &api.TagResourceInput{ResourceArn: arnPrefix + "res", Tags: []api.ResourceTag{tg}}); err != nil {
+			t.Errorf("tag %s=%s: %v", tg.Key, *tg.Value, err)
+		}
+	}
+	if err := r.UntagResource(ctx, &api.UntagResourceInput{ResourceArn: arnPrefix + "res", TagKeys: []string{"my:aws:key", "aws"}}); err != nil {
+		t.Errorf("untag my:aws:key, aws: %v", err)
+	}
+}
