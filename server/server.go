@@ -19,13 +19,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/swfd/swfd"
+	"github.com/swfd/swfd/admin"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/auth"
 	"github.com/swfd/swfd/clock"
@@ -632,8 +635,49 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 		root = console.RedirectBrowsers(root)
 	}
 	mux.Handle("/", root)
-	e.api, e.handler = fe, mux
+	e.api, e.handler = fe, apiForUncleanPaths(mux, root, console.Prefix, admin.Prefix)
 	return e, nil
+}
+
+// apiForUncleanPaths serves with api, the handler of the SWF API's own
+// path, every request whose path is not clean (a "." or ".." segment, or
+// "//": /a/../b, //x, /a/./b), and every other request with mux. The
+// SWF endpoint answers a call the same whatever its path: swfd serves a
+// POST to /anything as a POST to /, and so it serves /a/../b, which
+// mux would have answered with a 307 redirect to the cleaned path
+// (which SDKs do not follow for a POST, or follow to a path that may be
+// swfd's own: /a/../swfd/dev/reset). A request never reaches the web
+// console or swfd's own API through such a path: a proxy in front that
+// allows /swfd/ or /console/ to no one may not clean paths first.
+//
+// So is a call (a request with an X-Amz-Target) to the path of one of
+// mux's subtrees (/console/, /swfd/) without its trailing slash, which mux
+// would have redirected to the subtree: a browser's GET of /console is
+// still redirected there.
+func apiForUncleanPaths(mux *http.ServeMux, api http.Handler, subtrees ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		call := r.Header.Get("X-Amz-Target") != "" && slices.Contains(subtrees, p+"/")
+		if r.Method != http.MethodConnect && (call || !cleanPath(p)) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath reports whether p is a path ServeMux serves as it is, rather
+// than redirecting to its cleaned form: rooted, with no "." or ".."
+// segment and no empty one but a trailing slash's.
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // use makes e the engine the server's fields name.
