@@ -33,6 +33,9 @@ var noNUL = map[string]bool{
 	"Tag": true, "Description": true,
 }
 
+// utf8BOM is U+FEFF in UTF-8, which some writers put before a text.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // loneSurrogateRule is the constraint a string breaks when it holds a \u
 // escape of half a surrogate pair (U+D800 to U+DFFF) without the other
 // half ("\ud83d" alone, as a UTF-16 string cut in the middle of an emoji
@@ -68,7 +71,14 @@ func Validate(shapeName string, body []byte) error {
 // keeps encoding/json's case-insensitive key matching from letting a
 // member such as "NAME" overwrite the validated "name".
 func validate(shapeName string, body []byte) (any, error) {
-	lead := len(body) - len(bytes.TrimLeftFunc(body, unicode.IsSpace))
+	// A byte order mark at the start is read past, as Java's and
+	// Python's JSON parsers read past it in bytes they decode; it is
+	// counted in where a bad byte is said to be.
+	bom := 0
+	if after, ok := bytes.CutPrefix(body, utf8BOM); ok {
+		body, bom = after, len(utf8BOM)
+	}
+	lead := bom + len(body) - len(bytes.TrimLeftFunc(body, unicode.IsSpace))
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		body = []byte("{}")

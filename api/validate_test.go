@@ -550,3 +550,25 @@ func TestLoneSurrogateRefusedNamingTheMember(t *testing.T) {
 		t.Errorf("a lone surrogate in an unknown member: %v", err)
 	}
 }
+
+// A request body that begins with a UTF-8 byte order mark is read as the
+// same body without it, as Java's and Python's JSON parsers read such
+// bytes; it was a SerializationException ("not valid JSON at byte 1").
+// Only one at the very start is: anywhere else it is the JSON's business.
+func TestBodyAfterByteOrderMark(t *testing.T) {
+	const body = `{"domain":"d","workflowId":"w","signalName":"s","input":"x"}`
+	for _, b := range []string{"\uFEFF" + body, "\uFEFF \n" + body} {
+		in, err := api.Operations["SignalWorkflowExecution"].Decode([]byte(b))
+		if err != nil || api.Value(in.(*api.SignalWorkflowExecutionInput).Input) != "x" {
+			t.Errorf("%q: %v", b, err)
+		}
+	}
+	if _, err := api.Operations["SignalWorkflowExecution"].Decode([]byte(" \uFEFF" + body)); err == nil {
+		t.Error("a byte order mark after white space was taken")
+	}
+	// A bad byte is still counted from the body's first byte.
+	_, err := api.Operations["RegisterDomain"].Decode([]byte("\uFEFF{\"name\":\"d\xff\"}"))
+	if err == nil || !strings.Contains(err.Error(), "not valid UTF-8 at byte 14, in the value at 'name'") {
+		t.Errorf("bad byte after a byte order mark: %v", err)
+	}
+}
