@@ -13,9 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // ---- shorthand -------------------------------------------------------------
@@ -902,30 +900,6 @@ func caFile(t *testing.T, ts *httptest.Server) string {
 	path := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644)
 	return path
-}
-
-// Ctrl-C during a call (a long poll) exits 130 with no message, as the
-// AWS CLI does (it writes a line break to stdout).
-func TestInterrupt(t *testing.T) {
-	setCreds(t)
-	arrived, done := make(chan struct{}, 1), make(chan struct{})
-	f := newFake(t, func(string, map[string]any) (int, string) {
-		arrived <- struct{}{}
-		select { // a long poll
-		case <-done:
-		case <-time.After(10 * time.Second):
-		}
-		return 200, "{}"
-	})
-	go func() {
-		<-arrived
-		syscall.Kill(os.Getpid(), syscall.SIGINT) // Main is listening for it
-	}()
-	r := swfRun(map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}, "poll-for-activity-task", "--domain", "d", "--task-list", "name=t")
-	close(done)
-	if r.RC != 130 || r.Stderr != "" || r.Stdout != "\n" {
-		t.Errorf("rc=%d stdout %q stderr %q", r.RC, r.Stdout, r.Stderr)
-	}
 }
 
 // file:// is read as text, as the AWS CLI reads it: UTF-8 or an error,

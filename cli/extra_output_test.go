@@ -1,16 +1,10 @@
 package cli
 
 import (
-	"bytes"
-	"os"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 	"unicode"
-
-	"github.com/swfd/swfd/internal/logbuf"
 )
 
 // extraFake answers what history, executions and describe ask: one open
@@ -89,40 +83,6 @@ func TestBadQueryDoesNotMoveTheClock(t *testing.T) {
 	defer f.mu.Unlock()
 	if len(f.requests) != 0 {
 		t.Errorf("%d calls made, the first %s", len(f.requests), f.requests[0].op)
-	}
-}
-
-// Ctrl-C while swf history --follow waits for its next look exits 130
-// with a line break, as during a call: before, it exited 0 when the
-// interrupt came between two looks, so the status depended on timing.
-func TestInterruptDuringFollow(t *testing.T) {
-	setCreds(t)
-	f := extraFake(t)
-	env := map[string]string{"AWS_ENDPOINT_URL_SWF": f.URL}
-	var out logbuf.Buffer
-	var errs bytes.Buffer
-	done := make(chan int)
-	go func() {
-		done <- Main([]string{"history", "--domain", "d", "--workflow-id", "w1", "--follow", "--interval", "3600"},
-			strings.NewReader(""), &out, &errs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "DecisionTaskScheduled") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no events after 30 s:\n%s", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	// The events are printed: the follow loop now waits an hour for its
-	// next look (Main is listening for the signal).
-	syscall.Kill(os.Getpid(), syscall.SIGINT)
-	select {
-	case rc := <-done:
-		if rc != 130 || errs.String() != "" || !strings.HasSuffix(out.String(), "\n\n") {
-			t.Errorf("rc=%d stdout %q stderr %q", rc, out.String(), errs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("history --follow did not stop on Ctrl-C")
 	}
 }
 

@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // result is what a service command answered: one response, or the pages
@@ -336,25 +333,4 @@ func textOut(w io.Writer, g *globals, v any) error {
 		v = q
 	}
 	return formatText(w, v)
-}
-
-// isTerminal reports whether w is a terminal (one that has a size): the
-// AWS CLI colours tables there unless --color off.
-func isTerminal(w io.Writer) bool {
-	if f, ok := w.(*os.File); ok {
-		_, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
-		return err == nil
-	}
-	return false
-}
-
-// termWidth is the terminal's width when w is one, else 80 (what the AWS
-// CLI assumes when its output is piped).
-func termWidth(w io.Writer) int {
-	if f, ok := w.(*os.File); ok {
-		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
-			return int(ws.Col)
-		}
-	}
-	return 80
 }

@@ -168,7 +168,7 @@ func (w *writtenAddrFile) is(fi fs.FileInfo, err error) bool {
 // follows no symbolic link and waits for no writer (a named pipe put at
 // the path after the look), and no terminal becomes swfd's.
 func (w *writtenAddrFile) hasContent() bool {
-	f, err := os.OpenFile(w.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := os.OpenFile(w.path, os.O_RDONLY|noFollow|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return false
 	}

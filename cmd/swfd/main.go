@@ -216,7 +216,7 @@ The server's flags:
 	pprofAddr := fs.String("pprof-addr", "", "if set, serve Go's /debug/pprof profiles on this address (e.g. 127.0.0.1:6060; a loopback address unless --insecure), at most 8 connections at once")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS (HTTP/1.1 and HTTP/2) with this PEM certificate (chain); needs --tls-key. SIGHUP reloads it")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
-	maxConns := fs.Int("max-connections", 0, "most connections open at once, at least 1; past it new ones wait, and idle keep-alive connections are closed, or the longest-waiting long poll answered empty, to make room (default: half the open-file limit, at least 32 and at most 10000)")
+	maxConns := fs.Int("max-connections", 0, "most connections open at once, at least 1; past it new ones wait, and idle keep-alive connections are closed, or the longest-waiting long poll answered empty, to make room (default: half the open-file limit, at least 32 and at most 10000; 10000 on Windows)")
 	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without --auth (anyone who can reach it can do anything)")
 	clockMode := fs.String("clock", "real", "clock: real; for tests manual (stands still until moved: swf clock advance) or skip (jumps to the next timer whenever nothing else could happen)")
 	clockUnsafe := fs.Bool("clock-unsafe", false, "allow --clock manual or skip with a database that keeps its data")

@@ -14,14 +14,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/swfd/swfd/internal/logbuf"
 	"github.com/swfd/swfd/internal/pgtest"
-	"github.com/swfd/swfd/internal/promtest"
-	"github.com/swfd/swfd/internal/swfdtest"
 )
 
 func noenv(string) string { return "" }
@@ -86,116 +83,6 @@ func TestAuthFlag(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "readable by every user") || strings.Contains(out.String(), "op-secret-value") {
 		t.Fatalf("log: %s", out.String())
-	}
-}
-
-// SIGHUP reloads the auth file; a bad file is reported and the old one
-// stays in force.
-func TestSIGHUPReloads(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.json")
-	os.WriteFile(path, []byte(authFile), 0o600)
-	ctx, cancel := context.WithCancel(context.Background())
-	var out logbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--auth", path}, noenv, &out)
-	}()
-	waitFor := func(s string, n int) {
-		t.Helper()
-		for i := 0; i < 200; i++ {
-			if strings.Count(out.String(), s) >= n {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatalf("never logged %q %d times:\n%s", s, n, out.String())
-	}
-	waitFor("swfd listening", 1) // the SIGHUP handler is installed by now
-	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitFor("auth file loaded", 2)
-	os.WriteFile(path, []byte(`{`), 0o600)
-	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitFor("auth file not reloaded", 1)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(out.String(), "op-secret-value") {
-		t.Fatal("secret logged")
-	}
-}
-
-// Without --auth or TLS, SIGHUP is logged and ignored: swfd goes on.
-func TestSIGHUPWithoutAuthKeepsRunning(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var out logbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}, noenv, &out)
-	}()
-	waitLogged(t, &out, "swfd listening", 1)
-	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitLogged(t, &out, "SIGHUP: nothing to reload", 1)
-	select {
-	case err := <-done:
-		t.Fatalf("swfd stopped on SIGHUP: %v", err)
-	default:
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-}
-
-// With --tls-cert and --tls-key swfd serves HTTPS and SIGHUP reloads the
-// certificate; a certificate without its key is refused at start.
-func TestTLSFlags(t *testing.T) {
-	dir := t.TempDir()
-	cert := swfdtest.NewCert(t, dir, "swfd")
-	// Refused as the flags are read: before the address is taken and the
-	// log says the store is being opened.
-	for _, args := range [][]string{{"--tls-cert", cert.CertFile}, {"--tls-key", cert.KeyFile}} {
-		var log logbuf.Buffer
-		err := run(context.Background(), append([]string{"--db", "sqlite::memory:", "--addr", "127.0.0.1:0"}, args...), noenv, &log)
-		if err == nil || !strings.Contains(err.Error(), "--tls-key") || !strings.Contains(err.Error(), "--tls-cert") {
-			t.Fatalf("%s alone: %v", args[0], err)
-		}
-		if strings.Contains(log.String(), "address taken") {
-			t.Errorf("%s alone: refused only after the address was taken:\n%s", args[0], log.String())
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var out logbuf.Buffer
-	done := make(chan error, 1)
-	env := func(k string) string {
-		switch k {
-		case "SWFD_TLS_CERT":
-			return cert.CertFile
-		case "SWFD_TLS_KEY":
-			return cert.KeyFile
-		}
-		return ""
-	}
-	go func() { done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:"}, env, &out) }()
-	waitLogged(t, &out, "swfd listening", 1)
-	addr := regexp.MustCompile(`swfd listening" addr=(\S+) tls=true`).FindStringSubmatch(out.String())
-	if addr == nil {
-		t.Fatalf("log: %s", out.String())
-	}
-	resp, err := swfdtest.TLSHTTPClient(cert.Pool).Get("https://" + addr[1] + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
-		t.Fatalf("healthz over TLS: %d %s", resp.StatusCode, resp.Proto)
-	}
-	// Logged once at start, and again on SIGHUP.
-	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitLogged(t, &out, "TLS certificate loaded", 2)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -325,67 +212,6 @@ func waitLogged(t *testing.T, out *logbuf.Buffer, s string, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("never logged %q %d times:\n%s", s, n, out.String())
-}
-
-// --metrics-addr serves /metrics on its own address (and the API's does
-// not); --access-log writes a line per call, and SIGHUP reopens it.
-func TestMetricsAndAccessLogFlags(t *testing.T) {
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "access.log")
-	if err := run(context.Background(), []string{"--db", "sqlite::memory:", "--metrics=false", "--metrics-addr", "127.0.0.1:0"}, noenv, &logbuf.Buffer{}); err == nil ||
-		!strings.Contains(err.Error(), "--metrics-addr") {
-		t.Fatalf("--metrics-addr with --metrics=false: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var out logbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--db", "sqlite::memory:", "--metrics-addr", "127.0.0.1:0", "--access-log", logPath}, noenv, &out)
-	}()
-	waitLogged(t, &out, "swfd listening", 1)
-	line := out.String()
-	api := regexp.MustCompile(` addr=(\S+)`).FindStringSubmatch(line)
-	met := regexp.MustCompile(` metrics=(\S+)`).FindStringSubmatch(line)
-	if api == nil || met == nil || met[1] == "api" {
-		t.Fatalf("addresses not logged: %s", line)
-	}
-	if _, err := promtest.Scrape(nil, "http://"+met[1]+"/metrics"); err != nil {
-		t.Errorf("metrics address: %v", err)
-	}
-	if fams, err := promtest.Scrape(nil, "http://"+api[1]+"/metrics"); err == nil {
-		t.Errorf("/metrics served on the API's address too: %d families", len(fams))
-	}
-	post := func() {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+api[1]+"/", strings.NewReader(`{"registrationStatus":"REGISTERED"}`))
-		req.Header.Set("X-Amz-Target", "SimpleWorkflowService.ListDomains")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
-	post()
-	waitFile := func(path, want string) {
-		t.Helper()
-		for i := 0; i < 200; i++ {
-			if b, _ := os.ReadFile(path); strings.Count(string(b), want) == 1 {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		b, _ := os.ReadFile(path)
-		t.Fatalf("%s: want one %q in:\n%s", path, want, b)
-	}
-	waitFile(logPath, `"operation":"ListDomains"`)
-	os.Rename(logPath, logPath+".1")
-	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitLogged(t, &out, "reloaded on SIGHUP", 1)
-	post()
-	waitFile(logPath, `"operation":"ListDomains"`)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A word that is not a flag is an error (exit status 2) before anything is

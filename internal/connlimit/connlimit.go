@@ -44,7 +44,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -67,18 +66,6 @@ const OtherFiles = 64
 // up to a second, and new connections wait meanwhile.
 func Fits(n int, fileLimit uint64) bool {
 	return fileLimit == 0 || uint64(n)+OtherFiles <= fileLimit
-}
-
-// FileLimit is the process's current limit on open files (RLIMIT_NOFILE),
-// or 0 if it cannot be read.
-func FileLimit() uint64 {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return 0
-	}
-	// uint64 on Linux and macOS, int64 on the BSDs, whose RLIM_INFINITY
-	// (-1) becomes the greatest uint64 as Linux's is.
-	return uint64(rl.Cur)
 }
 
 // Listener is a net.Listener that holds at most a fixed number of
