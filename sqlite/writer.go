@@ -548,17 +548,6 @@ func (db *DB) syncWAL() error {
 	return fdatasync(db.wal)
 }
 
-// syncDir fsyncs a directory, making the entries of files created in it
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // isFull reports whether err is SQLite's or the system's "no space left",
 // or SQLite's failure to grow the WAL index's shared memory (the -shm
 // file, isShmSize). A commit that fails so is rolled back whole: SQLite
