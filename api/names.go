@@ -6,8 +6,10 @@ import "unicode/utf8"
 // types and their versions, task lists, activity, timer and workflow ids —
 // as the constraint a ValidationException states, or "" when it does not.
 // A name must not contain ':', '/', '|' or a control character (C0 or C1),
-// must be valid UTF-8 (U+FFFD, the replacement character, counts as
-// invalid), and must not be the literal "arn". An empty s is left to the
+// must be valid UTF-8, and must not be the literal "arn". U+FFFD, the
+// replacement character, is a character like any other: a client may send
+// it (escaped or as its three bytes), and it is taken and kept as sent;
+// only bytes that are not UTF-8 are refused. An empty s is left to the
 // required-member checks. The API's checks (package internal/validate) and
 // the decisions' (package history) both use it, so one name gets one answer
 // and one message wherever it appears.
@@ -30,13 +32,15 @@ func nameProblem(s string, colonSlashOK bool) string {
 	if s == "arn" {
 		return "Member must not be the literal string 'arn'"
 	}
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
-		case r == utf8.RuneError:
-			// Invalid UTF-8, or U+FFFD, which is what decoders make of
-			// bytes they could not read: either way the name likely did
-			// not arrive intact. (A lone surrogate's escape never gets
-			// here: the request's check refuses it, naming the member.)
+		case r == utf8.RuneError && size == 1:
+			// A byte that is not UTF-8. (A request body is checked for
+			// them before its names are, and a lone surrogate's escape
+			// is refused there too, naming the member; a real U+FFFD
+			// decodes in three bytes and is not refused.)
 			return "Member must be valid UTF-8"
 		case (r == ':' || r == '/') && !colonSlashOK:
 			return "Member must not contain ':', '/', '|' or control characters"

@@ -22,7 +22,10 @@ func TestNameProblem(t *testing.T) {
 		{"a\u0085b", "Member must not contain ':', '/', '|' or control characters"},
 		{"a\x7fb", "Member must not contain ':', '/', '|' or control characters"},
 		{"a\xffb", "Member must be valid UTF-8"},
-		{"a\ufffdb", "Member must be valid UTF-8"},
+		{"a\xef\xbfb", "Member must be valid UTF-8"},
+		// U+FFFD is a character: only bytes that are not UTF-8 are refused.
+		{"a\ufffdb", ""},
+		{"\xef\xbf\xbd", ""},
 	} {
 		if got := api.NameProblem(tc.name); got != tc.want {
 			t.Errorf("NameProblem(%q) = %q, want %q", tc.name, got, tc.want)
@@ -41,6 +44,7 @@ func TestDecisionWorkflowIDProblem(t *testing.T) {
 		{"a|b", "Member must not contain '|' or control characters"},
 		{"c\x01", "Member must not contain '|' or control characters"},
 		{"a\xffb", "Member must be valid UTF-8"},
+		{"child\ufffd:1", ""},
 	} {
 		if got := api.DecisionWorkflowIDProblem(tc.id); got != tc.want {
 			t.Errorf("DecisionWorkflowIDProblem(%q) = %q, want %q", tc.id, got, tc.want)

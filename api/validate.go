@@ -458,8 +458,10 @@ func (w *walker) walk(shapeName string, v any) {
 // the service counts code units or code points, so a workflow tested
 // against swfd is not refused by SWF for a name's length (swfd refuses
 // 129 to 256 such characters where a service counting code points would
-// take them). s is valid UTF-8 (a request body is checked for it, and an
-// escaped lone surrogate is decoded as U+FFFD).
+// take them). s is valid UTF-8 (a request body is checked for it), but for
+// an escaped lone surrogate, which the parser keeps as its three bytes
+// (ED A0 80 to ED BF BF) for the check that refuses it, and which counts
+// one, as in UTF-16.
 func Length(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
