@@ -12,6 +12,9 @@ import (
 // ownerLocks: lockOwner takes a lock on this system.
 const ownerLocks = true
 
+// noOwnerLock is errNoOwnerLock's text: the file system refused the flock.
+const noOwnerLock = "no flock on this file system"
+
 // flock is syscall.Flock; tests replace it to play a file system without
 // flock.
 var flock = syscall.Flock

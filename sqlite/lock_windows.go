@@ -12,6 +12,10 @@ import (
 // ownerLocks: lockOwner takes a lock on this system.
 const ownerLocks = true
 
+// noOwnerLock is errNoOwnerLock's text: the file system refused the
+// LockFileEx (with an error other than another handle's lock).
+const noOwnerLock = "no LockFileEx on this file system"
+
 // ownerLockOffset is the byte lockOwner locks: far past the end of any
 // SQLite database (at most 2^48 bytes), so that no read or write of the
 // file, by this process or another, ever touches it. Windows' locks are

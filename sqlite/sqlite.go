@@ -165,8 +165,10 @@ const maxGroup = 256
 var ErrClosed = errors.New("sqlite: store is closed")
 
 // errNoOwnerLock is lockOwner's error when the system or the file system
-// cannot lock the file: the store then opens without the guard.
-var errNoOwnerLock = errors.New("no flock on this file system")
+// cannot lock the file: the store then opens without the guard. Its text
+// (noOwnerLock, beside each system's lockOwner) names the lock that
+// system's lockOwner takes.
+var errNoOwnerLock = errors.New(noOwnerLock)
 
 // ErrInUse is Open's error when another store (another swfd, or swfd-seed)
 // already has the database file open: a SQLite database serves one server
