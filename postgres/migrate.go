@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,9 +53,12 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 // migrate brings the schema up to date and returns the versions it found
 // and left.
 func (db *DB) migrate(ctx context.Context) (from, to int, err error) {
-	ms, err := migrations()
-	if err != nil {
-		return 0, 0, err
+	ms := db.migrations
+	if ms == nil {
+		var err error
+		if ms, err = migrations(); err != nil {
+			return 0, 0, err
+		}
 	}
 	return db.applyMigrations(ctx, ms)
 }
@@ -65,7 +70,9 @@ func (db *DB) migrate(ctx context.Context) (from, to int, err error) {
 // transactional, so a failed migration leaves the schema as it was. A wait
 // for the lock longer than a second is logged (it is otherwise silent), and
 // one that ctx ends (swfd stopped while it starts) says what it was waiting
-// for, as does a migration ctx ends.
+// for, as does a migration ctx ends. Once the migration lock is held, each
+// wait for a table's lock is bounded by migrateLockWait and logged, naming
+// the table and the session that holds it (watchLocks).
 func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int, err error) {
 	latest := ms[len(ms)-1].version
 	tx, err := db.pool.Begin(ctx)
@@ -102,13 +109,32 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 		}
 		return 0, 0, fmt.Errorf("migrate: lock: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+	// The migration's lock waits, though, are bounded: a table it reads
+	// or changes that another session keeps locked (an operator's BEGIN;
+	// LOCK TABLE … left open in psql, a client stuck in its transaction)
+	// would otherwise hold the start up without end and without a word.
+	// swfd's own transactions hold their locks for seconds at most, so
+	// a wait past migrateLockWait is such a session: the migration fails,
+	// nothing applied, naming the table and the session (watchLocks).
+	if db.migrateLockWait > 0 {
+		if _, err := tx.Exec(ctx, "SELECT set_config('lock_timeout', $1, true)",
+			strconv.FormatInt(db.migrateLockWait.Milliseconds(), 10)); err != nil {
+			return 0, 0, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	pid := tx.Conn().PgConn().PID()
+	if err := db.watchLocks(ctx, pid, func() error {
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version INTEGER NOT NULL PRIMARY KEY,
 		applied BIGINT NOT NULL
-	)`); err != nil {
+	)`)
+		return err
+	}); err != nil {
 		return 0, 0, fmt.Errorf("migrate: %w", err)
 	}
-	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&from); err != nil {
+	if err := db.watchLocks(ctx, pid, func() error {
+		return tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&from)
+	}); err != nil {
 		return 0, 0, fmt.Errorf("migrate: read schema version: %w", err)
 	}
 	if err := schema.Check(from, latest, false); err != nil {
@@ -117,14 +143,20 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 	for _, m := range ms[from:] {
 		// No arguments: the simple protocol, which runs a file of
 		// several statements.
-		if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+		if err := db.watchLocks(ctx, pid, func() error {
+			_, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol)
+			return err
+		}); err != nil {
 			if ctx.Err() != nil {
 				return from, 0, fmt.Errorf("migrate: interrupted while applying %s (the schema stays at version %d: the migration's transaction is rolled back): %w", m.name, from, ctx.Err())
 			}
 			return from, 0, fmt.Errorf("migrate: apply %s: %w", m.name, err)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_version (version, applied) VALUES ($1, $2)",
-			m.version, time.Now().UnixMilli()); err != nil {
+		if err := db.watchLocks(ctx, pid, func() error {
+			_, err := tx.Exec(ctx, "INSERT INTO schema_version (version, applied) VALUES ($1, $2)",
+				m.version, time.Now().UnixMilli())
+			return err
+		}); err != nil {
 			return from, 0, fmt.Errorf("migrate: record %s: %w", m.name, err)
 		}
 		db.logger.Info("postgres schema migration applied", "migration", m.name, "version", m.version)
@@ -133,6 +165,101 @@ func (db *DB) applyMigrations(ctx context.Context, ms []migration) (from, to int
 		return from, 0, fmt.Errorf("migrate: commit: %w", err)
 	}
 	return from, latest, nil
+}
+
+// defaultMigrateLockWait bounds each wait of Open's migration for a lock
+// another session holds on a table it reads or changes: far longer than
+// any of swfd's own transactions holds one (a commit's 10 s), so that a
+// migration during a rolling upgrade waits for the running nodes' writes,
+// and short enough that a start held up by a forgotten session fails
+// saying so. defaultMigrateReportEvery paces the log lines of such a wait.
+const (
+	defaultMigrateLockWait    = 30 * time.Second
+	defaultMigrateReportEvery = 5 * time.Second
+)
+
+// lockHolder is what the migration found of a lock wait: the table (or
+// kind of lock) its statement waits for, in which mode, and the session
+// that holds it.
+type lockHolder struct {
+	what, mode                string
+	pid                       int32
+	user, app, from, state, q string
+	inTx                      int64 // seconds since the holder's transaction began
+}
+
+func (h *lockHolder) String() string {
+	return fmt.Sprintf("%s (%s wanted), held by the session of pid %d (user %q, application %q, from %s, %s, in its transaction for %ds, last statement %q)",
+		h.what, h.mode, h.pid, h.user, h.app, h.from, h.state, h.inTx, h.q)
+}
+
+// watchLocks runs fn, a statement of the migration's transaction on the
+// backend of pid, and looks from another connection at what that backend
+// waits for: after a second, then every migrateReportEvery while it waits
+// for a lock, it logs the table and the session holding it. When fn fails
+// for the migration's lock_timeout (lock_not_available), the error says
+// which table, which session, and what to do.
+func (db *DB) watchLocks(ctx context.Context, pid uint32, fn func() error) error {
+	every := db.migrateReportEvery
+	first := min(time.Second, every)
+	stop := make(chan struct{})
+	watched := make(chan *lockHolder, 1)
+	go func() {
+		var last *lockHolder
+		defer func() { watched <- last }()
+		t := time.NewTimer(first)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			if h := db.lockHolder(ctx, pid); h != nil {
+				last = h
+				db.logger.Warn("migrate: waiting for a lock another session holds; end that session's transaction, or swfd stops after the lock wait",
+					"database", db.where, "lock", h.String(), "lock_wait", db.migrateLockWait)
+			}
+			t.Reset(every)
+		}
+	}()
+	err := fn()
+	close(stop)
+	h := <-watched
+	if err == nil || !isLockTimeout(err) {
+		return err
+	}
+	if h == nil {
+		return fmt.Errorf("waited %s (the migration's lock wait) for a lock another session holds on a table swfd's schema uses; find it with SELECT pid, state, query FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(PID)) while swfd starts, end its transaction, and start swfd again (nothing was migrated): %w",
+			db.migrateLockWait, err)
+	}
+	return fmt.Errorf("waited %s (the migration's lock wait) for a lock on %s; end that session's transaction (COMMIT or ROLLBACK in it, or SELECT pg_terminate_backend(%d)) and start swfd again (nothing was migrated): %w",
+		db.migrateLockWait, h, h.pid, err)
+}
+
+// lockHolder says what the backend of pid waits for and who holds it, or
+// nil when it waits for no lock (or the look fails: it is only a report).
+func (db *DB) lockHolder(ctx context.Context, pid uint32) *lockHolder {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var h lockHolder
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(quote_ident(n.nspname) || '.' || quote_ident(c.relname), l.locktype), l.mode,
+		b.pid, coalesce(b.usename, ''), coalesce(b.application_name, ''), coalesce(host(b.client_addr), 'a local socket'),
+		coalesce(b.state, 'state unknown'), coalesce(extract(epoch FROM now() - b.xact_start)::bigint, 0), coalesce(left(b.query, 200), '')
+		FROM pg_locks l
+		LEFT JOIN pg_class c ON c.oid = l.relation
+		LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+		CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS bp(pid)
+		JOIN pg_stat_activity b ON b.pid = bp.pid
+		WHERE l.pid = $1 AND NOT l.granted
+		LIMIT 1`, int32(pid)).Scan(&h.what, &h.mode, &h.pid, &h.user, &h.app, &h.from, &h.state, &h.inTx, &h.q)
+	if err != nil {
+		return nil
+	}
+	if strings.Contains(h.what, ".") {
+		h.what = "table " + h.what
+	}
+	return &h
 }
 
 // checkSchema reads the version of the schema, changing nothing (no lock,

@@ -102,6 +102,12 @@ type DB struct {
 	// connection (waitNews) and bound its waits for the serving nodes'
 	// lock (awaitNodeLock).
 	listenQuiet, listenProbeTimeout time.Duration
+	// migrateLockWait bounds each wait of Open's migration for a lock on
+	// a table another session holds, and migrateReportEvery paces the log
+	// lines that say what it waits for (migrate.go); migrations, if set,
+	// replaces the embedded migrations (tests).
+	migrateLockWait, migrateReportEvery time.Duration
+	migrations                          []migration
 
 	// fenced, once set (fence), is the error of every call that takes a
 	// connection from the pool: the node lost its claim (ClaimNode).
@@ -273,9 +279,18 @@ const defaultPingTimeout = 2 * time.Second
 // The logger may be nil. It fails with ErrExcluded while swfd migrate
 // copies out of or into the database (Exclude).
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+	return openWith(ctx, dsn, logger, nil)
+}
+
+// openWith is Open, with tweak (if not nil) called on the store before it
+// migrates (tests shorten the migration's lock waits).
+func openWith(ctx context.Context, dsn string, logger *slog.Logger, tweak func(*DB)) (*DB, error) {
 	db, err := connect(ctx, dsn, logger, false)
 	if err != nil {
 		return nil, err
+	}
+	if tweak != nil {
+		tweak(db)
 	}
 	if err := db.checkSearchPath(ctx); err != nil {
 		db.pool.Close()
@@ -406,6 +421,8 @@ func connect(ctx context.Context, dsn string, logger *slog.Logger, readOnly bool
 
 		listenQuiet:        defaultListenQuiet,
 		listenProbeTimeout: defaultListenProbeTimeout,
+		migrateLockWait:    defaultMigrateLockWait,
+		migrateReportEvery: defaultMigrateReportEvery,
 	}
 	db.lockWait.Store(int64(defaultLockWait))
 	db.notifier = newNotifier(db)
