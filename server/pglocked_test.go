@@ -74,3 +74,43 @@ func TestCallOnALockedRunAnsweredAtItsDeadline(t *testing.T) {
 		t.Fatalf("the signal once the lock is gone: %d %s", code, body)
 	}
 }
+
+// /healthz and /readyz while another session keeps schema_version (which
+// both read) locked, an operator's BEGIN; LOCK TABLE … left open in psql:
+// each answers 503 within its own bound (2 s) rather than wait for the
+// lock, and 200 again once the lock is gone.
+func TestHealthBoundedWhenSchemaVersionLocked(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	s, err := Open(context.Background(), Config{DB: dsn, Logger: slog.New(slog.DiscardHandler), MetricsOff: true, NoConsole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	waitUntil(t, "/readyz to answer ready", func() bool { code, _ := probe(t, s, "/readyz"); return code == 200 })
+	ctx := context.Background()
+	locker, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(ctx)
+	if _, err := locker.Exec(ctx, "BEGIN; LOCK TABLE schema_version, executions IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		began := time.Now()
+		code, body := probe(t, s, path)
+		took := time.Since(began)
+		if code != 503 {
+			t.Errorf("%s with schema_version locked: %d %q, want 503", path, code, body)
+		}
+		if took > 4*time.Second {
+			t.Errorf("%s with schema_version locked answered after %s; its bound is 2 s", path, took.Round(time.Millisecond))
+		}
+	}
+	if _, err := locker.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "/healthz to answer ok once the lock is gone", func() bool { code, _ := probe(t, s, "/healthz"); return code == 200 })
+	waitUntil(t, "/readyz to answer ready once the lock is gone", func() bool { code, _ := probe(t, s, "/readyz"); return code == 200 })
+}
