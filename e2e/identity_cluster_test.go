@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,45 +35,7 @@ func TestClusterNodeOfAnotherRegionInTheGap(t *testing.T) {
 	defer admin.Close(ctx)
 	// A role of the test's own for the us-east-1 nodes, owner of the
 	// database and its schema (its connection limit shuts them out alone).
-	role := fmt.Sprintf("swfd_test_role_%d", rand.Uint32())
-	var dbName string
-	if err := admin.QueryRow(ctx, "SELECT current_database()").Scan(&dbName); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		"CREATE ROLE " + role + " LOGIN NOSUPERUSER",
-		"ALTER DATABASE " + pgx.Identifier{dbName}.Sanitize() + " OWNER TO " + role,
-		"ALTER SCHEMA public OWNER TO " + role,
-	} {
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	t.Cleanup(func() {
-		// The database is dropped by pgtest's cleanup, which runs after
-		// this one: give it back first, so that the role owns nothing.
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(context.Background())
-		for _, q := range []string{
-			"ALTER DATABASE " + pgx.Identifier{dbName}.Sanitize() + " OWNER TO CURRENT_USER",
-			"REASSIGN OWNED BY " + role + " TO CURRENT_USER",
-			"DROP ROLE " + role,
-		} {
-			if _, err := c.Exec(context.Background(), q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	roleDSN := u.String()
+	role, roleDSN := pgtest.OwnerRole(t, dsn, "")
 
 	bin := buildSwfd(t)
 	var olds []*swfdProc

@@ -143,3 +143,59 @@ func SetReadOnly(t testing.TB, dsn string, on bool) {
 	conn.Close(ctx)
 	TerminateBackends(t, dsn)
 }
+
+// OwnerRole creates a login role of the test's own (options are added to
+// CREATE ROLE: "CONNECTION LIMIT 1"), makes it the owner of dsn's database
+// and its public schema, and returns its name and dsn with the role as its
+// user: for a test that limits or shuts out one role's connections and
+// not the admin's. When the test ends the database is given back and the
+// role dropped, before NewDatabase's cleanup drops the database.
+func OwnerRole(t testing.TB, dsn, options string) (role, roleDSN string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("owner role: %v", err)
+	}
+	defer conn.Close(ctx)
+	var db string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		t.Fatalf("owner role: %v", err)
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	role = "swfd_test_role_" + hex.EncodeToString(b[:])
+	dbID := pgx.Identifier{db}.Sanitize()
+	run := func(c *pgx.Conn, qs ...string) {
+		t.Helper()
+		for _, q := range qs {
+			if _, err := c.Exec(context.Background(), q); err != nil {
+				t.Errorf("owner role: %s: %v", q, err)
+			}
+		}
+	}
+	run(conn, "CREATE ROLE "+role+" LOGIN NOSUPERUSER "+options,
+		"ALTER DATABASE "+dbID+" OWNER TO "+role,
+		"ALTER SCHEMA public OWNER TO "+role)
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Errorf("owner role: %v", err)
+			return
+		}
+		defer c.Close(context.Background())
+		run(c, "ALTER DATABASE "+dbID+" OWNER TO CURRENT_USER",
+			"REASSIGN OWNED BY "+role+" TO CURRENT_USER",
+			"DROP ROLE "+role)
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("owner role: %v", err)
+	}
+	u.User = url.User(role)
+	return role, u.String()
+}
