@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/matching"
 )
 
 // A task a poll gives back after its run closed (here: the run terminated
@@ -33,18 +31,7 @@ func TestTaskOfAClosedRunIsNotGivenBack(t *testing.T) {
 		}
 	}}, nil)
 	terminate.Store(true)
-	gaveUp := make(chan *api.DecisionTask, 1)
-	go func() {
-		d, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
-		if err != nil {
-			t.Error(err)
-		}
-		gaveUp <- d
-	}()
-	key := matching.ListKey{Kind: swfd.DecisionTask, Domain: "d", TaskList: "l"}
-	for s.matcher.Waiting(key) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	gaveUp := pollWaiting(ctx, t, s)
 	if _, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/matching"
 )
 
 // stuckStore holds every commit, once stuck is set, until unstick is
@@ -67,18 +66,7 @@ func TestTaskGivenBackWhileItsRunIsLocked(t *testing.T) {
 		}
 	}()
 	giveBack.Store(true)
-	polled := make(chan *api.DecisionTask, 1)
-	go func() {
-		d, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
-		if err != nil {
-			t.Error(err)
-		}
-		polled <- d
-	}()
-	key := matching.ListKey{Kind: swfd.DecisionTask, Domain: "d", TaskList: "l"}
-	for s.matcher.Waiting(key) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	polled := pollWaiting(ctx, t, s)
 	if _, err := s.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}}); err != nil {
 		t.Fatal(err)
 	}

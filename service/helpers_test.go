@@ -3,9 +3,11 @@ package service
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
+	"github.com/swfd/swfd/matching"
 	"github.com/swfd/swfd/sqlite"
 )
 
@@ -57,4 +59,24 @@ func registerTestTypes(t testing.TB, s *Service, activity bool) {
 		DefaultTaskScheduleToStartTimeout: "NONE", DefaultTaskScheduleToCloseTimeout: "NONE", DefaultTaskStartToCloseTimeout: "60", DefaultTaskHeartbeatTimeout: "NONE"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pollWaiting starts a PollForDecisionTask of s on task list "l" of domain
+// "d" and returns, once s's matcher has it waiting, the channel its answer
+// comes on (nil if the poll failed, which the test is told).
+func pollWaiting(ctx context.Context, t *testing.T, s *Service) <-chan *api.DecisionTask {
+	t.Helper()
+	answered := make(chan *api.DecisionTask, 1)
+	go func() {
+		d, err := s.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- d
+	}()
+	key := matching.ListKey{Kind: swfd.DecisionTask, Domain: "d", TaskList: "l"}
+	for s.matcher.Waiting(key) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	return answered
 }

@@ -2,14 +2,11 @@ package service
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
-	"github.com/swfd/swfd/matching"
 )
 
 // In a cluster, a task handed straight to a poller waiting on the node that
@@ -30,23 +27,12 @@ func TestClusterTaskGivenBackIsNews(t *testing.T) {
 	registerTestTypes(t, a, false)
 
 	endNext.Store(true)
-	gaveUp := make(chan error, 1)
-	go func() {
-		d, err := a.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
-		if err == nil && d.TaskToken != "" {
-			err = errUnexpectedTask
-		}
-		gaveUp <- err
-	}()
-	key := matching.ListKey{Kind: swfd.DecisionTask, Domain: "d", TaskList: "l"}
-	for a.matcher.Waiting(key) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	gaveUp := pollWaiting(ctx, t, a)
 	if _, err := a.StartWorkflowExecution(ctx, &api.StartWorkflowExecutionInput{Domain: "d", WorkflowID: "w", WorkflowType: api.WorkflowType{Name: "wf", Version: "1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-gaveUp; err != nil {
-		t.Fatalf("the poll whose wait ended: %v", err)
+	if d := <-gaveUp; d == nil || d.TaskToken != "" {
+		t.Fatalf("the poll whose wait ended answered %+v, want empty: it was handed the task", d)
 	}
 	// Well within the reload's 5 s (the nodes started moments ago).
 	d, err := b.PollForDecisionTask(ctx, &api.PollForDecisionTaskInput{Domain: "d", TaskList: api.TaskList{Name: "l"}})
@@ -57,5 +43,3 @@ func TestClusterTaskGivenBackIsNews(t *testing.T) {
 		t.Fatal("the other node's poller did not get the task given back within its 2 s poll")
 	}
 }
-
-var errUnexpectedTask = errors.New("the poll whose wait ended was handed the task")
