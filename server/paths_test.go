@@ -83,3 +83,28 @@ func TestUncleanPathsAreTheAPIs(t *testing.T) {
 		t.Errorf("GET /console: %d (Location %q); want a redirect to /console/", code, h.Get("Location"))
 	}
 }
+
+// A path is judged as sent, with its escapes, as net/http's mux judges it:
+// a console page's path whose run id holds "//" or a workflow id ".." or
+// "a/./b" (sent as %2F%2F, %2E%2E, a%2F.%2Fb) is clean, and goes to the
+// console, not to the SWF API. It went to the API, which answered its form
+// posts (a signal, a terminate) UnknownOperationException, when a run id
+// came out with "//" in it.
+func TestEscapedSlashesAndDotsKeepTheirPath(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Dev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	for _, p := range []string{"/console/d/orders/w/order-1/ab%2F%2Fcd", "/console/d/orders/w/%2E%2E/r", "/console/d/orders/w/a%2F.%2Fb/r"} {
+		req := httptest.NewRequest("POST", "http://127.0.0.1:7733"+p+"/signal", strings.NewReader("signalName=ring"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		s.Handler.ServeHTTP(rec, req)
+		if b := rec.Body.String(); strings.Contains(b, "UnknownOperationException") || rec.Header().Get("Location") != "" && rec.Code == http.StatusTemporaryRedirect {
+			t.Errorf("POST %s/signal went to the SWF API or was redirected: %d %.200s", p, rec.Code, b)
+		}
+	}
+}

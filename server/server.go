@@ -640,8 +640,9 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 }
 
 // apiForUncleanPaths serves with api, the handler of the SWF API's own
-// path, every request whose path is not clean (a "." or ".." segment, or
-// "//": /a/../b, //x, /a/./b), and every other request with mux. The
+// path, every request whose path as sent is not clean (a "." or ".."
+// segment, or "//": /a/../b, //x, /a/./b; escaped, %2F%2F and %2E are
+// not segments, as for mux), and every other request with mux. The
 // SWF endpoint answers a call the same whatever its path: swfd serves a
 // POST to /anything as a POST to /, and so it serves /a/../b, which
 // mux would have answered with a 307 redirect to the cleaned path
@@ -656,7 +657,11 @@ func (s *Server) build(ctx context.Context) (*engine, error) {
 // still redirected there.
 func apiForUncleanPaths(mux *http.ServeMux, api http.Handler, subtrees ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
+		// The path as sent, escapes kept, as mux cleans it: an escaped
+		// slash or dot (a workflow id "a/b" or a run id holding "//" in
+		// a console page's path, %2F%2F) is part of a segment, not a
+		// segment's end.
+		p := r.URL.EscapedPath()
 		call := r.Header.Get("X-Amz-Target") != "" && slices.Contains(subtrees, p+"/")
 		if r.Method != http.MethodConnect && (call || !cleanPath(p)) {
 			api.ServeHTTP(w, r)
