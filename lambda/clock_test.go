@@ -1,7 +1,6 @@
 package lambda_test
 
 import (
-	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -74,10 +73,7 @@ func TestCheckBackOffFollowsAMoveOfTheClock(t *testing.T) {
 	}}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk,
 		FirstThrottleRetry: minuteBackOff, MaxThrottleRetry: minuteBackOff})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 
 	waitCount(t, "checks", &checks, 1)
 	// Past the longest back-off (a minute and half as much again): the
@@ -119,10 +115,7 @@ func TestInvokeBackOffFollowsAMoveOfTheClock(t *testing.T) {
 	}}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk,
 		FirstThrottleRetry: minuteBackOff, MaxThrottleRetry: minuteBackOff})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 
 	waitCount(t, "invocations", &invokes, 1)
 	clk.MoveTo(t0.Add(2 * minuteBackOff))
@@ -150,10 +143,7 @@ func TestGiveUpFollowsAMoveOfTheClock(t *testing.T) {
 	iv := &runningInvoker{runFor: time.Hour, cutOff: make(chan struct{})}
 	const grace = 50 * time.Millisecond
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk, AnswerGrace: grace})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	start := time.Now()
 	f.waitEvent(api.EventTypeLambdaFunctionStarted)
 	// The bound's real time passes (2 s and the grace) while the clock

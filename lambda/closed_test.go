@@ -40,10 +40,7 @@ func TestInvocationCutOffWhenItsTaskCloses(t *testing.T) {
 			iv := hangingInvoker{invoked: make(chan struct{})}
 			l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk})
 			f.rs.Listen(l.Committed)
-			ctx, cancel := context.WithCancel(f.ctx)
-			done := make(chan struct{})
-			go func() { l.Run(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
+			defer f.start(l)()
 			<-iv.invoked
 
 			clk.MoveTo(clk.Now().Add(900 * time.Second)) // the default start-to-close

@@ -61,10 +61,7 @@ func TestCallOfAFunctionThatNeverAnswersIsCutOff(t *testing.T) {
 	f := newFixtureWithTimeout(t, nil, "1", "hang")
 	iv := &runningInvoker{runFor: time.Hour, cutOff: make(chan struct{})}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, AnswerGrace: 50 * time.Millisecond})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	select {
 	case <-iv.cutOff:
 	case <-time.After(10 * time.Second):

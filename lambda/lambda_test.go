@@ -165,13 +165,19 @@ func (f *fixture) run(iv lambda.Invoker, outcomes int) []api.HistoryEvent {
 	return f.runLoop(lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv}), outcomes)
 }
 
-// runLoop is run with a Loop of the caller's.
-func (f *fixture) runLoop(l *lambda.Loop, outcomes int) []api.HistoryEvent {
-	f.t.Helper()
+// start runs l over the fixture until stop is called, which ends it and
+// waits for it to return.
+func (f *fixture) start(l *lambda.Loop) (stop func()) {
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	return func() { cancel(); <-done }
+}
+
+// runLoop is run with a Loop of the caller's.
+func (f *fixture) runLoop(l *lambda.Loop, outcomes int) []api.HistoryEvent {
+	f.t.Helper()
+	defer f.start(l)()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
@@ -439,10 +445,7 @@ func TestLateOutcomeTimesOut(t *testing.T) {
 		return lambda.Response{Payload: []byte(`"late"`)}, nil
 	}}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Clock: clk})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		evs, _, err := f.rs.HistoryPage(f.ctx, "run", 0, 0, false, 1000, true)
@@ -510,10 +513,7 @@ func TestDrainStartsNothing(t *testing.T) {
 	}}
 	hung := &hangAfter{fakeInvoker: iv}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: hung})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	<-checking
 	dctx, dcancel := context.WithTimeout(f.ctx, 10*time.Second)
 	defer dcancel()
@@ -599,10 +599,7 @@ func TestThrottledTaskClosedMeanwhile(t *testing.T) {
 		return lambda.Response{}, errThrottled
 	}}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		iv.mu.Lock()
@@ -650,10 +647,7 @@ func TestStepFailuresBackOff(t *testing.T) {
 	var logs logbuf.Buffer
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Log: slog.New(slog.NewTextHandler(&logs, nil)),
 		FirstRetry: 20 * time.Millisecond, MaxRetry: 80 * time.Millisecond})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		mu.Lock()

@@ -79,10 +79,7 @@ func TestInvocationNotSentIsRetried(t *testing.T) {
 	}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, Log: log,
 		FirstThrottleRetry: 10 * time.Millisecond, MaxThrottleRetry: 50 * time.Millisecond})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	reopened := false
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -301,10 +298,7 @@ func TestNotSentWhenStopping(t *testing.T) {
 		return lambda.Response{}, notSentErr
 	}}
 	l := lambda.New(lambda.Options{Runs: f.rs, Store: f.db, Invoker: iv, FirstThrottleRetry: time.Hour, MaxThrottleRetry: time.Hour})
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer f.start(l)()
 	<-tried
 	dctx, dcancel := context.WithTimeout(f.ctx, 10*time.Second)
 	defer dcancel()
