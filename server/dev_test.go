@@ -27,12 +27,7 @@ func (e *engine) inFlight() int {
 // went to the store the reset had dropped.
 func TestResetWaitsForCallsInProgress(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{Dev: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
+	s := startDev(t)
 	old := s.current()
 
 	// A RegisterDomain whose body has not all arrived: the handler has
@@ -106,12 +101,7 @@ func TestResetWaitsForCallsInProgress(t *testing.T) {
 // that bound them.
 func TestResetDropsDomainSeries(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{Dev: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
+	s := startDev(t)
 	domains := func() map[string]bool {
 		t.Helper()
 		rec := httptest.NewRecorder()
@@ -154,4 +144,17 @@ func TestResetDropsDomainSeries(t *testing.T) {
 			t.Errorf("after a reset, series of the domains it removed: %v", got)
 		}
 	}
+}
+
+// startDev opens and starts a server as --dev does (in memory, every
+// default), closed when the test ends.
+func startDev(t *testing.T) *Server {
+	t.Helper()
+	s, err := Open(context.Background(), Config{Dev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	return s
 }

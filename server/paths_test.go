@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,13 +16,7 @@ import (
 // path that is not clean reaches neither the web console nor swfd's own
 // API: it is the SWF API's.
 func TestUncleanPathsAreTheAPIs(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, Config{Dev: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
+	s := startDev(t)
 	call := func(method, path, target, body string) (int, http.Header, string) {
 		t.Helper()
 		req := httptest.NewRequest(method, "http://127.0.0.1:7733/", strings.NewReader(body))
@@ -91,13 +84,7 @@ func TestUncleanPathsAreTheAPIs(t *testing.T) {
 // posts (a signal, a terminate) UnknownOperationException, when a run id
 // came out with "//" in it.
 func TestEscapedSlashesAndDotsKeepTheirPath(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, Config{Dev: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Start()
+	s := startDev(t)
 	for _, p := range []string{"/console/d/orders/w/order-1/ab%2F%2Fcd", "/console/d/orders/w/%2E%2E/r", "/console/d/orders/w/a%2F.%2Fb/r"} {
 		req := httptest.NewRequest("POST", "http://127.0.0.1:7733"+p+"/signal", strings.NewReader("signalName=ring"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
