@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -30,35 +29,7 @@ import (
 // goes on when release is called with it.
 func holdReads(t *testing.T, ctx context.Context, domain string) (held <-chan fetch.RequestID, release func(fetch.RequestID), stop func()) {
 	t.Helper()
-	ch := make(chan fetch.RequestID, 16)
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok && strings.Contains(e.Request.URL, "/executions") {
-			select {
-			case ch <- e.RequestID:
-			default:
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	step(t, ctx, "hold the list's reads", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
-			{URLPattern: "*/console/d/" + domain + "/executions*", ResourceType: network.ResourceTypeFetch, RequestStage: fetch.RequestStageRequest}}})
-		return err
-	}))
-	return ch, func(id fetch.RequestID) {
-			t.Helper()
-			step(t, ctx, "release the list's read", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
-				return err
-			}))
-		}, func() {
-			t.Helper()
-			step(t, ctx, "stop holding the list's reads", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, fetch.Disable, cdp.Empty{})
-				return err
-			}))
-		}
+	return holdRequests(t, ctx, "the list's reads", "*/console/d/"+domain+"/executions*", network.ResourceTypeFetch)
 }
 
 // listSeen is what a person sees of an open executions list: its rows

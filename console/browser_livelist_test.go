@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -26,9 +27,25 @@ import (
 // wants, as when the network is down.
 func holdLive(t *testing.T, ctx context.Context, domain string) (held <-chan fetch.RequestID, release func(fetch.RequestID)) {
 	t.Helper()
+	held, cont, stop := holdRequests(t, ctx, "the live stream", "*/console/d/"+domain+"/live*", "")
+	return held, func(id fetch.RequestID) {
+		t.Helper()
+		cont(id)
+		stop()
+	}
+}
+
+// holdRequests has the tab hold, before they reach the server, the
+// requests whose URL matches pattern (of the given resource type, if not
+// ""), until stop is called: each one held is sent on held and goes on
+// when release is called with it. what names them in the test's steps.
+func holdRequests(t *testing.T, ctx context.Context, what, pattern string, rt network.ResourceType) (held <-chan fetch.RequestID, release func(fetch.RequestID), stop func()) {
+	t.Helper()
 	ch := make(chan fetch.RequestID, 16)
+	// A listener stays for the tab's life: it takes only its own requests.
+	url := strings.Trim(pattern, "*")
 	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok && strings.Contains(e.Request.URL, url) {
 			select {
 			case ch <- e.RequestID:
 			default:
@@ -37,21 +54,24 @@ func holdLive(t *testing.T, ctx context.Context, domain string) (held <-chan fet
 	}); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "hold the live stream", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	step(t, ctx, "hold "+what, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
-			{URLPattern: "*/console/d/" + domain + "/live*", RequestStage: fetch.RequestStageRequest}}})
+			{URLPattern: pattern, ResourceType: rt, RequestStage: fetch.RequestStageRequest}}})
 		return err
 	}))
 	return ch, func(id fetch.RequestID) {
-		t.Helper()
-		step(t, ctx, "release the live stream", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if _, err := cdp.Call(ctx, tg, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}); err != nil {
+			t.Helper()
+			step(t, ctx, "release "+what, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
 				return err
-			}
-			_, err := cdp.Call(ctx, tg, fetch.Disable, cdp.Empty{})
-			return err
-		}))
-	}
+			}))
+		}, func() {
+			t.Helper()
+			step(t, ctx, "stop holding "+what, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, fetch.Disable, cdp.Empty{})
+				return err
+			}))
+		}
 }
 
 // waitHeld waits for a request holdLive holds.
