@@ -12,13 +12,22 @@ import (
 // and otherwise encodes the fields, exactly as encoding/json would encode
 // them (see appendEvent).
 func (e HistoryEvent) MarshalJSON() ([]byte, error) {
+	return e.EncodeJSON()
+}
+
+// EncodeJSON returns what MarshalJSON returns, for an event the caller
+// holds by pointer. MarshalJSON's receiver is a copy, which escapes to the
+// heap (over 500 bytes, nearly all of them attribute pointers) on every
+// call; the engine encodes each event it records, so it calls this on the
+// events of its step's result instead.
+func (e *HistoryEvent) EncodeJSON() ([]byte, error) {
 	if len(e.Raw) > 0 {
 		return e.Raw, nil
 	}
-	if b, ok := appendEvent(make([]byte, 0, 512), &e); ok {
+	if b, ok := appendEvent(make([]byte, 0, 512), e); ok {
 		return b, nil
 	}
-	return json.Marshal((*eventFields)(&e))
+	return json.Marshal((*eventFields)(e))
 }
 
 // eventFields is HistoryEvent without its methods: encoding/json's default

@@ -266,10 +266,15 @@ func stepUpdate(st *history.State, prevVersion int64, create bool, res history.R
 		Heartbeats:   res.Heartbeats,
 		Closed:       res.Closed,
 	}
-	for _, ev := range res.Events {
-		// MarshalJSON itself: json.Marshal would check and compact its
-		// output again, which is already compact, checked JSON.
-		b, err := ev.MarshalJSON()
+	if len(res.Events) > 0 {
+		u.Events = make([]swfd.Event, 0, len(res.Events))
+	}
+	for i := range res.Events {
+		// EncodeJSON (MarshalJSON's bytes): json.Marshal would check and
+		// compact its output again, which is already compact, checked
+		// JSON; and MarshalJSON would copy the event to the heap.
+		ev := &res.Events[i]
+		b, err := ev.EncodeJSON()
 		if err != nil {
 			return swfd.Update{}, fmt.Errorf("encode event: %w", err)
 		}
