@@ -65,6 +65,9 @@ func checkSameAsEncodingJSON(t *testing.T, what string, e HistoryEvent) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s:\n got %s\nwant %s", what, got, want)
 	}
+	if b, err := e.EncodeJSON(); err != nil || !bytes.Equal(b, got) {
+		t.Errorf("%s: EncodeJSON %s (%v), MarshalJSON %s", what, b, err, got)
+	}
 	// Through encoding/json as a member of something else, as the
 	// frontend sends it.
 	outer, err := json.Marshal([]HistoryEvent{e})
@@ -113,6 +116,20 @@ func TestEventJSONIsEncodingJSONs(t *testing.T) {
 	// Raw is sent as it is.
 	if got, _ := (HistoryEvent{EventID: 1, Raw: []byte(`{"stored":1}`)}).MarshalJSON(); string(got) != `{"stored":1}` {
 		t.Errorf("Raw: %s", got)
+	}
+}
+
+// TestEncodeJSONCopiesNoEvent wants EncodeJSON, which the engine encodes
+// every event it records with, to allocate less than MarshalJSON, whose
+// receiver (a copy of the event, over 500 bytes) escapes to the heap.
+func TestEncodeJSONCopiesNoEvent(t *testing.T) {
+	e := HistoryEvent{EventID: 5, EventType: "ActivityTaskScheduled", EventTimestamp: Time{time.UnixMilli(1_700_000_000_123)},
+		ActivityTaskScheduledEventAttributes: &ActivityTaskScheduledEventAttributes{ActivityID: "a1",
+			ActivityType: ActivityType{Name: "n", Version: "1"}, TaskList: TaskList{Name: "tl"}}}
+	encode := testing.AllocsPerRun(100, func() { e.EncodeJSON() })
+	marshal := testing.AllocsPerRun(100, func() { e.MarshalJSON() })
+	if encode >= marshal {
+		t.Errorf("EncodeJSON makes %.0f allocations, MarshalJSON %.0f: want fewer (no copy of the event)", encode, marshal)
 	}
 }
 
