@@ -58,7 +58,7 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 	}
 	for i := range pending {
 		if len(pending[i].Raw) == 0 {
-			b, err := pending[i].MarshalJSON()
+			b, err := pending[i].EncodeJSON()
 			if err != nil {
 				return nil, 0, fmt.Errorf("encode event: %w", err)
 			}
