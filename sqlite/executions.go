@@ -82,7 +82,7 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 	e := &u.Execution
 	open := boolInt(e.Open)
 	if u.Create {
-		_, err := x.exec(`INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version,
+		res, err := x.exec(`INSERT INTO executions (run_id, domain, workflow_id, type_name, type_version,
 			start_time, close_time, open, close_status, tags, parent_workflow_id, parent_run_id,
 			cancel_requested, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.RunID, e.Domain, e.WorkflowID, e.TypeName, e.TypeVersion,
@@ -94,11 +94,34 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 			}
 			return fmt.Errorf("sqlite: commit: insert run %s: %w", e.RunID, err)
 		}
+		if id, err := res.LastInsertId(); err == nil && e.Open {
+			x.db.rows.remember(e, tags, id)
+		} else {
+			x.db.rows.forget(e.RunID)
+		}
 		if err := insertTags(x, e); err != nil {
 			return err
 		}
 	} else {
 		if e.Open && e.CloseTime.IsZero() {
+			if h := x.db.rows.forState(e, tags); h != nil {
+				// The row as this writer created it, its domain, start
+				// time and tags as the update has them (see rowHints):
+				// found by rowid, with nothing else to check but the
+				// run id, version and open flag.
+				wasDirty := x.dirty
+				n, err := x.execN(`UPDATE executions SET cancel_requested = ?, version = ?, state = ?
+					WHERE rowid = ? AND run_id = ? AND version = ? AND open = 1 AND close_time IS NULL`,
+					boolInt(e.CancelRequested), e.Version, e.State, h.id, e.RunID, e.Version-1)
+				if err != nil {
+					return fmt.Errorf("sqlite: commit: update run %s: %w", e.RunID, err)
+				}
+				if n == 1 {
+					return applyRest(x, u, false)
+				}
+				x.dirty = wasDirty // it changed nothing
+				x.db.rows.forget(e.RunID)
+			}
 			// Most steps of an open run change only its state. One
 			// UPDATE that finds the run at the version before this one
 			// and still open, in the same domain, with the same start
@@ -117,10 +140,34 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 				return fmt.Errorf("sqlite: commit: update run %s: %w", e.RunID, err)
 			}
 			if n == 1 {
-				return applyRest(x, u)
+				return applyRest(x, u, false)
 			}
 			x.dirty = wasDirty // it changed nothing
 		} else if !e.Open {
+			if h := x.db.rows.forClose(e, tags); h != nil {
+				// As above, for the close: the hint holds every column
+				// the close keeps, and tells whether the run ever stored
+				// heartbeat details to remove.
+				x.db.rows.forget(e.RunID)
+				wasDirty := x.dirty
+				n, err := x.execN(`UPDATE executions SET close_time = ?, open = 0, close_status = ?, cancel_requested = ?,
+					version = ?, state = ? WHERE rowid = ? AND run_id = ? AND version = ? AND open = 1 AND close_time IS NULL`,
+					nullMillis(e.CloseTime), e.CloseStatus, boolInt(e.CancelRequested), e.Version, e.State,
+					h.id, e.RunID, e.Version-1)
+				if err != nil {
+					return fmt.Errorf("sqlite: commit: close run %s: %w", e.RunID, err)
+				}
+				if n == 1 {
+					if err := deleteTags(x, e.RunID, e.Domain, tags, 1, e.StartTime.UnixMilli()); err != nil {
+						return err
+					}
+					if err := insertTags(x, e); err != nil {
+						return err
+					}
+					return applyRest(x, u, !h.heartbeats)
+				}
+				x.dirty = wasDirty // it changed nothing
+			}
 			// A step that closes an open run changes its close time,
 			// status and open flag besides its state. One UPDATE that
 			// finds the run open at the version before this one with
@@ -147,10 +194,11 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 				if err := insertTags(x, e); err != nil {
 					return err
 				}
-				return applyRest(x, u)
+				return applyRest(x, u, false)
 			}
 			x.dirty = wasDirty // it changed nothing
 		}
+		x.db.rows.forget(e.RunID)
 		var version, oldStart, oldOpen int64
 		var oldClose sql.NullInt64
 		var oldTags, oldDomain string
@@ -192,7 +240,7 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 		}
 	}
 
-	return applyRest(x, u)
+	return applyRest(x, u, false)
 }
 
 // applyRest applies what an update does beside its run's row: its events,
@@ -203,8 +251,10 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 // where two one-event INSERTs took 27), so the events go in with one INSERT
 // per eventsPerInsert of them, and an update that closes its run skips the
 // removals and additions of its own run's tasks and timers that the
-// removal of all of them at the end makes moot.
-func applyRest(x *wtx, u *swfd.Update) error {
+// removal of all of them at the end makes moot. noHeartbeats says that the
+// run (which closes) never stored heartbeat details: there are none to
+// remove.
+func applyRest(x *wtx, u *swfd.Update, noHeartbeats bool) error {
 	e := &u.Execution
 	for evs := u.Events; len(evs) > 0; {
 		n := min(len(evs), eventsPerInsert)
@@ -267,6 +317,7 @@ func applyRest(x *wtx, u *swfd.Update) error {
 			}
 			continue
 		}
+		x.db.rows.storedHeartbeat(e.RunID)
 		if _, err := x.exec(`INSERT INTO heartbeats (run_id, scheduled_event_id, details) VALUES (?, ?, ?)
 			ON CONFLICT (run_id, scheduled_event_id) DO UPDATE SET details = excluded.details`,
 			e.RunID, hb.ScheduledEventID, []byte(*hb.Details)); err != nil {
@@ -274,8 +325,10 @@ func applyRest(x *wtx, u *swfd.Update) error {
 		}
 	}
 	if u.Closed {
-		if _, err := x.exec("DELETE FROM heartbeats WHERE run_id = ?", e.RunID); err != nil {
-			return fmt.Errorf("sqlite: commit: remove heartbeat details of closed run %s: %w", e.RunID, err)
+		if !noHeartbeats {
+			if _, err := x.exec("DELETE FROM heartbeats WHERE run_id = ?", e.RunID); err != nil {
+				return fmt.Errorf("sqlite: commit: remove heartbeat details of closed run %s: %w", e.RunID, err)
+			}
 		}
 		if _, err := x.exec("DELETE FROM tasks WHERE run_id = ?", e.RunID); err != nil {
 			return fmt.Errorf("sqlite: commit: remove tasks of closed run %s: %w", e.RunID, err)

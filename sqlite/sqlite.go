@@ -209,6 +209,7 @@ type DB struct {
 	// memory mode readers hold it too, since they share the one connection.
 	wmu   sync.Mutex
 	stmts map[string]writerStmt // prepared on wconn's driver connection; guarded by wmu
+	rows  rowHints              // what the writer knows of open runs' rows (see rowHints); guarded by wmu
 
 	rdb   *sql.DB // read connections (nil in memory mode)
 	reads readStmts
