@@ -18,6 +18,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/lograte"
+	"github.com/swfd/swfd/sqlite/internal/uring"
 )
 
 // writeReq is one queued write. fn runs on the writer connection inside the
@@ -538,6 +539,13 @@ func (db *DB) checkpointWAL(mode string) (blocked bool, err error) {
 // only around checkpoints; this sync after every commit is what makes each
 // acknowledged commit durable, as synchronous=FULL would, without holding
 // the writer while the disk works.
+//
+// Where the kernel offers an io_uring the sync goes through it (package
+// uring): the syncer then waits for the disk parked, as a goroutine waits
+// for the network, and the rest of the server runs on. A plain fdatasync
+// holds its thread's share of the scheduler until the runtime takes it back,
+// and with GOMAXPROCS=1 (a container of one CPU) that stalled every call for
+// each sync. A ring that cannot sync the log is dropped, for fdatasync.
 func (db *DB) syncWAL() error {
 	// The file was opened at Open (noteFiles) and is kept: SQLite keeps
 	// the WAL file (the same file) while any connection to the database
@@ -545,7 +553,30 @@ func (db *DB) syncWAL() error {
 	if db.wal == nil {
 		return errors.New("the write-ahead log is not open")
 	}
+	if db.ring != nil {
+		err := db.ring.Fdatasync(db.wal)
+		if !errors.Is(err, uring.ErrUnsupported) {
+			return err
+		}
+		// Not synced, or not known to be: sync the other way, now and
+		// from now on.
+		db.logger.Warn("sqlite: syncing the write-ahead log through io_uring failed; using fdatasync from now on", "err", err)
+		db.ring.Close()
+		db.ring = nil
+	}
 	return fdatasync(db.wal)
+}
+
+// openRing sets up the io_uring the syncer syncs the log through, where the
+// kernel offers one (see syncWAL).
+func (db *DB) openRing() {
+	r, err := uring.New()
+	if err != nil {
+		db.logger.Debug("sqlite: no io_uring; the write-ahead log is synced with fdatasync", "err", err)
+		return
+	}
+	db.ring = r
+	db.logger.Debug("sqlite: the write-ahead log is synced through io_uring")
 }
 
 // isFull reports whether err is SQLite's or the system's "no space left",
