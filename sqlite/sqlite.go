@@ -18,11 +18,11 @@
 // writer already gathers the next group: an acknowledged write survives a
 // crash of the process or of the machine (as with synchronous=FULL), one
 // fsync serves every write that arrived while the previous one ran, and the
-// writer never idles waiting for the disk. On Linux the syncer flushes
-// through an io_uring (package uring), parked while the disk works instead
-// of holding a thread and its share of the Go scheduler; with GOMAXPROCS=1
-// a plain fdatasync stalled every other goroutine for each flush. Where the
-// kernel offers no io_uring it calls fdatasync. A write that fails (say, on a
+// writer never idles waiting for the disk. With GOMAXPROCS=1 the syncer
+// flushes through Linux's asynchronous I/O (package flush), parked while the
+// disk works instead of holding a thread and the Go scheduler's only share,
+// which a plain fdatasync held, stalling every other goroutine for each
+// flush. Elsewhere, or where the kernel refuses that, it calls fdatasync. A write that fails (say, on a
 // version conflict) leaves no trace and does not disturb the others. A
 // write waits for the writer no longer than its caller's context allows:
 // one the writer has not begun to apply when the context ends (held behind
@@ -98,8 +98,8 @@ import (
 	"github.com/swfd/swfd/internal/cfgfile"
 	"github.com/swfd/swfd/internal/lograte"
 	"github.com/swfd/swfd/sqlite/internal/diskio"
+	"github.com/swfd/swfd/sqlite/internal/flush"
 	"github.com/swfd/swfd/sqlite/internal/memvfs"
-	"github.com/swfd/swfd/sqlite/internal/uring"
 )
 
 // busyTimeoutMS is how long a connection waits for a lock held by another
@@ -249,10 +249,13 @@ type DB struct {
 	owner *os.File
 	// The WAL file, opened at Open for the syncer's fdatasync.
 	wal *os.File
-	// ring syncs the WAL where the kernel offers an io_uring (see
-	// syncWAL); nil where it does not, or once it failed. Only the syncer
-	// uses it, and Close closes it after the syncer has stopped.
-	ring *uring.Ring
+	// flusher syncs the WAL where the kernel offers asynchronous
+	// fdatasync (see syncWAL); nil where it does not, or once it failed.
+	// Only the syncer uses it, and Close closes it after the syncer has
+	// stopped.
+	flusher *flush.Flusher
+	// asyncSyncs counts the syncs made through flusher.
+	asyncSyncs atomic.Int64
 	// dbFile and walFile are the database file and the write-ahead log
 	// the store opened at path: watch compares the paths with them (nil
 	// in memory and read-only). shmFile is the log's index (the -shm
@@ -380,7 +383,7 @@ func openDB(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger)
 	}
 	db.syncIdle <- struct{}{}
 	if db.wal != nil && !db.readOnly {
-		db.openRing()
+		db.openFlusher()
 	}
 	go db.writer()
 	go db.syncer()
@@ -568,8 +571,8 @@ func (db *DB) Close() error {
 		if db.watcherDone != nil {
 			<-db.watcherDone
 		}
-		if db.ring != nil {
-			db.ring.Close()
+		if db.flusher != nil {
+			db.flusher.Close()
 		}
 		if db.wal != nil {
 			db.wal.Close()

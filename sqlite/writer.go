@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -18,7 +19,7 @@ import (
 
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/internal/lograte"
-	"github.com/swfd/swfd/sqlite/internal/uring"
+	"github.com/swfd/swfd/sqlite/internal/flush"
 )
 
 // writeReq is one queued write. fn runs on the writer connection inside the
@@ -540,12 +541,16 @@ func (db *DB) checkpointWAL(mode string) (blocked bool, err error) {
 // acknowledged commit durable, as synchronous=FULL would, without holding
 // the writer while the disk works.
 //
-// Where the kernel offers an io_uring the sync goes through it (package
-// uring): the syncer then waits for the disk parked, as a goroutine waits
-// for the network, and the rest of the server runs on. A plain fdatasync
-// holds its thread's share of the scheduler until the runtime takes it back,
-// and with GOMAXPROCS=1 (a container of one CPU) that stalled every call for
-// each sync. A ring that cannot sync the log is dropped, for fdatasync.
+// With GOMAXPROCS=1 (Go's choice in a container of one CPU) the sync goes
+// through the kernel's asynchronous I/O on Linux (package flush): the
+// syncer then waits for the disk parked, as a goroutine waits for the
+// network, and the server runs on. A plain fdatasync holds its thread's
+// share of the scheduler until the runtime takes it back, and with only one
+// share that stalled every call for each sync. With two or more the other
+// shares run on through a plain fdatasync, whose thread goes on at once when
+// the disk is done; a completion through the poller waits until a share is
+// free to look, which measured slower on a saturated machine. A Flusher
+// that cannot sync the log is dropped, for fdatasync.
 func (db *DB) syncWAL() error {
 	// The file was opened at Open (noteFiles) and is kept: SQLite keeps
 	// the WAL file (the same file) while any connection to the database
@@ -553,30 +558,33 @@ func (db *DB) syncWAL() error {
 	if db.wal == nil {
 		return errors.New("the write-ahead log is not open")
 	}
-	if db.ring != nil {
-		err := db.ring.Fdatasync(db.wal)
-		if !errors.Is(err, uring.ErrUnsupported) {
+	if db.flusher != nil && runtime.GOMAXPROCS(0) == 1 {
+		err := db.flusher.Fdatasync(db.wal)
+		if err == nil {
+			db.asyncSyncs.Add(1)
+		}
+		if !errors.Is(err, flush.ErrUnsupported) {
 			return err
 		}
 		// Not synced, or not known to be: sync the other way, now and
 		// from now on.
-		db.logger.Warn("sqlite: syncing the write-ahead log through io_uring failed; using fdatasync from now on", "err", err)
-		db.ring.Close()
-		db.ring = nil
+		db.logger.Warn("sqlite: the asynchronous sync of the write-ahead log failed; using fdatasync from now on", "err", err)
+		db.flusher.Close()
+		db.flusher = nil
 	}
 	return fdatasync(db.wal)
 }
 
-// openRing sets up the io_uring the syncer syncs the log through, where the
-// kernel offers one (see syncWAL).
-func (db *DB) openRing() {
-	r, err := uring.New()
+// openFlusher sets up the asynchronous sync of the log, where the kernel
+// offers it (see syncWAL).
+func (db *DB) openFlusher() {
+	f, err := flush.New()
 	if err != nil {
-		db.logger.Debug("sqlite: no io_uring; the write-ahead log is synced with fdatasync", "err", err)
+		db.logger.Debug("sqlite: no asynchronous fdatasync; the write-ahead log is synced with fdatasync", "err", err)
 		return
 	}
-	db.ring = r
-	db.logger.Debug("sqlite: the write-ahead log is synced through io_uring")
+	db.flusher = f
+	db.logger.Debug("sqlite: the write-ahead log is synced through asynchronous I/O")
 }
 
 // isFull reports whether err is SQLite's or the system's "no space left",
