@@ -493,7 +493,7 @@ func readRaw(r *http.Request, body io.Reader, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
-	raw, err := io.ReadAll(&capReader{r: body, left: limit})
+	raw, err := readSized(&capReader{r: body, left: limit}, r.ContentLength)
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return nil, tooLarge(limit)
@@ -505,6 +505,38 @@ func readRaw(r *http.Request, body io.Reader, limit int64) ([]byte, error) {
 		return nil, api.NewFault(api.SerializationException, "Request body could not be read")
 	}
 	return raw, nil
+}
+
+// maxPresize bounds the buffer readSized makes from a body's declared
+// length before any of it has arrived: a client may declare a length up to
+// the limit and send nothing, and the bytes the server is receiving are
+// counted as they arrive (MaxReceiving), not as they are declared. A body
+// larger than this grows its buffer as it arrives, as io.ReadAll does.
+const maxPresize = 32 << 10
+
+// readSized is io.ReadAll for a body of size bytes as declared (its
+// Content-Length; -1 or 0 when unknown): a buffer of that size (at most
+// maxPresize), with room for the read that sees the end, takes the body
+// in one allocation where io.ReadAll starts at 512 bytes and grows it.
+// A body longer or shorter than declared is read all the same.
+func readSized(rd io.Reader, size int64) ([]byte, error) {
+	if size <= 0 {
+		return io.ReadAll(rd)
+	}
+	b := make([]byte, 0, min(size, maxPresize)+1)
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // decodeBody undoes gzip compression (bodyCoding); the limit applies to
