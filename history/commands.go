@@ -62,6 +62,7 @@ func Start(env Env, p StartParams) (*State, Result) {
 		s.Parent = &parent
 	}
 	st := newStep(s, env)
+	st.expect(2) // WorkflowExecutionStarted, DecisionTaskScheduled
 	var parent *api.WorkflowExecution
 	if p.Parent != nil {
 		parent = &api.WorkflowExecution{WorkflowID: p.Parent.WorkflowID, RunID: p.Parent.RunID}

@@ -49,6 +49,8 @@ func (s *State) completeDecisionTask(env Env, startedID int64, in *api.RespondDe
 	// DecisionTaskCompleted, at most two events per decision, and a
 	// DecisionTaskScheduled at the end.
 	st := newCallStep(s, env, 2+2*len(in.Decisions))
+	// Most decisions record one event each.
+	st.expect(1 + len(in.Decisions))
 	d := &s.Decision
 	// A decision task scheduled since this one started (the run's events
 	// kept coming) makes any closing decision fail with UNHANDLED_DECISION:

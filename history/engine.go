@@ -179,7 +179,17 @@ type step struct {
 	call     bool
 	overflow bool
 	before   *State
+	// events is how many events the step expects to record (see
+	// expect): Result.Events is made that long at its first event, where
+	// growing it one append at a time would copy each event (over 500
+	// bytes) once more for every doubling.
+	events int
 }
+
+// expect sizes the step's events for n: the slice is made at the step's
+// first event (a step that records none allocates nothing), and grows past
+// n as before if the step records more.
+func (st *step) expect(n int) { st.events = n }
 
 func newStep(s *State, env Env) *step {
 	s.ensureMaps()
@@ -197,6 +207,8 @@ func newStep(s *State, env Env) *step {
 func newCallStep(s *State, env Env, most int) *step {
 	st := newStep(s, env)
 	st.call = true
+	// Most calls record their event and a DecisionTaskScheduled.
+	st.expect(min(most, 2))
 	if max := env.Limits.MaxEvents; max > 0 && s.NextEventID+int64(most) >= int64(max) {
 		st.before = s.Clone()
 	}
@@ -243,6 +255,9 @@ func (st *step) append(ev api.HistoryEvent) int64 {
 	ev.EventTimestamp = api.NewTime(st.env.Now)
 	st.s.NextEventID++
 	st.s.Trouble.note(&ev)
+	if st.res.Events == nil && st.events > 1 {
+		st.res.Events = make([]api.HistoryEvent, 0, st.events)
+	}
 	st.res.Events = append(st.res.Events, ev)
 	return ev.EventID
 }
