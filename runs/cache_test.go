@@ -77,7 +77,7 @@ func TestCachedHistoryMatchesStore(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, ok := cachedHistory(c, q, 0)
+				got, ok := cachedHistory(c, q, 0, 0)
 				if !ok {
 					t.Fatalf("%+v: not answered from the cache", q)
 				}

@@ -27,7 +27,7 @@ func (s *Store) HistoryPage(ctx context.Context, runID string, after, upTo int64
 	if reverse && after == 0 && upTo != 0 {
 		q.AfterID = upTo + 1
 	}
-	evs, err := s.readHistory(ctx, q, upTo, waitCommits)
+	evs, err := s.readHistory(ctx, q, upTo, waitCommits, 0)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -70,7 +70,7 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 	// The step's events the page may show, in the page's order: those
 	// after `after` ascending, those before `after` (or upTo+1)
 	// descending.
-	var mine []api.HistoryEvent
+	mine := make([]api.HistoryEvent, 0, len(pending))
 	q := swfd.HistoryQuery{RunID: runID, AfterID: after, Reverse: reverse, Limit: n + 1}
 	if !reverse {
 		for _, ev := range pending {
@@ -112,7 +112,14 @@ func (s *Store) StepHistoryPage(ctx context.Context, runID string, pending []api
 			// event tells whether any follows.
 			q.MaxBytes = max(q.MaxBytes, 1)
 		}
-		stored, err := s.readHistory(ctx, q, storedUpTo, false)
+		// Read forward, the stored events come with room for the
+		// step's after them (when the cache has them), so that the page
+		// is put together without a third slice.
+		room := 0
+		if !reverse {
+			room = len(mine)
+		}
+		stored, err := s.readHistory(ctx, q, storedUpTo, false, room)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -155,16 +162,17 @@ func compact(ev api.HistoryEvent) api.HistoryEvent {
 
 // readHistory reads the events of q, from the run cache when it holds them
 // (see HistoryPage for waitCommits and cachedHistory for upTo), else from
-// the store.
-func (s *Store) readHistory(ctx context.Context, q swfd.HistoryQuery, upTo int64, waitCommits bool) ([]api.HistoryEvent, error) {
+// the store. A read forward from the cache comes with room for that many
+// more events past those it returns.
+func (s *Store) readHistory(ctx context.Context, q swfd.HistoryQuery, upTo int64, waitCommits bool, room int) ([]api.HistoryEvent, error) {
 	var evs []api.HistoryEvent
 	var ok bool
 	if waitCommits {
 		unlock := s.Lock(q.RunID)
-		evs, ok = cachedHistory(s.cache, q, upTo)
+		evs, ok = cachedHistory(s.cache, q, upTo, room)
 		unlock()
 	} else {
-		evs, ok = cachedHistory(s.cache, q, upTo)
+		evs, ok = cachedHistory(s.cache, q, upTo, room)
 	}
 	if !ok {
 		var err error
@@ -256,12 +264,13 @@ func (s *Store) storedHistory(ctx context.Context, q swfd.HistoryQuery) ([]api.H
 }
 
 // cachedHistory answers a history query from the run cache, as the store
-// would, in a new slice; false when the cache does not hold the run's
+// would, in a new slice (read forward, with room for that many more events
+// past those it returns); false when the cache does not hold the run's
 // history.
 //
 // upTo is the last event the caller will use (0: the latest; see
 // runCache.knownHistory).
-func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryEvent, bool) {
+func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64, room int) ([]api.HistoryEvent, bool) {
 	all, ok := c.knownHistory(q.RunID, upTo)
 	if !ok {
 		return nil, false
@@ -274,7 +283,7 @@ func cachedHistory(c *runCache, q swfd.HistoryQuery, upTo int64) ([]api.HistoryE
 	if !q.Reverse {
 		from := int(min(max(q.AfterID, 0), int64(len(all))))
 		to := min(from+limit, len(all))
-		out := make([]api.HistoryEvent, 0, to-from)
+		out := make([]api.HistoryEvent, 0, to-from+room)
 		for i := from; i < to; i++ {
 			out = append(out, all[i].event())
 		}
