@@ -158,13 +158,7 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 					return fmt.Errorf("sqlite: commit: close run %s: %w", e.RunID, err)
 				}
 				if n == 1 {
-					if err := deleteTags(x, e.RunID, e.Domain, tags, 1, e.StartTime.UnixMilli()); err != nil {
-						return err
-					}
-					if err := insertTags(x, e); err != nil {
-						return err
-					}
-					return applyRest(x, u, !h.heartbeats)
+					return closeRest(x, u, tags, !h.heartbeats)
 				}
 				x.dirty = wasDirty // it changed nothing
 			}
@@ -188,13 +182,7 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 				return fmt.Errorf("sqlite: commit: close run %s: %w", e.RunID, err)
 			}
 			if n == 1 {
-				if err := deleteTags(x, e.RunID, e.Domain, tags, 1, e.StartTime.UnixMilli()); err != nil {
-					return err
-				}
-				if err := insertTags(x, e); err != nil {
-					return err
-				}
-				return applyRest(x, u, false)
+				return closeRest(x, u, tags, false)
 			}
 			x.dirty = wasDirty // it changed nothing
 		}
@@ -241,6 +229,20 @@ func applyUpdate(x *wtx, u *swfd.Update, tags string) error {
 	}
 
 	return applyRest(x, u, false)
+}
+
+// closeRest finishes an update that closed its run with one UPDATE of an
+// open row whose tag rows held the run's tags, open, with its start time:
+// the tag rows move to the closed run, then the rest (applyRest).
+func closeRest(x *wtx, u *swfd.Update, tags string, noHeartbeats bool) error {
+	e := &u.Execution
+	if err := deleteTags(x, e.RunID, e.Domain, tags, 1, e.StartTime.UnixMilli()); err != nil {
+		return err
+	}
+	if err := insertTags(x, e); err != nil {
+		return err
+	}
+	return applyRest(x, u, noHeartbeats)
 }
 
 // applyRest applies what an update does beside its run's row: its events,
