@@ -10,6 +10,7 @@ import (
 	"github.com/swfd/swfd"
 	"github.com/swfd/swfd/api"
 	"github.com/swfd/swfd/history"
+	"github.com/swfd/swfd/sqlite"
 )
 
 // TestStepHistoryPageMatchesCommitted reads every shape of page of a run
@@ -25,18 +26,8 @@ func TestStepHistoryPageMatchesCommitted(t *testing.T) {
 
 func testStepHistoryPage(t *testing.T, cache string) {
 	ctx := context.Background()
-	db := memStore(t)
-	s := New(Options{Store: db, Shared: cache == "cluster"})
-	row := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", TypeName: "t", TypeVersion: "1",
-		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 1, State: []byte("{}")}
 	const stored, last = 5, 8
-	evs := cacheEvents(1, stored)
-	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true, Events: storedEvents(evs)}}}); err != nil {
-		t.Fatal(err)
-	}
-	if cache != "none" {
-		s.cache.put(row, &history.State{}, evs, true, nil)
-	}
+	s, db, row, _ := pageFixture(t, cache == "cluster", cache != "none", stored)
 	// The step's events, as the engine makes them: without their JSON.
 	pending := cacheEvents(stored+1, last)
 	for i := range pending {
@@ -98,4 +89,23 @@ func testStepHistoryPage(t *testing.T, cache string) {
 	if fmt.Sprint(got.ids) != "[1 2 3]" || got.next != 3 {
 		t.Errorf("no events pending: %v next %d", got.ids, got.next)
 	}
+}
+
+// pageFixture is a run store on memory with run "r" stored with events 1
+// to stored (shared: as in a cluster; cached: its history in the run
+// cache too), with its database, the run's row and those events.
+func pageFixture(t *testing.T, shared, cached bool, stored int64) (*Store, *sqlite.DB, swfd.Execution, []api.HistoryEvent) {
+	t.Helper()
+	db := memStore(t)
+	s := New(Options{Store: db, Shared: shared})
+	row := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", TypeName: "t", TypeVersion: "1",
+		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 1, State: []byte("{}")}
+	evs := cacheEvents(1, stored)
+	if err := db.Commit(context.Background(), swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true, Events: storedEvents(evs)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if cached {
+		s.cache.put(row, &history.State{}, evs, true, nil)
+	}
+	return s, db, row, evs
 }

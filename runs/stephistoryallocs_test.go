@@ -3,10 +3,8 @@ package runs
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/swfd/swfd"
-	"github.com/swfd/swfd/history"
 )
 
 // TestStepHistoryPageAllocations: a decision task's first page, its stored
@@ -17,16 +15,8 @@ import (
 // cache's history is left as it was.
 func TestStepHistoryPageAllocations(t *testing.T) {
 	ctx := context.Background()
-	db := memStore(t)
-	s := New(Options{Store: db})
-	row := swfd.Execution{Domain: "d", WorkflowID: "w", RunID: "r", TypeName: "t", TypeVersion: "1",
-		StartTime: time.UnixMilli(1_700_000_000_000), Open: true, Version: 1, State: []byte("{}")}
 	const stored, last = 5, 8
-	evs := cacheEvents(1, stored)
-	if err := db.Commit(ctx, swfd.Batch{Updates: []swfd.Update{{Execution: row, Create: true, Events: storedEvents(evs)}}}); err != nil {
-		t.Fatal(err)
-	}
-	s.cache.put(row, &history.State{}, evs, true, nil)
+	s, _, _, evs := pageFixture(t, false, true, stored)
 	pending := cacheEvents(stored+1, last) // with their JSON: none is encoded here
 	page, next, err := s.StepHistoryPage(ctx, "r", pending, 0, 0, false, 0)
 	if err != nil || next != 0 || len(page) != last {
