@@ -257,22 +257,7 @@ func TestBrowserLiveListCountStaysTrue(t *testing.T) {
 			t.Fatal("five bursts of 30 runs never came to the page as more than 20 rows in one write")
 		}
 		heard := eval[int](t, ctx, `(window.__events.row || 0) + (window.__events.many || 0)`)
-		var wg sync.WaitGroup
-		errs := make(chan error, 30)
-		for i := range 30 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := f.svc.StartWorkflowExecution(f.ctx, &api.StartWorkflowExecutionInput{Domain: "orders", WorkflowID: fmt.Sprintf("burst-%d-%02d", burst, i),
-					WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}})
-				errs <- err
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			f.check(err)
-		}
+		f.startBurst(burst, 30)
 		step(t, ctx, "burst heard", until(fmt.Sprintf(`(window.__events.row || 0) + (window.__events.many || 0) >= %d`, heard+30)))
 	}
 	shot(t, ctx, dir, "livelist-overflow")
@@ -338,4 +323,28 @@ func TestBrowserLiveListTrueAfterReconnectUnderLoad(t *testing.T) {
 	f.check(stop())
 	seesTheTruth(t, ctx, f, "after runs started and closed across a reconnection")
 	readInPlace(t, ctx)
+}
+
+// startBurst starts n runs of process-order in orders at once, with
+// workflow ids burst-BURST-NN, and returns the ids.
+func (f *fixture) startBurst(burst, n int) []string {
+	wids := make([]string, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wids[i] = fmt.Sprintf("burst-%d-%02d", burst, i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.svc.StartWorkflowExecution(f.ctx, &api.StartWorkflowExecutionInput{Domain: "orders", WorkflowID: wids[i],
+				WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		f.check(err)
+	}
+	return wids
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -260,24 +259,7 @@ func TestBrowserLiveListOverflowRereads(t *testing.T) {
 		if burst == 5 {
 			t.Fatal("five bursts of 60 runs never came to the page as more than 20 rows in one write")
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 60)
-		for i := range 60 {
-			wid := fmt.Sprintf("burst-%d-%02d", burst, i)
-			wids = append(wids, wid)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := f.svc.StartWorkflowExecution(f.ctx, &api.StartWorkflowExecutionInput{Domain: "orders", WorkflowID: wid,
-					WorkflowType: api.WorkflowType{Name: "process-order", Version: "1"}})
-				errs <- err
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			f.check(err)
-		}
+		wids = append(wids, f.startBurst(burst, 60)...)
 		step(t, ctx, "burst heard", until(fmt.Sprintf(`(window.__events.row || 0) + (window.__events.many || 0) >= %d`, len(wids))))
 	}
 	step(t, ctx, "read again", until(listShows(wids...)))
